@@ -1,0 +1,38 @@
+"""What each release of the convention writes: Flux API versions and layout.
+
+A repository is generated in exactly one convention; the migrations in
+`migrations/` move a repository from one to the next. Keeping every convention here,
+not only the newest, lets the adopt command and the migrations name what they expect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Convention:
+    name: str
+    source_api: str  # GitRepository, HelmRepository, OCIRepository
+    kustomize_api: str  # Kustomization
+    helm_api: str  # HelmRelease
+    bootstrap_dir: str  # default folder holding namespaces/, helmrepositories/, kustomizations/
+    kustomization_validation: bool  # v1beta1 Kustomizations carried `validation: server`
+    values_watch_label: bool  # Flux 2.7+: label the values ConfigMap so edits reconcile at once
+
+
+# The Geek Cookbook's Flux pages as first published (Flux 0.x APIs).
+COOKBOOK = Convention(
+    name="cookbook",
+    source_api="source.toolkit.fluxcd.io/v1beta1",
+    kustomize_api="kustomize.toolkit.fluxcd.io/v1beta1",
+    helm_api="helm.toolkit.fluxcd.io/v2beta1",
+    bootstrap_dir="flux-system",
+    kustomization_validation=True,
+    values_watch_label=False,
+)
+
+CONVENTIONS = {convention.name: convention for convention in (COOKBOOK,)}
+
+# The convention this release of the template writes.
+CURRENT = COOKBOOK

@@ -1,0 +1,34 @@
+"""Everything the Jinja templates and copier.yml may call, by the name they call it."""
+
+from __future__ import annotations
+
+from . import chart_values, conventions, input_checks, repo_state, template_source, yaml_quoting
+
+FILTERS = {
+    "yaml_scalar": yaml_quoting.yaml_scalar,
+    "yaml_block": yaml_quoting.yaml_block,
+    "yaml_literal": yaml_quoting.yaml_literal,
+    "absolute_src_path": template_source.absolute_src_path,
+    "with_absolute_paths": template_source.with_absolute_paths,
+}
+
+GLOBALS = {
+    # copier.yml validators
+    "dns1123_label_error": input_checks.dns1123_label_error,
+    "release_name_error": input_checks.release_name_error,
+    "chart_name_error": input_checks.chart_name_error,
+    "chart_version_error": input_checks.chart_version_error,
+    "helm_repo_url_error": input_checks.helm_repo_url_error,
+    "interval_error": input_checks.interval_error,
+    "git_url_error": input_checks.git_url_error,
+    "github_name_error": input_checks.github_name_error,
+    "branch_error": input_checks.branch_error,
+    "app_exists_error": repo_state.app_exists_error,
+    "depends_on_error": repo_state.depends_on_error,
+    "helm_repository_clash_error": repo_state.helm_repository_clash_error,
+    "health_checks_error": repo_state.health_checks_error,
+    "values_source_error": chart_values.values_source_error,
+    # templates
+    "convention": conventions.CURRENT,
+    "configmap_values": chart_values.configmap_values,
+}

@@ -1,0 +1,67 @@
+"""The one path by which typed answers reach a generated YAML file.
+
+Every answer is emitted through these functions, never pasted raw, so that a value
+containing `:`, `#`, quotes, newlines, `yes`/`null` look-alikes or numbers-as-strings
+parses back to exactly the value typed and cannot add a key or a document.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+
+
+def yaml_scalar(value: Any) -> str:
+    """`value` as a one-line YAML scalar: plain when that round-trips, else quoted."""
+    if isinstance(value, str):
+        dumped = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=float("inf"))
+        dumped = dumped.removesuffix("\n...\n").removesuffix("\n")
+        if "\n" not in dumped and yaml.safe_load(dumped) == value:
+            return dumped
+        # JSON's double-quoted strings are valid YAML and always fit on one line.
+        return json.dumps(value, ensure_ascii=False)
+    if value is None or isinstance(value, (bool, int, float)):
+        return json.dumps(value)
+    raise TypeError(f"yaml_scalar takes a string, number, boolean or null, not {type(value).__name__}")
+
+
+def yaml_block(value: Any, indent: int) -> str:
+    """A list or mapping as block YAML, every line indented by `indent` spaces.
+
+    The first line carries no indentation so the template can place it after a key's
+    own line; an empty collection becomes the flow form `[]` / `{}`.
+    """
+    if not value:
+        return "[]" if isinstance(value, list) else "{}"
+    dumped = yaml.safe_dump(value, default_flow_style=False, sort_keys=False, allow_unicode=True, width=float("inf"))
+    pad = " " * indent
+    return "\n".join(pad + line if line else line for line in dumped.rstrip("\n").split("\n")).lstrip(" ")
+
+
+def yaml_literal(text: str, indent: int) -> str:
+    """`text` as a literal block scalar (`|`) whose lines are indented by `indent` spaces.
+
+    The key that owns the scalar sits at column `indent - 2`, as everywhere in the
+    generated files.
+
+    Falls back to a double-quoted scalar for text a block scalar cannot hold exactly
+    (carriage returns, control characters): the result is always verified by parsing.
+    """
+    if not text:
+        return '""'
+    trailing = len(text) - len(text.rstrip("\n"))
+    chomping = {0: "-", 1: ""}.get(trailing, "+")
+    # A first line that starts with a space needs an explicit indentation indicator.
+    indicator = "2" if text[0] == " " else ""
+    pad = " " * indent
+    body = "\n".join(pad + line if line else "" for line in text.rstrip("\n").split("\n"))
+    block = f"|{indicator}{chomping}\n{body}" + "\n" * max(trailing - 1, 0)
+    try:
+        owner = " " * (indent - 2) + "key: "
+        if yaml.safe_load(owner + block + ("\n" if trailing <= 1 else "")) == {"key": text}:
+            return block
+    except yaml.YAMLError:
+        pass
+    return json.dumps(text, ensure_ascii=False)
