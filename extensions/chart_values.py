@@ -18,13 +18,15 @@ MAX_VALUES_BYTES = 2 * 1024 * 1024
 PLACEHOLDER = """\
 # Paste the chart's whole values.yaml here and change only what you need, so every
 # option stays visible. To see it:
-#   helm show values {chart} --repo {repo_url} --version '{version}'
+#   helm show values {chart} --repo {repo_url} --version <the chart version you use>
 # or answer `values_source` with a chart folder, .tgz or values file when adding the app.
 """
 
 
-def placeholder_values(chart: str, repo_url: str, version: str) -> str:
-    return PLACEHOLDER.format(chart=chart, repo_url=repo_url, version=version)
+def placeholder_values(chart: str, repo_url: str) -> str:
+    # No chart version in it: a user replaces these lines with the values, and a line
+    # that changed with every version bump would make each bump a merge conflict.
+    return PLACEHOLDER.format(chart=chart, repo_url=repo_url)
 
 
 def _resolve(source: str, dst: str | Path) -> Path:
@@ -88,7 +90,7 @@ def _values_from_archive(path: Path, chart: str) -> str:
     raise ValueError(f"{path} has no {wanted}; is '{chart}' the chart's name?")
 
 
-def configmap_values(source: str, chart: str, repo_url: str, version: str, dst: str | Path) -> str:
+def configmap_values(source: str, chart: str, repo_url: str, dst: str | Path) -> str:
     """The text the values ConfigMap carries: the source's values.yaml, else the placeholder.
 
     copier validates `values_source` when an app is added. On a later update the file may
@@ -100,4 +102,4 @@ def configmap_values(source: str, chart: str, repo_url: str, version: str, dst: 
             return read_local_values(source, chart, dst)
         except (ValueError, OSError, tarfile.TarError):
             pass
-    return placeholder_values(chart, repo_url, version)
+    return placeholder_values(chart, repo_url)

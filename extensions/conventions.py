@@ -13,7 +13,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Convention:
     name: str
-    source_api: str  # GitRepository, HelmRepository, OCIRepository
+    source_api: str  # GitRepository, HelmRepository
+    oci_helm_repository_api: str  # HelmRepository of `type: oci` (oci:// URLs)
     kustomize_api: str  # Kustomization
     helm_api: str  # HelmRelease
     bootstrap_dir: str  # default folder holding namespaces/, helmrepositories/, kustomizations/
@@ -25,12 +26,25 @@ class Convention:
 COOKBOOK = Convention(
     name="cookbook",
     source_api="source.toolkit.fluxcd.io/v1beta1",
+    # v1beta1 has no `type`; OCI Helm repositories arrived with v1beta2.
+    oci_helm_repository_api="source.toolkit.fluxcd.io/v1beta2",
     kustomize_api="kustomize.toolkit.fluxcd.io/v1beta1",
     helm_api="helm.toolkit.fluxcd.io/v2beta1",
     bootstrap_dir="flux-system",
     kustomization_validation=True,
     values_watch_label=False,
 )
+
+
+
+def helm_repository_api(convention: Convention, url: str) -> str:
+    """apiVersion of the HelmRepository for `url` in `convention`."""
+    return convention.oci_helm_repository_api if is_oci(url) else convention.source_api
+
+
+def is_oci(url: str) -> bool:
+    return str(url).startswith("oci://")
+
 
 CONVENTIONS = {convention.name: convention for convention in (COOKBOOK,)}
 

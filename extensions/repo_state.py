@@ -27,6 +27,16 @@ def existing_apps(dst: str | Path) -> set[str]:
     return {m.group(1) for p in Path(dst).glob(APP_ANSWERS_GLOB) if (m := pattern.match(p.name))}
 
 
+def cluster_exists_error(dst: str | Path) -> str:
+    """Why a new cluster repository cannot be made in `dst`, or ""."""
+    if (Path(dst) / ".copier-answers.yml").exists():
+        return (
+            f"{dst} is already a cluster repository (it has .copier-answers.yml). To add an app: "
+            "copier copy --trust -d kind=app <template> . ; to update it: copier update --trust"
+        )
+    return ""
+
+
 def app_exists_error(dst: str | Path, app_name: str, bootstrap_dir: str) -> str:
     """Why an app named `app_name` cannot be added to `dst`, or ""."""
     root = Path(dst)

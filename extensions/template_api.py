@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from . import chart_values, conventions, input_checks, repo_state, template_source, yaml_quoting
+from . import chart_values, conventions, copier_context, input_checks, repo_state, template_source, yaml_quoting
 
 FILTERS = {
     "yaml_scalar": yaml_quoting.yaml_scalar,
     "yaml_block": yaml_quoting.yaml_block,
     "yaml_literal": yaml_quoting.yaml_literal,
+    "yaml_document": yaml_quoting.yaml_document,
     "absolute_src_path": template_source.absolute_src_path,
     "with_absolute_paths": template_source.with_absolute_paths,
 }
 
 GLOBALS = {
+    "copier_operation": copier_context.copier_operation,
     # copier.yml validators
     "dns1123_label_error": input_checks.dns1123_label_error,
     "release_name_error": input_checks.release_name_error,
@@ -24,6 +26,7 @@ GLOBALS = {
     "github_name_error": input_checks.github_name_error,
     "branch_error": input_checks.branch_error,
     "app_exists_error": repo_state.app_exists_error,
+    "cluster_exists_error": repo_state.cluster_exists_error,
     "depends_on_error": repo_state.depends_on_error,
     "helm_repository_clash_error": repo_state.helm_repository_clash_error,
     "health_checks_error": repo_state.health_checks_error,
@@ -31,4 +34,6 @@ GLOBALS = {
     # templates
     "convention": conventions.CURRENT,
     "configmap_values": chart_values.configmap_values,
+    "helm_repository_api": conventions.helm_repository_api,
+    "is_oci": conventions.is_oci,
 }

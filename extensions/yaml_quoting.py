@@ -28,16 +28,15 @@ def yaml_scalar(value: Any) -> str:
 
 
 def yaml_block(value: Any, indent: int) -> str:
-    """A list or mapping as block YAML, every line indented by `indent` spaces.
+    """A non-empty list or mapping as block YAML, every line indented by `indent` spaces.
 
-    The first line carries no indentation so the template can place it after a key's
-    own line; an empty collection becomes the flow form `[]` / `{}`.
+    The template puts it on the lines after its key (`key:` then the block).
     """
-    if not value:
-        return "[]" if isinstance(value, list) else "{}"
+    if not value or not isinstance(value, (list, dict)):
+        raise ValueError(f"yaml_block takes a non-empty list or mapping, not {value!r}")
     dumped = yaml.safe_dump(value, default_flow_style=False, sort_keys=False, allow_unicode=True, width=float("inf"))
     pad = " " * indent
-    return "\n".join(pad + line if line else line for line in dumped.rstrip("\n").split("\n")).lstrip(" ")
+    return "\n".join(pad + line if line else line for line in dumped.rstrip("\n").split("\n"))
 
 
 def yaml_literal(text: str, indent: int) -> str:
@@ -65,3 +64,8 @@ def yaml_literal(text: str, indent: int) -> str:
     except yaml.YAMLError:
         pass
     return json.dumps(text, ensure_ascii=False)
+
+
+def yaml_document(value: dict) -> str:
+    """A mapping as a whole YAML document (an answers file), keys in the given order."""
+    return yaml.safe_dump(value, default_flow_style=False, sort_keys=False, allow_unicode=True, width=float("inf"))

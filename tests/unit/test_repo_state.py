@@ -1,0 +1,22 @@
+from extensions.repo_state import app_exists_error, depends_on_error, existing_apps, health_checks_error
+
+
+def test_apps_are_known_by_their_answers_files(tmp_path):
+    for name in ("a", "b-c"):
+        (tmp_path / f".copier-answers.app-{name}.yml").write_text("kind: app\n")
+    (tmp_path / ".copier-answers.yml").write_text("kind: cluster\n")
+    assert existing_apps(tmp_path) == {"a", "b-c"}
+    assert depends_on_error(tmp_path, ["a", "b-c"], "new") == ""
+    assert "lists an app twice" in depends_on_error(tmp_path, ["a", "a"], "new")
+
+
+def test_an_app_folder_alone_is_a_clash(tmp_path):
+    (tmp_path / "grafana").mkdir()
+    assert "found grafana/" in app_exists_error(tmp_path, "grafana", "flux-system")
+    assert app_exists_error(tmp_path, "loki", "flux-system") == ""
+
+
+def test_health_checks_shape():
+    assert health_checks_error([{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "pg", "namespace": "db"}]) == ""
+    assert "unknown keys: nmae" in health_checks_error([{"kind": "X", "name": "y", "nmae": "z"}])
+    assert "must be a list" in health_checks_error({"kind": "X"})
