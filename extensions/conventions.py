@@ -37,6 +37,19 @@ COOKBOOK = Convention(
 
 
 
+# Flux 2.9: every beta API removed (2.7 removed v1beta1/v2beta1, 2.8 v1beta2/v2beta2).
+FLUX_2_9 = Convention(
+    name="flux-2.9",
+    source_api="source.toolkit.fluxcd.io/v1",
+    oci_helm_repository_api="source.toolkit.fluxcd.io/v1",
+    kustomize_api="kustomize.toolkit.fluxcd.io/v1",
+    helm_api="helm.toolkit.fluxcd.io/v2",
+    bootstrap_dir="bootstrap",
+    kustomization_validation=False,
+    values_watch_label=True,
+)
+
+
 def helm_repository_api(convention: Convention, url: str) -> str:
     """apiVersion of the HelmRepository for `url` in `convention`."""
     return convention.oci_helm_repository_api if is_oci(url) else convention.source_api
@@ -46,7 +59,7 @@ def is_oci(url: str) -> bool:
     return str(url).startswith("oci://")
 
 
-CONVENTIONS = {convention.name: convention for convention in (COOKBOOK,)}
+CONVENTIONS = {convention.name: convention for convention in (COOKBOOK, FLUX_2_9)}
 
 # The convention this release of the template writes.
-CURRENT = COOKBOOK
+CURRENT = FLUX_2_9
