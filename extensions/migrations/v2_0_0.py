@@ -78,7 +78,17 @@ def after(repo: Path) -> None:
             git(repo, "add", "--", path)
     record_file.unlink()
     if moved:
+        _remove_empty_folders(repo / OLD_DIR)
         print(BOOTSTRAP_PATH_CHANGED)
+
+
+def _remove_empty_folders(top: Path) -> None:
+    """git tracks no folders: the moves leave the old ones behind, empty."""
+    for folder in sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+    if top.is_dir() and not any(top.iterdir()):
+        top.rmdir()
 
 
 BOOTSTRAP_PATH_CHANGED = f"""

@@ -1,0 +1,142 @@
+"""The 2.0.0 migration step on small repositories built for each case."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from extensions.migrations import v2_0_0
+from extensions.migrations.git_repo import MigrationAbort, git
+
+
+def make_repo(tmp_path: Path, tree: dict[str, str], gitignore: str = "") -> Path:
+    repo = tmp_path / "repo"
+    for name, text in {**tree, **({".gitignore": gitignore} if gitignore else {})}.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q", "-m", "init")
+    return repo
+
+
+KUSTOMIZATION_V1BETA1 = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1beta1 # old
+kind: Kustomization
+metadata:
+  name: app
+  namespace: flux-system
+spec:
+  interval: 15m
+  path: app
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  validation: server
+"""
+ANSWERS = "_commit: v1.0.0\nbootstrap_dir: flux-system\nkind: cluster\n"
+
+
+def snapshot(repo: Path) -> dict[str, str]:
+    return {str(p.relative_to(repo)): p.read_text() for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts}
+
+
+def test_moves_rewrites_and_stages(tmp_path):
+    repo = make_repo(tmp_path, {
+        ".copier-answers.yml": ANSWERS,
+        ".copier-answers.app-app.yml": "bootstrap_dir: flux-system\nkind: app\n",
+        "flux-system/kustomizations/kustomization-app.yaml": KUSTOMIZATION_V1BETA1,
+        "flux-system/namespaces/mine.txt": "notes\n",
+        "app/helmrelease-app.yaml": "apiVersion: helm.toolkit.fluxcd.io/v2beta2\nkind: HelmRelease\nmetadata:\n  name: app\n",
+    })
+    v2_0_0.before(repo)
+    moved = (repo / "bootstrap/kustomizations/kustomization-app.yaml").read_text()
+    assert moved.startswith("apiVersion: kustomize.toolkit.fluxcd.io/v1 # old\n") and "validation" not in moved
+    assert (repo / "bootstrap/namespaces/mine.txt").read_text() == "notes\n"
+    assert "helm.toolkit.fluxcd.io/v2\n" in (repo / "app/helmrelease-app.yaml").read_text()
+    assert "bootstrap_dir: bootstrap\n" in (repo / ".copier-answers.app-app.yml").read_text()
+    # Staged, because copier snapshots the index after before-migrations.
+    assert git(repo, "diff", "--name-only") == ""
+    assert "R  flux-system/namespaces/mine.txt -> bootstrap/namespaces/mine.txt" in git(repo, "status", "--porcelain")
+
+
+def test_second_run_plans_nothing(tmp_path):
+    repo = make_repo(tmp_path, {".copier-answers.yml": ANSWERS,
+                                "flux-system/kustomizations/kustomization-app.yaml": KUSTOMIZATION_V1BETA1})
+    v2_0_0.before(repo)
+    v2_0_0.after(repo)
+    git(repo, "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q", "-m", "migrated")
+    plan = v2_0_0.make_plan(repo)
+    assert (plan.moves, plan.writes) == ([], {})
+
+
+def test_a_custom_bootstrap_folder_stays(tmp_path):
+    repo = make_repo(tmp_path, {".copier-answers.yml": ANSWERS.replace("flux-system", "clusters"),
+                                "clusters/kustomizations/kustomization-app.yaml": KUSTOMIZATION_V1BETA1})
+    plan = v2_0_0.make_plan(repo)
+    assert plan.moves == [] and list(plan.writes) == ["clusters/kustomizations/kustomization-app.yaml"]
+
+
+def test_ignored_files_move_along(tmp_path):
+    repo = make_repo(tmp_path, {".copier-answers.yml": ANSWERS, "flux-system/namespaces/ns.yaml": "a: 1\n"},
+                     gitignore="*.secret.yaml\n")
+    (repo / "flux-system/namespaces/db.secret.yaml").write_text("kind: Secret\n")
+    v2_0_0.before(repo)
+    assert (repo / "bootstrap/namespaces/db.secret.yaml").read_text() == "kind: Secret\n"
+
+
+@pytest.mark.parametrize("tree, message", [
+    ({"flux-system/namespaces/a.yaml": "a: 1\n", "bootstrap/namespaces/a.yaml": "b: 2\n"}, "that file exists already"),
+    ({"flux-system/kustomizations/k.yaml": "kind: Kustomization\nmetadata: {name: x\n"}, "flux-system/kustomizations/k.yaml"),
+])
+def test_refusals_change_nothing(tmp_path, tree, message):
+    repo = make_repo(tmp_path, {".copier-answers.yml": ANSWERS, **tree})
+    before = snapshot(repo), git(repo, "status", "--porcelain")
+    with pytest.raises(MigrationAbort, match=message):
+        v2_0_0.before(repo)
+    assert (snapshot(repo), git(repo, "status", "--porcelain")) == before
+
+
+def test_dirty_repository_is_refused(tmp_path):
+    repo = make_repo(tmp_path, {".copier-answers.yml": ANSWERS, "flux-system/namespaces/a.yaml": "a: 1\n"})
+    (repo / "flux-system/namespaces/a.yaml").write_text("a: 2\n")
+    with pytest.raises(MigrationAbort, match="uncommitted changes"):
+        v2_0_0.before(repo)
+    assert (repo / "flux-system/namespaces/a.yaml").read_text() == "a: 2\n"
+
+
+def test_after_puts_back_a_conflicted_or_deleted_moved_file(tmp_path):
+    repo = make_repo(tmp_path, {".copier-answers.yml": ANSWERS,
+                                "flux-system/kustomizations/kustomization-app.yaml": KUSTOMIZATION_V1BETA1,
+                                "flux-system/namespaces/namespace-app.yaml": "kind: Namespace\n",
+                                "flux-system/namespaces/untouched.yaml": "kind: Namespace\n"})
+    v2_0_0.before(repo)
+    migrated = (repo / "bootstrap/kustomizations/kustomization-app.yaml").read_text()
+    # What copier's merge with an empty base leaves behind.
+    (repo / "bootstrap/kustomizations/kustomization-app.yaml").write_text(
+        "<<<<<<< before updating\n" + migrated + "=======\nother\n>>>>>>> after updating\n")
+    (repo / "bootstrap/namespaces/namespace-app.yaml").unlink()
+    (repo / "bootstrap/namespaces/untouched.yaml").write_text("kind: Namespace # merged cleanly\n")
+    v2_0_0.after(repo)
+    assert (repo / "bootstrap/kustomizations/kustomization-app.yaml").read_text() == migrated
+    assert (repo / "bootstrap/namespaces/namespace-app.yaml").read_text() == "kind: Namespace\n"
+    assert (repo / "bootstrap/namespaces/untouched.yaml").read_text() == "kind: Namespace # merged cleanly\n"
+    assert not (repo / "flux-system").exists()
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("  path: ./flux-system", "  path: ./bootstrap"),
+    ("  path: flux-system", "  path: bootstrap"),
+    ('  path: "./flux-system/"  # synced', '  path: "./bootstrap"  # synced'),
+    ("  path: ./apps", "  path: ./apps"),
+])
+def test_flux_own_kustomization_is_repointed(line, expected):
+    text = f"apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\nspec:\n{line}\n"
+    assert v2_0_0._repoint_flux_sync(text).splitlines()[-1] == expected
+
+
+def test_other_kinds_with_a_path_are_left_alone():
+    text = "kind: Something\nspec:\n  path: ./flux-system\n"
+    assert v2_0_0._repoint_flux_sync(text) == text
