@@ -32,6 +32,22 @@ CASES = {
     "missing values source": (APP + ["-d", "app_name=x", "-d", "values_source=nowhere/values.yaml"], "values_source 'nowhere/values.yaml' does not exist"),
     "bad interval": (APP + ["-d", "app_name=x", "-d", "helmrelease_interval=10 minutes"], "helmrelease_interval '10 minutes' is not a duration"),
     "second cluster over a cluster": ([], "is already a cluster repository"),
+    "chart name with space": (APP + ["-d", "app_name=x", "-d", "chart=pod info"], "chart 'pod info' is not a valid chart name"),
+    "chart name with capital": (APP + ["-d", "app_name=x", "-d", "chart=Podinfo"], "chart 'Podinfo' is not a valid chart name"),
+    "namespace too long": (APP + ["-d", "app_name=x", "-d", "namespace=" + "n" * 64], "is 64 characters long"),
+    "release name with capital": (APP + ["-d", "app_name=x", "-d", "release_name=Web"], "release_name 'Web' is not a valid DNS-1123 label"),
+    "oci url without host": (APP + ["-d", "app_name=x", "-d", "helm_repo_url=oci://"], "has no valid host name"),
+    "url with a space": (APP + ["-d", "app_name=x", "-d", "helm_repo_url=https://charts example.com"], "has no valid host name"),
+    "version with four parts": (APP + ["-d", "app_name=x", "-d", "chart_version=6.1.2.3"], "is not a semver version or range"),
+    "version word": (APP + ["-d", "app_name=x", "-d", "chart_version=latest"], "is not a semver version or range"),
+    "depends on a bad name": (APP + ["-d", "app_name=x", "-d", "depends_on=[Podinfo]"], "depends_on entry 'Podinfo' is not a valid DNS-1123 label"),
+    "depends on twice": (APP + ["-d", "app_name=x", "-d", "depends_on=[podinfo, podinfo]"], "depends_on lists an app twice"),
+    "health checks not a list": (APP + ["-d", "app_name=x", "-d", "health_checks=Deployment"], "health_checks must be a list"),
+    "health check with empty name": (APP + ["-d", "app_name=x", "-d", "health_checks=[{kind: Deployment, name: ''}]"], "every value must be a non-empty string"),
+    "health check unknown key": (APP + ["-d", "app_name=x", "-d", "health_checks=[{kind: Deployment, name: x, ns: y}]"], "unknown keys: ns"),
+    "values source not yaml": (APP + ["-d", "app_name=x", "-d", "values_source=README.md"], "is not valid YAML"),
+    "kustomization timeout not a duration": (APP + ["-d", "app_name=x", "-d", "kustomization_timeout=2 minutes"], "kustomization_timeout '2 minutes' is not a duration"),
+    "unknown kind": (["-d", "kind=helm"], "kind"),
 }
 
 
@@ -50,10 +66,44 @@ def test_refused_with_nothing_written(template, cluster, args, message):
     assert tree_state(cluster) == before
 
 
-def test_bad_cluster_answers_write_nothing(template, tmp_path):
-    result = copier_cli("copy", "--trust", "--defaults", "-d", "branch=-main", str(template.path), "new", cwd=tmp_path)
-    assert result.returncode != 0 and "branch '-main' is not a valid Git branch name" in result.stderr
-    assert not (tmp_path / "new").exists()
+CLUSTER_CASES = {
+    "owner with space": ("repo_owner=my org", "repo_owner 'my org' is not a GitHub name"),
+    "owner starting with dash": ("repo_owner=-org", "repo_owner '-org' is not a GitHub name"),
+    "repository with slash": ("repo_name=a/b", "repo_name 'a/b' is not a GitHub name"),
+    "repository url ftp": ("repo_url=ftp://example.com/x.git", "repo_url 'ftp://example.com/x.git' must be"),
+    "repository url without scheme": ("repo_url=github.com/a/b", "repo_url 'github.com/a/b' must be"),
+    "branch starting with dash": ("branch=-main", "branch '-main' is not a valid Git branch name"),
+    "branch with two dots": ("branch=a..b", "branch 'a..b' is not a valid Git branch name"),
+    "branch ending in .lock": ("branch=main.lock", "branch 'main.lock' is not a valid Git branch name"),
+    "git interval in days": ("git_interval=1d", "git_interval '1d' is not a duration"),
+    "kustomization interval word": ("kustomization_interval=often", "kustomization_interval 'often' is not a duration"),
+    "empty kustomization timeout": ("kustomization_timeout=", "kustomization_timeout '' is not a duration"),
+    "helmrelease interval without unit": ("helmrelease_interval=15", "helmrelease_interval '15' is not a duration"),
+    "helmrelease timeout with space": ("helmrelease_timeout=5 m", "helmrelease_timeout '5 m' is not a duration"),
+    "negative helmrepository interval": ("helmrepository_interval=-1m", "helmrepository_interval '-1m' is not a duration"),
+    "bootstrap folder with capital": ("bootstrap_dir=Flux", "bootstrap_dir 'Flux' is not a valid DNS-1123 label"),
+    "bootstrap folder path": ("bootstrap_dir=clusters/prod", "bootstrap_dir 'clusters/prod' is not a valid DNS-1123 label"),
+    "repository url with a space": ("repo_url=https://github.com/a b", "repo_url 'https://github.com/a b' must be"),
+}
+
+
+@pytest.mark.parametrize("answer, message", CLUSTER_CASES.values(), ids=CLUSTER_CASES.keys())
+def test_bad_cluster_answers_write_nothing(template, tmp_path, answer, message):
+    """Into an existing empty repository (which must stay as it was) and into a new folder."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    init_repo(repo)
+    before = tree_state(repo)
+    result = copier_cli("copy", "--trust", "--defaults", "-d", answer, str(template.path), ".", cwd=repo)
+    assert result.returncode != 0 and message in result.stderr
+    assert tree_state(repo) == before
+    result = copier_cli("copy", "--trust", "--defaults", "-d", answer, str(template.path), "new", cwd=tmp_path)
+    assert result.returncode != 0 and not (tmp_path / "new").exists()
+
+
+def test_catalogue_size():
+    """The issue asks for at least 40 refused inputs across both templates."""
+    assert len(CASES) + len(CLUSTER_CASES) >= 40
 
 
 def test_a_valid_app_after_refusals_is_written(template, cluster, tmp_path):

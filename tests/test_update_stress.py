@@ -1,0 +1,116 @@
+"""Updates under stress: whatever happens, nothing the user committed is lost, and the
+repository shows in `git status`/`git diff` everything the user had."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.project import commit_all, copier_cli, copy, files, init_repo, load, tree_state
+from tests.support.template_repo import git
+
+
+@pytest.fixture
+def v1_repo(template, tmp_path) -> Path:
+    return init_repo(copy(template.path, tmp_path / "cluster", vcs_ref=template.tag("1.0.0")))
+
+
+def cli_update(repo: Path, template, *args: str) -> subprocess.CompletedProcess:
+    return copier_cli("update", "--trust", "--defaults", "--vcs-ref", template.tag("2.0.0"), *args, cwd=repo)
+
+
+def restored(repo: Path) -> tuple:
+    """The repository as HEAD has it, after throwing away everything not committed."""
+    git(repo, "reset", "-q", "--hard", "HEAD")
+    git(repo, "clean", "-q", "-fd")
+    return tree_state(repo)
+
+
+def test_unresolved_conflicts_block_the_next_update(template, v1_repo):
+    configmap = v1_repo / "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml"
+    configmap.write_text(configmap.read_text().replace("  namespace: podinfo\n", "  namespace: podinfo\n  labels:\n    team: web\n"))
+    commit_all(v1_repo, "Label our values")
+    assert cli_update(v1_repo, template).returncode == 0
+    assert cli_update(v1_repo, template, "-a", ".copier-answers.app-podinfo.yml").returncode != 0  # dirty: cluster update
+    commit_all(v1_repo, "Cluster update")
+    assert cli_update(v1_repo, template, "-a", ".copier-answers.app-podinfo.yml").returncode == 0
+    assert "<<<<<<< before updating" in configmap.read_text() and "team: web" in configmap.read_text()
+    assert "UU podinfo/configmap" in git(v1_repo, "status", "--porcelain")
+    left = tree_state(v1_repo)
+    again = cli_update(v1_repo, template, "-a", ".copier-answers.app-podinfo.yml")
+    assert again.returncode != 0 and "dirty" in again.stderr.lower()
+    assert tree_state(v1_repo) == left
+
+
+def test_a_deleted_generated_file_stays_deleted(template, v1_repo):
+    (v1_repo / "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml").unlink()
+    release = v1_repo / "podinfo/helmrelease-podinfo.yaml"
+    release.write_text(release.read_text().split("  valuesFrom:")[0])
+    commit_all(v1_repo, "Chart defaults are fine")
+    assert cli_update(v1_repo, template).returncode == 0
+    commit_all(v1_repo, "Cluster update")
+    assert cli_update(v1_repo, template, "-a", ".copier-answers.app-podinfo.yml").returncode == 0
+    assert not (v1_repo / "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml").exists()
+    assert "valuesFrom" not in release.read_text() and "helm.toolkit.fluxcd.io/v2\n" in release.read_text()
+
+
+def test_a_renamed_app_folder_is_not_recreated(template, v1_repo):
+    git(v1_repo, "mv", "podinfo", "apps")
+    kustomization = v1_repo / "flux-system/kustomizations/kustomization-podinfo.yaml"
+    kustomization.write_text(kustomization.read_text().replace("path: podinfo", "path: apps"))
+    commit_all(v1_repo, "Apps live in apps/")
+    assert cli_update(v1_repo, template).returncode == 0
+    commit_all(v1_repo, "Cluster update")
+    assert cli_update(v1_repo, template, "-a", ".copier-answers.app-podinfo.yml").returncode == 0
+    assert not (v1_repo / "podinfo").exists()
+    assert load(v1_repo / "apps/helmrelease-podinfo.yaml")["apiVersion"] == "helm.toolkit.fluxcd.io/v2"
+    assert load(v1_repo / "bootstrap/kustomizations/kustomization-podinfo.yaml")["spec"]["path"] == "apps"
+
+
+@pytest.mark.parametrize("nonsense, message", [
+    ("kind: app\napp_name: [unclosed\n", "yaml"),
+    (None, "commit"),  # _commit that names no commit of the template
+    (None, "app_name"),  # an answer no validator accepts
+])
+def test_answers_edited_into_nonsense(template, v1_repo, nonsense, message):
+    answers = v1_repo / ".copier-answers.app-podinfo.yml"
+    text = answers.read_text()
+    if nonsense is None and message == "commit":
+        nonsense = text.replace("_commit: v1.0.0", "_commit: v0.0.0-nonsense")
+    elif nonsense is None:
+        nonsense = text.replace("app_name: podinfo", "app_name: Pod_Info")
+    answers.write_text(nonsense)
+    commit_all(v1_repo, "Edited by hand")
+    before = tree_state(v1_repo)
+    result = cli_update(v1_repo, template, "-a", ".copier-answers.app-podinfo.yml")
+    assert result.returncode != 0
+    assert message in result.stderr.lower()
+    assert tree_state(v1_repo) == before
+
+
+@pytest.mark.parametrize("after_seconds", [0.3, 0.8, 1.3, 2.0])
+def test_an_interrupted_update_loses_nothing_committed(template, v1_repo, after_seconds):
+    """Kill `copier update` at several points of its run (SIGKILL: no clean-up at all)."""
+    (v1_repo / "podinfo/notes.md").write_text("our runbook\n")
+    commit_all(v1_repo, "Runbook")
+    head, _, committed = tree_state(v1_repo)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "copier", "update", "--trust", "--defaults", "--vcs-ref", template.tag("2.0.0")],
+        cwd=v1_repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    time.sleep(after_seconds)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    # Nothing committed moved, and whatever the update did so far shows in git status.
+    assert git(v1_repo, "rev-parse", "HEAD").strip() == head.strip()
+    shown = set()
+    for line in git(v1_repo, "status", "--porcelain", "--untracked-files=all").splitlines():
+        shown.update(line[3:].split(" -> "))
+    differs = {f for f, data in committed.items() if not (v1_repo / f).exists() or (v1_repo / f).read_bytes() != data}
+    assert differs <= shown
+    assert restored(v1_repo)[2] == committed
