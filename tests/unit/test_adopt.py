@@ -1,0 +1,508 @@
+"""The adopt command's reading of hand-written cookbook repositories (extensions/adopt.py)."""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from extensions.adopt import (
+    ANSWERS_HEADER, AdoptError, GitInfo, adopt, answers_text, find_bootstrap_dir, plan_adoption, template_error,
+)
+from tests.support.project import commit_all, init_repo, tree_state
+from tests.support.template_repo import git
+
+TEMPLATE = "https://github.com/acme/flux-cookbook-template"
+NO_GIT = GitInfo(origin_url="", branch="main")
+
+
+def yaml_text(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+PODINFO = {
+    # The cookbook's own files, old APIs, comments, `./` path, no Kustomization timeout.
+    "flux-system/namespaces/namespace-podinfo.yaml": """
+        # podinfo's namespace
+        apiVersion: v1
+        kind: Namespace
+        metadata:
+          name: podinfo
+        """,
+    "flux-system/helmrepositories/helmrepository-podinfo.yaml": """
+        apiVersion: source.toolkit.fluxcd.io/v1beta1
+        kind: HelmRepository
+        metadata:
+          name: podinfo
+          namespace: flux-system
+        spec:
+          interval: 15m
+          url: https://stefanprodan.github.io/podinfo
+        """,
+    "flux-system/kustomizations/kustomization-podinfo.yaml": """
+        apiVersion: kustomize.toolkit.fluxcd.io/v1beta1
+        kind: Kustomization
+        metadata:
+          name: podinfo
+          namespace: flux-system
+        spec:
+          interval: 10m # check every 10 minutes
+          path: ./podinfo
+          prune: true
+          sourceRef:
+            kind: GitRepository
+            name: flux-system
+          validation: server
+          healthChecks:
+            - apiVersion: apps/v1
+              kind: Deployment
+              name: podinfo
+              namespace: podinfo
+        """,
+    "podinfo/helmrelease-podinfo.yaml": """
+        apiVersion: helm.toolkit.fluxcd.io/v2beta1
+        kind: HelmRelease
+        metadata:
+          name: podinfo
+          namespace: podinfo
+        spec:
+          chart:
+            spec:
+              chart: podinfo
+              version: 6.x # bugfixes only
+              sourceRef:
+                kind: HelmRepository
+                name: podinfo
+                namespace: flux-system
+          interval: 15m
+          timeout: 5m
+          releaseName: podinfo
+          valuesFrom:
+          - kind: ConfigMap
+            name: podinfo-helm-chart-value-overrides
+            valuesKey: values.yaml
+        """,
+    "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml": """
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: podinfo-helm-chart-value-overrides
+          namespace: podinfo
+        data:
+          values.yaml: |
+            replicaCount: 2
+        """,
+}
+
+
+def postgres_app(app: str, namespace: str, depends_on: str = "") -> dict[str, str]:
+    """An app on current APIs from the shared bitnami HelmRepository, without health checks."""
+    depends = f"  dependsOn:\n    - name: {depends_on}\n" if depends_on else ""
+    return {
+        f"flux-system/namespaces/namespace-{namespace}.yaml": f"""
+            apiVersion: v1
+            kind: Namespace
+            metadata:
+              name: {namespace}
+            """,
+        f"flux-system/kustomizations/kustomization-{app}.yaml": textwrap.dedent(f"""
+            apiVersion: kustomize.toolkit.fluxcd.io/v1
+            kind: Kustomization
+            metadata:
+              name: {app}
+              namespace: flux-system
+            spec:
+              interval: 30m
+              path: ./{app}/
+              prune: true
+              timeout: 3m
+              sourceRef:
+                kind: GitRepository
+                name: flux-system
+            """) + depends,
+        f"{app}/helmrelease-{app}.yaml": f"""
+            apiVersion: helm.toolkit.fluxcd.io/v2
+            kind: HelmRelease
+            metadata:
+              name: {app}
+              namespace: {namespace}
+            spec:
+              chart:
+                spec:
+                  chart: postgresql
+                  sourceRef:
+                    kind: HelmRepository
+                    name: bitnami
+                    namespace: flux-system
+              interval: 1h
+              valuesFrom:
+                - kind: ConfigMap
+                  name: {app}-helm-chart-value-overrides
+            """,
+    }
+
+
+BITNAMI = {
+    "flux-system/helmrepositories/helmrepository-bitnami.yaml": """
+        apiVersion: source.toolkit.fluxcd.io/v1
+        kind: HelmRepository
+        metadata:
+          name: bitnami
+          namespace: flux-system
+        spec:
+          interval: 2h
+          url: https://charts.bitnami.com/bitnami
+        """,
+}
+
+PLAIN_MANIFESTS = {
+    "flux-system/kustomizations/kustomization-infra.yaml": """
+        apiVersion: kustomize.toolkit.fluxcd.io/v1beta2
+        kind: Kustomization
+        metadata:
+          name: infra
+          namespace: flux-system
+        spec:
+          interval: 1h
+          path: ./infra
+          prune: true
+          sourceRef:
+            kind: GitRepository
+            name: flux-system
+        """,
+    "infra/clusterissuer.yaml": """
+        apiVersion: cert-manager.io/v1
+        kind: ClusterIssuer
+        metadata:
+          name: letsencrypt
+        """,
+}
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(yaml_text(text), encoding="utf-8")
+    return root
+
+
+def git_repo(root: Path, files: dict[str, str]) -> Path:
+    return init_repo(write(root, files))
+
+
+def run(repo: Path, dry_run: bool = False) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = adopt(repo, TEMPLATE, dry_run, out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def problems(root: Path) -> str:
+    with pytest.raises(AdoptError) as refused:
+        plan_adoption(root, TEMPLATE, NO_GIT)
+    return "\n".join(refused.value.problems)
+
+
+# --- answers ---------------------------------------------------------------------------
+
+
+def test_app_answers_come_from_its_objects(tmp_path):
+    plan = plan_adoption(write(tmp_path, PODINFO), TEMPLATE, NO_GIT)
+    assert plan.apps["podinfo"] == {
+        "_commit": "v1.0.0", "_src_path": TEMPLATE, "bootstrap_dir": "flux-system",
+        "kustomization_interval": "10m",
+        "kustomization_timeout": "10m",  # none given: Flux times out after the interval
+        "helmrelease_interval": "15m", "helmrelease_timeout": "5m", "helmrepository_interval": "15m",
+        "kind": "app", "app_name": "podinfo", "namespace": "podinfo", "chart": "podinfo", "chart_version": "6.x",
+        "helm_repo_name": "podinfo", "helm_repo_url": "https://stefanprodan.github.io/podinfo",
+        "release_name": "podinfo", "depends_on": [],
+        "health_checks": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo", "namespace": "podinfo"}],
+        "values_source": "",
+    }
+    assert plan.moves == [] and plan.kept == []
+
+
+def test_apps_sharing_a_helm_repository_with_dependencies_and_no_health_checks(tmp_path):
+    files = {**BITNAMI, **postgres_app("keycloak-postgres", "keycloak"),
+             **postgres_app("nextcloud-postgres", "nextcloud", depends_on="keycloak-postgres")}
+    plan = plan_adoption(write(tmp_path, files), TEMPLATE, NO_GIT)
+    assert list(plan.apps) == ["keycloak-postgres", "nextcloud-postgres"]
+    nextcloud = plan.apps["nextcloud-postgres"]
+    assert (nextcloud["depends_on"], nextcloud["health_checks"]) == (["keycloak-postgres"], [])
+    assert (nextcloud["chart_version"], nextcloud["helmrelease_timeout"]) == ("*", "5m")  # Flux's defaults
+    assert (nextcloud["helm_repo_name"], nextcloud["helm_repo_url"], nextcloud["helmrepository_interval"]) == (
+        "bitnami", "https://charts.bitnami.com/bitnami", "2h")
+    assert plan.apps["keycloak-postgres"]["helm_repo_url"] == nextcloud["helm_repo_url"]
+
+
+def test_a_kustomization_of_plain_manifests_is_kept_as_the_users_own(tmp_path):
+    plan = plan_adoption(write(tmp_path, {**PODINFO, **PLAIN_MANIFESTS}), TEMPLATE, NO_GIT)
+    assert list(plan.apps) == ["podinfo"]
+    assert plan.kept == [
+        "Kustomization 'infra' (flux-system/kustomizations/kustomization-infra.yaml): no HelmRelease in infra/"
+    ]
+
+
+def test_kustomizations_the_template_cannot_express_are_kept(tmp_path):
+    files = {name.replace("podinfo/", "apps/podinfo/", 1): text for name, text in PODINFO.items()}
+    files["flux-system/kustomizations/kustomization-podinfo.yaml"] = PODINFO[
+        "flux-system/kustomizations/kustomization-podinfo.yaml"].replace("path: ./podinfo", "path: ./apps/podinfo")
+    files["flux-system/kustomizations/kustomization-other.yaml"] = """
+        apiVersion: kustomize.toolkit.fluxcd.io/v1
+        kind: Kustomization
+        metadata:
+          name: other
+          namespace: flux-system
+        spec:
+          path: ./
+          sourceRef:
+            kind: GitRepository
+            name: shared-config
+        """
+    plan = plan_adoption(write(tmp_path, files), TEMPLATE, NO_GIT)
+    assert plan.apps == {}
+    assert [reason.partition(": ")[2] for reason in plan.kept] == [
+        "it applies GitRepository 'shared-config', not this repository",
+        "it applies apps/podinfo/, and the template keeps each app in a folder at the top of the repository",
+    ]
+
+
+def test_release_name_defaults_as_flux_does(tmp_path):
+    write(tmp_path, PODINFO)
+    release = tmp_path / "podinfo/helmrelease-podinfo.yaml"
+    release.write_text(release.read_text().replace("  releaseName: podinfo\n", "  targetNamespace: demo\n"))
+    assert plan_adoption(tmp_path, TEMPLATE, NO_GIT).apps["podinfo"]["release_name"] == "demo-podinfo"
+
+
+def test_other_kinds_unreadable_yaml_and_dot_folders(tmp_path):
+    write(tmp_path, {**PODINFO, "podinfo/notes.yaml": "this: [is not: yaml", ".github/workflows/x.yaml": "{ nope",
+                     "podinfo/sealedsecret.yaml": "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\n"})
+    (tmp_path / "podinfo/README.md").write_text("# not YAML at all\n")
+    plan = plan_adoption(tmp_path, TEMPLATE, NO_GIT)
+    assert list(plan.apps) == ["podinfo"]
+    assert [note.partition(" (")[0] for note in plan.notes if "YAML" in note] == [
+        "skipped podinfo/notes.yaml: not readable as YAML"
+    ]
+
+
+# --- the cluster -----------------------------------------------------------------------
+
+
+GOTK_SYNC = """
+    # This manifest was generated by flux. DO NOT EDIT.
+    ---
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata:
+      name: flux-system
+      namespace: flux-system
+    spec:
+      interval: 5m0s
+      ref:
+        branch: production
+      url: ssh://git@github.com/from-sync/cluster
+    """
+
+
+@pytest.mark.parametrize(("origin", "owner", "name", "url"), [
+    ("https://github.com/acme/homelab.git", "acme", "homelab", "https://github.com/acme/homelab"),
+    ("git@github.com:acme/homelab.git", "acme", "homelab", "https://github.com/acme/homelab"),
+    ("", "from-sync", "cluster", "https://github.com/from-sync/cluster"),  # flux bootstrap's URL
+])
+def test_the_repository_comes_from_origin_else_from_flux_bootstrap(tmp_path, origin, owner, name, url):
+    write(tmp_path, {**PODINFO, "flux-system/flux-system/gotk-sync.yaml": GOTK_SYNC})
+    cluster = plan_adoption(tmp_path, TEMPLATE, GitInfo(origin, "main")).cluster
+    assert (cluster["repo_owner"], cluster["repo_name"], cluster["repo_url"]) == (owner, name, url)
+    # Flux watches the branch and interval flux bootstrap wrote, whatever is checked out.
+    assert (cluster["branch"], cluster["git_interval"]) == ("production", "5m0s")
+
+
+def test_another_git_host_keeps_the_default_github_names(tmp_path):
+    write(tmp_path, PODINFO)
+    cluster = plan_adoption(tmp_path, TEMPLATE, GitInfo("https://gitlab.example.com/ops/k8s.git", "live")).cluster
+    assert (cluster["repo_owner"], cluster["repo_name"]) == ("my-github-user", "flux-cluster")
+    assert cluster["repo_url"] == "https://gitlab.example.com/ops/k8s.git"
+    assert (cluster["branch"], cluster["git_interval"]) == ("live", "1m")  # no gotk-sync.yaml
+
+
+def test_cluster_answers_in_the_order_the_template_writes_them(tmp_path):
+    files = {**PODINFO, **BITNAMI, **postgres_app("keycloak-postgres", "keycloak"),
+             **postgres_app("nextcloud-postgres", "nextcloud")}
+    cluster = plan_adoption(write(tmp_path, files), TEMPLATE, NO_GIT).cluster
+    assert answers_text(cluster) == ANSWERS_HEADER + yaml_text(f"""
+        _commit: v1.0.0
+        _src_path: {TEMPLATE}
+        kind: cluster
+        repo_owner: my-github-user
+        repo_name: flux-cluster
+        repo_url: https://github.com/my-github-user/flux-cluster
+        personal_account: true
+        branch: main
+        bootstrap_dir: flux-system
+        git_interval: 1m
+        kustomization_interval: 30m
+        kustomization_timeout: 3m
+        helmrelease_interval: 1h
+        helmrelease_timeout: 5m
+        helmrepository_interval: 2h
+        """)
+
+
+def test_the_bootstrap_folder_is_the_one_with_the_cookbook_folders(tmp_path):
+    with pytest.raises(AdoptError, match="no cookbook layout"):
+        find_bootstrap_dir(tmp_path)
+    (tmp_path / "bootstrap/helmrepositories").mkdir(parents=True)
+    (tmp_path / "flux-system").mkdir()  # flux-system/ without the cookbook's folders does not count
+    assert find_bootstrap_dir(tmp_path) == "bootstrap"
+    (tmp_path / "flux-system/kustomizations").mkdir()
+    with pytest.raises(AdoptError, match="both flux-system/ and bootstrap/"):
+        find_bootstrap_dir(tmp_path)
+
+
+def test_bootstrap_layout_with_flux_bootstraps_own_namespace(tmp_path):
+    files = {name.replace("flux-system/", "bootstrap/", 1): text for name, text in PODINFO.items()}
+    files["bootstrap/flux-system/gotk-components.yaml"] = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: podinfo\n"
+    plan = plan_adoption(write(tmp_path, files), TEMPLATE, NO_GIT)
+    assert (plan.bootstrap_dir, plan.apps["podinfo"]["bootstrap_dir"], plan.moves) == ("bootstrap", "bootstrap", [])
+
+
+# --- refusals --------------------------------------------------------------------------
+
+
+def test_refuses_what_is_not_a_clean_git_repository_root(tmp_path):
+    write(tmp_path / "repo", PODINFO)
+    code, _, err = run(tmp_path / "repo")
+    assert code == 2 and "is not a git repository" in err
+    init_repo(tmp_path / "repo")
+    code, _, err = run(tmp_path / "repo/podinfo")
+    assert code == 2 and "is not the root of its git repository" in err
+    (tmp_path / "repo/podinfo/helmrelease-podinfo.yaml").write_text("# half edited\n")
+    before = tree_state(tmp_path / "repo")
+    code, out, err = run(tmp_path / "repo")
+    assert (code, out) == (2, "") and "has uncommitted changes" in err and "nothing was written" in err
+    assert tree_state(tmp_path / "repo") == before
+
+
+def test_refuses_a_repository_with_answers_already(tmp_path):
+    repo = git_repo(tmp_path, {**PODINFO, ".copier-answers.yml": "_commit: v1.0.0\n"})
+    code, _, err = run(repo)
+    assert code == 2 and "already has .copier-answers.yml" in err and "copier update --trust" in err
+
+
+def test_refuses_a_repository_without_the_cookbook_layout(tmp_path):
+    repo = git_repo(tmp_path, {"clusters/prod/apps.yaml": "apiVersion: v1\nkind: Namespace\n"})
+    code, _, err = run(repo)
+    assert code == 2 and "no cookbook layout" in err
+
+
+def test_refuses_an_object_sharing_a_file_it_must_leave(tmp_path):
+    files = {**PODINFO, **BITNAMI, **postgres_app("keycloak-postgres", "keycloak")}
+    del files["flux-system/namespaces/namespace-podinfo.yaml"], files["flux-system/namespaces/namespace-keycloak.yaml"]
+    files["flux-system/namespaces/all.yaml"] = """
+        apiVersion: v1
+        kind: Namespace
+        metadata:
+          name: podinfo
+        ---
+        apiVersion: v1
+        kind: Namespace
+        metadata:
+          name: keycloak
+        """
+    repo = git_repo(tmp_path, files)
+    before = tree_state(repo)
+    code, _, err = run(repo)
+    assert code == 2
+    assert "split flux-system/namespaces/all.yaml: Namespace 'keycloak' (flux-system/namespaces/all.yaml) shares it" in err
+    assert "Put it alone in flux-system/namespaces/namespace-podinfo.yaml" in err
+    assert tree_state(repo) == before
+
+
+def test_refuses_names_the_template_cannot_keep(tmp_path):
+    files = {**PODINFO, **BITNAMI, **postgres_app("keycloak-postgres", "keycloak")}
+    files["podinfo/configmap-podinfo-helm-chart-value-overrides.yaml"] = files[
+        "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml"].replace("name: podinfo-helm", "name: podinfo-values")
+    files["podinfo/helmrelease-podinfo.yaml"] = files["podinfo/helmrelease-podinfo.yaml"].replace(
+        "name: podinfo-helm-chart-value-overrides", "name: podinfo-values")
+    files["flux-system/kustomizations/kustomization-keycloak-postgres.yaml"] = files[
+        "flux-system/kustomizations/kustomization-keycloak-postgres.yaml"].replace("name: keycloak-postgres", "name: keycloak-db")
+    found = problems(write(tmp_path, files))
+    assert "takes its values from ConfigMap 'podinfo-values'; the template names it 'podinfo-helm-chart-value-overrides'" in found
+    assert "Kustomization 'keycloak-db' (flux-system/kustomizations/kustomization-keycloak-postgres.yaml) applies keycloak-postgres/" in found
+    assert "git mv keycloak-postgres keycloak-db" in found
+
+
+def test_refuses_objects_it_cannot_find_or_move_safely(tmp_path):
+    files = {**PODINFO, **postgres_app("keycloak-postgres", "keycloak")}  # no bitnami HelmRepository
+    namespace = files.pop("flux-system/namespaces/namespace-podinfo.yaml")
+    files["podinfo/namespace.yaml"] = namespace  # applied by the app's own Kustomization
+    files["keycloak-postgres/release.yaml"] = files.pop("keycloak-postgres/helmrelease-keycloak-postgres.yaml")
+    files["keycloak-postgres/kustomization.yaml"] = "resources:\n  - release.yaml\n"
+    found = problems(write(tmp_path, files))
+    assert "its chart's HelmRepository 'bitnami' is not in flux-system/" in found
+    assert "Namespace 'podinfo' (app podinfo) is declared in podinfo/namespace.yaml, outside flux-system/" in found
+    assert "keycloak-postgres/kustomization.yaml lists its folder's files by name" in found
+
+
+def test_the_template_must_have_release_1_0_0(tmp_path):
+    (tmp_path / "template").mkdir()
+    template = init_repo(tmp_path / "template")
+    assert "has no tag v1.0.0" in template_error(str(template))
+    git(template, "tag", "v1.0.0")
+    assert template_error(str(template)) == ""
+    assert "neither a folder nor a git URL" in template_error(str(tmp_path / "missing"))
+    assert template_error(TEMPLATE) == ""  # copier fetches URLs itself
+
+
+def test_refuses_answers_the_template_would_reject(tmp_path):
+    write(tmp_path, PODINFO)
+    release = tmp_path / "podinfo/helmrelease-podinfo.yaml"
+    release.write_text(release.read_text().replace("version: 6.x", "version: latest"))
+    assert "app podinfo: chart_version 'latest' is not a semver version or range" in problems(tmp_path)
+
+
+# --- moves -----------------------------------------------------------------------------
+
+
+def renamed(files: dict[str, str], moves: dict[str, str]) -> dict[str, str]:
+    return {moves.get(name, name): text for name, text in files.items()}
+
+
+MOVES = {
+    "flux-system/namespaces/namespace-podinfo.yaml": "flux-system/namespaces/podinfo.yml",
+    "flux-system/kustomizations/kustomization-podinfo.yaml": "flux-system/kustomizations/podinfo.yaml",
+    "podinfo/helmrelease-podinfo.yaml": "podinfo/release/helmrelease.yaml",
+    "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml": "podinfo/values.yaml",
+}
+
+
+def test_objects_alone_in_a_file_move_to_the_template_paths(tmp_path):
+    repo = git_repo(tmp_path, renamed(PODINFO, MOVES))
+    code, out, err = run(repo)
+    assert code == 0, err
+    assert set(git(repo, "status", "--porcelain").splitlines()) == {
+        *(f"R  {source} -> {target}" for target, source in MOVES.items()),
+        "?? .copier-answers.app-podinfo.yml", "?? .copier-answers.yml",
+    }
+    assert "podinfo/values.yaml -> podinfo/configmap-podinfo-helm-chart-value-overrides.yaml" in out
+    assert 'git add -A && git commit -m "Adopt the Flux cookbook template"' in out
+    assert "copier update --trust --defaults -a .copier-answers.app-podinfo.yml" in out
+    commit_all(repo, "Adopt")
+    assert (repo / "podinfo/helmrelease-podinfo.yaml").read_text() == yaml_text(PODINFO["podinfo/helmrelease-podinfo.yaml"])
+
+
+def test_dry_run_prints_answers_and_moves_and_changes_nothing(tmp_path):
+    repo = git_repo(tmp_path, renamed(PODINFO, MOVES))
+    before = tree_state(repo)
+    code, out, _ = run(repo, dry_run=True)
+    assert code == 0
+    assert "Dry run: nothing moved or written" in out and "--- .copier-answers.app-podinfo.yml" in out
+    assert "flux-system/namespaces/podinfo.yml -> flux-system/namespaces/namespace-podinfo.yaml" in out
+    assert tree_state(repo) == before
+
+
+def test_refuses_a_move_onto_another_file(tmp_path):
+    files = renamed(PODINFO, {"podinfo/helmrelease-podinfo.yaml": "podinfo/hr.yaml"})
+    files["podinfo/helmrelease-podinfo.yaml"] = "# an old copy, no longer used\n"
+    assert "belongs in podinfo/helmrelease-podinfo.yaml, which holds something else" in problems(write(tmp_path, files))
