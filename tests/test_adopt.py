@@ -453,3 +453,29 @@ def test_refusal_exits_2_and_writes_nothing(template, tmp_path):
     assert result.returncode == 2
     assert "has uncommitted changes" in result.stderr and "nothing was written" in result.stderr
     assert tree_state(repo) == before
+
+
+def test_adopted_repository_updates_to_the_current_release(adopted, template):
+    """Adopt, then the ordinary update path: the user's values and files survive, Flux 2.9 accepts it."""
+    from tests.support.flux_schema import kustomize_build, validate_repo
+    from tests.support.project import CRDS
+
+    repo, layout = adopted
+    result = subprocess.run([sys.executable, str(PROJECT_ROOT / "scripts/update_all.py"), str(repo), "--vcs-ref",
+                             template.current], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not [f for f in files(repo) if "<<<<<<<" in (repo / f).read_text(errors="replace")]
+    assert validate_repo(repo, [CRDS / "current", CRDS / "sealed-secrets"]) == []
+    for folder in ("bootstrap", "podinfo", "keycloak-postgres", "nextcloud-postgres"):
+        kustomize_build(repo / folder)
+    assert not (repo / "flux-system").exists()
+    values = load(repo / "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml")
+    assert values["data"]["values.yaml"] == PODINFO_VALUES.rstrip("\n")
+    assert values["metadata"]["labels"] == {"reconcile.fluxcd.io/watch": "Enabled"}
+    assert "# kubeseal --format yaml" in (repo / "podinfo/sealedsecret-podinfo-auth.yaml").read_text()
+    sync = [d for d in yaml.safe_load_all((repo / "bootstrap/flux-system/gotk-sync.yaml").read_text()) if d]
+    assert [d["spec"]["path"] for d in sync if d["kind"] == "Kustomization"] == ["./bootstrap"]
+    before = tree_state(repo)
+    again = subprocess.run([sys.executable, str(PROJECT_ROOT / "scripts/update_all.py"), str(repo), "--vcs-ref",
+                            template.current], capture_output=True, text=True)
+    assert again.returncode == 0 and tree_state(repo) == before

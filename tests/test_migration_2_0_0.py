@@ -181,7 +181,7 @@ def assert_current_and_valid(repo: Path) -> None:
         kustomize_build(repo / folder)
 
 
-def test_layout_moves_to_bootstrap_with_every_file(migrated):
+def test_layout_moves_to_bootstrap_with_every_file(migrated, template):
     assert not (migrated / "flux-system").exists()
     assert {f for f in files(migrated) if f.startswith("bootstrap/")} == {
         "bootstrap/flux-system/.gitkeep", "bootstrap/flux-system/gotk-sync.yaml",
@@ -195,7 +195,7 @@ def test_layout_moves_to_bootstrap_with_every_file(migrated):
     }
     for answers_file in migrated.glob(".copier-answers*.yml"):
         assert load(answers_file)["bootstrap_dir"] == "bootstrap"
-        assert load(answers_file)["_commit"] == "v2.0.0"
+        assert load(answers_file)["_commit"] == template.current
 
 
 def test_everything_validates_against_flux_2_9(migrated):
@@ -231,10 +231,10 @@ def test_hand_written_flux_objects_are_converted(migrated):
     assert [d["spec"]["path"] for d in sync if d and d["kind"] == "Kustomization"] == ["./bootstrap"]
 
 
-def test_one_commit_per_updated_answers_file(migrated):
+def test_one_commit_per_updated_answers_file(migrated, template):
     log = git(migrated, "log", "--format=%s", "-4").splitlines()
-    assert log == ["Update app redis to template v2.0.0", "Update app podinfo to template v2.0.0",
-                   "Update cluster to template v2.0.0", "Our changes"]
+    assert log == [f"Update app redis to template {template.current}", f"Update app podinfo to template {template.current}",
+                   f"Update cluster to template {template.current}", "Our changes"]
 
 
 def test_second_update_changes_nothing(migrated, template):

@@ -12,14 +12,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import v2_0_0
+from . import settle_conflicts, v2_0_0
 from .git_repo import MigrationAbort
 
-STEPS = {"2.0.0": v2_0_0}
+# Release -> its migration; "every-update" runs on every update, whatever the versions.
+STEPS = {"2.0.0": v2_0_0, "every-update": settle_conflicts}
 
 
 def main(argv: list[str]) -> int:
-    """`run_migration.py <version> <before|after>`, in the repository being updated."""
+    """`run_migration.py <release|every-update> <before|after>`, in the repository being updated."""
     version, stage = argv
     try:
         getattr(STEPS[version], stage)(Path.cwd())

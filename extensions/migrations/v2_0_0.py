@@ -8,7 +8,9 @@ before (all of it planned first; on any problem nothing is changed):
   - Flux's own Kustomization (`gotk-sync.yaml`) is pointed at `./bootstrap`;
   - every Flux object in the repository, generated or hand-written, is rewritten to the
     current API (`flux_migrate`), comments and order kept;
-  - every answers file records `bootstrap_dir: bootstrap`;
+  - every answers file records `bootstrap_dir: bootstrap`, and the README's
+    `flux bootstrap` command says `--path=bootstrap` (the README is the user's file:
+    copier leaves it alone from 2.1.0 on);
   - everything is staged: copier compares the old render with the index as it is after
     this step.
 after:
@@ -124,6 +126,11 @@ def make_plan(repo: Path) -> Plan:
             plan.writes[target] = text
     if errors:
         raise MigrationAbort("these files cannot be migrated; fix them, commit, and update again:\n  " + "\n  ".join(errors))
+    if plan.moves and (repo / "README.md").is_file():
+        readme = (repo / "README.md").read_text(encoding="utf-8")
+        repointed = re.sub(rf"--path[= ]\.?/?{OLD_DIR}\b", f"--path={NEW_DIR}", readme)
+        if repointed != readme:
+            plan.writes["README.md"] = repointed
     for answers in sorted({p for pattern in ANSWERS_FILES for p in repo.glob(pattern)}):
         text = answers.read_text(encoding="utf-8")
         moved = re.sub(rf"(?m)^bootstrap_dir: {OLD_DIR}$", f"bootstrap_dir: {NEW_DIR}", text)
