@@ -1,16 +1,30 @@
-"""The chart's values.yaml that the app's values ConfigMap carries in full.
+"""The chart's values.yaml that an app carries in full (ConfigMap or inline).
 
-The cookbook keeps the chart's *whole* values.yaml in the ConfigMap so every option stays
-visible, and overrides only what it changes. The source is a local chart folder, a chart
-archive (.tgz) or a values file, named by the `values_source` answer.
+The cookbook keeps the chart's *whole* values.yaml so every option stays visible, and
+overrides only what it changes. The values come from a local chart folder, chart archive
+(.tgz) or values file (`values_source`), or are fetched from the chart's repository
+(`fetch_values`), or are a placeholder saying how to fill them in; `values_overrides`
+then changes values in place.
 """
 
 from __future__ import annotations
 
+import functools
+import ipaddress
+import os
+import sys
 import tarfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
+
+from .chart_source import ChartFetchError, FetchedValues, fetch_values
+from .values_overrides import apply_overrides
+
+# Set (to anything) to keep the template off the network: fetching then fails at once,
+# except from loopback addresses, and the placeholder is written. The tests set it.
+OFFLINE_VARIABLE = "FLUX_COOKBOOK_OFFLINE"
 
 # A values.yaml larger than this is not a chart's values file.
 MAX_VALUES_BYTES = 2 * 1024 * 1024
@@ -90,16 +104,67 @@ def _values_from_archive(path: Path, chart: str) -> str:
     raise ValueError(f"{path} has no {wanted}; is '{chart}' the chart's name?")
 
 
-def configmap_values(source: str, chart: str, repo_url: str, dst: str | Path) -> str:
-    """The text the values ConfigMap carries: the source's values.yaml, else the placeholder.
+def app_values(
+    source: str, fetch: bool, repo_url: str, chart: str, version: str, overrides: dict, dst: str | Path
+) -> str:
+    """The values text the app carries, overrides applied.
 
-    copier validates `values_source` when an app is added. On a later update the file may
-    be gone; the placeholder is then rendered on both sides of copier's three-way merge, so
-    the values already in the repository are kept as the user's own.
+    copier validates `values_source` and the fetch when an app is added. On a later
+    update a local file may be gone or the repository out of reach; the placeholder is
+    then rendered, and copier's three-way merge keeps the values already in the
+    repository as the user's own.
     """
     if source:
         try:
-            return read_local_values(source, chart, dst)
+            text = read_local_values(source, chart, dst)
         except (ValueError, OSError, tarfile.TarError):
-            pass
-    return placeholder_values(chart, repo_url)
+            text = placeholder_values(chart, repo_url)
+    elif fetch:
+        try:
+            text = fetched_header(fetched := fetch_chart_values(repo_url, chart, version), version) + fetched.text
+        except ChartFetchError as error:
+            print(f"Could not fetch the values of chart {chart}: {error}. Wrote a placeholder instead.", file=sys.stderr)
+            text = placeholder_values(chart, repo_url)
+    else:
+        text = placeholder_values(chart, repo_url)
+    return apply_overrides(text, overrides) if overrides else text
+
+
+def fetched_header(fetched: FetchedValues, version_range: str) -> str:
+    """The comment naming the exact chart version the values come from."""
+    return f"# values.yaml of chart {fetched.source} (chart_version: {version_range})\n"
+
+
+@functools.lru_cache(maxsize=256)
+def fetch_chart_values(repo_url: str, chart: str, version: str) -> FetchedValues:
+    """fetch_values, once per process for the same question (a validator, then the render)."""
+    host = urlsplit(repo_url).hostname or ""
+    if os.environ.get(OFFLINE_VARIABLE) and not _is_loopback(host):
+        raise ChartFetchError(f"{repo_url} not contacted: {OFFLINE_VARIABLE} is set")
+    return fetch_values(repo_url, chart, version)
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def chart_fetch_error(repo_url: str, chart: str, version: str) -> str:
+    """Why the chart's values cannot be fetched now, or "" (a validator on `fetch_values`)."""
+    try:
+        fetch_chart_values(repo_url, chart, version)
+    except ChartFetchError as error:
+        return (
+            f"could not fetch the values of chart {chart}: {error}. Answer fetch_values=false for a "
+            "placeholder, or values_source=<chart folder, .tgz or values file>."
+        )
+    return ""
+
+
+def values_overrides_error(overrides: object) -> str:
+    """Why `overrides` is not a mapping of values to set, or ""."""
+    if not isinstance(overrides, dict):
+        return f"values_overrides must be a YAML mapping such as {{replicaCount: 2}}, not {overrides!r}."
+    return ""

@@ -59,6 +59,16 @@ def is_oci(url: str) -> bool:
     return str(url).startswith("oci://")
 
 
+def uses_oci_repository(url: str, chart_source: str) -> bool:
+    """Is the chart an OCIRepository with chartRef (Flux's way for oci:// charts)?"""
+    return is_oci(url) and chart_source == "ocirepository"
+
+
+def oci_chart_url(repo_url: str, chart: str) -> str:
+    """The OCI artifact of `chart` in the registry path `repo_url` (oci://host/path/chart)."""
+    return f"{str(repo_url).rstrip('/')}/{chart}"
+
+
 CONVENTIONS = {convention.name: convention for convention in (COOKBOOK, FLUX_2_9)}
 
 # The convention this release of the template writes.

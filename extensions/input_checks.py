@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from .semver_range import parse_constraint
+
 # Kubernetes object and namespace names (RFC 1123 label, as `kubectl` enforces them).
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS1123_LABEL_MAX = 63
@@ -20,19 +22,6 @@ HELM_RELEASE_NAME_MAX = 53
 # published charts, so they are accepted too.
 _CHART_NAME = re.compile(r"^[a-z0-9]([-a-z0-9._]*[a-z0-9])?$")
 
-# One comparison of a Masterminds/semver constraint, as Helm and Flux parse
-# `spec.chart.spec.version`: an optional operator, then a version whose minor and patch
-# may be wildcards (x, X, *) or missing, with optional pre-release/build suffixes.
-_NUMBER_OR_WILDCARD = r"(?:0|[1-9][0-9]*|[xX*])"
-_VERSION = (
-    rf"v?{_NUMBER_OR_WILDCARD}(?:\.{_NUMBER_OR_WILDCARD}){{0,2}}"
-    r"(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?"
-)
-_OPERATOR = r"(?:=|!=|>=|<=|>|<|~>|~|\^)"
-_COMPARISON = rf"{_OPERATOR}?\s*{_VERSION}"
-# Comparisons joined by spaces or commas must all hold; `||` separates alternatives.
-_ALL_OF = re.compile(rf"^{_COMPARISON}(?:(?:\s*,\s*|\s+){_COMPARISON})*$")
-_HYPHEN_RANGE = re.compile(rf"^{_VERSION}\s+-\s+{_VERSION}$")
 
 
 def dns1123_label_error(value: object, what: str) -> str:
@@ -75,16 +64,17 @@ def chart_name_error(value: object) -> str:
 
 
 def chart_version_error(value: object) -> str:
-    """Why `value` is not a semver version or range Helm and Flux accept, or ""."""
+    """Why `value` is not a version or range Helm and Flux accept (Masterminds semver), or ""."""
     text = str(value).strip()
     if not text:
         return "chart_version must not be empty: give a version (6.5.0) or a range (6.x, >=6.0.0 <7.0.0)."
-    for alternative in (part.strip() for part in text.split("||")):
-        if not (_HYPHEN_RANGE.match(alternative) or _ALL_OF.match(alternative)):
-            return (
-                f"chart_version '{text}' is not a semver version or range "
-                "(examples: 6.5.0, 6.x, ~6.5, ^6.1, >=6.0.0 <7.0.0, 1.2 - 1.4)."
-            )
+    try:
+        parse_constraint(text)
+    except ValueError:
+        return (
+            f"chart_version '{text}' is not a semver version or range "
+            "(examples: 6.5.0, 6.x, ~6.5, ^6.1, >=6.0.0 <7.0.0, 1.2 - 1.4)."
+        )
     return ""
 
 

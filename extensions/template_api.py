@@ -9,6 +9,7 @@ FILTERS = {
     "yaml_block": yaml_quoting.yaml_block,
     "yaml_literal": yaml_quoting.yaml_literal,
     "yaml_document": yaml_quoting.yaml_document,
+    "yaml_embedded": yaml_quoting.yaml_embedded,
     "absolute_src_path": template_source.absolute_src_path,
     "with_absolute_paths": template_source.with_absolute_paths,
 }
@@ -31,9 +32,13 @@ GLOBALS = {
     "helm_repository_clash_error": repo_state.helm_repository_clash_error,
     "health_checks_error": repo_state.health_checks_error,
     "values_source_error": chart_values.values_source_error,
+    "chart_fetch_error": chart_values.chart_fetch_error,
+    "values_overrides_error": chart_values.values_overrides_error,
     # templates
     "convention": conventions.CURRENT,
-    "configmap_values": chart_values.configmap_values,
+    "app_values": chart_values.app_values,
     "helm_repository_api": conventions.helm_repository_api,
     "is_oci": conventions.is_oci,
+    "uses_oci_repository": conventions.uses_oci_repository,
+    "oci_chart_url": conventions.oci_chart_url,
 }

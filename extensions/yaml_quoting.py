@@ -69,3 +69,26 @@ def yaml_literal(text: str, indent: int) -> str:
 def yaml_document(value: dict) -> str:
     """A mapping as a whole YAML document (an answers file), keys in the given order."""
     return yaml.safe_dump(value, default_flow_style=False, sort_keys=False, allow_unicode=True, width=float("inf"))
+
+
+def yaml_embedded(text: str, indent: int) -> str:
+    """A YAML mapping's text (comments and all) as the value of a key, lines indented.
+
+    For `values:` inline in a HelmRelease: the chart's values.yaml keeps its comments. Text
+    holding no mapping (only comments) becomes `{}` followed by the comments. Text that
+    cannot be embedded as it is (document markers, a top-level list) is re-dumped from its
+    data, which the result is always checked against.
+    """
+    data = yaml.safe_load(text) if text.strip() else None
+    if data is not None and not isinstance(data, dict):
+        raise ValueError(f"values must be a mapping, not {type(data).__name__}")
+    pad = " " * indent
+    lines = "\n".join(pad + line if line.strip() else "" for line in text.rstrip("\n").split("\n"))
+    embedded = ("{}\n" + lines) if data is None else ("\n" + lines)
+    owner = " " * (indent - 2) + "values: "
+    try:
+        if yaml.safe_load(owner + embedded + "\n") == {"values": data or {}}:
+            return embedded
+    except yaml.YAMLError:
+        pass
+    return "\n" + yaml_block(data, indent) if data else "{}"

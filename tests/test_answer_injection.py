@@ -13,18 +13,18 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
 from tests.support.flux_schema import validate_object
 from tests.support.project import CRDS, copy, load
 from tests.support.template_repo import PROJECT_ROOT
 
-TEMPLATES = sorted((PROJECT_ROOT / "template").rglob("*.yaml.jinja"))
+TEMPLATES = sorted(p for p in (PROJECT_ROOT / "template").rglob("*.jinja") if ".yaml" in p.name)
 # What a template may put in a YAML file unquoted: the quoting filters, and values the
 # template computes itself (API versions from the convention table).
 SAFE_EXPRESSION = re.compile(
-    r"\|\s*(yaml_scalar|yaml_literal\(\d+\)|yaml_block\(\d+\))\s*$|^convention\.\w+$|^helm_repository_api\(.*\)$"
+    r"\|\s*(yaml_scalar|yaml_literal\(\d+\)|yaml_block\(\d+\)|yaml_embedded\(\d+\))\s*$|^convention\.\w+$|^helm_repository_api\(.*\)$"
 )
 
 hostile_text = st.text(
@@ -48,7 +48,9 @@ def cluster(template, tmp_path_factory) -> Path:
     return copy(template.path, tmp_path_factory.mktemp("inject") / "cluster", include_example_app=False)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+# No shrinking: each example is a real copier run, and a failure is readable as found.
+@settings(max_examples=25, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(
     url_tail=url_tail,
     check_name=hostile_text,
@@ -72,7 +74,10 @@ def test_hostile_answers_round_trip(template, cluster, tmp_path_factory, url_tai
          helm_repo_url=url, health_checks=[check], values_source=str(source))
 
     bootstrap = cluster / "bootstrap"
-    assert load(bootstrap / f"helmrepositories/helmrepository-{app}.yaml")["spec"]["url"] == url
+    if oci:  # an OCIRepository of the chart, beside the HelmRelease
+        assert load(cluster / app / f"ocirepository-{app}.yaml")["spec"]["url"] == url.rstrip("/") + "/c"
+    else:
+        assert load(bootstrap / f"helmrepositories/helmrepository-{app}.yaml")["spec"]["url"] == url
     kustomization = load(bootstrap / f"kustomizations/kustomization-{app}.yaml")
     assert kustomization["spec"]["healthChecks"] == [check]
     configmap = load(cluster / app / f"configmap-{app}-helm-chart-value-overrides.yaml")

@@ -7,7 +7,7 @@ import pytest
 
 from tests.support.project import commit_all, copier_cli, copy, init_repo, tree_state
 
-APP = ["-d", "kind=app", "-d", "chart_version=1.x", "-d", "helm_repo_url=https://charts.example.com"]
+APP = ["-d", "kind=app", "-d", "chart_version=1.x", "-d", "helm_repo_url=https://charts.example.com", "-d", "fetch_values=false"]
 
 CASES = {
     "app name with capitals": (APP + ["-d", "app_name=MyApp"], "app_name 'MyApp' is not a valid DNS-1123 label"),

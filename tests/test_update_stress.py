@@ -3,6 +3,7 @@ repository shows in `git status`/`git diff` everything the user had."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -95,17 +96,23 @@ def test_answers_edited_into_nonsense(template, v1_repo, nonsense, message):
 
 @pytest.mark.parametrize("after_seconds", [0.3, 0.8, 1.3, 2.0])
 def test_an_interrupted_update_loses_nothing_committed(template, v1_repo, after_seconds):
-    """Kill `copier update` at several points of its run (SIGKILL: no clean-up at all)."""
+    """Kill `copier update` and the migration it runs at several points (SIGKILL: no clean-up at all).
+
+    The whole process group is killed, as a closed terminal or Ctrl-C does.
+    """
     (v1_repo / "podinfo/notes.md").write_text("our runbook\n")
     commit_all(v1_repo, "Runbook")
     head, _, committed = tree_state(v1_repo)
     process = subprocess.Popen(
         [sys.executable, "-m", "copier", "update", "--trust", "--defaults", "--vcs-ref", template.tag("2.0.0")],
-        cwd=v1_repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=v1_repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     time.sleep(after_seconds)
-    process.send_signal(signal.SIGKILL)
+    os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+    if (v1_repo / ".git/index.lock").exists():
+        # git's own advice after a killed git command; nothing of the user's is in it.
+        (v1_repo / ".git/index.lock").unlink()
     # Nothing committed moved, and whatever the update did so far shows in git status.
     assert git(v1_repo, "rev-parse", "HEAD").strip() == head.strip()
     shown = set()

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from extensions.chart_values import configmap_values, placeholder_values, read_local_values, values_source_error
+from extensions.chart_values import app_values, placeholder_values, read_local_values, values_overrides_error, values_source_error
 
 CHART = Path(__file__).resolve().parents[3] / "shared" / "charts" / "podinfo" / "6.14.1"
 
@@ -47,7 +47,22 @@ def test_values_that_are_not_yaml_are_refused(tmp_path):
 
 
 def test_missing_source_at_update_falls_back_to_the_placeholder(tmp_path):
-    assert configmap_values(str(tmp_path / "gone"), "podinfo", "https://r", tmp_path) == placeholder_values("podinfo", "https://r")
+    assert app_values(str(tmp_path / "gone"), False, "https://r", "podinfo", "6.x", {}, tmp_path) == placeholder_values("podinfo", "https://r")
+
+
+def test_unreachable_repository_gives_the_placeholder_and_says_so(capsys):
+    text = app_values("", True, "https://charts.invalid/x", "podinfo", "6.x", {}, ".")
+    assert text == placeholder_values("podinfo", "https://charts.invalid/x")
+    assert "Could not fetch the values of chart podinfo" in capsys.readouterr().err
+
+
+def test_overrides_apply_to_the_placeholder_too():
+    assert "replicaCount: 2" in app_values("", False, "https://r", "podinfo", "6.x", {"replicaCount": 2}, ".")
+
+
+def test_overrides_must_be_a_mapping():
+    assert "must be a YAML mapping" in values_overrides_error([1])
+    assert values_overrides_error({"a": 1}) == ""
 
 
 def test_placeholder_names_no_version():

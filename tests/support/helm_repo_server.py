@@ -1,0 +1,351 @@
+"""Helm repositories on loopback, made from the real podinfo chart files in ../shared.
+
+`serve_helm_repo` packages podinfo versions as `helm package` does (`podinfo/Chart.yaml`,
+`podinfo/values.yaml`), writes the index.yaml Helm writes (apiVersion v1, entries with
+version, appVersion, relative urls, sha256 digest, created) and serves the folder over
+real HTTP. `hostile_archive` makes the archives a malicious repository would serve.
+`serve_fake_registry` is a small OCI distribution-API registry (tags with pagination,
+manifests, blobs behind a redirect, anonymous bearer tokens), and `run_docker_registry`
+starts the real registry (Debian's docker-registry) when it is installed, with
+`push_chart` to put a chart into it the way `helm push` does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+import socket
+import subprocess
+import tarfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+
+import yaml
+
+PODINFO = Path(__file__).resolve().parents[3] / "shared" / "charts" / "podinfo"
+PODINFO_VERSIONS = ("6.0.3", "6.13.0", "6.14.1")
+HELM_CONFIG = "application/vnd.cncf.helm.config.v1+json"
+HELM_CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+# A fixed time in the archives, so the same chart always packs to the same bytes.
+_MTIME = 1_700_000_000
+
+
+def _add(archive: tarfile.TarFile, name: str, data: bytes = b"", **attributes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mtime, info.mode = len(data), _MTIME, 0o644
+    for key, value in attributes.items():
+        setattr(info, key, value)
+    archive.addfile(info, io.BytesIO(data) if data else None)
+
+
+def pack_archive(members: list[tuple[str, bytes, dict]]) -> bytes:
+    """A .tgz of (name, data, TarInfo attributes) members."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data, attributes in members:
+            _add(archive, name, data, **attributes)
+    return buffer.getvalue()
+
+
+def chart_archive(version: str, values: bytes | None = None) -> bytes:
+    """podinfo `version` as `helm package` lays it out; `values` replaces its values.yaml."""
+    folder = PODINFO / version
+    return pack_archive([
+        ("podinfo/Chart.yaml", (folder / "Chart.yaml").read_bytes(), {}),
+        ("podinfo/values.yaml", (folder / "values.yaml").read_bytes() if values is None else values, {}),
+    ])
+
+
+def hostile_archive(kind: str, version: str = "6.14.1") -> bytes:
+    """A podinfo archive with one hostile member added: kind is one of HOSTILE_KINDS."""
+    folder = PODINFO / version
+    members = [("podinfo/Chart.yaml", (folder / "Chart.yaml").read_bytes(), {})]
+    values = (folder / "values.yaml").read_bytes()
+    hostile = {
+        "traversal": ("podinfo/../../../tmp/evil", b"x", {}),
+        "absolute": ("/etc/cron.d/evil", b"x", {}),
+        "symlink": ("podinfo/templates/link", b"", {"type": tarfile.SYMTYPE, "linkname": "/etc/passwd"}),
+        "values-symlink": ("podinfo/values.yaml", b"", {"type": tarfile.SYMTYPE, "linkname": "/etc/passwd"}),
+        "hardlink": ("podinfo/hard", b"", {"type": tarfile.LNKTYPE, "linkname": "podinfo/Chart.yaml"}),
+        "device": ("podinfo/dev", b"", {"type": tarfile.CHRTYPE, "devmajor": 1, "devminor": 3}),
+        "fifo": ("podinfo/fifo", b"", {"type": tarfile.FIFOTYPE}),
+        "huge-values": ("podinfo/values.yaml", b"a: 1\n" + b"#" * (2 * 1024 * 1024), {}),
+        "twice": ("podinfo/values.yaml", b"replicaCount: 99\n", {}),
+    }[kind]
+    if kind not in ("values-symlink", "huge-values"):
+        members.append(("podinfo/values.yaml", values, {}))
+    members.append(hostile)
+    return pack_archive(members)
+
+
+HOSTILE_KINDS = ("traversal", "absolute", "symlink", "values-symlink", "hardlink", "device", "fifo", "huge-values", "twice")
+
+
+def write_helm_repo(folder: Path, archives: dict[str, bytes], digests: dict[str, str] | None = None) -> Path:
+    """`folder` as a Helm repository: podinfo-<version>.tgz files and their index.yaml.
+
+    `digests` overrides the index digest of some versions (to serve a wrong one).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for version, data in archives.items():
+        (folder / f"podinfo-{version}.tgz").write_bytes(data)
+        entries.append({
+            "apiVersion": "v2",
+            "name": "podinfo",
+            "version": version,
+            "appVersion": version,
+            "urls": [f"podinfo-{version}.tgz"],
+            "digest": (digests or {}).get(version, hashlib.sha256(data).hexdigest()),
+            "created": datetime.fromtimestamp(_MTIME, timezone.utc).isoformat(),
+        })
+    index = {"apiVersion": "v1", "entries": {"podinfo": entries}, "generated": datetime.now(timezone.utc).isoformat()}
+    (folder / "index.yaml").write_text(yaml.safe_dump(index, sort_keys=False))
+    return folder
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def _serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[ThreadingHTTPServer]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@contextmanager
+def serve_folder(folder: Path, routes: dict | None = None, log: list | None = None) -> Iterator[str]:
+    """Serve `folder` on 127.0.0.1; yields its base URL (no trailing slash).
+
+    `routes` maps a path to (status, headers, body) served instead of a file (redirects,
+    errors; a header set to None is left out); `log` collects the paths requested.
+    """
+    class Handler(SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(folder), **kwargs)
+
+        def do_GET(self):
+            if log is not None:
+                log.append(self.path)
+            if routes and self.path in routes:
+                status, headers, body = routes[self.path]
+                self.send_response(status)
+                for name, value in {"Content-Length": str(len(body)), **headers}.items():
+                    if value is not None:  # None leaves a header out
+                        self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            super().do_GET()
+
+        def log_message(self, *args):
+            pass
+
+    with _serving(Handler) as server:
+        yield f"http://127.0.0.1:{server.server_port}"
+
+
+@contextmanager
+def serve_helm_repo(tmp_path: Path, versions=PODINFO_VERSIONS, log: list | None = None) -> Iterator[str]:
+    """A Helm repository of the real podinfo `versions` on loopback; yields its URL."""
+    folder = write_helm_repo(tmp_path / "helm-repo", {version: chart_archive(version) for version in versions})
+    with serve_folder(folder, log=log) as url:
+        yield url
+
+
+@contextmanager
+def silent_server() -> Iterator[str]:
+    """A port that accepts connections and never answers (for time-outs); yields its URL."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+# --- OCI ------------------------------------------------------------------------------
+
+def _digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def oci_chart_objects(archive: bytes, version: str) -> tuple[bytes, bytes, bytes]:
+    """(config, layer, manifest) of a chart as `helm push` stores it in a registry."""
+    chart_yaml = yaml.safe_load(tarfile.open(fileobj=io.BytesIO(archive)).extractfile("podinfo/Chart.yaml"))
+    config = json.dumps({**chart_yaml, "version": version}).encode()
+    manifest = json.dumps({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": HELM_CONFIG, "digest": _digest(config), "size": len(config)},
+        "layers": [{"mediaType": HELM_CHART_LAYER, "digest": _digest(archive), "size": len(archive)}],
+    }).encode()
+    return config, archive, manifest
+
+
+@dataclass
+class FakeRegistry:
+    """What the fake registry serves and what it saw."""
+
+    url: str  # http://127.0.0.1:<port>
+    repository: str  # e.g. charts/podinfo
+    requests: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Authorization)
+    blobs: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def oci_url(self) -> str:
+        """The HelmRepository URL: the registry path without the chart name."""
+        return f"oci://{urlsplit(self.url).netloc}/{self.repository.rsplit('/', 1)[0]}"
+
+
+@contextmanager
+def serve_fake_registry(charts: dict[str, bytes], repository: str = "charts/podinfo", page_size: int = 2,
+                        extra_tags: tuple[str, ...] = ("latest",)) -> Iterator[FakeRegistry]:
+    """A distribution-API registry on loopback holding `charts` {version: archive}.
+
+    Every /v2/ path needs the bearer token its 401 challenge leads to; tags come `page_size`
+    at a time with Link headers; blobs redirect to /storage/ (as registries redirect to
+    object storage) and are sent without Content-Length.
+    """
+    token = "anonymous-pull-token"
+    tags, manifests, blobs = list(extra_tags), {}, {}
+    for version, archive in charts.items():
+        config, layer, manifest = oci_chart_objects(archive, version)
+        tag = version.replace("+", "_")
+        tags.append(tag)
+        manifests[tag] = manifest
+        blobs.update({_digest(config): config, _digest(layer): layer})
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            registry.requests.append((self.path, self.headers.get("Authorization")))
+            path, _, query = self.path.partition("?")
+            if path == "/token":
+                return self._json({"token": token})
+            if path.startswith("/storage/"):
+                return self._blob(blobs.get(path.removeprefix("/storage/")))
+            if self.headers.get("Authorization") != f"Bearer {token}":
+                realm = f"{registry.url}/token"
+                challenge = f'Bearer realm="{realm}",service="fake-registry",scope="repository:{repository}:pull"'
+                return self._send(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}', {"WWW-Authenticate": challenge})
+            prefix = f"/v2/{repository}/"
+            if path == prefix + "tags/list":
+                return self._tags(parse_qs(query).get("last", [""])[0])
+            if path.startswith(prefix + "manifests/") and path.removeprefix(prefix + "manifests/") in manifests:
+                body = manifests[path.removeprefix(prefix + "manifests/")]
+                return self._send(200, body, {"Content-Type": OCI_MANIFEST})
+            if path.startswith(prefix + "blobs/") and path.removeprefix(prefix + "blobs/") in blobs:
+                return self._send(307, b"", {"Location": "/storage/" + path.removeprefix(prefix + "blobs/")})
+            return self._send(404, b'{"errors":[{"code":"NAME_UNKNOWN"}]}')
+
+        def _tags(self, last: str):
+            start = tags.index(last) + 1 if last in tags else 0
+            page = tags[start:start + page_size]
+            headers = {}
+            if start + page_size < len(tags):
+                headers["Link"] = f'</v2/{repository}/tags/list?n={page_size}&last={page[-1]}>; rel="next"'
+            return self._send(200, json.dumps({"name": repository, "tags": page}).encode(), headers)
+
+        def _blob(self, data: bytes | None):
+            if data is None:
+                return self._send(404, b"")
+            # No Content-Length: the client must enforce its size cap while reading.
+            self.send_response(200)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(data)
+            self.close_connection = True
+
+        def _json(self, document: dict):
+            return self._send(200, json.dumps(document).encode(), {"Content-Type": "application/json"})
+
+        def _send(self, status: int, body: bytes, headers: dict | None = None):
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    with _serving(Handler) as server:
+        registry = FakeRegistry(url=f"http://127.0.0.1:{server.server_port}", repository=repository, blobs=blobs)
+        yield registry
+
+
+# --- the real registry ----------------------------------------------------------------
+
+DOCKER_REGISTRY = shutil.which("docker-registry")
+
+
+@contextmanager
+def run_docker_registry(tmp_path: Path) -> Iterator[str]:
+    """Debian's docker-registry (CNCF distribution) on loopback; yields http://127.0.0.1:<port>."""
+    port = free_port()
+    config = tmp_path / "registry.yml"
+    config.write_text(yaml.safe_dump({
+        "version": 0.1,
+        "log": {"level": "error"},
+        "storage": {"filesystem": {"rootdirectory": str(tmp_path / "registry-data")}},
+        "http": {"addr": f"127.0.0.1:{port}"},
+    }))
+    process = subprocess.Popen([DOCKER_REGISTRY, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url + "/v2/", process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stderr.close()
+
+
+def _wait_until_up(url: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"docker-registry exited: {process.stderr.read().decode()}")
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"docker-registry did not answer at {url}")
+
+
+def push_chart(registry_url: str, repository: str, version: str, archive: bytes) -> None:
+    """Push a chart through the distribution API, as `helm push` does (tag `+` -> `_`)."""
+    config, layer, manifest = oci_chart_objects(archive, version)
+    for blob in (config, layer):
+        start = urllib.request.Request(f"{registry_url}/v2/{repository}/blobs/uploads/", method="POST")
+        with urllib.request.urlopen(start) as response:
+            location = response.headers["Location"]
+        upload_url = urljoin(registry_url, location)
+        upload_url += ("&" if "?" in upload_url else "?") + urlencode({"digest": _digest(blob)})
+        put = urllib.request.Request(upload_url, data=blob, method="PUT", headers={"Content-Type": "application/octet-stream"})
+        urllib.request.urlopen(put).close()
+    tag = version.replace("+", "_")
+    put = urllib.request.Request(f"{registry_url}/v2/{repository}/manifests/{tag}", data=manifest, method="PUT",
+                                 headers={"Content-Type": OCI_MANIFEST})
+    urllib.request.urlopen(put).close()

@@ -1,0 +1,136 @@
+"""Chart values from the real chart: fetched from a Helm repository served on loopback
+(real podinfo chart archives, packaged by the tests), overridden in place, upgraded."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support.flux_schema import validate_repo
+from tests.support.helm_repo_server import chart_archive, hostile_archive, serve_fake_registry, serve_helm_repo, write_helm_repo, serve_folder
+from tests.support.project import CRDS, commit_all, copier_cli, copy, init_repo, load, tree_state, update
+
+CURRENT = [CRDS / "current", CRDS / "sealed-secrets"]
+CHARTS = CRDS.parent / "charts" / "podinfo"
+CONFIGMAP = "web/configmap-web-helm-chart-value-overrides.yaml"
+
+
+def values_of(version: str) -> str:
+    return (CHARTS / version / "values.yaml").read_text()
+
+
+@pytest.fixture
+def cluster(template, tmp_path) -> Path:
+    return init_repo(copy(template.path, tmp_path / "cluster", include_example_app=False))
+
+
+@pytest.fixture
+def helm_repo(tmp_path):
+    with serve_helm_repo(tmp_path) as url:
+        yield url
+
+
+def add_web(template, cluster: Path, url: str, **data) -> None:
+    copy(template.path, cluster, kind="app", app_name="web", chart="podinfo", helm_repo_name="podinfo",
+         helm_repo_url=url, **{"chart_version": "6.x", **data})
+    commit_all(cluster, "Add web")
+
+
+def stored_values(cluster: Path) -> str:
+    return load(cluster / CONFIGMAP)["data"]["values.yaml"]
+
+
+def test_the_range_resolves_to_the_newest_match_and_the_whole_values_arrive(template, cluster, helm_repo):
+    add_web(template, cluster, helm_repo, chart_version="~6.13")
+    text = stored_values(cluster)
+    header, values = text.split("\n", 1)
+    assert header == f"# values.yaml of chart {helm_repo} podinfo 6.13.0 (chart_version: ~6.13)"
+    assert values == values_of("6.13.0")
+    assert validate_repo(cluster, CURRENT) == []
+
+
+def test_overrides_change_only_their_lines(template, cluster, helm_repo):
+    add_web(template, cluster, helm_repo, values_overrides={"replicaCount": 3, "ui": {"message": "hi: #there"}})
+    values = stored_values(cluster).split("\n", 1)[1]
+    changed = [line for line in difflib.unified_diff(values_of("6.14.1").splitlines(), values.splitlines(), lineterm="", n=0)
+               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert changed == ["-replicaCount: 1", "+replicaCount: 3", "-  message: \"\"", "+  message: \"hi: #there\""]
+    data = yaml.safe_load(values)
+    assert (data["replicaCount"], data["ui"]["message"]) == (3, "hi: #there")
+
+
+def test_chart_upgrade_keeps_the_users_edits_and_brings_the_new_defaults(template, cluster, helm_repo):
+    add_web(template, cluster, helm_repo, chart_version="6.13.0")
+    configmap = cluster / CONFIGMAP
+    configmap.write_text(configmap.read_text().replace("    replicaCount: 1\n", "    replicaCount: 2 # HA\n")
+                         .replace("    logLevel: info\n", "    logLevel: debug\n"))
+    commit_all(cluster, "Our values")
+    update(cluster, ".copier-answers.app-web.yml", chart_version="6.14.1")
+    text = configmap.read_text()
+    assert "<<<<<<<" not in text
+    values = stored_values(cluster)
+    assert values.startswith(f"# values.yaml of chart {helm_repo} podinfo 6.14.1 (chart_version: 6.14.1)\n")
+    expected = values_of("6.14.1").replace("replicaCount: 1\n", "replicaCount: 2 # HA\n").replace("logLevel: info\n", "logLevel: debug\n")
+    assert values.split("\n", 1)[1] == expected
+    assert load(cluster / "web/helmrelease-web.yaml")["spec"]["chart"]["spec"]["version"] == "6.14.1"
+
+
+def test_values_inline_in_the_helmrelease(template, cluster, helm_repo):
+    add_web(template, cluster, helm_repo, values_in="inline", values_overrides={"replicaCount": 2})
+    assert not (cluster / CONFIGMAP).exists()
+    release_text = (cluster / "web/helmrelease-web.yaml").read_text()
+    release = yaml.safe_load(release_text)
+    assert "valuesFrom" not in release["spec"]
+    expected = yaml.safe_load(values_of("6.14.1"))
+    assert release["spec"]["values"] == {**expected, "replicaCount": 2}
+    assert "# Default values for podinfo." in release_text  # the chart's comments come along
+    assert validate_repo(cluster, CURRENT) == []
+
+
+def test_oci_chart_uses_ocirepository_and_chart_ref(template, cluster):
+    with serve_fake_registry({"6.13.0": chart_archive("6.13.0"), "6.14.1": chart_archive("6.14.1")}) as registry:
+        add_web(template, cluster, registry.oci_url, chart_version="6.13.x")
+    release = load(cluster / "web/helmrelease-web.yaml")
+    assert release["spec"]["chartRef"] == {"kind": "OCIRepository", "name": "web"}
+    oci = load(cluster / "web/ocirepository-web.yaml")
+    assert oci["spec"]["url"] == registry.oci_url + "/podinfo" and oci["spec"]["ref"] == {"semver": "6.13.x"}
+    assert oci["metadata"]["namespace"] == release["metadata"]["namespace"]
+    assert not list((cluster / "bootstrap/helmrepositories").glob("*.yaml"))
+    assert stored_values(cluster).split("\n", 1)[1] == values_of("6.13.0")
+    assert validate_repo(cluster, CURRENT) == []
+
+
+def test_unreachable_repository_is_refused_when_asked_for(template, cluster):
+    before = tree_state(cluster)
+    result = copier_cli("copy", "--trust", "--defaults", "-d", "kind=app", "-d", "app_name=web", "-d", "chart=podinfo",
+                        "-d", "helm_repo_url=http://127.0.0.1:9", "-d", "fetch_values=true", str(template.path), ".", cwd=cluster)
+    assert result.returncode != 0
+    assert "could not fetch the values of chart podinfo" in result.stderr and "fetch_values=false" in result.stderr
+    assert tree_state(cluster) == before
+
+
+def test_unreachable_repository_offers_the_placeholder(template, cluster):
+    """Refused with the default answers too (copier checks defaults); the message names the way out."""
+    args = ["copy", "--trust", "--defaults", "-d", "kind=app", "-d", "app_name=web", "-d", "chart=podinfo",
+            "-d", "helm_repo_url=http://127.0.0.1:9", str(template.path), "."]
+    before = tree_state(cluster)
+    refused = copier_cli(*args, cwd=cluster)
+    assert refused.returncode != 0 and "connection refused" in refused.stderr
+    assert tree_state(cluster) == before
+    accepted = copier_cli(*args[:-2], "-d", "fetch_values=false", *args[-2:], cwd=cluster)
+    assert accepted.returncode == 0, accepted.stderr
+    assert "helm show values podinfo" in stored_values(cluster)
+
+
+@pytest.mark.parametrize("kind", ["traversal", "symlink"])
+def test_hostile_archives_are_refused(template, cluster, tmp_path, kind):
+    folder = write_helm_repo(tmp_path / "evil", {"6.14.1": hostile_archive(kind)})
+    before = tree_state(cluster)
+    with serve_folder(folder) as url:
+        result = copier_cli("copy", "--trust", "--defaults", "-d", "kind=app", "-d", "app_name=web", "-d", "chart=podinfo",
+                            "-d", f"helm_repo_url={url}", "-d", "fetch_values=true", str(template.path), ".", cwd=cluster)
+    assert result.returncode != 0 and "could not fetch the values of chart podinfo" in result.stderr
+    assert tree_state(cluster) == before

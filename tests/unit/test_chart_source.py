@@ -1,0 +1,288 @@
+"""Fetching a chart's values over real HTTP on loopback: Helm repositories and OCI registries."""
+
+from pathlib import Path
+
+import pytest
+
+from extensions import chart_source
+from extensions.chart_source import (
+    ChartFetchError,
+    RepositoryUnreachable,
+    default_cache_dir,
+    fetch_values,
+    safe_archive_values,
+)
+from tests.support.helm_repo_server import (
+    DOCKER_REGISTRY,
+    HOSTILE_KINDS,
+    PODINFO,
+    chart_archive,
+    free_port,
+    hostile_archive,
+    pack_archive,
+    push_chart,
+    run_docker_registry,
+    serve_fake_registry,
+    serve_folder,
+    serve_helm_repo,
+    silent_server,
+    write_helm_repo,
+)
+
+
+def podinfo_values(version: str) -> str:
+    return (PODINFO / version / "values.yaml").read_text()
+
+
+@pytest.fixture(scope="module")
+def repo_url(tmp_path_factory):
+    with serve_helm_repo(tmp_path_factory.mktemp("repo")) as url:
+        yield url
+
+
+@pytest.fixture
+def cache(tmp_path) -> Path:
+    return tmp_path / "cache"
+
+
+def serve_archives(tmp_path: Path, archives: dict[str, bytes], **options):
+    return serve_folder(write_helm_repo(tmp_path / "helm-repo", archives), **options)
+
+
+@pytest.mark.parametrize(("constraint", "version"), [
+    ("6.x", "6.14.1"), ("~6.13", "6.13.0"), ("6.0.3", "6.0.3"), ("^6.1", "6.14.1"),
+    (">=6.0.0 <6.13.0", "6.0.3"), ("6.13.0 || 6.0.x", "6.13.0"),
+])
+def test_a_range_resolves_to_the_newest_matching_version(repo_url, cache, constraint, version):
+    fetched = fetch_values(repo_url, "podinfo", constraint, cache)
+    assert (fetched.version, fetched.text) == (version, podinfo_values(version))
+    assert fetched.source == f"{repo_url} podinfo {version}"
+
+
+def test_no_matching_version_lists_the_newest_available(repo_url, cache):
+    with pytest.raises(ChartFetchError) as error:
+        fetch_values(repo_url, "podinfo", "7.x", cache)
+    assert str(error.value) == (
+        f"{repo_url}/index.yaml: no version of chart 'podinfo' matches '7.x'; the newest there: 6.14.1, 6.13.0, 6.0.3."
+    )
+
+
+def test_a_chart_missing_from_the_index_is_named(repo_url, cache):
+    with pytest.raises(ChartFetchError, match=r"index.yaml has no chart 'nginx' \(charts there: podinfo\)"):
+        fetch_values(repo_url, "nginx", "1.x", cache)
+
+
+def test_an_unreachable_repository_says_so(cache):
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(RepositoryUnreachable, match=rf"cannot reach {url}/index.yaml: connection refused"):
+        fetch_values(url, "podinfo", "6.x", cache)
+
+
+def test_a_repository_that_does_not_answer_times_out(cache, monkeypatch):
+    monkeypatch.setattr(chart_source, "TIMEOUT_SECONDS", 0.5)
+    with silent_server() as url, pytest.raises(RepositoryUnreachable, match=r"index.yaml: no answer within 0.5 s"):
+        fetch_values(url, "podinfo", "6.x", cache)
+
+
+def test_http_errors_name_the_status_and_the_url(tmp_path, cache):
+    (tmp_path / "empty").mkdir()
+    with serve_folder(tmp_path / "empty") as url, pytest.raises(ChartFetchError) as error:
+        fetch_values(url, "podinfo", "6.x", cache)
+    assert str(error.value) == (
+        f"{url}/index.yaml: the server answered HTTP 404 File not found. Is {url}/ a Helm repository?"
+    )
+
+
+def test_a_digest_mismatch_is_refused(tmp_path, cache):
+    archives = {"6.14.1": chart_archive("6.14.1")}
+    folder = write_helm_repo(tmp_path / "helm-repo", archives, digests={"6.14.1": "0" * 64})
+    with serve_folder(folder) as url, pytest.raises(ChartFetchError, match="digest mismatch: expected 0000"):
+        fetch_values(url, "podinfo", "6.x", cache)
+    assert not cache.exists() or not any(cache.rglob("*.tgz"))
+
+
+def test_oversize_answers_are_refused(tmp_path, cache, monkeypatch):
+    archives = {"6.14.1": chart_archive("6.14.1")}
+    monkeypatch.setattr(chart_source, "MAX_ARCHIVE_BYTES", 1000)
+    with serve_archives(tmp_path, archives) as url, pytest.raises(ChartFetchError, match=r"podinfo-6.14.1.tgz: \d+ bytes is over the 1000 bytes limit"):
+        fetch_values(url, "podinfo", "6.x", cache)
+    # A server that sends no length is cut off while reading.
+    routes = {"/podinfo-6.14.1.tgz": (200, {"Content-Length": None}, archives["6.14.1"])}
+    with serve_archives(tmp_path, archives, routes=routes) as url, pytest.raises(ChartFetchError, match="the answer is over the 1000 bytes limit"):
+        fetch_values(url, "podinfo", "6.x", cache)
+    monkeypatch.setattr(chart_source, "MAX_INDEX_BYTES", 100)
+    with serve_archives(tmp_path, archives) as url, pytest.raises(ChartFetchError, match="index.yaml: .* over the 100 bytes limit"):
+        fetch_values(url, "podinfo", "6.x", cache)
+
+
+@pytest.mark.parametrize(("kind", "message"), list(zip(HOSTILE_KINDS, [
+    r"member 'podinfo/\.\./\.\./\.\./tmp/evil' leads out of the archive",
+    r"member '/etc/cron.d/evil' has an absolute path",
+    r"member 'podinfo/templates/link' is a symbolic link to '/etc/passwd'",
+    r"member 'podinfo/values.yaml' is a symbolic link to '/etc/passwd'",
+    r"member 'podinfo/hard' is a hard link",
+    r"member 'podinfo/dev' is a device",
+    r"member 'podinfo/fifo' is a FIFO",
+    r"'podinfo/values.yaml' in the chart archive is over 2 MiB",
+    r"it holds 'podinfo/values.yaml' twice",
+])))
+def test_hostile_archives_are_refused_whole(tmp_path, cache, kind, message):
+    with serve_archives(tmp_path, {"6.14.1": hostile_archive(kind)}) as url, pytest.raises(ChartFetchError) as error:
+        fetch_values(url, "podinfo", "6.14.1", cache)
+    assert str(error.value).startswith(f"{url}/podinfo-6.14.1.tgz: ")
+    assert pytest.raises(ChartFetchError, safe_archive_values, hostile_archive(kind), "podinfo").match(message)
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    (b"replicaCount: [unclosed\n", "values.yaml is not YAML"),
+    (b"<html><body>Not Found</body></html>\n", "values.yaml is not a mapping of values"),
+    (b"\xff\xfe not utf-8", "is not UTF-8 text"),
+])
+def test_values_that_are_not_yaml_are_refused(tmp_path, cache, values, message):
+    with serve_archives(tmp_path, {"6.14.1": chart_archive("6.14.1", values)}) as url, pytest.raises(ChartFetchError, match=message):
+        fetch_values(url, "podinfo", "6.x", cache)
+
+
+def test_an_archive_that_is_not_a_chart_is_refused(tmp_path, cache):
+    with serve_archives(tmp_path, {"6.14.1": b"<html>not a tarball</html>"}) as url, pytest.raises(ChartFetchError, match="not a readable chart archive"):
+        fetch_values(url, "podinfo", "6.x", cache)
+    assert pytest.raises(ChartFetchError, safe_archive_values, chart_archive("6.14.1"), "nginx").match(
+        "has no folder 'nginx/'"
+    )
+
+
+def test_a_chart_without_values_has_empty_values(tmp_path):
+    archive = tmp_path / "bare.tgz"
+    archive.write_bytes(pack_archive([("bare/Chart.yaml", b"name: bare\nversion: 1.0.0\n", {})]))
+    assert safe_archive_values(archive, "bare") == ""
+
+
+def test_redirects_are_bounded_and_only_to_http(tmp_path, cache):
+    archives = {"6.14.1": chart_archive("6.14.1")}
+    to_file = {"/index.yaml": (302, {"Location": "file:///etc/passwd"}, b"")}
+    with serve_archives(tmp_path, archives, routes=to_file) as url, pytest.raises(ChartFetchError, match="redirect refused"):
+        fetch_values(url, "podinfo", "6.x", cache)
+    hops = {"/index.yaml": (302, {"Location": "/r1"}, b""), "/r1": (302, {"Location": "/r2"}, b""),
+            "/r2": (302, {"Location": "/r3"}, b""), "/r3": (302, {"Location": "/r4"}, b"")}
+    with serve_archives(tmp_path, archives, routes=hops) as url, pytest.raises(ChartFetchError, match="redirect refused: more than 3"):
+        fetch_values(url, "podinfo", "6.x", cache)
+    three = {**hops, "/r2": (302, {"Location": "/real-index.yaml"}, b"")}
+    (tmp_path / "helm-repo" / "real-index.yaml").write_bytes((tmp_path / "helm-repo" / "index.yaml").read_bytes())
+    with serve_archives(tmp_path, archives, routes=three) as url:
+        assert fetch_values(url, "podinfo", "6.x", cache).version == "6.14.1"
+
+
+def test_an_index_pointing_at_a_local_file_is_refused(tmp_path, cache):
+    folder = write_helm_repo(tmp_path / "helm-repo", {"6.14.1": chart_archive("6.14.1")})
+    index = folder / "index.yaml"
+    index.write_text(index.read_text().replace("- podinfo-6.14.1.tgz", "- file:///etc/passwd"))
+    with serve_folder(folder) as url, pytest.raises(ChartFetchError, match="file:///etc/passwd: only http"):
+        fetch_values(url, "podinfo", "6.x", cache)
+
+
+def test_the_cache_serves_an_exact_version_offline_but_never_the_index(tmp_path, cache):
+    log: list[str] = []
+    with serve_helm_repo(tmp_path, log=log) as url:
+        fetch_values(url, "podinfo", "6.14.1", cache)
+        again = fetch_values(url, "podinfo", "6.x", cache)
+    assert again.version == "6.14.1"
+    assert log == ["/index.yaml", "/podinfo-6.14.1.tgz", "/index.yaml"]  # the archive came from the cache
+    assert [path.name for path in cache.rglob("*") if path.is_file()] == ["podinfo-6.14.1.tgz"]
+
+    offline = fetch_values(url, "podinfo", "6.14.1", cache)
+    assert (offline.version, offline.text) == ("6.14.1", podinfo_values("6.14.1"))
+    with pytest.raises(RepositoryUnreachable, match="connection refused"):
+        fetch_values(url, "podinfo", "6.x", cache)  # a range needs the index
+
+
+def test_a_republished_version_is_fetched_again(tmp_path, cache):
+    with serve_archives(tmp_path, {"6.14.1": chart_archive("6.14.1")}) as url:
+        fetch_values(url, "podinfo", "6.14.1", cache)
+    with serve_archives(tmp_path, {"6.14.1": chart_archive("6.14.1", b"replicaCount: 2\n")}) as url:
+        assert fetch_values(url, "podinfo", "6.14.1", cache).text == "replicaCount: 2\n"
+
+
+def test_the_default_cache_follows_xdg(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert default_cache_dir() == tmp_path / "flux-cookbook" / "charts"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/ignored")
+    assert default_cache_dir() == Path.home() / ".cache" / "flux-cookbook" / "charts"
+
+
+@pytest.mark.parametrize(("repo", "chart", "constraint", "message"), [
+    ("https://example.invalid", "../etc", "1.x", "is not a valid chart name"),
+    ("https://example.invalid", "podinfo", "six", "chart_version 'six' is not a version range"),
+    ("ftp://example.invalid", "podinfo", "1.x", "must start with https://, http:// or oci://"),
+])
+def test_bad_arguments_are_refused_before_any_request(cache, repo, chart, constraint, message):
+    with pytest.raises(ChartFetchError, match=message):
+        fetch_values(repo, chart, constraint, cache)
+
+
+# --- OCI ------------------------------------------------------------------------------
+
+@pytest.fixture
+def registry():
+    charts = {version: chart_archive(version) for version in ("6.0.3", "6.13.0", "6.14.1")}
+    with serve_fake_registry(charts) as fake:
+        yield fake
+
+
+def test_oci_resolves_the_range_through_tags_tokens_and_blobs(registry, cache):
+    fetched = fetch_values(registry.oci_url, "podinfo", "6.x", cache)
+    assert (fetched.version, fetched.text) == ("6.14.1", podinfo_values("6.14.1"))
+    assert fetched.source == f"{registry.oci_url} podinfo 6.14.1"
+    paths = [path for path, _ in registry.requests]
+    assert paths[:2] == ["/v2/charts/podinfo/tags/list", "/token?service=fake-registry&scope=repository%3Acharts%2Fpodinfo%3Apull"]
+    assert "/v2/charts/podinfo/tags/list?n=2&last=6.0.3" in paths  # the Link header was followed
+    assert paths[-3:] == ["/v2/charts/podinfo/manifests/6.14.1", "/v2/charts/podinfo/blobs/" + paths[-1].rsplit("/", 1)[1], paths[-1]]
+    storage = [auth for path, auth in registry.requests if path.startswith("/storage/")]
+    assert storage == [None]  # the token is not handed on with the redirect
+
+
+def test_oci_exact_and_tilde(registry, cache):
+    assert fetch_values(registry.oci_url, "podinfo", "~6.13", cache).version == "6.13.0"
+    assert fetch_values(registry.oci_url, "podinfo", "6.0.3", cache).version == "6.0.3"
+
+
+def test_oci_tags_carry_build_metadata_as_underscore(cache):
+    with serve_fake_registry({"6.14.1+build.7": chart_archive("6.14.1")}) as fake:
+        fetched = fetch_values(fake.oci_url, "podinfo", "6.x", cache)
+        assert fetched.version == "6.14.1+build.7"
+        assert "/v2/charts/podinfo/manifests/6.14.1_build.7" in [path for path, _ in fake.requests]
+
+
+def test_oci_no_match_and_unknown_chart(registry, cache):
+    with pytest.raises(ChartFetchError, match=r"podinfo: no version of chart 'podinfo' matches '7.x'; the newest there: 6.14.1, 6.13.0, 6.0.3\."):
+        fetch_values(registry.oci_url, "podinfo", "7.x", cache)
+    with pytest.raises(ChartFetchError, match=r"/v2/charts/nginx/tags/list: the server answered HTTP 404"):
+        fetch_values(registry.oci_url, "nginx", "1.x", cache)
+
+
+def test_oci_digest_mismatch_and_size_cap(registry, cache, monkeypatch):
+    layer = next(digest for digest, data in registry.blobs.items() if data == chart_archive("6.14.1"))
+    monkeypatch.setitem(registry.blobs, layer, chart_archive("6.13.0"))
+    with pytest.raises(ChartFetchError, match="digest mismatch"):
+        fetch_values(registry.oci_url, "podinfo", "6.14.1", cache)
+    monkeypatch.setattr(chart_source, "MAX_ARCHIVE_BYTES", 1000)
+    with pytest.raises(ChartFetchError, match=r"manifests/6.13.0: the chart is \d+ bytes, over the 1000 bytes limit"):
+        fetch_values(registry.oci_url, "podinfo", "6.13.0", cache)
+
+
+def test_oci_cache_works_offline_for_an_exact_version(cache):
+    with serve_fake_registry({"6.14.1": chart_archive("6.14.1")}) as fake:
+        fetch_values(fake.oci_url, "podinfo", "6.14.1", cache)
+    assert fetch_values(fake.oci_url, "podinfo", "6.14.1", cache).text == podinfo_values("6.14.1")
+    with pytest.raises(RepositoryUnreachable):
+        fetch_values(fake.oci_url, "podinfo", "6.x", cache)
+
+
+@pytest.mark.skipif(DOCKER_REGISTRY is None, reason="docker-registry is not installed (Debian package docker-registry)")
+def test_a_real_registry(tmp_path, cache):
+    with run_docker_registry(tmp_path) as url:
+        for version in ("6.0.3", "6.13.0", "6.14.1"):
+            push_chart(url, "charts/podinfo", version, chart_archive(version))
+        oci_url = "oci://" + url.removeprefix("http://") + "/charts"
+        assert fetch_values(oci_url, "podinfo", "~6.13", cache).version == "6.13.0"
+        fetched = fetch_values(oci_url, "podinfo", "6.x", cache)
+        assert (fetched.version, fetched.text) == ("6.14.1", podinfo_values("6.14.1"))
