@@ -6,8 +6,7 @@ recorded (copier's own `src_path` is a temporary clone, useless in the app's ans
 at the commit the cluster was copied at (without a ref copier would take the newest tag
 instead of the release being copied). When the template is a local checkout with
 uncommitted changes, copier copied from a draft commit that exists only in its temporary
-clone; `HEAD` then gives copier the same draft again. Without the network the chart's
-values cannot be fetched: the example then gets the placeholder, and says so.
+clone; `HEAD` then gives copier the same draft again.
 
 Usage (a copier task, run in the new repository): python add_example_app.py [<commit>]
 """
@@ -36,17 +35,9 @@ def main(commit: str = "") -> None:
         src_path = yaml.safe_load(answers)["_src_path"]
     if commit and Path(src_path).is_dir() and not _has_commit(src_path, commit):
         commit = "HEAD"
-    try:
-        _copy(src_path, commit, EXAMPLE_APP)
-    except ValueError as error:  # copier refuses an answer before it writes anything
-        if "'fetch_values'" not in str(error):
-            raise
-        print(f"podinfo example: {str(error).split(': ', 1)[1]}\nWriting a placeholder instead.", file=sys.stderr)
-        _copy(src_path, commit, {**EXAMPLE_APP, "fetch_values": False})
-
-
-def _copy(src_path: str, commit: str, data: dict) -> None:
-    copier.run_copy(src_path, ".", data=data, vcs_ref=commit or None, defaults=True, unsafe=True, quiet=True)
+    copier.run_copy(
+        src_path, ".", data=EXAMPLE_APP, vcs_ref=commit or None, defaults=True, unsafe=True, quiet=True
+    )
 
 
 def _has_commit(repo: str, commit: str) -> bool:

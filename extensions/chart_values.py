@@ -151,14 +151,32 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def fetch_by_default(repo_url: str, chart: str, version: str) -> bool:
+    """The default of `fetch_values` when an app is added: yes, if the values can be fetched.
+
+    copier checks a default before it offers it, so a default of yes for a repository out
+    of reach would stop an interactive session before the question could be answered no.
+    When it is out of reach this says why, once, and the default becomes the placeholder.
+    """
+    if error := chart_fetch_error(repo_url, chart, version):
+        if (repo_url, chart, version) not in _told:
+            _told.add((repo_url, chart, version))
+            print(f"Note: {error}", file=sys.stderr)
+        return False
+    return True
+
+
+_told: set[tuple[str, str, str]] = set()
+
+
 def chart_fetch_error(repo_url: str, chart: str, version: str) -> str:
     """Why the chart's values cannot be fetched now, or "" (a validator on `fetch_values`)."""
     try:
         fetch_chart_values(repo_url, chart, version)
     except ChartFetchError as error:
         return (
-            f"could not fetch the values of chart {chart}: {error}. Answer fetch_values=false for a "
-            "placeholder, or values_source=<chart folder, .tgz or values file>."
+            f"could not fetch the values of chart {chart}: {error}. Without them the values are a "
+            "placeholder (fetch_values=false), or give values_source=<chart folder, .tgz or values file>."
         )
     return ""
 
