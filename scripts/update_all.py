@@ -1,35 +1,40 @@
 """Update a cluster repository and every app in it, one commit each.
 
-    python3 <template>/scripts/update_all.py [REPO] [--vcs-ref vX.Y.Z]
+    python3 <template>/scripts/update_all.py [REPO] [--vcs-ref vX.Y.Z] [--jobs N]
 
 Each app has its own answers file, so a new release means one `copier update` per app,
 and copier refuses to update a repository with uncommitted changes: this command updates
 the cluster (`.copier-answers.yml`) and then each app (`.copier-answers.app-*.yml`),
 committing after each one that changed something. It stops at the first update that
 leaves conflicts, so they can be resolved and committed; run it again to go on.
-All updates run in this one process through copier's Python API.
 
 It refuses to update to a commit that is not a release tag: copier then runs no versioned
 migration, and a release that moves files would drop the edits in them.
+
+Every update is copier's own (its Python API). To be quick with hundreds of apps it
+clones each template release once for the whole run, and updates the apps in parallel
+worker processes, each in its own `git worktree`, bringing each app's commit back onto
+the branch in order; see extensions/bulk_update.py. `--jobs 1` updates one app after
+the other in the repository itself; `--no-template-cache` runs copier unpatched.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
 import subprocess
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-import copier
-import yaml
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-CLUSTER_ANSWERS = ".copier-answers.yml"
-RELEASE_TAG = re.compile(r"^v?\d+\.\d+\.\d+$")
+import copier  # noqa: E402
 
+from extensions import bulk_update  # noqa: E402
+from extensions.bulk_update import CLUSTER_ANSWERS, Outcome, git, recorded_commit  # noqa: E402
 
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout
+# Below this many apps to update, worktrees and worker processes cost more than they save.
+PARALLEL_FROM = 4
 
 
 def answers_files(repo: Path) -> list[str]:
@@ -37,47 +42,52 @@ def answers_files(repo: Path) -> list[str]:
     return ([CLUSTER_ANSWERS] if (repo / CLUSTER_ANSWERS).exists() else []) + apps
 
 
-def recorded_commit(repo: Path, answers_file: str) -> str:
-    return str((yaml.safe_load((repo / answers_file).read_text(encoding="utf-8")) or {}).get("_commit", ""))
-
-
-def conflicted_files(repo: Path) -> list[str]:
-    return [name for name in git(repo, "diff", "--name-only", "--diff-filter=U").splitlines() if name]
-
-
-def update_one(repo: Path, answers_file: str, vcs_ref: str | None) -> bool:
-    """Update what `answers_file` records; commit it. False when conflicts stop the run."""
-    copier.run_update(
-        repo, answers_file=answers_file, vcs_ref=vcs_ref, defaults=True, unsafe=True, overwrite=True, quiet=True
-    )
-    if not RELEASE_TAG.match(reached := recorded_commit(repo, answers_file)):
-        # The repository was clean before this update: HEAD holds all of the user's work.
-        git(repo, "reset", "-q", "--hard", "HEAD")
-        git(repo, "clean", "-q", "-fd")
-        raise ValueError(
-            f"that reached {reached}, which is not a release tag, so copier would skip the "
-            "migrations; nothing was changed. Update to a release: --vcs-ref vX.Y.Z"
-        )
-    if conflicted := conflicted_files(repo):
+def report(outcome: Outcome) -> bool:
+    """Print what an update did; False when it stops the run (conflicts)."""
+    if outcome.output:
+        print(outcome.output, end="" if outcome.output.endswith("\n") else "\n")
+    if outcome.status == "conflicts":
         print(
-            f"\n{answers_file}: the update left conflicts in:\n  " + "\n  ".join(conflicted)
+            f"\n{outcome.answers_file}: the update left conflicts in:\n  " + "\n  ".join(outcome.conflicts)
             + "\nResolve them (keep your lines or the template's), `git add` them, commit, and run"
             " this command again to update the rest.",
             file=sys.stderr,
         )
         return False
-    git(repo, "add", "-A")
-    if git(repo, "status", "--porcelain"):
-        what = "cluster" if answers_file == CLUSTER_ANSWERS else f"app {answers_file[len('.copier-answers.app-'):-len('.yml')]}"
-        git(repo, "commit", "-q", "-m", f"Update {what} to template {recorded_commit(repo, answers_file)}")
-        print(f"updated {what} to {recorded_commit(repo, answers_file)}")
+    if outcome.status == "updated":
+        print(f"updated {outcome.what} to {outcome.reached}")
     return True
 
 
+def update_here(repo: Path, answers_file: str, vcs_ref: str | None) -> bool:
+    """Update one answers file in the repository itself; False stops the run."""
+    try:
+        return report(bulk_update.update_one(repo, answers_file, vcs_ref))
+    except (copier.errors.CopierError, subprocess.CalledProcessError, ValueError) as error:
+        print(f"\n{answers_file}: update failed: {error}", file=sys.stderr)
+        return False
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return update_all(argv)
+    except bulk_update.CopierSeamChanged as error:
+        print(f"\n{error}", file=sys.stderr)
+        return 1
+
+
+def update_all(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("repo", nargs="?", default=".", type=Path, help="the cluster repository (default: .)")
     parser.add_argument("--vcs-ref", help="template release to update to (default: the newest tag)")
+    parser.add_argument(
+        "--jobs", type=int, default=bulk_update.default_jobs(),
+        help="apps updated at once, each in its own git worktree (default: the number of CPUs, at most 8)",
+    )
+    parser.add_argument(
+        "--no-template-cache", action="store_true",
+        help="let copier clone the template for every update, unpatched (slow; for a copier this was not written for)",
+    )
     args = parser.parse_args(argv)
     repo = args.repo.resolve()
     if not (repo / ".git").exists():
@@ -87,19 +97,31 @@ def main(argv: list[str] | None = None) -> int:
     files = answers_files(repo)
     if not files:
         parser.error(f"{repo} has no copier answers files: make it with the template, or adopt it (scripts/adopt.py)")
-    target = None
-    for answers_file in files:
-        # Apps already at the release the cluster just reached need no second look.
-        if target and recorded_commit(repo, answers_file) == target:
-            continue
-        try:
-            if not update_one(repo, answers_file, args.vcs_ref):
-                return 1
-        except (copier.errors.CopierError, subprocess.CalledProcessError, ValueError) as error:
-            print(f"\n{answers_file}: update failed: {error}", file=sys.stderr)
+    with bulk_update.shared_template_checkouts(not args.no_template_cache) as checkouts:
+        # The first one (the cluster) in the repository itself: a release's migration runs
+        # there, over the whole repository, before any app is updated.
+        first, rest = files[0], files[1:]
+        if not update_here(repo, first, bulk_update.target_ref(repo, first, args.vcs_ref)):
             return 1
-        if answers_file == CLUSTER_ANSWERS:
-            target = recorded_commit(repo, answers_file)
+        bulk_update.require_seam_used(checkouts)
+        # Apps already at the release the cluster just reached need no second look.
+        target = recorded_commit(repo, first) if first == CLUSTER_ANSWERS else None
+        rest = [name for name in rest if not (target and recorded_commit(repo, name) == target)]
+        refs = {name: bulk_update.target_ref(repo, name, args.vcs_ref) for name in rest}
+        if args.jobs > 1 and len(rest) >= PARALLEL_FROM:
+            try:
+                done = bulk_update.update_in_parallel(
+                    repo, rest, refs, args.jobs, checkouts,
+                    taken=report, redo=lambda name: update_here(repo, name, refs[name]),
+                )
+            except BrokenProcessPool as error:
+                print(f"\na worker process died ({error}); no app was updated. Run this command "
+                      "again, or with --jobs 1.", file=sys.stderr)
+                return 1
+            return 0 if done else 1
+        for answers_file in rest:
+            if not update_here(repo, answers_file, refs[answers_file]):
+                return 1
     return 0
 
 

@@ -290,3 +290,23 @@ def test_update_to_an_untagged_commit_is_refused(template, tmp_path):
     result = run_update_all(repo, "--vcs-ref", untagged)
     assert result.returncode != 0 and "not a release tag" in result.stderr
     assert tree_state(repo) == before
+
+
+def test_parallel_update_all_matches_one_at_a_time(template, tmp_path):
+    """update_all's worker processes (one git worktree each) end exactly where one process does."""
+    repo = lived_in_repo(template, tmp_path)
+    v1 = template.tag("1.0.0")
+    for name in ("api", "worker", "cache"):
+        copy(template.path, repo, vcs_ref=v1, kind="app", app_name=name, chart="podinfo", chart_version="6.x",
+             helm_repo_name="podinfo", helm_repo_url="https://stefanprodan.github.io/podinfo")
+    commit_all(repo, "Three more apps")
+    sequential = tmp_path / "sequential"
+    git(tmp_path, "clone", "-q", str(repo), str(sequential))
+    for target, jobs in ((repo, "2"), (sequential, "1")):
+        result = run_update_all(target, "--vcs-ref", template.current, "--jobs", jobs)
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert files(repo) == files(sequential)
+    assert all((repo / f).read_bytes() == (sequential / f).read_bytes() for f in files(repo) if not f.startswith(".copier-answers"))
+    assert git(repo, "log", "--format=%s", "-7") == git(sequential, "log", "--format=%s", "-7")
+    assert git(repo, "rev-parse", "HEAD^{tree}") == git(sequential, "rev-parse", "HEAD^{tree}")
+    assert git(repo, "status", "--porcelain") == "" and git(repo, "worktree", "list").count("\n") == 1

@@ -9,21 +9,23 @@ nothing on the second run.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
-from . import settle_conflicts, v2_0_0
 from .git_repo import MigrationAbort
 
-# Release -> its migration; "every-update" runs on every update, whatever the versions.
-STEPS = {"2.0.0": v2_0_0, "every-update": settle_conflicts}
+# Release -> its migration module; "every-update" runs on every update, whatever the
+# versions. Imported only when run: a step runs in a process of its own per update.
+STEPS = {"2.0.0": "v2_0_0", "every-update": "settle_conflicts"}
 
 
 def main(argv: list[str]) -> int:
     """`run_migration.py <release|every-update> <before|after>`, in the repository being updated."""
     version, stage = argv
     try:
-        getattr(STEPS[version], stage)(Path.cwd())
+        step = importlib.import_module(f".{STEPS[version]}", __name__)
+        getattr(step, stage)(Path.cwd())
     except MigrationAbort as abort:
         print(f"\nMigration to {version} stopped, nothing was changed:\n{abort}\n", file=sys.stderr)
         return 1

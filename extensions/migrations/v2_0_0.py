@@ -13,6 +13,17 @@ before (all of it planned first; on any problem nothing is changed):
     copier leaves it alone from 2.1.0 on);
   - everything is staged: copier compares the old render with the index as it is after
     this step.
+repeated runs: copier runs this step on every update that crosses 2.0.0, that is once per
+  answers file (the cluster, then each app), and each run covers the whole repository.
+  So that a hundred apps do not mean a hundred scans of every YAML file, a run records
+  in the repository's git folder (`.git/flux-cookbook-2.0.0-current`, shared by its
+  worktrees) the git blob ids of the files it found already current (nothing to rewrite,
+  nothing to report), together with a hash of the migration code. Later runs read and
+  rewrite only files whose content is not in that record: one `git ls-files -s`, and
+  the few files the previous update changed. The record is keyed by content, not by
+  name or commit, so it stays exact: a file added or edited between runs (an old-API
+  object pasted in by hand) has a new blob id and is migrated like on the first run. It
+  is a cache: deleting it, or a different migration code, only costs one full scan.
 after:
   - copier's merge of a moved file has no common base (the old render has it under the
     old path), so any difference conflicts. The file already is the user's content in
@@ -22,8 +33,12 @@ after:
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +58,7 @@ from .git_repo import (
 OLD_DIR = COOKBOOK.bootstrap_dir
 NEW_DIR = FLUX_2_9.bootstrap_dir
 RECORD = "flux-cookbook-2.0.0-moved.json"
+CURRENT_RECORD = "flux-cookbook-2.0.0-current"  # in the git common dir, see the docstring
 ANSWERS_FILES = (".copier-answers.yml", ".copier-answers.app-*.yml")
 CONFLICT_MARKER = re.compile(r"^(<<<<<<<|>>>>>>>) (before|after) updating", re.MULTILINE)
 
@@ -61,7 +77,7 @@ class Plan:
 
 def before(repo: Path) -> None:
     require_clean(repo)
-    plan = make_plan(repo)
+    plan = make_plan(repo, clean=True)
     apply(repo, plan)
     for note in plan.notes:
         print(f"  {note}")
@@ -103,15 +119,28 @@ or
 """
 
 
-def make_plan(repo: Path) -> Plan:
-    """Everything the migration will change, computed without changing anything."""
+def make_plan(repo: Path, clean: bool = False) -> Plan:
+    """Everything the migration will change, computed without changing anything.
+
+    `clean`: the caller made sure the working tree is what the index holds, so a file is
+    known by its blob id and the record of blobs already current can be used.
+    """
     plan = Plan()
     if _recorded_bootstrap_dir(repo) == OLD_DIR and tracked_files(repo, OLD_DIR):
         _plan_moves(repo, plan)
     renamed = dict(plan.moves)
     errors = []
-    for path in tracked_files(repo):
+    blobs = _tracked_blobs(repo)
+    # Blobs already current are skipped, except on the run that moves the bootstrap folder
+    # (it also repoints gotk-sync.yaml, and runs once).
+    use_record = clean and not plan.moves
+    known = _read_current_record(repo) if use_record else set()
+    found = set()
+    for path, blob in blobs.items():
         if not path.endswith((".yaml", ".yml")) or Path(path).name.startswith("."):
+            continue
+        if blob in known:
+            found.add(blob)
             continue
         target = renamed.get(path, path)
         original = (repo / path).read_text(encoding="utf-8")
@@ -124,6 +153,8 @@ def make_plan(repo: Path) -> Plan:
         plan.notes.extend(f"{target}: {note}" for note in migration.notes)
         if text != original:
             plan.writes[target] = text
+        elif blob and not migration.notes and use_record:
+            found.add(blob)
     if errors:
         raise MigrationAbort("these files cannot be migrated; fix them, commit, and update again:\n  " + "\n  ".join(errors))
     if plan.moves and (repo / "README.md").is_file():
@@ -132,11 +163,69 @@ def make_plan(repo: Path) -> Plan:
         if repointed != readme:
             plan.writes["README.md"] = repointed
     for answers in sorted({p for pattern in ANSWERS_FILES for p in repo.glob(pattern)}):
+        blob = blobs.get(answers.name, "")
+        if blob and ANSWERS_PREFIX + blob in known:
+            found.add(ANSWERS_PREFIX + blob)
+            continue
         text = answers.read_text(encoding="utf-8")
         moved = re.sub(rf"(?m)^bootstrap_dir: {OLD_DIR}$", f"bootstrap_dir: {NEW_DIR}", text)
         if moved != text:
             plan.writes[answers.name] = moved
+        elif blob and use_record:
+            found.add(ANSWERS_PREFIX + blob)
+    if use_record and found != known:
+        _write_current_record(repo, found)
     return plan
+
+
+# --- the record of blobs already current (see "repeated runs" in the docstring) ----------
+
+ANSWERS_PREFIX = "answers:"  # an answers file that records the new bootstrap folder
+
+
+def _tracked_blobs(repo: Path) -> dict[str, str]:
+    """path -> blob id of every tracked file ("" for what is not a regular file)."""
+    blobs = {}
+    for entry in git(repo, "ls-files", "-s", "-z").split("\0"):
+        if entry:
+            info, path = entry.split("\t", 1)
+            mode, blob, _ = info.split()
+            blobs[path] = blob if mode in ("100644", "100755") else ""
+    return blobs
+
+
+def _code_stamp() -> str:
+    """Changes whenever the code deciding what "current" means changes."""
+    from .. import flux_migrate
+
+    digest = hashlib.sha256()
+    for module in (flux_migrate.__file__, __file__):
+        digest.update(Path(module).read_bytes())
+    return digest.hexdigest()
+
+
+def _current_record_file(repo: Path) -> Path:
+    return repo / git(repo, "rev-parse", "--git-common-dir").strip() / CURRENT_RECORD
+
+
+def _read_current_record(repo: Path) -> set[str]:
+    try:
+        stamp, *blobs = _current_record_file(repo).read_text(encoding="utf-8").split()
+    except (OSError, ValueError):
+        return set()
+    return set(blobs) if stamp == _code_stamp() else set()
+
+
+def _write_current_record(repo: Path, blobs: set[str]) -> None:
+    """Only what the repository holds now is kept, so the record never outgrows it."""
+    record = _current_record_file(repo)
+    try:
+        with tempfile.NamedTemporaryFile("w", dir=record.parent, prefix=CURRENT_RECORD, delete=False) as out:
+            out.write("\n".join([_code_stamp(), *sorted(blobs)]) + "\n")
+        os.replace(out.name, record)  # atomic: worktrees updating at once never see half a file
+    except OSError:  # only a cache
+        with contextlib.suppress(OSError, NameError):
+            os.unlink(out.name)
 
 
 def _recorded_bootstrap_dir(repo: Path) -> str:

@@ -1,0 +1,370 @@
+"""How long copier takes on cluster repositories with many apps. Run by hand, not in CI.
+
+    python bench/bench.py [--sizes 1,10,50,100] [--migration] [--keep]
+
+(the Python of a venv with requirements.txt installed; it runs that venv's `copier`).
+Everything happens in a temporary folder:
+
+- the template: this checkout cloned (`git clone --no-local`) with its working tree on
+  top, tagged as release A (the version CHANGELOG.md names first), then a small change
+  (a comment line in the app's HelmRelease template) committed and tagged as release B,
+  the next patch version, so that no versioned migration runs between them;
+- a bare template for comparison: as many files as the cluster template, a few plain
+  questions, no extensions, validators or tasks; also a git repository with a tag;
+- for each N, a cluster repository at A with N apps (made in-process; not measured),
+  committed; (b), (c) and (d) each work on their own clone of it.
+
+For each N it measures, each command as a subprocess of its own:
+  (a) `copier copy --trust --defaults` of the cluster at A (without the example app);
+  (b) adding one app to the N-app repository (`copier copy -d kind=app ...`);
+  (c) updating the cluster and every app to B with `scripts/update_all.py`;
+  (c1) the same with `update_all.py --jobs 1` (template cache, no worker processes);
+  (d) the same updates done the obvious way: one `copier update --trust --defaults
+      --vcs-ref B -a <answers file>` process per answers file, cluster first, with
+      `git add -A && git commit` after each;
+and checks that (c), (c1) and (d) end at the same tree. Peak memory is the largest
+resident set of any process the measured command ran (`ru_maxrss` of RUSAGE_CHILDREN,
+read by a small wrapper process around each command).
+
+`--migration` adds a 1.0.0 -> A update (the 2.0.0 migration runs for the cluster and for
+every app) at the largest size, with (c) and (d) again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+APP_TEMPLATE_FILE = "template/app/{{ app_name }}/helmrelease-{{ app_name }}.yaml.jinja"
+IDENTITY = {"GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@invalid",
+            "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@invalid"}
+# Runs a command, then writes its wall time and the peak RSS of everything it ran.
+WRAPPER = """
+import json, resource, subprocess, sys, time
+out, cwd, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
+start = time.perf_counter()
+code = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE).returncode
+seconds = time.perf_counter() - start
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+rss = rss // 1024 if sys.platform == "darwin" else rss
+json.dump({"seconds": seconds, "maxrss_kb": rss, "code": code}, open(out, "w"))
+"""
+# The obvious loop: one copier process per answers file, a commit after each.
+OBVIOUS = """
+set -e
+for answers in {files}; do
+  {copier} update --trust --defaults --quiet --vcs-ref {ref} -a "$answers"
+  git add -A
+  git diff --cached --quiet || git commit -q -m "Update $answers"
+done
+"""
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout
+
+
+@dataclass
+class Run:
+    seconds: float
+    maxrss_kb: int
+
+    @property
+    def mb(self) -> float:
+        return self.maxrss_kb / 1024
+
+
+def measure(cmd: list[str], cwd: Path, may_fail: bool = False) -> Run | None:
+    """Run `cmd` in `cwd` as a subprocess of a wrapper process; stop if it fails."""
+    with tempfile.NamedTemporaryFile("r", suffix=".json") as out:
+        wrapper = subprocess.run(
+            [sys.executable, "-c", WRAPPER, out.name, str(cwd), *cmd], capture_output=True, text=True
+        )
+        result = json.loads(Path(out.name).read_text() or "{}")
+    if wrapper.returncode or result.get("code"):
+        if may_fail:
+            print(f"not measured (failed): {' '.join(cmd)}\n{wrapper.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+            return None
+        raise SystemExit(f"failed: {' '.join(cmd)} (in {cwd})\n{wrapper.stderr}")
+    return Run(result["seconds"], result["maxrss_kb"])
+
+
+def copier_command() -> list[str]:
+    script = Path(sys.executable).with_name("copier")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "copier"]
+
+
+# --- the templates ---------------------------------------------------------------------------
+
+
+def changelog_version() -> str:
+    match = re.search(r"^## (\d+\.\d+\.\d+)", (ROOT / "CHANGELOG.md").read_text(), re.MULTILINE)
+    if not match:
+        raise SystemExit("CHANGELOG.md names no version (a line `## X.Y.Z`)")
+    return match.group(1)
+
+
+def build_template(dest: Path) -> tuple[str, str]:
+    """This checkout with its working tree, tagged A; plus a small change tagged B."""
+    git(dest.parent, "clone", "-q", "--no-local", str(ROOT), str(dest))
+    tracked = set(git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard").split("\0")) - {""}
+    for stale in set(git(dest, "ls-files", "-z").split("\0")) - {""} - tracked:
+        (dest / stale).unlink()
+    for name in tracked:
+        if (ROOT / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, dest / name)
+    git(dest, "add", "-A")
+    if git(dest, "status", "--porcelain"):
+        git(dest, "commit", "-q", "-m", "Working tree")
+    major, minor, patch = map(int, changelog_version().split("."))
+    release_a, release_b = f"v{major}.{minor}.{patch}", f"v{major}.{minor}.{patch + 1}"
+    git(dest, "tag", "-f", release_a, "HEAD")
+    changed = dest / APP_TEMPLATE_FILE
+    changed.write_text("# Managed by the flux cookbook template: change values in the ConfigMap.\n" + changed.read_text())
+    git(dest, "commit", "-q", "-a", "-m", f"Release {release_b[1:]}")
+    git(dest, "tag", release_b)
+    return release_a, release_b
+
+
+def build_bare_template(dest: Path, like: Path) -> int:
+    """A template with as many files as `like` (the cluster template), a few plain
+    questions, and no extensions, validators or tasks; a git repository tagged v1.0.0."""
+    count = sum(1 for p in like.rglob("*") if p.is_file())
+    folder = dest / "template"
+    folder.mkdir(parents=True)
+    (folder / "{{_copier_conf.answers_file}}.jinja").write_text("{{ _copier_answers | to_nice_yaml }}")
+    for index in range(count - 1):
+        (folder / f"file{index}.yaml.jinja").write_text(
+            "owner: {{ repo_owner }}\nrepository: {{ repo_name }}\nbranch: {{ branch }}\n"
+        )
+    (dest / "copier.yml").write_text(
+        "_subdirectory: template\nrepo_owner: {type: str, default: my-github-user}\n"
+        "repo_name: {type: str, default: flux-cluster}\nbranch: {type: str, default: main}\n"
+    )
+    git(dest, "init", "-q", "-b", "main")
+    git(dest, "add", "-A")
+    git(dest, "commit", "-q", "-m", "Bare template")
+    git(dest, "tag", "v1.0.0")
+    return count
+
+
+# --- the cluster repositories --------------------------------------------------------------
+
+
+def app_data(index: int, template: Path) -> dict:
+    """An app; every third one shares a HelmRepository with others, like real clusters.
+
+    No network: where the template can fetch the chart's values, it is told not to.
+    """
+    name = f"app{index:03d}"
+    repo = f"charts{index % 5}" if index % 3 == 0 else f"{name}-charts"
+    data = {"kind": "app", "app_name": name, "chart_version": "1.x", "helm_repo_name": repo,
+            "helm_repo_url": f"https://{repo}.example.com"}
+    if re.search(r"^fetch_values:", git(template, "show", "HEAD:copier.yml"), re.MULTILINE):
+        data["fetch_values"] = False
+    return data
+
+
+def build_cluster(template: Path, release: str, dest: Path, apps: int) -> Path:
+    """A cluster repository with `apps` apps at `release`, committed (in-process, fast)."""
+    import copier
+
+    from extensions import bulk_update
+
+    with bulk_update.shared_template_checkouts():
+        copier.run_copy(str(template), dest, data={"include_example_app": False}, vcs_ref=release,
+                        defaults=True, unsafe=True, quiet=True)
+        git(dest, "init", "-q", "-b", "main")
+        git(dest, "add", "-A")
+        git(dest, "commit", "-q", "-m", "Cluster")
+        for index in range(apps):
+            copier.run_copy(str(template), dest, data=app_data(index, template), vcs_ref=release,
+                            defaults=True, unsafe=True, quiet=True)
+    git(dest, "add", "-A")
+    git(dest, "commit", "-q", "--allow-empty", "-m", f"{apps} apps")
+    return dest
+
+
+def fresh_clone(repo: Path, dest: Path) -> Path:
+    git(repo.parent, "clone", "-q", str(repo), str(dest))
+    return dest
+
+
+def answers_files(repo: Path) -> list[str]:
+    return [".copier-answers.yml", *sorted(p.name for p in repo.glob(".copier-answers.app-*.yml"))]
+
+
+# --- the measurements ------------------------------------------------------------------------
+
+
+def update_both(work: Path, base: Path, template: Path, release: str, label: str, sequential: bool = True) -> dict:
+    """(c), optionally (c1), and (d) from clones of `base`; checks they agree."""
+    update_all = template / "scripts/update_all.py"
+    result = {}
+    c_repo = fresh_clone(base, work / f"{label}-c")
+    result["c"] = measure([sys.executable, str(update_all), str(c_repo), "--vcs-ref", release], work)
+    trees = {"c": git(c_repo, "rev-parse", "HEAD^{tree}")}
+    if sequential:
+        c1_repo = fresh_clone(base, work / f"{label}-c1")
+        result["c1"] = measure([sys.executable, str(update_all), str(c1_repo), "--vcs-ref", release, "--jobs", "1"], work)
+        trees["c1"] = git(c1_repo, "rev-parse", "HEAD^{tree}")
+    d_repo = fresh_clone(base, work / f"{label}-d")
+    script = OBVIOUS.format(files=" ".join(answers_files(d_repo)), ref=release,
+                            copier=" ".join(copier_command()))
+    result["d"] = measure(["sh", "-c", script], d_repo)
+    trees["d"] = git(d_repo, "rev-parse", "HEAD^{tree}")
+    result["same"] = len(set(trees.values())) == 1
+    result["commits"] = int(git(c_repo, "rev-list", "--count", "HEAD")) - int(git(base, "rev-list", "--count", "HEAD"))
+    for repo in (c_repo, d_repo, *( [work / f"{label}-c1"] if sequential else [])):
+        shutil.rmtree(repo, ignore_errors=True)
+    return result
+
+
+def bench_size(work: Path, template: Path, release_a: str, release_b: str, apps: int) -> dict:
+    base = build_cluster(template, release_a, work / f"base-{apps}", apps)
+    row: dict = {"apps": apps}
+    row["a"] = measure([*copier_command(), "copy", "--trust", "--defaults", "--quiet", "-d", "include_example_app=false",
+                        "--vcs-ref", release_a, str(template), str(work / f"copy-{apps}")], work)
+    b_repo = fresh_clone(base, work / f"add-{apps}")
+    extra = app_data(apps, template)
+    row["b"] = measure([*copier_command(), "copy", "--trust", "--defaults", "--quiet", "--vcs-ref", release_a,
+                        *(arg for key, value in extra.items() for arg in ("-d", f"{key}={value}")),
+                        str(template), "."], b_repo)
+    row.update(update_both(work, base, template, release_b, f"update-{apps}"))
+    for folder in (work / f"copy-{apps}", b_repo, base):
+        shutil.rmtree(folder, ignore_errors=True)
+    return row
+
+
+def bench_copies(work: Path, template: Path, release_a: str, bare: Path, rounds: int = 3) -> dict:
+    """Best of `rounds`: our cluster copy (with and without the example app) and the bare one."""
+    runs: dict[str, list[Run]] = {"ours": [], "ours_example": [], "bare": []}
+    for index in range(rounds):
+        runs["bare"].append(measure([*copier_command(), "copy", "--trust", "--defaults", "--quiet", "--vcs-ref", "v1.0.0",
+                                     str(bare), str(work / f"bare-{index}")], work))
+        runs["ours"].append(measure([*copier_command(), "copy", "--trust", "--defaults", "--quiet", "-d",
+                                     "include_example_app=false", "--vcs-ref", release_a, str(template),
+                                     str(work / f"ours-{index}")], work))
+        runs["ours_example"].append(measure([*copier_command(), "copy", "--trust", "--defaults", "--quiet",
+                                             "--vcs-ref", release_a, str(template), str(work / f"example-{index}")],
+                                            work, may_fail=True))
+    return {name: min((r for r in found if r), key=lambda r: r.seconds, default=None) for name, found in runs.items()}
+
+
+def bench_migration(work: Path, template: Path, release_a: str, apps: int) -> dict:
+    base = build_cluster(template, "v1.0.0", work / f"base-v1-{apps}", apps)
+    row = {"apps": apps}
+    row.update(update_both(work, base, template, release_a, f"migrate-{apps}", sequential=False))
+    shutil.rmtree(base, ignore_errors=True)
+    return row
+
+
+# --- the report --------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = re.findall(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.MULTILINE)
+        cpu = names[0] if names else cpu
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    memory = ""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        kb = int(re.search(r"^MemTotal:\s+(\d+)", meminfo.read_text(), re.MULTILINE).group(1))
+        memory = f", {kb / 1024 / 1024:.0f} GB RAM"
+    import copier
+
+    git_version = git(ROOT, "version").strip().removeprefix("git version ")
+    return (f"{cores} cores ({cpu}){memory}; Python {platform.python_version()}, copier {copier.__version__}, "
+            f"git {git_version}, {platform.system()} {platform.release()}")
+
+
+def print_report(rows: list[dict], copies: dict, files: int, migration: dict | None, release_a: str, release_b: str) -> None:
+    print(f"\n{datetime.date.today().isoformat()}, {machine()}")
+    print(f"update: {release_a} -> {release_b} (one comment line in each app's HelmRelease); times in seconds, "
+          "peak memory in MB\n")
+    header = ("| N apps | (a) copy cluster | (b) add 1 app | (c) update_all | (c1) --jobs 1 | (d) copier per app"
+              " | (c)/(d) | (c) per app | (d) per app | same tree | peak MB a / b / c / c1 / d |")
+    print(header)
+    print("|" + "|".join("---:" for _ in range(header.count("|") - 1)) + "|")
+    for row in rows:
+        files_updated = row["apps"] + 1
+        print(
+            f"| {row['apps']} | {row['a'].seconds:.2f} | {row['b'].seconds:.2f} | {row['c'].seconds:.2f} "
+            f"| {row['c1'].seconds:.2f} | {row['d'].seconds:.2f} | {row['c'].seconds / row['d'].seconds:.3f} "
+            f"| {row['c'].seconds / files_updated:.3f} | {row['d'].seconds / files_updated:.3f} "
+            f"| {'yes' if row['same'] else 'NO'} "
+            f"| {row['a'].mb:.0f} / {row['b'].mb:.0f} / {row['c'].mb:.0f} / {row['c1'].mb:.0f} / {row['d'].mb:.0f} |"
+        )
+    big = [row for row in rows if row["apps"] >= 10]
+    if len(big) >= 2:
+        print("\nmarginal cost per extra app (seconds; flat = no quadratic step):")
+        for low, high in zip(big, big[1:]):
+            span = high["apps"] - low["apps"]
+            print(f"  N {low['apps']} -> {high['apps']}: (c) {(high['c'].seconds - low['c'].seconds) / span:.3f}, "
+                  f"(c1) {(high['c1'].seconds - low['c1'].seconds) / span:.3f}, "
+                  f"(d) {(high['d'].seconds - low['d'].seconds) / span:.3f}")
+    ours, example, bare = copies["ours"], copies["ours_example"], copies["bare"]
+    print(f"\ncopy, best of 3: cluster {ours.seconds:.2f} s ({ours.mb:.0f} MB); bare template with the same "
+          f"{files} files, no extensions {bare.seconds:.2f} s ({bare.mb:.0f} MB): ratio {ours.seconds / bare.seconds:.2f}. "
+          + (f"With the podinfo example app (the default) {example.seconds:.2f} s ({example.mb:.0f} MB)."
+             if example else "With the podinfo example app (the default): failed here (see above), not measured."))
+    if migration:
+        m = migration
+        print(
+            f"\n1.0.0 -> {release_a} (the 2.0.0 migration runs for every answers file), N = {m['apps']}: "
+            f"(c) {m['c'].seconds:.2f} s, (d) {m['d'].seconds:.2f} s, (c)/(d) {m['c'].seconds / m['d'].seconds:.3f}, "
+            f"same tree: {'yes' if m['same'] else 'NO'}, peak MB c / d {m['c'].mb:.0f} / {m['d'].mb:.0f}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1,10,50,100", help="numbers of apps, comma-separated (default: 1,10,50,100)")
+    parser.add_argument("--migration", action="store_true", help="also a 1.0.0 -> current update at the largest size")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args(argv)
+    sizes = [int(size) for size in args.sizes.split(",")]
+    for key, value in IDENTITY.items():
+        os.environ.setdefault(key, value)
+    work = Path(tempfile.mkdtemp(prefix="flux-cookbook-bench."))
+    try:
+        template = work / "template"
+        release_a, release_b = build_template(template)
+        files = build_bare_template(work / "bare", template / "template/cluster")
+        print(f"templates ready in {work}: {release_a}, {release_b}", file=sys.stderr)
+        copies = bench_copies(work, template, release_a, work / "bare")
+        rows = []
+        for apps in sizes:
+            started = time.perf_counter()
+            rows.append(bench_size(work, template, release_a, release_b, apps))
+            print(f"N={apps} done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        migration = bench_migration(work, template, release_a, max(sizes)) if args.migration else None
+        print_report(rows, copies, files, migration, release_a, release_b)
+    finally:
+        if args.keep:
+            print(f"kept {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
