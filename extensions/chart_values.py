@@ -175,7 +175,7 @@ def chart_fetch_error(repo_url: str, chart: str, version: str) -> str:
         fetch_chart_values(repo_url, chart, version)
     except ChartFetchError as error:
         return (
-            f"could not fetch the values of chart {chart}: {error}. Without them the values are a "
+            f"could not fetch the values of chart {chart}: {str(error).rstrip('.')}. Without them the values are a "
             "placeholder (fetch_values=false), or give values_source=<chart folder, .tgz or values file>."
         )
     return ""
