@@ -27,9 +27,10 @@ from ruamel.yaml.error import CommentMark, YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, ScalarString
 from ruamel.yaml.tokens import CommentToken
 
+from .yaml_quoting import retyped_when_plain
+
 # Wide enough that ruamel never folds a long chart value onto a second line.
 _LINE_WIDTH = 4096
-_YAML_1_1_BOOLEAN_LETTERS = {"y", "Y", "n", "N"}
 # A key whose value starts on the next line (a nested mapping or list).
 _KEY_ONLY = re.compile(r"\s*[^-\s#][^#]*:\s*$")
 
@@ -133,6 +134,7 @@ def _merge(target: CommentedMap, overrides: dict) -> None:
             # The comment lines after a mapping's last entry introduce whatever follows the
             # mapping: they stay below the new last entry.
             tail = _detach_tail(target, list(target)[-1]) if target else ""
+            key = _commented(key)  # a new key is quoted as a new value would be
             target[key] = _commented(value)
             _attach_tail(target, key, tail)
 
@@ -140,24 +142,16 @@ def _merge(target: CommentedMap, overrides: dict) -> None:
 def _commented(value: Any) -> Any:
     """`value` as ruamel's types: commentable collections, strings that stay strings."""
     if isinstance(value, dict):
-        return CommentedMap((key, _commented(item)) for key, item in value.items())
+        return CommentedMap((_commented(key), _commented(item)) for key, item in value.items())
     if isinstance(value, list):
         return CommentedSeq(_commented(item) for item in value)
-    if isinstance(value, str) and not isinstance(value, ScalarString) and _retyped_by_yaml_1_1(value):
+    # ruamel writes YAML 1.2, where `yes`, `on` or `010` are plain strings; Helm reads
+    # values with Go's yaml.v2 (YAML 1.1 booleans, also y and n, and Go's number
+    # syntax), where they are not. Quote them so that the chart gets the string it was given.
+    if isinstance(value, str) and not isinstance(value, ScalarString) and (
+            retyped_when_plain(value)):
         return DoubleQuotedScalarString(value)
     return value
-
-
-def _retyped_by_yaml_1_1(text: str) -> bool:
-    # ruamel writes YAML 1.2, where `yes`, `on` or `010` are plain strings; Helm reads
-    # values as YAML 1.1 (go-yaml v2, whose booleans also include y and n), where they
-    # are not. Quote them so that the chart gets the string it was given.
-    if text in _YAML_1_1_BOOLEAN_LETTERS:
-        return True
-    try:
-        return yaml.safe_load(text) != text
-    except yaml.YAMLError:
-        return True  # YAML syntax of its own (`a: b: c`, `[x`): quoting keeps it text
 
 
 # ruamel keeps the comment after a scalar in the token of its entry: the end-of-line

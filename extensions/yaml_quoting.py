@@ -8,15 +8,68 @@ parses back to exactly the value typed and cannot add a key or a document.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import yaml
 
+# Go's YAML readers (yaml.v2 in Helm and helm-controller, yaml.v3 in kustomize) take a
+# plain scalar for a float when it looks like this, exponent without a dot included.
+_GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_GO_OCTAL = re.compile(r"[-+]?0[0-7]+")
+# yaml.v2's booleans beyond PyYAML's.
+_GO_BOOLEAN_LETTERS = {"y", "Y", "n", "N"}
+
+
+def retyped_when_plain(text: str) -> bool:
+    """Whether some reader of the generated files would not read `text`, written plain,
+    as this string: PyYAML (YAML 1.1: `yes`, `on`, `1:20`, dates) or Go's (below)."""
+    try:
+        if yaml.safe_load(text) != text:
+            return True
+    except yaml.YAMLError:
+        return True
+    return _retyped_by_go(text)
+
+
+def _retyped_by_go(text: str) -> bool:
+    """Go's yaml.v2 (YAML 1.1 booleans with `y` and `n`, numbers as Go's strconv reads
+    them once `_` is removed: `0o17`, `0O17`, `0b1`, `1_000`, `1e3`) and YAML 1.2 readers
+    (`0o17`, `1e3`) take more plain scalars for non-strings than PyYAML does."""
+    if text in _GO_BOOLEAN_LETTERS:
+        return True
+    if not text or text[0] not in "+-.0123456789":  # yaml.v2 tries numbers only then
+        return False
+    digits = text.replace("_", "")
+    if _GO_FLOAT.fullmatch(digits) or _GO_OCTAL.fullmatch(digits):
+        return True
+    try:
+        int(digits, 0)  # Python's base-0 literals are Go's: 0x, 0o, 0b, either case
+    except ValueError:
+        return False
+    return True
+
+
+class _QuotingDumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, also quoting the strings that only Go's readers retype."""
+
+    def represent_str(self, data: str) -> yaml.ScalarNode:
+        if _retyped_by_go(data):
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+        return super().represent_str(data)
+
+
+_QuotingDumper.add_representer(str, _QuotingDumper.represent_str)
+
+
+def _dump(value: Any, **options: Any) -> str:
+    return yaml.dump(value, Dumper=_QuotingDumper, allow_unicode=True, width=float("inf"), **options)
+
 
 def yaml_scalar(value: Any) -> str:
-    """`value` as a one-line YAML scalar: plain when that round-trips, else quoted."""
+    """`value` as a one-line YAML scalar: plain when every reader takes it back, else quoted."""
     if isinstance(value, str):
-        dumped = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=float("inf"))
+        dumped = _dump(value, default_flow_style=True)
         dumped = dumped.removesuffix("\n...\n").removesuffix("\n")
         if "\n" not in dumped and yaml.safe_load(dumped) == value:
             return dumped
@@ -34,7 +87,7 @@ def yaml_block(value: Any, indent: int) -> str:
     """
     if not value or not isinstance(value, (list, dict)):
         raise ValueError(f"yaml_block takes a non-empty list or mapping, not {value!r}")
-    dumped = yaml.safe_dump(value, default_flow_style=False, sort_keys=False, allow_unicode=True, width=float("inf"))
+    dumped = _dump(value, default_flow_style=False, sort_keys=False)
     pad = " " * indent
     return "\n".join(pad + line if line else line for line in dumped.rstrip("\n").split("\n"))
 
@@ -68,13 +121,14 @@ def yaml_literal(text: str, indent: int) -> str:
 
 def yaml_document(value: dict) -> str:
     """A mapping as a whole YAML document (an answers file), keys in the given order."""
-    return yaml.safe_dump(value, default_flow_style=False, sort_keys=False, allow_unicode=True, width=float("inf"))
+    return _dump(value, default_flow_style=False, sort_keys=False)
 
 
 def yaml_embedded(text: str, indent: int) -> str:
     """A YAML mapping's text (comments and all) as the value of a key, lines indented.
 
-    For `values:` inline in a HelmRelease: the chart's values.yaml keeps its comments. Text
+    For `values:` inline in a HelmRelease (it follows the colon directly, so it starts
+    with a line break or a space): the chart's values.yaml keeps its comments. Text
     holding no mapping (only comments) becomes `{}` followed by the comments. Text that
     cannot be embedded as it is (document markers, a top-level list) is re-dumped from its
     data, which the result is always checked against.
@@ -84,11 +138,11 @@ def yaml_embedded(text: str, indent: int) -> str:
         raise ValueError(f"values must be a mapping, not {type(data).__name__}")
     pad = " " * indent
     lines = "\n".join(pad + line if line.strip() else "" for line in text.rstrip("\n").split("\n"))
-    embedded = ("{}\n" + lines) if data is None else ("\n" + lines)
-    owner = " " * (indent - 2) + "values: "
+    embedded = (" {}\n" + lines) if data is None else ("\n" + lines)
+    owner = " " * (indent - 2) + "values:"
     try:
         if yaml.safe_load(owner + embedded + "\n") == {"values": data or {}}:
             return embedded
     except yaml.YAMLError:
         pass
-    return "\n" + yaml_block(data, indent) if data else "{}"
+    return "\n" + yaml_block(data, indent) if data else " {}"

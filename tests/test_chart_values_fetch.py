@@ -130,3 +130,21 @@ def test_hostile_archives_are_refused(template, cluster, tmp_path, kind):
                             "-d", f"helm_repo_url={url}", "-d", "fetch_values=true", str(template.path), ".", cwd=cluster)
     assert result.returncode != 0 and "could not fetch the values of chart podinfo" in result.stderr
     assert tree_state(cluster) == before
+
+
+def test_no_fetch_is_tried_when_it_is_not_needed(template, tmp_path):
+    """copier renders the default of a question it skips: neither a cluster nor an app
+    with its own values_source may reach for (or talk about) a chart repository."""
+    result = copier_cli("copy", "--trust", "--defaults", "-d", "include_example_app=false", str(template.path),
+                        str(tmp_path / "cluster"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "could not fetch" not in result.stderr
+    cluster = init_repo(tmp_path / "cluster")
+    requests: list = []
+    with serve_helm_repo(tmp_path, log=requests) as url:
+        result = copier_cli("copy", "--trust", "--defaults", "-d", "kind=app", "-d", "app_name=web", "-d", "chart=podinfo",
+                            "-d", f"helm_repo_url={url}", "-d", f"values_source={CHARTS / '6.13.0'}", str(template.path), ".",
+                            cwd=cluster)
+    assert result.returncode == 0, result.stderr
+    assert requests == [] and "could not fetch" not in result.stderr
+    assert stored_values(cluster) == values_of("6.13.0")

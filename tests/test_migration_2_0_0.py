@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from tests.support.flux_schema import kustomize_build, validate_repo
-from tests.support.project import CRDS, answers, commit_all, copy, files, init_repo, load, tree_state, update
+from tests.support.project import CRDS, commit_all, copy, files, init_repo, load, tree_state, update
 from tests.support.template_repo import PROJECT_ROOT, git
 
 CURRENT = [CRDS / "current", CRDS / "sealed-secrets"]

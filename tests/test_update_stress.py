@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.project import commit_all, copier_cli, copy, files, init_repo, load, tree_state
+from tests.support.project import commit_all, copier_cli, copy, init_repo, load, tree_state
 from tests.support.template_repo import git
 
 

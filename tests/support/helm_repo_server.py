@@ -6,8 +6,7 @@ version, appVersion, relative urls, sha256 digest, created) and serves the folde
 real HTTP. `hostile_archive` makes the archives a malicious repository would serve.
 `serve_fake_registry` is a small OCI distribution-API registry (tags with pagination,
 manifests, blobs behind a redirect, anonymous bearer tokens), and `run_docker_registry`
-starts the real registry (Debian's docker-registry) when it is installed, with
-`push_chart` to put a chart into it the way `helm push` does.
+starts the real registry (Debian's docker-registry) when it is installed.
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
@@ -58,11 +57,15 @@ def pack_archive(members: list[tuple[str, bytes, dict]]) -> bytes:
     return buffer.getvalue()
 
 
-def chart_archive(version: str, values: bytes | None = None) -> bytes:
-    """podinfo `version` as `helm package` lays it out; `values` replaces its values.yaml."""
+def chart_archive(version: str, values: bytes | None = None, labelled: str | None = None) -> bytes:
+    """podinfo `version` as `helm package` lays it out; `values` replaces its values.yaml,
+    `labelled` the version its Chart.yaml states (for repositories with more versions)."""
     folder = PODINFO / version
+    chart_yaml = (folder / "Chart.yaml").read_bytes()
+    if labelled:
+        chart_yaml = yaml.safe_dump({**yaml.safe_load(chart_yaml), "version": labelled}, sort_keys=False).encode()
     return pack_archive([
-        ("podinfo/Chart.yaml", (folder / "Chart.yaml").read_bytes(), {}),
+        ("podinfo/Chart.yaml", chart_yaml, {}),
         ("podinfo/values.yaml", (folder / "values.yaml").read_bytes() if values is None else values, {}),
     ])
 
@@ -232,10 +235,15 @@ def serve_fake_registry(charts: dict[str, bytes], repository: str = "charts/podi
         config, layer, manifest = oci_chart_objects(archive, version)
         tag = version.replace("+", "_")
         tags.append(tag)
-        manifests[tag] = manifest
+        manifests[tag] = manifests[_digest(manifest)] = manifest  # by tag and by digest, as registries serve them
         blobs.update({_digest(config): config, _digest(layer): layer})
 
     class Handler(BaseHTTPRequestHandler):
+        def do_HEAD(self):
+            # Real clients (helm, containerd's resolver) ask for a manifest's digest first.
+            self.head_only = True
+            self.do_GET()
+
         def do_GET(self):
             registry.requests.append((self.path, self.headers.get("Authorization")))
             path, _, query = self.path.partition("?")
@@ -252,7 +260,7 @@ def serve_fake_registry(charts: dict[str, bytes], repository: str = "charts/podi
                 return self._tags(parse_qs(query).get("last", [""])[0])
             if path.startswith(prefix + "manifests/") and path.removeprefix(prefix + "manifests/") in manifests:
                 body = manifests[path.removeprefix(prefix + "manifests/")]
-                return self._send(200, body, {"Content-Type": OCI_MANIFEST})
+                return self._send(200, body, {"Content-Type": OCI_MANIFEST, "Docker-Content-Digest": _digest(body)})
             if path.startswith(prefix + "blobs/") and path.removeprefix(prefix + "blobs/") in blobs:
                 return self._send(307, b"", {"Location": "/storage/" + path.removeprefix(prefix + "blobs/")})
             return self._send(404, b'{"errors":[{"code":"NAME_UNKNOWN"}]}')
@@ -284,7 +292,8 @@ def serve_fake_registry(charts: dict[str, bytes], repository: str = "charts/podi
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(body)
+            if not getattr(self, "head_only", False):
+                self.wfile.write(body)
 
         def log_message(self, *args):
             pass
@@ -332,20 +341,3 @@ def _wait_until_up(url: str, process: subprocess.Popen) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"docker-registry did not answer at {url}")
-
-
-def push_chart(registry_url: str, repository: str, version: str, archive: bytes) -> None:
-    """Push a chart through the distribution API, as `helm push` does (tag `+` -> `_`)."""
-    config, layer, manifest = oci_chart_objects(archive, version)
-    for blob in (config, layer):
-        start = urllib.request.Request(f"{registry_url}/v2/{repository}/blobs/uploads/", method="POST")
-        with urllib.request.urlopen(start) as response:
-            location = response.headers["Location"]
-        upload_url = urljoin(registry_url, location)
-        upload_url += ("&" if "?" in upload_url else "?") + urlencode({"digest": _digest(blob)})
-        put = urllib.request.Request(upload_url, data=blob, method="PUT", headers={"Content-Type": "application/octet-stream"})
-        urllib.request.urlopen(put).close()
-    tag = version.replace("+", "_")
-    put = urllib.request.Request(f"{registry_url}/v2/{repository}/manifests/{tag}", data=manifest, method="PUT",
-                                 headers={"Content-Type": OCI_MANIFEST})
-    urllib.request.urlopen(put).close()

@@ -13,15 +13,12 @@ from extensions.chart_source import (
     safe_archive_values,
 )
 from tests.support.helm_repo_server import (
-    DOCKER_REGISTRY,
     HOSTILE_KINDS,
     PODINFO,
     chart_archive,
     free_port,
     hostile_archive,
     pack_archive,
-    push_chart,
-    run_docker_registry,
     serve_fake_registry,
     serve_folder,
     serve_helm_repo,
@@ -275,14 +272,3 @@ def test_oci_cache_works_offline_for_an_exact_version(cache):
     assert fetch_values(fake.oci_url, "podinfo", "6.14.1", cache).text == podinfo_values("6.14.1")
     with pytest.raises(RepositoryUnreachable):
         fetch_values(fake.oci_url, "podinfo", "6.x", cache)
-
-
-@pytest.mark.skipif(DOCKER_REGISTRY is None, reason="docker-registry is not installed (Debian package docker-registry)")
-def test_a_real_registry(tmp_path, cache):
-    with run_docker_registry(tmp_path) as url:
-        for version in ("6.0.3", "6.13.0", "6.14.1"):
-            push_chart(url, "charts/podinfo", version, chart_archive(version))
-        oci_url = "oci://" + url.removeprefix("http://") + "/charts"
-        assert fetch_values(oci_url, "podinfo", "~6.13", cache).version == "6.13.0"
-        fetched = fetch_values(oci_url, "podinfo", "6.x", cache)
-        assert (fetched.version, fetched.text) == ("6.14.1", podinfo_values("6.14.1"))

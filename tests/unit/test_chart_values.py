@@ -2,7 +2,6 @@ import io
 import tarfile
 from pathlib import Path
 
-import pytest
 
 from extensions.chart_values import app_values, placeholder_values, read_local_values, values_overrides_error, values_source_error
 
@@ -25,7 +24,7 @@ def make_archive(path: Path, members: dict[str, bytes], symlink: str | None = No
 
 def test_reads_folder_values_file_and_archive(tmp_path):
     expected = (CHART / "values.yaml").read_text()
-    archive = make_archive(tmp_path / "podinfo.tgz", {"podinfo/values.yaml": expected.encode(), "podinfo/Chart.yaml": b"name: podinfo\n"})
+    make_archive(tmp_path / "podinfo.tgz", {"podinfo/values.yaml": expected.encode(), "podinfo/Chart.yaml": b"name: podinfo\n"})
     assert read_local_values(str(CHART), "podinfo", tmp_path) == expected
     assert read_local_values(str(CHART / "values.yaml"), "podinfo", tmp_path) == expected
     assert read_local_values("podinfo.tgz", "podinfo", tmp_path) == expected  # relative to the destination

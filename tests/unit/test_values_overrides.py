@@ -118,6 +118,15 @@ def test_strings_that_look_like_other_types_stay_strings():
     assert '  d: "y"\n' in result
 
 
+def test_new_keys_that_look_like_other_types_stay_strings():
+    """A new key is written as a new value is: `on:` would be the boolean true to Helm."""
+    overrides = {"podAnnotations": {"on": "x", "y": "0O17"}, "image": {"yes": "1e3"}}
+    result = apply_overrides(PODINFO, overrides)
+    data = yaml.safe_load(result)
+    assert (data["podAnnotations"], data["image"]["yes"]) == ({"on": "x", "y": "0O17"}, "1e3")
+    assert '  "yes": "1e3"\n' in result
+
+
 def test_a_mapping_replaced_by_a_list_drops_the_mappings_own_comments():
     text = (CHARTS / "6.0.3" / "values.yaml").read_text()
     result = apply_overrides(text, {"serviceAccount": ["a", "b"]})

@@ -1,7 +1,7 @@
 import pytest
 import yaml
 
-from extensions.yaml_quoting import yaml_block, yaml_document, yaml_literal, yaml_scalar
+from extensions.yaml_quoting import retyped_when_plain, yaml_block, yaml_document, yaml_literal, yaml_scalar
 
 TRICKY = ["plain", "yes", "no", "on", "null", "~", "123", "0x1F", "1e3", "1_000", "a: b", "# x", "x #y", "*alias",
           "&anchor", "!tag", "{a}", "[1]", "'single'", '"double"', "tab\there", "new\nline", " lead", "trail ",
@@ -12,6 +12,24 @@ TRICKY = ["plain", "yes", "no", "on", "null", "~", "123", "0x1F", "1e3", "1_000"
 def test_scalar_round_trips_as_the_value_of_one_key(value):
     document = yaml.safe_load(f"key: {yaml_scalar(value)}\nother: 1\n")
     assert document == {"key": value, "other": 1}
+
+
+# Plain, these are strings to PyYAML but numbers or booleans to Go's YAML readers (Helm,
+# helm-controller, kustomize) or to YAML 1.2.
+GO_LOOK_ALIKES = ["y", "N", "0o17", "0O17", "0b101", "0B1", "0x_1F", "1e3", "-2E+5", "1_000", ".5", "+12"]
+
+
+@pytest.mark.parametrize("value", GO_LOOK_ALIKES)
+def test_what_go_would_retype_is_quoted(value):
+    assert retyped_when_plain(value)
+    assert yaml_scalar(value) == f'"{value}"'
+    assert yaml_block([value], 2) == f'  - "{value}"'
+
+
+@pytest.mark.parametrize("value", ["podinfo", "6.x", "v1", "1.2.3", "0x", "1e", "e3", "on-call", "_1", "0o8"])
+def test_what_every_reader_takes_as_text_stays_plain(value):
+    assert not retyped_when_plain(value)
+    assert yaml_scalar(value) == value
 
 
 def test_scalar_is_plain_when_safe():
