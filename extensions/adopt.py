@@ -45,6 +45,11 @@ CLUSTER_ANSWERS = ".copier-answers.yml"
 # The first line of every answers file release 1.0.0 writes.
 ANSWERS_HEADER = "# Answers of the last copier copy/update. Change them with copier update, not by hand.\n"
 
+# The repository's own housekeeping files, which release 1.0.0 writes with no answer in
+# them. One that is missing is added from the template's 1.0.0 tag: copier update takes a
+# file missing from the repository for one the user deleted, and would never add it.
+HOUSEKEEPING = (".gitignore", ".yamllint")
+
 # The folders `flux bootstrap --path` pointed at in the cookbook's pages, old and new.
 BOOTSTRAP_DIRS = ("flux-system", "bootstrap")
 # copier.yml's defaults at release 1.0.0.
@@ -137,6 +142,7 @@ class Plan:
     moves: list[Move]
     kept: list[str]  # Kustomizations that stay the user's own files, with the reason
     notes: list[str]
+    added: dict[str, str] = field(default_factory=dict)  # housekeeping file -> its 1.0.0 text
 
     def answers_files(self) -> dict[str, dict]:
         files = {CLUSTER_ANSWERS: self.cluster}
@@ -273,6 +279,21 @@ def template_error(src: str) -> str:
             "fetch its tags (git fetch --tags) or pass --template with a clone of the template that has them."
         )
     return ""
+
+
+def housekeeping_files(root: Path, src: str, findings: _Findings) -> dict[str, str]:
+    """The HOUSEKEEPING files `root` lacks, as the template's release 1.0.0 has them."""
+    missing = [name for name in HOUSEKEEPING if not (root / name).exists()]
+    source = Path(src).expanduser()
+    where = source if source.is_dir() else TEMPLATE_ROOT  # a URL: this checkout of the template
+    added = {}
+    for name in missing:
+        shown = _git(where, "show", f"{RELEASE_TAG}:template/cluster/{name}")
+        if shown.returncode:
+            findings.notes.append(f"{name} not added: {where} has no tag {RELEASE_TAG} to take it from.")
+        else:
+            added[name] = shown.stdout
+    return added
 
 
 def read_git_info(root: Path) -> GitInfo:
@@ -631,6 +652,7 @@ def plan_adoption(root: Path, template: str, git: GitInfo) -> Plan:
     }
     cluster = cluster_answers(index, apps, git)
     moves = plan_moves(root, index, findings)
+    added = housekeeping_files(root, src_path, findings)
     for answers in apps.values():
         findings.problems.extend(app_answer_errors(answers))
     findings.problems.extend(cluster_answer_errors(cluster))
@@ -647,6 +669,7 @@ def plan_adoption(root: Path, template: str, git: GitInfo) -> Plan:
         moves=moves,
         kept=findings.kept,
         notes=findings.notes,
+        added=added,
     )
 
 
@@ -664,6 +687,8 @@ def carry_out(plan: Plan) -> None:
             raise RuntimeError(f"git mv {move.source} {move.target} failed: {moved.stderr.strip()}")
     for name, answers in plan.answers_files().items():
         (plan.repo / name).write_text(answers_text(answers), encoding="utf-8")
+    for name, text in plan.added.items():
+        (plan.repo / name).write_text(text, encoding="utf-8")
 
 
 # --- what the user reads ---------------------------------------------------------------
@@ -683,6 +708,8 @@ def describe(plan: Plan) -> str:
     for title, items in (("Kept as your own files (no answers file):", plan.kept), ("Notes:", plan.notes)):
         if items:
             lines += [title, *(f"  {item}" for item in items)]
+    if plan.added:
+        lines.append(f"Adds, as release {RELEASE} writes them (updates keep them current): {', '.join(plan.added)}")
     if plan.moves:
         lines.append("Moves (git mv, staged), so that each object is where the template writes it:")
         lines += [f"  {move.source} -> {move.target}  ({move.what})" for move in plan.moves]
@@ -697,14 +724,16 @@ def describe_dry_run(plan: Plan) -> str:
 
 
 def next_steps(plan: Plan) -> str:
-    written = ", ".join(plan.answers_files())
+    written = ", ".join([*plan.answers_files(), *plan.added])
     lines = [
         f"Wrote {written}.",
         "",
         "Next:",
         "  1. Review: git status; git diff --staged; the answers files (change an answer there if it is wrong).",
         '  2. git add -A && git commit -m "Adopt the Flux cookbook template"',
-        "  3. Update to the newest release, the cluster first, committing after each step:",
+        "  3. Update the cluster and every app to the newest release (one commit each):",
+        f"       python3 {TEMPLATE_ROOT / 'scripts' / 'update_all.py'} .",
+        "     or by hand, the cluster first, committing after each step:",
         "       copier update --trust --defaults",
     ]
     lines += [f"       copier update --trust --defaults -a {app_answers_file(app)}" for app in plan.apps]

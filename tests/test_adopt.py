@@ -314,8 +314,13 @@ MOVES = {
 APPS = ["keycloak-postgres", "nextcloud-postgres", "podinfo"]
 
 
+# The bootstrap-layout repository has a .gitignore of its own; the other has none.
+OWN_GITIGNORE = "# my own\n*.key\n"
+
+
 def make_handmade_repo(path: Path, bootstrap_dir: str) -> Path:
-    for name, text in handmade_files(bootstrap_dir).items():
+    own = {".gitignore": OWN_GITIGNORE} if bootstrap_dir == "bootstrap" else {}
+    for name, text in {**handmade_files(bootstrap_dir), **own}.items():
         (path / name).parent.mkdir(parents=True, exist_ok=True)
         (path / name).write_text(text)
     init_repo(path)
@@ -360,6 +365,8 @@ def adopted(request, template, tmp_path) -> tuple[Path, str]:
     assert result.returncode == 0, result.stderr
     assert "Kustomization 'infra'" in result.stdout and "no HelmRelease in infra/" in result.stdout
     assert 'git add -A && git commit -m "Adopt the Flux cookbook template"' in result.stdout
+    added = ".yamllint" if bootstrap_dir == "bootstrap" else ".gitignore, .yamllint"
+    assert f"Adds, as release 1.0.0 writes them (updates keep them current): {added}\n" in result.stdout
     staged = git(repo, "status", "--porcelain").splitlines()
     renames = {f"R  {source} -> {target}".format(b=bootstrap_dir) for source, target in MOVES.items()}
     assert renames <= set(staged)
@@ -468,6 +475,14 @@ def test_adopted_repository_updates_to_the_current_release(adopted, template):
     assert validate_repo(repo, [CRDS / "current", CRDS / "sealed-secrets"]) == []
     for folder in ("bootstrap", "podinfo", "keycloak-postgres", "nextcloud-postgres"):
         kustomize_build(repo / folder)
+    # The housekeeping files a hand-made repository lacked arrived, and are the current
+    # release's; a .gitignore of the user's own stays theirs.
+    template_files = PROJECT_ROOT / "template" / "cluster"
+    assert (repo / ".yamllint").read_text() == (template_files / ".yamllint").read_text()
+    gitignore = (repo / ".gitignore").read_text()
+    assert gitignore == (OWN_GITIGNORE if layout == "bootstrap" else (template_files / ".gitignore").read_text())
+    lint = subprocess.run([sys.executable, "-m", "yamllint", "--strict", "."], cwd=repo, capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout
     assert not (repo / "flux-system").exists()
     values = load(repo / "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml")
     assert values["data"]["values.yaml"] == PODINFO_VALUES.rstrip("\n")
