@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from extensions import adopt as adopt_module
 from extensions.adopt import (
     ANSWERS_HEADER, AdoptError, GitInfo, adopt, answers_text, find_bootstrap_dir, plan_adoption, template_error,
 )
@@ -16,6 +17,14 @@ from tests.support.template_repo import git
 
 TEMPLATE = "https://github.com/acme/flux-cookbook-template"
 NO_GIT = GitInfo(origin_url="", branch="main")
+
+
+@pytest.fixture(autouse=True)
+def template_checkout_without_tags(tmp_path, monkeypatch):
+    """For a template given as a URL, adopt takes the housekeeping files from its own
+    checkout's v1.0.0 tag; whether this checkout has tags must not change these tests
+    (tests/test_adopt.py adopts with a tagged template and gets the files)."""
+    monkeypatch.setattr(adopt_module, "TEMPLATE_ROOT", tmp_path / "untagged-template")
 
 
 def yaml_text(text: str) -> str:
@@ -490,6 +499,15 @@ def test_objects_alone_in_a_file_move_to_the_template_paths(tmp_path):
     assert "copier update --trust --defaults -a .copier-answers.app-podinfo.yml" in out
     commit_all(repo, "Adopt")
     assert (repo / "podinfo/helmrelease-podinfo.yaml").read_text() == yaml_text(PODINFO["podinfo/helmrelease-podinfo.yaml"])
+
+
+def test_housekeeping_files_not_to_be_had_are_named(tmp_path):
+    plan = plan_adoption(write(tmp_path, PODINFO), TEMPLATE, NO_GIT)
+    assert plan.added == {}
+    assert [note for note in plan.notes if "not added" in note] == [
+        f"{name} not added: {tmp_path / 'untagged-template'} has no tag v1.0.0 to take it from."
+        for name in (".gitignore", ".yamllint")
+    ]
 
 
 def test_dry_run_prints_answers_and_moves_and_changes_nothing(tmp_path):
