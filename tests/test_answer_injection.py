@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import HealthCheck, Phase, assume, example, given, settings
 from hypothesis import strategies as st
+from ruamel.yaml import YAML
 
 from tests.support.flux_schema import validate_object
 from tests.support.project import CRDS, copy, load
@@ -29,10 +30,12 @@ SAFE_EXPRESSION = re.compile(
 
 hostile_text = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=40
-) | st.sampled_from(["yes", "no", "on", "null", "~", "0x1F", "1e3", "012", "*a", "&a", "!!str x", "{x: 1}", "[1]",
-                     "- x", "a: b", "# c", "'", '"', "---", "...", "key: |\n  x", "\ttab", " lead", "trail "])
+) | st.sampled_from(["yes", "no", "on", "y", "null", "~", "0x1F", "1e3", "012", "0o17", "0O17", "1_000", "*a", "&a",
+                     "!!str x", "{x: 1}", "[1]", "- x", "a: b", "# c", "'", '"', "---", "...", "key: |\n  x", "\ttab",
+                     " lead", "trail "])
 url_tail = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")), max_size=30)
 counter = itertools.count()
+YAML_1_2 = YAML(typ="safe", pure=True)
 
 
 @pytest.mark.parametrize("template_file", TEMPLATES, ids=lambda p: str(p.relative_to(PROJECT_ROOT / "template")))
@@ -58,6 +61,8 @@ def cluster(template, tmp_path_factory) -> Path:
     values=hostile_text,
     oci=st.booleans(),
 )
+# Always tried: strings only Go's and YAML 1.2 readers take for numbers or booleans.
+@example(url_tail="0o17", check_name="0O17", check_kind="1e3", values="y", oci=False)
 def test_hostile_answers_round_trip(template, cluster, tmp_path_factory, url_tail, check_name, check_kind, values, oci):
     n = next(counter)
     app = f"app{n}"
@@ -85,4 +90,6 @@ def test_hostile_answers_round_trip(template, cluster, tmp_path_factory, url_tai
     for path in [*bootstrap.rglob(f"*{app}.yaml"), *(cluster / app).glob("*.yaml")]:
         documents = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
         assert len(documents) == 1, path
+        # A YAML 1.2 reader (as Go's and kustomize's are) reads the same data as PyYAML's 1.1.
+        assert [d for d in YAML_1_2.load_all(path.read_text()) if d is not None] == documents, path
         assert validate_object(documents[0], CRDS / "current") == [], path
