@@ -39,6 +39,14 @@ def add_web(template, cluster: Path, url: str, **data) -> None:
     commit_all(cluster, "Add web")
 
 
+def add_web_cli(template, cluster: Path, url: str, *answers: str):
+    """Add app `web` (chart podinfo from `url`) through the copier command line, as a user
+    does, with more `key=value` answers; the finished process, to read its messages."""
+    data = [arg for answer in (f"helm_repo_url={url}", *answers) for arg in ("-d", answer)]
+    return copier_cli("copy", "--trust", "--defaults", "-d", "kind=app", "-d", "app_name=web", "-d", "chart=podinfo",
+                      *data, str(template.path), ".", cwd=cluster)
+
+
 def stored_values(cluster: Path) -> str:
     return load(cluster / CONFIGMAP)["data"]["values.yaml"]
 
@@ -105,8 +113,7 @@ def test_oci_chart_uses_ocirepository_and_chart_ref(template, cluster):
 
 def test_unreachable_repository_is_refused_when_asked_for(template, cluster):
     before = tree_state(cluster)
-    result = copier_cli("copy", "--trust", "--defaults", "-d", "kind=app", "-d", "app_name=web", "-d", "chart=podinfo",
-                        "-d", "helm_repo_url=http://127.0.0.1:9", "-d", "fetch_values=true", str(template.path), ".", cwd=cluster)
+    result = add_web_cli(template, cluster, "http://127.0.0.1:9", "fetch_values=true")
     assert result.returncode != 0
     assert "could not fetch the values of chart podinfo" in result.stderr and "fetch_values=false" in result.stderr
     assert tree_state(cluster) == before
@@ -114,8 +121,7 @@ def test_unreachable_repository_is_refused_when_asked_for(template, cluster):
 
 def test_unreachable_repository_gives_the_placeholder_and_says_why(template, cluster):
     """By default (and so at an interactive prompt) the placeholder is offered, with the reason."""
-    result = copier_cli("copy", "--trust", "--defaults", "-d", "kind=app", "-d", "app_name=web", "-d", "chart=podinfo",
-                        "-d", "helm_repo_url=http://127.0.0.1:9", str(template.path), ".", cwd=cluster)
+    result = add_web_cli(template, cluster, "http://127.0.0.1:9")
     assert result.returncode == 0, result.stderr
     assert "could not fetch the values of chart podinfo" in result.stderr and "connection refused" in result.stderr
     assert "helm show values podinfo" in stored_values(cluster)
@@ -126,8 +132,7 @@ def test_hostile_archives_are_refused(template, cluster, tmp_path, kind):
     folder = write_helm_repo(tmp_path / "evil", {"6.14.1": hostile_archive(kind)})
     before = tree_state(cluster)
     with serve_folder(folder) as url:
-        result = copier_cli("copy", "--trust", "--defaults", "-d", "kind=app", "-d", "app_name=web", "-d", "chart=podinfo",
-                            "-d", f"helm_repo_url={url}", "-d", "fetch_values=true", str(template.path), ".", cwd=cluster)
+        result = add_web_cli(template, cluster, url, "fetch_values=true")
     assert result.returncode != 0 and "could not fetch the values of chart podinfo" in result.stderr
     assert tree_state(cluster) == before
 
@@ -142,9 +147,7 @@ def test_no_fetch_is_tried_when_it_is_not_needed(template, tmp_path):
     cluster = init_repo(tmp_path / "cluster")
     requests: list = []
     with serve_helm_repo(tmp_path, log=requests) as url:
-        result = copier_cli("copy", "--trust", "--defaults", "-d", "kind=app", "-d", "app_name=web", "-d", "chart=podinfo",
-                            "-d", f"helm_repo_url={url}", "-d", f"values_source={CHARTS / '6.13.0'}", str(template.path), ".",
-                            cwd=cluster)
+        result = add_web_cli(template, cluster, url, f"values_source={CHARTS / '6.13.0'}")
     assert result.returncode == 0, result.stderr
     assert requests == [] and "could not fetch" not in result.stderr
     assert stored_values(cluster) == values_of("6.13.0")

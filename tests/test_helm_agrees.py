@@ -19,7 +19,7 @@ import yaml
 from extensions.chart_source import ChartFetchError, fetch_values
 from tests.support.helm_cli import run_helm
 from tests.support.helm_repo_server import (
-    DOCKER_REGISTRY, PODINFO, chart_archive, pack_archive, run_docker_registry, serve_fake_registry, serve_folder,
+    DOCKER_REGISTRY, PODINFO, chart_archive, run_docker_registry, serve_fake_registry, serve_folder,
     write_helm_repo,
 )
 from tests.support.project import copy, init_repo, load
@@ -66,9 +66,16 @@ def we_resolve(url: str, wanted: str, cache: Path) -> str | None:
         return None
 
 
+@pytest.fixture(scope="module")
+def helm_picks(helm_repo, tmp_path_factory) -> dict[str, str | None]:
+    """What helm pulls for each of RANGES, asked once for the tests below."""
+    work = tmp_path_factory.mktemp("helm-pulls")
+    return {wanted: helm_resolves(helm_repo, wanted, work / str(n)) for n, wanted in enumerate(RANGES)}
+
+
 @pytest.mark.parametrize("wanted", RANGES)
-def test_a_range_resolves_to_the_version_helm_pulls(helm_repo, wanted, tmp_path):
-    assert we_resolve(helm_repo, wanted, tmp_path / "cache") == helm_resolves(helm_repo, wanted, tmp_path)
+def test_a_range_resolves_to_the_version_helm_pulls(helm_repo, helm_picks, wanted, tmp_path):
+    assert we_resolve(helm_repo, wanted, tmp_path / "cache") == helm_picks[wanted]
 
 
 @pytest.mark.parametrize("wanted", MASTERMINDS_3_4_CHANGES)
@@ -77,10 +84,9 @@ def test_where_semver_3_4_differs_from_helm_3_8(helm_repo, wanted, tmp_path):
     assert (we_resolve(helm_repo, wanted, tmp_path / "cache"), helm_resolves(helm_repo, wanted, tmp_path)) == (ours, helm_3_8)
 
 
-def test_the_ranges_tell_the_versions_apart(helm_repo, tmp_path):
+def test_the_ranges_tell_the_versions_apart(helm_picks):
     """The table above is only a judge if helm picks many different versions with it."""
-    picked = {helm_resolves(helm_repo, wanted, tmp_path / str(n)) for n, wanted in enumerate(RANGES)}
-    assert picked >= {None, "5.2.0", "6.0.3", "6.13.0", "6.14.1", "6.1.0-rc.1", "7.0.0-alpha.1"}
+    assert set(helm_picks.values()) >= {None, "5.2.0", "6.0.3", "6.13.0", "6.14.1", "6.1.0-rc.1", "7.0.0-alpha.1"}
 
 
 # --- OCI ------------------------------------------------------------------------------
@@ -138,18 +144,13 @@ data:
 
 
 def probe_chart(folder: Path, version: str) -> Path:
-    """The real podinfo Chart.yaml and values.yaml, with one template that prints .Values.
+    """The real podinfo chart files, with one template that prints .Values.
 
     The chart's own templates are not in ../shared, so this renders what Helm would hand
     them: the chart's defaults coalesced with the given values file.
     """
-    source = PODINFO / version
     archive = folder / f"podinfo-{version}.tgz"
-    archive.write_bytes(pack_archive([
-        ("podinfo/Chart.yaml", (source / "Chart.yaml").read_bytes(), {}),
-        ("podinfo/values.yaml", (source / "values.yaml").read_bytes(), {}),
-        ("podinfo/templates/values.yaml", PROBE_TEMPLATE.encode(), {}),
-    ]))
+    archive.write_bytes(chart_archive(version, templates={"values.yaml": PROBE_TEMPLATE}))
     return archive
 
 

@@ -57,9 +57,11 @@ def pack_archive(members: list[tuple[str, bytes, dict]]) -> bytes:
     return buffer.getvalue()
 
 
-def chart_archive(version: str, values: bytes | None = None, labelled: str | None = None) -> bytes:
+def chart_archive(version: str, values: bytes | None = None, labelled: str | None = None,
+                  templates: dict[str, str] | None = None) -> bytes:
     """podinfo `version` as `helm package` lays it out; `values` replaces its values.yaml,
-    `labelled` the version its Chart.yaml states (for repositories with more versions)."""
+    `labelled` the version its Chart.yaml states (for repositories with more versions),
+    `templates` ({file name: text}) go in its templates/ folder."""
     folder = PODINFO / version
     chart_yaml = (folder / "Chart.yaml").read_bytes()
     if labelled:
@@ -67,6 +69,7 @@ def chart_archive(version: str, values: bytes | None = None, labelled: str | Non
     return pack_archive([
         ("podinfo/Chart.yaml", chart_yaml, {}),
         ("podinfo/values.yaml", (folder / "values.yaml").read_bytes() if values is None else values, {}),
+        *((f"podinfo/templates/{name}", text.encode(), {}) for name, text in (templates or {}).items()),
     ])
 
 
