@@ -1,0 +1,586 @@
+"""Fetch a chart's values.yaml from the app's Helm repository, as Flux would resolve it.
+
+The values ConfigMap carries the chart's whole values.yaml, so adding an app needs the
+values of the very chart version Flux will install: the newest version in the app's
+`chart_version` range, from an HTTP(S) Helm repository (its index.yaml) or an OCI registry
+(its tags). Both are remote input, so everything is bounded: time-outs, size caps, digests
+checked, and an archive with anything but plain files and folders is refused whole
+(nothing is ever extracted to disk). Archives are cached per chart version, never the
+index, so a new release is seen and an exact version still works offline.
+
+Every failure is a ChartFetchError naming the URL and the cause; RepositoryUnreachable
+when the repository could not be reached at all, so the caller can offer a placeholder.
+Standard library only (urllib) plus PyYAML.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import io
+import json
+import os
+import re
+import socket
+import ssl
+import tarfile
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import zlib
+from dataclasses import dataclass
+from email.message import Message
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlencode, urljoin, urlsplit
+
+import yaml
+
+from .input_checks import chart_name_error
+from .semver_range import Constraint, newest_matching, parse_constraint, parse_version
+
+MIB = 1024 * 1024
+MAX_INDEX_BYTES = 20 * MIB
+MAX_ARCHIVE_BYTES = 50 * MIB
+MAX_JSON_BYTES = 4 * MIB  # an OCI manifest, tag page or token answer
+MAX_VALUES_BYTES = 2 * MIB
+# Helm refuses charts that unpack to more than 100 MiB; a gzip bomb stops here too.
+MAX_UNPACKED_BYTES = 100 * MIB
+MAX_ARCHIVE_MEMBERS = 10_000
+MAX_TAG_PAGES = 100
+TIMEOUT_SECONDS = 20.0
+MAX_REDIRECTS = 3
+NEWEST_LISTED = 5
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+HELM_CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
+# Plain http to a registry only on this machine (a local test registry): Helm and Flux
+# speak https to every other registry.
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+_DIGEST = re.compile(r"(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})")
+_USER_AGENT = "flux-cookbook-template (chart values fetcher)"
+
+_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser: indexes are big
+
+
+class ChartFetchError(Exception):
+    """The chart's values could not be fetched; the message says where and why."""
+
+
+class RepositoryUnreachable(ChartFetchError):
+    """The repository did not answer: no connection, no DNS name, time-out, TLS failure."""
+
+
+@dataclass(frozen=True)
+class FetchedValues:
+    text: str  # the chart's values.yaml, as in the chart (a UTF-8 BOM dropped)
+    version: str  # the exact chart version the range resolved to
+    source: str  # for people: "<repo_url> <chart> <version>"
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
+    return root / "flux-cookbook" / "charts"
+
+
+def fetch_values(repo_url: str, chart: str, constraint: str, cache_dir: Path | None = None) -> FetchedValues:
+    """The values.yaml of the newest `chart` version in `constraint` at `repo_url`.
+
+    `repo_url` is what the HelmRepository's `spec.url` holds: an http(s) repository or
+    `oci://registry/path` (the chart's repository is `path/chart` there).
+    """
+    if error := chart_name_error(chart):
+        raise ChartFetchError(error)
+    try:
+        wanted = parse_constraint(constraint)
+    except ValueError as error:
+        raise ChartFetchError(f"chart_version {error}") from None
+    repo_url = repo_url.strip().rstrip("/")
+    repository = _repository(repo_url, chart)
+    cache = _ArchiveCache(Path(cache_dir) if cache_dir else default_cache_dir(), repo_url, chart)
+    version, archive, where = _resolve_archive(repository, wanted, cache)
+    try:
+        text = safe_archive_values(archive, chart)
+        _check_values_yaml(text)
+    except ChartFetchError as error:
+        raise ChartFetchError(f"{where}: {error}") from None
+    return FetchedValues(text=text, version=version, source=f"{repo_url} {chart} {version}")
+
+
+def _resolve_archive(repository: _Repository, wanted: Constraint, cache: _ArchiveCache) -> tuple[str, bytes, str]:
+    """(version, archive bytes, where they came from) for the newest matching version."""
+    try:
+        available = repository.versions()
+    except (RepositoryUnreachable, _HttpStatusError):
+        # Offline updates: an exact version fetched before comes from the cache. A range
+        # cannot: only the index knows which version is newest now.
+        exact = wanted.exact_version()
+        cached = cache.get(exact) if exact else None
+        if cached is None:
+            raise
+        return exact, cached, str(cache.path(exact))
+    version = _newest(available, wanted, repository)
+    artifact = repository.artifact(version, available[version])
+    cached = cache.get(version, artifact.digest)
+    if cached is not None:
+        return version, cached, str(cache.path(version))
+    archive = repository.download(artifact)
+    _verify_digest(archive, artifact)
+    cache.put(version, archive)
+    return version, archive, artifact.url
+
+
+def _newest(available: dict[str, Any], wanted: Constraint, repository: _Repository) -> str:
+    version = newest_matching(available, wanted.text)
+    if version is not None:
+        return version
+    newest = sorted(available, key=parse_version, reverse=True)[:NEWEST_LISTED]
+    raise ChartFetchError(
+        f"{repository.where}: no version of chart '{repository.chart}' matches '{wanted.text}'; "
+        f"the newest there: {', '.join(newest) or 'none'}."
+    )
+
+
+def _check_values_yaml(text: str) -> None:
+    try:
+        values = yaml.load(text, Loader=_YamlLoader)
+    except yaml.YAMLError as error:
+        raise ChartFetchError(f"values.yaml is not YAML: {error}") from None
+    if values is not None and not isinstance(values, dict):
+        raise ChartFetchError("values.yaml is not a mapping of values.")
+
+
+# --- archives -------------------------------------------------------------------------
+
+def safe_archive_values(archive: Path | str | bytes, chart: str) -> str:
+    """`<chart>/values.yaml` of a chart archive, read without extracting anything.
+
+    The whole archive is refused if any member has an absolute path or `..`, is a link,
+    device or FIFO, or if it unpacks too large; the values file must be UTF-8 and at
+    most 2 MiB. A chart without values.yaml has empty values (""). Raises ChartFetchError.
+    """
+    source = {"fileobj": io.BytesIO(archive)} if isinstance(archive, bytes) else {"name": str(archive)}
+    wanted = f"{chart}/values.yaml"
+    values: bytes | None = None
+    chart_seen = False
+    try:
+        with tarfile.open(mode="r:gz", **source) as tar:
+            unpacked = 0
+            for count, member in enumerate(tar, start=1):
+                name = _checked_member_name(member)
+                unpacked += member.size
+                if count > MAX_ARCHIVE_MEMBERS or unpacked > MAX_UNPACKED_BYTES:
+                    raise ChartFetchError(
+                        f"chart archive unpacks to more than {MAX_ARCHIVE_MEMBERS} files or "
+                        f"{MAX_UNPACKED_BYTES // MIB} MiB; refused."
+                    )
+                chart_seen = chart_seen or name.split("/")[0] == chart
+                if name == wanted:
+                    values = _read_values_member(tar, member, values is not None)
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
+        raise ChartFetchError(f"not a readable chart archive (.tgz): {error}") from None
+    if not chart_seen:
+        raise ChartFetchError(f"the chart archive has no folder '{chart}/'; is '{chart}' the chart's name?")
+    try:
+        return (values or b"").decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ChartFetchError(f"{wanted} in the chart archive is not UTF-8 text.") from None
+
+
+def _checked_member_name(member: tarfile.TarInfo) -> str:
+    """The member's path without `./` parts; ChartFetchError if it is not a plain file or folder."""
+    name = member.name
+    parts = re.split(r"[/\\]", name)
+    if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name):
+        raise ChartFetchError(f"unsafe chart archive: member '{name}' has an absolute path.")
+    if ".." in parts:
+        raise ChartFetchError(f"unsafe chart archive: member '{name}' leads out of the archive ('..').")
+    if not (member.isreg() or member.isdir()):
+        raise ChartFetchError(f"unsafe chart archive: member '{name}' is {_member_kind(member)}, not a file.")
+    return "/".join(part for part in parts if part not in ("", "."))
+
+
+def _member_kind(member: tarfile.TarInfo) -> str:
+    if member.issym():
+        return f"a symbolic link to '{member.linkname}'"
+    if member.islnk():
+        return f"a hard link to '{member.linkname}'"
+    if member.ischr() or member.isblk():
+        return "a device"
+    if member.isfifo():
+        return "a FIFO"
+    return f"of tar type {member.type!r}"
+
+
+def _read_values_member(tar: tarfile.TarFile, member: tarfile.TarInfo, seen_before: bool) -> bytes:
+    if seen_before:
+        raise ChartFetchError(f"unsafe chart archive: it holds '{member.name}' twice.")
+    if not member.isreg():
+        raise ChartFetchError(f"'{member.name}' in the chart archive is not a file.")
+    if member.size > MAX_VALUES_BYTES:
+        raise ChartFetchError(f"'{member.name}' in the chart archive is over {MAX_VALUES_BYTES // MIB} MiB.")
+    return tar.extractfile(member).read()
+
+
+def _verify_digest(data: bytes, artifact: _Artifact) -> None:
+    if not artifact.digest:
+        return
+    actual = _digest_of(data, artifact.digest)
+    if actual != artifact.digest:
+        raise ChartFetchError(
+            f"{artifact.url}: digest mismatch: expected {artifact.digest}, got {actual}; "
+            "the download is corrupt or the chart was replaced."
+        )
+
+
+def _digest_of(data: bytes, like: str) -> str:
+    """`data`'s digest in the form of `like`: `sha256:<hex>`/`sha512:<hex>`, or bare sha256 hex."""
+    algorithm, colon, _ = like.rpartition(":")
+    return f"{algorithm}{colon}{hashlib.new(algorithm or 'sha256', data).hexdigest()}"
+
+
+# --- cache ----------------------------------------------------------------------------
+
+class _ArchiveCache:
+    """Chart archives per (repository URL, chart, version). Best effort: a cache that
+    cannot be read or written is a miss, never an error."""
+
+    def __init__(self, root: Path, repo_url: str, chart: str):
+        key = hashlib.sha256(f"{repo_url}\n{chart}".encode()).hexdigest()[:32]
+        self.folder = root / key
+        self.chart = chart
+
+    def path(self, version: str) -> Path:
+        return self.folder / f"{self.chart}-{version}.tgz"
+
+    def get(self, version: str, digest: str | None = None) -> bytes | None:
+        """The cached archive, or None; with `digest`, only an archive that has it."""
+        try:
+            data = self.path(version).read_bytes()
+        except OSError:
+            return None
+        if digest and _digest_of(data, digest) != digest:
+            return None  # republished under the same version: fetch it again
+        return data
+
+    def put(self, version: str, data: bytes) -> None:
+        # A temporary file renamed into place: a reader never sees half an archive.
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle, part = tempfile.mkstemp(dir=self.folder, prefix=".part-")
+        except OSError:
+            return
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            os.replace(part, self.path(version))
+        except OSError:
+            Path(part).unlink(missing_ok=True)
+
+
+# --- HTTP -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Response:
+    url: str  # after redirects
+    headers: Message
+    body: bytes
+
+
+class _HttpStatusError(ChartFetchError):
+    def __init__(self, message: str, status: int, headers: Message):
+        super().__init__(message)
+        self.status = status
+        self.headers = headers
+
+
+class _HttpRedirects(urllib.request.HTTPRedirectHandler):
+    """At most MAX_REDIRECTS, and only to http(s) URLs (never file:, ftp: or data:)."""
+
+    max_redirections = MAX_REDIRECTS
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        target = urljoin(req.full_url, newurl)
+        if urlsplit(target).scheme not in ("http", "https"):
+            raise ChartFetchError(f"{req.full_url} redirects to {target}, which is not an http(s) URL.")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _opener() -> urllib.request.OpenerDirector:
+    # Built by hand rather than with build_opener, which would add file:, ftp: and data:
+    # handlers: an index may name any URL, and only http(s) may be followed.
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        urllib.request.ProxyHandler(),
+        urllib.request.HTTPHandler(),
+        urllib.request.HTTPSHandler(),
+        _HttpRedirects(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPErrorProcessor(),
+    ):
+        opener.add_handler(handler)
+    return opener
+
+
+def _http_get(url: str, limit: int, accept: str | None = None, token: str | None = None) -> _Response:
+    """GET `url` into memory, at most `limit` bytes within TIMEOUT_SECONDS."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise ChartFetchError(f"{url}: only http(s) URLs are fetched.")
+    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
+    if accept:
+        request.add_header("Accept", accept)
+    if token:
+        # Unredirected: a registry redirecting a blob to storage elsewhere must not
+        # hand that host the registry token.
+        request.add_unredirected_header("Authorization", f"Bearer {token}")
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    try:
+        with _opener().open(request, timeout=TIMEOUT_SECONDS) as response:
+            return _Response(response.geturl(), response.headers, _read_capped(response, url, limit, deadline))
+    except urllib.error.HTTPError as error:
+        error.close()
+        if error.code in (301, 302, 303, 307, 308):
+            raise ChartFetchError(
+                f"{url}: redirect refused: more than {MAX_REDIRECTS}, or to a URL that is not http(s)."
+            ) from None
+        raise _HttpStatusError(f"{url}: the server answered HTTP {error.code} {error.reason}.", error.code, error.headers) from None
+    except urllib.error.URLError as error:
+        raise RepositoryUnreachable(f"cannot reach {url}: {_network_cause(error.reason)}.") from None
+    except (OSError, http.client.HTTPException) as error:
+        raise RepositoryUnreachable(f"cannot reach {url}: {_network_cause(error)}.") from None
+
+
+def _read_capped(response: http.client.HTTPResponse, url: str, limit: int, deadline: float) -> bytes:
+    length = response.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) > limit:
+        raise ChartFetchError(f"{url}: {int(length)} bytes is over the {_size(limit)} limit.")
+    chunks, total = [], 0
+    while chunk := response.read(64 * 1024):
+        total += len(chunk)
+        if total > limit:
+            raise ChartFetchError(f"{url}: the answer is over the {_size(limit)} limit.")
+        if time.monotonic() > deadline:
+            raise RepositoryUnreachable(f"cannot reach {url}: the answer took over {TIMEOUT_SECONDS:g} s.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _network_cause(reason: object) -> str:
+    if isinstance(reason, TimeoutError):
+        return f"no answer within {TIMEOUT_SECONDS:g} s"
+    if isinstance(reason, ConnectionRefusedError):
+        return "connection refused (nothing listens there)"
+    if isinstance(reason, socket.gaierror):
+        return "the host name does not resolve"
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return f"its TLS certificate is not trusted ({reason.verify_message})"
+    if isinstance(reason, ssl.SSLError):
+        return f"TLS failed ({reason.reason or reason})"
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror
+    return str(reason) or type(reason).__name__
+
+
+def _size(limit: int) -> str:
+    return f"{limit // MIB} MiB" if limit >= MIB else f"{limit} bytes"
+
+
+# --- repositories ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Artifact:
+    url: str
+    digest: str | None  # `sha256:<hex>` (OCI), bare sha256 hex (Helm index) or None
+
+
+class _Repository(Protocol):
+    where: str  # the URL to name in messages about versions
+    chart: str
+
+    def versions(self) -> dict[str, Any]: ...
+    def artifact(self, version: str, entry: Any) -> _Artifact: ...
+    def download(self, artifact: _Artifact) -> bytes: ...
+
+
+def _repository(repo_url: str, chart: str) -> _Repository:
+    scheme = urlsplit(repo_url).scheme
+    if scheme == "oci":
+        return _OciRepository(repo_url, chart)
+    if scheme in ("http", "https"):
+        return _HttpRepository(repo_url, chart)
+    raise ChartFetchError(f"helm_repo_url '{repo_url}' must start with https://, http:// or oci://.")
+
+
+class _HttpRepository:
+    """A Helm chart repository: index.yaml lists every version and its archive URLs."""
+
+    def __init__(self, repo_url: str, chart: str):
+        self.base = repo_url + "/"
+        self.where = urljoin(self.base, "index.yaml")
+        self.chart = chart
+
+    def versions(self) -> dict[str, dict]:
+        try:
+            body = _http_get(self.where, MAX_INDEX_BYTES).body
+        except _HttpStatusError as error:
+            if error.status == 404:
+                raise ChartFetchError(f"{error} Is {self.base} a Helm repository?") from None
+            raise
+        entries = self._entries(body)
+        if self.chart not in entries:
+            known = ", ".join(sorted(map(str, entries))[:20]) or "none"
+            raise ChartFetchError(f"{self.where} has no chart '{self.chart}' (charts there: {known}).")
+        available: dict[str, dict] = {}
+        for entry in entries[self.chart] or []:
+            version = entry.get("version") if isinstance(entry, dict) else None
+            if isinstance(version, str) and _is_version(version):
+                available.setdefault(version, entry)
+        return available
+
+    def _entries(self, body: bytes) -> dict:
+        try:
+            index = yaml.load(body, Loader=_YamlLoader)
+        except yaml.YAMLError as error:
+            raise ChartFetchError(f"{self.where} is not YAML: {error}") from None
+        entries = index.get("entries") if isinstance(index, dict) else None
+        if not isinstance(entries, dict):
+            raise ChartFetchError(f"{self.where} is not a Helm repository index (no 'entries').")
+        return entries
+
+    def artifact(self, version: str, entry: dict) -> _Artifact:
+        urls = entry.get("urls")
+        if not (isinstance(urls, list) and urls and isinstance(urls[0], str)):
+            raise ChartFetchError(f"{self.where}: {self.chart} {version} has no download URL.")
+        url = urljoin(self.base, urls[0])  # relative URLs are relative to the repository
+        digest = entry.get("digest")
+        if digest is not None and not (isinstance(digest, str) and re.fullmatch(r"[0-9a-f]{64}", digest)):
+            raise ChartFetchError(f"{self.where}: {self.chart} {version} has a malformed digest {digest!r}.")
+        return _Artifact(url, digest)
+
+    def download(self, artifact: _Artifact) -> bytes:
+        return _http_get(artifact.url, MAX_ARCHIVE_BYTES).body
+
+
+def _is_version(text: str) -> bool:
+    try:
+        parse_version(text)
+    except ValueError:
+        return False
+    return True
+
+
+class _OciRepository:
+    """A chart in an OCI registry, through the distribution API with anonymous tokens.
+
+    As in Flux's `type: oci` HelmRepository, the URL names the registry path *without*
+    the chart: `oci://registry-1.docker.io/bitnamicharts` + `postgresql` is the
+    repository `bitnamicharts/postgresql`.
+    """
+
+    def __init__(self, repo_url: str, chart: str):
+        parts = urlsplit(repo_url)
+        if not parts.hostname:
+            raise ChartFetchError(f"helm_repo_url '{repo_url}' names no registry host.")
+        scheme = "http" if parts.hostname in LOOPBACK_HOSTS else "https"
+        self.registry = f"{scheme}://{parts.netloc}"
+        self.name = "/".join(part for part in (parts.path.strip("/"), chart) if part)
+        self.where = f"{repo_url}/{chart}"
+        self.chart = chart
+        self.token: str | None = None
+
+    def versions(self) -> dict[str, str]:
+        """Chart versions and their tags: Helm writes `+` as `_` in tags (no `+` allowed)."""
+        available: dict[str, str] = {}
+        for tag in self._tags():
+            version = tag.replace("_", "+")
+            try:
+                parse_version(version, strict=True)
+            except ValueError:
+                continue  # `latest`, `sha256-….sig` and the like are not chart versions
+            available.setdefault(version, tag)
+        return available
+
+    def _tags(self) -> list[str]:
+        tags: list[str] = []
+        url: str | None = f"{self.registry}/v2/{self.name}/tags/list"
+        for _ in range(MAX_TAG_PAGES):
+            response = self._get(url, MAX_JSON_BYTES, "application/json")
+            page = _json_object(response)
+            tags.extend(tag for tag in page.get("tags") or [] if isinstance(tag, str))
+            url = self._next_page(response)
+            if url is None:
+                return tags
+        raise ChartFetchError(f"{self.where}: more than {MAX_TAG_PAGES} pages of tags.")
+
+    def _next_page(self, response: _Response) -> str | None:
+        match = re.search(r'<([^>]+)>\s*;\s*rel="?next"?', response.headers.get("Link", ""))
+        if not match:
+            return None
+        url = urljoin(response.url, match.group(1))
+        if not url.startswith(self.registry + "/"):
+            raise ChartFetchError(f"{response.url}: the next page of tags is on another host ({url}).")
+        return url
+
+    def artifact(self, version: str, tag: str) -> _Artifact:
+        response = self._get(f"{self.registry}/v2/{self.name}/manifests/{tag}", MAX_JSON_BYTES, OCI_MANIFEST)
+        manifest = _json_object(response)
+        layers = [layer for layer in manifest.get("layers") or [] if isinstance(layer, dict)]
+        chart_layers = [layer for layer in layers if layer.get("mediaType") == HELM_CHART_LAYER]
+        if not chart_layers:
+            raise ChartFetchError(
+                f"{response.url}: no Helm chart layer ({HELM_CHART_LAYER}) in the manifest; is it a chart?"
+            )
+        digest, size = chart_layers[0].get("digest"), chart_layers[0].get("size")
+        if not (isinstance(digest, str) and _DIGEST.fullmatch(digest)):
+            raise ChartFetchError(f"{response.url}: the chart layer has a malformed digest {digest!r}.")
+        if isinstance(size, int) and size > MAX_ARCHIVE_BYTES:
+            raise ChartFetchError(f"{response.url}: the chart is {size} bytes, over the {_size(MAX_ARCHIVE_BYTES)} limit.")
+        return _Artifact(f"{self.registry}/v2/{self.name}/blobs/{digest}", digest)
+
+    def download(self, artifact: _Artifact) -> bytes:
+        return self._get(artifact.url, MAX_ARCHIVE_BYTES).body
+
+    def _get(self, url: str, limit: int, accept: str | None = None) -> _Response:
+        """GET with the registry's token; on a 401 challenge, get a token and retry once."""
+        try:
+            return _http_get(url, limit, accept, self.token)
+        except _HttpStatusError as error:
+            if error.status != 401:
+                raise
+            self.token = self._anonymous_token(error.headers.get("WWW-Authenticate", ""), url)
+        try:
+            return _http_get(url, limit, accept, self.token)
+        except _HttpStatusError as error:
+            if error.status == 401:
+                raise ChartFetchError(f"{url}: the registry refuses anonymous pulls of {self.name}.") from None
+            raise
+
+    def _anonymous_token(self, challenge: str, url: str) -> str:
+        """The bearer token flow of the distribution spec, without credentials."""
+        scheme, _, params_text = challenge.partition(" ")
+        params = dict(re.findall(r'(\w+)="([^"]*)"', params_text))
+        if scheme.lower() != "bearer" or "realm" not in params:
+            raise ChartFetchError(
+                f"{url}: the registry asks for credentials ({challenge or 'no challenge'}); "
+                "only charts that can be pulled anonymously can be fetched."
+            )
+        query = {key: params[key] for key in ("service", "scope") if key in params}
+        query.setdefault("scope", f"repository:{self.name}:pull")
+        realm = params["realm"]
+        answer = _json_object(_http_get(f"{realm}{'&' if '?' in realm else '?'}{urlencode(query)}", MAX_JSON_BYTES))
+        token = answer.get("token") or answer.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise ChartFetchError(f"{realm}: the token service gave no token.")
+        return token
+
+
+def _json_object(response: _Response) -> dict:
+    try:
+        document = json.loads(response.body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ChartFetchError(f"{response.url}: the answer is not JSON ({error}).") from None
+    if not isinstance(document, dict):
+        raise ChartFetchError(f"{response.url}: the answer is not a JSON object.")
+    return document

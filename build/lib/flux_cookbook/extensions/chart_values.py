@@ -1,0 +1,188 @@
+"""The chart's values.yaml that an app carries in full (ConfigMap or inline).
+
+The cookbook keeps the chart's *whole* values.yaml so every option stays visible, and
+overrides only what it changes. The values come from a local chart folder, chart archive
+(.tgz) or values file (`values_source`), or are fetched from the chart's repository
+(`fetch_values`), or are a placeholder saying how to fill them in; `values_overrides`
+then changes values in place.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import os
+import sys
+import tarfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+
+from .chart_source import ChartFetchError, FetchedValues, fetch_values
+from .values_overrides import apply_overrides
+
+# Set (to anything) to keep the template off the network: fetching then fails at once,
+# except from loopback addresses, and the placeholder is written. The tests set it.
+OFFLINE_VARIABLE = "FLUX_COOKBOOK_OFFLINE"
+
+# A values.yaml larger than this is not a chart's values file.
+MAX_VALUES_BYTES = 2 * 1024 * 1024
+
+PLACEHOLDER = """\
+# Paste the chart's whole values.yaml here and change only what you need, so every
+# option stays visible. To see it:
+#   helm show values {chart} --repo {repo_url} --version <the chart version you use>
+# or answer `values_source` with a chart folder, .tgz or values file when adding the app.
+"""
+
+
+def placeholder_values(chart: str, repo_url: str) -> str:
+    # No chart version in it: a user replaces these lines with the values, and a line
+    # that changed with every version bump would make each bump a merge conflict.
+    return PLACEHOLDER.format(chart=chart, repo_url=repo_url)
+
+
+def _resolve(source: str, dst: str | Path) -> Path:
+    path = Path(source).expanduser()
+    return path if path.is_absolute() else Path(dst) / path
+
+
+def read_local_values(source: str, chart: str, dst: str | Path) -> str:
+    """values.yaml text from a chart folder, a .tgz chart archive or a values file.
+
+    Relative paths are taken from the destination repository. Raises ValueError naming
+    the problem.
+    """
+    path = _resolve(source, dst)
+    if path.is_dir():
+        text = _read_capped(path / "values.yaml")
+    elif path.name.endswith((".tgz", ".tar.gz")):
+        text = _values_from_archive(path, chart)
+    elif path.is_file():
+        text = _read_capped(path)
+    else:
+        raise ValueError(f"values_source '{source}' does not exist (looked at {path}).")
+    try:
+        yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ValueError(f"values_source '{source}' is not valid YAML: {error}") from None
+    return text
+
+
+def values_source_error(source: str, chart: str, dst: str | Path) -> str:
+    """Why `source` cannot provide the chart's values, or ""."""
+    if not source:
+        return ""
+    try:
+        read_local_values(source, chart, dst)
+    except (ValueError, OSError, tarfile.TarError) as error:
+        return str(error)
+    return ""
+
+
+def _read_capped(path: Path) -> str:
+    if not path.is_file():
+        raise ValueError(f"no values file at {path}.")
+    if path.stat().st_size > MAX_VALUES_BYTES:
+        raise ValueError(f"{path} is larger than {MAX_VALUES_BYTES} bytes; not a chart values file.")
+    return path.read_text(encoding="utf-8")
+
+
+def _values_from_archive(path: Path, chart: str) -> str:
+    """Read `<chart>/values.yaml` from a chart archive without extracting anything."""
+    wanted = f"{chart}/values.yaml"
+    with tarfile.open(path, "r:gz") as archive:
+        for member in archive:
+            if member.name.lstrip("./") != wanted:
+                continue
+            if not member.isfile():
+                raise ValueError(f"{wanted} in {path} is not a regular file.")
+            if member.size > MAX_VALUES_BYTES:
+                raise ValueError(f"{wanted} in {path} is larger than {MAX_VALUES_BYTES} bytes.")
+            return archive.extractfile(member).read().decode("utf-8")
+    raise ValueError(f"{path} has no {wanted}; is '{chart}' the chart's name?")
+
+
+def app_values(
+    source: str, fetch: bool, repo_url: str, chart: str, version: str, overrides: dict, dst: str | Path
+) -> str:
+    """The values text the app carries, overrides applied.
+
+    copier validates `values_source` and the fetch when an app is added. On a later
+    update a local file may be gone or the repository out of reach; the placeholder is
+    then rendered, and copier's three-way merge keeps the values already in the
+    repository as the user's own.
+    """
+    if source:
+        try:
+            text = read_local_values(source, chart, dst)
+        except (ValueError, OSError, tarfile.TarError):
+            text = placeholder_values(chart, repo_url)
+    elif fetch:
+        try:
+            text = fetched_header(fetched := fetch_chart_values(repo_url, chart, version), version) + fetched.text
+        except ChartFetchError as error:
+            print(f"Could not fetch the values of chart {chart}: {error}. Wrote a placeholder instead.", file=sys.stderr)
+            text = placeholder_values(chart, repo_url)
+    else:
+        text = placeholder_values(chart, repo_url)
+    return apply_overrides(text, overrides) if overrides else text
+
+
+def fetched_header(fetched: FetchedValues, version_range: str) -> str:
+    """The comment naming the exact chart version the values come from."""
+    return f"# values.yaml of chart {fetched.source} (chart_version: {version_range})\n"
+
+
+@functools.lru_cache(maxsize=256)
+def fetch_chart_values(repo_url: str, chart: str, version: str) -> FetchedValues:
+    """fetch_values, once per process for the same question (a validator, then the render)."""
+    host = urlsplit(repo_url).hostname or ""
+    if os.environ.get(OFFLINE_VARIABLE) and not _is_loopback(host):
+        raise ChartFetchError(f"{repo_url} not contacted: {OFFLINE_VARIABLE} is set")
+    return fetch_values(repo_url, chart, version)
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def fetch_by_default(repo_url: str, chart: str, version: str) -> bool:
+    """The default of `fetch_values` when an app is added: yes, if the values can be fetched.
+
+    copier checks a default before it offers it, so a default of yes for a repository out
+    of reach would stop an interactive session before the question could be answered no.
+    When it is out of reach this says why, once, and the default becomes the placeholder.
+    """
+    if error := chart_fetch_error(repo_url, chart, version):
+        if (repo_url, chart, version) not in _told:
+            _told.add((repo_url, chart, version))
+            print(f"Note: {error}", file=sys.stderr)
+        return False
+    return True
+
+
+_told: set[tuple[str, str, str]] = set()
+
+
+def chart_fetch_error(repo_url: str, chart: str, version: str) -> str:
+    """Why the chart's values cannot be fetched now, or "" (a validator on `fetch_values`)."""
+    try:
+        fetch_chart_values(repo_url, chart, version)
+    except ChartFetchError as error:
+        return (
+            f"could not fetch the values of chart {chart}: {str(error).rstrip('.')}. Without them the values are a "
+            "placeholder (fetch_values=false), or give values_source=<chart folder, .tgz or values file>."
+        )
+    return ""
+
+
+def values_overrides_error(overrides: object) -> str:
+    """Why `overrides` is not a mapping of values to set, or ""."""
+    if not isinstance(overrides, dict):
+        return f"values_overrides must be a YAML mapping such as {{replicaCount: 2}}, not {overrides!r}."
+    return ""

@@ -1,0 +1,75 @@
+"""What each release of the convention writes: Flux API versions and layout.
+
+A repository is generated in exactly one convention; the migrations in
+`migrations/` move a repository from one to the next. Keeping every convention here,
+not only the newest, lets the adopt command and the migrations name what they expect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Convention:
+    name: str
+    source_api: str  # GitRepository, HelmRepository
+    oci_helm_repository_api: str  # HelmRepository of `type: oci` (oci:// URLs)
+    kustomize_api: str  # Kustomization
+    helm_api: str  # HelmRelease
+    bootstrap_dir: str  # default folder holding namespaces/, helmrepositories/, kustomizations/
+    kustomization_validation: bool  # v1beta1 Kustomizations carried `validation: server`
+    values_watch_label: bool  # Flux 2.7+: label the values ConfigMap so edits reconcile at once
+
+
+# The Geek Cookbook's Flux pages as first published (Flux 0.x APIs).
+COOKBOOK = Convention(
+    name="cookbook",
+    source_api="source.toolkit.fluxcd.io/v1beta1",
+    # v1beta1 has no `type`; OCI Helm repositories arrived with v1beta2.
+    oci_helm_repository_api="source.toolkit.fluxcd.io/v1beta2",
+    kustomize_api="kustomize.toolkit.fluxcd.io/v1beta1",
+    helm_api="helm.toolkit.fluxcd.io/v2beta1",
+    bootstrap_dir="flux-system",
+    kustomization_validation=True,
+    values_watch_label=False,
+)
+
+
+
+# Flux 2.9: every beta API removed (2.7 removed v1beta1/v2beta1, 2.8 v1beta2/v2beta2).
+FLUX_2_9 = Convention(
+    name="flux-2.9",
+    source_api="source.toolkit.fluxcd.io/v1",
+    oci_helm_repository_api="source.toolkit.fluxcd.io/v1",
+    kustomize_api="kustomize.toolkit.fluxcd.io/v1",
+    helm_api="helm.toolkit.fluxcd.io/v2",
+    bootstrap_dir="bootstrap",
+    kustomization_validation=False,
+    values_watch_label=True,
+)
+
+
+def helm_repository_api(convention: Convention, url: str) -> str:
+    """apiVersion of the HelmRepository for `url` in `convention`."""
+    return convention.oci_helm_repository_api if is_oci(url) else convention.source_api
+
+
+def is_oci(url: str) -> bool:
+    return str(url).startswith("oci://")
+
+
+def uses_oci_repository(url: str, chart_source: str) -> bool:
+    """Is the chart an OCIRepository with chartRef (Flux's way for oci:// charts)?"""
+    return is_oci(url) and chart_source == "ocirepository"
+
+
+def oci_chart_url(repo_url: str, chart: str) -> str:
+    """The OCI artifact of `chart` in the registry path `repo_url` (oci://host/path/chart)."""
+    return f"{str(repo_url).rstrip('/')}/{chart}"
+
+
+CONVENTIONS = {convention.name: convention for convention in (COOKBOOK, FLUX_2_9)}
+
+# The convention this release of the template writes.
+CURRENT = FLUX_2_9

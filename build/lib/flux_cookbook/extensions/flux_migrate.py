@@ -1,0 +1,643 @@
+"""Rewrite Flux objects from removed API versions to the ones Flux 2.9 serves.
+
+Flux 2.7 removed source v1beta1, kustomize v1beta1 and helm v2beta1; Flux 2.8 removed the
+v1beta2/v2beta2 APIs. `flux migrate -f` only rewrites apiVersion lines and leaves behind
+fields the v1/v2 schemas no longer have, so the cluster still rejects the object. Here the
+apiVersion is bumped *and* every such field is converted or dropped. Which fields: the
+Flux 2.6 CRDs' beta versions diffed against the Flux 2.9 CRDs; how: the deprecation notes
+in those CRDs and the controllers' changelogs (see `_KINDS`). Every change is reported.
+
+Copier later 3-way merges these files, so lines we need not touch must stay byte-identical.
+Documents that need no change are copied verbatim. A changed document is edited line by
+line: the apiVersion value is replaced in place, a removed key is cut out with its value
+and the comment lines directly above it, new keys are dumped in the file's own indentation
+style. Where that is impossible (flow style, a key sharing its line with `- `, an anchor
+that is still referenced) the document is re-dumped whole by ruamel.yaml instead. Either
+way the result is parsed back and must equal the intended data before it is accepted.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import re
+import textwrap
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.scalarstring import LiteralScalarString, ScalarString
+
+__all__ = ["Migration", "MigrationError", "current_api_version", "migrate_file", "migrate_text"]
+
+
+class MigrationError(ValueError):
+    """The text cannot be migrated safely; the caller should change nothing."""
+
+
+@dataclass
+class Migration:
+    text: str  # the migrated text (== input when nothing changed)
+    changed: bool
+    notes: list[str] = field(default_factory=list)  # one per change or drop
+
+
+# --- rules ----------------------------------------------------------------------------
+# A rule gets the document, one mapping the path in its table entry leads to, and that
+# mapping's concrete path ("spec.postRenderers[0].kustomize") for the notes.
+
+_SM, _JSON6902 = "patchesStrategicMerge", "patchesJson6902"
+
+
+def _drop(field_name: str, doc: _Document, mapping: CommentedMap, path: str) -> None:
+    """A field removed without replacement."""
+    if field_name in mapping:
+        doc.remove(mapping, field_name, path)
+        doc.note(f"dropped {path}.{field_name} (removed in {doc.new_api})")
+
+
+def _require(field_name: str, doc: _Document, mapping: CommentedMap, path: str) -> None:
+    """A field that became required: nothing we could fill in, so the user must."""
+    if field_name not in mapping:
+        raise MigrationError(
+            f"{doc.label}: {path}.{field_name} is required in {doc.new_api}; add it, or remove {path}"
+        )
+
+
+def _values_file_to_values_files(doc: _Document, mapping: CommentedMap, path: str) -> None:
+    """valuesFile was "merged before the ValuesFiles items" (CRD note), so it goes first."""
+    if "valuesFile" not in mapping:
+        return
+    where, value = f"{path}.valuesFile", mapping["valuesFile"]
+    if value in (None, ""):
+        doc.remove(mapping, "valuesFile", path)
+        doc.note(f"dropped empty {where}")
+        return
+    _expect(value, str, "a string", doc.label, where)
+    files = mapping.get("valuesFiles")
+    if files is None:
+        if "valuesFiles" in mapping:  # `valuesFiles:` with no value
+            doc.remove(mapping, "valuesFiles", path)
+        doc.replace(mapping, "valuesFile", "valuesFiles", CommentedSeq([value]), path)
+        doc.note(f"converted {where} to {path}.valuesFiles")
+        return
+    _expect(files, list, "a list", doc.label, f"{path}.valuesFiles")
+    if value not in files:
+        doc.extend(mapping, "valuesFiles", [value], path, front=True)
+    doc.remove(mapping, "valuesFile", path)
+    doc.note(f"merged {where} into {path}.valuesFiles")
+
+
+def _patches_to_patches(doc: _Document, mapping: CommentedMap, path: str) -> None:
+    """patchesStrategicMerge and patchesJson6902 became entries of `patches`.
+
+    Kustomize applied strategic-merge patches before JSON 6902 ones, so they are added in
+    that order, appended to any existing `patches` (which kustomize used to run between
+    the two: only patches that set the same field could now win differently).
+    """
+    old = [key for key in mapping if key in (_SM, _JSON6902)]
+    if not old:
+        return
+    converters = {_SM: _strategic_merge_entry, _JSON6902: _json6902_entry}
+    converted: dict[str, list[CommentedMap]] = {}
+    for key in old:
+        items = mapping[key] or []
+        _expect(items, list, "a list", doc.label, f"{path}.{key}")
+        converted[key] = [
+            converters[key](doc, item, f"{path}.{key}[{i}]") for i, item in enumerate(items)
+        ]
+    entries = converted.get(_SM, []) + converted.get(_JSON6902, [])
+    existing = mapping.get("patches")
+    if not entries:
+        for key in old:
+            doc.remove(mapping, key, path)
+    elif existing is not None:
+        _expect(existing, list, "a list", doc.label, f"{path}.patches")
+        doc.extend(mapping, "patches", entries, path)
+        for key in old:
+            doc.remove(mapping, key, path)
+    else:
+        if "patches" in mapping:  # `patches:` with no value
+            doc.remove(mapping, "patches", path)
+        doc.replace(mapping, old[0], "patches", CommentedSeq(entries), path)
+        for key in old[1:]:
+            doc.remove(mapping, key, path)
+    for key in old:
+        count = len(converted[key])
+        doc.note(f"converted {path}.{key} ({count} {'entry' if count == 1 else 'entries'}) to {path}.patches")
+
+
+def _strategic_merge_entry(doc: _Document, item: Any, where: str) -> CommentedMap:
+    """{patch: <the object as YAML>, target: ...}; the target is what kustomize would
+    infer from the patch itself, spelled out, and only when the patch names one object."""
+    _expect(item, dict, "a mapping (an inline patch object)", doc.label, where)
+    entry = CommentedMap(patch=LiteralScalarString(doc.dump_block(item)))
+    meta = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
+    if isinstance(item.get("kind"), str) and isinstance(meta.get("name"), str):
+        target = CommentedMap()
+        group, _, version = str(item.get("apiVersion") or "").rpartition("/")
+        if group:
+            target["group"] = group
+        if version:
+            target["version"] = version
+        target["kind"] = item["kind"]
+        target["name"] = meta["name"]
+        if isinstance(meta.get("namespace"), str):
+            target["namespace"] = meta["namespace"]
+        entry["target"] = target
+    return entry
+
+
+def _json6902_entry(doc: _Document, item: Any, where: str) -> CommentedMap:
+    """{patch: <the operations as YAML>, target: <same target>}."""
+    _expect(item, dict, "a mapping with target and patch", doc.label, where)
+    _expect(item.get("target"), dict, "a mapping", doc.label, f"{where}.target")
+    _expect(item.get("patch"), list, "a list of operations", doc.label, f"{where}.patch")
+    patch = LiteralScalarString(doc.dump_block(item["patch"]))
+    return CommentedMap(patch=patch, target=_detach(item["target"]))
+
+
+@dataclass(frozen=True)
+class _Kind:
+    current: str  # the one version Flux 2.9 serves
+    legacy: frozenset[str]  # the removed versions we migrate from
+    rules: tuple[tuple[str, Callable[..., None]], ...]  # (path to mappings, rule)
+
+
+_SOURCE = "source.toolkit.fluxcd.io"
+_KUSTOMIZE = "kustomize.toolkit.fluxcd.io"
+_HELM = "helm.toolkit.fluxcd.io"
+_BETAS = frozenset({"v1beta1", "v1beta2"})
+# Every field a legacy version has and the current one lacks (schema diff of the Flux 2.6
+# and 2.9 CRDs) has a rule here; kinds without rules differ only in apiVersion.
+_KINDS: dict[tuple[str, str], _Kind] = {
+    (_KUSTOMIZE, "Kustomization"): _Kind("v1", _BETAS, (
+        # "Deprecated: Not used in v1beta2" (CRD); server-side apply always validates.
+        ("spec", functools.partial(_drop, "validation")),
+        # "Deprecated: Use Patches instead" (CRD); removed in kustomize-controller v1.0.0.
+        ("spec", _patches_to_patches),
+    )),
+    (_HELM, "HelmRelease"): _Kind("v2", frozenset({"v2beta1", "v2beta2"}), (
+        # "Deprecated in favor of ValuesFiles" (CRD); removed in helm-controller v1.0.0.
+        ("spec.chart.spec", _values_file_to_values_files),
+        # "Deprecated: use Patches instead" (CRD); removed in helm-controller v1.0.0.
+        ("spec.postRenderers[].kustomize", _patches_to_patches),
+    )),
+    (_SOURCE, "GitRepository"): _Kind("v1", _BETAS, (
+        # source-controller v1.0.0-rc.1 upgrade notes: "the deprecated field
+        # .spec.gitImplementation was removed" (go-git is the only client) and "the
+        # unused field .spec.accessFrom was removed" (never implemented).
+        ("spec", functools.partial(_drop, "gitImplementation")),
+        ("spec", functools.partial(_drop, "accessFrom")),
+        # v1beta1 let verify go without secretRef; v1 requires it (schema diff).
+        ("spec.verify", functools.partial(_require, "secretRef")),
+    )),
+    (_SOURCE, "HelmChart"): _Kind("v1", _BETAS, (
+        ("spec", functools.partial(_drop, "accessFrom")),  # unused, as for GitRepository
+        ("spec", _values_file_to_values_files),  # "Deprecated in favor of ValuesFiles" (CRD)
+    )),
+    (_SOURCE, "HelmRepository"): _Kind("v1", _BETAS, ()),
+    (_SOURCE, "OCIRepository"): _Kind("v1", frozenset({"v1beta2"}), ()),
+}
+
+
+def current_api_version(api_version: str, kind: str) -> str | None:
+    """The apiVersion Flux 2.9 serves for this object, or None if it is not one we handle
+    (not Flux, a Flux kind without rules here, or a version we know nothing about)."""
+    group, _, version = api_version.rpartition("/")
+    spec = _KINDS.get((group, kind))
+    if spec is None or (version not in spec.legacy and version != spec.current):
+        return None
+    return f"{group}/{spec.current}"
+
+
+# --- text and YAML helpers ------------------------------------------------------------
+
+_DOC_START = re.compile(r"---(?=\s|$)")
+_DOC_END = re.compile(r"\.\.\.(?=\s|$)")
+_START_LINE = re.compile(r"---[ \t]*(#.*)?\r?\n?")  # a `---` line with nothing but a comment
+_END_LINE = re.compile(r"\.\.\.[ \t]*(#.*)?\r?\n?")
+
+
+def _lines(text: str) -> list[str]:
+    """Lines with their endings; only \\n ends a line (str.splitlines knows more)."""
+    return re.findall(r"[^\n]*\n|[^\n]+$", text)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _is_blank_or_comment(line: str) -> bool:
+    return line.strip() == "" or line.lstrip().startswith("#")
+
+
+def _is_comment_at(line: str, col: int) -> bool:
+    return line.lstrip().startswith("#") and _indent(line) == col
+
+
+def _split_documents(text: str) -> list[str]:
+    """The text cut before every `---` and after every `...` line; joins back exactly."""
+    chunks: list[list[str]] = [[]]
+    for line in _lines(text):
+        current = chunks[-1]
+        if _DOC_START.match(line) and current and not _only_directives(current):
+            chunks.append(current := [])
+        current.append(line)
+        if _DOC_END.match(line):
+            chunks.append([])
+    return ["".join(chunk) for chunk in chunks if chunk]
+
+
+def _only_directives(lines: list[str]) -> bool:
+    """Directives (`%YAML`) and comments: they belong to the document after them."""
+    directives = [x for x in lines if x.startswith("%")]
+    return bool(directives) and all(x in directives or _is_blank_or_comment(x) for x in lines)
+
+
+@dataclass(frozen=True)
+class _Style:
+    """Indentation as ruamel's YAML.indent() takes it."""
+    mapping: int = 2
+    sequence: int = 4  # item content, relative to the parent key
+    offset: int = 2  # the `-`, relative to the parent key
+
+
+def _yaml(style: _Style | None = None) -> YAML:
+    yaml = YAML()  # round-trip: keeps comments, key order, anchors
+    yaml.preserve_quotes = True
+    yaml.width = 1 << 16  # never re-wrap long lines
+    if style:
+        yaml.indent(mapping=style.mapping, sequence=style.sequence, offset=style.offset)
+    return yaml
+
+
+def _load(text: str) -> Any:
+    return _yaml().load(text)
+
+
+def _detect_style(documents: list[tuple[Any, list[str]]]) -> _Style:
+    """The most common mapping indent and sequence indent/offset in the file; defaults to
+    the style of the project's own templates (`- ` indented by 2 under its key)."""
+    mappings: Counter[int] = Counter()
+    sequences: Counter[tuple[int, int]] = Counter()
+
+    def walk(node: Any, lines: list[str]) -> None:
+        if isinstance(node, CommentedMap) and not node.fa.flow_style():
+            for key, (key_line, key_col, *_rest) in _positions(node).items():
+                value = node.get(key)
+                if isinstance(value, CommentedMap) and _positions(value) and not value.fa.flow_style():
+                    line, col, *_rest = next(iter(_positions(value).values()))
+                    if line > key_line:
+                        mappings[col - key_col] += 1
+                elif isinstance(value, CommentedSeq) and _positions(value) and not value.fa.flow_style():
+                    line, col = value.lc.item(0)
+                    dash = _indent(lines[line]) if line < len(lines) else -1
+                    if line > key_line and lines[line][dash:dash + 1] == "-" and dash < col:
+                        sequences[(col - key_col, dash - key_col)] += 1
+        if isinstance(node, dict):
+            for value in node.values():
+                walk(value, lines)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, lines)
+
+    for tree, lines in documents:
+        walk(tree, lines)
+    style = _Style()
+    mapping = mappings.most_common(1)[0][0] if mappings else style.mapping
+    sequence, offset = sequences.most_common(1)[0][0] if sequences else (style.sequence, style.offset)
+    return _Style(max(mapping, 1), max(sequence, offset + 2), max(offset, 0))
+
+
+def _positions(node: CommentedMap | CommentedSeq) -> dict:
+    """Where the parser found each key or item; keys merged in by `<<:` have none."""
+    return node.lc.data or {}
+
+
+def _detach(node: Any) -> Any:
+    """A copy without comments, positions or flow style, to be dumped somewhere new."""
+    if isinstance(node, dict):
+        return CommentedMap((key, _detach(value)) for key, value in node.items())
+    if isinstance(node, list):
+        return CommentedSeq(_detach(value) for value in node)
+    return node
+
+
+def _plain(node: Any) -> Any:
+    """Comparable data, key order included."""
+    if isinstance(node, dict):
+        return ("map", tuple((key, _plain(value)) for key, value in node.items()))
+    if isinstance(node, list):
+        return ("seq", tuple(_plain(value) for value in node))
+    return node
+
+
+def _expect(value: Any, kind: type, what: str, label: str, path: str) -> None:
+    if not isinstance(value, kind):
+        raise MigrationError(f"{label}: {path} must be {what}, found {type(value).__name__} {value!r:.60}")
+
+
+def _mappings_at(tree: CommentedMap, path: str, label: str) -> list[tuple[CommentedMap, str]]:
+    """The mappings at a path like "spec.postRenderers[].kustomize", with concrete paths."""
+    found: list[tuple[Any, str]] = [(tree, "")]
+    for part in path.split("."):
+        key, many = part.removesuffix("[]"), part.endswith("[]")
+        below: list[tuple[Any, str]] = []
+        for node, where in found:
+            _expect(node, dict, "a mapping", label, where or "the document")
+            here = f"{where}.{key}".lstrip(".")
+            value = node.get(key)
+            if value is None:
+                continue
+            if many:
+                _expect(value, list, "a list", label, here)
+                below += [(item, f"{here}[{i}]") for i, item in enumerate(value) if item is not None]
+            else:
+                below.append((value, here))
+        found = below
+    for node, where in found:
+        _expect(node, dict, "a mapping", label, where)
+    return found
+
+
+class _Unspliceable(Exception):
+    """A change the line editor cannot express; the document is re-dumped instead."""
+
+
+# --- one document ---------------------------------------------------------------------
+
+
+class _Document:
+    """One YAML document being migrated: rules queue changes, render() applies them.
+
+    Each change is recorded twice: as a line edit on the original text, computed from the
+    parsed nodes' positions before anything moves, and as a change to the parsed tree. The
+    tree is the reference; the line edits are used when they reproduce it exactly.
+    """
+
+    def __init__(self, text: str, tree: CommentedMap, style: _Style, new_api: str) -> None:
+        self.text, self.tree, self.style, self.new_api = text, tree, style, new_api
+        self.lines = _lines(text)
+        meta = tree.get("metadata")
+        name = meta.get("name") if isinstance(meta, dict) else None
+        self.label = f"{tree['kind']}/{name or '<unnamed>'}"
+        self.notes: list[str] = []
+        self._edits: list[tuple[int, int, str]] | None = []  # (first line, end line, new text)
+        self._tree_changes: list[Callable[[], None]] = []
+
+    def note(self, message: str) -> None:
+        self.notes.append(f"{self.label}: {message}")
+
+    def dump_block(self, node: Any) -> str:
+        """node as a block of YAML text starting in column 0 (for `patch: |`)."""
+        return textwrap.dedent(self._dump(_detach(node)))
+
+    # changes ----------------------------------------------------------------------
+
+    def set_api_version(self, new: str) -> None:
+        old = self.tree["apiVersion"]
+        self.note(f"apiVersion {old} -> {new}")
+
+        def change() -> None:  # a quoted value stays quoted the same way
+            self.tree["apiVersion"] = type(old)(new) if isinstance(old, ScalarString) else new
+
+        self._edit(lambda: self._replace_in_line("apiVersion", old, new))
+        self._tree_changes.append(change)
+
+    def remove(self, mapping: CommentedMap, key: str, path: str) -> None:
+        self._check_own(mapping, key, path)
+
+        def edit() -> list[tuple[int, int, str]]:
+            start, _, end = self._span(mapping, key)
+            return [(start, end, "")]
+
+        def change() -> None:
+            del mapping[key]
+
+        self._edit(edit)
+        self._tree_changes.append(change)
+
+    def replace(self, mapping: CommentedMap, key: str, new_key: str, value: Any, path: str) -> None:
+        """new_key: value where key was; comments above key stay, they describe the content."""
+        self._check_own(mapping, key, path)
+
+        def edit() -> list[tuple[int, int, str]]:
+            line, col, end = self._span(mapping, key, keep_comments=True)
+            return [(line, end, self._dump_at(CommentedMap({new_key: value}), col))]
+
+        def change() -> None:
+            position = list(mapping).index(key)
+            del mapping[key]
+            mapping.insert(position, new_key, value)
+
+        self._edit(edit)
+        self._tree_changes.append(change)
+
+    def extend(self, mapping: CommentedMap, key: str, items: list, path: str, front: bool = False) -> None:
+        self._check_own(mapping, key, path)
+
+        def edit() -> list[tuple[int, int, str]]:
+            sequence = mapping[key]
+            key_line, _, end = self._span(mapping, key, keep_comments=True)
+            if not sequence or sequence.fa.flow_style():
+                raise _Unspliceable
+            first_line = sequence.lc.item(0)[0]
+            dash = _indent(self.lines[first_line])
+            if first_line <= key_line or self.lines[first_line][dash] != "-":
+                raise _Unspliceable
+            dumped = _lines(self._dump(CommentedMap(x=CommentedSeq(items))))[1:]  # drop `x:`
+            shift = _indent(dumped[0])
+            text = "".join(" " * dash + line[shift:] if line.strip() else line for line in dumped)
+            at = first_line if front else end
+            return [(at, at, text)]
+
+        def change() -> None:
+            sequence = mapping[key]
+            for offset, item in enumerate(items):
+                sequence.insert(offset if front else len(sequence), item)
+
+        self._edit(edit)
+        self._tree_changes.append(change)
+
+    # rendering --------------------------------------------------------------------
+
+    def render(self) -> str:
+        for change in self._tree_changes:
+            change()
+        expected = _plain(self.tree)
+        if self._edits is not None:
+            spliced = self._splice(self._edits)
+            if spliced is not None and self._parses_to(spliced, expected):
+                return spliced
+        redumped = self._redump()
+        if not self._parses_to(redumped, expected):
+            raise MigrationError(f"{self.label}: could not write the migrated document back as YAML")
+        return redumped
+
+    def _edit(self, compute: Callable[[], list[tuple[int, int, str]] | None]) -> None:
+        if self._edits is None:
+            return
+        try:
+            self._edits += compute() or []
+        except (_Unspliceable, IndexError, KeyError):
+            self._edits = None  # positions missing or unusable: re-dump this document
+
+    def _check_own(self, mapping: CommentedMap, key: str, path: str) -> None:
+        # A key present only through a `<<:` merge lives in another mapping, maybe one that
+        # other objects share; removing it here is not something we can do on our own.
+        if key not in _positions(mapping):
+            raise MigrationError(
+                f"{self.label}: {path}.{key} comes from a YAML merge key (<<:); migrate it by hand"
+            )
+
+    def _replace_in_line(self, key: str, old: str, new: str) -> list[tuple[int, int, str]]:
+        line_no, col = self.tree.lc.key(key)
+        line = self.lines[line_no]
+        at = line.find(old, col + len(key))
+        if at < 0:
+            raise _Unspliceable
+        return [(line_no, line_no + 1, line[:at] + new + line[at + len(old):])]
+
+    def _span(self, mapping: CommentedMap, key: str, keep_comments: bool = False) -> tuple[int, int, int]:
+        """(first line, key column, end line) of key and its value in a block mapping.
+
+        The comment lines directly above the key, in its column, describe it and go with
+        it unless keep_comments. Blank and comment lines after the value, at or left of
+        the key's column, introduce what follows and stay.
+        """
+        if mapping.fa.flow_style():
+            raise _Unspliceable
+        line, col = mapping.lc.key(key)
+        if _indent(self.lines[line]) != col:  # shares its line with `- ` or another key
+            raise _Unspliceable
+        own_keys = [k for k in mapping if k in _positions(mapping)]
+        later = own_keys[own_keys.index(key) + 1:]
+        if later:
+            end = mapping.lc.key(later[0])[0]
+            if end <= line:
+                raise _Unspliceable
+        else:  # the value runs until a line left of the key, or in its column but no `- `
+            end = line + 1
+            while end < len(self.lines):
+                text = self.lines[end]
+                indent = _indent(text)
+                if not _is_blank_or_comment(text) and (
+                    indent < col or (indent == col and not re.match(r"-(\s|$)", text[indent:]))
+                ):
+                    break
+                end += 1
+        while end - 1 > line and _is_blank_or_comment(self.lines[end - 1]) and (
+            self.lines[end - 1].strip() == "" or _indent(self.lines[end - 1]) <= col
+        ):
+            end -= 1
+        start = line
+        while not keep_comments and start > 0 and _is_comment_at(self.lines[start - 1], col):
+            start -= 1
+        return start, col, end
+
+    def _splice(self, edits: list[tuple[int, int, str]]) -> str | None:
+        newline = "\r\n" if "\r\n" in self.text else "\n"
+        lines = list(self.lines)
+        unterminated = bool(lines) and not lines[-1].endswith("\n")
+        if unterminated:
+            lines[-1] += newline
+        ordered = sorted(edits, reverse=True)
+        for (start, end, _), (next_start, next_end, _) in zip(ordered[1:], ordered):
+            if end > next_start or (start, end) == (next_start, next_end):
+                return None  # overlapping edits: let the re-dump sort it out
+        for start, end, text in ordered:
+            lines[start:end] = [text.replace("\r\n", "\n").replace("\n", newline)] if text else []
+        result = "".join(lines)
+        return result.removesuffix(newline) if unterminated else result
+
+    def _redump(self) -> str:
+        """The whole document dumped again; document markers and line endings kept."""
+        first, last = self.lines[0], self.lines[-1]
+        head = first if _START_LINE.fullmatch(first) else ""
+        tail = last if len(self.lines) > 1 and _END_LINE.fullmatch(last) else ""
+        yaml = _yaml(self.style)
+        yaml.explicit_start = not head and bool(_DOC_START.match(first))  # `--- {...}`
+        stream = io.StringIO()
+        yaml.dump(self.tree, stream)
+        body = stream.getvalue()
+        if "#" in head:  # ruamel moves a comment after `---` onto a line of its own
+            first, _, rest = body.partition("\n")
+            body = rest if first.strip() == head[head.index("#"):].strip() else body
+        if "\r\n" in self.text:
+            body = body.replace("\n", "\r\n")
+        if not tail and not self.text.endswith("\n"):
+            body = body.rstrip("\r\n")
+        return head + body + tail
+
+    def _dump(self, node: Any) -> str:
+        stream = io.StringIO()
+        _yaml(self.style).dump(node, stream)
+        return stream.getvalue()
+
+    def _dump_at(self, node: Any, col: int) -> str:
+        return "".join(" " * col + line if line.strip() else line for line in _lines(self._dump(node)))
+
+    def _parses_to(self, text: str, expected: Any) -> bool:
+        try:
+            return _plain(_load(text)) == expected
+        except YAMLError:
+            return False
+
+
+# --- files ----------------------------------------------------------------------------
+
+
+def migrate_text(text: str) -> Migration:
+    """Migrate every Flux object in a (multi-document) YAML text; see the module doc."""
+    chunks = _split_documents(text)
+    parsed = []
+    line_no = 1
+    for number, chunk in enumerate(chunks, 1):
+        try:  # parsed with \n endings so that comments re-dumped by ruamel carry no \r
+            parsed.append(_load(chunk.replace("\r\n", "\n")))
+        except YAMLError as error:
+            message = f"document {number} (from line {line_no}) is not valid YAML: {error}"
+            raise MigrationError(message) from None
+        line_no += len(_lines(chunk))
+    style = _detect_style([(tree, _lines(chunk)) for tree, chunk in zip(parsed, chunks)])
+
+    out, notes = [], []
+    for chunk, tree in zip(chunks, parsed):
+        api_version = tree.get("apiVersion") if isinstance(tree, dict) else None
+        kind = tree.get("kind") if isinstance(tree, dict) else None
+        if not (isinstance(api_version, str) and isinstance(kind, str)):
+            out.append(chunk)
+            continue
+        new_api = current_api_version(api_version, kind)
+        if new_api is None or new_api == api_version:
+            out.append(chunk)
+            continue
+        doc = _Document(chunk, tree, style, new_api)
+        doc.set_api_version(new_api)
+        group = api_version.rpartition("/")[0]
+        for path, rule in _KINDS[(group, kind)].rules:
+            for mapping, where in _mappings_at(tree, path, doc.label):
+                rule(doc, mapping, where)
+        out.append(doc.render())
+        notes += doc.notes
+    result = "".join(out)
+    return Migration(text=result, changed=result != text, notes=notes)
+
+
+def migrate_file(path: Path) -> Migration:
+    """Migrate one file in place; it is written only if something changed."""
+    path = Path(path)
+    try:
+        migration = migrate_text(path.read_bytes().decode("utf-8"))  # bytes: CRLF stays CRLF
+    except UnicodeDecodeError as error:
+        raise MigrationError(f"{path}: not UTF-8 text: {error}") from None
+    except MigrationError as error:
+        raise MigrationError(f"{path}: {error}") from None
+    if migration.changed:
+        path.write_bytes(migration.text.encode("utf-8"))
+    return migration

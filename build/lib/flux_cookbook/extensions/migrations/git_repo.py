@@ -1,0 +1,39 @@
+"""The few git operations the migrations need, on the repository being updated."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+
+class MigrationAbort(Exception):
+    """A migration cannot proceed; the message says why and what to do."""
+
+
+def git(repo: Path, *args: str, input: str | None = None) -> str:
+    result = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, input=input, check=False)
+    if result.returncode:
+        raise MigrationAbort(f"git {' '.join(args)} failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+def require_clean(repo: Path) -> None:
+    """Refuse to touch a repository whose work is not all committed."""
+    if status := git(repo, "status", "--porcelain"):
+        raise MigrationAbort(
+            "the repository has uncommitted changes; commit or stash them first:\n" + status.rstrip()
+        )
+
+
+def tracked_files(repo: Path, under: str = ".") -> list[str]:
+    return [name for name in git(repo, "ls-files", "-z", "--", under).split("\0") if name]
+
+
+def ignored_files(repo: Path, under: str) -> list[str]:
+    listed = git(repo, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--", under)
+    return [name for name in listed.split("\0") if name]
+
+
+def git_dir_file(repo: Path, name: str) -> Path:
+    """A file inside .git/, for state a migration hands from its before to its after step."""
+    return repo / git(repo, "rev-parse", "--git-path", name).strip()

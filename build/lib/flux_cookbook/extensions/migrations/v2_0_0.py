@@ -1,0 +1,303 @@
+"""Release 2.0.0: the bootstrap folder becomes `bootstrap/`, and Flux's current APIs.
+
+before (all of it planned first; on any problem nothing is changed):
+  - every file under `flux-system/` (the 1.0.0 bootstrap folder) moves to `bootstrap/`
+    with `git mv`, files the user added there included. All of it, Flux's own
+    `flux-system/flux-system/` too: a bootstrap folder left half-full would make Flux's
+    own Kustomization prune everything that moved out of it;
+  - Flux's own Kustomization (`gotk-sync.yaml`) is pointed at `./bootstrap`;
+  - every Flux object in the repository, generated or hand-written, is rewritten to the
+    current API (`flux_migrate`), comments and order kept;
+  - every answers file records `bootstrap_dir: bootstrap`, and the README's
+    `flux bootstrap` command says `--path=bootstrap` (the README is the user's file:
+    copier leaves it alone from 2.1.0 on);
+  - everything is staged: copier compares the old render with the index as it is after
+    this step.
+repeated runs: copier runs this step on every update that crosses 2.0.0, that is once per
+  answers file (the cluster, then each app), and each run covers the whole repository.
+  So that a hundred apps do not mean a hundred scans of every YAML file, a run records
+  in the repository's git folder (`.git/flux-cookbook-2.0.0-current`, shared by its
+  worktrees) the git blob ids of the files it found already current (nothing to rewrite,
+  nothing to report), together with a hash of the migration code. Later runs read and
+  rewrite only files whose content is not in that record: one `git ls-files -s`, and
+  the few files the previous update changed. The record is keyed by content, not by
+  name or commit, so it stays exact: a file added or edited between runs (an old-API
+  object pasted in by hand) has a new blob id and is migrated like on the first run. It
+  is a cache: deleting it, or a different migration code, only costs one full scan.
+after:
+  - copier's merge of a moved file has no common base (the old render has it under the
+    old path), so any difference conflicts. The file already is the user's content in
+    the new convention, so a moved file left conflicted, or deleted, is put back as this
+    step wrote it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ..conventions import COOKBOOK, FLUX_2_9
+from ..flux_migrate import MigrationError, migrate_text
+from .git_repo import (
+    MigrationAbort,
+    git,
+    git_dir_file,
+    ignored_files,
+    require_clean,
+    tracked_files,
+)
+
+OLD_DIR = COOKBOOK.bootstrap_dir
+NEW_DIR = FLUX_2_9.bootstrap_dir
+RECORD = "flux-cookbook-2.0.0-moved.json"
+CURRENT_RECORD = "flux-cookbook-2.0.0-current"  # in the git common dir, see the docstring
+ANSWERS_FILES = (".copier-answers.yml", ".copier-answers.app-*.yml")
+CONFLICT_MARKER = re.compile(r"^(<<<<<<<|>>>>>>>) (before|after) updating", re.MULTILINE)
+
+
+@dataclass
+class Plan:
+    moves: list[tuple[str, str]] = field(default_factory=list)  # tracked files: old -> new path
+    ignored_moves: list[tuple[str, str]] = field(default_factory=list)  # ignored files, moved on disk
+    writes: dict[str, str] = field(default_factory=dict)  # path (after the move) -> new text
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def moves_bootstrap(self) -> bool:
+        return bool(self.moves)
+
+
+def before(repo: Path) -> None:
+    require_clean(repo)
+    plan = make_plan(repo, clean=True)
+    apply(repo, plan)
+    for note in plan.notes:
+        print(f"  {note}")
+
+
+def after(repo: Path) -> None:
+    record_file = git_dir_file(repo, RECORD)
+    if not record_file.exists():
+        return
+    moved: dict[str, str] = json.loads(record_file.read_text(encoding="utf-8"))
+    for path, text in moved.items():
+        target = repo / path
+        if not target.exists() or CONFLICT_MARKER.search(target.read_text(encoding="utf-8")):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            git(repo, "add", "--", path)
+    record_file.unlink()
+    if moved:
+        _remove_empty_folders(repo / OLD_DIR)
+        print(BOOTSTRAP_PATH_CHANGED)
+
+
+def _remove_empty_folders(top: Path) -> None:
+    """git tracks no folders: the moves leave the old ones behind, empty."""
+    for folder in sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+    if top.is_dir() and not any(top.iterdir()):
+        top.rmdir()
+
+
+BOOTSTRAP_PATH_CHANGED = f"""
+The bootstrap folder moved from {OLD_DIR}/ to {NEW_DIR}/. Flux in the cluster still syncs
+./{OLD_DIR}, which no longer exists once you push: it then stops with "path not found"
+and changes nothing until you point it at ./{NEW_DIR}. Right after pushing, run
+  flux bootstrap github ... --path={NEW_DIR}      (the command in README.md)
+or
+  kubectl -n flux-system patch kustomization flux-system --type merge -p '{{"spec":{{"path":"./{NEW_DIR}"}}}}'
+"""
+
+
+def make_plan(repo: Path, clean: bool = False) -> Plan:
+    """Everything the migration will change, computed without changing anything.
+
+    `clean`: the caller made sure the working tree is what the index holds, so a file is
+    known by its blob id and the record of blobs already current can be used.
+    """
+    plan = Plan()
+    if _recorded_bootstrap_dir(repo) == OLD_DIR and tracked_files(repo, OLD_DIR):
+        _plan_moves(repo, plan)
+    renamed = dict(plan.moves)
+    errors = []
+    blobs = _tracked_blobs(repo)
+    # Blobs already current are skipped, except on the run that moves the bootstrap folder
+    # (it also repoints gotk-sync.yaml, and runs once).
+    use_record = clean and not plan.moves
+    known = _read_current_record(repo) if use_record else set()
+    found = set()
+    for path, blob in blobs.items():
+        if not path.endswith((".yaml", ".yml")) or Path(path).name.startswith("."):
+            continue
+        if blob in known:
+            found.add(blob)
+            continue
+        target = renamed.get(path, path)
+        original = (repo / path).read_text(encoding="utf-8")
+        try:
+            migration = migrate_text(original)
+        except MigrationError as error:
+            errors.append(f"{path}: {error}")
+            continue
+        text = _repoint_flux_sync(migration.text) if plan.moves else migration.text
+        plan.notes.extend(f"{target}: {note}" for note in migration.notes)
+        if text != original:
+            plan.writes[target] = text
+        elif blob and not migration.notes and use_record:
+            found.add(blob)
+    if errors:
+        raise MigrationAbort("these files cannot be migrated; fix them, commit, and update again:\n  " + "\n  ".join(errors))
+    if plan.moves and (repo / "README.md").is_file():
+        readme = (repo / "README.md").read_text(encoding="utf-8")
+        repointed = re.sub(rf"--path[= ]\.?/?{OLD_DIR}\b", f"--path={NEW_DIR}", readme)
+        if repointed != readme:
+            plan.writes["README.md"] = repointed
+    for answers in sorted({p for pattern in ANSWERS_FILES for p in repo.glob(pattern)}):
+        blob = blobs.get(answers.name, "")
+        if blob and ANSWERS_PREFIX + blob in known:
+            found.add(ANSWERS_PREFIX + blob)
+            continue
+        text = answers.read_text(encoding="utf-8")
+        moved = re.sub(rf"(?m)^bootstrap_dir: {OLD_DIR}$", f"bootstrap_dir: {NEW_DIR}", text)
+        if moved != text:
+            plan.writes[answers.name] = moved
+        elif blob and use_record:
+            found.add(ANSWERS_PREFIX + blob)
+    if use_record and found != known:
+        _write_current_record(repo, found)
+    return plan
+
+
+# --- the record of blobs already current (see "repeated runs" in the docstring) ----------
+
+ANSWERS_PREFIX = "answers:"  # an answers file that records the new bootstrap folder
+
+
+def _tracked_blobs(repo: Path) -> dict[str, str]:
+    """path -> blob id of every tracked file ("" for what is not a regular file)."""
+    blobs = {}
+    for entry in git(repo, "ls-files", "-s", "-z").split("\0"):
+        if entry:
+            info, path = entry.split("\t", 1)
+            mode, blob, _ = info.split()
+            blobs[path] = blob if mode in ("100644", "100755") else ""
+    return blobs
+
+
+def _code_stamp() -> str:
+    """Changes whenever the code deciding what "current" means changes."""
+    from .. import flux_migrate
+
+    digest = hashlib.sha256()
+    for module in (flux_migrate.__file__, __file__):
+        digest.update(Path(module).read_bytes())
+    return digest.hexdigest()
+
+
+def _current_record_file(repo: Path) -> Path:
+    return repo / git(repo, "rev-parse", "--git-common-dir").strip() / CURRENT_RECORD
+
+
+def _read_current_record(repo: Path) -> set[str]:
+    try:
+        stamp, *blobs = _current_record_file(repo).read_text(encoding="utf-8").split()
+    except (OSError, ValueError):
+        return set()
+    return set(blobs) if stamp == _code_stamp() else set()
+
+
+def _write_current_record(repo: Path, blobs: set[str]) -> None:
+    """Only what the repository holds now is kept, so the record never outgrows it."""
+    record = _current_record_file(repo)
+    try:
+        with tempfile.NamedTemporaryFile("w", dir=record.parent, prefix=CURRENT_RECORD, delete=False) as out:
+            out.write("\n".join([_code_stamp(), *sorted(blobs)]) + "\n")
+        os.replace(out.name, record)  # atomic: worktrees updating at once never see half a file
+    except OSError:  # only a cache
+        with contextlib.suppress(OSError, NameError):
+            os.unlink(out.name)
+
+
+def _recorded_bootstrap_dir(repo: Path) -> str:
+    """The bootstrap folder the repository's answers record (1.0.0's default if none do)."""
+    for answers in [repo / ".copier-answers.yml", *sorted(repo.glob(".copier-answers.app-*.yml"))]:
+        if answers.exists():
+            recorded = (yaml.safe_load(answers.read_text(encoding="utf-8")) or {}).get("bootstrap_dir")
+            if recorded:
+                return recorded
+    return OLD_DIR
+
+
+def _plan_moves(repo: Path, plan: Plan) -> None:
+    taken = set(tracked_files(repo, NEW_DIR))
+    for path in tracked_files(repo, OLD_DIR):
+        target = NEW_DIR + path[len(OLD_DIR):]
+        if target in taken:
+            raise MigrationAbort(f"{path} cannot move to {target}: that file exists already. Merge the two by hand, commit, and update again.")
+        plan.moves.append((path, target))
+    for path in ignored_files(repo, OLD_DIR):
+        target = NEW_DIR + path[len(OLD_DIR):]
+        if not (repo / target).exists():
+            plan.ignored_moves.append((path, target))
+    plan.notes.append(f"moved {len(plan.moves)} files from {OLD_DIR}/ to {NEW_DIR}/")
+
+
+def _repoint_flux_sync(text: str) -> str:
+    """Point a Kustomization that syncs the old bootstrap folder at the new one.
+
+    flux bootstrap writes it in `<bootstrap>/flux-system/gotk-sync.yaml`; one line
+    changes, keeping its quoting and comment.
+    """
+    if not any(
+        isinstance(doc, dict) and doc.get("kind") == "Kustomization"
+        and str(doc.get("spec", {}).get("path", "")).strip("./") == OLD_DIR
+        for doc in _documents(text)
+    ):
+        return text
+    return re.sub(
+        rf"(?m)^(\s+path:\s*)([\"']?)(\./)?{OLD_DIR}/?\2(\s*(#.*)?)$",
+        lambda m: f"{m.group(1)}{m.group(2)}{m.group(3) or ''}{NEW_DIR}{m.group(2)}{m.group(4)}",
+        text,
+    )
+
+
+def _documents(text: str) -> list:
+    try:
+        return list(yaml.safe_load_all(text))
+    except yaml.YAMLError:
+        return []
+
+
+def apply(repo: Path, plan: Plan) -> None:
+    """Carry out `plan` and stage it; on failure put the (clean) repository back."""
+    try:
+        for old, new in plan.moves:
+            (repo / new).parent.mkdir(parents=True, exist_ok=True)
+            git(repo, "mv", "-k", "--", old, new)
+        for old, new in plan.ignored_moves:
+            (repo / new).parent.mkdir(parents=True, exist_ok=True)
+            (repo / old).rename(repo / new)
+        for path, text in plan.writes.items():
+            with open(repo / path, "w", encoding="utf-8", newline="") as out:
+                out.write(text)
+        if plan.writes:
+            git(repo, "add", "--", *plan.writes)
+        moved = {new: (repo / new).read_text(encoding="utf-8") for _, new in plan.moves}
+        git_dir_file(repo, RECORD).write_text(json.dumps(moved), encoding="utf-8")
+    except (OSError, MigrationAbort):
+        # The repository was clean when the step began: HEAD holds everything the user had.
+        git(repo, "reset", "-q", "--hard", "HEAD")
+        for old, new in plan.ignored_moves:
+            if (repo / new).exists() and not (repo / old).exists():
+                (repo / new).rename(repo / old)
+        raise

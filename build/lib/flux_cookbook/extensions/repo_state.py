@@ -1,0 +1,105 @@
+"""What already exists in the destination repository, for checks at `copier copy` time.
+
+Apps are known by their answers files (`.copier-answers.app-<name>.yml`): one per app,
+written by copier itself, so they are the registry of apps the repository holds.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from .input_checks import dns1123_label_error
+
+APP_ANSWERS_GLOB = ".copier-answers.app-*.yml"
+
+
+def app_answers_file(app_name: str) -> str:
+    """The answers file that records one app's answers."""
+    return f".copier-answers.app-{app_name}.yml"
+
+
+def existing_apps(dst: str | Path) -> set[str]:
+    """Names of the apps the repository at `dst` holds."""
+    pattern = re.compile(r"^\.copier-answers\.app-(.+)\.yml$")
+    return {m.group(1) for p in Path(dst).glob(APP_ANSWERS_GLOB) if (m := pattern.match(p.name))}
+
+
+def cluster_exists_error(dst: str | Path) -> str:
+    """Why a new cluster repository cannot be made in `dst`, or ""."""
+    if (Path(dst) / ".copier-answers.yml").exists():
+        return (
+            f"{dst} is already a cluster repository (it has .copier-answers.yml). To add an app: "
+            "copier copy --trust -d kind=app <template> . ; to update it: copier update --trust"
+        )
+    return ""
+
+
+def app_exists_error(dst: str | Path, app_name: str, bootstrap_dir: str) -> str:
+    """Why an app named `app_name` cannot be added to `dst`, or ""."""
+    root = Path(dst)
+    clashes = [
+        app_answers_file(app_name),
+        f"{app_name}/",
+        f"{bootstrap_dir}/kustomizations/kustomization-{app_name}.yaml",
+    ]
+    found = [name for name in clashes if (root / name).exists()]
+    if found:
+        return (
+            f"app '{app_name}' already exists in this repository (found {', '.join(found)}). "
+            f"Choose another app_name, or update it with: copier update --trust -a {app_answers_file(app_name)}"
+        )
+    return ""
+
+
+def depends_on_error(dst: str | Path, depends_on: object, app_name: str) -> str:
+    """Why `depends_on` is not a list of other apps present in `dst`, or ""."""
+    if not isinstance(depends_on, list):
+        return f"depends_on must be a list of app names, e.g. [postgres], not {depends_on!r}."
+    known = existing_apps(dst)
+    for name in depends_on:
+        if error := dns1123_label_error(name, "depends_on entry"):
+            return error
+        if name == app_name:
+            return f"app '{app_name}' cannot depend on itself."
+        if name not in known:
+            listed = ", ".join(sorted(known)) or "none yet"
+            return f"depends_on names '{name}', which is not an app of this repository (apps: {listed})."
+    if len(set(depends_on)) != len(depends_on):
+        return "depends_on lists an app twice."
+    return ""
+
+
+def helm_repository_clash_error(dst: str | Path, bootstrap_dir: str, name: str, url: str) -> str:
+    """Why HelmRepository `name` cannot be shared: it exists with another URL, or ""."""
+    path = Path(dst, bootstrap_dir, "helmrepositories", f"helmrepository-{name}.yaml")
+    if not path.is_file():
+        return ""
+    try:
+        existing = next((d for d in yaml.safe_load_all(path.read_text()) if d), {})
+        existing_url = existing.get("spec", {}).get("url")
+    except (yaml.YAMLError, AttributeError):
+        return f"{path.relative_to(dst)} exists but is not a readable HelmRepository; fix it first."
+    if existing_url != url:
+        return (
+            f"HelmRepository '{name}' already exists with url {existing_url}; use that url, "
+            f"or another helm_repo_name for {url}."
+        )
+    return ""
+
+
+def health_checks_error(health_checks: object) -> str:
+    """Why `health_checks` is not a list of Kubernetes object references, or ""."""
+    if not isinstance(health_checks, list):
+        return "health_checks must be a list of {apiVersion, kind, name, namespace} mappings."
+    for check in health_checks:
+        if not isinstance(check, dict) or not {"kind", "name"} <= check.keys():
+            return f"health check {check!r} needs at least kind and name (and usually apiVersion, namespace)."
+        unknown = check.keys() - {"apiVersion", "kind", "name", "namespace"}
+        if unknown:
+            return f"health check {check!r} has unknown keys: {', '.join(sorted(unknown))}."
+        if any(not isinstance(v, str) or not v for v in check.values()):
+            return f"health check {check!r}: every value must be a non-empty string."
+    return ""

@@ -1,0 +1,45 @@
+"""Everything the Jinja templates and copier.yml may call, by the name they call it."""
+
+from __future__ import annotations
+
+from . import chart_values, conventions, copier_context, input_checks, repo_state, template_source, yaml_quoting
+
+FILTERS = {
+    "yaml_scalar": yaml_quoting.yaml_scalar,
+    "yaml_block": yaml_quoting.yaml_block,
+    "yaml_literal": yaml_quoting.yaml_literal,
+    "yaml_document": yaml_quoting.yaml_document,
+    "yaml_embedded": yaml_quoting.yaml_embedded,
+    "absolute_src_path": template_source.absolute_src_path,
+    "with_absolute_paths": template_source.with_absolute_paths,
+}
+
+GLOBALS = {
+    "copier_operation": copier_context.copier_operation,
+    # copier.yml validators
+    "dns1123_label_error": input_checks.dns1123_label_error,
+    "release_name_error": input_checks.release_name_error,
+    "chart_name_error": input_checks.chart_name_error,
+    "chart_version_error": input_checks.chart_version_error,
+    "helm_repo_url_error": input_checks.helm_repo_url_error,
+    "interval_error": input_checks.interval_error,
+    "git_url_error": input_checks.git_url_error,
+    "github_name_error": input_checks.github_name_error,
+    "branch_error": input_checks.branch_error,
+    "app_exists_error": repo_state.app_exists_error,
+    "cluster_exists_error": repo_state.cluster_exists_error,
+    "depends_on_error": repo_state.depends_on_error,
+    "helm_repository_clash_error": repo_state.helm_repository_clash_error,
+    "health_checks_error": repo_state.health_checks_error,
+    "values_source_error": chart_values.values_source_error,
+    "chart_fetch_error": chart_values.chart_fetch_error,
+    "fetch_by_default": chart_values.fetch_by_default,
+    "values_overrides_error": chart_values.values_overrides_error,
+    # templates
+    "convention": conventions.CURRENT,
+    "app_values": chart_values.app_values,
+    "helm_repository_api": conventions.helm_repository_api,
+    "is_oci": conventions.is_oci,
+    "uses_oci_repository": conventions.uses_oci_repository,
+    "oci_chart_url": conventions.oci_chart_url,
+}
