@@ -20,6 +20,10 @@ from pathlib import Path
 import copier
 import yaml
 
+# copier runs this from the template's temporary clone: import that clone's own code.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from flux_cookbook.extensions import layout  # noqa: E402
+
 EXAMPLE_APP = {
     "kind": "app",
     "app_name": "podinfo",
@@ -31,7 +35,7 @@ EXAMPLE_APP = {
 
 
 def main(commit: str = "") -> None:
-    with open(".copier-answers.yml", encoding="utf-8") as answers:
+    with open(layout.CLUSTER_ANSWERS, encoding="utf-8") as answers:
         src_path = yaml.safe_load(answers)["_src_path"]
     if commit and Path(src_path).is_dir() and not _has_commit(src_path, commit):
         commit = "HEAD"

@@ -31,17 +31,18 @@ from typing import Any, Iterator, TextIO
 
 import yaml
 
-from . import input_checks
-from .repo_state import app_answers_file, health_checks_error
-from .template_source import absolute_src_path
-from .yaml_quoting import yaml_document
+from .extensions import input_checks, layout
+from .extensions.layout import app_answers_file
+from .extensions.repo_state import health_checks_error
+from .extensions.template_source import absolute_src_path
+from .extensions.yaml_quoting import yaml_document
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 
 # Adopted repositories are pinned to the release that writes the cookbook's own layout.
 RELEASE = "1.0.0"
 RELEASE_TAG = f"v{RELEASE}"
-CLUSTER_ANSWERS = ".copier-answers.yml"
+CLUSTER_ANSWERS = layout.CLUSTER_ANSWERS
 # The first line of every answers file release 1.0.0 writes.
 ANSWERS_HEADER = "# Answers of the last copier copy/update. Change them with copier update, not by hand.\n"
 
@@ -426,8 +427,8 @@ def app_answers(app: str, kustomization: Manifest, release: Manifest, index: Ind
             f"{release.label} is named '{release.name}', the template names it '{app}': "
             "your name is kept as your change."
         )
-    _place(findings, kustomization, f"{bootstrap}/kustomizations/kustomization-{app}.yaml")
-    _place(findings, release, f"{app}/helmrelease-{app}.yaml")
+    _place(findings, kustomization, layout.kustomization_file(bootstrap, app))
+    _place(findings, release, layout.helm_release_file(app))
     if namespace:
         _place_namespace(app, namespace, index, findings)
     _place_values_configmap(app, release, index, findings)
@@ -442,7 +443,7 @@ def _helm_repository(app: str, name: str, index: Index, findings: _Findings) -> 
     bootstrap = index.bootstrap_dir
     found = index.find("HelmRepository", SOURCE_GROUP, under=bootstrap, name=name)
     if len(found) == 1:
-        _place(findings, found[0], f"{bootstrap}/helmrepositories/helmrepository-{name}.yaml")
+        _place(findings, found[0], layout.helm_repository_file(bootstrap, name))
         return found[0]
     if found:
         findings.problems.append(
@@ -451,14 +452,14 @@ def _helm_repository(app: str, name: str, index: Index, findings: _Findings) -> 
     else:
         findings.problems.append(
             f"app {app}: its chart's HelmRepository '{name}' is not in {bootstrap}/; the template keeps it in "
-            f"{bootstrap}/helmrepositories/helmrepository-{name}.yaml."
+            f"{layout.helm_repository_file(bootstrap, name)}."
         )
     return None
 
 
 def _place_namespace(app: str, namespace: str, index: Index, findings: _Findings) -> None:
     bootstrap = index.bootstrap_dir
-    target = f"{bootstrap}/namespaces/namespace-{namespace}.yaml"
+    target = layout.namespace_file(bootstrap, namespace)
     found = index.find("Namespace", CORE_GROUP, under=bootstrap, name=namespace)
     if len(found) == 1:
         _place(findings, found[0], target)
@@ -485,7 +486,7 @@ def _place_namespace(app: str, namespace: str, index: Index, findings: _Findings
 
 
 def _place_values_configmap(app: str, release: Manifest, index: Index, findings: _Findings) -> None:
-    expected = f"{app}-helm-chart-value-overrides"
+    expected = layout.values_configmap_name(app)
     sources = _list(release.get("spec", "valuesFrom"))
     names = [s.get("name") for s in sources if isinstance(s, dict) and s.get("kind") == "ConfigMap"]
     if not names:
@@ -505,7 +506,7 @@ def _place_values_configmap(app: str, release: Manifest, index: Index, findings:
             f"ConfigMap '{expected}' is declared {len(found)} times ({', '.join(m.path for m in found)}); keep one."
         )
     elif found:
-        _place(findings, found[0], f"{app}/configmap-{expected}.yaml")
+        _place(findings, found[0], layout.values_configmap_file(app))
     else:
         findings.notes.append(
             f"ConfigMap '{expected}' is not a file in {app}/ (a configMapGenerator?); "
@@ -732,7 +733,7 @@ def next_steps(plan: Plan) -> str:
         "  1. Review: git status; git diff --staged; the answers files (change an answer there if it is wrong).",
         '  2. git add -A && git commit -m "Adopt the Flux cookbook template"',
         "  3. Update the cluster and every app to the newest release (one commit each):",
-        f"       python3 {TEMPLATE_ROOT / 'scripts' / 'update_all.py'} .",
+        "       flux-cookbook update-all",
         "     or by hand, the cluster first, committing after each step:",
         "       copier update --trust --defaults",
     ]
@@ -741,7 +742,7 @@ def next_steps(plan: Plan) -> str:
 
 
 def adopt(repo: Path, template: str, dry_run: bool, out: TextIO, err: TextIO) -> int:
-    """The adopt command: 0 when adopted (or planned, with dry_run), 2 when refused."""
+    """The adopt command: 0 when adopted (or planned, with dry_run), 1 when refused."""
     try:
         check_adoptable(repo)
         plan = plan_adoption(repo, template, read_git_info(repo))
@@ -749,7 +750,7 @@ def adopt(repo: Path, template: str, dry_run: bool, out: TextIO, err: TextIO) ->
         print(f"adopt: cannot adopt {repo}; nothing was written.", file=err)
         for problem in error.problems:
             print(f"  - {problem}", file=err)
-        return 2
+        return 1
     print(describe(plan), file=out)
     if dry_run:
         print(describe_dry_run(plan), file=out)

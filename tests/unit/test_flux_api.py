@@ -1,4 +1,4 @@
-"""Unit tests for extensions/flux_migrate.py.
+"""Unit tests for extensions/migrations/flux_api.py.
 
 Every migrated Flux object is validated strictly against the Flux 2.9 CRDs in
 ../shared/flux-crds/current/, and every migration is checked to be idempotent.
@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # import by repo root, as the other unit tests do
     sys.path.insert(0, str(ROOT))
 
-from extensions.flux_migrate import (  # noqa: E402
+from flux_cookbook.extensions.migrations.flux_api import (  # noqa: E402
     Migration,
     MigrationError,
     current_api_version,

@@ -1,4 +1,4 @@
-"""Many `copier update`s in one run, for `scripts/update_all.py`.
+"""Many `copier update`s in one run, for `flux-cookbook update-all`.
 
 Every app has its own answers file, so a release means one `copier update` per app, and
 copier refuses a dirty repository, so each update is committed before the next. The
@@ -24,7 +24,7 @@ forked worker); what this module removes is the cost around it:
    `require_seam_used()` checks after the first update that copier did clone through the
    patched name; either raises `CopierSeamChanged` naming what moved, so a copier that
    changed its internals fails loudly rather than running with a wrong or a dead cache.
-   `update_all.py --no-template-cache` runs without any of these patches.
+   `flux-cookbook update-all --no-template-cache` runs without any of these patches.
 
 2. Jinja sources compiled once per process. copier renders every question's default,
    `when` and validator from a string, in each of the three renders of each update (about
@@ -69,8 +69,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-CLUSTER_ANSWERS = ".copier-answers.yml"
-APP_ANSWERS_PREFIX, APP_ANSWERS_SUFFIX = ".copier-answers.app-", ".yml"
+from .extensions import layout
+
+CLUSTER_ANSWERS = layout.CLUSTER_ANSWERS
 RELEASE_TAG = re.compile(r"^v?\d+\.\d+\.\d+$")
 
 # Properties of copier's Template that only read its checkout (memoised per checkout),
@@ -117,11 +118,14 @@ def check_seams() -> None:
             problems.append("Template.local_abspath no longer calls clone(self.url_expanded, self.ref ...)")
     if not isinstance(getattr(getattr(_main, "Worker", None), "__dict__", {}).get("jinja_env"), cached_property):
         problems.append("Worker.jinja_env is no longer a cached_property")
+    for name in ("get_latest_tag", "get_repo"):
+        if not callable(getattr(_vcs, name, None)):
+            problems.append(f"copier._vcs.{name} is gone (update-all asks it for the newest release)")
     if problems:
         raise CopierSeamChanged(
-            f"copier {_copier_version()} changed internals that extensions/bulk_update.py patches "
+            f"copier {_copier_version()} changed internals that flux_cookbook/bulk_update.py patches "
             f"(written for copier {TESTED_COPIER}):\n  " + "\n  ".join(problems)
-            + "\nUpdate extensions/bulk_update.py, or run update_all.py with --no-template-cache."
+            + "\nUpdate flux_cookbook/bulk_update.py, or run flux-cookbook update-all --no-template-cache."
         )
 
 
@@ -277,8 +281,8 @@ def require_seam_used(state: TemplateCheckouts | None) -> None:
     if state is not None and state.calls == 0:
         raise CopierSeamChanged(
             f"copier {_copier_version()} updated without calling copier._template.clone, so the "
-            "template cache of extensions/bulk_update.py no longer applies. Update it, or run "
-            "update_all.py with --no-template-cache."
+            "template cache of flux_cookbook/bulk_update.py no longer applies. Update it, or run "
+            "flux-cookbook update-all --no-template-cache."
         )
 
 
@@ -293,9 +297,8 @@ def git(repo: Path, *args: str, input: str | None = None) -> str:
 
 def describe(answers_file: str) -> str:
     """"cluster" or "app <name>", as commit messages and reports name an answers file."""
-    if answers_file == CLUSTER_ANSWERS:
-        return "cluster"
-    return "app " + answers_file.removeprefix(APP_ANSWERS_PREFIX).removesuffix(APP_ANSWERS_SUFFIX)
+    app = layout.app_of_answers_file(answers_file)
+    return f"app {app}" if app else "cluster"
 
 
 def recorded_answers(repo: Path, answers_file: str) -> dict:
@@ -371,7 +374,7 @@ def latest_release(src_path: str) -> str | None:
 
     try:
         return get_latest_tag(get_repo(src_path) or src_path)
-    except Exception:  # noqa: BLE001 - let copier itself find (and report) it
+    except Exception:  # noqa: BLE001 - a source copier cannot read: copier itself reports it
         return None
 
 
