@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from .chart_source import ChartFetchError, FetchedValues, fetch_values
+from .input_checks import not_text_error
 from .values_overrides import apply_overrides
 
 # Set (to anything) to keep the template off the network: fetching then fails at once,
@@ -185,4 +186,4 @@ def values_overrides_error(overrides: object) -> str:
     """Why `overrides` is not a mapping of values to set, or ""."""
     if not isinstance(overrides, dict):
         return f"values_overrides must be a YAML mapping such as {{replicaCount: 2}}, not {overrides!r}."
-    return ""
+    return not_text_error(overrides, "values_overrides")

@@ -21,6 +21,24 @@ HELM_RELEASE_NAME_MAX = 53
 # Helm chart names: lower case letters, digits, dashes; dots and underscores occur in
 # published charts, so they are accepted too.
 _CHART_NAME = re.compile(r"^[a-z0-9]([-a-z0-9._]*[a-z0-9])?$")
+# Lone surrogates are what Python makes of bytes that are not UTF-8 (in `-d name=...`, or
+# a `\uD800` escape in a YAML answer): no text at all. A YAML file can hold them only as
+# an escape, which Go's readers turn into U+FFFD.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def not_text_error(value: object, what: str) -> str:
+    """Why `value` (a string, or lists and mappings of them) holds something that is not
+    Unicode text, or ""."""
+    if isinstance(value, dict):
+        return next((e for item in value.items() if (e := not_text_error(list(item), what))), "")
+    if isinstance(value, list):
+        return next((e for item in value if (e := not_text_error(item, what))), "")
+    found = _SURROGATE.search(value) if isinstance(value, str) else None
+    if found:
+        return (f"{what} holds U+{ord(found.group()):04X} at character {found.start() + 1} of {value!r}, "
+                "which is not a character (bytes that are not UTF-8?): use UTF-8 text.")
+    return ""
 
 
 
@@ -81,6 +99,8 @@ def chart_version_error(value: object) -> str:
 def helm_repo_url_error(value: object) -> str:
     """Why `value` is not a Helm repository URL Flux can use, or ""."""
     text = str(value).strip()
+    if error := not_text_error(text, "helm_repo_url"):
+        return error
     parts = urlsplit(text)
     if parts.scheme not in {"http", "https", "oci"}:
         return f"helm_repo_url '{text}' must start with https://, http:// or oci://."
@@ -100,6 +120,8 @@ def interval_error(value: object, what: str) -> str:
 def git_url_error(value: object) -> str:
     """Why `value` is not a Git URL Flux's GitRepository accepts, or ""."""
     text = str(value).strip()
+    if error := not_text_error(text, "repo_url"):
+        return error
     if not re.fullmatch(r"(https?|ssh)://\S+|[\w.-]+@[\w.-]+:\S+", text):
         return f"repo_url '{text}' must be an http(s)://, ssh:// or git@host:path URL."
     return ""

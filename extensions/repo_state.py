@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from . import layout
-from .input_checks import dns1123_label_error
+from .input_checks import dns1123_label_error, not_text_error
 
 
 def existing_apps(dst: str | Path) -> set[str]:
@@ -95,4 +95,6 @@ def health_checks_error(health_checks: object) -> str:
             return f"health check {check!r} has unknown keys: {', '.join(sorted(unknown))}."
         if any(not isinstance(v, str) or not v for v in check.values()):
             return f"health check {check!r}: every value must be a non-empty string."
+        if error := not_text_error(check, "health check"):
+            return error
     return ""

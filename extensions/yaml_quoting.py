@@ -3,6 +3,14 @@
 Every answer is emitted through these functions, never pasted raw, so that a value
 containing `:`, `#`, quotes, newlines, `yes`/`null` look-alikes or numbers-as-strings
 parses back to exactly the value typed and cannot add a key or a document.
+
+Four styles are written: plain, single-quoted (PyYAML's choice for some multi-line
+text), literal blocks (`|`) and double-quoted scalars with escapes, the fallback that
+holds any text. Folded blocks (`>`) never: folding changes text on reading. Characters
+that a reader folds into a space, normalises or refuses when written raw (C0 and C1
+controls, DEL, U+0085 NEL, U+2028, U+2029, the BOM U+FEFF, U+FFFE/U+FFFF, carriage
+returns) are only ever written as escapes in a double-quoted scalar, so PyYAML (YAML
+1.1), YAML 1.2 readers and Go's readers all read back the same text.
 """
 
 from __future__ import annotations
@@ -19,11 +27,22 @@ _GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _GO_OCTAL = re.compile(r"[-+]?0[0-7]+")
 # yaml.v2's booleans beyond PyYAML's.
 _GO_BOOLEAN_LETTERS = {"y", "Y", "n", "N"}
+# What may stand raw in a plain, single-quoted or block scalar: tab, line feed and the
+# characters every YAML version calls printable, less those YAML 1.1 readers (PyYAML,
+# libyaml and so Go's yaml.v2/v3) take for line breaks (U+0085, U+2028, U+2029) and the
+# BOM. Anything else is written as an escape in double quotes.
+_RAW_SAFE = re.compile(r"[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*")
+def needs_escapes(text: str) -> bool:
+    """Whether `text` holds a character that only a double-quoted escape writes safely."""
+    return not _RAW_SAFE.fullmatch(text)
 
 
 def retyped_when_plain(text: str) -> bool:
     """Whether some reader of the generated files would not read `text`, written plain,
-    as this string: PyYAML (YAML 1.1: `yes`, `on`, `1:20`, dates) or Go's (below)."""
+    as this string: PyYAML (YAML 1.1: `yes`, `on`, `1:20`, dates) or Go's (below), or
+    any reader, for the characters only an escape writes safely."""
+    if needs_escapes(text):
+        return True
     try:
         if yaml.safe_load(text) != text:
             return True
@@ -51,10 +70,12 @@ def _retyped_by_go(text: str) -> bool:
 
 
 class _QuotingDumper(yaml.SafeDumper):
-    """PyYAML's safe dumper, also quoting the strings that only Go's readers retype."""
+    """PyYAML's safe dumper, also quoting the strings that only Go's readers retype, and
+    double-quoting the strings whose characters PyYAML would write raw but a reader
+    folds (it writes U+0085 raw in single quotes, which reads back as a space)."""
 
     def represent_str(self, data: str) -> yaml.ScalarNode:
-        if _retyped_by_go(data):
+        if needs_escapes(data) or _retyped_by_go(data):
             return self.represent_scalar("tag:yaml.org,2002:str", data, style='"')
         return super().represent_str(data)
 
@@ -66,6 +87,13 @@ def _dump(value: Any, **options: Any) -> str:
     return yaml.dump(value, Dumper=_QuotingDumper, allow_unicode=True, width=float("inf"), **options)
 
 
+def _double_quoted(text: str) -> str:
+    """`text` as one double-quoted line: PyYAML escapes every character outside the
+    printable ones it writes raw (controls, NEL, U+2028/9, BOM, `"` and `\\`), and an
+    infinite width keeps it from breaking the line."""
+    return _dump(text, default_style='"').removesuffix("\n...\n").removesuffix("\n")
+
+
 def yaml_scalar(value: Any) -> str:
     """`value` as a one-line YAML scalar: plain when every reader takes it back, else quoted."""
     if isinstance(value, str):
@@ -73,8 +101,7 @@ def yaml_scalar(value: Any) -> str:
         dumped = dumped.removesuffix("\n...\n").removesuffix("\n")
         if "\n" not in dumped and yaml.safe_load(dumped) == value:
             return dumped
-        # JSON's double-quoted strings are valid YAML and always fit on one line.
-        return json.dumps(value, ensure_ascii=False)
+        return _double_quoted(value)
     if value is None or isinstance(value, (bool, int, float)):
         return json.dumps(value)
     raise TypeError(f"yaml_scalar takes a string, number, boolean or null, not {type(value).__name__}")
@@ -99,14 +126,18 @@ def yaml_literal(text: str, indent: int) -> str:
     generated files.
 
     Falls back to a double-quoted scalar for text a block scalar cannot hold exactly
-    (carriage returns, control characters): the result is always verified by parsing.
+    (carriage returns, control characters, line separators): the result is always
+    verified by parsing.
     """
-    if not text:
-        return '""'
+    if not text or needs_escapes(text):
+        return _double_quoted(text)
     trailing = len(text) - len(text.rstrip("\n"))
     chomping = {0: "-", 1: ""}.get(trailing, "+")
-    # A first line that starts with a space needs an explicit indentation indicator.
-    indicator = "2" if text[0] == " " else ""
+    # Readers take the indentation from the first line holding more than spaces: if it
+    # starts with a space, or spaces-only lines before it are longer, say it outright.
+    lines = text.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip(" ")), len(lines))
+    indicator = "2" if any(line.startswith(" ") for line in lines[:first + 1]) else ""
     pad = " " * indent
     body = "\n".join(pad + line if line else "" for line in text.rstrip("\n").split("\n"))
     block = f"|{indicator}{chomping}\n{body}" + "\n" * max(trailing - 1, 0)
@@ -116,7 +147,7 @@ def yaml_literal(text: str, indent: int) -> str:
             return block
     except yaml.YAMLError:
         pass
-    return json.dumps(text, ensure_ascii=False)
+    return _double_quoted(text)
 
 
 def yaml_document(value: dict) -> str:
