@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings
 
 from tests.support.template_repo import TemplateRepo, build_template_repo
 
@@ -17,6 +18,14 @@ for _var, _value in {"GIT_AUTHOR_NAME": "A User", "GIT_AUTHOR_EMAIL": "user@inva
 # No test reaches beyond this machine: chart values come from Helm repositories the tests
 # serve on loopback, and the example app's fetch from the internet falls back at once.
 os.environ["FLUX_COOKBOOK_OFFLINE"] = "1"
+
+# Property tests try the same examples on every run (CI and by default), seeded from each
+# test's own code, so a run fails only when the code changed. `HYPOTHESIS_PROFILE=explore`
+# draws new random examples every run (and keeps failures in .hypothesis/ to retry first);
+# a failure prints the example, and the blob for @reproduce_failure, to pin it.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session", autouse=True)
