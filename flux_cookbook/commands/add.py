@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     template = args.template or cluster.get("_src_path")
     if not template:
         raise UserError(f"{repo / layout.CLUSTER_ANSWERS} records no _src_path; pass --template.")
-    vcs_ref = args.vcs_ref or cluster.get("_commit")
+    vcs_ref = args.vcs_ref or copier_run.release_of(str(template), cluster.get("_commit"))
     copier_run.run_copy(str(template), repo, data, vcs_ref, args.defaults)
     print(f"Added app {args.app} ({layout.app_answers_file(args.app)}). Review with `git status`, then commit.")
     return 0
