@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from .chart_source import ChartFetchError, FetchedValues, fetch_values
+from .conventions import is_oci, oci_chart_url
 from .input_checks import not_text_error
 from .values_overrides import apply_overrides
 
@@ -33,7 +34,7 @@ MAX_VALUES_BYTES = 2 * 1024 * 1024
 PLACEHOLDER = """\
 # Paste the chart's whole values.yaml here and change only what you need, so every
 # option stays visible. To see it:
-#   helm show values {chart} --repo {repo_url} --version <the chart version you use>
+#   {show_values} --version <the chart version you use>
 # or answer `values_source` with a chart folder, .tgz or values file when adding the app.
 """
 
@@ -41,7 +42,15 @@ PLACEHOLDER = """\
 def placeholder_values(chart: str, repo_url: str) -> str:
     # No chart version in it: a user replaces these lines with the values, and a line
     # that changed with every version bump would make each bump a merge conflict.
-    return PLACEHOLDER.format(chart=chart, repo_url=repo_url)
+    return PLACEHOLDER.format(show_values=helm_show_values(chart, repo_url))
+
+
+def helm_show_values(chart: str, repo_url: str) -> str:
+    """The helm command that prints the chart's values (less its --version). helm takes
+    an OCI chart as one reference and refuses `--repo oci://...`."""
+    if is_oci(repo_url):
+        return f"helm show values {oci_chart_url(repo_url, chart)}"
+    return f"helm show values {chart} --repo {repo_url}"
 
 
 def _resolve(source: str, dst: str | Path) -> Path:
@@ -124,7 +133,8 @@ def app_values(
         try:
             text = fetched_header(fetched := fetch_chart_values(repo_url, chart, version), version) + fetched.text
         except ChartFetchError as error:
-            print(f"Could not fetch the values of chart {chart}: {error}. Wrote a placeholder instead.", file=sys.stderr)
+            print(f"Could not fetch the values of chart {chart}: {str(error).rstrip('.')}. Wrote a placeholder instead.",
+                  file=sys.stderr)
             text = placeholder_values(chart, repo_url)
     else:
         text = placeholder_values(chart, repo_url)

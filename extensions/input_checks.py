@@ -127,11 +127,55 @@ def git_url_error(value: object) -> str:
     return ""
 
 
-def github_name_error(value: object, what: str) -> str:
-    """Why `value` is not a GitHub account or repository name, or ""."""
+# GitHub's own rules, as its sign-up and new-repository forms enforce them.
+GITHUB_OWNER_MAX = 39
+GITHUB_REPOSITORY_MAX = 100
+_GITHUB_OWNER = re.compile(r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*")
+_GITHUB_REPOSITORY = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def github_owner_error(value: object, what: str = "repo_owner") -> str:
+    """Why `value` is not a GitHub user or organisation name, or ""."""
     text = str(value)
-    if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,99})", text):
-        return f"{what} '{text}' is not a GitHub name: letters, digits, '-', '_' and '.'."
+    if len(text) > GITHUB_OWNER_MAX:
+        return f"{what} '{text}' is {len(text)} characters long; GitHub allows at most {GITHUB_OWNER_MAX}."
+    if not _GITHUB_OWNER.fullmatch(text):
+        return (
+            f"{what} '{text}' is not a GitHub user or organisation name: letters, digits and single "
+            "hyphens, not at the start or end."
+        )
+    return ""
+
+
+def github_repository_error(value: object, what: str = "repo_name") -> str:
+    """Why `value` is not a GitHub repository name, or ""."""
+    text = str(value)
+    if len(text) > GITHUB_REPOSITORY_MAX:
+        return f"{what} '{text}' is {len(text)} characters long; GitHub allows at most {GITHUB_REPOSITORY_MAX}."
+    if not _GITHUB_REPOSITORY.fullmatch(text) or text in {".", ".."}:
+        return f"{what} '{text}' is not a GitHub repository name: letters, digits, '.', '-' and '_', not '.' or '..'."
+    return ""
+
+
+def github_name_error(value: object, what: str) -> str:
+    """The check of the answer named `what`: repo_owner is an account, anything else a
+    repository. (The name adopt.py calls; copier.yml calls the two above.)"""
+    return github_owner_error(value, what) if what == "repo_owner" else github_repository_error(value, what)
+
+
+def bootstrap_dir_error(value: object) -> str:
+    """Why `value` cannot be the bootstrap folder, or "": a folder path relative to the
+    repository's root (`bootstrap`, `clusters/home`) whose every folder name is a DNS-1123
+    label, as `flux bootstrap --path` and the Kustomization names built from it need."""
+    text = str(value)
+    if not text:
+        return "bootstrap_dir must not be empty: give a folder such as bootstrap or clusters/home."
+    for segment in text.split("/"):
+        if not segment:
+            return (f"bootstrap_dir '{text}' must be a relative folder path such as clusters/home: "
+                    "no leading, trailing or doubled '/'.")
+        if error := dns1123_label_error(segment, f"bootstrap_dir '{text}': folder"):
+            return error
     return ""
 
 

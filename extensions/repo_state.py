@@ -33,6 +33,9 @@ def cluster_exists_error(dst: str | Path) -> str:
 def app_exists_error(dst: str | Path, app_name: str, bootstrap_dir: str) -> str:
     """Why an app named `app_name` cannot be added to `dst`, or ""."""
     root = Path(dst)
+    if layout.app_dir(app_name) == bootstrap_dir.split("/")[0]:
+        return (f"app_name '{app_name}' would put the app's folder where the bootstrap folder "
+                f"{bootstrap_dir}/ is: choose another app_name.")
     clashes = [
         layout.app_answers_file(app_name),
         f"{layout.app_dir(app_name)}/",

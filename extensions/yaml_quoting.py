@@ -160,14 +160,16 @@ def yaml_embedded(text: str, indent: int) -> str:
 
     For `values:` inline in a HelmRelease (it follows the colon directly, so it starts
     with a line break or a space): the chart's values.yaml keeps its comments. Text
-    holding no mapping (only comments) becomes `{}` followed by the comments. Text that
-    cannot be embedded as it is (document markers, a top-level list) is re-dumped from its
-    data, which the result is always checked against.
+    holding no mapping (only comments) becomes `{}` followed by the comments, indented
+    as the key is (yamllint's comments-indentation: a comment sits where the content
+    around it does). Text that cannot be embedded as it is (document markers, a
+    top-level list) is re-dumped from its data, which the result is always checked
+    against.
     """
     data = yaml.safe_load(text) if text.strip() else None
     if data is not None and not isinstance(data, dict):
         raise ValueError(f"values must be a mapping, not {type(data).__name__}")
-    pad = " " * indent
+    pad = " " * (indent if data is not None else indent - 2)
     lines = "\n".join(pad + line if line.strip() else "" for line in text.rstrip("\n").split("\n"))
     embedded = (" {}\n" + lines) if data is None else ("\n" + lines)
     owner = " " * (indent - 2) + "values:"

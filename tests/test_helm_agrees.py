@@ -11,12 +11,14 @@ parsers disagree). Flux's helm-controller reads the ConfigMap's `values.yaml` th
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
 import yaml
 
 from flux_cookbook.extensions.chart_source import ChartFetchError, fetch_values
+from flux_cookbook.extensions.chart_values import placeholder_values
 from tests.support.helm_cli import run_helm
 from tests.support.helm_repo_server import (
     DOCKER_REGISTRY, PODINFO, chart_archive, run_docker_registry, serve_fake_registry, serve_folder,
@@ -186,3 +188,30 @@ def test_helm_reads_the_generated_values_as_written(template, cluster, tmp_path,
     written = yaml.safe_load(text)
     assert written["podAnnotations"] == LOOK_ALIKES and written["ui"]["message"] == "a: b # c"
     assert helm_values(probe_chart(tmp_path, "6.14.1"), values_file, tmp_path) == without_nulls(written)
+
+
+# --- the placeholder's hint ------------------------------------------------------------
+
+def placeholder_command(repo_url: str, version: str) -> list[str]:
+    """The helm command the values placeholder tells the user to run, with a version."""
+    [line] = [line for line in placeholder_values("podinfo", repo_url).splitlines() if "helm show values" in line]
+    return shlex.split(line.lstrip("# ").replace("<the chart version you use>", version))
+
+
+def test_the_placeholders_helm_command_prints_the_values(helm_repo, tmp_path):
+    """Both forms the placeholder writes work as written: `--repo` for a Helm repository,
+    one oci:// reference for a registry (helm refuses `--repo oci://...`)."""
+    expected = (PODINFO / "6.13.0" / "values.yaml").read_text() + "\n"
+    command = placeholder_command(helm_repo, "6.13.0")
+    assert command[:3] == ["helm", "show", "values"]
+    result = run_helm(*command[1:], home=tmp_path / "http")
+    assert (result.returncode, result.stdout) == (0, expected), result.stderr
+    with serve_fake_registry({"6.13.0": chart_archive("6.13.0")}) as registry:
+        # helm 3.8 speaks plain HTTP to a registry only when it is called localhost.
+        command = placeholder_command(registry.oci_url.replace("127.0.0.1", "localhost"), "6.13.0")
+        assert "--repo" not in command
+        result = run_helm(*command[1:], home=tmp_path / "oci")
+        assert (result.returncode, result.stdout) == (0, expected), result.stderr
+        wrong_form = run_helm("show", "values", "podinfo", "--repo", registry.oci_url.replace("127.0.0.1", "localhost"),
+                              "--version", "6.13.0", home=tmp_path / "wrong")
+    assert wrong_form.returncode != 0  # the form the placeholder wrote before

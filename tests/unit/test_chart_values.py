@@ -67,3 +67,18 @@ def test_overrides_must_be_a_mapping():
 def test_placeholder_names_no_version():
     """Users replace the placeholder; a version in it would conflict on every bump."""
     assert "6." not in placeholder_values("podinfo", "https://stefanprodan.github.io/podinfo")
+
+
+def test_placeholder_shows_values_the_way_helm_takes_each_source():
+    """helm takes an OCI chart as one reference; `--repo oci://...` fails (tests/test_helm_agrees.py runs both)."""
+    assert "#   helm show values oci://ghcr.io/acme/charts/web --version <the chart version you use>\n" in (
+        placeholder_values("web", "oci://ghcr.io/acme/charts/"))
+    assert "#   helm show values web --repo https://charts.example.com --version <the chart version you use>\n" in (
+        placeholder_values("web", "https://charts.example.com"))
+
+
+def test_fetch_failure_note_ends_in_one_full_stop(capsys, monkeypatch):
+    monkeypatch.setenv("FLUX_COOKBOOK_OFFLINE", "1")
+    app_values("", True, "https://charts.invalid/y", "web", "1.x", {}, ".")
+    note = capsys.readouterr().err
+    assert "FLUX_COOKBOOK_OFFLINE is set. Wrote a placeholder instead.\n" in note and ".." not in note

@@ -52,3 +52,66 @@ def test_branch(value, ok):
 @pytest.mark.parametrize(("value", "ok"), [("https://github.com/a/b", True), ("ssh://git@host/a.git", True), ("git@github.com:a/b.git", True), ("github.com/a/b", False)])
 def test_git_url(value, ok):
     assert (checks.git_url_error(value) == "") is ok
+
+
+@pytest.mark.parametrize("name", ["a", "A1", "my-org", "a-b-c", "x" * 39])
+def test_github_owner_accepts(name):
+    assert checks.github_owner_error(name) == ""
+
+
+@pytest.mark.parametrize(("name", "rule"), [
+    ("-org", "single hyphens, not at the start or end"), ("org-", "not at the start or end"),
+    ("a--b", "single hyphens"), ("my_org", "letters, digits and single hyphens"), ("my.org", "letters, digits"),
+    ("my org", "letters, digits"), ("", "letters, digits"), ("x" * 40, "40 characters long; GitHub allows at most 39"),
+])
+def test_github_owner_refuses_naming_the_rule(name, rule):
+    assert rule in checks.github_owner_error(name)
+    assert f"repo_owner '{name}'" in checks.github_owner_error(name)
+
+
+@pytest.mark.parametrize("name", ["flux-cluster", "a.b_c-d", ".github", "x" * 100, "..."])
+def test_github_repository_accepts(name):
+    assert checks.github_repository_error(name) == ""
+
+
+@pytest.mark.parametrize(("name", "rule"), [
+    (".", "not '.' or '..'"), ("..", "not '.' or '..'"), ("a/b", "letters, digits, '.', '-' and '_'"),
+    ("a b", "letters, digits"), ("", "letters, digits"), ("x" * 101, "101 characters long; GitHub allows at most 100"),
+])
+def test_github_repository_refuses_naming_the_rule(name, rule):
+    assert rule in checks.github_repository_error(name)
+
+
+def test_github_name_error_checks_by_answer():
+    """The name adopt calls: the owner by the account rule, the repository by its own."""
+    assert checks.github_name_error("a.b", "repo_owner") and not checks.github_name_error("a.b", "repo_name")
+
+
+@pytest.mark.parametrize("path", ["bootstrap", "clusters/home", "a/b/c", "flux-system", "x" * 63 + "/y"])
+def test_bootstrap_dir_accepts_nested_folders(path):
+    assert checks.bootstrap_dir_error(path) == ""
+
+
+@pytest.mark.parametrize(("path", "problem"), [
+    ("", "must not be empty"), ("/clusters/home", "no leading, trailing or doubled '/'"),
+    ("clusters/home/", "no leading, trailing or doubled '/'"), ("clusters//home", "doubled"),
+    ("clusters/Home", "folder 'Home' is not a valid DNS-1123 label"), ("../x", "folder '..' is not a valid DNS-1123"),
+    ("./x", "folder '.' is not"), ("a/" + "b" * 64, "is 64 characters long"), ("a b", "folder 'a b' is not"),
+])
+def test_bootstrap_dir_refuses_naming_the_folder(path, problem):
+    assert problem in checks.bootstrap_dir_error(path)
+
+
+@pytest.mark.parametrize("value", ["\udc80", ["ok", "x\ud800"], {"k": {"n": ["\udfff"]}}, {"\udc80": 1}])
+def test_lone_surrogates_are_not_text(value):
+    assert "is not a character (bytes that are not UTF-8?)" in checks.not_text_error(value, "answer")
+
+
+@pytest.mark.parametrize("value", ["ünïcödé", "\U0001f600", ["a", {"b": 1}], {"k": None}, 3])
+def test_text_is_text(value):
+    assert checks.not_text_error(value, "answer") == ""
+
+
+def test_urls_with_lone_surrogates_are_refused():
+    assert "not a character" in checks.helm_repo_url_error("https://charts.example.com/\udc80")
+    assert "not a character" in checks.git_url_error("https://git.example.com/\udc80")

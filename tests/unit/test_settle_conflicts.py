@@ -35,3 +35,20 @@ def test_an_added_label_must_be_in_the_users_labels():
     theirs = [{"metadata": {"name": "x", "labels": {"reconcile.fluxcd.io/watch": "Enabled"}}}]
     assert not _has_all_changes(base, theirs, [{"metadata": {"name": "x", "labels": {"team": "web"}}}])
     assert _has_all_changes(base, theirs, [{"metadata": {"name": "x", "labels": {"team": "web", "reconcile.fluxcd.io/watch": "Enabled"}}}])
+
+
+def configmap(values_text: str) -> list:
+    return [{"apiVersion": "v1", "kind": "ConfigMap", "data": {"values.yaml": values_text}}]
+
+
+def test_a_release_that_changes_only_the_comments_of_embedded_values_keeps_the_users_values():
+    """The placeholder's hint line changed; the user had replaced the placeholder with values."""
+    base = configmap("# Paste the values here. To see them:\n#   helm show values web --repo oci://r\n")
+    theirs = configmap("# Paste the values here. To see them:\n#   helm show values oci://r/web\n")
+    mine = configmap("replicaCount: 2\n")
+    assert _has_all_changes(base, theirs, mine)
+
+
+def test_a_release_that_changes_embedded_values_still_conflicts():
+    base, theirs, mine = configmap("a: 1\n# x\n"), configmap("a: 2\n# x\n"), configmap("a: 3\n")
+    assert not _has_all_changes(base, theirs, mine)

@@ -168,3 +168,8 @@ def test_literal_says_its_indentation_when_the_first_lines_start_with_spaces(tex
     written = yaml_literal(text, 4)
     assert written.startswith("|2")
     assert read_both(f"data:\n  k: {written}\n") == ({"data": {"k": text}},) * 2
+
+
+def test_comment_only_values_follow_an_empty_mapping_at_the_keys_indentation():
+    """yamllint's comments-indentation wants a comment where the content around it is."""
+    assert yaml_embedded("# paste here\n#   helm show values x\n", 4) == " {}\n  # paste here\n  #   helm show values x"
