@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import chart_values, conventions, copier_support, input_checks, layout, repo_state, template_source, yaml_quoting
+from . import bootstrap_command, chart_values, conventions, copier_support, input_checks, layout, repo_state, template_source, yaml_quoting
 
 FILTERS = {
     "yaml_scalar": yaml_quoting.yaml_scalar,
@@ -45,4 +45,7 @@ GLOBALS = {
     "is_oci": conventions.is_oci,
     "uses_oci_repository": conventions.uses_oci_repository,
     "oci_chart_url": conventions.oci_chart_url,
+    "on_github": bootstrap_command.on_github,
+    "bootstrap_git_url": bootstrap_command.bootstrap_git_url,
+    "bootstrap_git_auth": bootstrap_command.bootstrap_git_auth,
 }
