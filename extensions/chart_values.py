@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import ipaddress
 import os
-import sys
 import tarfile
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,6 +21,7 @@ import yaml
 from .chart_source import ChartFetchError, FetchedValues, fetch_values
 from .conventions import is_oci, oci_chart_url
 from .input_checks import not_text_error
+from .told_once import tell_once
 from .values_overrides import apply_overrides
 
 # Set (to anything) to keep the template off the network: fetching then fails at once,
@@ -133,8 +133,7 @@ def app_values(
         try:
             text = fetched_header(fetched := fetch_chart_values(repo_url, chart, version), version) + fetched.text
         except ChartFetchError as error:
-            print(f"Could not fetch the values of chart {chart}: {str(error).rstrip('.')}. Wrote a placeholder instead.",
-                  file=sys.stderr)
+            _tell_not_fetched(repo_url, chart, version, str(error))
             text = placeholder_values(chart, repo_url)
     else:
         text = placeholder_values(chart, repo_url)
@@ -169,27 +168,26 @@ def fetch_by_default(repo_url: str, chart: str, version: str) -> bool:
     of reach would stop an interactive session before the question could be answered no.
     When it is out of reach this says why, once, and the default becomes the placeholder.
     """
-    if error := chart_fetch_error(repo_url, chart, version):
-        if (repo_url, chart, version) not in _told:
-            _told.add((repo_url, chart, version))
-            print(f"Note: {error}", file=sys.stderr)
+    try:
+        fetch_chart_values(repo_url, chart, version)
+    except ChartFetchError as error:
+        _tell_not_fetched(repo_url, chart, version, str(error))
         return False
     return True
 
 
-_told: set[tuple[str, str, str]] = set()
+# One behaviour whichever way fetch_values was answered (copier cannot check a yes/no
+# answer at its prompt, so an explicit yes is not refused anywhere): values that cannot
+# be fetched become the placeholder, and this note, printed once per command, says why.
+NOT_FETCHED = (
+    "Note: could not fetch the values of chart {chart}: {reason}. A new app gets a placeholder saying how to "
+    "fill them in (or give values_source=<chart folder, .tgz or values file>); an app being updated keeps "
+    "the values it has."
+)
 
 
-def chart_fetch_error(repo_url: str, chart: str, version: str) -> str:
-    """Why the chart's values cannot be fetched now, or "" (a validator on `fetch_values`)."""
-    try:
-        fetch_chart_values(repo_url, chart, version)
-    except ChartFetchError as error:
-        return (
-            f"could not fetch the values of chart {chart}: {str(error).rstrip('.')}. Without them the values are a "
-            "placeholder (fetch_values=false), or give values_source=<chart folder, .tgz or values file>."
-        )
-    return ""
+def _tell_not_fetched(repo_url: str, chart: str, version: str, reason: str) -> None:
+    tell_once(("values not fetched", repo_url, chart, version), NOT_FETCHED.format(chart=chart, reason=reason.rstrip(".")))
 
 
 def values_overrides_error(overrides: object) -> str:

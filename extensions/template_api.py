@@ -34,7 +34,6 @@ GLOBALS = {
     "helm_repository_clash_error": repo_state.helm_repository_clash_error,
     "health_checks_error": repo_state.health_checks_error,
     "values_source_error": chart_values.values_source_error,
-    "chart_fetch_error": chart_values.chart_fetch_error,
     "fetch_by_default": chart_values.fetch_by_default,
     "values_overrides_error": chart_values.values_overrides_error,
     # templates

@@ -1,9 +1,10 @@
 import io
 import tarfile
+import uuid
 from pathlib import Path
 
 
-from flux_cookbook.extensions.chart_values import app_values, placeholder_values, read_local_values, values_overrides_error, values_source_error
+from flux_cookbook.extensions.chart_values import app_values, fetch_by_default, placeholder_values, read_local_values, values_overrides_error, values_source_error
 
 CHART = Path(__file__).resolve().parents[3] / "shared" / "charts" / "podinfo" / "6.14.1"
 
@@ -49,10 +50,13 @@ def test_missing_source_at_update_falls_back_to_the_placeholder(tmp_path):
     assert app_values(str(tmp_path / "gone"), False, "https://r", "podinfo", "6.x", {}, tmp_path) == placeholder_values("podinfo", "https://r")
 
 
-def test_unreachable_repository_gives_the_placeholder_and_says_so(capsys):
-    text = app_values("", True, "https://charts.invalid/x", "podinfo", "6.x", {}, ".")
-    assert text == placeholder_values("podinfo", "https://charts.invalid/x")
-    assert "Could not fetch the values of chart podinfo" in capsys.readouterr().err
+def test_unreachable_repository_gives_the_placeholder_and_says_so_once(capsys, monkeypatch):
+    monkeypatch.setenv("FLUX_COOKBOOK_OFFLINE", "1")
+    url = f"https://charts.invalid/{uuid.uuid4()}"  # notes are told once per process
+    assert not fetch_by_default(url, "podinfo", "6.x")
+    for _ in range(3):  # an update renders three times
+        assert app_values("", True, url, "podinfo", "6.x", {}, ".") == placeholder_values("podinfo", url)
+    assert capsys.readouterr().err.count("Note: could not fetch the values of chart podinfo") == 1
 
 
 def test_overrides_apply_to_the_placeholder_too():
@@ -77,8 +81,8 @@ def test_placeholder_shows_values_the_way_helm_takes_each_source():
         placeholder_values("web", "https://charts.example.com"))
 
 
-def test_fetch_failure_note_ends_in_one_full_stop(capsys, monkeypatch):
+def test_fetch_failure_note_ends_its_sentences_with_one_full_stop(capsys, monkeypatch):
     monkeypatch.setenv("FLUX_COOKBOOK_OFFLINE", "1")
-    app_values("", True, "https://charts.invalid/y", "web", "1.x", {}, ".")
+    app_values("", True, f"https://charts.invalid/{uuid.uuid4()}", "web", "1.x", {}, ".")
     note = capsys.readouterr().err
-    assert "FLUX_COOKBOOK_OFFLINE is set. Wrote a placeholder instead.\n" in note and ".." not in note
+    assert "not contacted: FLUX_COOKBOOK_OFFLINE is set. A new app gets a placeholder" in note and ".." not in note

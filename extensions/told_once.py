@@ -1,0 +1,24 @@
+"""Notes printed once per process, however many copies of the template's code run in it.
+
+copier loads each template checkout's extensions as a package of its own (jinja_entry.py),
+and `copier update` renders an app three times (the old release once, the new one twice,
+from two checkouts), so a note kept in one module's own set was printed up to three times
+per update. The set of notes already printed lives instead in one module object that
+every checkout's code finds under the same name in `sys.modules`.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+
+_SHARED = "flux_cookbook_told_once"  # no importable module has this name
+
+
+def tell_once(key: object, message: str) -> None:
+    """Print `message` to stderr unless a note with the same `key` was printed already."""
+    shared = sys.modules.setdefault(_SHARED, types.ModuleType(_SHARED))
+    told: set = shared.__dict__.setdefault("keys", set())
+    if key not in told:
+        told.add(key)
+        print(message, file=sys.stderr)
