@@ -174,7 +174,8 @@ def bootstrap_dir_error(value: object) -> str:
         if not segment:
             return (f"bootstrap_dir '{text}' must be a relative folder path such as clusters/home: "
                     "no leading, trailing or doubled '/'.")
-        if error := dns1123_label_error(segment, f"bootstrap_dir '{text}': folder"):
+        what = "bootstrap_dir" if segment == text else f"bootstrap_dir '{text}': folder"
+        if error := dns1123_label_error(segment, what):
             return error
     return ""
 

@@ -48,6 +48,13 @@ CASES = {
     "values source not yaml": (APP + ["-d", "app_name=x", "-d", "values_source=README.md"], "is not valid YAML"),
     "kustomization timeout not a duration": (APP + ["-d", "app_name=x", "-d", "kustomization_timeout=2 minutes"], "kustomization_timeout '2 minutes' is not a duration"),
     "unknown kind": (["-d", "kind=helm"], "kind"),
+    "app named like the bootstrap folder": (
+        APP + ["-d", "app_name=bootstrap"], "app_name 'bootstrap' would put the app's folder where the bootstrap folder"),
+    "health check holding bytes that are not UTF-8": (
+        APP + ["-d", "app_name=x", "-d", 'health_checks=[{kind: Deployment, name: "a\\uDC80"}]'],
+        "health check holds U+DC80 at character 2 of 'a\\udc80', which is not a character"),
+    "values override holding bytes that are not UTF-8": (
+        APP + ["-d", "app_name=x", "-d", 'values_overrides={note: "\\uD800"}'], "values_overrides holds U+D800"),
 }
 
 
@@ -66,10 +73,21 @@ def test_refused_with_nothing_written(template, cluster, args, message):
     assert tree_state(cluster) == before
 
 
+OWNER_RULE = "is not a GitHub user or organisation name: letters, digits and single hyphens, not at the start or end."
+REPOSITORY_RULE = "is not a GitHub repository name: letters, digits, '.', '-' and '_', not '.' or '..'."
+
 CLUSTER_CASES = {
-    "owner with space": ("repo_owner=my org", "repo_owner 'my org' is not a GitHub name"),
-    "owner starting with dash": ("repo_owner=-org", "repo_owner '-org' is not a GitHub name"),
-    "repository with slash": ("repo_name=a/b", "repo_name 'a/b' is not a GitHub name"),
+    "owner with space": ("repo_owner=my org", f"repo_owner 'my org' {OWNER_RULE}"),
+    "owner starting with dash": ("repo_owner=-org", f"repo_owner '-org' {OWNER_RULE}"),
+    "owner ending with dash": ("repo_owner=org-", f"repo_owner 'org-' {OWNER_RULE}"),
+    "owner with two hyphens in a row": ("repo_owner=my--org", f"repo_owner 'my--org' {OWNER_RULE}"),
+    "owner with underscore": ("repo_owner=my_org", f"repo_owner 'my_org' {OWNER_RULE}"),
+    "owner with dot": ("repo_owner=my.org", f"repo_owner 'my.org' {OWNER_RULE}"),
+    "owner over 39": ("repo_owner=" + "o" * 40, "is 40 characters long; GitHub allows at most 39."),
+    "repository with slash": ("repo_name=a/b", f"repo_name 'a/b' {REPOSITORY_RULE}"),
+    "repository named dot dot": ("repo_name=..", f"repo_name '..' {REPOSITORY_RULE}"),
+    "repository with a space": ("repo_name=my repo", f"repo_name 'my repo' {REPOSITORY_RULE}"),
+    "repository over 100": ("repo_name=" + "r" * 101, "is 101 characters long; GitHub allows at most 100."),
     "repository url ftp": ("repo_url=ftp://example.com/x.git", "repo_url 'ftp://example.com/x.git' must be"),
     "repository url without scheme": ("repo_url=github.com/a/b", "repo_url 'github.com/a/b' must be"),
     "branch starting with dash": ("branch=-main", "branch '-main' is not a valid Git branch name"),
@@ -82,7 +100,10 @@ CLUSTER_CASES = {
     "helmrelease timeout with space": ("helmrelease_timeout=5 m", "helmrelease_timeout '5 m' is not a duration"),
     "negative helmrepository interval": ("helmrepository_interval=-1m", "helmrepository_interval '-1m' is not a duration"),
     "bootstrap folder with capital": ("bootstrap_dir=Flux", "bootstrap_dir 'Flux' is not a valid DNS-1123 label"),
-    "bootstrap folder path": ("bootstrap_dir=clusters/prod", "bootstrap_dir 'clusters/prod' is not a valid DNS-1123 label"),
+    "bootstrap folder absolute": ("bootstrap_dir=/clusters/prod", "bootstrap_dir '/clusters/prod' must be a relative folder path"),
+    "bootstrap folder ending in a slash": ("bootstrap_dir=clusters/", "no leading, trailing or doubled '/'"),
+    "bootstrap folder leading out": ("bootstrap_dir=../prod", "bootstrap_dir '../prod': folder '..' is not a valid DNS-1123 label"),
+    "bootstrap sub-folder with capital": ("bootstrap_dir=clusters/Prod", "bootstrap_dir 'clusters/Prod': folder 'Prod' is not a valid DNS-1123"),
     "repository url with a space": ("repo_url=https://github.com/a b", "repo_url 'https://github.com/a b' must be"),
 }
 

@@ -96,7 +96,7 @@ def test_bootstrap_dir_accepts_nested_folders(path):
     ("", "must not be empty"), ("/clusters/home", "no leading, trailing or doubled '/'"),
     ("clusters/home/", "no leading, trailing or doubled '/'"), ("clusters//home", "doubled"),
     ("clusters/Home", "folder 'Home' is not a valid DNS-1123 label"), ("../x", "folder '..' is not a valid DNS-1123"),
-    ("./x", "folder '.' is not"), ("a/" + "b" * 64, "is 64 characters long"), ("a b", "folder 'a b' is not"),
+    ("./x", "folder '.' is not"), ("a/" + "b" * 64, "is 64 characters long"), ("a b", "bootstrap_dir 'a b' is not a valid DNS-1123 label"), ("a b/c", "folder 'a b' is not"),
 ])
 def test_bootstrap_dir_refuses_naming_the_folder(path, problem):
     assert problem in checks.bootstrap_dir_error(path)
