@@ -341,3 +341,8 @@ def test_a_kustomization_generated_for_one_build_is_not_there_for_the_next(tmp_p
     assert results["apps"].ok and results["b"].ok
     assert not results["user"].ok
     assert "unable to find one of 'kustomization.yaml'" in results["user"].error
+
+
+def test_sourceignore_lines_git_cannot_read_are_skipped(tmp_path):
+    repo = git_repo(tmp_path, {".sourceignore": "!\n[z-a]\na\\\n*.txt\n", "a.txt": "x", "b.yaml": CM.format(name="b")})
+    assert artifact_files(repo) == [".sourceignore", "b.yaml"]

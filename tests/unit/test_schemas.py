@@ -251,6 +251,10 @@ def test_a_rule_calling_a_function_celpy_lacks_is_refused_by_name(tmp_path):
     })
     with pytest.raises(cel_rules.RuleError, match="calls isURL"):
         validate_object(widget(url="https://x"), [crds])
+    # a method call is found as well; celpy's own functions pass
+    with pytest.raises(cel_rules.RuleError, match="calls lowerAscii"):
+        cel_rules.compile_rule("self.url.lowerAscii() == 'x' && self.url.startsWith('h') && size(self.url) > 1")
+    cel_rules.compile_rule("self.url.startsWith('h') && size(self.url) > 1 && self.url.matches('^h')")
 
 
 # --- strict CRD schemas ---------------------------------------------------------------
