@@ -38,6 +38,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from . import sealing
 from .errors import UserError
+from .extensions.input_checks import dns1123_label_error
 from .extensions.yaml_quoting import retyped_when_plain
 from .kube_names import dns1123_subdomain_error, label_value_error, qualified_name_error
 
@@ -100,7 +101,7 @@ def find_app(repo: Path, app: str) -> App:
     answers = _read_answers(answers_file)
     name = str(answers.get("app_name") or app)
     namespace = str(answers.get("namespace") or name)  # copier's default for the question
-    if error := dns1123_subdomain_error(namespace, f"{answers_file.name}: namespace"):
+    if error := dns1123_label_error(namespace, f"{answers_file.name}: namespace"):
         raise UserError(error)
     apps_dir = answers.get("apps_dir")
     folder = (repo / str(apps_dir) / name) if apps_dir else (repo / name)

@@ -85,6 +85,13 @@ def from_prompt(ask_key: Callable[[str], str], ask_secret: Callable[[str], str])
     `ask_key` is `input`, `ask_secret` is `getpass.getpass` (parameters so tests can type).
     A bad key or a mismatch is asked again; a key given before is refused, not replaced.
     """
+    try:
+        return _prompted(ask_key, ask_secret)
+    except EOFError:  # Ctrl-D at a prompt
+        raise UserError("input ended at a prompt: nothing sealed.") from None
+
+
+def _prompted(ask_key: Callable[[str], str], ask_secret: Callable[[str], str]) -> dict[str, bytes]:
     values: dict[str, bytes] = {}
     while True:
         key = ask_key("Secret key (empty to finish): " if values else "Secret key: ").strip()

@@ -140,6 +140,11 @@ def test_sealed_secret_is_written_validates_builds_and_unseals(repo, cert, key):
     assert document["spec"]["template"] == {"metadata": {"name": "db", "namespace": "web-prod"}, "type": "Opaque"}
     assert sorted(document["spec"]["encryptedData"]) == ["password", "username"]
 
+    lint = subprocess.run(
+        [sys.executable, "-m", "yamllint", "--strict", "-c", str(ROOT / "template" / "cluster" / ".yamllint"), str(path)],
+        capture_output=True, text=True,
+    )
+    assert lint.returncode == 0, lint.stdout  # the rules a generated repository checks itself with
     built = list(yaml.safe_load_all(kustomize_build(repo / "web")))
     assert [d for d in built if d["kind"] == "SealedSecret"] == [document]
     assert unsealed(key, path) == {"password": SECRET.encode(), "username": b"web"}

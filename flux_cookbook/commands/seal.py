@@ -60,7 +60,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         NAME,
         help="seal secret values into an app's SealedSecret file",
-        description="Seal secret values for the Sealed Secrets controller into <app folder>/sealedsecret-NAME.yaml: "
+        description="Seal secret values for the Sealed Secrets controller into <app folder>/sealedsecret-NAME.yaml:\n"
         "a new file, or new and changed keys in an existing one (the other keys stay untouched).",
         epilog=_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -81,7 +81,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--scope", choices=sealing.SCOPES,
         help="where the controller may unseal: strict (this namespace and name; default for a new file), "
-        "namespace-wide (any name in the namespace) or cluster-wide (anywhere)",
+        "namespace-wide (any name in the namespace) or cluster-wide (anywhere); an existing file keeps its own",
     )
     parser.add_argument("--cert", type=Path, metavar="FILE", help="the controller's public certificate (PEM)")
     parser.add_argument("--type", dest="secret_type", metavar="TYPE", help="the Secret's type (default: Opaque)")

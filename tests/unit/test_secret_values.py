@@ -65,9 +65,15 @@ def test_prompt_asks_again_after_a_bad_key_a_repeat_or_a_mismatch(capsys):
     assert VALUE not in shown.out + shown.err
 
 
-def test_prompt_with_no_key_seals_nothing():
+def test_prompt_with_no_key_or_ended_input_seals_nothing():
     with pytest.raises(UserError, match="no secret key given"):
         secret_values.from_prompt(lambda prompt: "", lambda prompt: "")
+
+    def ended(prompt):
+        raise EOFError
+
+    with pytest.raises(UserError, match="input ended at a prompt"):
+        secret_values.from_prompt(lambda prompt: "k", ended)
 
 
 @pytest.mark.parametrize(
