@@ -38,6 +38,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from . import sealing
 from .errors import UserError
+from .extensions import known_apps, layout
 from .extensions.input_checks import dns1123_label_error
 from .extensions.yaml_quoting import retyped_when_plain
 from .kube_names import dns1123_subdomain_error, label_value_error, qualified_name_error
@@ -46,14 +47,13 @@ API_VERSION = "bitnami.com/v1alpha1"
 KIND = "SealedSecret"
 DEFAULT_SECRET_TYPE = "Opaque"
 
-CLUSTER_ANSWERS = ".copier-answers.yml"
-APP_ANSWERS_PREFIX = ".copier-answers.app-"
-APP_ANSWERS_SUFFIX = ".yml"
+CLUSTER_ANSWERS = layout.CLUSTER_ANSWERS
 CERT_ANSWER = "sealed_secrets_cert"
 
-# Where the cookbook's controller app runs (kubeseal's defaults are other names).
-CONTROLLER_NAME = "sealed-secrets"
-CONTROLLER_NAMESPACE = "sealed-secrets"
+# Where the cookbook's controller app runs (known_apps.py: its Service has kubeseal's
+# default name, its namespace is not kubeseal's default).
+CONTROLLER_NAME = known_apps.SEALED_SECRETS_CONTROLLER
+CONTROLLER_NAMESPACE = known_apps.SEALED_SECRETS
 FETCH_CERT = ["--fetch-cert", "--controller-name", CONTROLLER_NAME, "--controller-namespace", CONTROLLER_NAMESPACE]
 FETCH_TIMEOUT_SECONDS = 60
 
@@ -87,17 +87,16 @@ class App:
 
 def app_names(repo: Path) -> list[str]:
     """The apps added to `repo`, by their answers files."""
-    found = repo.glob(f"{APP_ANSWERS_PREFIX}*{APP_ANSWERS_SUFFIX}")
-    return sorted(p.name[len(APP_ANSWERS_PREFIX) : -len(APP_ANSWERS_SUFFIX)] for p in found if p.is_file())
+    return sorted(layout.apps(repo))
 
 
 def find_app(repo: Path, app: str) -> App:
     """The app `app` of `repo`: its folder and namespace, from its answers file."""
     names = app_names(repo)
     if app not in names:
-        known = f"its apps: {', '.join(names)}" if names else f"it has none (no {APP_ANSWERS_PREFIX}*{APP_ANSWERS_SUFFIX})"
+        known = f"its apps: {', '.join(names)}" if names else f"it has none (no {layout.APP_ANSWERS_GLOB})"
         raise UserError(f"{repo} has no app '{app}'; {known}.")
-    answers_file = repo / f"{APP_ANSWERS_PREFIX}{app}{APP_ANSWERS_SUFFIX}"
+    answers_file = repo / layout.app_answers_file(app)
     answers = _read_answers(answers_file)
     name = str(answers.get("app_name") or app)
     namespace = str(answers.get("namespace") or name)  # copier's default for the question
@@ -134,9 +133,10 @@ def certificate(repo: Path, cert: Path | None) -> tuple[bytes, str]:
         return _read_certificate(cert, f"--cert {cert}")
     answers_file = repo / CLUSTER_ANSWERS
     recorded = _read_answers(answers_file).get(CERT_ANSWER) if answers_file.is_file() else None
-    if recorded:
-        return _read_certificate(repo / str(recorded), f"{CERT_ANSWER} in {CLUSTER_ANSWERS} ({recorded})")
     kubeseal = shutil.which("kubeseal")
+    # The recorded path is where the certificate goes once fetched; until then, kubeseal.
+    if recorded and ((repo / str(recorded)).exists() or not kubeseal):
+        return _read_certificate(repo / str(recorded), f"{CERT_ANSWER} in {CLUSTER_ANSWERS} ({recorded})")
     if kubeseal:
         return _fetch_certificate(kubeseal)
     raise UserError(
@@ -151,7 +151,10 @@ def _read_certificate(path: Path, source: str) -> tuple[bytes, str]:
     try:
         return path.read_bytes(), source
     except FileNotFoundError:
-        raise UserError(f"{source}: no such file.") from None
+        raise UserError(
+            f"{source}: no such file. Fetch the controller's public certificate once from the cluster "
+            f"(kubeseal {' '.join(FETCH_CERT)} > {path.name}) and commit it, or pass --cert FILE."
+        ) from None
     except OSError as error:
         raise UserError(f"{source}: cannot read it: {error.strerror}.") from None
 

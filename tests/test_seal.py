@@ -370,7 +370,7 @@ def test_certificate_fetched_with_kubeseal(repo, cert, key, tmp_path):
     result = seal(repo, "web", "db", stdin=f"password={SECRET}\n".encode(), path=f"{bin_dir}:/usr/bin:/bin")
     assert result.returncode == 0, result.stderr.decode()
     assert (bin_dir / "argv").read_text().split("\n")[:-1] == [
-        "--fetch-cert", "--controller-name", "sealed-secrets", "--controller-namespace", "sealed-secrets",
+        "--fetch-cert", "--controller-name", "sealed-secrets-controller", "--controller-namespace", "sealed-secrets",
     ]
     assert unsealed(key, sealed_file(repo)) == {"password": SECRET.encode()}
 
@@ -458,3 +458,28 @@ def test_prompt_asks_without_echo(repo, cert, key):
     assert b"sealed password: written to web/sealedsecret-db.yaml" in screen
     assert SECRET.encode() not in screen  # typed, never echoed
     assert unsealed(key, sealed_file(repo)) == {"password": SECRET.encode()}
+
+
+def test_an_app_holding_a_sealed_secret_depends_on_the_controller(template, tmp_path, cert, key):
+    """A generated cluster has the controller app: sealing for podinfo adds the dependency in both places."""
+    from flux_cookbook.extensions import layout
+    from tests.support.flux_schema import kustomize_build, validate_repo
+    from tests.support.project import CRDS, answers, copy, load
+
+    repo = init_repo(copy(template.path, tmp_path / "cluster"))
+    assert {"podinfo", "sealed-secrets"} <= layout.apps(repo)
+    kustomization = repo / "bootstrap/kustomizations/kustomization-podinfo.yaml"
+    before = kustomization.read_text()
+    result = seal(repo, "podinfo", "auth", "--from-literal", "user=admin", "--cert", str(cert))
+    assert result.returncode == 0, result.stderr
+    assert answers(repo, "podinfo")["depends_on"] == ["sealed-secrets"]
+    after = kustomization.read_text()
+    assert load(kustomization)["spec"]["dependsOn"] == [{"name": "sealed-secrets"}]
+    assert after.startswith(before) and after[len(before):] == "  dependsOn:\n    - name: sealed-secrets\n"
+    assert unsealed(key, sealed_file(repo, "podinfo", "auth")) == {"user": b"admin"}
+    assert validate_repo(repo, [CRDS / "current", CRDS / "sealed-secrets"]) == []
+    kustomize_build(repo / "podinfo")
+    kustomize_build(repo / "bootstrap")
+    # The controller's own secrets add no dependency on itself.
+    again = seal(repo, "sealed-secrets", "x", "--from-literal", "k=v", "--cert", str(cert))
+    assert again.returncode == 0 and answers(repo, "sealed-secrets")["depends_on"] == []

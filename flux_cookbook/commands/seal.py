@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .. import sealed_secrets, sealing, secret_values
+from .. import controller_dependency, sealed_secrets, sealing, secret_values
 from ..errors import UserError
 
 NAME = "seal"
@@ -110,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
     changes = [f"sealed {', '.join(target.added)}"] if target.added else []
     changes += [f"resealed {', '.join(target.replaced)}"] if target.replaced else []
     print(f"{'; '.join(changes)}: {verb} {shown} ({target.scope} scope, namespace {app.namespace}).")
+    for note in controller_dependency.require_controller(repo, args.app):
+        print(note)
     if problem := target.missing_keys():
         print(f"flux-cookbook: warning: {problem} Seal them before the controller can make the Secret.", file=sys.stderr)
     return 0
