@@ -27,7 +27,8 @@ def cluster(template, tmp_path):
     """`flux-cookbook new`, committed, without the example app."""
     repo = tmp_path / "cluster"
     result = cookbook_cli("new", str(repo), "--defaults", "--template", str(template.path), "--vcs-ref",
-                          template.current, "-d", "include_example_app=false", "-d", "repo_owner=acme")
+                          template.current, "-d", "include_example_app=false", "-d", "sealed_secrets=false",
+                          "-d", "repo_owner=acme")
     assert result.returncode == 0, result.stderr
     return repo
 
@@ -88,3 +89,12 @@ def test_update_all_refuses_a_dirty_repository(cluster):
     (cluster / "notes.txt").write_text("wip\n")
     result = cookbook_cli("update-all", str(cluster))
     assert result.returncode == 1 and "uncommitted changes" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_add_knows_the_sealed_secrets_controller(cluster):
+    result = cookbook_cli("add", "sealed-secrets", "--defaults", cwd=cluster)
+    assert result.returncode == 0, result.stderr
+    recorded = answers(cluster, "sealed-secrets")
+    assert (recorded["namespace"], recorded["chart"], recorded["helm_repo_url"]) == (
+        "sealed-secrets", "sealed-secrets", "https://bitnami-labs.github.io/sealed-secrets")
+    assert recorded["health_checks"][0]["name"] == "sealed-secrets-controller"
