@@ -12,8 +12,9 @@ import pexpect
 import pytest
 import yaml
 
+from flux_cookbook import flux_build
 from flux_cookbook.extensions import layout
-from tests.support.flux_schema import kustomize_build, validate_repo
+from tests.support.flux_schema import validate_repo
 from tests.support.project import CRDS, answers, commit_all, cookbook_cli, copy, files, init_repo, load, tree_state, update
 
 CURRENT = [CRDS / "current", CRDS / "sealed-secrets"]
@@ -44,29 +45,31 @@ def nested(template, tmp_path_factory) -> Path:
     return init_repo(repo)
 
 
+APPS = ("sealed-secrets", "podinfo", "web", "db")  # the cluster's own two, and the two added
+
+
 def test_a_nested_bootstrap_folder_holds_the_conventions_folders(nested):
     assert {f for f in files(nested) if f.startswith(NESTED)} == {
         f"{layout.flux_system_dir(NESTED)}/.gitkeep",
         *(f"{NESTED}/{sub}/.gitkeep" for sub in (layout.NAMESPACES, layout.HELM_REPOSITORIES, layout.KUSTOMIZATIONS)),
-        layout.namespace_file(NESTED, "podinfo"), layout.namespace_file(NESTED, "web"), layout.namespace_file(NESTED, "db"),
-        layout.helm_repository_file(NESTED, "podinfo"), layout.helm_repository_file(NESTED, "postgresql"),
-        layout.kustomization_file(NESTED, "podinfo"), layout.kustomization_file(NESTED, "web"),
-        layout.kustomization_file(NESTED, "db"),
+        *(layout.namespace_file(NESTED, app) for app in APPS),
+        *(layout.kustomization_file(NESTED, app) for app in APPS),
+        layout.helm_repository_file(NESTED, "sealed-secrets"), layout.helm_repository_file(NESTED, "podinfo"),
+        layout.helm_repository_file(NESTED, "postgresql"),
     }
-    assert {answers(nested, app)["bootstrap_dir"] for app in (None, "podinfo", "web", "db")} == {NESTED}
+    assert {answers(nested, app)["bootstrap_dir"] for app in (None, *APPS)} == {NESTED}
 
 
 def test_a_nested_repository_validates_and_builds_as_flux_applies_it(nested):
     assert validate_repo(nested, CURRENT) == []
-    built = list(yaml.safe_load_all(kustomize_build(nested / NESTED)))
-    assert {(d["kind"], d["metadata"]["name"]) for d in built} >= {
-        ("Kustomization", "podinfo"), ("Kustomization", "web"), ("Kustomization", "db"), ("Namespace", "db"),
-        ("HelmRepository", "postgresql"),
+    results = flux_build.build_all(nested)
+    # The bootstrap folder (as `flux bootstrap --path=clusters/home` will sync it), then each app's folder.
+    assert sorted(r.kustomization.path for r in results) == sorted([NESTED, *(layout.app_dir(app) for app in APPS)])
+    assert [(r.kustomization.path, r.error) for r in results if not r.ok] == []
+    [bootstrap] = [r for r in results if r.kustomization.path == NESTED]
+    assert {(d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all(bootstrap.output)} >= {
+        *(("Kustomization", app) for app in APPS), ("Namespace", "db"), ("HelmRepository", "postgresql"),
     }
-    for app in ("podinfo", "web", "db"):
-        kustomization = load(nested / layout.kustomization_file(NESTED, app))
-        assert kustomization["spec"]["path"] == layout.app_dir(app)  # from the repository's root, as Flux reads it
-        assert kustomize_build(nested / layout.app_dir(app))
 
 
 def test_the_readme_bootstraps_the_nested_folder(nested):
