@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
+from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from . import sealing
@@ -378,17 +379,26 @@ def _read_existing(path: Path, app: App, name: str, scope: str | None, secret_ty
 # --- YAML -----------------------------------------------------------------------------
 
 
+class _NullWritingRepresenter(RoundTripRepresenter):
+    """kubeseal writes `creationTimestamp: null`; ruamel would leave the value out. A class
+    of its own: ruamel's add_representer changes the class it is called on, and on
+    RoundTripRepresenter itself it would change every round-trip YAML in the process
+    (values_overrides' among them)."""
+
+
+_NullWritingRepresenter.add_representer(
+    type(None), lambda representer, _: representer.represent_scalar("tag:yaml.org,2002:null", "null")
+)
+
+
 def _loader(mapping_indent: int, explicit_start: bool = False) -> YAML:
     loader = YAML()  # round trip: comments, key order and quoting stay as they are
+    loader.Representer = _NullWritingRepresenter
     loader.preserve_quotes = True
     loader.width = _LINE_WIDTH
     # Lists as kubeseal (Go's YAML) writes them: dashes at their key's column.
     loader.indent(mapping=mapping_indent, sequence=2, offset=0)
     loader.explicit_start = explicit_start
-    # kubeseal writes `creationTimestamp: null`; ruamel would leave the value out.
-    loader.representer.add_representer(
-        type(None), lambda representer, _: representer.represent_scalar("tag:yaml.org,2002:null", "null")
-    )
     return loader
 
 
