@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.project import answers, cookbook_cli, files, tree_state
+from tests.support.project import answers, cookbook_cli, files, own_copy, tree_state
 from tests.support.template_repo import git
 
 SUBCOMMANDS = ("new", "add", "update-all", "adopt")
@@ -22,15 +22,20 @@ def test_usage_errors_exit_2():
     assert cookbook_cli("no-such-command").returncode == 2
 
 
-@pytest.fixture
-def cluster(template, tmp_path):
-    """`flux-cookbook new`, committed, without the example app."""
-    repo = tmp_path / "cluster"
+@pytest.fixture(scope="module")
+def cluster_made(template, tmp_path_factory):
+    repo = tmp_path_factory.mktemp("new") / "cluster"
     result = cookbook_cli("new", str(repo), "--defaults", "--template", str(template.path), "--vcs-ref",
                           template.current, "-d", "include_example_app=false", "-d", "sealed_secrets=false",
                           "-d", "repo_owner=acme")
     assert result.returncode == 0, result.stderr
     return repo
+
+
+@pytest.fixture
+def cluster(cluster_made, tmp_path):
+    """`flux-cookbook new`, committed, without the example app: the test's own copy."""
+    return own_copy(cluster_made, tmp_path / "cluster")
 
 
 def test_new_makes_a_committed_cluster_repository(cluster, template):

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from tests.support.flux_schema import kustomize_build, validate_repo
-from tests.support.project import CRDS, answers, commit_all, copy, files, init_repo, load, update
+from tests.support.project import CRDS, answers, commit_all, copy, files, init_repo, load, own_copy, update
 from tests.support.template_repo import git
 
 LEGACY = [CRDS / "legacy", CRDS / "sealed-secrets"]
@@ -30,10 +30,15 @@ def v1(template):
     return template.tag("1.0.0")
 
 
+@pytest.fixture(scope="module")
+def cluster_made(template, v1, tmp_path_factory) -> Path:
+    return init_repo(copy(template.path, tmp_path_factory.mktemp("v1") / "cluster", vcs_ref=v1))
+
+
 @pytest.fixture
-def cluster(template, v1, tmp_path) -> Path:
-    """A default cluster repository (with the podinfo example), committed."""
-    return init_repo(copy(template.path, tmp_path / "cluster", vcs_ref=v1))
+def cluster(cluster_made, tmp_path) -> Path:
+    """A default cluster repository (with the podinfo example), committed, the test's own."""
+    return own_copy(cluster_made, tmp_path / "cluster")
 
 
 def add_app(template, v1, repo: Path, **data) -> None:

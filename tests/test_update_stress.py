@@ -12,13 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.project import commit_all, copier_cli, copy, init_repo, load, tree_state
+from tests.support.project import commit_all, copier_cli, copy, init_repo, load, own_copy, tree_state
 from tests.support.template_repo import git
 
 
+@pytest.fixture(scope="module")
+def v1_made(template, tmp_path_factory) -> Path:
+    return init_repo(copy(template.path, tmp_path_factory.mktemp("v1") / "cluster", vcs_ref=template.tag("1.0.0")))
+
+
 @pytest.fixture
-def v1_repo(template, tmp_path) -> Path:
-    return init_repo(copy(template.path, tmp_path / "cluster", vcs_ref=template.tag("1.0.0")))
+def v1_repo(v1_made, tmp_path) -> Path:
+    """A committed 1.0.0 cluster repository of the test's own."""
+    return own_copy(v1_made, tmp_path / "cluster")
 
 
 def cli_update(repo: Path, template, *args: str) -> subprocess.CompletedProcess:

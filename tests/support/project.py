@@ -7,6 +7,7 @@ per call); the bad-input tests run the real CLI, since its message is what users
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -46,6 +47,13 @@ def cookbook_cli(*args: str, cwd: Path | None = None, input: str | None = None) 
         [sys.executable, "-m", "flux_cookbook", *args], cwd=cwd, env=env, capture_output=True, text=True,
         input=input, check=False,
     )
+
+
+def own_copy(repo: Path, dest: Path) -> Path:
+    """A whole copy of `repo`, its .git included: a module's fixture makes a repository
+    once and each test that changes it gets a copy, in milliseconds instead of a copier run."""
+    shutil.copytree(repo, dest, symlinks=True)
+    return dest
 
 
 def init_repo(path: Path) -> Path:
