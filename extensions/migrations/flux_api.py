@@ -32,7 +32,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString, ScalarString
 
-__all__ = ["Migration", "MigrationError", "current_api_version", "migrate_file", "migrate_text"]
+__all__ = ["DELETE", "Migration", "MigrationError", "apply_changes", "current_api_version", "migrate_file", "migrate_text"]
 
 
 class MigrationError(ValueError):
@@ -385,7 +385,7 @@ class _Document:
         self.lines = _lines(text)
         meta = tree.get("metadata")
         name = meta.get("name") if isinstance(meta, dict) else None
-        self.label = f"{tree['kind']}/{name or '<unnamed>'}"
+        self.label = f"{tree.get('kind', 'document')}/{name or '<unnamed>'}"
         self.notes: list[str] = []
         self._edits: list[tuple[int, int, str]] | None = []  # (first line, end line, new text)
         self._tree_changes: list[Callable[[], None]] = []
@@ -434,6 +434,22 @@ class _Document:
             position = list(mapping).index(key)
             del mapping[key]
             mapping.insert(position, new_key, value)
+
+        self._edit(edit)
+        self._tree_changes.append(change)
+
+    def add(self, mapping: CommentedMap, key: str, value: Any) -> None:
+        """key: value as the mapping's last key, in the file's indentation style."""
+
+        def edit() -> list[tuple[int, int, str]]:
+            own = [k for k in mapping if k in _positions(mapping)]
+            if not own:
+                raise _Unspliceable
+            _, col, end = self._span(mapping, own[-1], keep_comments=True)
+            return [(end, end, self._dump_at(CommentedMap({key: _detach(value)}), col))]
+
+        def change() -> None:
+            mapping[key] = _detach(value)
 
         self._edit(edit)
         self._tree_changes.append(change)
@@ -627,6 +643,47 @@ def migrate_text(text: str) -> Migration:
         notes += doc.notes
     result = "".join(out)
     return Migration(text=result, changed=result != text, notes=notes)
+
+
+DELETE = object()  # apply_changes: remove the key
+
+
+def apply_changes(text: str, changes: list[tuple[int, tuple, Any]]) -> str:
+    """`text` with values set (or DELETEd) at paths, every other line as it was.
+
+    A change is (document number among the text's non-empty documents, path of mapping
+    keys, new value). The last key of a path is replaced in place, or added as its
+    mapping's last key; the mappings above it must exist. Comments, key order, quoting,
+    indentation and line ends of everything else are kept (as migrate_text keeps them).
+    """
+    chunks = _split_documents(text)
+    trees = [_load(chunk.replace("\r\n", "\n")) for chunk in chunks]
+    style = _detect_style([(tree, _lines(chunk)) for tree, chunk in zip(trees, chunks)])
+    documents = [i for i, tree in enumerate(trees) if tree is not None]
+    edited: dict[int, _Document] = {}
+    for number, path, value in changes:
+        index = documents[number]
+        tree = trees[index]
+        if not isinstance(tree, CommentedMap):
+            raise MigrationError(f"document {number + 1} is not a mapping")
+        if index not in edited:
+            edited[index] = _Document(chunks[index], tree, style, "")
+        doc = edited[index]
+        *parents, key = path
+        mapping = tree
+        for part in parents:
+            mapping = mapping.get(part) if isinstance(mapping, dict) else None
+        if not isinstance(mapping, CommentedMap):
+            raise MigrationError(f"{doc.label}: no mapping at {'.'.join(map(str, parents))}")
+        where = ".".join(map(str, parents))
+        if value is DELETE:
+            if key in mapping:
+                doc.remove(mapping, key, where)
+        elif key in mapping:
+            doc.replace(mapping, key, key, _detach(value), where)
+        else:
+            doc.add(mapping, key, value)
+    return "".join(edited[i].render() if i in edited else chunk for i, chunk in enumerate(chunks))
 
 
 def migrate_file(path: Path) -> Migration:

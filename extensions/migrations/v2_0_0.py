@@ -75,7 +75,7 @@ class Plan:
         return bool(self.moves)
 
 
-def before(repo: Path) -> None:
+def before(repo: Path, answers_file: str = "") -> None:
     require_clean(repo)
     plan = make_plan(repo, clean=True)
     apply(repo, plan)
@@ -83,7 +83,7 @@ def before(repo: Path) -> None:
         print(f"  {note}")
 
 
-def after(repo: Path) -> None:
+def after(repo: Path, answers_file: str = "") -> None:
     record_file = git_dir_file(repo, RECORD)
     if not record_file.exists():
         return
