@@ -567,13 +567,16 @@ def _helm_repository(app: str, name: str, index: Index, placer: _Placer, finding
         findings.problems.append(
             f"HelmRepository '{name}' is declared {len(found)} times ({', '.join(m.path for m in found)}); keep one."
         )
-    else:
-        elsewhere = index.find("HelmRepository", SOURCE_GROUP, name=name)
-        where = f" (it is in {elsewhere[0].path}, which another Kustomization applies)" if elsewhere else ""
+    elif elsewhere := index.find("HelmRepository", SOURCE_GROUP, name=name):
         findings.problems.append(
-            f"app {app}: its chart's HelmRepository '{name}' is not in {bootstrap}/{where}; copier update would add "
-            f"{target}, a second copy. Moving it yourself means one Kustomization handing it to another: annotate it "
-            "kustomize.toolkit.fluxcd.io/prune: disabled for one reconciliation first."
+            f"app {app}: its chart's HelmRepository '{name}' is in {elsewhere[0].path}, not in {bootstrap}/; "
+            f"copier update would add {target}, a second copy. Moving it yourself means one Kustomization handing "
+            "it to another: annotate it kustomize.toolkit.fluxcd.io/prune: disabled for one reconciliation first."
+        )
+    else:
+        findings.problems.append(
+            f"app {app}: no file of this repository declares its chart's HelmRepository '{name}'; the template "
+            f"writes it in {target} and needs its URL: add it there."
         )
     return None
 

@@ -44,6 +44,7 @@ class Migration:
     text: str  # the migrated text (== input when nothing changed)
     changed: bool
     notes: list[str] = field(default_factory=list)  # one per change or drop
+    skipped: list[str] = field(default_factory=list)  # what was left as it is, and why
 
 
 # --- rules ----------------------------------------------------------------------------
@@ -608,19 +609,56 @@ class _Document:
 # --- files ----------------------------------------------------------------------------
 
 
+# A document that names a Flux API (and is no Helm template, which Go fills in first).
+_FLUX_API_LINE = re.compile(r"^apiVersion:[ \t]*[\"']?[\w.-]*toolkit\.fluxcd\.io/", re.MULTILINE)
+_UNREADABLE = object()
+
+
+def _names_flux_api(chunk: str) -> bool:
+    return bool(_FLUX_API_LINE.search(chunk)) and "{{" not in chunk
+
+
+def _is_sops_encrypted(tree: Any) -> bool:
+    sops = tree.get("sops") if isinstance(tree, dict) else None
+    return isinstance(sops, dict) and "mac" in sops
+
+
+def _error_line(error: YAMLError, first_line: int, line_count: int) -> int:
+    """The file's line of a parse error: where the parser choked, or, when that is the end
+    of the document (an unclosed bracket), where what it was parsing began."""
+    problem, context = getattr(error, "problem_mark", None), getattr(error, "context_mark", None)
+    mark = context if context is not None and (problem is None or problem.line >= line_count) else problem
+    return first_line + min(mark.line, max(line_count - 1, 0)) if mark is not None else first_line
+
+
 def migrate_text(text: str) -> Migration:
-    """Migrate every Flux object in a (multi-document) YAML text; see the module doc."""
+    """Migrate every Flux object in a (multi-document) YAML text; see the module doc.
+
+    A document that is not valid YAML is left as it is (a chart's values.yaml with a
+    duplicate key, a Helm template) unless it names a Flux API: a Flux object that cannot
+    be read stops the migration (MigrationError, naming the line). A SOPS-encrypted file is
+    left whole: rewriting any of it would break its MAC.
+    """
     chunks = _split_documents(text)
-    parsed = []
+    parsed: list[Any] = []
+    skipped = []
     line_no = 1
     for number, chunk in enumerate(chunks, 1):
         try:  # parsed with \n endings so that comments re-dumped by ruamel carry no \r
             parsed.append(_load(chunk.replace("\r\n", "\n")))
         except YAMLError as error:
-            message = f"document {number} (from line {line_no}) is not valid YAML: {error}"
-            raise MigrationError(message) from None
+            line = _error_line(error, line_no, len(_lines(chunk)))
+            problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+            if _names_flux_api(chunk):
+                raise MigrationError(f"line {line}: a Flux object that is not valid YAML ({problem})") from None
+            parsed.append(_UNREADABLE)
+            skipped.append(f"line {line}: not valid YAML ({problem}) and no Flux object; left as it is")
         line_no += len(_lines(chunk))
-    style = _detect_style([(tree, _lines(chunk)) for tree, chunk in zip(parsed, chunks)])
+    if any(_is_sops_encrypted(tree) for tree in parsed):
+        return Migration(text=text, changed=False, skipped=["SOPS-encrypted; left as it is (decrypt it to migrate "
+                                                            "a Flux object in it, then encrypt it again)"])
+    readable = [(tree, chunk) for tree, chunk in zip(parsed, chunks) if tree is not _UNREADABLE]
+    style = _detect_style([(tree, _lines(chunk)) for tree, chunk in readable])
 
     out, notes = [], []
     for chunk, tree in zip(chunks, parsed):
@@ -642,7 +680,7 @@ def migrate_text(text: str) -> Migration:
         out.append(doc.render())
         notes += doc.notes
     result = "".join(out)
-    return Migration(text=result, changed=result != text, notes=notes)
+    return Migration(text=result, changed=result != text, notes=notes, skipped=skipped)
 
 
 DELETE = object()  # apply_changes: remove the key

@@ -677,8 +677,10 @@ def test_merge_key_field_is_refused():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("kind: ConfigMap\n---\nmetadata: {name: [unclosed\n", r"document 2 \(from line 2\) is not valid YAML"),
-        ("a: 1\na: 2\n", r"document 1 \(from line 1\) is not valid YAML"),
+        ("kind: ConfigMap\n---\napiVersion: helm.toolkit.fluxcd.io/v2beta1\nkind: HelmRelease\nmetadata: {name: [unclosed\n",
+         r"line 5: a Flux object that is not valid YAML \(expected"),
+        ("apiVersion: source.toolkit.fluxcd.io/v1beta2\nkind: HelmRepository\na: 1\na: 2\n",
+         r"line 4: a Flux object that is not valid YAML \(found duplicate key"),
         (
             KUSTOMIZATION_PATCHES.replace("  - target:\n", "  - target: deployment\n    x:\n"),
             r"Kustomization/apps: spec\.patchesJson6902\[0\]\.target must be a mapping",
@@ -706,13 +708,35 @@ def test_migrate_file_writes_only_when_changed(tmp_path):
     changed, same, broken = tmp_path / "changed.yaml", tmp_path / "same.yaml", tmp_path / "broken.yaml"
     changed.write_bytes(REALISTIC_KUSTOMIZATION.replace("\n", "\r\n").encode())
     same.write_text(UNTOUCHED)
-    broken.write_text("a: [\n")
+    broken.write_text("apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\na: [\n")
     before = same.stat().st_mtime_ns
 
     assert migrate_file(changed).changed
     assert changed.read_bytes() == migrate_text(REALISTIC_KUSTOMIZATION).text.replace("\n", "\r\n").encode()
     assert not migrate_file(same).changed
     assert same.stat().st_mtime_ns == before
-    with pytest.raises(MigrationError, match="broken.yaml: document 1"):
+    with pytest.raises(MigrationError, match="broken.yaml: line 3: a Flux object"):
         migrate_file(broken)
-    assert broken.read_text() == "a: [\n"
+    assert broken.read_text() == "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\na: [\n"
+
+
+@pytest.mark.parametrize("text", [
+    "replicaCount: 1\nimage: a\nreplicaCount: 2\n",  # a chart's values.yaml with a duplicate key
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n  labels: {{- include \"x\" . | nindent 4 }}\n",
+    "apiVersion: helm.toolkit.fluxcd.io/v2beta1\nkind: HelmRelease\nmetadata:\n  name: {{ .Values.name }}\n  x: [\n",
+])
+def test_documents_that_are_no_readable_flux_object_are_left_as_they_are(text):
+    migration = migrate_text(text)
+    assert (migration.text, migration.changed) == (text, False)
+    assert migration.skipped and "left as it is" in migration.skipped[0]
+
+
+def test_a_sops_encrypted_file_is_left_whole():
+    text = (
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1beta2\nkind: Kustomization\nmetadata:\n  name: secret-apps\n"
+        "spec:\n  interval: ENC[AES256_GCM,data:abc=,type:str]\nsops:\n  mac: ENC[AES256_GCM,data:xyz=,type:str]\n"
+        "  version: 3.8.1\n"
+    )
+    migration = migrate_text(text)
+    assert (migration.text, migration.changed) == (text, False)
+    assert "SOPS-encrypted" in migration.skipped[0]

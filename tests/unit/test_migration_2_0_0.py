@@ -89,7 +89,8 @@ def test_ignored_files_move_along(tmp_path):
 
 @pytest.mark.parametrize("tree, message", [
     ({"flux-system/namespaces/a.yaml": "a: 1\n", "bootstrap/namespaces/a.yaml": "b: 2\n"}, "that file exists already"),
-    ({"flux-system/kustomizations/k.yaml": "kind: Kustomization\nmetadata: {name: x\n"}, "flux-system/kustomizations/k.yaml"),
+    ({"flux-system/kustomizations/k.yaml": "apiVersion: kustomize.toolkit.fluxcd.io/v1beta2\nkind: Kustomization\nmetadata: {name: x\n"},
+     r"flux-system/kustomizations/k.yaml: line 3: a Flux object that is not valid YAML"),
 ])
 def test_refusals_change_nothing(tmp_path, tree, message):
     repo = make_repo(tmp_path, {".copier-answers.yml": ANSWERS, **tree})
