@@ -162,6 +162,42 @@ def _json6902_entry(doc: _Document, item: Any, where: str) -> CommentedMap:
     return CommentedMap(patch=patch, target=_detach(item["target"]))
 
 
+def _drop_unused_interval(doc: _Document, mapping: CommentedMap, path: str) -> None:
+    """Provider spec.interval: "Deprecated and not used in v1beta3" (CRD)."""
+    if "interval" in mapping:
+        doc.remove(mapping, "interval", path)
+        doc.note(f"dropped {path}.interval (not used in {doc.new_api})")
+
+
+def _summary_to_event_metadata(doc: _Document, mapping: CommentedMap, path: str) -> None:
+    """Alert `summary`: "Deprecated: Use EventMetadata instead" (CRD); notification-controller
+    sends it as the event metadata key `summary`, so that is where it goes."""
+    if "summary" not in mapping:
+        return
+    value, metadata = mapping["summary"], mapping.get("eventMetadata")
+    if metadata is None:
+        if "eventMetadata" in mapping:  # `eventMetadata:` with no value
+            doc.remove(mapping, "eventMetadata", path)
+        doc.replace(mapping, "summary", "eventMetadata", CommentedMap(summary=value), path)
+    else:
+        _expect(metadata, dict, "a mapping", doc.label, f"{path}.eventMetadata")
+        if "summary" not in metadata:
+            doc.add(metadata, "summary", value)
+        doc.remove(mapping, "summary", path)
+    doc.note(f"moved {path}.summary to {path}.eventMetadata.summary (summary is deprecated)")
+
+
+def _updated_in_message_template(doc: _Document, mapping: CommentedMap, path: str) -> None:
+    """image-automation-controller v1beta2 replaced the commit template's `.Updated` with
+    `.Changed`; a template using it fails in v1. Rewriting Go templates is the user's call."""
+    template = mapping.get("messageTemplate")
+    if isinstance(template, str) and ".Updated" in template:
+        doc.note(
+            f"{path}.messageTemplate uses .Updated, which v1 no longer has: rewrite it with .Changed "
+            "(see the image-automation-controller docs)"
+        )
+
+
 @dataclass(frozen=True)
 class _Kind:
     current: str  # the one version Flux 2.9 serves
@@ -172,6 +208,8 @@ class _Kind:
 _SOURCE = "source.toolkit.fluxcd.io"
 _KUSTOMIZE = "kustomize.toolkit.fluxcd.io"
 _HELM = "helm.toolkit.fluxcd.io"
+_IMAGE = "image.toolkit.fluxcd.io"
+_NOTIFICATION = "notification.toolkit.fluxcd.io"
 _BETAS = frozenset({"v1beta1", "v1beta2"})
 # Every field a legacy version has and the current one lacks (schema diff of the Flux 2.6
 # and 2.9 CRDs) has a rule here; kinds without rules differ only in apiVersion.
@@ -203,6 +241,15 @@ _KINDS: dict[tuple[str, str], _Kind] = {
     )),
     (_SOURCE, "HelmRepository"): _Kind("v1", _BETAS, ()),
     (_SOURCE, "OCIRepository"): _Kind("v1", frozenset({"v1beta2"}), ()),
+    # Image automation: v1 since Flux 2.6 (image-reflector/automation-controller v1.0); the
+    # betas' fields are all in v1 (schema diff of the Flux 2.6 and 2.9 CRDs).
+    (_IMAGE, "ImageRepository"): _Kind("v1", _BETAS, ()),
+    (_IMAGE, "ImagePolicy"): _Kind("v1", _BETAS, ()),
+    (_IMAGE, "ImageUpdateAutomation"): _Kind("v1", _BETAS, (("spec.git.commit", _updated_in_message_template),)),
+    # Notifications: Flux 2.9 serves Alert and Provider as v1beta3 only (no v1 yet), Receiver as v1.
+    (_NOTIFICATION, "Alert"): _Kind("v1beta3", _BETAS, (("spec", _summary_to_event_metadata),)),
+    (_NOTIFICATION, "Provider"): _Kind("v1beta3", _BETAS, (("spec", _drop_unused_interval),)),
+    (_NOTIFICATION, "Receiver"): _Kind("v1", _BETAS, ()),
 }
 
 
