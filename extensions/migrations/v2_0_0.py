@@ -301,8 +301,8 @@ def _kustomize_resources(text: str) -> list[str] | None:
 def _repoint_flux_own_config(text: str) -> str:
     """kustomization.yaml's entries for Flux's own files, now in flux-system/."""
     names = "|".join(re.escape(name) for name in FLUX_OWN_FILES)
-    return re.sub(rf"(?m)^(\s*-\s*[\"']?)(?:\./)?({names})([\"']?\s*(#.*)?)$",
-                  lambda m: f"{m.group(1)}{layout.FLUX_SYSTEM}/{m.group(2)}{m.group(3)}", text)
+    return re.sub(rf"(?m)^(\s*-\s*[\"']?)(\./)?({names})([\"']?\s*(#.*)?)$",
+                  lambda m: f"{m.group(1)}{m.group(2) or ''}{layout.FLUX_SYSTEM}/{m.group(3)}{m.group(4)}", text)
 
 
 def _sync_path(repo: Path, paths: list[str]) -> str | None:
