@@ -60,6 +60,9 @@ def normalised(documents: list) -> list:
                 doc["apiVersion"] = api.rpartition("/")[0]
                 if isinstance(doc.get("spec"), dict):
                     doc["spec"] = {k: v for k, v in doc["spec"].items() if k != "validation"}
+                    if doc.get("kind") == "Alert" and "summary" in doc["spec"]:  # deprecated: moved
+                        summary = doc["spec"].pop("summary")
+                        doc["spec"]["eventMetadata"] = {**doc["spec"].get("eventMetadata", {}), "summary": summary}
                     if doc.get("kind") == "Kustomization" and doc["spec"].get("path") == "./flux-system":
                         doc["spec"]["path"] = "./bootstrap"  # 2.0.0 moved the bootstrap folder
             metadata = doc.get("metadata")

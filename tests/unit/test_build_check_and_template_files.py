@@ -104,3 +104,17 @@ def test_template_files_of_a_local_clone_and_of_a_url(tmp_path):
     with pytest.raises(TemplateUnreachable, match="neither a folder nor a git URL"):
         with template_files(str(tmp_path / "nowhere")):
             pass
+
+
+def test_update_all_reports_a_path_its_updates_broke(tmp_path, capsys):
+    from flux_cookbook.commands.update_all import still_builds
+
+    repo = init_repo(write(tmp_path, {"flux-system/gotk-sync.yaml": SYNC_ROOT, "flux-system/namespaces/web.yaml": NAMESPACE}))
+    before = build_check.build(repo)
+    assert still_builds(repo, before) is True
+    assert "build check: 1 of 1 Flux Kustomization path(s) build" in capsys.readouterr().out
+    (repo / "flux-system/namespaces/web-again.yaml").write_text(NAMESPACE)
+    commit_all(repo, "an update that breaks the build")
+    assert still_builds(repo, before) is False
+    err = capsys.readouterr().err
+    assert "built before the update and no longer build" in err and "already registered id" in err
