@@ -148,6 +148,13 @@ def test_a_shape_is_adopted_and_updated_with_nothing_lost(shape, template, tmp_p
             continue
         assert normalised(new_docs) == normalised(old_docs), f"{name} -> {target}"
 
+    # Nothing was added but the template's own files: no second copy of any object.
+    kept = {moved.get(name, name) for name in files}
+    added = {name for name in now if name not in kept}
+    housekeeping = {".sourceignore", ".gitignore", ".yamllint"}
+    assert {name for name in added if not (name.startswith(".copier-answers") or name in housekeeping
+                                           or name.endswith("/.gitkeep"))} == set()
+
     # The chart values, byte for byte.
     for name, how in VALUES[shape].items():
         target = moved.get(name, name)
