@@ -31,10 +31,9 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from .repository import (
-    CLUSTER_ANSWERS,
     FLUX_GROUP_SUFFIX,
     FLUX_SYSTEM,
     HELM_GROUP,
@@ -160,7 +159,8 @@ def check_yaml(repo: Repository, lint: _LintConfig | None = None) -> list[Proble
         problems.append(Problem(lint.path, 1, "yaml.lint", ERROR, f"not a yamllint configuration: {lint.error}"))
         return problems
     for path, text in repo.texts.items():
-        if lint.config.is_file_ignored(path):
+        # Past a syntax error yamllint's cosmetic findings are noise: the file comes first.
+        if lint.config.is_file_ignored(path) or path in repo.parse_errors:
             continue
         for found in linter.run(text, lint.config, path):
             # yaml.parse has said these already, with the same line.
@@ -181,8 +181,26 @@ def check_schemas(repo: Repository) -> list[Problem]:
 
     problems = []
     for path in repo.manifest_files():
+        documents = repo.documents[path]
+        if any(isinstance(d.obj, dict) and "sops" in d.obj for d in documents):
+            problems += _sops_schema_problems(path, documents)
+            continue
         for line, message in schemas.validate_file(repo.root / path, path):
             problems.append(Problem(path, line, "schema", ERROR, message))
+    return problems
+
+
+def _sops_schema_problems(path: str, documents) -> list[Problem]:
+    """A SOPS-encrypted file's objects as the cluster gets them: kustomize-controller
+    decrypts them and drops the `sops` metadata before applying (field lines are lost)."""
+    from . import schemas
+
+    problems = []
+    for document in documents:
+        if isinstance(document.obj, dict):
+            applied = {key: value for key, value in document.obj.items() if key != "sops"}
+            problems += [Problem(path, document.line, "schema", ERROR, message)
+                         for message in schemas.validate_object(applied)]
     return problems
 
 
@@ -190,13 +208,15 @@ def check_builds(repo: Repository) -> list[Problem]:
     """Every Flux Kustomization's folder builds, as kustomize-controller builds it."""
     from . import flux_build
 
-    return [
-        Problem(result.kustomization.file, result.kustomization.line, "build", ERROR,
-                f"Kustomization {result.kustomization.namespace}/{result.kustomization.name} "
-                f"(path {result.kustomization.path}) does not build: {_one_line(result.error)}")
-        for result in flux_build.build_all(repo.root)
-        if not result.ok
-    ]
+    problems = []
+    for result in flux_build.build_all(repo.root):
+        built = result.kustomization
+        if result.ok or any(is_under(path, built.path) for path in repo.parse_errors):
+            continue  # a file that is not YAML fails the build too; yaml.parse says where
+        problems.append(Problem(built.file, built.line, "build", ERROR,
+                                f"Kustomization {built.namespace or FLUX_SYSTEM}/{built.name} (path {built.path or '.'}) "
+                                f"does not build: {_one_line(result.error)}"))
+    return problems
 
 
 def _one_line(text: str) -> str:
@@ -221,6 +241,9 @@ class _Index:
         # Not yet bootstrapped: `flux bootstrap` will make the GitRepository for this repository.
         self.assumed = set() if repo.bootstrapped else {("GitRepository", FLUX_SYSTEM, FLUX_SYSTEM)}
         self.generated = _generated_objects(repo)
+        # An applied file that does not parse may define anything: while there is one,
+        # "not defined here" is not said (yaml.parse names the file).
+        self.incomplete = any(repo.holds_manifests(path) for path in repo.parse_errors)
 
     def find(self, kind: str, namespace: str, name: str, group: str | None = None) -> Manifest | None:
         for manifest in self.by_id.get((kind, namespace, name), []):
@@ -230,7 +253,8 @@ class _Index:
 
     def exists(self, kind: str, namespace: str, name: str, group: str | None = None) -> bool:
         return (
-            self.find(kind, namespace, name, group) is not None
+            self.incomplete
+            or self.find(kind, namespace, name, group) is not None
             or (kind, namespace, name) in self.assumed
             or (kind, namespace, name) in self.generated
         )
@@ -313,8 +337,8 @@ def _source_ref(manifest: Manifest, parent: LineMap, key: str, kinds: tuple[str,
 
 
 def _similar(index: _Index, name: str, kind: str) -> str:
-    """A hint naming objects that share the name (a namespace or kind mix-up)."""
-    others = sorted({m.label() for m in index.named(name)})
+    """A hint naming objects of that kind and name in other namespaces (a namespace mix-up)."""
+    others = sorted({m.label() for m in index.named(name) if m.kind == kind})
     return f" (defined: {', '.join(others)})" if others else ""
 
 
@@ -329,6 +353,8 @@ def _values_from(manifest: Manifest, spec: LineMap, index: _Index) -> list[Probl
         if (kind, manifest.namespace, name) in index.generated:
             continue  # made by a kustomize generator: its keys are known only once built
         keys = _data_keys(index, kind, manifest.namespace, name)
+        if keys is None and index.incomplete:
+            continue
         if keys is None:
             problems.append(Problem(manifest.path, entry.line_of("name"), "ref.values", ERROR,
                                     f"{where} is not defined here{_similar(index, name, kind)}"))
@@ -458,8 +484,8 @@ def _cycle_from(start, members: set, edges: dict) -> tuple[list, int]:
 
 def _health_checks(repo: Repository, manifest: Manifest, spec: LineMap, index: _Index) -> list[Problem]:
     folder = normalized_path(spec.get("path"))
-    if folder is None or folder not in repo.folders:
-        return []  # another source's folder, or one leading out: nothing to look in
+    if folder is None or folder not in repo.folders or not (repo.root / folder).is_dir():
+        return []  # another source's folder, or none at all (the build says so): nothing to look in
     defined = [m for m in repo.manifests if is_under(m.path, folder)]
     renderers = [m for m in defined if m.is_a("HelmRelease", HELM_GROUP) or m.is_a("Kustomization", KUSTOMIZE_GROUP)]
     problems = []
@@ -470,7 +496,7 @@ def _health_checks(repo: Repository, manifest: Manifest, spec: LineMap, index: _
         namespace = str(entry.get("namespace") or manifest.namespace)
         group = str(entry.get("apiVersion") or "").rpartition("/")[0]
         target = f"{kind} {namespace}/{name}"
-        if _defines(defined, kind, namespace, name, group):
+        if index.incomplete or _defines(defined, kind, namespace, name, group):
             continue
         shown = folder + "/" if folder else "the repository root"
         if group.endswith(FLUX_GROUP_SUFFIX) or kind == "Namespace" or not renderers:
@@ -584,15 +610,11 @@ def _plain_secrets(repo: Repository) -> list[Problem]:
 
 
 def _answers(repo: Repository) -> list[Problem]:
+    """Each app's answers file names its own app, whose folder, HelmRelease and Kustomization
+    exist where the template writes them: copier update re-renders the app from these
+    answers, and would write a second app beside one that was renamed or moved by hand.
+    (The cluster's bootstrap_dir needs no rule here: the build of the folder it names fails.)"""
     problems = []
-    cluster = _answers_document(repo, CLUSTER_ANSWERS)
-    if cluster is not None:
-        recorded = cluster.get("bootstrap_dir")
-        if isinstance(recorded, str) and not (repo.root / recorded).is_dir():
-            problems.append(Problem(CLUSTER_ANSWERS, cluster.line_of("bootstrap_dir"), "convention.answers", ERROR,
-                                    f"bootstrap_dir is {recorded!r}, but there is no folder {recorded}/; "
-                                    "copier update would write a second layout"))
-    kustomizations = {m.name: m for m in repo.manifests if m.is_a("Kustomization", KUSTOMIZE_GROUP)}
     for path in repo.documents:
         match = APP_ANSWERS.match(path)
         answers = _answers_document(repo, path) if match else None
@@ -605,7 +627,7 @@ def _answers(repo: Repository) -> list[Problem]:
                                     f"app_name is {recorded!r}, but the file is named for app {app!r}; "
                                     f"copier update -a {path} would write app {recorded!r}"))
             continue
-        problems += _app_files(repo, path, answers, app, kustomizations.get(app))
+        problems += _app_files(repo, path, answers, app)
     return problems
 
 
@@ -614,19 +636,32 @@ def _answers_document(repo: Repository, path: str) -> LineMap | None:
     return docs[0].obj if docs and isinstance(docs[0].obj, LineMap) else None
 
 
-def _app_files(repo: Repository, path: str, answers: LineMap, app: str, kustomization: Manifest | None) -> list[Problem]:
+def _app_files(repo: Repository, path: str, answers: LineMap, app: str) -> list[Problem]:
     line = answers.line_of("app_name")
-    if kustomization is None:
-        return [Problem(path, line, "convention.answers", ERROR,
-                        f"app {app} has an answers file but no Flux Kustomization named {app}")]
-    folder = normalized_path(_spec(kustomization).get("path"))
-    if folder is None or not (repo.root / folder).is_dir():
-        return [Problem(path, line, "convention.answers", ERROR,
-                        f"app {app}: its Kustomization's folder {folder or _spec(kustomization).get('path')}/ does not exist")]
-    if not any(m.is_a("HelmRelease", HELM_GROUP) and m.name == app for m in repo.manifests if is_under(m.path, folder)):
-        return [Problem(path, line, "convention.answers", ERROR,
-                        f"app {app}: its folder {folder}/ has no HelmRelease named {app}")]
-    return []
+    bootstrap_dir = str(answers.get("bootstrap_dir") or repo.bootstrap_dir)
+    if any(is_under(broken, app) or is_under(broken, bootstrap_dir) for broken in repo.parse_errors):
+        return []  # what a file that does not parse defines is unknown; yaml.parse names it
+    missing = []
+    if not _defined_in(repo, app, "HelmRelease", HELM_GROUP, app):
+        missing.append(f"{app}/ with HelmRelease {app}" if (repo.root / app).is_dir() else f"its folder {app}/")
+    if not _defined_in(repo, f"{bootstrap_dir}/kustomizations", "Kustomization", KUSTOMIZE_GROUP, app):
+        missing.append(f"Kustomization {app} in {bootstrap_dir}/kustomizations/")
+    if not missing:
+        return []
+    return [Problem(path, line, "convention.answers", ERROR,
+                    f"app {app} has an answers file, but not {' nor '.join(missing)}; copier update -a {path} "
+                    "would write them again")]
+
+
+def _defined_in(repo: Repository, folder: str, kind: str, group: str, name: str) -> bool:
+    """Whether a YAML file under `folder` defines that object (applied by Flux or not)."""
+    return any(
+        isinstance(document.obj, dict) and document.obj.get("kind") == kind
+        and str(document.obj.get("apiVersion", "")).rpartition("/")[0] == group
+        and isinstance(document.obj.get("metadata"), dict) and document.obj["metadata"].get("name") == name
+        for path, docs in repo.documents.items() if is_under(path, folder)
+        for document in docs
+    )
 
 
 # --- values.* --------------------------------------------------------------------------

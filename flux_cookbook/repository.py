@@ -2,9 +2,10 @@
 
 Flux applies a repository folder by folder: `flux bootstrap --path` makes the Kustomization
 `flux-system`, which applies its folder (the bootstrap folder, here `bootstrap/`), and each
-Kustomization there that takes this repository (GitRepository `flux-system`) as its source
-applies its own `spec.path`. Those are the *applied folders*; the objects in their YAML
-files are the repository's *manifests*. Files Git ignores are not in the repository (the
+Kustomization that takes this repository (GitRepository `flux-system`) as its source
+applies its own `spec.path` (flux_build finds them, as it builds them). Those are the
+*applied folders*; the objects in the YAML files of theirs that reach Flux's artifact are
+the repository's *manifests*. Files Git ignores are not in the repository at all (the
 template's .gitignore keeps `*.secret.yaml` out), so they are not read.
 """
 
@@ -16,6 +17,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import flux_build
 from .yaml_lines import Document, LineMap, YamlError, load_documents
 
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
@@ -31,6 +33,13 @@ CLUSTER_ANSWERS = ".copier-answers.yml"
 # Where the cookbook's pages and this template put the bootstrap folder, newest first.
 BOOTSTRAP_DIRS = ("bootstrap", "flux-system")
 YAML_SUFFIXES = (".yaml", ".yml")
+# Kinds with no namespace that a cluster repository may hold (Kubernetes' own).
+CLUSTER_SCOPED_KINDS = frozenset({
+    "Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "PersistentVolume",
+    "StorageClass", "PriorityClass", "IngressClass", "RuntimeClass", "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
+    "APIService", "CSIDriver", "VolumeSnapshotClass",
+})
 
 
 @dataclass(frozen=True)
@@ -62,7 +71,10 @@ class Manifest:
 
     @property
     def namespace(self) -> str:
-        """The namespace Flux applies it in (targetNamespace wins, as in Flux; unset: default)."""
+        """The namespace Flux applies it in (targetNamespace wins, as in Flux; unset: default);
+        "" for a kind that has none."""
+        if self.kind in CLUSTER_SCOPED_KINDS:
+            return ""
         return self.target_namespace or str(self.metadata.get("namespace") or "default")
 
     def is_a(self, kind: str, group: str) -> bool:
@@ -70,7 +82,7 @@ class Manifest:
         return self.kind == kind and self.group == group
 
     def label(self) -> str:
-        return f"{self.kind} {self.namespace}/{self.name}"
+        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
 
 
 @dataclass
@@ -82,6 +94,7 @@ class Repository:
     parse_errors: dict[str, YamlError]  # the YAML files that do not
     bootstrap_dir: str  # the folder the Kustomization flux-system applies
     bootstrapped: bool  # flux bootstrap has written its gotk-sync.yaml
+    artifact: set[str] = field(default_factory=set)  # the files Flux's artifact holds
     folders: dict[str, str] = field(default_factory=dict)  # applied folder -> targetNamespace
     manifests: list[Manifest] = field(default_factory=list)
 
@@ -93,7 +106,10 @@ class Repository:
         return sorted(path for path in self.documents if self.holds_manifests(path))
 
     def holds_manifests(self, path: str) -> bool:
-        return self.folder_of(path) is not None and not is_kustomize_config(path) and not is_hidden(path)
+        return (
+            path in self.artifact and self.folder_of(path) is not None
+            and not is_kustomize_config(path) and not is_hidden(path)
+        )
 
     def folder_of(self, path: str) -> str | None:
         """The deepest applied folder `path` lies in, or None."""
@@ -186,9 +202,13 @@ def read_repository(root: Path, yaml_file=None) -> Repository:
             documents[path] = load_documents(text)
         except YamlError as error:
             errors[path] = error
-    bootstrap_dir, bootstrapped = _bootstrap_dir(root, documents)
+    kustomizations = flux_build.flux_kustomizations(root)
+    bootstrap_dir, bootstrapped = _bootstrap_dir(root, kustomizations)
     repo = Repository(root, files, texts, documents, errors, bootstrap_dir, bootstrapped)
-    repo.folders = _applied_folders(repo)
+    repo.artifact = set(flux_build.artifact_files(root))
+    repo.folders = {bootstrap_dir: ""}
+    for kustomization in kustomizations:
+        repo.folders.setdefault(kustomization.path, _target_namespace(documents, kustomization))
     repo.manifests = [
         Manifest(path, document.line, document.obj, folder, repo.folders[folder])
         for path, docs in sorted(documents.items())
@@ -199,70 +219,29 @@ def read_repository(root: Path, yaml_file=None) -> Repository:
     return repo
 
 
-def objects_in(repo_documents: dict[str, list[Document]], folder: str):
-    """(path, object) of the mappings in the non-hidden YAML files under `folder`."""
-    for path, docs in sorted(repo_documents.items()):
-        if is_under(path, folder) and not is_hidden(path) and not is_kustomize_config(path):
-            for document in docs:
-                if isinstance(document.obj, LineMap):
-                    yield path, document.obj
+def _target_namespace(documents: dict[str, list[Document]], kustomization) -> str:
+    for document in documents.get(kustomization.file, []):
+        if document.line == kustomization.line and isinstance(document.obj, dict):
+            spec = document.obj.get("spec")
+            return str(spec.get("targetNamespace") or "") if isinstance(spec, dict) else ""
+    return ""
 
 
-def _is(obj: dict, kind: str, group: str) -> bool:
-    return obj.get("kind") == kind and api_group(obj) == group
-
-
-def _name(obj: dict) -> tuple[str, str]:
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    return str(meta.get("namespace") or ""), str(meta.get("name") or "")
-
-
-def _bootstrap_dir(root: Path, documents: dict[str, list[Document]]) -> tuple[str, bool]:
+def _bootstrap_dir(root: Path, kustomizations: list) -> tuple[str, bool]:
     """(the folder the Kustomization flux-system applies, whether bootstrap has written it).
 
-    Bootstrapped: the path gotk-sync.yaml names. Not yet: the cluster answers' bootstrap_dir,
-    else the cookbook folder that holds kustomizations/ or helmrepositories/, else the root.
+    The path of flux_build's sync Kustomization: gotk-sync.yaml's once bootstrapped, the
+    answers' bootstrap_dir before. A hand-made repository with neither: the cookbook
+    folder that holds kustomizations/ or helmrepositories/, else the root.
     """
-    for path, obj in objects_in(documents, ""):
-        if posixpath.basename(path) == "gotk-sync.yaml" and _is(obj, "Kustomization", KUSTOMIZE_GROUP):
-            if _name(obj) == (FLUX_SYSTEM, FLUX_SYSTEM):
-                spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
-                folder = normalized_path(spec.get("path"))
-                if folder is not None:
-                    return folder, True
-    answers = documents.get(CLUSTER_ANSWERS) or []
-    recorded = answers[0].obj.get("bootstrap_dir") if answers and isinstance(answers[0].obj, dict) else None
-    if isinstance(recorded, str) and (folder := normalized_path(recorded)) is not None:
-        return folder, False
+    for kustomization in kustomizations:
+        if (kustomization.namespace or FLUX_SYSTEM, kustomization.name) != (FLUX_SYSTEM, FLUX_SYSTEM):
+            continue
+        if posixpath.basename(kustomization.file) == "gotk-sync.yaml":
+            return kustomization.path, True
+        if kustomization.file.startswith(".copier-answers"):
+            return kustomization.path, False
     for name in BOOTSTRAP_DIRS:
         if (root / name / "kustomizations").is_dir() or (root / name / "helmrepositories").is_dir():
             return name, False
     return "", False
-
-
-def _applied_folders(repo: Repository) -> dict[str, str]:
-    """Every folder Flux applies from this repository, and its targetNamespace.
-
-    From the bootstrap folder, follow each Kustomization whose source is this repository
-    (GitRepository flux-system/flux-system) to its `spec.path`, and on from there.
-    """
-    folders = {repo.bootstrap_dir: ""}
-    queue = [repo.bootstrap_dir]
-    while queue:
-        folder = queue.pop()
-        for _, obj in objects_in(repo.documents, folder):
-            if not _is(obj, "Kustomization", KUSTOMIZE_GROUP):
-                continue
-            spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
-            source = spec.get("sourceRef") if isinstance(spec.get("sourceRef"), dict) else {}
-            namespace = _name(obj)[0] or "default"
-            if source.get("kind") != "GitRepository" or source.get("name") != FLUX_SYSTEM:
-                continue
-            if (source.get("namespace") or namespace) != FLUX_SYSTEM:
-                continue
-            path = normalized_path(spec.get("path"))
-            if path is None or path in folders:
-                continue
-            folders[path] = str(spec.get("targetNamespace") or "")
-            queue.append(path)
-    return folders
