@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from . import yamllint_run
 from .repository import (
     FLUX_GROUP_SUFFIX,
     FLUX_SYSTEM,
@@ -99,13 +100,12 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
     `cache_dir`: where fetched charts are cached (default: flux-cookbook's chart cache).
     """
     started = time.perf_counter()
-    lint = _lint_config(Path(root))
+    lint = yamllint_run.read_config(Path(root))
     repo = read_repository(Path(root), yaml_file=lint.is_yaml_file if lint.config else None)
     problems: list[Problem] = []
     problems += check_yaml(repo, lint)
     problems += check_schemas(repo)
-    if build:
-        problems += check_builds(repo)
+    problems += check_builds(repo, build)
     problems += check_references(repo)
     problems += check_conventions(repo)
     problems += check_values(repo, cache_dir)
@@ -123,35 +123,10 @@ def seconds_per_100_files(root: Path, build: bool = True) -> float:
 # --- yaml.parse, yaml.lint -------------------------------------------------------------
 
 
-@dataclass
-class _LintConfig:
-    config: Any  # yamllint.config.YamlLintConfig, or None when it cannot be read
-    path: str  # the configuration file, "" for yamllint's default
-    error: str
-
-    def is_yaml_file(self, path: str) -> bool:
-        return bool(self.config.is_yaml_file(path))
-
-
-def _lint_config(root: Path) -> _LintConfig:
-    """The repository's yamllint configuration, found as `yamllint .` run at its root finds
-    it (.yamllint, .yamllint.yaml, .yamllint.yml), else yamllint's default."""
-    from yamllint.config import YamlLintConfig, YamlLintConfigError
-
-    for name in (".yamllint", ".yamllint.yaml", ".yamllint.yml"):
-        if (root / name).is_file():
-            try:
-                return _LintConfig(YamlLintConfig(file=str(root / name)), name, "")
-            except (YamlLintConfigError, OSError, UnicodeDecodeError) as error:
-                return _LintConfig(None, name, str(error))
-    return _LintConfig(YamlLintConfig("extends: default"), "", "")
-
-
-def check_yaml(repo: Repository, lint: _LintConfig | None = None) -> list[Problem]:
-    """Every YAML file parses, has no key twice in one mapping, and passes yamllint."""
-    from yamllint import linter
-
-    lint = lint or _lint_config(repo.root)
+def check_yaml(repo: Repository, lint: yamllint_run.LintConfig | None = None) -> list[Problem]:
+    """Every YAML file parses, has no key twice in one mapping, and passes yamllint with the
+    repository's own configuration."""
+    lint = lint or yamllint_run.read_config(repo.root)
     problems = [
         Problem(path, error.line, "yaml.parse", ERROR, error.message) for path, error in repo.parse_errors.items()
     ]
@@ -160,14 +135,13 @@ def check_yaml(repo: Repository, lint: _LintConfig | None = None) -> list[Proble
         return problems
     for path, text in repo.texts.items():
         # Past a syntax error yamllint's cosmetic findings are noise: the file comes first.
-        if lint.config.is_file_ignored(path) or path in repo.parse_errors:
+        if lint.is_ignored(path) or path in repo.parse_errors:
             continue
-        for found in linter.run(text, lint.config, path):
-            # yaml.parse has said these already, with the same line.
-            if found.rule is None or found.rule == "key-duplicates":
-                continue
+        for found in yamllint_run.lint(text, path, lint):
+            if found.rule == "key-duplicates":
+                continue  # yaml.parse has said so, at the same line
             severity = ERROR if found.level == "error" else WARNING
-            problems.append(Problem(path, found.line, "yaml.lint", severity, f"{found.desc} ({found.rule})"))
+            problems.append(Problem(path, found.line, "yaml.lint", severity, f"{found.description} ({found.rule})"))
     return problems
 
 
@@ -204,18 +178,24 @@ def _sops_schema_problems(path: str, documents) -> list[Problem]:
     return problems
 
 
-def check_builds(repo: Repository) -> list[Problem]:
-    """Every Flux Kustomization's folder builds, as kustomize-controller builds it."""
+def check_builds(repo: Repository, build: bool = True) -> list[Problem]:
+    """Every Flux Kustomization's folder builds, as kustomize-controller builds it; with
+    `build=False` only that the folder exists (no kustomize run)."""
     from . import flux_build
 
+    if build:
+        results = [(r.kustomization, r.error) for r in flux_build.build_all(repo.root) if not r.ok]
+    else:
+        # As build_all: one result per path, though several Kustomizations may apply it.
+        missing = {k.path: k for k in reversed(repo.kustomizations) if not (repo.root / k.path).is_dir()}
+        results = [(k, flux_build.PATH_NOT_FOUND) for k in missing.values()]
     problems = []
-    for result in flux_build.build_all(repo.root):
-        built = result.kustomization
-        if result.ok or any(is_under(path, built.path) for path in repo.parse_errors):
+    for built, error in results:
+        if any(is_under(path, built.path) for path in repo.parse_errors):
             continue  # a file that is not YAML fails the build too; yaml.parse says where
         problems.append(Problem(built.file, built.line, "build", ERROR,
                                 f"Kustomization {built.namespace or FLUX_SYSTEM}/{built.name} (path {built.path or '.'}) "
-                                f"does not build: {_one_line(result.error)}"))
+                                f"does not build: {_one_line(error)}"))
     return problems
 
 

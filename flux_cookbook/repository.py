@@ -95,6 +95,7 @@ class Repository:
     bootstrap_dir: str  # the folder the Kustomization flux-system applies
     bootstrapped: bool  # flux bootstrap has written its gotk-sync.yaml
     artifact: set[str] = field(default_factory=set)  # the files Flux's artifact holds
+    kustomizations: list = field(default_factory=list)  # flux_build.FluxKustomization of each applied folder
     folders: dict[str, str] = field(default_factory=dict)  # applied folder -> targetNamespace
     manifests: list[Manifest] = field(default_factory=list)
 
@@ -206,6 +207,7 @@ def read_repository(root: Path, yaml_file=None) -> Repository:
     bootstrap_dir, bootstrapped = _bootstrap_dir(root, kustomizations)
     repo = Repository(root, files, texts, documents, errors, bootstrap_dir, bootstrapped)
     repo.artifact = set(flux_build.artifact_files(root))
+    repo.kustomizations = kustomizations
     repo.folders = {bootstrap_dir: ""}
     for kustomization in kustomizations:
         repo.folders.setdefault(kustomization.path, _target_namespace(documents, kustomization))
