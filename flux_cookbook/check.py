@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import graphlib
 import json
 import posixpath
 import re
@@ -135,7 +136,8 @@ def check_yaml(repo: Repository, lint: yamllint_run.LintConfig | None = None) ->
         return problems
     for path, text in repo.texts.items():
         # Past a syntax error yamllint's cosmetic findings are noise: the file comes first.
-        if lint.is_ignored(path) or path in repo.parse_errors:
+        # Flux's own files are `flux bootstrap`'s to write, not the user's to restyle.
+        if lint.is_ignored(path) or path in repo.parse_errors or repo.is_flux_own(path):
             continue
         for found in yamllint_run.lint(text, path, lint):
             if found.rule == "key-duplicates":
@@ -243,20 +245,23 @@ class _Index:
         return [m for (kind, namespace, n), found in self.by_id.items() if n == name for m in found]
 
 
-def _generated_objects(repo: Repository) -> dict[tuple[str, str, str], None]:
+def _generated_objects(repo: Repository) -> set[tuple[str, str, str]]:
     """ConfigMaps and Secrets a folder's kustomization.yaml generates (configMapGenerator,
     secretGenerator): they exist once built, though no file holds them."""
-    generated = {}
+    generated = set()
     for path, docs in repo.documents.items():
-        if not is_kustomize_config(path) or repo.folder_of(path) is None:
+        folder = repo.folder_of(path)
+        if not is_kustomize_config(path) or folder is None:
             continue
         for document in docs:
             config = document.obj if isinstance(document.obj, dict) else {}
             for field, kind in (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")):
                 for generator in config.get(field) or []:
                     if isinstance(generator, dict) and generator.get("name"):
-                        namespace = repo.folders[repo.folder_of(path)] or generator.get("namespace") or config.get("namespace") or "default"
-                        generated[kind, str(namespace), str(generator["name"])] = None
+                        # Flux's targetNamespace, else the kustomization's, else the generator's.
+                        namespace = (repo.folders[folder] or config.get("namespace")
+                                     or generator.get("namespace") or "default")
+                        generated.add((kind, str(namespace), str(generator["name"])))
     return generated
 
 
@@ -312,7 +317,7 @@ def _source_ref(manifest: Manifest, parent: LineMap, key: str, kinds: tuple[str,
     if index.exists(kind, namespace, name, SOURCE_GROUP if kind != "ExternalArtifact" else None):
         return []
     return [Problem(manifest.path, parent.line_of(key), "ref.source", ERROR,
-                    f"{manifest.label()}: {key} names {kind} {namespace}/{name}, which is not defined here"
+                    f"{manifest.label()}: {key} names {kind} {namespace}/{name}, which this repository does not define"
                     f"{_similar(index, name, kind)}")]
 
 
@@ -337,7 +342,7 @@ def _values_from(manifest: Manifest, spec: LineMap, index: _Index) -> list[Probl
             continue
         if keys is None:
             problems.append(Problem(manifest.path, entry.line_of("name"), "ref.values", ERROR,
-                                    f"{where} is not defined here{_similar(index, name, kind)}"))
+                                    f"{where}: this repository does not define it{_similar(index, name, kind)}"))
         elif key not in keys:
             problems.append(Problem(manifest.path, entry.line_of("valuesKey") if "valuesKey" in entry else line,
                                     "ref.values", ERROR,
@@ -374,92 +379,39 @@ def _depends_on(manifest: Manifest, spec: LineMap, kind: str, group: str, index:
         namespace = str(entry.get("namespace") or manifest.namespace)
         if not index.exists(kind, namespace, name, group):
             problems.append(Problem(manifest.path, line, "ref.depends-on", ERROR,
-                                    f"{manifest.label()}: dependsOn names {kind} {namespace}/{name}, which is "
-                                    f"not defined here{_similar(index, name, kind)}"))
+                                    f"{manifest.label()}: dependsOn names {kind} {namespace}/{name}, which this "
+                                    f"repository does not define{_similar(index, name, kind)}"))
     return problems
 
 
 def _depends_on_cycles(repo: Repository, kind: str, group: str) -> list[Problem]:
-    """One problem per dependency cycle, at the dependsOn entry of its first member."""
-    nodes = {(m.namespace, m.name): m for m in repo.manifests if m.is_a(kind, group)}
-    edges: dict[tuple[str, str], list[tuple[tuple[str, str], int]]] = {}
+    """One problem per dependency cycle, at the dependsOn entry of its first member (by file)
+    that leads round it."""
+    nodes = {(m.namespace, m.name): m for m in sorted(repo.manifests, key=lambda m: (m.path, m.line)) if m.is_a(kind, group)}
+    # node -> {dependency: line of the dependsOn entry}
+    depends: dict[tuple[str, str], dict[tuple[str, str], int]] = {}
     for node, manifest in nodes.items():
-        edges[node] = [
-            (target, line)
-            for entry, line in _entries(_spec(manifest), "dependsOn")
-            if isinstance(entry.get("name"), str)
-            and (target := (str(entry.get("namespace") or manifest.namespace), entry["name"])) in nodes
-        ]
+        depends[node] = {}
+        for entry, line in _entries(_spec(manifest), "dependsOn"):
+            if isinstance(entry.get("name"), str):
+                target = (str(entry.get("namespace") or manifest.namespace), entry["name"])
+                if target in nodes:
+                    depends[node].setdefault(target, line)
     problems = []
-    for component in _strongly_connected(edges):
-        members = set(component)
-        if len(members) == 1 and not any(target in members for target, _ in edges[component[0]]):
-            continue
-        start = min(members, key=lambda node: (nodes[node].path, nodes[node].line))
-        cycle, line = _cycle_from(start, members, edges)
-        names = " -> ".join(f"{namespace}/{name}" for namespace, name in cycle)
-        problems.append(Problem(nodes[start].path, line, "ref.depends-on-cycle", ERROR,
+    while True:
+        try:
+            graphlib.TopologicalSorter({node: set(targets) for node, targets in depends.items()}).prepare()
+            return problems
+        except graphlib.CycleError as error:
+            # Each node of the cycle graphlib names comes before (is depended on by) the next.
+            ring = list(reversed(error.args[1][:-1]))
+        first = min(range(len(ring)), key=lambda at: (nodes[ring[at]].path, nodes[ring[at]].line))
+        ring = ring[first:] + ring[:first]  # from that member, each depends on the next
+        start, after = ring[0], ring[1 % len(ring)]
+        names = " -> ".join(f"{namespace}/{name}" for namespace, name in [*ring, start])
+        problems.append(Problem(nodes[start].path, depends[start][after], "ref.depends-on-cycle", ERROR,
                                 f"{kind}s depend on each other in a circle, so none is ever applied: {names}"))
-    return problems
-
-
-def _strongly_connected(edges: dict) -> list[list]:
-    """Tarjan's strongly connected components, iteratively (no recursion limit)."""
-    index_of, low, on_stack, stack, components, counter = {}, {}, set(), [], [], 0
-    for root in edges:
-        if root in index_of:
-            continue
-        work = [(root, 0)]
-        while work:
-            node, next_edge = work.pop()
-            if next_edge == 0:
-                index_of[node] = low[node] = counter
-                counter += 1
-                stack.append(node)
-                on_stack.add(node)
-            targets = edges[node]
-            if next_edge < len(targets):
-                work.append((node, next_edge + 1))
-                target = targets[next_edge][0]
-                if target not in index_of:
-                    work.append((target, 0))
-                elif target in on_stack:
-                    low[node] = min(low[node], index_of[target])
-                continue
-            for target, _ in targets:
-                if target in on_stack:
-                    low[node] = min(low[node], low[target])
-            if low[node] == index_of[node]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                components.append(component)
-    return components
-
-
-def _cycle_from(start, members: set, edges: dict) -> tuple[list, int]:
-    """A cycle through `start` inside one component, and the line of start's first edge on it."""
-    paths = {start: [start]}
-    queue = [start]
-    first_line = {}
-    while queue:
-        node = queue.pop(0)
-        for target, line in edges[node]:
-            if target not in members:
-                continue
-            if node == start:
-                first_line.setdefault(target, line)
-            if target == start:
-                cycle = paths[node] + [start]
-                return cycle, first_line[cycle[1]] if len(cycle) > 1 else line
-            if target not in paths:
-                paths[target] = paths[node] + [target]
-                queue.append(target)
-    return [start, start], 1  # unreachable for a real component
+        del depends[start][after]  # broken there, so the next round finds another cycle
 
 
 def _health_checks(repo: Repository, manifest: Manifest, spec: LineMap, index: _Index) -> list[Problem]:
