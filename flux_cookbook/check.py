@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import yamllint_run
+from .errors import UserError
 from .repository import (
     FLUX_GROUP_SUFFIX,
     FLUX_SYSTEM,
@@ -103,6 +104,11 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
     started = time.perf_counter()
     lint = yamllint_run.read_config(Path(root))
     repo = read_repository(Path(root), yaml_file=lint.is_yaml_file if lint.config else None)
+    if not repo.kustomizations and not any(m.group.endswith(FLUX_GROUP_SUFFIX) for m in repo.manifests):
+        raise UserError(
+            f"{root} does not look like a Flux repository: no .copier-answers.yml, no flux-system/gotk-sync.yaml "
+            "and no Flux object. Give the cluster repository's folder."
+        )
     problems: list[Problem] = []
     problems += check_yaml(repo, lint)
     problems += check_schemas(repo)

@@ -204,7 +204,7 @@ def read_repository(root: Path, yaml_file=None) -> Repository:
         except YamlError as error:
             errors[path] = error
     kustomizations = flux_build.flux_kustomizations(root)
-    bootstrap_dir, bootstrapped = _bootstrap_dir(root, kustomizations)
+    bootstrap_dir, bootstrapped = _bootstrap_dir(root, files, kustomizations)
     repo = Repository(root, files, texts, documents, errors, bootstrap_dir, bootstrapped)
     repo.artifact = set(flux_build.artifact_files(root))
     repo.kustomizations = kustomizations
@@ -229,21 +229,21 @@ def _target_namespace(documents: dict[str, list[Document]], kustomization) -> st
     return ""
 
 
-def _bootstrap_dir(root: Path, kustomizations: list) -> tuple[str, bool]:
-    """(the folder the Kustomization flux-system applies, whether bootstrap has written it).
+def _bootstrap_dir(root: Path, files: list[str], kustomizations: list) -> tuple[str, bool]:
+    """(the folder the Kustomization flux-system applies, whether `flux bootstrap` has run:
+    its gotk-sync.yaml is in the repository).
 
     The path of flux_build's sync Kustomization: gotk-sync.yaml's once bootstrapped, the
     answers' bootstrap_dir before. A hand-made repository with neither: the cookbook
     folder that holds kustomizations/ or helmrepositories/, else the root.
     """
+    bootstrapped = any(posixpath.basename(path) == "gotk-sync.yaml" for path in files)
     for kustomization in kustomizations:
         if (kustomization.namespace or FLUX_SYSTEM, kustomization.name) != (FLUX_SYSTEM, FLUX_SYSTEM):
             continue
-        if posixpath.basename(kustomization.file) == "gotk-sync.yaml":
-            return kustomization.path, True
-        if kustomization.file.startswith(".copier-answers"):
-            return kustomization.path, False
+        if posixpath.basename(kustomization.file) == "gotk-sync.yaml" or kustomization.file.startswith(".copier-answers"):
+            return kustomization.path, bootstrapped
     for name in BOOTSTRAP_DIRS:
         if (root / name / "kustomizations").is_dir() or (root / name / "helmrepositories").is_dir():
-            return name, False
-    return "", False
+            return name, bootstrapped
+    return "", bootstrapped

@@ -73,6 +73,12 @@ def test_no_build_still_finds_a_missing_folder(cluster, tmp_path, capsys):
            "build: path not found" in capsys.readouterr().out
 
 
+def test_a_folder_without_flux_is_refused(tmp_path, capsys):
+    (tmp_path / "notes.yaml").write_text("shopping: [milk]\n")
+    assert main(["check", str(tmp_path)]) == 1
+    assert capsys.readouterr().err.startswith(f"flux-cookbook: {tmp_path} does not look like a Flux repository")
+
+
 def test_a_folder_that_is_not_there_is_a_usage_error(tmp_path, capsys):
     assert main(["check", str(tmp_path / "nowhere")]) == 1
     assert capsys.readouterr().err == (
