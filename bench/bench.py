@@ -2,7 +2,7 @@
 
     python bench/bench.py [--sizes 1,10,50,100] [--migration] [--keep]
 
-(the Python of a venv with requirements.txt installed; it runs that venv's `copier`).
+(the Python of a venv with this package installed, `pip install .`; it runs that venv's `copier`).
 Everything happens in a temporary folder:
 
 - the template: this checkout cloned (`git clone --no-local`) with its working tree on
@@ -17,8 +17,8 @@ Everything happens in a temporary folder:
 For each N it measures, each command as a subprocess of its own:
   (a) `copier copy --trust --defaults` of the cluster at A (without the example app);
   (b) adding one app to the N-app repository (`copier copy -d kind=app ...`);
-  (c) updating the cluster and every app to B with `scripts/update_all.py`;
-  (c1) the same with `update_all.py --jobs 1` (template cache, no worker processes);
+  (c) updating the cluster and every app to B with `flux-cookbook update-all`;
+  (c1) the same with `update-all --jobs 1` (template cache, no worker processes);
   (d) the same updates done the obvious way: one `copier update --trust --defaults
       --vcs-ref B -a <answers file>` process per answers file, cluster first, with
       `git add -A && git commit` after each;
@@ -184,7 +184,7 @@ def build_cluster(template: Path, release: str, dest: Path, apps: int) -> Path:
     """A cluster repository with `apps` apps at `release`, committed (in-process, fast)."""
     import copier
 
-    from extensions import bulk_update
+    from flux_cookbook import bulk_update
 
     with bulk_update.shared_template_checkouts():
         copier.run_copy(str(template), dest, data={"include_example_app": False}, vcs_ref=release,
@@ -214,14 +214,16 @@ def answers_files(repo: Path) -> list[str]:
 
 def update_both(work: Path, base: Path, template: Path, release: str, label: str, sequential: bool = True) -> dict:
     """(c), optionally (c1), and (d) from clones of `base`; checks they agree."""
-    update_all = template / "scripts/update_all.py"
+    # The command from the template checkout under test (`python -c` puts no folder on the path).
+    update_all = ["-c", "import sys; sys.path.insert(0, sys.argv.pop(1)); from flux_cookbook.cli import main; "
+                  "sys.exit(main(sys.argv[1:]))", str(template), "update-all"]
     result = {}
     c_repo = fresh_clone(base, work / f"{label}-c")
-    result["c"] = measure([sys.executable, str(update_all), str(c_repo), "--vcs-ref", release], work)
+    result["c"] = measure([sys.executable, *update_all, str(c_repo), "--vcs-ref", release], work)
     trees = {"c": git(c_repo, "rev-parse", "HEAD^{tree}")}
     if sequential:
         c1_repo = fresh_clone(base, work / f"{label}-c1")
-        result["c1"] = measure([sys.executable, str(update_all), str(c1_repo), "--vcs-ref", release, "--jobs", "1"], work)
+        result["c1"] = measure([sys.executable, *update_all, str(c1_repo), "--vcs-ref", release, "--jobs", "1"], work)
         trees["c1"] = git(c1_repo, "rev-parse", "HEAD^{tree}")
     d_repo = fresh_clone(base, work / f"{label}-d")
     script = OBVIOUS.format(files=" ".join(answers_files(d_repo)), ref=release,

@@ -1,38 +1,31 @@
 """What already exists in the destination repository, for checks at `copier copy` time.
 
-Apps are known by their answers files (`.copier-answers.app-<name>.yml`): one per app,
-written by copier itself, so they are the registry of apps the repository holds.
+Apps are known by their answers files (`layout.app_answers_file`): one per app, written
+by copier itself, so they are the registry of apps the repository holds.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import yaml
 
+from . import layout
 from .input_checks import dns1123_label_error
-
-APP_ANSWERS_GLOB = ".copier-answers.app-*.yml"
-
-
-def app_answers_file(app_name: str) -> str:
-    """The answers file that records one app's answers."""
-    return f".copier-answers.app-{app_name}.yml"
 
 
 def existing_apps(dst: str | Path) -> set[str]:
     """Names of the apps the repository at `dst` holds."""
-    pattern = re.compile(r"^\.copier-answers\.app-(.+)\.yml$")
-    return {m.group(1) for p in Path(dst).glob(APP_ANSWERS_GLOB) if (m := pattern.match(p.name))}
+    return layout.apps(Path(dst))
 
 
 def cluster_exists_error(dst: str | Path) -> str:
     """Why a new cluster repository cannot be made in `dst`, or ""."""
-    if (Path(dst) / ".copier-answers.yml").exists():
+    if (Path(dst) / layout.CLUSTER_ANSWERS).exists():
         return (
-            f"{dst} is already a cluster repository (it has .copier-answers.yml). To add an app: "
-            "copier copy --trust -d kind=app <template> . ; to update it: copier update --trust"
+            f"{dst} is already a cluster repository (it has {layout.CLUSTER_ANSWERS}). To add an app: "
+            "flux-cookbook add APP (or copier copy --trust -d kind=app <template> .); to update it: "
+            "flux-cookbook update-all (or copier update --trust)"
         )
     return ""
 
@@ -41,15 +34,15 @@ def app_exists_error(dst: str | Path, app_name: str, bootstrap_dir: str) -> str:
     """Why an app named `app_name` cannot be added to `dst`, or ""."""
     root = Path(dst)
     clashes = [
-        app_answers_file(app_name),
-        f"{app_name}/",
-        f"{bootstrap_dir}/kustomizations/kustomization-{app_name}.yaml",
+        layout.app_answers_file(app_name),
+        f"{layout.app_dir(app_name)}/",
+        layout.kustomization_file(bootstrap_dir, app_name),
     ]
     found = [name for name in clashes if (root / name).exists()]
     if found:
         return (
             f"app '{app_name}' already exists in this repository (found {', '.join(found)}). "
-            f"Choose another app_name, or update it with: copier update --trust -a {app_answers_file(app_name)}"
+            f"Choose another app_name, or update it with: copier update --trust -a {layout.app_answers_file(app_name)}"
         )
     return ""
 
@@ -74,7 +67,7 @@ def depends_on_error(dst: str | Path, depends_on: object, app_name: str) -> str:
 
 def helm_repository_clash_error(dst: str | Path, bootstrap_dir: str, name: str, url: str) -> str:
     """Why HelmRepository `name` cannot be shared: it exists with another URL, or ""."""
-    path = Path(dst, bootstrap_dir, "helmrepositories", f"helmrepository-{name}.yaml")
+    path = Path(dst, layout.helm_repository_file(bootstrap_dir, name))
     if not path.is_file():
         return ""
     try:

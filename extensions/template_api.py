@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import chart_values, conventions, copier_context, input_checks, repo_state, template_source, yaml_quoting
+from . import chart_values, conventions, copier_support, input_checks, layout, repo_state, template_source, yaml_quoting
 
 FILTERS = {
     "yaml_scalar": yaml_quoting.yaml_scalar,
@@ -15,7 +15,7 @@ FILTERS = {
 }
 
 GLOBALS = {
-    "copier_operation": copier_context.copier_operation,
+    "copier_operation": copier_support.copier_operation,
     # copier.yml validators
     "dns1123_label_error": input_checks.dns1123_label_error,
     "release_name_error": input_checks.release_name_error,
@@ -37,6 +37,7 @@ GLOBALS = {
     "values_overrides_error": chart_values.values_overrides_error,
     # templates
     "convention": conventions.CURRENT,
+    "layout": layout,
     "app_values": chart_values.app_values,
     "helm_repository_api": conventions.helm_repository_api,
     "is_oci": conventions.is_oci,

@@ -23,10 +23,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.project import answers, commit_all, copy, files, init_repo, load, tree_state, update
+from tests.support.project import answers, commit_all, cookbook_cli, copy, files, init_repo, load, tree_state, update
 from tests.support.template_repo import PROJECT_ROOT, git
 
-ADOPT = PROJECT_ROOT / "scripts" / "adopt.py"
 
 PODINFO_VALUES = """\
 # Default values for podinfo.
@@ -329,9 +328,7 @@ def make_handmade_repo(path: Path, bootstrap_dir: str) -> Path:
 
 
 def run_adopt(repo: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(ADOPT), str(repo), *args], capture_output=True, text=True, check=False
-    )
+    return cookbook_cli("adopt", str(repo), *args)
 
 
 def disagreements(rendered: object, mine: object, where: str = "") -> list[str]:
@@ -457,7 +454,7 @@ def test_refusal_exits_2_and_writes_nothing(template, tmp_path):
     (repo / "podinfo/helmrelease-podinfo.yaml").write_text("# being edited\n", encoding="utf-8")
     before = tree_state(repo)
     result = run_adopt(repo, "--template", str(template.path))
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "has uncommitted changes" in result.stderr and "nothing was written" in result.stderr
     assert tree_state(repo) == before
 
@@ -468,8 +465,7 @@ def test_adopted_repository_updates_to_the_current_release(adopted, template):
     from tests.support.project import CRDS
 
     repo, layout = adopted
-    result = subprocess.run([sys.executable, str(PROJECT_ROOT / "scripts/update_all.py"), str(repo), "--vcs-ref",
-                             template.current], capture_output=True, text=True)
+    result = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
     assert result.returncode == 0, result.stdout + result.stderr
     assert not [f for f in files(repo) if "<<<<<<<" in (repo / f).read_text(errors="replace")]
     assert validate_repo(repo, [CRDS / "current", CRDS / "sealed-secrets"]) == []
@@ -491,6 +487,5 @@ def test_adopted_repository_updates_to_the_current_release(adopted, template):
     sync = [d for d in yaml.safe_load_all((repo / "bootstrap/flux-system/gotk-sync.yaml").read_text()) if d]
     assert [d["spec"]["path"] for d in sync if d["kind"] == "Kustomization"] == ["./bootstrap"]
     before = tree_state(repo)
-    again = subprocess.run([sys.executable, str(PROJECT_ROOT / "scripts/update_all.py"), str(repo), "--vcs-ref",
-                            template.current], capture_output=True, text=True)
+    again = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
     assert again.returncode == 0 and tree_state(repo) == before

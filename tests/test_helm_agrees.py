@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from extensions.chart_source import ChartFetchError, fetch_values
+from flux_cookbook.extensions.chart_source import ChartFetchError, fetch_values
 from tests.support.helm_cli import run_helm
 from tests.support.helm_repo_server import (
     DOCKER_REGISTRY, PODINFO, chart_archive, run_docker_registry, serve_fake_registry, serve_folder,

@@ -15,12 +15,11 @@ import pytest
 import yaml
 
 from tests.support.flux_schema import kustomize_build, validate_repo
-from tests.support.project import CRDS, commit_all, copy, files, init_repo, load, tree_state, update
+from tests.support.project import CRDS, commit_all, cookbook_cli, copy, files, init_repo, load, tree_state, update
 from tests.support.template_repo import PROJECT_ROOT, git
 
 CURRENT = [CRDS / "current", CRDS / "sealed-secrets"]
 VALUES_6_13 = (CRDS.parent / "charts/podinfo/6.13.0/values.yaml").read_text()
-UPDATE_ALL = PROJECT_ROOT / "scripts/update_all.py"
 
 SEALED_SECRET = """\
 # Sealed with kubeseal; safe to commit.
@@ -162,7 +161,7 @@ def lived_in_repo(template, tmp_path) -> Path:
 
 
 def run_update_all(repo: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(UPDATE_ALL), str(repo), *args], capture_output=True, text=True)
+    return cookbook_cli("update-all", str(repo), *args)
 
 
 @pytest.fixture

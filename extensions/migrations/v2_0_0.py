@@ -7,7 +7,7 @@ before (all of it planned first; on any problem nothing is changed):
     own Kustomization prune everything that moved out of it;
   - Flux's own Kustomization (`gotk-sync.yaml`) is pointed at `./bootstrap`;
   - every Flux object in the repository, generated or hand-written, is rewritten to the
-    current API (`flux_migrate`), comments and order kept;
+    current API (`flux_api`), comments and order kept;
   - every answers file records `bootstrap_dir: bootstrap`, and the README's
     `flux bootstrap` command says `--path=bootstrap` (the README is the user's file:
     copier leaves it alone from 2.1.0 on);
@@ -44,8 +44,9 @@ from pathlib import Path
 
 import yaml
 
+from .. import layout
 from ..conventions import COOKBOOK, FLUX_2_9
-from ..flux_migrate import MigrationError, migrate_text
+from .flux_api import MigrationError, migrate_text
 from .git_repo import (
     MigrationAbort,
     git,
@@ -59,7 +60,6 @@ OLD_DIR = COOKBOOK.bootstrap_dir
 NEW_DIR = FLUX_2_9.bootstrap_dir
 RECORD = "flux-cookbook-2.0.0-moved.json"
 CURRENT_RECORD = "flux-cookbook-2.0.0-current"  # in the git common dir, see the docstring
-ANSWERS_FILES = (".copier-answers.yml", ".copier-answers.app-*.yml")
 CONFLICT_MARKER = re.compile(r"^(<<<<<<<|>>>>>>>) (before|after) updating", re.MULTILINE)
 
 
@@ -162,7 +162,7 @@ def make_plan(repo: Path, clean: bool = False) -> Plan:
         repointed = re.sub(rf"--path[= ]\.?/?{OLD_DIR}\b", f"--path={NEW_DIR}", readme)
         if repointed != readme:
             plan.writes["README.md"] = repointed
-    for answers in sorted({p for pattern in ANSWERS_FILES for p in repo.glob(pattern)}):
+    for answers in (repo / name for name in layout.answers_files(repo)):
         blob = blobs.get(answers.name, "")
         if blob and ANSWERS_PREFIX + blob in known:
             found.add(ANSWERS_PREFIX + blob)
@@ -196,10 +196,10 @@ def _tracked_blobs(repo: Path) -> dict[str, str]:
 
 def _code_stamp() -> str:
     """Changes whenever the code deciding what "current" means changes."""
-    from .. import flux_migrate
+    from . import flux_api
 
     digest = hashlib.sha256()
-    for module in (flux_migrate.__file__, __file__):
+    for module in (flux_api.__file__, __file__):
         digest.update(Path(module).read_bytes())
     return digest.hexdigest()
 
@@ -230,7 +230,7 @@ def _write_current_record(repo: Path, blobs: set[str]) -> None:
 
 def _recorded_bootstrap_dir(repo: Path) -> str:
     """The bootstrap folder the repository's answers record (1.0.0's default if none do)."""
-    for answers in [repo / ".copier-answers.yml", *sorted(repo.glob(".copier-answers.app-*.yml"))]:
+    for answers in (repo / name for name in layout.answers_files(repo)):
         if answers.exists():
             recorded = (yaml.safe_load(answers.read_text(encoding="utf-8")) or {}).get("bootstrap_dir")
             if recorded:

@@ -6,6 +6,7 @@ per call); the bad-input tests run the real CLI, since its message is what users
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import copier
 import yaml
 
-from .template_repo import git
+from .template_repo import PROJECT_ROOT, git
 
 CRDS = Path(__file__).resolve().parents[3] / "shared" / "flux-crds"
 AUTHOR = ["-c", "user.name=A User", "-c", "user.email=user@invalid"]
@@ -35,6 +36,15 @@ def copier_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """The copier command line, as a user runs it (no terminal: --defaults)."""
     return subprocess.run(
         [sys.executable, "-m", "copier", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def cookbook_cli(*args: str, cwd: Path | None = None, input: str | None = None) -> subprocess.CompletedProcess:
+    """The `flux-cookbook` command, as a user runs it, from this checkout."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
+    return subprocess.run(
+        [sys.executable, "-m", "flux_cookbook", *args], cwd=cwd, env=env, capture_output=True, text=True,
+        input=input, check=False,
     )
 
 

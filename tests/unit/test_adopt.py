@@ -1,4 +1,4 @@
-"""The adopt command's reading of hand-written cookbook repositories (extensions/adopt.py)."""
+"""The adopt command's reading of hand-written cookbook repositories (flux_cookbook/adopt.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from extensions import adopt as adopt_module
-from extensions.adopt import (
+from flux_cookbook import adopt as adopt_module
+from flux_cookbook.adopt import (
     ANSWERS_HEADER, AdoptError, GitInfo, adopt, answers_text, find_bootstrap_dir, plan_adoption, template_error,
 )
 from tests.support.project import commit_all, init_repo, tree_state
@@ -382,27 +382,27 @@ def test_bootstrap_layout_with_flux_bootstraps_own_namespace(tmp_path):
 def test_refuses_what_is_not_a_clean_git_repository_root(tmp_path):
     write(tmp_path / "repo", PODINFO)
     code, _, err = run(tmp_path / "repo")
-    assert code == 2 and "is not a git repository" in err
+    assert code == 1 and "is not a git repository" in err
     init_repo(tmp_path / "repo")
     code, _, err = run(tmp_path / "repo/podinfo")
-    assert code == 2 and "is not the root of its git repository" in err
+    assert code == 1 and "is not the root of its git repository" in err
     (tmp_path / "repo/podinfo/helmrelease-podinfo.yaml").write_text("# half edited\n")
     before = tree_state(tmp_path / "repo")
     code, out, err = run(tmp_path / "repo")
-    assert (code, out) == (2, "") and "has uncommitted changes" in err and "nothing was written" in err
+    assert (code, out) == (1, "") and "has uncommitted changes" in err and "nothing was written" in err
     assert tree_state(tmp_path / "repo") == before
 
 
 def test_refuses_a_repository_with_answers_already(tmp_path):
     repo = git_repo(tmp_path, {**PODINFO, ".copier-answers.yml": "_commit: v1.0.0\n"})
     code, _, err = run(repo)
-    assert code == 2 and "already has .copier-answers.yml" in err and "copier update --trust" in err
+    assert code == 1 and "already has .copier-answers.yml" in err and "copier update --trust" in err
 
 
 def test_refuses_a_repository_without_the_cookbook_layout(tmp_path):
     repo = git_repo(tmp_path, {"clusters/prod/apps.yaml": "apiVersion: v1\nkind: Namespace\n"})
     code, _, err = run(repo)
-    assert code == 2 and "no cookbook layout" in err
+    assert code == 1 and "no cookbook layout" in err
 
 
 def test_refuses_an_object_sharing_a_file_it_must_leave(tmp_path):
@@ -422,7 +422,7 @@ def test_refuses_an_object_sharing_a_file_it_must_leave(tmp_path):
     repo = git_repo(tmp_path, files)
     before = tree_state(repo)
     code, _, err = run(repo)
-    assert code == 2
+    assert code == 1
     assert "split flux-system/namespaces/all.yaml: Namespace 'keycloak' (flux-system/namespaces/all.yaml) shares it" in err
     assert "Put it alone in flux-system/namespaces/namespace-podinfo.yaml" in err
     assert tree_state(repo) == before

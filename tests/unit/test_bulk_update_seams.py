@@ -2,7 +2,7 @@
 
 import pytest
 
-from extensions import bulk_update
+from flux_cookbook import bulk_update
 
 
 def test_the_installed_copier_has_the_seams():

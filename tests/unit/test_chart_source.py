@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from extensions import chart_source
-from extensions.chart_source import (
+from flux_cookbook.extensions import chart_source
+from flux_cookbook.extensions.chart_source import (
     ChartFetchError,
     RepositoryUnreachable,
     default_cache_dir,

@@ -1,6 +1,6 @@
 import pytest
 
-from extensions import input_checks as checks
+from flux_cookbook.extensions import input_checks as checks
 
 
 @pytest.mark.parametrize("name", ["a", "podinfo", "keycloak-postgres", "a1", "1a", "a" * 63])

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from extensions.migrations import v2_0_0
-from extensions.migrations.git_repo import MigrationAbort, git
+from flux_cookbook.extensions.migrations import v2_0_0
+from flux_cookbook.extensions.migrations.git_repo import MigrationAbort, git
 
 
 def make_repo(tmp_path: Path, tree: dict[str, str], gitignore: str = "") -> Path:

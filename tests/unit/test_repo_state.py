@@ -1,4 +1,4 @@
-from extensions.repo_state import app_exists_error, depends_on_error, existing_apps, health_checks_error
+from flux_cookbook.extensions.repo_state import app_exists_error, depends_on_error, existing_apps, health_checks_error
 
 
 def test_apps_are_known_by_their_answers_files(tmp_path):

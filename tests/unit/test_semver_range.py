@@ -6,7 +6,7 @@ from the Go library fails here; the rest are the forms the template's users type
 
 import pytest
 
-from extensions.semver_range import newest_matching, parse_constraint, parse_version
+from flux_cookbook.extensions.semver_range import newest_matching, parse_constraint, parse_version
 
 ALLOWS = [
     # exact and equal

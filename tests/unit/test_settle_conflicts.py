@@ -2,7 +2,7 @@
 
 import pytest
 
-from extensions.migrations.settle_conflicts import _has_all_changes
+from flux_cookbook.extensions.migrations.settle_conflicts import _has_all_changes
 
 BASE = [{"apiVersion": "kustomize.toolkit.fluxcd.io/v1beta1", "spec": {"interval": "15m", "validation": "server", "path": "a"}}]
 THEIRS = [{"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "spec": {"interval": "15m", "path": "a"}}]

@@ -1,4 +1,4 @@
-from extensions.template_source import absolute_src_path, with_absolute_paths
+from flux_cookbook.extensions.template_source import absolute_src_path, with_absolute_paths
 
 
 def test_local_paths_become_absolute(tmp_path, monkeypatch):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from extensions.values_overrides import apply_overrides
+from flux_cookbook.extensions.values_overrides import apply_overrides
 
 CHARTS = Path(__file__).resolve().parents[3] / "shared" / "charts" / "podinfo"
 PODINFO = (CHARTS / "6.14.1" / "values.yaml").read_text()

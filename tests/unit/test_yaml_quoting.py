@@ -1,7 +1,7 @@
 import pytest
 import yaml
 
-from extensions.yaml_quoting import retyped_when_plain, yaml_block, yaml_document, yaml_literal, yaml_scalar
+from flux_cookbook.extensions.yaml_quoting import retyped_when_plain, yaml_block, yaml_document, yaml_literal, yaml_scalar
 
 TRICKY = ["plain", "yes", "no", "on", "null", "~", "123", "0x1F", "1e3", "1_000", "a: b", "# x", "x #y", "*alias",
           "&anchor", "!tag", "{a}", "[1]", "'single'", '"double"', "tab\there", "new\nline", " lead", "trail ",

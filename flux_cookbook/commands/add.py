@@ -1,0 +1,63 @@
+"""`flux-cookbook add APP`: one app in the cluster repository (copier copy -d kind=app).
+
+The app is added at the template release the cluster records, so the cluster and its apps
+stay on one release; `flux-cookbook update-all` moves them all forward together.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .. import copier_run
+from ..errors import UserError
+from ..extensions import known_apps, layout
+from .new import add_template_options
+
+NAME = "add"
+EXAMPLE = """examples:
+  flux-cookbook add sealed-secrets --defaults      # an app the template knows: sealed-secrets, podinfo
+  flux-cookbook add podinfo --helm-repo-url https://stefanprodan.github.io/podinfo --chart-version 6.x --defaults
+  flux-cookbook add keycloak-db --chart postgresql --helm-repo-url oci://registry-1.docker.io/bitnamicharts \\
+      --namespace keycloak --depends-on '[]' -d 'values_overrides={auth: {database: keycloak}}' --defaults"""
+
+# Options for the answers most apps need; any other answer goes with -d KEY=VALUE.
+OPTIONS = {
+    "namespace": "namespace the app is installed into (default: APP)",
+    "chart": "chart name in its repository (default: APP)",
+    "chart_version": "version or semver range (6.x, ~6.5, >=6.0.0 <7.0.0)",
+    "helm_repo_url": "Helm repository URL (https://... or oci://...)",
+    "helm_repo_name": "name of the HelmRepository (default: the chart's name)",
+    "release_name": "Helm release name (default: APP)",
+    "depends_on": "apps that must be ready first, as a YAML list: [postgres]",
+    "values_in": "configmap (the cookbook's way) or inline",
+}
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        NAME, help="add an app to a cluster repository", description=__doc__.split("\n\n")[0],
+        epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("app", help="the app's name: its folder, Kustomization and HelmRelease")
+    parser.add_argument("--repo", type=Path, default=Path("."), help="the cluster repository (default: .)")
+    for answer, text in OPTIONS.items():
+        parser.add_argument(f"--{answer.replace('_', '-')}", dest=answer, help=text)
+    add_template_options(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    repo = args.repo.resolve()
+    cluster = copier_run.recorded_answers(repo)
+    given = {answer: getattr(args, answer) for answer in OPTIONS if getattr(args, answer) is not None}
+    # An app the template knows (the controller, the example) comes with its answers.
+    known = known_apps.ANSWERS.get(args.app, {}) if "helm_repo_url" not in given else {}
+    data = {**known, **copier_run.parse_data(args.data), **given, "kind": "app", "app_name": args.app}
+    template = args.template or cluster.get("_src_path")
+    if not template:
+        raise UserError(f"{repo / layout.CLUSTER_ANSWERS} records no _src_path; pass --template.")
+    vcs_ref = args.vcs_ref or copier_run.release_of(str(template), cluster.get("_commit"))
+    copier_run.run_copy(str(template), repo, data, vcs_ref, args.defaults)
+    print(f"Added app {args.app} ({layout.app_answers_file(args.app)}). Review with `git status`, then commit.")
+    return 0

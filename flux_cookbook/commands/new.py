@@ -1,0 +1,66 @@
+"""`flux-cookbook new DEST`: a new cluster repository (copier copy of the cluster template)."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+from pathlib import Path
+
+from .. import copier_run
+from ..errors import UserError
+from ..extensions import layout
+
+NAME = "new"
+EXAMPLE = """examples:
+  flux-cookbook new my-cluster                      # asks each question
+  flux-cookbook new my-cluster --defaults -d repo_owner=acme -d repo_name=homelab
+  flux-cookbook new my-cluster --template https://github.com/<you>/<template>.git --vcs-ref v2.1.1"""
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        NAME, help="make a new cluster repository", description=__doc__.split("\n\n")[0],
+        epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("dest", type=Path, help="folder for the new repository (new or empty)")
+    add_template_options(parser)
+    parser.set_defaults(run=run)
+
+
+def add_template_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-d", "--data", action="append", metavar="KEY=VALUE", help="an answer, as copier's -d")
+    parser.add_argument("--defaults", action="store_true", help="take the default of every answer not given with -d")
+    parser.add_argument("--template", help="template source, a git URL or a local clone (default: where flux-cookbook was installed from)")
+    parser.add_argument("--vcs-ref", help="template release to use (default: the newest tag)")
+
+
+def run(args: argparse.Namespace) -> int:
+    dest = args.dest.resolve()
+    if (dest / layout.CLUSTER_ANSWERS).exists():
+        raise UserError(
+            f"{dest} is already a cluster repository (it has {layout.CLUSTER_ANSWERS}). "
+            "Add an app with `flux-cookbook add APP`; update it with `flux-cookbook update-all`."
+        )
+    if dest.exists() and any(p.name != ".git" for p in dest.iterdir()):
+        raise UserError(f"{dest} is not empty; give a new or empty folder.")
+    data = {**copier_run.parse_data(args.data), "kind": "cluster"}
+    copier_run.run_copy(copier_run.default_template(args.template), dest, data, args.vcs_ref, args.defaults)
+    first_commit(dest)
+    print(f"Made {dest}. Next: read its README.md, create the repository on your Git host, push, "
+          "then run the `flux bootstrap` command the README gives.")
+    return 0
+
+
+def first_commit(repo: Path) -> None:
+    """A git repository with one commit: copier update and update-all need committed answers."""
+    answers = copier_run.recorded_answers(repo)
+    git = ["git", "-C", str(repo)]
+    if not (repo / ".git").exists():
+        subprocess.run([*git, "init", "-q", "-b", str(answers.get("branch") or "main")], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    committed = subprocess.run(
+        [*git, "commit", "-q", "-m", f"Cluster repository from the Flux cookbook template {answers.get('_commit', '')}".rstrip()],
+        capture_output=True, text=True, check=False,
+    )
+    if committed.returncode:
+        print(f"Not committed ({committed.stderr.strip()}); commit it yourself before updating.")

@@ -1,0 +1,28 @@
+"""layout.py and the template's file tree spell the same names: render both and compare."""
+
+from flux_cookbook.extensions import layout
+from tests.support.project import copy, files
+
+
+def test_a_rendered_cluster_and_app_are_where_layout_says(template, tmp_path):
+    repo = copy(template.path, tmp_path / "repo", include_example_app=False, sealed_secrets=False, bootstrap_dir="clusters")
+    copy(template.path, repo, kind="app", app_name="web", namespace="shop", chart="podinfo",
+         helm_repo_name="charts", helm_repo_url="https://example.invalid/charts", fetch_values=False)
+    expected = {
+        layout.CLUSTER_ANSWERS,
+        layout.app_answers_file("web"),
+        layout.namespace_file("clusters", "shop"),
+        layout.helm_repository_file("clusters", "charts"),
+        layout.kustomization_file("clusters", "web"),
+        layout.helm_release_file("web"),
+        layout.values_configmap_file("web"),
+    }
+    written = files(repo)
+    assert expected <= written
+    assert {f for f in written if f.startswith("clusters/")} - expected == {
+        f"clusters/{sub}/.gitkeep" for sub in layout.BOOTSTRAP_SUBDIRS
+    }
+    assert layout.answers_files(repo) == [layout.CLUSTER_ANSWERS, layout.app_answers_file("web")]
+    assert layout.apps(repo) == {"web"}
+    assert layout.app_of_answers_file(layout.app_answers_file("web")) == "web"
+    assert layout.app_of_answers_file(layout.CLUSTER_ANSWERS) is None

@@ -1,0 +1,718 @@
+"""Unit tests for extensions/migrations/flux_api.py.
+
+Every migrated Flux object is validated strictly against the Flux 2.9 CRDs in
+../shared/flux-crds/current/, and every migration is checked to be idempotent.
+"""
+
+import difflib
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # import by repo root, as the other unit tests do
+    sys.path.insert(0, str(ROOT))
+
+from flux_cookbook.extensions.migrations.flux_api import (  # noqa: E402
+    Migration,
+    MigrationError,
+    current_api_version,
+    migrate_file,
+    migrate_text,
+)
+from tests.support.flux_schema import validate_object  # noqa: E402
+
+CURRENT = ROOT.parent / "shared" / "flux-crds" / "current"
+
+
+def migrated(text: str) -> Migration:
+    """migrate_text(text), checked to be idempotent and to yield valid Flux 2.9 objects."""
+    result = migrate_text(text)
+    assert migrate_text(result.text) == Migration(result.text, False, [])
+    for doc in yaml.safe_load_all(result.text):
+        if isinstance(doc, dict) and current_api_version(doc.get("apiVersion", ""), doc.get("kind", "")):
+            assert validate_object(doc, CURRENT) == []
+    return result
+
+
+def diff(before: str, after: str) -> list[str]:
+    """The changed lines of a unified diff, without headers."""
+    lines = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+    return [line for line in lines if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+
+
+def docs(text: str) -> list:
+    return list(yaml.safe_load_all(text))
+
+
+# --- apiVersion ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("api_version", "kind", "expected"),
+    [
+        ("kustomize.toolkit.fluxcd.io/v1beta1", "Kustomization", "kustomize.toolkit.fluxcd.io/v1"),
+        ("kustomize.toolkit.fluxcd.io/v1", "Kustomization", "kustomize.toolkit.fluxcd.io/v1"),
+        ("helm.toolkit.fluxcd.io/v2beta2", "HelmRelease", "helm.toolkit.fluxcd.io/v2"),
+        ("source.toolkit.fluxcd.io/v1beta2", "OCIRepository", "source.toolkit.fluxcd.io/v1"),
+        ("source.toolkit.fluxcd.io/v1beta1", "OCIRepository", None),  # never existed
+        ("source.toolkit.fluxcd.io/v1beta2", "Bucket", None),  # a kind we do not handle
+        ("kustomize.toolkit.fluxcd.io/v1alpha1", "Kustomization", None),
+        ("notification.toolkit.fluxcd.io/v1beta2", "Alert", None),
+        ("kustomize.config.k8s.io/v1beta1", "Kustomization", None),
+        ("v1", "ConfigMap", None),
+    ],
+)
+def test_current_api_version(api_version, kind, expected):
+    assert current_api_version(api_version, kind) == expected
+
+
+REALISTIC_KUSTOMIZATION = """\
+# Deploys podinfo from the cluster repository.
+apiVersion: kustomize.toolkit.fluxcd.io/v1beta2
+kind: Kustomization
+metadata:
+  name: podinfo
+  namespace: flux-system
+spec:
+  interval: 15m
+  path: podinfo
+  prune:   true # remove any elements later removed from the above path
+  timeout: 2m    # if not set, this defaults to interval duration
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  validation: server
+  healthChecks:
+  - apiVersion: apps/v1
+    kind: Deployment
+    name: "podinfo"
+    namespace: podinfo
+  dependsOn:
+      - name: 'infra'   # odd indentation and quoting ruamel would normalise
+"""
+
+
+def test_minimal_diff_for_realistic_kustomization():
+    result = migrated(REALISTIC_KUSTOMIZATION)
+    assert diff(REALISTIC_KUSTOMIZATION, result.text) == [
+        "-apiVersion: kustomize.toolkit.fluxcd.io/v1beta2",
+        "+apiVersion: kustomize.toolkit.fluxcd.io/v1",
+        "-  validation: server",
+    ]
+    assert result.changed
+    assert result.notes == [
+        "Kustomization/podinfo: apiVersion kustomize.toolkit.fluxcd.io/v1beta2 -> kustomize.toolkit.fluxcd.io/v1",
+        "Kustomization/podinfo: dropped spec.validation (removed in kustomize.toolkit.fluxcd.io/v1)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("api_version", "kind", "spec"),
+    [
+        ("source.toolkit.fluxcd.io/v1beta1", "HelmRepository", "interval: 1h\n  url:   https://example.com/charts"),
+        (  # HelmRepository v1 still has accessFrom
+            "source.toolkit.fluxcd.io/v1beta2", "HelmRepository",
+            "type: oci\n  url: oci://ghcr.io/x  # OCI\n  accessFrom: {namespaceSelectors: [{matchLabels: {a: b}}]}",
+        ),
+        ("source.toolkit.fluxcd.io/v1beta2", "OCIRepository", "interval: 5m\n  url: oci://ghcr.io/x/podinfo\n  ref: {tag: latest}"),
+    ],
+)
+def test_pure_api_version_bump_is_one_line(api_version, kind, spec):
+    text = f'apiVersion: "{api_version}" # keep me\nkind: {kind}\nmetadata:\n  name: podinfo\nspec:\n  {spec}\n'
+    result = migrated(text)
+    new = current_api_version(api_version, kind)
+    assert diff(text, result.text) == [
+        f'-apiVersion: "{api_version}" # keep me',
+        f'+apiVersion: "{new}" # keep me',
+    ]
+
+
+# --- Kustomization ------------------------------------------------------------------
+
+
+KUSTOMIZATION_PATCHES = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1beta1
+kind: Kustomization
+metadata:
+  name: apps
+spec:
+  interval: 10m
+  # Patches below are applied in order.
+  patchesStrategicMerge:
+  - apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: podinfo
+      namespace: apps
+    spec:
+      replicas: 2 # more
+  - kind: ConfigMap  # no apiVersion: no group/version in the target
+    metadata: {name: settings}
+    data: {mode: "on"}
+  - $patch: delete  # names no object: kustomize infers, we add no target
+  patchesJson6902:
+  - target:
+      group: apps
+      version: v1
+      kind: Deployment
+      name: podinfo
+    patch:
+    - op: add
+      path: /spec/template/metadata/labels/tier
+      value: web
+  # the source
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  path: ./apps
+  prune: true
+"""
+
+
+def test_kustomization_patches_become_patches_in_document_style():
+    result = migrated(KUSTOMIZATION_PATCHES)
+    spec = docs(result.text)[0]["spec"]
+    assert list(spec) == ["interval", "patches", "sourceRef", "path", "prune"]
+    first, second, third, json6902 = spec["patches"]
+    assert yaml.safe_load(first["patch"]) == docs(KUSTOMIZATION_PATCHES)[0]["spec"]["patchesStrategicMerge"][0]
+    assert first["target"] == {
+        "group": "apps", "version": "v1", "kind": "Deployment", "name": "podinfo", "namespace": "apps"
+    }
+    assert second["target"] == {"kind": "ConfigMap", "name": "settings"}
+    assert yaml.safe_load(second["patch"]) == {
+        "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"mode": "on"}
+    }
+    assert third == {"patch": "$patch: delete\n"}
+    assert json6902["target"] == {"group": "apps", "version": "v1", "kind": "Deployment", "name": "podinfo"}
+    assert yaml.safe_load(json6902["patch"]) == [
+        {"op": "add", "path": "/spec/template/metadata/labels/tier", "value": "web"}
+    ]
+    # The comment describing the patches stays, the one describing sourceRef too; the
+    # file's flush `- ` style is used for the new list.
+    assert "  # Patches below are applied in order.\n  patches:\n  - patch: |\n      apiVersion: apps/v1\n" in (
+        result.text
+    )
+    assert "  # the source\n  sourceRef:\n" in result.text
+    assert result.notes[1:] == [
+        "Kustomization/apps: converted spec.patchesStrategicMerge (3 entries) to spec.patches",
+        "Kustomization/apps: converted spec.patchesJson6902 (1 entry) to spec.patches",
+    ]
+
+
+def test_kustomization_patches_append_to_existing_patches():
+    text = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1beta2
+kind: Kustomization
+metadata:
+  name: apps
+spec:
+  interval: 10m
+  patches:
+    - patch: |
+        - op: remove
+          path: /metadata/labels/old
+      target:
+        kind: Namespace
+  patchesJson6902:
+    - target: {kind: Service, name: web}
+      patch: [{op: replace, path: /spec/type, value: NodePort}]
+  path: ./apps
+  prune: true
+  sourceRef: {kind: GitRepository, name: flux-system}
+"""
+    result = migrated(text)
+    patches = docs(result.text)[0]["spec"]["patches"]
+    assert [p["target"] for p in patches] == [{"kind": "Namespace"}, {"kind": "Service", "name": "web"}]
+    assert yaml.safe_load(patches[1]["patch"]) == [{"op": "replace", "path": "/spec/type", "value": "NodePort"}]
+    # Only the moved patch's lines change; the existing entry is untouched.
+    assert diff(text, result.text)[2:] == [
+        "-  patchesJson6902:",
+        "-    - target: {kind: Service, name: web}",
+        "-      patch: [{op: replace, path: /spec/type, value: NodePort}]",
+        "+    - patch: |",
+        "+        - op: replace",
+        "+          path: /spec/type",
+        "+          value: NodePort",
+        "+      target:",
+        "+        kind: Service",
+        "+        name: web",
+    ]
+
+
+def test_empty_patch_lists_are_dropped():
+    text = (
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1beta2\nkind: Kustomization\nmetadata:\n  name: a\n"
+        "spec:\n  interval: 1m\n  patchesStrategicMerge: []\n  patchesJson6902:\n  prune: false\n"
+        "  sourceRef: {kind: GitRepository, name: a}\n"
+    )
+    result = migrated(text)
+    assert "patches" not in docs(result.text)[0]["spec"]
+    assert diff(text, result.text)[2:] == ["-  patchesStrategicMerge: []", "-  patchesJson6902:"]
+
+
+# --- HelmRelease --------------------------------------------------------------------
+
+
+def helm_release(version: str, chart_spec: str, extra: str = "") -> str:
+    return f"""\
+apiVersion: helm.toolkit.fluxcd.io/{version}
+kind: HelmRelease
+metadata:
+  name: podinfo
+  namespace: podinfo
+spec:
+  interval: 15m
+  chart:
+    spec:
+      chart: podinfo
+      version: 6.x
+      sourceRef:
+        kind: HelmRepository
+        name: podinfo
+        namespace: flux-system
+{chart_spec}{extra}  values:
+    replicaCount: 2
+"""
+
+
+@pytest.mark.parametrize("version", ["v2beta1", "v2beta2"])
+def test_helmrelease_values_file_becomes_values_files(version):
+    chart_spec = "      # the production values\n      valuesFile: 'values-prod.yaml'\n      interval: 5m\n"
+    text = helm_release(version, chart_spec)
+    result = migrated(text)
+    assert diff(text, result.text) == [
+        f"-apiVersion: helm.toolkit.fluxcd.io/{version}",
+        "+apiVersion: helm.toolkit.fluxcd.io/v2",
+        "-      valuesFile: 'values-prod.yaml'",
+        "+      valuesFiles:",
+        "+        - 'values-prod.yaml'",  # quoting kept; no list in the file: project default
+    ]
+    assert result.notes[-1] == (
+        "HelmRelease/podinfo: converted spec.chart.spec.valuesFile to spec.chart.spec.valuesFiles"
+    )
+
+
+def test_helmrelease_values_file_goes_first_in_existing_values_files():
+    text = helm_release("v2beta1", "      valuesFiles:\n      - values-a.yaml\n      valuesFile: values-base.yaml\n")
+    result = migrated(text)
+    assert docs(result.text)[0]["spec"]["chart"]["spec"]["valuesFiles"] == ["values-base.yaml", "values-a.yaml"]
+    assert diff(text, result.text)[2:] == ["+      - values-base.yaml", "-      valuesFile: values-base.yaml"]
+
+
+def test_helmrelease_values_file_already_listed_is_not_duplicated():
+    text = helm_release("v2beta2", "      valuesFile: values.yaml\n      valuesFiles: [values.yaml, prod.yaml]\n")
+    result = migrated(text)
+    assert docs(result.text)[0]["spec"]["chart"]["spec"]["valuesFiles"] == ["values.yaml", "prod.yaml"]
+
+
+@pytest.mark.parametrize("version", ["v2beta1", "v2beta2"])
+def test_helmrelease_post_renderer_patches(version):
+    extra = """\
+  postRenderers:
+    - kustomize:
+        images:
+          - name: podinfo
+            newTag: 6.5.0
+        patchesStrategicMerge:
+          - apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: podinfo
+            spec:
+              template:
+                spec:
+                  containers:
+                    - name: podinfo
+                      resources: {limits: {memory: 256Mi}}
+        patchesJson6902:
+          - target: {version: v1, kind: Service, name: podinfo}
+            patch:
+              - op: add
+                path: /metadata/annotations/x
+                value: "1"
+    - kustomize:
+        patches:
+          - patch: "kind: Deployment\\nmetadata:\\n  name: podinfo\\n"
+"""
+    result = migrated(helm_release(version, "", extra))
+    renderers = docs(result.text)[0]["spec"]["postRenderers"]
+    kustomize = renderers[0]["kustomize"]
+    assert list(kustomize) == ["images", "patches"]
+    assert [p.get("target") for p in kustomize["patches"]] == [
+        {"group": "apps", "version": "v1", "kind": "Deployment", "name": "podinfo"},
+        {"version": "v1", "kind": "Service", "name": "podinfo"},
+    ]
+    container = yaml.safe_load(kustomize["patches"][0]["patch"])["spec"]["template"]["spec"]["containers"][0]
+    assert container == {"name": "podinfo", "resources": {"limits": {"memory": "256Mi"}}}
+    assert renderers[1] == docs(helm_release(version, "", extra))[0]["spec"]["postRenderers"][1]
+    assert (
+        "HelmRelease/podinfo: converted spec.postRenderers[0].kustomize.patchesJson6902 (1 entry)"
+        " to spec.postRenderers[0].kustomize.patches"
+    ) in result.notes
+
+
+# --- sources ------------------------------------------------------------------------
+
+
+GIT_REPOSITORY = """\
+apiVersion: source.toolkit.fluxcd.io/v1beta1
+kind: GitRepository
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 1m0s
+  ref:
+    branch: main
+  secretRef:
+    name: flux-system
+  timeout: 60s
+  url: ssh://git@github.com/example/fleet
+  gitImplementation: libgit2 # only go-git is left
+  # Let the apps namespace use this source.
+  accessFrom:
+    namespaceSelectors:
+      - matchLabels:
+          kubernetes.io/metadata.name: apps
+  # Verify commits.
+  verify:
+    mode: head
+    secretRef:
+      name: pgp-keys
+"""
+
+
+def test_git_repository_drops_git_implementation_and_access_from():
+    result = migrated(GIT_REPOSITORY)
+    assert diff(GIT_REPOSITORY, result.text) == [
+        "-apiVersion: source.toolkit.fluxcd.io/v1beta1",
+        "+apiVersion: source.toolkit.fluxcd.io/v1",
+        "-  gitImplementation: libgit2 # only go-git is left",
+        "-  # Let the apps namespace use this source.",
+        "-  accessFrom:",
+        "-    namespaceSelectors:",
+        "-      - matchLabels:",
+        "-          kubernetes.io/metadata.name: apps",
+    ]
+    assert result.notes[1:] == [
+        "GitRepository/flux-system: dropped spec.gitImplementation (removed in source.toolkit.fluxcd.io/v1)",
+        "GitRepository/flux-system: dropped spec.accessFrom (removed in source.toolkit.fluxcd.io/v1)",
+    ]
+
+
+def test_git_repository_verify_without_secret_ref_cannot_be_migrated():
+    text = GIT_REPOSITORY.replace("    secretRef:\n      name: pgp-keys\n", "")
+    with pytest.raises(MigrationError, match=r"GitRepository/flux-system: spec\.verify\.secretRef is required"):
+        migrate_text(text)
+
+
+def test_helm_chart_values_file_and_access_from():
+    text = """\
+apiVersion: source.toolkit.fluxcd.io/v1beta2
+kind: HelmChart
+metadata:
+  name: podinfo
+spec:
+  chart: ./charts/podinfo
+  sourceRef: {kind: GitRepository, name: podinfo}
+  interval: 10m
+  valuesFile: charts/podinfo/values-prod.yaml
+  accessFrom: {namespaceSelectors: [{matchLabels: {team: a}}]}
+"""
+    result = migrated(text)
+    assert docs(result.text)[0]["spec"]["valuesFiles"] == ["charts/podinfo/values-prod.yaml"]
+    assert diff(text, result.text)[2:] == [
+        "-  valuesFile: charts/podinfo/values-prod.yaml",
+        "-  accessFrom: {namespaceSelectors: [{matchLabels: {team: a}}]}",
+        "+  valuesFiles:",
+        "+    - charts/podinfo/values-prod.yaml",
+    ]
+
+
+def test_removed_last_key_takes_only_its_own_nested_comments():
+    text = """\
+apiVersion: source.toolkit.fluxcd.io/v1beta2
+kind: GitRepository
+metadata:
+  name: last
+spec:
+  interval: 5m
+  url: https://example.com/x
+  accessFrom:
+    namespaceSelectors:
+    # - matchLabels: {team: b}
+    - matchLabels: {team: a}
+
+# about the next document
+"""
+    result = migrated(text)
+    assert diff(text, result.text)[2:] == [
+        "-  accessFrom:",
+        "-    namespaceSelectors:",
+        "-    # - matchLabels: {team: b}",
+        "-    - matchLabels: {team: a}",
+    ]
+
+
+def test_new_keys_follow_the_file_indentation():
+    text = """\
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+    name: web
+spec:
+    rules:
+        - host: example.com
+---
+apiVersion: source.toolkit.fluxcd.io/v1beta2
+kind: HelmChart
+metadata:
+    name: wide
+spec:
+    chart: podinfo
+    sourceRef:
+        kind: HelmRepository
+        name: podinfo
+    interval: 10m
+    valuesFile: values.yaml
+"""
+    result = migrated(text)
+    assert result.text.endswith("    interval: 10m\n    valuesFiles:\n        - values.yaml\n")
+
+
+# --- what must stay untouched -------------------------------------------------------
+
+
+UNTOUCHED = """\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name:    podinfo   # odd spacing survives
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: values}
+data:
+  values.yaml: |
+    validation: client
+    apiVersion: kustomize.toolkit.fluxcd.io/v1beta2
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+spec: {rules: [{host: example.com}]}
+---
+apiVersion: bitnami.com/v1alpha1
+kind: SealedSecret
+metadata:
+  name: s
+spec:
+  encryptedData: {token: AgB==}
+---
+apiVersion: notification.toolkit.fluxcd.io/v1beta2
+kind: Alert
+metadata:
+  name: slack
+spec:
+  providerRef: {name: slack}
+  eventSources: [{kind: Kustomization, name: '*'}]
+---
+apiVersion: example.com/v1beta1
+kind: Kustomization
+metadata:
+  name: not-flux
+spec:
+  validation: client
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1alpha1
+kind: Kustomization
+metadata:
+  name: too-old-to-know
+spec:
+  validation: client
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: current
+spec: {interval: 5m, path: ./x, prune: true, sourceRef: {kind: GitRepository, name: x}}
+---
+kind: List
+---
+- just
+- a list
+"""
+
+
+def test_non_flux_and_current_documents_are_untouched():
+    assert migrate_text(UNTOUCHED) == Migration(UNTOUCHED, False, [])
+
+
+def test_only_changed_documents_are_rewritten():
+    text = UNTOUCHED + "---\n" + REALISTIC_KUSTOMIZATION
+    result = migrated(text)
+    assert result.text.startswith(UNTOUCHED + "---\n")
+    assert len(diff(text, result.text)) == 3
+
+
+# --- layout -------------------------------------------------------------------------
+
+
+def test_multi_document_markers_comments_and_missing_final_newline():
+    text = (
+        "%YAML 1.2\n---\n# only a comment in this document\n...\n"
+        "--- # the source\n"
+        "apiVersion: source.toolkit.fluxcd.io/v1beta2\nkind: GitRepository\nmetadata:\n  name: a\n"
+        "spec:\n  interval: 5m\n  url: https://example.com/a\n  gitImplementation: go-git\n"
+        "...\n# trailing comment\n---\n"
+        "apiVersion: source.toolkit.fluxcd.io/v1beta2\nkind: HelmRepository\nmetadata:\n  name: b\n"
+        "spec:\n  url: https://example.com/charts  # no final newline"
+    )
+    result = migrated(text)
+    assert diff(text, result.text) == [
+        "-apiVersion: source.toolkit.fluxcd.io/v1beta2",
+        "+apiVersion: source.toolkit.fluxcd.io/v1",
+        "-  gitImplementation: go-git",
+        "-apiVersion: source.toolkit.fluxcd.io/v1beta2",
+        "+apiVersion: source.toolkit.fluxcd.io/v1",
+    ]
+    assert result.text.endswith("# no final newline")
+
+def test_comment_only_text():
+    text = "# nothing here yet\n---\n# still nothing\n---\n---\n...\n"
+    assert migrate_text(text) == Migration(text, False, [])
+    assert migrate_text("") == Migration("", False, [])
+
+
+def test_crlf_line_endings_are_kept():
+    text = REALISTIC_KUSTOMIZATION.replace("\n", "\r\n")
+    result = migrated(text)
+    assert result.text == migrated(REALISTIC_KUSTOMIZATION).text.replace("\n", "\r\n")
+    crlf_patches = KUSTOMIZATION_PATCHES.replace("\n", "\r\n")
+    converted = migrated(crlf_patches).text
+    assert converted.count("\n") == converted.count("\r\n")
+    assert converted.replace("\r\n", "\n") == migrated(KUSTOMIZATION_PATCHES).text
+
+
+def test_flow_style_document_is_redumped_validly():
+    text = (
+        "# flow style throughout\n"
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1beta2\n"
+        "kind: Kustomization\n"
+        "metadata: {name: flow, namespace: flux-system}\n"
+        "spec: {interval: 5m, path: ./x, prune: true, validation: client,\n"
+        "  sourceRef: {kind: GitRepository, name: x},\n"
+        "  patchesStrategicMerge: [{apiVersion: v1, kind: Service, metadata: {name: web}, spec: {type: NodePort}}]}\n"
+    )
+    result = migrated(text)
+    spec = docs(result.text)[0]["spec"]
+    assert "validation" not in spec
+    assert spec["patches"][0]["target"] == {"version": "v1", "kind": "Service", "name": "web"}
+    assert result.text.startswith("# flow style throughout\napiVersion: kustomize.toolkit.fluxcd.io/v1\n")
+
+
+def test_flow_style_existing_patches_list():
+    text = helm_release(
+        "v2beta2", "",
+        "  postRenderers:\n  - kustomize:\n      patches: []\n"
+        "      patchesStrategicMerge:\n      - {kind: Deployment, metadata: {name: podinfo}}\n",
+    )
+    result = migrated(text)
+    assert docs(result.text)[0]["spec"]["postRenderers"][0]["kustomize"]["patches"] == [
+        {
+            "patch": "kind: Deployment\nmetadata:\n  name: podinfo\n",
+            "target": {"kind": "Deployment", "name": "podinfo"},
+        }
+    ]
+
+
+def test_anchors_and_aliases_survive():
+    text = helm_release(
+        "v2beta1", "      valuesFile: &values values-prod.yaml\n",
+        "  install:\n    remediation: &retry {retries: 3}\n"
+        "  upgrade:\n    remediation: *retry\n",
+    )
+    text = text.replace("    replicaCount: 2\n", "    replicaCount: 2\n    valuesName: *values\n")
+    result = migrated(text)
+    spec = docs(result.text)[0]["spec"]
+    assert spec["chart"]["spec"]["valuesFiles"] == ["values-prod.yaml"]
+    assert spec["values"]["valuesName"] == "values-prod.yaml"
+    assert spec["upgrade"]["remediation"] == {"retries": 3}
+
+
+def test_redump_keeps_markers_line_endings_and_aliases():
+    # The dropped field holds an anchor that is still used: cutting its line out would
+    # leave a dangling alias, so this document is re-dumped.
+    text = (
+        "--- # podinfo\r\n"
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1beta2\r\nkind: Kustomization\r\n"
+        "metadata:\r\n  name: podinfo\r\n"
+        "spec:\r\n  validation: &name podinfo\r\n  interval: 5m\r\n  path: *name\r\n"
+        "  prune: true\r\n  sourceRef: {kind: GitRepository, name: flux-system}\r\n"
+        "...\r\n"
+    )
+    result = migrated(text)
+    assert result.text.startswith("--- # podinfo\r\napiVersion: kustomize.toolkit.fluxcd.io/v1\r\n")
+    assert result.text.endswith("\r\n...\r\n") and "\n" not in result.text.replace("\r\n", "")
+    assert docs(result.text)[0]["spec"]["path"] == "podinfo"
+
+
+def test_merge_key_field_is_refused():
+    text = (
+        "x-defaults: &defaults {validation: client}\n"
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1beta2\nkind: Kustomization\nmetadata: {name: merged}\n"
+        "spec:\n  <<: *defaults\n  interval: 5m\n"
+    )
+    with pytest.raises(MigrationError, match=r"Kustomization/merged: spec\.validation comes from a YAML merge key"):
+        migrate_text(text)
+
+
+# --- errors and files ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("kind: ConfigMap\n---\nmetadata: {name: [unclosed\n", r"document 2 \(from line 2\) is not valid YAML"),
+        ("a: 1\na: 2\n", r"document 1 \(from line 1\) is not valid YAML"),
+        (
+            KUSTOMIZATION_PATCHES.replace("  - target:\n", "  - target: deployment\n    x:\n"),
+            r"Kustomization/apps: spec\.patchesJson6902\[0\]\.target must be a mapping",
+        ),
+        (
+            helm_release("v2beta1", "      valuesFile: [a.yaml]\n"),
+            r"HelmRelease/podinfo: spec\.chart\.spec\.valuesFile must be a string",
+        ),
+        (
+            helm_release("v2beta1", "", "  postRenderers: {kustomize: {}}\n"),
+            r"HelmRelease/podinfo: spec\.postRenderers must be a list",
+        ),
+        (
+            KUSTOMIZATION_PATCHES.replace("  - $patch: delete", "  - just a string"),
+            r"Kustomization/apps: spec\.patchesStrategicMerge\[2\] must be a mapping",
+        ),
+    ],
+)
+def test_migration_errors_name_the_document(text, message):
+    with pytest.raises(MigrationError, match=message):
+        migrate_text(text)
+
+
+def test_migrate_file_writes_only_when_changed(tmp_path):
+    changed, same, broken = tmp_path / "changed.yaml", tmp_path / "same.yaml", tmp_path / "broken.yaml"
+    changed.write_bytes(REALISTIC_KUSTOMIZATION.replace("\n", "\r\n").encode())
+    same.write_text(UNTOUCHED)
+    broken.write_text("a: [\n")
+    before = same.stat().st_mtime_ns
+
+    assert migrate_file(changed).changed
+    assert changed.read_bytes() == migrate_text(REALISTIC_KUSTOMIZATION).text.replace("\n", "\r\n").encode()
+    assert not migrate_file(same).changed
+    assert same.stat().st_mtime_ns == before
+    with pytest.raises(MigrationError, match="broken.yaml: document 1"):
+        migrate_file(broken)
+    assert broken.read_text() == "a: [\n"
