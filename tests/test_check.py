@@ -393,7 +393,7 @@ CLEAN = [
 @pytest.fixture(scope="module")
 def base(template, tmp_path_factory) -> Path:
     repo = tmp_path_factory.mktemp("check") / "cluster"
-    copy(template.path, repo, include_example_app=False)
+    copy(template.path, repo, include_example_app=False, sealed_secrets=False)
     copy(template.path, repo, kind="app", app_name="podinfo", helm_repo_url=PODINFO_REPO, chart_version="6.x",
          values_source=str(PODINFO / "6.14.1" / "values.yaml"), health_checks=HEALTH_ON_RELEASE % ("podinfo", "podinfo"))
     # Inline values are YAML of the HelmRelease's file, so yamllint reads them: podinfo's own

@@ -30,17 +30,29 @@ def cluster(template, tmp_path_factory) -> Path:
     return init_repo(copy(template.path, tmp_path_factory.mktemp("cluster") / "repo"))
 
 
-def test_a_new_cluster_warns_only_of_the_health_check_it_cannot_verify(cluster, capsys):
-    # The example app waits for the Deployment podinfo's chart renders: a health check no
-    # file defines, which only a cluster can confirm. A warning; the check passes.
+def test_a_new_cluster_warns_only_of_the_health_checks_it_cannot_verify(cluster, capsys):
+    # Each app the template adds (podinfo, the Sealed Secrets controller) waits for the
+    # Deployment its chart renders: a health check no file defines, which only a cluster
+    # can confirm. A warning each; the check passes.
+    apps = sorted(path.name.removeprefix(".copier-answers.app-").removesuffix(".yml")
+                  for path in cluster.glob(".copier-answers.app-*.yml"))
+    assert apps == ["podinfo", "sealed-secrets"]
     assert main(["check", str(cluster)]) == 0
-    out = capsys.readouterr().out.splitlines()
-    assert out[0] == (
+    *lines, summary = capsys.readouterr().out.splitlines()
+    assert lines[0] == (
         "bootstrap/kustomizations/kustomization-podinfo.yaml:15: warning: ref.health-check: Kustomization "
         "flux-system/podinfo: health check Deployment podinfo/podinfo cannot be verified offline: podinfo/ "
         "defines no such object; HelmRelease podinfo/podinfo may make it"
     )
-    assert out[1:] == ["0 errors, 1 warning in 10 files"]
+    assert [line.split(": ")[0:3] for line in lines] == [
+        [f"bootstrap/kustomizations/kustomization-{app}.yaml:15", "warning", "ref.health-check"] for app in apps
+    ]
+    assert summary == f"0 errors, {len(apps)} warnings in {_yaml_files(cluster)} files"
+
+
+def _yaml_files(repo: Path) -> int:
+    listed = subprocess.run(["git", "ls-files"], cwd=repo, capture_output=True, text=True, check=True).stdout.split()
+    return sum(name.endswith((".yaml", ".yml")) or name.endswith(".yamllint") for name in listed)
 
 
 def test_errors_fail_with_one_line_each_and_a_summary(cluster, tmp_path, capsys):
@@ -50,13 +62,13 @@ def test_errors_fail_with_one_line_each_and_a_summary(cluster, tmp_path, capsys)
     assert main(["check", str(repo), "--no-build"]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[-2].startswith("podinfo/secret-db.yaml:1: convention.plain-secret: Secret db is not encrypted")
-    assert out[-1] == "1 error, 1 warning in 11 files"
+    assert out[-1] == f"1 error, 2 warnings in {_yaml_files(cluster) + 1} files"
 
 
 def test_json_output(cluster, capsys):
     assert main(["check", str(cluster), "--format", "json", "--no-build"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert (report["errors"], report["warnings"], report["files"]) == (0, 1, 10)
+    assert (report["errors"], report["warnings"], report["files"]) == (0, 2, _yaml_files(cluster))
     assert report["problems"][0] == {
         "path": "bootstrap/kustomizations/kustomization-podinfo.yaml", "line": 15, "rule": "ref.health-check",
         "severity": "warning", "message": report["problems"][0]["message"],
@@ -71,6 +83,33 @@ def test_no_build_still_finds_a_missing_folder(cluster, tmp_path, capsys):
     assert main(["check", str(repo), "--no-build"]) == 1
     assert "kustomization-podinfo.yaml:1: build: Kustomization flux-system/podinfo (path podinfoo) does not " \
            "build: path not found" in capsys.readouterr().out
+
+
+def test_what_seal_writes_passes_the_check(cluster, tmp_path, capsys):
+    """flux-cookbook seal's SealedSecret (and the controller dependency it adds) is clean."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", str(cluster), str(repo)], check=True)
+    # A controller's certificate, as `kubeseal --fetch-cert` would save it.
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sealed-secret")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=30))
+                   .sign(key, hashes.SHA256()))
+    cert = tmp_path / "controller.pem"
+    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    assert main(["seal", "podinfo", "db", "--cert", str(cert), "--from-literal", "password=probe", "--repo", str(repo)]) == 0
+    assert (repo / "podinfo" / "sealedsecret-db.yaml").is_file()
+    capsys.readouterr()
+    assert main(["check", str(repo)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("0 errors, 2 warnings")
 
 
 def test_a_folder_without_flux_is_refused(tmp_path, capsys):

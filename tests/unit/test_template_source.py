@@ -1,4 +1,4 @@
-from flux_cookbook.extensions.template_source import absolute_src_path, with_absolute_paths
+from flux_cookbook.extensions.template_source import absolute_src_path, pip_install_command, with_absolute_paths
 
 
 def test_local_paths_become_absolute(tmp_path, monkeypatch):
@@ -19,8 +19,6 @@ def test_values_source_relative_to_destination(tmp_path):
 
 
 def test_pip_install_command_names_the_template_release():
-    from extensions.template_source import pip_install_command
-
     full = "0123456789abcdef" * 2 + "01234567"
     assert pip_install_command("gh:me/flux-cookbook", "v2.1.1", full) == (
         "pip install 'flux-cookbook @ git+https://github.com/me/flux-cookbook.git@v2.1.1'"
