@@ -18,13 +18,14 @@ def register(subparsers) -> None:
         NAME,
         help="check a cluster repository offline: YAML, schemas, builds, references, conventions, values",
         description=(
-            "Check a cluster repository before pushing it, without a cluster or network: every YAML "
-            "file parses and passes yamllint; every object validates against Flux 2.9's CRDs (CEL "
-            "rules too), Sealed Secrets' and Kubernetes' schemas; every Flux Kustomization's folder "
-            "builds; sources, values, dependsOn and health checks name what exists; the cookbook's "
-            "conventions hold; each app's values fit its chart where the chart is cached. Prints one "
-            "line per problem (path:line: rule: message) and a summary. Exit status: 0 no errors "
-            "(warnings never fail), 1 errors found."
+            "Check a cluster repository before pushing it, without a cluster or network:\n"
+            "  every YAML file parses and passes yamllint (the repository's .yamllint);\n"
+            "  every object validates against Flux 2.9's CRDs (CEL rules too), Sealed Secrets'\n"
+            "  and Kubernetes' schemas; every Flux Kustomization's folder builds;\n"
+            "  sources, values, dependsOn and health checks name what exists;\n"
+            "  the cookbook's conventions hold; each app's values fit its chart (cached charts).\n"
+            "One line per problem (path:line: rule: message; warnings marked), then a summary.\n"
+            "Exit status: 0 no errors (warnings never fail), 1 errors found."
         ),
         epilog="example: flux-cookbook check            (the repository in the current folder)\n"
                "         flux-cookbook check ../my-cluster --no-build --format json",
