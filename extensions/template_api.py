@@ -45,4 +45,5 @@ GLOBALS = {
     "is_oci": conventions.is_oci,
     "uses_oci_repository": conventions.uses_oci_repository,
     "oci_chart_url": conventions.oci_chart_url,
+    "pip_install_command": template_source.pip_install_command,
 }
