@@ -36,6 +36,8 @@ GLOBALS = {
     "values_source_error": chart_values.values_source_error,
     "fetch_by_default": chart_values.fetch_by_default,
     "values_overrides_error": chart_values.values_overrides_error,
+    "apps_dir_error": input_checks.apps_dir_error,
+    "owns_namespace_default": repo_state.owns_namespace_default,
     # templates
     "convention": conventions.CURRENT,
     "layout": layout,
@@ -47,4 +49,5 @@ GLOBALS = {
     "on_github": bootstrap_command.on_github,
     "bootstrap_git_url": bootstrap_command.bootstrap_git_url,
     "bootstrap_git_auth": bootstrap_command.bootstrap_git_auth,
+    "pip_install_command": template_source.pip_install_command,
 }

@@ -9,7 +9,6 @@ merges, and one that conflicts.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -35,22 +34,6 @@ def starting_point(template, tmp_path_factory) -> Path:
          "  namespace: queue\n  labels:\n    team: messaging\n")
     commit_all(repo, "Our edits")
     return repo
-
-
-@pytest.fixture(scope="module")
-def first_runs(template, starting_point, tmp_path_factory) -> tuple[Path, Path, str, str]:
-    """Both runs up to the conflict, once for the tests below; each test that goes on from
-    there works on its own copies (`own_copies`)."""
-    return run_both(template, starting_point, tmp_path_factory.mktemp("first-runs"))
-
-
-def own_copies(repos: tuple[Path, ...], tmp_path: Path) -> list[Path]:
-    """Copies of whole repositories, the conflicted index and working tree included (a
-    clone would carry only the commits)."""
-    copies = [tmp_path / repo.name for repo in repos]
-    for repo, copy_ in zip(repos, copies):
-        shutil.copytree(repo, copy_, symlinks=True)
-    return copies
 
 
 def run_both(template, starting_point: Path, tmp_path: Path) -> tuple[Path, Path, str, str]:
@@ -79,8 +62,8 @@ def take_the_release_side(text: str) -> str:
     return "".join(kept)
 
 
-def test_fast_and_plain_stop_at_the_same_conflict_with_the_same_commits(first_runs):
-    fast, plain, fast_out, plain_out = first_runs
+def test_fast_and_plain_stop_at_the_same_conflict_and_finish_identically(template, starting_point, tmp_path):
+    fast, plain, fast_out, plain_out = run_both(template, starting_point, tmp_path)
     assert "queue/configmap-queue-helm-chart-value-overrides.yaml" in fast_out
     assert "left conflicts" in fast_out and "left conflicts" in plain_out
     assert history(fast) == history(plain)
@@ -88,9 +71,6 @@ def test_fast_and_plain_stop_at_the_same_conflict_with_the_same_commits(first_ru
     assert git(fast, "ls-files", "-u") == git(plain, "ls-files", "-u")
     assert git(fast, "worktree", "list").count("\n") == 1
 
-
-def test_after_the_conflict_both_finish_identically(template, first_runs, tmp_path):
-    fast, plain = own_copies(first_runs[:2], tmp_path)
     for repo in (fast, plain):
         # The user keeps both labels, as they would: the release's side, plus their own.
         path = repo / "queue/configmap-queue-helm-chart-value-overrides.yaml"
