@@ -132,7 +132,7 @@ def test_the_readme_pushes_before_it_bootstraps(template, tmp_path):
     # Another host's example names another host, never GitHub's URL.
     other_hosts = re.findall(r"--url=(\S+)", bootstrap)
     assert other_hosts == ["ssh://git@git.example.com/acme/homelab", "https://git.example.com/acme/homelab"]
-    assert "yamllint ." in readme_section(repo, "Check before you push")
+    assert "flux-cookbook check" in readme_section(repo, "Check before you push")
 
 
 def test_flux_cookbook_new_did_what_the_readme_says_it_did(template, tmp_path):
@@ -171,3 +171,9 @@ def test_offline_the_prompt_offers_the_placeholder_and_a_yes_gets_it_too(templat
     assert answers(repo, "web")["fetch_values"] is True
     assert "helm show values web --repo https://charts.example.com" in load(repo / layout.values_configmap_file("web"))["data"]["values.yaml"]
     commit_all(repo, "Add web")
+
+
+def test_the_readmes_check_passes_on_a_nested_repository(nested):
+    """`flux-cookbook check`, as the README says to run it before pushing."""
+    result = cookbook_cli("check", str(nested))
+    assert result.returncode == 0, result.stdout + result.stderr
