@@ -1,4 +1,5 @@
-"""Unit tests for tests/support/flux_schema.py against the real CRDs in ../shared/."""
+"""Unit tests for tests/support/flux_schema.py (the tests' door to flux_cookbook.schemas and
+flux_cookbook.flux_build) against the real CRDs in ../shared/."""
 
 import copy
 import sys
@@ -160,7 +161,8 @@ def test_validate_repo(tmp_path):
         "# only a comment\n---\n"
         "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n---\n"
         "apiVersion: helm.toolkit.fluxcd.io/v2beta2\nkind: HelmRelease\n"
-        "metadata:\n  name: podinfo\nspec:\n  interval: 5m\n",
+        "metadata:\n  name: podinfo\nspec:\n  interval: 5m\n  chart:\n    spec:\n"
+        "      chart: podinfo\n      sourceRef: {kind: HelmRepository, name: podinfo}\n",
     )
     write(tmp_path / "clusters/dev/dup.yml", "apiVersion: v1\nkind: Namespace\nkind: Secret\n")
     errors = validate_repo(tmp_path, [CURRENT, SEALED])
@@ -180,10 +182,21 @@ CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata: {{k: v}}
 def test_kustomize_build_lists_every_file_recursively(tmp_path):
     write(tmp_path / "a.yaml", CM.format(name="a"))
     write(tmp_path / "sub/b.yml", CM.format(name="b"))
-    write(tmp_path / ".hidden.yaml", "not: kubernetes\n")  # dot files are not resources
     names = sorted(d["metadata"]["name"] for d in yaml.safe_load_all(kustomize_build(tmp_path)))
     assert names == ["a", "b"]
     assert not (tmp_path / "kustomization.yaml").exists()  # the folder is left untouched
+
+
+def test_kustomize_build_lists_hidden_files_as_flux_does(tmp_path):
+    # Flux's generator lists dot files too: a non-manifest one fails the build
+    # unless .sourceignore keeps it out of the artifact.
+    write(tmp_path / "a.yaml", CM.format(name="a"))
+    write(tmp_path / ".hidden.yaml", "not: kubernetes\n")
+    with pytest.raises(RuntimeError, match=r"\.hidden\.yaml.*missing Resource metadata"):
+        kustomize_build(tmp_path)
+    write(tmp_path / ".sourceignore", ".hidden.yaml\n")
+    names = [d["metadata"]["name"] for d in yaml.safe_load_all(kustomize_build(tmp_path))]
+    assert names == ["a"]
 
 
 def test_kustomize_build_fails_on_duplicate_object(tmp_path):

