@@ -6,8 +6,9 @@ conflict although the user's version already holds everything the new release ch
 the lines differ, the data does not. copier records the three versions of each
 conflicted file in the index (1: old render, 2: the user's, 3: new render). Where every
 value the release changed between 1 and 3 already stands in 2, the user's text is the
-merge, comments and order included; it is kept and the conflict marked resolved. Any
-other conflict is left for the user.
+merge, comments and order included; it is kept and the conflict marked resolved. Where
+all the release changed is keys it added that the user's version lacks, they are put into
+the user's text (`key_merge`). Any other conflict is left for the user.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import yaml
 
 from .git_repo import git
+from .key_merge import merge_added_keys
 
 MISSING = object()
 
@@ -25,11 +27,16 @@ MISSING = object()
 def after(repo: Path) -> None:
     for path, stages in _conflicted(repo).items():
         if {1, 2, 3} <= stages.keys() and path.endswith((".yaml", ".yml")):
-            base, mine, theirs = (_documents(git(repo, "cat-file", "blob", stages[n])) for n in (1, 2, 3))
+            texts = [git(repo, "cat-file", "blob", stages[n]) for n in (1, 2, 3)]
+            base, mine, theirs = (_documents(text) for text in texts)
             if None not in (base, mine, theirs) and _has_all_changes(base, theirs, mine):
-                (repo / path).write_text(git(repo, "cat-file", "blob", stages[2]), encoding="utf-8")
+                (repo / path).write_text(texts[1], encoding="utf-8")
                 git(repo, "add", "--", path)
                 print(f"  {path}: your version already has this release's changes; kept as it is")
+            elif (merged := merge_added_keys(*texts)) is not None:
+                (repo / path).write_text(merged, encoding="utf-8")
+                git(repo, "add", "--", path)
+                print(f"  {path}: the release's new keys added to your version")
 
 
 def _conflicted(repo: Path) -> dict[str, dict[int, str]]:
