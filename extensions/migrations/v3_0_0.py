@@ -373,7 +373,7 @@ def apply(repo: Path, plan: Plan) -> None:
     if plan.writes:
         git(repo, "add", "--", *plan.writes)
     if plan.removals:
-        git(repo, "rm", "-q", "--", *plan.removals)
+        git(repo, "rm", "-q", "-f", "--", *plan.removals)  # -f: an earlier migration may have staged it
 
 
 # --- after -------------------------------------------------------------------------------
