@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 import celpy
-import lark
 
 # CEL macros: celpy's parser handles them itself, they are not in base_functions.
 _MACROS = frozenset({"has", "all", "exists", "exists_one", "map", "filter"})
@@ -41,13 +40,14 @@ class Violation:
     message: str
 
 
-def _called_functions(tree: lark.Tree) -> Iterator[str]:
-    # celpy's grammar: `f(x)` is an ident_arg node, `x.f(y)` a member_dot_arg node;
-    # the function's name is the first token among the node's children.
+def _called_functions(tree: celpy.Expression) -> Iterator[str]:
+    # celpy's grammar (cel.lark): `f(x)` is an ident_arg node, `x.f(y)` a member_dot_arg
+    # node; the function's name is the first token (a str) among the node's children.
+    # tests/unit/test_schemas.py fails should a celpy release rename them.
     for node in tree.iter_subtrees():
         if node.data in ("ident_arg", "member_dot_arg"):
             for child in node.children:
-                if isinstance(child, lark.Token):
+                if isinstance(child, str):
                     yield str(child)
                     break
 

@@ -72,6 +72,22 @@ def recorded_answers(repo: Path, answers_file: str = layout.CLUSTER_ANSWERS) -> 
     return answers
 
 
+def release_of(template: str, commit: object) -> str | None:
+    """The ref to copy an app at: the cluster's recorded commit, where the template has it.
+
+    A cluster copied from a local template with uncommitted changes records a draft commit
+    that existed only in copier's temporary clone; `HEAD` gives copier the same draft again.
+    """
+    if not commit:
+        return None
+    if Path(template).is_dir():
+        found = subprocess.run(["git", "-C", template, "cat-file", "-e", f"{commit}^{{commit}}"],
+                               capture_output=True, check=False)
+        if found.returncode:
+            return "HEAD"
+    return str(commit)
+
+
 def is_copier_error(error: BaseException) -> bool:
     from copier import errors
 

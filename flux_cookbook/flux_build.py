@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 import shutil
 import subprocess
 import sys
@@ -114,7 +115,12 @@ class _IgnoreRules:
     def __init__(self, own: list[tuple[tuple[str, ...], str]]):
         patterns = [((), p) for p in _VCS_PATTERNS]
         patterns += own if own else [((), p) for p in _DEFAULT_PATTERNS]
-        self._patterns = [(domain, GitIgnoreSpecPattern(p)) for domain, p in patterns]
+        self._patterns = []
+        for domain, text in patterns:
+            try:
+                self._patterns.append((domain, GitIgnoreSpecPattern(text)))
+            except (ValueError, re.error):  # e.g. `!` or a range like [z-a]: git, too, skips such a line
+                continue
 
     def excludes(self, rel: str) -> bool:
         parts = tuple(rel.split("/"))
@@ -171,8 +177,9 @@ def _ignore_rules(repo: Path, candidates: list[str]) -> _IgnoreRules:
         domain = tuple(rel.split("/")[:-1])
         own += [(domain, p) for p in _read_patterns((repo / rel).read_text(errors="replace"))]
     for _, _, doc in _yaml_objects(repo, candidates, "GitRepository"):
-        if _is_own_git_repository(doc) and isinstance(doc.get("spec", {}).get("ignore"), str):
-            own += [((), p) for p in _read_patterns(doc["spec"]["ignore"])]
+        spec = doc.get("spec")
+        if _is_own_git_repository(doc) and isinstance(spec, dict) and isinstance(spec.get("ignore"), str):
+            own += [((), p) for p in _read_patterns(spec["ignore"])]
     return _IgnoreRules(own)
 
 

@@ -24,7 +24,7 @@ def values_of(version: str) -> str:
 
 @pytest.fixture
 def cluster(template, tmp_path) -> Path:
-    return init_repo(copy(template.path, tmp_path / "cluster", include_example_app=False))
+    return init_repo(copy(template.path, tmp_path / "cluster", include_example_app=False, sealed_secrets=False))
 
 
 @pytest.fixture
@@ -140,7 +140,8 @@ def test_hostile_archives_are_refused(template, cluster, tmp_path, kind):
 def test_no_fetch_is_tried_when_it_is_not_needed(template, tmp_path):
     """copier renders the default of a question it skips: neither a cluster nor an app
     with its own values_source may reach for (or talk about) a chart repository."""
-    result = copier_cli("copy", "--trust", "--defaults", "-d", "include_example_app=false", str(template.path),
+    result = copier_cli("copy", "--trust", "--defaults", "-d", "include_example_app=false", "-d", "sealed_secrets=false",
+                        str(template.path),
                         str(tmp_path / "cluster"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "could not fetch" not in result.stderr

@@ -5,7 +5,7 @@ from tests.support.project import copy, files
 
 
 def test_a_rendered_cluster_and_app_are_where_layout_says(template, tmp_path):
-    repo = copy(template.path, tmp_path / "repo", include_example_app=False, bootstrap_dir="clusters")
+    repo = copy(template.path, tmp_path / "repo", include_example_app=False, sealed_secrets=False, bootstrap_dir="clusters")
     copy(template.path, repo, kind="app", app_name="web", namespace="shop", chart="podinfo",
          helm_repo_name="charts", helm_repo_url="https://example.invalid/charts", fetch_values=False)
     expected = {

@@ -11,11 +11,12 @@ from pathlib import Path
 
 from .. import copier_run
 from ..errors import UserError
-from ..extensions import layout
+from ..extensions import known_apps, layout
 from .new import add_template_options
 
 NAME = "add"
 EXAMPLE = """examples:
+  flux-cookbook add sealed-secrets --defaults      # an app the template knows: sealed-secrets, podinfo
   flux-cookbook add podinfo --helm-repo-url https://stefanprodan.github.io/podinfo --chart-version 6.x --defaults
   flux-cookbook add keycloak-db --chart postgresql --helm-repo-url oci://registry-1.docker.io/bitnamicharts \\
       --namespace keycloak --depends-on '[]' -d 'values_overrides={auth: {database: keycloak}}' --defaults"""
@@ -50,11 +51,13 @@ def run(args: argparse.Namespace) -> int:
     repo = args.repo.resolve()
     cluster = copier_run.recorded_answers(repo)
     given = {answer: getattr(args, answer) for answer in OPTIONS if getattr(args, answer) is not None}
-    data = {**copier_run.parse_data(args.data), **given, "kind": "app", "app_name": args.app}
+    # An app the template knows (the controller, the example) comes with its answers.
+    known = known_apps.ANSWERS.get(args.app, {}) if "helm_repo_url" not in given else {}
+    data = {**known, **copier_run.parse_data(args.data), **given, "kind": "app", "app_name": args.app}
     template = args.template or cluster.get("_src_path")
     if not template:
         raise UserError(f"{repo / layout.CLUSTER_ANSWERS} records no _src_path; pass --template.")
-    vcs_ref = args.vcs_ref or cluster.get("_commit")
+    vcs_ref = args.vcs_ref or copier_run.release_of(str(template), cluster.get("_commit"))
     copier_run.run_copy(str(template), repo, data, vcs_ref, args.defaults)
     print(f"Added app {args.app} ({layout.app_answers_file(args.app)}). Review with `git status`, then commit.")
     return 0

@@ -1,0 +1,132 @@
+"""`flux-cookbook seal APP NAME`: seal secret values into the app's SealedSecret file."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+from typing import Any
+
+from .. import controller_dependency, sealed_secrets, sealing, secret_values
+from ..errors import UserError
+
+NAME = "seal"
+
+_EXAMPLE = """\
+examples:
+  flux-cookbook seal web db-credentials --from-literal username=web --from-file password=./pw.txt
+  printf 'api-token=%s\\n' "$TOKEN" | flux-cookbook seal web api --scope namespace-wide
+  flux-cookbook seal web db-credentials        (asks for each key and value, without echo)
+
+The values go nowhere but into the sealed file: give them on standard input, at the
+prompt or in files; --from-literal is shown in the process list and the shell history.
+The controller's public certificate comes from --cert, from sealed_secrets_cert in
+.copier-answers.yml, or from the cluster with kubeseal --fetch-cert.
+"""
+
+
+class _SecretSafeParser(argparse.ArgumentParser):
+    """argparse, except that its errors never repeat an argument that may hold a value.
+
+    argparse echoes what it cannot place (`unrecognized arguments: --fromliteral=pw=...`,
+    `ambiguous option: --from=pw=...`): here those arguments are shown without their values.
+    """
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._given = list(sys.argv[1:] if args is None else args)
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras:
+            shown = " ".join(_without_value(extra) for extra in extras)
+            self.error(f"unrecognized arguments: {shown} (values are not shown)")
+        return namespace, extras
+
+    def error(self, message):
+        for given in sorted(getattr(self, "_given", ()), key=len, reverse=True):
+            if "=" in given:
+                message = message.replace(given, _without_value(given))
+        super().error(message)
+
+
+def _without_value(argument: str) -> str:
+    """An option's name (with `=…` if it carried a value); `…` for anything else."""
+    if argument.startswith("-"):
+        name, equals, _ = argument.partition("=")
+        return f"{name}=…" if equals else name
+    return "…"
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        NAME,
+        help="seal secret values into an app's SealedSecret file",
+        description="Seal secret values for the Sealed Secrets controller into <app folder>/sealedsecret-NAME.yaml:\n"
+        "a new file, or new and changed keys in an existing one (the other keys stay untouched).",
+        epilog=_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    # add_parser has no public way to pick the class of one subcommand's parser; this
+    # subclass only adds to argparse's public methods (tests/test_seal.py checks it).
+    parser.__class__ = _SecretSafeParser
+    parser.add_argument("app", metavar="APP", help="the app, as added to the repository (.copier-answers.app-APP.yml)")
+    parser.add_argument("name", metavar="NAME", help="the SealedSecret's name, which is also the Secret's")
+    parser.add_argument("--repo", default=".", type=Path, metavar="DIR", help="the cluster repository (default: .)")
+    parser.add_argument(
+        "--from-literal", action="append", default=[], metavar="KEY=VALUE",
+        help="a value on the command line (seen in the process list: prefer stdin or the prompt)",
+    )
+    parser.add_argument(
+        "--from-file", action="append", default=[], metavar="KEY=PATH", help="a value read from a file (PATH alone: the key is its file name)"
+    )
+    parser.add_argument(
+        "--scope", choices=sealing.SCOPES,
+        help="where the controller may unseal: strict (this namespace and name; default for a new file), "
+        "namespace-wide (any name in the namespace) or cluster-wide (anywhere); an existing file keeps its own",
+    )
+    parser.add_argument("--cert", type=Path, metavar="FILE", help="the controller's public certificate (PEM)")
+    parser.add_argument("--type", dest="secret_type", metavar="TYPE", help="the Secret's type (default: Opaque)")
+    parser.add_argument("--label", action="append", default=[], metavar="K=V", help="a label of the Secret")
+    parser.add_argument("--annotation", action="append", default=[], metavar="K=V", help="an annotation of the Secret")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    repo: Path = args.repo
+    if not repo.is_dir():
+        raise UserError(f"--repo {repo} is not a folder.")
+    labels = sealed_secrets.metadata_pairs(args.label, "label")
+    annotations = sealed_secrets.metadata_pairs(args.annotation, "annotation")
+    given = _merge(secret_values.from_literals(args.from_literal), secret_values.from_files(args.from_file))
+    # Everything that can refuse is checked before anyone types a secret.
+    app = sealed_secrets.find_app(repo, args.app)
+    target = sealed_secrets.open_sealed_secret(app, args.name, args.scope, args.secret_type, labels, annotations)
+    public_key = sealing.load_public_key(*sealed_secrets.certificate(repo, args.cert))
+    values = given or _asked()
+    target.seal(public_key, values)
+    target.save()
+
+    shown = target.path.relative_to(repo) if target.path.is_relative_to(repo) else target.path
+    verb = "added to" if target.exists else "written to"
+    changes = [f"sealed {', '.join(target.added)}"] if target.added else []
+    changes += [f"resealed {', '.join(target.replaced)}"] if target.replaced else []
+    print(f"{'; '.join(changes)}: {verb} {shown} ({target.scope} scope, namespace {app.namespace}).")
+    for note in controller_dependency.require_controller(repo, args.app):
+        print(note)
+    if problem := target.missing_keys():
+        print(f"flux-cookbook: warning: {problem} Seal them before the controller can make the Secret.", file=sys.stderr)
+    return 0
+
+
+def _merge(literals: dict[str, bytes], files: dict[str, bytes]) -> dict[str, bytes]:
+    if twice := sorted(set(literals) & set(files)):
+        raise UserError(f"key {', '.join(twice)} is given both by --from-literal and --from-file.")
+    return {**literals, **files}
+
+
+def _asked() -> dict[str, bytes]:
+    """Values from the terminal (asked, not echoed) or, when piped, from KEY=VALUE lines."""
+    if sys.stdin is None:  # started with standard input closed
+        raise UserError("no values to seal: give --from-literal or --from-file, or pipe KEY=VALUE lines in.")
+    if sys.stdin.isatty():
+        return secret_values.from_prompt(input, getpass.getpass)
+    return secret_values.from_lines(sys.stdin.buffer)

@@ -1,0 +1,76 @@
+"""Kubernetes' rules for the names a Secret carries, as the API server checks them.
+
+Each function returns a message naming the problem, or "" when the name is fine. They
+are about names and keys only: none of them ever sees a secret value.
+(k8s.io/apimachinery/pkg/util/validation: IsDNS1123Subdomain, IsConfigMapKey,
+IsQualifiedName, IsValidLabelValue.)
+"""
+
+from __future__ import annotations
+
+import re
+
+DNS1123_SUBDOMAIN_MAX = 253
+QUALIFIED_NAME_MAX = 63
+LABEL_VALUE_MAX = 63
+
+_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_SECRET_KEY = re.compile(r"[-._a-zA-Z0-9]+")
+# The name part of a label or annotation key, and a label's value (which may be empty).
+_QUALIFIED_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+
+
+def dns1123_subdomain_error(value: str, what: str) -> str:
+    """Why `value` cannot name a Kubernetes object (a Secret, a SealedSecret), or ""."""
+    if not value:
+        return f"{what} must not be empty."
+    if len(value) > DNS1123_SUBDOMAIN_MAX:
+        return f"{what} '{value}' is {len(value)} characters long; at most {DNS1123_SUBDOMAIN_MAX} are allowed."
+    if not _DNS1123_SUBDOMAIN.fullmatch(value):
+        return (
+            f"{what} '{value}' is not a valid DNS-1123 subdomain: use lower case letters, digits, '-' "
+            "and '.', starting and ending with a letter or digit."
+        )
+    return ""
+
+
+def secret_key_error(key: str) -> str:
+    """Why `key` cannot be a key of a Secret's data, or ""."""
+    if not key:
+        return "a secret key must not be empty."
+    if len(key) > DNS1123_SUBDOMAIN_MAX:
+        return f"secret key '{key}' is {len(key)} characters long; at most {DNS1123_SUBDOMAIN_MAX} are allowed."
+    if not _SECRET_KEY.fullmatch(key):
+        return f"secret key '{key}' may only contain letters, digits, '-', '_' and '.'."
+    if key in (".", "..") or key.startswith(".."):
+        return f"secret key '{key}' must not be '.' or '..' nor start with '..'."
+    return ""
+
+
+def qualified_name_error(key: str, what: str) -> str:
+    """Why `key` cannot be a label or annotation key ([prefix/]name), or ""."""
+    prefix, slash, name = key.rpartition("/")
+    if slash and (not prefix or dns1123_subdomain_error(prefix, "prefix")):
+        return f"{what} '{key}': the part before '/' must be a DNS-1123 subdomain such as example.com."
+    if not name:
+        return f"{what} '{key}' has no name."
+    if len(name) > QUALIFIED_NAME_MAX:
+        return f"{what} '{key}': the name after any prefix is longer than {QUALIFIED_NAME_MAX} characters."
+    if not _QUALIFIED_NAME.fullmatch(name):
+        return (
+            f"{what} '{key}' is not valid: use letters, digits, '-', '_' and '.', starting and ending "
+            "with a letter or digit, optionally after a prefix such as example.com/."
+        )
+    return ""
+
+
+def label_value_error(key: str, value: str) -> str:
+    """Why `value` cannot be the value of label `key`, or ""."""
+    if len(value) > LABEL_VALUE_MAX:
+        return f"label {key}: its value is longer than {LABEL_VALUE_MAX} characters."
+    if value and not _QUALIFIED_NAME.fullmatch(value):
+        return (
+            f"label {key}: value '{value}' is not valid: use letters, digits, '-', '_' and '.', "
+            "starting and ending with a letter or digit (or leave it empty)."
+        )
+    return ""

@@ -1,0 +1,99 @@
+"""`flux-cookbook`, run as a user runs it: new, add, messages instead of tracebacks, exit codes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.project import answers, cookbook_cli, files, tree_state
+from tests.support.template_repo import git
+
+SUBCOMMANDS = ("new", "add", "update-all", "adopt")
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_every_command_has_help_with_an_example(command):
+    result = cookbook_cli(command, "--help")
+    assert result.returncode == 0 and "example" in result.stdout and f"flux-cookbook {command}" in result.stdout
+
+
+def test_usage_errors_exit_2():
+    assert cookbook_cli().returncode == 2
+    assert cookbook_cli("add").returncode == 2  # APP missing
+    assert cookbook_cli("no-such-command").returncode == 2
+
+
+@pytest.fixture
+def cluster(template, tmp_path):
+    """`flux-cookbook new`, committed, without the example app."""
+    repo = tmp_path / "cluster"
+    result = cookbook_cli("new", str(repo), "--defaults", "--template", str(template.path), "--vcs-ref",
+                          template.current, "-d", "include_example_app=false", "-d", "repo_owner=acme")
+    assert result.returncode == 0, result.stderr
+    return repo
+
+
+def test_new_makes_a_committed_cluster_repository(cluster, template):
+    assert answers(cluster)["repo_owner"] == "acme" and answers(cluster)["_commit"] == template.current
+    assert git(cluster, "status", "--porcelain") == "" and git(cluster, "log", "--format=%s").count("\n") == 1
+    assert git(cluster, "branch", "--show-current").strip() == "main"
+
+
+def test_new_refuses_a_cluster_over_a_cluster(cluster, template):
+    before = tree_state(cluster)
+    result = cookbook_cli("new", str(cluster), "--defaults", "--template", str(template.path))
+    assert result.returncode == 1 and "already a cluster repository" in result.stderr
+    assert "Traceback" not in result.stderr and tree_state(cluster) == before
+
+
+def test_add_uses_the_clusters_template_and_release(cluster, template):
+    result = cookbook_cli("add", "web", "--chart", "podinfo", "--helm-repo-url", "https://charts.example.invalid",
+                          "--chart-version", "6.x", "--defaults", "-d", "fetch_values=false", cwd=cluster)
+    assert result.returncode == 0, result.stderr
+    recorded = answers(cluster, "web")
+    assert (recorded["_src_path"], recorded["_commit"]) == (str(template.path), template.current)
+    assert {"web/helmrelease-web.yaml", "bootstrap/kustomizations/kustomization-web.yaml"} <= files(cluster)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "names"),
+    [
+        (["Web", "--helm-repo-url", "https://x.invalid"], ("app_name", "'Web' is not a valid DNS-1123 label")),
+        (["web", "--helm-repo-url", "ftp://x.invalid"], ("helm_repo_url", "must start with https://")),
+        (["web", "--helm-repo-url", "https://x.invalid", "--chart-version", "six"], ("chart_version", "'six'")),
+        (["web", "--helm-repo-url", "https://x.invalid", "--depends-on", "[db]"], ("depends_on", "'db'")),
+    ],
+)
+def test_a_bad_answer_is_a_message_and_writes_nothing(cluster, arguments, names):
+    before = tree_state(cluster)
+    result = cookbook_cli("add", *arguments, "--defaults", "-d", "fetch_values=false", cwd=cluster)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") <= 3, result.stderr
+    assert all(name in result.stderr for name in names), result.stderr
+    assert tree_state(cluster) == before
+
+
+def test_add_outside_a_cluster_repository_says_so(tmp_path):
+    result = cookbook_cli("add", "web", "--defaults", cwd=tmp_path)
+    assert result.returncode == 1 and "has no .copier-answers.yml" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_update_all_reports_an_up_to_date_repository(cluster, template):
+    result = cookbook_cli("update-all", str(cluster), "--vcs-ref", template.current)
+    assert result.returncode == 0, result.stderr
+    assert ".copier-answers.yml: cluster already at" in result.stdout
+    assert git(cluster, "log", "--format=%s").count("\n") == 1
+
+
+def test_update_all_refuses_a_dirty_repository(cluster):
+    (cluster / "notes.txt").write_text("wip\n")
+    result = cookbook_cli("update-all", str(cluster))
+    assert result.returncode == 1 and "uncommitted changes" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_add_knows_the_sealed_secrets_controller(cluster):
+    result = cookbook_cli("add", "sealed-secrets", "--defaults", cwd=cluster)
+    assert result.returncode == 0, result.stderr
+    recorded = answers(cluster, "sealed-secrets")
+    assert (recorded["namespace"], recorded["chart"], recorded["helm_repo_url"]) == (
+        "sealed-secrets", "sealed-secrets", "https://bitnami-labs.github.io/sealed-secrets")
+    assert recorded["health_checks"][0]["name"] == "sealed-secrets-controller"

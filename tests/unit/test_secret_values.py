@@ -1,0 +1,106 @@
+"""How `flux-cookbook seal` takes values: keys checked, values kept as given, never shown."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from flux_cookbook import secret_values
+from flux_cookbook.errors import UserError
+from flux_cookbook.kube_names import dns1123_subdomain_error, label_value_error, qualified_name_error, secret_key_error
+
+VALUE = "Never-Shown-9d1c"
+
+
+def test_lines_keep_everything_after_the_first_equals_sign():
+    stream = io.BytesIO(b"# a comment\n\nurl=postgres://u:p@h/db?a=b\r\nspaced= two words \nempty=\nbytes=\xff\x00")
+    assert secret_values.from_lines(stream) == {
+        "url": b"postgres://u:p@h/db?a=b", "spaced": b" two words ", "empty": b"", "bytes": b"\xff\x00",
+    }
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (f"{VALUE}\n", "standard input, line 1 has no '='"),
+        (f"a=1\nb c={VALUE}\n", "standard input, line 2: secret key 'b c' may only contain"),
+        (f"a=1\na={VALUE}\n", "standard input, line 2: key 'a' is given twice."),
+        ("\n# only a comment\n", "standard input has no KEY=VALUE line"),
+        (f"ÿ={VALUE}\n", "standard input, line 1: secret key 'ÿ' may only contain"),
+    ],
+)
+def test_bad_lines_are_refused_without_their_value(text, message):
+    with pytest.raises(UserError) as refused:
+        secret_values.from_lines(io.BytesIO(text.encode()))
+    assert message in str(refused.value) and VALUE not in str(refused.value)
+
+
+def test_literals_keep_the_shells_bytes():
+    assert secret_values.from_literals(["a=x=y", "b=", "c=\udcff"]) == {"a": b"x=y", "b": b"", "c": b"\xff"}
+    for literals, message in [([VALUE], "--from-literal #1 has no '='"), (["a=1", f"a={VALUE}"], "--from-literal #2: key 'a' is given twice")]:
+        with pytest.raises(UserError) as refused:
+            secret_values.from_literals(literals)
+        assert message in str(refused.value) and VALUE not in str(refused.value)
+
+
+def test_files_are_keyed_by_name_or_file_name(tmp_path):
+    (tmp_path / "ca.crt").write_bytes(b"\x00pem\n")
+    assert secret_values.from_files([f"root={tmp_path / 'ca.crt'}", str(tmp_path / "ca.crt")]) == {"root": b"\x00pem\n", "ca.crt": b"\x00pem\n"}
+    with pytest.raises(UserError, match="is not a file"):
+        secret_values.from_files([f"k={tmp_path / 'missing'}"])
+    with pytest.raises(UserError, match="secret key 'a b'"):
+        secret_values.from_files([f"a b={tmp_path / 'ca.crt'}"])
+
+
+def test_prompt_asks_again_after_a_bad_key_a_repeat_or_a_mismatch(capsys):
+    keys = iter(["bad key", "password", "password", "token", "token", ""])
+    secrets = iter([VALUE, VALUE, "first", "second", "t", "t"])
+    values = secret_values.from_prompt(lambda prompt: next(keys), lambda prompt: next(secrets))
+    assert values == {"password": VALUE.encode(), "token": b"t"}
+    shown = capsys.readouterr()
+    assert "secret key 'bad key' may only contain" in shown.err
+    assert "key 'password' is already given" in shown.err
+    assert "The two values of token differ" in shown.err
+    assert VALUE not in shown.out + shown.err
+
+
+def test_prompt_with_no_key_or_ended_input_seals_nothing():
+    with pytest.raises(UserError, match="no secret key given"):
+        secret_values.from_prompt(lambda prompt: "", lambda prompt: "")
+
+    def ended(prompt):
+        raise EOFError
+
+    with pytest.raises(UserError, match="input ended at a prompt"):
+        secret_values.from_prompt(lambda prompt: "k", ended)
+
+
+@pytest.mark.parametrize(
+    "check, value, fine",
+    [
+        (lambda v: secret_key_error(v), "tls.crt", True),
+        (lambda v: secret_key_error(v), ".dockerconfigjson", True),
+        (lambda v: secret_key_error(v), "a_B-9", True),
+        (lambda v: secret_key_error(v), "a/b", False),
+        (lambda v: secret_key_error(v), "..a", False),
+        (lambda v: secret_key_error(v), ".", False),
+        (lambda v: secret_key_error(v), "k" * 254, False),
+        (lambda v: dns1123_subdomain_error(v, "name"), "db.web-1", True),
+        (lambda v: dns1123_subdomain_error(v, "name"), "Db", False),
+        (lambda v: dns1123_subdomain_error(v, "name"), "db-", False),
+        (lambda v: dns1123_subdomain_error(v, "name"), "a" * 254, False),
+        (lambda v: qualified_name_error(v, "label key"), "app.kubernetes.io/name", True),
+        (lambda v: qualified_name_error(v, "label key"), "Team_A", True),
+        (lambda v: qualified_name_error(v, "label key"), "/name", False),
+        (lambda v: qualified_name_error(v, "label key"), "Example.com/name", False),
+        (lambda v: qualified_name_error(v, "label key"), "a" * 64, False),
+        (lambda v: qualified_name_error(v, "label key"), "-a", False),
+        (lambda v: label_value_error("k", v), "", True),
+        (lambda v: label_value_error("k", v), "v1.2_x", True),
+        (lambda v: label_value_error("k", v), "a b", False),
+        (lambda v: label_value_error("k", v), "v" * 64, False),
+    ],
+)
+def test_kubernetes_name_rules(check, value, fine):
+    assert (check(value) == "") is fine
