@@ -30,7 +30,8 @@ before (all of it planned first; on any problem nothing is changed):
     this step, and then finds the user's side and the new release agreeing.
 repeated runs: like 2.0.0's, the step runs once per answers file and covers the whole
   repository; apps found with nothing to do are remembered by the blob ids of their
-  answers file, HelmRelease and HelmRepository (`blob_record`), and not read again.
+  answers file and HelmRelease (and HelmRepository, where the decision read it;
+  `blob_record`), and their files are not read again, not even their answers.
 after:
   - an OCIRepository file both this step and the new release added (an update from a
     release older than 2.1.0, whose render has no such file) conflicts with no common
@@ -119,6 +120,12 @@ def make_plan(repo: Path) -> Plan:
     blobs = tracked_blobs(repo)
     record = BlobRecord(repo, CURRENT_RECORD, [__file__])
     known = record.read()
+    # "<answers blob>:<HelmRelease blob>" -> "<HelmRepository file>:<its blob>" ("-:-" where the
+    # decision did not read one), so that an app is skipped before its answers are even parsed.
+    remembered: dict[str, tuple[str, str]] = {}
+    for entry in known:
+        own, repo_file, repo_blob = entry.rsplit(":", 2)
+        remembered[own] = (repo_file, repo_blob)
     found: set[str] = set()
     moved_from: dict[str, list[str]] = {}  # HelmRepository file -> apps moved off it
     errors = []
@@ -127,13 +134,13 @@ def make_plan(repo: Path) -> Plan:
         if not app_name:
             continue
         release_file = layout.helm_release_file(app_name)
+        own = f"{blobs.get(answers_file) or '-'}:{blobs.get(release_file) or '-'}"
+        repo_file, repo_blob = remembered.get(own, ("?", "?"))
+        if repo_file == "-" or (repo_file != "?" and (blobs.get(repo_file) or "-") == repo_blob):
+            found.add(f"{own}:{repo_file}:{repo_blob}")
+            continue
         answers_text = (repo / answers_file).read_text(encoding="utf-8")
         answers = yaml.safe_load(answers_text) or {}
-        repo_file = layout.helm_repository_file(str(answers.get("bootstrap_dir")), str(answers.get("helm_repo_name")))
-        key = ":".join(blobs.get(path) or "-" for path in (answers_file, release_file, repo_file))
-        if key in known:
-            found.add(key)
-            continue
         try:
             app = _App(app_name, answers_file, answers, release_file, _helm_release(repo, release_file))
         except MigrationError as error:
@@ -155,9 +162,13 @@ def make_plan(repo: Path) -> Plan:
                 )
             if DRIFT_ANSWER in additions:
                 plan.notes.append(f"{release_file}: has its own driftDetection; it stands as it is")
-        elif not refusal or _repo_named(app) == answers.get("helm_repo_name"):
-            # Nothing to do, and the files this decision read are the ones in `key`.
-            found.add(key)
+        elif not refusal:
+            # Nothing to do; next time too, while these files stay as they are.
+            found.add(f"{own}:-:-")
+        elif _repo_named(app) == answers.get("helm_repo_name"):
+            # An app that cannot move: its note is printed once, while these files stay as they are.
+            repo_file = layout.helm_repository_file(str(answers.get("bootstrap_dir")), str(answers.get("helm_repo_name")))
+            found.add(f"{own}:{repo_file}:{blobs.get(repo_file) or '-'}")
     if errors:
         raise MigrationAbort("these files cannot be read; fix them, commit, and update again:\n  " + "\n  ".join(errors))
     for repo_file, apps in sorted(moved_from.items()):

@@ -218,6 +218,7 @@ def test_apps_with_nothing_to_do_are_not_read_again(tmp_path, monkeypatch):
         raise AssertionError("read a HelmRelease the record says needs nothing")
 
     monkeypatch.setattr(v3_0_0, "_helm_release", must_not_read)
+    monkeypatch.setattr(v3_0_0.yaml, "safe_load", must_not_read)  # not even the answers
     v3_0_0.before(repo)
     # A file edited since is read again: the record is keyed by content.
     (repo / "app3/helmrelease-app3.yaml").write_text(helm_release("app3", extra="  install:\n    disableWait: true\n"))
@@ -225,6 +226,19 @@ def test_apps_with_nothing_to_do_are_not_read_again(tmp_path, monkeypatch):
     monkeypatch.undo()
     v3_0_0.before(repo)
     assert "helm_strategy: ''" in (repo / ".copier-answers.app-app3.yml").read_text()
+
+
+def test_an_app_that_cannot_move_is_noted_once(tmp_path, capsys):
+    repo = oci_repo(tmp_path, "  secretRef:\n    name: registry\n")
+    v3_0_0.before(repo)
+    assert "app pg stays" in capsys.readouterr().out
+    v3_0_0.before(repo)
+    assert capsys.readouterr().out == ""
+    # The HelmRepository's Secret removed: read again, and moved.
+    (repo / "bootstrap/helmrepositories/helmrepository-bitnami.yaml").write_text(helm_repository("bitnami"))
+    git(repo, "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-qam", "no secret")
+    v3_0_0.before(repo)
+    assert (repo / "pg/ocirepository-pg.yaml").exists()
 
 
 # --- after ---------------------------------------------------------------------------------
