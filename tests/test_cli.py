@@ -27,7 +27,8 @@ def cluster(template, tmp_path):
     """`flux-cookbook new`, committed, without the example app."""
     repo = tmp_path / "cluster"
     result = cookbook_cli("new", str(repo), "--defaults", "--template", str(template.path), "--vcs-ref",
-                          template.current, "-d", "include_example_app=false", "-d", "repo_owner=acme")
+                          template.current, "-d", "include_example_app=false", "-d", "sealed_secrets=false",
+                          "-d", "repo_owner=acme")
     assert result.returncode == 0, result.stderr
     return repo
 

@@ -1,0 +1,79 @@
+"""The installable command: what `pip install` of this repository puts in place."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from flux_cookbook import copier_run
+from tests.support.template_repo import PROJECT_ROOT
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> zipfile.ZipFile:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(PROJECT_ROOT)],
+        check=True, capture_output=True, cwd=out,
+    )
+    (built,) = out.glob("flux_cookbook-*.whl")
+    return zipfile.ZipFile(built)
+
+
+def test_the_wheel_carries_the_command_the_template_code_and_the_crds(wheel):
+    names = set(wheel.namelist())
+    expected_code = {
+        f"flux_cookbook/extensions/{path.relative_to(PROJECT_ROOT / 'extensions').as_posix()}"
+        for path in (PROJECT_ROOT / "extensions").rglob("*.py")
+    } | {
+        f"flux_cookbook/{path.relative_to(PROJECT_ROOT / 'flux_cookbook').as_posix()}"
+        for path in (PROJECT_ROOT / "flux_cookbook").rglob("*.py")
+    }
+    assert expected_code <= names, sorted(expected_code - names)
+    crds = {f"flux_cookbook/crds/{p.parent.name}/{p.name}" for p in (PROJECT_ROOT / "flux_cookbook/crds").glob("*/*.yaml")}
+    assert crds and crds <= names
+    entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    assert "flux-cookbook = flux_cookbook.cli:main" in wheel.read(entry_points).decode()
+    assert not [n for n in names if n.startswith(("tests/", "extensions/", "template/"))]
+
+
+@pytest.mark.parametrize(
+    ("direct_url", "expected"),
+    [
+        ('{"url": "https://github.com/acme/flux-cookbook", "vcs_info": {"vcs": "git", "commit_id": "abc"}}',
+         "https://github.com/acme/flux-cookbook.git"),
+        ('{"url": "ssh://git@github.com/acme/flux-cookbook.git", "vcs_info": {"vcs": "git"}}',
+         "ssh://git@github.com/acme/flux-cookbook.git"),
+        (f'{{"url": "file://{PROJECT_ROOT}", "dir_info": {{}}}}', str(PROJECT_ROOT)),
+        ('{"url": "file:///nowhere/at/all", "dir_info": {}}', None),
+        ('{"url": "https://files.example/flux_cookbook-3.0.0.whl", "archive_info": {}}', None),
+    ],
+)
+def test_the_template_is_where_the_command_was_installed_from(monkeypatch, direct_url, expected):
+    class Distribution:
+        def read_text(self, name):
+            return direct_url if name == "direct_url.json" else None
+
+    monkeypatch.setattr(copier_run.metadata, "distribution", lambda name: Distribution())
+    assert copier_run.installed_from() == expected
+
+
+def test_without_an_install_record_the_template_must_be_named(monkeypatch):
+    def missing(name):
+        raise copier_run.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(copier_run.metadata, "distribution", missing)
+    with pytest.raises(copier_run.UserError, match="Pass --template"):
+        copier_run.default_template(None)
+    assert copier_run.default_template("gh:acme/tpl") == "gh:acme/tpl"
+
+
+def test_a_checkout_imports_the_template_code_under_one_name():
+    import flux_cookbook.extensions.layout as layout
+
+    assert Path(layout.__file__).resolve() == PROJECT_ROOT / "extensions" / "layout.py"
+    assert "extensions" not in sys.modules and "extensions.layout" not in sys.modules
