@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from flux_cookbook import flux_build
 from tests.support.flux_schema import validate_repo

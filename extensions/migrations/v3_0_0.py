@@ -50,7 +50,7 @@ from typing import Any
 
 import yaml
 
-from .. import layout
+from .. import conventions, layout
 from ..conventions import OWN_SETTINGS, is_oci
 from ..yaml_quoting import yaml_scalar
 from .blob_record import BlobRecord, tracked_blobs
@@ -118,7 +118,8 @@ def make_plan(repo: Path) -> Plan:
     """Everything the migration will change, computed without changing anything."""
     plan = Plan()
     blobs = tracked_blobs(repo)
-    record = BlobRecord(repo, CURRENT_RECORD, [__file__])
+    # The code that decides "nothing to do": this module, the names and what oci:// means.
+    record = BlobRecord(repo, CURRENT_RECORD, [__file__, layout.__file__, conventions.__file__])
     known = record.read()
     # "<answers blob>:<HelmRelease blob>" -> "<HelmRepository file>:<its blob>" ("-:-" where the
     # decision did not read one), so that an app is skipped before its answers are even parsed.
