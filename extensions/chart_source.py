@@ -31,6 +31,7 @@ import urllib.request
 import zlib
 from dataclasses import dataclass
 from email.message import Message
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -161,9 +162,17 @@ def safe_archive_values(archive: Path | str | bytes, chart: str) -> str:
     device or FIFO, or if it unpacks too large; the values file must be UTF-8 and at
     most 2 MiB. A chart without values.yaml has empty values (""). Raises ChartFetchError.
     """
+    return safe_archive_files(archive, chart, ("values.yaml",)).get("values.yaml", "")
+
+
+def safe_archive_files(archive: Path | str | bytes, chart: str, names: tuple[str, ...]) -> dict[str, str]:
+    """The files `<chart>/<name>` of a chart archive that it has, as text, by name.
+
+    Read as safe_archive_values reads values.yaml (same refusals and limits).
+    """
     source = {"fileobj": io.BytesIO(archive)} if isinstance(archive, bytes) else {"name": str(archive)}
-    wanted = f"{chart}/values.yaml"
-    values: bytes | None = None
+    wanted = {f"{chart}/{name}": name for name in names}
+    found: dict[str, bytes] = {}
     chart_seen = False
     try:
         with tarfile.open(mode="r:gz", **source) as tar:
@@ -177,16 +186,19 @@ def safe_archive_values(archive: Path | str | bytes, chart: str) -> str:
                         f"{MAX_UNPACKED_BYTES // MIB} MiB; refused."
                     )
                 chart_seen = chart_seen or name.split("/")[0] == chart
-                if name == wanted:
-                    values = _read_values_member(tar, member, values is not None)
+                if name in wanted:
+                    found[name] = _read_member(tar, member, name in found)
     except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
         raise ChartFetchError(f"not a readable chart archive (.tgz): {error}") from None
     if not chart_seen:
         raise ChartFetchError(f"the chart archive has no folder '{chart}/'; is '{chart}' the chart's name?")
-    try:
-        return (values or b"").decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ChartFetchError(f"{wanted} in the chart archive is not UTF-8 text.") from None
+    texts = {}
+    for member, data in found.items():
+        try:
+            texts[wanted[member]] = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ChartFetchError(f"{member} in the chart archive is not UTF-8 text.") from None
+    return texts
 
 
 def _checked_member_name(member: tarfile.TarInfo) -> str:
@@ -214,7 +226,7 @@ def _member_kind(member: tarfile.TarInfo) -> str:
     return f"of tar type {member.type!r}"
 
 
-def _read_values_member(tar: tarfile.TarFile, member: tarfile.TarInfo, seen_before: bool) -> bytes:
+def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo, seen_before: bool) -> bytes:
     if seen_before:
         raise ChartFetchError(f"unsafe chart archive: it holds '{member.name}' twice.")
     if not member.isreg():
@@ -278,6 +290,19 @@ class _ArchiveCache:
             os.replace(part, self.path(version))
         except OSError:
             Path(part).unlink(missing_ok=True)
+
+
+def cached_archives(repo_url: str, chart: str, cache_dir: Path | None = None) -> dict[str, Path]:
+    """The versions of `chart` from `repo_url` that earlier fetches left in the cache, and
+    their archives. Never touches the network; an unreadable cache holds nothing."""
+    cache = _ArchiveCache(Path(cache_dir) if cache_dir else default_cache_dir(), repo_url.strip().rstrip("/"), chart)
+    prefix, found = f"{chart}-", {}
+    try:
+        for path in cache.folder.glob(f"{glob_escape(prefix)}*.tgz"):
+            found[path.name[len(prefix):-len(".tgz")]] = path
+    except OSError:
+        return {}
+    return found
 
 
 # --- HTTP -----------------------------------------------------------------------------

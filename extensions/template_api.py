@@ -45,4 +45,5 @@ GLOBALS = {
     "oci_chart_url": conventions.oci_chart_url,
     "recommended_helm": conventions.RECOMMENDED_HELM,
     "retries_on_failure": conventions.retries_on_failure,
+    "pip_install_command": template_source.pip_install_command,
 }

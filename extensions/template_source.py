@@ -8,6 +8,7 @@ an absolute path; URLs and `gh:`/`gl:` shortcuts are kept as they are.
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 
@@ -31,3 +32,45 @@ def with_absolute_paths(answers: dict, dst: str) -> dict:
     if source and not Path(source).expanduser().is_absolute() and (Path(dst) / source).exists():
         recorded["values_source"] = str((Path(dst) / source).resolve())
     return recorded
+
+
+_RELEASE_TAG = re.compile(r"^v?\d+\.\d+\.\d+([-+.][0-9A-Za-z.-]+)?$")
+_DESCRIBED = re.compile(r"-\d+-g[0-9a-f]+$")  # `git describe`: commits past a tag
+_FULL_HASH = re.compile(r"^[0-9a-f]{40}$")
+_SHORTCUTS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
+
+
+def pip_requirement(src_path: str, commit: str = "", commit_hash: str = "") -> str:
+    """What `pip install` takes to install the `flux-cookbook` command from the template's
+    source at the release a repository was rendered from, for its CI; "" when the source
+    is a folder on this machine, which no CI runner can reach.
+
+    `commit` is copier's `_commit` (`git describe`: a tag, or `v2.1.1-3-gabc1234`); a plain
+    release tag is kept, being readable, anything else becomes `commit_hash` (the full
+    hash copier checked out), since pip can fetch a full hash but not a described one.
+    """
+    url = str(src_path or "").strip()
+    for shortcut, base in _SHORTCUTS.items():
+        if url.startswith(shortcut):
+            url = base + url[len(shortcut):].strip("/")
+            url += "" if url.endswith(".git") else ".git"
+    # A CI runner has no SSH key: an SSH URL (git@github.com:owner/repo.git,
+    # ssh://git@host/path) is fetched over https instead, as a public repository can be.
+    if match := re.match(r"^(?:ssh://)?[\w.-]+@([\w.-]+)[:/](.+)$", url):
+        url = f"https://{match.group(1)}/{match.group(2).lstrip('/')}"
+    if url.startswith(("http://", "https://")):
+        url = "git+" + url
+    if not url.startswith("git+"):
+        return ""  # a local path or file:// URL
+    commit = str(commit or "")
+    if _RELEASE_TAG.match(commit) and not _DESCRIBED.search(commit):
+        ref = commit
+    else:
+        ref = commit_hash if _FULL_HASH.match(str(commit_hash or "")) else ""
+    return f"flux-cookbook @ {url}@{ref}" if ref else f"flux-cookbook @ {url}"
+
+
+def pip_install_command(src_path: str, commit: str = "", commit_hash: str = "") -> str:
+    """The shell command a CI runner installs flux-cookbook with, or "" (see pip_requirement)."""
+    requirement = pip_requirement(src_path, commit, commit_hash)
+    return f"pip install {shlex.quote(requirement)}" if requirement else ""

@@ -7,7 +7,7 @@ import pytest
 from tests.support.project import answers, cookbook_cli, files, tree_state
 from tests.support.template_repo import git
 
-SUBCOMMANDS = ("new", "add", "update-all", "adopt")
+SUBCOMMANDS = ("new", "add", "update-all", "adopt", "check", "seal")
 
 
 @pytest.mark.parametrize("command", SUBCOMMANDS)

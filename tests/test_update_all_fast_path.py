@@ -62,7 +62,7 @@ def take_the_release_side(text: str) -> str:
     return "".join(kept)
 
 
-def test_fast_and_plain_stop_at_the_same_conflict_with_the_same_commits(template, starting_point, tmp_path):
+def test_fast_and_plain_stop_at_the_same_conflict_and_finish_identically(template, starting_point, tmp_path):
     fast, plain, fast_out, plain_out = run_both(template, starting_point, tmp_path)
     assert "queue/configmap-queue-helm-chart-value-overrides.yaml" in fast_out
     assert "left conflicts" in fast_out and "left conflicts" in plain_out
@@ -71,9 +71,6 @@ def test_fast_and_plain_stop_at_the_same_conflict_with_the_same_commits(template
     assert git(fast, "ls-files", "-u") == git(plain, "ls-files", "-u")
     assert git(fast, "worktree", "list").count("\n") == 1
 
-
-def test_after_the_conflict_both_finish_identically(template, starting_point, tmp_path):
-    fast, plain, _, _ = run_both(template, starting_point, tmp_path)
     for repo in (fast, plain):
         # The user keeps both labels, as they would: the release's side, plus their own.
         path = repo / "queue/configmap-queue-helm-chart-value-overrides.yaml"

@@ -272,3 +272,14 @@ def test_oci_cache_works_offline_for_an_exact_version(cache):
     assert fetch_values(fake.oci_url, "podinfo", "6.14.1", cache).text == podinfo_values("6.14.1")
     with pytest.raises(RepositoryUnreachable):
         fetch_values(fake.oci_url, "podinfo", "6.x", cache)
+
+
+def test_what_a_fetch_caches_is_found_offline(repo_url, cache):
+    """flux-cookbook check reads charts from the cache fetch_values fills, never fetching."""
+    assert chart_source.cached_archives(repo_url, "podinfo", cache) == {}
+    fetch_values(repo_url, "podinfo", "6.x", cache)
+    found = chart_source.cached_archives(repo_url + "/", "podinfo", cache)  # as a HelmRepository may write it
+    assert list(found) == ["6.14.1"]
+    files = chart_source.safe_archive_files(found["6.14.1"], "podinfo", ("values.yaml", "values.schema.json"))
+    assert files == {"values.yaml": podinfo_values("6.14.1")}
+    assert chart_source.cached_archives(repo_url, "other", cache) == {}

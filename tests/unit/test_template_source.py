@@ -1,4 +1,4 @@
-from flux_cookbook.extensions.template_source import absolute_src_path, with_absolute_paths
+from flux_cookbook.extensions.template_source import absolute_src_path, pip_install_command, with_absolute_paths
 
 
 def test_local_paths_become_absolute(tmp_path, monkeypatch):
@@ -16,3 +16,25 @@ def test_values_source_relative_to_destination(tmp_path):
     (tmp_path / "charts").mkdir()
     recorded = with_absolute_paths({"_src_path": "https://x/y", "values_source": "charts"}, str(tmp_path))
     assert recorded == {"_src_path": "https://x/y", "values_source": str(tmp_path / "charts")}
+
+
+def test_pip_install_command_names_the_template_release():
+    full = "0123456789abcdef" * 2 + "01234567"
+    assert pip_install_command("gh:me/flux-cookbook", "v2.1.1", full) == (
+        "pip install 'flux-cookbook @ git+https://github.com/me/flux-cookbook.git@v2.1.1'"
+    )
+    # `git describe` past a tag cannot be fetched by pip: the full hash copier checked out can.
+    assert pip_install_command("https://github.com/me/x", "v2.1.1-2-g0123abc", full) == (
+        f"pip install 'flux-cookbook @ git+https://github.com/me/x@{full}'"
+    )
+    assert pip_install_command("gl:me/x", "0123abc", "") == "pip install 'flux-cookbook @ git+https://gitlab.com/me/x.git'"
+    # A runner has no SSH key.
+    assert pip_install_command("git@github.com:me/x.git", "v1.0.0") == (
+        "pip install 'flux-cookbook @ git+https://github.com/me/x.git@v1.0.0'"
+    )
+    assert pip_install_command("ssh://git@example.org/me/x.git", "v1.0.0") == (
+        "pip install 'flux-cookbook @ git+https://example.org/me/x.git@v1.0.0'"
+    )
+    # A folder on this machine: nothing a runner can install from.
+    for local in ("/home/me/flux-cookbook", "file:///home/me/flux-cookbook", "../tpl", ""):
+        assert pip_install_command(local, "v1.0.0", full) == ""

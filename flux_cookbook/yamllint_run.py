@@ -1,0 +1,121 @@
+"""yamllint on a repository's YAML files, through its Python API, with the repository's own
+configuration, as `yamllint .` at the repository's root would run it.
+
+yamllint is the slowest part of `flux-cookbook check` (it tokenises every file in pure
+Python), and a pre-commit hook runs it over the same files again and again; so what it
+found in a file is remembered in the user's cache, under a key made of everything the
+result depends on (yamllint's version, the configuration's text, the file's path and
+text). The cache is best effort: one that cannot be read or written is a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CONFIG_FILES = (".yamllint", ".yamllint.yaml", ".yamllint.yml")
+_DISABLE_FILE = re.compile(r"^#\s*yamllint disable-file\s*$")
+
+
+@dataclass(frozen=True)
+class Finding:
+    line: int
+    level: str  # "error" or "warning", as the configuration sets the rule's level
+    rule: str  # yamllint's rule id
+    description: str
+
+
+@dataclass
+class LintConfig:
+    config: Any  # yamllint.config.YamlLintConfig; None when the file cannot be used
+    path: str  # the configuration file, "" for yamllint's default
+    text: str  # its text, part of the cache key
+    error: str  # why it cannot be used
+
+    def is_yaml_file(self, path: str) -> bool:
+        return bool(self.config.is_yaml_file(path))
+
+    def is_ignored(self, path: str) -> bool:
+        return bool(self.config.is_file_ignored(path))
+
+
+def read_config(root: Path) -> LintConfig:
+    """The repository's yamllint configuration (.yamllint, .yamllint.yaml or .yamllint.yml
+    at its root), else yamllint's default one."""
+    from yamllint.config import YamlLintConfig, YamlLintConfigError
+
+    for name in CONFIG_FILES:
+        if (root / name).is_file():
+            try:
+                text = (root / name).read_text(encoding="utf-8")
+                return LintConfig(YamlLintConfig(text), name, text, "")
+            except (YamlLintConfigError, OSError, UnicodeDecodeError) as error:
+                return LintConfig(None, name, "", str(error))
+    return LintConfig(YamlLintConfig("extends: default"), "", "extends: default", "")
+
+
+def lint(text: str, path: str, config: LintConfig, cache_dir: Path | None = None) -> list[Finding]:
+    """yamllint's cosmetic findings in `text` (the file at `path`), which must parse: syntax
+    errors are the caller's, found once by its own parser."""
+    import yamllint
+
+    key = hashlib.sha256("\0".join((yamllint.__version__, config.text, path, text)).encode()).hexdigest()
+    cache = Path(cache_dir) if cache_dir else default_cache_dir()
+    remembered = _read(cache / key[:2] / key)
+    if remembered is not None:
+        return remembered
+    findings = [
+        Finding(problem.line, problem.level, problem.rule, problem.desc)
+        for problem in _cosmetic_problems(text, config.config, path)
+        if problem.rule is not None  # a syntax error: not expected here, and the caller's
+    ]
+    _write(cache / key[:2] / key, findings)
+    return findings
+
+
+def _cosmetic_problems(text: str, config, path: str):
+    from yamllint import linter
+
+    # linter.run would parse the text once more (pure Python, a third of its time) only to
+    # find no syntax error; its cosmetic pass is called directly where there is one, with
+    # the `# yamllint disable-file` first line honoured as run honours it.
+    cosmetic = getattr(linter, "get_cosmetic_problems", None)
+    if cosmetic is None:
+        return linter.run(text, config, path)
+    if _DISABLE_FILE.match(text.partition("\n")[0]):
+        return []
+    return cosmetic(text, config, path)
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
+    return root / "flux-cookbook" / "yamllint"
+
+
+def _read(path: Path) -> list[Finding] | None:
+    try:
+        return [Finding(**item) for item in json.loads(path.read_text(encoding="utf-8"))]
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _write(path: Path, findings: list[Finding]) -> None:
+    # A temporary file renamed into place: a reader never sees half an entry.
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, part = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+    except OSError:
+        return
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump([finding.__dict__ for finding in findings], stream)
+        os.replace(part, path)
+    except OSError:
+        Path(part).unlink(missing_ok=True)

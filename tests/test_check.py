@@ -1,0 +1,508 @@
+"""`flux-cookbook check` on a catalogue of broken repositories, one mistake each.
+
+One good repository is generated once with the template (cluster + three apps: podinfo
+with its whole values.yaml in a ConfigMap, web with inline values depending on podinfo,
+oci from an OCI registry through an OCIRepository and chartRef), and a chart cache holding
+podinfo's chart with a values.schema.json. Each case copies it, makes one mistake (the
+catalogue below is data: files to edit, write or delete) and expects exactly one problem:
+that rule, file and line, and nothing else. Every case runs every rule, builds included.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from flux_cookbook.check import ERROR, WARNING, check_repository
+from tests.support.helm_repo_server import PODINFO, pack_archive
+from tests.support.project import copy, init_repo
+
+PODINFO_REPO = "https://stefanprodan.github.io/podinfo"
+# A values.schema.json for the cached podinfo chart (podinfo ships none): a few of its
+# real keys, typed as the chart uses them.
+PODINFO_SCHEMA = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "properties": {
+        "replicaCount": {"type": "integer", "minimum": 1},
+        "logLevel": {"enum": ["debug", "info", "warn", "error"]},
+        "image": {
+            "type": "object",
+            "properties": {"pullPolicy": {"enum": ["Always", "IfNotPresent", "Never"]}},
+        },
+    },
+}
+# Part of podinfo's values.yaml, for the app with inline values.
+WEB_VALUES = "replicaCount: 2\nlogLevel: info\nimage:\n  repository: ghcr.io/stefanprodan/podinfo\n  pullPolicy: IfNotPresent\n"
+HEALTH_ON_RELEASE = "[{apiVersion: helm.toolkit.fluxcd.io/v2, kind: HelmRelease, name: %s, namespace: %s}]"
+
+KUST = "bootstrap/kustomizations/kustomization-podinfo.yaml"
+HR = "podinfo/helmrelease-podinfo.yaml"
+CM = "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml"
+WEB_HR = "web/helmrelease-web.yaml"
+WEB_KUST = "bootstrap/kustomizations/kustomization-web.yaml"
+OCI_HR = "oci/helmrelease-oci.yaml"
+
+
+# --- the catalogue ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Replace:
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class MoveInto:
+    """Put the objects of file `source` first in this file (which may be new); delete `source`."""
+
+    source: str
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    # path -> Replace (of text occurring exactly once), MoveInto, the new file's text, or None (delete)
+    edits: dict
+    rule: str
+    path: str
+    at: str | int  # the line: its number, or a text on exactly one line of the edited file
+    severity: str = ERROR
+    message: str = ""  # text the problem's message holds (a CEL rule's own message)
+
+
+def _object(text: str) -> str:
+    return textwrap.dedent(text).lstrip()
+
+
+SERVICE_ACCOUNT_GIT = _object("""
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: GitRepository
+    metadata:
+      name: extra
+      namespace: podinfo
+    spec:
+      interval: 5m
+      url: https://github.com/stefanprodan/podinfo
+      serviceAccountName: reader
+    """)
+HELMCHART_VERIFY = _object("""
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: HelmChart
+    metadata:
+      name: podinfo
+      namespace: flux-system
+    spec:
+      chart: ./charts/podinfo
+      interval: 5m
+      sourceRef:
+        kind: GitRepository
+        name: flux-system
+      verify:
+        provider: cosign
+    """)
+IMAGE_POLICY = _object("""
+    apiVersion: image.toolkit.fluxcd.io/v1
+    kind: ImagePolicy
+    metadata:
+      name: podinfo
+      namespace: podinfo
+    spec:
+      imageRepositoryRef:
+        name: podinfo
+      policy:
+        semver:
+          range: 6.x
+    """)
+PROVIDER = _object("""
+    apiVersion: notification.toolkit.fluxcd.io/v1beta3
+    kind: Provider
+    metadata:
+      name: chat
+      namespace: podinfo
+    spec:
+      type: slack
+      channel: general
+    """)
+RECEIVER = _object("""
+    apiVersion: notification.toolkit.fluxcd.io/v1
+    kind: Receiver
+    metadata:
+      name: hook
+      namespace: podinfo
+    spec:
+      type: generic-oidc
+      resources:
+        - kind: GitRepository
+          name: flux-system
+          namespace: flux-system
+    """)
+OIDC = """
+  oidcProviders:
+    - issuerURL: https://token.actions.githubusercontent.com
+      validations:
+        - expression: claims.repository == "me/cluster"
+          message: not my repository"""
+SEALED_SECRET = _object("""
+    apiVersion: bitnami.com/v1alpha1
+    kind: SealedSecret
+    metadata:
+      name: db
+      namespace: podinfo
+    spec:
+      encryptedData:
+        password: AgBy3i4OJSWK+PiTySYZZA==
+    """)
+PLAIN_SECRET = _object("""
+    apiVersion: v1
+    kind: Secret
+    metadata:
+      name: db
+      namespace: podinfo
+    stringData:
+      password: hunter2
+    """)
+SOPS_SECRET = PLAIN_SECRET.replace("hunter2", "ENC[AES256_GCM,data:Tr7o=,iv:1=,tag:2=,type:str]") + _object("""
+    sops:
+      age:
+        - recipient: age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
+          enc: |
+            -----BEGIN AGE ENCRYPTED FILE-----
+            YWdl
+            -----END AGE ENCRYPTED FILE-----
+      lastmodified: "2026-01-01T00:00:00Z"
+      mac: ENC[AES256_GCM,data:x=,iv:y=,tag:z=,type:str]
+      version: 3.9.0
+    """)
+# What `flux bootstrap --path=bootstrap` writes (gotk-components.yaml left out: no flux CLI here).
+GOTK_SYNC = """\
+# This manifest was generated by flux. DO NOT EDIT.
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 1m0s
+  ref:
+    branch: main
+  secretRef:
+    name: flux-system
+  url: ssh://git@github.com/my-github-user/flux-cluster
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 10m0s
+  path: ./bootstrap
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+"""
+FLUX_KUSTOMIZATION = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- gotk-sync.yaml\n"
+NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {}\n"
+CONFIGMAP = _object("""
+    apiVersion: v1
+    kind: ConfigMap
+    metadata:
+      name: extra
+      namespace: podinfo
+    data:
+      answer: "42"
+    """)
+KUBE_CONFIG_RULE = "exactly one of spec.kubeConfig.configMapRef or spec.kubeConfig.secretRef must be specified"
+KUBE_CONFIG = "\n  kubeConfig:{}\n"
+KUBE_CONFIG_BOTH = "\n  kubeConfig:\n    configMapRef:\n      name: remote\n    secretRef:\n      name: remote\n"
+
+CASES = [
+    # yaml.*
+    Case("yaml-syntax", {HR: Replace("  interval: 15m", "  interval: [15m")}, "yaml.parse", HR, "timeout: 5m"),
+    Case("yaml-duplicate-key", {HR: Replace("  timeout: 5m", "  timeout: 5m\n  interval: 20m")}, "yaml.parse", HR,
+         "interval: 20m"),
+    Case("yaml-lint-trailing-space", {KUST: Replace("  interval: 15m", "  interval: 15m ")}, "yaml.lint", KUST,
+         "interval: 15m", message="trailing spaces"),
+    Case("yaml-lint-warning-in-answers-file", {".copier-answers.yml": Replace("branch: main", "branch: main #to watch")},
+         "yaml.lint", ".copier-answers.yml", "branch: main", WARNING, message="missing starting space in comment"),
+    # schema: fields
+    Case("unknown-field", {HR: Replace("  releaseName: podinfo", "  releaseName: podinfo\n  replicas: 2")}, "schema",
+         HR, "^spec:", message="'replicas' was unexpected"),
+    Case("removed-field-kustomization-validation", {KUST: Replace("  prune: true", "  prune: true\n  validation: server")},
+         "schema", KUST, "^spec:", message="'validation' was unexpected"),
+    Case("removed-field-valuesfile", {HR: Replace("      version: 6.x", "      version: 6.x\n      valuesFile: values.yaml")},
+         "schema", HR, "    spec:", message="'valuesFile' was unexpected"),
+    Case("bad-duration", {HR: Replace("  interval: 15m", "  interval: 15 minutes")}, "schema", HR, "interval: 15"),
+    Case("removed-api-version", {HR: Replace("helm.toolkit.fluxcd.io/v2", "helm.toolkit.fluxcd.io/v2beta1")}, "schema",
+         HR, "apiVersion"),
+    Case("missing-required-url", {"bootstrap/helmrepositories/helmrepository-podinfo.yaml":
+                                  Replace(f"  url: {PODINFO_REPO}\n", "")},
+         "schema", "bootstrap/helmrepositories/helmrepository-podinfo.yaml", "spec:"),
+    Case("core-kind-unknown-field", {"bootstrap/namespaces/namespace-podinfo.yaml": NAMESPACE.format("podinfo") + "labels: {}\n"},
+         "schema", "bootstrap/namespaces/namespace-podinfo.yaml", 1, message="'labels' was unexpected"),
+    Case("sealedsecret-unknown-field", {"podinfo/sealedsecret-db.yaml": SEALED_SECRET + "  encrypted: {}\n"},
+         "schema", "podinfo/sealedsecret-db.yaml", "spec:", message="'encrypted' was unexpected"),
+    # schema: every CEL rule of the Flux 2.9 CRDs
+    Case("cel-helmrelease-chart-and-chartref", {HR: Replace("  interval: 15m", "  chartRef:\n    kind: OCIRepository\n    name: oci\n    namespace: oci\n  interval: 15m")},
+         "schema", HR, "^spec:",
+         message='either chart or chartRef must be set'),
+    Case("cel-helmrelease-neither-chart-nor-chartref",
+         {HR: Replace("  chart:\n    spec:\n      chart: podinfo\n      version: 6.x\n      sourceRef:\n        kind: HelmRepository\n"
+                      "        name: podinfo\n        namespace: flux-system\n", "")},
+         "schema", HR, "^spec:",
+         message='either chart or chartRef must be set'),
+    Case("cel-helmrelease-install-remediate-retry-interval",
+         {HR: Replace("  timeout: 5m", "  timeout: 5m\n  install:\n    strategy:\n      name: RemediateOnFailure\n      retryInterval: 1m")},
+         "schema", HR, "strategy:",
+         message=".retryInterval cannot be set when .name is 'RemediateOnFailure'"),
+    Case("cel-helmrelease-upgrade-retry-interval",
+         {HR: Replace("  timeout: 5m", "  timeout: 5m\n  upgrade:\n    strategy:\n      name: RemediateOnFailure\n      retryInterval: 1m")},
+         "schema", HR, "strategy:",
+         message=".retryInterval can only be set when .name is 'RetryOnFailure'"),
+    Case("cel-helmrelease-kubeconfig-neither", {HR: Replace("  timeout: 5m\n", "  timeout: 5m" + KUBE_CONFIG.format(" {}"))},
+         "schema", HR, "kubeConfig",
+         message=KUBE_CONFIG_RULE),
+    Case("cel-helmrelease-kubeconfig-both", {HR: Replace("  timeout: 5m\n", "  timeout: 5m" + KUBE_CONFIG_BOTH)},
+         "schema", HR, "kubeConfig",
+         message=KUBE_CONFIG_RULE),
+    Case("cel-kustomization-kubeconfig-neither", {KUST: Replace("  prune: true", "  prune: true" + KUBE_CONFIG.format(" {}").rstrip())},
+         "schema", KUST, "kubeConfig",
+         message=KUBE_CONFIG_RULE),
+    Case("cel-kustomization-kubeconfig-both", {KUST: Replace("  prune: true", "  prune: true" + KUBE_CONFIG_BOTH.rstrip())},
+         "schema", KUST, "kubeConfig",
+         message=KUBE_CONFIG_RULE),
+    Case("cel-gitrepository-service-account", {"podinfo/gitrepository-extra.yaml": SERVICE_ACCOUNT_GIT},
+         "schema", "podinfo/gitrepository-extra.yaml", "spec:",
+         message="serviceAccountName can only be set when provider is 'azure' or 'aws'"),
+    Case("cel-helmchart-verify", {"podinfo/helmchart-podinfo.yaml": HELMCHART_VERIFY},
+         "schema", "podinfo/helmchart-podinfo.yaml", "spec:",
+         message="spec.verify is only supported when spec.sourceRef.kind is 'HelmRepository'"),
+    Case("cel-imagepolicy-interval-without-always", {"podinfo/imagepolicy-podinfo.yaml": IMAGE_POLICY + "  interval: 5m\n"},
+         "schema", "podinfo/imagepolicy-podinfo.yaml", "spec:",
+         message="spec.interval is only accepted when spec.digestReflectionPolicy is set to 'Always'"),
+    Case("cel-imagepolicy-always-without-interval",
+         {"podinfo/imagepolicy-podinfo.yaml": IMAGE_POLICY + "  digestReflectionPolicy: Always\n"},
+         "schema", "podinfo/imagepolicy-podinfo.yaml", "spec:",
+         message="spec.interval must be set when spec.digestReflectionPolicy is set to 'Always'"),
+    Case("cel-provider-commit-status-expr", {"podinfo/provider-chat.yaml": PROVIDER + "  commitStatusExpr: \"'ok'\"\n"},
+         "schema", "podinfo/provider-chat.yaml", "spec:",
+         message="spec.commitStatusExpr is only supported for the 'github', 'gitlab', 'gitea', 'bitbucketserver', 'bitbucket', 'azuredevops' provider types"),
+    Case("cel-receiver-oidc-without-providers", {"podinfo/receiver-hook.yaml": RECEIVER},
+         "schema", "podinfo/receiver-hook.yaml", "spec:",
+         message='generic-oidc receivers must define at least one oidcProvider'),
+    Case("cel-receiver-providers-without-oidc",
+         {"podinfo/receiver-hook.yaml": RECEIVER.replace("generic-oidc", "github") + "  secretRef:\n    name: token" + OIDC + "\n"},
+         "schema", "podinfo/receiver-hook.yaml", "spec:",
+         message='oidcProviders can only be set when type is generic-oidc'),
+    Case("cel-receiver-secret-required", {"podinfo/receiver-hook.yaml": RECEIVER.replace("generic-oidc", "github")},
+         "schema", "podinfo/receiver-hook.yaml", "spec:", message="secretRef is required when type is not generic-oidc"),
+    Case("cel-receiver-oidc-with-secret",
+         {"podinfo/receiver-hook.yaml": RECEIVER + "  secretRef:\n    name: token" + OIDC + "\n"},
+         "schema", "podinfo/receiver-hook.yaml", "spec:",
+         message='secretRef cannot be set when type is generic-oidc'),
+    # build
+    Case("build-fails", {"podinfo/kustomization.yaml": "resources:\n  - helmrelease-podinfo.yaml\n  - missing.yaml\n"},
+         "build", KUST, 1),
+    Case("build-path-not-found", {WEB_KUST: Replace("  path: web", "  path: webb")}, "build", WEB_KUST, 1),
+    # ref.*
+    Case("source-missing", {HR: Replace("        name: podinfo\n", "        name: podinfo-charts\n")},
+         "ref.source", HR, "sourceRef"),
+    Case("source-namespace-defaults-to-own", {HR: Replace("        namespace: flux-system\n", "")},
+         "ref.source", HR, "sourceRef"),
+    Case("kustomization-source-missing", {KUST: Replace("    name: flux-system", "    name: cluster")},
+         "ref.source", KUST, "sourceRef"),
+    Case("chartref-missing", {OCI_HR: Replace("OCIRepository\n    name: oci", "OCIRepository\n    name: oci-chart")}, "ref.source", OCI_HR, "chartRef"),
+    Case("values-configmap-missing", {HR: Replace("      name: podinfo-helm-chart-value-overrides", "      name: podinfo-values")},
+         "ref.values", HR, "name: podinfo-values"),
+    Case("values-key-missing", {HR: Replace("valuesKey: values.yaml", "valuesKey: value.yaml")},
+         "ref.values", HR, "valuesKey"),
+    Case("values-secret-missing", {HR: Replace("      valuesKey: values.yaml # the default, but best to be explicit\n",
+                                               "      valuesKey: values.yaml\n    - kind: Secret\n      name: db\n")},
+         "ref.values", HR, "name: db"),
+    Case("depends-on-missing", {WEB_KUST: Replace("    - name: podinfo", "    - name: postgres")},
+         "ref.depends-on", WEB_KUST, "name: postgres"),
+    Case("depends-on-cycle", {KUST: Replace("  healthChecks:", "  dependsOn:\n    - name: web\n  healthChecks:")},
+         "ref.depends-on-cycle", KUST, "name: web"),
+    Case("helmrelease-depends-on-missing", {WEB_HR: Replace("  interval: 15m", "  dependsOn:\n    - name: db\n  interval: 15m")},
+         "ref.depends-on", WEB_HR, "name: db"),
+    Case("health-check-missing", {KUST: Replace("      kind: HelmRelease\n      name: podinfo", "      kind: HelmRelease\n      name: podinf")},
+         "ref.health-check", KUST, "apiVersion: helm"),
+    Case("health-check-unverifiable", {KUST: Replace("    - apiVersion: helm.toolkit.fluxcd.io/v2\n      kind: HelmRelease",
+                                                     "    - apiVersion: apps/v1\n      kind: Deployment")},
+         "ref.health-check", KUST, "apiVersion: apps/v1", WARNING),
+    # convention.*
+    Case("two-objects-in-one-file", {HR: MoveInto(CM)}, "convention.one-object-per-file", HR,
+         "apiVersion: helm.toolkit", WARNING),
+    Case("misnamed-file", {"podinfo/extra.yaml": CONFIGMAP}, "convention.file-name", "podinfo/extra.yaml", 1, WARNING),
+    Case("namespace-declared-twice", {"podinfo/namespace-podinfo.yaml": NAMESPACE.format("podinfo")},
+         "convention.namespace-duplicate", "podinfo/namespace-podinfo.yaml", 1),
+    Case("namespace-builtin", {"bootstrap/namespaces/namespace-kube-system.yaml": NAMESPACE.format("kube-system")},
+         "convention.namespace-builtin", "bootstrap/namespaces/namespace-kube-system.yaml", 1),
+    Case("namespace-flux-system", {"bootstrap/namespaces/namespace-flux-system.yaml": NAMESPACE.format("flux-system")},
+         "convention.namespace-builtin", "bootstrap/namespaces/namespace-flux-system.yaml", 1),
+    Case("plain-secret", {"podinfo/secret-db.yaml": PLAIN_SECRET}, "convention.plain-secret", "podinfo/secret-db.yaml", 1),
+    Case("answers-app-name", {".copier-answers.app-web.yml": Replace("app_name: web", "app_name: website")},
+         "convention.answers", ".copier-answers.app-web.yml", "app_name"),
+    Case("answers-app-folder-renamed", {"website/helmrelease-web.yaml": MoveInto(WEB_HR),
+                                        WEB_KUST: Replace("  path: web", "  path: website")},
+         "convention.answers", ".copier-answers.app-web.yml", "app_name"),
+    # The folder the cluster's answers name is the one `flux bootstrap --path` will apply.
+    Case("answers-bootstrap-dir", {".copier-answers.yml": Replace("bootstrap_dir: bootstrap", "bootstrap_dir: clusters")},
+         "build", ".copier-answers.yml", "bootstrap_dir"),
+    # values.*
+    Case("values-not-yaml", {CM: Replace("replicaCount: 1", "replicaCount: [1")}, "values.parse", CM, "logLevel: info"),
+    Case("values-against-schema", {CM: Replace("replicaCount: 1", "replicaCount: two")}, "values.schema", CM, "replicaCount: two"),
+    Case("inline-values-against-schema", {WEB_HR: Replace("    logLevel: info", "    logLevel: verbose")},
+         "values.schema", WEB_HR, "logLevel"),
+    Case("values-unknown-override", {CM: Replace("replicaCount: 1", "replicaCount: 1\n    replicas: 2")},
+         "values.unknown-override", CM, "replicas: 2", WARNING),
+]
+
+# Variations that are fine: each must report nothing at all.
+CLEAN = [
+    Case("optional-values-missing", {HR: Replace("      valuesKey: values.yaml # the default, but best to be explicit\n",
+                                                 "      valuesKey: values.yaml\n    - kind: Secret\n      name: db\n      optional: true\n")},
+         "", "", 0),
+    Case("values-from-sealed-secret", {"podinfo/sealedsecret-db.yaml": SEALED_SECRET,
+                                       HR: Replace("      valuesKey: values.yaml # the default, but best to be explicit\n",
+                                                   "      valuesKey: values.yaml\n    - kind: Secret\n      name: db\n"
+                                                   "      valuesKey: password\n")},
+         "", "", 0),
+    Case("bootstrapped", {"bootstrap/flux-system/gotk-sync.yaml": GOTK_SYNC,
+                          "bootstrap/flux-system/kustomization.yaml": FLUX_KUSTOMIZATION}, "", "", 0),
+    Case("sops-encrypted-secret", {"podinfo/secret-db.yaml": SOPS_SECRET}, "", "", 0),
+    Case("git-ignored-plain-secret", {"podinfo/db.secret.yaml": PLAIN_SECRET}, "", "", 0),
+    Case("free-form-value-in-empty-mapping", {CM: Replace("podAnnotations: {}", "podAnnotations:\n      team: web")},
+         "", "", 0),
+]
+
+
+# --- the base repository ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def base(template, tmp_path_factory) -> Path:
+    repo = tmp_path_factory.mktemp("check") / "cluster"
+    copy(template.path, repo, include_example_app=False, sealed_secrets=False)
+    copy(template.path, repo, kind="app", app_name="podinfo", helm_repo_url=PODINFO_REPO, chart_version="6.x",
+         values_source=str(PODINFO / "6.14.1" / "values.yaml"), health_checks=HEALTH_ON_RELEASE % ("podinfo", "podinfo"))
+    # Inline values are YAML of the HelmRelease's file, so yamllint reads them: podinfo's own
+    # values.yaml would fail the repository's .yamllint (`host: #0.0.0.0`, `{ }`).
+    web_values = tmp_path_factory.mktemp("values") / "values.yaml"
+    web_values.write_text(WEB_VALUES)
+    copy(template.path, repo, kind="app", app_name="web", chart="podinfo", helm_repo_name="podinfo",
+         helm_repo_url=PODINFO_REPO, chart_version="6.x", values_in="inline", depends_on="[podinfo]",
+         values_source=str(web_values), health_checks=HEALTH_ON_RELEASE % ("web", "web"))
+    copy(template.path, repo, kind="app", app_name="oci", chart="podinfo", helm_repo_name="ghcr",
+         helm_repo_url="oci://ghcr.io/stefanprodan/charts",
+         fetch_values=False, health_checks=HEALTH_ON_RELEASE % ("oci", "oci"))
+    return init_repo(repo)
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    """A chart cache as the template's chart fetching leaves it, holding podinfo 6.14.1."""
+    root = tmp_path_factory.mktemp("chart-cache")
+    folder = root / hashlib.sha256(f"{PODINFO_REPO}\npodinfo".encode()).hexdigest()[:32]
+    folder.mkdir()
+    source = PODINFO / "6.14.1"
+    (folder / "podinfo-6.14.1.tgz").write_bytes(pack_archive([
+        ("podinfo/Chart.yaml", (source / "Chart.yaml").read_bytes(), {}),
+        ("podinfo/values.yaml", (source / "values.yaml").read_bytes(), {}),
+        ("podinfo/values.schema.json", json.dumps(PODINFO_SCHEMA).encode(), {}),
+    ]))
+    return root
+
+
+def apply(repo: Path, edits: dict) -> None:
+    for path, edit in edits.items():
+        target = repo / path
+        if edit is None:
+            target.unlink()
+        elif isinstance(edit, Replace):
+            text = target.read_text()
+            assert text.count(edit.old) == 1, f"{path}: {edit.old!r} occurs {text.count(edit.old)} times"
+            target.write_text(text.replace(edit.old, edit.new))
+        elif isinstance(edit, MoveInto):
+            here = target.read_text() if target.exists() else ""
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text((repo / edit.source).read_text() + ("---\n" + here if here else ""))
+            (repo / edit.source).unlink()
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(edit)
+
+
+def line_of(repo: Path, path: str, at: str | int) -> int:
+    if isinstance(at, int):
+        return at
+    # "^text": the line that starts with text; otherwise the line that holds it.
+    lines = [
+        number for number, line in enumerate((repo / path).read_text().splitlines(), 1)
+        if (line.startswith(at[1:]) if at.startswith("^") else at in line)
+    ]
+    assert len(lines) == 1, f"{path}: {at!r} is on lines {lines}"
+    return lines[0]
+
+
+@pytest.fixture
+def repo(base, tmp_path) -> Path:
+    target = tmp_path / "repo"
+    shutil.copytree(base, target, symlinks=True)
+    return target
+
+
+def test_the_base_reports_nothing(base, cache):
+    report = check_repository(base, cache_dir=cache)
+    assert report.problems == ()
+    assert report.summary() == f"0 errors, 0 warnings in {report.files} files"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_one_mistake_one_problem(repo, cache, case):
+    apply(repo, case.edits)
+    report = check_repository(repo, cache_dir=cache)
+    found = [(p.rule, p.path, p.line, p.severity) for p in report.problems]
+    expected = (case.rule, case.path, line_of(repo, case.path, case.at), case.severity)
+    assert found == [expected], "\n".join(map(str, report.problems))
+    assert case.message in report.problems[0].message
+
+
+@pytest.mark.parametrize("case", CLEAN, ids=[case.id for case in CLEAN])
+def test_variations_that_are_fine(repo, cache, case):
+    apply(repo, case.edits)
+    assert check_repository(repo, cache_dir=cache).problems == ()
+
+
+def _cel_messages(schema) -> set[str]:
+    if isinstance(schema, dict):
+        found = {" ".join(rule["message"].split()) for rule in schema.get("x-kubernetes-validations", [])}
+        return found.union(*(_cel_messages(value) for value in schema.values()))
+    if isinstance(schema, list):
+        return set().union(*(_cel_messages(item) for item in schema))
+    return set()
+
+
+def test_the_catalogue_breaks_every_cel_rule():
+    """Every x-kubernetes-validations rule of the Flux CRDs the check validates against has
+    a case that breaks it (and whose problem quotes the rule's message)."""
+    import yaml
+
+    from flux_cookbook import schemas
+
+    rules = set()
+    for path in sorted(Path(schemas.DEFAULT_CRD_DIRS[0]).glob("*.yaml")):
+        for crd in yaml.safe_load_all(path.read_text()):
+            rules |= _cel_messages(crd)
+    assert len(rules) >= 13
+    assert rules == {case.message for case in CASES if case.id.startswith("cel-")}

@@ -1,0 +1,60 @@
+from pathlib import Path
+
+from flux_cookbook import yamllint_run
+from flux_cookbook.yamllint_run import Finding, lint, read_config
+
+CONFIG = "extends: default\nrules:\n  document-start: disable\n"
+
+
+def _repo(tmp_path: Path, config: str | None = CONFIG) -> Path:
+    repo = tmp_path / "repo"
+    repo.mkdir(parents=True)
+    if config is not None:
+        (repo / ".yamllint").write_text(config)
+    return repo
+
+
+def test_the_repository_configuration_applies(tmp_path):
+    config = read_config(_repo(tmp_path))
+    assert (config.path, config.error) == (".yamllint", "")
+    assert lint("a: 1 \n", "x.yaml", config, tmp_path / "cache") == [
+        Finding(1, "error", "trailing-spaces", "trailing spaces")
+    ]
+    # document-start is disabled here, enabled in yamllint's default
+    default = read_config(_repo(tmp_path / "other", None))
+    assert default.path == "" and [f.rule for f in lint("a: 1\n", "x.yaml", default, tmp_path / "c2")] == ["document-start"]
+
+
+def test_an_unusable_configuration_says_why(tmp_path):
+    config = read_config(_repo(tmp_path, "rules:\n  no-such-rule: enable\n"))
+    assert config.config is None and "no-such-rule" in config.error
+
+
+def test_disable_file_is_honoured(tmp_path):
+    config = read_config(_repo(tmp_path))
+    assert lint("# yamllint disable-file\na: 1   \n", "x.yaml", config, tmp_path / "cache") == []
+
+
+def test_findings_are_remembered_by_content_and_configuration(tmp_path, monkeypatch):
+    config = read_config(_repo(tmp_path))
+    cache = tmp_path / "cache"
+    first = lint("a: 1 \n", "x.yaml", config, cache)
+    calls = []
+    monkeypatch.setattr(yamllint_run, "_cosmetic_problems", lambda *args: calls.append(args) or [])
+    assert lint("a: 1 \n", "x.yaml", config, cache) == first and calls == []
+    # Another text, path or configuration is another question.
+    lint("a: 2 \n", "x.yaml", config, cache)
+    lint("a: 1 \n", "y.yaml", config, cache)
+    other = read_config(_repo(tmp_path / "o", CONFIG + "  trailing-spaces: disable\n"))
+    lint("a: 1 \n", "x.yaml", other, cache)
+    assert len(calls) == 3
+
+
+def test_a_broken_cache_entry_is_a_miss(tmp_path):
+    config = read_config(_repo(tmp_path))
+    cache = tmp_path / "cache"
+    expected = lint("a: 1 \n", "x.yaml", config, cache)
+    for entry in cache.rglob("*"):
+        if entry.is_file():
+            entry.write_text("{not json")
+    assert lint("a: 1 \n", "x.yaml", config, cache) == expected
