@@ -119,3 +119,19 @@ def branch_error(value: object) -> str:
     if not re.fullmatch(r"[A-Za-z0-9._/-]+", text) or ".." in text or text.startswith(("/", "-")) or text.endswith(("/", ".lock")):
         return f"branch '{text}' is not a valid Git branch name."
     return ""
+
+
+def apps_dir_error(value: object, bootstrap_dir: object = "") -> str:
+    """Why `value` cannot be the folder holding the apps' folders, or "" ("" = the root)."""
+    text = str(value if value is not None else "")
+    if not text:
+        return ""
+    parts = text.strip("/").split("/")
+    if text.startswith("/") or any(part in ("", ".", "..") for part in parts):
+        return f"apps_dir '{text}' must be a folder inside the repository, like apps or clusters/apps (no '..', not absolute)."
+    for part in parts:
+        if error := dns1123_label_error(part, "each folder of apps_dir"):
+            return error
+    if parts[0] == str(bootstrap_dir):
+        return f"apps_dir '{text}' lies in the bootstrap folder {bootstrap_dir}/, whose Kustomization would apply every app twice."
+    return ""

@@ -9,12 +9,15 @@ tests/unit/test_layout.py renders the template and checks that the two agree.
     <bootstrap>/helmrepositories/helmrepository-<helm repository>.yaml   (shared)
     <bootstrap>/kustomizations/kustomization-<app>.yaml
     <bootstrap>/flux-system/                      (flux bootstrap writes Flux's own files)
-    <app>/helmrelease-<app>.yaml
-    <app>/configmap-<app>-helm-chart-value-overrides.yaml
-    <app>/ocirepository-<app>.yaml                (oci:// charts)
-    <app>/sealedsecret-<secret>.yaml              (optional, any number)
+    <apps>/<app>/helmrelease-<app>.yaml           (<apps>/: the answer apps_dir, "" = the root)
+    <apps>/<app>/configmap-<app>-helm-chart-value-overrides.yaml
+    <apps>/<app>/ocirepository-<app>.yaml         (oci:// charts)
+    <apps>/<app>/sealedsecret-<secret>.yaml       (optional, any number)
     .copier-answers.yml                           (the cluster's answers)
     .copier-answers.app-<app>.yml                 (one per app)
+    .sourceignore                                 (what Flux leaves out of what it syncs)
+
+Namespaces Flux or Kubernetes own get no namespace file (`owns_namespace`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,16 @@ BOOTSTRAP_SUBDIRS = (FLUX_SYSTEM, HELM_REPOSITORIES, KUSTOMIZATIONS, NAMESPACES)
 
 # The values ConfigMap's key holding the chart's values.yaml.
 VALUES_KEY = "values.yaml"
+
+# source-controller's ignore file: what it leaves out of the artifact Flux applies.
+SOURCEIGNORE = ".sourceignore"
+
+# Namespaces the repository must never declare: Flux's own (flux bootstrap's
+# gotk-components.yaml declares it, and a second declaration breaks the bootstrap folder's
+# build), and Kubernetes' own (a Namespace object in git is one Flux prunes when the file
+# goes; the cluster made these and needs them).
+FLUX_NAMESPACE = "flux-system"
+SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "default")
 
 
 def app_answers_file(app: str) -> str:
@@ -77,26 +90,32 @@ def flux_system_dir(bootstrap_dir: str) -> str:
     return f"{bootstrap_dir}/{FLUX_SYSTEM}"
 
 
-def app_dir(app: str) -> str:
-    """The folder an app's Kustomization applies."""
-    return app
+def owns_namespace(namespace: str) -> bool:
+    """May the repository declare this namespace at all (see FLUX_NAMESPACE)?"""
+    return namespace != FLUX_NAMESPACE and namespace not in SYSTEM_NAMESPACES
 
 
-def helm_release_file(app: str) -> str:
-    return f"{app_dir(app)}/helmrelease-{app}.yaml"
+def app_dir(app: str, apps_dir: str = "") -> str:
+    """The folder an app's Kustomization applies: `<apps_dir>/<app>`, or `<app>` at the root."""
+    parent = str(apps_dir or "").strip("/")
+    return f"{parent}/{app}" if parent else app
+
+
+def helm_release_file(app: str, apps_dir: str = "") -> str:
+    return f"{app_dir(app, apps_dir)}/helmrelease-{app}.yaml"
 
 
 def values_configmap_name(app: str) -> str:
     return f"{app}-helm-chart-value-overrides"
 
 
-def values_configmap_file(app: str) -> str:
-    return f"{app_dir(app)}/configmap-{values_configmap_name(app)}.yaml"
+def values_configmap_file(app: str, apps_dir: str = "") -> str:
+    return f"{app_dir(app, apps_dir)}/configmap-{values_configmap_name(app)}.yaml"
 
 
-def oci_repository_file(app: str) -> str:
-    return f"{app_dir(app)}/ocirepository-{app}.yaml"
+def oci_repository_file(app: str, apps_dir: str = "") -> str:
+    return f"{app_dir(app, apps_dir)}/ocirepository-{app}.yaml"
 
 
-def sealed_secret_file(app: str, secret: str) -> str:
-    return f"{app_dir(app)}/sealedsecret-{secret}.yaml"
+def sealed_secret_file(app: str, secret: str, apps_dir: str = "") -> str:
+    return f"{app_dir(app, apps_dir)}/sealedsecret-{secret}.yaml"

@@ -30,12 +30,12 @@ def cluster_exists_error(dst: str | Path) -> str:
     return ""
 
 
-def app_exists_error(dst: str | Path, app_name: str, bootstrap_dir: str) -> str:
+def app_exists_error(dst: str | Path, app_name: str, bootstrap_dir: str, apps_dir: str = "") -> str:
     """Why an app named `app_name` cannot be added to `dst`, or ""."""
     root = Path(dst)
     clashes = [
         layout.app_answers_file(app_name),
-        f"{layout.app_dir(app_name)}/",
+        f"{layout.app_dir(app_name, apps_dir)}/",
         layout.kustomization_file(bootstrap_dir, app_name),
     ]
     found = [name for name in clashes if (root / name).exists()]
@@ -96,3 +96,54 @@ def health_checks_error(health_checks: object) -> str:
         if any(not isinstance(v, str) or not v for v in check.values()):
             return f"health check {check!r}: every value must be a non-empty string."
     return ""
+
+
+def namespace_declared_elsewhere(dst: str | Path, namespace: str, bootstrap_dir: str) -> str:
+    """A file of `dst` other than the namespace's own template file that declares
+    Namespace `namespace` (flux bootstrap's gotk-components.yaml, a file of the user's), or "".
+
+    The template's own file (`layout.namespace_file`) does not count: apps that share a
+    namespace share that file.
+    """
+    root = Path(dst)
+    own = layout.namespace_file(bootstrap_dir, namespace)
+    for path in sorted(_manifest_files(root)):
+        relative = path.relative_to(root).as_posix()
+        if relative == own:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+            if "Namespace" not in text:
+                continue
+            documents = list(yaml.safe_load_all(text))
+        except (yaml.YAMLError, UnicodeDecodeError, OSError):
+            continue  # not a file Flux could apply either
+        for document in documents:
+            if (
+                isinstance(document, dict) and document.get("apiVersion") == "v1"
+                and document.get("kind") == "Namespace"
+                and isinstance(document.get("metadata"), dict)
+                and document["metadata"].get("name") == namespace
+            ):
+                return relative
+    return ""
+
+
+def _manifest_files(root: Path):
+    if not root.is_dir():
+        return
+    for path in root.rglob("*"):
+        parts = path.relative_to(root).parts
+        if path.suffix in (".yaml", ".yml") and path.is_file() and not any(p.startswith(".") for p in parts):
+            yield path
+
+
+def owns_namespace_default(dst: str | Path, namespace: str, bootstrap_dir: str) -> bool:
+    """Should a new app write `<bootstrap>/namespaces/namespace-<namespace>.yaml`?
+
+    Not for a namespace Flux or Kubernetes own (layout.owns_namespace), nor for one some
+    other file of the repository declares already: a second declaration of one object
+    breaks the build of the folder holding both ("may not add resource with an already
+    registered id").
+    """
+    return layout.owns_namespace(str(namespace)) and not namespace_declared_elsewhere(dst, str(namespace), bootstrap_dir)

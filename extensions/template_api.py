@@ -35,6 +35,8 @@ GLOBALS = {
     "chart_fetch_error": chart_values.chart_fetch_error,
     "fetch_by_default": chart_values.fetch_by_default,
     "values_overrides_error": chart_values.values_overrides_error,
+    "apps_dir_error": input_checks.apps_dir_error,
+    "owns_namespace_default": repo_state.owns_namespace_default,
     # templates
     "convention": conventions.CURRENT,
     "layout": layout,

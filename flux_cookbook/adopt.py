@@ -7,22 +7,35 @@ would have written for it. The ordinary `copier update` then brings it to the ne
 release: copier renders 1.0.0 with these answers, takes the user's differences from that
 render and replays them on the newest release, so the user's own values are kept.
 
-That replay works only when the answers reproduce the user's objects and every object sits
-at the path the template renders it to; an object elsewhere would get a second copy at the
-template's path. So each recognised object that is alone in its file is moved there
-(`git mv`), and whatever cannot be made to fit is refused, with a message saying what to
-change, before anything is written.
+That replay works where an object sits at the path the template renders it to, so each
+recognised object that is alone in its file is moved there (`git mv`), within the folder
+one Flux Kustomization applies (moving an object from one Kustomization to another would
+make the first one prune it from the cluster). Names are never changed: an app is named
+after its folder, and a Kustomization, HelmRelease or ConfigMap named otherwise keeps its
+name, as the user's own change to the template's file.
 
-Objects are only ever moved within the folder one Flux Kustomization applies (the
-bootstrap folder, or one app's folder): moving an object from one Kustomization to another
-would make the first one prune it from the cluster.
+What the template cannot express stays the user's own file, where it is: still migrated
+by every update (Flux API versions), no longer templated. copier takes a template file
+missing from the repository for one the user deleted and does not add it back, so no
+second copy appears; the namespace file, which copier would add back, is governed by
+the `owns_namespace` answer instead. A note names each such file. Only what would make
+an update write a second copy of an object, or what the template's own checks refuse, is
+a problem, and every problem is reported in one run, before anything is written.
+
+Apps one folder down (`apps/<app>/`, Flux's documented layout) are adopted with their
+folder as it is: the cluster's `apps_dir` answer records the parent folder, and on the
+app's first update the migrations merge it where release 1.0.0 rendered it and put it
+back (extensions/migrations/apps_folder.py).
+
+Every adoption is checked by building what Flux builds (build_check): a Flux
+Kustomization path that built before adoption and no longer does undoes the adoption.
 """
 
 from __future__ import annotations
 
 import os
-import posixpath
 import re
+import posixpath
 import subprocess
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,13 +44,13 @@ from typing import Any, Iterator, TextIO
 
 import yaml
 
+from . import build_check
 from .extensions import input_checks, layout
 from .extensions.layout import app_answers_file
 from .extensions.repo_state import health_checks_error
 from .extensions.template_source import absolute_src_path
 from .extensions.yaml_quoting import yaml_document
-
-TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
+from .template_files import TemplateFiles, TemplateUnreachable, is_remote, template_files
 
 # Adopted repositories are pinned to the release that writes the cookbook's own layout.
 RELEASE = "1.0.0"
@@ -50,9 +63,15 @@ ANSWERS_HEADER = "# Answers of the last copier copy/update. Change them with cop
 # them. One that is missing is added from the template's 1.0.0 tag: copier update takes a
 # file missing from the repository for one the user deleted, and would never add it.
 HOUSEKEEPING = (".gitignore", ".yamllint")
+# Added from the newest release instead (1.0.0 has none): until the first update it must
+# already keep the answers files out of what Flux syncs.
+SOURCEIGNORE = layout.SOURCEIGNORE
+TEMPLATE_CLUSTER = "template/cluster"
 
 # The folders `flux bootstrap --path` pointed at in the cookbook's pages, old and new.
 BOOTSTRAP_DIRS = ("flux-system", "bootstrap")
+# The files `flux bootstrap` writes (and the kustomization.yaml listing them).
+FLUX_OWN_FILES = ("gotk-components.yaml", "gotk-sync.yaml")
 # copier.yml's defaults at release 1.0.0.
 INTERVAL_DEFAULTS = {
     "kustomization_interval": "15m",
@@ -62,14 +81,16 @@ INTERVAL_DEFAULTS = {
     "helmrepository_interval": "15m",
 }
 CLUSTER_DEFAULTS = {"repo_owner": "my-github-user", "repo_name": "flux-cluster", "git_interval": "1m", "branch": "main"}
-# Answer keys in the order a `copier copy` of release 1.0.0 writes them.
+# Answer keys in the order a `copier copy` of release 1.0.0 writes them; the answers of
+# later releases adopt writes go last (copier keeps them, in this order, on update).
 CLUSTER_KEYS = (
     "kind", "repo_owner", "repo_name", "repo_url", "personal_account", "branch", "bootstrap_dir",
-    "git_interval", *INTERVAL_DEFAULTS,
+    "git_interval", *INTERVAL_DEFAULTS, "apps_dir",
 )
 APP_KEYS = (
     "bootstrap_dir", *INTERVAL_DEFAULTS, "kind", "app_name", "namespace", "chart", "chart_version",
     "helm_repo_name", "helm_repo_url", "release_name", "depends_on", "health_checks", "values_source",
+    "owns_namespace",
 )
 
 SOURCE_GROUP = "source.toolkit.fluxcd.io"
@@ -78,8 +99,6 @@ HELM_GROUP = "helm.toolkit.fluxcd.io"
 CORE_GROUP = ""
 # kustomize's own config files: a folder with one applies only the files it lists.
 KUSTOMIZE_CONFIG_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-# Template sources copier fetches itself (as template_source.absolute_src_path tells them apart).
-REMOTE_SOURCE = re.compile(r"^[\w+.-]+://|^[\w.-]+@|^(gh|gl):")
 GITHUB_URL = re.compile(
     r"^(?:https://github\.com/|git@github\.com:|ssh://git@github\.com/)"
     r"(?P<owner>[A-Za-z0-9][A-Za-z0-9._-]*)/(?P<repo>[A-Za-z0-9._-]+?)(?:\.git)?/?$"
@@ -115,8 +134,12 @@ class Manifest:
         return str(self.get("metadata", "name") or "")
 
     @property
+    def kind(self) -> str:
+        return str(self.obj.get("kind"))
+
+    @property
     def label(self) -> str:
-        return f"{self.obj.get('kind')} '{self.name}' ({self.path})"
+        return f"{self.kind} '{self.name}' ({self.path})"
 
 
 @dataclass(frozen=True)
@@ -141,9 +164,11 @@ class Plan:
     cluster: dict
     apps: dict[str, dict]  # app name -> answers
     moves: list[Move]
-    kept: list[str]  # Kustomizations that stay the user's own files, with the reason
+    kept: list[str]  # Kustomizations that are not apps, with the reason
     notes: list[str]
-    added: dict[str, str] = field(default_factory=dict)  # housekeeping file -> its 1.0.0 text
+    guesses: list[str] = field(default_factory=list)  # answers guessed, and from what
+    added: dict[str, str] = field(default_factory=dict)  # housekeeping file -> its text
+    extended: dict[str, str] = field(default_factory=dict)  # a file of the user's -> its new text
 
     def answers_files(self) -> dict[str, dict]:
         files = {CLUSTER_ANSWERS: self.cluster}
@@ -158,9 +183,10 @@ class _Findings:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
-    # Each recognised object and the path the template renders it to, by (file, kind, name):
-    # apps that share a Namespace or HelmRepository place it once.
-    placements: dict[tuple[str, str, str], tuple[Manifest, str]] = field(default_factory=dict)
+    guesses: list[str] = field(default_factory=list)
+    # Each object that moves to its template path, by (file, kind, name): apps that share
+    # a Namespace or HelmRepository move it once.
+    moves: dict[tuple[str, str, str], Move] = field(default_factory=dict)
 
 
 # --- the repository's files ------------------------------------------------------------
@@ -173,18 +199,28 @@ class Index:
     documents: dict[str, list[Any]]  # path -> its non-empty documents
     bootstrap_dir: str
 
-    def find(self, kind: str, group: str, under: str = "", name: str | None = None) -> list[Manifest]:
+    def is_flux_own(self, path: str) -> bool:
+        """Written by flux bootstrap: `<bootstrap>/flux-system/`, or its files wherever they are
+        (flux bootstrap without --path writes them into ./flux-system/, beside the cookbook's folders)."""
+        folder, name = posixpath.split(path)
+        if path.startswith(f"{layout.flux_system_dir(self.bootstrap_dir)}/"):
+            return True
+        if name in FLUX_OWN_FILES:
+            return True
+        return name in KUSTOMIZE_CONFIG_FILES and any(
+            posixpath.join(folder, own) in self.documents for own in FLUX_OWN_FILES
+        )
+
+    def find(self, kind: str, group: str, under: str = "", name: str | None = None, flux_own: bool = False) -> list[Manifest]:
         """Objects of `kind` in `group` in files below folder `under` ("" for everywhere).
 
-        Flux's own files (`<bootstrap_dir>/flux-system/`) are left out unless `under` is
-        in there: flux bootstrap writes them, and they hold a Namespace and a
-        Kustomization of their own.
+        Flux's own files are left out unless `flux_own`: flux bootstrap writes them, and
+        they hold a Namespace and a Kustomization of their own.
         """
-        flux_own = f"{self.bootstrap_dir}/flux-system/"
         prefix = f"{under}/" if under else ""
         found = []
         for path, documents in self.documents.items():
-            if not path.startswith(prefix) or (path.startswith(flux_own) and not prefix.startswith(flux_own)):
+            if not path.startswith(prefix) or self.is_flux_own(path) != flux_own:
                 continue
             for document in documents:
                 if isinstance(document, dict) and _is_kind(document, kind, group):
@@ -201,7 +237,11 @@ def _is_kind(obj: dict, kind: str, group: str) -> bool:
 
 
 def read_index(root: Path, bootstrap_dir: str) -> tuple[Index, list[str]]:
-    """The repository's YAML documents, and a note for each file that cannot be read as YAML."""
+    """The repository's YAML documents, and a note for each file that cannot be read as YAML.
+
+    Such a file (a chart's values.yaml with a duplicate key, a Helm template, a
+    SOPS-encrypted file) is no object adopt could use, and is left as it is.
+    """
     documents: dict[str, list[Any]] = {}
     notes = []
     for path in sorted(_yaml_files(root)):
@@ -210,7 +250,7 @@ def read_index(root: Path, bootstrap_dir: str) -> tuple[Index, list[str]]:
             documents[relative] = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
         except (yaml.YAMLError, UnicodeDecodeError, OSError) as error:
             first_line = str(error).splitlines()[0]
-            notes.append(f"skipped {relative}: not readable as YAML ({first_line})")
+            notes.append(f"skipped {relative}: not readable as YAML ({first_line}); left as it is")
     return Index(documents, bootstrap_dir), notes
 
 
@@ -227,7 +267,7 @@ def find_bootstrap_dir(root: Path) -> str:
     """The folder flux bootstrap points at: the one holding kustomizations/ or helmrepositories/."""
     found = [
         name for name in BOOTSTRAP_DIRS
-        if (root / name / "kustomizations").is_dir() or (root / name / "helmrepositories").is_dir()
+        if (root / name / layout.KUSTOMIZATIONS).is_dir() or (root / name / layout.HELM_REPOSITORIES).is_dir()
     ]
     if not found:
         raise AdoptError([
@@ -256,11 +296,11 @@ def check_adoptable(root: Path) -> None:
         raise AdoptError([f"{root} is not a git repository; adopt works on the clone of your Flux repository."])
     if Path(top.stdout.strip()).resolve() != root.resolve():
         raise AdoptError([f"{root} is not the root of its git repository ({top.stdout.strip()}); run adopt there."])
-    answers = sorted(p.name for p in root.glob(".copier-answers*.yml"))
+    answers = sorted(p.name for p in root.glob(layout.ANY_ANSWERS_GLOB))
     if answers:
         raise AdoptError([
             f"{root} already has {', '.join(answers)}: it was generated or adopted already. "
-            "Bring it up to date with: copier update --trust"
+            "Bring it up to date with: flux-cookbook update-all"
         ])
     if _git(root, "status", "--porcelain").stdout.strip():
         raise AdoptError([
@@ -269,12 +309,14 @@ def check_adoptable(root: Path) -> None:
         ])
 
 
-def template_error(src: str) -> str:
-    """Why `src` cannot serve `copier update` from release 1.0.0, or "" (URLs are not checked)."""
-    path = Path(src).expanduser()
-    if not path.is_dir():
-        return "" if REMOTE_SOURCE.match(src) else f"the template {src} is neither a folder nor a git URL."
-    if _git(path, "rev-parse", "--verify", "--quiet", f"{RELEASE_TAG}^{{commit}}").returncode:
+def template_error(src: str, files: TemplateFiles | None = None) -> str:
+    """Why `src` cannot serve `copier update` from release 1.0.0, or ""."""
+    if files is None:
+        path = Path(src).expanduser()
+        if not path.is_dir():
+            return "" if is_remote(src) else f"the template {src} is neither a folder nor a git URL."
+        files = TemplateFiles(path, src)
+    if not files.has_tag(RELEASE_TAG):
         return (
             f"the template at {src} has no tag {RELEASE_TAG}, which copier update compares with; "
             "fetch its tags (git fetch --tags) or pass --template with a clone of the template that has them."
@@ -282,19 +324,40 @@ def template_error(src: str) -> str:
     return ""
 
 
-def housekeeping_files(root: Path, src: str, findings: _Findings) -> dict[str, str]:
-    """The HOUSEKEEPING files `root` lacks, as the template's release 1.0.0 has them."""
-    missing = [name for name in HOUSEKEEPING if not (root / name).exists()]
-    source = Path(src).expanduser()
-    where = source if source.is_dir() else TEMPLATE_ROOT  # a URL: this checkout of the template
-    added = {}
-    for name in missing:
-        shown = _git(where, "show", f"{RELEASE_TAG}:template/cluster/{name}")
-        if shown.returncode:
+def housekeeping_files(root: Path, files: TemplateFiles | None, findings: _Findings) -> tuple[dict[str, str], dict[str, str]]:
+    """(files to add, files of the user's to extend): the HOUSEKEEPING files `root` lacks,
+    as release 1.0.0 has them, and the newest release's .sourceignore."""
+    added: dict[str, str] = {}
+    extended: dict[str, str] = {}
+    where = files.src if files else "the template"
+    for name in HOUSEKEEPING:
+        if (root / name).exists():
+            continue
+        text = files.show(RELEASE_TAG, f"{TEMPLATE_CLUSTER}/{name}") if files else None
+        if text is None:
             findings.notes.append(f"{name} not added: {where} has no tag {RELEASE_TAG} to take it from.")
         else:
-            added[name] = shown.stdout
-    return added
+            added[name] = text
+    latest = files.latest_release() if files else None
+    wanted = files.show(latest, f"{TEMPLATE_CLUSTER}/{SOURCEIGNORE}") if files and latest else None
+    if wanted is None:
+        findings.notes.append(
+            f"{SOURCEIGNORE} not added: {where} has no release with one. If Flux syncs the repository's "
+            "root (path: ./), it would try to apply the answers files."
+        )
+    elif not (root / SOURCEIGNORE).exists():
+        added[SOURCEIGNORE] = wanted
+    else:
+        own = (root / SOURCEIGNORE).read_text(encoding="utf-8")
+        have = {line.strip() for line in own.splitlines()}
+        missing = [line for line in wanted.splitlines() if line.strip() and not line.startswith("#") and line.strip() not in have]
+        if missing:
+            extended[SOURCEIGNORE] = (
+                own + ("" if own.endswith("\n") or not own else "\n")
+                + "# Added by flux-cookbook adopt: what the template's .sourceignore leaves out of Flux's sync.\n"
+                + "".join(f"{line}\n" for line in missing)
+            )
+    return added, extended
 
 
 def read_git_info(root: Path) -> GitInfo:
@@ -307,6 +370,20 @@ def read_git_info(root: Path) -> GitInfo:
 
 
 # --- apps ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class App:
+    """A template app found in the repository: a Kustomization applying a folder with one HelmRelease."""
+
+    name: str  # the folder's own name, which the template names every file of the app after
+    folder: str  # the folder the Kustomization applies, e.g. metallb-system or apps/podinfo
+    kustomization: Manifest
+    release: Manifest
+
+    @property
+    def apps_dir(self) -> str:
+        return posixpath.dirname(self.folder)
 
 
 def _folder(path: object) -> str:
@@ -331,10 +408,8 @@ def _not_an_app_reason(kustomization: Manifest, index: Index) -> str:
     folder = _folder(kustomization.get("spec", "path"))
     if not folder:
         return "it applies the whole repository"
-    if folder == index.bootstrap_dir:
-        return "it applies the bootstrap folder"
-    if "/" in folder:
-        return f"it applies {folder}/, and the template keeps each app in a folder at the top of the repository"
+    if folder == index.bootstrap_dir or folder.startswith(f"{index.bootstrap_dir}/"):
+        return "it applies the bootstrap folder or a folder in it"
     releases = index.find("HelmRelease", HELM_GROUP, under=folder)
     if not releases:
         return f"no HelmRelease in {folder}/"
@@ -343,31 +418,36 @@ def _not_an_app_reason(kustomization: Manifest, index: Index) -> str:
     chart_source = releases[0].get("spec", "chart", "spec", "sourceRef", "kind")
     if chart_source != "HelmRepository":
         return f"its HelmRelease's chart comes from {chart_source or 'spec.chartRef'}, not a HelmRepository"
+    if input_checks.dns1123_label_error(posixpath.basename(folder), "folder"):
+        return f"its folder name {posixpath.basename(folder)!r} cannot name an app (a DNS-1123 label)"
     return ""
 
 
-def find_apps(index: Index, findings: _Findings) -> dict[str, tuple[Manifest, Manifest]]:
-    """The apps, by folder name: each one's Kustomization and HelmRelease."""
-    apps: dict[str, tuple[Manifest, Manifest]] = {}
+def find_apps(index: Index, findings: _Findings) -> dict[str, App]:
+    """The apps, by name (their folder's own name)."""
+    apps: dict[str, App] = {}
     for kustomization in index.find("Kustomization", KUSTOMIZE_GROUP, under=index.bootstrap_dir):
         if reason := _not_an_app_reason(kustomization, index):
             findings.kept.append(f"{kustomization.label}: {reason}")
             continue
         folder = _folder(kustomization.get("spec", "path"))
+        name = posixpath.basename(folder)
         release = index.find("HelmRelease", HELM_GROUP, under=folder)[0]
-        if folder in apps:
+        if name in apps:
+            other = apps[name]
             findings.problems.append(
-                f"{kustomization.label} and {apps[folder][0].label} both apply {folder}/; keep one."
+                f"{kustomization.label} and {other.kustomization.label} both apply {folder}/; keep one."
+                if other.folder == folder else
+                f"{kustomization.label} applies {folder}/ and {other.kustomization.label} applies {other.folder}/: "
+                f"two apps named '{name}', and the template names each app's answers file after its folder."
             )
-        elif kustomization.name != folder:
-            findings.problems.append(
-                f"{kustomization.label} applies {folder}/, but the template names an app's Kustomization "
-                f"after its folder. Rename the folder: git mv {folder} {kustomization.name}, and set "
-                f"spec.path: ./{kustomization.name} (renaming the Kustomization instead would make Flux "
-                "delete and reinstall the app)."
+            continue
+        apps[name] = App(name, folder, kustomization, release)
+        if kustomization.name != name:
+            findings.notes.append(
+                f"{kustomization.label} applies {folder}/, so the app is named '{name}' after its folder; "
+                "the Kustomization keeps its own name (your change to the template's file)."
             )
-        else:
-            apps[folder] = (kustomization, release)
     return dict(sorted(apps.items()))
 
 
@@ -390,12 +470,46 @@ def _depends_on(kustomization: Manifest) -> list:
     return [entry.get("name") if isinstance(entry, dict) else entry for entry in entries]
 
 
-def app_answers(app: str, kustomization: Manifest, release: Manifest, index: Index, findings: _Findings) -> dict:
-    """One app's answers, read from its objects; its objects' places go into `findings`."""
+class _Placer:
+    """Decides, object by object, whether it moves to its template path or stays the user's."""
+
+    def __init__(self, root: Path, index: Index, findings: _Findings):
+        self.root, self.index, self.findings = root, index, findings
+
+    def why_not_movable(self, manifest: Manifest, target: str) -> str:
+        """Why `manifest` cannot move to `target`, or "" (also "" when it is there already)."""
+        if manifest.path == target:
+            return ""
+        others = len(self.index.documents[manifest.path]) - 1
+        if others:
+            return f"it shares {manifest.path} with {others} other object(s)"
+        if (self.root / target).exists():
+            return f"{target} holds something else"
+        if config := _kustomize_config(self.root, manifest.path) or _kustomize_config(self.root, target):
+            return f"{config} lists its folder's files by name"
+        return ""
+
+    def place(self, manifest: Manifest, target: str) -> bool:
+        """Move `manifest` to `target` where it can; else note that it stays the user's own."""
+        if reason := self.why_not_movable(manifest, target):
+            self.findings.notes.append(
+                f"{manifest.label} stays your own file where it is ({reason}): updates migrate its Flux APIs "
+                f"but no longer template it, and copier update does not add {target}."
+            )
+            return False
+        if manifest.path != target:
+            key = (manifest.path, manifest.kind, manifest.name)
+            self.findings.moves[key] = Move(manifest.path, target, f"{manifest.kind} '{manifest.name}'")
+        return True
+
+
+def app_answers(app: App, index: Index, placer: _Placer, findings: _Findings) -> dict:
+    """One app's answers, read from its objects; its objects' moves go into `findings`."""
     bootstrap = index.bootstrap_dir
+    kustomization, release = app.kustomization, app.release
     namespace = _text(release.get("metadata", "namespace"), "")
     helm_repo_name = _text(release.get("spec", "chart", "spec", "sourceRef", "name"), "")
-    helm_repository = _helm_repository(app, helm_repo_name, index, findings)
+    helm_repository = _helm_repository(app.name, helm_repo_name, index, placer, findings)
     kustomization_interval = _text(kustomization.get("spec", "interval"), INTERVAL_DEFAULTS["kustomization_interval"])
     answers = {
         "bootstrap_dir": bootstrap,
@@ -409,7 +523,7 @@ def app_answers(app: str, kustomization: Manifest, release: Manifest, index: Ind
             INTERVAL_DEFAULTS["helmrepository_interval"],
         ),
         "kind": "app",
-        "app_name": app,
+        "app_name": app.name,
         "namespace": namespace,
         "chart": _text(release.get("spec", "chart", "spec", "chart"), ""),
         "chart_version": _text(release.get("spec", "chart", "spec", "version"), "*"),
@@ -419,136 +533,144 @@ def app_answers(app: str, kustomization: Manifest, release: Manifest, index: Ind
         "depends_on": _depends_on(kustomization),
         "health_checks": _health_checks(kustomization),
         "values_source": "",
+        "owns_namespace": bool(namespace) and _place_namespace(app.name, namespace, index, placer, findings),
     }
     if not namespace:
         findings.problems.append(f"{release.label} has no metadata.namespace; set the namespace it is installed in.")
-    if release.name != app:
+    if release.name != app.name:
         findings.notes.append(
-            f"{release.label} is named '{release.name}', the template names it '{app}': "
+            f"{release.label} is named '{release.name}', the template names it '{app.name}': "
             "your name is kept as your change."
         )
-    _place(findings, kustomization, layout.kustomization_file(bootstrap, app))
-    _place(findings, release, layout.helm_release_file(app))
-    if namespace:
-        _place_namespace(app, namespace, index, findings)
-    _place_values_configmap(app, release, index, findings)
+    placer.place(kustomization, layout.kustomization_file(bootstrap, app.name))
+    placer.place(release, layout.helm_release_file(app.name, app.apps_dir))
+    _place_values(app, index, placer, findings)
     return answers
 
 
-def _place(findings: _Findings, manifest: Manifest, target: str) -> None:
-    findings.placements[(manifest.path, str(manifest.obj.get("kind")), manifest.name)] = (manifest, target)
-
-
-def _helm_repository(app: str, name: str, index: Index, findings: _Findings) -> Manifest | None:
+def _helm_repository(app: str, name: str, index: Index, placer: _Placer, findings: _Findings) -> Manifest | None:
     bootstrap = index.bootstrap_dir
+    target = layout.helm_repository_file(bootstrap, name)
     found = index.find("HelmRepository", SOURCE_GROUP, under=bootstrap, name=name)
     if len(found) == 1:
-        _place(findings, found[0], layout.helm_repository_file(bootstrap, name))
+        # copier adds the template's file back when it is missing (it is shared by every
+        # app naming it): this one object must be that file, or there would be two.
+        if reason := placer.why_not_movable(found[0], target):
+            findings.problems.append(
+                f"{found[0].label} must be alone in {target}, or copier update adds a second copy there; "
+                f"adopt cannot move it: {reason}."
+            )
+        else:
+            placer.place(found[0], target)
         return found[0]
     if found:
         findings.problems.append(
             f"HelmRepository '{name}' is declared {len(found)} times ({', '.join(m.path for m in found)}); keep one."
         )
+    elif elsewhere := index.find("HelmRepository", SOURCE_GROUP, name=name):
+        findings.problems.append(
+            f"app {app}: its chart's HelmRepository '{name}' is in {elsewhere[0].path}, not in {bootstrap}/; "
+            f"copier update would add {target}, a second copy. Moving it yourself means one Kustomization handing "
+            "it to another: annotate it kustomize.toolkit.fluxcd.io/prune: disabled for one reconciliation first."
+        )
     else:
         findings.problems.append(
-            f"app {app}: its chart's HelmRepository '{name}' is not in {bootstrap}/; the template keeps it in "
-            f"{layout.helm_repository_file(bootstrap, name)}."
+            f"app {app}: no file of this repository declares its chart's HelmRepository '{name}'; the template "
+            f"writes it in {target} and needs its URL: add it there."
         )
     return None
 
 
-def _place_namespace(app: str, namespace: str, index: Index, findings: _Findings) -> None:
+def _place_namespace(app: str, namespace: str, index: Index, placer: _Placer, findings: _Findings) -> bool:
+    """Whether the app's namespace file is the template's (the answer owns_namespace)."""
     bootstrap = index.bootstrap_dir
     target = layout.namespace_file(bootstrap, namespace)
-    found = index.find("Namespace", CORE_GROUP, under=bootstrap, name=namespace)
-    if len(found) == 1:
-        _place(findings, found[0], target)
-        return
-    if found:
-        findings.problems.append(
-            f"Namespace '{namespace}' is declared {len(found)} times ({', '.join(m.path for m in found)}); keep one."
-        )
-        return
-    elsewhere = index.find("Namespace", CORE_GROUP, name=namespace)
-    if elsewhere:
-        # Moving it ourselves would hand it from one Kustomization to another, and the
-        # first would delete it (and everything in it) from the cluster.
-        findings.problems.append(
-            f"Namespace '{namespace}' (app {app}) is declared in {elsewhere[0].path}, outside {bootstrap}/; "
-            f"copier update would add a second copy in {target}. Move it there, after annotating it "
-            "kustomize.toolkit.fluxcd.io/prune: disabled for one reconciliation, so that Flux does not delete "
-            "it on the way."
-        )
-    else:
+    declared = index.find("Namespace", CORE_GROUP, name=namespace) + index.find(
+        "Namespace", CORE_GROUP, name=namespace, flux_own=True
+    )
+    if not layout.owns_namespace(namespace):
+        owner = "Flux's own (flux bootstrap declares it)" if namespace == layout.FLUX_NAMESPACE else "Kubernetes' own"
+        findings.notes.append(f"app {app}: namespace '{namespace}' is {owner}; the app gets no namespace file.")
+        return False
+    if len(declared) > 1:
         findings.notes.append(
-            f"Namespace '{namespace}' (app {app}) is declared nowhere; copier update will add {target}."
+            f"app {app}: Namespace '{namespace}' is declared {len(declared)} times "
+            f"({', '.join(m.path for m in declared)}); those files stay as they are, and the app gets no namespace file."
         )
+        return False
+    if not declared:
+        findings.notes.append(
+            f"app {app}: no file declares Namespace '{namespace}' (made by hand, or by the HelmRelease's "
+            "install.createNamespace); adopt adds none, and neither do updates."
+        )
+        return False
+    found = declared[0]
+    in_bootstrap = found.path.startswith(f"{bootstrap}/") and not index.is_flux_own(found.path)
+    reason = placer.why_not_movable(found, target) if in_bootstrap else f"it is outside {bootstrap}/"
+    if reason:
+        findings.notes.append(
+            f"app {app}: {found.label} stays where it is ({reason}); the app gets no namespace file of the template's."
+        )
+        return False
+    placer.place(found, target)
+    return True
 
 
-def _place_values_configmap(app: str, release: Manifest, index: Index, findings: _Findings) -> None:
-    expected = layout.values_configmap_name(app)
+def _place_values(app: App, index: Index, placer: _Placer, findings: _Findings) -> None:
+    """The values ConfigMap the HelmRelease reads, moved to the template's path where it is a file."""
+    release = app.release
+    template_file = layout.values_configmap_file(app.name, app.apps_dir)
     sources = _list(release.get("spec", "valuesFrom"))
     names = [s.get("name") for s in sources if isinstance(s, dict) and s.get("kind") == "ConfigMap"]
     if not names:
+        inline = "keeps its values inline (spec.values)" if release.get("spec", "values") else "takes no values from a ConfigMap"
         findings.notes.append(
-            f"{release.label} takes no values from a ConfigMap; the template's values ConfigMap is left out."
+            f"{release.label} {inline}; copier update does not add the template's values ConfigMap ({template_file})."
         )
         return
-    if names[0] != expected:
-        findings.problems.append(
-            f"{release.label} takes its values from ConfigMap '{names[0]}'; the template names it '{expected}'. "
-            "Rename it (its metadata.name and the HelmRelease's valuesFrom), or copier update would add a second one."
-        )
-        return
-    found = index.find("ConfigMap", CORE_GROUP, under=app, name=expected)
+    name = names[0]
+    found = index.find("ConfigMap", CORE_GROUP, under=app.folder, name=name)
     if len(found) > 1:
-        findings.problems.append(
-            f"ConfigMap '{expected}' is declared {len(found)} times ({', '.join(m.path for m in found)}); keep one."
+        findings.notes.append(
+            f"ConfigMap '{name}' is declared {len(found)} times ({', '.join(m.path for m in found)}); they stay as "
+            f"they are, and copier update does not add {template_file}."
         )
     elif found:
-        _place(findings, found[0], layout.values_configmap_file(app))
+        if placer.place(found[0], template_file) and name != layout.values_configmap_name(app.name):
+            findings.notes.append(
+                f"{found[0].label} keeps its name; the template names it '{layout.values_configmap_name(app.name)}' "
+                "(your name is kept as your change)."
+            )
     else:
+        generator = _generated_by(placer.root, app.folder, name)
+        origin = f"the configMapGenerator in {generator}" if generator else "no file in the app's folder"
         findings.notes.append(
-            f"ConfigMap '{expected}' is not a file in {app}/ (a configMapGenerator?); "
-            "the template's file for it is left out."
+            f"ConfigMap '{name}' (values of {release.label}) comes from {origin}; it stays as it is, and "
+            f"copier update does not add the template's file ({template_file})."
         )
 
 
-# --- moves -----------------------------------------------------------------------------
-
-
-def plan_moves(root: Path, index: Index, findings: _Findings) -> list[Move]:
-    """A `git mv` for each recognised object alone in a file not at its template path."""
-    moves = []
-    for manifest, target in sorted(findings.placements.values(), key=lambda placement: placement[0].path):
-        if manifest.path == target:
+def _generated_by(root: Path, folder: str, name: str) -> str:
+    """The kustomization file in `folder` whose configMapGenerator makes ConfigMap `name`, or ""."""
+    for config_name in KUSTOMIZE_CONFIG_FILES:
+        config = root / folder / config_name
+        if not config.is_file():
             continue
-        others = len(index.documents[manifest.path]) - 1
-        config = _kustomize_config(root, manifest.path) or _kustomize_config(root, target)
-        if others:
-            findings.problems.append(
-                f"split {manifest.path}: {manifest.label} shares it with {others} other object(s). Put it alone in "
-                f"{target}, or copier update would add a second copy of it there."
-            )
-        elif (root / target).exists():
-            findings.problems.append(
-                f"{manifest.label} belongs in {target}, which holds something else; rename that file first."
-            )
-        elif config:
-            findings.problems.append(
-                f"{config} lists its folder's files by name: rename {manifest.path} to {target} "
-                "yourself (git mv) and update that list."
-            )
-        else:
-            moves.append(Move(manifest.path, target, f"{manifest.obj.get('kind')} '{manifest.name}'"))
-    return moves
+        try:
+            data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError):
+            return ""
+        generators = data.get("configMapGenerator") if isinstance(data, dict) else None
+        if any(isinstance(g, dict) and g.get("name") == name for g in _list(generators)):
+            return f"{folder}/{config_name}"
+    return ""
 
 
 def _kustomize_config(root: Path, path: str) -> str:
     """The kustomize config file that lists the files of `path`'s folder, or "".
 
-    The folder and its parents up to the top-level one count: that one (the bootstrap
-    folder or an app's folder) is where Flux starts its build; one at the root is never read.
+    The folder and its parents count, up to the top: Flux starts its build at the
+    folder a Kustomization applies, and a config file there or below it decides.
     """
     folder = posixpath.dirname(path)
     while folder:
@@ -560,6 +682,15 @@ def _kustomize_config(root: Path, path: str) -> str:
     return ""
 
 
+def _apps_folder_problems(root: Path, apps: dict[str, App]) -> list[str]:
+    """An app one folder down is merged at the top of the repository on its first update."""
+    return [
+        f"app {app.name} lives in {app.folder}/, and {app.name}/ at the top of the repository exists too: its "
+        f"first update merges the app at {app.name}/ and moves it back, so that folder must not exist."
+        for app in apps.values() if app.apps_dir and (root / app.name).exists()
+    ]
+
+
 # --- the cluster -----------------------------------------------------------------------
 
 
@@ -568,28 +699,60 @@ def _github(url: str) -> tuple[str, str] | None:
     return (match.group("owner"), match.group("repo")) if match else None
 
 
-def cluster_answers(index: Index, apps: dict[str, dict], git: GitInfo) -> dict:
-    """The cluster's answers: from git, from flux bootstrap's GitRepository, and the apps' intervals."""
-    flux_own = f"{index.bootstrap_dir}/flux-system"
-    sync = next(iter(index.find("GitRepository", SOURCE_GROUP, under=flux_own, name="flux-system")), None)
+def cluster_answers(index: Index, apps: dict[str, App], app_answers_: dict[str, dict], git: GitInfo,
+                    findings: _Findings) -> dict:
+    """The cluster's answers: from git, from flux bootstrap's GitRepository, and the apps'.
+
+    Each answer that is a guess goes into `findings.guesses`, with where it came from.
+    """
+    sync = next(iter(index.find("GitRepository", SOURCE_GROUP, name="flux-system", flux_own=True)), None)
     sync_url = _text(sync.get("spec", "url"), "") if sync else ""
-    urls = [url for url in (git.origin_url, sync_url) if url]
-    github = next((found for url in urls if (found := _github(url))), None)
-    owner, name = github or (CLUSTER_DEFAULTS["repo_owner"], CLUSTER_DEFAULTS["repo_name"])
-    other_host_url = next((url for url in urls if not input_checks.git_url_error(url)), None)
+    sources = [(url, what) for url, what in ((git.origin_url, "the origin remote"),
+                                             (sync_url, f"flux bootstrap's GitRepository ({sync.path})" if sync else ""))
+               if url]
+    github = next(((found, url, what) for url, what in sources if (found := _github(url))), None)
+    other_host = next(((url, what) for url, what in sources if not input_checks.git_url_error(url)), None)
+    if github:
+        (owner, name), url, what = github
+        findings.guesses.append(f"repo_owner '{owner}' and repo_name '{name}': guessed from {what} ({url})")
+    else:
+        owner, name = CLUSTER_DEFAULTS["repo_owner"], CLUSTER_DEFAULTS["repo_name"]
+        findings.guesses.append(
+            f"repo_owner '{owner}' and repo_name '{name}': the template's defaults (no GitHub URL in the origin "
+            "remote or flux bootstrap's files)"
+        )
+    repo_url = f"https://github.com/{owner}/{name}" if github or not other_host else other_host[0]
+    if other_host and not github:
+        findings.guesses.append(f"repo_url '{repo_url}': guessed from {other_host[1]}")
+    sync_branch = _text(sync.get("spec", "ref", "branch") if sync else None, "")
+    branch = sync_branch or git.branch or CLUSTER_DEFAULTS["branch"]
+    branch_from = (
+        f"flux bootstrap's GitRepository ({sync.path})" if sync_branch
+        else "the checked-out branch" if git.branch else "the template's default"
+    )
+    findings.guesses.append(f"branch '{branch}': guessed from {branch_from}")
+    git_interval = _text(sync.get("spec", "interval") if sync else None, "")
+    if not git_interval:
+        git_interval = CLUSTER_DEFAULTS["git_interval"]
+        findings.guesses.append(f"git_interval '{git_interval}': the template's default (no flux bootstrap GitRepository)")
     answers = {
         "kind": "cluster",
         "repo_owner": owner,
         "repo_name": name,
-        "repo_url": f"https://github.com/{owner}/{name}" if github or not other_host_url else other_host_url,
+        "repo_url": repo_url,
         "personal_account": True,
-        # The branch Flux watches; the checked-out one when flux bootstrap's files are not there.
-        "branch": _text(sync.get("spec", "ref", "branch") if sync else None, git.branch or CLUSTER_DEFAULTS["branch"]),
+        "branch": branch,
         "bootstrap_dir": index.bootstrap_dir,
-        "git_interval": _text(sync.get("spec", "interval") if sync else None, CLUSTER_DEFAULTS["git_interval"]),
+        "git_interval": git_interval,
     }
+    findings.guesses.append("personal_account 'true': the template's default (the repository cannot tell)")
     for key, default in INTERVAL_DEFAULTS.items():
-        answers[key] = _most_common([app[key] for app in apps.values()], default)
+        answers[key] = _most_common([answers_[key] for answers_ in app_answers_.values()], default)
+        if app_answers_:
+            findings.guesses.append(f"{key} '{answers[key]}' (for new apps): what most apps use")
+    answers["apps_dir"] = _most_common([app.apps_dir for app in apps.values()], "")
+    if answers["apps_dir"]:
+        findings.guesses.append(f"apps_dir '{answers['apps_dir']}' (for new apps): where most apps' folders are")
     return answers
 
 
@@ -630,6 +793,7 @@ def cluster_answer_errors(answers: dict) -> list[str]:
         input_checks.git_url_error(answers["repo_url"]),
         input_checks.branch_error(answers["branch"]),
         input_checks.interval_error(answers["git_interval"], "git_interval (flux-system GitRepository)"),
+        input_checks.apps_dir_error(answers["apps_dir"], answers["bootstrap_dir"]),
     ]
     return [f"cluster: {error}" for error in errors if error]
 
@@ -641,23 +805,26 @@ def _pinned(answers: dict, keys: tuple[str, ...], src_path: str) -> dict:
     return {"_commit": RELEASE_TAG, "_src_path": src_path, **{key: answers[key] for key in keys}}
 
 
-def plan_adoption(root: Path, template: str, git: GitInfo) -> Plan:
-    """Everything adopting `root` writes and moves; raises AdoptError listing every problem."""
+def plan_adoption(root: Path, template: str, git: GitInfo, files: TemplateFiles | None = None) -> Plan:
+    """Everything adopting `root` writes and moves; raises AdoptError listing every problem.
+
+    `files`: the template's git repository, for the housekeeping files and the check that
+    it has release 1.0.0; without it neither is looked at (a note says what is missing).
+    """
     bootstrap = find_bootstrap_dir(root)
     index, unreadable = read_index(root, bootstrap)
     findings = _Findings(notes=unreadable)
+    placer = _Placer(root, index, findings)
     src_path = absolute_src_path(template)
-    apps = {
-        app: app_answers(app, kustomization, release, index, findings)
-        for app, (kustomization, release) in find_apps(index, findings).items()
-    }
-    cluster = cluster_answers(index, apps, git)
-    moves = plan_moves(root, index, findings)
-    added = housekeeping_files(root, src_path, findings)
-    for answers in apps.values():
-        findings.problems.extend(app_answer_errors(answers))
+    apps = find_apps(index, findings)
+    answers = {name: app_answers(app, index, placer, findings) for name, app in apps.items()}
+    cluster = cluster_answers(index, apps, answers, git, findings)
+    findings.problems.extend(_apps_folder_problems(root, apps))
+    added, extended = housekeeping_files(root, files, findings)
+    for app_answers_ in answers.values():
+        findings.problems.extend(app_answer_errors(app_answers_))
     findings.problems.extend(cluster_answer_errors(cluster))
-    if error := template_error(src_path):
+    if error := template_error(src_path, files):
         findings.problems.append(error)
     if findings.problems:
         # Apps sharing a broken HelmRepository or Namespace would each report it.
@@ -666,11 +833,13 @@ def plan_adoption(root: Path, template: str, git: GitInfo) -> Plan:
         repo=root,
         bootstrap_dir=bootstrap,
         cluster=_pinned(cluster, CLUSTER_KEYS, src_path),
-        apps={app: _pinned(answers, APP_KEYS, src_path) for app, answers in apps.items()},
-        moves=moves,
+        apps={app: _pinned(app_answers_, APP_KEYS, src_path) for app, app_answers_ in answers.items()},
+        moves=sorted(findings.moves.values(), key=lambda move: move.source),
         kept=findings.kept,
-        notes=findings.notes,
+        notes=list(dict.fromkeys(findings.notes)),
+        guesses=findings.guesses,
         added=added,
+        extended=extended,
     )
 
 
@@ -688,8 +857,20 @@ def carry_out(plan: Plan) -> None:
             raise RuntimeError(f"git mv {move.source} {move.target} failed: {moved.stderr.strip()}")
     for name, answers in plan.answers_files().items():
         (plan.repo / name).write_text(answers_text(answers), encoding="utf-8")
-    for name, text in plan.added.items():
+    for name, text in {**plan.added, **plan.extended}.items():
         (plan.repo / name).write_text(text, encoding="utf-8")
+
+
+def undo(plan: Plan) -> None:
+    """Put the (clean before adoption) repository back as HEAD has it."""
+    _git(plan.repo, "reset", "-q", "--hard", "HEAD")
+    for name in [*plan.answers_files(), *plan.added]:
+        (plan.repo / name).unlink(missing_ok=True)
+    for move in plan.moves:  # folders git mv made and the reset emptied
+        folder = (plan.repo / move.target).parent
+        while folder != plan.repo and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
 
 
 # --- what the user reads ---------------------------------------------------------------
@@ -706,11 +887,18 @@ def describe(plan: Plan) -> str:
             f"  {app}: chart {answers['chart']} {answers['chart_version']} from HelmRepository "
             f"{answers['helm_repo_name']} ({answers['helm_repo_url']}), namespace {answers['namespace']}"
         )
-    for title, items in (("Kept as your own files (no answers file):", plan.kept), ("Notes:", plan.notes)):
+    sections = (
+        ("Guessed (change them in .copier-answers.yml if wrong):", plan.guesses),
+        ("Kept as your own files (no answers file):", plan.kept),
+        ("Notes:", plan.notes),
+    )
+    for title, items in sections:
         if items:
             lines += [title, *(f"  {item}" for item in items)]
     if plan.added:
-        lines.append(f"Adds, as release {RELEASE} writes them (updates keep them current): {', '.join(plan.added)}")
+        lines.append(f"Adds, as the template writes them (updates keep them current): {', '.join(plan.added)}")
+    if plan.extended:
+        lines.append(f"Adds to your own: {', '.join(plan.extended)} (the lines the template's has and yours lacks)")
     if plan.moves:
         lines.append("Moves (git mv, staged), so that each object is where the template writes it:")
         lines += [f"  {move.source} -> {move.target}  ({move.what})" for move in plan.moves]
@@ -725,7 +913,7 @@ def describe_dry_run(plan: Plan) -> str:
 
 
 def next_steps(plan: Plan) -> str:
-    written = ", ".join([*plan.answers_files(), *plan.added])
+    written = ", ".join([*plan.answers_files(), *plan.added, *plan.extended])
     lines = [
         f"Wrote {written}.",
         "",
@@ -741,20 +929,36 @@ def next_steps(plan: Plan) -> str:
     return "\n".join(lines)
 
 
+def _refused(repo: Path, problems: list[str], err: TextIO) -> int:
+    print(f"adopt: cannot adopt {repo}; nothing was written.", file=err)
+    for problem in problems:
+        print(f"  - {problem}", file=err)
+    return 1
+
+
 def adopt(repo: Path, template: str, dry_run: bool, out: TextIO, err: TextIO) -> int:
     """The adopt command: 0 when adopted (or planned, with dry_run), 1 when refused."""
     try:
         check_adoptable(repo)
-        plan = plan_adoption(repo, template, read_git_info(repo))
+        with template_files(absolute_src_path(template)) as files:
+            plan = plan_adoption(repo, template, read_git_info(repo), files)
     except AdoptError as error:
-        print(f"adopt: cannot adopt {repo}; nothing was written.", file=err)
-        for problem in error.problems:
-            print(f"  - {problem}", file=err)
-        return 1
+        return _refused(repo, error.problems, err)
+    except TemplateUnreachable as error:
+        return _refused(repo, [str(error)], err)
     print(describe(plan), file=out)
     if dry_run:
         print(describe_dry_run(plan), file=out)
         return 0
+    before = build_check.build(repo)
     carry_out(plan)
+    after = build_check.build(repo)
+    if broken := build_check.newly_broken(before, after):
+        undo(plan)
+        return _refused(repo, [
+            "these Flux Kustomization paths built before adoption and would no longer build:",
+            *broken,
+        ], err)
+    print(build_check.summary(before, after), file=out)
     print(next_steps(plan), file=out)
     return 0

@@ -32,7 +32,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString, ScalarString
 
-__all__ = ["Migration", "MigrationError", "current_api_version", "migrate_file", "migrate_text"]
+__all__ = ["DELETE", "Migration", "MigrationError", "apply_changes", "current_api_version", "migrate_file", "migrate_text"]
 
 
 class MigrationError(ValueError):
@@ -44,6 +44,7 @@ class Migration:
     text: str  # the migrated text (== input when nothing changed)
     changed: bool
     notes: list[str] = field(default_factory=list)  # one per change or drop
+    skipped: list[str] = field(default_factory=list)  # what was left as it is, and why
 
 
 # --- rules ----------------------------------------------------------------------------
@@ -161,6 +162,42 @@ def _json6902_entry(doc: _Document, item: Any, where: str) -> CommentedMap:
     return CommentedMap(patch=patch, target=_detach(item["target"]))
 
 
+def _drop_unused_interval(doc: _Document, mapping: CommentedMap, path: str) -> None:
+    """Provider spec.interval: "Deprecated and not used in v1beta3" (CRD)."""
+    if "interval" in mapping:
+        doc.remove(mapping, "interval", path)
+        doc.note(f"dropped {path}.interval (not used in {doc.new_api})")
+
+
+def _summary_to_event_metadata(doc: _Document, mapping: CommentedMap, path: str) -> None:
+    """Alert `summary`: "Deprecated: Use EventMetadata instead" (CRD); notification-controller
+    sends it as the event metadata key `summary`, so that is where it goes."""
+    if "summary" not in mapping:
+        return
+    value, metadata = mapping["summary"], mapping.get("eventMetadata")
+    if metadata is None:
+        if "eventMetadata" in mapping:  # `eventMetadata:` with no value
+            doc.remove(mapping, "eventMetadata", path)
+        doc.replace(mapping, "summary", "eventMetadata", CommentedMap(summary=value), path)
+    else:
+        _expect(metadata, dict, "a mapping", doc.label, f"{path}.eventMetadata")
+        if "summary" not in metadata:
+            doc.add(metadata, "summary", value)
+        doc.remove(mapping, "summary", path)
+    doc.note(f"moved {path}.summary to {path}.eventMetadata.summary (summary is deprecated)")
+
+
+def _updated_in_message_template(doc: _Document, mapping: CommentedMap, path: str) -> None:
+    """image-automation-controller v1beta2 replaced the commit template's `.Updated` with
+    `.Changed`; a template using it fails in v1. Rewriting Go templates is the user's call."""
+    template = mapping.get("messageTemplate")
+    if isinstance(template, str) and ".Updated" in template:
+        doc.note(
+            f"{path}.messageTemplate uses .Updated, which v1 no longer has: rewrite it with .Changed "
+            "(see the image-automation-controller docs)"
+        )
+
+
 @dataclass(frozen=True)
 class _Kind:
     current: str  # the one version Flux 2.9 serves
@@ -171,6 +208,8 @@ class _Kind:
 _SOURCE = "source.toolkit.fluxcd.io"
 _KUSTOMIZE = "kustomize.toolkit.fluxcd.io"
 _HELM = "helm.toolkit.fluxcd.io"
+_IMAGE = "image.toolkit.fluxcd.io"
+_NOTIFICATION = "notification.toolkit.fluxcd.io"
 _BETAS = frozenset({"v1beta1", "v1beta2"})
 # Every field a legacy version has and the current one lacks (schema diff of the Flux 2.6
 # and 2.9 CRDs) has a rule here; kinds without rules differ only in apiVersion.
@@ -202,6 +241,15 @@ _KINDS: dict[tuple[str, str], _Kind] = {
     )),
     (_SOURCE, "HelmRepository"): _Kind("v1", _BETAS, ()),
     (_SOURCE, "OCIRepository"): _Kind("v1", frozenset({"v1beta2"}), ()),
+    # Image automation: v1 since Flux 2.6 (image-reflector/automation-controller v1.0); the
+    # betas' fields are all in v1 (schema diff of the Flux 2.6 and 2.9 CRDs).
+    (_IMAGE, "ImageRepository"): _Kind("v1", _BETAS, ()),
+    (_IMAGE, "ImagePolicy"): _Kind("v1", _BETAS, ()),
+    (_IMAGE, "ImageUpdateAutomation"): _Kind("v1", _BETAS, (("spec.git.commit", _updated_in_message_template),)),
+    # Notifications: Flux 2.9 serves Alert and Provider as v1beta3 only (no v1 yet), Receiver as v1.
+    (_NOTIFICATION, "Alert"): _Kind("v1beta3", _BETAS, (("spec", _summary_to_event_metadata),)),
+    (_NOTIFICATION, "Provider"): _Kind("v1beta3", _BETAS, (("spec", _drop_unused_interval),)),
+    (_NOTIFICATION, "Receiver"): _Kind("v1", _BETAS, ()),
 }
 
 
@@ -385,7 +433,7 @@ class _Document:
         self.lines = _lines(text)
         meta = tree.get("metadata")
         name = meta.get("name") if isinstance(meta, dict) else None
-        self.label = f"{tree['kind']}/{name or '<unnamed>'}"
+        self.label = f"{tree.get('kind', 'document')}/{name or '<unnamed>'}"
         self.notes: list[str] = []
         self._edits: list[tuple[int, int, str]] | None = []  # (first line, end line, new text)
         self._tree_changes: list[Callable[[], None]] = []
@@ -434,6 +482,22 @@ class _Document:
             position = list(mapping).index(key)
             del mapping[key]
             mapping.insert(position, new_key, value)
+
+        self._edit(edit)
+        self._tree_changes.append(change)
+
+    def add(self, mapping: CommentedMap, key: str, value: Any) -> None:
+        """key: value as the mapping's last key, in the file's indentation style."""
+
+        def edit() -> list[tuple[int, int, str]]:
+            own = [k for k in mapping if k in _positions(mapping)]
+            if not own:
+                raise _Unspliceable
+            _, col, end = self._span(mapping, own[-1], keep_comments=True)
+            return [(end, end, self._dump_at(CommentedMap({key: _detach(value)}), col))]
+
+        def change() -> None:
+            mapping[key] = _detach(value)
 
         self._edit(edit)
         self._tree_changes.append(change)
@@ -592,19 +656,56 @@ class _Document:
 # --- files ----------------------------------------------------------------------------
 
 
+# A document that names a Flux API (and is no Helm template, which Go fills in first).
+_FLUX_API_LINE = re.compile(r"^apiVersion:[ \t]*[\"']?[\w.-]*toolkit\.fluxcd\.io/", re.MULTILINE)
+_UNREADABLE = object()
+
+
+def _names_flux_api(chunk: str) -> bool:
+    return bool(_FLUX_API_LINE.search(chunk)) and "{{" not in chunk
+
+
+def _is_sops_encrypted(tree: Any) -> bool:
+    sops = tree.get("sops") if isinstance(tree, dict) else None
+    return isinstance(sops, dict) and "mac" in sops
+
+
+def _error_line(error: YAMLError, first_line: int, line_count: int) -> int:
+    """The file's line of a parse error: where the parser choked, or, when that is the end
+    of the document (an unclosed bracket), where what it was parsing began."""
+    problem, context = getattr(error, "problem_mark", None), getattr(error, "context_mark", None)
+    mark = context if context is not None and (problem is None or problem.line >= line_count) else problem
+    return first_line + min(mark.line, max(line_count - 1, 0)) if mark is not None else first_line
+
+
 def migrate_text(text: str) -> Migration:
-    """Migrate every Flux object in a (multi-document) YAML text; see the module doc."""
+    """Migrate every Flux object in a (multi-document) YAML text; see the module doc.
+
+    A document that is not valid YAML is left as it is (a chart's values.yaml with a
+    duplicate key, a Helm template) unless it names a Flux API: a Flux object that cannot
+    be read stops the migration (MigrationError, naming the line). A SOPS-encrypted file is
+    left whole: rewriting any of it would break its MAC.
+    """
     chunks = _split_documents(text)
-    parsed = []
+    parsed: list[Any] = []
+    skipped = []
     line_no = 1
     for number, chunk in enumerate(chunks, 1):
         try:  # parsed with \n endings so that comments re-dumped by ruamel carry no \r
             parsed.append(_load(chunk.replace("\r\n", "\n")))
         except YAMLError as error:
-            message = f"document {number} (from line {line_no}) is not valid YAML: {error}"
-            raise MigrationError(message) from None
+            line = _error_line(error, line_no, len(_lines(chunk)))
+            problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+            if _names_flux_api(chunk):
+                raise MigrationError(f"line {line}: a Flux object that is not valid YAML ({problem})") from None
+            parsed.append(_UNREADABLE)
+            skipped.append(f"line {line}: not valid YAML ({problem}) and no Flux object; left as it is")
         line_no += len(_lines(chunk))
-    style = _detect_style([(tree, _lines(chunk)) for tree, chunk in zip(parsed, chunks)])
+    if any(_is_sops_encrypted(tree) for tree in parsed):
+        return Migration(text=text, changed=False, skipped=["SOPS-encrypted; left as it is (decrypt it to migrate "
+                                                            "a Flux object in it, then encrypt it again)"])
+    readable = [(tree, chunk) for tree, chunk in zip(parsed, chunks) if tree is not _UNREADABLE]
+    style = _detect_style([(tree, _lines(chunk)) for tree, chunk in readable])
 
     out, notes = [], []
     for chunk, tree in zip(chunks, parsed):
@@ -626,7 +727,48 @@ def migrate_text(text: str) -> Migration:
         out.append(doc.render())
         notes += doc.notes
     result = "".join(out)
-    return Migration(text=result, changed=result != text, notes=notes)
+    return Migration(text=result, changed=result != text, notes=notes, skipped=skipped)
+
+
+DELETE = object()  # apply_changes: remove the key
+
+
+def apply_changes(text: str, changes: list[tuple[int, tuple, Any]]) -> str:
+    """`text` with values set (or DELETEd) at paths, every other line as it was.
+
+    A change is (document number among the text's non-empty documents, path of mapping
+    keys, new value). The last key of a path is replaced in place, or added as its
+    mapping's last key; the mappings above it must exist. Comments, key order, quoting,
+    indentation and line ends of everything else are kept (as migrate_text keeps them).
+    """
+    chunks = _split_documents(text)
+    trees = [_load(chunk.replace("\r\n", "\n")) for chunk in chunks]
+    style = _detect_style([(tree, _lines(chunk)) for tree, chunk in zip(trees, chunks)])
+    documents = [i for i, tree in enumerate(trees) if tree is not None]
+    edited: dict[int, _Document] = {}
+    for number, path, value in changes:
+        index = documents[number]
+        tree = trees[index]
+        if not isinstance(tree, CommentedMap):
+            raise MigrationError(f"document {number + 1} is not a mapping")
+        if index not in edited:
+            edited[index] = _Document(chunks[index], tree, style, "")
+        doc = edited[index]
+        *parents, key = path
+        mapping = tree
+        for part in parents:
+            mapping = mapping.get(part) if isinstance(mapping, dict) else None
+        if not isinstance(mapping, CommentedMap):
+            raise MigrationError(f"{doc.label}: no mapping at {'.'.join(map(str, parents))}")
+        where = ".".join(map(str, parents))
+        if value is DELETE:
+            if key in mapping:
+                doc.remove(mapping, key, where)
+        elif key in mapping:
+            doc.replace(mapping, key, key, _detach(value), where)
+        else:
+            doc.add(mapping, key, value)
+    return "".join(edited[i].render() if i in edited else chunk for i, chunk in enumerate(chunks))
 
 
 def migrate_file(path: Path) -> Migration:

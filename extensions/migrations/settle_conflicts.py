@@ -1,14 +1,20 @@
-"""After every update: settle the conflicts in which the user already has the release's changes.
+"""After every update: settle the conflicts that only the user's own content caused.
 
 copier merges line by line. A file written in another key order than the template's (a
-repository adopted from hand-made files), or one a migration already rewrote, can
-conflict although the user's version already holds everything the new release changes:
-the lines differ, the data does not. copier records the three versions of each
-conflicted file in the index (1: old render, 2: the user's, 3: new render). Where every
-value the release changed between 1 and 3 already stands in 2, the user's text is the
-merge, comments and order included; it is kept and the conflict marked resolved. Where
-all the release changed is keys it added that the user's version lacks, they are put into
-the user's text (`key_merge`). Any other conflict is left for the user.
+repository adopted from hand-made files, objects written by `kubectl create --dry-run -o
+yaml` with sorted keys and `creationTimestamp: null`), with other indentation or line
+ends, or one a migration already rewrote, can conflict although nothing the release
+changed clashes with anything the user changed: the lines differ, the data does not.
+
+copier records the three versions of each conflicted file in the index (1: old render,
+2: the user's, 3: new render). The merge is then done on the data, document by document:
+every value the release changed between 1 and 3 is either already the same in 2, or the
+user left it as 1 had it, and then it is set in 2's text, in place (flux_api.apply_changes:
+only the lines of that value change; the user's order, comments, quoting and line ends
+stay). A value both changed, differently, is a real conflict, left for the user.
+
+An ignore file (.sourceignore, .gitignore) added by both the user and the release (no
+old render) is settled when the user's holds every pattern of the release's.
 """
 
 from __future__ import annotations
@@ -18,25 +24,62 @@ from typing import Any
 
 import yaml
 
+from .flux_api import DELETE, MigrationError, apply_changes
 from .git_repo import git
-from .key_merge import merge_added_keys
 
 MISSING = object()
+IGNORE_FILES = (".sourceignore", ".gitignore")
 
 
-def after(repo: Path) -> None:
+class Clash(Exception):
+    """The release and the user changed the same value, differently."""
+
+
+def after(repo: Path, answers_file: str = "") -> None:
     for path, stages in _conflicted(repo).items():
-        if {1, 2, 3} <= stages.keys() and path.endswith((".yaml", ".yml")):
-            texts = [git(repo, "cat-file", "blob", stages[n]) for n in (1, 2, 3)]
-            base, mine, theirs = (_documents(text) for text in texts)
-            if None not in (base, mine, theirs) and _has_all_changes(base, theirs, mine):
-                (repo / path).write_text(texts[1], encoding="utf-8")
-                git(repo, "add", "--", path)
-                print(f"  {path}: your version already has this release's changes; kept as it is")
-            elif (merged := merge_added_keys(*texts)) is not None:
-                (repo / path).write_text(merged, encoding="utf-8")
-                git(repo, "add", "--", path)
-                print(f"  {path}: the release's new keys added to your version")
+        mine_blob, theirs_blob = stages.get(2), stages.get(3)
+        if not (mine_blob and theirs_blob):
+            continue
+        mine, theirs = (git(repo, "cat-file", "blob", blob) for blob in (mine_blob, theirs_blob))
+        base = git(repo, "cat-file", "blob", stages[1]) if 1 in stages else ""
+        settled = settle(Path(path).name, base, mine, theirs)
+        if settled is None:
+            continue
+        with open(repo / path, "w", encoding="utf-8", newline="") as out:
+            out.write(settled)
+        git(repo, "add", "--", path)
+        how = "kept as it is" if settled == mine else "the release's changes set in your version, the rest as it was"
+        print(f"  {path}: conflict settled, {how}")
+
+
+def settle(name: str, base: str, mine: str, theirs: str) -> str | None:
+    """The merged text of a conflicted file, or None when it is a real conflict."""
+    if name in IGNORE_FILES and not base.strip():
+        patterns = {line.strip() for line in mine.splitlines()}
+        wanted = [line.strip() for line in theirs.splitlines() if line.strip() and not line.startswith("#")]
+        return mine if all(line in patterns for line in wanted) else None
+    if not name.endswith((".yaml", ".yml")):
+        return None
+    documents = [_documents(text) for text in (base, mine, theirs)]
+    if None in documents:
+        return None
+    base_docs, mine_docs, theirs_docs = documents
+    if not (len(base_docs) == len(mine_docs) == len(theirs_docs)):
+        return None
+    changes: list[tuple[int, tuple, Any]] = []
+    try:
+        for number, (b, m, t) in enumerate(zip(base_docs, mine_docs, theirs_docs)):
+            changes += [(number, path, value) for path, value in release_changes(b, m, t)]
+    except Clash:
+        return None
+    if not changes:
+        return mine
+    try:
+        merged = apply_changes(mine, changes)
+    except (MigrationError, ValueError, KeyError, IndexError):
+        return None
+    expected = _expected(mine_docs, changes)
+    return merged if _documents(merged) == expected else None
 
 
 def _conflicted(repo: Path) -> dict[str, dict[int, str]]:
@@ -57,24 +100,40 @@ def _documents(text: str) -> list | None:
         return None
 
 
-def _has_all_changes(base: Any, theirs: Any, mine: Any) -> bool:
-    """Does `mine` hold every value that differs between `base` and `theirs`?
+def release_changes(base: Any, mine: Any, theirs: Any, path: tuple = ()) -> list[tuple[tuple, Any]]:
+    """(path, value) for each value the release changed that `mine` does not have yet.
 
-    Mappings are compared key by key; lists and scalars as wholes (a list the release
-    changed must match the user's list exactly).
+    Mappings are compared key by key (a mapping the release added as if it had been
+    empty); lists and scalars as wholes. Raises Clash where the user changed the same
+    value otherwise.
     """
-    if isinstance(theirs, dict) and (base is MISSING or isinstance(base, dict)):
-        # A mapping the release added is compared key by key, as if it had been empty.
+    if base == theirs:
+        return []
+    if isinstance(theirs, dict) and isinstance(mine, dict) and (base is MISSING or isinstance(base, dict)):
         base = {} if base is MISSING else base
-        if not isinstance(mine, dict):
-            return False
-        return all(
-            _has_all_changes(base.get(key, MISSING), theirs.get(key, MISSING), mine.get(key, MISSING))
-            for key in base.keys() | theirs.keys()
-        )
-    if isinstance(base, list) and isinstance(theirs, list) and len(base) == len(theirs) and all(
-        isinstance(d, dict) for d in base + theirs
-    ):
-        # A file's documents: matched by position.
-        return isinstance(mine, list) and len(mine) == len(theirs) and all(map(_has_all_changes, base, theirs, mine))
-    return base == theirs or mine == theirs
+        return [
+            change
+            for key in list(base) + [k for k in theirs if k not in base]
+            for change in release_changes(base.get(key, MISSING), mine.get(key, MISSING), theirs.get(key, MISSING),
+                                          (*path, key))
+        ]
+    if mine == theirs:
+        return []
+    if mine == base and path:
+        return [(path, DELETE if theirs is MISSING else theirs)]
+    raise Clash(path)
+
+
+def _expected(documents: list, changes: list[tuple[int, tuple, Any]]) -> list:
+    import copy
+
+    result = copy.deepcopy(documents)
+    for number, path, value in changes:
+        target = result[number]
+        for key in path[:-1]:
+            target = target[key]
+        if value is DELETE:
+            target.pop(path[-1], None)
+        else:
+            target[path[-1]] = value
+    return result

@@ -34,6 +34,7 @@ after:
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,14 +66,17 @@ class Plan:
     moves: list[tuple[str, str]] = field(default_factory=list)  # tracked files: old -> new path
     ignored_moves: list[tuple[str, str]] = field(default_factory=list)  # ignored files, moved on disk
     writes: dict[str, str] = field(default_factory=dict)  # path (after the move) -> new text
+    removals: list[str] = field(default_factory=list)  # files removed, by their path after the move
+    removal_sources: list[str] = field(default_factory=list)  # the same, by their path now (git rm)
     notes: list[str] = field(default_factory=list)
+    sync_path: str = ""  # what Flux's own Kustomization syncs ("" for the root), when the folder moves
 
     @property
     def moves_bootstrap(self) -> bool:
         return bool(self.moves)
 
 
-def before(repo: Path) -> None:
+def before(repo: Path, answers_file: str = "") -> None:
     require_clean(repo)
     plan = make_plan(repo, clean=True)
     apply(repo, plan)
@@ -80,11 +84,12 @@ def before(repo: Path) -> None:
         print(f"  {note}")
 
 
-def after(repo: Path) -> None:
+def after(repo: Path, answers_file: str = "") -> None:
     record_file = git_dir_file(repo, RECORD)
     if not record_file.exists():
         return
-    moved: dict[str, str] = json.loads(record_file.read_text(encoding="utf-8"))
+    record = json.loads(record_file.read_text(encoding="utf-8"))
+    moved: dict[str, str] = record["moved"]
     for path, text in moved.items():
         target = repo / path
         if not target.exists() or CONFLICT_MARKER.search(target.read_text(encoding="utf-8")):
@@ -94,7 +99,7 @@ def after(repo: Path) -> None:
     record_file.unlink()
     if moved:
         _remove_empty_folders(repo / OLD_DIR)
-        print(BOOTSTRAP_PATH_CHANGED)
+        print(ROOT_SYNCED if record.get("sync_path") == "" else BOOTSTRAP_PATH_CHANGED)
 
 
 def _remove_empty_folders(top: Path) -> None:
@@ -115,6 +120,17 @@ or
   kubectl -n flux-system patch kustomization flux-system --type merge -p '{{"spec":{{"path":"./{NEW_DIR}"}}}}'
 """
 
+# Flux's sync applies the repository's root (flux bootstrap without --path): it follows
+# the move by itself. Re-running flux bootstrap must not put a second copy of Flux's own
+# files back at ./flux-system/.
+ROOT_SYNCED = f"""
+The bootstrap folder moved from {OLD_DIR}/ to {NEW_DIR}/, and Flux's own files into
+{NEW_DIR}/{layout.FLUX_SYSTEM}/. Flux's sync applies the repository's root (path: ./), so
+once you push it finds the moved files by itself: nothing to re-run. If you run flux
+bootstrap again (to upgrade Flux), do not run it without --path: it would write a second
+copy of Flux's own files into ./{layout.FLUX_SYSTEM}/, and the root would no longer build.
+"""
+
 
 def make_plan(repo: Path, clean: bool = False) -> Plan:
     """Everything the migration will change, computed without changing anything.
@@ -123,8 +139,11 @@ def make_plan(repo: Path, clean: bool = False) -> Plan:
     known by its blob id and the record of blobs already current can be used.
     """
     plan = Plan()
+    flux_own_config: set[str] = set()
     if _recorded_bootstrap_dir(repo) == OLD_DIR and tracked_files(repo, OLD_DIR):
-        _plan_moves(repo, plan)
+        flux_own_config = _plan_moves(repo, plan)
+    renamed = dict(plan.moves)
+    _plan_namespace_removals(repo, plan, renamed)
     renamed = dict(plan.moves)
     errors = []
     blobs = tracked_blobs(repo)
@@ -140,14 +159,22 @@ def make_plan(repo: Path, clean: bool = False) -> Plan:
             found.add(blob)
             continue
         target = renamed.get(path, path)
-        original = (repo / path).read_text(encoding="utf-8")
+        if target in plan.removals:
+            continue
+        try:
+            original = (repo / path).read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            plan.notes.append(f"{target}: not UTF-8 text; left as it is")
+            continue
         try:
             migration = migrate_text(original)
         except MigrationError as error:
             errors.append(f"{path}: {error}")
             continue
         text = _repoint_flux_sync(migration.text) if plan.moves else migration.text
-        plan.notes.extend(f"{target}: {note}" for note in migration.notes)
+        if plan.moves and path in flux_own_config:
+            text = _repoint_flux_own_config(text)
+        plan.notes.extend(f"{target}: {note}" for note in migration.notes + migration.skipped)
         if text != original:
             plan.writes[target] = text
         elif blob and not migration.notes and use_record:
@@ -205,10 +232,104 @@ def _recorded_bootstrap_dir(repo: Path) -> str:
     return OLD_DIR
 
 
-def _plan_moves(repo: Path, plan: Plan) -> None:
+FLUX_OWN_FILES = ("gotk-components.yaml", "gotk-sync.yaml")
+KUSTOMIZE_CONFIG = "kustomization.yaml"
+
+
+def _flux_own_targets(repo: Path, tracked: list[str]) -> tuple[dict[str, str], set[str]]:
+    """Where Flux's own files that flux bootstrap wrote straight into the old folder (no
+    --path: the sync applies the root, the cookbook's folders beside them) move:
+    into `<new>/flux-system/`, as `flux bootstrap --path` lays them out. Their
+    kustomization.yaml goes along when it lists nothing else; otherwise it stays the
+    folder's own and its entries are repointed (the second value)."""
+    own = [f"{OLD_DIR}/{name}" for name in FLUX_OWN_FILES if f"{OLD_DIR}/{name}" in tracked]
+    if not own:
+        return {}, set()
+    targets = {path: f"{layout.flux_system_dir(NEW_DIR)}/{posixpath.basename(path)}" for path in own}
+    config = f"{OLD_DIR}/{KUSTOMIZE_CONFIG}"
+    if config in tracked:
+        resources = _kustomize_resources((repo / config).read_text(encoding="utf-8"))
+        if resources is not None and {r.removeprefix("./") for r in resources} <= set(FLUX_OWN_FILES):
+            targets[config] = f"{layout.flux_system_dir(NEW_DIR)}/{KUSTOMIZE_CONFIG}"
+        else:
+            return targets, {config}
+    return targets, set()
+
+
+def _kustomize_resources(text: str) -> list[str] | None:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    resources = data.get("resources") if isinstance(data, dict) else None
+    return [str(r) for r in resources] if isinstance(resources, list) else None
+
+
+def _repoint_flux_own_config(text: str) -> str:
+    """kustomization.yaml's entries for Flux's own files, now in flux-system/."""
+    names = "|".join(re.escape(name) for name in FLUX_OWN_FILES)
+    return re.sub(rf"(?m)^(\s*-\s*[\"']?)(\./)?({names})([\"']?\s*(#.*)?)$",
+                  lambda m: f"{m.group(1)}{m.group(2) or ''}{layout.FLUX_SYSTEM}/{m.group(3)}{m.group(4)}", text)
+
+
+def _sync_path(repo: Path, paths: list[str]) -> str | None:
+    """The folder Flux's own Kustomization (in gotk-sync.yaml) applies ("" for the root), or None."""
+    for path in paths:
+        if posixpath.basename(path) != "gotk-sync.yaml":
+            continue
+        for doc in _documents((repo / path).read_text(encoding="utf-8")):
+            if isinstance(doc, dict) and doc.get("kind") == "Kustomization" and isinstance(doc.get("spec"), dict):
+                return posixpath.normpath(str(doc["spec"].get("path") or ".")).strip("/").removeprefix(".")
+    return None
+
+
+def _plan_namespace_removals(repo: Path, plan: Plan, renamed: dict[str, str]) -> None:
+    """A namespace file of the template's (`<bootstrap>/namespaces/`, one Namespace) whose
+    Namespace another file of the bootstrap folder declares too (flux bootstrap's
+    gotk-components.yaml for flux-system) goes: the two broke the folder's build ("may
+    not add resource with an already registered id"), and the other keeps it declared."""
+    bootstrap = NEW_DIR if renamed else _recorded_bootstrap_dir(repo)
+    declared: dict[str, list[str]] = {}
+    single: dict[str, str] = {}
+    for path in tracked_files(repo):
+        target = renamed.get(path, path)
+        if not target.startswith(f"{bootstrap}/") or not target.endswith((".yaml", ".yml")):
+            continue
+        try:
+            documents = [d for d in _documents((repo / path).read_text(encoding="utf-8")) if d is not None]
+        except UnicodeDecodeError:
+            continue
+        names = [
+            d["metadata"].get("name") for d in documents
+            if isinstance(d, dict) and d.get("kind") == "Namespace" and isinstance(d.get("metadata"), dict)
+        ]
+        for name in names:
+            declared.setdefault(str(name), []).append(target)
+        if len(documents) == 1 and len(names) == 1 and target.startswith(f"{bootstrap}/{layout.NAMESPACES}/"):
+            single[target] = str(names[0])
+    for target, name in sorted(single.items()):
+        others = [other for other in declared[name] if other != target and other not in plan.removals]
+        if others:
+            plan.removals.append(target)
+            plan.notes.append(
+                f"removed {target}: Namespace '{name}' is declared in {others[0]} too, and the two broke the "
+                f"build of {bootstrap}/"
+            )
+    sources = {target: source for source, target in renamed.items()}
+    plan.moves = [(old, new) for old, new in plan.moves if new not in plan.removals]
+    plan.removal_sources = [sources.get(target, target) for target in plan.removals]
+
+
+def _plan_moves(repo: Path, plan: Plan) -> set[str]:
+    """Plan the move of the old folder; the kustomization.yaml files whose entries for Flux's
+    own files must follow them."""
     taken = set(tracked_files(repo, NEW_DIR))
-    for path in tracked_files(repo, OLD_DIR):
-        target = NEW_DIR + path[len(OLD_DIR):]
+    tracked = tracked_files(repo, OLD_DIR)
+    flux_own, configs = _flux_own_targets(repo, tracked)
+    sync_path = _sync_path(repo, tracked)
+    plan.sync_path = OLD_DIR if sync_path is None else sync_path
+    for path in tracked:
+        target = flux_own.get(path) or NEW_DIR + path[len(OLD_DIR):]
         if target in taken:
             raise MigrationAbort(f"{path} cannot move to {target}: that file exists already. Merge the two by hand, commit, and update again.")
         plan.moves.append((path, target))
@@ -217,6 +338,9 @@ def _plan_moves(repo: Path, plan: Plan) -> None:
         if not (repo / target).exists():
             plan.ignored_moves.append((path, target))
     plan.notes.append(f"moved {len(plan.moves)} files from {OLD_DIR}/ to {NEW_DIR}/")
+    if flux_own:
+        plan.notes.append(f"moved flux bootstrap's own files into {layout.flux_system_dir(NEW_DIR)}/")
+    return configs
 
 
 def _repoint_flux_sync(text: str) -> str:
@@ -248,6 +372,8 @@ def _documents(text: str) -> list:
 def apply(repo: Path, plan: Plan) -> None:
     """Carry out `plan` and stage it; on failure put the (clean) repository back."""
     try:
+        for old in plan.removal_sources:
+            git(repo, "rm", "-q", "--", old)
         for old, new in plan.moves:
             (repo / new).parent.mkdir(parents=True, exist_ok=True)
             git(repo, "mv", "-k", "--", old, new)
@@ -260,7 +386,8 @@ def apply(repo: Path, plan: Plan) -> None:
         if plan.writes:
             git(repo, "add", "--", *plan.writes)
         moved = {new: (repo / new).read_text(encoding="utf-8") for _, new in plan.moves}
-        git_dir_file(repo, RECORD).write_text(json.dumps(moved), encoding="utf-8")
+        record = {"moved": moved, "sync_path": plan.sync_path}
+        git_dir_file(repo, RECORD).write_text(json.dumps(record), encoding="utf-8")
     except (OSError, MigrationAbort):
         # The repository was clean when the step began: HEAD holds everything the user had.
         git(repo, "reset", "-q", "--hard", "HEAD")

@@ -43,6 +43,7 @@ after:
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,7 @@ import yaml
 from .. import conventions, layout
 from ..conventions import OWN_SETTINGS, is_oci
 from ..yaml_quoting import yaml_scalar
+from . import apps_folder
 from .blob_record import BlobRecord, tracked_blobs
 from .flux_api import MigrationError, replace_field
 from .git_repo import MigrationAbort, git
@@ -88,7 +90,7 @@ class _App:
     release: dict | None  # the HelmRelease document, None if the file has none
 
 
-def before(repo: Path) -> None:
+def before(repo: Path, answers_file: str = "") -> None:
     _require_no_unstaged_changes(repo)
     try:
         plan = make_plan(repo)
@@ -121,12 +123,13 @@ def make_plan(repo: Path) -> Plan:
     # The code that decides "nothing to do": this module, the names and what oci:// means.
     record = BlobRecord(repo, CURRENT_RECORD, [__file__, layout.__file__, conventions.__file__])
     known = record.read()
-    # "<answers blob>:<HelmRelease blob>" -> "<HelmRepository file>:<its blob>" ("-:-" where the
-    # decision did not read one), so that an app is skipped before its answers are even parsed.
-    remembered: dict[str, tuple[str, str]] = {}
+    # An entry per app found with nothing to do: its answers file's blob, and the other files
+    # the decision read with their blobs ("-" for none), so that an app is skipped before
+    # its answers are even parsed.
+    remembered: dict[str, list[str]] = {}
     for entry in known:
-        own, repo_file, repo_blob = entry.rsplit(":", 2)
-        remembered[own] = (repo_file, repo_blob)
+        answers_blob, *files = entry.split("|")
+        remembered[answers_blob] = files
     found: set[str] = set()
     moved_from: dict[str, list[str]] = {}  # HelmRepository file -> apps moved off it
     errors = []
@@ -134,21 +137,30 @@ def make_plan(repo: Path) -> Plan:
         app_name = layout.app_of_answers_file(answers_file)
         if not app_name:
             continue
-        release_file = layout.helm_release_file(app_name)
-        own = f"{blobs.get(answers_file) or '-'}:{blobs.get(release_file) or '-'}"
-        repo_file, repo_blob = remembered.get(own, ("?", "?"))
-        if repo_file == "-" or (repo_file != "?" and (blobs.get(repo_file) or "-") == repo_blob):
-            found.add(f"{own}:{repo_file}:{repo_blob}")
+        answers_blob = blobs.get(answers_file) or "-"
+        files = remembered.get(answers_blob)
+        if files and all((blobs.get(path) or "-") == blob for path, blob in zip(files[::2], files[1::2]) if path != "-"):
+            found.add("|".join([answers_blob, *files]))
             continue
         answers_text = (repo / answers_file).read_text(encoding="utf-8")
         answers = yaml.safe_load(answers_text) or {}
+        apps_dir = _apps_dir(repo, answers_file, answers)
+        release_file = layout.helm_release_file(app_name, apps_dir)
+
+        def remember(*paths: str) -> None:
+            entry = [answers_blob]
+            for path in paths:
+                entry += [path, blobs.get(path) or "-"]
+            if not any(c.isspace() or c == "|" for part in entry for c in part):
+                found.add("|".join(entry))
+
         try:
             app = _App(app_name, answers_file, answers, release_file, _helm_release(repo, release_file))
         except MigrationError as error:
             errors.append(f"{release_file}: {error}")
             continue
         additions = _own_settings_answers(app)
-        moved_repo, refusal = _plan_oci_move(repo, app, plan, blobs)
+        moved_repo, refusal = _plan_oci_move(repo, app, apps_dir, plan, blobs)
         if moved_repo:
             moved_from.setdefault(moved_repo, []).append(app.name)
             additions["chart_source"] = "ocirepository"
@@ -165,11 +177,10 @@ def make_plan(repo: Path) -> Plan:
                 plan.notes.append(f"{release_file}: has its own driftDetection; it stands as it is")
         elif not refusal:
             # Nothing to do; next time too, while these files stay as they are.
-            found.add(f"{own}:-:-")
+            remember(release_file)
         elif _repo_named(app) == answers.get("helm_repo_name"):
             # An app that cannot move: its note is printed once, while these files stay as they are.
-            repo_file = layout.helm_repository_file(str(answers.get("bootstrap_dir")), str(answers.get("helm_repo_name")))
-            found.add(f"{own}:{repo_file}:{blobs.get(repo_file) or '-'}")
+            remember(release_file, layout.helm_repository_file(str(answers.get("bootstrap_dir")), str(answers.get("helm_repo_name"))))
     if errors:
         raise MigrationAbort("these files cannot be read; fix them, commit, and update again:\n  " + "\n  ".join(errors))
     for repo_file, apps in sorted(moved_from.items()):
@@ -182,6 +193,15 @@ def make_plan(repo: Path) -> Plan:
     if found != known:
         record.write(found)
     return plan
+
+
+def _apps_dir(repo: Path, answers_file: str, answers: dict) -> str:
+    """The folder the app's folder is in ("": the root). An app adopted one folder down has
+    no `apps_dir` answer until its first update: its Kustomization says where it is."""
+    if "apps_dir" in answers:
+        return str(answers["apps_dir"] or "")
+    found = apps_folder.folder_to_merge(repo, answers_file)
+    return posixpath.dirname(found[1]) if found else ""
 
 
 def _helm_release(repo: Path, path: str) -> dict | None:
@@ -232,7 +252,7 @@ def _repo_named(app: _App) -> Any:
     return source.get("name") if isinstance(source, dict) else None
 
 
-def _plan_oci_move(repo: Path, app: _App, plan: Plan, blobs: dict[str, str]) -> tuple[str | None, str]:
+def _plan_oci_move(repo: Path, app: _App, apps_dir: str, plan: Plan, blobs: dict[str, str]) -> tuple[str | None, str]:
     """Plan the app's move to an OCIRepository: (the HelmRepository file it leaves, "") if it
     moves, (None, why not) if it cannot, (None, "") if it has no oci:// chart to move."""
     answers = app.answers
@@ -269,7 +289,7 @@ def _plan_oci_move(repo: Path, app: _App, plan: Plan, blobs: dict[str, str]) -> 
         )
     if extra := sorted(set(repo_spec) - KNOWN_FIELDS):
         return refuse(f"{repo_file}: spec.{extra[0]} has no counterpart on an OCIRepository")
-    oci_file = layout.oci_repository_file(app.name)
+    oci_file = layout.oci_repository_file(app.name, apps_dir)
     if (repo / oci_file).exists():
         return refuse(f"{oci_file} exists already")
     namespace = (app.release.get("metadata") or {}).get("namespace") or answers.get("namespace")
@@ -285,6 +305,7 @@ def _plan_oci_move(repo: Path, app: _App, plan: Plan, blobs: dict[str, str]) -> 
         app=app.name, namespace=str(namespace), interval=str(repo_spec.get("interval") or answers.get("helmrepository_interval")),
         url=str(repo_spec["url"]), chart=str(chart_spec.get("chart") or answers.get("chart")),
         version=str(chart_spec.get("version") or "*"), carried={k: repo_spec[k] for k in CARRIED_FIELDS if k in repo_spec},
+        apps_dir=apps_dir,
     )
     plan.notes.append(f"app {app.name}: chart now from {oci_file} (chartRef), no longer from HelmRepository {source['name']}")
     if "#" in removed:
@@ -303,7 +324,7 @@ def _single(repo: Path, path: str, kind: str) -> dict | None:
 
 
 def oci_repository_text(app: str, namespace: str, interval: str, url: str, chart: str, version: str,
-                        carried: dict[str, Any]) -> str:
+                        carried: dict[str, Any], apps_dir: str = "") -> str:
     """The OCIRepository as the template renders it for these values, plus `carried` fields."""
     import jinja2
 
@@ -312,7 +333,7 @@ def oci_repository_text(app: str, namespace: str, interval: str, url: str, chart
     environment = jinja2.Environment(keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
     environment.filters.update(template_api.FILTERS)
     environment.globals.update(template_api.GLOBALS)
-    context = {"app_name": app, "namespace": namespace, "helmrepository_interval": interval,
+    context = {"app_name": app, "apps_dir": apps_dir, "namespace": namespace, "helmrepository_interval": interval,
                "helm_repo_url": url, "chart": chart, "chart_version": version, "chart_source": "ocirepository"}
     text = environment.from_string(_oci_repository_template(environment, context).read_text(encoding="utf-8")).render(context)
     if not carried:
@@ -322,10 +343,16 @@ def oci_repository_text(app: str, namespace: str, interval: str, url: str, chart
 
 
 def _oci_repository_template(environment: Any, context: dict) -> Path:
-    """The template file that renders to layout.oci_repository_file (its name is Jinja too)."""
-    target = Path(layout.oci_repository_file(context["app_name"])).name
-    for path in (TEMPLATE_APP_DIR / "{{ app_name }}").iterdir():
-        if environment.from_string(path.name.removesuffix(".jinja")).render(context) == target:
+    """The template file that renders to layout.oci_repository_file (its path is Jinja too)."""
+    import jinja2
+
+    target = layout.oci_repository_file(context["app_name"], context["apps_dir"])
+    for path in sorted(TEMPLATE_APP_DIR.rglob("*.jinja")):
+        try:
+            rendered = environment.from_string(path.relative_to(TEMPLATE_APP_DIR).as_posix().removesuffix(".jinja")).render(context)
+        except jinja2.UndefinedError:
+            continue  # a path of answers this file does not need (bootstrap_dir, ...)
+        if rendered == target:
             return path
     raise MigrationAbort(f"the template has no file rendering to {target} under {TEMPLATE_APP_DIR}")
 
@@ -391,16 +418,17 @@ def apply(repo: Path, plan: Plan) -> None:
 # --- after -------------------------------------------------------------------------------
 
 
-def after(repo: Path) -> None:
+def after(repo: Path, answers_file: str = "") -> None:
     _keep_added_oci_repositories(repo)
     _restore_used_helm_repositories(repo)
 
 
 def _keep_added_oci_repositories(repo: Path) -> None:
-    oci_files = {layout.oci_repository_file(app) for app in layout.apps(repo)}
+    # By name: an app adopted one folder down is merged at the root, and moved back later.
+    oci_files = {posixpath.basename(layout.oci_repository_file(app)) for app in layout.apps(repo)}
     empty = git(repo, "hash-object", "--stdin", input="").strip()
     for path, stages in _conflicted(repo).items():
-        if path in oci_files and 2 in stages and stages.get(1, empty) == empty:
+        if posixpath.basename(path) in oci_files and 2 in stages and stages.get(1, empty) == empty:
             (repo / path).write_text(git(repo, "cat-file", "blob", stages[2]), encoding="utf-8")
             git(repo, "add", "--", path)
             print(f"  {path}: added by the migration and by the release; the migration's (from your files) kept")

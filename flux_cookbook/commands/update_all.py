@@ -20,7 +20,7 @@ import sys
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from .. import bulk_update
+from .. import build_check, bulk_update
 from ..bulk_update import CLUSTER_ANSWERS, Outcome, git, recorded_commit
 from ..errors import UserError
 from ..extensions import layout
@@ -101,13 +101,30 @@ def run(args: argparse.Namespace) -> int:
             "with `flux-cookbook adopt`"
         )
     try:
-        return 0 if update_all(repo, files, args) else 1
+        before = build_check.build(repo)
+        done = update_all(repo, files, args)
+        return 0 if still_builds(repo, before) and done else 1
     except bulk_update.CopierSeamChanged as error:
         raise UserError(str(error)) from None
     except BrokenProcessPool as error:
         raise UserError(
             f"a worker process died ({error}); no app was updated. Run this command again, or with --jobs 1."
         ) from None
+
+
+def still_builds(repo: Path, before: build_check.Builds) -> bool:
+    """Report what built before the updates and no longer does; False when anything."""
+    after = build_check.build(repo)
+    broken = build_check.newly_broken(before, after)
+    if broken:
+        print(
+            "\nThese Flux Kustomization paths built before the update and no longer build as Flux builds them:\n  "
+            + "\n  ".join(broken) + "\nFix them (the updates are committed, one per answers file) before you push.",
+            file=sys.stderr,
+        )
+        return False
+    print(build_check.summary(before, after))
+    return True
 
 
 def update_all(repo: Path, files: list[str], args: argparse.Namespace) -> bool:

@@ -20,11 +20,16 @@ NO_GIT = GitInfo(origin_url="", branch="main")
 
 
 @pytest.fixture(autouse=True)
-def template_checkout_without_tags(tmp_path, monkeypatch):
-    """For a template given as a URL, adopt takes the housekeeping files from its own
-    checkout's v1.0.0 tag; whether this checkout has tags must not change these tests
-    (tests/test_adopt.py adopts with a tagged template and gets the files)."""
-    monkeypatch.setattr(adopt_module, "TEMPLATE_ROOT", tmp_path / "untagged-template")
+def no_template_clone(monkeypatch):
+    """The tests' template is a URL no one serves: adopt() reads no template files here
+    (plan_adoption without them; tests/test_adopt.py adopts with a real template)."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def none(src):
+        yield None
+
+    monkeypatch.setattr(adopt_module, "template_files", none)
 
 
 def yaml_text(text: str) -> str:
@@ -227,7 +232,7 @@ def test_app_answers_come_from_its_objects(tmp_path):
         "helm_repo_name": "podinfo", "helm_repo_url": "https://stefanprodan.github.io/podinfo",
         "release_name": "podinfo", "depends_on": [],
         "health_checks": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo", "namespace": "podinfo"}],
-        "values_source": "",
+        "values_source": "", "owns_namespace": True,
     }
     assert plan.moves == [] and plan.kept == []
 
@@ -253,7 +258,7 @@ def test_a_kustomization_of_plain_manifests_is_kept_as_the_users_own(tmp_path):
     ]
 
 
-def test_kustomizations_the_template_cannot_express_are_kept(tmp_path):
+def test_apps_one_folder_down_are_adopted_where_they_are(tmp_path):
     files = {name.replace("podinfo/", "apps/podinfo/", 1): text for name, text in PODINFO.items()}
     files["flux-system/kustomizations/kustomization-podinfo.yaml"] = PODINFO[
         "flux-system/kustomizations/kustomization-podinfo.yaml"].replace("path: ./podinfo", "path: ./apps/podinfo")
@@ -270,11 +275,22 @@ def test_kustomizations_the_template_cannot_express_are_kept(tmp_path):
             name: shared-config
         """
     plan = plan_adoption(write(tmp_path, files), TEMPLATE, NO_GIT)
-    assert plan.apps == {}
+    assert list(plan.apps) == ["podinfo"] and "apps_dir" not in plan.apps["podinfo"]  # the first update sets it
+    assert plan.cluster["apps_dir"] == "apps"
+    assert plan.moves == []  # every file is where the template writes it, one folder down
     assert [reason.partition(": ")[2] for reason in plan.kept] == [
         "it applies GitRepository 'shared-config', not this repository",
-        "it applies apps/podinfo/, and the template keeps each app in a folder at the top of the repository",
     ]
+
+
+def test_a_kustomization_named_otherwise_than_its_folder_keeps_its_name(tmp_path):
+    files = {**PODINFO, **BITNAMI, **postgres_app("keycloak-postgres", "keycloak")}
+    files["flux-system/kustomizations/kustomization-keycloak-postgres.yaml"] = files[
+        "flux-system/kustomizations/kustomization-keycloak-postgres.yaml"].replace(
+        "name: keycloak-postgres", "name: postgresql--keycloak")
+    plan = plan_adoption(write(tmp_path, files), TEMPLATE, NO_GIT)
+    assert sorted(plan.apps) == ["keycloak-postgres", "podinfo"]
+    assert any("Kustomization 'postgresql--keycloak'" in note and "keeps its own name" in note for note in plan.notes)
 
 
 def test_release_name_defaults_as_flux_does(tmp_path):
@@ -355,6 +371,7 @@ def test_cluster_answers_in_the_order_the_template_writes_them(tmp_path):
         helmrelease_interval: 1h
         helmrelease_timeout: 5m
         helmrepository_interval: 2h
+        apps_dir: ''
         """)
 
 
@@ -396,7 +413,7 @@ def test_refuses_what_is_not_a_clean_git_repository_root(tmp_path):
 def test_refuses_a_repository_with_answers_already(tmp_path):
     repo = git_repo(tmp_path, {**PODINFO, ".copier-answers.yml": "_commit: v1.0.0\n"})
     code, _, err = run(repo)
-    assert code == 1 and "already has .copier-answers.yml" in err and "copier update --trust" in err
+    assert code == 1 and "already has .copier-answers.yml" in err and "flux-cookbook update-all" in err
 
 
 def test_refuses_a_repository_without_the_cookbook_layout(tmp_path):
@@ -405,7 +422,7 @@ def test_refuses_a_repository_without_the_cookbook_layout(tmp_path):
     assert code == 1 and "no cookbook layout" in err
 
 
-def test_refuses_an_object_sharing_a_file_it_must_leave(tmp_path):
+def test_a_namespace_sharing_a_file_stays_there_and_gets_no_second_copy(tmp_path):
     files = {**PODINFO, **BITNAMI, **postgres_app("keycloak-postgres", "keycloak")}
     del files["flux-system/namespaces/namespace-podinfo.yaml"], files["flux-system/namespaces/namespace-keycloak.yaml"]
     files["flux-system/namespaces/all.yaml"] = """
@@ -419,39 +436,62 @@ def test_refuses_an_object_sharing_a_file_it_must_leave(tmp_path):
         metadata:
           name: keycloak
         """
-    repo = git_repo(tmp_path, files)
-    before = tree_state(repo)
-    code, _, err = run(repo)
-    assert code == 1
-    assert "split flux-system/namespaces/all.yaml: Namespace 'keycloak' (flux-system/namespaces/all.yaml) shares it" in err
-    assert "Put it alone in flux-system/namespaces/namespace-podinfo.yaml" in err
-    assert tree_state(repo) == before
+    plan = plan_adoption(write(tmp_path, files), TEMPLATE, NO_GIT)
+    assert [plan.apps[app]["owns_namespace"] for app in ("keycloak-postgres", "podinfo")] == [False, False]
+    assert not any("all.yaml" in move.source for move in plan.moves)
+    assert any("Namespace 'podinfo' (flux-system/namespaces/all.yaml) stays where it is" in note for note in plan.notes)
 
 
-def test_refuses_names_the_template_cannot_keep(tmp_path):
-    files = {**PODINFO, **BITNAMI, **postgres_app("keycloak-postgres", "keycloak")}
+@pytest.mark.parametrize("namespace", ["flux-system", "kube-system", "default"])
+def test_a_namespace_flux_or_kubernetes_owns_gets_no_file(tmp_path, namespace):
+    files = {name: text.replace("namespace: podinfo", f"namespace: {namespace}") for name, text in PODINFO.items()}
+    del files["flux-system/namespaces/namespace-podinfo.yaml"]
+    plan = plan_adoption(write(tmp_path, files), TEMPLATE, NO_GIT)
+    assert plan.apps["podinfo"]["owns_namespace"] is False
+    assert any(f"namespace '{namespace}' is" in note and "own" in note for note in plan.notes)
+
+
+def test_values_elsewhere_are_adopted_as_they_are(tmp_path):
+    files = {**PODINFO, **BITNAMI, **postgres_app("keycloak-postgres", "keycloak"), **postgres_app("nextcloud", "nextcloud")}
+    # podinfo: a ConfigMap of another name
     files["podinfo/configmap-podinfo-helm-chart-value-overrides.yaml"] = files[
-        "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml"].replace("name: podinfo-helm", "name: podinfo-values")
+        "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml"].replace("name: podinfo-helm-chart-value-overrides", "name: podinfo-values")
     files["podinfo/helmrelease-podinfo.yaml"] = files["podinfo/helmrelease-podinfo.yaml"].replace(
         "name: podinfo-helm-chart-value-overrides", "name: podinfo-values")
-    files["flux-system/kustomizations/kustomization-keycloak-postgres.yaml"] = files[
-        "flux-system/kustomizations/kustomization-keycloak-postgres.yaml"].replace("name: keycloak-postgres", "name: keycloak-db")
-    found = problems(write(tmp_path, files))
-    assert "takes its values from ConfigMap 'podinfo-values'; the template names it 'podinfo-helm-chart-value-overrides'" in found
-    assert "Kustomization 'keycloak-db' (flux-system/kustomizations/kustomization-keycloak-postgres.yaml) applies keycloak-postgres/" in found
-    assert "git mv keycloak-postgres keycloak-db" in found
+    # keycloak-postgres: a configMapGenerator
+    files["keycloak-postgres/kustomization.yaml"] = """
+        resources: [helmrelease-keycloak-postgres.yaml]
+        configMapGenerator:
+          - name: keycloak-postgres-helm-chart-value-overrides
+            files: [values.yaml]
+        """
+    files["keycloak-postgres/values.yaml"] = "auth:\n  database: keycloak\n"
+    # nextcloud: inline values
+    files["nextcloud/helmrelease-nextcloud.yaml"] = yaml_text(files["nextcloud/helmrelease-nextcloud.yaml"]).replace(
+        "  valuesFrom:\n    - kind: ConfigMap\n      name: nextcloud-helm-chart-value-overrides\n",
+        "  values:\n    auth:\n      database: nextcloud\n")
+    plan = plan_adoption(write(tmp_path, files), TEMPLATE, NO_GIT)
+    assert sorted(plan.apps) == ["keycloak-postgres", "nextcloud", "podinfo"]
+    notes = "\n".join(plan.notes)
+    assert "ConfigMap 'podinfo-values' (podinfo/configmap-podinfo-helm-chart-value-overrides.yaml) keeps its name" in notes
+    assert ("ConfigMap 'keycloak-postgres-helm-chart-value-overrides' (values of HelmRelease 'keycloak-postgres' "
+            "(keycloak-postgres/helmrelease-keycloak-postgres.yaml)) comes from the configMapGenerator in "
+            "keycloak-postgres/kustomization.yaml") in notes
+    assert "HelmRelease 'nextcloud' (nextcloud/helmrelease-nextcloud.yaml) keeps its values inline (spec.values)" in notes
+    assert not any(move.source.startswith("keycloak-postgres/") for move in plan.moves)
 
 
-def test_refuses_objects_it_cannot_find_or_move_safely(tmp_path):
+def test_every_problem_is_reported_in_one_run(tmp_path):
     files = {**PODINFO, **postgres_app("keycloak-postgres", "keycloak")}  # no bitnami HelmRepository
-    namespace = files.pop("flux-system/namespaces/namespace-podinfo.yaml")
-    files["podinfo/namespace.yaml"] = namespace  # applied by the app's own Kustomization
-    files["keycloak-postgres/release.yaml"] = files.pop("keycloak-postgres/helmrelease-keycloak-postgres.yaml")
-    files["keycloak-postgres/kustomization.yaml"] = "resources:\n  - release.yaml\n"
+    helm_repository = yaml_text(files.pop("flux-system/helmrepositories/helmrepository-podinfo.yaml"))
+    files["flux-system/helmrepositories/repos.yaml"] = helm_repository + "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stray\n"
+    release = "keycloak-postgres/helmrelease-keycloak-postgres.yaml"
+    files[release] = yaml_text(files[release]).replace("      chart: postgresql\n", "      chart: postgresql\n      version: latest\n")
     found = problems(write(tmp_path, files))
-    assert "its chart's HelmRepository 'bitnami' is not in flux-system/" in found
-    assert "Namespace 'podinfo' (app podinfo) is declared in podinfo/namespace.yaml, outside flux-system/" in found
-    assert "keycloak-postgres/kustomization.yaml lists its folder's files by name" in found
+    assert "no file of this repository declares its chart's HelmRepository 'bitnami'" in found
+    assert ("HelmRepository 'podinfo' (flux-system/helmrepositories/repos.yaml) must be alone in "
+            "flux-system/helmrepositories/helmrepository-podinfo.yaml") in found
+    assert "app keycloak-postgres: chart_version 'latest' is not a semver version or range" in found
 
 
 def test_the_template_must_have_release_1_0_0(tmp_path):
@@ -502,12 +542,40 @@ def test_objects_alone_in_a_file_move_to_the_template_paths(tmp_path):
 
 
 def test_housekeeping_files_not_to_be_had_are_named(tmp_path):
-    plan = plan_adoption(write(tmp_path, PODINFO), TEMPLATE, NO_GIT)
+    from flux_cookbook.template_files import TemplateFiles
+
+    template = init_repo(write(tmp_path / "template", {"README.md": "no tags here\n"}))
+    with pytest.raises(AdoptError, match="has no tag v1.0.0"):
+        plan_adoption(write(tmp_path / "repo", PODINFO), str(template), NO_GIT, TemplateFiles(template, str(template)))
+    plan = plan_adoption(tmp_path / "repo", TEMPLATE, NO_GIT)  # no template files at hand
     assert plan.added == {}
-    assert [note for note in plan.notes if "not added" in note] == [
-        f"{name} not added: {tmp_path / 'untagged-template'} has no tag v1.0.0 to take it from."
-        for name in (".gitignore", ".yamllint")
-    ]
+    assert [note.partition(":")[0] for note in plan.notes if "not added" in note] == [
+        ".gitignore not added", ".yamllint not added", ".sourceignore not added"]
+
+
+def test_housekeeping_files_come_from_the_templates_releases(tmp_path):
+    from flux_cookbook.template_files import TemplateFiles
+
+    template = write(tmp_path / "template", {"template/cluster/.gitignore": "*.rej\n", "template/cluster/.yamllint": "x: 1\n"})
+    init_repo(template)
+    git(template, "tag", "v1.0.0")
+    (template / "template/cluster/.sourceignore").write_text("/.copier-answers*.yml\n*.md\n")
+    commit_all(template, "sourceignore")
+    git(template, "tag", "v2.2.0")
+    repo = write(tmp_path / "repo", {**PODINFO, ".sourceignore": "secrets/\n*.md\n"})
+    plan = plan_adoption(repo, str(template), NO_GIT, TemplateFiles(template, str(template)))
+    assert plan.added == {".gitignore": "*.rej\n", ".yamllint": "x: 1\n"}
+    assert plan.extended[".sourceignore"].startswith("secrets/\n*.md\n# Added by flux-cookbook adopt")
+    assert plan.extended[".sourceignore"].endswith("\n/.copier-answers*.yml\n")
+
+
+def test_guesses_say_where_they_come_from(tmp_path):
+    write(tmp_path, {**PODINFO, "flux-system/flux-system/gotk-sync.yaml": GOTK_SYNC})
+    plan = plan_adoption(tmp_path, TEMPLATE, GitInfo("git@github.com:acme/homelab.git", "main"))
+    guesses = "\n".join(plan.guesses)
+    assert "repo_owner 'acme' and repo_name 'homelab': guessed from the origin remote (git@github.com:acme/homelab.git)" in guesses
+    assert "branch 'production': guessed from flux bootstrap's GitRepository (flux-system/flux-system/gotk-sync.yaml)" in guesses
+    assert "Guessed (change them in .copier-answers.yml if wrong):" in adopt_module.describe(plan)
 
 
 def test_dry_run_prints_answers_and_moves_and_changes_nothing(tmp_path):
@@ -520,7 +588,11 @@ def test_dry_run_prints_answers_and_moves_and_changes_nothing(tmp_path):
     assert tree_state(repo) == before
 
 
-def test_refuses_a_move_onto_another_file(tmp_path):
+def test_an_object_that_cannot_move_stays_the_users_own(tmp_path):
     files = renamed(PODINFO, {"podinfo/helmrelease-podinfo.yaml": "podinfo/hr.yaml"})
     files["podinfo/helmrelease-podinfo.yaml"] = "# an old copy, no longer used\n"
-    assert "belongs in podinfo/helmrelease-podinfo.yaml, which holds something else" in problems(write(tmp_path, files))
+    plan = plan_adoption(write(tmp_path, files), TEMPLATE, NO_GIT)
+    assert any(
+        "HelmRelease 'podinfo' (podinfo/hr.yaml) stays your own file where it is (podinfo/helmrelease-podinfo.yaml "
+        "holds something else)" in note for note in plan.notes
+    )

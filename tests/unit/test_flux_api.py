@@ -60,7 +60,10 @@ def docs(text: str) -> list:
         ("source.toolkit.fluxcd.io/v1beta1", "OCIRepository", None),  # never existed
         ("source.toolkit.fluxcd.io/v1beta2", "Bucket", None),  # a kind we do not handle
         ("kustomize.toolkit.fluxcd.io/v1alpha1", "Kustomization", None),
-        ("notification.toolkit.fluxcd.io/v1beta2", "Alert", None),
+        ("notification.toolkit.fluxcd.io/v1beta2", "Alert", "notification.toolkit.fluxcd.io/v1beta3"),
+        ("notification.toolkit.fluxcd.io/v1beta3", "Alert", "notification.toolkit.fluxcd.io/v1beta3"),  # no v1 in 2.9
+        ("notification.toolkit.fluxcd.io/v1", "Alert", None),  # not served by Flux 2.9
+        ("image.toolkit.fluxcd.io/v1beta1", "ImagePolicy", "image.toolkit.fluxcd.io/v1"),
         ("kustomize.config.k8s.io/v1beta1", "Kustomization", None),
         ("v1", "ConfigMap", None),
     ],
@@ -513,7 +516,7 @@ metadata:
 spec:
   encryptedData: {token: AgB==}
 ---
-apiVersion: notification.toolkit.fluxcd.io/v1beta2
+apiVersion: notification.toolkit.fluxcd.io/v1beta3
 kind: Alert
 metadata:
   name: slack
@@ -677,8 +680,10 @@ def test_merge_key_field_is_refused():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("kind: ConfigMap\n---\nmetadata: {name: [unclosed\n", r"document 2 \(from line 2\) is not valid YAML"),
-        ("a: 1\na: 2\n", r"document 1 \(from line 1\) is not valid YAML"),
+        ("kind: ConfigMap\n---\napiVersion: helm.toolkit.fluxcd.io/v2beta1\nkind: HelmRelease\nmetadata: {name: [unclosed\n",
+         r"line 5: a Flux object that is not valid YAML \(expected"),
+        ("apiVersion: source.toolkit.fluxcd.io/v1beta2\nkind: HelmRepository\na: 1\na: 2\n",
+         r"line 4: a Flux object that is not valid YAML \(found duplicate key"),
         (
             KUSTOMIZATION_PATCHES.replace("  - target:\n", "  - target: deployment\n    x:\n"),
             r"Kustomization/apps: spec\.patchesJson6902\[0\]\.target must be a mapping",
@@ -706,13 +711,176 @@ def test_migrate_file_writes_only_when_changed(tmp_path):
     changed, same, broken = tmp_path / "changed.yaml", tmp_path / "same.yaml", tmp_path / "broken.yaml"
     changed.write_bytes(REALISTIC_KUSTOMIZATION.replace("\n", "\r\n").encode())
     same.write_text(UNTOUCHED)
-    broken.write_text("a: [\n")
+    broken.write_text("apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\na: [\n")
     before = same.stat().st_mtime_ns
 
     assert migrate_file(changed).changed
     assert changed.read_bytes() == migrate_text(REALISTIC_KUSTOMIZATION).text.replace("\n", "\r\n").encode()
     assert not migrate_file(same).changed
     assert same.stat().st_mtime_ns == before
-    with pytest.raises(MigrationError, match="broken.yaml: document 1"):
+    with pytest.raises(MigrationError, match="broken.yaml: line 3: a Flux object"):
         migrate_file(broken)
-    assert broken.read_text() == "a: [\n"
+    assert broken.read_text() == "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\na: [\n"
+
+
+@pytest.mark.parametrize("text", [
+    "replicaCount: 1\nimage: a\nreplicaCount: 2\n",  # a chart's values.yaml with a duplicate key
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n  labels: {{- include \"x\" . | nindent 4 }}\n",
+    "apiVersion: helm.toolkit.fluxcd.io/v2beta1\nkind: HelmRelease\nmetadata:\n  name: {{ .Values.name }}\n  x: [\n",
+])
+def test_documents_that_are_no_readable_flux_object_are_left_as_they_are(text):
+    migration = migrate_text(text)
+    assert (migration.text, migration.changed) == (text, False)
+    assert migration.skipped and "left as it is" in migration.skipped[0]
+
+
+def test_a_sops_encrypted_file_is_left_whole():
+    text = (
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1beta2\nkind: Kustomization\nmetadata:\n  name: secret-apps\n"
+        "spec:\n  interval: ENC[AES256_GCM,data:abc=,type:str]\nsops:\n  mac: ENC[AES256_GCM,data:xyz=,type:str]\n"
+        "  version: 3.8.1\n"
+    )
+    migration = migrate_text(text)
+    assert (migration.text, migration.changed) == (text, False)
+    assert "SOPS-encrypted" in migration.skipped[0]
+
+
+# --- image automation and notifications -------------------------------------------------
+
+from pathlib import Path as _Path  # noqa: E402
+
+import yaml as _yaml  # noqa: E402
+
+from flux_cookbook import schemas as _schemas  # noqa: E402
+
+_CRDS = _Path(__file__).resolve().parents[3] / "shared" / "flux-crds"
+
+IMAGE_AND_NOTIFICATION = {
+    "ImageRepository": """\
+apiVersion: image.toolkit.fluxcd.io/v1beta1
+kind: ImageRepository
+metadata:
+  name: podinfo
+  namespace: flux-system
+spec:
+  image: ghcr.io/stefanprodan/podinfo
+  interval: 5m # scan often
+""",
+    "ImagePolicy": """\
+apiVersion: image.toolkit.fluxcd.io/v1beta2
+kind: ImagePolicy
+metadata:
+  name: podinfo
+  namespace: flux-system
+spec:
+  imageRepositoryRef:
+    name: podinfo
+  policy:
+    semver:
+      range: 6.x
+""",
+    "ImageUpdateAutomation": """\
+apiVersion: image.toolkit.fluxcd.io/v1beta1
+kind: ImageUpdateAutomation
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 30m
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  git:
+    checkout:
+      ref:
+        branch: main
+    commit:
+      author:
+        email: fluxcdbot@users.noreply.github.com
+        name: fluxcdbot
+      messageTemplate: '{{range .Updated.Images}}{{println .}}{{end}}'
+    push:
+      branch: main
+  update:
+    path: ./podinfo
+    strategy: Setters
+""",
+    "Alert": """\
+apiVersion: notification.toolkit.fluxcd.io/v1beta1
+kind: Alert
+metadata:
+  name: on-call
+  namespace: flux-system
+spec:
+  summary: "cluster: homelab" # shown in Slack
+  providerRef:
+    name: slack
+  eventSeverity: error
+  eventSources:
+    - kind: Kustomization
+      name: '*'
+""",
+    "Provider": """\
+apiVersion: notification.toolkit.fluxcd.io/v1beta2
+kind: Provider
+metadata:
+  name: slack
+  namespace: flux-system
+spec:
+  type: slack
+  channel: alerts
+  interval: 1m
+  secretRef:
+    name: slack-url
+""",
+    "Receiver": """\
+apiVersion: notification.toolkit.fluxcd.io/v1beta1
+kind: Receiver
+metadata:
+  name: github
+  namespace: flux-system
+spec:
+  type: github
+  events: ["ping", "push"]
+  secretRef:
+    name: webhook-token
+  resources:
+    - kind: GitRepository
+      name: flux-system
+""",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(IMAGE_AND_NOTIFICATION))
+def test_image_and_notification_kinds_reach_what_flux_2_9_serves(kind):
+    text = IMAGE_AND_NOTIFICATION[kind]
+    old = _yaml.safe_load(text)
+    assert _schemas.validate_object(old, [_CRDS / "legacy"]) == []
+    assert _schemas.validate_object(old, [_CRDS / "current"]) != []  # Flux 2.9 refuses it as written
+    migration = migrate_text(text)
+    new = _yaml.safe_load(migration.text)
+    assert _schemas.validate_object(new, [_CRDS / "current"]) == []
+    expected = {"Alert": "v1beta3", "Provider": "v1beta3"}.get(kind, "v1")
+    assert new["apiVersion"] == f"{old['apiVersion'].rpartition('/')[0]}/{expected}"
+    # Only the lines concerned change.
+    changed = [line for line in migration.text.splitlines() if line not in text.splitlines()]
+    assert changed[0].startswith("apiVersion: ")
+
+
+def test_alert_summary_moves_to_event_metadata():
+    migration = migrate_text(IMAGE_AND_NOTIFICATION["Alert"])
+    assert '  eventMetadata:\n    summary: "cluster: homelab"\n  providerRef:\n' in migration.text
+    with_metadata = IMAGE_AND_NOTIFICATION["Alert"].replace("  eventSeverity", "  eventMetadata:\n    env: prod\n  eventSeverity")
+    merged = _yaml.safe_load(migrate_text(with_metadata).text)["spec"]
+    assert merged["eventMetadata"] == {"env": "prod", "summary": "cluster: homelab"} and "summary" not in merged
+    assert "summary" not in _yaml.safe_load(migration.text)["spec"]
+
+
+def test_provider_drops_the_interval_v1beta3_does_not_use():
+    provider = _yaml.safe_load(migrate_text(IMAGE_AND_NOTIFICATION["Provider"]).text)
+    assert "interval" not in provider["spec"]
+
+
+def test_a_commit_template_using_updated_is_named():
+    notes = migrate_text(IMAGE_AND_NOTIFICATION["ImageUpdateAutomation"]).notes
+    assert any(".Updated, which v1 no longer has" in note for note in notes)

@@ -89,7 +89,8 @@ def test_ignored_files_move_along(tmp_path):
 
 @pytest.mark.parametrize("tree, message", [
     ({"flux-system/namespaces/a.yaml": "a: 1\n", "bootstrap/namespaces/a.yaml": "b: 2\n"}, "that file exists already"),
-    ({"flux-system/kustomizations/k.yaml": "kind: Kustomization\nmetadata: {name: x\n"}, "flux-system/kustomizations/k.yaml"),
+    ({"flux-system/kustomizations/k.yaml": "apiVersion: kustomize.toolkit.fluxcd.io/v1beta2\nkind: Kustomization\nmetadata: {name: x\n"},
+     r"flux-system/kustomizations/k.yaml: line 3: a Flux object that is not valid YAML"),
 ])
 def test_refusals_change_nothing(tmp_path, tree, message):
     repo = make_repo(tmp_path, {".copier-answers.yml": ANSWERS, **tree})
@@ -140,3 +141,79 @@ def test_flux_own_kustomization_is_repointed(line, expected):
 def test_other_kinds_with_a_path_are_left_alone():
     text = "kind: Something\nspec:\n  path: ./flux-system\n"
     assert v2_0_0._repoint_flux_sync(text) == text
+
+
+GOTK_COMPONENTS = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n"
+
+
+def gotk_sync(path: str) -> str:
+    return (
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1beta2\nkind: Kustomization\nmetadata:\n  name: flux-system\n"
+        f"  namespace: flux-system\nspec:\n  interval: 10m0s\n  path: {path}\n  prune: true\n"
+        "  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+    )
+
+
+def test_a_namespace_file_flux_bootstrap_declares_too_goes(tmp_path, capsys):
+    repo = make_repo(tmp_path, {
+        ".copier-answers.yml": ANSWERS,
+        "flux-system/flux-system/gotk-components.yaml": GOTK_COMPONENTS,
+        "flux-system/namespaces/namespace-flux-system.yaml": GOTK_COMPONENTS,
+        "flux-system/namespaces/namespace-web.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n",
+    })
+    v2_0_0.before(repo)
+    assert not (repo / "bootstrap/namespaces/namespace-flux-system.yaml").exists()
+    assert (repo / "bootstrap/namespaces/namespace-web.yaml").exists()
+    assert (repo / "bootstrap/flux-system/gotk-components.yaml").read_text() == GOTK_COMPONENTS
+    assert "removed bootstrap/namespaces/namespace-flux-system.yaml: Namespace 'flux-system' is declared in " \
+           "bootstrap/flux-system/gotk-components.yaml too" in capsys.readouterr().out
+    v2_0_0.after(repo)
+    assert not (repo / "bootstrap/namespaces/namespace-flux-system.yaml").exists()
+
+
+def test_flux_own_files_beside_the_cookbook_folders_go_into_flux_system(tmp_path, capsys):
+    listing = ("resources:\n- gotk-components.yaml\n- ./gotk-sync.yaml # flux's\n"
+               "- namespaces/namespace-web.yaml\n")
+    repo = make_repo(tmp_path, {
+        ".copier-answers.yml": ANSWERS,
+        "flux-system/gotk-components.yaml": GOTK_COMPONENTS,
+        "flux-system/gotk-sync.yaml": gotk_sync("./"),
+        "flux-system/kustomization.yaml": listing,
+        "flux-system/namespaces/namespace-web.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n",
+    })
+    v2_0_0.before(repo)
+    assert (repo / "bootstrap/flux-system/gotk-components.yaml").is_file()
+    assert "path: ./\n" in (repo / "bootstrap/flux-system/gotk-sync.yaml").read_text()  # the root, still
+    assert (repo / "bootstrap/kustomization.yaml").read_text() == (
+        "resources:\n- flux-system/gotk-components.yaml\n- ./flux-system/gotk-sync.yaml # flux's\n"
+        "- namespaces/namespace-web.yaml\n")
+    v2_0_0.after(repo)
+    out = capsys.readouterr().out
+    assert "Flux's sync applies the repository's root (path: ./)" in out and "nothing to re-run" in out
+
+
+def test_flux_own_kustomization_listing_only_its_files_goes_along(tmp_path, capsys):
+    repo = make_repo(tmp_path, {
+        ".copier-answers.yml": ANSWERS,
+        "flux-system/gotk-components.yaml": GOTK_COMPONENTS,
+        "flux-system/gotk-sync.yaml": gotk_sync("./flux-system"),
+        "flux-system/kustomization.yaml": "resources:\n- gotk-components.yaml\n- gotk-sync.yaml\n",
+    })
+    v2_0_0.before(repo)
+    assert sorted(p.name for p in (repo / "bootstrap/flux-system").iterdir()) == [
+        "gotk-components.yaml", "gotk-sync.yaml", "kustomization.yaml"]
+    assert "path: ./bootstrap\n" in (repo / "bootstrap/flux-system/gotk-sync.yaml").read_text()
+    v2_0_0.after(repo)
+    assert 'patch kustomization flux-system' in capsys.readouterr().out  # the sync path changed: say how
+
+
+def test_files_that_are_no_flux_objects_and_do_not_parse_are_left_alone(tmp_path, capsys):
+    odd = {
+        "charts/hello/templates/cm.yaml": "metadata:\n  name: {{ .Release.Name }}\n  labels: {{- include \"x\" . }}\n",
+        "docs/values.yaml": "a: 1\na: 2\n",
+    }
+    repo = make_repo(tmp_path, {".copier-answers.yml": ANSWERS, "flux-system/k.yaml": KUSTOMIZATION_V1BETA1, **odd})
+    v2_0_0.before(repo)
+    assert {name: (repo / name).read_text() for name in odd} == odd
+    out = capsys.readouterr().out
+    assert "docs/values.yaml: line 2: not valid YAML" in out and "left as it is" in out

@@ -1,37 +1,111 @@
-"""The rule that settles a conflict: the user's version already holds every change of the release."""
+"""Settling a conflict on the data: the release's changes set in the user's own text."""
+
+import textwrap
 
 import pytest
+import yaml
 
-from flux_cookbook.extensions.migrations.settle_conflicts import _has_all_changes
+from flux_cookbook.extensions.migrations.settle_conflicts import Clash, release_changes, settle
+
+
+def text(s: str) -> str:
+    return textwrap.dedent(s).lstrip("\n")
+
 
 BASE = [{"apiVersion": "kustomize.toolkit.fluxcd.io/v1beta1", "spec": {"interval": "15m", "validation": "server", "path": "a"}}]
 THEIRS = [{"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "spec": {"interval": "15m", "path": "a"}}]
 
 
-@pytest.mark.parametrize("mine, settled", [
-    # Already migrated, own key order and an own change elsewhere: settled.
-    ([{"spec": {"path": "a", "interval": "30m"}, "apiVersion": "kustomize.toolkit.fluxcd.io/v1"}], True),
-    # Still carries a field the release removed.
-    ([{"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "spec": {"interval": "15m", "path": "a", "validation": "server"}}], False),
-    # Still on the old API.
-    ([{"apiVersion": "kustomize.toolkit.fluxcd.io/v1beta1", "spec": {"interval": "15m", "path": "a"}}], False),
-    # A second document the release does not have.
-    ([THEIRS[0], {"kind": "Extra"}], False),
-    # Not a mapping where the release has one.
-    ([{"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "spec": "x"}], False),
+@pytest.mark.parametrize("mine, changes", [
+    # Already migrated, own key order and an own change elsewhere: nothing to set.
+    ({"spec": {"path": "a", "interval": "30m"}, "apiVersion": "kustomize.toolkit.fluxcd.io/v1"}, []),
+    # Still carries a field the release removed, untouched: it goes.
+    ({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "spec": {"interval": "15m", "path": "a", "validation": "server"}},
+     [(("spec", "validation"), "DELETE")]),
+    # Still on the old API, untouched: the release's one is set.
+    ({"apiVersion": "kustomize.toolkit.fluxcd.io/v1beta1", "spec": {"interval": "15m", "path": "a"}},
+     [(("apiVersion",), "kustomize.toolkit.fluxcd.io/v1")]),
 ])
-def test_settles_only_when_every_change_is_there(mine, settled):
-    assert _has_all_changes(BASE, THEIRS, mine) is settled
+def test_the_release_changes_the_user_lacks(mine, changes):
+    found = [(path, "DELETE" if not isinstance(value, str) else value) for path, value in release_changes(BASE[0], mine, THEIRS[0])]
+    assert found == changes
 
 
-def test_a_list_the_release_changed_must_match_whole():
-    base, theirs = [{"l": [1, 2]}], [{"l": [1, 2, 3]}]
-    assert _has_all_changes(base, theirs, [{"l": [1, 2, 3]}])
-    assert not _has_all_changes(base, theirs, [{"l": [3, 2, 1]}])
+def test_a_value_both_changed_differently_is_a_clash():
+    with pytest.raises(Clash):
+        release_changes({"a": 1}, {"a": 2}, {"a": 3})
+    with pytest.raises(Clash):  # a list the release changed must match whole
+        release_changes({"l": [1, 2]}, {"l": [3, 2, 1]}, {"l": [1, 2, 3]})
+    assert release_changes({"l": [1, 2]}, {"l": [1, 2, 3]}, {"l": [1, 2, 3]}) == []
 
 
-def test_an_added_label_must_be_in_the_users_labels():
-    base = [{"metadata": {"name": "x"}}]
-    theirs = [{"metadata": {"name": "x", "labels": {"reconcile.fluxcd.io/watch": "Enabled"}}}]
-    assert not _has_all_changes(base, theirs, [{"metadata": {"name": "x", "labels": {"team": "web"}}}])
-    assert _has_all_changes(base, theirs, [{"metadata": {"name": "x", "labels": {"team": "web", "reconcile.fluxcd.io/watch": "Enabled"}}}])
+BASE_CM = text("""
+    apiVersion: v1
+    kind: ConfigMap
+    metadata:
+      name: web-helm-chart-value-overrides
+      namespace: web
+    data:
+      values.yaml: |-
+        replicaCount: 1
+    """)
+THEIRS_CM = text("""
+    apiVersion: v1
+    kind: ConfigMap
+    metadata:
+      name: web-helm-chart-value-overrides
+      namespace: web
+      labels:
+        # Flux reconciles the HelmRelease as soon as these values change (Flux 2.7+).
+        reconcile.fluxcd.io/watch: Enabled
+    data:
+      values.yaml: |-
+        replicaCount: 1
+    """)
+# What `kubectl create configmap --dry-run=client -o yaml` writes: sorted keys, a timestamp.
+KUBECTL_CM = text("""
+    ---
+    apiVersion: v1
+    data:
+      values.yaml: |-
+        # mine
+        replicaCount: 3
+    kind: ConfigMap
+    metadata:
+      creationTimestamp: null
+      name: web-helm-chart-value-overrides
+      namespace: web
+    """)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_tool_written_configmap_gets_the_label_and_keeps_everything_else(newline):
+    mine = KUBECTL_CM.replace("\n", newline)
+    merged = settle("configmap-web.yaml", BASE_CM, mine, THEIRS_CM)
+    assert merged is not None
+    assert merged == (KUBECTL_CM + "  labels:\n    reconcile.fluxcd.io/watch: Enabled\n").replace("\n", newline)
+    data = yaml.safe_load(merged.replace("\r\n", "\n"))
+    assert data["data"]["values.yaml"] == "# mine\nreplicaCount: 3"
+
+
+def test_the_files_own_indentation_is_kept():
+    mine = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n    name: web-helm-chart-value-overrides\n    namespace: web\ndata:\n    values.yaml: |-\n        replicaCount: 1\n"
+    merged = settle("configmap-web.yaml", BASE_CM, mine, THEIRS_CM)
+    assert merged == mine.replace("    namespace: web\n", "    namespace: web\n    labels:\n        reconcile.fluxcd.io/watch: Enabled\n")
+
+
+def test_a_real_conflict_is_left():
+    mine = KUBECTL_CM.replace("creationTimestamp: null\n", "creationTimestamp: null\n  labels:\n    reconcile.fluxcd.io/watch: Disabled\n")
+    assert settle("configmap-web.yaml", BASE_CM, mine, THEIRS_CM) is None
+
+
+def test_files_settle_mine_when_it_has_everything_and_never_what_does_not_parse():
+    assert settle("x.yaml", BASE_CM, THEIRS_CM, THEIRS_CM) == THEIRS_CM
+    assert settle("x.yaml", BASE_CM, "a: [b", THEIRS_CM) is None
+    assert settle("README.md", "a", "b", "c") is None
+
+
+def test_an_ignore_file_both_added_settles_when_mine_has_every_pattern():
+    theirs = "# comment\n/.copier-answers*.yml\n*.md\n"
+    assert settle(".sourceignore", "", "secret/\n/.copier-answers*.yml\n*.md\n", theirs) == "secret/\n/.copier-answers*.yml\n*.md\n"
+    assert settle(".sourceignore", "", "secret/\n", theirs) is None

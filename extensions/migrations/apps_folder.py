@@ -1,0 +1,123 @@
+"""An app adopted one folder down (`apps/<app>/`) is merged where its old release rendered it.
+
+copier merges a file only at the path both releases render it to: the old render, the
+user's file and the new render must share a path. An app adopted at release 1.0.0 has no
+`apps_dir` answer (1.0.0 has none: it renders every app at `<app>/`), while its files are
+in `<apps_dir>/<app>/`; with nothing at `<app>/` copier would take the 1.0.0 files for
+ones the user deleted, and the app's folder would never be templated again.
+
+So, on the update of an app whose answers have no `apps_dir` and whose Kustomization
+(at the template's path) applies `<parent>/<app>`:
+before: the folder is moved (`git mv`, staged) to `<app>/`, where the old release renders
+        it; the new release renders it there too (an answers file without `apps_dir`
+        renders at the root), so copier's merge is the ordinary three-way one;
+after:  the merged folder goes back to `<parent>/<app>/`, with every index entry, the
+        unmerged stages of conflicts included (so that a conflict stays one, and the
+        user's `git status` shows it where the file is), and the app's answers file gets
+        `apps_dir: <parent>`, so that later updates render it where it lives.
+The Kustomization's `path` is the user's own line (`./apps/<app>` against the template's
+`<app>`), which the merge keeps.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import yaml
+
+from .. import layout
+from .git_repo import MigrationAbort, git, git_dir_file
+
+RECORD = "flux-cookbook-apps-folder.json"
+
+
+def _answers(repo: Path, answers_file: str) -> dict:
+    path = repo / answers_file
+    try:
+        answers = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return {}
+    return answers if isinstance(answers, dict) else {}
+
+
+def _applied_folder(repo: Path, kustomization_file: str) -> str:
+    """The folder the app's Kustomization applies, normalised ("" when unreadable)."""
+    try:
+        documents = list(yaml.safe_load_all((repo / kustomization_file).read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return ""
+    for document in documents:
+        if isinstance(document, dict) and document.get("kind") == "Kustomization":
+            spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
+            return os.path.normpath(str(spec.get("path") or ".")).strip("/").removeprefix("./")
+    return ""
+
+
+def folder_to_merge(repo: Path, answers_file: str) -> tuple[str, str] | None:
+    """(app, the folder it lives in) when the app must be merged at the root, else None."""
+    if not layout.app_of_answers_file(answers_file or ""):
+        return None
+    answers = _answers(repo, answers_file)
+    if answers.get("kind") != "app" or "apps_dir" in answers or not answers.get("app_name"):
+        return None
+    app, bootstrap = str(answers["app_name"]), str(answers.get("bootstrap_dir") or "")
+    folder = _applied_folder(repo, layout.kustomization_file(bootstrap, app))
+    if not folder or folder == app or os.path.basename(folder) != app or not (repo / folder).is_dir():
+        return None
+    return app, folder
+
+
+def before(repo: Path, answers_file: str = "") -> None:
+    found = folder_to_merge(repo, answers_file)
+    if not found:
+        return
+    app, folder = found
+    if (repo / app).exists():
+        raise MigrationAbort(
+            f"app {app} lives in {folder}/, and {app}/ exists at the top of the repository: the update merges the "
+            f"app at {app}/ (where its recorded release renders it) and moves it back. Rename {app}/ and update again."
+        )
+    git(repo, "mv", "--", folder, app)
+    git_dir_file(repo, RECORD).write_text(json.dumps({"answers_file": answers_file, "app": app, "folder": folder}))
+
+
+def after(repo: Path, answers_file: str = "") -> None:
+    record_file = git_dir_file(repo, RECORD)
+    if not record_file.exists():
+        return
+    record = json.loads(record_file.read_text(encoding="utf-8"))
+    app, folder = record["app"], record["folder"]
+    _move_with_index(repo, app, folder)
+    parent = os.path.dirname(folder)
+    answers = repo / record["answers_file"]
+    text = answers.read_text(encoding="utf-8")
+    # A release with the apps_dir question writes it (as '', the default for an app from
+    # before it); one without (an update to 1.0.0) does not, and renders at the root again.
+    recorded = re.sub(r"(?m)^apps_dir:.*$", f"apps_dir: {parent}", text, count=1)
+    if recorded != text:
+        answers.write_text(recorded, encoding="utf-8")
+    record_file.unlink()
+    print(f"  {app}: merged at {app}/ and moved back to {folder}/"
+          + (f"; {record['answers_file']} records apps_dir: {parent}" if recorded != text else ""))
+
+
+def _move_with_index(repo: Path, source: str, target: str) -> None:
+    """Move folder `source` to `target` in the work tree and every index entry with it,
+    unmerged stages included (`git mv` refuses conflicted files)."""
+    entries = [e for e in git(repo, "ls-files", "-s", "-z", "--", source).split("\0") if e]
+    lines = []
+    for entry in entries:
+        info, path = entry.split("\t", 1)
+        mode, blob, stage = info.split()
+        lines.append(f"0 {'0' * 40}\t{path}")
+        lines.append(f"{mode} {blob} {stage}\t{target}{path[len(source):]}")
+    (repo / target).parent.mkdir(parents=True, exist_ok=True)
+    os.rename(repo / source, repo / target)
+    if lines:
+        # Removals first: a path's removal drops all its stages.
+        removals = [line for line in lines if line.startswith("0 ")]
+        additions = [line for line in lines if not line.startswith("0 ")]
+        git(repo, "update-index", "--index-info", input="\n".join(removals + additions) + "\n")

@@ -1,0 +1,22 @@
+"""What runs on every `copier update`, whatever the releases (copier.yml's `_migrations`).
+
+before: an app adopted one folder down is put where its old release rendered it
+        (apps_folder), so that copier merges it in place.
+after:  it is put back under its apps folder; then conflicts in which the user already has
+        the release's changes are settled (settle_conflicts).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import apps_folder, settle_conflicts
+
+
+def before(repo: Path, answers_file: str = "") -> None:
+    apps_folder.before(repo, answers_file)
+
+
+def after(repo: Path, answers_file: str = "") -> None:
+    apps_folder.after(repo, answers_file)
+    settle_conflicts.after(repo)

@@ -1,0 +1,245 @@
+"""Every shape real cookbook repositories have, adopted and brought to the newest release.
+
+For each shape of tests/fixtures/cookbook_shapes.py, as a user does it: `flux-cookbook
+adopt` (a process, with the real template), commit, `flux-cookbook update-all` to the
+newest release. Then:
+- what Flux built before still builds (flux_build, as kustomize-controller builds), and
+  every object validates strictly against Flux 2.9's CRDs;
+- no conflict is left, and a second update-all changes nothing;
+- the chart values are the same, byte for byte;
+- every file the user had is still there (where adopt or the 2.0.0 migration moved it)
+  and holds the same data but for the intended migration: API versions, the removed
+  `spec.validation`, the values ConfigMap's watch label.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+import pytest
+import yaml
+
+from flux_cookbook import build_check
+from tests.fixtures.cookbook_shapes import SHAPES, SKIP_VALIDATION, VALUES
+from tests.support.project import CRDS, commit_all, cookbook_cli, init_repo, tree_state
+from tests.support.template_repo import PROJECT_ROOT, git
+
+WATCH_LABEL = "reconcile.fluxcd.io/watch"
+
+
+def make_repo(path, files: dict[str, str]):
+    for name, text in files.items():
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
+        (path / name).write_bytes(text.encode())
+    init_repo(path)
+    git(path, "remote", "add", "origin", "git@github.com:acme/homelab.git")
+    return path
+
+
+def new_paths(repo, first: str) -> dict[str, str]:
+    """Each file of the first commit -> where it is now (git's rename detection)."""
+    moved = {}
+    for line in git(repo, "diff", "-M30%", "--name-status", first, "HEAD").splitlines():
+        status, *paths = line.split("\t")
+        if status.startswith("R"):
+            moved[paths[0]] = paths[1]
+        elif status == "D":
+            moved[paths[0]] = ""
+    return moved
+
+
+def normalised(documents: list) -> list:
+    """The data, with what the migration changes on purpose taken out."""
+    result = []
+    for doc in documents:
+        if isinstance(doc, dict):
+            doc = dict(doc)
+            api = str(doc.get("apiVersion", ""))
+            if "toolkit.fluxcd.io/" in api:
+                doc["apiVersion"] = api.rpartition("/")[0]
+                if isinstance(doc.get("spec"), dict):
+                    doc["spec"] = {k: v for k, v in doc["spec"].items() if k != "validation"}
+                    if doc.get("kind") == "Alert" and "summary" in doc["spec"]:  # deprecated: moved
+                        summary = doc["spec"].pop("summary")
+                        doc["spec"]["eventMetadata"] = {**doc["spec"].get("eventMetadata", {}), "summary": summary}
+                    if doc.get("kind") == "Kustomization" and doc["spec"].get("path") == "./flux-system":
+                        doc["spec"]["path"] = "./bootstrap"  # 2.0.0 moved the bootstrap folder
+            metadata = doc.get("metadata")
+            if isinstance(metadata, dict) and isinstance(metadata.get("labels"), dict):
+                labels = {k: v for k, v in metadata["labels"].items() if k != WATCH_LABEL}
+                doc["metadata"] = {k: v for k, v in metadata.items() if k != "labels"} | ({"labels": labels} if labels else {})
+            if api.startswith("kustomize.config.k8s.io/") and isinstance(doc.get("resources"), list):
+                # 2.0.0 moved Flux's own files into flux-system/ and repointed the entries.
+                doc["resources"] = [str(r).removeprefix("flux-system/") for r in doc["resources"]]
+        result.append(doc)
+    return result
+
+
+def applied_object_errors(builds: build_check.Builds) -> list[str]:
+    """What Flux would apply (every path's build output), validated strictly; SOPS-encrypted
+    objects are decrypted by Flux first and are not checked as written."""
+    from flux_cookbook import schemas
+
+    errors = []
+    for result in builds.results:
+        for doc in yaml.safe_load_all(result.output):
+            if isinstance(doc, dict) and "sops" not in doc:
+                errors += [f"./{result.kustomization.path}: {e}" for e in schemas.validate_object(doc)]
+    return errors
+
+
+def documents(text: str) -> list | None:
+    try:
+        return [d for d in yaml.safe_load_all(text) if d is not None]
+    except yaml.YAMLError:
+        return None
+
+
+def values_text(text: str, how: tuple[str, str]) -> str:
+    kind, key = how
+    if kind == "file":
+        return text
+    doc = documents(text)[0]
+    if kind == "configmap":
+        return doc["data"][key]
+    return yaml.safe_dump(doc["spec"]["values"], sort_keys=False)
+
+
+def inline_block(text: str) -> str:
+    """The lines of a HelmRelease's `values:` block, as written."""
+    match = re.search(r"(?ms)^  values:\n(?:(?:    .*|)\n)+", text)
+    return match.group(0) if match else ""
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_a_shape_is_adopted_and_updated_with_nothing_lost(shape, template, tmp_path):
+    files = SHAPES[shape]
+    repo = make_repo(tmp_path / "homelab", files)
+    first = git(repo, "rev-parse", "HEAD").strip()
+    before = build_check.build(repo)
+    assert not before.skipped and all(result.ok for result in before.results), [r.error for r in before.results]
+
+    adopted = cookbook_cli("adopt", str(repo), "--template", str(template.path))
+    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
+    assert "build check:" in adopted.stdout
+    commit_all(repo, "Adopt the Flux cookbook template")
+    updated = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+
+    # No conflicts, nothing half-done.
+    assert git(repo, "status", "--porcelain") == ""
+    now = tree_state(repo)[2]
+    assert not [name for name, content in now.items() if b"<<<<<<<" in content or name.endswith(".rej")]
+    # What built before still builds; every object validates.
+    after = build_check.build(repo)
+    assert build_check.newly_broken(before, after) == []
+    assert applied_object_errors(after) == []
+
+    # Every file the user had: still there, same data but for the migration.
+    moved = new_paths(repo, first)
+    assert [name for name, target in moved.items() if not target] == []
+    for name, text in files.items():
+        target = moved.get(name, name)
+        new_text = (repo / target).read_bytes().decode()
+        old_docs, new_docs = documents(text), documents(new_text)
+        if old_docs is None or "sops:" in text:
+            assert new_text == text, f"{name} -> {target} changed"
+            continue
+        assert normalised(new_docs) == normalised(old_docs), f"{name} -> {target}"
+
+    # Nothing was added but the template's own files: no second copy of any object.
+    kept = {moved.get(name, name) for name in files}
+    added = {name for name in now if name not in kept}
+    template_cluster = PROJECT_ROOT / "template" / "cluster"
+    housekeeping = {  # what the cluster template writes whatever the answers (README, .yamllint, ...)
+        str(path.relative_to(template_cluster)).removesuffix(".jinja")
+        for path in template_cluster.rglob("*") if path.is_file() and "{" not in str(path.relative_to(template_cluster))
+    }
+    assert {name for name in added if not (name.startswith(".copier-answers") or name in housekeeping
+                                           or name.endswith("/.gitkeep"))} == set()
+
+    # The chart values, byte for byte.
+    for name, how in VALUES[shape].items():
+        target = moved.get(name, name)
+        old, new = files[name], (repo / target).read_bytes().decode()
+        assert values_text(new, how) == values_text(old, how), f"values of {name} -> {target}"
+        if how[0] == "inline":
+            assert inline_block(new) == inline_block(old) != ""
+
+    # Updating again changes nothing.
+    state = tree_state(repo)
+    again = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert tree_state(repo) == state
+
+
+def test_shape_a_keeps_its_names(template, tmp_path):
+    repo = make_repo(tmp_path / "homelab", SHAPES["A"])
+    assert cookbook_cli("adopt", str(repo), "--template", str(template.path)).returncode == 0
+    commit_all(repo, "Adopt")
+    assert cookbook_cli("update-all", str(repo), "--vcs-ref", template.current).returncode == 0
+    kustomization = yaml.safe_load((repo / "bootstrap/kustomizations/kustomization-metallb-system.yaml").read_text())
+    release = yaml.safe_load((repo / "metallb-system/helmrelease-metallb-system.yaml").read_text())
+    configmap = yaml.safe_load(
+        (repo / "metallb-system/configmap-metallb-system-helm-chart-value-overrides.yaml").read_text())
+    assert (kustomization["metadata"]["name"], kustomization["spec"]["path"]) == ("metallb--metallb-system", "./metallb-system")
+    assert (release["metadata"]["name"], release["spec"]["valuesFrom"][0]["name"]) == (
+        "metallb", "metallb-helm-chart-value-overrides")
+    assert configmap["metadata"]["name"] == "metallb-helm-chart-value-overrides"
+    assert configmap["metadata"]["labels"] == {WATCH_LABEL: "Enabled"}
+
+
+def test_shape_c_declares_no_namespace_flux_or_kubernetes_owns(template, tmp_path):
+    repo = make_repo(tmp_path / "homelab", SHAPES["C"])
+    assert cookbook_cli("adopt", str(repo), "--template", str(template.path)).returncode == 0
+    commit_all(repo, "Adopt")
+    assert cookbook_cli("update-all", str(repo), "--vcs-ref", template.current).returncode == 0
+    namespaces = sorted(p.name for p in (repo / "bootstrap/namespaces").glob("*.yaml"))
+    assert namespaces == ["namespace-podinfo.yaml"]
+
+
+def test_shape_g_apps_stay_one_folder_down(template, tmp_path):
+    repo = make_repo(tmp_path / "homelab", SHAPES["G-apps"])
+    assert cookbook_cli("adopt", str(repo), "--template", str(template.path)).returncode == 0
+    commit_all(repo, "Adopt")
+    result = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not (repo / "podinfo").exists() and not (repo / "metallb").exists()
+    assert yaml.safe_load((repo / ".copier-answers.app-podinfo.yml").read_text())["apps_dir"] == "apps"
+    configmap = yaml.safe_load((repo / "apps/podinfo/configmap-podinfo-helm-chart-value-overrides.yaml").read_text())
+    assert configmap["metadata"]["labels"] == {WATCH_LABEL: "Enabled"}  # templated where it lives
+    # A new app lands beside them.
+    assert yaml.safe_load((repo / ".copier-answers.yml").read_text())["apps_dir"] == "apps"
+
+
+def test_shape_d_keeps_answers_files_out_of_the_root_sync(template, tmp_path):
+    repo = make_repo(tmp_path / "homelab", SHAPES["D"])
+    result = cookbook_cli("adopt", str(repo), "--template", str(template.path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (repo / ".sourceignore").is_file()
+    commit_all(repo, "Adopt")
+    result = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Flux's sync applies the repository's root" in result.stdout
+    assert sorted(p.name for p in (repo / "bootstrap/flux-system").iterdir() if p.name != ".gitkeep") == [
+        "gotk-components.yaml", "gotk-sync.yaml"]
+    built = {r.kustomization.path: r for r in build_check.build(repo).results}
+    assert built[""].ok, built[""].error
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_every_fixture_validates_as_written(shape):
+    """The fixtures are what Flux accepted: every object validates on the APIs it names."""
+    from flux_cookbook import schemas
+
+    for name, text in SHAPES[shape].items():
+        if name.endswith((".yaml", ".yml")) and name not in SKIP_VALIDATION and documents(text) is not None \
+                and "/templates/" not in name and not name.endswith("kustomization.yaml") and not name.startswith("docs/"):
+            for doc in documents(text):
+                if not ("kind" in doc and "metadata" in doc):
+                    continue  # a chart's values.yaml or Chart.yaml: no object
+                if "toolkit.fluxcd.io" not in str(doc.get("apiVersion")):
+                    assert schemas.validate_object(doc) == [], name
+                else:
+                    assert schemas.validate_object(doc, [CRDS / "legacy"]) == [], name

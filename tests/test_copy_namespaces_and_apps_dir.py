@@ -1,0 +1,93 @@
+"""`copier copy` of an app: which namespace file it writes, and where an apps folder puts it.
+
+C: no Namespace object for flux-system (flux bootstrap's gotk-components.yaml declares it,
+and a second declaration breaks the bootstrap folder's build), for Kubernetes' own
+namespaces, or for a namespace another file declares; an update renders the same.
+G: with the cluster answer apps_dir, apps go one folder down, and their Kustomization
+applies that folder.
+"""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from flux_cookbook import build_check
+from flux_cookbook.extensions import layout
+from tests.support.project import answers, commit_all, copy, files, init_repo, tree_state, update
+
+GOTK_COMPONENTS = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n"
+
+
+def cluster(tmp_path, **data):
+    repo = copy(data.pop("template"), tmp_path / "repo", include_example_app=False, **data)
+    (repo / "bootstrap/flux-system/gotk-components.yaml").write_text(GOTK_COMPONENTS)
+    (repo / "bootstrap/flux-system/kustomization.yaml").write_text("resources: [gotk-components.yaml]\n")
+    return init_repo(repo)
+
+
+def add_app(template, repo, app, **data):
+    copy(template.path, repo, kind="app", app_name=app, chart="podinfo", helm_repo_name="charts",
+         helm_repo_url="https://example.invalid/charts", fetch_values=False, **data)
+    commit_all(repo, f"Add {app}")
+
+
+@pytest.mark.parametrize("namespace", ["flux-system", "kube-system", "kube-public", "kube-node-lease", "default"])
+def test_no_namespace_file_for_a_namespace_flux_or_kubernetes_owns(template, tmp_path, namespace):
+    repo = cluster(tmp_path, template=template.path)
+    before = build_check.build(repo)
+    add_app(template, repo, "web", namespace=namespace)
+    assert not (repo / layout.namespace_file("bootstrap", namespace)).exists()
+    assert answers(repo, "web")["owns_namespace"] is False
+    assert build_check.newly_broken(before, build_check.build(repo)) == []
+    state = tree_state(repo)
+    update(repo, layout.app_answers_file("web"), vcs_ref=template.current)
+    assert tree_state(repo)[2] == state[2]
+
+
+def test_no_second_namespace_for_one_another_file_declares(template, tmp_path):
+    repo = cluster(tmp_path, template=template.path)
+    (repo / "bootstrap/shop.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n")
+    commit_all(repo, "The shop's namespace, the user's way")
+    add_app(template, repo, "web", namespace="shop")
+    assert not (repo / layout.namespace_file("bootstrap", "shop")).exists()
+    built = {r.kustomization.path: r for r in build_check.build(repo).results}
+    assert built["bootstrap"].ok, built["bootstrap"].error
+
+
+def test_apps_share_the_namespace_file_the_first_one_wrote(template, tmp_path):
+    repo = cluster(tmp_path, template=template.path)
+    add_app(template, repo, "web", namespace="shop")
+    add_app(template, repo, "api", namespace="shop")
+    assert (repo / layout.namespace_file("bootstrap", "shop")).is_file()
+    assert answers(repo, "web")["owns_namespace"] is answers(repo, "api")["owns_namespace"] is True
+
+
+@pytest.mark.parametrize("apps_dir", ["apps", "clusters/apps"])
+def test_apps_go_one_folder_down(template, tmp_path, apps_dir):
+    repo = cluster(tmp_path, template=template.path, apps_dir=apps_dir)
+    before = build_check.build(repo)
+    add_app(template, repo, "web")
+    assert answers(repo, "web")["apps_dir"] == apps_dir
+    written = files(repo)
+    assert {layout.helm_release_file("web", apps_dir), layout.values_configmap_file("web", apps_dir)} <= written
+    assert not (repo / "web").exists()
+    kustomization = yaml.safe_load((repo / layout.kustomization_file("bootstrap", "web")).read_text())
+    assert kustomization["spec"]["path"] == f"{apps_dir}/web"
+    after = build_check.build(repo)
+    assert build_check.newly_broken(before, after) == []
+    assert {r.kustomization.path for r in after.results if r.ok} >= {"bootstrap", f"{apps_dir}/web"}
+    state = tree_state(repo)
+    update(repo, layout.app_answers_file("web"), vcs_ref=template.current)
+    assert tree_state(repo)[2] == state[2]
+
+
+@pytest.mark.parametrize("apps_dir, message", [
+    ("../apps", "must be a folder inside the repository"),
+    ("/apps", "must be a folder inside the repository"),
+    ("Apps", "not a valid DNS-1123 label"),
+    ("bootstrap/apps", "lies in the bootstrap folder"),
+])
+def test_an_apps_folder_outside_the_rules_is_refused(template, tmp_path, apps_dir, message):
+    with pytest.raises(ValueError, match=message):
+        copy(template.path, tmp_path / "repo", include_example_app=False, apps_dir=apps_dir)

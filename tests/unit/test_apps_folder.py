@@ -1,0 +1,80 @@
+"""An app adopted one folder down is merged where its old release rendered it, then put back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flux_cookbook.extensions.migrations import apps_folder
+from flux_cookbook.extensions.migrations.git_repo import MigrationAbort, git
+
+KUSTOMIZATION = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: web\nspec:\n  path: ./apps/web/\n"
+APP_ANSWERS = "_commit: v1.0.0\nbootstrap_dir: bootstrap\nkind: app\napp_name: web\n"
+
+
+def make_repo(tmp_path: Path, tree: dict[str, str]) -> Path:
+    repo = tmp_path / "repo"
+    for name, text in tree.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q", "-m", "init")
+    return repo
+
+
+TREE = {
+    ".copier-answers.app-web.yml": APP_ANSWERS,
+    "bootstrap/kustomizations/kustomization-web.yaml": KUSTOMIZATION,
+    "apps/web/helmrelease-web.yaml": "kind: HelmRelease\n",
+    "apps/web/sealedsecret-x.yaml": "kind: SealedSecret\n",
+}
+
+
+def test_the_folder_is_merged_at_the_root_and_put_back_with_its_conflicts(tmp_path, capsys):
+    repo = make_repo(tmp_path, TREE)
+    apps_folder.before(repo, ".copier-answers.app-web.yml")
+    assert sorted(git(repo, "diff", "--cached", "--name-only", "--no-renames").split()) == [
+        "apps/web/helmrelease-web.yaml", "apps/web/sealedsecret-x.yaml", "web/helmrelease-web.yaml", "web/sealedsecret-x.yaml"]
+    # What copier leaves: a new file, a conflict (stages 1-3), the answers with apps_dir ''.
+    (repo / "web/configmap-web.yaml").write_text("kind: ConfigMap\n")
+    blobs = [git(repo, "hash-object", "-w", "--stdin", input=text).strip() for text in ("base\n", "mine\n", "theirs\n")]
+    git(repo, "update-index", "--index-info", input="0 " + "0" * 40 + "\tweb/helmrelease-web.yaml\n" + "".join(
+        f"100644 {blob} {stage}\tweb/helmrelease-web.yaml\n" for stage, blob in enumerate(blobs, 1)))
+    (repo / "web/helmrelease-web.yaml").write_text("<<<<<<< before updating\nmine\n=======\ntheirs\n>>>>>>> after updating\n")
+    (repo / ".copier-answers.app-web.yml").write_text(APP_ANSWERS + "apps_dir: ''\nowns_namespace: true\n")
+    apps_folder.after(repo, ".copier-answers.app-web.yml")
+    assert not (repo / "web").exists()
+    assert (repo / "apps/web/configmap-web.yaml").is_file() and (repo / "apps/web/sealedsecret-x.yaml").is_file()
+    unmerged = git(repo, "ls-files", "-u").splitlines()
+    assert [line.split()[2] + " " + line.split("\t")[1] for line in unmerged] == [
+        "1 apps/web/helmrelease-web.yaml", "2 apps/web/helmrelease-web.yaml", "3 apps/web/helmrelease-web.yaml"]
+    assert (repo / ".copier-answers.app-web.yml").read_text().endswith("apps_dir: apps\nowns_namespace: true\n")
+    assert "records apps_dir: apps" in capsys.readouterr().out
+
+
+def test_a_release_without_apps_dir_gets_none_written(tmp_path):
+    repo = make_repo(tmp_path, TREE)
+    apps_folder.before(repo, ".copier-answers.app-web.yml")
+    apps_folder.after(repo, ".copier-answers.app-web.yml")  # an update to 1.0.0 writes no apps_dir
+    assert (repo / ".copier-answers.app-web.yml").read_text() == APP_ANSWERS
+    assert (repo / "apps/web/helmrelease-web.yaml").is_file()
+
+
+@pytest.mark.parametrize("answers_file, tree", [
+    (".copier-answers.yml", TREE),  # the cluster
+    (".copier-answers.app-web.yml", {**TREE, ".copier-answers.app-web.yml": APP_ANSWERS + "apps_dir: apps\n"}),  # knows
+    (".copier-answers.app-web.yml", {**TREE, "bootstrap/kustomizations/kustomization-web.yaml":
+                                     KUSTOMIZATION.replace("./apps/web/", "web")}),  # at the root
+])
+def test_nothing_happens_to_apps_that_render_where_they_live(tmp_path, answers_file, tree):
+    repo = make_repo(tmp_path, tree)
+    apps_folder.before(repo, answers_file)
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_a_folder_in_the_way_stops_the_update(tmp_path):
+    repo = make_repo(tmp_path, {**TREE, "web/notes.txt": "mine\n"})
+    with pytest.raises(MigrationAbort, match="web/ exists at the top of the repository"):
+        apps_folder.before(repo, ".copier-answers.app-web.yml")

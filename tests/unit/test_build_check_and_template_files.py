@@ -1,0 +1,120 @@
+"""build_check (what built before must still build) and template_files (a template's files at a release)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from flux_cookbook import adopt as adopt_module
+from flux_cookbook import build_check, flux_build
+from flux_cookbook.template_files import TemplateUnreachable, template_files
+from tests.support.project import commit_all, init_repo, tree_state
+from tests.support.template_repo import git
+
+SYNC_ROOT = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+"""
+NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n"
+
+
+def write(root, files):
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def test_a_path_that_no_longer_builds_is_named_with_kustomizes_message(tmp_path):
+    repo = init_repo(write(tmp_path, {"flux-system/gotk-sync.yaml": SYNC_ROOT, "flux-system/namespaces/web.yaml": NAMESPACE}))
+    before = build_check.build(repo)
+    (repo / "flux-system/namespaces/web-again.yaml").write_text(NAMESPACE)
+    after = build_check.build(repo)
+    broken = build_check.newly_broken(before, after)
+    assert len(broken) == 1
+    assert broken[0].startswith("./ (the repository root) (Kustomization 'flux-system', flux-system/gotk-sync.yaml): ")
+    assert "already registered id" in broken[0]
+    assert build_check.newly_broken(after, after) == []  # broken before: not this change's doing
+
+
+def test_without_kubectl_the_check_is_skipped_and_says_so(tmp_path, monkeypatch):
+    repo = init_repo(write(tmp_path, {"flux-system/gotk-sync.yaml": SYNC_ROOT}))
+
+    def missing():
+        raise flux_build.KubectlNotFound("kubectl not found")
+
+    monkeypatch.setattr(flux_build, "_kubectl", missing)
+    builds = build_check.build(repo)
+    assert builds.skipped == "build check skipped: kubectl not found"
+    assert build_check.newly_broken(builds, builds) == [] and build_check.summary(builds, builds) == builds.skipped
+
+
+def test_adoption_that_would_break_what_flux_builds_is_undone(tmp_path, monkeypatch):
+    """No .sourceignore to be had (a template without one), and Flux syncs the root: the
+    answers files adopt writes would be applied; adopt puts everything back."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def none(src):
+        yield None
+
+    monkeypatch.setattr(adopt_module, "template_files", none)
+    from tests.unit.test_adopt import PODINFO, yaml_text
+
+    files = {name: yaml_text(text) for name, text in PODINFO.items()}
+    files["flux-system/flux-system/gotk-sync.yaml"] = SYNC_ROOT
+    files["flux-system/kustomizations/kustomization-podinfo.yaml"] = files[
+        "flux-system/kustomizations/kustomization-podinfo.yaml"].replace("path: ./podinfo", "path: ./podinfo/")
+    repo = init_repo(write(tmp_path, files))
+    before = tree_state(repo)
+    out, err = io.StringIO(), io.StringIO()
+    code = adopt_module.adopt(repo, "https://example.invalid/template.git", False, out, err)
+    assert code == 1
+    assert "built before adoption and would no longer build" in err.getvalue()
+    assert "./ (the repository root)" in err.getvalue()
+    assert tree_state(repo) == before
+
+
+def test_template_files_of_a_local_clone_and_of_a_url(tmp_path):
+    template = init_repo(write(tmp_path / "template", {"template/cluster/.yamllint": "a: 1\n"}))
+    for tag in ("v1.0.0", "v2.10.0", "v2.9.0", "not-a-version", "v3.0.0rc1"):
+        git(template, "tag", tag)
+    with template_files(str(template)) as files:
+        assert files.where == template and files.latest_release() == "v2.10.0"
+        assert files.show("v1.0.0", "template/cluster/.yamllint") == "a: 1\n"
+        assert files.show("v1.0.0", "missing") is None and files.has_tag("v1.0.0") and not files.has_tag("v9.9.9")
+    with template_files(f"file://{template}") as files:  # a URL: cloned, and gone afterwards
+        clone = files.where
+        assert clone != template and files.show("v2.9.0", "template/cluster/.yamllint") == "a: 1\n"
+    assert not clone.exists()
+    with pytest.raises(TemplateUnreachable, match="cannot clone the template"):
+        with template_files(f"file://{tmp_path}/nowhere"):
+            pass
+    with pytest.raises(TemplateUnreachable, match="neither a folder nor a git URL"):
+        with template_files(str(tmp_path / "nowhere")):
+            pass
+
+
+def test_update_all_reports_a_path_its_updates_broke(tmp_path, capsys):
+    from flux_cookbook.commands.update_all import still_builds
+
+    repo = init_repo(write(tmp_path, {"flux-system/gotk-sync.yaml": SYNC_ROOT, "flux-system/namespaces/web.yaml": NAMESPACE}))
+    before = build_check.build(repo)
+    assert still_builds(repo, before) is True
+    assert "build check: 1 of 1 Flux Kustomization path(s) build" in capsys.readouterr().out
+    (repo / "flux-system/namespaces/web-again.yaml").write_text(NAMESPACE)
+    commit_all(repo, "an update that breaks the build")
+    assert still_builds(repo, before) is False
+    err = capsys.readouterr().err
+    assert "built before the update and no longer build" in err and "already registered id" in err
