@@ -80,3 +80,8 @@ def test_nothing_merged_across_indentation_styles_or_unreadable_text():
 
 def test_nothing_to_merge_when_the_release_added_nothing():
     assert merge_added_keys(BASE, MINE, BASE) is None
+
+
+def test_the_users_line_ends_are_kept():
+    merged = merge_added_keys(BASE, MINE.replace("\n", "\r\n"), THEIRS)
+    assert merged == merge_added_keys(BASE, MINE, THEIRS).replace("\n", "\r\n")
