@@ -202,6 +202,8 @@ def test_an_app_whose_registry_needs_a_secret_stays(migrated_2_1_1):
 
 def test_user_edits_and_files_are_kept(migrated_2_1_1):
     repo, _ = migrated_2_1_1
+    # A file new in the template comes with the cluster's update, no migration needed.
+    assert (repo / ".sourceignore").is_file()
     assert "data:\n  # ours\n" in (repo / "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml").read_text()
     assert (repo / "podinfo/ingress-podinfo.yaml").read_text() == INGRESS
     assert (repo / "bootstrap/kustomizations/kustomization-extras.yaml").read_text() == EXTRAS_KUSTOMIZATION
@@ -255,7 +257,7 @@ def test_from_1_0_0_in_one_update(template, tmp_path):
     assert load(repo / "pg/ocirepository-pg.yaml")["spec"]["ref"] == {"semver": "16.x"}
     assert "bootstrap/helmrepositories/helmrepository-bitnami-oci.yaml" not in files(repo)
     assert {"bootstrap/helmrepositories/helmrepository-podinfo.yaml",
-            "bootstrap/helmrepositories/helmrepository-bitnami.yaml"} <= files(repo)
+            "bootstrap/helmrepositories/helmrepository-bitnami.yaml", ".sourceignore"} <= files(repo)
     before = tree_state(repo)
     update_all(repo, template)
     assert tree_state(repo) == before
