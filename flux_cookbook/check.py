@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import yamllint_run
+from .extensions import layout
 from .errors import UserError
 from .repository import (
     FLUX_GROUP_SUFFIX,
@@ -57,7 +58,6 @@ ERROR, WARNING = "error", "warning"
 BUILTIN_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 DEFAULT_VALUES_KEY = "values.yaml"
 SEALED_SECRETS_GROUP = "bitnami.com"
-APP_ANSWERS = re.compile(r"^\.copier-answers\.app-(.+)\.yml$")
 
 
 @dataclass(frozen=True, order=True)
@@ -132,10 +132,12 @@ def seconds_per_100_files(root: Path, build: bool = True) -> float:
 
 def check_yaml(repo: Repository, lint: yamllint_run.LintConfig | None = None) -> list[Problem]:
     """Every YAML file parses, has no key twice in one mapping, and passes yamllint with the
-    repository's own configuration."""
+    repository's own configuration. A file no build applies (a Helm chart's template, a
+    chart's own values.yaml) that does not parse is a warning: Flux never reads it as YAML."""
     lint = lint or yamllint_run.read_config(repo.root)
     problems = [
-        Problem(path, error.line, "yaml.parse", ERROR, error.message) for path, error in repo.parse_errors.items()
+        Problem(path, error.line, "yaml.parse", ERROR if _read_by_flux(repo, path) else WARNING, error.message)
+        for path, error in repo.parse_errors.items()
     ]
     if lint.config is None:
         problems.append(Problem(lint.path, 1, "yaml.lint", ERROR, f"not a yamllint configuration: {lint.error}"))
@@ -151,6 +153,10 @@ def check_yaml(repo: Repository, lint: yamllint_run.LintConfig | None = None) ->
             severity = ERROR if found.level == "error" else WARNING
             problems.append(Problem(path, found.line, "yaml.lint", severity, f"{found.description} ({found.rule})"))
     return problems
+
+
+def _read_by_flux(repo: Repository, path: str) -> bool:
+    return repo.holds_manifests(path) or (is_kustomize_config(path) and repo.folder_of(path) is not None)
 
 
 # --- schema, build ---------------------------------------------------------------------
@@ -554,11 +560,10 @@ def _answers(repo: Repository) -> list[Problem]:
     (The cluster's bootstrap_dir needs no rule here: the build of the folder it names fails.)"""
     problems = []
     for path in repo.documents:
-        match = APP_ANSWERS.match(path)
-        answers = _answers_document(repo, path) if match else None
+        app = layout.app_of_answers_file(path) if "/" not in path else None
+        answers = _answers_document(repo, path) if app else None
         if answers is None:
             continue
-        app = match.group(1)
         recorded = answers.get("app_name")
         if recorded != app:
             problems.append(Problem(path, answers.line_of("app_name"), "convention.answers", ERROR,
@@ -575,15 +580,21 @@ def _answers_document(repo: Repository, path: str) -> LineMap | None:
 
 
 def _app_files(repo: Repository, path: str, answers: LineMap, app: str) -> list[Problem]:
+    """The app's folder holds a HelmRelease and a Kustomization in the bootstrap folder
+    applies it. Their names are the user's: an adopted app keeps the names Flux knows it by
+    (a Kustomization `<chart>--<namespace>`, a HelmRelease named after the chart)."""
     line = answers.line_of("app_name")
     bootstrap_dir = str(answers.get("bootstrap_dir") or repo.bootstrap_dir)
-    if any(is_under(broken, app) or is_under(broken, bootstrap_dir) for broken in repo.parse_errors):
+    folder = layout.app_dir(app, str(answers.get("apps_dir") or ""))
+    if any(is_under(broken, folder) or is_under(broken, bootstrap_dir) for broken in repo.parse_errors):
         return []  # what a file that does not parse defines is unknown; yaml.parse names it
     missing = []
-    if not _defined_in(repo, app, "HelmRelease", HELM_GROUP, app):
-        missing.append(f"{app}/ with HelmRelease {app}" if (repo.root / app).is_dir() else f"its folder {app}/")
-    if not _defined_in(repo, f"{bootstrap_dir}/kustomizations", "Kustomization", KUSTOMIZE_GROUP, app):
-        missing.append(f"Kustomization {app} in {bootstrap_dir}/kustomizations/")
+    if not _defined_in(repo, folder, "HelmRelease", HELM_GROUP):
+        missing.append(f"{folder}/ with a HelmRelease" if (repo.root / folder).is_dir() else f"its folder {folder}/")
+    kustomizations = _objects_under(repo, f"{bootstrap_dir}/{layout.KUSTOMIZATIONS}", "Kustomization", KUSTOMIZE_GROUP)
+    if not any(_object_name(obj) == app or posixpath.normpath(str(_object_spec(obj).get("path") or ".")).strip("./") == folder
+               for obj in kustomizations):
+        missing.append(f"a Kustomization {app}, or one that applies {folder}/, in {bootstrap_dir}/{layout.KUSTOMIZATIONS}/")
     if not missing:
         return []
     return [Problem(path, line, "convention.answers", ERROR,
@@ -591,15 +602,28 @@ def _app_files(repo: Repository, path: str, answers: LineMap, app: str) -> list[
                     "would write them again")]
 
 
-def _defined_in(repo: Repository, folder: str, kind: str, group: str, name: str) -> bool:
-    """Whether a YAML file under `folder` defines that object (applied by Flux or not)."""
-    return any(
-        isinstance(document.obj, dict) and document.obj.get("kind") == kind
-        and str(document.obj.get("apiVersion", "")).rpartition("/")[0] == group
-        and isinstance(document.obj.get("metadata"), dict) and document.obj["metadata"].get("name") == name
+def _object_name(obj: dict) -> object:
+    return obj["metadata"].get("name") if isinstance(obj.get("metadata"), dict) else None
+
+
+def _object_spec(obj: dict) -> dict:
+    return obj["spec"] if isinstance(obj.get("spec"), dict) else {}
+
+
+def _objects_under(repo: Repository, folder: str, kind: str, group: str) -> list[dict]:
+    """The objects of that kind defined in YAML files under `folder` (applied by Flux or not)."""
+    return [
+        document.obj
         for path, docs in repo.documents.items() if is_under(path, folder)
         for document in docs
-    )
+        if isinstance(document.obj, dict) and document.obj.get("kind") == kind
+        and str(document.obj.get("apiVersion", "")).rpartition("/")[0] == group
+    ]
+
+
+def _defined_in(repo: Repository, folder: str, kind: str, group: str) -> bool:
+    """Whether a YAML file under `folder` defines an object of that kind (applied by Flux or not)."""
+    return bool(_objects_under(repo, folder, kind, group))
 
 
 # --- values.* --------------------------------------------------------------------------

@@ -109,8 +109,23 @@ class Repository:
     def holds_manifests(self, path: str) -> bool:
         return (
             path in self.artifact and self.folder_of(path) is not None
-            and not is_kustomize_config(path) and not is_hidden(path)
+            and not is_kustomize_config(path) and not is_hidden(path) and self.listed(path)
         )
+
+    def listed(self, path: str) -> bool:
+        """Whether a build applies `path` as a resource: the nearest kustomization file above
+        it lists it (a values file of a configMapGenerator, or a patch, is no object), or no
+        kustomization file is there and Flux's generated one lists every YAML file."""
+        stop = self.folder_of(path) or ""
+        folder = posixpath.dirname(path)
+        while True:
+            config = next((self.root / folder / name for name in KUSTOMIZE_CONFIG_FILES
+                           if (self.root / folder / name).is_file()), None)
+            if config is not None:
+                return posixpath.relpath(path, folder or ".") in _resources(config)
+            if folder == stop or not folder:
+                return True
+            folder = posixpath.dirname(folder)
 
     def folder_of(self, path: str) -> str | None:
         """The deepest applied folder `path` lies in, or None."""
@@ -134,6 +149,17 @@ def api_group(obj: dict) -> str:
 
 def is_under(path: str, folder: str) -> bool:
     return folder == "" or path.startswith(folder + "/")
+
+
+def _resources(config: Path) -> set[str]:
+    """The files a kustomization file lists under `resources`, normalised."""
+    try:
+        (document, *_) = load_documents(config.read_text(encoding="utf-8")) or [None]
+    except (YamlError, OSError, UnicodeDecodeError, ValueError):
+        return set()
+    obj = getattr(document, "obj", None)
+    listed = obj.get("resources") if isinstance(obj, dict) else None
+    return {posixpath.normpath(str(item)) for item in listed} if isinstance(listed, list) else set()
 
 
 def is_kustomize_config(path: str) -> bool:

@@ -20,7 +20,7 @@ import re
 import pytest
 import yaml
 
-from flux_cookbook import build_check
+from flux_cookbook import build_check, check
 from tests.fixtures.cookbook_shapes import SHAPES, SKIP_VALIDATION, VALUES
 from tests.support.project import CRDS, commit_all, cookbook_cli, init_repo, tree_state
 from tests.support.template_repo import PROJECT_ROOT, git
@@ -135,6 +135,10 @@ def test_a_shape_is_adopted_and_updated_with_nothing_lost(shape, template, tmp_p
     after = build_check.build(repo)
     assert build_check.newly_broken(before, after) == []
     assert applied_object_errors(after) == []
+    # And `flux-cookbook check` finds no error in it (warnings, e.g. health checks it
+    # cannot verify offline, are allowed).
+    report = check.check_repository(repo)
+    assert [str(p) for p in report.problems if p.severity == check.ERROR] == []
 
     # Every file the user had: still there, same data but for the migration.
     moved = new_paths(repo, first)
