@@ -45,5 +45,7 @@ GLOBALS = {
     "is_oci": conventions.is_oci,
     "uses_oci_repository": conventions.uses_oci_repository,
     "oci_chart_url": conventions.oci_chart_url,
+    "recommended_helm": conventions.RECOMMENDED_HELM,
+    "retries_on_failure": conventions.retries_on_failure,
     "pip_install_command": template_source.pip_install_command,
 }
