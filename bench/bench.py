@@ -26,8 +26,13 @@ and checks that (c), (c1) and (d) end at the same tree. Peak memory is the large
 resident set of any process the measured command ran (`ru_maxrss` of RUSAGE_CHILDREN,
 read by a small wrapper process around each command).
 
-`--migration` adds a 1.0.0 -> A update (the 2.0.0 migration runs for the cluster and for
-every app) at the largest size, with (c) and (d) again.
+`--migration` adds an update from an older release to A at the largest size, with (c) and
+(d) again: from 1.0.0 (the 2.0.0 and 3.0.0 migrations run for the cluster and for every
+app), or from the releases `--migration-from` names (2.1.1: the 3.0.0 migration). Releases
+are found in the history by their commit subject (`Release X.Y.Z`) and tagged. From 2.1.0
+on, the repository is one a user lived in: every fourth app takes its chart from a
+HelmRepository of type oci (the 3.0.0 migration moves it to an OCIRepository) and every
+fifth HelmRelease has its own `install.remediation` (which the migration keeps).
 """
 
 from __future__ import annotations
@@ -131,6 +136,10 @@ def build_template(dest: Path) -> tuple[str, str]:
     git(dest, "add", "-A")
     if git(dest, "status", "--porcelain"):
         git(dest, "commit", "-q", "-m", "Working tree")
+    for line in git(dest, "log", "--format=%H %s").splitlines():
+        sha, _, subject = line.partition(" ")
+        if release := re.fullmatch(r"Release (\d+\.\d+\.\d+)", subject):
+            git(dest, "tag", "-f", f"v{release.group(1)}", sha)
     major, minor, patch = map(int, changelog_version().split("."))
     release_a, release_b = f"v{major}.{minor}.{patch}", f"v{major}.{minor}.{patch + 1}"
     git(dest, "tag", "-f", release_a, "HEAD")
@@ -166,8 +175,9 @@ def build_bare_template(dest: Path, like: Path) -> int:
 # --- the cluster repositories --------------------------------------------------------------
 
 
-def app_data(index: int, template: Path) -> dict:
+def app_data(index: int, template: Path, release: str = "HEAD", lived_in: bool = False) -> dict:
     """An app; every third one shares a HelmRepository with others, like real clusters.
+    `lived_in`: every fourth one takes its chart from a HelmRepository of type oci.
 
     No network: where the template can fetch the chart's values, it is told not to.
     """
@@ -175,12 +185,23 @@ def app_data(index: int, template: Path) -> dict:
     repo = f"charts{index % 5}" if index % 3 == 0 else f"{name}-charts"
     data = {"kind": "app", "app_name": name, "chart_version": "1.x", "helm_repo_name": repo,
             "helm_repo_url": f"https://{repo}.example.com"}
-    if re.search(r"^fetch_values:", git(template, "show", "HEAD:copier.yml"), re.MULTILINE):
+    questions = git(template, "show", f"{release}:copier.yml")
+    if re.search(r"^fetch_values:", questions, re.MULTILINE):
         data["fetch_values"] = False
+    if lived_in and index % 4 == 0 and re.search(r"^chart_source:", questions, re.MULTILINE):
+        data.update(helm_repo_name=f"oci{index % 8}", helm_repo_url=f"oci://oci{index % 8}.example.com/charts",
+                    chart_source="helmrepository")
     return data
 
 
-def build_cluster(template: Path, release: str, dest: Path, apps: int) -> Path:
+def own_install_settings(repo: Path, app: str) -> None:
+    """What a user adds to a HelmRelease: their own remediation."""
+    release = repo / app / f"helmrelease-{app}.yaml"
+    text = release.read_text()
+    release.write_text(text.replace("  releaseName:", "  install:\n    remediation:\n      retries: 3\n  releaseName:", 1))
+
+
+def build_cluster(template: Path, release: str, dest: Path, apps: int, lived_in: bool = False) -> Path:
     """A cluster repository with `apps` apps at `release`, committed (in-process, fast)."""
     import copier
 
@@ -193,8 +214,10 @@ def build_cluster(template: Path, release: str, dest: Path, apps: int) -> Path:
         git(dest, "add", "-A")
         git(dest, "commit", "-q", "-m", "Cluster")
         for index in range(apps):
-            copier.run_copy(str(template), dest, data=app_data(index, template), vcs_ref=release,
-                            defaults=True, unsafe=True, quiet=True)
+            data = app_data(index, template, release, lived_in)
+            copier.run_copy(str(template), dest, data=data, vcs_ref=release, defaults=True, unsafe=True, quiet=True)
+            if lived_in and index % 5 == 0:
+                own_install_settings(dest, data["app_name"])
     git(dest, "add", "-A")
     git(dest, "commit", "-q", "--allow-empty", "-m", f"{apps} apps")
     return dest
@@ -268,10 +291,11 @@ def bench_copies(work: Path, template: Path, release_a: str, bare: Path, rounds:
     return {name: min((r for r in found if r), key=lambda r: r.seconds, default=None) for name, found in runs.items()}
 
 
-def bench_migration(work: Path, template: Path, release_a: str, apps: int) -> dict:
-    base = build_cluster(template, "v1.0.0", work / f"base-v1-{apps}", apps)
-    row = {"apps": apps}
-    row.update(update_both(work, base, template, release_a, f"migrate-{apps}", sequential=False))
+def bench_migration(work: Path, template: Path, release_a: str, apps: int, start: str = "1.0.0") -> dict:
+    lived_in = tuple(map(int, start.split("."))) >= (2, 1, 0)
+    base = build_cluster(template, f"v{start}", work / f"base-v{start}-{apps}", apps, lived_in)
+    row = {"apps": apps, "from": start}
+    row.update(update_both(work, base, template, release_a, f"migrate-{start}-{apps}", sequential=False))
     shutil.rmtree(base, ignore_errors=True)
     return row
 
@@ -298,7 +322,7 @@ def machine() -> str:
             f"git {git_version}, {platform.system()} {platform.release()}")
 
 
-def print_report(rows: list[dict], copies: dict, files: int, migration: dict | None, release_a: str, release_b: str) -> None:
+def print_report(rows: list[dict], copies: dict, files: int, migrations: list[dict], release_a: str, release_b: str) -> None:
     print(f"\n{datetime.date.today().isoformat()}, {machine()}")
     print(f"update: {release_a} -> {release_b} (one comment line in each app's HelmRelease); times in seconds, "
           "peak memory in MB\n")
@@ -328,10 +352,9 @@ def print_report(rows: list[dict], copies: dict, files: int, migration: dict | N
           f"{files} files, no extensions {bare.seconds:.2f} s ({bare.mb:.0f} MB): ratio {ours.seconds / bare.seconds:.2f}. "
           + (f"With the podinfo example app (the default) {example.seconds:.2f} s ({example.mb:.0f} MB)."
              if example else "With the podinfo example app (the default): failed here (see above), not measured."))
-    if migration:
-        m = migration
+    for m in migrations:
         print(
-            f"\n1.0.0 -> {release_a} (the 2.0.0 migration runs for every answers file), N = {m['apps']}: "
+            f"\n{m['from']} -> {release_a} (the migrations in between run for every answers file), N = {m['apps']}: "
             f"(c) {m['c'].seconds:.2f} s, (d) {m['d'].seconds:.2f} s, (c)/(d) {m['c'].seconds / m['d'].seconds:.3f}, "
             f"same tree: {'yes' if m['same'] else 'NO'}, peak MB c / d {m['c'].mb:.0f} / {m['d'].mb:.0f}"
         )
@@ -340,7 +363,9 @@ def print_report(rows: list[dict], copies: dict, files: int, migration: dict | N
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1,10,50,100", help="numbers of apps, comma-separated (default: 1,10,50,100)")
-    parser.add_argument("--migration", action="store_true", help="also a 1.0.0 -> current update at the largest size")
+    parser.add_argument("--migration", action="store_true", help="also an update from an older release at the largest size")
+    parser.add_argument("--migration-from", default="1.0.0",
+                        help="releases the --migration updates start from, comma-separated (default: 1.0.0; e.g. 1.0.0,2.1.1)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
@@ -358,8 +383,9 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             rows.append(bench_size(work, template, release_a, release_b, apps))
             print(f"N={apps} done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-        migration = bench_migration(work, template, release_a, max(sizes)) if args.migration else None
-        print_report(rows, copies, files, migration, release_a, release_b)
+        migrations = [bench_migration(work, template, release_a, max(sizes), start)
+                      for start in args.migration_from.split(",")] if args.migration else []
+        print_report(rows, copies, files, migrations, release_a, release_b)
     finally:
         if args.keep:
             print(f"kept {work}", file=sys.stderr)

@@ -69,6 +69,32 @@ def oci_chart_url(repo_url: str, chart: str) -> str:
     return f"{str(repo_url).rstrip('/')}/{chart}"
 
 
+# Release 3.0.0: Flux's "recommended settings" for HelmReleases (helm-controller docs,
+# HelmRelease "Recommended settings"), each a cluster answer every app snapshots. The
+# field names and values are the HelmRelease v2 CRD's; its CEL rules allow
+# `strategy.retryInterval` only beside `name: RetryOnFailure`.
+@dataclass(frozen=True)
+class HelmSettings:
+    strategy: str  # spec.install.strategy.name and spec.upgrade.strategy.name
+    retry_interval: str  # their retryInterval (RetryOnFailure only)
+    crds: str  # spec.install.crds and spec.upgrade.crds
+    drift_detection: str  # spec.driftDetection.mode
+
+
+RECOMMENDED_HELM = HelmSettings(strategy="RetryOnFailure", retry_interval="5m", crds="CreateReplace", drift_detection="enabled")
+HELM_STRATEGIES = ("RetryOnFailure", "RemediateOnFailure")
+CRD_POLICIES = ("CreateReplace", "Create", "Skip")
+DRIFT_MODES = ("enabled", "warn", "disabled")
+# The answer that writes none of a setting: the HelmRelease's own settings, if any, stand.
+# The 3.0.0 migration records it for apps whose HelmRelease already has its own.
+OWN_SETTINGS = ""
+
+
+def retries_on_failure(strategy: str) -> bool:
+    """Does `strategy` take a retryInterval? (the CRD's CEL rule on install/upgrade.strategy)"""
+    return strategy == "RetryOnFailure"
+
+
 CONVENTIONS = {convention.name: convention for convention in (COOKBOOK, FLUX_2_9)}
 
 # The convention this release of the template writes.

@@ -49,5 +49,7 @@ GLOBALS = {
     "on_github": bootstrap_command.on_github,
     "bootstrap_git_url": bootstrap_command.bootstrap_git_url,
     "bootstrap_git_auth": bootstrap_command.bootstrap_git_auth,
+    "recommended_helm": conventions.RECOMMENDED_HELM,
+    "retries_on_failure": conventions.retries_on_failure,
     "pip_install_command": template_source.pip_install_command,
 }

@@ -261,13 +261,17 @@ CASES = [
                       "        name: podinfo\n        namespace: flux-system\n", "")},
          "schema", HR, "^spec:",
          message='either chart or chartRef must be set'),
+    # The template writes install/upgrade.strategy (RetryOnFailure, retryInterval): the mistake
+    # is the other strategy name beside the retryInterval.
     Case("cel-helmrelease-install-remediate-retry-interval",
-         {HR: Replace("  timeout: 5m", "  timeout: 5m\n  install:\n    strategy:\n      name: RemediateOnFailure\n      retryInterval: 1m")},
-         "schema", HR, "strategy:",
+         {HR: Replace("    strategy:\n      name: RetryOnFailure # a failed install",
+                      "    strategy: # ours\n      name: RemediateOnFailure # a failed install")},
+         "schema", HR, "strategy: # ours",
          message=".retryInterval cannot be set when .name is 'RemediateOnFailure'"),
     Case("cel-helmrelease-upgrade-retry-interval",
-         {HR: Replace("  timeout: 5m", "  timeout: 5m\n  upgrade:\n    strategy:\n      name: RemediateOnFailure\n      retryInterval: 1m")},
-         "schema", HR, "strategy:",
+         {HR: Replace("    strategy:\n      name: RetryOnFailure # a failed upgrade",
+                      "    strategy: # ours\n      name: RemediateOnFailure # a failed upgrade")},
+         "schema", HR, "strategy: # ours",
          message=".retryInterval can only be set when .name is 'RetryOnFailure'"),
     Case("cel-helmrelease-kubeconfig-neither", {HR: Replace("  timeout: 5m\n", "  timeout: 5m" + KUBE_CONFIG.format(" {}"))},
          "schema", HR, "kubeConfig",
@@ -311,7 +315,9 @@ CASES = [
          "schema", "podinfo/receiver-hook.yaml", "spec:",
          message='secretRef cannot be set when type is generic-oidc'),
     # build
-    Case("build-fails", {"podinfo/kustomization.yaml": "resources:\n  - helmrelease-podinfo.yaml\n  - missing.yaml\n"},
+    # (Every file of the folder listed, as it must be: a kustomization.yaml applies only what it lists.)
+    Case("build-fails", {"podinfo/kustomization.yaml": "resources:\n  - helmrelease-podinfo.yaml\n"
+                         "  - configmap-podinfo-helm-chart-value-overrides.yaml\n  - missing.yaml\n"},
          "build", KUST, 1),
     Case("build-path-not-found", {WEB_KUST: Replace("  path: web", "  path: webb")}, "build", WEB_KUST, 1),
     # ref.*
@@ -324,6 +330,9 @@ CASES = [
     Case("chartref-missing", {OCI_HR: Replace("OCIRepository\n    name: oci", "OCIRepository\n    name: oci-chart")}, "ref.source", OCI_HR, "chartRef"),
     Case("values-configmap-missing", {HR: Replace("      name: podinfo-helm-chart-value-overrides", "      name: podinfo-values")},
          "ref.values", HR, "name: podinfo-values"),
+    # A kustomization.yaml applies only what it lists: the values ConfigMap left out is not applied.
+    Case("values-configmap-not-listed", {"podinfo/kustomization.yaml": "resources:\n  - helmrelease-podinfo.yaml\n"},
+         "ref.values", HR, "name: podinfo-helm-chart-value-overrides"),
     Case("values-key-missing", {HR: Replace("valuesKey: values.yaml", "valuesKey: value.yaml")},
          "ref.values", HR, "valuesKey"),
     Case("values-secret-missing", {HR: Replace("      valuesKey: values.yaml # the default, but best to be explicit\n",

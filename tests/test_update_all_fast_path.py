@@ -28,10 +28,10 @@ def starting_point(template, tmp_path_factory) -> Path:
         copy(template.path, repo, vcs_ref=v1, kind="app", app_name=name, chart="podinfo", chart_version="6.x",
              helm_repo_name="podinfo", helm_repo_url="https://stefanprodan.github.io/podinfo")
     commit_all(repo, "More apps")
-    # Merges: an edited interval. Conflicts: labels where 2.0.0 adds its own.
+    # Merges: an edited interval. Conflicts: the label 2.0.0 adds, set by the user to another value.
     edit(repo / "flux-system/kustomizations/kustomization-api.yaml", "interval: 15m", "interval: 30m # quiet")
     edit(repo / "queue/configmap-queue-helm-chart-value-overrides.yaml", "  namespace: queue\n",
-         "  namespace: queue\n  labels:\n    team: messaging\n")
+         "  namespace: queue\n  labels:\n    team: messaging\n    reconcile.fluxcd.io/watch: Disabled\n")
     commit_all(repo, "Our edits")
     return repo
 
@@ -72,10 +72,10 @@ def test_fast_and_plain_stop_at_the_same_conflict_and_finish_identically(templat
     assert git(fast, "worktree", "list").count("\n") == 1
 
     for repo in (fast, plain):
-        # The user keeps both labels, as they would: the release's side, plus their own.
+        # The user takes the release's side of the conflict, as they might.
         path = repo / "queue/configmap-queue-helm-chart-value-overrides.yaml"
-        resolved = take_the_release_side(path.read_text()).replace("  labels:\n", "  labels:\n    team: messaging\n", 1)
-        assert "team: messaging" in resolved and "<<<<<<<" not in resolved
+        resolved = take_the_release_side(path.read_text())
+        assert "watch: Enabled" in resolved and "<<<<<<<" not in resolved
         path.write_text(resolved)
         commit_all(repo, "Resolve the queue values")
     fast_run = cookbook_cli("update-all", str(fast), "--vcs-ref", template.current, "--jobs", "2")

@@ -17,7 +17,7 @@ from .git_repo import MigrationAbort
 
 # Release -> its migration module; "every-update" runs on every update, whatever the
 # versions. Imported only when run: a step runs in a process of its own per update.
-STEPS = {"2.0.0": "v2_0_0", "every-update": "every_update"}
+STEPS = {"2.0.0": "v2_0_0", "3.0.0": "v3_0_0", "every-update": "every_update"}
 
 
 def main(argv: list[str]) -> int:

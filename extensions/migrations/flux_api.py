@@ -783,3 +783,37 @@ def migrate_file(path: Path) -> Migration:
     if migration.changed:
         path.write_bytes(migration.text.encode("utf-8"))
     return migration
+
+
+def replace_field(text: str, kind: str, path: str, key: str, new_key: str, value: Any) -> tuple[str, str]:
+    """`key` of the mapping at `path` ("spec") of the text's one `kind` document replaced by
+    `new_key: value`, where it stood; the comments above it stay, every other line is kept
+    byte for byte (the document is re-dumped whole only where lines cannot be spliced).
+
+    Returns the new text and the lines that held `key` and its value, so that the caller
+    can tell what went (comments inside them, say). MigrationError when the text is not
+    YAML, has no or several `kind` documents, or the mapping has no own `key`.
+    """
+    chunks = _split_documents(text)
+    try:
+        parsed = [_load(chunk.replace("\r\n", "\n")) for chunk in chunks]
+    except YAMLError as error:
+        raise MigrationError(f"not valid YAML: {error}") from None
+    found = [i for i, tree in enumerate(parsed) if isinstance(tree, dict) and tree.get("kind") == kind]
+    if len(found) != 1:
+        raise MigrationError(f"expected one {kind}, found {len(found)}")
+    index = found[0]
+    tree = parsed[index]
+    style = _detect_style([(t, _lines(c)) for t, c in zip(parsed, chunks)])
+    doc = _Document(chunks[index], tree, style, str(tree.get("apiVersion")))
+    [(mapping, where)] = _mappings_at(tree, path, doc.label) or [(None, path)]
+    if not isinstance(mapping, dict) or key not in mapping:
+        raise MigrationError(f"{doc.label}: no {path}.{key}")
+    try:
+        start, _, end = doc._span(mapping, key, keep_comments=True)
+        removed = "".join(doc.lines[start:end])
+    except (_Unspliceable, IndexError, KeyError):
+        removed = ""
+    doc.replace(mapping, key, new_key, _detach(value), where)
+    chunks[index] = doc.render()
+    return "".join(chunks), removed

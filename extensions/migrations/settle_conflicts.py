@@ -11,7 +11,9 @@ copier records the three versions of each conflicted file in the index (1: old r
 every value the release changed between 1 and 3 is either already the same in 2, or the
 user left it as 1 had it, and then it is set in 2's text, in place (flux_api.apply_changes:
 only the lines of that value change; the user's order, comments, quoting and line ends
-stay). A value both changed, differently, is a real conflict, left for the user.
+stay). Keys the release only added, which the user's mapping lacks, go in as the release
+writes them, with the comment lines above them and after the key the release puts them
+after (key_merge). A value both changed, differently, is a real conflict, left for the user.
 
 An ignore file (.sourceignore, .gitignore) added by both the user and the release (no
 old render) is settled when the user's holds every pattern of the release's.
@@ -26,6 +28,7 @@ import yaml
 
 from .flux_api import DELETE, MigrationError, apply_changes
 from .git_repo import git
+from .key_merge import merge_added_keys
 
 MISSING = object()
 IGNORE_FILES = (".sourceignore", ".gitignore")
@@ -60,6 +63,9 @@ def settle(name: str, base: str, mine: str, theirs: str) -> str | None:
         return mine if all(line in patterns for line in wanted) else None
     if not name.endswith((".yaml", ".yml")):
         return None
+    # Keys the release only added: as the release writes them, comments and place included.
+    if (added := merge_added_keys(base, mine, theirs)) is not None:
+        return added
     documents = [_documents(text) for text in (base, mine, theirs)]
     if None in documents:
         return None

@@ -33,13 +33,9 @@ after:
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
-import os
 import posixpath
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +43,7 @@ import yaml
 
 from .. import layout
 from ..conventions import COOKBOOK, FLUX_2_9
+from .blob_record import BlobRecord, tracked_blobs
 from .flux_api import MigrationError, migrate_text
 from .git_repo import (
     MigrationAbort,
@@ -149,7 +146,7 @@ def make_plan(repo: Path, clean: bool = False) -> Plan:
     _plan_namespace_removals(repo, plan, renamed)
     renamed = dict(plan.moves)
     errors = []
-    blobs = _tracked_blobs(repo)
+    blobs = tracked_blobs(repo)
     # Blobs already current are skipped, except on the run that moves the bootstrap folder
     # (it also repoints gotk-sync.yaml, and runs once).
     use_record = clean and not plan.moves
@@ -210,49 +207,19 @@ def make_plan(repo: Path, clean: bool = False) -> Plan:
 ANSWERS_PREFIX = "answers:"  # an answers file that records the new bootstrap folder
 
 
-def _tracked_blobs(repo: Path) -> dict[str, str]:
-    """path -> blob id of every tracked file ("" for what is not a regular file)."""
-    blobs = {}
-    for entry in git(repo, "ls-files", "-s", "-z").split("\0"):
-        if entry:
-            info, path = entry.split("\t", 1)
-            mode, blob, _ = info.split()
-            blobs[path] = blob if mode in ("100644", "100755") else ""
-    return blobs
-
-
-def _code_stamp() -> str:
+def _current_record(repo: Path) -> BlobRecord:
     """Changes whenever the code deciding what "current" means changes."""
     from . import flux_api
 
-    digest = hashlib.sha256()
-    for module in (flux_api.__file__, __file__):
-        digest.update(Path(module).read_bytes())
-    return digest.hexdigest()
-
-
-def _current_record_file(repo: Path) -> Path:
-    return repo / git(repo, "rev-parse", "--git-common-dir").strip() / CURRENT_RECORD
+    return BlobRecord(repo, CURRENT_RECORD, [flux_api.__file__, __file__])
 
 
 def _read_current_record(repo: Path) -> set[str]:
-    try:
-        stamp, *blobs = _current_record_file(repo).read_text(encoding="utf-8").split()
-    except (OSError, ValueError):
-        return set()
-    return set(blobs) if stamp == _code_stamp() else set()
+    return _current_record(repo).read()
 
 
 def _write_current_record(repo: Path, blobs: set[str]) -> None:
-    """Only what the repository holds now is kept, so the record never outgrows it."""
-    record = _current_record_file(repo)
-    try:
-        with tempfile.NamedTemporaryFile("w", dir=record.parent, prefix=CURRENT_RECORD, delete=False) as out:
-            out.write("\n".join([_code_stamp(), *sorted(blobs)]) + "\n")
-        os.replace(out.name, record)  # atomic: worktrees updating at once never see half a file
-    except OSError:  # only a cache
-        with contextlib.suppress(OSError, NameError):
-            os.unlink(out.name)
+    _current_record(repo).write(blobs)
 
 
 def _recorded_bootstrap_dir(repo: Path) -> str:

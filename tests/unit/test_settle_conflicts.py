@@ -83,7 +83,9 @@ def test_a_tool_written_configmap_gets_the_label_and_keeps_everything_else(newli
     mine = KUBECTL_CM.replace("\n", newline)
     merged = settle("configmap-web.yaml", BASE_CM, mine, THEIRS_CM)
     assert merged is not None
-    assert merged == (KUBECTL_CM + "  labels:\n    reconcile.fluxcd.io/watch: Enabled\n").replace("\n", newline)
+    # The label goes in as the release writes it, with its comment, in the file's line ends.
+    assert merged == (KUBECTL_CM + "  labels:\n    # Flux reconciles the HelmRelease as soon as these values change (Flux 2.7+).\n"
+                      "    reconcile.fluxcd.io/watch: Enabled\n").replace("\n", newline)
     data = yaml.safe_load(merged.replace("\r\n", "\n"))
     assert data["data"]["values.yaml"] == "# mine\nreplicaCount: 3"
 

@@ -1,0 +1,459 @@
+"""Release 3.0.0: Flux's recommended HelmRelease settings, and oci:// charts through an OCIRepository.
+
+The new render of every app's HelmRelease carries `driftDetection`, `install` and
+`upgrade` (strategy, retryInterval, crds; the answers helm_strategy, helm_retry_interval,
+helm_crds, drift_detection). copier adds them to a HelmRelease that lacks them with a
+clean merge. This step settles what that merge cannot:
+
+before (all of it planned first; on any problem nothing is changed):
+  - an app whose HelmRelease already has its own `install` or `upgrade` settings gets
+    `helm_strategy: ''` and `helm_crds: ''` in its answers, so the new render writes
+    neither block: a second `install:` key would break the file, and a RetryOnFailure
+    strategy beside the user's `remediation` would silently switch it off
+    (helm-controller applies `remediation` only under RemediateOnFailure). Likewise
+    `drift_detection: ''` for a HelmRelease with its own `driftDetection`. Their
+    settings stand as they wrote them.
+  - an app whose chart comes from a HelmRepository of `type: oci` (legacy in Flux's
+    eyes) moves to an OCIRepository beside its HelmRelease: `<app>/ocirepository-<app>.yaml`
+    is written as the template writes it, from what the files say (chart, version,
+    registry URL, interval; the HelmRepository's timeout, provider, insecure and suspend
+    come along), the HelmRelease's `spec.chart` becomes `spec.chartRef` in place (every
+    other line kept), and the app's answers record `chart_source: ocirepository`. An app
+    is left as it is, with a note saying why, where the move could not keep what it has:
+    a HelmRepository with `secretRef`/`certSecretRef` (Secrets are read from the object's
+    own namespace, and the OCIRepository lives in the app's), a `spec.chart.spec` field an
+    OCIRepository has no counterpart for (`valuesFiles`, `verify`, ...), or files not
+    where or as the template writes them.
+  - a HelmRepository those moves leave unreferenced (no HelmRelease or HelmChart in the
+    repository names it) is removed; one still referenced stays.
+  - everything is staged: copier compares the old render with the index as it is after
+    this step, and then finds the user's side and the new release agreeing.
+repeated runs: like 2.0.0's, the step runs once per answers file and covers the whole
+  repository; apps found with nothing to do are remembered by the blob ids of their
+  answers file and HelmRelease (and HelmRepository, where the decision read it;
+  `blob_record`), and their files are not read again, not even their answers.
+after:
+  - an OCIRepository file both this step and the new release added (an update from a
+    release older than 2.1.0, whose render has no such file) conflicts with no common
+    base; the repository's version is the one this step wrote from the user's files, and
+    is kept.
+  - a HelmRepository file copier removed (its old render had it, the new one has not) that
+    something in the repository still references is put back.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .. import conventions, layout
+from ..conventions import OWN_SETTINGS, is_oci
+from ..yaml_quoting import yaml_scalar
+from . import apps_folder
+from .blob_record import BlobRecord, tracked_blobs
+from .flux_api import MigrationError, replace_field
+from .git_repo import MigrationAbort, git
+
+CURRENT_RECORD = "flux-cookbook-3.0.0-current"
+# The answers this release adds that an app's own HelmRelease settings can stand in for.
+FAILURE_ANSWERS = ("helm_strategy", "helm_crds")  # write install/upgrade blocks
+DRIFT_ANSWER = "drift_detection"  # writes driftDetection
+# What a HelmRelease's spec.chart.spec may hold to move: everything else has no counterpart
+# on an OCIRepository. `interval` goes: the OCIRepository polls the registry at the
+# HelmRepository's interval, as the template writes it.
+MOVABLE_CHART_FIELDS = {"chart", "version", "sourceRef", "interval"}
+# HelmRepository fields an OCIRepository takes as they are (both source.toolkit.fluxcd.io/v1).
+CARRIED_FIELDS = ("timeout", "provider", "insecure", "suspend")
+# HelmRepository fields the move reads or drops with no loss.
+KNOWN_FIELDS = {"url", "type", "interval", *CARRIED_FIELDS}
+TEMPLATE_APP_DIR = Path(__file__).resolve().parents[2] / "template" / "app"
+
+
+@dataclass
+class Plan:
+    writes: dict[str, str] = field(default_factory=dict)  # path -> new text
+    removals: list[str] = field(default_factory=list)  # HelmRepository files no longer referenced
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _App:
+    name: str
+    answers_file: str
+    answers: dict
+    release_file: str
+    release: dict | None  # the HelmRelease document, None if the file has none
+
+
+def before(repo: Path, answers_file: str = "") -> None:
+    _require_no_unstaged_changes(repo)
+    try:
+        plan = make_plan(repo)
+        apply(repo, plan)
+    except (OSError, MigrationAbort):
+        # copier refuses to start on a dirty repository, so HEAD holds everything the user
+        # had; an earlier release's migration in this same update staged its work, and a
+        # stopped update must leave none of it behind either.
+        git(repo, "reset", "-q", "--hard", "HEAD")
+        raise
+    for note in plan.notes:
+        print(f"  {note}")
+
+
+def _require_no_unstaged_changes(repo: Path) -> None:
+    """Staged work is an earlier migration's of this update (1.0.0 -> 3.0.0); anything else
+    in the working tree is the user's, and not ours to touch."""
+    if changed := git(repo, "status", "--porcelain", "--untracked-files=normal"):
+        unstaged = [line for line in changed.splitlines() if line[1:2] != " "]
+        if unstaged:
+            raise MigrationAbort(
+                "the repository has uncommitted changes; commit or stash them first:\n" + "\n".join(unstaged)
+            )
+
+
+def make_plan(repo: Path) -> Plan:
+    """Everything the migration will change, computed without changing anything."""
+    plan = Plan()
+    blobs = tracked_blobs(repo)
+    # The code that decides "nothing to do": this module, the names and what oci:// means.
+    record = BlobRecord(repo, CURRENT_RECORD, [__file__, layout.__file__, conventions.__file__])
+    known = record.read()
+    # An entry per app found with nothing to do: its answers file's blob, and the other files
+    # the decision read with their blobs ("-" for none), so that an app is skipped before
+    # its answers are even parsed.
+    remembered: dict[str, list[str]] = {}
+    for entry in known:
+        answers_blob, *files = entry.split("|")
+        remembered[answers_blob] = files
+    found: set[str] = set()
+    moved_from: dict[str, list[str]] = {}  # HelmRepository file -> apps moved off it
+    errors = []
+    for answers_file in layout.answers_files(repo):
+        app_name = layout.app_of_answers_file(answers_file)
+        if not app_name:
+            continue
+        answers_blob = blobs.get(answers_file) or "-"
+        files = remembered.get(answers_blob)
+        if files and all((blobs.get(path) or "-") == blob for path, blob in zip(files[::2], files[1::2]) if path != "-"):
+            found.add("|".join([answers_blob, *files]))
+            continue
+        answers_text = (repo / answers_file).read_text(encoding="utf-8")
+        answers = yaml.safe_load(answers_text) or {}
+        apps_dir = _apps_dir(repo, answers_file, answers)
+        release_file = layout.helm_release_file(app_name, apps_dir)
+
+        def remember(*paths: str) -> None:
+            entry = [answers_blob]
+            for path in paths:
+                entry += [path, blobs.get(path) or "-"]
+            if not any(c.isspace() or c == "|" for part in entry for c in part):
+                found.add("|".join(entry))
+
+        try:
+            app = _App(app_name, answers_file, answers, release_file, _helm_release(repo, release_file))
+        except MigrationError as error:
+            errors.append(f"{release_file}: {error}")
+            continue
+        additions = _own_settings_answers(app)
+        moved_repo, refusal = _plan_oci_move(repo, app, apps_dir, plan, blobs)
+        if moved_repo:
+            moved_from.setdefault(moved_repo, []).append(app.name)
+            additions["chart_source"] = "ocirepository"
+        if refusal:
+            plan.notes.append(refusal)
+        if additions:
+            plan.writes[answers_file] = _with_answers(answers_text, additions)
+            if set(additions) & set(FAILURE_ANSWERS):
+                plan.notes.append(
+                    f"{release_file}: has its own install/upgrade settings; they stand as they are "
+                    "(helm_strategy and helm_crds recorded as '' in its answers)"
+                )
+            if DRIFT_ANSWER in additions:
+                plan.notes.append(f"{release_file}: has its own driftDetection; it stands as it is")
+        elif not refusal:
+            # Nothing to do; next time too, while these files stay as they are.
+            remember(release_file)
+        elif _repo_named(app) == answers.get("helm_repo_name"):
+            # An app that cannot move: its note is printed once, while these files stay as they are.
+            remember(release_file, layout.helm_repository_file(str(answers.get("bootstrap_dir")), str(answers.get("helm_repo_name"))))
+    if errors:
+        raise MigrationAbort("these files cannot be read; fix them, commit, and update again:\n  " + "\n  ".join(errors))
+    for repo_file, apps in sorted(moved_from.items()):
+        users = _references(repo, _helm_repository_name(repo, repo_file), plan.writes, skip=repo_file)
+        if users:
+            plan.notes.append(f"{repo_file}: kept, still used by {', '.join(users)}")
+        else:
+            plan.removals.append(repo_file)
+            plan.notes.append(f"{repo_file}: removed, no longer used ({', '.join(apps)} moved to an OCIRepository)")
+    if found != known:
+        record.write(found)
+    return plan
+
+
+def _apps_dir(repo: Path, answers_file: str, answers: dict) -> str:
+    """The folder the app's folder is in ("": the root). An app adopted one folder down has
+    no `apps_dir` answer until its first update: its Kustomization says where it is."""
+    if "apps_dir" in answers:
+        return str(answers["apps_dir"] or "")
+    found = apps_folder.folder_to_merge(repo, answers_file)
+    return posixpath.dirname(found[1]) if found else ""
+
+
+def _helm_release(repo: Path, path: str) -> dict | None:
+    """The one HelmRelease in `path`, or None when there is no such file or no single one."""
+    if not (repo / path).is_file():
+        return None
+    try:
+        documents = [d for d in yaml.safe_load_all((repo / path).read_text(encoding="utf-8")) if isinstance(d, dict)]
+    except yaml.YAMLError as error:
+        raise MigrationError(f"not valid YAML: {error}") from None
+    releases = [d for d in documents if d.get("kind") == "HelmRelease"]
+    return releases[0] if len(releases) == 1 else None
+
+
+def _spec(document: dict | None) -> dict:
+    spec = (document or {}).get("spec")
+    return spec if isinstance(spec, dict) else {}
+
+
+def _own_settings_answers(app: _App) -> dict[str, str]:
+    """The answers that keep the new render from adding settings the HelmRelease has its own of."""
+    spec = _spec(app.release)
+    additions = {}
+    if ("install" in spec or "upgrade" in spec) and not any(key in app.answers for key in FAILURE_ANSWERS):
+        additions.update({key: OWN_SETTINGS for key in FAILURE_ANSWERS})
+    if "driftDetection" in spec and DRIFT_ANSWER not in app.answers:
+        additions[DRIFT_ANSWER] = OWN_SETTINGS
+    return additions
+
+
+def _with_answers(text: str, answers: dict[str, str]) -> str:
+    """The answers file with these answers set; copier rewrites it whole on the update."""
+    for key, value in answers.items():
+        line = f"{key}: {yaml_scalar(value)}"
+        text, count = re.subn(rf"(?m)^{re.escape(key)}:.*$", line, text)
+        if not count:
+            text = text + ("" if text.endswith("\n") or not text else "\n") + line + "\n"
+    return text
+
+
+# --- oci:// charts: HelmRepository of type oci -> OCIRepository beside the HelmRelease -------
+
+
+def _repo_named(app: _App) -> Any:
+    chart = _spec(app.release).get("chart")
+    spec = chart.get("spec") if isinstance(chart, dict) else None
+    source = spec.get("sourceRef") if isinstance(spec, dict) else None
+    return source.get("name") if isinstance(source, dict) else None
+
+
+def _plan_oci_move(repo: Path, app: _App, apps_dir: str, plan: Plan, blobs: dict[str, str]) -> tuple[str | None, str]:
+    """Plan the app's move to an OCIRepository: (the HelmRepository file it leaves, "") if it
+    moves, (None, why not) if it cannot, (None, "") if it has no oci:// chart to move."""
+    answers = app.answers
+    if not is_oci(str(answers.get("helm_repo_url", ""))) or answers.get("chart_source") == "ocirepository":
+        return None, ""
+
+    def refuse(why: str) -> tuple[None, str]:
+        return None, (
+            f"app {app.name} stays on its HelmRepository of type oci (Flux recommends an OCIRepository "
+            f"and chartRef): {why}"
+        )
+
+    spec = _spec(app.release)
+    chart = spec.get("chart")
+    chart_spec = chart.get("spec") if isinstance(chart, dict) else None
+    if not isinstance(chart_spec, dict) or set(chart) != {"spec"}:
+        return refuse(f"{app.release_file} has no HelmRelease with spec.chart.spec as the template writes it")
+    if extra := sorted(set(chart_spec) - MOVABLE_CHART_FIELDS):
+        return refuse(f"{app.release_file}: spec.chart.spec.{extra[0]} has no counterpart on an OCIRepository")
+    source = chart_spec.get("sourceRef")
+    if not isinstance(source, dict) or source.get("kind") != "HelmRepository" or not source.get("name"):
+        return refuse(f"{app.release_file}: spec.chart.spec.sourceRef names no HelmRepository")
+    repo_file = layout.helm_repository_file(str(answers.get("bootstrap_dir")), str(source["name"]))
+    helm_repository = _single(repo, repo_file, "HelmRepository") if repo_file in blobs else None
+    if not helm_repository or (helm_repository.get("metadata") or {}).get("name") != source["name"]:
+        return refuse(f"no HelmRepository {source['name']} in {repo_file}")
+    repo_spec = _spec(helm_repository)
+    if repo_spec.get("type") != "oci" or not is_oci(str(repo_spec.get("url", ""))):
+        return refuse(f"{repo_file} is not a HelmRepository of type oci")
+    if secrets := [key for key in ("secretRef", "certSecretRef") if key in repo_spec]:
+        return refuse(
+            f"{repo_file} has {' and '.join(secrets)}, a Secret in its namespace; an OCIRepository reads "
+            f"Secrets from its own namespace (the app's). Copy the Secret there, then move it by hand"
+        )
+    if extra := sorted(set(repo_spec) - KNOWN_FIELDS):
+        return refuse(f"{repo_file}: spec.{extra[0]} has no counterpart on an OCIRepository")
+    oci_file = layout.oci_repository_file(app.name, apps_dir)
+    if (repo / oci_file).exists():
+        return refuse(f"{oci_file} exists already")
+    namespace = (app.release.get("metadata") or {}).get("namespace") or answers.get("namespace")
+    try:
+        release_text, removed = replace_field(
+            (repo / app.release_file).read_text(encoding="utf-8"), "HelmRelease", "spec", "chart", "chartRef",
+            {"kind": "OCIRepository", "name": app.name},
+        )
+    except MigrationError as error:
+        return refuse(f"{app.release_file}: {error}")
+    plan.writes[app.release_file] = release_text
+    plan.writes[oci_file] = oci_repository_text(
+        app=app.name, namespace=str(namespace), interval=str(repo_spec.get("interval") or answers.get("helmrepository_interval")),
+        url=str(repo_spec["url"]), chart=str(chart_spec.get("chart") or answers.get("chart")),
+        version=str(chart_spec.get("version") or "*"), carried={k: repo_spec[k] for k in CARRIED_FIELDS if k in repo_spec},
+        apps_dir=apps_dir,
+    )
+    plan.notes.append(f"app {app.name}: chart now from {oci_file} (chartRef), no longer from HelmRepository {source['name']}")
+    if "#" in removed:
+        comments = [line.strip() for line in removed.splitlines() if "#" in line]
+        plan.notes.append(f"{app.release_file}: these comments in spec.chart went with it: {' | '.join(comments)}")
+    return repo_file, ""
+
+
+def _single(repo: Path, path: str, kind: str) -> dict | None:
+    try:
+        documents = [d for d in yaml.safe_load_all((repo / path).read_text(encoding="utf-8")) if isinstance(d, dict)]
+    except (OSError, yaml.YAMLError):
+        return None
+    found = [d for d in documents if d.get("kind") == kind]
+    return found[0] if len(found) == 1 else None
+
+
+def oci_repository_text(app: str, namespace: str, interval: str, url: str, chart: str, version: str,
+                        carried: dict[str, Any], apps_dir: str = "") -> str:
+    """The OCIRepository as the template renders it for these values, plus `carried` fields."""
+    import jinja2
+
+    from .. import template_api
+
+    environment = jinja2.Environment(keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    environment.filters.update(template_api.FILTERS)
+    environment.globals.update(template_api.GLOBALS)
+    context = {"app_name": app, "apps_dir": apps_dir, "namespace": namespace, "helmrepository_interval": interval,
+               "helm_repo_url": url, "chart": chart, "chart_version": version, "chart_source": "ocirepository"}
+    text = environment.from_string(_oci_repository_template(environment, context).read_text(encoding="utf-8")).render(context)
+    if not carried:
+        return text
+    # spec is the file's last mapping: the carried fields go at its end.
+    return text.rstrip("\n") + "\n" + "".join(f"  {key}: {yaml_scalar(value)}\n" for key, value in carried.items())
+
+
+def _oci_repository_template(environment: Any, context: dict) -> Path:
+    """The template file that renders to layout.oci_repository_file (its path is Jinja too)."""
+    import jinja2
+
+    target = layout.oci_repository_file(context["app_name"], context["apps_dir"])
+    for path in sorted(TEMPLATE_APP_DIR.rglob("*.jinja")):
+        try:
+            rendered = environment.from_string(path.relative_to(TEMPLATE_APP_DIR).as_posix().removesuffix(".jinja")).render(context)
+        except jinja2.UndefinedError:
+            continue  # a path of answers this file does not need (bootstrap_dir, ...)
+        if rendered == target:
+            return path
+    raise MigrationAbort(f"the template has no file rendering to {target} under {TEMPLATE_APP_DIR}")
+
+
+def _helm_repository_name(repo: Path, repo_file: str) -> str:
+    document = _single(repo, repo_file, "HelmRepository") or {}
+    return str((document.get("metadata") or {}).get("name"))
+
+
+def _references(repo: Path, name: str, overrides: dict[str, str], skip: str) -> list[str]:
+    """Files whose HelmRelease or HelmChart takes its chart from HelmRepository `name`.
+
+    Any namespace counts: keeping a HelmRepository too many is harmless, removing one in use
+    breaks a release.
+    """
+    users = []
+    for path in git(repo, "ls-files", "-z").split("\0"):
+        if not path.endswith((".yaml", ".yml")) or path == skip or Path(path).name.startswith("."):
+            continue
+        text = overrides.get(path)
+        if text is None:
+            try:
+                text = (repo / path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+        if name not in text or "HelmRepository" not in text:
+            continue
+        try:
+            documents = list(yaml.safe_load_all(text))
+        except yaml.YAMLError:
+            users.append(path)  # unreadable, so possibly a user: keep
+            continue
+        if any(_names_helm_repository(doc, name) for doc in documents):
+            users.append(path)
+    return users
+
+
+def _names_helm_repository(document: Any, name: str) -> bool:
+    if not isinstance(document, dict):
+        return False
+    spec = _spec(document)
+    if document.get("kind") == "HelmRelease":
+        chart = spec.get("chart")
+        spec = chart.get("spec") if isinstance(chart, dict) else None
+    elif document.get("kind") != "HelmChart":
+        return False
+    source = spec.get("sourceRef") if isinstance(spec, dict) else None
+    return isinstance(source, dict) and source.get("kind") == "HelmRepository" and source.get("name") == name
+
+
+def apply(repo: Path, plan: Plan) -> None:
+    """Carry out `plan` and stage it."""
+    for path, text in plan.writes.items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        with open(repo / path, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+    if plan.writes:
+        git(repo, "add", "--", *plan.writes)
+    if plan.removals:
+        git(repo, "rm", "-q", "-f", "--", *plan.removals)  # -f: an earlier migration may have staged it
+
+
+# --- after -------------------------------------------------------------------------------
+
+
+def after(repo: Path, answers_file: str = "") -> None:
+    _keep_added_oci_repositories(repo)
+    _restore_used_helm_repositories(repo)
+
+
+def _keep_added_oci_repositories(repo: Path) -> None:
+    # By name: an app adopted one folder down is merged at the root, and moved back later.
+    oci_files = {posixpath.basename(layout.oci_repository_file(app)) for app in layout.apps(repo)}
+    empty = git(repo, "hash-object", "--stdin", input="").strip()
+    for path, stages in _conflicted(repo).items():
+        if posixpath.basename(path) in oci_files and 2 in stages and stages.get(1, empty) == empty:
+            (repo / path).write_text(git(repo, "cat-file", "blob", stages[2]), encoding="utf-8")
+            git(repo, "add", "--", path)
+            print(f"  {path}: added by the migration and by the release; the migration's (from your files) kept")
+
+
+def _conflicted(repo: Path) -> dict[str, dict[int, str]]:
+    found: dict[str, dict[int, str]] = {}
+    for entry in git(repo, "ls-files", "-u", "-z").split("\0"):
+        if entry:
+            info, path = entry.split("\t", 1)
+            _, blob, stage = info.split()
+            found.setdefault(path, {})[int(stage)] = blob
+    return found
+
+
+def _restore_used_helm_repositories(repo: Path) -> None:
+    deleted = [p for p in git(repo, "ls-files", "-z", "--deleted").split("\0") if p]
+    for path in deleted:
+        if f"/{layout.HELM_REPOSITORIES}/" not in f"/{path}":
+            continue
+        try:
+            documents = [d for d in yaml.safe_load_all(git(repo, "show", f":{path}")) if isinstance(d, dict)]
+        except yaml.YAMLError:
+            continue
+        names = {str((d.get("metadata") or {}).get("name")) for d in documents if d.get("kind") == "HelmRepository"}
+        if users := sorted({user for name in names for user in _references(repo, name, {}, skip=path)}):
+            git(repo, "checkout", "--", path)
+            print(f"  {path}: kept, still used by {', '.join(users)}")

@@ -1,0 +1,263 @@
+"""`copier update` to 3.0.0 on repositories a user has lived in: from 2.1.1, and from 1.0.0.
+
+Each repository is made at a release tag of this repository's own history, committed,
+edited as a user would (their own install settings, drift detection, values, comments,
+added files, a registry that needs a Secret), committed, then updated to the working
+tree's release with `flux-cookbook update-all`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flux_cookbook import flux_build
+from tests.support.flux_schema import validate_repo
+from tests.support.project import CRDS, answers, commit_all, cookbook_cli, copy, files, init_repo, load, tree_state
+from tests.support.template_repo import git
+from tests.test_migration_2_0_0 import edit, lived_in_repo
+
+CURRENT = [CRDS / "current", CRDS / "sealed-secrets"]
+BITNAMI = "oci://registry-1.docker.io/bitnamicharts"
+RECOMMENDED_INSTALL = {"crds": "CreateReplace", "strategy": {"name": "RetryOnFailure", "retryInterval": "5m"}}
+RECOMMENDED_UPGRADE = {"crds": "CreateReplace", "strategy": {"name": "RetryOnFailure", "retryInterval": "5m"}}
+
+# A HelmRelease written by hand, outside any app, on the apps' shared oci HelmRepository.
+EXTRAS_KUSTOMIZATION = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: extras
+  namespace: flux-system
+spec:
+  interval: 1h
+  path: ./extras
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+"""
+EXTRAS_RELEASE = """\
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: metrics
+  namespace: flux-system
+spec:
+  interval: 1h
+  chart:
+    spec:
+      chart: metrics-server
+      version: 7.x
+      sourceRef:
+        kind: HelmRepository
+        name: bitnami
+"""
+INGRESS = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\n  namespace: podinfo\n"
+
+
+def add_oci_app(template, repo: Path, tag: str, name: str, chart: str, helm_repo_name: str, **extra) -> None:
+    copy(template.path, repo, vcs_ref=tag, kind="app", app_name=name, chart=chart, chart_version="16.x",
+         helm_repo_name=helm_repo_name, helm_repo_url=BITNAMI if helm_repo_name == "bitnami" else f"oci://{helm_repo_name}.example.com/charts",
+         fetch_values=False, health_checks=[], **extra)
+
+
+@pytest.fixture
+def lived_in_2_1_1(template, tmp_path) -> Path:
+    """A 2.1.1 repository: podinfo (https), three apps on oci HelmRepositories of type oci."""
+    tag = template.tag("2.1.1")
+    repo = init_repo(copy(template.path, tmp_path / "cluster", vcs_ref=tag))
+    for name, chart, helm_repo_name in (("pg", "postgresql", "bitnami"), ("cache", "valkey", "bitnami"),
+                                        ("mq", "rabbitmq", "rabbit"), ("vault", "vault", "corp")):
+        add_oci_app(template, repo, tag, name, chart, helm_repo_name, chart_source="helmrepository")
+    commit_all(repo, "Apps")
+
+    # Their own failure handling on podinfo; their own drift detection on cache.
+    edit(repo / "podinfo/helmrelease-podinfo.yaml", "  timeout: 5m\n",
+         "  timeout: 5m\n  install:\n    remediation:\n      retries: 3 # flaky registry\n")
+    edit(repo / "cache/helmrelease-cache.yaml", "  releaseName: cache\n",
+         "  releaseName: cache\n  driftDetection:\n    mode: warn # replicas scale by hand\n")
+    # A version they chose by hand, a comment, an interval of their own.
+    edit(repo / "pg/helmrelease-pg.yaml", "      version: 16.x\n", "      version: 16.4.x # tested with our data\n")
+    edit(repo / "pg/helmrelease-pg.yaml", "  interval: 15m\n", "  interval: 30m # nightly maintenance\n")
+    edit(repo / "bootstrap/helmrepositories/helmrepository-rabbit.yaml", "  interval: 15m\n", "  interval: 1h\n")
+    # A private registry: its Secret lives in flux-system.
+    edit(repo / "bootstrap/helmrepositories/helmrepository-corp.yaml", "  type: oci\n",
+         "  type: oci\n  secretRef:\n    name: corp-registry\n")
+    edit(repo / "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml", "data:\n", "data:\n  # ours\n")
+    (repo / "podinfo/ingress-podinfo.yaml").write_text(INGRESS)
+    (repo / "bootstrap/kustomizations/kustomization-extras.yaml").write_text(EXTRAS_KUSTOMIZATION)
+    (repo / "extras").mkdir()
+    (repo / "extras/helmrelease-metrics.yaml").write_text(EXTRAS_RELEASE)
+    commit_all(repo, "Our changes")
+    return repo
+
+
+def update_all(repo: Path, template) -> subprocess.CompletedProcess:
+    result = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+@pytest.fixture
+def migrated_2_1_1(lived_in_2_1_1, template) -> tuple[Path, str]:
+    result = update_all(lived_in_2_1_1, template)
+    return lived_in_2_1_1, result.stdout + result.stderr
+
+
+def spec(repo: Path, app: str) -> dict:
+    return load(repo / f"{app}/helmrelease-{app}.yaml")["spec"]
+
+
+def assert_current_and_valid(repo: Path) -> None:
+    assert not [f for f in files(repo) if "<<<<<<<" in (repo / f).read_text(errors="replace")]
+    assert git(repo, "status", "--porcelain") == ""
+    assert validate_repo(repo, CURRENT) == []
+    lint = subprocess.run([sys.executable, "-m", "yamllint", "."], cwd=repo, capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout
+    builds = flux_build.build_all(repo)
+    assert builds and all(build.ok for build in builds), [(b.path, b.error) for b in builds if not b.ok]
+
+
+def test_everything_validates_and_builds(migrated_2_1_1):
+    repo, _ = migrated_2_1_1
+    assert_current_and_valid(repo)
+
+
+def test_new_settings_where_the_user_had_none(migrated_2_1_1):
+    repo, _ = migrated_2_1_1
+    for app in ("pg", "mq"):
+        assert spec(repo, app)["install"] == RECOMMENDED_INSTALL
+        assert spec(repo, app)["upgrade"] == RECOMMENDED_UPGRADE
+        assert spec(repo, app)["driftDetection"] == {"mode": "enabled"}
+        assert answers(repo, app)["helm_strategy"] == "RetryOnFailure"
+
+
+def test_own_install_settings_stand_and_nothing_is_added_beside_them(migrated_2_1_1):
+    repo, output = migrated_2_1_1
+    podinfo = spec(repo, "podinfo")
+    assert podinfo["install"] == {"remediation": {"retries": 3}}
+    assert "upgrade" not in podinfo
+    assert "retries: 3 # flaky registry" in (repo / "podinfo/helmrelease-podinfo.yaml").read_text()
+    assert podinfo["driftDetection"] == {"mode": "enabled"}
+    assert (answers(repo, "podinfo")["helm_strategy"], answers(repo, "podinfo")["helm_crds"]) == ("", "")
+    assert "podinfo/helmrelease-podinfo.yaml: has its own install/upgrade settings" in output
+
+
+def test_own_drift_detection_stands(migrated_2_1_1):
+    repo, _ = migrated_2_1_1
+    cache = spec(repo, "cache")
+    assert cache["driftDetection"] == {"mode": "warn"}
+    assert "mode: warn # replicas scale by hand" in (repo / "cache/helmrelease-cache.yaml").read_text()
+    assert cache["install"] == RECOMMENDED_INSTALL
+    assert answers(repo, "cache")["drift_detection"] == ""
+
+
+def test_oci_apps_move_to_an_oci_repository(migrated_2_1_1, template, tmp_path):
+    repo, output = migrated_2_1_1
+    pg = spec(repo, "pg")
+    assert pg["chartRef"] == {"kind": "OCIRepository", "name": "pg"} and "chart" not in pg
+    assert "  interval: 30m # nightly maintenance\n" in (repo / "pg/helmrelease-pg.yaml").read_text()
+    source = load(repo / "pg/ocirepository-pg.yaml")
+    assert source["metadata"] == {"name": "pg", "namespace": "pg"}
+    assert source["spec"]["url"] == f"{BITNAMI}/postgresql"
+    assert source["spec"]["ref"] == {"semver": "16.4.x"}  # the version the user chose, not the answer
+    assert "tested with our data" in output  # the comment that went with spec.chart is named
+    assert load(repo / "mq/ocirepository-mq.yaml")["spec"]["interval"] == "1h"
+    for app in ("pg", "cache", "mq"):
+        assert answers(repo, app)["chart_source"] == "ocirepository"
+    # Written as a fresh copy of 3.0.0 writes it, for the same chart, version and registry.
+    fresh = copy(template.path, tmp_path / "fresh", vcs_ref=template.current, include_example_app=False)
+    add_oci_app(template, fresh, template.current, "cache", "valkey", "bitnami")
+    assert (repo / "cache/ocirepository-cache.yaml").read_text() == (fresh / "cache/ocirepository-cache.yaml").read_text()
+    assert (repo / "cache/helmrelease-cache.yaml").read_text().replace(
+        "  driftDetection:\n    mode: warn # replicas scale by hand\n", "") == (fresh / "cache/helmrelease-cache.yaml").read_text().replace(
+        "  # Objects of the release changed outside Git (kubectl edit): enabled puts them back as\n"
+        "  # the chart renders them, warn only reports them.\n  driftDetection:\n    mode: enabled\n", "")
+
+
+def test_helm_repositories_used_stay_and_unused_ones_go(migrated_2_1_1):
+    repo, output = migrated_2_1_1
+    present = files(repo)
+    assert "bootstrap/helmrepositories/helmrepository-bitnami.yaml" in present  # extras/ still uses it
+    assert "bootstrap/helmrepositories/helmrepository-podinfo.yaml" in present
+    assert "bootstrap/helmrepositories/helmrepository-rabbit.yaml" not in present
+    assert "helmrepository-bitnami.yaml: kept, still used by extras/helmrelease-metrics.yaml" in output
+    assert (repo / "extras/helmrelease-metrics.yaml").read_text() == EXTRAS_RELEASE
+
+
+def test_an_app_whose_registry_needs_a_secret_stays(migrated_2_1_1):
+    repo, output = migrated_2_1_1
+    vault = spec(repo, "vault")
+    assert vault["chart"]["spec"]["sourceRef"] == {"kind": "HelmRepository", "name": "corp", "namespace": "flux-system"}
+    assert vault["install"] == RECOMMENDED_INSTALL
+    assert "vault/ocirepository-vault.yaml" not in files(repo)
+    assert load(repo / "bootstrap/helmrepositories/helmrepository-corp.yaml")["spec"]["secretRef"] == {"name": "corp-registry"}
+    assert answers(repo, "vault")["chart_source"] == "helmrepository"
+    assert "app vault stays on its HelmRepository of type oci" in output and "secretRef" in output
+
+
+def test_user_edits_and_files_are_kept(migrated_2_1_1):
+    repo, _ = migrated_2_1_1
+    # A file new in the template comes with the cluster's update, no migration needed.
+    assert (repo / ".sourceignore").is_file()
+    assert "data:\n  # ours\n" in (repo / "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml").read_text()
+    assert (repo / "podinfo/ingress-podinfo.yaml").read_text() == INGRESS
+    assert (repo / "bootstrap/kustomizations/kustomization-extras.yaml").read_text() == EXTRAS_KUSTOMIZATION
+
+
+def test_second_update_changes_nothing(migrated_2_1_1, template):
+    repo, _ = migrated_2_1_1
+    before = tree_state(repo)
+    update_all(repo, template)
+    assert tree_state(repo) == before
+
+
+def test_one_commit_per_answers_file(migrated_2_1_1, template):
+    repo, _ = migrated_2_1_1
+    subjects = git(repo, "log", "--format=%s", "-7").splitlines()
+    assert subjects[-1] == "Our changes" and subjects[-2] == f"Update cluster to template {template.current}"
+    assert sorted(subjects[:-2]) == sorted(f"Update app {app} to template {template.current}"
+                                          for app in ("cache", "mq", "pg", "podinfo", "vault"))
+
+
+def test_an_app_updated_before_the_cluster(lived_in_2_1_1, template):
+    """The step covers the whole repository whichever answers file copier updates first."""
+    from tests.support.project import update
+
+    repo = lived_in_2_1_1
+    update(repo, ".copier-answers.app-mq.yml", vcs_ref=template.current)
+    assert not [f for f in files(repo) if "<<<<<<<" in (repo / f).read_text(errors="replace")]
+    commit_all(repo, "mq first")
+    update_all(repo, template)
+    assert spec(repo, "mq")["chartRef"] == {"kind": "OCIRepository", "name": "mq"}
+    assert spec(repo, "podinfo")["install"] == {"remediation": {"retries": 3}}
+    assert_current_and_valid(repo)
+
+
+def test_from_1_0_0_in_one_update(template, tmp_path):
+    """Both migrations, in order: bootstrap/ and current APIs, then the recommended settings."""
+    repo = lived_in_repo(template, tmp_path)
+    v1 = template.tag("1.0.0")
+    copy(template.path, repo, vcs_ref=v1, kind="app", app_name="pg", chart="postgresql", chart_version="16.x",
+         helm_repo_name="bitnami-oci", helm_repo_url=BITNAMI)
+    edit(repo / "pg/helmrelease-pg.yaml", "  interval: 15m\n", "  interval: 30m # nightly maintenance\n")
+    commit_all(repo, "Add pg")
+    update_all(repo, template)
+    assert_current_and_valid(repo)
+    # The 1.0.0 user's own install.remediation (lived_in_repo) stands, with nothing beside it.
+    podinfo = spec(repo, "podinfo")
+    assert podinfo["install"] == {"remediation": {"retries": 3}} and "upgrade" not in podinfo
+    assert spec(repo, "redis")["upgrade"] == RECOMMENDED_UPGRADE
+    pg = spec(repo, "pg")
+    assert pg["chartRef"] == {"kind": "OCIRepository", "name": "pg"} and pg["interval"] == "30m"
+    assert load(repo / "pg/ocirepository-pg.yaml")["spec"]["ref"] == {"semver": "16.x"}
+    assert "bootstrap/helmrepositories/helmrepository-bitnami-oci.yaml" not in files(repo)
+    assert {"bootstrap/helmrepositories/helmrepository-podinfo.yaml",
+            "bootstrap/helmrepositories/helmrepository-bitnami.yaml", ".sourceignore"} <= files(repo)
+    before = tree_state(repo)
+    update_all(repo, template)
+    assert tree_state(repo) == before
