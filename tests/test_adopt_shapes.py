@@ -49,6 +49,18 @@ def new_paths(repo, first: str) -> dict[str, str]:
     return moved
 
 
+RECOMMENDED = {"crds": "CreateReplace", "strategy": {"name": "RetryOnFailure", "retryInterval": "5m"}}
+
+
+def without_recommended_settings(spec: dict) -> dict:
+    spec = {k: v for k, v in spec.items() if not (k == "driftDetection" and v == {"mode": "enabled"})}
+    for key in ("install", "upgrade"):
+        if isinstance(spec.get(key), dict):
+            kept = {k: v for k, v in spec[key].items() if RECOMMENDED.get(k) != v}
+            spec = {k: v for k, v in spec.items() if k != key} | ({key: kept} if kept else {})
+    return spec
+
+
 def normalised(documents: list) -> list:
     """The data, with what the migration changes on purpose taken out."""
     result = []
@@ -63,6 +75,8 @@ def normalised(documents: list) -> list:
                     if doc.get("kind") == "Alert" and "summary" in doc["spec"]:  # deprecated: moved
                         summary = doc["spec"].pop("summary")
                         doc["spec"]["eventMetadata"] = {**doc["spec"].get("eventMetadata", {}), "summary": summary}
+                    if doc.get("kind") == "HelmRelease":  # 3.0.0's recommended settings, where it added them
+                        doc["spec"] = without_recommended_settings(doc["spec"])
                     if doc.get("kind") == "Kustomization" and doc["spec"].get("path") == "./flux-system":
                         doc["spec"]["path"] = "./bootstrap"  # 2.0.0 moved the bootstrap folder
             metadata = doc.get("metadata")
