@@ -54,7 +54,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-APP_TEMPLATE_FILE = "template/app/{{ app_name }}/helmrelease-{{ app_name }}.yaml.jinja"
+APP_TEMPLATE_FILE = "template/app/{{ layout.app_dir(app_name, apps_dir) }}/helmrelease-{{ app_name }}.yaml.jinja"
 IDENTITY = {"GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@invalid",
             "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@invalid"}
 # Runs a command, then writes its wall time and the peak RSS of everything it ran.

@@ -26,3 +26,15 @@ def test_a_rendered_cluster_and_app_are_where_layout_says(template, tmp_path):
     assert layout.apps(repo) == {"web"}
     assert layout.app_of_answers_file(layout.app_answers_file("web")) == "web"
     assert layout.app_of_answers_file(layout.CLUSTER_ANSWERS) is None
+
+
+def test_the_benchmark_edits_a_file_the_template_has():
+    """bench/bench.py makes release B by editing one template file: it must exist."""
+    import ast
+
+    from tests.support.template_repo import PROJECT_ROOT
+
+    source = ast.parse((PROJECT_ROOT / "bench" / "bench.py").read_text())
+    (edited,) = [node.value.value for node in source.body if isinstance(node, ast.Assign)
+                 and [getattr(t, "id", None) for t in node.targets] == ["APP_TEMPLATE_FILE"]]
+    assert (PROJECT_ROOT / edited).is_file()
