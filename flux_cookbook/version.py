@@ -1,1 +1,1 @@
-VERSION = "2.1.1"
+VERSION = "3.0.0"

@@ -77,3 +77,10 @@ def test_a_checkout_imports_the_template_code_under_one_name():
 
     assert Path(layout.__file__).resolve() == PROJECT_ROOT / "extensions" / "layout.py"
     assert "extensions" not in sys.modules and "extensions.layout" not in sys.modules
+
+
+def test_the_command_says_the_release_the_changelog_names():
+    from flux_cookbook.version import VERSION
+    from tests.support.template_repo import changelog_version
+
+    assert VERSION == changelog_version()
