@@ -37,3 +37,14 @@ def ignored_files(repo: Path, under: str) -> list[str]:
 def git_dir_file(repo: Path, name: str) -> Path:
     """A file inside .git/, for state a migration hands from its before to its after step."""
     return repo / git(repo, "rev-parse", "--git-path", name).strip()
+
+
+def unmerged_entries(repo: Path) -> dict[str, dict[int, str]]:
+    """path -> {stage: blob} for every unmerged index entry (1 base, 2 ours, 3 theirs)."""
+    found: dict[str, dict[int, str]] = {}
+    for entry in git(repo, "ls-files", "-u", "-z").split("\0"):
+        if entry:
+            info, path = entry.split("\t", 1)
+            _, blob, stage = info.split()
+            found.setdefault(path, {})[int(stage)] = blob
+    return found

@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from .flux_api import DELETE, MigrationError, apply_changes
-from .git_repo import git
+from .git_repo import git, unmerged_entries
 from .key_merge import merge_added_keys
 
 MISSING = object()
@@ -39,7 +39,7 @@ class Clash(Exception):
 
 
 def after(repo: Path, answers_file: str = "") -> None:
-    for path, stages in _conflicted(repo).items():
+    for path, stages in unmerged_entries(repo).items():
         mine_blob, theirs_blob = stages.get(2), stages.get(3)
         if not (mine_blob and theirs_blob):
             continue
@@ -86,17 +86,6 @@ def settle(name: str, base: str, mine: str, theirs: str) -> str | None:
         return None
     expected = _expected(mine_docs, changes)
     return merged if _documents(merged) == expected else None
-
-
-def _conflicted(repo: Path) -> dict[str, dict[int, str]]:
-    """path -> {stage: blob} for every unmerged index entry."""
-    found: dict[str, dict[int, str]] = {}
-    for entry in git(repo, "ls-files", "-u", "-z").split("\0"):
-        if entry:
-            info, path = entry.split("\t", 1)
-            _, blob, stage = info.split()
-            found.setdefault(path, {})[int(stage)] = blob
-    return found
 
 
 def _documents(text: str) -> list | None:

@@ -57,7 +57,7 @@ from ..yaml_quoting import yaml_scalar
 from . import apps_folder
 from .blob_record import BlobRecord, tracked_blobs
 from .flux_api import MigrationError, replace_field
-from .git_repo import MigrationAbort, git
+from .git_repo import MigrationAbort, git, unmerged_entries
 
 CURRENT_RECORD = "flux-cookbook-3.0.0-current"
 # The answers this release adds that an app's own HelmRelease settings can stand in for.
@@ -427,21 +427,11 @@ def _keep_added_oci_repositories(repo: Path) -> None:
     # By name: an app adopted one folder down is merged at the root, and moved back later.
     oci_files = {posixpath.basename(layout.oci_repository_file(app)) for app in layout.apps(repo)}
     empty = git(repo, "hash-object", "--stdin", input="").strip()
-    for path, stages in _conflicted(repo).items():
+    for path, stages in unmerged_entries(repo).items():
         if posixpath.basename(path) in oci_files and 2 in stages and stages.get(1, empty) == empty:
             (repo / path).write_text(git(repo, "cat-file", "blob", stages[2]), encoding="utf-8")
             git(repo, "add", "--", path)
             print(f"  {path}: added by the migration and by the release; the migration's (from your files) kept")
-
-
-def _conflicted(repo: Path) -> dict[str, dict[int, str]]:
-    found: dict[str, dict[int, str]] = {}
-    for entry in git(repo, "ls-files", "-u", "-z").split("\0"):
-        if entry:
-            info, path = entry.split("\t", 1)
-            _, blob, stage = info.split()
-            found.setdefault(path, {})[int(stage)] = blob
-    return found
 
 
 def _restore_used_helm_repositories(repo: Path) -> None:
