@@ -271,9 +271,24 @@ def bench_size(work: Path, template: Path, release_a: str, release_b: str, apps:
                         *(arg for key, value in extra.items() for arg in ("-d", f"{key}={value}")),
                         str(template), "."], b_repo)
     row.update(update_both(work, base, template, release_b, f"update-{apps}"))
+    row["check"], row["check_files"] = bench_check(work, base, template)
     for folder in (work / f"copy-{apps}", b_repo, base):
         shutil.rmtree(folder, ignore_errors=True)
     return row
+
+
+def bench_check(work: Path, repo: Path, template: Path) -> tuple[dict[str, Run], int]:
+    """`flux-cookbook check` of the repository, as a process: with every build, and without."""
+    files = len([p for p in repo.rglob("*.y*ml") if ".git" not in p.parts])
+    command = ["-c", "import sys; sys.path.insert(0, sys.argv.pop(1)); from flux_cookbook.cli import main; "
+               "sys.exit(main(sys.argv[1:]))", str(template), "check"]
+    runs = {}
+    for label, extra in (("build", []), ("no-build", ["--no-build"])):
+        clone = fresh_clone(repo, work / f"check-{label}-{files}")
+        # The first run fills yamllint's cache; the one measured is a repeat, as pre-commit runs it.
+        measure([sys.executable, *command, str(clone), *extra], work, may_fail=True)
+        runs[label] = measure([sys.executable, *command, str(clone), *extra], work, may_fail=True)
+    return runs, files
 
 
 def bench_copies(work: Path, template: Path, release_a: str, bare: Path, rounds: int = 3) -> dict:
@@ -347,6 +362,12 @@ def print_report(rows: list[dict], copies: dict, files: int, migrations: list[di
             print(f"  N {low['apps']} -> {high['apps']}: (c) {(high['c'].seconds - low['c'].seconds) / span:.3f}, "
                   f"(c1) {(high['c1'].seconds - low['c1'].seconds) / span:.3f}, "
                   f"(d) {(high['d'].seconds - low['d'].seconds) / span:.3f}")
+    print("\nflux-cookbook check of the same repositories (a repeat run; seconds, per 100 YAML files):")
+    for row in rows:
+        runs, files = row["check"], row["check_files"]
+        shown = ", ".join(f"{label} {run.seconds:.2f} s ({run.seconds * 100 / max(files, 1):.2f} per 100 files)"
+                          for label, run in runs.items() if run)
+        print(f"  N={row['apps']} ({files} YAML files): {shown or 'failed'}")
     ours, example, bare = copies["ours"], copies["ours_example"], copies["bare"]
     print(f"\ncopy, best of 3: cluster {ours.seconds:.2f} s ({ours.mb:.0f} MB); bare template with the same "
           f"{files} files, no extensions {bare.seconds:.2f} s ({bare.mb:.0f} MB): ratio {ours.seconds / bare.seconds:.2f}. "
