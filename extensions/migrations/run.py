@@ -1,4 +1,4 @@
-"""The script copier's `_migrations` run: python run.py <release|every-update> <before|after> [answers file].
+"""The script copier's `_migrations` run: python run.py <before|after> <answers file> <from> <to>.
 
 copier runs it from the *new* template's temporary clone, with the repository being
 updated as working directory. It imports this template checkout's own code (never an
