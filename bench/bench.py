@@ -298,7 +298,7 @@ def bench_copies(work: Path, template: Path, release_a: str, bare: Path, rounds:
         runs["bare"].append(measure([*copier_command(), "copy", "--trust", "--defaults", "--quiet", "--vcs-ref", "v1.0.0",
                                      str(bare), str(work / f"bare-{index}")], work))
         runs["ours"].append(measure([*copier_command(), "copy", "--trust", "--defaults", "--quiet", "-d",
-                                     "include_example_app=false", "--vcs-ref", release_a, str(template),
+                                     "include_example_app=false", "-d", "sealed_secrets=false", "--vcs-ref", release_a, str(template),
                                      str(work / f"ours-{index}")], work))
         runs["ours_example"].append(measure([*copier_command(), "copy", "--trust", "--defaults", "--quiet",
                                              "--vcs-ref", release_a, str(template), str(work / f"example-{index}")],
