@@ -364,10 +364,10 @@ def print_report(rows: list[dict], copies: dict, files: int, migrations: list[di
                   f"(d) {(high['d'].seconds - low['d'].seconds) / span:.3f}")
     print("\nflux-cookbook check of the same repositories (a repeat run; seconds, per 100 YAML files):")
     for row in rows:
-        runs, files = row["check"], row["check_files"]
-        shown = ", ".join(f"{label} {run.seconds:.2f} s ({run.seconds * 100 / max(files, 1):.2f} per 100 files)"
+        runs, checked = row["check"], row["check_files"]
+        shown = ", ".join(f"{label} {run.seconds:.2f} s ({run.seconds * 100 / max(checked, 1):.2f} per 100 files)"
                           for label, run in runs.items() if run)
-        print(f"  N={row['apps']} ({files} YAML files): {shown or 'failed'}")
+        print(f"  N={row['apps']} ({checked} YAML files): {shown or 'failed'}")
     ours, example, bare = copies["ours"], copies["ours_example"], copies["bare"]
     print(f"\ncopy, best of 3: cluster {ours.seconds:.2f} s ({ours.mb:.0f} MB); bare template with the same "
           f"{files} files, no extensions {bare.seconds:.2f} s ({bare.mb:.0f} MB): ratio {ours.seconds / bare.seconds:.2f}. "
