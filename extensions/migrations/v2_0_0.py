@@ -296,9 +296,12 @@ def _plan_namespace_removals(repo: Path, plan: Plan, renamed: dict[str, str]) ->
         if not target.startswith(f"{bootstrap}/") or not target.endswith((".yaml", ".yml")):
             continue
         try:
-            documents = [d for d in _documents((repo / path).read_text(encoding="utf-8")) if d is not None]
+            text = (repo / path).read_text(encoding="utf-8")
         except UnicodeDecodeError:
             continue
+        if "Namespace" not in text:
+            continue  # declares no Namespace: not worth parsing (this step runs once per app)
+        documents = [d for d in _documents(text) if d is not None]
         names = [
             d["metadata"].get("name") for d in documents
             if isinstance(d, dict) and d.get("kind") == "Namespace" and isinstance(d.get("metadata"), dict)
