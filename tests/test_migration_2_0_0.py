@@ -178,6 +178,11 @@ def assert_current_and_valid(repo: Path) -> None:
     assert lint.returncode == 0, lint.stdout
     for folder in ["bootstrap", *(load(a)["app_name"] for a in repo.glob(".copier-answers.app-*.yml")), "extras"]:
         kustomize_build(repo / folder)
+    # `flux-cookbook check` finds no error (warnings, such as health checks it cannot verify
+    # offline, are allowed).
+    from flux_cookbook import check
+
+    assert [str(p) for p in check.check_repository(repo).problems if p.severity == check.ERROR] == []
 
 
 def test_layout_moves_to_bootstrap_with_every_file(migrated, template):

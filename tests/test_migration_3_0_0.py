@@ -120,6 +120,11 @@ def assert_current_and_valid(repo: Path) -> None:
     assert lint.returncode == 0, lint.stdout
     builds = flux_build.build_all(repo)
     assert builds and all(build.ok for build in builds), [(b.path, b.error) for b in builds if not b.ok]
+    # `flux-cookbook check` finds no error (warnings, such as health checks it cannot verify
+    # offline, are allowed).
+    from flux_cookbook import check
+
+    assert [str(p) for p in check.check_repository(repo).problems if p.severity == check.ERROR] == []
 
 
 def test_everything_validates_and_builds(migrated_2_1_1):
