@@ -157,11 +157,6 @@ def github_repository_error(value: object, what: str = "repo_name") -> str:
     return ""
 
 
-def github_name_error(value: object, what: str) -> str:
-    """The check of the answer named `what`: repo_owner is an account, anything else a
-    repository. (The name adopt.py calls; copier.yml calls the two above.)"""
-    return github_owner_error(value, what) if what == "repo_owner" else github_repository_error(value, what)
-
 
 def bootstrap_dir_error(value: object) -> str:
     """Why `value` cannot be the bootstrap folder, or "": a folder path relative to the

@@ -788,8 +788,8 @@ def app_answer_errors(answers: dict) -> list[str]:
 
 def cluster_answer_errors(answers: dict) -> list[str]:
     errors = [
-        input_checks.github_name_error(answers["repo_owner"], "repo_owner"),
-        input_checks.github_name_error(answers["repo_name"], "repo_name"),
+        input_checks.github_owner_error(answers["repo_owner"]),
+        input_checks.github_repository_error(answers["repo_name"]),
         input_checks.git_url_error(answers["repo_url"]),
         input_checks.branch_error(answers["branch"]),
         input_checks.interval_error(answers["git_interval"], "git_interval (flux-system GitRepository)"),

@@ -82,9 +82,9 @@ def test_github_repository_refuses_naming_the_rule(name, rule):
     assert rule in checks.github_repository_error(name)
 
 
-def test_github_name_error_checks_by_answer():
-    """The name adopt calls: the owner by the account rule, the repository by its own."""
-    assert checks.github_name_error("a.b", "repo_owner") and not checks.github_name_error("a.b", "repo_name")
+def test_owner_and_repository_have_their_own_rules():
+    """The owner by the account rule, the repository by its own (adopt and copier.yml call both)."""
+    assert checks.github_owner_error("a.b") and not checks.github_repository_error("a.b")
 
 
 @pytest.mark.parametrize("path", ["bootstrap", "clusters/home", "a/b/c", "flux-system", "x" * 63 + "/y"])
