@@ -29,7 +29,8 @@ CLUSTER_ANSWERS = ".copier-answers.yml"
 APP_ANSWERS_PREFIX = ".copier-answers.app-"
 APP_ANSWERS_SUFFIX = ".yml"
 APP_ANSWERS_GLOB = f"{APP_ANSWERS_PREFIX}*{APP_ANSWERS_SUFFIX}"
-ANY_ANSWERS_GLOB = ".copier-answers*.yml"
+ANSWERS_PREFIX = ".copier-answers"  # every answers file, the cluster's and the apps'
+ANY_ANSWERS_GLOB = f"{ANSWERS_PREFIX}*.yml"
 _APP_ANSWERS = re.compile(rf"^{re.escape(APP_ANSWERS_PREFIX)}(.+){re.escape(APP_ANSWERS_SUFFIX)}$")
 
 # The bootstrap folder's sub-folders, and the one `flux bootstrap --path` writes into.

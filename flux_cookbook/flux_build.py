@@ -48,6 +48,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError as RuamelError
 
 from flux_cookbook.errors import UserError
+from flux_cookbook.extensions import layout
 from flux_cookbook.yaml_documents import load_documents
 
 __all__ = [
@@ -64,7 +65,7 @@ _FLUX_SOURCE_GROUP = "source.toolkit.fluxcd.io"
 _SYNC_NAME = "flux-system"
 _FLUX_NAMESPACE = "flux-system"
 _SYNC_FILE = "gotk-sync.yaml"
-_ANSWERS_GLOB = ".copier-answers*.yml"
+_ANSWERS_GLOB = layout.ANY_ANSWERS_GLOB
 _DEFAULT_BOOTSTRAP_DIR = "bootstrap"
 _BUILD_WORKERS = 2
 _BUILD_TIMEOUT = 300  # seconds; only a remote base that never answers takes this long
@@ -302,7 +303,7 @@ def flux_kustomizations(repo: Path) -> list[FluxKustomization]:
 
 def _is_sync(k: FluxKustomization) -> bool:
     base = posixpath.basename(k.file)
-    return base == _SYNC_FILE or (base == k.file and base.startswith(".copier-answers"))
+    return base == _SYNC_FILE or (base == k.file and base.startswith(layout.ANSWERS_PREFIX))
 
 
 # --- building -------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import flux_build
+from .extensions import layout
 from .yaml_lines import Document, LineMap, YamlError, load_documents
 
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
@@ -29,7 +30,7 @@ KUSTOMIZE_CONFIG_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomizat
 # What `flux bootstrap` writes into <bootstrap folder>/flux-system/.
 FLUX_OWN_FILES = ("gotk-components.yaml", "gotk-sync.yaml")
 FLUX_SYSTEM = "flux-system"
-CLUSTER_ANSWERS = ".copier-answers.yml"
+CLUSTER_ANSWERS = layout.CLUSTER_ANSWERS
 # Where the cookbook's pages and this template put the bootstrap folder, newest first.
 BOOTSTRAP_DIRS = ("bootstrap", "flux-system")
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -267,7 +268,7 @@ def _bootstrap_dir(root: Path, files: list[str], kustomizations: list) -> tuple[
     for kustomization in kustomizations:
         if (kustomization.namespace or FLUX_SYSTEM, kustomization.name) != (FLUX_SYSTEM, FLUX_SYSTEM):
             continue
-        if posixpath.basename(kustomization.file) == "gotk-sync.yaml" or kustomization.file.startswith(".copier-answers"):
+        if posixpath.basename(kustomization.file) == "gotk-sync.yaml" or kustomization.file.startswith(layout.ANSWERS_PREFIX):
             return kustomization.path, bootstrapped
     for name in BOOTSTRAP_DIRS:
         if (root / name / "kustomizations").is_dir() or (root / name / "helmrepositories").is_dir():
