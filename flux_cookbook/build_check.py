@@ -9,10 +9,19 @@ Paths that did not build before are not the change's doing and are not reported.
 
 kubectl (with its kustomize) does the building; without it the check is skipped, and
 says so.
+
+A change that starts from a clean repository (update-all) need not build everything
+twice: `since(commit)` builds every path after the change, and at the commit it started
+from only the paths that do not build now, the only ones that can be newly broken.
 """
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,3 +62,37 @@ def summary(before: Builds, after: Builds) -> str:
         return before.skipped or after.skipped
     built = sum(result.ok for result in after.results)
     return f"build check: {built} of {len(after.results)} Flux Kustomization path(s) build as Flux builds them"
+
+
+def head_commit(repo: Path) -> str:
+    """The commit a change of a clean repository starts from ("" if it has none)."""
+    done = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=repo, capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+@contextlib.contextmanager
+def _checkout(repo: Path, commit: str) -> Iterator[Path]:
+    """`commit` checked out beside the repository (a detached git worktree), for a while."""
+    top = Path(tempfile.mkdtemp(prefix="flux-cookbook-before."))
+    where = top / "repository"
+    try:
+        subprocess.run(["git", "worktree", "add", "-q", "--detach", str(where), commit],
+                       cwd=repo, capture_output=True, text=True, check=True)
+        yield where
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(where)], cwd=repo, capture_output=True)
+        shutil.rmtree(top, ignore_errors=True)
+        subprocess.run(["git", "worktree", "prune"], cwd=repo, capture_output=True)
+
+
+def since(repo: Path, commit: str) -> tuple[Builds, list[str]]:
+    """Build the repository now; and, at `commit` (where the change began, with nothing
+    uncommitted then), the paths that do not build now. What `build` before, `build`
+    after and `newly_broken` report, building at the commit only what can have broken."""
+    after = build(repo)
+    if after.skipped or not commit:
+        return after, []
+    building = {result.kustomization.path for result in after.results if result.ok}
+    with _checkout(repo, commit) as then:
+        before = Builds(tuple(flux_build.build_all(then, skip=building)))
+    return after, newly_broken(before, after)

@@ -47,6 +47,19 @@ forked worker); what this module removes is the cost around it:
    turn, exactly as a sequential run would (so conflicts and errors are met, reported and
    left the same way). What a worker's update prints (migration notes) is captured and
    printed when its result is taken, so the output is the sequential run's.
+
+4. Template scripts forked, not started. Every update runs the template's migrations twice
+   (`python <checkout>/extensions/migrations/run.py <stage> ...`, copier's `_migrations`),
+   and a new interpreter spends most of such a run importing (Python, PyYAML, ruamel.yaml,
+   packaging). While the checkouts are shared, a task or migration that runs a Python
+   script from one of them with this interpreter (`_copier_python`), as a plain argument
+   list, runs in a fork of this process instead (`ForkedTemplateScripts`): the child
+   forgets the modules of this package (the script imports the checkout's own code under
+   the same names, as a new interpreter would), takes copier's environment, working
+   directory, argv and the parent's standard streams, runs the script with `runpy` as
+   `__main__`, and exits with the script's exit status. The libraries the migrations use
+   are imported once, here, so each child has them. Any other command, and any call with
+   options copier's tasks do not use, goes to the real `subprocess.run`.
 """
 
 from __future__ import annotations
@@ -54,14 +67,18 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import importlib
+import inspect
 import multiprocessing
 import os
 import re
+import runpy
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
+import traceback
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -94,7 +111,6 @@ def _copier_version() -> str:
 
 def check_seams() -> None:
     """Raise CopierSeamChanged if copier moved what `shared_template_checkouts` patches."""
-    import inspect
     from functools import cached_property
 
     from copier import _main, _template, _vcs
@@ -118,6 +134,15 @@ def check_seams() -> None:
             problems.append("Template.local_abspath no longer calls clone(self.url_expanded, self.ref ...)")
     if not isinstance(getattr(getattr(_main, "Worker", None), "__dict__", {}).get("jinja_env"), cached_property):
         problems.append("Worker.jinja_env is no longer a cached_property")
+    if getattr(_main, "subprocess", None) is not subprocess:
+        problems.append("copier._main no longer runs tasks through the subprocess module")
+    else:
+        try:
+            tasks_source = inspect.getsource(_main.Worker._execute_tasks)
+        except (AttributeError, OSError, TypeError):
+            tasks_source = ""
+        if not re.search(r"\bsubprocess\.run\(\s*task_cmd,\s*shell=use_shell,\s*check=False,\s*env=", tasks_source):
+            problems.append("Worker._execute_tasks no longer calls subprocess.run(task_cmd, shell=..., check=False, env=...)")
     for name in ("get_latest_tag", "get_repo"):
         if not callable(getattr(_vcs, name, None)):
             problems.append(f"copier._vcs.{name} is gone (update-all asks it for the newest release)")
@@ -141,6 +166,7 @@ class TemplateCheckouts:
         self.facts: dict[tuple[str, str], Any] = {}
         self.clones = 0  # real clones made
         self.calls = 0  # clones copier asked for
+        self.scripts: ForkedTemplateScripts | None = None  # set while installed
         self._lock = threading.Lock()
 
     def clone(self, real_clone: Callable[..., str], url: str, ref: str = "HEAD", location: str | None = None) -> str:
@@ -225,6 +251,76 @@ def _syntax_signature(env: Any) -> tuple:
     )
 
 
+# --- 4. template scripts forked ------------------------------------------------------------
+
+# What the migrations import besides the standard library and their own code: imported once
+# in this process so that every forked run has them (a missing one is simply left out).
+SCRIPT_LIBRARIES = ("yaml", "ruamel.yaml", "packaging.version", "jinja2")
+# The names this package's modules have; a template script imports its checkout's own.
+OWN_PACKAGE = __name__.partition(".")[0]
+
+
+class ForkedTemplateScripts:
+    """What copier._main sees as `subprocess` while the cache is active: `run` forks for a
+    Python script of one of the run's checkouts; everything else is the real module."""
+
+    def __init__(self, state: TemplateCheckouts) -> None:
+        self.state = state
+        self.forked = 0  # scripts run in a fork
+        for name in SCRIPT_LIBRARIES:
+            with contextlib.suppress(ImportError):
+                importlib.import_module(name)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(subprocess, name)
+
+    def is_template_script(self, args: Any, shell: bool) -> bool:
+        return (
+            not shell and isinstance(args, list) and len(args) >= 2
+            and all(isinstance(arg, str) for arg in args)
+            and args[0] == sys.executable and args[1].endswith(".py")
+            and self.state.owns(Path(args[1])) and Path(args[1]).is_file()
+        )
+
+    def run(self, args: Any, *more: Any, shell: bool = False, check: bool = False,
+            env: dict[str, str] | None = None, **options: Any) -> subprocess.CompletedProcess:
+        if more or options or check or env is None or not self.is_template_script(args, shell):
+            return subprocess.run(args, *more, shell=shell, check=check, env=env, **options)
+        self.forked += 1
+        return subprocess.CompletedProcess(args, run_script_forked(args[1], args[2:], env))
+
+
+def run_script_forked(script: str, argv: list[str], env: dict[str, str]) -> int:
+    """`python script *argv` with `env`, in a fork of this process; its exit status."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    code = 1
+    try:  # the child: never returns
+        os.environ.clear()
+        os.environ.update(env)
+        for name in [n for n in sys.modules if n == OWN_PACKAGE or n.startswith(OWN_PACKAGE + ".")]:
+            del sys.modules[name]
+        sys.argv = [script, *argv]
+        sys.path.insert(0, os.path.dirname(os.path.abspath(script)))  # as `python script` does
+        runpy.run_path(script, run_name="__main__")
+        code = 0
+    except SystemExit as exit_:
+        if exit_.code is None or isinstance(exit_.code, int):
+            code = exit_.code or 0
+        else:
+            print(exit_.code, file=sys.stderr)
+    except BaseException:  # noqa: BLE001 - reported as the interpreter would, then exit 1
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(BaseException):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code & 0xFF)
+
+
 def _install(state: TemplateCheckouts) -> Callable[[], None]:
     """Patch copier (see the module docstring); returns the function that unpatches."""
     from functools import cached_property
@@ -237,6 +333,7 @@ def _install(state: TemplateCheckouts) -> Callable[[], None]:
     originals = {name: _template.Template.__dict__[name] for name in (*CHECKOUT_PROPERTIES, *URL_PROPERTIES)}
     original_env = _main.Worker.__dict__["jinja_env"]
     _template.clone = functools.partial(state.clone, real_clone)
+    _main.subprocess = state.scripts = ForkedTemplateScripts(state)
     for name, prop in originals.items():
         patched = cached_property(_memoised(name, prop.func, by_url=name in URL_PROPERTIES))
         patched.__set_name__(_template.Template, name)
@@ -250,6 +347,7 @@ def _install(state: TemplateCheckouts) -> Callable[[], None]:
         global _active
         _active = None
         _template.clone = real_clone
+        _main.subprocess = subprocess
         for name, prop in originals.items():
             setattr(_template.Template, name, prop)
         _main.Worker.jinja_env = original_env

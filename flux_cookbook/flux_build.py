@@ -12,8 +12,12 @@ What a cluster does with a pushed commit, step by step, and what this module doe
    (`_write_kustomization`).
 3. It builds the folder with kustomize (no load restrictions inside the artifact, no
    plugins) and refuses any object without apiVersion, kind and name. We run the real
-   `kubectl kustomize` on a hard-linked copy of the artifact per path, so what one build
-   generates never shows in another's folder, as on the cluster.
+   `kubectl kustomize` on a copy of the artifact per path (`_work_copy`), so what one
+   build generates never shows in another's folder, as on the cluster. The generator only
+   ever writes the path's own folder, so only that folder is copied (hard links); the
+   folders above it are made anew, and everything beside them is a symbolic link into
+   the one unpacked artifact: a copy per path costs the depth of the path, not the size
+   of the repository.
 
 Not reproduced: SOPS decryption and postBuild variable substitution (both run on objects
 after the build and need the cluster's secrets), remote bases' network fetches (kubectl
@@ -428,8 +432,9 @@ def _objects_without_identity(output: str) -> str:
     return ""
 
 
-def _build_in(root: Path, path: str, spec: dict, kubectl: str) -> tuple[bool, str, str]:
-    """(ok, error, output) of building path inside root, a private copy of the artifact."""
+def _build_in(root: Path, path: str, spec: dict, kubectl: str, also: Path | None = None) -> tuple[bool, str, str]:
+    """(ok, error, output) of building path inside root, a private copy of the artifact
+    (`also`: the artifact its links lead to)."""
     folder = root / path if path else root
     if not folder.exists():
         return False, PATH_NOT_FOUND, ""
@@ -450,7 +455,9 @@ def _build_in(root: Path, path: str, spec: dict, kubectl: str) -> tuple[bool, st
         return False, f"kustomize build did not finish within {_BUILD_TIMEOUT}s", ""
     if result.returncode != 0:
         # Name the files as the repository does, not as this copy does.
-        error = result.stderr.strip().replace(f"{root}/", "").replace(str(root), ".")
+        error = result.stderr.strip()
+        for where in (root, also) if also else (root,):
+            error = error.replace(f"{where}/", "").replace(str(where), ".")
         return False, error.removeprefix("error: "), ""
     bad = _objects_without_identity(result.stdout)
     if bad:
@@ -463,6 +470,36 @@ def _link_copy(source: Path, target: Path) -> None:
     shutil.copytree(source, target, copy_function=os.link)
 
 
+def _work_copy(artifact: Path, work: Path, path: str) -> None:
+    """The artifact as the build of `path` sees it: `path` itself a copy of its own (the
+    generator writes its kustomization file there), the folders above it real folders,
+    and every other entry a symbolic link into `artifact`, which nothing writes to.
+
+    kustomize reads through the links; a folder it reaches through one resolves inside
+    the artifact, where only the kustomization file the generator writes for this build is
+    missing, and that folder is the root of this build, which kustomize never loads again
+    from below (that would be a cycle, refused either way)."""
+    if not path:
+        _link_copy(artifact, work)
+        return
+    source, target = artifact, work
+    target.mkdir()
+    parts = path.split("/")
+    for depth, part in enumerate(parts):
+        for entry in os.scandir(source):
+            if entry.name != part:
+                os.symlink(entry.path, target / entry.name)
+        source, target = source / part, target / part
+        if source.is_dir() and depth == len(parts) - 1:
+            _link_copy(source, target)
+        elif source.is_dir():
+            target.mkdir()
+        else:  # not in the artifact (the build says "path not found"), or a file
+            if source.exists():
+                os.symlink(source, target)
+            return
+
+
 def _copy_artifact(repo: Path, files: list[str], target: Path) -> None:
     target.mkdir(parents=True)
     for rel in files:
@@ -470,13 +507,16 @@ def _copy_artifact(repo: Path, files: list[str], target: Path) -> None:
         shutil.copyfile(repo / rel, target / rel)
 
 
-def build_all(repo: Path) -> list[BuildResult]:
-    """Build each distinct path of the repository's Flux Kustomizations; sorted by path."""
+def build_all(repo: Path, skip: Iterable[str] = ()) -> list[BuildResult]:
+    """Build each distinct path of the repository's Flux Kustomizations but those in
+    `skip`; sorted by path."""
     repo = Path(repo)
     files = artifact_files(repo)
+    skipped = set(skip)
     by_path: dict[str, list[_Found]] = {}
     for found in _discover(repo, files):
-        by_path.setdefault(found.kustomization.path, []).append(found)
+        if found.kustomization.path not in skipped:
+            by_path.setdefault(found.kustomization.path, []).append(found)
     if not by_path:
         return []
     kubectl = _kubectl()
@@ -491,9 +531,9 @@ def build_all(repo: Path) -> list[BuildResult]:
             # follows it when the bootstrap folder moves.
             chosen = sorted(by_path[path], key=lambda f: not _is_sync(f.kustomization))[0]
             work = Path(tmp) / f"build-{index}"
-            _link_copy(artifact, work)
+            _work_copy(artifact, work, path)
             try:
-                ok, error, output = _build_in(work, path, chosen.spec, kubectl)
+                ok, error, output = _build_in(work, path, chosen.spec, kubectl, also=artifact)
             finally:
                 shutil.rmtree(work, ignore_errors=True)
             return BuildResult(chosen.kustomization, ok, error, output)

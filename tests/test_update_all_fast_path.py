@@ -86,3 +86,21 @@ def test_fast_and_plain_stop_at_the_same_conflict_and_finish_identically(templat
     # Every answers file is reported, updated or already current.
     for name in [".copier-answers.yml", *(f".copier-answers.app-{app}.yml" for app in (*APPS, "podinfo", "redis"))]:
         assert name in fast_run.stdout, fast_run.stdout
+
+
+def test_the_migrations_run_forked_and_end_where_new_interpreters_end(template, starting_point, tmp_path, capfd):
+    """The cluster's update from 1.0.0 runs run.py twice (before, after): in a fork of this
+    process while the cache is active, in new interpreters without it; the same commit."""
+    from flux_cookbook import bulk_update
+
+    forked, plain = tmp_path / "forked", tmp_path / "plain"
+    for clone in (forked, plain):
+        git(tmp_path, "clone", "-q", str(starting_point), str(clone))
+    with bulk_update.shared_template_checkouts() as state:
+        assert bulk_update.update_one(forked, ".copier-answers.yml", template.current).status == "updated"
+    forked_output = capfd.readouterr()
+    assert state.scripts.forked == 2
+    assert bulk_update.update_one(plain, ".copier-answers.yml", template.current).status == "updated"
+    assert capfd.readouterr() == forked_output  # the migration's notes, on the same streams
+    assert history(forked) == history(plain)
+    assert tree_state(forked)[1:] == tree_state(plain)[1:]

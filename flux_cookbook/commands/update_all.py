@@ -101,9 +101,9 @@ def run(args: argparse.Namespace) -> int:
             "with `flux-cookbook adopt`"
         )
     try:
-        before = build_check.build(repo)
+        started_at = build_check.head_commit(repo)
         done = update_all(repo, files, args)
-        return 0 if still_builds(repo, before) and done else 1
+        return 0 if still_builds(repo, started_at) and done else 1
     except bulk_update.CopierSeamChanged as error:
         raise UserError(str(error)) from None
     except BrokenProcessPool as error:
@@ -112,10 +112,10 @@ def run(args: argparse.Namespace) -> int:
         ) from None
 
 
-def still_builds(repo: Path, before: build_check.Builds) -> bool:
-    """Report what built before the updates and no longer does; False when anything."""
-    after = build_check.build(repo)
-    broken = build_check.newly_broken(before, after)
+def still_builds(repo: Path, started_at: str) -> bool:
+    """Report what built at `started_at` (the commit before the updates) and no longer
+    does; False when anything."""
+    after, broken = build_check.since(repo, started_at)
     if broken:
         print(
             "\nThese Flux Kustomization paths built before the update and no longer build as Flux builds them:\n  "
@@ -123,7 +123,7 @@ def still_builds(repo: Path, before: build_check.Builds) -> bool:
             file=sys.stderr,
         )
         return False
-    print(build_check.summary(before, after))
+    print(build_check.summary(after, after))
     return True
 
 

@@ -11,6 +11,7 @@ from flux_cookbook import build_check, flux_build
 from flux_cookbook.template_files import TemplateUnreachable, template_files
 from tests.support.project import commit_all, init_repo, tree_state
 from tests.support.template_repo import git
+from tests.unit.test_flux_build import flux_ks
 
 SYNC_ROOT = """\
 apiVersion: kustomize.toolkit.fluxcd.io/v1
@@ -110,11 +111,46 @@ def test_update_all_reports_a_path_its_updates_broke(tmp_path, capsys):
     from flux_cookbook.commands.update_all import still_builds
 
     repo = init_repo(write(tmp_path, {"flux-system/gotk-sync.yaml": SYNC_ROOT, "flux-system/namespaces/web.yaml": NAMESPACE}))
-    before = build_check.build(repo)
-    assert still_builds(repo, before) is True
+    started_at = build_check.head_commit(repo)
+    assert still_builds(repo, started_at) is True
     assert "build check: 1 of 1 Flux Kustomization path(s) build" in capsys.readouterr().out
     (repo / "flux-system/namespaces/web-again.yaml").write_text(NAMESPACE)
     commit_all(repo, "an update that breaks the build")
-    assert still_builds(repo, before) is False
+    assert still_builds(repo, started_at) is False
     err = capsys.readouterr().err
     assert "built before the update and no longer build" in err and "already registered id" in err
+    assert git(repo, "worktree", "list").count("\n") == 1  # the checkout of the commit is gone
+
+
+def test_since_a_commit_reports_what_building_before_and_after_reports(tmp_path, monkeypatch):
+    """Three paths: one keeps building, one breaks in the change, one was broken before it.
+    `since` reports what eager building before and after reports, and builds at the commit
+    only the two paths that do not build now."""
+    files = {"flux-system/gotk-sync.yaml": SYNC_ROOT.replace("path: ./", "path: ./flux-system"),
+             "flux-system/namespaces/web.yaml": NAMESPACE}
+    for name in ("keeps", "breaks", "broken"):
+        files[f"flux-system/kustomization-{name}.yaml"] = flux_ks(name, f"./{name}")
+        files[f"{name}/namespace.yaml"] = NAMESPACE.replace("web", name)
+    files["broken/again.yaml"] = NAMESPACE.replace("web", "broken")
+    repo = init_repo(write(tmp_path, files))
+    started_at = build_check.head_commit(repo)
+    eager_before = build_check.build(repo)
+    (repo / "breaks/again.yaml").write_text(NAMESPACE.replace("web", "breaks"))
+    commit_all(repo, "the change")
+
+    built_at_commit = []
+    real_build_all = flux_build.build_all
+
+    def recording(where, skip=()):
+        results = real_build_all(where, skip)
+        if where != repo:
+            built_at_commit.extend(r.kustomization.path for r in results)
+        return results
+
+    monkeypatch.setattr(flux_build, "build_all", recording)
+    after, broken = build_check.since(repo, started_at)
+    assert broken == build_check.newly_broken(eager_before, build_check.build(repo))
+    assert len(broken) == 1 and broken[0].startswith("./breaks (Kustomization 'breaks'")
+    assert sorted(built_at_commit) == ["breaks", "broken"]
+    assert {r.kustomization.path: r.ok for r in after.results} == {
+        "flux-system": True, "keeps": True, "breaks": False, "broken": False}

@@ -346,3 +346,28 @@ def test_a_kustomization_generated_for_one_build_is_not_there_for_the_next(tmp_p
 def test_sourceignore_lines_git_cannot_read_are_skipped(tmp_path):
     repo = git_repo(tmp_path, {".sourceignore": "!\n[z-a]\na\\\n*.txt\n", "a.txt": "x", "b.yaml": CM.format(name="b")})
     assert artifact_files(repo) == [".sourceignore", "b.yaml"]
+
+
+def test_a_deep_path_reads_files_above_and_beside_it_and_errors_name_them_as_the_repository_does(tmp_path):
+    # Each build copies only its own folder; what it reads above and beside it is the one
+    # artifact, reached through links. kustomize reads the same files, and a message names
+    # a file as the repository does, never as the temporary copy does.
+    repo = bootstrapped(tmp_path, {
+        "bootstrap/deep.yaml": flux_ks("deep", "clusters/home/apps"),
+        "bootstrap/broken.yaml": flux_ks("broken", "clusters/home/broken"),
+        "clusters/home/apps/kustomization.yaml": (
+            "resources: [a.yaml, ../shared/s.yaml, ../../../base]\npatches:\n- path: ../../../patches/p.yaml\n"),
+        "clusters/home/apps/a.yaml": CM.format(name="a"),
+        "clusters/home/shared/s.yaml": CM.format(name="s"),
+        "base/kustomization.yaml": "resources: [b.yaml]\n",
+        "base/b.yaml": CM.format(name="b"),
+        "patches/p.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\ndata:\n  k: patched\n",
+        "clusters/home/broken/kustomization.yaml": "resources: [../../../base/missing.yaml]\n",
+    })
+    results = by_path(build_all(repo))
+    deep = results["clusters/home/apps"]
+    assert deep.ok, deep.error
+    assert names(deep.output) == ["ConfigMap/a", "ConfigMap/b", "ConfigMap/s"] and "k: patched" in deep.output
+    broken = results["clusters/home/broken"]
+    assert not broken.ok and "base/missing.yaml" in broken.error
+    assert str(tmp_path) not in broken.error and "/tmp" not in broken.error and "flux-build-" not in broken.error

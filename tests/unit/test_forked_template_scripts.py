@@ -1,0 +1,90 @@
+"""update-all runs the template's own Python scripts (its migrations) in a fork of itself,
+not a new interpreter (bulk_update, part 4). A forked run must be what `python script`
+would be: the script's argv, copier's environment and working directory, the standard
+streams, its exit status, and the checkout's own code under this package's names."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import flux_cookbook
+from flux_cookbook import bulk_update
+
+SCRIPT = """\
+import os, sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import flux_cookbook  # the checkout's, as in a new interpreter
+
+print("argv", sys.argv[1:], "where", flux_cookbook.WHERE, "cwd", os.getcwd(), "stage", os.environ.get("STAGE"))
+print("to stderr", file=sys.stderr)
+sys.exit(int(sys.argv[1]))
+"""
+
+
+@pytest.fixture()
+def checkouts(tmp_path):
+    with bulk_update.shared_template_checkouts() as state:
+        checkout = state.root / "checkout.1"
+        (checkout / "flux_cookbook").mkdir(parents=True)
+        (checkout / "flux_cookbook/__init__.py").write_text('WHERE = "the checkout"\n')
+        (checkout / "scripts").mkdir()
+        (checkout / "scripts/run.py").write_text(SCRIPT)
+        (checkout / "scripts/fails.py").write_text("raise RuntimeError('a bug in the script')\n")
+        yield state, checkout
+
+
+def test_a_checkout_script_runs_forked_as_a_new_interpreter_would_run_it(checkouts, tmp_path, capfd, monkeypatch):
+    state, checkout = checkouts
+    monkeypatch.chdir(tmp_path)
+    environ = dict(os.environ)
+    done = state.scripts.run([sys.executable, str(checkout / "scripts/run.py"), "3", "two words"], shell=False,
+                             check=False, env={**os.environ, "STAGE": "before"})
+    out, err = capfd.readouterr()
+    assert done.returncode == 3 and state.scripts.forked == 1
+    assert out == f"argv ['3', 'two words'] where the checkout cwd {tmp_path} stage before\n"
+    assert err == "to stderr\n"
+    # This process is as it was: its own package, environment and working directory.
+    assert sys.modules["flux_cookbook"] is flux_cookbook and not hasattr(flux_cookbook, "WHERE")
+    assert dict(os.environ) == environ and Path.cwd() == tmp_path
+
+
+def test_a_script_that_raises_exits_1_with_the_traceback(checkouts, capfd):
+    state, checkout = checkouts
+    done = state.scripts.run([sys.executable, str(checkout / "scripts/fails.py")], shell=False, check=False,
+                             env=dict(os.environ))
+    err = capfd.readouterr().err
+    assert done.returncode == 1 and "Traceback" in err and "RuntimeError: a bug in the script" in err
+
+
+def test_anything_else_is_the_real_subprocess_run(checkouts, tmp_path, capfd):
+    state, checkout = checkouts
+    elsewhere = tmp_path / "script.py"
+    elsewhere.write_text("print('a new interpreter')\n")
+    for args, options in (
+        ([sys.executable, str(elsewhere)], {"env": dict(os.environ)}),  # not a checkout's script
+        (f"{sys.executable} {checkout / 'scripts/run.py'} 0", {"shell": True, "env": dict(os.environ)}),  # a shell line
+        ([sys.executable, str(checkout / "scripts/run.py"), "0"], {}),  # no environment given: not copier's call
+        (["/bin/echo", str(checkout / "scripts/run.py")], {"env": dict(os.environ)}),  # another program
+    ):
+        done = state.scripts.run(args, check=False, **options)
+        assert isinstance(done, subprocess.CompletedProcess) and done.returncode == 0
+    assert state.scripts.forked == 0
+    assert "a new interpreter" in capfd.readouterr().out
+    # and the module's other names are the real module's
+    assert state.scripts.PIPE is subprocess.PIPE and state.scripts.CalledProcessError is subprocess.CalledProcessError
+
+
+def test_while_the_cache_is_active_copier_runs_tasks_through_it():
+    from copier import _main
+
+    assert _main.subprocess is subprocess
+    with bulk_update.shared_template_checkouts() as state:
+        assert _main.subprocess is state.scripts
+    assert _main.subprocess is subprocess
