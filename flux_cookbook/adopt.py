@@ -10,7 +10,9 @@ render and replays them on the newest release, so the user's own values are kept
 That replay works where an object sits at the path the template renders it to, so each
 recognised object that is alone in its file is moved there (`git mv`), within the folder
 one Flux Kustomization applies (moving an object from one Kustomization to another would
-make the first one prune it from the cluster). Names are never changed: an app is named
+make the first one prune it from the cluster). An object that shares its file with other
+documents is split out of it (yaml_split): its document's own text, as written, goes to
+the template path, and the file keeps the others, or goes when none is left. Names are never changed: an app is named
 after its folder, and a Kustomization, HelmRelease or ConfigMap named otherwise keeps its
 name, as the user's own change to the template's file.
 
@@ -51,6 +53,7 @@ from .extensions.repo_state import health_checks_error
 from .extensions.template_source import absolute_src_path
 from .extensions.yaml_quoting import yaml_document
 from .template_files import TemplateFiles, TemplateUnreachable, is_remote, template_files
+from .yaml_split import SplitFile, SplitRefused, split_file
 
 # Adopted repositories are pinned to the release that writes the cookbook's own layout.
 RELEASE = "1.0.0"
@@ -119,6 +122,7 @@ class Manifest:
 
     path: str  # relative to the repository root, "/"-separated
     obj: dict
+    position: int = 0  # its place among its file's (non-empty) documents
 
     def get(self, *keys: str) -> Any:
         """The value at `keys` (e.g. "spec", "chart"), or None where any level is missing."""
@@ -150,6 +154,17 @@ class Move:
 
 
 @dataclass(frozen=True)
+class Split:
+    """Objects that share a file with other documents, each taken out to its template path."""
+
+    source: str
+    moves: tuple[Move, ...]
+    texts: tuple[str, ...]  # each move's document, as the user wrote it, for its new file
+    rest: str | None  # what the source keeps; None when no object stays and it is removed
+    dropped: str = ""  # when it is removed: its text of no moved document (comments)
+
+
+@dataclass(frozen=True)
 class GitInfo:
     origin_url: str  # "" when there is no remote `origin`
     branch: str  # "" when HEAD is detached
@@ -169,6 +184,7 @@ class Plan:
     guesses: list[str] = field(default_factory=list)  # answers guessed, and from what
     added: dict[str, str] = field(default_factory=dict)  # housekeeping file -> its text
     extended: dict[str, str] = field(default_factory=dict)  # a file of the user's -> its new text
+    splits: list[Split] = field(default_factory=list)
 
     def answers_files(self) -> dict[str, dict]:
         files = {CLUSTER_ANSWERS: self.cluster}
@@ -185,8 +201,8 @@ class _Findings:
     kept: list[str] = field(default_factory=list)
     guesses: list[str] = field(default_factory=list)
     # Each object that moves to its template path, by (file, kind, name): apps that share
-    # a Namespace or HelmRepository move it once.
-    moves: dict[tuple[str, str, str], Move] = field(default_factory=dict)
+    # a Namespace or HelmRepository move it once. With its position among the file's documents.
+    moves: dict[tuple[str, str, str], tuple[int, Move]] = field(default_factory=dict)
 
 
 # --- the repository's files ------------------------------------------------------------
@@ -222,9 +238,9 @@ class Index:
         for path, documents in self.documents.items():
             if not path.startswith(prefix) or self.is_flux_own(path) != flux_own:
                 continue
-            for document in documents:
+            for position, document in enumerate(documents):
                 if isinstance(document, dict) and _is_kind(document, kind, group):
-                    manifest = Manifest(path, document)
+                    manifest = Manifest(path, document, position)
                     if name in (None, manifest.name):
                         found.append(manifest)
         return found
@@ -475,19 +491,63 @@ class _Placer:
 
     def __init__(self, root: Path, index: Index, findings: _Findings):
         self.root, self.index, self.findings = root, index, findings
+        self._split_files: dict[str, SplitFile | SplitRefused] = {}
 
     def why_not_movable(self, manifest: Manifest, target: str) -> str:
         """Why `manifest` cannot move to `target`, or "" (also "" when it is there already)."""
         if manifest.path == target:
             return ""
-        others = len(self.index.documents[manifest.path]) - 1
-        if others:
-            return f"it shares {manifest.path} with {others} other object(s)"
         if (self.root / target).exists():
             return f"{target} holds something else"
         if config := _kustomize_config(self.root, manifest.path) or _kustomize_config(self.root, target):
             return f"{config} lists its folder's files by name"
+        others = len(self.index.documents[manifest.path]) - 1
+        if others:
+            try:
+                self._split_file(manifest.path).piece(manifest.position)
+            except SplitRefused as refused:
+                return f"it shares {manifest.path} with {others} other object(s), and adopt cannot split that file: {refused}"
         return ""
+
+    def _split_file(self, path: str) -> SplitFile:
+        """`path` taken apart into its documents (once per file); raises SplitRefused."""
+        if path not in self._split_files:
+            try:
+                # Bytes decoded as they are: reading as text would turn CRLF line ends into LF.
+                self._split_files[path] = split_file((self.root / path).read_bytes().decode("utf-8"))
+            except SplitRefused as refused:
+                self._split_files[path] = refused
+        found = self._split_files[path]
+        if isinstance(found, SplitRefused):
+            raise found
+        return found
+
+    def arranged(self, moves: list[tuple[int, Move]]) -> tuple[list[Move], list[Split]]:
+        """`moves` as carried out: a file that holds one document moves whole (git mv); one
+        that holds others too is split. Raises SplitRefused when what a split file would keep
+        does not read back as the objects that stay in it."""
+        whole: list[Move] = []
+        by_source: dict[str, list[tuple[int, Move]]] = {}
+        for position, move in moves:
+            if len(self.index.documents[move.source]) == 1:
+                whole.append(move)
+            else:
+                by_source.setdefault(move.source, []).append((position, move))
+        splits = []
+        for source, taken in sorted(by_source.items()):
+            taken.sort(key=lambda item: item[0])
+            try:
+                result = self._split_file(source).take({position for position, _ in taken})
+            except SplitRefused as refused:
+                raise SplitRefused(f"adopt cannot split {source}: {refused}") from None
+            splits.append(Split(
+                source=source,
+                moves=tuple(move for _, move in taken),
+                texts=tuple(result.pieces[position] for position, _ in taken),
+                rest=result.rest,
+                dropped=result.dropped,
+            ))
+        return whole, splits
 
     def place(self, manifest: Manifest, target: str) -> bool:
         """Move `manifest` to `target` where it can; else note that it stays the user's own."""
@@ -499,7 +559,7 @@ class _Placer:
             return False
         if manifest.path != target:
             key = (manifest.path, manifest.kind, manifest.name)
-            self.findings.moves[key] = Move(manifest.path, target, f"{manifest.kind} '{manifest.name}'")
+            self.findings.moves[key] = (manifest.position, Move(manifest.path, target, f"{manifest.kind} '{manifest.name}'"))
         return True
 
 
@@ -826,6 +886,11 @@ def plan_adoption(root: Path, template: str, git: GitInfo, files: TemplateFiles 
     findings.problems.extend(cluster_answer_errors(cluster))
     if error := template_error(src_path, files):
         findings.problems.append(error)
+    moves, splits = [], []
+    try:
+        moves, splits = placer.arranged(sorted(findings.moves.values(), key=lambda item: (item[1].source, item[0])))
+    except SplitRefused as refused:
+        findings.problems.append(str(refused))
     if findings.problems:
         # Apps sharing a broken HelmRepository or Namespace would each report it.
         raise AdoptError(list(dict.fromkeys(findings.problems)))
@@ -834,7 +899,8 @@ def plan_adoption(root: Path, template: str, git: GitInfo, files: TemplateFiles 
         bootstrap_dir=bootstrap,
         cluster=_pinned(cluster, CLUSTER_KEYS, src_path),
         apps={app: _pinned(app_answers_, APP_KEYS, src_path) for app, app_answers_ in answers.items()},
-        moves=sorted(findings.moves.values(), key=lambda move: move.source),
+        moves=moves,
+        splits=splits,
         kept=findings.kept,
         notes=list(dict.fromkeys(findings.notes)),
         guesses=findings.guesses,
@@ -848,13 +914,28 @@ def answers_text(answers: dict) -> str:
     return ANSWERS_HEADER + yaml_document(answers)
 
 
+def _staged(repo: Path, *args: str) -> None:
+    done = _git(repo, *args)
+    if done.returncode:
+        raise RuntimeError(f"git {' '.join(args)} failed: {done.stderr.strip()}")
+
+
 def carry_out(plan: Plan) -> None:
-    """Move the files (staged, so the renames show in `git status`) and write the answers files."""
+    """Move and split the files (staged, so they show in `git status`) and write the answers files."""
     for move in plan.moves:
         (plan.repo / move.target).parent.mkdir(parents=True, exist_ok=True)
-        moved = _git(plan.repo, "mv", "--", move.source, move.target)
-        if moved.returncode:
-            raise RuntimeError(f"git mv {move.source} {move.target} failed: {moved.stderr.strip()}")
+        _staged(plan.repo, "mv", "--", move.source, move.target)
+    for split in plan.splits:
+        for move, text in zip(split.moves, split.texts):
+            (plan.repo / move.target).parent.mkdir(parents=True, exist_ok=True)
+            # Bytes: written as text, Python would turn the user's CRLF line ends into others.
+            (plan.repo / move.target).write_bytes(text.encode("utf-8"))
+        if split.rest is None:
+            _staged(plan.repo, "rm", "-q", "--", split.source)
+        else:
+            (plan.repo / split.source).write_bytes(split.rest.encode("utf-8"))
+        _staged(plan.repo, "add", "--", *(move.target for move in split.moves),
+                *([split.source] if split.rest is not None else []))
     for name, answers in plan.answers_files().items():
         (plan.repo / name).write_text(answers_text(answers), encoding="utf-8")
     for name, text in {**plan.added, **plan.extended}.items():
@@ -864,10 +945,13 @@ def carry_out(plan: Plan) -> None:
 def undo(plan: Plan) -> None:
     """Put the (clean before adoption) repository back as HEAD has it."""
     _git(plan.repo, "reset", "-q", "--hard", "HEAD")
-    for name in [*plan.answers_files(), *plan.added]:
+    made = [move.target for split in plan.splits for move in split.moves]
+    # Files adopt wrote that HEAD does not have (a split's new file is one only where
+    # carrying out stopped before staging it; the reset removes the staged ones).
+    for name in [*plan.answers_files(), *plan.added, *made]:
         (plan.repo / name).unlink(missing_ok=True)
-    for move in plan.moves:  # folders git mv made and the reset emptied
-        folder = (plan.repo / move.target).parent
+    for target in [*(move.target for move in plan.moves), *made]:  # folders adopt made and the reset emptied
+        folder = (plan.repo / target).parent
         while folder != plan.repo and folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
             folder = folder.parent
@@ -902,11 +986,28 @@ def describe(plan: Plan) -> str:
     if plan.moves:
         lines.append("Moves (git mv, staged), so that each object is where the template writes it:")
         lines += [f"  {move.source} -> {move.target}  ({move.what})" for move in plan.moves]
+    if plan.splits:
+        lines.append(
+            "Splits (staged), so that each object is alone where the template writes it; each document "
+            "goes as you wrote it, comments included:"
+        )
+        lines += [describe_split(split) for split in plan.splits]
+    return "\n".join(lines)
+
+
+def describe_split(split: Split) -> str:
+    lines = [f"  split {split.source}: {move.what} -> {move.target}" for move in split.moves]
+    if split.rest is not None:
+        lines.append(f"    {split.source} keeps the rest as it is")
+    else:
+        count = len(split.dropped.splitlines())
+        dropped = f"; its {count} line(s) outside them (comments) go with it" if count else ""
+        lines.append(f"    {split.source} is removed (git rm): every object in it moved{dropped}")
     return "\n".join(lines)
 
 
 def describe_dry_run(plan: Plan) -> str:
-    lines = ["Dry run: nothing moved or written. The answers files would be:"]
+    lines = ["Dry run: nothing moved, split or written. The answers files would be:"]
     for name, answers in plan.answers_files().items():
         lines += ["", f"--- {name}", answers_text(answers).rstrip("\n")]
     return "\n".join(lines)
@@ -951,7 +1052,11 @@ def adopt(repo: Path, template: str, dry_run: bool, out: TextIO, err: TextIO) ->
         print(describe_dry_run(plan), file=out)
         return 0
     before = build_check.build(repo)
-    carry_out(plan)
+    try:
+        carry_out(plan)
+    except (RuntimeError, OSError) as error:
+        undo(plan)
+        return _refused(repo, [f"carrying out the adoption failed, and it was undone: {error}"], err)
     after = build_check.build(repo)
     if broken := build_check.newly_broken(before, after):
         undo(plan)

@@ -422,10 +422,12 @@ def test_refuses_a_repository_without_the_cookbook_layout(tmp_path):
     assert code == 1 and "no cookbook layout" in err
 
 
-def test_a_namespace_sharing_a_file_stays_there_and_gets_no_second_copy(tmp_path):
+def test_a_namespace_in_a_file_adopt_cannot_split_stays_there_and_gets_no_second_copy(tmp_path):
     files = {**PODINFO, **BITNAMI, **postgres_app("keycloak-postgres", "keycloak")}
     del files["flux-system/namespaces/namespace-podinfo.yaml"], files["flux-system/namespaces/namespace-keycloak.yaml"]
     files["flux-system/namespaces/all.yaml"] = """
+        %YAML 1.1
+        ---
         apiVersion: v1
         kind: Namespace
         metadata:
@@ -438,8 +440,12 @@ def test_a_namespace_sharing_a_file_stays_there_and_gets_no_second_copy(tmp_path
         """
     plan = plan_adoption(write(tmp_path, files), TEMPLATE, NO_GIT)
     assert [plan.apps[app]["owns_namespace"] for app in ("keycloak-postgres", "podinfo")] == [False, False]
-    assert not any("all.yaml" in move.source for move in plan.moves)
-    assert any("Namespace 'podinfo' (flux-system/namespaces/all.yaml) stays where it is" in note for note in plan.notes)
+    assert not any("all.yaml" in move.source for move in plan.moves) and plan.splits == []
+    assert any(
+        "Namespace 'podinfo' (flux-system/namespaces/all.yaml) stays where it is (it shares flux-system/namespaces/all.yaml "
+        "with 1 other object(s), and adopt cannot split that file: line 1 is a YAML directive (%YAML)" in note
+        for note in plan.notes
+    )
 
 
 @pytest.mark.parametrize("namespace", ["flux-system", "kube-system", "default"])
@@ -484,13 +490,16 @@ def test_values_elsewhere_are_adopted_as_they_are(tmp_path):
 def test_every_problem_is_reported_in_one_run(tmp_path):
     files = {**PODINFO, **postgres_app("keycloak-postgres", "keycloak")}  # no bitnami HelmRepository
     helm_repository = yaml_text(files.pop("flux-system/helmrepositories/helmrepository-podinfo.yaml"))
-    files["flux-system/helmrepositories/repos.yaml"] = helm_repository + "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stray\n"
+    files["flux-system/helmrepositories/repos.yaml"] = (
+        helm_repository + "...\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stray\n")
     release = "keycloak-postgres/helmrelease-keycloak-postgres.yaml"
     files[release] = yaml_text(files[release]).replace("      chart: postgresql\n", "      chart: postgresql\n      version: latest\n")
     found = problems(write(tmp_path, files))
     assert "no file of this repository declares its chart's HelmRepository 'bitnami'" in found
     assert ("HelmRepository 'podinfo' (flux-system/helmrepositories/repos.yaml) must be alone in "
-            "flux-system/helmrepositories/helmrepository-podinfo.yaml") in found
+            "flux-system/helmrepositories/helmrepository-podinfo.yaml, or copier update adds a second copy there; "
+            "adopt cannot move it: it shares flux-system/helmrepositories/repos.yaml with 1 other object(s), and "
+            "adopt cannot split that file: line 9 is a document end marker (...)") in found
     assert "app keycloak-postgres: chart_version 'latest' is not a semver version or range" in found
 
 
@@ -583,7 +592,7 @@ def test_dry_run_prints_answers_and_moves_and_changes_nothing(tmp_path):
     before = tree_state(repo)
     code, out, _ = run(repo, dry_run=True)
     assert code == 0
-    assert "Dry run: nothing moved or written" in out and "--- .copier-answers.app-podinfo.yml" in out
+    assert "Dry run: nothing moved, split or written" in out and "--- .copier-answers.app-podinfo.yml" in out
     assert "flux-system/namespaces/podinfo.yml -> flux-system/namespaces/namespace-podinfo.yaml" in out
     assert tree_state(repo) == before
 
