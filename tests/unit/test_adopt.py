@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 from flux_cookbook import adopt as adopt_module
 from flux_cookbook.adopt import (
@@ -605,3 +606,175 @@ def test_an_object_that_cannot_move_stays_the_users_own(tmp_path):
         "HelmRelease 'podinfo' (podinfo/hr.yaml) stays your own file where it is (podinfo/helmrelease-podinfo.yaml "
         "holds something else)" in note for note in plan.notes
     )
+
+
+# --- splits ----------------------------------------------------------------------------
+
+HELM_REPOSITORIES = "flux-system/helmrepositories/helmrepositories.yaml"
+SHARED_FILES = {
+    HELM_REPOSITORIES: yaml_text("""
+        # The cluster's Helm repositories.
+        ---
+        # podinfo's charts
+        apiVersion: source.toolkit.fluxcd.io/v1beta1
+        kind: HelmRepository
+        metadata:
+          name: podinfo
+          namespace: flux-system
+        spec:
+          interval: 15m
+          url: "https://stefanprodan.github.io/podinfo"
+        ---
+        apiVersion: source.toolkit.fluxcd.io/v1beta1
+        kind: HelmRepository
+        metadata:
+          name: jetstack # no app uses it yet
+          namespace: flux-system
+        spec:
+          interval: 1h
+          url: https://charts.jetstack.io
+        ---
+        apiVersion: source.toolkit.fluxcd.io/v1
+        kind: HelmRepository
+        metadata:
+          name: bitnami
+          namespace: flux-system
+        spec:
+          interval: 2h
+          url: https://charts.bitnami.com/bitnami
+        """).replace("\n", "\r\n"),  # CRLF, as an editor on Windows writes it
+    "flux-system/namespaces/namespaces.yaml": """
+        apiVersion: v1
+        kind: Namespace
+        metadata:
+          name: podinfo
+        ---
+        # keycloak's database
+        apiVersion: v1
+        kind: Namespace
+        metadata:
+          name: keycloak
+        """,
+}
+
+
+def shared_files_repo(root: Path) -> Path:
+    files = {**PODINFO, **postgres_app("keycloak-postgres", "keycloak"), **SHARED_FILES}
+    for moved in ("helmrepositories/helmrepository-podinfo.yaml", "namespaces/namespace-podinfo.yaml",
+                  "namespaces/namespace-keycloak.yaml"):
+        del files[f"flux-system/{moved}"]
+    write(root, {name: text for name, text in files.items() if name != HELM_REPOSITORIES})
+    (root / HELM_REPOSITORIES).parent.mkdir(parents=True, exist_ok=True)
+    (root / HELM_REPOSITORIES).write_bytes(SHARED_FILES[HELM_REPOSITORIES].encode())
+    return init_repo(root)
+
+
+def test_objects_sharing_a_file_are_split_out_each_as_written(tmp_path):
+    repo = shared_files_repo(tmp_path)
+    source = SHARED_FILES[HELM_REPOSITORIES]
+    code, out, err = run(repo)
+    assert code == 0, err
+    assert set(git(repo, "status", "--porcelain", "--no-renames").splitlines()) == {
+        f"M  {HELM_REPOSITORIES}",
+        "A  flux-system/helmrepositories/helmrepository-podinfo.yaml",
+        "A  flux-system/helmrepositories/helmrepository-bitnami.yaml",
+        "D  flux-system/namespaces/namespaces.yaml",
+        "A  flux-system/namespaces/namespace-podinfo.yaml",
+        "A  flux-system/namespaces/namespace-keycloak.yaml",
+        "?? .copier-answers.app-keycloak-postgres.yml", "?? .copier-answers.app-podinfo.yml", "?? .copier-answers.yml",
+    }
+    documents = source.split("---\r\n")
+    read = lambda name: (repo / name).read_bytes().decode()  # noqa: E731 - bytes: the line ends as written
+    assert read("flux-system/helmrepositories/helmrepository-podinfo.yaml") == documents[1]
+    assert read("flux-system/helmrepositories/helmrepository-bitnami.yaml") == documents[3]
+    assert read(HELM_REPOSITORIES) == documents[0] + "---\r\n" + documents[2]  # the header and jetstack stay
+    assert read("flux-system/namespaces/namespace-keycloak.yaml") == (
+        "# keycloak's database\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: keycloak\n")
+    assert (f"  split {HELM_REPOSITORIES}: HelmRepository 'podinfo' -> "
+            "flux-system/helmrepositories/helmrepository-podinfo.yaml") in out
+    assert f"  split {HELM_REPOSITORIES}: HelmRepository 'bitnami' -> flux-system/helmrepositories/helmrepository-bitnami.yaml" in out
+    assert f"    {HELM_REPOSITORIES} keeps the rest as it is" in out
+    assert "    flux-system/namespaces/namespaces.yaml is removed (git rm): every object in it moved\n" in out
+    answers = yaml.safe_load((repo / ".copier-answers.app-keycloak-postgres.yml").read_text())
+    assert (answers["helm_repo_url"], answers["owns_namespace"]) == ("https://charts.bitnami.com/bitnami", True)
+
+
+def test_a_dry_run_shows_the_splits_and_changes_nothing(tmp_path):
+    repo = shared_files_repo(tmp_path)
+    before = tree_state(repo)
+    code, out, _ = run(repo, dry_run=True)
+    assert code == 0 and "Dry run: nothing moved, split or written" in out
+    assert "split flux-system/namespaces/namespaces.yaml: Namespace 'podinfo' -> flux-system/namespaces/namespace-podinfo.yaml" in out
+    assert tree_state(repo) == before
+
+
+def folders(repo: Path) -> set[str]:
+    return {str(p.relative_to(repo)) for p in repo.rglob("*") if p.is_dir() and ".git" not in p.relative_to(repo).parts}
+
+
+def test_a_split_is_undone_when_a_path_no_longer_builds(tmp_path, monkeypatch):
+    repo = shared_files_repo(tmp_path)
+    # The podinfo folder as well: its HelmRelease and values share a file, and both move out.
+    release = (repo / "podinfo/helmrelease-podinfo.yaml").read_text()
+    values = (repo / "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml").read_text()
+    git(repo, "rm", "-q", "podinfo/helmrelease-podinfo.yaml", "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml")
+    (repo / "podinfo").mkdir()
+    (repo / "podinfo/podinfo.yaml").write_text(release + "---\n" + values)
+    # And each Namespace in its app's Kustomization file, so that no namespaces/ folder is there.
+    git(repo, "rm", "-q", "flux-system/namespaces/namespaces.yaml")
+    for app, namespace in (("podinfo", "podinfo"), ("keycloak-postgres", "keycloak")):
+        kustomization = repo / f"flux-system/kustomizations/kustomization-{app}.yaml"
+        kustomization.write_text(f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {namespace}\n---\n"
+                                 + kustomization.read_text())
+    commit_all(repo, "podinfo in one file, namespaces beside their Kustomizations")
+    plan = plan_adoption(repo, TEMPLATE, NO_GIT)
+    assert [split.source for split in plan.splits] == [
+        HELM_REPOSITORIES, "flux-system/kustomizations/kustomization-keycloak-postgres.yaml",
+        "flux-system/kustomizations/kustomization-podinfo.yaml", "podinfo/podinfo.yaml"]
+    assert not (repo / "flux-system/namespaces").exists()
+    before, dirs = tree_state(repo), folders(repo)
+    monkeypatch.setattr(adopt_module.build_check, "newly_broken", lambda before, after: ["./podinfo: (made up)"])
+    code, out, err = run(repo)
+    assert code == 1 and "would no longer build" in err and "./podinfo: (made up)" in err
+    assert tree_state(repo) == before and folders(repo) == dirs
+
+
+def test_a_split_refused_where_a_kustomize_config_lists_the_files(tmp_path):
+    files = {**PODINFO, **postgres_app("keycloak-postgres", "keycloak"), **SHARED_FILES}
+    del files["flux-system/helmrepositories/helmrepository-podinfo.yaml"]
+    files["flux-system/helmrepositories/kustomization.yaml"] = "resources:\n  - helmrepositories.yaml\n"
+    found = problems(write(tmp_path, files))
+    assert (f"HelmRepository 'bitnami' ({HELM_REPOSITORIES}) must be alone in flux-system/helmrepositories/"
+            "helmrepository-bitnami.yaml, or copier update adds a second copy there; adopt cannot move it: "
+            "flux-system/helmrepositories/kustomization.yaml lists its folder's files by name.") in found
+
+
+def test_a_split_refused_where_the_target_holds_something_else(tmp_path):
+    files = {**PODINFO, **SHARED_FILES}
+    del files["flux-system/helmrepositories/helmrepository-podinfo.yaml"]
+    files["flux-system/namespaces/namespace-podinfo.yaml"] = "# reserved\n"
+    plan = plan_adoption(write(tmp_path, files), TEMPLATE, NO_GIT)
+    assert plan.apps["podinfo"]["owns_namespace"] is False
+    assert not any(split.source == "flux-system/namespaces/namespaces.yaml" for split in plan.splits)
+    assert any("Namespace 'podinfo' (flux-system/namespaces/namespaces.yaml) stays where it is "
+               "(flux-system/namespaces/namespace-podinfo.yaml holds something else)" in note for note in plan.notes)
+
+
+def test_a_split_that_fails_half_way_is_undone(tmp_path, monkeypatch):
+    repo = shared_files_repo(tmp_path)
+    (repo / "flux-system/namespaces/namespaces.yaml").rename(repo / "flux-system/all-namespaces.yaml")
+    (repo / "flux-system/namespaces").rmdir()
+    commit_all(repo, "namespaces beside the bootstrap folders")
+    before, dirs = tree_state(repo), folders(repo)
+    real = adopt_module._staged
+
+    def failing(repo_, *args):
+        if args[0] == "add" and any("namespace" in arg for arg in args):
+            raise RuntimeError("git add failed: disk full (made up)")
+        real(repo_, *args)
+
+    monkeypatch.setattr(adopt_module, "_staged", failing)
+    code, out, err = run(repo)
+    assert code == 1 and "carrying out the adoption failed, and it was undone: git add failed" in err
+    # The new files written before git add failed (in a folder adopt made) are gone too.
+    assert tree_state(repo) == before and folders(repo) == dirs
