@@ -998,7 +998,7 @@ def describe(plan: Plan) -> str:
 def describe_split(split: Split) -> str:
     lines = [f"  split {split.source}: {move.what} -> {move.target}" for move in split.moves]
     if split.rest is not None:
-        lines.append(f"    {split.source} keeps the rest as it is")
+        lines.append(f"    {split.source} keeps its other documents, as they are")
     else:
         count = len(split.dropped.splitlines())
         dropped = f"; its {count} line(s) outside them (comments) go with it" if count else ""

@@ -9,7 +9,8 @@ newest release. Then:
 - the chart values are the same, byte for byte;
 - every file the user had is still there (where adopt or the 2.0.0 migration moved it)
   and holds the same data but for the intended migration: API versions, the removed
-  `spec.validation`, the values ConfigMap's watch label.
+  `spec.validation`, the values ConfigMap's watch label; a file of several objects adopt
+  split: each of its objects is in exactly one file, the same but for the migration.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pytest
 import yaml
 
 from flux_cookbook import build_check, check
+from tests.fixtures import cookbook_shapes as shapes
 from tests.fixtures.cookbook_shapes import SHAPES, SKIP_VALIDATION, VALUES
 from tests.support.project import CRDS, commit_all, cookbook_cli, init_repo, tree_state
 from tests.support.template_repo import PROJECT_ROOT, git
@@ -110,14 +112,32 @@ def documents(text: str) -> list | None:
         return None
 
 
+def identity(doc: object) -> tuple | None:
+    """(API group, kind, namespace, name) of an object; None for what is none (a kustomize config)."""
+    if not (isinstance(doc, dict) and isinstance(doc.get("metadata"), dict) and doc["metadata"].get("name")):
+        return None
+    group = str(doc.get("apiVersion", "")).rpartition("/")[0]
+    return group, doc.get("kind"), doc["metadata"].get("namespace", ""), doc["metadata"]["name"]
+
+
+def objects_by_identity(tree: dict[str, bytes]) -> dict[tuple, list[tuple[str, dict]]]:
+    """Every object of the tree's YAML files: identity -> [(its file, the object)]."""
+    found: dict[tuple, list[tuple[str, dict]]] = {}
+    for name, content in tree.items():
+        if name.endswith((".yaml", ".yml")):
+            for doc in documents(content.decode(errors="replace")) or []:
+                if key := identity(doc):
+                    found.setdefault(key, []).append((name, doc))
+    return found
+
+
 def values_text(text: str, how: tuple[str, str]) -> str:
     kind, key = how
     if kind == "file":
         return text
-    doc = documents(text)[0]
     if kind == "configmap":
-        return doc["data"][key]
-    return yaml.safe_dump(doc["spec"]["values"], sort_keys=False)
+        return next(d for d in documents(text) if d.get("kind") == "ConfigMap")["data"][key]
+    return yaml.safe_dump(documents(text)[0]["spec"]["values"], sort_keys=False)
 
 
 def inline_block(text: str) -> str:
@@ -154,20 +174,30 @@ def test_a_shape_is_adopted_and_updated_with_nothing_lost(shape, template, tmp_p
     report = check.check_repository(repo)
     assert [str(p) for p in report.problems if p.severity == check.ERROR] == []
 
-    # Every file the user had: still there, same data but for the migration.
+    # Every file the user had: still there, same data but for the migration; the objects of
+    # a file adopt split, each in exactly one file.
     moved = new_paths(repo, first)
-    assert [name for name, target in moved.items() if not target] == []
+    found = objects_by_identity(now)
+    kept = set()  # the files the user's objects are in now
     for name, text in files.items():
         target = moved.get(name, name)
-        new_text = (repo / target).read_bytes().decode()
-        old_docs, new_docs = documents(text), documents(new_text)
+        new_text = (repo / target).read_bytes().decode() if target and (repo / target).is_file() else None
+        old_docs = documents(text)
         if old_docs is None or "sops:" in text:
             assert new_text == text, f"{name} -> {target} changed"
+            kept.add(target)
             continue
-        assert normalised(new_docs) == normalised(old_docs), f"{name} -> {target}"
+        if new_text is not None and normalised(documents(new_text)) == normalised(old_docs):
+            kept.add(target)
+            continue
+        assert len(old_docs) > 1, f"{name} -> {target or 'removed'}"  # only a file of several is split
+        for doc in old_docs:
+            homes = found.get(identity(doc), [])
+            assert len(homes) == 1, f"{identity(doc)} of {name} is in {[home for home, _ in homes]}"
+            assert normalised([homes[0][1]]) == normalised([doc]), f"{identity(doc)} of {name} -> {homes[0][0]}"
+            kept.add(homes[0][0])
 
     # Nothing was added but the template's own files: no second copy of any object.
-    kept = {moved.get(name, name) for name in files}
     added = {name for name in now if name not in kept}
     template_cluster = PROJECT_ROOT / "template" / "cluster"
     housekeeping = {  # what the cluster template writes whatever the answers (README, .yamllint, ...)
@@ -180,6 +210,8 @@ def test_a_shape_is_adopted_and_updated_with_nothing_lost(shape, template, tmp_p
     # The chart values, byte for byte.
     for name, how in VALUES[shape].items():
         target = moved.get(name, name)
+        if how[0] == "configmap":  # where the ConfigMap is now: adopt may have split it out of its file
+            [(target, _)] = found[identity(next(d for d in documents(files[name]) if d.get("kind") == "ConfigMap"))]
         old, new = files[name], (repo / target).read_bytes().decode()
         assert values_text(new, how) == values_text(old, how), f"values of {name} -> {target}"
         if how[0] == "inline":
@@ -229,6 +261,40 @@ def test_shape_g_apps_stay_one_folder_down(template, tmp_path):
     assert configmap["metadata"]["labels"] == {WATCH_LABEL: "Enabled"}  # templated where it lives
     # A new app lands beside them.
     assert yaml.safe_load((repo / ".copier-answers.yml").read_text())["apps_dir"] == "apps"
+
+
+def test_shape_i_splits_each_object_out_as_written(template, tmp_path):
+    """What adopt writes, before any update: each document as the fixture wrote it."""
+    repo = make_repo(tmp_path / "homelab", SHAPES["I-shared-files"])
+    result = cookbook_cli("adopt", str(repo), "--template", str(template.path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ("split flux-system/helmrepositories/helmrepositories.yaml: HelmRepository 'podinfo' -> "
+            "flux-system/helmrepositories/helmrepository-podinfo.yaml") in result.stdout
+    written = {name: (repo / name).read_bytes().decode() for name in (
+        "flux-system/helmrepositories/helmrepositories.yaml", "flux-system/helmrepositories/helmrepository-podinfo.yaml",
+        "flux-system/helmrepositories/helmrepository-metallb.yaml", "flux-system/namespaces/namespace-podinfo.yaml",
+        "flux-system/kustomizations/kustomization-podinfo.yaml", "metallb/helmrelease-metallb.yaml",
+        "metallb/configmap-metallb-helm-chart-value-overrides.yaml")}
+    assert written == {
+        # The header, and the repository no app uses, stay.
+        "flux-system/helmrepositories/helmrepositories.yaml":
+            "# Every chart repository of the cluster, in one place.\n---\n"
+            + shapes.helm_repository("jetstack", "https://charts.jetstack.io") + "# cert-manager comes later\n",
+        "flux-system/helmrepositories/helmrepository-podinfo.yaml":
+            "# the demo app\n" + shapes.helm_repository("podinfo", "https://stefanprodan.github.io/podinfo"),
+        "flux-system/helmrepositories/helmrepository-metallb.yaml":  # the comment on its separator line too
+            "--- # load balancer\n" + shapes.helm_repository("metallb", "https://metallb.github.io/metallb", api="v1beta2"),
+        "flux-system/namespaces/namespace-podinfo.yaml": shapes.namespace("podinfo"),
+        "flux-system/kustomizations/kustomization-podinfo.yaml":
+            "---\n" + shapes.base()["flux-system/kustomizations/kustomization-podinfo.yaml"],
+        "metallb/helmrelease-metallb.yaml": shapes.helm_release(
+            "metallb", "metallb-system", "metallb", "metallb", shapes.values_from("metallb-helm-chart-value-overrides")),
+        "metallb/configmap-metallb-helm-chart-value-overrides.yaml": "# metallb's values: edit these\n" + shapes.values_configmap(
+            "metallb-helm-chart-value-overrides", "metallb-system", shapes.METALLB_VALUES),
+    }
+    assert not (repo / "metallb/metallb.yaml").exists()
+    assert "D  metallb/metallb.yaml" in git(repo, "status", "--porcelain", "--no-renames")
+    assert yaml.safe_load((repo / ".copier-answers.app-podinfo.yml").read_text())["owns_namespace"] is True
 
 
 def test_shape_d_keeps_answers_files_out_of_the_root_sync(template, tmp_path):

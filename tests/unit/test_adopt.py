@@ -693,7 +693,7 @@ def test_objects_sharing_a_file_are_split_out_each_as_written(tmp_path):
     assert (f"  split {HELM_REPOSITORIES}: HelmRepository 'podinfo' -> "
             "flux-system/helmrepositories/helmrepository-podinfo.yaml") in out
     assert f"  split {HELM_REPOSITORIES}: HelmRepository 'bitnami' -> flux-system/helmrepositories/helmrepository-bitnami.yaml" in out
-    assert f"    {HELM_REPOSITORIES} keeps the rest as it is" in out
+    assert f"    {HELM_REPOSITORIES} keeps its other documents, as they are" in out
     assert "    flux-system/namespaces/namespaces.yaml is removed (git rm): every object in it moved\n" in out
     answers = yaml.safe_load((repo / ".copier-answers.app-keycloak-postgres.yml").read_text())
     assert (answers["helm_repo_url"], answers["owns_namespace"]) == ("https://charts.bitnami.com/bitnami", True)
