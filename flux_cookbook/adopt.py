@@ -12,9 +12,9 @@ recognised object that is alone in its file is moved there (`git mv`), within th
 one Flux Kustomization applies (moving an object from one Kustomization to another would
 make the first one prune it from the cluster). An object that shares its file with other
 documents is split out of it (yaml_split): its document's own text, as written, goes to
-the template path, and the file keeps the others, or goes when none is left. Names are never changed: an app is named
-after its folder, and a Kustomization, HelmRelease or ConfigMap named otherwise keeps its
-name, as the user's own change to the template's file.
+the template path, and the file keeps the others, or goes when none is left. Names are
+never changed: an app is named after its folder, and a Kustomization, HelmRelease or
+ConfigMap named otherwise keeps its name, as the user's own change to the template's file.
 
 What the template cannot express stays the user's own file, where it is: still migrated
 by every update (Flux API versions), no longer templated. copier takes a template file
@@ -506,7 +506,8 @@ class _Placer:
             try:
                 self._split_file(manifest.path).piece(manifest.position)
             except SplitRefused as refused:
-                return f"it shares {manifest.path} with {others} other object(s), and adopt cannot split that file: {refused}"
+                return (f"it shares {manifest.path} with {others} other object(s), "
+                        f"and adopt cannot split that file: {refused}")
         return ""
 
     def _split_file(self, path: str) -> SplitFile:

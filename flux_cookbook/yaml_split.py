@@ -107,7 +107,8 @@ def split_file(text: str) -> SplitFile:
     for number, line in enumerate(_LINES.findall(text), start=1):
         bare = line.rstrip("\r\n")
         if bare.startswith("%"):
-            raise SplitRefused(f"line {number} is a YAML directive ({bare.split()[0]}), and adopt splits no file with directives")
+            raise SplitRefused(
+                f"line {number} is a YAML directive ({bare.split()[0]}), and adopt splits no file with directives")
         if DOCUMENT_END.match(bare):
             raise SplitRefused(f"line {number} is a document end marker (...), and adopt splits no file with one")
         if DOCUMENT_START.match(bare):

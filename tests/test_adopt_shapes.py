@@ -15,7 +15,6 @@ newest release. Then:
 
 from __future__ import annotations
 
-import posixpath
 import re
 
 import pytest

@@ -426,19 +426,7 @@ def test_refuses_a_repository_without_the_cookbook_layout(tmp_path):
 def test_a_namespace_in_a_file_adopt_cannot_split_stays_there_and_gets_no_second_copy(tmp_path):
     files = {**PODINFO, **BITNAMI, **postgres_app("keycloak-postgres", "keycloak")}
     del files["flux-system/namespaces/namespace-podinfo.yaml"], files["flux-system/namespaces/namespace-keycloak.yaml"]
-    files["flux-system/namespaces/all.yaml"] = """
-        %YAML 1.1
-        ---
-        apiVersion: v1
-        kind: Namespace
-        metadata:
-          name: podinfo
-        ---
-        apiVersion: v1
-        kind: Namespace
-        metadata:
-          name: keycloak
-        """
+    files["flux-system/namespaces/all.yaml"] = "%YAML 1.1\n---\n" + yaml_text(SHARED_FILES["flux-system/namespaces/namespaces.yaml"])
     plan = plan_adoption(write(tmp_path, files), TEMPLATE, NO_GIT)
     assert [plan.apps[app]["owns_namespace"] for app in ("keycloak-postgres", "podinfo")] == [False, False]
     assert not any("all.yaml" in move.source for move in plan.moves) and plan.splits == []
@@ -612,37 +600,13 @@ def test_an_object_that_cannot_move_stays_the_users_own(tmp_path):
 
 HELM_REPOSITORIES = "flux-system/helmrepositories/helmrepositories.yaml"
 SHARED_FILES = {
-    HELM_REPOSITORIES: yaml_text("""
-        # The cluster's Helm repositories.
-        ---
-        # podinfo's charts
-        apiVersion: source.toolkit.fluxcd.io/v1beta1
-        kind: HelmRepository
-        metadata:
-          name: podinfo
-          namespace: flux-system
-        spec:
-          interval: 15m
-          url: "https://stefanprodan.github.io/podinfo"
-        ---
-        apiVersion: source.toolkit.fluxcd.io/v1beta1
-        kind: HelmRepository
-        metadata:
-          name: jetstack # no app uses it yet
-          namespace: flux-system
-        spec:
-          interval: 1h
-          url: https://charts.jetstack.io
-        ---
-        apiVersion: source.toolkit.fluxcd.io/v1
-        kind: HelmRepository
-        metadata:
-          name: bitnami
-          namespace: flux-system
-        spec:
-          interval: 2h
-          url: https://charts.bitnami.com/bitnami
-        """).replace("\n", "\r\n"),  # CRLF, as an editor on Windows writes it
+    HELM_REPOSITORIES: (
+        "# The cluster's Helm repositories.\n---\n# podinfo's charts\n"
+        + yaml_text(PODINFO["flux-system/helmrepositories/helmrepository-podinfo.yaml"])
+        + "---\n" + yaml_text(BITNAMI["flux-system/helmrepositories/helmrepository-bitnami.yaml"]).replace(
+            "bitnami", "jetstack # no app uses it yet", 1).replace("charts.bitnami.com/bitnami", "charts.jetstack.io")
+        + "---\n" + yaml_text(BITNAMI["flux-system/helmrepositories/helmrepository-bitnami.yaml"])
+    ).replace("\n", "\r\n"),  # CRLF, as an editor on Windows writes it
     "flux-system/namespaces/namespaces.yaml": """
         apiVersion: v1
         kind: Namespace
