@@ -290,6 +290,16 @@ class ForkedTemplateScripts:
         return subprocess.CompletedProcess(args, run_script_forked(args[1], args[2:], env))
 
 
+def _not_for_scripts(name: str, module: Any, script: str) -> bool:
+    """A module a new interpreter running `script` would not have: this package's (the
+    script imports its checkout's under the same names), and any loaded from a template
+    checkout (copier's render imported them here)."""
+    if name == OWN_PACKAGE or name.startswith(OWN_PACKAGE + "."):
+        return True
+    where = getattr(module, "__file__", None)
+    return bool(where) and _active is not None and _active.owns(Path(where))
+
+
 def run_script_forked(script: str, argv: list[str], env: dict[str, str]) -> int:
     """`python script *argv` with `env`, in a fork of this process; its exit status."""
     sys.stdout.flush()
@@ -301,7 +311,7 @@ def run_script_forked(script: str, argv: list[str], env: dict[str, str]) -> int:
     try:  # the child: never returns
         os.environ.clear()
         os.environ.update(env)
-        for name in [n for n in sys.modules if n == OWN_PACKAGE or n.startswith(OWN_PACKAGE + ".")]:
+        for name in [name for name, module in sys.modules.items() if _not_for_scripts(name, module, script)]:
             del sys.modules[name]
         sys.argv = [script, *argv]
         sys.path.insert(0, os.path.dirname(os.path.abspath(script)))  # as `python script` does

@@ -5,6 +5,7 @@ streams, its exit status, and the checkout's own code under this package's names
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -23,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import flux_cookbook  # the checkout's, as in a new interpreter
 
 print("argv", sys.argv[1:], "where", flux_cookbook.WHERE, "cwd", os.getcwd(), "stage", os.environ.get("STAGE"))
+print("rendering module", "rendering_helper" in sys.modules)
 print("to stderr", file=sys.stderr)
 sys.exit(int(sys.argv[1]))
 """
@@ -37,7 +39,14 @@ def checkouts(tmp_path):
         (checkout / "scripts").mkdir()
         (checkout / "scripts/run.py").write_text(SCRIPT)
         (checkout / "scripts/fails.py").write_text("raise RuntimeError('a bug in the script')\n")
-        yield state, checkout
+        # What copier's render imports from a checkout (its Jinja extension) a new interpreter lacks.
+        (checkout / "rendering_helper.py").write_text("")
+        spec = importlib.util.spec_from_file_location("rendering_helper", checkout / "rendering_helper.py")
+        sys.modules["rendering_helper"] = importlib.util.module_from_spec(spec)
+        try:
+            yield state, checkout
+        finally:
+            del sys.modules["rendering_helper"]
 
 
 def test_a_checkout_script_runs_forked_as_a_new_interpreter_would_run_it(checkouts, tmp_path, capfd, monkeypatch):
@@ -48,7 +57,8 @@ def test_a_checkout_script_runs_forked_as_a_new_interpreter_would_run_it(checkou
                              check=False, env={**os.environ, "STAGE": "before"})
     out, err = capfd.readouterr()
     assert done.returncode == 3 and state.scripts.forked == 1
-    assert out == f"argv ['3', 'two words'] where the checkout cwd {tmp_path} stage before\n"
+    assert out == f"argv ['3', 'two words'] where the checkout cwd {tmp_path} stage before\nrendering module False\n"
+    assert "rendering_helper" in sys.modules
     assert err == "to stderr\n"
     # This process is as it was: its own package, environment and working directory.
     assert sys.modules["flux_cookbook"] is flux_cookbook and not hasattr(flux_cookbook, "WHERE")
