@@ -10,7 +10,8 @@ rule id, a severity and a message:
                                             (CEL rules too), SealedSecret's and Kubernetes'
 - build                                     every Flux Kustomization's folder builds
 - ref.*                                     sources, values, dependencies and health checks
-                                            name objects that exist
+                                            name objects that exist; every namespace objects
+                                            are applied into is declared (applied_namespaces)
 - convention.*                              the cookbook's layout: one object per file, file
                                             names, namespaces, no plain Secret, answers files
 - values.*                                  each app's values parse and fit its chart, when
@@ -112,8 +113,13 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
     problems: list[Problem] = []
     problems += check_yaml(repo, lint)
     problems += check_schemas(repo)
-    problems += check_builds(repo, build)
+    results = _build_all(repo) if build else None
+    problems += check_builds(repo, build, results)
     problems += check_references(repo)
+    if results is not None:
+        from .applied_namespaces import check_applied_namespaces
+
+        problems += check_applied_namespaces(repo, results)
     problems += check_conventions(repo)
     problems += check_values(repo, cache_dir)
     unique = sorted(set(problems), key=lambda p: (p.path, p.line, p.rule, p.message))
@@ -192,13 +198,20 @@ def _sops_schema_problems(path: str, documents) -> list[Problem]:
     return problems
 
 
-def check_builds(repo: Repository, build: bool = True) -> list[Problem]:
+def _build_all(repo: Repository) -> list:
+    from . import flux_build
+
+    return flux_build.build_all(repo.root)
+
+
+def check_builds(repo: Repository, build: bool = True, built: list | None = None) -> list[Problem]:
     """Every Flux Kustomization's folder builds, as kustomize-controller builds it; with
-    `build=False` only that the folder exists (no kustomize run)."""
+    `build=False` only that the folder exists (no kustomize run). `built`: the results of
+    flux_build.build_all, when the caller has them already."""
     from . import flux_build
 
     if build:
-        results = [(r.kustomization, r.error) for r in flux_build.build_all(repo.root) if not r.ok]
+        results = [(r.kustomization, r.error) for r in (built if built is not None else _build_all(repo)) if not r.ok]
     else:
         # As build_all: one result per path, though several Kustomizations may apply it.
         missing = {k.path: k for k in reversed(repo.kustomizations) if not (repo.root / k.path).is_dir()}

@@ -17,7 +17,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import flux_build
+from . import flux_build, kind_scopes
 from .extensions import layout
 from .yaml_lines import Document, LineMap, YamlError, load_documents
 
@@ -34,13 +34,6 @@ CLUSTER_ANSWERS = layout.CLUSTER_ANSWERS
 # Where the cookbook's pages and this template put the bootstrap folder, newest first.
 BOOTSTRAP_DIRS = ("bootstrap", "flux-system")
 YAML_SUFFIXES = (".yaml", ".yml")
-# Kinds with no namespace that a cluster repository may hold (Kubernetes' own).
-CLUSTER_SCOPED_KINDS = frozenset({
-    "Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "PersistentVolume",
-    "StorageClass", "PriorityClass", "IngressClass", "RuntimeClass", "ValidatingWebhookConfiguration",
-    "MutatingWebhookConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
-    "APIService", "CSIDriver", "VolumeSnapshotClass",
-})
 
 
 @dataclass(frozen=True)
@@ -74,7 +67,7 @@ class Manifest:
     def namespace(self) -> str:
         """The namespace Flux applies it in (targetNamespace wins, as in Flux; unset: default);
         "" for a kind that has none."""
-        if self.kind in CLUSTER_SCOPED_KINDS:
+        if not kind_scopes.is_namespaced(self.group, self.kind):
             return ""
         return self.target_namespace or str(self.metadata.get("namespace") or "default")
 

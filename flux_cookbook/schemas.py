@@ -35,13 +35,14 @@ import yaml
 from jsonschema import Draft4Validator
 from jsonschema.protocols import Validator
 
-from flux_cookbook import cel_rules, kubernetes_schemas
+from flux_cookbook import cel_rules, kind_scopes, kubernetes_schemas
 from flux_cookbook.yaml_documents import as_json, error_line, load_documents
 
 __all__ = ["CRDS", "DEFAULT_CRD_DIRS", "load_validators", "validate_file", "validate_object"]
 
-CRDS = Path(__file__).resolve().parent / "crds"
-DEFAULT_CRD_DIRS = (CRDS / "current", CRDS / "sealed-secrets")
+# One place names the shipped CRDs: kind_scopes reads their scopes, this module their schemas.
+CRDS = kind_scopes.CRDS
+DEFAULT_CRD_DIRS = kind_scopes.SHIPPED_CRD_DIRS
 
 # DNS-1123 as the API server applies it: names are subdomains, namespaces are labels.
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
