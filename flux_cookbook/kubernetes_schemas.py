@@ -55,6 +55,11 @@ def groups(version: str = KUBERNETES_VERSION) -> frozenset[str]:
     return frozenset(api.rpartition("/")[0] for api, _ in _definitions(version)[2])
 
 
+def kinds(version: str = KUBERNETES_VERSION) -> frozenset[tuple[str, str]]:
+    """The (API group, kind) pairs Kubernetes itself serves ("" is the core group)."""
+    return frozenset((api.rpartition("/")[0], kind) for api, kind in _definitions(version)[2])
+
+
 @functools.cache
 def validator(api_version: str, kind: str, version: str = KUBERNETES_VERSION) -> Validator | None:
     """A strict validator for a kind Kubernetes serves, None if it serves no such kind."""
