@@ -58,8 +58,9 @@ forked worker); what this module removes is the cost around it:
    the same names, as a new interpreter would), takes copier's environment, working
    directory, argv and the parent's standard streams, runs the script with `runpy` as
    `__main__`, and exits with the script's exit status. The libraries the migrations use
-   are imported once, here, so each child has them. Any other command, and any call with
-   options copier's tasks do not use, goes to the real `subprocess.run`.
+   are imported once, here, so each child has them. Any other command, any call with
+   options copier's tasks do not use, and every call on a platform other than Linux
+   (`CAN_FORK_SCRIPTS`) goes to the real `subprocess.run`.
 """
 
 from __future__ import annotations
@@ -258,6 +259,9 @@ def _syntax_signature(env: Any) -> tuple:
 SCRIPT_LIBRARIES = ("yaml", "ruamel.yaml", "packaging.version", "jinja2")
 # The names this package's modules have; a template script imports its checkout's own.
 OWN_PACKAGE = __name__.partition(".")[0]
+# Forking a process that has loaded copier is safe where fork is the platform's own way of
+# starting processes; macOS system libraries may abort a forked child, Windows has no fork.
+CAN_FORK_SCRIPTS = hasattr(os, "fork") and sys.platform.startswith("linux")
 
 
 class ForkedTemplateScripts:
@@ -276,7 +280,7 @@ class ForkedTemplateScripts:
 
     def is_template_script(self, args: Any, shell: bool) -> bool:
         return (
-            not shell and isinstance(args, list) and len(args) >= 2
+            CAN_FORK_SCRIPTS and not shell and isinstance(args, list) and len(args) >= 2
             and all(isinstance(arg, str) for arg in args)
             and args[0] == sys.executable and args[1].endswith(".py")
             and self.state.owns(Path(args[1])) and Path(args[1]).is_file()

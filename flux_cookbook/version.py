@@ -1,1 +1,1 @@
-VERSION = "3.0.0"
+VERSION = "3.0.1"

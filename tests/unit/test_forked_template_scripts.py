@@ -98,3 +98,12 @@ def test_while_the_cache_is_active_copier_runs_tasks_through_it():
     with bulk_update.shared_template_checkouts() as state:
         assert _main.subprocess is state.scripts
     assert _main.subprocess is subprocess
+
+
+def test_where_forking_is_not_safe_a_new_interpreter_runs_the_script(checkouts, monkeypatch, capfd):
+    state, checkout = checkouts
+    monkeypatch.setattr(bulk_update, "CAN_FORK_SCRIPTS", False)
+    done = state.scripts.run([sys.executable, str(checkout / "scripts/run.py"), "4"], shell=False, check=False,
+                             env=dict(os.environ))
+    assert done.returncode == 4 and state.scripts.forked == 0
+    assert "where the checkout" in capfd.readouterr().out
