@@ -79,12 +79,15 @@ class _Order:
 
     def __init__(self, repo: Repository, outputs: dict[str, list[dict]]):
         self.kustomizations = {_key(k): k for k in repo.kustomizations}
+        applied_by: dict[tuple[str, str], set[str]] = defaultdict(set)  # Kustomization -> paths whose output holds it
+        for path, objects in outputs.items():
+            for obj in objects:
+                if obj.get("kind") == "Kustomization" and _group(obj) == KUSTOMIZE_GROUP:
+                    applied_by[str(_meta(obj).get("namespace") or FLUX_SYSTEM), str(_meta(obj).get("name"))].add(path)
         self.before: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
         for key, k in self.kustomizations.items():
-            # Its parents: the Kustomizations whose path's output holds it.
-            for parent_key, parent in self.kustomizations.items():
-                if any(_is_kustomization(obj, key) for obj in outputs.get(parent.path, [])):
-                    self.before[key].add(parent_key)
+            # Its parents: the Kustomizations that apply it.
+            self.before[key] |= {other for other, parent in self.kustomizations.items() if parent.path in applied_by[key]}
             manifest = _manifest_at(repo, k)
             spec = manifest.obj.get("spec") if manifest is not None else None
             for entry in (spec.get("dependsOn") or []) if isinstance(spec, dict) else []:
@@ -99,11 +102,6 @@ class _Order:
                     seen.add(earlier)
                     todo.append(earlier)
         return seen
-
-
-def _is_kustomization(obj: dict, key: tuple[str, str]) -> bool:
-    return (obj.get("kind") == "Kustomization" and _group(obj) == KUSTOMIZE_GROUP
-            and _meta(obj).get("name") == key[1] and (_meta(obj).get("namespace") or FLUX_SYSTEM) == key[0])
 
 
 def _manifest_at(repo: Repository, k: FluxKustomization) -> Manifest | None:

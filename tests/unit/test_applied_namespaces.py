@@ -10,49 +10,12 @@ from flux_cookbook import flux_build
 from flux_cookbook.applied_namespaces import check_applied_namespaces
 from flux_cookbook.check import ERROR, WARNING
 from flux_cookbook.repository import read_repository
-
-GOTK_SYNC = """\
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 1m0s
-  ref:
-    branch: main
-  url: ssh://git@github.com/me/cluster
----
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 10m0s
-  path: ./bootstrap
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-"""
+from tests.fixtures import cookbook_shapes as shapes
+from tests.fixtures.cookbook_shapes import namespace
 
 
 def kustomization(name: str, depends: tuple[str, ...] = (), target: str = "") -> str:
-    text = textwrap.dedent(f"""\
-        apiVersion: kustomize.toolkit.fluxcd.io/v1
-        kind: Kustomization
-        metadata:
-          name: {name}
-          namespace: flux-system
-        spec:
-          interval: 10m
-          path: ./{name}
-          prune: true
-          sourceRef:
-            kind: GitRepository
-            name: flux-system
-        """)
+    text = shapes.kustomization(name, f"./{name}")
     if target:
         text += f"  targetNamespace: {target}\n"
     if depends:
@@ -60,13 +23,9 @@ def kustomization(name: str, depends: tuple[str, ...] = (), target: str = "") ->
     return text
 
 
-def obj(kind: str, name: str, namespace: str = "", api: str = "v1") -> str:
-    meta = f"  name: {name}\n" + (f"  namespace: {namespace}\n" if namespace else "")
+def obj(kind: str, name: str, ns: str = "", api: str = "v1") -> str:
+    meta = f"  name: {name}\n" + (f"  namespace: {ns}\n" if ns else "")
     return f"apiVersion: {api}\nkind: {kind}\nmetadata:\n{meta}"
-
-
-def namespace(name: str) -> str:
-    return obj("Namespace", name)
 
 
 CLUSTER_ISSUER_CRD = textwrap.dedent("""\
@@ -94,7 +53,7 @@ CLUSTER_ISSUER_CRD = textwrap.dedent("""\
 def found(tmp_path: Path, files: dict[str, str]) -> list[tuple[str, int, str, str]]:
     """(path, line, severity, message) of each ref.namespace problem of a repository of
     `files` beside bootstrap/flux-system/gotk-sync.yaml."""
-    for path, text in {"bootstrap/flux-system/gotk-sync.yaml": GOTK_SYNC, **files}.items():
+    for path, text in {"bootstrap/flux-system/gotk-sync.yaml": shapes.gotk_sync("./bootstrap"), **files}.items():
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text(text)
     repo = read_repository(tmp_path)
@@ -129,7 +88,8 @@ def test_a_target_namespace_nothing_declares_is_one_error_at_the_target_namespac
         # Cluster-scoped: kustomize leaves it out of the namespace, and it is no object of one.
         "apps/clusterrole-reader.yaml": obj("ClusterRole", "reader", api="rbac.authorization.k8s.io/v1"),
     })
-    assert where(problems) == [("bootstrap/kustomizations/kustomization-apps.yaml", 13, ERROR)]
+    target_line = kustomization("apps", target="appz").splitlines().index("  targetNamespace: appz") + 1
+    assert where(problems) == [("bootstrap/kustomizations/kustomization-apps.yaml", target_line, ERROR)]
     assert problems[0][3].startswith("ConfigMap a (and 1 more object) goes into namespace appz")
 
 
