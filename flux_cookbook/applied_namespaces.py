@@ -109,6 +109,8 @@ def _manifest_at(repo: Repository, k: FluxKustomization) -> Manifest | None:
 
 
 def check_applied_namespaces(repo: Repository, results: list[BuildResult]) -> list[Problem]:
+    """ref.namespace problems of the repository, given flux_build.build_all's results for it;
+    one per line that puts objects into a namespace that is not there in time."""
     if any(not result.ok for result in results) or any(repo.holds_manifests(path) for path in repo.parse_errors):
         return []
     outputs = {result.kustomization.path: _objects(result.output) for result in results}
@@ -119,7 +121,7 @@ def check_applied_namespaces(repo: Repository, results: list[BuildResult]) -> li
             if obj.get("kind") == "Namespace" and _group(obj) == "" and isinstance(_meta(obj).get("name"), str):
                 declared[_meta(obj)["name"]].add(path)
     order = _Order(repo, outputs)
-    # (file, line, namespace) -> the Kustomization, the objects reported there, the severity, the declarers
+    # (file, line, namespace) -> [the applying Kustomization, the objects that line puts there]
     found: dict[tuple[str, int, str], list] = {}
     for result in results:
         applier = result.kustomization
