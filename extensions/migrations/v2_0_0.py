@@ -43,6 +43,7 @@ import yaml
 
 from .. import layout
 from ..conventions import COOKBOOK, FLUX_2_9
+from . import yaml_load
 from .blob_record import BlobRecord, tracked_blobs
 from .flux_api import MigrationError, migrate_text
 from .git_repo import (
@@ -226,16 +227,13 @@ def _recorded_bootstrap_dir(repo: Path) -> str:
     """The bootstrap folder the repository's answers record (1.0.0's default if none do)."""
     for answers in (repo / name for name in layout.answers_files(repo)):
         if answers.exists():
-            recorded = (yaml.safe_load(answers.read_text(encoding="utf-8")) or {}).get("bootstrap_dir")
+            recorded = (yaml_load.load(answers.read_text(encoding="utf-8")) or {}).get("bootstrap_dir")
             if recorded:
                 return recorded
     return OLD_DIR
 
 
 FLUX_OWN_FILES = ("gotk-components.yaml", "gotk-sync.yaml")
-# libyaml's loader where PyYAML has it: this step reads every namespace file on every app's
-# update, and the C loader reads them several times faster, to the same objects.
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 KUSTOMIZE_CONFIG = "kustomization.yaml"
 
 
@@ -370,7 +368,7 @@ def _repoint_flux_sync(text: str) -> str:
 
 def _documents(text: str) -> list:
     try:
-        return list(yaml.load_all(text, Loader=SAFE_LOADER))
+        return yaml_load.load_all(text)
     except yaml.YAMLError:
         return []
 

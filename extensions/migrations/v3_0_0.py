@@ -54,7 +54,7 @@ import yaml
 from .. import conventions, layout
 from ..conventions import OWN_SETTINGS, is_oci
 from ..yaml_quoting import yaml_scalar
-from . import apps_folder
+from . import apps_folder, yaml_load
 from .blob_record import BlobRecord, tracked_blobs
 from .flux_api import MigrationError, replace_field
 from .git_repo import MigrationAbort, git, unmerged_entries
@@ -143,7 +143,7 @@ def make_plan(repo: Path) -> Plan:
             found.add("|".join([answers_blob, *files]))
             continue
         answers_text = (repo / answers_file).read_text(encoding="utf-8")
-        answers = yaml.safe_load(answers_text) or {}
+        answers = yaml_load.load(answers_text) or {}
         apps_dir = _apps_dir(repo, answers_file, answers)
         release_file = layout.helm_release_file(app_name, apps_dir)
 

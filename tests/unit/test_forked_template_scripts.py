@@ -35,7 +35,10 @@ def checkouts(tmp_path):
     with bulk_update.shared_template_checkouts() as state:
         checkout = state.root / "checkout.1"
         (checkout / "flux_cookbook").mkdir(parents=True)
-        (checkout / "flux_cookbook/__init__.py").write_text('WHERE = "the checkout"\n')
+        (checkout / "flux_cookbook/__init__.py").write_text(
+            'import os\nWHERE = "the checkout"\n'
+            'with open(os.path.join(os.path.dirname(__file__), "imports.log"), "a") as log:\n'
+            '    log.write(str(os.getpid()) + "\\n")\n')
         (checkout / "scripts").mkdir()
         (checkout / "scripts/run.py").write_text(SCRIPT)
         (checkout / "scripts/fails.py").write_text("raise RuntimeError('a bug in the script')\n")
@@ -107,3 +110,23 @@ def test_where_forking_is_not_safe_a_new_interpreter_runs_the_script(checkouts, 
                              env=dict(os.environ))
     assert done.returncode == 4 and state.scripts.forked == 0
     assert "where the checkout" in capfd.readouterr().out
+
+
+def test_after_its_first_run_a_script_finds_its_checkouts_modules_imported(checkouts, tmp_path, capfd, monkeypatch):
+    """The first run reports what it imported; this process imports that aside once; later
+    runs start with it imported (the module's code does not run again), and print the same."""
+    state, checkout = checkouts
+    monkeypatch.chdir(tmp_path)
+    log = checkout / "flux_cookbook/imports.log"
+    outputs = []
+    for _ in range(3):
+        done = state.scripts.run([sys.executable, str(checkout / "scripts/run.py"), "0"], shell=False, check=False,
+                                 env=dict(os.environ))
+        assert done.returncode == 0
+        outputs.append(capfd.readouterr())
+    assert outputs[0] == outputs[1] == outputs[2] and "where the checkout" in outputs[0].out
+    # imported in the first run's child and once aside here, never again
+    assert log.read_text().splitlines()[1:] == [str(os.getpid())] and len(log.read_text().splitlines()) == 2
+    assert set(state.scripts.imported[str(checkout / "scripts/run.py")]) == {"flux_cookbook"}
+    assert sys.modules["flux_cookbook"] is flux_cookbook and not hasattr(flux_cookbook, "WHERE")
+    assert str(checkout) not in sys.path
