@@ -1,6 +1,6 @@
 """How long copier takes on cluster repositories with many apps. Run by hand, not in CI.
 
-    python bench/bench.py [--sizes 1,10,50,100] [--migration] [--keep]
+    python bench/bench.py [--sizes 1,10,50,100] [--migration] [--migration-only] [--keep]
 
 (the Python of a venv with this package installed, `pip install .`; it runs that venv's `copier`).
 Everything happens in a temporary folder:
@@ -373,6 +373,10 @@ def print_report(rows: list[dict], copies: dict, files: int, migrations: list[di
           f"{files} files, no extensions {bare.seconds:.2f} s ({bare.mb:.0f} MB): ratio {ours.seconds / bare.seconds:.2f}. "
           + (f"With the podinfo example app (the default) {example.seconds:.2f} s ({example.mb:.0f} MB)."
              if example else "With the podinfo example app (the default): failed here (see above), not measured."))
+    print_migrations(migrations, release_a)
+
+
+def print_migrations(migrations: list[dict], release_a: str) -> None:
     for m in migrations:
         print(
             f"\n{m['from']} -> {release_a} (the migrations in between run for every answers file), N = {m['apps']}: "
@@ -387,6 +391,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--migration", action="store_true", help="also an update from an older release at the largest size")
     parser.add_argument("--migration-from", default="1.0.0",
                         help="releases the --migration updates start from, comma-separated (default: 1.0.0; e.g. 1.0.0,2.1.1)")
+    parser.add_argument("--migration-only", action="store_true",
+                        help="only the --migration updates (at the largest of --sizes), nothing else")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
@@ -398,15 +404,19 @@ def main(argv: list[str] | None = None) -> int:
         release_a, release_b = build_template(template)
         files = build_bare_template(work / "bare", template / "template/cluster")
         print(f"templates ready in {work}: {release_a}, {release_b}", file=sys.stderr)
-        copies = bench_copies(work, template, release_a, work / "bare")
+        copies = {} if args.migration_only else bench_copies(work, template, release_a, work / "bare")
         rows = []
-        for apps in sizes:
+        for apps in [] if args.migration_only else sizes:
             started = time.perf_counter()
             rows.append(bench_size(work, template, release_a, release_b, apps))
             print(f"N={apps} done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         migrations = [bench_migration(work, template, release_a, max(sizes), start)
-                      for start in args.migration_from.split(",")] if args.migration else []
-        print_report(rows, copies, files, migrations, release_a, release_b)
+                      for start in args.migration_from.split(",")] if args.migration or args.migration_only else []
+        if args.migration_only:
+            print(f"\n{datetime.date.today().isoformat()}, {machine()}")
+            print_migrations(migrations, release_a)
+        else:
+            print_report(rows, copies, files, migrations, release_a, release_b)
     finally:
         if args.keep:
             print(f"kept {work}", file=sys.stderr)
