@@ -50,22 +50,12 @@ forked worker); what this module removes is the cost around it:
 
 4. Template scripts forked, not started. Every update runs the template's migrations twice
    (`python <checkout>/extensions/migrations/run.py <stage> ...`, copier's `_migrations`),
-   and a new interpreter spends most of such a run importing (Python, PyYAML, ruamel.yaml,
-   packaging). While the checkouts are shared, a task or migration that runs a Python
-   script from one of them with this interpreter (`_copier_python`), as a plain argument
-   list, runs in a fork of this process instead (`ForkedTemplateScripts`): the child
-   forgets the modules of this package (the script imports the checkout's own code under
-   the same names, as a new interpreter would), takes copier's environment, working
-   directory, argv and the parent's standard streams, runs the script with `runpy` as
-   `__main__`, and exits with the script's exit status. The libraries the migrations use
-   are imported once, here, so each child has them. The script's first run also reports
-   which of its checkout's modules it imported; this process then imports those aside
-   (`import_aside`: under the script's sys.path, and out of sys.modules again right
-   after, its own modules put back), and every later run starts with them imported. So a
-   template module must not change another library's global state when it is imported
-   (none does: the YAML dumpers and loaders it registers on are its own subclasses). Any other command, any call with
-   options copier's tasks do not use, and every call on a platform other than Linux
-   (`CAN_FORK_SCRIPTS`) goes to the real `subprocess.run`.
+   and a new interpreter spends most of such a run importing. While the checkouts are
+   shared, `copier._main.subprocess` (the name copier's `_execute_tasks` runs tasks and
+   migrations with) is a `ForkedTemplateScripts` (forked_scripts.py): a Python script of
+   one of the checkouts, run with this interpreter as a plain argument list, runs in a
+   fork of this process, as a new interpreter would run it; anything else goes to the
+   real `subprocess.run`.
 """
 
 from __future__ import annotations
@@ -73,20 +63,15 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
-import gc
-import importlib
 import inspect
-import json
 import multiprocessing
 import os
 import re
-import runpy
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
-import traceback
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -95,6 +80,7 @@ from pathlib import Path
 from typing import Any
 
 from .extensions import layout
+from .forked_scripts import ForkedTemplateScripts
 
 CLUSTER_ANSWERS = layout.CLUSTER_ANSWERS
 RELEASE_TAG = re.compile(r"^v?\d+\.\d+\.\d+$")
@@ -191,10 +177,6 @@ class TemplateCheckouts:
     def owns(self, path: Path) -> bool:
         return Path(path).is_relative_to(self.root)
 
-    @property
-    def prefix(self) -> str:
-        """What the path of every file in a checkout starts with."""
-        return os.path.join(str(self.root), "")
 
 
 _active: TemplateCheckouts | None = None
@@ -264,147 +246,6 @@ def _syntax_signature(env: Any) -> tuple:
     )
 
 
-# --- 4. template scripts forked ------------------------------------------------------------
-
-# What the migrations import besides the standard library and their own code: imported once
-# in this process so that every forked run has them (a missing one is simply left out).
-SCRIPT_LIBRARIES = ("yaml", "ruamel.yaml", "packaging.version", "jinja2")
-# The names this package's modules have; a template script imports its checkout's own.
-OWN_PACKAGE = __name__.partition(".")[0]
-# Forking a process that has loaded copier is safe where fork is the platform's own way of
-# starting processes; macOS system libraries may abort a forked child, Windows has no fork.
-CAN_FORK_SCRIPTS = hasattr(os, "fork") and sys.platform.startswith("linux")
-
-
-class ForkedTemplateScripts:
-    """What copier._main sees as `subprocess` while the cache is active: `run` forks for a
-    Python script of one of the run's checkouts; everything else is the real module."""
-
-    def __init__(self, state: TemplateCheckouts) -> None:
-        self.state = state
-        self.forked = 0  # scripts run in a fork
-        # Per script: its checkout's modules, imported aside after its first run (import_aside).
-        self.imported: dict[str, dict[str, Any]] = {}
-        for name in SCRIPT_LIBRARIES:
-            with contextlib.suppress(ImportError):
-                importlib.import_module(name)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(subprocess, name)
-
-    def is_template_script(self, args: Any, shell: bool) -> bool:
-        return (
-            CAN_FORK_SCRIPTS and not shell and isinstance(args, list) and len(args) >= 2
-            and all(isinstance(arg, str) for arg in args)
-            and args[0] == sys.executable and args[1].endswith(".py")
-            and self.state.owns(Path(args[1])) and Path(args[1]).is_file()
-        )
-
-    def run(self, args: Any, *more: Any, shell: bool = False, check: bool = False,
-            env: dict[str, str] | None = None, **options: Any) -> subprocess.CompletedProcess:
-        if more or options or check or env is None or not self.is_template_script(args, shell):
-            return subprocess.run(args, *more, shell=shell, check=check, env=env, **options)
-        self.forked += 1
-        script = args[1]
-        code, learnt = run_script_forked(script, args[2:], env, self.imported.get(script))
-        if learnt is not None:
-            self.imported[script] = import_aside(*learnt)
-        return subprocess.CompletedProcess(args, code)
-
-
-def _not_for_scripts(name: str, module: Any) -> bool:
-    """A module a new interpreter running a template script would not have: this package's (the
-    script imports its checkout's under the same names), and any loaded from a template
-    checkout (copier's render imported them here)."""
-    if name == OWN_PACKAGE or name.startswith(OWN_PACKAGE + "."):
-        return True
-    where = getattr(module, "__file__", None)
-    # A string prefix, not Path: this runs for every module of the process on every fork.
-    return isinstance(where, str) and _active is not None and where.startswith(_active.prefix)
-
-
-def run_script_forked(script: str, argv: list[str], env: dict[str, str],
-                      modules: dict[str, Any] | None = None) -> tuple[int, tuple[list[str], list[str]] | None]:
-    """`python script *argv` with `env`, in a fork of this process: its exit status, and,
-    when `modules` is None, what it imported of its checkout's code (module names in import
-    order, and its sys.path at the end) for import_aside. `modules` (import_aside's) go
-    into the child's sys.modules, so the script finds its imports done."""
-    learn_from, learn_to = os.pipe() if modules is None else (-1, -1)
-    # Found here, not in the child: each object the child touches is a page it copies.
-    stale = [name for name, module in sys.modules.items() if _not_for_scripts(name, module)]
-    sys.stdout.flush()
-    sys.stderr.flush()
-    gc.freeze()  # so that the child's garbage collections do not touch this process's objects
-    pid = os.fork()
-    if pid:
-        gc.unfreeze()
-        learnt = None
-        if modules is None:
-            os.close(learn_to)
-            with os.fdopen(learn_from, "rb") as report:
-                data = report.read()
-            with contextlib.suppress(ValueError):
-                names, path = json.loads(data)
-                learnt = (names, path)
-        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), learnt
-    code = 1
-    try:  # the child: never returns
-        if modules is None:
-            os.close(learn_from)
-        os.environ.clear()
-        os.environ.update(env)
-        for name in stale:
-            del sys.modules[name]
-        sys.modules.update(modules or {})
-        sys.argv = [script, *argv]
-        sys.path.insert(0, os.path.dirname(os.path.abspath(script)))  # as `python script` does
-        runpy.run_path(script, run_name="__main__")
-        code = 0
-    except SystemExit as exit_:
-        if exit_.code is None or isinstance(exit_.code, int):
-            code = exit_.code or 0
-        else:
-            print(exit_.code, file=sys.stderr)
-    except BaseException:  # noqa: BLE001 - reported as the interpreter would, then exit 1
-        traceback.print_exc()
-    finally:
-        with contextlib.suppress(BaseException):
-            if modules is None:
-                names = [name for name, module in list(sys.modules.items())
-                         if name != "__main__" and _not_for_scripts(name, module)]
-                with os.fdopen(learn_to, "w") as report:
-                    json.dump([names, list(sys.path)], report)
-        with contextlib.suppress(BaseException):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(code & 0xFF)
-
-
-def import_aside(names: list[str], path: list[str]) -> dict[str, Any]:
-    """Import `names` (a checkout's modules, as a script's first forked run imported them,
-    with its sys.path) here, and take them out of sys.modules again: this process keeps
-    its own modules under those names, and each later fork of the script gets them already
-    imported. A module that does not import here is left to the script ({} then)."""
-    own = {name: module for name, module in sys.modules.items() if _not_for_scripts(name, module)}
-    for name in own:
-        del sys.modules[name]
-    saved_path = sys.path[:]
-    sys.path[:] = path
-    imported = True
-    try:
-        for name in names:
-            importlib.import_module(name)
-    except Exception:  # noqa: BLE001 - the script imports it itself, as the first run did
-        imported = False
-    finally:
-        aside = {name: module for name, module in sys.modules.items() if _not_for_scripts(name, module)}
-        for name in aside:
-            del sys.modules[name]
-        sys.modules.update(own)
-        sys.path[:] = saved_path
-    return aside if imported else {}
-
-
 def _install(state: TemplateCheckouts) -> Callable[[], None]:
     """Patch copier (see the module docstring); returns the function that unpatches."""
     from functools import cached_property
@@ -417,7 +258,7 @@ def _install(state: TemplateCheckouts) -> Callable[[], None]:
     originals = {name: _template.Template.__dict__[name] for name in (*CHECKOUT_PROPERTIES, *URL_PROPERTIES)}
     original_env = _main.Worker.__dict__["jinja_env"]
     _template.clone = functools.partial(state.clone, real_clone)
-    _main.subprocess = state.scripts = ForkedTemplateScripts(state)
+    _main.subprocess = state.scripts = ForkedTemplateScripts(state.root)
     for name, prop in originals.items():
         patched = cached_property(_memoised(name, prop.func, by_url=name in URL_PROPERTIES))
         patched.__set_name__(_template.Template, name)

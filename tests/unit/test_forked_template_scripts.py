@@ -1,7 +1,8 @@
 """update-all runs the template's own Python scripts (its migrations) in a fork of itself,
-not a new interpreter (bulk_update, part 4). A forked run must be what `python script`
-would be: the script's argv, copier's environment and working directory, the standard
-streams, its exit status, and the checkout's own code under this package's names."""
+not a new interpreter (flux_cookbook/forked_scripts.py). A forked run must be what
+`python script` would be: the script's argv, copier's environment and working directory,
+the standard streams, its exit status, and the checkout's own code under this package's
+names."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import flux_cookbook
-from flux_cookbook import bulk_update
+from flux_cookbook import bulk_update, forked_scripts
 
 SCRIPT = """\
 import os, sys
@@ -105,7 +106,7 @@ def test_while_the_cache_is_active_copier_runs_tasks_through_it():
 
 def test_where_forking_is_not_safe_a_new_interpreter_runs_the_script(checkouts, monkeypatch, capfd):
     state, checkout = checkouts
-    monkeypatch.setattr(bulk_update, "CAN_FORK_SCRIPTS", False)
+    monkeypatch.setattr(forked_scripts, "CAN_FORK_SCRIPTS", False)
     done = state.scripts.run([sys.executable, str(checkout / "scripts/run.py"), "4"], shell=False, check=False,
                              env=dict(os.environ))
     assert done.returncode == 4 and state.scripts.forked == 0
