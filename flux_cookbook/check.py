@@ -174,13 +174,77 @@ def check_schemas(repo: Repository) -> list[Problem]:
     from . import schemas
 
     problems = []
+    substituting = _substituting_kustomizations(repo)
     for path in repo.manifest_files():
         documents = repo.documents[path]
         if any(isinstance(d.obj, dict) and "sops" in d.obj for d in documents):
             problems += _sops_schema_problems(path, documents)
             continue
+        by = next((name for folder, name in substituting if is_under(path, folder)), "")
+        if by and any(_waits_for_substitution(d.obj) for d in documents):
+            problems += _substituted_schema_problems(repo, path, documents, by)
+            continue
         for line, message in schemas.validate_file(repo.root / path, path):
             problems.append(Problem(path, line, "schema", ERROR, message))
+    return problems
+
+
+# kustomize-controller leaves an object with this annotation or label as it is built.
+SUBSTITUTE_KEY = "kustomize.toolkit.fluxcd.io/substitute"
+
+
+def _substituting_kustomizations(repo: Repository) -> list[tuple[str, str]]:
+    """(applied folder, Kustomization name) of each Flux Kustomization with a postBuild:
+    kustomize-controller substitutes ${...} variables in what it builds, after the build."""
+    found = []
+    for kustomization in repo.kustomizations:
+        manifest = next((m for m in repo.manifests if m.path == kustomization.file and m.line == kustomization.line), None)
+        spec = manifest.obj.get("spec") if manifest is not None else None
+        if isinstance(spec, dict) and spec.get("postBuild"):
+            found.append((kustomization.path, kustomization.name))
+    return found
+
+
+def _waits_for_substitution(obj: Any) -> bool:
+    """An object holding ${...} that postBuild substitution does not skip."""
+    if not isinstance(obj, dict):
+        return False
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    for marks in (meta.get("annotations"), meta.get("labels")):
+        if isinstance(marks, dict) and marks.get(SUBSTITUTE_KEY) == "disabled":
+            return False
+    return _holds_variable(obj)
+
+
+def _holds_variable(value: Any) -> bool:
+    if isinstance(value, str):
+        return "${" in value
+    if isinstance(value, dict):
+        return any(_holds_variable(key) or _holds_variable(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_variable(item) for item in value)
+    return False
+
+
+def _substituted_schema_problems(repo: Repository, path: str, documents, by: str) -> list[Problem]:
+    """A file whose objects hold ${...} variables a postBuild fills in: those are only
+    known on the cluster (substituteFrom reads the cluster's ConfigMaps and Secrets), so
+    each such object is noted as not validated; the file's other objects are validated."""
+    from . import schemas
+
+    starts = sorted(d.line for d in documents)
+    waiting = {d.line: d.obj for d in documents if _waits_for_substitution(d.obj)}
+    problems = []
+    for line, message in schemas.validate_file(repo.root / path, path):
+        document = max((start for start in starts if start <= line), default=0)
+        if document not in waiting:
+            problems.append(Problem(path, line, "schema", ERROR, message))
+    for line, obj in waiting.items():
+        meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        problems.append(Problem(
+            path, line, "schema.substituted", WARNING,
+            f"{obj.get('kind')}/{meta.get('name')}: not validated here: it holds ${{...}} variables "
+            f"that the postBuild of Kustomization {by} fills in on the cluster"))
     return problems
 
 
