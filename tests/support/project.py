@@ -62,6 +62,14 @@ def init_repo(path: Path) -> Path:
     return path
 
 
+def repo_with(path: Path, files: dict[str, str]) -> Path:
+    """A git repository at `path` holding `files` (name -> text), committed."""
+    for name, text in files.items():
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
+        (path / name).write_text(text)
+    return init_repo(path)
+
+
 def commit_all(repo: Path, message: str) -> None:
     git(repo, "add", "-A")
     git(repo, *AUTHOR, "commit", "-q", "--allow-empty", "-m", message)

@@ -8,20 +8,14 @@ import pytest
 
 from flux_cookbook.extensions.migrations import apps_folder
 from flux_cookbook.extensions.migrations.git_repo import MigrationAbort, git
+from tests.support.project import repo_with
 
 KUSTOMIZATION = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: web\nspec:\n  path: ./apps/web/\n"
 APP_ANSWERS = "_commit: v1.0.0\nbootstrap_dir: bootstrap\nkind: app\napp_name: web\n"
 
 
 def make_repo(tmp_path: Path, tree: dict[str, str]) -> Path:
-    repo = tmp_path / "repo"
-    for name, text in tree.items():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        (repo / name).write_text(text)
-    git(repo, "init", "-q")
-    git(repo, "add", "-A")
-    git(repo, "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q", "-m", "init")
-    return repo
+    return repo_with(tmp_path / "repo", tree)
 
 
 TREE = {

@@ -8,17 +8,11 @@ import pytest
 
 from flux_cookbook.extensions.migrations import v2_0_0
 from flux_cookbook.extensions.migrations.git_repo import MigrationAbort, git
+from tests.support.project import repo_with
 
 
 def make_repo(tmp_path: Path, tree: dict[str, str], gitignore: str = "") -> Path:
-    repo = tmp_path / "repo"
-    for name, text in {**tree, **({".gitignore": gitignore} if gitignore else {})}.items():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        (repo / name).write_text(text)
-    git(repo, "init", "-q")
-    git(repo, "add", "-A")
-    git(repo, "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q", "-m", "init")
-    return repo
+    return repo_with(tmp_path / "repo", {**tree, **({".gitignore": gitignore} if gitignore else {})})
 
 
 KUSTOMIZATION_V1BETA1 = """\

@@ -10,20 +10,13 @@ import yaml
 from flux_cookbook import schemas
 from flux_cookbook.extensions.migrations import v3_0_0
 from flux_cookbook.extensions.migrations.git_repo import MigrationAbort, git
-from tests.support.project import CRDS, tree_state
+from tests.support.project import CRDS, repo_with, tree_state
 
 BITNAMI = "oci://registry-1.docker.io/bitnamicharts"
 
 
 def make_repo(tmp_path: Path, tree: dict[str, str]) -> Path:
-    repo = tmp_path / "repo"
-    for name, text in tree.items():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        (repo / name).write_text(text)
-    git(repo, "init", "-q")
-    git(repo, "add", "-A")
-    git(repo, "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q", "-m", "init")
-    return repo
+    return repo_with(tmp_path / "repo", tree)
 
 
 def answers(app: str, url: str = "https://charts.example.com", repo_name: str = "charts", **extra) -> str:
