@@ -37,7 +37,7 @@ from . import kind_scopes
 from .check import BUILTIN_NAMESPACES, ERROR, WARNING, Problem
 from .extensions import layout
 from .flux_build import BuildResult, FluxKustomization
-from .repository import FLUX_SYSTEM, KUSTOMIZE_CONFIG_FILES, KUSTOMIZE_GROUP, Manifest, Repository, is_kustomize_config, is_under
+from .repository import FLUX_SYSTEM, KUSTOMIZE_CONFIG_FILES, KUSTOMIZE_GROUP, Repository, is_kustomize_config, is_under
 from .yaml_lines import LineMap
 
 RULE = "ref.namespace"
@@ -88,7 +88,7 @@ class _Order:
         for key, k in self.kustomizations.items():
             # Its parents: the Kustomizations that apply it.
             self.before[key] |= {other for other, parent in self.kustomizations.items() if parent.path in applied_by[key]}
-            manifest = _manifest_at(repo, k)
+            manifest = repo.manifest_of(k)
             spec = manifest.obj.get("spec") if manifest is not None else None
             for entry in (spec.get("dependsOn") or []) if isinstance(spec, dict) else []:
                 if isinstance(entry, dict) and isinstance(entry.get("name"), str):
@@ -102,10 +102,6 @@ class _Order:
                     seen.add(earlier)
                     todo.append(earlier)
         return seen
-
-
-def _manifest_at(repo: Repository, k: FluxKustomization) -> Manifest | None:
-    return next((m for m in repo.manifests if m.path == k.file and m.line == k.line), None)
 
 
 def check_applied_namespaces(repo: Repository, results: list[BuildResult]) -> list[Problem]:
@@ -170,7 +166,7 @@ def _where(repo: Repository, applier: FluxKustomization, applied: _Applied) -> t
     """The file and line that put the object into its namespace: the Flux Kustomization's
     targetNamespace, the object's own metadata.namespace, a kustomization file's
     `namespace:`; the object's own line, or the Kustomization's if no file holds it."""
-    manifest = _manifest_at(repo, applier)
+    manifest = repo.manifest_of(applier)
     spec = manifest.obj.get("spec") if manifest is not None else None
     if isinstance(spec, LineMap) and spec.get("targetNamespace") == applied.namespace:
         return applier.file, spec.line_of("targetNamespace")

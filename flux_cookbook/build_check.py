@@ -17,15 +17,12 @@ from only the paths that do not build now, the only ones that can be newly broke
 
 from __future__ import annotations
 
-import contextlib
-import shutil
 import subprocess
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import flux_build
+from .worktrees import detached_worktrees
 
 
 @dataclass(frozen=True)
@@ -70,21 +67,6 @@ def head_commit(repo: Path) -> str:
     return done.stdout.strip() if done.returncode == 0 else ""
 
 
-@contextlib.contextmanager
-def _checkout(repo: Path, commit: str) -> Iterator[Path]:
-    """`commit` checked out beside the repository (a detached git worktree), for a while."""
-    top = Path(tempfile.mkdtemp(prefix="flux-cookbook-before."))
-    where = top / "repository"
-    try:
-        subprocess.run(["git", "worktree", "add", "-q", "--detach", str(where), commit],
-                       cwd=repo, capture_output=True, text=True, check=True)
-        yield where
-    finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(where)], cwd=repo, capture_output=True)
-        shutil.rmtree(top, ignore_errors=True)
-        subprocess.run(["git", "worktree", "prune"], cwd=repo, capture_output=True)
-
-
 def since(repo: Path, commit: str) -> tuple[Builds, list[str]]:
     """Build the repository now; and, at `commit` (where the change began, with nothing
     uncommitted then), the paths that do not build now. What `build` before, `build`
@@ -93,6 +75,6 @@ def since(repo: Path, commit: str) -> tuple[Builds, list[str]]:
     if after.skipped or not commit:
         return after, []
     building = {result.kustomization.path for result in after.results if result.ok}
-    with _checkout(repo, commit) as then:
+    with detached_worktrees(repo, commit, prefix="flux-cookbook-before.") as (then,):
         before = Builds(tuple(flux_build.build_all(then, skip=building)))
     return after, newly_broken(before, after)

@@ -81,6 +81,7 @@ from typing import Any
 
 from .extensions import layout
 from .forked_scripts import ForkedTemplateScripts
+from .worktrees import detached_worktrees
 
 CLUSTER_ANSWERS = layout.CLUSTER_ANSWERS
 RELEASE_TAG = re.compile(r"^v?\d+\.\d+\.\d+$")
@@ -469,25 +470,6 @@ def _worker_update(task: tuple[str, str | None]) -> Outcome:
     return outcome
 
 
-@contextlib.contextmanager
-def _worktrees(repo: Path, count: int) -> Iterator[list[Path]]:
-    top = Path(tempfile.mkdtemp(prefix="flux-cookbook-worktrees."))
-    made: list[Path] = []
-    try:
-        for index in range(count):
-            path = top / f"worker-{index}"
-            git(repo, "worktree", "add", "-q", "--detach", str(path), "HEAD")
-            made.append(path)
-        yield made
-    finally:
-        for path in made:
-            with contextlib.suppress(subprocess.CalledProcessError):
-                git(repo, "worktree", "remove", "--force", str(path))
-        shutil.rmtree(top, ignore_errors=True)
-        with contextlib.suppress(subprocess.CalledProcessError):
-            git(repo, "worktree", "prune")
-
-
 def update_in_parallel(
     repo: Path,
     answers_files: list[str],
@@ -507,7 +489,7 @@ def update_in_parallel(
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     jobs = max(1, min(jobs, len(answers_files)))
-    with _worktrees(repo, jobs) as paths:
+    with detached_worktrees(repo, count=jobs) as paths:
         queue = context.Queue()
         for path in paths:
             queue.put(str(path))

@@ -198,7 +198,7 @@ def _substituting_kustomizations(repo: Repository) -> list[tuple[str, str]]:
     kustomize-controller substitutes ${...} variables in what it builds, after the build."""
     found = []
     for kustomization in repo.kustomizations:
-        manifest = next((m for m in repo.manifests if m.path == kustomization.file and m.line == kustomization.line), None)
+        manifest = repo.manifest_of(kustomization)
         spec = manifest.obj.get("spec") if manifest is not None else None
         if isinstance(spec, dict) and spec.get("postBuild"):
             found.append((kustomization.path, kustomization.name))

@@ -96,6 +96,10 @@ class Repository:
     def manifests_in(self, folder: str) -> list[Manifest]:
         return [m for m in self.manifests if m.folder == folder]
 
+    def manifest_of(self, kustomization) -> Manifest | None:
+        """The object a flux_build.FluxKustomization was read from (its file and line)."""
+        return next((m for m in self.manifests if m.path == kustomization.file and m.line == kustomization.line), None)
+
     def manifest_files(self) -> list[str]:
         """Files holding objects Flux applies (kustomize's own config files left out)."""
         return sorted(path for path in self.documents if self.holds_manifests(path))

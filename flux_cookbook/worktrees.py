@@ -1,0 +1,35 @@
+"""Temporary detached git worktrees of a repository: a commit checked out beside it, for a while.
+
+update-all's workers each update apps in one (copier needs a clean repository, and the git
+index is one per worktree); its build check builds the commit it started from in one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def detached_worktrees(repo: Path, commit: str = "HEAD", count: int = 1,
+                       prefix: str = "flux-cookbook-worktrees.") -> Iterator[list[Path]]:
+    """`count` worktrees of `repo` at `commit`; removed (and pruned) afterwards. Raises
+    subprocess.CalledProcessError when git cannot add one."""
+    top = Path(tempfile.mkdtemp(prefix=prefix))
+    made: list[Path] = []
+    try:
+        for index in range(count):
+            path = top / f"worktree-{index}"
+            subprocess.run(["git", "worktree", "add", "-q", "--detach", str(path), commit],
+                           cwd=repo, capture_output=True, text=True, check=True)
+            made.append(path)
+        yield made
+    finally:
+        for path in made:
+            subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=repo, capture_output=True)
+        shutil.rmtree(top, ignore_errors=True)
+        subprocess.run(["git", "worktree", "prune"], cwd=repo, capture_output=True)
