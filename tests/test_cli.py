@@ -102,4 +102,6 @@ def test_add_knows_the_sealed_secrets_controller(cluster):
     recorded = answers(cluster, "sealed-secrets")
     assert (recorded["namespace"], recorded["chart"], recorded["helm_repo_url"]) == (
         "sealed-secrets", "sealed-secrets", "https://bitnami-labs.github.io/sealed-secrets")
-    assert recorded["health_checks"][0]["name"] == "sealed-secrets-controller"
+    assert recorded["health_checks"] == [{"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+                                          "name": "sealed-secrets", "namespace": "sealed-secrets"}]
+    assert recorded["values_overrides"] == {"fullnameOverride": "sealed-secrets-controller"}
