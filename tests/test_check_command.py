@@ -74,8 +74,12 @@ def test_no_build_still_finds_a_missing_folder(cluster, tmp_path, capsys):
     kustomization = repo / "bootstrap/kustomizations/kustomization-podinfo.yaml"
     kustomization.write_text(kustomization.read_text().replace("path: podinfo", "path: podinfoo"))
     assert main(["check", str(repo), "--no-build"]) == 1
+    out, err = capsys.readouterr()
     assert "kustomization-podinfo.yaml:1: build: Kustomization flux-system/podinfo (path podinfoo) does not " \
-           "build: path not found" in capsys.readouterr().out
+           "build: path not found" in out
+    # What it left out, said on stderr (standard output stays the problems and the summary).
+    assert err == ("flux-cookbook: --no-build: no Kustomization's folder was built (only that each exists was "
+                   "checked), and ref.namespace, which reads the builds, did not run\n")
 
 
 def test_what_seal_writes_passes_the_check(cluster, tmp_path, capsys):
@@ -112,7 +116,7 @@ def test_a_folder_without_flux_is_refused(tmp_path, capsys):
 
 
 def test_a_folder_that_is_not_there_is_a_usage_error(tmp_path, capsys):
-    assert main(["check", str(tmp_path / "nowhere")]) == 1
+    assert main(["check", str(tmp_path / "nowhere")]) == 2
     assert capsys.readouterr().err == (
         f"flux-cookbook: {tmp_path / 'nowhere'} is not a folder; give the cluster repository's folder (default: .)\n"
     )

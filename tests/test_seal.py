@@ -200,7 +200,7 @@ def test_repo_option_and_a_type_missing_keys(repo, cert, key):
     assert result.returncode == 0 and b"needs the keys" not in result.stderr
     assert unsealed(key, sealed_file(repo, name="tls")) == {"tls.crt": b"x", "tls.key": b"y"}
     result = seal(repo, "web", "tls", "--repo", "nowhere", "--cert", str(cert), "--from-literal", "a=b", cwd=repo.parent)
-    assert result.returncode == 1 and "--repo nowhere is not a folder." in result.stderr.decode()
+    assert result.returncode == 2 and "--repo nowhere is not a folder." in result.stderr.decode()
 
 
 def test_value_from_a_file_is_taken_byte_for_byte(repo, cert, key, tmp_path):
@@ -308,7 +308,7 @@ REFUSALS = {
     "unknown app": (["nope", "db", "--cert", "{cert}", *LITERAL], None, None, 1, "has no app 'nope'; its apps: api, web."),
     "bad name": (["web", "DB", "--cert", "{cert}", *LITERAL], None, None, 1, "'DB' is not a valid DNS-1123 subdomain"),
     "bad key in a literal": (["web", "db", "--cert", "{cert}", "--from-literal", f"pass word={SECRET}"], None, None, 1, "secret key 'pass word' may only contain"),
-    "literal without =": (["web", "db", "--cert", "{cert}", "--from-literal", SECRET], None, None, 1, "--from-literal #1 has no '='"),
+    "literal without =": (["web", "db", "--cert", "{cert}", "--from-literal", SECRET], None, None, 2, "--from-literal #1 has no '='"),
     "key starting with ..": (["web", "db", "--cert", "{cert}", "--from-literal", f"..x={SECRET}"], None, None, 1, "must not be '.' or '..' nor start with '..'"),
     "stdin line without =": (["web", "db", "--cert", "{cert}"], f"ok=1\n{SECRET}\n", None, 1, "standard input, line 2 has no '='"),
     "bad key on stdin": (["web", "db", "--cert", "{cert}"], f"a/b={SECRET}\n", None, 1, "secret key 'a/b' may only contain"),

@@ -48,12 +48,13 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    extra = copier_run.parse_data(args.data)  # a usage error before anything is read
     repo = args.repo.resolve()
     cluster = copier_run.recorded_answers(repo)
     given = {answer: getattr(args, answer) for answer in OPTIONS if getattr(args, answer) is not None}
     # An app the template knows (the controller, the example) comes with its answers.
     known = known_apps.ANSWERS.get(args.app, {}) if "helm_repo_url" not in given else {}
-    data = {**known, **copier_run.parse_data(args.data), **given, "kind": "app", "app_name": args.app}
+    data = {**known, **extra, **given, "kind": "app", "app_name": args.app}
     template = args.template or cluster.get("_src_path")
     if not template:
         raise UserError(f"{repo / layout.CLUSTER_ANSWERS} records no _src_path; pass --template.")

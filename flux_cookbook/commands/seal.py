@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import controller_dependency, sealed_secrets, sealing, secret_values
-from ..errors import UserError
+from ..errors import UsageError, UserError
 from ..extensions import known_apps, repo_state
 
 NAME = "seal"
@@ -94,7 +94,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     repo: Path = args.repo
     if not repo.is_dir():
-        raise UserError(f"--repo {repo} is not a folder.")
+        raise UsageError(f"--repo {repo} is not a folder.")
     labels = sealed_secrets.metadata_pairs(args.label, "label")
     annotations = sealed_secrets.metadata_pairs(args.annotation, "annotation")
     given = _merge(secret_values.from_literals(args.from_literal), secret_values.from_files(args.from_file))
