@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from flux_cookbook import check
 from tests.support.project import answers, commit_all, copy, init_repo, load
 from tests.support.template_repo import git
-from tests.test_migration_2_0_0 import edit
+from tests.test_migration_2_0_0 import edit, lived_in_repo
 from tests.test_migration_3_0_0 import assert_current_and_valid, update_all
 
 HELM_RELEASE_CHECK = {"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease"}
@@ -108,3 +109,21 @@ def test_sealed_secrets_is_recorded_false_without_the_controller(template, tmp_p
     assert answers(repo)["sealed_secrets"] is False
     assert "sealed_secrets recorded false, as no app installs the controller" in output.stdout + output.stderr
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_from_1_0_0_answers_say_what_the_repository_has(template, tmp_path):
+    """The update from 1.0.0 (before the question) no longer records the controller the
+    repository never had; the SealedSecret the user wrote by hand is warned of by check."""
+    repo = lived_in_repo(template, tmp_path)
+    assert "sealed_secrets" not in answers(repo)
+    output = update_all(repo, template)
+    assert answers(repo)["sealed_secrets"] is False
+    assert_current_and_valid(repo)
+    assert "app redis: health check now its HelmRelease" in output.stdout + output.stderr
+    assert kustomization(repo, "redis")["spec"]["healthChecks"] == [{**HELM_RELEASE_CHECK, "name": "redis", "namespace": "redis"}]
+    # podinfo's Kustomization has a check the user added: all of its checks stay.
+    assert {"kind": "Service", "name": "podinfo", "apiVersion": "v1", "namespace": "podinfo"} in \
+        kustomization(repo, "podinfo")["spec"]["healthChecks"]
+    problems = check.check_repository(repo).problems
+    assert [p.rule for p in problems if p.path.endswith("sealedsecret-podinfo-basic-auth.yaml")] == [
+        "convention.sealed-secrets-controller"]

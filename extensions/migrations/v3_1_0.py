@@ -69,7 +69,9 @@ def _plan_health_checks(repo: Path, answers_file: str, writes: dict[str, str], n
         return  # not where the template writes them: nothing the template guessed to move
     kustomization = (repo / kustomization_file).read_text(encoding="utf-8")
     written = f"  healthChecks:\n{yaml_block(checks, 4)}\n"
-    if kustomization.count(written) != 1:
+    at = kustomization.find(written)
+    # The whole block as the template wrote it: no second occurrence, no entry of the user's after it.
+    if at < 0 or kustomization.count(written) != 1 or kustomization[at + len(written):].startswith("    "):
         notes.append(f"{kustomization_file}: its healthChecks are your own; kept")
         return
     metadata = release.get("metadata") or {}
