@@ -16,7 +16,7 @@ import yaml
 from packaging.requirements import Requirement
 
 from flux_cookbook.cli import main
-from tests.support.project import commit_all, copy, init_repo
+from tests.support.project import AUTHOR, commit_all, copy, init_repo, update
 from tests.support.template_repo import PROJECT_ROOT, git
 
 PLAIN_SECRET = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: podinfo\nstringData:\n  password: hunter2\n"
@@ -167,6 +167,23 @@ def test_pre_commit_hook_passes_a_good_repository_and_stops_a_broken_one(from_cl
     assert broken.returncode == 1, broken.stdout + broken.stderr
     assert "Failed" in broken.stdout
     assert "podinfo/secret-db.yaml:1: convention.plain-secret:" in broken.stdout
+
+
+def test_an_update_moves_the_hook_to_the_new_release(template, tmp_path):
+    # Its own published template, since a new release is tagged on it here.
+    git(tmp_path, "clone", "-q", "--bare", str(template.path), "template.git")
+    git(tmp_path, "clone", "-q", str(tmp_path / "template.git"), "clone")
+    repo = init_repo(copy(tmp_path / "clone", tmp_path / "repo", vcs_ref=template.current))
+    assert yaml.safe_load((repo / ".pre-commit-config.yaml").read_text())["repos"][0]["rev"] == template.current
+    git(tmp_path, "clone", "-q", str(tmp_path / "template.git"), "work")
+    git(tmp_path / "work", *AUTHOR, "commit", "-q", "--allow-empty", "-m", "A release after this one")
+    git(tmp_path / "work", "tag", "v99.0.0")
+    git(tmp_path / "work", "push", "-q", "origin", "HEAD:refs/heads/next", "v99.0.0")
+    git(tmp_path / "clone", "fetch", "-q", "--tags")
+    update(repo, vcs_ref="v99.0.0")
+    config = yaml.safe_load((repo / ".pre-commit-config.yaml").read_text())
+    assert config["repos"][0]["repo"] == str(tmp_path / "template.git") and config["repos"][0]["rev"] == "v99.0.0"
+    assert yaml.safe_load((repo / ".copier-answers.yml").read_text())["_commit"] == "v99.0.0"
 
 
 def test_a_template_folder_without_origin_gets_the_local_hook(cluster, tmp_path):
