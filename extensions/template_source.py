@@ -67,8 +67,11 @@ def published_url(src_path: str) -> str:
     folder = Path(url).expanduser()
     if not folder.is_dir():
         return ""
-    found = subprocess.run(["git", "-C", str(folder), "config", "--get", "remote.origin.url"],
-                           capture_output=True, text=True, check=False)
+    try:
+        found = subprocess.run(["git", "-C", str(folder), "config", "--get", "remote.origin.url"],
+                               capture_output=True, text=True, check=False)
+    except OSError:
+        return ""  # no git: no remote to read
     origin = _spelled_out(found.stdout) if found.returncode == 0 else ""
     if not origin or _is_url(origin):
         return origin

@@ -8,8 +8,11 @@ from pathlib import Path
 
 def enclosing_root(folder: Path) -> Path | None:
     """The root of the git repository `folder` lies inside, when that is not `folder` itself."""
-    found = subprocess.run(["git", "-C", str(folder), "rev-parse", "--show-toplevel"],
-                           capture_output=True, text=True, check=False)
+    try:
+        found = subprocess.run(["git", "-C", str(folder), "rev-parse", "--show-toplevel"],
+                               capture_output=True, text=True, check=False)
+    except OSError:
+        return None  # no git to ask: nothing to tell
     if found.returncode or not found.stdout.strip():
         return None
     root = Path(found.stdout.strip()).resolve()

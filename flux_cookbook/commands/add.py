@@ -27,7 +27,7 @@ OPTIONS = {
     "chart": "chart name in its repository (default: APP)",
     "chart_version": "version or semver range (6.x, ~6.5, >=6.0.0 <7.0.0)",
     "helm_repo_url": "Helm repository URL (https://... or oci://...)",
-    "helm_repo_name": "name of the HelmRepository (default: the chart's name)",
+    "helm_repo_name": "name of the HelmRepository (default: the one serving the URL, else the chart's name)",
     "release_name": "Helm release name (default: APP)",
     "depends_on": "apps that must be ready first, as a YAML list: [postgres]",
     "values_in": "configmap (the cookbook's way) or inline",
