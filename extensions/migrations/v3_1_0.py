@@ -42,6 +42,9 @@ def before(repo: Path, answers_file: str = "") -> None:
                 _plan_health_checks(repo, name, writes, notes)
         _plan_sealed_secrets(repo, writes, notes)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        # As 3.0.0's step: what an earlier release's step staged in this update goes too
+        # (copier refuses a dirty repository, so HEAD holds everything the user had).
+        git(repo, "reset", "-q", "--hard", "HEAD")
         raise MigrationAbort(f"a file cannot be read; fix it, commit, and update again: {error}") from None
     for path, text in writes.items():
         with open(repo / path, "w", encoding="utf-8", newline="") as out:

@@ -87,6 +87,9 @@ def test_sealed_secrets_stays_true_with_the_controller_app_of_any_name(tmp_path)
 def test_an_unreadable_answers_file_stops_it_and_changes_nothing(tmp_path):
     repo = app_repo(tmp_path, GUESS, GUESS_BLOCK, **{".copier-answers.app-api.yml": "app_name: [api\n"})
     state = tree_state(repo)
+    # What an earlier release's step of the same update staged goes too.
+    (repo / ".copier-answers.yml").write_text(CLUSTER + "staged: by 3.0.0\n")
+    git(repo, "add", ".copier-answers.yml")
     with pytest.raises(MigrationAbort, match="cannot be read"):
         v3_1_0.before(repo)
     assert tree_state(repo) == state
