@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import yaml as pyyaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
@@ -288,6 +289,29 @@ def _is_comment_at(line: str, col: int) -> bool:
     return line.lstrip().startswith("#") and _indent(line) == col
 
 
+def _line_comment(line: str) -> str:
+    """The comment ending a line of YAML after its content (` # why`, spacing kept), or ''.
+
+    The line is scanned as YAML, so a `#` inside quotes or a plain `a#b` is no comment."""
+    body = line.rstrip("\r\n")
+    if "#" not in body or body.lstrip().startswith("#"):
+        return ""
+    try:
+        tokens = [t for t in pyyaml.scan(body) if not isinstance(t, (pyyaml.StreamEndToken, pyyaml.BlockEndToken))]
+    except pyyaml.YAMLError:
+        return ""
+    rest = body[max(t.end_mark.index for t in tokens):]
+    return rest if rest.strip().startswith("#") else ""
+
+
+def _holds_multiline_string(node: Any) -> bool:
+    if isinstance(node, dict):
+        return any(_holds_multiline_string(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_holds_multiline_string(v) for v in node)
+    return isinstance(node, str) and "\n" in node
+
+
 def _split_documents(text: str) -> list[str]:
     """The text cut before every `---` and after every `...` line; joins back exactly."""
     chunks: list[list[str]] = [[]]
@@ -471,12 +495,19 @@ class _Document:
         self._tree_changes.append(change)
 
     def replace(self, mapping: CommentedMap, key: str, new_key: str, value: Any, path: str) -> None:
-        """new_key: value where key was; comments above key stay, they describe the content."""
+        """new_key: value where key was; no comment goes. Those above key stay, the one
+        ending key's line ends the new key's line, those inside the old value (a mapping or
+        list) go above the new key: the user wrote them, a new value does not make them wrong."""
         self._check_own(mapping, key, path)
 
         def edit() -> list[tuple[int, int, str]]:
             line, col, end = self._span(mapping, key, keep_comments=True)
-            return [(line, end, self._dump_at(CommentedMap({new_key: value}), col))]
+            first, newline, rest = self._dump_at(CommentedMap({new_key: value}), col).partition("\n")
+            own = _line_comment(self.lines[line])
+            if own and not _line_comment(first):
+                first += own
+            inner = self._inner_comments(mapping[key], line + 1, end)
+            return [(line, end, "".join(" " * col + comment + "\n" for comment in inner) + first + newline + rest)]
 
         def change() -> None:
             position = list(mapping).index(key)
@@ -603,6 +634,18 @@ class _Document:
         while not keep_comments and start > 0 and _is_comment_at(self.lines[start - 1], col):
             start -= 1
         return start, col, end
+
+    def _inner_comments(self, value: Any, start: int, end: int) -> list[str]:
+        """The comments of lines start..end, which hold `value`: whole-line ones and those
+        ending a line. None for a string: its lines are text, a `#` in them no comment."""
+        if not isinstance(value, (dict, list)) or _holds_multiline_string(value):
+            return []
+        found = []
+        for text in self.lines[start:end]:
+            comment = text.strip() if text.lstrip().startswith("#") else _line_comment(text).strip()
+            if comment:
+                found.append(comment)
+        return found
 
     def _splice(self, edits: list[tuple[int, int, str]]) -> str | None:
         newline = "\r\n" if "\r\n" in self.text else "\n"
@@ -791,7 +834,7 @@ def replace_field(text: str, kind: str, path: str, key: str, new_key: str, value
     byte for byte (the document is re-dumped whole only where lines cannot be spliced).
 
     Returns the new text and the lines that held `key` and its value, so that the caller
-    can tell what went (comments inside them, say). MigrationError when the text is not
+    can tell what was there (the comments inside them, which go above `new_key`). MigrationError when the text is not
     YAML, has no or several `kind` documents, or the mapping has no own `key`.
     """
     chunks = _split_documents(text)

@@ -193,11 +193,13 @@ def test_kustomization_patches_become_patches_in_document_style():
     assert yaml.safe_load(json6902["patch"]) == [
         {"op": "add", "path": "/spec/template/metadata/labels/tier", "value": "web"}
     ]
-    # The comment describing the patches stays, the one describing sourceRef too; the
-    # file's flush `- ` style is used for the new list.
-    assert "  # Patches below are applied in order.\n  patches:\n  - patch: |\n      apiVersion: apps/v1\n" in (
-        result.text
-    )
+    # The comment describing the patches stays, the one describing sourceRef too; those
+    # inside the old lists go above the new one (no comment is lost); the file's flush `- `
+    # style is used for the new list.
+    assert (
+        "  # Patches below are applied in order.\n  # more\n  # no apiVersion: no group/version in the target\n"
+        "  # names no object: kustomize infers, we add no target\n  patches:\n  - patch: |\n      apiVersion: apps/v1\n"
+    ) in result.text
     assert "  # the source\n  sourceRef:\n" in result.text
     assert result.notes[1:] == [
         "Kustomization/apps: converted spec.patchesStrategicMerge (3 entries) to spec.patches",
@@ -869,7 +871,7 @@ def test_image_and_notification_kinds_reach_what_flux_2_9_serves(kind):
 
 def test_alert_summary_moves_to_event_metadata():
     migration = migrate_text(IMAGE_AND_NOTIFICATION["Alert"])
-    assert '  eventMetadata:\n    summary: "cluster: homelab"\n  providerRef:\n' in migration.text
+    assert '  eventMetadata: # shown in Slack\n    summary: "cluster: homelab"\n  providerRef:\n' in migration.text
     with_metadata = IMAGE_AND_NOTIFICATION["Alert"].replace("  eventSeverity", "  eventMetadata:\n    env: prod\n  eventSeverity")
     merged = _yaml.safe_load(migrate_text(with_metadata).text)["spec"]
     assert merged["eventMetadata"] == {"env": "prod", "summary": "cluster: homelab"} and "summary" not in merged

@@ -128,3 +128,43 @@ def test_a_release_that_changes_only_the_comments_of_embedded_values_keeps_the_u
 def test_a_release_that_changes_embedded_values_still_conflicts():
     base, mine, theirs = configmap("a: 1\n# x\n"), configmap("a: 3\n"), configmap("a: 2\n# x\n")
     assert settle("configmap-web.yaml", base, mine, theirs) is None
+
+
+def kustomization(timeout_line: str, above: str = "") -> str:
+    return text("""
+        apiVersion: kustomize.toolkit.fluxcd.io/v1
+        kind: Kustomization
+        metadata:
+          name: web
+          namespace: flux-system
+        spec:
+          interval: 15m
+          prune: true # remove any elements later removed from the above path
+        """) + above + timeout_line + "  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+
+
+BASE_KS = kustomization("  timeout: 2m # if not set, this defaults to interval duration\n")
+THEIRS_KS = kustomization("  timeout: 5m # at least the HelmRelease's timeout\n")
+
+
+def test_a_value_set_to_the_releases_keeps_the_users_comments_on_and_above_its_line():
+    above = "  # why: the chart installs fast\n"
+    mine = kustomization("  timeout: 2m   # if not set, this defaults to interval duration, which is 1h\n", above)
+    assert settle("kustomization-web.yaml", BASE_KS, mine, THEIRS_KS) == kustomization(
+        "  timeout: 5m   # if not set, this defaults to interval duration, which is 1h\n", above)
+    # Written without a comment of its own, the line takes none.
+    mine = kustomization('  timeout: "2m"\n')
+    assert settle("kustomization-web.yaml", BASE_KS, mine, THEIRS_KS) == kustomization("  timeout: 5m\n")
+
+
+def test_a_value_the_user_chose_is_never_settled_to_the_releases():
+    mine = kustomization("  timeout: 3m # our own\n")
+    assert settle("kustomization-web.yaml", BASE_KS, mine, THEIRS_KS) is None
+
+
+def test_a_list_the_release_replaced_keeps_the_comments_inside_it_above_its_key():
+    base = BASE_KS + "  dependsOn:\n    - name: infra\n"
+    theirs = BASE_KS + "  dependsOn:\n    - name: infra\n    - name: crds\n"
+    mine = BASE_KS + "  dependsOn: # order matters\n    # the cluster's base\n    - name: infra # first\n"
+    assert settle("kustomization-web.yaml", base, mine, theirs) == BASE_KS + (
+        "  # the cluster's base\n  # first\n  dependsOn: # order matters\n    - name: infra\n    - name: crds\n")
