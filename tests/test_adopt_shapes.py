@@ -63,9 +63,10 @@ def without_recommended_settings(spec: dict) -> dict:
 
 
 def without_3_1_0_changes(spec: dict) -> dict:
-    """A Kustomization's spec without what 3.1.0 changes on purpose: its timeout (now at
-    least the HelmRelease's) and a lone health check on the app's workload, which moves to
-    the HelmRelease when it is the template's guess."""
+    """A Kustomization's spec without what 3.1.0 changes on purpose: its timeout's value
+    (now at least the HelmRelease's; the comments on its line stay, as every comment does)
+    and a lone health check on the app's workload, which moves to the HelmRelease when it
+    is the template's guess."""
     spec = {k: v for k, v in spec.items() if k != "timeout"}
     checks = spec.get("healthChecks")
     if isinstance(checks, list) and len(checks) == 1 and isinstance(checks[0], dict) \
@@ -116,6 +117,11 @@ def applied_object_errors(builds: build_check.Builds) -> list[str]:
             if isinstance(doc, dict) and "sops" not in doc:
                 errors += [f"./{result.kustomization.path}: {e}" for e in schemas.validate_object(doc)]
     return errors
+
+
+def comments(text: str) -> set[str]:
+    """Every comment of a YAML text: whole lines and those ending a line."""
+    return {match.group(1).strip() for line in text.splitlines() if (match := re.search(r"(?:^|\s)(#.*)$", line))}
 
 
 def documents(text: str) -> list | None:
@@ -202,13 +208,17 @@ def test_a_shape_is_adopted_and_updated_with_nothing_lost(shape, template, tmp_p
             continue
         if new_text is not None and normalised(documents(new_text)) == normalised(old_docs):
             kept.add(target)
+            assert comments(text) <= comments(new_text), f"comments of {name} lost in {target}"
             continue
         assert len(old_docs) > 1, f"{name} -> {target or 'removed'}"  # only a file of several is split
+        homes_text = new_text or ""
         for doc in old_docs:
             homes = found.get(identity(doc), [])
             assert len(homes) == 1, f"{identity(doc)} of {name} is in {[home for home, _ in homes]}"
             assert normalised([homes[0][1]]) == normalised([doc]), f"{identity(doc)} of {name} -> {homes[0][0]}"
             kept.add(homes[0][0])
+            homes_text += (repo / homes[0][0]).read_text()
+        assert comments(text) <= comments(homes_text), f"comments of {name} lost"
 
     # Nothing was added but the template's own files: no second copy of any object.
     added = {name for name in now if name not in kept}

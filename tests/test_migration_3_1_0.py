@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from flux_cookbook import check
-from tests.support.project import answers, commit_all, copy, init_repo, load
+from tests.support.project import answers, commit_all, cookbook_cli, copy, init_repo, load, own_copy
 from tests.support.template_repo import git
 from tests.test_migration_2_0_0 import edit, lived_in_repo
 from tests.test_migration_3_0_0 import assert_current_and_valid, update_all
@@ -127,3 +127,41 @@ def test_from_1_0_0_answers_say_what_the_repository_has(template, tmp_path):
     problems = check.check_repository(repo).problems
     assert [p.rule for p in problems if p.path.endswith("sealedsecret-podinfo-basic-auth.yaml")] == [
         "convention.sealed-secrets-controller"]
+
+
+PODINFO_KUSTOMIZATION = "bootstrap/kustomizations/kustomization-podinfo.yaml"
+TIMEOUT_AT_3_0_1 = "  timeout: 2m # if not set, this defaults to interval duration\n"
+
+
+@pytest.fixture(scope="module")
+def plain_3_0_1(template, tmp_path_factory) -> Path:
+    return init_repo(copy(template.path, tmp_path_factory.mktemp("plain") / "cluster", vcs_ref=template.tag("3.0.1")))
+
+
+def test_the_raised_timeout_keeps_the_users_comments_on_and_above_its_line(plain_3_0_1, template, tmp_path):
+    """The line differs from the old render in its comment alone: copier's merge conflicts,
+    the update settles it to the release's value, and the user's comments stay."""
+    repo = own_copy(plain_3_0_1, tmp_path / "cluster")
+    mine = "  # the chart installs in seconds\n  timeout: 2m # if not set, this defaults to interval duration, which is 1h\n"
+    edit(repo / PODINFO_KUSTOMIZATION, TIMEOUT_AT_3_0_1, mine)
+    edit(repo / "podinfo/helmrelease-podinfo.yaml", "  timeout: 5m\n", "  timeout: 5m # as long as the image pull takes\n")
+    commit_all(repo, "Our notes")
+    update_all(repo, template)
+    assert git(repo, "status", "--porcelain") == ""
+    assert "  # the chart installs in seconds\n  timeout: 5m # if not set, this defaults to interval duration, which is 1h\n" \
+        in (repo / PODINFO_KUSTOMIZATION).read_text()
+    assert "  timeout: 5m # as long as the image pull takes\n" in (repo / "podinfo/helmrelease-podinfo.yaml").read_text()
+    assert_current_and_valid(repo)
+
+
+def test_a_timeout_the_user_chose_is_never_replaced(plain_3_0_1, template, tmp_path):
+    """The user's own value against the release's: a conflict the user sees and settles,
+    never the release's value in its place."""
+    repo = own_copy(plain_3_0_1, tmp_path / "cluster")
+    edit(repo / PODINFO_KUSTOMIZATION, TIMEOUT_AT_3_0_1, "  timeout: 3m # if not set, this defaults to interval duration\n")
+    commit_all(repo, "Three minutes")
+    result = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
+    assert result.returncode == 1
+    assert f"the update left conflicts in:\n  {PODINFO_KUSTOMIZATION}" in result.stdout + result.stderr
+    assert "<<<<<<< before updating\n  timeout: 3m # if not set, this defaults to interval duration\n=======\n" \
+        in (repo / PODINFO_KUSTOMIZATION).read_text()
