@@ -170,7 +170,9 @@ def test_oci_apps_move_to_an_oci_repository(migrated_2_1_1, template, tmp_path):
     assert source["metadata"] == {"name": "pg", "namespace": "pg"}
     assert source["spec"]["url"] == f"{BITNAMI}/postgresql"
     assert source["spec"]["ref"] == {"semver": "16.4.x"}  # the version the user chose, not the answer
-    assert "tested with our data" in output  # the comment that went with spec.chart is named
+    # The comment of spec.chart stays in the file, above chartRef, and the output says so.
+    assert "  # tested with our data\n  chartRef:\n" in (repo / "pg/helmrelease-pg.yaml").read_text()
+    assert "the comments of spec.chart are kept with spec.chartRef: version: 16.4.x # tested with our data" in output
     assert load(repo / "mq/ocirepository-mq.yaml")["spec"]["interval"] == "1h"
     for app in ("pg", "cache", "mq"):
         assert answers(repo, app)["chart_source"] == "ocirepository"

@@ -834,8 +834,8 @@ def replace_field(text: str, kind: str, path: str, key: str, new_key: str, value
     byte for byte (the document is re-dumped whole only where lines cannot be spliced).
 
     Returns the new text and the lines that held `key` and its value, so that the caller
-    can tell what was there (the comments inside them, which go above `new_key`). MigrationError when the text is not
-    YAML, has no or several `kind` documents, or the mapping has no own `key`.
+    can tell what was there (their comments stay, with `new_key`). MigrationError when the
+    text is not YAML, has no or several `kind` documents, or the mapping has no own `key`.
     """
     chunks = _split_documents(text)
     try:

@@ -310,7 +310,7 @@ def _plan_oci_move(repo: Path, app: _App, apps_dir: str, plan: Plan, blobs: dict
     plan.notes.append(f"app {app.name}: chart now from {oci_file} (chartRef), no longer from HelmRepository {source['name']}")
     if "#" in removed:
         comments = [line.strip() for line in removed.splitlines() if "#" in line]
-        plan.notes.append(f"{app.release_file}: the comments of spec.chart are kept above spec.chartRef: {' | '.join(comments)}")
+        plan.notes.append(f"{app.release_file}: the comments of spec.chart are kept with spec.chartRef: {' | '.join(comments)}")
     return repo_file, ""
 
 
