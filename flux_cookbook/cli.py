@@ -1,4 +1,5 @@
-"""`flux-cookbook`: the entry point. Exit codes: 0 done, 1 refused or problems found, 2 usage."""
+"""`flux-cookbook`: the entry point. Exit codes: 0 done, 1 refused or problems found, 2 usage,
+130 interrupted (Ctrl-C: one line, no traceback, as a shell reports SIGINT)."""
 
 from __future__ import annotations
 
@@ -26,13 +27,16 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+INTERRUPTED = 130
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
     try:
+        args = parser().parse_args(argv)
         return args.run(args)
     except UserError as error:
         print(f"flux-cookbook: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("flux-cookbook: interrupted", file=sys.stderr)
-        return 1
+        print("\nflux-cookbook: interrupted", file=sys.stderr)
+        return INTERRUPTED

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import settings
 
 from tests.support.template_repo import TemplateRepo, build_template_repo
@@ -34,7 +36,20 @@ def chart_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def copier_settings(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """copier's settings of this test run (none of the user's): an empty trust list that
+    the `template` fixture adds the tests' template to, as a user trusts theirs."""
+    path = tmp_path_factory.mktemp("copier") / "settings.yml"
+    path.write_text("trust: []\n")
+    os.environ["COPIER_SETTINGS_PATH"] = str(path)
+    return path
+
+
 @pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
-    """The template repository with its releases tagged; its newest tag is the working tree."""
-    return build_template_repo(tmp_path_factory.mktemp("template") / "repo")
+def template(tmp_path_factory: pytest.TempPathFactory, copier_settings: Path) -> TemplateRepo:
+    """The template repository with its releases tagged; its newest tag is the working tree.
+    copier's settings trust it, so the commands run its tasks and migrations."""
+    built = build_template_repo(tmp_path_factory.mktemp("template") / "repo")
+    copier_settings.write_text(yaml.safe_dump({"trust": [str(built.path)]}))
+    return built

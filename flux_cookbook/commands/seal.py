@@ -10,6 +10,7 @@ from typing import Any
 
 from .. import controller_dependency, sealed_secrets, sealing, secret_values
 from ..errors import UserError
+from ..repo_lock import one_writer
 
 NAME = "seal"
 
@@ -94,6 +95,11 @@ def run(args: argparse.Namespace) -> int:
     repo: Path = args.repo
     if not repo.is_dir():
         raise UserError(f"--repo {repo} is not a folder.")
+    with one_writer(repo, NAME):
+        return _seal(repo, args)
+
+
+def _seal(repo: Path, args: argparse.Namespace) -> int:
     labels = sealed_secrets.metadata_pairs(args.label, "label")
     annotations = sealed_secrets.metadata_pairs(args.annotation, "annotation")
     given = _merge(secret_values.from_literals(args.from_literal), secret_values.from_files(args.from_file))
