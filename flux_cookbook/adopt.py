@@ -47,7 +47,7 @@ from typing import Any, Iterator, TextIO
 import yaml
 
 from . import build_check
-from .extensions import input_checks, layout
+from .extensions import bounded_yaml, input_checks, layout
 from .extensions.layout import app_answers_file
 from .extensions.repo_state import health_checks_error
 from .extensions.template_source import absolute_src_path
@@ -263,7 +263,7 @@ def read_index(root: Path, bootstrap_dir: str) -> tuple[Index, list[str]]:
     for path in sorted(_yaml_files(root)):
         relative = path.relative_to(root).as_posix()
         try:
-            documents[relative] = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
+            documents[relative] = [d for d in bounded_yaml.load_all(path.read_text(encoding="utf-8"), relative) if d is not None]
         except (yaml.YAMLError, UnicodeDecodeError, OSError) as error:
             first_line = str(error).splitlines()[0]
             notes.append(f"skipped {relative}: not readable as YAML ({first_line}); left as it is")
@@ -718,7 +718,7 @@ def _generated_by(root: Path, folder: str, name: str) -> str:
         if not config.is_file():
             continue
         try:
-            data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+            data = bounded_yaml.load(config.read_text(encoding="utf-8"), str(config)) or {}
         except (yaml.YAMLError, UnicodeDecodeError):
             return ""
         generators = data.get("configMapGenerator") if isinstance(data, dict) else None

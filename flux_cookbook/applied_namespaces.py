@@ -31,17 +31,14 @@ import posixpath
 from collections import defaultdict
 from dataclasses import dataclass
 
-import yaml
-
 from . import kind_scopes
 from .check import BUILTIN_NAMESPACES, ERROR, WARNING, Problem
-from .extensions import layout
+from .extensions import bounded_yaml, layout
 from .flux_build import BuildResult, FluxKustomization
 from .repository import FLUX_SYSTEM, KUSTOMIZE_CONFIG_FILES, KUSTOMIZE_GROUP, Repository, is_kustomize_config, is_under
 from .yaml_lines import LineMap
 
 RULE = "ref.namespace"
-_CSafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -66,7 +63,7 @@ def _meta(obj: dict) -> dict:
 
 
 def _objects(output: str) -> list[dict]:
-    return [doc for doc in yaml.load_all(output, Loader=_CSafeLoader) if isinstance(doc, dict)]
+    return [doc for doc in bounded_yaml.load_all(output, "kustomize's output") if isinstance(doc, dict)]
 
 
 def _key(k: FluxKustomization) -> tuple[str, str]:

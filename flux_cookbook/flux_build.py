@@ -52,7 +52,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError as RuamelError
 
 from flux_cookbook.errors import UserError
-from flux_cookbook.extensions import layout
+from flux_cookbook.extensions import bounded_yaml, layout
 from flux_cookbook.yaml_documents import load_documents
 
 __all__ = [
@@ -424,7 +424,7 @@ class _GenerateError(Exception):
 def _objects_without_identity(output: str) -> str:
     """kustomize-controller's check after the build: the first object lacking apiVersion,
     kind or name, as its message says it."""
-    for doc in yaml.load_all(output, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    for doc in bounded_yaml.load_all(output, "kustomize's output"):
         if not isinstance(doc, dict):
             continue
         if not (doc.get("apiVersion") and doc.get("kind") and _meta(doc).get("name")):

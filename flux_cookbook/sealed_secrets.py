@@ -39,7 +39,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from . import sealing
 from .errors import UserError
-from .extensions import known_apps, layout
+from .extensions import bounded_yaml, known_apps, layout
 from .extensions.input_checks import dns1123_label_error
 from .extensions.yaml_quoting import retyped_when_plain
 from .kube_names import dns1123_subdomain_error, label_value_error, qualified_name_error
@@ -115,7 +115,7 @@ def find_app(repo: Path, app: str) -> App:
 
 def _read_answers(path: Path) -> dict:
     try:
-        answers = yaml.safe_load(path.read_text(encoding="utf-8"))
+        answers = bounded_yaml.load(path.read_text(encoding="utf-8"), path.name)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise UserError(f"cannot read {path.name}: {error}") from None
     if answers is None:

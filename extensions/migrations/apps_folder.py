@@ -28,7 +28,7 @@ from pathlib import Path
 
 import yaml
 
-from .. import layout
+from .. import bounded_yaml, layout
 from .git_repo import MigrationAbort, git, git_dir_file
 
 RECORD = "flux-cookbook-apps-folder.json"
@@ -37,7 +37,7 @@ RECORD = "flux-cookbook-apps-folder.json"
 def _answers(repo: Path, answers_file: str) -> dict:
     path = repo / answers_file
     try:
-        answers = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+        answers = bounded_yaml.load(path.read_text(encoding="utf-8")) if path.is_file() else None
     except (yaml.YAMLError, UnicodeDecodeError):
         return {}
     return answers if isinstance(answers, dict) else {}
@@ -46,7 +46,7 @@ def _answers(repo: Path, answers_file: str) -> dict:
 def _applied_folder(repo: Path, kustomization_file: str) -> str:
     """The folder the app's Kustomization applies, normalised ("" when unreadable)."""
     try:
-        documents = list(yaml.safe_load_all((repo / kustomization_file).read_text(encoding="utf-8")))
+        documents = list(bounded_yaml.load_all((repo / kustomization_file).read_text(encoding="utf-8")))
     except (OSError, yaml.YAMLError, UnicodeDecodeError):
         return ""
     for document in documents:

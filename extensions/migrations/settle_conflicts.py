@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from .. import bounded_yaml
 from .flux_api import DELETE, MigrationError, apply_changes
 from .git_repo import git, unmerged_entries
 from .key_merge import merge_added_keys
@@ -90,7 +91,7 @@ def settle(name: str, base: str, mine: str, theirs: str) -> str | None:
 
 def _documents(text: str) -> list | None:
     try:
-        return [doc for doc in yaml.safe_load_all(text) if doc is not None]
+        return [doc for doc in bounded_yaml.load_all(text) if doc is not None]
     except yaml.YAMLError:
         return None
 
@@ -126,7 +127,7 @@ def _same_embedded_data(base: Any, theirs: Any) -> bool:
     if not (isinstance(base, str) and isinstance(theirs, str) and "\n" in base and "\n" in theirs):
         return False
     try:
-        return yaml.safe_load(base) == yaml.safe_load(theirs)
+        return bounded_yaml.load(base) == bounded_yaml.load(theirs)
     except yaml.YAMLError:
         return False
 

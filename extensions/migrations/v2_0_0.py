@@ -41,9 +41,8 @@ from pathlib import Path
 
 import yaml
 
-from .. import layout
+from .. import bounded_yaml, layout
 from ..conventions import COOKBOOK, FLUX_2_9
-from . import yaml_load
 from .blob_record import BlobRecord, tracked_blobs
 from .flux_api import MigrationError, migrate_text
 from .git_repo import (
@@ -227,7 +226,7 @@ def _recorded_bootstrap_dir(repo: Path) -> str:
     """The bootstrap folder the repository's answers record (1.0.0's default if none do)."""
     for answers in (repo / name for name in layout.answers_files(repo)):
         if answers.exists():
-            recorded = (yaml_load.load(answers.read_text(encoding="utf-8")) or {}).get("bootstrap_dir")
+            recorded = (bounded_yaml.load(answers.read_text(encoding="utf-8")) or {}).get("bootstrap_dir")
             if recorded:
                 return recorded
     return OLD_DIR
@@ -259,7 +258,7 @@ def _flux_own_targets(repo: Path, tracked: list[str]) -> tuple[dict[str, str], s
 
 def _kustomize_resources(text: str) -> list[str] | None:
     try:
-        data = yaml.safe_load(text)
+        data = bounded_yaml.load(text)
     except yaml.YAMLError:
         return None
     resources = data.get("resources") if isinstance(data, dict) else None
@@ -368,7 +367,7 @@ def _repoint_flux_sync(text: str) -> str:
 
 def _documents(text: str) -> list:
     try:
-        return yaml_load.load_all(text)
+        return bounded_yaml.load_all(text)
     except yaml.YAMLError:
         return []
 

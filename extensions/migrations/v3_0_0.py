@@ -51,10 +51,10 @@ from typing import Any
 
 import yaml
 
-from .. import conventions, layout
+from .. import bounded_yaml, conventions, layout
 from ..conventions import OWN_SETTINGS, is_oci
 from ..yaml_quoting import yaml_scalar
-from . import apps_folder, yaml_load
+from . import apps_folder
 from .blob_record import BlobRecord, tracked_blobs
 from .flux_api import MigrationError, replace_field
 from .git_repo import MigrationAbort, git, unmerged_entries
@@ -143,7 +143,7 @@ def make_plan(repo: Path) -> Plan:
             found.add("|".join([answers_blob, *files]))
             continue
         answers_text = (repo / answers_file).read_text(encoding="utf-8")
-        answers = yaml_load.load(answers_text) or {}
+        answers = bounded_yaml.load(answers_text) or {}
         apps_dir = _apps_dir(repo, answers_file, answers)
         release_file = layout.helm_release_file(app_name, apps_dir)
 
@@ -209,7 +209,7 @@ def _helm_release(repo: Path, path: str) -> dict | None:
     if not (repo / path).is_file():
         return None
     try:
-        documents = [d for d in yaml.safe_load_all((repo / path).read_text(encoding="utf-8")) if isinstance(d, dict)]
+        documents = [d for d in bounded_yaml.load_all((repo / path).read_text(encoding="utf-8")) if isinstance(d, dict)]
     except yaml.YAMLError as error:
         raise MigrationError(f"not valid YAML: {error}") from None
     releases = [d for d in documents if d.get("kind") == "HelmRelease"]
@@ -316,7 +316,7 @@ def _plan_oci_move(repo: Path, app: _App, apps_dir: str, plan: Plan, blobs: dict
 
 def _single(repo: Path, path: str, kind: str) -> dict | None:
     try:
-        documents = [d for d in yaml.safe_load_all((repo / path).read_text(encoding="utf-8")) if isinstance(d, dict)]
+        documents = [d for d in bounded_yaml.load_all((repo / path).read_text(encoding="utf-8")) if isinstance(d, dict)]
     except (OSError, yaml.YAMLError):
         return None
     found = [d for d in documents if d.get("kind") == kind]
@@ -381,7 +381,7 @@ def _references(repo: Path, name: str, overrides: dict[str, str], skip: str) -> 
         if name not in text or "HelmRepository" not in text:
             continue
         try:
-            documents = list(yaml.safe_load_all(text))
+            documents = list(bounded_yaml.load_all(text))
         except yaml.YAMLError:
             users.append(path)  # unreadable, so possibly a user: keep
             continue
@@ -440,7 +440,7 @@ def _restore_used_helm_repositories(repo: Path) -> None:
         if f"/{layout.HELM_REPOSITORIES}/" not in f"/{path}":
             continue
         try:
-            documents = [d for d in yaml.safe_load_all(git(repo, "show", f":{path}")) if isinstance(d, dict)]
+            documents = [d for d in bounded_yaml.load_all(git(repo, "show", f":{path}")) if isinstance(d, dict)]
         except yaml.YAMLError:
             continue
         names = {str((d.get("metadata") or {}).get("name")) for d in documents if d.get("kind") == "HelmRepository"}
