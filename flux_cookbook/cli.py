@@ -8,6 +8,7 @@ import importlib
 import sys
 
 from .errors import UserError
+from .extensions import repo_files
 from .version import VERSION
 
 # Subcommand modules in flux_cookbook/commands/, in the order --help lists them.
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser().parse_args(argv)
         return args.run(args)
-    except UserError as error:
+    except (UserError, repo_files.OutsideRepository, repo_files.NotReadable) as error:
         print(f"flux-cookbook: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -25,10 +25,13 @@ LOCK_NAME = "flux-cookbook.lock"
 
 def lock_file(repo: Path) -> Path | None:
     """The lock file of the git repository `repo` is in; None outside git."""
-    found = subprocess.run(
-        ["git", "rev-parse", "--path-format=absolute", "--git-common-dir"],
-        cwd=repo, capture_output=True, text=True, check=False,
-    )
+    try:
+        found = subprocess.run(
+            ["git", "rev-parse", "--path-format=absolute", "--git-common-dir"],
+            cwd=repo, capture_output=True, text=True, check=False,
+        )
+    except FileNotFoundError:  # no git on this machine: no git repository either
+        return None
     return Path(found.stdout.strip()) / LOCK_NAME if found.returncode == 0 and found.stdout.strip() else None
 
 

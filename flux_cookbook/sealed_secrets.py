@@ -39,7 +39,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from . import sealing
 from .errors import UserError
-from .extensions import bounded_yaml, known_apps, layout
+from .extensions import bounded_yaml, known_apps, layout, repo_files
 from .extensions.input_checks import dns1123_label_error
 from .extensions.yaml_quoting import retyped_when_plain
 from .kube_names import dns1123_subdomain_error, label_value_error, qualified_name_error
@@ -50,6 +50,7 @@ DEFAULT_SECRET_TYPE = "Opaque"
 
 CLUSTER_ANSWERS = layout.CLUSTER_ANSWERS
 CERT_ANSWER = "sealed_secrets_cert"
+CERTIFICATE_BYTES = 1024 * 1024  # a PEM certificate is a few kilobytes; more is not one
 
 # Where the cookbook's controller app runs (known_apps.py: its Service has kubeseal's
 # default name, its namespace is not kubeseal's default).
@@ -131,13 +132,14 @@ def _read_answers(path: Path) -> dict:
 def certificate(repo: Path, cert: Path | None) -> tuple[bytes, str]:
     """The controller's certificate (PEM) and where it came from, for messages."""
     if cert is not None:
-        return _read_certificate(cert, f"--cert {cert}")
+        return _read_certificate(cert.absolute().parent, cert.name, f"--cert {cert}")
     answers_file = repo / CLUSTER_ANSWERS
     recorded = _read_answers(answers_file).get(CERT_ANSWER) if answers_file.is_file() else None
     kubeseal = shutil.which("kubeseal")
     # The recorded path is where the certificate goes once fetched; until then, kubeseal.
     if recorded and ((repo / str(recorded)).exists() or not kubeseal):
-        return _read_certificate(repo / str(recorded), f"{CERT_ANSWER} in {CLUSTER_ANSWERS} ({recorded})")
+        # A path the repository records: read inside the repository only.
+        return _read_certificate(repo, str(recorded), f"{CERT_ANSWER} in {CLUSTER_ANSWERS} ({recorded})")
     if kubeseal:
         return _fetch_certificate(kubeseal)
     raise UserError(
@@ -148,9 +150,12 @@ def certificate(repo: Path, cert: Path | None) -> tuple[bytes, str]:
     )
 
 
-def _read_certificate(path: Path, source: str) -> tuple[bytes, str]:
+def _read_certificate(folder: Path, name: str, source: str) -> tuple[bytes, str]:
+    path = folder / name
     try:
-        return path.read_bytes(), source
+        return repo_files.read_bytes(folder, name, CERTIFICATE_BYTES), source
+    except (repo_files.OutsideRepository, repo_files.NotReadable) as error:
+        raise UserError(f"{source}: {error}") from None
     except FileNotFoundError:
         raise UserError(
             f"{source}: no such file. Fetch the controller's public certificate once from the cluster "

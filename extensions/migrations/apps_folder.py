@@ -28,7 +28,7 @@ from pathlib import Path
 
 import yaml
 
-from .. import bounded_yaml, layout
+from .. import bounded_yaml, layout, repo_files
 from .git_repo import MigrationAbort, git, git_dir_file
 
 RECORD = "flux-cookbook-apps-folder.json"
@@ -98,7 +98,7 @@ def after(repo: Path, answers_file: str = "") -> None:
     # before it); one without (an update to 1.0.0) does not, and renders at the root again.
     recorded = re.sub(r"(?m)^apps_dir:.*$", f"apps_dir: {parent}", text, count=1)
     if recorded != text:
-        answers.write_text(recorded, encoding="utf-8")
+        repo_files.write_text(repo, record["answers_file"], recorded)
     record_file.unlink()
     print(f"  {app}: merged at {app}/ and moved back to {folder}/"
           + (f"; {record['answers_file']} records apps_dir: {parent}" if recorded != text else ""))

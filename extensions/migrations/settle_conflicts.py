@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from .. import bounded_yaml
+from .. import bounded_yaml, repo_files
 from .flux_api import DELETE, MigrationError, apply_changes
 from .git_repo import git, unmerged_entries
 from .key_merge import merge_added_keys
@@ -49,8 +49,7 @@ def after(repo: Path, answers_file: str = "") -> None:
         settled = settle(Path(path).name, base, mine, theirs)
         if settled is None:
             continue
-        with open(repo / path, "w", encoding="utf-8", newline="") as out:
-            out.write(settled)
+        repo_files.write_text(repo, path, settled)
         git(repo, "add", "--", path)
         how = "kept as it is" if settled == mine else "the release's changes set in your version, the rest as it was"
         print(f"  {path}: conflict settled, {how}")

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import yaml
 
-from .. import bounded_yaml, layout
+from .. import bounded_yaml, layout, repo_files
 from ..conventions import COOKBOOK, FLUX_2_9
 from .blob_record import BlobRecord, tracked_blobs
 from .flux_api import MigrationError, migrate_text
@@ -91,10 +91,9 @@ def after(repo: Path, answers_file: str = "") -> None:
     record = json.loads(record_file.read_text(encoding="utf-8"))
     moved: dict[str, str] = record["moved"]
     for path, text in moved.items():
-        target = repo / path
-        if not target.exists() or CONFLICT_MARKER.search(target.read_text(encoding="utf-8")):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
+        target = repo_files.inside(repo, path)
+        if not target.exists() or CONFLICT_MARKER.search(repo_files.read_text(repo, path)):
+            repo_files.write_text(repo, path, text)
             git(repo, "add", "--", path)
     record_file.unlink()
     if moved:
@@ -384,8 +383,7 @@ def apply(repo: Path, plan: Plan) -> None:
             (repo / new).parent.mkdir(parents=True, exist_ok=True)
             (repo / old).rename(repo / new)
         for path, text in plan.writes.items():
-            with open(repo / path, "w", encoding="utf-8", newline="") as out:
-                out.write(text)
+            repo_files.write_text(repo, path, text)
         if plan.writes:
             git(repo, "add", "--", *plan.writes)
         moved = {new: (repo / new).read_text(encoding="utf-8") for _, new in plan.moves}

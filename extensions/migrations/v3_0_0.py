@@ -51,7 +51,7 @@ from typing import Any
 
 import yaml
 
-from .. import bounded_yaml, conventions, layout
+from .. import bounded_yaml, conventions, layout, repo_files
 from ..conventions import OWN_SETTINGS, is_oci
 from ..yaml_quoting import yaml_scalar
 from . import apps_folder
@@ -406,9 +406,7 @@ def _names_helm_repository(document: Any, name: str) -> bool:
 def apply(repo: Path, plan: Plan) -> None:
     """Carry out `plan` and stage it."""
     for path, text in plan.writes.items():
-        (repo / path).parent.mkdir(parents=True, exist_ok=True)
-        with open(repo / path, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
+        repo_files.write_text(repo, path, text)
     if plan.writes:
         git(repo, "add", "--", *plan.writes)
     if plan.removals:
@@ -429,7 +427,7 @@ def _keep_added_oci_repositories(repo: Path) -> None:
     empty = git(repo, "hash-object", "--stdin", input="").strip()
     for path, stages in unmerged_entries(repo).items():
         if posixpath.basename(path) in oci_files and 2 in stages and stages.get(1, empty) == empty:
-            (repo / path).write_text(git(repo, "cat-file", "blob", stages[2]), encoding="utf-8")
+            repo_files.write_text(repo, path, git(repo, "cat-file", "blob", stages[2]))
             git(repo, "add", "--", path)
             print(f"  {path}: added by the migration and by the release; the migration's (from your files) kept")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from .. import copier_run, trust
 from ..errors import UserError
 from ..repo_lock import one_writer
-from ..extensions import known_apps, layout
+from ..extensions import known_apps, layout, repo_files
 from .new import add_template_options
 
 NAME = "add"
@@ -50,6 +50,8 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     repo = args.repo.resolve()
+    if repo.is_dir():
+        repo_files.require_inside(repo)
     cluster = copier_run.recorded_answers(repo)
     given = {answer: getattr(args, answer) for answer in OPTIONS if getattr(args, answer) is not None}
     # An app the template knows (the controller, the example) comes with its answers.

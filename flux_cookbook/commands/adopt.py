@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from .. import copier_run
+from ..extensions import repo_files
 from ..adopt import RELEASE, adopt
 from ..repo_lock import one_writer
 
@@ -41,6 +42,8 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     template = copier_run.default_template(args.template)
     repo = args.repo.resolve()
+    if repo.is_dir():
+        repo_files.require_inside(repo)
     if args.dry_run or not repo.is_dir():  # adopt itself says what is wrong with the folder
         return adopt(repo, template, args.dry_run, out=sys.stdout, err=sys.stderr)
     with one_writer(repo, NAME):

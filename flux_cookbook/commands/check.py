@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..check import check_repository
 from ..errors import UserError
+from ..extensions import repo_files
 
 NAME = "check"
 
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     repo = Path(args.repo)
     if not repo.is_dir():
         raise UserError(f"{args.repo} is not a folder; give the cluster repository's folder (default: .)")
+    repo_files.require_inside(repo)
     report = check_repository(repo, build=args.build)
     if args.format == "json":
         json.dump({

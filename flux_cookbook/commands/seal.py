@@ -10,6 +10,7 @@ from typing import Any
 
 from .. import controller_dependency, sealed_secrets, sealing, secret_values
 from ..errors import UserError
+from ..extensions import repo_files
 from ..repo_lock import one_writer
 
 NAME = "seal"
@@ -95,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
     repo: Path = args.repo
     if not repo.is_dir():
         raise UserError(f"--repo {repo} is not a folder.")
+    repo_files.require_inside(repo)
     with one_writer(repo, NAME):
         return _seal(repo, args)
 

@@ -24,7 +24,7 @@ from .. import build_check, bulk_update, trust
 from ..repo_lock import one_writer, require_branch
 from ..bulk_update import CLUSTER_ANSWERS, Outcome, git, recorded_commit
 from ..errors import UserError
-from ..extensions import layout
+from ..extensions import layout, repo_files
 from .. import copier_run as copier_errors
 from .new import add_trust_option
 
@@ -101,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_locked(repo: Path, args: argparse.Namespace) -> int:
+    repo_files.require_inside(repo)
     if status := git(repo, "status", "--porcelain"):
         raise UserError(f"{repo} has uncommitted changes; commit or stash them first:\n{status.rstrip()}")
     files = layout.answers_files(repo)
