@@ -20,9 +20,10 @@ What a cluster does with a pushed commit, step by step, and what this module doe
    of the repository.
 
 Not reproduced: SOPS decryption and postBuild variable substitution (both run on objects
-after the build and need the cluster's secrets), remote bases' network fetches (kubectl
-does fetch them), and Flux's rewriting of an existing kustomization.yaml, which silently
-drops fields kustomize does not know; kubectl reports those as errors instead.
+after the build and need the cluster's secrets), remote bases (named, never fetched:
+kustomize_reads.py, which also keeps every read inside the artifact), and Flux's
+rewriting of an existing kustomization.yaml, which silently drops fields kustomize does
+not know; kubectl reports those as errors instead.
 
 The sources read for this: fluxcd/pkg `sourceignore/sourceignore.go` and
 `artifact/storage/archive.go` (SourceIgnoreFilter, Archive), source-controller
@@ -37,7 +38,9 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -53,6 +56,8 @@ from ruamel.yaml.error import YAMLError as RuamelError
 
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import bounded_yaml, layout
+from flux_cookbook.extensions.chart_values import OFFLINE_VARIABLE
+from flux_cookbook.kustomize_reads import refused_reads
 from flux_cookbook.yaml_documents import load_documents
 
 __all__ = [
@@ -72,7 +77,6 @@ _SYNC_FILE = "gotk-sync.yaml"
 _ANSWERS_GLOB = layout.ANY_ANSWERS_GLOB
 _DEFAULT_BOOTSTRAP_DIR = "bootstrap"
 _BUILD_WORKERS = 2
-_BUILD_TIMEOUT = 300  # seconds; only a remote base that never answers takes this long
 
 # fluxcd/pkg sourceignore.go: ExcludeVCS, and ExcludeExt + ExcludeCI + ExcludeExtra. The
 # VCS patterns always apply; the others only while the repository has no ignore rules of
@@ -446,13 +450,14 @@ def _build_in(root: Path, path: str, spec: dict, kubectl: str, also: Path | None
         return False, str(exc), ""
     except (yaml.YAMLError, RuamelError, UnicodeDecodeError) as exc:
         return False, f"kustomization file: {exc}", ""
+    if refused := refused_reads(root, path):
+        return False, "\n".join(refused), ""
     try:
-        result = subprocess.run(
-            [kubectl, "kustomize", "--load-restrictor=LoadRestrictionsNone", str(folder)],
-            capture_output=True, text=True, timeout=_BUILD_TIMEOUT,
-        )
+        result = _run_kustomize(kubectl, folder)
     except subprocess.TimeoutExpired:
-        return False, f"kustomize build did not finish within {_BUILD_TIMEOUT}s", ""
+        return False, f"kustomize build did not finish within {KUSTOMIZE_SECONDS}s", ""
+    if over := _over_limit(result):
+        return False, over, ""
     if result.returncode != 0:
         # Name the files as the repository does, not as this copy does.
         error = result.stderr.strip()
@@ -463,6 +468,39 @@ def _build_in(root: Path, path: str, spec: dict, kubectl: str, also: Path | None
     if bad:
         return False, bad, ""
     return True, "", result.stdout
+
+
+# --- the kustomize process: confined and bounded ------------------------------------------
+
+# Limits of one `kubectl kustomize` (a Go program reserves about 1 GiB of address space
+# just to start). Its load restrictions stay off, as kustomize-controller's are: what it
+# may read is checked before it runs (kustomize_reads.py), and nothing it could fetch
+# gets that far; the proxy settings below are a second wall for the offline setting.
+KUSTOMIZE_MEMORY = 4 * 1024**3  # bytes of address space
+KUSTOMIZE_SECONDS = 120  # of CPU, and of the clock
+_NO_NETWORK = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": "",
+               "GIT_ALLOW_PROTOCOL": "file", "GIT_TERMINAL_PROMPT": "0"}
+
+
+def _limits() -> None:  # in the child, before kubectl starts: only setrlimit calls
+    resource.setrlimit(resource.RLIMIT_AS, (KUSTOMIZE_MEMORY, KUSTOMIZE_MEMORY))
+    resource.setrlimit(resource.RLIMIT_CPU, (KUSTOMIZE_SECONDS, KUSTOMIZE_SECONDS))
+
+
+def _run_kustomize(kubectl: str, folder: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, **(_NO_NETWORK if os.environ.get(OFFLINE_VARIABLE) else {})}
+    return subprocess.run(
+        [kubectl, "kustomize", "--load-restrictor=LoadRestrictionsNone", str(folder)],
+        capture_output=True, text=True, timeout=KUSTOMIZE_SECONDS, preexec_fn=_limits, env=env,
+    )
+
+
+def _over_limit(result: subprocess.CompletedProcess) -> str:
+    if result.returncode == -signal.SIGXCPU or result.returncode == -signal.SIGKILL:
+        return f"kustomize build stopped: over its limit of {KUSTOMIZE_SECONDS}s of CPU"
+    if result.returncode and re.search(r"fatal error: (runtime: )?out of memory|cannot allocate memory", result.stderr):
+        return f"kustomize build stopped: over its limit of {KUSTOMIZE_MEMORY // 1024**3} GiB of memory"
+    return ""
 
 
 def _link_copy(source: Path, target: Path) -> None:
