@@ -73,10 +73,11 @@ def check(text: str, name: str = "") -> None:
         return
     try:
         _count(text, name)
-    except yaml.MarkedYAMLError as error:  # libyaml's own limits (flow depth) and syntax errors
-        if name and error.problem and not isinstance(error, YamlTooLarge):
-            error.problem = f"{name}: {error.problem}"
+    except YamlTooLarge:
         raise
+    except yaml.MarkedYAMLError as error:  # libyaml's own limits (flow depth) and syntax errors
+        problem = ": ".join(part for part in (name, error.context, error.problem) if part)
+        raise yaml.MarkedYAMLError(problem=problem, problem_mark=error.problem_mark) from None
 
 
 def _count(text: str, name: str) -> None:

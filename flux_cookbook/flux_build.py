@@ -483,8 +483,10 @@ _NO_NETWORK = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.
 
 
 def _limits() -> None:  # in the child, before kubectl starts: only setrlimit calls
-    resource.setrlimit(resource.RLIMIT_AS, (KUSTOMIZE_MEMORY, KUSTOMIZE_MEMORY))
-    resource.setrlimit(resource.RLIMIT_CPU, (KUSTOMIZE_SECONDS, KUSTOMIZE_SECONDS))
+    for limit, value in ((resource.RLIMIT_AS, KUSTOMIZE_MEMORY), (resource.RLIMIT_CPU, KUSTOMIZE_SECONDS)):
+        hard = resource.getrlimit(limit)[1]
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)  # never above a lower cap
+        resource.setrlimit(limit, (value, hard))
 
 
 def _run_kustomize(kubectl: str, folder: Path) -> subprocess.CompletedProcess:

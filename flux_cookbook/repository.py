@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import flux_build, kind_scopes
-from .extensions import layout
+from .extensions import layout, repo_files
 from .yaml_lines import Document, LineMap, YamlError, load_documents
 
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
@@ -215,12 +215,12 @@ def read_repository(root: Path, yaml_file=None) -> Repository:
         if not is_yaml(path):
             continue
         try:
-            text = (root / path).read_text(encoding="utf-8")
+            text = repo_files.read_text(root, path)  # inside the repository, bounded
         except UnicodeDecodeError as error:
             errors[path] = YamlError(1, f"not UTF-8 text ({error.reason} at byte {error.start})")
             continue
         except OSError as error:
-            errors[path] = YamlError(1, f"cannot be read: {error.strerror}")
+            errors[path] = YamlError(1, f"cannot be read: {error.strerror or error}")
             continue
         texts[path] = text
         try:
