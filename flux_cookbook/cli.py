@@ -1,5 +1,6 @@
-"""`flux-cookbook`: the entry point. Exit codes: 0 done, 1 refused or problems found, 2 usage,
-130 interrupted (Ctrl-C: one line, no traceback, as a shell reports SIGINT)."""
+"""`flux-cookbook`: the entry point. Exit codes: 0 done, 1 refused or problems found, 2 usage
+(argparse's errors, and UsageError), 130 interrupted (Ctrl-C: one line, no traceback, as a
+shell reports SIGINT)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import argparse
 import importlib
 import sys
 
-from .errors import UserError
+from .errors import UsageError, UserError
 from .extensions import repo_files
 from .version import VERSION
 
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except (UserError, repo_files.OutsideRepository, repo_files.NotReadable) as error:
         print(f"flux-cookbook: {error}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(error, UsageError) else 1
     except KeyboardInterrupt:
         print("\nflux-cookbook: interrupted", file=sys.stderr)
         return INTERRUPTED

@@ -44,6 +44,7 @@ def add_trust_option(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    data = {**copier_run.parse_data(args.data), "kind": "cluster"}  # a usage error before anything is read
     dest = args.dest.resolve()
     if (dest / layout.CLUSTER_ANSWERS).exists():
         raise UserError(
@@ -52,7 +53,6 @@ def run(args: argparse.Namespace) -> int:
         )
     if dest.exists() and any(p.name != ".git" for p in dest.iterdir()):
         raise UserError(f"{dest} is not empty; give a new or empty folder.")
-    data = {**copier_run.parse_data(args.data), "kind": "cluster"}
     template = copier_run.default_template(args.template)
     trust.require_trusted(template, "given with --template" if args.template else "installed from", args.trust)
     copier_run.run_copy(template, dest, data, args.vcs_ref, args.defaults)

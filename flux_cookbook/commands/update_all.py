@@ -24,6 +24,7 @@ from .. import build_check, bulk_update, trust
 from ..repo_lock import one_writer, require_branch
 from ..bulk_update import CLUSTER_ANSWERS, Outcome, git, recorded_commit
 from ..errors import UserError
+from ..repository_root import run_from_root
 from ..extensions import layout, repo_files
 from .. import copier_run as copier_errors
 from .new import add_trust_option
@@ -94,7 +95,7 @@ def update_here(repo: Path, answers_file: str, vcs_ref: str | None) -> bool:
 def run(args: argparse.Namespace) -> int:
     repo = args.repo.resolve()
     if not (repo / ".git").exists():
-        raise UserError(f"{repo} is not the root of a git repository")
+        raise UserError(f"{repo} is not the root of a git repository{run_from_root(repo)}")
     require_branch(repo)
     with one_writer(repo, NAME):
         return run_locked(repo, args)
