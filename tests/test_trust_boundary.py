@@ -132,3 +132,11 @@ def test_a_source_in_copiers_settings_is_trusted(tmp_path, monkeypatch):
     assert trust.why_trusted("/srv/templates/flux", False) == "copier settings"
     assert trust.why_trusted("/srv/other", False) is None
     assert trust.why_trusted("/srv/other", True) == "--trust"
+
+
+def test_a_trusted_answers_file_naming_another_template_is_named():
+    notes = trust.require_trusted_answers(
+        {".copier-answers.yml": "/srv/tpl", ".copier-answers.app-a.yml": "/srv/tpl",
+         ".copier-answers.app-b.yml": "/srv/other"}, given_trust=True)
+    assert notes == [".copier-answers.app-b.yml names /srv/other, not /srv/tpl as the other answers files do"]
+    assert trust.require_trusted_answers({".copier-answers.yml": "/srv/tpl"}, given_trust=True) == []
