@@ -11,8 +11,8 @@ from pathlib import Path
 
 from .. import copier_run, trust
 from ..errors import UserError
-from ..repo_lock import one_writer
 from ..extensions import known_apps, layout, repo_files
+from ..repo_lock import one_writer
 from .new import add_template_options
 
 NAME = "add"
