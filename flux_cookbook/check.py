@@ -83,6 +83,9 @@ class Report:
     problems: tuple[Problem, ...]
     files: int  # files checked
     seconds: float
+    kustomizations: tuple = ()  # flux_build.FluxKustomization of each Kustomization followed
+    not_followed: tuple = ()  # flux_build.NotFollowed: sources that cannot be followed offline
+    notes: tuple[str, ...] = ()  # said once, before the summary (the Flux version assumed, ...)
 
     @property
     def errors(self) -> int:
@@ -93,18 +96,36 @@ class Report:
         return sum(problem.severity == WARNING for problem in self.problems)
 
     def summary(self) -> str:
+        followed = len(self.kustomizations)
         return (f"{self.errors} error{'s' * (self.errors != 1)}, {self.warnings} warning{'s' * (self.warnings != 1)} "
-                f"in {self.files} file{'s' * (self.files != 1)}")
+                f"in {self.files} file{'s' * (self.files != 1)}; "
+                f"followed {followed} Flux Kustomization{'s' * (followed != 1)}")
+
+    def note_lines(self) -> list[str]:
+        """What the check could not follow or assumed, each said once."""
+        lines = list(self.notes)
+        for source in self.not_followed:
+            k = source.kustomization
+            lines.append(f"note: not followed: {source.label()}, the source of Kustomization "
+                         f"{k.namespace or FLUX_SYSTEM}/{k.name} ({k.file}:{k.line}): it cannot be read offline, "
+                         "so what it applies is not checked")
+        return lines
 
 
-def check_repository(root: Path, build: bool = True, cache_dir: Path | None = None) -> Report:
+def check_repository(root: Path, build: bool = True, cache_dir: Path | None = None,
+                     start_dir: str | None = None) -> Report:
     """Every rule on the repository at `root`; `build=False` skips the kustomize builds.
 
     `cache_dir`: where fetched charts are cached (default: flux-cookbook's chart cache).
+    `start_dir`: the folder (relative to `root`) whose Flux Kustomizations Flux starts
+    from (default: the bootstrap folder of each cluster; flux_build.follow).
     """
+    from . import flux_build
+
     started = time.perf_counter()
     lint = yamllint_run.read_config(Path(root))
-    repo = read_repository(Path(root), yaml_file=lint.is_yaml_file if lint.config else None)
+    followed = flux_build.follow(Path(root), start_dir=start_dir, build=build)
+    repo = read_repository(Path(root), yaml_file=lint.is_yaml_file if lint.config else None, followed=followed)
     if not repo.kustomizations and not any(m.group.endswith(FLUX_GROUP_SUFFIX) for m in repo.manifests):
         raise UserError(
             f"{root} does not look like a Flux repository: no .copier-answers.yml, no flux-system/gotk-sync.yaml "
@@ -113,7 +134,7 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
     problems: list[Problem] = []
     problems += check_yaml(repo, lint)
     problems += check_schemas(repo)
-    results = _build_all(repo) if build else None
+    results = list(followed.results) if build else None
     problems += check_builds(repo, build, results)
     problems += check_references(repo)
     if results is not None:
@@ -124,7 +145,8 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
     problems += check_values(repo, cache_dir)
     unique = sorted(set(problems), key=lambda p: (p.path, p.line, p.rule, p.message))
     checked = len(set(repo.texts) | set(repo.parse_errors))
-    return Report(tuple(unique), files=checked, seconds=time.perf_counter() - started)
+    return Report(tuple(unique), files=checked, seconds=time.perf_counter() - started,
+                  kustomizations=tuple(followed.kustomizations), not_followed=followed.not_followed)
 
 
 def seconds_per_100_files(root: Path, build: bool = True) -> float:
@@ -262,12 +284,6 @@ def _sops_schema_problems(path: str, documents) -> list[Problem]:
     return problems
 
 
-def _build_all(repo: Repository) -> list:
-    from . import flux_build
-
-    return flux_build.build_all(repo.root)
-
-
 def check_builds(repo: Repository, build: bool = True, built: list | None = None) -> list[Problem]:
     """Every Flux Kustomization's folder builds, as kustomize-controller builds it; with
     `build=False` only that the folder exists (no kustomize run). `built`: the results of
@@ -275,7 +291,9 @@ def check_builds(repo: Repository, build: bool = True, built: list | None = None
     from . import flux_build
 
     if build:
-        results = [(r.kustomization, r.error) for r in (built if built is not None else _build_all(repo)) if not r.ok]
+        if built is None:
+            built = list(flux_build.follow(repo.root).results)
+        results = [(r.kustomization, r.error) for r in built if not r.ok]
     else:
         # As build_all: one result per path, though several Kustomizations may apply it.
         missing = {k.path: k for k in reversed(repo.kustomizations) if not (repo.root / k.path).is_dir()}

@@ -47,7 +47,8 @@ def test_a_new_cluster_warns_only_of_the_health_checks_it_cannot_verify(cluster,
     assert [line.split(": ")[0:3] for line in lines] == [
         [f"bootstrap/kustomizations/kustomization-{app}.yaml:15", "warning", "ref.health-check"] for app in apps
     ]
-    assert summary == f"0 errors, {len(apps)} warnings in {_yaml_files(cluster)} files"
+    # The sync Kustomization, and one per app.
+    assert summary == f"0 errors, {len(apps)} warnings in {_yaml_files(cluster)} files; followed 3 Flux Kustomizations"
 
 
 def _yaml_files(repo: Path) -> int:
@@ -62,13 +63,19 @@ def test_errors_fail_with_one_line_each_and_a_summary(cluster, tmp_path, capsys)
     assert main(["check", str(repo), "--no-build"]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[-2].startswith("podinfo/secret-db.yaml:1: convention.plain-secret: Secret db is not encrypted")
-    assert out[-1] == f"1 error, 2 warnings in {_yaml_files(cluster) + 1} files"
+    assert out[-1] == f"1 error, 2 warnings in {_yaml_files(cluster) + 1} files; followed 3 Flux Kustomizations"
 
 
 def test_json_output(cluster, capsys):
     assert main(["check", str(cluster), "--format", "json", "--no-build"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert (report["errors"], report["warnings"], report["files"]) == (0, 2, _yaml_files(cluster))
+    assert report["kustomizations"] == [
+        {"namespace": "flux-system", "name": "flux-system", "path": "bootstrap"},
+        {"namespace": "flux-system", "name": "podinfo", "path": "podinfo"},
+        {"namespace": "flux-system", "name": "sealed-secrets", "path": "sealed-secrets"},
+    ]
+    assert report["not_followed"] == []
     assert report["problems"][0] == {
         "path": "bootstrap/kustomizations/kustomization-podinfo.yaml", "line": 15, "rule": "ref.health-check",
         "severity": "warning", "message": report["problems"][0]["message"],

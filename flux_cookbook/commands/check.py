@@ -34,6 +34,9 @@ def register(subparsers) -> None:
     )
     parser.add_argument("repo", nargs="?", default=".", metavar="REPO",
                         help="the cluster repository's folder (default: the current folder)")
+    parser.add_argument("--path", dest="start_dir", metavar="DIR", default=None,
+                        help="where the starting Flux Kustomizations are (relative to REPO; default: the "
+                             "bootstrap folder the answers name, else every cluster's flux-system/ folder)")
     parser.add_argument("--no-build", dest="build", action="store_false",
                         help="skip building each Kustomization's folder with kustomize (faster)")
     parser.add_argument("--format", choices=("text", "json"), default="text",
@@ -45,17 +48,26 @@ def run(args: argparse.Namespace) -> int:
     repo = Path(args.repo)
     if not repo.is_dir():
         raise UserError(f"{args.repo} is not a folder; give the cluster repository's folder (default: .)")
-    report = check_repository(repo, build=args.build)
+    if args.start_dir is not None and not (repo / args.start_dir).is_dir():
+        raise UserError(f"--path {args.start_dir}: no such folder in {args.repo}; give a folder relative to REPO")
+    report = check_repository(repo, build=args.build, start_dir=args.start_dir)
     if args.format == "json":
         json.dump({
             "problems": [problem.as_dict() for problem in report.problems],
             "errors": report.errors,
             "warnings": report.warnings,
             "files": report.files,
+            "kustomizations": [{"namespace": k.namespace or "flux-system", "name": k.name, "path": k.path or "."}
+                               for k in report.kustomizations],
+            "not_followed": [{"kind": s.kind, "namespace": s.namespace, "name": s.name,
+                              "kustomization": f"{s.kustomization.namespace or 'flux-system'}/{s.kustomization.name}"}
+                             for s in report.not_followed],
         }, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         for problem in report.problems:
             print(problem)
+        for line in report.note_lines():
+            print(line)
         print(report.summary())
     return 1 if report.errors else 0
