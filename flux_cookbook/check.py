@@ -6,9 +6,14 @@ rule id, a severity and a message:
 
 - yaml.parse, yaml.lint                     every YAML file parses (no key twice) and passes
                                             yamllint with the repository's own .yamllint
-- schema                                    objects validate strictly against Flux 2.9's CRDs
-                                            (CEL rules too), SealedSecret's and Kubernetes'
-- build                                     every Flux Kustomization's folder builds
+                                            (else `relaxed`); findings are warnings unless
+                                            that file sets a rule's `level: error`
+- schema                                    the objects Flux applies, as built, validate
+                                            strictly against the CRDs of the repository's
+                                            Flux release (CEL rules too), SealedSecret's and
+                                            Kubernetes' (flux_versions, built_objects)
+- build                                     every Flux Kustomization Flux reaches builds
+                                            (flux_build.follow)
 - ref.*                                     sources, values, dependencies and health checks
                                             name objects that exist; every namespace objects
                                             are applied into is declared (applied_namespaces)
@@ -131,10 +136,13 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
             f"{root} does not look like a Flux repository: no .copier-answers.yml, no flux-system/gotk-sync.yaml "
             "and no Flux object. Give the cluster repository's folder."
         )
+    from . import flux_versions
+
+    flux = flux_versions.of_repository(Path(root), repo.files, repo.bootstrap_dir)
+    results = list(followed.results) if build else None
     problems: list[Problem] = []
     problems += check_yaml(repo, lint)
-    problems += check_schemas(repo)
-    results = list(followed.results) if build else None
+    problems += check_schemas(repo, results, flux.crd_dirs)
     problems += check_builds(repo, build, results)
     problems += check_references(repo)
     if results is not None:
@@ -146,7 +154,8 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
     unique = sorted(set(problems), key=lambda p: (p.path, p.line, p.rule, p.message))
     checked = len(set(repo.texts) | set(repo.parse_errors))
     return Report(tuple(unique), files=checked, seconds=time.perf_counter() - started,
-                  kustomizations=tuple(followed.kustomizations), not_followed=followed.not_followed)
+                  kustomizations=tuple(followed.kustomizations), not_followed=followed.not_followed,
+                  notes=tuple(note for note in (flux.note(),) if note))
 
 
 def seconds_per_100_files(root: Path, build: bool = True) -> float:
@@ -178,7 +187,8 @@ def check_yaml(repo: Repository, lint: yamllint_run.LintConfig | None = None) ->
         for found in yamllint_run.lint(text, path, lint):
             if found.rule == "key-duplicates":
                 continue  # yaml.parse has said so, at the same line
-            severity = ERROR if found.level == "error" else WARNING
+            # Style is a warning: an error only where the repository's .yamllint says so.
+            severity = ERROR if found.level == "error" and lint.raises(found.rule) else WARNING
             problems.append(Problem(path, found.line, "yaml.lint", severity, f"{found.description} ({found.rule})"))
     return problems
 
@@ -190,25 +200,52 @@ def _read_by_flux(repo: Repository, path: str) -> bool:
 # --- schema, build ---------------------------------------------------------------------
 
 
-def check_schemas(repo: Repository) -> list[Problem]:
+def check_schemas(repo: Repository, results: list | None = None, crd_dirs: list[Path] | None = None) -> list[Problem]:
     """Every object Flux applies validates against the schema the cluster would apply:
-    Flux's CRDs (strict, CEL rules included), SealedSecret's, Kubernetes' own kinds."""
+    Flux's CRDs of the repository's Flux release (`crd_dirs`; strict, CEL rules included),
+    SealedSecret's, Kubernetes' own kinds. `results`: the builds of the Kustomizations
+    followed; the objects of a build that succeeded are validated as built (overlays,
+    patches, components, generators applied) and reported at the document each comes
+    from; the files of a folder with no such build are validated as written."""
     from . import schemas
+    from .built_objects import built_objects
 
     problems = []
-    substituting = _substituting_kustomizations(repo)
+    built = [result for result in results or [] if result.ok]
+    covered = {result.kustomization.path for result in built}
+    substituting = dict(_substituting_kustomizations(repo))
+    for item in built_objects(repo, built):
+        obj = {key: value for key, value in item.obj.items() if key != "sops"}  # decrypted before applied
+        by = substituting.get(item.kustomization.path, "")
+        if by and _waits_for_substitution(obj):
+            meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+            problems.append(Problem(
+                item.source.path, item.source.line, "schema.substituted", WARNING,
+                f"{obj.get('kind')}/{meta.get('name')}: not validated here: it holds ${{...}} variables "
+                f"that the postBuild of Kustomization {by} fills in on the cluster"))
+            continue
+        for where, message in schemas.validate_object_fields(obj, crd_dirs):
+            problems.append(Problem(item.source.path, item.source.line_at(tuple(where)), "schema", ERROR, message))
     for path in repo.manifest_files():
-        documents = repo.documents[path]
-        if any(isinstance(d.obj, dict) and "sops" in d.obj for d in documents):
-            problems += _sops_schema_problems(path, documents)
+        if repo.folder_of(path) in covered:
             continue
-        by = next((name for folder, name in substituting if is_under(path, folder)), "")
-        if by and any(_waits_for_substitution(d.obj) for d in documents):
-            problems += _substituted_schema_problems(repo, path, documents, by)
-            continue
-        for line, message in schemas.validate_file(repo.root / path, path):
-            problems.append(Problem(path, line, "schema", ERROR, message))
+        problems += _file_schema_problems(repo, path, substituting, crd_dirs)
     return problems
+
+
+def _file_schema_problems(repo: Repository, path: str, substituting: dict[str, str],
+                          crd_dirs: list[Path] | None) -> list[Problem]:
+    """The objects of one file as written (its folder was not built)."""
+    from . import schemas
+
+    documents = repo.documents[path]
+    if any(isinstance(d.obj, dict) and "sops" in d.obj for d in documents):
+        return _sops_schema_problems(path, documents, crd_dirs)
+    by = substituting.get(repo.folder_of(path) or "", "")
+    if by and any(_waits_for_substitution(d.obj) for d in documents):
+        return _substituted_schema_problems(repo, path, documents, by, crd_dirs)
+    return [Problem(path, line, "schema", ERROR, message)
+            for line, message in schemas.validate_file(repo.root / path, path, crd_dirs)]
 
 
 # kustomize-controller leaves an object with this annotation or label as it is built.
@@ -248,7 +285,8 @@ def _holds_variable(value: Any) -> bool:
     return False
 
 
-def _substituted_schema_problems(repo: Repository, path: str, documents, by: str) -> list[Problem]:
+def _substituted_schema_problems(repo: Repository, path: str, documents, by: str,
+                                 crd_dirs: list[Path] | None = None) -> list[Problem]:
     """A file whose objects hold ${...} variables a postBuild fills in: those are only
     known on the cluster (substituteFrom reads the cluster's ConfigMaps and Secrets), so
     each such object is noted as not validated; the file's other objects are validated."""
@@ -257,7 +295,7 @@ def _substituted_schema_problems(repo: Repository, path: str, documents, by: str
     starts = sorted(d.line for d in documents)
     waiting = {d.line: d.obj for d in documents if _waits_for_substitution(d.obj)}
     problems = []
-    for line, message in schemas.validate_file(repo.root / path, path):
+    for line, message in schemas.validate_file(repo.root / path, path, crd_dirs):
         document = max((start for start in starts if start <= line), default=0)
         if document not in waiting:
             problems.append(Problem(path, line, "schema", ERROR, message))
@@ -270,7 +308,7 @@ def _substituted_schema_problems(repo: Repository, path: str, documents, by: str
     return problems
 
 
-def _sops_schema_problems(path: str, documents) -> list[Problem]:
+def _sops_schema_problems(path: str, documents, crd_dirs: list[Path] | None = None) -> list[Problem]:
     """A SOPS-encrypted file's objects as the cluster gets them: kustomize-controller
     decrypts them and drops the `sops` metadata before applying (field lines are lost)."""
     from . import schemas
@@ -280,7 +318,7 @@ def _sops_schema_problems(path: str, documents) -> list[Problem]:
         if isinstance(document.obj, dict):
             applied = {key: value for key, value in document.obj.items() if key != "sops"}
             problems += [Problem(path, document.line, "schema", ERROR, message)
-                         for message in schemas.validate_object(applied)]
+                         for message in schemas.validate_object(applied, crd_dirs)]
     return problems
 
 

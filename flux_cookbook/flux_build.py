@@ -311,7 +311,8 @@ def _bootstrap_to_come(repo: Path) -> list[_Found]:
     """Before `flux bootstrap --path=<bootstrap_dir>` has written gotk-sync.yaml, the sync
     Kustomization it will write, one per bootstrap folder the answers files record."""
     found = []
-    for answers in sorted(repo.glob(_ANSWERS_GLOB)):
+    # The cluster's answers first: an app's answers keep a copy of its bootstrap_dir.
+    for answers in sorted(repo.glob(_ANSWERS_GLOB), key=lambda path: (path.name != layout.CLUSTER_ANSWERS, path.name)):
         try:
             documents = [d for d in load_documents(answers.read_text()) if isinstance(d.data, dict)]
         except (yaml.YAMLError, UnicodeDecodeError, ValueError):

@@ -231,8 +231,13 @@ CASES = [
     Case("yaml-syntax", {HR: Replace("  interval: 15m", "  interval: [15m")}, "yaml.parse", HR, "timeout: 5m"),
     Case("yaml-duplicate-key", {HR: Replace("  timeout: 5m", "  timeout: 5m\n  interval: 20m")}, "yaml.parse", HR,
          "interval: 20m"),
+    # Style is a warning: Flux applies the file all the same.
     Case("yaml-lint-trailing-space", {KUST: Replace("  interval: 15m", "  interval: 15m ")}, "yaml.lint", KUST,
-         "interval: 15m", message="trailing spaces"),
+         "interval: 15m", WARNING, message="trailing spaces"),
+    Case("yaml-lint-error-where-the-repository-says-so",
+         {KUST: Replace("  interval: 15m", "  interval: 15m "),
+          ".yamllint": Replace("  trailing-spaces:\n    level: warning", "  trailing-spaces:\n    level: error")},
+         "yaml.lint", KUST, "interval: 15m", message="trailing spaces"),
     Case("yaml-lint-warning-in-answers-file", {".copier-answers.yml": Replace("branch: main", "branch: main #to watch")},
          "yaml.lint", ".copier-answers.yml", "branch: main", WARNING, message="missing starting space in comment"),
     # schema: fields
@@ -490,7 +495,7 @@ def repo(base, tmp_path) -> Path:
 def test_the_base_reports_nothing(base, cache):
     report = check_repository(base, cache_dir=cache)
     assert report.problems == ()
-    assert report.summary() == f"0 errors, 0 warnings in {report.files} files"
+    assert report.summary() == f"0 errors, 0 warnings in {report.files} files; followed 4 Flux Kustomizations"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
