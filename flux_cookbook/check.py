@@ -140,6 +140,10 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
 
     flux = flux_versions.of_repository(Path(root), repo.files, repo.bootstrap_dir)
     results = list(followed.results) if build else None
+    if results is not None:
+        from .built_objects import built_objects
+
+        repo.add_built(built_objects(repo, results))
     problems: list[Problem] = []
     problems += check_yaml(repo, lint)
     problems += check_schemas(repo, results, flux.crd_dirs)
@@ -368,6 +372,7 @@ class _Index:
         # Not yet bootstrapped: `flux bootstrap` will make the GitRepository for this repository.
         self.assumed = set() if repo.bootstrapped else {("GitRepository", FLUX_SYSTEM, FLUX_SYSTEM)}
         self.generated = _generated_objects(repo)
+        self.makers = [m for m in repo.manifests if (m.group, m.kind) in RUN_TIME_MAKERS]
         # An applied file that does not parse may define anything: while there is one,
         # "not defined here" is not said (yaml.parse names the file).
         self.incomplete = any(repo.holds_manifests(path) for path in repo.parse_errors)
@@ -512,7 +517,20 @@ def _data_keys(index: _Index, kind: str, namespace: str, name: str) -> set[str] 
                 if isinstance(source, dict):
                     keys |= {str(key) for key in source}
             return keys
+    made, keys = _made_at_run_time(index.makers, kind, namespace, name)
+    if made:
+        return set(keys) if keys is not None else ANY_KEY
     return None
+
+
+class _AnyKey(set):
+    """The keys of an object made at run time whose keys only the cluster knows."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+
+ANY_KEY = _AnyKey()
 
 
 def _depends_on(manifest: Manifest, spec: LineMap, kind: str, group: str, index: _Index) -> list[Problem]:
@@ -560,11 +578,17 @@ def _depends_on_cycles(repo: Repository, kind: str, group: str) -> list[Problem]
 
 
 def _health_checks(repo: Repository, manifest: Manifest, spec: LineMap, index: _Index) -> list[Problem]:
+    """Each health check names an object Flux applies in the Kustomization's cluster: the
+    Kustomization itself, one it depends on (it is applied first) or any other (Flux
+    retries until it is there). An object a HelmRelease renders, or that a Kustomization
+    applies from a source not followed offline, can only be confirmed on the cluster."""
     folder = normalized_path(spec.get("path"))
     if folder is None or folder not in repo.folders or not (repo.root / folder).is_dir():
         return []  # another source's folder, or none at all (the build says so): nothing to look in
-    defined = [m for m in repo.manifests if is_under(m.path, folder)]
-    renderers = [m for m in defined if m.is_a("HelmRelease", HELM_GROUP) or m.is_a("Kustomization", KUSTOMIZE_GROUP)]
+    clusters = repo.folder_clusters.get(folder, set())
+    applied = [m for m in repo.manifests if not clusters or repo.clusters_of(m) & clusters or not repo.clusters_of(m)]
+    renderers = [m for m in applied if is_under(m.path, folder) and (
+        m.is_a("HelmRelease", HELM_GROUP) or m.is_a("Kustomization", KUSTOMIZE_GROUP))]
     problems = []
     for entry, line in _entries(spec, "healthChecks"):
         kind, name = entry.get("kind"), entry.get("name")
@@ -573,18 +597,49 @@ def _health_checks(repo: Repository, manifest: Manifest, spec: LineMap, index: _
         namespace = str(entry.get("namespace") or manifest.namespace)
         group = str(entry.get("apiVersion") or "").rpartition("/")[0]
         target = f"{kind} {namespace}/{name}"
-        if index.incomplete or _defines(defined, kind, namespace, name, group):
+        if index.incomplete or _defines(applied, kind, namespace, name, group):
             continue
         shown = folder + "/" if folder else "the repository root"
         if group.endswith(FLUX_GROUP_SUFFIX) or kind == "Namespace" or not renderers:
             problems.append(Problem(manifest.path, line, "ref.health-check", ERROR,
-                                    f"{manifest.label()}: health check {target} names an object {shown} does not define"))
+                                    f"{manifest.label()}: health check {target} names an object neither {shown} "
+                                    "nor any other Kustomization of this repository applies"))
         else:
             makers = ", ".join(m.label() for m in renderers[:3])
             problems.append(Problem(manifest.path, line, "ref.health-check", WARNING,
                                     f"{manifest.label()}: health check {target} cannot be verified offline: "
-                                    f"{shown} defines no such object; {makers} may make it"))
+                                    f"no file of this repository defines it; {makers} may make it"))
     return problems
+
+
+# Objects that make a Secret or ConfigMap of their own name at run time: (group, kind) ->
+# the kinds they make, and the keys when known (None: the cluster decides).
+RUN_TIME_MAKERS: dict[tuple[str, str], dict[str, frozenset[str] | None]] = {
+    (SEALED_SECRETS_GROUP, "SealedSecret"): {"Secret": None},
+    ("external-secrets.io", "ExternalSecret"): {"Secret": None},
+    ("objectbucket.io", "ObjectBucketClaim"): {
+        "ConfigMap": frozenset({"BUCKET_HOST", "BUCKET_NAME", "BUCKET_PORT", "BUCKET_REGION", "BUCKET_SUBREGION"}),
+        "Secret": frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}),
+    },
+}
+
+
+def _made_name(maker: Manifest) -> str:
+    """The name of what a run-time maker makes: an ExternalSecret's spec.target.name, else its own."""
+    target = _spec(maker).get("target")
+    if maker.kind == "ExternalSecret" and isinstance(target, dict) and isinstance(target.get("name"), str):
+        return target["name"]
+    return maker.name
+
+
+def _made_at_run_time(manifests: Iterable[Manifest], kind: str, namespace: str, name: str) -> tuple[bool, frozenset[str] | None]:
+    """(whether an object of the repository makes that Secret or ConfigMap on the cluster,
+    the keys it will have when known)."""
+    for maker in manifests:
+        makes = RUN_TIME_MAKERS.get((maker.group, maker.kind), {})
+        if kind in makes and maker.namespace == namespace and _made_name(maker) == name:
+            return True, makes[kind]
+    return False, None
 
 
 def _defines(defined: list[Manifest], kind: str, namespace: str, name: str, group: str) -> bool:
@@ -593,10 +648,7 @@ def _defines(defined: list[Manifest], kind: str, namespace: str, name: str, grou
             continue
         if m.kind == kind and (not group or m.group == group):
             return True
-        # A SealedSecret becomes the Secret of its name.
-        if kind == "Secret" and m.is_a("SealedSecret", SEALED_SECRETS_GROUP):
-            return True
-    return False
+    return kind in ("Secret", "ConfigMap") and _made_at_run_time(defined, kind, namespace, name)[0]
 
 
 # --- convention.* ---------------------------------------------------------------------
@@ -644,8 +696,10 @@ def _file_layout(repo: Repository) -> list[Problem]:
 
 
 def _namespaces(repo: Repository) -> list[Problem]:
+    """Each namespace declared once per cluster (several cluster folders in one repository
+    are several clusters, each with its own flux-system)."""
     problems = []
-    first: dict[str, Manifest] = {}
+    first: dict[tuple[str, str], Manifest] = {}
     for manifest in repo.manifests:
         if manifest.kind != "Namespace" or manifest.group != "":
             continue
@@ -658,13 +712,15 @@ def _namespaces(repo: Repository) -> list[Problem]:
             problems.append(Problem(manifest.path, manifest.line, "convention.namespace-builtin", ERROR,
                                     "namespace flux-system belongs to Flux (flux bootstrap declares it in "
                                     "gotk-components.yaml): do not declare it again"))
-        elif name in first:
-            earlier = first[name]
-            problems.append(Problem(manifest.path, manifest.line, "convention.namespace-duplicate", ERROR,
-                                    f"namespace {name} is already declared in {earlier.path}:{earlier.line}; "
-                                    "declare each namespace once (bootstrap's namespaces/ folder)"))
         else:
-            first[name] = manifest
+            clusters = repo.clusters_of(manifest) or {""}
+            earlier = next((first[cluster, name] for cluster in sorted(clusters) if (cluster, name) in first), None)
+            if earlier is not None and (earlier.path, earlier.line) != (manifest.path, manifest.line):
+                problems.append(Problem(manifest.path, manifest.line, "convention.namespace-duplicate", ERROR,
+                                        f"namespace {name} is already declared in {earlier.path}:{earlier.line}; "
+                                        "declare each namespace once (bootstrap's namespaces/ folder)"))
+            for cluster in clusters:
+                first.setdefault((cluster, name), manifest)
     return problems
 
 

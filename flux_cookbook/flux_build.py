@@ -128,8 +128,8 @@ class Followed:
     results: tuple[BuildResult, ...]
     not_followed: tuple[NotFollowed, ...]
     own_sources: frozenset[tuple[str, str]]  # (namespace, name) of the GitRepositories that are this repository
-    # (namespace, name) of each Kustomization -> the path of the starting one it was reached
-    # from: its cluster (several clusters in one repository are followed each on its own)
+    # Each FluxKustomization -> its cluster: the path of the starting one it was reached from
+    # (the --path folder with one); several clusters in one repository are followed each on its own.
     clusters: dict = field(default_factory=dict)
 
     @property
@@ -595,12 +595,10 @@ def _starts(repo: Path, every: list[_Found], start_dir: str | None) -> list[_Fou
         folder = _normal_path(start_dir)
         return [f for f in every if not folder or f.kustomization.file.startswith(folder + "/")]
     syncs = [f for f in every if posixpath.basename(f.kustomization.file) == _SYNC_FILE]
-    to_come = _bootstrap_to_come(repo)
-    if syncs:
-        answered = {f.kustomization.path for f in to_come}
-        return [f for f in syncs if f.kustomization.path in answered] or syncs
-    if to_come:
-        return to_come
+    synced = {f.kustomization.path for f in syncs}
+    to_come = [f for f in _bootstrap_to_come(repo) if f.kustomization.path not in synced]
+    if syncs or to_come:
+        return syncs + to_come
     return _cookbook_bootstrap(repo) or [f for f in every if _builds_own_repository_spec(f)]
 
 
@@ -689,18 +687,22 @@ def follow(repo: Path, start_dir: str | None = None, build: bool = True, skip: I
     skipped = set(skip)
     results: list[BuildResult] = []
     not_followed: dict[tuple[str, str, str], NotFollowed] = {}
-    seen: set[tuple[str, str]] = set()
-    clusters: dict[tuple[str, str], str] = {}
+    seen: set[tuple[str, str, str]] = set()  # (cluster, namespace, name)
+    clusters: dict[FluxKustomization, str] = {}
     kubectl = _kubectl() if build and any(f.kustomization.path not in skipped for f in starts) else ""
 
     def admit(candidates: list[tuple[_Found, str]]) -> list[_Found]:
         admitted = []
         for found, cluster in candidates:
-            key = _key(found.kustomization)
+            key = (cluster, *_key(found.kustomization))
             if key in seen:
                 continue
             seen.add(key)
-            clusters[key] = cluster
+            if start_dir is not None and not found.spec.get("path"):
+                # As flux-local reads --path: a Kustomization with no path applies that folder.
+                k = found.kustomization
+                found = _Found(FluxKustomization(k.file, k.line, k.name, k.namespace, _normal_path(start_dir)), found.spec)
+            clusters[found.kustomization] = cluster
             source = _source(found)
             if source is not None and (source[0] != "GitRepository" or source[1:] not in own):
                 not_followed.setdefault(source, NotFollowed(*source, found.kustomization))
@@ -727,13 +729,13 @@ def follow(repo: Path, start_dir: str | None = None, build: bool = True, skip: I
                     shutil.rmtree(work, ignore_errors=True)
             return cache[key]
 
-        level = admit([(found, found.kustomization.path) for found in starts])
+        level = admit([(found, start_dir if start_dir is not None else found.kustomization.path) for found in starts])
         while level:
             with ThreadPoolExecutor(max_workers=_BUILD_WORKERS) as pool:
                 built = list(pool.map(build_one, level))
             after = []
             for found, outcome in zip(level, built):
-                cluster = clusters[_key(found.kustomization)]
+                cluster = clusters[found.kustomization]
                 if outcome is None:
                     results.append(BuildResult(found.kustomization, True, "", ""))
                     after += [(child, cluster) for child in _children_unbuilt(found, every)]

@@ -95,10 +95,23 @@ class Repository:
     followed: flux_build.Followed | None = None  # what following Flux from the starting Kustomizations found
     folder_clusters: dict[str, set[str]] = field(default_factory=dict)  # applied folder -> clusters applying it
 
-    def clusters_of(self, path: str) -> set[str]:
-        """The clusters (their bootstrap folders) that apply the file at `path`."""
-        folder = self.folder_of(path)
-        return self.folder_clusters.get(folder, set()) if folder is not None else set()
+    def clusters_of(self, manifest: Manifest) -> set[str]:
+        """The clusters (their bootstrap folders) that apply the manifest."""
+        return self.folder_clusters.get(manifest.folder, set())
+
+    def add_built(self, built) -> None:
+        """Count as manifests the documents that objects of a build come from outside any
+        applied folder (an overlay's base, a component): Flux applies them too. `built`:
+        built_objects.Built items; the object's namespace is the one it is built into."""
+        known = {(m.path, m.line) for m in self.manifests}
+        for item in built:
+            source = item.source
+            if source.obj is None or (source.path, source.line) in known:
+                continue
+            known.add((source.path, source.line))
+            meta = item.obj.get("metadata") if isinstance(item.obj.get("metadata"), dict) else {}
+            self.manifests.append(Manifest(source.path, source.line, source.obj, item.kustomization.path,
+                                           str(meta.get("namespace") or "")))
 
     def manifests_in(self, folder: str) -> list[Manifest]:
         return [m for m in self.manifests if m.folder == folder]
@@ -245,7 +258,7 @@ def read_repository(root: Path, yaml_file=None, followed: flux_build.Followed | 
     repo.folders = {bootstrap_dir: ""} if not kustomizations else {}
     for kustomization in kustomizations:
         repo.folders.setdefault(kustomization.path, _target_namespace(documents, kustomization))
-        cluster = followed.clusters.get((kustomization.namespace or FLUX_SYSTEM, kustomization.name), bootstrap_dir)
+        cluster = followed.clusters.get(kustomization, bootstrap_dir)
         repo.folder_clusters.setdefault(kustomization.path, set()).add(cluster)
     repo.manifests = [
         Manifest(path, document.line, document.obj, folder, repo.folders[folder])
