@@ -91,6 +91,7 @@ class Report:
     kustomizations: tuple = ()  # flux_build.FluxKustomization of each Kustomization followed
     not_followed: tuple = ()  # flux_build.NotFollowed: sources that cannot be followed offline
     notes: tuple[str, ...] = ()  # said once, before the summary (the Flux version assumed, ...)
+    outputs: tuple = ()  # (flux_build.FluxKustomization, its build output) of each one built
 
     @property
     def errors(self) -> int:
@@ -159,7 +160,8 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
     checked = len(set(repo.texts) | set(repo.parse_errors))
     return Report(tuple(unique), files=checked, seconds=time.perf_counter() - started,
                   kustomizations=tuple(followed.kustomizations), not_followed=followed.not_followed,
-                  notes=tuple(note for note in (flux.note(),) if note))
+                  notes=tuple(note for note in (flux.note(),) if note),
+                  outputs=tuple((r.kustomization, r.output) for r in results or [] if r.ok))
 
 
 def seconds_per_100_files(root: Path, build: bool = True) -> float:

@@ -41,8 +41,8 @@ def test_a_new_cluster_warns_only_of_the_health_checks_it_cannot_verify(cluster,
     *lines, summary = capsys.readouterr().out.splitlines()
     assert lines[0] == (
         "bootstrap/kustomizations/kustomization-podinfo.yaml:15: warning: ref.health-check: Kustomization "
-        "flux-system/podinfo: health check Deployment podinfo/podinfo cannot be verified offline: podinfo/ "
-        "defines no such object; HelmRelease podinfo/podinfo may make it"
+        "flux-system/podinfo: health check Deployment podinfo/podinfo cannot be verified offline: no file of "
+        "this repository defines it; HelmRelease podinfo/podinfo may make it"
     )
     assert [line.split(": ")[0:3] for line in lines] == [
         [f"bootstrap/kustomizations/kustomization-{app}.yaml:15", "warning", "ref.health-check"] for app in apps
@@ -203,7 +203,11 @@ def test_workflow_of_a_new_cluster_is_a_valid_workflow(cluster):
     result = _valid_workflow(workflow)
     assert result.returncode == 0, result.stdout + result.stderr
     steps = yaml.safe_load(workflow.read_text())["jobs"]["check"]["steps"]
-    assert "exit 1" in steps[2]["run"] and steps[-1]["run"] == "flux-cookbook check"
+    assert "exit 1" in steps[2]["run"] and steps[-2]["run"] == "flux-cookbook check"
+    # A pull request is checked against its base commit, fetched by the SHA GitHub names.
+    assert steps[-2]["if"] == "github.event_name != 'pull_request'" and steps[-1]["if"] == "github.event_name == 'pull_request'"
+    assert '"${{ github.event.pull_request.base.sha }}"' in steps[-1]["run"]
+    assert "flux-cookbook check --base FETCH_HEAD --format markdown" in steps[-1]["run"]
 
 
 @pytest.mark.parametrize(("src_path", "commit", "requirement"), [
@@ -229,3 +233,29 @@ def test_an_invalid_workflow_is_refused(tmp_path):
     workflow.write_text(_render_workflow("gh:me/x", "v1.0.0").replace(
         "      - name: Check the repository\n", "      - name: Check the repository\n        uses: actions/checkout@v4\n"))
     assert _valid_workflow(workflow).returncode == 1
+
+
+EXTRA_CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: podinfo\ndata:\n  answer: \"42\"\n"
+
+
+def test_base_reports_only_what_the_change_adds(cluster, tmp_path, capsys):
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", str(cluster), str(repo)], check=True)
+    (repo / "podinfo" / "configmap-extra.yaml").write_text(EXTRA_CONFIGMAP)
+    (repo / "podinfo" / "secret-db.yaml").write_text(PLAIN_SECRET)
+    assert main(["check", str(repo), "--base", "HEAD", "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    # The health-check warnings HEAD has too are not the change's.
+    assert [(p["path"], p["rule"]) for p in report["problems"]] == [("podinfo/secret-db.yaml", "convention.plain-secret")]
+    assert report["changes"] == [{"kustomization": "flux-system/podinfo", "path": "podinfo", "removed": [], "changed": [],
+                                  "added": ["ConfigMap podinfo/extra", "Secret podinfo/db"]}]
+    (repo / "podinfo" / "secret-db.yaml").unlink()
+    assert main(["check", str(repo), "--base", "HEAD", "--format", "markdown"]) == 0
+    comment = capsys.readouterr().out
+    assert comment.startswith("### flux-cookbook check against `HEAD`")
+    assert "**Kustomization flux-system/podinfo** (`podinfo`)\n- + ConfigMap podinfo/extra\n" in comment
+
+
+def test_base_must_be_a_commit(cluster, capsys):
+    assert main(["check", str(cluster), "--base", "no-such-ref"]) == 1
+    assert "--base no-such-ref: not a commit" in capsys.readouterr().err

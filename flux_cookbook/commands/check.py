@@ -39,8 +39,12 @@ def register(subparsers) -> None:
                              "bootstrap folder the answers name, else every cluster's flux-system/ folder)")
     parser.add_argument("--no-build", dest="build", action="store_false",
                         help="skip building each Kustomization's folder with kustomize (faster)")
-    parser.add_argument("--format", choices=("text", "json"), default="text",
-                        help="text: a line per problem and a summary (default); json: one JSON object")
+    parser.add_argument("--base", metavar="REF", default=None,
+                        help="report only what the working tree adds compared with the git commit REF (a pull "
+                             "request's base): new problems, and the objects each Flux Kustomization applies differently")
+    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                        help="text: a line per problem and a summary (default); json: one JSON object; "
+                             "markdown: a pull request comment")
     parser.set_defaults(run=run)
 
 
@@ -50,7 +54,14 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{args.repo} is not a folder; give the cluster repository's folder (default: .)")
     if args.start_dir is not None and not (repo / args.start_dir).is_dir():
         raise UserError(f"--path {args.start_dir}: no such folder in {args.repo}; give a folder relative to REPO")
+    if args.base is not None:
+        return _run_against(repo, args)
     report = check_repository(repo, build=args.build, start_dir=args.start_dir)
+    if args.format == "markdown":
+        from ..check_base import BaseReport, markdown
+
+        sys.stdout.write(markdown(BaseReport("", report, report.problems)))
+        return 1 if report.errors else 0
     if args.format == "json":
         json.dump({
             "problems": [problem.as_dict() for problem in report.problems],
@@ -71,3 +82,22 @@ def run(args: argparse.Namespace) -> int:
             print(line)
         print(report.summary())
     return 1 if report.errors else 0
+
+
+def _run_against(repo: Path, args: argparse.Namespace) -> int:
+    from ..check_base import check_against, markdown, text
+
+    result = check_against(repo, args.base, build=args.build, start_dir=args.start_dir)
+    if args.format == "json":
+        json.dump({
+            "base": args.base,
+            "problems": [problem.as_dict() for problem in result.added],
+            "errors": result.errors,
+            "warnings": result.warnings,
+            "changes": [{"kustomization": c.kustomization, "path": c.path, "added": list(c.added),
+                         "removed": list(c.removed), "changed": list(c.changed)} for c in result.changes],
+        }, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(markdown(result) if args.format == "markdown" else text(result))
+    return 1 if result.errors else 0
