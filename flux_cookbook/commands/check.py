@@ -19,9 +19,11 @@ def register(subparsers) -> None:
         help="check a cluster repository offline: YAML, schemas, builds, references, conventions, values",
         description=(
             "Check a cluster repository before pushing it, without a cluster or network:\n"
-            "  every YAML file parses and passes yamllint (the repository's .yamllint);\n"
-            "  every object validates against Flux 2.9's CRDs (CEL rules too), Sealed Secrets'\n"
-            "  and Kubernetes' schemas; every Flux Kustomization's folder builds;\n"
+            "  every YAML file parses and passes yamllint (the repository's .yamllint, else its\n"
+            "  relaxed preset; style is a warning); from each cluster's bootstrap folder, every\n"
+            "  Flux Kustomization Flux reaches builds, and the objects built validate against the\n"
+            "  CRDs of the repository's Flux release (CEL rules too), Sealed Secrets' and\n"
+            "  Kubernetes' schemas;\n"
             "  sources, values, dependsOn and health checks name what exists, and objects go\n"
             "  into namespaces the repository declares (before they are applied: dependsOn);\n"
             "  the cookbook's conventions hold; each app's values fit its chart (cached charts).\n"
@@ -29,7 +31,8 @@ def register(subparsers) -> None:
             "Exit status: 0 no errors (warnings never fail), 1 errors found."
         ),
         epilog="example: flux-cookbook check            (the repository in the current folder)\n"
-               "         flux-cookbook check ../my-cluster --no-build --format json",
+               "         flux-cookbook check ../my-cluster --no-build --format json\n"
+               "         flux-cookbook check --base origin/main --format markdown   (a pull request)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("repo", nargs="?", default=".", metavar="REPO",
