@@ -4,7 +4,10 @@
 Version: v2.6.4`). The package ships the CRDs of a few Flux releases (flux_cookbook/crds/);
 a repository is checked against its own release's CRDs when shipped, else against the
 nearest shipped release (and the check says so once). A repository that records none (not
-bootstrapped yet) is checked against the newest.
+bootstrapped yet) is checked against the newest. A repository the template made or
+adopted (it has answers files) holds what the template writes, which is for the newest
+release: that is its release, and an older one recorded means the cluster's Flux is to be
+upgraded (said once too).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class FluxVersion:
     recorded: str  # "2.2.3" as gotk-components.yaml records it; "" when nothing does
     where: str  # the file that records it
     shipped: tuple[int, int]  # the release whose CRDs are used
+    templated: bool = False  # the answers files say the template's release
 
     @property
     def crd_dirs(self) -> list[Path]:
@@ -53,6 +57,10 @@ class FluxVersion:
         """What to say once when the recorded release's CRDs are not shipped ("" otherwise)."""
         if not self.recorded or _minor(self.recorded) == self.shipped:
             return ""
+        if self.templated:
+            return (f"note: {self.where} records Flux {self.recorded}, but the template this repository's "
+                    f"answers files come from writes {self.name}'s APIs: objects are validated against "
+                    f"{self.name}'s CRDs; upgrade Flux on the cluster (run flux bootstrap again) before it syncs them")
         return (f"note: {self.where} records Flux {self.recorded}, whose CRDs flux-cookbook does not ship; "
                 f"objects are validated against {self.name}'s, the nearest it ships")
 
@@ -75,9 +83,10 @@ def recorded_version(text: str) -> str:
     return f"{found.group(1)}.{found.group(2)}{found.group(3) or ''}" if found else ""
 
 
-def of_repository(root: Path, files: list[str], prefer: str = "") -> FluxVersion:
+def of_repository(root: Path, files: list[str], prefer: str = "", templated: bool = False) -> FluxVersion:
     """The Flux release of the repository: what its gotk-components.yaml records (the one
-    below `prefer`, the bootstrap folder, first), else the newest shipped."""
+    below `prefer`, the bootstrap folder, first), else the newest shipped; `templated`
+    (the repository has answers files): the newest shipped, the template's."""
     components = sorted((path for path in files if posixpath.basename(path) == COMPONENTS_FILE),
                         key=lambda path: (not (prefer and path.startswith(prefer + "/")), path))
     for path in components:
@@ -87,6 +96,8 @@ def of_repository(root: Path, files: list[str], prefer: str = "") -> FluxVersion
         except OSError:
             continue
         version = recorded_version(head)
+        if version and templated and _minor(version) < NEWEST:
+            return FluxVersion(version, path, NEWEST, templated=True)
         if version:
             return FluxVersion(version, path, nearest(_minor(version)))
     return FluxVersion("", "", NEWEST)

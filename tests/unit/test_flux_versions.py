@@ -34,3 +34,10 @@ def test_the_repository_release_and_what_is_said_once(tmp_path):
     assert near.shipped == (2, 6) and near.note() == (
         "note: b/flux-system/gotk-components.yaml records Flux 2.3.0, whose CRDs flux-cookbook does not ship; "
         "objects are validated against Flux 2.6's, the nearest it ships")
+
+
+def test_a_repository_of_the_template_is_for_the_release_it_writes(tmp_path):
+    (tmp_path / "bootstrap/flux-system").mkdir(parents=True)
+    (tmp_path / "bootstrap/flux-system/gotk-components.yaml").write_text(HEADER.format("2.0.1"))
+    version = of_repository(tmp_path, ["bootstrap/flux-system/gotk-components.yaml"], "bootstrap", templated=True)
+    assert version.shipped == max(SHIPPED) and "upgrade Flux on the cluster" in version.note()
