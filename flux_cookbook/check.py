@@ -142,13 +142,15 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
     templated = any(layout.app_of_answers_file(path) or path == layout.CLUSTER_ANSWERS for path in repo.files)
     flux = flux_versions.of_repository(Path(root), repo.files, repo.bootstrap_dir, templated)
     results = list(followed.results) if build else None
+    built = None
     if results is not None:
         from .built_objects import built_objects
 
-        repo.add_built(built_objects(repo, results))
+        built = list(built_objects(repo, results))
+        repo.add_built(built)
     problems: list[Problem] = []
     problems += check_yaml(repo, lint)
-    problems += check_schemas(repo, results, flux.crd_dirs)
+    problems += check_schemas(repo, results, flux.crd_dirs, built)
     problems += check_builds(repo, build, results)
     problems += check_references(repo)
     if results is not None:
@@ -207,21 +209,23 @@ def _read_by_flux(repo: Repository, path: str) -> bool:
 # --- schema, build ---------------------------------------------------------------------
 
 
-def check_schemas(repo: Repository, results: list | None = None, crd_dirs: list[Path] | None = None) -> list[Problem]:
+def check_schemas(repo: Repository, results: list | None = None, crd_dirs: list[Path] | None = None,
+                  built: list | None = None) -> list[Problem]:
     """Every object Flux applies validates against the schema the cluster would apply:
     Flux's CRDs of the repository's Flux release (`crd_dirs`; strict, CEL rules included),
     SealedSecret's, Kubernetes' own kinds. `results`: the builds of the Kustomizations
     followed; the objects of a build that succeeded are validated as built (overlays,
     patches, components, generators applied) and reported at the document each comes
-    from; the files of a folder with no such build are validated as written."""
+    from (`built`: built_objects of `results`, when the caller has them); the files of a
+    folder with no such build are validated as written."""
     from . import schemas
     from .built_objects import built_objects
 
     problems = []
-    built = [result for result in results or [] if result.ok]
-    covered = {result.kustomization.path for result in built}
+    succeeded = [result for result in results or [] if result.ok]
+    covered = {result.kustomization.path for result in succeeded}
     substituting = dict(_substituting_kustomizations(repo))
-    for item in built_objects(repo, built):
+    for item in built if built is not None else built_objects(repo, succeeded):
         obj = {key: value for key, value in item.obj.items() if key != "sops"}  # decrypted before applied
         by = substituting.get(item.kustomization.path, "")
         if by and _waits_for_substitution(obj):
