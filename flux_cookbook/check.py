@@ -140,7 +140,7 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
     from . import flux_versions
 
     templated = any(layout.app_of_answers_file(path) or path == layout.CLUSTER_ANSWERS for path in repo.files)
-    flux = flux_versions.of_repository(Path(root), repo.files, repo.bootstrap_dir, templated)
+    flux = flux_versions.of_repository(Path(root), repo.files, start_dir or repo.bootstrap_dir, templated)
     results = list(followed.results) if build else None
     built = None
     if results is not None:

@@ -689,7 +689,7 @@ def follow(repo: Path, start_dir: str | None = None, build: bool = True, skip: I
     not_followed: dict[tuple[str, str, str], NotFollowed] = {}
     seen: set[tuple[str, str, str]] = set()  # (cluster, namespace, name)
     clusters: dict[FluxKustomization, str] = {}
-    kubectl = _kubectl() if build and any(f.kustomization.path not in skipped for f in starts) else ""
+    kubectl = _kubectl() if build and starts else ""
 
     def admit(candidates: list[tuple[_Found, str]]) -> list[_Found]:
         admitted = []
@@ -712,7 +712,8 @@ def follow(repo: Path, start_dir: str | None = None, build: bool = True, skip: I
 
     with tempfile.TemporaryDirectory(prefix="flux-build-") as tmp:
         artifact = Path(tmp) / "artifact"
-        _copy_artifact(repo, files, artifact)
+        if kubectl:  # not for a check without builds
+            _copy_artifact(repo, files, artifact)
         cache: dict[str, tuple[bool, str, str]] = {}
         counter = iter(range(1 << 30))
 
@@ -724,7 +725,7 @@ def follow(repo: Path, start_dir: str | None = None, build: bool = True, skip: I
                 work = Path(tmp) / f"build-{next(counter)}"
                 _work_copy(artifact, work, found.kustomization.path)
                 try:
-                    cache[key] = _build_in(work, found.kustomization.path, found.spec, kubectl or _kubectl(), also=artifact)
+                    cache[key] = _build_in(work, found.kustomization.path, found.spec, kubectl, also=artifact)
                 finally:
                     shutil.rmtree(work, ignore_errors=True)
             return cache[key]
