@@ -596,6 +596,9 @@ def _health_checks(repo: Repository, manifest: Manifest, spec: LineMap, index: _
     applied = [m for m in repo.manifests if not clusters or repo.clusters_of(m) & clusters or not repo.clusters_of(m)]
     renderers = [m for m in applied if is_under(m.path, folder) and (
         m.is_a("HelmRelease", HELM_GROUP) or m.is_a("Kustomization", KUSTOMIZE_GROUP))]
+    # What a source that is not followed offline applies is unknown here.
+    unread = ", ".join(f"{n.label()} (Kustomization {n.kustomization.namespace or FLUX_SYSTEM}/{n.kustomization.name})"
+                       for n in (repo.followed.not_followed if repo.followed else ())[:2])
     problems = []
     for entry, line in _entries(spec, "healthChecks"):
         kind, name = entry.get("kind"), entry.get("name")
@@ -607,7 +610,11 @@ def _health_checks(repo: Repository, manifest: Manifest, spec: LineMap, index: _
         if index.incomplete or _defines(applied, kind, namespace, name, group):
             continue
         shown = folder + "/" if folder else "the repository root"
-        if group.endswith(FLUX_GROUP_SUFFIX) or kind == "Namespace" or not renderers:
+        if unread:
+            problems.append(Problem(manifest.path, line, "ref.health-check", WARNING,
+                                    f"{manifest.label()}: health check {target} cannot be verified offline: no file "
+                                    f"of this repository defines it; {unread} may apply it"))
+        elif group.endswith(FLUX_GROUP_SUFFIX) or kind == "Namespace" or not renderers:
             problems.append(Problem(manifest.path, line, "ref.health-check", ERROR,
                                     f"{manifest.label()}: health check {target} names an object neither {shown} "
                                     "nor any other Kustomization of this repository applies"))

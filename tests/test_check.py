@@ -250,6 +250,32 @@ PAUSED_KUSTOMIZATION = _object("""
         kind: GitRepository
         name: flux-system
     """)
+OCI_KUSTOMIZATION = _object("""
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata:
+      name: infra
+      namespace: flux-system
+    spec:
+      interval: 15m
+      path: ./
+      prune: true
+      sourceRef:
+        kind: OCIRepository
+        name: infra
+    """)
+OCI_REPOSITORY = _object("""
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: OCIRepository
+    metadata:
+      name: infra
+      namespace: flux-system
+    spec:
+      interval: 15m
+      url: oci://ghcr.io/example/infra
+      ref:
+        tag: latest
+    """)
 SLOW_COMPONENT = _object("""
     apiVersion: kustomize.config.k8s.io/v1alpha1
     kind: Component
@@ -429,6 +455,14 @@ CASES = [
     Case("component-sets-a-bad-duration", {"components/slow/kustomization.yaml": SLOW_COMPONENT,
                                            WEB_KUST: Replace("  dependsOn:\n", "  components:\n    - ../components/slow\n  dependsOn:\n")},
          "schema", WEB_HR, "^  interval:", message="15 minutes"),
+    # What a Kustomization of another source applies is not known offline: a health check on
+    # it can only be confirmed on the cluster.
+    Case("health-check-on-what-another-source-applies",
+         {"bootstrap/kustomizations/kustomization-infra.yaml": OCI_KUSTOMIZATION,
+          "bootstrap/ocirepositories/ocirepository-infra.yaml": OCI_REPOSITORY,
+          WEB_KUST: Replace("  healthChecks:\n", "  healthChecks:\n    - apiVersion: apps/v1\n      kind: Deployment\n"
+                                                   "      name: ingress\n      namespace: podinfo\n")},
+         "ref.health-check", WEB_KUST, "apiVersion: apps/v1", WARNING, message="OCIRepository flux-system/infra"),
     # values.*
     Case("values-not-yaml", {CM: Replace("replicaCount: 1", "replicaCount: [1")}, "values.parse", CM, "logLevel: info"),
     Case("values-against-schema", {CM: Replace("replicaCount: 1", "replicaCount: two")}, "values.schema", CM, "replicaCount: two"),
