@@ -34,6 +34,7 @@ object check).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import posixpath
 import re
@@ -671,13 +672,30 @@ def _spec_key(found: _Found) -> str:
     return repr((found.kustomization.path, [(f, found.spec.get(f)) for f in fields]))
 
 
-def follow(repo: Path, start_dir: str | None = None, build: bool = True, skip: Iterable[str] = ()) -> Followed:
+def _own_inputs(repo: Path, files: list[str], path: str) -> str | None:
+    """A digest of everything the build of `path` can read, when that is only the files
+    below it: no kustomization file there names anything outside (`..`, `/`, a URL). None
+    when the build may read elsewhere. Two builds of equal digests and specs build alike."""
+    below = [rel for rel in files if not path or rel.startswith(path + "/")]
+    digest = hashlib.sha256()
+    for rel in below:
+        data = (repo / rel).read_bytes()
+        if posixpath.basename(rel) in KUSTOMIZATION_FILES and re.search(rb"\.\./|://|^\s*-?\s*/", data, re.M):
+            return None
+        digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+def follow(repo: Path, start_dir: str | None = None, build: bool = True, skip: Iterable[str] = (),
+           reuse: dict | None = None) -> Followed:
     """Follow what Flux applies from this repository, as Flux does: from the starting
     Kustomizations (`_starts`), build each Kustomization's path and go on to the
     Kustomizations its build holds whose source is this repository; a Kustomization of
     another source is named in `not_followed`. Each Kustomization once, by namespace and
     name. `build=False`, or a path in `skip`: not built, the Kustomizations defined below
-    its path are taken as what it applies; so is a path whose build fails."""
+    its path are taken as what it applies; so is a path whose build fails. `reuse`: builds
+    remembered across calls (check --base checks two commits), for the paths whose build
+    reads only their own folder, by what that folder holds (`_own_inputs`)."""
     repo = Path(repo)
     files = artifact_files(repo)
     every = [_found(rel, line, doc) for rel, line, doc in _yaml_objects(repo, files, "Kustomization")
@@ -721,6 +739,11 @@ def follow(repo: Path, start_dir: str | None = None, build: bool = True, skip: I
             if not build or found.kustomization.path in skipped:
                 return None
             key = _spec_key(found)
+            # Components live outside the path: such a build is never reused.
+            own = reuse is not None and not found.spec.get("components")
+            inputs = _own_inputs(repo, files, found.kustomization.path) if own else None
+            if inputs is not None and (key, inputs) in reuse:
+                return reuse[key, inputs]
             if key not in cache:
                 work = Path(tmp) / f"build-{next(counter)}"
                 _work_copy(artifact, work, found.kustomization.path)
@@ -728,6 +751,8 @@ def follow(repo: Path, start_dir: str | None = None, build: bool = True, skip: I
                     cache[key] = _build_in(work, found.kustomization.path, found.spec, kubectl, also=artifact)
                 finally:
                     shutil.rmtree(work, ignore_errors=True)
+            if inputs is not None:
+                reuse[key, inputs] = cache[key]
             return cache[key]
 
         level = admit([(found, start_dir if start_dir is not None else found.kustomization.path) for found in starts])

@@ -68,3 +68,23 @@ def test_a_patch_of_the_parent_shapes_what_is_followed(tmp_path):
         "apps/real/cm.yaml": CM.format(name="x"),
     })
     assert names(follow(repo)) == [("flux-system", "cluster"), ("apps", "apps/real")]
+
+
+def test_builds_are_reused_only_for_folders_that_read_nothing_else(tmp_path):
+    repo = git_repo(tmp_path, {
+        "cluster/flux-system/gotk-sync.yaml": _sync("./cluster"),
+        "cluster/own.yaml": flux_ks("own", "./own"),
+        "cluster/overlay.yaml": flux_ks("overlay", "./overlay"),
+        "own/cm.yaml": CM.format(name="own"),
+        "overlay/kustomization.yaml": "resources: [../base]\n",
+        "base/cm.yaml": CM.format(name="base"),
+    })
+    reuse: dict = {}
+    first = {r.kustomization.name: r.output for r in follow(repo, reuse=reuse).results}
+    assert len(reuse) == 2  # the bootstrap folder and own/; overlay/ reads base/
+    # What is remembered is what building again gives, and a changed folder is built again.
+    (repo / "own/cm.yaml").write_text(CM.format(name="changed"))
+    again = {r.kustomization.name: r.output for r in follow(repo, reuse=reuse).results}
+    assert again["flux-system"] == first["flux-system"]
+    assert "changed" in again["own"] and again["overlay"] == first["overlay"]
+    assert again == {r.kustomization.name: r.output for r in follow(repo).results}
