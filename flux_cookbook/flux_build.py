@@ -1,5 +1,9 @@
 """Build every Flux Kustomization path of a repository as kustomize-controller builds it.
 
+Which ones: those Flux reaches (`follow`), from the sync Kustomization of each cluster's
+bootstrap folder (or the Kustomizations under a given folder) to the Kustomizations each
+build holds, whose source is this repository; other sources are named, not followed.
+
 What a cluster does with a pushed commit, step by step, and what this module does instead:
 
 1. source-controller checks the commit out and packs it into an artifact, leaving out what
@@ -740,8 +744,8 @@ def follow(repo: Path, start_dir: str | None = None, build: bool = True, skip: I
                 return None
             key = _spec_key(found)
             # Components live outside the path: such a build is never reused.
-            own = reuse is not None and not found.spec.get("components")
-            inputs = _own_inputs(repo, files, found.kustomization.path) if own else None
+            reusable = reuse is not None and not found.spec.get("components")
+            inputs = _own_inputs(repo, files, found.kustomization.path) if reusable else None
             if inputs is not None and (key, inputs) in reuse:
                 return reuse[key, inputs]
             if key not in cache:
