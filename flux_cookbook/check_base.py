@@ -128,13 +128,9 @@ def check_against(repo: Path, base: str, build: bool = True, start_dir: str | No
     with detached_worktrees(top, commit, prefix="flux-cookbook-base.") as (then,):
         folder = then / inside if inside != "." else then
         before = check_repository(folder, build=build, start_dir=start_dir, reuse_builds=builds) if folder.is_dir() else None
-    if before is None:
-        return BaseReport(base, after, after.problems, tuple(changed_outputs(_empty(after), after)))
+    if before is None:  # the folder is new since REF: everything is the change's
+        return BaseReport(base, after, after.problems, tuple(changed_outputs(Report((), 0, 0.0), after)))
     return BaseReport(base, after, tuple(new_problems(before, after)), tuple(changed_outputs(before, after)))
-
-
-def _empty(report: Report) -> Report:
-    return Report((), 0, 0.0)
 
 
 def markdown(result: BaseReport) -> str:
