@@ -8,9 +8,13 @@ import sys
 from pathlib import Path
 
 from ..check import check_repository
-from ..errors import UserError
+from ..errors import UsageError, UserError
+from ..repository_root import run_from_root
 
 NAME = "check"
+# What --no-build leaves out, said on every run that leaves it out.
+NO_BUILD_SKIPS = ("--no-build: no Kustomization's folder was built (only that each exists was checked), "
+                  "and ref.namespace, which reads the builds, did not run")
 
 
 def register(subparsers) -> None:
@@ -41,7 +45,8 @@ def register(subparsers) -> None:
                         help="where the starting Flux Kustomizations are (relative to REPO; default: the "
                              "bootstrap folder the answers name, else every cluster's flux-system/ folder)")
     parser.add_argument("--no-build", dest="build", action="store_false",
-                        help="skip building each Kustomization's folder with kustomize (faster)")
+                        help="skip building each Kustomization's folder with kustomize (faster): only that the "
+                             "folder exists is checked, and ref.namespace, which reads the builds, does not run")
     parser.add_argument("--base", metavar="REF", default=None,
                         help="report only what the working tree adds compared with the git commit REF (a pull "
                              "request's base): new problems, and the objects each Flux Kustomization applies differently")
@@ -54,9 +59,11 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     repo = Path(args.repo)
     if not repo.is_dir():
-        raise UserError(f"{args.repo} is not a folder; give the cluster repository's folder (default: .)")
+        raise UsageError(f"{args.repo} is not a folder; give the cluster repository's folder (default: .)")
+    if hint := run_from_root(repo):
+        raise UserError(f"{args.repo} is not the root of its git repository{hint}")
     if args.start_dir is not None and not (repo / args.start_dir).is_dir():
-        raise UserError(f"--path {args.start_dir}: no such folder in {args.repo}; give a folder relative to REPO")
+        raise UsageError(f"--path {args.start_dir}: no such folder in {args.repo}; give a folder relative to REPO")
     if args.base is not None:
         return _run_against(repo, args)
     report = check_repository(repo, build=args.build, start_dir=args.start_dir)
@@ -84,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
         for line in report.note_lines():
             print(line)
         print(report.summary())
+    if not args.build:
+        print(f"flux-cookbook: {NO_BUILD_SKIPS}", file=sys.stderr)
     return 1 if report.errors else 0
 
 
