@@ -284,8 +284,12 @@ def bench_check(work: Path, repo: Path, template: Path) -> tuple[dict[str, Run],
     command = ["-c", "import sys; sys.path.insert(0, sys.argv.pop(1)); from flux_cookbook.cli import main; "
                "sys.exit(main(sys.argv[1:]))", str(template), "check"]
     runs = {}
-    for label, extra in (("build", []), ("no-build", ["--no-build"])):
+    for label, extra in (("build", []), ("no-build", ["--no-build"]), ("base-one-file", ["--base", "HEAD"])):
         clone = fresh_clone(repo, work / f"check-{label}-{files}")
+        if label == "base-one-file":
+            # A pull request's usual size: one file changed against its base (both sides built).
+            changed = sorted(clone.rglob("helmrelease-*.yaml"))[0]
+            changed.write_text(changed.read_text().replace("interval:", "interval: 20m\n  # was:", 1))
         # The first run fills yamllint's cache; the one measured is a repeat, as pre-commit runs it.
         measure([sys.executable, *command, str(clone), *extra], work, may_fail=True)
         runs[label] = measure([sys.executable, *command, str(clone), *extra], work, may_fail=True)

@@ -277,7 +277,7 @@ def test_unknown_fields_and_unserved_versions():
     hr = obj("HelmRelease")
     hr["apiVersion"] = "helm.toolkit.fluxcd.io/v2beta1"
     assert validate_object(hr) == [
-        "HelmRelease/x: apiVersion: helm.toolkit.fluxcd.io/v2beta1 HelmRelease is not served by current; "
+        "HelmRelease/x: apiVersion: helm.toolkit.fluxcd.io/v2beta1 HelmRelease is not served by Flux 2.9; "
         "use helm.toolkit.fluxcd.io/v2"
     ]
 
