@@ -1,0 +1,43 @@
+"""The README promises what CI runs, lists every command, and links to files that exist."""
+
+from __future__ import annotations
+
+import importlib
+import re
+
+import pytest
+
+from flux_cookbook import cli
+from tests.support.template_repo import PROJECT_ROOT
+
+README = PROJECT_ROOT / "README.md"
+DOCS = sorted((PROJECT_ROOT / "docs").glob("*.md"))
+
+
+def readme_commands() -> list[str]:
+    """The command lines of the README's "Two commands" block, comments left out."""
+    block = re.search(r"^## Two commands\n.*?```sh\n(.*?)```", README.read_text(), re.MULTILINE | re.DOTALL)
+    assert block, "README.md has no sh block under '## Two commands'"
+    return [line for line in block.group(1).splitlines() if line.strip() and not line.startswith("#")]
+
+
+def test_ci_runs_exactly_the_readmes_test_command():
+    commands = readme_commands()
+    assert len(commands) == 2, commands
+    ci_lines = [line for line in (PROJECT_ROOT / ".ci/run").read_text().splitlines() if line and not line.startswith(("#", "set ", "cd "))]
+    assert ci_lines == [commands[1]]
+
+
+def test_the_command_table_lists_every_command():
+    table = re.search(r"^## Commands\n(.*?)(?=^## )", README.read_text(), re.MULTILINE | re.DOTALL)
+    assert table, "README.md has no '## Commands' section"
+    listed = set(re.findall(r"^\| `flux-cookbook ([a-z-]+)", table.group(1), re.MULTILINE))
+    names = {importlib.import_module(f"flux_cookbook.commands.{module}").NAME for module in cli.COMMANDS}
+    assert listed == names
+
+
+@pytest.mark.parametrize("page", [README, *DOCS], ids=lambda page: page.relative_to(PROJECT_ROOT).as_posix())
+def test_relative_links_name_files_that_exist(page):
+    targets = re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text())
+    missing = [target for target in targets if not (page.parent / target).exists()]
+    assert missing == []
