@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import zipfile
@@ -77,6 +78,38 @@ def test_a_checkout_imports_the_template_code_under_one_name():
 
     assert Path(layout.__file__).resolve() == PROJECT_ROOT / "extensions" / "layout.py"
     assert "extensions" not in sys.modules and "extensions.layout" not in sys.modules
+
+
+def _package_of(path: Path) -> str:
+    """The package a source file's relative imports resolve in (extensions/ is flux_cookbook.extensions)."""
+    parts = list(path.relative_to(PROJECT_ROOT).parent.parts)
+    return ".".join(["flux_cookbook", *parts] if parts[:1] == ["extensions"] else parts)
+
+
+def test_every_import_of_the_template_code_names_it_flux_cookbook_extensions():
+    # jinja_entry.py alone loads extensions/ under a name unique to its checkout, by path
+    # (its docstring says why); every import statement names the package one way.
+    sources = [
+        path for top in ("flux_cookbook", "extensions", "tests", "bench") for path in (PROJECT_ROOT / top).rglob("*.py")
+    ]
+    other_names = []
+    for path in sources:
+        package = _package_of(path)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+                names = [".".join([*base, *([node.module] if node.module else [])])]
+            else:
+                continue
+            other_names += [
+                f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}: {name}"
+                for name in names
+                if name.split(".")[0] == "extensions" or (".extensions" in name and not name.startswith("flux_cookbook.extensions"))
+            ]
+    assert len(sources) > 100
+    assert other_names == []
 
 
 def test_the_command_says_the_release_the_changelog_names():
