@@ -36,8 +36,8 @@ Kustomization path that built before adoption and no longer does undoes the adop
 from __future__ import annotations
 
 import os
-import re
 import posixpath
+import re
 import subprocess
 from collections import Counter
 from dataclasses import dataclass, field

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from flux_cookbook import flux_build
+from tests.fixtures.lived_in_repo import lived_in_repo
 from tests.support.flux_schema import validate_repo
-from tests.support.project import CRDS, answers, commit_all, cookbook_cli, copy, files, init_repo, load, tree_state
+from tests.support.project import CRDS, answers, commit_all, cookbook_cli, copy, edit, files, init_repo, load, tree_state
 from tests.support.template_repo import git
-from tests.test_migration_2_0_0 import edit, lived_in_repo
 
 CURRENT = [CRDS / "current", CRDS / "sealed-secrets"]
 BITNAMI = "oci://registry-1.docker.io/bitnamicharts"

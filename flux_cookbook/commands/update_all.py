@@ -21,10 +21,10 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from .. import build_check, bulk_update
+from .. import copier_run as copier_errors
 from ..bulk_update import CLUSTER_ANSWERS, Outcome, git, recorded_commit
 from ..errors import UserError
 from ..extensions import layout
-from .. import copier_run as copier_errors
 
 NAME = "update-all"
 EXAMPLE = """example:
