@@ -6,9 +6,9 @@ user's file and the new render must share a path. An app adopted at release 1.0.
 in `<apps_dir>/<app>/`; with nothing at `<app>/` copier would take the 1.0.0 files for
 ones the user deleted, and the app's folder would never be templated again.
 
-The same holds for an app whose folder is not named after it at all: `mastodon/redis/`
-of the app `mastodon-redis` (an app is known by its Kustomization; where two apps'
-folders share a name, adopt names them after their Kustomizations). No `apps_dir` says
+The same holds for an app whose folder is named after another app: `mastodon/redis/` of
+the app `mastodon-redis` beside the app `redis` (an app is known by its Kustomization;
+where two apps' folders share a name, adopt names them after their Kustomizations). No `apps_dir` says
 such a folder, so it is merged this way on every update.
 
 So, on the update of an app whose Kustomization (at the template's path) applies a folder

@@ -83,6 +83,7 @@ def test_a_folder_not_named_after_its_app_is_merged_on_every_update(tmp_path):
         "bootstrap/kustomizations/kustomization-mastodon-redis.yaml": KUSTOMIZATION.replace("./apps/web/", "./mastodon/redis"),
         "mastodon/redis/helmrelease-mastodon-redis.yaml": "kind: HelmRelease\n",
         "redis/helmrelease-redis.yaml": "kind: HelmRelease\n",
+        ".copier-answers.app-redis.yml": APP_ANSWERS.replace("app_name: web", "app_name: redis"),
     })
     for _ in range(2):
         apps_folder.before(repo, ".copier-answers.app-mastodon-redis.yml")

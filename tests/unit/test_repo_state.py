@@ -27,6 +27,7 @@ def test_health_checks_shape():
 
 @pytest.mark.parametrize("answers, path, release_in, expected", [
     ({"app_name": "mastodon-redis"}, "./mastodon/redis", "mastodon/redis", "mastodon/redis"),  # known by its Kustomization
+    ({"app_name": "web"}, "./website", "website", "web"),  # a folder renamed by hand: no other app is named so
     ({"app_name": "web", "apps_dir": "apps"}, "./apps/web/", "apps/web", "apps/web"),
     ({"app_name": "web"}, "./web", "web", "web"),
     ({"app_name": "web", "apps_dir": "apps"}, "./elsewhere", "", "apps/web"),  # no HelmRelease file there: as rendered
@@ -35,6 +36,7 @@ def test_health_checks_shape():
 ])
 def test_an_apps_folder_is_the_one_its_kustomization_applies(tmp_path, answers, path, release_in, expected):
     app = answers["app_name"]
+    (tmp_path / ".copier-answers.app-redis.yml").write_text("kind: app\napp_name: redis\n")  # another app, at redis/
     (tmp_path / "bootstrap/kustomizations").mkdir(parents=True)
     (tmp_path / f"bootstrap/kustomizations/kustomization-{app}.yaml").write_text(flux_ks(app, path))
     if release_in:
