@@ -40,10 +40,10 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from . import sealing
 from .errors import UsageError, UserError
 from .extensions import known_apps, layout, repo_state
-from .repository_root import run_from_root
 from .extensions.input_checks import dns1123_label_error
 from .extensions.yaml_quoting import retyped_when_plain
 from .kube_names import dns1123_subdomain_error, label_value_error, qualified_name_error
+from .repository_root import run_from_root
 
 API_VERSION = "bitnami.com/v1alpha1"
 KIND = "SealedSecret"

@@ -24,8 +24,8 @@ from .. import build_check, bulk_update
 from .. import copier_run as copier_errors
 from ..bulk_update import CLUSTER_ANSWERS, Outcome, git, recorded_commit
 from ..errors import UserError
-from ..repository_root import run_from_root
 from ..extensions import layout
+from ..repository_root import run_from_root
 
 NAME = "update-all"
 EXAMPLE = """example:
