@@ -264,7 +264,8 @@ def update_both(work: Path, base: Path, template: Path, release: str, label: str
 def bench_size(work: Path, template: Path, release_a: str, release_b: str, apps: int) -> dict:
     base = build_cluster(template, release_a, work / f"base-{apps}", apps)
     row: dict = {"apps": apps}
-    row["a"] = measure([*copier_command(), "copy", "--trust", "--defaults", "--quiet", "-d", "include_example_app=false", "-d", "sealed_secrets=false",
+    row["a"] = measure([*copier_command(), "copy", "--trust", "--defaults", "--quiet",
+                        "-d", "include_example_app=false", "-d", "sealed_secrets=false",
                         "--vcs-ref", release_a, str(template), str(work / f"copy-{apps}")], work)
     b_repo = fresh_clone(base, work / f"add-{apps}")
     extra = app_data(apps, template)

@@ -1,11 +1,14 @@
 """What already exists in the destination repository, for checks at `copier copy` time.
 
 Apps are known by their answers files (`layout.app_answers_file`): one per app, written
-by copier itself, so they are the registry of apps the repository holds.
+by copier itself, so they are the registry of apps the repository holds. An app's folder
+is the one its Kustomization applies (`app_folder`): where the template renders it, or
+where the user keeps it.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
@@ -201,3 +204,37 @@ def owns_namespace_default(dst: str | Path, namespace: str, bootstrap_dir: str) 
     registered id").
     """
     return layout.owns_namespace(str(namespace)) and not namespace_declared_elsewhere(dst, str(namespace), bootstrap_dir)
+
+
+def applied_folder(dst: str | Path, kustomization_file: str) -> str:
+    """The folder the Flux Kustomization in `kustomization_file` applies, normalised ("" when unreadable)."""
+    try:
+        documents = list(yaml.safe_load_all((Path(dst) / kustomization_file).read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return ""
+    for document in documents:
+        if isinstance(document, dict) and document.get("kind") == "Kustomization":
+            spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
+            return os.path.normpath(str(spec.get("path") or ".")).strip("/").removeprefix("./")
+    return ""
+
+
+def app_folder(dst: str | Path, answers: dict) -> str:
+    """The folder of the app whose answers are `answers`: the one its Kustomization (at the
+    template's path) applies, when that folder is named after the app (`apps/<app>`), or
+    holds the app's HelmRelease file and is named after another app: two apps whose
+    folders share a name at different depths (`redis/`, `mastodon/redis/`) are two apps,
+    `redis` and `mastodon-redis`, each known by its Kustomization. Else where the template
+    renders it (`<apps_dir>/<app>`): a folder renamed by hand is not the app's."""
+    app = str(answers.get("app_name") or "")
+    rendered = layout.app_dir(app, str(answers.get("apps_dir") or ""))
+    bootstrap = str(answers.get("bootstrap_dir") or "")
+    folder = applied_folder(dst, layout.kustomization_file(bootstrap, app)) if app and bootstrap else ""
+    if not folder or folder == "." or folder.startswith("..") or not (Path(dst) / folder).is_dir():
+        return rendered
+    name = os.path.basename(folder)
+    if name == app:
+        return folder
+    release_file = os.path.basename(layout.helm_release_file(app))
+    shared_name = name in layout.apps(Path(dst)) and (Path(dst) / folder / release_file).is_file()
+    return folder if shared_name else rendered

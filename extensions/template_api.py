@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from . import app_defaults, bootstrap_command, chart_values, conventions, copier_support, input_checks, layout, repo_state, template_source, yaml_quoting
+from . import (
+    app_defaults,
+    bootstrap_command,
+    chart_values,
+    conventions,
+    copier_support,
+    input_checks,
+    layout,
+    repo_state,
+    template_source,
+    yaml_quoting,
+)
 
 FILTERS = {
     "yaml_scalar": yaml_quoting.yaml_scalar,

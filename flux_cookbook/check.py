@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import yamllint_run
-from .extensions import layout
+from .extensions import layout, repo_state
 from .errors import UserError
 from .repository import (
     FLUX_GROUP_SUFFIX,
@@ -793,7 +793,7 @@ def _app_files(repo: Repository, path: str, answers: LineMap, app: str) -> list[
     (a Kustomization `<chart>--<namespace>`, a HelmRelease named after the chart)."""
     line = answers.line_of("app_name")
     bootstrap_dir = str(answers.get("bootstrap_dir") or repo.bootstrap_dir)
-    folder = layout.app_dir(app, str(answers.get("apps_dir") or ""))
+    folder = repo_state.app_folder(repo.root, {**answers, "bootstrap_dir": bootstrap_dir})
     if any(is_under(broken, folder) or is_under(broken, bootstrap_dir) for broken in repo.parse_errors):
         return []  # what a file that does not parse defines is unknown; yaml.parse names it
     missing = []

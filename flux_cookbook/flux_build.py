@@ -414,10 +414,10 @@ def _write_kustomization(folder: Path, spec: dict) -> None:
         if not kus.get("resources"):
             # Same reason; this one makes kustomize add origin annotations to every object.
             kus["buildMetadata"], changed = ["originAnnotations"], True
-    for field, key in (("targetNamespace", "namespace"), ("namePrefix", "namePrefix"),
-                       ("nameSuffix", "nameSuffix")):
-        if isinstance(spec.get(field), str):
-            kus[key], changed = spec[field], True
+    for spec_field, key in (("targetNamespace", "namespace"), ("namePrefix", "namePrefix"),
+                            ("nameSuffix", "nameSuffix")):
+        if isinstance(spec.get(spec_field), str):
+            kus[key], changed = spec[spec_field], True
     for patch in spec.get("patches") or []:
         if isinstance(patch, dict):
             kus.setdefault("patches", []).append({k: patch[k] for k in ("patch", "target") if k in patch})

@@ -39,11 +39,11 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from . import sealing
 from .errors import UsageError, UserError
-from .repository_root import run_from_root
-from .extensions import bounded_yaml, known_apps, layout, repo_files
+from .extensions import bounded_yaml, known_apps, layout, repo_files, repo_state
 from .extensions.input_checks import dns1123_label_error
 from .extensions.yaml_quoting import retyped_when_plain
 from .kube_names import dns1123_subdomain_error, label_value_error, qualified_name_error
+from .repository_root import run_from_root
 
 API_VERSION = "bitnami.com/v1alpha1"
 KIND = "SealedSecret"
@@ -105,8 +105,8 @@ def find_app(repo: Path, app: str) -> App:
     namespace = str(answers.get("namespace") or name)  # copier's default for the question
     if error := dns1123_label_error(namespace, f"{answers_file.name}: namespace"):
         raise UserError(error)
-    apps_dir = answers.get("apps_dir")
-    folder = (repo / str(apps_dir) / name) if apps_dir else (repo / name)
+    # The folder its Kustomization applies: two apps' folders may share a name (redis/, mastodon/redis/).
+    folder = repo / repo_state.app_folder(repo, {**answers, "app_name": name})
     # The answers decide a path: it must stay inside the repository.
     if not folder.resolve().is_relative_to(repo.resolve()) or ".." in Path(name).parts:
         raise UserError(f"{answers_file.name}: the app's folder {folder} is outside the repository.")

@@ -11,6 +11,9 @@ from hypothesis import settings
 
 from tests.support.template_repo import TemplateRepo, build_template_repo
 
+# Fixture modules every test may use: the Sealed Secrets controller's key pair.
+pytest_plugins = ["tests.support.controller_keys"]
+
 
 # copier commits in temporary repositories during updates: give git an identity even on a
 # machine with no git configuration at all (CI).
@@ -25,8 +28,9 @@ os.environ["FLUX_COOKBOOK_OFFLINE"] = "1"
 # test's own code, so a run fails only when the code changed. `HYPOTHESIS_PROFILE=explore`
 # draws new random examples every run (and keeps failures in .hypothesis/ to retry first);
 # a failure prints the example, and the blob for @reproduce_failure, to pin it.
-settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
-settings.register_profile("explore", derandomize=False, print_blob=True)
+# No example has a time limit (hypothesis' default deadline): a slow machine is no failure.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True, deadline=None)
+settings.register_profile("explore", derandomize=False, print_blob=True, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 

@@ -16,6 +16,7 @@ import yaml
 from packaging.requirements import Requirement
 
 from flux_cookbook.cli import main
+from tests.support.controller_keys import make_certificate
 from tests.support.project import AUTHOR, commit_all, copy, init_repo, update
 from tests.support.template_repo import PROJECT_ROOT, git
 
@@ -91,26 +92,13 @@ def test_no_build_still_finds_a_missing_folder(cluster, tmp_path, capsys):
                    "checked), and ref.namespace, which reads the builds, did not run\n")
 
 
-def test_what_seal_writes_passes_the_check(cluster, tmp_path, capsys):
+def test_what_seal_writes_passes_the_check(cluster, tmp_path, capsys, key):
     """flux-cookbook seal's SealedSecret (and the controller dependency it adds) is clean."""
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
     repo = tmp_path / "repo"
     subprocess.run(["git", "clone", "-q", str(cluster), str(repo)], check=True)
     # A controller's certificate, as `kubeseal --fetch-cert` would save it.
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sealed-secret")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=30))
-                   .sign(key, hashes.SHA256()))
     cert = tmp_path / "controller.pem"
-    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    cert.write_bytes(make_certificate(key, days=30))
     assert main(["seal", "podinfo", "db", "--cert", str(cert), "--from-literal", "password=probe", "--repo", str(repo)]) == 0
     assert (repo / "podinfo" / "sealedsecret-db.yaml").is_file()
     capsys.readouterr()

@@ -333,7 +333,9 @@ def _plan_moves(repo: Path, plan: Plan) -> set[str]:
     for path in tracked:
         target = flux_own.get(path) or NEW_DIR + path[len(OLD_DIR):]
         if target in taken:
-            raise MigrationAbort(f"{path} cannot move to {target}: that file exists already. Merge the two by hand, commit, and update again.")
+            raise MigrationAbort(
+                f"{path} cannot move to {target}: that file exists already. Merge the two by hand, commit, and update again."
+            )
         plan.moves.append((path, target))
     for path in ignored_files(repo, OLD_DIR):
         target = NEW_DIR + path[len(OLD_DIR):]

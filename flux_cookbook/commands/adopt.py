@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from .. import copier_run
-from ..extensions import repo_files
 from ..adopt import RELEASE, adopt
+from ..extensions import repo_files
 from ..repo_lock import one_writer
 
 NAME = "adopt"

@@ -78,7 +78,8 @@ def register(subparsers: Any) -> None:
         help="a value on the command line (seen in the process list: prefer stdin or the prompt)",
     )
     parser.add_argument(
-        "--from-file", action="append", default=[], metavar="KEY=PATH", help="a value read from a file (PATH alone: the key is its file name)"
+        "--from-file", action="append", default=[], metavar="KEY=PATH",
+        help="a value read from a file (PATH alone: the key is its file name)",
     )
     parser.add_argument(
         "--scope", choices=sealing.SCOPES,

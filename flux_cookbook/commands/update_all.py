@@ -21,12 +21,12 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from .. import build_check, bulk_update, trust
-from ..repo_lock import one_writer, require_branch
+from .. import copier_run as copier_errors
 from ..bulk_update import CLUSTER_ANSWERS, Outcome, git, recorded_commit
 from ..errors import UserError
-from ..repository_root import run_from_root
 from ..extensions import layout, repo_files
-from .. import copier_run as copier_errors
+from ..repo_lock import one_writer, require_branch
+from ..repository_root import run_from_root
 from .new import add_trust_option
 
 NAME = "update-all"

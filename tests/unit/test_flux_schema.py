@@ -2,22 +2,19 @@
 flux_cookbook.flux_build) against the real CRDs in ../shared/."""
 
 import copy
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # no pytest pythonpath config is guaranteed; import by repo root
-    sys.path.insert(0, str(ROOT))
-
-from tests.support.flux_schema import (  # noqa: E402
+from tests.support.flux_schema import (
     kustomize_build,
     load_validators,
     validate_object,
     validate_repo,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 CRDS = ROOT.parent / "shared" / "flux-crds"
 CURRENT, LEGACY, SEALED = CRDS / "current", CRDS / "legacy", CRDS / "sealed-secrets"
