@@ -21,6 +21,7 @@ import yaml
 from .chart_source import ChartFetchError, FetchedValues, fetch_values
 from .conventions import is_oci, oci_chart_url
 from .input_checks import not_text_error
+from .semver_range import parse_constraint
 from .told_once import tell_once
 from .values_overrides import apply_overrides
 
@@ -115,9 +116,11 @@ def _values_from_archive(path: Path, chart: str) -> str:
 
 
 def app_values(
-    source: str, fetch: bool, repo_url: str, chart: str, version: str, overrides: dict, dst: str | Path
+    source: str, fetch: bool, repo_url: str, chart: str, version: str, overrides: dict, dst: str | Path,
+    pinned: str = "",
 ) -> str:
-    """The values text the app carries, overrides applied.
+    """The values text the app carries, overrides applied; fetched at `pinned` (the
+    version the app's values came from) while the range `version` allows it.
 
     copier validates `values_source` and the fetch when an app is added. On a later
     update a local file may be gone or the repository out of reach; the placeholder is
@@ -131,13 +134,46 @@ def app_values(
             text = placeholder_values(chart, repo_url)
     elif fetch:
         try:
-            text = fetched_header(fetched := fetch_chart_values(repo_url, chart, version), version) + fetched.text
+            fetched = fetch_chart_values(repo_url, chart, values_version(pinned, version))
+            text = fetched_header(fetched, version) + fetched.text
         except ChartFetchError as error:
             _tell_not_fetched(repo_url, chart, version, str(error))
             text = placeholder_values(chart, repo_url)
     else:
         text = placeholder_values(chart, repo_url)
     return apply_overrides(text, overrides) if overrides else text
+
+
+def values_version(pinned: str, version_range: str) -> str:
+    """What to fetch the values at: the recorded exact version while the range allows it
+    (an update renders the values the app has, the base of a three-way merge), else the
+    range (a `copier update -d chart_version=...` to a range without it takes its newest)."""
+    try:
+        return pinned if pinned and parse_constraint(version_range).allows(pinned) else version_range
+    except ValueError:
+        return version_range
+
+
+def values_version_on_copy(source: str, fetch: bool, repo_url: str, chart: str, version_range: str) -> str:
+    """The exact version a new app's values are fetched at, or "" (local values, placeholder)."""
+    if source or not fetch:
+        return ""
+    try:
+        return fetch_chart_values(repo_url, chart, version_range).version
+    except ChartFetchError:
+        return ""
+
+
+def with_values_version(answers: dict, fetch: bool, repo_url: str, chart: str, version_range: str) -> dict:
+    """The answers to record: `values_chart_version` follows the values when the range no
+    longer allows it (they were rendered at the range's newest version)."""
+    pinned = str(answers.get("values_chart_version") or "")
+    if not pinned or not fetch or values_version(pinned, version_range) == pinned:
+        return answers
+    try:
+        return {**answers, "values_chart_version": fetch_chart_values(repo_url, chart, version_range).version}
+    except ChartFetchError:
+        return answers
 
 
 def fetched_header(fetched: FetchedValues, version_range: str) -> str:

@@ -12,6 +12,7 @@ FILTERS = {
     "yaml_embedded": yaml_quoting.yaml_embedded,
     "absolute_src_path": template_source.absolute_src_path,
     "with_absolute_paths": template_source.with_absolute_paths,
+    "with_values_version": chart_values.with_values_version,
 }
 
 GLOBALS = {
@@ -35,6 +36,7 @@ GLOBALS = {
     "health_checks_error": repo_state.health_checks_error,
     "values_source_error": chart_values.values_source_error,
     "fetch_by_default": chart_values.fetch_by_default,
+    "values_version_on_copy": chart_values.values_version_on_copy,
     "values_overrides_error": chart_values.values_overrides_error,
     "apps_dir_error": input_checks.apps_dir_error,
     "owns_namespace_default": repo_state.owns_namespace_default,

@@ -10,7 +10,7 @@ from .errors import UserError
 from .version import VERSION
 
 # Subcommand modules in flux_cookbook/commands/, in the order --help lists them.
-COMMANDS = ("new", "add", "update_all", "adopt", "check", "seal")
+COMMANDS = ("new", "add", "update_all", "adopt", "check", "seal", "values")
 
 
 def parser() -> argparse.ArgumentParser:
