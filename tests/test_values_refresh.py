@@ -146,15 +146,17 @@ def test_traefik_through_three_majors(template, cluster, charts):
     text = path.read_text()
     assert text.count("<<<<<<< before refreshing") == 1
     ours, theirs = text.split("<<<<<<< before refreshing")[1].split(">>>>>>>")[0].split("=======")
-    assert "expose: true" in ours and "expose:\n      default: true" in theirs
+    assert "expose: true" in ours and "expose:\n          default: true" in theirs
     assert "podSecurityPolicy" in text  # never silently dropped
     assert yaml.safe_load((cluster / "traefik/helmrelease-traefik.yaml").read_text())["spec"]["chart"]["spec"]["version"] == "28.x"
     refreshed_again = cookbook_cli("values", "refresh", "traefik", "-C", str(cluster))
     assert refreshed_again.returncode == 1 and "uncommitted changes" in refreshed_again.stderr
 
     # The user resolves it (the chart's form, exposed) and commits.
-    resolved = text.split("<<<<<<< before refreshing")[0] + theirs.split("\n", 1)[1] + text.split(">>>>>>>")[1].split("\n", 1)[1]
-    path.write_text(resolved)
+    lines = text.splitlines(True)
+    start, middle, end = (next(i for i, line in enumerate(lines) if line.strip().startswith(mark))
+                          for mark in ("<<<<<<<", "=======", ">>>>>>>"))
+    path.write_text("".join(lines[:start] + lines[middle + 1:end] + lines[end + 1:]))
     commit_all(cluster, "Resolved")
     assert yaml.safe_load(values_text(cluster, "traefik"))["ports"]["web"]["expose"] == {"default": True}
 
@@ -208,10 +210,10 @@ def test_bad_input_names_it_and_writes_nothing(template, cluster, charts, proble
     elif problem == "not cached offline":
         answers = cluster / ".copier-answers.app-podinfo.yml"
         edit(answers, url, "http://127.0.0.1:9")  # nothing listens on the discard port
-        edit(values_file(cluster, "podinfo"), "6.0.3 (chart", "6.13.0 (chart")
-        edit(answers, "values_chart_version: 6.0.3", "values_chart_version: 6.13.0")
         commit_all(cluster, "Offline")
-        expected = "chart podinfo 6.13.0 (the version the values of 'podinfo' came from) is not in the chart cache"
+        # 6.0.3, the version the values came from, is in the cache since the app was added.
+        args += ["--to", "6.14.1"]
+        expected = "chart podinfo 6.14.1 (the version to refresh 'podinfo' to) is not in the chart cache"
     elif problem == "dirty":
         (cluster / "notes.txt").write_text("wip")
         expected = "uncommitted changes"

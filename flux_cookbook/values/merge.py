@@ -114,16 +114,23 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
 
+def _is_comment(line: str) -> bool:
+    return line.lstrip().startswith("#")
+
+
 def _block_end(lines: list[str], key_line: int, column: int) -> int:
-    """The line after a key's value: the next non-blank line at its column or left of it
-    (a `- item` at its column still belongs to it), trailing blank lines left out."""
+    """The line after a key's value: before the next content line at its column or left of
+    it (a `- item` at its column still belongs to it). Comments do not end it (charts
+    comment out keys at any column), but blank lines and comments at its column or left
+    of it at its end are left out: they go with what follows."""
     end = key_line + 1
     while end < len(lines):
         line = lines[end]
-        if line.strip() and (_indent(line) < column or (_indent(line) == column and not line.lstrip().startswith("-"))):
+        if line.strip() and not _is_comment(line) and (
+                _indent(line) < column or (_indent(line) == column and not line.lstrip().startswith("-"))):
             break
         end += 1
-    while end - 1 > key_line and not lines[end - 1].strip():
+    while end - 1 > key_line and (not lines[end - 1].strip() or (_is_comment(lines[end - 1]) and _indent(lines[end - 1]) <= column)):
         end -= 1
     return end
 
@@ -131,7 +138,7 @@ def _block_end(lines: list[str], key_line: int, column: int) -> int:
 def _doc_start(lines: list[str], key_line: int, column: int) -> int:
     """The first line of the comment right above a key, at its column (its documentation)."""
     start = key_line
-    while start > 0 and lines[start - 1].lstrip().startswith("#") and _indent(lines[start - 1]) == column:
+    while start > 0 and _is_comment(lines[start - 1]) and _indent(lines[start - 1]) == column:
         start -= 1
     return start
 
@@ -156,6 +163,7 @@ class _Merger:
         self.user_set, self.label = user_set, label
         self.edits: list[_Edit] = []
         self.result = Merged("")
+        self.expected: list[tuple[tuple, Any]] = []  # (path, new value or _MISSING): what the edits must do
 
     def _edit(self, start: int, end: int, lines: list[str]) -> None:
         self.edits.append(_Edit(start, end, lines, len(self.edits)))
@@ -185,6 +193,7 @@ class _Merger:
                     self.result.removed.extend(paths)
                 else:
                     self._delete(ours, key)
+                    self.expected.append((here, _MISSING))
                 continue
             new = theirs[key]
             if _is_block_mapping(mine) and _is_block_mapping(new) and (default is _MISSING or isinstance(default, dict)):
@@ -193,6 +202,7 @@ class _Merger:
                 continue
             elif same(mine, default) and not self._set_under(here):
                 self._replace(ours, key, theirs)
+                self.expected.append((here, new))
             elif (same(mine, default) or default is _MISSING) and _kind(mine) == _kind(new):
                 self.result.touched.append(
                     f"{dotted(here)}: the chart's default changed from {_show(default)} to {_show(new)}; "
@@ -210,6 +220,7 @@ class _Merger:
                 previous = key
             elif key not in base:
                 self._insert(ours, previous, theirs, key)
+                self.expected.append(((*path, key), theirs[key]))
 
     def _span(self, mapping: CommentedMap, key: Any, lines: list[str], with_doc: bool) -> tuple[int, int, int]:
         line, column = mapping.lc.key(key)
@@ -270,4 +281,26 @@ def merge_values(base_text: str, theirs_text: str, ours_text: str, user_set: set
         return Merged(theirs_text)  # nothing kept yet (comments only): the chart's file as it is
     merger.walk((), base, theirs, ours)
     merger.result.text = merger.text()
+    if not merger.result.conflicts:
+        _check(merger, plain(ours))
     return merger.result
+
+
+def _check(merger: _Merger, expected: dict) -> None:
+    """The edited lines must hold exactly the data the merge decided on; a layout the line
+    edits misread is refused rather than written."""
+    for path, value in merger.expected:
+        parent = expected
+        for key in path[:-1]:
+            parent = parent[str(key)]
+        if value is _MISSING:
+            del parent[str(path[-1])]
+        else:
+            parent[str(path[-1])] = plain(value)
+    try:
+        result = plain(_yaml().load(merger.result.text)) or {}
+    except YAMLError:
+        result = None
+    if result != expected:
+        raise ValueError("the merge could not be written into the values' layout without changing other values; "
+                         "refresh by hand (see --dry-run)")

@@ -83,7 +83,10 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
     target, new_range = _target(app, to, charts)
     from_version = _from_version(app, charts)
     base = charts.version(app.repo_url, app.chart, from_version, f"the version the values of '{name}' came from")
-    merged = merge_values(base.values, target.values, app.values_text, flatten(app.overrides), target.label)
+    try:
+        merged = merge_values(base.values, target.values, app.values_text, flatten(app.overrides), target.label)
+    except ValueError as error:
+        raise UserError(f"app '{name}' ({app.values_file}): {error}") from None
     refresh = Refresh(app, from_version, target, new_range, conflicts=merged.conflicts, removed=merged.removed,
                       touched=merged.touched)
     header = header_for(app, target.version, new_range or app.chart_version)
