@@ -21,7 +21,6 @@ import yaml
 from .chart_source import ChartFetchError, FetchedValues, fetch_values
 from .conventions import is_oci, oci_chart_url
 from .input_checks import not_text_error
-from .semver_range import parse_constraint
 from .told_once import tell_once
 from .values_overrides import apply_overrides
 
@@ -117,10 +116,10 @@ def _values_from_archive(path: Path, chart: str) -> str:
 
 def app_values(
     source: str, fetch: bool, repo_url: str, chart: str, version: str, overrides: dict, dst: str | Path,
-    pinned: str = "",
+    pinned: str = "", pinned_range: str = "",
 ) -> str:
     """The values text the app carries, overrides applied; fetched at `pinned` (the
-    version the app's values came from) while the range `version` allows it.
+    version the app's values came from) while `version` is `pinned_range`, the range then.
 
     copier validates `values_source` and the fetch when an app is added. On a later
     update a local file may be gone or the repository out of reach; the placeholder is
@@ -134,7 +133,7 @@ def app_values(
             text = placeholder_values(chart, repo_url)
     elif fetch:
         try:
-            fetched = fetch_chart_values(repo_url, chart, values_version(pinned, version))
+            fetched = fetch_chart_values(repo_url, chart, values_version(pinned, pinned_range, version))
             text = fetched_header(fetched, version) + fetched.text
         except ChartFetchError as error:
             _tell_not_fetched(repo_url, chart, version, str(error))
@@ -144,14 +143,12 @@ def app_values(
     return apply_overrides(text, overrides) if overrides else text
 
 
-def values_version(pinned: str, version_range: str) -> str:
-    """What to fetch the values at: the recorded exact version while the range allows it
-    (an update renders the values the app has, the base of a three-way merge), else the
-    range (a `copier update -d chart_version=...` to a range without it takes its newest)."""
-    try:
-        return pinned if pinned and parse_constraint(version_range).allows(pinned) else version_range
-    except ValueError:
-        return version_range
+def values_version(pinned: str, pinned_range: str, version_range: str) -> str:
+    """What to fetch the values at: the version they were copied from while the range is
+    the one it was copied under (an update renders the values the app has: the base of a
+    three-way merge), else the range (`copier update -d chart_version=...` takes its newest,
+    as `flux-cookbook values refresh --to` does)."""
+    return pinned if pinned and pinned_range == version_range else version_range
 
 
 def values_version_on_copy(source: str, fetch: bool, repo_url: str, chart: str, version_range: str) -> str:
@@ -165,15 +162,16 @@ def values_version_on_copy(source: str, fetch: bool, repo_url: str, chart: str, 
 
 
 def with_values_version(answers: dict, fetch: bool, repo_url: str, chart: str, version_range: str) -> dict:
-    """The answers to record: `values_chart_version` follows the values when the range no
-    longer allows it (they were rendered at the range's newest version)."""
-    pinned = str(answers.get("values_chart_version") or "")
-    if not pinned or not fetch or values_version(pinned, version_range) == pinned:
+    """The answers to record: when chart_version changed, the values were rendered at the
+    new range's newest version, and `values_chart_version` and `values_chart_range` follow."""
+    pinned, pinned_range = (str(answers.get(key) or "") for key in ("values_chart_version", "values_chart_range"))
+    if not pinned or not fetch or values_version(pinned, pinned_range, version_range) == pinned:
         return answers
     try:
-        return {**answers, "values_chart_version": fetch_chart_values(repo_url, chart, version_range).version}
+        version = fetch_chart_values(repo_url, chart, version_range).version
     except ChartFetchError:
         return answers
+    return {**answers, "values_chart_version": version, "values_chart_range": version_range}
 
 
 def fetched_header(fetched: FetchedValues, version_range: str) -> str:

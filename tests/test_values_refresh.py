@@ -113,21 +113,27 @@ def test_podinfo_from_6_0_3_to_what_6_x_installs(template, cluster, charts):
     assert cookbook_cli("values", "outdated", str(cluster)).returncode == 0
 
 
-def test_copier_update_with_a_chart_version_gives_the_same_values_as_refresh(template, cluster, charts, tmp_path):
+@pytest.mark.parametrize("to", ["6.14.1", ">=6.0.0"])  # an exact version; a range that still allows 6.0.3
+def test_copier_update_with_a_chart_version_gives_the_same_values_as_refresh(template, cluster, charts, tmp_path, to):
     folder, url = charts
     podinfo_at_6_0_3(template, cluster, url)
     release(folder)
     by_copier = own_copy(cluster, tmp_path / "by-copier")
-    update(by_copier, ".copier-answers.app-podinfo.yml", chart_version="6.14.1")
-    result = cookbook_cli("values", "refresh", "podinfo", "--to", "6.14.1", "-C", str(cluster))
+    update(by_copier, ".copier-answers.app-podinfo.yml", chart_version=to)
+    result = cookbook_cli("values", "refresh", "podinfo", "--to", to, "-C", str(cluster))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "<<<<<<<" not in values_file(by_copier, "podinfo").read_text()
     assert yaml.safe_load(values_text(by_copier, "podinfo")) == yaml.safe_load(values_text(cluster, "podinfo"))
     release_file = "podinfo/helmrelease-podinfo.yaml"
     assert yaml.safe_load((by_copier / release_file).read_text()) == yaml.safe_load((cluster / release_file).read_text())
-    recorded = [yaml.safe_load((repo / ".copier-answers.app-podinfo.yml").read_text())["values_chart_version"]
-                for repo in (by_copier, cluster)]
-    assert recorded == ["6.14.1", "6.14.1"]
+    recorded = [{key: yaml.safe_load((repo / ".copier-answers.app-podinfo.yml").read_text())[key]
+                 for key in ("values_chart_version", "values_chart_range")} for repo in (by_copier, cluster)]
+    assert recorded == [{"values_chart_version": "6.14.1", "values_chart_range": to}] * 2
+    # Both recorded the same base: the next plain update changes no values.
+    commit_all(by_copier, "Updated")
+    values = values_text(by_copier, "podinfo")
+    update(by_copier, ".copier-answers.app-podinfo.yml")
+    assert values_text(by_copier, "podinfo") == values
 
 
 TRAEFIK_OVERRIDES = {"ports": {"web": {"expose": True}}, "podSecurityPolicy": {"enabled": True}}

@@ -100,6 +100,7 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
                 raise UserError(f"{path} has no {'.'.join(keys)} to set to {new_range}")
             refresh.writes[path] = changed
     answers = with_answer(app.files[app.answers_file], "values_chart_version", target.version)
+    answers = with_answer(answers, "values_chart_range", new_range or app.chart_version)
     refresh.writes[app.answers_file] = with_answer(answers, "chart_version", new_range) if new_range else answers
     if not merged.conflicts and target.schema is not None:
         refresh.schema_errors = schema_errors(target, yaml.safe_load(merged.text) or {})
