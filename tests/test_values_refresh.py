@@ -232,3 +232,38 @@ def test_bad_input_names_it_and_writes_nothing(template, cluster, charts, proble
     assert result.returncode == 1, result.stdout + result.stderr
     assert expected in result.stderr and "Traceback" not in result.stderr, result.stderr
     assert tree_state(cluster) == state
+
+
+def test_outdated_asks_each_repository_once_and_matches_values_that_record_no_version(template, cluster, tmp_path):
+    folder = write_charts_repo(tmp_path / "one-repo", {"podinfo": ("6.0.3",), "traefik": ("10.24.0",)})
+    log: list[str] = []
+    with serve_folder(folder, log=log) as url:
+        add_app(template, cluster, url, "podinfo", "6.x", {})
+        add_app(template, cluster, url, "traefik", "10.x", {})
+        # podinfo as an adopted app has it: values pasted by hand, no version recorded.
+        answers = cluster / ".copier-answers.app-podinfo.yml"
+        answers.write_text("".join(line for line in answers.read_text().splitlines(True)
+                                   if not line.startswith(("values_chart_version:", "values_chart_range:"))))
+        edit(values_file(cluster, "podinfo"), f"    # values.yaml of chart {url} podinfo 6.0.3 (chart_version: 6.x)\n", "")
+        commit_all(cluster, "Adopted")
+        release(folder)
+        log.clear()
+        result = cookbook_cli("values", "outdated", str(cluster), "--format", "json")
+    assert log.count("/index.yaml") == 1, log
+    rows = {row["app"]: row for row in json.loads(result.stdout)}
+    assert (rows["podinfo"]["values_from"], rows["podinfo"]["installs"]) == ("6.0.3", "6.14.1")
+    assert (rows["traefik"]["values_from"], rows["traefik"]["installs"], rows["traefik"]["newest_outside"]) == (
+        "10.24.0", "10.24.0", "41.3.0")
+    assert result.returncode == 1 and rows["podinfo"]["behind"] and not rows["traefik"]["behind"]
+
+
+def test_an_oci_chart_moves_to_a_new_range(template, cluster):
+    from tests.support.helm_repo_server import chart_archive, serve_fake_registry
+
+    with serve_fake_registry({version: chart_archive(version) for version in PODINFO_VERSIONS}) as registry:
+        add_app(template, cluster, registry.oci_url, "podinfo", "6.0.3", {"replicaCount": 2})
+        result = cookbook_cli("values", "refresh", "podinfo", "--to", "6.x", "-C", str(cluster))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert yaml.safe_load((cluster / "podinfo/ocirepository-podinfo.yaml").read_text())["spec"]["ref"]["semver"] == "6.x"
+    assert yaml.safe_load(values_text(cluster, "podinfo")) == {**yaml.safe_load(defaults("podinfo", "6.14.1")), "replicaCount": 2}
+    assert validate_repo(cluster, CURRENT) == []
