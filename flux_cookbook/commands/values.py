@@ -73,6 +73,8 @@ def run_refresh(args: argparse.Namespace) -> int:
     if not args.dry_run:
         refreshing.require_clean(repo)
     names = app_names(repo) if args.all else list(dict.fromkeys(args.apps))
+    if not names:
+        raise UserError(f"{repo} has no apps (no .copier-answers.app-*.yml files)")
     charts = Charts()
     plans = [refreshing.plan(repo, name, args.to, charts) for name in names]
     for plan in plans:

@@ -16,7 +16,9 @@ from pathlib import Path
 import yaml
 
 from ..errors import UserError
-from ..extensions.chart_source import ChartFetchError, ChartListing, fetch_chart_files, list_versions, safe_archive_files
+from ..extensions.chart_source import (
+    ChartFetchError, ChartListing, RepositoryUnreachable, fetch_chart_files, list_versions, safe_archive_files,
+)
 from ..extensions.semver_range import parse_constraint, parse_version
 
 CHART_FILES = ("Chart.yaml", "values.yaml", "values.schema.json")
@@ -79,6 +81,10 @@ class Charts:
         if key not in self.listings:
             try:
                 self.listings[key] = list_versions(repo_url, chart, self.indexes)
+            except RepositoryUnreachable as error:
+                self.listings[key] = UserError(
+                    f"cannot list the versions of chart {chart}: {error} (offline, --to an exact version "
+                    "uses the chart cache)")
             except ChartFetchError as error:
                 self.listings[key] = UserError(f"cannot list the versions of chart {chart} at {repo_url}: {error}")
         found = self.listings[key]
@@ -116,10 +122,10 @@ class Charts:
             try:
                 files = fetch_chart_files(repo_url, chart, version, CHART_FILES,
                                           listing if isinstance(listing, ChartListing) else None)
+            except RepositoryUnreachable as error:
+                raise UserError(f"chart {chart} {version} ({why}) is not in the chart cache, and {error}") from None
             except ChartFetchError as error:
-                raise UserError(
-                    f"chart {chart} {version} ({why}) is not in the chart cache and cannot be fetched: {error}"
-                ) from None
+                raise UserError(f"chart {chart} {version} ({why}) cannot be fetched: {error}") from None
             self.fetched[key] = _from_files(chart, version, files, f"{repo_url} {chart} {version}")
         return self.fetched[key]
 
