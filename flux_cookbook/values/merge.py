@@ -175,8 +175,7 @@ class _Merger:
         """The paths at or under `path` the user set: overrides, and values unlike the base."""
         paths = set(self._set_under(path))
         if isinstance(base, dict) and isinstance(ours, dict):
-            for key, value in ours.items():
-                paths.update(p for p in map(tuple, ([*path, key],)) if not same(value, base.get(key, _MISSING)))
+            paths.update((*path, key) for key, value in ours.items() if not same(value, base.get(key, _MISSING)))
         elif not same(base, ours):
             paths.add(path)
         return sorted(map(dotted, paths))
