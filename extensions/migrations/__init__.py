@@ -24,7 +24,7 @@ from packaging.version import InvalidVersion, Version
 from .git_repo import MigrationAbort
 
 # Release -> its migration module, oldest first. Imported only when an update crosses it.
-RELEASES = {"2.0.0": "v2_0_0", "3.0.0": "v3_0_0"}
+RELEASES = {"2.0.0": "v2_0_0", "3.0.0": "v3_0_0", "3.1.0": "v3_1_0"}
 EVERY_UPDATE = "every_update"
 STAGES = ("before", "after")
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from .. import build_check, bulk_update
 from ..bulk_update import CLUSTER_ANSWERS, Outcome, git, recorded_commit
 from ..errors import UserError
+from ..repository_root import run_from_root
 from ..extensions import layout
 from .. import copier_run as copier_errors
 
@@ -91,7 +92,7 @@ def update_here(repo: Path, answers_file: str, vcs_ref: str | None) -> bool:
 def run(args: argparse.Namespace) -> int:
     repo = args.repo.resolve()
     if not (repo / ".git").exists():
-        raise UserError(f"{repo} is not the root of a git repository")
+        raise UserError(f"{repo} is not the root of a git repository{run_from_root(repo)}")
     if status := git(repo, "status", "--porcelain"):
         raise UserError(f"{repo} has uncommitted changes; commit or stash them first:\n{status.rstrip()}")
     files = layout.answers_files(repo)
