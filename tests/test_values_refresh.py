@@ -267,3 +267,10 @@ def test_an_oci_chart_moves_to_a_new_range(template, cluster):
     assert yaml.safe_load((cluster / "podinfo/ocirepository-podinfo.yaml").read_text())["spec"]["ref"]["semver"] == "6.x"
     assert yaml.safe_load(values_text(cluster, "podinfo")) == {**yaml.safe_load(defaults("podinfo", "6.14.1")), "replicaCount": 2}
     assert validate_repo(cluster, CURRENT) == []
+
+
+@pytest.mark.parametrize("args", [["refresh", "-C", "{repo}"], ["refresh", "podinfo", "--all", "-C", "{repo}"],
+                                  ["refresh", "podinfo", "--to", "six", "-C", "{repo}"], ["outdated", "{repo}/nowhere"]])
+def test_usage_errors_exit_2(empty_cluster, args):
+    result = cookbook_cli("values", *(arg.format(repo=empty_cluster) for arg in args))
+    assert result.returncode == 2 and result.stderr.startswith("flux-cookbook: ") and "Traceback" not in result.stderr

@@ -17,6 +17,7 @@ import yaml
 from tests.support.helm_repo_server import serve_helm_repo
 from tests.support.project import commit_all, copy, init_repo, update
 from tests.support.template_repo import PROJECT_ROOT, git
+from tests.test_check_command import _render
 
 WORKFLOW = ".github/workflows/chart-values.yaml"
 # The newest Renovate that runs on Node.js 20 (40 and later need Node.js 22 or 24),
@@ -31,18 +32,33 @@ def cluster(template, tmp_path_factory) -> Path:
                           include_example_app=False, sealed_secrets=False))
 
 
-def test_the_workflow_is_a_valid_github_actions_workflow(cluster):
+def _valid_workflow(text: str, tmp_path: Path) -> dict:
+    path = tmp_path / "chart-values.yaml"
+    path.write_text(text)
     result = subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(cluster / WORKFLOW)],
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(path)],
         capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    workflow = yaml.safe_load((cluster / WORKFLOW).read_text())
+    return yaml.safe_load(text)
+
+
+def test_the_workflow_of_a_published_template_is_a_valid_workflow(tmp_path):
+    text = _render(f"template/cluster/{WORKFLOW}.jinja", "gh:me/flux-cookbook", "v3.1.0")
+    workflow = _valid_workflow(text, tmp_path)
     assert workflow[True]["schedule"] and "workflow_dispatch" in workflow[True]  # `on:` is YAML 1.1's true
     steps = workflow["jobs"]["refresh"]["steps"]
     assert any(step.get("uses", "").startswith("peter-evans/create-pull-request@v") for step in steps)
     runs = "\n".join(step.get("run", "") for job in workflow["jobs"].values() for step in job["steps"])
+    assert "pip install 'flux-cookbook @ git+https://github.com/me/flux-cookbook.git@v3.1.0'" in runs
     assert "flux-cookbook values outdated --format json" in runs and 'flux-cookbook values refresh "$APP"' in runs
+    assert workflow["jobs"]["refresh"]["strategy"]["matrix"]["app"] == "${{ fromJSON(needs.outdated.outputs.apps) }}"
+
+
+def test_the_workflow_of_a_template_with_no_url_is_valid_and_says_what_to_set(cluster, tmp_path):
+    workflow = _valid_workflow((cluster / WORKFLOW).read_text(), tmp_path)
+    assert list(workflow["jobs"]) == ["not-set-up"]
+    assert workflow["jobs"]["not-set-up"]["steps"][0]["run"].startswith('echo "::warning::')
 
 
 def _renovate_validator() -> Path:

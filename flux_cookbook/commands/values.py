@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..errors import UserError
+from ..errors import UsageError, UserError
 from ..values import refresh as refreshing
 from ..values.app_values import app_names
 from ..values.charts import Charts
@@ -51,8 +51,14 @@ def register(subparsers) -> None:
     refresh.set_defaults(run=run_refresh)
 
 
+def _folder(repo: Path) -> Path:
+    if not repo.is_dir():
+        raise UsageError(f"{repo} is not a folder; give the cluster repository's folder (default: .)")
+    return repo.resolve()
+
+
 def run_outdated(args: argparse.Namespace) -> int:
-    repo = args.repo.resolve()
+    repo = _folder(args.repo)
     if not app_names(repo):
         raise UserError(f"{repo} has no apps (no .copier-answers.app-*.yml files)")
     rows = outdated(repo, Charts())
@@ -67,9 +73,10 @@ def run_outdated(args: argparse.Namespace) -> int:
 
 
 def run_refresh(args: argparse.Namespace) -> int:
-    repo = args.repo.resolve()
+    repo = _folder(args.repo)
     if bool(args.apps) == args.all:
-        raise UserError("name the apps to refresh, or give --all (not both)")
+        raise UsageError("name the apps to refresh, or give --all (not both)")
+    refreshing.check_target(args.to)
     if not args.dry_run:
         refreshing.require_clean(repo)
     names = app_names(repo) if args.all else list(dict.fromkeys(args.apps))

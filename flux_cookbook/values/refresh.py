@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import UserError
+from ..errors import UsageError, UserError
 from ..extensions.semver_range import parse_constraint
 from .app_values import App, chart_version_files, header_for, read_app, with_answer, with_scalar, with_values
 from .charts import Charts, ChartVersion, local_chart
@@ -107,17 +107,28 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
     return refresh
 
 
+def _is_path(to: str) -> bool:
+    return "/" in to or to.endswith((".tgz", ".tar.gz")) or Path(to).exists()
+
+
+def check_target(to: str | None) -> None:
+    """UsageError unless `to` is None, a chart version, a range or a path."""
+    if to is None or _is_path(to):
+        return
+    try:
+        parse_constraint(to)
+    except ValueError as error:
+        raise UsageError(f"--to {to!r} is neither a chart version, a range nor a chart folder: {error}") from None
+
+
 def _target(app: App, to: str | None, charts: Charts) -> tuple[ChartVersion, str | None]:
     why = f"the version to refresh '{app.name}' to"
     if to is None:
         return charts.version(app.repo_url, app.chart, charts.resolve(app.repo_url, app.chart, app.chart_version), why), None
-    if "/" in to or to.endswith((".tgz", ".tar.gz")) or Path(to).exists():
+    if _is_path(to):
         local = local_chart(Path(to).expanduser().resolve(), app.chart)
         return local, local.version
-    try:
-        exact = parse_constraint(to).exact_version()
-    except ValueError as error:
-        raise UserError(f"--to {to!r} is neither a chart version, a range nor a chart folder: {error}") from None
+    exact = parse_constraint(to).exact_version()  # check_target has seen it parse
     version = exact or charts.resolve(app.repo_url, app.chart, to)
     return charts.version(app.repo_url, app.chart, version, why), to
 
