@@ -274,3 +274,13 @@ def test_an_oci_chart_moves_to_a_new_range(template, cluster):
 def test_usage_errors_exit_2(empty_cluster, args):
     result = cookbook_cli("values", *(arg.format(repo=empty_cluster) for arg in args))
     assert result.returncode == 2 and result.stderr.startswith("flux-cookbook: ") and "Traceback" not in result.stderr
+
+
+def test_a_conflict_in_inline_values_is_marked_in_the_helmrelease(template, cluster, charts):
+    folder, url = charts
+    add_app(template, cluster, url, "traefik", "10.x", TRAEFIK_OVERRIDES, values_in="inline")
+    release(folder)
+    result = cookbook_cli("values", "refresh", "traefik", "--to", "28.x", "-C", str(cluster))
+    assert result.returncode == 1 and "traefik/helmrelease-traefik.yaml" in result.stderr, result.stdout + result.stderr
+    text = (cluster / "traefik/helmrelease-traefik.yaml").read_text()
+    assert "<<<<<<< before refreshing" in text and "Traceback" not in result.stderr

@@ -169,12 +169,15 @@ def header_for(app: App, version: str, version_range: str) -> str:
     return fetched_header(FetchedValues("", version, f"{app.repo_url} {app.chart} {version}"), version_range).rstrip("\n")
 
 
-def with_values(app: App, values: str) -> str:
-    """The values file's text with its values replaced by `values` (header included)."""
-    text = app.files[app.values_file]
+def with_values(app: App, values: str, text: str) -> str:
+    """The values file's `text` with its values replaced by `values` (header included)."""
     if app.inline:
         first, end, _ = _inline_span(text)
-        return text[:first] + yaml_embedded(values, VALUES_INDENT) + "\n" + text[end:]
+        try:
+            embedded = yaml_embedded(values, VALUES_INDENT)
+        except yaml.YAMLError:  # conflict markers: the lines as they are, for the user to resolve
+            embedded = "\n" + "\n".join(" " * VALUES_INDENT + line if line.strip() else "" for line in values.rstrip("\n").split("\n"))
+        return text[:first] + embedded + "\n" + text[end:]
     _, node = _node(text, ("data", "values.yaml"))
     return text[:node.start_mark.index] + yaml_literal(values, VALUES_INDENT) + "\n" + text[node.end_mark.index:]
 

@@ -89,16 +89,16 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
         raise UserError(f"app '{name}' ({app.values_file}): {error}") from None
     refresh = Refresh(app, from_version, target, new_range, conflicts=merged.conflicts, removed=merged.removed,
                       touched=merged.touched)
+    # The range first: a HelmRelease with inline values may get conflict markers next.
+    for path, keys in chart_version_files(repo, app) if new_range else []:
+        text = app.files.setdefault(path, (repo / path).read_text(encoding="utf-8"))
+        changed = with_scalar(text, keys, new_range)
+        if changed is None:
+            raise UserError(f"{path} has no {'.'.join(keys)} to set to {new_range}")
+        refresh.writes[path] = changed
     header = header_for(app, target.version, new_range or app.chart_version)
-    refresh.writes[app.values_file] = with_values(app, header + "\n" + merged.text)
-    if new_range:
-        for path, keys in chart_version_files(repo, app):
-            text = refresh.writes.get(path) or (repo / path).read_text(encoding="utf-8")
-            app.files.setdefault(path, (repo / path).read_text(encoding="utf-8"))
-            changed = with_scalar(text, keys, new_range)
-            if changed is None:
-                raise UserError(f"{path} has no {'.'.join(keys)} to set to {new_range}")
-            refresh.writes[path] = changed
+    host = refresh.writes.get(app.values_file, app.files[app.values_file])
+    refresh.writes[app.values_file] = with_values(app, header + "\n" + merged.text, host)
     answers = with_answer(app.files[app.answers_file], "values_chart_version", target.version)
     answers = with_answer(answers, "values_chart_range", new_range or app.chart_version)
     refresh.writes[app.answers_file] = with_answer(answers, "chart_version", new_range) if new_range else answers
