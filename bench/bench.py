@@ -1,6 +1,6 @@
 """How long copier takes on cluster repositories with many apps. Run by hand, not in CI.
 
-    python bench/bench.py [--sizes 1,10,50,100] [--migration] [--migration-only] [--keep]
+    python bench/bench.py [--sizes 1,10,50,100] [--migration] [--migration-only] [--values] [--keep]
     python bench/bench.py --yaml-sizes 1,5,50    (only check and adopt on that many MB of YAML)
 
 (the Python of a venv with this package installed, `pip install .`; it runs that venv's `copier`).
@@ -95,7 +95,8 @@ class Run:
 
 
 def measure(cmd: list[str], cwd: Path, may_fail: bool = False, codes: tuple[int, ...] = (0,)) -> Run | None:
-    """Run `cmd` in `cwd` as a subprocess of a wrapper process; stop if it fails."""
+    """Run `cmd` in `cwd` as a subprocess of a wrapper process; stop if it fails (exits
+    with a code not in `codes`)."""
     with tempfile.NamedTemporaryFile("r", suffix=".json") as out:
         wrapper = subprocess.run(
             [sys.executable, "-c", WRAPPER, out.name, str(cwd), *cmd], capture_output=True, text=True
@@ -399,6 +400,76 @@ def machine() -> str:
             f"git {git_version}, {platform.system()} {platform.release()}")
 
 
+# --- chart values -----------------------------------------------------------------------------
+
+VALUES_DOC = """
+`--values` (instead of the rest): N apps of the real podinfo chart from a Helm repository
+on loopback (tests/support/helm_repo_server.py), each added at 6.0.3 under `6.x` with one
+override, after which the repository publishes 6.13.0 and 6.14.1. It measures
+  (v1) `flux-cookbook values outdated` with a warm chart cache (the second of two runs);
+  (v2) `flux-cookbook values refresh --all --to 6.14.1` (one commit per app);
+  (v3) the same done with copier: one `copier update --trust --defaults -d chart_version=6.14.1
+       -a <answers file>` process per app, `git add -A && git commit` after each;
+and checks that (v2) and (v3) give every app the same values.
+"""
+
+
+def build_values_cluster(template: Path, release: str, dest: Path, apps: int, url: str) -> Path:
+    import copier
+
+    copier.run_copy(str(template), dest, data={"include_example_app": False, "sealed_secrets": False},
+                    vcs_ref=release, defaults=True, unsafe=True, quiet=True)
+    for index in range(apps):
+        data = {"kind": "app", "app_name": f"app{index:03d}", "chart": "podinfo", "helm_repo_name": "podinfo",
+                "helm_repo_url": url, "chart_version": "6.x", "values_overrides": {"replicaCount": 2}}
+        copier.run_copy(str(template), dest, data=data, vcs_ref=release, defaults=True, unsafe=True, quiet=True)
+    git(dest, "init", "-q", "-b", "main")
+    git(dest, "add", "-A")
+    git(dest, "commit", "-q", "-m", f"{apps} apps")
+    return dest
+
+
+def app_values(repo: Path) -> dict:
+    import yaml
+
+    return {path.name: yaml.safe_load(yaml.safe_load(path.read_text())["data"]["values.yaml"])
+            for path in sorted(repo.glob("app*/configmap-*.yaml"))}
+
+
+def bench_values(work: Path, template: Path, release: str, apps: int) -> dict:
+    from tests.support.helm_repo_server import PODINFO_VERSIONS, serve_folder, write_charts_repo
+
+    os.environ["XDG_CACHE_HOME"] = str(work / "cache")  # a cache of this run, warmed by the copies
+    cli = ["-c", "import sys; sys.path.insert(0, sys.argv.pop(1)); from flux_cookbook.cli import main; "
+           "sys.exit(main(sys.argv[1:]))", str(template)]
+    folder = write_charts_repo(work / "charts", {"podinfo": ("6.0.3",)})
+    with serve_folder(folder) as url:
+        base = build_values_cluster(template, release, work / f"values-{apps}", apps, url)
+        write_charts_repo(folder, {"podinfo": PODINFO_VERSIONS})
+        outdated = [sys.executable, *cli, "values", "outdated", str(base)]
+        measure(outdated, work, codes=(1,))  # exit 1: the apps are behind
+        result = {"apps": apps, "v1": measure(outdated, work, codes=(1,))}
+        refreshed = fresh_clone(base, work / f"values-{apps}-v2")
+        result["v2"] = measure([sys.executable, *cli, "values", "refresh", "--all", "--to", "6.14.1", "-C", str(refreshed)], work)
+        updated = fresh_clone(base, work / f"values-{apps}-v3")
+        script = "\n".join(
+            f"{' '.join(copier_command())} update --trust --defaults --quiet -d chart_version=6.14.1 -a {name} "
+            f"&& git add -A && git commit -q -m {name}" for name in answers_files(updated)[1:])
+        result["v3"] = measure(["sh", "-ec", script], updated)
+    result["same"] = app_values(refreshed) == app_values(updated)
+    return result
+
+
+def print_values(rows: list[dict]) -> None:
+    print(f"\n{datetime.date.today().isoformat()}, {machine()}\nchart values; times in seconds\n")
+    print("| N apps | (v1) values outdated, warm cache | (v2) values refresh --all | (v3) copier update per app "
+          "| (v2)/(v3) | same values |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        print(f"| {row['apps']} | {row['v1'].seconds:.2f} | {row['v2'].seconds:.2f} | {row['v3'].seconds:.2f} "
+              f"| {row['v2'].seconds / row['v3'].seconds:.3f} | {'yes' if row['same'] else 'NO'} |")
+
+
 def print_report(rows: list[dict], copies: dict, files: int, migrations: list[dict], release_a: str, release_b: str) -> None:
     print(f"\n{datetime.date.today().isoformat()}, {machine()}")
     print(f"update: {release_a} -> {release_b} (one comment line in each app's HelmRelease); times in seconds, "
@@ -456,6 +527,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--migration-only", action="store_true",
                         help="only the --migration updates (at the largest of --sizes), nothing else")
     parser.add_argument("--yaml-sizes", help="only check and adopt on this many MB of YAML, comma-separated (e.g. 1,5,50)")
+    parser.add_argument("--values", action="store_true",
+                        help="only the chart values commands, at each of --sizes (see VALUES_DOC in bench.py)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
@@ -465,6 +538,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         template = work / "template"
         release_a, release_b = build_template(template)
+        if args.values:
+            print_values([bench_values(work, template, release_a, apps) for apps in sizes])
+            return 0
         files = build_bare_template(work / "bare", template / "template/cluster")
         print(f"templates ready in {work}: {release_a}, {release_b}", file=sys.stderr)
         if args.yaml_sizes:

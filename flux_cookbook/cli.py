@@ -13,7 +13,7 @@ from .extensions import repo_files
 from .version import VERSION
 
 # Subcommand modules in flux_cookbook/commands/, in the order --help lists them.
-COMMANDS = ("new", "add", "update_all", "adopt", "check", "seal")
+COMMANDS = ("new", "add", "update_all", "adopt", "check", "seal", "values")
 
 
 def parser() -> argparse.ArgumentParser:
