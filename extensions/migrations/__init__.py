@@ -21,6 +21,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from ..repo_files import OutsideRepository, require_inside
 from .git_repo import MigrationAbort
 
 # Release -> its migration module, oldest first. Imported only when an update crosses it.
@@ -48,11 +49,16 @@ def main(argv: list[str]) -> int:
     if stage not in STAGES:
         print(f"run.py: the stage is before or after, not {stage!r}", file=sys.stderr)
         return 2
+    try:
+        require_inside(Path.cwd())
+    except OutsideRepository as refused:
+        print(f"\nThe update stopped, nothing was changed: {refused}\n", file=sys.stderr)
+        return 1
     steps = [*((release, RELEASES[release]) for release in crossed(version_from, version_to)), ("", EVERY_UPDATE)]
     for release, module in steps:
         try:
             getattr(importlib.import_module(f".{module}", __name__), stage)(Path.cwd(), answers_file)
-        except MigrationAbort as abort:
+        except (MigrationAbort, OutsideRepository) as abort:
             what = f"Migration to {release}" if release else "The update"
             print(f"\n{what} stopped, nothing was changed:\n{abort}\n", file=sys.stderr)
             return 1

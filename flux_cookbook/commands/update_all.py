@@ -20,12 +20,14 @@ import sys
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from .. import build_check, bulk_update
+from .. import build_check, bulk_update, trust
+from .. import copier_run as copier_errors
 from ..bulk_update import CLUSTER_ANSWERS, Outcome, git, recorded_commit
 from ..errors import UserError
+from ..extensions import layout, repo_files
+from ..repo_lock import one_writer, require_branch
 from ..repository_root import run_from_root
-from ..extensions import layout
-from .. import copier_run as copier_errors
+from .new import add_trust_option
 
 NAME = "update-all"
 EXAMPLE = """example:
@@ -52,6 +54,7 @@ def register(subparsers) -> None:
         "--no-template-cache", action="store_true",
         help="let copier clone the template for every update, unpatched (slow; for a copier this was not written for)",
     )
+    add_trust_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -93,6 +96,13 @@ def run(args: argparse.Namespace) -> int:
     repo = args.repo.resolve()
     if not (repo / ".git").exists():
         raise UserError(f"{repo} is not the root of a git repository{run_from_root(repo)}")
+    require_branch(repo)
+    with one_writer(repo, NAME):
+        return run_locked(repo, args)
+
+
+def run_locked(repo: Path, args: argparse.Namespace) -> int:
+    repo_files.require_inside(repo)
     if status := git(repo, "status", "--porcelain"):
         raise UserError(f"{repo} has uncommitted changes; commit or stash them first:\n{status.rstrip()}")
     files = layout.answers_files(repo)
@@ -101,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
             f"{repo} has no copier answers files: make it with `flux-cookbook new`, or adopt it "
             "with `flux-cookbook adopt`"
         )
+    for note in trust.require_trusted_answers(trust.template_sources(repo, files), args.trust):
+        print(f"note: {note}", file=sys.stderr)
     try:
         started_at = build_check.head_commit(repo)
         done = update_all(repo, files, args)
