@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import jinja2
 import pytest
 import yaml
 from packaging.requirements import Requirement
@@ -18,6 +17,7 @@ from packaging.requirements import Requirement
 from flux_cookbook.cli import main
 from tests.support.controller_keys import make_certificate
 from tests.support.project import AUTHOR, commit_all, copy, init_repo, update
+from tests.support.template_render import render_template_file
 from tests.support.template_repo import PROJECT_ROOT, git
 
 PLAIN_SECRET = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: podinfo\nstringData:\n  password: hunter2\n"
@@ -188,7 +188,7 @@ def test_a_template_folder_without_origin_gets_the_local_hook(cluster, tmp_path)
     source = tmp_path / "template"
     subprocess.run(["git", "clone", "-q", str(cluster), str(source)], check=True)
     git(source, "remote", "remove", "origin")
-    text = _render(PRE_COMMIT, str(source), "v3.1.0")
+    text = render_template_file(PRE_COMMIT, str(source), "v3.1.0")
     assert "#   - repo: https://github.com/<owner>/<template>" in text
     assert yaml.safe_load(text)["repos"][0]["repo"] == "local"
 
@@ -206,18 +206,6 @@ def _valid_workflow(path: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(path)],
         capture_output=True, text=True, check=False,
-    )
-
-
-def _render(template_file: str, src_path: str, commit: str) -> str:
-    """A template file rendered as copier renders it, with the template's own filters."""
-    from flux_cookbook.extensions import template_api
-
-    env = jinja2.Environment(keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
-    env.filters.update(template_api.FILTERS)
-    env.globals.update(template_api.GLOBALS)
-    return env.from_string((PROJECT_ROOT / template_file).read_text()).render(
-        _copier_answers={"_src_path": src_path, "_commit": commit}, _copier_conf={"vcs_ref_hash": "f" * 40},
     )
 
 
@@ -243,7 +231,7 @@ def test_workflow_of_a_repository_from_a_folder_with_no_url_passes_and_says_what
 ])
 def test_workflow_uses_the_templates_action_at_the_release(tmp_path, src_path, commit, action):
     workflow = tmp_path / "check.yaml"
-    workflow.write_text(_render(WORKFLOW, src_path, commit))
+    workflow.write_text(render_template_file(WORKFLOW, src_path, commit))
     assert _steps(workflow)[1] == {"uses": action}
 
 
@@ -253,9 +241,9 @@ def test_a_local_clone_is_published_under_its_origin(tmp_path):
     git(clone, "init", "-q")
     git(clone, "remote", "add", "origin", "git@github.com:me/flux-cookbook.git")
     workflow = tmp_path / "check.yaml"
-    workflow.write_text(_render(WORKFLOW, str(clone), "v3.1.0"))
+    workflow.write_text(render_template_file(WORKFLOW, str(clone), "v3.1.0"))
     assert _steps(workflow)[1] == {"uses": "me/flux-cookbook@v3.1.0"}
-    config = yaml.safe_load(_render(PRE_COMMIT, str(clone), "v3.1.0"))
+    config = yaml.safe_load(render_template_file(PRE_COMMIT, str(clone), "v3.1.0"))
     assert config["repos"] == [{"repo": "git@github.com:me/flux-cookbook.git", "rev": "v3.1.0",
                                 "hooks": [{"id": "flux-cookbook-check"}]}]
 
@@ -269,7 +257,7 @@ def test_a_local_clone_is_published_under_its_origin(tmp_path):
 ])
 def test_workflow_elsewhere_installs_the_command_of_the_template_release(tmp_path, src_path, commit, requirement):
     workflow = tmp_path / "check.yaml"
-    workflow.write_text(_render(WORKFLOW, src_path, commit))
+    workflow.write_text(render_template_file(WORKFLOW, src_path, commit))
     steps = _steps(workflow)
     assert steps[2]["run"] == f"pip install '{requirement}'"
     # A push checks the repository; a pull request only what it adds to its base commit.
@@ -282,7 +270,7 @@ def test_workflow_elsewhere_installs_the_command_of_the_template_release(tmp_pat
 def test_an_invalid_workflow_is_refused(tmp_path):
     """The schema check can fail: a step with both `uses` and `run` is no workflow."""
     workflow = tmp_path / "check.yaml"
-    workflow.write_text(_render(WORKFLOW, "gh:me/x", "v1.0.0") + "        run: flux-cookbook check\n")
+    workflow.write_text(render_template_file(WORKFLOW, "gh:me/x", "v1.0.0") + "        run: flux-cookbook check\n")
     assert _valid_workflow(workflow).returncode == 1
 
 

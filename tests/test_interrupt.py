@@ -10,7 +10,7 @@ import sys
 import pexpect
 
 from tests.support.project import PROJECT_ROOT, tree_state
-from tests.test_seal import cert, key, repo  # noqa: F401 - the fixtures: a repository with apps, a certificate
+from tests.support.seal_repo import cert, repo  # noqa: F401 - the fixtures: a repository with apps, a certificate
 
 
 def test_ctrl_c_at_a_prompt_is_one_line_and_exit_130(repo, cert):  # noqa: F811

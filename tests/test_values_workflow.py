@@ -16,8 +16,8 @@ import yaml
 
 from tests.support.helm_repo_server import serve_helm_repo
 from tests.support.project import commit_all, copy, init_repo, update
+from tests.support.template_render import render_template_file
 from tests.support.template_repo import PROJECT_ROOT, git
-from tests.test_check_command import _render
 
 WORKFLOW = ".github/workflows/chart-values.yaml"
 # The newest Renovate that runs on Node.js 20 (40 and later need Node.js 22 or 24),
@@ -44,7 +44,7 @@ def _valid_workflow(text: str, tmp_path: Path) -> dict:
 
 
 def test_the_workflow_of_a_published_template_is_a_valid_workflow(tmp_path):
-    text = _render(f"template/cluster/{WORKFLOW}.jinja", "gh:me/flux-cookbook", "v3.1.0")
+    text = render_template_file(f"template/cluster/{WORKFLOW}.jinja", "gh:me/flux-cookbook", "v3.1.0")
     workflow = _valid_workflow(text, tmp_path)
     assert workflow[True]["schedule"] and "workflow_dispatch" in workflow[True]  # `on:` is YAML 1.1's true
     steps = workflow["jobs"]["refresh"]["steps"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 
 import pytest
 import yaml
@@ -19,48 +18,12 @@ from flux_cookbook.flux_build import (
     flux_kustomizations,
     newly_broken,
 )
+from tests.support.build_repos import CM, GOTK_SYNC, bootstrapped, by_path, git_repo, write
 from tests.support.flux_objects import flux_ks
-
-CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n"
-
-
-GOTK_SYNC = (
-    "---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n"
-    "metadata:\n  name: flux-system\n  namespace: flux-system\n"
-    "spec:\n  interval: 1m0s\n  ref:\n    branch: main\n  url: ssh://git@example.invalid/x/y\n"
-    "---\n" + flux_ks("flux-system", "{path}")
-)
-
-
-def write(repo: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        (repo / rel).write_text(text)
-    return repo
-
-
-def git_repo(tmp_path: Path, files: dict[str, str]) -> Path:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    return write(repo, files)
-
-
-def bootstrapped(tmp_path: Path, files: dict[str, str], path: str = "./bootstrap") -> Path:
-    folder = path.removeprefix("./").rstrip("/") or "."
-    return git_repo(tmp_path, {
-        f"{folder}/flux-system/gotk-sync.yaml": GOTK_SYNC.replace("{path}", path),
-        f"{folder}/flux-system/kustomization.yaml": "resources: [gotk-sync.yaml]\n",
-        **files,
-    })
 
 
 def names(output: str) -> list[str]:
     return sorted(f"{d['kind']}/{d['metadata']['name']}" for d in yaml.safe_load_all(output) if d)
-
-
-def by_path(results: list[BuildResult]) -> dict[str, BuildResult]:
-    return {r.kustomization.path: r for r in results}
 
 
 # --- the artifact ---------------------------------------------------------------------

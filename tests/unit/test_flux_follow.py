@@ -1,7 +1,8 @@
 """flux_build.follow: what Flux applies from a repository, reached as Flux reaches it."""
 
 from flux_cookbook.flux_build import follow
-from tests.unit.test_flux_build import CM, GOTK_SYNC, flux_ks, git_repo
+from tests.support.build_repos import CM, GOTK_SYNC, git_repo
+from tests.support.flux_objects import flux_ks
 
 
 def _sync(path: str, source: str = "flux-system") -> str:

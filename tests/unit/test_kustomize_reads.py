@@ -11,7 +11,8 @@ import pytest
 
 from flux_cookbook import flux_build
 from flux_cookbook.flux_build import build_all
-from tests.unit.test_flux_build import CM, bootstrapped, by_path, flux_ks
+from tests.support.build_repos import CM, bootstrapped, by_path
+from tests.support.flux_objects import flux_ks
 
 
 @pytest.fixture
