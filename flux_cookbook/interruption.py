@@ -9,7 +9,8 @@ cannot clean up, so the next one finds that record, its process gone, and remove
 lists (`recover`) before it starts.
 
 Tests stop a run at a fixed point: FLUX_COOKBOOK_SIGNAL_AT=<point>:<SIGNAL> makes update-all
-send itself SIGNAL at <point>; at the point "worker" a worker sends it to update-all and
+send itself SIGNAL at <point> ("cluster-updated", "cherry-pick"); at a worker's points
+("in-place", "worktree": before its first update) the worker sends it to update-all and
 then waits to be ended.
 """
 
@@ -35,15 +36,18 @@ class Interrupted(Exception):
         self.signum = signum
 
 
+WORKER_POINTS = ("in-place", "worktree")
+
+
 def checkpoint(point: str) -> None:
     """The test hook (module docstring); nothing unless FLUX_COOKBOOK_SIGNAL_AT names `point`."""
     wanted, _, name = os.environ.get(HOOK, "").partition(":")
     if wanted != point:
         return
     signum = signal.Signals[name or "SIGINT"]
-    if point == "worker":
+    if point in WORKER_POINTS:
         os.kill(os.getppid(), signum)
-        while True:
+        while True:  # until update-all ends this worker
             signal.pause()
     os.kill(os.getpid(), signum)
 
@@ -51,6 +55,9 @@ def checkpoint(point: str) -> None:
 @contextlib.contextmanager
 def signals_raise() -> Iterator[None]:
     def handler(signum, frame):
+        # One is enough: the clean-up that follows must not be cut short by the next.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
         raise Interrupted(signum)
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}

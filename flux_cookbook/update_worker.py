@@ -89,8 +89,8 @@ def main(argv: list[str]) -> int:
     results = os.fdopen(os.dup(1), "w", encoding="utf-8") if job["results"] == "-" else open(job["results"], "w", encoding="utf-8")
     os.dup2(2, 1)  # stray prints go to standard error, never into the results
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it ends this process group
+    interruption.checkpoint("in-place" if in_place else "worktree")
     for answers_file, vcs_ref in job["tasks"]:
-        interruption.checkpoint("worker")
         update = update_safely if in_place else in_worktree
         outcome, output = captured(lambda: update(repo, answers_file, vcs_ref))
         outcome.output = output
