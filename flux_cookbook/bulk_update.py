@@ -151,13 +151,17 @@ class Run:
     scratch: Path  # this run's temporary folder (job files, results, worktrees)
 
     def start_worker(self, repo: Path, tasks: list[tuple[str, str | None]], in_place: bool,
-                     results: str) -> subprocess.Popen:
+                     results: str | int) -> subprocess.Popen:
+        """A worker (update_worker.py); `results`: a file's path, or a pipe's end to inherit."""
         job = Path(tempfile.mkstemp(prefix="job.", suffix=".json", dir=self.scratch)[1])
-        job.write_text(json.dumps({"repo": str(repo), "tasks": tasks, "in_place": in_place, "results": results}))
+        where = f"fd:{results}" if isinstance(results, int) else results
+        job.write_text(json.dumps({"repo": str(repo), "tasks": tasks, "in_place": in_place, "results": where}))
+        sys.stdout.flush()  # what this process printed comes before what the worker prints
+        sys.stderr.flush()
         # A process group of its own: Ctrl-C reaches update-all alone, which ends the group.
         process = subprocess.Popen(
-            [sys.executable, "-m", interruption.WORKER_MODULE, str(job)], env=self.env,
-            stdout=subprocess.PIPE if results == "-" else None, text=True, start_new_session=True,
+            [sys.executable, "-m", interruption.WORKER_MODULE, str(job)], env=self.env, start_new_session=True,
+            pass_fds=(results,) if isinstance(results, int) else (),
         )
         self.record.add("groups", process.pid)
         return process
@@ -166,15 +170,20 @@ class Run:
         """Update in the repository itself, in order, yielding each outcome as it comes;
         the worker stops after the first that is not done."""
         self.record.set("in_place_from", git(self.repo, "rev-parse", "HEAD").strip())
-        process = self.start_worker(self.repo, tasks, in_place=True, results="-")
+        read_end, write_end = os.pipe()
         try:
-            assert process.stdout is not None
-            for line in process.stdout:
-                outcome = Outcome(**json.loads(line))
-                # This one is over: an interruption from here on keeps what it did (its
-                # commit, or the conflicts it left for the user).
-                self.record.set("in_place_from", git(self.repo, "rev-parse", "HEAD").strip() if outcome.done else None)
-                yield outcome
+            process = self.start_worker(self.repo, tasks, in_place=True, results=write_end)
+        finally:
+            os.close(write_end)
+        try:
+            with os.fdopen(read_end, encoding="utf-8") as outcomes:
+                for line in outcomes:
+                    outcome = Outcome(**json.loads(line))
+                    # This one is over: an interruption from here on keeps what it did (its
+                    # commit, or the conflicts it left for the user).
+                    self.record.set("in_place_from",
+                                    git(self.repo, "rev-parse", "HEAD").strip() if outcome.done else None)
+                    yield outcome
             process.wait()
             self.record.set("in_place_from", None)
         finally:

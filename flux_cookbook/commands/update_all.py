@@ -88,7 +88,9 @@ def reported(outcome: Outcome) -> bool:
 def update_here(run: bulk_update.Run, tasks: list[tuple[str, str | None]]) -> bool:
     """Update in the repository itself, in order; False once one stops the run."""
     for outcome in run.update_in_place(tasks):
-        if not reported(outcome):
+        go_on = reported(outcome)
+        sys.stdout.flush()  # before the worker prints what the next update says
+        if not go_on:
             return False
     return True
 
