@@ -55,7 +55,7 @@ def register(subparsers) -> None:
 
 
 def report(outcome: Outcome) -> bool:
-    """Print what an update did; False when it stops the run (conflicts)."""
+    """Print what an update did; False when it stops the run (conflicts, or not updated)."""
     if outcome.output:
         print(outcome.output, end="" if outcome.output.endswith("\n") else "\n")
     if outcome.status == "conflicts":
@@ -66,6 +66,9 @@ def report(outcome: Outcome) -> bool:
             file=sys.stderr,
         )
         return False
+    if not outcome.done:
+        print(f"\n{outcome.answers_file}: {outcome.error}", file=sys.stderr)
+        return False
     if outcome.status == "updated":
         print(f"{outcome.answers_file}: updated {outcome.what} to {outcome.reached}")
     else:
@@ -73,22 +76,10 @@ def report(outcome: Outcome) -> bool:
     return True
 
 
-def failed(outcome: Outcome) -> bool:
-    """Print why an update was not made; always False (it stops the run)."""
-    if outcome.output:
-        print(outcome.output, end="" if outcome.output.endswith("\n") else "\n")
-    print(f"\n{outcome.answers_file}: {outcome.error}", file=sys.stderr)
-    return False
-
-
-def reported(outcome: Outcome) -> bool:
-    return report(outcome) if outcome.done or outcome.status == "conflicts" else failed(outcome)
-
-
 def update_here(run: bulk_update.Run, tasks: list[tuple[str, str | None]]) -> bool:
     """Update in the repository itself, in order; False once one stops the run."""
     for outcome in run.update_in_place(tasks):
-        go_on = reported(outcome)
+        go_on = report(outcome)
         sys.stdout.flush()  # before the worker prints what the next update says
         if not go_on:
             return False
