@@ -141,6 +141,15 @@ def default_jobs() -> int:
 # --- worker processes -------------------------------------------------------------------------
 
 
+def worker_environment(env: dict[str, str]) -> dict[str, str]:
+    """`env`, with this process's own flux_cookbook first on the path: workers run the
+    same code as the command that starts them (a checkout's, or the installed one)."""
+    import flux_cookbook
+
+    here = str(Path(flux_cookbook.__file__).resolve().parent.parent)
+    return {**env, "PYTHONPATH": os.pathsep.join(filter(None, [here, env.get("PYTHONPATH")]))}
+
+
 @dataclass
 class Run:
     """One update-all run: its repository, the git settings its workers need, its record."""
@@ -160,7 +169,8 @@ class Run:
         sys.stderr.flush()
         # A process group of its own: Ctrl-C reaches update-all alone, which ends the group.
         process = subprocess.Popen(
-            [sys.executable, "-m", interruption.WORKER_MODULE, str(job)], env=self.env, start_new_session=True,
+            [sys.executable, "-m", interruption.WORKER_MODULE, str(job)], env=worker_environment(self.env),
+            start_new_session=True,
             pass_fds=(results,) if isinstance(results, int) else (),
         )
         self.record.add("groups", process.pid)
@@ -176,15 +186,22 @@ class Run:
         finally:
             os.close(write_end)
         try:
+            reported = 0
             with os.fdopen(read_end, encoding="utf-8") as outcomes:
                 for line in outcomes:
                     outcome = Outcome(**json.loads(line))
+                    reported += 1
                     # This one is over: an interruption from here on keeps what it did (its
                     # commit, or the conflicts it left for the user).
                     self.record.set("in_place_from",
                                     git(self.repo, "rev-parse", "HEAD").strip() if outcome.done else None)
                     yield outcome
-            process.wait()
+                    if not outcome.done:
+                        return  # the worker stops there too
+            code = process.wait()
+            if reported < len(tasks):
+                # The worker ended before it said how the next update went: that update failed.
+                yield Outcome(tasks[reported][0], "failed", error=f"update failed: its worker process ended (exit code {code})")
             self.record.set("in_place_from", None)
         finally:
             if process.poll() is None:
