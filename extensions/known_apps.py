@@ -35,9 +35,6 @@ ANSWERS = {
         "helm_repo_name": "sealed-secrets",
         "helm_repo_url": "https://bitnami-labs.github.io/sealed-secrets",
         "values_overrides": {"fullnameOverride": SEALED_SECRETS_CONTROLLER},
-        "health_checks": [
-            {"apiVersion": "apps/v1", "kind": "Deployment", "name": SEALED_SECRETS_CONTROLLER, "namespace": SEALED_SECRETS}
-        ],
     },
 }
 

@@ -79,8 +79,12 @@ def namespace_file(bootstrap_dir: str, namespace: str) -> str:
     return f"{bootstrap_dir}/{NAMESPACES}/namespace-{namespace}.yaml"
 
 
+def helm_repositories_dir(bootstrap_dir: str) -> str:
+    return f"{bootstrap_dir}/{HELM_REPOSITORIES}"
+
+
 def helm_repository_file(bootstrap_dir: str, name: str) -> str:
-    return f"{bootstrap_dir}/{HELM_REPOSITORIES}/helmrepository-{name}.yaml"
+    return f"{helm_repositories_dir(bootstrap_dir)}/helmrepository-{name}.yaml"
 
 
 def kustomization_file(bootstrap_dir: str, app: str) -> str:

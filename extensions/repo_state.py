@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from . import layout
+from . import known_apps, layout
 from .input_checks import dns1123_label_error, not_text_error
 
 
@@ -79,12 +79,61 @@ def helm_repository_clash_error(dst: str | Path, bootstrap_dir: str, name: str, 
         existing_url = existing.get("spec", {}).get("url")
     except (yaml.YAMLError, AttributeError):
         return f"{path.relative_to(dst)} exists but is not a readable HelmRepository; fix it first."
-    if existing_url != url:
+    if not same_url(existing_url, url):
         return (
             f"HelmRepository '{name}' already exists with url {existing_url}; use that url, "
             f"or another helm_repo_name for {url}."
         )
     return ""
+
+
+def same_url(one: object, other: object) -> bool:
+    """Whether two Helm repository URLs name the same repository (a trailing `/` aside)."""
+    return str(one).rstrip("/") == str(other).rstrip("/")
+
+
+def helm_repositories(dst: str | Path, bootstrap_dir: str) -> dict[str, str]:
+    """name -> URL of each HelmRepository in the bootstrap folder's helmrepositories/."""
+    found = {}
+    folder = Path(dst, layout.helm_repositories_dir(bootstrap_dir))
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        try:
+            documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+        except (yaml.YAMLError, UnicodeDecodeError, OSError):
+            continue  # the clash check says so, if the app would share it
+        for document in documents:
+            if isinstance(document, dict) and document.get("kind") == "HelmRepository":
+                name = (document.get("metadata") or {}).get("name")
+                url = (document.get("spec") or {}).get("url")
+                if isinstance(name, str) and isinstance(url, str):
+                    found[name] = url
+    return found
+
+
+def helm_repo_name_default(dst: str | Path, bootstrap_dir: str, url: str, chart: str) -> str:
+    """The default of helm_repo_name: the HelmRepository that already serves `url`, so that a
+    repository has one per URL (a second app of the same repository shares it); else the
+    chart's name."""
+    serving = [name for name, existing in helm_repositories(dst, bootstrap_dir).items() if same_url(existing, url)]
+    if chart in serving:
+        return chart
+    return serving[0] if serving else chart
+
+
+def sealed_secrets_controller_apps(dst: str | Path) -> list[str]:
+    """The apps of `dst` that install the Sealed Secrets controller (its chart, whatever the
+    app's name), by their answers files."""
+    chart = known_apps.ANSWERS[known_apps.SEALED_SECRETS]["chart"]
+    found = []
+    for name in layout.answers_files(Path(dst)):
+        app = layout.app_of_answers_file(name)
+        try:
+            answers = yaml.safe_load(Path(dst, name).read_text(encoding="utf-8")) if app else None
+        except (yaml.YAMLError, UnicodeDecodeError, OSError):
+            answers = None
+        if isinstance(answers, dict) and answers.get("chart") == chart:
+            found.append(app)
+    return found
 
 
 def health_checks_error(health_checks: object) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from . import (bootstrap_command, chart_values, conventions, copier_support, input_checks, layout, migrations, repo_state,
-               template_source, yaml_quoting)
+from . import (app_defaults, bootstrap_command, chart_values, conventions, copier_support, input_checks, layout, migrations,
+               repo_state, template_source, yaml_quoting)
 
 FILTERS = {
     "yaml_scalar": yaml_quoting.yaml_scalar,
@@ -38,6 +38,7 @@ GLOBALS = {
     "depends_on_error": repo_state.depends_on_error,
     "helm_repository_clash_error": repo_state.helm_repository_clash_error,
     "health_checks_error": repo_state.health_checks_error,
+    "helm_repo_name_default": repo_state.helm_repo_name_default,
     "values_source_error": chart_values.values_source_error,
     "fetch_by_default": chart_values.fetch_by_default,
     "values_overrides_error": chart_values.values_overrides_error,
@@ -57,4 +58,10 @@ GLOBALS = {
     "recommended_helm": conventions.RECOMMENDED_HELM,
     "retries_on_failure": conventions.retries_on_failure,
     "pip_install_command": template_source.pip_install_command,
+    "github_action": template_source.github_action,
+    "pre_commit_repository": template_source.pre_commit_repository,
+    "release_ref": template_source.release_ref,
+    "default_health_checks": app_defaults.default_health_checks,
+    "kustomization_timeout_for": app_defaults.kustomization_timeout_for,
+    "default_kustomization_timeout": app_defaults.KUSTOMIZATION_TIMEOUT,
 }

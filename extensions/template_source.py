@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
 from pathlib import Path
 
 
@@ -38,36 +39,91 @@ _RELEASE_TAG = re.compile(r"^v?\d+\.\d+\.\d+([-+.][0-9A-Za-z.-]+)?$")
 _DESCRIBED = re.compile(r"-\d+-g[0-9a-f]+$")  # `git describe`: commits past a tag
 _FULL_HASH = re.compile(r"^[0-9a-f]{40}$")
 _SHORTCUTS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
+_SSH = re.compile(r"^(?:ssh://)?[\w.-]+@([\w.-]+)[:/](.+)$")  # git@host:path, ssh://git@host/path
+_GITHUB = re.compile(r"^https://github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?/?$")
+
+
+def _spelled_out(url: str) -> str:
+    url = str(url or "").strip()
+    for shortcut, base in _SHORTCUTS.items():
+        if url.startswith(shortcut):
+            url = base + url[len(shortcut):].strip("/")
+            url += "" if url.endswith(".git") else ".git"
+    return url
+
+
+def _is_url(text: str) -> bool:
+    return bool(re.match(r"^[\w+.-]+://|^[\w.-]+@", text))
+
+
+def published_url(src_path: str) -> str:
+    """Where the template a repository was made from is published: `src_path` itself when
+    it is a URL (`gh:`/`gl:` shortcuts spelled out); for a local clone, the URL of its
+    `origin` remote, which is where that clone came from (a folder too, made absolute,
+    when the clone was made from one); "" when there is none."""
+    url = _spelled_out(src_path)
+    if not url or _is_url(url):
+        return url
+    folder = Path(url).expanduser()
+    if not folder.is_dir():
+        return ""
+    try:
+        found = subprocess.run(["git", "-C", str(folder), "config", "--get", "remote.origin.url"],
+                               capture_output=True, text=True, check=False)
+    except OSError:
+        return ""  # no git: no remote to read
+    origin = _spelled_out(found.stdout) if found.returncode == 0 else ""
+    if not origin or _is_url(origin):
+        return origin
+    return str((folder / Path(origin).expanduser()).resolve())
+
+
+def release_ref(commit: str = "", commit_hash: str = "") -> str:
+    """The ref of the template release a repository was rendered from, as a remote has it.
+
+    `commit` is copier's `_commit` (`git describe`: a tag, or `v2.1.1-3-gabc1234`); a plain
+    release tag is kept, being readable, anything else becomes `commit_hash` (the full
+    hash copier checked out), since git can fetch a full hash but not a described one.
+    """
+    commit = str(commit or "")
+    if _RELEASE_TAG.match(commit) and not _DESCRIBED.search(commit):
+        return commit
+    return commit_hash if _FULL_HASH.match(str(commit_hash or "")) else ""
+
+
+def _fetchable_by_runner(url: str) -> str:
+    """`url` as a CI runner can fetch it: https; "" for a path on one machine."""
+    # A runner has no SSH key: an SSH URL is fetched over https instead, as a public
+    # repository can be.
+    if match := _SSH.match(url):
+        url = f"https://{match.group(1)}/{match.group(2).lstrip('/')}"
+    return url if url.startswith(("http://", "https://")) else ""
+
+
+def github_action(src_path: str, commit: str = "", commit_hash: str = "") -> str:
+    """`owner/repo@ref`: the template's GitHub Action (its action.yml) at the release, for
+    a workflow's `uses:`; "" when the template is not published on GitHub or has no ref."""
+    found = _GITHUB.match(_fetchable_by_runner(published_url(src_path)))
+    ref = release_ref(commit, commit_hash)
+    return f"{found.group(1)}/{found.group(2)}@{ref}" if found and ref else ""
+
+
+def pre_commit_repository(src_path: str) -> str:
+    """The template's URL as pre-commit's `repo:` takes it (any URL git clones, a local
+    clone included: the hook runs on the user's machine), or ""."""
+    url = published_url(src_path)
+    return url[len("file://"):] if url.startswith("file://") else url
 
 
 def pip_requirement(src_path: str, commit: str = "", commit_hash: str = "") -> str:
     """What `pip install` takes to install the `flux-cookbook` command from the template's
     source at the release a repository was rendered from, for its CI; "" when the source
-    is a folder on this machine, which no CI runner can reach.
-
-    `commit` is copier's `_commit` (`git describe`: a tag, or `v2.1.1-3-gabc1234`); a plain
-    release tag is kept, being readable, anything else becomes `commit_hash` (the full
-    hash copier checked out), since pip can fetch a full hash but not a described one.
-    """
-    url = str(src_path or "").strip()
-    for shortcut, base in _SHORTCUTS.items():
-        if url.startswith(shortcut):
-            url = base + url[len(shortcut):].strip("/")
-            url += "" if url.endswith(".git") else ".git"
-    # A CI runner has no SSH key: an SSH URL (git@github.com:owner/repo.git,
-    # ssh://git@host/path) is fetched over https instead, as a public repository can be.
-    if match := re.match(r"^(?:ssh://)?[\w.-]+@([\w.-]+)[:/](.+)$", url):
-        url = f"https://{match.group(1)}/{match.group(2).lstrip('/')}"
-    if url.startswith(("http://", "https://")):
-        url = "git+" + url
-    if not url.startswith("git+"):
-        return ""  # a local path or file:// URL
-    commit = str(commit or "")
-    if _RELEASE_TAG.match(commit) and not _DESCRIBED.search(commit):
-        ref = commit
-    else:
-        ref = commit_hash if _FULL_HASH.match(str(commit_hash or "")) else ""
-    return f"flux-cookbook @ {url}@{ref}" if ref else f"flux-cookbook @ {url}"
+    is a folder on this machine, which no CI runner can reach."""
+    url = _fetchable_by_runner(published_url(src_path))
+    if not url:
+        return ""
+    ref = release_ref(commit, commit_hash)
+    return f"flux-cookbook @ git+{url}@{ref}" if ref else f"flux-cookbook @ git+{url}"
 
 
 def pip_install_command(src_path: str, commit: str = "", commit_hash: str = "") -> str:

@@ -121,6 +121,10 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
 
         problems += check_applied_namespaces(repo, results)
     problems += check_conventions(repo)
+    from .helm_repository_urls import check_helm_repository_urls
+    from .sealed_secrets_controller import check_sealed_secrets_controller
+
+    problems += check_helm_repository_urls(repo) + check_sealed_secrets_controller(repo)
     problems += check_values(repo, cache_dir)
     unique = sorted(set(problems), key=lambda p: (p.path, p.line, p.rule, p.message))
     checked = len(set(repo.texts) | set(repo.parse_errors))

@@ -1,4 +1,5 @@
-"""`flux-cookbook`: the entry point. Exit codes: 0 done, 1 refused or problems found, 2 usage."""
+"""`flux-cookbook`: the entry point. Exit codes: 0 done, 1 refused or problems found, 2 usage
+(argparse's errors, and UsageError)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 import importlib
 import sys
 
-from .errors import UserError
+from .errors import UsageError, UserError
 from .version import VERSION
 
 # Subcommand modules in flux_cookbook/commands/, in the order --help lists them.
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except UserError as error:
         print(f"flux-cookbook: {error}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(error, UsageError) else 1
     except KeyboardInterrupt:
         print("flux-cookbook: interrupted", file=sys.stderr)
         return 1

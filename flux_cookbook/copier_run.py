@@ -16,8 +16,9 @@ from pathlib import Path
 
 import yaml
 
-from .errors import UserError
+from .errors import UsageError, UserError
 from .extensions import layout
+from .repository_root import run_from_root
 
 _VALIDATION = re.compile(r"^Validation error for question '(?P<question>[^']+)': (?P<message>.*)$", re.DOTALL)
 DISTRIBUTION = "flux-cookbook"
@@ -62,6 +63,8 @@ def recorded_answers(repo: Path, answers_file: str = layout.CLUSTER_ANSWERS) -> 
     try:
         answers = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
+        if hint := run_from_root(repo):
+            raise UserError(f"{repo} has no {answers_file}: it is not the root of the repository{hint}") from None
         raise UserError(
             f"{repo} has no {answers_file}: it is not a cluster repository made by the template. "
             "Make one with `flux-cookbook new`, or adopt a hand-made one with `flux-cookbook adopt`."
@@ -127,6 +130,6 @@ def parse_data(pairs: list[str] | None) -> dict[str, str]:
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise UserError(f"-d takes KEY=VALUE, not {pair!r}")
+            raise UsageError(f"-d takes KEY=VALUE, not {pair!r}")
         data[key.strip()] = value
     return data

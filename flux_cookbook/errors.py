@@ -9,3 +9,8 @@ class UserError(Exception):
     The message names the problem and what to do; `flux-cookbook` prints it alone and
     exits 1. Raise it before anything is written, or after putting back what was.
     """
+
+
+class UsageError(UserError):
+    """A command line that does not say what to do (an argument of the wrong form, a folder
+    that is not there): exit 2, as argparse's own errors."""

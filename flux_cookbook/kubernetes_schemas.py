@@ -60,6 +60,11 @@ def kinds(version: str = KUBERNETES_VERSION) -> frozenset[tuple[str, str]]:
     return frozenset((api.rpartition("/")[0], kind) for api, kind in _definitions(version)[2])
 
 
+def api_versions(kind: str, version: str = KUBERNETES_VERSION) -> list[str]:
+    """The apiVersions Kubernetes serves `kind` under, e.g. ["networking.k8s.io/v1"] for Ingress."""
+    return sorted(api for api, served in _definitions(version)[2] if served == kind)
+
+
 @functools.cache
 def validator(api_version: str, kind: str, version: str = KUBERNETES_VERSION) -> Validator | None:
     """A strict validator for a kind Kubernetes serves, None if it serves no such kind."""

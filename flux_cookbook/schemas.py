@@ -255,16 +255,25 @@ def _check(obj: Any, crd_dirs: list[Path]) -> tuple[str, list[_Problem]]:
     elif owners:
         # The group is installed but this version/kind is not: a cluster answers
         # "no matches for kind", e.g. for a beta API removed by a Flux upgrade.
-        problems.append((("apiVersion",), f"apiVersion: {api_version} {kind} is not served by {'+'.join(owners)}"))
+        served_versions = sorted(served_api for crd_dir in crd_dirs for served_api, served_kind in _crd_set(crd_dir)[0]
+                                 if served_kind == kind and served_api.rpartition("/")[0] == group)
+        problems.append((("apiVersion",), f"apiVersion: {api_version} {kind} is not served by {'+'.join(owners)}"
+                                          f"{_use(served_versions)}"))
     elif group in kubernetes_schemas.groups():
         validator = kubernetes_schemas.validator(api_version, kind)
         if validator is None:
             version = kubernetes_schemas.KUBERNETES_VERSION.rsplit(".", 1)[0]
-            problems.append((("apiVersion",), f"apiVersion: {api_version} {kind} is not served by Kubernetes {version}"))
+            problems.append((("apiVersion",), f"apiVersion: {api_version} {kind} is not served by Kubernetes {version}"
+                                              f"{_use(kubernetes_schemas.api_versions(kind))}"))
         else:
             problems += _schema_problems(validator, obj)
     unique = list(dict.fromkeys(problems))  # the metadata check and a schema may agree
     return label, unique
+
+
+def _use(api_versions: list[str]) -> str:
+    """"; use <apiVersion>" for the versions that do serve the kind, or "" when none does."""
+    return f"; use {' or '.join(api_versions)}" if api_versions else ""
 
 
 def _default_dirs(crd_dirs: list[Path] | None) -> list[Path]:

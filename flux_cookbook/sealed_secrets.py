@@ -38,7 +38,8 @@ from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from . import sealing
-from .errors import UserError
+from .errors import UsageError, UserError
+from .repository_root import run_from_root
 from .extensions import known_apps, layout
 from .extensions.input_checks import dns1123_label_error
 from .extensions.yaml_quoting import retyped_when_plain
@@ -96,7 +97,7 @@ def find_app(repo: Path, app: str) -> App:
     names = app_names(repo)
     if app not in names:
         known = f"its apps: {', '.join(names)}" if names else f"it has none (no {layout.APP_ANSWERS_GLOB})"
-        raise UserError(f"{repo} has no app '{app}'; {known}.")
+        raise UserError(f"{repo} has no app '{app}'; {known}{run_from_root(repo) or '.'}")
     answers_file = repo / layout.app_answers_file(app)
     answers = _read_answers(answers_file)
     name = str(answers.get("app_name") or app)
@@ -182,7 +183,7 @@ def metadata_pairs(items: Iterable[str], what: str) -> dict[str, str]:
     for item in items:
         key, equals, value = item.partition("=")
         if not equals:
-            raise UserError(f"--{what} {item}: write KEY=VALUE.")
+            raise UsageError(f"--{what} {item}: write KEY=VALUE.")
         if error := qualified_name_error(key, f"{what} key"):
             raise UserError(error)
         if what == "label" and (error := label_value_error(key, value)):

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable
 
-from .errors import UserError
+from .errors import UsageError, UserError
 from .kube_names import secret_key_error
 
 
@@ -35,7 +35,7 @@ def from_literals(literals: Iterable[str]) -> dict[str, bytes]:
         where = f"--from-literal #{number}"
         key, equals, value = literal.partition("=")
         if not equals:
-            raise UserError(f"{where} has no '=': write KEY=VALUE (the argument is not shown, it may be a secret).")
+            raise UsageError(f"{where} has no '=': write KEY=VALUE (the argument is not shown, it may be a secret).")
         # The bytes the shell passed, even where they are not valid in the locale's encoding.
         _add(values, _checked_key(key, where), os.fsencode(value), where)
     return values

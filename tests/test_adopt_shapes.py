@@ -62,6 +62,18 @@ def without_recommended_settings(spec: dict) -> dict:
     return spec
 
 
+def without_3_1_0_changes(spec: dict) -> dict:
+    """A Kustomization's spec without what 3.1.0 changes on purpose: its timeout (now at
+    least the HelmRelease's) and a lone health check on the app's workload, which moves to
+    the HelmRelease when it is the template's guess."""
+    spec = {k: v for k, v in spec.items() if k != "timeout"}
+    checks = spec.get("healthChecks")
+    if isinstance(checks, list) and len(checks) == 1 and isinstance(checks[0], dict) \
+            and checks[0].get("kind") in ("Deployment", "HelmRelease"):
+        spec["healthChecks"] = ["the app's own"]
+    return spec
+
+
 def normalised(documents: list) -> list:
     """The data, with what the migration changes on purpose taken out."""
     result = []
@@ -80,6 +92,8 @@ def normalised(documents: list) -> list:
                         doc["spec"] = without_recommended_settings(doc["spec"])
                     if doc.get("kind") == "Kustomization" and doc["spec"].get("path") == "./flux-system":
                         doc["spec"]["path"] = "./bootstrap"  # 2.0.0 moved the bootstrap folder
+                    if doc.get("kind") == "Kustomization":
+                        doc["spec"] = without_3_1_0_changes(doc["spec"])
             metadata = doc.get("metadata")
             if isinstance(metadata, dict) and isinstance(metadata.get("labels"), dict):
                 labels = {k: v for k, v in metadata["labels"].items() if k != WATCH_LABEL}

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from flux_cookbook.check import ERROR, WARNING, check_repository
+from flux_cookbook.extensions import known_apps
 from tests.support.helm_repo_server import PODINFO, pack_archive
 from tests.support.project import copy, init_repo
 
@@ -377,6 +378,23 @@ CASES = [
     # The folder the cluster's answers name is the one `flux bootstrap --path` will apply.
     Case("answers-bootstrap-dir", {".copier-answers.yml": Replace("bootstrap_dir: bootstrap", "bootstrap_dir: clusters")},
          "build", ".copier-answers.yml", "bootstrap_dir"),
+    # one HelmRepository per URL; SealedSecrets need their controller
+    Case("helm-repository-url-twice", {"bootstrap/helmrepositories/helmrepository-stefanprodan.yaml": _object("""
+        apiVersion: source.toolkit.fluxcd.io/v1
+        kind: HelmRepository
+        metadata:
+          name: stefanprodan
+          namespace: flux-system
+        spec:
+          interval: 15m
+          url: https://stefanprodan.github.io/podinfo/
+        """)}, "convention.helm-repository-url", "bootstrap/helmrepositories/helmrepository-stefanprodan.yaml", 1,
+         WARNING, message="serves https://stefanprodan.github.io/podinfo/, as HelmRepository flux-system/podinfo"),
+    Case("sealed-secret-without-controller",
+         {"podinfo/sealedsecret-db.yaml": SEALED_SECRET,
+          "sealed-secrets/helmrelease-sealed-secrets.yaml": Replace("      chart: sealed-secrets\n", "      chart: kubeseal\n")},
+         "convention.sealed-secrets-controller", "podinfo/sealedsecret-db.yaml", 1, WARNING,
+         message="installs no Sealed Secrets controller"),
     # values.*
     Case("values-not-yaml", {CM: Replace("replicaCount: 1", "replicaCount: [1")}, "values.parse", CM, "logLevel: info"),
     Case("values-against-schema", {CM: Replace("replicaCount: 1", "replicaCount: two")}, "values.schema", CM, "replicaCount: two"),
@@ -431,6 +449,8 @@ def base(template, tmp_path_factory) -> Path:
     copy(template.path, repo, kind="app", app_name="oci", chart="podinfo", helm_repo_name="ghcr",
          helm_repo_url="oci://ghcr.io/stefanprodan/charts",
          fetch_values=False, health_checks=HEALTH_ON_RELEASE % ("oci", "oci"))
+    # The controller the SealedSecrets of some cases need.
+    copy(template.path, repo, **known_apps.ANSWERS[known_apps.SEALED_SECRETS], fetch_values=False)
     return init_repo(repo)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -17,11 +16,12 @@ import yaml
 from packaging.requirements import Requirement
 
 from flux_cookbook.cli import main
-from tests.support.project import commit_all, copy, init_repo
-from tests.support.template_repo import PROJECT_ROOT
+from tests.support.project import AUTHOR, commit_all, copy, init_repo, update
+from tests.support.template_repo import PROJECT_ROOT, git
 
 PLAIN_SECRET = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: podinfo\nstringData:\n  password: hunter2\n"
 WORKFLOW = "template/cluster/.github/workflows/check.yaml.jinja"
+PRE_COMMIT = "template/cluster/.pre-commit-config.yaml.jinja"
 
 
 @pytest.fixture(scope="module")
@@ -30,24 +30,14 @@ def cluster(template, tmp_path_factory) -> Path:
     return init_repo(copy(template.path, tmp_path_factory.mktemp("cluster") / "repo"))
 
 
-def test_a_new_cluster_warns_only_of_the_health_checks_it_cannot_verify(cluster, capsys):
-    # Each app the template adds (podinfo, the Sealed Secrets controller) waits for the
-    # Deployment its chart renders: a health check no file defines, which only a cluster
-    # can confirm. A warning each; the check passes.
+def test_a_new_cluster_is_clean(cluster, capsys):
+    # Each app the template adds (podinfo, the Sealed Secrets controller) waits for its own
+    # HelmRelease, which the repository defines: nothing left to verify on a cluster.
     apps = sorted(path.name.removeprefix(".copier-answers.app-").removesuffix(".yml")
                   for path in cluster.glob(".copier-answers.app-*.yml"))
     assert apps == ["podinfo", "sealed-secrets"]
     assert main(["check", str(cluster)]) == 0
-    *lines, summary = capsys.readouterr().out.splitlines()
-    assert lines[0] == (
-        "bootstrap/kustomizations/kustomization-podinfo.yaml:15: warning: ref.health-check: Kustomization "
-        "flux-system/podinfo: health check Deployment podinfo/podinfo cannot be verified offline: podinfo/ "
-        "defines no such object; HelmRelease podinfo/podinfo may make it"
-    )
-    assert [line.split(": ")[0:3] for line in lines] == [
-        [f"bootstrap/kustomizations/kustomization-{app}.yaml:15", "warning", "ref.health-check"] for app in apps
-    ]
-    assert summary == f"0 errors, {len(apps)} warnings in {_yaml_files(cluster)} files"
+    assert capsys.readouterr().out.splitlines() == [f"0 errors, 0 warnings in {_yaml_files(cluster)} files"]
 
 
 def _yaml_files(repo: Path) -> int:
@@ -62,16 +52,19 @@ def test_errors_fail_with_one_line_each_and_a_summary(cluster, tmp_path, capsys)
     assert main(["check", str(repo), "--no-build"]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[-2].startswith("podinfo/secret-db.yaml:1: convention.plain-secret: Secret db is not encrypted")
-    assert out[-1] == f"1 error, 2 warnings in {_yaml_files(cluster) + 1} files"
+    assert out[-1] == f"1 error, 0 warnings in {_yaml_files(cluster) + 1} files"
 
 
-def test_json_output(cluster, capsys):
-    assert main(["check", str(cluster), "--format", "json", "--no-build"]) == 0
+def test_json_output(cluster, tmp_path, capsys):
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", str(cluster), str(repo)], check=True)
+    (repo / "podinfo" / "secret-db.yaml").write_text(PLAIN_SECRET)
+    assert main(["check", str(repo), "--format", "json", "--no-build"]) == 1
     report = json.loads(capsys.readouterr().out)
-    assert (report["errors"], report["warnings"], report["files"]) == (0, 2, _yaml_files(cluster))
+    assert (report["errors"], report["warnings"], report["files"]) == (1, 0, _yaml_files(cluster) + 1)
     assert report["problems"][0] == {
-        "path": "bootstrap/kustomizations/kustomization-podinfo.yaml", "line": 15, "rule": "ref.health-check",
-        "severity": "warning", "message": report["problems"][0]["message"],
+        "path": "podinfo/secret-db.yaml", "line": 1, "rule": "convention.plain-secret",
+        "severity": "error", "message": report["problems"][0]["message"],
     }
 
 
@@ -81,8 +74,12 @@ def test_no_build_still_finds_a_missing_folder(cluster, tmp_path, capsys):
     kustomization = repo / "bootstrap/kustomizations/kustomization-podinfo.yaml"
     kustomization.write_text(kustomization.read_text().replace("path: podinfo", "path: podinfoo"))
     assert main(["check", str(repo), "--no-build"]) == 1
+    out, err = capsys.readouterr()
     assert "kustomization-podinfo.yaml:1: build: Kustomization flux-system/podinfo (path podinfoo) does not " \
-           "build: path not found" in capsys.readouterr().out
+           "build: path not found" in out
+    # What it left out, said on stderr (standard output stays the problems and the summary).
+    assert err == ("flux-cookbook: --no-build: no Kustomization's folder was built (only that each exists was "
+                   "checked), and ref.namespace, which reads the builds, did not run\n")
 
 
 def test_what_seal_writes_passes_the_check(cluster, tmp_path, capsys):
@@ -109,7 +106,7 @@ def test_what_seal_writes_passes_the_check(cluster, tmp_path, capsys):
     assert (repo / "podinfo" / "sealedsecret-db.yaml").is_file()
     capsys.readouterr()
     assert main(["check", str(repo)]) == 0
-    assert capsys.readouterr().out.splitlines()[-1].startswith("0 errors, 2 warnings")
+    assert capsys.readouterr().out.splitlines()[-1].startswith("0 errors, 0 warnings")
 
 
 def test_a_folder_without_flux_is_refused(tmp_path, capsys):
@@ -119,7 +116,7 @@ def test_a_folder_without_flux_is_refused(tmp_path, capsys):
 
 
 def test_a_folder_that_is_not_there_is_a_usage_error(tmp_path, capsys):
-    assert main(["check", str(tmp_path / "nowhere")]) == 1
+    assert main(["check", str(tmp_path / "nowhere")]) == 2
     assert capsys.readouterr().err == (
         f"flux-cookbook: {tmp_path / 'nowhere'} is not a folder; give the cluster repository's folder (default: .)\n"
     )
@@ -128,37 +125,75 @@ def test_a_folder_that_is_not_there_is_a_usage_error(tmp_path, capsys):
 # --- the pre-commit hook ------------------------------------------------------------------
 
 
-def _pre_commit(repo: Path, tmp_path: Path) -> subprocess.CompletedProcess:
-    """`pre-commit run --all-files` with flux-cookbook on PATH as this checkout's command,
-    as it is for a user who installed it with pipx."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir(exist_ok=True)
-    shim = bin_dir / "flux-cookbook"
-    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m flux_cookbook "$@"\n')
-    shim.chmod(shim.stat().st_mode | stat.S_IXUSR)
-    env = {
-        **os.environ,
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
-    }
+@pytest.fixture(scope="module")
+def published(template, tmp_path_factory) -> Path:
+    """Where the template is published (here a bare repository on this machine, its release
+    tags and all), and a repository made from a clone of it, as the README's first command
+    makes one: its answers record the clone's folder, whose `origin` is the published one."""
+    root = tmp_path_factory.mktemp("published")
+    git(root, "clone", "-q", "--bare", str(template.path), "template.git")
+    git(root, "clone", "-q", str(root / "template.git"), "clone")
+    return root / "template.git"
+
+
+@pytest.fixture(scope="module")
+def from_clone(published, tmp_path_factory) -> Path:
+    return init_repo(copy(published.parent / "clone", tmp_path_factory.mktemp("from-clone") / "repo"))
+
+
+def _pre_commit(repo: Path, home: Path) -> subprocess.CompletedProcess:
+    """`pre-commit run --all-files`, which installs the hook from the repository its config names."""
+    env = {**os.environ, "PRE_COMMIT_HOME": str(home)}
     return subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files"], cwd=repo, env=env,
                           capture_output=True, text=True, check=False)
 
 
-def test_pre_commit_hook_passes_a_good_repository_and_stops_a_broken_one(cluster, tmp_path):
+def test_pre_commit_config_names_the_published_hook_at_the_release(from_clone, published, template):
+    config = yaml.safe_load((from_clone / ".pre-commit-config.yaml").read_text())
+    assert config["repos"] == [{"repo": str(published), "rev": template.current, "hooks": [{"id": "flux-cookbook-check"}]}]
+
+
+def test_pre_commit_hook_passes_a_good_repository_and_stops_a_broken_one(from_clone, tmp_path):
     repo = tmp_path / "repo"
-    subprocess.run(["git", "clone", "-q", str(cluster), str(repo)], check=True)
-    good = _pre_commit(repo, tmp_path)
+    subprocess.run(["git", "clone", "-q", str(from_clone), str(repo)], check=True)
+    home = tmp_path / "pre-commit-home"
+    good = _pre_commit(repo, home)
     assert good.returncode == 0, good.stdout + good.stderr
     assert "flux-cookbook check" in good.stdout and "Passed" in good.stdout
 
     (repo / "podinfo" / "secret-db.yaml").write_text(PLAIN_SECRET)
     commit_all(repo, "A plain Secret")
-    broken = _pre_commit(repo, tmp_path)
+    broken = _pre_commit(repo, home)
     assert broken.returncode == 1, broken.stdout + broken.stderr
     assert "Failed" in broken.stdout
     assert "podinfo/secret-db.yaml:1: convention.plain-secret:" in broken.stdout
+
+
+def test_an_update_moves_the_hook_to_the_new_release(template, tmp_path):
+    # Its own published template, since a new release is tagged on it here.
+    git(tmp_path, "clone", "-q", "--bare", str(template.path), "template.git")
+    git(tmp_path, "clone", "-q", str(tmp_path / "template.git"), "clone")
+    repo = init_repo(copy(tmp_path / "clone", tmp_path / "repo", vcs_ref=template.current))
+    assert yaml.safe_load((repo / ".pre-commit-config.yaml").read_text())["repos"][0]["rev"] == template.current
+    git(tmp_path, "clone", "-q", str(tmp_path / "template.git"), "work")
+    git(tmp_path / "work", *AUTHOR, "commit", "-q", "--allow-empty", "-m", "A release after this one")
+    git(tmp_path / "work", "tag", "v99.0.0")
+    git(tmp_path / "work", "push", "-q", "origin", "HEAD:refs/heads/next", "v99.0.0")
+    git(tmp_path / "clone", "fetch", "-q", "--tags")
+    update(repo, vcs_ref="v99.0.0")
+    config = yaml.safe_load((repo / ".pre-commit-config.yaml").read_text())
+    assert config["repos"][0]["repo"] == str(tmp_path / "template.git") and config["repos"][0]["rev"] == "v99.0.0"
+    assert yaml.safe_load((repo / ".copier-answers.yml").read_text())["_commit"] == "v99.0.0"
+
+
+def test_a_template_folder_without_origin_gets_the_local_hook(cluster, tmp_path):
+    """No URL at all: the hook runs the command on PATH, and says how to use the published one."""
+    source = tmp_path / "template"
+    subprocess.run(["git", "clone", "-q", str(cluster), str(source)], check=True)
+    git(source, "remote", "remove", "origin")
+    text = _render(PRE_COMMIT, str(source), "v3.1.0")
+    assert "#   - repo: https://github.com/<owner>/<template>" in text
+    assert yaml.safe_load(text)["repos"][0]["repo"] == "local"
 
 
 def test_pre_commit_config_is_valid(cluster):
@@ -177,41 +212,69 @@ def _valid_workflow(path: Path) -> subprocess.CompletedProcess:
     )
 
 
-def _render_workflow(src_path: str, commit: str) -> str:
-    """The workflow template rendered as copier renders it, with the template's own filters."""
+def _render(template_file: str, src_path: str, commit: str) -> str:
+    """A template file rendered as copier renders it, with the template's own filters."""
     from flux_cookbook.extensions import template_api
 
     env = jinja2.Environment(keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
     env.filters.update(template_api.FILTERS)
     env.globals.update(template_api.GLOBALS)
-    return env.from_string((PROJECT_ROOT / WORKFLOW).read_text()).render(
+    return env.from_string((PROJECT_ROOT / template_file).read_text()).render(
         _copier_answers={"_src_path": src_path, "_commit": commit}, _copier_conf={"vcs_ref_hash": "f" * 40},
     )
 
 
-def test_workflow_of_a_new_cluster_is_a_valid_workflow(cluster):
-    # Made from a template folder on this machine, which no runner can reach: the install
-    # step says so and fails, rather than install some other package of that name.
-    workflow = cluster / ".github/workflows/check.yaml"
+def _steps(workflow: Path) -> list[dict]:
     result = _valid_workflow(workflow)
     assert result.returncode == 0, result.stdout + result.stderr
-    steps = yaml.safe_load(workflow.read_text())["jobs"]["check"]["steps"]
-    assert "exit 1" in steps[2]["run"] and steps[-1]["run"] == "flux-cookbook check"
+    return yaml.safe_load(workflow.read_text())["jobs"]["check"]["steps"]
+
+
+def test_workflow_of_a_repository_from_a_folder_with_no_url_passes_and_says_what_to_set(cluster, from_clone):
+    # Made from a template whose origin is a folder on this machine (or that has none),
+    # which no runner can reach: a step says what to set, and nothing fails.
+    for repo in (cluster, from_clone):
+        steps = _steps(repo / ".github/workflows/check.yaml")
+        assert len(steps) == 2 and steps[1]["run"].startswith('echo "::warning::flux-cookbook check does not run yet')
+        assert "#   - uses: <owner>/<template>@<release tag>" in (repo / ".github/workflows/check.yaml").read_text()
+
+
+@pytest.mark.parametrize(("src_path", "commit", "action"), [
+    ("gh:me/flux-cookbook", "v2.1.1", "me/flux-cookbook@v2.1.1"),
+    ("https://github.com/me/flux-cookbook.git", "v2.1.1-3-g0123abc", f"me/flux-cookbook@{'f' * 40}"),
+    ("git@github.com:me/flux-cookbook.git", "v3.1.0", "me/flux-cookbook@v3.1.0"),
+])
+def test_workflow_uses_the_templates_action_at_the_release(tmp_path, src_path, commit, action):
+    workflow = tmp_path / "check.yaml"
+    workflow.write_text(_render(WORKFLOW, src_path, commit))
+    assert _steps(workflow)[1] == {"uses": action}
+
+
+def test_a_local_clone_is_published_under_its_origin(tmp_path):
+    clone = tmp_path / "flux-cookbook"
+    clone.mkdir()
+    git(clone, "init", "-q")
+    git(clone, "remote", "add", "origin", "git@github.com:me/flux-cookbook.git")
+    workflow = tmp_path / "check.yaml"
+    workflow.write_text(_render(WORKFLOW, str(clone), "v3.1.0"))
+    assert _steps(workflow)[1] == {"uses": "me/flux-cookbook@v3.1.0"}
+    config = yaml.safe_load(_render(PRE_COMMIT, str(clone), "v3.1.0"))
+    assert config["repos"] == [{"repo": "git@github.com:me/flux-cookbook.git", "rev": "v3.1.0",
+                                "hooks": [{"id": "flux-cookbook-check"}]}]
 
 
 @pytest.mark.parametrize(("src_path", "commit", "requirement"), [
-    ("gh:me/flux-cookbook", "v2.1.1", "flux-cookbook @ git+https://github.com/me/flux-cookbook.git@v2.1.1"),
+    ("gl:me/flux-cookbook", "v2.1.1", "flux-cookbook @ git+https://gitlab.com/me/flux-cookbook.git@v2.1.1"),
     ("https://gitlab.com/me/flux-cookbook.git", "v2.1.1-3-g0123abc",
      f"flux-cookbook @ git+https://gitlab.com/me/flux-cookbook.git@{'f' * 40}"),
-    ("git@github.com:me/flux-cookbook.git", "v3.0.0", "flux-cookbook @ git+https://github.com/me/flux-cookbook.git@v3.0.0"),
+    ("ssh://git@git.example.org/me/flux-cookbook.git", "v3.0.0",
+     "flux-cookbook @ git+https://git.example.org/me/flux-cookbook.git@v3.0.0"),
 ])
-def test_workflow_installs_the_command_of_the_template_release(tmp_path, src_path, commit, requirement):
+def test_workflow_elsewhere_installs_the_command_of_the_template_release(tmp_path, src_path, commit, requirement):
     workflow = tmp_path / "check.yaml"
-    workflow.write_text(_render_workflow(src_path, commit))
-    result = _valid_workflow(workflow)
-    assert result.returncode == 0, result.stdout + result.stderr
-    steps = yaml.safe_load(workflow.read_text())["jobs"]["check"]["steps"]
-    assert steps[2]["run"] == f"pip install '{requirement}'"
+    workflow.write_text(_render(WORKFLOW, src_path, commit))
+    steps = _steps(workflow)
+    assert steps[2]["run"] == f"pip install '{requirement}'" and steps[3]["run"] == "flux-cookbook check"
     parsed = Requirement(requirement)  # what pip reads
     assert parsed.name == "flux-cookbook" and parsed.url.startswith("git+https://")
 
@@ -219,6 +282,18 @@ def test_workflow_installs_the_command_of_the_template_release(tmp_path, src_pat
 def test_an_invalid_workflow_is_refused(tmp_path):
     """The schema check can fail: a step with both `uses` and `run` is no workflow."""
     workflow = tmp_path / "check.yaml"
-    workflow.write_text(_render_workflow("gh:me/x", "v1.0.0").replace(
-        "      - name: Check the repository\n", "      - name: Check the repository\n        uses: actions/checkout@v4\n"))
+    workflow.write_text(_render(WORKFLOW, "gh:me/x", "v1.0.0") + "        run: flux-cookbook check\n")
     assert _valid_workflow(workflow).returncode == 1
+
+
+def test_the_action_and_the_hook_this_repository_ships_are_valid():
+    action = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-actions", str(PROJECT_ROOT / "action.yml")],
+        capture_output=True, text=True, check=False,
+    )
+    assert action.returncode == 0, action.stdout + action.stderr
+    hooks = subprocess.run([sys.executable, "-m", "pre_commit", "validate-manifest", ".pre-commit-hooks.yaml"],
+                           cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
+    assert hooks.returncode == 0, hooks.stdout + hooks.stderr
+    assert [hook["id"] for hook in yaml.safe_load((PROJECT_ROOT / ".pre-commit-hooks.yaml").read_text())] == [
+        "flux-cookbook-check"]

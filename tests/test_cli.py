@@ -16,10 +16,24 @@ def test_every_command_has_help_with_an_example(command):
     assert result.returncode == 0 and "example" in result.stdout and f"flux-cookbook {command}" in result.stdout
 
 
-def test_usage_errors_exit_2():
+def test_usage_errors_exit_2(tmp_path):
     assert cookbook_cli().returncode == 2
     assert cookbook_cli("add").returncode == 2  # APP missing
     assert cookbook_cli("no-such-command").returncode == 2
+    # An answer with no `=`, wherever the command stands.
+    for command in (["add", "web", "-d", "chart"], ["new", str(tmp_path / "new"), "-d", "chart"]):
+        result = cookbook_cli(*command, cwd=tmp_path)
+        assert (result.returncode, result.stderr) == (2, "flux-cookbook: -d takes KEY=VALUE, not 'chart'\n")
+    assert not (tmp_path / "new").exists()
+    assert cookbook_cli("check", str(tmp_path / "nowhere")).returncode == 2
+
+
+def test_the_readme_lists_every_command():
+    from flux_cookbook.cli import COMMANDS
+    from tests.support.template_repo import PROJECT_ROOT
+
+    table = [line for line in (PROJECT_ROOT / "README.md").read_text().splitlines() if line.startswith("| `flux-cookbook ")]
+    assert [line.split("`")[1].split()[1] for line in table] == [name.replace("_", "-") for name in COMMANDS]
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +104,17 @@ def test_update_all_reports_an_up_to_date_repository(cluster, template):
     assert git(cluster, "log", "--format=%s").count("\n") == 1
 
 
+def test_a_subfolder_is_told_where_the_root_is(cluster):
+    """Each command that works on the repository, run in one of its folders."""
+    inside = cluster / "bootstrap"
+    hint = f"; run it from {cluster}, or pass the repository"
+    for command in (["update-all"], ["add", "web", "--defaults"], ["check"], ["seal", "web", "db"]):
+        result = cookbook_cli(*command, cwd=inside)
+        assert result.returncode == 1, (command, result.stderr)
+        assert result.stderr.rstrip("\n").endswith(hint), (command, result.stderr)
+        assert "Traceback" not in result.stderr
+
+
 def test_update_all_refuses_a_dirty_repository(cluster):
     (cluster / "notes.txt").write_text("wip\n")
     result = cookbook_cli("update-all", str(cluster))
@@ -102,4 +127,6 @@ def test_add_knows_the_sealed_secrets_controller(cluster):
     recorded = answers(cluster, "sealed-secrets")
     assert (recorded["namespace"], recorded["chart"], recorded["helm_repo_url"]) == (
         "sealed-secrets", "sealed-secrets", "https://bitnami-labs.github.io/sealed-secrets")
-    assert recorded["health_checks"][0]["name"] == "sealed-secrets-controller"
+    assert recorded["health_checks"] == [{"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+                                          "name": "sealed-secrets", "namespace": "sealed-secrets"}]
+    assert recorded["values_overrides"] == {"fullnameOverride": "sealed-secrets-controller"}

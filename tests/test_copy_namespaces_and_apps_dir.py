@@ -74,6 +74,9 @@ def test_apps_go_one_folder_down(template, tmp_path, apps_dir):
     assert not (repo / "web").exists()
     kustomization = yaml.safe_load((repo / layout.kustomization_file("bootstrap", "web")).read_text())
     assert kustomization["spec"]["path"] == f"{apps_dir}/web"
+    # The repository's README draws the layout the answers make.
+    readme = (repo / "README.md").read_text().splitlines()
+    assert f"{apps_dir}/<app>/" in readme and "<app>/" not in readme
     after = build_check.build(repo)
     assert build_check.newly_broken(before, after) == []
     assert {r.kustomization.path for r in after.results if r.ok} >= {"bootstrap", f"{apps_dir}/web"}

@@ -131,6 +131,11 @@ def encrypted_lines(text: str) -> dict[str, str]:
 def test_sealed_secret_is_written_validates_builds_and_unseals(repo, cert, key):
     result = seal(repo, "web", "db", "--cert", str(cert), stdin=f"password={SECRET}\nusername=web\n".encode())
     assert result.returncode == 0, result.stderr.decode()
+    # This repository has no controller app: the file is written, and the user told what it lacks.
+    assert result.stderr.decode().startswith(
+        "flux-cookbook: warning: this repository installs no Sealed Secrets controller, so a cluster has no "
+        "SealedSecret CRD to apply web/sealedsecret-db.yaml against")
+    assert "`flux-cookbook add sealed-secrets --defaults`" in result.stderr.decode()
     path = sealed_file(repo)
     assert "web/sealedsecret-db.yaml" in result.stdout.decode()
     document = yaml.safe_load(path.read_text())
@@ -192,10 +197,10 @@ def test_repo_option_and_a_type_missing_keys(repo, cert, key):
     # The API server would refuse the Secret until the other key is sealed too.
     assert "warning: type kubernetes.io/tls needs the keys tls.key." in result.stderr.decode()
     result = seal(repo, "web", "tls", "--repo", repo.name, "--cert", str(cert), "--from-literal", "tls.key=y", cwd=repo.parent)
-    assert result.returncode == 0 and result.stderr == b""
+    assert result.returncode == 0 and b"needs the keys" not in result.stderr
     assert unsealed(key, sealed_file(repo, name="tls")) == {"tls.crt": b"x", "tls.key": b"y"}
     result = seal(repo, "web", "tls", "--repo", "nowhere", "--cert", str(cert), "--from-literal", "a=b", cwd=repo.parent)
-    assert result.returncode == 1 and "--repo nowhere is not a folder." in result.stderr.decode()
+    assert result.returncode == 2 and "--repo nowhere is not a folder." in result.stderr.decode()
 
 
 def test_value_from_a_file_is_taken_byte_for_byte(repo, cert, key, tmp_path):
@@ -303,7 +308,7 @@ REFUSALS = {
     "unknown app": (["nope", "db", "--cert", "{cert}", *LITERAL], None, None, 1, "has no app 'nope'; its apps: api, web."),
     "bad name": (["web", "DB", "--cert", "{cert}", *LITERAL], None, None, 1, "'DB' is not a valid DNS-1123 subdomain"),
     "bad key in a literal": (["web", "db", "--cert", "{cert}", "--from-literal", f"pass word={SECRET}"], None, None, 1, "secret key 'pass word' may only contain"),
-    "literal without =": (["web", "db", "--cert", "{cert}", "--from-literal", SECRET], None, None, 1, "--from-literal #1 has no '='"),
+    "literal without =": (["web", "db", "--cert", "{cert}", "--from-literal", SECRET], None, None, 2, "--from-literal #1 has no '='"),
     "key starting with ..": (["web", "db", "--cert", "{cert}", "--from-literal", f"..x={SECRET}"], None, None, 1, "must not be '.' or '..' nor start with '..'"),
     "stdin line without =": (["web", "db", "--cert", "{cert}"], f"ok=1\n{SECRET}\n", None, 1, "standard input, line 2 has no '='"),
     "bad key on stdin": (["web", "db", "--cert", "{cert}"], f"a/b={SECRET}\n", None, 1, "secret key 'a/b' may only contain"),
@@ -472,6 +477,7 @@ def test_an_app_holding_a_sealed_secret_depends_on_the_controller(template, tmp_
     before = kustomization.read_text()
     result = seal(repo, "podinfo", "auth", "--from-literal", "user=admin", "--cert", str(cert))
     assert result.returncode == 0, result.stderr
+    assert b"installs no Sealed Secrets controller" not in result.stderr
     assert answers(repo, "podinfo")["depends_on"] == ["sealed-secrets"]
     after = kustomization.read_text()
     assert load(kustomization)["spec"]["dependsOn"] == [{"name": "sealed-secrets"}]

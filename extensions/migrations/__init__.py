@@ -32,7 +32,7 @@ from . import apps_folder
 from .git_repo import MigrationAbort, git_dir_file, unmerged_entries
 
 # Release -> its migration module, oldest first. Imported only when an update crosses it.
-RELEASES = {"2.0.0": "v2_0_0", "3.0.0": "v3_0_0"}
+RELEASES = {"2.0.0": "v2_0_0", "3.0.0": "v3_0_0", "3.1.0": "v3_1_0"}
 EVERY_UPDATE = "every_update"
 STAGES = ("before", "after")
 

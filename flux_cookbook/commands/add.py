@@ -27,7 +27,7 @@ OPTIONS = {
     "chart": "chart name in its repository (default: APP)",
     "chart_version": "version or semver range (6.x, ~6.5, >=6.0.0 <7.0.0)",
     "helm_repo_url": "Helm repository URL (https://... or oci://...)",
-    "helm_repo_name": "name of the HelmRepository (default: the chart's name)",
+    "helm_repo_name": "name of the HelmRepository (default: the one serving the URL, else the chart's name)",
     "release_name": "Helm release name (default: APP)",
     "depends_on": "apps that must be ready first, as a YAML list: [postgres]",
     "values_in": "configmap (the cookbook's way) or inline",
@@ -48,12 +48,13 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    extra = copier_run.parse_data(args.data)  # a usage error before anything is read
     repo = args.repo.resolve()
     cluster = copier_run.recorded_answers(repo)
     given = {answer: getattr(args, answer) for answer in OPTIONS if getattr(args, answer) is not None}
     # An app the template knows (the controller, the example) comes with its answers.
     known = known_apps.ANSWERS.get(args.app, {}) if "helm_repo_url" not in given else {}
-    data = {**known, **copier_run.parse_data(args.data), **given, "kind": "app", "app_name": args.app}
+    data = {**known, **extra, **given, "kind": "app", "app_name": args.app}
     # A copy never replaces an app (copier would ask file by file, or overwrite with
     # --defaults): refuse before copier runs, with the template's own message.
     if exists := repo_state.app_exists_error(repo, args.app, str(cluster.get("bootstrap_dir") or conventions.CURRENT.bootstrap_dir),

@@ -8,9 +8,13 @@ import sys
 from pathlib import Path
 
 from ..check import check_repository
-from ..errors import UserError
+from ..errors import UsageError, UserError
+from ..repository_root import run_from_root
 
 NAME = "check"
+# What --no-build leaves out, said on every run that leaves it out.
+NO_BUILD_SKIPS = ("--no-build: no Kustomization's folder was built (only that each exists was checked), "
+                  "and ref.namespace, which reads the builds, did not run")
 
 
 def register(subparsers) -> None:
@@ -35,7 +39,8 @@ def register(subparsers) -> None:
     parser.add_argument("repo", nargs="?", default=".", metavar="REPO",
                         help="the cluster repository's folder (default: the current folder)")
     parser.add_argument("--no-build", dest="build", action="store_false",
-                        help="skip building each Kustomization's folder with kustomize (faster)")
+                        help="skip building each Kustomization's folder with kustomize (faster): only that the "
+                             "folder exists is checked, and ref.namespace, which reads the builds, does not run")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text: a line per problem and a summary (default); json: one JSON object")
     parser.set_defaults(run=run)
@@ -44,7 +49,9 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     repo = Path(args.repo)
     if not repo.is_dir():
-        raise UserError(f"{args.repo} is not a folder; give the cluster repository's folder (default: .)")
+        raise UsageError(f"{args.repo} is not a folder; give the cluster repository's folder (default: .)")
+    if hint := run_from_root(repo):
+        raise UserError(f"{args.repo} is not the root of its git repository{hint}")
     report = check_repository(repo, build=args.build)
     if args.format == "json":
         json.dump({
@@ -58,4 +65,6 @@ def run(args: argparse.Namespace) -> int:
         for problem in report.problems:
             print(problem)
         print(report.summary())
+    if not args.build:
+        print(f"flux-cookbook: {NO_BUILD_SKIPS}", file=sys.stderr)
     return 1 if report.errors else 0

@@ -35,6 +35,7 @@ def add_template_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    data = {**copier_run.parse_data(args.data), "kind": "cluster"}  # a usage error before anything is read
     dest = args.dest.resolve()
     if (dest / layout.CLUSTER_ANSWERS).exists():
         raise UserError(
@@ -43,7 +44,6 @@ def run(args: argparse.Namespace) -> int:
         )
     if dest.exists() and any(p.name != ".git" for p in dest.iterdir()):
         raise UserError(f"{dest} is not empty; give a new or empty folder.")
-    data = {**copier_run.parse_data(args.data), "kind": "cluster"}
     copier_run.run_copy(copier_run.default_template(args.template), dest, data, args.vcs_ref, args.defaults)
     first_commit(dest)
     print(f"Made {dest}. Next: read its README.md, create the repository on your Git host, push, "

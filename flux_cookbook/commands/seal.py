@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import controller_dependency, sealed_secrets, sealing, secret_values
-from ..errors import UserError
+from ..errors import UsageError, UserError
+from ..extensions import known_apps, repo_state
 
 NAME = "seal"
 
@@ -93,7 +94,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     repo: Path = args.repo
     if not repo.is_dir():
-        raise UserError(f"--repo {repo} is not a folder.")
+        raise UsageError(f"--repo {repo} is not a folder.")
     labels = sealed_secrets.metadata_pairs(args.label, "label")
     annotations = sealed_secrets.metadata_pairs(args.annotation, "annotation")
     given = _merge(secret_values.from_literals(args.from_literal), secret_values.from_files(args.from_file))
@@ -112,6 +113,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'; '.join(changes)}: {verb} {shown} ({target.scope} scope, namespace {app.namespace}).")
     for note in controller_dependency.require_controller(repo, args.app):
         print(note)
+    if not repo_state.sealed_secrets_controller_apps(repo):
+        print(f"flux-cookbook: warning: this repository installs no Sealed Secrets controller, so a cluster has no "
+              f"SealedSecret CRD to apply {shown} against, and nothing to unseal it. Add it with `flux-cookbook add "
+              f"{known_apps.SEALED_SECRETS} --defaults` (apps that hold SealedSecrets then wait for it), unless the "
+              "cluster gets it elsewhere.", file=sys.stderr)
     if problem := target.missing_keys():
         print(f"flux-cookbook: warning: {problem} Seal them before the controller can make the Secret.", file=sys.stderr)
     return 0

@@ -29,6 +29,7 @@ from .. import build_check, bulk_update, interruption, template_clone
 from ..bulk_update import CLUSTER_ANSWERS, Outcome, git, recorded_commit
 from ..errors import UserError
 from ..extensions import layout
+from ..repository_root import run_from_root
 
 NAME = "update-all"
 EXAMPLE = """example:
@@ -89,7 +90,7 @@ def update_here(run: bulk_update.Run, tasks: list[tuple[str, str | None]]) -> bo
 def run(args: argparse.Namespace) -> int:
     repo = args.repo.resolve()
     if not (repo / ".git").exists():
-        raise UserError(f"{repo} is not the root of a git repository")
+        raise UserError(f"{repo} is not the root of a git repository{run_from_root(repo)}")
     try:
         if note := interruption.recover(repo):
             print(note, file=sys.stderr)

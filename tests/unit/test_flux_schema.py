@@ -77,7 +77,7 @@ def test_removed_beta_api_rejected_by_current_but_served_by_legacy():
     assert validate_object(obj, LEGACY) == []
     assert validate_object(obj, CURRENT) == [
         "HelmRelease/podinfo: apiVersion: helm.toolkit.fluxcd.io/v2beta1 HelmRelease "
-        "is not served by current"
+        "is not served by current; use helm.toolkit.fluxcd.io/v2"
     ]
 
 
@@ -168,7 +168,7 @@ def test_validate_repo(tmp_path):
     errors = validate_repo(tmp_path, [CURRENT, SEALED])
     assert len(errors) == 2, errors
     assert errors[0].startswith("clusters/dev/apps.yaml: HelmRelease/podinfo: apiVersion: ")
-    assert errors[0].endswith("v2beta2 HelmRelease is not served by current")
+    assert errors[0].endswith("v2beta2 HelmRelease is not served by current; use helm.toolkit.fluxcd.io/v2")
     assert errors[1].startswith("clusters/dev/dup.yml: invalid YAML: ")
     assert "duplicate key 'kind'" in errors[1]
     # legacy still serves v2beta2, so only the YAML error is left

@@ -277,7 +277,8 @@ def test_unknown_fields_and_unserved_versions():
     hr = obj("HelmRelease")
     hr["apiVersion"] = "helm.toolkit.fluxcd.io/v2beta1"
     assert validate_object(hr) == [
-        "HelmRelease/x: apiVersion: helm.toolkit.fluxcd.io/v2beta1 HelmRelease is not served by current"
+        "HelmRelease/x: apiVersion: helm.toolkit.fluxcd.io/v2beta1 HelmRelease is not served by current; "
+        "use helm.toolkit.fluxcd.io/v2"
     ]
 
 
@@ -316,7 +317,8 @@ def test_a_kind_kubernetes_no_longer_serves():
     version = kubernetes_schemas.KUBERNETES_VERSION.rsplit(".", 1)[0]
     ingress = {"apiVersion": "extensions/v1beta1", "kind": "Ingress", "metadata": {"name": "web"}}
     assert validate_object(ingress) == [
-        f"Ingress/web: apiVersion: extensions/v1beta1 Ingress is not served by Kubernetes {version}"
+        f"Ingress/web: apiVersion: extensions/v1beta1 Ingress is not served by Kubernetes {version}; "
+        "use networking.k8s.io/v1"
     ]
 
 

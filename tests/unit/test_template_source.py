@@ -38,3 +38,33 @@ def test_pip_install_command_names_the_template_release():
     # A folder on this machine: nothing a runner can install from.
     for local in ("/home/me/flux-cookbook", "file:///home/me/flux-cookbook", "../tpl", ""):
         assert pip_install_command(local, "v1.0.0", full) == ""
+
+
+def _clone_with_origin(path, origin):
+    import subprocess
+
+    path.mkdir()
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    if origin:
+        subprocess.run(["git", "-C", str(path), "remote", "add", "origin", origin], check=True)
+    return str(path)
+
+
+def test_a_local_clone_is_published_under_its_origin(tmp_path):
+    from flux_cookbook.extensions.template_source import github_action, pre_commit_repository, published_url
+
+    github = _clone_with_origin(tmp_path / "a", "https://github.com/me/flux-cookbook.git")
+    assert published_url(github) == "https://github.com/me/flux-cookbook.git"
+    assert github_action(github, "v3.1.0") == "me/flux-cookbook@v3.1.0"
+    assert github_action(github, "v3.1.0-2-gabc1234", "") == ""  # no ref a runner can fetch
+    gitlab = _clone_with_origin(tmp_path / "b", "gl:me/flux-cookbook")
+    assert published_url(gitlab) == "https://gitlab.com/me/flux-cookbook.git" and github_action(gitlab, "v3.1.0") == ""
+    assert pip_install_command(gitlab, "v3.1.0") == "pip install 'flux-cookbook @ git+https://gitlab.com/me/flux-cookbook.git@v3.1.0'"
+    # A clone of a clone on this machine: the hook can come from there, a runner cannot reach it.
+    (tmp_path / "upstream").mkdir()
+    local = _clone_with_origin(tmp_path / "c", str(tmp_path / "upstream"))
+    assert pre_commit_repository(local) == str(tmp_path / "upstream")
+    assert pip_install_command(local, "v3.1.0") == "" and github_action(local, "v3.1.0") == ""
+    # No origin, or no folder: no URL at all.
+    assert published_url(_clone_with_origin(tmp_path / "d", "")) == "" == published_url(str(tmp_path / "nowhere"))
+    assert pre_commit_repository("file:///srv/flux-cookbook.git") == "/srv/flux-cookbook.git"

@@ -1,0 +1,120 @@
+"""Release 3.1.0: health checks right for any chart, and answers that say what is true.
+
+before (all of it planned first; on any problem nothing is changed):
+  - an app whose health checks are still exactly what an earlier release guessed for it
+    (a Deployment named after the release; for the Sealed Secrets controller app, the
+    controller's Deployment), in its answers and in its Kustomization alike, now waits for
+    its HelmRelease instead (app_defaults): both files are rewritten and staged, so that
+    copier's merge finds the user's side and the new release agreeing. Any other health
+    check, in either file, is the user's and stands; so does a Kustomization whose
+    healthChecks block is not as the template wrote it.
+  - the cluster's answers record `sealed_secrets: false` when no app installs the
+    controller: an update from a release before the question recorded its default (true)
+    though the repository never had the controller.
+The Kustomization's timeout needs no step: the template now renders the longer of
+kustomization_timeout and helmrelease_timeout, and copier merges that line as any other.
+
+Like every release's step, it covers the whole repository whichever answers file is being
+updated, and is idempotent: a second run finds nothing to do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from .. import app_defaults, layout, repo_state
+from ..yaml_quoting import yaml_block, yaml_document
+from . import yaml_load
+from .git_repo import MigrationAbort, git
+
+HEALTH_CHECKS = "health_checks"
+SEALED_SECRETS = "sealed_secrets"
+
+
+def before(repo: Path, answers_file: str = "") -> None:
+    writes: dict[str, str] = {}
+    notes: list[str] = []
+    try:
+        for name in layout.answers_files(repo):
+            if layout.app_of_answers_file(name):
+                _plan_health_checks(repo, name, writes, notes)
+        _plan_sealed_secrets(repo, writes, notes)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        # As 3.0.0's step: what an earlier release's step staged in this update goes too
+        # (copier refuses a dirty repository, so HEAD holds everything the user had).
+        git(repo, "reset", "-q", "--hard", "HEAD")
+        raise MigrationAbort(f"a file cannot be read; fix it, commit, and update again: {error}") from None
+    for path, text in writes.items():
+        with open(repo / path, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+    if writes:
+        git(repo, "add", "--", *writes)
+    for note in notes:
+        print(f"  {note}")
+
+
+def after(repo: Path, answers_file: str = "") -> None:
+    """Nothing: copier's merge of the staged files is the whole change."""
+
+
+def _plan_health_checks(repo: Path, answers_file: str, writes: dict[str, str], notes: list[str]) -> None:
+    text = (repo / answers_file).read_text(encoding="utf-8")
+    answers = yaml_load.load(text)
+    checks = answers.get(HEALTH_CHECKS) if isinstance(answers, dict) else None
+    if not checks or checks not in app_defaults.guessed_health_checks(answers):
+        return  # none, or the user's own
+    app = layout.app_of_answers_file(answers_file)
+    kustomization_file = layout.kustomization_file(str(answers.get("bootstrap_dir")), app)
+    release = _helm_release(repo, layout.helm_release_file(app, str(answers.get("apps_dir") or "")))
+    if not (repo / kustomization_file).is_file() or release is None:
+        return  # not where the template writes them: nothing the template guessed to move
+    kustomization = (repo / kustomization_file).read_text(encoding="utf-8")
+    written = f"  healthChecks:\n{yaml_block(checks, 4)}\n"
+    at = kustomization.find(written)
+    # The whole block as the template wrote it: no second occurrence, no entry of the user's after it.
+    if at < 0 or kustomization.count(written) != 1 or kustomization[at + len(written):].startswith("    "):
+        notes.append(f"{kustomization_file}: its healthChecks are your own; kept")
+        return
+    metadata = release.get("metadata") or {}
+    new = app_defaults.helm_release_health_checks(str(metadata.get("name")), str(metadata.get("namespace") or answers.get("namespace")))
+    writes[kustomization_file] = kustomization.replace(written, f"  healthChecks:\n{yaml_block(new, 4)}\n")
+    writes[answers_file] = with_answer(text, HEALTH_CHECKS, new)
+    notes.append(f"app {app}: health check now its HelmRelease (was {checks[0]['kind']} {checks[0]['name']}, a guess)")
+
+
+def _helm_release(repo: Path, path: str) -> dict | None:
+    """The one HelmRelease in `path`, or None."""
+    if not (repo / path).is_file():
+        return None
+    documents = yaml_load.load_all((repo / path).read_text(encoding="utf-8"))
+    releases = [d for d in documents if isinstance(d, dict) and d.get("kind") == "HelmRelease"]
+    return releases[0] if len(releases) == 1 else None
+
+
+def _plan_sealed_secrets(repo: Path, writes: dict[str, str], notes: list[str]) -> None:
+    path = repo / layout.CLUSTER_ANSWERS
+    if not path.is_file():
+        return
+    text = path.read_text(encoding="utf-8")
+    answers = yaml_load.load(text)
+    if not isinstance(answers, dict) or answers.get(SEALED_SECRETS) is False or repo_state.sealed_secrets_controller_apps(repo):
+        return
+    writes[layout.CLUSTER_ANSWERS] = with_answer(text, SEALED_SECRETS, False)
+    notes.append(f"{layout.CLUSTER_ANSWERS}: sealed_secrets recorded false, as no app installs the controller "
+                 "(flux-cookbook add sealed-secrets --defaults adds it)")
+
+
+def with_answer(text: str, key: str, value: object) -> str:
+    """The answers file `text` with `key` set to `value` where it stands (at the end if
+    absent), every other line kept; copier rewrites the file whole on the update."""
+    lines = text.splitlines(keepends=True)
+    replacement = yaml_document({key: value})
+    start = next((i for i, line in enumerate(lines) if line.split(":", 1)[0] == key and ":" in line), None)
+    if start is None:
+        return text + ("" if text.endswith("\n") or not text else "\n") + replacement
+    end = start + 1
+    while end < len(lines) and lines[end].startswith((" ", "-")):
+        end += 1  # the value's block lines
+    return "".join(lines[:start]) + replacement + "".join(lines[end:])

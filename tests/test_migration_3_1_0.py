@@ -1,0 +1,129 @@
+"""`copier update` to 3.1.0 of a repository made at 3.0.1: health checks on the HelmRelease
+where the template had guessed, the user's own kept, the Kustomization's timeout at least
+the HelmRelease's, and `sealed_secrets` recorded as what the repository has.
+
+Each repository is made at the 3.0.1 release tag of this repository's own history,
+committed, edited as a user would, committed, then updated with `flux-cookbook update-all`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flux_cookbook import check
+from tests.support.project import answers, commit_all, copy, init_repo, load
+from tests.support.template_repo import git
+from tests.test_migration_2_0_0 import edit, lived_in_repo
+from tests.test_migration_3_0_0 import assert_current_and_valid, update_all
+
+HELM_RELEASE_CHECK = {"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease"}
+# What the user wrote for a chart whose workload is a StatefulSet with a name of its own.
+OWN_CHECK = [{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "db-postgresql", "namespace": "db"}]
+
+
+def kustomization(repo: Path, app: str) -> dict:
+    return load(repo / f"bootstrap/kustomizations/kustomization-{app}.yaml")
+
+
+@pytest.fixture(scope="module")
+def made_at_3_0_1(template, tmp_path_factory) -> Path:
+    """podinfo and the controller as 3.0.1 made them; db with the user's own health check
+    (an answer); cache with the guess in its answers, changed by hand in its Kustomization."""
+    tag = template.tag("3.0.1")
+    repo = init_repo(copy(template.path, tmp_path_factory.mktemp("first-week") / "cluster", vcs_ref=tag))
+    for app, chart, extra in (("db", "postgresql", {"health_checks": OWN_CHECK}), ("cache", "valkey", {})):
+        copy(template.path, repo, vcs_ref=tag, kind="app", app_name=app, chart=chart,
+             helm_repo_url="https://charts.example.com", helm_repo_name="example", fetch_values=False, **extra)
+    commit_all(repo, "Apps")
+    edit(repo / "bootstrap/kustomizations/kustomization-cache.yaml", "      kind: Deployment\n      name: cache\n",
+         "      kind: StatefulSet # valkey's\n      name: cache-primary\n")
+    commit_all(repo, "Our health check")
+    return repo
+
+
+@pytest.fixture(scope="module")
+def migrated(made_at_3_0_1, template) -> tuple[Path, str, str]:
+    before = git(made_at_3_0_1, "rev-parse", "HEAD").strip()
+    result = update_all(made_at_3_0_1, template)
+    return made_at_3_0_1, before, result.stdout + result.stderr
+
+
+def test_everything_validates_and_builds(migrated):
+    repo, _, _ = migrated
+    assert_current_and_valid(repo)
+
+
+def test_the_guessed_health_checks_move_to_the_helm_release(migrated):
+    repo, _, output = migrated
+    for app, namespace in (("podinfo", "podinfo"), ("sealed-secrets", "sealed-secrets")):
+        moved = [{**HELM_RELEASE_CHECK, "name": app, "namespace": namespace}]
+        assert kustomization(repo, app)["spec"]["healthChecks"] == moved
+        assert answers(repo, app)["health_checks"] == moved
+        assert f"app {app}: health check now its HelmRelease" in output
+
+
+def test_health_checks_the_user_wrote_or_changed_stand(migrated):
+    repo, _, output = migrated
+    assert kustomization(repo, "db")["spec"]["healthChecks"] == OWN_CHECK
+    assert answers(repo, "db")["health_checks"] == OWN_CHECK
+    text = (repo / "bootstrap/kustomizations/kustomization-cache.yaml").read_text()
+    assert "      kind: StatefulSet # valkey's\n      name: cache-primary\n" in text
+    assert "kustomization-cache.yaml: its healthChecks are your own; kept" in output
+
+
+def test_kustomization_timeouts_are_at_least_the_helm_releases(migrated):
+    repo, _, _ = migrated
+    for app in ("podinfo", "sealed-secrets", "db", "cache"):
+        assert answers(repo, app)["kustomization_timeout"] == "2m"  # the answer stands ...
+        assert kustomization(repo, app)["spec"]["timeout"] == "5m"  # ... the HelmRelease's is longer
+        assert load(repo / f"{app}/helmrelease-{app}.yaml")["spec"]["timeout"] == "5m"
+
+
+def test_the_controller_is_there_so_sealed_secrets_stays_true(migrated):
+    repo, _, _ = migrated
+    assert answers(repo)["sealed_secrets"] is True
+    assert answers(repo)["_commit"] == "v3.1.0"
+
+
+def test_a_second_update_changes_nothing(migrated, template):
+    repo, _, _ = migrated
+    head = git(repo, "rev-parse", "HEAD")
+    update_all(repo, template)
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_sealed_secrets_is_recorded_false_without_the_controller(template, tmp_path):
+    tag = template.tag("3.0.1")
+    repo = init_repo(copy(template.path, tmp_path / "cluster", vcs_ref=tag, include_example_app=False))
+    # The controller app removed by hand: the answers still say sealed_secrets: true.
+    git(repo, "rm", "-q", "-r", "sealed-secrets", ".copier-answers.app-sealed-secrets.yml",
+        "bootstrap/kustomizations/kustomization-sealed-secrets.yaml",
+        "bootstrap/helmrepositories/helmrepository-sealed-secrets.yaml",
+        "bootstrap/namespaces/namespace-sealed-secrets.yaml")
+    commit_all(repo, "No controller")
+    assert answers(repo)["sealed_secrets"] is True
+    output = update_all(repo, template)
+    assert answers(repo)["sealed_secrets"] is False
+    assert "sealed_secrets recorded false, as no app installs the controller" in output.stdout + output.stderr
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_from_1_0_0_answers_say_what_the_repository_has(template, tmp_path):
+    """The update from 1.0.0 (before the question) no longer records the controller the
+    repository never had; the SealedSecret the user wrote by hand is warned of by check."""
+    repo = lived_in_repo(template, tmp_path)
+    assert "sealed_secrets" not in answers(repo)
+    output = update_all(repo, template)
+    assert answers(repo)["sealed_secrets"] is False
+    assert_current_and_valid(repo)
+    assert "app redis: health check now its HelmRelease" in output.stdout + output.stderr
+    assert kustomization(repo, "redis")["spec"]["healthChecks"] == [{**HELM_RELEASE_CHECK, "name": "redis", "namespace": "redis"}]
+    # podinfo's Kustomization has a check the user added: all of its checks stay.
+    assert {"kind": "Service", "name": "podinfo", "apiVersion": "v1", "namespace": "podinfo"} in \
+        kustomization(repo, "podinfo")["spec"]["healthChecks"]
+    problems = check.check_repository(repo).problems
+    assert [p.rule for p in problems if p.path.endswith("sealedsecret-podinfo-basic-auth.yaml")] == [
+        "convention.sealed-secrets-controller"]

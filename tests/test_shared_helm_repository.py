@@ -1,0 +1,43 @@
+"""One HelmRepository per URL: a new app whose chart repository the cluster already has
+takes that HelmRepository, through the real `copier copy` and `flux-cookbook check`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flux_cookbook import check
+from tests.support.flux_schema import validate_repo
+from tests.support.project import CRDS, answers, commit_all, copy, init_repo, load, own_copy
+
+GRAFANA = "https://grafana.github.io/helm-charts"
+
+
+@pytest.fixture(scope="module")
+def with_grafana(template, tmp_path_factory) -> Path:
+    repo = copy(template.path, tmp_path_factory.mktemp("shared") / "cluster", include_example_app=False,
+                sealed_secrets=False)
+    copy(template.path, repo, kind="app", app_name="grafana", helm_repo_url=GRAFANA, fetch_values=False)
+    return init_repo(repo)
+
+
+@pytest.mark.parametrize("url", [GRAFANA, GRAFANA + "/"])
+def test_a_new_app_of_the_same_url_uses_the_helm_repository_there(template, with_grafana, tmp_path, url):
+    repo = own_copy(with_grafana, tmp_path / "repo")
+    copy(template.path, repo, kind="app", app_name="loki", helm_repo_url=url, fetch_values=False)
+    commit_all(repo, "Loki")
+    assert answers(repo, "loki")["helm_repo_name"] == "grafana"
+    assert [p.name for p in (repo / "bootstrap/helmrepositories").glob("*.yaml")] == ["helmrepository-grafana.yaml"]
+    source = load(repo / "loki/helmrelease-loki.yaml")["spec"]["chart"]["spec"]["sourceRef"]
+    assert source == {"kind": "HelmRepository", "name": "grafana", "namespace": "flux-system"}
+    assert validate_repo(repo, [CRDS / "current"]) == []
+    assert check.check_repository(repo).problems == ()
+
+
+def test_another_url_gets_a_helm_repository_of_its_own(template, with_grafana, tmp_path):
+    repo = own_copy(with_grafana, tmp_path / "repo")
+    copy(template.path, repo, kind="app", app_name="loki", helm_repo_url="https://charts.example.com/loki",
+         fetch_values=False)
+    assert answers(repo, "loki")["helm_repo_name"] == "loki"
+    assert (repo / "bootstrap/helmrepositories/helmrepository-loki.yaml").is_file()

@@ -1,0 +1,95 @@
+"""The 3.1.0 migration step on small repositories built for each case."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from flux_cookbook.extensions.migrations import v3_1_0
+from flux_cookbook.extensions.migrations.git_repo import MigrationAbort, git
+from tests.support.project import repo_with, tree_state
+
+GUESS = [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "namespace": "shop"}]
+ON_RELEASE = [{"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "name": "web", "namespace": "shop"}]
+CLUSTER = "_commit: v3.0.1\nbootstrap_dir: bootstrap\nsealed_secrets: false\n"
+RELEASE = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: web\n  namespace: shop\n"
+
+
+def kustomization(checks_block: str) -> str:
+    return ("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: web\n"
+            "  namespace: flux-system\nspec:\n  interval: 15m\n  path: web\n  prune: true\n" + checks_block)
+
+
+GUESS_BLOCK = ("  healthChecks:\n    - apiVersion: apps/v1\n      kind: Deployment\n      name: web\n"
+               "      namespace: shop\n")
+
+
+def app_repo(tmp_path: Path, checks: list, block: str, **files: str) -> Path:
+    answers = yaml.safe_dump({"_commit": "v3.0.1", "bootstrap_dir": "bootstrap", "app_name": "web", "namespace": "shop",
+                              "chart": "web", "release_name": "web", "health_checks": checks}, sort_keys=False)
+    return repo_with(tmp_path / "repo", {
+        ".copier-answers.yml": CLUSTER, ".copier-answers.app-web.yml": answers,
+        "bootstrap/kustomizations/kustomization-web.yaml": kustomization(block), "web/helmrelease-web.yaml": RELEASE,
+        **files,
+    })
+
+
+def staged(repo: Path) -> list[str]:
+    return git(repo, "diff", "--cached", "--name-only").split()
+
+
+def test_the_guess_moves_in_both_files_and_is_staged(tmp_path, capsys):
+    repo = app_repo(tmp_path, GUESS, GUESS_BLOCK)
+    v3_1_0.before(repo)
+    assert yaml.safe_load((repo / ".copier-answers.app-web.yml").read_text())["health_checks"] == ON_RELEASE
+    text = (repo / "bootstrap/kustomizations/kustomization-web.yaml").read_text()
+    assert yaml.safe_load(text)["spec"]["healthChecks"] == ON_RELEASE
+    assert text.startswith(kustomization("")) and "# " not in text
+    assert sorted(staged(repo)) == [".copier-answers.app-web.yml", "bootstrap/kustomizations/kustomization-web.yaml"]
+    assert "app web: health check now its HelmRelease (was Deployment web, a guess)" in capsys.readouterr().out
+    # Idempotent: nothing more to do.
+    git(repo, "commit", "-qm", "migrated")
+    state = tree_state(repo)
+    v3_1_0.before(repo)
+    assert tree_state(repo) == state
+
+
+@pytest.mark.parametrize(("checks", "block"), [
+    (GUESS, GUESS_BLOCK.replace("name: web\n", "name: web # the chart's\n")),  # a comment of the user's
+    (GUESS, GUESS_BLOCK + "    - apiVersion: v1\n      kind: Service\n      name: web\n      namespace: shop\n"),
+    ([{**GUESS[0], "kind": "StatefulSet"}], GUESS_BLOCK.replace("Deployment", "StatefulSet")),
+    ([], ""),
+])
+def test_anything_but_the_exact_guess_stands(tmp_path, checks, block):
+    repo = app_repo(tmp_path, checks, block)
+    state = tree_state(repo)
+    v3_1_0.before(repo)
+    assert tree_state(repo) == state
+
+
+def test_sealed_secrets_is_recorded_false_without_the_controller(tmp_path):
+    repo = repo_with(tmp_path / "repo", {".copier-answers.yml": "_commit: v1.0.0\nbranch: main"})
+    v3_1_0.before(repo)
+    assert (repo / ".copier-answers.yml").read_text() == "_commit: v1.0.0\nbranch: main\nsealed_secrets: false\n"
+    assert staged(repo) == [".copier-answers.yml"]
+
+
+def test_sealed_secrets_stays_true_with_the_controller_app_of_any_name(tmp_path):
+    repo = repo_with(tmp_path / "repo", {".copier-answers.yml": "sealed_secrets: true\n",
+                                         ".copier-answers.app-kubeseal.yml": "app_name: kubeseal\nchart: sealed-secrets\n"})
+    state = tree_state(repo)
+    v3_1_0.before(repo)
+    assert tree_state(repo) == state
+
+
+def test_an_unreadable_answers_file_stops_it_and_changes_nothing(tmp_path):
+    repo = app_repo(tmp_path, GUESS, GUESS_BLOCK, **{".copier-answers.app-api.yml": "app_name: [api\n"})
+    state = tree_state(repo)
+    # What an earlier release's step of the same update staged goes too.
+    (repo / ".copier-answers.yml").write_text(CLUSTER + "staged: by 3.0.0\n")
+    git(repo, "add", ".copier-answers.yml")
+    with pytest.raises(MigrationAbort, match="cannot be read"):
+        v3_1_0.before(repo)
+    assert tree_state(repo) == state
