@@ -216,8 +216,8 @@ class Run:
         try:
             for index, share in enumerate(shares):
                 path = self.scratch / f"worktree-{index}"
+                self.record.add("worktrees", path)  # first: git locks a worktree while it adds it
                 git(self.repo, "worktree", "add", "-q", "--detach", str(path), "HEAD")
-                self.record.add("worktrees", path)
                 worktrees.append(path)
                 results.append(self.scratch / f"results-{index}.jsonl")
                 processes.append(self.start_worker(path, share, in_place=False, results=str(results[-1])))
@@ -238,10 +238,8 @@ class Run:
                 for name, _ in tasks]
 
     def remove_worktrees(self) -> None:
-        for worktree in self.record.state["worktrees"]:
-            subprocess.run(["git", "worktree", "remove", "--force", worktree], cwd=self.repo, capture_output=True)
+        interruption.remove_worktrees(self.repo, self.record.state["worktrees"])
         self.record.set("worktrees", [])
-        subprocess.run(["git", "worktree", "prune"], cwd=self.repo, capture_output=True)
 
 
 def update_in_parallel(

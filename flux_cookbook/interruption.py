@@ -123,12 +123,30 @@ def end_group(pid: int) -> None:
         os.killpg(pid, signal.SIGTERM)
 
 
+def remove_worktrees(repo: Path, worktrees: list[str]) -> None:
+    """Remove our worktrees, a half-added one too (git keeps that one locked), and prune."""
+    for worktree in worktrees:
+        git(repo, "worktree", "unlock", worktree)
+        git(repo, "worktree", "remove", "--force", "--force", worktree)
+        shutil.rmtree(worktree, ignore_errors=True)
+    # One cut short while git added it may not even name its folder yet: git's own record
+    # of it (.git/worktrees/<name>/, locked "initializing") goes if it is one of ours.
+    ours = {str(Path(w).resolve()) for w in worktrees}
+    admin = git_path(repo, "worktrees")
+    for entry in admin.iterdir() if admin.is_dir() else []:
+        gitdir = entry / "gitdir"
+        named = str(Path(gitdir.read_text().strip()).parent.resolve()) if gitdir.is_file() else ""
+        initializing = (entry / "locked").is_file() and (entry / "locked").read_text().strip() == "initializing"
+        if named in ours or (not named and initializing and any(Path(w).name == entry.name for w in worktrees)):
+            shutil.rmtree(entry, ignore_errors=True)
+    git(repo, "worktree", "prune")
+
+
 def clean_up(repo: Path, state: dict) -> None:
     for pid in state.get("groups", []):
         if _is_ours(pid, WORKER_MODULE):
             end_group(pid)
-    for worktree in state.get("worktrees", []):
-        git(repo, "worktree", "remove", "--force", worktree)
+    remove_worktrees(repo, state.get("worktrees", []))
     for folder in state.get("folders", []):
         shutil.rmtree(folder, ignore_errors=True)
     git(repo, "worktree", "prune")
