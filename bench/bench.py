@@ -1,6 +1,7 @@
 """How long copier takes on cluster repositories with many apps. Run by hand, not in CI.
 
-    python bench/bench.py [--sizes 1,10,50,100] [--migration] [--migration-only] [--keep]
+    python bench/bench.py [--sizes 1,10,50,100] [--migration] [--migration-only] [--values] [--keep]
+    python bench/bench.py --yaml-sizes 1,5,50    (only check and adopt on that many MB of YAML)
 
 (the Python of a venv with this package installed, `pip install .`; it runs that venv's `copier`).
 Everything happens in a temporary folder:
@@ -93,14 +94,15 @@ class Run:
         return self.maxrss_kb / 1024
 
 
-def measure(cmd: list[str], cwd: Path, may_fail: bool = False) -> Run | None:
-    """Run `cmd` in `cwd` as a subprocess of a wrapper process; stop if it fails."""
+def measure(cmd: list[str], cwd: Path, may_fail: bool = False, codes: tuple[int, ...] = (0,)) -> Run | None:
+    """Run `cmd` in `cwd` as a subprocess of a wrapper process; stop if it fails (exits
+    with a code not in `codes`)."""
     with tempfile.NamedTemporaryFile("r", suffix=".json") as out:
         wrapper = subprocess.run(
             [sys.executable, "-c", WRAPPER, out.name, str(cwd), *cmd], capture_output=True, text=True
         )
         result = json.loads(Path(out.name).read_text() or "{}")
-    if wrapper.returncode or result.get("code"):
+    if wrapper.returncode or result.get("code") not in codes:
         if may_fail:
             print(f"not measured (failed): {' '.join(cmd)}\n{wrapper.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
             return None
@@ -260,7 +262,8 @@ def update_both(work: Path, base: Path, template: Path, release: str, label: str
 def bench_size(work: Path, template: Path, release_a: str, release_b: str, apps: int) -> dict:
     base = build_cluster(template, release_a, work / f"base-{apps}", apps)
     row: dict = {"apps": apps}
-    row["a"] = measure([*copier_command(), "copy", "--trust", "--defaults", "--quiet", "-d", "include_example_app=false", "-d", "sealed_secrets=false",
+    row["a"] = measure([*copier_command(), "copy", "--trust", "--defaults", "--quiet",
+                        "-d", "include_example_app=false", "-d", "sealed_secrets=false",
                         "--vcs-ref", release_a, str(template), str(work / f"copy-{apps}")], work)
     b_repo = fresh_clone(base, work / f"add-{apps}")
     extra = app_data(apps, template)
@@ -280,12 +283,72 @@ def bench_check(work: Path, repo: Path, template: Path) -> tuple[dict[str, Run],
     command = ["-c", "import sys; sys.path.insert(0, sys.argv.pop(1)); from flux_cookbook.cli import main; "
                "sys.exit(main(sys.argv[1:]))", str(template), "check"]
     runs = {}
-    for label, extra in (("build", []), ("no-build", ["--no-build"])):
+    for label, extra in (("build", []), ("no-build", ["--no-build"]), ("base-one-file", ["--base", "HEAD"])):
         clone = fresh_clone(repo, work / f"check-{label}-{files}")
+        if label == "base-one-file":
+            # A pull request's usual size: one file changed against its base (both sides built).
+            changed = sorted(clone.rglob("helmrelease-*.yaml"))[0]
+            changed.write_text(changed.read_text().replace("interval:", "interval: 20m\n  # was:", 1))
         # The first run fills yamllint's cache; the one measured is a repeat, as pre-commit runs it.
         measure([sys.executable, *command, str(clone), *extra], work, may_fail=True)
         runs[label] = measure([sys.executable, *command, str(clone), *extra], work, may_fail=True)
     return runs, files
+
+
+# --- check and adopt on large YAML --------------------------------------------------------
+
+YAML_FILE_MB = 5  # each file at most this big (one file may hold 16 MiB: bounded_yaml.MAX_BYTES)
+CONFIG_MAP = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\n  namespace: default\n"
+              "  labels: {{app: bench, index: '{i}'}}\ndata:\n  key: value-{i}\n  list: '[a, b, c]'\n")
+
+
+def write_yaml(folder: Path, megabytes: float) -> None:
+    """`megabytes` of ConfigMaps in files of at most YAML_FILE_MB, in `folder`."""
+    folder.mkdir(parents=True)
+    index = written = 0
+    while written < megabytes * 1e6:
+        parts, size = [], 0
+        while size < min(YAML_FILE_MB * 1e6, megabytes * 1e6 - written):
+            parts.append(CONFIG_MAP.format(i=index))
+            size += len(parts[-1]) + 4
+            index += 1
+        (folder / f"configmaps-{index}.yaml").write_text("---\n".join(parts))
+        written += size
+
+
+def bench_yaml(work: Path, template: Path, release: str, sizes: list[float]) -> list[dict]:
+    """`check --no-build` and `adopt --dry-run` of a cluster repository holding `size` MB of
+    YAML (in a folder no Flux Kustomization builds: kustomize's own time grows with the
+    square of the objects in one build, and is bounded by its CPU limit)."""
+    base = build_cluster(template, release, work / "yaml-base", 0)
+    command = [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+               "from flux_cookbook.cli import main; sys.exit(main(sys.argv[1:]))", str(template)]
+    rows = []
+    for size in sizes:
+        repo = fresh_clone(base, work / f"yaml-{size}")
+        write_yaml(repo / "data", size)
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", "data")
+        check = measure([*command, "check", str(repo), "--no-build"], work, may_fail=True, codes=(0, 1))
+        for answers in repo.glob(".copier-answers*.yml"):  # adopt takes a hand-made repository
+            answers.unlink()
+        git(repo, "commit", "-q", "-a", "-m", "by hand")
+        adopt = measure([*command, "adopt", str(repo), "--dry-run", "--template", str(template)], work, may_fail=True)
+        rows.append({"mb": size, "check": check, "adopt": adopt})
+        print(f"{size} MB of YAML done", file=sys.stderr)
+    return rows
+
+
+def print_yaml(rows: list[dict]) -> None:
+    print(f"\n{datetime.date.today().isoformat()}, {machine()}")
+    print("check --no-build and adopt --dry-run, seconds (peak MB); s/MB: seconds per MB of YAML\n")
+    print("| MB of YAML | check | check s/MB | adopt | adopt s/MB |")
+    print("|---:|---:|---:|---:|---:|")
+    for row in rows:
+        cells = [f"{row['mb']:g}"]
+        for run in (row["check"], row["adopt"]):
+            cells += [f"{run.seconds:.2f} ({run.mb:.0f})", f"{run.seconds / row['mb']:.2f}"] if run else ["failed", ""]
+        print("| " + " | ".join(cells) + " |")
 
 
 def bench_copies(work: Path, template: Path, release_a: str, bare: Path, rounds: int = 3) -> dict:
@@ -332,6 +395,76 @@ def machine() -> str:
     git_version = git(ROOT, "version").strip().removeprefix("git version ")
     return (f"{cores} cores ({cpu}){memory}; Python {platform.python_version()}, copier {copier.__version__}, "
             f"git {git_version}, {platform.system()} {platform.release()}")
+
+
+# --- chart values -----------------------------------------------------------------------------
+
+VALUES_DOC = """
+`--values` (instead of the rest): N apps of the real podinfo chart from a Helm repository
+on loopback (tests/support/helm_repo_server.py), each added at 6.0.3 under `6.x` with one
+override, after which the repository publishes 6.13.0 and 6.14.1. It measures
+  (v1) `flux-cookbook values outdated` with a warm chart cache (the second of two runs);
+  (v2) `flux-cookbook values refresh --all --to 6.14.1` (one commit per app);
+  (v3) the same done with copier: one `copier update --trust --defaults -d chart_version=6.14.1
+       -a <answers file>` process per app, `git add -A && git commit` after each;
+and checks that (v2) and (v3) give every app the same values.
+"""
+
+
+def build_values_cluster(template: Path, release: str, dest: Path, apps: int, url: str) -> Path:
+    import copier
+
+    copier.run_copy(str(template), dest, data={"include_example_app": False, "sealed_secrets": False},
+                    vcs_ref=release, defaults=True, unsafe=True, quiet=True)
+    for index in range(apps):
+        data = {"kind": "app", "app_name": f"app{index:03d}", "chart": "podinfo", "helm_repo_name": "podinfo",
+                "helm_repo_url": url, "chart_version": "6.x", "values_overrides": {"replicaCount": 2}}
+        copier.run_copy(str(template), dest, data=data, vcs_ref=release, defaults=True, unsafe=True, quiet=True)
+    git(dest, "init", "-q", "-b", "main")
+    git(dest, "add", "-A")
+    git(dest, "commit", "-q", "-m", f"{apps} apps")
+    return dest
+
+
+def app_values(repo: Path) -> dict:
+    import yaml
+
+    return {path.name: yaml.safe_load(yaml.safe_load(path.read_text())["data"]["values.yaml"])
+            for path in sorted(repo.glob("app*/configmap-*.yaml"))}
+
+
+def bench_values(work: Path, template: Path, release: str, apps: int) -> dict:
+    from tests.support.helm_repo_server import PODINFO_VERSIONS, serve_folder, write_charts_repo
+
+    os.environ["XDG_CACHE_HOME"] = str(work / "cache")  # a cache of this run, warmed by the copies
+    cli = ["-c", "import sys; sys.path.insert(0, sys.argv.pop(1)); from flux_cookbook.cli import main; "
+           "sys.exit(main(sys.argv[1:]))", str(template)]
+    folder = write_charts_repo(work / "charts", {"podinfo": ("6.0.3",)})
+    with serve_folder(folder) as url:
+        base = build_values_cluster(template, release, work / f"values-{apps}", apps, url)
+        write_charts_repo(folder, {"podinfo": PODINFO_VERSIONS})
+        outdated = [sys.executable, *cli, "values", "outdated", str(base)]
+        measure(outdated, work, codes=(1,))  # exit 1: the apps are behind
+        result = {"apps": apps, "v1": measure(outdated, work, codes=(1,))}
+        refreshed = fresh_clone(base, work / f"values-{apps}-v2")
+        result["v2"] = measure([sys.executable, *cli, "values", "refresh", "--all", "--to", "6.14.1", "-C", str(refreshed)], work)
+        updated = fresh_clone(base, work / f"values-{apps}-v3")
+        script = "\n".join(
+            f"{' '.join(copier_command())} update --trust --defaults --quiet -d chart_version=6.14.1 -a {name} "
+            f"&& git add -A && git commit -q -m {name}" for name in answers_files(updated)[1:])
+        result["v3"] = measure(["sh", "-ec", script], updated)
+    result["same"] = app_values(refreshed) == app_values(updated)
+    return result
+
+
+def print_values(rows: list[dict]) -> None:
+    print(f"\n{datetime.date.today().isoformat()}, {machine()}\nchart values; times in seconds\n")
+    print("| N apps | (v1) values outdated, warm cache | (v2) values refresh --all | (v3) copier update per app "
+          "| (v2)/(v3) | same values |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        print(f"| {row['apps']} | {row['v1'].seconds:.2f} | {row['v2'].seconds:.2f} | {row['v3'].seconds:.2f} "
+              f"| {row['v2'].seconds / row['v3'].seconds:.3f} | {'yes' if row['same'] else 'NO'} |")
 
 
 def print_report(rows: list[dict], copies: dict, files: int, migrations: list[dict], release_a: str, release_b: str) -> None:
@@ -390,6 +523,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="releases the --migration updates start from, comma-separated (default: 1.0.0; e.g. 1.0.0,2.1.1)")
     parser.add_argument("--migration-only", action="store_true",
                         help="only the --migration updates (at the largest of --sizes), nothing else")
+    parser.add_argument("--yaml-sizes", help="only check and adopt on this many MB of YAML, comma-separated (e.g. 1,5,50)")
+    parser.add_argument("--values", action="store_true",
+                        help="only the chart values commands, at each of --sizes (see VALUES_DOC in bench.py)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
@@ -399,8 +535,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         template = work / "template"
         release_a, release_b = build_template(template)
+        if args.values:
+            print_values([bench_values(work, template, release_a, apps) for apps in sizes])
+            return 0
         files = build_bare_template(work / "bare", template / "template/cluster")
         print(f"templates ready in {work}: {release_a}, {release_b}", file=sys.stderr)
+        if args.yaml_sizes:
+            print_yaml(bench_yaml(work, template, release_a, [float(mb) for mb in args.yaml_sizes.split(",")]))
+            return 0
         copies = {} if args.migration_only else bench_copies(work, template, release_a, work / "bare")
         rows = []
         for apps in [] if args.migration_only else sizes:

@@ -153,6 +153,76 @@ def _check_values_yaml(text: str) -> None:
         raise ChartFetchError("values.yaml is not a mapping of values.")
 
 
+# --- one exact version, and every version ---------------------------------------------
+
+@dataclass(frozen=True)
+class ChartListing:
+    """The versions a repository has of one chart, as one fetch of its index or tags saw them."""
+
+    repo_url: str
+    chart: str
+    where: str  # the index or registry URL, for messages
+    entries: dict[str, Any]  # version -> its index entry (HTTP) or tag (OCI)
+
+    @property
+    def versions(self) -> list[str]:
+        return list(self.entries)
+
+    def newest(self, constraint: str) -> str | None:
+        """The version Flux installs for the range `constraint`, or None."""
+        return newest_matching(self.entries, constraint)
+
+
+def list_versions(repo_url: str, chart: str, indexes: dict[str, bytes] | None = None) -> ChartListing:
+    """Every version of `chart` at `repo_url`; ChartFetchError (RepositoryUnreachable) if
+    the repository cannot tell. `indexes` shares index fetches between calls."""
+    if error := chart_name_error(chart):
+        raise ChartFetchError(error)
+    repo_url = repo_url.strip().rstrip("/")
+    repository = _repository(repo_url, chart, indexes)
+    try:
+        entries = repository.versions()
+    except _HttpStatusError as error:
+        raise ChartFetchError(str(error)) from None
+    return ChartListing(repo_url, chart, repository.where, entries)
+
+
+def fetch_chart_files(
+    repo_url: str, chart: str, version: str, names: tuple[str, ...] = ("values.yaml",),
+    listing: ChartListing | None = None, cache_dir: Path | None = None,
+) -> dict[str, str]:
+    """The files `names` of `chart` at exactly `version` (those it has), by name.
+
+    An archive already in the cache is read from there without asking the repository
+    (checked against the index digest when `listing` is given), so versions fetched
+    once work offline; any other is downloaded, checked and cached.
+    """
+    repo_url = repo_url.strip().rstrip("/")
+    cache = _ArchiveCache(Path(cache_dir) if cache_dir else default_cache_dir(), repo_url, chart)
+    archive = cache.get(version) if listing is None else None
+    where = str(cache.path(version))
+    if archive is None:
+        listing = listing or list_versions(repo_url, chart)
+        if version not in listing.entries:
+            newest = sorted(listing.entries, key=parse_version, reverse=True)[:NEWEST_LISTED]
+            raise ChartFetchError(
+                f"{listing.where} has no version {version} of chart '{chart}'; the newest there: "
+                f"{', '.join(newest) or 'none'}."
+            )
+        repository = _repository(repo_url, chart)
+        artifact = repository.artifact(version, listing.entries[version])
+        archive = cache.get(version, artifact.digest)
+        if archive is None:
+            archive = repository.download(artifact)
+            _verify_digest(archive, artifact)
+            cache.put(version, archive)
+            where = artifact.url
+    try:
+        return safe_archive_files(archive, chart, names)
+    except ChartFetchError as error:
+        raise ChartFetchError(f"{where}: {error}") from None
+
+
 # --- archives -------------------------------------------------------------------------
 
 def safe_archive_values(archive: Path | str | bytes, chart: str) -> str:
@@ -429,26 +499,36 @@ class _Repository(Protocol):
     def download(self, artifact: _Artifact) -> bytes: ...
 
 
-def _repository(repo_url: str, chart: str) -> _Repository:
+def _repository(repo_url: str, chart: str, indexes: dict[str, bytes] | None = None) -> _Repository:
     scheme = urlsplit(repo_url).scheme
     if scheme == "oci":
         return _OciRepository(repo_url, chart)
     if scheme in ("http", "https"):
-        return _HttpRepository(repo_url, chart)
+        return _HttpRepository(repo_url, chart, indexes)
     raise ChartFetchError(f"helm_repo_url '{repo_url}' must start with https://, http:// or oci://.")
 
 
 class _HttpRepository:
-    """A Helm chart repository: index.yaml lists every version and its archive URLs."""
+    """A Helm chart repository: index.yaml lists every version and its archive URLs.
 
-    def __init__(self, repo_url: str, chart: str):
+    `indexes` (index URL -> body), when given, is shared by the callers of one command so
+    that each repository's index is fetched once, however many of its charts are asked for.
+    """
+
+    def __init__(self, repo_url: str, chart: str, indexes: dict[str, bytes] | None = None):
         self.base = repo_url + "/"
         self.where = urljoin(self.base, "index.yaml")
         self.chart = chart
+        self.indexes = indexes
 
     def versions(self) -> dict[str, dict]:
         try:
-            body = _http_get(self.where, MAX_INDEX_BYTES).body
+            if self.indexes is not None and self.where in self.indexes:
+                body = self.indexes[self.where]
+            else:
+                body = _http_get(self.where, MAX_INDEX_BYTES).body
+                if self.indexes is not None:
+                    self.indexes[self.where] = body
         except _HttpStatusError as error:
             if error.status == 404:
                 raise ChartFetchError(f"{error} Is {self.base} a Helm repository?") from None

@@ -115,9 +115,11 @@ def _values_from_archive(path: Path, chart: str) -> str:
 
 
 def app_values(
-    source: str, fetch: bool, repo_url: str, chart: str, version: str, overrides: dict, dst: str | Path
+    source: str, fetch: bool, repo_url: str, chart: str, version: str, overrides: dict, dst: str | Path,
+    pinned: str = "", pinned_range: str = "",
 ) -> str:
-    """The values text the app carries, overrides applied.
+    """The values text the app carries, overrides applied; fetched at `pinned` (the
+    version the app's values came from) while `version` is `pinned_range`, the range then.
 
     copier validates `values_source` and the fetch when an app is added. On a later
     update a local file may be gone or the repository out of reach; the placeholder is
@@ -131,13 +133,45 @@ def app_values(
             text = placeholder_values(chart, repo_url)
     elif fetch:
         try:
-            text = fetched_header(fetched := fetch_chart_values(repo_url, chart, version), version) + fetched.text
+            fetched = fetch_chart_values(repo_url, chart, values_version(pinned, pinned_range, version))
+            text = fetched_header(fetched, version) + fetched.text
         except ChartFetchError as error:
             _tell_not_fetched(repo_url, chart, version, str(error))
             text = placeholder_values(chart, repo_url)
     else:
         text = placeholder_values(chart, repo_url)
     return apply_overrides(text, overrides) if overrides else text
+
+
+def values_version(pinned: str, pinned_range: str, version_range: str) -> str:
+    """What to fetch the values at: the version they were copied from while the range is
+    the one it was copied under (an update renders the values the app has: the base of a
+    three-way merge), else the range (`copier update -d chart_version=...` takes its newest,
+    as `flux-cookbook values refresh --to` does)."""
+    return pinned if pinned and pinned_range == version_range else version_range
+
+
+def values_version_on_copy(source: str, fetch: bool, repo_url: str, chart: str, version_range: str) -> str:
+    """The exact version a new app's values are fetched at, or "" (local values, placeholder)."""
+    if source or not fetch:
+        return ""
+    try:
+        return fetch_chart_values(repo_url, chart, version_range).version
+    except ChartFetchError:
+        return ""
+
+
+def with_values_version(answers: dict, fetch: bool, repo_url: str, chart: str, version_range: str) -> dict:
+    """The answers to record: when chart_version changed, the values were rendered at the
+    new range's newest version, and `values_chart_version` and `values_chart_range` follow."""
+    pinned, pinned_range = (str(answers.get(key) or "") for key in ("values_chart_version", "values_chart_range"))
+    if not pinned or not fetch or values_version(pinned, pinned_range, version_range) == pinned:
+        return answers
+    try:
+        version = fetch_chart_values(repo_url, chart, version_range).version
+    except ChartFetchError:
+        return answers
+    return {**answers, "values_chart_version": version, "values_chart_range": version_range}
 
 
 def fetched_header(fetched: FetchedValues, version_range: str) -> str:

@@ -1,16 +1,19 @@
 """What already exists in the destination repository, for checks at `copier copy` time.
 
 Apps are known by their answers files (`layout.app_answers_file`): one per app, written
-by copier itself, so they are the registry of apps the repository holds.
+by copier itself, so they are the registry of apps the repository holds. An app's folder
+is the one its Kustomization applies (`app_folder`): where the template renders it, or
+where the user keeps it.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
 
-from . import known_apps, layout
+from . import bounded_yaml, known_apps, layout
 from .input_checks import dns1123_label_error, not_text_error
 
 
@@ -75,7 +78,7 @@ def helm_repository_clash_error(dst: str | Path, bootstrap_dir: str, name: str, 
     if not path.is_file():
         return ""
     try:
-        existing = next((d for d in yaml.safe_load_all(path.read_text()) if d), {})
+        existing = next((d for d in bounded_yaml.load_all(path.read_text()) if d), {})
         existing_url = existing.get("spec", {}).get("url")
     except (yaml.YAMLError, AttributeError):
         return f"{path.relative_to(dst)} exists but is not a readable HelmRepository; fix it first."
@@ -98,7 +101,7 @@ def helm_repositories(dst: str | Path, bootstrap_dir: str) -> dict[str, str]:
     folder = Path(dst, layout.helm_repositories_dir(bootstrap_dir))
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
         try:
-            documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+            documents = list(bounded_yaml.load_all(path.read_text(encoding="utf-8")))
         except (yaml.YAMLError, UnicodeDecodeError, OSError):
             continue  # the clash check says so, if the app would share it
         for document in documents:
@@ -128,7 +131,7 @@ def sealed_secrets_controller_apps(dst: str | Path) -> list[str]:
     for name in layout.answers_files(Path(dst)):
         app = layout.app_of_answers_file(name)
         try:
-            answers = yaml.safe_load(Path(dst, name).read_text(encoding="utf-8")) if app else None
+            answers = bounded_yaml.load(Path(dst, name).read_text(encoding="utf-8")) if app else None
         except (yaml.YAMLError, UnicodeDecodeError, OSError):
             answers = None
         if isinstance(answers, dict) and answers.get("chart") == chart:
@@ -170,7 +173,7 @@ def namespace_declared_elsewhere(dst: str | Path, namespace: str, bootstrap_dir:
             text = path.read_text(encoding="utf-8")
             if "Namespace" not in text:
                 continue
-            documents = list(yaml.safe_load_all(text))
+            documents = list(bounded_yaml.load_all(text))
         except (yaml.YAMLError, UnicodeDecodeError, OSError):
             continue  # not a file Flux could apply either
         for document in documents:
@@ -202,3 +205,37 @@ def owns_namespace_default(dst: str | Path, namespace: str, bootstrap_dir: str) 
     registered id").
     """
     return layout.owns_namespace(str(namespace)) and not namespace_declared_elsewhere(dst, str(namespace), bootstrap_dir)
+
+
+def applied_folder(dst: str | Path, kustomization_file: str) -> str:
+    """The folder the Flux Kustomization in `kustomization_file` applies, normalised ("" when unreadable)."""
+    try:
+        documents = list(yaml.safe_load_all((Path(dst) / kustomization_file).read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return ""
+    for document in documents:
+        if isinstance(document, dict) and document.get("kind") == "Kustomization":
+            spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
+            return os.path.normpath(str(spec.get("path") or ".")).strip("/").removeprefix("./")
+    return ""
+
+
+def app_folder(dst: str | Path, answers: dict) -> str:
+    """The folder of the app whose answers are `answers`: the one its Kustomization (at the
+    template's path) applies, when that folder is named after the app (`apps/<app>`), or
+    holds the app's HelmRelease file and is named after another app: two apps whose
+    folders share a name at different depths (`redis/`, `mastodon/redis/`) are two apps,
+    `redis` and `mastodon-redis`, each known by its Kustomization. Else where the template
+    renders it (`<apps_dir>/<app>`): a folder renamed by hand is not the app's."""
+    app = str(answers.get("app_name") or "")
+    rendered = layout.app_dir(app, str(answers.get("apps_dir") or ""))
+    bootstrap = str(answers.get("bootstrap_dir") or "")
+    folder = applied_folder(dst, layout.kustomization_file(bootstrap, app)) if app and bootstrap else ""
+    if not folder or folder == "." or folder.startswith("..") or not (Path(dst) / folder).is_dir():
+        return rendered
+    name = os.path.basename(folder)
+    if name == app:
+        return folder
+    release_file = os.path.basename(layout.helm_release_file(app))
+    shared_name = name in layout.apps(Path(dst)) and (Path(dst) / folder / release_file).is_file()
+    return folder if shared_name else rendered

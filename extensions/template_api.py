@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from . import (app_defaults, bootstrap_command, chart_values, conventions, copier_support, input_checks, layout, migrations,
-               repo_state, template_source, yaml_quoting)
+from . import (
+    app_defaults,
+    bootstrap_command,
+    chart_values,
+    conventions,
+    copier_support,
+    input_checks,
+    layout,
+    migrations,
+    repo_state,
+    template_source,
+    yaml_quoting,
+)
 
 FILTERS = {
     "yaml_scalar": yaml_quoting.yaml_scalar,
@@ -13,6 +24,7 @@ FILTERS = {
     "yaml_embedded": yaml_quoting.yaml_embedded,
     "absolute_src_path": template_source.absolute_src_path,
     "with_absolute_paths": template_source.with_absolute_paths,
+    "with_values_version": chart_values.with_values_version,
 }
 
 GLOBALS = {
@@ -41,6 +53,7 @@ GLOBALS = {
     "helm_repo_name_default": repo_state.helm_repo_name_default,
     "values_source_error": chart_values.values_source_error,
     "fetch_by_default": chart_values.fetch_by_default,
+    "values_version_on_copy": chart_values.values_version_on_copy,
     "values_overrides_error": chart_values.values_overrides_error,
     "apps_dir_error": input_checks.apps_dir_error,
     "owns_namespace_default": repo_state.owns_namespace_default,

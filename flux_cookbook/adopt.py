@@ -13,8 +13,10 @@ one Flux Kustomization applies (moving an object from one Kustomization to anoth
 make the first one prune it from the cluster). An object that shares its file with other
 documents is split out of it (yaml_split): its document's own text, as written, goes to
 the template path, and the file keeps the others, or goes when none is left. Names are
-never changed: an app is named after its folder, and a Kustomization, HelmRelease or
-ConfigMap named otherwise keeps its name, as the user's own change to the template's file.
+never changed: an app is named after its folder (after its Kustomization where folders of
+one name sit at different depths: `redis/` and `mastodon/redis/` are the apps `redis` and
+`mastodon-redis`), and a Kustomization, HelmRelease or ConfigMap named otherwise keeps its
+name, as the user's own change to the template's file.
 
 What the template cannot express stays the user's own file, where it is: still migrated
 by every update (Flux API versions), no longer templated. copier takes a template file
@@ -27,7 +29,8 @@ a problem, and every problem is reported in one run, before anything is written.
 Apps one folder down (`apps/<app>/`, Flux's documented layout) are adopted with their
 folder as it is: the cluster's `apps_dir` answer records the parent folder, and on the
 app's first update the migrations merge it where release 1.0.0 rendered it and put it
-back (extensions/migrations/apps_folder.py).
+back (extensions/migrations/apps_folder.py). An app whose folder is not named after it
+(`mastodon/redis/` of the app `mastodon-redis`) is merged the same way on every update.
 
 Every adoption is checked by building what Flux builds (build_check): a Flux
 Kustomization path that built before adoption and no longer does undoes the adoption.
@@ -36,8 +39,8 @@ Kustomization path that built before adoption and no longer does undoes the adop
 from __future__ import annotations
 
 import os
-import re
 import posixpath
+import re
 import subprocess
 from collections import Counter
 from dataclasses import dataclass, field
@@ -47,7 +50,7 @@ from typing import Any, Iterator, TextIO
 import yaml
 
 from . import build_check
-from .extensions import input_checks, layout
+from .extensions import bounded_yaml, input_checks, layout
 from .extensions.layout import app_answers_file
 from .extensions.repo_state import health_checks_error
 from .extensions.template_source import absolute_src_path
@@ -263,7 +266,7 @@ def read_index(root: Path, bootstrap_dir: str) -> tuple[Index, list[str]]:
     for path in sorted(_yaml_files(root)):
         relative = path.relative_to(root).as_posix()
         try:
-            documents[relative] = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
+            documents[relative] = [d for d in bounded_yaml.load_all(path.read_text(encoding="utf-8"), relative) if d is not None]
         except (yaml.YAMLError, UnicodeDecodeError, OSError) as error:
             first_line = str(error).splitlines()[0]
             notes.append(f"skipped {relative}: not readable as YAML ({first_line}); left as it is")
@@ -392,14 +395,19 @@ def read_git_info(root: Path) -> GitInfo:
 class App:
     """A template app found in the repository: a Kustomization applying a folder with one HelmRelease."""
 
-    name: str  # the folder's own name, which the template names every file of the app after
+    name: str  # the folder's own name (or, where two folders share it, the Kustomization's)
     folder: str  # the folder the Kustomization applies, e.g. metallb-system or apps/podinfo
     kustomization: Manifest
     release: Manifest
 
     @property
     def apps_dir(self) -> str:
-        return posixpath.dirname(self.folder)
+        """The folder holding the app's folder, where the template's `apps_dir` can say it."""
+        return posixpath.dirname(self.folder) if posixpath.basename(self.folder) == self.name else ""
+
+    def file(self, template_file: str) -> str:
+        """A file of the app (one of layout's, at the root), in the app's own folder."""
+        return posixpath.join(self.folder, posixpath.basename(template_file))
 
 
 def _folder(path: object) -> str:
@@ -440,26 +448,39 @@ def _not_an_app_reason(kustomization: Manifest, index: Index) -> str:
 
 
 def find_apps(index: Index, findings: _Findings) -> dict[str, App]:
-    """The apps, by name (their folder's own name)."""
-    apps: dict[str, App] = {}
+    """The apps, by name: each app's Kustomization and the folder it applies.
+
+    An app is named after its folder, as the template names it; where folders of the same
+    name sit at different depths (`redis/`, `mastodon/redis/`), each of those apps is named
+    after its Kustomization (`redis`, `mastodon-redis`), Flux's own name for it."""
+    found = []
     for kustomization in index.find("Kustomization", KUSTOMIZE_GROUP, under=index.bootstrap_dir):
         if reason := _not_an_app_reason(kustomization, index):
             findings.kept.append(f"{kustomization.label}: {reason}")
             continue
         folder = _folder(kustomization.get("spec", "path"))
-        name = posixpath.basename(folder)
-        release = index.find("HelmRelease", HELM_GROUP, under=folder)[0]
+        found.append((kustomization, folder, index.find("HelmRelease", HELM_GROUP, under=folder)[0]))
+    folders_named = Counter(posixpath.basename(folder) for folder in {folder for _, folder, _ in found})
+    apps: dict[str, App] = {}
+    for kustomization, folder, release in found:
+        shared = folders_named[posixpath.basename(folder)] > 1
+        name = kustomization.name if shared else posixpath.basename(folder)
         if name in apps:
             other = apps[name]
             findings.problems.append(
                 f"{kustomization.label} and {other.kustomization.label} both apply {folder}/; keep one."
                 if other.folder == folder else
                 f"{kustomization.label} applies {folder}/ and {other.kustomization.label} applies {other.folder}/: "
-                f"two apps named '{name}', and the template names each app's answers file after its folder."
+                f"two apps named '{name}', and the template names each app's answers file after its app."
             )
             continue
         apps[name] = App(name, folder, kustomization, release)
-        if kustomization.name != name:
+        if name != posixpath.basename(folder):
+            findings.notes.append(
+                f"{kustomization.label} applies {folder}/, and another app's folder is named "
+                f"'{posixpath.basename(folder)}' too, so the app is named '{name}' after its Kustomization."
+            )
+        elif kustomization.name != name:
             findings.notes.append(
                 f"{kustomization.label} applies {folder}/, so the app is named '{name}' after its folder; "
                 "the Kustomization keeps its own name (your change to the template's file)."
@@ -604,7 +625,7 @@ def app_answers(app: App, index: Index, placer: _Placer, findings: _Findings) ->
             "your name is kept as your change."
         )
     placer.place(kustomization, layout.kustomization_file(bootstrap, app.name))
-    placer.place(release, layout.helm_release_file(app.name, app.apps_dir))
+    placer.place(release, app.file(layout.helm_release_file(app.name)))
     _place_values(app, index, placer, findings)
     return answers
 
@@ -680,7 +701,7 @@ def _place_namespace(app: str, namespace: str, index: Index, placer: _Placer, fi
 def _place_values(app: App, index: Index, placer: _Placer, findings: _Findings) -> None:
     """The values ConfigMap the HelmRelease reads, moved to the template's path where it is a file."""
     release = app.release
-    template_file = layout.values_configmap_file(app.name, app.apps_dir)
+    template_file = app.file(layout.values_configmap_file(app.name))
     sources = _list(release.get("spec", "valuesFrom"))
     names = [s.get("name") for s in sources if isinstance(s, dict) and s.get("kind") == "ConfigMap"]
     if not names:
@@ -718,7 +739,7 @@ def _generated_by(root: Path, folder: str, name: str) -> str:
         if not config.is_file():
             continue
         try:
-            data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+            data = bounded_yaml.load(config.read_text(encoding="utf-8"), str(config)) or {}
         except (yaml.YAMLError, UnicodeDecodeError):
             return ""
         generators = data.get("configMapGenerator") if isinstance(data, dict) else None
@@ -744,11 +765,12 @@ def _kustomize_config(root: Path, path: str) -> str:
 
 
 def _apps_folder_problems(root: Path, apps: dict[str, App]) -> list[str]:
-    """An app one folder down is merged at the top of the repository on its first update."""
+    """An app whose folder is not `<app>/` is merged there on its first update (where release
+    1.0.0 renders it), and moved back."""
     return [
         f"app {app.name} lives in {app.folder}/, and {app.name}/ at the top of the repository exists too: its "
         f"first update merges the app at {app.name}/ and moves it back, so that folder must not exist."
-        for app in apps.values() if app.apps_dir and (root / app.name).exists()
+        for app in apps.values() if app.folder != app.name and (root / app.name).exists()
     ]
 
 
@@ -811,7 +833,8 @@ def cluster_answers(index: Index, apps: dict[str, App], app_answers_: dict[str, 
         answers[key] = _most_common([answers_[key] for answers_ in app_answers_.values()], default)
         if app_answers_:
             findings.guesses.append(f"{key} '{answers[key]}' (for new apps): what most apps use")
-    answers["apps_dir"] = _most_common([app.apps_dir for app in apps.values()], "")
+    answers["apps_dir"] = _most_common(
+        [app.apps_dir for app in apps.values() if posixpath.basename(app.folder) == app.name], "")
     if answers["apps_dir"]:
         findings.guesses.append(f"apps_dir '{answers['apps_dir']}' (for new apps): where most apps' folders are")
     return answers

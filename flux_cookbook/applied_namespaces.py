@@ -31,17 +31,14 @@ import posixpath
 from collections import defaultdict
 from dataclasses import dataclass
 
-import yaml
-
 from . import kind_scopes
 from .check import BUILTIN_NAMESPACES, ERROR, WARNING, Problem
-from .extensions import layout
+from .extensions import bounded_yaml, layout
 from .flux_build import BuildResult, FluxKustomization
 from .repository import FLUX_SYSTEM, KUSTOMIZE_CONFIG_FILES, KUSTOMIZE_GROUP, Repository, is_kustomize_config, is_under
 from .yaml_lines import LineMap
 
 RULE = "ref.namespace"
-_CSafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -66,7 +63,7 @@ def _meta(obj: dict) -> dict:
 
 
 def _objects(output: str) -> list[dict]:
-    return [doc for doc in yaml.load_all(output, Loader=_CSafeLoader) if isinstance(doc, dict)]
+    return [doc for doc in bounded_yaml.load_all(output, "kustomize's output") if isinstance(doc, dict)]
 
 
 def _key(k: FluxKustomization) -> tuple[str, str]:
@@ -77,8 +74,8 @@ class _Order:
     """Which Flux Kustomizations have applied before a given one: those it dependsOn and
     those that apply it, transitively."""
 
-    def __init__(self, repo: Repository, outputs: dict[str, list[dict]]):
-        self.kustomizations = {_key(k): k for k in repo.kustomizations}
+    def __init__(self, repo: Repository, outputs: dict[str, list[dict]], kustomizations: list[FluxKustomization]):
+        self.kustomizations = {_key(k): k for k in kustomizations}
         applied_by: dict[tuple[str, str], set[str]] = defaultdict(set)  # Kustomization -> paths whose output holds it
         for path, objects in outputs.items():
             for obj in objects:
@@ -109,6 +106,14 @@ def check_applied_namespaces(repo: Repository, results: list[BuildResult]) -> li
     one per line that puts objects into a namespace that is not there in time."""
     if any(not result.ok for result in results) or any(repo.holds_manifests(path) for path in repo.parse_errors):
         return []
+    # Several clusters in one repository: each applies its own Kustomizations, in its own order.
+    clusters: dict[str, list[BuildResult]] = defaultdict(list)
+    for result in results:
+        clusters[repo.followed.clusters.get(result.kustomization, "") if repo.followed else ""].append(result)
+    return [problem for cluster in clusters.values() for problem in _check_cluster(repo, cluster)]
+
+
+def _check_cluster(repo: Repository, results: list[BuildResult]) -> list[Problem]:
     outputs = {result.kustomization.path: _objects(result.output) for result in results}
     crds = kind_scopes.crd_scopes(obj for objects in outputs.values() for obj in objects)
     declared: dict[str, set[str]] = defaultdict(set)  # namespace -> paths whose output declares it
@@ -116,7 +121,7 @@ def check_applied_namespaces(repo: Repository, results: list[BuildResult]) -> li
         for obj in objects:
             if obj.get("kind") == "Namespace" and _group(obj) == "" and isinstance(_meta(obj).get("name"), str):
                 declared[_meta(obj)["name"]].add(path)
-    order = _Order(repo, outputs)
+    order = _Order(repo, outputs, [result.kustomization for result in results])
     # (file, line, namespace) -> [the applying Kustomization, the objects that line puts there]
     found: dict[tuple[str, int, str], list] = {}
     for result in results:

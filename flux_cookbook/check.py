@@ -6,9 +6,14 @@ rule id, a severity and a message:
 
 - yaml.parse, yaml.lint                     every YAML file parses (no key twice) and passes
                                             yamllint with the repository's own .yamllint
-- schema                                    objects validate strictly against Flux 2.9's CRDs
-                                            (CEL rules too), SealedSecret's and Kubernetes'
-- build                                     every Flux Kustomization's folder builds
+                                            (else `relaxed`); findings are warnings unless
+                                            that file sets a rule's `level: error`
+- schema                                    the objects Flux applies, as built, validate
+                                            strictly against the CRDs of the repository's
+                                            Flux release (CEL rules too), SealedSecret's and
+                                            Kubernetes' (flux_versions, built_objects)
+- build                                     every Flux Kustomization Flux reaches builds
+                                            (flux_build.follow)
 - ref.*                                     sources, values, dependencies and health checks
                                             name objects that exist; every namespace objects
                                             are applied into is declared (applied_namespaces)
@@ -36,7 +41,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import yamllint_run
-from .extensions import layout
+from .extensions import layout, repo_state
 from .errors import UserError
 from .repository import (
     FLUX_GROUP_SUFFIX,
@@ -83,6 +88,10 @@ class Report:
     problems: tuple[Problem, ...]
     files: int  # files checked
     seconds: float
+    kustomizations: tuple = ()  # flux_build.FluxKustomization of each Kustomization followed
+    not_followed: tuple = ()  # flux_build.NotFollowed: sources that cannot be followed offline
+    notes: tuple[str, ...] = ()  # said once, before the summary (the Flux version assumed, ...)
+    outputs: tuple = ()  # (flux_build.FluxKustomization, its build output) of each one built
 
     @property
     def errors(self) -> int:
@@ -93,27 +102,56 @@ class Report:
         return sum(problem.severity == WARNING for problem in self.problems)
 
     def summary(self) -> str:
+        followed = len(self.kustomizations)
         return (f"{self.errors} error{'s' * (self.errors != 1)}, {self.warnings} warning{'s' * (self.warnings != 1)} "
-                f"in {self.files} file{'s' * (self.files != 1)}")
+                f"in {self.files} file{'s' * (self.files != 1)}; "
+                f"followed {followed} Flux Kustomization{'s' * (followed != 1)}")
+
+    def note_lines(self) -> list[str]:
+        """What the check could not follow or assumed, each said once."""
+        lines = list(self.notes)
+        for source in self.not_followed:
+            k = source.kustomization
+            lines.append(f"note: not followed: {source.label()}, the source of Kustomization "
+                         f"{k.namespace or FLUX_SYSTEM}/{k.name} ({k.file}:{k.line}): it cannot be read offline, "
+                         "so what it applies is not checked")
+        return lines
 
 
-def check_repository(root: Path, build: bool = True, cache_dir: Path | None = None) -> Report:
+def check_repository(root: Path, build: bool = True, cache_dir: Path | None = None,
+                     start_dir: str | None = None, reuse_builds: dict | None = None) -> Report:
     """Every rule on the repository at `root`; `build=False` skips the kustomize builds.
 
     `cache_dir`: where fetched charts are cached (default: flux-cookbook's chart cache).
+    `start_dir`: the folder (relative to `root`) whose Flux Kustomizations Flux starts
+    from (default: the bootstrap folder of each cluster; flux_build.follow).
+    `reuse_builds`: builds remembered across checks (flux_build.follow's `reuse`).
     """
+    from . import flux_build
+
     started = time.perf_counter()
     lint = yamllint_run.read_config(Path(root))
-    repo = read_repository(Path(root), yaml_file=lint.is_yaml_file if lint.config else None)
+    followed = flux_build.follow(Path(root), start_dir=start_dir, build=build, reuse=reuse_builds)
+    repo = read_repository(Path(root), yaml_file=lint.is_yaml_file if lint.config else None, followed=followed)
     if not repo.kustomizations and not any(m.group.endswith(FLUX_GROUP_SUFFIX) for m in repo.manifests):
         raise UserError(
             f"{root} does not look like a Flux repository: no .copier-answers.yml, no flux-system/gotk-sync.yaml "
             "and no Flux object. Give the cluster repository's folder."
         )
+    from . import flux_versions
+
+    templated = any(layout.app_of_answers_file(path) or path == layout.CLUSTER_ANSWERS for path in repo.files)
+    flux = flux_versions.of_repository(Path(root), repo.files, start_dir or repo.bootstrap_dir, templated)
+    results = list(followed.results) if build else None
+    built = None
+    if results is not None:
+        from .built_objects import built_objects
+
+        built = list(built_objects(repo, results))
+        repo.add_built(built)
     problems: list[Problem] = []
     problems += check_yaml(repo, lint)
-    problems += check_schemas(repo)
-    results = _build_all(repo) if build else None
+    problems += check_schemas(repo, results, flux.crd_dirs, built)
     problems += check_builds(repo, build, results)
     problems += check_references(repo)
     if results is not None:
@@ -128,7 +166,10 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
     problems += check_values(repo, cache_dir)
     unique = sorted(set(problems), key=lambda p: (p.path, p.line, p.rule, p.message))
     checked = len(set(repo.texts) | set(repo.parse_errors))
-    return Report(tuple(unique), files=checked, seconds=time.perf_counter() - started)
+    return Report(tuple(unique), files=checked, seconds=time.perf_counter() - started,
+                  kustomizations=tuple(followed.kustomizations), not_followed=followed.not_followed,
+                  notes=tuple(note for note in (flux.note(),) if note),
+                  outputs=tuple((r.kustomization, r.output) for r in results or [] if r.ok))
 
 
 def seconds_per_100_files(root: Path, build: bool = True) -> float:
@@ -160,7 +201,8 @@ def check_yaml(repo: Repository, lint: yamllint_run.LintConfig | None = None) ->
         for found in yamllint_run.lint(text, path, lint):
             if found.rule == "key-duplicates":
                 continue  # yaml.parse has said so, at the same line
-            severity = ERROR if found.level == "error" else WARNING
+            # Style is a warning: an error only where the repository's .yamllint says so.
+            severity = ERROR if found.level == "error" and lint.raises(found.rule) else WARNING
             problems.append(Problem(path, found.line, "yaml.lint", severity, f"{found.description} ({found.rule})"))
     return problems
 
@@ -172,25 +214,54 @@ def _read_by_flux(repo: Repository, path: str) -> bool:
 # --- schema, build ---------------------------------------------------------------------
 
 
-def check_schemas(repo: Repository) -> list[Problem]:
+def check_schemas(repo: Repository, results: list | None = None, crd_dirs: list[Path] | None = None,
+                  built: list | None = None) -> list[Problem]:
     """Every object Flux applies validates against the schema the cluster would apply:
-    Flux's CRDs (strict, CEL rules included), SealedSecret's, Kubernetes' own kinds."""
+    Flux's CRDs of the repository's Flux release (`crd_dirs`; strict, CEL rules included),
+    SealedSecret's, Kubernetes' own kinds. `results`: the builds of the Kustomizations
+    followed; the objects of a build that succeeded are validated as built (overlays,
+    patches, components, generators applied) and reported at the document each comes
+    from (`built`: built_objects of `results`, when the caller has them); the files of a
+    folder with no such build are validated as written."""
     from . import schemas
+    from .built_objects import built_objects
 
     problems = []
-    substituting = _substituting_kustomizations(repo)
+    succeeded = [result for result in results or [] if result.ok]
+    covered = {result.kustomization.path for result in succeeded}
+    substituting = dict(_substituting_kustomizations(repo))
+    for item in built if built is not None else built_objects(repo, succeeded):
+        obj = {key: value for key, value in item.obj.items() if key != "sops"}  # decrypted before applied
+        by = substituting.get(item.kustomization.path, "")
+        if by and _waits_for_substitution(obj):
+            meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+            problems.append(Problem(
+                item.source.path, item.source.line, "schema.substituted", WARNING,
+                f"{obj.get('kind')}/{meta.get('name')}: not validated here: it holds ${{...}} variables "
+                f"that the postBuild of Kustomization {by} fills in on the cluster"))
+            continue
+        for where, message in schemas.validate_object_fields(obj, crd_dirs):
+            problems.append(Problem(item.source.path, item.source.line_at(tuple(where)), "schema", ERROR, message))
     for path in repo.manifest_files():
-        documents = repo.documents[path]
-        if any(isinstance(d.obj, dict) and "sops" in d.obj for d in documents):
-            problems += _sops_schema_problems(path, documents)
+        if repo.folder_of(path) in covered:
             continue
-        by = next((name for folder, name in substituting if is_under(path, folder)), "")
-        if by and any(_waits_for_substitution(d.obj) for d in documents):
-            problems += _substituted_schema_problems(repo, path, documents, by)
-            continue
-        for line, message in schemas.validate_file(repo.root / path, path):
-            problems.append(Problem(path, line, "schema", ERROR, message))
+        problems += _file_schema_problems(repo, path, substituting, crd_dirs)
     return problems
+
+
+def _file_schema_problems(repo: Repository, path: str, substituting: dict[str, str],
+                          crd_dirs: list[Path] | None) -> list[Problem]:
+    """The objects of one file as written (its folder was not built)."""
+    from . import schemas
+
+    documents = repo.documents[path]
+    if any(isinstance(d.obj, dict) and "sops" in d.obj for d in documents):
+        return _sops_schema_problems(path, documents, crd_dirs)
+    by = substituting.get(repo.folder_of(path) or "", "")
+    if by and any(_waits_for_substitution(d.obj) for d in documents):
+        return _substituted_schema_problems(repo, path, documents, by, crd_dirs)
+    return [Problem(path, line, "schema", ERROR, message)
+            for line, message in schemas.validate_file(repo.root / path, path, crd_dirs)]
 
 
 # kustomize-controller leaves an object with this annotation or label as it is built.
@@ -230,7 +301,8 @@ def _holds_variable(value: Any) -> bool:
     return False
 
 
-def _substituted_schema_problems(repo: Repository, path: str, documents, by: str) -> list[Problem]:
+def _substituted_schema_problems(repo: Repository, path: str, documents, by: str,
+                                 crd_dirs: list[Path] | None = None) -> list[Problem]:
     """A file whose objects hold ${...} variables a postBuild fills in: those are only
     known on the cluster (substituteFrom reads the cluster's ConfigMaps and Secrets), so
     each such object is noted as not validated; the file's other objects are validated."""
@@ -239,7 +311,7 @@ def _substituted_schema_problems(repo: Repository, path: str, documents, by: str
     starts = sorted(d.line for d in documents)
     waiting = {d.line: d.obj for d in documents if _waits_for_substitution(d.obj)}
     problems = []
-    for line, message in schemas.validate_file(repo.root / path, path):
+    for line, message in schemas.validate_file(repo.root / path, path, crd_dirs):
         document = max((start for start in starts if start <= line), default=0)
         if document not in waiting:
             problems.append(Problem(path, line, "schema", ERROR, message))
@@ -252,7 +324,7 @@ def _substituted_schema_problems(repo: Repository, path: str, documents, by: str
     return problems
 
 
-def _sops_schema_problems(path: str, documents) -> list[Problem]:
+def _sops_schema_problems(path: str, documents, crd_dirs: list[Path] | None = None) -> list[Problem]:
     """A SOPS-encrypted file's objects as the cluster gets them: kustomize-controller
     decrypts them and drops the `sops` metadata before applying (field lines are lost)."""
     from . import schemas
@@ -262,14 +334,8 @@ def _sops_schema_problems(path: str, documents) -> list[Problem]:
         if isinstance(document.obj, dict):
             applied = {key: value for key, value in document.obj.items() if key != "sops"}
             problems += [Problem(path, document.line, "schema", ERROR, message)
-                         for message in schemas.validate_object(applied)]
+                         for message in schemas.validate_object(applied, crd_dirs)]
     return problems
-
-
-def _build_all(repo: Repository) -> list:
-    from . import flux_build
-
-    return flux_build.build_all(repo.root)
 
 
 def check_builds(repo: Repository, build: bool = True, built: list | None = None) -> list[Problem]:
@@ -279,7 +345,9 @@ def check_builds(repo: Repository, build: bool = True, built: list | None = None
     from . import flux_build
 
     if build:
-        results = [(r.kustomization, r.error) for r in (built if built is not None else _build_all(repo)) if not r.ok]
+        if built is None:
+            built = list(flux_build.follow(repo.root).results)
+        results = [(r.kustomization, r.error) for r in built if not r.ok]
     else:
         # As build_all: one result per path, though several Kustomizations may apply it.
         missing = {k.path: k for k in reversed(repo.kustomizations) if not (repo.root / k.path).is_dir()}
@@ -316,6 +384,7 @@ class _Index:
         # Not yet bootstrapped: `flux bootstrap` will make the GitRepository for this repository.
         self.assumed = set() if repo.bootstrapped else {("GitRepository", FLUX_SYSTEM, FLUX_SYSTEM)}
         self.generated = _generated_objects(repo)
+        self.makers = [m for m in repo.manifests if (m.group, m.kind) in RUN_TIME_MAKERS]
         # An applied file that does not parse may define anything: while there is one,
         # "not defined here" is not said (yaml.parse names the file).
         self.incomplete = any(repo.holds_manifests(path) for path in repo.parse_errors)
@@ -460,7 +529,20 @@ def _data_keys(index: _Index, kind: str, namespace: str, name: str) -> set[str] 
                 if isinstance(source, dict):
                     keys |= {str(key) for key in source}
             return keys
+    made, keys = _made_at_run_time(index.makers, kind, namespace, name)
+    if made:
+        return set(keys) if keys is not None else ANY_KEY
     return None
+
+
+class _AnyKey(set):
+    """The keys of an object made at run time whose keys only the cluster knows."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+
+ANY_KEY = _AnyKey()
 
 
 def _depends_on(manifest: Manifest, spec: LineMap, kind: str, group: str, index: _Index) -> list[Problem]:
@@ -508,11 +590,20 @@ def _depends_on_cycles(repo: Repository, kind: str, group: str) -> list[Problem]
 
 
 def _health_checks(repo: Repository, manifest: Manifest, spec: LineMap, index: _Index) -> list[Problem]:
+    """Each health check names an object Flux applies in the Kustomization's cluster: the
+    Kustomization itself, one it depends on (it is applied first) or any other (Flux
+    retries until it is there). An object a HelmRelease renders, or that a Kustomization
+    applies from a source not followed offline, can only be confirmed on the cluster."""
     folder = normalized_path(spec.get("path"))
     if folder is None or folder not in repo.folders or not (repo.root / folder).is_dir():
         return []  # another source's folder, or none at all (the build says so): nothing to look in
-    defined = [m for m in repo.manifests if is_under(m.path, folder)]
-    renderers = [m for m in defined if m.is_a("HelmRelease", HELM_GROUP) or m.is_a("Kustomization", KUSTOMIZE_GROUP)]
+    clusters = repo.folder_clusters.get(folder, set())
+    applied = [m for m in repo.manifests if not clusters or repo.clusters_of(m) & clusters or not repo.clusters_of(m)]
+    renderers = [m for m in applied if is_under(m.path, folder) and (
+        m.is_a("HelmRelease", HELM_GROUP) or m.is_a("Kustomization", KUSTOMIZE_GROUP))]
+    # What a source that is not followed offline applies is unknown here.
+    unread = ", ".join(f"{n.label()} (Kustomization {n.kustomization.namespace or FLUX_SYSTEM}/{n.kustomization.name})"
+                       for n in (repo.followed.not_followed if repo.followed else ())[:2])
     problems = []
     for entry, line in _entries(spec, "healthChecks"):
         kind, name = entry.get("kind"), entry.get("name")
@@ -521,18 +612,53 @@ def _health_checks(repo: Repository, manifest: Manifest, spec: LineMap, index: _
         namespace = str(entry.get("namespace") or manifest.namespace)
         group = str(entry.get("apiVersion") or "").rpartition("/")[0]
         target = f"{kind} {namespace}/{name}"
-        if index.incomplete or _defines(defined, kind, namespace, name, group):
+        if index.incomplete or _defines(applied, kind, namespace, name, group):
             continue
         shown = folder + "/" if folder else "the repository root"
-        if group.endswith(FLUX_GROUP_SUFFIX) or kind == "Namespace" or not renderers:
+        if unread:
+            problems.append(Problem(manifest.path, line, "ref.health-check", WARNING,
+                                    f"{manifest.label()}: health check {target} cannot be verified offline: no file "
+                                    f"of this repository defines it; {unread} may apply it"))
+        elif group.endswith(FLUX_GROUP_SUFFIX) or kind == "Namespace" or not renderers:
             problems.append(Problem(manifest.path, line, "ref.health-check", ERROR,
-                                    f"{manifest.label()}: health check {target} names an object {shown} does not define"))
+                                    f"{manifest.label()}: health check {target} names an object neither {shown} "
+                                    "nor any other Kustomization of this repository applies"))
         else:
             makers = ", ".join(m.label() for m in renderers[:3])
             problems.append(Problem(manifest.path, line, "ref.health-check", WARNING,
                                     f"{manifest.label()}: health check {target} cannot be verified offline: "
-                                    f"{shown} defines no such object; {makers} may make it"))
+                                    f"no file of this repository defines it; {makers} may make it"))
     return problems
+
+
+# Objects that make a Secret or ConfigMap of their own name at run time: (group, kind) ->
+# the kinds they make, and the keys when known (None: the cluster decides).
+RUN_TIME_MAKERS: dict[tuple[str, str], dict[str, frozenset[str] | None]] = {
+    (SEALED_SECRETS_GROUP, "SealedSecret"): {"Secret": None},
+    ("external-secrets.io", "ExternalSecret"): {"Secret": None},
+    ("objectbucket.io", "ObjectBucketClaim"): {
+        "ConfigMap": frozenset({"BUCKET_HOST", "BUCKET_NAME", "BUCKET_PORT", "BUCKET_REGION", "BUCKET_SUBREGION"}),
+        "Secret": frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}),
+    },
+}
+
+
+def _made_name(maker: Manifest) -> str:
+    """The name of what a run-time maker makes: an ExternalSecret's spec.target.name, else its own."""
+    target = _spec(maker).get("target")
+    if maker.kind == "ExternalSecret" and isinstance(target, dict) and isinstance(target.get("name"), str):
+        return target["name"]
+    return maker.name
+
+
+def _made_at_run_time(manifests: Iterable[Manifest], kind: str, namespace: str, name: str) -> tuple[bool, frozenset[str] | None]:
+    """(whether an object of the repository makes that Secret or ConfigMap on the cluster,
+    the keys it will have when known)."""
+    for maker in manifests:
+        makes = RUN_TIME_MAKERS.get((maker.group, maker.kind), {})
+        if kind in makes and maker.namespace == namespace and _made_name(maker) == name:
+            return True, makes[kind]
+    return False, None
 
 
 def _defines(defined: list[Manifest], kind: str, namespace: str, name: str, group: str) -> bool:
@@ -541,10 +667,7 @@ def _defines(defined: list[Manifest], kind: str, namespace: str, name: str, grou
             continue
         if m.kind == kind and (not group or m.group == group):
             return True
-        # A SealedSecret becomes the Secret of its name.
-        if kind == "Secret" and m.is_a("SealedSecret", SEALED_SECRETS_GROUP):
-            return True
-    return False
+    return kind in ("Secret", "ConfigMap") and _made_at_run_time(defined, kind, namespace, name)[0]
 
 
 # --- convention.* ---------------------------------------------------------------------
@@ -592,8 +715,10 @@ def _file_layout(repo: Repository) -> list[Problem]:
 
 
 def _namespaces(repo: Repository) -> list[Problem]:
+    """Each namespace declared once per cluster (several cluster folders in one repository
+    are several clusters, each with its own flux-system)."""
     problems = []
-    first: dict[str, Manifest] = {}
+    first: dict[tuple[str, str], Manifest] = {}
     for manifest in repo.manifests:
         if manifest.kind != "Namespace" or manifest.group != "":
             continue
@@ -606,13 +731,15 @@ def _namespaces(repo: Repository) -> list[Problem]:
             problems.append(Problem(manifest.path, manifest.line, "convention.namespace-builtin", ERROR,
                                     "namespace flux-system belongs to Flux (flux bootstrap declares it in "
                                     "gotk-components.yaml): do not declare it again"))
-        elif name in first:
-            earlier = first[name]
-            problems.append(Problem(manifest.path, manifest.line, "convention.namespace-duplicate", ERROR,
-                                    f"namespace {name} is already declared in {earlier.path}:{earlier.line}; "
-                                    "declare each namespace once (bootstrap's namespaces/ folder)"))
         else:
-            first[name] = manifest
+            clusters = repo.clusters_of(manifest) or {""}
+            earlier = next((first[cluster, name] for cluster in sorted(clusters) if (cluster, name) in first), None)
+            if earlier is not None and (earlier.path, earlier.line) != (manifest.path, manifest.line):
+                problems.append(Problem(manifest.path, manifest.line, "convention.namespace-duplicate", ERROR,
+                                        f"namespace {name} is already declared in {earlier.path}:{earlier.line}; "
+                                        "declare each namespace once (bootstrap's namespaces/ folder)"))
+            for cluster in clusters:
+                first.setdefault((cluster, name), manifest)
     return problems
 
 
@@ -666,7 +793,7 @@ def _app_files(repo: Repository, path: str, answers: LineMap, app: str) -> list[
     (a Kustomization `<chart>--<namespace>`, a HelmRelease named after the chart)."""
     line = answers.line_of("app_name")
     bootstrap_dir = str(answers.get("bootstrap_dir") or repo.bootstrap_dir)
-    folder = layout.app_dir(app, str(answers.get("apps_dir") or ""))
+    folder = repo_state.app_folder(repo.root, {**answers, "bootstrap_dir": bootstrap_dir})
     if any(is_under(broken, folder) or is_under(broken, bootstrap_dir) for broken in repo.parse_errors):
         return []  # what a file that does not parse defines is unknown; yaml.parse names it
     missing = []

@@ -1,5 +1,6 @@
 """`flux-cookbook`: the entry point. Exit codes: 0 done, 1 refused or problems found, 2 usage
-(argparse's errors, and UsageError)."""
+(argparse's errors, and UsageError), 130 interrupted (Ctrl-C: one line, no traceback, as a
+shell reports SIGINT)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import importlib
 import sys
 
 from .errors import UsageError, UserError
+from .extensions import repo_files
 from .version import VERSION
 
 # Subcommand modules in flux_cookbook/commands/, in the order --help lists them.
-COMMANDS = ("new", "add", "update_all", "adopt", "check", "seal")
+COMMANDS = ("new", "add", "update_all", "adopt", "check", "seal", "values")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -27,13 +29,16 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+INTERRUPTED = 130
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
     try:
+        args = parser().parse_args(argv)
         return args.run(args)
-    except UserError as error:
+    except (UserError, repo_files.OutsideRepository, repo_files.NotReadable) as error:
         print(f"flux-cookbook: {error}", file=sys.stderr)
         return 2 if isinstance(error, UsageError) else 1
     except KeyboardInterrupt:
-        print("flux-cookbook: interrupted", file=sys.stderr)
-        return 1
+        print("\nflux-cookbook: interrupted", file=sys.stderr)
+        return INTERRUPTED

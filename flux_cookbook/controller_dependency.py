@@ -19,7 +19,7 @@ import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from .extensions import known_apps, layout
+from .extensions import bounded_yaml, known_apps, layout
 
 CONTROLLER = known_apps.SEALED_SECRETS
 
@@ -29,7 +29,7 @@ def require_controller(repo: Path, app: str) -> list[str]:
     if app == CONTROLLER or CONTROLLER not in layout.apps(repo):
         return []
     answers_path = repo / layout.app_answers_file(app)
-    answers = yaml.safe_load(answers_path.read_text(encoding="utf-8")) or {}
+    answers = bounded_yaml.load(answers_path.read_text(encoding="utf-8"), answers_path.name) or {}
     depends_on = answers.get("depends_on") or []
     if CONTROLLER in depends_on:
         return []

@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from .errors import UsageError, UserError
-from .extensions import layout
+from .extensions import bounded_yaml, layout
 from .repository_root import run_from_root
 
 _VALIDATION = re.compile(r"^Validation error for question '(?P<question>[^']+)': (?P<message>.*)$", re.DOTALL)
@@ -61,7 +61,7 @@ def default_template(given: str | None, distribution=metadata.distribution) -> s
 def recorded_answers(repo: Path, answers_file: str = layout.CLUSTER_ANSWERS) -> dict:
     path = Path(repo) / answers_file
     try:
-        answers = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        answers = bounded_yaml.load(path.read_text(encoding="utf-8"), answers_file) or {}
     except FileNotFoundError:
         if hint := run_from_root(repo):
             raise UserError(f"{repo} has no {answers_file}: it is not the root of the repository{hint}") from None

@@ -1,5 +1,9 @@
 """Build every Flux Kustomization path of a repository as kustomize-controller builds it.
 
+Which ones: those Flux reaches (`follow`), from the sync Kustomization of each cluster's
+bootstrap folder (or the Kustomizations under a given folder) to the Kustomizations each
+build holds, whose source is this repository; other sources are named, not followed.
+
 What a cluster does with a pushed commit, step by step, and what this module does instead:
 
 1. source-controller checks the commit out and packs it into an artifact, leaving out what
@@ -20,9 +24,10 @@ What a cluster does with a pushed commit, step by step, and what this module doe
    of the repository.
 
 Not reproduced: SOPS decryption and postBuild variable substitution (both run on objects
-after the build and need the cluster's secrets), remote bases' network fetches (kubectl
-does fetch them), and Flux's rewriting of an existing kustomization.yaml, which silently
-drops fields kustomize does not know; kubectl reports those as errors instead.
+after the build and need the cluster's secrets), remote bases (named, never fetched:
+kustomize_reads.py, which also keeps every read inside the artifact), and Flux's
+rewriting of an existing kustomization.yaml, which silently drops fields kustomize does
+not know; kubectl reports those as errors instead.
 
 The sources read for this: fluxcd/pkg `sourceignore/sourceignore.go` and
 `artifact/storage/archive.go` (SourceIgnoreFilter, Archive), source-controller
@@ -34,15 +39,18 @@ object check).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import posixpath
 import re
+import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -52,12 +60,14 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError as RuamelError
 
 from flux_cookbook.errors import UserError
-from flux_cookbook.extensions import layout
+from flux_cookbook.extensions import bounded_yaml, layout
+from flux_cookbook.extensions.chart_values import OFFLINE_VARIABLE
+from flux_cookbook.kustomize_reads import refused_reads
 from flux_cookbook.yaml_documents import load_documents
 
 __all__ = [
-    "BuildResult", "FluxKustomization", "KubectlNotFound", "PATH_NOT_FOUND",
-    "artifact_files", "build_all", "build_folder", "flux_kustomizations", "newly_broken",
+    "BuildResult", "FluxKustomization", "Followed", "KubectlNotFound", "NotFollowed", "PATH_NOT_FOUND",
+    "artifact_files", "build_all", "build_folder", "flux_kustomizations", "follow", "newly_broken",
 ]
 
 PATH_NOT_FOUND = "path not found"
@@ -72,7 +82,6 @@ _SYNC_FILE = "gotk-sync.yaml"
 _ANSWERS_GLOB = layout.ANY_ANSWERS_GLOB
 _DEFAULT_BOOTSTRAP_DIR = "bootstrap"
 _BUILD_WORKERS = 2
-_BUILD_TIMEOUT = 300  # seconds; only a remote base that never answers takes this long
 
 # fluxcd/pkg sourceignore.go: ExcludeVCS, and ExcludeExt + ExcludeCI + ExcludeExtra. The
 # VCS patterns always apply; the others only while the repository has no ignore rules of
@@ -103,6 +112,38 @@ class BuildResult:
     ok: bool
     error: str  # kustomize's message, or PATH_NOT_FOUND; "" when ok
     output: str  # the rendered YAML; "" when not ok
+
+
+@dataclass(frozen=True)
+class NotFollowed:
+    """A source a followed Kustomization applies that this repository cannot stand for
+    offline: an OCIRepository, a Bucket, an ExternalArtifact, another GitRepository."""
+
+    kind: str
+    namespace: str
+    name: str
+    kustomization: FluxKustomization  # the first Kustomization found applying it
+
+    def label(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Followed:
+    """What Flux applies from this repository: each Kustomization reached from the starting
+    ones (in the order reached, starting ones first) with its build, and the sources
+    that could not be followed."""
+
+    results: tuple[BuildResult, ...]
+    not_followed: tuple[NotFollowed, ...]
+    own_sources: frozenset[tuple[str, str]]  # (namespace, name) of the GitRepositories that are this repository
+    # Each FluxKustomization -> its cluster: the path of the starting one it was reached from
+    # (the --path folder with one); several clusters in one repository are followed each on its own.
+    clusters: dict = field(default_factory=dict)
+
+    @property
+    def kustomizations(self) -> list[FluxKustomization]:
+        return [result.kustomization for result in self.results]
 
 
 class KubectlNotFound(UserError, RuntimeError):
@@ -279,7 +320,8 @@ def _bootstrap_to_come(repo: Path) -> list[_Found]:
     """Before `flux bootstrap --path=<bootstrap_dir>` has written gotk-sync.yaml, the sync
     Kustomization it will write, one per bootstrap folder the answers files record."""
     found = []
-    for answers in sorted(repo.glob(_ANSWERS_GLOB)):
+    # The cluster's answers first: an app's answers keep a copy of its bootstrap_dir.
+    for answers in sorted(repo.glob(_ANSWERS_GLOB), key=lambda path: (path.name != layout.CLUSTER_ANSWERS, path.name)):
         try:
             documents = [d for d in load_documents(answers.read_text()) if isinstance(d.data, dict)]
         except (yaml.YAMLError, UnicodeDecodeError, ValueError):
@@ -372,10 +414,10 @@ def _write_kustomization(folder: Path, spec: dict) -> None:
         if not kus.get("resources"):
             # Same reason; this one makes kustomize add origin annotations to every object.
             kus["buildMetadata"], changed = ["originAnnotations"], True
-    for field, key in (("targetNamespace", "namespace"), ("namePrefix", "namePrefix"),
-                       ("nameSuffix", "nameSuffix")):
-        if isinstance(spec.get(field), str):
-            kus[key], changed = spec[field], True
+    for spec_field, key in (("targetNamespace", "namespace"), ("namePrefix", "namePrefix"),
+                            ("nameSuffix", "nameSuffix")):
+        if isinstance(spec.get(spec_field), str):
+            kus[key], changed = spec[spec_field], True
     for patch in spec.get("patches") or []:
         if isinstance(patch, dict):
             kus.setdefault("patches", []).append({k: patch[k] for k in ("patch", "target") if k in patch})
@@ -424,7 +466,7 @@ class _GenerateError(Exception):
 def _objects_without_identity(output: str) -> str:
     """kustomize-controller's check after the build: the first object lacking apiVersion,
     kind or name, as its message says it."""
-    for doc in yaml.load_all(output, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    for doc in bounded_yaml.load_all(output, "kustomize's output"):
         if not isinstance(doc, dict):
             continue
         if not (doc.get("apiVersion") and doc.get("kind") and _meta(doc).get("name")):
@@ -446,13 +488,14 @@ def _build_in(root: Path, path: str, spec: dict, kubectl: str, also: Path | None
         return False, str(exc), ""
     except (yaml.YAMLError, RuamelError, UnicodeDecodeError) as exc:
         return False, f"kustomization file: {exc}", ""
+    if refused := refused_reads(root, path):
+        return False, "\n".join(refused), ""
     try:
-        result = subprocess.run(
-            [kubectl, "kustomize", "--load-restrictor=LoadRestrictionsNone", str(folder)],
-            capture_output=True, text=True, timeout=_BUILD_TIMEOUT,
-        )
+        result = _run_kustomize(kubectl, folder)
     except subprocess.TimeoutExpired:
-        return False, f"kustomize build did not finish within {_BUILD_TIMEOUT}s", ""
+        return False, f"kustomize build did not finish within {KUSTOMIZE_SECONDS}s", ""
+    if over := _over_limit(result):
+        return False, over, ""
     if result.returncode != 0:
         # Name the files as the repository does, not as this copy does.
         error = result.stderr.strip()
@@ -463,6 +506,41 @@ def _build_in(root: Path, path: str, spec: dict, kubectl: str, also: Path | None
     if bad:
         return False, bad, ""
     return True, "", result.stdout
+
+
+# --- the kustomize process: confined and bounded ------------------------------------------
+
+# Limits of one `kubectl kustomize` (a Go program reserves about 1 GiB of address space
+# just to start). Its load restrictions stay off, as kustomize-controller's are: what it
+# may read is checked before it runs (kustomize_reads.py), and nothing it could fetch
+# gets that far; the proxy settings below are a second wall for the offline setting.
+KUSTOMIZE_MEMORY = 4 * 1024**3  # bytes of address space
+KUSTOMIZE_SECONDS = 120  # of CPU, and of the clock
+_NO_NETWORK = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": "",
+               "GIT_ALLOW_PROTOCOL": "file", "GIT_TERMINAL_PROMPT": "0"}
+
+
+def _limits() -> None:  # in the child, before kubectl starts: only setrlimit calls
+    for limit, value in ((resource.RLIMIT_AS, KUSTOMIZE_MEMORY), (resource.RLIMIT_CPU, KUSTOMIZE_SECONDS)):
+        hard = resource.getrlimit(limit)[1]
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)  # never above a lower cap
+        resource.setrlimit(limit, (value, hard))
+
+
+def _run_kustomize(kubectl: str, folder: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, **(_NO_NETWORK if os.environ.get(OFFLINE_VARIABLE) else {})}
+    return subprocess.run(
+        [kubectl, "kustomize", "--load-restrictor=LoadRestrictionsNone", str(folder)],
+        capture_output=True, text=True, timeout=KUSTOMIZE_SECONDS, preexec_fn=_limits, env=env,
+    )
+
+
+def _over_limit(result: subprocess.CompletedProcess) -> str:
+    if result.returncode == -signal.SIGXCPU or result.returncode == -signal.SIGKILL:
+        return f"kustomize build stopped: over its limit of {KUSTOMIZE_SECONDS}s of CPU"
+    if result.returncode and re.search(r"fatal error: (runtime: )?out of memory|cannot allocate memory", result.stderr):
+        return f"kustomize build stopped: over its limit of {KUSTOMIZE_MEMORY // 1024**3} GiB of memory"
+    return ""
 
 
 def _link_copy(source: Path, target: Path) -> None:
@@ -508,38 +586,236 @@ def _copy_artifact(repo: Path, files: list[str], target: Path) -> None:
 
 
 def build_all(repo: Path, skip: Iterable[str] = ()) -> list[BuildResult]:
-    """Build each distinct path of the repository's Flux Kustomizations but those in
-    `skip`; sorted by path."""
+    """Build each distinct path of the Flux Kustomizations Flux reaches (`follow`) but
+    those in `skip`; one result per path, sorted by path."""
+    skipped = set(skip)
+    by_path: dict[str, BuildResult] = {}
+    for result in follow(repo, skip=skipped).results:
+        path = result.kustomization.path
+        if path in skipped:
+            continue
+        # The sync Kustomization speaks for its path when there is one: newly_broken
+        # follows it when the bootstrap folder moves.
+        if path not in by_path or (_is_sync(result.kustomization) and not _is_sync(by_path[path].kustomization)):
+            by_path[path] = result
+    return [by_path[path] for path in sorted(by_path)]
+
+
+# --- following what Flux applies -----------------------------------------------------
+
+
+def _is_flux_kustomization(doc: dict) -> bool:
+    return _group(doc.get("apiVersion")) == _FLUX_KUSTOMIZE_GROUP and doc.get("kind") == "Kustomization"
+
+
+def _found(rel: str, line: int, doc: dict) -> _Found:
+    meta = _meta(doc)
+    spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
+    return _Found(
+        FluxKustomization(file=rel, line=line, name=str(meta.get("name", "")),
+                          namespace=str(meta.get("namespace") or ""), path=_normal_path(spec.get("path"))),
+        spec,
+    )
+
+
+def _source(found: _Found) -> tuple[str, str, str] | None:
+    """(kind, namespace, name) of the Kustomization's sourceRef; namespace defaults to its own."""
+    ref = found.spec.get("sourceRef")
+    if not isinstance(ref, dict) or not isinstance(ref.get("kind"), str) or not ref.get("name"):
+        return None  # the schema check says what is wrong with it
+    namespace = ref.get("namespace") or found.kustomization.namespace or _FLUX_NAMESPACE
+    return ref["kind"], str(namespace), str(ref["name"])
+
+
+def _key(k: FluxKustomization) -> tuple[str, str]:
+    return (k.namespace or _FLUX_NAMESPACE, k.name)
+
+
+def _starts(repo: Path, every: list[_Found], start_dir: str | None) -> list[_Found]:
+    """The Kustomizations Flux starts from. With `start_dir`, every one defined below it
+    (as flux-local's --path); else the sync Kustomization of each cluster's bootstrap
+    folder (gotk-sync.yaml): the answers' bootstrap folder's when it has one, else every
+    cluster folder's; before `flux bootstrap`, the one it will write."""
+    if start_dir is not None:
+        folder = _normal_path(start_dir)
+        return [f for f in every if not folder or f.kustomization.file.startswith(folder + "/")]
+    syncs = [f for f in every if posixpath.basename(f.kustomization.file) == _SYNC_FILE]
+    synced = {f.kustomization.path for f in syncs}
+    to_come = [f for f in _bootstrap_to_come(repo) if f.kustomization.path not in synced]
+    if syncs or to_come:
+        return syncs + to_come
+    return _cookbook_bootstrap(repo) or [f for f in every if _builds_own_repository_spec(f)]
+
+
+# A hand-made repository with neither gotk-sync.yaml nor answers: the cookbook's bootstrap
+# folder, known by the folders the cookbook keeps in it.
+_COOKBOOK_BOOTSTRAP_DIRS = ("bootstrap", "flux-system")
+_COOKBOOK_BOOTSTRAP_MARKS = ("kustomizations", "helmrepositories")
+
+
+def _cookbook_bootstrap(repo: Path) -> list[_Found]:
+    for folder in _COOKBOOK_BOOTSTRAP_DIRS:
+        if any((repo / folder / mark).is_dir() for mark in _COOKBOOK_BOOTSTRAP_MARKS):
+            here = FluxKustomization(file=folder, line=1, name=_SYNC_NAME, namespace=_FLUX_NAMESPACE, path=folder)
+            return [_Found(here, {"path": folder})]
+    return []
+
+
+def _builds_own_repository_spec(found: _Found) -> bool:
+    return _source(found) == ("GitRepository", _FLUX_NAMESPACE, _SYNC_NAME)
+
+
+def _own_sources(repo: Path, files: list[str], starts: list[_Found]) -> frozenset[tuple[str, str]]:
+    """The GitRepositories that are this repository: those the starting Kustomizations
+    apply, and any other this repository defines with one of their URLs."""
+    own = {source[1:] for f in starts if (source := _source(f)) and source[0] == "GitRepository"}
+    if not own:
+        own = {(_FLUX_NAMESPACE, _SYNC_NAME)}
+    defined = {}
+    for _, _, doc in _yaml_objects(repo, files, "GitRepository"):
+        if doc.get("kind") == "GitRepository" and _group(doc.get("apiVersion")) == _FLUX_SOURCE_GROUP:
+            spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
+            key = (str(_meta(doc).get("namespace") or _FLUX_NAMESPACE), str(_meta(doc).get("name")))
+            defined[key] = spec.get("url")
+    urls = {defined[key] for key in own if defined.get(key)}
+    return frozenset(own | {key for key, url in defined.items() if url and url in urls})
+
+
+def _children(output: str, parent: _Found, every: list[_Found]) -> list[_Found]:
+    """The Flux Kustomizations a build output holds, as built (patches applied), each at the
+    file and line of the document it comes from (else its parent's)."""
+    children = []
+    for doc in yaml.load_all(output, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        if not isinstance(doc, dict) or not _is_flux_kustomization(doc):
+            continue
+        child = _found(parent.kustomization.file, parent.kustomization.line, doc)
+        k = child.kustomization
+        named = [f for f in every if f.kustomization.name == k.name]
+        best = sorted(named, key=lambda f: (
+            f.kustomization.namespace not in ("", k.namespace),
+            not f.kustomization.file.startswith(parent.kustomization.path + "/") and parent.kustomization.path != "",
+            f.kustomization.file, f.kustomization.line,
+        ))
+        if best:
+            k = FluxKustomization(best[0].kustomization.file, best[0].kustomization.line, k.name, k.namespace, k.path)
+        children.append(_Found(k, child.spec))
+    return children
+
+
+def _children_unbuilt(parent: _Found, every: list[_Found]) -> list[_Found]:
+    """Without a build: the Flux Kustomizations defined in files below the parent's path."""
+    path = parent.kustomization.path
+    return [f for f in every if f is not parent and (not path or f.kustomization.file.startswith(path + "/"))
+            and f.kustomization.file != parent.kustomization.file]
+
+
+def _spec_key(found: _Found) -> str:
+    """What of a Kustomization shapes its build: two with equal keys build alike."""
+    fields = ("targetNamespace", "namePrefix", "nameSuffix", "patches", "components",
+              "ignoreMissingComponents", "images", "buildMetadata")
+    return repr((found.kustomization.path, [(f, found.spec.get(f)) for f in fields]))
+
+
+def _own_inputs(repo: Path, files: list[str], path: str) -> str | None:
+    """A digest of everything the build of `path` can read, when that is only the files
+    below it: no kustomization file there names anything outside (`..`, `/`, a URL). None
+    when the build may read elsewhere. Two builds of equal digests and specs build alike."""
+    below = [rel for rel in files if not path or rel.startswith(path + "/")]
+    digest = hashlib.sha256()
+    for rel in below:
+        data = (repo / rel).read_bytes()
+        if posixpath.basename(rel) in KUSTOMIZATION_FILES and re.search(rb"\.\./|://|^\s*-?\s*/", data, re.M):
+            return None
+        digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+def follow(repo: Path, start_dir: str | None = None, build: bool = True, skip: Iterable[str] = (),
+           reuse: dict | None = None) -> Followed:
+    """Follow what Flux applies from this repository, as Flux does: from the starting
+    Kustomizations (`_starts`), build each Kustomization's path and go on to the
+    Kustomizations its build holds whose source is this repository; a Kustomization of
+    another source is named in `not_followed`. Each Kustomization once, by namespace and
+    name. `build=False`, or a path in `skip`: not built, the Kustomizations defined below
+    its path are taken as what it applies; so is a path whose build fails. `reuse`: builds
+    remembered across calls (check --base checks two commits), for the paths whose build
+    reads only their own folder, by what that folder holds (`_own_inputs`)."""
     repo = Path(repo)
     files = artifact_files(repo)
+    every = [_found(rel, line, doc) for rel, line, doc in _yaml_objects(repo, files, "Kustomization")
+             if _is_flux_kustomization(doc)]
+    starts = _starts(repo, every, start_dir)
+    own = _own_sources(repo, files, starts)
     skipped = set(skip)
-    by_path: dict[str, list[_Found]] = {}
-    for found in _discover(repo, files):
-        if found.kustomization.path not in skipped:
-            by_path.setdefault(found.kustomization.path, []).append(found)
-    if not by_path:
-        return []
-    kubectl = _kubectl()
+    results: list[BuildResult] = []
+    not_followed: dict[tuple[str, str, str], NotFollowed] = {}
+    seen: set[tuple[str, str, str]] = set()  # (cluster, namespace, name)
+    clusters: dict[FluxKustomization, str] = {}
+    kubectl = _kubectl() if build and starts else ""
+
+    def admit(candidates: list[tuple[_Found, str]]) -> list[_Found]:
+        admitted = []
+        for found, cluster in candidates:
+            key = (cluster, *_key(found.kustomization))
+            if key in seen:
+                continue
+            seen.add(key)
+            if start_dir is not None and not found.spec.get("path"):
+                # As flux-local reads --path: a Kustomization with no path applies that folder.
+                k = found.kustomization
+                found = _Found(FluxKustomization(k.file, k.line, k.name, k.namespace, _normal_path(start_dir)), found.spec)
+            clusters[found.kustomization] = cluster
+            source = _source(found)
+            if source is not None and (source[0] != "GitRepository" or source[1:] not in own):
+                not_followed.setdefault(source, NotFollowed(*source, found.kustomization))
+                continue
+            admitted.append(found)
+        return admitted
+
     with tempfile.TemporaryDirectory(prefix="flux-build-") as tmp:
         artifact = Path(tmp) / "artifact"
-        _copy_artifact(repo, files, artifact)
-        paths = sorted(by_path)
+        if kubectl:  # not for a check without builds
+            _copy_artifact(repo, files, artifact)
+        cache: dict[str, tuple[bool, str, str]] = {}
+        counter = iter(range(1 << 30))
 
-        def build(index: int) -> BuildResult:
-            path = paths[index]
-            # The sync Kustomization speaks for its path when there is one: newly_broken
-            # follows it when the bootstrap folder moves.
-            chosen = sorted(by_path[path], key=lambda f: not _is_sync(f.kustomization))[0]
-            work = Path(tmp) / f"build-{index}"
-            _work_copy(artifact, work, path)
-            try:
-                ok, error, output = _build_in(work, path, chosen.spec, kubectl, also=artifact)
-            finally:
-                shutil.rmtree(work, ignore_errors=True)
-            return BuildResult(chosen.kustomization, ok, error, output)
+        def build_one(found: _Found) -> tuple[bool, str, str] | None:
+            if not build or found.kustomization.path in skipped:
+                return None
+            key = _spec_key(found)
+            # Components live outside the path: such a build is never reused.
+            reusable = reuse is not None and not found.spec.get("components")
+            inputs = _own_inputs(repo, files, found.kustomization.path) if reusable else None
+            if inputs is not None and (key, inputs) in reuse:
+                return reuse[key, inputs]
+            if key not in cache:
+                work = Path(tmp) / f"build-{next(counter)}"
+                _work_copy(artifact, work, found.kustomization.path)
+                try:
+                    cache[key] = _build_in(work, found.kustomization.path, found.spec, kubectl, also=artifact)
+                finally:
+                    shutil.rmtree(work, ignore_errors=True)
+            if inputs is not None:
+                reuse[key, inputs] = cache[key]
+            return cache[key]
 
-        with ThreadPoolExecutor(max_workers=_BUILD_WORKERS) as pool:
-            return list(pool.map(build, range(len(paths))))
+        level = admit([(found, start_dir if start_dir is not None else found.kustomization.path) for found in starts])
+        while level:
+            with ThreadPoolExecutor(max_workers=_BUILD_WORKERS) as pool:
+                built = list(pool.map(build_one, level))
+            after = []
+            for found, outcome in zip(level, built):
+                cluster = clusters[found.kustomization]
+                if outcome is None:
+                    results.append(BuildResult(found.kustomization, True, "", ""))
+                    after += [(child, cluster) for child in _children_unbuilt(found, every)]
+                    continue
+                ok, error, output = outcome
+                results.append(BuildResult(found.kustomization, ok, error, output))
+                children = _children(output, found, every) if ok else _children_unbuilt(found, every)
+                after += [(child, cluster) for child in children]
+            level = admit(after)
+    return Followed(tuple(results), tuple(not_followed.values()), own, clusters)
 
 
 def build_folder(folder: Path) -> BuildResult:

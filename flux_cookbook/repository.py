@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import flux_build, kind_scopes
-from .extensions import layout
+from .extensions import layout, repo_files
 from .yaml_lines import Document, LineMap, YamlError, load_documents
 
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
@@ -92,6 +92,26 @@ class Repository:
     kustomizations: list = field(default_factory=list)  # flux_build.FluxKustomization of each applied folder
     folders: dict[str, str] = field(default_factory=dict)  # applied folder -> targetNamespace
     manifests: list[Manifest] = field(default_factory=list)
+    followed: flux_build.Followed | None = None  # what following Flux from the starting Kustomizations found
+    folder_clusters: dict[str, set[str]] = field(default_factory=dict)  # applied folder -> clusters applying it
+
+    def clusters_of(self, manifest: Manifest) -> set[str]:
+        """The clusters (their bootstrap folders) that apply the manifest."""
+        return self.folder_clusters.get(manifest.folder, set())
+
+    def add_built(self, built) -> None:
+        """Count as manifests the documents that objects of a build come from outside any
+        applied folder (an overlay's base, a component): Flux applies them too. `built`:
+        built_objects.Built items; the object's namespace is the one it is built into."""
+        known = {(m.path, m.line) for m in self.manifests}
+        for item in built:
+            source = item.source
+            if source.obj is None or (source.path, source.line) in known:
+                continue
+            known.add((source.path, source.line))
+            meta = item.obj.get("metadata") if isinstance(item.obj.get("metadata"), dict) else {}
+            self.manifests.append(Manifest(source.path, source.line, source.obj, item.kustomization.path,
+                                           str(meta.get("namespace") or "")))
 
     def manifests_in(self, folder: str) -> list[Manifest]:
         return [m for m in self.manifests if m.folder == folder]
@@ -201,11 +221,12 @@ def repository_files(root: Path) -> list[str]:
     return sorted(found)
 
 
-def read_repository(root: Path, yaml_file=None) -> Repository:
+def read_repository(root: Path, yaml_file=None, followed: flux_build.Followed | None = None) -> Repository:
     """Read every YAML file once and find the applied folders and their objects.
 
     `yaml_file(path) -> bool` says which files are YAML (yamllint's `yaml-files`);
-    default: *.yaml, *.yml and .yamllint.
+    default: *.yaml, *.yml and .yamllint. `followed`: the Kustomizations Flux reaches
+    (flux_build.follow); default: followed without building.
     """
     root = Path(root)
     files = repository_files(root)
@@ -215,26 +236,30 @@ def read_repository(root: Path, yaml_file=None) -> Repository:
         if not is_yaml(path):
             continue
         try:
-            text = (root / path).read_text(encoding="utf-8")
+            text = repo_files.read_text(root, path)  # inside the repository, bounded
         except UnicodeDecodeError as error:
             errors[path] = YamlError(1, f"not UTF-8 text ({error.reason} at byte {error.start})")
             continue
         except OSError as error:
-            errors[path] = YamlError(1, f"cannot be read: {error.strerror}")
+            errors[path] = YamlError(1, f"cannot be read: {error.strerror or error}")
             continue
         texts[path] = text
         try:
             documents[path] = load_documents(text)
         except YamlError as error:
             errors[path] = error
-    kustomizations = flux_build.flux_kustomizations(root)
+    followed = followed if followed is not None else flux_build.follow(root, build=False)
+    kustomizations = followed.kustomizations
     bootstrap_dir, bootstrapped = _bootstrap_dir(root, files, kustomizations)
     repo = Repository(root, files, texts, documents, errors, bootstrap_dir, bootstrapped)
     repo.artifact = set(flux_build.artifact_files(root))
     repo.kustomizations = kustomizations
-    repo.folders = {bootstrap_dir: ""}
+    repo.followed = followed
+    repo.folders = {bootstrap_dir: ""} if not kustomizations else {}
     for kustomization in kustomizations:
         repo.folders.setdefault(kustomization.path, _target_namespace(documents, kustomization))
+        cluster = followed.clusters.get(kustomization, bootstrap_dir)
+        repo.folder_clusters.setdefault(kustomization.path, set()).add(cluster)
     repo.manifests = [
         Manifest(path, document.line, document.obj, folder, repo.folders[folder])
         for path, docs in sorted(documents.items())

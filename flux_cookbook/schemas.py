@@ -38,7 +38,7 @@ from jsonschema.protocols import Validator
 from flux_cookbook import cel_rules, kind_scopes, kubernetes_schemas
 from flux_cookbook.yaml_documents import as_json, error_line, load_documents
 
-__all__ = ["CRDS", "DEFAULT_CRD_DIRS", "load_validators", "validate_file", "validate_object"]
+__all__ = ["CRDS", "DEFAULT_CRD_DIRS", "load_validators", "validate_file", "validate_object", "validate_object_fields"]
 
 # One place names the shipped CRDs: kind_scopes reads their scopes, this module their schemas.
 CRDS = kind_scopes.CRDS
@@ -242,7 +242,7 @@ def _check(obj: Any, crd_dirs: list[Path]) -> tuple[str, list[_Problem]]:
     for crd_dir in crd_dirs:
         kinds, groups = _crd_set(crd_dir)
         if group in groups:
-            owners.append(Path(crd_dir).name)
+            owners.append(_crd_label(crd_dir))
         served = served or kinds.get((api_version, kind))
     if served is not None:
         defaulted = copy.deepcopy(obj)
@@ -271,6 +271,12 @@ def _check(obj: Any, crd_dirs: list[Path]) -> tuple[str, list[_Problem]]:
     return label, unique
 
 
+def _crd_label(crd_dir: Path) -> str:
+    from flux_cookbook.flux_versions import label
+
+    return label(crd_dir)
+
+
 def _use(api_versions: list[str]) -> str:
     """"; use <apiVersion>" for the versions that do serve the kind, or "" when none does."""
     return f"; use {' or '.join(api_versions)}" if api_versions else ""
@@ -278,6 +284,12 @@ def _use(api_versions: list[str]) -> str:
 
 def _default_dirs(crd_dirs: list[Path] | None) -> list[Path]:
     return list(DEFAULT_CRD_DIRS if crd_dirs is None else crd_dirs)
+
+
+def validate_object_fields(obj: dict, crd_dirs: list[Path] | None = None) -> list[tuple[tuple, str]]:
+    """(path of the field, "Kind/name: path.to.field: message") for each problem of the object."""
+    label, problems = _check(obj, _default_dirs(crd_dirs))
+    return [(where, f"{label}: {text}") for where, text in problems]
 
 
 def validate_object(obj: dict, crd_dirs: list[Path] | None = None) -> list[str]:

@@ -39,11 +39,11 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from . import sealing
 from .errors import UsageError, UserError
-from .repository_root import run_from_root
-from .extensions import known_apps, layout
+from .extensions import bounded_yaml, known_apps, layout, repo_files, repo_state
 from .extensions.input_checks import dns1123_label_error
 from .extensions.yaml_quoting import retyped_when_plain
 from .kube_names import dns1123_subdomain_error, label_value_error, qualified_name_error
+from .repository_root import run_from_root
 
 API_VERSION = "bitnami.com/v1alpha1"
 KIND = "SealedSecret"
@@ -51,6 +51,7 @@ DEFAULT_SECRET_TYPE = "Opaque"
 
 CLUSTER_ANSWERS = layout.CLUSTER_ANSWERS
 CERT_ANSWER = "sealed_secrets_cert"
+CERTIFICATE_BYTES = 1024 * 1024  # a PEM certificate is a few kilobytes; more is not one
 
 # Where the cookbook's controller app runs (known_apps.py: its Service has kubeseal's
 # default name, its namespace is not kubeseal's default).
@@ -104,8 +105,8 @@ def find_app(repo: Path, app: str) -> App:
     namespace = str(answers.get("namespace") or name)  # copier's default for the question
     if error := dns1123_label_error(namespace, f"{answers_file.name}: namespace"):
         raise UserError(error)
-    apps_dir = answers.get("apps_dir")
-    folder = (repo / str(apps_dir) / name) if apps_dir else (repo / name)
+    # The folder its Kustomization applies: two apps' folders may share a name (redis/, mastodon/redis/).
+    folder = repo / repo_state.app_folder(repo, {**answers, "app_name": name})
     # The answers decide a path: it must stay inside the repository.
     if not folder.resolve().is_relative_to(repo.resolve()) or ".." in Path(name).parts:
         raise UserError(f"{answers_file.name}: the app's folder {folder} is outside the repository.")
@@ -116,7 +117,7 @@ def find_app(repo: Path, app: str) -> App:
 
 def _read_answers(path: Path) -> dict:
     try:
-        answers = yaml.safe_load(path.read_text(encoding="utf-8"))
+        answers = bounded_yaml.load(path.read_text(encoding="utf-8"), path.name)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise UserError(f"cannot read {path.name}: {error}") from None
     if answers is None:
@@ -132,13 +133,14 @@ def _read_answers(path: Path) -> dict:
 def certificate(repo: Path, cert: Path | None) -> tuple[bytes, str]:
     """The controller's certificate (PEM) and where it came from, for messages."""
     if cert is not None:
-        return _read_certificate(cert, f"--cert {cert}")
+        return _read_certificate(cert.absolute().parent, cert.name, f"--cert {cert}")
     answers_file = repo / CLUSTER_ANSWERS
     recorded = _read_answers(answers_file).get(CERT_ANSWER) if answers_file.is_file() else None
     kubeseal = shutil.which("kubeseal")
     # The recorded path is where the certificate goes once fetched; until then, kubeseal.
     if recorded and ((repo / str(recorded)).exists() or not kubeseal):
-        return _read_certificate(repo / str(recorded), f"{CERT_ANSWER} in {CLUSTER_ANSWERS} ({recorded})")
+        # A path the repository records: read inside the repository only.
+        return _read_certificate(repo, str(recorded), f"{CERT_ANSWER} in {CLUSTER_ANSWERS} ({recorded})")
     if kubeseal:
         return _fetch_certificate(kubeseal)
     raise UserError(
@@ -149,9 +151,12 @@ def certificate(repo: Path, cert: Path | None) -> tuple[bytes, str]:
     )
 
 
-def _read_certificate(path: Path, source: str) -> tuple[bytes, str]:
+def _read_certificate(folder: Path, name: str, source: str) -> tuple[bytes, str]:
+    path = folder / name
     try:
-        return path.read_bytes(), source
+        return repo_files.read_bytes(folder, name, CERTIFICATE_BYTES), source
+    except (repo_files.OutsideRepository, repo_files.NotReadable) as error:
+        raise UserError(f"{source}: {error}") from None
     except FileNotFoundError:
         raise UserError(
             f"{source}: no such file. Fetch the controller's public certificate once from the cluster "

@@ -15,8 +15,9 @@ from typing import Any
 
 import yaml
 
-# libyaml's parser when PyYAML was built with it: the same documents, several times faster.
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from .extensions import bounded_yaml
+
+_BaseLoader = bounded_yaml.SAFE_LOADER
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,9 @@ class _UniqueKeyLoader(_BaseLoader):
 
 
 def load_documents(text: str, unique_keys: bool = False) -> list[Document]:
-    """Every document of text, empty ones (data None) included; raises yaml.YAMLError."""
+    """Every document of text, empty ones (data None) included; raises yaml.YAMLError
+    (bounded_yaml.YamlTooLarge for a text over its caps)."""
+    bounded_yaml.check(text)
     loader = (_UniqueKeyLoader if unique_keys else _BaseLoader)(text)
     documents = []
     try:

@@ -14,7 +14,9 @@ from typing import Any
 
 import yaml
 
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from .extensions import bounded_yaml
+
+_BaseLoader = bounded_yaml.SAFE_LOADER
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -106,8 +108,12 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 def load_documents(text: str) -> list[Document]:
     """Every document of `text`, each with the line its content starts on. Raises YamlError."""
-    loader = _Loader(text)
     documents = []
+    try:
+        bounded_yaml.check(text)
+        loader = _Loader(text)
+    except yaml.MarkedYAMLError as error:
+        raise YamlError(error.problem_mark.line + 1 if error.problem_mark else 1, error.problem or str(error)) from None
     try:
         while loader.check_node():
             node = loader.get_node()

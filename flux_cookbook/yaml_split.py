@@ -29,6 +29,8 @@ from typing import Any
 
 import yaml
 
+from .extensions import bounded_yaml
+
 # A separator line, without its line end: `---`, then nothing but spaces and a comment.
 SEPARATOR = re.compile(r"---(?:[ \t]*|[ \t]+#.*)")
 BARE_SEPARATOR = re.compile(r"---[ \t]*")
@@ -138,7 +140,7 @@ def _refuse_cross_document_aliases(text: str) -> None:
     anchors: set[str] = set()
     document = 0
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=bounded_yaml.SAFE_LOADER):
             if isinstance(event, yaml.DocumentStartEvent):
                 anchors, document = set(), document + 1
             elif isinstance(event, yaml.AliasEvent) and event.anchor not in anchors:
@@ -155,7 +157,7 @@ def _refuse_cross_document_aliases(text: str) -> None:
 def _load_all(text: str, what: str) -> list:
     # The loader adopt's index reads the repository with: the same objects, compared.
     try:
-        return list(yaml.safe_load_all(text))
+        return bounded_yaml.load_all(text)
     except yaml.YAMLError as error:
         raise SplitRefused(f"{what} is not readable as YAML on its own ({str(error).splitlines()[0]})") from None
 

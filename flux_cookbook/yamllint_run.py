@@ -44,10 +44,30 @@ class LintConfig:
     def is_ignored(self, path: str) -> bool:
         return bool(self.config.is_file_ignored(path))
 
+    def raises(self, rule: str) -> bool:
+        """Whether the repository's own configuration makes `rule` an error (`level: error`
+        written under its `rules:`). A preset's levels do not count: yamllint's `default`
+        makes every cosmetic rule an error, and Flux applies such files all the same."""
+        return rule in _explicit_errors(self.text)
+
+
+def _explicit_errors(text: str) -> frozenset[str]:
+    import yaml
+
+    try:
+        config = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return frozenset()
+    rules = config.get("rules") if isinstance(config, dict) else None
+    if not isinstance(rules, dict):
+        return frozenset()
+    return frozenset(str(rule) for rule, options in rules.items()
+                     if isinstance(options, dict) and options.get("level") == "error")
+
 
 def read_config(root: Path) -> LintConfig:
     """The repository's yamllint configuration (.yamllint, .yamllint.yaml or .yamllint.yml
-    at its root), else yamllint's default one."""
+    at its root), else yamllint's `relaxed` preset."""
     from yamllint.config import YamlLintConfig, YamlLintConfigError
 
     for name in CONFIG_FILES:
@@ -57,7 +77,8 @@ def read_config(root: Path) -> LintConfig:
                 return LintConfig(YamlLintConfig(text), name, text, "")
             except (YamlLintConfigError, OSError, UnicodeDecodeError) as error:
                 return LintConfig(None, name, "", str(error))
-    return LintConfig(YamlLintConfig("extends: default"), "", "extends: default", "")
+    # No configuration of its own: yamllint's `relaxed` preset, cosmetic rules at warning level.
+    return LintConfig(YamlLintConfig("extends: relaxed"), "", "extends: relaxed", "")
 
 
 def lint(text: str, path: str, config: LintConfig, cache_dir: Path | None = None) -> list[Finding]:

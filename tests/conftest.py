@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import settings
 
 from tests.support.template_repo import TemplateRepo, build_template_repo
+
+# Fixture modules every test may use: the Sealed Secrets controller's key pair.
+pytest_plugins = ["tests.support.controller_keys"]
 
 
 # copier commits in temporary repositories during updates: give git an identity even on a
@@ -23,8 +28,9 @@ os.environ["FLUX_COOKBOOK_OFFLINE"] = "1"
 # test's own code, so a run fails only when the code changed. `HYPOTHESIS_PROFILE=explore`
 # draws new random examples every run (and keeps failures in .hypothesis/ to retry first);
 # a failure prints the example, and the blob for @reproduce_failure, to pin it.
-settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
-settings.register_profile("explore", derandomize=False, print_blob=True)
+# No example has a time limit (hypothesis' default deadline): a slow machine is no failure.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True, deadline=None)
+settings.register_profile("explore", derandomize=False, print_blob=True, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
@@ -42,7 +48,20 @@ def chart_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def copier_settings(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """copier's settings of this test run (none of the user's): an empty trust list that
+    the `template` fixture adds the tests' template to, as a user trusts theirs."""
+    path = tmp_path_factory.mktemp("copier") / "settings.yml"
+    path.write_text("trust: []\n")
+    os.environ["COPIER_SETTINGS_PATH"] = str(path)
+    return path
+
+
 @pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
-    """The template repository with its releases tagged; its newest tag is the working tree."""
-    return build_template_repo(tmp_path_factory.mktemp("template") / "repo")
+def template(tmp_path_factory: pytest.TempPathFactory, copier_settings: Path) -> TemplateRepo:
+    """The template repository with its releases tagged; its newest tag is the working tree.
+    copier's settings trust it, so the commands run its tasks and migrations."""
+    built = build_template_repo(tmp_path_factory.mktemp("template") / "repo")
+    copier_settings.write_text(yaml.safe_dump({"trust": [str(built.path)]}))
+    return built

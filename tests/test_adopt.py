@@ -26,7 +26,6 @@ import yaml
 from tests.support.project import answers, commit_all, cookbook_cli, copy, files, init_repo, load, tree_state, update
 from tests.support.template_repo import PROJECT_ROOT, git
 
-
 PODINFO_VALUES = """\
 # Default values for podinfo.
 replicaCount: 2 # two, for the rolling updates

@@ -23,6 +23,7 @@ import yaml
 from flux_cookbook import build_check, check
 from tests.fixtures import cookbook_shapes as shapes
 from tests.fixtures.cookbook_shapes import SHAPES, SKIP_VALIDATION, VALUES
+from tests.support.controller_keys import make_certificate
 from tests.support.project import CRDS, commit_all, cookbook_cli, init_repo, tree_state
 from tests.support.template_repo import PROJECT_ROOT, git
 
@@ -340,3 +341,31 @@ def test_every_fixture_validates_as_written(shape):
                     assert schemas.validate_object(doc) == [], name
                 else:
                     assert schemas.validate_object(doc, [CRDS / "legacy"]) == [], name
+
+
+def test_shape_j_apps_are_known_by_their_kustomizations(template, tmp_path, key):
+    """redis/ and mastodon/redis/ are two apps, redis and mastodon-redis: adopted, updated,
+    checked and sealed into, each where it lives."""
+    repo = make_repo(tmp_path / "homelab", SHAPES["J-same-folder-names"])
+    adopted = cookbook_cli("adopt", str(repo), "--template", str(template.path))
+    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
+    assert {".copier-answers.app-redis.yml", ".copier-answers.app-mastodon-redis.yml"} <= set(tree_state(repo)[2])
+    commit_all(repo, "Adopt")
+    updated = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    assert f"app redis to {template.current}" in updated.stdout and f"app mastodon-redis to {template.current}" in updated.stdout
+    assert not (repo / "mastodon-redis").exists()
+    for folder, app in (("redis", "redis"), ("mastodon/redis", "mastodon-redis")):
+        configmap = yaml.safe_load((repo / folder / f"configmap-{app}-helm-chart-value-overrides.yaml").read_text())
+        assert configmap["metadata"]["labels"] == {WATCH_LABEL: "Enabled"}  # templated where it lives
+        kustomization = yaml.safe_load((repo / f"bootstrap/kustomizations/kustomization-{app}.yaml").read_text())
+        assert (kustomization["metadata"]["name"], kustomization["spec"]["path"]) == (app, f"./{folder}")
+    report = check.check_repository(repo)
+    assert [str(p) for p in report.problems if p.severity == check.ERROR] == []
+
+    cert = tmp_path / "controller.pem"
+    cert.write_bytes(make_certificate(key))
+    for app, folder, namespace in (("redis", "redis", "redis"), ("mastodon-redis", "mastodon/redis", "mastodon")):
+        sealed = cookbook_cli("seal", app, "db", "--repo", str(repo), "--cert", str(cert), "--from-literal", "password=x")
+        assert sealed.returncode == 0, sealed.stderr
+        assert yaml.safe_load((repo / folder / "sealedsecret-db.yaml").read_text())["metadata"]["namespace"] == namespace

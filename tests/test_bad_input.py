@@ -3,11 +3,15 @@ and the destination is left exactly as it was (files, HEAD and git status)."""
 
 from __future__ import annotations
 
+import os
 import re
+import resource
+import subprocess
+import sys
 
 import pytest
 
-from tests.support.project import commit_all, copier_cli, copy, init_repo, tree_state
+from tests.support.project import PROJECT_ROOT, commit_all, copier_cli, copy, init_repo, own_copy, tree_state
 
 APP = ["-d", "kind=app", "-d", "chart_version=1.x", "-d", "helm_repo_url=https://charts.example.com", "-d", "fetch_values=false"]
 
@@ -142,3 +146,60 @@ def test_a_valid_app_after_refusals_is_written(template, cluster, tmp_path):
     assert result.returncode == 0, result.stderr
     assert (repo / "x/helmrelease-x.yaml").exists()
     commit_all(repo, "Add x")
+
+
+# --- hostile repository content, met by flux-cookbook's own commands ---------------------
+# Each file below is committed to a cluster repository; `check` and `adopt` run on it in a
+# process whose address space is capped (RLIMIT_AS), as a CI runner caps it. Each must end
+# in a message naming the file and the problem (exit 1), never a traceback, a MemoryError
+# or a crash, and adopt must write nothing.
+
+MEMORY_CAP = 1536 * 1024 * 1024  # bytes of address space for the whole command
+LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(9))
+HOSTILE = {
+    # name: (file, its text, what the message says)
+    "alias bomb in a ConfigMap": (
+        "podinfo/configmap-laughs.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: laughs\ndata:\n" + "".join("  " + line + "\n" for line in LAUGHS.splitlines()),
+        "aliases expand to over 100,000 nodes"),
+    "100,000 nested brackets": ("podinfo/deep.yaml", "kind: ConfigMap\ndata: " + "[" * 100_000 + "]" * 100_000 + "\n", "nest"),
+    "block sequences nested 100,000 deep": (
+        "podinfo/deep.yaml", "kind: ConfigMap\ndata:\n" + "- " * 100_000 + "x\n", "collections nested over 100 deep"),
+    "a file over the size limit": ("podinfo/huge.yaml", "kind: ConfigMap\n# " + "x" * (16 * 1024 * 1024) + "\n", "16,777,216"),
+}
+
+
+def _capped() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+
+@pytest.fixture(scope="module")
+def committed_cluster(template, tmp_path_factory):
+    repo = copy(template.path, tmp_path_factory.mktemp("hostile") / "cluster")
+    return init_repo(repo)
+
+
+@pytest.mark.parametrize("name", HOSTILE, ids=HOSTILE)
+def test_hostile_content_ends_in_a_message_under_a_memory_cap(template, committed_cluster, tmp_path, name):
+    path, text, message = HOSTILE[name]
+    repo = own_copy(committed_cluster, tmp_path / "cluster")
+    (repo / path).write_text(text)
+    commit_all(repo, "A pull request")
+    # check reports the file as a problem (exit 1); adopt skips it with a note naming it.
+    assert_named_under_cap(repo, ["check", str(repo), "--no-build"], path, message, code=1)
+    for answers in repo.glob(".copier-answers*.yml"):  # a hand-made repository, for adopt
+        answers.unlink()
+    commit_all(repo, "Made by hand")
+    assert_named_under_cap(repo, ["adopt", str(repo), "--dry-run", "--template", str(template.path)], path, message, code=0)
+
+
+def assert_named_under_cap(repo, command, path, message, code):
+    before = tree_state(repo)
+    result = subprocess.run([sys.executable, "-m", "flux_cookbook", *command], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, preexec_fn=_capped, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode == code, f"{command[0]}: {result.returncode}\n{output[-2000:]}"
+    assert "Traceback" not in output and "MemoryError" not in output and "RecursionError" not in output
+    assert path in output and message in output, f"{command[0]}:\n{output[-2000:]}"
+    assert tree_state(repo) == before

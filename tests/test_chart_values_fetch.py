@@ -10,8 +10,15 @@ import pytest
 import yaml
 
 from tests.support.flux_schema import validate_repo
-from tests.support.helm_repo_server import chart_archive, hostile_archive, serve_fake_registry, serve_helm_repo, write_helm_repo, serve_folder
-from tests.support.project import CRDS, commit_all, copier_cli, copy, init_repo, load, tree_state, update
+from tests.support.helm_repo_server import (
+    chart_archive,
+    hostile_archive,
+    serve_fake_registry,
+    serve_folder,
+    serve_helm_repo,
+    write_helm_repo,
+)
+from tests.support.project import CRDS, commit_all, copier_cli, copy, init_repo, load, update
 
 CURRENT = [CRDS / "current", CRDS / "sealed-secrets"]
 CHARTS = CRDS.parent / "charts" / "podinfo"

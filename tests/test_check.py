@@ -223,6 +223,73 @@ CONFIGMAP = _object("""
     data:
       answer: "42"
     """)
+GOTK_COMPONENTS = "# Flux Version: v2.9.0\n" + NAMESPACE.format("flux-system")
+FLUX_SYSTEM_FILES = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- gotk-components.yaml\n- gotk-sync.yaml\n"
+OBJECT_BUCKET_CLAIM = _object("""
+    apiVersion: objectbucket.io/v1alpha1
+    kind: ObjectBucketClaim
+    metadata:
+      name: bucket
+      namespace: podinfo
+    spec:
+      generateBucketName: podinfo
+      storageClassName: ceph-bucket
+    """)
+# A Kustomization Flux never applies: kept aside, paused, its path long gone.
+PAUSED_KUSTOMIZATION = _object("""
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata:
+      name: old
+      namespace: flux-system
+    spec:
+      interval: 15m
+      path: ./gone
+      prune: true
+      suspend: true
+      sourceRef:
+        kind: GitRepository
+        name: flux-system
+    """)
+OCI_KUSTOMIZATION = _object("""
+    apiVersion: kustomize.toolkit.fluxcd.io/v1
+    kind: Kustomization
+    metadata:
+      name: infra
+      namespace: flux-system
+    spec:
+      interval: 15m
+      path: ./
+      prune: true
+      sourceRef:
+        kind: OCIRepository
+        name: infra
+    """)
+OCI_REPOSITORY = _object("""
+    apiVersion: source.toolkit.fluxcd.io/v1
+    kind: OCIRepository
+    metadata:
+      name: infra
+      namespace: flux-system
+    spec:
+      interval: 15m
+      url: oci://ghcr.io/example/infra
+      ref:
+        tag: latest
+    """)
+SLOW_COMPONENT = _object("""
+    apiVersion: kustomize.config.k8s.io/v1alpha1
+    kind: Component
+    patches:
+      - patch: |
+          - op: replace
+            path: /spec/interval
+            value: 15 minutes
+        target:
+          kind: HelmRelease
+    """)
+REPLICAS_PATCH = ("  patches:\n    - patch: |\n        - op: add\n          path: /spec/replicas\n          value: 2\n"
+                  "      target:\n        kind: HelmRelease\n  dependsOn:\n")
 KUBE_CONFIG_RULE = "exactly one of spec.kubeConfig.configMapRef or spec.kubeConfig.secretRef must be specified"
 KUBE_CONFIG = "\n  kubeConfig:{}\n"
 KUBE_CONFIG_BOTH = "\n  kubeConfig:\n    configMapRef:\n      name: remote\n    secretRef:\n      name: remote\n"
@@ -232,8 +299,13 @@ CASES = [
     Case("yaml-syntax", {HR: Replace("  interval: 15m", "  interval: [15m")}, "yaml.parse", HR, "timeout: 5m"),
     Case("yaml-duplicate-key", {HR: Replace("  timeout: 5m", "  timeout: 5m\n  interval: 20m")}, "yaml.parse", HR,
          "interval: 20m"),
+    # Style is a warning: Flux applies the file all the same.
     Case("yaml-lint-trailing-space", {KUST: Replace("  interval: 15m", "  interval: 15m ")}, "yaml.lint", KUST,
-         "interval: 15m", message="trailing spaces"),
+         "interval: 15m", WARNING, message="trailing spaces"),
+    Case("yaml-lint-error-where-the-repository-says-so",
+         {KUST: Replace("  interval: 15m", "  interval: 15m "),
+          ".yamllint": Replace("  trailing-spaces:\n    level: warning", "  trailing-spaces:\n    level: error")},
+         "yaml.lint", KUST, "interval: 15m", message="trailing spaces"),
     Case("yaml-lint-warning-in-answers-file", {".copier-answers.yml": Replace("branch: main", "branch: main #to watch")},
          "yaml.lint", ".copier-answers.yml", "branch: main", WARNING, message="missing starting space in comment"),
     # schema: fields
@@ -378,6 +450,20 @@ CASES = [
     # The folder the cluster's answers name is the one `flux bootstrap --path` will apply.
     Case("answers-bootstrap-dir", {".copier-answers.yml": Replace("bootstrap_dir: bootstrap", "bootstrap_dir: clusters")},
          "build", ".copier-answers.yml", "bootstrap_dir"),
+    # Mistakes only the build shows: the objects Flux applies are the built ones.
+    Case("flux-patch-adds-an-unknown-field", {WEB_KUST: Replace("  dependsOn:\n", REPLICAS_PATCH)},
+         "schema", WEB_HR, "^spec:", message="'replicas' was unexpected"),
+    Case("component-sets-a-bad-duration", {"components/slow/kustomization.yaml": SLOW_COMPONENT,
+                                           WEB_KUST: Replace("  dependsOn:\n", "  components:\n    - ../components/slow\n  dependsOn:\n")},
+         "schema", WEB_HR, "^  interval:", message="15 minutes"),
+    # What a Kustomization of another source applies is not known offline: a health check on
+    # it can only be confirmed on the cluster.
+    Case("health-check-on-what-another-source-applies",
+         {"bootstrap/kustomizations/kustomization-infra.yaml": OCI_KUSTOMIZATION,
+          "bootstrap/ocirepositories/ocirepository-infra.yaml": OCI_REPOSITORY,
+          WEB_KUST: Replace("  healthChecks:\n", "  healthChecks:\n    - apiVersion: apps/v1\n      kind: Deployment\n"
+                                                   "      name: ingress\n      namespace: podinfo\n")},
+         "ref.health-check", WEB_KUST, "apiVersion: apps/v1", WARNING, message="OCIRepository flux-system/infra"),
     # one HelmRepository per URL; SealedSecrets need their controller
     Case("helm-repository-url-twice", {"bootstrap/helmrepositories/helmrepository-stefanprodan.yaml": _object("""
         apiVersion: source.toolkit.fluxcd.io/v1
@@ -425,6 +511,27 @@ CLEAN = [
           "oci/configmap-extra.yaml": CONFIGMAP.replace("namespace: podinfo", "namespace: cache")}, "", "", 0),
     Case("sops-encrypted-secret", {"podinfo/secret-db.yaml": SOPS_SECRET}, "", "", 0),
     Case("git-ignored-plain-secret", {"podinfo/db.secret.yaml": PLAIN_SECRET}, "", "", 0),
+    # web's Kustomization depends on podinfo's, which applies the ConfigMap.
+    Case("health-check-on-what-a-dependency-applies",
+         {WEB_KUST: Replace("  healthChecks:\n", "  healthChecks:\n    - apiVersion: v1\n      kind: ConfigMap\n"
+                                                   "      name: podinfo-helm-chart-value-overrides\n      namespace: podinfo\n")},
+         "", "", 0),
+    # Flux's own multi-cluster layout: each cluster folder's flux-system declares its namespace.
+    Case("second-cluster-folder", {"bootstrap/flux-system/gotk-sync.yaml": GOTK_SYNC,
+                                   "bootstrap/flux-system/gotk-components.yaml": GOTK_COMPONENTS,
+                                   "bootstrap/flux-system/kustomization.yaml": FLUX_SYSTEM_FILES,
+                                   "clusters/staging/flux-system/gotk-sync.yaml": GOTK_SYNC.replace("./bootstrap", "./clusters/staging"),
+                                   "clusters/staging/flux-system/gotk-components.yaml": GOTK_COMPONENTS,
+                                   "clusters/staging/flux-system/kustomization.yaml": FLUX_SYSTEM_FILES}, "", "", 0),
+    Case("kustomization-flux-never-applies", {"paused/kustomization-old.yaml": PAUSED_KUSTOMIZATION}, "", "", 0),
+    # An ObjectBucketClaim makes a ConfigMap and a Secret of its name when the bucket is ready.
+    Case("values-from-what-an-object-bucket-claim-makes",
+         {"podinfo/objectbucketclaim-bucket.yaml": OBJECT_BUCKET_CLAIM,
+          HR: Replace("      valuesKey: values.yaml # the default, but best to be explicit\n",
+                      "      valuesKey: values.yaml\n    - kind: ConfigMap\n      name: bucket\n      valuesKey: BUCKET_HOST\n"
+                      "      targetPath: bucket.host\n    - kind: Secret\n      name: bucket\n"
+                      "      valuesKey: AWS_ACCESS_KEY_ID\n      targetPath: bucket.key\n")},
+         "", "", 0),
     Case("free-form-value-in-empty-mapping", {CM: Replace("podAnnotations: {}", "podAnnotations:\n      team: web")},
          "", "", 0),
 ]
@@ -510,7 +617,8 @@ def repo(base, tmp_path) -> Path:
 def test_the_base_reports_nothing(base, cache):
     report = check_repository(base, cache_dir=cache)
     assert report.problems == ()
-    assert report.summary() == f"0 errors, 0 warnings in {report.files} files"
+    # The sync Kustomization and one per app: podinfo, web, oci and the Sealed Secrets controller.
+    assert report.summary() == f"0 errors, 0 warnings in {report.files} files; followed 5 Flux Kustomizations"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])

@@ -16,6 +16,7 @@ import yaml
 from packaging.requirements import Requirement
 
 from flux_cookbook.cli import main
+from tests.support.controller_keys import make_certificate
 from tests.support.project import AUTHOR, commit_all, copy, init_repo, update
 from tests.support.template_repo import PROJECT_ROOT, git
 
@@ -37,7 +38,10 @@ def test_a_new_cluster_is_clean(cluster, capsys):
                   for path in cluster.glob(".copier-answers.app-*.yml"))
     assert apps == ["podinfo", "sealed-secrets"]
     assert main(["check", str(cluster)]) == 0
-    assert capsys.readouterr().out.splitlines() == [f"0 errors, 0 warnings in {_yaml_files(cluster)} files"]
+    # The template's apps wait for their HelmRelease, which check verifies: nothing to say.
+    # The sync Kustomization, and one per app, followed.
+    assert capsys.readouterr().out.splitlines() == [
+        f"0 errors, 0 warnings in {_yaml_files(cluster)} files; followed 3 Flux Kustomizations"]
 
 
 def _yaml_files(repo: Path) -> int:
@@ -52,7 +56,7 @@ def test_errors_fail_with_one_line_each_and_a_summary(cluster, tmp_path, capsys)
     assert main(["check", str(repo), "--no-build"]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[-2].startswith("podinfo/secret-db.yaml:1: convention.plain-secret: Secret db is not encrypted")
-    assert out[-1] == f"1 error, 0 warnings in {_yaml_files(cluster) + 1} files"
+    assert out[-1] == f"1 error, 0 warnings in {_yaml_files(cluster) + 1} files; followed 3 Flux Kustomizations"
 
 
 def test_json_output(cluster, tmp_path, capsys):
@@ -62,6 +66,12 @@ def test_json_output(cluster, tmp_path, capsys):
     assert main(["check", str(repo), "--format", "json", "--no-build"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert (report["errors"], report["warnings"], report["files"]) == (1, 0, _yaml_files(cluster) + 1)
+    assert report["kustomizations"] == [
+        {"namespace": "flux-system", "name": "flux-system", "path": "bootstrap"},
+        {"namespace": "flux-system", "name": "podinfo", "path": "podinfo"},
+        {"namespace": "flux-system", "name": "sealed-secrets", "path": "sealed-secrets"},
+    ]
+    assert report["not_followed"] == []
     assert report["problems"][0] == {
         "path": "podinfo/secret-db.yaml", "line": 1, "rule": "convention.plain-secret",
         "severity": "error", "message": report["problems"][0]["message"],
@@ -82,26 +92,13 @@ def test_no_build_still_finds_a_missing_folder(cluster, tmp_path, capsys):
                    "checked), and ref.namespace, which reads the builds, did not run\n")
 
 
-def test_what_seal_writes_passes_the_check(cluster, tmp_path, capsys):
+def test_what_seal_writes_passes_the_check(cluster, tmp_path, capsys, key):
     """flux-cookbook seal's SealedSecret (and the controller dependency it adds) is clean."""
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
     repo = tmp_path / "repo"
     subprocess.run(["git", "clone", "-q", str(cluster), str(repo)], check=True)
     # A controller's certificate, as `kubeseal --fetch-cert` would save it.
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sealed-secret")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=30))
-                   .sign(key, hashes.SHA256()))
     cert = tmp_path / "controller.pem"
-    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    cert.write_bytes(make_certificate(key, days=30))
     assert main(["seal", "podinfo", "db", "--cert", str(cert), "--from-literal", "password=probe", "--repo", str(repo)]) == 0
     assert (repo / "podinfo" / "sealedsecret-db.yaml").is_file()
     capsys.readouterr()
@@ -274,7 +271,10 @@ def test_workflow_elsewhere_installs_the_command_of_the_template_release(tmp_pat
     workflow = tmp_path / "check.yaml"
     workflow.write_text(_render(WORKFLOW, src_path, commit))
     steps = _steps(workflow)
-    assert steps[2]["run"] == f"pip install '{requirement}'" and steps[3]["run"] == "flux-cookbook check"
+    assert steps[2]["run"] == f"pip install '{requirement}'"
+    # A push checks the repository; a pull request only what it adds to its base commit.
+    assert "if [ -z \"$base\" ]; then exec flux-cookbook check; fi" in steps[3]["run"]
+    assert 'flux-cookbook check --base "$base" --format markdown' in steps[3]["run"]
     parsed = Requirement(requirement)  # what pip reads
     assert parsed.name == "flux-cookbook" and parsed.url.startswith("git+https://")
 
@@ -292,8 +292,36 @@ def test_the_action_and_the_hook_this_repository_ships_are_valid():
         capture_output=True, text=True, check=False,
     )
     assert action.returncode == 0, action.stdout + action.stderr
+    *_, check = yaml.safe_load((PROJECT_ROOT / "action.yml").read_text())["runs"]["steps"]
+    assert check["env"]["BASE"] == "${{ github.event.pull_request.base.sha }}" and '--base "$BASE"' in check["run"]
     hooks = subprocess.run([sys.executable, "-m", "pre_commit", "validate-manifest", ".pre-commit-hooks.yaml"],
                            cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
     assert hooks.returncode == 0, hooks.stdout + hooks.stderr
     assert [hook["id"] for hook in yaml.safe_load((PROJECT_ROOT / ".pre-commit-hooks.yaml").read_text())] == [
         "flux-cookbook-check"]
+
+
+EXTRA_CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: podinfo\ndata:\n  answer: \"42\"\n"
+
+
+def test_base_reports_only_what_the_change_adds(cluster, tmp_path, capsys):
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", str(cluster), str(repo)], check=True)
+    (repo / "podinfo" / "configmap-extra.yaml").write_text(EXTRA_CONFIGMAP)
+    (repo / "podinfo" / "secret-db.yaml").write_text(PLAIN_SECRET)
+    assert main(["check", str(repo), "--base", "HEAD", "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    # The health-check warnings HEAD has too are not the change's.
+    assert [(p["path"], p["rule"]) for p in report["problems"]] == [("podinfo/secret-db.yaml", "convention.plain-secret")]
+    assert report["changes"] == [{"kustomization": "flux-system/podinfo", "path": "podinfo", "removed": [], "changed": [],
+                                  "added": ["ConfigMap podinfo/extra", "Secret podinfo/db"]}]
+    (repo / "podinfo" / "secret-db.yaml").unlink()
+    assert main(["check", str(repo), "--base", "HEAD", "--format", "markdown"]) == 0
+    comment = capsys.readouterr().out
+    assert comment.startswith("### flux-cookbook check against `HEAD`")
+    assert "**Kustomization flux-system/podinfo** (`podinfo`)\n- + ConfigMap podinfo/extra\n" in comment
+
+
+def test_base_must_be_a_commit(cluster, capsys):
+    assert main(["check", str(cluster), "--base", "no-such-ref"]) == 1
+    assert "--base no-such-ref: not a commit" in capsys.readouterr().err

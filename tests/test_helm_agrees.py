@@ -21,7 +21,12 @@ from flux_cookbook.extensions.chart_source import ChartFetchError, fetch_values
 from flux_cookbook.extensions.chart_values import placeholder_values
 from tests.support.helm_cli import run_helm
 from tests.support.helm_repo_server import (
-    DOCKER_REGISTRY, PODINFO, chart_archive, run_docker_registry, serve_fake_registry, serve_folder,
+    DOCKER_REGISTRY,
+    PODINFO,
+    chart_archive,
+    run_docker_registry,
+    serve_fake_registry,
+    serve_folder,
     write_helm_repo,
 )
 from tests.support.project import copy, init_repo, load

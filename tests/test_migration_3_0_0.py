@@ -8,17 +8,14 @@ tree's release with `flux-cookbook update-all`.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from flux_cookbook import flux_build
-from tests.support.flux_schema import validate_repo
-from tests.support.project import CRDS, answers, commit_all, cookbook_cli, copy, files, init_repo, load, tree_state
+from tests.fixtures.lived_in_repo import lived_in_repo
+from tests.support.project import CRDS, answers, commit_all, copy, edit, files, init_repo, load, tree_state
 from tests.support.template_repo import git
-from tests.test_migration_2_0_0 import edit, lived_in_repo
+from tests.support.updated_repo import assert_current_and_valid, update_all
 
 CURRENT = [CRDS / "current", CRDS / "sealed-secrets"]
 BITNAMI = "oci://registry-1.docker.io/bitnamicharts"
@@ -96,12 +93,6 @@ def lived_in_2_1_1(template, tmp_path) -> Path:
     return repo
 
 
-def update_all(repo: Path, template) -> subprocess.CompletedProcess:
-    result = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
-
-
 @pytest.fixture
 def migrated_2_1_1(lived_in_2_1_1, template) -> tuple[Path, str]:
     result = update_all(lived_in_2_1_1, template)
@@ -110,21 +101,6 @@ def migrated_2_1_1(lived_in_2_1_1, template) -> tuple[Path, str]:
 
 def spec(repo: Path, app: str) -> dict:
     return load(repo / f"{app}/helmrelease-{app}.yaml")["spec"]
-
-
-def assert_current_and_valid(repo: Path) -> None:
-    assert not [f for f in files(repo) if "<<<<<<<" in (repo / f).read_text(errors="replace")]
-    assert git(repo, "status", "--porcelain") == ""
-    assert validate_repo(repo, CURRENT) == []
-    lint = subprocess.run([sys.executable, "-m", "yamllint", "."], cwd=repo, capture_output=True, text=True)
-    assert lint.returncode == 0, lint.stdout
-    builds = flux_build.build_all(repo)
-    assert builds and all(build.ok for build in builds), [(b.path, b.error) for b in builds if not b.ok]
-    # `flux-cookbook check` finds no error (warnings, such as health checks it cannot verify
-    # offline, are allowed).
-    from flux_cookbook import check
-
-    assert [str(p) for p in check.check_repository(repo).problems if p.severity == check.ERROR] == []
 
 
 def test_everything_validates_and_builds(migrated_2_1_1):

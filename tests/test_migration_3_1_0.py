@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from flux_cookbook import check
-from tests.support.project import answers, commit_all, copy, init_repo, load
+from tests.fixtures.lived_in_repo import lived_in_repo
+from tests.support.project import answers, commit_all, copy, edit, init_repo, load
 from tests.support.template_repo import git
-from tests.test_migration_2_0_0 import edit, lived_in_repo
-from tests.test_migration_3_0_0 import assert_current_and_valid, update_all
+from tests.support.updated_repo import assert_current_and_valid, update_all
 
 HELM_RELEASE_CHECK = {"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease"}
 # What the user wrote for a chart whose workload is a StatefulSet with a name of its own.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import zipfile
@@ -75,6 +76,57 @@ def test_a_checkout_imports_the_template_code_under_one_name():
 
     assert Path(layout.__file__).resolve() == PROJECT_ROOT / "extensions" / "layout.py"
     assert "extensions" not in sys.modules and "extensions.layout" not in sys.modules
+
+
+def _package_of(path: Path) -> str:
+    """The package a source file's relative imports resolve in (extensions/ is flux_cookbook.extensions)."""
+    parts = list(path.relative_to(PROJECT_ROOT).parent.parts)
+    return ".".join(["flux_cookbook", *parts] if parts[:1] == ["extensions"] else parts)
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    """(line, absolute name) of every module, and every name from a module, a source file imports."""
+    package = _package_of(path).split(".")
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            found += [(node.lineno, module)] + [(node.lineno, f"{module}.{alias.name}") for alias in node.names]
+    return found
+
+
+def _sources(*tops: str) -> list[Path]:
+    return [path for top in tops for path in (PROJECT_ROOT / top).rglob("*.py")]
+
+
+def test_every_import_of_the_template_code_names_it_flux_cookbook_extensions():
+    # jinja_entry.py alone loads extensions/ under a name unique to its checkout, by path
+    # (its docstring says why); every import statement names the package one way.
+    sources = _sources("flux_cookbook", "extensions", "tests", "bench")
+    other_names = [
+        f"{path.relative_to(PROJECT_ROOT)}:{line}: {name}"
+        for path in sources
+        for line, name in _imports(path)
+        if name.split(".")[0] == "extensions" or (".extensions" in name and not name.startswith("flux_cookbook.extensions"))
+    ]
+    assert len(sources) > 100
+    assert other_names == []
+
+
+def test_no_test_module_imports_another():
+    # What tests share lives in tests/conftest.py, tests/support/ and tests/fixtures/.
+    sources = _sources("tests")
+    test_modules = [
+        f"{path.relative_to(PROJECT_ROOT)}:{line}: {name}"
+        for path in sources
+        for line, name in _imports(path)
+        if name.startswith("tests.") and name.split(".")[-1].startswith("test_")
+    ]
+    assert len(sources) > 50
+    assert test_modules == []
 
 
 def test_the_command_says_the_release_the_changelog_names():

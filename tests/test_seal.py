@@ -11,24 +11,18 @@ stderr, not on success and not on any refusal.
 from __future__ import annotations
 
 import base64
-import datetime
 import difflib
 import os
 import pty
-import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import kubesealpy
 import pytest
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
+from tests.support.controller_keys import make_certificate
 from tests.support.flux_schema import kustomize_build, validate_object
 from tests.support.project import commit_all, init_repo, tree_state
 from tests.support.template_repo import git
@@ -44,27 +38,11 @@ NOT_SEEN = [SECRET, OTHER_SECRET]
 # --- a repository, a controller key, the command -----------------------------------------------
 
 
-def certificate_pem(key, days: int = 3650, start_days: int = 0) -> bytes:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sealed-secret")])
-    start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=start_days)
-    certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(start)
-        .not_valid_after(start + datetime.timedelta(days=days)).sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM)
-
-
-@pytest.fixture(scope="module")
-def key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
 @pytest.fixture(scope="module")
 def cert(key, tmp_path_factory) -> Path:
     """The controller's public certificate, kept outside the repository."""
     path = tmp_path_factory.mktemp("controller") / "sealed-secrets.pem"
-    path.write_bytes(certificate_pem(key))
+    path.write_bytes(make_certificate(key))
     return path
 
 
@@ -276,7 +254,7 @@ def test_a_kubeseal_made_file_keeps_its_form_when_a_key_is_added(repo, cert, key
 
 def expired_cert(key, tmp_path: Path) -> Path:
     path = tmp_path / "expired.pem"
-    path.write_bytes(certificate_pem(key, days=10, start_days=-30))
+    path.write_bytes(make_certificate(key, days=10, not_before_days=-30))
     return path
 
 
@@ -431,17 +409,14 @@ def run_in_terminal(repo: Path, args: list[str], answers: list[tuple[bytes, byte
         os.execv(sys.executable, [sys.executable, "-m", "flux_cookbook", "seal", *args])
     screen = b""
     pending = list(answers)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([terminal], [], [], 0.2)
-        if ready:
-            try:
-                chunk = os.read(terminal, 4096)
-            except OSError:  # the child closed its terminal
-                break
-            if not chunk:
-                break
-            screen += chunk
+    while True:  # each read waits for the child's next output, or the end of it
+        try:
+            chunk = os.read(terminal, 4096)
+        except OSError:  # the child closed its terminal
+            break
+        if not chunk:
+            break
+        screen += chunk
         if pending and pending[0][0] in screen.split(b"\n")[-1]:
             os.write(terminal, pending.pop(0)[1] + b"\n")
     _, status = os.waitpid(pid, 0)

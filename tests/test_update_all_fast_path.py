@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from flux_cookbook.extensions import layout
-from tests.support.project import AUTHOR, commit_all, cookbook_cli, copier_cli, copy, tree_state
+from tests.fixtures.lived_in_repo import lived_in_repo
+from tests.support.project import AUTHOR, commit_all, cookbook_cli, copier_cli, copy, edit, tree_state
 from tests.support.template_repo import git
-from tests.test_migration_2_0_0 import edit, lived_in_repo
 
 APPS = ("api", "worker", "cache", "queue", "search")
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from flux_cookbook.extensions import layout
+from tests.fixtures.lived_in_repo import lived_in_repo
 from tests.support.project import PROJECT_ROOT, commit_all, copy, own_copy
 from tests.support.template_repo import git
-from tests.test_migration_2_0_0 import lived_in_repo
 
 APPS = ("api", "worker", "cache", "queue")
 

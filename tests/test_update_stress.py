@@ -7,11 +7,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.support.git_pause import PausingGit
 from tests.support.project import commit_all, copier_cli, copy, init_repo, load, own_copy, tree_state
 from tests.support.template_repo import git
 
@@ -100,8 +100,17 @@ def test_answers_edited_into_nonsense(template, v1_repo, nonsense, message):
     assert tree_state(v1_repo) == before
 
 
-@pytest.mark.parametrize("after_seconds", [0.3, 0.8, 1.3, 2.0])
-def test_an_interrupted_update_loses_nothing_committed(template, v1_repo, after_seconds):
+# Points of a 1.0.0 -> 2.0.0 update, each the Nth `git <sub>` it runs in the repository.
+INTERRUPTIONS = {
+    "migration begun, nothing moved": ("mv", 1),
+    "migration halfway through its moves": ("mv", 4),
+    "migration staged, copier not yet merging": ("write-tree", 1),
+    "copier applying the user's changes": ("apply", 1),
+}
+
+
+@pytest.mark.parametrize("point", INTERRUPTIONS)
+def test_an_interrupted_update_loses_nothing_committed(template, v1_repo, tmp_path, point):
     """Kill `copier update` and the migration it runs at several points (SIGKILL: no clean-up at all).
 
     The whole process group is killed, as a closed terminal or Ctrl-C does.
@@ -109,13 +118,18 @@ def test_an_interrupted_update_loses_nothing_committed(template, v1_repo, after_
     (v1_repo / "podinfo/notes.md").write_text("our runbook\n")
     commit_all(v1_repo, "Runbook")
     head, _, committed = tree_state(v1_repo)
+    pause = PausingGit(tmp_path / "pause", v1_repo, *INTERRUPTIONS[point])
     process = subprocess.Popen(
         [sys.executable, "-m", "copier", "update", "--trust", "--defaults", "--vcs-ref", template.tag("2.0.0")],
-        cwd=v1_repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        cwd=v1_repo, env=pause.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
-    time.sleep(after_seconds)
-    os.killpg(process.pid, signal.SIGKILL)
+    reached = pause.wait(process)
+    if reached:
+        os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+    pause.close()
+    assert reached, f"the update ended before {point}"
     if (v1_repo / ".git/index.lock").exists():
         # git's own advice after a killed git command; nothing of the user's is in it.
         (v1_repo / ".git/index.lock").unlink()

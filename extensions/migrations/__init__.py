@@ -24,10 +24,10 @@ import sys
 from pathlib import Path
 
 import yaml
-
 from packaging.version import InvalidVersion, Version
 
 from .. import layout
+from ..repo_files import OutsideRepository, require_inside
 from . import apps_folder
 from .git_repo import MigrationAbort, git_dir_file, unmerged_entries
 
@@ -89,6 +89,11 @@ def main(argv: list[str]) -> int:
     if stage not in STAGES:
         print(f"run.py: the stage is before or after, not {stage!r}", file=sys.stderr)
         return 2
+    try:
+        require_inside(Path.cwd())
+    except OutsideRepository as refused:
+        print(f"\nThe update stopped, nothing was changed: {refused}\n", file=sys.stderr)
+        return 1
     repo = Path.cwd()
     steps = [(release, RELEASES[release]) for release in releases_due(repo, answers_file, version_from, version_to)]
     if every_update_due(stage, repo, answers_file):
@@ -96,7 +101,7 @@ def main(argv: list[str]) -> int:
     for release, module in steps:
         try:
             getattr(importlib.import_module(f".{module}", __name__), stage)(repo, answers_file)
-        except MigrationAbort as abort:
+        except (MigrationAbort, OutsideRepository) as abort:
             what = f"Migration to {release}" if release else "The update"
             print(f"\n{what} stopped, nothing was changed:\n{abort}\n", file=sys.stderr)
             return 1

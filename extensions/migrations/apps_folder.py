@@ -6,15 +6,22 @@ user's file and the new render must share a path. An app adopted at release 1.0.
 in `<apps_dir>/<app>/`; with nothing at `<app>/` copier would take the 1.0.0 files for
 ones the user deleted, and the app's folder would never be templated again.
 
-So, on the update of an app whose answers have no `apps_dir` and whose Kustomization
-(at the template's path) applies `<parent>/<app>`:
+The same holds for an app whose folder is named after another app: `mastodon/redis/` of
+the app `mastodon-redis` beside the app `redis` (an app is known by its Kustomization;
+where two apps' folders share a name, adopt names them after their Kustomizations). No `apps_dir` says
+such a folder, so it is merged this way on every update.
+
+So, on the update of an app whose Kustomization (at the template's path) applies a folder
+holding the app's HelmRelease file other than the one its answers render
+(repo_state.app_folder), e.g. `<parent>/<app>` for answers without `apps_dir`:
 before: the folder is moved (`git mv`, staged) to `<app>/`, where the old release renders
         it; the new release renders it there too (an answers file without `apps_dir`
         renders at the root), so copier's merge is the ordinary three-way one;
 after:  the merged folder goes back to `<parent>/<app>/`, with every index entry, the
         unmerged stages of conflicts included (so that a conflict stays one, and the
-        user's `git status` shows it where the file is), and the app's answers file gets
-        `apps_dir: <parent>`, so that later updates render it where it lives.
+        user's `git status` shows it where the file is), and, for a folder named after its
+        app, the answers file gets `apps_dir: <parent>`, so that later updates render it
+        where it lives.
 The Kustomization's `path` is the user's own line (`./apps/<app>` against the template's
 `<app>`), which the merge keeps.
 """
@@ -28,7 +35,7 @@ from pathlib import Path
 
 import yaml
 
-from .. import layout
+from .. import bounded_yaml, layout, repo_files, repo_state
 from .git_repo import MigrationAbort, git, git_dir_file
 
 RECORD = "flux-cookbook-apps-folder.json"
@@ -37,49 +44,38 @@ RECORD = "flux-cookbook-apps-folder.json"
 def _answers(repo: Path, answers_file: str) -> dict:
     path = repo / answers_file
     try:
-        answers = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+        answers = bounded_yaml.load(path.read_text(encoding="utf-8")) if path.is_file() else None
     except (yaml.YAMLError, UnicodeDecodeError):
         return {}
     return answers if isinstance(answers, dict) else {}
 
 
-def _applied_folder(repo: Path, kustomization_file: str) -> str:
-    """The folder the app's Kustomization applies, normalised ("" when unreadable)."""
-    try:
-        documents = list(yaml.safe_load_all((repo / kustomization_file).read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        return ""
-    for document in documents:
-        if isinstance(document, dict) and document.get("kind") == "Kustomization":
-            spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
-            return os.path.normpath(str(spec.get("path") or ".")).strip("/").removeprefix("./")
-    return ""
-
-
 def folder_to_merge(repo: Path, answers_file: str) -> tuple[str, str] | None:
-    """(app, the folder it lives in) when the app must be merged at the root, else None."""
+    """(where the recorded release renders the app, the folder it lives in) when the two
+    differ, else None."""
     if not layout.app_of_answers_file(answers_file or ""):
         return None
     answers = _answers(repo, answers_file)
-    if answers.get("kind") != "app" or "apps_dir" in answers or not answers.get("app_name"):
+    if answers.get("kind") != "app" or not answers.get("app_name"):
         return None
-    app, bootstrap = str(answers["app_name"]), str(answers.get("bootstrap_dir") or "")
-    folder = _applied_folder(repo, layout.kustomization_file(bootstrap, app))
-    if not folder or folder == app or os.path.basename(folder) != app or not (repo / folder).is_dir():
-        return None
-    return app, folder
+    rendered = layout.app_dir(str(answers["app_name"]), str(answers.get("apps_dir") or ""))
+    folder = repo_state.app_folder(repo, answers)
+    return None if folder == rendered else (rendered, folder)
 
 
 def before(repo: Path, answers_file: str = "") -> None:
     found = folder_to_merge(repo, answers_file)
     if not found:
         return
-    app, folder = found
+    app, folder = found  # `app`: the folder the recorded release renders the app in
     if (repo / app).exists():
+        where = "at the top of the repository" if "/" not in app else "too"
         raise MigrationAbort(
-            f"app {app} lives in {folder}/, and {app}/ exists at the top of the repository: the update merges the "
-            f"app at {app}/ (where its recorded release renders it) and moves it back. Rename {app}/ and update again."
+            f"app {layout.app_of_answers_file(answers_file)} lives in {folder}/, and {app}/ exists {where}: the update "
+            f"merges the app at {app}/ (where its recorded release renders it) and moves it back. Rename {app}/ and "
+            "update again."
         )
+    (repo / app).parent.mkdir(parents=True, exist_ok=True)
     git(repo, "mv", "--", folder, app)
     git_dir_file(repo, RECORD).write_text(json.dumps({"answers_file": answers_file, "app": app, "folder": folder}))
 
@@ -96,9 +92,12 @@ def after(repo: Path, answers_file: str = "") -> None:
     text = answers.read_text(encoding="utf-8")
     # A release with the apps_dir question writes it (as '', the default for an app from
     # before it); one without (an update to 1.0.0) does not, and renders at the root again.
-    recorded = re.sub(r"(?m)^apps_dir:.*$", f"apps_dir: {parent}", text, count=1)
+    # A folder not named after its app (`mastodon/redis` of the app `mastodon-redis`) is
+    # one no apps_dir says: it is merged this way on every update.
+    named_for_app = os.path.basename(folder) == os.path.basename(app)
+    recorded = re.sub(r"(?m)^apps_dir:.*$", f"apps_dir: {parent}", text, count=1) if named_for_app else text
     if recorded != text:
-        answers.write_text(recorded, encoding="utf-8")
+        repo_files.write_text(repo, record["answers_file"], recorded)
     record_file.unlink()
     print(f"  {app}: merged at {app}/ and moved back to {folder}/"
           + (f"; {record['answers_file']} records apps_dir: {parent}" if recorded != text else ""))

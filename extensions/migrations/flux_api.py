@@ -32,6 +32,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString, ScalarString
 
+from .. import repo_files
+
 __all__ = ["DELETE", "Migration", "MigrationError", "apply_changes", "current_api_version", "migrate_file", "migrate_text"]
 
 
@@ -781,7 +783,7 @@ def migrate_file(path: Path) -> Migration:
     except MigrationError as error:
         raise MigrationError(f"{path}: {error}") from None
     if migration.changed:
-        path.write_bytes(migration.text.encode("utf-8"))
+        repo_files.write_bytes(path.parent, path.name, migration.text.encode("utf-8"))
     return migration
 
 

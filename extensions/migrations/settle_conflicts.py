@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from .. import bounded_yaml, repo_files
 from .flux_api import DELETE, MigrationError, apply_changes
 from .git_repo import git, unmerged_entries
 from .key_merge import merge_added_keys
@@ -48,8 +49,7 @@ def after(repo: Path, answers_file: str = "") -> None:
         settled = settle(Path(path).name, base, mine, theirs)
         if settled is None:
             continue
-        with open(repo / path, "w", encoding="utf-8", newline="") as out:
-            out.write(settled)
+        repo_files.write_text(repo, path, settled)
         git(repo, "add", "--", path)
         how = "kept as it is" if settled == mine else "the release's changes set in your version, the rest as it was"
         print(f"  {path}: conflict settled, {how}")
@@ -90,7 +90,7 @@ def settle(name: str, base: str, mine: str, theirs: str) -> str | None:
 
 def _documents(text: str) -> list | None:
     try:
-        return [doc for doc in yaml.safe_load_all(text) if doc is not None]
+        return [doc for doc in bounded_yaml.load_all(text) if doc is not None]
     except yaml.YAMLError:
         return None
 
@@ -126,7 +126,7 @@ def _same_embedded_data(base: Any, theirs: Any) -> bool:
     if not (isinstance(base, str) and isinstance(theirs, str) and "\n" in base and "\n" in theirs):
         return False
     try:
-        return yaml.safe_load(base) == yaml.safe_load(theirs)
+        return bounded_yaml.load(base) == bounded_yaml.load(theirs)
     except yaml.YAMLError:
         return False
 

@@ -41,9 +41,8 @@ from pathlib import Path
 
 import yaml
 
-from .. import layout
+from .. import bounded_yaml, layout, repo_files
 from ..conventions import COOKBOOK, FLUX_2_9
-from . import yaml_load
 from .blob_record import BlobRecord, tracked_blobs
 from .flux_api import MigrationError, migrate_text
 from .git_repo import (
@@ -92,10 +91,9 @@ def after(repo: Path, answers_file: str = "") -> None:
     record = json.loads(record_file.read_text(encoding="utf-8"))
     moved: dict[str, str] = record["moved"]
     for path, text in moved.items():
-        target = repo / path
-        if not target.exists() or CONFLICT_MARKER.search(target.read_text(encoding="utf-8")):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
+        target = repo_files.inside(repo, path)
+        if not target.exists() or CONFLICT_MARKER.search(repo_files.read_text(repo, path)):
+            repo_files.write_text(repo, path, text)
             git(repo, "add", "--", path)
     record_file.unlink()
     if moved:
@@ -227,7 +225,7 @@ def _recorded_bootstrap_dir(repo: Path) -> str:
     """The bootstrap folder the repository's answers record (1.0.0's default if none do)."""
     for answers in (repo / name for name in layout.answers_files(repo)):
         if answers.exists():
-            recorded = (yaml_load.load(answers.read_text(encoding="utf-8")) or {}).get("bootstrap_dir")
+            recorded = (bounded_yaml.load(answers.read_text(encoding="utf-8")) or {}).get("bootstrap_dir")
             if recorded:
                 return recorded
     return OLD_DIR
@@ -259,7 +257,7 @@ def _flux_own_targets(repo: Path, tracked: list[str]) -> tuple[dict[str, str], s
 
 def _kustomize_resources(text: str) -> list[str] | None:
     try:
-        data = yaml.safe_load(text)
+        data = bounded_yaml.load(text)
     except yaml.YAMLError:
         return None
     resources = data.get("resources") if isinstance(data, dict) else None
@@ -335,7 +333,9 @@ def _plan_moves(repo: Path, plan: Plan) -> set[str]:
     for path in tracked:
         target = flux_own.get(path) or NEW_DIR + path[len(OLD_DIR):]
         if target in taken:
-            raise MigrationAbort(f"{path} cannot move to {target}: that file exists already. Merge the two by hand, commit, and update again.")
+            raise MigrationAbort(
+                f"{path} cannot move to {target}: that file exists already. Merge the two by hand, commit, and update again."
+            )
         plan.moves.append((path, target))
     for path in ignored_files(repo, OLD_DIR):
         target = NEW_DIR + path[len(OLD_DIR):]
@@ -368,7 +368,7 @@ def _repoint_flux_sync(text: str) -> str:
 
 def _documents(text: str) -> list:
     try:
-        return yaml_load.load_all(text)
+        return bounded_yaml.load_all(text)
     except yaml.YAMLError:
         return []
 
@@ -385,8 +385,7 @@ def apply(repo: Path, plan: Plan) -> None:
             (repo / new).parent.mkdir(parents=True, exist_ok=True)
             (repo / old).rename(repo / new)
         for path, text in plan.writes.items():
-            with open(repo / path, "w", encoding="utf-8", newline="") as out:
-                out.write(text)
+            repo_files.write_text(repo, path, text)
         if plan.writes:
             git(repo, "add", "--", *plan.writes)
         moved = {new: (repo / new).read_text(encoding="utf-8") for _, new in plan.moves}

@@ -51,10 +51,10 @@ from typing import Any
 
 import yaml
 
-from .. import conventions, layout
+from .. import bounded_yaml, conventions, layout, repo_files
 from ..conventions import OWN_SETTINGS, is_oci
 from ..yaml_quoting import yaml_scalar
-from . import apps_folder, yaml_load
+from . import apps_folder
 from .blob_record import BlobRecord, tracked_blobs
 from .flux_api import MigrationError, replace_field
 from .git_repo import MigrationAbort, git, unmerged_entries
@@ -143,7 +143,7 @@ def make_plan(repo: Path) -> Plan:
             found.add("|".join([answers_blob, *files]))
             continue
         answers_text = (repo / answers_file).read_text(encoding="utf-8")
-        answers = yaml_load.load(answers_text) or {}
+        answers = bounded_yaml.load(answers_text) or {}
         apps_dir = _apps_dir(repo, answers_file, answers)
         release_file = layout.helm_release_file(app_name, apps_dir)
 
@@ -209,7 +209,7 @@ def _helm_release(repo: Path, path: str) -> dict | None:
     if not (repo / path).is_file():
         return None
     try:
-        documents = [d for d in yaml.safe_load_all((repo / path).read_text(encoding="utf-8")) if isinstance(d, dict)]
+        documents = [d for d in bounded_yaml.load_all((repo / path).read_text(encoding="utf-8")) if isinstance(d, dict)]
     except yaml.YAMLError as error:
         raise MigrationError(f"not valid YAML: {error}") from None
     releases = [d for d in documents if d.get("kind") == "HelmRelease"]
@@ -316,7 +316,7 @@ def _plan_oci_move(repo: Path, app: _App, apps_dir: str, plan: Plan, blobs: dict
 
 def _single(repo: Path, path: str, kind: str) -> dict | None:
     try:
-        documents = [d for d in yaml.safe_load_all((repo / path).read_text(encoding="utf-8")) if isinstance(d, dict)]
+        documents = [d for d in bounded_yaml.load_all((repo / path).read_text(encoding="utf-8")) if isinstance(d, dict)]
     except (OSError, yaml.YAMLError):
         return None
     found = [d for d in documents if d.get("kind") == kind]
@@ -381,7 +381,7 @@ def _references(repo: Path, name: str, overrides: dict[str, str], skip: str) -> 
         if name not in text or "HelmRepository" not in text:
             continue
         try:
-            documents = list(yaml.safe_load_all(text))
+            documents = list(bounded_yaml.load_all(text))
         except yaml.YAMLError:
             users.append(path)  # unreadable, so possibly a user: keep
             continue
@@ -406,9 +406,7 @@ def _names_helm_repository(document: Any, name: str) -> bool:
 def apply(repo: Path, plan: Plan) -> None:
     """Carry out `plan` and stage it."""
     for path, text in plan.writes.items():
-        (repo / path).parent.mkdir(parents=True, exist_ok=True)
-        with open(repo / path, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
+        repo_files.write_text(repo, path, text)
     if plan.writes:
         git(repo, "add", "--", *plan.writes)
     if plan.removals:
@@ -429,7 +427,7 @@ def _keep_added_oci_repositories(repo: Path) -> None:
     empty = git(repo, "hash-object", "--stdin", input="").strip()
     for path, stages in unmerged_entries(repo).items():
         if posixpath.basename(path) in oci_files and 2 in stages and stages.get(1, empty) == empty:
-            (repo / path).write_text(git(repo, "cat-file", "blob", stages[2]), encoding="utf-8")
+            repo_files.write_text(repo, path, git(repo, "cat-file", "blob", stages[2]))
             git(repo, "add", "--", path)
             print(f"  {path}: added by the migration and by the release; the migration's (from your files) kept")
 
@@ -440,7 +438,7 @@ def _restore_used_helm_repositories(repo: Path) -> None:
         if f"/{layout.HELM_REPOSITORIES}/" not in f"/{path}":
             continue
         try:
-            documents = [d for d in yaml.safe_load_all(git(repo, "show", f":{path}")) if isinstance(d, dict)]
+            documents = [d for d in bounded_yaml.load_all(git(repo, "show", f":{path}")) if isinstance(d, dict)]
         except yaml.YAMLError:
             continue
         names = {str((d.get("metadata") or {}).get("name")) for d in documents if d.get("kind") == "HelmRepository"}

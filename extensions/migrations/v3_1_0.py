@@ -24,9 +24,8 @@ from pathlib import Path
 
 import yaml
 
-from .. import app_defaults, layout, repo_state
+from .. import app_defaults, bounded_yaml, layout, repo_files, repo_state
 from ..yaml_quoting import yaml_block, yaml_document
-from . import yaml_load
 from .git_repo import MigrationAbort, git
 
 HEALTH_CHECKS = "health_checks"
@@ -47,8 +46,7 @@ def before(repo: Path, answers_file: str = "") -> None:
         git(repo, "reset", "-q", "--hard", "HEAD")
         raise MigrationAbort(f"a file cannot be read; fix it, commit, and update again: {error}") from None
     for path, text in writes.items():
-        with open(repo / path, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
+        repo_files.write_text(repo, path, text)
     if writes:
         git(repo, "add", "--", *writes)
     for note in notes:
@@ -61,7 +59,7 @@ def after(repo: Path, answers_file: str = "") -> None:
 
 def _plan_health_checks(repo: Path, answers_file: str, writes: dict[str, str], notes: list[str]) -> None:
     text = (repo / answers_file).read_text(encoding="utf-8")
-    answers = yaml_load.load(text)
+    answers = bounded_yaml.load(text)
     checks = answers.get(HEALTH_CHECKS) if isinstance(answers, dict) else None
     if not checks or checks not in app_defaults.guessed_health_checks(answers):
         return  # none, or the user's own
@@ -88,7 +86,7 @@ def _helm_release(repo: Path, path: str) -> dict | None:
     """The one HelmRelease in `path`, or None."""
     if not (repo / path).is_file():
         return None
-    documents = yaml_load.load_all((repo / path).read_text(encoding="utf-8"))
+    documents = bounded_yaml.load_all((repo / path).read_text(encoding="utf-8"))
     releases = [d for d in documents if isinstance(d, dict) and d.get("kind") == "HelmRelease"]
     return releases[0] if len(releases) == 1 else None
 
@@ -98,7 +96,7 @@ def _plan_sealed_secrets(repo: Path, writes: dict[str, str], notes: list[str]) -
     if not path.is_file():
         return
     text = path.read_text(encoding="utf-8")
-    answers = yaml_load.load(text)
+    answers = bounded_yaml.load(text)
     if not isinstance(answers, dict) or answers.get(SEALED_SECRETS) is False or repo_state.sealed_secrets_controller_apps(repo):
         return
     writes[layout.CLUSTER_ANSWERS] = with_answer(text, SEALED_SECRETS, False)

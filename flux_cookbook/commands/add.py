@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .. import copier_run
+from .. import copier_run, trust
 from ..errors import UserError
-from ..extensions import conventions, known_apps, layout, repo_state
+from ..extensions import conventions, known_apps, layout, repo_files, repo_state
+from ..repo_lock import one_writer
 from .new import add_template_options
 
 NAME = "add"
@@ -50,6 +51,8 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     extra = copier_run.parse_data(args.data)  # a usage error before anything is read
     repo = args.repo.resolve()
+    if repo.is_dir():
+        repo_files.require_inside(repo)
     cluster = copier_run.recorded_answers(repo)
     given = {answer: getattr(args, answer) for answer in OPTIONS if getattr(args, answer) is not None}
     # An app the template knows (the controller, the example) comes with its answers.
@@ -63,7 +66,11 @@ def run(args: argparse.Namespace) -> int:
     template = args.template or cluster.get("_src_path")
     if not template:
         raise UserError(f"{repo / layout.CLUSTER_ANSWERS} records no _src_path; pass --template.")
+    trust.require_trusted(
+        str(template), "given with --template" if args.template else f"_src_path of {layout.CLUSTER_ANSWERS}", args.trust
+    )
     vcs_ref = args.vcs_ref or copier_run.release_of(str(template), cluster.get("_commit"))
-    copier_run.run_copy(str(template), repo, data, vcs_ref, args.defaults)
+    with one_writer(repo, NAME):
+        copier_run.run_copy(str(template), repo, data, vcs_ref, args.defaults)
     print(f"Added app {args.app} ({layout.app_answers_file(args.app)}). Review with `git status`, then commit.")
     return 0

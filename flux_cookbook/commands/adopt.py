@@ -13,6 +13,8 @@ from pathlib import Path
 
 from .. import copier_run
 from ..adopt import RELEASE, adopt
+from ..extensions import repo_files
+from ..repo_lock import one_writer
 
 NAME = "adopt"
 EXAMPLE = """example:
@@ -39,4 +41,10 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     template = copier_run.default_template(args.template)
-    return adopt(args.repo.resolve(), template, args.dry_run, out=sys.stdout, err=sys.stderr)
+    repo = args.repo.resolve()
+    if repo.is_dir():
+        repo_files.require_inside(repo)
+    if args.dry_run or not repo.is_dir():  # adopt itself says what is wrong with the folder
+        return adopt(repo, template, args.dry_run, out=sys.stdout, err=sys.stderr)
+    with one_writer(repo, NAME):
+        return adopt(repo, template, args.dry_run, out=sys.stdout, err=sys.stderr)

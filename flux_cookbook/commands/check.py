@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..check import check_repository
 from ..errors import UsageError, UserError
+from ..extensions import repo_files
 from ..repository_root import run_from_root
 
 NAME = "check"
@@ -23,9 +24,11 @@ def register(subparsers) -> None:
         help="check a cluster repository offline: YAML, schemas, builds, references, conventions, values",
         description=(
             "Check a cluster repository before pushing it, without a cluster or network:\n"
-            "  every YAML file parses and passes yamllint (the repository's .yamllint);\n"
-            "  every object validates against Flux 2.9's CRDs (CEL rules too), Sealed Secrets'\n"
-            "  and Kubernetes' schemas; every Flux Kustomization's folder builds;\n"
+            "  every YAML file parses and passes yamllint (the repository's .yamllint, else its\n"
+            "  relaxed preset; style is a warning); from each cluster's bootstrap folder, every\n"
+            "  Flux Kustomization Flux reaches builds, and the objects built validate against the\n"
+            "  CRDs of the repository's Flux release (CEL rules too), Sealed Secrets' and\n"
+            "  Kubernetes' schemas;\n"
             "  sources, values, dependsOn and health checks name what exists, and objects go\n"
             "  into namespaces the repository declares (before they are applied: dependsOn);\n"
             "  the cookbook's conventions hold; each app's values fit its chart (cached charts).\n"
@@ -33,16 +36,24 @@ def register(subparsers) -> None:
             "Exit status: 0 no errors (warnings never fail), 1 errors found."
         ),
         epilog="example: flux-cookbook check            (the repository in the current folder)\n"
-               "         flux-cookbook check ../my-cluster --no-build --format json",
+               "         flux-cookbook check ../my-cluster --no-build --format json\n"
+               "         flux-cookbook check --base origin/main --format markdown   (a pull request)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("repo", nargs="?", default=".", metavar="REPO",
                         help="the cluster repository's folder (default: the current folder)")
+    parser.add_argument("--path", dest="start_dir", metavar="DIR", default=None,
+                        help="where the starting Flux Kustomizations are (relative to REPO; default: the "
+                             "bootstrap folder the answers name, else every cluster's flux-system/ folder)")
     parser.add_argument("--no-build", dest="build", action="store_false",
                         help="skip building each Kustomization's folder with kustomize (faster): only that the "
                              "folder exists is checked, and ref.namespace, which reads the builds, does not run")
-    parser.add_argument("--format", choices=("text", "json"), default="text",
-                        help="text: a line per problem and a summary (default); json: one JSON object")
+    parser.add_argument("--base", metavar="REF", default=None,
+                        help="report only what the working tree adds compared with the git commit REF (a pull "
+                             "request's base): new problems, and the objects each Flux Kustomization applies differently")
+    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                        help="text: a line per problem and a summary (default); json: one JSON object; "
+                             "markdown: a pull request comment")
     parser.set_defaults(run=run)
 
 
@@ -52,19 +63,55 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.repo} is not a folder; give the cluster repository's folder (default: .)")
     if hint := run_from_root(repo):
         raise UserError(f"{args.repo} is not the root of its git repository{hint}")
-    report = check_repository(repo, build=args.build)
+    repo_files.require_inside(repo)
+    if args.start_dir is not None and not (repo / args.start_dir).is_dir():
+        raise UsageError(f"--path {args.start_dir}: no such folder in {args.repo}; give a folder relative to REPO")
+    if args.base is not None:
+        return _run_against(repo, args)
+    report = check_repository(repo, build=args.build, start_dir=args.start_dir)
+    if args.format == "markdown":
+        from ..check_base import BaseReport, markdown
+
+        sys.stdout.write(markdown(BaseReport("", report, report.problems)))
+        return 1 if report.errors else 0
     if args.format == "json":
         json.dump({
             "problems": [problem.as_dict() for problem in report.problems],
             "errors": report.errors,
             "warnings": report.warnings,
             "files": report.files,
+            "kustomizations": [{"namespace": k.namespace or "flux-system", "name": k.name, "path": k.path or "."}
+                               for k in report.kustomizations],
+            "not_followed": [{"kind": s.kind, "namespace": s.namespace, "name": s.name,
+                              "kustomization": f"{s.kustomization.namespace or 'flux-system'}/{s.kustomization.name}"}
+                             for s in report.not_followed],
         }, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         for problem in report.problems:
             print(problem)
+        for line in report.note_lines():
+            print(line)
         print(report.summary())
     if not args.build:
         print(f"flux-cookbook: {NO_BUILD_SKIPS}", file=sys.stderr)
     return 1 if report.errors else 0
+
+
+def _run_against(repo: Path, args: argparse.Namespace) -> int:
+    from ..check_base import check_against, markdown, text
+
+    result = check_against(repo, args.base, build=args.build, start_dir=args.start_dir)
+    if args.format == "json":
+        json.dump({
+            "base": args.base,
+            "problems": [problem.as_dict() for problem in result.added],
+            "errors": result.errors,
+            "warnings": result.warnings,
+            "changes": [{"kustomization": c.kustomization, "path": c.path, "added": list(c.added),
+                         "removed": list(c.removed), "changed": list(c.changed)} for c in result.changes],
+        }, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(markdown(result) if args.format == "markdown" else text(result))
+    return 1 if result.errors else 0

@@ -6,7 +6,7 @@ import argparse
 import subprocess
 from pathlib import Path
 
-from .. import copier_run
+from .. import copier_run, trust
 from ..errors import UserError
 from ..extensions import layout
 
@@ -32,6 +32,15 @@ def add_template_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--defaults", action="store_true", help="take the default of every answer not given with -d")
     parser.add_argument("--template", help="template source, a git URL or a local clone (default: where flux-cookbook was installed from)")
     parser.add_argument("--vcs-ref", help="template release to use (default: the newest tag)")
+    add_trust_option(parser)
+
+
+def add_trust_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--trust", action="store_true",
+        help="run the template's tasks and migrations although it is neither where flux-cookbook was "
+        "installed from nor in copier's trust list (see the README: what --trust lets the template run)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
         )
     if dest.exists() and any(p.name != ".git" for p in dest.iterdir()):
         raise UserError(f"{dest} is not empty; give a new or empty folder.")
-    copier_run.run_copy(copier_run.default_template(args.template), dest, data, args.vcs_ref, args.defaults)
+    template = copier_run.default_template(args.template)
+    trust.require_trusted(template, "given with --template" if args.template else "installed from", args.trust)
+    copier_run.run_copy(template, dest, data, args.vcs_ref, args.defaults)
     first_commit(dest)
     print(f"Made {dest}. Next: read its README.md, create the repository on your Git host, push, "
           "then run the `flux bootstrap` command the README gives.")

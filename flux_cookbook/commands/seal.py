@@ -10,7 +10,8 @@ from typing import Any
 
 from .. import controller_dependency, sealed_secrets, sealing, secret_values
 from ..errors import UsageError, UserError
-from ..extensions import known_apps, repo_state
+from ..extensions import known_apps, repo_files, repo_state
+from ..repo_lock import one_writer
 
 NAME = "seal"
 
@@ -77,7 +78,8 @@ def register(subparsers: Any) -> None:
         help="a value on the command line (seen in the process list: prefer stdin or the prompt)",
     )
     parser.add_argument(
-        "--from-file", action="append", default=[], metavar="KEY=PATH", help="a value read from a file (PATH alone: the key is its file name)"
+        "--from-file", action="append", default=[], metavar="KEY=PATH",
+        help="a value read from a file (PATH alone: the key is its file name)",
     )
     parser.add_argument(
         "--scope", choices=sealing.SCOPES,
@@ -95,6 +97,12 @@ def run(args: argparse.Namespace) -> int:
     repo: Path = args.repo
     if not repo.is_dir():
         raise UsageError(f"--repo {repo} is not a folder.")
+    repo_files.require_inside(repo)
+    with one_writer(repo, NAME):
+        return _seal(repo, args)
+
+
+def _seal(repo: Path, args: argparse.Namespace) -> int:
     labels = sealed_secrets.metadata_pairs(args.label, "label")
     annotations = sealed_secrets.metadata_pairs(args.annotation, "annotation")
     given = _merge(secret_values.from_literals(args.from_literal), secret_values.from_files(args.from_file))

@@ -25,11 +25,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .. import build_check, bulk_update, interruption, template_clone
+from .. import build_check, bulk_update, interruption, template_clone, trust
 from ..bulk_update import CLUSTER_ANSWERS, Outcome, git, recorded_commit
 from ..errors import UserError
-from ..extensions import layout
+from ..extensions import layout, repo_files
+from ..repo_lock import one_writer, require_branch
 from ..repository_root import run_from_root
+from .new import add_trust_option
 
 NAME = "update-all"
 EXAMPLE = """example:
@@ -52,6 +54,7 @@ def register(subparsers) -> None:
         "--jobs", type=int, default=bulk_update.default_jobs(),
         help="apps updated at once, each in its own git worktree (default: the number of CPUs, at most 8)",
     )
+    add_trust_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -91,6 +94,13 @@ def run(args: argparse.Namespace) -> int:
     repo = args.repo.resolve()
     if not (repo / ".git").exists():
         raise UserError(f"{repo} is not the root of a git repository{run_from_root(repo)}")
+    require_branch(repo)
+    with one_writer(repo, NAME):
+        return run_locked(repo, args)
+
+
+def run_locked(repo: Path, args: argparse.Namespace) -> int:
+    repo_files.require_inside(repo)
     try:
         if note := interruption.recover(repo):
             print(note, file=sys.stderr)
@@ -104,6 +114,8 @@ def run(args: argparse.Namespace) -> int:
             f"{repo} has no copier answers files: make it with `flux-cookbook new`, or adopt it "
             "with `flux-cookbook adopt`"
         )
+    for note in trust.require_trusted_answers(trust.template_sources(repo, files), args.trust):
+        print(f"note: {note}", file=sys.stderr)
     started_at = build_check.head_commit(repo)
     try:
         with interruption.signals_raise():

@@ -344,3 +344,36 @@ def _wait_until_up(url: str, process: subprocess.Popen) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"docker-registry did not answer at {url}")
+
+
+# --- more charts: podinfo and traefik, as one repository ----------------------------
+
+CHARTS = PODINFO.parent
+TRAEFIK_VERSIONS = ("10.24.0", "20.8.0", "28.0.0", "33.2.1", "41.3.0")
+CHART_FILES = ("Chart.yaml", "values.yaml", "values.schema.json")
+
+
+def packaged_chart(chart: str, version: str) -> bytes:
+    """`chart` `version` from ../shared/charts as `helm package` lays it out (its
+    values.schema.json too, when that version has one)."""
+    folder = CHARTS / chart / version
+    return pack_archive([(f"{chart}/{name}", (folder / name).read_bytes(), {})
+                         for name in CHART_FILES if (folder / name).is_file()])
+
+
+def write_charts_repo(folder: Path, charts: dict[str, tuple[str, ...]]) -> Path:
+    """`folder` as a Helm repository of `charts` ({chart: versions}): archives and index.yaml.
+    Writing it again with more versions is a repository that gained releases."""
+    folder.mkdir(parents=True, exist_ok=True)
+    entries: dict[str, list] = {}
+    for chart, versions in charts.items():
+        for version in versions:
+            data = packaged_chart(chart, version)
+            (folder / f"{chart}-{version}.tgz").write_bytes(data)
+            entries.setdefault(chart, []).append({
+                "apiVersion": "v2", "name": chart, "version": version, "urls": [f"{chart}-{version}.tgz"],
+                "digest": hashlib.sha256(data).hexdigest(),
+                "created": datetime.fromtimestamp(_MTIME, timezone.utc).isoformat(),
+            })
+    (folder / "index.yaml").write_text(yaml.safe_dump({"apiVersion": "v1", "entries": entries}, sort_keys=False))
+    return folder

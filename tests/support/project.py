@@ -70,6 +70,13 @@ def repo_with(path: Path, files: dict[str, str]) -> Path:
     return init_repo(path)
 
 
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the first `old` in the file with `new`, as a user's edit; `old` must be there."""
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
 def commit_all(repo: Path, message: str) -> None:
     git(repo, "add", "-A")
     git(repo, *AUTHOR, "commit", "-q", "--allow-empty", "-m", message)

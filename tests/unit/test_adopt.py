@@ -11,7 +11,14 @@ import yaml
 
 from flux_cookbook import adopt as adopt_module
 from flux_cookbook.adopt import (
-    ANSWERS_HEADER, AdoptError, GitInfo, adopt, answers_text, find_bootstrap_dir, plan_adoption, template_error,
+    ANSWERS_HEADER,
+    AdoptError,
+    GitInfo,
+    adopt,
+    answers_text,
+    find_bootstrap_dir,
+    plan_adoption,
+    template_error,
 )
 from tests.support.project import commit_all, init_repo, tree_state
 from tests.support.template_repo import git

@@ -72,3 +72,24 @@ def test_a_folder_in_the_way_stops_the_update(tmp_path):
     repo = make_repo(tmp_path, {**TREE, "web/notes.txt": "mine\n"})
     with pytest.raises(MigrationAbort, match="web/ exists at the top of the repository"):
         apps_folder.before(repo, ".copier-answers.app-web.yml")
+
+
+def test_a_folder_not_named_after_its_app_is_merged_on_every_update(tmp_path):
+    # mastodon/redis/ is the app mastodon-redis (redis/ is another app): no apps_dir says
+    # that folder, so its answers keep apps_dir '' and every update merges it the same way.
+    answers = APP_ANSWERS.replace("app_name: web", "app_name: mastodon-redis") + "apps_dir: ''\n"
+    repo = make_repo(tmp_path, {
+        ".copier-answers.app-mastodon-redis.yml": answers,
+        "bootstrap/kustomizations/kustomization-mastodon-redis.yaml": KUSTOMIZATION.replace("./apps/web/", "./mastodon/redis"),
+        "mastodon/redis/helmrelease-mastodon-redis.yaml": "kind: HelmRelease\n",
+        "redis/helmrelease-redis.yaml": "kind: HelmRelease\n",
+        ".copier-answers.app-redis.yml": APP_ANSWERS.replace("app_name: web", "app_name: redis"),
+    })
+    for _ in range(2):
+        apps_folder.before(repo, ".copier-answers.app-mastodon-redis.yml")
+        assert (repo / "mastodon-redis/helmrelease-mastodon-redis.yaml").is_file() and not (repo / "mastodon/redis").exists()
+        apps_folder.after(repo, ".copier-answers.app-mastodon-redis.yml")
+        assert (repo / "mastodon/redis/helmrelease-mastodon-redis.yaml").is_file() and not (repo / "mastodon-redis").exists()
+        assert (repo / ".copier-answers.app-mastodon-redis.yml").read_text() == answers
+        assert (repo / "redis/helmrelease-redis.yaml").is_file()
+        git(repo, "commit", "-q", "--allow-empty", "-m", "update")

@@ -9,9 +9,10 @@ import pytest
 from flux_cookbook import adopt as adopt_module
 from flux_cookbook import build_check, flux_build
 from flux_cookbook.template_files import TemplateUnreachable, template_files
+from tests.fixtures import cookbook_shapes
+from tests.support.flux_objects import flux_ks
 from tests.support.project import commit_all, init_repo, tree_state
 from tests.support.template_repo import git
-from tests.unit.test_flux_build import flux_ks
 
 SYNC_ROOT = """\
 apiVersion: kustomize.toolkit.fluxcd.io/v1
@@ -71,9 +72,7 @@ def test_adoption_that_would_break_what_flux_builds_is_undone(tmp_path, monkeypa
         yield None
 
     monkeypatch.setattr(adopt_module, "template_files", none)
-    from tests.unit.test_adopt import PODINFO, yaml_text
-
-    files = {name: yaml_text(text) for name, text in PODINFO.items()}
+    files = cookbook_shapes.podinfo()
     files["flux-system/flux-system/gotk-sync.yaml"] = SYNC_ROOT
     files["flux-system/kustomizations/kustomization-podinfo.yaml"] = files[
         "flux-system/kustomizations/kustomization-podinfo.yaml"].replace("path: ./podinfo", "path: ./podinfo/")

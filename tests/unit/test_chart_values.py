@@ -3,8 +3,14 @@ import tarfile
 import uuid
 from pathlib import Path
 
-
-from flux_cookbook.extensions.chart_values import app_values, fetch_by_default, placeholder_values, read_local_values, values_overrides_error, values_source_error
+from flux_cookbook.extensions.chart_values import (
+    app_values,
+    fetch_by_default,
+    placeholder_values,
+    read_local_values,
+    values_overrides_error,
+    values_source_error,
+)
 
 CHART = Path(__file__).resolve().parents[3] / "shared" / "charts" / "podinfo" / "6.14.1"
 

@@ -5,24 +5,22 @@ Every migrated Flux object is validated strictly against the Flux 2.9 CRDs in
 """
 
 import difflib
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # import by repo root, as the other unit tests do
-    sys.path.insert(0, str(ROOT))
-
-from flux_cookbook.extensions.migrations.flux_api import (  # noqa: E402
+from flux_cookbook import schemas
+from flux_cookbook.extensions.migrations.flux_api import (
     Migration,
     MigrationError,
     current_api_version,
     migrate_file,
     migrate_text,
 )
-from tests.support.flux_schema import validate_object  # noqa: E402
+from tests.support.flux_schema import validate_object
+
+ROOT = Path(__file__).resolve().parents[2]
 
 CURRENT = ROOT.parent / "shared" / "flux-crds" / "current"
 
@@ -747,13 +745,7 @@ def test_a_sops_encrypted_file_is_left_whole():
 
 # --- image automation and notifications -------------------------------------------------
 
-from pathlib import Path as _Path  # noqa: E402
-
-import yaml as _yaml  # noqa: E402
-
-from flux_cookbook import schemas as _schemas  # noqa: E402
-
-_CRDS = _Path(__file__).resolve().parents[3] / "shared" / "flux-crds"
+_CRDS = Path(__file__).resolve().parents[3] / "shared" / "flux-crds"
 
 IMAGE_AND_NOTIFICATION = {
     "ImageRepository": """\
@@ -854,12 +846,12 @@ spec:
 @pytest.mark.parametrize("kind", sorted(IMAGE_AND_NOTIFICATION))
 def test_image_and_notification_kinds_reach_what_flux_2_9_serves(kind):
     text = IMAGE_AND_NOTIFICATION[kind]
-    old = _yaml.safe_load(text)
-    assert _schemas.validate_object(old, [_CRDS / "legacy"]) == []
-    assert _schemas.validate_object(old, [_CRDS / "current"]) != []  # Flux 2.9 refuses it as written
+    old = yaml.safe_load(text)
+    assert schemas.validate_object(old, [_CRDS / "legacy"]) == []
+    assert schemas.validate_object(old, [_CRDS / "current"]) != []  # Flux 2.9 refuses it as written
     migration = migrate_text(text)
-    new = _yaml.safe_load(migration.text)
-    assert _schemas.validate_object(new, [_CRDS / "current"]) == []
+    new = yaml.safe_load(migration.text)
+    assert schemas.validate_object(new, [_CRDS / "current"]) == []
     expected = {"Alert": "v1beta3", "Provider": "v1beta3"}.get(kind, "v1")
     assert new["apiVersion"] == f"{old['apiVersion'].rpartition('/')[0]}/{expected}"
     # Only the lines concerned change.
@@ -871,13 +863,13 @@ def test_alert_summary_moves_to_event_metadata():
     migration = migrate_text(IMAGE_AND_NOTIFICATION["Alert"])
     assert '  eventMetadata:\n    summary: "cluster: homelab"\n  providerRef:\n' in migration.text
     with_metadata = IMAGE_AND_NOTIFICATION["Alert"].replace("  eventSeverity", "  eventMetadata:\n    env: prod\n  eventSeverity")
-    merged = _yaml.safe_load(migrate_text(with_metadata).text)["spec"]
+    merged = yaml.safe_load(migrate_text(with_metadata).text)["spec"]
     assert merged["eventMetadata"] == {"env": "prod", "summary": "cluster: homelab"} and "summary" not in merged
-    assert "summary" not in _yaml.safe_load(migration.text)["spec"]
+    assert "summary" not in yaml.safe_load(migration.text)["spec"]
 
 
 def test_provider_drops_the_interval_v1beta3_does_not_use():
-    provider = _yaml.safe_load(migrate_text(IMAGE_AND_NOTIFICATION["Provider"]).text)
+    provider = yaml.safe_load(migrate_text(IMAGE_AND_NOTIFICATION["Provider"]).text)
     assert "interval" not in provider["spec"]
 
 

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from flux_cookbook import flux_build  # noqa: E402
-from flux_cookbook.errors import UserError  # noqa: E402
-from flux_cookbook.flux_build import (  # noqa: E402
+from flux_cookbook import flux_build
+from flux_cookbook.errors import UserError
+from flux_cookbook.flux_build import (
     PATH_NOT_FOUND,
     BuildResult,
     FluxKustomization,
@@ -24,17 +19,9 @@ from flux_cookbook.flux_build import (  # noqa: E402
     flux_kustomizations,
     newly_broken,
 )
+from tests.support.flux_objects import flux_ks
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n"
-
-
-def flux_ks(name: str, path: str, source: str = "flux-system", extra: str = "") -> str:
-    return (
-        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
-        f"metadata:\n  name: {name}\n  namespace: flux-system\n"
-        f"spec:\n  interval: 10m\n  path: {path}\n  prune: true\n"
-        f"  sourceRef:\n    kind: GitRepository\n    name: {source}\n{extra}"
-    )
 
 
 GOTK_SYNC = (

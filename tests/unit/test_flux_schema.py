@@ -2,22 +2,19 @@
 flux_cookbook.flux_build) against the real CRDs in ../shared/."""
 
 import copy
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # no pytest pythonpath config is guaranteed; import by repo root
-    sys.path.insert(0, str(ROOT))
-
-from tests.support.flux_schema import (  # noqa: E402
+from tests.support.flux_schema import (
     kustomize_build,
     load_validators,
     validate_object,
     validate_repo,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 CRDS = ROOT.parent / "shared" / "flux-crds"
 CURRENT, LEGACY, SEALED = CRDS / "current", CRDS / "legacy", CRDS / "sealed-secrets"
@@ -77,7 +74,7 @@ def test_removed_beta_api_rejected_by_current_but_served_by_legacy():
     assert validate_object(obj, LEGACY) == []
     assert validate_object(obj, CURRENT) == [
         "HelmRelease/podinfo: apiVersion: helm.toolkit.fluxcd.io/v2beta1 HelmRelease "
-        "is not served by current; use helm.toolkit.fluxcd.io/v2"
+        "is not served by Flux 2.9; use helm.toolkit.fluxcd.io/v2"
     ]
 
 
@@ -168,7 +165,7 @@ def test_validate_repo(tmp_path):
     errors = validate_repo(tmp_path, [CURRENT, SEALED])
     assert len(errors) == 2, errors
     assert errors[0].startswith("clusters/dev/apps.yaml: HelmRelease/podinfo: apiVersion: ")
-    assert errors[0].endswith("v2beta2 HelmRelease is not served by current; use helm.toolkit.fluxcd.io/v2")
+    assert errors[0].endswith("v2beta2 HelmRelease is not served by Flux 2.9; use helm.toolkit.fluxcd.io/v2")
     assert errors[1].startswith("clusters/dev/dup.yml: invalid YAML: ")
     assert "duplicate key 'kind'" in errors[1]
     # legacy still serves v2beta2, so only the YAML error is left

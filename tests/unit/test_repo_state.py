@@ -1,4 +1,7 @@
-from flux_cookbook.extensions.repo_state import app_exists_error, depends_on_error, existing_apps, health_checks_error
+import pytest
+
+from flux_cookbook.extensions.repo_state import app_exists_error, app_folder, depends_on_error, existing_apps, health_checks_error
+from tests.support.flux_objects import flux_ks
 
 
 def test_apps_are_known_by_their_answers_files(tmp_path):
@@ -20,3 +23,23 @@ def test_health_checks_shape():
     assert health_checks_error([{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "pg", "namespace": "db"}]) == ""
     assert "unknown keys: nmae" in health_checks_error([{"kind": "X", "name": "y", "nmae": "z"}])
     assert "must be a list" in health_checks_error({"kind": "X"})
+
+
+@pytest.mark.parametrize("answers, path, release_in, expected", [
+    ({"app_name": "mastodon-redis"}, "./mastodon/redis", "mastodon/redis", "mastodon/redis"),  # known by its Kustomization
+    ({"app_name": "web"}, "./website", "website", "web"),  # a folder renamed by hand: no other app is named so
+    ({"app_name": "web", "apps_dir": "apps"}, "./apps/web/", "apps/web", "apps/web"),
+    ({"app_name": "web"}, "./web", "web", "web"),
+    ({"app_name": "web", "apps_dir": "apps"}, "./elsewhere", "", "apps/web"),  # no HelmRelease file there: as rendered
+    ({"app_name": "web"}, "../outside", "", "web"),
+    ({"app_name": "web"}, "./", "", "web"),
+])
+def test_an_apps_folder_is_the_one_its_kustomization_applies(tmp_path, answers, path, release_in, expected):
+    app = answers["app_name"]
+    (tmp_path / ".copier-answers.app-redis.yml").write_text("kind: app\napp_name: redis\n")  # another app, at redis/
+    (tmp_path / "bootstrap/kustomizations").mkdir(parents=True)
+    (tmp_path / f"bootstrap/kustomizations/kustomization-{app}.yaml").write_text(flux_ks(app, path))
+    if release_in:
+        (tmp_path / release_in).mkdir(parents=True)
+        (tmp_path / release_in / f"helmrelease-{app}.yaml").write_text("kind: HelmRelease\n")
+    assert app_folder(tmp_path, {**answers, "bootstrap_dir": "bootstrap"}) == expected

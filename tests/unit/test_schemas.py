@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import copy
 import functools
-import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from flux_cookbook import cel_rules, kubernetes_schemas, schemas
+from flux_cookbook.schemas import validate_file, validate_object
 
-from flux_cookbook import cel_rules, kubernetes_schemas, schemas  # noqa: E402
-from flux_cookbook.schemas import validate_file, validate_object  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 SHARED = ROOT.parent / "shared" / "flux-crds"
 
@@ -277,7 +274,7 @@ def test_unknown_fields_and_unserved_versions():
     hr = obj("HelmRelease")
     hr["apiVersion"] = "helm.toolkit.fluxcd.io/v2beta1"
     assert validate_object(hr) == [
-        "HelmRelease/x: apiVersion: helm.toolkit.fluxcd.io/v2beta1 HelmRelease is not served by current; "
+        "HelmRelease/x: apiVersion: helm.toolkit.fluxcd.io/v2beta1 HelmRelease is not served by Flux 2.9; "
         "use helm.toolkit.fluxcd.io/v2"
     ]
 

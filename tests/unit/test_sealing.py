@@ -4,34 +4,26 @@
   with an Unsealer that decrypts the way the controller does, picking the OAEP label from
   the SealedSecret's annotations. It must open what we seal, in every scope, and refuse
   it at a namespace or name the scope does not allow.
-- @linode/kubeseal-encrypt (npm, run with node; tests/support/kubeseal_encrypt_js/): an
-  independent encrypter on WebCrypto, namespace-wide only. What it seals must open with
-  `hybrid_decrypt` below, our test-only transcription of the controller's HybridDecrypt,
-  as must what kubesealpy seals: so the reading of the format that judges our own output
-  is itself checked against two outside writers.
+- What kubesealpy seals must open with `hybrid_decrypt` (tests/support/controller_keys.py),
+  our test-only transcription of the controller's HybridDecrypt, as must what the npm
+  encrypter @linode/kubeseal-encrypt seals (tests/test_kubeseal_encrypt_js.py, an
+  integration test: it installs that package): so the reading of the format that judges
+  our own output is itself checked against two outside writers.
 
-Key pairs and certificates are made here, like the controller makes its own: a self-signed
-X.509 certificate over an RSA key.
+Key pairs and certificates (tests/support/controller_keys.py) are made like the controller
+makes its own: a self-signed X.509 certificate over an RSA key.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime
-import json
-import shutil
-import struct
-import subprocess
 from pathlib import Path
 
-import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.x509.oid import NameOID
-
 import kubesealpy
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from kubesealpy.exceptions import KubesealPyError
 from kubesealpy.scopes import SealingScope
 from kubesealpy.scopes import scope_from_annotations as their_scope_from_annotations
@@ -39,8 +31,8 @@ from kubesealpy.scopes import scope_from_annotations as their_scope_from_annotat
 from flux_cookbook import sealing
 from flux_cookbook.errors import UserError
 from flux_cookbook.sealed_secrets import App, open_sealed_secret
+from tests.support.controller_keys import hybrid_decrypt, make_certificate
 
-JS_SEALER = Path(__file__).resolve().parents[1] / "support" / "kubeseal_encrypt_js"
 THEIR_SCOPE = {
     sealing.STRICT: SealingScope.STRICT,
     sealing.NAMESPACE_WIDE: SealingScope.NAMESPACE_WIDE,
@@ -52,52 +44,6 @@ VALUES = {
     "empty": b"",
     "unicode": "pässwörd ✓".encode(),
 }
-
-
-# --- keys and certificates --------------------------------------------------------------
-
-
-def make_certificate(key, days: int = 3650, not_before_days: int = 0) -> bytes:
-    """A self-signed PEM certificate for `key`, valid from now+not_before_days for `days`."""
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sealed-secret"), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "sealed-secret")])
-    start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=not_before_days)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + datetime.timedelta(days=days))
-        .sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM)
-
-
-@pytest.fixture(scope="module")
-def key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture(scope="module")
-def public_key(key) -> rsa.RSAPublicKey:
-    return sealing.load_public_key(make_certificate(key), "test certificate")
-
-
-@pytest.fixture(scope="module")
-def unsealer(key) -> kubesealpy.Unsealer:
-    return kubesealpy.Unsealer.from_private_key(key)
-
-
-def hybrid_decrypt(key: rsa.RSAPrivateKey, data: bytes, label: bytes) -> bytes:
-    """Test-only: the controller's HybridDecrypt (pkg/crypto/crypto.go), step by step."""
-    assert len(data) >= 2, "shorter than its length prefix"
-    (rsa_length,) = struct.unpack(">H", data[:2])
-    assert len(data) >= 2 + rsa_length, "shorter than its RSA part"
-    oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=label or None)
-    session_key = key.decrypt(data[2 : 2 + rsa_length], oaep)
-    assert len(session_key) == 32
-    return AESGCM(session_key).decrypt(bytes(12), data[2 + rsa_length :], None)
 
 
 # --- the independent unsealer opens what we seal ------------------------------------------
@@ -234,45 +180,6 @@ def test_what_kubesealpy_seals_opens_with_our_labels(key, scope):
     label = sealing.encryption_label("web", "db", read_scope)
     opened = {k: hybrid_decrypt(key, base64.b64decode(v), label) for k, v in model.spec.encrypted_data.items()}
     assert opened == VALUES
-
-
-@pytest.fixture(scope="module")
-def js_sealer(tmp_path_factory) -> Path:
-    """@linode/kubeseal-encrypt installed from the npm registry, as its lock file pins it."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node or not npm:
-        pytest.skip("node and npm are needed to run @linode/kubeseal-encrypt")
-    folder = tmp_path_factory.mktemp("kubeseal-encrypt-js")
-    for name in ("package.json", "package-lock.json", "seal.mjs"):
-        shutil.copy(JS_SEALER / name, folder / name)
-    result = subprocess.run(
-        [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=folder, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, f"npm ci failed:\n{result.stderr}"
-    return folder
-
-
-def js_seal(folder: Path, public_key: rsa.RSAPublicKey, namespace: str, value: str) -> bytes:
-    pem = public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    result = subprocess.run(
-        ["node", "seal.mjs"], cwd=folder, input=json.dumps({"pem": pem, "namespace": namespace, "value": value}),
-        capture_output=True, text=True, timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return base64.b64decode(result.stdout, validate=True)
-
-
-def test_what_kubeseal_encrypt_js_seals_opens_with_our_namespace_wide_label(js_sealer, key, public_key, unsealer):
-    value = "from node: pässwörd ✓"
-    sealed = js_seal(js_sealer, public_key, "web", value)
-    label = sealing.encryption_label("web", "any-name", sealing.NAMESPACE_WIDE)
-    assert hybrid_decrypt(key, sealed, label) == value.encode()
-    assert unsealer.unseal_value(sealed, "web", None, SealingScope.NAMESPACE_WIDE) == value.encode()
-    with pytest.raises(Exception):
-        hybrid_decrypt(key, sealed, sealing.encryption_label("prod", "any-name", sealing.NAMESPACE_WIDE))
-    # And the layout is the one we write.
-    ours = base64.b64decode(sealing.seal_value(public_key, value.encode(), "web", "x", sealing.NAMESPACE_WIDE))
-    assert (sealed[:2], len(sealed)) == (ours[:2], len(ours))
 
 
 # --- the certificate ----------------------------------------------------------------------------

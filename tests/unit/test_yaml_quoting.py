@@ -4,7 +4,13 @@ from ruamel.yaml import YAML
 
 from flux_cookbook.extensions.values_overrides import apply_overrides
 from flux_cookbook.extensions.yaml_quoting import (
-    needs_escapes, retyped_when_plain, yaml_block, yaml_document, yaml_embedded, yaml_literal, yaml_scalar,
+    needs_escapes,
+    retyped_when_plain,
+    yaml_block,
+    yaml_document,
+    yaml_embedded,
+    yaml_literal,
+    yaml_scalar,
 )
 
 TRICKY = ["plain", "yes", "no", "on", "null", "~", "123", "0x1F", "1e3", "1_000", "a: b", "# x", "x #y", "*alias",

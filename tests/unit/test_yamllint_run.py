@@ -20,9 +20,19 @@ def test_the_repository_configuration_applies(tmp_path):
     assert lint("a: 1 \n", "x.yaml", config, tmp_path / "cache") == [
         Finding(1, "error", "trailing-spaces", "trailing spaces")
     ]
-    # document-start is disabled here, enabled in yamllint's default
+    # Without a configuration of its own: yamllint's relaxed preset, cosmetic rules as warnings.
     default = read_config(_repo(tmp_path / "other", None))
-    assert default.path == "" and [f.rule for f in lint("a: 1\n", "x.yaml", default, tmp_path / "c2")] == ["document-start"]
+    assert default.path == "" and lint("a: 1\n", "x.yaml", default, tmp_path / "c2") == []
+    assert [(f.rule, f.level) for f in lint(f"a: {'word ' * 20}x\n", "x.yaml", default, tmp_path / "c2")] == [
+        ("line-length", "warning")
+    ]
+
+
+def test_only_a_level_the_repository_writes_makes_a_finding_an_error(tmp_path):
+    preset = read_config(_repo(tmp_path))  # `extends: default` sets every rule to error
+    assert not preset.raises("trailing-spaces")
+    raised = read_config(_repo(tmp_path / "raised", CONFIG + "  trailing-spaces:\n    level: error\n"))
+    assert raised.raises("trailing-spaces") and not raised.raises("indentation")
 
 
 def test_an_unusable_configuration_says_why(tmp_path):

@@ -1,0 +1,131 @@
+"""The repository is the limit of every read and write.
+
+A repository can hold symbolic links, and someone else may have committed them: a
+HelmRelease that is a link to `~/.kube/config`, a Kustomization that is a link into
+another checkout. Following one, a migration would rewrite a file outside the repository
+and a check would read one (and print parts of it in its messages). So:
+
+- `links_leaving(repo)` lists the links (tracked or not) that resolve outside the
+  repository, and `require_inside(repo)` refuses such a repository, naming each link;
+  every command that reads or writes a repository calls it first;
+- `inside(repo, path)` is the path, refused if it resolves outside the repository;
+- `read_bytes` / `read_text` read a regular file inside the repository, at most
+  `MAX_FILE_BYTES` (a device such as /dev/zero or a huge file is refused, not read);
+- `write_text` / `write_bytes` write a file inside the repository atomically: a
+  temporary file in the same folder, renamed over the target, so an interrupted run
+  leaves the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import tempfile
+from pathlib import Path
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+
+
+class OutsideRepository(PermissionError):
+    """A path, or a link on the way to it, that leads outside the repository."""
+
+
+class NotReadable(OSError):
+    """Not a regular file, or over MAX_FILE_BYTES."""
+
+
+def _leaves(root: Path, path: Path) -> bool:
+    return not path.resolve().is_relative_to(root)
+
+
+def inside(repo: Path, path: str | Path) -> Path:
+    """`repo / path`, refused (OutsideRepository) if it or a link on the way leads outside."""
+    base = Path(os.path.abspath(repo))
+    target = Path(os.path.normpath(base / path))
+    if not target.is_relative_to(base):
+        raise OutsideRepository(f"{path} is outside the repository {base}: refused")
+    root, step = base.resolve(), base
+    for part in target.relative_to(base).parts:
+        step = step / part
+        if step.is_symlink() and _leaves(root, step):
+            raise OutsideRepository(
+                f"{step.relative_to(base)} is a symbolic link to {os.readlink(step)}, outside the repository: "
+                "refused (replace the link with the file itself)"
+            )
+    return target
+
+
+def _listed_links(root: Path) -> list[str]:
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=root, capture_output=True, text=True, check=False,
+        )
+    except FileNotFoundError:  # no git on this machine: every file counts
+        listed = subprocess.CompletedProcess([], 1)
+    if listed.returncode == 0:
+        return [name for name in listed.stdout.split("\0") if name and (root / name).is_symlink()]
+    found = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if d != ".git"]
+        found += [os.path.relpath(os.path.join(folder, n), root) for n in dirs + names
+                  if os.path.islink(os.path.join(folder, n))]
+    return found
+
+
+def links_leaving(repo: Path) -> list[str]:
+    """Every symbolic link in the repository (tracked or not) that resolves outside it."""
+    root = Path(repo).resolve()
+    return sorted(name for name in _listed_links(root) if _leaves(root, root / name))
+
+
+def require_inside(repo: Path) -> None:
+    """Refuse a repository holding a link out of it, naming each link."""
+    root = Path(repo).resolve()
+    if leaving := links_leaving(root):
+        shown = "\n  ".join(f"{name} -> {os.readlink(root / name)}" for name in leaving)
+        raise OutsideRepository(
+            f"{root} holds symbolic links that lead outside it; refused, nothing was read or written "
+            f"through them:\n  {shown}\nReplace each link with the file it points to (or remove it)."
+        )
+
+
+def read_bytes(repo: Path, path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file inside the repository, at most `limit` of them."""
+    target = inside(repo, path)
+    with open(target, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise NotReadable(f"{path} is not a regular file: refused")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise NotReadable(f"{path} is over {limit:,} bytes: refused")
+    return data
+
+
+def read_text(repo: Path, path: str | Path, limit: int = MAX_FILE_BYTES) -> str:
+    return read_bytes(repo, path, limit).decode("utf-8")
+
+
+def write_bytes(repo: Path, path: str | Path, data: bytes) -> Path:
+    """Write `data` to `path` inside the repository, atomically (see the module docstring)."""
+    target = inside(repo, path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        if mode is not None:
+            os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def write_text(repo: Path, path: str | Path, text: str) -> Path:
+    """Write `text` (UTF-8, line ends as given) to `path` inside the repository, atomically."""
+    return write_bytes(repo, path, text.encode("utf-8"))

@@ -1,0 +1,101 @@
+"""`flux-cookbook values`: keep each app's chart values current with the chart.
+
+`values outdated` tells, for each app, the chart version its values came from, the one
+Flux installs today and the newest outside the range; `values refresh` merges the chart's
+default changes into an app's values (yours kept), one commit per app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..errors import UsageError, UserError
+from ..extensions import repo_files
+from ..values import refresh as refreshing
+from ..values.app_values import app_names
+from ..values.charts import Charts
+from ..values.outdated import outdated, table
+
+NAME = "values"
+EXAMPLE = """examples:
+  flux-cookbook values outdated                  # a table; exit 1 when some app's values are behind
+  flux-cookbook values refresh podinfo           # to what its range installs now; one commit
+  flux-cookbook values refresh --all --dry-run   # what would change, nothing written
+  flux-cookbook values refresh traefik --to 28.x # a new major: the HelmRelease's range too"""
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        NAME, help="compare each app's chart values with the chart, and refresh them",
+        description=__doc__.split("\n\n")[0], epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
+    listing = actions.add_parser("outdated", help="each app's values version, what Flux installs, the newest outside the range")
+    listing.add_argument("repo", nargs="?", default=".", type=Path, help="the cluster repository (default: .)")
+    listing.add_argument("--format", choices=("table", "json"), default="table")
+    listing.set_defaults(run=run_outdated)
+    refresh = actions.add_parser(
+        "refresh", help="merge a chart version's default changes into apps' values, one commit per app",
+        description="Three-way merge: your changes stay with their comments, untouched defaults take the new "
+        "defaults, new options appear with the chart's comments; conflicts get markers and exit 1.",
+    )
+    refresh.add_argument("apps", nargs="*", metavar="APP", help="apps to refresh")
+    refresh.add_argument("--all", action="store_true", help="every app in the repository")
+    refresh.add_argument("--to", metavar="VERSION_OR_RANGE",
+                         help="chart version, range (also set in the HelmRelease) or local chart folder/.tgz "
+                         "(default: what the app's range resolves to)")
+    refresh.add_argument("--dry-run", action="store_true", help="print the changes at keys you set and the diff; write nothing")
+    refresh.add_argument("-C", "--repo", default=".", type=Path, help="the cluster repository (default: .)")
+    refresh.set_defaults(run=run_refresh)
+
+
+def _folder(repo: Path) -> Path:
+    if not repo.is_dir():
+        raise UsageError(f"{repo} is not a folder; give the cluster repository's folder (default: .)")
+    return repo.resolve()
+
+
+def run_outdated(args: argparse.Namespace) -> int:
+    repo = _folder(args.repo)
+    if not app_names(repo):
+        raise UserError(f"{repo} has no apps (no .copier-answers.app-*.yml files)")
+    rows = outdated(repo, Charts())
+    if args.format == "json":
+        print(json.dumps([row.as_dict() for row in rows], indent=2))
+    else:
+        print(table(rows))
+    for row in rows:
+        if row.problem:
+            print(f"flux-cookbook: {row.app}: {row.problem}", file=sys.stderr)
+    return 1 if any(row.behind or row.problem for row in rows) else 0
+
+
+def run_refresh(args: argparse.Namespace) -> int:
+    repo = _folder(args.repo)
+    repo_files.require_inside(repo)
+    if bool(args.apps) == args.all:
+        raise UsageError("name the apps to refresh, or give --all (not both)")
+    refreshing.check_target(args.to)
+    if not args.dry_run:
+        refreshing.require_clean(repo)
+    names = app_names(repo) if args.all else list(dict.fromkeys(args.apps))
+    if not names:
+        raise UserError(f"{repo} has no apps (no .copier-answers.app-*.yml files)")
+    charts = Charts()
+    plans = [refreshing.plan(repo, name, args.to, charts) for name in names]
+    for plan in plans:
+        print(plan.summary())
+        if args.dry_run:
+            print(plan.diff() or "  (no change)")
+        elif not plan.changed:
+            print("  already current, nothing to change")
+    if args.dry_run:
+        return 0
+    left = refreshing.write(repo, plans)
+    for plan in left:
+        print(f"\n{plan.app.name}: written, not committed; resolve and commit:\n  " + "\n  ".join(plan.changed),
+              file=sys.stderr)
+    return 1 if left else 0

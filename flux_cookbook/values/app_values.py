@@ -1,0 +1,207 @@
+"""An app's values and chart settings, where the template keeps them.
+
+The answers file says what the app is (chart, repository, range, where its values live,
+the overrides it was given); the values are the `values.yaml` key of its ConfigMap or the
+`spec.values` of its HelmRelease, with the template's header comment naming the chart
+version they came from. Files are edited as text (only the spans that change are
+replaced), so every other line and comment in them stays as the user has it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import UserError
+from ..extensions import layout
+from ..extensions.chart_source import FetchedValues
+from ..extensions.chart_values import fetched_header
+from ..extensions.yaml_quoting import yaml_embedded, yaml_literal, yaml_scalar
+
+# The first line of values the template fetched: "# values.yaml of chart <url> <chart> <version> (chart_version: <range>)".
+HEADER = re.compile(r"# values\.yaml of chart (?P<url>\S+) (?P<chart>\S+) (?P<version>\S+) \(chart_version: (?P<range>.*)\)\s*$")
+VALUES_INDENT = 4  # the values' lines in the ConfigMap's block, and under spec.values
+
+
+@dataclass
+class App:
+    name: str
+    answers_file: str
+    answers: dict
+    values_file: str  # the ConfigMap, or the HelmRelease when the values are inline
+    inline: bool
+    header: str  # the header comment line ("" if none)
+    values_text: str  # the values without the header line
+    files: dict[str, str] = field(default_factory=dict)  # path -> text as read
+
+    @property
+    def chart(self) -> str:
+        return str(self.answers.get("chart") or self.name)
+
+    @property
+    def repo_url(self) -> str:
+        return str(self.answers.get("helm_repo_url") or "")
+
+    @property
+    def chart_version(self) -> str:
+        return str(self.answers.get("chart_version") or "*")
+
+    @property
+    def apps_dir(self) -> str:
+        return str(self.answers.get("apps_dir") or "")
+
+    @property
+    def overrides(self) -> dict:
+        overrides = self.answers.get("values_overrides")
+        return overrides if isinstance(overrides, dict) else {}
+
+    def recorded_version(self) -> str | None:
+        """The chart version the values came from, as the answers or the header record it."""
+        if recorded := str(self.answers.get("values_chart_version") or ""):
+            return recorded
+        match = HEADER.match(self.header)
+        return match.group("version") if match and match.group("chart") == self.chart else None
+
+
+def app_names(repo: Path) -> list[str]:
+    return sorted(layout.apps(repo))
+
+
+def read_app(repo: Path, name: str) -> App:
+    """The app `name` of the repository at `repo`; UserError naming what is missing or broken."""
+    answers_file = layout.app_answers_file(name)
+    if not (repo / answers_file).is_file():
+        known = ", ".join(app_names(repo)) or "none"
+        raise UserError(f"no app '{name}' in {repo} (no {answers_file}); its apps: {known}")
+    answers = _load(repo, answers_file)
+    if not isinstance(answers, dict):
+        raise UserError(f"{answers_file} is not a mapping of answers")
+    app = App(name, answers_file, answers, "", False, "", "")
+    app.files[answers_file] = (repo / answers_file).read_text(encoding="utf-8")
+    configmap = layout.values_configmap_file(name, app.apps_dir)
+    release = layout.helm_release_file(name, app.apps_dir)
+    if (repo / configmap).is_file():
+        app.values_file, text = configmap, (repo / configmap).read_text(encoding="utf-8")
+        document = _load(repo, configmap)
+        values = (document.get("data") or {}).get("values.yaml") if isinstance(document, dict) else None
+        if not isinstance(values, str):
+            raise UserError(f"{configmap} has no data key values.yaml holding the app's values")
+    elif (repo / release).is_file():
+        app.values_file, app.inline, text = release, True, (repo / release).read_text(encoding="utf-8")
+        values = _inline_values(text, release)
+    else:
+        raise UserError(f"app '{name}': neither {configmap} nor {release} exists")
+    app.files[app.values_file] = text
+    first, _, rest = values.partition("\n")
+    app.header, app.values_text = (first, rest) if HEADER.match(first) else ("", values)
+    try:
+        parsed = yaml.safe_load(app.values_text)
+    except yaml.YAMLError as error:
+        raise UserError(f"the values of app '{name}' in {app.values_file} do not parse (conflict markers left?): "
+                        f"{str(error).splitlines()[0]} ({_where(error)})") from None
+    if parsed is not None and not isinstance(parsed, dict):
+        raise UserError(f"the values of app '{name}' in {app.values_file} are not a mapping of values")
+    return app
+
+
+def _where(error: yaml.YAMLError) -> str:
+    mark = getattr(error, "problem_mark", None)
+    return f"values line {mark.line + 1}" if mark else "somewhere in them"
+
+
+def _load(repo: Path, name: str) -> Any:
+    try:
+        return yaml.safe_load((repo / name).read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise UserError(f"{name} does not parse as YAML: {str(error).splitlines()[0]}") from None
+
+
+def _node(text: str, keys: tuple[str, ...]) -> tuple[yaml.Node, yaml.Node] | None:
+    """(key node, value node) at `keys` in the YAML `text`, or None."""
+    node: yaml.Node = yaml.compose(text)
+    found = None
+    for wanted in keys:
+        if not isinstance(node, yaml.MappingNode):
+            return None
+        found = next(((k, v) for k, v in node.value if k.value == wanted), None)
+        if found is None:
+            return None
+        node = found[1]
+    return found
+
+
+def _inline_span(text: str) -> tuple[int, int, int]:
+    """(first, end, column) of the `spec.values` block: the text after `values:`, up to the
+    next line at the key's column or left of it (its trailing comments included)."""
+    found = _node(text, ("spec", "values"))
+    if found is None:
+        raise ValueError("no spec.values")
+    key, _ = found
+    colon = text.index(":", key.end_mark.index)
+    lines_start = text.find("\n", colon)
+    end = len(text) if lines_start < 0 else lines_start + 1
+    while end < len(text):
+        line_end = text.find("\n", end)
+        line = text[end:line_end if line_end >= 0 else len(text)]
+        if line.strip() and len(line) - len(line.lstrip(" ")) <= key.start_mark.column:
+            break
+        end = len(text) if line_end < 0 else line_end + 1
+    return colon + 1, end, key.start_mark.column
+
+
+def _inline_values(text: str, where: str) -> str:
+    try:
+        first, end, _ = _inline_span(text)
+    except (ValueError, yaml.YAMLError):
+        raise UserError(f"{where} has neither a values ConfigMap beside it nor spec.values") from None
+    lines = text[first:end].split("\n")
+    head = lines[0].strip()  # `values: {}` keeps any value on its own line
+    body = [line[VALUES_INDENT:] if line.startswith(" " * VALUES_INDENT) else line.strip() for line in lines[1:]]
+    return "\n".join(([head] if head else []) + body).strip("\n") + "\n"
+
+
+def header_for(app: App, version: str, version_range: str) -> str:
+    """The template's header line for values of `version` (one format: the template's own)."""
+    return fetched_header(FetchedValues("", version, f"{app.repo_url} {app.chart} {version}"), version_range).rstrip("\n")
+
+
+def with_values(app: App, values: str, text: str) -> str:
+    """The values file's `text` with its values replaced by `values` (header included)."""
+    if app.inline:
+        first, end, _ = _inline_span(text)
+        try:
+            embedded = yaml_embedded(values, VALUES_INDENT)
+        except yaml.YAMLError:  # conflict markers: the lines as they are, for the user to resolve
+            embedded = "\n" + "\n".join(" " * VALUES_INDENT + line if line.strip() else "" for line in values.rstrip("\n").split("\n"))
+        return text[:first] + embedded + "\n" + text[end:]
+    _, node = _node(text, ("data", "values.yaml"))
+    return text[:node.start_mark.index] + yaml_literal(values, VALUES_INDENT) + "\n" + text[node.end_mark.index:]
+
+
+def with_scalar(text: str, keys: tuple[str, ...], value: str) -> str | None:
+    """`text` with the scalar at `keys` set to `value`, or None if it has no such scalar."""
+    found = _node(text, keys)
+    if found is None or not isinstance(found[1], yaml.ScalarNode):
+        return None
+    node = found[1]
+    return text[:node.start_mark.index] + yaml_scalar(value) + text[node.end_mark.index:]
+
+
+def with_answer(text: str, key: str, value: str) -> str:
+    """An answers file's text with `key` set to `value` (added at the end if it is missing)."""
+    changed = with_scalar(text, (key,), value)
+    if changed is not None:
+        return changed
+    return text.rstrip("\n") + f"\n{key}: {yaml_scalar(value)}\n"
+
+
+def chart_version_files(repo: Path, app: App) -> list[tuple[str, tuple[str, ...]]]:
+    """Where the app's version range is written: the HelmRelease, or its OCIRepository."""
+    oci = layout.oci_repository_file(app.name, app.apps_dir)
+    if (repo / oci).is_file():
+        return [(oci, ("spec", "ref", "semver"))]
+    return [(layout.helm_release_file(app.name, app.apps_dir), ("spec", "chart", "spec", "version"))]

@@ -1,0 +1,304 @@
+"""Three-way merge of an app's values with a new chart version's defaults.
+
+Base: the chart's values.yaml of the version the app's values came from. Theirs: the new
+version's. Ours: the app's values now. The result is *ours, edited*: every line the user
+wrote or kept stays as it is, with its comments, and only the keys the chart changed are
+touched, each as a block of lines cut from the chart's own file (its comments come along):
+- a default the user did not touch takes the new default;
+- a new option is inserted after the key that precedes it in the chart's file;
+- an option the chart dropped goes, unless the user set it: then it stays and is named;
+- a key the user set whose default the chart also changed keeps the user's value (named),
+  unless the two cannot both hold (the user changed it, or the chart changed its type):
+  then both versions are written between conflict markers, as git and copier do.
+
+"The user set" a key: its value differs from the base, or the app's `values_overrides`
+name it (an override may equal the old default and still be a decision).
+Positions come from ruamel.yaml's round-trip loader; lists and flow mappings (`{}`) are
+compared and replaced whole, as Helm merges them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.error import YAMLError
+
+OURS_MARKER = "<<<<<<< before refreshing (your values)"
+MIDDLE_MARKER = "======="
+THEIRS_MARKER = ">>>>>>> after refreshing ({label})"
+
+_MISSING = object()
+
+
+@dataclass
+class Merged:
+    text: str
+    conflicts: list[str] = field(default_factory=list)  # "path: why"
+    removed: list[str] = field(default_factory=list)  # paths the user set that the new chart has no more
+    touched: list[str] = field(default_factory=list)  # default changes at keys the user set, kept as the user's
+
+
+def load_mapping(text: str, what: str) -> CommentedMap:
+    """`text` as a round-trip mapping (empty text: an empty one); ValueError naming `what`."""
+    try:
+        document = _yaml().load(text)
+    except YAMLError as error:
+        raise ValueError(f"{what} is not valid YAML: {error}") from None
+    if document is None:
+        return CommentedMap()
+    if not isinstance(document, CommentedMap):
+        raise ValueError(f"{what} is not a mapping of values.")
+    return document
+
+
+def _yaml() -> YAML:
+    loader = YAML(typ="rt")
+    loader.width = 4096
+    return loader
+
+
+def flatten(value: Any, path: tuple = ()) -> set[tuple]:
+    """The leaf paths of a mapping (a list or scalar is a leaf)."""
+    if isinstance(value, dict) and value:
+        return set().union(*(flatten(item, (*path, key)) for key, item in value.items()))
+    return {path} if path else set()
+
+
+def dotted(path: tuple) -> str:
+    return ".".join(str(key) for key in path)
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal as data, with types (True is not 1); _MISSING equals only itself."""
+    if a is _MISSING or b is _MISSING:
+        return a is b
+    return _canonical(a) == _canonical(b)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(plain(value), sort_keys=True, default=str)
+
+
+def plain(value: Any) -> Any:
+    """Round-trip objects as plain dicts, lists and scalars (for comparing and for JSON schema)."""
+    if isinstance(value, dict):
+        return {str(key): plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    for kind in (bool, int, float, str):
+        if isinstance(value, kind):
+            return kind(value)
+    return value
+
+
+def _kind(value: Any) -> str:
+    return "mapping" if isinstance(value, dict) else "list" if isinstance(value, list) else "value"
+
+
+def _is_block_mapping(value: Any) -> bool:
+    return isinstance(value, CommentedMap) and len(value) > 0 and not value.fa.flow_style()
+
+
+def _show(value: Any) -> str:
+    return json.dumps(plain(value), default=str) if value is not _MISSING else "(none)"
+
+
+# --- blocks of lines ------------------------------------------------------------------
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _is_comment(line: str) -> bool:
+    return line.lstrip().startswith("#")
+
+
+def _block_end(lines: list[str], key_line: int, column: int) -> int:
+    """The line after a key's value: before the next content line at its column or left of
+    it (a `- item` at its column still belongs to it). Comments do not end it (charts
+    comment out keys at any column), but blank lines and comments at its column or left
+    of it at its end are left out: they go with what follows."""
+    end = key_line + 1
+    while end < len(lines):
+        line = lines[end]
+        if line.strip() and not _is_comment(line) and (
+                _indent(line) < column or (_indent(line) == column and not line.lstrip().startswith("-"))):
+            break
+        end += 1
+    while end - 1 > key_line and (not lines[end - 1].strip() or (_is_comment(lines[end - 1]) and _indent(lines[end - 1]) <= column)):
+        end -= 1
+    return end
+
+
+def _doc_start(lines: list[str], key_line: int, column: int) -> int:
+    """The first line of the comment right above a key, at its column (its documentation)."""
+    start = key_line
+    while start > 0 and _is_comment(lines[start - 1]) and _indent(lines[start - 1]) == column:
+        start -= 1
+    return start
+
+
+def _reindent(lines: list[str], shift: int) -> list[str]:
+    if shift >= 0:
+        return [" " * shift + line if line.strip() else line for line in lines]
+    return [line[min(-shift, _indent(line)):] for line in lines]
+
+
+@dataclass
+class _Edit:
+    start: int
+    end: int
+    lines: list[str]
+    order: int
+
+
+class _Merger:
+    def __init__(self, theirs_lines: list[str], ours_lines: list[str], user_set: set[tuple], label: str):
+        self.theirs_lines, self.ours_lines = theirs_lines, ours_lines
+        self.user_set, self.label = user_set, label
+        self.edits: list[_Edit] = []
+        self.result = Merged("")
+        self.expected: list[tuple[tuple, Any]] = []  # (path, new value or _MISSING): what the edits must do
+
+    def _edit(self, start: int, end: int, lines: list[str]) -> None:
+        self.edits.append(_Edit(start, end, lines, len(self.edits)))
+
+    def _set_under(self, path: tuple) -> list[tuple]:
+        return sorted((p for p in self.user_set if p[:len(path)] == path), key=dotted)
+
+    def _user_paths(self, path: tuple, base: Any, ours: Any) -> list[str]:
+        """The paths at or under `path` the user set: overrides, and values unlike the base."""
+        paths = set(self._set_under(path))
+        if isinstance(base, dict) and isinstance(ours, dict):
+            paths.update((*path, key) for key, value in ours.items() if not same(value, base.get(key, _MISSING)))
+        elif not same(base, ours):
+            paths.add(path)
+        return sorted(map(dotted, paths))
+
+    def walk(self, path: tuple, base: Any, theirs: CommentedMap, ours: CommentedMap) -> None:
+        base = base if isinstance(base, dict) else {}
+        for key in list(ours):
+            here = (*path, key)
+            mine, default = ours[key], base.get(key, _MISSING)
+            if key not in theirs:
+                if default is _MISSING:
+                    continue  # a key of the user's own, never in the chart
+                if paths := self._user_paths(here, default, mine):
+                    self.result.removed.extend(paths)
+                else:
+                    self._delete(ours, key)
+                    self.expected.append((here, _MISSING))
+                continue
+            new = theirs[key]
+            if _is_block_mapping(mine) and _is_block_mapping(new) and (default is _MISSING or isinstance(default, dict)):
+                self.walk(here, default, new, ours=mine)
+            elif same(new, default) or same(mine, new):
+                continue
+            elif same(mine, default) and not self._set_under(here):
+                self._replace(ours, key, theirs)
+                self.expected.append((here, new))
+            elif (same(mine, default) or default is _MISSING) and _kind(mine) == _kind(new):
+                self.result.touched.append(
+                    f"{dotted(here)}: the chart's default changed from {_show(default)} to {_show(new)}; "
+                    f"yours ({_show(mine)}) is kept"
+                )
+            else:
+                why = (f"you set {_show(mine)}; the chart's default changed from {_show(default)} to {_show(new)}"
+                       if _kind(mine) == _kind(new) else
+                       f"you set {_show(mine)} (a {_kind(mine)}); the chart now has a {_kind(new)} there: {_show(new)}")
+                self.result.conflicts.append(f"{dotted(here)}: {why}")
+                self._conflict(ours, key, theirs)
+        previous = None
+        for key in theirs:
+            if key in ours:
+                previous = key
+            elif key not in base:
+                self._insert(ours, previous, theirs, key)
+                self.expected.append(((*path, key), theirs[key]))
+
+    def _span(self, mapping: CommentedMap, key: Any, lines: list[str], with_doc: bool) -> tuple[int, int, int]:
+        line, column = mapping.lc.key(key)
+        start = _doc_start(lines, line, column) if with_doc else line
+        return start, _block_end(lines, line, column), column
+
+    def _theirs_block(self, theirs: CommentedMap, key: Any, column: int, with_doc: bool) -> list[str]:
+        start, end, their_column = self._span(theirs, key, self.theirs_lines, with_doc)
+        return _reindent(self.theirs_lines[start:end], column - their_column)
+
+    def _delete(self, ours: CommentedMap, key: Any) -> None:
+        start, end, _ = self._span(ours, key, self.ours_lines, with_doc=True)
+        self._edit(start, end, [])
+
+    def _replace(self, ours: CommentedMap, key: Any, theirs: CommentedMap) -> None:
+        start, end, column = self._span(ours, key, self.ours_lines, with_doc=True)
+        self._edit(start, end, self._theirs_block(theirs, key, column, with_doc=True))
+
+    def _conflict(self, ours: CommentedMap, key: Any, theirs: CommentedMap) -> None:
+        start, end, column = self._span(ours, key, self.ours_lines, with_doc=False)
+        self._edit(start, end, [
+            OURS_MARKER, *self.ours_lines[start:end], MIDDLE_MARKER,
+            *self._theirs_block(theirs, key, column, with_doc=False), THEIRS_MARKER.format(label=self.label),
+        ])
+
+    def _insert(self, ours: CommentedMap, previous: Any, theirs: CommentedMap, key: Any) -> None:
+        first = next(iter(ours))
+        column = ours.lc.key(first)[1]
+        if previous is None:
+            at = self._span(ours, first, self.ours_lines, with_doc=True)[0]
+        else:
+            at = self._span(ours, previous, self.ours_lines, with_doc=False)[1]
+        block = self._theirs_block(theirs, key, column, with_doc=True)
+        start = self._span(theirs, key, self.theirs_lines, with_doc=True)[0]
+        gap = [""] if start > 0 and not self.theirs_lines[start - 1].strip() else []
+        self._edit(at, at, gap + block + ([""] if previous is None and gap else []))
+
+    def text(self) -> str:
+        lines = list(self.ours_lines)
+        # Bottom up, so that every edit's line numbers still hold; at one line, a replaced
+        # range before the insertions there, and insertions in reverse so they end in order.
+        for edit in sorted(self.edits, key=lambda e: (e.start, e.end > e.start, e.order), reverse=True):
+            lines[edit.start:edit.end] = edit.lines
+        return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def merge_values(base_text: str, theirs_text: str, ours_text: str, user_set: set[tuple], label: str) -> Merged:
+    """Merge the chart's changes from `base_text` to `theirs_text` into `ours_text`.
+
+    `user_set`: paths the app's overrides set. `label` names the new chart in conflict
+    markers. ValueError (naming which) if a text is not a YAML mapping.
+    """
+    base = load_mapping(base_text, "the chart's values of the version the app's values came from")
+    theirs = load_mapping(theirs_text, "the new chart version's values")
+    ours = load_mapping(ours_text, "the app's values")
+    merger = _Merger(theirs_text.split("\n"), ours_text.split("\n"), user_set, label)
+    if not ours:
+        return Merged(theirs_text)  # nothing kept yet (comments only): the chart's file as it is
+    merger.walk((), base, theirs, ours)
+    merger.result.text = merger.text()
+    if not merger.result.conflicts:
+        _check(merger, plain(ours))
+    return merger.result
+
+
+def _check(merger: _Merger, expected: dict) -> None:
+    """The edited lines must hold exactly the data the merge decided on; a layout the line
+    edits misread is refused rather than written."""
+    for path, value in merger.expected:
+        parent = expected
+        for key in path[:-1]:
+            parent = parent[str(key)]
+        if value is _MISSING:
+            del parent[str(path[-1])]
+        else:
+            parent[str(path[-1])] = plain(value)
+    try:
+        result = plain(_yaml().load(merger.result.text)) or {}
+    except YAMLError:
+        result = None
+    if result != expected:
+        raise ValueError("the merge could not be written into the values' layout without changing other values; "
+                         "refresh by hand (see --dry-run)")

@@ -1,0 +1,55 @@
+"""`values outdated`: for each app, where its values came from and what Flux installs."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import yaml
+
+from ..errors import UserError
+from ..extensions.semver_range import parse_version
+from .app_values import app_names, read_app
+from .charts import Charts
+
+
+@dataclass
+class Row:
+    app: str
+    chart: str
+    chart_version: str  # the range the HelmRelease names
+    values_from: str  # the chart version the values came from, or "unknown"
+    installs: str  # what the range resolves to now, or "?" (see problem)
+    newest_outside: str  # the newest release beyond the range, or ""
+    behind: bool
+    problem: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def outdated(repo: Path, charts: Charts) -> list[Row]:
+    rows = []
+    for name in app_names(repo):
+        row = Row(name, "", "", "unknown", "?", "", False)
+        try:
+            app = read_app(repo, name)
+            row.chart, row.chart_version = app.chart, app.chart_version
+            row.installs = charts.resolve(app.repo_url, app.chart, app.chart_version)
+            row.newest_outside = charts.newest_outside(app.repo_url, app.chart, app.chart_version) or ""
+            row.values_from = app.recorded_version() or charts.match(
+                app.repo_url, app.chart, app.chart_version, yaml.safe_load(app.values_text) or {}) or "unknown"
+        except UserError as error:
+            row.problem = str(error)
+        if row.values_from != "unknown" and row.installs != "?":
+            row.behind = parse_version(row.values_from) < parse_version(row.installs)
+        rows.append(row)
+    return rows
+
+
+def table(rows: list[Row]) -> str:
+    head = ("APP", "CHART", "RANGE", "VALUES FROM", "FLUX INSTALLS", "NEWEST OUTSIDE RANGE", "")
+    body = [(r.app, r.chart, r.chart_version, r.values_from, r.installs, r.newest_outside or "-",
+             "behind" if r.behind else "") for r in rows]
+    widths = [max(len(line[i]) for line in (head, *body)) for i in range(len(head))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in (head, *body))

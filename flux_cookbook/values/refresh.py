@@ -1,0 +1,209 @@
+"""Bring an app's values to a chart version: plan every app first, then write and commit.
+
+Planning reads and fetches everything and fails (UserError naming the app and the problem)
+before any file is written, so a bad app, version or chart leaves the repository as it
+was. Writing is one commit per app; an app whose merge left conflicts, or whose result
+the chart's values.schema.json refuses, is written but not committed, for the user to
+resolve, and named.
+"""
+
+from __future__ import annotations
+
+import difflib
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import UsageError, UserError
+from ..extensions import repo_files
+from ..extensions.semver_range import parse_constraint
+from ..repo_lock import one_writer, require_branch
+from .app_values import App, chart_version_files, header_for, read_app, with_answer, with_scalar, with_values
+from .charts import Charts, ChartVersion, local_chart
+from .merge import flatten, merge_values, plain
+
+
+@dataclass
+class Refresh:
+    """One app's refresh, worked out and not yet written."""
+
+    app: App
+    from_version: str
+    to: ChartVersion
+    new_range: str | None  # the app's new chart_version, when --to changes it
+    writes: dict[str, str] = field(default_factory=dict)  # path -> new text
+    conflicts: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    touched: list[str] = field(default_factory=list)
+    schema_errors: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> list[str]:
+        return [path for path, text in self.writes.items() if text != self.app.files.get(path)]
+
+    @property
+    def needs_hands(self) -> bool:
+        return bool(self.conflicts or self.schema_errors)
+
+    def summary(self) -> str:
+        """What the cookbook's author compares by hand: the default changes at the keys set."""
+        lines = [f"{self.app.name}: values from chart {self.app.chart} {self.from_version} to {self.to.version}"
+                 + (f" (chart_version {self.app.chart_version} -> {self.new_range})" if self.new_range else "")]
+        for title, items in (
+            ("Chart default changes at keys you set (yours kept)", self.touched),
+            (f"Keys you set that chart {self.to.label} no longer has (kept; remove or rename them)", self.removed),
+            ("Conflicts (both versions written between <<<<<<< and >>>>>>> markers)", self.conflicts),
+            (f"Problems values.schema.json of chart {self.to.label} finds in the result", self.schema_errors),
+        ):
+            if items:
+                lines += [f"  {title}:", *(f"    - {item}" for item in items)]
+        if len(lines) == 1:
+            lines.append("  No chart default change touches a key you set.")
+        return "\n".join(lines)
+
+    def diff(self) -> str:
+        return "".join(
+            "".join(difflib.unified_diff(self.app.files[path].splitlines(True), self.writes[path].splitlines(True),
+                                         f"a/{path}", f"b/{path}"))
+            for path in self.changed
+        )
+
+
+def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
+    app = read_app(repo, name)
+    if not app.repo_url:
+        raise UserError(f"{app.answers_file} names no helm_repo_url for app '{name}'")
+    target, new_range = _target(app, to, charts)
+    from_version = _from_version(app, charts)
+    base = charts.version(app.repo_url, app.chart, from_version, f"the version the values of '{name}' came from")
+    try:
+        merged = merge_values(base.values, target.values, app.values_text, flatten(app.overrides), target.label)
+    except ValueError as error:
+        raise UserError(f"app '{name}' ({app.values_file}): {error}") from None
+    refresh = Refresh(app, from_version, target, new_range, conflicts=merged.conflicts, removed=merged.removed,
+                      touched=merged.touched)
+    # The range first: a HelmRelease with inline values may get conflict markers next.
+    for path, keys in chart_version_files(repo, app) if new_range else []:
+        text = app.files.setdefault(path, (repo / path).read_text(encoding="utf-8"))
+        changed = with_scalar(text, keys, new_range)
+        if changed is None:
+            raise UserError(f"{path} has no {'.'.join(keys)} to set to {new_range}")
+        refresh.writes[path] = changed
+    header = header_for(app, target.version, new_range or app.chart_version)
+    host = refresh.writes.get(app.values_file, app.files[app.values_file])
+    refresh.writes[app.values_file] = with_values(app, header + "\n" + merged.text, host)
+    answers = with_answer(app.files[app.answers_file], "values_chart_version", target.version)
+    answers = with_answer(answers, "values_chart_range", new_range or app.chart_version)
+    refresh.writes[app.answers_file] = with_answer(answers, "chart_version", new_range) if new_range else answers
+    if not merged.conflicts and target.schema is not None:
+        refresh.schema_errors = schema_errors(target, yaml.safe_load(merged.text) or {})
+    return refresh
+
+
+def _is_path(to: str) -> bool:
+    return "/" in to or to.endswith((".tgz", ".tar.gz")) or Path(to).exists()
+
+
+def check_target(to: str | None) -> None:
+    """UsageError unless `to` is None, a chart version, a range or a path."""
+    if to is None or _is_path(to):
+        return
+    try:
+        parse_constraint(to)
+    except ValueError as error:
+        raise UsageError(f"--to {to!r} is neither a chart version, a range nor a chart folder: {error}") from None
+
+
+def _target(app: App, to: str | None, charts: Charts) -> tuple[ChartVersion, str | None]:
+    why = f"the version to refresh '{app.name}' to"
+    if to is None:
+        return charts.version(app.repo_url, app.chart, charts.resolve(app.repo_url, app.chart, app.chart_version), why), None
+    if _is_path(to):
+        local = local_chart(Path(to).expanduser().resolve(), app.chart)
+        return local, local.version
+    exact = parse_constraint(to).exact_version()  # check_target has seen it parse
+    version = exact or charts.resolve(app.repo_url, app.chart, to)
+    return charts.version(app.repo_url, app.chart, version, why), to
+
+
+def _from_version(app: App, charts: Charts) -> str:
+    recorded = app.recorded_version() or charts.match(app.repo_url, app.chart, app.chart_version,
+                                                      yaml.safe_load(app.values_text) or {})
+    if not recorded:
+        raise UserError(
+            f"app '{app.name}': the chart version its values came from is unknown (no values_chart_version "
+            f"answer in {app.answers_file}, no header comment in {app.values_file}, and no release of chart "
+            f"{app.chart} matches them); add the comment line\n  {header_for(app, '<version>', app.chart_version)}\n"
+            f"as the first line of its values, naming the version they were copied from"
+        )
+    return recorded
+
+
+def schema_errors(chart: ChartVersion, values: dict) -> list[str]:
+    """Every place the values (over the chart's defaults, as Helm merges them) break the schema."""
+    import jsonschema
+    from jsonschema.exceptions import SchemaError
+    from referencing.exceptions import Unresolvable
+
+    merged = _coalesce(yaml.safe_load(chart.values) or {}, plain(values))
+    try:
+        validator = jsonschema.validators.validator_for(chart.schema, default=jsonschema.Draft7Validator)
+        validator.check_schema(chart.schema)
+        errors = list(validator(chart.schema).iter_errors(merged))
+    except (SchemaError, Unresolvable) as error:
+        return [f"the chart's values.schema.json cannot be used: {str(error).splitlines()[0]}"]
+    return sorted(f"{'.'.join(map(str, e.absolute_path)) or '(the values)'}: {e.message}" for e in errors)
+
+
+def _coalesce(defaults: Any, values: Any) -> Any:
+    """Helm's merge: mappings key by key, anything else replaced, a null removes the key."""
+    if not isinstance(defaults, dict) or not isinstance(values, dict):
+        return values
+    merged = dict(defaults)
+    for key, value in values.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = _coalesce(defaults.get(key), value)
+    return merged
+
+
+def git(repo: Path, *args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
+    if result.returncode:
+        raise UserError(f"git {' '.join(args)} failed in {repo}: {result.stderr.strip()}")
+    return result.stdout
+
+
+def require_clean(repo: Path) -> None:
+    if not (repo / ".git").exists():
+        raise UserError(f"{repo} is not the root of a git repository")
+    if status := git(repo, "status", "--porcelain"):
+        raise UserError(f"{repo} has uncommitted changes; commit or stash them first:\n{status.rstrip()}")
+
+
+def write(repo: Path, refreshes: list[Refresh]) -> list[Refresh]:
+    """Write every refresh; commit each that needs no hands, one commit per app. Returns
+    those left for the user (written, not committed). Clean ones go first, so that each
+    commit holds its app's files only."""
+    left = []
+    with one_writer(repo, "values refresh"):
+        require_branch(repo)
+        for refresh in sorted(refreshes, key=lambda r: r.needs_hands):
+            paths = refresh.changed
+            for path in paths:
+                repo_files.write_text(repo, path, refresh.writes[path])
+            if refresh.needs_hands:
+                left.append(refresh)
+            elif paths:
+                git(repo, "add", "--", *paths)
+                git(repo, "commit", "-q", "-m", commit_message(refresh), "--", *paths)
+    return left
+
+
+def commit_message(refresh: Refresh) -> str:
+    return (f"{refresh.app.name}: chart values refreshed from {refresh.app.chart} {refresh.from_version} "
+            f"to {refresh.to.version}\n\n{refresh.summary()}\n")

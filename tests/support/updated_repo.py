@@ -1,0 +1,33 @@
+"""A repository brought to the working tree's release by update-all, and what it must then be."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from flux_cookbook import check, flux_build
+from tests.support.flux_schema import validate_repo
+from tests.support.project import CRDS, cookbook_cli, files
+from tests.support.template_repo import git
+
+CURRENT = [CRDS / "current", CRDS / "sealed-secrets"]
+
+
+def update_all(repo: Path, template) -> subprocess.CompletedProcess:
+    result = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def assert_current_and_valid(repo: Path) -> None:
+    assert not [f for f in files(repo) if "<<<<<<<" in (repo / f).read_text(errors="replace")]
+    assert git(repo, "status", "--porcelain") == ""
+    assert validate_repo(repo, CURRENT) == []
+    lint = subprocess.run([sys.executable, "-m", "yamllint", "."], cwd=repo, capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout
+    builds = flux_build.build_all(repo)
+    assert builds and all(build.ok for build in builds), [(b.path, b.error) for b in builds if not b.ok]
+    # `flux-cookbook check` finds no error (warnings, such as health checks it cannot verify
+    # offline, are allowed).
+    assert [str(p) for p in check.check_repository(repo).problems if p.severity == check.ERROR] == []

@@ -1,0 +1,112 @@
+"""The repository is the limit of every read and write (extensions/repo_files.py).
+
+A HelmRelease and a Kustomization committed as symbolic links to files outside the
+repository: update-all (whose 2.0.0 migration rewrites both), check, adopt and seal refuse,
+naming the links, and the files outside stay as they were. The migrations refuse too when
+copier runs them directly, and every write they make is atomic.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from flux_cookbook.extensions import migrations, repo_files
+from tests.support.project import commit_all, cookbook_cli, copy, init_repo, own_copy, tree_state
+
+LINKED = ("podinfo/helmrelease-podinfo.yaml", "flux-system/kustomizations/kustomization-podinfo.yaml")
+
+
+@pytest.fixture(scope="module")
+def v1_made(template, tmp_path_factory) -> Path:
+    return init_repo(copy(template.path, tmp_path_factory.mktemp("limit") / "cluster", vcs_ref=template.tag("1.0.0")))
+
+
+@pytest.fixture
+def linked_out(v1_made, tmp_path) -> tuple[Path, dict[Path, bytes]]:
+    """A 1.0.0 repository whose podinfo HelmRelease and Kustomization are links out of it."""
+    repo = own_copy(v1_made, tmp_path / "cluster")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    kept = {}
+    for name in LINKED:
+        target = outside / Path(name).name
+        target.write_bytes((repo / name).read_bytes())
+        (repo / name).unlink()
+        (repo / name).symlink_to(target)
+        kept[target] = target.read_bytes()
+    commit_all(repo, "Files kept elsewhere")
+    return repo, kept
+
+
+@pytest.mark.parametrize("command", [
+    ["update-all", "{repo}"],
+    ["check", "{repo}", "--no-build"],
+    ["adopt", "{repo}", "--template", "https://example.invalid/template.git"],
+    ["seal", "podinfo", "db", "--repo", "{repo}", "--from-literal", "password=x"],
+    ["add", "web", "--repo", "{repo}", "--helm-repo-url", "https://charts.example.invalid", "--defaults"],
+])
+def test_every_command_refuses_links_out_of_the_repository(linked_out, command):
+    repo, outside = linked_out
+    before = tree_state(repo)
+    result = cookbook_cli(*(part.format(repo=repo) for part in command))
+    assert result.returncode == 1, result.stdout + result.stderr
+    for name, target in zip(LINKED, outside):
+        assert f"{name} -> {target}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert tree_state(repo) == before
+    assert all(target.read_bytes() == data for target, data in outside.items())
+
+
+def test_the_migrations_refuse_links_out_when_copier_runs_them(linked_out, monkeypatch, capsys):
+    repo, outside = linked_out
+    monkeypatch.chdir(repo)
+    assert migrations.main(["before", ".copier-answers.yml", "1.0.0", "3.0.0"]) == 1
+    assert "podinfo/helmrelease-podinfo.yaml ->" in capsys.readouterr().err
+    assert all(target.read_bytes() == data for target, data in outside.items())
+
+
+def test_a_write_through_a_link_out_is_refused_and_one_inside_is_atomic(tmp_path):
+    repo, outside = tmp_path / "repo", tmp_path / "outside.yaml"
+    (repo / "apps").mkdir(parents=True)
+    outside.write_text("theirs\n")
+    (repo / "apps/linked.yaml").symlink_to(outside)
+    (repo / "elsewhere").symlink_to(tmp_path)
+    for path in ("apps/linked.yaml", "elsewhere/outside.yaml", "../outside.yaml"):
+        with pytest.raises(repo_files.OutsideRepository):
+            repo_files.write_text(repo, path, "ours\n")
+    assert outside.read_text() == "theirs\n"
+    (repo / "apps/kept.yaml").write_text("old\n")
+    (repo / "apps/kept.yaml").chmod(0o600)
+    repo_files.write_text(repo, "apps/kept.yaml", "new\n")
+    assert (repo / "apps/kept.yaml").read_text() == "new\n"
+    assert oct((repo / "apps/kept.yaml").stat().st_mode & 0o777) == oct(0o600)
+    assert sorted(p.name for p in (repo / "apps").iterdir()) == ["kept.yaml", "linked.yaml"]  # no temporary left
+
+
+def test_an_interrupted_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    (tmp_path / "kept.yaml").write_text("old\n")
+
+    def interrupted(*args):
+        raise KeyboardInterrupt  # Ctrl-C after the new text is written, before it replaces the old
+
+    monkeypatch.setattr(repo_files.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        repo_files.write_text(tmp_path, "kept.yaml", "new\n")
+    assert (tmp_path / "kept.yaml").read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["kept.yaml"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_a_certificate_that_is_a_device_is_refused(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "web").mkdir(parents=True)
+    (repo / ".copier-answers.yml").write_text("_src_path: gh:example/template\nsealed_secrets_cert: /dev/zero\n")
+    (repo / ".copier-answers.app-web.yml").write_text("_src_path: gh:example/template\napp_name: web\n")
+    result = cookbook_cli("seal", "web", "db", "--repo", str(repo), "--from-literal", "password=x")
+    assert result.returncode == 1 and "sealed_secrets_cert" in result.stderr and "/dev/zero" in result.stderr
+    assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr
+    given = cookbook_cli("seal", "web", "db", "--repo", str(repo), "--cert", "/dev/zero", "--from-literal", "password=x")
+    assert given.returncode == 1 and "not a regular file" in given.stderr

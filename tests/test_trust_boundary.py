@@ -1,0 +1,142 @@
+"""A template runs its tasks and migrations only when the user trusts it (flux_cookbook/trust.py).
+
+The attack: an answers file (one line of a pull request) names another template, whose
+task and migration write a marker file. `update-all` and `add` must refuse before copier
+runs anything, naming the template and how to trust it; the marker must not exist.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from flux_cookbook import trust
+from tests.support.project import commit_all, cookbook_cli, own_copy, tree_state
+from tests.support.template_repo import git
+
+APP = ["--chart", "podinfo", "--helm-repo-url", "https://charts.example.invalid", "--chart-version", "6.x",
+       "--defaults", "-d", "fetch_values=false"]
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory) -> tuple[Path, Path]:
+    """(a template whose task and v2.0.0 migration touch a marker file, the marker's path)."""
+    root = tmp_path_factory.mktemp("hostile")
+    marker = root / "pwned"
+    template = root / "template"
+    template.mkdir()
+    (template / "copier.yml").write_text(yaml.safe_dump({
+        "_subdirectory": "t",
+        "_tasks": [f"touch {marker}"],
+        "_migrations": [{"version": "v2.0.0", "command": f"touch {marker}"}],
+        "kind": {"type": "str", "default": "app"},
+        "app_name": {"type": "str", "default": "web"},
+    }))
+    (template / "t").mkdir()
+    (template / "t/{{ _copier_conf.answers_file }}.jinja").write_text("{{ _copier_answers|to_nice_yaml }}")
+    git(template, "init", "-q", "-b", "main")
+    for version in ("v1.0.0", "v2.0.0"):
+        (template / "t/version.txt").write_text(version)
+        git(template, "add", "-A")
+        git(template, "-c", "user.name=x", "-c", "user.email=x@invalid", "commit", "-q", "-m", version)
+        git(template, "tag", version)
+    return template, marker
+
+
+@pytest.fixture(scope="module")
+def cluster_with_app(template, tmp_path_factory) -> Path:
+    repo = tmp_path_factory.mktemp("trust") / "cluster"
+    made = cookbook_cli("new", str(repo), "--defaults", "--template", str(template.path), "--vcs-ref", template.current,
+                        "-d", "include_example_app=false", "-d", "sealed_secrets=false")
+    assert made.returncode == 0, made.stderr
+    added = cookbook_cli("add", "web", *APP, cwd=repo)
+    assert added.returncode == 0, added.stderr
+    commit_all(repo, "Add web")
+    return repo
+
+
+@pytest.fixture
+def cluster(cluster_with_app, tmp_path) -> Path:
+    return own_copy(cluster_with_app, tmp_path / "cluster")
+
+
+def point_at(repo: Path, answers_file: str, template: Path) -> None:
+    path = repo / answers_file
+    recorded = yaml.safe_load(path.read_text())
+    recorded.update(_src_path=str(template), _commit="v1.0.0")
+    path.write_text(yaml.safe_dump(recorded))
+    commit_all(repo, "A pull request changes one line")
+
+
+def cluster_template(repo: Path) -> str:
+    return yaml.safe_load((repo / ".copier-answers.yml").read_text())["_src_path"]
+
+
+def test_update_all_refuses_an_answers_file_naming_another_template(cluster, hostile):
+    template, marker = hostile
+    point_at(cluster, ".copier-answers.app-web.yml", template)
+    before = tree_state(cluster)
+    result = cookbook_cli("update-all", str(cluster))
+    assert result.returncode == 1, result.stdout
+    assert f"the template {template}" in result.stderr and ".copier-answers.app-web.yml" in result.stderr
+    assert f"names {template}, not {cluster_template(cluster)} as the other answers files do" in result.stderr
+    assert "--trust" in result.stderr and "Traceback" not in result.stderr
+    assert not marker.exists()
+    assert tree_state(cluster) == before
+
+
+def test_add_refuses_a_cluster_naming_another_template(cluster, hostile):
+    template, marker = hostile
+    point_at(cluster, ".copier-answers.yml", template)
+    before = tree_state(cluster)
+    result = cookbook_cli("add", "api", *APP, cwd=cluster)
+    assert result.returncode == 1
+    assert f"the template {template} (_src_path of .copier-answers.yml) is not trusted" in result.stderr
+    assert not marker.exists() and tree_state(cluster) == before
+
+
+def test_add_refuses_an_untrusted_template_option_and_runs_it_with_trust(cluster, hostile):
+    template, marker = hostile
+    refused = cookbook_cli("add", "api", "--template", str(template), "--vcs-ref", "v1.0.0", "--defaults", cwd=cluster)
+    assert refused.returncode == 1 and "given with --template" in refused.stderr
+    assert not marker.exists()
+    # The same command with --trust does run the task: what the refusals above prevented.
+    trusted = cookbook_cli("add", "api", "--template", str(template), "--vcs-ref", "v1.0.0", "--defaults", "--trust",
+                           cwd=cluster)
+    assert trusted.returncode == 0, trusted.stderr
+    assert marker.exists()
+    marker.unlink()
+
+
+@pytest.mark.parametrize(("entries", "source", "trusted"), [
+    (["/srv/templates/"], "/srv/templates/flux", True),  # a prefix ending in / covers what is below it
+    (["/srv/templates"], "/srv/templates/flux", False),  # without the / it is one source
+    (["/srv/templates/"], "/srv/templates-evil/flux", False),
+    (["/srv/templates/"], "/srv/templates/../elsewhere", False),  # .. is resolved before matching
+    (["https://github.com/acme/"], "https://github.com/acme/flux.git", True),
+    (["https://github.com/acme/"], "https://github.com/acme/%2e%2e/evil", False),  # escapes: only an exact entry
+    (["https://github.com/acme/flux"], "https://github.com/acme/flux.git", True),
+    (["gh:acme/flux"], "gh:acme/flux", True),
+    (["gh:acme/flux"], "gh:acme/flux-fork", False),
+])
+def test_copier_trust_entries_match_as_copier_matches_them(entries, source, trusted):
+    assert trust.trusted_by(entries, source) is trusted
+
+
+def test_a_source_in_copiers_settings_is_trusted(tmp_path, monkeypatch):
+    settings = tmp_path / "settings.yml"
+    settings.write_text("trust: [/srv/templates/]\n")
+    monkeypatch.setenv("COPIER_SETTINGS_PATH", str(settings))
+    assert trust.why_trusted("/srv/templates/flux", False) == "copier settings"
+    assert trust.why_trusted("/srv/other", False) is None
+    assert trust.why_trusted("/srv/other", True) == "--trust"
+
+
+def test_a_trusted_answers_file_naming_another_template_is_named():
+    notes = trust.require_trusted_answers(
+        {".copier-answers.yml": "/srv/tpl", ".copier-answers.app-a.yml": "/srv/tpl",
+         ".copier-answers.app-b.yml": "/srv/other"}, given_trust=True)
+    assert notes == [".copier-answers.app-b.yml names /srv/other, not /srv/tpl as the other answers files do"]
+    assert trust.require_trusted_answers({".copier-answers.yml": "/srv/tpl"}, given_trust=True) == []

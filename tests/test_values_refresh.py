@@ -1,0 +1,285 @@
+"""`flux-cookbook values outdated` and `values refresh` on the real podinfo and traefik
+charts, served as a Helm repository on loopback that gains releases as the test goes on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from flux_cookbook.extensions.values_overrides import apply_overrides
+from tests.support.flux_schema import validate_repo
+from tests.support.helm_repo_server import CHARTS, PODINFO_VERSIONS, TRAEFIK_VERSIONS, serve_folder, write_charts_repo
+from tests.support.project import CRDS, commit_all, cookbook_cli, copy, init_repo, own_copy, tree_state, update
+from tests.support.template_repo import git
+
+CURRENT = [CRDS / "current", CRDS / "sealed-secrets"]
+PODINFO_OVERRIDES = {"replicaCount": 2, "logLevel": "debug", "ui": {"message": "hello from the cookbook"}}
+
+
+@pytest.fixture(scope="module")
+def empty_cluster(template, tmp_path_factory) -> Path:
+    return init_repo(copy(template.path, tmp_path_factory.mktemp("cluster") / "repo",
+                          include_example_app=False, sealed_secrets=False))
+
+
+@pytest.fixture
+def cluster(empty_cluster, tmp_path) -> Path:
+    return own_copy(empty_cluster, tmp_path / "cluster")
+
+
+@pytest.fixture
+def charts(tmp_path):
+    """(folder, url) of a Helm repository holding podinfo 6.0.3 and traefik 10.24.0; call
+    `release(folder)` to publish every other version."""
+    folder = write_charts_repo(tmp_path / "charts", {"podinfo": ("6.0.3",), "traefik": ("10.24.0",)})
+    with serve_folder(folder) as url:
+        yield folder, url
+
+
+def release(folder: Path) -> None:
+    write_charts_repo(folder, {"podinfo": PODINFO_VERSIONS, "traefik": TRAEFIK_VERSIONS})
+
+
+def defaults(chart: str, version: str) -> str:
+    return (CHARTS / chart / version / "values.yaml").read_text()
+
+
+def add_app(template, cluster: Path, url: str, chart: str, version_range: str, overrides: dict, **data) -> None:
+    copy(template.path, cluster, kind="app", app_name=chart, chart=chart, helm_repo_url=url,
+         chart_version=version_range, values_overrides=overrides, health_checks=[], **data)
+    commit_all(cluster, f"Add {chart}")
+
+
+def values_file(cluster: Path, app: str) -> Path:
+    return cluster / app / f"configmap-{app}-helm-chart-value-overrides.yaml"
+
+
+def values_text(cluster: Path, app: str) -> str:
+    return yaml.safe_load(values_file(cluster, app).read_text())["data"]["values.yaml"]
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def commits(repo: Path) -> int:
+    return int(git(repo, "rev-list", "--count", "HEAD"))
+
+
+def podinfo_at_6_0_3(template, cluster: Path, url: str) -> None:
+    """podinfo added when 6.0.3 was the newest 6.x, with three overrides and the user's comments."""
+    add_app(template, cluster, url, "podinfo", "6.x", PODINFO_OVERRIDES)
+    path = values_file(cluster, "podinfo")
+    edit(path, "    replicaCount: 2\n", "    # two, so that a node drain never takes it down\n    replicaCount: 2\n")
+    edit(path, "    logLevel: debug\n", "    logLevel: debug # until the rollout settles\n")
+    commit_all(cluster, "Our comments")
+
+
+def test_podinfo_from_6_0_3_to_what_6_x_installs(template, cluster, charts):
+    folder, url = charts
+    podinfo_at_6_0_3(template, cluster, url)
+    release(folder)
+
+    result = cookbook_cli("values", "outdated", str(cluster), "--format", "json")
+    assert result.returncode == 1, result.stderr
+    (row,) = json.loads(result.stdout)
+    assert (row["values_from"], row["installs"], row["behind"]) == ("6.0.3", "6.14.1", True)
+
+    before = commits(cluster)
+    result = cookbook_cli("values", "refresh", "podinfo", "-C", str(cluster))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert commits(cluster) == before + 1 and git(cluster, "status", "--porcelain") == ""
+    text = values_text(cluster, "podinfo")
+    assert text.startswith(f"# values.yaml of chart {url} podinfo 6.14.1 (chart_version: 6.x)\n")
+    assert "    # two, so that a node drain never takes it down\n    replicaCount: 2\n" in values_file(cluster, "podinfo").read_text()
+    assert "logLevel: debug # until the rollout settles\n" in text
+    # The user's three values over the new chart's defaults, every new option included.
+    assert yaml.safe_load(text) == yaml.safe_load(apply_overrides(defaults("podinfo", "6.14.1"), PODINFO_OVERRIDES))
+    new_options = set(yaml.safe_load(defaults("podinfo", "6.14.1"))) - set(yaml.safe_load(defaults("podinfo", "6.0.3")))
+    assert new_options and all(f"\n{key}:" in text for key in new_options)
+    assert yaml.safe_load((cluster / ".copier-answers.app-podinfo.yml").read_text())["values_chart_version"] == "6.14.1"
+    assert validate_repo(cluster, CURRENT) == []
+
+    state = tree_state(cluster)
+    again = cookbook_cli("values", "refresh", "podinfo", "-C", str(cluster))
+    assert again.returncode == 0 and "nothing to change" in again.stdout, again.stdout + again.stderr
+    assert tree_state(cluster) == state
+    assert cookbook_cli("values", "outdated", str(cluster)).returncode == 0
+
+
+@pytest.mark.parametrize("to", ["6.14.1", ">=6.0.0"])  # an exact version; a range that still allows 6.0.3
+def test_copier_update_with_a_chart_version_gives_the_same_values_as_refresh(template, cluster, charts, tmp_path, to):
+    folder, url = charts
+    podinfo_at_6_0_3(template, cluster, url)
+    release(folder)
+    by_copier = own_copy(cluster, tmp_path / "by-copier")
+    update(by_copier, ".copier-answers.app-podinfo.yml", chart_version=to)
+    result = cookbook_cli("values", "refresh", "podinfo", "--to", to, "-C", str(cluster))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "<<<<<<<" not in values_file(by_copier, "podinfo").read_text()
+    assert yaml.safe_load(values_text(by_copier, "podinfo")) == yaml.safe_load(values_text(cluster, "podinfo"))
+    release_file = "podinfo/helmrelease-podinfo.yaml"
+    assert yaml.safe_load((by_copier / release_file).read_text()) == yaml.safe_load((cluster / release_file).read_text())
+    recorded = [{key: yaml.safe_load((repo / ".copier-answers.app-podinfo.yml").read_text())[key]
+                 for key in ("values_chart_version", "values_chart_range")} for repo in (by_copier, cluster)]
+    assert recorded == [{"values_chart_version": "6.14.1", "values_chart_range": to}] * 2
+    # Both recorded the same base: the next plain update changes no values.
+    commit_all(by_copier, "Updated")
+    values = values_text(by_copier, "podinfo")
+    update(by_copier, ".copier-answers.app-podinfo.yml")
+    assert values_text(by_copier, "podinfo") == values
+
+
+TRAEFIK_OVERRIDES = {"ports": {"web": {"expose": True}}, "podSecurityPolicy": {"enabled": True}}
+
+
+def test_traefik_through_three_majors(template, cluster, charts):
+    folder, url = charts
+    add_app(template, cluster, url, "traefik", "10.x", TRAEFIK_OVERRIDES)
+    release(folder)
+    path = values_file(cluster, "traefik")
+
+    # 10.24.0 -> 28.0.0: `expose: true` became a mapping; a conflict, named, both versions kept.
+    result = cookbook_cli("values", "refresh", "traefik", "--to", "28.x", "-C", str(cluster))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "ports.web.expose" in result.stdout and path.name in result.stderr
+    text = path.read_text()
+    assert text.count("<<<<<<< before refreshing") == 1
+    ours, theirs = text.split("<<<<<<< before refreshing")[1].split(">>>>>>>")[0].split("=======")
+    assert "expose: true" in ours and "expose:\n          default: true" in theirs
+    assert "podSecurityPolicy" in text  # never silently dropped
+    assert yaml.safe_load((cluster / "traefik/helmrelease-traefik.yaml").read_text())["spec"]["chart"]["spec"]["version"] == "28.x"
+    refreshed_again = cookbook_cli("values", "refresh", "traefik", "-C", str(cluster))
+    assert refreshed_again.returncode == 1 and "uncommitted changes" in refreshed_again.stderr
+
+    # The user resolves it (the chart's form, exposed) and commits.
+    lines = text.splitlines(True)
+    start, middle, end = (next(i for i, line in enumerate(lines) if line.strip().startswith(mark))
+                          for mark in ("<<<<<<<", "=======", ">>>>>>>"))
+    path.write_text("".join(lines[:start] + lines[middle + 1:end] + lines[end + 1:]))
+    commit_all(cluster, "Resolved")
+    assert yaml.safe_load(values_text(cluster, "traefik"))["ports"]["web"]["expose"] == {"default": True}
+
+    # 28.0.0 -> 41.3.0: podSecurityPolicy is gone from the chart: named, kept, and the
+    # chart's values.schema.json refuses it.
+    result = cookbook_cli("values", "refresh", "traefik", "--to", "41.x", "-C", str(cluster))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "no longer has" in result.stdout and "podSecurityPolicy.enabled" in result.stdout
+    assert "values.schema.json" in result.stdout and "'podSecurityPolicy' was unexpected" in result.stdout
+    data = yaml.safe_load(values_text(cluster, "traefik"))
+    assert data["podSecurityPolicy"] == {"enabled": True} and data["ports"]["web"]["expose"] == {"default": True}
+    assert "globalArguments" not in data  # dropped by the chart, never set by the user: gone
+
+
+def test_a_local_chart_folder_as_the_target(template, cluster, charts):
+    folder, url = charts
+    add_app(template, cluster, url, "traefik", "10.x", {"deployment": {"replicas": 3}})
+    result = cookbook_cli("values", "refresh", "traefik", "--to", str(CHARTS / "traefik" / "20.8.0"), "-C", str(cluster))
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = yaml.safe_load(values_text(cluster, "traefik"))
+    assert data == yaml.safe_load(apply_overrides(defaults("traefik", "20.8.0"), {"deployment": {"replicas": 3}}))
+    assert yaml.safe_load((cluster / "traefik/helmrelease-traefik.yaml").read_text())["spec"]["chart"]["spec"]["version"] == "20.8.0"
+
+
+def test_inline_values_and_dry_run(template, cluster, charts):
+    folder, url = charts
+    add_app(template, cluster, url, "podinfo", "6.x", {"replicaCount": 2}, values_in="inline")
+    release(folder)
+    state = tree_state(cluster)
+    dry = cookbook_cli("values", "refresh", "--all", "--dry-run", "-C", str(cluster))
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.index("podinfo: values from chart podinfo 6.0.3 to 6.14.1") < dry.stdout.index("+++ b/podinfo/helmrelease-podinfo.yaml")
+    assert tree_state(cluster) == state
+    result = cookbook_cli("values", "refresh", "--all", "-C", str(cluster))
+    assert result.returncode == 0, result.stdout + result.stderr
+    release_data = yaml.safe_load((cluster / "podinfo/helmrelease-podinfo.yaml").read_text())
+    assert release_data["spec"]["values"] == {**yaml.safe_load(defaults("podinfo", "6.14.1")), "replicaCount": 2}
+    assert validate_repo(cluster, CURRENT) == []
+
+
+@pytest.mark.parametrize("problem", ["no such app", "no such version", "not cached offline", "dirty", "values do not parse"])
+def test_bad_input_names_it_and_writes_nothing(template, cluster, charts, problem):
+    folder, url = charts
+    add_app(template, cluster, url, "podinfo", "6.x", {})
+    release(folder)
+    args, expected = ["values", "refresh", "podinfo", "-C", str(cluster)], ""
+    if problem == "no such app":
+        args[2], expected = "nginx", "no app 'nginx'"
+    elif problem == "no such version":
+        args, expected = [*args, "--to", "6.99.0"], "has no version 6.99.0 of chart 'podinfo'"
+    elif problem == "not cached offline":
+        answers = cluster / ".copier-answers.app-podinfo.yml"
+        edit(answers, url, "http://127.0.0.1:9")  # nothing listens on the discard port
+        commit_all(cluster, "Offline")
+        # 6.0.3, the version the values came from, is in the cache since the app was added.
+        args += ["--to", "6.14.1"]
+        expected = "chart podinfo 6.14.1 (the version to refresh 'podinfo' to) is not in the chart cache"
+    elif problem == "dirty":
+        (cluster / "notes.txt").write_text("wip")
+        expected = "uncommitted changes"
+    else:
+        edit(values_file(cluster, "podinfo"), "    replicaCount: 1\n", "    replicaCount: [1\n")
+        commit_all(cluster, "Broken values")
+        expected = "the values of app 'podinfo' in podinfo/configmap-podinfo-helm-chart-value-overrides.yaml do not parse"
+    state = tree_state(cluster)
+    result = cookbook_cli(*args)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert expected in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert tree_state(cluster) == state
+
+
+def test_outdated_asks_each_repository_once_and_matches_values_that_record_no_version(template, cluster, tmp_path):
+    folder = write_charts_repo(tmp_path / "one-repo", {"podinfo": ("6.0.3",), "traefik": ("10.24.0",)})
+    log: list[str] = []
+    with serve_folder(folder, log=log) as url:
+        add_app(template, cluster, url, "podinfo", "6.x", {})
+        add_app(template, cluster, url, "traefik", "10.x", {})
+        # podinfo as an adopted app has it: values pasted by hand, no version recorded.
+        answers = cluster / ".copier-answers.app-podinfo.yml"
+        answers.write_text("".join(line for line in answers.read_text().splitlines(True)
+                                   if not line.startswith(("values_chart_version:", "values_chart_range:"))))
+        edit(values_file(cluster, "podinfo"), f"    # values.yaml of chart {url} podinfo 6.0.3 (chart_version: 6.x)\n", "")
+        commit_all(cluster, "Adopted")
+        release(folder)
+        log.clear()
+        result = cookbook_cli("values", "outdated", str(cluster), "--format", "json")
+    assert log.count("/index.yaml") == 1, log
+    rows = {row["app"]: row for row in json.loads(result.stdout)}
+    assert (rows["podinfo"]["values_from"], rows["podinfo"]["installs"]) == ("6.0.3", "6.14.1")
+    assert (rows["traefik"]["values_from"], rows["traefik"]["installs"], rows["traefik"]["newest_outside"]) == (
+        "10.24.0", "10.24.0", "41.3.0")
+    assert result.returncode == 1 and rows["podinfo"]["behind"] and not rows["traefik"]["behind"]
+
+
+def test_an_oci_chart_moves_to_a_new_range(template, cluster):
+    from tests.support.helm_repo_server import chart_archive, serve_fake_registry
+
+    with serve_fake_registry({version: chart_archive(version) for version in PODINFO_VERSIONS}) as registry:
+        add_app(template, cluster, registry.oci_url, "podinfo", "6.0.3", {"replicaCount": 2})
+        result = cookbook_cli("values", "refresh", "podinfo", "--to", "6.x", "-C", str(cluster))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert yaml.safe_load((cluster / "podinfo/ocirepository-podinfo.yaml").read_text())["spec"]["ref"]["semver"] == "6.x"
+    assert yaml.safe_load(values_text(cluster, "podinfo")) == {**yaml.safe_load(defaults("podinfo", "6.14.1")), "replicaCount": 2}
+    assert validate_repo(cluster, CURRENT) == []
+
+
+@pytest.mark.parametrize("args", [["refresh", "-C", "{repo}"], ["refresh", "podinfo", "--all", "-C", "{repo}"],
+                                  ["refresh", "podinfo", "--to", "six", "-C", "{repo}"], ["outdated", "{repo}/nowhere"]])
+def test_usage_errors_exit_2(empty_cluster, args):
+    result = cookbook_cli("values", *(arg.format(repo=empty_cluster) for arg in args))
+    assert result.returncode == 2 and result.stderr.startswith("flux-cookbook: ") and "Traceback" not in result.stderr
+
+
+def test_a_conflict_in_inline_values_is_marked_in_the_helmrelease(template, cluster, charts):
+    folder, url = charts
+    add_app(template, cluster, url, "traefik", "10.x", TRAEFIK_OVERRIDES, values_in="inline")
+    release(folder)
+    result = cookbook_cli("values", "refresh", "traefik", "--to", "28.x", "-C", str(cluster))
+    assert result.returncode == 1 and "traefik/helmrelease-traefik.yaml" in result.stderr, result.stdout + result.stderr
+    text = (cluster / "traefik/helmrelease-traefik.yaml").read_text()
+    assert "<<<<<<< before refreshing" in text and "Traceback" not in result.stderr

@@ -1,0 +1,44 @@
+"""The caps of extensions/bounded_yaml.py: hostile texts refused fast, ordinary ones read as PyYAML reads them."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from flux_cookbook.extensions import bounded_yaml
+from flux_cookbook.extensions.bounded_yaml import MAX_ALIAS_NODES, MAX_DEPTH, YamlTooLarge
+
+
+def nested(depth: int) -> str:
+    return "".join(f"{'  ' * level}k{level}:\n" for level in range(depth)) + f"{'  ' * depth}x: 1\n"
+
+
+@pytest.mark.parametrize("text", [
+    "a: &a [1, 2]\nb: *a\nc: {<<: {x: 1}, y: 2}\n",  # aliases and merge keys people use
+    nested(MAX_DEPTH - 1),
+    "key: '*not an alias & not an anchor'\nlist: [[1, [2]], {a: [3]}]\n",
+    "---\na: 1\n---\n- b\n",
+])
+def test_ordinary_yaml_reads_as_pyyaml_reads_it(text):
+    assert bounded_yaml.load_all(text, "f.yaml") == list(yaml.safe_load_all(text))
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    (nested(MAX_DEPTH + 1), f"collections nested over {MAX_DEPTH} deep"),
+    ("[" * 100_000 + "]" * 100_000, "nest"),
+    ("- " * 100_000 + "x\n", f"collections nested over {MAX_DEPTH} deep"),
+    ("a: &a [" + ", ".join(["x"] * 1000) + "]\nb: [" + ", ".join(["*a"] * 101) + "]\n", f"over {MAX_ALIAS_NODES:,} nodes"),
+    ("# " + "x" * bounded_yaml.MAX_BYTES, "over the limit"),
+])
+def test_hostile_yaml_is_refused_naming_the_file(text, problem):
+    with pytest.raises(yaml.YAMLError) as refused:
+        bounded_yaml.load(text, "apps/x.yaml")
+    assert str(refused.value).count("apps/x.yaml") == 1 and problem in str(refused.value)
+
+
+def test_aliases_count_per_document():
+    # Each document may add nearly the cap; only one document over it is refused.
+    document = "a: &a [" + ", ".join(["x"] * 1000) + "]\nb: [" + ", ".join(["*a"] * 90) + "]\n"
+    assert len(bounded_yaml.load_all("---\n".join([document] * 3))) == 3
+    with pytest.raises(YamlTooLarge):
+        bounded_yaml.load_all(document + "c: [" + ", ".join(["*a"] * 20) + "]\n")  # 110 aliases of 1,001 nodes

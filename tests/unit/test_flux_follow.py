@@ -1,0 +1,90 @@
+"""flux_build.follow: what Flux applies from a repository, reached as Flux reaches it."""
+
+from flux_cookbook.flux_build import follow
+from tests.unit.test_flux_build import CM, GOTK_SYNC, flux_ks, git_repo
+
+
+def _sync(path: str, source: str = "flux-system") -> str:
+    return GOTK_SYNC.replace("{path}", path).replace("name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m0s",
+                                                     f"name: {source}\n  namespace: flux-system\nspec:\n  interval: 1m0s") \
+        .replace("    name: flux-system\n", f"    name: {source}\n")
+
+
+def names(followed) -> list[tuple[str, str]]:
+    return [(k.name, k.path) for k in followed.kustomizations]
+
+
+def test_nested_kustomizations_of_any_git_repository_name_are_followed(tmp_path):
+    repo = git_repo(tmp_path, {
+        "clusters/home/flux-system/gotk-sync.yaml": _sync("./clusters/home", source="home-ops"),
+        "clusters/home/apps.yaml": flux_ks("apps", "./apps", source="home-ops"),
+        "apps/kustomization.yaml": "resources: [podinfo/ks.yaml]\n",
+        "apps/podinfo/ks.yaml": flux_ks("podinfo", "./apps/podinfo/app", source="home-ops"),
+        "apps/podinfo/app/cm.yaml": CM.format(name="podinfo"),
+        # Never reached: kept aside, and not built.
+        "paused/old.yaml": flux_ks("old", "./gone", source="home-ops"),
+    })
+    followed = follow(repo)
+    assert names(followed) == [("flux-system", "clusters/home"), ("apps", "apps"), ("podinfo", "apps/podinfo/app")]
+    assert all(result.ok for result in followed.results)
+    assert followed.kustomizations[2].file == "apps/podinfo/ks.yaml"  # where the built object comes from
+    assert followed.not_followed == ()
+
+
+def test_each_cluster_folder_is_a_cluster_of_its_own(tmp_path):
+    repo = git_repo(tmp_path, {
+        "clusters/a/flux-system/gotk-sync.yaml": _sync("./clusters/a"),
+        "clusters/b/flux-system/gotk-sync.yaml": _sync("./clusters/b"),
+        "clusters/b/apps.yaml": flux_ks("apps", "./apps"),
+        "apps/cm.yaml": CM.format(name="x"),
+    })
+    followed = follow(repo)
+    assert names(followed) == [("flux-system", "clusters/a"), ("flux-system", "clusters/b"), ("apps", "apps")]
+    assert sorted(set(followed.clusters.values())) == ["clusters/a", "clusters/b"]
+
+
+def test_other_sources_are_named_once_and_not_followed(tmp_path):
+    oci = flux_ks("infra", "./", source="x").replace("kind: GitRepository\n    name: x", "kind: OCIRepository\n    name: infra")
+    repo = git_repo(tmp_path, {
+        "cluster/flux-system/gotk-sync.yaml": _sync("./cluster"),
+        "cluster/infra.yaml": oci,
+        "cluster/infra-again.yaml": oci.replace("name: infra\n  namespace", "name: infra2\n  namespace"),
+        "cluster/other.yaml": flux_ks("other", "./elsewhere", source="another-repository"),
+    })
+    followed = follow(repo)
+    assert names(followed) == [("flux-system", "cluster")]
+    assert sorted(s.label() for s in followed.not_followed) == [
+        "GitRepository flux-system/another-repository", "OCIRepository flux-system/infra"]
+
+
+def test_a_patch_of_the_parent_shapes_what_is_followed(tmp_path):
+    patch = ("  patches:\n    - patch: |\n        - op: replace\n          path: /spec/path\n          value: ./apps/real\n"
+             "      target:\n        kind: Kustomization\n        name: apps\n")
+    repo = git_repo(tmp_path, {
+        "cluster/flux-system/gotk-sync.yaml": _sync("./cluster"),
+        "cluster/flux-system/kustomization.yaml": "resources: [gotk-sync.yaml, ../../launch]\n",
+        "launch/apps.yaml": flux_ks("apps", "./apps/wrong"),
+        "launch/kustomization.yaml": "resources: [apps.yaml]\n" + patch.replace("  patches", "patches").replace("\n  ", "\n"),
+        "apps/real/cm.yaml": CM.format(name="x"),
+    })
+    assert names(follow(repo)) == [("flux-system", "cluster"), ("apps", "apps/real")]
+
+
+def test_builds_are_reused_only_for_folders_that_read_nothing_else(tmp_path):
+    repo = git_repo(tmp_path, {
+        "cluster/flux-system/gotk-sync.yaml": _sync("./cluster"),
+        "cluster/own.yaml": flux_ks("own", "./own"),
+        "cluster/overlay.yaml": flux_ks("overlay", "./overlay"),
+        "own/cm.yaml": CM.format(name="own"),
+        "overlay/kustomization.yaml": "resources: [../base]\n",
+        "base/cm.yaml": CM.format(name="base"),
+    })
+    reuse: dict = {}
+    first = {r.kustomization.name: r.output for r in follow(repo, reuse=reuse).results}
+    assert len(reuse) == 2  # the bootstrap folder and own/; overlay/ reads base/
+    # What is remembered is what building again gives, and a changed folder is built again.
+    (repo / "own/cm.yaml").write_text(CM.format(name="changed"))
+    again = {r.kustomization.name: r.output for r in follow(repo, reuse=reuse).results}
+    assert again["flux-system"] == first["flux-system"]
+    assert "changed" in again["own"] and again["overlay"] == first["overlay"]
+    assert again == {r.kustomization.name: r.output for r in follow(repo).results}

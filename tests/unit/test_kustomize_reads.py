@@ -1,0 +1,117 @@
+"""A build reads nothing outside the repository and fetches nothing (flux_cookbook/kustomize_reads.py,
+flux_build's kustomize process): real kustomize builds, a real server on loopback."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from pathlib import Path
+
+import pytest
+
+from flux_cookbook import flux_build
+from flux_cookbook.flux_build import build_all
+from tests.unit.test_flux_build import CM, bootstrapped, by_path, flux_ks
+
+
+@pytest.fixture
+def server():
+    """An HTTP server on 127.0.0.1 that serves a ConfigMap to anyone and records every request."""
+    requests: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            requests.append(self.path)
+            body = CM.format(name="fetched").encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{httpd.server_address[1]}", requests
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.mark.parametrize("remote", [
+    "http://{host}/cm.yaml",
+    "https://{host}/acme/base.git//apps?ref=v1",
+    "git::http://{host}/acme/base.git",
+    "{host}/acme/base//apps?ref=main",
+    "git@{host}:acme/base.git",
+])
+def test_a_remote_resource_is_named_never_fetched(tmp_path, server, remote):
+    host, requests = server
+    url = remote.format(host=host)
+    repo = bootstrapped(tmp_path, {
+        "bootstrap/apps.yaml": flux_ks("apps", "apps"),
+        "apps/kustomization.yaml": f"resources:\n- a.yaml\n- {url}\n",
+        "apps/a.yaml": CM.format(name="a"),
+    })
+    apps = by_path(build_all(repo))["apps"]
+    assert not apps.ok
+    assert apps.error == f"apps/kustomization.yaml: resources names the remote {url}: not followed (a build here never fetches)"
+    assert requests == []
+
+
+@pytest.mark.parametrize(("entry", "named"), [
+    ("configMapGenerator:\n- name: x\n  files: [../../../../../../../{outside}]\n", "configMapGenerator files"),
+    ("configMapGenerator:\n- name: x\n  files: [key={outside_abs}]\n", "configMapGenerator files"),
+    ("secretGenerator:\n- name: x\n  envs: [{outside_abs}]\n", "secretGenerator envs"),
+    ("patches:\n- path: ../../../../../../../{outside}\n", "patches"),
+])
+def test_a_file_outside_the_repository_is_never_read(tmp_path, entry, named):
+    secret = tmp_path / "secret.env"
+    secret.write_text("token=do-not-read\n")
+    relative = secret.relative_to("/").as_posix()
+    repo = bootstrapped(tmp_path, {
+        "bootstrap/apps.yaml": flux_ks("apps", "apps"),
+        "apps/kustomization.yaml": "resources: [a.yaml]\n" + entry.format(outside=relative, outside_abs=secret),
+        "apps/a.yaml": CM.format(name="a"),
+    })
+    apps = by_path(build_all(repo))["apps"]
+    assert not apps.ok and "do-not-read" not in apps.error + apps.output
+    assert f"apps/kustomization.yaml: {named} names " in apps.error and "outside the repository: not read" in apps.error
+
+
+def test_a_base_the_build_reaches_is_checked_too(tmp_path, server):
+    host, requests = server
+    repo = bootstrapped(tmp_path, {
+        "bootstrap/apps.yaml": flux_ks("apps", "apps"),
+        "apps/kustomization.yaml": "resources: [../base]\n",
+        "base/kustomization.yaml": f"resources: [http://{host}/cm.yaml]\n",
+    })
+    apps = by_path(build_all(repo))["apps"]
+    assert not apps.ok and apps.error.startswith("base/kustomization.yaml: resources names the remote")
+    assert requests == []
+
+
+def test_files_beside_the_folder_inside_the_repository_still_build(tmp_path):
+    # kustomize-controller allows reads anywhere inside the artifact; so does the build here.
+    repo = bootstrapped(tmp_path, {
+        "bootstrap/apps.yaml": flux_ks("apps", "apps"),
+        "apps/kustomization.yaml": "resources: [a.yaml]\nconfigMapGenerator:\n- name: x\n  files: [../shared/k.txt]\n",
+        "apps/a.yaml": CM.format(name="a"),
+        "shared/k.txt": "shared value\n",
+    })
+    apps = by_path(build_all(repo))["apps"]
+    assert apps.ok, apps.error
+    assert "shared value" in apps.output
+
+
+def test_kustomize_runs_under_memory_and_time_limits(tmp_path, monkeypatch):
+    # A stand-in for kubectl that reports the limits it was started with.
+    reporter = tmp_path / "kubectl"
+    reporter.write_text("#!/bin/sh\necho \"$(ulimit -v) $(ulimit -t) $HTTPS_PROXY\"\n")
+    reporter.chmod(0o755)
+    monkeypatch.setenv("FLUX_COOKBOOK_OFFLINE", "1")
+    result = flux_build._run_kustomize(str(reporter), Path(tmp_path))
+    memory, seconds, proxy = result.stdout.split()
+    assert int(memory) * 1024 == flux_build.KUSTOMIZE_MEMORY and int(seconds) == flux_build.KUSTOMIZE_SECONDS
+    assert proxy.startswith("http://127.0.0.1:")  # offline: nowhere to connect to

@@ -1,0 +1,74 @@
+"""The three-way merge of chart defaults into an app's values, on small values files."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from flux_cookbook.values.merge import flatten, merge_values
+
+BASE = """\
+# How many pods
+replicaCount: 1
+image:
+  tag: "1.0"
+  pullPolicy: IfNotPresent
+# Removed in 2.0
+legacy: false
+ui:
+  color: blue
+"""
+THEIRS = """\
+# How many pods
+replicaCount: 1
+image:
+  tag: "2.0"
+  pullPolicy: IfNotPresent
+  # Digest to pin, new in 2.0
+  digest: ""
+ui:
+  color: green
+"""
+
+
+def merge(ours: str, overrides: dict | None = None):
+    return merge_values(BASE, THEIRS, ours, flatten(overrides or {}), "demo 2.0")
+
+
+def test_untouched_values_take_the_new_defaults_and_new_options_their_comments():
+    merged = merge(BASE)
+    assert merged.text == THEIRS and merged.conflicts == merged.removed == merged.touched == []
+
+
+def test_the_users_values_and_comments_stay_in_place():
+    ours = BASE.replace("replicaCount: 1", "replicaCount: 3 # three for HA").replace("ui:\n", "# my colours\nui:\n")
+    merged = merge(ours)
+    assert "replicaCount: 3 # three for HA\n" in merged.text and "# my colours\nui:\n  color: green" in merged.text
+    assert yaml.safe_load(merged.text) == {**yaml.safe_load(THEIRS), "replicaCount": 3}
+
+
+def test_a_removed_key_the_user_set_is_kept_and_named_one_untouched_goes():
+    assert "legacy" not in merge(BASE).text
+    merged = merge(BASE.replace("legacy: false", "legacy: true"))
+    assert merged.removed == ["legacy"] and "legacy: true" in merged.text
+
+
+def test_an_override_equal_to_the_old_default_is_kept_and_reported():
+    merged = merge(BASE, {"image": {"tag": "1.0"}})
+    assert yaml.safe_load(merged.text)["image"]["tag"] == "1.0"
+    assert merged.touched == ['image.tag: the chart\'s default changed from "1.0" to "2.0"; yours ("1.0") is kept']
+
+
+@pytest.mark.parametrize("ours, why", [
+    (BASE.replace("color: blue", "color: red"), 'you set "red"; the chart\'s default changed from "blue" to "green"'),
+    (BASE.replace("ui:\n  color: blue", "ui: plain"), "you set \"plain\" (a value); the chart now has a mapping there"),
+])
+def test_conflicts_are_written_between_markers(ours, why):
+    merged = merge(ours, {"ui": "plain"} if "plain" in ours else None)
+    assert len(merged.conflicts) == 1 and merged.conflicts[0].startswith("ui") and why in merged.conflicts[0]
+    assert "<<<<<<< before refreshing (your values)" in merged.text and ">>>>>>> after refreshing (demo 2.0)" in merged.text
+
+
+def test_a_second_merge_changes_nothing():
+    once = merge(BASE.replace("replicaCount: 1", "replicaCount: 3")).text
+    assert merge_values(THEIRS, THEIRS, once, set(), "demo 2.0").text == once
