@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+
 import yaml
 from packaging.requirements import Requirement
 from packaging.version import Version
