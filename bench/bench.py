@@ -19,7 +19,7 @@ For each N it measures, each command as a subprocess of its own:
   (a) `copier copy --trust --defaults` of the cluster at A (without the example app);
   (b) adding one app to the N-app repository (`copier copy -d kind=app ...`);
   (c) updating the cluster and every app to B with `flux-cookbook update-all`;
-  (c1) the same with `update-all --jobs 1` (template cache, no worker processes);
+  (c1) the same with `update-all --jobs 1` (the apps one after the other, in the repository);
   (d) the same updates done the obvious way: one `copier update --trust --defaults
       --vcs-ref B -a <answers file>` process per answers file, cluster first, with
       `git add -A && git commit` after each;
@@ -207,19 +207,16 @@ def build_cluster(template: Path, release: str, dest: Path, apps: int, lived_in:
     """A cluster repository with `apps` apps at `release`, committed (in-process, fast)."""
     import copier
 
-    from flux_cookbook import bulk_update
-
-    with bulk_update.shared_template_checkouts():
-        copier.run_copy(str(template), dest, data={"include_example_app": False}, vcs_ref=release,
-                        defaults=True, unsafe=True, quiet=True)
-        git(dest, "init", "-q", "-b", "main")
-        git(dest, "add", "-A")
-        git(dest, "commit", "-q", "-m", "Cluster")
-        for index in range(apps):
-            data = app_data(index, template, release, lived_in)
-            copier.run_copy(str(template), dest, data=data, vcs_ref=release, defaults=True, unsafe=True, quiet=True)
-            if lived_in and index % 5 == 0:
-                own_install_settings(dest, data["app_name"])
+    copier.run_copy(str(template), dest, data={"include_example_app": False}, vcs_ref=release,
+                    defaults=True, unsafe=True, quiet=True)
+    git(dest, "init", "-q", "-b", "main")
+    git(dest, "add", "-A")
+    git(dest, "commit", "-q", "-m", "Cluster")
+    for index in range(apps):
+        data = app_data(index, template, release, lived_in)
+        copier.run_copy(str(template), dest, data=data, vcs_ref=release, defaults=True, unsafe=True, quiet=True)
+        if lived_in and index % 5 == 0:
+            own_install_settings(dest, data["app_name"])
     git(dest, "add", "-A")
     git(dest, "commit", "-q", "--allow-empty", "-m", f"{apps} apps")
     return dest

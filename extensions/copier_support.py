@@ -1,69 +1,54 @@
-"""What the template needs of copier: the versions it supports, and the one internal it reads.
+"""How the template tells a new copy from an update, through copier's public context only.
 
-Supported: copier 9.19.x (SUPPORTED). `_min_copier_version` in copier.yml refuses older
-ones; the Jinja extension calls `require_supported_copier()` when copier loads it and
-refuses newer ones, whose behaviour (see ../shared/COPIER-NOTES.md) has not been tried.
+The copier versions the template runs on are stated once, as `_min_copier_version` in
+copier.yml (copier itself refuses older ones); every later 9.x is accepted.
 
-Which operation is running: copier 9.19 gives tasks, migrations and exclusions
-`_copier_operation`, but not questions. Checks that read the destination (does this app
-exist already?) must run only on a real `copier copy`: during `copier update` copier also
-renders the old and new template into empty temporary folders, where such checks would be
-wrong. `copier_operation(context)` takes copier's public `_copier_operation` where the
-context has it, and otherwise reads the context variable copier 9.19 sets for the whole
-operation (`copier._main._operation`). If that private name is gone, it raises: quietly
-answering "" would switch off the "app exists" and "repository URL clash" checks, and a
-second app of the same name would overwrite the first without a word.
+copier gives `_copier_operation` to tasks, migrations and exclusions, not to questions. And
+during `copier update` copier asks the questions three times: in the real destination (the
+repository), and, with every answer given as data and defaults on, in two empty temporary
+folders where it renders the old and the new release. A validator that refuses there makes
+copier drop the recorded answer without a word (copier's `_ask` deletes a last answer that
+fails validation), so a check of the destination must never run on an update. Two public
+signals tell them apart:
+
+- `_copier_conf.overwrite` (`checks_destination`). copier refuses to update without it
+  ("Enable overwrite to update a subproject"), so an operation without it is always a copy;
+  and a `copier copy --overwrite` is the user saying that what is there may be replaced.
+  The checks that protect what the repository holds (a second cluster over one, an app
+  that exists, a HelmRepository name already used for another URL, dependencies and values
+  files that must be there) run exactly when overwrite is off. The questions only a new
+  repository asks (kind, bootstrap_dir, apps_dir, include_example_app, sealed_secrets) are
+  asked only then too: on an update their recorded answers stand. On `copy --overwrite`
+  they are taken from -d, else from the answers the destination records, else the default.
+- What the destination already holds (`updating_app`): an answer a release added later
+  (apps_dir, owns_namespace, chart_source, fetch_values) defaults to what an app had before
+  it when the app being rendered is recorded in the destination (its answers file is
+  there) and overwrite is on: an update of an existing app, whose files must render as
+  before. A new app gets the new defaults, with or without --overwrite. In the empty
+  folders of an update's old and new renders these answers come as data, so the default is
+  not used there.
+
+`flux-cookbook add` checks for an existing app itself before it runs copier (it knows it
+copies), with the same message.
 """
 
 from __future__ import annotations
 
-from jinja2 import pass_context
+from pathlib import Path
 
-SUPPORTED = (9, 19)  # major, minor
-SUPPORTED_TEXT = "copier>=9.19.1,<9.20"
-
-
-class UnsupportedCopier(RuntimeError):
-    """This copier is not one the template was written and tested for."""
+from . import layout
 
 
-def copier_version() -> tuple[int, ...]:
-    import copier
-
-    return tuple(int(part) for part in copier.__version__.split(".")[:2] if part.isdigit())
-
-
-def require_supported_copier() -> None:
-    import copier
-
-    if copier_version() != SUPPORTED:
-        raise UnsupportedCopier(
-            f"this template supports {SUPPORTED_TEXT}, and this is copier {copier.__version__}. "
-            f"Install a supported one: pip install '{SUPPORTED_TEXT}' (flux-cookbook brings it)."
-        )
+def checks_destination(conf) -> bool:
+    """True when this operation is a copy that must not replace what the destination holds."""
+    return not conf["overwrite"]
 
 
-@pass_context
-def copier_operation(context) -> str:
-    """"copy" or "update" (for question defaults, `when`s and validators)."""
-    public = context.get("_copier_operation")
-    if isinstance(public, str) and public:
-        return public
-    return private_operation()
+def app_recorded(dst: str | Path, app_name: object) -> bool:
+    """Does the destination record an app named `app_name` (its answers file)?"""
+    return bool(app_name) and isinstance(app_name, str) and (Path(dst) / layout.app_answers_file(app_name)).is_file()
 
 
-def private_operation() -> str:
-    try:
-        from copier._main import _operation
-    except ImportError as error:
-        raise UnsupportedCopier(
-            "copier no longer has copier._main._operation, which the template reads to tell "
-            f"`copier copy` from `copier update`; it supports {SUPPORTED_TEXT}."
-        ) from error
-    operation = _operation.get(None)
-    if operation not in ("copy", "update"):
-        raise UnsupportedCopier(
-            f"copier._main._operation holds {operation!r}, not 'copy' or 'update'; the template "
-            f"supports {SUPPORTED_TEXT}."
-        )
-    return operation
+def updating_app(conf, app_name: object) -> bool:
+    """An update of an app the destination records (see the module docstring)."""
+    return bool(conf["overwrite"]) and app_recorded(conf["dst_path"], app_name)

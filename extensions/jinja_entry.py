@@ -27,7 +27,6 @@ def _import_own_package():
         package = importlib.util.module_from_spec(spec)
         sys.modules[name] = package
         spec.loader.exec_module(package)
-    importlib.import_module(f"{name}.copier_support").require_supported_copier()
     return importlib.import_module(f"{name}.template_api")
 
 

@@ -10,6 +10,7 @@ from . import (
     copier_support,
     input_checks,
     layout,
+    migrations,
     repo_state,
     template_source,
     yaml_quoting,
@@ -27,7 +28,11 @@ FILTERS = {
 }
 
 GLOBALS = {
-    "copier_operation": copier_support.copier_operation,
+    # copy or update, from copier's public context (copier_support's docstring)
+    "checks_destination": copier_support.checks_destination,
+    "updating_app": copier_support.updating_app,
+    # copier.yml's _migrations: does this update need run.py?
+    "migration_due": migrations.due,
     # copier.yml validators
     "dns1123_label_error": input_checks.dns1123_label_error,
     "release_name_error": input_checks.release_name_error,

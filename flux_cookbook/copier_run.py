@@ -24,14 +24,15 @@ _VALIDATION = re.compile(r"^Validation error for question '(?P<question>[^']+)':
 DISTRIBUTION = "flux-cookbook"
 
 
-def installed_from() -> str | None:
+def installed_from(distribution=metadata.distribution) -> str | None:
     """The template this command was installed from (pip records it, PEP 610), or None.
+    `distribution`: how to look the installed package up (importlib.metadata's, or a test's).
 
     `pipx install git+https://host/owner/repo` records the git URL; `pip install .` in a
     clone records the clone's folder. Either is a template source copier can copy from.
     """
     try:
-        direct = json.loads(metadata.distribution(DISTRIBUTION).read_text("direct_url.json") or "null")
+        direct = json.loads(distribution(DISTRIBUTION).read_text("direct_url.json") or "null")
     except (metadata.PackageNotFoundError, ValueError):
         return None
     if not isinstance(direct, dict) or not isinstance(direct.get("url"), str):
@@ -45,11 +46,11 @@ def installed_from() -> str | None:
     return None
 
 
-def default_template(given: str | None) -> str:
+def default_template(given: str | None, distribution=metadata.distribution) -> str:
     """`given`, else where the command was installed from; a message when neither exists."""
     if given:
         return given
-    if found := installed_from():
+    if found := installed_from(distribution):
         return found
     raise UserError(
         "which template? Pass --template with the template's git URL or a local clone "

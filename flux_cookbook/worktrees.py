@@ -1,7 +1,6 @@
 """Temporary detached git worktrees of a repository: a commit checked out beside it, for a while.
 
-update-all's workers each update apps in one (copier needs a clean repository, and the git
-index is one per worktree); its build check builds the commit it started from in one.
+The build check builds the commit a command started from in one.
 """
 
 from __future__ import annotations

@@ -34,6 +34,14 @@ settings.register_profile("explore", derandomize=False, print_blob=True, deadlin
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`copier_runs`: the tests that run copier (every test outside tests/unit/, and any
+    that builds the template repository). CI runs them a second time on a newer copier."""
+    for item in items:
+        if "unit" not in item.path.parts or "template" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.copier_runs)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def chart_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Downloaded charts go to a cache of this test run, not the user's."""

@@ -54,23 +54,21 @@ def test_the_wheel_carries_the_command_the_template_code_and_the_crds(wheel):
         ('{"url": "https://files.example/flux_cookbook-3.0.0.whl", "archive_info": {}}', None),
     ],
 )
-def test_the_template_is_where_the_command_was_installed_from(monkeypatch, direct_url, expected):
+def test_the_template_is_where_the_command_was_installed_from(direct_url, expected):
     class Distribution:
         def read_text(self, name):
             return direct_url if name == "direct_url.json" else None
 
-    monkeypatch.setattr(copier_run.metadata, "distribution", lambda name: Distribution())
-    assert copier_run.installed_from() == expected
+    assert copier_run.installed_from(lambda name: Distribution()) == expected
 
 
-def test_without_an_install_record_the_template_must_be_named(monkeypatch):
+def test_without_an_install_record_the_template_must_be_named():
     def missing(name):
         raise copier_run.metadata.PackageNotFoundError(name)
 
-    monkeypatch.setattr(copier_run.metadata, "distribution", missing)
     with pytest.raises(copier_run.UserError, match="Pass --template"):
-        copier_run.default_template(None)
-    assert copier_run.default_template("gh:acme/tpl") == "gh:acme/tpl"
+        copier_run.default_template(None, missing)
+    assert copier_run.default_template("gh:acme/tpl", missing) == "gh:acme/tpl"
 
 
 def test_a_checkout_imports_the_template_code_under_one_name():

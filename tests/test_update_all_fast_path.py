@@ -1,10 +1,12 @@
-"""update-all's speed-ups (one template checkout per release, apps in parallel worktrees)
-end exactly where plain copier does: same commits, byte-identical trees, same conflicts.
+"""update-all (the template cloned once, migrations once per repository, apps in parallel
+worktrees) ends exactly where plain copier does: same commits, byte-identical trees, same
+conflicts.
 
-`--no-template-cache --jobs 1` is copier unpatched, one `copier update` after the other in
-the repository itself: the reference. The run crosses a release with a migration (1.0.0
-to the current release: the 2.0.0 move and rewrite), several apps, a user's edit that
-merges, and one that conflicts.
+The reference is what the README tells a user to do by hand: the copier command line,
+`copier update --trust --defaults [-a <answers file>]` for each answers file in turn, each
+committed, stopping at the first that leaves conflicts. The run crosses releases with
+migrations (1.0.0 to the current release), several apps, a user's edit that merges, and
+one that conflicts.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from flux_cookbook.extensions import layout
 from tests.fixtures.lived_in_repo import lived_in_repo
-from tests.support.project import commit_all, cookbook_cli, copy, edit, tree_state
+from tests.support.project import AUTHOR, commit_all, cookbook_cli, copier_cli, copy, edit, tree_state
 from tests.support.template_repo import git
 
 APPS = ("api", "worker", "cache", "queue", "search")
@@ -36,15 +39,33 @@ def starting_point(template, tmp_path_factory) -> Path:
     return repo
 
 
+def plain_copier(repo: Path, vcs_ref: str) -> tuple[int, str]:
+    """`copier update` of each answers file in turn, committed, as the README says; stops at conflicts."""
+    import yaml
+
+    said = ""
+    for name in layout.answers_files(repo):
+        result = copier_cli("update", "--trust", "--defaults", "--vcs-ref", vcs_ref, "-a", name, cwd=repo)
+        said += result.stdout + result.stderr
+        assert result.returncode == 0, said
+        if git(repo, "ls-files", "-u"):
+            return 1, said + "left conflicts"
+        git(repo, "add", "-A")
+        if git(repo, "status", "--porcelain"):
+            reached = yaml.safe_load((repo / name).read_text())["_commit"]
+            what = f"app {layout.app_of_answers_file(name)}" if layout.app_of_answers_file(name) else "cluster"
+            git(repo, *AUTHOR, "commit", "-q", "-m", f"Update {what} to template {reached}")
+    return 0, said
+
+
 def run_both(template, starting_point: Path, tmp_path: Path) -> tuple[Path, Path, str, str]:
     fast, plain = tmp_path / "fast", tmp_path / "plain"
     for clone in (fast, plain):
         git(tmp_path, "clone", "-q", str(starting_point), str(clone))
     fast_run = cookbook_cli("update-all", str(fast), "--vcs-ref", template.current, "--jobs", "2")
-    plain_run = cookbook_cli("update-all", str(plain), "--vcs-ref", template.current, "--jobs", "1",
-                             "--no-template-cache")
-    assert fast_run.returncode == plain_run.returncode
-    return fast, plain, fast_run.stdout + fast_run.stderr, plain_run.stdout + plain_run.stderr
+    plain_code, plain_said = plain_copier(plain, template.current)
+    assert fast_run.returncode == plain_code, fast_run.stderr
+    return fast, plain, fast_run.stdout + fast_run.stderr, plain_said
 
 
 def history(repo: Path) -> list[tuple[str, str]]:
@@ -79,28 +100,12 @@ def test_fast_and_plain_stop_at_the_same_conflict_and_finish_identically(templat
         path.write_text(resolved)
         commit_all(repo, "Resolve the queue values")
     fast_run = cookbook_cli("update-all", str(fast), "--vcs-ref", template.current, "--jobs", "2")
-    plain_run = cookbook_cli("update-all", str(plain), "--vcs-ref", template.current, "--jobs", "1", "--no-template-cache")
-    assert fast_run.returncode == plain_run.returncode == 0, fast_run.stderr + plain_run.stderr
+    plain_code, plain_said = plain_copier(plain, template.current)
+    assert fast_run.returncode == plain_code == 0, fast_run.stderr + plain_said
     assert history(fast) == history(plain)
     assert git(fast, "rev-parse", "HEAD^{tree}") == git(plain, "rev-parse", "HEAD^{tree}")
     # Every answers file is reported, updated or already current.
     for name in [".copier-answers.yml", *(f".copier-answers.app-{app}.yml" for app in (*APPS, "podinfo", "redis"))]:
         assert name in fast_run.stdout, fast_run.stdout
-
-
-def test_the_migrations_run_forked_and_end_where_new_interpreters_end(template, starting_point, tmp_path, capfd):
-    """The cluster's update from 1.0.0 runs run.py twice (before, after): in a fork of this
-    process while the cache is active, in new interpreters without it; the same commit."""
-    from flux_cookbook import bulk_update
-
-    forked, plain = tmp_path / "forked", tmp_path / "plain"
-    for clone in (forked, plain):
-        git(tmp_path, "clone", "-q", str(starting_point), str(clone))
-    with bulk_update.shared_template_checkouts() as state:
-        assert bulk_update.update_one(forked, ".copier-answers.yml", template.current).status == "updated"
-    forked_output = capfd.readouterr()
-    assert state.scripts.forked == 2
-    assert bulk_update.update_one(plain, ".copier-answers.yml", template.current).status == "updated"
-    assert capfd.readouterr() == forked_output  # the migration's notes, on the same streams
-    assert history(forked) == history(plain)
-    assert tree_state(forked)[1:] == tree_state(plain)[1:]
+        # copier's clones came from update-all's one clone; the answers still name the user's template.
+        assert f"_src_path: {template.path}\n" in (fast / name).read_text(), name

@@ -6,23 +6,30 @@ whole repository, not only the files of the answers file being updated, and is
 idempotent, so it does the same whether the cluster or an app is updated first, and
 nothing on the second run.
 
-copier starts one process per stage of every update (`run.py <stage> <answers file>
-<from> <to>`), and that process runs, in release order, the step of each release the update
-crosses (from < release <= to, as copier compares versions: PEP 440), then what runs on
-every update. One process rather than one per release and stage: an update of a hundred
-apps from 1.0.0 would otherwise start six Python processes per app.
+Once per repository: the cluster's update runs the steps of every release it crosses, over
+the whole repository. An app's update runs a release's steps only while the cluster's
+answers record a release before it (the app is updated first, or alone): once the cluster
+reached a release, the repository has been through its steps. copier.yml's `when:` asks
+`due()` first, so an update with nothing to do (most app updates) starts no process at all;
+otherwise copier starts one process per stage (`run.py <stage> <answers file> <from> <to>`),
+which runs, in release order, the steps due, then what runs on every update when it has
+something to do (an app adopted one folder down, conflicts to settle).
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 from pathlib import Path
 
+import yaml
 from packaging.version import InvalidVersion, Version
 
+from .. import layout
 from ..repo_files import OutsideRepository, require_inside
-from .git_repo import MigrationAbort
+from . import apps_folder
+from .git_repo import MigrationAbort, git_dir_file, unmerged_entries
 
 # Release -> its migration module, oldest first. Imported only when an update crosses it.
 RELEASES = {"2.0.0": "v2_0_0", "3.0.0": "v3_0_0", "3.1.0": "v3_1_0"}
@@ -37,6 +44,39 @@ def crossed(version_from: str, version_to: str) -> list[str]:
     except InvalidVersion:
         return []  # copier runs no versioned migration then either
     return [release for release in RELEASES if low < Version(release) <= high]
+
+
+def cluster_release(repo: Path) -> Version | None:
+    """The release the cluster's answers record (X.Y.Z of `_commit`), or None."""
+    try:
+        answers = yaml.safe_load((Path(repo) / layout.CLUSTER_ANSWERS).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return None
+    found = re.match(r"^v?(\d+\.\d+\.\d+)", str((answers or {}).get("_commit", ""))) if isinstance(answers, dict) else None
+    return Version(found.group(1)) if found else None
+
+
+def releases_due(repo: Path, answers_file: str, version_from: str, version_to: str) -> list[str]:
+    """The releases whose steps this update runs (see the module docstring)."""
+    releases = crossed(version_from, version_to)
+    if not layout.app_of_answers_file(str(answers_file or "")):
+        return releases  # the cluster's update (or one the answers file does not name)
+    reached = cluster_release(repo)
+    return [release for release in releases if reached is None or reached < Version(release)]
+
+
+def every_update_due(stage: str, repo: Path, answers_file: str) -> bool:
+    """Has this stage of every_update anything to do here?"""
+    if stage == "before":
+        return apps_folder.folder_to_merge(repo, str(answers_file or "")) is not None
+    return git_dir_file(repo, apps_folder.RECORD).exists() or bool(unmerged_entries(repo))
+
+
+def due(stage: str, repo, answers_file, version_from, version_to) -> bool:
+    """Does this stage of this update need run.py? (copier.yml's `when:` of `_migrations`)."""
+    repo = Path(str(repo))
+    return bool(releases_due(repo, str(answers_file), str(version_from), str(version_to))) \
+        or every_update_due(stage, repo, str(answers_file))
 
 
 def main(argv: list[str]) -> int:
@@ -54,10 +94,13 @@ def main(argv: list[str]) -> int:
     except OutsideRepository as refused:
         print(f"\nThe update stopped, nothing was changed: {refused}\n", file=sys.stderr)
         return 1
-    steps = [*((release, RELEASES[release]) for release in crossed(version_from, version_to)), ("", EVERY_UPDATE)]
+    repo = Path.cwd()
+    steps = [(release, RELEASES[release]) for release in releases_due(repo, answers_file, version_from, version_to)]
+    if every_update_due(stage, repo, answers_file):
+        steps.append(("", EVERY_UPDATE))
     for release, module in steps:
         try:
-            getattr(importlib.import_module(f".{module}", __name__), stage)(Path.cwd(), answers_file)
+            getattr(importlib.import_module(f".{module}", __name__), stage)(repo, answers_file)
         except (MigrationAbort, OutsideRepository) as abort:
             what = f"Migration to {release}" if release else "The update"
             print(f"\n{what} stopped, nothing was changed:\n{abort}\n", file=sys.stderr)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .. import copier_run, trust
 from ..errors import UserError
-from ..extensions import known_apps, layout, repo_files
+from ..extensions import conventions, known_apps, layout, repo_files, repo_state
 from ..repo_lock import one_writer
 from .new import add_template_options
 
@@ -58,6 +58,11 @@ def run(args: argparse.Namespace) -> int:
     # An app the template knows (the controller, the example) comes with its answers.
     known = known_apps.ANSWERS.get(args.app, {}) if "helm_repo_url" not in given else {}
     data = {**known, **extra, **given, "kind": "app", "app_name": args.app}
+    # A copy never replaces an app (copier would ask file by file, or overwrite with
+    # --defaults): refuse before copier runs, with the template's own message.
+    if exists := repo_state.app_exists_error(repo, args.app, str(cluster.get("bootstrap_dir") or conventions.CURRENT.bootstrap_dir),
+                                             str(cluster.get("apps_dir") or "")):
+        raise UserError(exists)
     template = args.template or cluster.get("_src_path")
     if not template:
         raise UserError(f"{repo / layout.CLUSTER_ANSWERS} records no _src_path; pass --template.")

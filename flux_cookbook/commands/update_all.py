@@ -8,20 +8,24 @@ conflicts; run it again after resolving them to go on. The template comes from t
 answers files (`_src_path`), so no checkout of it is needed.
 
 It refuses to update to a commit that is not a release tag: copier then runs no versioned
-migration, and a release that moves files would drop the edits in them. The speed-ups
-(one template checkout per release, apps in parallel worktrees) are in bulk_update.py.
+migration, and a release that moves files would drop the edits in them. How many updates
+are made fast (the template cloned once, migrations once per repository, apps in parallel
+worktrees) is in bulk_update.py.
+
+Ctrl-C (SIGINT) or SIGTERM ends the run cleanly: the workers are ended, worktrees and
+temporary folders removed, a cherry-pick in progress aborted, and one line says what was
+committed and what to run next (interruption.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
+import signal
 import sys
-from concurrent.futures.process import BrokenProcessPool
+import tempfile
 from pathlib import Path
 
-from .. import build_check, bulk_update, trust
-from .. import copier_run as copier_errors
+from .. import build_check, bulk_update, interruption, template_clone, trust
 from ..bulk_update import CLUSTER_ANSWERS, Outcome, git, recorded_commit
 from ..errors import UserError
 from ..extensions import layout, repo_files
@@ -50,16 +54,12 @@ def register(subparsers) -> None:
         "--jobs", type=int, default=bulk_update.default_jobs(),
         help="apps updated at once, each in its own git worktree (default: the number of CPUs, at most 8)",
     )
-    parser.add_argument(
-        "--no-template-cache", action="store_true",
-        help="let copier clone the template for every update, unpatched (slow; for a copier this was not written for)",
-    )
     add_trust_option(parser)
     parser.set_defaults(run=run)
 
 
 def report(outcome: Outcome) -> bool:
-    """Print what an update did; False when it stops the run (conflicts)."""
+    """Print what an update did; False when it stops the run (conflicts, or not updated)."""
     if outcome.output:
         print(outcome.output, end="" if outcome.output.endswith("\n") else "\n")
     if outcome.status == "conflicts":
@@ -70,6 +70,9 @@ def report(outcome: Outcome) -> bool:
             file=sys.stderr,
         )
         return False
+    if not outcome.done:
+        print(f"\n{outcome.answers_file}: {outcome.error}", file=sys.stderr)
+        return False
     if outcome.status == "updated":
         print(f"{outcome.answers_file}: updated {outcome.what} to {outcome.reached}")
     else:
@@ -77,19 +80,14 @@ def report(outcome: Outcome) -> bool:
     return True
 
 
-def update_here(repo: Path, answers_file: str, vcs_ref: str | None) -> bool:
-    """Update one answers file in the repository itself; False stops the run."""
-    try:
-        return report(bulk_update.update_one(repo, answers_file, vcs_ref))
-    except bulk_update.NotARelease as error:
-        print(f"\n{answers_file}: not updated: {error}", file=sys.stderr)
-    except (subprocess.CalledProcessError, ValueError) as error:
-        print(f"\n{answers_file}: update failed: {copier_errors.message(error)}", file=sys.stderr)
-    except Exception as error:  # noqa: BLE001 - copier's own errors, shown as messages
-        if not copier_errors.is_copier_error(error):
-            raise
-        print(f"\n{answers_file}: update failed: {copier_errors.message(error)}", file=sys.stderr)
-    return False
+def update_here(run: bulk_update.Run, tasks: list[tuple[str, str | None]]) -> bool:
+    """Update in the repository itself, in order; False once one stops the run."""
+    for outcome in run.update_in_place(tasks):
+        go_on = report(outcome)
+        sys.stdout.flush()  # before the worker prints what the next update says
+        if not go_on:
+            return False
+    return True
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,6 +101,11 @@ def run(args: argparse.Namespace) -> int:
 
 def run_locked(repo: Path, args: argparse.Namespace) -> int:
     repo_files.require_inside(repo)
+    try:
+        if note := interruption.recover(repo):
+            print(note, file=sys.stderr)
+    except RuntimeError as error:
+        raise UserError(str(error)) from None
     if status := git(repo, "status", "--porcelain"):
         raise UserError(f"{repo} has uncommitted changes; commit or stash them first:\n{status.rstrip()}")
     files = layout.answers_files(repo)
@@ -113,16 +116,22 @@ def run_locked(repo: Path, args: argparse.Namespace) -> int:
         )
     for note in trust.require_trusted_answers(trust.template_sources(repo, files), args.trust):
         print(f"note: {note}", file=sys.stderr)
+    started_at = build_check.head_commit(repo)
     try:
-        started_at = build_check.head_commit(repo)
-        done = update_all(repo, files, args)
-        return 0 if still_builds(repo, started_at) and done else 1
-    except bulk_update.CopierSeamChanged as error:
-        raise UserError(str(error)) from None
-    except BrokenProcessPool as error:
-        raise UserError(
-            f"a worker process died ({error}); no app was updated. Run this command again, or with --jobs 1."
-        ) from None
+        with interruption.signals_raise():
+            done = update_all(repo, files, args)
+    except interruption.Interrupted as stop:
+        print(interrupted_line(repo, started_at, stop), file=sys.stderr)
+        return 128 + stop.signum
+    return 0 if still_builds(repo, started_at) and done else 1
+
+
+def interrupted_line(repo: Path, started_at: str, stop: interruption.Interrupted) -> str:
+    subjects = git(repo, "log", "--format=%s", f"{started_at}..HEAD").splitlines()[::-1]
+    made = [subject.removeprefix("Update ").split(" to template ")[0] for subject in subjects]
+    committed = f"{len(made)} update(s) committed ({', '.join(made)})" if made else "nothing committed"
+    return (f"flux-cookbook update-all: stopped by {signal.Signals(stop.signum).name}: {committed}; "
+            f"run `flux-cookbook update-all` again to update the rest.")
 
 
 def still_builds(repo: Path, started_at: str) -> bool:
@@ -141,23 +150,42 @@ def still_builds(repo: Path, started_at: str) -> bool:
 
 
 def update_all(repo: Path, files: list[str], args: argparse.Namespace) -> bool:
-    with bulk_update.shared_template_checkouts(not args.no_template_cache) as checkouts:
+    scratch = Path(tempfile.mkdtemp(prefix="flux-cookbook-update-all."))
+    record = interruption.RunRecord(repo)
+    record.add("folders", scratch)
+    try:
+        sources = {str(recorded_answers_src(repo, name)) for name in files} - {""}
+        clones = template_clone.clone_all(sources, scratch)
+        run = bulk_update.Run(repo, template_clone.git_environment(clones), record, scratch)
+
+        def target(name: str) -> str | None:
+            if args.vcs_ref:
+                return args.vcs_ref
+            found = clones.get(recorded_answers_src(repo, name))
+            return template_clone.newest_release(found) if found else None
+
         # The first one (the cluster) in the repository itself: a release's migration runs
         # there, over the whole repository, before any app is updated.
         first, rest = files[0], files[1:]
-        if not update_here(repo, first, bulk_update.target_ref(repo, first, args.vcs_ref)):
+        if not update_here(run, [(first, target(first))]):
             return False
-        bulk_update.require_seam_used(checkouts)
+        interruption.checkpoint("cluster-updated")
         # Apps already at the release the cluster just reached need no second look.
-        target = recorded_commit(repo, first) if first == CLUSTER_ANSWERS else None
+        reached = recorded_commit(repo, first) if first == CLUSTER_ANSWERS else None
         for name in rest:
-            if target and recorded_commit(repo, name) == target:
-                print(f"{name}: {bulk_update.describe(name)} already at {target}, nothing to change")
-        rest = [name for name in rest if not (target and recorded_commit(repo, name) == target)]
-        refs = {name: bulk_update.target_ref(repo, name, args.vcs_ref) for name in rest}
-        if args.jobs > 1 and len(rest) >= PARALLEL_FROM:
+            if reached and recorded_commit(repo, name) == reached:
+                print(f"{name}: {bulk_update.describe(name)} already at {reached}, nothing to change")
+        tasks = [(name, target(name)) for name in rest if not (reached and recorded_commit(repo, name) == reached)]
+        if args.jobs > 1 and len(tasks) >= PARALLEL_FROM:
+            refs = dict(tasks)
             return bulk_update.update_in_parallel(
-                repo, rest, refs, args.jobs, checkouts,
-                taken=report, redo=lambda name: update_here(repo, name, refs[name]),
+                run, tasks, args.jobs, taken=report, redo=lambda name: update_here(run, [(name, refs[name])]),
             )
-        return all(update_here(repo, name, refs[name]) for name in rest)
+        return update_here(run, tasks)
+    finally:
+        interruption.clean_up(repo, record.state)
+        record.remove()
+
+
+def recorded_answers_src(repo: Path, answers_file: str) -> str:
+    return str(bulk_update.recorded_answers(repo, answers_file).get("_src_path") or "")

@@ -1,0 +1,70 @@
+"""A copy never replaces what the repository holds unless the user says so (--overwrite).
+
+The template tells a copy from an update by copier's public `_copier_conf.overwrite` (copier
+refuses to update without it): plain `copier copy` over an existing app, and
+`flux-cookbook add`, are refused with a message naming the app and how to update it, and
+nothing changes; `copier copy --overwrite` is the user saying to replace it; `copier update`
+of the same app goes on as before.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.project import commit_all, cookbook_cli, copier_cli, copy, init_repo, own_copy, tree_state, update
+
+WEB = ["-d", "kind=app", "-d", "app_name=web", "-d", "chart=podinfo", "-d", "chart_version=6.x",
+       "-d", "helm_repo_url=https://charts.example.invalid", "-d", "fetch_values=false"]
+
+
+@pytest.fixture(scope="module")
+def with_web(template, tmp_path_factory):
+    repo = init_repo(copy(template.path, tmp_path_factory.mktemp("over") / "cluster", include_example_app=False))
+    done = copier_cli("copy", "--trust", "--defaults", *WEB, str(template.path), ".", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    commit_all(repo, "Add web")
+    return repo
+
+
+@pytest.fixture()
+def repo(with_web, tmp_path):
+    return own_copy(with_web, tmp_path / "repo")
+
+
+def test_plain_copier_copy_over_an_app_is_refused_naming_it(repo, template):
+    (repo / "web/configmap-web-helm-chart-value-overrides.yaml").write_text("# my own values\n")
+    commit_all(repo, "My values")
+    before = tree_state(repo)
+    result = copier_cli("copy", "--trust", "--defaults", *WEB, "-d", "chart_version=7.x", str(template.path), ".",
+                        cwd=repo)
+    assert result.returncode != 0
+    assert "app 'web' already exists in this repository" in result.stderr
+    assert "copier update --trust -a .copier-answers.app-web.yml" in result.stderr and "--overwrite" in result.stderr
+    assert tree_state(repo) == before
+
+
+def test_flux_cookbook_add_over_an_app_is_refused_naming_it(repo):
+    before = tree_state(repo)
+    result = cookbook_cli("add", "web", "--chart", "podinfo", "--helm-repo-url", "https://charts.example.invalid",
+                          "--defaults", "-d", "fetch_values=false", cwd=repo)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "app 'web' already exists" in result.stderr and ".copier-answers.app-web.yml" in result.stderr
+    assert tree_state(repo) == before
+
+
+def test_copy_with_overwrite_replaces_the_app_as_the_user_asked(repo, template):
+    result = copier_cli("copy", "--trust", "--defaults", "--overwrite", *WEB, "-d", "chart_version=7.x",
+                        str(template.path), ".", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert "chart_version: 7.x" in (repo / ".copier-answers.app-web.yml").read_text()
+    assert "version: 7.x" in (repo / "web/helmrelease-web.yaml").read_text()
+
+
+def test_a_second_cluster_over_one_is_refused_and_an_update_goes_on(repo, template):
+    before = tree_state(repo)
+    result = copier_cli("copy", "--trust", "--defaults", str(template.path), ".", cwd=repo)
+    assert result.returncode != 0 and "is already a cluster repository" in result.stderr
+    assert tree_state(repo) == before
+    # The checks are off on an update (overwrite is on): the same app updates as before.
+    update(repo, ".copier-answers.app-web.yml", vcs_ref=template.current, chart_version="7.x")
+    assert "chart_version: 7.x" in (repo / ".copier-answers.app-web.yml").read_text()

@@ -1,0 +1,119 @@
+"""update-all stopped by SIGINT or SIGTERM ends cleanly, and a run after a SIGKILL goes on.
+
+Each run is stopped at a fixed point (FLUX_COOKBOOK_SIGNAL_AT, flux_cookbook/interruption.py):
+a worker that is about to update tells update-all to stop and waits to be ended, or update-all
+sends itself the signal; never a timer. Temporary folders go to the test's own TMPDIR, so
+that nothing left behind escapes notice.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flux_cookbook.extensions import layout
+from tests.fixtures.lived_in_repo import lived_in_repo
+from tests.support.project import PROJECT_ROOT, commit_all, copy, own_copy
+from tests.support.template_repo import git
+
+APPS = ("api", "worker", "cache", "queue")
+
+
+@pytest.fixture(scope="module")
+def at_1_0_0(template, tmp_path_factory) -> Path:
+    repo = lived_in_repo(template, tmp_path_factory.mktemp("start"))
+    for name in APPS:
+        copy(template.path, repo, vcs_ref=template.tag("1.0.0"), kind="app", app_name=name, chart="podinfo",
+             chart_version="6.x", helm_repo_name="podinfo", helm_repo_url="https://stefanprodan.github.io/podinfo")
+    commit_all(repo, "More apps")
+    return repo
+
+
+def update_all(repo: Path, tmp: Path, vcs_ref: str, stop_at: str = "", wait: bool = True):
+    """update-all as a process, its output in files (a worker left waiting keeps no pipe open)."""
+    env = {**os.environ, "TMPDIR": str(tmp), "PYTHONPATH": str(PROJECT_ROOT)}
+    env.pop("FLUX_COOKBOOK_SIGNAL_AT", None)
+    if stop_at:
+        env["FLUX_COOKBOOK_SIGNAL_AT"] = stop_at
+    out, err = tmp.parent / "out.txt", tmp.parent / "err.txt"
+    with open(out, "w") as stdout, open(err, "w") as stderr:
+        code = subprocess.run([sys.executable, "-m", "flux_cookbook", "update-all", str(repo), "--vcs-ref", vcs_ref,
+                               "--jobs", "2"], env=env, stdout=stdout, stderr=stderr, check=False).returncode
+    return code, out.read_text(), err.read_text()
+
+
+def assert_clean(repo: Path, tmp: Path) -> None:
+    assert git(repo, "status", "--porcelain") == ""
+    assert git(repo, "worktree", "list").count("\n") == 1
+    git_dir = repo / ".git"
+    assert not (git_dir / "sequencer").exists() and not (git_dir / "CHERRY_PICK_HEAD").exists()
+    assert not (git_dir / "flux-cookbook-update-all.json").exists()
+    assert list(tmp.iterdir()) == []
+
+
+def committed(repo: Path, since: str) -> list[str]:
+    return git(repo, "log", "--format=%s", f"{since}..HEAD").splitlines()[::-1]
+
+
+@pytest.fixture()
+def repo(at_1_0_0, tmp_path) -> Path:
+    return own_copy(at_1_0_0, tmp_path / "repo")
+
+
+@pytest.fixture()
+def tmp(tmp_path) -> Path:
+    (tmp_path / "tmp").mkdir()
+    return tmp_path / "tmp"
+
+
+@pytest.mark.parametrize("signal_name, code", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_a_signal_while_the_apps_update_in_worktrees(repo, tmp, template, signal_name, code):
+    start = git(repo, "rev-parse", "HEAD").strip()
+    returncode, out, err = update_all(repo, tmp, template.current, f"worktree:{signal_name}")
+    assert returncode == code
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (
+        f"flux-cookbook update-all: stopped by {signal_name}: 1 update(s) committed (cluster); "
+        "run `flux-cookbook update-all` again to update the rest.")
+    assert committed(repo, start) == [f"Update cluster to template {template.current}"]
+    assert_clean(repo, tmp)
+
+
+def test_a_signal_before_the_cherry_picks_keeps_what_is_committed(repo, tmp, template):
+    start = git(repo, "rev-parse", "HEAD").strip()
+    returncode, _, err = update_all(repo, tmp, template.current, "cherry-pick:SIGTERM")
+    assert returncode == 143 and "Traceback" not in err
+    assert "stopped by SIGTERM: 1 update(s) committed (cluster)" in err
+    assert_clean(repo, tmp)
+    # and the next run updates the rest
+    returncode, out, err = update_all(repo, tmp, template.current)
+    assert returncode == 0, err
+    assert len(committed(repo, start)) == 1 + len(APPS) + 2  # the cluster, the apps, podinfo and redis
+    assert_clean(repo, tmp)
+
+
+def test_a_signal_during_the_clusters_update_commits_nothing(repo, tmp, template):
+    start = git(repo, "rev-parse", "HEAD").strip()
+    returncode, _, err = update_all(repo, tmp, template.current, "in-place:SIGINT")
+    assert returncode == 130 and "stopped by SIGINT: nothing committed" in err and "Traceback" not in err
+    assert git(repo, "rev-parse", "HEAD").strip() == start
+    assert_clean(repo, tmp)
+
+
+def test_a_run_after_sigkill_removes_what_the_killed_run_left_and_goes_on(repo, tmp, template):
+    start = git(repo, "rev-parse", "HEAD").strip()
+    returncode, _, _ = update_all(repo, tmp, template.current, "worktree:SIGKILL")
+    assert returncode == -9
+    # What a killed run leaves: its worktrees, its temporary folder, its workers (waiting).
+    assert git(repo, "worktree", "list").count("\n") == 3
+    returncode, out, err = update_all(repo, tmp, template.current)
+    assert returncode == 0, err
+    assert "An earlier update-all was stopped before it could clean up" in err
+    for name in layout.answers_files(repo):
+        assert f"_commit: {template.current}\n" in (repo / name).read_text(), name
+    assert committed(repo, start)[0] == f"Update cluster to template {template.current}"
+    assert_clean(repo, tmp)
