@@ -34,10 +34,10 @@ def test_the_dependency_is_the_floor_up_to_the_next_major():
 
 
 def test_the_tests_run_on_the_floor_and_on_a_newer_copier():
-    """requirements-test.txt pins the floor (CI's whole suite); .ci/run then a relabelled newer copier."""
+    """requirements-test.txt pins the floor (CI's whole suite); .ci/on-newer-copier then a relabelled newer copier."""
     pins = re.findall(r"^copier==(\S+)$", (PROJECT_ROOT / "requirements-test.txt").read_text(), re.MULTILINE)
     assert pins == [floor()]
-    newer = re.search(r"newer_copier\.py (\S+)", (PROJECT_ROOT / ".ci/run").read_text())
+    newer = re.search(r"newer_copier\.py (\S+)", (PROJECT_ROOT / ".ci/on-newer-copier").read_text())
     assert newer and Version(newer.group(1)) > Version(floor()) and Version(newer.group(1)).major == Version(floor()).major
 
 
