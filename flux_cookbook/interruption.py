@@ -90,7 +90,11 @@ class RunRecord:
         self.state: dict = {"pid": os.getpid(), "folders": [], "worktrees": [], "groups": [], "in_place_from": None}
 
     def save(self) -> None:
-        self.path.write_text(json.dumps(self.state), encoding="utf-8")
+        # Whole or not at all: a SIGKILL can land while this writes, and the next run must
+        # still read what was made before it.
+        partial = self.path.with_name(self.path.name + ".partial")
+        partial.write_text(json.dumps(self.state), encoding="utf-8")
+        os.replace(partial, self.path)
 
     def add(self, key: str, value) -> None:
         self.state[key].append(str(value) if isinstance(value, Path) else value)
@@ -102,6 +106,7 @@ class RunRecord:
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)
+        self.path.with_name(self.path.name + ".partial").unlink(missing_ok=True)
 
 
 def _command_line(pid: int) -> str:
@@ -142,7 +147,9 @@ def remove_worktrees(repo: Path, worktrees: list[str]) -> None:
     git(repo, "worktree", "prune")
 
 
-def clean_up(repo: Path, state: dict) -> None:
+def clean_up(repo: Path, state: dict, undo_in_place: bool = True) -> None:
+    """Remove what the run in `state` made. `undo_in_place`: put back an update cut short in
+    the repository itself; only the run that made it may, as it knows nobody wrote since."""
     for pid in state.get("groups", []):
         if _is_ours(pid, WORKER_MODULE):
             end_group(pid)
@@ -152,7 +159,7 @@ def clean_up(repo: Path, state: dict) -> None:
     git(repo, "worktree", "prune")
     abort_cherry_pick(repo)
     started = state.get("in_place_from")
-    if started and git(repo, "rev-parse", "HEAD").stdout.strip() == started:
+    if undo_in_place and started and git(repo, "rev-parse", "HEAD").stdout.strip() == started:
         # An update in the repository itself was cut short; it started clean at `started`.
         git(repo, "reset", "-q", "--hard", started)
         git(repo, "clean", "-q", "-fd")
@@ -169,6 +176,14 @@ def recover(repo: Path) -> str:
     pid = int(state.get("pid") or 0)
     if pid and pid != os.getpid() and _is_ours(pid, "update-all") and _is_ours(pid, "flux"):
         raise RuntimeError(f"another flux-cookbook update-all (process {pid}) is updating {repo}")
-    clean_up(repo, state)
+    # What the killed run changed in the repository itself stays: the user may have written
+    # since, and the check for uncommitted changes that follows names every file.
+    clean_up(repo, state, undo_in_place=False)
     path.unlink(missing_ok=True)
-    return "An earlier update-all was stopped before it could clean up; its worktrees and temporary folders are removed."
+    path.with_name(path.name + ".partial").unlink(missing_ok=True)
+    note = "An earlier update-all was stopped before it could clean up; its worktrees and temporary folders are removed."
+    started = state.get("in_place_from")
+    if started and git(repo, "rev-parse", "HEAD").stdout.strip() == started and git(repo, "status", "--porcelain").stdout:
+        note += (f" It was updating the repository itself from {started[:12]}: the changes below may be that update's,"
+                 " cut short. Keep what is yours; `git reset --hard && git clean -fd` drops them all.")
+    return note

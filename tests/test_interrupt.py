@@ -5,6 +5,7 @@ terminal prompt of `seal` (the test waits for the prompt's text, then presses Ct
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import pexpect
@@ -15,8 +16,11 @@ from tests.support.seal_repo import cert, repo  # noqa: F401 - the fixtures: a r
 
 def test_ctrl_c_at_a_prompt_is_one_line_and_exit_130(repo, cert):  # noqa: F811
     before = tree_state(repo)
+    # Ctrl-C as a terminal delivers it: a job started in the background of a shell (as CI
+    # may run the tests) inherits SIGINT ignored, which a user's terminal never does.
     child = pexpect.spawn(sys.executable, ["-m", "flux_cookbook", "seal", "web", "db", "--cert", str(cert)],
-                          cwd=str(repo), env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, encoding="utf-8", timeout=60)
+                          cwd=str(repo), env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, encoding="utf-8", timeout=60,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     child.expect("Secret key: ")
     child.sendline("password")
     child.expect(r"Value of password \(not shown\): ")

@@ -117,3 +117,22 @@ def test_a_run_after_sigkill_removes_what_the_killed_run_left_and_goes_on(repo, 
         assert f"_commit: {template.current}\n" in (repo / name).read_text(), name
     assert committed(repo, start)[0] == f"Update cluster to template {template.current}"
     assert_clean(repo, tmp)
+
+
+def test_after_a_sigkill_in_the_repository_itself_the_next_run_keeps_what_was_written_since(repo, tmp, template):
+    # Killed while the cluster's update ran in the repository itself; the user then writes
+    # in it before running update-all again: nothing of theirs is dropped, and the refusal
+    # names the files and what may be the cut-short update's.
+    start = git(repo, "rev-parse", "HEAD").strip()
+    returncode, _, _ = update_all(repo, tmp, template.current, "in-place:SIGKILL")
+    assert returncode == -9
+    (repo / "NOTES.md").write_text("mine\n")
+    readme = (repo / "README.md").read_text() + "My own line.\n"
+    (repo / "README.md").write_text(readme)
+    returncode, _, err = update_all(repo, tmp, template.current)
+    assert returncode == 1 and "Traceback" not in err
+    assert "An earlier update-all was stopped before it could clean up" in err
+    assert "It was updating the repository itself" in err and "NOTES.md" in err and "README.md" in err
+    assert (repo / "NOTES.md").read_text() == "mine\n" and (repo / "README.md").read_text() == readme
+    assert git(repo, "rev-parse", "HEAD").strip() == start
+    assert git(repo, "worktree", "list").count("\n") == 1
