@@ -28,6 +28,25 @@ def test_usage_errors_exit_2(tmp_path):
     assert cookbook_cli("check", str(tmp_path / "nowhere")).returncode == 2
 
 
+@pytest.mark.parametrize("command, message", [
+    (["new", "{file}"], "is a file; give a new or empty folder"),
+    (["new", "{file}/x"], "is a file; give a new or empty folder"),
+    (["add", "web", "--repo", "{file}"], "is not a folder"),
+    (["update-all", "--jobs", "0"], "is not a number of at least 1"),
+    (["check", ".", "--path", "{outside}"], "give a folder inside REPO"),
+    (["check", ".", "--path", "../.."], "give a folder inside REPO"),
+])
+def test_paths_and_numbers_that_cannot_be_are_usage_errors(tmp_path, command, message):
+    (tmp_path / "a-file").write_text("x\n")
+    (tmp_path / "repo").mkdir()
+    git(tmp_path / "repo", "init", "-q")
+    before = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
+    arguments = [part.format(file=tmp_path / "a-file", outside=tmp_path) for part in command]
+    result = cookbook_cli(*arguments, cwd=tmp_path / "repo")
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    assert {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()} == before
+
+
 def test_the_readme_lists_every_command():
     from flux_cookbook.cli import COMMANDS
     from tests.support.template_repo import PROJECT_ROOT

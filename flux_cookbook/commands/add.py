@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from .. import copier_run, trust
-from ..errors import UserError
+from ..errors import UsageError, UserError
 from ..extensions import conventions, known_apps, layout, repo_files, repo_state
 from ..repo_lock import one_writer
 from .new import add_template_options
@@ -51,8 +51,9 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     extra = copier_run.parse_data(args.data)  # a usage error before anything is read
     repo = args.repo.resolve()
-    if repo.is_dir():
-        repo_files.require_inside(repo)
+    if not repo.is_dir():
+        raise UsageError(f"--repo {args.repo} is not a folder; give the cluster repository's folder (default: .)")
+    repo_files.require_inside(repo)
     cluster = copier_run.recorded_answers(repo)
     given = {answer: getattr(args, answer) for answer in OPTIONS if getattr(args, answer) is not None}
     # An app the template knows (the controller, the example) comes with its answers.

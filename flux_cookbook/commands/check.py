@@ -64,8 +64,10 @@ def run(args: argparse.Namespace) -> int:
     if hint := run_from_root(repo):
         raise UserError(f"{args.repo} is not the root of its git repository{hint}")
     repo_files.require_inside(repo)
-    if args.start_dir is not None and not (repo / args.start_dir).is_dir():
-        raise UsageError(f"--path {args.start_dir}: no such folder in {args.repo}; give a folder relative to REPO")
+    if args.start_dir is not None:
+        start = (repo / args.start_dir).resolve()
+        if not start.is_relative_to(repo.resolve()) or not start.is_dir():
+            raise UsageError(f"--path {args.start_dir}: no such folder in {args.repo}; give a folder inside REPO, relative to it")
     if args.base is not None:
         return _run_against(repo, args)
     report = check_repository(repo, build=args.build, start_dir=args.start_dir)

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from .. import copier_run, trust
-from ..errors import UserError
+from ..errors import UsageError, UserError
 from ..extensions import layout
 
 NAME = "new"
@@ -46,6 +46,10 @@ def add_trust_option(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     data = {**copier_run.parse_data(args.data), "kind": "cluster"}  # a usage error before anything is read
     dest = args.dest.resolve()
+    if dest.exists() and not dest.is_dir():
+        raise UsageError(f"{args.dest} is a file; give a new or empty folder.")
+    if not dest.exists() and dest.parent.exists() and not dest.parent.is_dir():
+        raise UsageError(f"{args.dest}: {dest.parent} is a file; give a new or empty folder.")
     if (dest / layout.CLUSTER_ANSWERS).exists():
         raise UserError(
             f"{dest} is already a cluster repository (it has {layout.CLUSTER_ANSWERS}). "

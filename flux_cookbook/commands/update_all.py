@@ -43,6 +43,17 @@ EXAMPLE = """example:
 PARALLEL_FROM = 4
 
 
+def positive_int(text: str) -> int:
+    """--jobs: a whole number of at least 1 (argparse turns the error into exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of at least 1")
+    return value
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         NAME, help="update the cluster and every app to the newest release, one commit each",
@@ -51,7 +62,7 @@ def register(subparsers) -> None:
     parser.add_argument("repo", nargs="?", default=".", type=Path, help="the cluster repository (default: .)")
     parser.add_argument("--vcs-ref", help="template release to update to (default: the newest tag)")
     parser.add_argument(
-        "--jobs", type=int, default=bulk_update.default_jobs(),
+        "--jobs", type=positive_int, default=bulk_update.default_jobs(),
         help="apps updated at once, each in its own git worktree (default: the number of CPUs, at most 8)",
     )
     add_trust_option(parser)
