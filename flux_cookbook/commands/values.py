@@ -21,7 +21,7 @@ from ..values.outdated import outdated, table
 
 NAME = "values"
 EXAMPLE = """examples:
-  flux-cookbook values outdated                  # a table; exit 1 when some app's values are behind
+  flux-cookbook values outdated                  # a table; exit 1 when some app's values are behind, or a chart cannot be read
   flux-cookbook values refresh podinfo           # to what its range installs now; one commit
   flux-cookbook values refresh --all --dry-run   # what would change, nothing written
   flux-cookbook values refresh traefik --to 28.x # a new major: the HelmRelease's range too"""
