@@ -69,7 +69,7 @@ def trusted_by(entries: Iterable[str], source: str) -> bool:
         if _is_plain(source) and _is_plain(entry):
             if entry.endswith("/") and normalized(source).startswith(normalized(entry)):
                 return True
-            if not entry.endswith("/") and _same_source(entry, source):
+            if not entry.endswith("/") and normalized(entry) == normalized(source):
                 return True
         elif entry == source:
             return True

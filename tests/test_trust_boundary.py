@@ -117,7 +117,7 @@ def test_add_refuses_an_untrusted_template_option_and_runs_it_with_trust(cluster
     (["/srv/templates/"], "/srv/templates/../elsewhere", False),  # .. is resolved before matching
     (["https://github.com/acme/"], "https://github.com/acme/flux.git", True),
     (["https://github.com/acme/"], "https://github.com/acme/%2e%2e/evil", False),  # escapes: only an exact entry
-    (["https://github.com/acme/flux"], "https://github.com/acme/flux.git", True),
+    (["https://github.com/acme/flux"], "https://github.com/acme/flux.git", False),  # exactly, as copier: no .git added
     (["gh:acme/flux"], "gh:acme/flux", True),
     (["gh:acme/flux"], "gh:acme/flux-fork", False),
 ])
