@@ -32,9 +32,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from . import kind_scopes
-from .check import BUILTIN_NAMESPACES, ERROR, WARNING, Problem
 from .extensions import bounded_yaml, layout
 from .flux_build import BuildResult, FluxKustomization
+from .problems import BUILTIN_NAMESPACES, ERROR, WARNING, Problem
 from .repository import FLUX_SYSTEM, KUSTOMIZE_CONFIG_FILES, KUSTOMIZE_GROUP, Repository, is_kustomize_config, is_under
 from .yaml_lines import LineMap
 

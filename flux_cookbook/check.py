@@ -57,30 +57,13 @@ from .repository import (
     normalized_path,
     read_repository,
 )
+from .applied_namespaces import check_applied_namespaces
+from .helm_repository_urls import check_helm_repository_urls
+from .sealed_secrets_controller import check_sealed_secrets_controller
+from .problems import BUILTIN_NAMESPACES, ERROR, SEALED_SECRETS_GROUP, WARNING, Problem
 from .yaml_lines import LineList, LineMap, YamlError, load
 
-ERROR, WARNING = "error", "warning"
-
-BUILTIN_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 DEFAULT_VALUES_KEY = "values.yaml"
-SEALED_SECRETS_GROUP = "bitnami.com"
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    path: str  # repository-relative, with `/`
-    line: int  # 1-based
-    rule: str
-    severity: str  # ERROR or WARNING
-    message: str
-
-    def __str__(self) -> str:
-        marker = "warning: " if self.severity == WARNING else ""
-        return f"{self.path}:{self.line}: {marker}{self.rule}: {self.message}"
-
-    def as_dict(self) -> dict:
-        return {"path": self.path, "line": self.line, "rule": self.rule, "severity": self.severity,
-                "message": self.message}
 
 
 @dataclass(frozen=True)
@@ -155,12 +138,9 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
     problems += check_builds(repo, build, results)
     problems += check_references(repo)
     if results is not None:
-        from .applied_namespaces import check_applied_namespaces
 
         problems += check_applied_namespaces(repo, results)
     problems += check_conventions(repo)
-    from .helm_repository_urls import check_helm_repository_urls
-    from .sealed_secrets_controller import check_sealed_secrets_controller
 
     problems += check_helm_repository_urls(repo) + check_sealed_secrets_controller(repo)
     problems += check_values(repo, cache_dir)

@@ -9,8 +9,8 @@ by hand, or before it did. A warning: nothing breaks.
 
 from __future__ import annotations
 
-from .check import WARNING, Problem
 from .extensions.repo_state import same_url
+from .problems import WARNING, Problem
 from .repository import SOURCE_GROUP, Manifest, Repository
 
 RULE = "convention.helm-repository-url"

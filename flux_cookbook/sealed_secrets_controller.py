@@ -8,8 +8,8 @@ cluster's own add-ons), so this is a warning, not an error.
 
 from __future__ import annotations
 
-from .check import SEALED_SECRETS_GROUP, WARNING, Problem
 from .extensions import known_apps
+from .problems import SEALED_SECRETS_GROUP, WARNING, Problem
 from .repository import HELM_GROUP, Manifest, Repository
 
 RULE = "convention.sealed-secrets-controller"

@@ -1,0 +1,31 @@
+"""What a check reports: one problem at a file and line, and the names the rules share.
+
+The rules live in several modules (check.py and the rule modules beside it); each imports
+these from here, so none imports check.py back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ERROR, WARNING = "error", "warning"
+
+BUILTIN_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+SEALED_SECRETS_GROUP = "bitnami.com"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    path: str  # repository-relative, with `/`
+    line: int  # 1-based
+    rule: str
+    severity: str  # ERROR or WARNING
+    message: str
+
+    def __str__(self) -> str:
+        marker = "warning: " if self.severity == WARNING else ""
+        return f"{self.path}:{self.line}: {marker}{self.rule}: {self.message}"
+
+    def as_dict(self) -> dict:
+        return {"path": self.path, "line": self.line, "rule": self.rule, "severity": self.severity,
+                "message": self.message}
