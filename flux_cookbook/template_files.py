@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.version import InvalidVersion, Version
+from .template_clone import newest_release
 
 # The source forms copier accepts besides paths (as template_source.absolute_src_path tells them apart).
 REMOTE_SOURCE = re.compile(r"^[\w+.-]+://|^[\w.-]+@|^(gh|gl):")
@@ -62,16 +62,7 @@ class TemplateFiles:
 
     def latest_release(self) -> str | None:
         """The newest release tag (vX.Y.Z), as copier picks the version to update to."""
-        tags = _git(self.where, "tag", "--list").stdout.split()
-        versions = []
-        for tag in tags:
-            try:
-                version = Version(tag)
-            except InvalidVersion:
-                continue
-            if not version.is_prerelease:
-                versions.append((version, tag))
-        return max(versions)[1] if versions else None
+        return newest_release(self.where)
 
 
 @contextlib.contextmanager
