@@ -37,9 +37,20 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """`copier_runs`: the tests that run copier (every test outside tests/unit/, and any
     that builds the template repository). CI runs them a second time on a newer copier."""
+    # Releases 3.0.0 and 3.0.1 refuse every copier but 9.19.x when copier renders them, as an
+    # update from them does: their updates are tested on such a copier only (the README says so).
+    old_releases_run = copier_version().startswith("9.19.")
     for item in items:
         if "unit" not in item.path.parts or "template" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.copier_runs)
+        if item.get_closest_marker("from_release_3_0") and not old_releases_run:
+            item.add_marker(pytest.mark.skip(reason=f"releases 3.0.x refuse copier {copier_version()}"))
+
+
+def copier_version() -> str:
+    from importlib.metadata import version
+
+    return version("copier")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -90,6 +90,7 @@ def test_renovate_json_passes_renovates_own_validator(cluster, tmp_path):
     assert validate(tmp_path).returncode != 0
 
 
+@pytest.mark.from_release_3_0  # the previous release, 3.0.1
 def test_an_update_from_the_previous_release_adds_them_and_keeps_the_apps_values(template, tmp_path):
     previous = list(template.releases.values())[-2]
     repo = init_repo(copy(template.path, tmp_path / "repo", vcs_ref=previous,
