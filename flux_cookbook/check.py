@@ -62,6 +62,7 @@ from .helm_repository_urls import check_helm_repository_urls
 from .sealed_secrets_controller import check_sealed_secrets_controller
 from .problems import BUILTIN_NAMESPACES, ERROR, SEALED_SECRETS_GROUP, WARNING, Problem
 from .yaml_lines import LineList, LineMap, YamlError, load
+from .helm_values import coalesce
 
 DEFAULT_VALUES_KEY = "values.yaml"
 
@@ -1011,19 +1012,6 @@ def _dotted(keys: list) -> str:
     return ".".join(str(key) for key in keys)
 
 
-def _coalesce(defaults: Any, values: Any) -> Any:
-    """Helm's merge of user values onto the chart's: mappings key by key, anything else
-    replaced, and a null removes the chart's key."""
-    if not isinstance(defaults, dict) or not isinstance(values, dict):
-        return values
-    merged = dict(defaults)
-    for key, value in values.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = _coalesce(defaults.get(key), value)
-    return merged
-
 
 def _schema_problems(release: Manifest, sources: list[_Values], chart: _Chart) -> list[Problem]:
     import jsonschema
@@ -1032,7 +1020,7 @@ def _schema_problems(release: Manifest, sources: list[_Values], chart: _Chart) -
 
     merged: Any = chart.defaults
     for source in sources:  # valuesFrom in order, then spec.values, as Flux merges them
-        merged = _coalesce(merged, source.values)
+        merged = coalesce(merged, source.values)
     try:
         validator_class = jsonschema.validators.validator_for(chart.schema, default=jsonschema.Draft7Validator)
         validator_class.check_schema(chart.schema)

@@ -13,13 +13,13 @@ import difflib
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from ..errors import UsageError, UserError
 from ..extensions import repo_files
 from ..extensions.semver_range import parse_constraint
+from ..helm_values import coalesce
 from ..repo_lock import one_writer, require_branch
 from .app_values import App, chart_version_files, header_for, read_app, with_answer, with_scalar, with_values
 from .charts import Charts, ChartVersion, local_chart
@@ -148,7 +148,7 @@ def schema_errors(chart: ChartVersion, values: dict) -> list[str]:
     from jsonschema.exceptions import SchemaError
     from referencing.exceptions import Unresolvable
 
-    merged = _coalesce(yaml.safe_load(chart.values) or {}, plain(values))
+    merged = coalesce(yaml.safe_load(chart.values) or {}, plain(values))
     try:
         validator = jsonschema.validators.validator_for(chart.schema, default=jsonschema.Draft7Validator)
         validator.check_schema(chart.schema)
@@ -157,18 +157,6 @@ def schema_errors(chart: ChartVersion, values: dict) -> list[str]:
         return [f"the chart's values.schema.json cannot be used: {str(error).splitlines()[0]}"]
     return sorted(f"{'.'.join(map(str, e.absolute_path)) or '(the values)'}: {e.message}" for e in errors)
 
-
-def _coalesce(defaults: Any, values: Any) -> Any:
-    """Helm's merge: mappings key by key, anything else replaced, a null removes the key."""
-    if not isinstance(defaults, dict) or not isinstance(values, dict):
-        return values
-    merged = dict(defaults)
-    for key, value in values.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = _coalesce(defaults.get(key), value)
-    return merged
 
 
 def git(repo: Path, *args: str) -> str:
