@@ -8,9 +8,9 @@ import argparse
 import importlib
 import sys
 
-from .errors import UsageError, UserError
-from .extensions import repo_files
-from .version import VERSION
+from flux_cookbook.errors import UsageError, UserError
+from flux_cookbook.extensions import repo_files
+from flux_cookbook.version import VERSION
 
 # Subcommand modules in flux_cookbook/commands/, in the order --help lists them.
 COMMANDS = ("new", "add", "update_all", "adopt", "check", "seal", "values")

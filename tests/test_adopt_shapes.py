@@ -20,7 +20,8 @@ import re
 import pytest
 import yaml
 
-from flux_cookbook import build_check, check
+from flux_cookbook.check import run as check
+from flux_cookbook.repository import build_check
 from tests.fixtures import cookbook_shapes as shapes
 from tests.fixtures.cookbook_shapes import SHAPES, SKIP_VALIDATION, VALUES
 from tests.support.controller_keys import make_certificate
@@ -110,7 +111,7 @@ def normalised(documents: list) -> list:
 def applied_object_errors(builds: build_check.Builds) -> list[str]:
     """What Flux would apply (every path's build output), validated strictly; SOPS-encrypted
     objects are decrypted by Flux first and are not checked as written."""
-    from flux_cookbook import schemas
+    from flux_cookbook.check import schemas
 
     errors = []
     for result in builds.results:
@@ -339,7 +340,7 @@ def test_shape_d_keeps_answers_files_out_of_the_root_sync(template, tmp_path):
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_every_fixture_validates_as_written(shape):
     """The fixtures are what Flux accepted: every object validates on the APIs it names."""
-    from flux_cookbook import schemas
+    from flux_cookbook.check import schemas
 
     for name, text in SHAPES[shape].items():
         if name.endswith((".yaml", ".yml")) and name not in SKIP_VALIDATION and documents(text) is not None \

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from flux_cookbook.check import ERROR, WARNING, check_repository
+from flux_cookbook.check.run import ERROR, WARNING, check_repository
 from flux_cookbook.extensions import known_apps
 from tests.support.helm_repo_server import PODINFO, pack_archive
 from tests.support.project import copy, init_repo
@@ -651,7 +651,7 @@ def test_the_catalogue_breaks_every_cel_rule():
     a case that breaks it (and whose problem quotes the rule's message)."""
     import yaml
 
-    from flux_cookbook import schemas
+    from flux_cookbook.check import schemas
 
     rules = set()
     for path in sorted(Path(schemas.DEFAULT_CRD_DIRS[0]).glob("*.yaml")):

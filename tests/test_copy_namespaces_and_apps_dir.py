@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from flux_cookbook import build_check
 from flux_cookbook.extensions import layout
+from flux_cookbook.repository import build_check
 from tests.support.project import answers, commit_all, copy, files, init_repo, tree_state, update
 
 GOTK_COMPONENTS = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n"

@@ -12,8 +12,8 @@ import pexpect
 import pytest
 import yaml
 
-from flux_cookbook import flux_build
 from flux_cookbook.extensions import layout
+from flux_cookbook.repository import flux_build
 from tests.support.flux_schema import validate_repo
 from tests.support.project import CRDS, answers, commit_all, cookbook_cli, copy, files, init_repo, load, tree_state, update
 

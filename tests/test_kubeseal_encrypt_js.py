@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from kubesealpy.scopes import SealingScope
 
-from flux_cookbook import sealing
+from flux_cookbook.seal import sealing
 from tests.support.controller_keys import hybrid_decrypt
 
 pytestmark = pytest.mark.integration

@@ -40,7 +40,7 @@ def assert_current_and_valid(repo: Path) -> None:
         kustomize_build(repo / folder)
     # `flux-cookbook check` finds no error (warnings, such as health checks it cannot verify
     # offline, are allowed).
-    from flux_cookbook import check
+    from flux_cookbook.check import run as check
 
     assert [str(p) for p in check.check_repository(repo).problems if p.severity == check.ERROR] == []
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from flux_cookbook import check
+from flux_cookbook.check import run as check
 from tests.fixtures.lived_in_repo import lived_in_repo
 from tests.support.project import answers, commit_all, cookbook_cli, copy, edit, init_repo, load, own_copy
 from tests.support.template_repo import git

@@ -1,4 +1,4 @@
-"""One writer at a time (flux_cookbook/repo_lock.py): while a command holds the repository's
+"""One writer at a time (flux_cookbook/repository/lock.py): while a command holds the repository's
 lock, another refuses, naming the holder, and writes nothing. The test holds the lock
 itself, exactly as update-all holds it, so nothing depends on timing."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from flux_cookbook.repo_lock import one_writer
+from flux_cookbook.repository.lock import one_writer
 from tests.support.project import cookbook_cli, own_copy, tree_state
 from tests.support.template_repo import git
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flux_cookbook import copier_run
+from flux_cookbook.template_runs import copier_run
 from tests.support.template_repo import PROJECT_ROOT
 
 
@@ -134,3 +134,46 @@ def test_the_command_says_the_release_the_changelog_names():
     from tests.support.template_repo import changelog_version
 
     assert VERSION == changelog_version()
+
+
+# flux_cookbook's packages in the order data flows: a package imports only from its own
+# layer or the layers after it (commands -> capabilities -> the repository model), and the
+# capabilities import one another without a cycle.
+MODEL = ("repository", "errors", "version", "extensions")
+CAPABILITIES = ("adopt", "check", "seal", "template_runs", "update", "values")
+COMMANDS = ("commands", "cli", "__main__")
+
+
+def _package_imports() -> dict[str, set[str]]:
+    """flux_cookbook's top-level package (or module) of each source -> those it imports."""
+    edges: dict[str, set[str]] = {}
+    for path in _sources("flux_cookbook"):
+        top = path.relative_to(PROJECT_ROOT / "flux_cookbook").with_suffix("").parts[0]
+        for _, name in _imports(path):
+            parts = name.split(".")
+            if parts[0] == "flux_cookbook" and len(parts) > 1 and parts[1] != top:
+                edges.setdefault(top, set()).add(parts[1])
+    return edges
+
+
+def test_every_package_has_its_layer():
+    tops = {p.relative_to(PROJECT_ROOT / "flux_cookbook").with_suffix("").parts[0] for p in _sources("flux_cookbook")}
+    assert tops - {"__init__"} == set(MODEL + CAPABILITIES + COMMANDS) - {"extensions"}
+
+
+def test_data_flows_from_the_commands_to_the_capabilities_to_the_model():
+    edges = _package_imports()
+    layer = {name: n for n, names in enumerate((COMMANDS, CAPABILITIES, MODEL)) for name in names}
+    upward = sorted(f"{src} imports {dst}" for src, dsts in edges.items() for dst in dsts
+                    if dst in layer and layer[dst] < layer[src])
+    assert edges["commands"] >= {"check", "adopt", "update"}  # the graph is read at all
+    assert upward == []
+
+
+def test_the_capabilities_import_one_another_without_a_cycle():
+    edges = {src: dsts & set(CAPABILITIES) for src, dsts in _package_imports().items() if src in CAPABILITIES}
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt})) for nxt in edges.get(start, ()))
+
+    assert [name for name in CAPABILITIES if reaches(name, name, set())] == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flux_cookbook import flux_build
+from flux_cookbook.repository import flux_build
 from tests.support.flux_schema import validate_repo
 from tests.support.project import CRDS, answers, copy, init_repo, load
 

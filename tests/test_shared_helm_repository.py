@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flux_cookbook import check
+from flux_cookbook.check import run as check
 from tests.support.flux_schema import validate_repo
 from tests.support.project import CRDS, answers, commit_all, copy, init_repo, load, own_copy
 

@@ -1,4 +1,4 @@
-"""A template runs its tasks and migrations only when the user trusts it (flux_cookbook/trust.py).
+"""A template runs its tasks and migrations only when the user trusts it (flux_cookbook/template_runs/trust.py).
 
 The attack: an answers file (one line of a pull request) names another template, whose
 task and migration write a marker file. `update-all` and `add` must refuse before copier
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flux_cookbook import trust
+from flux_cookbook.template_runs import trust
 from tests.support.project import commit_all, cookbook_cli, own_copy, tree_state
 from tests.support.template_repo import git
 

@@ -1,6 +1,6 @@
 """update-all stopped by SIGINT or SIGTERM ends cleanly, and a run after a SIGKILL goes on.
 
-Each run is stopped at a fixed point (FLUX_COOKBOOK_SIGNAL_AT, flux_cookbook/interruption.py):
+Each run is stopped at a fixed point (FLUX_COOKBOOK_SIGNAL_AT, flux_cookbook/update/interruption.py):
 a worker that is about to update tells update-all to stop and waits to be ended, or update-all
 sends itself the signal; never a timer. Temporary folders go to the test's own TMPDIR, so
 that nothing left behind escapes notice.

@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .. import copier_run, trust
-from ..errors import UsageError, UserError
-from ..extensions import conventions, known_apps, layout, repo_files, repo_state
-from ..repo_lock import one_writer
-from .new import add_template_options
+from flux_cookbook.commands.new import add_template_options
+from flux_cookbook.errors import UsageError, UserError
+from flux_cookbook.extensions import conventions, known_apps, layout, repo_files, repo_state
+from flux_cookbook.repository.lock import one_writer
+from flux_cookbook.template_runs import copier_run, trust
 
 NAME = "add"
 EXAMPLE = """examples:

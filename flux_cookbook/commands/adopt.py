@@ -2,7 +2,7 @@
 
 Writes the answers files release 1.0.0 of the template would have written for the
 repository (the cookbook's own layout and APIs), so that `flux-cookbook update-all` brings
-it to the newest release, keeping its values. The logic lives in flux_cookbook/adopt.py.
+it to the newest release, keeping its values. The logic lives in flux_cookbook/adopt/adoption.py.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from .. import copier_run
-from ..adopt import RELEASE, adopt
-from ..extensions import repo_files
-from ..repo_lock import one_writer
+from flux_cookbook.adopt.adoption import RELEASE, adopt
+from flux_cookbook.extensions import repo_files
+from flux_cookbook.repository.lock import one_writer
+from flux_cookbook.template_runs import copier_run
 
 NAME = "adopt"
 EXAMPLE = """example:

@@ -7,10 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-from ..check import check_repository
-from ..errors import UsageError, UserError
-from ..extensions import repo_files
-from ..repository_root import run_from_root
+from flux_cookbook.check.run import check_repository
+from flux_cookbook.errors import UsageError, UserError
+from flux_cookbook.extensions import repo_files
+from flux_cookbook.repository.root import run_from_root
 
 NAME = "check"
 # What --no-build leaves out, said on every run that leaves it out.
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         return _run_against(repo, args)
     report = check_repository(repo, build=args.build, start_dir=args.start_dir)
     if args.format == "markdown":
-        from ..check_base import BaseReport, markdown
+        from flux_cookbook.check.base import BaseReport, markdown
 
         sys.stdout.write(markdown(BaseReport("", report, report.problems)))
         return 1 if report.errors else 0
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_against(repo: Path, args: argparse.Namespace) -> int:
-    from ..check_base import check_against, markdown, text
+    from flux_cookbook.check.base import check_against, markdown, text
 
     result = check_against(repo, args.base, build=args.build, start_dir=args.start_dir)
     if args.format == "json":

@@ -6,9 +6,9 @@ import argparse
 import subprocess
 from pathlib import Path
 
-from .. import copier_run, trust
-from ..errors import UsageError, UserError
-from ..extensions import layout
+from flux_cookbook.errors import UsageError, UserError
+from flux_cookbook.extensions import layout
+from flux_cookbook.template_runs import copier_run, trust
 
 NAME = "new"
 EXAMPLE = """examples:

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .. import controller_dependency, sealed_secrets, sealing, secret_values
-from ..errors import UsageError, UserError
-from ..extensions import known_apps, repo_files, repo_state
-from ..repo_lock import one_writer
+from flux_cookbook.errors import UsageError, UserError
+from flux_cookbook.extensions import known_apps, repo_files, repo_state
+from flux_cookbook.repository.lock import one_writer
+from flux_cookbook.seal import controller_dependency, sealed_secrets, sealing, secret_values
 
 NAME = "seal"
 

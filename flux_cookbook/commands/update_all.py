@@ -25,13 +25,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .. import build_check, bulk_update, interruption, template_clone, trust
-from ..bulk_update import CLUSTER_ANSWERS, Outcome, git, recorded_commit
-from ..errors import UserError
-from ..extensions import layout, repo_files
-from ..repo_lock import one_writer, require_branch
-from ..repository_root import run_from_root
-from .new import add_trust_option
+from flux_cookbook.commands.new import add_trust_option
+from flux_cookbook.errors import UserError
+from flux_cookbook.extensions import layout, repo_files
+from flux_cookbook.repository import build_check
+from flux_cookbook.repository.lock import one_writer, require_branch
+from flux_cookbook.repository.root import run_from_root
+from flux_cookbook.template_runs import template_clone, trust
+from flux_cookbook.update import bulk as bulk_update
+from flux_cookbook.update import interruption
+from flux_cookbook.update.bulk import CLUSTER_ANSWERS, Outcome, git, recorded_commit
 
 NAME = "update-all"
 EXAMPLE = """example:

@@ -12,12 +12,12 @@ import json
 import sys
 from pathlib import Path
 
-from ..errors import UsageError, UserError
-from ..extensions import repo_files
-from ..values import refresh as refreshing
-from ..values.app_values import app_names
-from ..values.charts import Charts
-from ..values.outdated import outdated, table
+from flux_cookbook.errors import UsageError, UserError
+from flux_cookbook.extensions import repo_files
+from flux_cookbook.values import refresh as refreshing
+from flux_cookbook.values.app_values import app_names
+from flux_cookbook.values.charts import Charts
+from flux_cookbook.values.outdated import outdated, table
 
 NAME = "values"
 EXAMPLE = """examples:

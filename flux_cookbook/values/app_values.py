@@ -16,11 +16,11 @@ from typing import Any
 
 import yaml
 
-from ..errors import UserError
-from ..extensions import layout
-from ..extensions.chart_source import FetchedValues
-from ..extensions.chart_values import fetched_header
-from ..extensions.yaml_quoting import yaml_embedded, yaml_literal, yaml_scalar
+from flux_cookbook.errors import UserError
+from flux_cookbook.extensions import layout
+from flux_cookbook.extensions.chart_source import FetchedValues
+from flux_cookbook.extensions.chart_values import fetched_header
+from flux_cookbook.extensions.yaml_quoting import yaml_embedded, yaml_literal, yaml_scalar
 
 # The first line of values the template fetched: "# values.yaml of chart <url> <chart> <version> (chart_version: <range>)".
 HEADER = re.compile(r"# values\.yaml of chart (?P<url>\S+) (?P<chart>\S+) (?P<version>\S+) \(chart_version: (?P<range>.*)\)\s*$")

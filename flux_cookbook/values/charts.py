@@ -15,8 +15,8 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import UserError
-from ..extensions.chart_source import (
+from flux_cookbook.errors import UserError
+from flux_cookbook.extensions.chart_source import (
     ChartFetchError,
     ChartListing,
     RepositoryUnreachable,
@@ -24,7 +24,7 @@ from ..extensions.chart_source import (
     list_versions,
     safe_archive_files,
 )
-from ..extensions.semver_range import parse_constraint, parse_version
+from flux_cookbook.extensions.semver_range import parse_constraint, parse_version
 
 CHART_FILES = ("Chart.yaml", "values.yaml", "values.schema.json")
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import UserError
-from ..extensions.semver_range import parse_version
-from .app_values import app_names, read_app
-from .charts import Charts
+from flux_cookbook.errors import UserError
+from flux_cookbook.extensions.semver_range import parse_version
+from flux_cookbook.values.app_values import app_names, read_app
+from flux_cookbook.values.charts import Charts
 
 
 @dataclass

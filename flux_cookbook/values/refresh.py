@@ -16,14 +16,14 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import UsageError, UserError
-from ..extensions import repo_files
-from ..extensions.semver_range import parse_constraint
-from ..helm_values import coalesce
-from ..repo_lock import one_writer, require_branch
-from .app_values import App, chart_version_files, header_for, read_app, with_answer, with_scalar, with_values
-from .charts import Charts, ChartVersion, local_chart
-from .merge import flatten, merge_values, plain
+from flux_cookbook.errors import UsageError, UserError
+from flux_cookbook.extensions import repo_files
+from flux_cookbook.extensions.semver_range import parse_constraint
+from flux_cookbook.repository.lock import one_writer, require_branch
+from flux_cookbook.values.app_values import App, chart_version_files, header_for, read_app, with_answer, with_scalar, with_values
+from flux_cookbook.values.charts import Charts, ChartVersion, local_chart
+from flux_cookbook.values.coalesce import coalesce
+from flux_cookbook.values.merge import flatten, merge_values, plain
 
 
 @dataclass

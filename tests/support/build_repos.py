@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from flux_cookbook.flux_build import BuildResult
+from flux_cookbook.repository.flux_build import BuildResult
 from tests.support.flux_objects import flux_ks
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n"

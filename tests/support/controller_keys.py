@@ -2,7 +2,7 @@
 the controller's decryption, for the tests that seal (a pytest plugin: tests/conftest.py).
 
 Fixtures: `key` (the controller's private key), `public_key` (read from its certificate by
-flux_cookbook.sealing, as `seal` reads it), `unsealer` (kubesealpy's, an implementation we
+flux_cookbook.seal.sealing, as `seal` reads it), `unsealer` (kubesealpy's, an implementation we
 did not write).
 """
 
@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 
-from flux_cookbook import sealing
+from flux_cookbook.seal import sealing
 
 
 def make_certificate(key, days: int = 3650, not_before_days: int = 0) -> bytes:

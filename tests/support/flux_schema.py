@@ -1,9 +1,9 @@
 """Validate generated GitOps repositories the way a real cluster would: the tests' door to
 the package's own engines, so the tests judge with exactly what `flux-cookbook` runs.
 
-``validate_object``/``validate_repo``: flux_cookbook.schemas (strict CRD schemas of the
+``validate_object``/``validate_repo``: flux_cookbook.check.schemas (strict CRD schemas of the
 served versions, their CEL rules, Kubernetes' own schemas for its kinds).
-``kustomize_build``: flux_cookbook.flux_build (the folder generated and built as Flux's
+``kustomize_build``: flux_cookbook.repository.flux_build (the folder generated and built as Flux's
 kustomize-controller does, with the real ``kubectl kustomize``).
 """
 
@@ -14,7 +14,8 @@ from pathlib import Path
 
 from jsonschema.protocols import Validator
 
-from flux_cookbook import flux_build, schemas
+from flux_cookbook.check import schemas
+from flux_cookbook.repository import flux_build
 
 __all__ = ["load_validators", "validate_object", "validate_repo", "kustomize_build"]
 

@@ -6,7 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flux_cookbook import check, flux_build
+from flux_cookbook.check import run as check
+from flux_cookbook.repository import flux_build
 from tests.support.flux_schema import validate_repo
 from tests.support.project import CRDS, cookbook_cli, files
 from tests.support.template_repo import git

@@ -1,4 +1,4 @@
-"""The adopt command's reading of hand-written cookbook repositories (flux_cookbook/adopt.py)."""
+"""The adopt command's reading of hand-written cookbook repositories (flux_cookbook/adopt/adoption.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flux_cookbook import adopt as adopt_module
-from flux_cookbook.adopt import (
+from flux_cookbook.adopt import adoption as adopt_module
+from flux_cookbook.adopt.adoption import (
     ANSWERS_HEADER,
     AdoptError,
     GitInfo,
@@ -547,7 +547,7 @@ def test_objects_alone_in_a_file_move_to_the_template_paths(tmp_path):
 
 
 def test_housekeeping_files_not_to_be_had_are_named(tmp_path):
-    from flux_cookbook.template_files import TemplateFiles
+    from flux_cookbook.adopt.template_files import TemplateFiles
 
     template = init_repo(write(tmp_path / "template", {"README.md": "no tags here\n"}))
     with pytest.raises(AdoptError, match="has no tag v1.0.0"):
@@ -559,7 +559,7 @@ def test_housekeeping_files_not_to_be_had_are_named(tmp_path):
 
 
 def test_housekeeping_files_come_from_the_templates_releases(tmp_path):
-    from flux_cookbook.template_files import TemplateFiles
+    from flux_cookbook.adopt.template_files import TemplateFiles
 
     template = write(tmp_path / "template", {"template/cluster/.gitignore": "*.rej\n", "template/cluster/.yamllint": "x: 1\n"})
     init_repo(template)

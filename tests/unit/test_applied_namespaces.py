@@ -6,10 +6,10 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from flux_cookbook import flux_build
-from flux_cookbook.applied_namespaces import check_applied_namespaces
-from flux_cookbook.check import ERROR, WARNING
-from flux_cookbook.repository import read_repository
+from flux_cookbook.check.applied_namespaces import check_applied_namespaces
+from flux_cookbook.check.run import ERROR, WARNING
+from flux_cookbook.repository import flux_build
+from flux_cookbook.repository.model import read_repository
 from tests.fixtures import cookbook_shapes as shapes
 from tests.fixtures.cookbook_shapes import namespace
 

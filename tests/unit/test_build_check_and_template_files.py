@@ -6,9 +6,9 @@ import io
 
 import pytest
 
-from flux_cookbook import adopt as adopt_module
-from flux_cookbook import build_check, flux_build
-from flux_cookbook.template_files import TemplateUnreachable, template_files
+from flux_cookbook.adopt import adoption as adopt_module
+from flux_cookbook.adopt.template_files import TemplateUnreachable, template_files
+from flux_cookbook.repository import build_check, flux_build
 from tests.fixtures import cookbook_shapes
 from tests.support.flux_objects import flux_ks
 from tests.support.project import commit_all, init_repo, tree_state

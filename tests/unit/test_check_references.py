@@ -3,8 +3,8 @@ covers them on a generated one)."""
 
 from pathlib import Path
 
-from flux_cookbook.check import check_references
-from flux_cookbook.repository import read_repository
+from flux_cookbook.check.run import check_references
+from flux_cookbook.repository.model import read_repository
 
 KUSTOMIZATION = """\
 apiVersion: kustomize.toolkit.fluxcd.io/v1

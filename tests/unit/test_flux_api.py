@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flux_cookbook import schemas
+from flux_cookbook.check import schemas
 from flux_cookbook.extensions.migrations.flux_api import (
     Migration,
     MigrationError,

@@ -1,4 +1,4 @@
-"""flux_cookbook.flux_build on real git repositories built in tmp_path, with the real kubectl."""
+"""flux_cookbook.repository.flux_build on real git repositories built in tmp_path, with the real kubectl."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import subprocess
 import pytest
 import yaml
 
-from flux_cookbook import flux_build
 from flux_cookbook.errors import UserError
-from flux_cookbook.flux_build import (
+from flux_cookbook.repository import flux_build
+from flux_cookbook.repository.flux_build import (
     PATH_NOT_FOUND,
     BuildResult,
     FluxKustomization,

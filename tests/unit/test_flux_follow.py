@@ -1,6 +1,6 @@
 """flux_build.follow: what Flux applies from a repository, reached as Flux reaches it."""
 
-from flux_cookbook.flux_build import follow
+from flux_cookbook.repository.flux_build import follow
 from tests.support.build_repos import CM, GOTK_SYNC, git_repo
 from tests.support.flux_objects import flux_ks
 

@@ -1,5 +1,5 @@
-"""Unit tests for tests/support/flux_schema.py (the tests' door to flux_cookbook.schemas and
-flux_cookbook.flux_build) against the real CRDs in ../shared/."""
+"""Unit tests for tests/support/flux_schema.py (the tests' door to flux_cookbook.check.schemas and
+flux_cookbook.repository.flux_build) against the real CRDs in ../shared/."""
 
 import copy
 from pathlib import Path

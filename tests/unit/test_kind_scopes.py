@@ -6,9 +6,10 @@ from pathlib import Path
 
 import yaml
 
-from flux_cookbook import kind_scopes, kubernetes_schemas
-from flux_cookbook.repository import Manifest
-from flux_cookbook.yaml_lines import load
+from flux_cookbook.check import kubernetes_schemas
+from flux_cookbook.repository import kind_scopes
+from flux_cookbook.repository.model import Manifest
+from flux_cookbook.repository.yaml_lines import load
 
 
 def _shipped_crds() -> list[dict]:

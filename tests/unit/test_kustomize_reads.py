@@ -1,4 +1,4 @@
-"""A build reads nothing outside the repository and fetches nothing (flux_cookbook/kustomize_reads.py,
+"""A build reads nothing outside the repository and fetches nothing (flux_cookbook/repository/kustomize_reads.py,
 flux_build's kustomize process): real kustomize builds, a real server on loopback."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from flux_cookbook import flux_build
-from flux_cookbook.flux_build import build_all
+from flux_cookbook.repository import flux_build
+from flux_cookbook.repository.flux_build import build_all
 from tests.support.build_repos import CM, bootstrapped, by_path
 from tests.support.flux_objects import flux_ks
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flux_cookbook import schemas
+from flux_cookbook.check import schemas
 from flux_cookbook.extensions.migrations import v3_0_0
 from flux_cookbook.extensions.migrations.git_repo import MigrationAbort, git
 from tests.support.project import CRDS, repo_with, tree_state

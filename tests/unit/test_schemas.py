@@ -1,4 +1,4 @@
-"""flux_cookbook.schemas against the real CRDs shipped with the package, their CEL rules
+"""flux_cookbook.check.schemas against the real CRDs shipped with the package, their CEL rules
 evaluated by celpy, and Kubernetes' published schemas (kubernetes-validate)."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pytest
 import tomllib
 import yaml
 
-from flux_cookbook import cel_rules, kubernetes_schemas, schemas
-from flux_cookbook.schemas import validate_file, validate_object
+from flux_cookbook.check import cel_rules, kubernetes_schemas, schemas
+from flux_cookbook.check.schemas import validate_file, validate_object
 
 ROOT = Path(__file__).resolve().parents[2]
 

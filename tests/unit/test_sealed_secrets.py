@@ -7,9 +7,9 @@ import os
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from flux_cookbook import sealed_secrets
 from flux_cookbook.errors import UserError
-from flux_cookbook.sealed_secrets import App, open_sealed_secret
+from flux_cookbook.seal import sealed_secrets
+from flux_cookbook.seal.sealed_secrets import App, open_sealed_secret
 
 
 @pytest.fixture(scope="module")

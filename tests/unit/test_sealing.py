@@ -28,9 +28,9 @@ from kubesealpy.exceptions import KubesealPyError
 from kubesealpy.scopes import SealingScope
 from kubesealpy.scopes import scope_from_annotations as their_scope_from_annotations
 
-from flux_cookbook import sealing
 from flux_cookbook.errors import UserError
-from flux_cookbook.sealed_secrets import App, open_sealed_secret
+from flux_cookbook.seal import sealing
+from flux_cookbook.seal.sealed_secrets import App, open_sealed_secret
 from tests.support.controller_keys import hybrid_decrypt, make_certificate
 
 THEIR_SCOPE = {

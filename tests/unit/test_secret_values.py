@@ -6,9 +6,9 @@ import io
 
 import pytest
 
-from flux_cookbook import secret_values
 from flux_cookbook.errors import UserError
-from flux_cookbook.kube_names import dns1123_subdomain_error, label_value_error, qualified_name_error, secret_key_error
+from flux_cookbook.repository.kube_names import dns1123_subdomain_error, label_value_error, qualified_name_error, secret_key_error
+from flux_cookbook.seal import secret_values
 
 VALUE = "Never-Shown-9d1c"
 

@@ -1,6 +1,6 @@
 import pytest
 
-from flux_cookbook.yaml_lines import LineList, LineMap, YamlError, load, load_documents
+from flux_cookbook.repository.yaml_lines import LineList, LineMap, YamlError, load, load_documents
 
 
 def test_keys_items_and_documents_know_their_lines():

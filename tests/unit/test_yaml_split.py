@@ -1,4 +1,4 @@
-"""Taking a YAML file of several documents apart as text (flux_cookbook/yaml_split.py)."""
+"""Taking a YAML file of several documents apart as text (flux_cookbook/adopt/yaml_split.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flux_cookbook.yaml_split import SplitRefused, split_file
+from flux_cookbook.adopt.yaml_split import SplitRefused, split_file
 
 
 def text(value: str) -> str:
@@ -155,7 +155,7 @@ def test_a_piece_that_would_not_read_back_as_its_object_is_refused():
 
 
 def test_objects_compare_by_type_not_only_by_value():
-    from flux_cookbook.yaml_split import _same
+    from flux_cookbook.adopt.yaml_split import _same
 
     assert _same({"a": [1, "x"]}, {"a": [1, "x"]})
     assert not _same({"a": 1}, {"a": True}) and not _same([1], [1.0]) and not _same({1: "x"}, {True: "x"})

@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from flux_cookbook import yamllint_run
-from flux_cookbook.yamllint_run import Finding, lint, read_config
+from flux_cookbook.check import yamllint_run
+from flux_cookbook.check.yamllint_run import Finding, lint, read_config
 
 CONFIG = "extends: default\nrules:\n  document-start: disable\n"
 

@@ -1,0 +1,162 @@
+"""`flux-cookbook check --base REF`: what a change (a pull request) does, against REF.
+
+Both the working tree and REF (checked out in a temporary detached worktree) are checked
+as `check` checks them; the change is answerable only for what it adds:
+- the problems the working tree has that REF has not (matched by file, rule and message,
+  not line: an edit above a problem moves it without making it new), and
+- for each Flux Kustomization (cluster, namespace, name) whose build output differs, the
+  objects it applies that were added, removed or changed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from flux_cookbook.check.run import ERROR, Problem, Report, check_repository
+from flux_cookbook.errors import UserError
+from flux_cookbook.repository.worktrees import detached_worktrees
+
+_CSafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class Changed:
+    """What one Flux Kustomization applies differently: object labels added, removed, changed."""
+
+    kustomization: str  # "namespace/name"
+    path: str
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BaseReport:
+    base: str  # the REF as given
+    report: Report  # the working tree's
+    added: tuple[Problem, ...]  # its problems REF has not
+    changes: tuple[Changed, ...] = field(default=())
+
+    @property
+    def errors(self) -> int:
+        return sum(problem.severity == ERROR for problem in self.added)
+
+    @property
+    def warnings(self) -> int:
+        return len(self.added) - self.errors
+
+    def summary(self) -> str:
+        return (f"{self.errors} new error{'s' * (self.errors != 1)}, {self.warnings} new warning{'s' * (self.warnings != 1)} "
+                f"against {self.base}; {len(self.changes)} Flux Kustomization{'s' * (len(self.changes) != 1)} "
+                f"apply something else; followed {len(self.report.kustomizations)} Flux Kustomizations")
+
+
+def _commit(repo: Path, ref: str) -> str:
+    done = subprocess.run(["git", "rev-parse", "--verify", "-q", f"{ref}^{{commit}}"], cwd=repo,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise UserError(f"--base {ref}: not a commit of {repo} (fetch it first, e.g. git fetch origin {ref})")
+    return done.stdout.strip()
+
+
+def _top(repo: Path) -> tuple[Path, str]:
+    """(the git work tree's root, `repo`'s folder inside it)."""
+    done = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=repo, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise UserError(f"--base needs a git repository: {repo} is not in one")
+    top = Path(done.stdout.strip())
+    return top, Path(repo).resolve().relative_to(top.resolve()).as_posix()
+
+
+def _unplaced(problem: Problem) -> tuple[str, str, str]:
+    return (problem.path, problem.rule, problem.message)
+
+
+def new_problems(before: Report, after: Report) -> list[Problem]:
+    """The problems of `after` that `before` has not, as many times as they are new."""
+    left = Counter(_unplaced(problem) for problem in before.problems)
+    added = []
+    for problem in after.problems:
+        if left[_unplaced(problem)] > 0:
+            left[_unplaced(problem)] -= 1
+        else:
+            added.append(problem)
+    return added
+
+
+def _objects(output: str) -> dict[str, dict]:
+    found = {}
+    for obj in yaml.load_all(output, Loader=_CSafeLoader):
+        if isinstance(obj, dict):
+            meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+            where = f"{meta['namespace']}/" if meta.get("namespace") else ""
+            found[f"{obj.get('kind')} {where}{meta.get('name')}"] = obj
+    return found
+
+
+def _outputs(report: Report) -> dict[tuple[str, str], tuple[str, str]]:
+    """(namespace/name, path) -> build output of each Kustomization followed."""
+    return {(f"{k.namespace or 'flux-system'}/{k.name}", k.path): output for k, output in report.outputs}
+
+
+def changed_outputs(before: Report, after: Report) -> list[Changed]:
+    """Each Kustomization whose build output differs, with the objects that differ."""
+    old, new = _outputs(before), _outputs(after)
+    changes = []
+    for key in sorted(set(old) | set(new)):
+        if old.get(key) == new.get(key):
+            continue
+        was, now = _objects(old.get(key, "")), _objects(new.get(key, ""))
+        changes.append(Changed(key[0], key[1] or ".",
+                               tuple(sorted(set(now) - set(was))), tuple(sorted(set(was) - set(now))),
+                               tuple(sorted(label for label in set(was) & set(now) if was[label] != now[label]))))
+    return changes
+
+
+def check_against(repo: Path, base: str, build: bool = True, start_dir: str | None = None) -> BaseReport:
+    repo = Path(repo)
+    top, inside = _top(repo)
+    commit = _commit(repo, base)
+    # A path whose folder the change leaves as it was builds alike on both sides: built once.
+    builds: dict = {}
+    after = check_repository(repo, build=build, start_dir=start_dir, reuse_builds=builds)
+    with detached_worktrees(top, commit, prefix="flux-cookbook-base.") as (then,):
+        folder = then / inside if inside != "." else then
+        before = check_repository(folder, build=build, start_dir=start_dir, reuse_builds=builds) if folder.is_dir() else None
+    if before is None:  # the folder is new since REF: everything is the change's
+        return BaseReport(base, after, after.problems, tuple(changed_outputs(Report((), 0, 0.0), after)))
+    return BaseReport(base, after, tuple(new_problems(before, after)), tuple(changed_outputs(before, after)))
+
+
+def markdown(result: BaseReport) -> str:
+    """A pull request comment: the new problems, then what each Kustomization applies differently."""
+    title = f"against `{result.base}`" if result.base else "of the repository"
+    lines = [f"### flux-cookbook check {title}", "", result.summary() if result.base else result.report.summary(), ""]
+    if result.added:
+        lines += ["| | file | rule | problem |", "|---|---|---|---|"]
+        for problem in result.added:
+            mark = ":x:" if problem.severity == ERROR else ":warning:"
+            message = problem.message.replace("|", "\\|")
+            lines.append(f"| {mark} | `{problem.path}:{problem.line}` | {problem.rule} | {message} |")
+        lines.append("")
+    for change in result.changes:
+        lines.append(f"**Kustomization {change.kustomization}** (`{change.path}`)")
+        for sign, labels in (("+", change.added), ("-", change.removed), ("~", change.changed)):
+            lines += [f"- {sign} {label}" for label in labels]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def text(result: BaseReport) -> str:
+    lines = [str(problem) for problem in result.added]
+    for change in result.changes:
+        lines.append(f"Kustomization {change.kustomization} (path {change.path}) applies something else:")
+        for sign, labels in (("+", change.added), ("-", change.removed), ("~", change.changed)):
+            lines += [f"  {sign} {label}" for label in labels]
+    lines.append(result.summary())
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,39 @@
+"""convention.sealed-secrets-controller: a repository with SealedSecrets installs their controller.
+
+A SealedSecret is turned into a Secret by the Sealed Secrets controller, and applied
+against the CRD its chart installs: in a cluster without it, Flux cannot apply the object
+at all. The controller may come from outside the repository (another repository, the
+cluster's own add-ons), so this is a warning, not an error.
+"""
+
+from __future__ import annotations
+
+from flux_cookbook.check.problems import SEALED_SECRETS_GROUP, WARNING, Problem
+from flux_cookbook.extensions import known_apps
+from flux_cookbook.repository.model import HELM_GROUP, Manifest, Repository
+
+RULE = "convention.sealed-secrets-controller"
+CHART = known_apps.ANSWERS[known_apps.SEALED_SECRETS]["chart"]
+CRD = "sealedsecrets.bitnami.com"
+
+
+def check_sealed_secrets_controller(repo: Repository) -> list[Problem]:
+    sealed = [m for m in repo.manifests if m.is_a("SealedSecret", SEALED_SECRETS_GROUP)]
+    if not sealed or any(_installs_controller(m) for m in repo.manifests):
+        return []
+    return [Problem(m.path, m.line, RULE, WARNING,
+                    f"{m.label()}: this repository installs no Sealed Secrets controller (no HelmRelease of chart "
+                    f"{CHART}), so a cluster has no {CRD} CRD to apply it against; add it with "
+                    f"`flux-cookbook add {known_apps.SEALED_SECRETS} --defaults`, unless the cluster gets it elsewhere")
+            for m in sealed]
+
+
+def _installs_controller(manifest: Manifest) -> bool:
+    if manifest.kind == "CustomResourceDefinition" and manifest.name == CRD:
+        return True
+    if not manifest.is_a("HelmRelease", HELM_GROUP):
+        return False
+    spec = manifest.obj.get("spec")
+    chart = spec.get("chart") if isinstance(spec, dict) else None
+    chart_spec = chart.get("spec") if isinstance(chart, dict) else None
+    return isinstance(chart_spec, dict) and chart_spec.get("chart") == CHART

@@ -1,0 +1,98 @@
+"""The objects Flux applies, as kustomize builds them, traced back to the documents they come from.
+
+What a cluster gets from a Flux Kustomization is its path's build output: overlays'
+patches, components, generators, namePrefix and the namespace already applied. Checks of
+what Flux applies look at those objects; a problem is reported at the document an object
+comes from (the base's document for a field an overlay patched: a patch names no object
+of its own), at the line of the deepest field of the problem's path that document has.
+
+An object is traced by kind, API group and name (a namePrefix/nameSuffix may wrap the
+name), preferring a document below the Kustomization's path and in the same namespace.
+An object no document holds (a generator's ConfigMap) is reported at the Kustomization.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import yaml
+
+from flux_cookbook.repository.flux_build import BuildResult, FluxKustomization
+from flux_cookbook.repository.model import Repository, api_group, is_hidden, is_kustomize_config, is_under
+from flux_cookbook.repository.yaml_lines import LineList, LineMap
+
+_CSafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class Source:
+    path: str  # repository-relative file
+    line: int  # where its document starts
+    obj: LineMap | None  # the document (None: no document holds the object)
+
+    def line_at(self, keys: tuple) -> int:
+        """The line of the deepest of `keys` the document has (its start if none)."""
+        node: Any = self.obj
+        line = self.line
+        for key in keys:
+            if isinstance(node, LineMap) and key in node:
+                line, node = node.line_of(key), node[key]
+            elif isinstance(node, LineList) and isinstance(key, int) and 0 <= key < len(node):
+                line, node = node.line_of(key), node[key]
+            else:
+                break
+        return line
+
+
+@dataclass(frozen=True)
+class Built:
+    """One object of one Flux Kustomization's build output."""
+
+    obj: dict
+    kustomization: FluxKustomization
+    source: Source
+
+
+def objects(output: str) -> list[dict]:
+    return [doc for doc in yaml.load_all(output, Loader=_CSafeLoader) if isinstance(doc, dict)]
+
+
+class _Documents:
+    """The repository's documents by (group, kind): the candidates an object comes from."""
+
+    def __init__(self, repo: Repository):
+        self.by_kind: dict[tuple[str, str], list[tuple[str, int, LineMap]]] = {}
+        for path, documents in repo.documents.items():
+            if is_kustomize_config(path) or is_hidden(path):
+                continue
+            for document in documents:
+                if isinstance(document.obj, LineMap):
+                    key = (api_group(document.obj), str(document.obj.get("kind", "")))
+                    self.by_kind.setdefault(key, []).append((path, document.line, document.obj))
+
+    def source_of(self, obj: dict, kustomization: FluxKustomization) -> Source:
+        meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        name, namespace = str(meta.get("name", "")), meta.get("namespace")
+        ranked = []
+        for path, line, doc in self.by_kind.get((api_group(obj), str(obj.get("kind", ""))), []):
+            doc_meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+            doc_name = str(doc_meta.get("name", ""))
+            if not doc_name or doc_name not in name:
+                continue  # a namePrefix or nameSuffix only adds to the name
+            ranked.append(((doc_name != name, not is_under(path, kustomization.path),
+                            doc_meta.get("namespace") not in (None, namespace), path, line), path, line, doc))
+        if not ranked:
+            return Source(kustomization.file, kustomization.line, None)
+        _, path, line, doc = min(ranked, key=lambda item: item[0])
+        return Source(path, line, doc)
+
+
+def built_objects(repo: Repository, results: list[BuildResult]) -> Iterator[Built]:
+    """Each object of each successful build, with the document it comes from."""
+    documents = _Documents(repo)
+    for result in results:
+        if not result.ok or not result.output:
+            continue
+        for obj in objects(result.output):
+            yield Built(obj, result.kustomization, documents.source_of(obj, result.kustomization))

@@ -1,0 +1,298 @@
+"""A cluster repository as Flux sees it, read once: its files, their YAML, and its objects.
+
+Flux applies a repository folder by folder: `flux bootstrap --path` makes the Kustomization
+`flux-system`, which applies its folder (the bootstrap folder, here `bootstrap/`), and each
+Kustomization that takes this repository (GitRepository `flux-system`) as its source
+applies its own `spec.path` (flux_build finds them, as it builds them). Those are the
+*applied folders*; the objects in the YAML files of theirs that reach Flux's artifact are
+the repository's *manifests*. Files Git ignores are not in the repository at all (the
+template's .gitignore keeps `*.secret.yaml` out), so they are not read.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flux_cookbook.extensions import layout, repo_files
+from flux_cookbook.repository import flux_build, kind_scopes
+from flux_cookbook.repository.yaml_lines import Document, LineMap, YamlError, load_documents
+
+KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
+HELM_GROUP = "helm.toolkit.fluxcd.io"
+SOURCE_GROUP = "source.toolkit.fluxcd.io"
+FLUX_GROUP_SUFFIX = ".toolkit.fluxcd.io"
+# kustomize's own configuration: build input, never applied, not an object.
+KUSTOMIZE_CONFIG_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+# What `flux bootstrap` writes into <bootstrap folder>/flux-system/.
+FLUX_OWN_FILES = ("gotk-components.yaml", "gotk-sync.yaml")
+FLUX_SYSTEM = "flux-system"
+CLUSTER_ANSWERS = layout.CLUSTER_ANSWERS
+# Where the cookbook's pages and this template put the bootstrap folder, newest first.
+BOOTSTRAP_DIRS = ("bootstrap", "flux-system")
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One object in one file of an applied folder."""
+
+    path: str  # repository-relative, with `/`
+    line: int  # where the object starts
+    obj: LineMap
+    folder: str  # the applied folder it belongs to ("" is the repository root)
+    target_namespace: str  # the folder's Kustomization `spec.targetNamespace`, or ""
+
+    @property
+    def group(self) -> str:
+        return api_group(self.obj)
+
+    @property
+    def kind(self) -> str:
+        return str(self.obj.get("kind", ""))
+
+    @property
+    def metadata(self) -> dict:
+        meta = self.obj.get("metadata")
+        return meta if isinstance(meta, dict) else {}
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata.get("name", ""))
+
+    @property
+    def namespace(self) -> str:
+        """The namespace Flux applies it in (targetNamespace wins, as in Flux; unset: default);
+        "" for a kind that has none."""
+        if not kind_scopes.is_namespaced(self.group, self.kind):
+            return ""
+        return self.target_namespace or str(self.metadata.get("namespace") or "default")
+
+    def is_a(self, kind: str, group: str) -> bool:
+        # The group, not only the kind: kustomize's own config files are `kind: Kustomization` too.
+        return self.kind == kind and self.group == group
+
+    def label(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
+
+
+@dataclass
+class Repository:
+    root: Path
+    files: list[str]  # every file Git would commit, repository-relative
+    texts: dict[str, str]  # the YAML files' text
+    documents: dict[str, list[Document]]  # the YAML files that parse
+    parse_errors: dict[str, YamlError]  # the YAML files that do not
+    bootstrap_dir: str  # the folder the Kustomization flux-system applies
+    bootstrapped: bool  # flux bootstrap has written its gotk-sync.yaml
+    artifact: set[str] = field(default_factory=set)  # the files Flux's artifact holds
+    kustomizations: list = field(default_factory=list)  # flux_build.FluxKustomization of each applied folder
+    folders: dict[str, str] = field(default_factory=dict)  # applied folder -> targetNamespace
+    manifests: list[Manifest] = field(default_factory=list)
+    followed: flux_build.Followed | None = None  # what following Flux from the starting Kustomizations found
+    folder_clusters: dict[str, set[str]] = field(default_factory=dict)  # applied folder -> clusters applying it
+
+    def clusters_of(self, manifest: Manifest) -> set[str]:
+        """The clusters (their bootstrap folders) that apply the manifest."""
+        return self.folder_clusters.get(manifest.folder, set())
+
+    def add_built(self, built) -> None:
+        """Count as manifests the documents that objects of a build come from outside any
+        applied folder (an overlay's base, a component): Flux applies them too. `built`:
+        built_objects.Built items; the object's namespace is the one it is built into."""
+        known = {(m.path, m.line) for m in self.manifests}
+        for item in built:
+            source = item.source
+            if source.obj is None or (source.path, source.line) in known:
+                continue
+            known.add((source.path, source.line))
+            meta = item.obj.get("metadata") if isinstance(item.obj.get("metadata"), dict) else {}
+            self.manifests.append(Manifest(source.path, source.line, source.obj, item.kustomization.path,
+                                           str(meta.get("namespace") or "")))
+
+    def manifests_in(self, folder: str) -> list[Manifest]:
+        return [m for m in self.manifests if m.folder == folder]
+
+    def manifest_of(self, kustomization) -> Manifest | None:
+        """The object a flux_build.FluxKustomization was read from (its file and line)."""
+        return next((m for m in self.manifests if m.path == kustomization.file and m.line == kustomization.line), None)
+
+    def manifest_files(self) -> list[str]:
+        """Files holding objects Flux applies (kustomize's own config files left out)."""
+        return sorted(path for path in self.documents if self.holds_manifests(path))
+
+    def holds_manifests(self, path: str) -> bool:
+        return (
+            path in self.artifact and self.folder_of(path) is not None
+            and not is_kustomize_config(path) and not is_hidden(path) and self.listed(path)
+        )
+
+    def listed(self, path: str) -> bool:
+        """Whether a build applies `path` as a resource: the nearest kustomization file above
+        it lists it (a values file of a configMapGenerator, or a patch, is no object), or no
+        kustomization file is there and Flux's generated one lists every YAML file."""
+        stop = self.folder_of(path) or ""
+        folder = posixpath.dirname(path)
+        while True:
+            config = next((self.root / folder / name for name in KUSTOMIZE_CONFIG_FILES
+                           if (self.root / folder / name).is_file()), None)
+            if config is not None:
+                return posixpath.relpath(path, folder or ".") in _resources(config)
+            if folder == stop or not folder:
+                return True
+            folder = posixpath.dirname(folder)
+
+    def folder_of(self, path: str) -> str | None:
+        """The deepest applied folder `path` lies in, or None."""
+        best = None
+        for folder in self.folders:
+            if is_under(path, folder) and (best is None or len(folder) > len(best)):
+                best = folder
+        return best
+
+    def is_flux_own(self, path: str) -> bool:
+        """Written by `flux bootstrap` (its flux-system/ folder inside the bootstrap folder)."""
+        parent = posixpath.dirname(path)
+        return posixpath.basename(path) in FLUX_OWN_FILES or (
+            posixpath.basename(parent) == FLUX_SYSTEM and parent != self.bootstrap_dir
+        )
+
+
+def api_group(obj: dict) -> str:
+    return str(obj.get("apiVersion", "")).rpartition("/")[0]
+
+
+def is_under(path: str, folder: str) -> bool:
+    return folder == "" or path.startswith(folder + "/")
+
+
+def _resources(config: Path) -> set[str]:
+    """The files a kustomization file lists under `resources`, normalised."""
+    try:
+        (document, *_) = load_documents(config.read_text(encoding="utf-8")) or [None]
+    except (YamlError, OSError, UnicodeDecodeError, ValueError):
+        return set()
+    obj = getattr(document, "obj", None)
+    listed = obj.get("resources") if isinstance(obj, dict) else None
+    return {posixpath.normpath(str(item)) for item in listed} if isinstance(listed, list) else set()
+
+
+def is_kustomize_config(path: str) -> bool:
+    return posixpath.basename(path) in KUSTOMIZE_CONFIG_FILES
+
+
+def is_hidden(path: str) -> bool:
+    """Dot files and dot folders (.github, .copier-answers.yml): never Flux objects."""
+    return any(part.startswith(".") for part in path.split("/"))
+
+
+def normalized_path(path: object) -> str | None:
+    """A Kustomization's `spec.path` as a repository-relative folder ("" is the root), or
+    None if it leads out of the repository."""
+    text = posixpath.normpath(str(path or ".").strip().lstrip("/"))
+    if text == ".":
+        return ""
+    return None if text == ".." or text.startswith("../") else text
+
+
+# --- reading --------------------------------------------------------------------------
+
+
+def repository_files(root: Path) -> list[str]:
+    """What Git would commit (tracked files and new ones it does not ignore); outside a Git
+    work tree, every file but .git's."""
+    listed = subprocess.run(
+        ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        capture_output=True, text=True, check=False,
+    )
+    inside = subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "--show-prefix"], capture_output=True, text=True, check=False
+    )
+    if listed.returncode == 0 and inside.returncode == 0 and inside.stdout.strip() == "":
+        names = {name for name in listed.stdout.split("\0") if name}
+        return sorted(name for name in names if (root / name).is_file())
+    found = []
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = [name for name in subfolders if name != ".git"]
+        found += [Path(folder, name).relative_to(root).as_posix() for name in names]
+    return sorted(found)
+
+
+def read_repository(root: Path, yaml_file=None, followed: flux_build.Followed | None = None) -> Repository:
+    """Read every YAML file once and find the applied folders and their objects.
+
+    `yaml_file(path) -> bool` says which files are YAML (yamllint's `yaml-files`);
+    default: *.yaml, *.yml and .yamllint. `followed`: the Kustomizations Flux reaches
+    (flux_build.follow); default: followed without building.
+    """
+    root = Path(root)
+    files = repository_files(root)
+    is_yaml = yaml_file or (lambda path: path.endswith(YAML_SUFFIXES) or posixpath.basename(path) == ".yamllint")
+    texts, documents, errors = {}, {}, {}
+    for path in files:
+        if not is_yaml(path):
+            continue
+        try:
+            text = repo_files.read_text(root, path)  # inside the repository, bounded
+        except UnicodeDecodeError as error:
+            errors[path] = YamlError(1, f"not UTF-8 text ({error.reason} at byte {error.start})")
+            continue
+        except OSError as error:
+            errors[path] = YamlError(1, f"cannot be read: {error.strerror or error}")
+            continue
+        texts[path] = text
+        try:
+            documents[path] = load_documents(text)
+        except YamlError as error:
+            errors[path] = error
+    followed = followed if followed is not None else flux_build.follow(root, build=False)
+    kustomizations = followed.kustomizations
+    bootstrap_dir, bootstrapped = _bootstrap_dir(root, files, kustomizations)
+    repo = Repository(root, files, texts, documents, errors, bootstrap_dir, bootstrapped)
+    repo.artifact = set(flux_build.artifact_files(root))
+    repo.kustomizations = kustomizations
+    repo.followed = followed
+    repo.folders = {bootstrap_dir: ""} if not kustomizations else {}
+    for kustomization in kustomizations:
+        repo.folders.setdefault(kustomization.path, _target_namespace(documents, kustomization))
+        cluster = followed.clusters.get(kustomization, bootstrap_dir)
+        repo.folder_clusters.setdefault(kustomization.path, set()).add(cluster)
+    repo.manifests = [
+        Manifest(path, document.line, document.obj, folder, repo.folders[folder])
+        for path, docs in sorted(documents.items())
+        if repo.holds_manifests(path) and (folder := repo.folder_of(path)) is not None
+        for document in docs
+        if isinstance(document.obj, LineMap)
+    ]
+    return repo
+
+
+def _target_namespace(documents: dict[str, list[Document]], kustomization) -> str:
+    for document in documents.get(kustomization.file, []):
+        if document.line == kustomization.line and isinstance(document.obj, dict):
+            spec = document.obj.get("spec")
+            return str(spec.get("targetNamespace") or "") if isinstance(spec, dict) else ""
+    return ""
+
+
+def _bootstrap_dir(root: Path, files: list[str], kustomizations: list) -> tuple[str, bool]:
+    """(the folder the Kustomization flux-system applies, whether `flux bootstrap` has run:
+    its gotk-sync.yaml is in the repository).
+
+    The path of flux_build's sync Kustomization: gotk-sync.yaml's once bootstrapped, the
+    answers' bootstrap_dir before. A hand-made repository with neither: the cookbook
+    folder that holds kustomizations/ or helmrepositories/, else the root.
+    """
+    bootstrapped = any(posixpath.basename(path) == "gotk-sync.yaml" for path in files)
+    for kustomization in kustomizations:
+        if (kustomization.namespace or FLUX_SYSTEM, kustomization.name) != (FLUX_SYSTEM, FLUX_SYSTEM):
+            continue
+        if posixpath.basename(kustomization.file) == "gotk-sync.yaml" or kustomization.file.startswith(layout.ANSWERS_PREFIX):
+            return kustomization.path, bootstrapped
+    for name in BOOTSTRAP_DIRS:
+        if (root / name / "kustomizations").is_dir() or (root / name / "helmrepositories").is_dir():
+            return name, bootstrapped
+    return "", bootstrapped

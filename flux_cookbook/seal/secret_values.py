@@ -1,0 +1,112 @@
+"""The values to seal, as the user hands them over: keys checked, values never shown.
+
+Every message here names a key, an argument's position, a line number or a file, never a
+value: a refused `--from-literal` may hold a real password, typed in the wrong place.
+Values stay bytes in memory; nothing here writes them anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterable
+
+from flux_cookbook.errors import UsageError, UserError
+from flux_cookbook.repository.kube_names import secret_key_error
+
+
+def _checked_key(key: str, where: str) -> str:
+    if error := secret_key_error(key):
+        raise UserError(f"{where}: {error}")
+    return key
+
+
+def _add(values: dict[str, bytes], key: str, value: bytes, where: str) -> None:
+    if key in values:
+        raise UserError(f"{where}: key '{key}' is given twice.")
+    values[key] = value
+
+
+def from_literals(literals: Iterable[str]) -> dict[str, bytes]:
+    """`--from-literal KEY=VALUE` arguments, as kubectl takes them."""
+    values: dict[str, bytes] = {}
+    for number, literal in enumerate(literals, start=1):
+        where = f"--from-literal #{number}"
+        key, equals, value = literal.partition("=")
+        if not equals:
+            raise UsageError(f"{where} has no '=': write KEY=VALUE (the argument is not shown, it may be a secret).")
+        # The bytes the shell passed, even where they are not valid in the locale's encoding.
+        _add(values, _checked_key(key, where), os.fsencode(value), where)
+    return values
+
+
+def from_files(specs: Iterable[str]) -> dict[str, bytes]:
+    """`--from-file KEY=PATH` (or `PATH`, keyed by the file's name) arguments, as kubectl takes them."""
+    values: dict[str, bytes] = {}
+    for spec in specs:
+        key, equals, path_text = spec.partition("=")
+        if not equals:
+            key, path_text = Path(spec).name, spec
+        where = f"--from-file {spec}"
+        key = _checked_key(key, where)
+        path = Path(path_text)
+        if not path.is_file():
+            raise UserError(f"{where}: {path} is not a file.")
+        try:
+            value = path.read_bytes()
+        except OSError as error:
+            raise UserError(f"{where}: cannot read {path}: {error.strerror}.") from None
+        _add(values, key, value, where)
+    return values
+
+
+def from_lines(stream: BinaryIO) -> dict[str, bytes]:
+    """`KEY=VALUE` lines, as piped to standard input: blank lines and lines starting with
+    `#` are skipped, the value runs to the end of its line (an `=` in it included)."""
+    values: dict[str, bytes] = {}
+    for number, line in enumerate(stream.read().split(b"\n"), start=1):
+        line = line.removesuffix(b"\r")
+        if not line.strip() or line.startswith(b"#"):
+            continue
+        where = f"standard input, line {number}"
+        key, equals, value = line.partition(b"=")
+        if not equals:
+            raise UserError(f"{where} has no '=': write KEY=VALUE (the line is not shown, it may be a secret).")
+        _add(values, _checked_key(key.decode("utf-8", "replace"), where), value, where)
+    if not values:
+        raise UserError("standard input has no KEY=VALUE line: nothing to seal.")
+    return values
+
+
+def from_prompt(ask_key: Callable[[str], str], ask_secret: Callable[[str], str]) -> dict[str, bytes]:
+    """Keys asked one by one until an empty answer; each value asked twice without echo.
+
+    `ask_key` is `input`, `ask_secret` is `getpass.getpass` (parameters so tests can type).
+    A bad key or a mismatch is asked again; a key given before is refused, not replaced.
+    """
+    try:
+        return _prompted(ask_key, ask_secret)
+    except EOFError:  # Ctrl-D at a prompt
+        raise UserError("input ended at a prompt: nothing sealed.") from None
+
+
+def _prompted(ask_key: Callable[[str], str], ask_secret: Callable[[str], str]) -> dict[str, bytes]:
+    values: dict[str, bytes] = {}
+    while True:
+        key = ask_key("Secret key (empty to finish): " if values else "Secret key: ").strip()
+        if not key:
+            if values:
+                return values
+            raise UserError("no secret key given: nothing to seal.")
+        if error := secret_key_error(key):
+            print(error, file=sys.stderr)
+            continue
+        if key in values:
+            print(f"key '{key}' is already given.", file=sys.stderr)
+            continue
+        value = ask_secret(f"Value of {key} (not shown): ")
+        if ask_secret(f"Value of {key} again: ") != value:
+            print(f"The two values of {key} differ; key {key} is not taken, type it again.", file=sys.stderr)
+            continue
+        values[key] = value.encode("utf-8")

@@ -1,0 +1,135 @@
+"""Running copier for the user's command: which template, and copier's errors as messages.
+
+copier ends a refused answer with a `ValueError("Validation error for question 'x': ...")`
+and its command line prints that with a traceback (copier issue 1436). The command runs
+copier through its Python API instead and turns what it raises into `UserError`s that
+name the question, the answer and the template's message.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+import yaml
+
+from flux_cookbook.errors import UsageError, UserError
+from flux_cookbook.extensions import bounded_yaml, layout
+from flux_cookbook.repository.root import run_from_root
+
+_VALIDATION = re.compile(r"^Validation error for question '(?P<question>[^']+)': (?P<message>.*)$", re.DOTALL)
+DISTRIBUTION = "flux-cookbook"
+
+
+def installed_from(distribution=metadata.distribution) -> str | None:
+    """The template this command was installed from (pip records it, PEP 610), or None.
+    `distribution`: how to look the installed package up (importlib.metadata's, or a test's).
+
+    `pipx install git+https://host/owner/repo` records the git URL; `pip install .` in a
+    clone records the clone's folder. Either is a template source copier can copy from.
+    """
+    try:
+        direct = json.loads(distribution(DISTRIBUTION).read_text("direct_url.json") or "null")
+    except (metadata.PackageNotFoundError, ValueError):
+        return None
+    if not isinstance(direct, dict) or not isinstance(direct.get("url"), str):
+        return None
+    url = direct["url"]
+    if "vcs_info" in direct:
+        return url if url.endswith(".git") else f"{url}.git" if url.startswith("https://") else url
+    if url.startswith("file://"):
+        path = Path(url.removeprefix("file://"))
+        return str(path) if (path / "copier.yml").is_file() else None
+    return None
+
+
+def default_template(given: str | None, distribution=metadata.distribution) -> str:
+    """`given`, else where the command was installed from; a message when neither exists."""
+    if given:
+        return given
+    if found := installed_from(distribution):
+        return found
+    raise UserError(
+        "which template? Pass --template with the template's git URL or a local clone "
+        "(this copy of flux-cookbook was not installed from one, so it cannot tell)."
+    )
+
+
+def recorded_answers(repo: Path, answers_file: str = layout.CLUSTER_ANSWERS) -> dict:
+    path = Path(repo) / answers_file
+    try:
+        answers = bounded_yaml.load(path.read_text(encoding="utf-8"), answers_file) or {}
+    except FileNotFoundError:
+        if hint := run_from_root(repo):
+            raise UserError(f"{repo} has no {answers_file}: it is not the root of the repository{hint}") from None
+        raise UserError(
+            f"{repo} has no {answers_file}: it is not a cluster repository made by the template. "
+            "Make one with `flux-cookbook new`, or adopt a hand-made one with `flux-cookbook adopt`."
+        ) from None
+    except yaml.YAMLError as error:
+        raise UserError(f"{path} is not readable YAML: {error}") from None
+    if not isinstance(answers, dict):
+        raise UserError(f"{path} does not hold answers (a YAML mapping).")
+    return answers
+
+
+def release_of(template: str, commit: object) -> str | None:
+    """The ref to copy an app at: the cluster's recorded commit, where the template has it.
+
+    A cluster copied from a local template with uncommitted changes records a draft commit
+    that existed only in copier's temporary clone; `HEAD` gives copier the same draft again.
+    """
+    if not commit:
+        return None
+    if Path(template).is_dir():
+        found = subprocess.run(["git", "-C", template, "cat-file", "-e", f"{commit}^{{commit}}"],
+                               capture_output=True, check=False)
+        if found.returncode:
+            return "HEAD"
+    return str(commit)
+
+
+def is_copier_error(error: BaseException) -> bool:
+    from copier import errors
+
+    return isinstance(error, errors.CopierError) or bool(_VALIDATION.match(str(error)))
+
+
+def message(error: BaseException) -> str:
+    """What copier (or a validator) said, as one message without a traceback."""
+    text = str(error).strip()
+    if found := _VALIDATION.match(text):
+        return f"the answer to '{found['question']}' is refused: {found['message'].strip()}"
+    if isinstance(error, subprocess.CalledProcessError):
+        detail = (error.stderr or error.stdout or "")
+        detail = detail.decode(errors="replace") if isinstance(detail, bytes) else detail
+        return f"{text}\n{detail.strip()}".strip()
+    return text or type(error).__name__
+
+
+def run_copy(src: str, dst: Path, data: dict, vcs_ref: str | None, defaults: bool) -> None:
+    """`copier copy --trust`, refused answers and copier's errors as UserError."""
+    import copier
+
+    try:
+        copier.run_copy(src, dst, data=data, vcs_ref=vcs_ref, defaults=defaults, unsafe=True, quiet=True)
+    except (ValueError, subprocess.CalledProcessError) as error:
+        raise UserError(message(error)) from None
+    except Exception as error:  # noqa: BLE001 - copier's own errors become messages
+        if not is_copier_error(error):
+            raise
+        raise UserError(message(error)) from None
+
+
+def parse_data(pairs: list[str] | None) -> dict[str, str]:
+    """`-d KEY=VALUE` pairs, as copier's command line takes them."""
+    data = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"-d takes KEY=VALUE, not {pair!r}")
+        data[key.strip()] = value
+    return data

@@ -1,0 +1,155 @@
+"""Which templates may run their tasks and migrations: the trust boundary of every command
+that calls copier (`new`, `add`, `update-all`).
+
+copier runs a template's `_tasks`, `_migrations` and Jinja extensions only for a trusted
+template; the commands need all three, and they take the template from the command line
+or from an answers file's `_src_path`, which anyone who can change one line of the
+repository can point elsewhere. So a template is trusted here only when it is
+
+- the template this command was installed from (pip's install record, PEP 610);
+- listed in copier's own settings (`trust:` in copier's settings.yml, read with copier's
+  public `copier.load_settings()`): an entry ending in `/` trusts every source below it,
+  any other entry exactly that source, as copier itself matches them;
+- or the user gives `--trust` on this run.
+
+Anything else is refused before copier is called at all, naming the template and how to
+trust it.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from flux_cookbook.errors import UserError
+
+_URL = re.compile(r"^[\w+.-]+://|^(gh|gl):")
+_SCP = re.compile(r"^(?:[^/@:\s]+@)?[^/:\s]+:.+$")  # git's [user@]host:path
+# RFC 3986 unreserved characters: a source holding anything else (percent escapes, ...)
+# is trusted only by an entry that is exactly the same text, as copier does.
+_SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9._~-]*$")
+
+
+def _is_remote(source: str) -> bool:
+    return bool(_URL.match(source) or (_SCP.fullmatch(source) and not Path(source).is_absolute()))
+
+
+def _remote_path(source: str) -> str:
+    return re.sub(r"^[\w+.-]+://[^/]*", "", source) if _URL.match(source) else source.split(":", 1)[1]
+
+
+def _is_plain(source: str) -> bool:
+    return not _is_remote(source) or all(_SAFE_SEGMENT.match(s) for s in _remote_path(source).split("/"))
+
+
+def normalized(source: str) -> str:
+    """`source` with `.`/`..` resolved, for comparing (a local path also made absolute)."""
+    if _is_remote(source):
+        head, _, path = source.partition("://") if "://" in source else source.partition(":")
+        host, slash, rest = path.partition("/") if "://" in source else ("", "", path)
+        clean = posixpath.normpath(rest) if rest else rest
+        if rest.endswith("/") and not clean.endswith("/"):
+            clean += "/"
+        return f"{head}://{host}{slash}{clean}" if "://" in source else f"{head}:{clean}"
+    path = os.path.normpath(os.path.abspath(os.path.expanduser(source)))
+    return path + os.sep if source.endswith(("/", os.sep)) and not path.endswith(os.sep) else path
+
+
+def _same_source(a: str, b: str) -> bool:
+    # A git URL names the same repository with or without `.git`.
+    return normalized(a).removesuffix(".git") == normalized(b).removesuffix(".git")
+
+
+def trusted_by(entries: Iterable[str], source: str) -> bool:
+    """Whether one of copier's `trust:` entries covers `source` (copier's rules)."""
+    for entry in entries:
+        if _is_plain(source) and _is_plain(entry):
+            if entry.endswith("/") and normalized(source).startswith(normalized(entry)):
+                return True
+            if not entry.endswith("/") and normalized(entry) == normalized(source):
+                return True
+        elif entry == source:
+            return True
+    return False
+
+
+def copier_settings_file() -> str:
+    """Where copier reads its settings from (COPIER_SETTINGS_PATH, else its config folder)."""
+    if given := os.environ.get("COPIER_SETTINGS_PATH"):
+        return given
+    from platformdirs import user_config_path
+
+    return str(user_config_path("copier", appauthor=False) / "settings.yml")
+
+
+def copier_trust_list() -> list[str]:
+    import copier
+
+    try:
+        return list(copier.load_settings().trust)
+    except Exception as error:  # noqa: BLE001 - copier's SettingsError: a message, not a traceback
+        raise UserError(f"copier's settings ({copier_settings_file()}) are not readable: {error}") from None
+
+
+def why_trusted(source: str, given_trust: bool) -> str | None:
+    """What makes `source` trusted ("--trust", "installed from", "copier settings"), or None."""
+    from flux_cookbook.template_runs.copier_run import installed_from
+
+    if given_trust:
+        return "--trust"
+    if (home := installed_from()) and _same_source(home, source):
+        return "installed from"
+    if trusted_by(copier_trust_list(), source):
+        return "copier settings"
+    return None
+
+
+def refusal(source: str, named_by: str) -> str:
+    return (
+        f"the template {source} ({named_by}) is not trusted: its tasks and migrations would run "
+        "on this machine. It is neither where flux-cookbook was installed from nor listed under "
+        f"`trust:` in copier's settings ({copier_settings_file()}). If you trust it, run again "
+        "with --trust, or add it to that list."
+    )
+
+
+def require_trusted(source: str, named_by: str, given_trust: bool) -> None:
+    """Raise UserError unless `source` may run its tasks and migrations here."""
+    if why_trusted(source, given_trust) is None:
+        raise UserError(refusal(source, named_by))
+
+
+def template_sources(repo: Path, answers_files: Iterable[str]) -> dict[str, str]:
+    """{answers file: the template it names (`_src_path`)}, for those that name one."""
+    from flux_cookbook.template_runs.copier_run import recorded_answers
+
+    sources = {name: recorded_answers(repo, name).get("_src_path") for name in answers_files}
+    return {name: str(source) for name, source in sources.items() if source}
+
+
+def require_trusted_answers(sources: dict[str, str], given_trust: bool) -> list[str]:
+    """Check the template each answers file names (`{answers file: _src_path}`).
+
+    Raises UserError naming every untrusted template and the answers files that name it,
+    and an answers file whose template differs from the one most of them name. Returns
+    notes for the caller to print: the answers files that name another (trusted) template.
+    """
+    by_source: dict[str, list[str]] = {}
+    for answers_file, source in sources.items():
+        key = next((known for known in by_source if _same_source(known, source)), source)
+        by_source.setdefault(key, []).append(answers_file)
+    usual = max(by_source, key=lambda s: len(by_source[s])) if by_source else ""
+    odd = {
+        source: f"{', '.join(files)} names {source}, not {usual} as the other answers files do"
+        for source, files in by_source.items() if source != usual and len(by_source) > 1
+    }
+    refused = [
+        refusal(source, odd.get(source) or f"named by {', '.join(files)}")
+        for source, files in by_source.items() if why_trusted(source, given_trust) is None
+    ]
+    if refused:
+        raise UserError("\n".join(refused))
+    return list(odd.values())

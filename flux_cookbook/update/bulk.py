@@ -1,0 +1,299 @@
+"""Many `copier update`s in one run, for `flux-cookbook update-all`, with copier's public API.
+
+Every app has its own answers file, so a release means one `copier update` per app, and
+copier refuses a dirty repository, so each update is committed before the next. Each update
+is copier's own `copier.run_update`, as `copier update --trust --defaults` runs it. What
+makes many of them fast is the design around it, never a change to copier:
+
+1. The template is cloned once per run (template_clone.py) and copier's own clones copy
+   from that local clone (git's `insteadOf`, in the workers' environment).
+2. A release's migration runs once per repository: the cluster is updated first, and its
+   update migrates the whole repository; an app's update then starts no migration process
+   unless it has something of its own to do (extensions/migrations/__init__.py, `due`).
+3. Apps in parallel worker processes (update_worker.py), each updating its share of the
+   apps in its own `git worktree` (copier needs a clean repository, and the git index is
+   one per worktree) and committing each app there. The parent then cherry-picks the
+   commits onto the branch in the order a sequential run would make them. A result that
+   touches a path another result also touches, that failed, that left conflicts, or that
+   rendered a git-ignored file (the worktree lacks the repository's ignored files) is not
+   taken: that app is updated again in the repository itself, in its turn, exactly as a
+   sequential run would (so conflicts and errors are met, reported and left the same way).
+   What a worker's update prints (migration notes) is printed when its result is taken.
+
+Updates in the repository itself run in a worker process too (`in_place`), so that
+copier runs with the clone's git settings in its environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flux_cookbook.extensions import layout
+from flux_cookbook.update import interruption
+
+CLUSTER_ANSWERS = layout.CLUSTER_ANSWERS
+RELEASE_TAG = re.compile(r"^v?\d+\.\d+\.\d+$")
+
+
+def git(repo: Path, *args: str, input: str | None = None) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=repo, capture_output=True, text=True, check=True, input=input
+    ).stdout
+
+
+def describe(answers_file: str) -> str:
+    """"cluster" or "app <name>", as commit messages and reports name an answers file."""
+    app = layout.app_of_answers_file(answers_file)
+    return f"app {app}" if app else "cluster"
+
+
+def recorded_answers(repo: Path, answers_file: str) -> dict:
+    import yaml
+
+    try:
+        answers = yaml.safe_load((repo / answers_file).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return {}
+    return answers if isinstance(answers, dict) else {}
+
+
+def recorded_commit(repo: Path, answers_file: str) -> str:
+    return str(recorded_answers(repo, answers_file).get("_commit", ""))
+
+
+def conflicted_files(repo: Path) -> list[str]:
+    return [name for name in git(repo, "diff", "--name-only", "--diff-filter=U").splitlines() if name]
+
+
+class NotARelease(ValueError):
+    pass
+
+
+@dataclass
+class Outcome:
+    """What updating one answers file did."""
+
+    answers_file: str
+    status: str  # "updated", "unchanged", "conflicts", "failed", "stopped" (not a release)
+    reached: str = ""  # the release the answers file records afterwards
+    conflicts: list[str] = field(default_factory=list)
+    error: str = ""
+    commit: str = ""  # the commit made (in a worker: in its worktree)
+    paths: list[str] = field(default_factory=list)  # what that commit changed
+    output: str = ""  # what the update printed (migration notes)
+
+    @property
+    def what(self) -> str:
+        return describe(self.answers_file)
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("updated", "unchanged")
+
+
+def update_one(repo: Path, answers_file: str, vcs_ref: str | None) -> Outcome:
+    """`copier update` one answers file in `repo` (clean) and commit what it changed.
+
+    Raises NotARelease (after putting the repository back) when the update reached a
+    commit that is not a release tag, and whatever copier raises. On conflicts nothing is
+    committed and they are left for the user.
+    """
+    import copier
+
+    copier.run_update(
+        repo, answers_file=answers_file, vcs_ref=vcs_ref, defaults=True, unsafe=True, overwrite=True, quiet=True
+    )
+    reached = recorded_commit(repo, answers_file)
+    if not RELEASE_TAG.match(reached):
+        # The repository was clean before this update: HEAD holds all of the user's work.
+        git(repo, "reset", "-q", "--hard", "HEAD")
+        git(repo, "clean", "-q", "-fd")
+        raise NotARelease(
+            f"that reached {reached}, which is not a release tag, so copier would skip the "
+            "migrations; nothing was changed. Update to a release: --vcs-ref vX.Y.Z"
+        )
+    if conflicted := conflicted_files(repo):
+        return Outcome(answers_file, "conflicts", reached, conflicts=conflicted)
+    git(repo, "add", "-A")
+    if not git(repo, "status", "--porcelain"):
+        return Outcome(answers_file, "unchanged", reached)
+    git(repo, "commit", "-q", "-m", f"Update {describe(answers_file)} to template {reached}")
+    return Outcome(answers_file, "updated", reached, commit=git(repo, "rev-parse", "HEAD").strip())
+
+
+def default_jobs() -> int:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
+
+
+# --- worker processes -------------------------------------------------------------------------
+
+
+def worker_environment(env: dict[str, str]) -> dict[str, str]:
+    """`env`, with this process's own flux_cookbook first on the path: workers run the
+    same code as the command that starts them (a checkout's, or the installed one)."""
+    import flux_cookbook
+
+    here = str(Path(flux_cookbook.__file__).resolve().parent.parent)
+    return {**env, "PYTHONPATH": os.pathsep.join(filter(None, [here, env.get("PYTHONPATH")]))}
+
+
+@dataclass
+class Run:
+    """One update-all run: its repository, the git settings its workers need, its record."""
+
+    repo: Path
+    env: dict[str, str]
+    record: interruption.RunRecord
+    scratch: Path  # this run's temporary folder (job files, results, worktrees)
+
+    def start_worker(self, repo: Path, tasks: list[tuple[str, str | None]], in_place: bool,
+                     results: str | int) -> subprocess.Popen:
+        """A worker (update_worker.py); `results`: a file's path, or a pipe's end to inherit."""
+        job = Path(tempfile.mkstemp(prefix="job.", suffix=".json", dir=self.scratch)[1])
+        where = f"fd:{results}" if isinstance(results, int) else results
+        job.write_text(json.dumps({"repo": str(repo), "tasks": tasks, "in_place": in_place, "results": where}))
+        sys.stdout.flush()  # what this process printed comes before what the worker prints
+        sys.stderr.flush()
+        # A process group of its own: Ctrl-C reaches update-all alone, which ends the group.
+        process = subprocess.Popen(
+            [sys.executable, "-m", interruption.WORKER_MODULE, str(job)], env=worker_environment(self.env),
+            start_new_session=True,
+            pass_fds=(results,) if isinstance(results, int) else (),
+        )
+        self.record.add("groups", process.pid)
+        return process
+
+    def update_in_place(self, tasks: list[tuple[str, str | None]]) -> Iterator[Outcome]:
+        """Update in the repository itself, in order, yielding each outcome as it comes;
+        the worker stops after the first that is not done."""
+        self.record.set("in_place_from", git(self.repo, "rev-parse", "HEAD").strip())
+        read_end, write_end = os.pipe()
+        try:
+            process = self.start_worker(self.repo, tasks, in_place=True, results=write_end)
+        finally:
+            os.close(write_end)
+        try:
+            reported = 0
+            with os.fdopen(read_end, encoding="utf-8") as outcomes:
+                for line in outcomes:
+                    outcome = Outcome(**json.loads(line))
+                    reported += 1
+                    # This one is over: an interruption from here on keeps what it did (its
+                    # commit, or the conflicts it left for the user).
+                    self.record.set("in_place_from",
+                                    git(self.repo, "rev-parse", "HEAD").strip() if outcome.done else None)
+                    yield outcome
+                    if not outcome.done:
+                        return  # the worker stops there too
+            code = process.wait()
+            if reported < len(tasks):
+                # The worker ended before it said how the next update went: that update failed.
+                yield Outcome(tasks[reported][0], "failed", error=f"update failed: its worker process ended (exit code {code})")
+            self.record.set("in_place_from", None)
+        finally:
+            if process.poll() is None:
+                interruption.end_group(process.pid)
+                process.wait()
+
+    def update_in_worktrees(self, tasks: list[tuple[str, str | None]], jobs: int) -> list[Outcome]:
+        """Each task in one of `jobs` worktrees at HEAD; the outcomes in the tasks' order.
+        A task a worker did not report (it died) is a failed outcome: redone in place."""
+        shares = [tasks[index::jobs] for index in range(jobs)]
+        worktrees, processes, results = [], [], []
+        try:
+            for index, share in enumerate(shares):
+                path = self.scratch / f"worktree-{index}"
+                self.record.add("worktrees", path)  # first: git locks a worktree while it adds it
+                git(self.repo, "worktree", "add", "-q", "--detach", str(path), "HEAD")
+                worktrees.append(path)
+                results.append(self.scratch / f"results-{index}.jsonl")
+                processes.append(self.start_worker(path, share, in_place=False, results=str(results[-1])))
+            interruption.checkpoint("workers-started")
+            for process in processes:
+                process.wait()
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    interruption.end_group(process.pid)
+                    process.wait()
+        reported: dict[str, Outcome] = {}
+        for path in results:
+            for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else []:
+                outcome = Outcome(**json.loads(line))
+                reported[outcome.answers_file] = outcome
+        return [reported.get(name) or Outcome(name, "failed", error="its worker ended without a result")
+                for name, _ in tasks]
+
+    def remove_worktrees(self) -> None:
+        interruption.remove_worktrees(self.repo, self.record.state["worktrees"])
+        self.record.set("worktrees", [])
+
+
+def update_in_parallel(
+    run: Run,
+    tasks: list[tuple[str, str | None]],
+    jobs: int,
+    taken: Callable[[Outcome], None],
+    redo: Callable[[str], bool],
+) -> bool:
+    """Update `tasks` (answers file, release), in this order, with `jobs` worker processes.
+
+    Each worker result brought onto the branch is passed to `taken`, in order. For an
+    answers file whose result is not taken, `redo(answers_file)` must update it in the
+    repository itself, as a sequential run does, and say whether to go on. Returns False
+    once a redo said stop (what follows is then left as it was).
+    """
+    repo = run.repo
+    try:
+        outcomes = run.update_in_worktrees(tasks, max(1, min(jobs, len(tasks))))
+    finally:
+        run.remove_worktrees()  # their commits stay in the object store, for the cherry-picks
+    touched = Counter(path for outcome in outcomes for path in outcome.paths)
+    changed_here: set[str] = set()  # paths that updates redone in the repository changed
+    batch: list[Outcome] = []
+
+    def bring_back() -> bool:
+        """Cherry-pick the batch's commits onto the branch; on trouble, redo them here."""
+        picked, batch[:] = list(batch), []
+        commits = [o.commit for o in picked if o.commit]
+        before = git(repo, "rev-parse", "HEAD").strip()
+        try:
+            if commits:
+                interruption.checkpoint("cherry-pick")
+                git(repo, "cherry-pick", "--no-rerere-autoupdate", *commits)
+        except subprocess.CalledProcessError:
+            # Disjoint paths make this unexpected. The repository was clean at `before`
+            # (everything so far is committed): go back there and update these here.
+            interruption.abort_cherry_pick(repo)
+            git(repo, "reset", "-q", "--hard", before)
+            return all(redo_here(o.answers_file) for o in picked)
+        for outcome in picked:
+            taken(outcome)
+        return True
+
+    def redo_here(answers_file: str) -> bool:
+        before = git(repo, "rev-parse", "HEAD").strip()
+        go_on = redo(answers_file)
+        changed_here.update(git(repo, "diff", "--name-only", "-z", before, "HEAD").split("\0")[:-1])
+        return go_on
+
+    for outcome in outcomes:
+        alone = all(touched[path] == 1 and path not in changed_here for path in outcome.paths)
+        if outcome.done and alone:
+            batch.append(outcome)
+        elif not (bring_back() and redo_here(outcome.answers_file)):
+            return False
+    return bring_back()

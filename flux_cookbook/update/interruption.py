@@ -1,0 +1,189 @@
+"""update-all stopped by SIGINT or SIGTERM, and what a run killed outright leaves behind.
+
+While update-all runs, SIGINT and SIGTERM raise `Interrupted` in its main thread; its own
+`finally`s then end the workers (each a process group of its own, so Ctrl-C in a terminal
+reaches only update-all, which decides), remove the worktrees and temporary folders, abort a
+cherry-pick in progress and put back an update half-done in the repository. The run
+records what it made in `<git dir>/flux-cookbook-update-all.json`; a run killed with SIGKILL
+cannot clean up, so the next one finds that record, its process gone, and removes what it
+lists (`recover`) before it starts.
+
+Tests stop a run at a fixed point: FLUX_COOKBOOK_SIGNAL_AT=<point>:<SIGNAL> makes update-all
+send itself SIGNAL at <point> ("cluster-updated", "cherry-pick"); at a worker's points
+("in-place", "worktree": before its first update) the worker sends it to update-all and
+then waits to be ended.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+RECORD = "flux-cookbook-update-all.json"
+WORKER_MODULE = "flux_cookbook.update.worker"
+HOOK = "FLUX_COOKBOOK_SIGNAL_AT"
+
+
+class Interrupted(Exception):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+WORKER_POINTS = ("in-place", "worktree")
+
+
+def checkpoint(point: str) -> None:
+    """The test hook (module docstring); nothing unless FLUX_COOKBOOK_SIGNAL_AT names `point`."""
+    wanted, _, name = os.environ.get(HOOK, "").partition(":")
+    if wanted != point:
+        return
+    signum = signal.Signals[name or "SIGINT"]
+    if point in WORKER_POINTS:
+        os.kill(os.getppid(), signum)
+        while True:  # until update-all ends this worker
+            signal.pause()
+    os.kill(os.getpid(), signum)
+
+
+@contextlib.contextmanager
+def signals_raise() -> Iterator[None]:
+    def handler(signum, frame):
+        # One is enough: the clean-up that follows must not be cut short by the next.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+        raise Interrupted(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, action in previous.items():
+            signal.signal(sig, action)
+
+
+def git(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
+
+
+def git_path(repo: Path, name: str) -> Path:
+    return repo / git(repo, "rev-parse", "--git-path", name).stdout.strip()
+
+
+def abort_cherry_pick(repo: Path) -> None:
+    if git_path(repo, "sequencer").exists() or git_path(repo, "CHERRY_PICK_HEAD").exists():
+        git(repo, "cherry-pick", "--abort")
+
+
+class RunRecord:
+    """What this run made, on disk for a later run to remove if this one is killed."""
+
+    def __init__(self, repo: Path) -> None:
+        self.repo = repo
+        self.path = git_path(repo, RECORD)
+        self.state: dict = {"pid": os.getpid(), "folders": [], "worktrees": [], "groups": [], "in_place_from": None}
+
+    def save(self) -> None:
+        # Whole or not at all: a SIGKILL can land while this writes, and the next run must
+        # still read what was made before it.
+        partial = self.path.with_name(self.path.name + ".partial")
+        partial.write_text(json.dumps(self.state), encoding="utf-8")
+        os.replace(partial, self.path)
+
+    def add(self, key: str, value) -> None:
+        self.state[key].append(str(value) if isinstance(value, Path) else value)
+        self.save()
+
+    def set(self, key: str, value) -> None:
+        self.state[key] = value
+        self.save()
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+        self.path.with_name(self.path.name + ".partial").unlink(missing_ok=True)
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").replace("\0", " ")
+    except OSError:
+        return ""
+
+
+def _is_ours(pid: int, *words: str) -> bool:
+    """Is process `pid` (still) one of ours: its command line holds every word?"""
+    line = _command_line(pid)
+    return bool(line) and all(word in line for word in words)
+
+
+def end_group(pid: int) -> None:
+    """End a worker and everything it started (its own process group)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGTERM)
+
+
+def remove_worktrees(repo: Path, worktrees: list[str]) -> None:
+    """Remove our worktrees, a half-added one too (git keeps that one locked), and prune."""
+    for worktree in worktrees:
+        git(repo, "worktree", "unlock", worktree)
+        git(repo, "worktree", "remove", "--force", "--force", worktree)
+        shutil.rmtree(worktree, ignore_errors=True)
+    # One cut short while git added it may not even name its folder yet: git's own record
+    # of it (.git/worktrees/<name>/, locked "initializing") goes if it is one of ours.
+    ours = {str(Path(w).resolve()) for w in worktrees}
+    admin = git_path(repo, "worktrees")
+    for entry in admin.iterdir() if admin.is_dir() else []:
+        gitdir = entry / "gitdir"
+        named = str(Path(gitdir.read_text().strip()).parent.resolve()) if gitdir.is_file() else ""
+        initializing = (entry / "locked").is_file() and (entry / "locked").read_text().strip() == "initializing"
+        if named in ours or (not named and initializing and any(Path(w).name == entry.name for w in worktrees)):
+            shutil.rmtree(entry, ignore_errors=True)
+    git(repo, "worktree", "prune")
+
+
+def clean_up(repo: Path, state: dict, undo_in_place: bool = True) -> None:
+    """Remove what the run in `state` made. `undo_in_place`: put back an update cut short in
+    the repository itself; only the run that made it may, as it knows nobody wrote since."""
+    for pid in state.get("groups", []):
+        if _is_ours(pid, WORKER_MODULE):
+            end_group(pid)
+    remove_worktrees(repo, state.get("worktrees", []))
+    for folder in state.get("folders", []):
+        shutil.rmtree(folder, ignore_errors=True)
+    git(repo, "worktree", "prune")
+    abort_cherry_pick(repo)
+    started = state.get("in_place_from")
+    if undo_in_place and started and git(repo, "rev-parse", "HEAD").stdout.strip() == started:
+        # An update in the repository itself was cut short; it started clean at `started`.
+        git(repo, "reset", "-q", "--hard", started)
+        git(repo, "clean", "-q", "-fd")
+
+
+def recover(repo: Path) -> str:
+    """Remove what a killed run left; a message saying so, or "" when there was nothing.
+    Raises RuntimeError when another update-all is running in this repository."""
+    path = git_path(repo, RECORD)
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    pid = int(state.get("pid") or 0)
+    if pid and pid != os.getpid() and _is_ours(pid, "update-all") and _is_ours(pid, "flux"):
+        raise RuntimeError(f"another flux-cookbook update-all (process {pid}) is updating {repo}")
+    # What the killed run changed in the repository itself stays: the user may have written
+    # since, and the check for uncommitted changes that follows names every file.
+    clean_up(repo, state, undo_in_place=False)
+    path.unlink(missing_ok=True)
+    path.with_name(path.name + ".partial").unlink(missing_ok=True)
+    note = "An earlier update-all was stopped before it could clean up; its worktrees and temporary folders are removed."
+    started = state.get("in_place_from")
+    if started and git(repo, "rev-parse", "HEAD").stdout.strip() == started and git(repo, "status", "--porcelain").stdout:
+        note += (f" It was updating the repository itself from {started[:12]}: the changes below may be that update's,"
+                 " cut short. Keep what is yours; `git reset --hard && git clean -fd` drops them all.")
+    return note
