@@ -207,6 +207,7 @@ class Run:
             if process.poll() is None:
                 interruption.end_group(process.pid)
                 process.wait()
+            interruption.wait_group_gone(process.pid)
 
     def update_in_worktrees(self, tasks: list[tuple[str, str | None]], jobs: int) -> list[Outcome]:
         """Each task in one of `jobs` worktrees at HEAD; the outcomes in the tasks' order.
@@ -229,6 +230,7 @@ class Run:
                 if process.poll() is None:
                     interruption.end_group(process.pid)
                     process.wait()
+                interruption.wait_group_gone(process.pid)
         reported: dict[str, Outcome] = {}
         for path in results:
             for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else []:

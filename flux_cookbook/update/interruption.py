@@ -22,6 +22,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -128,12 +129,39 @@ def end_group(pid: int) -> None:
         os.killpg(pid, signal.SIGTERM)
 
 
+def wait_group_gone(pid: int, patience: float = 10.0) -> None:
+    """Wait until no process of the group `pid` is left (its leader already reaped): a git
+    its worker started may outlive the worker by a moment, and write into the worktree
+    that is about to be removed. SIGKILL after `patience` seconds."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            os.killpg(pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        if time.monotonic() > deadline:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+            deadline = time.monotonic() + patience
+        time.sleep(0.02)
+
+
+def remove_folder(folder: str | Path, attempts: int = 50) -> None:
+    """Remove a folder of ours whole: a process cut short a moment ago (a git that a killed
+    git started) may still write a file into it while it goes, so try again until it is gone."""
+    for _ in range(attempts):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not os.path.lexists(folder):
+            return
+        time.sleep(0.1)
+
+
 def remove_worktrees(repo: Path, worktrees: list[str]) -> None:
     """Remove our worktrees, a half-added one too (git keeps that one locked), and prune."""
     for worktree in worktrees:
         git(repo, "worktree", "unlock", worktree)
         git(repo, "worktree", "remove", "--force", "--force", worktree)
-        shutil.rmtree(worktree, ignore_errors=True)
+        remove_folder(worktree)
     # One cut short while git added it may not even name its folder yet: git's own record
     # of it (.git/worktrees/<name>/, locked "initializing") goes if it is one of ours.
     ours = {str(Path(w).resolve()) for w in worktrees}
@@ -155,7 +183,7 @@ def clean_up(repo: Path, state: dict, undo_in_place: bool = True) -> None:
             end_group(pid)
     remove_worktrees(repo, state.get("worktrees", []))
     for folder in state.get("folders", []):
-        shutil.rmtree(folder, ignore_errors=True)
+        remove_folder(folder)
     git(repo, "worktree", "prune")
     abort_cherry_pick(repo)
     started = state.get("in_place_from")
