@@ -38,6 +38,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import yaml
 
+from . import bounded_yaml
 from .input_checks import chart_name_error
 from .semver_range import Constraint, newest_matching, parse_constraint, parse_version
 
@@ -61,9 +62,6 @@ HELM_CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 _DIGEST = re.compile(r"(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})")
 _USER_AGENT = "flux-cookbook-template (chart values fetcher)"
-
-_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser: indexes are big
-
 
 class ChartFetchError(Exception):
     """The chart's values could not be fetched; the message says where and why."""
@@ -146,7 +144,7 @@ def _newest(available: dict[str, Any], wanted: Constraint, repository: _Reposito
 
 def _check_values_yaml(text: str) -> None:
     try:
-        values = yaml.load(text, Loader=_YamlLoader)
+        values = yaml.load(text, Loader=bounded_yaml.SAFE_LOADER)
     except yaml.YAMLError as error:
         raise ChartFetchError(f"values.yaml is not YAML: {error}") from None
     if values is not None and not isinstance(values, dict):
@@ -546,7 +544,7 @@ class _HttpRepository:
 
     def _entries(self, body: bytes) -> dict:
         try:
-            index = yaml.load(body, Loader=_YamlLoader)
+            index = yaml.load(body, Loader=bounded_yaml.SAFE_LOADER)
         except yaml.YAMLError as error:
             raise ChartFetchError(f"{self.where} is not YAML: {error}") from None
         entries = index.get("entries") if isinstance(index, dict) else None

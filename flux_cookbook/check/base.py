@@ -19,9 +19,8 @@ import yaml
 
 from flux_cookbook.check.run import ERROR, Problem, Report, check_repository
 from flux_cookbook.errors import UserError
+from flux_cookbook.extensions import bounded_yaml
 from flux_cookbook.repository.worktrees import detached_worktrees
-
-_CSafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,7 @@ def new_problems(before: Report, after: Report) -> list[Problem]:
 
 def _objects(output: str) -> dict[str, dict]:
     found = {}
-    for obj in yaml.load_all(output, Loader=_CSafeLoader):
+    for obj in yaml.load_all(output, Loader=bounded_yaml.SAFE_LOADER):
         if isinstance(obj, dict):
             meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
             where = f"{meta['namespace']}/" if meta.get("namespace") else ""

@@ -18,11 +18,10 @@ from typing import Any, Iterator
 
 import yaml
 
+from flux_cookbook.extensions import bounded_yaml
 from flux_cookbook.repository.flux_build import BuildResult, FluxKustomization
 from flux_cookbook.repository.model import Repository, api_group, is_hidden, is_kustomize_config, is_under
 from flux_cookbook.repository.yaml_lines import LineList, LineMap
-
-_CSafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,7 @@ class Built:
 
 
 def objects(output: str) -> list[dict]:
-    return [doc for doc in yaml.load_all(output, Loader=_CSafeLoader) if isinstance(doc, dict)]
+    return [doc for doc in yaml.load_all(output, Loader=bounded_yaml.SAFE_LOADER) if isinstance(doc, dict)]
 
 
 class _Documents:

@@ -685,7 +685,7 @@ def _children(output: str, parent: _Found, every: list[_Found]) -> list[_Found]:
     """The Flux Kustomizations a build output holds, as built (patches applied), each at the
     file and line of the document it comes from (else its parent's)."""
     children = []
-    for doc in yaml.load_all(output, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    for doc in yaml.load_all(output, Loader=bounded_yaml.SAFE_LOADER):
         if not isinstance(doc, dict) or not _is_flux_kustomization(doc):
             continue
         child = _found(parent.kustomization.file, parent.kustomization.line, doc)

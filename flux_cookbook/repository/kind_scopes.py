@@ -20,6 +20,8 @@ from typing import Iterable
 
 import yaml
 
+from flux_cookbook.extensions import bounded_yaml
+
 CRDS = Path(__file__).resolve().parents[1] / "crds"
 SHIPPED_CRD_DIRS = (CRDS / "current", CRDS / "sealed-secrets")
 CRD_GROUP = "apiextensions.k8s.io"
@@ -74,7 +76,7 @@ def shipped_crd_scopes() -> dict[tuple[str, str], bool]:
     crds = []
     for folder in SHIPPED_CRD_DIRS:
         for path in sorted(folder.glob("*.y*ml")):
-            crds += yaml.load_all(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            crds += yaml.load_all(path.read_text(encoding="utf-8"), Loader=bounded_yaml.SAFE_LOADER)
     return crd_scopes(crds)
 
 
