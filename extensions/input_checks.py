@@ -10,11 +10,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from .kube_names import DNS1123_LABEL_MAX, is_dns1123_label
 from .semver_range import parse_constraint
 
-# Kubernetes object and namespace names (RFC 1123 label, as `kubectl` enforces them).
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DNS1123_LABEL_MAX = 63
 # Helm stores a release in a Secret named sh.helm.release.v1.<name>.v<N>; Helm caps the
 # release name at 53 characters so that name still fits.
 HELM_RELEASE_NAME_MAX = 53
@@ -43,13 +41,14 @@ def not_text_error(value: object, what: str) -> str:
 
 
 def dns1123_label_error(value: object, what: str) -> str:
-    """Why `value` cannot name a Kubernetes namespace or object, or ""."""
+    """Why `value` cannot name a Kubernetes namespace or object (a DNS-1123 label, as
+    `kubectl` enforces it), or ""."""
     text = str(value)
     if not text:
         return f"{what} must not be empty."
     if len(text) > DNS1123_LABEL_MAX:
         return f"{what} '{text}' is {len(text)} characters long; at most {DNS1123_LABEL_MAX} are allowed."
-    if not _DNS1123_LABEL.match(text):
+    if not is_dns1123_label(text):
         return (
             f"{what} '{text}' is not a valid DNS-1123 label: use lower case letters, digits "
             "and '-', starting and ending with a letter or digit."

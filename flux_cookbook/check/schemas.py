@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import re
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -36,6 +35,7 @@ from jsonschema import Draft4Validator
 from jsonschema.protocols import Validator
 
 from flux_cookbook.check import cel_rules, kubernetes_schemas
+from flux_cookbook.extensions import kube_names
 from flux_cookbook.repository import kind_scopes
 from flux_cookbook.repository.yaml_documents import as_json, error_line, load_documents
 
@@ -45,9 +45,6 @@ __all__ = ["CRDS", "DEFAULT_CRD_DIRS", "load_validators", "validate_file", "vali
 CRDS = kind_scopes.CRDS
 DEFAULT_CRD_DIRS = kind_scopes.SHIPPED_CRD_DIRS
 
-# DNS-1123 as the API server applies it: names are subdomains, namespaces are labels.
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 # Kustomize's own config files are build input, never applied, and have no metadata.
 _KUSTOMIZE_CONFIG_GROUP = "kustomize.config.k8s.io"
 _KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -180,6 +177,7 @@ def _string_map(parent: dict, field: str, prefix: tuple = ()) -> list[_Problem]:
 
 
 def _check_metadata(obj: dict) -> list[_Problem]:
+    # DNS-1123 as the API server applies it: names are subdomains, namespaces are labels.
     meta = obj.get("metadata")
     if not isinstance(meta, dict):
         return [(("metadata",), "metadata: required and must be a mapping")]
@@ -187,13 +185,13 @@ def _check_metadata(obj: dict) -> list[_Problem]:
     name = meta.get("name")
     if not isinstance(name, str) or not name:
         problems.append((("metadata", "name"), "metadata.name: required string"))
-    elif len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
+    elif len(name) > kube_names.DNS1123_SUBDOMAIN_MAX or not kube_names.is_dns1123_subdomain(name):
         problems.append((("metadata", "name"), f"metadata.name: {name!r} is not a DNS-1123 subdomain"))
-    elif obj.get("apiVersion") == "v1" and obj.get("kind") == "Namespace" and not _DNS_LABEL.match(name):
+    elif obj.get("apiVersion") == "v1" and obj.get("kind") == "Namespace" and not kube_names.is_dns1123_label(name):
         problems.append((("metadata", "name"), f"metadata.name: {name!r} is not a DNS-1123 label"))
     if "namespace" in meta:
         ns = meta["namespace"]
-        if not isinstance(ns, str) or len(ns) > 63 or not _DNS_LABEL.match(ns):
+        if not isinstance(ns, str) or len(ns) > kube_names.DNS1123_LABEL_MAX or not kube_names.is_dns1123_label(ns):
             problems.append((("metadata", "namespace"), f"metadata.namespace: {ns!r} is not a DNS-1123 label"))
     problems += _string_map(meta, "labels", ("metadata",))
     problems += _string_map(meta, "annotations", ("metadata",))

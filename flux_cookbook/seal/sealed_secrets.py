@@ -40,8 +40,8 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import bounded_yaml, known_apps, layout, repo_files, repo_state
 from flux_cookbook.extensions.input_checks import dns1123_label_error
+from flux_cookbook.extensions.kube_names import dns1123_subdomain_error, label_value_error, qualified_name_error
 from flux_cookbook.extensions.yaml_quoting import retyped_when_plain
-from flux_cookbook.repository.kube_names import dns1123_subdomain_error, label_value_error, qualified_name_error
 from flux_cookbook.repository.root import run_from_root
 from flux_cookbook.seal import sealing
 

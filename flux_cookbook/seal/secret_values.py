@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Iterable
 
 from flux_cookbook.errors import UsageError, UserError
-from flux_cookbook.repository.kube_names import secret_key_error
+from flux_cookbook.extensions.kube_names import secret_key_error
 
 
 def _checked_key(key: str, where: str) -> str:

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from flux_cookbook.errors import UserError
-from flux_cookbook.repository.kube_names import dns1123_subdomain_error, label_value_error, qualified_name_error, secret_key_error
+from flux_cookbook.extensions.kube_names import dns1123_subdomain_error, label_value_error, qualified_name_error, secret_key_error
 from flux_cookbook.seal import secret_values
 
 VALUE = "Never-Shown-9d1c"

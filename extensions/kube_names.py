@@ -1,23 +1,37 @@
-"""Kubernetes' rules for the names a Secret carries, as the API server checks them.
+"""Kubernetes' rules for names, as the API server checks them: the one place they are spelled.
 
-Each function returns a message naming the problem, or "" when the name is fine. They
-are about names and keys only: none of them ever sees a secret value.
-(k8s.io/apimachinery/pkg/util/validation: IsDNS1123Subdomain, IsConfigMapKey,
-IsQualifiedName, IsValidLabelValue.)
+Object names are DNS-1123 subdomains, namespaces (and a few kinds' names) DNS-1123
+labels; the answers' checks (input_checks), check's metadata rule and seal all ask here.
+Each `*_error` function returns a message naming the problem, or "" when the name is
+fine. They are about names and keys only: none of them ever sees a secret value.
+(k8s.io/apimachinery/pkg/util/validation: IsDNS1123Label, IsDNS1123Subdomain,
+IsConfigMapKey, IsQualifiedName, IsValidLabelValue.)
 """
 
 from __future__ import annotations
 
 import re
 
+DNS1123_LABEL_MAX = 63
 DNS1123_SUBDOMAIN_MAX = 253
 QUALIFIED_NAME_MAX = 63
 LABEL_VALUE_MAX = 63
 
-_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_DNS1123_SUBDOMAIN = re.compile(rf"{_DNS1123_LABEL.pattern}(\.{_DNS1123_LABEL.pattern})*")
 _SECRET_KEY = re.compile(r"[-._a-zA-Z0-9]+")
 # The name part of a label or annotation key, and a label's value (which may be empty).
 _QUALIFIED_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+
+
+def is_dns1123_label(text: str) -> bool:
+    """Lower case letters, digits and '-', starting and ending with a letter or digit (any length)."""
+    return bool(_DNS1123_LABEL.fullmatch(text))
+
+
+def is_dns1123_subdomain(text: str) -> bool:
+    """DNS-1123 labels joined by '.' (any length)."""
+    return bool(_DNS1123_SUBDOMAIN.fullmatch(text))
 
 
 def dns1123_subdomain_error(value: str, what: str) -> str:
@@ -26,7 +40,7 @@ def dns1123_subdomain_error(value: str, what: str) -> str:
         return f"{what} must not be empty."
     if len(value) > DNS1123_SUBDOMAIN_MAX:
         return f"{what} '{value}' is {len(value)} characters long; at most {DNS1123_SUBDOMAIN_MAX} are allowed."
-    if not _DNS1123_SUBDOMAIN.fullmatch(value):
+    if not is_dns1123_subdomain(value):
         return (
             f"{what} '{value}' is not a valid DNS-1123 subdomain: use lower case letters, digits, '-' "
             "and '.', starting and ending with a letter or digit."
