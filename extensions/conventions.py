@@ -1,4 +1,4 @@
-"""What each release of the convention writes: Flux API versions and layout.
+"""What each release of the convention writes: Flux API versions (flux_names' table) and layout.
 
 A repository is generated in exactly one convention; the migrations in
 `migrations/` move a repository from one to the next. Keeping every convention here,
@@ -8,6 +8,9 @@ not only the newest, lets the adopt command and the migrations name what they ex
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from . import flux_names
+from .flux_names import HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP, api_version, current_api_version
 
 
 @dataclass(frozen=True)
@@ -25,25 +28,24 @@ class Convention:
 # The Geek Cookbook's Flux pages as first published (Flux 0.x APIs).
 COOKBOOK = Convention(
     name="cookbook",
-    source_api="source.toolkit.fluxcd.io/v1beta1",
+    source_api=api_version(SOURCE_GROUP, flux_names.FLUX_0_SOURCE),
     # v1beta1 has no `type`; OCI Helm repositories arrived with v1beta2.
-    oci_helm_repository_api="source.toolkit.fluxcd.io/v1beta2",
-    kustomize_api="kustomize.toolkit.fluxcd.io/v1beta1",
-    helm_api="helm.toolkit.fluxcd.io/v2beta1",
-    bootstrap_dir="flux-system",
+    oci_helm_repository_api=api_version(SOURCE_GROUP, flux_names.FLUX_0_OCI_HELM_REPOSITORY),
+    kustomize_api=api_version(KUSTOMIZE_GROUP, flux_names.FLUX_0_KUSTOMIZE),
+    helm_api=api_version(HELM_GROUP, flux_names.FLUX_0_HELM),
+    bootstrap_dir=flux_names.FLUX_SYSTEM,
     kustomization_validation=True,
     values_watch_label=False,
 )
 
 
-
 # Flux 2.9: every beta API removed (2.7 removed v1beta1/v2beta1, 2.8 v1beta2/v2beta2).
 FLUX_2_9 = Convention(
     name="flux-2.9",
-    source_api="source.toolkit.fluxcd.io/v1",
-    oci_helm_repository_api="source.toolkit.fluxcd.io/v1",
-    kustomize_api="kustomize.toolkit.fluxcd.io/v1",
-    helm_api="helm.toolkit.fluxcd.io/v2",
+    source_api=current_api_version(SOURCE_GROUP, "GitRepository"),
+    oci_helm_repository_api=current_api_version(SOURCE_GROUP, "HelmRepository"),
+    kustomize_api=current_api_version(KUSTOMIZE_GROUP, "Kustomization"),
+    helm_api=current_api_version(HELM_GROUP, "HelmRelease"),
     bootstrap_dir="bootstrap",
     kustomization_validation=False,
     values_watch_label=True,

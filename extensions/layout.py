@@ -25,6 +25,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from . import flux_names
+
 CLUSTER_ANSWERS = ".copier-answers.yml"
 APP_ANSWERS_PREFIX = ".copier-answers.app-"
 APP_ANSWERS_SUFFIX = ".yml"
@@ -37,7 +39,7 @@ _APP_ANSWERS = re.compile(rf"^{re.escape(APP_ANSWERS_PREFIX)}(.+){re.escape(APP_
 NAMESPACES = "namespaces"
 HELM_REPOSITORIES = "helmrepositories"
 KUSTOMIZATIONS = "kustomizations"
-FLUX_SYSTEM = "flux-system"
+FLUX_SYSTEM = flux_names.FLUX_SYSTEM
 BOOTSTRAP_SUBDIRS = (FLUX_SYSTEM, HELM_REPOSITORIES, KUSTOMIZATIONS, NAMESPACES)
 
 # The values ConfigMap's key holding the chart's values.yaml.
@@ -50,7 +52,7 @@ SOURCEIGNORE = ".sourceignore"
 # gotk-components.yaml declares it, and a second declaration breaks the bootstrap folder's
 # build), and Kubernetes' own (a Namespace object in git is one Flux prunes when the file
 # goes; the cluster made these and needs them).
-FLUX_NAMESPACE = "flux-system"
+FLUX_NAMESPACE = flux_names.FLUX_SYSTEM
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "default")
 
 

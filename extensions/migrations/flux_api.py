@@ -33,7 +33,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString, ScalarString
 
-from .. import repo_files
+from .. import flux_names, repo_files
+from ..flux_names import HELM_GROUP, IMAGE_GROUP, KUSTOMIZE_GROUP, NOTIFICATION_GROUP, SOURCE_GROUP
 
 __all__ = ["DELETE", "Migration", "MigrationError", "apply_changes", "current_api_version", "migrate_file", "migrate_text"]
 
@@ -208,28 +209,23 @@ class _Kind:
     rules: tuple[tuple[str, Callable[..., None]], ...]  # (path to mappings, rule)
 
 
-_SOURCE = "source.toolkit.fluxcd.io"
-_KUSTOMIZE = "kustomize.toolkit.fluxcd.io"
-_HELM = "helm.toolkit.fluxcd.io"
-_IMAGE = "image.toolkit.fluxcd.io"
-_NOTIFICATION = "notification.toolkit.fluxcd.io"
-_BETAS = frozenset({"v1beta1", "v1beta2"})
 # Every field a legacy version has and the current one lacks (schema diff of the Flux 2.6
-# and 2.9 CRDs) has a rule here; kinds without rules differ only in apiVersion.
-_KINDS: dict[tuple[str, str], _Kind] = {
-    (_KUSTOMIZE, "Kustomization"): _Kind("v1", _BETAS, (
+# and 2.9 CRDs) has a rule here; the kinds of flux_names.FLUX_2_9 without rules differ
+# only in apiVersion.
+_RULES: dict[tuple[str, str], tuple[tuple[str, Callable[..., None]], ...]] = {
+    (KUSTOMIZE_GROUP, "Kustomization"): (
         # "Deprecated: Not used in v1beta2" (CRD); server-side apply always validates.
         ("spec", functools.partial(_drop, "validation")),
         # "Deprecated: Use Patches instead" (CRD); removed in kustomize-controller v1.0.0.
         ("spec", _patches_to_patches),
-    )),
-    (_HELM, "HelmRelease"): _Kind("v2", frozenset({"v2beta1", "v2beta2"}), (
+    ),
+    (HELM_GROUP, "HelmRelease"): (
         # "Deprecated in favor of ValuesFiles" (CRD); removed in helm-controller v1.0.0.
         ("spec.chart.spec", _values_file_to_values_files),
         # "Deprecated: use Patches instead" (CRD); removed in helm-controller v1.0.0.
         ("spec.postRenderers[].kustomize", _patches_to_patches),
-    )),
-    (_SOURCE, "GitRepository"): _Kind("v1", _BETAS, (
+    ),
+    (SOURCE_GROUP, "GitRepository"): (
         # source-controller v1.0.0-rc.1 upgrade notes: "the deprecated field
         # .spec.gitImplementation was removed" (go-git is the only client) and "the
         # unused field .spec.accessFrom was removed" (never implemented).
@@ -237,22 +233,18 @@ _KINDS: dict[tuple[str, str], _Kind] = {
         ("spec", functools.partial(_drop, "accessFrom")),
         # v1beta1 let verify go without secretRef; v1 requires it (schema diff).
         ("spec.verify", functools.partial(_require, "secretRef")),
-    )),
-    (_SOURCE, "HelmChart"): _Kind("v1", _BETAS, (
+    ),
+    (SOURCE_GROUP, "HelmChart"): (
         ("spec", functools.partial(_drop, "accessFrom")),  # unused, as for GitRepository
         ("spec", _values_file_to_values_files),  # "Deprecated in favor of ValuesFiles" (CRD)
-    )),
-    (_SOURCE, "HelmRepository"): _Kind("v1", _BETAS, ()),
-    (_SOURCE, "OCIRepository"): _Kind("v1", frozenset({"v1beta2"}), ()),
-    # Image automation: v1 since Flux 2.6 (image-reflector/automation-controller v1.0); the
-    # betas' fields are all in v1 (schema diff of the Flux 2.6 and 2.9 CRDs).
-    (_IMAGE, "ImageRepository"): _Kind("v1", _BETAS, ()),
-    (_IMAGE, "ImagePolicy"): _Kind("v1", _BETAS, ()),
-    (_IMAGE, "ImageUpdateAutomation"): _Kind("v1", _BETAS, (("spec.git.commit", _updated_in_message_template),)),
-    # Notifications: Flux 2.9 serves Alert and Provider as v1beta3 only (no v1 yet), Receiver as v1.
-    (_NOTIFICATION, "Alert"): _Kind("v1beta3", _BETAS, (("spec", _summary_to_event_metadata),)),
-    (_NOTIFICATION, "Provider"): _Kind("v1beta3", _BETAS, (("spec", _drop_unused_interval),)),
-    (_NOTIFICATION, "Receiver"): _Kind("v1", _BETAS, ()),
+    ),
+    # Image automation: the betas' fields are all in v1 (schema diff of the Flux 2.6 and 2.9 CRDs).
+    (IMAGE_GROUP, "ImageUpdateAutomation"): (("spec.git.commit", _updated_in_message_template),),
+    (NOTIFICATION_GROUP, "Alert"): (("spec", _summary_to_event_metadata),),
+    (NOTIFICATION_GROUP, "Provider"): (("spec", _drop_unused_interval),),
+}
+_KINDS: dict[tuple[str, str], _Kind] = {
+    key: _Kind(served.current, served.legacy, _RULES.get(key, ())) for key, served in flux_names.FLUX_2_9.items()
 }
 
 
@@ -702,7 +694,7 @@ class _Document:
 
 
 # A document that names a Flux API (and is no Helm template, which Go fills in first).
-_FLUX_API_LINE = re.compile(r"^apiVersion:[ \t]*[\"']?[\w.-]*toolkit\.fluxcd\.io/", re.MULTILINE)
+_FLUX_API_LINE = re.compile(rf"^apiVersion:[ \t]*[\"']?[\w.-]*{re.escape(flux_names.GROUP_SUFFIX[1:])}/", re.MULTILINE)
 _UNREADABLE = object()
 
 

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import yaml
 
-from .. import bounded_yaml, layout, repo_files
+from .. import bounded_yaml, flux_names, layout, repo_files
 from ..conventions import COOKBOOK, FLUX_2_9
 from .blob_record import BlobRecord, tracked_blobs
 from .flux_api import MigrationError, migrate_text
@@ -231,8 +231,8 @@ def _recorded_bootstrap_dir(repo: Path) -> str:
     return OLD_DIR
 
 
-FLUX_OWN_FILES = ("gotk-components.yaml", "gotk-sync.yaml")
-KUSTOMIZE_CONFIG = "kustomization.yaml"
+FLUX_OWN_FILES = flux_names.FLUX_OWN_FILES
+KUSTOMIZE_CONFIG = flux_names.KUSTOMIZE_CONFIG_FILES[0]
 
 
 def _flux_own_targets(repo: Path, tracked: list[str]) -> tuple[dict[str, str], set[str]]:
@@ -274,7 +274,7 @@ def _repoint_flux_own_config(text: str) -> str:
 def _sync_path(repo: Path, paths: list[str]) -> str | None:
     """The folder Flux's own Kustomization (in gotk-sync.yaml) applies ("" for the root), or None."""
     for path in paths:
-        if posixpath.basename(path) != "gotk-sync.yaml":
+        if posixpath.basename(path) != flux_names.SYNC_FILE:
             continue
         for doc in _documents((repo / path).read_text(encoding="utf-8")):
             if isinstance(doc, dict) and doc.get("kind") == "Kustomization" and isinstance(doc.get("spec"), dict):

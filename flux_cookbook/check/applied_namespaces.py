@@ -33,9 +33,10 @@ from dataclasses import dataclass
 
 from flux_cookbook.check.problems import BUILTIN_NAMESPACES, ERROR, WARNING, Problem
 from flux_cookbook.extensions import bounded_yaml, layout
+from flux_cookbook.extensions.flux_names import FLUX_SYSTEM, KUSTOMIZE_CONFIG_FILES, KUSTOMIZE_GROUP
 from flux_cookbook.repository import kind_scopes
 from flux_cookbook.repository.flux_build import BuildResult, FluxKustomization
-from flux_cookbook.repository.model import FLUX_SYSTEM, KUSTOMIZE_CONFIG_FILES, KUSTOMIZE_GROUP, Repository, is_kustomize_config, is_under
+from flux_cookbook.repository.model import Repository, is_kustomize_config, is_under
 from flux_cookbook.repository.yaml_lines import LineMap
 
 RULE = "ref.namespace"

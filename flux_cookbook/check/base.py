@@ -20,6 +20,7 @@ import yaml
 from flux_cookbook.check.run import ERROR, Problem, Report, check_repository
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import bounded_yaml
+from flux_cookbook.extensions.flux_names import FLUX_SYSTEM
 from flux_cookbook.repository.worktrees import detached_worktrees
 
 
@@ -100,7 +101,7 @@ def _objects(output: str) -> dict[str, dict]:
 
 def _outputs(report: Report) -> dict[tuple[str, str], tuple[str, str]]:
     """(namespace/name, path) -> build output of each Kustomization followed."""
-    return {(f"{k.namespace or 'flux-system'}/{k.name}", k.path): output for k, output in report.outputs}
+    return {(f"{k.namespace or FLUX_SYSTEM}/{k.name}", k.path): output for k, output in report.outputs}
 
 
 def changed_outputs(before: Report, after: Report) -> list[Changed]:

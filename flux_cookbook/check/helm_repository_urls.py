@@ -10,8 +10,9 @@ by hand, or before it did. A warning: nothing breaks.
 from __future__ import annotations
 
 from flux_cookbook.check.problems import WARNING, Problem
+from flux_cookbook.extensions.flux_names import SOURCE_GROUP
 from flux_cookbook.extensions.repo_state import same_url
-from flux_cookbook.repository.model import SOURCE_GROUP, Manifest, Repository
+from flux_cookbook.repository.model import Manifest, Repository
 
 RULE = "convention.helm-repository-url"
 

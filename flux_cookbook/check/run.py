@@ -47,12 +47,16 @@ from flux_cookbook.check.problems import BUILTIN_NAMESPACES, ERROR, SEALED_SECRE
 from flux_cookbook.check.sealed_secrets_controller import check_sealed_secrets_controller
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import layout, repo_state
-from flux_cookbook.repository.model import (
-    FLUX_GROUP_SUFFIX,
+from flux_cookbook.extensions.flux_names import (
+    COMPONENTS_FILE,
     FLUX_SYSTEM,
+    GROUP_SUFFIX,
     HELM_GROUP,
     KUSTOMIZE_GROUP,
     SOURCE_GROUP,
+    SYNC_FILE,
+)
+from flux_cookbook.repository.model import (
     Manifest,
     Repository,
     is_hidden,
@@ -117,9 +121,9 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
     lint = yamllint_run.read_config(Path(root))
     followed = flux_build.follow(Path(root), start_dir=start_dir, build=build, reuse=reuse_builds)
     repo = read_repository(Path(root), yaml_file=lint.is_yaml_file if lint.config else None, followed=followed)
-    if not repo.kustomizations and not any(m.group.endswith(FLUX_GROUP_SUFFIX) for m in repo.manifests):
+    if not repo.kustomizations and not any(m.group.endswith(GROUP_SUFFIX) for m in repo.manifests):
         raise UserError(
-            f"{root} does not look like a Flux repository: no .copier-answers.yml, no flux-system/gotk-sync.yaml "
+            f"{root} does not look like a Flux repository: no {layout.CLUSTER_ANSWERS}, no {FLUX_SYSTEM}/{SYNC_FILE} "
             "and no Flux object. Give the cluster repository's folder."
         )
     from flux_cookbook.repository import flux_versions
@@ -442,7 +446,7 @@ def check_references(repo: Repository) -> list[Problem]:
             problems += _depends_on(manifest, spec, "HelmRelease", HELM_GROUP, index)
         elif manifest.is_a("HelmChart", SOURCE_GROUP):
             problems += _source_ref(manifest, spec, "sourceRef", CHART_SOURCES, index)
-        elif manifest.kind == "ImageUpdateAutomation" and manifest.group.endswith(FLUX_GROUP_SUFFIX):
+        elif manifest.kind == "ImageUpdateAutomation" and manifest.group.endswith(GROUP_SUFFIX):
             problems += _source_ref(manifest, spec, "sourceRef", ("GitRepository",), index)
     problems += _depends_on_cycles(repo, "Kustomization", KUSTOMIZE_GROUP)
     problems += _depends_on_cycles(repo, "HelmRelease", HELM_GROUP)
@@ -600,7 +604,7 @@ def _health_checks(repo: Repository, manifest: Manifest, spec: LineMap, index: _
             problems.append(Problem(manifest.path, line, "ref.health-check", WARNING,
                                     f"{manifest.label()}: health check {target} cannot be verified offline: no file "
                                     f"of this repository defines it; {unread} may apply it"))
-        elif group.endswith(FLUX_GROUP_SUFFIX) or kind == "Namespace" or not renderers:
+        elif group.endswith(GROUP_SUFFIX) or kind == "Namespace" or not renderers:
             problems.append(Problem(manifest.path, line, "ref.health-check", ERROR,
                                     f"{manifest.label()}: health check {target} names an object neither {shown} "
                                     "nor any other Kustomization of this repository applies"))
@@ -710,8 +714,8 @@ def _namespaces(repo: Repository) -> list[Problem]:
                                     "Kustomization that prunes would try to delete it); install into a namespace of the app's own"))
         elif name == FLUX_SYSTEM and not repo.is_flux_own(manifest.path):
             problems.append(Problem(manifest.path, manifest.line, "convention.namespace-builtin", ERROR,
-                                    "namespace flux-system belongs to Flux (flux bootstrap declares it in "
-                                    "gotk-components.yaml): do not declare it again"))
+                                    f"namespace {FLUX_SYSTEM} belongs to Flux (flux bootstrap declares it in "
+                                    f"{COMPONENTS_FILE}): do not declare it again"))
         else:
             clusters = repo.clusters_of(manifest) or {""}
             earlier = next((first[cluster, name] for cluster in sorted(clusters) if (cluster, name) in first), None)

@@ -35,7 +35,7 @@ from jsonschema import Draft4Validator
 from jsonschema.protocols import Validator
 
 from flux_cookbook.check import cel_rules, kubernetes_schemas
-from flux_cookbook.extensions import kube_names
+from flux_cookbook.extensions import flux_names, kube_names
 from flux_cookbook.repository import kind_scopes
 from flux_cookbook.repository.yaml_documents import as_json, error_line, load_documents
 
@@ -45,9 +45,6 @@ __all__ = ["CRDS", "DEFAULT_CRD_DIRS", "load_validators", "validate_file", "vali
 CRDS = kind_scopes.CRDS
 DEFAULT_CRD_DIRS = kind_scopes.SHIPPED_CRD_DIRS
 
-# Kustomize's own config files are build input, never applied, and have no metadata.
-_KUSTOMIZE_CONFIG_GROUP = "kustomize.config.k8s.io"
-_KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
 # --- CRD schemas ----------------------------------------------------------------------
@@ -220,7 +217,7 @@ def _check(obj: Any, crd_dirs: list[Path]) -> tuple[str, list[_Problem]]:
     if not isinstance(api_version, str) or not isinstance(kind, str):
         return "document", [((), "apiVersion and kind: required strings")]
     group = api_version.rpartition("/")[0]
-    if group == _KUSTOMIZE_CONFIG_GROUP:
+    if group == flux_names.KUSTOMIZE_CONFIG_GROUP:  # build input, never applied, no metadata
         return "", []
     if (api_version, kind) == ("v1", "List") and isinstance(obj.get("items"), list):
         # kubectl and kustomize apply a List's items one by one; it is no object itself.
@@ -306,7 +303,7 @@ def validate_file(path: Path, rel: str, crd_dirs: list[Path] | None = None) -> l
         return [(error_line(exc), f"invalid YAML: {exc}")]
     except (UnicodeDecodeError, ValueError) as exc:
         return [(1, f"not a text file: {exc}")]
-    if Path(rel).name in _KUSTOMIZATION_FILES:
+    if Path(rel).name in flux_names.KUSTOMIZE_CONFIG_FILES:
         return []
     dirs = _default_dirs(crd_dirs)
     found = []

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from flux_cookbook.check.problems import SEALED_SECRETS_GROUP, WARNING, Problem
 from flux_cookbook.extensions import known_apps
-from flux_cookbook.repository.model import HELM_GROUP, Manifest, Repository
+from flux_cookbook.extensions.flux_names import HELM_GROUP
+from flux_cookbook.repository.model import Manifest, Repository
 
 RULE = "convention.sealed-secrets-controller"
 CHART = known_apps.ANSWERS[known_apps.SEALED_SECRETS]["chart"]

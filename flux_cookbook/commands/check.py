@@ -10,6 +10,7 @@ from pathlib import Path
 from flux_cookbook.check.run import check_repository
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import repo_files
+from flux_cookbook.extensions.flux_names import FLUX_SYSTEM
 from flux_cookbook.repository.root import run_from_root
 
 NAME = "check"
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
             "errors": report.errors,
             "warnings": report.warnings,
             "files": report.files,
-            "kustomizations": [{"namespace": k.namespace or "flux-system", "name": k.name, "path": k.path or "."}
+            "kustomizations": [{"namespace": k.namespace or FLUX_SYSTEM, "name": k.name, "path": k.path or "."}
                                for k in report.kustomizations],
             "not_followed": [{"kind": s.kind, "namespace": s.namespace, "name": s.name,
                               "kustomization": f"{s.kustomization.namespace or 'flux-system'}/{s.kustomization.name}"}

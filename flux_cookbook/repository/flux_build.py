@@ -60,7 +60,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError as RuamelError
 
 from flux_cookbook.errors import UserError
-from flux_cookbook.extensions import bounded_yaml, layout
+from flux_cookbook.extensions import bounded_yaml, flux_names, layout
 from flux_cookbook.extensions.chart_values import OFFLINE_VARIABLE
 from flux_cookbook.repository.kustomize_reads import refused_reads
 from flux_cookbook.repository.yaml_documents import load_documents
@@ -71,14 +71,11 @@ __all__ = [
 ]
 
 PATH_NOT_FOUND = "path not found"
-KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")  # kustomize's konfig
-_FLUX_KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
-_FLUX_SOURCE_GROUP = "source.toolkit.fluxcd.io"
 # What `flux bootstrap` names the repository's own GitRepository, its sync Kustomization
 # and the namespace both live in.
-_SYNC_NAME = "flux-system"
-_FLUX_NAMESPACE = "flux-system"
-_SYNC_FILE = "gotk-sync.yaml"
+_SYNC_NAME = flux_names.FLUX_SYSTEM
+_FLUX_NAMESPACE = flux_names.FLUX_SYSTEM
+_SYNC_FILE = flux_names.SYNC_FILE
 _ANSWERS_GLOB = layout.ANY_ANSWERS_GLOB
 _DEFAULT_BOOTSTRAP_DIR = "bootstrap"
 _BUILD_WORKERS = 2
@@ -267,7 +264,7 @@ def _meta(doc: dict) -> dict:
 
 def _is_own_git_repository(doc: dict) -> bool:
     return (
-        _group(doc.get("apiVersion")) == _FLUX_SOURCE_GROUP and doc.get("kind") == "GitRepository"
+        _group(doc.get("apiVersion")) == flux_names.SOURCE_GROUP and doc.get("kind") == "GitRepository"
         and _meta(doc).get("name") == _SYNC_NAME
         and _meta(doc).get("namespace", _FLUX_NAMESPACE) == _FLUX_NAMESPACE
     )
@@ -275,7 +272,7 @@ def _is_own_git_repository(doc: dict) -> bool:
 
 def _builds_own_repository(doc: dict) -> bool:
     """A Flux Kustomization whose source is the repository's own GitRepository."""
-    if _group(doc.get("apiVersion")) != _FLUX_KUSTOMIZE_GROUP or doc.get("kind") != "Kustomization":
+    if _group(doc.get("apiVersion")) != flux_names.KUSTOMIZE_GROUP or doc.get("kind") != "Kustomization":
         return False
     spec = doc.get("spec")
     ref = spec.get("sourceRef") if isinstance(spec, dict) else None
@@ -368,7 +365,7 @@ def _kubectl() -> str:
 
 
 def _kustomization_file(folder: Path) -> Path | None:
-    for name in KUSTOMIZATION_FILES:
+    for name in flux_names.KUSTOMIZE_CONFIG_FILES:
         if (folder / name).is_file():
             return folder / name
     return None
@@ -401,10 +398,10 @@ def _write_kustomization(folder: Path, spec: dict) -> None:
     existing = _kustomization_file(folder)
     if existing is None:
         resources = [f"./{r}" for r in _scan_manifests(folder)]
-        kus: dict = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization"}
+        kus: dict = {"apiVersion": f"{flux_names.KUSTOMIZE_CONFIG_GROUP}/v1beta1", "kind": "Kustomization"}
         # An empty folder gets a placeholder namespace: "kustomization.yaml is empty" otherwise.
         kus.update({"resources": resources} if resources else {"namespace": "_placeholder"})
-        target, changed = folder / KUSTOMIZATION_FILES[0], True
+        target, changed = folder / flux_names.KUSTOMIZE_CONFIG_FILES[0], True
     else:
         # Round-trip YAML: a rewritten file keeps every scalar as written (`newTag: 1.10`).
         kus = YAML(typ="rt").load(existing.read_text()) or {}
@@ -605,7 +602,7 @@ def build_all(repo: Path, skip: Iterable[str] = ()) -> list[BuildResult]:
 
 
 def _is_flux_kustomization(doc: dict) -> bool:
-    return _group(doc.get("apiVersion")) == _FLUX_KUSTOMIZE_GROUP and doc.get("kind") == "Kustomization"
+    return _group(doc.get("apiVersion")) == flux_names.KUSTOMIZE_GROUP and doc.get("kind") == "Kustomization"
 
 
 def _found(rel: str, line: int, doc: dict) -> _Found:
@@ -649,7 +646,7 @@ def _starts(repo: Path, every: list[_Found], start_dir: str | None) -> list[_Fou
 
 # A hand-made repository with neither gotk-sync.yaml nor answers: the cookbook's bootstrap
 # folder, known by the folders the cookbook keeps in it.
-_COOKBOOK_BOOTSTRAP_DIRS = ("bootstrap", "flux-system")
+_COOKBOOK_BOOTSTRAP_DIRS = flux_names.COOKBOOK_BOOTSTRAP_DIRS
 _COOKBOOK_BOOTSTRAP_MARKS = ("kustomizations", "helmrepositories")
 
 
@@ -673,7 +670,7 @@ def _own_sources(repo: Path, files: list[str], starts: list[_Found]) -> frozense
         own = {(_FLUX_NAMESPACE, _SYNC_NAME)}
     defined = {}
     for _, _, doc in _yaml_objects(repo, files, "GitRepository"):
-        if doc.get("kind") == "GitRepository" and _group(doc.get("apiVersion")) == _FLUX_SOURCE_GROUP:
+        if doc.get("kind") == "GitRepository" and _group(doc.get("apiVersion")) == flux_names.SOURCE_GROUP:
             spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
             key = (str(_meta(doc).get("namespace") or _FLUX_NAMESPACE), str(_meta(doc).get("name")))
             defined[key] = spec.get("url")
@@ -724,7 +721,7 @@ def _own_inputs(repo: Path, files: list[str], path: str) -> str | None:
     digest = hashlib.sha256()
     for rel in below:
         data = (repo / rel).read_bytes()
-        if posixpath.basename(rel) in KUSTOMIZATION_FILES and re.search(rb"\.\./|://|^\s*-?\s*/", data, re.M):
+        if posixpath.basename(rel) in flux_names.KUSTOMIZE_CONFIG_FILES and re.search(rb"\.\./|://|^\s*-?\s*/", data, re.M):
             return None
         digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
     return digest.hexdigest()

@@ -17,13 +17,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from flux_cookbook.extensions import flux_names
 from flux_cookbook.repository.kind_scopes import CRDS
 
 # Shipped CRD folders by (major, minor), newest last; `current` is the newest release's.
 SHIPPED = {(2, 6): CRDS / "flux-2.6", (2, 9): CRDS / "current"}
 NEWEST = max(SHIPPED)
 SEALED_SECRETS = CRDS / "sealed-secrets"
-COMPONENTS_FILE = "gotk-components.yaml"
+COMPONENTS_FILE = flux_names.COMPONENTS_FILE
 _HEADER = re.compile(r"^#\s*Flux Version:\s*v?(\d+)\.(\d+)(\.\d+)?", re.MULTILINE)
 _HEADER_LINES = 10
 

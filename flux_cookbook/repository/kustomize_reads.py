@@ -22,9 +22,7 @@ from typing import Any, Iterator
 
 import yaml
 
-from flux_cookbook.extensions import bounded_yaml
-
-KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+from flux_cookbook.extensions import bounded_yaml, flux_names
 
 # What kustomize fetches: a URL, git's scp-like `git@host:path`, or `host.tld/path` (its
 # repospec without a scheme), and anything asking for a ref.
@@ -68,7 +66,7 @@ def _named_paths(kus: dict) -> Iterator[tuple[str, str, bool]]:
 
 
 def _kustomization_file(root: Path, folder: str) -> str | None:
-    for name in KUSTOMIZATION_FILES:
+    for name in flux_names.KUSTOMIZE_CONFIG_FILES:
         if (root / folder / name).is_file():
             return posixpath.join(folder, name) if folder else name
     return None

@@ -17,22 +17,23 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flux_cookbook.extensions import layout, repo_files
+from flux_cookbook.extensions import flux_names, layout, repo_files
 from flux_cookbook.repository import flux_build, kind_scopes
 from flux_cookbook.repository.yaml_lines import Document, LineMap, YamlError, load_documents
 
-KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
-HELM_GROUP = "helm.toolkit.fluxcd.io"
-SOURCE_GROUP = "source.toolkit.fluxcd.io"
-FLUX_GROUP_SUFFIX = ".toolkit.fluxcd.io"
+# Flux's names, as the model's readers know them (extensions/flux_names.py spells them).
+KUSTOMIZE_GROUP = flux_names.KUSTOMIZE_GROUP
+HELM_GROUP = flux_names.HELM_GROUP
+SOURCE_GROUP = flux_names.SOURCE_GROUP
+FLUX_GROUP_SUFFIX = flux_names.GROUP_SUFFIX
 # kustomize's own configuration: build input, never applied, not an object.
-KUSTOMIZE_CONFIG_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+KUSTOMIZE_CONFIG_FILES = flux_names.KUSTOMIZE_CONFIG_FILES
 # What `flux bootstrap` writes into <bootstrap folder>/flux-system/.
-FLUX_OWN_FILES = ("gotk-components.yaml", "gotk-sync.yaml")
-FLUX_SYSTEM = "flux-system"
+FLUX_OWN_FILES = flux_names.FLUX_OWN_FILES
+FLUX_SYSTEM = flux_names.FLUX_SYSTEM
 CLUSTER_ANSWERS = layout.CLUSTER_ANSWERS
-# Where the cookbook's pages and this template put the bootstrap folder, newest first.
-BOOTSTRAP_DIRS = ("bootstrap", "flux-system")
+# Where the cookbook's pages and this template put the bootstrap folder, in the order looked for.
+BOOTSTRAP_DIRS = flux_names.COOKBOOK_BOOTSTRAP_DIRS
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
@@ -286,11 +287,11 @@ def _bootstrap_dir(root: Path, files: list[str], kustomizations: list) -> tuple[
     answers' bootstrap_dir before. A hand-made repository with neither: the cookbook
     folder that holds kustomizations/ or helmrepositories/, else the root.
     """
-    bootstrapped = any(posixpath.basename(path) == "gotk-sync.yaml" for path in files)
+    bootstrapped = any(posixpath.basename(path) == flux_names.SYNC_FILE for path in files)
     for kustomization in kustomizations:
         if (kustomization.namespace or FLUX_SYSTEM, kustomization.name) != (FLUX_SYSTEM, FLUX_SYSTEM):
             continue
-        if posixpath.basename(kustomization.file) == "gotk-sync.yaml" or kustomization.file.startswith(layout.ANSWERS_PREFIX):
+        if posixpath.basename(kustomization.file) == flux_names.SYNC_FILE or kustomization.file.startswith(layout.ANSWERS_PREFIX):
             return kustomization.path, bootstrapped
     for name in BOOTSTRAP_DIRS:
         if (root / name / "kustomizations").is_dir() or (root / name / "helmrepositories").is_dir():

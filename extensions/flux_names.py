@@ -1,0 +1,85 @@
+"""Flux's own names, spelled once: its API groups and kinds, the versions each Flux release
+serves, what `flux bootstrap` writes, and the kustomize files Flux builds from.
+
+The template (conventions.py), the migrations (which can import nothing but extensions/)
+and the command (its repository model and check) all ask this table, so a Flux release
+that renames or retires something is one edit here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The toolkit's API groups: every Flux kind is in one of them.
+GROUP_SUFFIX = ".toolkit.fluxcd.io"
+SOURCE_GROUP = "source" + GROUP_SUFFIX
+KUSTOMIZE_GROUP = "kustomize" + GROUP_SUFFIX
+HELM_GROUP = "helm" + GROUP_SUFFIX
+IMAGE_GROUP = "image" + GROUP_SUFFIX
+NOTIFICATION_GROUP = "notification" + GROUP_SUFFIX
+
+# What `flux bootstrap` writes: the namespace Flux runs in, which also names the
+# repository's GitRepository, its sync Kustomization and the folder of Flux's own files
+# (inside the bootstrap folder); those files are the components and the sync.
+FLUX_SYSTEM = "flux-system"
+COMPONENTS_FILE = "gotk-components.yaml"
+SYNC_FILE = "gotk-sync.yaml"
+FLUX_OWN_FILES = (COMPONENTS_FILE, SYNC_FILE)
+
+# kustomize's own configuration, which Flux builds a folder from: build input, never
+# applied, not an object. The first name is the one Flux generates when a folder has none.
+KUSTOMIZE_CONFIG_GROUP = "kustomize.config.k8s.io"
+KUSTOMIZE_CONFIG_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+# Where a cookbook repository keeps its bootstrap folder (the one holding kustomizations/
+# and helmrepositories/), in the order they are looked for: the Geek Cookbook's pages
+# (and release 1.0.0 of the template) put it in flux-system/, later releases in bootstrap/.
+COOKBOOK_BOOTSTRAP_DIRS = (FLUX_SYSTEM, "bootstrap")
+
+
+def api_version(group: str, version: str) -> str:
+    return f"{group}/{version}"
+
+
+# --- the versions each Flux release serves ---------------------------------------------
+
+BETAS = frozenset({"v1beta1", "v1beta2"})
+
+
+@dataclass(frozen=True)
+class Served:
+    current: str  # the one version Flux 2.9 serves
+    legacy: frozenset[str]  # the versions earlier releases served, removed since (2.7: v1beta1/v2beta1, 2.8: v1beta2/v2beta2)
+
+
+# Flux 2.9 (schema diff of the Flux 2.6 and 2.9 CRDs), for every kind the migrations move
+# to its current version.
+FLUX_2_9: dict[tuple[str, str], Served] = {
+    (KUSTOMIZE_GROUP, "Kustomization"): Served("v1", BETAS),
+    (HELM_GROUP, "HelmRelease"): Served("v2", frozenset({"v2beta1", "v2beta2"})),
+    (SOURCE_GROUP, "GitRepository"): Served("v1", BETAS),
+    (SOURCE_GROUP, "HelmChart"): Served("v1", BETAS),
+    (SOURCE_GROUP, "HelmRepository"): Served("v1", BETAS),
+    (SOURCE_GROUP, "OCIRepository"): Served("v1", frozenset({"v1beta2"})),
+    # Image automation: v1 since Flux 2.6 (image-reflector/automation-controller v1.0).
+    (IMAGE_GROUP, "ImageRepository"): Served("v1", BETAS),
+    (IMAGE_GROUP, "ImagePolicy"): Served("v1", BETAS),
+    (IMAGE_GROUP, "ImageUpdateAutomation"): Served("v1", BETAS),
+    # Notifications: Flux 2.9 serves Alert and Provider as v1beta3 only (no v1 yet), Receiver as v1.
+    (NOTIFICATION_GROUP, "Alert"): Served("v1beta3", BETAS),
+    (NOTIFICATION_GROUP, "Provider"): Served("v1beta3", BETAS),
+    (NOTIFICATION_GROUP, "Receiver"): Served("v1", BETAS),
+}
+
+# The versions the Geek Cookbook's Flux pages wrote (Flux 0.x): sources and Kustomizations
+# v1beta1, HelmReleases v2beta1. v1beta1 HelmRepositories have no `type`: OCI Helm
+# repositories arrived with v1beta2.
+FLUX_0_SOURCE = "v1beta1"
+FLUX_0_OCI_HELM_REPOSITORY = "v1beta2"
+FLUX_0_KUSTOMIZE = "v1beta1"
+FLUX_0_HELM = "v2beta1"
+
+
+def current_api_version(group: str, kind: str) -> str:
+    """The apiVersion Flux 2.9 serves for a kind of the table."""
+    return api_version(group, FLUX_2_9[group, kind].current)
