@@ -33,7 +33,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString, ScalarString
 
-from .. import flux_names, repo_files
+from .. import document_split, flux_names, repo_files
 from ..flux_names import HELM_GROUP, IMAGE_GROUP, KUSTOMIZE_GROUP, NOTIFICATION_GROUP, SOURCE_GROUP
 
 __all__ = ["DELETE", "Migration", "MigrationError", "apply_changes", "current_api_version", "migrate_file", "migrate_text"]
@@ -260,23 +260,12 @@ def current_api_version(api_version: str, kind: str) -> str | None:
 
 # --- text and YAML helpers ------------------------------------------------------------
 
-_DOC_START = re.compile(r"---(?=\s|$)")
-_DOC_END = re.compile(r"\.\.\.(?=\s|$)")
 _START_LINE = re.compile(r"---[ \t]*(#.*)?\r?\n?")  # a `---` line with nothing but a comment
 _END_LINE = re.compile(r"\.\.\.[ \t]*(#.*)?\r?\n?")
 
 
-def _lines(text: str) -> list[str]:
-    """Lines with their endings; only \\n ends a line (str.splitlines knows more)."""
-    return re.findall(r"[^\n]*\n|[^\n]+$", text)
-
-
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
-
-
-def _is_blank_or_comment(line: str) -> bool:
-    return line.strip() == "" or line.lstrip().startswith("#")
 
 
 def _is_comment_at(line: str, col: int) -> bool:
@@ -304,25 +293,6 @@ def _holds_multiline_string(node: Any) -> bool:
     if isinstance(node, list):
         return any(_holds_multiline_string(v) for v in node)
     return isinstance(node, str) and "\n" in node
-
-
-def _split_documents(text: str) -> list[str]:
-    """The text cut before every `---` and after every `...` line; joins back exactly."""
-    chunks: list[list[str]] = [[]]
-    for line in _lines(text):
-        current = chunks[-1]
-        if _DOC_START.match(line) and current and not _only_directives(current):
-            chunks.append(current := [])
-        current.append(line)
-        if _DOC_END.match(line):
-            chunks.append([])
-    return ["".join(chunk) for chunk in chunks if chunk]
-
-
-def _only_directives(lines: list[str]) -> bool:
-    """Directives (`%YAML`) and comments: they belong to the document after them."""
-    directives = [x for x in lines if x.startswith("%")]
-    return bool(directives) and all(x in directives or _is_blank_or_comment(x) for x in lines)
 
 
 @dataclass(frozen=True)
@@ -448,7 +418,7 @@ class _Document:
 
     def __init__(self, text: str, tree: CommentedMap, style: _Style, new_api: str) -> None:
         self.text, self.tree, self.style, self.new_api = text, tree, style, new_api
-        self.lines = _lines(text)
+        self.lines = document_split.lines(text)
         meta = tree.get("metadata")
         name = meta.get("name") if isinstance(meta, dict) else None
         self.label = f"{tree.get('kind', 'document')}/{name or '<unnamed>'}"
@@ -539,7 +509,7 @@ class _Document:
             dash = _indent(self.lines[first_line])
             if first_line <= key_line or self.lines[first_line][dash] != "-":
                 raise _Unspliceable
-            dumped = _lines(self._dump(CommentedMap(x=CommentedSeq(items))))[1:]  # drop `x:`
+            dumped = document_split.lines(self._dump(CommentedMap(x=CommentedSeq(items))))[1:]  # drop `x:`
             shift = _indent(dumped[0])
             text = "".join(" " * dash + line[shift:] if line.strip() else line for line in dumped)
             at = first_line if front else end
@@ -615,12 +585,12 @@ class _Document:
             while end < len(self.lines):
                 text = self.lines[end]
                 indent = _indent(text)
-                if not _is_blank_or_comment(text) and (
+                if not document_split.is_blank_or_comment(text) and (
                     indent < col or (indent == col and not re.match(r"-(\s|$)", text[indent:]))
                 ):
                     break
                 end += 1
-        while end - 1 > line and _is_blank_or_comment(self.lines[end - 1]) and (
+        while end - 1 > line and document_split.is_blank_or_comment(self.lines[end - 1]) and (
             self.lines[end - 1].strip() == "" or _indent(self.lines[end - 1]) <= col
         ):
             end -= 1
@@ -662,7 +632,7 @@ class _Document:
         head = first if _START_LINE.fullmatch(first) else ""
         tail = last if len(self.lines) > 1 and _END_LINE.fullmatch(last) else ""
         yaml = _yaml(self.style)
-        yaml.explicit_start = not head and bool(_DOC_START.match(first))  # `--- {...}`
+        yaml.explicit_start = not head and bool(document_split.DOCUMENT_START.match(first))  # `--- {...}`
         stream = io.StringIO()
         yaml.dump(self.tree, stream)
         body = stream.getvalue()
@@ -681,7 +651,7 @@ class _Document:
         return stream.getvalue()
 
     def _dump_at(self, node: Any, col: int) -> str:
-        return "".join(" " * col + line if line.strip() else line for line in _lines(self._dump(node)))
+        return "".join(" " * col + line if line.strip() else line for line in document_split.lines(self._dump(node)))
 
     def _parses_to(self, text: str, expected: Any) -> bool:
         try:
@@ -723,7 +693,7 @@ def migrate_text(text: str) -> Migration:
     be read stops the migration (MigrationError, naming the line). A SOPS-encrypted file is
     left whole: rewriting any of it would break its MAC.
     """
-    chunks = _split_documents(text)
+    chunks = document_split.split_documents(text)
     parsed: list[Any] = []
     skipped = []
     line_no = 1
@@ -731,18 +701,18 @@ def migrate_text(text: str) -> Migration:
         try:  # parsed with \n endings so that comments re-dumped by ruamel carry no \r
             parsed.append(_load(chunk.replace("\r\n", "\n")))
         except YAMLError as error:
-            line = _error_line(error, line_no, len(_lines(chunk)))
+            line = _error_line(error, line_no, len(document_split.lines(chunk)))
             problem = getattr(error, "problem", None) or str(error).splitlines()[0]
             if _names_flux_api(chunk):
                 raise MigrationError(f"line {line}: a Flux object that is not valid YAML ({problem})") from None
             parsed.append(_UNREADABLE)
             skipped.append(f"line {line}: not valid YAML ({problem}) and no Flux object; left as it is")
-        line_no += len(_lines(chunk))
+        line_no += len(document_split.lines(chunk))
     if any(_is_sops_encrypted(tree) for tree in parsed):
         return Migration(text=text, changed=False, skipped=["SOPS-encrypted; left as it is (decrypt it to migrate "
                                                             "a Flux object in it, then encrypt it again)"])
     readable = [(tree, chunk) for tree, chunk in zip(parsed, chunks) if tree is not _UNREADABLE]
-    style = _detect_style([(tree, _lines(chunk)) for tree, chunk in readable])
+    style = _detect_style([(tree, document_split.lines(chunk)) for tree, chunk in readable])
 
     out, notes = [], []
     for chunk, tree in zip(chunks, parsed):
@@ -778,9 +748,9 @@ def apply_changes(text: str, changes: list[tuple[int, tuple, Any]]) -> str:
     mapping's last key; the mappings above it must exist. Comments, key order, quoting,
     indentation and line ends of everything else are kept (as migrate_text keeps them).
     """
-    chunks = _split_documents(text)
+    chunks = document_split.split_documents(text)
     trees = [_load(chunk.replace("\r\n", "\n")) for chunk in chunks]
-    style = _detect_style([(tree, _lines(chunk)) for tree, chunk in zip(trees, chunks)])
+    style = _detect_style([(tree, document_split.lines(chunk)) for tree, chunk in zip(trees, chunks)])
     documents = [i for i, tree in enumerate(trees) if tree is not None]
     edited: dict[int, _Document] = {}
     for number, path, value in changes:
@@ -831,7 +801,7 @@ def replace_field(text: str, kind: str, path: str, key: str, new_key: str, value
     can tell what was there (their comments stay, with `new_key`). MigrationError when the
     text is not YAML, has no or several `kind` documents, or the mapping has no own `key`.
     """
-    chunks = _split_documents(text)
+    chunks = document_split.split_documents(text)
     try:
         parsed = [_load(chunk.replace("\r\n", "\n")) for chunk in chunks]
     except YAMLError as error:
@@ -841,7 +811,7 @@ def replace_field(text: str, kind: str, path: str, key: str, new_key: str, value
         raise MigrationError(f"expected one {kind}, found {len(found)}")
     index = found[0]
     tree = parsed[index]
-    style = _detect_style([(t, _lines(c)) for t, c in zip(parsed, chunks)])
+    style = _detect_style([(t, document_split.lines(c)) for t, c in zip(parsed, chunks)])
     doc = _Document(chunks[index], tree, style, str(tree.get("apiVersion")))
     [(mapping, where)] = _mappings_at(tree, path, doc.label) or [(None, path)]
     if not isinstance(mapping, dict) or key not in mapping:

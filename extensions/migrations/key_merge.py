@@ -21,6 +21,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
+from .. import document_split
+
 _MISSING = object()
 
 
@@ -30,7 +32,7 @@ def merge_added_keys(base: str, mine: str, theirs: str) -> str | None:
     if any(not isinstance(tree, CommentedMap) for tree in trees):
         return None
     b, m, t = trees
-    mine_lines, theirs_lines = _lines(mine), _lines(theirs)
+    mine_lines, theirs_lines = document_split.lines(mine), document_split.lines(theirs)
     insertions: list[tuple[int, str]] = []
     expected = _plain(m)
     if not _collect(b, m, t, mine_lines, theirs_lines, insertions, expected) or not insertions:
@@ -134,10 +136,6 @@ def _indent(line: str) -> int:
 
 def _positions(node: CommentedMap) -> dict:
     return node.lc.data or {}
-
-
-def _lines(text: str) -> list[str]:
-    return re.findall(r"[^\n]*\n|[^\n]+$", text)
 
 
 def _load(text: str) -> Any:

@@ -29,16 +29,11 @@ from typing import Any
 
 import yaml
 
-from flux_cookbook.extensions import bounded_yaml
+from flux_cookbook.extensions import bounded_yaml, document_split
 
 # A separator line, without its line end: `---`, then nothing but spaces and a comment.
 SEPARATOR = re.compile(r"---(?:[ \t]*|[ \t]+#.*)")
 BARE_SEPARATOR = re.compile(r"---[ \t]*")
-# Any line YAML reads as a document start (`---` then a blank or the end of the line).
-DOCUMENT_START = re.compile(r"---(?:[ \t]|$)")
-DOCUMENT_END = re.compile(r"\.\.\.(?:[ \t]|$)")
-# Lines end at "\n" ("\r\n" keeps its "\r" in the line): what a file's bytes hold, kept.
-_LINES = re.compile(r"[^\n]*\n|[^\n]+\Z")
 
 
 class SplitRefused(ValueError):
@@ -95,7 +90,7 @@ class SplitFile:
         staying = [segment.obj for segment in kept if segment.obj is not None]
         kept_text = "".join(segment.text for segment in kept)
         if not staying:
-            left = "".join(line for line in _LINES.findall(kept_text)
+            left = "".join(line for line in document_split.lines(kept_text)
                            if line.strip() and not BARE_SEPARATOR.fullmatch(line.rstrip("\r\n")))
             return Taken(pieces, None, left)
         rest = _trim_blank_lines(kept_text, start=False)
@@ -105,25 +100,30 @@ class SplitFile:
 
 def split_file(text: str) -> SplitFile:
     """`text` taken apart into its documents; SplitRefused when that is not safe."""
-    segments: list[tuple[str, list[str]]] = [("", [])]
-    for number, line in enumerate(_LINES.findall(text), start=1):
+    for number, line in enumerate(document_split.lines(text), start=1):
         bare = line.rstrip("\r\n")
         if bare.startswith("%"):
             raise SplitRefused(
                 f"line {number} is a YAML directive ({bare.split()[0]}), and adopt splits no file with directives")
-        if DOCUMENT_END.match(bare):
+        if document_split.DOCUMENT_END.match(line):
             raise SplitRefused(f"line {number} is a document end marker (...), and adopt splits no file with one")
-        if DOCUMENT_START.match(bare):
-            if not SEPARATOR.fullmatch(bare):
-                raise SplitRefused(f"line {number} has content on its separator line ({bare!r})")
-            segments.append((line, []))
-        else:
-            segments[-1][1].append(line)
+        if document_split.DOCUMENT_START.match(line) and not SEPARATOR.fullmatch(bare):
+            raise SplitRefused(f"line {number} has content on its separator line ({bare!r})")
+    # Without directives and end markers, each piece but a header (the text before the
+    # first separator, "" when the text opens with one) is a separator line and its body.
+    pieces = document_split.split_documents(text)
+    if not pieces or document_split.DOCUMENT_START.match(pieces[0]):
+        pieces.insert(0, "")
+    header, *separated = pieces
+    segments = [("", header)]
+    for piece in separated:
+        separator = document_split.lines(piece)[0]
+        segments.append((separator, piece[len(separator):]))
     _refuse_cross_document_aliases(text)
     whole = _load_all(text, "the file")
     split = SplitFile(tuple(
-        Segment(separator, "".join(lines), tuple(_load_all(separator + "".join(lines), "a document")))
-        for separator, lines in segments
+        Segment(separator, body, tuple(_load_all(separator + body, "a document")))
+        for separator, body in segments
     ))
     one_by_one = [obj for segment in split.segments for obj in segment.documents]
     # A separator starts exactly one document; the header before the first holds at most one.
@@ -170,7 +170,7 @@ def _check_loads_to(text: str, objects: list, what: str) -> None:
 
 def _trim_blank_lines(text: str, start: bool) -> str:
     """`text` without its trailing blank lines (and leading ones with `start`)."""
-    lines = _LINES.findall(text)
+    lines = document_split.lines(text)
     while start and lines and not lines[0].strip():
         lines.pop(0)
     while lines and not lines[-1].strip():
