@@ -37,7 +37,7 @@ from jsonschema.protocols import Validator
 from flux_cookbook.check import cel_rules, kubernetes_schemas
 from flux_cookbook.extensions import flux_names, kube_names
 from flux_cookbook.repository import kind_scopes
-from flux_cookbook.repository.yaml_documents import as_json, error_line, load_documents
+from flux_cookbook.repository.yaml_lines import YamlError, as_json, load_documents
 
 __all__ = ["CRDS", "DEFAULT_CRD_DIRS", "load_validators", "validate_file", "validate_object", "validate_object_fields"]
 
@@ -298,9 +298,9 @@ def validate_file(path: Path, rel: str, crd_dirs: list[Path] | None = None) -> l
     """(line, message) for each problem of the YAML file at path, whose repo-relative
     name is rel. A kustomization file is build input, never applied: it is only read."""
     try:
-        documents = load_documents(Path(path).read_text(), unique_keys=True)
-    except yaml.YAMLError as exc:
-        return [(error_line(exc), f"invalid YAML: {exc}")]
+        documents = load_documents(Path(path).read_text())
+    except YamlError as error:
+        return [(error.line, f"invalid YAML: {error.detail}")]
     except (UnicodeDecodeError, ValueError) as exc:
         return [(1, f"not a text file: {exc}")]
     if Path(rel).name in flux_names.KUSTOMIZE_CONFIG_FILES:
@@ -308,8 +308,8 @@ def validate_file(path: Path, rel: str, crd_dirs: list[Path] | None = None) -> l
     dirs = _default_dirs(crd_dirs)
     found = []
     for document in documents:
-        if document.data is None:
+        if document.obj is None:
             continue  # comment-only and empty documents are fine
-        label, problems = _check(document.data, dirs)
+        label, problems = _check(document.obj, dirs)
         found += [(document.line_of(where), f"{label}: {text}") for where, text in problems]
     return found

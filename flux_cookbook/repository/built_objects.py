@@ -14,14 +14,15 @@ An object no document holds (a generator's ConfigMap) is reported at the Kustomi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Iterator
 
 import yaml
 
 from flux_cookbook.extensions import bounded_yaml
+from flux_cookbook.repository import yaml_lines
 from flux_cookbook.repository.flux_build import BuildResult, FluxKustomization
 from flux_cookbook.repository.model import Repository, api_group, is_hidden, is_kustomize_config, is_under
-from flux_cookbook.repository.yaml_lines import LineList, LineMap
+from flux_cookbook.repository.yaml_lines import LineMap
 
 
 @dataclass(frozen=True)
@@ -32,16 +33,7 @@ class Source:
 
     def line_at(self, keys: tuple) -> int:
         """The line of the deepest of `keys` the document has (its start if none)."""
-        node: Any = self.obj
-        line = self.line
-        for key in keys:
-            if isinstance(node, LineMap) and key in node:
-                line, node = node.line_of(key), node[key]
-            elif isinstance(node, LineList) and isinstance(key, int) and 0 <= key < len(node):
-                line, node = node.line_of(key), node[key]
-            else:
-                break
-        return line
+        return yaml_lines.line_at(self.obj, self.line, keys)
 
 
 @dataclass(frozen=True)

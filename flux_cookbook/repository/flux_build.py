@@ -63,7 +63,7 @@ from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import bounded_yaml, flux_names, layout
 from flux_cookbook.extensions.chart_values import OFFLINE_VARIABLE
 from flux_cookbook.repository.kustomize_reads import refused_reads
-from flux_cookbook.repository.yaml_documents import load_documents
+from flux_cookbook.repository.yaml_lines import YamlError, load_documents
 
 __all__ = [
     "BuildResult", "FluxKustomization", "Followed", "KubectlNotFound", "NotFollowed", "PATH_NOT_FOUND",
@@ -245,12 +245,12 @@ def _yaml_objects(repo: Path, files: Iterable[str], word: str):
             continue
         try:
             text = (repo / rel).read_text()
-            documents = load_documents(text) if word in text else []
-        except (yaml.YAMLError, UnicodeDecodeError, ValueError):
+            documents = load_documents(text, unique_keys=False) if word in text else []
+        except (YamlError, UnicodeDecodeError, ValueError):
             continue
         for doc in documents:
-            if isinstance(doc.data, dict):
-                yield rel, doc.line, doc.data
+            if isinstance(doc.obj, dict):
+                yield rel, doc.line, doc.obj
 
 
 def _group(api_version: Any) -> str:
@@ -320,12 +320,12 @@ def _bootstrap_to_come(repo: Path) -> list[_Found]:
     # The cluster's answers first: an app's answers keep a copy of its bootstrap_dir.
     for answers in sorted(repo.glob(_ANSWERS_GLOB), key=lambda path: (path.name != layout.CLUSTER_ANSWERS, path.name)):
         try:
-            documents = [d for d in load_documents(answers.read_text()) if isinstance(d.data, dict)]
-        except (yaml.YAMLError, UnicodeDecodeError, ValueError):
+            documents = [d for d in load_documents(answers.read_text(), unique_keys=False) if isinstance(d.obj, dict)]
+        except (YamlError, UnicodeDecodeError, ValueError):
             continue  # not answers copier could have written
         folder, line = _DEFAULT_BOOTSTRAP_DIR, 1
-        if documents and documents[0].data.get("bootstrap_dir"):
-            folder = str(documents[0].data["bootstrap_dir"])
+        if documents and documents[0].obj.get("bootstrap_dir"):
+            folder = str(documents[0].obj["bootstrap_dir"])
             line = documents[0].line_of(("bootstrap_dir",))
         found.append(_Found(
             FluxKustomization(
