@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from .kube_names import DNS1123_LABEL_MAX, is_dns1123_label
+from .kube_names import dns1123_label_error
 from .semver_range import parse_constraint
 
 # Helm stores a release in a Secret named sh.helm.release.v1.<name>.v<N>; Helm caps the
@@ -36,23 +36,6 @@ def not_text_error(value: object, what: str) -> str:
     if found:
         return (f"{what} holds U+{ord(found.group()):04X} at character {found.start() + 1} of {value!r}, "
                 "which is not a character (bytes that are not UTF-8?): use UTF-8 text.")
-    return ""
-
-
-
-def dns1123_label_error(value: object, what: str) -> str:
-    """Why `value` cannot name a Kubernetes namespace or object (a DNS-1123 label, as
-    `kubectl` enforces it), or ""."""
-    text = str(value)
-    if not text:
-        return f"{what} must not be empty."
-    if len(text) > DNS1123_LABEL_MAX:
-        return f"{what} '{text}' is {len(text)} characters long; at most {DNS1123_LABEL_MAX} are allowed."
-    if not is_dns1123_label(text):
-        return (
-            f"{what} '{text}' is not a valid DNS-1123 label: use lower case letters, digits "
-            "and '-', starting and ending with a letter or digit."
-        )
     return ""
 
 

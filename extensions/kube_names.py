@@ -34,17 +34,26 @@ def is_dns1123_subdomain(text: str) -> bool:
     return bool(_DNS1123_SUBDOMAIN.fullmatch(text))
 
 
+def dns1123_label_error(value: object, what: str) -> str:
+    """Why `value` cannot name a Kubernetes namespace or object (a DNS-1123 label, as
+    `kubectl` enforces it), or ""."""
+    return _name_error(str(value), what, DNS1123_LABEL_MAX, is_dns1123_label,
+                       "DNS-1123 label: use lower case letters, digits and '-'")
+
+
 def dns1123_subdomain_error(value: str, what: str) -> str:
     """Why `value` cannot name a Kubernetes object (a Secret, a SealedSecret), or ""."""
-    if not value:
+    return _name_error(value, what, DNS1123_SUBDOMAIN_MAX, is_dns1123_subdomain,
+                       "DNS-1123 subdomain: use lower case letters, digits, '-' and '.'")
+
+
+def _name_error(text: str, what: str, longest: int, valid, rule: str) -> str:
+    if not text:
         return f"{what} must not be empty."
-    if len(value) > DNS1123_SUBDOMAIN_MAX:
-        return f"{what} '{value}' is {len(value)} characters long; at most {DNS1123_SUBDOMAIN_MAX} are allowed."
-    if not is_dns1123_subdomain(value):
-        return (
-            f"{what} '{value}' is not a valid DNS-1123 subdomain: use lower case letters, digits, '-' "
-            "and '.', starting and ending with a letter or digit."
-        )
+    if len(text) > longest:
+        return f"{what} '{text}' is {len(text)} characters long; at most {longest} are allowed."
+    if not valid(text):
+        return f"{what} '{text}' is not a valid {rule}, starting and ending with a letter or digit."
     return ""
 
 

@@ -250,7 +250,7 @@ def _file_schema_problems(repo: Repository, path: str, substituting: dict[str, s
 
 
 # kustomize-controller leaves an object with this annotation or label as it is built.
-SUBSTITUTE_KEY = "kustomize.toolkit.fluxcd.io/substitute"
+SUBSTITUTE_KEY = f"{KUSTOMIZE_GROUP}/substitute"
 
 
 def _substituting_kustomizations(repo: Repository) -> list[tuple[str, str]]:

@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
             "kustomizations": [{"namespace": k.namespace or FLUX_SYSTEM, "name": k.name, "path": k.path or "."}
                                for k in report.kustomizations],
             "not_followed": [{"kind": s.kind, "namespace": s.namespace, "name": s.name,
-                              "kustomization": f"{s.kustomization.namespace or 'flux-system'}/{s.kustomization.name}"}
+                              "kustomization": f"{s.kustomization.namespace or FLUX_SYSTEM}/{s.kustomization.name}"}
                              for s in report.not_followed],
         }, sys.stdout, indent=2)
         sys.stdout.write("\n")
