@@ -65,6 +65,9 @@ class YamlError(Exception):
         self.detail = detail or message
 
 
+_MISSING = object()
+
+
 def line_at(obj: Any, line: int, path: tuple) -> int:
     """The line of the deepest field of `path` (keys and list indexes) that `obj`, read by
     this module, has; `line` (where obj starts) if it has none. A key is also found by its
@@ -80,9 +83,6 @@ def line_at(obj: Any, line: int, path: tuple) -> int:
         else:
             break
     return line
-
-
-_MISSING = object()
 
 
 @dataclass(frozen=True)
