@@ -1,8 +1,8 @@
 """`flux-cookbook check`: what Flux, the API server or Helm would refuse, found before a push.
 
 Offline and quick. The repository is read once (repository/model.py); each rule family is
-one function in a module of its own (rules_*.py) returning Problems, each naming a repository-relative file, a line, a short
-rule id, a severity and a message:
+one function, in a module of its own (rules_*.py), returning Problems, each naming a
+repository-relative file, a line, a short rule id, a severity and a message:
 
 - yaml.parse, yaml.lint                     every YAML file parses (no key twice) and passes
                                             yamllint with the repository's own .yamllint
