@@ -8,7 +8,7 @@ def test_dns1123_label_accepts(name):
     assert checks.dns1123_label_error(name, "app_name") == ""
 
 
-@pytest.mark.parametrize("name", ["", "A", "a_b", "-a", "a-", "a.b", "a" * 64, "é", "a b"])
+@pytest.mark.parametrize("name", ["", "A", "a_b", "-a", "a-", "a.b", "a" * 64, "é", "a b", "a\n"])
 def test_dns1123_label_refuses(name):
     assert "app_name" in checks.dns1123_label_error(name, "app_name")
 

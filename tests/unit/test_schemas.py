@@ -334,6 +334,13 @@ def test_core_kinds_and_metadata():
     ]
 
 
+def test_a_name_ending_in_a_line_break_is_no_dns1123_name():
+    ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "apps\n"}}
+    assert validate_object(ns) == ["Namespace/apps\n: metadata.name: 'apps\\n' is not a DNS-1123 subdomain"]
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "apps\n"}}
+    assert validate_object(cm) == ["ConfigMap/x: metadata.namespace: 'apps\\n' is not a DNS-1123 label"]
+
+
 def test_other_groups_get_the_metadata_check_only():
     cert = {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": "c"}, "spec": {"x": 1}}
     assert validate_object(cert) == []
