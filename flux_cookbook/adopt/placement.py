@@ -1,15 +1,8 @@
-"""Where each of an app's objects goes: to the path the template renders it to, or it stays
-the user's own file where it is.
-
-copier's replay of the user's changes works where an object sits at its template path,
-so each recognised object that is alone in its file is moved there (`git mv`), within the
-folder one Flux Kustomization applies (moving an object from one Kustomization to another
-would make the first one prune it from the cluster). An object that shares its file with
-other documents is split out of it (yaml_split): its document's own text, as written, goes
-to the template path, and the file keeps the others, or goes when none is left.
-
-What cannot move stays the user's own file (a note says so), except where copier update
-would then add a second copy of it: the shared HelmRepository file, which is a problem.
+"""Where each of an app's objects goes: moved (`git mv`) or split out (yaml_split) to the
+path the template renders it to, within the folder its Kustomization applies (see the
+package's docstring for why), or it stays the user's own file where it is, with a note;
+except where copier update would then add a second copy of it, the shared HelmRepository
+file, which is a problem.
 """
 
 from __future__ import annotations

@@ -20,9 +20,10 @@ from flux_cookbook.extensions import layout
 from flux_cookbook.repository import model
 from flux_cookbook.repository.model import FLUX_OWN_FILES, KUSTOMIZE_CONFIG_FILES, Object, Repository, is_hidden
 
-# The folders `flux bootstrap --path` pointed at in the cookbook's pages, oldest first:
-# the order adopt's messages name them in (the model lists them newest first).
-BOOTSTRAP_DIRS = tuple(reversed(model.BOOTSTRAP_DIRS))
+# The folders `flux bootstrap --path` pointed at in the cookbook's pages, in the order
+# adopt's messages name them: flux-system/ (the older pages) first, whichever order the
+# model keeps (newest first, for the folder it takes when several are there).
+BOOTSTRAP_DIRS = tuple(sorted(model.BOOTSTRAP_DIRS, key=lambda name: name != layout.FLUX_SYSTEM))
 
 
 @dataclass

@@ -5,7 +5,9 @@ Flux applies a repository folder by folder: `flux bootstrap --path` makes the Ku
 Kustomization that takes this repository (GitRepository `flux-system`) as its source
 applies its own `spec.path` (flux_build finds them, as it builds them). Those are the
 *applied folders*; the objects in the YAML files of theirs that reach Flux's artifact are
-the repository's *manifests*. Files Git ignores are not in the repository at all (the
+the repository's *manifests*, a part of its *objects*: every mapping document of every
+YAML file, with its file and line, wherever it is (what adopt reads a hand-made
+repository by). Files Git ignores are not in the repository at all (the
 template's .gitignore keeps `*.secret.yaml` out), so they are not read.
 """
 
