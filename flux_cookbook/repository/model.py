@@ -149,9 +149,16 @@ class Repository:
         """The objects of `kind` in `group` in files below the folder `under` ("": anywhere),
         named `name` when it is given."""
         return [
-            found for found in self.objects
-            if found.is_a(kind, group) and is_under(found.path, under) and name in (None, found.name)
+            found for found in self._objects_by_kind.get((kind, group), [])
+            if is_under(found.path, under) and name in (None, found.name)
         ]
+
+    @cached_property
+    def _objects_by_kind(self) -> dict[tuple[str, str], list[Object]]:
+        by_kind: dict[tuple[str, str], list[Object]] = {}
+        for found in self.objects:
+            by_kind.setdefault((found.kind, found.group), []).append(found)
+        return by_kind
 
     def written_documents(self, path: str) -> list[Document]:
         """A YAML file's documents that hold something (comment-only ones left out), in order:

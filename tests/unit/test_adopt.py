@@ -318,6 +318,16 @@ def test_other_kinds_unreadable_yaml_and_dot_folders(tmp_path):
     ]
 
 
+def test_a_file_with_a_key_written_twice_is_skipped_as_flux_would_refuse_it(tmp_path):
+    files = dict(PODINFO)
+    files["podinfo/extra.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  name: y\n"
+    plan = plan_adoption(write(tmp_path, files), TEMPLATE, NO_GIT)
+    assert list(plan.apps) == ["podinfo"]
+    (note,) = [note for note in plan.notes if "extra.yaml" in note]
+    assert note.startswith("skipped podinfo/extra.yaml: not readable as YAML (line 5: ") and "duplicate key" in note
+    assert note.endswith("; left as it is")
+
+
 # --- the cluster -----------------------------------------------------------------------
 
 
