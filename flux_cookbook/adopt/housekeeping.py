@@ -9,8 +9,9 @@ from pathlib import Path
 
 from flux_cookbook.adopt.answers import RELEASE_TAG
 from flux_cookbook.adopt.findings import Findings
-from flux_cookbook.adopt.template_files import TemplateFiles, is_remote
+from flux_cookbook.adopt.template_files import TemplateFiles
 from flux_cookbook.extensions import layout
+from flux_cookbook.extensions.template_source import is_remote
 
 # The repository's own housekeeping files, which release 1.0.0 writes with no answer in
 # them. One that is missing is added from the template's 1.0.0 tag: copier update takes a
