@@ -6,8 +6,9 @@ from __future__ import annotations
 import posixpath
 
 from flux_cookbook.check.problems import BUILTIN_NAMESPACES, ERROR, WARNING, Problem
-from flux_cookbook.extensions import layout, repo_state
+from flux_cookbook.extensions import layout
 from flux_cookbook.extensions.flux_names import COMPONENTS_FILE, FLUX_SYSTEM, HELM_GROUP, KUSTOMIZE_GROUP
+from flux_cookbook.repository import apps
 from flux_cookbook.repository.model import (
     Manifest,
     Repository,
@@ -137,8 +138,8 @@ def _app_files(repo: Repository, path: str, answers: LineMap, app: str) -> list[
     applies it. Their names are the user's: an adopted app keeps the names Flux knows it by
     (a Kustomization `<chart>--<namespace>`, a HelmRelease named after the chart)."""
     line = answers.line_of("app_name")
-    bootstrap_dir = str(answers.get("bootstrap_dir") or repo.bootstrap_dir)
-    folder = repo_state.app_folder(repo.root, {**answers, "bootstrap_dir": bootstrap_dir})
+    known = apps.App(repo.root, app, answers, default_bootstrap_dir=repo.bootstrap_dir)
+    bootstrap_dir, folder = known.bootstrap_dir, known.folder
     if any(is_under(broken, folder) or is_under(broken, bootstrap_dir) for broken in repo.parse_errors):
         return []  # what a file that does not parse defines is unknown; yaml.parse names it
     missing = []

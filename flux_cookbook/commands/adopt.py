@@ -2,7 +2,8 @@
 
 Writes the answers files release 1.0.0 of the template would have written for the
 repository (the cookbook's own layout and APIs), so that `flux-cookbook update-all` brings
-it to the newest release, keeping its values. The logic lives in flux_cookbook/adopt/adoption.py.
+it to the newest release, keeping its values. The logic lives in flux_cookbook/adopt/; here
+are its arguments and its messages.
 """
 
 from __future__ import annotations
@@ -10,9 +11,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TextIO
 
-from flux_cookbook.adopt.adoption import RELEASE, adopt
+from flux_cookbook.adopt import adoption
+from flux_cookbook.adopt.answers import RELEASE, answers_text
+from flux_cookbook.adopt.findings import AdoptError
+from flux_cookbook.adopt.placement import Split
+from flux_cookbook.adopt.plan import Plan
 from flux_cookbook.extensions import repo_files
+from flux_cookbook.extensions.layout import app_answers_file
 from flux_cookbook.repository.lock import one_writer
 from flux_cookbook.template_runs import copier_run
 
@@ -48,3 +55,99 @@ def run(args: argparse.Namespace) -> int:
         return adopt(repo, template, args.dry_run, out=sys.stdout, err=sys.stderr)
     with one_writer(repo, NAME):
         return adopt(repo, template, args.dry_run, out=sys.stdout, err=sys.stderr)
+
+
+def describe(plan: Plan) -> str:
+    lines = [
+        f"Bootstrap folder: {plan.bootstrap_dir}/. "
+        f"Pinned to template release {RELEASE} ({plan.cluster['_src_path']})."
+    ]
+    lines.append("Apps (each gets its own answers file):" if plan.apps else "Apps: none found.")
+    for app, answers in plan.apps.items():
+        lines.append(
+            f"  {app}: chart {answers['chart']} {answers['chart_version']} from HelmRepository "
+            f"{answers['helm_repo_name']} ({answers['helm_repo_url']}), namespace {answers['namespace']}"
+        )
+    sections = (
+        ("Guessed (change them in .copier-answers.yml if wrong):", plan.guesses),
+        ("Kept as your own files (no answers file):", plan.kept),
+        ("Notes:", plan.notes),
+    )
+    for title, items in sections:
+        if items:
+            lines += [title, *(f"  {item}" for item in items)]
+    if plan.added:
+        lines.append(f"Adds, as the template writes them (updates keep them current): {', '.join(plan.added)}")
+    if plan.extended:
+        lines.append(f"Adds to your own: {', '.join(plan.extended)} (the lines the template's has and yours lacks)")
+    if plan.moves:
+        lines.append("Moves (git mv, staged), so that each object is where the template writes it:")
+        lines += [f"  {move.source} -> {move.target}  ({move.what})" for move in plan.moves]
+    if plan.splits:
+        lines.append(
+            "Splits (staged), so that each object is alone where the template writes it; each document "
+            "goes as you wrote it, comments included:"
+        )
+        lines += [describe_split(split) for split in plan.splits]
+    return "\n".join(lines)
+
+
+def describe_split(split: Split) -> str:
+    lines = [f"  split {split.source}: {move.what} -> {move.target}" for move in split.moves]
+    if split.rest is not None:
+        lines.append(f"    {split.source} keeps its other documents, as they are")
+    else:
+        count = len(split.dropped.splitlines())
+        dropped = f"; its {count} line(s) outside them (comments) go with it" if count else ""
+        lines.append(f"    {split.source} is removed (git rm): every object in it moved{dropped}")
+    return "\n".join(lines)
+
+
+def describe_dry_run(plan: Plan) -> str:
+    lines = ["Dry run: nothing moved, split or written. The answers files would be:"]
+    for name, answers in plan.answers_files().items():
+        lines += ["", f"--- {name}", answers_text(answers).rstrip("\n")]
+    return "\n".join(lines)
+
+
+def next_steps(plan: Plan) -> str:
+    written = ", ".join([*plan.answers_files(), *plan.added, *plan.extended])
+    lines = [
+        f"Wrote {written}.",
+        "",
+        "Next:",
+        "  1. Review: git status; git diff --staged; the answers files (change an answer there if it is wrong).",
+        '  2. git add -A && git commit -m "Adopt the Flux cookbook template"',
+        "  3. Update the cluster and every app to the newest release (one commit each):",
+        "       flux-cookbook update-all",
+        "     or by hand, the cluster first, committing after each step:",
+        "       copier update --trust --defaults",
+    ]
+    lines += [f"       copier update --trust --defaults -a {app_answers_file(app)}" for app in plan.apps]
+    return "\n".join(lines)
+
+
+def _refused(repo: Path, problems: list[str], err: TextIO) -> int:
+    print(f"adopt: cannot adopt {repo}; nothing was written.", file=err)
+    for problem in problems:
+        print(f"  - {problem}", file=err)
+    return 1
+
+
+def adopt(repo: Path, template: str, dry_run: bool, out: TextIO, err: TextIO) -> int:
+    """Adopt `repo` (or, with dry_run, say what adopting it would do): 0, or 1 when refused."""
+    try:
+        plan = adoption.planned(repo, template)
+    except AdoptError as error:
+        return _refused(repo, error.problems, err)
+    print(describe(plan), file=out)
+    if dry_run:
+        print(describe_dry_run(plan), file=out)
+        return 0
+    try:
+        built = adoption.carried_out(plan)
+    except AdoptError as error:
+        return _refused(repo, error.problems, err)
+    print(built, file=out)
+    print(next_steps(plan), file=out)
+    return 0

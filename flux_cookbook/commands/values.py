@@ -14,8 +14,8 @@ from pathlib import Path
 
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import repo_files
+from flux_cookbook.repository.apps import app_names
 from flux_cookbook.values import refresh as refreshing
-from flux_cookbook.values.app_values import app_names
 from flux_cookbook.values.charts import Charts
 from flux_cookbook.values.outdated import outdated, table
 

@@ -5,7 +5,9 @@ Flux applies a repository folder by folder: `flux bootstrap --path` makes the Ku
 Kustomization that takes this repository (GitRepository `flux-system`) as its source
 applies its own `spec.path` (flux_build finds them, as it builds them). Those are the
 *applied folders*; the objects in the YAML files of theirs that reach Flux's artifact are
-the repository's *manifests*. Files Git ignores are not in the repository at all (the
+the repository's *manifests*, a part of its *objects*: every mapping document of every
+YAML file, with its file and line, wherever it is (what adopt reads a hand-made
+repository by). Files Git ignores are not in the repository at all (the
 template's .gitignore keeps `*.secret.yaml` out), so they are not read.
 """
 
@@ -15,7 +17,9 @@ import os
 import posixpath
 import subprocess
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from flux_cookbook.extensions import flux_names, layout, repo_files
 from flux_cookbook.repository import flux_build, kind_scopes
@@ -38,14 +42,13 @@ YAML_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True)
-class Manifest:
-    """One object in one file of an applied folder."""
+class Object:
+    """One object of the repository, applied or not: a mapping document of one of its YAML
+    files, with where it is written."""
 
     path: str  # repository-relative, with `/`
     line: int  # where the object starts
     obj: LineMap
-    folder: str  # the applied folder it belongs to ("" is the repository root)
-    target_namespace: str  # the folder's Kustomization `spec.targetNamespace`, or ""
 
     @property
     def group(self) -> str:
@@ -64,6 +67,27 @@ class Manifest:
     def name(self) -> str:
         return str(self.metadata.get("name", ""))
 
+    def is_a(self, kind: str, group: str) -> bool:
+        # The group, not only the kind: kustomize's own config files are `kind: Kustomization` too.
+        return self.kind == kind and self.group == group
+
+    def get(self, *keys: str) -> Any:
+        """The value at `keys` (e.g. "spec", "chart"), or None where any level is missing."""
+        value: Any = self.obj
+        for key in keys:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(key)
+        return value
+
+
+@dataclass(frozen=True)
+class Manifest(Object):
+    """One object in one file of an applied folder."""
+
+    folder: str  # the applied folder it belongs to ("" is the repository root)
+    target_namespace: str  # the folder's Kustomization `spec.targetNamespace`, or ""
+
     @property
     def namespace(self) -> str:
         """The namespace Flux applies it in (targetNamespace wins, as in Flux; unset: default);
@@ -71,10 +95,6 @@ class Manifest:
         if not kind_scopes.is_namespaced(self.group, self.kind):
             return ""
         return self.target_namespace or str(self.metadata.get("namespace") or "default")
-
-    def is_a(self, kind: str, group: str) -> bool:
-        # The group, not only the kind: kustomize's own config files are `kind: Kustomization` too.
-        return self.kind == kind and self.group == group
 
     def label(self) -> str:
         return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
@@ -114,6 +134,63 @@ class Repository:
             self.manifests.append(Manifest(source.path, source.line, source.obj, item.kustomization.path,
                                            str(meta.get("namespace") or "")))
 
+    @cached_property
+    def objects(self) -> list[Object]:
+        """Every object of the repository, applied or not: each mapping document of each YAML
+        file that parses, files in path order (dot files, kustomize's config files and chart
+        values included: ask by kind and group). What `manifests` holds is a part of it."""
+        return [
+            Object(path, document.line, document.obj)
+            for path, docs in self.documents.items()
+            for document in docs
+            if isinstance(document.obj, LineMap)
+        ]
+
+    def find(self, kind: str, group: str, under: str = "", name: str | None = None) -> list[Object]:
+        """The objects of `kind` in `group` in files below the folder `under` ("": anywhere),
+        named `name` when it is given."""
+        return [
+            found for found in self._objects_by_kind.get((kind, group), [])
+            if is_under(found.path, under) and name in (None, found.name)
+        ]
+
+    @cached_property
+    def _objects_by_kind(self) -> dict[tuple[str, str], list[Object]]:
+        by_kind: dict[tuple[str, str], list[Object]] = {}
+        for found in self.objects:
+            by_kind.setdefault((found.kind, found.group), []).append(found)
+        return by_kind
+
+    def written_documents(self, path: str) -> list[Document]:
+        """A YAML file's documents that hold something (comment-only ones left out), in order:
+        what a document's position in its file counts (adopt's yaml_split takes a file apart
+        by those positions)."""
+        return [document for document in self.documents.get(path, []) if document.obj is not None]
+
+    def position_of(self, found: Object) -> int:
+        """Where `found` is among its file's `written_documents` (0 for the first)."""
+        lines = [document.line for document in self.written_documents(found.path)]
+        return lines.index(found.line)
+
+    def kustomize_config_file(self, folder: str) -> str | None:
+        """kustomize's config file in `folder` (repository-relative, "" the root), or None:
+        with one, a build of the folder applies only what it lists."""
+        return next((posixpath.join(folder, name) for name in KUSTOMIZE_CONFIG_FILES
+                     if (self.root / folder / name).is_file()), None)
+
+    def kustomize_config(self, folder: str) -> dict:
+        """What kustomize's config file in `folder` holds ({} without one, or when it does not
+        read as one mapping)."""
+        config = self.kustomize_config_file(folder)
+        if config is None:
+            return {}
+        try:
+            (document, *_) = load_documents((self.root / config).read_text(encoding="utf-8")) or [None]
+        except (YamlError, OSError, UnicodeDecodeError, ValueError):
+            return {}
+        obj = getattr(document, "obj", None)
+        return obj if isinstance(obj, dict) else {}
+
     def manifests_in(self, folder: str) -> list[Manifest]:
         return [m for m in self.manifests if m.folder == folder]
 
@@ -138,13 +215,16 @@ class Repository:
         stop = self.folder_of(path) or ""
         folder = posixpath.dirname(path)
         while True:
-            config = next((self.root / folder / name for name in KUSTOMIZE_CONFIG_FILES
-                           if (self.root / folder / name).is_file()), None)
-            if config is not None:
-                return posixpath.relpath(path, folder or ".") in _resources(config)
+            if self.kustomize_config_file(folder) is not None:
+                return posixpath.relpath(path, folder or ".") in self._resources(folder)
             if folder == stop or not folder:
                 return True
             folder = posixpath.dirname(folder)
+
+    def _resources(self, folder: str) -> set[str]:
+        """The files the kustomization file in `folder` lists under `resources`, normalised."""
+        listed = self.kustomize_config(folder).get("resources")
+        return {posixpath.normpath(str(item)) for item in listed} if isinstance(listed, list) else set()
 
     def folder_of(self, path: str) -> str | None:
         """The deepest applied folder `path` lies in, or None."""
@@ -168,17 +248,6 @@ def api_group(obj: dict) -> str:
 
 def is_under(path: str, folder: str) -> bool:
     return folder == "" or path.startswith(folder + "/")
-
-
-def _resources(config: Path) -> set[str]:
-    """The files a kustomization file lists under `resources`, normalised."""
-    try:
-        (document, *_) = load_documents(config.read_text(encoding="utf-8")) or [None]
-    except (YamlError, OSError, UnicodeDecodeError, ValueError):
-        return set()
-    obj = getattr(document, "obj", None)
-    listed = obj.get("resources") if isinstance(obj, dict) else None
-    return {posixpath.normpath(str(item)) for item in listed} if isinstance(listed, list) else set()
 
 
 def is_kustomize_config(path: str) -> bool:
@@ -293,7 +362,11 @@ def _bootstrap_dir(root: Path, files: list[str], kustomizations: list) -> tuple[
             continue
         if posixpath.basename(kustomization.file) == flux_names.SYNC_FILE or kustomization.file.startswith(layout.ANSWERS_PREFIX):
             return kustomization.path, bootstrapped
-    for name in BOOTSTRAP_DIRS:
-        if (root / name / "kustomizations").is_dir() or (root / name / "helmrepositories").is_dir():
-            return name, bootstrapped
-    return "", bootstrapped
+    return next(iter(cookbook_bootstrap_dirs(root)), ""), bootstrapped
+
+
+def cookbook_bootstrap_dirs(root: Path) -> list[str]:
+    """The BOOTSTRAP_DIRS of `root` laid out as the cookbook's pages lay out the bootstrap
+    folder (a kustomizations/ or helmrepositories/ folder in it), in BOOTSTRAP_DIRS' order."""
+    return [name for name in BOOTSTRAP_DIRS
+            if (root / name / layout.KUSTOMIZATIONS).is_dir() or (root / name / layout.HELM_REPOSITORIES).is_dir()]

@@ -38,10 +38,11 @@ from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from flux_cookbook.errors import UsageError, UserError
-from flux_cookbook.extensions import bounded_yaml, known_apps, layout, repo_files, repo_state
+from flux_cookbook.extensions import bounded_yaml, known_apps, layout, repo_files
 from flux_cookbook.extensions.input_checks import dns1123_label_error
 from flux_cookbook.extensions.kube_names import dns1123_subdomain_error, label_value_error, qualified_name_error
 from flux_cookbook.extensions.yaml_quoting import retyped_when_plain
+from flux_cookbook.repository import apps
 from flux_cookbook.repository.root import run_from_root
 from flux_cookbook.seal import sealing
 
@@ -88,25 +89,21 @@ class App:
     folder: Path
 
 
-def app_names(repo: Path) -> list[str]:
-    """The apps added to `repo`, by their answers files."""
-    return sorted(layout.apps(repo))
-
-
 def find_app(repo: Path, app: str) -> App:
     """The app `app` of `repo`: its folder and namespace, from its answers file."""
-    names = app_names(repo)
-    if app not in names:
+    found = apps.find(repo, app)
+    if found is None:
+        names = apps.app_names(repo)
         known = f"its apps: {', '.join(names)}" if names else f"it has none (no {layout.APP_ANSWERS_GLOB})"
         raise UserError(f"{repo} has no app '{app}'; {known}{run_from_root(repo) or '.'}")
-    answers_file = repo / layout.app_answers_file(app)
+    answers_file = repo / found.answers_file
     answers = _read_answers(answers_file)
     name = str(answers.get("app_name") or app)
     namespace = str(answers.get("namespace") or name)  # copier's default for the question
     if error := dns1123_label_error(namespace, f"{answers_file.name}: namespace"):
         raise UserError(error)
     # The folder its Kustomization applies: two apps' folders may share a name (redis/, mastodon/redis/).
-    folder = repo / repo_state.app_folder(repo, {**answers, "app_name": name})
+    folder = repo / apps.App(repo, app, answers).folder
     # The answers decide a path: it must stay inside the repository.
     if not folder.resolve().is_relative_to(repo.resolve()) or ".." in Path(name).parts:
         raise UserError(f"{answers_file.name}: the app's folder {folder} is outside the repository.")

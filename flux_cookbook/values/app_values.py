@@ -21,6 +21,7 @@ from flux_cookbook.extensions import layout
 from flux_cookbook.extensions.chart_source import FetchedValues
 from flux_cookbook.extensions.chart_values import fetched_header
 from flux_cookbook.extensions.yaml_quoting import yaml_embedded, yaml_literal, yaml_scalar
+from flux_cookbook.repository import apps
 
 # The first line of values the template fetched: "# values.yaml of chart <url> <chart> <version> (chart_version: <range>)".
 HEADER = re.compile(r"# values\.yaml of chart (?P<url>\S+) (?P<chart>\S+) (?P<version>\S+) \(chart_version: (?P<range>.*)\)\s*$")
@@ -67,15 +68,11 @@ class App:
         return match.group("version") if match and match.group("chart") == self.chart else None
 
 
-def app_names(repo: Path) -> list[str]:
-    return sorted(layout.apps(repo))
-
-
 def read_app(repo: Path, name: str) -> App:
     """The app `name` of the repository at `repo`; UserError naming what is missing or broken."""
     answers_file = layout.app_answers_file(name)
-    if not (repo / answers_file).is_file():
-        known = ", ".join(app_names(repo)) or "none"
+    if apps.find(repo, name) is None:
+        known = ", ".join(apps.app_names(repo)) or "none"
         raise UserError(f"no app '{name}' in {repo} (no {answers_file}); its apps: {known}")
     answers = _load(repo, answers_file)
     if not isinstance(answers, dict):

@@ -9,7 +9,8 @@ import yaml
 
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions.semver_range import parse_version
-from flux_cookbook.values.app_values import app_names, read_app
+from flux_cookbook.repository.apps import app_names
+from flux_cookbook.values.app_values import read_app
 from flux_cookbook.values.charts import Charts
 
 

@@ -1,4 +1,4 @@
-"""The adopt command's reading of hand-written cookbook repositories (flux_cookbook/adopt/adoption.py)."""
+"""The adopt command's reading of hand-written cookbook repositories (flux_cookbook/adopt/)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flux_cookbook.adopt import adoption as adopt_module
-from flux_cookbook.adopt.adoption import (
-    ANSWERS_HEADER,
-    AdoptError,
-    GitInfo,
-    adopt,
-    answers_text,
-    find_bootstrap_dir,
-    plan_adoption,
-    template_error,
-)
+from flux_cookbook.adopt import adoption, carrying_out
+from flux_cookbook.adopt.answers import ANSWERS_HEADER, answers_text
+from flux_cookbook.adopt.findings import AdoptError
+from flux_cookbook.adopt.git_state import GitInfo
+from flux_cookbook.adopt.housekeeping import template_error
+from flux_cookbook.adopt.plan import plan_adoption
+from flux_cookbook.adopt.reading import find_bootstrap_dir
+from flux_cookbook.commands import adopt as adopt_command
+from flux_cookbook.commands.adopt import adopt
+from flux_cookbook.repository import build_check
 from tests.support.project import commit_all, init_repo, tree_state
 from tests.support.template_repo import git
 
@@ -37,7 +36,7 @@ def no_template_clone(monkeypatch):
     def none(src):
         yield None
 
-    monkeypatch.setattr(adopt_module, "template_files", none)
+    monkeypatch.setattr(adoption, "template_files", none)
 
 
 def yaml_text(text: str) -> str:
@@ -319,6 +318,16 @@ def test_other_kinds_unreadable_yaml_and_dot_folders(tmp_path):
     ]
 
 
+def test_a_file_with_a_key_written_twice_is_skipped_as_flux_would_refuse_it(tmp_path):
+    files = dict(PODINFO)
+    files["podinfo/extra.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  name: y\n"
+    plan = plan_adoption(write(tmp_path, files), TEMPLATE, NO_GIT)
+    assert list(plan.apps) == ["podinfo"]
+    (note,) = [note for note in plan.notes if "extra.yaml" in note]
+    assert note.startswith("skipped podinfo/extra.yaml: not readable as YAML (line 5: ") and "duplicate key" in note
+    assert note.endswith("; left as it is")
+
+
 # --- the cluster -----------------------------------------------------------------------
 
 
@@ -580,7 +589,7 @@ def test_guesses_say_where_they_come_from(tmp_path):
     guesses = "\n".join(plan.guesses)
     assert "repo_owner 'acme' and repo_name 'homelab': guessed from the origin remote (git@github.com:acme/homelab.git)" in guesses
     assert "branch 'production': guessed from flux bootstrap's GitRepository (flux-system/flux-system/gotk-sync.yaml)" in guesses
-    assert "Guessed (change them in .copier-answers.yml if wrong):" in adopt_module.describe(plan)
+    assert "Guessed (change them in .copier-answers.yml if wrong):" in adopt_command.describe(plan)
 
 
 def test_dry_run_prints_answers_and_moves_and_changes_nothing(tmp_path):
@@ -704,7 +713,7 @@ def test_a_split_is_undone_when_a_path_no_longer_builds(tmp_path, monkeypatch):
         "flux-system/kustomizations/kustomization-podinfo.yaml", "podinfo/podinfo.yaml"]
     assert not (repo / "flux-system/namespaces").exists()
     before, dirs = tree_state(repo), folders(repo)
-    monkeypatch.setattr(adopt_module.build_check, "newly_broken", lambda before, after: ["./podinfo: (made up)"])
+    monkeypatch.setattr(build_check, "newly_broken", lambda before, after: ["./podinfo: (made up)"])
     code, out, err = run(repo)
     assert code == 1 and "would no longer build" in err and "./podinfo: (made up)" in err
     assert tree_state(repo) == before and folders(repo) == dirs
@@ -737,14 +746,14 @@ def test_a_split_that_fails_half_way_is_undone(tmp_path, monkeypatch):
     (repo / "flux-system/namespaces").rmdir()
     commit_all(repo, "namespaces beside the bootstrap folders")
     before, dirs = tree_state(repo), folders(repo)
-    real = adopt_module._staged
+    real = carrying_out.staged
 
     def failing(repo_, *args):
         if args[0] == "add" and any("namespace" in arg for arg in args):
             raise RuntimeError("git add failed: disk full (made up)")
         real(repo_, *args)
 
-    monkeypatch.setattr(adopt_module, "_staged", failing)
+    monkeypatch.setattr(carrying_out, "staged", failing)
     code, out, err = run(repo)
     assert code == 1 and "carrying out the adoption failed, and it was undone: git add failed" in err
     # The new files written before git add failed (in a folder adopt made) are gone too.

@@ -6,8 +6,9 @@ import io
 
 import pytest
 
-from flux_cookbook.adopt import adoption as adopt_module
+from flux_cookbook.adopt import adoption
 from flux_cookbook.adopt.template_files import TemplateUnreachable, template_files
+from flux_cookbook.commands.adopt import adopt
 from flux_cookbook.repository import build_check, flux_build
 from tests.fixtures import cookbook_shapes
 from tests.support.flux_objects import flux_ks
@@ -71,7 +72,7 @@ def test_adoption_that_would_break_what_flux_builds_is_undone(tmp_path, monkeypa
     def none(src):
         yield None
 
-    monkeypatch.setattr(adopt_module, "template_files", none)
+    monkeypatch.setattr(adoption, "template_files", none)
     files = cookbook_shapes.podinfo()
     files["flux-system/flux-system/gotk-sync.yaml"] = SYNC_ROOT
     files["flux-system/kustomizations/kustomization-podinfo.yaml"] = files[
@@ -79,7 +80,7 @@ def test_adoption_that_would_break_what_flux_builds_is_undone(tmp_path, monkeypa
     repo = init_repo(write(tmp_path, files))
     before = tree_state(repo)
     out, err = io.StringIO(), io.StringIO()
-    code = adopt_module.adopt(repo, "https://example.invalid/template.git", False, out, err)
+    code = adopt(repo, "https://example.invalid/template.git", False, out, err)
     assert code == 1
     assert "built before adoption and would no longer build" in err.getvalue()
     assert "./ (the repository root)" in err.getvalue()

@@ -1,0 +1,50 @@
+"""What adopt asks git: whether the repository can be adopted (a clean root the template
+never wrote), and its remote and branch, which the cluster's answers are guessed from."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from flux_cookbook.adopt.findings import AdoptError
+from flux_cookbook.extensions import layout
+
+
+@dataclass(frozen=True)
+class GitInfo:
+    origin_url: str  # "" when there is no remote `origin`
+    branch: str  # "" when HEAD is detached
+
+
+def git(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=False)
+
+
+def check_adoptable(root: Path) -> None:
+    """Raise AdoptError unless `root` is a clean git repository that the template never wrote."""
+    top = git(root, "rev-parse", "--show-toplevel")
+    if not root.is_dir() or top.returncode:
+        raise AdoptError([f"{root} is not a git repository; adopt works on the clone of your Flux repository."])
+    if Path(top.stdout.strip()).resolve() != root.resolve():
+        raise AdoptError([f"{root} is not the root of its git repository ({top.stdout.strip()}); run adopt there."])
+    answers = sorted(p.name for p in root.glob(layout.ANY_ANSWERS_GLOB))
+    if answers:
+        raise AdoptError([
+            f"{root} already has {', '.join(answers)}: it was generated or adopted already. "
+            "Bring it up to date with: flux-cookbook update-all"
+        ])
+    if git(root, "status", "--porcelain").stdout.strip():
+        raise AdoptError([
+            f"{root} has uncommitted changes. Commit them first, so that the adoption is a change "
+            "of its own you can review (and undo)."
+        ])
+
+
+def read_git_info(root: Path) -> GitInfo:
+    origin = git(root, "remote", "get-url", "origin")
+    branch = git(root, "symbolic-ref", "--quiet", "--short", "HEAD")
+    return GitInfo(
+        origin_url=origin.stdout.strip() if not origin.returncode else "",
+        branch=branch.stdout.strip() if not branch.returncode else "",
+    )

@@ -1,0 +1,98 @@
+"""A hand-made cookbook repository as adopt reads it: the repository model
+(flux_cookbook/repository/model.py), seen from the cookbook's bootstrap folder.
+
+The model reads every file once; adopt asks it for objects by kind and name anywhere in
+the repository, not only in the folders Flux applies: a hand-made repository's
+Kustomizations may be anywhere, and an object outside the folders that Flux applies is one
+copier update would write a second copy of. Dot files and dot folders (.github) hold no
+Flux objects; flux bootstrap's own files hold a Namespace and a Kustomization that are no
+app's.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+
+from flux_cookbook.adopt.findings import AdoptError
+from flux_cookbook.extensions import layout
+from flux_cookbook.repository import model
+from flux_cookbook.repository.model import FLUX_OWN_FILES, KUSTOMIZE_CONFIG_FILES, Object, Repository, is_hidden
+
+# The folders `flux bootstrap --path` pointed at in the cookbook's pages, in the order
+# adopt's messages name them: flux-system/ (the older pages) first, whichever order the
+# model keeps (newest first, for the folder it takes when several are there).
+BOOTSTRAP_DIRS = tuple(sorted(model.BOOTSTRAP_DIRS, key=lambda name: name != layout.FLUX_SYSTEM))
+
+
+@dataclass
+class HandMade:
+    """The repository's model, and the bootstrap folder the cookbook's layout is in."""
+
+    repo: Repository
+    bootstrap_dir: str
+
+    @property
+    def root(self) -> Path:
+        return self.repo.root
+
+    def is_flux_own(self, path: str) -> bool:
+        """Written by flux bootstrap: `<bootstrap>/flux-system/`, or its files wherever they are
+        (flux bootstrap without --path writes them into ./flux-system/, beside the cookbook's
+        folders, so the model's bootstrap folder, the one gotk-sync.yaml applies, may be another)."""
+        folder, name = posixpath.split(path)
+        if path.startswith(f"{layout.flux_system_dir(self.bootstrap_dir)}/") or name in FLUX_OWN_FILES:
+            return True
+        return name in KUSTOMIZE_CONFIG_FILES and any(
+            posixpath.join(folder, own) in self.repo.documents for own in FLUX_OWN_FILES
+        )
+
+    def find(self, kind: str, group: str, under: str = "", name: str | None = None, flux_own: bool = False) -> list[Object]:
+        """Objects of `kind` in `group` in files below folder `under` ("" for everywhere).
+
+        Flux's own files are left out unless `flux_own`: flux bootstrap writes them, and
+        they hold a Namespace and a Kustomization of their own.
+        """
+        return [found for found in self.repo.find(kind, group, under, name)
+                if not is_hidden(found.path) and self.is_flux_own(found.path) == flux_own]
+
+    def documents_in(self, path: str) -> int:
+        """How many documents that hold something the file `path` has."""
+        return len(self.repo.written_documents(path))
+
+    def unreadable(self) -> list[str]:
+        """A note for each file that cannot be read as YAML. Such a file (a chart's
+        values.yaml with a duplicate key, a Helm template, a SOPS-encrypted file) is no
+        object adopt could use, and is left as it is."""
+        return [
+            f"skipped {path}: not readable as YAML (line {error.line}: {(str(error).splitlines() or [''])[0]}); left as it is"
+            for path, error in self.repo.parse_errors.items() if not is_hidden(path)
+        ]
+
+
+def label(found: Object) -> str:
+    """How adopt's messages name an object: its kind, name and file."""
+    return f"{found.kind} '{found.name}' ({found.path})"
+
+
+def find_bootstrap_dir(root: Path) -> str:
+    """The folder flux bootstrap points at: the one holding kustomizations/ or helmrepositories/."""
+    found = sorted(model.cookbook_bootstrap_dirs(root), key=BOOTSTRAP_DIRS.index)
+    if not found:
+        raise AdoptError([
+            f"no cookbook layout in {root}: neither {' nor '.join(d + '/' for d in BOOTSTRAP_DIRS)} holds "
+            "kustomizations/ or helmrepositories/."
+        ])
+    if len(found) > 1:
+        raise AdoptError([
+            f"both {found[0]}/ and {found[1]}/ hold a cookbook layout; keep the one flux bootstrap "
+            "points at (its flux-system/gotk-sync.yaml names it as spec.path) and remove the other."
+        ])
+    return found[0]
+
+
+def read_hand_made(root: Path) -> HandMade:
+    """The repository at `root`, read once; AdoptError when it has no cookbook layout."""
+    bootstrap_dir = find_bootstrap_dir(root)
+    return HandMade(model.read_repository(root), bootstrap_dir)
