@@ -108,17 +108,23 @@ def read_text(repo: Path, path: str | Path, limit: int = MAX_FILE_BYTES) -> str:
     return read_bytes(repo, path, limit).decode("utf-8")
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
 def write_bytes(repo: Path, path: str | Path, data: bytes) -> Path:
     """Write `data` to `path` inside the repository, atomically (see the module docstring)."""
     target = inside(repo, path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
+    # The file's own mode, or for a new one what the umask gives (mkstemp's is 0600).
+    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666 & ~_umask()
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
-        if mode is not None:
-            os.chmod(temporary, mode)
+        os.chmod(temporary, mode)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -12,9 +12,33 @@ import shlex
 import subprocess
 from pathlib import Path
 
+# copier's shortcuts for the two big hosts, and what they stand for.
+SHORTCUTS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
+_URL = re.compile(r"^[\w+.-]+://")
+_SCP = re.compile(r"^(?:[^/@:\s]+@)?[^/:\s]+:.+$")  # git's [user@]host:path
+
+
+def is_remote(source: str) -> bool:
+    """A template source git fetches from another machine (a URL, git's `host:path`, a
+    shortcut), as opposed to a folder on this one."""
+    source = str(source or "")
+    return bool(_URL.match(source) or source.startswith(tuple(SHORTCUTS))
+                or (_SCP.fullmatch(source) and not Path(source).is_absolute()))
+
+
+def expand_shortcut(source: str) -> str:
+    """`gh:owner/name` as the URL copier clones, `https://github.com/owner/name.git`;
+    anything else as it is."""
+    source = str(source or "").strip()
+    for shortcut, base in SHORTCUTS.items():
+        if source.startswith(shortcut):
+            url = base + source[len(shortcut):].strip("/")
+            return url if url.endswith(".git") else url + ".git"
+    return source
+
 
 def absolute_src_path(src_path: str) -> str:
-    if not src_path or re.match(r"^[\w+.-]+://|^[\w.-]+@|^(gh|gl):", src_path):
+    if not src_path or is_remote(src_path):
         return src_path
     path = Path(src_path).expanduser()
     return str(path.resolve()) if path.exists() else src_path
@@ -38,22 +62,8 @@ def with_absolute_paths(answers: dict, dst: str) -> dict:
 _RELEASE_TAG = re.compile(r"^v?\d+\.\d+\.\d+([-+.][0-9A-Za-z.-]+)?$")
 _DESCRIBED = re.compile(r"-\d+-g[0-9a-f]+$")  # `git describe`: commits past a tag
 _FULL_HASH = re.compile(r"^[0-9a-f]{40}$")
-_SHORTCUTS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
 _SSH = re.compile(r"^(?:ssh://)?[\w.-]+@([\w.-]+)[:/](.+)$")  # git@host:path, ssh://git@host/path
 _GITHUB = re.compile(r"^https://github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?/?$")
-
-
-def _spelled_out(url: str) -> str:
-    url = str(url or "").strip()
-    for shortcut, base in _SHORTCUTS.items():
-        if url.startswith(shortcut):
-            url = base + url[len(shortcut):].strip("/")
-            url += "" if url.endswith(".git") else ".git"
-    return url
-
-
-def _is_url(text: str) -> bool:
-    return bool(re.match(r"^[\w+.-]+://|^[\w.-]+@", text))
 
 
 def published_url(src_path: str) -> str:
@@ -61,8 +71,8 @@ def published_url(src_path: str) -> str:
     it is a URL (`gh:`/`gl:` shortcuts spelled out); for a local clone, the URL of its
     `origin` remote, which is where that clone came from (a folder too, made absolute,
     when the clone was made from one); "" when there is none."""
-    url = _spelled_out(src_path)
-    if not url or _is_url(url):
+    url = expand_shortcut(src_path)
+    if not url or is_remote(url):
         return url
     folder = Path(url).expanduser()
     if not folder.is_dir():
@@ -72,8 +82,8 @@ def published_url(src_path: str) -> str:
                                capture_output=True, text=True, check=False)
     except OSError:
         return ""  # no git: no remote to read
-    origin = _spelled_out(found.stdout) if found.returncode == 0 else ""
-    if not origin or _is_url(origin):
+    origin = expand_shortcut(found.stdout) if found.returncode == 0 else ""
+    if not origin or is_remote(origin):
         return origin
     return str((folder / Path(origin).expanduser()).resolve())
 

@@ -117,3 +117,14 @@ def test_the_flux_version_recorded_picks_the_nearest_crds_shipped(clusters, caps
     out = capsys.readouterr().out
     assert "records Flux 2.2.3" in out and "validated against Flux 2.6's" in out
     assert "current" not in out
+
+
+def test_a_folder_without_a_flux_kustomization_is_checked_as_a_kustomizations_path(clusters, capsys):
+    # apps/ holds a kustomization.yaml and plain objects; the Flux Kustomization applying it is
+    # elsewhere (cluster/apps.yaml). Given alone, it is built and its objects validated.
+    report = check(clusters, "image_error/apps", capsys)
+    assert [(k["name"], k["path"]) for k in report["kustomizations"]] == [("flux-system", f"{TESTDATA}/image_error/apps")]
+    assert ("image_error/apps/pods.yaml", "schema") in {
+        (p["path"].removeprefix(f"{TESTDATA}/"), p["rule"]) for p in report["problems"] if p["severity"] == "error"}
+    assert main(["check", str(clusters), "--path", f"{TESTDATA}/image_error/apps"]) == 1
+    assert "followed 1 Flux Kustomization" in capsys.readouterr().out

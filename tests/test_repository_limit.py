@@ -87,6 +87,12 @@ def test_a_write_through_a_link_out_is_refused_and_one_inside_is_atomic(tmp_path
     assert sorted(p.name for p in (repo / "apps").iterdir()) == ["kept.yaml", "linked.yaml"]  # no temporary left
 
 
+def test_a_new_file_gets_the_mode_the_umask_gives_as_copier_writes_it(tmp_path):
+    (tmp_path / "made-by-hand").write_text("")
+    repo_files.write_text(tmp_path, "apps/new.yaml", "new\n")
+    assert (tmp_path / "apps/new.yaml").stat().st_mode & 0o777 == (tmp_path / "made-by-hand").stat().st_mode & 0o777
+
+
 WRITE_KEPT = """
 import sys
 from pathlib import Path

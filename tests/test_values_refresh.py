@@ -4,6 +4,7 @@ charts, served as a Helm repository on loopback that gains releases as the test 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -184,6 +185,35 @@ def test_a_local_chart_folder_as_the_target(template, cluster, charts):
     data = yaml.safe_load(values_text(cluster, "traefik"))
     assert data == yaml.safe_load(apply_overrides(defaults("traefik", "20.8.0"), {"deployment": {"replicas": 3}}))
     assert yaml.safe_load((cluster / "traefik/helmrelease-traefik.yaml").read_text())["spec"]["chart"]["spec"]["version"] == "20.8.0"
+
+
+def test_values_copied_from_a_chart_in_the_repository_refresh_from_its_version(template, cluster, charts):
+    # podinfo 6.13.0 and 6.14.1 have the same keys, so values that name no version would be
+    # matched to the newer one, and its image tag taken for an edit of the user's. The chart's
+    # Chart.yaml names the version they came from.
+    folder, url = charts
+    shutil.copytree(CHARTS / "podinfo" / "6.13.0", cluster / "charts" / "podinfo")
+    commit_all(cluster, "Our copy of the podinfo chart")
+    add_app(template, cluster, url, "podinfo", "6.x", {"replicaCount": 2}, values_source="charts/podinfo")
+    assert not yaml.safe_load((cluster / ".copier-answers.app-podinfo.yml").read_text()).get("values_chart_version")
+    release(folder)
+    result = cookbook_cli("values", "refresh", "podinfo", "-C", str(cluster))
+    assert result.returncode == 0, result.stdout + result.stderr
+    expected = yaml.safe_load(apply_overrides(defaults("podinfo", "6.14.1"), {"replicaCount": 2}))
+    assert yaml.safe_load(values_text(cluster, "podinfo")) == expected
+
+
+def test_values_that_name_no_version_match_the_release_they_equal(template, cluster, charts):
+    # A values file pasted from 6.13.0: its keys are 6.14.1's too; its values are 6.13.0's.
+    folder, url = charts
+    shutil.copy(CHARTS / "podinfo" / "6.13.0" / "values.yaml", cluster / "podinfo-values.yaml")
+    commit_all(cluster, "Values pasted from the chart")
+    add_app(template, cluster, url, "podinfo", "6.x", {}, values_source="podinfo-values.yaml")
+    release(folder)
+    result = cookbook_cli("values", "refresh", "podinfo", "-C", str(cluster))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("podinfo: values from chart podinfo 6.13.0 to 6.14.1\n")
+    assert yaml.safe_load(values_text(cluster, "podinfo")) == yaml.safe_load(defaults("podinfo", "6.14.1"))
 
 
 def test_inline_values_and_dry_run(template, cluster, charts):

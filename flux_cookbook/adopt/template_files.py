@@ -11,19 +11,14 @@ cannot filter.
 from __future__ import annotations
 
 import contextlib
-import re
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from flux_cookbook.extensions.template_source import expand_shortcut, is_remote
 from flux_cookbook.template_runs.template_clone import newest_release
-
-# The source forms copier accepts besides paths (as template_source.absolute_src_path tells them apart).
-REMOTE_SOURCE = re.compile(r"^[\w+.-]+://|^[\w.-]+@|^(gh|gl):")
-# copier's own abbreviations for the two big hosts.
-_ABBREVIATIONS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
 
 
 class TemplateUnreachable(Exception):
@@ -32,17 +27,6 @@ class TemplateUnreachable(Exception):
 
 def _git(where: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["git", "-C", str(where), *args], capture_output=True, text=True, check=False)
-
-
-def is_remote(src: str) -> bool:
-    return bool(REMOTE_SOURCE.match(src))
-
-
-def clone_url(src: str) -> str:
-    for short, long in _ABBREVIATIONS.items():
-        if src.startswith(short):
-            return long + src[len(short):]
-    return src
 
 
 @dataclass(frozen=True)
@@ -78,7 +62,7 @@ def template_files(src: str) -> Iterator[TemplateFiles]:
         raise TemplateUnreachable(f"the template {src} is neither a folder nor a git URL")
     with tempfile.TemporaryDirectory(prefix="flux-cookbook-template-") as tmp:
         target = Path(tmp) / "template"
-        url = clone_url(src)
+        url = expand_shortcut(src)
         attempts = (["--filter=blob:none"], [])  # servers without partial clone: all of it
         for extra in attempts:
             cloned = subprocess.run(

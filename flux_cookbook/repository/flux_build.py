@@ -633,12 +633,16 @@ def _key(k: FluxKustomization) -> tuple[str, str]:
 
 def _starts(repo: Path, every: list[_Found], start_dir: str | None) -> list[_Found]:
     """The Kustomizations Flux starts from. With `start_dir`, every one defined below it
-    (as flux-local's --path); else the sync Kustomization of each cluster's bootstrap
+    (as flux-local's --path), or the folder itself when it defines none; else the sync Kustomization of each cluster's bootstrap
     folder (gotk-sync.yaml): the answers' bootstrap folder's when it has one, else every
     cluster folder's; before `flux bootstrap`, the one it will write."""
     if start_dir is not None:
         folder = _normal_path(start_dir)
-        return [f for f in every if not folder or f.kustomization.file.startswith(folder + "/")]
+        below = [f for f in every if not folder or f.kustomization.file.startswith(folder + "/")]
+        # A folder that defines no Flux Kustomization is one a Kustomization would apply:
+        # built and checked as its path, as `flux build kustomization --path` builds it.
+        return below or [_Found(FluxKustomization(file=folder or ".", line=1, name=_SYNC_NAME,
+                                                  namespace=_FLUX_NAMESPACE, path=folder), {"path": folder})]
     syncs = [f for f in every if posixpath.basename(f.kustomization.file) == _SYNC_FILE]
     synced = {f.kustomization.path for f in syncs}
     to_come = [f for f in _bootstrap_to_come(repo) if f.kustomization.path not in synced]

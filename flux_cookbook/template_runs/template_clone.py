@@ -12,20 +12,20 @@ run: a branch that moves, or a local template edited during the run, is not seen
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from flux_cookbook.extensions.template_source import expand_shortcut
+
 
 def spellings(src_path: str) -> list[str]:
     """The URLs git may be given for `src_path` (copier expands gh:, gl:, git+ and .git)."""
     found = [src_path]
-    if match := re.match(r"^(gh|gl):(.+)$", src_path):
-        host = {"gh": "github.com", "gl": "gitlab.com"}[match.group(1)]
-        found.append(f"https://{host}/{match.group(2).removesuffix('.git')}.git")
+    if (expanded := expand_shortcut(src_path)) != src_path:
+        found.append(expanded)
     if src_path.startswith("git+"):
         found.append(src_path[4:])
     if src_path.startswith("https://") and not src_path.endswith(".git"):

@@ -25,16 +25,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from flux_cookbook.errors import UserError
+from flux_cookbook.extensions.template_source import is_remote
 
 _URL = re.compile(r"^[\w+.-]+://|^(gh|gl):")
-_SCP = re.compile(r"^(?:[^/@:\s]+@)?[^/:\s]+:.+$")  # git's [user@]host:path
 # RFC 3986 unreserved characters: a source holding anything else (percent escapes, ...)
 # is trusted only by an entry that is exactly the same text, as copier does.
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9._~-]*$")
-
-
-def _is_remote(source: str) -> bool:
-    return bool(_URL.match(source) or (_SCP.fullmatch(source) and not Path(source).is_absolute()))
 
 
 def _remote_path(source: str) -> str:
@@ -42,12 +38,12 @@ def _remote_path(source: str) -> str:
 
 
 def _is_plain(source: str) -> bool:
-    return not _is_remote(source) or all(_SAFE_SEGMENT.match(s) for s in _remote_path(source).split("/"))
+    return not is_remote(source) or all(_SAFE_SEGMENT.match(s) for s in _remote_path(source).split("/"))
 
 
 def normalized(source: str) -> str:
     """`source` with `.`/`..` resolved, for comparing (a local path also made absolute)."""
-    if _is_remote(source):
+    if is_remote(source):
         head, _, path = source.partition("://") if "://" in source else source.partition(":")
         host, slash, rest = path.partition("/") if "://" in source else ("", "", path)
         clean = posixpath.normpath(rest) if rest else rest

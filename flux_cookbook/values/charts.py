@@ -136,24 +136,32 @@ class Charts:
 
     def match(self, repo_url: str, chart: str, constraint: str, values: dict, tries: int = 10) -> str | None:
         """The version in `constraint` whose values.yaml has the most keys in common with
-        `values` (values copied by hand), among the `tries` newest; None if none fits."""
+        `values` (values copied by hand), and of those the most values alike (two releases
+        often differ only in their image tags), among the `tries` newest; None if none fits."""
         try:
             listing = self.listing(repo_url, chart)
             candidates = sorted((v for v in listing.versions if parse_constraint(constraint).allows(v)),
                                 key=parse_version, reverse=True)[:tries]
         except (UserError, ValueError):
             return None
-        ours, best, best_score = _paths(values), None, 0.0
+        ours, leaves, best, best_score = _paths(values), _leaves(values), None, (0.0, 0)
         for version in candidates:
             try:
                 defaults = yaml.safe_load(self.version(repo_url, chart, version, "a candidate").values) or {}
             except (UserError, yaml.YAMLError):
                 continue
             theirs = _paths(defaults)
-            score = len(ours & theirs) / len(ours | theirs) if ours | theirs else 0.0
+            score = (len(ours & theirs) / len(ours | theirs) if ours | theirs else 0.0, len(leaves & _leaves(defaults)))
             if score > best_score:
                 best, best_score = version, score
-        return best if best_score >= 0.5 else None
+        return best if best_score[0] >= 0.5 else None
+
+
+def _leaves(values: object, prefix: tuple = ()) -> set[tuple]:
+    """(path, value) of every scalar in `values`, as text (lists too, whole)."""
+    if not isinstance(values, dict):
+        return {(prefix, repr(values))}
+    return {leaf for key, value in values.items() for leaf in _leaves(value, (*prefix, key))}
 
 
 def _paths(values: object, prefix: tuple = ()) -> set[tuple]:

@@ -77,7 +77,7 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
     if not app.repo_url:
         raise UserError(f"{app.answers_file} names no helm_repo_url for app '{name}'")
     target, new_range = _target(app, to, charts)
-    from_version = _from_version(app, charts)
+    from_version = _from_version(repo, app, charts)
     base = charts.version(app.repo_url, app.chart, from_version, f"the version the values of '{name}' came from")
     try:
         merged = merge_values(base.values, target.values, app.values_text, flatten(app.overrides), target.label)
@@ -129,9 +129,9 @@ def _target(app: App, to: str | None, charts: Charts) -> tuple[ChartVersion, str
     return charts.version(app.repo_url, app.chart, version, why), to
 
 
-def _from_version(app: App, charts: Charts) -> str:
-    recorded = app.recorded_version() or charts.match(app.repo_url, app.chart, app.chart_version,
-                                                      yaml.safe_load(app.values_text) or {})
+def _from_version(repo: Path, app: App, charts: Charts) -> str:
+    recorded = (app.recorded_version() or _local_chart_version(repo, app)
+                or charts.match(app.repo_url, app.chart, app.chart_version, yaml.safe_load(app.values_text) or {}))
     if not recorded:
         raise UserError(
             f"app '{app.name}': the chart version its values came from is unknown (no values_chart_version "
@@ -140,6 +140,19 @@ def _from_version(app: App, charts: Charts) -> str:
             f"as the first line of its values, naming the version they were copied from"
         )
     return recorded
+
+
+def _local_chart_version(repo: Path, app: App) -> str | None:
+    """The version the chart folder or archive the app's values were copied from names
+    (its answer `values_source`), when that chart is in the repository: nothing outside
+    the repository is read."""
+    source = str(app.answers.get("values_source") or "")
+    if not source:
+        return None
+    try:
+        return local_chart(repo_files.inside(repo, Path(repo, source).expanduser()), app.chart).version
+    except (UserError, OSError):
+        return None
 
 
 def schema_errors(chart: ChartVersion, values: dict) -> list[str]:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flux_cookbook.check.run import ERROR, WARNING, check_schemas
+from flux_cookbook.check.problems import ERROR, WARNING
+from flux_cookbook.check.rules_schema import check_schemas
 from flux_cookbook.repository.model import read_repository
 from tests.fixtures import cookbook_shapes as shapes
 

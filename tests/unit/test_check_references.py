@@ -3,7 +3,7 @@ covers them on a generated one)."""
 
 from pathlib import Path
 
-from flux_cookbook.check.run import check_references
+from flux_cookbook.check.rules_ref import check_references
 from flux_cookbook.repository.model import read_repository
 
 KUSTOMIZATION = """\

@@ -68,3 +68,23 @@ def test_a_local_clone_is_published_under_its_origin(tmp_path):
     # No origin, or no folder: no URL at all.
     assert published_url(_clone_with_origin(tmp_path / "d", "")) == "" == published_url(str(tmp_path / "nowhere"))
     assert pre_commit_repository("file:///srv/flux-cookbook.git") == "/srv/flux-cookbook.git"
+
+
+def test_a_source_is_remote_when_git_fetches_it_from_another_machine(tmp_path):
+    from flux_cookbook.extensions.template_source import is_remote
+
+    remote = ["https://github.com/me/tpl", "ssh://git@host/me/tpl.git", "git@github.com:me/tpl.git",
+              "host:me/tpl", "gh:me/tpl", "gl:me/tpl", "git+https://example.com/tpl"]
+    local = [str(tmp_path / "tpl"), "../tpl", "tpl", "~/tpl", "./a:b/c", ""]
+    assert [s for s in remote if not is_remote(s)] == []
+    assert [s for s in local if is_remote(s)] == []
+
+
+def test_copiers_shortcuts_spell_out_as_the_url_copier_clones():
+    from flux_cookbook.extensions.template_source import expand_shortcut
+    from flux_cookbook.template_runs.template_clone import spellings
+
+    assert expand_shortcut("gh:me/tpl") == "https://github.com/me/tpl.git" == expand_shortcut("gh:me/tpl.git/")
+    assert expand_shortcut("gl:me/tpl") == "https://gitlab.com/me/tpl.git"
+    assert expand_shortcut("https://example.com/tpl") == "https://example.com/tpl"
+    assert spellings("gh:me/tpl") == ["gh:me/tpl", "https://github.com/me/tpl.git"]

@@ -1,0 +1,100 @@
+"""The objects check's ref.* and values.* rules look up: each applied object by kind,
+namespace and name, with those generated at run time (a Kustomization's generators)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Iterable
+
+from flux_cookbook.check.problems import SEALED_SECRETS_GROUP
+from flux_cookbook.repository.model import (
+    FLUX_SYSTEM,
+    Manifest,
+    Repository,
+    is_kustomize_config,
+)
+from flux_cookbook.repository.yaml_lines import LineList, LineMap
+
+# What each reference may name, as Flux 2.9's CRDs list it.
+
+# The key a HelmRelease's valuesFrom reads when it names none.
+DEFAULT_VALUES_KEY = "values.yaml"
+
+
+# Objects that make a Secret or ConfigMap of their own name at run time: (group, kind) ->
+# the kinds they make, and the keys when known (None: the cluster decides).
+RUN_TIME_MAKERS: dict[tuple[str, str], dict[str, frozenset[str] | None]] = {
+    (SEALED_SECRETS_GROUP, "SealedSecret"): {"Secret": None},
+    ("external-secrets.io", "ExternalSecret"): {"Secret": None},
+    ("objectbucket.io", "ObjectBucketClaim"): {
+        "ConfigMap": frozenset({"BUCKET_HOST", "BUCKET_NAME", "BUCKET_PORT", "BUCKET_REGION", "BUCKET_SUBREGION"}),
+        "Secret": frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}),
+    },
+}
+
+
+class Index:
+    """The objects the repository's applied folders define, by (kind, namespace, name)."""
+
+    def __init__(self, repo: Repository):
+        self.by_id: dict[tuple[str, str, str], list[Manifest]] = defaultdict(list)
+        for manifest in repo.manifests:
+            self.by_id[manifest.kind, manifest.namespace, manifest.name].append(manifest)
+        # Not yet bootstrapped: `flux bootstrap` will make the GitRepository for this repository.
+        self.assumed = set() if repo.bootstrapped else {("GitRepository", FLUX_SYSTEM, FLUX_SYSTEM)}
+        self.generated = _generated_objects(repo)
+        self.makers = [m for m in repo.manifests if (m.group, m.kind) in RUN_TIME_MAKERS]
+        # An applied file that does not parse may define anything: while there is one,
+        # "not defined here" is not said (yaml.parse names the file).
+        self.incomplete = any(repo.holds_manifests(path) for path in repo.parse_errors)
+
+    def find(self, kind: str, namespace: str, name: str, group: str | None = None) -> Manifest | None:
+        for manifest in self.by_id.get((kind, namespace, name), []):
+            if group is None or manifest.group == group:
+                return manifest
+        return None
+
+    def exists(self, kind: str, namespace: str, name: str, group: str | None = None) -> bool:
+        return (
+            self.incomplete
+            or self.find(kind, namespace, name, group) is not None
+            or (kind, namespace, name) in self.assumed
+            or (kind, namespace, name) in self.generated
+        )
+
+    def named(self, name: str) -> list[Manifest]:
+        return [m for (kind, namespace, n), found in self.by_id.items() if n == name for m in found]
+
+
+def _generated_objects(repo: Repository) -> set[tuple[str, str, str]]:
+    """ConfigMaps and Secrets a folder's kustomization.yaml generates (configMapGenerator,
+    secretGenerator): they exist once built, though no file holds them."""
+    generated = set()
+    for path, docs in repo.documents.items():
+        folder = repo.folder_of(path)
+        if not is_kustomize_config(path) or folder is None:
+            continue
+        for document in docs:
+            config = document.obj if isinstance(document.obj, dict) else {}
+            for field, kind in (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")):
+                for generator in config.get(field) or []:
+                    if isinstance(generator, dict) and generator.get("name"):
+                        # Flux's targetNamespace, else the kustomization's, else the generator's.
+                        namespace = (repo.folders[folder] or config.get("namespace")
+                                     or generator.get("namespace") or "default")
+                        generated.add((kind, str(namespace), str(generator["name"])))
+    return generated
+
+
+def spec_of(manifest: Manifest) -> LineMap:
+    spec = manifest.obj.get("spec")
+    return spec if isinstance(spec, LineMap) else LineMap()
+
+
+def entries(parent: LineMap, key: str) -> Iterable[tuple[LineMap, int]]:
+    """The mapping items of the list parent[key], each with its line."""
+    items = parent.get(key)
+    if isinstance(items, LineList):
+        for index, item in enumerate(items):
+            if isinstance(item, LineMap):
+                yield item, items.line_of(index)

@@ -1,0 +1,181 @@
+"""check's convention.*: the cookbook's layout (one object per file, file names,
+namespaces, no plain Secret, answers files against the files they made)."""
+
+from __future__ import annotations
+
+import posixpath
+
+from flux_cookbook.check.problems import BUILTIN_NAMESPACES, ERROR, WARNING, Problem
+from flux_cookbook.extensions import layout, repo_state
+from flux_cookbook.repository.model import (
+    FLUX_SYSTEM,
+    HELM_GROUP,
+    KUSTOMIZE_GROUP,
+    Manifest,
+    Repository,
+    is_hidden,
+    is_kustomize_config,
+    is_under,
+)
+from flux_cookbook.repository.yaml_lines import LineMap
+
+
+def check_conventions(repo: Repository) -> list[Problem]:
+    """The cookbook's layout: one object per file named after it, each namespace declared
+    once and never a built-in one, no plain Secret, answers files that match the files."""
+    return [
+        *_file_layout(repo),
+        *_namespaces(repo),
+        *_plain_secrets(repo),
+        *_answers(repo),
+    ]
+
+
+def _file_layout(repo: Repository) -> list[Problem]:
+    # Warnings: Flux applies a file of many objects, or any file name, just as well; the
+    # cookbook's names are what its templates and `adopt` expect.
+    problems = []
+    for path in repo.manifest_files():
+        if repo.is_flux_own(path):
+            continue
+        objects = [document for document in repo.documents[path] if document.obj is not None]
+        if len(objects) > 1:
+            problems.append(Problem(path, objects[1].line, "convention.one-object-per-file", WARNING,
+                                    f"{len(objects)} objects in one file; the cookbook keeps each object in "
+                                    "a file of its own, named <kind>-<name>.yaml"))
+            continue
+        obj = objects[0].obj if objects else None
+        if not isinstance(obj, dict):
+            continue
+        kind = obj.get("kind")
+        meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        name = meta.get("name")
+        if not isinstance(kind, str) or not isinstance(name, str):
+            continue
+        expected = f"{kind.lower()}-{name}"
+        stem, suffix = posixpath.splitext(posixpath.basename(path))
+        if stem != expected:
+            problems.append(Problem(path, objects[0].line, "convention.file-name", WARNING,
+                                    f"{kind} {name} belongs in a file named {expected}{suffix} "
+                                    "(the cookbook's <kind>-<name>.yaml)"))
+    return problems
+
+
+def _namespaces(repo: Repository) -> list[Problem]:
+    """Each namespace declared once per cluster (several cluster folders in one repository
+    are several clusters, each with its own flux-system)."""
+    problems = []
+    first: dict[tuple[str, str], Manifest] = {}
+    for manifest in repo.manifests:
+        if manifest.kind != "Namespace" or manifest.group != "":
+            continue
+        name = manifest.name
+        if name in BUILTIN_NAMESPACES:
+            problems.append(Problem(manifest.path, manifest.line, "convention.namespace-builtin", ERROR,
+                                    f"namespace {name} is built into every cluster: do not declare it (a Flux "
+                                    "Kustomization that prunes would try to delete it); install into a namespace of the app's own"))
+        elif name == FLUX_SYSTEM and not repo.is_flux_own(manifest.path):
+            problems.append(Problem(manifest.path, manifest.line, "convention.namespace-builtin", ERROR,
+                                    "namespace flux-system belongs to Flux (flux bootstrap declares it in "
+                                    "gotk-components.yaml): do not declare it again"))
+        else:
+            clusters = repo.clusters_of(manifest) or {""}
+            earlier = next((first[cluster, name] for cluster in sorted(clusters) if (cluster, name) in first), None)
+            if earlier is not None and (earlier.path, earlier.line) != (manifest.path, manifest.line):
+                problems.append(Problem(manifest.path, manifest.line, "convention.namespace-duplicate", ERROR,
+                                        f"namespace {name} is already declared in {earlier.path}:{earlier.line}; "
+                                        "declare each namespace once (bootstrap's namespaces/ folder)"))
+            for cluster in clusters:
+                first.setdefault((cluster, name), manifest)
+    return problems
+
+
+def _plain_secrets(repo: Repository) -> list[Problem]:
+    # Anywhere in the repository, applied or not: once pushed, a Secret's data is public
+    # to everyone who can read the repository. Git-ignored files are not read at all.
+    problems = []
+    for path, docs in sorted(repo.documents.items()):
+        if is_hidden(path) or is_kustomize_config(path):
+            continue
+        for document in docs:
+            obj = document.obj
+            if isinstance(obj, dict) and obj.get("kind") == "Secret" and obj.get("apiVersion") == "v1" and "sops" not in obj:
+                meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+                problems.append(Problem(path, document.line, "convention.plain-secret", ERROR,
+                                        f"Secret {meta.get('name', '')} is not encrypted: anyone who can read the "
+                                        "repository can read it. Seal it (flux-cookbook seal / kubeseal) and commit "
+                                        "the SealedSecret, or encrypt it with SOPS"))
+    return problems
+
+
+def _answers(repo: Repository) -> list[Problem]:
+    """Each app's answers file names its own app, whose folder, HelmRelease and Kustomization
+    exist where the template writes them: copier update re-renders the app from these
+    answers, and would write a second app beside one that was renamed or moved by hand.
+    (The cluster's bootstrap_dir needs no rule here: the build of the folder it names fails.)"""
+    problems = []
+    for path in repo.documents:
+        app = layout.app_of_answers_file(path) if "/" not in path else None
+        answers = _answers_document(repo, path) if app else None
+        if answers is None:
+            continue
+        recorded = answers.get("app_name")
+        if recorded != app:
+            problems.append(Problem(path, answers.line_of("app_name"), "convention.answers", ERROR,
+                                    f"app_name is {recorded!r}, but the file is named for app {app!r}; "
+                                    f"copier update -a {path} would write app {recorded!r}"))
+            continue
+        problems += _app_files(repo, path, answers, app)
+    return problems
+
+
+def _answers_document(repo: Repository, path: str) -> LineMap | None:
+    docs = repo.documents.get(path) or []
+    return docs[0].obj if docs and isinstance(docs[0].obj, LineMap) else None
+
+
+def _app_files(repo: Repository, path: str, answers: LineMap, app: str) -> list[Problem]:
+    """The app's folder holds a HelmRelease and a Kustomization in the bootstrap folder
+    applies it. Their names are the user's: an adopted app keeps the names Flux knows it by
+    (a Kustomization `<chart>--<namespace>`, a HelmRelease named after the chart)."""
+    line = answers.line_of("app_name")
+    bootstrap_dir = str(answers.get("bootstrap_dir") or repo.bootstrap_dir)
+    folder = repo_state.app_folder(repo.root, {**answers, "bootstrap_dir": bootstrap_dir})
+    if any(is_under(broken, folder) or is_under(broken, bootstrap_dir) for broken in repo.parse_errors):
+        return []  # what a file that does not parse defines is unknown; yaml.parse names it
+    missing = []
+    if not _defined_in(repo, folder, "HelmRelease", HELM_GROUP):
+        missing.append(f"{folder}/ with a HelmRelease" if (repo.root / folder).is_dir() else f"its folder {folder}/")
+    kustomizations = _objects_under(repo, f"{bootstrap_dir}/{layout.KUSTOMIZATIONS}", "Kustomization", KUSTOMIZE_GROUP)
+    if not any(_object_name(obj) == app or posixpath.normpath(str(_object_spec(obj).get("path") or ".")).strip("./") == folder
+               for obj in kustomizations):
+        missing.append(f"a Kustomization {app}, or one that applies {folder}/, in {bootstrap_dir}/{layout.KUSTOMIZATIONS}/")
+    if not missing:
+        return []
+    return [Problem(path, line, "convention.answers", ERROR,
+                    f"app {app} has an answers file, but not {' nor '.join(missing)}; copier update -a {path} "
+                    "would write them again")]
+
+
+def _object_name(obj: dict) -> object:
+    return obj["metadata"].get("name") if isinstance(obj.get("metadata"), dict) else None
+
+
+def _object_spec(obj: dict) -> dict:
+    return obj["spec"] if isinstance(obj.get("spec"), dict) else {}
+
+
+def _objects_under(repo: Repository, folder: str, kind: str, group: str) -> list[dict]:
+    """The objects of that kind defined in YAML files under `folder` (applied by Flux or not)."""
+    return [
+        document.obj
+        for path, docs in repo.documents.items() if is_under(path, folder)
+        for document in docs
+        if isinstance(document.obj, dict) and document.obj.get("kind") == kind
+        and str(document.obj.get("apiVersion", "")).rpartition("/")[0] == group
+    ]
+
+
+def _defined_in(repo: Repository, folder: str, kind: str, group: str) -> bool:
+    """Whether a YAML file under `folder` defines an object of that kind (applied by Flux or not)."""
+    return bool(_objects_under(repo, folder, kind, group))

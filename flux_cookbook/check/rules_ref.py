@@ -1,0 +1,243 @@
+"""check's ref.*: sources, values, dependencies and health checks name objects that exist."""
+
+from __future__ import annotations
+
+import graphlib
+from typing import Iterable
+
+# What each reference may name, as Flux 2.9's CRDs list it.
+from flux_cookbook.check.object_index import DEFAULT_VALUES_KEY, RUN_TIME_MAKERS, Index, entries, spec_of
+from flux_cookbook.check.problems import ERROR, SEALED_SECRETS_GROUP, WARNING, Problem
+from flux_cookbook.repository.model import (
+    FLUX_GROUP_SUFFIX,
+    FLUX_SYSTEM,
+    HELM_GROUP,
+    KUSTOMIZE_GROUP,
+    SOURCE_GROUP,
+    Manifest,
+    Repository,
+    is_under,
+    normalized_path,
+)
+from flux_cookbook.repository.yaml_lines import LineMap
+
+KUSTOMIZATION_SOURCES = ("GitRepository", "OCIRepository", "Bucket", "ExternalArtifact")
+CHART_SOURCES = ("HelmRepository", "GitRepository", "Bucket")
+CHART_REF_KINDS = ("OCIRepository", "HelmChart", "ExternalArtifact")
+
+
+def check_references(repo: Repository) -> list[Problem]:
+    """sourceRef/chartRef, valuesFrom, dependsOn and healthChecks name what exists."""
+    index = Index(repo)
+    problems: list[Problem] = []
+    for manifest in repo.manifests:
+        spec = spec_of(manifest)
+        if manifest.is_a("Kustomization", KUSTOMIZE_GROUP):
+            problems += _source_ref(manifest, spec, "sourceRef", KUSTOMIZATION_SOURCES, index)
+            problems += _depends_on(manifest, spec, "Kustomization", KUSTOMIZE_GROUP, index)
+            problems += _health_checks(repo, manifest, spec, index)
+        elif manifest.is_a("HelmRelease", HELM_GROUP):
+            chart = spec.get("chart")
+            chart_spec = chart.get("spec") if isinstance(chart, LineMap) else None
+            if isinstance(chart_spec, LineMap):
+                problems += _source_ref(manifest, chart_spec, "sourceRef", CHART_SOURCES, index)
+            problems += _source_ref(manifest, spec, "chartRef", CHART_REF_KINDS, index)
+            problems += _values_from(manifest, spec, index)
+            problems += _depends_on(manifest, spec, "HelmRelease", HELM_GROUP, index)
+        elif manifest.is_a("HelmChart", SOURCE_GROUP):
+            problems += _source_ref(manifest, spec, "sourceRef", CHART_SOURCES, index)
+        elif manifest.kind == "ImageUpdateAutomation" and manifest.group.endswith(FLUX_GROUP_SUFFIX):
+            problems += _source_ref(manifest, spec, "sourceRef", ("GitRepository",), index)
+    problems += _depends_on_cycles(repo, "Kustomization", KUSTOMIZE_GROUP)
+    problems += _depends_on_cycles(repo, "HelmRelease", HELM_GROUP)
+    return problems
+
+
+def _source_ref(manifest: Manifest, parent: LineMap, key: str, kinds: tuple[str, ...], index: Index) -> list[Problem]:
+    ref = parent.get(key)
+    if not isinstance(ref, LineMap):
+        return []  # absent or malformed: the schema check says so
+    kind, name = ref.get("kind"), ref.get("name")
+    if kind not in kinds or not isinstance(name, str):
+        return []  # the schema check names a kind the CRD does not allow
+    namespace = str(ref.get("namespace") or manifest.namespace)
+    if index.exists(kind, namespace, name, SOURCE_GROUP if kind != "ExternalArtifact" else None):
+        return []
+    return [Problem(manifest.path, parent.line_of(key), "ref.source", ERROR,
+                    f"{manifest.label()}: {key} names {kind} {namespace}/{name}, which this repository does not define"
+                    f"{_similar(index, name, kind)}")]
+
+
+def _similar(index: Index, name: str, kind: str) -> str:
+    """A hint naming objects of that kind and name in other namespaces (a namespace mix-up)."""
+    others = sorted({m.label() for m in index.named(name) if m.kind == kind})
+    return f" (defined: {', '.join(others)})" if others else ""
+
+
+def _values_from(manifest: Manifest, spec: LineMap, index: Index) -> list[Problem]:
+    problems = []
+    for entry, line in entries(spec, "valuesFrom"):
+        kind, name = entry.get("kind"), entry.get("name")
+        if kind not in ("ConfigMap", "Secret") or not isinstance(name, str) or entry.get("optional") is True:
+            continue
+        key = str(entry.get("valuesKey") or DEFAULT_VALUES_KEY)
+        where = f"{manifest.label()}: valuesFrom {kind} {manifest.namespace}/{name}"
+        if (kind, manifest.namespace, name) in index.generated:
+            continue  # made by a kustomize generator: its keys are known only once built
+        keys = _data_keys(index, kind, manifest.namespace, name)
+        if keys is None and index.incomplete:
+            continue
+        if keys is None:
+            problems.append(Problem(manifest.path, entry.line_of("name"), "ref.values", ERROR,
+                                    f"{where}: this repository does not define it{_similar(index, name, kind)}"))
+        elif key not in keys:
+            problems.append(Problem(manifest.path, entry.line_of("valuesKey") if "valuesKey" in entry else line,
+                                    "ref.values", ERROR,
+                                    f"{where} has no key {key!r} (it has: {', '.join(sorted(keys)) or 'none'})"))
+    return problems
+
+
+def _data_keys(index: Index, kind: str, namespace: str, name: str) -> set[str] | None:
+    """The data keys of the ConfigMap or Secret, or None if nothing defines it. A Secret may
+    come from a SealedSecret of the same name."""
+    found = index.find(kind, namespace, name, "")
+    if found is not None:
+        fields = ("data", "binaryData") if kind == "ConfigMap" else ("data", "stringData")
+        return {str(key) for field in fields if isinstance(found.obj.get(field), dict) for key in found.obj[field]}
+    if kind == "Secret":
+        sealed = index.find("SealedSecret", namespace, name, SEALED_SECRETS_GROUP)
+        if sealed is not None:
+            spec = spec_of(sealed)
+            template = spec.get("template") if isinstance(spec.get("template"), dict) else {}
+            keys = set()
+            for source in (spec.get("encryptedData"), template.get("data")):
+                if isinstance(source, dict):
+                    keys |= {str(key) for key in source}
+            return keys
+    made, keys = _made_at_run_time(index.makers, kind, namespace, name)
+    if made:
+        return set(keys) if keys is not None else ANY_KEY
+    return None
+
+
+class _AnyKey(set):
+    """The keys of an object made at run time whose keys only the cluster knows."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+
+ANY_KEY = _AnyKey()
+
+
+def _depends_on(manifest: Manifest, spec: LineMap, kind: str, group: str, index: Index) -> list[Problem]:
+    problems = []
+    for entry, line in entries(spec, "dependsOn"):
+        name = entry.get("name")
+        if not isinstance(name, str):
+            continue
+        namespace = str(entry.get("namespace") or manifest.namespace)
+        if not index.exists(kind, namespace, name, group):
+            problems.append(Problem(manifest.path, line, "ref.depends-on", ERROR,
+                                    f"{manifest.label()}: dependsOn names {kind} {namespace}/{name}, which this "
+                                    f"repository does not define{_similar(index, name, kind)}"))
+    return problems
+
+
+def _depends_on_cycles(repo: Repository, kind: str, group: str) -> list[Problem]:
+    """One problem per dependency cycle, at the dependsOn entry of its first member (by file)
+    that leads round it."""
+    nodes = {(m.namespace, m.name): m for m in sorted(repo.manifests, key=lambda m: (m.path, m.line)) if m.is_a(kind, group)}
+    # node -> {dependency: line of the dependsOn entry}
+    depends: dict[tuple[str, str], dict[tuple[str, str], int]] = {}
+    for node, manifest in nodes.items():
+        depends[node] = {}
+        for entry, line in entries(spec_of(manifest), "dependsOn"):
+            if isinstance(entry.get("name"), str):
+                target = (str(entry.get("namespace") or manifest.namespace), entry["name"])
+                if target in nodes:
+                    depends[node].setdefault(target, line)
+    problems = []
+    while True:
+        try:
+            graphlib.TopologicalSorter({node: set(targets) for node, targets in depends.items()}).prepare()
+            return problems
+        except graphlib.CycleError as error:
+            # Each node of the cycle graphlib names comes before (is depended on by) the next.
+            ring = list(reversed(error.args[1][:-1]))
+        first = min(range(len(ring)), key=lambda at: (nodes[ring[at]].path, nodes[ring[at]].line))
+        ring = ring[first:] + ring[:first]  # from that member, each depends on the next
+        start, after = ring[0], ring[1 % len(ring)]
+        names = " -> ".join(f"{namespace}/{name}" for namespace, name in [*ring, start])
+        problems.append(Problem(nodes[start].path, depends[start][after], "ref.depends-on-cycle", ERROR,
+                                f"{kind}s depend on each other in a circle, so none is ever applied: {names}"))
+        del depends[start][after]  # broken there, so the next round finds another cycle
+
+
+def _health_checks(repo: Repository, manifest: Manifest, spec: LineMap, index: Index) -> list[Problem]:
+    """Each health check names an object Flux applies in the Kustomization's cluster: the
+    Kustomization itself, one it depends on (it is applied first) or any other (Flux
+    retries until it is there). An object a HelmRelease renders, or that a Kustomization
+    applies from a source not followed offline, can only be confirmed on the cluster."""
+    folder = normalized_path(spec.get("path"))
+    if folder is None or folder not in repo.folders or not (repo.root / folder).is_dir():
+        return []  # another source's folder, or none at all (the build says so): nothing to look in
+    clusters = repo.folder_clusters.get(folder, set())
+    applied = [m for m in repo.manifests if not clusters or repo.clusters_of(m) & clusters or not repo.clusters_of(m)]
+    renderers = [m for m in applied if is_under(m.path, folder) and (
+        m.is_a("HelmRelease", HELM_GROUP) or m.is_a("Kustomization", KUSTOMIZE_GROUP))]
+    # What a source that is not followed offline applies is unknown here.
+    unread = ", ".join(f"{n.label()} (Kustomization {n.kustomization.namespace or FLUX_SYSTEM}/{n.kustomization.name})"
+                       for n in (repo.followed.not_followed if repo.followed else ())[:2])
+    problems = []
+    for entry, line in entries(spec, "healthChecks"):
+        kind, name = entry.get("kind"), entry.get("name")
+        if not isinstance(kind, str) or not isinstance(name, str):
+            continue
+        namespace = str(entry.get("namespace") or manifest.namespace)
+        group = str(entry.get("apiVersion") or "").rpartition("/")[0]
+        target = f"{kind} {namespace}/{name}"
+        if index.incomplete or _defines(applied, kind, namespace, name, group):
+            continue
+        shown = folder + "/" if folder else "the repository root"
+        if unread:
+            problems.append(Problem(manifest.path, line, "ref.health-check", WARNING,
+                                    f"{manifest.label()}: health check {target} cannot be verified offline: no file "
+                                    f"of this repository defines it; {unread} may apply it"))
+        elif group.endswith(FLUX_GROUP_SUFFIX) or kind == "Namespace" or not renderers:
+            problems.append(Problem(manifest.path, line, "ref.health-check", ERROR,
+                                    f"{manifest.label()}: health check {target} names an object neither {shown} "
+                                    "nor any other Kustomization of this repository applies"))
+        else:
+            makers = ", ".join(m.label() for m in renderers[:3])
+            problems.append(Problem(manifest.path, line, "ref.health-check", WARNING,
+                                    f"{manifest.label()}: health check {target} cannot be verified offline: "
+                                    f"no file of this repository defines it; {makers} may make it"))
+    return problems
+
+
+def _made_name(maker: Manifest) -> str:
+    """The name of what a run-time maker makes: an ExternalSecret's spec.target.name, else its own."""
+    target = spec_of(maker).get("target")
+    if maker.kind == "ExternalSecret" and isinstance(target, dict) and isinstance(target.get("name"), str):
+        return target["name"]
+    return maker.name
+
+
+def _made_at_run_time(manifests: Iterable[Manifest], kind: str, namespace: str, name: str) -> tuple[bool, frozenset[str] | None]:
+    """(whether an object of the repository makes that Secret or ConfigMap on the cluster,
+    the keys it will have when known)."""
+    for maker in manifests:
+        makes = RUN_TIME_MAKERS.get((maker.group, maker.kind), {})
+        if kind in makes and maker.namespace == namespace and _made_name(maker) == name:
+            return True, makes[kind]
+    return False, None
+
+
+def _defines(defined: list[Manifest], kind: str, namespace: str, name: str, group: str) -> bool:
+    for m in defined:
+        if m.name != name or (m.namespace != namespace and kind != "Namespace"):
+            continue
+        if m.kind == kind and (not group or m.group == group):
+            return True
+    return kind in ("Secret", "ConfigMap") and _made_at_run_time(defined, kind, namespace, name)[0]

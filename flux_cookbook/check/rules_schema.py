@@ -1,0 +1,166 @@
+"""check's schema and build: the objects Flux applies, as built, validate strictly against
+the CRDs of the repository's Flux release, and every Flux Kustomization Flux reaches builds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flux_cookbook.check.problems import ERROR, WARNING, Problem
+from flux_cookbook.repository.model import (
+    FLUX_SYSTEM,
+    Repository,
+    is_under,
+)
+
+
+def check_schemas(repo: Repository, results: list | None = None, crd_dirs: list[Path] | None = None,
+                  built: list | None = None) -> list[Problem]:
+    """Every object Flux applies validates against the schema the cluster would apply:
+    Flux's CRDs of the repository's Flux release (`crd_dirs`; strict, CEL rules included),
+    SealedSecret's, Kubernetes' own kinds. `results`: the builds of the Kustomizations
+    followed; the objects of a build that succeeded are validated as built (overlays,
+    patches, components, generators applied) and reported at the document each comes
+    from (`built`: built_objects of `results`, when the caller has them); the files of a
+    folder with no such build are validated as written."""
+    from flux_cookbook.check import schemas
+    from flux_cookbook.repository.built_objects import built_objects
+
+    problems = []
+    succeeded = [result for result in results or [] if result.ok]
+    covered = {result.kustomization.path for result in succeeded}
+    substituting = dict(_substituting_kustomizations(repo))
+    for item in built if built is not None else built_objects(repo, succeeded):
+        obj = {key: value for key, value in item.obj.items() if key != "sops"}  # decrypted before applied
+        by = substituting.get(item.kustomization.path, "")
+        if by and _waits_for_substitution(obj):
+            meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+            problems.append(Problem(
+                item.source.path, item.source.line, "schema.substituted", WARNING,
+                f"{obj.get('kind')}/{meta.get('name')}: not validated here: it holds ${{...}} variables "
+                f"that the postBuild of Kustomization {by} fills in on the cluster"))
+            continue
+        for where, message in schemas.validate_object_fields(obj, crd_dirs):
+            problems.append(Problem(item.source.path, item.source.line_at(tuple(where)), "schema", ERROR, message))
+    for path in repo.manifest_files():
+        if repo.folder_of(path) in covered:
+            continue
+        problems += _file_schema_problems(repo, path, substituting, crd_dirs)
+    return problems
+
+
+def _file_schema_problems(repo: Repository, path: str, substituting: dict[str, str],
+                          crd_dirs: list[Path] | None) -> list[Problem]:
+    """The objects of one file as written (its folder was not built)."""
+    from flux_cookbook.check import schemas
+
+    documents = repo.documents[path]
+    if any(isinstance(d.obj, dict) and "sops" in d.obj for d in documents):
+        return _sops_schema_problems(path, documents, crd_dirs)
+    by = substituting.get(repo.folder_of(path) or "", "")
+    if by and any(_waits_for_substitution(d.obj) for d in documents):
+        return _substituted_schema_problems(repo, path, documents, by, crd_dirs)
+    return [Problem(path, line, "schema", ERROR, message)
+            for line, message in schemas.validate_file(repo.root / path, path, crd_dirs)]
+
+
+# kustomize-controller leaves an object with this annotation or label as it is built.
+SUBSTITUTE_KEY = "kustomize.toolkit.fluxcd.io/substitute"
+
+
+def _substituting_kustomizations(repo: Repository) -> list[tuple[str, str]]:
+    """(applied folder, Kustomization name) of each Flux Kustomization with a postBuild:
+    kustomize-controller substitutes ${...} variables in what it builds, after the build."""
+    found = []
+    for kustomization in repo.kustomizations:
+        manifest = repo.manifest_of(kustomization)
+        spec = manifest.obj.get("spec") if manifest is not None else None
+        if isinstance(spec, dict) and spec.get("postBuild"):
+            found.append((kustomization.path, kustomization.name))
+    return found
+
+
+def _waits_for_substitution(obj: Any) -> bool:
+    """An object holding ${...} that postBuild substitution does not skip."""
+    if not isinstance(obj, dict):
+        return False
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    for marks in (meta.get("annotations"), meta.get("labels")):
+        if isinstance(marks, dict) and marks.get(SUBSTITUTE_KEY) == "disabled":
+            return False
+    return _holds_variable(obj)
+
+
+def _holds_variable(value: Any) -> bool:
+    if isinstance(value, str):
+        return "${" in value
+    if isinstance(value, dict):
+        return any(_holds_variable(key) or _holds_variable(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_variable(item) for item in value)
+    return False
+
+
+def _substituted_schema_problems(repo: Repository, path: str, documents, by: str,
+                                 crd_dirs: list[Path] | None = None) -> list[Problem]:
+    """A file whose objects hold ${...} variables a postBuild fills in: those are only
+    known on the cluster (substituteFrom reads the cluster's ConfigMaps and Secrets), so
+    each such object is noted as not validated; the file's other objects are validated."""
+    from flux_cookbook.check import schemas
+
+    starts = sorted(d.line for d in documents)
+    waiting = {d.line: d.obj for d in documents if _waits_for_substitution(d.obj)}
+    problems = []
+    for line, message in schemas.validate_file(repo.root / path, path, crd_dirs):
+        document = max((start for start in starts if start <= line), default=0)
+        if document not in waiting:
+            problems.append(Problem(path, line, "schema", ERROR, message))
+    for line, obj in waiting.items():
+        meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        problems.append(Problem(
+            path, line, "schema.substituted", WARNING,
+            f"{obj.get('kind')}/{meta.get('name')}: not validated here: it holds ${{...}} variables "
+            f"that the postBuild of Kustomization {by} fills in on the cluster"))
+    return problems
+
+
+def _sops_schema_problems(path: str, documents, crd_dirs: list[Path] | None = None) -> list[Problem]:
+    """A SOPS-encrypted file's objects as the cluster gets them: kustomize-controller
+    decrypts them and drops the `sops` metadata before applying (field lines are lost)."""
+    from flux_cookbook.check import schemas
+
+    problems = []
+    for document in documents:
+        if isinstance(document.obj, dict):
+            applied = {key: value for key, value in document.obj.items() if key != "sops"}
+            problems += [Problem(path, document.line, "schema", ERROR, message)
+                         for message in schemas.validate_object(applied, crd_dirs)]
+    return problems
+
+
+def check_builds(repo: Repository, build: bool = True, built: list | None = None) -> list[Problem]:
+    """Every Flux Kustomization's folder builds, as kustomize-controller builds it; with
+    `build=False` only that the folder exists (no kustomize run). `built`: the results of
+    flux_build.build_all, when the caller has them already."""
+    from flux_cookbook.repository import flux_build
+
+    if build:
+        if built is None:
+            built = list(flux_build.follow(repo.root).results)
+        results = [(r.kustomization, r.error) for r in built if not r.ok]
+    else:
+        # As build_all: one result per path, though several Kustomizations may apply it.
+        missing = {k.path: k for k in reversed(repo.kustomizations) if not (repo.root / k.path).is_dir()}
+        results = [(k, flux_build.PATH_NOT_FOUND) for k in missing.values()]
+    problems = []
+    for built, error in results:
+        if any(is_under(path, built.path) for path in repo.parse_errors):
+            continue  # a file that is not YAML fails the build too; yaml.parse says where
+        problems.append(Problem(built.file, built.line, "build", ERROR,
+                                f"Kustomization {built.namespace or FLUX_SYSTEM}/{built.name} (path {built.path or '.'}) "
+                                f"does not build: {_one_line(error)}"))
+    return problems
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())

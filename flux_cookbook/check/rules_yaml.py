@@ -1,0 +1,41 @@
+"""check's yaml.parse and yaml.lint: every YAML file parses (no key written twice) and
+passes yamllint with the repository's own .yamllint (else `relaxed`)."""
+
+from __future__ import annotations
+
+from flux_cookbook.check import yamllint_run
+from flux_cookbook.check.problems import ERROR, WARNING, Problem
+from flux_cookbook.repository.model import (
+    Repository,
+    is_kustomize_config,
+)
+
+
+def check_yaml(repo: Repository, lint: yamllint_run.LintConfig | None = None) -> list[Problem]:
+    """Every YAML file parses, has no key twice in one mapping, and passes yamllint with the
+    repository's own configuration. A file no build applies (a Helm chart's template, a
+    chart's own values.yaml) that does not parse is a warning: Flux never reads it as YAML."""
+    lint = lint or yamllint_run.read_config(repo.root)
+    problems = [
+        Problem(path, error.line, "yaml.parse", ERROR if _read_by_flux(repo, path) else WARNING, error.message)
+        for path, error in repo.parse_errors.items()
+    ]
+    if lint.config is None:
+        problems.append(Problem(lint.path, 1, "yaml.lint", ERROR, f"not a yamllint configuration: {lint.error}"))
+        return problems
+    for path, text in repo.texts.items():
+        # Past a syntax error yamllint's cosmetic findings are noise: the file comes first.
+        # Flux's own files are `flux bootstrap`'s to write, not the user's to restyle.
+        if lint.is_ignored(path) or path in repo.parse_errors or repo.is_flux_own(path):
+            continue
+        for found in yamllint_run.lint(text, path, lint):
+            if found.rule == "key-duplicates":
+                continue  # yaml.parse has said so, at the same line
+            # Style is a warning: an error only where the repository's .yamllint says so.
+            severity = ERROR if found.level == "error" and lint.raises(found.rule) else WARNING
+            problems.append(Problem(path, found.line, "yaml.lint", severity, f"{found.description} ({found.rule})"))
+    return problems
+
+
+def _read_by_flux(repo: Repository, path: str) -> bool:
+    return repo.holds_manifests(path) or (is_kustomize_config(path) and repo.folder_of(path) is not None)
