@@ -11,8 +11,9 @@ from hypothesis import settings
 
 from tests.support.template_repo import TemplateRepo, build_template_repo
 
-# Fixture modules every test may use: the Sealed Secrets controller's key pair.
-pytest_plugins = ["tests.support.controller_keys"]
+# Fixture modules every test may use: the Sealed Secrets controller's key pair, the
+# 1.0.0 repository a user lived in.
+pytest_plugins = ["tests.support.controller_keys", "tests.fixtures.lived_in_repo"]
 
 
 # copier commits in temporary repositories during updates: give git an identity even on a

@@ -16,6 +16,10 @@ newest release. Then:
 from __future__ import annotations
 
 import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
 
 import pytest
 import yaml
@@ -25,7 +29,7 @@ from flux_cookbook.repository import build_check
 from tests.fixtures import cookbook_shapes as shapes
 from tests.fixtures.cookbook_shapes import SHAPES, SKIP_VALIDATION, VALUES
 from tests.support.controller_keys import make_certificate
-from tests.support.project import CRDS, commit_all, cookbook_cli, init_repo, tree_state
+from tests.support.project import CRDS, commit_all, cookbook_cli, init_repo, own_copy, tree_state
 from tests.support.template_repo import PROJECT_ROOT, git
 
 WATCH_LABEL = "reconcile.fluxcd.io/watch"
@@ -167,20 +171,49 @@ def inline_block(text: str) -> str:
     return match.group(0) if match else ""
 
 
-@pytest.mark.parametrize("shape", sorted(SHAPES))
-def test_a_shape_is_adopted_and_updated_with_nothing_lost(shape, template, tmp_path):
-    files = SHAPES[shape]
-    repo = make_repo(tmp_path / "homelab", files)
-    first = git(repo, "rev-parse", "HEAD").strip()
-    before = build_check.build(repo)
-    assert not before.skipped and all(result.ok for result in before.results), [r.error for r in before.results]
+@dataclass(frozen=True)
+class Adopted:
+    """A shape as a user takes it to the newest release: adopt, commit, update-all."""
+    repo: Path
+    first: str  # the user's own commit
+    before: build_check.Builds  # what Flux built from it
+    adopt: subprocess.CompletedProcess
+    after_adopt: dict[str, bytes]  # every file right after adopt, before its commit
+    staged: str  # `git status` then (no rename detection)
+    update: subprocess.CompletedProcess
 
-    adopted = cookbook_cli("adopt", str(repo), "--template", str(template.path))
-    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
-    assert "build check:" in adopted.stdout
-    commit_all(repo, "Adopt the Flux cookbook template")
-    updated = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
-    assert updated.returncode == 0, updated.stdout + updated.stderr
+
+@pytest.fixture(scope="module")
+def adopted(template, tmp_path_factory) -> Callable[[str], Adopted]:
+    """shape -> the shape adopted and updated, once for the module (the tests of one shape
+    share it; a test that changes the repository works on its own copy)."""
+    done: dict[str, Adopted] = {}
+
+    def adopt_and_update(shape: str) -> Adopted:
+        if shape not in done:
+            repo = make_repo(tmp_path_factory.mktemp(f"shape-{shape}") / "homelab", SHAPES[shape])
+            first = git(repo, "rev-parse", "HEAD").strip()
+            before = build_check.build(repo)
+            adopt = cookbook_cli("adopt", str(repo), "--template", str(template.path))
+            assert adopt.returncode == 0, adopt.stdout + adopt.stderr
+            after_adopt = tree_state(repo)[2]
+            staged = git(repo, "status", "--porcelain", "--no-renames")
+            commit_all(repo, "Adopt the Flux cookbook template")
+            update = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
+            done[shape] = Adopted(repo, first, before, adopt, after_adopt, staged, update)
+        return done[shape]
+
+    return adopt_and_update
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_a_shape_is_adopted_and_updated_with_nothing_lost(shape, adopted, template, tmp_path):
+    files = SHAPES[shape]
+    run = adopted(shape)
+    repo, first, before = run.repo, run.first, run.before
+    assert not before.skipped and all(result.ok for result in before.results), [r.error for r in before.results]
+    assert "build check:" in run.adopt.stdout
+    assert run.update.returncode == 0, run.update.stdout + run.update.stderr
 
     # No conflicts, nothing half-done.
     assert git(repo, "status", "--porcelain") == ""
@@ -243,17 +276,17 @@ def test_a_shape_is_adopted_and_updated_with_nothing_lost(shape, template, tmp_p
             assert inline_block(new) == inline_block(old) != ""
 
     # Updating again changes nothing.
+    repo = own_copy(repo, tmp_path / "again")
     state = tree_state(repo)
     again = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
     assert again.returncode == 0, again.stdout + again.stderr
     assert tree_state(repo) == state
 
 
-def test_shape_a_keeps_its_names(template, tmp_path):
-    repo = make_repo(tmp_path / "homelab", SHAPES["A"])
-    assert cookbook_cli("adopt", str(repo), "--template", str(template.path)).returncode == 0
-    commit_all(repo, "Adopt")
-    assert cookbook_cli("update-all", str(repo), "--vcs-ref", template.current).returncode == 0
+def test_shape_a_keeps_its_names(adopted):
+    run = adopted("A")
+    repo = run.repo
+    assert run.update.returncode == 0, run.update.stdout + run.update.stderr
     kustomization = yaml.safe_load((repo / "bootstrap/kustomizations/kustomization-metallb-system.yaml").read_text())
     release = yaml.safe_load((repo / "metallb-system/helmrelease-metallb-system.yaml").read_text())
     configmap = yaml.safe_load(
@@ -265,21 +298,17 @@ def test_shape_a_keeps_its_names(template, tmp_path):
     assert configmap["metadata"]["labels"] == {WATCH_LABEL: "Enabled"}
 
 
-def test_shape_c_declares_no_namespace_flux_or_kubernetes_owns(template, tmp_path):
-    repo = make_repo(tmp_path / "homelab", SHAPES["C"])
-    assert cookbook_cli("adopt", str(repo), "--template", str(template.path)).returncode == 0
-    commit_all(repo, "Adopt")
-    assert cookbook_cli("update-all", str(repo), "--vcs-ref", template.current).returncode == 0
-    namespaces = sorted(p.name for p in (repo / "bootstrap/namespaces").glob("*.yaml"))
+def test_shape_c_declares_no_namespace_flux_or_kubernetes_owns(adopted):
+    run = adopted("C")
+    assert run.update.returncode == 0, run.update.stdout + run.update.stderr
+    namespaces = sorted(p.name for p in (run.repo / "bootstrap/namespaces").glob("*.yaml"))
     assert namespaces == ["namespace-podinfo.yaml"]
 
 
-def test_shape_g_apps_stay_one_folder_down(template, tmp_path):
-    repo = make_repo(tmp_path / "homelab", SHAPES["G-apps"])
-    assert cookbook_cli("adopt", str(repo), "--template", str(template.path)).returncode == 0
-    commit_all(repo, "Adopt")
-    result = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_shape_g_apps_stay_one_folder_down(adopted):
+    run = adopted("G-apps")
+    repo = run.repo
+    assert run.update.returncode == 0, run.update.stdout + run.update.stderr
     assert not (repo / "podinfo").exists() and not (repo / "metallb").exists()
     assert yaml.safe_load((repo / ".copier-answers.app-podinfo.yml").read_text())["apps_dir"] == "apps"
     configmap = yaml.safe_load((repo / "apps/podinfo/configmap-podinfo-helm-chart-value-overrides.yaml").read_text())
@@ -288,14 +317,13 @@ def test_shape_g_apps_stay_one_folder_down(template, tmp_path):
     assert yaml.safe_load((repo / ".copier-answers.yml").read_text())["apps_dir"] == "apps"
 
 
-def test_shape_i_splits_each_object_out_as_written(template, tmp_path):
+def test_shape_i_splits_each_object_out_as_written(adopted):
     """What adopt writes, before any update: each document as the fixture wrote it."""
-    repo = make_repo(tmp_path / "homelab", SHAPES["I-shared-files"])
-    result = cookbook_cli("adopt", str(repo), "--template", str(template.path))
-    assert result.returncode == 0, result.stdout + result.stderr
+    run = adopted("I-shared-files")
+    after_adopt = run.after_adopt
     assert ("split flux-system/helmrepositories/helmrepositories.yaml: HelmRepository 'podinfo' -> "
-            "flux-system/helmrepositories/helmrepository-podinfo.yaml") in result.stdout
-    written = {name: (repo / name).read_bytes().decode() for name in (
+            "flux-system/helmrepositories/helmrepository-podinfo.yaml") in run.adopt.stdout
+    written = {name: after_adopt[name].decode() for name in (
         "flux-system/helmrepositories/helmrepositories.yaml", "flux-system/helmrepositories/helmrepository-podinfo.yaml",
         "flux-system/helmrepositories/helmrepository-metallb.yaml", "flux-system/namespaces/namespace-podinfo.yaml",
         "flux-system/kustomizations/kustomization-podinfo.yaml", "metallb/helmrelease-metallb.yaml",
@@ -317,23 +345,19 @@ def test_shape_i_splits_each_object_out_as_written(template, tmp_path):
         "metallb/configmap-metallb-helm-chart-value-overrides.yaml": "# metallb's values: edit these\n" + shapes.values_configmap(
             "metallb-helm-chart-value-overrides", "metallb-system", shapes.METALLB_VALUES),
     }
-    assert not (repo / "metallb/metallb.yaml").exists()
-    assert "D  metallb/metallb.yaml" in git(repo, "status", "--porcelain", "--no-renames")
-    assert yaml.safe_load((repo / ".copier-answers.app-podinfo.yml").read_text())["owns_namespace"] is True
+    assert "metallb/metallb.yaml" not in after_adopt
+    assert "D  metallb/metallb.yaml" in run.staged
+    assert yaml.safe_load(after_adopt[".copier-answers.app-podinfo.yml"])["owns_namespace"] is True
 
 
-def test_shape_d_keeps_answers_files_out_of_the_root_sync(template, tmp_path):
-    repo = make_repo(tmp_path / "homelab", SHAPES["D"])
-    result = cookbook_cli("adopt", str(repo), "--template", str(template.path))
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert (repo / ".sourceignore").is_file()
-    commit_all(repo, "Adopt")
-    result = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Flux's sync applies the repository's root" in result.stdout
-    assert sorted(p.name for p in (repo / "bootstrap/flux-system").iterdir() if p.name != ".gitkeep") == [
+def test_shape_d_keeps_answers_files_out_of_the_root_sync(adopted):
+    run = adopted("D")
+    assert ".sourceignore" in run.after_adopt
+    assert run.update.returncode == 0, run.update.stdout + run.update.stderr
+    assert "Flux's sync applies the repository's root" in run.update.stdout
+    assert sorted(p.name for p in (run.repo / "bootstrap/flux-system").iterdir() if p.name != ".gitkeep") == [
         "gotk-components.yaml", "gotk-sync.yaml"]
-    built = {r.kustomization.path: r for r in build_check.build(repo).results}
+    built = {r.kustomization.path: r for r in build_check.build(run.repo).results}
     assert built[""].ok, built[""].error
 
 
@@ -354,17 +378,15 @@ def test_every_fixture_validates_as_written(shape):
                     assert schemas.validate_object(doc, [CRDS / "legacy"]) == [], name
 
 
-def test_shape_j_apps_are_known_by_their_kustomizations(template, tmp_path, key):
+def test_shape_j_apps_are_known_by_their_kustomizations(adopted, template, tmp_path, key):
     """redis/ and mastodon/redis/ are two apps, redis and mastodon-redis: adopted, updated,
     checked and sealed into, each where it lives."""
-    repo = make_repo(tmp_path / "homelab", SHAPES["J-same-folder-names"])
-    adopted = cookbook_cli("adopt", str(repo), "--template", str(template.path))
-    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
-    assert {".copier-answers.app-redis.yml", ".copier-answers.app-mastodon-redis.yml"} <= set(tree_state(repo)[2])
-    commit_all(repo, "Adopt")
-    updated = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
+    run = adopted("J-same-folder-names")
+    assert {".copier-answers.app-redis.yml", ".copier-answers.app-mastodon-redis.yml"} <= set(run.after_adopt)
+    updated = run.update
     assert updated.returncode == 0, updated.stdout + updated.stderr
     assert f"app redis to {template.current}" in updated.stdout and f"app mastodon-redis to {template.current}" in updated.stdout
+    repo = own_copy(run.repo, tmp_path / "homelab")  # sealing writes into it
     assert not (repo / "mastodon-redis").exists()
     for folder, app in (("redis", "redis"), ("mastodon/redis", "mastodon-redis")):
         configmap = yaml.safe_load((repo / folder / f"configmap-{app}-helm-chart-value-overrides.yaml").read_text())

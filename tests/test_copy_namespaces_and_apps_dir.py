@@ -9,12 +9,14 @@ applies that folder.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
 from flux_cookbook.extensions import layout
 from flux_cookbook.repository import build_check
-from tests.support.project import answers, commit_all, copy, files, init_repo, tree_state, update
+from tests.support.project import answers, commit_all, copy, files, init_repo, own_copy, tree_state, update
 
 GOTK_COMPONENTS = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n"
 
@@ -26,6 +28,20 @@ def cluster(tmp_path, **data):
     return init_repo(repo)
 
 
+@pytest.fixture(scope="module")
+def plain_cluster(template, tmp_path_factory) -> tuple[Path, build_check.Builds]:
+    """A cluster without apps and what Flux builds from it, made once for the module."""
+    repo = cluster(tmp_path_factory.mktemp("plain"), template=template.path)
+    return repo, build_check.build(repo)
+
+
+@pytest.fixture
+def own_cluster(plain_cluster, tmp_path) -> tuple[Path, build_check.Builds]:
+    """This test's copy of the plain cluster, and what Flux built from it."""
+    repo, built = plain_cluster
+    return own_copy(repo, tmp_path / "repo"), built
+
+
 def add_app(template, repo, app, **data):
     copy(template.path, repo, kind="app", app_name=app, chart="podinfo", helm_repo_name="charts",
          helm_repo_url="https://example.invalid/charts", fetch_values=False, **data)
@@ -33,9 +49,8 @@ def add_app(template, repo, app, **data):
 
 
 @pytest.mark.parametrize("namespace", ["flux-system", "kube-system", "kube-public", "kube-node-lease", "default"])
-def test_no_namespace_file_for_a_namespace_flux_or_kubernetes_owns(template, tmp_path, namespace):
-    repo = cluster(tmp_path, template=template.path)
-    before = build_check.build(repo)
+def test_no_namespace_file_for_a_namespace_flux_or_kubernetes_owns(template, own_cluster, namespace):
+    repo, before = own_cluster
     add_app(template, repo, "web", namespace=namespace)
     assert not (repo / layout.namespace_file("bootstrap", namespace)).exists()
     assert answers(repo, "web")["owns_namespace"] is False
@@ -45,8 +60,8 @@ def test_no_namespace_file_for_a_namespace_flux_or_kubernetes_owns(template, tmp
     assert tree_state(repo)[2] == state[2]
 
 
-def test_no_second_namespace_for_one_another_file_declares(template, tmp_path):
-    repo = cluster(tmp_path, template=template.path)
+def test_no_second_namespace_for_one_another_file_declares(template, own_cluster):
+    repo, _ = own_cluster
     (repo / "bootstrap/shop.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n")
     commit_all(repo, "The shop's namespace, the user's way")
     add_app(template, repo, "web", namespace="shop")
@@ -55,8 +70,8 @@ def test_no_second_namespace_for_one_another_file_declares(template, tmp_path):
     assert built["bootstrap"].ok, built["bootstrap"].error
 
 
-def test_apps_share_the_namespace_file_the_first_one_wrote(template, tmp_path):
-    repo = cluster(tmp_path, template=template.path)
+def test_apps_share_the_namespace_file_the_first_one_wrote(template, own_cluster):
+    repo, _ = own_cluster
     add_app(template, repo, "web", namespace="shop")
     add_app(template, repo, "api", namespace="shop")
     assert (repo / layout.namespace_file("bootstrap", "shop")).is_file()

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.fixtures.lived_in_repo import EXTRA_CONFIGMAP, INGRESS, SEALED_SECRET, VALUES_6_13, lived_in_repo
+from tests.fixtures.lived_in_repo import EXTRA_CONFIGMAP, INGRESS, SEALED_SECRET, VALUES_6_13
 from tests.support.flux_schema import kustomize_build, validate_repo
-from tests.support.project import CRDS, commit_all, cookbook_cli, copy, edit, files, load, tree_state, update
+from tests.support.project import CRDS, commit_all, cookbook_cli, copy, edit, files, load, own_copy, tree_state, update
 from tests.support.template_repo import git
 
 CURRENT = [CRDS / "current", CRDS / "sealed-secrets"]
@@ -25,11 +25,9 @@ def run_update_all(repo: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture
-def migrated(template, tmp_path) -> Path:
-    repo = lived_in_repo(template, tmp_path)
-    result = run_update_all(repo, "--vcs-ref", template.current)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return repo
+def migrated(lived_in_updated) -> Path:
+    """The repository updated once, for the tests that only read what it became."""
+    return lived_in_updated[0]
 
 
 def assert_current_and_valid(repo: Path) -> None:
@@ -101,16 +99,17 @@ def test_one_commit_per_updated_answers_file(migrated, template):
                    f"Update cluster to template {template.current}", "Our changes"]
 
 
-def test_second_update_changes_nothing(migrated, template):
-    before = tree_state(migrated)
-    result = run_update_all(migrated, "--vcs-ref", template.current)
+def test_second_update_changes_nothing(migrated, template, tmp_path):
+    repo = own_copy(migrated, tmp_path / "cluster")
+    before = tree_state(repo)
+    result = run_update_all(repo, "--vcs-ref", template.current)
     assert result.returncode == 0, result.stderr
-    assert tree_state(migrated) == before
+    assert tree_state(repo) == before
 
 
-def test_app_updated_before_the_cluster(template, tmp_path):
+def test_app_updated_before_the_cluster(template, own_lived_in_1_0_0):
     """The migration is repository-wide, so starting with an app works the same."""
-    repo = lived_in_repo(template, tmp_path)
+    repo = own_lived_in_1_0_0
     update(repo, ".copier-answers.app-podinfo.yml", vcs_ref=template.current)
     assert not [f for f in files(repo) if "<<<<<<<" in (repo / f).read_text(errors="replace")]
     commit_all(repo, "podinfo first")
@@ -120,8 +119,8 @@ def test_app_updated_before_the_cluster(template, tmp_path):
     assert_current_and_valid(repo)
 
 
-def test_dirty_repository_is_refused_untouched(template, tmp_path):
-    repo = lived_in_repo(template, tmp_path)
+def test_dirty_repository_is_refused_untouched(template, own_lived_in_1_0_0):
+    repo = own_lived_in_1_0_0
     edit(repo / "podinfo/helmrelease-podinfo.yaml", "interval: 15m", "interval: 20m")
     before = tree_state(repo)
     result = run_update_all(repo, "--vcs-ref", template.current)
@@ -132,8 +131,8 @@ def test_dirty_repository_is_refused_untouched(template, tmp_path):
     assert tree_state(repo) == before
 
 
-def test_migration_that_cannot_proceed_changes_nothing(template, tmp_path):
-    repo = lived_in_repo(template, tmp_path)
+def test_migration_that_cannot_proceed_changes_nothing(template, own_lived_in_1_0_0):
+    repo = own_lived_in_1_0_0
     (repo / "flux-system/kustomizations/kustomization-broken.yaml").write_text(
         "apiVersion: kustomize.toolkit.fluxcd.io/v1beta1\nkind: Kustomization\nmetadata: {name: broken\n")
     commit_all(repo, "A broken file")
@@ -144,9 +143,9 @@ def test_migration_that_cannot_proceed_changes_nothing(template, tmp_path):
     assert tree_state(repo) == before
 
 
-def test_update_to_an_untagged_commit_is_refused(template, tmp_path):
+def test_update_to_an_untagged_commit_is_refused(template, own_lived_in_1_0_0):
     """copier skips versioned migrations when the target is no tag; the rename would lose edits."""
-    repo = lived_in_repo(template, tmp_path)
+    repo = own_lived_in_1_0_0
     before = tree_state(repo)
     # A commit after the newest release, on a branch of its own so no other test sees it.
     untagged = git(template.path, "commit-tree", "HEAD^{tree}", "-p", "HEAD", "-m", "Unreleased work").strip()
@@ -156,9 +155,9 @@ def test_update_to_an_untagged_commit_is_refused(template, tmp_path):
     assert tree_state(repo) == before
 
 
-def test_parallel_update_all_matches_one_at_a_time(template, tmp_path):
+def test_parallel_update_all_matches_one_at_a_time(template, own_lived_in_1_0_0, tmp_path):
     """update_all's worker processes (one git worktree each) end exactly where one process does."""
-    repo = lived_in_repo(template, tmp_path)
+    repo = own_lived_in_1_0_0
     v1 = template.tag("1.0.0")
     for name in ("api", "worker", "cache"):
         copy(template.path, repo, vcs_ref=v1, kind="app", app_name=name, chart="podinfo", chart_version="6.x",

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.lived_in_repo import lived_in_repo
-from tests.support.project import CRDS, answers, commit_all, copy, edit, files, init_repo, load, tree_state
+from tests.support.project import CRDS, answers, commit_all, copy, edit, files, init_repo, load, own_copy, tree_state
 from tests.support.template_repo import git
 from tests.support.updated_repo import assert_current_and_valid, update_all
 
@@ -62,11 +61,12 @@ def add_oci_app(template, repo: Path, tag: str, name: str, chart: str, helm_repo
          fetch_values=False, health_checks=[], **extra)
 
 
-@pytest.fixture
-def lived_in_2_1_1(template, tmp_path) -> Path:
-    """A 2.1.1 repository: podinfo (https), three apps on oci HelmRepositories of type oci."""
+@pytest.fixture(scope="module")
+def made_at_2_1_1(template, tmp_path_factory) -> Path:
+    """A 2.1.1 repository: podinfo (https), three apps on oci HelmRepositories of type oci.
+    Made once for the module; each test that changes it works on its own copy."""
     tag = template.tag("2.1.1")
-    repo = init_repo(copy(template.path, tmp_path / "cluster", vcs_ref=tag))
+    repo = init_repo(copy(template.path, tmp_path_factory.mktemp("lived-in") / "cluster", vcs_ref=tag))
     for name, chart, helm_repo_name in (("pg", "postgresql", "bitnami"), ("cache", "valkey", "bitnami"),
                                         ("mq", "rabbitmq", "rabbit"), ("vault", "vault", "corp")):
         add_oci_app(template, repo, tag, name, chart, helm_repo_name, chart_source="helmrepository")
@@ -94,9 +94,16 @@ def lived_in_2_1_1(template, tmp_path) -> Path:
 
 
 @pytest.fixture
-def migrated_2_1_1(lived_in_2_1_1, template) -> tuple[Path, str]:
-    result = update_all(lived_in_2_1_1, template)
-    return lived_in_2_1_1, result.stdout + result.stderr
+def lived_in_2_1_1(made_at_2_1_1, tmp_path) -> Path:
+    return own_copy(made_at_2_1_1, tmp_path / "cluster")
+
+
+@pytest.fixture(scope="module")
+def migrated_2_1_1(made_at_2_1_1, template, tmp_path_factory) -> tuple[Path, str]:
+    """The 2.1.1 repository updated once, for the tests that only read what it became."""
+    repo = own_copy(made_at_2_1_1, tmp_path_factory.mktemp("migrated") / "cluster")
+    result = update_all(repo, template)
+    return repo, result.stdout + result.stderr
 
 
 def spec(repo: Path, app: str) -> dict:
@@ -192,8 +199,8 @@ def test_user_edits_and_files_are_kept(migrated_2_1_1):
     assert (repo / "bootstrap/kustomizations/kustomization-extras.yaml").read_text() == EXTRAS_KUSTOMIZATION
 
 
-def test_second_update_changes_nothing(migrated_2_1_1, template):
-    repo, _ = migrated_2_1_1
+def test_second_update_changes_nothing(migrated_2_1_1, template, tmp_path):
+    repo = own_copy(migrated_2_1_1[0], tmp_path / "cluster")
     before = tree_state(repo)
     update_all(repo, template)
     assert tree_state(repo) == before
@@ -221,9 +228,9 @@ def test_an_app_updated_before_the_cluster(lived_in_2_1_1, template):
     assert_current_and_valid(repo)
 
 
-def test_from_1_0_0_in_one_update(template, tmp_path):
+def test_from_1_0_0_in_one_update(template, own_lived_in_1_0_0):
     """Both migrations, in order: bootstrap/ and current APIs, then the recommended settings."""
-    repo = lived_in_repo(template, tmp_path)
+    repo = own_lived_in_1_0_0
     v1 = template.tag("1.0.0")
     copy(template.path, repo, vcs_ref=v1, kind="app", app_name="pg", chart="postgresql", chart_version="16.x",
          helm_repo_name="bitnami-oci", helm_repo_url=BITNAMI)

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from flux_cookbook.check import run as check
-from tests.fixtures.lived_in_repo import lived_in_repo
 from tests.support.project import answers, commit_all, cookbook_cli, copy, edit, init_repo, load, own_copy
 from tests.support.template_repo import git
 from tests.support.updated_repo import assert_current_and_valid, update_all
@@ -114,15 +113,14 @@ def test_sealed_secrets_is_recorded_false_without_the_controller(template, tmp_p
     assert git(repo, "status", "--porcelain") == ""
 
 
-def test_from_1_0_0_answers_say_what_the_repository_has(template, tmp_path):
+def test_from_1_0_0_answers_say_what_the_repository_has(lived_in_1_0_0, lived_in_updated):
     """The update from 1.0.0 (before the question) no longer records the controller the
     repository never had; the SealedSecret the user wrote by hand is warned of by check."""
-    repo = lived_in_repo(template, tmp_path)
-    assert "sealed_secrets" not in answers(repo)
-    output = update_all(repo, template)
+    assert "sealed_secrets" not in answers(lived_in_1_0_0)
+    repo, output = lived_in_updated
     assert answers(repo)["sealed_secrets"] is False
     assert_current_and_valid(repo)
-    assert "app redis: health check now its HelmRelease" in output.stdout + output.stderr
+    assert "app redis: health check now its HelmRelease" in output
     assert kustomization(repo, "redis")["spec"]["healthChecks"] == [{**HELM_RELEASE_CHECK, "name": "redis", "namespace": "redis"}]
     # podinfo's Kustomization has a check the user added: all of its checks stay.
     assert {"kind": "Service", "name": "podinfo", "apiVersion": "v1", "namespace": "podinfo"} in \

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from flux_cookbook.extensions import migrations, repo_files
+from tests.support.file_size_limit import run_with_file_size_limit
 from tests.support.project import commit_all, cookbook_cli, copy, init_repo, own_copy, tree_state
 
 LINKED = ("podinfo/helmrelease-podinfo.yaml", "flux-system/kustomizations/kustomization-podinfo.yaml")
@@ -92,15 +93,19 @@ def test_a_new_file_gets_the_mode_the_umask_gives_as_copier_writes_it(tmp_path):
     assert (tmp_path / "apps/new.yaml").stat().st_mode & 0o777 == (tmp_path / "made-by-hand").stat().st_mode & 0o777
 
 
-def test_an_interrupted_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+WRITE_KEPT = """
+import sys
+from pathlib import Path
+from flux_cookbook.extensions import repo_files
+limit_file_sizes()
+repo_files.write_text(Path(sys.argv[1]), "kept.yaml", "new text\\n")
+"""
+
+
+def test_an_interrupted_write_leaves_the_old_file_and_no_temporary(tmp_path):
     (tmp_path / "kept.yaml").write_text("old\n")
-
-    def interrupted(*args):
-        raise KeyboardInterrupt  # Ctrl-C after the new text is written, before it replaces the old
-
-    monkeypatch.setattr(repo_files.os, "replace", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        repo_files.write_text(tmp_path, "kept.yaml", "new\n")
+    result = run_with_file_size_limit(WRITE_KEPT, tmp_path)  # the new text stops after a byte
+    assert result.returncode == 1 and "File too large" in result.stderr, result.stderr
     assert (tmp_path / "kept.yaml").read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["kept.yaml"]
 

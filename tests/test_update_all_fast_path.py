@@ -16,16 +16,15 @@ from pathlib import Path
 import pytest
 
 from flux_cookbook.extensions import layout
-from tests.fixtures.lived_in_repo import lived_in_repo
-from tests.support.project import AUTHOR, commit_all, cookbook_cli, copier_cli, copy, edit, tree_state
+from tests.support.project import AUTHOR, commit_all, cookbook_cli, copier_cli, copy, edit, own_copy, tree_state
 from tests.support.template_repo import git
 
 APPS = ("api", "worker", "cache", "queue", "search")
 
 
 @pytest.fixture(scope="module")
-def starting_point(template, tmp_path_factory) -> Path:
-    repo = lived_in_repo(template, tmp_path_factory.mktemp("start"))
+def starting_point(template, lived_in_1_0_0, tmp_path_factory) -> Path:
+    repo = own_copy(lived_in_1_0_0, tmp_path_factory.mktemp("start") / "cluster")
     v1 = template.tag("1.0.0")
     for name in APPS:
         copy(template.path, repo, vcs_ref=v1, kind="app", app_name=name, chart="podinfo", chart_version="6.x",

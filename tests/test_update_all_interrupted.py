@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from flux_cookbook.extensions import layout
-from tests.fixtures.lived_in_repo import lived_in_repo
 from tests.support.project import PROJECT_ROOT, commit_all, copy, own_copy
 from tests.support.template_repo import git
 
@@ -24,8 +23,8 @@ APPS = ("api", "worker", "cache", "queue")
 
 
 @pytest.fixture(scope="module")
-def at_1_0_0(template, tmp_path_factory) -> Path:
-    repo = lived_in_repo(template, tmp_path_factory.mktemp("start"))
+def at_1_0_0(template, lived_in_1_0_0, tmp_path_factory) -> Path:
+    repo = own_copy(lived_in_1_0_0, tmp_path_factory.mktemp("start") / "cluster")
     for name in APPS:
         copy(template.path, repo, vcs_ref=template.tag("1.0.0"), kind="app", app_name=name, chart="podinfo",
              chart_version="6.x", helm_repo_name="podinfo", helm_repo_url="https://stefanprodan.github.io/podinfo")

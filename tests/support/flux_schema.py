@@ -9,7 +9,6 @@ kustomize-controller does, with the real ``kubectl kustomize``).
 
 from __future__ import annotations
 
-import shutil  # noqa: F401  (tests patch shutil.which through this module to hide kubectl)
 from pathlib import Path
 
 from jsonschema.protocols import Validator

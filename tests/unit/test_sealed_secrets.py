@@ -6,10 +6,12 @@ import os
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from flux_cookbook.errors import UserError
 from flux_cookbook.seal import sealed_secrets
 from flux_cookbook.seal.sealed_secrets import App, open_sealed_secret
+from tests.support.file_size_limit import run_with_file_size_limit
 
 
 @pytest.fixture(scope="module")
@@ -24,21 +26,30 @@ def app(tmp_path) -> App:
     return App(name="web", namespace="web", folder=folder)
 
 
-def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(app, public_key, monkeypatch):
+# The second sealing, saved by a process whose writes fail after a byte (as on a full disk).
+SAVE_SECOND = """
+import sys
+from pathlib import Path
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from flux_cookbook.seal.sealed_secrets import App, open_sealed_secret
+folder, key = Path(sys.argv[1]), load_pem_public_key(Path(sys.argv[2]).read_bytes())
+second = open_sealed_secret(App(name="web", namespace="web", folder=folder), "db")
+second.seal(key, {"b": b"2"})
+limit_file_sizes()
+second.save()
+"""
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(app, public_key, tmp_path):
     first = open_sealed_secret(app, "db")
     first.seal(public_key, {"a": b"1"})
     first.save()
     before = first.path.read_bytes()
 
-    second = open_sealed_secret(app, "db")
-    second.seal(public_key, {"b": b"2"})
-
-    def broken_replace(source, target):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError):
-        second.save()
+    key_file = tmp_path / "key.pem"
+    key_file.write_bytes(public_key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
+    result = run_with_file_size_limit(SAVE_SECOND, app.folder, key_file)
+    assert result.returncode == 1 and "OSError" in result.stderr and "File too large" in result.stderr, result.stderr
     assert first.path.read_bytes() == before
     assert sorted(p.name for p in app.folder.iterdir()) == ["sealedsecret-db.yaml"]
 
