@@ -20,11 +20,6 @@ from flux_cookbook.extensions import layout
 from flux_cookbook.repository import model
 from flux_cookbook.repository.model import FLUX_OWN_FILES, KUSTOMIZE_CONFIG_FILES, Object, Repository, is_hidden
 
-# The folders `flux bootstrap --path` pointed at in the cookbook's pages, in the order
-# adopt's messages name them: flux-system/ (the older pages) first, whichever order the
-# model keeps (newest first, for the folder it takes when several are there).
-BOOTSTRAP_DIRS = tuple(sorted(model.BOOTSTRAP_DIRS, key=lambda name: name != layout.FLUX_SYSTEM))
-
 
 @dataclass
 class HandMade:
@@ -78,10 +73,10 @@ def label(found: Object) -> str:
 
 def find_bootstrap_dir(root: Path) -> str:
     """The folder flux bootstrap points at: the one holding kustomizations/ or helmrepositories/."""
-    found = sorted(model.cookbook_bootstrap_dirs(root), key=BOOTSTRAP_DIRS.index)
+    found = model.cookbook_bootstrap_dirs(root)  # in BOOTSTRAP_DIRS' order
     if not found:
         raise AdoptError([
-            f"no cookbook layout in {root}: neither {' nor '.join(d + '/' for d in BOOTSTRAP_DIRS)} holds "
+            f"no cookbook layout in {root}: neither {' nor '.join(d + '/' for d in model.BOOTSTRAP_DIRS)} holds "
             "kustomizations/ or helmrepositories/."
         ])
     if len(found) > 1:
