@@ -70,7 +70,7 @@ class SplitFile:
 
     def positions(self) -> list[Segment]:
         """The segments holding an object, in order: position n is the file's n-th object
-        (empty documents left out, as adopt's index of the repository counts them)."""
+        (empty documents left out, as the repository model's written_documents counts them)."""
         return [segment for segment in self.segments if segment.obj is not None]
 
     def piece(self, position: int) -> str:
@@ -155,7 +155,7 @@ def _refuse_cross_document_aliases(text: str) -> None:
 
 
 def _load_all(text: str, what: str) -> list:
-    # The loader adopt's index reads the repository with: the same objects, compared.
+    # The loader the repository model reads with: the same objects, compared.
     try:
         return bounded_yaml.load_all(text)
     except yaml.YAMLError as error:
