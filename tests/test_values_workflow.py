@@ -67,7 +67,11 @@ def _renovate_validator() -> Path:
         if not shutil.which("npm"):
             pytest.skip("npm is not installed: Renovate's config validator cannot be installed")
         RENOVATE_DIR.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(RENOVATE_DIR), RENOVATE],
+        # Without install scripts or optional packages: the validator needs neither (RE2's
+        # native build is optional, JavaScript's RegExp stands in), and the install takes
+        # seconds rather than minutes.
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--ignore-scripts", "--omit=optional",
+                        "--prefix", str(RENOVATE_DIR), RENOVATE],
                        check=True, capture_output=True, text=True)
     return validator
 
