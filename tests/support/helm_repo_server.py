@@ -12,6 +12,7 @@ starts the real registry (Debian's docker-registry) when it is installed.
 from __future__ import annotations
 
 import hashlib
+import gzip
 import io
 import json
 import shutil
@@ -49,9 +50,10 @@ def _add(archive: tarfile.TarFile, name: str, data: bytes = b"", **attributes) -
 
 
 def pack_archive(members: list[tuple[str, bytes, dict]]) -> bytes:
-    """A .tgz of (name, data, TarInfo attributes) members."""
+    """A .tgz of (name, data, TarInfo attributes) members; the same members give the same
+    bytes (gzip's header records no time), so a test may look an archive up by its bytes."""
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as zipped, tarfile.open(fileobj=zipped, mode="w") as archive:
         for name, data, attributes in members:
             _add(archive, name, data, **attributes)
     return buffer.getvalue()
