@@ -11,8 +11,8 @@ starts the real registry (Debian's docker-registry) when it is installed.
 
 from __future__ import annotations
 
-import hashlib
 import gzip
+import hashlib
 import io
 import json
 import shutil
