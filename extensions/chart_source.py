@@ -15,6 +15,7 @@ Standard library only (urllib) plus PyYAML.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import io
@@ -24,7 +25,6 @@ import re
 import socket
 import ssl
 import tarfile
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -38,7 +38,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import yaml
 
-from . import bounded_yaml
+from . import bounded_yaml, repo_files
 from .input_checks import chart_name_error
 from .semver_range import Constraint, newest_matching, parse_constraint, parse_version
 
@@ -346,18 +346,10 @@ class _ArchiveCache:
         return data
 
     def put(self, version: str, data: bytes) -> None:
-        # A temporary file renamed into place: a reader never sees half an archive.
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            handle, part = tempfile.mkstemp(dir=self.folder, prefix=".part-")
-        except OSError:
-            return
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.replace(part, self.path(version))
-        except OSError:
-            Path(part).unlink(missing_ok=True)
+        # Whole or not at all, so a reader never sees half an archive; only a cache, so a
+        # write that fails leaves it without this version.
+        with contextlib.suppress(OSError):
+            repo_files.replace_whole(self.path(version), data)
 
 
 def cached_archives(repo_url: str, chart: str, cache_dir: Path | None = None) -> dict[str, Path]:

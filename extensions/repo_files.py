@@ -114,11 +114,13 @@ def _umask() -> int:
     return current
 
 
-def write_bytes(repo: Path, path: str | Path, data: bytes) -> Path:
-    """Write `data` to `path` inside the repository, atomically (see the module docstring)."""
-    target = inside(repo, path)
+def replace_whole(target: Path, data: bytes) -> None:
+    """Write `data` to `target` whole or not at all: a temporary file in the same folder,
+    renamed over it, so a reader (or a run cut short) sees the old file or the new one.
+    Keeps the file's mode; a new one gets what the umask gives (mkstemp's is 0600). Raises
+    OSError, leaving no temporary file. No check of where `target` is: `write_bytes` is the
+    one for files of the repository."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    # The file's own mode, or for a new one what the umask gives (mkstemp's is 0600).
     mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666 & ~_umask()
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
@@ -129,6 +131,12 @@ def write_bytes(repo: Path, path: str | Path, data: bytes) -> Path:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def write_bytes(repo: Path, path: str | Path, data: bytes) -> Path:
+    """Write `data` to `path` inside the repository, atomically (see the module docstring)."""
+    target = inside(repo, path)
+    replace_whole(target, data)
     return target
 
 

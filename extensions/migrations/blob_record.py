@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
+from .. import repo_files
 from .git_repo import git
 
 
@@ -55,10 +54,6 @@ class BlobRecord:
 
     def write(self, entries: set[str]) -> None:
         """Only what the caller found now is kept, so the record never outgrows the repository."""
-        try:
-            with tempfile.NamedTemporaryFile("w", dir=self.file.parent, prefix=self.name, delete=False) as out:
-                out.write("\n".join([self.stamp, *sorted(entries)]) + "\n")
-            os.replace(out.name, self.file)  # atomic: worktrees updating at once never see half a file
-        except OSError:  # only a cache
-            with contextlib.suppress(OSError, NameError):
-                os.unlink(out.name)
+        # Whole or not at all: worktrees updating at once never see half a file. Only a cache.
+        with contextlib.suppress(OSError):
+            repo_files.replace_whole(self.file, ("\n".join([self.stamp, *sorted(entries)]) + "\n").encode("utf-8"))

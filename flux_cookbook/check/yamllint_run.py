@@ -10,14 +10,16 @@ text). The cache is best effort: one that cannot be read or written is a miss.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from flux_cookbook.extensions import repo_files
 
 CONFIG_FILES = (".yamllint", ".yamllint.yaml", ".yamllint.yml")
 _DISABLE_FILE = re.compile(r"^#\s*yamllint disable-file\s*$")
@@ -128,15 +130,6 @@ def _read(path: Path) -> list[Finding] | None:
 
 
 def _write(path: Path, findings: list[Finding]) -> None:
-    # A temporary file renamed into place: a reader never sees half an entry.
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, part = tempfile.mkstemp(dir=path.parent, prefix=".part-")
-    except OSError:
-        return
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump([finding.__dict__ for finding in findings], stream)
-        os.replace(part, path)
-    except OSError:
-        Path(part).unlink(missing_ok=True)
+    # Only a cache: a write that fails leaves it without this entry.
+    with contextlib.suppress(OSError):
+        repo_files.replace_whole(path, json.dumps([finding.__dict__ for finding in findings]).encode("utf-8"))

@@ -21,10 +21,8 @@ repository) or `kubeseal --fetch-cert`.
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -253,7 +251,7 @@ class SealedSecretFile:
         """Write the file atomically: a reader sees the old file or the new one, never half."""
         text = self.text()
         self._check_written(text)
-        _write_atomic(self.path, text)
+        repo_files.write_text(self.path.parent, self.path.name, text)
 
     def _check_written(self, text: str) -> None:
         # Read back as the cluster will (YAML 1.1): a quoting slip must not reach the file.
@@ -422,23 +420,3 @@ def _scalar(text: str) -> Any:
 
 def _mapping(pairs: dict[str, str]) -> CommentedMap:
     return CommentedMap((_scalar(k), _scalar(v)) for k, v in pairs.items())
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    try:
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
