@@ -1,7 +1,7 @@
 """What a check reports: one problem at a file and line, and the names the rules share.
 
-The rules live in several modules (check.py and the rule modules beside it); each imports
-these from here, so none imports check.py back.
+The rules live in several modules (rules_*.py and the rule modules beside them, which
+run.py runs); each imports these from here, so none imports run.py back.
 """
 
 from __future__ import annotations
