@@ -17,7 +17,8 @@ from pathlib import Path
 
 import yaml
 
-from flux_cookbook.check.run import ERROR, Problem, Report, check_repository
+from flux_cookbook.check.problems import ERROR, Problem
+from flux_cookbook.check.run import Report, check_repository
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import bounded_yaml
 from flux_cookbook.extensions.flux_names import FLUX_SYSTEM
