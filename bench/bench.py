@@ -237,8 +237,9 @@ def answers_files(repo: Path) -> list[str]:
 def update_both(work: Path, base: Path, template: Path, release: str, label: str, sequential: bool = True) -> dict:
     """(c), optionally (c1), and (d) from clones of `base`; checks they agree."""
     # The command from the template checkout under test (`python -c` puts no folder on the path).
+    # --trust: the template is a temporary clone, neither installed nor in copier's settings.
     update_all = ["-c", "import sys; sys.path.insert(0, sys.argv.pop(1)); from flux_cookbook.cli import main; "
-                  "sys.exit(main(sys.argv[1:]))", str(template), "update-all"]
+                  "sys.exit(main(sys.argv[1:]))", str(template), "update-all", "--trust"]
     result = {}
     c_repo = fresh_clone(base, work / f"{label}-c")
     result["c"] = measure([sys.executable, *update_all, str(c_repo), "--vcs-ref", release], work)
