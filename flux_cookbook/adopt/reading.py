@@ -17,7 +17,7 @@ from pathlib import Path
 
 from flux_cookbook.adopt.findings import AdoptError
 from flux_cookbook.extensions import layout
-from flux_cookbook.repository import model
+from flux_cookbook.repository import flux_build, model
 from flux_cookbook.repository.model import FLUX_OWN_FILES, KUSTOMIZE_CONFIG_FILES, Object, Repository, is_hidden
 
 
@@ -73,7 +73,7 @@ def label(found: Object) -> str:
 
 def find_bootstrap_dir(root: Path) -> str:
     """The folder flux bootstrap points at: the one holding kustomizations/ or helmrepositories/."""
-    found = model.cookbook_bootstrap_dirs(root)  # in BOOTSTRAP_DIRS' order
+    found = flux_build.cookbook_bootstrap_dirs(root)  # in BOOTSTRAP_DIRS' order
     if not found:
         raise AdoptError([
             f"no cookbook layout in {root}: neither {' nor '.join(d + '/' for d in model.BOOTSTRAP_DIRS)} holds "

@@ -638,8 +638,7 @@ def _starts(repo: Path, every: list[_Found], start_dir: str | None) -> list[_Fou
         below = [f for f in every if not folder or f.kustomization.file.startswith(folder + "/")]
         # A folder that defines no Flux Kustomization is one a Kustomization would apply:
         # built and checked as its path, as `flux build kustomization --path` builds it.
-        return below or [_Found(FluxKustomization(file=folder or ".", line=1, name=_SYNC_NAME,
-                                                  namespace=_FLUX_NAMESPACE, path=folder), {"path": folder})]
+        return below or [_applying(folder)]
     syncs = [f for f in every if posixpath.basename(f.kustomization.file) == _SYNC_FILE]
     synced = {f.kustomization.path for f in syncs}
     to_come = [f for f in _bootstrap_to_come(repo) if f.kustomization.path not in synced]
@@ -648,18 +647,24 @@ def _starts(repo: Path, every: list[_Found], start_dir: str | None) -> list[_Fou
     return _cookbook_bootstrap(repo) or [f for f in every if _builds_own_repository_spec(f)]
 
 
-# A hand-made repository with neither gotk-sync.yaml nor answers: the cookbook's bootstrap
-# folder, known by the folders the cookbook keeps in it.
-_COOKBOOK_BOOTSTRAP_DIRS = flux_names.COOKBOOK_BOOTSTRAP_DIRS
-_COOKBOOK_BOOTSTRAP_MARKS = ("kustomizations", "helmrepositories")
+def _applying(folder: str) -> _Found:
+    """The sync Kustomization that `flux bootstrap --path=<folder>` would make, where the
+    repository has none to read: it applies `folder`."""
+    here = FluxKustomization(file=folder or ".", line=1, name=_SYNC_NAME, namespace=_FLUX_NAMESPACE, path=folder)
+    return _Found(here, {"path": folder})
+
+
+def cookbook_bootstrap_dirs(root: Path) -> list[str]:
+    """The cookbook's bootstrap folder candidates (flux_names.COOKBOOK_BOOTSTRAP_DIRS) that
+    `root` lays out as the cookbook's pages do (a kustomizations/ or helmrepositories/
+    folder in it), in that order: how a hand-made repository with neither gotk-sync.yaml nor
+    answers shows where its bootstrap folder is."""
+    return [name for name in flux_names.COOKBOOK_BOOTSTRAP_DIRS
+            if (root / name / layout.KUSTOMIZATIONS).is_dir() or (root / name / layout.HELM_REPOSITORIES).is_dir()]
 
 
 def _cookbook_bootstrap(repo: Path) -> list[_Found]:
-    for folder in _COOKBOOK_BOOTSTRAP_DIRS:
-        if any((repo / folder / mark).is_dir() for mark in _COOKBOOK_BOOTSTRAP_MARKS):
-            here = FluxKustomization(file=folder, line=1, name=_SYNC_NAME, namespace=_FLUX_NAMESPACE, path=folder)
-            return [_Found(here, {"path": folder})]
-    return []
+    return [_applying(folder) for folder in cookbook_bootstrap_dirs(repo)[:1]]
 
 
 def _builds_own_repository_spec(found: _Found) -> bool:

@@ -362,11 +362,6 @@ def _bootstrap_dir(root: Path, files: list[str], kustomizations: list) -> tuple[
             continue
         if posixpath.basename(kustomization.file) == flux_names.SYNC_FILE or kustomization.file.startswith(layout.ANSWERS_PREFIX):
             return kustomization.path, bootstrapped
-    return next(iter(cookbook_bootstrap_dirs(root)), ""), bootstrapped
+    return next(iter(flux_build.cookbook_bootstrap_dirs(root)), ""), bootstrapped
 
 
-def cookbook_bootstrap_dirs(root: Path) -> list[str]:
-    """The BOOTSTRAP_DIRS of `root` laid out as the cookbook's pages lay out the bootstrap
-    folder (a kustomizations/ or helmrepositories/ folder in it), in BOOTSTRAP_DIRS' order."""
-    return [name for name in BOOTSTRAP_DIRS
-            if (root / name / layout.KUSTOMIZATIONS).is_dir() or (root / name / layout.HELM_REPOSITORIES).is_dir()]
