@@ -150,7 +150,7 @@ def _local_chart_version(repo: Path, app: App) -> str | None:
     if not source:
         return None
     try:
-        return local_chart(repo_files.inside(repo, Path(repo, source).expanduser()), app.chart).version
+        return local_chart(repo_files.inside(repo, Path(source).expanduser()), app.chart).version
     except (UserError, OSError):
         return None
 
