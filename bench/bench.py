@@ -2,6 +2,7 @@
 
     python bench/bench.py [--sizes 1,10,50,100] [--migration] [--migration-only] [--values] [--keep]
     python bench/bench.py --yaml-sizes 1,5,50    (only check and adopt on that many MB of YAML)
+    python bench/bench.py --copies               (only the copy of a cluster against a bare template)
 
 (the Python of a venv with this package installed, `pip install .`; it runs that venv's `copier`).
 Everything happens in a temporary folder:
@@ -527,6 +528,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--yaml-sizes", help="only check and adopt on this many MB of YAML, comma-separated (e.g. 1,5,50)")
     parser.add_argument("--values", action="store_true",
                         help="only the chart values commands, at each of --sizes (see VALUES_DOC in bench.py)")
+    parser.add_argument("--copies", action="store_true",
+                        help="only the copies: the cluster's against the bare template's, best of 5")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
@@ -543,6 +546,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"templates ready in {work}: {release_a}, {release_b}", file=sys.stderr)
         if args.yaml_sizes:
             print_yaml(bench_yaml(work, template, release_a, [float(mb) for mb in args.yaml_sizes.split(",")]))
+            return 0
+        if args.copies:
+            copies = bench_copies(work, template, release_a, work / "bare", rounds=5)
+            ours, bare = copies["ours"], copies["bare"]
+            print(f"\n{datetime.date.today().isoformat()}, {machine()}\ncopy, best of 5: cluster {ours.seconds:.3f} s, "
+                  f"bare template with the same {files} files {bare.seconds:.3f} s: ratio {ours.seconds / bare.seconds:.2f}")
             return 0
         copies = {} if args.migration_only else bench_copies(work, template, release_a, work / "bare")
         rows = []

@@ -14,15 +14,21 @@ import ipaddress
 import os
 import tarfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import yaml
 
-from .chart_source import ChartFetchError, FetchedValues, fetch_values
 from .conventions import is_oci, oci_chart_url
 from .input_checks import not_text_error
 from .told_once import tell_once
-from .values_overrides import apply_overrides
+
+if TYPE_CHECKING:
+    from .chart_source import FetchedValues
+
+# chart_source (HTTP, TLS, archives) and values_overrides (ruamel.yaml) are imported where
+# they are used: copier imports this module once per template clone, and a cluster, or
+# an app whose values need neither, would otherwise pay for their import on every run.
 
 # Set (to anything) to keep the template off the network: fetching then fails at once,
 # except from loopback addresses, and the placeholder is written. The tests set it.
@@ -126,6 +132,8 @@ def app_values(
     then rendered, and copier's three-way merge keeps the values already in the
     repository as the user's own.
     """
+    from .chart_source import ChartFetchError
+
     if source:
         try:
             text = read_local_values(source, chart, dst)
@@ -140,7 +148,11 @@ def app_values(
             text = placeholder_values(chart, repo_url)
     else:
         text = placeholder_values(chart, repo_url)
-    return apply_overrides(text, overrides) if overrides else text
+    if not overrides:
+        return text
+    from .values_overrides import apply_overrides
+
+    return apply_overrides(text, overrides)
 
 
 def values_version(pinned: str, pinned_range: str, version_range: str) -> str:
@@ -155,6 +167,8 @@ def values_version_on_copy(source: str, fetch: bool, repo_url: str, chart: str, 
     """The exact version a new app's values are fetched at, or "" (local values, placeholder)."""
     if source or not fetch:
         return ""
+    from .chart_source import ChartFetchError
+
     try:
         return fetch_chart_values(repo_url, chart, version_range).version
     except ChartFetchError:
@@ -167,6 +181,8 @@ def with_values_version(answers: dict, fetch: bool, repo_url: str, chart: str, v
     pinned, pinned_range = (str(answers.get(key) or "") for key in ("values_chart_version", "values_chart_range"))
     if not pinned or not fetch or values_version(pinned, pinned_range, version_range) == pinned:
         return answers
+    from .chart_source import ChartFetchError
+
     try:
         version = fetch_chart_values(repo_url, chart, version_range).version
     except ChartFetchError:
@@ -182,6 +198,8 @@ def fetched_header(fetched: FetchedValues, version_range: str) -> str:
 @functools.lru_cache(maxsize=256)
 def fetch_chart_values(repo_url: str, chart: str, version: str) -> FetchedValues:
     """fetch_values, once per process for the same question (a validator, then the render)."""
+    from .chart_source import ChartFetchError, fetch_values
+
     host = urlsplit(repo_url).hostname or ""
     if os.environ.get(OFFLINE_VARIABLE) and not _is_loopback(host):
         raise ChartFetchError(f"{repo_url} not contacted: {OFFLINE_VARIABLE} is set")
@@ -202,6 +220,8 @@ def fetch_by_default(repo_url: str, chart: str, version: str) -> bool:
     of reach would stop an interactive session before the question could be answered no.
     When it is out of reach this says why, once, and the default becomes the placeholder.
     """
+    from .chart_source import ChartFetchError
+
     try:
         fetch_chart_values(repo_url, chart, version)
     except ChartFetchError as error:

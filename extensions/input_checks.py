@@ -11,7 +11,6 @@ import re
 from urllib.parse import urlsplit
 
 from .kube_names import dns1123_label_error
-from .semver_range import parse_constraint
 
 # Helm stores a release in a Secret named sh.helm.release.v1.<name>.v<N>; Helm caps the
 # release name at 53 characters so that name still fits.
@@ -68,6 +67,8 @@ def chart_version_error(value: object) -> str:
     text = str(value).strip()
     if not text:
         return "chart_version must not be empty: give a version (6.5.0) or a range (6.x, >=6.0.0 <7.0.0)."
+    from .semver_range import parse_constraint  # its patterns compile on import: only apps need them
+
     try:
         parse_constraint(text)
     except ValueError:

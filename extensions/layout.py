@@ -60,6 +60,12 @@ def app_answers_file(app: str) -> str:
     return f"{APP_ANSWERS_PREFIX}{app}{APP_ANSWERS_SUFFIX}"
 
 
+def answers_file_of(kind: str, app: str) -> str:
+    """The answers file a copy of `kind` ("cluster" or "app") writes: copier.yml's
+    `_answers_file`, which copier renders once for every path of the template."""
+    return app_answers_file(app) if kind == "app" else CLUSTER_ANSWERS
+
+
 def app_of_answers_file(name: str) -> str | None:
     """The app an answers file name belongs to; None for the cluster's or another file."""
     found = _APP_ANSWERS.match(Path(name).name)

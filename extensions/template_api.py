@@ -10,11 +10,18 @@ from . import (
     copier_support,
     input_checks,
     layout,
-    migrations,
     repo_state,
     template_source,
     yaml_quoting,
 )
+
+
+def migration_due(*args) -> bool:
+    """migrations.due, imported when an update asks: a copy never does."""
+    from . import migrations
+
+    return migrations.due(*args)
+
 
 FILTERS = {
     "yaml_scalar": yaml_quoting.yaml_scalar,
@@ -32,7 +39,7 @@ GLOBALS = {
     "checks_destination": copier_support.checks_destination,
     "updating_app": copier_support.updating_app,
     # copier.yml's _migrations: does this update need run.py?
-    "migration_due": migrations.due,
+    "migration_due": migration_due,
     # copier.yml validators
     "dns1123_label_error": input_checks.dns1123_label_error,
     "release_name_error": input_checks.release_name_error,
@@ -58,6 +65,7 @@ GLOBALS = {
     "apps_dir_error": input_checks.apps_dir_error,
     "owns_namespace_default": repo_state.owns_namespace_default,
     # templates
+    "answers_file_of": layout.answers_file_of,
     "convention": conventions.CURRENT,
     "layout": layout,
     "app_values": chart_values.app_values,

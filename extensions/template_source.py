@@ -7,6 +7,7 @@ an absolute path; URLs and `gh:`/`gl:` shortcuts are kept as they are.
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 import subprocess
@@ -66,6 +67,7 @@ _SSH = re.compile(r"^(?:ssh://)?[\w.-]+@([\w.-]+)[:/](.+)$")  # git@host:path, s
 _GITHUB = re.compile(r"^https://github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?/?$")
 
 
+@functools.lru_cache(maxsize=8)  # asked by several generated files in one render; runs git
 def published_url(src_path: str) -> str:
     """Where the template a repository was made from is published: `src_path` itself when
     it is a URL (`gh:`/`gl:` shortcuts spelled out); for a local clone, the URL of its

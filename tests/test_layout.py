@@ -26,6 +26,9 @@ def test_a_rendered_cluster_and_app_are_where_layout_says(template, tmp_path):
     assert layout.apps(repo) == {"web"}
     assert layout.app_of_answers_file(layout.app_answers_file("web")) == "web"
     assert layout.app_of_answers_file(layout.CLUSTER_ANSWERS) is None
+    # copier.yml's _answers_file: the cluster's whatever app_name holds (copier leaves it unset there).
+    assert layout.answers_file_of("app", "web") == ".copier-answers.app-web.yml"
+    assert layout.answers_file_of("cluster", "") == layout.CLUSTER_ANSWERS == ".copier-answers.yml"
 
 
 def test_the_benchmark_edits_a_file_the_template_has():

@@ -9,6 +9,7 @@ that nothing left behind escapes notice.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from flux_cookbook.extensions import layout
+from tests.support.git_pause import PausingGit
 from tests.support.project import PROJECT_ROOT, commit_all, copy, own_copy
 from tests.support.template_repo import git
 
@@ -99,6 +101,24 @@ def test_a_signal_during_the_clusters_update_commits_nothing(repo, tmp, template
     start = git(repo, "rev-parse", "HEAD").strip()
     returncode, _, err = update_all(repo, tmp, template.current, "in-place:SIGINT")
     assert returncode == 130 and "stopped by SIGINT: nothing committed" in err and "Traceback" not in err
+    assert git(repo, "rev-parse", "HEAD").strip() == start
+    assert_clean(repo, tmp)
+
+
+def test_a_signal_in_the_middle_of_copiers_update_leaves_none_of_its_files(repo, tmp, template, tmp_path):
+    # Stopped while copier is inside the cluster's update (its clones and renders made, the
+    # user's changes being applied): copier never gets to remove them, update-all does.
+    start = git(repo, "rev-parse", "HEAD").strip()
+    pause = PausingGit(tmp_path / "pause", repo, "apply", 1)
+    env = {**pause.env, "TMPDIR": str(tmp), "PYTHONPATH": str(PROJECT_ROOT)}
+    process = subprocess.Popen([sys.executable, "-m", "flux_cookbook", "update-all", str(repo), "--vcs-ref",
+                                template.current], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    reached = pause.wait(process)
+    process.send_signal(signal.SIGTERM)
+    err = process.communicate()[1]
+    pause.close()
+    assert reached, "the update ended before copier applied the user's changes"
+    assert process.returncode == 143 and "stopped by SIGTERM: nothing committed" in err, err
     assert git(repo, "rev-parse", "HEAD").strip() == start
     assert_clean(repo, tmp)
 

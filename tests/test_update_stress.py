@@ -119,9 +119,10 @@ def test_an_interrupted_update_loses_nothing_committed(template, v1_repo, tmp_pa
     commit_all(v1_repo, "Runbook")
     head, _, committed = tree_state(v1_repo)
     pause = PausingGit(tmp_path / "pause", v1_repo, *INTERRUPTIONS[point])
+    (tmp_path / "tmp").mkdir()  # what the killed copier leaves behind stays in the test's folder
     process = subprocess.Popen(
         [sys.executable, "-m", "copier", "update", "--trust", "--defaults", "--vcs-ref", template.tag("2.0.0")],
-        cwd=v1_repo, env=pause.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=v1_repo, env={**pause.env, "TMPDIR": str(tmp_path / "tmp")}, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     reached = pause.wait(process)

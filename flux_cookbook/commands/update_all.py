@@ -181,7 +181,13 @@ def update_all(repo: Path, files: list[str], args: argparse.Namespace) -> bool:
         # The first one (the cluster) in the repository itself: a release's migration runs
         # there, over the whole repository, before any app is updated.
         first, rest = files[0], files[1:]
-        if not update_here(run, [(first, target(first))]):
+        first_target = target(first)
+        if first_target and recorded_commit(repo, first) == first_target:
+            # Already there: copier would render the same release twice and change nothing
+            # (no migration runs within a release), so a run with no new release starts no
+            # copier at all, which is what a scheduled run meets most days.
+            print(f"{first}: {bulk_update.describe(first)} already at {first_target}, nothing to change")
+        elif not update_here(run, [(first, first_target)]):
             return False
         interruption.checkpoint("cluster-updated")
         # Apps already at the release the cluster just reached need no second look.

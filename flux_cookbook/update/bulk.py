@@ -167,9 +167,15 @@ class Run:
         job.write_text(json.dumps({"repo": str(repo), "tasks": tasks, "in_place": in_place, "results": where}))
         sys.stdout.flush()  # what this process printed comes before what the worker prints
         sys.stderr.flush()
+        # copier's temporary clones and renders, and the migrations' files, go inside this
+        # run's folder: a worker ended in the middle of an update (Ctrl-C, or killed) leaves
+        # them there, and they are removed with it.
+        temporary = self.scratch / "tmp"
+        temporary.mkdir(exist_ok=True)
         # A process group of its own: Ctrl-C reaches update-all alone, which ends the group.
         process = subprocess.Popen(
-            [sys.executable, "-m", interruption.WORKER_MODULE, str(job)], env=worker_environment(self.env),
+            [sys.executable, "-m", interruption.WORKER_MODULE, str(job)],
+            env={**worker_environment(self.env), "TMPDIR": str(temporary)},
             start_new_session=True,
             pass_fds=(results,) if isinstance(results, int) else (),
         )
