@@ -529,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--values", action="store_true",
                         help="only the chart values commands, at each of --sizes (see VALUES_DOC in bench.py)")
     parser.add_argument("--copies", action="store_true",
-                        help="only the copies: the cluster's against the bare template's, best of 5")
+                        help="only the copies: the cluster's against the bare template's, best of 10")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
@@ -548,9 +548,9 @@ def main(argv: list[str] | None = None) -> int:
             print_yaml(bench_yaml(work, template, release_a, [float(mb) for mb in args.yaml_sizes.split(",")]))
             return 0
         if args.copies:
-            copies = bench_copies(work, template, release_a, work / "bare", rounds=5)
+            copies = bench_copies(work, template, release_a, work / "bare", rounds=10)
             ours, bare = copies["ours"], copies["bare"]
-            print(f"\n{datetime.date.today().isoformat()}, {machine()}\ncopy, best of 5: cluster {ours.seconds:.3f} s, "
+            print(f"\n{datetime.date.today().isoformat()}, {machine()}\ncopy, best of 10: cluster {ours.seconds:.3f} s, "
                   f"bare template with the same {files} files {bare.seconds:.3f} s: ratio {ours.seconds / bare.seconds:.2f}")
             return 0
         copies = {} if args.migration_only else bench_copies(work, template, release_a, work / "bare")

@@ -105,6 +105,31 @@ def test_a_signal_during_the_clusters_update_commits_nothing(repo, tmp, template
     assert_clean(repo, tmp)
 
 
+def workers_alive(tmp: Path) -> list[str]:
+    """The worker processes still running whose job is in `tmp` (where update-all's folder is)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            line = (proc / "cmdline").read_bytes().decode(errors="replace").replace("\0", " ")
+        except OSError:
+            continue
+        if "flux_cookbook.update.worker" in line and str(tmp) in line:
+            found.append(line)
+    return found
+
+
+@pytest.mark.parametrize("signal_name, code", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_a_signal_as_a_worker_starts_leaves_no_worker_running(repo, tmp, template, signal_name, code):
+    # The signal comes right after the cluster's worker process is made, before update-all
+    # has recorded it: it is ended all the same, and nothing is committed.
+    start = git(repo, "rev-parse", "HEAD").strip()
+    returncode, _, err = update_all(repo, tmp, template.current, f"worker-started:{signal_name}")
+    assert returncode == code and f"stopped by {signal_name}: nothing committed" in err, err
+    assert workers_alive(tmp) == []
+    assert git(repo, "rev-parse", "HEAD").strip() == start
+    assert_clean(repo, tmp)
+
+
 def test_a_signal_in_the_middle_of_copiers_update_leaves_none_of_its_files(repo, tmp, template, tmp_path):
     # Stopped while copier is inside the cluster's update (its clones and renders made, the
     # user's changes being applied): copier never gets to remove them, update-all does.

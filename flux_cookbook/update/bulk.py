@@ -173,13 +173,15 @@ class Run:
         temporary = self.scratch / "tmp"
         temporary.mkdir(exist_ok=True)
         # A process group of its own: Ctrl-C reaches update-all alone, which ends the group.
-        process = subprocess.Popen(
-            [sys.executable, "-m", interruption.WORKER_MODULE, str(job)],
-            env={**worker_environment(self.env), "TMPDIR": str(temporary)},
-            start_new_session=True,
-            pass_fds=(results,) if isinstance(results, int) else (),
-        )
-        self.record.add("groups", process.pid)
+        with interruption.signals_deferred():
+            process = subprocess.Popen(
+                [sys.executable, "-m", interruption.WORKER_MODULE, str(job)],
+                env={**worker_environment(self.env), "TMPDIR": str(temporary)},
+                start_new_session=True,
+                pass_fds=(results,) if isinstance(results, int) else (),
+            )
+            interruption.checkpoint("worker-started")
+            self.record.add("groups", process.pid)
         return process
 
     def update_in_place(self, tasks: list[tuple[str, str | None]]) -> Iterator[Outcome]:

@@ -9,7 +9,8 @@ cannot clean up, so the next one finds that record, its process gone, and remove
 lists (`recover`) before it starts.
 
 Tests stop a run at a fixed point: FLUX_COOKBOOK_SIGNAL_AT=<point>:<SIGNAL> makes update-all
-send itself SIGNAL at <point> ("cluster-updated", "cherry-pick"); at a worker's points
+send itself SIGNAL at <point> ("cluster-updated", "cherry-pick", "worker-started": right after
+a worker's process is made); at a worker's points
 ("in-place", "worktree": before its first update) the worker sends it to update-all and
 then waits to be ended.
 """
@@ -53,13 +54,26 @@ def checkpoint(point: str) -> None:
     os.kill(os.getpid(), signum)
 
 
+# A signal that comes while a worker is being started waits for the end of that start
+# (`signals_deferred`): raised between the fork and the record of the worker's process
+# group, it would leave a worker running that nothing ends.
+_deferring = {"depth": 0, "pending": 0}
+
+
+def _stop(signum: int) -> None:
+    # One is enough: the clean-up that follows must not be cut short by the next.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
 @contextlib.contextmanager
 def signals_raise() -> Iterator[None]:
     def handler(signum, frame):
-        # One is enough: the clean-up that follows must not be cut short by the next.
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, signal.SIG_IGN)
-        raise Interrupted(signum)
+        if _deferring["depth"]:
+            _deferring["pending"] = _deferring["pending"] or signum
+            return
+        _stop(signum)
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -67,6 +81,19 @@ def signals_raise() -> Iterator[None]:
     finally:
         for sig, action in previous.items():
             signal.signal(sig, action)
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Within, SIGINT and SIGTERM are noted, and raised when the block ends (see above)."""
+    _deferring["depth"] += 1
+    try:
+        yield
+    finally:
+        _deferring["depth"] -= 1
+        if not _deferring["depth"] and _deferring["pending"]:
+            signum, _deferring["pending"] = _deferring["pending"], 0
+            _stop(signum)
 
 
 def git(repo: Path, *args: str) -> subprocess.CompletedProcess:
@@ -130,11 +157,13 @@ def end_group(pid: int) -> None:
 
 
 def wait_group_gone(pid: int, patience: float = 10.0) -> None:
-    """Wait until no process of the group `pid` is left (its leader already reaped): a git
-    its worker started may outlive the worker by a moment, and write into the worktree
-    that is about to be removed. SIGKILL after `patience` seconds."""
+    """Wait until no process of the group `pid` is left: a git its worker started may
+    outlive the worker by a moment, and write into the worktree that is about to be
+    removed. SIGKILL after `patience` seconds."""
     deadline = time.monotonic() + patience
     while True:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # a leader that is this process's child: reaped, not a zombie
         try:
             os.killpg(pid, 0)
         except (ProcessLookupError, PermissionError):
@@ -178,9 +207,11 @@ def remove_worktrees(repo: Path, worktrees: list[str]) -> None:
 def clean_up(repo: Path, state: dict, undo_in_place: bool = True) -> None:
     """Remove what the run in `state` made. `undo_in_place`: put back an update cut short in
     the repository itself; only the run that made it may, as it knows nobody wrote since."""
-    for pid in state.get("groups", []):
-        if _is_ours(pid, WORKER_MODULE):
-            end_group(pid)
+    groups = [pid for pid in state.get("groups", []) if _is_ours(pid, WORKER_MODULE)]
+    for pid in groups:
+        end_group(pid)
+    for pid in groups:  # gone before their worktrees and folders are removed
+        wait_group_gone(pid)
     remove_worktrees(repo, state.get("worktrees", []))
     for folder in state.get("folders", []):
         remove_folder(folder)
