@@ -66,9 +66,9 @@ out, cwd, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
 start = time.perf_counter()
 code = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE).returncode
 seconds = time.perf_counter() - start
-rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-rss = rss // 1024 if sys.platform == "darwin" else rss
-json.dump({"seconds": seconds, "maxrss_kb": rss, "code": code}, open(out, "w"))
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+rss = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss
+json.dump({"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kb": rss, "code": code}, open(out, "w"))
 """
 # The obvious loop: one copier process per answers file, a commit after each.
 OBVIOUS = """
@@ -89,6 +89,7 @@ def git(cwd: Path, *args: str) -> str:
 class Run:
     seconds: float
     maxrss_kb: int
+    cpu: float = 0.0  # processor seconds (user and system) of the command and its children
 
     @property
     def mb(self) -> float:
@@ -108,7 +109,7 @@ def measure(cmd: list[str], cwd: Path, may_fail: bool = False, codes: tuple[int,
             print(f"not measured (failed): {' '.join(cmd)}\n{wrapper.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
             return None
         raise SystemExit(f"failed: {' '.join(cmd)} (in {cwd})\n{wrapper.stderr}")
-    return Run(result["seconds"], result["maxrss_kb"])
+    return Run(result["seconds"], result["maxrss_kb"], result.get("cpu", 0.0))
 
 
 def copier_command() -> list[str]:
@@ -368,6 +369,22 @@ def bench_copies(work: Path, template: Path, release_a: str, bare: Path, rounds:
     return {name: min((r for r in found if r), key=lambda r: r.seconds, default=None) for name, found in runs.items()}
 
 
+def clone_seconds(template: Path, ref: str, rounds: int = 10) -> float:
+    """Best of `rounds`: clone, check out and remove the template repository as copier does
+    for a local template (`git clone --no-checkout --filter=blob:none`, `git checkout -f`):
+    the part of a copy that grows with every file of the repository, not with the template."""
+    best = float("inf")
+    for _ in range(rounds):
+        folder = Path(tempfile.mkdtemp(prefix="bench-clone."))
+        started = time.perf_counter()
+        subprocess.run(["git", "clone", "-q", "--no-checkout", "--filter=blob:none", "--", str(template), str(folder / "c")],
+                       check=True, capture_output=True)
+        git(folder / "c", "-c", "core.fsmonitor=false", "checkout", "-q", "-f", ref)
+        shutil.rmtree(folder)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def bench_migration(work: Path, template: Path, release_a: str, apps: int, start: str = "1.0.0") -> dict:
     lived_in = tuple(map(int, start.split("."))) >= (2, 1, 0)
     base = build_cluster(template, f"v{start}", work / f"base-v{start}-{apps}", apps, lived_in)
@@ -551,7 +568,13 @@ def main(argv: list[str] | None = None) -> int:
             copies = bench_copies(work, template, release_a, work / "bare", rounds=10)
             ours, bare = copies["ours"], copies["bare"]
             print(f"\n{datetime.date.today().isoformat()}, {machine()}\ncopy, best of 10: cluster {ours.seconds:.3f} s, "
-                  f"bare template with the same {files} files {bare.seconds:.3f} s: ratio {ours.seconds / bare.seconds:.2f}")
+                  f"bare template with the same {files} files {bare.seconds:.3f} s: ratio {ours.seconds / bare.seconds:.2f}; "
+                  f"processor time {ours.cpu:.3f} s against {bare.cpu:.3f} s: ratio {ours.cpu / bare.cpu:.2f}")
+            clones = clone_seconds(template, release_a), clone_seconds(work / "bare", "v1.0.0")
+            files_in = [len(git(repo, "ls-files").splitlines()) for repo in (template, work / "bare")]
+            print(f"of which cloning the repository as copier does: {clones[0]:.3f} s ({files_in[0]} files) against "
+                  f"{clones[1]:.3f} s ({files_in[1]}); without that difference the ratio is "
+                  f"{(ours.seconds - clones[0] + clones[1]) / bare.seconds:.2f}")
             return 0
         copies = {} if args.migration_only else bench_copies(work, template, release_a, work / "bare")
         rows = []
