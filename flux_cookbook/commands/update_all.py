@@ -96,9 +96,14 @@ def report(outcome: Outcome) -> bool:
 
 def update_here(run: bulk_update.Run, tasks: list[tuple[str, str | None]]) -> bool:
     """Update in the repository itself, in order; False once one stops the run."""
-    for outcome in run.update_in_place(tasks):
+    return reported(run.update_in_place(tasks))
+
+
+def reported(outcomes) -> bool:
+    """Report each outcome as it comes; False once one stops the run."""
+    for outcome in outcomes:
         go_on = report(outcome)
-        sys.stdout.flush()  # before the worker prints what the next update says
+        sys.stdout.flush()  # before a worker prints what the next update says
         if not go_on:
             return False
     return True
@@ -197,10 +202,7 @@ def update_all(repo: Path, files: list[str], args: argparse.Namespace) -> bool:
                 print(f"{name}: {bulk_update.describe(name)} already at {reached}, nothing to change")
         tasks = [(name, target(name)) for name in rest if not (reached and recorded_commit(repo, name) == reached)]
         if args.jobs > 1 and len(tasks) >= PARALLEL_FROM:
-            refs = dict(tasks)
-            return bulk_update.update_in_parallel(
-                run, tasks, args.jobs, taken=report, redo=lambda name: update_here(run, [(name, refs[name])]),
-            )
+            return reported(bulk_update.update_in_parallel(run, tasks, args.jobs))
         return update_here(run, tasks)
     finally:
         interruption.clean_up(repo, record.state)

@@ -33,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -252,30 +252,35 @@ class Run:
         self.record.set("worktrees", [])
 
 
-def update_in_parallel(
-    run: Run,
-    tasks: list[tuple[str, str | None]],
-    jobs: int,
-    taken: Callable[[Outcome], None],
-    redo: Callable[[str], bool],
-) -> bool:
-    """Update `tasks` (answers file, release), in this order, with `jobs` worker processes.
+def update_in_parallel(run: Run, tasks: list[tuple[str, str | None]], jobs: int) -> Iterator[Outcome]:
+    """Update `tasks` (answers file, release), in this order, with `jobs` worker processes;
+    yield each outcome in that order, as a sequential run would meet them.
 
-    Each worker result brought onto the branch is passed to `taken`, in order. For an
-    answers file whose result is not taken, `redo(answers_file)` must update it in the
-    repository itself, as a sequential run does, and say whether to go on. Returns False
-    once a redo said stop (what follows is then left as it was).
+    A worker's result is yielded once its commit is on the branch. An answers file whose
+    result is not taken is updated again in the repository itself, in its turn, and that
+    outcome is yielded instead; the run ends after the first of those that is not done
+    (conflicts, a failure), leaving what follows as it was.
     """
     repo = run.repo
     try:
         outcomes = run.update_in_worktrees(tasks, max(1, min(jobs, len(tasks))))
     finally:
         run.remove_worktrees()  # their commits stay in the object store, for the cherry-picks
+    refs = dict(tasks)
     touched = Counter(path for outcome in outcomes for path in outcome.paths)
     changed_here: set[str] = set()  # paths that updates redone in the repository changed
     batch: list[Outcome] = []
+    stopped = False
 
-    def bring_back() -> bool:
+    def redo_here(answers_file: str) -> Iterator[Outcome]:
+        nonlocal stopped
+        before = git(repo, "rev-parse", "HEAD").strip()
+        for outcome in run.update_in_place([(answers_file, refs[answers_file])]):
+            stopped = stopped or not outcome.done
+            yield outcome
+        changed_here.update(git(repo, "diff", "--name-only", "-z", before, "HEAD").split("\0")[:-1])
+
+    def bring_back() -> Iterator[Outcome]:
         """Cherry-pick the batch's commits onto the branch; on trouble, redo them here."""
         picked, batch[:] = list(batch), []
         commits = [o.commit for o in picked if o.commit]
@@ -289,21 +294,22 @@ def update_in_parallel(
             # (everything so far is committed): go back there and update these here.
             interruption.abort_cherry_pick(repo)
             git(repo, "reset", "-q", "--hard", before)
-            return all(redo_here(o.answers_file) for o in picked)
-        for outcome in picked:
-            taken(outcome)
-        return True
-
-    def redo_here(answers_file: str) -> bool:
-        before = git(repo, "rev-parse", "HEAD").strip()
-        go_on = redo(answers_file)
-        changed_here.update(git(repo, "diff", "--name-only", "-z", before, "HEAD").split("\0")[:-1])
-        return go_on
+            for outcome in picked:
+                yield from redo_here(outcome.answers_file)
+                if stopped:
+                    return
+            return
+        yield from picked
 
     for outcome in outcomes:
         alone = all(touched[path] == 1 and path not in changed_here for path in outcome.paths)
         if outcome.done and alone:
             batch.append(outcome)
-        elif not (bring_back() and redo_here(outcome.answers_file)):
-            return False
-    return bring_back()
+            continue
+        yield from bring_back()
+        if stopped:
+            return
+        yield from redo_here(outcome.answers_file)
+        if stopped:
+            return
+    yield from bring_back()
