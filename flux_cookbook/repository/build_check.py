@@ -72,8 +72,8 @@ def since(repo: Path, commit: str) -> tuple[Builds, list[str]]:
     uncommitted then), the paths that do not build now. What `build` before, `build`
     after and `newly_broken` report, building at the commit only what can have broken."""
     after = build(repo)
-    if after.skipped or not commit:
-        return after, []
+    if after.skipped or not commit or head_commit(repo) == commit:
+        return after, []  # nothing built, or nothing changed: nothing can be newly broken
     building = {result.kustomization.path for result in after.results if result.ok}
     with detached_worktrees(repo, commit, prefix="flux-cookbook-before.") as (then,):
         before = Builds(tuple(flux_build.build_all(then, skip=building)))

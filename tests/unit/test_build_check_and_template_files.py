@@ -154,3 +154,8 @@ def test_since_a_commit_reports_what_building_before_and_after_reports(tmp_path,
     assert sorted(built_at_commit) == ["breaks", "broken"]
     assert {r.kustomization.path: r.ok for r in after.results} == {
         "flux-system": True, "keeps": True, "breaks": False, "broken": False}
+    # Since the commit it is at (an update-all that committed nothing): nothing can be newly
+    # broken, and nothing is built a second time at that commit.
+    built_at_commit.clear()
+    again, broken = build_check.since(repo, build_check.head_commit(repo))
+    assert broken == [] and built_at_commit == [] and again.results == after.results
