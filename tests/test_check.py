@@ -183,6 +183,19 @@ SOPS_SECRET = PLAIN_SECRET.replace("hunter2", "ENC[AES256_GCM,data:Tr7o=,iv:1=,t
       mac: ENC[AES256_GCM,data:x=,iv:y=,tag:z=,type:str]
       version: 3.9.0
     """)
+# podinfo's folder built from a kustomization.yaml whose secretGenerator takes `source`.
+SECRET_GENERATOR = _object("""
+    apiVersion: kustomize.config.k8s.io/v1beta1
+    kind: Kustomization
+    resources:
+      - helmrelease-podinfo.yaml
+      - configmap-podinfo-helm-chart-value-overrides.yaml
+    secretGenerator:
+      - name: db
+        {source}
+    """)
+SOPS_ENV = ("password=ENC[AES256_GCM,data:Tr7o=,iv:1=,tag:2=,type:str]\nsops_version=3.9.0\n"
+            "sops_mac=ENC[AES256_GCM,data:x=,iv:y=,tag:z=,type:str]\n")
 # What `flux bootstrap --path=bootstrap` writes (gotk-components.yaml left out: no flux CLI here).
 GOTK_SYNC = gotk_sync("./bootstrap")
 FLUX_KUSTOMIZATION = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- gotk-sync.yaml\n"
@@ -415,6 +428,13 @@ CASES = [
     Case("namespace-flux-system", {"bootstrap/namespaces/namespace-flux-system.yaml": NAMESPACE.format("flux-system")},
          "convention.namespace-builtin", "bootstrap/namespaces/namespace-flux-system.yaml", 1),
     Case("plain-secret", {"podinfo/secret-db.yaml": PLAIN_SECRET}, "convention.plain-secret", "podinfo/secret-db.yaml", 1),
+    Case("plain-secret-generator-literals",
+         {"podinfo/kustomization.yaml": SECRET_GENERATOR.format(source="literals: [password=hunter2]")},
+         "convention.plain-secret", "podinfo/kustomization.yaml", "- name: db", message="(literals)"),
+    Case("plain-secret-generator-file",
+         {"podinfo/kustomization.yaml": SECRET_GENERATOR.format(source="files: [password=db.txt]"),
+          "podinfo/db.txt": "hunter2\n"},
+         "convention.plain-secret", "podinfo/kustomization.yaml", "- name: db", message="(podinfo/db.txt)"),
     Case("answers-app-name", {".copier-answers.app-web.yml": Replace("app_name: web", "app_name: website")},
          "convention.answers", ".copier-answers.app-web.yml", "app_name"),
     Case("answers-app-folder-renamed", {"website/helmrelease-web.yaml": MoveInto(WEB_HR),
@@ -483,6 +503,8 @@ CLEAN = [
          {"oci/namespace-cache.yaml": NAMESPACE.format("cache"),
           "oci/configmap-extra.yaml": CONFIGMAP.replace("namespace: podinfo", "namespace: cache")}, "", "", 0),
     Case("sops-encrypted-secret", {"podinfo/secret-db.yaml": SOPS_SECRET}, "", "", 0),
+    Case("sops-encrypted-secret-generator-env", {"podinfo/kustomization.yaml": SECRET_GENERATOR.format(source="envs: [db.env]"),
+                                                 "podinfo/db.env": SOPS_ENV}, "", "", 0),
     Case("git-ignored-plain-secret", {"podinfo/db.secret.yaml": PLAIN_SECRET}, "", "", 0),
     # web's Kustomization depends on podinfo's, which applies the ConfigMap.
     Case("health-check-on-what-a-dependency-applies",

@@ -4,9 +4,10 @@ namespaces, no plain Secret, answers files against the files they made)."""
 from __future__ import annotations
 
 import posixpath
+import re
 
 from flux_cookbook.check.problems import BUILTIN_NAMESPACES, ERROR, WARNING, Problem
-from flux_cookbook.extensions import layout
+from flux_cookbook.extensions import layout, repo_files
 from flux_cookbook.extensions.flux_names import COMPONENTS_FILE, FLUX_SYSTEM, HELM_GROUP, KUSTOMIZE_GROUP
 from flux_cookbook.repository import apps
 from flux_cookbook.repository.model import (
@@ -16,7 +17,7 @@ from flux_cookbook.repository.model import (
     is_kustomize_config,
     is_under,
 )
-from flux_cookbook.repository.yaml_lines import LineMap
+from flux_cookbook.repository.yaml_lines import LineList, LineMap
 
 
 def check_conventions(repo: Repository) -> list[Problem]:
@@ -94,7 +95,10 @@ def _plain_secrets(repo: Repository) -> list[Problem]:
     # to everyone who can read the repository. Git-ignored files are not read at all.
     problems = []
     for path, docs in sorted(repo.documents.items()):
-        if is_hidden(path) or is_kustomize_config(path):
+        if is_hidden(path):
+            continue
+        if is_kustomize_config(path):
+            problems += _plain_secret_generators(repo, path)
             continue
         for document in docs:
             obj = document.obj
@@ -105,6 +109,50 @@ def _plain_secrets(repo: Repository) -> list[Problem]:
                                         "repository can read it. Seal it (flux-cookbook seal / kubeseal) and commit "
                                         "the SealedSecret, or encrypt it with SOPS"))
     return problems
+
+
+# What SOPS adds to a file it encrypts: a `sops` key (YAML, JSON, and a binary file, which
+# it stores as JSON), a [sops] section (INI), sops_* lines (dotenv). kustomize-controller
+# decrypts such a file when a secretGenerator takes it; anything else reaches git as written.
+_SOPS_ENCRYPTED = re.compile(r'^(sops:|\[sops\]|sops_mac=)|"sops"\s*:', re.MULTILINE)
+
+
+def _plain_secret_generators(repo: Repository, path: str) -> list[Problem]:
+    """A kustomization's secretGenerator makes a Secret of values that are in the repository:
+    its `literals` are plain text, as is a file it takes (`files`, `envs`) unless SOPS
+    encrypted it."""
+    problems = []
+    folder = posixpath.dirname(path)
+    tracked = set(repo.files)
+    for document in repo.documents[path]:
+        entries = document.obj.get("secretGenerator") if isinstance(document.obj, LineMap) else None
+        if not isinstance(entries, list):
+            continue
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                continue
+            line = entries.line_of(index) if isinstance(entries, LineList) else document.line
+            name = entry.get("name", "")
+            plain = ["literals"] if entry.get("literals") else []
+            for field in ("files", "envs"):
+                for source in entry.get(field) or []:
+                    file = posixpath.normpath(posixpath.join(folder, str(source).rpartition("=")[2]))
+                    if file in tracked and not _sops_encrypted(repo, file):
+                        plain.append(file)
+            if plain:
+                problems.append(Problem(
+                    path, line, "convention.plain-secret", ERROR,
+                    f"secretGenerator {name} makes a Secret of values in plain text ({', '.join(plain)}): anyone "
+                    "who can read the repository can read them. Seal them (flux-cookbook seal / kubeseal) and "
+                    "commit the SealedSecret, or take them from a file encrypted with SOPS"))
+    return problems
+
+
+def _sops_encrypted(repo: Repository, path: str) -> bool:
+    try:
+        return bool(_SOPS_ENCRYPTED.search(repo_files.read_text(repo.root, path)))
+    except (OSError, ValueError):
+        return True  # unreadable here (too large, not text, a link leaving the repository): not judged
 
 
 def _answers(repo: Repository) -> list[Problem]:
