@@ -309,6 +309,10 @@ CASES = [
          "schema", "bootstrap/helmrepositories/helmrepository-podinfo.yaml", "spec:"),
     Case("core-kind-unknown-field", {"bootstrap/namespaces/namespace-podinfo.yaml": NAMESPACE.format("podinfo") + "labels: {}\n"},
          "schema", "bootstrap/namespaces/namespace-podinfo.yaml", 1, message="'labels' was unexpected"),
+    Case("label-value-with-a-space", {CM: Replace("    reconcile.fluxcd.io/watch: Enabled", "    reconcile.fluxcd.io/watch: Enabled\n    team: platform team")},
+         "schema", CM, "team:", message="value 'platform team' is not valid"),
+    Case("annotation-key-prefix-upper-case", {HR: Replace("  namespace: podinfo\nspec:", "  namespace: podinfo\n  annotations:\n    Example.com/owner: me\nspec:")},
+         "schema", HR, "Example.com/owner", message="must be a DNS-1123 subdomain"),
     Case("sealedsecret-unknown-field", {"podinfo/sealedsecret-db.yaml": SEALED_SECRET + "  encrypted: {}\n"},
          "schema", "podinfo/sealedsecret-db.yaml", "spec:", message="'encrypted' was unexpected"),
     # schema: every CEL rule of the Flux 2.9 CRDs
