@@ -309,6 +309,9 @@ CASES = [
          "schema", "bootstrap/helmrepositories/helmrepository-podinfo.yaml", "spec:"),
     Case("core-kind-unknown-field", {"bootstrap/namespaces/namespace-podinfo.yaml": NAMESPACE.format("podinfo") + "labels: {}\n"},
          "schema", "bootstrap/namespaces/namespace-podinfo.yaml", 1, message="'labels' was unexpected"),
+    # The same object in two app folders: both Kustomizations apply it, the second is reported.
+    Case("applied-twice", {"podinfo/configmap-extra.yaml": CONFIGMAP, "web/configmap-extra.yaml": CONFIGMAP},
+         "build.applied-twice", "web/configmap-extra.yaml", 1, message="flux-system/podinfo (path podinfo)"),
     Case("label-value-with-a-space", {CM: Replace("    reconcile.fluxcd.io/watch: Enabled", "    reconcile.fluxcd.io/watch: Enabled\n    team: platform team")},
          "schema", CM, "team:", message="value 'platform team' is not valid"),
     Case("annotation-key-prefix-upper-case", {HR: Replace("  namespace: podinfo\nspec:", "  namespace: podinfo\n  annotations:\n    Example.com/owner: me\nspec:")},

@@ -10,6 +10,7 @@ from flux_cookbook.check.problems import ERROR, WARNING, Problem
 from flux_cookbook.extensions.flux_names import FLUX_SYSTEM, KUSTOMIZE_GROUP
 from flux_cookbook.repository.model import (
     Repository,
+    api_group,
     is_under,
 )
 
@@ -159,6 +160,32 @@ def check_builds(repo: Repository, build: bool = True, built: list | None = None
         problems.append(Problem(built.file, built.line, "build", ERROR,
                                 f"Kustomization {built.namespace or FLUX_SYSTEM}/{built.name} (path {built.path or '.'}) "
                                 f"does not build: {_one_line(error)}"))
+    return problems
+
+
+def check_applied_twice(repo: Repository, built: list) -> list[Problem]:
+    """No object is applied by two Flux Kustomizations of one cluster (an overlay's and its
+    base's, two folders holding a copy): each reconcile takes it from the other, and
+    pruning either deletes it. Namespaces are convention.namespace's."""
+    first: dict[tuple, object] = {}  # (cluster, group, kind, namespace, name) -> the first Built
+    problems = []
+    for item in built:
+        meta = item.obj.get("metadata") if isinstance(item.obj.get("metadata"), dict) else {}
+        kind, name = str(item.obj.get("kind", "")), str(meta.get("name", ""))
+        if kind == "Namespace" or not name:
+            continue
+        identity = (api_group(item.obj), kind, str(meta.get("namespace") or ""), name)
+        for cluster in sorted(repo.folder_clusters.get(item.kustomization.path) or {""}):
+            other = first.setdefault((cluster, *identity), item)
+            if other is item or other.kustomization.path == item.kustomization.path:
+                continue
+            a, b = other.kustomization, item.kustomization
+            where = f"{identity[2]}/{name}" if identity[2] else name
+            problems.append(Problem(
+                item.source.path, item.source.line, "build.applied-twice", ERROR,
+                f"{kind} {where} is applied by two Flux Kustomizations of one cluster: {a.namespace or FLUX_SYSTEM}/"
+                f"{a.name} (path {a.path or '.'}) and {b.namespace or FLUX_SYSTEM}/{b.name} (path {b.path or '.'}): "
+                "each reconcile takes it from the other, and pruning either deletes it. Keep it in one of them"))
     return problems
 
 
