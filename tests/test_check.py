@@ -194,6 +194,21 @@ SECRET_GENERATOR = _object("""
       - name: db
         {source}
     """)
+# podinfo's folder with a ConfigMap a configMapGenerator makes, labelled `label`.
+CONFIGMAP_GENERATOR = _object("""
+    apiVersion: kustomize.config.k8s.io/v1beta1
+    kind: Kustomization
+    resources:
+      - helmrelease-podinfo.yaml
+      - configmap-podinfo-helm-chart-value-overrides.yaml
+    configMapGenerator:
+      - name: settings
+        namespace: podinfo
+        literals: [answer=42]
+        options:
+          labels:
+            {label}
+    """)
 SOPS_ENV = ("password=ENC[AES256_GCM,data:Tr7o=,iv:1=,tag:2=,type:str]\nsops_version=3.9.0\n"
             "sops_mac=ENC[AES256_GCM,data:x=,iv:y=,tag:z=,type:str]\n")
 # What `flux bootstrap --path=bootstrap` writes (gotk-components.yaml left out: no flux CLI here).
@@ -312,6 +327,9 @@ CASES = [
     # The same object in two app folders: both Kustomizations apply it, the second is reported.
     Case("applied-twice", {"podinfo/configmap-extra.yaml": CONFIGMAP, "web/configmap-extra.yaml": CONFIGMAP},
          "build.applied-twice", "web/configmap-extra.yaml", 1, message="flux-system/podinfo (path podinfo)"),
+    # An object no file holds is reported at the generator that makes it.
+    Case("generated-label-value-with-a-space", {"podinfo/kustomization.yaml": CONFIGMAP_GENERATOR.format(label="team: platform team")},
+         "schema", "podinfo/kustomization.yaml", "- name: settings", message="value 'platform team' is not valid"),
     Case("label-value-with-a-space", {CM: Replace("    reconcile.fluxcd.io/watch: Enabled", "    reconcile.fluxcd.io/watch: Enabled\n    team: platform team")},
          "schema", CM, "team:", message="value 'platform team' is not valid"),
     Case("annotation-key-prefix-upper-case", {HR: Replace("  namespace: podinfo\nspec:", "  namespace: podinfo\n  annotations:\n    Example.com/owner: me\nspec:")},
@@ -510,6 +528,7 @@ CLEAN = [
          {"oci/namespace-cache.yaml": NAMESPACE.format("cache"),
           "oci/configmap-extra.yaml": CONFIGMAP.replace("namespace: podinfo", "namespace: cache")}, "", "", 0),
     Case("sops-encrypted-secret", {"podinfo/secret-db.yaml": SOPS_SECRET}, "", "", 0),
+    Case("generated-configmap", {"podinfo/kustomization.yaml": CONFIGMAP_GENERATOR.format(label="team: platform")}, "", "", 0),
     Case("sops-encrypted-secret-generator-env", {"podinfo/kustomization.yaml": SECRET_GENERATOR.format(source="envs: [db.env]"),
                                                  "podinfo/db.env": SOPS_ENV}, "", "", 0),
     Case("git-ignored-plain-secret", {"podinfo/db.secret.yaml": PLAIN_SECRET}, "", "", 0),

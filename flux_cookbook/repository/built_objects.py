@@ -8,7 +8,9 @@ of its own), at the line of the deepest field of the problem's path that documen
 
 An object is traced by kind, API group and name (a namePrefix/nameSuffix may wrap the
 name), preferring a document below the Kustomization's path and in the same namespace.
-An object no document holds (a generator's ConfigMap) is reported at the Kustomization.
+An object no document holds is reported at the kustomize generator that makes it (the
+`configMapGenerator` or `secretGenerator` entry of its name, below the Kustomization's path
+first), else at the Kustomization.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from flux_cookbook.extensions import bounded_yaml
 from flux_cookbook.repository import yaml_lines
 from flux_cookbook.repository.flux_build import BuildResult, FluxKustomization
 from flux_cookbook.repository.model import Repository, api_group, is_hidden, is_kustomize_config, is_under
-from flux_cookbook.repository.yaml_lines import LineMap
+from flux_cookbook.repository.yaml_lines import LineList, LineMap
 
 
 @dataclass(frozen=True)
@@ -49,18 +51,48 @@ def objects(output: str) -> list[dict]:
     return [doc for doc in yaml.load_all(output, Loader=bounded_yaml.SAFE_LOADER) if isinstance(doc, dict)]
 
 
+# kustomize's generators, by the kind each makes.
+GENERATORS = {"configMapGenerator": "ConfigMap", "secretGenerator": "Secret"}
+
+
 class _Documents:
-    """The repository's documents by (group, kind): the candidates an object comes from."""
+    """The repository's documents by (group, kind): the candidates an object comes from;
+    and kustomize's generator entries by kind, for the objects no document holds."""
 
     def __init__(self, repo: Repository):
         self.by_kind: dict[tuple[str, str], list[tuple[str, int, LineMap]]] = {}
+        self.generators: dict[str, list[tuple[str, int, str]]] = {}  # kind -> (file, line, name)
         for path, documents in repo.documents.items():
-            if is_kustomize_config(path) or is_hidden(path):
+            if is_hidden(path):
                 continue
             for document in documents:
-                if isinstance(document.obj, LineMap):
-                    key = (api_group(document.obj), str(document.obj.get("kind", "")))
-                    self.by_kind.setdefault(key, []).append((path, document.line, document.obj))
+                if not isinstance(document.obj, LineMap):
+                    continue
+                if is_kustomize_config(path):
+                    self._add_generators(path, document.obj)
+                    continue
+                key = (api_group(document.obj), str(document.obj.get("kind", "")))
+                self.by_kind.setdefault(key, []).append((path, document.line, document.obj))
+
+    def _add_generators(self, path: str, config: LineMap) -> None:
+        for field, kind in GENERATORS.items():
+            entries = config.get(field)
+            if not isinstance(entries, LineList):
+                continue
+            for index, entry in enumerate(entries):
+                if isinstance(entry, dict) and entry.get("name"):
+                    self.generators.setdefault(kind, []).append((path, entries.line_of(index), str(entry["name"])))
+
+    def generator_of(self, obj: dict, name: str, kustomization: FluxKustomization) -> Source | None:
+        """The generator entry that makes `obj` (named `name`, a hash suffix added), if any."""
+        if api_group(obj):
+            return None
+        ranked = [((not is_under(path, kustomization.path), generated != name, path, line), path, line)
+                  for path, line, generated in self.generators.get(str(obj.get("kind", "")), []) if generated in name]
+        if not ranked:
+            return None
+        _, path, line = min(ranked)
+        return Source(path, line, None)
 
     def source_of(self, obj: dict, kustomization: FluxKustomization) -> Source:
         meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
@@ -74,7 +106,7 @@ class _Documents:
             ranked.append(((doc_name != name, not is_under(path, kustomization.path),
                             doc_meta.get("namespace") not in (None, namespace), path, line), path, line, doc))
         if not ranked:
-            return Source(kustomization.file, kustomization.line, None)
+            return self.generator_of(obj, name, kustomization) or Source(kustomization.file, kustomization.line, None)
         _, path, line, doc = min(ranked, key=lambda item: item[0])
         return Source(path, line, doc)
 
