@@ -183,32 +183,19 @@ SOPS_SECRET = PLAIN_SECRET.replace("hunter2", "ENC[AES256_GCM,data:Tr7o=,iv:1=,t
       mac: ENC[AES256_GCM,data:x=,iv:y=,tag:z=,type:str]
       version: 3.9.0
     """)
-# podinfo's folder built from a kustomization.yaml whose secretGenerator takes `source`.
-SECRET_GENERATOR = _object("""
+# podinfo's folder built from a kustomization.yaml of its two files and a generator:
+# a secretGenerator taking `source`, or a configMapGenerator's ConfigMap labelled `label`.
+PODINFO_KUSTOMIZATION = _object("""
     apiVersion: kustomize.config.k8s.io/v1beta1
     kind: Kustomization
     resources:
       - helmrelease-podinfo.yaml
       - configmap-podinfo-helm-chart-value-overrides.yaml
-    secretGenerator:
-      - name: db
-        {source}
     """)
-# podinfo's folder with a ConfigMap a configMapGenerator makes, labelled `label`.
-CONFIGMAP_GENERATOR = _object("""
-    apiVersion: kustomize.config.k8s.io/v1beta1
-    kind: Kustomization
-    resources:
-      - helmrelease-podinfo.yaml
-      - configmap-podinfo-helm-chart-value-overrides.yaml
-    configMapGenerator:
-      - name: settings
-        namespace: podinfo
-        literals: [answer=42]
-        options:
-          labels:
-            {label}
-    """)
+SECRET_GENERATOR = PODINFO_KUSTOMIZATION + "secretGenerator:\n  - name: db\n    {source}\n"
+CONFIGMAP_GENERATOR = PODINFO_KUSTOMIZATION + (
+    "configMapGenerator:\n  - name: settings\n    namespace: podinfo\n    literals: [answer=42]\n"
+    "    options:\n      labels:\n        {label}\n")
 SOPS_ENV = ("password=ENC[AES256_GCM,data:Tr7o=,iv:1=,tag:2=,type:str]\nsops_version=3.9.0\n"
             "sops_mac=ENC[AES256_GCM,data:x=,iv:y=,tag:z=,type:str]\n")
 # What `flux bootstrap --path=bootstrap` writes (gotk-components.yaml left out: no flux CLI here).
