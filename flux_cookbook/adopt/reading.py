@@ -11,14 +11,12 @@ app's.
 
 from __future__ import annotations
 
-import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
 from flux_cookbook.adopt.findings import AdoptError
-from flux_cookbook.extensions import layout
 from flux_cookbook.repository import flux_build, model
-from flux_cookbook.repository.model import FLUX_OWN_FILES, KUSTOMIZE_CONFIG_FILES, Object, Repository, is_hidden
+from flux_cookbook.repository.model import Object, Repository, is_hidden
 
 
 @dataclass
@@ -33,15 +31,10 @@ class HandMade:
         return self.repo.root
 
     def is_flux_own(self, path: str) -> bool:
-        """Written by flux bootstrap: `<bootstrap>/flux-system/`, or its files wherever they are
-        (flux bootstrap without --path writes them into ./flux-system/, beside the cookbook's
-        folders, so the model's bootstrap folder, the one gotk-sync.yaml applies, may be another)."""
-        folder, name = posixpath.split(path)
-        if path.startswith(f"{layout.flux_system_dir(self.bootstrap_dir)}/") or name in FLUX_OWN_FILES:
-            return True
-        return name in KUSTOMIZE_CONFIG_FILES and any(
-            posixpath.join(folder, own) in self.repo.documents for own in FLUX_OWN_FILES
-        )
+        """Written by flux bootstrap, seen from the cookbook's bootstrap folder (flux bootstrap
+        without --path writes its files into ./flux-system/, beside the cookbook's folders,
+        so the folder Flux's sync applies may be another)."""
+        return self.repo.is_flux_own(path, self.bootstrap_dir)
 
     def find(self, kind: str, group: str, under: str = "", name: str | None = None, flux_own: bool = False) -> list[Object]:
         """Objects of `kind` in `group` in files below folder `under` ("" for everywhere).

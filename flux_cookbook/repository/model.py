@@ -234,11 +234,20 @@ class Repository:
                 best = folder
         return best
 
-    def is_flux_own(self, path: str) -> bool:
-        """Written by `flux bootstrap` (its flux-system/ folder inside the bootstrap folder)."""
-        parent = posixpath.dirname(path)
-        return posixpath.basename(path) in FLUX_OWN_FILES or (
-            posixpath.basename(parent) == FLUX_SYSTEM and parent != self.bootstrap_dir
+    def is_flux_own(self, path: str, bootstrap_dir: str | None = None) -> bool:
+        """Written by `flux bootstrap`: its files (gotk-components.yaml, gotk-sync.yaml) and
+        the kustomization.yaml beside them, and what is in its flux-system/ folder inside
+        the bootstrap folder (the one Flux's sync applies, or `bootstrap_dir`: adopt's is
+        the cookbook's), or in any other folder named flux-system but that bootstrap folder
+        itself (the Geek Cookbook's flux-system/ holds its own folders)."""
+        bootstrap = self.bootstrap_dir if bootstrap_dir is None else bootstrap_dir
+        folder, name = posixpath.split(path)
+        if name in FLUX_OWN_FILES or path.startswith(posixpath.join(bootstrap, FLUX_SYSTEM) + "/"):
+            return True
+        if posixpath.basename(folder) == FLUX_SYSTEM and folder != bootstrap:
+            return True
+        return name in KUSTOMIZE_CONFIG_FILES and any(
+            posixpath.join(folder, own) in self.documents for own in FLUX_OWN_FILES
         )
 
 
