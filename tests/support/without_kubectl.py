@@ -13,14 +13,15 @@ from pathlib import Path
 
 from .template_repo import PROJECT_ROOT
 
-# Calls `module:function` with the arguments as paths; on an exception, prints the names
-# of its classes (its MRO) on one line and its message below, and exits 1.
+# Calls `module:function` with the arguments as paths and prints the repr of what it
+# returns; on an exception, prints the names of its classes (its MRO) on one line and its
+# message below, and exits 1.
 _CALL = """\
 import importlib, sys
 from pathlib import Path
 module, _, name = sys.argv[1].partition(":")
 try:
-    getattr(importlib.import_module(module), name)(*map(Path, sys.argv[2:]))
+    print(repr(getattr(importlib.import_module(module), name)(*map(Path, sys.argv[2:]))))
 except Exception as error:
     print(" ".join(c.__name__ for c in type(error).__mro__))
     print(error)

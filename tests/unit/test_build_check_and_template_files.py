@@ -14,6 +14,7 @@ from tests.fixtures import cookbook_shapes
 from tests.support.flux_objects import flux_ks
 from tests.support.project import commit_all, init_repo, tree_state
 from tests.support.template_repo import git
+from tests.support.without_kubectl import call_without_kubectl
 
 SYNC_ROOT = """\
 apiVersion: kustomize.toolkit.fluxcd.io/v1
@@ -51,16 +52,13 @@ def test_a_path_that_no_longer_builds_is_named_with_kustomizes_message(tmp_path)
     assert build_check.newly_broken(after, after) == []  # broken before: not this change's doing
 
 
-def test_without_kubectl_the_check_is_skipped_and_says_so(tmp_path, monkeypatch):
-    repo = init_repo(write(tmp_path, {"flux-system/gotk-sync.yaml": SYNC_ROOT}))
-
-    def missing():
-        raise flux_build.KubectlNotFound("kubectl not found")
-
-    monkeypatch.setattr(flux_build, "_kubectl", missing)
-    builds = build_check.build(repo)
-    assert builds.skipped == "build check skipped: kubectl not found"
-    assert build_check.newly_broken(builds, builds) == [] and build_check.summary(builds, builds) == builds.skipped
+def test_without_kubectl_the_check_is_skipped_and_says_so(tmp_path):
+    repo = init_repo(write(tmp_path / "repo", {"flux-system/gotk-sync.yaml": SYNC_ROOT}))
+    result = call_without_kubectl(tmp_path, "flux_cookbook.repository.build_check:build", repo)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "results=(), skipped='build check skipped: kubectl not found: " in result.stdout, result.stdout
+    skipped = build_check.Builds((), skipped="build check skipped: kubectl not found")
+    assert build_check.newly_broken(skipped, skipped) == [] and build_check.summary(skipped, skipped) == skipped.skipped
 
 
 def test_adoption_that_would_break_what_flux_builds_is_undone(tmp_path, monkeypatch):
