@@ -11,7 +11,6 @@ from flux_cookbook.extensions.flux_names import FLUX_SYSTEM
 from flux_cookbook.repository.model import (
     Manifest,
     Repository,
-    is_kustomize_config,
 )
 from flux_cookbook.repository.yaml_lines import LineList, LineMap
 
@@ -70,19 +69,14 @@ def _generated_objects(repo: Repository) -> set[tuple[str, str, str]]:
     """ConfigMaps and Secrets a folder's kustomization.yaml generates (configMapGenerator,
     secretGenerator): they exist once built, though no file holds them."""
     generated = set()
-    for path, docs in repo.documents.items():
-        folder = repo.folder_of(path)
-        if not is_kustomize_config(path) or folder is None:
+    for generator in repo.generators:
+        folder = repo.folder_of(generator.path)
+        if folder is None:
             continue
-        for document in docs:
-            config = document.obj if isinstance(document.obj, dict) else {}
-            for field, kind in (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")):
-                for generator in config.get(field) or []:
-                    if isinstance(generator, dict) and generator.get("name"):
-                        # Flux's targetNamespace, else the kustomization's, else the generator's.
-                        namespace = (repo.folders[folder] or config.get("namespace")
-                                     or generator.get("namespace") or "default")
-                        generated.add((kind, str(namespace), str(generator["name"])))
+        # Flux's targetNamespace, else the kustomization's, else the generator's.
+        namespace = (repo.folders[folder] or generator.config.get("namespace")
+                     or generator.entry.get("namespace") or "default")
+        generated.add((generator.kind, str(namespace), generator.name))
     return generated
 
 

@@ -17,7 +17,7 @@ from flux_cookbook.repository.model import (
     is_kustomize_config,
     is_under,
 )
-from flux_cookbook.repository.yaml_lines import LineList, LineMap
+from flux_cookbook.repository.yaml_lines import LineMap
 
 
 def check_conventions(repo: Repository) -> list[Problem]:
@@ -93,12 +93,9 @@ def _namespaces(repo: Repository) -> list[Problem]:
 def _plain_secrets(repo: Repository) -> list[Problem]:
     # Anywhere in the repository, applied or not: once pushed, a Secret's data is public
     # to everyone who can read the repository. Git-ignored files are not read at all.
-    problems = []
+    problems = _plain_secret_generators(repo)
     for path, docs in sorted(repo.documents.items()):
-        if is_hidden(path):
-            continue
-        if is_kustomize_config(path):
-            problems += _plain_secret_generators(repo, path)
+        if is_hidden(path) or is_kustomize_config(path):
             continue
         for document in docs:
             obj = document.obj
@@ -117,34 +114,28 @@ def _plain_secrets(repo: Repository) -> list[Problem]:
 _SOPS_ENCRYPTED = re.compile(r'^(sops:|\[sops\]|sops_mac=)|"sops"\s*:', re.MULTILINE)
 
 
-def _plain_secret_generators(repo: Repository, path: str) -> list[Problem]:
+def _plain_secret_generators(repo: Repository) -> list[Problem]:
     """A kustomization's secretGenerator makes a Secret of values that are in the repository:
     its `literals` are plain text, as is a file it takes (`files`, `envs`) unless SOPS
     encrypted it."""
     problems = []
-    folder = posixpath.dirname(path)
     tracked = set(repo.files)
-    for document in repo.documents[path]:
-        entries = document.obj.get("secretGenerator") if isinstance(document.obj, LineMap) else None
-        if not isinstance(entries, list):
+    for generator in repo.generators:
+        if generator.kind != "Secret":
             continue
-        for index, entry in enumerate(entries):
-            if not isinstance(entry, dict):
-                continue
-            line = entries.line_of(index) if isinstance(entries, LineList) else document.line
-            name = entry.get("name", "")
-            plain = ["literals"] if entry.get("literals") else []
-            for field in ("files", "envs"):
-                for source in entry.get(field) or []:
-                    file = posixpath.normpath(posixpath.join(folder, str(source).rpartition("=")[2]))
-                    if file in tracked and not _sops_encrypted(repo, file):
-                        plain.append(file)
-            if plain:
-                problems.append(Problem(
-                    path, line, "convention.plain-secret", ERROR,
-                    f"secretGenerator {name} makes a Secret of values in plain text ({', '.join(plain)}): anyone "
-                    "who can read the repository can read them. Seal them (flux-cookbook seal / kubeseal) and "
-                    "commit the SealedSecret, or take them from a file encrypted with SOPS"))
+        folder = posixpath.dirname(generator.path)
+        plain = ["literals"] if generator.entry.get("literals") else []
+        for field in ("files", "envs"):
+            for source in generator.entry.get(field) or []:
+                file = posixpath.normpath(posixpath.join(folder, str(source).rpartition("=")[2]))
+                if file in tracked and not _sops_encrypted(repo, file):
+                    plain.append(file)
+        if plain:
+            problems.append(Problem(
+                generator.path, generator.line, "convention.plain-secret", ERROR,
+                f"secretGenerator {generator.name} makes a Secret of values in plain text ({', '.join(plain)}): "
+                "anyone who can read the repository can read them. Seal them (flux-cookbook seal / kubeseal) and "
+                "commit the SealedSecret, or take them from a file encrypted with SOPS"))
     return problems
 
 

@@ -23,8 +23,8 @@ import yaml
 from flux_cookbook.extensions import bounded_yaml
 from flux_cookbook.repository import yaml_lines
 from flux_cookbook.repository.flux_build import BuildResult, FluxKustomization
-from flux_cookbook.repository.model import Repository, api_group, is_hidden, is_kustomize_config, is_under
-from flux_cookbook.repository.yaml_lines import LineList, LineMap
+from flux_cookbook.repository.model import Generator, Repository, api_group, is_hidden, is_kustomize_config, is_under
+from flux_cookbook.repository.yaml_lines import LineMap
 
 
 @dataclass(frozen=True)
@@ -51,44 +51,29 @@ def objects(output: str) -> list[dict]:
     return [doc for doc in yaml.load_all(output, Loader=bounded_yaml.SAFE_LOADER) if isinstance(doc, dict)]
 
 
-# kustomize's generators, by the kind each makes.
-GENERATORS = {"configMapGenerator": "ConfigMap", "secretGenerator": "Secret"}
-
-
 class _Documents:
     """The repository's documents by (group, kind): the candidates an object comes from;
     and kustomize's generator entries by kind, for the objects no document holds."""
 
     def __init__(self, repo: Repository):
         self.by_kind: dict[tuple[str, str], list[tuple[str, int, LineMap]]] = {}
-        self.generators: dict[str, list[tuple[str, int, str]]] = {}  # kind -> (file, line, name)
         for path, documents in repo.documents.items():
-            if is_hidden(path):
+            if is_kustomize_config(path) or is_hidden(path):
                 continue
             for document in documents:
-                if not isinstance(document.obj, LineMap):
-                    continue
-                if is_kustomize_config(path):
-                    self._add_generators(path, document.obj)
-                    continue
-                key = (api_group(document.obj), str(document.obj.get("kind", "")))
-                self.by_kind.setdefault(key, []).append((path, document.line, document.obj))
-
-    def _add_generators(self, path: str, config: LineMap) -> None:
-        for field, kind in GENERATORS.items():
-            entries = config.get(field)
-            if not isinstance(entries, LineList):
-                continue
-            for index, entry in enumerate(entries):
-                if isinstance(entry, dict) and entry.get("name"):
-                    self.generators.setdefault(kind, []).append((path, entries.line_of(index), str(entry["name"])))
+                if isinstance(document.obj, LineMap):
+                    key = (api_group(document.obj), str(document.obj.get("kind", "")))
+                    self.by_kind.setdefault(key, []).append((path, document.line, document.obj))
+        self.generators: dict[str, list[Generator]] = {}
+        for generator in repo.generators:
+            self.generators.setdefault(generator.kind, []).append(generator)
 
     def generator_of(self, obj: dict, name: str, kustomization: FluxKustomization) -> Source | None:
         """The generator entry that makes `obj` (named `name`, a hash suffix added), if any."""
         if api_group(obj):
             return None
-        ranked = [((not is_under(path, kustomization.path), generated != name, path, line), path, line)
-                  for path, line, generated in self.generators.get(str(obj.get("kind", "")), []) if generated in name]
+        ranked = [((not is_under(g.path, kustomization.path), g.name != name, g.path, g.line), g.path, g.line)
+                  for g in self.generators.get(str(obj.get("kind", "")), []) if g.name in name]
         if not ranked:
             return None
         _, path, line = min(ranked)

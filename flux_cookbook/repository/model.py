@@ -23,7 +23,7 @@ from typing import Any
 
 from flux_cookbook.extensions import flux_names, layout, repo_files
 from flux_cookbook.repository import flux_build, kind_scopes
-from flux_cookbook.repository.yaml_lines import Document, LineMap, YamlError, load_documents
+from flux_cookbook.repository.yaml_lines import Document, LineList, LineMap, YamlError, load_documents
 
 # Flux's names, as the model's readers know them (extensions/flux_names.py spells them).
 KUSTOMIZE_GROUP = flux_names.KUSTOMIZE_GROUP
@@ -39,6 +39,8 @@ CLUSTER_ANSWERS = layout.CLUSTER_ANSWERS
 # Where the cookbook's pages and this template put the bootstrap folder, in the order looked for.
 BOOTSTRAP_DIRS = flux_names.COOKBOOK_BOOTSTRAP_DIRS
 YAML_SUFFIXES = (".yaml", ".yml")
+# kustomize's generators, by the kind each makes.
+GENERATORS = {"configMapGenerator": "ConfigMap", "secretGenerator": "Secret"}
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,22 @@ class Manifest(Object):
         return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
 
 
+@dataclass(frozen=True)
+class Generator:
+    """One entry of a kustomize generator (configMapGenerator, secretGenerator): an object
+    that exists once the folder is built, though no file holds it."""
+
+    path: str  # the kustomization file
+    line: int  # where the entry starts
+    kind: str  # what it makes: ConfigMap or Secret
+    entry: dict  # the entry (name, literals, files, envs, ...)
+    config: LineMap  # the kustomization it is in
+
+    @property
+    def name(self) -> str:
+        return str(self.entry["name"])
+
+
 @dataclass
 class Repository:
     root: Path
@@ -145,6 +163,23 @@ class Repository:
             for document in docs
             if isinstance(document.obj, LineMap)
         ]
+
+    @cached_property
+    def generators(self) -> list[Generator]:
+        """Every named entry of a generator in the kustomization files (dot folders aside)."""
+        found = []
+        for path, docs in self.documents.items():
+            if not is_kustomize_config(path) or is_hidden(path):
+                continue
+            for document in docs:
+                config = document.obj
+                for key, kind in GENERATORS.items() if isinstance(config, LineMap) else ():
+                    entries = config.get(key)
+                    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+                        if isinstance(entry, dict) and entry.get("name"):
+                            line = entries.line_of(index) if isinstance(entries, LineList) else document.line
+                            found.append(Generator(path, line, kind, entry, config))
+        return found
 
     def find(self, kind: str, group: str, under: str = "", name: str | None = None) -> list[Object]:
         """The objects of `kind` in `group` in files below the folder `under` ("": anywhere),
