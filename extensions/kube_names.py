@@ -97,3 +97,8 @@ def label_value_error(key: str, value: str) -> str:
             "starting and ending with a letter or digit (or leave it empty)."
         )
     return ""
+
+
+def metadata_entry_error(what: str, key: str, value: str) -> str:
+    """Why `key: value` cannot be a label (`what` "label") or an annotation of an object, or ""."""
+    return qualified_name_error(key, f"{what} key") or (label_value_error(key, value) if what == "label" else "")

@@ -194,15 +194,12 @@ def _check_metadata(obj: dict) -> list[_Problem]:
     problems += _string_map(meta, "annotations", ("metadata",))
     # Label and annotation keys are qualified names ([prefix/]name), label values at most
     # 63 characters of the same alphabet: the API server refuses the object otherwise.
-    for field, what in (("labels", "label key"), ("annotations", "annotation key")):
+    for field, what in (("labels", "label"), ("annotations", "annotation")):
         entries = meta.get(field)
         for key, value in entries.items() if isinstance(entries, dict) else ():
             if not isinstance(key, str):
                 continue  # _string_map said so
-            error = kube_names.qualified_name_error(key, what)
-            if not error and field == "labels" and isinstance(value, str):
-                error = kube_names.label_value_error(key, value)
-            if error:
+            if error := kube_names.metadata_entry_error(what, key, value if isinstance(value, str) else ""):
                 problems.append((("metadata", field, key), f"metadata.{field}: {error}"))
     return problems
 

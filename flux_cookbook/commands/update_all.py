@@ -191,7 +191,7 @@ def update_all(repo: Path, files: list[str], args: argparse.Namespace) -> bool:
             # Already there: copier would render the same release twice and change nothing
             # (no migration runs within a release), so a run with no new release starts no
             # copier at all, which is what a scheduled run meets most days.
-            print(f"{first}: {bulk_update.describe(first)} already at {first_target}, nothing to change")
+            report(Outcome(first, "unchanged", first_target))
         elif not update_here(run, [(first, first_target)]):
             return False
         interruption.checkpoint("cluster-updated")
@@ -199,7 +199,7 @@ def update_all(repo: Path, files: list[str], args: argparse.Namespace) -> bool:
         reached = recorded_commit(repo, first) if first == CLUSTER_ANSWERS else None
         for name in rest:
             if reached and recorded_commit(repo, name) == reached:
-                print(f"{name}: {bulk_update.describe(name)} already at {reached}, nothing to change")
+                report(Outcome(name, "unchanged", reached))
         tasks = [(name, target(name)) for name in rest if not (reached and recorded_commit(repo, name) == reached)]
         if args.jobs > 1 and len(tasks) >= PARALLEL_FROM:
             return reported(bulk_update.update_in_parallel(run, tasks, args.jobs))

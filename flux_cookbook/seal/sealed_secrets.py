@@ -38,7 +38,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import bounded_yaml, known_apps, layout, repo_files
 from flux_cookbook.extensions.input_checks import dns1123_label_error
-from flux_cookbook.extensions.kube_names import dns1123_subdomain_error, label_value_error, qualified_name_error
+from flux_cookbook.extensions.kube_names import dns1123_subdomain_error, metadata_entry_error
 from flux_cookbook.extensions.yaml_quoting import retyped_when_plain
 from flux_cookbook.repository import apps
 from flux_cookbook.repository.root import run_from_root
@@ -184,9 +184,7 @@ def metadata_pairs(items: Iterable[str], what: str) -> dict[str, str]:
         key, equals, value = item.partition("=")
         if not equals:
             raise UsageError(f"--{what} {item}: write KEY=VALUE.")
-        if error := qualified_name_error(key, f"{what} key"):
-            raise UserError(error)
-        if what == "label" and (error := label_value_error(key, value)):
+        if error := metadata_entry_error(what, key, value):
             raise UserError(error)
         if what == "annotation" and key in sealing.SCOPE_ANNOTATIONS.values():
             raise UserError(f"annotation {key} is the scope: give --scope instead.")
