@@ -8,15 +8,15 @@ import argparse
 import importlib
 import sys
 
+from flux_cookbook.commands import SUMMARIES
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import repo_files
 from flux_cookbook.version import VERSION
 
-# Subcommand modules in flux_cookbook/commands/, in the order --help lists them.
-COMMANDS = ("new", "add", "update_all", "adopt", "check", "seal", "values")
 
-
-def parser() -> argparse.ArgumentParser:
+def parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, with `command`'s own parser (its options, --help and run);
+    every other command is only its line of --help, its module left unimported."""
     top = argparse.ArgumentParser(
         prog="flux-cookbook",
         description="Flux cluster repositories in the Geek Cookbook layout: make them, add apps, "
@@ -24,9 +24,18 @@ def parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
     subparsers = top.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    for name in COMMANDS:
-        importlib.import_module(f".commands.{name}", __package__).register(subparsers)
+    for name, (module, summary) in SUMMARIES.items():
+        if name == command:
+            importlib.import_module(f".commands.{module}", __package__).register(subparsers)
+        else:
+            subparsers.add_parser(name, help=summary)
     return top
+
+
+def command_named(argv: list[str]) -> str | None:
+    """The subcommand argv runs: its first word that is not an option (the top level has no
+    option that takes a value)."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 INTERRUPTED = 130
@@ -34,7 +43,8 @@ INTERRUPTED = 130
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        args = parser().parse_args(argv)
+        argv = sys.argv[1:] if argv is None else argv
+        args = parser(command_named(argv)).parse_args(argv)
         return args.run(args)
     except (UserError, repo_files.OutsideRepository, repo_files.NotReadable) as error:
         print(f"flux-cookbook: {error}", file=sys.stderr)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,23 @@ pytest_plugins = ["tests.support.controller_keys", "tests.fixtures.lived_in_repo
 for _var, _value in {"GIT_AUTHOR_NAME": "A User", "GIT_AUTHOR_EMAIL": "user@invalid",
                      "GIT_COMMITTER_NAME": "A User", "GIT_COMMITTER_EMAIL": "user@invalid"}.items():
     os.environ.setdefault(_var, _value)
+
+
+def _temporary_files_in_memory(shm: Path = Path("/dev/shm"), room: int = 4 << 30) -> None:
+    """pytest's tmp_path, copier's clones and every process the tests start write their
+    temporary files to memory where the machine has room for them (`/dev/shm`, 4 GiB free;
+    a run writes about 600 MB and pytest keeps the last three). On a disk the kernel's
+    share of the suite doubles: each copier update checks the template out five times and
+    deletes it again. A TMPDIR the user set is kept."""
+    if "TMPDIR" in os.environ or not (shm.is_dir() and os.access(shm, os.W_OK)):
+        return
+    if shutil.disk_usage(shm).free < room:
+        return
+    os.environ["TMPDIR"] = str(shm)
+    tempfile.tempdir = None  # tempfile's documented cache: the next gettempdir() reads TMPDIR
+
+
+_temporary_files_in_memory()
 # No test reaches beyond this machine: chart values come from Helm repositories the tests
 # serve on loopback, and the example app's fetch from the internet falls back at once.
 os.environ["FLUX_COOKBOOK_OFFLINE"] = "1"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from tests.support.project import answers, cookbook_cli, files, own_copy, tree_state
@@ -48,11 +51,36 @@ def test_paths_and_numbers_that_cannot_be_are_usage_errors(tmp_path, command, me
 
 
 def test_the_readme_lists_every_command():
-    from flux_cookbook.cli import COMMANDS
+    from flux_cookbook.commands import SUMMARIES
     from tests.support.template_repo import PROJECT_ROOT
 
     table = [line for line in (PROJECT_ROOT / "README.md").read_text().splitlines() if line.startswith("| `flux-cookbook ")]
-    assert [line.split("`")[1].split()[1] for line in table] == [name.replace("_", "-") for name in COMMANDS]
+    assert [line.split("`")[1].split()[1] for line in table] == list(SUMMARIES)
+
+
+def test_every_command_module_is_listed_and_loads_only_when_it_runs():
+    """Each module of flux_cookbook/commands/ is a command of the table, under its NAME; the
+    command line imports none of them for --help, and only its own for a command."""
+    import importlib
+
+    from flux_cookbook.commands import SUMMARIES
+    from tests.support.template_repo import PROJECT_ROOT
+
+    modules = sorted(p.stem for p in (PROJECT_ROOT / "flux_cookbook/commands").glob("*.py") if p.stem != "__init__")
+    assert sorted(module for module, _ in SUMMARIES.values()) == modules
+    for name, (module, _) in SUMMARIES.items():
+        assert importlib.import_module(f"flux_cookbook.commands.{module}").NAME == name
+    probe = ("import sys, contextlib, io\n"
+             "from flux_cookbook import cli\n"
+             "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+             "    cli.main(sys.argv[1:])\n"
+             "print(sorted(m for m in sys.modules if m.startswith('flux_cookbook.commands.')))")
+    help_loads = subprocess.run([sys.executable, "-c", probe, "--help"], capture_output=True, text=True,
+                                cwd=PROJECT_ROOT, check=True).stdout
+    assert help_loads.strip() == "[]"
+    check_loads = subprocess.run([sys.executable, "-c", probe, "check", "--help"], capture_output=True, text=True,
+                                 cwd=PROJECT_ROOT, check=True).stdout
+    assert check_loads.strip() == "['flux_cookbook.commands.check']"
 
 
 @pytest.fixture(scope="module")

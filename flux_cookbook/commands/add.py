@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from flux_cookbook.commands import SUMMARIES
 from flux_cookbook.commands.new import add_template_options
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import conventions, known_apps, layout, repo_files, repo_state
@@ -37,7 +38,7 @@ OPTIONS = {
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        NAME, help="add an app to a cluster repository", description=__doc__.split("\n\n")[0],
+        NAME, help=SUMMARIES[NAME][1], description=__doc__.split("\n\n")[0],
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("app", help="the app's name: its folder, Kustomization and HelmRelease")

@@ -18,6 +18,7 @@ from flux_cookbook.adopt.answers import RELEASE, answers_text
 from flux_cookbook.adopt.findings import AdoptError
 from flux_cookbook.adopt.placement import Split
 from flux_cookbook.adopt.plan import Plan
+from flux_cookbook.commands import SUMMARIES
 from flux_cookbook.extensions import repo_files
 from flux_cookbook.extensions.layout import app_answers_file
 from flux_cookbook.repository.lock import one_writer
@@ -33,7 +34,7 @@ EXAMPLE = """example:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        NAME, help="adopt a hand-made cookbook repository so that it can be updated",
+        NAME, help=SUMMARIES[NAME][1],
         description=__doc__.split("\n\n")[0], epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("repo", nargs="?", default=".", type=Path, help="the repository's root (default: .)")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from flux_cookbook.check.run import check_repository
+from flux_cookbook.commands import SUMMARIES
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import repo_files
 from flux_cookbook.extensions.flux_names import FLUX_SYSTEM
@@ -22,7 +23,7 @@ NO_BUILD_SKIPS = ("--no-build: no Kustomization's folder was built (only that ea
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         NAME,
-        help="check a cluster repository offline: YAML, schemas, builds, references, conventions, values",
+        help=SUMMARIES[NAME][1],
         description=(
             "Check a cluster repository before pushing it, without a cluster or network:\n"
             "  every YAML file parses and passes yamllint (the repository's .yamllint, else its\n"

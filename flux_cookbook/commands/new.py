@@ -6,6 +6,7 @@ import argparse
 import subprocess
 from pathlib import Path
 
+from flux_cookbook.commands import SUMMARIES
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import layout
 from flux_cookbook.template_runs import copier_run, trust
@@ -19,7 +20,7 @@ EXAMPLE = """examples:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        NAME, help="make a new cluster repository", description=__doc__.split("\n\n")[0],
+        NAME, help=SUMMARIES[NAME][1], description=__doc__.split("\n\n")[0],
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("dest", type=Path, help="folder for the new repository (new or empty)")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from flux_cookbook.commands import SUMMARIES
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import known_apps, repo_files, repo_state
 from flux_cookbook.repository.lock import one_writer
@@ -61,7 +62,7 @@ def _without_value(argument: str) -> str:
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         NAME,
-        help="seal secret values into an app's SealedSecret file",
+        help=SUMMARIES[NAME][1],
         description="Seal secret values for the Sealed Secrets controller into <app folder>/sealedsecret-NAME.yaml:\n"
         "a new file, or new and changed keys in an existing one (the other keys stay untouched).",
         epilog=_EXAMPLE,

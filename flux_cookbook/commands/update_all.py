@@ -25,6 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from flux_cookbook.commands import SUMMARIES
 from flux_cookbook.commands.new import add_trust_option
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import layout, repo_files
@@ -59,7 +60,7 @@ def positive_int(text: str) -> int:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        NAME, help="update the cluster and every app to the newest release, one commit each",
+        NAME, help=SUMMARIES[NAME][1],
         description=__doc__.split("\n\n")[0], epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("repo", nargs="?", default=".", type=Path, help="the cluster repository (default: .)")

@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from flux_cookbook.commands import SUMMARIES
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import repo_files
 from flux_cookbook.repository.apps import app_names
@@ -29,7 +30,7 @@ EXAMPLE = """examples:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        NAME, help="compare each app's chart values with the chart, and refresh them",
+        NAME, help=SUMMARIES[NAME][1],
         description=__doc__.split("\n\n")[0], epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     actions = parser.add_subparsers(title="actions", metavar="ACTION", required=True)

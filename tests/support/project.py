@@ -6,10 +6,13 @@ per call); the bad-input tests run the real CLI, since its message is what users
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import copier
@@ -22,8 +25,37 @@ AUTHOR = ["-c", "user.name=A User", "-c", "user.email=user@invalid"]
 
 
 def copy(template: Path, dst: Path, vcs_ref: str | None = None, **data) -> Path:
+    """`copier copy --defaults` of `template` at `vcs_ref` into `dst` with `data` as answers.
+
+    Into a new or empty folder, a copy copier already made in this test process from the
+    same template (at the same refs), release and answers is copied instead of made again:
+    the result is the same, byte for byte, wherever it lands (copier writes no destination
+    path), and the suite makes the same few fresh clusters dozens of times. Copies into an
+    existing repository (adding an app) always run copier."""
+    fresh = not dst.exists() or not any(dst.iterdir())
+    key = json.dumps([str(template), git(template, "show-ref"), vcs_ref, data], sort_keys=True, default=repr) if fresh else ""
+    if fresh and key in _FRESH_COPIES:
+        shutil.copytree(_FRESH_COPIES[key], dst, symlinks=True, dirs_exist_ok=True)
+        return dst
     copier.run_copy(str(template), dst, data=data, vcs_ref=vcs_ref, defaults=True, unsafe=True, quiet=True)
+    if fresh:
+        kept = Path(tempfile.mkdtemp(dir=_fresh_copies_folder())) / "copy"
+        shutil.copytree(dst, kept, symlinks=True)
+        _FRESH_COPIES[key] = kept
     return dst
+
+
+_FRESH_COPIES: dict[str, Path] = {}  # key of copy()'s arguments -> copier's result, kept
+
+
+def _fresh_copies_folder() -> Path:
+    if not _FRESH_COPIES_FOLDER:
+        _FRESH_COPIES_FOLDER.append(Path(tempfile.mkdtemp(prefix="fresh-copies-")))
+        atexit.register(shutil.rmtree, _FRESH_COPIES_FOLDER[0], ignore_errors=True)
+    return _FRESH_COPIES_FOLDER[0]
+
+
+_FRESH_COPIES_FOLDER: list[Path] = []
 
 
 def update(repo: Path, answers_file: str = ".copier-answers.yml", vcs_ref: str | None = None, **data) -> None:
