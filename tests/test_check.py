@@ -667,3 +667,56 @@ def test_the_catalogue_breaks_every_cel_rule():
             rules |= _cel_messages(crd)
     assert len(rules) >= 13
     assert rules == {case.message for case in CASES if case.id.startswith("cel-")}
+
+
+def test_each_cluster_is_checked_against_its_own_flux_release(tmp_path):
+    """Two clusters of one repository, staging upgraded to Flux 2.9 first, production still
+    on 2.6: a HelmRelease on helm.toolkit.fluxcd.io/v2beta2 (which 2.6 serves and 2.9
+    removed) is an error where staging applies it, in its own folder and in the folder both
+    clusters apply, and fine in production's."""
+    from tests.support.flux_objects import flux_ks
+    from tests.support.project import repo_with
+
+    release = _object("""
+        apiVersion: helm.toolkit.fluxcd.io/v2beta2
+        kind: HelmRelease
+        metadata:
+          name: web
+          namespace: flux-system
+        spec:
+          interval: 15m
+          chart:
+            spec:
+              chart: podinfo
+              sourceRef:
+                kind: HelmRepository
+                name: podinfo
+        """)
+    source = _object("""
+        apiVersion: source.toolkit.fluxcd.io/v1
+        kind: HelmRepository
+        metadata:
+          name: podinfo
+          namespace: flux-system
+        spec:
+          interval: 1h
+          url: https://stefanprodan.github.io/podinfo
+        """)
+    files = {"apps/shared/helmrepository-podinfo.yaml": source}
+    for cluster, flux in (("staging", "2.9.0"), ("production", "2.6.3")):
+        files |= {
+            f"clusters/{cluster}/flux-system/gotk-components.yaml": GOTK_COMPONENTS.replace("v2.9.0", f"v{flux}"),
+            f"clusters/{cluster}/flux-system/gotk-sync.yaml": gotk_sync(f"./clusters/{cluster}"),
+            f"clusters/{cluster}/flux-system/kustomization.yaml": FLUX_SYSTEM_FILES,
+            f"clusters/{cluster}/apps.yaml": flux_ks(f"apps-{cluster}", f"./apps/{cluster}"),
+            f"clusters/{cluster}/shared.yaml": flux_ks("shared", "./apps/shared"),
+            f"apps/{cluster}/helmrelease-web.yaml": release,
+        }
+    files["apps/shared/helmrelease-api.yaml"] = release.replace("name: web", "name: api")
+    repo = repo_with(tmp_path / "repo", files)
+
+    report = check_repository(repo)
+    errors = sorted((p.path, p.rule) for p in report.problems if p.severity == ERROR)
+    assert errors == [("apps/shared/helmrelease-api.yaml", "schema"), ("apps/staging/helmrelease-web.yaml", "schema")], \
+        "\n".join(map(str, report.problems))
+    assert all("Flux 2.9" in p.message for p in report.problems if p.severity == ERROR)

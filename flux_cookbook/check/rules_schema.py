@@ -16,10 +16,12 @@ from flux_cookbook.repository.model import (
 
 
 def check_schemas(repo: Repository, results: list | None = None, crd_dirs: list[Path] | None = None,
-                  built: list | None = None) -> list[Problem]:
+                  built: list | None = None, cluster_crds: dict[str, list[Path]] | None = None) -> list[Problem]:
     """Every object Flux applies validates against the schema the cluster would apply:
     Flux's CRDs of the repository's Flux release (`crd_dirs`; strict, CEL rules included),
-    SealedSecret's, Kubernetes' own kinds. `results`: the builds of the Kustomizations
+    or of each cluster's that applies it (`cluster_crds`, by bootstrap folder: an object
+    two clusters on different releases apply must suit both), SealedSecret's, Kubernetes'
+    own kinds. `results`: the builds of the Kustomizations
     followed; the objects of a build that succeeded are validated as built (overlays,
     patches, components, generators applied) and reported at the document each comes
     from (`built`: built_objects of `results`, when the caller has them); the files of a
@@ -41,13 +43,27 @@ def check_schemas(repo: Repository, results: list | None = None, crd_dirs: list[
                 f"{obj.get('kind')}/{meta.get('name')}: not validated here: it holds ${{...}} variables "
                 f"that the postBuild of Kustomization {by} fills in on the cluster"))
             continue
-        for where, message in schemas.validate_object_fields(obj, crd_dirs):
-            problems.append(Problem(item.source.path, item.source.line_at(tuple(where)), "schema", ERROR, message))
+        for dirs in _crd_sets(repo, item.kustomization.path, crd_dirs, cluster_crds):
+            for where, message in schemas.validate_object_fields(obj, dirs):
+                problems.append(Problem(item.source.path, item.source.line_at(tuple(where)), "schema", ERROR, message))
     for path in repo.manifest_files():
-        if repo.folder_of(path) in covered:
+        if (folder := repo.folder_of(path)) in covered:
             continue
-        problems += _file_schema_problems(repo, path, substituting, crd_dirs)
-    return problems
+        for dirs in _crd_sets(repo, folder, crd_dirs, cluster_crds):
+            problems += _file_schema_problems(repo, path, substituting, dirs)
+    return list(dict.fromkeys(problems))
+
+
+def _crd_sets(repo: Repository, folder: str | None, crd_dirs: list[Path] | None,
+              cluster_crds: dict[str, list[Path]] | None) -> list[list[Path] | None]:
+    """The CRD folders to validate an object of `folder` against, once per distinct Flux
+    release among the clusters that apply the folder; `crd_dirs` when none does."""
+    sets: list[list[Path] | None] = []
+    for cluster in sorted(repo.folder_clusters.get(folder or "", ())):
+        dirs = (cluster_crds or {}).get(cluster, crd_dirs)
+        if dirs not in sets:
+            sets.append(dirs)
+    return sets or [crd_dirs]
 
 
 def _file_schema_problems(repo: Repository, path: str, substituting: dict[str, str],

@@ -109,6 +109,8 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
 
     templated = any(layout.app_of_answers_file(path) or path == layout.CLUSTER_ANSWERS for path in repo.files)
     flux = flux_versions.of_repository(Path(root), repo.files, start_dir or repo.bootstrap_dir, templated)
+    clusters = flux_versions.of_clusters(Path(root), repo.files, set().union(*repo.folder_clusters.values()),
+                                         flux, templated)
     results = list(followed.results) if build else None
     built = None
     if results is not None:
@@ -118,7 +120,8 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
         repo.add_built(built)
     problems: list[Problem] = []
     problems += check_yaml(repo, lint)
-    problems += check_schemas(repo, results, flux.crd_dirs, built)
+    problems += check_schemas(repo, results, flux.crd_dirs, built,
+                              {cluster: version.crd_dirs for cluster, version in clusters.items()})
     problems += check_builds(repo, build, results)
     problems += check_applied_twice(repo, built or [])
     problems += check_references(repo)
@@ -133,7 +136,7 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
     checked = len(set(repo.texts) | set(repo.parse_errors))
     return Report(tuple(unique), files=checked, seconds=time.perf_counter() - started,
                   kustomizations=tuple(followed.kustomizations), not_followed=followed.not_followed,
-                  notes=tuple(note for note in (flux.note(),) if note),
+                  notes=tuple(dict.fromkeys(note for version in (flux, *clusters.values()) if (note := version.note()))),
                   outputs=tuple((r.kustomization, r.output) for r in results or [] if r.ok))
 
 

@@ -4,7 +4,9 @@
 Version: v2.6.4`). The package ships the CRDs of a few Flux releases (flux_cookbook/crds/);
 a repository is checked against its own release's CRDs when shipped, else against the
 nearest shipped release (and the check says so once). A repository that records none (not
-bootstrapped yet) is checked against the newest. A repository the template made or
+bootstrapped yet) is checked against the newest. Each cluster of a repository (a bootstrap
+folder) is checked against what its own gotk-components.yaml records, the repository's
+release when it has none. A repository the template made or
 adopted (it has answers files) holds what the template writes, which is for the newest
 release: that is its release, and an older one recorded means the cluster's Flux is to be
 upgraded (said once too).
@@ -90,6 +92,25 @@ def of_repository(root: Path, files: list[str], prefer: str = "", templated: boo
     (the repository has answers files): the newest shipped, the template's."""
     components = sorted((path for path in files if posixpath.basename(path) == COMPONENTS_FILE),
                         key=lambda path: (not (prefer and path.startswith(prefer + "/")), path))
+    return _recorded(root, components, templated) or FluxVersion("", "", NEWEST)
+
+
+def of_clusters(root: Path, files: list[str], clusters: set[str], repository: FluxVersion,
+                templated: bool = False) -> dict[str, FluxVersion]:
+    """Each cluster's Flux release, by its bootstrap folder: what a gotk-components.yaml
+    inside that folder records, else the repository's (`repository`, of_repository's). Two
+    clusters of one repository may run different releases (staging upgraded first)."""
+    found = {}
+    for cluster in clusters:
+        inside = sorted(path for path in files if posixpath.basename(path) == COMPONENTS_FILE
+                        and (not cluster or path.startswith(cluster + "/")))
+        found[cluster] = _recorded(root, inside, templated) or repository
+    return found
+
+
+def _recorded(root: Path, components: list[str], templated: bool) -> FluxVersion | None:
+    """The release the first of `components` (gotk-components.yaml files) that records one
+    records, as the CRDs to use; None when none does."""
     for path in components:
         try:
             with (Path(root) / path).open(encoding="utf-8", errors="replace") as stream:
@@ -101,4 +122,4 @@ def of_repository(root: Path, files: list[str], prefer: str = "", templated: boo
             return FluxVersion(version, path, NEWEST, templated=True)
         if version:
             return FluxVersion(version, path, nearest(_minor(version)))
-    return FluxVersion("", "", NEWEST)
+    return None
