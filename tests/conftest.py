@@ -30,10 +30,11 @@ def _temporary_files_in_memory(shm: Path = Path("/dev/shm"), room: int = 4 << 30
     temporary files to memory where the machine has room for them (`/dev/shm`, 4 GiB free;
     a run writes about 600 MB and pytest keeps the last three). On a disk the kernel's
     share of the suite doubles: each copier update checks the template out five times and
-    deletes it again. A TMPDIR the user set is kept."""
+    deletes it again. A TMPDIR the user set is kept; a /dev/shm mounted noexec is not used
+    (the pre-commit test runs the environment it installs there)."""
     if "TMPDIR" in os.environ or not (shm.is_dir() and os.access(shm, os.W_OK)):
         return
-    if shutil.disk_usage(shm).free < room:
+    if shutil.disk_usage(shm).free < room or os.statvfs(shm).f_flag & os.ST_NOEXEC:
         return
     os.environ["TMPDIR"] = str(shm)
     tempfile.tempdir = None  # tempfile's documented cache: the next gettempdir() reads TMPDIR
