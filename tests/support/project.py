@@ -7,6 +7,7 @@ per call); the bad-input tests run the real CLI, since its message is what users
 from __future__ import annotations
 
 import atexit
+import hashlib
 import json
 import os
 import shutil
@@ -28,12 +29,15 @@ def copy(template: Path, dst: Path, vcs_ref: str | None = None, **data) -> Path:
     """`copier copy --defaults` of `template` at `vcs_ref` into `dst` with `data` as answers.
 
     Into a new or empty folder, a copy copier already made in this test process from the
-    same template (at the same refs), release and answers is copied instead of made again:
+    same template (at the same refs), release, answers (and the files they name) and
+    FLUX_COOKBOOK_* settings is copied instead of made again:
     the result is the same, byte for byte, wherever it lands (copier writes no destination
     path), and the suite makes the same few fresh clusters dozens of times. Copies into an
     existing repository (adding an app) always run copier."""
     fresh = not dst.exists() or not any(dst.iterdir())
-    key = json.dumps([str(template), git(template, "show-ref"), vcs_ref, data], sort_keys=True, default=repr) if fresh else ""
+    settings = sorted((name, value) for name, value in os.environ.items() if name.startswith("FLUX_COOKBOOK_"))
+    key = json.dumps([str(template), git(template, "show-ref"), vcs_ref, data, _files_named(data), settings],
+                     sort_keys=True, default=repr) if fresh else ""
     if fresh and key in _FRESH_COPIES:
         shutil.copytree(_FRESH_COPIES[key], dst, symlinks=True, dirs_exist_ok=True)
         return dst
@@ -46,6 +50,18 @@ def copy(template: Path, dst: Path, vcs_ref: str | None = None, **data) -> Path:
 
 
 _FRESH_COPIES: dict[str, Path] = {}  # key of copy()'s arguments -> copier's result, kept
+
+
+def _files_named(data: dict) -> dict[str, str]:
+    """What the files and folders an answer names hold (values_source), so that a copy
+    from a file since rewritten is made again."""
+    held = {}
+    for value in data.values():
+        if isinstance(value, str) and value.startswith("/") and Path(value).exists():
+            path = Path(value)
+            paths = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+            held[value] = hashlib.sha256(b"".join(bytes(p) + b"\0" + p.read_bytes() for p in paths)).hexdigest()
+    return held
 
 
 def _fresh_copies_folder() -> Path:
