@@ -305,6 +305,17 @@ def test_usage_errors_exit_2(empty_cluster, args):
     assert result.returncode == 2 and result.stderr.startswith("flux-cookbook: ") and "Traceback" not in result.stderr
 
 
+def test_a_folder_that_is_no_cluster_repository_is_told_so_first(tmp_path):
+    """The wrong folder (a home directory, say) is named as such before anything walks it:
+    here a link out of it, which a cluster repository would be refused for, is not reached."""
+    folder = tmp_path / "home"
+    (folder / "projects").mkdir(parents=True)
+    (folder / "projects/elsewhere").symlink_to(tmp_path)
+    result = cookbook_cli("values", "refresh", "--all", "-C", str(folder))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr == f"flux-cookbook: {folder} has no apps (no .copier-answers.app-*.yml files)\n"
+
+
 def test_a_conflict_in_inline_values_is_marked_in_the_helmrelease(template, cluster, charts):
     folder, url = charts
     add_app(template, cluster, url, "traefik", "10.x", TRAEFIK_OVERRIDES, values_in="inline")

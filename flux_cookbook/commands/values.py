@@ -76,15 +76,16 @@ def run_outdated(args: argparse.Namespace) -> int:
 
 def run_refresh(args: argparse.Namespace) -> int:
     repo = _folder(args.repo)
-    repo_files.require_inside(repo)
     if bool(args.apps) == args.all:
         raise UsageError("name the apps to refresh, or give --all (not both)")
     refreshing.check_target(args.to)
+    # Before anything walks the folder: the wrong folder (a home directory) is told at once.
+    if not app_names(repo):
+        raise UserError(f"{repo} has no apps (no .copier-answers.app-*.yml files)")
+    repo_files.require_inside(repo)
     if not args.dry_run:
         refreshing.require_clean(repo)
     names = app_names(repo) if args.all else list(dict.fromkeys(args.apps))
-    if not names:
-        raise UserError(f"{repo} has no apps (no .copier-answers.app-*.yml files)")
     charts = Charts()
     plans = [refreshing.plan(repo, name, args.to, charts) for name in names]
     for plan in plans:
