@@ -140,8 +140,13 @@ def test_a_bad_answer_is_a_message_and_writes_nothing(cluster, arguments, names)
 
 
 def test_add_outside_a_cluster_repository_says_so(tmp_path):
+    """Before anything walks the folder: a link out of it, which a cluster repository would
+    be refused for, is not reached (in a home directory by mistake, add walked all of it)."""
+    (tmp_path / "projects").mkdir()
+    (tmp_path / "projects/elsewhere").symlink_to(tmp_path.parent)
     result = cookbook_cli("add", "web", "--defaults", cwd=tmp_path)
-    assert result.returncode == 1 and "has no .copier-answers.yml" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "has no .copier-answers.yml" in result.stderr and "symbolic links" not in result.stderr, result.stderr
 
 
 def test_update_all_reports_an_up_to_date_repository(cluster, template):

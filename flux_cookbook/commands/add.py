@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     repo = args.repo.resolve()
     if not repo.is_dir():
         raise UsageError(f"--repo {args.repo} is not a folder; give the cluster repository's folder (default: .)")
+    copier_run.require_cluster(repo)
     repo_files.require_inside(repo)
     cluster = copier_run.recorded_answers(repo)
     given = {answer: getattr(args, answer) for answer in OPTIONS if getattr(args, answer) is not None}

@@ -9,6 +9,7 @@ name the question, the answer and the template's message.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from importlib import metadata
@@ -58,17 +59,28 @@ def default_template(given: str | None, distribution=metadata.distribution) -> s
     )
 
 
+def require_cluster(repo: Path, answers_file: str = layout.CLUSTER_ANSWERS) -> None:
+    """Refuse a folder without the cluster's answers file, before anything reads or walks
+    it: the wrong folder (a home directory) is told at once."""
+    if not os.path.lexists(Path(repo) / answers_file):
+        raise _not_a_cluster(repo, answers_file)
+
+
+def _not_a_cluster(repo: Path, answers_file: str) -> UserError:
+    if hint := run_from_root(repo):
+        return UserError(f"{repo} has no {answers_file}: it is not the root of the repository{hint}")
+    return UserError(
+        f"{repo} has no {answers_file}: it is not a cluster repository made by the template. "
+        "Make one with `flux-cookbook new`, or adopt a hand-made one with `flux-cookbook adopt`."
+    )
+
+
 def recorded_answers(repo: Path, answers_file: str = layout.CLUSTER_ANSWERS) -> dict:
     path = Path(repo) / answers_file
     try:
         answers = bounded_yaml.load(path.read_text(encoding="utf-8"), answers_file) or {}
     except FileNotFoundError:
-        if hint := run_from_root(repo):
-            raise UserError(f"{repo} has no {answers_file}: it is not the root of the repository{hint}") from None
-        raise UserError(
-            f"{repo} has no {answers_file}: it is not a cluster repository made by the template. "
-            "Make one with `flux-cookbook new`, or adopt a hand-made one with `flux-cookbook adopt`."
-        ) from None
+        raise _not_a_cluster(repo, answers_file) from None
     except yaml.YAMLError as error:
         raise UserError(f"{path} is not readable YAML: {error}") from None
     if not isinstance(answers, dict):
