@@ -149,6 +149,15 @@ def test_add_outside_a_cluster_repository_says_so(tmp_path):
     assert "has no .copier-answers.yml" in result.stderr and "symbolic links" not in result.stderr, result.stderr
 
 
+def test_adopt_outside_a_git_repository_says_so(tmp_path, template):
+    """As add: a folder that is no git repository is refused before anything walks it."""
+    (tmp_path / "projects").mkdir()
+    (tmp_path / "projects/elsewhere").symlink_to(tmp_path.parent)
+    result = cookbook_cli("adopt", str(tmp_path), "--template", str(template.path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "is not a git repository" in result.stderr and "symbolic links" not in result.stderr, result.stderr
+
+
 def test_update_all_reports_an_up_to_date_repository(cluster, template):
     result = cookbook_cli("update-all", str(cluster), "--vcs-ref", template.current)
     assert result.returncode == 0, result.stderr

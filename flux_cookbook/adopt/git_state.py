@@ -21,11 +21,17 @@ def git(root: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=False)
 
 
+def is_repository(root: Path) -> bool:
+    """`root` is a folder inside a git repository (check_adoptable refuses anything else
+    with git alone, before a file of it is read)."""
+    return root.is_dir() and git(root, "rev-parse", "--show-toplevel").returncode == 0
+
+
 def check_adoptable(root: Path) -> None:
     """Raise AdoptError unless `root` is a clean git repository that the template never wrote."""
-    top = git(root, "rev-parse", "--show-toplevel")
-    if not root.is_dir() or top.returncode:
+    if not is_repository(root):
         raise AdoptError([f"{root} is not a git repository; adopt works on the clone of your Flux repository."])
+    top = git(root, "rev-parse", "--show-toplevel")
     if Path(top.stdout.strip()).resolve() != root.resolve():
         raise AdoptError([f"{root} is not the root of its git repository ({top.stdout.strip()}); run adopt there."])
     answers = sorted(p.name for p in root.glob(layout.ANY_ANSWERS_GLOB))

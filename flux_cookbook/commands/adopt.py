@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from flux_cookbook.adopt import adoption
+from flux_cookbook.adopt import adoption, git_state
 from flux_cookbook.adopt.answers import RELEASE, answers_text
 from flux_cookbook.adopt.findings import AdoptError
 from flux_cookbook.adopt.placement import Split
@@ -50,7 +50,9 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     template = copier_run.default_template(args.template)
     repo = args.repo.resolve()
-    if repo.is_dir():
+    # Only a git repository is looked through for links out of it: any other folder (a home
+    # directory by mistake) adopt refuses at once, with git alone.
+    if git_state.is_repository(repo):
         repo_files.require_inside(repo)
     if args.dry_run or not repo.is_dir():  # adopt itself says what is wrong with the folder
         return adopt(repo, template, args.dry_run, out=sys.stdout, err=sys.stderr)
