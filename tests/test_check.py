@@ -671,37 +671,15 @@ def test_the_catalogue_breaks_every_cel_rule():
 
 def test_each_cluster_is_checked_against_its_own_flux_release(tmp_path):
     """Two clusters of one repository, staging upgraded to Flux 2.9 first, production still
-    on 2.6: a HelmRelease on helm.toolkit.fluxcd.io/v2beta2 (which 2.6 serves and 2.9
+    on 2.6: a HelmRelease on helm.toolkit.fluxcd.io/v2beta1 (which 2.6 serves and 2.9
     removed) is an error where staging applies it, in its own folder and in the folder both
     clusters apply, and fine in production's."""
+    from tests.fixtures.cookbook_shapes import helm_release, helm_repository
     from tests.support.flux_objects import flux_ks
     from tests.support.project import repo_with
 
-    release = _object("""
-        apiVersion: helm.toolkit.fluxcd.io/v2beta2
-        kind: HelmRelease
-        metadata:
-          name: web
-          namespace: flux-system
-        spec:
-          interval: 15m
-          chart:
-            spec:
-              chart: podinfo
-              sourceRef:
-                kind: HelmRepository
-                name: podinfo
-        """)
-    source = _object("""
-        apiVersion: source.toolkit.fluxcd.io/v1
-        kind: HelmRepository
-        metadata:
-          name: podinfo
-          namespace: flux-system
-        spec:
-          interval: 1h
-          url: https://stefanprodan.github.io/podinfo
-        """)
+    release = helm_release("web", "flux-system", "podinfo", "podinfo", "")
+    source = helm_repository("podinfo", "https://stefanprodan.github.io/podinfo", api="v1")
     files = {"apps/shared/helmrepository-podinfo.yaml": source}
     for cluster, flux in (("staging", "2.9.0"), ("production", "2.6.3")):
         files |= {
@@ -712,7 +690,7 @@ def test_each_cluster_is_checked_against_its_own_flux_release(tmp_path):
             f"clusters/{cluster}/shared.yaml": flux_ks("shared", "./apps/shared"),
             f"apps/{cluster}/helmrelease-web.yaml": release,
         }
-    files["apps/shared/helmrelease-api.yaml"] = release.replace("name: web", "name: api")
+    files["apps/shared/helmrelease-api.yaml"] = helm_release("api", "flux-system", "podinfo", "podinfo", "")
     repo = repo_with(tmp_path / "repo", files)
 
     report = check_repository(repo)

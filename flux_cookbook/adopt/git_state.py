@@ -21,19 +21,20 @@ def git(root: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=False)
 
 
-def is_repository(root: Path) -> bool:
-    """`root` is a folder inside a git repository (check_adoptable refuses anything else
-    with git alone, before a file of it is read)."""
-    return root.is_dir() and git(root, "rev-parse", "--show-toplevel").returncode == 0
+def toplevel(root: Path) -> str | None:
+    """The root of the git repository `root` is in; None when it is in none (check_adoptable
+    refuses such a folder with git alone, before a file of it is read)."""
+    top = git(root, "rev-parse", "--show-toplevel") if root.is_dir() else None
+    return top.stdout.strip() if top is not None and top.returncode == 0 else None
 
 
 def check_adoptable(root: Path) -> None:
     """Raise AdoptError unless `root` is a clean git repository that the template never wrote."""
-    if not is_repository(root):
+    top = toplevel(root)
+    if top is None:
         raise AdoptError([f"{root} is not a git repository; adopt works on the clone of your Flux repository."])
-    top = git(root, "rev-parse", "--show-toplevel")
-    if Path(top.stdout.strip()).resolve() != root.resolve():
-        raise AdoptError([f"{root} is not the root of its git repository ({top.stdout.strip()}); run adopt there."])
+    if Path(top).resolve() != root.resolve():
+        raise AdoptError([f"{root} is not the root of its git repository ({top}); run adopt there."])
     answers = sorted(p.name for p in root.glob(layout.ANY_ANSWERS_GLOB))
     if answers:
         raise AdoptError([

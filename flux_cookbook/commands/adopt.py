@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     repo = args.repo.resolve()
     # Only a git repository is looked through for links out of it: any other folder (a home
     # directory by mistake) adopt refuses at once, with git alone.
-    if git_state.is_repository(repo):
+    if git_state.toplevel(repo) is not None:
         repo_files.require_inside(repo)
     if args.dry_run or not repo.is_dir():  # adopt itself says what is wrong with the folder
         return adopt(repo, template, args.dry_run, out=sys.stdout, err=sys.stderr)

@@ -80,12 +80,13 @@ def run_refresh(args: argparse.Namespace) -> int:
         raise UsageError("name the apps to refresh, or give --all (not both)")
     refreshing.check_target(args.to)
     # Before anything walks the folder: the wrong folder (a home directory) is told at once.
-    if not app_names(repo):
+    found = app_names(repo)
+    if not found:
         raise UserError(f"{repo} has no apps (no .copier-answers.app-*.yml files)")
     repo_files.require_inside(repo)
     if not args.dry_run:
         refreshing.require_clean(repo)
-    names = app_names(repo) if args.all else list(dict.fromkeys(args.apps))
+    names = found if args.all else list(dict.fromkeys(args.apps))
     charts = Charts()
     plans = [refreshing.plan(repo, name, args.to, charts) for name in names]
     for plan in plans:

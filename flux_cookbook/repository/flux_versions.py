@@ -100,12 +100,10 @@ def of_clusters(root: Path, files: list[str], clusters: set[str], repository: Fl
     """Each cluster's Flux release, by its bootstrap folder: what a gotk-components.yaml
     inside that folder records, else the repository's (`repository`, of_repository's). Two
     clusters of one repository may run different releases (staging upgraded first)."""
-    found = {}
-    for cluster in clusters:
-        inside = sorted(path for path in files if posixpath.basename(path) == COMPONENTS_FILE
-                        and (not cluster or path.startswith(cluster + "/")))
-        found[cluster] = _recorded(root, inside, templated) or repository
-    return found
+    components = sorted(path for path in files if posixpath.basename(path) == COMPONENTS_FILE)
+    return {cluster: _recorded(root, [path for path in components if not cluster or path.startswith(cluster + "/")],
+                               templated) or repository
+            for cluster in clusters}
 
 
 def _recorded(root: Path, components: list[str], templated: bool) -> FluxVersion | None:

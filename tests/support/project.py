@@ -7,6 +7,7 @@ per call); the bad-input tests run the real CLI, since its message is what users
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import json
 import os
@@ -64,14 +65,11 @@ def _files_named(data: dict) -> dict[str, str]:
     return held
 
 
+@functools.cache
 def _fresh_copies_folder() -> Path:
-    if not _FRESH_COPIES_FOLDER:
-        _FRESH_COPIES_FOLDER.append(Path(tempfile.mkdtemp(prefix="fresh-copies-")))
-        atexit.register(shutil.rmtree, _FRESH_COPIES_FOLDER[0], ignore_errors=True)
-    return _FRESH_COPIES_FOLDER[0]
-
-
-_FRESH_COPIES_FOLDER: list[Path] = []
+    folder = Path(tempfile.mkdtemp(prefix="fresh-copies-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def update(repo: Path, answers_file: str = ".copier-answers.yml", vcs_ref: str | None = None, **data) -> None:
