@@ -35,7 +35,7 @@ from jsonschema import Draft4Validator
 from jsonschema.protocols import Validator
 
 from flux_cookbook.check import cel_rules, kubernetes_schemas
-from flux_cookbook.extensions import flux_names, kube_names
+from flux_cookbook.extensions import bounded_yaml, flux_names, kube_names
 from flux_cookbook.repository import kind_scopes
 from flux_cookbook.repository.yaml_lines import YamlError, as_json, load_documents
 
@@ -96,7 +96,9 @@ def _load(crd_dir: str) -> tuple[dict[tuple[str, str], _ServedKind], frozenset[s
     kinds: dict[tuple[str, str], _ServedKind] = {}
     groups = set()
     for path in sorted(Path(crd_dir).glob("*.y*ml")):
-        for crd in yaml.safe_load_all(path.read_text()):
+        # The package's own CRDs: trusted, and large (one Flux release's are about 1 MB), so
+        # libyaml's loader where PyYAML has it, ten times faster than PyYAML's own.
+        for crd in yaml.load_all(path.read_text(encoding="utf-8"), Loader=bounded_yaml.SAFE_LOADER):
             if not isinstance(crd, dict) or crd.get("kind") != "CustomResourceDefinition":
                 continue
             spec = crd["spec"]
