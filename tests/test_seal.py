@@ -441,3 +441,43 @@ def test_an_app_holding_a_sealed_secret_depends_on_the_controller(template, tmp_
     # The controller's own secrets add no dependency on itself.
     again = seal(repo, "sealed-secrets", "x", "--from-literal", "k=v", "--cert", str(cert))
     assert again.returncode == 0 and answers(repo, "sealed-secrets")["depends_on"] == []
+
+
+@pytest.mark.parametrize("secret_key", ["yes", "no", "on", "off", "y", "n", "true"])
+def test_a_key_go_would_read_as_a_boolean_is_written_quoted(repo, cert, key, secret_key):
+    result = seal(repo, "web", "db", "--cert", str(cert), "--from-literal", f"{secret_key}=1")
+    assert result.returncode == 0, result.stderr.decode()
+    assert f'    "{secret_key}": ' in sealed_file(repo).read_text()
+    assert unsealed(key, sealed_file(repo)) == {secret_key: b"1"}
+
+
+def test_the_controller_dependency_is_refused_outside_and_left_to_the_user_where_it_cannot_be_edited(template, tmp_path, cert):
+    """Answers that put the app's Kustomization outside the repository: refused before
+    anything is written. A Kustomization file of two documents: the SealedSecret and the
+    answers are written, the Kustomization is left as it is and the user told what to add."""
+    from flux_cookbook.extensions import layout
+    from tests.support.project import answers, copy, edit
+
+    repo = init_repo(copy(template.path, tmp_path / "cluster"))
+    outside = tmp_path / "outside" / "kustomizations" / "kustomization-podinfo.yaml"
+    outside.parent.mkdir(parents=True)
+    outside.write_text((repo / "bootstrap/kustomizations/kustomization-podinfo.yaml").read_text())
+    edit(repo / layout.app_answers_file("podinfo"), "bootstrap_dir: bootstrap", "bootstrap_dir: ../outside")
+    commit_all(repo, "Answers that lead outside")
+    before, outside_before = tree_state(repo), outside.read_text()
+    refused = seal(repo, "podinfo", "auth", "--from-literal", "user=admin", "--cert", str(cert))
+    assert refused.returncode == 1
+    assert "outside the repository" in refused.stderr.decode()
+    assert tree_state(repo) == before and outside.read_text() == outside_before
+
+    git(repo, "checkout", "-q", "HEAD~1", "--", layout.app_answers_file("podinfo"))
+    kustomization = repo / "bootstrap/kustomizations/kustomization-podinfo.yaml"
+    kustomization.write_text(kustomization.read_text() + "---\n# a second document\n")
+    commit_all(repo, "Back inside, a Kustomization of two documents")
+    kept = kustomization.read_text()
+    result = seal(repo, "podinfo", "auth", "--from-literal", "user=admin", "--cert", str(cert))
+    assert result.returncode == 0, result.stderr.decode()
+    assert "kustomization-podinfo.yaml: add sealed-secrets to its dependsOn/depends_on yourself" in result.stdout.decode()
+    assert kustomization.read_text() == kept
+    assert answers(repo, "podinfo")["depends_on"] == ["sealed-secrets"]
+    assert sealed_file(repo, "podinfo", "auth").is_file()

@@ -111,6 +111,7 @@ def _seal(repo: Path, args: argparse.Namespace) -> int:
     app = sealed_secrets.find_app(repo, args.app)
     target = sealed_secrets.open_sealed_secret(app, args.name, args.scope, args.secret_type, labels, annotations)
     public_key = sealing.load_public_key(*sealed_secrets.certificate(repo, args.cert))
+    dependency = controller_dependency.plan(repo, args.app)
     values = given or _asked()
     target.seal(public_key, values)
     target.save()
@@ -120,7 +121,7 @@ def _seal(repo: Path, args: argparse.Namespace) -> int:
     changes = [f"sealed {', '.join(target.added)}"] if target.added else []
     changes += [f"resealed {', '.join(target.replaced)}"] if target.replaced else []
     print(f"{'; '.join(changes)}: {verb} {shown} ({target.scope} scope, namespace {app.namespace}).")
-    for note in controller_dependency.require_controller(repo, args.app):
+    for note in controller_dependency.apply(repo, dependency):
         print(note)
     if not repo_state.sealed_secrets_controller_apps(repo):
         print(f"flux-cookbook: warning: this repository installs no Sealed Secrets controller, so a cluster has no "

@@ -18,31 +18,40 @@ from pathlib import Path
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
 
-from flux_cookbook.extensions import bounded_yaml, known_apps, layout
+from flux_cookbook.extensions import bounded_yaml, conventions, known_apps, layout, repo_files
 
 CONTROLLER = known_apps.SEALED_SECRETS
 
 
-def require_controller(repo: Path, app: str) -> list[str]:
-    """Make `app` depend on the controller app; returns what was changed or what to do by hand."""
+def plan(repo: Path, app: str) -> list[tuple[str, str | None]]:
+    """The edits that make `app` depend on the controller app, worked out before anything
+    is written: (file, its new text), or (file, None) when the user must add it by hand.
+    Refuses (OutsideRepository) a file its answers place outside the repository."""
     if app == CONTROLLER or CONTROLLER not in layout.apps(repo):
         return []
-    answers_path = repo / layout.app_answers_file(app)
-    answers = bounded_yaml.load(answers_path.read_text(encoding="utf-8"), answers_path.name) or {}
+    answers_file = layout.app_answers_file(app)
+    answers = bounded_yaml.load(repo_files.read_text(repo, answers_file), answers_file) or {}
     depends_on = answers.get("depends_on") or []
-    if CONTROLLER in depends_on:
+    if isinstance(depends_on, list) and CONTROLLER in depends_on:
         return []
-    kustomization_path = repo / layout.kustomization_file(str(answers.get("bootstrap_dir", "bootstrap")), app)
-    notes = []
+    kustomization_file = layout.kustomization_file(str(answers.get("bootstrap_dir") or conventions.CURRENT.bootstrap_dir), app)
     # Answers files are written with lists at their key's column, manifests indented by 2.
-    edits = ((answers_path, _add_to_answers, (2, 0)), (kustomization_path, _add_to_kustomization, (4, 2)))
-    for path, add, lists in edits:
-        if path.is_file() and (edited := _edited(path.read_text(encoding="utf-8"), add, *lists)) is not None:
-            path.write_text(edited, encoding="utf-8")
-            notes.append(f"{path.relative_to(repo)}: now depends on {CONTROLLER}")
+    edits = ((answers_file, _add_to_answers, (2, 0)), (kustomization_file, _add_to_kustomization, (4, 2)))
+    return [(name, _edited(repo_files.read_text(repo, name), add, *lists) if repo_files.inside(repo, name).is_file() else None)
+            for name, add, lists in edits]
+
+
+def apply(repo: Path, edits: list[tuple[str, str | None]]) -> list[str]:
+    """Write what `plan` worked out; returns what was changed or what to do by hand."""
+    notes = []
+    for name, edited in edits:
+        if edited is not None:
+            repo_files.write_text(repo, name, edited)
+            notes.append(f"{name}: now depends on {CONTROLLER}")
         else:
-            notes.append(f"{path.relative_to(repo)}: add {CONTROLLER} to its dependsOn/depends_on yourself")
+            notes.append(f"{name}: add {CONTROLLER} to its dependsOn/depends_on yourself")
     return notes
 
 
@@ -57,12 +66,19 @@ def _yaml(sequence: int, offset: int) -> YAML:
 def _edited(text: str, add, sequence: int, offset: int) -> str | None:
     """`text` with `add` applied to its data, or None if anything else would change."""
     rt = _yaml(sequence, offset)
-    data = rt.load(text)
-    if not isinstance(data, CommentedMap):
+    try:
+        bounded_yaml.check(text)
+        data = rt.load(text)  # one document only: ruamel refuses a second one
+        expected = yaml.load(text, Loader=bounded_yaml.SAFE_LOADER)
+    except (YAMLError, yaml.YAMLError):
+        return None  # the user adds it, as to any file this cannot edit safely
+    if not isinstance(data, CommentedMap) or not isinstance(expected, dict):
         return None
-    expected = yaml.safe_load(text)
-    add(data)
-    add(expected)
+    try:
+        add(data)
+        add(expected)
+    except _NotAList:
+        return None
     out = io.StringIO()
     rt.dump(data, out)
     edited = out.getvalue()
@@ -70,19 +86,29 @@ def _edited(text: str, add, sequence: int, offset: int) -> str | None:
     removed = [line for line in difflib.ndiff(text.splitlines(), edited.splitlines()) if line.startswith("- ")]
     if any(line[2:].strip().split(":")[0] not in ("depends_on", "dependsOn") for line in removed):
         return None
-    return edited if yaml.safe_load(edited) == expected else None
+    return edited if yaml.load(edited, Loader=bounded_yaml.SAFE_LOADER) == expected else None
+
+
+class _NotAList(ValueError):
+    """The entry to add to holds something else than a list: the user's to sort out."""
 
 
 def _add_to_answers(data: dict) -> None:
     entries = data.get("depends_on")
-    if not isinstance(entries, list):
+    if entries is not None and not isinstance(entries, list):
+        raise _NotAList("depends_on")
+    if entries is None:
         data["depends_on"] = entries = CommentedSeq() if isinstance(data, CommentedMap) else []
     entries.append(CONTROLLER)
 
 
 def _add_to_kustomization(data: dict) -> None:
     spec = data.setdefault("spec", {})
+    if not isinstance(spec, dict):
+        raise _NotAList("spec")
     entries = spec.get("dependsOn")
-    if not isinstance(entries, list):
+    if entries is not None and not isinstance(entries, list):
+        raise _NotAList("spec.dependsOn")
+    if entries is None:
         spec["dependsOn"] = entries = CommentedSeq() if isinstance(spec, CommentedMap) else []
     entries.append(CommentedMap(name=CONTROLLER) if isinstance(entries, CommentedSeq) else {"name": CONTROLLER})

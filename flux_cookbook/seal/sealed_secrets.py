@@ -225,7 +225,9 @@ class SealedSecretFile:
         for key, value in values.items():
             sealed = sealing.seal_value(public_key, value, self.app.namespace, self.name, self.scope)
             (self.replaced if key in self.encrypted_data else self.added).append(key)
-            self.encrypted_data[key] = sealed
+            # Quoted where Go's YAML 1.1 would read another type (`yes`, `y`, `on`); a key
+            # already in the file keeps the form it has (a dict keeps its first key).
+            self.encrypted_data[_scalar(key)] = sealed
 
     def missing_keys(self) -> str:
         """What the Secret's type still needs (the API server would refuse it), or ""."""
