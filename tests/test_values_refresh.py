@@ -232,7 +232,11 @@ def test_inline_values_and_dry_run(template, cluster, charts):
     assert validate_repo(cluster, CURRENT) == []
 
 
-@pytest.mark.parametrize("problem", ["no such app", "no such version", "not cached offline", "dirty", "values do not parse"])
+ALIAS_BOMB = "".join(f"    l{n}: &l{n} [*l{n - 1}, *l{n - 1}]\n" if n else "    l0: &l0 x\n" for n in range(20))
+
+
+@pytest.mark.parametrize("problem", ["no such app", "no such version", "not cached offline", "dirty", "values do not parse",
+                                     "alias bomb", "helmrelease renamed", "outside the repository"])
 def test_bad_input_names_it_and_writes_nothing(template, cluster, charts, problem):
     folder, url = charts
     add_app(template, cluster, url, "podinfo", "6.x", {})
@@ -252,10 +256,28 @@ def test_bad_input_names_it_and_writes_nothing(template, cluster, charts, proble
     elif problem == "dirty":
         (cluster / "notes.txt").write_text("wip")
         expected = "uncommitted changes"
-    else:
+    elif problem == "values do not parse":
         edit(values_file(cluster, "podinfo"), "    replicaCount: 1\n", "    replicaCount: [1\n")
         commit_all(cluster, "Broken values")
         expected = "the values of app 'podinfo' in podinfo/configmap-podinfo-helm-chart-value-overrides.yaml do not parse"
+    elif problem == "alias bomb":
+        # A few kilobytes that expand to a million nodes: refused as check refuses it.
+        edit(values_file(cluster, "podinfo"), "    replicaCount: 1\n", "    replicaCount: 1\n" + ALIAS_BOMB)
+        commit_all(cluster, "An alias bomb")
+        expected = "aliases expand to over 100,000 nodes"
+    elif problem == "helmrelease renamed":
+        git(cluster, "mv", "podinfo/helmrelease-podinfo.yaml", "podinfo/release.yaml")
+        commit_all(cluster, "Renamed")
+        args, expected = [*args, "--to", "6.x"], "podinfo/helmrelease-podinfo.yaml does not exist"
+    else:
+        # No Kustomization to say where the app is, and answers placing it outside.
+        outside = cluster.parent / "elsewhere" / "podinfo"
+        shutil.copytree(cluster / "podinfo", outside)
+        git(cluster, "rm", "-q", "bootstrap/kustomizations/kustomization-podinfo.yaml")
+        (cluster / ".copier-answers.app-podinfo.yml").write_text(
+            (cluster / ".copier-answers.app-podinfo.yml").read_text() + "apps_dir: ../elsewhere\n")
+        commit_all(cluster, "Answers that lead outside")
+        args, expected = [*args, "--dry-run"], "is outside the repository"  # not even read
     state = tree_state(cluster)
     result = cookbook_cli(*args)
     assert result.returncode == 1, result.stdout + result.stderr
@@ -284,6 +306,33 @@ def test_outdated_asks_each_repository_once_and_matches_values_that_record_no_ve
     assert (rows["traefik"]["values_from"], rows["traefik"]["installs"], rows["traefik"]["newest_outside"]) == (
         "10.24.0", "10.24.0", "41.3.0")
     assert result.returncode == 1 and rows["podinfo"]["behind"] and not rows["traefik"]["behind"]
+
+
+def test_an_app_kept_in_another_folder_is_found_where_its_kustomization_applies(template, cluster, charts):
+    folder, url = charts
+    add_app(template, cluster, url, "podinfo", "6.x", {})
+    (cluster / "web").mkdir()
+    git(cluster, "mv", "podinfo", "web/podinfo")
+    edit(cluster / "bootstrap/kustomizations/kustomization-podinfo.yaml", "  path: podinfo\n", "  path: web/podinfo\n")
+    commit_all(cluster, "The app moves into web/")
+    release(folder)
+    outdated = cookbook_cli("values", "outdated", str(cluster))
+    assert outdated.returncode == 1 and "behind" in outdated.stdout, outdated.stdout + outdated.stderr  # 1: behind
+    result = cookbook_cli("values", "refresh", "podinfo", "-C", str(cluster))
+    assert result.returncode == 0, result.stdout + result.stderr
+    moved = cluster / "web/podinfo/configmap-podinfo-helm-chart-value-overrides.yaml"
+    assert "podinfo 6.14.1" in moved.read_text() and not (cluster / "podinfo").exists()
+
+
+def test_outdated_names_a_recorded_version_that_is_no_version(template, cluster, charts):
+    _, url = charts
+    add_app(template, cluster, url, "podinfo", "6.x", {})
+    answers = cluster / ".copier-answers.app-podinfo.yml"
+    answers.write_text(answers.read_text().replace("values_chart_version: 6.0.3", "values_chart_version: latest"))
+    commit_all(cluster, "A word for a version")
+    result = cookbook_cli("values", "outdated", str(cluster))
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "'latest' is not a semantic version" in result.stdout + result.stderr
 
 
 def test_an_oci_chart_moves_to_a_new_range(template, cluster):

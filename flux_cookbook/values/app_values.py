@@ -9,6 +9,7 @@ replaced), so every other line and comment in them stays as the user has it.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 import yaml
 
 from flux_cookbook.errors import UserError
-from flux_cookbook.extensions import layout
+from flux_cookbook.extensions import bounded_yaml, layout, repo_files
 from flux_cookbook.extensions.chart_source import FetchedValues
 from flux_cookbook.extensions.chart_values import fetched_header
 from flux_cookbook.extensions.yaml_quoting import yaml_embedded, yaml_literal, yaml_scalar
@@ -38,6 +39,12 @@ class App:
     header: str  # the header comment line ("" if none)
     values_text: str  # the values without the header line
     files: dict[str, str] = field(default_factory=dict)  # path -> text as read
+    folder: str = ""  # the folder its Kustomization applies (repository.apps.App.folder)
+
+    def file(self, rendered: str) -> str:
+        """The app file the template renders at `rendered` (extensions/layout.py), in the
+        app's own folder."""
+        return posixpath.join(self.folder, posixpath.basename(rendered)) if self.folder else rendered
 
     @property
     def chart(self) -> str:
@@ -50,10 +57,6 @@ class App:
     @property
     def chart_version(self) -> str:
         return str(self.answers.get("chart_version") or "*")
-
-    @property
-    def apps_dir(self) -> str:
-        return str(self.answers.get("apps_dir") or "")
 
     @property
     def overrides(self) -> dict:
@@ -69,26 +72,28 @@ class App:
 
 
 def read_app(repo: Path, name: str) -> App:
-    """The app `name` of the repository at `repo`; UserError naming what is missing or broken."""
+    """The app `name` of the repository at `repo`; UserError naming what is missing or broken.
+    Its files are read in the folder its Kustomization applies, inside the repository only."""
     answers_file = layout.app_answers_file(name)
     if apps.find(repo, name) is None:
         known = ", ".join(apps.app_names(repo)) or "none"
         raise UserError(f"no app '{name}' in {repo} (no {answers_file}); its apps: {known}")
-    answers = _load(repo, answers_file)
-    if not isinstance(answers, dict):
+    app = App(name, answers_file, {}, "", False, "", "")
+    app.files[answers_file] = _read(repo, answers_file)
+    app.answers = _load(app.files[answers_file], answers_file)
+    if not isinstance(app.answers, dict):
         raise UserError(f"{answers_file} is not a mapping of answers")
-    app = App(name, answers_file, answers, "", False, "", "")
-    app.files[answers_file] = (repo / answers_file).read_text(encoding="utf-8")
-    configmap = layout.values_configmap_file(name, app.apps_dir)
-    release = layout.helm_release_file(name, app.apps_dir)
-    if (repo / configmap).is_file():
-        app.values_file, text = configmap, (repo / configmap).read_text(encoding="utf-8")
-        document = _load(repo, configmap)
+    app.folder = apps.find(repo, name, app.answers).folder
+    configmap = app.file(layout.values_configmap_file(name))
+    release = app.file(layout.helm_release_file(name))
+    if repo_files.inside(repo, configmap).is_file():
+        app.values_file, text = configmap, _read(repo, configmap)
+        document = _load(text, configmap)
         values = (document.get("data") or {}).get("values.yaml") if isinstance(document, dict) else None
         if not isinstance(values, str):
             raise UserError(f"{configmap} has no data key values.yaml holding the app's values")
-    elif (repo / release).is_file():
-        app.values_file, app.inline, text = release, True, (repo / release).read_text(encoding="utf-8")
+    elif repo_files.inside(repo, release).is_file():
+        app.values_file, app.inline, text = release, True, _read(repo, release)
         values = _inline_values(text, release)
     else:
         raise UserError(f"app '{name}': neither {configmap} nor {release} exists")
@@ -96,7 +101,11 @@ def read_app(repo: Path, name: str) -> App:
     first, _, rest = values.partition("\n")
     app.header, app.values_text = (first, rest) if HEADER.match(first) else ("", values)
     try:
-        parsed = yaml.safe_load(app.values_text)
+        # Within bounded_yaml's caps: everything after this (the merge, the comparisons)
+        # walks these values with their aliases expanded.
+        parsed = bounded_yaml.load(app.values_text, f"the values of app '{name}' in {app.values_file}")
+    except bounded_yaml.YamlTooLarge as error:
+        raise UserError(f"{error.problem}: refused") from None
     except yaml.YAMLError as error:
         raise UserError(f"the values of app '{name}' in {app.values_file} do not parse (conflict markers left?): "
                         f"{str(error).splitlines()[0]} ({_where(error)})") from None
@@ -105,15 +114,29 @@ def read_app(repo: Path, name: str) -> App:
     return app
 
 
+def read_file(repo: Path, name: str) -> str:
+    """A file of an app, inside the repository; UserError when it is not there."""
+    return _read(repo, name)
+
+
+def _read(repo: Path, name: str) -> str:
+    try:
+        return repo_files.read_text(repo, name)
+    except FileNotFoundError:
+        raise UserError(f"{name} does not exist") from None
+    except UnicodeDecodeError as error:
+        raise UserError(f"{name} is not UTF-8 text: {error.reason} at byte {error.start}") from None
+
+
 def _where(error: yaml.YAMLError) -> str:
     mark = getattr(error, "problem_mark", None)
     return f"values line {mark.line + 1}" if mark else "somewhere in them"
 
 
-def _load(repo: Path, name: str) -> Any:
+def _load(text: str, name: str) -> Any:
     try:
-        return yaml.safe_load((repo / name).read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        return bounded_yaml.load(text, name)
+    except yaml.YAMLError as error:
         raise UserError(f"{name} does not parse as YAML: {str(error).splitlines()[0]}") from None
 
 
@@ -198,7 +221,7 @@ def with_answer(text: str, key: str, value: str) -> str:
 
 def chart_version_files(repo: Path, app: App) -> list[tuple[str, tuple[str, ...]]]:
     """Where the app's version range is written: the HelmRelease, or its OCIRepository."""
-    oci = layout.oci_repository_file(app.name, app.apps_dir)
-    if (repo / oci).is_file():
+    oci = app.file(layout.oci_repository_file(app.name))
+    if repo_files.inside(repo, oci).is_file():
         return [(oci, ("spec", "ref", "semver"))]
-    return [(layout.helm_release_file(app.name, app.apps_dir), ("spec", "chart", "spec", "version"))]
+    return [(app.file(layout.helm_release_file(app.name)), ("spec", "chart", "spec", "version"))]

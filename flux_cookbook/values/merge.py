@@ -23,9 +23,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
+
+from flux_cookbook.extensions import bounded_yaml
 
 OURS_MARKER = "<<<<<<< before refreshing (your values)"
 MIDDLE_MARKER = "======="
@@ -43,7 +46,15 @@ class Merged:
 
 
 def load_mapping(text: str, what: str) -> CommentedMap:
-    """`text` as a round-trip mapping (empty text: an empty one); ValueError naming `what`."""
+    """`text` as a round-trip mapping (empty text: an empty one); ValueError naming `what`.
+    Within bounded_yaml's caps (a chart's values come from its repository, whoever runs
+    it): what follows walks the values with their aliases expanded."""
+    try:
+        bounded_yaml.check(text, what)
+    except bounded_yaml.YamlTooLarge as error:
+        raise ValueError(f"{error.problem}: refused") from None
+    except yaml.YAMLError as error:
+        raise ValueError(f"{what} is not valid YAML: {error}") from None
     try:
         document = _yaml().load(text)
     except YAMLError as error:

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from flux_cookbook.errors import UserError
+from flux_cookbook.extensions import layout
 from flux_cookbook.extensions.semver_range import parse_version
 from flux_cookbook.repository.apps import app_names
 from flux_cookbook.values.app_values import read_app
@@ -40,10 +41,12 @@ def outdated(repo: Path, charts: Charts) -> list[Row]:
             row.newest_outside = charts.newest_outside(app.repo_url, app.chart, app.chart_version) or ""
             row.values_from = app.recorded_version() or charts.match(
                 app.repo_url, app.chart, app.chart_version, yaml.safe_load(app.values_text) or {}) or "unknown"
+            if row.values_from != "unknown" and row.installs != "?":
+                row.behind = parse_version(row.values_from) < parse_version(row.installs)
         except UserError as error:
             row.problem = str(error)
-        if row.values_from != "unknown" and row.installs != "?":
-            row.behind = parse_version(row.values_from) < parse_version(row.installs)
+        except ValueError as error:  # a recorded version that is no semantic version
+            row.problem = f"{layout.app_answers_file(name)}: {error}"
         rows.append(row)
     return rows
 

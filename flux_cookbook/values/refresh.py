@@ -20,7 +20,16 @@ from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import repo_files
 from flux_cookbook.extensions.semver_range import parse_constraint
 from flux_cookbook.repository.lock import one_writer, require_branch
-from flux_cookbook.values.app_values import App, chart_version_files, header_for, read_app, with_answer, with_scalar, with_values
+from flux_cookbook.values.app_values import (
+    App,
+    chart_version_files,
+    header_for,
+    read_app,
+    read_file,
+    with_answer,
+    with_scalar,
+    with_values,
+)
 from flux_cookbook.values.charts import Charts, ChartVersion, local_chart
 from flux_cookbook.values.coalesce import coalesce
 from flux_cookbook.values.merge import flatten, merge_values, plain
@@ -87,7 +96,7 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
                       touched=merged.touched)
     # The range first: a HelmRelease with inline values may get conflict markers next.
     for path, keys in chart_version_files(repo, app) if new_range else []:
-        text = app.files.setdefault(path, (repo / path).read_text(encoding="utf-8"))
+        text = app.files.setdefault(path, read_file(repo, path))
         changed = with_scalar(text, keys, new_range)
         if changed is None:
             raise UserError(f"{path} has no {'.'.join(keys)} to set to {new_range}")
