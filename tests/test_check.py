@@ -497,6 +497,9 @@ CASES = [
 
 # Variations that are fine: each must report nothing at all.
 CLEAN = [
+    # source-controller leaves out every .github/ folder, not only the top one: a CI file in
+    # an app's folder is not applied (the repository's .sourceignore must say so too).
+    Case("ci-workflow-in-an-app-folder", {"podinfo/.github/workflows/lint.yaml": "on: push\njobs: {}\n"}, "", "", 0),
     Case("optional-values-missing", {HR: Replace("      valuesKey: values.yaml # the default, but best to be explicit\n",
                                                  "      valuesKey: values.yaml\n    - kind: Secret\n      name: db\n      optional: true\n")},
          "", "", 0),
@@ -698,3 +701,19 @@ def test_each_cluster_is_checked_against_its_own_flux_release(tmp_path):
     assert errors == [("apps/shared/helmrelease-api.yaml", "schema"), ("apps/staging/helmrelease-web.yaml", "schema")], \
         "\n".join(map(str, report.problems))
     assert all("Flux 2.9" in p.message for p in report.problems if p.severity == ERROR)
+
+
+def test_hostile_nesting_is_refused_with_a_message(repo, cache):
+    """A kustomization file of brackets 500 deep, and a file 150 folders deep: each named in
+    a message (ruamel and Python's tree copy recurse once per level)."""
+    from flux_cookbook.errors import UserError
+
+    (repo / "podinfo/kustomization.yaml").write_text("resources: " + "[" * 500 + "]" * 500 + "\n")
+    report = check_repository(repo, cache_dir=cache)
+    assert any("collections nested over 100 deep" in p.message for p in report.problems), report.problems
+    (repo / "podinfo/kustomization.yaml").unlink()
+    deep = repo / "podinfo" / Path(*["a"] * 150)
+    deep.mkdir(parents=True)
+    (deep / "configmap.yaml").write_text(CONFIGMAP)
+    with pytest.raises(UserError, match="podinfo/...: a file 151 folders deep, over the limit of 99: refused"):
+        check_repository(repo, cache_dir=cache)

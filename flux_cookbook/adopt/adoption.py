@@ -34,10 +34,14 @@ def carried_out(plan: Plan) -> str:
     before = build_check.build(plan.repo)
     try:
         carry_out(plan)
-    except (RuntimeError, OSError) as error:
+        after = build_check.build(plan.repo)
+    except Exception as error:  # noqa: BLE001 - whatever stops it, nothing is left half-done
         undo(plan)
-        raise AdoptError([f"carrying out the adoption failed, and it was undone: {error}"]) from None
-    after = build_check.build(plan.repo)
+        what = str(error) if isinstance(error, (RuntimeError, OSError)) else f"{type(error).__name__}: {error}"
+        raise AdoptError([f"carrying out the adoption failed, and it was undone: {what}"]) from None
+    except BaseException:  # Ctrl-C: undone too, then it goes on stopping the run
+        undo(plan)
+        raise
     if broken := build_check.newly_broken(before, after):
         undo(plan)
         raise AdoptError(["these Flux Kustomization paths built before adoption and would no longer build:", *broken])

@@ -65,6 +65,10 @@ from flux_cookbook.extensions.chart_values import OFFLINE_VARIABLE
 from flux_cookbook.repository.kustomize_reads import refused_reads
 from flux_cookbook.repository.yaml_lines import YamlError, load_documents
 
+# Folders within folders a build copies and walks (Python's copy, walk and removal of a
+# tree recurse once per level); Flux repositories need a handful.
+MAX_FOLDER_DEPTH = 100
+
 __all__ = [
     "BuildResult", "FluxKustomization", "Followed", "KubectlNotFound", "NotFollowed", "PATH_NOT_FOUND",
     "artifact_files", "build_all", "build_folder", "flux_kustomizations", "follow", "newly_broken",
@@ -191,10 +195,14 @@ def _candidate_files(repo: Path) -> list[str]:
             dirs.sort()
             rel_folder = Path(folder).relative_to(repo)
             listed += [(rel_folder / name).as_posix() for name in sorted(names)]
-    return sorted(
+    files = sorted(
         rel for rel in set(listed)
         if (repo / rel).is_file() and not (repo / rel).is_symlink()
     )
+    if deep := next((rel for rel in files if rel.count("/") >= MAX_FOLDER_DEPTH), None):
+        raise UserError(f"{deep.split('/')[0]}/...: a file {deep.count('/')} folders deep, over the limit of "
+                        f"{MAX_FOLDER_DEPTH - 1}: refused (the builds copy and walk every folder)")
+    return files
 
 
 def _git_files(repo: Path) -> list[str] | None:
@@ -403,8 +411,14 @@ def _write_kustomization(folder: Path, spec: dict) -> None:
         kus.update({"resources": resources} if resources else {"namespace": "_placeholder"})
         target, changed = folder / flux_names.KUSTOMIZE_CONFIG_FILES[0], True
     else:
-        # Round-trip YAML: a rewritten file keeps every scalar as written (`newTag: 1.10`).
-        kus = YAML(typ="rt").load(existing.read_text()) or {}
+        # Round-trip YAML: a rewritten file keeps every scalar as written (`newTag: 1.10`);
+        # within bounded_yaml's caps first (ruamel composes nested collections recursively).
+        text = existing.read_text()
+        try:
+            bounded_yaml.check(text, existing.name)
+        except yaml.YAMLError as error:
+            raise _GenerateError(str(error).strip()) from None
+        kus = YAML(typ="rt").load(text) or {}
         if not isinstance(kus, dict):
             raise _GenerateError(f"{existing.name}: not a mapping")
         target, changed = existing, False

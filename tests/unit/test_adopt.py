@@ -758,3 +758,21 @@ def test_a_split_that_fails_half_way_is_undone(tmp_path, monkeypatch):
     assert code == 1 and "carrying out the adoption failed, and it was undone: git add failed" in err
     # The new files written before git add failed (in a folder adopt made) are gone too.
     assert tree_state(repo) == before and folders(repo) == dirs
+
+
+def test_a_build_that_fails_unexpectedly_after_writing_is_undone(tmp_path, monkeypatch):
+    repo = shared_files_repo(tmp_path)
+    before, dirs = tree_state(repo), folders(repo)
+    real, calls = build_check.build, []
+
+    def second_fails(repo_, *args, **kwargs):
+        calls.append(repo_)
+        if len(calls) == 2:
+            raise RecursionError("maximum recursion depth exceeded (made up)")
+        return real(repo_, *args, **kwargs)
+
+    monkeypatch.setattr(build_check, "build", second_fails)
+    code, out, err = run(repo)
+    assert code == 1 and "Traceback" not in err
+    assert "carrying out the adoption failed, and it was undone: maximum recursion depth exceeded" in err
+    assert tree_state(repo) == before and folders(repo) == dirs
