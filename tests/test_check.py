@@ -319,6 +319,11 @@ CASES = [
          "schema", "podinfo/kustomization.yaml", "- name: settings", message="value 'platform team' is not valid"),
     Case("label-value-with-a-space", {CM: Replace("    reconcile.fluxcd.io/watch: Enabled", "    reconcile.fluxcd.io/watch: Enabled\n    team: platform team")},
          "schema", CM, "team:", message="value 'platform team' is not valid"),
+    # spec.commonMetadata goes on every object the Kustomization or HelmRelease applies.
+    Case("common-metadata-label-key-with-a-space", {KUST: Replace("  prune: true", "  commonMetadata:\n    labels:\n      team name: web\n  prune: true")},
+         "schema", KUST, "team name:", message="spec.commonMetadata.labels: label key 'team name' is not valid"),
+    Case("helmrelease-common-metadata-label-value", {HR: Replace("  releaseName: podinfo", "  releaseName: podinfo\n  commonMetadata:\n    labels:\n      team: web team!")},
+         "schema", HR, "team: web", message="value 'web team!' is not valid"),
     Case("annotation-key-prefix-upper-case", {HR: Replace("  namespace: podinfo\nspec:", "  namespace: podinfo\n  annotations:\n    Example.com/owner: me\nspec:")},
          "schema", HR, "Example.com/owner", message="must be a DNS-1123 subdomain"),
     Case("sealedsecret-unknown-field", {"podinfo/sealedsecret-db.yaml": SEALED_SECRET + "  encrypted: {}\n"},

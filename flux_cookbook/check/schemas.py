@@ -194,15 +194,31 @@ def _check_metadata(obj: dict) -> list[_Problem]:
             problems.append((("metadata", "namespace"), f"metadata.namespace: {ns!r} is not a DNS-1123 label"))
     problems += _string_map(meta, "labels", ("metadata",))
     problems += _string_map(meta, "annotations", ("metadata",))
-    # Label and annotation keys are qualified names ([prefix/]name), label values at most
-    # 63 characters of the same alphabet: the API server refuses the object otherwise.
+    problems += _marks_problems(meta, ("metadata",))
+    # A Kustomization or HelmRelease sets its spec.commonMetadata on every object it
+    # applies: a label the API server refuses there fails each of them.
+    spec = obj.get("spec")
+    api_group = str(obj.get("apiVersion") or "").rpartition("/")[0]
+    if (api_group, obj.get("kind")) in _COMMON_METADATA_KINDS and isinstance(spec, dict) \
+            and isinstance(spec.get("commonMetadata"), dict):
+        problems += _marks_problems(spec["commonMetadata"], ("spec", "commonMetadata"))
+    return problems
+
+
+_COMMON_METADATA_KINDS = {(flux_names.KUSTOMIZE_GROUP, "Kustomization"), (flux_names.HELM_GROUP, "HelmRelease")}
+
+
+def _marks_problems(meta: dict, prefix: tuple[str, ...]) -> list[_Problem]:
+    """Label and annotation keys are qualified names ([prefix/]name), label values at most
+    63 characters of the same alphabet: the API server refuses the object otherwise."""
+    problems = []
     for field, what in (("labels", "label"), ("annotations", "annotation")):
         entries = meta.get(field)
         for key, value in entries.items() if isinstance(entries, dict) else ():
             if not isinstance(key, str):
-                continue  # _string_map said so
+                continue  # _string_map (metadata) or the CRD's schema (commonMetadata) said so
             if error := kube_names.metadata_entry_error(what, key, value if isinstance(value, str) else ""):
-                problems.append((("metadata", field, key), f"metadata.{field}: {error}"))
+                problems.append(((*prefix, field, key), f"{_dotted((*prefix, field))}: {error}"))
     return problems
 
 
