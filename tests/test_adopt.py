@@ -434,6 +434,18 @@ def test_dry_run_changes_nothing(template, tmp_path):
     assert tree_state(repo) == before
 
 
+def test_a_ci_workflow_in_an_app_folder_stays_out_of_flux_sync(template, tmp_path):
+    """source-controller leaves out every .github/ folder while the repository has no
+    .sourceignore; the one adopt adds must too, or the app's path stops building."""
+    repo = make_handmade_repo(tmp_path / "homelab", "flux-system")
+    (repo / "podinfo/.github/workflows").mkdir(parents=True)
+    (repo / "podinfo/.github/workflows/lint.yaml").write_text("on: push\njobs: {}\n")
+    commit_all(repo, "The app's own CI")
+    result = run_adopt(repo, "--template", str(template.path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ".github/" in (repo / ".sourceignore").read_text().splitlines()
+
+
 def test_refusal_exits_2_and_writes_nothing(template, tmp_path):
     repo = make_handmade_repo(tmp_path / "homelab", "flux-system")
     (repo / "podinfo/helmrelease-podinfo.yaml").write_text("# being edited\n", encoding="utf-8")
