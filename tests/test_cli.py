@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from tests.support.project import answers, cookbook_cli, files, own_copy, tree_state
-from tests.support.template_repo import git
+from tests.support.template_repo import PROJECT_ROOT, git
 
 SUBCOMMANDS = ("new", "add", "update-all", "adopt", "check", "seal")
 
@@ -191,3 +191,24 @@ def test_add_knows_the_sealed_secrets_controller(cluster):
     assert recorded["health_checks"] == [{"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
                                           "name": "sealed-secrets", "namespace": "sealed-secrets"}]
     assert recorded["values_overrides"] == {"fullnameOverride": "sealed-secrets-controller"}
+
+
+def test_update_all_without_a_git_identity_changes_nothing(template, tmp_path):
+    """A scheduled job with no git user: refused before the first update, which would stay staged."""
+    import os
+
+    from tests.support.project import copy, init_repo
+
+    cluster = init_repo(copy(template.path, tmp_path / "cluster", vcs_ref=template.tag("2.1.1"),
+                             include_example_app=False, sealed_secrets=False))
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith(("GIT_AUTHOR_", "GIT_COMMITTER_")) and name != "EMAIL"}
+    env.update({"HOME": str(tmp_path), "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
+                "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "user.useConfigOnly", "GIT_CONFIG_VALUE_0": "true",
+                "PYTHONPATH": str(PROJECT_ROOT)})
+    before = tree_state(cluster)
+    result = subprocess.run([sys.executable, "-m", "flux_cookbook", "update-all", str(cluster), "--vcs-ref",
+                             template.current], env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "git has no name and email to commit the updates as" in result.stderr and "nothing was changed" in result.stderr
+    assert tree_state(cluster) == before

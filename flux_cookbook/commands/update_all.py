@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -169,6 +170,20 @@ def still_builds(repo: Path, started_at: str) -> bool:
     return True
 
 
+def require_identity(repo: Path) -> None:
+    """UserError unless git can commit here (a name and an email for author and committer),
+    asked before the first update: each ends in a commit, and one that git refuses would
+    leave the update staged. A run with nothing to update commits nothing and needs none."""
+    for who in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+        done = subprocess.run(["git", "var", who], cwd=repo, capture_output=True, text=True, check=False)
+        if done.returncode:
+            raise UserError(
+                "git has no name and email to commit the updates as (in a scheduled job, set them, e.g. "
+                "`git config user.name \"flux-cookbook\"` and `git config user.email \"bot@example.com\"`); "
+                f"nothing was changed.\n{done.stderr.strip()}"
+            )
+
+
 def update_all(repo: Path, files: list[str], args: argparse.Namespace) -> bool:
     scratch = Path(tempfile.mkdtemp(prefix="flux-cookbook-update-all."))
     record = interruption.RunRecord(repo)
@@ -193,7 +208,7 @@ def update_all(repo: Path, files: list[str], args: argparse.Namespace) -> bool:
             # (no migration runs within a release), so a run with no new release starts no
             # copier at all, which is what a scheduled run meets most days.
             report(Outcome(first, "unchanged", first_target))
-        elif not update_here(run, [(first, first_target)]):
+        elif not (require_identity(repo) or update_here(run, [(first, first_target)])):
             return False
         interruption.checkpoint("cluster-updated")
         # Apps already at the release the cluster just reached need no second look.
@@ -202,6 +217,8 @@ def update_all(repo: Path, files: list[str], args: argparse.Namespace) -> bool:
             if reached and recorded_commit(repo, name) == reached:
                 report(Outcome(name, "unchanged", reached))
         tasks = [(name, target(name)) for name in rest if not (reached and recorded_commit(repo, name) == reached)]
+        if tasks:
+            require_identity(repo)
         if args.jobs > 1 and len(tasks) >= PARALLEL_FROM:
             return reported(bulk_update.update_in_parallel(run, tasks, args.jobs))
         return update_here(run, tasks)
