@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from . import bounded_yaml
 from .conventions import is_oci, oci_chart_url
 from .input_checks import not_text_error
 from .told_once import tell_once
@@ -80,9 +81,12 @@ def read_local_values(source: str, chart: str, dst: str | Path) -> str:
     else:
         raise ValueError(f"values_source '{source}' does not exist (looked at {path}).")
     try:
-        yaml.safe_load(text)
+        values = bounded_yaml.load(text, f"values_source '{source}'")
     except yaml.YAMLError as error:
         raise ValueError(f"values_source '{source}' is not valid YAML: {error}") from None
+    if values is not None and not isinstance(values, dict):
+        # Helm merges a chart's values as a mapping; a list or a scalar is no values.yaml.
+        raise ValueError(f"values_source '{source}' holds a {type(values).__name__}, not a mapping of values.")
     return text
 
 

@@ -177,6 +177,9 @@ def apps_dir_error(value: object, bootstrap_dir: object = "") -> str:
     for part in parts:
         if error := dns1123_label_error(part, "each folder of apps_dir"):
             return error
-    if parts[0] == str(bootstrap_dir):
-        return f"apps_dir '{text}' lies in the bootstrap folder {bootstrap_dir}/, whose Kustomization would apply every app twice."
+    # The bootstrap folder may be nested (clusters/home): apps_dir lies in it when it starts
+    # with all of its folders.
+    bootstrap = [part for part in str(bootstrap_dir or "").strip("/").split("/") if part]
+    if bootstrap and parts[:len(bootstrap)] == bootstrap:
+        return f"apps_dir '{text}' lies in the bootstrap folder {'/'.join(bootstrap)}/, whose Kustomization would apply every app twice."
     return ""

@@ -52,6 +52,7 @@ CASES = {
     "health check with empty name": (APP + ["-d", "app_name=x", "-d", "health_checks=[{kind: Deployment, name: ''}]"], "every value must be a non-empty string"),
     "health check unknown key": (APP + ["-d", "app_name=x", "-d", "health_checks=[{kind: Deployment, name: x, ns: y}]"], "unknown keys: ns"),
     "values source not yaml": (APP + ["-d", "app_name=x", "-d", "values_source=README.md"], "is not valid YAML"),
+    "values source a list": (APP + ["-d", "app_name=x", "-d", "values_source=list-values.yaml"], "holds a list, not a mapping of values"),
     "kustomization timeout not a duration": (APP + ["-d", "app_name=x", "-d", "kustomization_timeout=2 minutes"], "kustomization_timeout '2 minutes' is not a duration"),
     "unknown kind": (["-d", "kind=helm"], "kind"),
     "app named like the bootstrap folder": (
@@ -67,6 +68,7 @@ CASES = {
 @pytest.fixture(scope="module")
 def cluster(template, tmp_path_factory):
     repo = copy(template.path, tmp_path_factory.mktemp("bad") / "cluster")
+    (repo / "list-values.yaml").write_text("- a\n- b\n")  # YAML, but no values.yaml: a list
     return init_repo(repo)
 
 

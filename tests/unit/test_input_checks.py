@@ -115,3 +115,15 @@ def test_text_is_text(value):
 def test_urls_with_lone_surrogates_are_refused():
     assert "not a character" in checks.helm_repo_url_error("https://charts.example.com/\udc80")
     assert "not a character" in checks.git_url_error("https://git.example.com/\udc80")
+
+
+@pytest.mark.parametrize("apps_dir, bootstrap_dir, inside", [
+    ("bootstrap/apps", "bootstrap", True),
+    ("clusters/home/apps", "clusters/home", True),
+    ("clusters/home", "clusters/home", True),
+    ("clusters/apps", "clusters/home", False),
+    ("apps", "clusters/home", False),
+    ("bootstrapped/apps", "bootstrap", False),
+])
+def test_apps_dir_in_a_nested_bootstrap_folder_is_refused(apps_dir, bootstrap_dir, inside):
+    assert ("lies in the bootstrap folder" in checks.apps_dir_error(apps_dir, bootstrap_dir)) is inside
