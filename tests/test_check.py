@@ -418,6 +418,9 @@ CASES = [
          "ref.depends-on", WEB_KUST, "name: postgres"),
     Case("depends-on-cycle", {KUST: Replace("  healthChecks:", "  dependsOn:\n    - name: web\n  healthChecks:")},
          "ref.depends-on-cycle", KUST, "name: web"),
+    # Two HelmReleases that make one Helm release (same name, same storage namespace).
+    Case("helm-release-shared", {WEB_HR: Replace("  releaseName: web", "  releaseName: podinfo\n  storageNamespace: podinfo")},
+         "build.helm-release-shared", WEB_HR, "^apiVersion", message="makes Helm release podinfo in namespace podinfo"),
     Case("helmrelease-depends-on-missing", {WEB_HR: Replace("  interval: 15m", "  dependsOn:\n    - name: db\n  interval: 15m")},
          "ref.depends-on", WEB_HR, "name: db"),
     Case("health-check-missing", {KUST: Replace("      kind: HelmRelease\n      name: podinfo", "      kind: HelmRelease\n      name: podinf")},

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flux_cookbook.check.problems import ERROR, WARNING, Problem
-from flux_cookbook.extensions.flux_names import FLUX_SYSTEM, KUSTOMIZE_GROUP
+from flux_cookbook.extensions.flux_names import FLUX_SYSTEM, HELM_GROUP, KUSTOMIZE_GROUP
 from flux_cookbook.repository.model import (
     Repository,
     api_group,
@@ -202,6 +202,35 @@ def check_applied_twice(repo: Repository, built: list) -> list[Problem]:
                 f"{kind} {where} is applied by two Flux Kustomizations of one cluster: {a.namespace or FLUX_SYSTEM}/"
                 f"{a.name} (path {a.path or '.'}) and {b.namespace or FLUX_SYSTEM}/{b.name} (path {b.path or '.'}): "
                 "each reconcile takes it from the other, and pruning either deletes it. Keep it in one of them"))
+    return problems
+
+
+def check_helm_release_names(repo: Repository, built: list) -> list[Problem]:
+    """No two HelmReleases of one cluster make the same Helm release: helm-controller names
+    it `spec.releaseName`, else `<targetNamespace>-<name>` or the HelmRelease's name, and
+    keeps it in `spec.storageNamespace`, else the target namespace or its own. Two of them
+    upgrade and roll back each other's release, with each other's chart and values."""
+    first: dict[tuple, object] = {}  # (cluster, storage namespace, release name) -> the first Built
+    problems = []
+    for item in built:
+        if (api_group(item.obj), item.obj.get("kind")) != (HELM_GROUP, "HelmRelease"):
+            continue
+        meta = item.obj.get("metadata") if isinstance(item.obj.get("metadata"), dict) else {}
+        spec = item.obj.get("spec") if isinstance(item.obj.get("spec"), dict) else {}
+        name, namespace = str(meta.get("name") or ""), str(meta.get("namespace") or "")
+        target = str(spec.get("targetNamespace") or "")
+        release = str(spec.get("releaseName") or (f"{target}-{name}" if target else name))
+        storage = str(spec.get("storageNamespace") or target or namespace)
+        for cluster in sorted(repo.folder_clusters.get(item.kustomization.path) or {""}):
+            other = first.setdefault((cluster, storage, release), item)
+            other_meta = other.obj.get("metadata") or {}
+            if other is item or (other_meta.get("namespace"), other_meta.get("name")) == (meta.get("namespace"), name):
+                continue  # the same HelmRelease (applied twice is build.applied-twice's)
+            problems.append(Problem(
+                item.source.path, item.source.line, "build.helm-release-shared", ERROR,
+                f"HelmRelease {namespace}/{name} makes Helm release {release} in namespace {storage}, as HelmRelease "
+                f"{other_meta.get('namespace')}/{other_meta.get('name')} ({other.source.path}) does: each would upgrade "
+                "and roll back the other's release. Give one of them another releaseName"))
     return problems
 
 
