@@ -183,25 +183,23 @@ def check_applied_twice(repo: Repository, built: list) -> list[Problem]:
     """No object is applied by two Flux Kustomizations of one cluster (an overlay's and its
     base's, two folders holding a copy): each reconcile takes it from the other, and
     pruning either deletes it. Namespaces are convention.namespace's."""
-    first: dict[tuple, object] = {}  # (cluster, group, kind, namespace, name) -> the first Built
-    problems = []
-    for item in built:
-        meta = item.obj.get("metadata") if isinstance(item.obj.get("metadata"), dict) else {}
+    def identity(item) -> tuple | None:
+        meta = _metadata(item.obj)
         kind, name = str(item.obj.get("kind", "")), str(meta.get("name", ""))
-        if kind == "Namespace" or not name:
+        return None if kind == "Namespace" or not name else (api_group(item.obj), kind, str(meta.get("namespace") or ""), name)
+
+    problems = []
+    for other, item in _sharing(repo, built, identity):
+        if other.kustomization.path == item.kustomization.path:
             continue
-        identity = (api_group(item.obj), kind, str(meta.get("namespace") or ""), name)
-        for cluster in sorted(repo.folder_clusters.get(item.kustomization.path) or {""}):
-            other = first.setdefault((cluster, *identity), item)
-            if other is item or other.kustomization.path == item.kustomization.path:
-                continue
-            a, b = other.kustomization, item.kustomization
-            where = f"{identity[2]}/{name}" if identity[2] else name
-            problems.append(Problem(
-                item.source.path, item.source.line, "build.applied-twice", ERROR,
-                f"{kind} {where} is applied by two Flux Kustomizations of one cluster: {a.namespace or FLUX_SYSTEM}/"
-                f"{a.name} (path {a.path or '.'}) and {b.namespace or FLUX_SYSTEM}/{b.name} (path {b.path or '.'}): "
-                "each reconcile takes it from the other, and pruning either deletes it. Keep it in one of them"))
+        _, kind, namespace, name = identity(item)
+        a, b = other.kustomization, item.kustomization
+        problems.append(Problem(
+            item.source.path, item.source.line, "build.applied-twice", ERROR,
+            f"{kind} {f'{namespace}/{name}' if namespace else name} is applied by two Flux Kustomizations of one "
+            f"cluster: {a.namespace or FLUX_SYSTEM}/{a.name} (path {a.path or '.'}) and {b.namespace or FLUX_SYSTEM}/"
+            f"{b.name} (path {b.path or '.'}): each reconcile takes it from the other, and pruning either deletes it. "
+            "Keep it in one of them"))
     return problems
 
 
@@ -210,28 +208,46 @@ def check_helm_release_names(repo: Repository, built: list) -> list[Problem]:
     it `spec.releaseName`, else `<targetNamespace>-<name>` or the HelmRelease's name, and
     keeps it in `spec.storageNamespace`, else the target namespace or its own. Two of them
     upgrade and roll back each other's release, with each other's chart and values."""
-    first: dict[tuple, object] = {}  # (cluster, storage namespace, release name) -> the first Built
-    problems = []
-    for item in built:
+    def helm_release(item) -> tuple | None:
         if (api_group(item.obj), item.obj.get("kind")) != (HELM_GROUP, "HelmRelease"):
-            continue
-        meta = item.obj.get("metadata") if isinstance(item.obj.get("metadata"), dict) else {}
-        spec = item.obj.get("spec") if isinstance(item.obj.get("spec"), dict) else {}
-        name, namespace = str(meta.get("name") or ""), str(meta.get("namespace") or "")
-        target = str(spec.get("targetNamespace") or "")
-        release = str(spec.get("releaseName") or (f"{target}-{name}" if target else name))
-        storage = str(spec.get("storageNamespace") or target or namespace)
-        for cluster in sorted(repo.folder_clusters.get(item.kustomization.path) or {""}):
-            other = first.setdefault((cluster, storage, release), item)
-            other_meta = other.obj.get("metadata") or {}
-            if other is item or (other_meta.get("namespace"), other_meta.get("name")) == (meta.get("namespace"), name):
-                continue  # the same HelmRelease (applied twice is build.applied-twice's)
-            problems.append(Problem(
-                item.source.path, item.source.line, "build.helm-release-shared", ERROR,
-                f"HelmRelease {namespace}/{name} makes Helm release {release} in namespace {storage}, as HelmRelease "
-                f"{other_meta.get('namespace')}/{other_meta.get('name')} ({other.source.path}) does: each would upgrade "
-                "and roll back the other's release. Give one of them another releaseName"))
+            return None
+        meta, spec = _metadata(item.obj), item.obj.get("spec") if isinstance(item.obj.get("spec"), dict) else {}
+        name, target = str(meta.get("name") or ""), str(spec.get("targetNamespace") or "")
+        return (str(spec.get("storageNamespace") or target or meta.get("namespace") or ""),
+                str(spec.get("releaseName") or (f"{target}-{name}" if target else name)))
+
+    problems = []
+    for other, item in _sharing(repo, built, helm_release):
+        mine, theirs = _metadata(item.obj), _metadata(other.obj)
+        if (mine.get("namespace"), mine.get("name")) == (theirs.get("namespace"), theirs.get("name")):
+            continue  # the same HelmRelease (applied twice is build.applied-twice's)
+        storage, release = helm_release(item)
+        problems.append(Problem(
+            item.source.path, item.source.line, "build.helm-release-shared", ERROR,
+            f"HelmRelease {mine.get('namespace')}/{mine.get('name')} makes Helm release {release} in namespace "
+            f"{storage}, as HelmRelease {theirs.get('namespace')}/{theirs.get('name')} ({other.source.path}) does: "
+            "each would upgrade and roll back the other's release. Give one of them another releaseName"))
     return problems
+
+
+def _sharing(repo: Repository, built: list, key) -> list[tuple]:
+    """(the first, a later one) of the built objects with the same `key(item)` (None: not
+    compared) in one cluster; a folder several clusters apply counts in each."""
+    first: dict[tuple, object] = {}
+    pairs = []
+    for item in built:
+        found = key(item)
+        if found is None:
+            continue
+        for cluster in sorted(repo.folder_clusters.get(item.kustomization.path) or {""}):
+            other = first.setdefault((cluster, *found), item)
+            if other is not item:
+                pairs.append((other, item))
+    return pairs
+
+
+def _metadata(obj: dict) -> dict:
+    return obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
 
 
 def _one_line(text: str) -> str:
