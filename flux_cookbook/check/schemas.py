@@ -37,6 +37,7 @@ from jsonschema.protocols import Validator
 from flux_cookbook.check import cel_rules, kubernetes_schemas
 from flux_cookbook.extensions import bounded_yaml, flux_names, kube_names
 from flux_cookbook.repository import kind_scopes
+from flux_cookbook.repository.model import api_group
 from flux_cookbook.repository.yaml_lines import YamlError, as_json, load_documents
 
 __all__ = ["CRDS", "DEFAULT_CRD_DIRS", "load_validators", "validate_file", "validate_object", "validate_object_fields"]
@@ -198,8 +199,7 @@ def _check_metadata(obj: dict) -> list[_Problem]:
     # A Kustomization or HelmRelease sets its spec.commonMetadata on every object it
     # applies: a label the API server refuses there fails each of them.
     spec = obj.get("spec")
-    api_group = str(obj.get("apiVersion") or "").rpartition("/")[0]
-    if (api_group, obj.get("kind")) in _COMMON_METADATA_KINDS and isinstance(spec, dict) \
+    if (api_group(obj), obj.get("kind")) in _COMMON_METADATA_KINDS and isinstance(spec, dict) \
             and isinstance(spec.get("commonMetadata"), dict):
         problems += _marks_problems(spec["commonMetadata"], ("spec", "commonMetadata"))
     return problems

@@ -203,13 +203,16 @@ def update_all(repo: Path, files: list[str], args: argparse.Namespace) -> bool:
         # there, over the whole repository, before any app is updated.
         first, rest = files[0], files[1:]
         first_target = target(first)
-        if first_target and recorded_commit(repo, first) == first_target:
+        cluster_current = bool(first_target) and recorded_commit(repo, first) == first_target
+        if cluster_current:
             # Already there: copier would render the same release twice and change nothing
             # (no migration runs within a release), so a run with no new release starts no
             # copier at all, which is what a scheduled run meets most days.
             report(Outcome(first, "unchanged", first_target))
-        elif not (require_identity(repo) or update_here(run, [(first, first_target)])):
-            return False
+        else:
+            require_identity(repo)
+            if not update_here(run, [(first, first_target)]):
+                return False
         interruption.checkpoint("cluster-updated")
         # Apps already at the release the cluster just reached need no second look.
         reached = recorded_commit(repo, first) if first == CLUSTER_ANSWERS else None
@@ -217,8 +220,8 @@ def update_all(repo: Path, files: list[str], args: argparse.Namespace) -> bool:
             if reached and recorded_commit(repo, name) == reached:
                 report(Outcome(name, "unchanged", reached))
         tasks = [(name, target(name)) for name in rest if not (reached and recorded_commit(repo, name) == reached)]
-        if tasks:
-            require_identity(repo)
+        if tasks and cluster_current:
+            require_identity(repo)  # not asked yet: the cluster needed no update
         if args.jobs > 1 and len(tasks) >= PARALLEL_FROM:
             return reported(bulk_update.update_in_parallel(run, tasks, args.jobs))
         return update_here(run, tasks)

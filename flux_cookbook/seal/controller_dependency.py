@@ -21,6 +21,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from flux_cookbook.extensions import bounded_yaml, conventions, known_apps, layout, repo_files
+from flux_cookbook.repository import apps
 
 CONTROLLER = known_apps.SEALED_SECRETS
 
@@ -36,7 +37,7 @@ def plan(repo: Path, app: str) -> list[tuple[str, str | None]]:
     depends_on = answers.get("depends_on") or []
     if isinstance(depends_on, list) and CONTROLLER in depends_on:
         return []
-    kustomization_file = layout.kustomization_file(str(answers.get("bootstrap_dir") or conventions.CURRENT.bootstrap_dir), app)
+    kustomization_file = apps.App(repo, app, answers, conventions.CURRENT.bootstrap_dir).kustomization_file
     # Answers files are written with lists at their key's column, manifests indented by 2.
     edits = ((answers_file, _add_to_answers, (2, 0)), (kustomization_file, _add_to_kustomization, (4, 2)))
     return [(name, _edited(repo_files.read_text(repo, name), add, *lists) if repo_files.inside(repo, name).is_file() else None)

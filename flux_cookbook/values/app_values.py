@@ -9,6 +9,7 @@ replaced), so every other line and comment in them stays as the user has it.
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -75,25 +76,26 @@ def read_app(repo: Path, name: str) -> App:
     """The app `name` of the repository at `repo`; UserError naming what is missing or broken.
     Its files are read in the folder its Kustomization applies, inside the repository only."""
     answers_file = layout.app_answers_file(name)
-    if apps.find(repo, name) is None:
+    model = apps.find(repo, name)
+    if model is None:
         known = ", ".join(apps.app_names(repo)) or "none"
         raise UserError(f"no app '{name}' in {repo} (no {answers_file}); its apps: {known}")
     app = App(name, answers_file, {}, "", False, "", "")
-    app.files[answers_file] = _read(repo, answers_file)
+    app.files[answers_file] = read_file(repo, answers_file)
     app.answers = _load(app.files[answers_file], answers_file)
     if not isinstance(app.answers, dict):
         raise UserError(f"{answers_file} is not a mapping of answers")
-    app.folder = apps.find(repo, name, app.answers).folder
+    app.folder = dataclasses.replace(model, answers=app.answers).folder
     configmap = app.file(layout.values_configmap_file(name))
     release = app.file(layout.helm_release_file(name))
     if repo_files.inside(repo, configmap).is_file():
-        app.values_file, text = configmap, _read(repo, configmap)
+        app.values_file, text = configmap, read_file(repo, configmap)
         document = _load(text, configmap)
         values = (document.get("data") or {}).get("values.yaml") if isinstance(document, dict) else None
         if not isinstance(values, str):
             raise UserError(f"{configmap} has no data key values.yaml holding the app's values")
     elif repo_files.inside(repo, release).is_file():
-        app.values_file, app.inline, text = release, True, _read(repo, release)
+        app.values_file, app.inline, text = release, True, read_file(repo, release)
         values = _inline_values(text, release)
     else:
         raise UserError(f"app '{name}': neither {configmap} nor {release} exists")
@@ -116,10 +118,6 @@ def read_app(repo: Path, name: str) -> App:
 
 def read_file(repo: Path, name: str) -> str:
     """A file of an app, inside the repository; UserError when it is not there."""
-    return _read(repo, name)
-
-
-def _read(repo: Path, name: str) -> str:
     try:
         return repo_files.read_text(repo, name)
     except FileNotFoundError:
