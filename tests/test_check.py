@@ -406,9 +406,6 @@ CASES = [
     Case("chartref-missing", {OCI_HR: Replace("OCIRepository\n    name: oci", "OCIRepository\n    name: oci-chart")}, "ref.source", OCI_HR, "chartRef"),
     Case("values-configmap-missing", {HR: Replace("      name: podinfo-helm-chart-value-overrides", "      name: podinfo-values")},
          "ref.values", HR, "name: podinfo-values"),
-    # A kustomization.yaml applies only what it lists: the values ConfigMap left out is not applied.
-    Case("values-configmap-not-listed", {"podinfo/kustomization.yaml": "resources:\n  - helmrelease-podinfo.yaml\n"},
-         "ref.values", HR, "name: podinfo-helm-chart-value-overrides"),
     Case("values-key-missing", {HR: Replace("valuesKey: values.yaml", "valuesKey: value.yaml")},
          "ref.values", HR, "valuesKey"),
     Case("values-secret-missing", {HR: Replace("      valuesKey: values.yaml # the default, but best to be explicit\n",
@@ -508,6 +505,12 @@ CLEAN = [
     # source-controller leaves out every .github/ folder, not only the top one: a CI file in
     # an app's folder is not applied (the repository's .sourceignore must say so too).
     Case("ci-workflow-in-an-app-folder", {"podinfo/.github/workflows/lint.yaml": "on: push\njobs: {}\n"}, "", "", 0),
+    # A kustomization.yaml that names each file: a resource, or a patch (an object's part, not applied).
+    Case("kustomization-naming-every-file", {
+        "podinfo/kustomization.yaml": "resources:\n  - helmrelease-podinfo.yaml\n  - ./configmap-podinfo-helm-chart-value-overrides.yaml\n"
+                                      "patches:\n  - path: patches/timeout.yaml\n",
+        "podinfo/patches/timeout.yaml": "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\n"
+                                        "  namespace: podinfo\nspec:\n  timeout: 10m\n"}, "", "", 0),
     Case("optional-values-missing", {HR: Replace("      valuesKey: values.yaml # the default, but best to be explicit\n",
                                                  "      valuesKey: values.yaml\n    - kind: Secret\n      name: db\n      optional: true\n")},
          "", "", 0),
@@ -648,6 +651,19 @@ def test_one_mistake_one_problem(repo, cache, case):
     expected = (case.rule, case.path, line_of(repo, case.path, case.at), case.severity)
     assert found == [expected], "\n".join(map(str, report.problems))
     assert case.message in report.problems[0].message
+
+
+def test_a_file_its_folder_does_not_list_is_named_with_what_breaks(repo, cache):
+    """A kustomization.yaml applies only what it lists: the values ConfigMap left out is not
+    applied (the file's warning), and the HelmRelease then lacks its values (its error)."""
+    apply(repo, {"podinfo/kustomization.yaml": "resources:\n  - helmrelease-podinfo.yaml\n"})
+    report = check_repository(repo, cache_dir=cache)
+    values = "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml"
+    assert [(p.rule, p.path, p.line, p.severity) for p in report.problems] == [
+        ("build.not-listed", values, 1, "warning"),
+        ("ref.values", HR, line_of(repo, HR, "name: podinfo-helm-chart-value-overrides"), "error"),
+    ], "\n".join(map(str, report.problems))
+    assert "podinfo/kustomization.yaml lists what its folder's build applies, and names it nowhere" in report.problems[0].message
 
 
 @pytest.mark.parametrize("case", CLEAN, ids=[case.id for case in CLEAN])

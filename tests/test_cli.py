@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from tests.support.project import answers, cookbook_cli, files, own_copy, tree_state
+from flux_cookbook.check.run import check_repository
+from tests.support.project import answers, commit_all, cookbook_cli, files, own_copy, tree_state
 from tests.support.template_repo import PROJECT_ROOT, git
 
 SUBCOMMANDS = ("new", "add", "update-all", "adopt", "check", "seal")
@@ -119,6 +120,25 @@ def test_add_uses_the_clusters_template_and_release(cluster, template):
     recorded = answers(cluster, "web")
     assert (recorded["_src_path"], recorded["_commit"]) == (str(template.path), template.current)
     assert {"web/helmrelease-web.yaml", "bootstrap/kustomizations/kustomization-web.yaml"} <= files(cluster)
+
+
+def test_add_lists_the_apps_files_where_the_bootstrap_folder_lists_its_own(cluster):
+    """A bootstrap folder with a kustomization.yaml builds only what it lists: the new app's
+    Kustomization, namespace and HelmRepository are listed, or Flux would never apply them."""
+    listing = ("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
+               "  - namespaces/namespace-tools.yaml # ours\n")
+    (cluster / "bootstrap/kustomization.yaml").write_text(listing)
+    (cluster / "bootstrap/namespaces/namespace-tools.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: tools\n")
+    commit_all(cluster, "Our bootstrap folder lists its files")
+    result = cookbook_cli("add", "web", "--chart", "podinfo", "--helm-repo-url", "https://charts.example.invalid",
+                          "--chart-version", "6.x", "--defaults", "-d", "fetch_values=false", cwd=cluster)
+    assert result.returncode == 0, result.stderr
+    assert (cluster / "bootstrap/kustomization.yaml").read_text() == listing + (
+        "  - helmrepositories/helmrepository-podinfo.yaml\n  - kustomizations/kustomization-web.yaml\n"
+        "  - namespaces/namespace-web.yaml\n")
+    assert "bootstrap/kustomization.yaml: lists kustomizations/kustomization-web.yaml now" in result.stdout
+    report = check_repository(cluster)
+    assert report.problems == () and report.summary().endswith("followed 2 Flux Kustomizations")
 
 
 @pytest.mark.parametrize(

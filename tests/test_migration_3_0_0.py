@@ -11,7 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
+from flux_cookbook.repository import flux_build
 from tests.support.project import CRDS, answers, commit_all, copy, edit, files, init_repo, load, own_copy, tree_state
 from tests.support.template_repo import git
 from tests.support.updated_repo import assert_current_and_valid, update_all
@@ -251,3 +253,28 @@ def test_from_1_0_0_in_one_update(template, own_lived_in_1_0_0):
     before = tree_state(repo)
     update_all(repo, template)
     assert tree_state(repo) == before
+
+
+def list_in_kustomization(repo: Path, folder: str) -> str:
+    """A kustomization.yaml of the user's own in `folder`, listing its YAML files by hand."""
+    listed = sorted(str(p.relative_to(repo / folder)) for p in (repo / folder).rglob("*.yaml"))
+    text = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n" + "".join(
+        f"  - {path} # ours\n" for path in listed)
+    (repo / folder / "kustomization.yaml").write_text(text)
+    return text
+
+
+def test_folders_with_their_own_kustomization_file_still_build(lived_in_2_1_1, template):
+    """kustomize applies only what a kustomization.yaml lists: the HelmRepository the move
+    leaves unused stays listed and in place, and mq's OCIRepository is listed where mq's
+    HelmRelease is."""
+    repo = lived_in_2_1_1
+    list_in_kustomization(repo, "bootstrap")
+    list_in_kustomization(repo, "mq")
+    commit_all(repo, "Our kustomization files")
+    update_all(repo, template)
+    assert_current_and_valid(repo)
+    built = {(b.kustomization.path, o["kind"], o["metadata"]["name"])
+             for b in flux_build.build_all(repo) for o in yaml.safe_load_all(b.output) if o}
+    assert ("mq", "OCIRepository", "mq") in built
+    assert ("mq", "HelmRelease", "mq") in built

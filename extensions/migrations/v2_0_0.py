@@ -325,17 +325,20 @@ def _plan_namespace_removals(repo: Path, plan: Plan, renamed: dict[str, str]) ->
 def _plan_moves(repo: Path, plan: Plan) -> set[str]:
     """Plan the move of the old folder; the kustomization.yaml files whose entries for Flux's
     own files must follow them."""
-    taken = set(tracked_files(repo, NEW_DIR))
+    # A bootstrap/ of the user's own (scripts, another tool's manifests) would take in the
+    # cookbook's folders and Flux's own files, and what Flux applies from it would change.
+    if taken := tracked_files(repo, NEW_DIR):
+        shown = ", ".join(taken[:3]) + (f" and {len(taken) - 3} more" if len(taken) > 3 else "")
+        raise MigrationAbort(
+            f"{OLD_DIR}/ (the bootstrap folder) moves to {NEW_DIR}/, which holds files of its own ({shown}). "
+            f"Rename {NEW_DIR}/ or move them out, commit, and update again."
+        )
     tracked = tracked_files(repo, OLD_DIR)
     flux_own, configs = _flux_own_targets(repo, tracked)
     sync_path = _sync_path(repo, tracked)
     plan.sync_path = OLD_DIR if sync_path is None else sync_path
     for path in tracked:
         target = flux_own.get(path) or NEW_DIR + path[len(OLD_DIR):]
-        if target in taken:
-            raise MigrationAbort(
-                f"{path} cannot move to {target}: that file exists already. Merge the two by hand, commit, and update again."
-            )
         plan.moves.append((path, target))
     for path in ignored_files(repo, OLD_DIR):
         target = NEW_DIR + path[len(OLD_DIR):]

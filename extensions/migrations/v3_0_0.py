@@ -24,8 +24,12 @@ before (all of it planned first; on any problem nothing is changed):
     own namespace, and the OCIRepository lives in the app's), a `spec.chart.spec` field an
     OCIRepository has no counterpart for (`valuesFiles`, `verify`, ...), or files not
     where or as the template writes them.
+    A folder with a kustomization file of its own builds only what that file lists: the
+    OCIRepository is listed on the line after the HelmRelease's entry, or, where the
+    HelmRelease is not one entry on a line of its own, the app stays, with a note.
   - a HelmRepository those moves leave unreferenced (no HelmRelease or HelmChart in the
-    repository names it) is removed; one still referenced stays.
+    repository names it) is removed; one still referenced stays, and so does one a
+    kustomization file lists (removing it would break that folder's build).
   - everything is staged: copier compares the old render with the index as it is after
     this step, and then finds the user's side and the new release agreeing.
 repeated runs: like 2.0.0's, the step runs once per answers file and covers the whole
@@ -38,7 +42,7 @@ after:
     base; the repository's version is the one this step wrote from the user's files, and
     is kept.
   - a HelmRepository file copier removed (its old render had it, the new one has not) that
-    something in the repository still references is put back.
+    something in the repository still references, or a kustomization file lists, is put back.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ from typing import Any
 
 import yaml
 
-from .. import bounded_yaml, conventions, layout, repo_files
+from .. import bounded_yaml, conventions, flux_names, kustomize_listing, layout, repo_files
 from ..conventions import OWN_SETTINGS, is_oci
 from ..yaml_quoting import yaml_scalar
 from . import apps_folder
@@ -180,13 +184,17 @@ def make_plan(repo: Path) -> Plan:
             remember(release_file)
         elif _repo_named(app) == answers.get("helm_repo_name"):
             # An app that cannot move: its note is printed once, while these files stay as they are.
-            remember(release_file, layout.helm_repository_file(str(answers.get("bootstrap_dir")), str(answers.get("helm_repo_name"))))
+            remember(release_file, layout.helm_repository_file(str(answers.get("bootstrap_dir")), str(answers.get("helm_repo_name"))),
+                     *filter(None, [_folder_config(release_file, blobs)]))
     if errors:
         raise MigrationAbort("these files cannot be read; fix them, commit, and update again:\n  " + "\n  ".join(errors))
     for repo_file, apps in sorted(moved_from.items()):
         users = _references(repo, _helm_repository_name(repo, repo_file), plan.writes, skip=repo_file)
+        listings = _listings(repo, repo_file)
         if users:
             plan.notes.append(f"{repo_file}: kept, still used by {', '.join(users)}")
+        elif listings:
+            plan.notes.append(f"{repo_file}: no longer used, kept as {', '.join(listings)} lists it; remove both when you wish")
         else:
             plan.removals.append(repo_file)
             plan.notes.append(f"{repo_file}: removed, no longer used ({', '.join(apps)} moved to an OCIRepository)")
@@ -292,6 +300,15 @@ def _plan_oci_move(repo: Path, app: _App, apps_dir: str, plan: Plan, blobs: dict
     oci_file = layout.oci_repository_file(app.name, apps_dir)
     if (repo / oci_file).exists():
         return refuse(f"{oci_file} exists already")
+    # A folder with a kustomization file of its own builds only what that file lists: the
+    # OCIRepository is listed where the HelmRelease is, or the app stays.
+    if config := _folder_config(app.release_file, blobs):
+        folder = posixpath.dirname(app.release_file)
+        listed = kustomize_listing.list_beside((repo / config).read_text(encoding="utf-8"), folder, app.release_file, oci_file)
+        if listed is None:
+            return refuse(f"{config} does not list {posixpath.basename(app.release_file)} as one entry of its "
+                          f"resources, one per line, beside which {posixpath.basename(oci_file)} could be listed")
+        plan.writes[config] = listed
     namespace = (app.release.get("metadata") or {}).get("namespace") or answers.get("namespace")
     try:
         release_text, removed = replace_field(
@@ -307,11 +324,33 @@ def _plan_oci_move(repo: Path, app: _App, apps_dir: str, plan: Plan, blobs: dict
         version=str(chart_spec.get("version") or "*"), carried={k: repo_spec[k] for k in CARRIED_FIELDS if k in repo_spec},
         apps_dir=apps_dir,
     )
-    plan.notes.append(f"app {app.name}: chart now from {oci_file} (chartRef), no longer from HelmRepository {source['name']}")
+    plan.notes.append(f"app {app.name}: chart now from {oci_file} (chartRef), no longer from HelmRepository {source['name']}"
+                      + (f"; listed in {config}" if config else ""))
     if "#" in removed:
         comments = [line.strip() for line in removed.splitlines() if "#" in line]
         plan.notes.append(f"{app.release_file}: the comments of spec.chart are kept with spec.chartRef: {' | '.join(comments)}")
     return repo_file, ""
+
+
+def _folder_config(path: str, blobs: dict[str, str]) -> str | None:
+    """The kustomization file of the folder `path` is in, if it has one."""
+    folder = posixpath.dirname(path)
+    return next((c for c in (posixpath.join(folder, n) for n in flux_names.KUSTOMIZE_CONFIG_FILES) if c in blobs), None)
+
+
+def _listings(repo: Path, path: str) -> list[str]:
+    """The kustomization files in the repository whose `resources` list `path` (or cannot be
+    read, and so may): kustomize fails on an entry whose file is gone."""
+    configs = [p for p in git(repo, "ls-files", "-z").split("\0") if posixpath.basename(p) in flux_names.KUSTOMIZE_CONFIG_FILES]
+    listing = []
+    for config in configs:
+        try:
+            resources = kustomize_listing.resources((repo / config).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            resources = None
+        if resources is None or any(kustomize_listing.names(posixpath.dirname(config), entry, path) for entry in resources):
+            listing.append(config)
+    return listing
 
 
 def _single(repo: Path, path: str, kind: str) -> dict | None:
@@ -445,3 +484,6 @@ def _restore_used_helm_repositories(repo: Path) -> None:
         if users := sorted({user for name in names for user in _references(repo, name, {}, skip=path)}):
             git(repo, "checkout", "--", path)
             print(f"  {path}: kept, still used by {', '.join(users)}")
+        elif listings := _listings(repo, path):
+            git(repo, "checkout", "--", path)
+            print(f"  {path}: kept, as {', '.join(listings)} lists it")

@@ -38,7 +38,13 @@ from flux_cookbook.check.helm_repository_urls import check_helm_repository_urls
 from flux_cookbook.check.problems import ERROR, WARNING, Problem
 from flux_cookbook.check.rules_convention import check_conventions
 from flux_cookbook.check.rules_ref import check_references
-from flux_cookbook.check.rules_schema import check_applied_twice, check_builds, check_helm_release_names, check_schemas
+from flux_cookbook.check.rules_schema import (
+    check_applied_twice,
+    check_builds,
+    check_helm_release_names,
+    check_schemas,
+    check_unlisted_files,
+)
 from flux_cookbook.check.rules_values import check_values
 from flux_cookbook.check.rules_yaml import check_yaml
 from flux_cookbook.check.sealed_secrets_controller import check_sealed_secrets_controller
@@ -122,7 +128,7 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
     problems += check_yaml(repo, lint)
     problems += check_schemas(repo, results, flux.crd_dirs, built,
                               {cluster: version.crd_dirs for cluster, version in clusters.items()})
-    problems += check_builds(repo, build, results)
+    problems += check_builds(repo, build, results) + check_unlisted_files(repo)
     problems += check_applied_twice(repo, built or []) + check_helm_release_names(repo, built or [])
     problems += check_references(repo)
     if results is not None:

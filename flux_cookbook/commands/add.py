@@ -14,7 +14,7 @@ from flux_cookbook.commands.new import add_template_options
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import conventions, known_apps, layout, repo_files, repo_state
 from flux_cookbook.repository.lock import one_writer
-from flux_cookbook.template_runs import copier_run, trust
+from flux_cookbook.template_runs import copier_run, new_files_listed, trust
 
 NAME = "add"
 EXAMPLE = """examples:
@@ -74,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
     )
     vcs_ref = args.vcs_ref or copier_run.release_of(str(template), cluster.get("_commit"))
     with one_writer(repo, NAME):
+        untracked = new_files_listed.untracked_files(repo)
         copier_run.run_copy(str(template), repo, data, vcs_ref, args.defaults)
+        listed, left = new_files_listed.list_new_files(repo, new_files_listed.untracked_files(repo) - untracked)
+    for note in listed + left:
+        print(f"  {note}")
     print(f"Added app {args.app} ({layout.app_answers_file(args.app)}). Review with `git status`, then commit.")
     return 0

@@ -39,7 +39,7 @@ def _strings(value: Any) -> list[str]:
     return [item for item in items if isinstance(item, str) and "\n" not in item.strip()]
 
 
-def _named_paths(kus: dict) -> Iterator[tuple[str, str, bool]]:
+def named_paths(kus: dict) -> Iterator[tuple[str, str, bool]]:
     """(field, path, may be a kustomization folder) of every path the kustomization names."""
     for field in _KUSTOMIZATIONS:
         for path in _strings(kus.get(field) or []):
@@ -90,7 +90,7 @@ def refused_reads(root: Path, folder: str) -> list[str]:
             continue  # kustomize reports it
         if not isinstance(kus, dict):
             continue
-        for field, path, may_be_folder in _named_paths(kus):
+        for field, path, may_be_folder in named_paths(kus):
             target = posixpath.normpath(posixpath.join(current, path))
             if _REMOTE.search(path) and not (root / target).exists():
                 problems.append(f"{file}: {field} names the remote {path}: not followed (a build here never fetches)")

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from flux_cookbook.extensions import flux_names, layout, repo_files
-from flux_cookbook.repository import flux_build, kind_scopes
+from flux_cookbook.repository import flux_build, kind_scopes, kustomize_reads
 from flux_cookbook.repository.yaml_lines import Document, LineList, LineMap, YamlError, load_documents
 
 # Flux's names, as the model's readers know them (extensions/flux_names.py spells them).
@@ -255,6 +255,26 @@ class Repository:
             if folder == stop or not folder:
                 return True
             folder = posixpath.dirname(folder)
+
+    def unlisted_by(self, path: str) -> str | None:
+        """The kustomization file that decides whether the build of `path`'s applied folder
+        reads `path` (the nearest one above it), when that file names it nowhere: not under
+        resources, patches, generators, nor a folder holding it. Flux then never applies it.
+        None otherwise, and when that file does not read as a kustomization (its build fails,
+        which says so)."""
+        stop = self.folder_of(path)
+        folder = posixpath.dirname(path)
+        while stop is not None:
+            if self.kustomize_config_file(folder) is not None:
+                config = self.kustomize_config(folder)
+                named = {posixpath.normpath(posixpath.join(folder, name)) for _, name, _ in kustomize_reads.named_paths(config)}
+                if not config or any(path == name or is_under(path, name) for name in named):
+                    return None
+                return self.kustomize_config_file(folder)
+            if folder == stop or not folder:
+                return None
+            folder = posixpath.dirname(folder)
+        return None
 
     def _resources(self, folder: str) -> set[str]:
         """The files the kustomization file in `folder` lists under `resources`, normalised."""

@@ -82,7 +82,10 @@ def test_ignored_files_move_along(tmp_path):
 
 
 @pytest.mark.parametrize("tree, message", [
-    ({"flux-system/namespaces/a.yaml": "a: 1\n", "bootstrap/namespaces/a.yaml": "b: 2\n"}, "that file exists already"),
+    ({"flux-system/namespaces/a.yaml": "a: 1\n", "bootstrap/namespaces/a.yaml": "b: 2\n"},
+     r"moves to bootstrap/, which holds files of its own \(bootstrap/namespaces/a.yaml\)"),
+    ({"flux-system/namespaces/a.yaml": "a: 1\n", "bootstrap/deploy.sh": "#!/bin/sh\n"},
+     r"which holds files of its own \(bootstrap/deploy.sh\). Rename bootstrap/ or move them out"),
     ({"flux-system/kustomizations/k.yaml": "apiVersion: kustomize.toolkit.fluxcd.io/v1beta2\nkind: Kustomization\nmetadata: {name: x\n"},
      r"flux-system/kustomizations/k.yaml: line 3: a Flux object that is not valid YAML"),
 ])

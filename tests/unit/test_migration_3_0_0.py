@@ -139,6 +139,52 @@ def test_a_helm_repository_still_referenced_stays(tmp_path):
     assert (repo / "bootstrap/helmrepositories/helmrepository-bitnami.yaml").exists()
 
 
+LISTING = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
+
+
+@pytest.mark.parametrize("config, entries, listed", [
+    ("kustomization.yaml", "  - helmrelease-pg.yaml # ours\n  - ingress.yaml\n",
+     "  - helmrelease-pg.yaml # ours\n  - ocirepository-pg.yaml\n  - ingress.yaml\n"),
+    ("kustomization.yml", "- './helmrelease-pg.yaml'\n", "- './helmrelease-pg.yaml'\n- './ocirepository-pg.yaml'\n"),
+    ("Kustomization", "    -   helmrelease-pg.yaml", "    -   helmrelease-pg.yaml\n    -   ocirepository-pg.yaml"),
+])
+def test_the_oci_repository_is_listed_where_the_app_folder_lists_its_files(tmp_path, capsys, config, entries, listed):
+    repo = oci_repo(tmp_path, more={f"pg/{config}": LISTING + entries})
+    v3_0_0.before(repo)
+    assert (repo / f"pg/{config}").read_text() == LISTING + listed
+    assert f"pg/{config}" in staged(repo) and (repo / "pg/ocirepository-pg.yaml").exists()
+    assert f"listed in pg/{config}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("entries", [
+    "  [helmrelease-pg.yaml]\n",  # a flow list: no line of its own
+    "  - all-of-pg/\n",  # the HelmRelease comes in through another entry
+    "  - helmrelease-pg.yaml\n  - ./helmrelease-pg.yaml\n",  # twice: kustomize refuses it anyway
+])
+def test_an_app_folder_listing_its_files_otherwise_keeps_the_app(tmp_path, capsys, entries):
+    repo = oci_repo(tmp_path, more={"pg/kustomization.yaml": LISTING.replace("resources:\n", "resources:" + ("" if "[" in entries else "\n")) + entries})
+    before = tree_state(repo)
+    v3_0_0.before(repo)
+    assert tree_state(repo) == before
+    out = capsys.readouterr().out
+    assert "app pg stays on its HelmRepository of type oci" in out and "pg/kustomization.yaml does not list helmrelease-pg.yaml" in out
+
+
+def test_a_helm_repository_a_kustomization_file_lists_stays(tmp_path, capsys):
+    """Its removal would break the build of the folder listing it."""
+    listing = LISTING + "  - helmrepositories/helmrepository-bitnami.yaml\n"
+    repo = oci_repo(tmp_path, more={"bootstrap/kustomization.yaml": listing})
+    v3_0_0.before(repo)
+    assert (repo / "pg/ocirepository-pg.yaml").exists()
+    assert (repo / "bootstrap/helmrepositories/helmrepository-bitnami.yaml").read_text() == helm_repository("bitnami")
+    assert "kept as bootstrap/kustomization.yaml lists it" in capsys.readouterr().out
+    # And put back where copier's update removed it.
+    git(repo, "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-qam", "migrated")
+    (repo / "bootstrap/helmrepositories/helmrepository-bitnami.yaml").unlink()
+    v3_0_0.after(repo)
+    assert (repo / "bootstrap/helmrepositories/helmrepository-bitnami.yaml").read_text() == helm_repository("bitnami")
+
+
 @pytest.mark.parametrize("repository_extra, release_extra, why", [
     ("  secretRef:\n    name: registry\n", "", "has secretRef"),
     ("  certSecretRef:\n    name: ca\n", "", "has certSecretRef"),

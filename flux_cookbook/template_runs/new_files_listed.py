@@ -1,0 +1,51 @@
+"""Files a template run added, listed where a folder lists its files by hand.
+
+copier writes an app's files where the convention puts them; a bootstrap folder (or any
+folder a Flux Kustomization applies) with a kustomization file of its own builds only
+what that file names, so without an entry Flux would never apply the new app. Each new
+file of objects is listed in the kustomization file that decides its build, after the
+last resource; where that file lists them some other way, the file is named for the user
+to list. A newly listed Kustomization brings its own folder into the builds, so the
+repository is read again until nothing more is listed.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import subprocess
+from pathlib import Path
+
+from flux_cookbook.extensions import kustomize_listing, repo_files
+from flux_cookbook.repository.model import read_repository
+
+# A run adds a handful of files; each pass can bring in one more level of Kustomizations.
+MAX_PASSES = 5
+
+
+def untracked_files(repo: Path) -> set[str]:
+    """The files git does not track yet (none outside a git repository): a run's new files
+    are those untracked after it and not before."""
+    result = subprocess.run(["git", "-C", str(repo), "ls-files", "-z", "--others", "--exclude-standard"],
+                            capture_output=True, text=True, check=False)
+    return {name for name in result.stdout.split("\0") if name} if result.returncode == 0 else set()
+
+
+def list_new_files(repo: Path, new: set[str]) -> tuple[list[str], list[str]]:
+    """List `new` files where they are unlisted: (notes of what was listed, notes of what the
+    user must list)."""
+    listed, left = [], []
+    for _ in range(MAX_PASSES):
+        model = read_repository(repo)
+        pending = [(path, model.unlisted_by(path)) for path in sorted(new) if path in model.documents]
+        pending = [(path, config) for path, config in pending if config and (path, config) not in left]
+        if not pending:
+            break
+        for path, config in pending:
+            text = repo_files.read_text(repo, config)
+            extended = kustomize_listing.list_last(text, posixpath.dirname(config), path)
+            if extended is None:
+                left.append((path, config))
+                continue
+            repo_files.write_text(repo, config, extended)
+            listed.append(f"{config}: lists {posixpath.relpath(path, posixpath.dirname(config) or '.')} now")
+    return listed, [f"{path}: not applied by Flux until {config} lists it (add it under resources)" for path, config in left]
