@@ -72,6 +72,27 @@ def depends_on_error(dst: str | Path, depends_on: object, app_name: str) -> str:
     return ""
 
 
+def helm_release_clash_error(dst: str | Path, app_name: str, release_name: str, namespace: str) -> str:
+    """Why an app installing Helm release `release_name` into `namespace` would share it with
+    an app the repository has (helm-controller keeps a release by name in the HelmRelease's
+    namespace, where the template puts it), or ""."""
+    for answers_file in layout.answers_files(Path(dst)):
+        other = layout.app_of_answers_file(answers_file)
+        if not other or other == app_name:
+            continue
+        try:
+            answers = bounded_yaml.load((Path(dst) / answers_file).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue  # check names an answers file that cannot be read
+        if not isinstance(answers, dict):
+            continue
+        if (str(answers.get("release_name") or other), str(answers.get("namespace") or other)) == (release_name, namespace):
+            return (f"app '{other}' installs Helm release '{release_name}' in namespace '{namespace}' already; two "
+                    "HelmReleases making one release would each upgrade and roll back the other's. Choose another "
+                    "release_name or namespace.")
+    return ""
+
+
 def helm_repository_clash_error(dst: str | Path, bootstrap_dir: str, name: str, url: str) -> str:
     """Why HelmRepository `name` cannot be shared: it exists with another URL, or ""."""
     path = Path(dst, layout.helm_repository_file(bootstrap_dir, name))

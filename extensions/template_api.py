@@ -56,6 +56,7 @@ GLOBALS = {
     "cluster_exists_error": repo_state.cluster_exists_error,
     "depends_on_error": repo_state.depends_on_error,
     "helm_repository_clash_error": repo_state.helm_repository_clash_error,
+    "helm_release_clash_error": repo_state.helm_release_clash_error,
     "health_checks_error": repo_state.health_checks_error,
     "helm_repo_name_default": repo_state.helm_repo_name_default,
     "values_source_error": chart_values.values_source_error,

@@ -40,6 +40,9 @@ CASES = {
                "-d", "chart_source=helmrepository"],
         "HelmRepository 'podinfo' already exists with url https://stefanprodan.github.io/podinfo",
     ),
+    "helm release of another app": (
+        APP + ["-d", "app_name=x", "-d", "namespace=podinfo", "-d", "release_name=podinfo"],
+        "app 'podinfo' installs Helm release 'podinfo' in namespace 'podinfo' already"),
     "health check without name": (APP + ["-d", "app_name=x", "-d", "health_checks=[{kind: Deployment}]"], "needs at least kind and name"),
     "missing values source": (APP + ["-d", "app_name=x", "-d", "values_source=nowhere/values.yaml"], "values_source 'nowhere/values.yaml' does not exist"),
     "bad interval": (APP + ["-d", "app_name=x", "-d", "helmrelease_interval=10 minutes"], "helmrelease_interval '10 minutes' is not a duration"),
@@ -172,8 +175,9 @@ def test_a_valid_app_after_refusals_is_written(template, cluster, tmp_path):
     assert (repo / "x/helmrelease-x.yaml").exists()
     commit_all(repo, "Add x")
     # An oci:// chart through an OCIRepository writes no HelmRepository: the name of the
-    # https one the example app has is no clash.
+    # https one the example app has is no clash; nor is its release name in another namespace.
     result = copier_cli("copy", "--trust", "--defaults", *APP, "-d", "app_name=y", "-d", "helm_repo_name=podinfo",
+                        "-d", "release_name=podinfo",
                         "-d", "helm_repo_url=oci://ghcr.io/stefanprodan/charts", str(template.path), ".", cwd=repo)
     assert result.returncode == 0, result.stderr
     assert (repo / "y/ocirepository-y.yaml").exists() and "chart_source: ocirepository" in (repo / ".copier-answers.app-y.yml").read_text()

@@ -108,6 +108,15 @@ def migrated_2_1_1(made_at_2_1_1, template, tmp_path_factory) -> tuple[Path, str
     return repo, result.stdout + result.stderr
 
 
+def list_in_kustomization(repo: Path, folder: str) -> str:
+    """A kustomization.yaml of the user's own in `folder`, listing its YAML files by hand."""
+    listed = sorted(str(p.relative_to(repo / folder)) for p in (repo / folder).rglob("*.yaml"))
+    text = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n" + "".join(
+        f"  - {path} # ours\n" for path in listed)
+    (repo / folder / "kustomization.yaml").write_text(text)
+    return text
+
+
 def spec(repo: Path, app: str) -> dict:
     return load(repo / f"{app}/helmrelease-{app}.yaml")["spec"]
 
@@ -217,10 +226,18 @@ def test_one_commit_per_answers_file(migrated_2_1_1, template):
 
 
 def test_an_app_updated_before_the_cluster(lived_in_2_1_1, template):
-    """The step covers the whole repository whichever answers file copier updates first."""
+    """The step covers the whole repository whichever answers file copier updates first.
+
+    Here the bootstrap folder and mq's folder list their files by hand, as some hand-made
+    repositories do (kustomize then applies only what is listed): the HelmRepository the
+    move leaves unused stays listed and in place, and mq's OCIRepository is listed where
+    mq's HelmRelease is."""
     from tests.support.project import update
 
     repo = lived_in_2_1_1
+    list_in_kustomization(repo, "bootstrap")
+    mq_listing = list_in_kustomization(repo, "mq")
+    commit_all(repo, "Our kustomization files")
     update(repo, ".copier-answers.app-mq.yml", vcs_ref=template.current)
     assert not [f for f in files(repo) if "<<<<<<<" in (repo / f).read_text(errors="replace")]
     commit_all(repo, "mq first")
@@ -228,6 +245,12 @@ def test_an_app_updated_before_the_cluster(lived_in_2_1_1, template):
     assert spec(repo, "mq")["chartRef"] == {"kind": "OCIRepository", "name": "mq"}
     assert spec(repo, "podinfo")["install"] == {"remediation": {"retries": 3}}
     assert_current_and_valid(repo)
+    assert (repo / "mq/kustomization.yaml").read_text() == mq_listing.replace(
+        "  - helmrelease-mq.yaml # ours\n", "  - helmrelease-mq.yaml # ours\n  - ocirepository-mq.yaml\n")
+    assert "bootstrap/helmrepositories/helmrepository-rabbit.yaml" in files(repo)
+    built = {(b.kustomization.path, o["kind"], o["metadata"]["name"])
+             for b in flux_build.build_all(repo) for o in yaml.safe_load_all(b.output) if o}
+    assert {("mq", "OCIRepository", "mq"), ("mq", "HelmRelease", "mq")} <= built
 
 
 def test_from_1_0_0_in_one_update(template, own_lived_in_1_0_0):
@@ -253,28 +276,3 @@ def test_from_1_0_0_in_one_update(template, own_lived_in_1_0_0):
     before = tree_state(repo)
     update_all(repo, template)
     assert tree_state(repo) == before
-
-
-def list_in_kustomization(repo: Path, folder: str) -> str:
-    """A kustomization.yaml of the user's own in `folder`, listing its YAML files by hand."""
-    listed = sorted(str(p.relative_to(repo / folder)) for p in (repo / folder).rglob("*.yaml"))
-    text = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n" + "".join(
-        f"  - {path} # ours\n" for path in listed)
-    (repo / folder / "kustomization.yaml").write_text(text)
-    return text
-
-
-def test_folders_with_their_own_kustomization_file_still_build(lived_in_2_1_1, template):
-    """kustomize applies only what a kustomization.yaml lists: the HelmRepository the move
-    leaves unused stays listed and in place, and mq's OCIRepository is listed where mq's
-    HelmRelease is."""
-    repo = lived_in_2_1_1
-    list_in_kustomization(repo, "bootstrap")
-    list_in_kustomization(repo, "mq")
-    commit_all(repo, "Our kustomization files")
-    update_all(repo, template)
-    assert_current_and_valid(repo)
-    built = {(b.kustomization.path, o["kind"], o["metadata"]["name"])
-             for b in flux_build.build_all(repo) for o in yaml.safe_load_all(b.output) if o}
-    assert ("mq", "OCIRepository", "mq") in built
-    assert ("mq", "HelmRelease", "mq") in built
