@@ -148,6 +148,7 @@ def test_add_lists_the_apps_files_where_the_bootstrap_folder_lists_its_own(clust
         (["web", "--helm-repo-url", "ftp://x.invalid"], ("helm_repo_url", "must start with https://")),
         (["web", "--helm-repo-url", "https://x.invalid", "--chart-version", "six"], ("chart_version", "'six'")),
         (["web", "--helm-repo-url", "https://x.invalid", "--depends-on", "[db]"], ("depends_on", "'db'")),
+        (["web", "--helm-repo-url", "https://x.invalid", "--depends-on", "["], ("depends_on", "'[' is not valid YAML")),
     ],
 )
 def test_a_bad_answer_is_a_message_and_writes_nothing(cluster, arguments, names):

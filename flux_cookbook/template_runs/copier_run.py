@@ -122,6 +122,24 @@ def message(error: BaseException) -> str:
     return text or type(error).__name__
 
 
+def not_yaml_message(data: dict, error: BaseException) -> str:
+    """The answer copier could not read as YAML, named ("" when `error` is no such case):
+    copier reads the answers of its YAML questions (depends_on, health_checks, ...) and
+    says only what the parser met, not which answer it was."""
+    for key, value in data.items():
+        if not isinstance(value, str):
+            continue
+        try:
+            # As copier reads it (PyYAML's SafeLoader), for the same message; the user's own
+            # answer on the command line, which copier has just read once.
+            yaml.load(value, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+        except yaml.YAMLError as parse_error:
+            if str(parse_error).strip() == str(error).strip():
+                problem = " ".join(str(getattr(parse_error, "problem", "") or parse_error).split())
+                return f"the answer to '{key}' is refused: {value!r} is not valid YAML ({problem})"
+    return ""
+
+
 def run_copy(src: str, dst: Path, data: dict, vcs_ref: str | None, defaults: bool) -> None:
     """`copier copy --trust`, refused answers and copier's errors as UserError."""
     import copier
@@ -129,7 +147,7 @@ def run_copy(src: str, dst: Path, data: dict, vcs_ref: str | None, defaults: boo
     try:
         copier.run_copy(src, dst, data=data, vcs_ref=vcs_ref, defaults=defaults, unsafe=True, quiet=True)
     except (ValueError, subprocess.CalledProcessError) as error:
-        raise UserError(message(error)) from None
+        raise UserError(not_yaml_message(data, error) or message(error)) from None
     except Exception as error:  # noqa: BLE001 - copier's own errors become messages
         if not is_copier_error(error):
             raise
