@@ -141,6 +141,25 @@ def test_add_lists_the_apps_files_where_the_bootstrap_folder_lists_its_own(clust
     assert report.problems == () and report.summary().endswith("followed 2 Flux Kustomizations")
 
 
+def test_add_leaves_unlisted_a_file_whose_listing_would_break_the_build(cluster):
+    """The bootstrap folder declares the HelmRepository the app names in a file of its own:
+    listing the template's second copy would break the folder's build ("already registered
+    id"), so nothing is listed, and the output says why."""
+    source = ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n"
+              "  namespace: flux-system\nspec:\n  interval: 1h\n  url: https://charts.example.invalid\n")
+    listing = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - sources.yaml\n"
+    (cluster / "bootstrap/kustomization.yaml").write_text(listing)
+    (cluster / "bootstrap/sources.yaml").write_text(source)
+    commit_all(cluster, "Our sources")
+    result = cookbook_cli("add", "web", "--chart", "podinfo", "--helm-repo-url", "https://charts.example.invalid",
+                          "--helm-repo-name", "charts", "--chart-version", "6.x", "--defaults", "-d", "fetch_values=false",
+                          cwd=cluster)
+    assert result.returncode == 0, result.stderr
+    assert (cluster / "bootstrap/kustomization.yaml").read_text() == listing
+    assert ("bootstrap/helmrepositories/helmrepository-charts.yaml: not applied by Flux until bootstrap/kustomization.yaml "
+            "lists it; listing it broke the build of bootstrap") in result.stdout
+
+
 @pytest.mark.parametrize(
     ("arguments", "names"),
     [

@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 
 from flux_cookbook.extensions import kustomize_listing, repo_files
+from flux_cookbook.repository import flux_build
 from flux_cookbook.repository.model import read_repository
 
 # A run adds a handful of files; each pass can bring in one more level of Kustomizations.
@@ -32,20 +33,42 @@ def untracked_files(repo: Path) -> set[str]:
 
 def list_new_files(repo: Path, new: set[str]) -> tuple[list[str], list[str]]:
     """List `new` files where they are unlisted: (notes of what was listed, notes of what the
-    user must list)."""
+    user must list). A listing that breaks a build that passed (an object the folder has
+    under another file name already) is undone, and said."""
     listed, left = [], []
+    originals: dict[str, str] = {}
+    built_before: dict[str, bool] | None = None
     for _ in range(MAX_PASSES):
         model = read_repository(repo)
         pending = [(path, model.unlisted_by(path)) for path in sorted(new) if path in model.documents]
         pending = [(path, config) for path, config in pending if config and (path, config) not in left]
         if not pending:
             break
+        if built_before is None:
+            built_before = _builds(repo)
         for path, config in pending:
             text = repo_files.read_text(repo, config)
             extended = kustomize_listing.list_last(text, posixpath.dirname(config), path)
             if extended is None:
                 left.append((path, config))
                 continue
+            originals.setdefault(config, text)
             repo_files.write_text(repo, config, extended)
-            listed.append(f"{config}: lists {posixpath.relpath(path, posixpath.dirname(config) or '.')} now")
-    return listed, [f"{path}: not applied by Flux until {config} lists it (add it under resources)" for path, config in left]
+            listed.append((path, config))
+    if listed and (broken := [f"{path} ({error})" for path, error in _builds_broken(repo, built_before or {})]):
+        for config, text in originals.items():
+            repo_files.write_text(repo, config, text)
+        return [], [f"{path}: not applied by Flux until {config} lists it; listing it broke the build of "
+                    f"{', '.join(broken)}" for path, config in listed + left]
+    return ([f"{config}: lists {posixpath.relpath(path, posixpath.dirname(config) or '.')} now" for path, config in listed],
+            [f"{path}: not applied by Flux until {config} lists it (add it under resources)" for path, config in left])
+
+
+def _builds(repo: Path) -> dict[str, bool]:
+    return {result.kustomization.path: result.ok for result in flux_build.build_all(repo)}
+
+
+def _builds_broken(repo: Path, before: dict[str, bool]) -> list[tuple[str, str]]:
+    """The Flux Kustomization paths that built before and do not now, with kustomize's error."""
+    return [(result.kustomization.path or ".", " ".join(result.error.split())[:300])
+            for result in flux_build.build_all(repo) if not result.ok and before.get(result.kustomization.path, False)]
