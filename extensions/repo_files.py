@@ -35,6 +35,32 @@ class NotReadable(OSError):
     """Not a regular file, or over MAX_FILE_BYTES."""
 
 
+def walk(top: str | Path):
+    """os.walk(top) top-down (each folder's sub-folders and files sorted; a link to a folder
+    listed among the folders, not followed; pruning the folders list skips them), without
+    recursion: os.walk recurses once per folder level before Python 3.12, and a hostile
+    tree 1,000 folders deep made it raise RecursionError."""
+    pending = [os.fspath(top)]
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue  # as os.walk: a folder that cannot be listed is passed over
+        folders, files = [], []
+        for entry in entries:
+            try:
+                is_folder = entry.is_dir()
+            except OSError:
+                is_folder = False
+            (folders if is_folder else files).append(entry.name)
+        folders.sort()
+        files.sort()
+        yield folder, folders, files
+        pending.extend(os.path.join(folder, name) for name in reversed(folders)
+                       if not os.path.islink(os.path.join(folder, name)))
+
+
 def _leaves(root: Path, path: Path) -> bool:
     return not path.resolve().is_relative_to(root)
 
@@ -67,7 +93,7 @@ def _listed_links(root: Path) -> list[str]:
     if listed.returncode == 0:
         return [name for name in listed.stdout.split("\0") if name and (root / name).is_symlink()]
     found = []
-    for folder, dirs, names in os.walk(root):
+    for folder, dirs, names in walk(root):
         dirs[:] = [d for d in dirs if d != ".git"]
         found += [os.path.relpath(os.path.join(folder, n), root) for n in dirs + names
                   if os.path.islink(os.path.join(folder, n))]

@@ -60,7 +60,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError as RuamelError
 
 from flux_cookbook.errors import UserError
-from flux_cookbook.extensions import bounded_yaml, flux_names, layout
+from flux_cookbook.extensions import bounded_yaml, flux_names, layout, repo_files
 from flux_cookbook.extensions.chart_values import OFFLINE_VARIABLE
 from flux_cookbook.repository.kustomize_reads import refused_reads
 from flux_cookbook.repository.yaml_lines import YamlError, load_documents
@@ -191,8 +191,7 @@ def _candidate_files(repo: Path) -> list[str]:
     listed = _git_files(repo)
     if listed is None:
         listed = []
-        for folder, dirs, names in os.walk(repo):
-            dirs.sort()
+        for folder, dirs, names in repo_files.walk(repo):
             rel_folder = Path(folder).relative_to(repo)
             listed += [(rel_folder / name).as_posix() for name in sorted(names)]
     files = sorted(

@@ -13,7 +13,6 @@ template's .gitignore keeps `*.secret.yaml` out), so they are not read.
 
 from __future__ import annotations
 
-import os
 import posixpath
 import subprocess
 from dataclasses import dataclass, field
@@ -349,7 +348,7 @@ def repository_files(root: Path) -> list[str]:
         names = {name for name in listed.stdout.split("\0") if name}
         return sorted(name for name in names if (root / name).is_file())
     found = []
-    for folder, subfolders, names in os.walk(root):
+    for folder, subfolders, names in repo_files.walk(root):
         subfolders[:] = [name for name in subfolders if name != ".git"]
         found += [Path(folder, name).relative_to(root).as_posix() for name in names]
     return sorted(found)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
 import yaml
 
 from flux_cookbook.repository.flux_build import (
@@ -74,6 +75,30 @@ def test_the_own_git_repository_spec_ignore_counts_too(tmp_path):
 def test_a_folder_that_is_not_a_git_work_tree_is_walked(tmp_path):
     write(tmp_path, {"a.yaml": CM.format(name="a"), "x/.git/config": "[core]\n", "x/b.png": "png"})
     assert artifact_files(tmp_path) == ["a.yaml"]
+
+
+def test_a_folder_tree_deeper_than_pythons_recursion_is_refused_with_a_message(tmp_path):
+    """Outside a git work tree every folder is walked: 1,100 levels (os.walk recursed once
+    per level and raised RecursionError) end in the depth limit's message."""
+    from flux_cookbook.errors import UserError
+    from flux_cookbook.extensions import repo_files
+    from flux_cookbook.repository.model import repository_files
+
+    deep = tmp_path
+    for _ in range(1100):  # one mkdir per level: Path.mkdir(parents=True) recurses too
+        deep = deep / "a"
+        deep.mkdir()
+    (deep / "configmap.yaml").write_text(CM.format(name="deep"))
+    try:
+        with pytest.raises(UserError, match="a/...: a file 1100 folders deep, over the limit of 99: refused"):
+            artifact_files(tmp_path)
+        assert repository_files(tmp_path) == ["a/" * 1100 + "configmap.yaml"]
+        assert repo_files.links_leaving(tmp_path) == []
+    finally:
+        (deep / "configmap.yaml").unlink()
+        while deep != tmp_path:  # shutil.rmtree, which pytest cleans up with, recurses per level too
+            deep.rmdir()
+            deep = deep.parent
 
 
 # --- finding the Flux Kustomizations --------------------------------------------------
