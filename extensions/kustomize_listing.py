@@ -50,12 +50,13 @@ def list_last(text: str, folder: str, new: str) -> str | None:
 
 
 def _insert_after(text: str, folder: str, entry: str, new: str) -> str | None:
-    found = list(re.finditer(rf"(?m)^([ \t]*-[ \t]+)([\"']?){re.escape(entry)}\2[ \t]*(#.*)?$", text))
+    # A line of its own, ending in LF or CRLF (the new line ends as it does).
+    found = list(re.finditer(rf"(?m)^([ \t]*-[ \t]+)([\"']?){re.escape(entry)}\2[ \t]*(#[^\r\n]*)?(\r?)$", text))
     if len(found) != 1:
         return None
     line = found[0]
     added = ("./" if entry.startswith("./") else "") + posixpath.relpath(new, folder or ".")
-    result = f"{text[:line.end()]}\n{line.group(1)}{line.group(2)}{added}{line.group(2)}{text[line.end():]}"
+    result = f"{text[:line.end()]}\n{line.group(1)}{line.group(2)}{added}{line.group(2)}{line.group(4)}{text[line.end():]}"
     expected = list(resources(text) or [])
     expected.insert(expected.index(entry) + 1, added)
     return result if resources(result) == expected else None

@@ -511,6 +511,16 @@ CLEAN = [
                                       "patches:\n  - path: patches/timeout.yaml\n",
         "podinfo/patches/timeout.yaml": "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\n"
                                         "  namespace: podinfo\nspec:\n  timeout: 10m\n"}, "", "", 0),
+    # Files a kustomization.yaml names from another folder (one of its own, a sibling's
+    # through ../), and a chart's templates (not objects until Helm renders them).
+    Case("kustomization-naming-files-of-other-folders", {
+        "podinfo/kustomization.yaml": PODINFO_KUSTOMIZATION + "  - extra/configmap-extra.yaml\n  - values\n",
+        "podinfo/extra/kustomization.yaml": "resources: []\n",
+        "podinfo/extra/configmap-extra.yaml": CONFIGMAP,
+        "podinfo/values/kustomization.yaml": "resources:\n  - ../shared/configmap-shared.yaml\n",
+        "podinfo/shared/configmap-shared.yaml": CONFIGMAP.replace("name: extra", "name: shared"),
+        "podinfo/charts/local/Chart.yaml": "apiVersion: v2\nname: local\nversion: 0.1.0\n",
+        "podinfo/charts/local/templates/configmap.yaml": CONFIGMAP}, "", "", 0),
     Case("optional-values-missing", {HR: Replace("      valuesKey: values.yaml # the default, but best to be explicit\n",
                                                  "      valuesKey: values.yaml\n    - kind: Secret\n      name: db\n      optional: true\n")},
          "", "", 0),
@@ -651,6 +661,17 @@ def test_one_mistake_one_problem(repo, cache, case):
     expected = (case.rule, case.path, line_of(repo, case.path, case.at), case.severity)
     assert found == [expected], "\n".join(map(str, report.problems))
     assert case.message in report.problems[0].message
+
+
+def test_a_file_listed_only_by_a_kustomization_file_no_build_reads_is_named(repo, cache):
+    """podinfo/extra/ has a kustomization file of its own, but podinfo's names no folder
+    extra: that file is never read, and what it lists is never applied."""
+    apply(repo, {"podinfo/kustomization.yaml": PODINFO_KUSTOMIZATION,
+                 "podinfo/extra/kustomization.yaml": "resources:\n  - configmap-extra.yaml\n",
+                 "podinfo/extra/configmap-extra.yaml": CONFIGMAP})
+    report = check_repository(repo, cache_dir=cache)
+    assert [(p.rule, p.path) for p in report.problems] == [("build.not-listed", "podinfo/extra/configmap-extra.yaml")]
+    assert report.problems[0].message.startswith("Flux does not apply this file: podinfo/kustomization.yaml lists")
 
 
 def test_a_file_its_folder_does_not_list_is_named_with_what_breaks(repo, cache):

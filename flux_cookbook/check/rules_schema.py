@@ -11,8 +11,6 @@ from flux_cookbook.extensions.flux_names import FLUX_SYSTEM, HELM_GROUP, KUSTOMI
 from flux_cookbook.repository.model import (
     Repository,
     api_group,
-    is_hidden,
-    is_kustomize_config,
     is_under,
 )
 
@@ -182,18 +180,15 @@ def check_builds(repo: Repository, build: bool = True, built: list | None = None
 
 
 def check_unlisted_files(repo: Repository) -> list[Problem]:
-    """A file of objects in a folder a Kustomization applies, which the kustomization file
-    deciding its build names nowhere: Flux never applies it. Most often a file added beside
-    hand-listed ones (an app added to a bootstrap folder that lists its files)."""
+    """A file of objects in a folder a Kustomization applies that no build reads: Flux never
+    applies it. Most often a file added beside hand-listed ones (an app added to a
+    bootstrap folder that lists its files)."""
     problems = []
-    for path in sorted(repo.documents):
-        if is_hidden(path) or is_kustomize_config(path) or path not in repo.artifact:
-            continue
-        objects = [d for d in repo.documents[path] if isinstance(d.obj, dict) and d.obj.get("apiVersion") and d.obj.get("kind")]
-        if objects and (config := repo.unlisted_by(path)):
-            problems.append(Problem(path, objects[0].line, "build.not-listed", WARNING,
-                                    f"Flux does not apply this file: {config} lists what its folder's build "
-                                    f"applies, and names it nowhere. List it under resources (or remove it)"))
+    for path, config in repo.unlisted_files.items():
+        line = next(d.line for d in repo.documents[path] if isinstance(d.obj, dict) and d.obj.get("kind"))
+        problems.append(Problem(path, line, "build.not-listed", WARNING,
+                                f"Flux does not apply this file: {config} lists what its folder's build "
+                                f"applies, and names it nowhere. List it under resources (or remove it)"))
     return problems
 
 

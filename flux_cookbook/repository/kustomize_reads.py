@@ -39,6 +39,11 @@ def _strings(value: Any) -> list[str]:
     return [item for item in items if isinstance(item, str) and "\n" not in item.strip()]
 
 
+def _entries(value: Any) -> list:
+    # A field that should hold a list and holds something else names nothing (kustomize refuses it).
+    return value if isinstance(value, list) else []
+
+
 def named_paths(kus: dict) -> Iterator[tuple[str, str, bool]]:
     """(field, path, may be a kustomization folder) of every path the kustomization names."""
     for field in _KUSTOMIZATIONS:
@@ -48,11 +53,11 @@ def named_paths(kus: dict) -> Iterator[tuple[str, str, bool]]:
         for path in _strings(kus.get(field) or []):
             yield field, path, field in ("generators", "transformers", "validators")
     for field in ("patches", "patchesJson6902", "replacements"):
-        for entry in kus.get(field) or []:
+        for entry in _entries(kus.get(field)):
             if isinstance(entry, dict):
                 yield from ((field, path, False) for path in _strings(entry.get("path")))
     for field in _GENERATORS:
-        for generator in kus.get(field) or []:
+        for generator in _entries(kus.get(field)):
             if not isinstance(generator, dict):
                 continue
             for spec in _strings(generator.get("files") or []):
@@ -63,6 +68,8 @@ def named_paths(kus: dict) -> Iterator[tuple[str, str, bool]]:
         yield from (("openapi", path, False) for path in _strings(kus["openapi"].get("path")))
     if isinstance(kus.get("helmGlobals"), dict):
         yield from (("helmGlobals chartHome", p, False) for p in _strings(kus["helmGlobals"].get("chartHome")))
+    elif kus.get("helmCharts"):
+        yield "helmCharts chartHome", "charts", False  # kustomize's default chart home
 
 
 def _kustomization_file(root: Path, folder: str) -> str | None:

@@ -255,25 +255,99 @@ class Repository:
                 return True
             folder = posixpath.dirname(folder)
 
+    @cached_property
+    def unlisted_files(self) -> dict[str, str]:
+        """The files of objects (apiVersion and kind) in Flux's artifact that no build of an
+        applied folder reads, each with the kustomization file that should list it."""
+        found = {}
+        for path, docs in sorted(self.documents.items()):
+            if is_hidden(path) or is_kustomize_config(path) or path not in self.artifact:
+                continue
+            if any(isinstance(d.obj, dict) and d.obj.get("apiVersion") and d.obj.get("kind") for d in docs):
+                if config := self.unlisted_by(path):
+                    found[path] = config
+        return found
+
     def unlisted_by(self, path: str) -> str | None:
-        """The kustomization file that decides whether the build of `path`'s applied folder
-        reads `path` (the nearest one above it), when that file names it nowhere: not under
-        resources, patches, generators, nor a folder holding it. Flux then never applies it.
-        None otherwise, and when that file does not read as a kustomization (its build fails,
-        which says so)."""
-        stop = self.folder_of(path)
+        """The kustomization file that should list `path` for Flux to apply it, when no build
+        of an applied folder reads it (the nearest kustomization file above it that a build
+        reads); None when a build reads it (as a resource, patch, generator input, inside
+        a folder it names...), when it lies in a chart's folder (templates, not objects), or
+        in no applied folder."""
+        if self.folder_of(path) is None:
+            return None
+        files, folders, configs = self._build_reads
+        if path in files or any(is_under(path, folder) for folder in folders):
+            return None
         folder = posixpath.dirname(path)
-        while stop is not None:
-            if self.kustomize_config_file(folder) is not None:
-                config = self.kustomize_config(folder)
-                named = {posixpath.normpath(posixpath.join(folder, name)) for _, name, _ in kustomize_reads.named_paths(config)}
-                if not config or any(path == name or is_under(path, name) for name in named):
-                    return None
+        while True:
+            if posixpath.join(folder, "Chart.yaml") in self.documents or (self.root / folder / "Chart.yaml").is_file():
+                return None
+            if folder in configs:
                 return self.kustomize_config_file(folder)
-            if folder == stop or not folder:
+            if not folder:
                 return None
             folder = posixpath.dirname(folder)
-        return None
+
+    @cached_property
+    def _build_reads(self) -> tuple[set[str], set[str], set[str]]:
+        """What the builds of the applied folders read, as kustomize-controller builds them:
+        (files named, folders whose every file counts as read, folders whose kustomization
+        file a build reads). A folder without a kustomization file gets Flux's generated
+        one, which takes every file in it but those of sub-folders with a file of their own,
+        taken as folders; a kustomization file that does not read as one counts as reading
+        everything below it (its build fails, and says so)."""
+        files: set[str] = set()
+        whole: set[str] = set()
+        configs: set[str] = set()
+        todo = list(self.folders)
+        while todo:
+            folder = todo.pop()
+            if folder in configs or folder in whole:
+                continue
+            if self.kustomize_config_file(folder) is None:
+                if folder not in self.folders:
+                    whole.add(folder)  # named, but no kustomization: kustomize refuses it
+                    continue
+                for path in self.files:
+                    if is_under(path, folder):
+                        owner = self._outermost_config_folder(path, folder)
+                        if owner is None:
+                            files.add(path)
+                        else:
+                            todo.append(owner)
+                continue
+            configs.add(folder)
+            config = self.kustomize_config(folder)
+            if not config:
+                whole.add(folder)
+                continue
+            for _, name, may_be_folder in kustomize_reads.named_paths(config):
+                target = posixpath.normpath(posixpath.join(folder, name))
+                target = "" if target == "." else target
+                if (self.root / target).is_dir():
+                    if may_be_folder:
+                        todo.append(target)
+                    else:
+                        whole.add(target)
+                else:
+                    files.add(target)
+        return files, whole, configs
+
+    def _outermost_config_folder(self, path: str, top: str) -> str | None:
+        """The folder nearest `top`, below it and above `path`, with a kustomization file:
+        Flux's generated build of `top` takes that folder whole; None when there is none."""
+        found = None
+        folder = posixpath.dirname(path)
+        while folder != top and folder:
+            if folder in self._config_folders:
+                found = folder
+            folder = posixpath.dirname(folder)
+        return found
+
+    @cached_property
+    def _config_folders(self) -> set[str]:
+        return {posixpath.dirname(path) for path in self.files if is_kustomize_config(path)}
 
     def _resources(self, folder: str) -> set[str]:
         """The files the kustomization file in `folder` lists under `resources`, normalised."""

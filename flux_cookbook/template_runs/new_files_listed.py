@@ -40,8 +40,7 @@ def list_new_files(repo: Path, new: set[str]) -> tuple[list[str], list[str]]:
     built_before: dict[str, bool] | None = None
     for _ in range(MAX_PASSES):
         model = read_repository(repo)
-        pending = [(path, model.unlisted_by(path)) for path in sorted(new) if path in model.documents]
-        pending = [(path, config) for path, config in pending if config and (path, config) not in left]
+        pending = [(path, config) for path, config in model.unlisted_files.items() if path in new and (path, config) not in left]
         if not pending:
             break
         if built_before is None:

@@ -13,6 +13,9 @@ HEAD = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
     (HEAD + "resources:\n  - a.yaml # ours\n", HEAD + "resources:\n  - a.yaml # ours\n  - new/b.yaml\n"),
     (HEAD + "resources:\n- './a.yaml'\nnamespace: x\n", HEAD + "resources:\n- './a.yaml'\n- './new/b.yaml'\nnamespace: x\n"),
     (HEAD + 'resources:\n    -   "a.yaml"', HEAD + 'resources:\n    -   "a.yaml"\n    -   "new/b.yaml"'),
+    # Line ends as the file has them.
+    ("resources:\r\n- a.yaml\r\n- c.yaml # ours\r\n", "resources:\r\n- a.yaml\r\n- c.yaml # ours\r\n- new/b.yaml\r\n"),
+    ("resources:\r\n- a.yaml\r\n", "resources:\r\n- a.yaml\r\n- new/b.yaml\r\n"),
 ])
 def test_the_new_entry_follows_the_last_in_its_indentation_and_quoting(text, listed):
     assert kustomize_listing.list_last(text, "bootstrap", "bootstrap/new/b.yaml") == listed

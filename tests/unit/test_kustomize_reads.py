@@ -109,6 +109,16 @@ def test_files_beside_the_folder_inside_the_repository_still_build(tmp_path):
     assert "k: patched" in apps.output and "shared value" in apps.output
 
 
+@pytest.mark.parametrize("field", ["patches: 5", "patchesJson6902: true", "replacements: x", "configMapGenerator: true",
+                                   "secretGenerator: 1"])
+def test_a_field_that_is_no_list_is_left_for_kustomize_to_refuse(tmp_path, field):
+    from flux_cookbook.repository.kustomize_reads import named_paths, refused_reads
+
+    (tmp_path / "kustomization.yaml").write_text(f"resources: [a.yaml]\n{field}\n")
+    assert list(named_paths({"resources": ["a.yaml"], **{field.split(":")[0]: 5}})) == [("resources", "a.yaml", True)]
+    assert refused_reads(tmp_path, "") == []
+
+
 def test_kustomize_runs_under_memory_and_time_limits(tmp_path, monkeypatch):
     # A stand-in for kubectl that reports the limits it was started with.
     reporter = tmp_path / "kubectl"
