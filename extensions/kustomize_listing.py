@@ -1,18 +1,19 @@
-"""A kustomization file's `resources` list, read and extended in place.
+"""A kustomization file's `resources` list, read and changed in place, and what it names.
 
 A folder with a kustomization file of its own builds only what that file lists, so a file
 the template adds there (an app's Kustomization in a bootstrap folder listed by hand, the
 OCIRepository the 3.0.0 migration writes beside a HelmRelease) is listed too, or Flux
 never applies it. Each entry goes on a line of its own in the list's indentation and
 quoting, every other line kept; a list written some other way (a flow list, no list) is
-left to the user, and the caller says so.
+left to the user, and the caller says so. When a folder moves (the 2.0.0 migration's
+bootstrap folder), the entries naming it or what is in it are repointed the same way.
 """
 
 from __future__ import annotations
 
 import posixpath
 import re
-from typing import Any
+from typing import Any, Iterator
 
 import yaml
 
@@ -49,14 +50,96 @@ def list_last(text: str, folder: str, new: str) -> str | None:
     return _insert_after(text, folder, last, new) if isinstance(last, str) else None
 
 
-def _insert_after(text: str, folder: str, entry: str, new: str) -> str | None:
-    # A line of its own, ending in LF or CRLF (the new line ends as it does).
+def repoint(text: str, folder: str, old: str, new: str) -> str | None:
+    """The kustomization file (in `folder`) with each entry of `resources`, `components` or
+    `bases` that names the folder `old` or a path in it naming the same under `new`, on its
+    line; `text` itself when nothing names `old`; None when something names it that is not
+    such an entry on a line of its own (a flow list, a patch's path...)."""
+    def moved(path: str) -> str | None:
+        target = posixpath.normpath(posixpath.join(folder, path))
+        return new + target[len(old):] if target == old or target.startswith(old + "/") else None
+
+    try:
+        data = bounded_yaml.load(text)
+    except yaml.YAMLError:
+        return text  # not read as a kustomization: its build fails before and after
+    if not isinstance(data, dict):
+        return text
+    result = text
+    for field in _KUSTOMIZATIONS:
+        for entry in _strings(_entries(data.get(field))):
+            if (target := moved(entry)) is None:
+                continue
+            line = _entry_line(result, entry)
+            if line is None:
+                return None
+            replaced = ("./" if entry.startswith("./") else "") + posixpath.relpath(target, folder or ".")
+            result = f"{result[:line.start(2)]}{line.group(2)}{replaced}{result[line.end(2) + len(entry):]}"
+    still = [path for _, path, _ in named_paths(bounded_yaml.load(result) or {}) if moved(path)]
+    return None if still else result
+
+
+def _entry_line(text: str, entry: str) -> re.Match | None:
+    """The one line listing `entry` in a block list ("- entry", quoted or not, a comment
+    after it, LF or CRLF), or None."""
     found = list(re.finditer(rf"(?m)^([ \t]*-[ \t]+)([\"']?){re.escape(entry)}\2[ \t]*(#[^\r\n]*)?(\r?)$", text))
-    if len(found) != 1:
+    return found[0] if len(found) == 1 else None
+
+
+def _insert_after(text: str, folder: str, entry: str, new: str) -> str | None:
+    # The new line ends as the entry's does (LF or CRLF).
+    line = _entry_line(text, entry)
+    if line is None:
         return None
-    line = found[0]
     added = ("./" if entry.startswith("./") else "") + posixpath.relpath(new, folder or ".")
     result = f"{text[:line.end()]}\n{line.group(1)}{line.group(2)}{added}{line.group(2)}{line.group(4)}{text[line.end():]}"
     expected = list(resources(text) or [])
     expected.insert(expected.index(entry) + 1, added)
     return result if resources(result) == expected else None
+
+
+# --- what a kustomization file names -----------------------------------------------------
+
+# Fields holding kustomizations to read in turn (a folder) or a file.
+_KUSTOMIZATIONS = ("resources", "bases", "components")
+_FILE_LISTS = ("patchesStrategicMerge", "crds", "configurations", "generators", "transformers", "validators")
+_GENERATORS = ("configMapGenerator", "secretGenerator")
+
+
+def _strings(value: Any) -> list[str]:
+    # A one-line string is a path; a block is an inline patch or object, which reads nothing.
+    items = value if isinstance(value, list) else [value]
+    return [item for item in items if isinstance(item, str) and "\n" not in item.strip()]
+
+
+def _entries(value: Any) -> list:
+    # A field that should hold a list and holds something else names nothing (kustomize refuses it).
+    return value if isinstance(value, list) else []
+
+
+def named_paths(kus: dict) -> Iterator[tuple[str, str, bool]]:
+    """(field, path, may be a kustomization folder) of every path the kustomization names."""
+    for field in _KUSTOMIZATIONS:
+        for path in _strings(kus.get(field) or []):
+            yield field, path, True
+    for field in _FILE_LISTS:
+        for path in _strings(kus.get(field) or []):
+            yield field, path, field in ("generators", "transformers", "validators")
+    for field in ("patches", "patchesJson6902", "replacements"):
+        for entry in _entries(kus.get(field)):
+            if isinstance(entry, dict):
+                yield from ((field, path, False) for path in _strings(entry.get("path")))
+    for field in _GENERATORS:
+        for generator in _entries(kus.get(field)):
+            if not isinstance(generator, dict):
+                continue
+            for spec in _strings(generator.get("files") or []):
+                yield f"{field} files", spec.partition("=")[2] or spec, False
+            for path in _strings(generator.get("envs") or []) + _strings(generator.get("env")):
+                yield f"{field} envs", path, False
+    if isinstance(kus.get("openapi"), dict):
+        yield from (("openapi", path, False) for path in _strings(kus["openapi"].get("path")))
+    if isinstance(kus.get("helmGlobals"), dict):
+        yield from (("helmGlobals chartHome", p, False) for p in _strings(kus["helmGlobals"].get("chartHome")))
+    elif kus.get("helmCharts"):
+        yield "helmCharts chartHome", "charts", False  # kustomize's default chart home

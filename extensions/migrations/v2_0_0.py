@@ -41,7 +41,7 @@ from pathlib import Path
 
 import yaml
 
-from .. import bounded_yaml, flux_names, layout, repo_files
+from .. import bounded_yaml, flux_names, kustomize_listing, layout, repo_files
 from ..conventions import COOKBOOK, FLUX_2_9
 from .blob_record import BlobRecord, tracked_blobs
 from .flux_api import MigrationError, migrate_text
@@ -173,11 +173,16 @@ def make_plan(repo: Path, clean: bool = False) -> Plan:
         text = _repoint_flux_sync(migration.text) if plan.moves else migration.text
         if plan.moves and path in flux_own_config:
             text = _repoint_flux_own_config(text)
+            if left := _flux_own_entries(text):
+                errors.append(f"{path}: lists {', '.join(left)} in a way this step cannot rewrite (they move to "
+                              f"{layout.flux_system_dir(NEW_DIR)}/); list each on a line of its own")
         plan.notes.extend(f"{target}: {note}" for note in migration.notes + migration.skipped)
         if text != original:
             plan.writes[target] = text
         elif blob and not migration.notes and use_record:
             found.add(blob)
+    if plan.moves:
+        errors += _repoint_configs_outside(repo, plan)
     if errors:
         raise MigrationAbort("these files cannot be migrated; fix them, commit, and update again:\n  " + "\n  ".join(errors))
     if plan.moves and (repo / "README.md").is_file():
@@ -269,6 +274,35 @@ def _repoint_flux_own_config(text: str) -> str:
     names = "|".join(re.escape(name) for name in FLUX_OWN_FILES)
     return re.sub(rf"(?m)^(\s*-\s*[\"']?)(\./)?({names})([\"']?\s*(#.*)?)$",
                   lambda m: f"{m.group(1)}{m.group(2) or ''}{layout.FLUX_SYSTEM}/{m.group(3)}{m.group(4)}", text)
+
+
+def _flux_own_entries(text: str) -> list[str]:
+    """The entries of a kustomization file (moving to the new folder) still naming Flux's
+    own files beside it, where they no longer are."""
+    return [str(entry) for entry in kustomize_listing.resources(text) or []
+            if isinstance(entry, str) and posixpath.normpath(entry) in FLUX_OWN_FILES]
+
+
+def _repoint_configs_outside(repo: Path, plan: Plan) -> list[str]:
+    """Kustomization files outside the old folder that name it, or files in it (a root
+    kustomization.yaml listing `flux-system`): their entries name the new folder, or the
+    file is named as one this step cannot rewrite (its build would break)."""
+    errors = []
+    for path in tracked_files(repo):
+        if posixpath.basename(path) not in flux_names.KUSTOMIZE_CONFIG_FILES or path.startswith(f"{OLD_DIR}/"):
+            continue
+        try:
+            text = plan.writes.get(path) or (repo / path).read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue  # not text: kustomize cannot read it either
+        repointed = kustomize_listing.repoint(text, posixpath.dirname(path), OLD_DIR, NEW_DIR)
+        if repointed is None:
+            errors.append(f"{path}: names {OLD_DIR}/ (moving to {NEW_DIR}/) in a way this step cannot rewrite; "
+                          "name it in a block list, one entry per line")
+        elif repointed != text:
+            plan.writes[path] = repointed
+            plan.notes.append(f"{path}: now names {NEW_DIR}/ where it named {OLD_DIR}/")
+    return errors
 
 
 def _sync_path(repo: Path, paths: list[str]) -> str | None:

@@ -18,60 +18,15 @@ from __future__ import annotations
 import posixpath
 import re
 from pathlib import Path
-from typing import Any, Iterator
 
 import yaml
 
 from flux_cookbook.extensions import bounded_yaml, flux_names
+from flux_cookbook.extensions.kustomize_listing import named_paths
 
 # What kustomize fetches: a URL, git's scp-like `git@host:path`, or `host.tld/path` (its
 # repospec without a scheme), and anything asking for a ref.
 _REMOTE = re.compile(r"://|^[\w.-]+@[\w.-]+:|^[\w-]+(?:\.[\w-]+)+(?::\d+)?/|[?&](?:ref|version|submodules|timeout)=")
-# Fields holding kustomizations to read in turn (a folder) or a file.
-_KUSTOMIZATIONS = ("resources", "bases", "components")
-_FILE_LISTS = ("patchesStrategicMerge", "crds", "configurations", "generators", "transformers", "validators")
-_GENERATORS = ("configMapGenerator", "secretGenerator")
-
-
-def _strings(value: Any) -> list[str]:
-    # A one-line string is a path; a block is an inline patch or object, which reads nothing.
-    items = value if isinstance(value, list) else [value]
-    return [item for item in items if isinstance(item, str) and "\n" not in item.strip()]
-
-
-def _entries(value: Any) -> list:
-    # A field that should hold a list and holds something else names nothing (kustomize refuses it).
-    return value if isinstance(value, list) else []
-
-
-def named_paths(kus: dict) -> Iterator[tuple[str, str, bool]]:
-    """(field, path, may be a kustomization folder) of every path the kustomization names."""
-    for field in _KUSTOMIZATIONS:
-        for path in _strings(kus.get(field) or []):
-            yield field, path, True
-    for field in _FILE_LISTS:
-        for path in _strings(kus.get(field) or []):
-            yield field, path, field in ("generators", "transformers", "validators")
-    for field in ("patches", "patchesJson6902", "replacements"):
-        for entry in _entries(kus.get(field)):
-            if isinstance(entry, dict):
-                yield from ((field, path, False) for path in _strings(entry.get("path")))
-    for field in _GENERATORS:
-        for generator in _entries(kus.get(field)):
-            if not isinstance(generator, dict):
-                continue
-            for spec in _strings(generator.get("files") or []):
-                yield f"{field} files", spec.partition("=")[2] or spec, False
-            for path in _strings(generator.get("envs") or []) + _strings(generator.get("env")):
-                yield f"{field} envs", path, False
-    if isinstance(kus.get("openapi"), dict):
-        yield from (("openapi", path, False) for path in _strings(kus["openapi"].get("path")))
-    if isinstance(kus.get("helmGlobals"), dict):
-        yield from (("helmGlobals chartHome", p, False) for p in _strings(kus["helmGlobals"].get("chartHome")))
-    elif kus.get("helmCharts"):
-        yield "helmCharts chartHome", "charts", False  # kustomize's default chart home
-
-
 def _kustomization_file(root: Path, folder: str) -> str | None:
     for name in flux_names.KUSTOMIZE_CONFIG_FILES:
         if (root / folder / name).is_file():

@@ -20,8 +20,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from flux_cookbook.extensions import flux_names, layout, repo_files
-from flux_cookbook.repository import flux_build, kind_scopes, kustomize_reads
+from flux_cookbook.extensions import flux_names, kustomize_listing, layout, repo_files
+from flux_cookbook.repository import flux_build, kind_scopes
 from flux_cookbook.repository.yaml_lines import Document, LineList, LineMap, YamlError, load_documents
 
 # Flux's names, as the model's readers know them (extensions/flux_names.py spells them).
@@ -322,7 +322,7 @@ class Repository:
             if not config:
                 whole.add(folder)
                 continue
-            for _, name, may_be_folder in kustomize_reads.named_paths(config):
+            for _, name, may_be_folder in kustomize_listing.named_paths(config):
                 target = posixpath.normpath(posixpath.join(folder, name))
                 target = "" if target == "." else target
                 if (self.root / target).is_dir():

@@ -36,3 +36,15 @@ def test_an_entry_is_read_against_the_folder_of_its_file():
     assert kustomize_listing.names("bootstrap", "./namespaces/../namespaces/a.yaml", "bootstrap/namespaces/a.yaml")
     assert not kustomize_listing.names("bootstrap", "namespaces/a.yaml", "namespaces/a.yaml")
     assert not kustomize_listing.names("bootstrap", {"path": "a.yaml"}, "bootstrap/a.yaml")
+
+
+@pytest.mark.parametrize("folder, text, repointed", [
+    ("", "resources:\n  - flux-system # ours\n  - apps\n", "resources:\n  - bootstrap # ours\n  - apps\n"),
+    ("", "resources:\n  - './flux-system/namespaces/a.yaml'\n", "resources:\n  - './bootstrap/namespaces/a.yaml'\n"),
+    ("clusters", "components:\r\n- ../flux-system\r\n", "components:\r\n- ../bootstrap\r\n"),
+    ("", "namespace: flux-system\nresources:\n- apps\n", "namespace: flux-system\nresources:\n- apps\n"),  # no path
+    ("", "resources: [flux-system]\n", None),  # a flow list
+    ("", "resources:\n- apps\npatches:\n- path: flux-system/patch.yaml\n", None),  # not a resource entry
+])
+def test_entries_naming_a_moved_folder_follow_it(folder, text, repointed):
+    assert kustomize_listing.repoint(text, folder, "flux-system", "bootstrap") == repointed

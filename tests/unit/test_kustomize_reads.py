@@ -112,7 +112,8 @@ def test_files_beside_the_folder_inside_the_repository_still_build(tmp_path):
 @pytest.mark.parametrize("field", ["patches: 5", "patchesJson6902: true", "replacements: x", "configMapGenerator: true",
                                    "secretGenerator: 1"])
 def test_a_field_that_is_no_list_is_left_for_kustomize_to_refuse(tmp_path, field):
-    from flux_cookbook.repository.kustomize_reads import named_paths, refused_reads
+    from flux_cookbook.extensions.kustomize_listing import named_paths
+    from flux_cookbook.repository.kustomize_reads import refused_reads
 
     (tmp_path / "kustomization.yaml").write_text(f"resources: [a.yaml]\n{field}\n")
     assert list(named_paths({"resources": ["a.yaml"], **{field.split(":")[0]: 5}})) == [("resources", "a.yaml", True)]

@@ -66,6 +66,19 @@ def test_second_run_plans_nothing(tmp_path):
     assert (plan.moves, plan.writes) == ([], {})
 
 
+def test_kustomization_files_naming_the_old_folder_name_the_new_one(tmp_path):
+    """A root kustomization.yaml applying the bootstrap folder (Flux's sync applies ./), and
+    the folder's own listing Flux's files beside its folders: each entry follows the move."""
+    root = "resources:\n  - flux-system # the cluster's own\n  - ./flux-system/namespaces/ns.yaml\n  - apps\n"
+    own = "resources:\n- gotk-components.yaml\n- gotk-sync.yaml\n- namespaces\n"
+    repo = make_repo(tmp_path, {".copier-answers.yml": ANSWERS, "kustomization.yaml": root,
+                                "flux-system/kustomization.yaml": own, "flux-system/gotk-components.yaml": "a: 1\n",
+                                "flux-system/gotk-sync.yaml": "a: 1\n", "flux-system/namespaces/ns.yaml": "a: 1\n"})
+    v2_0_0.before(repo)
+    assert (repo / "kustomization.yaml").read_text() == root.replace("flux-system", "bootstrap")
+    assert (repo / "bootstrap/kustomization.yaml").read_text() == own.replace("- gotk", "- flux-system/gotk")
+
+
 def test_a_custom_bootstrap_folder_stays(tmp_path):
     repo = make_repo(tmp_path, {".copier-answers.yml": ANSWERS.replace("flux-system", "clusters"),
                                 "clusters/kustomizations/kustomization-app.yaml": KUSTOMIZATION_V1BETA1})
@@ -88,6 +101,11 @@ def test_ignored_files_move_along(tmp_path):
      r"which holds files of its own \(bootstrap/deploy.sh\). Rename bootstrap/ or move them out"),
     ({"flux-system/kustomizations/k.yaml": "apiVersion: kustomize.toolkit.fluxcd.io/v1beta2\nkind: Kustomization\nmetadata: {name: x\n"},
      r"flux-system/kustomizations/k.yaml: line 3: a Flux object that is not valid YAML"),
+    ({"flux-system/namespaces/a.yaml": "a: 1\n", "kustomization.yaml": "resources: [flux-system]\n"},
+     r"kustomization.yaml: names flux-system/ \(moving to bootstrap/\) in a way this step cannot rewrite"),
+    ({"flux-system/kustomization.yaml": "resources: [gotk-components.yaml, gotk-sync.yaml, namespaces]\n",
+      "flux-system/gotk-components.yaml": "a: 1\n", "flux-system/gotk-sync.yaml": "a: 1\n", "flux-system/namespaces/a.yaml": "a: 1\n"},
+     r"flux-system/kustomization.yaml: lists gotk-components.yaml, gotk-sync.yaml in a way this step cannot rewrite"),
 ])
 def test_refusals_change_nothing(tmp_path, tree, message):
     repo = make_repo(tmp_path, {".copier-answers.yml": ANSWERS, **tree})
