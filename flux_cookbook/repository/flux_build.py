@@ -654,7 +654,11 @@ def _starts(repo: Path, every: list[_Found], start_dir: str | None) -> list[_Fou
         return below or [_applying(folder)]
     syncs = [f for f in every if posixpath.basename(f.kustomization.file) == _SYNC_FILE]
     synced = {f.kustomization.path for f in syncs}
-    to_come = [f for f in _bootstrap_to_come(repo) if f.kustomization.path not in synced]
+    # A sync already applying the answers' bootstrap folder, or a folder holding it (flux
+    # bootstrap without --path syncs the root), reaches it: no second cluster to come.
+    to_come = [f for f in _bootstrap_to_come(repo)
+               if not any(not path or f.kustomization.path == path or f.kustomization.path.startswith(path + "/")
+                          for path in synced)]
     if syncs or to_come:
         return syncs + to_come
     return _cookbook_bootstrap(repo) or [f for f in every if _builds_own_repository_spec(f)]

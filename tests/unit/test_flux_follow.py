@@ -89,3 +89,19 @@ def test_builds_are_reused_only_for_folders_that_read_nothing_else(tmp_path):
     assert again["flux-system"] == first["flux-system"]
     assert "changed" in again["own"] and again["overlay"] == first["overlay"]
     assert again == {r.kustomization.name: r.output for r in follow(repo).results}
+
+
+def test_a_root_sync_reaches_the_answers_bootstrap_folder_no_second_cluster_to_come(tmp_path):
+    """flux bootstrap without --path syncs the root, which holds the bootstrap folder the
+    answers record (an adopted Geek Cookbook repository): one cluster, not a second one
+    made up for a `flux bootstrap --path` still to come."""
+    repo = git_repo(tmp_path, {
+        ".copier-answers.yml": "bootstrap_dir: flux-system\nkind: cluster\n",
+        "flux-system/gotk-sync.yaml": _sync("./"),
+        "flux-system/kustomization.yaml": "resources: [gotk-sync.yaml]\n",
+        "flux-system/kustomizations/kustomization-app.yaml": flux_ks("app", "./app"),
+        "app/cm.yaml": CM.format(name="app"),
+    })
+    followed = follow(repo)
+    assert names(followed) == [("flux-system", ""), ("app", "app")]
+    assert sorted(set(followed.clusters.values())) == [""]
