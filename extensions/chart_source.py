@@ -38,7 +38,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import yaml
 
-from . import bounded_yaml, repo_files
+from . import bounded_yaml, chart_values, repo_files
 from .input_checks import chart_name_error
 from .semver_range import Constraint, newest_matching, parse_constraint, parse_version
 
@@ -413,6 +413,9 @@ def _http_get(url: str, limit: int, accept: str | None = None, token: str | None
     """GET `url` into memory, at most `limit` bytes within TIMEOUT_SECONDS."""
     if urlsplit(url).scheme not in ("http", "https"):
         raise ChartFetchError(f"{url}: only http(s) URLs are fetched.")
+    # Every request of every command goes through here: FLUX_COOKBOOK_OFFLINE holds for all.
+    if chart_values.offline_refuses(urlsplit(url).hostname or ""):
+        raise RepositoryUnreachable(f"{url} not contacted: {chart_values.OFFLINE_VARIABLE} is set.")
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
     if accept:
         request.add_header("Accept", accept)

@@ -257,6 +257,12 @@ def other_namespace(repo: Path, cert: Path) -> None:
     commit_all(repo, "moved")
 
 
+def answers_of_another_app(repo: Path, cert: Path) -> None:
+    answers = repo / ".copier-answers.app-web.yml"
+    answers.write_text(answers.read_text().replace("app_name: web\n", "app_name: api\n"))
+    commit_all(repo, "web's answers name api")
+
+
 LITERAL = ["--from-literal", f"password={SECRET}"]
 REFUSALS = {
     # name: (arguments after `seal`, stdin, prepare, exit code, message); "{cert}" is --cert's file.
@@ -280,6 +286,8 @@ REFUSALS = {
     "bad label": (["web", "db", "--cert", "{cert}", "--label", "a=b c", *LITERAL], None, None, 1, "label a: value 'b c' is not valid"),
     "misspelt option with a value": (["web", "db", "--cert", "{cert}", f"--fromliteral=password={SECRET}"], None, None, 2, "unrecognized arguments: --fromliteral=…"),
     "value as a stray argument": (["web", "db", "--cert", "{cert}", "--from-literal", "password", SECRET], None, None, 2, "unrecognized arguments: …"),
+    "answers naming another app": (["web", "db", "--cert", "{cert}", *LITERAL], None, answers_of_another_app, 1,
+                                   ".copier-answers.app-web.yml: app_name is 'api', but the file is named for app 'web'"),
     "ambiguous option with a value": (["web", "db", "--cert", "{cert}", f"--from=password={SECRET}"], None, None, 2, "ambiguous option: --from=… could match"),
 }
 

@@ -236,7 +236,7 @@ ALIAS_BOMB = "".join(f"    l{n}: &l{n} [*l{n - 1}, *l{n - 1}]\n" if n else "    
 
 
 @pytest.mark.parametrize("problem", ["no such app", "no such version", "not cached offline", "dirty", "values do not parse",
-                                     "alias bomb", "helmrelease renamed", "outside the repository"])
+                                     "alias bomb", "helmrelease renamed", "outside the repository", "answers of another app"])
 def test_bad_input_names_it_and_writes_nothing(template, cluster, charts, problem):
     folder, url = charts
     add_app(template, cluster, url, "podinfo", "6.x", {})
@@ -269,6 +269,10 @@ def test_bad_input_names_it_and_writes_nothing(template, cluster, charts, proble
         git(cluster, "mv", "podinfo/helmrelease-podinfo.yaml", "podinfo/release.yaml")
         commit_all(cluster, "Renamed")
         args, expected = [*args, "--to", "6.x"], "podinfo/helmrelease-podinfo.yaml does not exist"
+    elif problem == "answers of another app":
+        edit(cluster / ".copier-answers.app-podinfo.yml", "app_name: podinfo\n", "app_name: web\n")
+        commit_all(cluster, "Answers naming another app")
+        expected = ".copier-answers.app-podinfo.yml: app_name is 'web', but the file is named for app 'podinfo'"
     else:
         # No Kustomization to say where the app is, and answers placing it outside.
         outside = cluster.parent / "elsewhere" / "podinfo"

@@ -55,6 +55,16 @@ class App:
         return repo_state.app_folder(self.root, answers)
 
 
+def answers_name_error(app: App) -> str:
+    """Why the app's answers file cannot be taken as the app's ("" when it can): it names
+    another app (copier would render that one; check reports it as convention.answers)."""
+    recorded = app.answers.get("app_name")
+    if recorded is not None and recorded != app.name:
+        return (f"{app.answers_file}: app_name is {recorded!r}, but the file is named for app {app.name!r}; "
+                f"set app_name: {app.name} (or rename the file) first")
+    return ""
+
+
 def app_names(root: Path) -> list[str]:
     """The apps of the repository at `root`, by their answers files, sorted."""
     return sorted(layout.apps(Path(root)))

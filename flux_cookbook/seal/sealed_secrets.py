@@ -20,6 +20,7 @@ repository) or `kubeseal --fetch-cert`.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import shutil
 import subprocess
@@ -96,6 +97,8 @@ def find_app(repo: Path, app: str) -> App:
         raise UserError(f"{repo} has no app '{app}'; {known}{run_from_root(repo) or '.'}")
     answers_file = repo / found.answers_file
     answers = _read_answers(answers_file)
+    if error := apps.answers_name_error(dataclasses.replace(found, answers=answers)):
+        raise UserError(error)
     name = str(answers.get("app_name") or app)
     namespace = str(answers.get("namespace") or name)  # copier's default for the question
     if error := dns1123_label_error(namespace, f"{answers_file.name}: namespace"):

@@ -85,7 +85,10 @@ def read_app(repo: Path, name: str) -> App:
     app.answers = _load(app.files[answers_file], answers_file)
     if not isinstance(app.answers, dict):
         raise UserError(f"{answers_file} is not a mapping of answers")
-    app.folder = dataclasses.replace(model, answers=app.answers).folder
+    model = dataclasses.replace(model, answers=app.answers)
+    if error := apps.answers_name_error(model):
+        raise UserError(error)
+    app.folder = model.folder
     configmap = app.file(layout.values_configmap_file(name))
     release = app.file(layout.helm_release_file(name))
     if repo_files.inside(repo, configmap).is_file():

@@ -283,3 +283,15 @@ def test_what_a_fetch_caches_is_found_offline(repo_url, cache):
     files = chart_source.safe_archive_files(found["6.14.1"], "podinfo", ("values.yaml", "values.schema.json"))
     assert files == {"values.yaml": podinfo_values("6.14.1")}
     assert chart_source.cached_archives(repo_url, "other", cache) == {}
+
+
+def test_offline_no_request_leaves_this_machine(monkeypatch):
+    """FLUX_COOKBOOK_OFFLINE holds for every command's requests (values outdated and refresh
+    asked the network before), and the loopback, where the tests serve charts, stays open."""
+    from flux_cookbook.extensions.chart_source import RepositoryUnreachable, list_versions
+
+    monkeypatch.setenv("FLUX_COOKBOOK_OFFLINE", "1")
+    with pytest.raises(RepositoryUnreachable, match=r"https://charts.example.invalid/index.yaml not contacted: FLUX_COOKBOOK_OFFLINE is set"):
+        list_versions("https://charts.example.invalid", "podinfo")
+    with pytest.raises(RepositoryUnreachable, match="cannot reach http://127.0.0.1:9/index.yaml"):
+        list_versions("http://127.0.0.1:9", "podinfo")  # nothing listens on the discard port
