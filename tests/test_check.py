@@ -663,6 +663,16 @@ def test_one_mistake_one_problem(repo, cache, case):
     assert case.message in report.problems[0].message
 
 
+def test_two_kustomizations_of_one_cluster_applying_one_folder_apply_each_object_twice(repo, cache):
+    again = (repo / KUST).read_text().replace("name: podinfo\n  namespace: flux-system", "name: podinfo-again\n  namespace: flux-system", 1)
+    assert again != (repo / KUST).read_text()
+    apply(repo, {"bootstrap/kustomizations/kustomization-podinfo-again.yaml": again})
+    report = check_repository(repo, cache_dir=cache)
+    assert sorted((p.rule, p.path) for p in report.problems) == [("build.applied-twice", CM), ("build.applied-twice", HR)], \
+        "\n".join(map(str, report.problems))
+    assert "flux-system/podinfo (path podinfo) and flux-system/podinfo-again (path podinfo)" in report.problems[0].message
+
+
 def test_a_file_listed_only_by_a_kustomization_file_no_build_reads_is_named(repo, cache):
     """podinfo/extra/ has a kustomization file of its own, but podinfo's names no folder
     extra: that file is never read, and what it lists is never applied."""

@@ -203,8 +203,6 @@ def check_applied_twice(repo: Repository, built: list) -> list[Problem]:
 
     problems = []
     for other, item in _sharing(repo, built, identity):
-        if other.kustomization.path == item.kustomization.path:
-            continue
         _, kind, namespace, name = identity(item)
         a, b = other.kustomization, item.kustomization
         problems.append(Problem(
@@ -245,17 +243,19 @@ def check_helm_release_names(repo: Repository, built: list) -> list[Problem]:
 
 def _sharing(repo: Repository, built: list, key) -> list[tuple]:
     """(the first, a later one) of the built objects with the same `key(item)` (None: not
-    compared) in one cluster; a folder several clusters apply counts in each."""
+    compared) in one cluster: the cluster of the Kustomization that built it (a folder two
+    clusters apply is built once for each, and two Kustomizations of one cluster applying
+    one folder make a pair for each of its objects)."""
     first: dict[tuple, object] = {}
     pairs = []
     for item in built:
         found = key(item)
         if found is None:
             continue
-        for cluster in sorted(repo.folder_clusters.get(item.kustomization.path) or {""}):
-            other = first.setdefault((cluster, *found), item)
-            if other is not item:
-                pairs.append((other, item))
+        cluster = repo.followed.clusters.get(item.kustomization, "") if repo.followed else ""
+        other = first.setdefault((cluster, *found), item)
+        if other is not item:
+            pairs.append((other, item))
     return pairs
 
 
