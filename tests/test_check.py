@@ -555,6 +555,24 @@ CLEAN = [
                                    "clusters/staging/flux-system/gotk-sync.yaml": gotk_sync("./clusters/staging"),
                                    "clusters/staging/flux-system/gotk-components.yaml": GOTK_COMPONENTS,
                                    "clusters/staging/flux-system/kustomization.yaml": FLUX_SYSTEM_FILES}, "", "", 0),
+    # Each cluster its own HelmRepository for a URL another cluster's serves too.
+    Case("second-cluster-folder-with-its-own-helm-repository", {
+        "bootstrap/flux-system/gotk-sync.yaml": GOTK_SYNC, "bootstrap/flux-system/gotk-components.yaml": GOTK_COMPONENTS,
+        "bootstrap/flux-system/kustomization.yaml": FLUX_SYSTEM_FILES,
+        "clusters/staging/flux-system/gotk-sync.yaml": gotk_sync("./clusters/staging"),
+        "clusters/staging/flux-system/gotk-components.yaml": GOTK_COMPONENTS,
+        "clusters/staging/flux-system/kustomization.yaml": FLUX_SYSTEM_FILES,
+        "clusters/staging/helmrepository-podinfo.yaml": _object("""
+            apiVersion: source.toolkit.fluxcd.io/v1
+            kind: HelmRepository
+            metadata:
+              name: podinfo
+              namespace: flux-system
+            spec:
+              interval: 1h
+              url: https://stefanprodan.github.io/podinfo
+            """)},
+        "", "", 0),
     Case("kustomization-flux-never-applies", {"paused/kustomization-old.yaml": PAUSED_KUSTOMIZATION}, "", "", 0),
     # An ObjectBucketClaim makes a ConfigMap and a Secret of its name when the bucket is ready.
     Case("values-from-what-an-object-bucket-claim-makes",

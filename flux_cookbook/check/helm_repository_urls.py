@@ -18,7 +18,8 @@ RULE = "convention.helm-repository-url"
 
 
 def check_helm_repository_urls(repo: Repository) -> list[Problem]:
-    first: list[Manifest] = []
+    """Per cluster: each cluster of a repository needs its own HelmRepository for a URL."""
+    first: dict[str, list[Manifest]] = {}
     problems = []
     for manifest in repo.manifests:
         if not manifest.is_a("HelmRepository", SOURCE_GROUP):
@@ -27,9 +28,11 @@ def check_helm_repository_urls(repo: Repository) -> list[Problem]:
         url = spec.get("url") if isinstance(spec, dict) else None
         if not isinstance(url, str):
             continue
-        earlier = next((m for m in first if same_url(m.obj["spec"]["url"], url)), None)
+        clusters = sorted(repo.clusters_of(manifest) or {""})
+        earlier = next((m for cluster in clusters for m in first.get(cluster, []) if same_url(m.obj["spec"]["url"], url)), None)
         if earlier is None:
-            first.append(manifest)
+            for cluster in clusters:
+                first.setdefault(cluster, []).append(manifest)
             continue
         problems.append(Problem(manifest.path, manifest.line, RULE, WARNING,
                                 f"{manifest.label()} serves {url}, as {earlier.label()} ({earlier.path}:{earlier.line}) "
