@@ -691,6 +691,24 @@ def test_two_kustomizations_of_one_cluster_applying_one_folder_apply_each_object
     assert "flux-system/podinfo (path podinfo) and flux-system/podinfo-again (path podinfo)" in report.problems[0].message
 
 
+def test_each_cluster_of_a_repository_needs_what_its_objects_name(repo, cache):
+    """staging applies podinfo's folder too, but not the bootstrap folder holding its
+    HelmRepository and namespace: the cluster that lacks them is named, not passed because
+    another cluster of the repository has them."""
+    podinfo = (repo / KUST).read_text()
+    apply(repo, {"bootstrap/flux-system/gotk-sync.yaml": GOTK_SYNC, "bootstrap/flux-system/gotk-components.yaml": GOTK_COMPONENTS,
+                 "bootstrap/flux-system/kustomization.yaml": FLUX_SYSTEM_FILES,
+                 "clusters/staging/flux-system/gotk-sync.yaml": gotk_sync("./clusters/staging"),
+                 "clusters/staging/flux-system/gotk-components.yaml": GOTK_COMPONENTS,
+                 "clusters/staging/flux-system/kustomization.yaml": FLUX_SYSTEM_FILES,
+                 "clusters/staging/kustomization-podinfo.yaml": podinfo})
+    report = check_repository(repo, cache_dir=cache)
+    errors = {(p.rule, p.path): p.message for p in report.problems if p.severity == ERROR}
+    assert "which the cluster clusters/staging/ does not apply" in errors["ref.source", HR], errors
+    assert "Declare the namespace in clusters/staging/namespaces/namespace-podinfo.yaml" in errors["ref.namespace", HR]
+    assert {rule for rule, _ in errors} == {"ref.source", "ref.namespace"}, errors
+
+
 def test_a_file_listed_only_by_a_kustomization_file_no_build_reads_is_named(repo, cache):
     """podinfo/extra/ has a kustomization file of its own, but podinfo's names no folder
     extra: that file is never read, and what it lists is never applied."""

@@ -111,10 +111,12 @@ def check_applied_namespaces(repo: Repository, results: list[BuildResult]) -> li
     clusters: dict[str, list[BuildResult]] = defaultdict(list)
     for result in results:
         clusters[repo.followed.clusters.get(result.kustomization, "") if repo.followed else ""].append(result)
-    return [problem for cluster in clusters.values() for problem in _check_cluster(repo, cluster)]
+    return [problem for cluster, found in clusters.items()
+            for problem in _check_cluster(repo, found, cluster if len(clusters) > 1 else None)]
 
 
-def _check_cluster(repo: Repository, results: list[BuildResult]) -> list[Problem]:
+def _check_cluster(repo: Repository, results: list[BuildResult], cluster: str | None) -> list[Problem]:
+    """`cluster`: its bootstrap folder, when the repository holds several."""
     outputs = {result.kustomization.path: _objects(result.output) for result in results}
     crds = kind_scopes.crd_scopes(obj for objects in outputs.values() for obj in objects)
     declared: dict[str, set[str]] = defaultdict(set)  # namespace -> paths whose output declares it
@@ -143,20 +145,21 @@ def _check_cluster(repo: Repository, results: list[BuildResult]) -> list[Problem
             found.setdefault((*where, namespace), [applier, []])[1].append(applied)
     problems = []
     for (path, line, namespace), (applier, objects) in found.items():
-        problems.append(_problem(repo, path, line, applier, objects, declared[namespace], order))
+        problems.append(_problem(repo, path, line, applier, objects, declared[namespace], order, cluster))
     return problems
 
 
 def _problem(repo: Repository, path: str, line: int, applier: FluxKustomization, objects: list[_Applied],
-             declaring: set[str], order: _Order) -> Problem:
+             declaring: set[str], order: _Order, cluster: str | None) -> Problem:
     namespace = objects[0].namespace
     what = objects[0].label() + (f" (and {len(objects) - 1} more object{'s' * (len(objects) > 2)})" if len(objects) > 1 else "")
     by = f"Kustomization {applier.namespace or FLUX_SYSTEM}/{applier.name} (path {applier.path or '.'})"
     missing = f'until it exists the apply fails with namespaces "{namespace}" not found'
     if not declaring:
-        file = layout.namespace_file(repo.bootstrap_dir, namespace).lstrip("/")
+        file = layout.namespace_file(repo.bootstrap_dir if cluster is None else cluster, namespace).lstrip("/")
+        nothing = "nothing in this repository declares" if cluster is None else f"nothing the cluster {cluster or '.'}/ applies declares"
         return Problem(path, line, RULE, ERROR,
-                       f"{what} goes into namespace {namespace}, which nothing in this repository declares: "
+                       f"{what} goes into namespace {namespace}, which {nothing}: "
                        f"{by} applies it, and {missing}. Declare the namespace in {file}, or fix the namespace")
     declarers = sorted(key for key, k in order.kustomizations.items() if k.path in declaring)
     first = declarers[0] if declarers else (FLUX_SYSTEM, "?")

@@ -33,16 +33,23 @@ RUN_TIME_MAKERS: dict[tuple[str, str], dict[str, frozenset[str] | None]] = {
 
 
 class Index:
-    """The objects the repository's applied folders define, by (kind, namespace, name)."""
+    """The objects the repository's applied folders define, by (kind, namespace, name); with
+    `cluster`, those that cluster applies (a repository of several clusters: each looks up
+    its own), and `scope` says which in messages."""
 
-    def __init__(self, repo: Repository):
+    def __init__(self, repo: Repository, cluster: str | None = None):
         self.by_id: dict[tuple[str, str, str], list[Manifest]] = defaultdict(list)
-        for manifest in repo.manifests:
+        several = len({c for clusters in repo.folder_clusters.values() for c in clusters}) > 1
+        self.scope = f"the cluster {cluster or '.'}/ does not apply" if cluster is not None and several \
+            else "this repository does not define"
+        manifests = [m for m in repo.manifests
+                     if cluster is None or not repo.clusters_of(m) or cluster in repo.clusters_of(m)]
+        for manifest in manifests:
             self.by_id[manifest.kind, manifest.namespace, manifest.name].append(manifest)
         # Not yet bootstrapped: `flux bootstrap` will make the GitRepository for this repository.
         self.assumed = set() if repo.bootstrapped else {("GitRepository", FLUX_SYSTEM, FLUX_SYSTEM)}
         self.generated = _generated_objects(repo)
-        self.makers = [m for m in repo.manifests if (m.group, m.kind) in RUN_TIME_MAKERS]
+        self.makers = [m for m in manifests if (m.group, m.kind) in RUN_TIME_MAKERS]
         # An applied file that does not parse may define anything: while there is one,
         # "not defined here" is not said (yaml.parse names the file).
         self.incomplete = any(repo.holds_manifests(path) for path in repo.parse_errors)

@@ -24,28 +24,39 @@ CHART_REF_KINDS = ("OCIRepository", "HelmChart", "ExternalArtifact")
 
 def check_references(repo: Repository) -> list[Problem]:
     """sourceRef/chartRef, valuesFrom, dependsOn and healthChecks name what exists."""
-    index = Index(repo)
+    indexes: dict[str | None, Index] = {}
     problems: list[Problem] = []
     for manifest in repo.manifests:
-        spec = spec_of(manifest)
-        if manifest.is_a("Kustomization", KUSTOMIZE_GROUP):
-            problems += _source_ref(manifest, spec, "sourceRef", KUSTOMIZATION_SOURCES, index)
-            problems += _depends_on(manifest, spec, "Kustomization", KUSTOMIZE_GROUP, index)
-            problems += _health_checks(repo, manifest, spec, index)
-        elif manifest.is_a("HelmRelease", HELM_GROUP):
-            chart = spec.get("chart")
-            chart_spec = chart.get("spec") if isinstance(chart, LineMap) else None
-            if isinstance(chart_spec, LineMap):
-                problems += _source_ref(manifest, chart_spec, "sourceRef", CHART_SOURCES, index)
-            problems += _source_ref(manifest, spec, "chartRef", CHART_REF_KINDS, index)
-            problems += _values_from(manifest, spec, index)
-            problems += _depends_on(manifest, spec, "HelmRelease", HELM_GROUP, index)
-        elif manifest.is_a("HelmChart", SOURCE_GROUP):
-            problems += _source_ref(manifest, spec, "sourceRef", CHART_SOURCES, index)
-        elif manifest.kind == "ImageUpdateAutomation" and manifest.group.endswith(GROUP_SUFFIX):
-            problems += _source_ref(manifest, spec, "sourceRef", ("GitRepository",), index)
+        # Looked up in each cluster that applies it: a folder two clusters apply needs what
+        # it names in both.
+        for cluster in sorted(repo.clusters_of(manifest)) or [None]:
+            index = indexes.get(cluster) or indexes.setdefault(cluster, Index(repo, cluster))
+            problems += [p for p in _manifest_references(repo, manifest, index) if p not in problems]
     problems += _depends_on_cycles(repo, "Kustomization", KUSTOMIZE_GROUP)
     problems += _depends_on_cycles(repo, "HelmRelease", HELM_GROUP)
+    return problems
+
+
+def _manifest_references(repo: Repository, manifest: Manifest, index: Index) -> list[Problem]:
+    """What `manifest` names that `index` lacks."""
+    problems: list[Problem] = []
+    spec = spec_of(manifest)
+    if manifest.is_a("Kustomization", KUSTOMIZE_GROUP):
+        problems += _source_ref(manifest, spec, "sourceRef", KUSTOMIZATION_SOURCES, index)
+        problems += _depends_on(manifest, spec, "Kustomization", KUSTOMIZE_GROUP, index)
+        problems += _health_checks(repo, manifest, spec, index)
+    elif manifest.is_a("HelmRelease", HELM_GROUP):
+        chart = spec.get("chart")
+        chart_spec = chart.get("spec") if isinstance(chart, LineMap) else None
+        if isinstance(chart_spec, LineMap):
+            problems += _source_ref(manifest, chart_spec, "sourceRef", CHART_SOURCES, index)
+        problems += _source_ref(manifest, spec, "chartRef", CHART_REF_KINDS, index)
+        problems += _values_from(manifest, spec, index)
+        problems += _depends_on(manifest, spec, "HelmRelease", HELM_GROUP, index)
+    elif manifest.is_a("HelmChart", SOURCE_GROUP):
+        problems += _source_ref(manifest, spec, "sourceRef", CHART_SOURCES, index)
+    elif manifest.kind == "ImageUpdateAutomation" and manifest.group.endswith(GROUP_SUFFIX):
+        problems += _source_ref(manifest, spec, "sourceRef", ("GitRepository",), index)
     return problems
 
 
@@ -60,7 +71,7 @@ def _source_ref(manifest: Manifest, parent: LineMap, key: str, kinds: tuple[str,
     if index.exists(kind, namespace, name, SOURCE_GROUP if kind != "ExternalArtifact" else None):
         return []
     return [Problem(manifest.path, parent.line_of(key), "ref.source", ERROR,
-                    f"{manifest.label()}: {key} names {kind} {namespace}/{name}, which this repository does not define"
+                    f"{manifest.label()}: {key} names {kind} {namespace}/{name}, which {index.scope}"
                     f"{_similar(index, name, kind)}")]
 
 
@@ -85,7 +96,7 @@ def _values_from(manifest: Manifest, spec: LineMap, index: Index) -> list[Proble
             continue
         if keys is None:
             problems.append(Problem(manifest.path, entry.line_of("name"), "ref.values", ERROR,
-                                    f"{where}: this repository does not define it{_similar(index, name, kind)}"))
+                                    f"{where}: {index.scope} it{_similar(index, name, kind)}"))
         elif key not in keys:
             problems.append(Problem(manifest.path, entry.line_of("valuesKey") if "valuesKey" in entry else line,
                                     "ref.values", ERROR,
@@ -135,8 +146,8 @@ def _depends_on(manifest: Manifest, spec: LineMap, kind: str, group: str, index:
         namespace = str(entry.get("namespace") or manifest.namespace)
         if not index.exists(kind, namespace, name, group):
             problems.append(Problem(manifest.path, line, "ref.depends-on", ERROR,
-                                    f"{manifest.label()}: dependsOn names {kind} {namespace}/{name}, which this "
-                                    f"repository does not define{_similar(index, name, kind)}"))
+                                    f"{manifest.label()}: dependsOn names {kind} {namespace}/{name}, which "
+                                    f"{index.scope}{_similar(index, name, kind)}"))
     return problems
 
 
