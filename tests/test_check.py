@@ -701,12 +701,17 @@ def test_each_cluster_of_a_repository_needs_what_its_objects_name(repo, cache):
                  "clusters/staging/flux-system/gotk-sync.yaml": gotk_sync("./clusters/staging"),
                  "clusters/staging/flux-system/gotk-components.yaml": GOTK_COMPONENTS,
                  "clusters/staging/flux-system/kustomization.yaml": FLUX_SYSTEM_FILES,
-                 "clusters/staging/kustomization-podinfo.yaml": podinfo})
+                 "clusters/staging/kustomization-podinfo.yaml": podinfo,
+                 "podinfo/sealedsecret-db.yaml": SEALED_SECRET})
     report = check_repository(repo, cache_dir=cache)
     errors = {(p.rule, p.path): p.message for p in report.problems if p.severity == ERROR}
     assert "which the cluster clusters/staging/ does not apply" in errors["ref.source", HR], errors
     assert "Declare the namespace in clusters/staging/namespaces/namespace-podinfo.yaml" in errors["ref.namespace", HR]
     assert {rule for rule, _ in errors} == {"ref.source", "ref.namespace"}, errors
+    # The controller the bootstrap folder's cluster installs is not staging's.
+    warnings = [p for p in report.problems if p.severity == WARNING]
+    assert [(p.rule, p.path) for p in warnings] == [("convention.sealed-secrets-controller", "podinfo/sealedsecret-db.yaml")]
+    assert "the cluster clusters/staging/ applying it installs no Sealed Secrets controller" in warnings[0].message
 
 
 def test_a_file_listed_only_by_a_kustomization_file_no_build_reads_is_named(repo, cache):

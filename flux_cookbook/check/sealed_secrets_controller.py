@@ -19,14 +19,22 @@ CRD = "sealedsecrets.bitnami.com"
 
 
 def check_sealed_secrets_controller(repo: Repository) -> list[Problem]:
-    sealed = [m for m in repo.manifests if m.is_a("SealedSecret", SEALED_SECRETS_GROUP)]
-    if not sealed or any(_installs_controller(m) for m in repo.manifests):
-        return []
-    return [Problem(m.path, m.line, RULE, WARNING,
-                    f"{m.label()}: this repository installs no Sealed Secrets controller (no HelmRelease of chart "
-                    f"{CHART}), so a cluster has no {CRD} CRD to apply it against; add it with "
-                    f"`flux-cookbook add {known_apps.SEALED_SECRETS} --defaults`, unless the cluster gets it elsewhere")
-            for m in sealed]
+    """Per cluster: each cluster applying a SealedSecret installs the controller itself."""
+    controllers = [m for m in repo.manifests if _installs_controller(m)]
+    problems = []
+    for m in repo.manifests:
+        if not m.is_a("SealedSecret", SEALED_SECRETS_GROUP):
+            continue
+        clusters = repo.clusters_of(m)
+        if any(not clusters or not repo.clusters_of(c) or clusters <= repo.clusters_of(c) for c in controllers):
+            continue
+        lacking = sorted((c or ".") + "/" for c in clusters if not any(c in repo.clusters_of(k) for k in controllers))
+        where = f"the cluster {', '.join(lacking)} applying it installs" if controllers else "this repository installs"
+        problems.append(Problem(m.path, m.line, RULE, WARNING,
+                                f"{m.label()}: {where} no Sealed Secrets controller (no HelmRelease of chart "
+                                f"{CHART}), so a cluster has no {CRD} CRD to apply it against; add it with "
+                                f"`flux-cookbook add {known_apps.SEALED_SECRETS} --defaults`, unless the cluster gets it elsewhere"))
+    return problems
 
 
 def _installs_controller(manifest: Manifest) -> bool:
