@@ -37,8 +37,9 @@ def test_usage_errors_exit_2(tmp_path):
     (["new", "{file}/x"], "is a file; give a new or empty folder"),
     (["add", "web", "--repo", "{file}"], "is not a folder"),
     (["update-all", "--jobs", "0"], "is not a number of at least 1"),
-    (["check", ".", "--path", "{outside}"], "give a folder inside REPO"),
-    (["check", ".", "--path", "../.."], "give a folder inside REPO"),
+    (["check", ".", "--path", "{outside}"], "outside the repository .; give a folder inside REPO"),
+    (["check", ".", "--path", "../.."], "--path ../..: outside the repository .; give a folder inside REPO"),
+    (["check", ".", "--path", "nowhere"], "--path nowhere: no such folder in .; give a folder inside REPO"),
 ])
 def test_paths_and_numbers_that_cannot_be_are_usage_errors(tmp_path, command, message):
     (tmp_path / "a-file").write_text("x\n")

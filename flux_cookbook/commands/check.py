@@ -68,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
     repo_files.require_inside(repo)
     if args.start_dir is not None:
         start = (repo / args.start_dir).resolve()
-        if not start.is_relative_to(repo.resolve()) or not start.is_dir():
+        if not start.is_relative_to(repo.resolve()):
+            raise UsageError(f"--path {args.start_dir}: outside the repository {args.repo}; give a folder inside REPO, relative to it")
+        if not start.is_dir():
             raise UsageError(f"--path {args.start_dir}: no such folder in {args.repo}; give a folder inside REPO, relative to it")
     if args.base is not None:
         return _run_against(repo, args)
