@@ -457,6 +457,9 @@ CASES = [
     Case("answers-app-folder-renamed", {"website/helmrelease-web.yaml": MoveInto(WEB_HR),
                                         WEB_KUST: Replace("  path: web", "  path: website")},
          "convention.answers", ".copier-answers.app-web.yml", "app_name"),
+    # Answers edited to place files outside the repository: copier update refuses them.
+    Case("answers-apps-dir-outside", {".copier-answers.app-web.yml": Replace("apps_dir: ''", "apps_dir: ../outside")},
+         "convention.answers", ".copier-answers.app-web.yml", "apps_dir", message="must be a folder inside the repository"),
     # The folder the cluster's answers name is the one `flux bootstrap --path` will apply.
     Case("answers-bootstrap-dir", {".copier-answers.yml": Replace("bootstrap_dir: bootstrap", "bootstrap_dir: clusters")},
          "build", ".copier-answers.yml", "bootstrap_dir"),
@@ -679,6 +682,15 @@ def test_one_mistake_one_problem(repo, cache, case):
     expected = (case.rule, case.path, line_of(repo, case.path, case.at), case.severity)
     assert found == [expected], "\n".join(map(str, report.problems))
     assert case.message in report.problems[0].message
+
+
+def test_a_bootstrap_dir_outside_the_repository_is_named_as_the_answer_it_is(repo, cache):
+    """Beside the build of the folder it names (which fails), the answer itself."""
+    apply(repo, {".copier-answers.yml": Replace("bootstrap_dir: bootstrap", "bootstrap_dir: /etc")})
+    report = check_repository(repo, cache_dir=cache)
+    named = [p for p in report.problems if p.rule == "convention.answers"]
+    assert [(p.path, p.line) for p in named] == [(".copier-answers.yml", line_of(repo, ".copier-answers.yml", "bootstrap_dir"))]
+    assert "bootstrap_dir '/etc' must be a relative folder path" in named[0].message
 
 
 def test_two_kustomizations_of_one_cluster_applying_one_folder_apply_each_object_twice(repo, cache):

@@ -9,6 +9,7 @@ import re
 from flux_cookbook.check.problems import BUILTIN_NAMESPACES, ERROR, WARNING, Problem
 from flux_cookbook.extensions import layout, repo_files
 from flux_cookbook.extensions.flux_names import COMPONENTS_FILE, FLUX_SYSTEM, HELM_GROUP, KUSTOMIZE_GROUP
+from flux_cookbook.extensions.input_checks import apps_dir_error, bootstrap_dir_error
 from flux_cookbook.repository import apps
 from flux_cookbook.repository.model import (
     Manifest,
@@ -154,8 +155,13 @@ def _answers(repo: Repository) -> list[Problem]:
     problems = []
     for path in repo.documents:
         app = layout.app_of_answers_file(path) if "/" not in path else None
-        answers = _answers_document(repo, path) if app else None
+        answers = _answers_document(repo, path) if app or path == layout.CLUSTER_ANSWERS else None
         if answers is None:
+            continue
+        if folder_problem := _folder_answers(path, answers):
+            problems.append(folder_problem)
+            continue
+        if not app:
             continue
         recorded = answers.get("app_name")
         if recorded != app:
@@ -165,6 +171,20 @@ def _answers(repo: Repository) -> list[Problem]:
             continue
         problems += _app_files(repo, path, answers, app)
     return problems
+
+
+def _folder_answers(path: str, answers: LineMap) -> Problem | None:
+    """The answers that place files (bootstrap_dir, apps_dir), as the template's questions
+    check them: one edited by hand to lead outside the repository is refused by
+    `copier update`, and would be by every command that follows it."""
+    bootstrap = answers.get("bootstrap_dir")
+    checks = {"bootstrap_dir": bootstrap_dir_error(bootstrap) if bootstrap is not None else "",
+              "apps_dir": apps_dir_error(answers.get("apps_dir"), bootstrap or "") if "apps_dir" in answers else ""}
+    for key, error in checks.items():
+        if error:
+            return Problem(path, answers.line_of(key), "convention.answers", ERROR,
+                           f"{error} copier update -a {path} refuses it; fix the answer")
+    return None
 
 
 def _answers_document(repo: Repository, path: str) -> LineMap | None:
