@@ -292,9 +292,9 @@ def _repoint_configs_outside(repo: Path, plan: Plan) -> list[str]:
         if posixpath.basename(path) not in flux_names.KUSTOMIZE_CONFIG_FILES or path.startswith(f"{OLD_DIR}/"):
             continue
         try:
-            text = plan.writes.get(path) or (repo / path).read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            continue  # not text: kustomize cannot read it either
+            text = plan.writes.get(path) or repo_files.read_text(repo, path)
+        except (OSError, UnicodeDecodeError):
+            continue  # not text, or a link leading outside: no build reads it either
         repointed = kustomize_listing.repoint(text, posixpath.dirname(path), OLD_DIR, NEW_DIR)
         if repointed is None:
             errors.append(f"{path}: names {OLD_DIR}/ (moving to {NEW_DIR}/) in a way this step cannot rewrite; "

@@ -37,14 +37,14 @@ def list_new_files(repo: Path, new: set[str]) -> tuple[list[str], list[str]]:
     under another file name already) is undone, and said."""
     listed, left = [], []
     originals: dict[str, str] = {}
-    built_before: dict[str, bool] | None = None
+    built_before: list[flux_build.BuildResult] | None = None
     for _ in range(MAX_PASSES):
         model = read_repository(repo)
         pending = [(path, config) for path, config in model.unlisted_files.items() if path in new and (path, config) not in left]
         if not pending:
             break
         if built_before is None:
-            built_before = _builds(repo)
+            built_before = flux_build.build_all(repo)
         for path, config in pending:
             text = repo_files.read_text(repo, config)
             extended = kustomize_listing.list_last(text, posixpath.dirname(config), path)
@@ -54,20 +54,11 @@ def list_new_files(repo: Path, new: set[str]) -> tuple[list[str], list[str]]:
             originals.setdefault(config, text)
             repo_files.write_text(repo, config, extended)
             listed.append((path, config))
-    if listed and (broken := [f"{path} ({error})" for path, error in _builds_broken(repo, built_before or {})]):
+    if listed and (broken := [f"{result.kustomization.path or '.'} ({' '.join(result.error.split())[:300]})"
+                              for result in flux_build.newly_broken(built_before or [], flux_build.build_all(repo))]):
         for config, text in originals.items():
             repo_files.write_text(repo, config, text)
         return [], [f"{path}: not applied by Flux until {config} lists it; listing it broke the build of "
                     f"{', '.join(broken)}" for path, config in listed + left]
     return ([f"{config}: lists {posixpath.relpath(path, posixpath.dirname(config) or '.')} now" for path, config in listed],
             [f"{path}: not applied by Flux until {config} lists it (add it under resources)" for path, config in left])
-
-
-def _builds(repo: Path) -> dict[str, bool]:
-    return {result.kustomization.path: result.ok for result in flux_build.build_all(repo)}
-
-
-def _builds_broken(repo: Path, before: dict[str, bool]) -> list[tuple[str, str]]:
-    """The Flux Kustomization paths that built before and do not now, with kustomize's error."""
-    return [(result.kustomization.path or ".", " ".join(result.error.split())[:300])
-            for result in flux_build.build_all(repo) if not result.ok and before.get(result.kustomization.path, False)]
