@@ -30,8 +30,9 @@ def check_references(repo: Repository) -> list[Problem]:
         # Looked up in each cluster that applies it: a folder two clusters apply needs what
         # it names in both.
         for cluster in sorted(repo.clusters_of(manifest)) or [None]:
-            index = indexes.get(cluster) or indexes.setdefault(cluster, Index(repo, cluster))
-            problems += [p for p in _manifest_references(repo, manifest, index) if p not in problems]
+            if cluster not in indexes:
+                indexes[cluster] = Index(repo, cluster)
+            problems += [p for p in _manifest_references(repo, manifest, indexes[cluster]) if p not in problems]
     problems += _depends_on_cycles(repo, "Kustomization", KUSTOMIZE_GROUP)
     problems += _depends_on_cycles(repo, "HelmRelease", HELM_GROUP)
     return problems
