@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from flux_cookbook.check.run import check_repository
-from tests.support.project import answers, commit_all, cookbook_cli, files, own_copy, tree_state
+from tests.support.project import answers, commit_all, cookbook_cli, copy, files, own_copy, tree_state
 from tests.support.template_repo import PROJECT_ROOT, git
 
 SUBCOMMANDS = ("new", "add", "update-all", "adopt", "check", "seal")
@@ -199,11 +199,17 @@ def test_adopt_outside_a_git_repository_says_so(tmp_path, template):
     assert "is not a git repository" in result.stderr and "symbolic links" not in result.stderr, result.stderr
 
 
-def test_update_all_reports_an_up_to_date_repository(cluster, template):
+def test_update_all_reports_an_up_to_date_repository(cluster, template, monkeypatch):
+    copy(template.path, cluster, vcs_ref=template.current, kind="app", app_name="web", chart="podinfo",
+         helm_repo_url="https://stefanprodan.github.io/podinfo")
+    commit_all(cluster, "An app")
+    # Nothing to update starts no worker: one started would stop the run here.
+    monkeypatch.setenv("FLUX_COOKBOOK_SIGNAL_AT", "worker-started:SIGTERM")
     result = cookbook_cli("update-all", str(cluster), "--vcs-ref", template.current)
     assert result.returncode == 0, result.stderr
     assert ".copier-answers.yml: cluster already at" in result.stdout
-    assert git(cluster, "log", "--format=%s").count("\n") == 1
+    assert ".copier-answers.app-web.yml: app web already at" in result.stdout
+    assert git(cluster, "log", "--format=%s").count("\n") == 2
 
 
 def test_a_subfolder_is_told_where_the_root_is(cluster):

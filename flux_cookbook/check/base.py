@@ -123,12 +123,12 @@ def check_against(repo: Path, base: str, build: bool = True, start_dir: str | No
     repo = Path(repo)
     top, inside = _top(repo)
     commit = _commit(repo, base)
-    # A path whose folder the change leaves as it was builds alike on both sides: built once.
-    builds: dict = {}
-    after = check_repository(repo, build=build, start_dir=start_dir, reuse_builds=builds)
+    # A path whose folder the change leaves as it was builds alike on both sides: built once
+    # (flux_build.REMEMBERED).
+    after = check_repository(repo, build=build, start_dir=start_dir)
     with detached_worktrees(top, commit, prefix="flux-cookbook-base.") as (then,):
         folder = then / inside if inside != "." else then
-        before = check_repository(folder, build=build, start_dir=start_dir, reuse_builds=builds) if folder.is_dir() else None
+        before = check_repository(folder, build=build, start_dir=start_dir) if folder.is_dir() else None
     if before is None:  # the folder is new since REF: everything is the change's
         return BaseReport(base, after, after.problems, tuple(changed_outputs(Report((), 0, 0.0), after)))
     return BaseReport(base, after, tuple(new_problems(before, after)), tuple(changed_outputs(before, after)))

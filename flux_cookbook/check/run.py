@@ -92,19 +92,18 @@ class Report:
 
 
 def check_repository(root: Path, build: bool = True, cache_dir: Path | None = None,
-                     start_dir: str | None = None, reuse_builds: dict | None = None) -> Report:
+                     start_dir: str | None = None) -> Report:
     """Every rule on the repository at `root`; `build=False` skips the kustomize builds.
 
     `cache_dir`: where fetched charts are cached (default: flux-cookbook's chart cache).
     `start_dir`: the folder (relative to `root`) whose Flux Kustomizations Flux starts
     from (default: the bootstrap folder of each cluster; flux_build.follow).
-    `reuse_builds`: builds remembered across checks (flux_build.follow's `reuse`).
     """
     from flux_cookbook.repository import flux_build
 
     started = time.perf_counter()
     lint = yamllint_run.read_config(Path(root))
-    followed = flux_build.follow(Path(root), start_dir=start_dir, build=build, reuse=reuse_builds)
+    followed = flux_build.follow(Path(root), start_dir=start_dir, build=build)
     repo = read_repository(Path(root), yaml_file=lint.is_yaml_file if lint.config else None, followed=followed)
     if not repo.kustomizations and not any(m.group.endswith(GROUP_SUFFIX) for m in repo.manifests):
         raise UserError(

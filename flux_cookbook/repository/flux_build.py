@@ -49,6 +49,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,7 +72,7 @@ from flux_cookbook.repository.yaml_lines import YamlError, load_documents
 MAX_FOLDER_DEPTH = 100
 
 __all__ = [
-    "BuildResult", "FluxKustomization", "Followed", "KubectlNotFound", "NotFollowed", "PATH_NOT_FOUND",
+    "BuildMemory", "BuildResult", "FluxKustomization", "Followed", "KubectlNotFound", "NotFollowed", "PATH_NOT_FOUND",
     "artifact_files", "build_all", "build_folder", "flux_kustomizations", "follow", "newly_broken",
 ]
 
@@ -503,7 +505,7 @@ def _build_in(root: Path, path: str, spec: dict, kubectl: str, also: Path | None
     try:
         result = _run_kustomize(kubectl, folder)
     except subprocess.TimeoutExpired:
-        return False, f"kustomize build did not finish within {KUSTOMIZE_SECONDS}s", ""
+        return False, f"{_LIMIT_ERRORS[1]} within {KUSTOMIZE_SECONDS}s", ""
     if over := _over_limit(result):
         return False, over, ""
     if result.returncode != 0:
@@ -526,6 +528,7 @@ def _build_in(root: Path, path: str, spec: dict, kubectl: str, also: Path | None
 # gets that far; the proxy settings below are a second wall for the offline setting.
 KUSTOMIZE_MEMORY = 4 * 1024**3  # bytes of address space
 KUSTOMIZE_SECONDS = 120  # of CPU, and of the clock
+_LIMIT_ERRORS = ("kustomize build stopped", "kustomize build did not finish")  # how such an error starts
 _NO_NETWORK = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": "",
                "GIT_ALLOW_PROTOCOL": "file", "GIT_TERMINAL_PROMPT": "0"}
 
@@ -547,9 +550,9 @@ def _run_kustomize(kubectl: str, folder: Path) -> subprocess.CompletedProcess:
 
 def _over_limit(result: subprocess.CompletedProcess) -> str:
     if result.returncode == -signal.SIGXCPU or result.returncode == -signal.SIGKILL:
-        return f"kustomize build stopped: over its limit of {KUSTOMIZE_SECONDS}s of CPU"
+        return f"{_LIMIT_ERRORS[0]}: over its limit of {KUSTOMIZE_SECONDS}s of CPU"
     if result.returncode and re.search(r"fatal error: (runtime: )?out of memory|cannot allocate memory", result.stderr):
-        return f"kustomize build stopped: over its limit of {KUSTOMIZE_MEMORY // 1024**3} GiB of memory"
+        return f"{_LIMIT_ERRORS[0]}: over its limit of {KUSTOMIZE_MEMORY // 1024**3} GiB of memory"
     return ""
 
 
@@ -609,6 +612,56 @@ def build_all(repo: Path, skip: Iterable[str] = ()) -> list[BuildResult]:
         if path not in by_path or (_is_sync(result.kustomization) and not _is_sync(by_path[path].kustomization)):
             by_path[path] = result
     return [by_path[path] for path in sorted(by_path)]
+
+
+# --- builds remembered --------------------------------------------------------------
+
+class BuildMemory:
+    """Builds made in this process, by what they read: the Kustomization fields that shape
+    a build (`_spec_key`), a digest of the files below its path when it reads nothing else
+    (`_own_inputs`), and the kubectl that built it. A folder met again unchanged is not
+    built again: check --base's two commits, the builds before and after `add` and
+    `adopt`, many checks in one process. Bounded by the bytes of output it holds, oldest
+    forgotten first; a build stopped by its limits is never remembered (the next may
+    finish)."""
+
+    def __init__(self, budget: int = 64 << 20):
+        self.budget = budget
+        self._held: OrderedDict[tuple, tuple[bool, str, str]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()  # builds run in threads
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def get(self, key: tuple) -> tuple[bool, str, str] | None:
+        with self._lock:
+            outcome = self._held.get(key)
+            if outcome is not None:
+                self._held.move_to_end(key)
+            return outcome
+
+    def put(self, key: tuple, outcome: tuple[bool, str, str]) -> None:
+        size = len(outcome[1]) + len(outcome[2])
+        if size > self.budget or outcome[1].startswith(_LIMIT_ERRORS):
+            return
+        with self._lock:
+            if key in self._held:
+                return
+            self._held[key] = outcome
+            self._size += size
+            while self._size > self.budget:
+                _, dropped = self._held.popitem(last=False)
+                self._size -= len(dropped[1]) + len(dropped[2])
+
+
+def _kubectl_identity(kubectl: str) -> tuple:
+    """Which kubectl builds: another binary (or the same path replaced) may build otherwise."""
+    stat = os.stat(kubectl)
+    return kubectl, stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+REMEMBERED = BuildMemory()
 
 
 # --- following what Flux applies -----------------------------------------------------
@@ -754,15 +807,15 @@ def _own_inputs(repo: Path, files: list[str], path: str) -> str | None:
 
 
 def follow(repo: Path, start_dir: str | None = None, build: bool = True, skip: Iterable[str] = (),
-           reuse: dict | None = None) -> Followed:
+           reuse: BuildMemory | None = None) -> Followed:
     """Follow what Flux applies from this repository, as Flux does: from the starting
     Kustomizations (`_starts`), build each Kustomization's path and go on to the
     Kustomizations its build holds whose source is this repository; a Kustomization of
     another source is named in `not_followed`. Each Kustomization once, by namespace and
     name. `build=False`, or a path in `skip`: not built, the Kustomizations defined below
-    its path are taken as what it applies; so is a path whose build fails. `reuse`: builds
-    remembered across calls (check --base checks two commits), for the paths whose build
-    reads only their own folder, by what that folder holds (`_own_inputs`)."""
+    its path are taken as what it applies; so is a path whose build fails. `reuse`: the builds
+    remembered across calls (default: this process's, `REMEMBERED`), for the paths whose
+    build reads only their own folder, by what that folder holds (`_own_inputs`)."""
     repo = Path(repo)
     files = artifact_files(repo)
     every = [_found(rel, line, doc) for rel, line, doc in _yaml_objects(repo, files, "Kustomization")
@@ -775,6 +828,7 @@ def follow(repo: Path, start_dir: str | None = None, build: bool = True, skip: I
     seen: set[tuple[str, str, str]] = set()  # (cluster, namespace, name)
     clusters: dict[FluxKustomization, str] = {}
     kubectl = _kubectl() if build and starts else ""
+    memory = REMEMBERED if reuse is None else reuse
 
     def admit(candidates: list[tuple[_Found, str]]) -> list[_Found]:
         admitted = []
@@ -807,10 +861,10 @@ def follow(repo: Path, start_dir: str | None = None, build: bool = True, skip: I
                 return None
             key = _spec_key(found)
             # Components live outside the path: such a build is never reused.
-            reusable = reuse is not None and not found.spec.get("components")
-            inputs = _own_inputs(repo, files, found.kustomization.path) if reusable else None
-            if inputs is not None and (key, inputs) in reuse:
-                return reuse[key, inputs]
+            inputs = None if found.spec.get("components") else _own_inputs(repo, files, found.kustomization.path)
+            remembered = (_kubectl_identity(kubectl), key, inputs) if inputs is not None else None
+            if remembered and (outcome := memory.get(remembered)):
+                return outcome
             if key not in cache:
                 work = Path(tmp) / f"build-{next(counter)}"
                 _work_copy(artifact, work, found.kustomization.path)
@@ -818,8 +872,8 @@ def follow(repo: Path, start_dir: str | None = None, build: bool = True, skip: I
                     cache[key] = _build_in(work, found.kustomization.path, found.spec, kubectl, also=artifact)
                 finally:
                     shutil.rmtree(work, ignore_errors=True)
-            if inputs is not None:
-                reuse[key, inputs] = cache[key]
+            if remembered:
+                memory.put(remembered, cache[key])
             return cache[key]
 
         level = admit([(found, start_dir if start_dir is not None else found.kustomization.path) for found in starts])

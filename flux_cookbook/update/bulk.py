@@ -187,6 +187,8 @@ class Run:
     def update_in_place(self, tasks: list[tuple[str, str | None]]) -> Iterator[Outcome]:
         """Update in the repository itself, in order, yielding each outcome as it comes;
         the worker stops after the first that is not done."""
+        if not tasks:
+            return  # no worker to start: a scheduled run on an up-to-date repository
         self.record.set("in_place_from", git(self.repo, "rev-parse", "HEAD").strip())
         read_end, write_end = os.pipe()
         try:

@@ -1,6 +1,6 @@
 """flux_build.follow: what Flux applies from a repository, reached as Flux reaches it."""
 
-from flux_cookbook.repository.flux_build import follow
+from flux_cookbook.repository.flux_build import BuildMemory, follow
 from tests.support.build_repos import CM, GOTK_SYNC, git_repo
 from tests.support.flux_objects import flux_ks
 
@@ -80,7 +80,7 @@ def test_builds_are_reused_only_for_folders_that_read_nothing_else(tmp_path):
         "overlay/kustomization.yaml": "resources: [../base]\n",
         "base/cm.yaml": CM.format(name="base"),
     })
-    reuse: dict = {}
+    reuse = BuildMemory()
     first = {r.kustomization.name: r.output for r in follow(repo, reuse=reuse).results}
     assert len(reuse) == 2  # the bootstrap folder and own/; overlay/ reads base/
     # What is remembered is what building again gives, and a changed folder is built again.
@@ -88,7 +88,20 @@ def test_builds_are_reused_only_for_folders_that_read_nothing_else(tmp_path):
     again = {r.kustomization.name: r.output for r in follow(repo, reuse=reuse).results}
     assert again["flux-system"] == first["flux-system"]
     assert "changed" in again["own"] and again["overlay"] == first["overlay"]
-    assert again == {r.kustomization.name: r.output for r in follow(repo).results}
+    assert again == {r.kustomization.name: r.output for r in follow(repo, reuse=BuildMemory()).results}
+
+
+def test_the_memory_of_builds_keeps_the_newest_within_its_budget_and_no_stopped_build():
+    memory = BuildMemory(budget=10)
+    memory.put(("a",), (True, "", "12345"))
+    memory.put(("b",), (True, "", "12345"))
+    assert memory.get(("a",)) == (True, "", "12345") and len(memory) == 2
+    memory.put(("c",), (True, "", "123"))  # over budget: b goes, the one least recently used
+    assert memory.get(("b",)) is None and memory.get(("a",)) and memory.get(("c",))
+    memory.put(("d",), (False, "x" * 11, ""))  # larger than the whole budget
+    memory.put(("e",), (False, "kustomize build stopped: over its limit of 120s of CPU", ""))
+    memory.put(("f",), (False, "kustomize build did not finish within 120s", ""))
+    assert [memory.get((key,)) for key in "def"] == [None, None, None] and len(memory) == 2
 
 
 def test_a_root_sync_reaches_the_answers_bootstrap_folder_no_second_cluster_to_come(tmp_path):
