@@ -103,7 +103,7 @@ def _sources(*tops: str) -> list[Path]:
 
 
 def test_every_import_of_the_template_code_names_it_flux_cookbook_extensions():
-    # jinja_entry.py alone loads extensions/ under a name unique to its checkout, by path
+    # jinja_entry.py alone loads extensions/ under a name unique to its code
     # (its docstring says why); every import statement names the package one way.
     sources = _sources("flux_cookbook", "extensions", "tests", "bench")
     other_names = [
