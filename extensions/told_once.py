@@ -1,9 +1,9 @@
 """Notes printed once per process, however many copies of the template's code run in it.
 
-copier loads each template checkout's extensions as a package of its own (jinja_entry.py),
-and `copier update` renders an app three times (the old release once, the new one twice,
-from two checkouts), so a note kept in one module's own set was printed up to three times
-per update. The set of notes already printed lives instead in one module object that
+copier loads each release's extensions as a package of its own (jinja_entry.py), and
+`copier update` renders an app three times (the old release once, the new one twice), so a
+note kept in one module's own set was printed once for each release an update renders,
+and again by a migration's or a test's own copy of the code. The set of notes already printed lives instead in one module object that
 every checkout's code finds under the same name in `sys.modules`.
 """
 
