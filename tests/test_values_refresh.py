@@ -235,8 +235,9 @@ def test_inline_values_and_dry_run(template, cluster, charts):
 ALIAS_BOMB = "".join(f"    l{n}: &l{n} [*l{n - 1}, *l{n - 1}]\n" if n else "    l0: &l0 x\n" for n in range(20))
 
 
-@pytest.mark.parametrize("problem", ["no such app", "no such version", "not cached offline", "dirty", "values do not parse",
-                                     "alias bomb", "helmrelease renamed", "outside the repository", "answers of another app"])
+@pytest.mark.parametrize("problem", ["no such app", "no such version", "not cached offline", "repository unreachable",
+                                     "dirty", "values do not parse", "alias bomb", "helmrelease renamed",
+                                     "outside the repository", "answers of another app"])
 def test_bad_input_names_it_and_writes_nothing(template, cluster, charts, problem):
     folder, url = charts
     add_app(template, cluster, url, "podinfo", "6.x", {})
@@ -253,6 +254,11 @@ def test_bad_input_names_it_and_writes_nothing(template, cluster, charts, proble
         # 6.0.3, the version the values came from, is in the cache since the app was added.
         args += ["--to", "6.14.1"]
         expected = "chart podinfo 6.14.1 (the version to refresh 'podinfo' to) is not in the chart cache"
+    elif problem == "repository unreachable":
+        # With --all, which of the apps it was.
+        edit(cluster / ".copier-answers.app-podinfo.yml", url, "http://127.0.0.1:9")
+        commit_all(cluster, "Unreachable")
+        args, expected = ["values", "refresh", "--all", "-C", str(cluster)], "app 'podinfo': cannot list the versions of chart podinfo"
     elif problem == "dirty":
         (cluster / "notes.txt").write_text("wip")
         expected = "uncommitted changes"

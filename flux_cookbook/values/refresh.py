@@ -85,9 +85,13 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
     app = read_app(repo, name)
     if not app.repo_url:
         raise UserError(f"{app.answers_file} names no helm_repo_url for app '{name}'")
-    target, new_range = _target(app, to, charts)
-    from_version = _from_version(repo, app, charts)
-    base = charts.version(app.repo_url, app.chart, from_version, f"the version the values of '{name}' came from")
+    try:
+        target, new_range = _target(app, to, charts)
+        from_version = _from_version(repo, app, charts)
+        base = charts.version(app.repo_url, app.chart, from_version, f"the version the values of '{name}' came from")
+    except UserError as error:  # a chart's repository or cache: said with the app it is for (--all)
+        message = str(error)
+        raise UserError(message if message.startswith(f"app '{name}'") else f"app '{name}': {message}") from None
     try:
         merged = merge_values(base.values, target.values, app.values_text, flatten(app.overrides), target.label)
     except ValueError as error:
