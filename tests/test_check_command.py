@@ -92,6 +92,16 @@ def test_no_build_still_finds_a_missing_folder(cluster, tmp_path, capsys):
                    "checked), and ref.namespace, which reads the builds, did not run\n")
 
 
+def test_a_path_alone_says_that_what_it_misses_may_be_applied_elsewhere(cluster, capsys):
+    # podinfo/ alone: its namespace and HelmRepository are declared in the bootstrap folder,
+    # which --path podinfo does not follow.
+    assert main(["check", str(cluster), "--path", "podinfo"]) == 1
+    out = capsys.readouterr().out
+    assert "names HelmRepository flux-system/podinfo, which nothing applied from --path podinfo defines" in out
+    assert "which nothing applied from --path podinfo declares" in out and "(no --path)" in out
+    assert "this repository does not define" not in out and "namespaces/namespace-podinfo.yaml" not in out
+
+
 def test_what_seal_writes_passes_the_check(cluster, tmp_path, capsys, key):
     """flux-cookbook seal's SealedSecret (and the controller dependency it adds) is clean."""
     repo = tmp_path / "repo"

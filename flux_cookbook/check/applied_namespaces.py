@@ -158,6 +158,12 @@ def _problem(repo: Repository, path: str, line: int, applier: FluxKustomization,
     if not declaring:
         file = layout.namespace_file(repo.bootstrap_dir if cluster is None else cluster, namespace).lstrip("/")
         nothing = "nothing in this repository declares" if cluster is None else f"nothing the cluster {cluster or '.'}/ applies declares"
+        if (started := repo.followed.start_dir if repo.followed else None) is not None:
+            # check --path sees only what that folder applies: the namespace may be declared elsewhere.
+            return Problem(path, line, RULE, ERROR,
+                           f"{what} goes into namespace {namespace}, which nothing applied from --path "
+                           f"{started or '.'} declares: {by} applies it, and {missing}. Declare the namespace "
+                           f"in a file that folder applies, or check the whole repository (no --path)")
         return Problem(path, line, RULE, ERROR,
                        f"{what} goes into namespace {namespace}, which {nothing}: "
                        f"{by} applies it, and {missing}. Declare the namespace in {file}, or fix the namespace")

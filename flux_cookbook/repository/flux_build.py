@@ -143,6 +143,7 @@ class Followed:
     # Each FluxKustomization -> its cluster: the path of the starting one it was reached from
     # (the --path folder with one); several clusters in one repository are followed each on its own.
     clusters: dict = field(default_factory=dict)
+    start_dir: str | None = None  # the --path folder followed from, if one was given
 
     @property
     def kustomizations(self) -> list[FluxKustomization]:
@@ -892,7 +893,8 @@ def follow(repo: Path, start_dir: str | None = None, build: bool = True, skip: I
                 children = _children(output, found, every) if ok else _children_unbuilt(found, every)
                 after += [(child, cluster) for child in children]
             level = admit(after)
-    return Followed(tuple(results), tuple(not_followed.values()), own, clusters)
+    return Followed(tuple(results), tuple(not_followed.values()), own, clusters,
+                    _normal_path(start_dir) if start_dir is not None else None)
 
 
 def build_folder(folder: Path) -> BuildResult:
