@@ -799,9 +799,15 @@ def _own_inputs(repo: Path, files: list[str], path: str) -> str | None:
     when the build may read elsewhere. Two builds of equal digests and specs build alike."""
     below = [rel for rel in files if not path or rel.startswith(path + "/")]
     digest = hashlib.sha256()
+    # Whether the path is a folder, a file or missing: each builds (or fails) otherwise.
+    where = repo / path if path else repo
+    digest.update(b"dir" if where.is_dir() else b"file" if where.exists() else b"missing")
     for rel in below:
         data = (repo / rel).read_bytes()
-        if posixpath.basename(rel) in flux_names.KUSTOMIZE_CONFIG_FILES and re.search(rb"\.\./|://|^\s*-?\s*/", data, re.M):
+        # Any `..` at all, a slash after a quote, dash, bracket or comma, a URL, or an escape
+        # in a quoted string: the build may read elsewhere, so it is never remembered.
+        if posixpath.basename(rel) in flux_names.KUSTOMIZE_CONFIG_FILES and re.search(
+                rb"\.\.|://|(^|[\s\[,'\"-])/|\\", data, re.M):
             return None
         digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
     return digest.hexdigest()

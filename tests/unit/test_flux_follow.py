@@ -91,6 +91,21 @@ def test_builds_are_reused_only_for_folders_that_read_nothing_else(tmp_path):
     assert again == {r.kustomization.name: r.output for r in follow(repo, reuse=BuildMemory()).results}
 
 
+def test_a_folder_whose_kustomization_may_name_another_is_never_remembered(tmp_path):
+    # ../base spelt with YAML escapes, and the parent named bare: either may read outside.
+    for index, entry in enumerate(['"\\x2e\\x2e/base"', "..", "'/abs'"]):
+        (tmp_path / str(index)).mkdir()
+        repo = git_repo(tmp_path / str(index), {
+            "cluster/flux-system/gotk-sync.yaml": _sync("./cluster"),
+            "cluster/x.yaml": flux_ks("x", "./apps/x"),
+            "apps/base/cm.yaml": CM.format(name="base"),
+            "apps/x/kustomization.yaml": f"resources:\n- {entry}\n",
+        })
+        reuse = BuildMemory()
+        follow(repo, reuse=reuse)
+        assert len(reuse) == 1, entry  # the bootstrap folder alone
+
+
 def test_the_memory_of_builds_keeps_the_newest_within_its_budget_and_no_stopped_build():
     memory = BuildMemory(budget=10)
     memory.put(("a",), (True, "", "12345"))
