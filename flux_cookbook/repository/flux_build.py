@@ -867,6 +867,8 @@ def follow(repo: Path, start_dir: str | None = None, build: bool = True, skip: I
             if not build or found.kustomization.path in skipped:
                 return None
             key = _spec_key(found)
+            if key in cache:  # built already in this run: its files were read for it then
+                return cache[key]
             # Components live outside the path: such a build is never reused.
             inputs = None if found.spec.get("components") else _own_inputs(repo, files, found.kustomization.path)
             remembered = (_kubectl_identity(kubectl), key, inputs) if inputs is not None else None
