@@ -1,18 +1,18 @@
-"""`flux-cookbook check --path` on flux-local's test clusters (tests/fixtures/flux_local, see
-its NOTICE): check follows the Kustomizations flux-local's `get ks` lists for the same
-path (its snapshot, copied alongside), and reports as errors only what Flux would refuse
+"""`flux-cookbook check --path` on flux-local's test clusters (tests/fixtures/flux_local/
+testdata.txtar, see its NOTICE): check follows the Kustomizations flux-local's `get ks`
+lists for the same path (its snapshot, copied alongside), and reports as errors only what Flux would refuse
 or what leaks a secret, the deliberately broken cluster included."""
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from flux_cookbook.cli import main
+from tests.support import txtar
 from tests.support.project import init_repo
 
 FIXTURE = Path(__file__).parent / "fixtures" / "flux_local"
@@ -77,7 +77,7 @@ def snapshot_kustomizations() -> dict[str, set[tuple[str, str, str]]]:
 @pytest.fixture(scope="module")
 def clusters(tmp_path_factory) -> Path:
     repo = tmp_path_factory.mktemp("flux-local") / "repo"
-    shutil.copytree(FIXTURE, repo)
+    txtar.extract(FIXTURE / "testdata.txtar", repo)
     return init_repo(repo)
 
 
