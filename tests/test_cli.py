@@ -121,6 +121,26 @@ def test_add_uses_the_clusters_template_and_release(cluster, template):
     recorded = answers(cluster, "web")
     assert (recorded["_src_path"], recorded["_commit"]) == (str(template.path), template.current)
     assert {"web/helmrelease-web.yaml", "bootstrap/kustomizations/kustomization-web.yaml"} <= files(cluster)
+    assert "was not used" not in result.stdout
+
+
+def test_a_misspelt_answer_is_named_with_the_question_it_meant(cluster):
+    result = cookbook_cli("add", "web", "--helm-repo-url", "https://charts.example.invalid", "--defaults",
+                          "-d", "chart_verison=6.x", "-d", "fetch_values=false", cwd=cluster)
+    assert result.returncode == 0, result.stderr
+    assert answers(cluster, "web")["chart_version"] == "*" and "chart_verison" not in answers(cluster, "web")
+    assert ("-d chart_verison was not used" in result.stdout and "Did you mean 'chart_version'?" in result.stdout
+            and ".copier-answers.app-web.yml does not record it" in result.stdout)
+    assert "fetch_values" not in result.stdout
+
+
+def test_new_names_an_answer_no_cluster_question_took(template, tmp_path):
+    result = cookbook_cli("new", str(tmp_path / "c"), "--defaults", "--template", str(template.path), "--vcs-ref",
+                          template.current, "-d", "include_example_app=false", "-d", "sealed_secrets=false",
+                          "-d", "chart=podinfo")
+    assert result.returncode == 0, result.stderr
+    assert "-d chart was not used" in result.stdout and "not asked for this cluster" in result.stdout
+    assert "include_example_app" not in result.stdout and "chart" not in answers(tmp_path / "c")
 
 
 def test_add_lists_the_apps_files_where_the_bootstrap_folder_lists_its_own(cluster):

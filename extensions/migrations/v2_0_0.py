@@ -252,21 +252,13 @@ def _flux_own_targets(repo: Path, tracked: list[str]) -> tuple[dict[str, str], s
     targets = {path: f"{layout.flux_system_dir(NEW_DIR)}/{posixpath.basename(path)}" for path in own}
     config = f"{OLD_DIR}/{KUSTOMIZE_CONFIG}"
     if config in tracked:
-        resources = _kustomize_resources((repo / config).read_text(encoding="utf-8"))
-        if resources is not None and {r.removeprefix("./") for r in resources} <= set(FLUX_OWN_FILES):
+        # Only a file listing nothing but Flux's own files moves with them.
+        resources = kustomize_listing.resources((repo / config).read_text(encoding="utf-8"))
+        if resources and {str(r).removeprefix("./") for r in resources} <= set(FLUX_OWN_FILES):
             targets[config] = f"{layout.flux_system_dir(NEW_DIR)}/{KUSTOMIZE_CONFIG}"
         else:
             return targets, {config}
     return targets, set()
-
-
-def _kustomize_resources(text: str) -> list[str] | None:
-    try:
-        data = bounded_yaml.load(text)
-    except yaml.YAMLError:
-        return None
-    resources = data.get("resources") if isinstance(data, dict) else None
-    return [str(r) for r in resources] if isinstance(resources, list) else None
 
 
 def _repoint_flux_own_config(text: str) -> str:

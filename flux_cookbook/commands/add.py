@@ -79,5 +79,8 @@ def run(args: argparse.Namespace) -> int:
         listed, left = new_files_listed.list_new_files(repo, new_files_listed.untracked_files(repo) - untracked)
     for note in listed + left:
         print(f"  {note}")
-    print(f"Added app {args.app} ({layout.app_answers_file(args.app)}). Review with `git status`, then commit.")
+    answers_file = layout.app_answers_file(args.app)
+    for note in copier_run.unused_data_notes(extra, repo, answers_file):
+        print(note)
+    print(f"Added app {args.app} ({answers_file}). Review with `git status`, then commit.")
     return 0

@@ -45,7 +45,8 @@ def add_trust_option(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    data = {**copier_run.parse_data(args.data), "kind": "cluster"}  # a usage error before anything is read
+    given = copier_run.parse_data(args.data)  # a usage error before anything is read
+    data = {**given, "kind": "cluster"}
     dest = args.dest.resolve()
     if dest.exists() and not dest.is_dir():
         raise UsageError(f"{args.dest} is a file; give a new or empty folder.")
@@ -62,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
     trust.require_trusted(template, "given with --template" if args.template else "installed from", args.trust)
     copier_run.run_copy(template, dest, data, args.vcs_ref, args.defaults)
     first_commit(dest)
+    for note in copier_run.unused_data_notes(given, dest, layout.CLUSTER_ANSWERS):
+        print(note)
     print(f"Made {dest}. Next: read its README.md, create the repository on your Git host, push, "
           "then run the `flux bootstrap` command the README gives.")
     return 0
