@@ -169,6 +169,13 @@ def test_value_from_a_file_is_taken_byte_for_byte(repo, cert, key, tmp_path):
     assert unsealed(key, sealed_file(repo, name="tls")) == {"tls.key": blob.read_bytes()}
 
 
+def test_a_multi_line_value_piped_in_with_key_dash_is_taken_byte_for_byte(repo, cert, key):
+    pem = b"-----BEGIN PRIVATE KEY-----\n" + SECRET.encode() + b"\n\x00\xff\n-----END PRIVATE KEY-----\n"
+    result = seal(repo, "web", "tls", "--cert", str(cert), "--from-literal", "user=web", "--from-file", "tls.key=-", stdin=pem)
+    assert result.returncode == 0, result.stderr.decode()
+    assert unsealed(key, sealed_file(repo, name="tls")) == {"tls.key": pem, "user": b"web"}
+
+
 # --- changing an existing file ----------------------------------------------------------------------
 
 

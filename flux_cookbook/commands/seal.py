@@ -20,6 +20,7 @@ _EXAMPLE = """\
 examples:
   flux-cookbook seal web db-credentials --from-literal username=web --from-file password=./pw.txt
   printf 'api-token=%s\\n' "$TOKEN" | flux-cookbook seal web api --scope namespace-wide
+  openssl genrsa 2048 | flux-cookbook seal web signing --from-file key.pem=-   (a multi-line value, never in a file)
   flux-cookbook seal web db-credentials        (asks for each key and value, without echo)
 
 The values go nowhere but into the sealed file: give them on standard input, at the
@@ -80,7 +81,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--from-file", action="append", default=[], metavar="KEY=PATH",
-        help="a value read from a file (PATH alone: the key is its file name)",
+        help="a value read from a file (PATH alone: the key is its file name; KEY=-: standard input, for a multi-line value)",
     )
     parser.add_argument(
         "--scope", choices=sealing.SCOPES,
@@ -106,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
 def _seal(repo: Path, args: argparse.Namespace) -> int:
     labels = sealed_secrets.metadata_pairs(args.label, "label")
     annotations = sealed_secrets.metadata_pairs(args.annotation, "annotation")
-    given = _merge(secret_values.from_literals(args.from_literal), secret_values.from_files(args.from_file))
+    given = _merge(secret_values.from_literals(args.from_literal), secret_values.from_files(args.from_file, _stdin()))
     # Everything that can refuse is checked before anyone types a secret.
     app = sealed_secrets.find_app(repo, args.app)
     target = sealed_secrets.open_sealed_secret(app, args.name, args.scope, args.secret_type, labels, annotations)
@@ -137,6 +138,11 @@ def _merge(literals: dict[str, bytes], files: dict[str, bytes]) -> dict[str, byt
     if twice := sorted(set(literals) & set(files)):
         raise UserError(f"key {', '.join(twice)} is given both by --from-literal and --from-file.")
     return {**literals, **files}
+
+
+def _stdin():
+    """Standard input for `--from-file KEY=-`; None when the process started with it closed."""
+    return sys.stdin.buffer if sys.stdin is not None else None
 
 
 def _asked() -> dict[str, bytes]:

@@ -41,24 +41,49 @@ def from_literals(literals: Iterable[str]) -> dict[str, bytes]:
     return values
 
 
-def from_files(specs: Iterable[str]) -> dict[str, bytes]:
-    """`--from-file KEY=PATH` (or `PATH`, keyed by the file's name) arguments, as kubectl takes them."""
+# Kubernetes refuses a Secret over 1 MiB: a larger value could never be unsealed into one,
+# and reading stops there (a device or an endless pipe given by mistake ends too).
+MAX_VALUE_BYTES = 1024 * 1024
+STDIN = "-"
+
+
+def from_files(specs: Iterable[str], stdin: BinaryIO | None = None) -> dict[str, bytes]:
+    """`--from-file KEY=PATH` (or `PATH`, keyed by the file's name) arguments, as kubectl takes
+    them; `KEY=-` reads the value from standard input (`stdin`), so that a multi-line value
+    (a TLS key, a kubeconfig) never has to be written to a file first."""
     values: dict[str, bytes] = {}
+    read_stdin = False
     for spec in specs:
         key, equals, path_text = spec.partition("=")
         if not equals:
             key, path_text = Path(spec).name, spec
         where = f"--from-file {spec}"
         key = _checked_key(key, where)
-        path = Path(path_text)
-        if not path.is_file():
-            raise UserError(f"{where}: {path} is not a file.")
-        try:
-            value = path.read_bytes()
-        except OSError as error:
-            raise UserError(f"{where}: cannot read {path}: {error.strerror}.") from None
+        if path_text == STDIN and equals:
+            if read_stdin:
+                raise UserError(f"{where}: standard input gives one value, and an earlier KEY=- took it.")
+            if stdin is None:
+                raise UserError(f"{where}: standard input is closed.")
+            value = _bounded(stdin, where, "standard input")
+            read_stdin = True
+        else:
+            path = Path(path_text)
+            if not path.is_file():
+                raise UserError(f"{where}: {path} is not a regular file (for standard input, write {key}=-).")
+            try:
+                with path.open("rb") as stream:
+                    value = _bounded(stream, where, str(path))
+            except OSError as error:
+                raise UserError(f"{where}: cannot read {path}: {error.strerror}.") from None
         _add(values, key, value, where)
     return values
+
+
+def _bounded(stream: BinaryIO, where: str, name: str) -> bytes:
+    value = stream.read(MAX_VALUE_BYTES + 1)
+    if len(value) > MAX_VALUE_BYTES:
+        raise UserError(f"{where}: {name} holds over 1 MiB, more than a Kubernetes Secret may hold.")
+    return value
 
 
 def from_lines(stream: BinaryIO) -> dict[str, bytes]:

@@ -47,10 +47,41 @@ def test_literals_keep_the_shells_bytes():
 def test_files_are_keyed_by_name_or_file_name(tmp_path):
     (tmp_path / "ca.crt").write_bytes(b"\x00pem\n")
     assert secret_values.from_files([f"root={tmp_path / 'ca.crt'}", str(tmp_path / "ca.crt")]) == {"root": b"\x00pem\n", "ca.crt": b"\x00pem\n"}
-    with pytest.raises(UserError, match="is not a file"):
+    with pytest.raises(UserError, match="is not a regular file"):
         secret_values.from_files([f"k={tmp_path / 'missing'}"])
     with pytest.raises(UserError, match="secret key 'a b'"):
         secret_values.from_files([f"a b={tmp_path / 'ca.crt'}"])
+
+
+def test_key_dash_reads_a_multi_line_value_from_standard_input_once():
+    pem = b"-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
+    assert secret_values.from_files(["tls.key=-"], io.BytesIO(pem)) == {"tls.key": pem}
+    with pytest.raises(UserError, match="an earlier KEY=- took it"):
+        secret_values.from_files(["a=-", "b=-"], io.BytesIO(pem))
+    with pytest.raises(UserError, match="standard input is closed"):
+        secret_values.from_files(["a=-"], None)
+    with pytest.raises(UserError, match=r"/dev/stdin is not a regular file \(for standard input, write k=-\)"):
+        secret_values.from_files(["k=/dev/stdin"], io.BytesIO(pem))
+
+
+def test_a_value_over_what_a_secret_holds_is_refused_without_reading_on(tmp_path):
+    big = tmp_path / "big"
+    big.write_bytes(b"x" * (secret_values.MAX_VALUE_BYTES + 1))
+    (tmp_path / "fits").write_bytes(b"x" * secret_values.MAX_VALUE_BYTES)
+    assert len(secret_values.from_files([f"k={tmp_path / 'fits'}"])["k"]) == secret_values.MAX_VALUE_BYTES
+    with pytest.raises(UserError, match="holds over 1 MiB"):
+        secret_values.from_files([f"k={big}"])
+
+    class Endless(io.RawIOBase):
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            buffer[:] = b"y" * len(buffer)
+            return len(buffer)
+
+    with pytest.raises(UserError, match="standard input holds over 1 MiB"):
+        secret_values.from_files(["k=-"], io.BufferedReader(Endless()))
 
 
 def test_prompt_asks_again_after_a_bad_key_a_repeat_or_a_mismatch(capsys):
