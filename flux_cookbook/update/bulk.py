@@ -123,6 +123,15 @@ def update_one(repo: Path, answers_file: str, vcs_ref: str | None) -> Outcome:
         )
     if conflicted := conflicted_files(repo):
         return Outcome(answers_file, "conflicts", reached, conflicts=conflicted)
+    # The repository was clean, so every file git does not track is one this update wrote:
+    # a folder that lists its files by hand gets it listed, as `add` does, or Flux would
+    # never apply it (the builds still pass, so the build check would not tell).
+    if new := set(git(repo, "ls-files", "-z", "--others", "--exclude-standard").split("\0")) - {""}:
+        from flux_cookbook.template_runs import new_files_listed  # the repository's model: only when needed
+
+        listed, left = new_files_listed.list_new_files(repo, new)
+        for note in listed + left:
+            print(f"  {note}")
     git(repo, "add", "-A")
     if not git(repo, "status", "--porcelain"):
         return Outcome(answers_file, "unchanged", reached)
