@@ -434,6 +434,10 @@ CASES = [
     Case("health-check-unverifiable", {KUST: Replace("    - apiVersion: helm.toolkit.fluxcd.io/v2\n      kind: HelmRelease",
                                                      "    - apiVersion: apps/v1\n      kind: Deployment")},
          "ref.health-check", KUST, "apiVersion: apps/v1", WARNING),
+    # A HelmRelease health check at the API of the Geek Cookbook's day: no longer served.
+    Case("health-check-removed-version", {KUST: Replace("    - apiVersion: helm.toolkit.fluxcd.io/v2\n      kind: HelmRelease",
+                                                        "    - apiVersion: helm.toolkit.fluxcd.io/v2beta1\n      kind: HelmRelease")},
+         "ref.health-check-version", KUST, "apiVersion: helm", WARNING, message="name helm.toolkit.fluxcd.io/v2"),
     # convention.*
     Case("two-objects-in-one-file", {HR: MoveInto(CM)}, "convention.one-object-per-file", HR,
          "apiVersion: helm.toolkit", WARNING),

@@ -173,3 +173,24 @@ def test_parallel_update_all_matches_one_at_a_time(template, own_lived_in_1_0_0,
     assert git(repo, "log", "--format=%s", "-7") == git(sequential, "log", "--format=%s", "-7")
     assert git(repo, "rev-parse", "HEAD^{tree}") == git(sequential, "rev-parse", "HEAD^{tree}")
     assert git(repo, "status", "--porcelain") == "" and git(repo, "worktree", "list").count("\n") == 1
+
+
+def test_health_checks_naming_a_removed_api_name_the_served_one(template, own_lived_in_1_0_0):
+    """A health check written against helm.toolkit.fluxcd.io/v2beta1, the HelmRelease API of
+    1.0.0's day: Flux 2.7 no longer serves it, so the check would never pass. The update
+    names v2 in the Kustomization and in the app's answers, which render it."""
+    repo = own_lived_in_1_0_0
+    legacy = {"apiVersion": "helm.toolkit.fluxcd.io/v2beta1", "kind": "HelmRelease", "name": "api", "namespace": "api"}
+    service = {"apiVersion": "v1", "kind": "Service", "name": "api", "namespace": "api"}
+    copy(template.path, repo, vcs_ref=template.tag("1.0.0"), kind="app", app_name="api", chart="podinfo",
+         chart_version="6.x", helm_repo_name="podinfo", helm_repo_url="https://stefanprodan.github.io/podinfo",
+         health_checks=[legacy, service])
+    commit_all(repo, "The api app, waiting for its HelmRelease")
+    result = run_update_all(repo, "--vcs-ref", template.current)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "spec.healthChecks[0].apiVersion helm.toolkit.fluxcd.io/v2beta1 -> helm.toolkit.fluxcd.io/v2" in result.stdout
+    current = {**legacy, "apiVersion": "helm.toolkit.fluxcd.io/v2"}
+    assert load(repo / "bootstrap/kustomizations/kustomization-api.yaml")["spec"]["healthChecks"] == [current, service]
+    assert load(repo / ".copier-answers.app-api.yml")["health_checks"] == [current, service]
+    assert git(repo, "status", "--porcelain") == ""
+    assert_current_and_valid(repo)

@@ -202,6 +202,19 @@ def _updated_in_message_template(doc: _Document, mapping: CommentedMap, path: st
         )
 
 
+def _referenced_api_version(doc: _Document, mapping: CommentedMap, path: str) -> None:
+    """An object another one names by apiVersion and kind (a Kustomization's health check)
+    under a removed Flux API: kustomize-controller looks that version up and finds no such
+    resource, so the health check never passes. It names the served version instead."""
+    api_version, kind = mapping.get("apiVersion"), mapping.get("kind")
+    if not (isinstance(api_version, str) and isinstance(kind, str)):
+        return
+    new = current_api_version(api_version, kind)
+    if new is not None and new != api_version:
+        doc.set_value(mapping, "apiVersion", new, path)
+        doc.note(f"{path}.apiVersion {api_version} -> {new}")
+
+
 @dataclass(frozen=True)
 class _Kind:
     current: str  # the one version Flux 2.9 serves
@@ -242,6 +255,14 @@ _RULES: dict[tuple[str, str], tuple[tuple[str, Callable[..., None]], ...]] = {
     (IMAGE_GROUP, "ImageUpdateAutomation"): (("spec.git.commit", _updated_in_message_template),),
     (NOTIFICATION_GROUP, "Alert"): (("spec", _summary_to_event_metadata),),
     (NOTIFICATION_GROUP, "Provider"): (("spec", _drop_unused_interval),),
+}
+# Rules for what an object names, run on the served version too: an object written at v1
+# may still name another by a removed version.
+_REFERENCE_RULES: dict[tuple[str, str], tuple[tuple[str, Callable[..., None]], ...]] = {
+    (KUSTOMIZE_GROUP, "Kustomization"): (
+        ("spec.healthChecks[]", _referenced_api_version),
+        ("spec.healthCheckExprs[]", _referenced_api_version),
+    ),
 }
 _KINDS: dict[tuple[str, str], _Kind] = {
     key: _Kind(served.current, served.legacy, _RULES.get(key, ())) for key, served in flux_names.FLUX_2_9.items()
@@ -443,6 +464,25 @@ class _Document:
             self.tree["apiVersion"] = type(old)(new) if isinstance(old, ScalarString) else new
 
         self._edit(lambda: self._replace_in_line("apiVersion", old, new))
+        self._tree_changes.append(change)
+
+    def set_value(self, mapping: CommentedMap, key: str, new: str, path: str) -> None:
+        """A string value replaced where it stands, quotes and comment kept."""
+        self._check_own(mapping, key, path)
+        old = mapping[key]
+
+        def edit() -> list[tuple[int, int, str]]:
+            line_no, col = mapping.lc.key(key)
+            line = self.lines[line_no]
+            at = line.find(str(old), col + len(key))
+            if at < 0:
+                raise _Unspliceable
+            return [(line_no, line_no + 1, line[:at] + new + line[at + len(str(old)):])]
+
+        def change() -> None:
+            mapping[key] = type(old)(new) if isinstance(old, ScalarString) else new
+
+        self._edit(edit)
         self._tree_changes.append(change)
 
     def remove(self, mapping: CommentedMap, key: str, path: str) -> None:
@@ -722,15 +762,21 @@ def migrate_text(text: str) -> Migration:
             out.append(chunk)
             continue
         new_api = current_api_version(api_version, kind)
-        if new_api is None or new_api == api_version:
+        if new_api is None:
             out.append(chunk)
             continue
         doc = _Document(chunk, tree, style, new_api)
-        doc.set_api_version(new_api)
         group = api_version.rpartition("/")[0]
-        for path, rule in _KINDS[(group, kind)].rules:
+        rules = _REFERENCE_RULES.get((group, kind), ())
+        if new_api != api_version:
+            doc.set_api_version(new_api)
+            rules = _KINDS[(group, kind)].rules + rules
+        for path, rule in rules:
             for mapping, where in _mappings_at(tree, path, doc.label):
                 rule(doc, mapping, where)
+        if not doc.notes:
+            out.append(chunk)
+            continue
         out.append(doc.render())
         notes += doc.notes
     result = "".join(out)

@@ -44,7 +44,7 @@ import yaml
 from .. import bounded_yaml, flux_names, kustomize_listing, layout, repo_files
 from ..conventions import COOKBOOK, FLUX_2_9
 from .blob_record import BlobRecord, tracked_blobs
-from .flux_api import MigrationError, migrate_text
+from .flux_api import MigrationError, current_api_version, migrate_text
 from .git_repo import (
     MigrationAbort,
     git,
@@ -196,7 +196,7 @@ def make_plan(repo: Path, clean: bool = False) -> Plan:
             found.add(ANSWERS_PREFIX + blob)
             continue
         text = answers.read_text(encoding="utf-8")
-        moved = re.sub(rf"(?m)^bootstrap_dir: {OLD_DIR}$", f"bootstrap_dir: {NEW_DIR}", text)
+        moved = _current_health_checks(re.sub(rf"(?m)^bootstrap_dir: {OLD_DIR}$", f"bootstrap_dir: {NEW_DIR}", text))
         if moved != text:
             plan.writes[answers.name] = moved
         elif blob and use_record:
@@ -204,6 +204,28 @@ def make_plan(repo: Path, clean: bool = False) -> Plan:
     if use_record and found != known:
         _write_current_record(repo, found)
     return plan
+
+
+def _current_health_checks(text: str) -> str:
+    """An app's answers with each health check that names a removed Flux API naming the
+    one Flux serves, as its Kustomization now does (migrate_text): the template renders
+    the Kustomization's healthChecks from these answers."""
+    from .v3_1_0 import HEALTH_CHECKS, with_answer
+
+    try:
+        answers = bounded_yaml.load(text)
+    except yaml.YAMLError:
+        return text
+    checks = answers.get(HEALTH_CHECKS) if isinstance(answers, dict) else None
+    if not isinstance(checks, list):
+        return text
+    current = [
+        {**check, "apiVersion": current_api_version(check["apiVersion"], check["kind"]) or check["apiVersion"]}
+        if isinstance(check, dict) and isinstance(check.get("apiVersion"), str) and isinstance(check.get("kind"), str)
+        else check
+        for check in checks
+    ]
+    return with_answer(text, HEALTH_CHECKS, current) if current != checks else text
 
 
 # --- the record of blobs already current (see "repeated runs" in the docstring) ----------

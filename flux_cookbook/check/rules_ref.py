@@ -8,7 +8,7 @@ from typing import Iterable
 # What each reference may name, as Flux 2.9's CRDs list it.
 from flux_cookbook.check.object_index import DEFAULT_VALUES_KEY, RUN_TIME_MAKERS, Index, entries, spec_of
 from flux_cookbook.check.problems import ERROR, SEALED_SECRETS_GROUP, WARNING, Problem
-from flux_cookbook.extensions.flux_names import FLUX_SYSTEM, GROUP_SUFFIX, HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP
+from flux_cookbook.extensions.flux_names import FLUX_2_9, FLUX_SYSTEM, GROUP_SUFFIX, HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP
 from flux_cookbook.repository.model import (
     Manifest,
     Repository,
@@ -203,8 +203,16 @@ def _health_checks(repo: Repository, manifest: Manifest, spec: LineMap, index: I
         if not isinstance(kind, str) or not isinstance(name, str):
             continue
         namespace = str(entry.get("namespace") or manifest.namespace)
-        group = str(entry.get("apiVersion") or "").rpartition("/")[0]
+        group, _, version = str(entry.get("apiVersion") or "").rpartition("/")
         target = f"{kind} {namespace}/{name}"
+        served = FLUX_2_9.get((group, kind))
+        if served is not None and version in served.legacy:
+            # kustomize-controller looks the object up by this version: where it is not
+            # served, the lookup fails and the health check never passes.
+            problems.append(Problem(manifest.path, line, "ref.health-check-version", WARNING,
+                                    f"{manifest.label()}: health check {target} names {group}/{version}, which Flux "
+                                    f"2.8 and later no longer serve, so there it never passes; name "
+                                    f"{group}/{served.current}"))
         if index.incomplete or _defines(applied, kind, namespace, name, group):
             continue
         shown = folder + "/" if folder else "the repository root"

@@ -867,3 +867,30 @@ def test_provider_drops_the_interval_v1beta3_does_not_use():
 def test_a_commit_template_using_updated_is_named():
     notes = migrate_text(IMAGE_AND_NOTIFICATION["ImageUpdateAutomation"]).notes
     assert any(".Updated, which v1 no longer has" in note for note in notes)
+
+
+def test_health_checks_name_the_served_version_even_in_a_current_kustomization():
+    text = (
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\n"
+        "kind: Kustomization\n"
+        "metadata:\n  name: web\n  namespace: flux-system\n"
+        "spec:\n  interval: 15m\n  path: ./web\n  prune: true\n"
+        "  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+        "  healthChecks:\n"
+        "    - apiVersion: helm.toolkit.fluxcd.io/v2beta2 # the app\n"
+        "      kind: HelmRelease\n      name: web\n      namespace: web\n"
+        "    - kind: OCIRepository\n      apiVersion: 'source.toolkit.fluxcd.io/v1beta2'\n      name: web\n      namespace: web\n"
+        "    - {apiVersion: apps/v1, kind: Deployment, name: web, namespace: web}\n"
+        "    - {apiVersion: helm.toolkit.fluxcd.io/v2beta1, kind: HelmRelease, name: api, namespace: web}\n"
+    )
+    migration = migrate_text(text)
+    expected = (text.replace("fluxcd.io/v2beta2 # the app", "fluxcd.io/v2 # the app")
+                .replace("'source.toolkit.fluxcd.io/v1beta2'", "'source.toolkit.fluxcd.io/v1'")
+                .replace("helm.toolkit.fluxcd.io/v2beta1, kind", "helm.toolkit.fluxcd.io/v2, kind"))
+    assert migration.text == expected  # each value in place, every other byte as it was
+    assert [note.split(": ", 1)[1] for note in migration.notes] == [
+        "spec.healthChecks[0].apiVersion helm.toolkit.fluxcd.io/v2beta2 -> helm.toolkit.fluxcd.io/v2",
+        "spec.healthChecks[1].apiVersion source.toolkit.fluxcd.io/v1beta2 -> source.toolkit.fluxcd.io/v1",
+        "spec.healthChecks[3].apiVersion helm.toolkit.fluxcd.io/v2beta1 -> helm.toolkit.fluxcd.io/v2",
+    ]
+    assert migrate_text(migration.text).changed is False
