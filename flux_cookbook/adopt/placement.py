@@ -170,6 +170,17 @@ class Placer:
             owner = "Flux's own (flux bootstrap declares it)" if namespace == layout.FLUX_NAMESPACE else "Kubernetes' own"
             findings.notes.append(f"app {app}: namespace '{namespace}' is {owner}; the app gets no namespace file.")
             return False
+        at_target = [m for m in declared if m.path == target]
+        if len(declared) > 1 and len(at_target) == 1:
+            # The template's own file is there: it stays the app's. Recorded as not the
+            # app's, it would be deleted by the first update from a release that always
+            # wrote it (copier removes what the new release no longer renders).
+            others = ", ".join(m.path for m in declared if m.path != target)
+            findings.notes.append(
+                f"app {app}: Namespace '{namespace}' is declared {len(declared)} times; {target} is the app's "
+                f"namespace file, as the template writes it, and {others} stay as they are."
+            )
+            return self.place(at_target[0], target)
         if len(declared) > 1:
             findings.notes.append(
                 f"app {app}: Namespace '{namespace}' is declared {len(declared)} times "
