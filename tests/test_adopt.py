@@ -486,3 +486,19 @@ def test_adopted_repository_updates_to_the_current_release(adopted, template):
     before = tree_state(repo)
     again = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
     assert again.returncode == 0 and tree_state(repo) == before
+
+
+def test_the_repository_and_branch_come_from_this_clusters_bootstrap_not_anothers(template, tmp_path):
+    """A second cluster (clusters/staging) bootstrapped from another repository: its
+    GitRepository sorts first, but the README's bootstrap command must name this one's."""
+    repo = make_handmade_repo(tmp_path / "homelab", "flux-system")
+    git(repo, "remote", "remove", "origin")
+    staging = gotk_sync("./clusters/staging", url="ssh://git@github.com/acme/homelab-staging")
+    (repo / "clusters/staging/flux-system").mkdir(parents=True)
+    (repo / "clusters/staging/flux-system/gotk-sync.yaml").write_text(staging.replace("branch: main", "branch: staging"))
+    commit_all(repo, "A staging cluster")
+    result = run_adopt(repo, "--template", str(template.path), "--dry-run")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "repo_owner 'acme' and repo_name 'homelab': guessed from flux bootstrap's GitRepository " \
+           "(flux-system/flux-system/gotk-sync.yaml)" in result.stdout
+    assert "branch 'main': guessed from flux bootstrap's GitRepository (flux-system/flux-system/gotk-sync.yaml)" in result.stdout

@@ -131,13 +131,25 @@ def _github(url: str) -> tuple[str, str] | None:
     return (match.group("owner"), match.group("repo")) if match else None
 
 
+def bootstrap_sync(hand: HandMade):
+    """flux bootstrap's GitRepository of the cluster being adopted: the one in its bootstrap
+    folder, else the repository's only one. Another cluster's (clusters/staging/...) names
+    another repository or branch, and the README's bootstrap command would point this
+    cluster at it."""
+    syncs = hand.find("GitRepository", SOURCE_GROUP, name="flux-system", flux_own=True)
+    own = [sync for sync in syncs if sync.path.startswith(f"{hand.bootstrap_dir}/")]
+    if own:
+        return own[0]
+    return syncs[0] if len(syncs) == 1 else None
+
+
 def cluster_answers(hand: HandMade, apps: dict[str, App], app_answers_: dict[str, dict], git: GitInfo,
                     findings: Findings) -> dict:
     """The cluster's answers: from git, from flux bootstrap's GitRepository, and the apps'.
 
     Each answer that is a guess goes into `findings.guesses`, with where it came from.
     """
-    sync = next(iter(hand.find("GitRepository", SOURCE_GROUP, name="flux-system", flux_own=True)), None)
+    sync = bootstrap_sync(hand)
     sync_url = _text(sync.get("spec", "url"), "") if sync else ""
     sources = [(url, what) for url, what in ((git.origin_url, "the origin remote"),
                                              (sync_url, f"flux bootstrap's GitRepository ({sync.path})" if sync else ""))
