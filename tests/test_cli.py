@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 
@@ -241,6 +242,21 @@ def test_a_subfolder_is_told_where_the_root_is(cluster):
         assert result.returncode == 1, (command, result.stderr)
         assert result.stderr.rstrip("\n").endswith(hint), (command, result.stderr)
         assert "Traceback" not in result.stderr
+
+
+def test_a_cluster_in_a_subfolder_is_named_as_one_not_sent_to_the_root(cluster, template, tmp_path):
+    """The cluster kept in k8s/ of a larger repository: sending the user to the root,
+    where no cluster is, would only bring the opposite refusal."""
+    repo = tmp_path / "monorepo"
+    git(tmp_path, "init", "-q", str(repo))
+    git(tmp_path, "clone", "-q", str(cluster), str(repo / "k8s"))
+    shutil.rmtree(repo / "k8s/.git")
+    commit_all(repo, "The cluster, in k8s/")
+    for command in (["update-all"], ["check"], ["adopt", "--template", str(template.path)]):
+        result = cookbook_cli(*command, cwd=repo / "k8s")
+        assert result.returncode == 1, (command, result.stderr)
+        assert f"the cluster lies in a subfolder of the git repository {repo}" in result.stderr, (command, result.stderr)
+        assert "run it from" not in result.stderr and "Traceback" not in result.stderr
 
 
 def test_update_all_refuses_a_dirty_repository(cluster):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flux_cookbook.adopt.findings import AdoptError
 from flux_cookbook.extensions import layout
+from flux_cookbook.repository.root import run_from_root
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def check_adoptable(root: Path) -> None:
     if top is None:
         raise AdoptError([f"{root} is not a git repository; adopt works on the clone of your Flux repository."])
     if Path(top).resolve() != root.resolve():
-        raise AdoptError([f"{root} is not the root of its git repository ({top}); run adopt there."])
+        raise AdoptError([f"{root} is not the root of its git repository{run_from_root(root)}."])
     answers = sorted(p.name for p in root.glob(layout.ANY_ANSWERS_GLOB))
     if answers:
         raise AdoptError([

@@ -20,6 +20,24 @@ def enclosing_root(folder: Path) -> Path | None:
 
 
 def run_from_root(folder: Path) -> str:
-    """"; run it from <root>, or pass the repository" when `folder` is a subfolder of one, else ""."""
+    """"; run it from <root>, or pass the repository" when `folder` is a subfolder of one, else "".
+
+    A subfolder that is itself laid out as a cluster (a cookbook bootstrap folder, or the
+    template's answers) is said to be one: running the command at the root would then
+    find no cluster there, and the user would be sent back and forth."""
     root = enclosing_root(folder) if Path(folder).is_dir() else None
-    return f"; run it from {root}, or pass the repository" if root else ""
+    if root is None:
+        return ""
+    if _looks_like_a_cluster(Path(folder)):
+        return (f"; the cluster lies in a subfolder of the git repository {root}, and the commands (and copier "
+                "update, which commits and merges at the repository's root) work on a repository whose root holds "
+                "the cluster: give it a repository of its own, or move its folders to the top")
+    return f"; run it from {root}, or pass the repository"
+
+
+def _looks_like_a_cluster(folder: Path) -> bool:
+    from flux_cookbook.extensions import flux_names, layout
+
+    return (folder / layout.CLUSTER_ANSWERS).is_file() or any(
+        (folder / name / layout.KUSTOMIZATIONS).is_dir() or (folder / name / layout.HELM_REPOSITORIES).is_dir()
+        for name in flux_names.COOKBOOK_BOOTSTRAP_DIRS)
