@@ -509,6 +509,11 @@ CASES = [
 
 # Variations that are fine: each must report nothing at all.
 CLEAN = [
+    # An adopted app's HelmRelease keeps the name Flux knows it by, in the file the template
+    # writes for the app (helmrelease-<app>.yaml), which copier update renders.
+    Case("helm-release-named-otherwise-in-the-apps-file", {
+        WEB_HR: Replace("  name: web\n  namespace: web\n", "  name: web-frontend\n  namespace: web\n"),
+        WEB_KUST: Replace("      name: web\n", "      name: web-frontend\n")}, "", "", 0),
     # source-controller leaves out every .github/ folder, not only the top one: a CI file in
     # an app's folder is not applied (the repository's .sourceignore must say so too).
     Case("ci-workflow-in-an-app-folder", {"podinfo/.github/workflows/lint.yaml": "on: push\njobs: {}\n"}, "", "", 0),

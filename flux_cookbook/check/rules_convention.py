@@ -36,6 +36,7 @@ def _file_layout(repo: Repository) -> list[Problem]:
     # Warnings: Flux applies a file of many objects, or any file name, just as well; the
     # cookbook's names are what its templates and `adopt` expect.
     problems = []
+    templated = _template_paths(repo)
     for path in repo.manifest_files():
         if repo.is_flux_own(path):
             continue
@@ -55,11 +56,28 @@ def _file_layout(repo: Repository) -> list[Problem]:
             continue
         expected = f"{kind.lower()}-{name}"
         stem, suffix = posixpath.splitext(posixpath.basename(path))
-        if stem != expected:
+        if stem != expected and path not in templated:
             problems.append(Problem(path, objects[0].line, "convention.file-name", WARNING,
                                     f"{kind} {name} belongs in a file named {expected}{suffix} "
                                     "(the cookbook's <kind>-<name>.yaml)"))
     return problems
+
+
+def _template_paths(repo: Repository) -> set[str]:
+    """The files the template writes for each app, named after the app, not after the
+    object in them: an adopted app's HelmRelease keeps the name Flux knows it by
+    (`ingress-nginx` in helmrelease-nginx.yaml), and copier update renders that file."""
+    paths = set()
+    for app_name in apps.app_names(repo.root):
+        answers = _answers_document(repo, layout.app_answers_file(app_name))
+        if answers is None:
+            continue
+        app = apps.App(repo.root, app_name, answers, default_bootstrap_dir=repo.bootstrap_dir)
+        paths.add(app.kustomization_file)
+        # In the folder the app's Kustomization applies, wherever the user keeps it.
+        paths |= {posixpath.join(app.folder, posixpath.basename(file(app_name)))
+                  for file in (layout.helm_release_file, layout.values_configmap_file, layout.oci_repository_file)}
+    return paths
 
 
 def _namespaces(repo: Repository) -> list[Problem]:
