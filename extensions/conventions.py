@@ -7,6 +7,7 @@ not only the newest, lets the adopt command and the migrations name what they ex
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from . import flux_names
@@ -50,6 +51,20 @@ FLUX_2_9 = Convention(
     kustomization_validation=False,
     values_watch_label=True,
 )
+
+
+# The first template release writing each convention: 2.0.0 moved repositories to Flux 2.9's.
+FIRST_RELEASES = (((2, 0, 0), FLUX_2_9), ((1, 0, 0), COOKBOOK))
+
+
+def of_release(commit: str) -> Convention | None:
+    """The convention the template release an answers file records (`_commit`: v1.0.0,
+    2.1.1, v2.0.0-3-gabc1234) writes; None when it names no release (a bare commit)."""
+    found = re.match(r"v?(\d+)\.(\d+)\.(\d+)", commit or "")
+    if not found:
+        return None
+    version = tuple(int(part) for part in found.groups())
+    return next((convention for first, convention in FIRST_RELEASES if version >= first), None)
 
 
 def helm_repository_api(convention: Convention, url: str) -> str:

@@ -409,3 +409,17 @@ def test_shape_j_apps_are_known_by_their_kustomizations(adopted, template, tmp_p
         sealed = cookbook_cli("seal", app, "db", "--repo", str(repo), "--cert", str(cert), "--from-literal", "password=x")
         assert sealed.returncode == 0, sealed.stderr
         assert yaml.safe_load((repo / folder / "sealedsecret-db.yaml").read_text())["metadata"]["namespace"] == namespace
+
+
+def test_check_right_after_adopt_finds_no_more_than_before(adopted, tmp_path):
+    """Between adopt and update-all the files are still the cookbook's Flux APIs, and the
+    answers record 1.0.0, a release that writes them: check holds them to the Flux release
+    their gotk-components.yaml records, as it did before adoption, not to Flux 2.9's."""
+    run = adopted("A")
+    adoption = git(run.repo, "log", "--format=%H", "--reverse", f"{run.first}..HEAD").split()[0]
+    at_adoption = tmp_path / "at-adoption"
+    git(tmp_path, "clone", "-q", str(run.repo), str(at_adoption))
+    git(at_adoption, "checkout", "-q", adoption)
+    assert "_commit: v1.0.0" in (at_adoption / ".copier-answers.yml").read_text()
+    errors = [p for p in check.check_repository(at_adoption).problems if p.severity == check.ERROR]
+    assert Counter(p.rule for p in errors) == run.errors_before, [str(p) for p in errors]

@@ -32,6 +32,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from flux_cookbook.check import yamllint_run
 from flux_cookbook.check.applied_namespaces import check_applied_namespaces
 from flux_cookbook.check.helm_repository_urls import check_helm_repository_urls
@@ -49,7 +51,7 @@ from flux_cookbook.check.rules_values import check_values
 from flux_cookbook.check.rules_yaml import check_yaml
 from flux_cookbook.check.sealed_secrets_controller import check_sealed_secrets_controller
 from flux_cookbook.errors import UserError
-from flux_cookbook.extensions import layout
+from flux_cookbook.extensions import bounded_yaml, conventions, layout
 from flux_cookbook.extensions.flux_names import FLUX_SYSTEM, GROUP_SUFFIX, SYNC_FILE
 from flux_cookbook.repository.model import (
     read_repository,
@@ -112,7 +114,11 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
         )
     from flux_cookbook.repository import flux_versions
 
-    templated = any(layout.app_of_answers_file(path) or path == layout.CLUSTER_ANSWERS for path in repo.files)
+    # Answers files of a release that writes Flux 2.9's APIs: the repository is held to them.
+    # One adopted at 1.0.0 (the cookbook's APIs) is held to the Flux its cluster records
+    # until update-all moves it on.
+    templated = any(layout.app_of_answers_file(path) or path == layout.CLUSTER_ANSWERS for path in repo.files) \
+        and conventions.of_release(_recorded_commit(Path(root))) in (None, conventions.CURRENT)
     flux = flux_versions.of_repository(Path(root), repo.files, start_dir or repo.bootstrap_dir, templated)
     clusters = flux_versions.of_clusters(Path(root), repo.files, set().union(*repo.folder_clusters.values()),
                                          flux, templated)
@@ -149,3 +155,12 @@ def seconds_per_100_files(root: Path, build: bool = True) -> float:
     """For the benchmark: how long one check of `root` takes, per 100 files checked."""
     report = check_repository(root, build=build)
     return report.seconds * 100 / max(report.files, 1)
+
+
+def _recorded_commit(root: Path) -> str:
+    """The template release the cluster's answers record ("" when they record none)."""
+    try:
+        answers = bounded_yaml.load((root / layout.CLUSTER_ANSWERS).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return ""
+    return str(answers.get("_commit") or "") if isinstance(answers, dict) else ""
