@@ -160,9 +160,14 @@ def still_builds(repo: Path, started_at: str) -> bool:
     does; False when anything."""
     after, broken = build_check.since(repo, started_at)
     if broken:
+        # A file holding conflict markers is no YAML: what it declares reads as gone.
+        conflicted = bulk_update.conflicted_files(repo)
+        cause = (f"\n(Files left with conflicts are not YAML until you resolve them, so what they declare cannot "
+                 f"build: {', '.join(conflicted)}.)") if conflicted else ""
         print(
             "\nThese Flux Kustomization paths built before the update and no longer build as Flux builds them:\n  "
-            + "\n  ".join(broken) + "\nFix them (the updates are committed, one per answers file) before you push.",
+            + "\n  ".join(broken) + cause
+            + "\nFix them (the updates are committed, one per answers file) before you push.",
             file=sys.stderr,
         )
         return False
