@@ -243,6 +243,8 @@ def test_a_shape_is_adopted_and_updated_with_nothing_lost(shape, adopted, templa
     for name, text in files.items():
         target = moved.get(name, name)
         new_text = (repo / target).read_bytes().decode() if target and (repo / target).is_file() else None
+        if new_text is not None and "\r\n" in text:  # the user's line ends, in every line the update wrote too
+            assert new_text.count("\n") == new_text.count("\r\n"), f"{name} -> {target}: line ends mixed or changed"
         old_docs = documents(text)
         if old_docs is None or "sops:" in text:
             assert new_text == text, f"{name} -> {target} changed"

@@ -17,6 +17,15 @@ def git(repo: Path, *args: str, input: str | None = None) -> str:
     return result.stdout
 
 
+def blob_text(repo: Path, blob: str) -> str:
+    """A blob's text exactly as stored: `git` above reads in text mode, whose universal
+    newlines would turn a user's CRLF line ends into LF in every file written back."""
+    result = subprocess.run(["git", "cat-file", "blob", blob], cwd=repo, capture_output=True, check=False)
+    if result.returncode:
+        raise MigrationAbort(f"git cat-file blob {blob} failed: {result.stderr.decode(errors='replace').strip()}")
+    return result.stdout.decode("utf-8")
+
+
 def require_clean(repo: Path) -> None:
     """Refuse to touch a repository whose work is not all committed."""
     if status := git(repo, "status", "--porcelain"):

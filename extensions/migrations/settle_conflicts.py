@@ -28,7 +28,7 @@ import yaml
 
 from .. import bounded_yaml, repo_files
 from .flux_api import DELETE, MigrationError, apply_changes
-from .git_repo import git, unmerged_entries
+from .git_repo import blob_text, git, unmerged_entries
 from .key_merge import merge_added_keys
 
 MISSING = object()
@@ -44,8 +44,11 @@ def after(repo: Path, answers_file: str = "") -> None:
         mine_blob, theirs_blob = stages.get(2), stages.get(3)
         if not (mine_blob and theirs_blob):
             continue
-        mine, theirs = (git(repo, "cat-file", "blob", blob) for blob in (mine_blob, theirs_blob))
-        base = git(repo, "cat-file", "blob", stages[1]) if 1 in stages else ""
+        try:
+            mine, theirs = (blob_text(repo, blob) for blob in (mine_blob, theirs_blob))
+            base = blob_text(repo, stages[1]) if 1 in stages else ""
+        except UnicodeDecodeError:
+            continue  # not text: the user settles it
         settled = settle(Path(path).name, base, mine, theirs)
         if settled is None:
             continue

@@ -161,7 +161,7 @@ def make_plan(repo: Path, clean: bool = False) -> Plan:
         if target in plan.removals:
             continue
         try:
-            original = (repo / path).read_text(encoding="utf-8")
+            original = (repo / path).read_bytes().decode("utf-8")  # bytes: CRLF line ends stay
         except UnicodeDecodeError:
             plan.notes.append(f"{target}: not UTF-8 text; left as it is")
             continue

@@ -61,7 +61,7 @@ from ..yaml_quoting import yaml_scalar
 from . import apps_folder
 from .blob_record import BlobRecord, tracked_blobs
 from .flux_api import MigrationError, replace_field
-from .git_repo import MigrationAbort, git, unmerged_entries
+from .git_repo import MigrationAbort, blob_text, git, unmerged_entries
 
 CURRENT_RECORD = "flux-cookbook-3.0.0-current"
 # The answers this release adds that an app's own HelmRelease settings can stand in for.
@@ -304,7 +304,7 @@ def _plan_oci_move(repo: Path, app: _App, apps_dir: str, plan: Plan, blobs: dict
     # OCIRepository is listed where the HelmRelease is, or the app stays.
     if config := _folder_config(app.release_file, blobs):
         folder = posixpath.dirname(app.release_file)
-        listed = kustomize_listing.list_beside((repo / config).read_text(encoding="utf-8"), folder, app.release_file, oci_file)
+        listed = kustomize_listing.list_beside(repo_files.read_text(repo, config), folder, app.release_file, oci_file)
         if listed is None:
             return refuse(f"{config} does not list {posixpath.basename(app.release_file)} as one entry of its "
                           f"resources, one per line, beside which {posixpath.basename(oci_file)} could be listed")
@@ -312,7 +312,7 @@ def _plan_oci_move(repo: Path, app: _App, apps_dir: str, plan: Plan, blobs: dict
     namespace = (app.release.get("metadata") or {}).get("namespace") or answers.get("namespace")
     try:
         release_text, removed = replace_field(
-            (repo / app.release_file).read_text(encoding="utf-8"), "HelmRelease", "spec", "chart", "chartRef",
+            repo_files.read_text(repo, app.release_file), "HelmRelease", "spec", "chart", "chartRef",
             {"kind": "OCIRepository", "name": app.name},
         )
     except MigrationError as error:
@@ -466,7 +466,7 @@ def _keep_added_oci_repositories(repo: Path) -> None:
     empty = git(repo, "hash-object", "--stdin", input="").strip()
     for path, stages in unmerged_entries(repo).items():
         if posixpath.basename(path) in oci_files and 2 in stages and stages.get(1, empty) == empty:
-            repo_files.write_text(repo, path, git(repo, "cat-file", "blob", stages[2]))
+            repo_files.write_text(repo, path, blob_text(repo, stages[2]))
             git(repo, "add", "--", path)
             print(f"  {path}: added by the migration and by the release; the migration's (from your files) kept")
 

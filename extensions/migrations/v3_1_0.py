@@ -68,7 +68,7 @@ def _plan_health_checks(repo: Path, answers_file: str, writes: dict[str, str], n
     release = _helm_release(repo, layout.helm_release_file(app, str(answers.get("apps_dir") or "")))
     if not (repo / kustomization_file).is_file() or release is None:
         return  # not where the template writes them: nothing the template guessed to move
-    kustomization = (repo / kustomization_file).read_text(encoding="utf-8")
+    kustomization = repo_files.read_text(repo, kustomization_file)  # as written: CRLF stays
     written = f"  healthChecks:\n{yaml_block(checks, 4)}\n"
     at = kustomization.find(written)
     # The whole block as the template wrote it: no second occurrence, no entry of the user's after it.
