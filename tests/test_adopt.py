@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.flux_objects import gotk_sync
+from flux_cookbook.repository import build_check
+from tests.support.flux_objects import flux_ks, gotk_sync
 from tests.support.project import answers, commit_all, cookbook_cli, copy, files, init_repo, load, own_copy, tree_state, update
 from tests.support.template_repo import PROJECT_ROOT, git
 
@@ -502,3 +503,24 @@ def test_the_repository_and_branch_come_from_this_clusters_bootstrap_not_another
     assert "repo_owner 'acme' and repo_name 'homelab': guessed from flux bootstrap's GitRepository " \
            "(flux-system/flux-system/gotk-sync.yaml)" in result.stdout
     assert "branch 'main': guessed from flux bootstrap's GitRepository (flux-system/flux-system/gotk-sync.yaml)" in result.stdout
+    assert "clusters/staging/ is the bootstrap folder of another cluster; it stays as it is: the template keeps " \
+           "one cluster, the one of flux-system/" in result.stdout
+
+
+def test_another_clusters_kustomizations_are_named_as_left_alone(template, tmp_path):
+    """A second cluster applying one of this cluster's app folders: adopt says its
+    Kustomizations stay as they are, and what it adopts builds for both clusters."""
+    repo = make_handmade_repo(tmp_path / "homelab", "flux-system")
+    (repo / "clusters/staging/flux-system").mkdir(parents=True)
+    (repo / "clusters/staging/flux-system/gotk-sync.yaml").write_text(gotk_sync("./clusters/staging"))
+    (repo / "clusters/staging/podinfo.yaml").write_text(flux_ks("podinfo-staging", "./podinfo"))
+    commit_all(repo, "A staging cluster")
+    before = build_check.build(repo)
+    assert "clusters/staging" in {r.kustomization.path for r in before.results} and all(r.ok for r in before.results)
+    result = run_adopt(repo, "--template", str(template.path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "clusters/staging/ is the bootstrap folder of another cluster; it and its Kustomizations " \
+           "(podinfo-staging (./podinfo)) stay as they are: the template keeps one cluster, the one of " \
+           "flux-system/" in result.stdout
+    assert not [name for name in git(repo, "status", "--porcelain").splitlines() if "clusters/" in name]
+    assert build_check.newly_broken(before, build_check.build(repo)) == []

@@ -57,7 +57,7 @@ def plan_adoption(root: Path, template: str, git: GitInfo, files: TemplateFiles 
     it has release 1.0.0; without it neither is looked at (a note says what is missing).
     """
     hand = read_hand_made(root)
-    findings = Findings(notes=hand.unreadable())
+    findings = Findings(notes=hand.unreadable() + hand.other_clusters())
     placer = Placer(hand, findings)
     src_path = absolute_src_path(template)
     apps = find_apps(hand, findings)

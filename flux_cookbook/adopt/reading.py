@@ -49,6 +49,26 @@ class HandMade:
         """How many documents that hold something the file `path` has."""
         return len(self.repo.written_documents(path))
 
+    def other_clusters(self) -> list[str]:
+        """A note for each other cluster Flux follows from the repository (a second
+        bootstrap, clusters/staging): the template keeps one cluster's layout, so its
+        Kustomizations are no apps of it and stay as they are, which the user should hear
+        rather than find out from a missing answers file."""
+        followed = self.repo.followed
+        others: dict[str, list[str]] = {}
+        for kustomization, cluster in (followed.clusters.items() if followed else ()):
+            if cluster != self.bootstrap_dir:
+                names = others.setdefault(cluster, [])
+                if not self.repo.is_flux_own(kustomization.file, cluster):
+                    names.append(f"{kustomization.name} (./{kustomization.path})")
+        return [
+            f"{cluster or '.'}/ is the bootstrap folder of another cluster; "
+            + (f"it and its Kustomizations ({', '.join(sorted(names))}) stay as they are" if names
+               else "it stays as it is")
+            + f": the template keeps one cluster, the one of {self.bootstrap_dir}/"
+            for cluster, names in sorted(others.items())
+        ]
+
     def unreadable(self) -> list[str]:
         """A note for each file that cannot be read as YAML. Such a file (a chart's
         values.yaml with a duplicate key, a Helm template, a SOPS-encrypted file) is no
