@@ -10,7 +10,7 @@ from pathlib import Path
 from flux_cookbook.adopt.answers import RELEASE_TAG
 from flux_cookbook.adopt.findings import Findings
 from flux_cookbook.adopt.template_files import TemplateFiles
-from flux_cookbook.extensions import layout
+from flux_cookbook.extensions import layout, repo_files
 from flux_cookbook.extensions.template_source import is_remote
 
 # The repository's own housekeeping files, which release 1.0.0 writes with no answer in
@@ -62,13 +62,14 @@ def housekeeping_files(root: Path, files: TemplateFiles | None, findings: Findin
     elif not (root / SOURCEIGNORE).exists():
         added[SOURCEIGNORE] = wanted
     else:
-        own = (root / SOURCEIGNORE).read_text(encoding="utf-8")
+        own = repo_files.read_text(root, SOURCEIGNORE)  # as written: its line ends stay
         have = {line.strip() for line in own.splitlines()}
         missing = [line for line in wanted.splitlines() if line.strip() and not line.startswith("#") and line.strip() not in have]
         if missing:
+            newline = "\r\n" if "\r\n" in own else "\n"
+            lines = ["# Added by flux-cookbook adopt: what the template's .sourceignore leaves out of Flux's sync.",
+                     *missing]
             extended[SOURCEIGNORE] = (
-                own + ("" if own.endswith("\n") or not own else "\n")
-                + "# Added by flux-cookbook adopt: what the template's .sourceignore leaves out of Flux's sync.\n"
-                + "".join(f"{line}\n" for line in missing)
+                own + ("" if own.endswith("\n") or not own else newline) + "".join(line + newline for line in lines)
             )
     return added, extended

@@ -581,6 +581,11 @@ def test_housekeeping_files_come_from_the_templates_releases(tmp_path):
     assert plan.added == {".gitignore": "*.rej\n", ".yamllint": "x: 1\n"}
     assert plan.extended[".sourceignore"].startswith("secrets/\n*.md\n# Added by flux-cookbook adopt")
     assert plan.extended[".sourceignore"].endswith("\n/.copier-answers*.yml\n")
+    # A file written with CRLF line ends gets its new lines with CRLF too.
+    (repo / ".sourceignore").write_bytes(b"secrets/\r\n*.md\r\n")
+    plan = plan_adoption(repo, str(template), NO_GIT, TemplateFiles(template, str(template)))
+    assert plan.extended[".sourceignore"].startswith("secrets/\r\n*.md\r\n# Added by flux-cookbook adopt")
+    assert plan.extended[".sourceignore"].count("\n") == plan.extended[".sourceignore"].count("\r\n") == 4
 
 
 def test_guesses_say_where_they_come_from(tmp_path):
