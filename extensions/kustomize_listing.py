@@ -6,7 +6,8 @@ OCIRepository the 3.0.0 migration writes beside a HelmRelease) is listed too, or
 never applies it. Each entry goes on a line of its own in the list's indentation and
 quoting, every other line kept; a list written some other way (a flow list, no list) is
 left to the user, and the caller says so. When a folder moves (the 2.0.0 migration's
-bootstrap folder), the entries naming it or what is in it are repointed the same way.
+bootstrap folder), the entries naming it or what is in it are repointed where they stand,
+in a block list or a one-line flow list.
 """
 
 from __future__ import annotations
@@ -53,8 +54,9 @@ def list_last(text: str, folder: str, new: str) -> str | None:
 def repoint(text: str, folder: str, old: str, new: str) -> str | None:
     """The kustomization file (in `folder`) with each entry of `resources`, `components` or
     `bases` that names the folder `old` or a path in it naming the same under `new`, on its
-    line; `text` itself when nothing names `old`; None when something names it that is not
-    such an entry on a line of its own (a flow list, a patch's path...)."""
+    line or in its one-line flow list; `text` itself when nothing names `old`; None when
+    something names it that is not such an entry (a flow list over several lines, a
+    patch's path...)."""
     def moved(path: str) -> str | None:
         target = posixpath.normpath(posixpath.join(folder, path))
         return new + target[len(old):] if target == old or target.startswith(old + "/") else None
@@ -70,13 +72,42 @@ def repoint(text: str, folder: str, old: str, new: str) -> str | None:
         for entry in _strings(_entries(data.get(field))):
             if (target := moved(entry)) is None:
                 continue
-            line = _entry_line(result, entry)
-            if line is None:
+            span = _entry_span(result, field, entry)
+            if span is None:
                 return None
             replaced = ("./" if entry.startswith("./") else "") + posixpath.relpath(target, folder or ".")
-            result = f"{result[:line.start(2)]}{line.group(2)}{replaced}{result[line.end(2) + len(entry):]}"
+            result = f"{result[:span[0]]}{replaced}{result[span[1]:]}"
+            if not _reads_as(result, field, entry, replaced, data):
+                return None
+            data = bounded_yaml.load(result)
     still = [path for _, path, _ in named_paths(bounded_yaml.load(result) or {}) if moved(path)]
     return None if still else result
+
+
+def _entry_span(text: str, field: str, entry: str) -> tuple[int, int] | None:
+    """Where `entry` itself (inside its quotes) stands: on a block list's line of its own,
+    or as one item of `field`'s flow list on one line (`resources: [flux-system, apps]`)."""
+    if line := _entry_line(text, entry):
+        return line.end(2), line.end(2) + len(entry)
+    item = re.compile(rf"(?<=[\[,])[ \t]*([\"']?)({re.escape(entry)})\1[ \t]*(?=[,\]])")
+    found = [
+        (flow.start() + match.start(2), flow.start() + match.end(2))
+        for flow in re.finditer(rf"(?m)^{re.escape(field)}:[ \t]*\[[^\]\n#]*\]", text)
+        for match in item.finditer(flow.group(0))
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def _reads_as(text: str, field: str, entry: str, replaced: str, before: dict) -> bool:
+    """Whether `text` holds what `before` did with that one entry of `field` replaced."""
+    try:
+        after = bounded_yaml.load(text)
+    except yaml.YAMLError:
+        return False
+    items = list(before.get(field) or [])
+    items[items.index(entry)] = replaced
+    return isinstance(after, dict) and after.get(field) == items and \
+        {k: v for k, v in after.items() if k != field} == {k: v for k, v in before.items() if k != field}
 
 
 def _entry_line(text: str, entry: str) -> re.Match | None:

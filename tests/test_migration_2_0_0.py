@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from flux_cookbook.repository import build_check
 from tests.fixtures.lived_in_repo import EXTRA_CONFIGMAP, INGRESS, SEALED_SECRET, VALUES_6_13
+from tests.support.flux_objects import flux_ks
 from tests.support.flux_schema import kustomize_build, validate_repo
 from tests.support.project import CRDS, commit_all, cookbook_cli, copy, edit, files, load, own_copy, tree_state, update
 from tests.support.template_repo import git
@@ -194,3 +196,33 @@ def test_health_checks_naming_a_removed_api_name_the_served_one(template, own_li
     assert load(repo / ".copier-answers.app-api.yml")["health_checks"] == [current, service]
     assert git(repo, "status", "--porcelain") == ""
     assert_current_and_valid(repo)
+
+
+def test_a_flow_list_naming_the_bootstrap_folder_follows_it(template, own_lived_in_1_0_0):
+    """A folder of the user's, applied by a Flux Kustomization of theirs, whose kustomization
+    file names files of flux-system/ in a flow list on one line (`resources: [a, b]`, as
+    people write short lists): the entries name bootstrap/ after the move, in place, and
+    the path builds as it did."""
+    repo = own_lived_in_1_0_0
+    namespaces = sorted(p.name for p in (repo / "flux-system/namespaces").glob("*.yaml"))[:2]
+    assert len(namespaces) == 2
+    listed = ", ".join(f"../flux-system/namespaces/{name}" for name in namespaces)
+    (repo / "namespaces-only").mkdir()
+    (repo / "namespaces-only/kustomization.yaml").write_text(
+        f"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [{listed}] # the namespaces\n")
+    (repo / "flux-system/kustomizations/kustomization-namespaces-only.yaml").write_text(
+        flux_ks("namespaces-only", "./namespaces-only"))
+    commit_all(repo, "The namespaces alone")
+    before = build_check.build(repo)
+    assert [r.ok for r in before.results if r.kustomization.path == "namespaces-only"] == [True]
+    result = run_update_all(repo, "--vcs-ref", template.current)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "namespaces-only/kustomization.yaml: now names bootstrap/ where it named flux-system/" in result.stdout
+    assert (repo / "namespaces-only/kustomization.yaml").read_text() == (
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: ["
+        + ", ".join(f"../bootstrap/namespaces/{name}" for name in namespaces) + "] # the namespaces\n")
+    after = build_check.build(repo)
+    assert build_check.newly_broken(before, after) == []
+    [built] = [r for r in after.results if r.kustomization.path == "namespaces-only"]
+    assert built.ok and built.output == next(r.output for r in before.results if r.kustomization.path == "namespaces-only")
+    assert git(repo, "status", "--porcelain") == ""

@@ -312,7 +312,7 @@ def _repoint_configs_outside(repo: Path, plan: Plan) -> list[str]:
         repointed = kustomize_listing.repoint(text, posixpath.dirname(path), OLD_DIR, NEW_DIR)
         if repointed is None:
             errors.append(f"{path}: names {OLD_DIR}/ (moving to {NEW_DIR}/) in a way this step cannot rewrite; "
-                          "name it in a block list, one entry per line")
+                          "name it in a block list, one entry per line, or in a flow list on one line")
         elif repointed != text:
             plan.writes[path] = repointed
             plan.notes.append(f"{path}: now names {NEW_DIR}/ where it named {OLD_DIR}/")

@@ -43,7 +43,12 @@ def test_an_entry_is_read_against_the_folder_of_its_file():
     ("", "resources:\n  - './flux-system/namespaces/a.yaml'\n", "resources:\n  - './bootstrap/namespaces/a.yaml'\n"),
     ("clusters", "components:\r\n- ../flux-system\r\n", "components:\r\n- ../bootstrap\r\n"),
     ("", "namespace: flux-system\nresources:\n- apps\n", "namespace: flux-system\nresources:\n- apps\n"),  # no path
-    ("", "resources: [flux-system]\n", None),  # a flow list
+    ("", "resources: [flux-system]\n", "resources: [bootstrap]\n"),  # a flow list
+    ("", "resources: [ apps, './flux-system' ] # both\r\n", "resources: [ apps, './bootstrap' ] # both\r\n"),
+    ("clusters", "bases: [../apps,../flux-system/namespaces]\n", "bases: [../apps,../bootstrap/namespaces]\n"),
+    ("", "resources: [flux-system-extra, flux-system]\n", "resources: [flux-system-extra, bootstrap]\n"),
+    ("", "resources: [\n  apps,\n  flux-system\n]\n", None),  # a flow list over several lines
+    ("", "resources: [flux-system, flux-system]\n", None),  # named twice: which one is meant
     ("", "resources:\n- apps\npatches:\n- path: flux-system/patch.yaml\n", None),  # not a resource entry
 ])
 def test_entries_naming_a_moved_folder_follow_it(folder, text, repointed):

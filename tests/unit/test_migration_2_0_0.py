@@ -101,7 +101,7 @@ def test_ignored_files_move_along(tmp_path):
      r"which holds files of its own \(bootstrap/deploy.sh\). Rename bootstrap/ or move them out"),
     ({"flux-system/kustomizations/k.yaml": "apiVersion: kustomize.toolkit.fluxcd.io/v1beta2\nkind: Kustomization\nmetadata: {name: x\n"},
      r"flux-system/kustomizations/k.yaml: line 3: a Flux object that is not valid YAML"),
-    ({"flux-system/namespaces/a.yaml": "a: 1\n", "kustomization.yaml": "resources: [flux-system]\n"},
+    ({"flux-system/namespaces/a.yaml": "a: 1\n", "kustomization.yaml": "resources: [\n  flux-system,\n]\n"},
      r"kustomization.yaml: names flux-system/ \(moving to bootstrap/\) in a way this step cannot rewrite"),
     ({"flux-system/kustomization.yaml": "resources: [gotk-components.yaml, gotk-sync.yaml, namespaces]\n",
       "flux-system/gotk-components.yaml": "a: 1\n", "flux-system/gotk-sync.yaml": "a: 1\n", "flux-system/namespaces/a.yaml": "a: 1\n"},
