@@ -111,7 +111,12 @@ def _read_capped(path: Path) -> str:
 
 def _values_from_archive(path: Path, chart: str) -> str:
     """Read `<chart>/values.yaml` from a chart archive without extracting anything."""
-    wanted = f"{chart}/values.yaml"
+    return _archive_file(path, chart, "values.yaml")
+
+
+def _archive_file(path: Path, chart: str, name: str) -> str:
+    """Read `<chart>/<name>` from a chart archive without extracting anything."""
+    wanted = f"{chart}/{name}"
     with tarfile.open(path, "r:gz") as archive:
         for member in archive:
             if member.name.lstrip("./") != wanted:
@@ -167,9 +172,32 @@ def values_version(pinned: str, pinned_range: str, version_range: str) -> str:
     return pinned if pinned and pinned_range == version_range else version_range
 
 
-def values_version_on_copy(source: str, fetch: bool, repo_url: str, chart: str, version_range: str) -> str:
-    """The exact version a new app's values are fetched at, or "" (local values, placeholder)."""
-    if source or not fetch:
+def local_chart_version(source: str, chart: str, dst: str | Path) -> str:
+    """The version a local chart (a folder or a .tgz of `chart`) says it is in its
+    Chart.yaml; "" for a values file alone, another chart, or a Chart.yaml not read."""
+    path = _resolve(source, dst)
+    try:
+        if path.is_dir():
+            text = _read_capped(path / "Chart.yaml")
+        elif path.name.endswith((".tgz", ".tar.gz")):
+            text = _archive_file(path, chart, "Chart.yaml")
+        else:
+            return ""
+        meta = bounded_yaml.load(text, "Chart.yaml")
+    except (ValueError, OSError, UnicodeDecodeError, tarfile.TarError, yaml.YAMLError):
+        return ""
+    if not isinstance(meta, dict) or meta.get("name") != chart or not isinstance(meta.get("version"), str):
+        return ""
+    return meta["version"].strip()
+
+
+def values_version_on_copy(source: str, fetch: bool, repo_url: str, chart: str, version_range: str,
+                           dst: str | Path = ".") -> str:
+    """The exact version a new app's values come from: fetched at, or the local chart's
+    (values refresh merges from it later); "" for a values file or the placeholder."""
+    if source:
+        return local_chart_version(source, chart, dst)
+    if not fetch:
         return ""
     from .chart_source import ChartFetchError
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from flux_cookbook.extensions.chart_values import (
     app_values,
     fetch_by_default,
+    local_chart_version,
     placeholder_values,
     read_local_values,
     values_overrides_error,
@@ -92,3 +93,14 @@ def test_fetch_failure_note_ends_its_sentences_with_one_full_stop(capsys, monkey
     app_values("", True, f"https://charts.invalid/{uuid.uuid4()}", "web", "1.x", {}, ".")
     note = capsys.readouterr().err
     assert "not contacted: FLUX_COOKBOOK_OFFLINE is set. A new app gets a placeholder" in note and ".." not in note
+
+
+def test_a_local_charts_version_comes_from_its_chart_yaml(tmp_path):
+    make_archive(tmp_path / "podinfo.tgz", {"podinfo/values.yaml": b"a: 1\n", "podinfo/Chart.yaml": b"name: podinfo\nversion: 6.5.0\n"})
+    make_archive(tmp_path / "other.tgz", {"podinfo/values.yaml": b"a: 1\n"})
+    assert local_chart_version(str(CHART), "podinfo", tmp_path) == "6.14.1"
+    assert local_chart_version("podinfo.tgz", "podinfo", tmp_path) == "6.5.0"  # relative to the destination
+    assert local_chart_version(str(CHART), "traefik", tmp_path) == ""  # another chart's
+    assert local_chart_version("other.tgz", "podinfo", tmp_path) == ""  # no Chart.yaml
+    assert local_chart_version(str(CHART / "values.yaml"), "podinfo", tmp_path) == ""  # values alone
+    assert local_chart_version("nowhere", "podinfo", tmp_path) == ""
