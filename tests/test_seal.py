@@ -195,6 +195,18 @@ def test_adding_a_key_leaves_the_other_ciphertexts_byte_for_byte(repo, cert, key
     assert unsealed(key, path) == {"password": SECRET.encode(), "username": b"web", "token": OTHER_SECRET.encode()}
 
 
+def test_a_file_with_crlf_line_ends_keeps_them_when_a_key_is_added(repo, cert, key):
+    assert seal(repo, "web", "db", "--cert", str(cert), stdin=f"password={SECRET}\n".encode()).returncode == 0
+    path = sealed_file(repo)
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))  # as an editor on Windows saves it
+    before = path.read_bytes().decode()
+    result = seal(repo, "web", "db", "--cert", str(cert), "--from-literal", "username=web")
+    assert result.returncode == 0, result.stderr.decode()
+    after = path.read_bytes().decode()
+    assert after.count("\n") == after.count("\r\n") == before.count("\n") + 1
+    assert unsealed(key, path) == {"password": SECRET.encode(), "username": b"web"}
+
+
 def test_resealing_a_key_changes_its_line_only(repo, cert, key):
     assert seal(repo, "web", "db", "--cert", str(cert), stdin=b"password=old\nusername=web\n").returncode == 0
     path = sealed_file(repo)

@@ -218,6 +218,7 @@ class SealedSecretFile:
     loader: YAML
     added: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
+    newline: str = "\n"  # the file's line ends, kept when it is written again
 
     @property
     def encrypted_data(self) -> CommentedMap:
@@ -248,7 +249,7 @@ class SealedSecretFile:
     def text(self) -> str:
         stream = io.StringIO()
         self.loader.dump(self.document, stream)
-        return stream.getvalue()
+        return stream.getvalue().replace("\n", self.newline)
 
     def save(self) -> None:
         """Write the file atomically: a reader sees the old file or the new one, never half."""
@@ -332,7 +333,7 @@ def _start_new(path: Path, app: App, name: str, scope: str, secret_type: str) ->
 def _read_existing(path: Path, app: App, name: str, scope: str | None, secret_type: str | None) -> SealedSecretFile:
     shown = path.relative_to(app.folder.parent) if path.is_relative_to(app.folder.parent) else path
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")  # bytes: its CRLF line ends are seen, and kept
     except (OSError, UnicodeDecodeError) as error:
         raise UserError(f"cannot read {shown}: {error}") from None
     loader = _loader(_mapping_indent(text), explicit_start=text.lstrip().startswith("---"))
@@ -377,7 +378,8 @@ def _read_existing(path: Path, app: App, name: str, scope: str | None, secret_ty
             f"{shown} makes a Secret of type {current_type}; Kubernetes cannot change a Secret's type. "
             f"Remove the file and seal every key again with --type {secret_type}."
         )
-    return SealedSecretFile(path, app, name, current_scope, current_type, True, document, loader)
+    return SealedSecretFile(path, app, name, current_scope, current_type, True, document, loader,
+                            newline="\r\n" if "\r\n" in text else "\n")
 
 
 # --- YAML -----------------------------------------------------------------------------
