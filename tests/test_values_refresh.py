@@ -385,3 +385,16 @@ def test_a_conflict_in_inline_values_is_marked_in_the_helmrelease(template, clus
     assert result.returncode == 1 and "traefik/helmrelease-traefik.yaml" in result.stderr, result.stdout + result.stderr
     text = (cluster / "traefik/helmrelease-traefik.yaml").read_text()
     assert "<<<<<<< before refreshing" in text and "Traceback" not in result.stderr
+
+
+def test_outdated_shows_the_recorded_version_when_the_repository_is_out_of_reach(template, cluster, charts, monkeypatch):
+    _, url = charts
+    add_app(template, cluster, url, "podinfo", "6.x", {})
+    answers = cluster / ".copier-answers.app-podinfo.yml"
+    answers.write_text(answers.read_text().replace(url, "https://charts.invalid/podinfo"))
+    commit_all(cluster, "The chart repository moved")
+    monkeypatch.setenv("FLUX_COOKBOOK_OFFLINE", "1")  # and is not contacted
+    result = cookbook_cli("values", "outdated", str(cluster), "--format", "json")
+    assert "Traceback" not in result.stderr, result.stderr
+    [row] = [row for row in json.loads(result.stdout) if row["app"] == "podinfo"]
+    assert row["values_from"] == "6.0.3" and row["installs"] == "?" and "FLUX_COOKBOOK_OFFLINE" in row["problem"]

@@ -40,7 +40,7 @@ def add_trust_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--trust", action="store_true",
         help="run the template's tasks and migrations although it is neither where flux-cookbook was "
-        "installed from nor in copier's trust list (see the README: what --trust lets the template run)",
+        "installed from nor in copier's trust list (see docs/unattended.md: what --trust lets the template run)",
     )
 
 

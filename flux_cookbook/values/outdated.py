@@ -37,6 +37,7 @@ def outdated(repo: Path, charts: Charts) -> list[Row]:
         try:
             app = read_app(repo, name)
             row.chart, row.chart_version = app.chart, app.chart_version
+            row.values_from = app.recorded_version() or "unknown"  # shown even when the repository is out of reach
             row.installs = charts.resolve(app.repo_url, app.chart, app.chart_version)
             row.newest_outside = charts.newest_outside(app.repo_url, app.chart, app.chart_version) or ""
             row.values_from = app.recorded_version() or charts.match(
