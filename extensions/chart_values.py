@@ -192,7 +192,7 @@ def local_chart_version(source: str, chart: str, dst: str | Path) -> str:
 
 
 def values_version_on_copy(source: str, fetch: bool, repo_url: str, chart: str, version_range: str,
-                           dst: str | Path = ".") -> str:
+                           dst: str | Path) -> str:
     """The exact version a new app's values come from: fetched at, or the local chart's
     (values refresh merges from it later); "" for a values file or the placeholder."""
     if source:

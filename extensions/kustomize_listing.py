@@ -77,10 +77,10 @@ def repoint(text: str, folder: str, old: str, new: str) -> str | None:
                 return None
             replaced = ("./" if entry.startswith("./") else "") + posixpath.relpath(target, folder or ".")
             result = f"{result[:span[0]]}{replaced}{result[span[1]:]}"
-            if not _reads_as(result, field, entry, replaced, data):
+            data = _read_as(result, field, entry, replaced, data)
+            if data is None:
                 return None
-            data = bounded_yaml.load(result)
-    still = [path for _, path, _ in named_paths(bounded_yaml.load(result) or {}) if moved(path)]
+    still = [path for _, path, _ in named_paths(data) if moved(path)]
     return None if still else result
 
 
@@ -98,16 +98,18 @@ def _entry_span(text: str, field: str, entry: str) -> tuple[int, int] | None:
     return found[0] if len(found) == 1 else None
 
 
-def _reads_as(text: str, field: str, entry: str, replaced: str, before: dict) -> bool:
-    """Whether `text` holds what `before` did with that one entry of `field` replaced."""
+def _read_as(text: str, field: str, entry: str, replaced: str, before: dict) -> dict | None:
+    """`text` read, when it holds what `before` did with that one entry of `field`
+    replaced; None when the rewrite changed anything else."""
     try:
         after = bounded_yaml.load(text)
     except yaml.YAMLError:
-        return False
+        return None
     items = list(before.get(field) or [])
     items[items.index(entry)] = replaced
-    return isinstance(after, dict) and after.get(field) == items and \
+    same = isinstance(after, dict) and after.get(field) == items and \
         {k: v for k, v in after.items() if k != field} == {k: v for k, v in before.items() if k != field}
+    return after if same else None
 
 
 def _entry_line(text: str, entry: str) -> re.Match | None:
