@@ -142,6 +142,22 @@ def test_new_names_an_answer_no_cluster_question_took(template, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "-d chart was not used" in result.stdout and "not asked for this cluster" in result.stdout
     assert "include_example_app" not in result.stdout and "chart" not in answers(tmp_path / "c")
+    assert "not a release tag" not in result.stdout
+
+
+def test_new_from_a_template_without_tags_says_update_all_will_refuse_it(template, tmp_path):
+    """copier takes HEAD from a clone without tags and says only "No git tags found": the
+    repository would record a commit update-all refuses to update from."""
+    untagged = tmp_path / "template"
+    git(tmp_path, "clone", "--quiet", "--no-local", str(template.path), str(untagged))
+    for tag in git(untagged, "tag", "--list").split():
+        git(untagged, "tag", "-d", tag)
+    result = cookbook_cli("new", str(tmp_path / "c"), "--defaults", "--template", str(untagged), "--trust",
+                          "-d", "include_example_app=false", "-d", "sealed_secrets=false")
+    assert result.returncode == 0, result.stderr
+    commit = answers(tmp_path / "c")["_commit"]
+    assert f"records template commit {commit}, which is not a release tag of {untagged}" in result.stdout
+    assert "git fetch --tags" in result.stdout and "--vcs-ref vX.Y.Z" in result.stdout
 
 
 def test_add_lists_the_apps_files_where_the_bootstrap_folder_lists_its_own(cluster):

@@ -63,8 +63,10 @@ def run(args: argparse.Namespace) -> int:
     trust.require_trusted(template, "given with --template" if args.template else "installed from", args.trust)
     copier_run.run_copy(template, dest, data, args.vcs_ref, args.defaults)
     first_commit(dest)
-    for note in copier_run.unused_data_notes(given, dest, layout.CLUSTER_ANSWERS):
-        print(note)
+    for note in [*copier_run.unused_data_notes(given, dest, layout.CLUSTER_ANSWERS),
+                 copier_run.unreleased_note(template, dest)]:
+        if note:
+            print(note)
     print(f"Made {dest}. Next: read its README.md, create the repository on your Git host, push, "
           "then run the `flux bootstrap` command the README gives.")
     return 0

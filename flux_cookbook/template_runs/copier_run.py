@@ -24,6 +24,9 @@ from flux_cookbook.repository.root import run_from_root
 
 _VALIDATION = re.compile(r"^Validation error for question '(?P<question>[^']+)': (?P<message>.*)$", re.DOTALL)
 DISTRIBUTION = "flux-cookbook"
+# What update-all updates to: a release tag (v1.2.3). copier reads a template's versions
+# from its tags and runs the migrations only between two of them.
+RELEASE_TAG = re.compile(r"^v?\d+\.\d+\.\d+$")
 
 
 def installed_from(distribution=metadata.distribution) -> str | None:
@@ -103,6 +106,21 @@ def release_of(template: str, commit: object) -> str | None:
         if found.returncode:
             return "HEAD"
     return str(commit)
+
+
+def unreleased_note(template: str, repo: Path, answers_file: str = layout.CLUSTER_ANSWERS) -> str:
+    """A note when copier copied a commit that is not a release ("" when it is): from a
+    template without tags copier takes HEAD, saying only "No git tags found", and the
+    repository's first `update-all` would refuse it."""
+    commit = str(recorded_answers(repo, answers_file).get("_commit") or "")
+    if RELEASE_TAG.match(commit):
+        return ""
+    return (
+        f"Note: {repo} records template commit {commit or '(none)'}, which is not a release tag of {template}. "
+        "copier runs the template's migrations only between releases, so `update-all` will refuse to keep "
+        "this repository current. To make one it can: fetch the template's tags (git fetch --tags) and run "
+        "`new` again, or pass --vcs-ref vX.Y.Z."
+    )
 
 
 def is_copier_error(error: BaseException) -> bool:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -38,10 +37,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flux_cookbook.extensions import layout
+from flux_cookbook.template_runs import copier_run
 from flux_cookbook.update import interruption
 
 CLUSTER_ANSWERS = layout.CLUSTER_ANSWERS
-RELEASE_TAG = re.compile(r"^v?\d+\.\d+\.\d+$")
+RELEASE_TAG = copier_run.RELEASE_TAG
 
 
 def git(repo: Path, *args: str, input: str | None = None) -> str:
