@@ -470,6 +470,29 @@ def test_an_app_holding_a_sealed_secret_depends_on_the_controller(template, tmp_
     assert again.returncode == 0 and answers(repo, "sealed-secrets")["depends_on"] == []
 
 
+def test_a_folder_listing_its_files_by_hand_gets_the_new_file_listed(template, tmp_path, cert, key):
+    """An app folder with its own kustomization.yaml builds only what it lists: a new
+    SealedSecret file is listed there, as `add` lists an app's files, or Flux would never
+    apply it. A second key into the same file lists nothing again."""
+    from tests.support.flux_schema import kustomize_build
+    from tests.support.project import copy
+
+    repo = init_repo(copy(template.path, tmp_path / "cluster"))
+    listing = repo / "podinfo" / "kustomization.yaml"
+    listing.write_text("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
+                       + "".join(f"  - {path.name}\n" for path in sorted((repo / "podinfo").glob("*.yaml"))))
+    commit_all(repo, "The app's folder lists its files")
+    result = seal(repo, "podinfo", "auth", "--from-literal", "user=admin", "--cert", str(cert))
+    assert result.returncode == 0, result.stderr.decode()
+    assert "podinfo/kustomization.yaml: lists sealedsecret-auth.yaml now" in result.stdout.decode()
+    assert listing.read_text().endswith("  - helmrelease-podinfo.yaml\n  - sealedsecret-auth.yaml\n")
+    built = list(yaml.safe_load_all(kustomize_build(repo / "podinfo")))
+    assert [d["metadata"]["name"] for d in built if d["kind"] == "SealedSecret"] == ["auth"]
+    listed = listing.read_text()
+    again = seal(repo, "podinfo", "auth", "--from-literal", "password=x", "--cert", str(cert))
+    assert again.returncode == 0 and "lists" not in again.stdout.decode() and listing.read_text() == listed
+
+
 @pytest.mark.parametrize("secret_key", ["yes", "no", "on", "off", "y", "n", "true"])
 def test_a_key_go_would_read_as_a_boolean_is_written_quoted(repo, cert, key, secret_key):
     result = seal(repo, "web", "db", "--cert", str(cert), "--from-literal", f"{secret_key}=1")

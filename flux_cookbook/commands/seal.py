@@ -13,6 +13,7 @@ from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import known_apps, repo_files, repo_state
 from flux_cookbook.repository.lock import one_writer
 from flux_cookbook.seal import controller_dependency, sealed_secrets, sealing, secret_values
+from flux_cookbook.template_runs import new_files_listed
 
 NAME = "seal"
 
@@ -124,6 +125,14 @@ def _seal(repo: Path, args: argparse.Namespace) -> int:
     print(f"{'; '.join(changes)}: {verb} {shown} ({target.scope} scope, namespace {app.namespace}).")
     for note in controller_dependency.apply(repo, dependency):
         print(note)
+    # A new file in a folder whose kustomization.yaml lists its files by hand is listed
+    # there, as `add` lists an app's files: Flux would never apply it otherwise.
+    if not target.exists and target.path.is_relative_to(repo):
+        listed, left = new_files_listed.list_new_files(repo, {target.path.relative_to(repo).as_posix()})
+        for note in listed:
+            print(note)
+        for note in left:
+            print(f"flux-cookbook: warning: {note}", file=sys.stderr)
     if not repo_state.sealed_secrets_controller_apps(repo):
         print(f"flux-cookbook: warning: this repository installs no Sealed Secrets controller, so a cluster has no "
               f"SealedSecret CRD to apply {shown} against, and nothing to unseal it. Add it with `flux-cookbook add "
