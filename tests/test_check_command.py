@@ -114,6 +114,14 @@ def test_what_seal_writes_passes_the_check(cluster, tmp_path, capsys, key):
     capsys.readouterr()
     assert main(["check", str(repo)]) == 0
     assert capsys.readouterr().out.splitlines()[-1].startswith("0 errors, 0 warnings")
+    # The app's folder alone: the controller is installed from the bootstrap folder, which
+    # --path podinfo does not follow, and the folder is not named as a Kustomization it is not.
+    assert main(["check", str(repo), "--path", "podinfo"]) == 1
+    out = capsys.readouterr().out
+    assert ("sealedsecret-db.yaml:3: warning: convention.sealed-secrets-controller: SealedSecret podinfo/db: "
+            "nothing applied from --path podinfo installs the Sealed Secrets controller") in out
+    assert "this repository installs no" not in out and "flux-system/flux-system" not in out
+    assert 'declares: until it exists the apply fails with namespaces "podinfo" not found' in out
 
 
 def test_a_folder_without_flux_is_refused(tmp_path, capsys):

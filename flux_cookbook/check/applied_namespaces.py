@@ -153,16 +153,17 @@ def _problem(repo: Repository, path: str, line: int, applier: FluxKustomization,
              declaring: set[str], order: _Order, cluster: str | None) -> Problem:
     namespace = objects[0].namespace
     what = objects[0].label() + (f" (and {len(objects) - 1} more object{'s' * (len(objects) > 2)})" if len(objects) > 1 else "")
-    by = f"Kustomization {applier.namespace or FLUX_SYSTEM}/{applier.name} (path {applier.path or '.'})"
+    by = applier.label()
     missing = f'until it exists the apply fails with namespaces "{namespace}" not found'
     if not declaring:
         file = layout.namespace_file(repo.bootstrap_dir if cluster is None else cluster, namespace).lstrip("/")
         nothing = "nothing in this repository declares" if cluster is None else f"nothing the cluster {cluster or '.'}/ applies declares"
         if (started := repo.followed.start_dir if repo.followed else None) is not None:
             # check --path sees only what that folder applies: the namespace may be declared elsewhere.
+            applying = "" if applier.stand_in else f"{by} applies it, and "
             return Problem(path, line, RULE, ERROR,
                            f"{what} goes into namespace {namespace}, which nothing applied from --path "
-                           f"{started or '.'} declares: {by} applies it, and {missing}. Declare the namespace "
+                           f"{started or '.'} declares: {applying}{missing}. Declare the namespace "
                            f"in a file that folder applies, or check the whole repository (no --path)")
         return Problem(path, line, RULE, ERROR,
                        f"{what} goes into namespace {namespace}, which {nothing}: "

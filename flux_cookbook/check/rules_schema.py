@@ -174,8 +174,7 @@ def check_builds(repo: Repository, build: bool = True, built: list | None = None
         if any(is_under(path, built.path) for path in repo.parse_errors):
             continue  # a file that is not YAML fails the build too; yaml.parse says where
         problems.append(Problem(built.file, built.line, "build", ERROR,
-                                f"Kustomization {built.namespace or FLUX_SYSTEM}/{built.name} (path {built.path or '.'}) "
-                                f"does not build: {_one_line(error)}"))
+                                f"{built.label()} does not build: {_one_line(error)}"))
     return problems
 
 

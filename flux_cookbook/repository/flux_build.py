@@ -39,6 +39,7 @@ object check).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import posixpath
@@ -107,6 +108,15 @@ class FluxKustomization:
     name: str
     namespace: str  # metadata.namespace, "" when the file leaves it to the build
     path: str  # spec.path, repo-relative and normalised; "" for the root
+    # No file defines it: it stands for "a Kustomization applying `path`", the one
+    # `check --path DIR` follows when DIR defines none.
+    stand_in: bool = False
+
+    def label(self) -> str:
+        """How messages name it: by namespace/name and path, or (a stand-in) by its folder."""
+        if self.stand_in:
+            return f"a Kustomization applying {self.path or '.'}/"
+        return f"Kustomization {self.namespace or _FLUX_NAMESPACE}/{self.name} (path {self.path or '.'})"
 
 
 @dataclass(frozen=True)
@@ -705,7 +715,7 @@ def _starts(repo: Path, every: list[_Found], start_dir: str | None) -> list[_Fou
         below = [f for f in every if not folder or f.kustomization.file.startswith(folder + "/")]
         # A folder that defines no Flux Kustomization is one a Kustomization would apply:
         # built and checked as its path, as `flux build kustomization --path` builds it.
-        return below or [_applying(folder)]
+        return below or [_applying(folder, stand_in=True)]
     syncs = [f for f in every if posixpath.basename(f.kustomization.file) == _SYNC_FILE]
     synced = {f.kustomization.path for f in syncs}
     # A sync already applying the answers' bootstrap folder, or a folder holding it (flux
@@ -718,10 +728,11 @@ def _starts(repo: Path, every: list[_Found], start_dir: str | None) -> list[_Fou
     return _cookbook_bootstrap(repo) or [f for f in every if _builds_own_repository_spec(f)]
 
 
-def _applying(folder: str) -> _Found:
+def _applying(folder: str, stand_in: bool = False) -> _Found:
     """The sync Kustomization that `flux bootstrap --path=<folder>` would make, where the
     repository has none to read: it applies `folder`."""
-    here = FluxKustomization(file=folder or ".", line=1, name=_SYNC_NAME, namespace=_FLUX_NAMESPACE, path=folder)
+    here = FluxKustomization(file=folder or ".", line=1, name=_SYNC_NAME, namespace=_FLUX_NAMESPACE, path=folder,
+                             stand_in=stand_in)
     return _Found(here, {"path": folder})
 
 
@@ -846,8 +857,7 @@ def follow(repo: Path, start_dir: str | None = None, build: bool = True, skip: I
             seen.add(key)
             if start_dir is not None and not found.spec.get("path"):
                 # As flux-local reads --path: a Kustomization with no path applies that folder.
-                k = found.kustomization
-                found = _Found(FluxKustomization(k.file, k.line, k.name, k.namespace, _normal_path(start_dir)), found.spec)
+                found = _Found(dataclasses.replace(found.kustomization, path=_normal_path(start_dir)), found.spec)
             clusters[found.kustomization] = cluster
             source = _source(found)
             if source is not None and (source[0] != "GitRepository" or source[1:] not in own):
