@@ -154,6 +154,10 @@ def test_update_to_an_untagged_commit_is_refused(template, own_lived_in_1_0_0):
     git(template.path, "branch", "-f", "unreleased", untagged)
     result = run_update_all(repo, "--vcs-ref", untagged)
     assert result.returncode != 0 and "not a release tag" in result.stderr
+    # The run stops at the cluster: each app it did not reach is named.
+    apps = sorted(path.name for path in repo.glob(".copier-answers.app-*.yml"))
+    assert apps and f"Not updated either, as each app is updated after .copier-answers.yml: {', '.join(apps)}" \
+        in result.stderr
     assert tree_state(repo) == before
 
 

@@ -167,5 +167,6 @@ def test_a_timeout_the_user_chose_is_never_replaced(plain_3_0_1, template, tmp_p
     # The app's path reads as gone while its Kustomization holds conflict markers: said why.
     assert ("Files left with conflicts are not YAML until you resolve them, so what they declare cannot build: "
             f"{PODINFO_KUSTOMIZATION}.") in result.stderr, result.stderr
+    assert "that one is not" in result.stderr and "the updates are committed" not in result.stderr
     assert "<<<<<<< before updating\n  timeout: 3m # if not set, this defaults to interval duration\n=======\n" \
         in (repo / PODINFO_KUSTOMIZATION).read_text()

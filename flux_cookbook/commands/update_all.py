@@ -167,7 +167,9 @@ def still_builds(repo: Path, started_at: str) -> bool:
         print(
             "\nThese Flux Kustomization paths built before the update and no longer build as Flux builds them:\n  "
             + "\n  ".join(broken) + cause
-            + "\nFix them (the updates are committed, one per answers file) before you push.",
+            + "\nFix them before you push (" + ("the updates before the one with conflicts are committed, one per "
+                                                   "answers file; that one is not" if conflicted else
+                                                   "the updates are committed, one per answers file") + ").",
             file=sys.stderr,
         )
         return False
@@ -217,6 +219,8 @@ def update_all(repo: Path, files: list[str], args: argparse.Namespace) -> bool:
         else:
             require_identity(repo)
             if not update_here(run, [(first, first_target)]):
+                if rest:
+                    print(f"Not updated either, as each app is updated after {first}: {', '.join(rest)}", file=sys.stderr)
                 return False
         interruption.checkpoint("cluster-updated")
         # Apps already at the release the cluster just reached need no second look.
