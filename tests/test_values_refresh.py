@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from flux_cookbook.extensions.chart_source import default_cache_dir
 from flux_cookbook.extensions.values_overrides import apply_overrides
 from tests.support.flux_schema import validate_repo
 from tests.support.helm_repo_server import CHARTS, PODINFO_VERSIONS, TRAEFIK_VERSIONS, serve_folder, write_charts_repo
@@ -234,6 +235,26 @@ def test_inline_values_and_dry_run(template, cluster, charts):
     assert validate_repo(cluster, CURRENT) == []
 
 
+def test_all_names_every_apps_problem_and_writes_nothing(template, cluster, charts):
+    """--all plans every app first: a dry run shows the ones that can be refreshed and
+    names each that cannot; a real run with a problem writes nothing at all."""
+    folder, url = charts
+    add_app(template, cluster, url, "podinfo", "6.x", {})
+    copy(template.path, cluster, kind="app", app_name="web", chart="podinfo", helm_repo_url=url,
+         chart_version="6.x", values_overrides={}, health_checks=[])
+    edit(values_file(cluster, "web"), "    replicaCount: 1\n", "    replicaCount: [1\n")
+    commit_all(cluster, "A second podinfo, its values broken")
+    release(folder)
+    state = tree_state(cluster)
+    dry = cookbook_cli("values", "refresh", "--all", "--dry-run", "-C", str(cluster))
+    assert dry.returncode == 1, dry.stdout + dry.stderr
+    assert "podinfo: values from chart podinfo 6.0.3 to 6.14.1" in dry.stdout and "+++ b/podinfo/" in dry.stdout
+    assert "the values of app 'web' in web/configmap-web-helm-chart-value-overrides.yaml do not parse" in dry.stderr
+    result = cookbook_cli("values", "refresh", "--all", "-C", str(cluster))
+    assert result.returncode == 1 and "app 'web'" in result.stderr and "nothing was written" in result.stderr
+    assert "Traceback" not in dry.stderr + result.stderr and tree_state(cluster) == state
+
+
 ALIAS_BOMB = "".join(f"    l{n}: &l{n} [*l{n - 1}, *l{n - 1}]\n" if n else "    l0: &l0 x\n" for n in range(20))
 
 
@@ -255,7 +276,9 @@ def test_bad_input_names_it_and_writes_nothing(template, cluster, charts, proble
         commit_all(cluster, "Offline")
         # 6.0.3, the version the values came from, is in the cache since the app was added.
         args += ["--to", "6.14.1"]
-        expected = "chart podinfo 6.14.1 (the version to refresh 'podinfo' to) is not in the chart cache"
+        # Where that cache is (the tests' own, as the command sees it) and what it holds.
+        expected = (f"chart podinfo 6.14.1 (the version to refresh 'podinfo' to) is not in the chart cache "
+                    f"({default_cache_dir()}, every chart fetched on this machine)")
     elif problem == "repository unreachable":
         # With --all, which of the apps it was.
         edit(cluster / ".copier-answers.app-podinfo.yml", url, "http://127.0.0.1:9")

@@ -88,15 +88,26 @@ def run_refresh(args: argparse.Namespace) -> int:
         refreshing.require_clean(repo)
     names = found if args.all else list(dict.fromkeys(args.apps))
     charts = Charts()
-    plans = [refreshing.plan(repo, name, args.to, charts) for name in names]
+    plans, problems = [], []
+    for name in names:
+        # Every app is planned before anything is written: each one's problem is named,
+        # not only the first's, and a run with any writes nothing.
+        try:
+            plans.append(refreshing.plan(repo, name, args.to, charts))
+        except (UserError, repo_files.NotReadable) as error:
+            problems.append(str(error))
     for plan in plans:
         print(plan.summary())
         if args.dry_run:
             print(plan.diff() or "  (no change)")
         elif not plan.changed:
             print("  already current, nothing to change")
-    if args.dry_run:
-        return 0
+    for problem in problems:
+        print(f"flux-cookbook: {problem}", file=sys.stderr)
+    if problems and not args.dry_run:
+        print("flux-cookbook: nothing was written; fix the app(s) above, or refresh the others by name.", file=sys.stderr)
+    if problems or args.dry_run:
+        return 1 if problems else 0
     left = refreshing.write(repo, plans)
     for plan in left:
         print(f"\n{plan.app.name}: written, not committed; resolve and commit:\n  " + "\n  ".join(plan.changed),

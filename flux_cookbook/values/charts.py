@@ -20,6 +20,7 @@ from flux_cookbook.extensions.chart_source import (
     ChartFetchError,
     ChartListing,
     RepositoryUnreachable,
+    default_cache_dir,
     fetch_chart_files,
     list_versions,
     safe_archive_files,
@@ -128,7 +129,10 @@ class Charts:
                 files = fetch_chart_files(repo_url, chart, version, CHART_FILES,
                                           listing if isinstance(listing, ChartListing) else None)
             except RepositoryUnreachable as error:
-                raise UserError(f"chart {chart} {version} ({why}) is not in the chart cache, and {error}") from None
+                raise UserError(
+                    f"chart {chart} {version} ({why}) is not in the chart cache ({default_cache_dir()}, every chart "
+                    f"fetched on this machine), and {error}. Run it once where {repo_url} is in reach, "
+                    "and it works offline from then on") from None
             except ChartFetchError as error:
                 raise UserError(f"chart {chart} {version} ({why}) cannot be fetched: {error}") from None
             self.fetched[key] = _from_files(chart, version, files, f"{repo_url} {chart} {version}")
