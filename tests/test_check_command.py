@@ -326,6 +326,9 @@ def test_base_reports_only_what_the_change_adds(cluster, tmp_path, capsys):
     comment = capsys.readouterr().out
     assert comment.startswith("### flux-cookbook check against `HEAD`")
     assert "**Kustomization flux-system/podinfo** (`podinfo`)\n- + ConfigMap podinfo/extra\n" in comment
+    main(["check", str(repo), "--format", "json"])
+    followed = len(json.loads(capsys.readouterr().out)["kustomizations"])
+    assert f"against HEAD; 1 Flux Kustomization applies something else; followed {followed} Flux Kustomizations" in comment
 
 
 def test_base_must_be_a_commit(cluster, capsys):

@@ -145,6 +145,19 @@ def test_new_names_an_answer_no_cluster_question_took(template, tmp_path):
     assert "not a release tag" not in result.stdout
 
 
+def test_no_terminal_and_no_defaults_names_this_commands_options(cluster, template, tmp_path):
+    """Run from a job with no terminal, the questions cannot be asked: the message names
+    --defaults and -d, not copier's own command line options."""
+    before = tree_state(cluster)
+    for args, cwd in ((["new", str(tmp_path / "c"), "--template", str(template.path)], tmp_path),
+                      (["add", "web", "--chart", "podinfo", "-d", "fetch_values=false"], cluster)):
+        result = cookbook_cli(*args, cwd=cwd, input="")
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "no terminal to ask the template's questions on: give --defaults" in result.stderr
+        assert "--data-file" not in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "c").exists() and tree_state(cluster) == before
+
+
 def test_new_from_a_template_without_tags_says_update_all_will_refuse_it(template, tmp_path):
     """copier takes HEAD from a clone without tags and says only "No git tags found": the
     repository would record a commit update-all refuses to update from."""

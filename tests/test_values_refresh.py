@@ -284,6 +284,9 @@ def test_bad_input_names_it_and_writes_nothing(template, cluster, charts, proble
         edit(cluster / ".copier-answers.app-podinfo.yml", url, "http://127.0.0.1:9")
         commit_all(cluster, "Unreachable")
         args, expected = ["values", "refresh", "--all", "-C", str(cluster)], "app 'podinfo': cannot list the versions of chart podinfo"
+        # outdated says the same, without refresh's hint at its --to.
+        outdated = cookbook_cli("values", "outdated", str(cluster))
+        assert "podinfo: cannot list the versions of chart podinfo" in outdated.stderr and "--to" not in outdated.stderr
     elif problem == "dirty":
         (cluster / "notes.txt").write_text("wip")
         expected = "uncommitted changes"

@@ -52,9 +52,10 @@ class BaseReport:
         return len(self.added) - self.errors
 
     def summary(self) -> str:
+        changed, followed = len(self.changes), len(self.report.kustomizations)
         return (f"{self.errors} new error{'s' * (self.errors != 1)}, {self.warnings} new warning{'s' * (self.warnings != 1)} "
-                f"against {self.base}; {len(self.changes)} Flux Kustomization{'s' * (len(self.changes) != 1)} "
-                f"apply something else; followed {len(self.report.kustomizations)} Flux Kustomizations")
+                f"against {self.base}; {changed} Flux Kustomization{'s apply' if changed != 1 else ' applies'} "
+                f"something else; followed {followed} Flux Kustomization{'s' * (followed != 1)}")
 
 
 def _commit(repo: Path, ref: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any, Iterable
 from flux_cookbook.check.object_index import DEFAULT_VALUES_KEY, Index, entries, spec_of
 from flux_cookbook.check.problems import ERROR, WARNING, Problem
 from flux_cookbook.extensions.flux_names import HELM_GROUP, SOURCE_GROUP
+from flux_cookbook.repository import schema_messages
 from flux_cookbook.repository.model import (
     Manifest,
     Repository,
@@ -239,7 +240,7 @@ def _schema_problems(release: Manifest, sources: list[_Values], chart: _Chart) -
         where = (source.path, source.line_of(keys)) if source and source.depth(keys) else (release.path, release.line)
         at = _dotted(keys) or "(the values)"
         problems.append(Problem(where[0], where[1], "values.schema", ERROR,
-                                f"{release.label()}: {at}: {error.message} (values.schema.json of chart {chart.label})"))
+                                f"{release.label()}: {at}: {schema_messages.message(error)} (values.schema.json of chart {chart.label})"))
     return problems
 
 

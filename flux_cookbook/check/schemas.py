@@ -36,7 +36,7 @@ from jsonschema.protocols import Validator
 
 from flux_cookbook.check import cel_rules, kubernetes_schemas
 from flux_cookbook.extensions import bounded_yaml, flux_names, kube_names
-from flux_cookbook.repository import kind_scopes
+from flux_cookbook.repository import kind_scopes, schema_messages
 from flux_cookbook.repository.model import api_group
 from flux_cookbook.repository.yaml_lines import YamlError, as_json, load_documents
 
@@ -226,7 +226,7 @@ def _schema_problems(validator: Validator, obj: dict) -> list[_Problem]:
     problems = []
     for err in sorted(validator.iter_errors(obj), key=lambda e: [str(p) for p in e.absolute_path]):
         path = tuple(err.absolute_path)
-        message = err.message
+        message = schema_messages.message(err)
         expected = err.validator_value if err.validator == "type" else None
         expected = [expected] if isinstance(expected, str) else expected or []
         if "string" in expected and isinstance(err.instance, (bool, int, float)):

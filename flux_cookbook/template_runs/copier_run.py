@@ -131,6 +131,12 @@ def is_copier_error(error: BaseException) -> bool:
 
 def message(error: BaseException) -> str:
     """What copier (or a validator) said, as one message without a traceback."""
+    from copier import errors
+
+    if isinstance(error, errors.InteractiveSessionError):
+        # copier's own text names its command line's options (--data-file), not these.
+        return ("no terminal to ask the template's questions on: give --defaults, and -d KEY=VALUE for each "
+                "answer that should not be its default; nothing was written.")
     text = str(error).strip()
     if found := _VALIDATION.match(text):
         return f"the answer to '{found['question']}' is refused: {found['message'].strip()}"

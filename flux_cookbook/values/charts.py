@@ -30,6 +30,11 @@ from flux_cookbook.extensions.semver_range import parse_constraint, parse_versio
 CHART_FILES = ("Chart.yaml", "values.yaml", "values.schema.json")
 
 
+class Unreachable(UserError):
+    """The chart's repository did not answer for its list of versions (offline): only the
+    versions in the chart cache can be read."""
+
+
 @dataclass(frozen=True)
 class ChartVersion:
     chart: str
@@ -88,9 +93,7 @@ class Charts:
             try:
                 self.listings[key] = list_versions(repo_url, chart, self.indexes)
             except RepositoryUnreachable as error:
-                self.listings[key] = UserError(
-                    f"cannot list the versions of chart {chart}: {error} (offline, --to an exact version "
-                    "uses the chart cache)")
+                self.listings[key] = Unreachable(f"cannot list the versions of chart {chart}: {error}")
             except ChartFetchError as error:
                 self.listings[key] = UserError(f"cannot list the versions of chart {chart} at {repo_url}: {error}")
         found = self.listings[key]

@@ -19,6 +19,7 @@ import yaml
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import repo_files
 from flux_cookbook.extensions.semver_range import parse_constraint
+from flux_cookbook.repository import schema_messages
 from flux_cookbook.repository.lock import one_writer, require_branch
 from flux_cookbook.values.app_values import (
     App,
@@ -30,7 +31,7 @@ from flux_cookbook.values.app_values import (
     with_scalar,
     with_values,
 )
-from flux_cookbook.values.charts import Charts, ChartVersion, local_chart
+from flux_cookbook.values.charts import Charts, ChartVersion, Unreachable, local_chart
 from flux_cookbook.values.coalesce import coalesce
 from flux_cookbook.values.merge import flatten, merge_values, plain
 
@@ -132,13 +133,15 @@ def check_target(to: str | None) -> None:
 
 def _target(app: App, to: str | None, charts: Charts) -> tuple[ChartVersion, str | None]:
     why = f"the version to refresh '{app.name}' to"
-    if to is None:
-        return charts.version(app.repo_url, app.chart, charts.resolve(app.repo_url, app.chart, app.chart_version), why), None
-    if _is_path(to):
+    if to is not None and _is_path(to):
         local = local_chart(Path(to).expanduser().resolve(), app.chart)
         return local, local.version
-    exact = parse_constraint(to).exact_version()  # check_target has seen it parse
-    version = exact or charts.resolve(app.repo_url, app.chart, to)
+    # check_target has seen `to` parse.
+    version = parse_constraint(to).exact_version() if to is not None else None
+    try:
+        version = version or charts.resolve(app.repo_url, app.chart, to or app.chart_version)
+    except Unreachable as error:
+        raise UserError(f"{error} (offline, --to an exact version uses the chart cache)") from None
     return charts.version(app.repo_url, app.chart, version, why), to
 
 
@@ -181,7 +184,7 @@ def schema_errors(chart: ChartVersion, values: dict) -> list[str]:
         errors = list(validator(chart.schema).iter_errors(merged))
     except (SchemaError, Unresolvable) as error:
         return [f"the chart's values.schema.json cannot be used: {str(error).splitlines()[0]}"]
-    return sorted(f"{'.'.join(map(str, e.absolute_path)) or '(the values)'}: {e.message}" for e in errors)
+    return sorted(f"{'.'.join(map(str, e.absolute_path)) or '(the values)'}: {schema_messages.message(e)}" for e in errors)
 
 
 

@@ -404,3 +404,16 @@ def test_validate_file_duplicate_keys_invalid_yaml_and_kustomization_files(tmp_p
     assert validate_file(kustomization, "apps/kustomization.yaml") == []
     kustomization.write_text("resources: [a.yaml]\nresources: []\n")
     assert "duplicate key" in validate_file(kustomization, "apps/kustomization.yaml")[0][1]
+
+
+def test_a_pattern_is_shown_as_the_crd_writes_it(tmp_path):
+    """jsonschema quotes patterns with Python's repr, each backslash doubled: the message
+    shows the one a user can copy, as the CRD has it."""
+    pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"  # Flux's duration pattern, backslash included
+    crds = write_crd(tmp_path / "crds", {"type": "object", "properties": {
+        "interval": {"type": "string", "pattern": pattern},
+        "labels": {"type": "object", "additionalProperties": False, "patternProperties": {r"^app\.\w+$": {}}},
+    }})
+    problems = validate_object(widget(interval="5 minutes", labels={"team": "x"}), [crds])
+    assert f"Widget/w: spec.interval: '5 minutes' does not match '{pattern}'" in problems
+    assert any(r"does not match any of the regexes: '^app\.\w+$'" in problem for problem in problems), problems
