@@ -200,11 +200,16 @@ def update_all(repo: Path, files: list[str], args: argparse.Namespace) -> bool:
         clones = template_clone.clone_all(sources, scratch)
         run = bulk_update.Run(repo, template_clone.git_environment(clones), record, scratch)
 
+        newest = {source: template_clone.newest_release(path) for source, path in clones.items()}
+
         def target(name: str) -> str | None:
-            if args.vcs_ref:
-                return args.vcs_ref
-            found = clones.get(recorded_answers_src(repo, name))
-            return template_clone.newest_release(found) if found else None
+            return args.vcs_ref or newest.get(recorded_answers_src(repo, name))
+
+        for source, path in clones.items():
+            # Only the files copier reads, where every update goes from a release to a release.
+            mine = [name for name in files if recorded_answers_src(repo, name) == source]
+            template_clone.slim_releases(path, [str(recorded_commit(repo, name)) for name in mine]
+                                         + [str(target(name)) for name in mine])
 
         # The first one (the cluster) in the repository itself: a release's migration runs
         # there, over the whole repository, before any app is updated.

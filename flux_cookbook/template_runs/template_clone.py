@@ -7,6 +7,14 @@ the repository, the new release). update-all clones each template the answers fi
 _VALUE_n: git's documented way to pass settings): copier's clones then copy from the local
 clone, and the answers keep recording the user's `_src_path`. The template is read once per
 run: a branch that moves, or a local template edited during the run, is not seen again.
+
+copier checks out every file of the template repository for each of those clones, and on
+an ordinary disk each file costs about a millisecond to write and remove: in the local
+clone, each release tag points at a commit of the files copier reads instead (the
+project's tests, documentation and the command's own code left out, docs/design.md),
+which leaves each of copier's checkouts about a quarter of the files. Only when every
+answers file records a release tag and the run updates to one: the recorded `_commit` is
+then the tag's name, and the answers do not change.
 """
 
 from __future__ import annotations
@@ -35,11 +43,67 @@ def spellings(src_path: str) -> list[str]:
     return found
 
 
+# What copier never reads of this template's repository: the project's own folders at its
+# top, and the command's package but its __init__.py (which names extensions/ as
+# flux_cookbook.extensions for the migrations and tasks).
+PROJECT_ONLY = frozenset({"tests", "docs", "bench", ".ci", ".github"})
+PACKAGE, PACKAGE_KEPT = "flux_cookbook", frozenset({"__init__.py"})
+# The commits made for the tags are the same on every run and machine.
+_FIXED_IDENTITY = {f"GIT_{who}_{what}": value for who in ("AUTHOR", "COMMITTER")
+                   for what, value in (("NAME", "flux-cookbook"), ("EMAIL", "flux-cookbook@invalid"),
+                                       ("DATE", "1970-01-01T00:00:00Z"))}
+
+
 def clone(src_path: str, into: Path) -> Path:
     """A bare clone of the template with all its tags; raises CalledProcessError."""
     subprocess.run(["git", "clone", "-q", "--bare", "--", os.path.expanduser(src_path), str(into)],
                    capture_output=True, text=True, check=True)
     return into
+
+
+def slim_releases(clone_path: Path, refs: Iterable[str]) -> bool:
+    """Point each release tag of the clone at the files copier reads (release_files), when
+    every ref the run checks out (`refs`: the recorded `_commit`s and the targets) is one
+    of its tags; else change nothing and say False. A moved tag is no ancestor of any other
+    commit, so `git describe` of a commit that is no tag, which copier reads its version
+    from, would no longer find the release before it."""
+    tags = set(_git(clone_path, "tag", "--list").split())
+    if not tags or not set(refs) <= tags:
+        return False
+    for tag in sorted(tags):
+        _git(clone_path, "update-ref", f"refs/tags/{tag}", release_files(clone_path, f"refs/tags/{tag}"))
+    return True
+
+
+def release_files(clone_path: Path, ref: str) -> str:
+    """A commit of `ref`'s tree without what copier never reads (PROJECT_ONLY, the package
+    but PACKAGE_KEPT); only trees are made, no file is copied."""
+    commit = _git(clone_path, "rev-parse", f"{ref}^{{commit}}").strip()
+    entries = []
+    for entry in _tree(clone_path, commit):
+        info, name = entry.split("\t", 1)
+        mode, kind, sha = info.split()
+        if name in PROJECT_ONLY:
+            continue
+        if name == PACKAGE and kind == "tree":
+            kept = [inner for inner in _tree(clone_path, sha) if inner.split("\t", 1)[1] in PACKAGE_KEPT]
+            entry = f"{mode} tree {_mktree(clone_path, kept)}\t{name}"
+        entries.append(entry)
+    return _git(clone_path, "commit-tree", _mktree(clone_path, entries), "-m",
+                f"{ref.removeprefix('refs/tags/')}: the files copier reads", env=_FIXED_IDENTITY).strip()
+
+
+def _tree(clone_path: Path, treeish: str) -> list[str]:
+    return [entry for entry in _git(clone_path, "ls-tree", "-z", treeish).split("\0") if entry]
+
+
+def _mktree(clone_path: Path, entries: list[str]) -> str:
+    return _git(clone_path, "mktree", "-z", input="".join(f"{entry}\0" for entry in entries)).strip()
+
+
+def _git(clone_path: Path, *args: str, input: str | None = None, env: Mapping[str, str] | None = None) -> str:
+    return subprocess.run(["git", *args], cwd=clone_path, capture_output=True, text=True, check=True, input=input,
+                          env={**os.environ, **(env or {})}).stdout
 
 
 def clone_all(sources: Iterable[str], root: Path) -> dict[str, Path]:
