@@ -72,6 +72,13 @@ def slim_releases(clone_path: Path, refs: Iterable[str]) -> bool:
         return False
     for tag in sorted(tags):
         _git(clone_path, "update-ref", f"refs/tags/{tag}", release_files(clone_path, f"refs/tags/{tag}"))
+    # Nothing else reachable: copier's clones (--filter=blob:none) copy every commit and
+    # tree a ref reaches, the project's whole history otherwise.
+    head = newest_release(clone_path) or sorted(tags)[-1]
+    _git(clone_path, "update-ref", "--no-deref", "HEAD", f"refs/tags/{head}^{{commit}}")
+    for ref in _git(clone_path, "for-each-ref", "--format=%(refname)").split():
+        if not ref.startswith("refs/tags/"):
+            _git(clone_path, "update-ref", "-d", ref)
     return True
 
 
