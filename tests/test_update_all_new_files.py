@@ -53,7 +53,9 @@ def test_a_file_a_release_adds_is_listed_where_the_folder_lists_its_own(template
 
     result = cookbook_cli("update-all", str(repo), "--vcs-ref", release, "--trust")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "web/kustomization.yaml: lists configmap-web-settings.yaml now" in result.stdout
+    # The note comes under the line of the update it belongs to, the web app's.
+    assert (f".copier-answers.app-web.yml: updated app web to {release}\n"
+            "  web/kustomization.yaml: lists configmap-web-settings.yaml now\n") in result.stdout, result.stdout
     listing = (repo / "web/kustomization.yaml").read_text()
     assert yaml.safe_load(listing)["resources"][-1] == "configmap-web-settings.yaml"
     assert listing.startswith(LISTING)  # the user's lines, comment included, as they were

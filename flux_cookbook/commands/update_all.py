@@ -75,8 +75,9 @@ def register(subparsers) -> None:
 
 
 def report(outcome: Outcome) -> bool:
-    """Print what an update did; False when it stops the run (conflicts, or not updated)."""
-    if outcome.output:
+    """Print what an update did, then what it printed (its notes, under the line naming
+    its answers file); False when it stops the run (conflicts, or not updated)."""
+    if outcome.output and not outcome.done:
         print(outcome.output, end="" if outcome.output.endswith("\n") else "\n")
     if outcome.status == "conflicts":
         print(
@@ -93,6 +94,8 @@ def report(outcome: Outcome) -> bool:
         print(f"{outcome.answers_file}: updated {outcome.what} to {outcome.reached}")
     else:
         print(f"{outcome.answers_file}: {outcome.what} already at {outcome.reached}, nothing to change")
+    if outcome.output:
+        print(outcome.output, end="" if outcome.output.endswith("\n") else "\n")
     return True
 
 

@@ -4,8 +4,8 @@ The job names a repository (the user's, or a worktree of it), the answers files 
 there in order, each with the release to update to, and where to write the outcomes (one
 JSON line each, to a file or to an inherited pipe, "fd:N"). Each update is `copier.run_update`, with the
 git settings template_clone.py gives in this process's environment. What an update prints
-in a worktree is captured into its outcome, so the parent prints it in the order a
-sequential run would; in place it goes straight to the user.
+is captured into its outcome, so the parent prints it under the line naming its answers
+file, in the order a sequential run would.
 
 `in_place`: updates in the user's repository stop at the first one that is not updated
 or unchanged, and leave it as copier left it (conflicts are the user's to resolve). In a
@@ -88,15 +88,16 @@ def in_worktree(repo: Path, answers_file: str, vcs_ref: str | None) -> Outcome:
 def main(argv: list[str]) -> int:
     job = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     repo, in_place, where = Path(job["repo"]), bool(job["in_place"]), str(job["results"])
-    # In place, what copier and the migrations print goes straight to the user, as a plain
-    # `copier update` would; the outcomes go to the pipe the parent reads ("fd:N").
+    # What copier and the migrations print is captured with each outcome, in place too: the
+    # parent prints it under the line saying which answers file it belongs to. The outcomes
+    # go to the pipe the parent reads ("fd:N").
     results = os.fdopen(int(where[3:]), "w", encoding="utf-8") if where.startswith("fd:") \
         else open(where, "w", encoding="utf-8")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it ends this process group
     interruption.checkpoint("in-place" if in_place else "worktree")
     for answers_file, vcs_ref in job["tasks"]:
         if in_place:
-            outcome = update_safely(repo, answers_file, vcs_ref)
+            outcome, outcome.output = captured(lambda: update_safely(repo, answers_file, vcs_ref))
         else:
             outcome, outcome.output = captured(lambda: in_worktree(repo, answers_file, vcs_ref))
         results.write(json.dumps(asdict(outcome)) + "\n")
