@@ -78,7 +78,8 @@ def report(outcome: Outcome) -> bool:
     """Print what an update did, then what it printed (its notes, under the line naming
     its answers file); False when it stops the run (conflicts, or not updated)."""
     if outcome.output and not outcome.done:
-        print(outcome.output, end="" if outcome.output.endswith("\n") else "\n")
+        # Why it stopped, as copier and the migrations said it: with the error, on stderr.
+        print(outcome.output, end="" if outcome.output.endswith("\n") else "\n", file=sys.stderr)
     if outcome.status == "conflicts":
         print(
             f"\n{outcome.answers_file}: the update left conflicts in:\n  " + "\n  ".join(outcome.conflicts)

@@ -150,6 +150,15 @@ def _is_ours(pid: int, *words: str) -> bool:
     return bool(line) and all(word in line for word in words)
 
 
+def _running_child(pid: int) -> bool:
+    """Is `pid` a child of this process that has not ended? (One that just ended is reaped.)"""
+    try:
+        ended, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return False
+    return ended == 0
+
+
 def end_group(pid: int) -> None:
     """End a worker and everything it started (its own process group)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -204,10 +213,15 @@ def remove_worktrees(repo: Path, worktrees: list[str]) -> None:
     git(repo, "worktree", "prune")
 
 
-def clean_up(repo: Path, state: dict, undo_in_place: bool = True) -> None:
-    """Remove what the run in `state` made. `undo_in_place`: put back an update cut short in
-    the repository itself; only the run that made it may, as it knows nobody wrote since."""
-    groups = [pid for pid in state.get("groups", []) if _is_ours(pid, WORKER_MODULE)]
+def clean_up(repo: Path, state: dict, own_run: bool = True) -> None:
+    """Remove what the run in `state` made. `own_run`: this process made it, so it puts back
+    an update cut short in the repository itself (it knows nobody wrote since)."""
+    # A worker is ended while its command line says it is one (a killed run's ids may have
+    # been reused since), or, in the run that started it, while it is a child not yet
+    # waited for: one started a moment ago may not show its command line yet (/proc reads
+    # it empty while it execs), and no other process can have its id.
+    groups = [pid for pid in state.get("groups", [])
+              if _is_ours(pid, WORKER_MODULE) or (own_run and _running_child(pid))]
     for pid in groups:
         end_group(pid)
     for pid in groups:  # gone before their worktrees and folders are removed
@@ -218,7 +232,7 @@ def clean_up(repo: Path, state: dict, undo_in_place: bool = True) -> None:
     git(repo, "worktree", "prune")
     abort_cherry_pick(repo)
     started = state.get("in_place_from")
-    if undo_in_place and started and git(repo, "rev-parse", "HEAD").stdout.strip() == started:
+    if own_run and started and git(repo, "rev-parse", "HEAD").stdout.strip() == started:
         # An update in the repository itself was cut short; it started clean at `started`.
         git(repo, "reset", "-q", "--hard", started)
         git(repo, "clean", "-q", "-fd")
@@ -237,7 +251,7 @@ def recover(repo: Path) -> str:
         raise RuntimeError(f"another flux-cookbook update-all (process {pid}) is updating {repo}")
     # What the killed run changed in the repository itself stays: the user may have written
     # since, and the check for uncommitted changes that follows names every file.
-    clean_up(repo, state, undo_in_place=False)
+    clean_up(repo, state, own_run=False)
     path.unlink(missing_ok=True)
     path.with_name(path.name + ".partial").unlink(missing_ok=True)
     note = "An earlier update-all was stopped before it could clean up; its worktrees and temporary folders are removed."

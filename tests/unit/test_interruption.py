@@ -36,3 +36,31 @@ def test_a_signal_while_a_worker_starts_is_raised_when_the_start_is_recorded(sig
     with interruption.signals_raise(), interruption.signals_deferred():
         reached.append("clean")
     assert reached[-1] == "clean"
+
+
+def test_the_run_that_started_a_worker_ends_it_even_before_its_command_line_shows(tmp_path):
+    """/proc shows a process's command line only once its exec is done: a worker started a
+    moment ago may read as anything. The run that started it ends it all the same (its
+    child, waited for by nobody); a run cleaning up after a killed one ends only workers."""
+    import subprocess
+    import sys
+
+    from tests.support.project import init_repo
+
+    (tmp_path / "repo").mkdir()
+    repo = init_repo(tmp_path / "repo")
+    # A process whose command line is not a worker's, as a worker's reads while it execs.
+    for own_run, ended in ((False, False), (True, True)):
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+        gone = False
+        try:
+            interruption.clean_up(repo, {"groups": [child.pid]}, own_run=own_run)
+            try:
+                os.kill(child.pid, 0)
+            except ProcessLookupError:  # ended and waited for
+                gone = True
+            assert gone == ended
+        finally:
+            if not gone:
+                child.kill()
+                child.wait()
