@@ -329,6 +329,10 @@ def test_base_reports_only_what_the_change_adds(cluster, tmp_path, capsys):
     main(["check", str(repo), "--format", "json"])
     followed = len(json.loads(capsys.readouterr().out)["kustomizations"])
     assert f"against HEAD; 1 Flux Kustomization applies something else; followed {followed} Flux Kustomizations" in comment
+    # The app's folder alone: named as the folder it is, not as a Kustomization.
+    main(["check", str(repo), "--base", "HEAD", "--path", "podinfo", "--format", "markdown"])
+    alone = capsys.readouterr().out
+    assert "**The folder `podinfo/`** (--path)\n- + ConfigMap podinfo/extra\n" in alone and "flux-system/flux-system" not in alone
 
 
 def test_base_must_be_a_commit(cluster, capsys):

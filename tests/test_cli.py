@@ -160,7 +160,8 @@ def test_no_terminal_and_no_defaults_names_this_commands_options(cluster, templa
 
 def test_new_from_a_template_without_tags_says_update_all_will_refuse_it(template, tmp_path):
     """copier takes HEAD from a clone without tags and says only "No git tags found": the
-    repository would record a commit update-all refuses to update from."""
+    repository would record a commit that is no release, which updates cannot start from
+    reliably."""
     untagged = tmp_path / "template"
     git(tmp_path, "clone", "--quiet", "--no-local", str(template.path), str(untagged))
     for tag in git(untagged, "tag", "--list").split():

@@ -29,8 +29,12 @@ from flux_cookbook.repository.worktrees import detached_worktrees
 class Changed:
     """What one Flux Kustomization applies differently: object labels added, removed, changed."""
 
-    kustomization: str  # "namespace/name"
+    kustomization: str  # "namespace/name"; "" for the folder `check --path` follows on its own
     path: str
+
+    def label(self) -> str:
+        return f"Kustomization {self.kustomization} (path {self.path})" if self.kustomization \
+            else f"the folder {self.path}/ (--path)"
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
@@ -103,7 +107,8 @@ def _objects(output: str) -> dict[str, dict]:
 
 def _outputs(report: Report) -> dict[tuple[str, str], tuple[str, str]]:
     """(namespace/name, path) -> build output of each Kustomization followed."""
-    return {(f"{k.namespace or FLUX_SYSTEM}/{k.name}", k.path): output for k, output in report.outputs}
+    return {("" if k.stand_in else f"{k.namespace or FLUX_SYSTEM}/{k.name}", k.path): output
+            for k, output in report.outputs}
 
 
 def changed_outputs(before: Report, after: Report) -> list[Changed]:
@@ -147,7 +152,8 @@ def markdown(result: BaseReport) -> str:
             lines.append(f"| {mark} | `{problem.path}:{problem.line}` | {problem.rule} | {message} |")
         lines.append("")
     for change in result.changes:
-        lines.append(f"**Kustomization {change.kustomization}** (`{change.path}`)")
+        lines.append(f"**Kustomization {change.kustomization}** (`{change.path}`)" if change.kustomization
+                     else f"**The folder `{change.path}/`** (--path)")
         for sign, labels in (("+", change.added), ("-", change.removed), ("~", change.changed)):
             lines += [f"- {sign} {label}" for label in labels]
         lines.append("")
@@ -157,7 +163,7 @@ def markdown(result: BaseReport) -> str:
 def text(result: BaseReport) -> str:
     lines = [str(problem) for problem in result.added]
     for change in result.changes:
-        lines.append(f"Kustomization {change.kustomization} (path {change.path}) applies something else:")
+        lines.append(f"{change.label()} applies something else:")
         for sign, labels in (("+", change.added), ("-", change.removed), ("~", change.changed)):
             lines += [f"  {sign} {label}" for label in labels]
     lines.append(result.summary())

@@ -30,6 +30,7 @@ from flux_cookbook.commands import SUMMARIES
 from flux_cookbook.commands.new import add_trust_option
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import layout, repo_files
+from flux_cookbook.extensions.template_source import is_remote
 from flux_cookbook.repository import build_check
 from flux_cookbook.repository.lock import one_writer, require_branch
 from flux_cookbook.repository.root import run_from_root
@@ -209,11 +210,13 @@ def update_all(repo: Path, files: list[str], args: argparse.Namespace) -> bool:
         def target(name: str) -> str | None:
             return args.vcs_ref or newest.get(recorded_answers_src(repo, name))
 
+        # Only the files copier reads, where every update goes from a release to a release.
+        # One set of refs for every clone: git may send one spelling of a template to the
+        # clone of another (template_clone.git_environment).
+        checked_out = {str(recorded_commit(repo, name)) for name in files} | {str(target(name)) for name in files}
         for source, path in clones.items():
-            # Only the files copier reads, where every update goes from a release to a release.
-            mine = [name for name in files if recorded_answers_src(repo, name) == source]
-            template_clone.slim_releases(path, [str(recorded_commit(repo, name)) for name in mine]
-                                         + [str(target(name)) for name in mine])
+            if not is_remote(source):
+                template_clone.slim_releases(path, checked_out)
 
         # The first one (the cluster) in the repository itself: a release's migration runs
         # there, over the whole repository, before any app is updated.

@@ -110,16 +110,18 @@ def release_of(template: str, commit: object) -> str | None:
 
 def unreleased_note(template: str, repo: Path, answers_file: str = layout.CLUSTER_ANSWERS) -> str:
     """A note when copier copied a commit that is not a release ("" when it is): from a
-    template without tags copier takes HEAD, saying only "No git tags found", and the
-    repository's first `update-all` would refuse it."""
+    template without tags copier takes HEAD, saying only "No git tags found"; update-all
+    refuses to update to such a commit, and from one copier cannot tell which release's
+    migrations the repository needs."""
     commit = str(recorded_answers(repo, answers_file).get("_commit") or "")
     if RELEASE_TAG.match(commit):
         return ""
     return (
         f"Note: {repo} records template commit {commit or '(none)'}, which is not a release tag of {template}. "
-        "copier runs the template's migrations only between releases, so `update-all` will refuse to keep "
-        "this repository current. To make one it can: fetch the template's tags (git fetch --tags) and run "
-        "`new` again, or pass --vcs-ref vX.Y.Z."
+        "copier reads the template's versions from its release tags and runs its migrations between them, "
+        "so updates cannot take this repository from release to release reliably (`update-all` refuses to "
+        "update to a commit that is no release). To make one they can: fetch the template's tags (git fetch "
+        "--tags) and run `new` again, or pass --vcs-ref vX.Y.Z."
     )
 
 

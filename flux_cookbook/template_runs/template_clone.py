@@ -13,8 +13,10 @@ an ordinary disk each file costs about a millisecond to write and remove: in the
 clone, each release tag points at a commit of the files copier reads instead (the
 project's tests, documentation and the command's own code left out, docs/design.md),
 which leaves each of copier's checkouts about a quarter of the files. Only when every
-answers file records a release tag and the run updates to one: the recorded `_commit` is
-then the tag's name, and the answers do not change.
+answers file records a release tag and the run updates to one (the recorded `_commit` is
+then the tag's name, and the answers do not change), and only for a template in a local
+folder: for a remote one copier keeps a mirror of its own (in the user's cache), which
+must not hold commits the template never had.
 """
 
 from __future__ import annotations
@@ -62,23 +64,20 @@ def clone(src_path: str, into: Path) -> Path:
 
 
 def slim_releases(clone_path: Path, refs: Iterable[str]) -> bool:
-    """Point each release tag of the clone at the files copier reads (release_files), when
-    every ref the run checks out (`refs`: the recorded `_commit`s and the targets) is one
-    of its tags; else change nothing and say False. A moved tag is no ancestor of any other
-    commit, so `git describe` of a commit that is no tag, which copier reads its version
-    from, would no longer find the release before it."""
-    tags = set(_git(clone_path, "tag", "--list").split())
-    if not tags or not set(refs) <= tags:
+    """Point each of `refs` (every ref the run checks out: the recorded `_commit`s and the
+    targets) at the files copier reads (release_files), when all of them are tags of the
+    clone; else change nothing and say False. Only then: a moved tag is no ancestor of any
+    other commit, so `git describe` of a commit that is no tag, which copier reads its
+    version from, would no longer find the release before it. A tag git cannot move (one
+    naming no commit) stops it there, each tag still naming a commit: False."""
+    wanted = set(refs)
+    if not wanted or not wanted <= set(_git(clone_path, "tag", "--list").split()):
         return False
-    for tag in sorted(tags):
-        _git(clone_path, "update-ref", f"refs/tags/{tag}", release_files(clone_path, f"refs/tags/{tag}"))
-    # Nothing else reachable: copier's clones (--filter=blob:none) copy every commit and
-    # tree a ref reaches, the project's whole history otherwise.
-    head = newest_release(clone_path) or sorted(tags)[-1]
-    _git(clone_path, "update-ref", "--no-deref", "HEAD", f"refs/tags/{head}^{{commit}}")
-    for ref in _git(clone_path, "for-each-ref", "--format=%(refname)").split():
-        if not ref.startswith("refs/tags/"):
-            _git(clone_path, "update-ref", "-d", ref)
+    try:
+        for tag in sorted(wanted):
+            _git(clone_path, "update-ref", f"refs/tags/{tag}", release_files(clone_path, f"refs/tags/{tag}"))
+    except subprocess.CalledProcessError:
+        return False
     return True
 
 

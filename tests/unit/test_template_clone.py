@@ -39,14 +39,26 @@ def test_release_tags_hold_what_copier_reads_when_every_ref_is_a_tag(tmp_path):
     assert not slim_releases(first, ["v1.0.0", after]) and git(first, "rev-parse", "v1.0.0").strip() == tagged
     assert slim_releases(first, ["v1.0.0"]) and slim_releases(second, ["v1.0.0"])
     assert files_at(first, "v1.0.0") == COPIER_READS
-    # Nothing else for copier's clones to copy: the tags are all a clone of it reaches.
-    assert git(first, "for-each-ref", "--format=%(refname)").split() == ["refs/tags/v1.0.0"]
-    copied = tmp_path / "copied"
-    git(tmp_path, "clone", "-q", "--no-checkout", "--filter=blob:none", str(first), str(copied))
-    assert git(copied, "rev-list", "--all").split() == [git(first, "rev-parse", "v1.0.0").strip()]
     for name in COPIER_READS:  # the same files, as the release has them
         assert git(first, "show", f"v1.0.0:{name}") == git(template, "show", f"v1.0.0:{name}")
-    # The same commit on every run.
+    # The same commit on every run; copier reads the release's version from it.
     assert git(first, "rev-parse", "v1.0.0").strip() == git(second, "rev-parse", "v1.0.0").strip()
     described = subprocess.run(["git", "describe", "--tags", "v1.0.0"], cwd=first, capture_output=True, text=True)
     assert described.stdout.strip() == "v1.0.0"
+
+
+def test_a_tag_naming_no_commit_leaves_the_clone_usable(tmp_path):
+    """A tag on a file (git allows it) cannot be a release copier checks out: the slimming
+    stops there, says so, and every tag still names what it named."""
+    template = tmp_path / "template"
+    template.mkdir()
+    (template / "copier.yml").write_text("_subdirectory: template\n")
+    init_repo(template)
+    git(template, "tag", "v1.0.0")
+    git(template, "tag", "v0.9.0", git(template, "rev-parse", "HEAD:copier.yml").strip())
+    cloned = clone(str(template), tmp_path / "a.git")
+    before = git(cloned, "show-ref", "--tags")
+    assert not slim_releases(cloned, ["v0.9.0", "v1.0.0"])
+    assert git(cloned, "cat-file", "-t", "v0.9.0").strip() == "blob"
+    assert git(cloned, "show", "v1.0.0:copier.yml") == "_subdirectory: template\n"
+    assert before.count("\n") == git(cloned, "show-ref", "--tags").count("\n")
