@@ -158,7 +158,7 @@ def _problem(repo: Repository, path: str, line: int, applier: FluxKustomization,
     if not declaring:
         file = layout.namespace_file(repo.bootstrap_dir if cluster is None else cluster, namespace).lstrip("/")
         nothing = "nothing in this repository declares" if cluster is None else f"nothing the cluster {cluster or '.'}/ applies declares"
-        if (started := repo.followed.start_dir if repo.followed else None) is not None:
+        if (started := repo.start_dir) is not None:
             # check --path sees only what that folder applies: the namespace may be declared elsewhere.
             applying = "" if applier.stand_in else f"{by} applies it, and "
             return Problem(path, line, RULE, ERROR,

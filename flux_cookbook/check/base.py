@@ -31,13 +31,13 @@ class Changed:
 
     kustomization: str  # "namespace/name"; "" for the folder `check --path` follows on its own
     path: str
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
 
     def label(self) -> str:
         return f"Kustomization {self.kustomization} (path {self.path})" if self.kustomization \
             else f"the folder {self.path}/ (--path)"
-    added: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    changed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ class Index:
         several = len({c for clusters in repo.folder_clusters.values() for c in clusters}) > 1
         self.scope = f"the cluster {cluster or '.'}/ does not apply" if cluster is not None and several \
             else "this repository does not define"
-        if (started := repo.followed.start_dir if repo.followed else None) is not None:
+        if (started := repo.start_dir) is not None:
             # check --path sees only what that folder applies, not what the rest applies.
             self.scope = f"nothing applied from --path {started or '.'} defines"
         manifests = [m for m in repo.manifests

@@ -28,15 +28,15 @@ def check_sealed_secrets_controller(repo: Repository) -> list[Problem]:
         clusters = repo.clusters_of(m)
         if any(not clusters or not repo.clusters_of(c) or clusters <= repo.clusters_of(c) for c in controllers):
             continue
-        lacking = sorted((c or ".") + "/" for c in clusters if not any(c in repo.clusters_of(k) for k in controllers))
-        where = f"the cluster {', '.join(lacking)} applying it installs" if controllers else "this repository installs"
-        if (started := repo.followed.start_dir if repo.followed else None) is not None:
+        if (started := repo.start_dir) is not None:
             # check --path sees only what that folder applies: the controller may be installed elsewhere.
             problems.append(Problem(m.path, m.line, RULE, WARNING,
                                     f"{m.label()}: nothing applied from --path {started or '.'} installs the Sealed "
                                     f"Secrets controller (a HelmRelease of chart {CHART}) that makes the {CRD} CRD; "
                                     "check the whole repository (no --path) to see whether it does"))
             continue
+        lacking = sorted((c or ".") + "/" for c in clusters if not any(c in repo.clusters_of(k) for k in controllers))
+        where = f"the cluster {', '.join(lacking)} applying it installs" if controllers else "this repository installs"
         problems.append(Problem(m.path, m.line, RULE, WARNING,
                                 f"{m.label()}: {where} no Sealed Secrets controller (no HelmRelease of chart "
                                 f"{CHART}), so a cluster has no {CRD} CRD to apply it against; add it with "

@@ -133,6 +133,12 @@ class Repository:
     followed: flux_build.Followed | None = None  # what following Flux from the starting Kustomizations found
     folder_clusters: dict[str, set[str]] = field(default_factory=dict)  # applied folder -> clusters applying it
 
+    @property
+    def start_dir(self) -> str | None:
+        """The folder `check --path` followed from ("" for the root), or None: a check of
+        the whole repository."""
+        return self.followed.start_dir if self.followed else None
+
     def clusters_of(self, manifest: Manifest) -> set[str]:
         """The clusters (their bootstrap folders) that apply the manifest."""
         return self.folder_clusters.get(manifest.folder, set())
