@@ -41,7 +41,6 @@ from flux_cookbook.template_runs import copier_run
 from flux_cookbook.update import interruption
 
 CLUSTER_ANSWERS = layout.CLUSTER_ANSWERS
-RELEASE_TAG = copier_run.RELEASE_TAG
 
 
 def git(repo: Path, *args: str, input: str | None = None) -> str:
@@ -113,7 +112,7 @@ def update_one(repo: Path, answers_file: str, vcs_ref: str | None) -> Outcome:
         repo, answers_file=answers_file, vcs_ref=vcs_ref, defaults=True, unsafe=True, overwrite=True, quiet=True
     )
     reached = recorded_commit(repo, answers_file)
-    if not RELEASE_TAG.match(reached):
+    if not copier_run.RELEASE_TAG.match(reached):
         # The repository was clean before this update: HEAD holds all of the user's work.
         git(repo, "reset", "-q", "--hard", "HEAD")
         git(repo, "clean", "-q", "-fd")
