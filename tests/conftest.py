@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 import yaml
 from hypothesis import settings
 
+from flux_cookbook.update import scratch as update_scratch
 from tests.support.template_repo import TemplateRepo, build_template_repo
 
 # Fixture modules every test may use: the Sealed Secrets controller's key pair, the
@@ -26,18 +26,16 @@ for _var, _value in {"GIT_AUTHOR_NAME": "A User", "GIT_AUTHOR_EMAIL": "user@inva
     os.environ.setdefault(_var, _value)
 
 
-def _temporary_files_in_memory(shm: Path = Path("/dev/shm"), room: int = 4 << 30) -> None:
+def _temporary_files_in_memory() -> None:
     """pytest's tmp_path, copier's clones and every process the tests start write their
-    temporary files to memory where the machine has room for them (`/dev/shm`, 4 GiB free;
-    a run writes about 600 MB and pytest keeps the last three). On a disk the kernel's
-    share of the suite doubles: each copier update checks the template out five times and
-    deletes it again. A TMPDIR the user set is kept; a /dev/shm mounted noexec is not used
-    (the pre-commit test runs the environment it installs there)."""
-    if "TMPDIR" in os.environ or not (shm.is_dir() and os.access(shm, os.W_OK)):
+    temporary files to memory where the machine has room for them (update-all's own rule,
+    flux_cookbook/update/scratch.py, with room for 3 GiB more: a run writes about 600 MB
+    and pytest keeps the last three). On a disk the kernel's share of the suite doubles:
+    each copier update checks the template out five times and deletes it again. A TMPDIR
+    the user set is kept."""
+    if "TMPDIR" in os.environ or not (memory := update_scratch.in_memory(needed=3 << 30)):
         return
-    if shutil.disk_usage(shm).free < room or os.statvfs(shm).f_flag & os.ST_NOEXEC:
-        return
-    os.environ["TMPDIR"] = str(shm)
+    os.environ["TMPDIR"] = str(memory)
     tempfile.tempdir = None  # tempfile's documented cache: the next gettempdir() reads TMPDIR
 
 

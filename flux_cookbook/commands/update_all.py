@@ -23,7 +23,6 @@ import argparse
 import signal
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from flux_cookbook.commands import SUMMARIES
@@ -37,6 +36,7 @@ from flux_cookbook.repository.root import run_from_root
 from flux_cookbook.template_runs import template_clone, trust
 from flux_cookbook.update import bulk as bulk_update
 from flux_cookbook.update import interruption
+from flux_cookbook.update import scratch as update_scratch
 from flux_cookbook.update.bulk import CLUSTER_ANSWERS, Outcome, git, recorded_commit
 
 NAME = "update-all"
@@ -197,23 +197,27 @@ def require_identity(repo: Path) -> None:
 
 
 def update_all(repo: Path, files: list[str], args: argparse.Namespace) -> bool:
-    scratch = Path(tempfile.mkdtemp(prefix="flux-cookbook-update-all."))
+    scratch = update_scratch.folder(repo, args.jobs, prefix="flux-cookbook-update-all.")
     record = interruption.RunRecord(repo)
     record.add("folders", scratch)
     try:
-        sources = {str(recorded_answers_src(repo, name)) for name in files} - {""}
+        # Each answers file read once here; after the cluster's update only the releases
+        # recorded are read again (its migration may rewrite the apps' answers).
+        recorded = {name: bulk_update.recorded_answers(repo, name) for name in files}
+        source_of = {name: str(answers.get("_src_path") or "") for name, answers in recorded.items()}
+        sources = set(source_of.values()) - {""}
         clones = template_clone.clone_all(sources, scratch)
         run = bulk_update.Run(repo, template_clone.git_environment(clones), record, scratch)
 
         newest = {source: template_clone.newest_release(path) for source, path in clones.items()}
 
         def target(name: str) -> str | None:
-            return args.vcs_ref or newest.get(recorded_answers_src(repo, name))
+            return args.vcs_ref or newest.get(source_of[name])
 
         # Only the files copier reads, where every update goes from a release to a release.
         # One set of refs for every clone: git may send one spelling of a template to the
         # clone of another (template_clone.git_environment).
-        checked_out = {str(recorded_commit(repo, name)) for name in files} | {str(target(name)) for name in files}
+        checked_out = {str(answers.get("_commit", "")) for answers in recorded.values()} | {str(target(name)) for name in files}
         for source, path in clones.items():
             if not is_remote(source):
                 template_clone.slim_releases(path, checked_out)
@@ -222,7 +226,7 @@ def update_all(repo: Path, files: list[str], args: argparse.Namespace) -> bool:
         # there, over the whole repository, before any app is updated.
         first, rest = files[0], files[1:]
         first_target = target(first)
-        cluster_current = bool(first_target) and recorded_commit(repo, first) == first_target
+        cluster_current = bool(first_target) and str(recorded[first].get("_commit", "")) == first_target
         if cluster_current:
             # Already there: copier would render the same release twice and change nothing
             # (no migration runs within a release), so a run with no new release starts no
@@ -237,10 +241,11 @@ def update_all(repo: Path, files: list[str], args: argparse.Namespace) -> bool:
         interruption.checkpoint("cluster-updated")
         # Apps already at the release the cluster just reached need no second look.
         reached = recorded_commit(repo, first) if first == CLUSTER_ANSWERS else None
+        current = {name for name in rest if reached and recorded_commit(repo, name) == reached}
         for name in rest:
-            if reached and recorded_commit(repo, name) == reached:
+            if name in current:
                 report(Outcome(name, "unchanged", reached))
-        tasks = [(name, target(name)) for name in rest if not (reached and recorded_commit(repo, name) == reached)]
+        tasks = [(name, target(name)) for name in rest if name not in current]
         if tasks and cluster_current:
             require_identity(repo)  # not asked yet: the cluster needed no update
         if args.jobs > 1 and len(tasks) >= PARALLEL_FROM:
@@ -250,6 +255,3 @@ def update_all(repo: Path, files: list[str], args: argparse.Namespace) -> bool:
         interruption.clean_up(repo, record.state)
         record.remove()
 
-
-def recorded_answers_src(repo: Path, answers_file: str) -> str:
-    return str(bulk_update.recorded_answers(repo, answers_file).get("_src_path") or "")
