@@ -122,6 +122,9 @@ def test_what_seal_writes_passes_the_check(cluster, tmp_path, capsys, key):
             "nothing applied from --path podinfo installs the Sealed Secrets controller") in out
     assert "this repository installs no" not in out and "flux-system/flux-system" not in out
     assert 'declares: until it exists the apply fails with namespaces "podinfo" not found' in out
+    # JSON names no Kustomization there either: none is defined, so no name and namespace.
+    assert main(["check", str(repo), "--path", "podinfo", "--format", "json"]) == 1
+    assert json.loads(capsys.readouterr().out)["kustomizations"] == [{"namespace": None, "name": None, "path": "podinfo"}]
 
 
 def test_a_folder_without_flux_is_refused(tmp_path, capsys):
