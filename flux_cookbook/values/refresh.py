@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from flux_cookbook.errors import UsageError, UserError
-from flux_cookbook.extensions import repo_files
+from flux_cookbook.extensions import chart_values, repo_files
 from flux_cookbook.extensions.semver_range import parse_constraint
 from flux_cookbook.repository import schema_messages
 from flux_cookbook.repository.lock import one_writer, require_branch
@@ -166,9 +166,11 @@ def _local_chart_version(repo: Path, app: App) -> str | None:
     if not source:
         return None
     try:
-        return local_chart(repo_files.inside(repo, Path(source).expanduser()), app.chart).version
-    except (UserError, OSError):
+        inside = repo_files.inside(repo, Path(source).expanduser())
+    except OSError:
         return None
+    # What the template recorded on copy reads the same (values_version_on_copy).
+    return chart_values.local_chart_version(str(inside), app.chart, repo) or None
 
 
 def schema_errors(chart: ChartVersion, values: dict) -> list[str]:
