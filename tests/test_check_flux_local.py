@@ -123,7 +123,8 @@ def test_a_folder_without_a_flux_kustomization_is_checked_as_a_kustomizations_pa
     # apps/ holds a kustomization.yaml and plain objects; the Flux Kustomization applying it is
     # elsewhere (cluster/apps.yaml). Given alone, it is built and its objects validated.
     report = check(clusters, "image_error/apps", capsys)
-    assert [(k["name"], k["path"]) for k in report["kustomizations"]] == [("flux-system", f"{TESTDATA}/image_error/apps")]
+    # No file defines that Kustomization: it has no name (nor namespace) to give.
+    assert [(k["name"], k["path"]) for k in report["kustomizations"]] == [(None, f"{TESTDATA}/image_error/apps")]
     assert ("image_error/apps/pods.yaml", "schema") in {
         (p["path"].removeprefix(f"{TESTDATA}/"), p["rule"]) for p in report["problems"] if p["severity"] == "error"}
     assert main(["check", str(clusters), "--path", f"{TESTDATA}/image_error/apps"]) == 1
