@@ -175,7 +175,7 @@ def make_plan(repo: Path, clean: bool = False) -> Plan:
             text = _repoint_flux_own_config(text)
             if left := _flux_own_entries(text):
                 errors.append(f"{path}: lists {', '.join(left)} in a way this step cannot rewrite (they move to "
-                              f"{layout.flux_system_dir(NEW_DIR)}/); list each on a line of its own")
+                              f"{layout.flux_system_dir(NEW_DIR)}/); list each on a line of its own, or in a flow list on one line")
         plan.notes.extend(f"{target}: {note}" for note in migration.notes + migration.skipped)
         if text != original:
             plan.writes[target] = text
@@ -284,10 +284,12 @@ def _flux_own_targets(repo: Path, tracked: list[str]) -> tuple[dict[str, str], s
 
 
 def _repoint_flux_own_config(text: str) -> str:
-    """kustomization.yaml's entries for Flux's own files, now in flux-system/."""
-    names = "|".join(re.escape(name) for name in FLUX_OWN_FILES)
-    return re.sub(rf"(?m)^(\s*-\s*[\"']?)(\./)?({names})([\"']?\s*(#.*)?)$",
-                  lambda m: f"{m.group(1)}{m.group(2) or ''}{layout.FLUX_SYSTEM}/{m.group(3)}{m.group(4)}", text)
+    """kustomization.yaml's entries for Flux's own files, now in flux-system/: each on its
+    line or in a one-line flow list (an entry that cannot be rewritten stays, and is named
+    by _flux_own_entries)."""
+    for name in FLUX_OWN_FILES:
+        text = kustomize_listing.repoint(text, "", name, f"{layout.FLUX_SYSTEM}/{name}") or text
+    return text
 
 
 def _flux_own_entries(text: str) -> list[str]:

@@ -8,6 +8,7 @@ import pytest
 
 from flux_cookbook.extensions.migrations import v2_0_0
 from flux_cookbook.extensions.migrations.git_repo import MigrationAbort, git
+from tests.support.flux_schema import kustomize_build
 from tests.support.project import repo_with
 
 
@@ -103,7 +104,7 @@ def test_ignored_files_move_along(tmp_path):
      r"flux-system/kustomizations/k.yaml: line 3: a Flux object that is not valid YAML"),
     ({"flux-system/namespaces/a.yaml": "a: 1\n", "kustomization.yaml": "resources: [\n  flux-system,\n]\n"},
      r"kustomization.yaml: names flux-system/ \(moving to bootstrap/\) in a way this step cannot rewrite"),
-    ({"flux-system/kustomization.yaml": "resources: [gotk-components.yaml, gotk-sync.yaml, namespaces]\n",
+    ({"flux-system/kustomization.yaml": "resources: [\n  gotk-components.yaml,\n  gotk-sync.yaml,\n  namespaces,\n]\n",
       "flux-system/gotk-components.yaml": "a: 1\n", "flux-system/gotk-sync.yaml": "a: 1\n", "flux-system/namespaces/a.yaml": "a: 1\n"},
      r"flux-system/kustomization.yaml: lists gotk-components.yaml, gotk-sync.yaml in a way this step cannot rewrite"),
 ])
@@ -205,6 +206,27 @@ def test_flux_own_files_beside_the_cookbook_folders_go_into_flux_system(tmp_path
     v2_0_0.after(repo)
     out = capsys.readouterr().out
     assert "Flux's sync applies the repository's root (path: ./)" in out and "nothing to re-run" in out
+
+
+@pytest.mark.parametrize("listing, repointed", [
+    ("resources: [gotk-components.yaml, ./gotk-sync.yaml, namespaces/namespace-web.yaml]  # flux's and ours\n",
+     "resources: [flux-system/gotk-components.yaml, ./flux-system/gotk-sync.yaml, namespaces/namespace-web.yaml]  # flux's and ours\n"),
+    ('resources:\r\n  - "gotk-components.yaml"\r\n  - gotk-sync.yaml\r\n  - namespaces/namespace-web.yaml\r\n',
+     'resources:\r\n  - "flux-system/gotk-components.yaml"\r\n  - flux-system/gotk-sync.yaml\r\n  - namespaces/namespace-web.yaml\r\n'),
+])
+def test_flux_own_files_listed_in_a_flow_list_or_quoted_are_repointed(tmp_path, listing, repointed):
+    repo = make_repo(tmp_path, {
+        ".copier-answers.yml": ANSWERS,
+        "flux-system/gotk-components.yaml": GOTK_COMPONENTS,
+        "flux-system/gotk-sync.yaml": gotk_sync("./"),
+        "flux-system/kustomization.yaml": listing,
+        "flux-system/namespaces/namespace-web.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n",
+    })
+    v2_0_0.before(repo)
+    assert (repo / "bootstrap/kustomization.yaml").read_bytes().decode() == repointed
+    # The folder builds, with Flux's own objects and the cookbook's.
+    built = kustomize_build(repo / "bootstrap")
+    assert "kind: Kustomization" in built and "name: web" in built and "name: flux-system" in built
 
 
 def test_flux_own_kustomization_listing_only_its_files_goes_along(tmp_path, capsys):
