@@ -187,9 +187,9 @@ def test_a_namespace_file_flux_bootstrap_declares_too_goes(tmp_path, capsys):
     assert not (repo / "bootstrap/namespaces/namespace-flux-system.yaml").exists()
 
 
-def test_flux_own_files_beside_the_cookbook_folders_go_into_flux_system(tmp_path, capsys):
-    listing = ("resources:\n- gotk-components.yaml\n- ./gotk-sync.yaml # flux's\n"
-               "- namespaces/namespace-web.yaml\n")
+def flux_own_files_beside_the_cookbooks(tmp_path: Path, listing: str) -> Path:
+    """flux bootstrap's files written straight into flux-system/ (no --path), beside the
+    cookbook's folders, all listed by the folder's kustomization.yaml (`listing`)."""
     repo = make_repo(tmp_path, {
         ".copier-answers.yml": ANSWERS,
         "flux-system/gotk-components.yaml": GOTK_COMPONENTS,
@@ -197,6 +197,13 @@ def test_flux_own_files_beside_the_cookbook_folders_go_into_flux_system(tmp_path
         "flux-system/kustomization.yaml": listing,
         "flux-system/namespaces/namespace-web.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n",
     })
+    return repo
+
+
+def test_flux_own_files_beside_the_cookbook_folders_go_into_flux_system(tmp_path, capsys):
+    listing = ("resources:\n- gotk-components.yaml\n- ./gotk-sync.yaml # flux's\n"
+               "- namespaces/namespace-web.yaml\n")
+    repo = flux_own_files_beside_the_cookbooks(tmp_path, listing)
     v2_0_0.before(repo)
     assert (repo / "bootstrap/flux-system/gotk-components.yaml").is_file()
     assert "path: ./\n" in (repo / "bootstrap/flux-system/gotk-sync.yaml").read_text()  # the root, still
@@ -215,13 +222,7 @@ def test_flux_own_files_beside_the_cookbook_folders_go_into_flux_system(tmp_path
      'resources:\r\n  - "flux-system/gotk-components.yaml"\r\n  - flux-system/gotk-sync.yaml\r\n  - namespaces/namespace-web.yaml\r\n'),
 ])
 def test_flux_own_files_listed_in_a_flow_list_or_quoted_are_repointed(tmp_path, listing, repointed):
-    repo = make_repo(tmp_path, {
-        ".copier-answers.yml": ANSWERS,
-        "flux-system/gotk-components.yaml": GOTK_COMPONENTS,
-        "flux-system/gotk-sync.yaml": gotk_sync("./"),
-        "flux-system/kustomization.yaml": listing,
-        "flux-system/namespaces/namespace-web.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n",
-    })
+    repo = flux_own_files_beside_the_cookbooks(tmp_path, listing)
     v2_0_0.before(repo)
     assert (repo / "bootstrap/kustomization.yaml").read_bytes().decode() == repointed
     # The folder builds, with Flux's own objects and the cookbook's.
