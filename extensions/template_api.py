@@ -12,6 +12,7 @@ from . import (
     layout,
     repo_state,
     template_source,
+    unused_answers,
     yaml_quoting,
 )
 
@@ -38,6 +39,8 @@ GLOBALS = {
     # copy or update, from copier's public context (copier_support's docstring)
     "checks_destination": copier_support.checks_destination,
     "updating_app": copier_support.updating_app,
+    # copier.yml's messages after a copy or an update
+    "unused_answers_message": unused_answers.message,
     # copier.yml's _migrations: does this update need run.py?
     "migration_due": migration_due,
     # copier.yml validators

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from flux_cookbook.check.run import check_repository
-from tests.support.project import answers, commit_all, cookbook_cli, copy, files, own_copy, tree_state
+from tests.support.project import answers, commit_all, cookbook_cli, copier_cli, copy, files, own_copy, tree_state
 from tests.support.template_repo import PROJECT_ROOT, git
 
 SUBCOMMANDS = ("new", "add", "update-all", "adopt", "check", "seal")
@@ -143,6 +143,24 @@ def test_new_names_an_answer_no_cluster_question_took(template, tmp_path):
     assert "-d chart was not used" in result.stdout and "not asked for this cluster" in result.stdout
     assert "include_example_app" not in result.stdout and "chart" not in answers(tmp_path / "c")
     assert "not a release tag" not in result.stdout
+
+
+def test_plain_copier_names_a_misspelt_answer_after_a_copy_and_an_update(cluster, template, tmp_path):
+    """copier passes any -d key on without a word: the template's message after a copy or
+    an update names one no question took, as `new` and `add` do."""
+    repo = own_copy(cluster, tmp_path / "repo")
+    copied = copier_cli("copy", "--trust", "--defaults", "-d", "kind=app", "-d", "app_name=web", "-d", "fetch_values=false",
+                        "-d", "helm_repo_url=https://charts.example.invalid", "-d", "chart_verison=6.x",
+                        str(template.path), ".", cwd=repo)
+    assert copied.returncode == 0, copied.stderr
+    assert ("-d chart_verison was not used" in copied.stderr and "Did you mean 'chart_version'?" in copied.stderr
+            and ".copier-answers.app-web.yml does not record it" in copied.stderr)
+    assert "-d fetch_values" not in copied.stderr and "-d app_name" not in copied.stderr
+    commit_all(repo, "Add web")
+    updated = copier_cli("update", "--trust", "--defaults", "-a", ".copier-answers.app-web.yml", "-d", "releas_name=x",
+                         cwd=repo)
+    assert updated.returncode == 0, updated.stderr
+    assert "-d releas_name was not used" in updated.stderr and "Did you mean 'release_name'?" in updated.stderr
 
 
 def test_no_terminal_and_no_defaults_names_this_commands_options(cluster, template, tmp_path):

@@ -12,7 +12,7 @@ from pathlib import Path
 from flux_cookbook.commands import SUMMARIES
 from flux_cookbook.commands.new import add_template_options
 from flux_cookbook.errors import UsageError, UserError
-from flux_cookbook.extensions import conventions, known_apps, layout, repo_files, repo_state
+from flux_cookbook.extensions import conventions, known_apps, layout, repo_files, repo_state, unused_answers
 from flux_cookbook.repository.lock import one_writer
 from flux_cookbook.template_runs import copier_run, new_files_listed, trust
 
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     for note in listed + left:
         print(f"  {note}")
     answers_file = layout.app_answers_file(args.app)
-    for note in copier_run.unused_data_notes(extra, repo, answers_file):
+    for note in unused_answers.notes(extra, repo, answers_file):
         print(note)
     print(f"Added app {args.app} ({answers_file}). Review with `git status`, then commit.")
     return 0

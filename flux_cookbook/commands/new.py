@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flux_cookbook.commands import SUMMARIES
 from flux_cookbook.errors import UsageError, UserError
-from flux_cookbook.extensions import layout
+from flux_cookbook.extensions import layout, unused_answers
 from flux_cookbook.template_runs import copier_run, trust
 
 NAME = "new"
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     trust.require_trusted(template, "given with --template" if args.template else "installed from", args.trust)
     copier_run.run_copy(template, dest, data, args.vcs_ref, args.defaults)
     first_commit(dest)
-    for note in [*copier_run.unused_data_notes(given, dest, layout.CLUSTER_ANSWERS),
+    for note in [*unused_answers.notes(given, dest, layout.CLUSTER_ANSWERS),
                  copier_run.unreleased_note(template, dest)]:
         if note:
             print(note)

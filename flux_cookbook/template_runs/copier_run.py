@@ -8,7 +8,6 @@ name the question, the answer and the template's message.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -190,25 +189,3 @@ def parse_data(pairs: list[str] | None) -> dict[str, str]:
             raise UsageError(f"-d takes KEY=VALUE, not {pair!r}")
         data[key.strip()] = value
     return data
-
-
-def unused_data_notes(given: dict[str, str], repo: Path, answers_file: str) -> list[str]:
-    """A note for each `-d` answer the answers file copier just wrote does not record:
-    copier passes any key on, so a misspelt question name (`chart_verison`) would
-    otherwise go unnoticed while the question it meant takes its default. Nothing to say
-    without `-d` answers, or without a readable answers file (a template of another kind)."""
-    if not given:
-        return []
-    try:
-        recorded = recorded_answers(repo, answers_file)
-    except UserError:
-        return []
-    notes = []
-    for key in given:
-        if key in recorded:
-            continue
-        near = difflib.get_close_matches(key, [name for name in recorded if not name.startswith("_")], n=1)
-        meant = f" Did you mean '{near[0]}'?" if near else ""
-        notes.append(f"Note: -d {key} was not used: no question of the template took it here (misspelt, or not "
-                     f"asked for this {recorded.get('kind') or 'repository'}), so {answers_file} does not record it.{meant}")
-    return notes

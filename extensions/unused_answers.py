@@ -1,0 +1,44 @@
+"""`-d` answers no question took: copier passes any key on without a word, so a misspelt
+question name (`chart_verison`) would go unnoticed while the question it meant takes its
+default. After a copy or an update, each `-d` key the answers file copier just wrote does
+not record is named, with the question it may have meant. `flux-cookbook new` and `add`
+print these notes; with plain copier, copier.yml's `_message_after_copy` and
+`_message_after_update` do (copier prints them unless --quiet).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+
+from . import bounded_yaml
+
+
+def notes(given: Mapping[str, object], dst: str | Path, answers_file: str | Path) -> list[str]:
+    """A note for each key of `given` the answers file does not record; none without `-d`
+    answers, or without a readable answers file (a template of another kind)."""
+    if not given:
+        return []
+    try:
+        recorded = bounded_yaml.load((Path(dst) / answers_file).read_text(encoding="utf-8"), str(answers_file))
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+        return []
+    if not isinstance(recorded, dict):
+        return []
+    found = []
+    for key in given:
+        if key in recorded:
+            continue
+        near = difflib.get_close_matches(str(key), [str(name) for name in recorded if not str(name).startswith("_")], n=1)
+        meant = f" Did you mean '{near[0]}'?" if near else ""
+        found.append(f"Note: -d {key} was not used: no question of the template took it here (misspelt, or not "
+                     f"asked for this {recorded.get('kind') or 'repository'}), so {answers_file} does not record it.{meant}")
+    return found
+
+
+def message(given: Mapping[str, object], dst: str | Path, answers_file: str | Path) -> str:
+    """The notes as copier.yml's message after a copy or an update prints them."""
+    return "\n".join(notes(given, dst, answers_file))

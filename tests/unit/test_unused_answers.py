@@ -1,0 +1,28 @@
+"""-d answers no question took (extensions/unused_answers.py)."""
+
+from __future__ import annotations
+
+from flux_cookbook.extensions import unused_answers
+
+ANSWERS = "_commit: v3.1.0\nkind: app\napp_name: web\nchart_version: 6.x\n"
+
+
+def test_each_key_the_answers_do_not_record_is_named_with_the_nearest_question(tmp_path):
+    (tmp_path / ".copier-answers.app-web.yml").write_text(ANSWERS)
+    notes = unused_answers.notes({"chart_verison": "7.x", "app_name": "web", "zzz": "1"}, tmp_path, ".copier-answers.app-web.yml")
+    assert notes == [
+        "Note: -d chart_verison was not used: no question of the template took it here (misspelt, or not asked for "
+        "this app), so .copier-answers.app-web.yml does not record it. Did you mean 'chart_version'?",
+        "Note: -d zzz was not used: no question of the template took it here (misspelt, or not asked for this app), "
+        "so .copier-answers.app-web.yml does not record it.",
+    ]
+    assert unused_answers.message({"zzz": "1", "commit": "x"}, tmp_path, ".copier-answers.app-web.yml").count("\n") == 1
+
+
+def test_nothing_to_say_without_answers_given_or_a_readable_answers_file(tmp_path):
+    (tmp_path / "list.yml").write_text("- a\n")
+    (tmp_path / "broken.yml").write_text("a: [\n")
+    assert unused_answers.notes({}, tmp_path, "missing.yml") == []
+    for name in ("missing.yml", "list.yml", "broken.yml"):
+        assert unused_answers.notes({"x": 1}, tmp_path, name) == []
+    assert unused_answers.message({}, tmp_path, "missing.yml") == ""
