@@ -33,7 +33,7 @@ def _temporary_files_in_memory() -> None:
     and pytest keeps the last three). On a disk the kernel's share of the suite doubles:
     each copier update checks the template out five times and deletes it again. A TMPDIR
     the user set is kept."""
-    if "TMPDIR" in os.environ or not (memory := update_scratch.in_memory(needed=3 << 30)):
+    if os.environ.get("TMPDIR") or not (memory := update_scratch.in_memory(needed=3 << 30)):
         return
     os.environ["TMPDIR"] = str(memory)
     tempfile.tempdir = None  # tempfile's documented cache: the next gettempdir() reads TMPDIR

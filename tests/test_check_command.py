@@ -336,6 +336,8 @@ def test_base_reports_only_what_the_change_adds(cluster, tmp_path, capsys):
     main(["check", str(repo), "--base", "HEAD", "--path", "podinfo", "--format", "markdown"])
     alone = capsys.readouterr().out
     assert "**The folder `podinfo/`** (--path)\n- + ConfigMap podinfo/extra\n" in alone and "flux-system/flux-system" not in alone
+    main(["check", str(repo), "--base", "HEAD", "--path", "podinfo", "--format", "json"])
+    assert [(c["kustomization"], c["path"]) for c in json.loads(capsys.readouterr().out)["changes"]] == [(None, "podinfo")]
 
 
 def test_base_must_be_a_commit(cluster, capsys):

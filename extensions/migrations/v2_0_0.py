@@ -175,7 +175,7 @@ def make_plan(repo: Path, clean: bool = False) -> Plan:
             text = _repoint_flux_own_config(text)
             if left := _flux_own_entries(text):
                 errors.append(f"{path}: lists {', '.join(left)} in a way this step cannot rewrite (they move to "
-                              f"{layout.flux_system_dir(NEW_DIR)}/); list each on a line of its own, or in a flow list on one line")
+                              f"{layout.flux_system_dir(NEW_DIR)}/); list each once, on a line of its own or in a flow list on one line")
         plan.notes.extend(f"{target}: {note}" for note in migration.notes + migration.skipped)
         if text != original:
             plan.writes[target] = text

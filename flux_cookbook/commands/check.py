@@ -115,7 +115,7 @@ def _run_against(repo: Path, args: argparse.Namespace) -> int:
             "problems": [problem.as_dict() for problem in result.added],
             "errors": result.errors,
             "warnings": result.warnings,
-            "changes": [{"kustomization": c.kustomization, "path": c.path, "added": list(c.added),
+            "changes": [{"kustomization": c.kustomization or None, "path": c.path, "added": list(c.added),
                          "removed": list(c.removed), "changed": list(c.changed)} for c in result.changes],
         }, sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -26,10 +26,12 @@ ROOM = 1 << 30
 PER_WORKER = 64 << 20
 
 
-def in_memory(needed: int, shm: Path = SHARED_MEMORY) -> Path | None:
+def in_memory(needed: int, shm: Path = SHARED_MEMORY, meminfo: Path = Path("/proc/meminfo"),
+              cgroup: Path = Path("/sys/fs/cgroup")) -> Path | None:
     """`shm` when it is a writable folder in memory with `needed` bytes free beyond ROOM,
-    else None. A mount that refuses to run programs (noexec) is not used: the worktrees
-    are the user's repository, whose hooks or scripts may be run from there."""
+    and the machine (or the container's memory limit) has as much memory available; else
+    None. A mount that refuses to run programs (noexec) is not used: the worktrees are the
+    user's repository, whose hooks or scripts may be run from there."""
     try:
         if not (shm.is_dir() and os.access(shm, os.W_OK | os.X_OK)):
             return None
@@ -38,7 +40,29 @@ def in_memory(needed: int, shm: Path = SHARED_MEMORY) -> Path | None:
         return None
     if stats.f_flag & os.ST_NOEXEC or stats.f_bavail * stats.f_frsize < ROOM + needed:
         return None
-    return shm
+    available = memory_available(meminfo, cgroup)
+    return None if available is not None and available < ROOM + needed else shm
+
+
+def memory_available(meminfo: Path, cgroup: Path) -> int | None:
+    """Bytes of memory this process may still take: the kernel's MemAvailable, or less
+    where its cgroup (a container) is limited (cgroup v2's memory.max less memory.current);
+    None when neither can be read. Files in /dev/shm are memory, charged to that limit,
+    which /dev/shm's own size does not show."""
+    found = []
+    try:
+        for line in meminfo.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                found.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        limit = (cgroup / "memory.max").read_text().strip()
+        if limit != "max":
+            found.append(int(limit) - int((cgroup / "memory.current").read_text()))
+    except (OSError, ValueError):
+        pass
+    return min(found) if found else None
 
 
 def checkout_bytes(repo: Path) -> int:
@@ -55,6 +79,6 @@ def folder(repo: Path, workers: int, prefix: str, environ: Mapping[str, str] = o
     """A new folder of the run's own: in memory where there is room for `workers`
     worktrees of `repo` and their copier runs, unless TMPDIR is set."""
     where = None
-    if "TMPDIR" not in environ:
+    if not environ.get("TMPDIR"):  # Python ignores an empty one too
         where = in_memory(workers * (checkout_bytes(repo) + PER_WORKER), shm)
     return Path(tempfile.mkdtemp(prefix=prefix, dir=where))

@@ -18,7 +18,7 @@ import yaml
 
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import chart_values, repo_files
-from flux_cookbook.extensions.semver_range import parse_constraint
+from flux_cookbook.extensions.semver_range import parse_constraint, parse_version
 from flux_cookbook.repository import schema_messages
 from flux_cookbook.repository.lock import one_writer, require_branch
 from flux_cookbook.values.app_values import (
@@ -169,8 +169,14 @@ def _local_chart_version(repo: Path, app: App) -> str | None:
         inside = repo_files.inside(repo, Path(source).expanduser())
     except OSError:
         return None
-    # What the template recorded on copy reads the same (values_version_on_copy).
-    return chart_values.local_chart_version(str(inside), app.chart, repo) or None
+    # What the template recorded on copy reads the same (values_version_on_copy); a
+    # version that is no semantic version is none (the values are matched instead).
+    version = chart_values.local_chart_version(str(inside), app.chart, repo)
+    try:
+        parse_version(version)
+    except ValueError:
+        return None
+    return version
 
 
 def schema_errors(chart: ChartVersion, values: dict) -> list[str]:
