@@ -653,7 +653,7 @@ class BuildMemory:
             return outcome
 
     def put(self, key: tuple, outcome: tuple[bool, str, str]) -> None:
-        size = len(outcome[1]) + len(outcome[2])
+        size = _bytes(outcome)
         if size > self.budget or outcome[1].startswith(_LIMIT_ERRORS):
             return
         with self._lock:
@@ -663,7 +663,13 @@ class BuildMemory:
             self._size += size
             while self._size > self.budget:
                 _, dropped = self._held.popitem(last=False)
-                self._size -= len(dropped[1]) + len(dropped[2])
+                self._size -= _bytes(dropped)
+
+
+def _bytes(outcome: tuple[bool, str, str]) -> int:
+    """The bytes of a build's output and error as kubectl wrote them (UTF-8): a character
+    may take up to four."""
+    return len(outcome[1].encode()) + len(outcome[2].encode())
 
 
 def _kubectl_identity(kubectl: str) -> tuple:

@@ -114,9 +114,10 @@ def test_the_memory_of_builds_keeps_the_newest_within_its_budget_and_no_stopped_
     memory.put(("c",), (True, "", "123"))  # over budget: b goes, the one least recently used
     assert memory.get(("b",)) is None and memory.get(("a",)) and memory.get(("c",))
     memory.put(("d",), (False, "x" * 11, ""))  # larger than the whole budget
+    memory.put(("g",), (True, "", "é" * 6))  # six characters, twelve bytes: larger too
     memory.put(("e",), (False, "kustomize build stopped: over its limit of 120s of CPU", ""))
     memory.put(("f",), (False, "kustomize build did not finish within 120s", ""))
-    assert [memory.get((key,)) for key in "def"] == [None, None, None] and len(memory) == 2
+    assert [memory.get((key,)) for key in "defg"] == [None, None, None, None] and len(memory) == 2
 
 
 def test_a_root_sync_reaches_the_answers_bootstrap_folder_no_second_cluster_to_come(tmp_path):
