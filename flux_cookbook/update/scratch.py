@@ -68,7 +68,7 @@ def memory_available(meminfo: Path, cgroup: Path) -> int | None:
 def checkout_bytes(repo: Path) -> int:
     """The size of HEAD's files: what each worktree of the repository holds."""
     listing = subprocess.run(["git", "ls-tree", "-r", "-l", "--full-tree", "HEAD"], cwd=repo,
-                             capture_output=True, text=True, check=False).stdout
+                             capture_output=True, text=True, errors="replace", check=False).stdout
     # "<mode> <type> <object> <size>\t<path>"; a submodule's size is "-".
     return sum(int(size) for size in (line.split("\t", 1)[0].split()[-1] for line in listing.splitlines())
                if size.isdigit())
