@@ -21,7 +21,6 @@ from flux_cookbook.check.problems import ERROR, Problem
 from flux_cookbook.check.run import Report, check_repository
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import bounded_yaml
-from flux_cookbook.extensions.flux_names import FLUX_SYSTEM
 from flux_cookbook.repository.worktrees import detached_worktrees
 
 
@@ -107,7 +106,7 @@ def _objects(output: str) -> dict[str, dict]:
 
 def _outputs(report: Report) -> dict[tuple[str, str], tuple[str, str]]:
     """(namespace/name, path) -> build output of each Kustomization followed."""
-    return {("" if k.stand_in else f"{k.namespace or FLUX_SYSTEM}/{k.name}", k.path): output
+    return {("" if k.stand_in else k.ref, k.path): output
             for k, output in report.outputs}
 
 

@@ -8,7 +8,7 @@ from typing import Iterable
 # What each reference may name, as Flux 2.9's CRDs list it.
 from flux_cookbook.check.object_index import DEFAULT_VALUES_KEY, RUN_TIME_MAKERS, Index, entries, spec_of
 from flux_cookbook.check.problems import ERROR, SEALED_SECRETS_GROUP, WARNING, Problem
-from flux_cookbook.extensions.flux_names import FLUX_2_9, FLUX_SYSTEM, GROUP_SUFFIX, HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP
+from flux_cookbook.extensions.flux_names import FLUX_2_9, GROUP_SUFFIX, HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP
 from flux_cookbook.repository.model import (
     Manifest,
     Repository,
@@ -195,7 +195,7 @@ def _health_checks(repo: Repository, manifest: Manifest, spec: LineMap, index: I
     renderers = [m for m in applied if is_under(m.path, folder) and (
         m.is_a("HelmRelease", HELM_GROUP) or m.is_a("Kustomization", KUSTOMIZE_GROUP))]
     # What a source that is not followed offline applies is unknown here.
-    unread = ", ".join(f"{n.label()} (Kustomization {n.kustomization.namespace or FLUX_SYSTEM}/{n.kustomization.name})"
+    unread = ", ".join(f"{n.label()} (Kustomization {n.kustomization.ref})"
                        for n in (repo.followed.not_followed if repo.followed else ())[:2])
     problems = []
     for entry, line in entries(spec, "healthChecks"):

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flux_cookbook.check.problems import ERROR, WARNING, Problem
-from flux_cookbook.extensions.flux_names import FLUX_SYSTEM, HELM_GROUP, KUSTOMIZE_GROUP
+from flux_cookbook.extensions.flux_names import HELM_GROUP, KUSTOMIZE_GROUP
 from flux_cookbook.repository.model import (
     Repository,
     api_group,
@@ -207,9 +207,8 @@ def check_applied_twice(repo: Repository, built: list) -> list[Problem]:
         problems.append(Problem(
             item.source.path, item.source.line, "build.applied-twice", ERROR,
             f"{kind} {f'{namespace}/{name}' if namespace else name} is applied by two Flux Kustomizations of one "
-            f"cluster: {a.namespace or FLUX_SYSTEM}/{a.name} (path {a.path or '.'}) and {b.namespace or FLUX_SYSTEM}/"
-            f"{b.name} (path {b.path or '.'}): each reconcile takes it from the other, and pruning either deletes it. "
-            "Keep it in one of them"))
+            f"cluster: {a.ref} (path {a.path or '.'}) and {b.ref} (path {b.path or '.'}): each reconcile takes it from "
+            "the other, and pruning either deletes it. Keep it in one of them"))
     return problems
 
 

@@ -88,7 +88,7 @@ class Report:
         for source in self.not_followed:
             k = source.kustomization
             lines.append(f"note: not followed: {source.label()}, the source of Kustomization "
-                         f"{k.namespace or FLUX_SYSTEM}/{k.name} ({k.file}:{k.line}): it cannot be read offline, "
+                         f"{k.ref} ({k.file}:{k.line}): it cannot be read offline, "
                          "so what it applies is not checked")
         return lines
 

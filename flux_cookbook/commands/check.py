@@ -86,11 +86,12 @@ def run(args: argparse.Namespace) -> int:
             "errors": report.errors,
             "warnings": report.warnings,
             "files": report.files,
-            "kustomizations": [{"namespace": _namespace(k), "name": None if k.stand_in else k.name, "path": k.path or "."}
+            # The stand-in of `--path DIR` (no file defines a Kustomization there) has no name.
+            "kustomizations": [{"namespace": None if k.stand_in else k.namespace or FLUX_SYSTEM,
+                                "name": None if k.stand_in else k.name, "path": k.path or "."}
                                for k in report.kustomizations],
             "not_followed": [{"kind": s.kind, "namespace": s.namespace, "name": s.name,
-                              "kustomization": None if s.kustomization.stand_in
-                              else f"{_namespace(s.kustomization)}/{s.kustomization.name}"}
+                              "kustomization": None if s.kustomization.stand_in else s.kustomization.ref}
                              for s in report.not_followed],
         }, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -123,8 +124,3 @@ def _run_against(repo: Path, args: argparse.Namespace) -> int:
         sys.stdout.write(markdown(result) if args.format == "markdown" else text(result))
     return 1 if result.errors else 0
 
-
-def _namespace(kustomization) -> str | None:
-    """Its namespace as `--format json` gives it: None for the stand-in of `--path DIR`
-    (no file defines a Kustomization there; its name is None too)."""
-    return None if kustomization.stand_in else kustomization.namespace or FLUX_SYSTEM

@@ -112,11 +112,16 @@ class FluxKustomization:
     # `check --path DIR` follows when DIR defines none.
     stand_in: bool = False
 
+    @property
+    def ref(self) -> str:
+        """namespace/name, Flux's own namespace where the file leaves it to the build."""
+        return f"{self.namespace or _FLUX_NAMESPACE}/{self.name}"
+
     def label(self) -> str:
         """How messages name it: by namespace/name and path, or (a stand-in) by its folder."""
         if self.stand_in:
             return f"a Kustomization applying {self.path or '.'}/"
-        return f"Kustomization {self.namespace or _FLUX_NAMESPACE}/{self.name} (path {self.path or '.'})"
+        return f"Kustomization {self.ref} (path {self.path or '.'})"
 
 
 @dataclass(frozen=True)
