@@ -28,11 +28,12 @@ def notes(given: Mapping[str, object], dst: str | Path, answers_file: str | Path
         return []
     if not isinstance(recorded, dict):
         return []
+    questions = [str(name) for name in recorded if not str(name).startswith("_")]
     found = []
     for key in given:
         if key in recorded:
             continue
-        near = difflib.get_close_matches(str(key), [str(name) for name in recorded if not str(name).startswith("_")], n=1)
+        near = difflib.get_close_matches(str(key), questions, n=1)
         meant = f" Did you mean '{near[0]}'?" if near else ""
         found.append(f"Note: -d {key} was not used: no question of the template took it here (misspelt, or not "
                      f"asked for this {recorded.get('kind') or 'repository'}), so {answers_file} does not record it.{meant}")

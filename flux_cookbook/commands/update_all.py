@@ -78,9 +78,9 @@ def register(subparsers) -> None:
 def report(outcome: Outcome) -> bool:
     """Print what an update did, then what it printed (its notes, under the line naming
     its answers file); False when it stops the run (conflicts, or not updated)."""
-    if outcome.output and not outcome.done:
+    if not outcome.done:
         # Why it stopped, as copier and the migrations said it: with the error, on stderr.
-        print(outcome.output, end="" if outcome.output.endswith("\n") else "\n", file=sys.stderr)
+        print_output(outcome, sys.stderr)
     if outcome.status == "conflicts":
         print(
             f"\n{outcome.answers_file}: the update left conflicts in:\n  " + "\n  ".join(outcome.conflicts)
@@ -96,9 +96,14 @@ def report(outcome: Outcome) -> bool:
         print(f"{outcome.answers_file}: updated {outcome.what} to {outcome.reached}")
     else:
         print(f"{outcome.answers_file}: {outcome.what} already at {outcome.reached}, nothing to change")
-    if outcome.output:
-        print(outcome.output, end="" if outcome.output.endswith("\n") else "\n")
+    print_output(outcome, sys.stdout)
     return True
+
+
+def print_output(outcome: Outcome, stream) -> None:
+    """What the update printed (copier, the migrations), if anything, ending its last line."""
+    if outcome.output:
+        print(outcome.output, end="" if outcome.output.endswith("\n") else "\n", file=stream)
 
 
 def update_here(run: bulk_update.Run, tasks: list[tuple[str, str | None]]) -> bool:
