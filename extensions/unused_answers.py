@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from . import bounded_yaml
+from . import bounded_yaml, repo_files
 
 
 def notes(given: Mapping[str, object], dst: str | Path, answers_file: str | Path) -> list[str]:
@@ -23,7 +23,8 @@ def notes(given: Mapping[str, object], dst: str | Path, answers_file: str | Path
     if not given:
         return []
     try:
-        recorded = bounded_yaml.load((Path(dst) / answers_file).read_text(encoding="utf-8"), str(answers_file))
+        # Only inside the repository: a link out of it is not followed (its keys would be shown).
+        recorded = bounded_yaml.load(repo_files.read_text(Path(dst), answers_file), str(answers_file))
     except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
         return []
     if not isinstance(recorded, dict):

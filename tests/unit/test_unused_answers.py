@@ -21,8 +21,10 @@ def test_each_key_the_answers_do_not_record_is_named_with_the_nearest_question(t
 
 def test_nothing_to_say_without_answers_given_or_a_readable_answers_file(tmp_path):
     (tmp_path / "list.yml").write_text("- a\n")
+    (tmp_path.parent / "outside.yml").write_text("secret_key: 1\n")
+    (tmp_path / "linked.yml").symlink_to(tmp_path.parent / "outside.yml")  # a link out of the repository
     (tmp_path / "broken.yml").write_text("a: [\n")
     assert unused_answers.notes({}, tmp_path, "missing.yml") == []
-    for name in ("missing.yml", "list.yml", "broken.yml"):
+    for name in ("missing.yml", "list.yml", "broken.yml", "linked.yml"):
         assert unused_answers.notes({"x": 1}, tmp_path, name) == []
     assert unused_answers.message({}, tmp_path, "missing.yml") == ""
