@@ -268,17 +268,26 @@ def test_adopt_outside_a_git_repository_says_so(tmp_path, template):
     assert "is not a git repository" in result.stderr and "symbolic links" not in result.stderr, result.stderr
 
 
-def test_update_all_reports_an_up_to_date_repository(cluster, template, monkeypatch):
+def test_update_all_reports_an_up_to_date_repository(cluster, template, monkeypatch, tmp_path):
     copy(template.path, cluster, vcs_ref=template.current, kind="app", app_name="web", chart="podinfo",
          helm_repo_url="https://stefanprodan.github.io/podinfo")
     commit_all(cluster, "An app")
     # Nothing to update starts no worker: one started would stop the run here.
     monkeypatch.setenv("FLUX_COOKBOOK_SIGNAL_AT", "worker-started:SIGTERM")
-    result = cookbook_cli("update-all", str(cluster), "--vcs-ref", template.current)
-    assert result.returncode == 0, result.stderr
-    assert ".copier-answers.yml: cluster already at" in result.stdout
-    assert ".copier-answers.app-web.yml: app web already at" in result.stdout
-    assert git(cluster, "log", "--format=%s").count("\n") == 2
+    # Nor does it clone the template (what a scheduled run meets most days): git's own trace
+    # lists every git command the run starts.
+    trace = tmp_path / "git-trace"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    for newest in ([], ["--vcs-ref", template.current]):  # the template's newest release, or the one named
+        result = cookbook_cli("update-all", str(cluster), *newest)
+        assert result.returncode == 0, result.stderr
+        assert f".copier-answers.yml: cluster already at {template.current}" in result.stdout
+        assert f".copier-answers.app-web.yml: app web already at {template.current}" in result.stdout
+        assert git(cluster, "log", "--format=%s").count("\n") == 2
+        started = trace.read_text()
+        assert "git ls-remote" in started or newest, started
+        assert "git clone" not in started and "git worktree" not in started, started
+        trace.unlink()
 
 
 def test_a_subfolder_is_told_where_the_root_is(cluster):

@@ -187,6 +187,27 @@ def still_builds(repo: Path, started_at: str) -> bool:
     return True
 
 
+def all_at_release(recorded: dict[str, dict], source_of: dict[str, str], vcs_ref: str | None) -> dict[str, str] | None:
+    """{answers file: its release} when every answers file already records the release the
+    run would update it to (--vcs-ref, else its template's newest), else None. An update
+    within a release changes nothing (no migration runs within one), so nothing is cloned."""
+    newest: dict[str, str | None] = {}
+    at = {}
+    for name, answers in recorded.items():
+        if vcs_ref:
+            target = vcs_ref
+        elif source := source_of[name]:
+            if source not in newest:
+                newest[source] = template_clone.newest_release(source)
+            target = newest[source]
+        else:
+            return None
+        if not target or str(answers.get("_commit", "")) != target:
+            return None
+        at[name] = target
+    return at
+
+
 def require_identity(repo: Path) -> None:
     """UserError unless git can commit here (a name and an email for author and committer),
     asked before the first update: each ends in a commit, and one that git refuses would
@@ -202,14 +223,19 @@ def require_identity(repo: Path) -> None:
 
 
 def update_all(repo: Path, files: list[str], args: argparse.Namespace) -> bool:
+    # Each answers file read once here; after the cluster's update only the releases
+    # recorded are read again (its migration may rewrite the apps' answers).
+    recorded = {name: bulk_update.recorded_answers(repo, name) for name in files}
+    source_of = {name: str(answers.get("_src_path") or "") for name, answers in recorded.items()}
+    if at := all_at_release(recorded, source_of, args.vcs_ref):
+        # What a scheduled run meets most days: no temporary folder, no clone, no copier.
+        for name in files:
+            report(Outcome(name, "unchanged", at[name]))
+        return True
     scratch = update_scratch.folder(repo, args.jobs, prefix="flux-cookbook-update-all.")
     record = interruption.RunRecord(repo)
     record.add("folders", scratch)
     try:
-        # Each answers file read once here; after the cluster's update only the releases
-        # recorded are read again (its migration may rewrite the apps' answers).
-        recorded = {name: bulk_update.recorded_answers(repo, name) for name in files}
-        source_of = {name: str(answers.get("_src_path") or "") for name, answers in recorded.items()}
         sources = set(source_of.values()) - {""}
         clones = template_clone.clone_all(sources, scratch)
         run = bulk_update.Run(repo, template_clone.git_environment(clones), record, scratch)

@@ -137,12 +137,19 @@ def git_environment(clones: Mapping[str, Path], base: Mapping[str, str] = os.env
     return env
 
 
-def newest_release(clone_path: Path) -> str | None:
-    """The tag copier updates to without --vcs-ref: the highest PEP 440 release, no pre-releases."""
-    tags = subprocess.run(["git", "tag", "--list"], cwd=clone_path, capture_output=True, text=True,
-                          check=False).stdout.split()
+def newest_release(where: str | Path) -> str | None:
+    """The tag copier updates to without --vcs-ref: the highest PEP 440 release, no
+    pre-releases, of the repository at `where` (a clone, a folder or a URL git reaches;
+    `git ls-remote` lists the tags without fetching anything). None when there is none,
+    or git cannot reach it."""
+    listed = subprocess.run(["git", "ls-remote", "--tags", "--refs", "--", os.path.expanduser(str(where))],
+                            capture_output=True, text=True, check=False,
+                            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
+    if listed.returncode:
+        return None
     releases = []
-    for tag in tags:
+    for line in listed.stdout.splitlines():
+        tag = line.partition("\trefs/tags/")[2]
         try:
             version = Version(tag)
         except InvalidVersion:
