@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from flux_cookbook.commands import SUMMARIES
-from flux_cookbook.commands.new import add_template_options
+from flux_cookbook.commands.options import add_template_options
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import conventions, known_apps, layout, repo_files, repo_state, unused_answers
 from flux_cookbook.repository.lock import one_writer

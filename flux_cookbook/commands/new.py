@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 from flux_cookbook.commands import SUMMARIES
+from flux_cookbook.commands.options import add_template_options
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import layout, unused_answers
 from flux_cookbook.template_runs import copier_run, trust
@@ -26,22 +27,6 @@ def register(subparsers) -> None:
     parser.add_argument("dest", type=Path, help="folder for the new repository (new or empty)")
     add_template_options(parser)
     parser.set_defaults(run=run)
-
-
-def add_template_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-d", "--data", action="append", metavar="KEY=VALUE", help="an answer, as copier's -d")
-    parser.add_argument("--defaults", action="store_true", help="take the default of every answer not given with -d")
-    parser.add_argument("--template", help="template source, a git URL or a local clone (default: where flux-cookbook was installed from)")
-    parser.add_argument("--vcs-ref", help="template release to use (default: the newest tag)")
-    add_trust_option(parser)
-
-
-def add_trust_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--trust", action="store_true",
-        help="run the template's tasks and migrations although it is neither where flux-cookbook was "
-        "installed from nor in copier's trust list (see docs/unattended.md: what --trust lets the template run)",
-    )
 
 
 def run(args: argparse.Namespace) -> int:
