@@ -6,8 +6,11 @@ found). The work itself lives in the modules beside this package; these only par
 
 SUMMARIES is each command's one line of `flux-cookbook --help`, in the order it lists them,
 with the module that holds it: the command line imports only the module of the command it
-runs, so that a command starts without loading every other one's capability.
+runs, so that a command starts without loading every other one's capability. The options
+several commands share are here too, worded once, so that no command imports another.
 """
+
+import argparse
 
 # name -> (module in this package, the line --help shows)
 SUMMARIES = {
@@ -19,3 +22,19 @@ SUMMARIES = {
     "seal": ("seal", "seal secret values into an app's SealedSecret file"),
     "values": ("values", "compare each app's chart values with the chart, and refresh them"),
 }
+
+
+def add_template_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-d", "--data", action="append", metavar="KEY=VALUE", help="an answer, as copier's -d")
+    parser.add_argument("--defaults", action="store_true", help="take the default of every answer not given with -d")
+    parser.add_argument("--template", help="template source, a git URL or a local clone (default: where flux-cookbook was installed from)")
+    parser.add_argument("--vcs-ref", help="template release to use (default: the newest tag)")
+    add_trust_option(parser)
+
+
+def add_trust_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--trust", action="store_true",
+        help="run the template's tasks and migrations although it is neither where flux-cookbook was "
+        "installed from nor in copier's trust list (see docs/unattended.md: what --trust lets the template run)",
+    )

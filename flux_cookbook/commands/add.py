@@ -9,8 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from flux_cookbook.commands import SUMMARIES
-from flux_cookbook.commands.options import add_template_options
+from flux_cookbook.commands import SUMMARIES, add_template_options
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import conventions, known_apps, layout, repo_files, repo_state, unused_answers
 from flux_cookbook.repository.lock import one_writer

@@ -6,8 +6,7 @@ import argparse
 import subprocess
 from pathlib import Path
 
-from flux_cookbook.commands import SUMMARIES
-from flux_cookbook.commands.options import add_template_options
+from flux_cookbook.commands import SUMMARIES, add_template_options
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import layout, unused_answers
 from flux_cookbook.template_runs import copier_run, trust

@@ -25,8 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flux_cookbook.commands import SUMMARIES
-from flux_cookbook.commands.options import add_trust_option
+from flux_cookbook.commands import SUMMARIES, add_trust_option
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import layout, repo_files
 from flux_cookbook.extensions.template_source import is_remote
