@@ -235,6 +235,41 @@ def test_inline_values_and_dry_run(template, cluster, charts):
     assert validate_repo(cluster, CURRENT) == []
 
 
+
+def test_inline_values_with_a_comment_at_the_left_edge_are_refreshed_whole(template, cluster, charts):
+    """A line commented out at column 0 inside spec.values is still inside them: the values
+    after it are the chart's too, and move with it."""
+    folder, url = charts
+    add_app(template, cluster, url, "podinfo", "6.x", {"replicaCount": 2}, values_in="inline")
+    path = cluster / "podinfo/helmrelease-podinfo.yaml"
+    text = path.read_text()
+    indent = next(line for line in text.splitlines() if line.strip() == "replicaCount: 2").index("r")
+    edit(path, f"{' ' * indent}replicaCount: 2\n", f"{' ' * indent}replicaCount: 2\n#{' ' * (indent - 1)}logLevel: debug\n")
+    commit_all(cluster, "A value commented out")
+    release(folder)
+    result = cookbook_cli("values", "refresh", "--all", "-C", str(cluster))
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = path.read_text()
+    assert yaml.safe_load(text)["spec"]["values"] == {**yaml.safe_load(defaults("podinfo", "6.14.1")), "replicaCount": 2}
+    assert f"#{' ' * (indent - 1)}logLevel: debug\n" in text
+    assert validate_repo(cluster, CURRENT) == []
+
+
+def test_a_helmrelease_file_with_a_second_document_gets_its_new_range(template, cluster, charts):
+    folder, url = charts
+    add_app(template, cluster, url, "podinfo", "6.x", {})
+    path = cluster / "podinfo/helmrelease-podinfo.yaml"
+    account = "---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: podinfo-extra\n  namespace: podinfo\n"
+    path.write_text(path.read_text() + account)
+    commit_all(cluster, "A ServiceAccount beside the HelmRelease")
+    release(folder)
+    result = cookbook_cli("values", "refresh", "podinfo", "--to", "6.13.0", "-C", str(cluster))
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stdout + result.stderr
+    documents = list(yaml.safe_load_all(path.read_text()))
+    assert documents[0]["spec"]["chart"]["spec"]["version"] == "6.13.0"
+    assert path.read_text().endswith(account)
+    assert validate_repo(cluster, CURRENT) == []
+
 def test_all_names_every_apps_problem_and_writes_nothing(template, cluster, charts):
     """--all plans every app first: a dry run shows the ones that can be refreshed and
     names each that cannot; a real run with a problem writes nothing at all."""

@@ -142,29 +142,51 @@ def _load(text: str, name: str) -> Any:
 
 
 def _node(text: str, keys: tuple[str, ...]) -> tuple[yaml.Node, yaml.Node] | None:
-    """(key node, value node) at `keys` in the YAML `text`, or None."""
-    node: yaml.Node = yaml.compose(text)
-    found = None
-    for wanted in keys:
-        if not isinstance(node, yaml.MappingNode):
-            return None
-        found = next(((k, v) for k, v in node.value if k.value == wanted), None)
-        if found is None:
-            return None
-        node = found[1]
-    return found
+    """(key node, value node) at `keys` in the first YAML document of `text` that has them
+    (a HelmRelease file may hold a ServiceAccount too), or None; yaml.YAMLError when `text`
+    is no YAML."""
+    for document in yaml.compose_all(text):
+        node, found = document, None
+        for wanted in keys:
+            if not isinstance(node, yaml.MappingNode):
+                found = None
+                break
+            found = next(((k, v) for k, v in node.value if k.value == wanted), None)
+            if found is None:
+                break
+            node = found[1]
+        if found is not None:
+            return found
+    return None
+
+
+def _content_end(node: yaml.Node) -> int:
+    """Where the last scalar or flow collection under `node` ends in the text. A block
+    collection's own end mark lies at the next token, past any comment lines after it."""
+    end, pending = node.end_mark.index, [node]
+    last = -1
+    while pending:
+        current = pending.pop()
+        if isinstance(current, yaml.ScalarNode) or current.flow_style:
+            last = max(last, current.end_mark.index)
+        elif isinstance(current, yaml.MappingNode):
+            pending.extend(part for pair in current.value for part in pair)
+        else:
+            pending.extend(current.value)
+    return last if last >= 0 else end
 
 
 def _inline_span(text: str) -> tuple[int, int, int]:
-    """(first, end, column) of the `spec.values` block: the text after `values:`, up to the
-    next line at the key's column or left of it (its trailing comments included)."""
+    """(first, end, column) of the `spec.values` block: the text after `values:` to the end
+    of its last value, then the lines after it indented deeper than the key (its trailing
+    comments). A comment line anywhere inside the values, at any column, is theirs."""
     found = _node(text, ("spec", "values"))
     if found is None:
         raise ValueError("no spec.values")
-    key, _ = found
+    key, value = found
     colon = text.index(":", key.end_mark.index)
-    lines_start = text.find("\n", colon)
-    end = len(text) if lines_start < 0 else lines_start + 1
+    last_line = text.find("\n", max(colon, _content_end(value) - 1))
+    end = len(text) if last_line < 0 else last_line + 1
     while end < len(text):
         line_end = text.find("\n", end)
         line = text[end:line_end if line_end >= 0 else len(text)]

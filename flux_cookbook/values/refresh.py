@@ -102,7 +102,10 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
     # The range first: a HelmRelease with inline values may get conflict markers next.
     for path, keys in chart_version_files(repo, app) if new_range else []:
         text = app.files.setdefault(path, read_file(repo, path))
-        changed = with_scalar(text, keys, new_range)
+        try:
+            changed = with_scalar(text, keys, new_range)
+        except yaml.YAMLError as error:
+            raise UserError(f"{path} does not parse as YAML: {str(error).splitlines()[0]}") from None
         if changed is None:
             raise UserError(f"{path} has no {'.'.join(keys)} to set to {new_range}")
         refresh.writes[path] = changed
