@@ -531,3 +531,30 @@ def test_the_controller_dependency_is_refused_outside_and_left_to_the_user_where
     assert kustomization.read_text() == kept
     assert answers(repo, "podinfo")["depends_on"] == ["sealed-secrets"]
     assert sealed_file(repo, "podinfo", "auth").is_file()
+
+
+def test_the_controller_dependency_keeps_crlf_line_ends_and_leaves_a_file_not_utf8_alone(template, tmp_path, cert):
+    """A Kustomization with CRLF line ends gets the entry in CRLF, every other byte kept; one
+    that is no UTF-8 text is left as it is and the user told what to add (no traceback)."""
+    from tests.support.project import answers, copy
+
+    repo = init_repo(copy(template.path, tmp_path / "cluster"))
+    kustomization = repo / "bootstrap/kustomizations/kustomization-podinfo.yaml"
+    before = kustomization.read_bytes().replace(b"\n", b"\r\n")
+    kustomization.write_bytes(before)
+    commit_all(repo, "CRLF line ends")
+    result = seal(repo, "podinfo", "auth", "--from-literal", "user=admin", "--cert", str(cert))
+    assert result.returncode == 0, result.stderr.decode()
+    after = kustomization.read_bytes()
+    assert after.startswith(before) and after[len(before):] == b"  dependsOn:\r\n    - name: sealed-secrets\r\n"
+
+    repo2 = init_repo(copy(template.path, tmp_path / "cluster2"))
+    kustomization = repo2 / "bootstrap/kustomizations/kustomization-podinfo.yaml"
+    kustomization.write_bytes(kustomization.read_bytes() + b"# caf\xe9\n")
+    commit_all(repo2, "A Latin-1 comment")
+    kept = kustomization.read_bytes()
+    result = seal(repo2, "podinfo", "auth", "--from-literal", "user=admin", "--cert", str(cert))
+    assert result.returncode == 0 and b"Traceback" not in result.stderr, result.stderr.decode()
+    assert "kustomization-podinfo.yaml: add sealed-secrets to its dependsOn/depends_on yourself" in result.stdout.decode()
+    assert kustomization.read_bytes() == kept
+    assert answers(repo2, "podinfo")["depends_on"] == ["sealed-secrets"]

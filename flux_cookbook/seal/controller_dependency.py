@@ -33,15 +33,19 @@ def plan(repo: Path, app: str) -> list[tuple[str, str | None]]:
     if app == CONTROLLER or CONTROLLER not in layout.apps(repo):
         return []
     answers_file = layout.app_answers_file(app)
-    answers = bounded_yaml.load(repo_files.read_text(repo, answers_file), answers_file) or {}
+    try:
+        answers = bounded_yaml.load(repo_files.read_text(repo, answers_file), answers_file) or {}
+    except (UnicodeDecodeError, repo_files.NotReadable, yaml.YAMLError):
+        return [(answers_file, None)]  # the user adds it, as to any file this cannot read
+    if not isinstance(answers, dict):
+        return [(answers_file, None)]
     depends_on = answers.get("depends_on") or []
     if isinstance(depends_on, list) and CONTROLLER in depends_on:
         return []
     kustomization_file = apps.App(repo, app, answers, conventions.CURRENT.bootstrap_dir).kustomization_file
     # Answers files are written with lists at their key's column, manifests indented by 2.
     edits = ((answers_file, _add_to_answers, (2, 0)), (kustomization_file, _add_to_kustomization, (4, 2)))
-    return [(name, _edited(repo_files.read_text(repo, name), add, *lists) if repo_files.inside(repo, name).is_file() else None)
-            for name, add, lists in edits]
+    return [(name, _edited_file(repo, name, add, *lists)) for name, add, lists in edits]
 
 
 def apply(repo: Path, edits: list[tuple[str, str | None]]) -> list[str]:
@@ -62,6 +66,22 @@ def _yaml(sequence: int, offset: int) -> YAML:
     rt.width = 4096
     rt.indent(mapping=2, sequence=sequence, offset=offset)
     return rt
+
+
+def _edited_file(repo: Path, name: str, add, sequence: int, offset: int) -> str | None:
+    """The file's new text (_edited), in its own line ends; None when it is missing, no
+    UTF-8 text, too large, or has both kinds of line end."""
+    if not repo_files.inside(repo, name).is_file():
+        return None
+    try:
+        text = repo_files.read_text(repo, name)
+    except (UnicodeDecodeError, repo_files.NotReadable):
+        return None
+    crlf = text.count("\r\n")
+    if crlf and crlf != text.count("\n"):
+        return None
+    edited = _edited(text.replace("\r\n", "\n"), add, sequence, offset)
+    return edited.replace("\n", "\r\n") if edited is not None and crlf else edited
 
 
 def _edited(text: str, add, sequence: int, offset: int) -> str | None:
