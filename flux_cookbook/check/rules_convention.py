@@ -14,11 +14,10 @@ from flux_cookbook.repository import apps
 from flux_cookbook.repository.model import (
     Manifest,
     Repository,
-    is_hidden,
     is_kustomize_config,
     is_under,
 )
-from flux_cookbook.repository.yaml_lines import LineMap
+from flux_cookbook.repository.yaml_lines import LineList, LineMap
 
 
 def check_conventions(repo: Repository) -> list[Problem]:
@@ -110,21 +109,34 @@ def _namespaces(repo: Repository) -> list[Problem]:
 
 
 def _plain_secrets(repo: Repository) -> list[Problem]:
-    # Anywhere in the repository, applied or not: once pushed, a Secret's data is public
-    # to everyone who can read the repository. Git-ignored files are not read at all.
+    # Anywhere in the repository, applied or not, dot folders included: once pushed, a
+    # Secret's data is public to everyone who can read the repository. Git-ignored files
+    # are not read at all.
     problems = _plain_secret_generators(repo)
     for path, docs in sorted(repo.documents.items()):
-        if is_hidden(path) or is_kustomize_config(path):
+        if is_kustomize_config(path):
             continue
         for document in docs:
-            obj = document.obj
-            if isinstance(obj, dict) and obj.get("kind") == "Secret" and obj.get("apiVersion") == "v1" and "sops" not in obj:
-                meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-                problems.append(Problem(path, document.line, "convention.plain-secret", ERROR,
-                                        f"Secret {meta.get('name', '')} is not encrypted: anyone who can read the "
-                                        "repository can read it. Seal it (flux-cookbook seal / kubeseal) and commit "
-                                        "the SealedSecret, or encrypt it with SOPS"))
+            for line, obj in _objects_in(document.obj, document.line):
+                if obj.get("kind") == "Secret" and obj.get("apiVersion") == "v1" and "sops" not in obj:
+                    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+                    problems.append(Problem(path, line, "convention.plain-secret", ERROR,
+                                            f"Secret {meta.get('name', '')} is not encrypted: anyone who can read the "
+                                            "repository can read it. Seal it (flux-cookbook seal / kubeseal) and commit "
+                                            "the SealedSecret, or encrypt it with SOPS"))
     return problems
+
+
+def _objects_in(obj, line: int) -> list[tuple[int, dict]]:
+    """The object a document holds, or the items of a `kind: List` (kustomize and kubectl
+    apply each item of a List as an object of its own): (line, object) each."""
+    if not isinstance(obj, dict):
+        return []
+    items = obj.get("items")
+    if str(obj.get("kind", "")).endswith("List") and isinstance(items, list):
+        return [(items.line_of(index) if isinstance(items, LineList) else line, item)
+                for index, item in enumerate(items) if isinstance(item, dict)]
+    return [(line, obj)]
 
 
 # What SOPS adds to a file it encrypts: a `sops` key (YAML, JSON, and a binary file, which

@@ -438,7 +438,8 @@ def read_repository(root: Path, yaml_file=None, followed: flux_build.Followed | 
     """Read every YAML file once and find the applied folders and their objects.
 
     `yaml_file(path) -> bool` says which files are YAML (yamllint's `yaml-files`);
-    default: *.yaml, *.yml and .yamllint. `followed`: the Kustomizations Flux reaches
+    default: *.yaml, *.yml and .yamllint. kustomize's `Kustomization` file, which has no
+    suffix, is read either way: its generators make objects too. `followed`: the Kustomizations Flux reaches
     (flux_build.follow); default: followed without building.
     """
     root = Path(root)
@@ -446,7 +447,7 @@ def read_repository(root: Path, yaml_file=None, followed: flux_build.Followed | 
     is_yaml = yaml_file or (lambda path: path.endswith(YAML_SUFFIXES) or posixpath.basename(path) == ".yamllint")
     texts, documents, errors = {}, {}, {}
     for path in files:
-        if not is_yaml(path):
+        if not (is_yaml(path) or is_kustomize_config(path)):
             continue
         try:
             text = repo_files.read_text(root, path)  # inside the repository, bounded
