@@ -7,6 +7,7 @@ runs anything, naming the template and how to trust it; the marker must not exis
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,24 @@ def test_update_all_refuses_an_answers_file_naming_another_template(cluster, hos
     assert not marker.exists()
     assert tree_state(cluster) == before
 
+
+
+def test_a_folder_named_like_the_trusted_one_with_git_added_is_another_template(cluster, hostile, template, tmp_path):
+    """`<trusted>.git` beside the trusted folder is another repository, however a URL with
+    and without `.git` names one: refused, and its task never runs."""
+    hostile_template, marker = hostile
+    twin = Path(f"{template.path}.git")
+    git(tmp_path, "clone", "-q", str(hostile_template), str(twin))
+    try:
+        point_at(cluster, ".copier-answers.app-web.yml", twin)
+        before = tree_state(cluster)
+        result = cookbook_cli("update-all", str(cluster))
+        assert result.returncode == 1, result.stdout
+        assert f"the template {twin}" in result.stderr and "is not trusted" in result.stderr, result.stderr
+        assert not marker.exists()
+        assert tree_state(cluster) == before
+    finally:
+        shutil.rmtree(twin)
 
 def test_add_refuses_a_cluster_naming_another_template(cluster, hostile):
     template, marker = hostile

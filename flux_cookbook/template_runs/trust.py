@@ -55,8 +55,11 @@ def normalized(source: str) -> str:
 
 
 def _same_source(a: str, b: str) -> bool:
-    # A git URL names the same repository with or without `.git`.
-    return normalized(a).removesuffix(".git") == normalized(b).removesuffix(".git")
+    # A git URL names the same repository with or without `.git`; two local folders, one
+    # named with `.git`, are two repositories.
+    def key(source: str) -> str:
+        return normalized(source).removesuffix(".git") if is_remote(source) else normalized(source)
+    return is_remote(a) == is_remote(b) and key(a) == key(b)
 
 
 def trusted_by(entries: Iterable[str], source: str) -> bool:
@@ -142,9 +145,12 @@ def require_trusted_answers(sources: dict[str, str], given_trust: bool) -> list[
         source: f"{', '.join(files)} names {source}, not {usual} as the other answers files do"
         for source, files in by_source.items() if source != usual and len(by_source) > 1
     }
+    # Each source as it is written, not only the first spelling of its group: the group is
+    # for the notes, trust is for what copier will be given.
+    group = {source: key for key, files in by_source.items() for source in (sources[f] for f in files)}
     refused = [
-        refusal(source, odd.get(source) or f"named by {', '.join(files)}")
-        for source, files in by_source.items() if why_trusted(source, given_trust) is None
+        refusal(source, odd.get(group[source]) or f"named by {', '.join(f for f, s in sources.items() if s == source)}")
+        for source in dict.fromkeys(sources.values()) if why_trusted(source, given_trust) is None
     ]
     if refused:
         raise UserError("\n".join(refused))
