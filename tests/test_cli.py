@@ -317,10 +317,15 @@ def test_a_cluster_in_a_subfolder_is_named_as_one_not_sent_to_the_root(cluster, 
         assert "run it from" not in result.stderr and "Traceback" not in result.stderr
 
 
-def test_update_all_refuses_a_dirty_repository(cluster):
+@pytest.mark.parametrize("shows_untracked", ["normal", "no"])
+def test_update_all_refuses_a_dirty_repository(cluster, shows_untracked):
+    """A file git does not track is the user's, also where git's status hides such files
+    (status.showUntrackedFiles=no): an update would commit it, or a reset remove it."""
+    git(cluster, "config", "status.showUntrackedFiles", shows_untracked)
     (cluster / "notes.txt").write_text("wip\n")
     result = cookbook_cli("update-all", str(cluster))
     assert result.returncode == 1 and "uncommitted changes" in result.stderr and "Traceback" not in result.stderr
+    assert "notes.txt" in result.stderr and (cluster / "notes.txt").read_text() == "wip\n"
 
 
 def test_add_knows_the_sealed_secrets_controller(cluster):

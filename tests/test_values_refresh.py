@@ -323,6 +323,8 @@ def test_bad_input_names_it_and_writes_nothing(template, cluster, charts, proble
         outdated = cookbook_cli("values", "outdated", str(cluster))
         assert "podinfo: cannot list the versions of chart podinfo" in outdated.stderr and "--to" not in outdated.stderr
     elif problem == "dirty":
+        # Also where git's status hides files it does not track: the refresh commits.
+        git(cluster, "config", "status.showUntrackedFiles", "no")
         (cluster / "notes.txt").write_text("wip")
         expected = "uncommitted changes"
     elif problem == "values do not parse":

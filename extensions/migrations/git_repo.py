@@ -28,7 +28,7 @@ def blob_text(repo: Path, blob: str) -> str:
 
 def require_clean(repo: Path) -> None:
     """Refuse to touch a repository whose work is not all committed."""
-    if status := git(repo, "status", "--porcelain"):
+    if status := git(repo, "status", "--porcelain", "--untracked-files=normal"):
         raise MigrationAbort(
             "the repository has uncommitted changes; commit or stash them first:\n" + status.rstrip()
         )

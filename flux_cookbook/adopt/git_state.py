@@ -42,7 +42,7 @@ def check_adoptable(root: Path) -> None:
             f"{root} already has {', '.join(answers)}: it was generated or adopted already. "
             "Bring it up to date with: flux-cookbook update-all"
         ])
-    if git(root, "status", "--porcelain").stdout.strip():
+    if git(root, "status", "--porcelain", "--untracked-files=normal").stdout.strip():
         raise AdoptError([
             f"{root} has uncommitted changes. Commit them first, so that the adoption is a change "
             "of its own you can review (and undo)."

@@ -136,7 +136,7 @@ def run_locked(repo: Path, args: argparse.Namespace) -> int:
             print(note, file=sys.stderr)
     except RuntimeError as error:
         raise UserError(str(error)) from None
-    if status := git(repo, "status", "--porcelain"):
+    if status := git(repo, "status", "--porcelain", "--untracked-files=normal"):
         raise UserError(f"{repo} has uncommitted changes; commit or stash them first:\n{status.rstrip()}")
     files = layout.answers_files(repo)
     if not files:

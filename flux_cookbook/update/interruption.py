@@ -256,7 +256,8 @@ def recover(repo: Path) -> str:
     path.with_name(path.name + ".partial").unlink(missing_ok=True)
     note = "An earlier update-all was stopped before it could clean up; its worktrees and temporary folders are removed."
     started = state.get("in_place_from")
-    if started and git(repo, "rev-parse", "HEAD").stdout.strip() == started and git(repo, "status", "--porcelain").stdout:
+    changed = git(repo, "status", "--porcelain", "--untracked-files=normal").stdout
+    if started and git(repo, "rev-parse", "HEAD").stdout.strip() == started and changed:
         note += (f" It was updating the repository itself from {started[:12]}: the changes below may be that update's,"
                  " cut short. Keep what is yours; `git reset --hard && git clean -fd` drops them all.")
     return note

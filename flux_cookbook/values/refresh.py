@@ -209,7 +209,7 @@ def git(repo: Path, *args: str) -> str:
 def require_clean(repo: Path) -> None:
     if not (repo / ".git").exists():
         raise UserError(f"{repo} is not the root of a git repository")
-    if status := git(repo, "status", "--porcelain"):
+    if status := git(repo, "status", "--porcelain", "--untracked-files=normal"):
         raise UserError(f"{repo} has uncommitted changes; commit or stash them first:\n{status.rstrip()}")
 
 
