@@ -26,9 +26,10 @@ import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from flux_cookbook.extensions.template_source import expand_shortcut
+from flux_cookbook.template_runs.copier_run import RELEASE_TAG
 
 
 def spellings(src_path: str) -> list[str]:
@@ -138,22 +139,15 @@ def git_environment(clones: Mapping[str, Path], base: Mapping[str, str] = os.env
 
 
 def newest_release(where: str | Path) -> str | None:
-    """The tag copier updates to without --vcs-ref: the highest PEP 440 release, no
-    pre-releases, of the repository at `where` (a clone, a folder or a URL git reaches;
-    `git ls-remote` lists the tags without fetching anything). None when there is none,
-    or git cannot reach it."""
+    """The newest release tag (vX.Y.Z, copier_run.RELEASE_TAG, by PEP 440) of the repository
+    at `where` (a clone, a folder or a URL git reaches; `git ls-remote` lists the tags
+    without fetching anything): what update-all updates to without --vcs-ref. copier alone
+    would take any PEP 440 tag (v3.2), which update-all refuses to reach. None when there
+    is none, or git cannot reach it."""
     listed = subprocess.run(["git", "ls-remote", "--tags", "--refs", "--", os.path.expanduser(str(where))],
                             capture_output=True, text=True, check=False,
                             env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
     if listed.returncode:
         return None
-    releases = []
-    for line in listed.stdout.splitlines():
-        tag = line.partition("\trefs/tags/")[2]
-        try:
-            version = Version(tag)
-        except InvalidVersion:
-            continue
-        if not version.is_prerelease:
-            releases.append((version, tag))
-    return max(releases)[1] if releases else None
+    tags = [line.partition("\trefs/tags/")[2] for line in listed.stdout.splitlines()]
+    return max((tag for tag in tags if RELEASE_TAG.match(tag)), key=Version, default=None)

@@ -87,7 +87,9 @@ def test_adoption_that_would_break_what_flux_builds_is_undone(tmp_path, monkeypa
 
 def test_template_files_of_a_local_clone_and_of_a_url(tmp_path):
     template = init_repo(write(tmp_path / "template", {"template/cluster/.yamllint": "a: 1\n"}))
-    for tag in ("v1.0.0", "v2.10.0", "v2.9.0", "not-a-version", "v3.0.0rc1"):
+    # v3.1 and 3.0.0.post1 are PEP 440 versions but no release tags, which update-all refuses
+    # to update to: the newest release is one it takes.
+    for tag in ("v1.0.0", "v2.10.0", "v2.9.0", "not-a-version", "v3.0.0rc1", "v3.1", "3.0.0.post1"):
         git(template, "tag", tag)
     with template_files(str(template)) as files:
         assert files.where == template and files.latest_release() == "v2.10.0"
