@@ -328,6 +328,21 @@ def test_update_all_refuses_a_dirty_repository(cluster, shows_untracked):
     assert "notes.txt" in result.stderr and (cluster / "notes.txt").read_text() == "wip\n"
 
 
+
+@pytest.mark.parametrize("broken", ["a folder", "not UTF-8"])
+def test_update_all_names_an_answers_file_it_cannot_read(cluster, broken):
+    answers = cluster / ".copier-answers.app-zz.yml"
+    if broken == "a folder":
+        answers.mkdir()
+        (answers / "f").write_text("x\n")
+    else:
+        answers.write_bytes(b"app_name: zz\xff\n")
+    commit_all(cluster, "An answers file that cannot be read")
+    result = cookbook_cli("update-all", str(cluster))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert ".copier-answers.app-zz.yml" in result.stderr
+    assert ("cannot be read" if broken == "a folder" else "is not UTF-8 text") in result.stderr, result.stderr
+
 def test_add_knows_the_sealed_secrets_controller(cluster):
     result = cookbook_cli("add", "sealed-secrets", "--defaults", cwd=cluster)
     assert result.returncode == 0, result.stderr

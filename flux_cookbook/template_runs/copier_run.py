@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from flux_cookbook.errors import UsageError, UserError
-from flux_cookbook.extensions import bounded_yaml, layout
+from flux_cookbook.extensions import bounded_yaml, layout, repo_files
 from flux_cookbook.repository.root import run_from_root
 
 _VALIDATION = re.compile(r"^Validation error for question '(?P<question>[^']+)': (?P<message>.*)$", re.DOTALL)
@@ -81,9 +81,17 @@ def _not_a_cluster(repo: Path, answers_file: str) -> UserError:
 def recorded_answers(repo: Path, answers_file: str = layout.CLUSTER_ANSWERS) -> dict:
     path = Path(repo) / answers_file
     try:
-        answers = bounded_yaml.load(path.read_text(encoding="utf-8"), answers_file) or {}
+        # Inside the repository, a regular file, bounded: an answers file is one line of a
+        # pull request away from anything.
+        answers = bounded_yaml.load(repo_files.read_text(repo, answers_file), answers_file) or {}
     except FileNotFoundError:
         raise _not_a_cluster(repo, answers_file) from None
+    except UnicodeDecodeError as error:
+        raise UserError(f"{path} is not UTF-8 text ({error.reason} at byte {error.start})") from None
+    except (repo_files.OutsideRepository, repo_files.NotReadable) as error:
+        raise UserError(f"{path}: {error}") from None
+    except OSError as error:
+        raise UserError(f"{path} cannot be read: {error.strerror or error}") from None
     except yaml.YAMLError as error:
         raise UserError(f"{path} is not readable YAML: {error}") from None
     if not isinstance(answers, dict):
