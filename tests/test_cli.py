@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from flux_cookbook.check.run import check_repository
-from tests.support.project import answers, commit_all, cookbook_cli, copier_cli, copy, files, own_copy, tree_state
+from tests.support.project import answers, commit_all, cookbook_cli, copier_cli, copy, files, init_repo, own_copy, tree_state
 from tests.support.template_repo import PROJECT_ROOT, git
 
 SUBCOMMANDS = ("new", "add", "update-all", "adopt", "check", "seal")
@@ -342,6 +342,20 @@ def test_update_all_names_an_answers_file_it_cannot_read(cluster, broken):
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert ".copier-answers.app-zz.yml" in result.stderr
     assert ("cannot be read" if broken == "a folder" else "is not UTF-8 text") in result.stderr, result.stderr
+
+
+@pytest.mark.from_release_3_0  # the previous release, 3.0.1
+def test_an_update_git_refuses_to_commit_is_undone_and_named(template, tmp_path):
+    """A commit hook or signing that fails: the update is not left staged for the user to find."""
+    repo = init_repo(copy(template.path, tmp_path / "cluster", vcs_ref=template.tag("3.0.1"),
+                          include_example_app=False, sealed_secrets=False))
+    git(repo, "config", "commit.gpgsign", "true")
+    git(repo, "config", "gpg.program", "false")
+    head = git(repo, "rev-parse", "HEAD")
+    result = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "git refused to commit it, so it was undone and nothing was changed" in result.stderr, result.stderr
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == "" and git(repo, "rev-parse", "HEAD") == head
 
 def test_add_knows_the_sealed_secrets_controller(cluster):
     result = cookbook_cli("add", "sealed-secrets", "--defaults", cwd=cluster)

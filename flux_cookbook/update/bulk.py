@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import layout
 from flux_cookbook.template_runs import copier_run
 from flux_cookbook.update import interruption
@@ -56,13 +57,12 @@ def describe(answers_file: str) -> str:
 
 
 def recorded_answers(repo: Path, answers_file: str) -> dict:
-    import yaml
-
+    """The answers, or {} where the file cannot be read (update-all named why before any
+    update, through copier_run.recorded_answers; an update may remove a file)."""
     try:
-        answers = yaml.safe_load((repo / answers_file).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return copier_run.recorded_answers(repo, answers_file)
+    except UserError:
         return {}
-    return answers if isinstance(answers, dict) else {}
 
 
 def recorded_commit(repo: Path, answers_file: str) -> str:
@@ -75,6 +75,10 @@ def conflicted_files(repo: Path) -> list[str]:
 
 class NotARelease(ValueError):
     pass
+
+
+class CommitRefused(ValueError):
+    """git refused the update's commit (a hook, commit signing): the update was undone."""
 
 
 @dataclass
@@ -99,12 +103,20 @@ class Outcome:
         return self.status in ("updated", "unchanged")
 
 
+def undo(repo: Path) -> None:
+    """Drop what an update changed. The repository was clean before it (no file git does
+    not track either): HEAD holds all of the user's work."""
+    git(repo, "reset", "-q", "--hard", "HEAD")
+    git(repo, "clean", "-q", "-fd")
+
+
 def update_one(repo: Path, answers_file: str, vcs_ref: str | None) -> Outcome:
     """`copier update` one answers file in `repo` (clean) and commit what it changed.
 
-    Raises NotARelease (after putting the repository back) when the update reached a
-    commit that is not a release tag, and whatever copier raises. On conflicts nothing is
-    committed and they are left for the user.
+    Raises NotARelease when the update reached a commit that is not a release tag, and
+    CommitRefused when git refuses the commit (each after putting the repository back),
+    and whatever copier raises. On conflicts nothing is committed and they are left for
+    the user.
     """
     import copier
 
@@ -113,9 +125,7 @@ def update_one(repo: Path, answers_file: str, vcs_ref: str | None) -> Outcome:
     )
     reached = recorded_commit(repo, answers_file)
     if not copier_run.RELEASE_TAG.match(reached):
-        # The repository was clean before this update: HEAD holds all of the user's work.
-        git(repo, "reset", "-q", "--hard", "HEAD")
-        git(repo, "clean", "-q", "-fd")
+        undo(repo)
         raise NotARelease(
             f"that reached {reached}, which is not a release tag, so copier would skip the "
             "migrations; nothing was changed. Update to a release: --vcs-ref vX.Y.Z"
@@ -134,7 +144,14 @@ def update_one(repo: Path, answers_file: str, vcs_ref: str | None) -> Outcome:
     git(repo, "add", "-A")
     if not git(repo, "status", "--porcelain"):
         return Outcome(answers_file, "unchanged", reached)
-    git(repo, "commit", "-q", "-m", f"Update {describe(answers_file)} to template {reached}")
+    try:
+        git(repo, "commit", "-q", "-m", f"Update {describe(answers_file)} to template {reached}")
+    except subprocess.CalledProcessError as error:
+        undo(repo)
+        raise CommitRefused(
+            f"git refused to commit it, so it was undone and nothing was changed: {(error.stderr or '').strip()}\n"
+            "Make `git commit` work here (its hooks, its signing) and run flux-cookbook update-all again."
+        ) from None
     return Outcome(answers_file, "updated", reached, commit=git(repo, "rev-parse", "HEAD").strip())
 
 
