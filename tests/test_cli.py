@@ -329,6 +329,25 @@ def test_update_all_refuses_a_dirty_repository(cluster, shows_untracked):
 
 
 
+
+def test_update_all_refuses_a_repository_in_the_middle_of_a_cherry_pick(cluster):
+    """A cherry-pick of the user's that stopped at an empty commit leaves the tree clean:
+    update-all's clean-up would abort it, and the rest of its commits with it."""
+    (cluster / "notes.txt").write_text("one\n")
+    commit_all(cluster, "Notes")
+    git(cluster, "switch", "-q", "-c", "side", "HEAD~1")
+    (cluster / "notes.txt").write_text("one\n")
+    commit_all(cluster, "The same notes")
+    (cluster / "more.txt").write_text("two\n")
+    commit_all(cluster, "More")
+    git(cluster, "switch", "-q", "-")
+    stopped = subprocess.run(["git", "cherry-pick", "side~1", "side"], cwd=cluster, capture_output=True, text=True)
+    assert stopped.returncode != 0 and git(cluster, "status", "--porcelain") == "", stopped.stderr
+    result = cookbook_cli("update-all", str(cluster))
+    assert result.returncode == 1 and "in the middle of a cherry-pick" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert (cluster / ".git/sequencer").is_dir()
+
 @pytest.mark.parametrize("broken", ["a folder", "not UTF-8"])
 def test_update_all_names_an_answers_file_it_cannot_read(cluster, broken):
     answers = cluster / ".copier-answers.app-zz.yml"

@@ -30,7 +30,7 @@ from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import layout, repo_files
 from flux_cookbook.extensions.template_source import is_remote
 from flux_cookbook.repository import build_check
-from flux_cookbook.repository.lock import one_writer, require_branch
+from flux_cookbook.repository.lock import one_writer, require_branch, require_no_operation
 from flux_cookbook.repository.root import run_from_root
 from flux_cookbook.template_runs import template_clone, trust
 from flux_cookbook.update import bulk as bulk_update
@@ -136,6 +136,7 @@ def run_locked(repo: Path, args: argparse.Namespace) -> int:
             print(note, file=sys.stderr)
     except RuntimeError as error:
         raise UserError(str(error)) from None
+    require_no_operation(repo)
     if status := git(repo, "status", "--porcelain", "--untracked-files=normal"):
         raise UserError(f"{repo} has uncommitted changes; commit or stash them first:\n{status.rstrip()}")
     files = layout.answers_files(repo)

@@ -47,6 +47,22 @@ def require_branch(repo: Path) -> None:
         )
 
 
+# What git keeps while an operation of the user's waits to be continued or aborted.
+_IN_PROGRESS = {"sequencer": "cherry-pick or revert", "CHERRY_PICK_HEAD": "cherry-pick", "REVERT_HEAD": "revert",
+                "MERGE_HEAD": "merge", "rebase-merge": "rebase", "rebase-apply": "rebase or am", "BISECT_LOG": "bisect"}
+
+
+def require_no_operation(repo: Path) -> None:
+    """Refuse a repository in the middle of a cherry-pick, revert, merge, rebase or bisect
+    (its tree may be clean): update-all's own cherry-picks, or its clean-up, would end it."""
+    for name, what in _IN_PROGRESS.items():
+        found = subprocess.run(["git", "rev-parse", "--git-path", name], cwd=repo, capture_output=True, text=True,
+                               check=False).stdout.strip()
+        if found and (Path(repo) / found).exists():
+            raise UserError(f"{repo} is in the middle of a {what} (git status says how to go on): finish or "
+                            "abort it first; nothing was changed.")
+
+
 @contextlib.contextmanager
 def one_writer(repo: Path, command: str, wait: bool = False) -> Iterator[None]:
     """Hold the repository's lock while the block runs (see the module docstring).
