@@ -301,6 +301,8 @@ CASES = [
          HR, "^spec:", message="'replicas' was unexpected"),
     Case("removed-field-kustomization-validation", {KUST: Replace("  prune: true", "  prune: true\n  validation: server")},
          "schema", KUST, "^spec:", message="'validation' was unexpected"),
+    Case("chart-version-flux-cannot-read", {HR: Replace("      version: 6.x", "      version: 6.x.y")},
+         "schema.chart-version", HR, "version: 6.x.y", message="improper constraint '6.x.y'"),
     Case("removed-field-valuesfile", {HR: Replace("      version: 6.x", "      version: 6.x\n      valuesFile: values.yaml")},
          "schema", HR, "    spec:", message="'valuesFile' was unexpected"),
     Case("bad-duration", {HR: Replace("  interval: 15m", "  interval: 15 minutes")}, "schema", HR, "interval: 15"),

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flux_cookbook.check.problems import ERROR, WARNING, Problem
-from flux_cookbook.extensions.flux_names import HELM_GROUP, KUSTOMIZE_GROUP
+from flux_cookbook.extensions.flux_names import HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP
 from flux_cookbook.repository.model import (
     Repository,
     api_group,
@@ -236,6 +236,37 @@ def check_helm_release_names(repo: Repository, built: list) -> list[Problem]:
             f"HelmRelease {mine.get('namespace')}/{mine.get('name')} makes Helm release {release} in namespace "
             f"{storage}, as HelmRelease {theirs.get('namespace')}/{theirs.get('name')} ({other.source.path}) does: "
             "each would upgrade and roll back the other's release. Give one of them another releaseName"))
+    return problems
+
+
+# Where Flux reads a chart version or range (Masterminds semver, as source-controller).
+CHART_VERSION_FIELDS = {(HELM_GROUP, "HelmRelease"): ("spec", "chart", "spec", "version"),
+                        (SOURCE_GROUP, "HelmChart"): ("spec", "version"),
+                        (SOURCE_GROUP, "OCIRepository"): ("spec", "ref", "semver")}
+
+
+def check_chart_versions(built: list) -> list[Problem]:
+    """Each chart version or range Flux reads is one it can parse: the CRDs take any
+    string, and source-controller then fails the chart (`invalid version/constraint
+    format`) where the cluster, not the pull request, shows it."""
+    from flux_cookbook.extensions.semver_range import parse_constraint  # its patterns compile on import
+
+    problems, seen = [], set()
+    for item in built:
+        keys = CHART_VERSION_FIELDS.get((api_group(item.obj), item.obj.get("kind")))
+        value: Any = item.obj
+        for key in keys or ():
+            value = value.get(key) if isinstance(value, dict) else None
+        if not isinstance(value, str) or not value.strip() or (item.source.path, item.source.line) in seen:
+            continue
+        seen.add((item.source.path, item.source.line))
+        try:
+            parse_constraint(value)
+        except ValueError as error:
+            problems.append(Problem(
+                item.source.path, item.source.line_at(keys), "schema.chart-version", ERROR,
+                f"{'.'.join(keys)} {value!r} is no chart version or range Flux can read ({error}); "
+                "e.g. 6.x, ~6.5, >=6.0.0 <7.0.0 or 6.5.0"))
     return problems
 
 
