@@ -230,3 +230,16 @@ def test_a_flow_list_naming_the_bootstrap_folder_follows_it(template, own_lived_
     [built] = [r for r in after.results if r.kustomization.path == "namespaces-only"]
     assert built.ok and built.output == next(r.output for r in before.results if r.kustomization.path == "namespaces-only")
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_links_are_left_as_links_a_dangling_one_too(template, own_lived_in_1_0_0):
+    """A link is no file of its own: the file it names is migrated as itself, and a link
+    naming nothing stops nothing (it stopped the update with a traceback)."""
+    repo = own_lived_in_1_0_0
+    (repo / "extra-link.yaml").symlink_to("missing.yaml")
+    (repo / "podinfo-release-link.yaml").symlink_to("podinfo/helmrelease-podinfo.yaml")
+    commit_all(repo, "Two links")
+    update(repo, vcs_ref=template.current)
+    assert (repo / "extra-link.yaml").is_symlink() and str((repo / "extra-link.yaml").readlink()) == "missing.yaml"
+    assert (repo / "podinfo-release-link.yaml").is_symlink()
+    assert "helm.toolkit.fluxcd.io/v2\n" in (repo / "podinfo/helmrelease-podinfo.yaml").read_text()

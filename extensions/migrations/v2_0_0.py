@@ -160,10 +160,15 @@ def make_plan(repo: Path, clean: bool = False) -> Plan:
         target = renamed.get(path, path)
         if target in plan.removals:
             continue
+        if (repo / path).is_symlink():
+            continue  # a link: the file it names, if the repository has it, is migrated as itself
         try:
             original = (repo / path).read_bytes().decode("utf-8")  # bytes: CRLF line ends stay
         except UnicodeDecodeError:
             plan.notes.append(f"{target}: not UTF-8 text; left as it is")
+            continue
+        except OSError as error:
+            plan.notes.append(f"{target}: cannot be read ({error.strerror or error}); left as it is")
             continue
         try:
             migration = migrate_text(original)
