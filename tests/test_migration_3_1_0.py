@@ -170,3 +170,15 @@ def test_a_timeout_the_user_chose_is_never_replaced(plain_3_0_1, template, tmp_p
     assert "that one is not" in result.stderr and "the updates are committed" not in result.stderr
     assert "<<<<<<< before updating\n  timeout: 3m # if not set, this defaults to interval duration\n=======\n" \
         in (repo / PODINFO_KUSTOMIZATION).read_text()
+
+
+def test_a_guessed_health_check_in_a_kustomization_with_crlf_line_ends_moves_too(plain_3_0_1, template, tmp_path):
+    repo = own_copy(plain_3_0_1, tmp_path / "cluster")
+    path = repo / PODINFO_KUSTOMIZATION
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    commit_all(repo, "CRLF line ends")
+    output = update_all(repo, template)
+    assert "its healthChecks are your own" not in output.stdout + output.stderr
+    assert kustomization(repo, "podinfo")["spec"]["healthChecks"] == [{**HELM_RELEASE_CHECK, "name": "podinfo", "namespace": "podinfo"}]
+    assert path.read_bytes().count(b"\n") == path.read_bytes().count(b"\r\n")
+    assert_current_and_valid(repo)
