@@ -196,6 +196,8 @@ SECRET_GENERATOR = PODINFO_KUSTOMIZATION + "secretGenerator:\n  - name: db\n    
 CONFIGMAP_GENERATOR = PODINFO_KUSTOMIZATION + (
     "configMapGenerator:\n  - name: settings\n    namespace: podinfo\n    literals: [answer=42]\n"
     "    options:\n      labels:\n        {label}\n")
+# What a Kustomization applying SOPS-encrypted files needs: kustomize-controller decrypts nothing without it.
+DECRYPTED = Replace("  prune: true", "  decryption:\n    provider: sops\n    secretRef:\n      name: sops-age\n  prune: true")
 SOPS_ENV = ("password=ENC[AES256_GCM,data:Tr7o=,iv:1=,tag:2=,type:str]\nsops_version=3.9.0\n"
             "sops_mac=ENC[AES256_GCM,data:x=,iv:y=,tag:z=,type:str]\n")
 # What `flux bootstrap --path=bootstrap` writes (gotk-components.yaml left out: no flux CLI here).
@@ -451,6 +453,10 @@ CASES = [
     Case("namespace-flux-system", {"bootstrap/namespaces/namespace-flux-system.yaml": NAMESPACE.format("flux-system")},
          "convention.namespace-builtin", "bootstrap/namespaces/namespace-flux-system.yaml", 1),
     Case("plain-secret", {"podinfo/secret-db.yaml": PLAIN_SECRET}, "convention.plain-secret", "podinfo/secret-db.yaml", 1),
+    Case("sops-encrypted-secret-not-decrypted", {"podinfo/secret-db.yaml": SOPS_SECRET},
+         "schema.sops-not-decrypted", "podinfo/secret-db.yaml", 1, message="has no spec.decryption"),
+    Case("post-build-variable-name", {KUST: Replace("  prune: true", "  postBuild:\n    substitute:\n      my-var: x\n  prune: true")},
+         "schema.post-build", KUST, "my-var: x", message="postBuild variable 'my-var'"),
     Case("plain-secret-in-a-list", {"podinfo/secret-db.yaml": "apiVersion: v1\nkind: List\nitems:\n" + "".join(
         f"  {'- ' if n == 0 else '  '}{line}\n" for n, line in enumerate(PLAIN_SECRET.splitlines()))},
          "convention.plain-secret", "podinfo/secret-db.yaml", "- apiVersion: v1"),
@@ -560,10 +566,10 @@ CLEAN = [
     Case("namespace-declared-in-the-same-folder",
          {"oci/namespace-cache.yaml": NAMESPACE.format("cache"),
           "oci/configmap-extra.yaml": CONFIGMAP.replace("namespace: podinfo", "namespace: cache")}, "", "", 0),
-    Case("sops-encrypted-secret", {"podinfo/secret-db.yaml": SOPS_SECRET}, "", "", 0),
+    Case("sops-encrypted-secret", {"podinfo/secret-db.yaml": SOPS_SECRET, KUST: DECRYPTED}, "", "", 0),
     Case("generated-configmap", {"podinfo/kustomization.yaml": CONFIGMAP_GENERATOR.format(label="team: platform")}, "", "", 0),
     Case("sops-encrypted-secret-generator-env", {"podinfo/kustomization.yaml": SECRET_GENERATOR.format(source="envs: [db.env]"),
-                                                 "podinfo/db.env": SOPS_ENV}, "", "", 0),
+                                                 "podinfo/db.env": SOPS_ENV, KUST: DECRYPTED}, "", "", 0),
     Case("git-ignored-plain-secret", {"podinfo/db.secret.yaml": PLAIN_SECRET}, "", "", 0),
     # web's Kustomization depends on podinfo's, which applies the ConfigMap.
     Case("health-check-on-what-a-dependency-applies",

@@ -3,6 +3,7 @@ the CRDs of the repository's Flux release, and every Flux Kustomization Flux rea
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from flux_cookbook.repository.model import (
     api_group,
     is_under,
 )
+from flux_cookbook.repository.yaml_lines import line_at
 
 
 def check_schemas(repo: Repository, results: list | None = None, crd_dirs: list[Path] | None = None,
@@ -95,6 +97,47 @@ def _substituting_kustomizations(repo: Repository) -> list[tuple[str, str]]:
         if isinstance(spec, dict) and spec.get("postBuild"):
             found.append((kustomization.path, kustomization.name))
     return found
+
+
+# kustomize-controller's variable names (fluxcd/pkg kustomize_varsub.go): a postBuild with
+# any other name fails the whole build.
+_VARIABLE_NAME = re.compile(r"[_A-Za-z][_A-Za-z0-9]*")
+
+
+def check_post_build(repo: Repository, built: list) -> list[Problem]:
+    """What kustomize-controller refuses after the build: a `postBuild.substitute` variable
+    whose name it cannot substitute, and a SOPS-encrypted object where the Kustomization
+    applying it decrypts nothing (no `spec.decryption`): it would go to the cluster as
+    encrypted, which the API server refuses."""
+    problems = []
+    for kustomization in repo.kustomizations:
+        manifest = repo.manifest_of(kustomization)
+        spec = manifest.obj.get("spec") if manifest is not None else None
+        post_build = spec.get("postBuild") if isinstance(spec, dict) else None
+        substitute = post_build.get("substitute") if isinstance(post_build, dict) else None
+        for name in substitute if isinstance(substitute, dict) else ():
+            if not _VARIABLE_NAME.fullmatch(str(name)):
+                problems.append(Problem(
+                    manifest.path, line_at(manifest.obj, manifest.line, ("spec", "postBuild", "substitute", name)),
+                    "schema.post-build", ERROR,
+                    f"postBuild variable {name!r} of Kustomization {kustomization.ref}: kustomize-controller "
+                    "takes only letters, digits and _ (not first a digit), and fails the whole build"))
+    reported = set()
+    for item in built:
+        if "sops" not in item.obj or (item.source.path, item.source.line) in reported:
+            continue
+        manifest = repo.manifest_of(item.kustomization)
+        spec = manifest.obj.get("spec") if manifest is not None else None
+        if not isinstance(spec, dict) or spec.get("decryption"):
+            continue  # decrypted, or applied by no Kustomization of this repository (--path)
+        reported.add((item.source.path, item.source.line))
+        meta = _metadata(item.obj)
+        problems.append(Problem(
+            item.source.path, item.source.line, "schema.sops-not-decrypted", ERROR,
+            f"{item.obj.get('kind')}/{meta.get('name')} is SOPS-encrypted, but Kustomization "
+            f"{item.kustomization.ref} has no spec.decryption: Flux would apply it encrypted, which the "
+            "cluster refuses. Give that Kustomization spec.decryption (provider: sops, and the key's secretRef)"))
+    return problems
 
 
 def _waits_for_substitution(obj: Any) -> bool:

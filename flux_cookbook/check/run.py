@@ -45,6 +45,7 @@ from flux_cookbook.check.rules_schema import (
     check_builds,
     check_chart_versions,
     check_helm_release_names,
+    check_post_build,
     check_schemas,
     check_unlisted_files,
 )
@@ -136,7 +137,7 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
                               {cluster: version.crd_dirs for cluster, version in clusters.items()})
     problems += check_builds(repo, build, results) + check_unlisted_files(repo)
     problems += check_applied_twice(repo, built or []) + check_helm_release_names(repo, built or [])
-    problems += check_chart_versions(built or [])
+    problems += check_chart_versions(built or []) + check_post_build(repo, built or [])
     problems += check_references(repo)
     if results is not None:
 
