@@ -399,6 +399,11 @@ CASES = [
     Case("build-fails", {"podinfo/kustomization.yaml": "resources:\n  - helmrelease-podinfo.yaml\n"
                          "  - configmap-podinfo-helm-chart-value-overrides.yaml\n  - missing.yaml\n"},
          "build", KUST, 1),
+    # Flux fetches a remote resource (kustomize-controller's default); the check, offline, cannot: a warning.
+    Case("build-remote-resource", {"podinfo/kustomization.yaml": "resources:\n  - helmrelease-podinfo.yaml\n"
+                                   "  - configmap-podinfo-helm-chart-value-overrides.yaml\n"
+                                   "  - https://github.com/stefanprodan/podinfo//kustomize?ref=6.5.0\n"},
+         "build.remote", KUST, 1, WARNING, message="Flux fetches remote resources"),
     Case("build-path-not-found", {WEB_KUST: Replace("  path: web", "  path: webb")}, "build", WEB_KUST, 1),
     # ref.*
     Case("source-missing", {HR: Replace("        name: podinfo\n", "        name: podinfo-charts\n")},

@@ -212,10 +212,18 @@ def check_builds(repo: Repository, build: bool = True, built: list | None = None
         # As build_all: one result per path, though several Kustomizations may apply it.
         missing = {k.path: k for k in reversed(repo.kustomizations) if not (repo.root / k.path).is_dir()}
         results = [(k, flux_build.PATH_NOT_FOUND) for k in missing.values()]
+    from flux_cookbook.repository.kustomize_reads import fetches_only
+
     problems = []
     for built, error in results:
         if any(is_under(path, built.path) for path in repo.parse_errors):
             continue  # a file that is not YAML fails the build too; yaml.parse says where
+        if fetches_only(error):
+            problems.append(Problem(built.file, built.line, "build.remote", WARNING,
+                                    f"{built.label()} is not checked: {_one_line(error)}. Flux fetches remote "
+                                    "resources (unless kustomize-controller runs with --no-remote-bases); this "
+                                    "check works offline"))
+            continue
         problems.append(Problem(built.file, built.line, "build", ERROR,
                                 f"{built.label()} does not build: {_one_line(error)}"))
     return problems

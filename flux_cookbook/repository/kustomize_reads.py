@@ -27,6 +27,17 @@ from flux_cookbook.extensions.kustomize_listing import named_paths
 # What kustomize fetches: a URL, git's scp-like `git@host:path`, or `host.tld/path` (its
 # repospec without a scheme), and anything asking for a ref.
 _REMOTE = re.compile(r"://|^[\w.-]+@[\w.-]+:|^[\w-]+(?:\.[\w-]+)+(?::\d+)?/|[?&](?:ref|version|submodules|timeout)=")
+NOT_FETCHED = "not followed (a build here never fetches)"
+
+
+def fetches_only(error: str) -> bool:
+    """Whether a build's `error` names only remote resources it did not fetch: Flux fetches
+    them (unless kustomize-controller runs with --no-remote-bases), so the build is not
+    known to fail, only not checked."""
+    lines = error.splitlines()
+    return bool(lines) and all(line.endswith(f": {NOT_FETCHED}") for line in lines)
+
+
 def _kustomization_file(root: Path, folder: str) -> str | None:
     for name in flux_names.KUSTOMIZE_CONFIG_FILES:
         if (root / folder / name).is_file():
@@ -55,7 +66,7 @@ def refused_reads(root: Path, folder: str) -> list[str]:
         for field, path, may_be_folder in named_paths(kus):
             target = posixpath.normpath(posixpath.join(current, path))
             if _REMOTE.search(path) and not (root / target).exists():
-                problems.append(f"{file}: {field} names the remote {path}: not followed (a build here never fetches)")
+                problems.append(f"{file}: {field} names the remote {path}: {NOT_FETCHED}")
             elif posixpath.isabs(path) or target == ".." or target.startswith("../"):
                 problems.append(f"{file}: {field} names {path}, outside the repository: not read")
             elif may_be_folder and (root / target).is_dir():
