@@ -714,6 +714,20 @@ def test_one_mistake_one_problem(repo, cache, case):
     assert case.message in report.problems[0].message
 
 
+
+def test_names_postbuild_fills_in_are_not_looked_up(repo, cache):
+    """A reference or an object named by ${...} variables is known on the cluster only:
+    neither the references nor the health check that meet them are errors."""
+    apply(repo, {
+        KUST: Replace("  prune: true", "  postBuild:\n    substitute:\n      APP: podinfo\n      NS: podinfo\n  prune: true"),
+        HR: Replace("        kind: HelmRepository\n        name: podinfo\n", "        kind: HelmRepository\n        name: ${APP}\n"),
+        CM: Replace("  namespace: podinfo\n", "  namespace: ${NS}\n"),
+    })
+    apply(repo, {HR: Replace("      name: podinfo-helm-chart-value-overrides\n", "      name: ${APP}-helm-chart-value-overrides\n")})
+    apply(repo, {HR: Replace("metadata:\n  name: podinfo\n  namespace: podinfo\n", "metadata:\n  name: podinfo\n  namespace: ${NS}\n")})
+    report = check_repository(repo, cache_dir=cache)
+    assert {p.rule for p in report.problems} == {"schema.substituted"}, "\n".join(map(str, report.problems))
+
 def test_a_bootstrap_dir_outside_the_repository_is_named_as_the_answer_it_is(repo, cache):
     """Beside the build of the folder it names (which fails), the answer itself."""
     apply(repo, {".copier-answers.yml": Replace("bootstrap_dir: bootstrap", "bootstrap_dir: /etc")})

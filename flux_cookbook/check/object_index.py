@@ -53,6 +53,8 @@ class Index:
         self.assumed = set() if repo.bootstrapped else {("GitRepository", FLUX_SYSTEM, FLUX_SYSTEM)}
         self.generated = _generated_objects(repo)
         self.makers = [m for m in manifests if (m.group, m.kind) in RUN_TIME_MAKERS]
+        # Kinds of which an object is named by postBuild variables: any name may be one of them.
+        self.substituted = {m.kind for m in manifests if substituted(m.name, m.namespace)}
         # An applied file that does not parse may define anything: while there is one,
         # "not defined here" is not said (yaml.parse names the file).
         self.incomplete = any(repo.holds_manifests(path) for path in repo.parse_errors)
@@ -66,6 +68,8 @@ class Index:
     def exists(self, kind: str, namespace: str, name: str, group: str | None = None) -> bool:
         return (
             self.incomplete
+            or substituted(namespace, name)
+            or kind in self.substituted
             or self.find(kind, namespace, name, group) is not None
             or (kind, namespace, name) in self.assumed
             or (kind, namespace, name) in self.generated
@@ -73,6 +77,13 @@ class Index:
 
     def named(self, name: str) -> list[Manifest]:
         return [m for (kind, namespace, n), found in self.by_id.items() if n == name for m in found]
+
+
+def substituted(*texts: str) -> bool:
+    """Whether a name holds a ${...} variable that a Kustomization's postBuild fills in on the
+    cluster (substituteFrom reads the cluster's ConfigMaps and Secrets): offline, whatever
+    it names, or is named by, cannot be known."""
+    return any("${" in str(text) for text in texts)
 
 
 def _generated_objects(repo: Repository) -> set[tuple[str, str, str]]:

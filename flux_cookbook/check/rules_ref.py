@@ -6,7 +6,7 @@ import graphlib
 from typing import Iterable
 
 # What each reference may name, as Flux 2.9's CRDs list it.
-from flux_cookbook.check.object_index import DEFAULT_VALUES_KEY, RUN_TIME_MAKERS, Index, entries, spec_of
+from flux_cookbook.check.object_index import DEFAULT_VALUES_KEY, RUN_TIME_MAKERS, Index, entries, spec_of, substituted
 from flux_cookbook.check.problems import ERROR, SEALED_SECRETS_GROUP, WARNING, Problem
 from flux_cookbook.extensions.flux_names import FLUX_2_9, GROUP_SUFFIX, HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP
 from flux_cookbook.repository.model import (
@@ -92,6 +92,8 @@ def _values_from(manifest: Manifest, spec: LineMap, index: Index) -> list[Proble
         where = f"{manifest.label()}: valuesFrom {kind} {manifest.namespace}/{name}"
         if (kind, manifest.namespace, name) in index.generated:
             continue  # made by a kustomize generator: its keys are known only once built
+        if substituted(manifest.namespace, name) or kind in index.substituted:
+            continue  # named by postBuild variables: known on the cluster only
         keys = _data_keys(index, kind, manifest.namespace, name)
         if keys is None and index.incomplete:
             continue
@@ -205,6 +207,8 @@ def _health_checks(repo: Repository, manifest: Manifest, spec: LineMap, index: I
         namespace = str(entry.get("namespace") or manifest.namespace)
         group, _, version = str(entry.get("apiVersion") or "").rpartition("/")
         target = f"{kind} {namespace}/{name}"
+        if substituted(namespace, name):
+            continue  # named by postBuild variables: known on the cluster only
         served = FLUX_2_9.get((group, kind))
         if served is not None and version in served.legacy:
             # kustomize-controller looks the object up by this version: where it is not
@@ -252,6 +256,8 @@ def _made_at_run_time(manifests: Iterable[Manifest], kind: str, namespace: str, 
 
 def _defines(defined: list[Manifest], kind: str, namespace: str, name: str, group: str) -> bool:
     for m in defined:
+        if m.kind == kind and substituted(m.name, m.namespace):
+            return True  # named on the cluster, by postBuild variables: it may be this one
         if m.name != name or (m.namespace != namespace and kind != "Namespace"):
             continue
         if m.kind == kind and (not group or m.group == group):
