@@ -192,7 +192,7 @@ PODINFO_KUSTOMIZATION = _object("""
       - helmrelease-podinfo.yaml
       - configmap-podinfo-helm-chart-value-overrides.yaml
     """)
-SECRET_GENERATOR = PODINFO_KUSTOMIZATION + "secretGenerator:\n  - name: db\n    {source}\n"
+SECRET_GENERATOR = PODINFO_KUSTOMIZATION + "secretGenerator:\n  - name: db\n    namespace: podinfo\n    {source}\n"
 CONFIGMAP_GENERATOR = PODINFO_KUSTOMIZATION + (
     "configMapGenerator:\n  - name: settings\n    namespace: podinfo\n    literals: [answer=42]\n"
     "    options:\n      labels:\n        {label}\n")
@@ -462,6 +462,10 @@ CASES = [
          "schema.sops-not-decrypted", "podinfo/secret-db.yaml", 1, message="has no spec.decryption"),
     Case("post-build-variable-name", {KUST: Replace("  prune: true", "  postBuild:\n    substitute:\n      my-var: x\n  prune: true")},
          "schema.post-build", KUST, "my-var: x", message="postBuild variable 'my-var'"),
+    # kustomize-controller leaves a namespaced object without a namespace as it is; the cluster refuses it.
+    Case("namespaced-object-without-namespace", {"podinfo/configmap-extra.yaml": "apiVersion: v1\nkind: ConfigMap\n"
+                                                 "metadata:\n  name: extra\ndata:\n  a: b\n"},
+         "ref.namespace", "podinfo/configmap-extra.yaml", 1, message="namespace not specified"),
     Case("plain-secret-in-a-list", {"podinfo/secret-db.yaml": "apiVersion: v1\nkind: List\nitems:\n" + "".join(
         f"  {'- ' if n == 0 else '  '}{line}\n" for n, line in enumerate(PLAIN_SECRET.splitlines()))},
          "convention.plain-secret", "podinfo/secret-db.yaml", "- apiVersion: v1"),

@@ -127,6 +127,7 @@ def _check_cluster(repo: Repository, results: list[BuildResult], cluster: str | 
     order = _Order(repo, outputs, [result.kustomization for result in results])
     # (file, line, namespace) -> [the applying Kustomization, the objects that line puts there]
     found: dict[tuple[str, int, str], list] = {}
+    unplaced: list[Problem] = []  # namespaced objects the build leaves without a namespace
     for result in results:
         applier = result.kustomization
         earlier_paths = {order.kustomizations[key].path for key in order.all_before(_key(applier))
@@ -134,6 +135,9 @@ def _check_cluster(repo: Repository, results: list[BuildResult], cluster: str | 
         exists = {*BUILTIN_NAMESPACES, FLUX_SYSTEM, applier.namespace or FLUX_SYSTEM}
         for obj in outputs[applier.path]:
             namespace = _meta(obj).get("namespace")
+            if not namespace and kind_scopes.surely_namespaced(_group(obj), str(obj.get("kind", "")), crds):
+                unplaced.append(_unplaced(repo, applier, obj))
+                continue
             if not isinstance(namespace, str) or not namespace or "${" in namespace:
                 continue
             if namespace in exists or applier.path in declared[namespace] or declared[namespace] & earlier_paths:
@@ -143,10 +147,24 @@ def _check_cluster(repo: Repository, results: list[BuildResult], cluster: str | 
             applied = _Applied(_group(obj), str(obj.get("kind", "")), str(_meta(obj).get("name", "")), namespace)
             where = _where(repo, applier, applied)
             found.setdefault((*where, namespace), [applier, []])[1].append(applied)
-    problems = []
+    problems = list(dict.fromkeys(unplaced))  # a folder two Kustomizations apply: said once
     for (path, line, namespace), (applier, objects) in found.items():
         problems.append(_problem(repo, path, line, applier, objects, declared[namespace], order, cluster))
     return problems
+
+
+def _unplaced(repo: Repository, applier: FluxKustomization, obj: dict) -> Problem:
+    """A namespaced object the build leaves without a namespace: kustomize-controller does
+    not default it, and the cluster refuses to apply it (`namespace not specified`)."""
+    applied = _Applied(_group(obj), str(obj.get("kind", "")), str(_meta(obj).get("name", "")), "")
+    source = _source_document(repo, applier.path, applied)
+    made_by = [(g.path, g.line) for g in repo.generators  # a generator's name gains a hash
+               if g.kind == applied.kind and applied.name.startswith(g.name) and is_under(g.path, applier.path)]
+    path, line = (source[0], source[1]) if source is not None else min(made_by, default=(applier.file, applier.line))
+    return Problem(path, line, RULE, ERROR,
+                   f"{applied.label()} has no namespace, and {applier.label()} sets no targetNamespace: Flux "
+                   "applies it without one, which the cluster refuses (namespace not specified). Give it "
+                   "metadata.namespace, or the folder's kustomization.yaml a `namespace:`")
 
 
 def _problem(repo: Repository, path: str, line: int, applier: FluxKustomization, objects: list[_Applied],

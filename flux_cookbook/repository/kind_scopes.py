@@ -80,6 +80,21 @@ def shipped_crd_scopes() -> dict[tuple[str, str], bool]:
     return crd_scopes(crds)
 
 
+# Kubernetes' own API groups, besides the core group "" and those ending in .k8s.io.
+_KUBERNETES_GROUPS = frozenset({"apps", "batch", "autoscaling", "policy"})
+
+
+def surely_namespaced(group: str, kind: str, crds: dict[tuple[str, str], bool] | None = None) -> bool:
+    """Whether objects of that kind are known to live in a namespace: a CRD at hand says
+    so, or it is one of Kubernetes' own namespaced kinds. A custom kind without its CRD is
+    not known either way."""
+    for scopes in (crds or {}, shipped_crd_scopes()):
+        if (group, kind) in scopes:
+            return scopes[group, kind]
+    own = group == "" or group in _KUBERNETES_GROUPS or group.endswith(".k8s.io")
+    return own and (group, kind) not in BUILTIN_CLUSTER_SCOPED
+
+
 def is_namespaced(group: str, kind: str, crds: dict[tuple[str, str], bool] | None = None) -> bool:
     """Whether objects of that kind live in a namespace; `crds`: scopes of further CRDs
     (crd_scopes), which win over the shipped ones."""
