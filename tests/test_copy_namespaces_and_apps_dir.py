@@ -109,3 +109,20 @@ def test_apps_go_one_folder_down(template, tmp_path, apps_dir):
 def test_an_apps_folder_outside_the_rules_is_refused(template, tmp_path, apps_dir, message):
     with pytest.raises(ValueError, match=message):
         copy(template.path, tmp_path / "repo", include_example_app=False, apps_dir=apps_dir)
+
+
+def test_an_update_writes_no_namespace_or_helm_repository_file_the_user_moved_elsewhere(template, own_cluster):
+    """The user gathers the Namespaces in one file and renames the HelmRepository's: an
+    app's update (here with a new answer) writes neither again, and the bootstrap folder
+    keeps building (a second declaration of either object would stop it)."""
+    repo, before = own_cluster
+    add_app(template, repo, "web")
+    namespace_file, helm_repository_file = layout.namespace_file("bootstrap", "web"), layout.helm_repository_file("bootstrap", "charts")
+    (repo / "bootstrap/namespaces/all.yaml").write_text((repo / namespace_file).read_text())
+    (repo / namespace_file).unlink()
+    (repo / helm_repository_file).rename(repo / "bootstrap/helmrepositories/example.yaml")
+    commit_all(repo, "Our own file names")
+    update(repo, layout.app_answers_file("web"), vcs_ref=template.current, helmrelease_interval="10m")
+    assert not (repo / namespace_file).exists() and not (repo / helm_repository_file).exists()
+    assert "interval: 10m" in (repo / "web/helmrelease-web.yaml").read_text()
+    assert build_check.newly_broken(before, build_check.build(repo)) == []

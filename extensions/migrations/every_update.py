@@ -2,15 +2,17 @@
 
 before: an app adopted one folder down is put where its old release rendered it
         (apps_folder), so that copier merges it in place.
-after:  it is put back under its apps folder; then conflicts in which the user already has
-        the release's changes are settled (settle_conflicts).
+after:  it is put back under its apps folder; a Namespace or HelmRepository file the
+        update wrote again, whose object the user declares elsewhere, is removed
+        (shared_files); then conflicts in which the user already has the release's
+        changes are settled (settle_conflicts).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from . import apps_folder, settle_conflicts
+from . import apps_folder, settle_conflicts, shared_files
 
 
 def before(repo: Path, answers_file: str = "") -> None:
@@ -19,4 +21,5 @@ def before(repo: Path, answers_file: str = "") -> None:
 
 def after(repo: Path, answers_file: str = "") -> None:
     apps_folder.after(repo, answers_file)
+    shared_files.after(repo, answers_file)
     settle_conflicts.after(repo)
