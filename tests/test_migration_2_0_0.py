@@ -18,7 +18,7 @@ from flux_cookbook.repository import build_check
 from tests.fixtures.lived_in_repo import EXTRA_CONFIGMAP, INGRESS, SEALED_SECRET, VALUES_6_13
 from tests.support.flux_objects import flux_ks
 from tests.support.flux_schema import kustomize_build, validate_repo
-from tests.support.project import CRDS, commit_all, cookbook_cli, copy, edit, files, load, own_copy, tree_state, update
+from tests.support.project import CRDS, commit_all, cookbook_cli, copy, edit, files, init_repo, load, own_copy, tree_state, update
 from tests.support.template_repo import git
 
 CURRENT = [CRDS / "current", CRDS / "sealed-secrets"]
@@ -243,3 +243,19 @@ def test_links_are_left_as_links_a_dangling_one_too(template, own_lived_in_1_0_0
     assert (repo / "extra-link.yaml").is_symlink() and str((repo / "extra-link.yaml").readlink()) == "missing.yaml"
     assert (repo / "podinfo-release-link.yaml").is_symlink()
     assert "helm.toolkit.fluxcd.io/v2\n" in (repo / "podinfo/helmrelease-podinfo.yaml").read_text()
+
+
+def test_an_app_updated_first_keeps_what_the_later_releases_stage(template, tmp_path):
+    """An app's Kustomization moves with the bootstrap folder, so copier's merge of it has no
+    old render and conflicts: it is settled as the update's steps staged it, the 3.1.0
+    step's health check included (it reverted to 2.0.0's text, the guessed Deployment)."""
+    tag = template.tag("1.0.0")
+    repo = init_repo(copy(template.path, tmp_path / "cluster", vcs_ref=tag))
+    copy(template.path, repo, vcs_ref=tag, kind="app", app_name="web", chart="podinfo",
+         helm_repo_url="https://stefanprodan.github.io/podinfo")
+    commit_all(repo, "Add web")
+    update(repo, ".copier-answers.app-web.yml", vcs_ref=template.current)
+    commit_all(repo, "web first")
+    moved = [{"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "name": "web", "namespace": "web"}]
+    assert load(repo / "bootstrap/kustomizations/kustomization-web.yaml")["spec"]["healthChecks"] == moved
+    assert yaml.safe_load((repo / ".copier-answers.app-web.yml").read_text())["health_checks"] == moved

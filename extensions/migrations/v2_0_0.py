@@ -47,11 +47,13 @@ from .blob_record import BlobRecord, tracked_blobs
 from .flux_api import MigrationError, current_api_version, migrate_text
 from .git_repo import (
     MigrationAbort,
+    blob_text,
     git,
     git_dir_file,
     ignored_files,
     require_clean,
     tracked_files,
+    unmerged_entries,
 )
 
 OLD_DIR = COOKBOOK.bootstrap_dir
@@ -90,9 +92,15 @@ def after(repo: Path, answers_file: str = "") -> None:
         return
     record = json.loads(record_file.read_text(encoding="utf-8"))
     moved: dict[str, str] = record["moved"]
+    unmerged = unmerged_entries(repo)
     for path, text in moved.items():
         target = repo_files.inside(repo, path)
         if not target.exists() or CONFLICT_MARKER.search(repo_files.read_text(repo, path)):
+            # A moved file has no old render where it now is, so copier's merge conflicts on
+            # every line: it stays as the before stage left it, which is the index's stage 2
+            # (what the later releases' steps staged on top of this one's), else as recorded.
+            if (ours := unmerged.get(path, {}).get(2)) is not None:
+                text = blob_text(repo, ours)
             repo_files.write_text(repo, path, text)
             git(repo, "add", "--", path)
     record_file.unlink()
