@@ -259,3 +259,14 @@ def test_an_app_updated_first_keeps_what_the_later_releases_stage(template, tmp_
     moved = [{"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "name": "web", "namespace": "web"}]
     assert load(repo / "bootstrap/kustomizations/kustomization-web.yaml")["spec"]["healthChecks"] == moved
     assert yaml.safe_load((repo / ".copier-answers.app-web.yml").read_text())["health_checks"] == moved
+
+
+def test_the_readme_draws_the_layout_where_it_now_is(template, tmp_path):
+    """The README is the user's (copier leaves it alone since 2.1.0): the step repoints the
+    layout it draws, as well as the bootstrap command, when it moves the folder."""
+    repo = init_repo(copy(template.path, tmp_path / "cluster", vcs_ref=template.tag("1.0.0"), include_example_app=False))
+    update(repo, vcs_ref=template.current)
+    readme = (repo / "README.md").read_text()
+    assert "--path=bootstrap" in readme and "--path=flux-system" not in readme
+    assert "\nbootstrap/                    flux bootstrap --path points here\n  flux-system/ " in readme
+    assert "Flux applies everything under `bootstrap/`" in readme and "under `flux-system/`" not in readme

@@ -201,6 +201,12 @@ def make_plan(repo: Path, clean: bool = False) -> Plan:
     if plan.moves and (repo / "README.md").is_file():
         readme = (repo / "README.md").read_text(encoding="utf-8")
         repointed = re.sub(rf"--path[= ]\.?/?{OLD_DIR}\b", f"--path={NEW_DIR}", readme)
+        # The layout the template's README drew, and the sentence under it (the nested
+        # `  flux-system/` line, Flux's own files, stays: that is where they now are).
+        repointed = re.sub(rf"(?m)^{OLD_DIR}/( +)flux bootstrap --path points here",
+                           lambda m: f"{NEW_DIR}/{m.group(1)}{' ' * (len(OLD_DIR) - len(NEW_DIR))}flux bootstrap --path points here",
+                           repointed)
+        repointed = repointed.replace(f"Flux applies everything under `{OLD_DIR}/`", f"Flux applies everything under `{NEW_DIR}/`")
         if repointed != readme:
             plan.writes["README.md"] = repointed
     for answers in (repo / name for name in layout.answers_files(repo)):
