@@ -196,6 +196,10 @@ SECRET_GENERATOR = PODINFO_KUSTOMIZATION + "secretGenerator:\n  - name: db\n    
 CONFIGMAP_GENERATOR = PODINFO_KUSTOMIZATION + (
     "configMapGenerator:\n  - name: settings\n    namespace: podinfo\n    literals: [answer=42]\n"
     "    options:\n      labels:\n        {label}\n")
+# The app's values made by a configMapGenerator from values.yaml, with the entry's `options`.
+VALUES_GENERATOR = ("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
+                    "  - helmrelease-podinfo.yaml\nconfigMapGenerator:\n  - name: podinfo-helm-chart-value-overrides\n"
+                    "    namespace: podinfo\n    files: [values.yaml]\n{options}")
 # What a Kustomization applying SOPS-encrypted files needs: kustomize-controller decrypts nothing without it.
 DECRYPTED = Replace("  prune: true", "  decryption:\n    provider: sops\n    secretRef:\n      name: sops-age\n  prune: true")
 SOPS_ENV = ("password=ENC[AES256_GCM,data:Tr7o=,iv:1=,tag:2=,type:str]\nsops_version=3.9.0\n"
@@ -466,6 +470,10 @@ CASES = [
     Case("namespaced-object-without-namespace", {"podinfo/configmap-extra.yaml": "apiVersion: v1\nkind: ConfigMap\n"
                                                  "metadata:\n  name: extra\ndata:\n  a: b\n"},
          "ref.namespace", "podinfo/configmap-extra.yaml", 1, message="namespace not specified"),
+    # A generated ConfigMap's name gains a hash, which a HelmRelease's valuesFrom never learns.
+    Case("values-from-a-generator-that-adds-a-hash", {CM: None, "podinfo/values.yaml": "replicaCount: 2\n",
+                                                       "podinfo/kustomization.yaml": VALUES_GENERATOR.format(options="")},
+         "ref.values", HR, "name: podinfo-helm-chart-value-overrides", message="disableNameSuffixHash"),
     Case("plain-secret-in-a-list", {"podinfo/secret-db.yaml": "apiVersion: v1\nkind: List\nitems:\n" + "".join(
         f"  {'- ' if n == 0 else '  '}{line}\n" for n, line in enumerate(PLAIN_SECRET.splitlines()))},
          "convention.plain-secret", "podinfo/secret-db.yaml", "- apiVersion: v1"),
@@ -575,6 +583,9 @@ CLEAN = [
     Case("namespace-declared-in-the-same-folder",
          {"oci/namespace-cache.yaml": NAMESPACE.format("cache"),
           "oci/configmap-extra.yaml": CONFIGMAP.replace("namespace: podinfo", "namespace: cache")}, "", "", 0),
+    Case("values-from-a-generator-without-a-hash", {CM: None, "podinfo/values.yaml": "replicaCount: 2\n",
+                                                     "podinfo/kustomization.yaml": VALUES_GENERATOR.format(
+                                                         options="    options:\n      disableNameSuffixHash: true\n")}, "", "", 0),
     Case("sops-encrypted-secret", {"podinfo/secret-db.yaml": SOPS_SECRET, KUST: DECRYPTED}, "", "", 0),
     Case("generated-configmap", {"podinfo/kustomization.yaml": CONFIGMAP_GENERATOR.format(label="team: platform")}, "", "", 0),
     Case("sops-encrypted-secret-generator-env", {"podinfo/kustomization.yaml": SECRET_GENERATOR.format(source="envs: [db.env]"),

@@ -9,6 +9,7 @@ from typing import Iterable
 from flux_cookbook.check.problems import SEALED_SECRETS_GROUP
 from flux_cookbook.extensions.flux_names import FLUX_SYSTEM
 from flux_cookbook.repository.model import (
+    Generator,
     Manifest,
     Repository,
 )
@@ -51,7 +52,10 @@ class Index:
             self.by_id[manifest.kind, manifest.namespace, manifest.name].append(manifest)
         # Not yet bootstrapped: `flux bootstrap` will make the GitRepository for this repository.
         self.assumed = set() if repo.bootstrapped else {("GitRepository", FLUX_SYSTEM, FLUX_SYSTEM)}
-        self.generated = _generated_objects(repo)
+        made = _generated_objects(repo)
+        self.generated = {key for key, generator in made.items() if not generator.renamed}
+        # Generated with a hash added to the name: a reference by the plain name misses it.
+        self.renamed = {key: generator for key, generator in made.items() if generator.renamed}
         self.makers = [m for m in manifests if (m.group, m.kind) in RUN_TIME_MAKERS]
         # Kinds of which an object is named by postBuild variables: any name may be one of them.
         self.substituted = {m.kind for m in manifests if substituted(m.name, m.namespace)}
@@ -86,10 +90,11 @@ def substituted(*texts: str) -> bool:
     return any("${" in str(text) for text in texts)
 
 
-def _generated_objects(repo: Repository) -> set[tuple[str, str, str]]:
+def _generated_objects(repo: Repository) -> dict[tuple[str, str, str], Generator]:
     """ConfigMaps and Secrets a folder's kustomization.yaml generates (configMapGenerator,
-    secretGenerator): they exist once built, though no file holds them."""
-    generated = set()
+    secretGenerator), by the name the generator gives: they exist once built, though no
+    file holds them."""
+    generated = {}
     for generator in repo.generators:
         folder = repo.folder_of(generator.path)
         if folder is None:
@@ -97,7 +102,7 @@ def _generated_objects(repo: Repository) -> set[tuple[str, str, str]]:
         # Flux's targetNamespace, else the kustomization's, else the generator's.
         namespace = (repo.folders[folder] or generator.config.get("namespace")
                      or generator.entry.get("namespace") or "default")
-        generated.add((generator.kind, str(namespace), generator.name))
+        generated[generator.kind, str(namespace), generator.name] = generator
     return generated
 
 

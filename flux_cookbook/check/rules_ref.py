@@ -92,6 +92,12 @@ def _values_from(manifest: Manifest, spec: LineMap, index: Index) -> list[Proble
         where = f"{manifest.label()}: valuesFrom {kind} {manifest.namespace}/{name}"
         if (kind, manifest.namespace, name) in index.generated:
             continue  # made by a kustomize generator: its keys are known only once built
+        if (maker := index.renamed.get((kind, manifest.namespace, name))) and not index.find(kind, manifest.namespace, name):
+            problems.append(Problem(manifest.path, entry.line_of("name"), "ref.values", ERROR,
+                                    f"{where}: the generator in {maker.path} makes it as {name}-<hash of its content>, "
+                                    "and kustomize does not rewrite a HelmRelease's valuesFrom, so helm-controller "
+                                    "never finds it: give the generator `options: {disableNameSuffixHash: true}`"))
+            continue
         if substituted(manifest.namespace, name) or kind in index.substituted:
             continue  # named by postBuild variables: known on the cluster only
         keys = _data_keys(index, kind, manifest.namespace, name)

@@ -116,6 +116,17 @@ class Generator:
     def name(self) -> str:
         return str(self.entry["name"])
 
+    @property
+    def renamed(self) -> bool:
+        """Whether what a reference names by `name` misses the object: kustomize adds a hash
+        of the content to the name, and rewrites references only in the fields it knows
+        (a Deployment's volumes, not a HelmRelease's valuesFrom), unless the kustomization
+        turns the hash off or brings a nameReference configuration of its own."""
+        def no_hash(options: object) -> bool:
+            return isinstance(options, dict) and options.get("disableNameSuffixHash") is True
+        return not (no_hash(self.config.get("generatorOptions")) or no_hash(self.entry.get("options"))
+                    or self.config.get("configurations"))
+
 
 @dataclass
 class Repository:
