@@ -30,6 +30,18 @@ FLUX_OWN_FILES = (COMPONENTS_FILE, SYNC_FILE)
 # applied, not an object. The first name is the one Flux generates when a folder has none.
 KUSTOMIZE_CONFIG_GROUP = "kustomize.config.k8s.io"
 KUSTOMIZE_CONFIG_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+# The fields of kustomize's Kustomization (sigs.k8s.io/kustomize/api/types). Flux's generator
+# reads a folder's kustomization file into that type and writes it back (fluxcd/pkg
+# kustomize_generator.go), so any other top-level field is dropped before the build, where
+# a plain `kustomize build` refuses the file.
+KUSTOMIZE_CONFIG_FIELDS = frozenset({
+    "apiVersion", "kind", "metadata", "openapi", "namePrefix", "nameSuffix", "namespace",
+    "commonLabels", "labels", "commonAnnotations", "patchesStrategicMerge", "patchesJson6902",
+    "patches", "images", "imageTags", "replacements", "replicas", "vars", "sortOptions",
+    "resources", "components", "crds", "bases", "configMapGenerator", "secretGenerator",
+    "helmGlobals", "helmCharts", "helmChartInflationGenerator", "generatorOptions",
+    "configurations", "generators", "transformers", "validators", "buildMetadata",
+})
 
 # Where a cookbook repository keeps its bootstrap folder (the one holding kustomizations/
 # and helmrepositories/), in the order they are looked for: the Geek Cookbook's pages

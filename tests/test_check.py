@@ -408,6 +408,10 @@ CASES = [
                                    "  - configmap-podinfo-helm-chart-value-overrides.yaml\n"
                                    "  - https://github.com/stefanprodan/podinfo//kustomize?ref=6.5.0\n"},
          "build.remote", KUST, 1, WARNING, message="Flux fetches remote resources"),
+    # Flux's generator drops a field kustomize does not know (a plain kustomize build refuses the file).
+    Case("kustomization-unknown-field", {"podinfo/kustomization.yaml": "resources:\n  - helmrelease-podinfo.yaml\n"
+                                         "  - configmap-podinfo-helm-chart-value-overrides.yaml\nsomeUnknownField: true\n"},
+         "build.unknown-field", "podinfo/kustomization.yaml", "someUnknownField", WARNING, message="Flux drops it"),
     Case("build-path-not-found", {WEB_KUST: Replace("  path: web", "  path: webb")}, "build", WEB_KUST, 1),
     # ref.*
     Case("source-missing", {HR: Replace("        name: podinfo\n", "        name: podinfo-charts\n")},

@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from flux_cookbook.check.problems import ERROR, WARNING, Problem
-from flux_cookbook.extensions.flux_names import HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP
+from flux_cookbook.extensions.flux_names import HELM_GROUP, KUSTOMIZE_CONFIG_FIELDS, KUSTOMIZE_GROUP, SOURCE_GROUP
 from flux_cookbook.repository.model import (
     Repository,
     api_group,
+    is_kustomize_config,
     is_under,
 )
-from flux_cookbook.repository.yaml_lines import line_at
+from flux_cookbook.repository.yaml_lines import LineMap, line_at
 
 
 def check_schemas(repo: Repository, results: list | None = None, crd_dirs: list[Path] | None = None,
@@ -239,6 +240,23 @@ def check_unlisted_files(repo: Repository) -> list[Problem]:
         problems.append(Problem(path, line, "build.not-listed", WARNING,
                                 f"Flux does not apply this file: {config} lists what its folder's build "
                                 f"applies, and names it nowhere. List it under resources (or remove it)"))
+    return problems
+
+
+def check_kustomization_fields(repo: Repository) -> list[Problem]:
+    """A field of a kustomization file that kustomize's Kustomization has not (a typo,
+    `resource:`): Flux's generator drops it without a word, so what it meant never
+    happens."""
+    problems = []
+    for path, documents in sorted(repo.documents.items()):
+        if not is_kustomize_config(path) or repo.folder_of(path) is None:
+            continue
+        for document in documents:
+            for key in document.obj if isinstance(document.obj, LineMap) else ():
+                if key not in KUSTOMIZE_CONFIG_FIELDS:
+                    problems.append(Problem(path, document.obj.line_of(key), "build.unknown-field", WARNING,
+                                            f"{key!r} is no field of a kustomization: Flux drops it before the "
+                                            "build, so it does nothing (a typo?)"))
     return problems
 
 

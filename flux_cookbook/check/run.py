@@ -45,6 +45,7 @@ from flux_cookbook.check.rules_schema import (
     check_builds,
     check_chart_versions,
     check_helm_release_names,
+    check_kustomization_fields,
     check_post_build,
     check_schemas,
     check_unlisted_files,
@@ -135,7 +136,7 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
     problems += check_yaml(repo, lint)
     problems += check_schemas(repo, results, flux.crd_dirs, built,
                               {cluster: version.crd_dirs for cluster, version in clusters.items()})
-    problems += check_builds(repo, build, results) + check_unlisted_files(repo)
+    problems += check_builds(repo, build, results) + check_unlisted_files(repo) + check_kustomization_fields(repo)
     problems += check_applied_twice(repo, built or []) + check_helm_release_names(repo, built or [])
     problems += check_chart_versions(built or []) + check_post_build(repo, built or [])
     problems += check_references(repo)

@@ -439,6 +439,9 @@ def _write_kustomization(folder: Path, spec: dict) -> None:
         if not isinstance(kus, dict):
             raise _GenerateError(f"{existing.name}: not a mapping")
         target, changed = existing, False
+        for unknown in [key for key in kus if key not in flux_names.KUSTOMIZE_CONFIG_FIELDS]:
+            del kus[unknown]  # what Flux's generator drops (flux_names.KUSTOMIZE_CONFIG_FIELDS)
+            changed = True
         if not kus.get("resources"):
             # Same reason; this one makes kustomize add origin annotations to every object.
             kus["buildMetadata"], changed = ["originAnnotations"], True
