@@ -89,6 +89,22 @@ def helm_repo_url_error(value: object) -> str:
         return f"helm_repo_url '{text}' must start with https://, http:// or oci://."
     if not parts.hostname or any(ch.isspace() for ch in text):
         return f"helm_repo_url '{text}' has no valid host name."
+    return url_safety_error(text, "helm_repo_url", "give the HelmRepository a secretRef to a Secret you seal (flux-cookbook seal)")
+
+
+# What a shell reads as more than a word: the README and the notes print the URLs into
+# commands to paste (flux bootstrap --url=..., helm show values --repo ...).
+SHELL_SPECIAL = set(";|&$`\\'\"<>(){}!*?[]")
+
+
+def url_safety_error(text: str, what: str, instead: str) -> str:
+    """Why the URL `text` must not be written as it is, or "": a password in it would be
+    committed in plain text (answers, manifests, README), and a character a shell reads
+    would make the printed commands do something else."""
+    if urlsplit(text).password is not None:
+        return f"{what} holds a password (user:password@): it would be committed in plain text. Give the URL without it, and {instead}."
+    if special := sorted(SHELL_SPECIAL.intersection(text)):
+        return f"{what} '{text}' holds {' '.join(special)}, which the commands this repository prints would mangle."
     return ""
 
 
@@ -107,7 +123,7 @@ def git_url_error(value: object) -> str:
         return error
     if not re.fullmatch(r"(https?|ssh)://\S+|[\w.-]+@[\w.-]+:\S+", text):
         return f"repo_url '{text}' must be an http(s)://, ssh:// or git@host:path URL."
-    return ""
+    return url_safety_error(text, "repo_url", "give them to flux bootstrap (--password, or an SSH key), which keeps them in the cluster")
 
 
 # GitHub's own rules, as its sign-up and new-repository forms enforce them.

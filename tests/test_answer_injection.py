@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from flux_cookbook.extensions import layout
+from flux_cookbook.extensions.input_checks import SHELL_SPECIAL
 from flux_cookbook.extensions.yaml_quoting import needs_escapes
 from tests.support.flux_schema import validate_object
 from tests.support.project import CRDS, copy, load
@@ -41,7 +42,9 @@ hostile_text = st.text(
 ) | st.sampled_from(["yes", "no", "on", "y", "null", "~", "0x1F", "1e3", "012", "0o17", "0O17", "1_000", "*a", "&a",
                      "!!str x", "{x: 1}", "[1]", "- x", "a: b", "# c", "'", '"', "---", "...", "key: |\n  x", "\ttab",
                      " lead", "trail ", "Deploy\x85ment", "a\u2028b", "\ufeffbom"])
-url_tail = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")), max_size=30)
+# Characters a shell reads are refused in URLs (input_checks.SHELL_SPECIAL, tests/unit/test_input_checks.py).
+url_tail = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp"),
+                                          blacklist_characters="".join(SHELL_SPECIAL)), max_size=30)
 counter = itertools.count()
 YAML_1_2 = YAML(typ="safe", pure=True)
 

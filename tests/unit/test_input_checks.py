@@ -127,3 +127,22 @@ def test_urls_with_lone_surrogates_are_refused():
 ])
 def test_apps_dir_in_a_nested_bootstrap_folder_is_refused(apps_dir, bootstrap_dir, inside):
     assert ("lies in the bootstrap folder" in checks.apps_dir_error(apps_dir, bootstrap_dir)) is inside
+
+
+@pytest.mark.parametrize(("check", "url", "said"), [
+    (checks.helm_repo_url_error, "https://bob:hunter2@charts.example.com/x", "holds a password"),
+    (checks.git_url_error, "https://me:ghp_token@git.example.com/me/cluster.git", "holds a password"),
+    (checks.git_url_error, "https://git.example.com/a/b;echo$IFS`id`", "holds $ ; `"),
+    (checks.helm_repo_url_error, "https://charts.example.com/x?y=1&z=2", "holds & ?"),
+])
+def test_a_url_with_a_password_or_what_a_shell_reads_is_refused(check, url, said):
+    """A password would be committed in plain text; the README and notes print the URLs
+    into commands to paste."""
+    message = check(url)
+    assert said in message and "hunter2" not in message and "ghp_token" not in message  # never shown again either
+
+
+@pytest.mark.parametrize("url", ["https://user@git.example.com/c.git", "ssh://git@github.com/me/c", "git@github.com:me/c.git",
+                                 "https://git.example.com/~me/c.git"])
+def test_a_user_name_alone_or_a_tilde_is_fine(url):
+    assert checks.git_url_error(url) == ""
