@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from . import bounded_yaml, known_apps, layout
+from .flux_names import FLUX_SYSTEM
 from .input_checks import dns1123_label_error, not_text_error
 
 
@@ -36,7 +37,12 @@ def cluster_exists_error(dst: str | Path) -> str:
 def app_exists_error(dst: str | Path, app_name: str, bootstrap_dir: str, apps_dir: str = "") -> str:
     """Why an app named `app_name` cannot be added to `dst`, or ""."""
     root = Path(dst)
-    if layout.app_dir(app_name) == bootstrap_dir.split("/")[0]:
+    if app_name == FLUX_SYSTEM:
+        return (f"app_name '{app_name}' is the name of Flux's own Kustomization (flux bootstrap writes "
+                f"{FLUX_SYSTEM}/{FLUX_SYSTEM}): a second one stops the bootstrap folder from building. "
+                "Choose another app_name.")
+    folder = layout.app_dir(app_name, apps_dir)
+    if bootstrap_dir == folder or bootstrap_dir.startswith(f"{folder}/"):
         return (f"app_name '{app_name}' would put the app's folder where the bootstrap folder "
                 f"{bootstrap_dir}/ is: choose another app_name.")
     clashes = [
@@ -45,6 +51,10 @@ def app_exists_error(dst: str | Path, app_name: str, bootstrap_dir: str, apps_di
         layout.kustomization_file(bootstrap_dir, app_name),
     ]
     found = [name for name in clashes if (root / name).exists()]
+    if found and layout.app_answers_file(app_name) not in found:
+        return (f"app '{app_name}' has files in this repository but no answers file (found {', '.join(found)}): "
+                "made by hand, or left by an add that was stopped. Remove them, or choose another app_name "
+                "(flux-cookbook adopt takes over an app made by hand).")
     if found:
         return (
             f"app '{app_name}' already exists in this repository (found {', '.join(found)}). "

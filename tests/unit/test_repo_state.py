@@ -43,3 +43,16 @@ def test_an_apps_folder_is_the_one_its_kustomization_applies(tmp_path, answers, 
         (tmp_path / release_in).mkdir(parents=True)
         (tmp_path / release_in / f"helmrelease-{app}.yaml").write_text("kind: HelmRelease\n")
     assert app_folder(tmp_path, {**answers, "bootstrap_dir": "bootstrap"}) == expected
+
+
+def test_an_app_name_flux_owns_or_above_a_nested_bootstrap_folder_is_refused(tmp_path):
+    assert "Flux's own Kustomization" in app_exists_error(tmp_path, "flux-system", "bootstrap")
+    # apps in clusters/, the bootstrap folder clusters/home: an app `home` would be that folder.
+    assert "where the bootstrap folder clusters/home/ is" in app_exists_error(tmp_path, "home", "clusters/home", "clusters")
+    assert app_exists_error(tmp_path, "home", "clusters/home") == ""  # at the top: clusters/home is not home/
+
+
+def test_an_app_with_files_but_no_answers_is_named_as_such(tmp_path):
+    (tmp_path / "web").mkdir()
+    said = app_exists_error(tmp_path, "web", "bootstrap")
+    assert "no answers file (found web/)" in said and "copier update" not in said
