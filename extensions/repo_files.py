@@ -62,7 +62,9 @@ def walk(top: str | Path):
 
 
 def _leaves(root: Path, path: Path) -> bool:
-    return not path.resolve().is_relative_to(root)
+    # realpath, not Path.resolve: a link that loops resolves as far as it goes instead of
+    # raising (it leads nowhere, so not out; reading it then fails as any unreadable file).
+    return not Path(os.path.realpath(path)).is_relative_to(root)
 
 
 def inside(repo: Path, path: str | Path) -> Path:

@@ -376,6 +376,17 @@ def test_an_update_git_refuses_to_commit_is_undone_and_named(template, tmp_path)
     assert "git refused to commit it, so it was undone and nothing was changed" in result.stderr, result.stderr
     assert git(repo, "status", "--porcelain", "--untracked-files=all") == "" and git(repo, "rev-parse", "HEAD") == head
 
+
+def test_a_link_that_loops_is_no_traceback(cluster):
+    """Every command first looks for links leading out of the repository; one that loops
+    leads nowhere: the commands go on."""
+    (cluster / "loop.yaml").symlink_to("loop.yaml")
+    commit_all(cluster, "A link to itself")
+    checked = cookbook_cli("check", str(cluster), "--no-build")
+    assert checked.returncode == 0 and "Traceback" not in checked.stderr, checked.stderr
+    updated = cookbook_cli("update-all", str(cluster))
+    assert updated.returncode == 0 and "Traceback" not in updated.stderr, updated.stderr
+
 def test_add_knows_the_sealed_secrets_controller(cluster):
     result = cookbook_cli("add", "sealed-secrets", "--defaults", cwd=cluster)
     assert result.returncode == 0, result.stderr
