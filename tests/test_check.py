@@ -587,6 +587,13 @@ CLEAN = [
     Case("namespace-declared-in-the-same-folder",
          {"oci/namespace-cache.yaml": NAMESPACE.format("cache"),
           "oci/configmap-extra.yaml": CONFIGMAP.replace("namespace: podinfo", "namespace: cache")}, "", "", 0),
+    # valuesFrom with targetPath: the key holds one value (Flux sets it at that path).
+    Case("values-from-a-key-with-a-target-path", {
+        CM: Replace("\ndata:\n", "\ndata:\n  replicas: \"3\"\n"),
+        HR: Replace("      valuesKey: values.yaml # the default, but best to be explicit\n",
+                    "      valuesKey: values.yaml # the default, but best to be explicit\n"
+                    "    - kind: ConfigMap\n      name: podinfo-helm-chart-value-overrides\n"
+                    "      valuesKey: replicas\n      targetPath: replicaCount\n")}, "", "", 0),
     Case("values-from-a-generator-without-a-hash", {CM: None, "podinfo/values.yaml": "replicaCount: 2\n",
                                                      "podinfo/kustomization.yaml": VALUES_GENERATOR.format(
                                                          options="    options:\n      disableNameSuffixHash: true\n")}, "", "", 0),

@@ -68,6 +68,8 @@ def check_values(repo: Repository, cache_dir: Path | None = None) -> list[Proble
             continue
         sources: list[_Values] = []
         for entry, _ in entries(spec_of(release), "valuesFrom"):
+            if entry.get("targetPath"):
+                continue  # the key holds one value, set at that path: not a mapping of values
             key = (entry.get("kind"), release.namespace, entry.get("name"), str(entry.get("valuesKey") or DEFAULT_VALUES_KEY))
             if key not in parsed:
                 parsed[key] = _values_from_object(index, *key)
