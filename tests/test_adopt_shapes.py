@@ -28,7 +28,7 @@ import yaml
 from flux_cookbook.check import run as check
 from flux_cookbook.repository import build_check
 from tests.fixtures import cookbook_shapes as shapes
-from tests.fixtures.cookbook_shapes import SHAPES, SKIP_VALIDATION, VALUES
+from tests.fixtures.cookbook_shapes import SHAPE_L, SHAPES, SKIP_VALIDATION, VALUES
 from tests.support.controller_keys import make_certificate
 from tests.support.project import CRDS, commit_all, cookbook_cli, init_repo, own_copy, tree_state
 from tests.support.template_repo import PROJECT_ROOT, git
@@ -425,3 +425,17 @@ def test_check_right_after_adopt_finds_no_more_than_before(adopted, tmp_path):
     assert "_commit: v1.0.0" in (at_adoption / ".copier-answers.yml").read_text()
     errors = [p for p in check.check_repository(at_adoption).problems if p.severity == check.ERROR]
     assert Counter(p.rule for p in errors) == run.errors_before, [str(p) for p in errors]
+
+
+def test_a_helm_repository_a_folder_of_the_users_uses_stays_through_every_update(template, tmp_path):
+    """The cluster's update keeps the oci HelmRepository that tools/ still uses (3.0.0's
+    step); the app's own update, which moves the app to an OCIRepository, kept deleting it."""
+    repo = make_repo(tmp_path / "homelab", SHAPE_L)
+    assert cookbook_cli("adopt", str(repo), "--template", str(template.path)).returncode == 0
+    commit_all(repo, "Adopt the Flux cookbook template")
+    update = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
+    assert update.returncode == 0, update.stdout + update.stderr
+    assert (repo / "bootstrap/helmrepositories/helmrepository-authentik.yaml").is_file()
+    assert "authentik/ocirepository-authentik.yaml" in tree_state(repo)[2]
+    errors = [str(p) for p in check.check_repository(repo).problems if p.severity == check.ERROR]
+    assert errors == []

@@ -276,3 +276,4 @@ def test_from_1_0_0_in_one_update(template, own_lived_in_1_0_0):
     before = tree_state(repo)
     update_all(repo, template)
     assert tree_state(repo) == before
+

@@ -457,7 +457,7 @@ def apply(repo: Path, plan: Plan) -> None:
 
 def after(repo: Path, answers_file: str = "") -> None:
     _keep_added_oci_repositories(repo)
-    _restore_used_helm_repositories(repo)
+    restore_used_helm_repositories(repo)
 
 
 def _keep_added_oci_repositories(repo: Path) -> None:
@@ -471,11 +471,19 @@ def _keep_added_oci_repositories(repo: Path) -> None:
             print(f"  {path}: added by the migration and by the release; the migration's (from your files) kept")
 
 
-def _restore_used_helm_repositories(repo: Path) -> None:
+def deleted_helm_repository_files(repo: Path) -> list[str]:
+    """Tracked files in a helmrepositories/ folder that the update deleted."""
     deleted = [p for p in git(repo, "ls-files", "-z", "--deleted").split("\0") if p]
+    return [path for path in deleted if f"/{layout.HELM_REPOSITORIES}/" in f"/{path}"]
+
+
+def restore_used_helm_repositories(repo: Path) -> None:
+    """Put back a HelmRepository file the update deleted (its app moved to an OCIRepository)
+    that another HelmRelease still takes its chart from, or a kustomization file lists.
+    Run after this release's step and after every update (an app's own update reaches
+    the deletion after the cluster's update has passed this release)."""
+    deleted = deleted_helm_repository_files(repo)
     for path in deleted:
-        if f"/{layout.HELM_REPOSITORIES}/" not in f"/{path}":
-            continue
         try:
             documents = [d for d in bounded_yaml.load_all(git(repo, "show", f":{path}")) if isinstance(d, dict)]
         except yaml.YAMLError:
