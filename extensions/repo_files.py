@@ -171,3 +171,17 @@ def write_bytes(repo: Path, path: str | Path, data: bytes) -> Path:
 def write_text(repo: Path, path: str | Path, text: str) -> Path:
     """Write `text` (UTF-8, line ends as given) to `path` inside the repository, atomically."""
     return write_bytes(repo, path, text.encode("utf-8"))
+
+
+def remove(repo: Path, paths) -> None:
+    """Remove each of `paths` (files inside the repository), and the folders that leaves
+    empty: what a run that was stopped had written."""
+    root = Path(os.path.abspath(repo))
+    for path in sorted(paths, reverse=True):
+        target = inside(root, path)
+        if target.is_file() or target.is_symlink():
+            target.unlink()
+        folder = target.parent
+        while folder != root and folder.is_relative_to(root) and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent

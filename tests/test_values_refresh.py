@@ -270,6 +270,23 @@ def test_a_helmrelease_file_with_a_second_document_gets_its_new_range(template, 
     assert path.read_text().endswith(account)
     assert validate_repo(cluster, CURRENT) == []
 
+
+def test_a_refresh_stopped_before_its_commit_leaves_the_repository_clean(template, cluster, charts, monkeypatch):
+    """Ctrl-C after the first file of an app is written: that app's files go back, so the
+    next run is not refused for uncommitted changes, and it refreshes the app."""
+    folder, url = charts
+    add_app(template, cluster, url, "podinfo", "6.x", {"replicaCount": 2})
+    release(folder)
+    before = tree_state(cluster)
+    monkeypatch.setenv("FLUX_COOKBOOK_SIGNAL_AT", "values-written:SIGINT")
+    stopped = cookbook_cli("values", "refresh", "--all", "-C", str(cluster))
+    assert stopped.returncode == 130 and "Traceback" not in stopped.stderr, stopped.stderr
+    assert tree_state(cluster) == before
+    monkeypatch.delenv("FLUX_COOKBOOK_SIGNAL_AT")
+    again = cookbook_cli("values", "refresh", "--all", "-C", str(cluster))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert yaml.safe_load(values_text(cluster, "podinfo"))["replicaCount"] == 2
+
 def test_all_names_every_apps_problem_and_writes_nothing(template, cluster, charts):
     """--all plans every app first: a dry run shows the ones that can be refreshed and
     names each that cannot; a real run with a problem writes nothing at all."""

@@ -14,6 +14,7 @@ from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import conventions, known_apps, layout, repo_files, repo_state, unused_answers
 from flux_cookbook.repository.lock import one_writer
 from flux_cookbook.template_runs import copier_run, new_files_listed, trust
+from flux_cookbook.update import interruption
 
 NAME = "add"
 EXAMPLE = """examples:
@@ -74,7 +75,14 @@ def run(args: argparse.Namespace) -> int:
     vcs_ref = args.vcs_ref or copier_run.release_of(str(template), cluster.get("_commit"))
     with one_writer(repo, NAME):
         untracked = new_files_listed.untracked_files(repo)
-        copier_run.run_copy(str(template), repo, data, vcs_ref, args.defaults)
+        try:
+            copier_run.run_copy(str(template), repo, data, vcs_ref, args.defaults)
+            interruption.checkpoint("app-copied")  # the tests' stand-in for a Ctrl-C here
+        except BaseException:
+            # copier takes back what it wrote only when it made the folder: an app stopped
+            # half-way (Ctrl-C, an error) would be files without answers, that add refuses.
+            repo_files.remove(repo, new_files_listed.untracked_files(repo) - untracked)
+            raise
         listed, left = new_files_listed.list_new_files(repo, new_files_listed.untracked_files(repo) - untracked)
     for note in listed + left:
         print(f"  {note}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from flux_cookbook.commands import SUMMARIES, add_template_options
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import layout, unused_answers
 from flux_cookbook.template_runs import copier_run, trust
+from flux_cookbook.update import interruption
 
 NAME = "new"
 EXAMPLE = """examples:
@@ -26,6 +28,21 @@ def register(subparsers) -> None:
     parser.add_argument("dest", type=Path, help="folder for the new repository (new or empty)")
     add_template_options(parser)
     parser.set_defaults(run=run)
+
+
+def _empty(dest: Path, remove_folder: bool, keep_git: bool) -> None:
+    """Take back what a stopped `new` wrote: the folder it made, or what it put into the
+    empty folder it was given (which held nothing, or a .git of its own)."""
+    if remove_folder:
+        shutil.rmtree(dest, ignore_errors=True)
+        return
+    for entry in dest.iterdir() if dest.is_dir() else ():
+        if entry.name == ".git" and keep_git:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,8 +62,16 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{dest} is not empty; give a new or empty folder.")
     template = copier_run.default_template(args.template)
     trust.require_trusted(template, "given with --template" if args.template else "installed from", args.trust)
-    copier_run.run_copy(template, dest, data, args.vcs_ref, args.defaults)
-    first_commit(dest)
+    made, had_git = not dest.exists(), (dest / ".git").exists()
+    try:
+        copier_run.run_copy(template, dest, data, args.vcs_ref, args.defaults)
+        interruption.checkpoint("cluster-copied")  # the tests' stand-in for a Ctrl-C here
+        first_commit(dest)
+    except BaseException:
+        # A repository stopped half-way (Ctrl-C) is none: the folder is as it was, so that
+        # the same command can run again.
+        _empty(dest, remove_folder=made, keep_git=had_git)
+        raise
     for note in [*unused_answers.notes(given, dest, layout.CLUSTER_ANSWERS),
                  copier_run.unreleased_note(template, dest)]:
         if note:

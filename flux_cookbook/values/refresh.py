@@ -21,6 +21,7 @@ from flux_cookbook.extensions import chart_values, repo_files
 from flux_cookbook.extensions.semver_range import parse_constraint, parse_version
 from flux_cookbook.repository import schema_messages
 from flux_cookbook.repository.lock import one_writer, require_branch
+from flux_cookbook.update import interruption
 from flux_cookbook.values.app_values import (
     App,
     chart_version_files,
@@ -222,13 +223,23 @@ def write(repo: Path, refreshes: list[Refresh]) -> list[Refresh]:
         require_branch(repo)
         for refresh in sorted(refreshes, key=lambda r: r.needs_hands):
             paths = refresh.changed
-            for path in paths:
-                repo_files.write_text(repo, path, refresh.writes[path])
-            if refresh.needs_hands:
-                left.append(refresh)
-            elif paths:
-                git(repo, "add", "--", *paths)
-                git(repo, "commit", "-q", "-m", commit_message(refresh), "--", *paths)
+            try:
+                for path in paths:
+                    repo_files.write_text(repo, path, refresh.writes[path])
+                    interruption.checkpoint("values-written")  # the tests' stand-in for a Ctrl-C here
+                if refresh.needs_hands:
+                    left.append(refresh)
+                elif paths:
+                    git(repo, "add", "--", *paths)
+                    git(repo, "commit", "-q", "-m", commit_message(refresh), "--", *paths)
+            except BaseException:
+                # Stopped before this app's commit (Ctrl-C): its files go back to HEAD (where
+                # the commit was made already, they are HEAD's), each app before it is
+                # committed, and the next run starts from a clean repository.
+                if paths:
+                    subprocess.run(["git", "reset", "-q", "--", *paths], cwd=repo, check=False)
+                    subprocess.run(["git", "checkout", "-q", "HEAD", "--", *paths], cwd=repo, check=False)
+                raise
     return left
 
 
