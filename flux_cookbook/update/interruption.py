@@ -12,7 +12,8 @@ Tests stop a run at a fixed point: FLUX_COOKBOOK_SIGNAL_AT=<point>:<SIGNAL> make
 send itself SIGNAL at <point> ("cluster-updated", "cherry-pick", "worker-started": right after
 a worker's process is made); at a worker's points
 ("in-place", "worktree": before its first update) the worker sends it to update-all and
-then waits to be ended.
+then waits to be ended. `add`, `new` and `values refresh` have a point each too
+("app-copied", "cluster-copied", "values-written"), where they take back what they wrote.
 """
 
 from __future__ import annotations
