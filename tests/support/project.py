@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -86,12 +87,18 @@ def copier_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+def _ctrl_c_as_at_a_terminal() -> None:
+    # pytest-xdist's workers ignore SIGINT, and a child inherits that: Python then turns no
+    # SIGINT into KeyboardInterrupt. A command started at a terminal has the default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def cookbook_cli(*args: str, cwd: Path | None = None, input: str | None = None) -> subprocess.CompletedProcess:
     """The `flux-cookbook` command, as a user runs it, from this checkout."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
     return subprocess.run(
         [sys.executable, "-m", "flux_cookbook", *args], cwd=cwd, env=env, capture_output=True, text=True,
-        input=input, check=False,
+        input=input, check=False, preexec_fn=_ctrl_c_as_at_a_terminal,
     )
 
 
