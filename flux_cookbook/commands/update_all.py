@@ -32,7 +32,7 @@ from flux_cookbook.extensions.template_source import is_remote
 from flux_cookbook.repository import build_check
 from flux_cookbook.repository.lock import one_writer, require_branch, require_no_operation
 from flux_cookbook.repository.root import run_from_root
-from flux_cookbook.template_runs import template_clone, trust
+from flux_cookbook.template_runs import copier_run, template_clone, trust
 from flux_cookbook.update import bulk as bulk_update
 from flux_cookbook.update import interruption
 from flux_cookbook.update import scratch as update_scratch
@@ -145,12 +145,17 @@ def run_locked(repo: Path, args: argparse.Namespace) -> int:
             f"{repo} has no copier answers files: make it with `flux-cookbook new`, or adopt it "
             "with `flux-cookbook adopt`"
         )
-    for note in trust.require_trusted_answers(trust.template_sources(repo, files), args.trust):
+    # Each answers file read once, here: one that cannot be read is named before anything
+    # runs. After the cluster's update only the releases recorded are read again (its
+    # migration may rewrite the apps' answers).
+    recorded = {name: copier_run.recorded_answers(repo, name) for name in files}
+    sources = {name: str(answers["_src_path"]) for name, answers in recorded.items() if answers.get("_src_path")}
+    for note in trust.require_trusted_answers(sources, args.trust):
         print(f"note: {note}", file=sys.stderr)
     started_at = build_check.head_commit(repo)
     try:
         with interruption.signals_raise():
-            done = update_all(repo, files, args)
+            done = update_all(repo, recorded, args)
     except interruption.Interrupted as stop:
         print(interrupted_line(repo, started_at, stop), file=sys.stderr)
         return 128 + stop.signum
@@ -187,25 +192,13 @@ def still_builds(repo: Path, started_at: str) -> bool:
     return True
 
 
-def all_at_release(recorded: dict[str, dict], source_of: dict[str, str], vcs_ref: str | None) -> dict[str, str] | None:
-    """{answers file: its release} when every answers file already records the release the
-    run would update it to (--vcs-ref, else its template's newest), else None. An update
-    within a release changes nothing (no migration runs within one), so nothing is cloned."""
-    newest: dict[str, str | None] = {}
-    at = {}
-    for name, answers in recorded.items():
-        if vcs_ref:
-            target = vcs_ref
-        elif source := source_of[name]:
-            if source not in newest:
-                newest[source] = template_clone.newest_release(source)
-            target = newest[source]
-        else:
-            return None
-        if not target or str(answers.get("_commit", "")) != target:
-            return None
-        at[name] = target
-    return at
+def release_targets(source_of: dict[str, str], vcs_ref: str | None) -> dict[str, str | None]:
+    """{answers file: the release the run updates it to}: --vcs-ref, else its template's
+    newest release, which `git ls-remote` lists without fetching anything (None where git
+    cannot reach the template that way)."""
+    newest = {source: template_clone.newest_release(source) for source in set(source_of.values()) - {""}} \
+        if not vcs_ref else {}
+    return {name: vcs_ref or newest.get(source) for name, source in source_of.items()}
 
 
 def require_identity(repo: Path) -> None:
@@ -222,15 +215,16 @@ def require_identity(repo: Path) -> None:
             )
 
 
-def update_all(repo: Path, files: list[str], args: argparse.Namespace) -> bool:
-    # Each answers file read once here; after the cluster's update only the releases
-    # recorded are read again (its migration may rewrite the apps' answers).
-    recorded = {name: bulk_update.recorded_answers(repo, name) for name in files}
+def update_all(repo: Path, recorded: dict[str, dict], args: argparse.Namespace) -> bool:
+    """Update every answers file (`recorded`: their answers, the cluster's first)."""
+    files = list(recorded)
     source_of = {name: str(answers.get("_src_path") or "") for name, answers in recorded.items()}
-    if at := all_at_release(recorded, source_of, args.vcs_ref):
-        # What a scheduled run meets most days: no temporary folder, no clone, no copier.
+    targets = release_targets(source_of, args.vcs_ref)
+    if all(target and str(recorded[name].get("_commit", "")) == target for name, target in targets.items()):
+        # What a scheduled run meets most days: no temporary folder, no clone, no copier
+        # (an update within a release changes nothing: no migration runs within one).
         for name in files:
-            report(Outcome(name, "unchanged", at[name]))
+            report(Outcome(name, "unchanged", targets[name]))
         return True
     scratch = update_scratch.folder(repo, args.jobs, prefix="flux-cookbook-update-all.")
     record = interruption.RunRecord(repo)
@@ -240,15 +234,16 @@ def update_all(repo: Path, files: list[str], args: argparse.Namespace) -> bool:
         clones = template_clone.clone_all(sources, scratch)
         run = bulk_update.Run(repo, template_clone.git_environment(clones), record, scratch)
 
-        newest = {source: template_clone.newest_release(path) for source, path in clones.items()}
-
-        def target(name: str) -> str | None:
-            return args.vcs_ref or newest.get(source_of[name])
+        # A template git reached only by cloning (one asking for credentials): its newest
+        # release from the clone.
+        for name, target in targets.items():
+            if target is None and source_of[name] in clones:
+                targets[name] = template_clone.newest_release(clones[source_of[name]])
 
         # Only the files copier reads, where every update goes from a release to a release.
         # One set of refs for every clone: git may send one spelling of a template to the
         # clone of another (template_clone.git_environment).
-        checked_out = {str(answers.get("_commit", "")) for answers in recorded.values()} | {str(target(name)) for name in files}
+        checked_out = {str(answers.get("_commit", "")) for answers in recorded.values()} | {str(target) for target in targets.values()}
         for source, path in clones.items():
             if not is_remote(source):
                 template_clone.slim_releases(path, checked_out)
@@ -256,7 +251,7 @@ def update_all(repo: Path, files: list[str], args: argparse.Namespace) -> bool:
         # The first one (the cluster) in the repository itself: a release's migration runs
         # there, over the whole repository, before any app is updated.
         first, rest = files[0], files[1:]
-        first_target = target(first)
+        first_target = targets[first]
         cluster_current = bool(first_target) and str(recorded[first].get("_commit", "")) == first_target
         if cluster_current:
             # Already there: copier would render the same release twice and change nothing
@@ -276,7 +271,7 @@ def update_all(repo: Path, files: list[str], args: argparse.Namespace) -> bool:
         for name in rest:
             if name in current:
                 report(Outcome(name, "unchanged", reached))
-        tasks = [(name, target(name)) for name in rest if name not in current]
+        tasks = [(name, targets[name]) for name in rest if name not in current]
         if tasks and cluster_current:
             require_identity(repo)  # not asked yet: the cluster needed no update
         if args.jobs > 1 and len(tasks) >= PARALLEL_FROM:

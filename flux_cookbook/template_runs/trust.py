@@ -22,7 +22,6 @@ import os
 import posixpath
 import re
 from collections.abc import Iterable
-from pathlib import Path
 
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions.template_source import is_remote
@@ -119,14 +118,6 @@ def require_trusted(source: str, named_by: str, given_trust: bool) -> None:
     """Raise UserError unless `source` may run its tasks and migrations here."""
     if why_trusted(source, given_trust) is None:
         raise UserError(refusal(source, named_by))
-
-
-def template_sources(repo: Path, answers_files: Iterable[str]) -> dict[str, str]:
-    """{answers file: the template it names (`_src_path`)}, for those that name one."""
-    from flux_cookbook.template_runs.copier_run import recorded_answers
-
-    sources = {name: recorded_answers(repo, name).get("_src_path") for name in answers_files}
-    return {name: str(source) for name, source in sources.items() if source}
 
 
 def require_trusted_answers(sources: dict[str, str], given_trust: bool) -> list[str]:
