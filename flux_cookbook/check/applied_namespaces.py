@@ -31,6 +31,7 @@ import posixpath
 from collections import defaultdict
 from dataclasses import dataclass
 
+from flux_cookbook.check.object_index import kustomization_spec, substituted
 from flux_cookbook.check.problems import BUILTIN_NAMESPACES, ERROR, WARNING, Problem
 from flux_cookbook.extensions import bounded_yaml, layout
 from flux_cookbook.extensions.flux_names import FLUX_SYSTEM, KUSTOMIZE_CONFIG_FILES, KUSTOMIZE_GROUP
@@ -86,9 +87,8 @@ class _Order:
         for key, k in self.kustomizations.items():
             # Its parents: the Kustomizations that apply it.
             self.before[key] |= {other for other, parent in self.kustomizations.items() if parent.path in applied_by[key]}
-            manifest = repo.manifest_of(k)
-            spec = manifest.obj.get("spec") if manifest is not None else None
-            for entry in (spec.get("dependsOn") or []) if isinstance(spec, dict) else []:
+            spec = kustomization_spec(repo, k) or {}
+            for entry in spec.get("dependsOn") or []:
                 if isinstance(entry, dict) and isinstance(entry.get("name"), str):
                     self.before[key].add((str(entry.get("namespace") or key[0]), entry["name"]))
 
@@ -138,7 +138,7 @@ def _check_cluster(repo: Repository, results: list[BuildResult], cluster: str | 
             if not namespace and kind_scopes.surely_namespaced(_group(obj), str(obj.get("kind", "")), crds):
                 unplaced.append(_unplaced(repo, applier, obj))
                 continue
-            if not isinstance(namespace, str) or not namespace or "${" in namespace:
+            if not isinstance(namespace, str) or not namespace or substituted(namespace):
                 continue
             if namespace in exists or applier.path in declared[namespace] or declared[namespace] & earlier_paths:
                 continue
@@ -200,9 +200,8 @@ def _where(repo: Repository, applier: FluxKustomization, applied: _Applied) -> t
     """The file and line that put the object into its namespace: the Flux Kustomization's
     targetNamespace, the object's own metadata.namespace, a kustomization file's
     `namespace:`; the object's own line, or the Kustomization's if no file holds it."""
-    manifest = repo.manifest_of(applier)
-    spec = manifest.obj.get("spec") if manifest is not None else None
-    if isinstance(spec, LineMap) and spec.get("targetNamespace") == applied.namespace:
+    spec = kustomization_spec(repo, applier)
+    if spec is not None and spec.get("targetNamespace") == applied.namespace:
         return applier.file, spec.line_of("targetNamespace")
     source = _source_document(repo, applier.path, applied)
     if source is None:

@@ -111,6 +111,13 @@ def spec_of(manifest: Manifest) -> LineMap:
     return spec if isinstance(spec, LineMap) else LineMap()
 
 
+def kustomization_spec(repo: Repository, kustomization) -> LineMap | None:
+    """The spec of a flux_build.FluxKustomization as its file writes it; None for one no
+    file defines (check --path's stand-in)."""
+    manifest = repo.manifest_of(kustomization)
+    return spec_of(manifest) if manifest is not None else None
+
+
 def entries(parent: LineMap, key: str) -> Iterable[tuple[LineMap, int]]:
     """The mapping items of the list parent[key], each with its line."""
     items = parent.get(key)

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from flux_cookbook.check.object_index import kustomization_spec, spec_of, substituted
 from flux_cookbook.check.problems import ERROR, WARNING, Problem
 from flux_cookbook.extensions.flux_names import HELM_GROUP, KUSTOMIZE_CONFIG_FIELDS, KUSTOMIZE_GROUP, SOURCE_GROUP
 from flux_cookbook.repository.model import (
@@ -93,9 +94,8 @@ def _substituting_kustomizations(repo: Repository) -> list[tuple[str, str]]:
     kustomize-controller substitutes ${...} variables in what it builds, after the build."""
     found = []
     for kustomization in repo.kustomizations:
-        manifest = repo.manifest_of(kustomization)
-        spec = manifest.obj.get("spec") if manifest is not None else None
-        if isinstance(spec, dict) and spec.get("postBuild"):
+        spec = kustomization_spec(repo, kustomization)
+        if spec is not None and spec.get("postBuild"):
             found.append((kustomization.path, kustomization.name))
     return found
 
@@ -113,8 +113,7 @@ def check_post_build(repo: Repository, built: list) -> list[Problem]:
     problems = []
     for kustomization in repo.kustomizations:
         manifest = repo.manifest_of(kustomization)
-        spec = manifest.obj.get("spec") if manifest is not None else None
-        post_build = spec.get("postBuild") if isinstance(spec, dict) else None
+        post_build = spec_of(manifest).get("postBuild") if manifest is not None else None
         substitute = post_build.get("substitute") if isinstance(post_build, dict) else None
         for name in substitute if isinstance(substitute, dict) else ():
             if not _VARIABLE_NAME.fullmatch(str(name)):
@@ -127,9 +126,8 @@ def check_post_build(repo: Repository, built: list) -> list[Problem]:
     for item in built:
         if "sops" not in item.obj or (item.source.path, item.source.line) in reported:
             continue
-        manifest = repo.manifest_of(item.kustomization)
-        spec = manifest.obj.get("spec") if manifest is not None else None
-        if not isinstance(spec, dict) or spec.get("decryption"):
+        spec = kustomization_spec(repo, item.kustomization)
+        if spec is None or spec.get("decryption"):
             continue  # decrypted, or applied by no Kustomization of this repository (--path)
         reported.add((item.source.path, item.source.line))
         meta = _metadata(item.obj)
@@ -154,7 +152,7 @@ def _waits_for_substitution(obj: Any) -> bool:
 
 def _holds_variable(value: Any) -> bool:
     if isinstance(value, str):
-        return "${" in value
+        return substituted(value)
     if isinstance(value, dict):
         return any(_holds_variable(key) or _holds_variable(item) for key, item in value.items())
     if isinstance(value, list):
