@@ -1,13 +1,15 @@
 """`flux-cookbook`: the entry point. Exit codes: 0 done, 1 refused or problems found, 2 usage
-(argparse's errors, and UsageError), 130 interrupted (Ctrl-C: one line, no traceback, as a
-shell reports SIGINT)."""
+(argparse's errors, and UsageError), 130 and 143 stopped by SIGINT (Ctrl-C) and SIGTERM:
+one line, no traceback, as a shell reports a signal (stops.py)."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 
+from flux_cookbook import stops
 from flux_cookbook.commands import SUMMARIES
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import repo_files
@@ -45,10 +47,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         argv = sys.argv[1:] if argv is None else argv
         args = parser(command_named(argv)).parse_args(argv)
-        return args.run(args)
+        with stops.signals_raise():
+            return args.run(args)
     except (UserError, repo_files.OutsideRepository, repo_files.NotReadable) as error:
         print(f"flux-cookbook: {error}", file=sys.stderr)
         return 2 if isinstance(error, UsageError) else 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C before the command ran
         print("\nflux-cookbook: interrupted", file=sys.stderr)
         return INTERRUPTED
+    except stops.Interrupted as stop:
+        said = "" if stop.signum == signal.SIGINT else f" by {signal.Signals(stop.signum).name}"
+        print(f"\nflux-cookbook: interrupted{said}", file=sys.stderr)
+        return 128 + stop.signum

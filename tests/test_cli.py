@@ -389,18 +389,19 @@ def test_a_link_that_loops_is_no_traceback(cluster):
 
 
 def test_an_add_or_new_stopped_half_way_leaves_nothing(cluster, template, monkeypatch, tmp_path):
-    """Ctrl-C once copier has written the files: the app (or the repository) is taken back,
-    so the same command can run again (files without answers it would refuse)."""
+    """Ctrl-C (or SIGTERM, as a scheduler ends a job) once copier has written the files: the
+    app (or the repository) is taken back, so the same command can run again (files without
+    answers it would refuse)."""
     before = tree_state(cluster)
     monkeypatch.setenv("FLUX_COOKBOOK_SIGNAL_AT", "app-copied:SIGINT")
     stopped = cookbook_cli("add", "web", "--helm-repo-url", "https://charts.example.com", "--defaults", cwd=cluster)
     assert stopped.returncode == 130 and "interrupted" in stopped.stderr, stopped.stderr
     assert tree_state(cluster) == before
-    monkeypatch.setenv("FLUX_COOKBOOK_SIGNAL_AT", "cluster-copied:SIGINT")
+    monkeypatch.setenv("FLUX_COOKBOOK_SIGNAL_AT", "cluster-copied:SIGTERM")
     for dest in (tmp_path / "new", tmp_path / "empty"):
         (tmp_path / "empty").mkdir(exist_ok=True)
         stopped = cookbook_cli("new", str(dest), "--defaults", "--template", str(template.path), "--vcs-ref", template.current)
-        assert stopped.returncode == 130, stopped.stderr
+        assert stopped.returncode == 143 and stopped.stderr.endswith("interrupted by SIGTERM\n"), stopped.stderr
         assert not (tmp_path / "new").exists() and not any((tmp_path / "empty").iterdir())
     monkeypatch.delenv("FLUX_COOKBOOK_SIGNAL_AT")
     added = cookbook_cli("add", "web", "--helm-repo-url", "https://charts.example.com", "--defaults", cwd=cluster)

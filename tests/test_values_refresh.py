@@ -271,16 +271,19 @@ def test_a_helmrelease_file_with_a_second_document_gets_its_new_range(template, 
     assert validate_repo(cluster, CURRENT) == []
 
 
-def test_a_refresh_stopped_before_its_commit_leaves_the_repository_clean(template, cluster, charts, monkeypatch):
-    """Ctrl-C after the first file of an app is written: that app's files go back, so the
-    next run is not refused for uncommitted changes, and it refreshes the app."""
+@pytest.mark.parametrize("signal_name, code", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_a_refresh_stopped_before_its_commit_leaves_the_repository_clean(template, cluster, charts, monkeypatch,
+                                                                         signal_name, code):
+    """Ctrl-C (or SIGTERM, a scheduled job ended) after the first file of an app is written:
+    that app's files go back, so the next run is not refused for uncommitted changes, and it
+    refreshes the app."""
     folder, url = charts
     add_app(template, cluster, url, "podinfo", "6.x", {"replicaCount": 2})
     release(folder)
     before = tree_state(cluster)
-    monkeypatch.setenv("FLUX_COOKBOOK_SIGNAL_AT", "values-written:SIGINT")
+    monkeypatch.setenv("FLUX_COOKBOOK_SIGNAL_AT", f"values-written:{signal_name}")
     stopped = cookbook_cli("values", "refresh", "--all", "-C", str(cluster))
-    assert stopped.returncode == 130 and "Traceback" not in stopped.stderr, stopped.stderr
+    assert stopped.returncode == code and "Traceback" not in stopped.stderr, stopped.stderr
     assert tree_state(cluster) == before
     monkeypatch.delenv("FLUX_COOKBOOK_SIGNAL_AT")
     again = cookbook_cli("values", "refresh", "--all", "-C", str(cluster))

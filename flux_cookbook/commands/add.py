@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from flux_cookbook import stops
 from flux_cookbook.commands import SUMMARIES, add_template_options
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import conventions, known_apps, layout, repo_files, repo_state, unused_answers
 from flux_cookbook.repository.lock import one_writer
 from flux_cookbook.template_runs import copier_run, new_files_listed, trust
-from flux_cookbook.update import interruption
 
 NAME = "add"
 EXAMPLE = """examples:
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         untracked = new_files_listed.untracked_files(repo)
         try:
             copier_run.run_copy(str(template), repo, data, vcs_ref, args.defaults)
-            interruption.checkpoint("app-copied")  # the tests' stand-in for a Ctrl-C here
+            stops.checkpoint("app-copied")  # the tests' stand-in for a Ctrl-C here
         except BaseException:
             # copier takes back what it wrote only when it made the folder: an app stopped
             # half-way (Ctrl-C, an error) would be files without answers, that add refuses.

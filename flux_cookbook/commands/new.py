@@ -7,11 +7,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from flux_cookbook import stops
 from flux_cookbook.commands import SUMMARIES, add_template_options
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import layout, unused_answers
 from flux_cookbook.template_runs import copier_run, trust
-from flux_cookbook.update import interruption
 
 NAME = "new"
 EXAMPLE = """examples:
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     made, had_git = not dest.exists(), (dest / ".git").exists()
     try:
         copier_run.run_copy(template, dest, data, args.vcs_ref, args.defaults)
-        interruption.checkpoint("cluster-copied")  # the tests' stand-in for a Ctrl-C here
+        stops.checkpoint("cluster-copied")  # the tests' stand-in for a Ctrl-C here
         first_commit(dest)
     except BaseException:
         # A repository stopped half-way (Ctrl-C) is none: the folder is as it was, so that

@@ -25,6 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from flux_cookbook import stops
 from flux_cookbook.commands import SUMMARIES, add_trust_option
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import layout, repo_files
@@ -154,15 +155,15 @@ def run_locked(repo: Path, args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     started_at = build_check.head_commit(repo)
     try:
-        with interruption.signals_raise():
+        with stops.signals_raise():
             done = update_all(repo, recorded, args)
-    except interruption.Interrupted as stop:
+    except stops.Interrupted as stop:
         print(interrupted_line(repo, started_at, stop), file=sys.stderr)
         return 128 + stop.signum
     return 0 if still_builds(repo, started_at) and done else 1
 
 
-def interrupted_line(repo: Path, started_at: str, stop: interruption.Interrupted) -> str:
+def interrupted_line(repo: Path, started_at: str, stop: stops.Interrupted) -> str:
     subjects = git(repo, "log", "--format=%s", f"{started_at}..HEAD").splitlines()[::-1]
     made = [subject.removeprefix("Update ").split(" to template ")[0] for subject in subjects]
     committed = f"{len(made)} update(s) committed ({', '.join(made)})" if made else "nothing committed"
@@ -264,7 +265,7 @@ def update_all(repo: Path, recorded: dict[str, dict], args: argparse.Namespace) 
                 if rest:
                     print(f"Not updated either, as each app is updated after {first}: {', '.join(rest)}", file=sys.stderr)
                 return False
-        interruption.checkpoint("cluster-updated")
+        stops.checkpoint("cluster-updated")
         # Apps already at the release the cluster just reached need no second look.
         reached = recorded_commit(repo, first) if first == CLUSTER_ANSWERS else None
         current = {name for name in rest if reached and recorded_commit(repo, name) == reached}

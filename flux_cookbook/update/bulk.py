@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flux_cookbook import stops
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import layout
 from flux_cookbook.template_runs import copier_run
@@ -198,14 +199,14 @@ class Run:
         temporary = self.scratch / "tmp"
         temporary.mkdir(exist_ok=True)
         # A process group of its own: Ctrl-C reaches update-all alone, which ends the group.
-        with interruption.signals_deferred():
+        with stops.signals_deferred():
             process = subprocess.Popen(
                 [sys.executable, "-m", interruption.WORKER_MODULE, str(job)],
                 env={**worker_environment(self.env), "TMPDIR": str(temporary)},
                 start_new_session=True,
                 pass_fds=(results,) if isinstance(results, int) else (),
             )
-            interruption.checkpoint("worker-started")
+            stops.checkpoint("worker-started")
             self.record.add("groups", process.pid)
         return process
 
@@ -257,7 +258,7 @@ class Run:
                 worktrees.append(path)
                 results.append(self.scratch / f"results-{index}.jsonl")
                 processes.append(self.start_worker(path, share, in_place=False, results=str(results[-1])))
-            interruption.checkpoint("workers-started")
+            stops.checkpoint("workers-started")
             for process in processes:
                 process.wait()
         finally:
@@ -314,7 +315,7 @@ def update_in_parallel(run: Run, tasks: list[tuple[str, str | None]], jobs: int)
         before = git(repo, "rev-parse", "HEAD").strip()
         try:
             if commits:
-                interruption.checkpoint("cherry-pick")
+                stops.checkpoint("cherry-pick")
                 git(repo, "cherry-pick", "--no-rerere-autoupdate", *commits)
         except subprocess.CalledProcessError:
             # Disjoint paths make this unexpected. The repository was clean at `before`

@@ -1,6 +1,6 @@
 """update-all stopped by SIGINT or SIGTERM, and what a run killed outright leaves behind.
 
-While update-all runs, SIGINT and SIGTERM raise `Interrupted` in its main thread; its own
+While update-all runs, SIGINT and SIGTERM raise `stops.Interrupted` in its main thread; its own
 `finally`s then end the workers (each a process group of its own, so Ctrl-C in a terminal
 reaches only update-all, which decides), remove the worktrees and temporary folders, abort a
 cherry-pick in progress and put back an update half-done in the repository. The run
@@ -8,12 +8,10 @@ records what it made in `<git dir>/flux-cookbook-update-all.json`; a run killed 
 cannot clean up, so the next one finds that record, its process gone, and removes what it
 lists (`recover`) before it starts.
 
-Tests stop a run at a fixed point: FLUX_COOKBOOK_SIGNAL_AT=<point>:<SIGNAL> makes update-all
-send itself SIGNAL at <point> ("cluster-updated", "cherry-pick", "worker-started": right after
-a worker's process is made); at a worker's points
-("in-place", "worktree": before its first update) the worker sends it to update-all and
-then waits to be ended. `add`, `new` and `values refresh` have a point each too
-("app-copied", "cluster-copied", "values-written"), where they take back what they wrote.
+Tests stop a run at a fixed point (flux_cookbook/stops.py): update-all's points are
+"cluster-updated", "cherry-pick", "worker-started" (right after a worker's process is made)
+and "workers-started"; at a worker's points ("in-place", "worktree": before its first
+update) the worker sends the signal to update-all and then waits to be ended.
 """
 
 from __future__ import annotations
@@ -25,76 +23,10 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 RECORD = "flux-cookbook-update-all.json"
 WORKER_MODULE = "flux_cookbook.update.worker"
-HOOK = "FLUX_COOKBOOK_SIGNAL_AT"
-
-
-class Interrupted(Exception):
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
-WORKER_POINTS = ("in-place", "worktree")
-
-
-def checkpoint(point: str) -> None:
-    """The test hook (module docstring); nothing unless FLUX_COOKBOOK_SIGNAL_AT names `point`."""
-    wanted, _, name = os.environ.get(HOOK, "").partition(":")
-    if wanted != point:
-        return
-    signum = signal.Signals[name or "SIGINT"]
-    if point in WORKER_POINTS:
-        os.kill(os.getppid(), signum)
-        while True:  # until update-all ends this worker
-            signal.pause()
-    os.kill(os.getpid(), signum)
-
-
-# A signal that comes while a worker is being started waits for the end of that start
-# (`signals_deferred`): raised between the fork and the record of the worker's process
-# group, it would leave a worker running that nothing ends.
-_deferring = {"depth": 0, "pending": 0}
-
-
-def _stop(signum: int) -> None:
-    # One is enough: the clean-up that follows must not be cut short by the next.
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, signal.SIG_IGN)
-    raise Interrupted(signum)
-
-
-@contextlib.contextmanager
-def signals_raise() -> Iterator[None]:
-    def handler(signum, frame):
-        if _deferring["depth"]:
-            _deferring["pending"] = _deferring["pending"] or signum
-            return
-        _stop(signum)
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, action in previous.items():
-            signal.signal(sig, action)
-
-
-@contextlib.contextmanager
-def signals_deferred() -> Iterator[None]:
-    """Within, SIGINT and SIGTERM are noted, and raised when the block ends (see above)."""
-    _deferring["depth"] += 1
-    try:
-        yield
-    finally:
-        _deferring["depth"] -= 1
-        if not _deferring["depth"] and _deferring["pending"]:
-            signum, _deferring["pending"] = _deferring["pending"], 0
-            _stop(signum)
 
 
 def git(repo: Path, *args: str) -> subprocess.CompletedProcess:

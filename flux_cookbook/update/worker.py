@@ -26,8 +26,8 @@ import traceback
 from dataclasses import asdict
 from pathlib import Path
 
+from flux_cookbook import stops
 from flux_cookbook.update import bulk as bulk_update
-from flux_cookbook.update import interruption
 from flux_cookbook.update.bulk import Outcome, git
 
 
@@ -94,7 +94,7 @@ def main(argv: list[str]) -> int:
     results = os.fdopen(int(where[3:]), "w", encoding="utf-8") if where.startswith("fd:") \
         else open(where, "w", encoding="utf-8")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it ends this process group
-    interruption.checkpoint("in-place" if in_place else "worktree")
+    stops.checkpoint("in-place" if in_place else "worktree")
     for answers_file, vcs_ref in job["tasks"]:
         if in_place:
             outcome, outcome.output = captured(lambda: update_safely(repo, answers_file, vcs_ref))

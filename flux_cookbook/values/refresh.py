@@ -16,12 +16,12 @@ from pathlib import Path
 
 import yaml
 
+from flux_cookbook import stops
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import chart_values, repo_files
 from flux_cookbook.extensions.semver_range import parse_constraint, parse_version
 from flux_cookbook.repository import schema_messages
 from flux_cookbook.repository.lock import one_writer, require_branch
-from flux_cookbook.update import interruption
 from flux_cookbook.values.app_values import (
     App,
     chart_version_files,
@@ -226,7 +226,7 @@ def write(repo: Path, refreshes: list[Refresh]) -> list[Refresh]:
             try:
                 for path in paths:
                     repo_files.write_text(repo, path, refresh.writes[path])
-                    interruption.checkpoint("values-written")  # the tests' stand-in for a Ctrl-C here
+                    stops.checkpoint("values-written")  # the tests' stand-in for a Ctrl-C here
                 if refresh.needs_hands:
                     left.append(refresh)
                 elif paths:
