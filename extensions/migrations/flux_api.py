@@ -33,7 +33,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString, ScalarString
 
-from .. import document_split, flux_names, repo_files
+from .. import document_split, flux_names, line_ends, repo_files
 from ..flux_names import HELM_GROUP, IMAGE_GROUP, KUSTOMIZE_GROUP, NOTIFICATION_GROUP, SOURCE_GROUP
 
 __all__ = ["DELETE", "Migration", "MigrationError", "apply_changes", "current_api_version", "migrate_file", "migrate_text"]
@@ -652,7 +652,7 @@ class _Document:
         return found
 
     def _splice(self, edits: list[tuple[int, int, str]]) -> str | None:
-        newline = "\r\n" if "\r\n" in self.text else "\n"
+        newline = line_ends.of(self.text)
         lines = list(self.lines)
         unterminated = bool(lines) and not lines[-1].endswith("\n")
         if unterminated:
@@ -662,7 +662,7 @@ class _Document:
             if end > next_start or (start, end) == (next_start, next_end):
                 return None  # overlapping edits: let the re-dump sort it out
         for start, end, text in ordered:
-            lines[start:end] = [text.replace("\r\n", "\n").replace("\n", newline)] if text else []
+            lines[start:end] = [line_ends.converted(text, newline)] if text else []
         result = "".join(lines)
         return result.removesuffix(newline) if unterminated else result
 
@@ -679,8 +679,7 @@ class _Document:
         if "#" in head:  # ruamel moves a comment after `---` onto a line of its own
             first, _, rest = body.partition("\n")
             body = rest if first.strip() == head[head.index("#"):].strip() else body
-        if "\r\n" in self.text:
-            body = body.replace("\n", "\r\n")
+        body = line_ends.converted(body, line_ends.of(self.text))
         if not tail and not self.text.endswith("\n"):
             body = body.rstrip("\r\n")
         return head + body + tail

@@ -21,7 +21,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
-from .. import document_split
+from .. import document_split, line_ends
 
 _MISSING = object()
 
@@ -37,11 +37,11 @@ def merge_added_keys(base: str, mine: str, theirs: str) -> str | None:
     expected = _plain(m)
     if not _collect(b, m, t, mine_lines, theirs_lines, insertions, expected) or not insertions:
         return None
-    newline = "\r\n" if "\r\n" in mine else "\n"  # the user's line ends, also for what goes in
+    newline = line_ends.of(mine)  # the user's line ends, also for what goes in
     lines = list(mine_lines)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += newline
-    insertions = [(at, text.replace("\r\n", "\n").replace("\n", newline)) for at, text in insertions]
+    insertions = [(at, line_ends.converted(text, newline)) for at, text in insertions]
     # Last place first, so earlier places keep their line numbers; at one place, the
     # release's order (the later key goes in first, the earlier one before it).
     for _, (at, text) in sorted(enumerate(insertions), key=lambda item: (item[1][0], item[0]), reverse=True):

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from .. import app_defaults, bounded_yaml, layout, repo_files, repo_state
+from .. import app_defaults, bounded_yaml, layout, line_ends, repo_files, repo_state
 from ..yaml_quoting import yaml_block, yaml_document
 from .git_repo import MigrationAbort, git
 
@@ -69,8 +69,8 @@ def _plan_health_checks(repo: Path, answers_file: str, writes: dict[str, str], n
     if not (repo / kustomization_file).is_file() or release is None:
         return  # not where the template writes them: nothing the template guessed to move
     kustomization = repo_files.read_text(repo, kustomization_file)  # as written: CRLF stays
-    newline = "\r\n" if "\r\n" in kustomization else "\n"  # the block is matched and written in the file's line ends
-    written = f"  healthChecks:\n{yaml_block(checks, 4)}\n".replace("\n", newline)
+    newline = line_ends.of(kustomization)  # the block is matched and written in the file's line ends
+    written = line_ends.converted(f"  healthChecks:\n{yaml_block(checks, 4)}\n", newline)
     at = kustomization.find(written)
     # The whole block as the template wrote it: no second occurrence, no entry of the user's after it.
     if at < 0 or kustomization.count(written) != 1 or kustomization[at + len(written):].startswith("    "):
@@ -78,7 +78,7 @@ def _plan_health_checks(repo: Path, answers_file: str, writes: dict[str, str], n
         return
     metadata = release.get("metadata") or {}
     new = app_defaults.helm_release_health_checks(str(metadata.get("name")), str(metadata.get("namespace") or answers.get("namespace")))
-    writes[kustomization_file] = kustomization.replace(written, f"  healthChecks:\n{yaml_block(new, 4)}\n".replace("\n", newline))
+    writes[kustomization_file] = kustomization.replace(written, line_ends.converted(f"  healthChecks:\n{yaml_block(new, 4)}\n", newline))
     writes[answers_file] = with_answer(text, HEALTH_CHECKS, new)
     notes.append(f"app {app}: health check now its HelmRelease (was {checks[0]['kind']} {checks[0]['name']}, a guess)")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from flux_cookbook.adopt.answers import RELEASE_TAG
 from flux_cookbook.adopt.findings import Findings
 from flux_cookbook.adopt.template_files import TemplateFiles
-from flux_cookbook.extensions import layout, repo_files
+from flux_cookbook.extensions import layout, line_ends, repo_files
 from flux_cookbook.extensions.template_source import is_remote
 
 # The repository's own housekeeping files, which release 1.0.0 writes with no answer in
@@ -66,7 +66,7 @@ def housekeeping_files(root: Path, files: TemplateFiles | None, findings: Findin
         have = {line.strip() for line in own.splitlines()}
         missing = [line for line in wanted.splitlines() if line.strip() and not line.startswith("#") and line.strip() not in have]
         if missing:
-            newline = "\r\n" if "\r\n" in own else "\n"
+            newline = line_ends.of(own)
             lines = ["# Added by flux-cookbook adopt: what the template's .sourceignore leaves out of Flux's sync.",
                      *missing]
             extended[SOURCEIGNORE] = (

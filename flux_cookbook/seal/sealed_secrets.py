@@ -37,7 +37,7 @@ from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from flux_cookbook.errors import UsageError, UserError
-from flux_cookbook.extensions import bounded_yaml, known_apps, layout, repo_files
+from flux_cookbook.extensions import bounded_yaml, known_apps, layout, line_ends, repo_files
 from flux_cookbook.extensions.input_checks import dns1123_label_error
 from flux_cookbook.extensions.kube_names import dns1123_subdomain_error, metadata_entry_error
 from flux_cookbook.extensions.yaml_quoting import retyped_when_plain
@@ -379,7 +379,7 @@ def _read_existing(path: Path, app: App, name: str, scope: str | None, secret_ty
             f"Remove the file and seal every key again with --type {secret_type}."
         )
     return SealedSecretFile(path, app, name, current_scope, current_type, True, document, loader,
-                            newline="\r\n" if "\r\n" in text else "\n")
+                            newline=line_ends.of(text))
 
 
 # --- YAML -----------------------------------------------------------------------------
