@@ -478,6 +478,11 @@ CASES = [
     Case("values-from-a-generator-that-adds-a-hash", {CM: None, "podinfo/values.yaml": "replicaCount: 2\n",
                                                        "podinfo/kustomization.yaml": VALUES_GENERATOR.format(options="")},
          "ref.values", HR, "name: podinfo-helm-chart-value-overrides", message="disableNameSuffixHash"),
+    # A namePrefix renames the ConfigMap in the build; the HelmRelease's valuesFrom keeps the old name.
+    Case("values-from-an-object-a-name-prefix-renames",
+         {"podinfo/kustomization.yaml": "namePrefix: home-\nresources:\n  - helmrelease-podinfo.yaml\n"
+                                        "  - configmap-podinfo-helm-chart-value-overrides.yaml\n"},
+         "ref.values", HR, "name: podinfo-helm-chart-value-overrides", message="home-podinfo-helm-chart-value-overrides"),
     Case("plain-secret-in-a-list", {"podinfo/secret-db.yaml": "apiVersion: v1\nkind: List\nitems:\n" + "".join(
         f"  {'- ' if n == 0 else '  '}{line}\n" for n, line in enumerate(PLAIN_SECRET.splitlines()))},
          "convention.plain-secret", "podinfo/secret-db.yaml", "- apiVersion: v1"),

@@ -269,3 +269,46 @@ def _defines(defined: list[Manifest], kind: str, namespace: str, name: str, grou
         if m.kind == kind and (not group or m.group == group):
             return True
     return kind in ("Secret", "ConfigMap") and _made_at_run_time(defined, kind, namespace, name)[0]
+
+
+def check_values_renamed(built: list) -> list[Problem]:
+    """A HelmRelease's valuesFrom that names a ConfigMap or Secret by the name its file gives
+    it, where the build renames that object (a namePrefix or nameSuffix): kustomize rewrites
+    references only in fields it knows, not a HelmRelease's valuesFrom, so helm-controller
+    looks for a name nothing has. `built`: built_objects of each build."""
+    by_build: dict[object, list] = {}
+    for item in built:
+        by_build.setdefault(item.kustomization, []).append(item)
+    problems = []
+    for items in by_build.values():
+        names = {(item.obj.get("kind"), _meta(item.obj).get("namespace"), _meta(item.obj).get("name")) for item in items}
+        renamed = {}  # (kind, namespace, the name its document gives) -> the name it is built as
+        for item in items:
+            if item.obj.get("kind") in ("ConfigMap", "Secret") and item.source.obj is not None:
+                written = _meta(item.source.obj).get("name")
+                meta = _meta(item.obj)
+                if written and written != meta.get("name"):
+                    renamed[item.obj["kind"], meta.get("namespace"), written] = meta.get("name")
+        for item in items:
+            if (item.obj.get("apiVersion", "").rpartition("/")[0], item.obj.get("kind")) != (HELM_GROUP, "HelmRelease"):
+                continue
+            namespace = _meta(item.obj).get("namespace")
+            spec = item.obj.get("spec") if isinstance(item.obj.get("spec"), dict) else {}
+            values_from = spec.get("valuesFrom") if isinstance(spec.get("valuesFrom"), list) else []
+            for position, entry in enumerate(values_from):
+                if not isinstance(entry, dict) or entry.get("optional") is True:
+                    continue
+                key = (entry.get("kind"), namespace, entry.get("name"))
+                if key in names or key not in renamed:
+                    continue
+                problems.append(Problem(
+                    item.source.path, item.source.line_at(("spec", "valuesFrom", position, "name")), "ref.values", ERROR,
+                    f"HelmRelease {namespace}/{_meta(item.obj).get('name')}: valuesFrom {key[0]} {key[2]}: the build "
+                    f"names it {renamed[key]} (a namePrefix or nameSuffix), and kustomize does not rewrite a "
+                    "HelmRelease's valuesFrom, so helm-controller never finds it: name it as built, or drop "
+                    "the prefix or suffix"))
+    return problems
+
+
+def _meta(obj: dict) -> dict:
+    return obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
