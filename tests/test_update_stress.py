@@ -66,6 +66,42 @@ def test_a_deleted_generated_file_stays_deleted(template, v1_repo):
     assert "valuesFrom" not in release.read_text() and "helm.toolkit.fluxcd.io/v2\n" in release.read_text()
 
 
+SOPS_BLOCK = """sops:
+  age:
+    - recipient: age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
+      enc: |
+        -----BEGIN AGE ENCRYPTED FILE-----
+        YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOQ==
+        -----END AGE ENCRYPTED FILE-----
+  lastmodified: "2024-01-01T00:00:00Z"
+  mac: ENC[AES256_GCM,data:bWFj,iv:aXY=,tag:dGFn,type:str]
+  encrypted_regex: ^(values|data|stringData)$
+  version: 3.8.1
+"""
+
+
+def test_a_sops_encrypted_file_is_left_as_the_user_committed_it(template, v1_repo):
+    """SOPS's MAC covers the whole file: what copier's merge would change in it (the new
+    apiVersion, the release's keys) breaks its decryption in the cluster. It stays byte for
+    byte as committed, and the output says what to do instead."""
+    release = v1_repo / "podinfo/helmrelease-podinfo.yaml"
+    release.write_text(release.read_text() + SOPS_BLOCK)
+    commit_all(v1_repo, "Encrypt the HelmRelease with SOPS")
+    encrypted = release.read_bytes()
+    to_current = ("update", "--trust", "--defaults", "--vcs-ref", template.current)
+    cluster = copier_cli(*to_current, cwd=v1_repo)
+    assert cluster.returncode == 0, cluster.stderr
+    assert "podinfo/helmrelease-podinfo.yaml: SOPS-encrypted; left as it is" in cluster.stdout  # the migration's step
+    commit_all(v1_repo, "Cluster update")
+    app = copier_cli(*to_current, "-a", ".copier-answers.app-podinfo.yml", cwd=v1_repo)
+    assert app.returncode == 0, app.stderr
+    assert release.read_bytes() == encrypted
+    assert "podinfo/helmrelease-podinfo.yaml: SOPS-encrypted, so the update left it as it was" in app.stdout + app.stderr
+    assert "podinfo/helmrelease-podinfo.yaml" not in git(v1_repo, "status", "--porcelain")
+    # The rest of the app is updated as usual.
+    assert load(v1_repo / "bootstrap/kustomizations/kustomization-podinfo.yaml")["apiVersion"] == "kustomize.toolkit.fluxcd.io/v1"
+
+
 def test_a_renamed_app_folder_is_not_recreated(template, v1_repo):
     git(v1_repo, "mv", "podinfo", "apps")
     kustomization = v1_repo / "flux-system/kustomizations/kustomization-podinfo.yaml"
