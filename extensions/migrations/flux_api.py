@@ -140,6 +140,11 @@ def _strategic_merge_entry(doc: _Document, item: Any, where: str) -> CommentedMa
     """{patch: <the object as YAML>, target: ...}; the target is what kustomize would
     infer from the patch itself, spelled out, and only when the patch names one object."""
     _expect(item, dict, "a mapping (an inline patch object)", doc.label, where)
+    item = _detach(item)
+    if isinstance(item.get("apiVersion"), str) and isinstance(item.get("kind"), str):
+        # A patch of a Flux object at a removed version: kustomize matches the version
+        # exactly, so it names the one the object now has (see _patch_of_a_removed_version).
+        item["apiVersion"] = current_api_version(item["apiVersion"], item["kind"]) or item["apiVersion"]
     entry = CommentedMap(patch=LiteralScalarString(doc.dump_block(item)))
     meta = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
     if isinstance(item.get("kind"), str) and isinstance(meta.get("name"), str):
@@ -163,7 +168,11 @@ def _json6902_entry(doc: _Document, item: Any, where: str) -> CommentedMap:
     _expect(item.get("target"), dict, "a mapping", doc.label, f"{where}.target")
     _expect(item.get("patch"), list, "a list of operations", doc.label, f"{where}.patch")
     patch = LiteralScalarString(doc.dump_block(item["patch"]))
-    return CommentedMap(patch=patch, target=_detach(item["target"]))
+    target = _detach(item["target"])
+    served = _served_target_version(target)
+    if served is not None:
+        target["version"] = served
+    return CommentedMap(patch=patch, target=target)
 
 
 def _drop_unused_interval(doc: _Document, mapping: CommentedMap, path: str) -> None:
@@ -215,6 +224,44 @@ def _referenced_api_version(doc: _Document, mapping: CommentedMap, path: str) ->
         doc.note(f"{path}.apiVersion {api_version} -> {new}")
 
 
+def _served_target_version(target: Any) -> str | None:
+    """The version a patch target (group, version, kind) names, when that is a removed
+    version of a Flux kind: the one Flux serves instead; else None."""
+    if not isinstance(target, dict):
+        return None
+    group, version, kind = target.get("group"), target.get("version"), target.get("kind")
+    if not all(isinstance(value, str) for value in (group, version, kind)):
+        return None
+    new = current_api_version(f"{group}/{version}", kind)
+    return new.rpartition("/")[2] if new is not None and new != f"{group}/{version}" else None
+
+
+def _patch_of_a_removed_version(doc: _Document, mapping: CommentedMap, path: str) -> None:
+    """A patch (`spec.patches[]`) aimed at a Flux object by a removed version: kustomize
+    matches a target's version exactly, so once the object is at the served version the
+    patch matches nothing, and the build says nothing of it: the user's change is silently
+    gone. The target, and the apiVersion of a strategic-merge patch's body, name the
+    served version instead."""
+    target = mapping.get("target")
+    if (served := _served_target_version(target)) is not None:
+        old = target["version"]
+        doc.set_value(target, "version", served, f"{path}.target")
+        doc.note(f"{path}.target.version {old} -> {served}")
+    body = mapping.get("patch")
+    if not isinstance(body, str) or "apiVersion" not in body:
+        return
+    try:
+        patch = pyyaml.safe_load(body)
+    except pyyaml.YAMLError:
+        return  # not ours to judge: kustomize says what is wrong with it
+    if isinstance(patch, dict) and isinstance(patch.get("apiVersion"), str) and isinstance(patch.get("kind"), str):
+        old = patch["apiVersion"]
+        new = current_api_version(old, patch["kind"])
+        if new is not None and new != old:
+            doc.set_block_line(mapping, "patch", rf"apiVersion:[ \t]*[\"']?{re.escape(old)}[\"']?", f"apiVersion: {new}", path)
+            doc.note(f"{path}.patch: apiVersion {old} -> {new}")
+
+
 @dataclass(frozen=True)
 class _Kind:
     current: str  # the one version Flux 2.9 serves
@@ -262,6 +309,7 @@ _REFERENCE_RULES: dict[tuple[str, str], tuple[tuple[str, Callable[..., None]], .
     (KUSTOMIZE_GROUP, "Kustomization"): (
         ("spec.healthChecks[]", _referenced_api_version),
         ("spec.healthCheckExprs[]", _referenced_api_version),
+        ("spec.patches[]", _patch_of_a_removed_version),
     ),
 }
 _KINDS: dict[tuple[str, str], _Kind] = {
@@ -481,6 +529,32 @@ class _Document:
 
         def change() -> None:
             mapping[key] = type(old)(new) if isinstance(old, ScalarString) else new
+
+        self._edit(edit)
+        self._tree_changes.append(change)
+
+    def set_block_line(self, mapping: CommentedMap, key: str, pattern: str, new: str, path: str) -> None:
+        """In a multi-line string value, the one line that is all `pattern` (indentation
+        aside) becomes `new`; every other line of it, and of the file, as it was."""
+        self._check_own(mapping, key, path)
+        old = mapping[key]
+        whole = re.compile(rf"(?m)^([ \t]*){pattern}[ \t]*$")
+        replaced, count = whole.subn(lambda match: match.group(1) + new, old)
+        if count != 1:
+            return  # not one such line: left as it is
+
+        def edit() -> list[tuple[int, int, str]]:
+            start, _, end = self._span(mapping, key)
+            edits = [(number, number + 1, whole.sub(lambda match: match.group(1) + new, self.lines[number]))
+                     for number in range(start + 1, end) if whole.fullmatch(self.lines[number].rstrip("\r\n"))]
+            if len(edits) != 1:
+                raise _Unspliceable
+            number, _, text = edits[0]
+            ending = self.lines[number][len(self.lines[number].rstrip("\r\n")):]
+            return [(number, number + 1, text.rstrip("\r\n") + ending)]
+
+        def change() -> None:
+            mapping[key] = type(old)(replaced) if isinstance(old, ScalarString) else replaced
 
         self._edit(edit)
         self._tree_changes.append(change)

@@ -869,13 +869,19 @@ def test_a_commit_template_using_updated_is_named():
     assert any(".Updated, which v1 no longer has" in note for note in notes)
 
 
+# A Flux Kustomization `web` up to its spec's sourceRef, at kustomize.toolkit.fluxcd.io/{version}.
+WEB_KUSTOMIZATION = (
+    "apiVersion: kustomize.toolkit.fluxcd.io/{version}\n"
+    "kind: Kustomization\n"
+    "metadata:\n  name: web\n  namespace: flux-system\n"
+    "spec:\n  interval: 15m\n  path: ./web\n  prune: true\n"
+    "  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+)
+
+
 def test_health_checks_name_the_served_version_even_in_a_current_kustomization():
     text = (
-        "apiVersion: kustomize.toolkit.fluxcd.io/v1\n"
-        "kind: Kustomization\n"
-        "metadata:\n  name: web\n  namespace: flux-system\n"
-        "spec:\n  interval: 15m\n  path: ./web\n  prune: true\n"
-        "  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+        WEB_KUSTOMIZATION.format(version="v1") +
         "  healthChecks:\n"
         "    - apiVersion: helm.toolkit.fluxcd.io/v2beta2 # the app\n"
         "      kind: HelmRelease\n      name: web\n      namespace: web\n"
@@ -894,3 +900,50 @@ def test_health_checks_name_the_served_version_even_in_a_current_kustomization()
         "spec.healthChecks[3].apiVersion helm.toolkit.fluxcd.io/v2beta1 -> helm.toolkit.fluxcd.io/v2",
     ]
     assert migrate_text(migration.text).changed is False
+
+
+def test_patches_aimed_at_a_removed_version_aim_at_the_served_one():
+    """kustomize matches a patch target's version exactly: a patch of a HelmRelease by
+    v2beta1 matches nothing once the HelmRelease is v2, and the build says nothing."""
+    text = (
+        WEB_KUSTOMIZATION.format(version="v1") +
+        "  patches:\n"
+        "    - target: {group: helm.toolkit.fluxcd.io, version: v2beta1, kind: HelmRelease, name: web}\n"
+        "      patch: |\n"
+        "        - op: replace\n          path: /spec/interval\n          value: 1h\n"
+        "    - target:\n        group: helm.toolkit.fluxcd.io\n        version: v2beta2 # ours\n"
+        "        kind: HelmRelease\n"
+        "      patch: |\n"
+        "        apiVersion: helm.toolkit.fluxcd.io/v2beta2\n        kind: HelmRelease\n"
+        "        metadata:\n          name: web\n        spec:\n          timeout: 10m\n"
+        "    - target: {group: apps, version: v1, kind: Deployment}\n"
+        "      patch: |\n        - op: remove\n          path: /spec/replicas\n"
+    )
+    migration = migrate_text(text)
+    expected = (text.replace("version: v2beta1, kind", "version: v2, kind")
+                .replace("version: v2beta2 # ours", "version: v2 # ours")
+                .replace("        apiVersion: helm.toolkit.fluxcd.io/v2beta2\n", "        apiVersion: helm.toolkit.fluxcd.io/v2\n"))
+    assert migration.text == expected  # each value in place, every other byte as it was
+    assert [note.split(": ", 1)[1] for note in migration.notes] == [
+        "spec.patches[0].target.version v2beta1 -> v2",
+        "spec.patches[1].target.version v2beta2 -> v2",
+        "spec.patches[1].patch: apiVersion helm.toolkit.fluxcd.io/v2beta2 -> helm.toolkit.fluxcd.io/v2",
+    ]
+    assert migrate_text(migration.text).changed is False
+
+
+def test_converted_patches_of_a_flux_object_name_the_served_version():
+    """patchesStrategicMerge and patchesJson6902 of a v1beta1 Kustomization become `patches`
+    whose targets (and a strategic-merge body) name the version Flux serves now."""
+    text = (
+        WEB_KUSTOMIZATION.format(version="v1beta1") +
+        "  patchesStrategicMerge:\n"
+        "    - apiVersion: helm.toolkit.fluxcd.io/v2beta1\n      kind: HelmRelease\n"
+        "      metadata:\n        name: web\n      spec:\n        interval: 30m\n"
+        "  patchesJson6902:\n"
+        "    - target: {group: helm.toolkit.fluxcd.io, version: v2beta1, kind: HelmRelease, name: web}\n"
+        "      patch:\n        - op: replace\n          path: /spec/timeout\n          value: 10m\n"
+    )
+    patches = yaml.safe_load(migrate_text(text).text)["spec"]["patches"]
+    assert [patch["target"]["version"] for patch in patches] == ["v2", "v2"]
+    assert yaml.safe_load(patches[0]["patch"])["apiVersion"] == "helm.toolkit.fluxcd.io/v2"
