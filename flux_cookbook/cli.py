@@ -1,11 +1,13 @@
 """`flux-cookbook`: the entry point. Exit codes: 0 done, 1 refused or problems found, 2 usage
 (argparse's errors, and UsageError), 130 and 143 stopped by SIGINT (Ctrl-C) and SIGTERM:
-one line, no traceback, as a shell reports a signal (stops.py)."""
+one line, no traceback, as a shell reports a signal (stops.py); 141 when the reader of
+its output went away (`| head`), quietly."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 
@@ -55,6 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C before the command ran
         print("\nflux-cookbook: interrupted", file=sys.stderr)
         return INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`check --format json | head -1`): the rest is not wanted.
+        # Python writes out stdout again at exit, which would fail the same way: it goes to
+        # devnull (the recipe of Python's signal docs). Exit as a shell reports SIGPIPE.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except stops.Interrupted as stop:
         said = "" if stop.signum == signal.SIGINT else f" by {signal.Signals(stop.signum).name}"
         print(f"\nflux-cookbook: interrupted{said}", file=sys.stderr)

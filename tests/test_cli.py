@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -386,6 +387,20 @@ def test_a_link_that_loops_is_no_traceback(cluster):
     assert checked.returncode == 0 and "Traceback" not in checked.stderr, checked.stderr
     updated = cookbook_cli("update-all", str(cluster))
     assert updated.returncode == 0 and "Traceback" not in updated.stderr, updated.stderr
+
+
+def test_output_its_reader_stopped_reading_is_no_traceback(cluster):
+    """`flux-cookbook check --format json | head -1`: the reader goes away; the command
+    ends quietly, as a shell reports SIGPIPE (its stdout here: a pipe no one reads)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run([sys.executable, "-m", "flux_cookbook", "check", "--format", "json", "--no-build", str(cluster)],
+                                env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, stdout=write_end,
+                                stderr=subprocess.PIPE, text=True, check=False)
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141 and result.stderr == "", result.stderr
 
 
 def test_an_add_or_new_stopped_half_way_leaves_nothing(cluster, template, monkeypatch, tmp_path):

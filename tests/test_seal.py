@@ -140,6 +140,9 @@ def test_apps_dir_places_the_file_in_the_apps_folder(repo, cert, key):
     assert result.returncode == 0, result.stderr.decode()
     assert unsealed(key, repo / "apps" / "web" / "sealedsecret-db.yaml") == {"password": SECRET.encode()}
     assert not sealed_file(repo).exists()
+    # A message about the file names it from the repository's root.
+    again = seal(repo, "web", "db", "--cert", str(cert), "--scope", "cluster-wide", stdin=f"password={SECRET}\n".encode())
+    assert again.returncode == 1 and "apps/web/sealedsecret-db.yaml is sealed strict" in again.stderr.decode(), again.stderr
 
 
 def test_repo_option_and_a_type_missing_keys(repo, cert, key):

@@ -313,7 +313,8 @@ def test_all_names_every_apps_problem_and_writes_nothing(template, cluster, char
 ALIAS_BOMB = "".join(f"    l{n}: &l{n} [*l{n - 1}, *l{n - 1}]\n" if n else "    l0: &l0 x\n" for n in range(20))
 
 
-@pytest.mark.parametrize("problem", ["no such app", "no such version", "not cached offline", "repository unreachable",
+@pytest.mark.parametrize("problem", ["no such app", "no such version", "not cached offline", "not cached, FLUX_COOKBOOK_OFFLINE",
+                                     "repository unreachable",
                                      "dirty", "values do not parse", "alias bomb", "helmrelease renamed",
                                      "outside the repository", "answers of another app"])
 def test_bad_input_names_it_and_writes_nothing(template, cluster, charts, problem):
@@ -334,6 +335,13 @@ def test_bad_input_names_it_and_writes_nothing(template, cluster, charts, proble
         # Where that cache is (the tests' own, as the command sees it) and what it holds.
         expected = (f"chart podinfo 6.14.1 (the version to refresh 'podinfo' to) is not in the chart cache "
                     f"({default_cache_dir()}, every chart fetched on this machine)")
+    elif problem == "not cached, FLUX_COOKBOOK_OFFLINE":
+        # The tests run with FLUX_COOKBOOK_OFFLINE set: a repository not on loopback is not asked.
+        edit(cluster / ".copier-answers.app-podinfo.yml", url, "https://charts.invalid/podinfo")
+        commit_all(cluster, "Offline")
+        args += ["--to", "6.14.1"]
+        expected = ("FLUX_COOKBOOK_OFFLINE is set. Run it once where https://charts.invalid/podinfo is in reach "
+                    "and FLUX_COOKBOOK_OFFLINE is not set, and it works offline from then on")
     elif problem == "repository unreachable":
         # With --all, which of the apps it was.
         edit(cluster / ".copier-answers.app-podinfo.yml", url, "http://127.0.0.1:9")

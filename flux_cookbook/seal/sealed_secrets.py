@@ -86,6 +86,7 @@ class App:
     name: str
     namespace: str
     folder: Path
+    root: Path | None = None  # the repository's root, which messages name files from
 
 
 def find_app(repo: Path, app: str) -> App:
@@ -110,7 +111,7 @@ def find_app(repo: Path, app: str) -> App:
         raise UserError(f"{answers_file.name}: the app's folder {folder} is outside the repository.")
     if not folder.is_dir():
         raise UserError(f"app '{app}' has no folder {folder.relative_to(repo)}; was it removed?")
-    return App(name=name, namespace=namespace, folder=folder)
+    return App(name=name, namespace=namespace, folder=folder, root=repo)
 
 
 def _read_answers(path: Path) -> dict:
@@ -331,7 +332,7 @@ def _start_new(path: Path, app: App, name: str, scope: str, secret_type: str) ->
 
 
 def _read_existing(path: Path, app: App, name: str, scope: str | None, secret_type: str | None) -> SealedSecretFile:
-    shown = path.relative_to(app.folder.parent) if path.is_relative_to(app.folder.parent) else path
+    shown = path.relative_to(app.root) if app.root and path.is_relative_to(app.root) else path
     try:
         text = path.read_bytes().decode("utf-8")  # bytes: its CRLF line ends are seen, and kept
     except (OSError, UnicodeDecodeError) as error:

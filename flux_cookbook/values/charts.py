@@ -12,10 +12,12 @@ import json
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
 from flux_cookbook.errors import UserError
+from flux_cookbook.extensions import chart_values
 from flux_cookbook.extensions.chart_source import (
     ChartFetchError,
     ChartListing,
@@ -132,9 +134,11 @@ class Charts:
                 files = fetch_chart_files(repo_url, chart, version, CHART_FILES,
                                           listing if isinstance(listing, ChartListing) else None)
             except RepositoryUnreachable as error:
+                offline = chart_values.offline_refuses(urlsplit(repo_url).hostname or "")
                 raise UserError(
                     f"chart {chart} {version} ({why}) is not in the chart cache ({default_cache_dir()}, every chart "
-                    f"fetched on this machine), and {error}. Run it once where {repo_url} is in reach, "
+                    f"fetched on this machine), and {str(error).rstrip('.')}. Run it once where {repo_url} is in reach"
+                    f"{f' and {chart_values.OFFLINE_VARIABLE} is not set' if offline else ''}, "
                     "and it works offline from then on") from None
             except ChartFetchError as error:
                 raise UserError(f"chart {chart} {version} ({why}) cannot be fetched: {error}") from None
