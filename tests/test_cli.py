@@ -10,16 +10,20 @@ import sys
 import pytest
 
 from flux_cookbook.check.run import check_repository
+from flux_cookbook.commands import SUMMARIES
 from tests.support.project import answers, commit_all, cookbook_cli, copier_cli, copy, files, init_repo, own_copy, tree_state
 from tests.support.template_repo import PROJECT_ROOT, git
 
-SUBCOMMANDS = ("new", "add", "update-all", "adopt", "check", "seal")
 
-
-@pytest.mark.parametrize("command", SUBCOMMANDS)
+@pytest.mark.parametrize("command", [*SUMMARIES, "values outdated", "values refresh"])
 def test_every_command_has_help_with_an_example(command):
-    result = cookbook_cli(command, "--help")
+    result = cookbook_cli(*command.split(), "--help")
     assert result.returncode == 0 and "example" in result.stdout and f"flux-cookbook {command}" in result.stdout
+    # Every option says what it does: its text on its line, or on the next one, indented.
+    lines = result.stdout.splitlines()
+    for line, following in zip(lines, [*lines[1:], ""]):
+        if line.startswith("  -") and "  " not in line.strip():
+            assert following.startswith(" " * 8) and not following.strip().startswith("-"), f"{line.strip()}: no help"
 
 
 def test_usage_errors_exit_2(tmp_path):

@@ -21,11 +21,14 @@ from flux_cookbook.values.charts import Charts
 from flux_cookbook.values.outdated import outdated, table
 
 NAME = "values"
-EXAMPLE = """examples:
+OUTDATED_EXAMPLE = """examples:
   flux-cookbook values outdated                  # a table; exit 1 when some app's values are behind, or a chart cannot be read
+  flux-cookbook values outdated --format json    # the same rows, for a script"""
+REFRESH_EXAMPLE = """examples:
   flux-cookbook values refresh podinfo           # to what its range installs now; one commit
   flux-cookbook values refresh --all --dry-run   # what would change, nothing written
   flux-cookbook values refresh traefik --to 28.x # a new major: the HelmRelease's range too"""
+EXAMPLE = OUTDATED_EXAMPLE + REFRESH_EXAMPLE.removeprefix("examples:")
 
 
 def register(subparsers) -> None:
@@ -34,14 +37,17 @@ def register(subparsers) -> None:
         description=__doc__.split("\n\n")[0], epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     actions = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
-    listing = actions.add_parser("outdated", help="each app's values version, what Flux installs, the newest outside the range")
+    listing = actions.add_parser("outdated", help="each app's values version, what Flux installs, the newest outside the range",
+                                 epilog=OUTDATED_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     listing.add_argument("repo", nargs="?", default=".", type=Path, help="the cluster repository (default: .)")
-    listing.add_argument("--format", choices=("table", "json"), default="table")
+    listing.add_argument("--format", choices=("table", "json"), default="table",
+                         help="a table to read (default), or JSON: one object per app")
     listing.set_defaults(run=run_outdated)
     refresh = actions.add_parser(
         "refresh", help="merge a chart version's default changes into apps' values, one commit per app",
         description="Three-way merge: your changes stay with their comments, untouched defaults take the new "
         "defaults, new options appear with the chart's comments; conflicts get markers and exit 1.",
+        epilog=REFRESH_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     refresh.add_argument("apps", nargs="*", metavar="APP", help="apps to refresh")
     refresh.add_argument("--all", action="store_true", help="every app in the repository")
