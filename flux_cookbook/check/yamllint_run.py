@@ -39,6 +39,7 @@ class LintConfig:
     path: str  # the configuration file, "" for yamllint's default
     text: str  # its text, part of the cache key
     error: str  # why it cannot be used
+    named: str = ""  # the texts of the files it names (extends, ignore-from-file): the cache key's too
 
     def is_yaml_file(self, path: str) -> bool:
         return bool(self.config.is_yaml_file(path))
@@ -69,18 +70,66 @@ def _explicit_errors(text: str) -> frozenset[str]:
 
 def read_config(root: Path) -> LintConfig:
     """The repository's yamllint configuration (.yamllint, .yamllint.yaml or .yamllint.yml
-    at its root), else yamllint's `relaxed` preset."""
+    at its root), else yamllint's `relaxed` preset.
+
+    yamllint itself opens what a configuration's `extends` (other than one of its presets)
+    and `ignore-from-file` name, from the working folder and without a size limit: a
+    repository's configuration could have the check read any file of the machine, or
+    /dev/zero. Each is read first through repo_files (inside the repository, bounded); one
+    that is not makes the configuration unusable, with a message. yamllint then reads them
+    from the repository's root, as `yamllint .` there does."""
     from yamllint.config import YamlLintConfig, YamlLintConfigError
 
     for name in CONFIG_FILES:
         if (root / name).is_file():
             try:
-                text = (root / name).read_text(encoding="utf-8")
-                return LintConfig(YamlLintConfig(text), name, text, "")
-            except (YamlLintConfigError, OSError, UnicodeDecodeError) as error:
+                text = repo_files.read_text(root, name)
+                named = _named_files(root, name, text)
+                with contextlib.chdir(root):
+                    return LintConfig(YamlLintConfig(text), name, text, "", "\0".join(named))
+            except (YamlLintConfigError, OSError, UnicodeDecodeError, ValueError) as error:
                 return LintConfig(None, name, "", str(error))
     # No configuration of its own: yamllint's `relaxed` preset, cosmetic rules at warning level.
     return LintConfig(YamlLintConfig("extends: relaxed"), "", "extends: relaxed", "")
+
+
+# How deep `extends` may chain files of the repository (yamllint itself has no limit).
+MAX_EXTENDS = 5
+
+
+def _named_files(root: Path, name: str, text: str, depth: int = 0) -> list[str]:
+    """The texts of the files the configuration `name` has yamllint read (`extends` other
+    than a preset, `ignore-from-file`), and of those theirs name; ValueError (OutsideRepository,
+    NotReadable: OSErrors) for one outside the repository, too large, or past MAX_EXTENDS."""
+    import yaml
+    from yamllint.config import get_extended_config_file
+
+    from flux_cookbook.extensions import bounded_yaml
+
+    try:
+        conf = bounded_yaml.load(text, name)
+    except yaml.YAMLError:
+        return []  # yamllint says what is wrong with it
+    if not isinstance(conf, dict):
+        return []
+    texts = []
+    extends = conf.get("extends")
+    if isinstance(extends, str) and Path(get_extended_config_file(extends)).parent != _presets():
+        if depth >= MAX_EXTENDS:
+            raise ValueError(f"{name}: extends goes more than {MAX_EXTENDS} files deep")
+        inner = repo_files.read_text(root, extends)
+        texts += [inner, *_named_files(root, extends, inner, depth + 1)]
+    ignored = conf.get("ignore-from-file")
+    for listed in [ignored] if isinstance(ignored, str) else ignored if isinstance(ignored, list) else []:
+        if isinstance(listed, str):
+            texts.append(repo_files.read_text(root, listed))
+    return texts
+
+
+def _presets() -> Path:
+    import yamllint.config
+
+    return Path(yamllint.config.__file__).resolve().parent / "conf"
 
 
 def lint(text: str, path: str, config: LintConfig, cache_dir: Path | None = None) -> list[Finding]:
@@ -88,7 +137,7 @@ def lint(text: str, path: str, config: LintConfig, cache_dir: Path | None = None
     errors are the caller's, found once by its own parser."""
     import yamllint
 
-    key = hashlib.sha256("\0".join((yamllint.__version__, config.text, path, text)).encode()).hexdigest()
+    key = hashlib.sha256("\0".join((yamllint.__version__, config.text, config.named, path, text)).encode()).hexdigest()
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     remembered = _read(cache / key[:2] / key)
     if remembered is not None:

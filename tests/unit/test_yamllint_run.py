@@ -68,3 +68,23 @@ def test_a_broken_cache_entry_is_a_miss(tmp_path):
         if entry.is_file():
             entry.write_text("{not json")
     assert lint("a: 1 \n", "x.yaml", config, cache) == expected
+
+
+def test_what_the_configuration_names_is_read_inside_the_repository_only(tmp_path):
+    """yamllint opens what `extends` and `ignore-from-file` name: a file of the repository is
+    read from its root (and counts in the cache key); one outside it, or a device, makes the
+    configuration unusable, with a message, and is never opened."""
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("extends: relaxed\nrules:\n  line-length: {max: 1}\n")
+    for config_text, named in [(f"extends: {outside}\n", str(outside)), ("extends: /dev/zero\n", "/dev/zero"),
+                               (f"ignore-from-file: {outside}\n", str(outside)), ("extends: ../outside.yaml\n", "../outside.yaml")]:
+        config = read_config(_repo(tmp_path / f"r{len(named)}{config_text[0]}", config_text))
+        assert config.config is None and f"{named} is outside the repository" in config.error, config.error
+    repo = _repo(tmp_path / "inside", "extends: lint/base.yaml\nignore-from-file: lint/ignored.txt\n")
+    (repo / "lint").mkdir()
+    (repo / "lint/base.yaml").write_text("extends: relaxed\nrules:\n  trailing-spaces: {level: error}\n")
+    (repo / "lint/ignored.txt").write_text("vendor/\n")
+    config = read_config(repo)
+    assert config.error == "" and config.is_ignored("vendor/x.yaml") and not config.is_ignored("app/x.yaml")
+    assert [f.rule for f in lint("a: 1 \n", "x.yaml", config, tmp_path / "cache")] == ["trailing-spaces"]
+    assert "vendor/" in config.named
