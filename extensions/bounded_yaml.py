@@ -34,7 +34,7 @@ MAX_BYTES = 16 * 1024 * 1024  # a Kubernetes object is at most 1.5 MB (etcd); 16
 MAX_DEPTH = 100  # collections within collections; Kubernetes objects and chart values need a few dozen
 MAX_ALIAS_NODES = 100_000  # nodes that aliases add to a document when expanded
 
-_ANCHOR = re.compile(r"(?:^|[\s\[{,])&[^\s\[\]{},]")
+_ANCHOR = re.compile(r"(?:^|[\s\[{,:-])&[^\s\[\]{},]")
 _ALIAS = re.compile(r"(?:^|[\s\[{,:-])\*[^\s\[\]{},]")
 _FLOW = re.compile(r"[][{}]")
 # Block nesting needs indentation or compact `- `/`? ` indicators at the start of a line

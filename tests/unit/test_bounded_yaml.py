@@ -29,6 +29,10 @@ def test_ordinary_yaml_reads_as_pyyaml_reads_it(text):
     ("- " * 100_000 + "x\n", f"collections nested over {MAX_DEPTH} deep"),
     ("a: &a [" + ", ".join(["x"] * 1000) + "]\nb: [" + ", ".join(["*a"] * 101) + "]\n", f"over {MAX_ALIAS_NODES:,} nodes"),
     ("# " + "x" * bounded_yaml.MAX_BYTES, "over the limit"),
+    # Flow mappings with JSON keys take an anchor right after the colon (`"k":&a`).
+    ("data: {" + ", ".join([f'"l0":&l0 [{",".join(["x"] * 10)}]'] + [f'"l{n}":&l{n} [{",".join([f"*l{n - 1}"] * 10)}]'
+                                                                      for n in range(1, 9)]) + "}\n",
+     f"over {MAX_ALIAS_NODES:,} nodes"),
 ])
 def test_hostile_yaml_is_refused_naming_the_file(text, problem):
     with pytest.raises(yaml.YAMLError) as refused:
