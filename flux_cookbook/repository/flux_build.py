@@ -235,19 +235,27 @@ def _git_files(repo: Path) -> list[str] | None:
     return [p for p in result.stdout.split("\0") if p]
 
 
+# Each file is matched against each pattern: the work is their product. Real ignore files
+# hold a few dozen patterns; past this many, a hostile repository could stall a check.
+MAX_IGNORE_PATTERNS = 2_000
+
+
 def _ignore_rules(repo: Path, candidates: list[str]) -> _IgnoreRules:
     """The repository's own rules: every .sourceignore (LoadIgnorePatterns reads them depth
     first, a folder's file before its sub-folders'), then the own GitRepository's
-    spec.ignore, which source-controller appends."""
+    spec.ignore, which source-controller appends. UserError past MAX_IGNORE_PATTERNS."""
     own = []
     ignore_files = [c for c in candidates if posixpath.basename(c) == _SOURCEIGNORE]
     for rel in sorted(ignore_files, key=lambda c: tuple(c.split("/")[:-1])):
         domain = tuple(rel.split("/")[:-1])
-        own += [(domain, p) for p in _read_patterns((repo / rel).read_text(errors="replace"))]
+        own += [(domain, p) for p in _read_patterns(repo_files.read_bytes(repo, rel).decode(errors="replace"))]
     for _, _, doc in _yaml_objects(repo, candidates, "GitRepository"):
         spec = doc.get("spec")
         if _is_own_git_repository(doc) and isinstance(spec, dict) and isinstance(spec.get("ignore"), str):
             own += [((), p) for p in _read_patterns(spec["ignore"])]
+    if len(own) > MAX_IGNORE_PATTERNS:
+        raise UserError(f"{repo}: its .sourceignore files and spec.ignore hold {len(own):,} patterns, over the "
+                        f"{MAX_IGNORE_PATTERNS:,} this command matches every file against; refused")
     return _IgnoreRules(own)
 
 

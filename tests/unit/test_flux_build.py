@@ -7,7 +7,9 @@ import subprocess
 import pytest
 import yaml
 
+from flux_cookbook.errors import UserError
 from flux_cookbook.repository.flux_build import (
+    MAX_IGNORE_PATTERNS,
     PATH_NOT_FOUND,
     BuildResult,
     FluxKustomization,
@@ -62,6 +64,19 @@ def test_a_nested_sourceignore_applies_below_its_folder_only(tmp_path):
         "apps/a.txt": "x", "apps/keep.txt": "x", "apps/sub/b.txt": "x", "c.txt": "x",
     })
     assert artifact_files(repo) == ["apps/.sourceignore", "apps/keep.txt", "c.txt"]
+
+
+def test_ignore_patterns_past_the_limit_are_refused_not_matched(tmp_path):
+    """Every file is matched against every pattern: a hostile .sourceignore of 200,000 lines
+    stalled the check. Past MAX_IGNORE_PATTERNS it is a message; at the limit it works."""
+    patterns = "".join(f"/nomatch{n}/\n" for n in range(MAX_IGNORE_PATTERNS))
+    (tmp_path / "at").mkdir()
+    repo = git_repo(tmp_path / "at", {"apps/cm.yaml": CM.format(name="a"), ".sourceignore": patterns})
+    assert artifact_files(repo) == [".sourceignore", "apps/cm.yaml"]
+    (tmp_path / "over").mkdir()
+    repo = git_repo(tmp_path / "over", {"apps/cm.yaml": CM.format(name="a"), ".sourceignore": patterns + "/one-more/\n"})
+    with pytest.raises(UserError, match=f"hold {MAX_IGNORE_PATTERNS + 1:,} patterns, over the {MAX_IGNORE_PATTERNS:,}"):
+        artifact_files(repo)
 
 
 def test_the_own_git_repository_spec_ignore_counts_too(tmp_path):
