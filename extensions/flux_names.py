@@ -43,6 +43,18 @@ KUSTOMIZE_CONFIG_FIELDS = frozenset({
     "configurations", "generators", "transformers", "validators", "buildMetadata",
 })
 
+
+def kustomize_config_field(key: object) -> str | None:
+    """The field of kustomize's Kustomization that `key` names, or None. Both kustomize and
+    Flux's generator decode the file as JSON, whose field names match whatever their case:
+    `Resources:` is `resources`."""
+    if not isinstance(key, str):
+        return None
+    return key if key in KUSTOMIZE_CONFIG_FIELDS else _FIELDS_BY_LOWER_CASE.get(key.lower())
+
+
+_FIELDS_BY_LOWER_CASE = {field.lower(): field for field in KUSTOMIZE_CONFIG_FIELDS}
+
 # Where a cookbook repository keeps its bootstrap folder (the one holding kustomizations/
 # and helmrepositories/), in the order they are looked for: the Geek Cookbook's pages
 # (and release 1.0.0 of the template) put it in flux-system/, later releases in bootstrap/.

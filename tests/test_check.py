@@ -551,6 +551,10 @@ CASES = [
 
 # Variations that are fine: each must report nothing at all.
 CLEAN = [
+    # kustomize and Flux's generator read field names whatever their case: `Resources:` lists
+    # the folder's files as `resources:` does (no field Flux drops, nothing left unlisted).
+    Case("kustomization-field-in-another-case", {"podinfo/kustomization.yaml": "Resources:\n  - helmrelease-podinfo.yaml\n"
+                                                 "  - configmap-podinfo-helm-chart-value-overrides.yaml\n"}, "", "", 0),
     # An adopted app's HelmRelease keeps the name Flux knows it by, in the file the template
     # writes for the app (helmrelease-<app>.yaml), which copier update renders.
     Case("helm-release-named-otherwise-in-the-apps-file", {

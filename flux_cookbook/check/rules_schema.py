@@ -9,7 +9,7 @@ from typing import Any
 
 from flux_cookbook.check.object_index import kustomization_spec, spec_of, substituted
 from flux_cookbook.check.problems import ERROR, WARNING, Problem
-from flux_cookbook.extensions.flux_names import HELM_GROUP, KUSTOMIZE_CONFIG_FIELDS, KUSTOMIZE_GROUP, SOURCE_GROUP
+from flux_cookbook.extensions.flux_names import HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP, kustomize_config_field
 from flux_cookbook.repository.model import (
     Repository,
     api_group,
@@ -251,7 +251,7 @@ def check_kustomization_fields(repo: Repository) -> list[Problem]:
             continue
         for document in documents:
             for key in document.obj if isinstance(document.obj, LineMap) else ():
-                if key not in KUSTOMIZE_CONFIG_FIELDS:
+                if kustomize_config_field(key) is None:
                     problems.append(Problem(path, document.obj.line_of(key), "build.unknown-field", WARNING,
                                             f"{key!r} is no field of a kustomization: Flux drops it before the "
                                             "build, so it does nothing (a typo?)"))

@@ -447,8 +447,15 @@ def _write_kustomization(folder: Path, spec: dict) -> None:
         if not isinstance(kus, dict):
             raise _GenerateError(f"{existing.name}: not a mapping")
         target, changed = existing, False
-        for unknown in [key for key in kus if key not in flux_names.KUSTOMIZE_CONFIG_FIELDS]:
-            del kus[unknown]  # what Flux's generator drops (flux_names.KUSTOMIZE_CONFIG_FIELDS)
+        for key in list(kus):
+            field = flux_names.kustomize_config_field(key)
+            if field == key:
+                continue
+            # What Flux's generator drops (flux_names.KUSTOMIZE_CONFIG_FIELDS), or writes back
+            # in its own spelling (`Resources:` as `resources:`; two of them refused_reads refuses).
+            value = kus.pop(key)
+            if field is not None and field not in kus:
+                kus[field] = value
             changed = True
         if not kus.get("resources"):
             # Same reason; this one makes kustomize add origin annotations to every object.

@@ -58,12 +58,17 @@ def refused_reads(root: Path, folder: str) -> list[str]:
             continue
         seen.add(current)
         try:
-            kus = bounded_yaml.load((root / file).read_text(encoding="utf-8"), file)
+            text = (root / file).read_text(encoding="utf-8")
+            kus = bounded_yaml.load(text, file)
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             continue  # kustomize reports it
         if not isinstance(kus, dict):
             continue
-        for field, path, may_be_folder in named_paths(kus):
+        if clash := _key_twice(text):
+            problems.append(f"{file}: {clash}; kustomize reads field names whatever their case and keeps one "
+                            "of the two, which this check cannot tell: not built")
+            continue
+        for field, path, may_be_folder in named_paths(_as_kustomize_reads(kus)):
             target = posixpath.normpath(posixpath.join(current, path))
             if _REMOTE.search(path) and not (root / target).exists():
                 problems.append(f"{file}: {field} names the remote {path}: {NOT_FETCHED}")
@@ -72,3 +77,49 @@ def refused_reads(root: Path, folder: str) -> list[str]:
             elif may_be_folder and (root / target).is_dir():
                 todo.append("" if target == "." else target)
     return problems
+
+
+def _as_kustomize_reads(node):
+    """The kustomization with each mapping key spelt as kustomize's field of that name,
+    whatever its case (kustomize decodes it as JSON, whose field names match any case:
+    `Resources:` names resources as `resources:` does)."""
+    if isinstance(node, list):
+        return [_as_kustomize_reads(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    return {_FIELD_SPELLINGS.get(key.lower(), key) if isinstance(key, str) else key: _as_kustomize_reads(value)
+            for key, value in node.items()}
+
+
+# Every field name a path is read from (kustomize_listing.named_paths), by its lower case:
+# the kustomization's own, and those of the entries and mappings it holds.
+_FIELD_SPELLINGS = {name.lower(): name for name in (
+    *flux_names.KUSTOMIZE_CONFIG_FIELDS, "files", "envs", "env", "path", "chartHome",
+)}
+
+
+def _key_twice(text: str) -> str | None:
+    """The first field of the kustomization, or of an entry or mapping it holds (a
+    generator, a patch, helmGlobals), that repeats another, case aside ("the key
+    'Resources' (line 4) repeats 'resources' (line 1)"), or None. What lies deeper (an
+    inline object's labels, which may differ by case alone) is not kustomize's field."""
+    try:
+        root = yaml.compose(text, Loader=bounded_yaml.SAFE_LOADER)
+    except yaml.YAMLError:
+        return None
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    fields = [root]
+    for _, value in root.value:
+        items = value.value if isinstance(value, yaml.SequenceNode) else [value]
+        fields += [item for item in items if isinstance(item, yaml.MappingNode)]
+    for mapping in fields:
+        seen: dict[str, yaml.Node] = {}
+        for key, _ in mapping.value:
+            if not isinstance(key, yaml.ScalarNode):
+                continue
+            if (first := seen.get(key.value.lower())) is not None:
+                return (f"the key '{key.value}' (line {key.start_mark.line + 1}) repeats "
+                        f"'{first.value}' (line {first.start_mark.line + 1})")
+            seen[key.value.lower()] = key
+    return None

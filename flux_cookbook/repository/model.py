@@ -240,7 +240,10 @@ class Repository:
         except (YamlError, OSError, UnicodeDecodeError, ValueError):
             return {}
         obj = getattr(document, "obj", None)
-        return obj if isinstance(obj, dict) else {}
+        if not isinstance(obj, dict):
+            return {}
+        # As kustomize reads it: `Resources:` is resources (flux_names.kustomize_config_field).
+        return {flux_names.kustomize_config_field(key) or key: value for key, value in obj.items()}
 
     def manifests_in(self, folder: str) -> list[Manifest]:
         return [m for m in self.manifests if m.folder == folder]

@@ -81,6 +81,28 @@ def test_a_file_outside_the_repository_is_never_read(tmp_path, entry, named):
     assert f"apps/kustomization.yaml: {named} names " in apps.error and "outside the repository: not read" in apps.error
 
 
+@pytest.mark.parametrize(("base", "expected"), [
+    # kustomize decodes field names whatever their case: `Resources:` is resources.
+    ("Resources:\n- {outside}\n", "base/kustomization.yaml: resources names {outside}, outside the repository: not read"),
+    ("configMapGenerator:\n- name: x\n  Files: [{outside}]\n",
+     "base/kustomization.yaml: configMapGenerator files names {outside}, outside the repository: not read"),
+    # Of two spellings kustomize keeps one, PyYAML the other: neither is guessed.
+    ("resources: []\nResources:\n- {outside}\n", "base/kustomization.yaml: the key 'Resources' (line 2) repeats "
+     "'resources' (line 1); kustomize reads field names whatever their case"),
+])
+def test_a_field_spelt_in_another_case_in_a_base_reads_nothing_outside(tmp_path, base, expected):
+    secret = tmp_path / "secret.yaml"
+    secret.write_text(CM.format(name="do-not-read"))
+    repo = bootstrapped(tmp_path, {
+        "bootstrap/apps.yaml": flux_ks("apps", "apps"),
+        "apps/kustomization.yaml": "resources: [../base]\n",
+        "base/kustomization.yaml": base.format(outside=secret),
+    })
+    apps = by_path(build_all(repo))["apps"]
+    assert not apps.ok and "do-not-read" not in apps.error + apps.output
+    assert apps.error.startswith(expected.format(outside=secret)), apps.error
+
+
 def test_a_base_the_build_reaches_is_checked_too(tmp_path, server):
     host, requests = server
     repo = bootstrapped(tmp_path, {
