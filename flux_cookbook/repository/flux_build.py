@@ -23,11 +23,12 @@ What a cluster does with a pushed commit, step by step, and what this module doe
    the one unpacked artifact: a copy per path costs the depth of the path, not the size
    of the repository.
 
+Flux's rewriting of an existing kustomization.yaml is reproduced too: it decodes the file
+as kustomize's Kustomization (field names in any case, `Resources:` as `resources:`) and
+drops every other field (`_write_kustomization`; check warns of each, build.unknown-field).
 Not reproduced: SOPS decryption and postBuild variable substitution (both run on objects
-after the build and need the cluster's secrets), remote bases (named, never fetched:
-kustomize_reads.py, which also keeps every read inside the artifact), and Flux's
-rewriting of an existing kustomization.yaml, which silently drops fields kustomize does
-not know; kubectl reports those as errors instead.
+after the build and need the cluster's secrets), and remote bases (named, never fetched:
+kustomize_reads.py, which also keeps every read inside the artifact).
 
 The sources read for this: fluxcd/pkg `sourceignore/sourceignore.go` and
 `artifact/storage/archive.go` (SourceIgnoreFilter, Archive), source-controller
