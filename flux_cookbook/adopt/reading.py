@@ -87,6 +87,20 @@ def label(found: Object) -> str:
 def find_bootstrap_dir(root: Path) -> str:
     """The folder flux bootstrap points at: the one holding kustomizations/ or helmrepositories/."""
     found = flux_build.cookbook_bootstrap_dirs(root)  # in BOOTSTRAP_DIRS' order
+    if not found and (synced := flux_build.synced_cookbook_dirs(root)):
+        from flux_cookbook.adopt.answers import RELEASE  # answers.py reads through this module
+
+        # `flux bootstrap --path=clusters/home`: nested bootstrap folders came with release
+        # 3.0.0, and adopt starts every repository at 1.0.0, which takes flux-system/ or bootstrap/.
+        raise AdoptError([
+            f"{' and '.join(d + '/' for d in synced)} hold{'s' if len(synced) == 1 else ''} the cookbook layout "
+            f"(synced by {synced[0]}/flux-system/gotk-sync.yaml{' and the others' if len(synced) > 1 else ''}), but "
+            f"adopt starts a repository at release {RELEASE} of the template, whose bootstrap folder is "
+            f"{' or '.join(d + '/' for d in model.BOOTSTRAP_DIRS)} at the top. Either move {synced[0]}/'s namespaces/, "
+            "helmrepositories/ and kustomizations/ to bootstrap/ (and run flux bootstrap with --path=bootstrap), "
+            f"then adopt; or make a new repository (flux-cookbook new DEST -d bootstrap_dir={synced[0]}) and add "
+            "each app to it." + (" The template keeps one cluster per repository." if len(synced) > 1 else "")
+        ])
     if not found:
         raise AdoptError([
             f"no cookbook layout in {root}: neither {' nor '.join(d + '/' for d in model.BOOTSTRAP_DIRS)} holds "

@@ -19,6 +19,7 @@ from flux_cookbook.adopt.reading import find_bootstrap_dir
 from flux_cookbook.commands import adopt as adopt_command
 from flux_cookbook.commands.adopt import adopt
 from flux_cookbook.repository import build_check
+from tests.support.build_repos import GOTK_SYNC as SYNC_AT
 from tests.support.project import commit_all, init_repo, tree_state
 from tests.support.template_repo import git
 
@@ -401,6 +402,18 @@ def test_the_bootstrap_folder_is_the_one_with_the_cookbook_folders(tmp_path):
     (tmp_path / "flux-system/kustomizations").mkdir()
     with pytest.raises(AdoptError, match="both flux-system/ and bootstrap/"):
         find_bootstrap_dir(tmp_path)
+
+
+def test_a_bootstrap_folder_flux_syncs_further_down_is_named_with_the_way_forward(tmp_path):
+    """`flux bootstrap --path=clusters/home`: nested bootstrap folders came with 3.0.0, and
+    adopt starts at 1.0.0, whose answers refuse one; the message names the folder and what to do."""
+    files = {name.replace("flux-system/", "clusters/home/", 1): text for name, text in PODINFO.items()}
+    files["clusters/home/flux-system/gotk-sync.yaml"] = SYNC_AT.replace("{path}", "./clusters/home")
+    with pytest.raises(AdoptError) as refused:
+        find_bootstrap_dir(write(tmp_path, files))
+    message = str(refused.value)
+    assert "clusters/home/ holds the cookbook layout (synced by clusters/home/flux-system/gotk-sync.yaml)" in message
+    assert "-d bootstrap_dir=clusters/home" in message and "--path=bootstrap" in message
 
 
 def test_bootstrap_layout_with_flux_bootstraps_own_namespace(tmp_path):
