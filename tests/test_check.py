@@ -478,11 +478,6 @@ CASES = [
     Case("values-from-a-generator-that-adds-a-hash", {CM: None, "podinfo/values.yaml": "replicaCount: 2\n",
                                                        "podinfo/kustomization.yaml": VALUES_GENERATOR.format(options="")},
          "ref.values", HR, "name: podinfo-helm-chart-value-overrides", message="disableNameSuffixHash"),
-    # A namePrefix renames the ConfigMap in the build; the HelmRelease's valuesFrom keeps the old name.
-    Case("values-from-an-object-a-name-prefix-renames",
-         {"podinfo/kustomization.yaml": "namePrefix: home-\nresources:\n  - helmrelease-podinfo.yaml\n"
-                                        "  - configmap-podinfo-helm-chart-value-overrides.yaml\n"},
-         "ref.values", HR, "name: podinfo-helm-chart-value-overrides", message="home-podinfo-helm-chart-value-overrides"),
     Case("plain-secret-in-a-list", {"podinfo/secret-db.yaml": "apiVersion: v1\nkind: List\nitems:\n" + "".join(
         f"  {'- ' if n == 0 else '  '}{line}\n" for n, line in enumerate(PLAIN_SECRET.splitlines()))},
          "convention.plain-secret", "podinfo/secret-db.yaml", "- apiVersion: v1"),
@@ -748,6 +743,21 @@ def test_one_mistake_one_problem(repo, cache, case):
     assert found == [expected], "\n".join(map(str, report.problems))
     assert case.message in report.problems[0].message
 
+
+
+def test_references_by_a_name_a_prefix_changes_in_the_build_are_errors(repo, cache):
+    """A namePrefix renames the ConfigMap and the HelmRelease in the build; kustomize does not
+    rewrite the HelmRelease's valuesFrom nor the Kustomization's health check, so helm-controller
+    and kustomize-controller look for names nothing has."""
+    apply(repo, {"podinfo/kustomization.yaml": "namePrefix: home-\nresources:\n  - helmrelease-podinfo.yaml\n"
+                                               "  - configmap-podinfo-helm-chart-value-overrides.yaml\n"})
+    report = check_repository(repo, cache_dir=cache)
+    assert [(p.rule, p.path, p.line) for p in report.problems] == [
+        ("ref.renamed", KUST, line_of(repo, KUST, "^      name: podinfo")),
+        ("ref.renamed", HR, line_of(repo, HR, "name: podinfo-helm-chart-value-overrides")),
+    ], "\n".join(map(str, report.problems))
+    assert "the build names home-podinfo-helm-chart-value-overrides" in report.problems[1].message
+    assert "healthChecks names HelmRelease podinfo/podinfo, which the build names home-podinfo" in report.problems[0].message
 
 
 def test_names_postbuild_fills_in_are_not_looked_up(repo, cache):

@@ -271,42 +271,36 @@ def _defines(defined: list[Manifest], kind: str, namespace: str, name: str, grou
     return kind in ("Secret", "ConfigMap") and _made_at_run_time(defined, kind, namespace, name)[0]
 
 
-def check_values_renamed(built: list) -> list[Problem]:
-    """A HelmRelease's valuesFrom that names a ConfigMap or Secret by the name its file gives
-    it, where the build renames that object (a namePrefix or nameSuffix): kustomize rewrites
-    references only in fields it knows, not a HelmRelease's valuesFrom, so helm-controller
-    looks for a name nothing has. `built`: built_objects of each build."""
-    by_build: dict[object, list] = {}
+def check_renamed_references(built: list) -> list[Problem]:
+    """A reference by the name an object's file gives it, where the build renames that
+    object (a namePrefix or nameSuffix): kustomize rewrites references only in fields it
+    knows, not a HelmRelease's valuesFrom or a Kustomization's healthChecks, so the
+    controller looks for a name nothing has. `built`: built_objects of each build."""
+    names = {(item.obj.get("kind"), _meta(item.obj).get("namespace"), _meta(item.obj).get("name")) for item in built}
+    renamed = {}  # (kind, namespace, the name its document gives) -> the name it is built as
     for item in built:
-        by_build.setdefault(item.kustomization, []).append(item)
+        written, meta = _meta(item.source.obj).get("name") if item.source.obj is not None else None, _meta(item.obj)
+        if written and written != meta.get("name"):
+            renamed[item.obj.get("kind"), meta.get("namespace"), written] = meta.get("name")
     problems = []
-    for items in by_build.values():
-        names = {(item.obj.get("kind"), _meta(item.obj).get("namespace"), _meta(item.obj).get("name")) for item in items}
-        renamed = {}  # (kind, namespace, the name its document gives) -> the name it is built as
-        for item in items:
-            if item.obj.get("kind") in ("ConfigMap", "Secret") and item.source.obj is not None:
-                written = _meta(item.source.obj).get("name")
-                meta = _meta(item.obj)
-                if written and written != meta.get("name"):
-                    renamed[item.obj["kind"], meta.get("namespace"), written] = meta.get("name")
-        for item in items:
-            if (item.obj.get("apiVersion", "").rpartition("/")[0], item.obj.get("kind")) != (HELM_GROUP, "HelmRelease"):
+    for item in built:
+        group, kind = str(item.obj.get("apiVersion", "")).rpartition("/")[0], item.obj.get("kind")
+        field = {(HELM_GROUP, "HelmRelease"): "valuesFrom", (KUSTOMIZE_GROUP, "Kustomization"): "healthChecks"}.get((group, kind))
+        spec = item.obj.get("spec") if isinstance(item.obj.get("spec"), dict) else {}
+        listed = spec.get(field) if field and isinstance(spec.get(field), list) else []
+        own = _meta(item.obj)
+        for position, entry in enumerate(listed):
+            if not isinstance(entry, dict) or entry.get("optional") is True:
                 continue
-            namespace = _meta(item.obj).get("namespace")
-            spec = item.obj.get("spec") if isinstance(item.obj.get("spec"), dict) else {}
-            values_from = spec.get("valuesFrom") if isinstance(spec.get("valuesFrom"), list) else []
-            for position, entry in enumerate(values_from):
-                if not isinstance(entry, dict) or entry.get("optional") is True:
-                    continue
-                key = (entry.get("kind"), namespace, entry.get("name"))
-                if key in names or key not in renamed:
-                    continue
-                problems.append(Problem(
-                    item.source.path, item.source.line_at(("spec", "valuesFrom", position, "name")), "ref.values", ERROR,
-                    f"HelmRelease {namespace}/{_meta(item.obj).get('name')}: valuesFrom {key[0]} {key[2]}: the build "
-                    f"names it {renamed[key]} (a namePrefix or nameSuffix), and kustomize does not rewrite a "
-                    "HelmRelease's valuesFrom, so helm-controller never finds it: name it as built, or drop "
-                    "the prefix or suffix"))
+            key = (entry.get("kind"), entry.get("namespace") if field == "healthChecks" and entry.get("namespace")
+                   else own.get("namespace"), entry.get("name"))
+            if key in names or key not in renamed:
+                continue
+            problems.append(Problem(
+                item.source.path, item.source.line_at(("spec", field, position, "name")), "ref.renamed", ERROR,
+                f"{kind} {own.get('namespace')}/{own.get('name')}: {field} names {key[0]} {key[1]}/{key[2]}, which "
+                f"the build names {renamed[key]} (a namePrefix or nameSuffix); kustomize does not rewrite a "
+                f"{kind}'s {field}, so it is never found: name it as built, or drop the prefix or suffix"))
     return problems
 
 
