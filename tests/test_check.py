@@ -207,6 +207,9 @@ SOPS_ENV = ("password=ENC[AES256_GCM,data:Tr7o=,iv:1=,tag:2=,type:str]\nsops_ver
 # What `flux bootstrap --path=bootstrap` writes (gotk-components.yaml left out: no flux CLI here).
 GOTK_SYNC = gotk_sync("./bootstrap")
 FLUX_KUSTOMIZATION = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- gotk-sync.yaml\n"
+# The sync Kustomization's spec.patches, one JSON 6902 operation on podinfo's Kustomization.
+PATCHED_IN = ("  patches:\n    - target: {{group: kustomize.toolkit.fluxcd.io, kind: Kustomization, name: podinfo}}\n"
+              "      patch: |\n        - {op}\n")
 NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {}\n"
 CONFIGMAP = _object("""
     apiVersion: v1
@@ -584,6 +587,13 @@ CLEAN = [
          "", "", 0),
     Case("bootstrapped", {"bootstrap/flux-system/gotk-sync.yaml": GOTK_SYNC,
                           "bootstrap/flux-system/kustomization.yaml": FLUX_KUSTOMIZATION}, "", "", 0),
+    # The parent's spec.patches give podinfo's Kustomization its decryption (as home-operations
+    # repositories give every app's): Flux applies the patched spec.
+    Case("decryption-from-the-parents-patches", {
+        "bootstrap/flux-system/gotk-sync.yaml": GOTK_SYNC + PATCHED_IN.format(
+            op="{op: add, path: /spec/decryption, value: {provider: sops, secretRef: {name: sops-age}}}"),
+        "bootstrap/flux-system/kustomization.yaml": FLUX_KUSTOMIZATION,
+        "podinfo/secret-db.yaml": SOPS_SECRET}, "", "", 0),
     # web's Kustomization depends on podinfo's, so the namespace podinfo's folder declares is there first.
     Case("namespace-declared-by-a-kustomization-depended-on",
          {"podinfo/namespace-cache.yaml": NAMESPACE.format("cache"),
@@ -758,6 +768,19 @@ def test_references_by_a_name_a_prefix_changes_in_the_build_are_errors(repo, cac
     ], "\n".join(map(str, report.problems))
     assert "the build names home-podinfo-helm-chart-value-overrides" in report.problems[1].message
     assert "healthChecks names HelmRelease podinfo/podinfo, which the build names home-podinfo" in report.problems[0].message
+
+
+def test_a_post_build_the_parents_patch_gives_makes_variables_no_error(repo, cache):
+    """A ${...} where the schema wants a number is kustomize-controller's to fill in when the
+    Kustomization has a postBuild, even one its parent's patch gives it."""
+    service = ("apiVersion: v1\nkind: Service\nmetadata:\n  name: extra\n  namespace: podinfo\n"
+               "spec:\n  ports:\n    - port: ${PORT}\n")
+    apply(repo, {"bootstrap/flux-system/kustomization.yaml": FLUX_KUSTOMIZATION, "podinfo/service-extra.yaml": service,
+                 "bootstrap/flux-system/gotk-sync.yaml": GOTK_SYNC})
+    assert {p.rule for p in check_repository(repo, cache_dir=cache).problems} == {"schema"}  # not an integer
+    apply(repo, {"bootstrap/flux-system/gotk-sync.yaml": GOTK_SYNC + PATCHED_IN.format(
+        op="{op: add, path: /spec/postBuild, value: {substitute: {PORT: '80'}}}")})
+    assert {(p.rule, p.severity) for p in check_repository(repo, cache_dir=cache).problems} == {("schema.substituted", WARNING)}
 
 
 def test_names_postbuild_fills_in_are_not_looked_up(repo, cache):

@@ -31,7 +31,7 @@ import posixpath
 from collections import defaultdict
 from dataclasses import dataclass
 
-from flux_cookbook.check.object_index import kustomization_spec, substituted
+from flux_cookbook.check.object_index import applied_kustomization_spec, kustomization_spec, substituted
 from flux_cookbook.check.problems import BUILTIN_NAMESPACES, ERROR, WARNING, Problem
 from flux_cookbook.extensions import bounded_yaml, layout
 from flux_cookbook.extensions.flux_names import FLUX_SYSTEM, KUSTOMIZE_CONFIG_FILES, KUSTOMIZE_GROUP
@@ -87,7 +87,7 @@ class _Order:
         for key, k in self.kustomizations.items():
             # Its parents: the Kustomizations that apply it.
             self.before[key] |= {other for other, parent in self.kustomizations.items() if parent.path in applied_by[key]}
-            spec = kustomization_spec(repo, k) or {}
+            spec = applied_kustomization_spec(repo, k) or {}
             for entry in spec.get("dependsOn") or []:
                 if isinstance(entry, dict) and isinstance(entry.get("name"), str):
                     self.before[key].add((str(entry.get("namespace") or key[0]), entry["name"]))

@@ -118,6 +118,15 @@ def kustomization_spec(repo: Repository, kustomization) -> LineMap | None:
     return spec_of(manifest) if manifest is not None else None
 
 
+def applied_kustomization_spec(repo: Repository, kustomization) -> dict | None:
+    """The spec of a flux_build.FluxKustomization as Flux applies it: as its parent's build
+    outputs it (that build's patches applied, as `flux bootstrap` users add `decryption` to
+    flux-system, or a parent adds `postBuild` to its children), else as its file writes it;
+    None for one no file defines. For the values; `kustomization_spec` has the lines."""
+    built = repo.built_specs.get((kustomization.file, kustomization.line))
+    return built if built is not None else kustomization_spec(repo, kustomization)
+
+
 def entries(parent: LineMap, key: str) -> Iterable[tuple[LineMap, int]]:
     """The mapping items of the list parent[key], each with its line."""
     items = parent.get(key)

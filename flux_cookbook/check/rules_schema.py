@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from flux_cookbook.check.object_index import kustomization_spec, spec_of, substituted
+from flux_cookbook.check.object_index import applied_kustomization_spec, spec_of, substituted
 from flux_cookbook.check.problems import ERROR, WARNING, Problem
 from flux_cookbook.extensions.flux_names import HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP, kustomize_config_field
 from flux_cookbook.repository.model import (
@@ -94,7 +94,7 @@ def _substituting_kustomizations(repo: Repository) -> list[tuple[str, str]]:
     kustomize-controller substitutes ${...} variables in what it builds, after the build."""
     found = []
     for kustomization in repo.kustomizations:
-        spec = kustomization_spec(repo, kustomization)
+        spec = applied_kustomization_spec(repo, kustomization)
         if spec is not None and spec.get("postBuild"):
             found.append((kustomization.path, kustomization.name))
     return found
@@ -126,7 +126,7 @@ def check_post_build(repo: Repository, built: list) -> list[Problem]:
     for item in built:
         if "sops" not in item.obj or (item.source.path, item.source.line) in reported:
             continue
-        spec = kustomization_spec(repo, item.kustomization)
+        spec = applied_kustomization_spec(repo, item.kustomization)
         if spec is None or spec.get("decryption"):
             continue  # decrypted, or applied by no Kustomization of this repository (--path)
         reported.add((item.source.path, item.source.line))

@@ -67,7 +67,7 @@ from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import bounded_yaml, flux_names, layout, repo_files
 from flux_cookbook.extensions.chart_values import OFFLINE_VARIABLE
 from flux_cookbook.repository.kustomize_reads import refused_reads
-from flux_cookbook.repository.yaml_lines import YamlError, load_documents
+from flux_cookbook.repository.yaml_lines import YamlError, as_json, load_documents
 
 # Folders within folders a build copies and walks (Python's copy, walk and removal of a
 # tree recurse once per level); Flux repositories need a handful.
@@ -429,6 +429,7 @@ def _is_local_relative(path: str) -> bool:
 
 def _write_kustomization(folder: Path, spec: dict) -> None:
     """What the generator makes of folder's kustomization file for this Kustomization."""
+    spec = as_json(spec)  # plain data: the YAML writer below knows no LineMap (a patch's target)
     existing = _kustomization_file(folder)
     if existing is None:
         resources = [f"./{r}" for r in _scan_manifests(folder)]

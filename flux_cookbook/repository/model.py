@@ -143,6 +143,9 @@ class Repository:
     manifests: list[Manifest] = field(default_factory=list)
     followed: flux_build.Followed | None = None  # what following Flux from the starting Kustomizations found
     folder_clusters: dict[str, set[str]] = field(default_factory=dict)  # applied folder -> clusters applying it
+    # (file, line) of a Flux Kustomization's document -> its spec as a build outputs it (the
+    # parent's patches applied: a `decryption` or `postBuild` may come from there).
+    built_specs: dict[tuple[str, int], dict] = field(default_factory=dict)
 
     @property
     def start_dir(self) -> str | None:
@@ -161,6 +164,9 @@ class Repository:
         known = {(m.path, m.line) for m in self.manifests}
         for item in built:
             source = item.source
+            if (item.obj.get("kind") == "Kustomization" and api_group(item.obj) == KUSTOMIZE_GROUP
+                    and isinstance(item.obj.get("spec"), dict)):
+                self.built_specs.setdefault((source.path, source.line), item.obj["spec"])
             if source.obj is None or (source.path, source.line) in known:
                 continue
             known.add((source.path, source.line))
