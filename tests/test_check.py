@@ -21,7 +21,8 @@ import pytest
 
 from flux_cookbook.check.run import ERROR, WARNING, check_repository
 from flux_cookbook.extensions import known_apps
-from tests.support.flux_objects import gotk_sync
+from tests.support.build_repos import bootstrapped
+from tests.support.flux_objects import flux_ks, gotk_sync
 from tests.support.helm_repo_server import PODINFO, pack_archive
 from tests.support.project import copy, init_repo
 
@@ -781,6 +782,28 @@ def test_a_post_build_the_parents_patch_gives_makes_variables_no_error(repo, cac
     apply(repo, {"bootstrap/flux-system/gotk-sync.yaml": GOTK_SYNC + PATCHED_IN.format(
         op="{op: add, path: /spec/postBuild, value: {substitute: {PORT: '80'}}}")})
     assert {(p.rule, p.severity) for p in check_repository(repo, cache_dir=cache).problems} == {("schema.substituted", WARNING)}
+
+
+def test_an_overlays_patch_does_not_hide_what_the_base_names(tmp_path, cache):
+    """flux2-kustomize-helm-example's layout: apps/prod patches the HelmRelease of apps/base.
+    The patch file is a part merged into the base's object, not the object: what the base
+    names is looked up, and reported at the base's file."""
+    repo = bootstrapped(tmp_path, {
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps/prod"),
+        "apps/base/kustomization.yaml": "namespace: podinfo\nresources: [namespace.yaml, release.yaml]\n",
+        "apps/base/namespace.yaml": NAMESPACE.format("podinfo"),
+        "apps/base/release.yaml": (
+            "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\nspec:\n"
+            "  interval: 50m\n  chart:\n    spec:\n      chart: podinfo\n"
+            "      sourceRef: {kind: HelmRepository, name: no-such-repository}\n"
+            "  valuesFrom: [{kind: ConfigMap, name: no-such-values}]\n"),
+        "apps/prod/kustomization.yaml": "resources: [../base]\npatches: [{path: values.yaml, target: {kind: HelmRelease}}]\n",
+        "apps/prod/values.yaml": ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n"
+                                  "metadata:\n  name: podinfo\n  namespace: podinfo\nspec:\n  values: {replicaCount: 2}\n"),
+    }, path="./clusters/prod")
+    init_repo(repo)
+    errors = [(p.rule, p.path, p.line) for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR]
+    assert errors == [("ref.source", "apps/base/release.yaml", 10), ("ref.values", "apps/base/release.yaml", 11)], errors
 
 
 def test_names_postbuild_fills_in_are_not_looked_up(repo, cache):

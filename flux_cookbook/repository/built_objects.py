@@ -15,12 +15,14 @@ first), else at the Kustomization.
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 from typing import Iterator
 
 import yaml
 
 from flux_cookbook.extensions import bounded_yaml
+from flux_cookbook.extensions.kustomize_listing import named_paths
 from flux_cookbook.repository import yaml_lines
 from flux_cookbook.repository.flux_build import BuildResult, FluxKustomization
 from flux_cookbook.repository.model import Generator, Repository, api_group, is_hidden, is_kustomize_config, is_under
@@ -57,8 +59,9 @@ class _Documents:
 
     def __init__(self, repo: Repository):
         self.by_kind: dict[tuple[str, str], list[tuple[str, int, LineMap]]] = {}
+        patches = _patch_files(repo)
         for path, documents in repo.documents.items():
-            if is_kustomize_config(path) or is_hidden(path):
+            if is_kustomize_config(path) or is_hidden(path) or path in patches:
                 continue
             for document in documents:
                 if isinstance(document.obj, LineMap):
@@ -94,6 +97,21 @@ class _Documents:
             return self.generator_of(obj, name, kustomization) or Source(kustomization.file, kustomization.line, None)
         _, path, line, doc = min(ranked, key=lambda item: item[0])
         return Source(path, line, doc)
+
+
+def _patch_files(repo: Repository) -> set[str]:
+    """The files a kustomization names as patches (an overlay's `patches: [{path: ...}]`,
+    `patchesStrategicMerge`): an object in one is a part to merge into another, which the
+    object comes from, never the object itself (it lacks what the base says)."""
+    found = set()
+    for path, documents in repo.documents.items():
+        if not is_kustomize_config(path):
+            continue
+        for document in documents:
+            if isinstance(document.obj, dict):
+                found |= {posixpath.normpath(posixpath.join(posixpath.dirname(path), named))
+                          for field, named, _ in named_paths(document.obj) if field.startswith("patches")}
+    return found
 
 
 def built_objects(repo: Repository, results: list[BuildResult]) -> Iterator[Built]:
