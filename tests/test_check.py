@@ -208,6 +208,7 @@ SOPS_ENV = ("password=ENC[AES256_GCM,data:Tr7o=,iv:1=,tag:2=,type:str]\nsops_ver
 # What `flux bootstrap --path=bootstrap` writes (gotk-components.yaml left out: no flux CLI here).
 GOTK_SYNC = gotk_sync("./bootstrap")
 FLUX_KUSTOMIZATION = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- gotk-sync.yaml\n"
+SUBSTITUTE_FROM = "  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: cluster-settings\n{optional}  prune: true"
 # The sync Kustomization's spec.patches, one JSON 6902 operation on podinfo's Kustomization.
 PATCHED_IN = ("  patches:\n    - target: {{group: kustomize.toolkit.fluxcd.io, kind: Kustomization, name: podinfo}}\n"
               "      patch: |\n        - {op}\n")
@@ -432,6 +433,9 @@ CASES = [
     Case("values-secret-missing", {HR: Replace("      valuesKey: values.yaml # the default, but best to be explicit\n",
                                                "      valuesKey: values.yaml\n    - kind: Secret\n      name: db\n")},
          "ref.values", HR, "name: db"),
+    # kustomize-controller fails the build when a substituteFrom object is not there.
+    Case("substitute-from-missing", {KUST: Replace("  prune: true", SUBSTITUTE_FROM.format(optional=""))},
+         "ref.substitute-from", KUST, "name: cluster-settings"),
     Case("depends-on-missing", {WEB_KUST: Replace("    - name: podinfo", "    - name: postgres")},
          "ref.depends-on", WEB_KUST, "name: postgres"),
     Case("depends-on-cycle", {KUST: Replace("  healthChecks:", "  dependsOn:\n    - name: web\n  healthChecks:")},
@@ -585,6 +589,8 @@ CLEAN = [
                                        HR: Replace("      valuesKey: values.yaml # the default, but best to be explicit\n",
                                                    "      valuesKey: values.yaml\n    - kind: Secret\n      name: db\n"
                                                    "      valuesKey: password\n")},
+         "", "", 0),
+    Case("substitute-from-optional", {KUST: Replace("  prune: true", SUBSTITUTE_FROM.format(optional="        optional: true\n"))},
          "", "", 0),
     Case("bootstrapped", {"bootstrap/flux-system/gotk-sync.yaml": GOTK_SYNC,
                           "bootstrap/flux-system/kustomization.yaml": FLUX_KUSTOMIZATION}, "", "", 0),

@@ -46,6 +46,7 @@ def _manifest_references(repo: Repository, manifest: Manifest, index: Index) -> 
         problems += _source_ref(manifest, spec, "sourceRef", KUSTOMIZATION_SOURCES, index)
         problems += _depends_on(manifest, spec, "Kustomization", KUSTOMIZE_GROUP, index)
         problems += _health_checks(repo, manifest, spec, index)
+        problems += _substitute_from(manifest, spec, index)
     elif manifest.is_a("HelmRelease", HELM_GROUP):
         chart = spec.get("chart")
         chart_spec = chart.get("spec") if isinstance(chart, LineMap) else None
@@ -110,6 +111,30 @@ def _values_from(manifest: Manifest, spec: LineMap, index: Index) -> list[Proble
             problems.append(Problem(manifest.path, entry.line_of("valuesKey") if "valuesKey" in entry else line,
                                     "ref.values", ERROR,
                                     f"{where} has no key {key!r} (it has: {', '.join(sorted(keys)) or 'none'})"))
+    return problems
+
+
+def _substitute_from(manifest: Manifest, spec: LineMap, index: Index) -> list[Problem]:
+    """Each postBuild.substituteFrom that is not `optional` names a ConfigMap or Secret of the
+    Kustomization's namespace: kustomize-controller fails the whole build without it
+    (`substitute from 'ConfigMap/x' error: configmaps "x" not found`)."""
+    post_build = spec.get("postBuild")
+    if not isinstance(post_build, LineMap):
+        return []
+    problems = []
+    for entry, _ in entries(post_build, "substituteFrom"):
+        kind, name = entry.get("kind"), entry.get("name")
+        if kind not in ("ConfigMap", "Secret") or not isinstance(name, str) or entry.get("optional") is True:
+            continue
+        if substituted(manifest.namespace, name) or kind in index.substituted or index.incomplete:
+            continue
+        if _data_keys(index, kind, manifest.namespace, name) is None \
+                and (kind, manifest.namespace, name) not in index.generated | set(index.renamed) \
+                and not _made_at_run_time(index.makers, kind, manifest.namespace, name)[0]:
+            problems.append(Problem(manifest.path, entry.line_of("name"), "ref.substitute-from", ERROR,
+                                    f"{manifest.label()}: postBuild.substituteFrom {kind} {manifest.namespace}/{name}: "
+                                    f"{index.scope} it, and kustomize-controller fails the build without it "
+                                    f"(or mark it optional: true){_similar(index, name, kind)}"))
     return problems
 
 
