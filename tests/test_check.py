@@ -812,6 +812,33 @@ def test_an_overlays_patch_does_not_hide_what_the_base_names(tmp_path, cache):
     assert errors == [("ref.source", "apps/base/release.yaml", 10), ("ref.values", "apps/base/release.yaml", 11)], errors
 
 
+def test_a_base_two_clusters_build_is_checked_in_each(tmp_path, cache):
+    """Production's and staging's overlays both build apps/base; only production defines the
+    ConfigMap the base HelmRelease takes values from: staging lacks it, whichever cluster
+    the base was read for first."""
+    release = ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: web\n  namespace: web\n"
+               "spec:\n  interval: 1h\n  chart:\n    spec:\n      chart: web\n"
+               "      sourceRef: {kind: HelmRepository, name: charts, namespace: web}\n"
+               "  valuesFrom:\n    - kind: ConfigMap\n      name: web-values\n")
+    repo = bootstrapped(tmp_path, {
+        "clusters/staging/flux-system/gotk-sync.yaml": gotk_sync("./clusters/staging"),
+        **{f"clusters/{name}/apps.yaml": flux_ks("apps", f"./apps/{name}") for name in ("production", "staging")},
+        "apps/base/kustomization.yaml": "resources: [namespace.yaml, repository.yaml, release.yaml]\n",
+        "apps/base/namespace.yaml": NAMESPACE.format("web"),
+        "apps/base/repository.yaml": ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n"
+                                      "  name: charts\n  namespace: web\nspec:\n  interval: 1h\n  url: https://charts.example.com\n"),
+        "apps/base/release.yaml": release,
+        "apps/production/kustomization.yaml": "resources: [../base, values.yaml]\n",
+        "apps/production/values.yaml": ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-values\n  namespace: web\n"
+                                        "data:\n  values.yaml: |\n    replicaCount: 2\n"),
+        "apps/staging/kustomization.yaml": "resources: [../base]\n",
+    }, path="./clusters/production")
+    init_repo(repo)
+    errors = [(p.rule, p.path, p.line, p.message.split(": ")[-1]) for p in check_repository(repo, cache_dir=cache).problems
+              if p.severity == ERROR]
+    assert errors == [("ref.values", "apps/base/release.yaml", 14, "the cluster clusters/staging/ does not apply it")], errors
+
+
 def test_names_postbuild_fills_in_are_not_looked_up(repo, cache):
     """A reference or an object named by ${...} variables is known on the cluster only:
     neither the references nor the health check that meet them are errors."""

@@ -161,15 +161,21 @@ class Repository:
         """Count as manifests the documents that objects of a build come from outside any
         applied folder (an overlay's base, a component): Flux applies them too. `built`:
         built_objects.Built items; the object's namespace is the one it is built into."""
-        known = {(m.path, m.line) for m in self.manifests}
+        # A document -> the clusters it is counted in. A base two clusters' overlays build
+        # is counted once per cluster (a manifest of each one's folder): what it names must
+        # be in both.
+        known: dict[tuple[str, int], set[str]] = {}
+        for m in self.manifests:
+            known.setdefault((m.path, m.line), set()).update(self.clusters_of(m) or {""})
         for item in built:
             source = item.source
             if (item.obj.get("kind") == "Kustomization" and api_group(item.obj) == KUSTOMIZE_GROUP
                     and isinstance(item.obj.get("spec"), dict)):
                 self.built_specs.setdefault((source.path, source.line), item.obj["spec"])
-            if source.obj is None or (source.path, source.line) in known:
+            clusters = self.folder_clusters.get(item.kustomization.path) or {""}
+            if source.obj is None or clusters <= known.get((source.path, source.line), set()):
                 continue
-            known.add((source.path, source.line))
+            known.setdefault((source.path, source.line), set()).update(clusters)
             meta = item.obj.get("metadata") if isinstance(item.obj.get("metadata"), dict) else {}
             self.manifests.append(Manifest(source.path, source.line, source.obj, item.kustomization.path,
                                            str(meta.get("namespace") or "")))
