@@ -139,7 +139,7 @@ def test_the_command_says_the_release_the_changelog_names():
 # flux_cookbook's packages in the order data flows: a package imports only from its own
 # layer or the layers after it (commands -> capabilities -> the repository model), and the
 # capabilities import one another without a cycle.
-MODEL = ("repository", "errors", "version", "extensions")
+MODEL = ("repository", "errors", "stops", "version", "extensions")
 CAPABILITIES = ("adopt", "check", "seal", "template_runs", "update", "values")
 COMMANDS = ("commands", "cli", "__main__")
 
