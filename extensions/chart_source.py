@@ -144,9 +144,9 @@ def _newest(available: dict[str, Any], wanted: Constraint, repository: _Reposito
 
 def _check_values_yaml(text: str) -> None:
     try:
-        values = yaml.load(text, Loader=bounded_yaml.SAFE_LOADER)
+        values = bounded_yaml.load(text, "values.yaml")
     except yaml.YAMLError as error:
-        raise ChartFetchError(f"values.yaml is not YAML: {error}") from None
+        raise ChartFetchError(f"values.yaml is not YAML, or over a limit: {error}") from None
     if values is not None and not isinstance(values, dict):
         raise ChartFetchError("values.yaml is not a mapping of values.")
 
@@ -445,7 +445,9 @@ def _read_capped(response: http.client.HTTPResponse, url: str, limit: int, deadl
     if length.isdigit() and int(length) > limit:
         raise ChartFetchError(f"{url}: {int(length)} bytes is over the {_size(limit)} limit.")
     chunks, total = [], 0
-    while chunk := response.read(64 * 1024):
+    # read1: what one receive brings, so the deadline is looked at after each; read(n) would
+    # wait for all n bytes, and a server sending a byte now and then would hold it for ever.
+    while chunk := response.read1(64 * 1024):
         total += len(chunk)
         if total > limit:
             raise ChartFetchError(f"{url}: the answer is over the {_size(limit)} limit.")
@@ -539,9 +541,11 @@ class _HttpRepository:
 
     def _entries(self, body: bytes) -> dict:
         try:
-            index = yaml.load(body, Loader=bounded_yaml.SAFE_LOADER)
+            index = bounded_yaml.load(body.decode("utf-8"), self.where)
+        except UnicodeDecodeError as error:
+            raise ChartFetchError(f"{self.where} is not UTF-8 text: {error.reason}") from None
         except yaml.YAMLError as error:
-            raise ChartFetchError(f"{self.where} is not YAML: {error}") from None
+            raise ChartFetchError(f"{self.where} is not YAML, or over a limit: {error}") from None
         entries = index.get("entries") if isinstance(index, dict) else None
         if not isinstance(entries, dict):
             raise ChartFetchError(f"{self.where} is not a Helm repository index (no 'entries').")

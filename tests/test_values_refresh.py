@@ -290,6 +290,24 @@ def test_a_refresh_stopped_before_its_commit_leaves_the_repository_clean(templat
     assert again.returncode == 0, again.stdout + again.stderr
     assert yaml.safe_load(values_text(cluster, "podinfo"))["replicaCount"] == 2
 
+def test_a_signal_while_git_commits_waits_for_the_commit(template, cluster, charts):
+    """SIGINT to flux-cookbook alone (a scheduler's kill -INT) while git commits an app: git is
+    not killed half-way, which left .git/index.lock and staged files; the commit is made,
+    then the command stops, the repository clean."""
+    folder, url = charts
+    add_app(template, cluster, url, "podinfo", "6.x", {"replicaCount": 2})
+    release(folder)
+    hook = cluster / ".git/hooks/pre-commit"
+    hook.write_text("#!/bin/sh\nkill -INT \"$(ps -o ppid= -p $PPID)\"\nsleep 1\n")  # to git's parent: flux-cookbook
+    hook.chmod(0o755)
+    stopped = cookbook_cli("values", "refresh", "--all", "-C", str(cluster))
+    hook.unlink()
+    assert stopped.returncode == 130 and "Traceback" not in stopped.stderr, stopped.stdout + stopped.stderr
+    git_locks = [p.name for p in (cluster / ".git").rglob("*.lock") if p.name != "flux-cookbook.lock"]  # flock's, kept
+    assert git(cluster, "status", "--porcelain") == "" and git_locks == []
+    assert "chart values refreshed" in git(cluster, "log", "-1", "--format=%s")
+
+
 def test_all_names_every_apps_problem_and_writes_nothing(template, cluster, charts):
     """--all plans every app first: a dry run shows the ones that can be refreshed and
     names each that cannot; a real run with a problem writes nothing at all."""

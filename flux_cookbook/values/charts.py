@@ -17,8 +17,9 @@ from urllib.parse import urlsplit
 import yaml
 
 from flux_cookbook.errors import UserError
-from flux_cookbook.extensions import chart_values
+from flux_cookbook.extensions import bounded_yaml, chart_values
 from flux_cookbook.extensions.chart_source import (
+    MAX_VALUES_BYTES,
     ChartFetchError,
     ChartListing,
     RepositoryUnreachable,
@@ -56,19 +57,26 @@ def _from_files(chart: str, version: str, files: dict[str, str], where: str) -> 
             schema = json.loads(files["values.schema.json"])
         except ValueError as error:
             raise UserError(f"{where}: values.schema.json is not JSON: {error}") from None
-    return ChartVersion(chart, version, files.get("values.yaml", ""), schema if isinstance(schema, dict) else None)
+        except RecursionError:  # Python's JSON reader recurses per bracket
+            raise UserError(f"{where}: values.schema.json nests too deep to read; refused") from None
+    values = files.get("values.yaml", "")
+    try:
+        bounded_yaml.check(values, f"{where}: values.yaml")  # every later reader walks it whole
+    except yaml.YAMLError as error:
+        raise UserError(str(error).strip()) from None
+    return ChartVersion(chart, version, values, schema if isinstance(schema, dict) else None)
 
 
 def local_chart(path: Path, chart: str) -> ChartVersion:
     """A chart folder or .tgz on disk, at the version its Chart.yaml names."""
     try:
         if path.is_dir():
-            files = {name: (path / name).read_text(encoding="utf-8") for name in CHART_FILES if (path / name).is_file()}
+            files = {name: _read_chart_file(path / name) for name in CHART_FILES if (path / name).is_file()}
         elif path.is_file() and path.name.endswith((".tgz", ".tar.gz")):
             files = safe_archive_files(path, chart, CHART_FILES)
         else:
             raise UserError(f"{path} is neither a chart folder nor a chart archive (.tgz)")
-        meta = yaml.safe_load(files.get("Chart.yaml", "")) or {}
+        meta = bounded_yaml.load(files.get("Chart.yaml", ""), "Chart.yaml") or {}
     except (OSError, UnicodeDecodeError, tarfile.TarError, ChartFetchError, yaml.YAMLError) as error:
         raise UserError(f"cannot read the chart at {path}: {error}") from None
     if not isinstance(meta, dict) or meta.get("name") != chart:
@@ -79,6 +87,15 @@ def local_chart(path: Path, chart: str) -> ChartVersion:
     except ValueError:
         raise UserError(f"{path}: Chart.yaml names no chart version ({version!r})") from None
     return _from_files(chart, version, files, str(path))
+
+
+def _read_chart_file(path: Path) -> str:
+    """A file of a chart folder, at most MAX_VALUES_BYTES (as a chart archive's members)."""
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_VALUES_BYTES + 1)
+    if len(data) > MAX_VALUES_BYTES:
+        raise OSError(f"{path} is over {MAX_VALUES_BYTES:,} bytes: no chart file is; refused")
+    return data.decode("utf-8")
 
 
 @dataclass
@@ -119,10 +136,12 @@ class Charts:
         """The newest version newer than every version in the range (a new major), or None."""
         listing = self.listing(repo_url, chart)
         allowed = parse_constraint(constraint)
-        inside = [parse_version(v) for v in listing.versions if allowed.allows(v)]
-        newer = [v for v in listing.versions if not allowed.allows(v) and not parse_version(v).prerelease
-                 and all(parse_version(v) > top for top in inside)]
-        return max(newer, key=parse_version, default=None)
+        # Each version parsed once, compared with the newest inside: linear in the index.
+        parsed = {v: parse_version(v) for v in listing.versions}
+        top = max((parsed[v] for v in listing.versions if allowed.allows(v)), default=None)
+        newer = [v for v in listing.versions if not allowed.allows(v) and not parsed[v].prerelease
+                 and (top is None or parsed[v] > top)]
+        return max(newer, key=parsed.__getitem__, default=None)
 
     def version(self, repo_url: str, chart: str, version: str, why: str) -> ChartVersion:
         """`chart` at exactly `version`: from the cache, or fetched. `why` says in an error
@@ -158,9 +177,9 @@ class Charts:
         ours, leaves, best, best_score = _paths(values), _leaves(values), None, (0.0, 0)
         for version in candidates:
             try:
-                defaults = yaml.safe_load(self.version(repo_url, chart, version, "a candidate").values) or {}
+                defaults = bounded_yaml.load(self.version(repo_url, chart, version, "a candidate").values) or {}
             except (UserError, yaml.YAMLError):
-                continue
+                continue  # a bomb or a broken file is no candidate
             theirs = _paths(defaults)
             score = (len(ours & theirs) / len(ours | theirs) if ours | theirs else 0.0, len(leaves & _leaves(defaults)))
             if score > best_score:

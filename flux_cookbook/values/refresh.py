@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -230,15 +231,19 @@ def write(repo: Path, refreshes: list[Refresh]) -> list[Refresh]:
                 if refresh.needs_hands:
                     left.append(refresh)
                 elif paths:
-                    git(repo, "add", "--", *paths)
-                    git(repo, "commit", "-q", "-m", commit_message(refresh), "--", *paths)
+                    # git is not stopped half-way (that leaves its index.lock behind): a
+                    # signal now is raised once the commit is made.
+                    with stops.signals_deferred():
+                        git(repo, "add", "--", *paths)
+                        git(repo, "commit", "-q", "-m", commit_message(refresh), "--", *paths)
             except BaseException:
                 # Stopped before this app's commit (Ctrl-C): its files go back to HEAD (where
                 # the commit was made already, they are HEAD's), each app before it is
                 # committed, and the next run starts from a clean repository.
-                if paths:
-                    subprocess.run(["git", "reset", "-q", "--", *paths], cwd=repo, check=False)
-                    subprocess.run(["git", "checkout", "-q", "HEAD", "--", *paths], cwd=repo, check=False)
+                undo = [["git", "reset", "-q", "--", *paths], ["git", "checkout", "-q", "HEAD", "--", *paths]]
+                if paths and [c for c in undo if subprocess.run(c, cwd=repo, capture_output=True, check=False).returncode]:
+                    print(f"flux-cookbook: could not put back {', '.join(paths)} as HEAD has them; see `git status`",
+                          file=sys.stderr)
                 raise
     return left
 

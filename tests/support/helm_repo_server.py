@@ -191,6 +191,40 @@ def silent_server() -> Iterator[str]:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}"
 
 
+@contextmanager
+def dripping_server(seconds: float = 30.0) -> Iterator[tuple[str, threading.Event]]:
+    """A server that answers at once, then sends its body a byte at a time, a byte every
+    tenth of a second, for `seconds` (for the deadline of a whole answer); yields its URL
+    and an event set when the client hangs up before the body ends."""
+    stop, hung_up = threading.Event(), threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            self.send_response(200)
+            self.end_headers()  # no Content-Length: the body lasts until the connection ends
+            ends = time.monotonic() + seconds
+            try:
+                while not stop.is_set() and time.monotonic() < ends:
+                    self.wfile.write(b"#")
+                    self.wfile.flush()
+                    stop.wait(0.1)
+            except OSError:
+                hung_up.set()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", hung_up
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+
+
 # --- OCI ------------------------------------------------------------------------------
 
 def _digest(data: bytes) -> str:

@@ -16,6 +16,7 @@ from tests.support.helm_repo_server import (
     HOSTILE_KINDS,
     PODINFO,
     chart_archive,
+    dripping_server,
     free_port,
     hostile_archive,
     pack_archive,
@@ -79,6 +80,17 @@ def test_a_repository_that_does_not_answer_times_out(cache, monkeypatch):
     monkeypatch.setattr(chart_source, "TIMEOUT_SECONDS", 0.5)
     with silent_server() as url, pytest.raises(RepositoryUnreachable, match=r"index.yaml: no answer within 0.5 s"):
         fetch_values(url, "podinfo", "6.x", cache)
+
+
+def test_an_answer_that_drips_in_ends_at_the_deadline(cache, monkeypatch):
+    """A server sending a byte now and then, for ever: the whole answer has the deadline,
+    not each receive (which the bytes keep short)."""
+    monkeypatch.setattr(chart_source, "TIMEOUT_SECONDS", 0.5)
+    with dripping_server(seconds=30) as (url, hung_up):
+        with pytest.raises(RepositoryUnreachable, match=r"index.yaml: the answer took over 0.5 s"):
+            fetch_values(url, "podinfo", "6.x", cache)
+        # It gave up while the server was still sending: it did not wait for the end of the body.
+        assert hung_up.wait(10)
 
 
 def test_http_errors_name_the_status_and_the_url(tmp_path, cache):
