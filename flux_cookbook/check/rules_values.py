@@ -20,6 +20,7 @@ from flux_cookbook.repository.model import (
     Repository,
 )
 from flux_cookbook.repository.yaml_lines import LineList, LineMap, YamlError, load
+from flux_cookbook.values import values_schema
 from flux_cookbook.values.coalesce import coalesce
 
 
@@ -221,7 +222,6 @@ def _dotted(keys: list) -> str:
 
 
 def _schema_problems(release: Manifest, sources: list[_Values], chart: _Chart) -> list[Problem]:
-    import jsonschema
     from jsonschema.exceptions import SchemaError
     from referencing.exceptions import Unresolvable
 
@@ -229,7 +229,7 @@ def _schema_problems(release: Manifest, sources: list[_Values], chart: _Chart) -
     for source in sources:  # valuesFrom in order, then spec.values, as Flux merges them
         merged = coalesce(merged, source.values)
     try:
-        validator_class = jsonschema.validators.validator_for(chart.schema, default=jsonschema.Draft7Validator)
+        validator_class = values_schema.validator_class(chart.schema)
         validator_class.check_schema(chart.schema)
         errors = sorted(validator_class(chart.schema).iter_errors(_plain(merged)), key=lambda e: list(map(str, e.absolute_path)))
     except (SchemaError, Unresolvable):

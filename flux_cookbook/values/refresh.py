@@ -23,6 +23,7 @@ from flux_cookbook.extensions import chart_values, repo_files
 from flux_cookbook.extensions.semver_range import parse_constraint, parse_version
 from flux_cookbook.repository import schema_messages
 from flux_cookbook.repository.lock import one_writer, require_branch
+from flux_cookbook.values import values_schema
 from flux_cookbook.values.app_values import (
     App,
     chart_version_files,
@@ -186,13 +187,12 @@ def _local_chart_version(repo: Path, app: App) -> str | None:
 
 def schema_errors(chart: ChartVersion, values: dict) -> list[str]:
     """Every place the values (over the chart's defaults, as Helm merges them) break the schema."""
-    import jsonschema
     from jsonschema.exceptions import SchemaError
     from referencing.exceptions import Unresolvable
 
     merged = coalesce(yaml.safe_load(chart.values) or {}, plain(values))
     try:
-        validator = jsonschema.validators.validator_for(chart.schema, default=jsonschema.Draft7Validator)
+        validator = values_schema.validator_class(chart.schema)
         validator.check_schema(chart.schema)
         errors = list(validator(chart.schema).iter_errors(merged))
     except (SchemaError, Unresolvable) as error:

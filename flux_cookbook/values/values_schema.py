@@ -1,0 +1,86 @@
+"""A chart's values.schema.json as Helm applies it, its regular expressions matched as Go
+matches them.
+
+Helm validates values with gojsonschema, whose `pattern`, `patternProperties` (and so
+`additionalProperties`) use Go's regexp: RE2, in time linear in the text. Python's `re`,
+which jsonschema uses, backtracks: a chart's schema holding `^(a+)+$` held a values refresh
+or a check for minutes on one value. These keywords are matched with RE2 here (the
+google-re2 library), as Helm does; a pattern RE2 cannot compile (a lookahead, a
+backreference) Helm cannot use either, and says so as a problem of the values.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import re2
+
+
+def validator_class(schema: dict) -> Any:
+    """The jsonschema validator for `schema` (its $schema, else draft 7, as Helm), with
+    pattern, patternProperties and additionalProperties matched in RE2."""
+    import jsonschema
+
+    base = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+    return jsonschema.validators.extend(base, {
+        "pattern": _pattern, "patternProperties": _pattern_properties, "additionalProperties": _additional_properties,
+    })
+
+
+def _search(pattern: str, text: str) -> bool:
+    return re2.search(pattern, text) is not None
+
+
+def _pattern(validator, pattern: str, instance: Any, schema: dict) -> Iterator:
+    from jsonschema.exceptions import ValidationError
+
+    if not validator.is_type(instance, "string"):
+        return
+    try:
+        matched = _search(pattern, instance)
+    except re2.error as error:
+        yield ValidationError(f"pattern {pattern!r} is no regular expression Helm can use (RE2): {error}")
+        return
+    if not matched:
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(validator, patterns: dict, instance: Any, schema: dict) -> Iterator:
+    from jsonschema.exceptions import ValidationError
+
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        try:
+            matching = [key for key in instance if _search(pattern, key)]
+        except re2.error as error:
+            yield ValidationError(f"patternProperties {pattern!r} is no regular expression Helm can use (RE2): {error}")
+            continue
+        for key in matching:
+            yield from validator.descend(instance[key], subschema, path=key, schema_path=pattern)
+
+
+def _additional_properties(validator, additional: Any, instance: Any, schema: dict) -> Iterator:
+    from jsonschema.exceptions import ValidationError
+
+    if not validator.is_type(instance, "object"):
+        return
+    properties, patterns = schema.get("properties", {}), list(schema.get("patternProperties", {}))
+
+    def matched(key: str) -> bool:
+        try:
+            return any(_search(pattern, key) for pattern in patterns)
+        except re2.error:
+            return False  # patternProperties names the broken pattern
+
+    extras = sorted((key for key in instance if key not in properties and not matched(key)), key=str)
+    if validator.is_type(additional, "object"):
+        for extra in extras:
+            yield from validator.descend(instance[extra], additional, path=extra)
+    elif additional is False and extras:  # jsonschema's messages, word for word
+        listed = ", ".join(repr(extra) for extra in extras)
+        if patterns:
+            yield ValidationError(f"{listed} {'does' if len(extras) == 1 else 'do'} not match any of the regexes: "
+                                  f"{', '.join(repr(pattern) for pattern in sorted(patterns))}")
+        else:
+            yield ValidationError(f"Additional properties are not allowed ({listed} {'was' if len(extras) == 1 else 'were'} unexpected)")

@@ -1,0 +1,49 @@
+"""A chart's values.schema.json checked as Helm checks it: its regular expressions in RE2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from flux_cookbook.values.values_schema import validator_class
+
+TRAEFIK = Path(__file__).resolve().parents[3] / "shared" / "charts" / "traefik"
+
+
+def messages(schema: dict, instance) -> list[str]:
+    return sorted(error.message for error in validator_class(schema)(schema).iter_errors(instance))
+
+
+def test_a_pattern_that_backtracks_without_end_in_python_is_matched_at_once():
+    # Python's re takes minutes on this one value; RE2, like Go's regexp, a moment.
+    schema = {"properties": {"evil": {"type": "string", "pattern": "^(a+)+$"}}}
+    assert messages(schema, {"evil": "a" * 40 + "!"}) == [f"{'a' * 40 + '!'!r} does not match '^(a+)+$'"]
+    assert messages(schema, {"evil": "a" * 40}) == []
+
+
+def test_a_pattern_go_cannot_compile_is_a_problem_of_the_values():
+    schema = {"properties": {"name": {"type": "string", "pattern": "^(?!kube-).*$"}}}
+    [message] = messages(schema, {"name": "web"})
+    assert message.startswith("pattern '^(?!kube-).*$' is no regular expression Helm can use (RE2)")
+
+
+@pytest.mark.parametrize("schema, instance", [
+    ({"patternProperties": {"^x-": {"type": "integer"}}, "additionalProperties": False}, {"x-a": 1, "x-b": "no", "y": 1}),
+    ({"properties": {"a": {}}, "patternProperties": {"b$": {}}, "additionalProperties": {"type": "string"}},
+     {"a": 1, "ab": 2, "c": 3, "d": "ok"}),
+    ({"properties": {"a": {}}, "additionalProperties": False}, {"a": 1, "b": 2, "c": 3}),
+    ({"properties": {"tag": {"type": "string", "pattern": "^v[0-9]+"}}}, {"tag": "latest"}),
+])
+def test_ordinary_schemas_give_what_jsonschema_gives(schema, instance):
+    expected = sorted(error.message for error in jsonschema.Draft7Validator(schema).iter_errors(instance))
+    assert messages(schema, instance) == expected
+
+
+def test_a_real_charts_schema_checks_as_before():
+    schema = json.loads(next(TRAEFIK.rglob("values.schema.json")).read_text())
+    instance = {"image": {"tag": 5}, "ports": {"web": {"port": "eighty"}}}
+    expected = sorted(error.message for error in jsonschema.validators.validator_for(schema)(schema).iter_errors(instance))
+    assert expected and messages(schema, instance) == expected
