@@ -9,6 +9,7 @@ where the user keeps it.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import yaml
@@ -16,6 +17,7 @@ import yaml
 from . import bounded_yaml, known_apps, layout
 from .flux_names import FLUX_SYSTEM
 from .input_checks import dns1123_label_error, not_text_error
+from .kube_names import dns1123_subdomain_error
 
 
 def existing_apps(dst: str | Path) -> set[str]:
@@ -183,6 +185,33 @@ def health_checks_error(health_checks: object) -> str:
         if any(not isinstance(v, str) or not v for v in check.values()):
             return f"health check {check!r}: every value must be a non-empty string."
         if error := not_text_error(check, "health check"):
+            return error
+    return ""
+
+
+# An object's kind is CamelCase (HelmRelease, Deployment); its apiVersion a version, after
+# a group (a DNS subdomain) and a slash except for the core group's.
+_KIND = re.compile(r"[A-Z][A-Za-z0-9]*")
+_API_VERSION = re.compile(r"(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*/)?v[0-9]+(?:(?:alpha|beta)[0-9]+)?")
+
+
+def health_check_names_error(health_checks: object) -> str:
+    """Why a health check names no object Kubernetes could have (a kind not CamelCase, a name
+    or namespace Kubernetes refuses, an apiVersion that is none), or "": kustomize-controller
+    would wait for it until the Kustomization times out. For a new app only: an update keeps
+    what the answers recorded (an adopted repository's own health checks)."""
+    for check in health_checks if isinstance(health_checks, list) else []:
+        if not isinstance(check, dict):
+            continue
+        shown = f"health check {check!r}"
+        kind, name, namespace, api_version = (check.get(key) for key in ("kind", "name", "namespace", "apiVersion"))
+        if isinstance(kind, str) and not _KIND.fullmatch(kind):
+            return f"{shown}: kind {kind!r} is no Kubernetes kind, which is CamelCase (HelmRelease, Deployment)."
+        if isinstance(api_version, str) and not _API_VERSION.fullmatch(api_version):
+            return f"{shown}: apiVersion {api_version!r} is no API version (group/version, e.g. helm.toolkit.fluxcd.io/v2, apps/v1, or v1)."
+        if isinstance(name, str) and (error := dns1123_subdomain_error(name, f"{shown}: name")):
+            return error
+        if isinstance(namespace, str) and (error := dns1123_label_error(namespace, f"{shown}: namespace")):
             return error
     return ""
 

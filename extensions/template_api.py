@@ -61,6 +61,7 @@ GLOBALS = {
     "helm_repository_clash_error": repo_state.helm_repository_clash_error,
     "helm_release_clash_error": repo_state.helm_release_clash_error,
     "health_checks_error": repo_state.health_checks_error,
+    "health_check_names_error": repo_state.health_check_names_error,
     "helm_repo_name_default": repo_state.helm_repo_name_default,
     "values_source_error": chart_values.values_source_error,
     "fetch_by_default": chart_values.fetch_by_default,

@@ -60,6 +60,14 @@ CASES = {
     "health checks not a list": (APP + ["-d", "app_name=x", "-d", "health_checks=Deployment"], "health_checks must be a list"),
     "health check with empty name": (APP + ["-d", "app_name=x", "-d", "health_checks=[{kind: Deployment, name: ''}]"], "every value must be a non-empty string"),
     "health check unknown key": (APP + ["-d", "app_name=x", "-d", "health_checks=[{kind: Deployment, name: x, ns: y}]"], "unknown keys: ns"),
+    # kustomize-controller would wait for such an object until the Kustomization times out.
+    "health check kind in lower case": (APP + ["-d", "app_name=x", "-d", "health_checks=[{kind: helmrelease, name: x}]"],
+                                        "kind 'helmrelease' is no Kubernetes kind, which is CamelCase"),
+    "health check name with capitals": (APP + ["-d", "app_name=x", "-d", "health_checks=[{kind: Deployment, name: Web}]"],
+                                        "name 'Web' is not a valid DNS-1123 subdomain"),
+    "health check apiVersion that is none": (
+        APP + ["-d", "app_name=x", "-d", "health_checks=[{apiVersion: helm.toolkit.fluxcd.io, kind: HelmRelease, name: x}]"],
+        "apiVersion 'helm.toolkit.fluxcd.io' is no API version"),
     "values source not yaml": (APP + ["-d", "app_name=x", "-d", "values_source=README.md"], "is not valid YAML"),
     "values source a list": (APP + ["-d", "app_name=x", "-d", "values_source=list-values.yaml"], "holds a list, not a mapping of values"),
     "kustomization timeout not a duration": (APP + ["-d", "app_name=x", "-d", "kustomization_timeout=2 minutes"], "kustomization_timeout '2 minutes' is not a duration"),

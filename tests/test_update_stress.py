@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.support.git_pause import PausingGit
 from tests.support.project import commit_all, copier_cli, copy, init_repo, load, own_copy, tree_state
@@ -100,6 +101,24 @@ def test_a_sops_encrypted_file_is_left_as_the_user_committed_it(template, v1_rep
     assert "podinfo/helmrelease-podinfo.yaml" not in git(v1_repo, "status", "--porcelain")
     # The rest of the app is updated as usual.
     assert load(v1_repo / "bootstrap/kustomizations/kustomization-podinfo.yaml")["apiVersion"] == "kustomize.toolkit.fluxcd.io/v1"
+
+
+def test_an_update_keeps_health_checks_a_new_app_would_be_refused(template, v1_repo):
+    """A new app's health checks must name objects Kubernetes could have; an update takes
+    the recorded ones as they are (adopt records a hand-made repository's own), so a kind
+    written in lower case does not stop it."""
+    answers = v1_repo / ".copier-answers.app-podinfo.yml"
+    recorded = yaml.safe_load(answers.read_text())
+    answers.write_text(answers.read_text().replace(yaml.safe_dump({"health_checks": recorded["health_checks"]}),
+                                                   "health_checks:\n- kind: deployment\n  name: podinfo\n  namespace: podinfo\n"))
+    assert yaml.safe_load(answers.read_text())["health_checks"] == [{"kind": "deployment", "name": "podinfo", "namespace": "podinfo"}]
+    commit_all(v1_repo, "A health check of our own")
+    to_current = ("update", "--trust", "--defaults", "--vcs-ref", template.current)
+    assert copier_cli(*to_current, cwd=v1_repo).returncode == 0
+    commit_all(v1_repo, "Cluster update")
+    app = copier_cli(*to_current, "-a", ".copier-answers.app-podinfo.yml", cwd=v1_repo)
+    assert app.returncode == 0, app.stderr
+    assert yaml.safe_load(answers.read_text())["health_checks"][0]["kind"] == "deployment"
 
 
 def test_a_renamed_app_folder_is_not_recreated(template, v1_repo):
