@@ -18,7 +18,21 @@ from flux_cookbook.repository import build_check
 from tests.fixtures.lived_in_repo import EXTRA_CONFIGMAP, INGRESS, SEALED_SECRET, VALUES_6_13
 from tests.support.flux_objects import flux_ks
 from tests.support.flux_schema import kustomize_build, validate_repo
-from tests.support.project import CRDS, commit_all, cookbook_cli, copy, edit, files, init_repo, load, own_copy, tree_state, update
+from tests.support.project import (
+    CRDS,
+    commit_all,
+    cookbook_cli,
+    copier_cli,
+    copy,
+    edit,
+    files,
+    init_repo,
+    load,
+    own_copy,
+    repo_with,
+    tree_state,
+    update,
+)
 from tests.support.template_repo import git
 
 CURRENT = [CRDS / "current", CRDS / "sealed-secrets"]
@@ -243,6 +257,41 @@ def test_links_are_left_as_links_a_dangling_one_too(template, own_lived_in_1_0_0
     assert (repo / "extra-link.yaml").is_symlink() and str((repo / "extra-link.yaml").readlink()) == "missing.yaml"
     assert (repo / "podinfo-release-link.yaml").is_symlink()
     assert "helm.toolkit.fluxcd.io/v2\n" in (repo / "podinfo/helmrelease-podinfo.yaml").read_text()
+
+
+def test_files_that_are_no_text_move_with_the_bootstrap_folder(template, own_lived_in_1_0_0, tmp_path):
+    """A binary file, a link to a file, a link to a folder and a submodule in flux-system/ move
+    to bootstrap/ as they are; they stopped the update half-way, with a traceback, the
+    repository left staged and half moved."""
+    repo = own_lived_in_1_0_0
+    logo = bytes(range(256)) * 4
+    (repo / "flux-system/logo.png").write_bytes(logo)
+    (repo / "flux-system/ns-link.yaml").symlink_to("namespaces/namespace-podinfo.yaml")
+    (repo / "flux-system/app-link").symlink_to("../podinfo")
+    module = init_repo(repo_with(tmp_path / "module", {"README": "a module\n"}))
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(module), "flux-system/vendor")
+    commit_all(repo, "A logo, links and a submodule")
+    update(repo, vcs_ref=template.current)
+    assert (repo / "bootstrap/logo.png").read_bytes() == logo
+    assert str((repo / "bootstrap/ns-link.yaml").readlink()) == "namespaces/namespace-podinfo.yaml"
+    assert (repo / "bootstrap/namespaces/namespace-podinfo.yaml").is_file()  # the file the link names stays
+    assert str((repo / "bootstrap/app-link").readlink()) == "../podinfo"
+    assert (repo / "bootstrap/vendor/README").read_text() == "a module\n"
+    assert not (repo / "flux-system").exists()
+
+
+def test_a_step_that_cannot_read_a_file_changes_nothing(template, own_lived_in_1_0_0):
+    """A HelmRelease that is not UTF-8: the 3.0.0 step names it, and the 2.0.0 step's move,
+    staged before it in the same update, is taken back too."""
+    repo = own_lived_in_1_0_0
+    release = repo / "podinfo/helmrelease-podinfo.yaml"
+    release.write_bytes(b"# Maintained by Ren\xe9\n" + release.read_bytes())
+    commit_all(repo, "A Latin-1 comment")
+    before = tree_state(repo)
+    result = copier_cli("update", "--trust", "--defaults", "--vcs-ref", template.current, cwd=repo)
+    assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
+    assert "podinfo/helmrelease-podinfo.yaml: not UTF-8 text" in result.stderr
+    assert tree_state(repo) == before
 
 
 def test_an_app_updated_first_keeps_what_the_later_releases_stage(template, tmp_path):

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import importlib
 import re
+import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 import yaml
@@ -101,10 +103,32 @@ def main(argv: list[str]) -> int:
     if every_update_due(stage, repo, answers_file):
         steps.append(("", EVERY_UPDATE))
     for release, module in steps:
+        what = f"Migration to {release}" if release else "The update"
         try:
             getattr(importlib.import_module(f".{module}", __name__), stage)(repo, answers_file)
         except (MigrationAbort, OutsideRepository) as abort:
-            what = f"Migration to {release}" if release else "The update"
-            print(f"\n{what} stopped, nothing was changed:\n{abort}\n", file=sys.stderr)
+            print(f"\n{what} stopped, {_stopped(repo, stage)}:\n{abort}\n", file=sys.stderr)
+            return 1
+        except Exception:  # noqa: BLE001 - a step's own failure: its traceback, and the repository put back
+            traceback.print_exc()
+            print(f"\n{what} failed (the traceback above is a bug of the template's), {_stopped(repo, stage)}.\n",
+                  file=sys.stderr)
             return 1
     return 0
+
+
+def _stopped(repo: Path, stage: str) -> str:
+    """Before copier merges, the repository is put back as HEAD has it (copier refused to
+    start on any change): the earlier steps' staged work and their hand-over records to
+    the after stage go. After, copier's merge is in the working tree, for the user to see."""
+    if stage != "before":
+        return "the release's changes are left uncommitted (git status, git diff)"
+    from .v2_0_0 import RECORD as MOVES_RECORD  # loaded only when an update crosses 2.0.0, or here
+
+    try:
+        for record in (MOVES_RECORD, apps_folder.RECORD):
+            git_dir_file(repo, record).unlink(missing_ok=True)
+    except MigrationAbort:
+        pass  # no git repository: nothing staged, nothing recorded
+    subprocess.run(["git", "reset", "-q", "--hard", "HEAD"], cwd=repo, capture_output=True, check=False)
+    return "nothing was changed"

@@ -363,6 +363,8 @@ def _plan_namespace_removals(repo: Path, plan: Plan, renamed: dict[str, str]) ->
         target = renamed.get(path, path)
         if not target.startswith(f"{bootstrap}/") or not target.endswith((".yaml", ".yml")):
             continue
+        if (repo / path).is_symlink() or not (repo / path).is_file():
+            continue  # a link declares nothing of its own (the file it names is read as itself); a submodule
         try:
             text = (repo / path).read_text(encoding="utf-8")
         except UnicodeDecodeError:
@@ -445,6 +447,22 @@ def _documents(text: str) -> list:
         return []
 
 
+def _texts(repo: Path, paths: list[str]) -> dict[str, str]:
+    """The moved files `after` may have to put back: copier merges a release's render into
+    each, and the template renders text only. A link, a folder (a submodule) or a file
+    that is not UTF-8 is moved all the same, and no render of the template's lands on it."""
+    texts = {}
+    for path in paths:
+        target = repo / path
+        if target.is_symlink() or not target.is_file():
+            continue
+        try:
+            texts[path] = target.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+    return texts
+
+
 def apply(repo: Path, plan: Plan) -> None:
     """Carry out `plan` and stage it; on failure put the (clean) repository back."""
     try:
@@ -460,10 +478,9 @@ def apply(repo: Path, plan: Plan) -> None:
             repo_files.write_text(repo, path, text)
         if plan.writes:
             git(repo, "add", "--", *plan.writes)
-        moved = {new: (repo / new).read_text(encoding="utf-8") for _, new in plan.moves}
-        record = {"moved": moved, "sync_path": plan.sync_path}
+        record = {"moved": _texts(repo, [new for _, new in plan.moves]), "sync_path": plan.sync_path}
         git_dir_file(repo, RECORD).write_text(json.dumps(record), encoding="utf-8")
-    except (OSError, MigrationAbort):
+    except (OSError, ValueError, MigrationAbort):
         # The repository was clean when the step began: HEAD holds everything the user had.
         git(repo, "reset", "-q", "--hard", "HEAD")
         for old, new in plan.ignored_moves:

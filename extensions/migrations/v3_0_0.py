@@ -218,6 +218,8 @@ def _helm_release(repo: Path, path: str) -> dict | None:
         return None
     try:
         documents = [d for d in bounded_yaml.load_all((repo / path).read_text(encoding="utf-8")) if isinstance(d, dict)]
+    except UnicodeDecodeError:
+        raise MigrationError("not UTF-8 text; save it as UTF-8 and update again") from None
     except yaml.YAMLError as error:
         raise MigrationError(f"not valid YAML: {error}") from None
     releases = [d for d in documents if d.get("kind") == "HelmRelease"]
