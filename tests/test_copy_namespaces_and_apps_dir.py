@@ -17,6 +17,7 @@ import yaml
 from flux_cookbook.extensions import layout
 from flux_cookbook.repository import build_check
 from tests.support.project import answers, commit_all, copy, files, init_repo, own_copy, tree_state, update
+from tests.support.template_repo import git
 
 GOTK_COMPONENTS = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n"
 
@@ -126,3 +127,19 @@ def test_an_update_writes_no_namespace_or_helm_repository_file_the_user_moved_el
     assert not (repo / namespace_file).exists() and not (repo / helm_repository_file).exists()
     assert "interval: 10m" in (repo / "web/helmrelease-web.yaml").read_text()
     assert build_check.newly_broken(before, build_check.build(repo)) == []
+
+
+def test_an_update_writes_no_namespace_or_helm_repository_file_the_user_removed(template, own_cluster, capfd):
+    """The HelmRelease makes its own namespace (install.createNamespace), and the app takes
+    its chart from another app's HelmRepository: the user removed both files, and an
+    update writes neither again (a Namespace Flux manages, it prunes the day it goes)."""
+    repo, before = own_cluster
+    add_app(template, repo, "web")
+    namespace_file, helm_repository_file = layout.namespace_file("bootstrap", "web"), layout.helm_repository_file("bootstrap", "charts")
+    git(repo, "rm", "-q", namespace_file, helm_repository_file)
+    commit_all(repo, "No namespace file of our own, and the charts come from elsewhere")
+    capfd.readouterr()
+    update(repo, layout.app_answers_file("web"), vcs_ref=template.current, helmrelease_interval="10m")
+    assert not (repo / namespace_file).exists() and not (repo / helm_repository_file).exists()
+    said = capfd.readouterr()
+    assert f"{namespace_file}: not written again, as you removed it" in said.out + said.err

@@ -8,7 +8,9 @@ copier's update writes a missing `_skip_if_exists` file again, and the bootstrap
 then declares the object twice, which kustomize refuses (`may not add resource with an
 already registered id`): that folder, and all of Flux with it, stops building. So a file
 of those two the update wrote where git tracks none is removed when another tracked file
-of the bootstrap folder declares the same object.
+declares the same object. So is one the user removed (a commit deleted it, here or in the
+bootstrap folder's place before 2.0.0): a Namespace written again would make Flux manage it,
+and prune it with everything in it the day it is deleted again.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from .. import bounded_yaml, layout, repo_files
+from ..flux_names import COOKBOOK_BOOTSTRAP_DIRS
 from .git_repo import git, tracked_files
 
 
@@ -43,12 +46,23 @@ def rewritten(repo: Path, answers_file: str) -> list[str]:
 def after(repo: Path, answers_file: str = "") -> None:
     for path in rewritten(repo, answers_file):
         wanted = _objects(repo, path)
-        bootstrap = posixpath.dirname(posixpath.dirname(path))
-        elsewhere = sorted(other for other in tracked_files(repo, bootstrap or ".")
+        elsewhere = sorted(other for other in tracked_files(repo)
                            if other != path and other.endswith((".yaml", ".yml")) and wanted & _objects(repo, other))
         if wanted and elsewhere:
             (repo / path).unlink()
             print(f"  {path}: not written again, as {elsewhere[0]} declares its object")
+        elif removed := _removed_in(repo, path):
+            (repo / path).unlink()
+            print(f"  {path}: not written again, as you removed it (commit {removed}); restore it if you "
+                  "want the template to manage it")
+
+
+def _removed_in(repo: Path, path: str) -> str:
+    """The commit that removed `path`, or its spelling in the cookbook's other bootstrap
+    folder (flux-system/ before 2.0.0's move), from the repository; "" if none did."""
+    rest = posixpath.relpath(path, posixpath.dirname(posixpath.dirname(path)))  # namespaces/<file>, ...
+    spellings = {path, *(f"{folder}/{rest}" for folder in COOKBOOK_BOOTSTRAP_DIRS)}
+    return git(repo, "log", "-1", "--format=%h", "--diff-filter=D", "HEAD", "--", *sorted(spellings)).strip()
 
 
 def _objects(repo: Path, path: str) -> set[tuple[str, str, str]]:
