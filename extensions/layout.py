@@ -131,4 +131,10 @@ def oci_repository_file(app: str, apps_dir: str = "") -> str:
 
 
 def sealed_secret_file(app: str, secret: str, apps_dir: str = "") -> str:
-    return f"{app_dir(app, apps_dir)}/sealedsecret-{secret}.yaml"
+    return f"{app_dir(app, apps_dir)}/{sealed_secret_file_name(secret)}"
+
+
+def sealed_secret_file_name(secret: str) -> str:
+    """The file of SealedSecret `secret` in its app's folder (which the app's Kustomization
+    says, and seal reads from there)."""
+    return f"sealedsecret-{secret}.yaml"

@@ -122,7 +122,9 @@ def require_inside(repo: Path) -> None:
 def read_bytes(repo: Path, path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
     """The bytes of a regular file inside the repository, at most `limit` of them."""
     target = inside(repo, path)
-    with open(target, "rb") as handle:
+    # Non-blocking: opening a FIFO to read would wait for a writer that never comes; it is
+    # then refused as no regular file (for a regular file the flag changes nothing).
+    with open(os.open(target, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
         info = os.fstat(handle.fileno())
         if not stat.S_ISREG(info.st_mode):
             raise NotReadable(f"{path} is not a regular file: refused")

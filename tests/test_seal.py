@@ -290,11 +290,17 @@ REFUSALS = {
     # name: (arguments after `seal`, stdin, prepare, exit code, message); "{cert}" is --cert's file.
     "unknown app": (["nope", "db", "--cert", "{cert}", *LITERAL], None, None, 1, "has no app 'nope'; its apps: api, web."),
     "bad name": (["web", "DB", "--cert", "{cert}", *LITERAL], None, None, 1, "'DB' is not a valid DNS-1123 subdomain"),
-    "bad key in a literal": (["web", "db", "--cert", "{cert}", "--from-literal", f"pass word={SECRET}"], None, None, 1, "secret key 'pass word' may only contain"),
+    "bad key in a literal": (["web", "db", "--cert", "{cert}", "--from-literal", f"pass word={SECRET}"], None, None, 1, "secret key (not shown: it may be a secret) may only contain"),
+    # A base64 token ends in '=': given without KEY=, the secret is the "key".
+    "token as a literal, its padding for the '='": (["web", "db", "--cert", "{cert}", "--from-literal", f"{SECRET}+/x="], None, None, 1,
+                                                     "secret key (not shown: it may be a secret) may only contain"),
+    "token piped without its key": (["web", "db", "--cert", "{cert}"], f"{SECRET}=\n", None, 1, "nothing after the '='"),
+    "literal with an empty value": (["web", "db", "--cert", "{cert}", "--from-literal", f"{SECRET}="], None, None, 1,
+                                    "To seal an empty value, give --from-file KEY=<an empty file>"),
     "literal without =": (["web", "db", "--cert", "{cert}", "--from-literal", SECRET], None, None, 2, "--from-literal #1 has no '='"),
     "key starting with ..": (["web", "db", "--cert", "{cert}", "--from-literal", f"..x={SECRET}"], None, None, 1, "must not be '.' or '..' nor start with '..'"),
     "stdin line without =": (["web", "db", "--cert", "{cert}"], f"ok=1\n{SECRET}\n", None, 1, "standard input, line 2 has no '='"),
-    "bad key on stdin": (["web", "db", "--cert", "{cert}"], f"a/b={SECRET}\n", None, 1, "secret key 'a/b' may only contain"),
+    "bad key on stdin": (["web", "db", "--cert", "{cert}"], f"a/b={SECRET}\n", None, 1, "secret key (not shown: it may be a secret) may only contain"),
     "empty stdin": (["web", "db", "--cert", "{cert}"], "", None, 1, "standard input has no KEY=VALUE line"),
     "garbage certificate": (["web", "db", "--cert", "{garbage}", *LITERAL], None, None, 1, "garbage.pem is not a PEM certificate"),
     "expired certificate": (["web", "db", "--cert", "{expired}", *LITERAL], None, None, 1, "the certificate expired on"),
@@ -325,6 +331,7 @@ def test_refusals_name_the_problem_show_no_value_and_write_nothing(repo, cert, k
     result = seal(repo, *args, stdin=stdin.encode() if stdin is not None else None, path=str(tmp_path / "empty-bin"))
     assert result.returncode == code, result.stderr.decode()
     assert message in result.stderr.decode()
+    assert SECRET not in (result.stdout + result.stderr).decode()
     assert tree_state(repo) == before
     assert not list(repo.rglob(".sealedsecret-*"))  # no temporary file left behind
 

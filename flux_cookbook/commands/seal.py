@@ -108,13 +108,14 @@ def run(args: argparse.Namespace) -> int:
 def _seal(repo: Path, args: argparse.Namespace) -> int:
     labels = sealed_secrets.metadata_pairs(args.label, "label")
     annotations = sealed_secrets.metadata_pairs(args.annotation, "annotation")
-    given = _merge(secret_values.from_literals(args.from_literal), secret_values.from_files(args.from_file, _stdin()))
+    given = secret_values.require_one_secret_holds(
+        _merge(secret_values.from_literals(args.from_literal), secret_values.from_files(args.from_file, _stdin())))
     # Everything that can refuse is checked before anyone types a secret.
     app = sealed_secrets.find_app(repo, args.app)
     target = sealed_secrets.open_sealed_secret(app, args.name, args.scope, args.secret_type, labels, annotations)
     public_key = sealing.load_public_key(*sealed_secrets.certificate(repo, args.cert))
     dependency = controller_dependency.plan(repo, args.app)
-    values = given or _asked()
+    values = given or secret_values.require_one_secret_holds(_asked())
     target.seal(public_key, values)
     target.save()
 

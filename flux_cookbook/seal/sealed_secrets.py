@@ -75,7 +75,12 @@ _HEADER = (
     "these values. Add or change a key with `flux-cookbook seal {app} {name} --from-file KEY=PATH`."
 )
 # Wide enough that ruamel never folds a long line.
-_LINE_WIDTH = 1 << 16
+# Never folded: a value's sealed text (base64, unbroken) is written on its key's line
+# whatever its length (a fold leaves `key: ` with a trailing space, which yamllint flags).
+_LINE_WIDTH = 1 << 30
+# A file name the file system takes (255 bytes) with what repo_files.replace_whole adds to
+# it for its temporary file: `.<name>.<8 random characters>.tmp`.
+MAX_FILE_NAME_BYTES = 255 - len("..") - 8 - len(".tmp")
 
 
 # --- the app --------------------------------------------------------------------------
@@ -202,7 +207,7 @@ def metadata_pairs(items: Iterable[str], what: str) -> dict[str, str]:
 
 
 def sealed_secret_path(app: App, name: str) -> Path:
-    return app.folder / f"sealedsecret-{name}.yaml"
+    return app.folder / layout.sealed_secret_file_name(name)
 
 
 @dataclass
@@ -288,6 +293,10 @@ def open_sealed_secret(
     """
     if error := dns1123_subdomain_error(name, "the SealedSecret's name"):
         raise UserError(error)
+    if len(layout.sealed_secret_file_name(name).encode()) > MAX_FILE_NAME_BYTES:
+        raise UserError(f"the SealedSecret's name is {len(name)} characters long: its file "
+                        f"{layout.sealed_secret_file_name('<name>')} would have a name longer than the file system takes; "
+                        "give a shorter name")
     if scope is not None and scope not in sealing.SCOPES:
         raise UserError(f"scope '{scope}' is not one of {', '.join(sealing.SCOPES)}.")
     if secret_type is not None and not secret_type.strip():
@@ -334,8 +343,11 @@ def _start_new(path: Path, app: App, name: str, scope: str, secret_type: str) ->
 def _read_existing(path: Path, app: App, name: str, scope: str | None, secret_type: str | None) -> SealedSecretFile:
     shown = path.relative_to(app.root) if app.root and path.is_relative_to(app.root) else path
     try:
-        text = path.read_bytes().decode("utf-8")  # bytes: its CRLF line ends are seen, and kept
-    except (OSError, UnicodeDecodeError) as error:
+        # A regular file within the caps (not a FIFO, not gigabytes, no alias bomb), read as
+        # bytes: its CRLF line ends are seen, and kept.
+        text = repo_files.read_bytes(path.parent, path.name).decode("utf-8")
+        bounded_yaml.check(text, str(shown))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise UserError(f"cannot read {shown}: {error}") from None
     loader = _loader(_mapping_indent(text), explicit_start=text.lstrip().startswith("---"))
     try:
@@ -362,6 +374,8 @@ def _read_existing(path: Path, app: App, name: str, scope: str | None, secret_ty
         spec["encryptedData"] = CommentedMap()
     if not isinstance(spec["encryptedData"], dict):
         raise refuse("has a spec.encryptedData that is not a mapping")
+    if odd := [key for key, value in spec["encryptedData"].items() if not isinstance(key, str) or not isinstance(value, str)]:
+        raise refuse(f"has spec.encryptedData entries that are no key and sealed text ({', '.join(map(str, odd[:3]))})")
     current_scope = sealing.scope_from_annotations(metadata.get("annotations"))
     if scope is not None and scope != current_scope:
         raise UserError(

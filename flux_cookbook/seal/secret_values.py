@@ -16,10 +16,25 @@ from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions.kube_names import secret_key_error
 
 
-def _checked_key(key: str, where: str) -> str:
+def _checked_key(key: str, where: str, shown: bool = True) -> str:
+    """`key`, or UserError. Not `shown`: the text before the `=` of a literal or a piped line,
+    which is a secret where one ends in `=` (a base64 token's padding) given without KEY=."""
     if error := secret_key_error(key):
-        raise UserError(f"{where}: {error}")
+        raise UserError(f"{where}: {error if shown else error.replace(repr(key), NOT_SHOWN)}")
     return key
+
+
+NOT_SHOWN = "(not shown: it may be a secret)"
+
+
+def _checked_value(value: bytes, where: str) -> bytes:
+    """A literal's or a piped line's value; an empty one is refused: `TOKEN=` is more likely
+    a secret ending in `=` given without its KEY= than a key meant to hold nothing, and its
+    key would be written in plain text."""
+    if not value:
+        raise UserError(f"{where}: nothing after the '=' (the text before it is not shown: it may be a secret "
+                        "given without KEY=). To seal an empty value, give --from-file KEY=<an empty file>.")
+    return value
 
 
 def _add(values: dict[str, bytes], key: str, value: bytes, where: str) -> None:
@@ -37,7 +52,7 @@ def from_literals(literals: Iterable[str]) -> dict[str, bytes]:
         if not equals:
             raise UsageError(f"{where} has no '=': write KEY=VALUE (the argument is not shown, it may be a secret).")
         # The bytes the shell passed, even where they are not valid in the locale's encoding.
-        _add(values, _checked_key(key, where), os.fsencode(value), where)
+        _add(values, _checked_key(key, where, shown=False), _checked_value(os.fsencode(value), where), where)
     return values
 
 
@@ -86,11 +101,20 @@ def _bounded(stream: BinaryIO, where: str, name: str) -> bytes:
     return value
 
 
+def require_one_secret_holds(values: dict[str, bytes]) -> dict[str, bytes]:
+    """`values`, or UserError when together they are over what one Secret may hold (1 MiB:
+    the controller could never make it, and the SealedSecret would pass etcd's limit)."""
+    if (total := sum(len(value) for value in values.values())) > MAX_VALUE_BYTES:
+        raise UserError(f"the values hold {total:,} bytes together, more than a Kubernetes Secret may hold "
+                        f"({MAX_VALUE_BYTES:,}); seal them into several SealedSecrets.")
+    return values
+
+
 def from_lines(stream: BinaryIO) -> dict[str, bytes]:
     """`KEY=VALUE` lines, as piped to standard input: blank lines and lines starting with
     `#` are skipped, the value runs to the end of its line (an `=` in it included)."""
     values: dict[str, bytes] = {}
-    for number, line in enumerate(stream.read().split(b"\n"), start=1):
+    for number, line in enumerate(_bounded(stream, "standard input", "it").split(b"\n"), start=1):
         line = line.removesuffix(b"\r")
         if not line.strip() or line.startswith(b"#"):
             continue
@@ -98,7 +122,7 @@ def from_lines(stream: BinaryIO) -> dict[str, bytes]:
         key, equals, value = line.partition(b"=")
         if not equals:
             raise UserError(f"{where} has no '=': write KEY=VALUE (the line is not shown, it may be a secret).")
-        _add(values, _checked_key(key.decode("utf-8", "replace"), where), value, where)
+        _add(values, _checked_key(key.decode("utf-8", "replace"), where, shown=False), _checked_value(value, where), where)
     if not values:
         raise UserError("standard input has no KEY=VALUE line: nothing to seal.")
     return values

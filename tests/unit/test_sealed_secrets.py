@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -85,6 +86,31 @@ def test_the_old_whole_secret_format_is_refused(app):
         open_sealed_secret(app, "db")
 
 
+HEAD = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: db\n  namespace: web\nspec:\n  encryptedData:\n"
+
+
+@pytest.mark.parametrize("make, message", [
+    # An alias bomb under encryptedData: refused before anything walks it.
+    (lambda path: path.write_text(HEAD + "    a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"    {k}: &{k} [{', '.join([f'*{p}'] * 10)}]\n" for p, k in zip("abcdefgh", "bcdefghi"))), "aliases expand to over"),
+    (lambda path: os.mkfifo(path), "is not a regular file"),  # opened to read, it would wait for ever
+    (lambda path: path.write_text(HEAD + "    123: AgAA\n    old:\n"), re.escape("entries that are no key and sealed text (123, old)")),
+])
+def test_a_hostile_existing_file_is_refused_before_any_value_is_asked(app, make, message):
+    make(sealed_secrets.sealed_secret_path(app, "db"))
+    with pytest.raises(UserError, match=message):
+        open_sealed_secret(app, "db")
+
+
+def test_a_name_whose_file_name_the_file_system_refuses_is_refused_first(app):
+    with pytest.raises(UserError, match="give a shorter name"):
+        open_sealed_secret(app, ".".join(["a" * 63] * 3 + ["c" * 38]))  # a DNS-1123 subdomain of 230 characters
+    # 222 characters: a file name of 240, and its temporary file's of 254, are taken.
+    sealed = open_sealed_secret(app, ".".join(["a" * 63] * 3 + ["c" * 30]))
+    sealed.save()
+    assert sealed.path.is_file()
+
+
 def test_unknown_scope_and_empty_type_are_refused(app):
     with pytest.raises(UserError, match="scope 'wide' is not one of strict, namespace-wide, cluster-wide"):
         open_sealed_secret(app, "db", scope="wide")
@@ -107,3 +133,14 @@ def test_an_app_answers_file_cannot_point_outside_the_repository(tmp_path):
 def test_a_repository_without_apps_says_so(tmp_path):
     with pytest.raises(UserError, match=r"has no app 'web'; it has none \(no .copier-answers.app-\*.yml\)"):
         sealed_secrets.find_app(tmp_path, "web")
+
+
+def test_a_long_sealed_value_stays_on_its_keys_line(app, public_key):
+    """60 kB sealed is about 80,000 characters of base64: folded, `a: ` kept a trailing space,
+    which yamllint (and so check) reports."""
+    sealed = open_sealed_secret(app, "db")
+    sealed.seal(public_key, {"a": os.urandom(60_000)})
+    sealed.save()
+    lines = sealed.path.read_text().splitlines()
+    assert [line for line in lines if line.endswith(" ")] == []
+    assert any(line.startswith("    a: ") and len(line) > 80_000 for line in lines)

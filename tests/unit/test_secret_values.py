@@ -14,9 +14,9 @@ VALUE = "Never-Shown-9d1c"
 
 
 def test_lines_keep_everything_after_the_first_equals_sign():
-    stream = io.BytesIO(b"# a comment\n\nurl=postgres://u:p@h/db?a=b\r\nspaced= two words \nempty=\nbytes=\xff\x00")
+    stream = io.BytesIO(b"# a comment\n\nurl=postgres://u:p@h/db?a=b\r\nspaced= two words \nbytes=\xff\x00")
     assert secret_values.from_lines(stream) == {
-        "url": b"postgres://u:p@h/db?a=b", "spaced": b" two words ", "empty": b"", "bytes": b"\xff\x00",
+        "url": b"postgres://u:p@h/db?a=b", "spaced": b" two words ", "bytes": b"\xff\x00",
     }
 
 
@@ -24,10 +24,12 @@ def test_lines_keep_everything_after_the_first_equals_sign():
     "text, message",
     [
         (f"{VALUE}\n", "standard input, line 1 has no '='"),
-        (f"a=1\nb c={VALUE}\n", "standard input, line 2: secret key 'b c' may only contain"),
+        # The text before the '=' is not shown either: a token ending in '=' given without KEY=.
+        (f"a=1\nb c={VALUE}\n", "standard input, line 2: secret key (not shown: it may be a secret) may only contain"),
+        (f"a=1\n{VALUE}=\n", "standard input, line 2: nothing after the '='"),
         (f"a=1\na={VALUE}\n", "standard input, line 2: key 'a' is given twice."),
         ("\n# only a comment\n", "standard input has no KEY=VALUE line"),
-        (f"ÿ={VALUE}\n", "standard input, line 1: secret key 'ÿ' may only contain"),
+        (f"ÿ={VALUE}\n", "standard input, line 1: secret key (not shown: it may be a secret) may only contain"),
     ],
 )
 def test_bad_lines_are_refused_without_their_value(text, message):
@@ -37,8 +39,9 @@ def test_bad_lines_are_refused_without_their_value(text, message):
 
 
 def test_literals_keep_the_shells_bytes():
-    assert secret_values.from_literals(["a=x=y", "b=", "c=\udcff"]) == {"a": b"x=y", "b": b"", "c": b"\xff"}
-    for literals, message in [([VALUE], "--from-literal #1 has no '='"), (["a=1", f"a={VALUE}"], "--from-literal #2: key 'a' is given twice")]:
+    assert secret_values.from_literals(["a=x=y", "c=\udcff"]) == {"a": b"x=y", "c": b"\xff"}
+    for literals, message in [([VALUE], "--from-literal #1 has no '='"), (["a=1", f"a={VALUE}"], "--from-literal #2: key 'a' is given twice"),
+                              ([f"{VALUE}="], "--from-literal #1: nothing after the '='")]:
         with pytest.raises(UserError) as refused:
             secret_values.from_literals(literals)
         assert message in str(refused.value) and VALUE not in str(refused.value)
@@ -135,3 +138,13 @@ def test_prompt_with_no_key_or_ended_input_seals_nothing():
 )
 def test_kubernetes_name_rules(check, value, fine):
     assert (check(value) == "") is fine
+
+
+def test_what_one_secret_cannot_hold_is_refused():
+    big = b"x" * (secret_values.MAX_VALUE_BYTES // 2 + 1)
+    with pytest.raises(UserError, match="more than a Kubernetes Secret may hold"):
+        secret_values.require_one_secret_holds({"a": big, "b": big})
+    assert secret_values.require_one_secret_holds({"a": big}) == {"a": big}
+    endless = io.BytesIO(b"a=" + b"x" * (secret_values.MAX_VALUE_BYTES + 1))  # as `cat /dev/zero |` would go on
+    with pytest.raises(UserError, match="standard input: it holds over 1 MiB"):
+        secret_values.from_lines(endless)
