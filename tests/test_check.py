@@ -538,6 +538,13 @@ CASES = [
           url: https://stefanprodan.github.io/podinfo/
         """)}, "convention.helm-repository-url", "bootstrap/helmrepositories/helmrepository-stefanprodan.yaml", 1,
          WARNING, message="serves https://stefanprodan.github.io/podinfo/, as HelmRepository flux-system/podinfo"),
+    # Sealed strict for podinfo/db, the values open only there: a patch renames it in the build.
+    Case("sealed-secret-applied-under-another-name",
+         {"podinfo/sealedsecret-db.yaml": SEALED_SECRET,
+          "podinfo/kustomization.yaml": "resources:\n  - helmrelease-podinfo.yaml\n  - configmap-podinfo-helm-chart-value-overrides.yaml\n"
+                                        "  - sealedsecret-db.yaml\npatches:\n  - target: {kind: SealedSecret, name: db}\n"
+                                        "    patch: |\n      - {op: replace, path: /metadata/name, value: db-copy}\n"},
+         "ref.sealed-secret-scope", "podinfo/sealedsecret-db.yaml", 1, message="applies it as podinfo/db-copy"),
     Case("sealed-secret-without-controller",
          {"podinfo/sealedsecret-db.yaml": SEALED_SECRET,
           "sealed-secrets/helmrelease-sealed-secrets.yaml": Replace("      chart: sealed-secrets\n", "      chart: kubeseal\n")},

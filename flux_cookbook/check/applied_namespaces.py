@@ -31,7 +31,7 @@ import posixpath
 from collections import defaultdict
 from dataclasses import dataclass
 
-from flux_cookbook.check.object_index import applied_kustomization_spec, kustomization_spec, substituted
+from flux_cookbook.check.object_index import applied_kustomization_spec, kustomization_spec, metadata_of, substituted
 from flux_cookbook.check.problems import BUILTIN_NAMESPACES, ERROR, WARNING, Problem
 from flux_cookbook.extensions import bounded_yaml, layout
 from flux_cookbook.extensions.flux_names import FLUX_SYSTEM, KUSTOMIZE_CONFIG_FILES, KUSTOMIZE_GROUP
@@ -60,10 +60,6 @@ def _group(obj: dict) -> str:
     return str(obj.get("apiVersion", "")).rpartition("/")[0]
 
 
-def _meta(obj: dict) -> dict:
-    return obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
-
-
 def _objects(output: str) -> list[dict]:
     return [doc for doc in bounded_yaml.load_all(output, "kustomize's output") if isinstance(doc, dict)]
 
@@ -82,7 +78,7 @@ class _Order:
         for path, objects in outputs.items():
             for obj in objects:
                 if obj.get("kind") == "Kustomization" and _group(obj) == KUSTOMIZE_GROUP:
-                    applied_by[str(_meta(obj).get("namespace") or FLUX_SYSTEM), str(_meta(obj).get("name"))].add(path)
+                    applied_by[str(metadata_of(obj).get("namespace") or FLUX_SYSTEM), str(metadata_of(obj).get("name"))].add(path)
         self.before: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
         for key, k in self.kustomizations.items():
             # Its parents: the Kustomizations that apply it.
@@ -122,8 +118,8 @@ def _check_cluster(repo: Repository, results: list[BuildResult], cluster: str | 
     declared: dict[str, set[str]] = defaultdict(set)  # namespace -> paths whose output declares it
     for path, objects in outputs.items():
         for obj in objects:
-            if obj.get("kind") == "Namespace" and _group(obj) == "" and isinstance(_meta(obj).get("name"), str):
-                declared[_meta(obj)["name"]].add(path)
+            if obj.get("kind") == "Namespace" and _group(obj) == "" and isinstance(metadata_of(obj).get("name"), str):
+                declared[metadata_of(obj)["name"]].add(path)
     order = _Order(repo, outputs, [result.kustomization for result in results])
     # (file, line, namespace) -> [the applying Kustomization, the objects that line puts there]
     found: dict[tuple[str, int, str], list] = {}
@@ -134,7 +130,7 @@ def _check_cluster(repo: Repository, results: list[BuildResult], cluster: str | 
                          if key in order.kustomizations}
         exists = {*BUILTIN_NAMESPACES, FLUX_SYSTEM, applier.namespace or FLUX_SYSTEM}
         for obj in outputs[applier.path]:
-            namespace = _meta(obj).get("namespace")
+            namespace = metadata_of(obj).get("namespace")
             if not namespace and kind_scopes.surely_namespaced(_group(obj), str(obj.get("kind", "")), crds):
                 unplaced.append(_unplaced(repo, applier, obj))
                 continue
@@ -144,7 +140,7 @@ def _check_cluster(repo: Repository, results: list[BuildResult], cluster: str | 
                 continue
             if not kind_scopes.is_namespaced(_group(obj), str(obj.get("kind", "")), crds):
                 continue
-            applied = _Applied(_group(obj), str(obj.get("kind", "")), str(_meta(obj).get("name", "")), namespace)
+            applied = _Applied(_group(obj), str(obj.get("kind", "")), str(metadata_of(obj).get("name", "")), namespace)
             where = _where(repo, applier, applied)
             found.setdefault((*where, namespace), [applier, []])[1].append(applied)
     problems = list(dict.fromkeys(unplaced))  # a folder two Kustomizations apply: said once
@@ -156,7 +152,7 @@ def _check_cluster(repo: Repository, results: list[BuildResult], cluster: str | 
 def _unplaced(repo: Repository, applier: FluxKustomization, obj: dict) -> Problem:
     """A namespaced object the build leaves without a namespace: kustomize-controller does
     not default it, and the cluster refuses to apply it (`namespace not specified`)."""
-    applied = _Applied(_group(obj), str(obj.get("kind", "")), str(_meta(obj).get("name", "")), "")
+    applied = _Applied(_group(obj), str(obj.get("kind", "")), str(metadata_of(obj).get("name", "")), "")
     source = _source_document(repo, applier.path, applied)
     made_by = [(g.path, g.line) for g in repo.generators  # a generator's name gains a hash
                if g.kind == applied.kind and applied.name.startswith(g.name) and is_under(g.path, applier.path)]
@@ -223,8 +219,8 @@ def _source_document(repo: Repository, folder: str, applied: _Applied) -> tuple[
         for document in documents:
             obj = document.obj
             if (isinstance(obj, LineMap) and obj.get("kind") == applied.kind and _group(obj) == applied.group
-                    and _meta(obj).get("name") == applied.name):
-                rank = (not is_under(path, folder), _meta(obj).get("namespace") != applied.namespace, path, document.line)
+                    and metadata_of(obj).get("name") == applied.name):
+                rank = (not is_under(path, folder), metadata_of(obj).get("namespace") != applied.namespace, path, document.line)
                 candidates.append((rank, path, document.line, obj))
     if not candidates:
         return None

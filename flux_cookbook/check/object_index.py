@@ -127,6 +127,11 @@ def applied_kustomization_spec(repo: Repository, kustomization) -> dict | None:
     return built if built is not None else kustomization_spec(repo, kustomization)
 
 
+def metadata_of(obj: dict) -> dict:
+    """An object's metadata ({} when it has none, or none that is a mapping)."""
+    return obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+
+
 def entries(parent: LineMap, key: str) -> Iterable[tuple[LineMap, int]]:
     """The mapping items of the list parent[key], each with its line."""
     items = parent.get(key)

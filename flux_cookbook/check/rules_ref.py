@@ -6,7 +6,15 @@ import graphlib
 from typing import Iterable
 
 # What each reference may name, as Flux 2.9's CRDs list it.
-from flux_cookbook.check.object_index import DEFAULT_VALUES_KEY, RUN_TIME_MAKERS, Index, entries, spec_of, substituted
+from flux_cookbook.check.object_index import (
+    DEFAULT_VALUES_KEY,
+    RUN_TIME_MAKERS,
+    Index,
+    entries,
+    metadata_of,
+    spec_of,
+    substituted,
+)
 from flux_cookbook.check.problems import ERROR, SEALED_SECRETS_GROUP, WARNING, Problem
 from flux_cookbook.extensions.flux_names import FLUX_2_9, GROUP_SUFFIX, HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP
 from flux_cookbook.repository.model import (
@@ -301,10 +309,10 @@ def check_renamed_references(built: list) -> list[Problem]:
     object (a namePrefix or nameSuffix): kustomize rewrites references only in fields it
     knows, not a HelmRelease's valuesFrom or a Kustomization's healthChecks, so the
     controller looks for a name nothing has. `built`: built_objects of each build."""
-    names = {(item.obj.get("kind"), _meta(item.obj).get("namespace"), _meta(item.obj).get("name")) for item in built}
+    names = {(item.obj.get("kind"), metadata_of(item.obj).get("namespace"), metadata_of(item.obj).get("name")) for item in built}
     renamed = {}  # (kind, namespace, the name its document gives) -> the name it is built as
     for item in built:
-        written, meta = _meta(item.source.obj).get("name") if item.source.obj is not None else None, _meta(item.obj)
+        written, meta = metadata_of(item.source.obj).get("name") if item.source.obj is not None else None, metadata_of(item.obj)
         if written and written != meta.get("name"):
             renamed[item.obj.get("kind"), meta.get("namespace"), written] = meta.get("name")
     problems = []
@@ -313,7 +321,7 @@ def check_renamed_references(built: list) -> list[Problem]:
         field = {(HELM_GROUP, "HelmRelease"): "valuesFrom", (KUSTOMIZE_GROUP, "Kustomization"): "healthChecks"}.get((group, kind))
         spec = item.obj.get("spec") if isinstance(item.obj.get("spec"), dict) else {}
         listed = spec.get(field) if field and isinstance(spec.get(field), list) else []
-        own = _meta(item.obj)
+        own = metadata_of(item.obj)
         for position, entry in enumerate(listed):
             if not isinstance(entry, dict) or entry.get("optional") is True:
                 continue
@@ -329,5 +337,26 @@ def check_renamed_references(built: list) -> list[Problem]:
     return problems
 
 
-def _meta(obj: dict) -> dict:
-    return obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+def check_sealed_secret_bindings(built: list) -> list[Problem]:
+    """A SealedSecret sealed strict binds its values to its namespace and name, one sealed
+    namespace-wide to its namespace (the encryption's label): where the build applies it
+    under another (a kustomization's `namespace:`, a namePrefix), the controller cannot
+    open it. `built`: built_objects of each build."""
+    from flux_cookbook.seal import sealing
+
+    problems = []
+    for item in built:
+        if (str(item.obj.get("apiVersion", "")).rpartition("/")[0], item.obj.get("kind")) != (SEALED_SECRETS_GROUP, "SealedSecret") \
+                or item.source.obj is None:
+            continue
+        written, applied = metadata_of(item.source.obj), metadata_of(item.obj)
+        scope = sealing.scope_from_annotations(written.get("annotations") if isinstance(written.get("annotations"), dict) else None)
+        bound = {sealing.STRICT: ("namespace", "name"), sealing.NAMESPACE_WIDE: ("namespace",)}.get(scope, ())
+        moved = [key for key in bound if written.get(key) and written.get(key) != applied.get(key)]
+        if moved:
+            problems.append(Problem(
+                item.source.path, item.source.line, "ref.sealed-secret-scope", ERROR,
+                f"SealedSecret {written.get('namespace')}/{written.get('name')} is sealed {scope}, for its "
+                f"{' and '.join(moved)}, but the build applies it as {applied.get('namespace')}/{applied.get('name')}: "
+                "the controller cannot open it. Seal it for where it is applied, or apply it where it was sealed"))
+    return problems

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from flux_cookbook.check.object_index import applied_kustomization_spec, spec_of, substituted
+from flux_cookbook.check.object_index import applied_kustomization_spec, metadata_of, spec_of, substituted
 from flux_cookbook.check.problems import ERROR, WARNING, Problem
 from flux_cookbook.extensions.flux_names import HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP, kustomize_config_field
 from flux_cookbook.repository.model import (
@@ -130,7 +130,7 @@ def check_post_build(repo: Repository, built: list) -> list[Problem]:
         if spec is None or spec.get("decryption"):
             continue  # decrypted, or applied by no Kustomization of this repository (--path)
         reported.add((item.source.path, item.source.line))
-        meta = _metadata(item.obj)
+        meta = metadata_of(item.obj)
         problems.append(Problem(
             item.source.path, item.source.line, "schema.sops-not-decrypted", ERROR,
             f"{item.obj.get('kind')}/{meta.get('name')} is SOPS-encrypted, but Kustomization "
@@ -263,7 +263,7 @@ def check_applied_twice(repo: Repository, built: list) -> list[Problem]:
     base's, two folders holding a copy): each reconcile takes it from the other, and
     pruning either deletes it. Namespaces are convention.namespace's."""
     def identity(item) -> tuple | None:
-        meta = _metadata(item.obj)
+        meta = metadata_of(item.obj)
         kind, name = str(item.obj.get("kind", "")), str(meta.get("name", ""))
         return None if kind == "Namespace" or not name else (api_group(item.obj), kind, str(meta.get("namespace") or ""), name)
 
@@ -287,14 +287,14 @@ def check_helm_release_names(repo: Repository, built: list) -> list[Problem]:
     def helm_release(item) -> tuple | None:
         if (api_group(item.obj), item.obj.get("kind")) != (HELM_GROUP, "HelmRelease"):
             return None
-        meta, spec = _metadata(item.obj), item.obj.get("spec") if isinstance(item.obj.get("spec"), dict) else {}
+        meta, spec = metadata_of(item.obj), item.obj.get("spec") if isinstance(item.obj.get("spec"), dict) else {}
         name, target = str(meta.get("name") or ""), str(spec.get("targetNamespace") or "")
         return (str(spec.get("storageNamespace") or target or meta.get("namespace") or ""),
                 str(spec.get("releaseName") or (f"{target}-{name}" if target else name)))
 
     problems = []
     for other, item in _sharing(repo, built, helm_release):
-        mine, theirs = _metadata(item.obj), _metadata(other.obj)
+        mine, theirs = metadata_of(item.obj), metadata_of(other.obj)
         if (mine.get("namespace"), mine.get("name")) == (theirs.get("namespace"), theirs.get("name")):
             continue  # the same HelmRelease (applied twice is build.applied-twice's)
         storage, release = helm_release(item)
@@ -355,8 +355,6 @@ def _sharing(repo: Repository, built: list, key) -> list[tuple]:
     return pairs
 
 
-def _metadata(obj: dict) -> dict:
-    return obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
 
 
 def _one_line(text: str) -> str:
