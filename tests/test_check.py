@@ -545,6 +545,10 @@ CASES = [
                                         "  - sealedsecret-db.yaml\npatches:\n  - target: {kind: SealedSecret, name: db}\n"
                                         "    patch: |\n      - {op: replace, path: /metadata/name, value: db-copy}\n"},
          "ref.sealed-secret-scope", "podinfo/sealedsecret-db.yaml", 1, message="applies it as podinfo/db-copy"),
+    # The API server refuses a kubernetes.io/tls Secret without tls.key: the controller never makes it.
+    Case("sealed-secret-missing-a-key-its-type-needs",
+         {"podinfo/sealedsecret-db.yaml": SEALED_SECRET.replace("password:", "tls.crt:") + "  template:\n    type: kubernetes.io/tls\n"},
+         "ref.sealed-secret-keys", "podinfo/sealedsecret-db.yaml", 1, message="needs the keys tls.key"),
     Case("sealed-secret-without-controller",
          {"podinfo/sealedsecret-db.yaml": SEALED_SECRET,
           "sealed-secrets/helmrelease-sealed-secrets.yaml": Replace("      chart: sealed-secrets\n", "      chart: kubeseal\n")},

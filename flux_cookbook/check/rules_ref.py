@@ -343,6 +343,7 @@ def check_sealed_secret_bindings(built: list) -> list[Problem]:
     under another (a kustomization's `namespace:`, a namePrefix), the controller cannot
     open it. `built`: built_objects of each build."""
     from flux_cookbook.seal import sealing
+    from flux_cookbook.seal.sealed_secrets import missing_keys
 
     problems = []
     for item in built:
@@ -359,4 +360,11 @@ def check_sealed_secret_bindings(built: list) -> list[Problem]:
                 f"SealedSecret {written.get('namespace')}/{written.get('name')} is sealed {scope}, for its "
                 f"{' and '.join(moved)}, but the build applies it as {applied.get('namespace')}/{applied.get('name')}: "
                 "the controller cannot open it. Seal it for where it is applied, or apply it where it was sealed"))
+        spec = item.obj.get("spec") if isinstance(item.obj.get("spec"), dict) else {}
+        template = spec.get("template") if isinstance(spec.get("template"), dict) else {}
+        have = {str(key) for part in (spec.get("encryptedData"), template.get("data")) if isinstance(part, dict) for key in part}
+        if lacking := missing_keys(str(template.get("type") or "Opaque"), have):
+            problems.append(Problem(item.source.path, item.source.line, "ref.sealed-secret-keys", ERROR,
+                                    f"SealedSecret {applied.get('namespace')}/{applied.get('name')}: its Secret's {lacking[0].lower()}"
+                                    f"{lacking[1:]} The API server refuses it without them, so the controller never makes it"))
     return problems

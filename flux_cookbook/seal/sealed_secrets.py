@@ -70,6 +70,20 @@ _REQUIRED_KEYS = {
     "kubernetes.io/basic-auth": ("any", ("username", "password")),
 }
 
+def missing_keys(secret_type: str, have: set[str]) -> str:
+    """What a Secret of `secret_type` with the keys `have` still needs (the API server refuses
+    it without them, so the controller can never make it), or ""."""
+    rule = _REQUIRED_KEYS.get(secret_type)
+    if not rule:
+        return ""
+    how, keys = rule
+    if how == "all" and not have.issuperset(keys):
+        return f"type {secret_type} needs the keys {', '.join(k for k in keys if k not in have)}."
+    if how == "any" and not have.intersection(keys):
+        return f"type {secret_type} needs one of the keys {', '.join(keys)}."
+    return ""
+
+
 _HEADER = (
     "Sealed with `flux-cookbook seal`: only the Sealed Secrets controller in the cluster can read\n"
     "these values. Add or change a key with `flux-cookbook seal {app} {name} --from-file KEY=PATH`."
@@ -241,16 +255,7 @@ class SealedSecretFile:
 
     def missing_keys(self) -> str:
         """What the Secret's type still needs (the API server would refuse it), or ""."""
-        rule = _REQUIRED_KEYS.get(self.secret_type)
-        if not rule:
-            return ""
-        how, keys = rule
-        have = set(self.encrypted_data)
-        if how == "all" and not have.issuperset(keys):
-            return f"type {self.secret_type} needs the keys {', '.join(k for k in keys if k not in have)}."
-        if how == "any" and not have.intersection(keys):
-            return f"type {self.secret_type} needs one of the keys {', '.join(keys)}."
-        return ""
+        return missing_keys(self.secret_type, set(self.encrypted_data))
 
     def text(self) -> str:
         stream = io.StringIO()
