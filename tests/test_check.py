@@ -565,6 +565,10 @@ CASES = [
 
 # Variations that are fine: each must report nothing at all.
 CLEAN = [
+    # Label keys are case-sensitive: two that differ in case are two labels, not a field twice.
+    Case("labels-differing-in-case", {"podinfo/kustomization.yaml": "commonLabels:\n  tier: web\n  Tier: web\nresources:\n"
+                                      "  - helmrelease-podinfo.yaml\n  - configmap-podinfo-helm-chart-value-overrides.yaml\n"},
+         "", "", 0),
     # kustomize and Flux's generator read field names whatever their case: `Resources:` lists
     # the folder's files as `resources:` does (no field Flux drops, nothing left unlisted).
     Case("kustomization-field-in-another-case", {"podinfo/kustomization.yaml": "Resources:\n  - helmrelease-podinfo.yaml\n"

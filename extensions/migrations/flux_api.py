@@ -230,6 +230,10 @@ def _served_target_version(target: Any) -> str | None:
     if not isinstance(target, dict):
         return None
     group, version, kind = target.get("group"), target.get("version"), target.get("kind")
+    if group is None and isinstance(kind, str):
+        # No group matches any group, the version still exactly: the Flux group of that kind.
+        groups = {flux_group for flux_group, flux_kind in flux_names.FLUX_2_9 if flux_kind == kind}
+        group = groups.pop() if len(groups) == 1 else None
     if not all(isinstance(value, str) for value in (group, version, kind)):
         return None
     new = current_api_version(f"{group}/{version}", kind)

@@ -22,47 +22,82 @@ import yaml
 
 from .. import bounded_yaml, layout, repo_files
 from ..flux_names import COOKBOOK_BOOTSTRAP_DIRS
-from .git_repo import git, tracked_files
+from .git_repo import MigrationAbort, git, tracked_files
 
 
 def rewritten(repo: Path, answers_file: str) -> list[str]:
     """The app's Namespace and HelmRepository files that git does not track (this update
     wrote them); [] for the cluster's answers or answers that cannot be read."""
-    if not layout.app_of_answers_file(answers_file):
-        return []
-    try:
-        answers = bounded_yaml.load(repo_files.read_text(repo, answers_file), answers_file)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return []
-    if not isinstance(answers, dict) or not answers.get("bootstrap_dir"):
+    return [path for path, _ in _rewritten(repo, answers_file)]
+
+
+def _rewritten(repo: Path, answers_file: str) -> list[tuple[str, str]]:
+    """(file, the answer that names it: namespace or helm_repo_name) of `rewritten`."""
+    answers = _answers(repo, answers_file)
+    if answers is None or not answers.get("bootstrap_dir"):
         return []
     bootstrap = str(answers["bootstrap_dir"])
-    candidates = [layout.namespace_file(bootstrap, str(answers.get("namespace") or "")),
-                  layout.helm_repository_file(bootstrap, str(answers.get("helm_repo_name") or ""))]
-    listed = git(repo, "ls-files", "-z", "--others", "--exclude-standard", "--", *candidates)
-    return [name for name in listed.split("\0") if name]
+    named = {layout.namespace_file(bootstrap, str(answers.get("namespace") or "")): "namespace",
+             layout.helm_repository_file(bootstrap, str(answers.get("helm_repo_name") or "")): "helm_repo_name"}
+    listed = git(repo, "ls-files", "-z", "--others", "--exclude-standard", "--", *named)
+    return [(name, named[name]) for name in listed.split("\0") if name in named]
 
 
 def after(repo: Path, answers_file: str = "") -> None:
-    for path in rewritten(repo, answers_file):
-        wanted = _objects(repo, path)
-        elsewhere = sorted(other for other in tracked_files(repo)
-                           if other != path and other.endswith((".yaml", ".yml")) and wanted & _objects(repo, other))
-        if wanted and elsewhere:
-            (repo / path).unlink()
-            print(f"  {path}: not written again, as {elsewhere[0]} declares its object")
-        elif removed := _removed_in(repo, path):
+    for path, answer in _rewritten(repo, answers_file):
+        if removed := removed_by_user(repo, path, answers_file, answer):
             (repo / path).unlink()
             print(f"  {path}: not written again, as you removed it (commit {removed}); restore it if you "
                   "want the template to manage it")
+            continue
+        wanted = _objects(repo, path)
+        names = {name for _, _, name in wanted}
+        elsewhere = sorted(other for other in tracked_files(repo) if other != path and other.endswith((".yaml", ".yml"))
+                           and _mentions(repo, other, names) and wanted & _objects(repo, other))
+        if wanted and elsewhere:
+            (repo / path).unlink()
+            print(f"  {path}: not written again, as {elsewhere[0]} declares its object")
 
 
-def _removed_in(repo: Path, path: str) -> str:
-    """The commit that removed `path`, or its spelling in the cookbook's other bootstrap
-    folder (flux-system/ before 2.0.0's move), from the repository; "" if none did."""
-    rest = posixpath.relpath(path, posixpath.dirname(posixpath.dirname(path)))  # namespaces/<file>, ...
-    spellings = {path, *(f"{folder}/{rest}" for folder in COOKBOOK_BOOTSTRAP_DIRS)}
-    return git(repo, "log", "-1", "--format=%h", "--diff-filter=D", "HEAD", "--", *sorted(spellings)).strip()
+def removed_by_user(repo: Path, path: str, answers_file: str, answer: str) -> str:
+    """The commit that removed this app's own file at `path` (or at its place in flux-system/
+    before 2.0.0's move), while the app's answers named it as they do now, and the template
+    wrote it for the app (not a chart from an OCIRepository, whose HelmRepository file the
+    3.0.0 step removes); "" otherwise: a file that once had this path for another app, or
+    another answer, is no file the user removed from this app."""
+    spellings = {path}
+    bootstrap, rest = posixpath.dirname(posixpath.dirname(path)), posixpath.basename(posixpath.dirname(path))
+    if bootstrap == COOKBOOK_BOOTSTRAP_DIRS[-1]:  # bootstrap/, which flux-system/ became
+        spellings.add(f"{COOKBOOK_BOOTSTRAP_DIRS[0]}/{rest}/{posixpath.basename(path)}")
+    commit = git(repo, "log", "-1", "--format=%h", "--diff-filter=D", "HEAD", "--", *sorted(spellings)).strip()
+    if not commit:
+        return ""
+    now, then = _answers(repo, answers_file), _answers(repo, answers_file, commit)
+    if now is None or then is None or then.get(answer) != now.get(answer) or then.get("chart_source") == "ocirepository":
+        return ""
+    return commit
+
+
+def _answers(repo: Path, answers_file: str, commit: str = "") -> dict | None:
+    """The app's answers (as committed at `commit`, else as the update left them); None for
+    the cluster's, or answers that cannot be read."""
+    if not layout.app_of_answers_file(answers_file):
+        return None
+    try:
+        text = git(repo, "show", f"{commit}:{answers_file}") if commit else repo_files.read_text(repo, answers_file)
+        answers = bounded_yaml.load(text, answers_file)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, MigrationAbort):
+        return None
+    return answers if isinstance(answers, dict) else None
+
+
+def _mentions(repo: Path, path: str, names: set[str]) -> bool:
+    """Whether the file's text holds one of `names`: most files are not parsed at all."""
+    try:
+        text = repo_files.read_text(repo, path)
+    except (OSError, UnicodeDecodeError):
+        return False
+    return any(name in text for name in names)
 
 
 def _objects(repo: Path, path: str) -> set[tuple[str, str, str]]:

@@ -85,12 +85,22 @@ def read_config(root: Path) -> LintConfig:
             try:
                 text = repo_files.read_text(root, name)
                 named = _named_files(root, name, text)
-                with contextlib.chdir(root):
-                    return LintConfig(YamlLintConfig(text), name, text, "", "\0".join(named))
+                return LintConfig(_from_root(root, lambda: YamlLintConfig(text)), name, text, "", "\0".join(named))
             except (YamlLintConfigError, OSError, UnicodeDecodeError, ValueError) as error:
                 return LintConfig(None, name, "", str(error))
     # No configuration of its own: yamllint's `relaxed` preset, cosmetic rules at warning level.
     return LintConfig(YamlLintConfig("extends: relaxed"), "", "extends: relaxed", "")
+
+
+def _from_root(root: Path, make):
+    """make(), with the repository's root as the working folder (yamllint opens the files a
+    configuration names from there); called before check starts any thread."""
+    previous = os.getcwd()
+    os.chdir(root)
+    try:
+        return make()
+    finally:
+        os.chdir(previous)
 
 
 # How deep `extends` may chain files of the repository (yamllint itself has no limit).

@@ -110,14 +110,14 @@ def _key_twice(text: str) -> str | None:
     if not isinstance(root, yaml.MappingNode):
         return None
     fields = [root]
-    for _, value in root.value:
-        items = value.value if isinstance(value, yaml.SequenceNode) else [value]
+    for _, value in root.value:  # the entries of its lists (generators, patches), not a map of labels
+        items = value.value if isinstance(value, yaml.SequenceNode) else []
         fields += [item for item in items if isinstance(item, yaml.MappingNode)]
     for mapping in fields:
         seen: dict[str, yaml.Node] = {}
         for key, _ in mapping.value:
-            if not isinstance(key, yaml.ScalarNode):
-                continue
+            if not isinstance(key, yaml.ScalarNode) or key.value.lower() not in _FIELD_SPELLINGS:
+                continue  # only the fields a path is read from: two spellings of another change no read
             if (first := seen.get(key.value.lower())) is not None:
                 return (f"the key '{key.value}' (line {key.start_mark.line + 1}) repeats "
                         f"'{first.value}' (line {first.start_mark.line + 1})")

@@ -31,6 +31,13 @@ def _search(pattern: str, text: str) -> bool:
     return re2.search(pattern, text) is not None
 
 
+def _matches_if_valid(pattern: str, text: str) -> bool:
+    try:
+        return _search(pattern, text)
+    except re2.error:
+        return False  # patternProperties names the broken pattern; the others still count
+
+
 def _pattern(validator, pattern: str, instance: Any, schema: dict) -> Iterator:
     from jsonschema.exceptions import ValidationError
 
@@ -68,10 +75,7 @@ def _additional_properties(validator, additional: Any, instance: Any, schema: di
     properties, patterns = schema.get("properties", {}), list(schema.get("patternProperties", {}))
 
     def matched(key: str) -> bool:
-        try:
-            return any(_search(pattern, key) for pattern in patterns)
-        except re2.error:
-            return False  # patternProperties names the broken pattern
+        return any(_matches_if_valid(pattern, key) for pattern in patterns)
 
     extras = sorted((key for key in instance if key not in properties and not matched(key)), key=str)
     if validator.is_type(additional, "object"):

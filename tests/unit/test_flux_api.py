@@ -916,11 +916,13 @@ def test_patches_aimed_at_a_removed_version_aim_at_the_served_one():
         "      patch: |\n"
         "        apiVersion: helm.toolkit.fluxcd.io/v2beta2\n        kind: HelmRelease\n"
         "        metadata:\n          name: web\n        spec:\n          timeout: 10m\n"
+        "    - target: {version: v2beta1, kind: HelmRelease}\n"  # no group: any group, the version exactly
+        "      patch: |\n        - op: remove\n          path: /spec/timeout\n"
         "    - target: {group: apps, version: v1, kind: Deployment}\n"
         "      patch: |\n        - op: remove\n          path: /spec/replicas\n"
     )
     migration = migrate_text(text)
-    expected = (text.replace("version: v2beta1, kind", "version: v2, kind")
+    expected = (text.replace("version: v2beta1, kind", "version: v2, kind").replace("{version: v2beta1,", "{version: v2,")
                 .replace("version: v2beta2 # ours", "version: v2 # ours")
                 .replace("        apiVersion: helm.toolkit.fluxcd.io/v2beta2\n", "        apiVersion: helm.toolkit.fluxcd.io/v2\n"))
     assert migration.text == expected  # each value in place, every other byte as it was
@@ -928,6 +930,7 @@ def test_patches_aimed_at_a_removed_version_aim_at_the_served_one():
         "spec.patches[0].target.version v2beta1 -> v2",
         "spec.patches[1].target.version v2beta2 -> v2",
         "spec.patches[1].patch: apiVersion helm.toolkit.fluxcd.io/v2beta2 -> helm.toolkit.fluxcd.io/v2",
+        "spec.patches[2].target.version v2beta1 -> v2",
     ]
     assert migrate_text(migration.text).changed is False
 

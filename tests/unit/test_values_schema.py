@@ -30,6 +30,12 @@ def test_a_pattern_go_cannot_compile_is_a_problem_of_the_values():
     assert message.startswith("pattern '^(?!kube-).*$' is no regular expression Helm can use (RE2)")
 
 
+def test_a_pattern_go_cannot_compile_leaves_the_other_patterns_counting():
+    schema = {"patternProperties": {"(?=x)": {}, "^a": {}}, "additionalProperties": False}
+    [message] = messages(schema, {"abc": 1})
+    assert message.startswith("patternProperties '(?=x)' is no regular expression Helm can use")
+
+
 @pytest.mark.parametrize("schema, instance", [
     ({"patternProperties": {"^x-": {"type": "integer"}}, "additionalProperties": False}, {"x-a": 1, "x-b": "no", "y": 1}),
     ({"properties": {"a": {}}, "patternProperties": {"b$": {}}, "additionalProperties": {"type": "string"}},
