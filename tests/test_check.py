@@ -436,6 +436,9 @@ CASES = [
     # kustomize-controller fails the build when a substituteFrom object is not there.
     Case("substitute-from-missing", {KUST: Replace("  prune: true", SUBSTITUTE_FROM.format(optional=""))},
          "ref.substitute-from", KUST, "name: cluster-settings"),
+    # kustomize-controller impersonates it to apply (multi-tenancy); it may come from elsewhere.
+    Case("service-account-missing", {KUST: Replace("  prune: true", "  serviceAccountName: deployer\n  prune: true")},
+         "ref.service-account", KUST, "serviceAccountName", WARNING),
     Case("depends-on-missing", {WEB_KUST: Replace("    - name: podinfo", "    - name: postgres")},
          "ref.depends-on", WEB_KUST, "name: postgres"),
     Case("depends-on-cycle", {KUST: Replace("  healthChecks:", "  dependsOn:\n    - name: web\n  healthChecks:")},

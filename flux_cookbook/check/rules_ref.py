@@ -55,6 +55,7 @@ def _manifest_references(repo: Repository, manifest: Manifest, index: Index) -> 
         problems += _depends_on(manifest, spec, "Kustomization", KUSTOMIZE_GROUP, index)
         problems += _health_checks(repo, manifest, spec, index)
         problems += _substitute_from(manifest, spec, index)
+        problems += _service_account(manifest, spec, index)
     elif manifest.is_a("HelmRelease", HELM_GROUP):
         chart = spec.get("chart")
         chart_spec = chart.get("spec") if isinstance(chart, LineMap) else None
@@ -63,6 +64,7 @@ def _manifest_references(repo: Repository, manifest: Manifest, index: Index) -> 
         problems += _source_ref(manifest, spec, "chartRef", CHART_REF_KINDS, index)
         problems += _values_from(manifest, spec, index)
         problems += _depends_on(manifest, spec, "HelmRelease", HELM_GROUP, index)
+        problems += _service_account(manifest, spec, index)
     elif manifest.is_a("HelmChart", SOURCE_GROUP):
         problems += _source_ref(manifest, spec, "sourceRef", CHART_SOURCES, index)
     elif manifest.kind == "ImageUpdateAutomation" and manifest.group.endswith(GROUP_SUFFIX):
@@ -144,6 +146,20 @@ def _substitute_from(manifest: Manifest, spec: LineMap, index: Index) -> list[Pr
                                     f"{index.scope} it, and kustomize-controller fails the build without it "
                                     f"(or mark it optional: true){_similar(index, name, kind)}"))
     return problems
+
+
+def _service_account(manifest: Manifest, spec: LineMap, index: Index) -> list[Problem]:
+    """A spec.serviceAccountName names a ServiceAccount of the object's namespace: the
+    controller impersonates it to apply (multi-tenancy), and without it the apply fails.
+    The cluster may have it from elsewhere (a tenant's onboarding): a warning."""
+    name = spec.get("serviceAccountName")
+    if not isinstance(name, str) or not name or substituted(manifest.namespace, name) or index.incomplete \
+            or index.find("ServiceAccount", manifest.namespace, name, "") is not None:
+        return []
+    return [Problem(manifest.path, spec.line_of("serviceAccountName"), "ref.service-account", WARNING,
+                    f"{manifest.label()}: serviceAccountName {name}: {index.scope} ServiceAccount "
+                    f"{manifest.namespace}/{name}, which the controller impersonates to apply; unless the "
+                    f"cluster has it from elsewhere, the apply fails{_similar(index, name, 'ServiceAccount')}")]
 
 
 def _data_keys(index: Index, kind: str, namespace: str, name: str) -> set[str] | None:
