@@ -286,12 +286,15 @@ def test_a_step_that_cannot_read_a_file_changes_nothing(template, own_lived_in_1
     repo = own_lived_in_1_0_0
     release = repo / "podinfo/helmrelease-podinfo.yaml"
     release.write_bytes(b"# Maintained by Ren\xe9\n" + release.read_bytes())
+    (repo / ".gitignore").write_text((repo / ".gitignore").read_text() + "notes.txt\n")
     commit_all(repo, "A Latin-1 comment")
+    (repo / "flux-system/notes.txt").write_text("ignored, and the 2.0.0 step moves it on disk\n")
     before = tree_state(repo)
     result = copier_cli("update", "--trust", "--defaults", "--vcs-ref", template.current, cwd=repo)
     assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
     assert "podinfo/helmrelease-podinfo.yaml: not UTF-8 text" in result.stderr
     assert tree_state(repo) == before
+    assert (repo / "flux-system/notes.txt").is_file() and not (repo / "bootstrap").exists()
 
 
 def test_an_app_updated_first_keeps_what_the_later_releases_stage(template, tmp_path):

@@ -19,6 +19,7 @@ something to do (an app adopted one folder down, conflicts to settle).
 from __future__ import annotations
 
 import importlib
+import json
 import re
 import subprocess
 import sys
@@ -124,11 +125,15 @@ def _stopped(repo: Path, stage: str) -> str:
     if stage != "before":
         return "the release's changes are left uncommitted (git status, git diff)"
     from .v2_0_0 import RECORD as MOVES_RECORD  # loaded only when an update crosses 2.0.0, or here
+    from .v2_0_0 import move_ignored_back
 
+    subprocess.run(["git", "reset", "-q", "--hard", "HEAD"], cwd=repo, capture_output=True, check=False)
     try:
+        moves = git_dir_file(repo, MOVES_RECORD)
+        if moves.exists():
+            move_ignored_back(repo, json.loads(moves.read_text(encoding="utf-8")).get("ignored_moves") or [])
         for record in (MOVES_RECORD, apps_folder.RECORD):
             git_dir_file(repo, record).unlink(missing_ok=True)
-    except MigrationAbort:
-        pass  # no git repository: nothing staged, nothing recorded
-    subprocess.run(["git", "reset", "-q", "--hard", "HEAD"], cwd=repo, capture_output=True, check=False)
+    except (MigrationAbort, OSError, ValueError):
+        pass  # no git repository, or no record to read: nothing more to put back
     return "nothing was changed"

@@ -478,12 +478,21 @@ def apply(repo: Path, plan: Plan) -> None:
             repo_files.write_text(repo, path, text)
         if plan.writes:
             git(repo, "add", "--", *plan.writes)
-        record = {"moved": _texts(repo, [new for _, new in plan.moves]), "sync_path": plan.sync_path}
+        record = {"moved": _texts(repo, [new for _, new in plan.moves]), "sync_path": plan.sync_path,
+                  "ignored_moves": plan.ignored_moves}
         git_dir_file(repo, RECORD).write_text(json.dumps(record), encoding="utf-8")
     except (OSError, ValueError, MigrationAbort):
         # The repository was clean when the step began: HEAD holds everything the user had.
         git(repo, "reset", "-q", "--hard", "HEAD")
-        for old, new in plan.ignored_moves:
-            if (repo / new).exists() and not (repo / old).exists():
-                (repo / new).rename(repo / old)
+        move_ignored_back(repo, plan.ignored_moves)
         raise
+
+
+def move_ignored_back(repo: Path, moves: list) -> None:
+    """The ignored files the move took along (git's reset does not know them), back in place."""
+    for old, new in moves:
+        if (repo / new).exists() and not (repo / old).exists():
+            (repo / old).parent.mkdir(parents=True, exist_ok=True)
+            (repo / new).rename(repo / old)
+    if moves:
+        _remove_empty_folders(repo / NEW_DIR)  # a bootstrap/ of empty folders would pass for the layout
