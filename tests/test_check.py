@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from flux_cookbook.check.run import ERROR, WARNING, check_repository
 from flux_cookbook.extensions import known_apps
@@ -494,6 +495,9 @@ CASES = [
          "convention.plain-secret", "podinfo/secret-db.yaml", "- apiVersion: v1"),
     Case("plain-secret-in-a-dot-folder", {"podinfo/.secrets/secret-db.yaml": PLAIN_SECRET},
          "convention.plain-secret", "podinfo/.secrets/secret-db.yaml", 1),
+    # JSON is what kubectl and kustomize take as well.
+    Case("plain-secret-in-a-json-file", {"podinfo/.secrets/secret-db.json": json.dumps(yaml.safe_load(PLAIN_SECRET))},
+         "convention.plain-secret", "podinfo/.secrets/secret-db.json", 1),
     Case("plain-secret-generator-in-a-kustomization-file-without-suffix",
          {"podinfo/Kustomization": SECRET_GENERATOR.format(source="literals: [password=hunter2]")},
          "convention.plain-secret", "podinfo/Kustomization", "- name: db", message="(literals)"),

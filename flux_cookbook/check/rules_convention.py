@@ -3,6 +3,7 @@ namespaces, no plain Secret, answers files against the files they made)."""
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 
@@ -113,18 +114,32 @@ def _plain_secrets(repo: Repository) -> list[Problem]:
     # Secret's data is public to everyone who can read the repository. Git-ignored files
     # are not read at all.
     problems = _plain_secret_generators(repo)
-    for path, docs in sorted(repo.documents.items()):
-        if is_kustomize_config(path):
-            continue
-        for document in docs:
-            for line, obj in _objects_in(document.obj, document.line):
-                if obj.get("kind") == "Secret" and obj.get("apiVersion") == "v1" and "sops" not in obj:
-                    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-                    problems.append(Problem(path, line, "convention.plain-secret", ERROR,
-                                            f"Secret {meta.get('name', '')} is not encrypted: anyone who can read the "
-                                            "repository can read it. Seal it (flux-cookbook seal / kubeseal) and commit "
-                                            "the SealedSecret, or encrypt it with SOPS"))
+    found = [(path, document.line, document.obj) for path, docs in sorted(repo.documents.items())
+             if not is_kustomize_config(path) for document in docs]
+    found += _json_objects(repo)  # kustomize applies a .json resource as it applies YAML
+    for path, first_line, document in found:
+        for line, obj in _objects_in(document, first_line):
+            if obj.get("kind") == "Secret" and obj.get("apiVersion") == "v1" and "sops" not in obj:
+                meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+                problems.append(Problem(path, line, "convention.plain-secret", ERROR,
+                                        f"Secret {meta.get('name', '')} is not encrypted: anyone who can read the "
+                                        "repository can read it. Seal it (flux-cookbook seal / kubeseal) and commit "
+                                        "the SealedSecret, or encrypt it with SOPS"))
     return problems
+
+
+def _json_objects(repo: Repository) -> list[tuple[str, int, object]]:
+    """(file, 1, the object) of each JSON file of the repository that holds one (within
+    repo_files' size cap; a file that does not parse is no object)."""
+    found = []
+    for path in sorted(p for p in repo.files if p.endswith(".json")):
+        try:
+            obj = json.loads(repo_files.read_text(repo.root, path))
+        except (OSError, ValueError, RecursionError):
+            continue
+        if isinstance(obj, dict):
+            found.append((path, 1, obj))
+    return found
 
 
 def _objects_in(obj, line: int) -> list[tuple[int, dict]]:
