@@ -128,7 +128,7 @@ def unreleased_note(template: str, repo: Path, answers_file: str = layout.CLUSTE
         "copier reads the template's versions from its release tags and runs its migrations between them, "
         "so updates cannot take this repository from release to release reliably (`update-all` refuses to "
         "update to a commit that is no release). To make one they can: fetch the template's tags (git fetch "
-        "--tags) and run `new` again, or pass --vcs-ref vX.Y.Z."
+        "--tags) and run `new` again into a new folder, or pass --vcs-ref vX.Y.Z."
     )
 
 
