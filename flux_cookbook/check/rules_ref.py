@@ -20,6 +20,7 @@ from flux_cookbook.extensions.flux_names import FLUX_2_9, GROUP_SUFFIX, HELM_GRO
 from flux_cookbook.repository.model import (
     Manifest,
     Repository,
+    api_group,
     is_under,
     normalized_path,
 )
@@ -333,7 +334,7 @@ def check_renamed_references(built: list) -> list[Problem]:
             renamed[item.obj.get("kind"), meta.get("namespace"), written] = meta.get("name")
     problems = []
     for item in built:
-        group, kind = str(item.obj.get("apiVersion", "")).rpartition("/")[0], item.obj.get("kind")
+        group, kind = api_group(item.obj), item.obj.get("kind")
         field = {(HELM_GROUP, "HelmRelease"): "valuesFrom", (KUSTOMIZE_GROUP, "Kustomization"): "healthChecks"}.get((group, kind))
         spec = item.obj.get("spec") if isinstance(item.obj.get("spec"), dict) else {}
         listed = spec.get(field) if field and isinstance(spec.get(field), list) else []
@@ -363,7 +364,7 @@ def check_sealed_secret_bindings(built: list) -> list[Problem]:
 
     problems = []
     for item in built:
-        if (str(item.obj.get("apiVersion", "")).rpartition("/")[0], item.obj.get("kind")) != (SEALED_SECRETS_GROUP, "SealedSecret") \
+        if (api_group(item.obj), item.obj.get("kind")) != (SEALED_SECRETS_GROUP, "SealedSecret") \
                 or item.source.obj is None:
             continue
         written, applied = metadata_of(item.source.obj), metadata_of(item.obj)
