@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from flux_cookbook.errors import UserError
-from flux_cookbook.extensions import bounded_yaml, chart_values
+from flux_cookbook.extensions import bounded_yaml, chart_values, repo_files
 from flux_cookbook.extensions.chart_source import (
     MAX_VALUES_BYTES,
     ChartFetchError,
@@ -71,7 +71,10 @@ def local_chart(path: Path, chart: str) -> ChartVersion:
     """A chart folder or .tgz on disk, at the version its Chart.yaml names."""
     try:
         if path.is_dir():
-            files = {name: _read_chart_file(path / name) for name in CHART_FILES if (path / name).is_file()}
+            # Each file at most MAX_VALUES_BYTES, as a chart archive's members; read as
+            # repo_files reads a repository's (a regular file, inside the folder).
+            files = {name: repo_files.read_text(path, name, MAX_VALUES_BYTES) for name in CHART_FILES
+                     if (path / name).is_file()}
         elif path.is_file() and path.name.endswith((".tgz", ".tar.gz")):
             files = safe_archive_files(path, chart, CHART_FILES)
         else:
@@ -87,15 +90,6 @@ def local_chart(path: Path, chart: str) -> ChartVersion:
     except ValueError:
         raise UserError(f"{path}: Chart.yaml names no chart version ({version!r})") from None
     return _from_files(chart, version, files, str(path))
-
-
-def _read_chart_file(path: Path) -> str:
-    """A file of a chart folder, at most MAX_VALUES_BYTES (as a chart archive's members)."""
-    with open(path, "rb") as handle:
-        data = handle.read(MAX_VALUES_BYTES + 1)
-    if len(data) > MAX_VALUES_BYTES:
-        raise OSError(f"{path} is over {MAX_VALUES_BYTES:,} bytes: no chart file is; refused")
-    return data.decode("utf-8")
 
 
 @dataclass
