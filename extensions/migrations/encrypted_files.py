@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from .. import bounded_yaml
+from .flux_api import is_sops_document
 from .git_repo import MigrationAbort, blob_text, git
 
 ADVICE = "decrypt it, make the change the release makes to it, and encrypt it again"
@@ -46,7 +47,7 @@ def is_sops_encrypted(text: str | None) -> bool:
         documents = bounded_yaml.load_all(text)
     except yaml.YAMLError:
         return False
-    return any(isinstance(doc, dict) and isinstance(doc.get("sops"), dict) and "mac" in doc["sops"] for doc in documents)
+    return any(is_sops_document(document) for document in documents)
 
 
 def _committed(repo: Path, path: str) -> str | None:

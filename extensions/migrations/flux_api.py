@@ -789,7 +789,8 @@ def _names_flux_api(chunk: str) -> bool:
     return bool(_FLUX_API_LINE.search(chunk)) and "{{" not in chunk
 
 
-def _is_sops_encrypted(tree: Any) -> bool:
+def is_sops_document(tree: Any) -> bool:
+    """Whether a document carries SOPS's metadata (a `sops` mapping with its MAC)."""
     sops = tree.get("sops") if isinstance(tree, dict) else None
     return isinstance(sops, dict) and "mac" in sops
 
@@ -825,7 +826,7 @@ def migrate_text(text: str) -> Migration:
             parsed.append(_UNREADABLE)
             skipped.append(f"line {line}: not valid YAML ({problem}) and no Flux object; left as it is")
         line_no += len(document_split.lines(chunk))
-    if any(_is_sops_encrypted(tree) for tree in parsed):
+    if any(is_sops_document(tree) for tree in parsed):
         return Migration(text=text, changed=False, skipped=["SOPS-encrypted; left as it is (decrypt it to migrate "
                                                             "a Flux object in it, then encrypt it again)"])
     readable = [(tree, chunk) for tree, chunk in zip(parsed, chunks) if tree is not _UNREADABLE]
