@@ -889,16 +889,26 @@ def test_health_checks_name_the_served_version_even_in_a_current_kustomization()
         "    - {apiVersion: apps/v1, kind: Deployment, name: web, namespace: web}\n"
         "    - {apiVersion: helm.toolkit.fluxcd.io/v2beta1, kind: HelmRelease, name: api, namespace: web}\n"
     )
-    migration = migrate_text(text)
-    expected = (text.replace("fluxcd.io/v2beta2 # the app", "fluxcd.io/v2 # the app")
-                .replace("'source.toolkit.fluxcd.io/v1beta2'", "'source.toolkit.fluxcd.io/v1'")
-                .replace("helm.toolkit.fluxcd.io/v2beta1, kind", "helm.toolkit.fluxcd.io/v2, kind"))
-    assert migration.text == expected  # each value in place, every other byte as it was
-    assert [note.split(": ", 1)[1] for note in migration.notes] == [
+    assert_migrated_in_place(text, [
+        ("fluxcd.io/v2beta2 # the app", "fluxcd.io/v2 # the app"),
+        ("'source.toolkit.fluxcd.io/v1beta2'", "'source.toolkit.fluxcd.io/v1'"),
+        ("helm.toolkit.fluxcd.io/v2beta1, kind", "helm.toolkit.fluxcd.io/v2, kind"),
+    ], [
         "spec.healthChecks[0].apiVersion helm.toolkit.fluxcd.io/v2beta2 -> helm.toolkit.fluxcd.io/v2",
         "spec.healthChecks[1].apiVersion source.toolkit.fluxcd.io/v1beta2 -> source.toolkit.fluxcd.io/v1",
         "spec.healthChecks[3].apiVersion helm.toolkit.fluxcd.io/v2beta1 -> helm.toolkit.fluxcd.io/v2",
-    ]
+    ])
+
+
+def assert_migrated_in_place(text: str, replacements: list[tuple[str, str]], notes: list[str]) -> None:
+    """migrate_text changes `text` by exactly `replacements` (each value in place, every other
+    byte as it was), says `notes`, and has nothing left to change the second time."""
+    migration = migrate_text(text)
+    expected = text
+    for old, new in replacements:
+        expected = expected.replace(old, new)
+    assert migration.text == expected
+    assert [note.split(": ", 1)[1] for note in migration.notes] == notes
     assert migrate_text(migration.text).changed is False
 
 
@@ -921,18 +931,16 @@ def test_patches_aimed_at_a_removed_version_aim_at_the_served_one():
         "    - target: {group: apps, version: v1, kind: Deployment}\n"
         "      patch: |\n        - op: remove\n          path: /spec/replicas\n"
     )
-    migration = migrate_text(text)
-    expected = (text.replace("version: v2beta1, kind", "version: v2, kind").replace("{version: v2beta1,", "{version: v2,")
-                .replace("version: v2beta2 # ours", "version: v2 # ours")
-                .replace("        apiVersion: helm.toolkit.fluxcd.io/v2beta2\n", "        apiVersion: helm.toolkit.fluxcd.io/v2\n"))
-    assert migration.text == expected  # each value in place, every other byte as it was
-    assert [note.split(": ", 1)[1] for note in migration.notes] == [
+    assert_migrated_in_place(text, [
+        ("version: v2beta1, kind", "version: v2, kind"), ("{version: v2beta1,", "{version: v2,"),
+        ("version: v2beta2 # ours", "version: v2 # ours"),
+        ("        apiVersion: helm.toolkit.fluxcd.io/v2beta2\n", "        apiVersion: helm.toolkit.fluxcd.io/v2\n"),
+    ], [
         "spec.patches[0].target.version v2beta1 -> v2",
         "spec.patches[1].target.version v2beta2 -> v2",
         "spec.patches[1].patch: apiVersion helm.toolkit.fluxcd.io/v2beta2 -> helm.toolkit.fluxcd.io/v2",
         "spec.patches[2].target.version v2beta1 -> v2",
-    ]
-    assert migrate_text(migration.text).changed is False
+    ])
 
 
 def test_converted_patches_of_a_flux_object_name_the_served_version():
