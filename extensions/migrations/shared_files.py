@@ -53,7 +53,7 @@ def after(repo: Path, answers_file: str = "") -> None:
         wanted = _objects(repo, path)
         names = {name for _, _, name in wanted}
         elsewhere = sorted(other for other in tracked_files(repo) if other != path and other.endswith((".yaml", ".yml"))
-                           and _mentions(repo, other, names) and wanted & _objects(repo, other))
+                           and wanted & _objects(repo, other, mentioning=names))
         if wanted and elsewhere:
             (repo / path).unlink()
             print(f"  {path}: not written again, as {elsewhere[0]} declares its object")
@@ -91,19 +91,14 @@ def _answers(repo: Path, answers_file: str, commit: str = "") -> dict | None:
     return answers if isinstance(answers, dict) else None
 
 
-def _mentions(repo: Path, path: str, names: set[str]) -> bool:
-    """Whether the file's text holds one of `names`: most files are not parsed at all."""
+def _objects(repo: Path, path: str, mentioning: set[str] | None = None) -> set[tuple[str, str, str]]:
+    """(kind, namespace, name) of each object in the file; none when it cannot be read, or,
+    with `mentioning`, when its text holds none of those names (most files are not parsed)."""
     try:
         text = repo_files.read_text(repo, path)
-    except (OSError, UnicodeDecodeError):
-        return False
-    return any(name in text for name in names)
-
-
-def _objects(repo: Path, path: str) -> set[tuple[str, str, str]]:
-    """(kind, namespace, name) of each object in the file; none when it cannot be read."""
-    try:
-        documents = bounded_yaml.load_all(repo_files.read_text(repo, path), path)
+        if mentioning is not None and not any(name in text for name in mentioning):
+            return set()
+        documents = bounded_yaml.load_all(text, path)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return set()
     found = set()
