@@ -21,7 +21,6 @@ from __future__ import annotations
 import importlib
 import json
 import re
-import subprocess
 import sys
 import traceback
 from pathlib import Path
@@ -32,7 +31,7 @@ from packaging.version import InvalidVersion, Version
 from .. import layout
 from ..repo_files import OutsideRepository, require_inside
 from . import apps_folder, encrypted_files, shared_files, v3_0_0
-from .git_repo import MigrationAbort, git_dir_file, unmerged_entries
+from .git_repo import MigrationAbort, git_dir_file, put_back, unmerged_entries
 
 # Release -> its migration module, oldest first. Imported only when an update crosses it.
 RELEASES = {"2.0.0": "v2_0_0", "3.0.0": "v3_0_0", "3.1.0": "v3_1_0"}
@@ -108,26 +107,25 @@ def main(argv: list[str]) -> int:
         try:
             getattr(importlib.import_module(f".{module}", __name__), stage)(repo, answers_file)
         except (MigrationAbort, OutsideRepository) as abort:
-            print(f"\n{what} stopped, {_stopped(repo, stage)}:\n{abort}\n", file=sys.stderr)
+            print(f"\n{what} stopped, {_stopped(repo)}:\n{abort}\n", file=sys.stderr)
             return 1
         except Exception:  # noqa: BLE001 - a step's own failure: its traceback, and the repository put back
             traceback.print_exc()
-            print(f"\n{what} failed (the traceback above is a bug of the template's), {_stopped(repo, stage)}.\n",
+            print(f"\n{what} failed (the traceback above is a bug of the template's), {_stopped(repo)}.\n",
                   file=sys.stderr)
             return 1
     return 0
 
 
-def _stopped(repo: Path, stage: str) -> str:
-    """Before copier merges, the repository is put back as HEAD has it (copier refused to
-    start on any change): the earlier steps' staged work and their hand-over records to
-    the after stage go. After, copier's merge is in the working tree, for the user to see."""
-    if stage != "before":
-        return "the release's changes are left uncommitted (git status, git diff)"
+def _stopped(repo: Path) -> str:
+    """The repository's folder is put back as HEAD has it (copier refused to start on any
+    change there), before copier merges or after: the steps' staged work, copier's merge,
+    and the steps' hand-over records to the after stage go; the ignored files the 2.0.0
+    move took along on disk go back."""
     from .v2_0_0 import RECORD as MOVES_RECORD  # loaded only when an update crosses 2.0.0, or here
     from .v2_0_0 import move_ignored_back
 
-    subprocess.run(["git", "reset", "-q", "--hard", "HEAD"], cwd=repo, capture_output=True, check=False)
+    put_back(repo)
     try:
         moves = git_dir_file(repo, MOVES_RECORD)
         if moves.exists():

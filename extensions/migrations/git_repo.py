@@ -57,3 +57,13 @@ def unmerged_entries(repo: Path) -> dict[str, dict[int, str]]:
             _, blob, stage = info.split()
             found.setdefault(path, {})[int(stage)] = blob
     return found
+
+
+def put_back(folder: Path) -> None:
+    """Put `folder` (the one copier updates, the working directory of a migration) back as
+    HEAD has it: the index, the files, and no file git does not track or ignore. copier
+    refused to start on any change in that folder, so whatever differs there now is the
+    update's. Nothing outside it is touched: in a larger repository, copier allowed
+    uncommitted work elsewhere, and that work is the user's."""
+    for args in (["reset", "-q", "--", "."], ["checkout", "-q", "--", "."], ["clean", "-q", "-fd", "--", "."]):
+        subprocess.run(["git", *args], cwd=folder, capture_output=True, check=False)

@@ -34,6 +34,80 @@ def test_a_step_that_stops_names_its_release(tmp_path, monkeypatch, capsys):
     assert "Migration to 2.0.0 stopped, nothing was changed:\na file cannot be read" in capsys.readouterr().err
 
 
+def _git(repo, *args, input=None):
+    import subprocess
+
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True, input=input).stdout
+
+
+def _merged_by_copier(folder):
+    """`folder` of a committed repository as copier leaves it after its merge: a file
+    changed, one removed, one added and staged, one added and not, one in conflict."""
+    for name in ("a.yaml", "b.yaml", "c.yaml"):
+        (folder / name).write_text(f"{name}: 1\n")
+    _git(folder, "add", "-A")
+    _git(folder, "commit", "-q", "-m", "The cluster")
+    (folder / "a.yaml").write_text("a.yaml: 2\n")
+    (folder / "b.yaml").unlink()
+    (folder / "new").mkdir()
+    (folder / "new/staged.yaml").write_text("new: 1\n")
+    _git(folder, "add", "new/staged.yaml")
+    (folder / "untracked.yaml").write_text("new: 2\n")
+    blobs = [_git(folder, "hash-object", "-w", "--stdin", input=f"c: {n}\n").strip() for n in (1, 2, 3)]
+    prefix = _git(folder, "rev-parse", "--show-prefix").strip()
+    _git(folder, "update-index", "--index-info",
+         input=f"0 {'0' * 40}\t{prefix}c.yaml\n"  # stage 0 out, then the three stages of a conflict
+         + "".join(f"100644 {blob} {stage}\t{prefix}c.yaml\n" for stage, blob in enumerate(blobs, 1)))
+    (folder / "c.yaml").write_text("<<<<<<< before updating\nc: 2\n=======\nc: 3\n>>>>>>> after updating\n")
+
+
+@pytest.mark.parametrize("stage", ["before", "after"])
+def test_a_step_that_stops_puts_the_folder_back_as_head_has_it(tmp_path, monkeypatch, capsys, stage):
+    """Before copier's merge (the steps' staged work) or after it (copier's merge too):
+    nothing of the update is left, as the message says."""
+    from flux_cookbook.extensions.migrations import v2_0_0
+
+    _git(tmp_path, "init", "-q")
+    _merged_by_copier(tmp_path)
+
+    def refuse(repo, answers_file=""):
+        raise migrations.MigrationAbort("a file cannot be read")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(v2_0_0, stage, refuse)
+    assert migrations.main([stage, ".copier-answers.yml", "1.0.0", "2.0.0"]) == 1
+    assert "Migration to 2.0.0 stopped, nothing was changed:" in capsys.readouterr().err
+    assert _git(tmp_path, "status", "--porcelain", "--untracked-files=all") == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".git", "a.yaml", "b.yaml", "c.yaml"]
+    assert (tmp_path / "a.yaml").read_text() == "a.yaml: 1\n"
+
+
+def test_a_step_that_stops_leaves_the_rest_of_a_larger_repository_alone(tmp_path, monkeypatch, capsys):
+    """The cluster in a folder of a larger repository: copier allowed uncommitted work
+    outside that folder, and that work stays, staged or not."""
+    from flux_cookbook.extensions.migrations import v2_0_0
+
+    _git(tmp_path, "init", "-q")
+    (tmp_path / "notes.txt").write_text("notes\n")
+    (tmp_path / "cluster").mkdir()
+    _merged_by_copier(tmp_path / "cluster")
+    (tmp_path / "notes.txt").write_text("notes, not committed yet\n")
+    (tmp_path / "plan.txt").write_text("staged, not committed\n")
+    _git(tmp_path, "add", "plan.txt")
+    (tmp_path / "draft.txt").write_text("not added\n")
+
+    def refuse(repo, answers_file=""):
+        raise migrations.MigrationAbort("a file cannot be read")
+
+    monkeypatch.chdir(tmp_path / "cluster")
+    monkeypatch.setattr(v2_0_0, "after", refuse)
+    assert migrations.main(["after", ".copier-answers.yml", "1.0.0", "2.0.0"]) == 1
+    assert sorted(_git(tmp_path, "status", "--porcelain", "--untracked-files=all").splitlines()) == [
+        " M notes.txt", "?? draft.txt", "A  plan.txt"]
+    assert (tmp_path / "notes.txt").read_text() == "notes, not committed yet\n"
+    assert (tmp_path / "cluster/a.yaml").read_text() == "a.yaml: 1\n"
+
+
 def _repo_with_cluster_at(tmp_path, commit):
     import subprocess
 
