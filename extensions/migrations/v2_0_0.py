@@ -51,6 +51,7 @@ from .git_repo import (
     git,
     git_dir_file,
     ignored_files,
+    put_back,
     require_clean,
     tracked_files,
     unmerged_entries,
@@ -483,7 +484,7 @@ def apply(repo: Path, plan: Plan) -> None:
         git_dir_file(repo, RECORD).write_text(json.dumps(record), encoding="utf-8")
     except (OSError, ValueError, MigrationAbort):
         # The repository was clean when the step began: HEAD holds everything the user had.
-        git(repo, "reset", "-q", "--hard", "HEAD")
+        put_back(repo)
         move_ignored_back(repo, plan.ignored_moves)
         raise
 

@@ -61,7 +61,7 @@ from ..yaml_quoting import yaml_scalar
 from . import apps_folder
 from .blob_record import BlobRecord, tracked_blobs
 from .flux_api import MigrationError, replace_field
-from .git_repo import MigrationAbort, blob_text, git, unmerged_entries
+from .git_repo import MigrationAbort, blob_text, git, put_back, unmerged_entries
 
 CURRENT_RECORD = "flux-cookbook-3.0.0-current"
 # The answers this release adds that an app's own HelmRelease settings can stand in for.
@@ -100,10 +100,10 @@ def before(repo: Path, answers_file: str = "") -> None:
         plan = make_plan(repo)
         apply(repo, plan)
     except (OSError, MigrationAbort):
-        # copier refuses to start on a dirty repository, so HEAD holds everything the user
-        # had; an earlier release's migration in this same update staged its work, and a
+        # copier refuses to start on a dirty folder, so HEAD holds everything the user
+        # had there; an earlier release's migration in this same update staged its work, and a
         # stopped update must leave none of it behind either.
-        git(repo, "reset", "-q", "--hard", "HEAD")
+        put_back(repo)
         raise
     for note in plan.notes:
         print(f"  {note}")

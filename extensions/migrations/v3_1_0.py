@@ -26,7 +26,7 @@ import yaml
 
 from .. import app_defaults, bounded_yaml, layout, line_ends, repo_files, repo_state
 from ..yaml_quoting import yaml_block, yaml_document
-from .git_repo import MigrationAbort, git
+from .git_repo import MigrationAbort, git, put_back
 
 HEALTH_CHECKS = "health_checks"
 SEALED_SECRETS = "sealed_secrets"
@@ -42,8 +42,8 @@ def before(repo: Path, answers_file: str = "") -> None:
         _plan_sealed_secrets(repo, writes, notes)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         # As 3.0.0's step: what an earlier release's step staged in this update goes too
-        # (copier refuses a dirty repository, so HEAD holds everything the user had).
-        git(repo, "reset", "-q", "--hard", "HEAD")
+        # (copier refuses a dirty folder, so HEAD holds everything the user had there).
+        put_back(repo)
         raise MigrationAbort(f"a file cannot be read; fix it, commit, and update again: {error}") from None
     for path, text in writes.items():
         repo_files.write_text(repo, path, text)

@@ -93,3 +93,16 @@ def test_an_unreadable_answers_file_stops_it_and_changes_nothing(tmp_path):
     with pytest.raises(MigrationAbort, match="cannot be read"):
         v3_1_0.before(repo)
     assert tree_state(repo) == state
+
+
+def test_a_stop_in_a_folder_of_a_larger_repository_leaves_the_rest_alone(tmp_path):
+    """The cluster in `cluster/` of a larger repository, whose other work is not committed:
+    copier allowed that, and the step's stop takes back only what is inside `cluster/`."""
+    files = {".copier-answers.yml": CLUSTER, ".copier-answers.app-api.yml": "app_name: [api\n"}
+    top = repo_with(tmp_path / "top", {"notes.txt": "notes\n", **{f"cluster/{name}": text for name, text in files.items()}})
+    (top / "notes.txt").write_text("notes, not committed yet\n")
+    (top / "cluster/.copier-answers.yml").write_text(CLUSTER + "staged: by 3.0.0\n")
+    git(top, "add", "cluster/.copier-answers.yml")
+    with pytest.raises(MigrationAbort, match="cannot be read"):
+        v3_1_0.before(top / "cluster")
+    assert git(top, "status", "--porcelain") == " M notes.txt\n"
