@@ -85,7 +85,7 @@ FLUX_2_9: dict[tuple[str, str], Served] = {
     (SOURCE_GROUP, "HelmChart"): Served("v1", BETAS),
     (SOURCE_GROUP, "HelmRepository"): Served("v1", BETAS),
     (SOURCE_GROUP, "OCIRepository"): Served("v1", frozenset({"v1beta2"})),
-    # Image automation: v1 since Flux 2.6 (image-reflector/automation-controller v1.0).
+    # Image automation: v1 since Flux 2.7 (image-reflector/automation-controller v1.0).
     (IMAGE_GROUP, "ImageRepository"): Served("v1", BETAS),
     (IMAGE_GROUP, "ImagePolicy"): Served("v1", BETAS),
     (IMAGE_GROUP, "ImageUpdateAutomation"): Served("v1", BETAS),
@@ -93,6 +93,13 @@ FLUX_2_9: dict[tuple[str, str], Served] = {
     (NOTIFICATION_GROUP, "Alert"): Served("v1beta3", BETAS),
     (NOTIFICATION_GROUP, "Provider"): Served("v1beta3", BETAS),
     (NOTIFICATION_GROUP, "Receiver"): Served("v1", BETAS),
+}
+
+# Kinds Flux 2.9 serves whose CRDs flux_cookbook/crds/ does not hold, with the version it
+# serves: an object of one gets the metadata check only, as a kind of an unknown group does.
+UNSHIPPED_KINDS: dict[tuple[str, str], str] = {
+    (SOURCE_GROUP, "Bucket"): "v1",
+    (SOURCE_GROUP, "ExternalArtifact"): "v1",  # since Flux 2.7
 }
 
 # The versions the Geek Cookbook's Flux pages wrote (Flux 0.x): sources and Kustomizations

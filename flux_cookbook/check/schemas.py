@@ -14,8 +14,10 @@ implementation (cel_rules).
 
 Kubernetes' own kinds are checked against Kubernetes' published schemas, strict
 (kubernetes_schemas); a kind of a Kubernetes group that the release does not serve is an
-error too (`extensions/v1beta1` Ingress). Kinds of any other group (cert-manager, ...)
-get only the metadata check: we have no schema for them and would rather not invent one.
+error too (`extensions/v1beta1` Ingress). Kinds of any other group (cert-manager, ...),
+and the Flux kinds whose CRDs are not shipped (Bucket, ExternalArtifact: flux_names.
+UNSHIPPED_KINDS) at the version Flux serves, get only the metadata check: we have no
+schema for them and would rather not invent one.
 
 Every object also gets the API server's metadata rules that no schema states: names are
 DNS-1123 subdomains (Namespaces: labels), label and annotation values are strings.
@@ -275,11 +277,16 @@ def _check(obj: Any, crd_dirs: list[Path]) -> tuple[str, list[_Problem]]:
         if not schema_problems:  # CEL rules assume the schema's types, as the API server does
             problems += [(v.path, f"{_dotted(v.path)}: {v.message}")
                          for v in cel_rules.violations(served.schema, defaulted)]
+    elif (group, kind) in flux_names.UNSHIPPED_KINDS and api_version.rpartition("/")[2] in _unshipped_versions(
+            group, kind, crd_dirs):
+        pass  # served, but no CRD of it is shipped: the metadata check only
     elif owners:
         # The group is installed but this version/kind is not: a cluster answers
         # "no matches for kind", e.g. for a beta API removed by a Flux upgrade.
         served_versions = sorted(served_api for crd_dir in crd_dirs for served_api, served_kind in _crd_set(crd_dir)[0]
                                  if served_kind == kind and served_api.rpartition("/")[0] == group)
+        if unshipped := flux_names.UNSHIPPED_KINDS.get((group, kind)):
+            served_versions = [flux_names.api_version(group, unshipped)]
         problems.append((("apiVersion",), f"apiVersion: {api_version} {kind} is not served by {'+'.join(owners)}"
                                           f"{_use(served_versions)}"))
     elif group in kubernetes_schemas.groups():
@@ -292,6 +299,15 @@ def _check(obj: Any, crd_dirs: list[Path]) -> tuple[str, list[_Problem]]:
             problems += _schema_problems(validator, obj)
     unique = list(dict.fromkeys(problems))  # the metadata check and a schema may agree
     return label, unique
+
+
+def _unshipped_versions(group: str, kind: str, crd_dirs: list[Path]) -> set[str]:
+    """The versions of a kind whose CRD is not shipped that the release serves: the one
+    Flux 2.9 serves, and those the release serves for the other kinds of its group (a
+    Flux 2.6 cluster's Bucket at v1beta2)."""
+    return {flux_names.UNSHIPPED_KINDS[group, kind]} | {
+        served_api.rpartition("/")[2] for crd_dir in crd_dirs for served_api, _ in _crd_set(crd_dir)[0]
+        if served_api.rpartition("/")[0] == group}
 
 
 def _crd_label(crd_dir: Path) -> str:

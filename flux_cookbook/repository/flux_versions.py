@@ -25,6 +25,10 @@ from flux_cookbook.repository.kind_scopes import CRDS
 # Shipped CRD folders by (major, minor), newest last; `current` is the newest release's.
 SHIPPED = {(2, 6): CRDS / "flux-2.6", (2, 9): CRDS / "current"}
 NEWEST = max(SHIPPED)
+# Flux 2.8 removed the v1beta2/v2beta2 betas (flux_names.Served). A release between 2.6 and
+# 2.8 (2.7) serves what 2.9 serves (image automation v1, new fields) and those betas too:
+# its objects are validated against 2.9's CRDs, and 2.6's for the versions 2.9 no longer serves.
+BETAS_REMOVED = (2, 8)
 SEALED_SECRETS = CRDS / "sealed-secrets"
 COMPONENTS_FILE = flux_names.COMPONENTS_FILE
 _HEADER = re.compile(r"^#\s*Flux Version:\s*v?(\d+)\.(\d+)(\.\d+)?", re.MULTILINE)
@@ -49,8 +53,18 @@ class FluxVersion:
     templated: bool = False  # the answers files say the template's release
 
     @property
+    def older(self) -> tuple[int, int] | None:
+        """The shipped release whose CRDs also count, for the betas the recorded release
+        still serves and `shipped` no longer does (see BETAS_REMOVED); None if none."""
+        if not self.recorded or self.templated:
+            return None
+        recorded = _minor(self.recorded)
+        below = [release for release in SHIPPED if release < recorded]
+        return max(below) if below and recorded < BETAS_REMOVED <= self.shipped else None
+
+    @property
     def crd_dirs(self) -> list[Path]:
-        return [SHIPPED[self.shipped], SEALED_SECRETS]
+        return [SHIPPED[self.shipped], *([SHIPPED[self.older]] if self.older else []), SEALED_SECRETS]
 
     @property
     def name(self) -> str:
@@ -64,6 +78,10 @@ class FluxVersion:
             return (f"note: {self.where} records Flux {self.recorded}, but the template this repository's "
                     f"answers files come from writes {self.name}'s APIs: objects are validated against "
                     f"{self.name}'s CRDs; upgrade Flux on the cluster (run flux bootstrap again) before it syncs them")
+        if self.older:
+            return (f"note: {self.where} records Flux {self.recorded}, whose CRDs flux-cookbook does not ship; "
+                    f"objects are validated against {self.name}'s, and Flux {self.older[0]}.{self.older[1]}'s for "
+                    f"the beta versions Flux {self.recorded} still serves")
         return (f"note: {self.where} records Flux {self.recorded}, whose CRDs flux-cookbook does not ship; "
                 f"objects are validated against {self.name}'s, the nearest it ships")
 
@@ -74,7 +92,11 @@ def _minor(version: str) -> tuple[int, int]:
 
 
 def nearest(version: tuple[int, int]) -> tuple[int, int]:
-    """The shipped release nearest to `version` (of two as near, the newer)."""
+    """A release between two shipped ones: the newer (2.7 and 2.8 serve 2.9's APIs; image
+    automation v1 came in 2.7); below or above them all: the nearest."""
+    if any(version < release for release in SHIPPED) and version > min(SHIPPED):
+        return min(release for release in SHIPPED if release > version)
+
     def distance(shipped: tuple[int, int]) -> tuple[int, int, tuple[int, int]]:
         return (abs(shipped[0] - version[0]), abs(shipped[1] - version[1]), (-shipped[0], -shipped[1]))
     return min(SHIPPED, key=distance)

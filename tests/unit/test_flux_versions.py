@@ -1,3 +1,4 @@
+from flux_cookbook.check.schemas import validate_object
 from flux_cookbook.repository import flux_versions
 from flux_cookbook.repository.flux_versions import (
     SHIPPED,
@@ -19,7 +20,28 @@ def test_the_header_flux_bootstrap_writes_is_read():
 def test_the_nearest_shipped_release():
     assert set(SHIPPED) == {(2, 6), (2, 9)}
     assert [nearest(v) for v in [(2, 2), (2, 6), (2, 7), (2, 8), (2, 9), (2, 12)]] == [
-        (2, 6), (2, 6), (2, 6), (2, 9), (2, 9), (2, 9)]
+        (2, 6), (2, 6), (2, 9), (2, 9), (2, 9), (2, 9)]
+
+
+def test_flux_2_7_is_checked_against_2_9_and_the_betas_it_still_serves(tmp_path):
+    """2.7 serves image automation v1, as 2.9 does (2.6 did not), and the v1beta2 betas
+    2.8 removed, as 2.6 does: both sets count, 2.9's first."""
+    (tmp_path / "flux-system").mkdir()
+    (tmp_path / "flux-system/gotk-components.yaml").write_text(HEADER.format("2.7.2"))
+    version = of_repository(tmp_path, ["flux-system/gotk-components.yaml"])
+    assert version.crd_dirs == [SHIPPED[2, 9], SHIPPED[2, 6], flux_versions.SEALED_SECRETS]
+    assert version.note() == (
+        "note: flux-system/gotk-components.yaml records Flux 2.7.2, whose CRDs flux-cookbook does not ship; "
+        "objects are validated against Flux 2.9's, and Flux 2.6's for the beta versions Flux 2.7.2 still serves")
+    image = {"apiVersion": "image.toolkit.fluxcd.io/v1", "kind": "ImageRepository", "metadata": {"name": "a"},
+             "spec": {"image": "ghcr.io/acme/app", "interval": "5m"}}
+    beta = {"apiVersion": "source.toolkit.fluxcd.io/v1beta2", "kind": "HelmRepository", "metadata": {"name": "a"},
+            "spec": {"url": "https://charts.example.com", "interval": "5m"}}
+    assert [validate_object(obj, version.crd_dirs) for obj in (image, beta)] == [[], []]
+    (tmp_path / "flux-system/gotk-components.yaml").write_text(HEADER.format("2.8.1"))
+    later = of_repository(tmp_path, ["flux-system/gotk-components.yaml"])
+    assert later.crd_dirs == [SHIPPED[2, 9], flux_versions.SEALED_SECRETS]
+    assert validate_object(beta, later.crd_dirs) != []
 
 
 def test_messages_name_releases_not_folders():

@@ -348,6 +348,25 @@ def test_other_groups_get_the_metadata_check_only():
     assert validate_object(cert) == ["Certificate/C_1: metadata.name: 'C_1' is not a DNS-1123 subdomain"]
 
 
+@pytest.mark.parametrize("kind", ["Bucket", "ExternalArtifact"])
+def test_flux_kinds_whose_crds_are_not_shipped_get_the_metadata_check_only(kind):
+    """Flux serves them (source.toolkit.fluxcd.io/v1), the package ships no CRD of them: no
+    "not served" error, the metadata rules still hold, a version Flux removed is named."""
+    obj = {"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": kind, "metadata": {"name": "minio"},
+           "spec": {"bucketName": "b", "endpoint": "minio:9000", "interval": "5m"}}
+    assert validate_object(obj) == []
+    assert validate_object({**obj, "metadata": {"name": "Minio"}}) == [
+        f"{kind}/Minio: metadata.name: 'Minio' is not a DNS-1123 subdomain"]
+    assert validate_object({**obj, "apiVersion": "source.toolkit.fluxcd.io/v1beta2"}) == [
+        f"{kind}/minio: apiVersion: source.toolkit.fluxcd.io/v1beta2 {kind} is not served by Flux 2.9; "
+        "use source.toolkit.fluxcd.io/v1"]
+    flux_2_6 = [ROOT / "flux_cookbook/crds/flux-2.6"]  # which serves the group's betas
+    assert validate_object({**obj, "apiVersion": "source.toolkit.fluxcd.io/v1beta2"}, flux_2_6) == []
+    # A kind of the group that Flux does not serve at all is still an error.
+    assert validate_object({**obj, "kind": "Buckets"}) == [
+        "Buckets/minio: apiVersion: source.toolkit.fluxcd.io/v1 Buckets is not served by Flux 2.9"]
+
+
 def test_kubernetes_validate_data_missing_is_a_clear_error():
     with pytest.raises(kubernetes_schemas.SchemaDataError, match="Kubernetes 1.0.0"):
         kubernetes_schemas.validator("apps/v1", "Deployment", version="1.0.0")
