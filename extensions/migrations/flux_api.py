@@ -315,6 +315,10 @@ _REFERENCE_RULES: dict[tuple[str, str], tuple[tuple[str, Callable[..., None]], .
         ("spec.healthCheckExprs[]", _referenced_api_version),
         ("spec.patches[]", _patch_of_a_removed_version),
     ),
+    # notification-controller looks a webhook's resources up by the apiVersion written:
+    # a removed one fails every call ("no matches for kind").
+    (NOTIFICATION_GROUP, "Receiver"): (("spec.resources[]", _referenced_api_version),),
+    (HELM_GROUP, "HelmRelease"): (("spec.postRenderers[].kustomize.patches[]", _patch_of_a_removed_version),),
 }
 _KINDS: dict[tuple[str, str], _Kind] = {
     key: _Kind(served.current, served.legacy, _RULES.get(key, ())) for key, served in flux_names.FLUX_2_9.items()

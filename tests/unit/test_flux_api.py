@@ -943,6 +943,40 @@ def test_patches_aimed_at_a_removed_version_aim_at_the_served_one():
     ])
 
 
+def test_a_receivers_resources_name_the_served_version():
+    """notification-controller looks each resource of a webhook up by the apiVersion
+    written: under a removed one every call fails."""
+    text = (
+        "apiVersion: notification.toolkit.fluxcd.io/v1\nkind: Receiver\n"
+        "metadata:\n  name: github\n  namespace: flux-system\n"
+        "spec:\n  type: github\n  secretRef:\n    name: webhook-token\n  resources:\n"
+        "    - apiVersion: source.toolkit.fluxcd.io/v1beta2 # the repository\n      kind: GitRepository\n"
+        "      name: flux-system\n"
+        "    - {apiVersion: image.toolkit.fluxcd.io/v1beta2, kind: ImageRepository, name: app}\n"
+        "    - kind: HelmRepository\n      name: charts\n"
+    )
+    assert_migrated_in_place(text, [
+        ("source.toolkit.fluxcd.io/v1beta2 # the", "source.toolkit.fluxcd.io/v1 # the"),
+        ("image.toolkit.fluxcd.io/v1beta2,", "image.toolkit.fluxcd.io/v1,"),
+    ], [
+        "spec.resources[0].apiVersion source.toolkit.fluxcd.io/v1beta2 -> source.toolkit.fluxcd.io/v1",
+        "spec.resources[1].apiVersion image.toolkit.fluxcd.io/v1beta2 -> image.toolkit.fluxcd.io/v1",
+    ])
+
+
+def test_a_post_renderers_patch_aimed_at_a_removed_version_aims_at_the_served_one():
+    text = (
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: tenants\n"
+        "  namespace: flux-system\nspec:\n  interval: 1h\n  chart:\n    spec:\n      chart: tenants\n"
+        "      sourceRef:\n        kind: HelmRepository\n        name: charts\n"
+        "  postRenderers:\n    - kustomize:\n        patches:\n"
+        "          - target: {group: kustomize.toolkit.fluxcd.io, version: v1beta2, kind: Kustomization}\n"
+        "            patch: |\n              - op: add\n                path: /spec/prune\n                value: true\n"
+    )
+    assert_migrated_in_place(text, [("version: v1beta2, kind", "version: v1, kind")],
+                             ["spec.postRenderers[0].kustomize.patches[0].target.version v1beta2 -> v1"])
+
+
 def test_converted_patches_of_a_flux_object_name_the_served_version():
     """patchesStrategicMerge and patchesJson6902 of a v1beta1 Kustomization become `patches`
     whose targets (and a strategic-merge body) name the version Flux serves now."""
