@@ -467,6 +467,14 @@ CASES = [
     Case("health-check-removed-version", {KUST: Replace("    - apiVersion: helm.toolkit.fluxcd.io/v2\n      kind: HelmRelease",
                                                         "    - apiVersion: helm.toolkit.fluxcd.io/v2beta1\n      kind: HelmRelease")},
          "ref.health-check-version", KUST, "apiVersion: helm", WARNING, message="name helm.toolkit.fluxcd.io/v2"),
+    # A webhook's resource at a removed version: notification-controller finds no such kind.
+    Case("receiver-resource-removed-version",
+         {"podinfo/receiver-podinfo.yaml": "apiVersion: notification.toolkit.fluxcd.io/v1\nkind: Receiver\n"
+          "metadata:\n  name: podinfo\n  namespace: podinfo\nspec:\n  type: generic\n"
+          "  secretRef:\n    name: webhook-token\n  resources:\n"
+          "    - apiVersion: source.toolkit.fluxcd.io/v1beta2\n      kind: HelmRepository\n      name: podinfo\n"},
+         "ref.receiver-version", "podinfo/receiver-podinfo.yaml", "apiVersion: source", WARNING,
+         message="name source.toolkit.fluxcd.io/v1"),
     # convention.*
     Case("two-objects-in-one-file", {HR: MoveInto(CM)}, "convention.one-object-per-file", HR,
          "apiVersion: helm.toolkit", WARNING),

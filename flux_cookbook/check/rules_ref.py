@@ -16,7 +16,14 @@ from flux_cookbook.check.object_index import (
     substituted,
 )
 from flux_cookbook.check.problems import ERROR, SEALED_SECRETS_GROUP, WARNING, Problem
-from flux_cookbook.extensions.flux_names import FLUX_2_9, GROUP_SUFFIX, HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP
+from flux_cookbook.extensions.flux_names import (
+    FLUX_2_9,
+    GROUP_SUFFIX,
+    HELM_GROUP,
+    KUSTOMIZE_GROUP,
+    NOTIFICATION_GROUP,
+    SOURCE_GROUP,
+)
 from flux_cookbook.repository.model import (
     Manifest,
     Repository,
@@ -66,6 +73,12 @@ def _manifest_references(repo: Repository, manifest: Manifest, index: Index) -> 
         problems += _values_from(manifest, spec, index)
         problems += _depends_on(manifest, spec, "HelmRelease", HELM_GROUP, index)
         problems += _service_account(manifest, spec, index)
+    elif manifest.is_a("Receiver", NOTIFICATION_GROUP):
+        # notification-controller looks each resource up by the version written.
+        for entry, line in entries(spec, "resources"):
+            problems += _removed_version(manifest, entry, line, "ref.receiver-version",
+                                         f"resource {entry.get('kind')} {entry.get('name')}",
+                                         "so there every call of this webhook fails")
     elif manifest.is_a("HelmChart", SOURCE_GROUP):
         problems += _source_ref(manifest, spec, "sourceRef", CHART_SOURCES, index)
     elif manifest.kind == "ImageUpdateAutomation" and manifest.group.endswith(GROUP_SUFFIX):
@@ -240,6 +253,18 @@ def _depends_on_cycles(repo: Repository, kind: str, group: str) -> list[Problem]
         del depends[start][after]  # broken there, so the next round finds another cycle
 
 
+def _removed_version(manifest: Manifest, entry: LineMap, line: int, rule: str, what: str, outcome: str) -> list[Problem]:
+    """An object named by apiVersion and kind under a Flux API version Flux 2.9 no longer
+    serves (a warning: a cluster on an older Flux still serves it)."""
+    group, _, version = str(entry.get("apiVersion") or "").rpartition("/")
+    served = FLUX_2_9.get((group, entry.get("kind")))
+    if served is None or version not in served.legacy:
+        return []
+    return [Problem(manifest.path, line, rule, WARNING,
+                    f"{manifest.label()}: {what} names {group}/{version}, which Flux 2.9 no longer serves, {outcome}; "
+                    f"name {group}/{served.current}")]
+
+
 def _health_checks(repo: Repository, manifest: Manifest, spec: LineMap, index: Index) -> list[Problem]:
     """Each health check names an object Flux applies in the Kustomization's cluster: the
     Kustomization itself, one it depends on (it is applied first) or any other (Flux
@@ -265,14 +290,10 @@ def _health_checks(repo: Repository, manifest: Manifest, spec: LineMap, index: I
         target = f"{kind} {namespace}/{name}"
         if substituted(namespace, name):
             continue  # named by postBuild variables: known on the cluster only
-        served = FLUX_2_9.get((group, kind))
-        if served is not None and version in served.legacy:
-            # kustomize-controller looks the object up by this version: where it is not
-            # served, the lookup fails and the health check never passes.
-            problems.append(Problem(manifest.path, line, "ref.health-check-version", WARNING,
-                                    f"{manifest.label()}: health check {target} names {group}/{version}, which Flux "
-                                    f"2.8 and later no longer serve, so there it never passes; name "
-                                    f"{group}/{served.current}"))
+        # kustomize-controller looks the object up by this version: where it is not
+        # served, the lookup fails and the health check never passes.
+        problems += _removed_version(manifest, entry, line, "ref.health-check-version", f"health check {target}",
+                                     "so there it never passes")
         if index.incomplete or _defines(applied, kind, namespace, name, group):
             continue
         shown = folder + "/" if folder else "the repository root"
