@@ -159,3 +159,65 @@ def test_a_trusted_answers_file_naming_another_template_is_named():
          ".copier-answers.app-b.yml": "/srv/other"}, given_trust=True)
     assert notes == [".copier-answers.app-b.yml names /srv/other, not /srv/tpl as the other answers files do"]
     assert trust.require_trusted_answers({".copier-answers.yml": "/srv/tpl"}, given_trust=True) == []
+
+
+@pytest.fixture
+def fork_commit(template, tmp_path) -> tuple[Path, str, Path]:
+    """(a clone of the trusted template, a commit of it on no branch or tag whose task
+    touches a marker, as a pull request's is: refs/pull/1/head; the marker's path)."""
+    clone, marker = tmp_path / "template", tmp_path / "pwned"
+    git(tmp_path, "clone", "-q", str(template.path), str(clone))
+    git(clone, "checkout", "-q", "--detach", template.tag("2.1.1"))  # older: an update goes forward from it
+    config = clone / "copier.yml"
+    assert "\n_tasks:\n" in config.read_text()
+    config.write_text(config.read_text().replace("\n_tasks:\n", f"\n_tasks:\n  - command: touch {marker}\n", 1))
+    git(clone, "-c", "user.name=x", "-c", "user.email=x@invalid", "commit", "-q", "-am", "An innocent change")
+    commit = git(clone, "rev-parse", "HEAD").strip()
+    git(clone, "update-ref", "refs/pull/1/head", commit)
+    git(clone, "checkout", "-q", "main")
+    return clone, commit, marker
+
+
+def record(repo: Path, answers_file: str, **values: str) -> None:
+    path = repo / answers_file
+    path.write_text(yaml.safe_dump({**yaml.safe_load(path.read_text()), **values}))
+
+
+def test_update_all_refuses_a_recorded_commit_that_is_no_release(cluster, fork_commit):
+    """One changed line names a commit of the trusted template that was never released:
+    copier would render it (its tasks included) to compare with. Refused, --trust or not."""
+    clone, commit, marker = fork_commit
+    for answers_file in (".copier-answers.yml", ".copier-answers.app-web.yml"):
+        record(cluster, answers_file, _src_path=str(clone))
+    commit_all(cluster, "The template's clone")
+    record(cluster, ".copier-answers.app-web.yml", _commit=commit)
+    commit_all(cluster, "A pull request changes one line")
+    before = tree_state(cluster)
+    result = cookbook_cli("update-all", str(cluster), "--trust")
+    assert result.returncode == 1, result.stdout
+    assert f".copier-answers.app-web.yml records template commit {commit}, which is no release" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not marker.exists()
+    assert tree_state(cluster) == before
+
+
+def test_add_refuses_a_cluster_recording_a_commit_that_is_no_release(cluster, fork_commit):
+    clone, commit, marker = fork_commit
+    record(cluster, ".copier-answers.yml", _src_path=str(clone), _commit=commit)
+    commit_all(cluster, "A pull request changes one line")
+    before = tree_state(cluster)
+    result = cookbook_cli("add", "api", *APP, "--trust", cwd=cluster)
+    assert result.returncode == 1, result.stdout
+    assert f".copier-answers.yml records template commit {commit}, which is no release" in result.stderr
+    assert not marker.exists() and tree_state(cluster) == before
+
+
+def test_which_recorded_commits_copier_may_render(fork_commit, template):
+    clone, unreleased, _ = fork_commit
+    on_main = git(clone, "rev-parse", "main").strip()
+    assert trust.commit_refusal("a", str(clone), "v2.1.1") is None
+    assert trust.commit_refusal("a", str(clone), on_main) is None  # a local folder's own branch: the user's work
+    assert trust.commit_refusal("a", str(clone), "0" * 40) is None  # copier's draft: the folder lacks it
+    assert "no release" in trust.commit_refusal("a", str(clone), unreleased)
+    assert "no release" in trust.commit_refusal("a", str(clone), "--upload-pack=x")
+    assert "no release" in trust.commit_refusal("a", "https://github.com/acme/template.git", on_main)

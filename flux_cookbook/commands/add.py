@@ -72,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
     trust.require_trusted(
         str(template), "given with --template" if args.template else f"_src_path of {layout.CLUSTER_ANSWERS}", args.trust
     )
+    if not args.vcs_ref:
+        trust.require_released_commits({layout.CLUSTER_ANSWERS: (str(template), str(cluster.get("_commit") or ""))})
     vcs_ref = args.vcs_ref or copier_run.release_of(str(template), cluster.get("_commit"))
     with one_writer(repo, NAME):
         untracked = new_files_listed.untracked_files(repo)

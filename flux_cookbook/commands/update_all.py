@@ -153,6 +153,8 @@ def run_locked(repo: Path, args: argparse.Namespace) -> int:
     sources = {name: str(answers["_src_path"]) for name, answers in recorded.items() if answers.get("_src_path")}
     for note in trust.require_trusted_answers(sources, args.trust):
         print(f"note: {note}", file=sys.stderr)
+    trust.require_released_commits({name: (str(answers.get("_src_path") or ""), str(answers.get("_commit") or ""))
+                                    for name, answers in recorded.items()})
     started_at = build_check.head_commit(repo)
     try:
         with stops.signals_raise():

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import subprocess
 from collections.abc import Iterable
 
 from flux_cookbook.errors import UserError
@@ -146,3 +147,38 @@ def require_trusted_answers(sources: dict[str, str], given_trust: bool) -> list[
     if refused:
         raise UserError("\n".join(refused))
     return list(odd.values())
+
+
+def commit_refusal(answers_file: str, source: str, commit: str) -> str | None:
+    """Why copier may not render the template commit an answers file records (`_commit`),
+    or None. copier renders that commit, its tasks and Jinja extensions included, to
+    compare with, and one line of the repository can name any commit the template's
+    repository holds: a pull request's, never released. Taken: a release tag; of a template
+    in a local folder, also a commit on one of its branches or tags (the user's own work),
+    or one it lacks (copier's draft of a checkout with changes: copier then renders nothing)."""
+    from flux_cookbook.template_runs.copier_run import RELEASE_TAG
+
+    if not commit or RELEASE_TAG.match(commit):
+        return None
+    if not commit.startswith("-") and not is_remote(source) and os.path.isdir(source):
+        found = subprocess.run(["git", "-C", source, "rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}"],
+                               capture_output=True, text=True, check=False)
+        if found.returncode:
+            return None
+        published = subprocess.run(["git", "-C", source, "for-each-ref", "--contains", found.stdout.strip(),
+                                    "--count=1", "refs/heads", "refs/tags"], capture_output=True, text=True, check=False)
+        if published.stdout.strip():
+            return None
+    return (f"{answers_file} records template commit {commit}, which is no release (vX.Y.Z) of {source}"
+            f"{'' if is_remote(source) else ' and on none of its branches or tags'}: copier would run that "
+            "commit's code to compare with, and one changed line of the repository can name any commit of the "
+            "template's repository. If the repository was made from that commit, set _commit to the release it "
+            "came from (e.g. v3.1.0), commit, and run again.")
+
+
+def require_released_commits(recorded: dict[str, tuple[str, str]]) -> None:
+    """Raise UserError naming each answers file whose recorded commit copier may not
+    render (`{answers file: (_src_path, _commit)}`), before copier runs at all."""
+    refused = [why for name, (source, commit) in recorded.items() if (why := commit_refusal(name, source, commit))]
+    if refused:
+        raise UserError("\n".join(refused))
