@@ -68,6 +68,8 @@ def before(repo: Path, answers_file: str = "") -> None:
     if not found:
         return
     app, folder = found  # `app`: the folder the recorded release renders the app in
+    for path in (app, folder):  # answers naming a folder outside (`apps_dir: ../x`): refused before anything is made
+        repo_files.inside(repo, path)
     if (repo / app).exists():
         where = "at the top of the repository" if "/" not in app else "too"
         raise MigrationAbort(

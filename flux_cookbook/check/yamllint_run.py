@@ -85,11 +85,33 @@ def read_config(root: Path) -> LintConfig:
             try:
                 text = repo_files.read_text(root, name)
                 named = _named_files(root, name, text)
-                return LintConfig(_from_root(root, lambda: YamlLintConfig(text)), name, text, "", "\0".join(named))
+                lines = sum(1 for each in (text, *named) for line in each.splitlines() if line.strip())
+                if lines > MAX_CONFIG_LINES:
+                    raise ValueError(f"it and the files it names hold {lines:,} lines, more than the {MAX_CONFIG_LINES:,} "
+                                     "(ignore patterns, mostly) this check reads; refused")
+                return LintConfig(_from_root(root, lambda: _config(text)), name, text, "", "\0".join(named))
             except (YamlLintConfigError, OSError, UnicodeDecodeError, ValueError) as error:
                 return LintConfig(None, name, "", str(error))
     # No configuration of its own: yamllint's `relaxed` preset, cosmetic rules at warning level.
     return LintConfig(YamlLintConfig("extends: relaxed"), "", "extends: relaxed", "")
+
+
+# Lines of a configuration and the files it names (each `ignore` pattern is one): yamllint
+# compiles every pattern into one matcher, which 50,000 of them break.
+MAX_CONFIG_LINES = 2_000
+
+
+def _config(text: str):
+    """yamllint's configuration of `text`; whatever its parts raise on it (a matcher that
+    cannot compile its patterns) as the ValueError of an unusable configuration."""
+    from yamllint.config import YamlLintConfig, YamlLintConfigError
+
+    try:
+        return YamlLintConfig(text)
+    except YamlLintConfigError:
+        raise
+    except Exception as error:  # noqa: BLE001 - yamllint's and its matchers' errors: a message, not a traceback
+        raise ValueError(f"yamllint cannot use it: {error}") from None
 
 
 def _from_root(root: Path, make):

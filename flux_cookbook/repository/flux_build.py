@@ -65,7 +65,6 @@ from ruamel.yaml.error import YAMLError as RuamelError
 
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import bounded_yaml, flux_names, layout, repo_files
-from flux_cookbook.extensions.chart_values import OFFLINE_VARIABLE
 from flux_cookbook.repository.kustomize_reads import refused_reads
 from flux_cookbook.repository.yaml_lines import YamlError, as_json, load_documents
 
@@ -577,7 +576,9 @@ def _limits() -> None:  # in the child, before kubectl starts: only setrlimit ca
 
 
 def _run_kustomize(kubectl: str, folder: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, **(_NO_NETWORK if os.environ.get(OFFLINE_VARIABLE) else {})}
+    # A build here never fetches (remote resources are named and left out before it runs,
+    # kustomize_reads): no proxy it could reach, no git protocol but files.
+    env = {**os.environ, **_NO_NETWORK}
     return subprocess.run(
         [kubectl, "kustomize", "--load-restrictor=LoadRestrictionsNone", str(folder)],
         capture_output=True, text=True, timeout=KUSTOMIZE_SECONDS, preexec_fn=_limits, env=env,

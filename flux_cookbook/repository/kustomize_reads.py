@@ -26,7 +26,7 @@ from flux_cookbook.extensions.kustomize_listing import named_paths
 
 # What kustomize fetches: a URL, git's scp-like `git@host:path`, or `host.tld/path` (its
 # repospec without a scheme), and anything asking for a ref.
-_REMOTE = re.compile(r"://|^[\w.-]+@[\w.-]+:|^[\w-]+(?:\.[\w-]+)+(?::\d+)?/|[?&](?:ref|version|submodules|timeout)=")
+_REMOTE = re.compile(r"://|^[a-z0-9]+::|^[\w.-]+@[\w.-]+:|^[\w-]+(?:\.[\w-]+)+(?::\d+)?/|[?&](?:ref|version|submodules|timeout)=")
 NOT_FETCHED = "not followed (a build here never fetches)"
 
 

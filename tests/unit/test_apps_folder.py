@@ -93,3 +93,14 @@ def test_a_folder_not_named_after_its_app_is_merged_on_every_update(tmp_path):
         assert (repo / ".copier-answers.app-mastodon-redis.yml").read_text() == answers
         assert (repo / "redis/helmrelease-redis.yaml").is_file()
         git(repo, "commit", "-q", "--allow-empty", "-m", "update")
+
+
+def test_answers_naming_a_folder_outside_are_refused_before_anything_is_made(tmp_path):
+    """A pull request's `apps_dir: ../escaped/deep`: nothing is made or moved outside."""
+    from flux_cookbook.extensions.repo_files import OutsideRepository
+
+    repo = make_repo(tmp_path, {**TREE, ".copier-answers.app-web.yml": APP_ANSWERS + "apps_dir: ../escaped/deep\n"})
+    with pytest.raises(OutsideRepository, match="outside the repository"):
+        apps_folder.before(repo, ".copier-answers.app-web.yml")
+    assert not (tmp_path / "escaped").exists()
+    assert git(repo, "status", "--porcelain") == ""

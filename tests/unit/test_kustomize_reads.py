@@ -44,6 +44,7 @@ def server():
     "http://{host}/cm.yaml",
     "https://{host}/acme/base.git//apps?ref=v1",
     "git::http://{host}/acme/base.git",
+    "git::{host}/acme/base.git",  # go-getter's forced git, no scheme
     "{host}/acme/base//apps?ref=main",
     "git@{host}:acme/base.git",
 ])

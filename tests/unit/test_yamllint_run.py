@@ -40,6 +40,16 @@ def test_an_unusable_configuration_says_why(tmp_path):
     assert config.config is None and "no-such-rule" in config.error
 
 
+def test_a_configuration_of_too_many_patterns_is_unusable_not_a_traceback(tmp_path):
+    """50,000 ignore patterns broke the matcher yamllint compiles them into (a traceback);
+    1,000 are fine."""
+    many = "extends: relaxed\nignore: |\n" + "".join(f"  /nope{i}/x*.yaml\n" for i in range(50_000))
+    config = read_config(_repo(tmp_path, many))
+    assert config.config is None and "more than the 2,000" in config.error and "refused" in config.error
+    fine = "extends: relaxed\nignore: |\n" + "".join(f"  /nope{i}/x*.yaml\n" for i in range(1_000))
+    assert read_config(_repo(tmp_path / "fine", fine)).error == ""
+
+
 def test_disable_file_is_honoured(tmp_path):
     config = read_config(_repo(tmp_path))
     assert lint("# yamllint disable-file\na: 1   \n", "x.yaml", config, tmp_path / "cache") == []
