@@ -568,3 +568,20 @@ def test_the_controller_dependency_keeps_crlf_line_ends_and_leaves_a_file_not_ut
     assert "kustomization-podinfo.yaml: add sealed-secrets to its dependsOn/depends_on yourself" in result.stdout.decode()
     assert kustomization.read_bytes() == kept
     assert answers(repo2, "podinfo")["depends_on"] == ["sealed-secrets"]
+
+
+def test_a_value_file_git_would_commit_is_warned_about(repo, cert, key, tmp_path):
+    """A --from-file inside the repository that git does not ignore: `git add -A` would
+    commit the plain text. Ignored, or outside: no warning."""
+    (repo / "pw.txt").write_text("s3cret\n")
+    (repo / "local.secret.yaml").write_text("s3cret\n")
+    with (repo / ".git/info/exclude").open("a") as exclude:
+        exclude.write("*.secret.yaml\n")  # as the template's .gitignore has it
+    (tmp_path / "outside.txt").write_text("s3cret\n")
+    result = seal(repo, "web", "db", "--cert", str(cert), "--from-file", f"password={repo / 'pw.txt'}",
+                  "--from-file", f"b={repo / 'local.secret.yaml'}", "--from-file", f"c={tmp_path / 'outside.txt'}")
+    stderr = result.stderr.decode()
+    assert result.returncode == 0, stderr
+    assert "warning: pw.txt holds a secret in plain text inside the repository, and git does not ignore it" in stderr
+    assert "local.secret.yaml" not in stderr and "outside.txt" not in stderr
+    assert b"s3cret" not in result.stdout + result.stderr

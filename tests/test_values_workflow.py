@@ -6,6 +6,7 @@ and in repositories updated from the release before them."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -59,6 +60,51 @@ def test_the_workflow_of_a_template_with_no_url_is_valid_and_says_what_to_set(cl
     workflow = _valid_workflow((cluster / WORKFLOW).read_text(), tmp_path)
     assert list(workflow["jobs"]) == ["not-set-up"]
     assert workflow["jobs"]["not-set-up"]["steps"][0]["run"].startswith('echo "::warning::')
+
+
+def _run_step(workflow: dict, job: str, name: str, repo: Path, tmp_path: Path, **env: str):
+    """A step's `run` script, as a runner runs it (bash -eo pipefail), in `repo`, with this
+    checkout's flux-cookbook on the PATH: (exit code, what it wrote to GITHUB_OUTPUT, stdout)."""
+    script = next(step["run"] for step in workflow["jobs"][job]["steps"] if step.get("name") == name)
+    bin_dir, output = tmp_path / "bin", tmp_path / "github-output"
+    bin_dir.mkdir(exist_ok=True)
+    command = bin_dir / "flux-cookbook"
+    command.write_text(f"#!/bin/sh\nPYTHONPATH={PROJECT_ROOT} exec {sys.executable} -m flux_cookbook \"$@\"\n")
+    command.chmod(0o755)
+    output.write_text("")
+    result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=repo,
+                            capture_output=True, text=True, check=False,
+                            env={**os.environ, "RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(output),
+                                 "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", **env})
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    return result.returncode, outputs, result.stdout
+
+
+@pytest.fixture(scope="module")
+def published_workflow(tmp_path_factory) -> dict:
+    text = render_template_file(f"template/cluster/{WORKFLOW}.jinja", "gh:me/flux-cookbook", "v3.1.0")
+    return _valid_workflow(text, tmp_path_factory.mktemp("workflow"))
+
+
+def test_a_repository_without_apps_has_nothing_to_refresh(published_workflow, cluster, tmp_path):
+    """`values outdated` says "has no apps" there: no app to refresh, and no failure (an
+    empty list, not the empty text that fromJSON cannot read)."""
+    code, outputs, _ = _run_step(published_workflow, "outdated", "Apps whose values are behind", cluster, tmp_path)
+    assert (code, outputs) == (0, {"apps": "[]"})
+
+
+def test_a_chart_that_cannot_be_read_fails_the_job_and_a_failed_refresh_too(published_workflow, template, tmp_path):
+    repo = init_repo(copy(template.path, tmp_path / "repo", include_example_app=False, sealed_secrets=False))
+    copy(template.path, repo, kind="app", app_name="web", chart="podinfo", chart_version="6.x",
+         helm_repo_url="https://charts.example.invalid", fetch_values=False)
+    commit_all(repo, "Add web")
+    code, outputs, stdout = _run_step(published_workflow, "outdated", "Apps whose values are behind", repo, tmp_path)
+    assert code == 1 and outputs == {"apps": "[]"}
+    assert stdout.startswith("::error::web: ")
+    code, _, stdout = _run_step(published_workflow, "refresh", "Refresh the app's values (one commit)", repo, tmp_path,
+                                APP="web")
+    assert code == 1 and "::error::flux-cookbook values refresh web failed and wrote nothing" in stdout
+    assert git(repo, "status", "--porcelain") == ""
 
 
 def _renovate_validator() -> Path:

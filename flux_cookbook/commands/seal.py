@@ -19,7 +19,7 @@ NAME = "seal"
 
 _EXAMPLE = """\
 examples:
-  flux-cookbook seal web db-credentials --from-literal username=web --from-file password=./pw.txt
+  flux-cookbook seal web db-credentials --from-literal username=web --from-file password=$HOME/pw.txt
   printf 'api-token=%s\\n' "$TOKEN" | flux-cookbook seal web api --scope namespace-wide
   openssl genrsa 2048 | flux-cookbook seal web signing --from-file key.pem=-   (a multi-line value, never in a file)
   flux-cookbook seal web db-credentials        (asks for each key and value, without echo)
@@ -134,6 +134,10 @@ def _seal(repo: Path, args: argparse.Namespace) -> int:
             print(note)
         for note in left:
             print(f"flux-cookbook: warning: {note}", file=sys.stderr)
+    for name in secret_values.files_git_would_commit(repo, args.from_file):
+        print(f"flux-cookbook: warning: {name} holds a secret in plain text inside the repository, and git does not "
+              "ignore it: `git add -A` would commit it. Delete it now that it is sealed, and keep such files "
+              "outside the repository (or give the value on standard input, or at the prompt).", file=sys.stderr)
     if not repo_state.sealed_secrets_controller_apps(repo):
         print(f"flux-cookbook: warning: this repository installs no Sealed Secrets controller, so a cluster has no "
               f"SealedSecret CRD to apply {shown} against, and nothing to unseal it. Add it with `flux-cookbook add "

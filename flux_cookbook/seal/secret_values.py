@@ -8,6 +8,7 @@ Values stay bytes in memory; nothing here writes them anywhere.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable
@@ -92,6 +93,25 @@ def from_files(specs: Iterable[str], stdin: BinaryIO | None = None) -> dict[str,
                 raise UserError(f"{where}: cannot read {path}: {error.strerror}.") from None
         _add(values, key, value, where)
     return values
+
+
+def files_git_would_commit(repo: Path, specs: Iterable[str]) -> list[str]:
+    """The `--from-file` paths inside the repository that git does not ignore: each holds a
+    secret in plain text that `git add -A` would commit (as the repository's root names them)."""
+    root, found = repo.resolve(), []
+    for spec in specs:
+        key, equals, path_text = spec.partition("=")
+        path_text = path_text if equals else spec
+        if equals and path_text == STDIN:
+            continue
+        path = Path(path_text).resolve()
+        if path.is_relative_to(root) and path != root:
+            name = path.relative_to(root).as_posix()
+            ignored = subprocess.run(["git", "check-ignore", "-q", "--no-index", "--", name], cwd=root,
+                                     capture_output=True, check=False)
+            if ignored.returncode == 1:  # 0: ignored; 128: no git repository here
+                found.append(name)
+    return found
 
 
 def _bounded(stream: BinaryIO, where: str, name: str) -> bytes:
