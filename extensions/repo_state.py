@@ -283,10 +283,11 @@ def applied_folder(dst: str | Path, kustomization_file: str) -> str:
 def app_folder(dst: str | Path, answers: dict) -> str:
     """The folder of the app whose answers are `answers`: the one its Kustomization (at the
     template's path) applies, when that folder is named after the app (`apps/<app>`), or
-    holds the app's HelmRelease file and is named after another app: two apps whose
-    folders share a name at different depths (`redis/`, `mastodon/redis/`) are two apps,
-    `redis` and `mastodon-redis`, each known by its Kustomization. Else where the template
-    renders it (`<apps_dir>/<app>`): a folder renamed by hand is not the app's."""
+    holds the app's HelmRelease file: a folder named after another app (two apps whose
+    folders share a name at different depths, `redis/` and `mastodon/redis/`, are two
+    apps, `redis` and `mastodon-redis`, each known by its Kustomization), or renamed by
+    hand (`website/` of the app `web`). Else where the template renders it
+    (`<apps_dir>/<app>`)."""
     app = str(answers.get("app_name") or "")
     rendered = layout.app_dir(app, str(answers.get("apps_dir") or ""))
     bootstrap = str(answers.get("bootstrap_dir") or "")
@@ -297,5 +298,4 @@ def app_folder(dst: str | Path, answers: dict) -> str:
     if name == app:
         return folder
     release_file = os.path.basename(layout.helm_release_file(app))
-    shared_name = name in layout.apps(Path(dst)) and (Path(dst) / folder / release_file).is_file()
-    return folder if shared_name else rendered
+    return folder if (Path(dst) / folder / release_file).is_file() else rendered

@@ -9,6 +9,7 @@ applies that folder.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,30 @@ def test_an_update_writes_no_namespace_or_helm_repository_file_the_user_removed(
     commit_all(repo, "Updated")
     update(repo, layout.app_answers_file("web"), vcs_ref=template.current, namespace="web-two")
     assert (repo / layout.namespace_file("bootstrap", "web-two")).is_file()
+
+
+def test_an_app_folder_renamed_by_hand_gets_the_release_changes_where_it_is(template, tmp_path):
+    """An app is known by its Kustomization: `web/` renamed `website/` (and the
+    Kustomization's path with it) is still app web's folder. The update merges the new
+    release there, as in an app that kept its folder's name; it was skipped before,
+    silently, while the answers recorded the new release."""
+    from tests.support.project import cookbook_cli
+
+    old = template.tag("2.1.1")
+    repo = init_repo(copy(template.path, tmp_path / "repo", vcs_ref=old, include_example_app=False,
+                          sealed_secrets=False))
+    for app in ("web", "api"):
+        copy(template.path, repo, vcs_ref=old, kind="app", app_name=app, chart="podinfo",
+             helm_repo_url="https://stefanprodan.github.io/podinfo", fetch_values=False)
+    commit_all(repo, "Two apps")
+    git(repo, "mv", "web", "website")
+    kustomization = repo / "bootstrap/kustomizations/kustomization-web.yaml"
+    kustomization.write_text(re.sub(r"(?m)^  path: (\./)?web$", "  path: ./website", kustomization.read_text()))
+    assert "path: ./website" in kustomization.read_text()
+    commit_all(repo, "web lives in website/")
+    result = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert git(repo, "status", "--porcelain") == "" and not (repo / "web").exists()
+    renamed, kept = (repo / "website/helmrelease-web.yaml").read_text(), (repo / "api/helmrelease-api.yaml").read_text()
+    assert renamed == re.sub(r"\bapi\b", "web", kept)  # the release's changes, as in the app that kept its name
+    assert "path: ./website" in kustomization.read_text()

@@ -27,7 +27,7 @@ def test_health_checks_shape():
 
 @pytest.mark.parametrize("answers, path, release_in, expected", [
     ({"app_name": "mastodon-redis"}, "./mastodon/redis", "mastodon/redis", "mastodon/redis"),  # known by its Kustomization
-    ({"app_name": "web"}, "./website", "website", "web"),  # a folder renamed by hand: no other app is named so
+    ({"app_name": "web"}, "./website", "website", "website"),  # a folder renamed by hand, holding its HelmRelease
     ({"app_name": "web", "apps_dir": "apps"}, "./apps/web/", "apps/web", "apps/web"),
     ({"app_name": "web"}, "./web", "web", "web"),
     ({"app_name": "web", "apps_dir": "apps"}, "./elsewhere", "", "apps/web"),  # no HelmRelease file there: as rendered
