@@ -8,6 +8,9 @@ take the newest tag instead of the release being copied). When the template is a
 checkout with uncommitted changes, copier copied from a draft commit that exists only in
 its temporary clone; `HEAD` then gives copier the same draft again.
 
+An app the repository records already (its answers file is there: `copier recopy
+--overwrite` of the cluster) is left to its own answers.
+
 Usage (a copier task, run in the new repository): python add_cluster_apps.py [<commit>]
 """
 
@@ -22,7 +25,7 @@ import yaml
 
 # copier runs this from the template's temporary clone: import that clone's own code.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from flux_cookbook.extensions import known_apps, layout  # noqa: E402
+from flux_cookbook.extensions import copier_support, known_apps, layout  # noqa: E402
 
 
 def main(commit: str = "") -> None:
@@ -32,6 +35,8 @@ def main(commit: str = "") -> None:
     if commit and Path(src_path).is_dir() and not _has_commit(src_path, commit):
         commit = "HEAD"
     for app in known_apps.cluster_apps(answers.get("include_example_app", False), answers.get("sealed_secrets", False)):
+        if copier_support.app_recorded(".", app["app_name"]):
+            continue  # `copier recopy --overwrite` of the cluster: the app is there, with its own answers
         copier.run_copy(src_path, ".", data=app, vcs_ref=commit or None, defaults=True, unsafe=True, quiet=True)
 
 

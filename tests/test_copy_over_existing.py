@@ -68,3 +68,17 @@ def test_a_second_cluster_over_one_is_refused_and_an_update_goes_on(repo, templa
     # The checks are off on an update (overwrite is on): the same app updates as before.
     update(repo, ".copier-answers.app-web.yml", vcs_ref=template.current, chart_version="7.x")
     assert "chart_version: 7.x" in (repo / ".copier-answers.app-web.yml").read_text()
+
+
+def test_copier_recopy_with_overwrite_renders_the_cluster_and_each_app_again(template, tmp_path):
+    """copier's fallback when an update went wrong: the cluster's recopy leaves the apps
+    the repository records to their own answers (its task re-added them and ended in a
+    traceback), and an app's recopy renders it again. On a repository as the template
+    made it, both change nothing."""
+    repo = init_repo(copy(template.path, tmp_path / "repo"))  # with the example apps
+    before = tree_state(repo)
+    for answers_file in (".copier-answers.yml", ".copier-answers.app-podinfo.yml"):
+        result = copier_cli("recopy", "--trust", "--defaults", "--overwrite", "-a", answers_file, cwd=repo)
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr
+        assert tree_state(repo) == before
