@@ -138,8 +138,8 @@ def app_values(
 
     copier validates `values_source` and the fetch when an app is added. On a later
     update a local file may be gone or the repository out of reach; the placeholder is
-    then rendered, and copier's three-way merge keeps the values already in the
-    repository as the user's own.
+    then rendered, and the update keeps the values already in the repository
+    (migrations/values_kept.py: copier's merge alone would put the placeholder there).
     """
     from .chart_source import ChartFetchError
 

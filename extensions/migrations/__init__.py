@@ -30,7 +30,7 @@ from packaging.version import InvalidVersion, Version
 
 from .. import layout
 from ..repo_files import OutsideRepository, require_inside
-from . import apps_folder, encrypted_files, shared_files, v3_0_0
+from . import apps_folder, encrypted_files, shared_files, v3_0_0, values_kept
 from .git_repo import MigrationAbort, git_dir_file, put_back, unmerged_entries
 
 # Release -> its migration module, oldest first. Imported only when an update crosses it.
@@ -73,7 +73,7 @@ def every_update_due(stage: str, repo: Path, answers_file: str) -> bool:
         return apps_folder.folder_to_merge(repo, str(answers_file or "")) is not None
     return (git_dir_file(repo, apps_folder.RECORD).exists() or bool(unmerged_entries(repo))
             or bool(shared_files.rewritten(repo, answers_file)) or bool(v3_0_0.deleted_helm_repository_files(repo))
-            or bool(encrypted_files.changed(repo)))
+            or bool(encrypted_files.changed(repo)) or bool(values_kept.changed(repo)))
 
 
 def due(stage: str, repo, answers_file, version_from, version_to) -> bool:

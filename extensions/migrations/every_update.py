@@ -3,7 +3,8 @@
 before: an app adopted one folder down is put where its old release rendered it
         (apps_folder), so that copier merges it in place.
 after:  it is put back under its apps folder; a SOPS-encrypted file the update changed is
-        put back as committed (encrypted_files); a Namespace or HelmRepository file the
+        put back as committed (encrypted_files), and so is a values ConfigMap it gave the
+        placeholder of values it could not read (values_kept); a Namespace or HelmRepository file the
         update wrote again, whose object the user declares elsewhere, is removed
         (shared_files); a HelmRepository file it deleted that something still uses or
         lists is put back (v3_0_0); then conflicts in which the user already has the release's
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import apps_folder, encrypted_files, settle_conflicts, shared_files, v3_0_0
+from . import apps_folder, encrypted_files, settle_conflicts, shared_files, v3_0_0, values_kept
 
 
 def before(repo: Path, answers_file: str = "") -> None:
@@ -24,6 +25,7 @@ def before(repo: Path, answers_file: str = "") -> None:
 def after(repo: Path, answers_file: str = "") -> None:
     apps_folder.after(repo, answers_file)
     encrypted_files.after(repo, answers_file)
+    values_kept.after(repo, answers_file)
     shared_files.after(repo, answers_file)
     # An app's update that moves it to an OCIRepository deletes its HelmRepository file,
     # as 3.0.0's step does: kept where something still uses or lists it.
