@@ -207,10 +207,17 @@ def values_version_on_copy(source: str, fetch: bool, repo_url: str, chart: str, 
         return ""
 
 
-def with_values_version(answers: dict, fetch: bool, repo_url: str, chart: str, version_range: str) -> dict:
+def with_values_version(answers: dict, fetch: bool, repo_url: str, chart: str, version_range: str,
+                        source: str = "", dst: str | Path = "") -> dict:
     """The answers to record: when chart_version changed, the values were rendered at the
-    new range's newest version, and `values_chart_version` and `values_chart_range` follow."""
+    new range's newest version, and `values_chart_version` and `values_chart_range` follow;
+    so they do when a local chart (`source`) of another version gave the values."""
     pinned, pinned_range = (str(answers.get(key) or "") for key in ("values_chart_version", "values_chart_range"))
+    if source:
+        local = local_chart_version(source, chart, dst)
+        if not pinned or not local or local == pinned:
+            return answers
+        return {**answers, "values_chart_version": local, "values_chart_range": version_range}
     if not pinned or not fetch or values_version(pinned, pinned_range, version_range) == pinned:
         return answers
     from .chart_source import ChartFetchError

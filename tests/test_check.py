@@ -518,9 +518,6 @@ CASES = [
          "convention.plain-secret", "podinfo/kustomization.yaml", "- name: db", message="(podinfo/db.txt)"),
     Case("answers-app-name", {".copier-answers.app-web.yml": Replace("app_name: web", "app_name: website")},
          "convention.answers", ".copier-answers.app-web.yml", "app_name"),
-    Case("answers-app-folder-renamed", {"website/helmrelease-web.yaml": MoveInto(WEB_HR),
-                                        WEB_KUST: Replace("  path: web", "  path: website")},
-         "convention.answers", ".copier-answers.app-web.yml", "app_name"),
     # Answers edited to place files outside the repository: copier update refuses them.
     Case("answers-apps-dir-outside", {".copier-answers.app-web.yml": Replace("apps_dir: ''", "apps_dir: ../outside")},
          "convention.answers", ".copier-answers.app-web.yml", "apps_dir", message="must be a folder inside the repository"),
@@ -593,6 +590,10 @@ CLEAN = [
     Case("helm-release-named-otherwise-in-the-apps-file", {
         WEB_HR: Replace("  name: web\n  namespace: web\n", "  name: web-frontend\n  namespace: web\n"),
         WEB_KUST: Replace("      name: web\n", "      name: web-frontend\n")}, "", "", 0),
+    # An app is known by its Kustomization: its folder renamed by hand (the Kustomization's
+    # path with it) is still its folder, which updates merge into (repo_state.app_folder).
+    Case("app-folder-renamed", {"website/helmrelease-web.yaml": MoveInto(WEB_HR),
+                                WEB_KUST: Replace("  path: web", "  path: website")}, "", "", 0),
     # source-controller leaves out every .github/ folder, not only the top one: a CI file in
     # an app's folder is not applied (the repository's .sourceignore must say so too).
     Case("ci-workflow-in-an-app-folder", {"podinfo/.github/workflows/lint.yaml": "on: push\njobs: {}\n"}, "", "", 0),

@@ -313,6 +313,21 @@ def test_an_app_updated_first_keeps_what_the_later_releases_stage(template, tmp_
     assert yaml.safe_load((repo / ".copier-answers.app-web.yml").read_text())["health_checks"] == moved
 
 
+def test_an_app_updated_first_gets_the_timeout_the_release_raises(template, tmp_path):
+    """Its Kustomization moves with the bootstrap folder, so copier's merge of it keeps what
+    the before stage staged: the 3.1.0 step stages the raised timeout there too."""
+    tag = template.tag("1.0.0")
+    repo = init_repo(copy(template.path, tmp_path / "cluster", vcs_ref=tag, include_example_app=False))
+    copy(template.path, repo, vcs_ref=tag, kind="app", app_name="web", chart="podinfo",
+         helm_repo_url="https://stefanprodan.github.io/podinfo")
+    commit_all(repo, "Add web")
+    assert "  timeout: 2m # if not set" in (repo / "flux-system/kustomizations/kustomization-web.yaml").read_text()
+    update(repo, ".copier-answers.app-web.yml", vcs_ref=template.current)
+    assert ("  timeout: 5m # at least the HelmRelease's timeout; if not set, this defaults to interval duration\n"
+            in (repo / "bootstrap/kustomizations/kustomization-web.yaml").read_text())
+    assert load(repo / "web/helmrelease-web.yaml")["spec"]["timeout"] == "5m"
+
+
 def test_the_readme_draws_the_layout_where_it_now_is(template, tmp_path):
     """The README is the user's (copier leaves it alone since 2.1.0): the step repoints the
     layout it draws, as well as the bootstrap command, when it moves the folder."""

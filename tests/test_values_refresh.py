@@ -507,3 +507,18 @@ def test_outdated_shows_the_recorded_version_when_the_repository_is_out_of_reach
     assert "Traceback" not in result.stderr, result.stderr
     [row] = [row for row in json.loads(result.stdout) if row["app"] == "podinfo"]
     assert row["values_from"] == "6.0.3" and row["installs"] == "?" and "FLUX_COOKBOOK_OFFLINE" in row["problem"]
+
+
+def test_a_key_you_set_that_the_chart_moved_is_left_for_you_not_committed(template, cluster, charts):
+    """traefik 41 reads `service.type` at `service.spec.type`: committed as it was, the
+    user's NodePort would silently stop applying. Written, named, not committed, exit 1."""
+    folder, url = charts
+    release(folder)
+    add_app(template, cluster, url, "traefik", "28.x", {"service": {"type": "NodePort"}})
+    head = git(cluster, "rev-parse", "HEAD")
+    result = cookbook_cli("values", "refresh", "traefik", "--to", "41.x", "-C", str(cluster))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "no longer has (kept, not committed" in result.stdout and "service.type" in result.stdout
+    assert git(cluster, "rev-parse", "HEAD") == head
+    assert "written, not committed" in result.stderr
+    assert yaml.safe_load(values_text(cluster, "traefik"))["service"]["type"] == "NodePort"

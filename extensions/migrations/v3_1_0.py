@@ -11,8 +11,12 @@ before (all of it planned first; on any problem nothing is changed):
   - the cluster's answers record `sealed_secrets: false` when no app installs the
     controller: an update from a release before the question recorded its default (true)
     though the repository never had the controller.
-The Kustomization's timeout needs no step: the template now renders the longer of
-kustomization_timeout and helmrelease_timeout, and copier merges that line as any other.
+  - an app's Kustomization whose timeout line is still the one an earlier release wrote
+    gets the line this release writes: the longer of kustomization_timeout and
+    helmrelease_timeout (app_defaults). copier's merge would make that change by itself,
+    but not for an app updated before its cluster from before 2.0.0, whose Kustomization
+    moved with the bootstrap folder: its merge has no old render, and the before stage's
+    text stands. A line the user changed stands.
 
 Like every release's step, it covers the whole repository whichever answers file is being
 updated, and is idempotent: a second run finds nothing to do.
@@ -25,7 +29,7 @@ from pathlib import Path
 import yaml
 
 from .. import app_defaults, bounded_yaml, layout, line_ends, repo_files, repo_state
-from ..yaml_quoting import yaml_block, yaml_document
+from ..yaml_quoting import yaml_block, yaml_document, yaml_scalar
 from .git_repo import MigrationAbort, git, put_back
 
 HEALTH_CHECKS = "health_checks"
@@ -39,6 +43,7 @@ def before(repo: Path, answers_file: str = "") -> None:
         for name in layout.answers_files(repo):
             if layout.app_of_answers_file(name):
                 _plan_health_checks(repo, name, writes, notes)
+                _plan_timeout(repo, name, writes, notes)
         _plan_sealed_secrets(repo, writes, notes)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         # As 3.0.0's step: what an earlier release's step staged in this update goes too
@@ -81,6 +86,30 @@ def _plan_health_checks(repo: Path, answers_file: str, writes: dict[str, str], n
     writes[kustomization_file] = kustomization.replace(written, line_ends.converted(f"  healthChecks:\n{yaml_block(new, 4)}\n", newline))
     writes[answers_file] = with_answer(text, HEALTH_CHECKS, new)
     notes.append(f"app {app}: health check now its HelmRelease (was {checks[0]['kind']} {checks[0]['name']}, a guess)")
+
+
+# The Kustomization's timeout line as releases before 3.1.0 wrote it, and as 3.1.0 does.
+OLD_TIMEOUT_LINE = "  timeout: {} # if not set, this defaults to interval duration\n"
+TIMEOUT_LINE = "  timeout: {} # at least the HelmRelease's timeout; if not set, this defaults to interval duration\n"
+
+
+def _plan_timeout(repo: Path, answers_file: str, writes: dict[str, str], notes: list[str]) -> None:
+    answers = bounded_yaml.load((repo / answers_file).read_text(encoding="utf-8"))
+    if not isinstance(answers, dict):
+        return
+    own, helm = (str(answers.get(key) or "") for key in ("kustomization_timeout", "helmrelease_timeout"))
+    longer = app_defaults.kustomization_timeout_for(own, helm)
+    app = layout.app_of_answers_file(answers_file)
+    path = layout.kustomization_file(str(answers.get("bootstrap_dir")), app)
+    if not own or longer == own or not (path in writes or (repo / path).is_file()):
+        return
+    text = writes.get(path) or repo_files.read_text(repo, path)  # the health checks' step may have written it
+    newline = line_ends.of(text)
+    old = line_ends.converted(OLD_TIMEOUT_LINE.format(yaml_scalar(own)), newline)
+    if text.count(old) != 1:
+        return  # the user's own line: it stands
+    writes[path] = text.replace(old, line_ends.converted(TIMEOUT_LINE.format(yaml_scalar(longer)), newline))
+    notes.append(f"{path}: timeout {own} -> {longer}, the HelmRelease's (the Kustomization waits for Helm)")
 
 
 def _helm_release(repo: Path, path: str) -> dict | None:

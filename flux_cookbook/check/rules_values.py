@@ -231,7 +231,8 @@ def _schema_problems(release: Manifest, sources: list[_Values], chart: _Chart) -
     try:
         validator_class = values_schema.validator_class(chart.schema)
         validator_class.check_schema(chart.schema)
-        errors = sorted(validator_class(chart.schema).iter_errors(_plain(merged)), key=lambda e: list(map(str, e.absolute_path)))
+        values = values_schema.as_helm_reads(_plain(merged))
+        errors = sorted(validator_class(chart.schema).iter_errors(values), key=lambda e: list(map(str, e.absolute_path)))
     except (SchemaError, Unresolvable):
         return []  # a schema Helm could not use either, or one that reaches for the network
     problems = []

@@ -232,7 +232,10 @@ class _Merger:
                 self.expected.append(((*path, key), theirs[key]))
 
     def _span(self, mapping: CommentedMap, key: Any, lines: list[str], with_doc: bool) -> tuple[int, int, int]:
-        line, column = mapping.lc.key(key)
+        try:
+            line, column = mapping.lc.key(key)
+        except KeyError:  # a key a YAML merge key (`<<: *anchor`) brings: no line of its own
+            raise ValueError(f"{key} comes from a YAML merge key (<<); refresh by hand (see --dry-run)") from None
         start = _doc_start(lines, line, column) if with_doc else line
         return start, _block_end(lines, line, column), column
 

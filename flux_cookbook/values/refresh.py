@@ -59,7 +59,10 @@ class Refresh:
 
     @property
     def needs_hands(self) -> bool:
-        return bool(self.conflicts or self.schema_errors)
+        # A key the user set that the chart dropped may have moved (traefik 41: service.type
+        # to service.spec.type): committed as it is, the user's setting would silently stop
+        # applying.
+        return bool(self.conflicts or self.schema_errors or self.removed)
 
     def summary(self) -> str:
         """What the cookbook's author compares by hand: the default changes at the keys set."""
@@ -67,7 +70,8 @@ class Refresh:
                  + (f" (chart_version {self.app.chart_version} -> {self.new_range})" if self.new_range else "")]
         for title, items in (
             ("Chart default changes at keys you set (yours kept)", self.touched),
-            (f"Keys you set that chart {self.to.label} no longer has (kept; remove or rename them)", self.removed),
+            (f"Keys you set that chart {self.to.label} no longer has (kept, not committed: move each where the "
+             "chart now reads it, or remove it)", self.removed),
             ("Conflicts (both versions written between <<<<<<< and >>>>>>> markers)", self.conflicts),
             (f"Problems values.schema.json of chart {self.to.label} finds in the result", self.schema_errors),
         ):
@@ -119,7 +123,7 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
     answers = with_answer(answers, "values_chart_range", new_range or app.chart_version)
     refresh.writes[app.answers_file] = with_answer(answers, "chart_version", new_range) if new_range else answers
     if not merged.conflicts and target.schema is not None:
-        refresh.schema_errors = schema_errors(target, yaml.safe_load(merged.text) or {})
+        refresh.schema_errors = schema_errors(target, values_schema.as_helm_reads(yaml.safe_load(merged.text)) or {})
     return refresh
 
 

@@ -11,9 +11,20 @@ backreference) Helm cannot use either, and says so as a problem of the values.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, Iterator
 
 import re2
+
+
+def as_helm_reads(value: Any) -> Any:
+    """Values as Helm validates them: Go's YAML keeps a date-like scalar (`tag: 2024-01-01`)
+    a string, where PyYAML makes it a date, which a schema's `type: string` then refuses."""
+    if isinstance(value, dict):
+        return {key: as_helm_reads(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_helm_reads(item) for item in value]
+    return value.isoformat() if isinstance(value, datetime.date) else value
 
 
 def validator_class(schema: dict) -> Any:

@@ -11,6 +11,7 @@ from flux_cookbook.extensions.chart_values import (
     read_local_values,
     values_overrides_error,
     values_source_error,
+    with_values_version,
 )
 
 CHART = Path(__file__).resolve().parents[3] / "shared" / "charts" / "podinfo" / "6.14.1"
@@ -104,3 +105,14 @@ def test_a_local_charts_version_comes_from_its_chart_yaml(tmp_path):
     assert local_chart_version("other.tgz", "podinfo", tmp_path) == ""  # no Chart.yaml
     assert local_chart_version(str(CHART / "values.yaml"), "podinfo", tmp_path) == ""  # values alone
     assert local_chart_version("nowhere", "podinfo", tmp_path) == ""
+
+
+def test_values_from_a_local_chart_of_another_version_record_its_version(tmp_path):
+    """`copier update -d chart_version=X -d values_source=<chart of X>`: the answers say the
+    values came from X, so that `values refresh` merges from X, not from the version before."""
+    recorded = {"values_chart_version": "6.0.3", "values_chart_range": "6.0.3", "chart": "podinfo"}
+    assert with_values_version(recorded, False, "", "podinfo", "6.14.x", str(CHART), tmp_path) == {
+        **recorded, "values_chart_version": "6.14.1", "values_chart_range": "6.14.x"}
+    values_file = tmp_path / "values.yaml"
+    values_file.write_text("replicaCount: 1\n")  # a values file alone says no version: the answers stand
+    assert with_values_version(recorded, False, "", "podinfo", "6.14.x", str(values_file), tmp_path) == recorded

@@ -72,3 +72,13 @@ def test_conflicts_are_written_between_markers(ours, why):
 def test_a_second_merge_changes_nothing():
     once = merge(BASE.replace("replicaCount: 1", "replicaCount: 3")).text
     assert merge_values(THEIRS, THEIRS, once, set(), "demo 2.0").text == once
+
+
+def test_values_a_yaml_merge_key_brings_are_refused_not_a_traceback():
+    """`redis: {<<: *rb, ...}`: the keys the merge key brings have no line of their own to
+    edit; refused with a message (refresh by hand), not a KeyError."""
+    base = "redis:\n  enabled: false\n  repository: redis\n  tag: 6.0.8\n"
+    theirs = base.replace("6.0.8", "7.0.0")
+    ours = "rbase: &rb\n  repository: redis\n  tag: 6.0.8\nredis:\n  <<: *rb\n  enabled: true\n"
+    with pytest.raises(ValueError, match=r"tag comes from a YAML merge key \(<<\); refresh by hand"):
+        merge_values(base, theirs, ours, set(), "podinfo 7")

@@ -8,6 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from flux_cookbook.values import values_schema
 from flux_cookbook.values.values_schema import validator_class
 
 TRAEFIK = Path(__file__).resolve().parents[3] / "shared" / "charts" / "traefik"
@@ -53,3 +54,17 @@ def test_a_real_charts_schema_checks_as_before():
     instance = {"image": {"tag": 5}, "ports": {"web": {"port": "eighty"}}}
     expected = sorted(error.message for error in jsonschema.validators.validator_for(schema)(schema).iter_errors(instance))
     assert expected and messages(schema, instance) == expected
+
+
+def test_a_date_like_value_is_a_string_as_helm_reads_it():
+    """Go's YAML keeps `tag: 2024-01-01` a string; PyYAML makes it a date, which a schema's
+    `type: string` refused where Helm accepts it."""
+    import datetime
+
+    import yaml
+
+    values = values_schema.as_helm_reads(yaml.safe_load("image:\n  tag: 2024-01-01\n  pullPolicy: null\n"))
+    assert values == {"image": {"tag": "2024-01-01", "pullPolicy": None}}
+    schema = {"properties": {"image": {"properties": {"tag": {"type": ["string", "null"]}}}}}
+    assert list(values_schema.validator_class(schema)(schema).iter_errors(values)) == []
+    assert values_schema.as_helm_reads([datetime.date(2024, 1, 1)]) == ["2024-01-01"]
