@@ -8,10 +8,12 @@ that nothing left behind escapes notice.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -148,11 +150,34 @@ def test_a_signal_in_the_middle_of_copiers_update_leaves_none_of_its_files(repo,
     assert_clean(repo, tmp)
 
 
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+@pytest.mark.parametrize("point", ["worktree", "in-place"])
+def test_no_worker_outlives_a_killed_update_all(repo, tmp, template, point):
+    """SIGKILL (or the OOM killer) ends update-all alone: its workers, each in a process
+    group of its own, would go on writing the repository with no lock held. They end with
+    it, and so does what they started."""
+    returncode, _, _ = update_all(repo, tmp, template.current, f"{point}:SIGKILL")
+    assert returncode == -9
+    groups = json.loads((repo / ".git/flux-cookbook-update-all.json").read_text())["groups"]
+    assert groups
+    deadline = time.monotonic() + 60  # the kernel's signal is at once; this only bounds a failing run
+    while [pgid for pgid in groups if group_alive(pgid)]:
+        assert time.monotonic() < deadline, f"worker process groups {groups} outlived update-all"
+        time.sleep(0.05)
+
+
 def test_a_run_after_sigkill_removes_what_the_killed_run_left_and_goes_on(repo, tmp, template):
     start = git(repo, "rev-parse", "HEAD").strip()
     returncode, _, _ = update_all(repo, tmp, template.current, "worktree:SIGKILL")
     assert returncode == -9
-    # What a killed run leaves: its worktrees, its temporary folder, its workers (waiting).
+    # What a killed run leaves: its worktrees and its temporary folder (its workers end with it).
     assert git(repo, "worktree", "list").count("\n") == 3
     returncode, out, err = update_all(repo, tmp, template.current)
     assert returncode == 0, err

@@ -190,7 +190,8 @@ class Run:
         """A worker (update_worker.py); `results`: a file's path, or a pipe's end to inherit."""
         job = Path(tempfile.mkstemp(prefix="job.", suffix=".json", dir=self.scratch)[1])
         where = f"fd:{results}" if isinstance(results, int) else results
-        job.write_text(json.dumps({"repo": str(repo), "tasks": tasks, "in_place": in_place, "results": where}))
+        job.write_text(json.dumps({"repo": str(repo), "tasks": tasks, "in_place": in_place, "results": where,
+                                   "parent": os.getpid()}))
         sys.stdout.flush()  # what this process printed comes before what the worker prints
         sys.stderr.flush()
         # copier's temporary clones and renders, and the migrations' files, go inside this

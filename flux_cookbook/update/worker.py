@@ -85,8 +85,29 @@ def in_worktree(repo: Path, answers_file: str, vcs_ref: str | None) -> Outcome:
     return outcome
 
 
+def end_with_parent(parent: int) -> None:
+    """A worker never outlives update-all, however update-all ends (SIGKILL, the OOM killer):
+    it would go on writing the repository with no lock held, under the next command. On
+    Linux the kernel sends the worker SIGTERM when update-all ends (PR_SET_PDEATHSIG), and
+    SIGTERM ends the worker's whole process group, the git and copier it started included,
+    as update-all's own end_group does. A parent gone before that was set: end now."""
+    def end_group(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.killpg(0, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, end_group)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1  # <linux/prctl.h>
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() != parent:
+        end_group(signal.SIGTERM, None)
+
+
 def main(argv: list[str]) -> int:
     job = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    end_with_parent(int(job["parent"]))
     repo, in_place, where = Path(job["repo"]), bool(job["in_place"]), str(job["results"])
     # What copier and the migrations print is captured with each outcome, in place too: the
     # parent prints it under the line saying which answers file it belongs to. The outcomes
