@@ -353,6 +353,20 @@ def test_update_all_refuses_a_repository_in_the_middle_of_a_cherry_pick(cluster)
     assert "Traceback" not in result.stderr
     assert (cluster / ".git/sequencer").is_dir()
 
+@pytest.mark.parametrize("command", [["update-all", "."], ["values", "refresh", "--all"]])
+def test_a_repository_whose_index_git_locked_is_refused_before_anything_runs(cluster, command):
+    """A git killed while it wrote the index leaves .git/index.lock: every git write then
+    fails, the taking back of a stopped update too. Refused first, naming the file."""
+    (cluster / ".copier-answers.app-web.yml").write_text("kind: app\napp_name: web\n")  # an app to refresh
+    commit_all(cluster, "An app")
+    (cluster / ".git/index.lock").write_text("")
+    before = tree_state(cluster)
+    result = cookbook_cli(*command, cwd=cluster)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "holds .git/index.lock: a git command is running in it, or one was stopped" in result.stderr, result.stderr
+    assert tree_state(cluster) == before
+
+
 @pytest.mark.parametrize("broken", ["a folder", "not UTF-8"])
 def test_update_all_names_an_answers_file_it_cannot_read(cluster, broken):
     answers = cluster / ".copier-answers.app-zz.yml"

@@ -125,7 +125,9 @@ def _stopped(repo: Path) -> str:
     from .v2_0_0 import RECORD as MOVES_RECORD  # loaded only when an update crosses 2.0.0, or here
     from .v2_0_0 import move_ignored_back
 
-    put_back(repo)
+    if failed := put_back(repo):
+        return ("and its changes could not be taken back, so the folder holds a part of them. Once git works "
+                f"here again, run `git reset --hard HEAD && git clean -fd` in {repo} ({failed})")
     try:
         moves = git_dir_file(repo, MOVES_RECORD)
         if moves.exists():

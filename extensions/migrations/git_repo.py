@@ -59,11 +59,20 @@ def unmerged_entries(repo: Path) -> dict[str, dict[int, str]]:
     return found
 
 
-def put_back(folder: Path) -> None:
+def put_back(folder: Path) -> str:
     """Put `folder` (the one copier updates, the working directory of a migration) back as
     HEAD has it: the index, the files, and no file git does not track or ignore. copier
     refused to start on any change in that folder, so whatever differs there now is the
     update's. Nothing outside it is touched: in a larger repository, copier allowed
-    uncommitted work elsewhere, and that work is the user's."""
+    uncommitted work elsewhere, and that work is the user's.
+
+    Returns "" when it is put back, else what git said (a `.git/index.lock` left by a git
+    that was killed makes every git write fail); "" outside a git repository, where there
+    is nothing to put back."""
+    if subprocess.run(["git", "rev-parse", "--git-dir"], cwd=folder, capture_output=True, check=False).returncode:
+        return ""
     for args in (["reset", "-q", "--", "."], ["checkout", "-q", "--", "."], ["clean", "-q", "-fd", "--", "."]):
-        subprocess.run(["git", *args], cwd=folder, capture_output=True, check=False)
+        done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, check=False)
+        if done.returncode:
+            return f"git {' '.join(args)}: {done.stderr.strip()}"
+    return ""

@@ -38,8 +38,13 @@ def git_path(repo: Path, name: str) -> Path:
 
 
 def abort_cherry_pick(repo: Path) -> None:
+    """End update-all's cherry-pick. Killed after it committed a pick, git's --abort will
+    not rewind a HEAD that moved and leaves CHERRY_PICK_HEAD behind (every later run would
+    refuse the repository as in the middle of a cherry-pick): --quit forgets it."""
     if git_path(repo, "sequencer").exists() or git_path(repo, "CHERRY_PICK_HEAD").exists():
         git(repo, "cherry-pick", "--abort")
+    if git_path(repo, "sequencer").exists() or git_path(repo, "CHERRY_PICK_HEAD").exists():
+        git(repo, "cherry-pick", "--quit")
 
 
 class RunRecord:

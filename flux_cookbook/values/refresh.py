@@ -22,7 +22,7 @@ from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import chart_values, repo_files
 from flux_cookbook.extensions.semver_range import parse_constraint, parse_version
 from flux_cookbook.repository import schema_messages
-from flux_cookbook.repository.lock import one_writer, require_branch
+from flux_cookbook.repository.lock import one_writer, require_branch, require_no_operation
 from flux_cookbook.values import values_schema
 from flux_cookbook.values.app_values import (
     App,
@@ -215,6 +215,7 @@ def git(repo: Path, *args: str) -> str:
 def require_clean(repo: Path) -> None:
     if not (repo / ".git").exists():
         raise UserError(f"{repo} is not the root of a git repository")
+    require_no_operation(repo)
     if status := git(repo, "status", "--porcelain", "--untracked-files=normal"):
         raise UserError(f"{repo} has uncommitted changes; commit or stash them first:\n{status.rstrip()}")
 

@@ -65,3 +65,31 @@ def test_the_run_that_started_a_worker_ends_it_even_before_its_command_line_show
             if not gone:
                 child.kill()
                 child.wait()
+
+
+def test_a_cherry_pick_killed_after_a_pick_is_ended_for_good(tmp_path):
+    """git cherry-pick killed after committing its last pick: --abort leaves
+    CHERRY_PICK_HEAD (HEAD moved), which made every later run refuse the repository."""
+    import subprocess
+
+    from flux_cookbook.repository.lock import require_no_operation
+    from tests.support.project import commit_all, init_repo
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=tmp_path, capture_output=True, text=True, check=False)
+
+    init_repo(tmp_path)
+    git("switch", "-q", "-c", "side")
+    for name in ("b", "c"):
+        (tmp_path / name).write_text(f"{name}\n")
+        commit_all(tmp_path, name)
+    git("switch", "-q", "-")
+    hook = tmp_path / ".git/hooks/post-commit"
+    hook.parent.mkdir(exist_ok=True)
+    hook.write_text("#!/bin/sh\nif [ -f c ]; then kill -9 $PPID; fi\n")  # a SIGKILL once the last pick is committed
+    hook.chmod(0o755)
+    assert git("cherry-pick", "side~1", "side").returncode != 0
+    assert (tmp_path / ".git/CHERRY_PICK_HEAD").exists()
+    interruption.abort_cherry_pick(tmp_path)
+    assert not (tmp_path / ".git/CHERRY_PICK_HEAD").exists() and not (tmp_path / ".git/sequencer").exists()
+    require_no_operation(tmp_path)

@@ -137,3 +137,24 @@ def test_an_app_update_with_nothing_to_do_starts_no_script(tmp_path):
     for stage in ("before", "after"):
         assert not migrations.due(stage, repo, ".copier-answers.app-web.yml", "3.0.0", "3.0.1")
     assert migrations.due("before", repo, ".copier-answers.yml", "1.0.0", "3.0.1")
+
+
+def test_a_stop_that_cannot_be_taken_back_says_so(tmp_path, monkeypatch, capsys):
+    """A git killed earlier left .git/index.lock: git cannot put the folder back, and the
+    message says so and what to run, never "nothing was changed"."""
+    from flux_cookbook.extensions.migrations import v2_0_0
+
+    _git(tmp_path, "init", "-q")
+    _merged_by_copier(tmp_path)
+    (tmp_path / ".git/index.lock").write_text("")
+
+    def refuse(repo, answers_file=""):
+        raise migrations.MigrationAbort("a file cannot be read")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(v2_0_0, "after", refuse)
+    assert migrations.main(["after", ".copier-answers.yml", "1.0.0", "2.0.0"]) == 1
+    said = capsys.readouterr().err
+    assert "nothing was changed" not in said
+    assert "its changes could not be taken back" in said and "git reset --hard HEAD && git clean -fd" in said
+    assert "index.lock" in said
