@@ -114,6 +114,19 @@ def test_new_makes_a_committed_cluster_repository(cluster, template):
     assert git(cluster, "branch", "--show-current").strip() == "main"
 
 
+def test_new_names_a_half_made_repository_a_killed_new_left(cluster, template, tmp_path):
+    """SIGKILL ends `new` before it takes anything back: answers and some files, no commit.
+    The next `new` says what it is and what to do, not "add an app" to a broken copy."""
+    half = tmp_path / "half"
+    half.mkdir()
+    for name in (".copier-answers.yml", "README.md", ".gitignore"):
+        shutil.copy(cluster / name, half / name)
+    result = cookbook_cli("new", str(half), "--defaults", "--template", str(template.path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "holds .copier-answers.yml but no commit: a `flux-cookbook new` stopped before it ended" in result.stderr
+    assert "flux-cookbook add" not in result.stderr
+
+
 def test_new_refuses_a_cluster_over_a_cluster(cluster, template):
     before = tree_state(cluster)
     result = cookbook_cli("new", str(cluster), "--defaults", "--template", str(template.path))

@@ -53,6 +53,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.dest} is a file; give a new or empty folder.")
     if not dest.exists() and dest.parent.exists() and not dest.parent.is_dir():
         raise UsageError(f"{args.dest}: {dest.parent} is a file; give a new or empty folder.")
+    if (dest / layout.CLUSTER_ANSWERS).exists() and not _committed(dest):
+        raise UserError(
+            f"{dest} holds {layout.CLUSTER_ANSWERS} but no commit: a `flux-cookbook new` stopped before it ended "
+            "(killed) left it half-made. Remove the folder (or, if you made it, everything in it but .git) and run "
+            "`flux-cookbook new` again."
+        )
     if (dest / layout.CLUSTER_ANSWERS).exists():
         raise UserError(
             f"{dest} is already a cluster repository (it has {layout.CLUSTER_ANSWERS}). "
@@ -79,6 +85,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"Made {dest}. Next: read its README.md, create the repository on your Git host, push, "
           "then run the `flux bootstrap` command the README gives.")
     return 0
+
+
+def _committed(repo: Path) -> bool:
+    """Does `repo` have a commit that holds its cluster answers (as `new` ends)?"""
+    found = subprocess.run(["git", "-C", str(repo), "cat-file", "-e", f"HEAD:./{layout.CLUSTER_ANSWERS}"],
+                           capture_output=True, check=False)
+    return found.returncode == 0
 
 
 def first_commit(repo: Path) -> None:
