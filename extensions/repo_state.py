@@ -149,11 +149,18 @@ def helm_repositories(dst: str | Path, bootstrap_dir: str) -> dict[str, str]:
 def helm_repo_name_default(dst: str | Path, bootstrap_dir: str, url: str, chart: str) -> str:
     """The default of helm_repo_name: the HelmRepository that already serves `url`, so that a
     repository has one per URL (a second app of the same repository shares it); else the
-    chart's name."""
-    serving = [name for name, existing in helm_repositories(dst, bootstrap_dir).items() if same_url(existing, url)]
+    chart's name, or, where a HelmRepository of another URL has it (the same chart from a
+    mirror), the chart's name with the first free number (`podinfo-2`)."""
+    existing = helm_repositories(dst, bootstrap_dir)
+    serving = [name for name, served in existing.items() if same_url(served, url)]
     if chart in serving:
         return chart
-    return serving[0] if serving else chart
+    if serving:
+        return serving[0]
+    name, number = chart, 2
+    while name in existing:
+        name, number = f"{chart}-{number}", number + 1
+    return name
 
 
 def sealed_secrets_controller_apps(dst: str | Path) -> list[str]:

@@ -56,6 +56,10 @@ def test_helm_repo_name_defaults_to_the_helm_repository_serving_the_url(tmp_path
     # Two serve it already: the chart's own name, if one is.
     _helm_repository(folder, "loki", "https://grafana.github.io/helm-charts")
     assert helm_repo_name_default(tmp_path, "clusters/home", "https://grafana.github.io/helm-charts", "loki") == "loki"
+    # The chart's name taken by another URL (a mirror of the chart): the first free number.
+    assert helm_repo_name_default(tmp_path, "clusters/home", "https://mirror.example.com", "loki") == "loki-2"
+    _helm_repository(folder, "loki-2", "https://mirror.example.com/other")
+    assert helm_repo_name_default(tmp_path, "clusters/home", "https://mirror.example.com", "loki") == "loki-3"
     # No repository yet, or a file that is not YAML: the chart's name.
     assert helm_repo_name_default(tmp_path / "new", "bootstrap", "https://x.example.com", "web") == "web"
     (folder / "helmrepository-broken.yaml").write_text("url: [\n")
