@@ -585,3 +585,20 @@ def test_a_value_file_git_would_commit_is_warned_about(repo, cert, key, tmp_path
     assert "warning: pw.txt holds a secret in plain text inside the repository, and git does not ignore it" in stderr
     assert "local.secret.yaml" not in stderr and "outside.txt" not in stderr
     assert b"s3cret" not in result.stdout + result.stderr
+
+
+def test_a_second_sealed_secret_of_one_namespace_in_another_app_is_refused(repo, cert, key):
+    """Apps may share a namespace: db sealed into web, then into web-2 of the same
+    namespace, would be one Secret applied by two Kustomizations. Refused, naming the
+    holder; a name of its own, or the holder itself, goes on."""
+    (repo / ".copier-answers.app-web-2.yml").write_text("_src_path: gh:example/template\napp_name: web-2\nnamespace: web-prod\n")
+    (repo / "web-2").mkdir()
+    (repo / "web-2/configmap-web-2.yaml").write_text((repo / "web/configmap-web.yaml").read_text())
+    assert seal(repo, "web", "db", "--cert", str(cert), "--from-literal", "password=a").returncode == 0
+    result = seal(repo, "web-2", "db", "--cert", str(cert), "--from-literal", "password=b")
+    assert result.returncode == 1
+    assert "app 'web' holds SealedSecret web-prod/db already (web/sealedsecret-db.yaml)" in result.stderr.decode()
+    assert not (repo / "web-2/sealedsecret-db.yaml").exists()
+    assert seal(repo, "web-2", "db-2", "--cert", str(cert), "--from-literal", "password=b").returncode == 0
+    assert seal(repo, "web", "db", "--cert", str(cert), "--from-literal", "user=c").returncode == 0
+    assert seal(repo, "api", "db", "--cert", str(cert), "--from-literal", "password=d").returncode == 0  # its own namespace

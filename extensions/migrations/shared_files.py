@@ -10,7 +10,8 @@ already registered id`): that folder, and all of Flux with it, stops building. S
 of those two the update wrote where git tracks none is removed when another tracked file
 declares the same object. So is one the user removed (a commit deleted it, here or in the
 bootstrap folder's place before 2.0.0): a Namespace written again would make Flux manage it,
-and prune it with everything in it the day it is deleted again.
+and prune it with everything in it the day it is deleted again. Not when that commit removed
+another app that named it too: it went with that app, and this one still uses it.
 """
 
 from __future__ import annotations
@@ -75,7 +76,22 @@ def removed_by_user(repo: Path, path: str, answers_file: str, answer: str) -> st
     now, then = _answers(repo, answers_file), _answers(repo, answers_file, commit)
     if now is None or then is None or then.get(answer) != now.get(answer) or then.get("chart_source") == "ocirepository":
         return ""
+    if _went_with_another_app(repo, commit, answers_file, answer, now.get(answer)):
+        return ""
     return commit
+
+
+def _went_with_another_app(repo: Path, commit: str, answers_file: str, answer: str, value: object) -> bool:
+    """Did `commit` remove another app (its answers file) whose answers named the same
+    object? Then the file went with that app, not as a decision against this one, which
+    still uses it: its update writes it again."""
+    deleted = git(repo, "show", "-z", "--diff-filter=D", "--name-only", "--format=", commit).split("\0")
+    for other in deleted:
+        if other and other != answers_file and layout.app_of_answers_file(other):
+            before = _answers(repo, other, f"{commit}~1")
+            if before is not None and before.get(answer) == value:
+                return True
+    return False
 
 
 def _answers(repo: Path, answers_file: str, commit: str = "") -> dict | None:

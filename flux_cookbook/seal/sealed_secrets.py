@@ -282,6 +282,26 @@ class SealedSecretFile:
             raise RuntimeError(f"the SealedSecret written for {self.path} does not read back as built")
 
 
+def refuse_a_second_of_one_namespace(repo: Path, app: App, name: str) -> None:
+    """UserError when another app's folder holds the SealedSecret `name` of the same
+    namespace already (apps may share one): two Kustomizations would apply one Secret,
+    each taking it from the other (check's build.applied-twice)."""
+    for other in apps.app_names(repo):
+        if other == app.name:
+            continue
+        try:
+            found = find_app(repo, other)
+        except UserError:
+            continue  # an app seal cannot read is no holder of anything here
+        path = found.folder / layout.sealed_secret_file_name(name)
+        if found.namespace == app.namespace and path.is_file():
+            raise UserError(
+                f"app '{other}' holds SealedSecret {app.namespace}/{name} already ({path.relative_to(repo)}): a "
+                f"second one in app '{app.name}', of the same namespace, would be the same Secret applied twice. "
+                f"Seal into app '{other}', or give this one another name."
+            )
+
+
 def open_sealed_secret(
     app: App,
     name: str,

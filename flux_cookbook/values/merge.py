@@ -168,8 +168,9 @@ class _Edit:
 
 
 class _Merger:
-    def __init__(self, theirs_lines: list[str], ours_lines: list[str], user_set: set[tuple], label: str):
-        self.theirs_lines, self.ours_lines = theirs_lines, ours_lines
+    def __init__(self, theirs_lines: list[str], ours_lines: list[str], user_set: set[tuple], label: str,
+                 base_lines: list[str] | None = None):
+        self.theirs_lines, self.ours_lines, self.base_lines = theirs_lines, ours_lines, base_lines or []
         self.user_set, self.label = user_set, label
         self.edits: list[_Edit] = []
         self.result = Merged("")
@@ -201,7 +202,7 @@ class _Merger:
                 if paths := self._user_paths(here, default, mine):
                     self.result.removed.extend(paths)
                 else:
-                    self._delete(ours, key)
+                    self._delete(ours, key, base)
                     self.expected.append((here, _MISSING))
                 continue
             new = theirs[key]
@@ -210,7 +211,7 @@ class _Merger:
             elif same(new, default) or same(mine, new):
                 continue
             elif same(mine, default) and not self._set_under(here):
-                self._replace(ours, key, theirs)
+                self._replace(ours, key, theirs, base)
                 self.expected.append((here, new))
             elif (same(mine, default) or default is _MISSING) and _kind(mine) == _kind(new):
                 self.result.touched.append(
@@ -243,13 +244,41 @@ class _Merger:
         start, end, their_column = self._span(theirs, key, self.theirs_lines, with_doc)
         return _reindent(self.theirs_lines[start:end], column - their_column)
 
-    def _delete(self, ours: CommentedMap, key: Any) -> None:
-        start, end, _ = self._span(ours, key, self.ours_lines, with_doc=True)
+    def _own_comments(self, ours: CommentedMap, key: Any, base: Any) -> tuple[bool, bool]:
+        """(the comment lines above the user's key are the user's own, its line differs from
+        the old chart's line): both as the old chart's file has them, or the user wrote or
+        changed them, and then they stay."""
+        start, _, column = self._span(ours, key, self.ours_lines, with_doc=True)
+        line = ours.lc.key(key)[0]
+        if not isinstance(base, CommentedMap) or key not in base or not self.base_lines:
+            return start < line, False
+        try:
+            base_start, _, base_column = self._span(base, key, self.base_lines, with_doc=True)
+        except ValueError:
+            return start < line, False
+        base_line = base.lc.key(key)[0]
+        theirs_doc = [text.strip() for text in self.base_lines[base_start:base_line]]
+        return ([text.strip() for text in self.ours_lines[start:line]] != theirs_doc,
+                self.ours_lines[line].strip() != self.base_lines[base_line].strip())
+
+    def _delete(self, ours: CommentedMap, key: Any, base: Any = None) -> None:
+        own_doc, _ = self._own_comments(ours, key, base)
+        start, end, _ = self._span(ours, key, self.ours_lines, with_doc=not own_doc)
         self._edit(start, end, [])
 
-    def _replace(self, ours: CommentedMap, key: Any, theirs: CommentedMap) -> None:
-        start, end, column = self._span(ours, key, self.ours_lines, with_doc=True)
-        self._edit(start, end, self._theirs_block(theirs, key, column, with_doc=True))
+    def _replace(self, ours: CommentedMap, key: Any, theirs: CommentedMap, base: Any = None) -> None:
+        own_doc, own_line = self._own_comments(ours, key, base)
+        start, end, column = self._span(ours, key, self.ours_lines, with_doc=not own_doc)
+        block = self._theirs_block(theirs, key, column, with_doc=not own_doc)
+        mine = self.ours_lines[ours.lc.key(key)[0]]
+        if own_line and " #" in mine:
+            # The user's comment at the end of the key's line (`tag: 6.0.3 # pinned`) stays
+            # on the new value's line, when that value is one line; a line this misreads
+            # (a ` #` inside quotes), _check refuses.
+            key_at = next((i for i, text in enumerate(block) if text.strip() and not _is_comment(text)), None)
+            if key_at == len(block) - 1 and " #" not in block[key_at]:
+                block = [*block[:key_at], block[key_at] + mine[mine.index(" #"):]]
+        self._edit(start, end, block)
 
     def _conflict(self, ours: CommentedMap, key: Any, theirs: CommentedMap) -> None:
         start, end, column = self._span(ours, key, self.ours_lines, with_doc=False)
@@ -288,7 +317,7 @@ def merge_values(base_text: str, theirs_text: str, ours_text: str, user_set: set
     base = load_mapping(base_text, "the chart's values of the version the app's values came from")
     theirs = load_mapping(theirs_text, "the new chart version's values")
     ours = load_mapping(ours_text, "the app's values")
-    merger = _Merger(theirs_text.split("\n"), ours_text.split("\n"), user_set, label)
+    merger = _Merger(theirs_text.split("\n"), ours_text.split("\n"), user_set, label, base_text.split("\n"))
     if not ours:
         return Merged(theirs_text)  # nothing kept yet (comments only): the chart's file as it is
     merger.walk((), base, theirs, ours)

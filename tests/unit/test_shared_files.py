@@ -47,3 +47,21 @@ def test_a_removal_for_another_answer_or_by_the_oci_move_does_not(tmp_path):
     (repo / ANSWERS).write_text(answers(helm_repo_name="charts"))
     commit_all(repo, "Back to charts")
     assert shared_files.removed_by_user(repo, REPOSITORY, ANSWERS, "helm_repo_name") == ""
+
+
+def test_a_file_removed_with_another_app_that_named_it_does_not_count(tmp_path):
+    """The commit removed app api (its answers file) and the HelmRepository file api wrote,
+    which web names too: that went with api, and web's update writes it again."""
+    repo = repo_with_repository_file(tmp_path)
+    (repo / ".copier-answers.app-api.yml").write_text(answers(app_name="api", helm_repo_name="charts"))
+    commit_all(repo, "Add api")
+    git(repo, "rm", "-q", REPOSITORY, ".copier-answers.app-api.yml")
+    commit_all(repo, "Remove api")
+    assert shared_files.removed_by_user(repo, REPOSITORY, ANSWERS, "helm_repo_name") == ""
+    # Another app removed in that commit, of another repository: still the user's removal.
+    repo = repo_with_repository_file(tmp_path / "other")
+    (repo / ".copier-answers.app-api.yml").write_text(answers(app_name="api", helm_repo_name="elsewhere"))
+    commit_all(repo, "Add api")
+    git(repo, "rm", "-q", REPOSITORY, ".copier-answers.app-api.yml")
+    commit_all(repo, "Remove api and the charts file")
+    assert shared_files.removed_by_user(repo, REPOSITORY, ANSWERS, "helm_repo_name")

@@ -82,3 +82,18 @@ def test_values_a_yaml_merge_key_brings_are_refused_not_a_traceback():
     ours = "rbase: &rb\n  repository: redis\n  tag: 6.0.8\nredis:\n  <<: *rb\n  enabled: true\n"
     with pytest.raises(ValueError, match=r"tag comes from a YAML merge key \(<<\); refresh by hand"):
         merge_values(base, theirs, ours, set(), "podinfo 7")
+
+
+def test_comments_you_wrote_stay_when_the_chart_changes_a_default_you_left():
+    """Your comment above a key and at the end of its line stay as the new default comes
+    in; comments as the chart wrote them come from the new chart. A key the chart dropped
+    goes, your comment above it stays (your lines are yours)."""
+    base = "image:\n  # the image's tag\n  tag: 6.0.3\n  pullPolicy: IfNotPresent\nold: 1\n"
+    theirs = "image:\n  # the image's tag\n  tag: 6.14.1\n  pullPolicy: IfNotPresent\n"
+    ours = ("image:\n  # pinned by us: see ticket 12\n  tag: 6.0.3 # keep in step with the chart\n"
+            "  pullPolicy: IfNotPresent\n# we never used this\nold: 1\n")
+    merged = merge_values(base, theirs, ours, set(), "podinfo 6.14.1")
+    assert merged.text == ("image:\n  # pinned by us: see ticket 12\n  tag: 6.14.1 # keep in step with the chart\n"
+                           "  pullPolicy: IfNotPresent\n# we never used this\n")
+    assert merged.conflicts == merged.removed == merged.touched == []
+    assert merge_values(base, theirs, base, set(), "podinfo 6.14.1").text == theirs  # untouched: the chart's file
