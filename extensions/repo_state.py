@@ -305,4 +305,7 @@ def app_folder(dst: str | Path, answers: dict) -> str:
     if name == app:
         return folder
     release_file = os.path.basename(layout.helm_release_file(app))
-    return folder if (Path(dst) / folder / release_file).is_file() else rendered
+    # A folder above or below the rendered one (`apps/` holding every app's files) is no
+    # app's own: an update cannot merge it where the template renders the app.
+    nested = rendered.startswith(folder.rstrip("/") + "/") or folder.startswith(rendered + "/")
+    return folder if not nested and (Path(dst) / folder / release_file).is_file() else rendered

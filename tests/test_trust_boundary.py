@@ -216,7 +216,9 @@ def test_which_recorded_commits_copier_may_render(fork_commit, template):
     clone, unreleased, _ = fork_commit
     on_main = git(clone, "rev-parse", "main").strip()
     assert trust.commit_refusal("a", str(clone), "v2.1.1") is None
-    assert trust.commit_refusal("a", str(clone), on_main) is None  # a local folder's own branch: the user's work
+    assert trust.commit_refusal("a", str(clone), on_main) is None  # a local folder's own history: the user's work
+    git(clone, "branch", "pr-1", unreleased)  # a pull request fetched to a branch is still not the user's
+    assert "no release" in trust.commit_refusal("a", str(clone), unreleased)
     assert trust.commit_refusal("a", str(clone), "0" * 40) is None  # copier's draft: the folder lacks it
     assert "no release" in trust.commit_refusal("a", str(clone), unreleased)
     assert "no release" in trust.commit_refusal("a", str(clone), "--upload-pack=x")

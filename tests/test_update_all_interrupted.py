@@ -179,6 +179,12 @@ def test_a_run_after_sigkill_removes_what_the_killed_run_left_and_goes_on(repo, 
     assert returncode == -9
     # What a killed run leaves: its worktrees and its temporary folder (its workers end with it).
     assert git(repo, "worktree", "list").count("\n") == 3
+    # A git killed too left its index lock: refused before the recovery (which writes with git) starts.
+    (repo / ".git/index.lock").write_text("")
+    returncode, _, err = update_all(repo, tmp, template.current)
+    assert returncode == 1 and "holds .git/index.lock" in err and "Traceback" not in err
+    assert git(repo, "worktree", "list").count("\n") == 3
+    (repo / ".git/index.lock").unlink()
     returncode, out, err = update_all(repo, tmp, template.current)
     assert returncode == 0, err
     assert "An earlier update-all was stopped before it could clean up" in err

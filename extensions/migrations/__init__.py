@@ -126,8 +126,9 @@ def _stopped(repo: Path) -> str:
     from .v2_0_0 import move_ignored_back
 
     if failed := put_back(repo):
-        return ("and its changes could not be taken back, so the folder holds a part of them. Once git works "
-                f"here again, run `git reset --hard HEAD && git clean -fd` in {repo} ({failed})")
+        return ("and its changes could not be taken back, so this folder holds a part of them. Once git works "
+                f"here again, run `git reset -q -- . && git checkout -- . && git clean -fd -- .` in {repo}, which "
+                f"puts back this folder alone ({failed})")
     try:
         moves = git_dir_file(repo, MOVES_RECORD)
         if moves.exists():

@@ -27,7 +27,7 @@ ADVICE = "decrypt it, make the change the release makes to it, and encrypt it ag
 def changed(repo: Path) -> list[str]:
     """The files HEAD holds SOPS-encrypted that the update changed (and did not remove)."""
     try:
-        paths = [name for name in git(repo, "diff", "--name-only", "-z", "HEAD").split("\0") if name]
+        paths = [name for name in git(repo, "diff", "--name-only", "--relative", "-z", "HEAD").split("\0") if name]
     except MigrationAbort:
         return []  # no commit yet: nothing was committed encrypted
     return [path for path in paths if (repo / path).is_file() and is_sops_encrypted(_committed(repo, path))]
@@ -52,6 +52,6 @@ def is_sops_encrypted(text: str | None) -> bool:
 
 def _committed(repo: Path, path: str) -> str | None:
     try:
-        return blob_text(repo, git(repo, "rev-parse", f"HEAD:{path}").strip())
+        return blob_text(repo, git(repo, "rev-parse", f"HEAD:./{path}").strip())
     except (MigrationAbort, UnicodeDecodeError):  # not in HEAD, or not text: no SOPS YAML file
         return None

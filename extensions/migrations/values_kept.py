@@ -26,7 +26,7 @@ _PREFIX, _, _SUFFIX = posixpath.basename(layout.values_configmap_file("\0")).par
 def changed(repo: Path) -> list[str]:
     """The values ConfigMaps the update gave the placeholder that HEAD holds without it."""
     try:
-        paths = [name for name in git(repo, "diff", "--name-only", "-z", "HEAD").split("\0") if name]
+        paths = [name for name in git(repo, "diff", "--name-only", "--relative", "-z", "HEAD").split("\0") if name]
     except MigrationAbort:
         return []  # no commit yet
     found = []
@@ -36,7 +36,7 @@ def changed(repo: Path) -> list[str]:
             continue
         try:
             now = (repo / path).read_text(encoding="utf-8")
-            committed = blob_text(repo, git(repo, "rev-parse", f"HEAD:{path}").strip())
+            committed = blob_text(repo, git(repo, "rev-parse", f"HEAD:./{path}").strip())
         except (MigrationAbort, UnicodeDecodeError, OSError):
             continue  # new with this update, or not text: nothing of the user's to keep
         if MARKER in now and MARKER not in committed:

@@ -13,7 +13,7 @@ from flux_cookbook import stops
 from flux_cookbook.commands import SUMMARIES, add_template_options
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import conventions, known_apps, layout, repo_files, repo_state, unused_answers
-from flux_cookbook.repository.lock import one_writer
+from flux_cookbook.repository.lock import one_writer, require_no_index_lock
 from flux_cookbook.template_runs import copier_run, new_files_listed, trust
 
 NAME = "add"
@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--repo {args.repo} is not a folder; give the cluster repository's folder (default: .)")
     copier_run.require_cluster(repo)
     repo_files.require_inside(repo)
+    require_no_index_lock(repo)
     cluster = copier_run.recorded_answers(repo)
     given = {answer: getattr(args, answer) for answer in OPTIONS if getattr(args, answer) is not None}
     # An app the template knows (the controller, the example) comes with its answers.

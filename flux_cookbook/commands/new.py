@@ -56,8 +56,9 @@ def run(args: argparse.Namespace) -> int:
     if (dest / layout.CLUSTER_ANSWERS).exists() and not _committed(dest):
         raise UserError(
             f"{dest} holds {layout.CLUSTER_ANSWERS} but no commit: a `flux-cookbook new` stopped before it ended "
-            "(killed) left it half-made. Remove the folder (or, if you made it, everything in it but .git) and run "
-            "`flux-cookbook new` again."
+            "(killed) leaves it so, half-made; then remove the folder (or, if you made it, everything in it but .git) "
+            "and run `flux-cookbook new` again. Made whole by plain `copier copy`: commit it, and add apps with "
+            "`flux-cookbook add APP`."
         )
     if (dest / layout.CLUSTER_ANSWERS).exists():
         raise UserError(

@@ -31,7 +31,7 @@ from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import layout, repo_files
 from flux_cookbook.extensions.template_source import is_remote
 from flux_cookbook.repository import build_check
-from flux_cookbook.repository.lock import one_writer, require_branch, require_no_operation
+from flux_cookbook.repository.lock import one_writer, require_branch, require_no_index_lock, require_no_operation
 from flux_cookbook.repository.root import run_from_root
 from flux_cookbook.template_runs import copier_run, template_clone, trust
 from flux_cookbook.update import bulk as bulk_update
@@ -132,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
 
 def run_locked(repo: Path, args: argparse.Namespace) -> int:
     repo_files.require_inside(repo)
+    require_no_index_lock(repo)  # before the recovery of a killed run, which writes with git too
     try:
         if note := interruption.recover(repo):
             print(note, file=sys.stderr)

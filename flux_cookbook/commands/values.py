@@ -46,7 +46,8 @@ def register(subparsers) -> None:
     refresh = actions.add_parser(
         "refresh", help="merge a chart version's default changes into apps' values, one commit per app",
         description="Three-way merge: your changes stay with their comments, untouched defaults take the new "
-        "defaults, new options appear with the chart's comments; conflicts get markers and exit 1.",
+        "defaults, new options appear with the chart's comments; conflicts get markers, and keys the new chart "
+        "lacks are named; both are left uncommitted, exit 1.",
         epilog=REFRESH_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     refresh.add_argument("apps", nargs="*", metavar="APP", help="apps to refresh")

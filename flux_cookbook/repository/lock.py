@@ -55,15 +55,20 @@ _IN_PROGRESS = {"sequencer": "cherry-pick or revert", "CHERRY_PICK_HEAD": "cherr
 def require_no_operation(repo: Path) -> None:
     """Refuse a repository in the middle of a cherry-pick, revert, merge, rebase or bisect
     (its tree may be clean): update-all's own cherry-picks, or its clean-up, would end it.
-    And one whose index git has locked."""
+    And one whose index git has locked (require_no_index_lock)."""
     for name, what in _IN_PROGRESS.items():
         found = subprocess.run(["git", "rev-parse", "--git-path", name], cwd=repo, capture_output=True, text=True,
                                check=False).stdout.strip()
         if found and (Path(repo) / found).exists():
             raise UserError(f"{repo} is in the middle of a {what} (git status says how to go on): finish or "
                             "abort it first; nothing was changed.")
-    # A git killed while it wrote the index leaves its lock: every git write fails then,
-    # the taking back of a stopped update's changes too.
+    require_no_index_lock(repo)
+
+
+def require_no_index_lock(repo: Path) -> None:
+    """Refuse a repository whose index git has locked: a git killed while it wrote the index
+    leaves its lock, and every git write fails then, the taking back of a stopped update's
+    changes too."""
     index_lock = subprocess.run(["git", "rev-parse", "--git-path", "index.lock"], cwd=repo, capture_output=True,
                                 text=True, check=False).stdout.strip()
     if index_lock and (Path(repo) / index_lock).exists():

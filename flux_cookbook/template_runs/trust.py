@@ -154,8 +154,9 @@ def commit_refusal(answers_file: str, source: str, commit: str) -> str | None:
     or None. copier renders that commit, its tasks and Jinja extensions included, to
     compare with, and one line of the repository can name any commit the template's
     repository holds: a pull request's, never released. Taken: a release tag; of a template
-    in a local folder, also a commit on one of its branches or tags (the user's own work),
-    or one it lacks (copier's draft of a checkout with changes: copier then renders nothing)."""
+    in a local folder, also a commit of its checked-out history or of a tag's (the user's
+    own work: a pull request fetched to a branch there is not, until checked out), or one it
+    lacks (copier's draft of a checkout with changes: copier then renders nothing)."""
     from flux_cookbook.template_runs.copier_run import RELEASE_TAG
 
     if not commit or RELEASE_TAG.match(commit):
@@ -165,12 +166,16 @@ def commit_refusal(answers_file: str, source: str, commit: str) -> str | None:
                                capture_output=True, text=True, check=False)
         if found.returncode:
             return None
-        published = subprocess.run(["git", "-C", source, "for-each-ref", "--contains", found.stdout.strip(),
-                                    "--count=1", "refs/heads", "refs/tags"], capture_output=True, text=True, check=False)
-        if published.stdout.strip():
+        commit_id = found.stdout.strip()
+        # In the folder's own history (HEAD: what the user runs from there), or a tag's.
+        in_head = subprocess.run(["git", "-C", source, "merge-base", "--is-ancestor", commit_id, "HEAD"],
+                                 capture_output=True, check=False).returncode == 0
+        tagged = subprocess.run(["git", "-C", source, "for-each-ref", "--contains", commit_id, "--count=1", "refs/tags"],
+                                capture_output=True, text=True, check=False).stdout.strip()
+        if in_head or tagged:
             return None
     return (f"{answers_file} records template commit {commit}, which is no release (vX.Y.Z) of {source}"
-            f"{'' if is_remote(source) else ' and on none of its branches or tags'}: copier would run that "
+            f"{'' if is_remote(source) else ' and not in the history of its HEAD or of a tag'}: copier would run that "
             "commit's code to compare with, and one changed line of the repository can name any commit of the "
             "template's repository. If the repository was made from that commit, set _commit to the release it "
             "came from (e.g. v3.1.0), commit, and run again.")

@@ -156,5 +156,6 @@ def test_a_stop_that_cannot_be_taken_back_says_so(tmp_path, monkeypatch, capsys)
     assert migrations.main(["after", ".copier-answers.yml", "1.0.0", "2.0.0"]) == 1
     said = capsys.readouterr().err
     assert "nothing was changed" not in said
-    assert "its changes could not be taken back" in said and "git reset --hard HEAD && git clean -fd" in said
+    assert "its changes could not be taken back" in said
+    assert "git reset -q -- . && git checkout -- . && git clean -fd -- ." in said and "--hard" not in said
     assert "index.lock" in said
