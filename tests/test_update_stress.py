@@ -225,3 +225,23 @@ def test_values_that_cannot_be_read_on_update_are_kept_not_replaced_by_the_place
             assert yaml.safe_load((repo / ".copier-answers.app-web.yml").read_text())["helm_repo_url"] == \
                 "https://charts.example.invalid"
             git(repo, "reset", "-q", "--hard", "HEAD")
+
+
+def test_inline_values_that_cannot_be_read_on_update_are_kept_too(template, tmp_path):
+    """values_in: inline, the values in the HelmRelease: its `values:` block is kept, the
+    rest of the file as the update makes it."""
+    from tests.support.helm_repo_server import serve_helm_repo
+
+    repo = init_repo(copy(template.path, tmp_path / "repo", include_example_app=False, sealed_secrets=False))
+    with serve_helm_repo(tmp_path) as url:
+        copy(template.path, repo, kind="app", app_name="web", chart="podinfo", helm_repo_url=url, chart_version="6.x",
+             values_in="inline")
+        commit_all(repo, "Add web")
+    release = repo / "web/helmrelease-web.yaml"
+    assert "replicaCount: 1" in release.read_text()
+    before = release.read_bytes()
+    result = copier_cli("update", "--trust", "--defaults", "-a", ".copier-answers.app-web.yml",
+                        "-d", "helm_repo_url=https://charts.example.invalid", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert release.read_bytes() == before
+    assert "web/helmrelease-web.yaml: the chart's values could not be read" in result.stdout + result.stderr

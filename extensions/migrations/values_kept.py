@@ -6,21 +6,65 @@ could (the chart's repository out of reach, FLUX_COOKBOOK_OFFLINE, a `-d helm_re
 whose charts are not in the cache), copier's merge puts the placeholder over the values
 the app has, or marks a conflict with the user's. So a values ConfigMap that HEAD holds
 without the placeholder and the update gave it is put back as HEAD has it (its index
-entry too), and named: `flux-cookbook values refresh` brings new values once the chart
-can be read.
+entry too), and named; so is the `values:` block of a HelmRelease holding its values
+inline (the rest of the file as the update made it; one the merge left in conflict is
+left to the user). `flux-cookbook values refresh` brings new values once the chart can be
+read.
 """
 
 from __future__ import annotations
 
 import posixpath
+import re
 from pathlib import Path
 
-from .. import layout
+from .. import layout, repo_files
 from ..chart_values import PLACEHOLDER
 from .git_repo import MigrationAbort, blob_text, git
 
 MARKER = PLACEHOLDER.splitlines()[0]
 _PREFIX, _, _SUFFIX = posixpath.basename(layout.values_configmap_file("\0")).partition("\0")
+_RELEASE_PREFIX, _, _RELEASE_SUFFIX = posixpath.basename(layout.helm_release_file("\0")).partition("\0")
+_VALUES_KEY = re.compile(r"(?m)^  values:[^\n]*\n")  # a HelmRelease's spec.values, as the template writes it
+_CONFLICT = re.compile(r"(?m)^<<<<<<< ")
+
+
+def _values_block(text: str) -> tuple[int, int] | None:
+    """Where the `values:` block of a HelmRelease's spec is in `text` (its key's line and
+    every line below it indented deeper, or blank), or None."""
+    found = _VALUES_KEY.search(text)
+    if found is None:
+        return None
+    end = found.end()
+    for line in text[end:].splitlines(keepends=True):
+        if line.strip() and not line.startswith("   "):
+            break
+        end += len(line)
+    return found.start(), end
+
+
+def _without_placeholder(text: str) -> str:
+    """`text` without the placeholder's comment lines, wherever copier's merge put them."""
+    lines, out, skip = text.splitlines(keepends=True), [], 0
+    size = len(PLACEHOLDER.splitlines())
+    for line in lines:
+        if skip and line.lstrip().startswith("#"):
+            skip -= 1
+            continue
+        skip = 0
+        if line.strip() == MARKER:
+            skip = size - 1
+            continue
+        out.append(line)
+    return "".join(out)
+
+
+def _is_values_configmap(name: str) -> bool:
+    return name.startswith(_PREFIX) and name.endswith(_SUFFIX)
+
+
+def _is_helm_release(name: str) -> bool:
+    return name.startswith(_RELEASE_PREFIX) and name.endswith(_RELEASE_SUFFIX)
 
 
 def changed(repo: Path) -> list[str]:
@@ -32,20 +76,30 @@ def changed(repo: Path) -> list[str]:
     found = []
     for path in paths:
         name = posixpath.basename(path)
-        if not (name.startswith(_PREFIX) and name.endswith(_SUFFIX)) or not (repo / path).is_file():
+        if not (_is_values_configmap(name) or _is_helm_release(name)) or not (repo / path).is_file():
             continue
         try:
             now = (repo / path).read_text(encoding="utf-8")
             committed = blob_text(repo, git(repo, "rev-parse", f"HEAD:./{path}").strip())
         except (MigrationAbort, UnicodeDecodeError, OSError):
             continue  # new with this update, or not text: nothing of the user's to keep
-        if MARKER in now and MARKER not in committed:
-            found.append(path)
+        if MARKER not in now or MARKER in committed:
+            continue
+        if _is_helm_release(name) and (_CONFLICT.search(now) or not _values_block(now) or not _values_block(committed)):
+            continue  # values not inline, or a conflict the user settles
+        found.append(path)
     return found
 
 
 def after(repo: Path, answers_file: str = "") -> None:
     for path in changed(repo):
-        git(repo, "checkout", "HEAD", "--", path)  # the index too: a conflict in it is gone
+        if _is_helm_release(posixpath.basename(path)):
+            now = repo_files.read_text(repo, path)
+            committed = blob_text(repo, git(repo, "rev-parse", f"HEAD:./{path}").strip())
+            (start, end), (old_start, old_end) = _values_block(now), _values_block(committed)
+            kept = now[:start] + committed[old_start:old_end] + now[end:]
+            repo_files.write_text(repo, path, _without_placeholder(kept))
+        else:
+            git(repo, "checkout", "HEAD", "--", path)  # the index too: a conflict in it is gone
         print(f"  {path}: the chart's values could not be read for this update, so the values were kept as they "
               "were (not replaced by the placeholder); `flux-cookbook values refresh` updates them once it can")
