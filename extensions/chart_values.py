@@ -281,7 +281,7 @@ def fetch_by_default(repo_url: str, chart: str, version: str) -> bool:
 NOT_FETCHED = (
     "Note: could not fetch the values of chart {chart}: {reason}. A new app gets a placeholder saying how to "
     "fill them in (or give values_source=<chart folder, .tgz or values file>); an app being updated keeps "
-    "the values it has (migrations/values_kept.py)."
+    "the values it has."
 )
 
 

@@ -199,49 +199,53 @@ def test_an_interrupted_update_loses_nothing_committed(template, v1_repo, tmp_pa
     assert restored(v1_repo)[2] == committed
 
 
-def test_values_that_cannot_be_read_on_update_are_kept_not_replaced_by_the_placeholder(template, tmp_path):
-    """`copier update -d helm_repo_url=<another>` while that repository is out of reach (here
-    FLUX_COOKBOOK_OFFLINE): the new render has the placeholder, the old one the values; the
-    app keeps its values, edited or not, and the answers the new URL."""
-    from tests.support.helm_repo_server import serve_helm_repo
-
-    repo = init_repo(copy(template.path, tmp_path / "repo", include_example_app=False, sealed_secrets=False))
-    with serve_helm_repo(tmp_path) as url:
-        copy(template.path, repo, kind="app", app_name="web", chart="podinfo", helm_repo_url=url, chart_version="6.x")
-        commit_all(repo, "Add web")
-        configmap = repo / "web/configmap-web-helm-chart-value-overrides.yaml"
-        assert "replicaCount: 1" in configmap.read_text()
-        for edit in ("", "replicaCount: 3"):
-            if edit:
-                configmap.write_text(configmap.read_text().replace("replicaCount: 1", edit, 1))
-                commit_all(repo, "Three replicas")
-            values = configmap.read_bytes()
-            result = copier_cli("update", "--trust", "--defaults", "-a", ".copier-answers.app-web.yml",
-                                "-d", "helm_repo_url=https://charts.example.invalid", cwd=repo)
-            assert result.returncode == 0, result.stderr
-            assert configmap.read_bytes() == values
-            assert "values were kept as they were" in result.stdout + result.stderr
-            assert "configmap" not in git(repo, "status", "--porcelain")
-            assert yaml.safe_load((repo / ".copier-answers.app-web.yml").read_text())["helm_repo_url"] == \
-                "https://charts.example.invalid"
-            git(repo, "reset", "-q", "--hard", "HEAD")
-
-
-def test_inline_values_that_cannot_be_read_on_update_are_kept_too(template, tmp_path):
-    """values_in: inline, the values in the HelmRelease: its `values:` block is kept, the
-    rest of the file as the update makes it."""
+def app_with_fetched_values(template, tmp_path: Path, **data) -> Path:
+    """A cluster with app web, its podinfo values fetched from a Helm repository on loopback."""
     from tests.support.helm_repo_server import serve_helm_repo
 
     repo = init_repo(copy(template.path, tmp_path / "repo", include_example_app=False, sealed_secrets=False))
     with serve_helm_repo(tmp_path) as url:
         copy(template.path, repo, kind="app", app_name="web", chart="podinfo", helm_repo_url=url, chart_version="6.x",
-             values_in="inline")
-        commit_all(repo, "Add web")
-    release = repo / "web/helmrelease-web.yaml"
-    assert "replicaCount: 1" in release.read_text()
-    before = release.read_bytes()
+             **data)
+    commit_all(repo, "Add web")
+    return repo
+
+
+def update_to_an_unreachable_url(repo: Path) -> subprocess.CompletedProcess:
+    """`copier update -d helm_repo_url=<another>` while it is out of reach (FLUX_COOKBOOK_OFFLINE)."""
     result = copier_cli("update", "--trust", "--defaults", "-a", ".copier-answers.app-web.yml",
                         "-d", "helm_repo_url=https://charts.example.invalid", cwd=repo)
     assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_values_that_cannot_be_read_on_update_are_kept_not_replaced_by_the_placeholder(template, tmp_path):
+    """The new render has the placeholder, the old one the values; the app keeps its
+    values, edited or not, and the answers the new URL."""
+    repo = app_with_fetched_values(template, tmp_path)
+    configmap = repo / "web/configmap-web-helm-chart-value-overrides.yaml"
+    assert "replicaCount: 1" in configmap.read_text()
+    for edit in ("", "replicaCount: 3"):
+        if edit:
+            configmap.write_text(configmap.read_text().replace("replicaCount: 1", edit, 1))
+            commit_all(repo, "Three replicas")
+        values = configmap.read_bytes()
+        result = update_to_an_unreachable_url(repo)
+        assert configmap.read_bytes() == values
+        assert "values were kept as they were" in result.stdout + result.stderr
+        assert "configmap" not in git(repo, "status", "--porcelain")
+        assert yaml.safe_load((repo / ".copier-answers.app-web.yml").read_text())["helm_repo_url"] == \
+            "https://charts.example.invalid"
+        git(repo, "reset", "-q", "--hard", "HEAD")
+
+
+def test_inline_values_that_cannot_be_read_on_update_are_kept_too(template, tmp_path):
+    """values_in: inline, the values in the HelmRelease: its `values:` block is kept, the
+    rest of the file as the update makes it."""
+    repo = app_with_fetched_values(template, tmp_path, values_in="inline")
+    release = repo / "web/helmrelease-web.yaml"
+    assert "replicaCount: 1" in release.read_text()
+    before = release.read_bytes()
+    result = update_to_an_unreachable_url(repo)
     assert release.read_bytes() == before
     assert "web/helmrelease-web.yaml: the chart's values could not be read" in result.stdout + result.stderr
