@@ -220,3 +220,18 @@ def test_the_placeholders_helm_command_prints_the_values(helm_repo, tmp_path):
         wrong_form = run_helm("show", "values", "podinfo", "--repo", registry.oci_url.replace("127.0.0.1", "localhost"),
                               "--version", "6.13.0", home=tmp_path / "wrong")
     assert wrong_form.returncode != 0  # the form the placeholder wrote before
+
+
+def test_nulls_coalesce_as_helm_coalesces_them(tmp_path):
+    """A null removes the chart's key; at a key the chart does not have it stays (Helm's
+    coalesceValues deletes only the chart's keys), so a schema closing that mapping still
+    sees it (flux_cookbook/values/coalesce.py)."""
+    from flux_cookbook.values.coalesce import coalesce
+
+    values = {"image": {"tag": None, "foo": None}, "replicaCount": None, "extra": None, "ui": {"color": "#000"}}
+    values_file = tmp_path / "values.yaml"
+    values_file.write_text(yaml.safe_dump(values))
+    defaults = yaml.safe_load((PODINFO / "6.14.1" / "values.yaml").read_text())
+    merged = coalesce(defaults, values)
+    assert "tag" not in merged["image"] and merged["image"]["foo"] is None and merged["extra"] is None
+    assert helm_values(probe_chart(tmp_path, "6.14.1"), values_file, tmp_path) == merged
