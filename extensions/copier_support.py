@@ -36,7 +36,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import layout
+import yaml
+
+from . import bounded_yaml, layout
 
 
 def checks_destination(conf) -> bool:
@@ -52,3 +54,24 @@ def app_recorded(dst: str | Path, app_name: object) -> bool:
 def updating_app(conf, app_name: object) -> bool:
     """An update of an app the destination records (see the module docstring)."""
     return bool(conf["overwrite"]) and app_recorded(conf["dst_path"], app_name)
+
+
+def folder_moved_error(conf, key: str, value: object) -> str:
+    """Why this operation may not take `value` for the folder answer `key` (bootstrap_dir,
+    apps_dir), or "". The repository's files are where its answers file says: an update
+    given another folder (`copier update -d bootstrap_dir=...`) would render the template's
+    files there and leave every app's where they are, one repository split in two, each
+    half building. Asked in the repository itself only (its answers file records `key`);
+    copier's renders in empty folders record none."""
+    if not conf["overwrite"]:
+        return ""
+    try:
+        path = Path(str(conf["dst_path"])) / str(conf["answers_file"])
+        recorded = bounded_yaml.load(path.read_text(encoding="utf-8"), str(conf["answers_file"])) if path.is_file() else None
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+        return ""
+    if not isinstance(recorded, dict) or key not in recorded or str(recorded[key] or "") == str(value or ""):
+        return ""
+    return (f"{key} is '{recorded[key] or ''}' in {conf['answers_file']}, where this repository's files are; an update "
+            f"cannot move them to '{value or ''}' (the template's files would go there, every app's would stay). "
+            "Move the folder with git mv, change its paths, and record it in the answers files by hand.")

@@ -82,3 +82,15 @@ def test_copier_recopy_with_overwrite_renders_the_cluster_and_each_app_again(tem
         assert result.returncode == 0, result.stderr
         assert "Traceback" not in result.stderr
         assert tree_state(repo) == before
+
+
+@pytest.mark.parametrize("answer", ["bootstrap_dir=clusters/home", "apps_dir=apps"])
+def test_an_update_cannot_move_the_repositorys_folders(template, tmp_path, answer):
+    """`copier update -d bootstrap_dir=...`: the template's files would go to the new folder
+    and every app's stay, one repository split in two. Refused, nothing written."""
+    repo = init_repo(copy(template.path, tmp_path / "repo"))
+    before = tree_state(repo)
+    result = copier_cli("update", "--trust", "--defaults", "-d", answer, cwd=repo)
+    assert result.returncode != 0
+    assert f"{answer.split('=')[0]} is '" in result.stderr and "an update cannot move them" in result.stderr
+    assert tree_state(repo) == before
