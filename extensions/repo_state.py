@@ -301,11 +301,11 @@ def app_folder(dst: str | Path, answers: dict) -> str:
     folder = applied_folder(dst, layout.kustomization_file(bootstrap, app)) if app and bootstrap else ""
     if not folder or folder == "." or folder.startswith("..") or not (Path(dst) / folder).is_dir():
         return rendered
-    name = os.path.basename(folder)
-    if name == app:
-        return folder
-    release_file = os.path.basename(layout.helm_release_file(app))
     # A folder above or below the rendered one (`apps/` holding every app's files) is no
     # app's own: an update cannot merge it where the template renders the app.
-    nested = rendered.startswith(folder.rstrip("/") + "/") or folder.startswith(rendered + "/")
-    return folder if not nested and (Path(dst) / folder / release_file).is_file() else rendered
+    if rendered.startswith(folder.rstrip("/") + "/") or folder.startswith(rendered + "/"):
+        return rendered
+    if os.path.basename(folder) == app:
+        return folder
+    release_file = os.path.basename(layout.helm_release_file(app))
+    return folder if (Path(dst) / folder / release_file).is_file() else rendered

@@ -85,7 +85,7 @@ def _went_with_another_app(repo: Path, commit: str, answers_file: str, answer: s
     """Did `commit` remove another app (its answers file) whose answers named the same
     object? Then the file went with that app, not as a decision against this one, which
     still uses it: its update writes it again."""
-    deleted = git(repo, "show", "-z", "--diff-filter=D", "--name-only", "--format=", commit).split("\0")
+    deleted = git(repo, "show", "-z", "--diff-filter=D", "--name-only", "--relative", "--format=", commit).split("\0")
     for other in deleted:
         if other and other != answers_file and layout.app_of_answers_file(other):
             before = _answers(repo, other, f"{commit}~1")
@@ -100,7 +100,7 @@ def _answers(repo: Path, answers_file: str, commit: str = "") -> dict | None:
     if not layout.app_of_answers_file(answers_file):
         return None
     try:
-        text = git(repo, "show", f"{commit}:{answers_file}") if commit else repo_files.read_text(repo, answers_file)
+        text = git(repo, "show", f"{commit}:./{answers_file}") if commit else repo_files.read_text(repo, answers_file)
         answers = bounded_yaml.load(text, answers_file)
     except (OSError, UnicodeDecodeError, yaml.YAMLError, MigrationAbort):
         return None

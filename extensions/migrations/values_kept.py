@@ -35,12 +35,15 @@ def _values_block(text: str) -> tuple[int, int] | None:
     found = _VALUES_KEY.search(text)
     if found is None:
         return None
-    end = found.end()
+    end = kept = found.end()
     for line in text[end:].splitlines(keepends=True):
-        if line.strip() and not line.startswith("   "):
-            break
+        content = line.strip() and not line.lstrip().startswith("#")
+        if content and not line.startswith("   "):
+            break  # the next key of the spec
         end += len(line)
-    return found.start(), end
+        if content or line.startswith("   "):
+            kept = end  # blank lines and comments at the spec's column at its end go with what follows
+    return found.start(), kept
 
 
 def _without_placeholder(text: str) -> str:
@@ -57,6 +60,13 @@ def _without_placeholder(text: str) -> str:
             continue
         out.append(line)
     return "".join(out)
+
+
+def _restorable(now: str, committed: str) -> bool:
+    """Both texts have a `values:` block, and the merged one has no conflict in it (one
+    elsewhere in the file is the user's to settle, and does not stop this)."""
+    block, old_block = _values_block(now), _values_block(committed)
+    return bool(block and old_block) and not _CONFLICT.search(now[block[0]:block[1]])
 
 
 def _is_values_configmap(name: str) -> bool:
@@ -85,8 +95,8 @@ def changed(repo: Path) -> list[str]:
             continue  # new with this update, or not text: nothing of the user's to keep
         if MARKER not in now or MARKER in committed:
             continue
-        if _is_helm_release(name) and (_CONFLICT.search(now) or not _values_block(now) or not _values_block(committed)):
-            continue  # values not inline, or a conflict the user settles
+        if _is_helm_release(name) and not _restorable(now, committed):
+            continue  # values not inline, or a conflict in them the user settles
         found.append(path)
     return found
 

@@ -153,6 +153,15 @@ def _doc_start(lines: list[str], key_line: int, column: int) -> int:
     return start
 
 
+def _end_of_line_comment(mapping: CommentedMap, key: Any) -> str:
+    """The comment at the end of `key`'s line (`tag: 1 # pinned`: "# pinned"), as the
+    parser saw it (a `#` inside quotes is none), or ""."""
+    tokens = mapping.ca.items.get(key)
+    token = tokens[2] if tokens and len(tokens) > 2 else None
+    first = str(getattr(token, "value", "") or "").split("\n", 1)[0].strip()
+    return first if first.startswith("#") else ""
+
+
 def _reindent(lines: list[str], shift: int) -> list[str]:
     if shift >= 0:
         return [" " * shift + line if line.strip() else line for line in lines]
@@ -270,14 +279,18 @@ class _Merger:
         own_doc, own_line = self._own_comments(ours, key, base)
         start, end, column = self._span(ours, key, self.ours_lines, with_doc=not own_doc)
         block = self._theirs_block(theirs, key, column, with_doc=not own_doc)
-        mine = self.ours_lines[ours.lc.key(key)[0]]
-        if own_line and " #" in mine:
-            # The user's comment at the end of the key's line (`tag: 6.0.3 # pinned`) stays
-            # on the new value's line, when that value is one line; a line this misreads
-            # (a ` #` inside quotes), _check refuses.
-            key_at = next((i for i, text in enumerate(block) if text.strip() and not _is_comment(text)), None)
-            if key_at == len(block) - 1 and " #" not in block[key_at]:
-                block = [*block[:key_at], block[key_at] + mine[mine.index(" #"):]]
+        key_at = next((i for i, text in enumerate(block) if text.strip() and not _is_comment(text)), None)
+        base_comment = _end_of_line_comment(base, key) if isinstance(base, CommentedMap) else ""
+        if own_line and (comment := _end_of_line_comment(ours, key)) and comment != base_comment and key_at is not None:
+            # The user's comment at the end of the key's line (`tag: 6.0.3 # pinned`) stays:
+            # at the end of the new value's line when that is the whole value and has no
+            # comment of the chart's, else on a line of its own above the key.
+            line = block[key_at]
+            cr = "\r" if line.endswith("\r") else ""
+            if key_at == len(block) - 1 and not _end_of_line_comment(theirs, key):
+                block = [*block[:key_at], f"{line.removesuffix(cr)} {comment}{cr}"]
+            else:
+                block = [*block[:key_at], f"{' ' * column}{comment}{cr}", *block[key_at:]]
         self._edit(start, end, block)
 
     def _conflict(self, ours: CommentedMap, key: Any, theirs: CommentedMap) -> None:

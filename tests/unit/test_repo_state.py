@@ -30,6 +30,7 @@ def test_health_checks_shape():
     ({"app_name": "web"}, "./website", "website", "website"),  # a folder renamed by hand, holding its HelmRelease
     ({"app_name": "web", "apps_dir": "apps"}, "./apps", "apps", "apps/web"),  # above the rendered folder: every app's
     ({"app_name": "web"}, "./web/app", "web/app", "web"),  # below it
+    ({"app_name": "web", "apps_dir": "web"}, "./web", "web", "web/web"),  # above it, named as the app
     ({"app_name": "web", "apps_dir": "apps"}, "./apps/web/", "apps/web", "apps/web"),
     ({"app_name": "web"}, "./web", "web", "web"),
     ({"app_name": "web", "apps_dir": "apps"}, "./elsewhere", "", "apps/web"),  # no HelmRelease file there: as rendered

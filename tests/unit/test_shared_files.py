@@ -65,3 +65,15 @@ def test_a_file_removed_with_another_app_that_named_it_does_not_count(tmp_path):
     git(repo, "rm", "-q", REPOSITORY, ".copier-answers.app-api.yml")
     commit_all(repo, "Remove api and the charts file")
     assert shared_files.removed_by_user(repo, REPOSITORY, ANSWERS, "helm_repo_name")
+
+
+def test_a_removal_in_a_cluster_folder_of_a_larger_repository_counts_too(tmp_path):
+    """git shows a commit's files by paths from the top: read from the cluster's folder."""
+    top = tmp_path / "top"
+    (top / "cluster/bootstrap/helmrepositories").mkdir(parents=True)
+    (top / "cluster" / ANSWERS).write_text(answers(helm_repo_name="charts"))
+    (top / "cluster" / REPOSITORY).write_text("kind: HelmRepository\n")
+    init_repo(top)
+    git(top, "rm", "-q", f"cluster/{REPOSITORY}")
+    commit_all(top, "Charts from elsewhere")
+    assert shared_files.removed_by_user(top / "cluster", REPOSITORY, ANSWERS, "helm_repo_name")

@@ -25,3 +25,26 @@ def test_values_the_update_gave_the_placeholder_go_back_in_a_folder_of_a_larger_
     assert (cluster / CONFIGMAP).read_text() == VALUES
     assert git(top, "status", "--porcelain") == " M notes.txt\n"
     assert "values were kept as they were" in capsys.readouterr().out
+
+
+RELEASE = "web/helmrelease-web.yaml"
+HELM_RELEASE = ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: web\nspec:\n"
+                "  interval: 5m\n  values:\n    replicaCount: 3\n  # tuned for production\n    image:\n      tag: x\n"
+                "  valuesFrom: []\n")
+
+
+def test_inline_values_go_back_whole_and_a_conflict_elsewhere_does_not_stop_it(tmp_path):
+    """The `values:` block with a comment at the spec's column inside it, and a conflict in
+    another line of the file (the user's to settle): the block comes back whole, the
+    conflict stays."""
+    repo = repo_with(tmp_path / "repo", {RELEASE: HELM_RELEASE})
+    placeholder = "".join(f"  {line}\n" for line in placeholder_values("podinfo", "https://x.invalid").splitlines())
+    merged = HELM_RELEASE.replace("  interval: 5m\n", "<<<<<<< before updating\n  interval: 5m\n=======\n"
+                                  "  interval: 10m\n>>>>>>> after updating\n")
+    merged = merged.replace("    replicaCount: 3\n  # tuned for production\n    image:\n      tag: x\n", placeholder)
+    (repo / RELEASE).write_text(merged)
+    assert values_kept.changed(repo) == [RELEASE]
+    values_kept.after(repo)
+    text = (repo / RELEASE).read_text()
+    assert "    replicaCount: 3\n  # tuned for production\n    image:\n      tag: x\n  valuesFrom: []\n" in text
+    assert "<<<<<<< before updating" in text and values_kept.MARKER not in text

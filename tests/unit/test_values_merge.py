@@ -97,3 +97,23 @@ def test_comments_you_wrote_stay_when_the_chart_changes_a_default_you_left():
                            "  pullPolicy: IfNotPresent\n# we never used this\n")
     assert merged.conflicts == merged.removed == merged.touched == []
     assert merge_values(base, theirs, base, set(), "podinfo 6.14.1").text == theirs  # untouched: the chart's file
+
+
+@pytest.mark.parametrize("theirs_line, expected", [
+    ("tag: 2\n", "  tag: 2 # pinned by ops\n"),  # the chart's line has no comment: yours at its end
+    ("tag: 2 # the image tag\n", "  # pinned by ops\n  tag: 2 # the image tag\n"),  # it has one: yours above
+])
+def test_your_comment_at_a_lines_end_stays_beside_the_charts(theirs_line, expected):
+    base = "image:\n  tag: 1\n  msg: \"a # b\"\n"
+    ours = "image:\n  tag: 1 # pinned by ops\n  msg: \"a # b\"\n"
+    theirs = "image:\n  " + theirs_line + "  msg: \"a # b\"\n"
+    merged = merge_values(base, theirs, ours, set(), "chart 2")
+    assert merged.text == "image:\n" + expected + "  msg: \"a # b\"\n"
+
+
+def test_a_hash_inside_quotes_is_no_comment_of_yours():
+    """`msg: "a # b"` re-quoted by the user: no comment at its end, whatever the ` #` says."""
+    base = "msg: \"a # b\"\n"
+    ours = "msg: 'a # b'\n"
+    merged = merge_values(base, "msg: \"c\"\n", ours, set(), "chart 2")
+    assert merged.text == "msg: \"c\"\n"
