@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from . import bounded_yaml, repo_files
+from . import bounded_yaml, layout, repo_files
 
 
 def notes(given: Mapping[str, object], dst: str | Path, answers_file: str | Path) -> list[str]:
@@ -44,3 +44,29 @@ def notes(given: Mapping[str, object], dst: str | Path, answers_file: str | Path
 def message(given: Mapping[str, object], dst: str | Path, answers_file: str | Path) -> str:
     """The notes as copier.yml's message after a copy or an update prints them."""
     return "\n".join(notes(given, dst, answers_file))
+
+
+# Answers that go into the shared HelmRepository file, which an app writes only when it is
+# not there yet (copier.yml's `_skip_if_exists`).
+SHARED_REPOSITORY_ANSWERS = ("helmrepository_interval",)
+
+
+def kept_shared_file_notes(given: Mapping[str, object], dst: str | Path, answers_file: str | Path,
+                           existed: set[str]) -> list[str]:
+    """A note for each `-d` answer of SHARED_REPOSITORY_ANSWERS recorded for an app whose
+    HelmRepository file was there before (`existed`, paths from the repository's root):
+    the file stays as it is, so the answer changes nothing in it."""
+    wanted = [key for key in SHARED_REPOSITORY_ANSWERS if key in given]
+    if not wanted:
+        return []
+    try:
+        recorded = bounded_yaml.load(repo_files.read_text(Path(dst), answers_file), str(answers_file))
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+        return []
+    if not isinstance(recorded, dict):
+        return []
+    path = layout.helm_repository_file(str(recorded.get("bootstrap_dir") or ""), str(recorded.get("helm_repo_name") or ""))
+    if path not in existed:
+        return []
+    return [f"Note: -d {key} is recorded, but {path} was there already and is shared, so it stays as it is; "
+            "edit it to change it for every app that uses it." for key in wanted]

@@ -41,3 +41,23 @@ def test_another_url_gets_a_helm_repository_of_its_own(template, with_grafana, t
          fetch_values=False)
     assert answers(repo, "loki")["helm_repo_name"] == "loki"
     assert (repo / "bootstrap/helmrepositories/helmrepository-loki.yaml").is_file()
+
+
+def test_add_says_an_interval_for_a_shared_helm_repository_changes_nothing(with_grafana, tmp_path):
+    """The HelmRepository is there already, and shared: an app's `-d helmrepository_interval`
+    is recorded but its file stays as it is; add says so. A new one takes it, silently."""
+    from tests.support.project import cookbook_cli
+
+    repo = own_copy(with_grafana, tmp_path / "repo")
+    file = repo / "bootstrap/helmrepositories/helmrepository-grafana.yaml"
+    before = file.read_text()
+    result = cookbook_cli("add", "loki", "--helm-repo-url", GRAFANA, "--defaults", "-d", "fetch_values=false",
+                          "-d", "helmrepository_interval=5m", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert ("-d helmrepository_interval is recorded, but bootstrap/helmrepositories/helmrepository-grafana.yaml "
+            "was there already") in result.stdout
+    assert file.read_text() == before
+    result = cookbook_cli("add", "tempo", "--helm-repo-url", "https://charts.example.com", "--defaults",
+                          "-d", "fetch_values=false", "-d", "helmrepository_interval=5m", cwd=repo)
+    assert result.returncode == 0 and "was there already" not in result.stdout
+    assert "interval: 5m" in (repo / "bootstrap/helmrepositories/helmrepository-tempo.yaml").read_text()
