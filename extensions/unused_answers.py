@@ -17,17 +17,21 @@ import yaml
 from . import bounded_yaml, layout, repo_files
 
 
+def _recorded(dst: str | Path, answers_file: str | Path) -> dict | None:
+    """The answers file copier just wrote, or None where it cannot be read (a template of
+    another kind). Only inside the repository: a link out of it is not followed (its keys
+    would be shown)."""
+    try:
+        recorded = bounded_yaml.load(repo_files.read_text(Path(dst), answers_file), str(answers_file))
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+        return None
+    return recorded if isinstance(recorded, dict) else None
+
+
 def notes(given: Mapping[str, object], dst: str | Path, answers_file: str | Path) -> list[str]:
     """A note for each key of `given` the answers file does not record; none without `-d`
     answers, or without a readable answers file (a template of another kind)."""
-    if not given:
-        return []
-    try:
-        # Only inside the repository: a link out of it is not followed (its keys would be shown).
-        recorded = bounded_yaml.load(repo_files.read_text(Path(dst), answers_file), str(answers_file))
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
-        return []
-    if not isinstance(recorded, dict):
+    if not given or (recorded := _recorded(dst, answers_file)) is None:
         return []
     questions = [str(name) for name in recorded if not str(name).startswith("_")]
     found = []
@@ -57,13 +61,7 @@ def kept_shared_file_notes(given: Mapping[str, object], dst: str | Path, answers
     HelmRepository file was there before (`existed`, paths from the repository's root):
     the file stays as it is, so the answer changes nothing in it."""
     wanted = [key for key in SHARED_REPOSITORY_ANSWERS if key in given]
-    if not wanted:
-        return []
-    try:
-        recorded = bounded_yaml.load(repo_files.read_text(Path(dst), answers_file), str(answers_file))
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
-        return []
-    if not isinstance(recorded, dict):
+    if not wanted or (recorded := _recorded(dst, answers_file)) is None:
         return []
     path = layout.helm_repository_file(str(recorded.get("bootstrap_dir") or ""), str(recorded.get("helm_repo_name") or ""))
     if path not in existed:
