@@ -516,6 +516,12 @@ CASES = [
          {"podinfo/kustomization.yaml": SECRET_GENERATOR.format(source="files: [password=db.txt]"),
           "podinfo/db.txt": "hunter2\n"},
          "convention.plain-secret", "podinfo/kustomization.yaml", "- name: db", message="(podinfo/db.txt)"),
+    # `copier update -d helm_repo_url=...` of an app sharing a HelmRepository: the answer
+    # changes, the shared file (which Flux installs from) does not.
+    Case("answers-helm-repo-url-not-served", {".copier-answers.app-podinfo.yml": Replace(
+        "helm_repo_url: https://stefanprodan.github.io/podinfo", "helm_repo_url: https://charts.example.com/podinfo")},
+         "convention.answers", ".copier-answers.app-podinfo.yml", "helm_repo_url", WARNING,
+         message="HelmRepository podinfo serves https://stefanprodan.github.io/podinfo"),
     Case("answers-app-name", {".copier-answers.app-web.yml": Replace("app_name: web", "app_name: website")},
          "convention.answers", ".copier-answers.app-web.yml", "app_name"),
     # Answers edited to place files outside the repository: copier update refuses them.

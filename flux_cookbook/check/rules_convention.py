@@ -9,8 +9,9 @@ import re
 
 from flux_cookbook.check.problems import BUILTIN_NAMESPACES, ERROR, WARNING, Problem
 from flux_cookbook.extensions import layout, repo_files
-from flux_cookbook.extensions.flux_names import COMPONENTS_FILE, FLUX_SYSTEM, HELM_GROUP, KUSTOMIZE_GROUP
+from flux_cookbook.extensions.flux_names import COMPONENTS_FILE, FLUX_SYSTEM, HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP
 from flux_cookbook.extensions.input_checks import apps_dir_error, bootstrap_dir_error
+from flux_cookbook.extensions.repo_state import same_url
 from flux_cookbook.repository import apps
 from flux_cookbook.repository.model import (
     Manifest,
@@ -215,7 +216,26 @@ def _answers(repo: Repository) -> list[Problem]:
                                     f"copier update -a {path} would write app {recorded!r}"))
             continue
         problems += _app_files(repo, path, answers, app)
+        problems += _helm_repository_url(repo, path, answers)
     return problems
+
+
+def _helm_repository_url(repo: Repository, path: str, answers: LineMap) -> list[Problem]:
+    """The app's helm_repo_url is the URL of the HelmRepository its answers name: an app that
+    shares one keeps the file as the first app wrote it (`copier update -d helm_repo_url=...`
+    records the new URL and changes nothing in it), and Flux installs from the file's URL."""
+    name, url = answers.get("helm_repo_name"), answers.get("helm_repo_url")
+    if not isinstance(name, str) or not isinstance(url, str) or answers.get("chart_source") == "ocirepository":
+        return []
+    bootstrap_dir = str(answers.get("bootstrap_dir") or repo.bootstrap_dir)
+    for obj in _objects_under(repo, layout.helm_repositories_dir(bootstrap_dir), "HelmRepository", SOURCE_GROUP):
+        served = _object_spec(obj).get("url")
+        if _object_name(obj) == name and isinstance(served, str) and not same_url(served, url):
+            return [Problem(path, answers.line_of("helm_repo_url"), "convention.answers", WARNING,
+                            f"helm_repo_url is {url}, but HelmRepository {name} serves {served}: Flux installs the "
+                            f"chart from {served}, and an update keeps that file as it is. Change the URL in the "
+                            "HelmRepository (for every app using it) or the answer back")]
+    return []
 
 
 def _folder_answers(path: str, answers: LineMap) -> Problem | None:
