@@ -174,7 +174,7 @@ def fork_commit(template, tmp_path) -> tuple[Path, str, Path]:
     git(clone, "-c", "user.name=x", "-c", "user.email=x@invalid", "commit", "-q", "-am", "An innocent change")
     commit = git(clone, "rev-parse", "HEAD").strip()
     git(clone, "update-ref", "refs/pull/1/head", commit)
-    git(clone, "checkout", "-q", "main")
+    git(clone, "checkout", "-q", "-")  # back to the branch the clone has, whatever its name
     return clone, commit, marker
 
 
@@ -214,7 +214,7 @@ def test_add_refuses_a_cluster_recording_a_commit_that_is_no_release(cluster, fo
 
 def test_which_recorded_commits_copier_may_render(fork_commit, template):
     clone, unreleased, _ = fork_commit
-    on_main = git(clone, "rev-parse", "main").strip()
+    on_main = git(clone, "rev-parse", "HEAD").strip()
     assert trust.commit_refusal("a", str(clone), "v2.1.1") is None
     assert trust.commit_refusal("a", str(clone), on_main) is None  # a local folder's own history: the user's work
     git(clone, "branch", "pr-1", unreleased)  # a pull request fetched to a branch is still not the user's
