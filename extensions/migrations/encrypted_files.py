@@ -19,18 +19,15 @@ import yaml
 
 from .. import bounded_yaml
 from .flux_api import is_sops_document
-from .git_repo import MigrationAbort, blob_text, git
+from .git_repo import changed_since_head, committed_text, git
 
 ADVICE = "decrypt it, make the change the release makes to it, and encrypt it again"
 
 
 def changed(repo: Path) -> list[str]:
     """The files HEAD holds SOPS-encrypted that the update changed (and did not remove)."""
-    try:
-        paths = [name for name in git(repo, "diff", "--name-only", "--relative", "-z", "HEAD").split("\0") if name]
-    except MigrationAbort:
-        return []  # no commit yet: nothing was committed encrypted
-    return [path for path in paths if (repo / path).is_file() and is_sops_encrypted(_committed(repo, path))]
+    return [path for path in changed_since_head(repo)
+            if (repo / path).is_file() and is_sops_encrypted(committed_text(repo, path))]
 
 
 def after(repo: Path, answers_file: str = "") -> None:
@@ -48,10 +45,3 @@ def is_sops_encrypted(text: str | None) -> bool:
     except yaml.YAMLError:
         return False
     return any(is_sops_document(document) for document in documents)
-
-
-def _committed(repo: Path, path: str) -> str | None:
-    try:
-        return blob_text(repo, git(repo, "rev-parse", f"HEAD:./{path}").strip())
-    except (MigrationAbort, UnicodeDecodeError):  # not in HEAD, or not text: no SOPS YAML file
-        return None

@@ -26,6 +26,25 @@ def blob_text(repo: Path, blob: str) -> str:
     return result.stdout.decode("utf-8")
 
 
+def changed_since_head(repo: Path) -> list[str]:
+    """The files the update changed (or removed), from the folder copier updates (a cluster
+    may be a folder of a larger repository, whose paths git names from the top); [] before
+    the first commit."""
+    try:
+        return [name for name in git(repo, "diff", "--name-only", "--relative", "-z", "HEAD").split("\0") if name]
+    except MigrationAbort:
+        return []
+
+
+def committed_text(repo: Path, path: str) -> str | None:
+    """The text HEAD holds at `path` (from the folder copier updates), or None: not in HEAD,
+    or not UTF-8 text."""
+    try:
+        return blob_text(repo, git(repo, "rev-parse", f"HEAD:./{path}").strip())
+    except (MigrationAbort, UnicodeDecodeError):
+        return None
+
+
 def require_clean(repo: Path) -> None:
     """Refuse to touch a repository whose work is not all committed."""
     if status := git(repo, "status", "--porcelain", "--untracked-files=normal"):

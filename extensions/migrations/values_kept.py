@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .. import layout, repo_files
 from ..chart_values import PLACEHOLDER
-from .git_repo import MigrationAbort, blob_text, git
+from .git_repo import changed_since_head, committed_text, git
 
 MARKER = PLACEHOLDER.splitlines()[0]
 _PREFIX, _, _SUFFIX = posixpath.basename(layout.values_configmap_file("\0")).partition("\0")
@@ -79,21 +79,17 @@ def _is_helm_release(name: str) -> bool:
 
 def changed(repo: Path) -> list[str]:
     """The values ConfigMaps the update gave the placeholder that HEAD holds without it."""
-    try:
-        paths = [name for name in git(repo, "diff", "--name-only", "--relative", "-z", "HEAD").split("\0") if name]
-    except MigrationAbort:
-        return []  # no commit yet
     found = []
-    for path in paths:
+    for path in changed_since_head(repo):
         name = posixpath.basename(path)
         if not (_is_values_configmap(name) or _is_helm_release(name)) or not (repo / path).is_file():
             continue
         try:
             now = (repo / path).read_text(encoding="utf-8")
-            committed = blob_text(repo, git(repo, "rev-parse", f"HEAD:./{path}").strip())
-        except (MigrationAbort, UnicodeDecodeError, OSError):
-            continue  # new with this update, or not text: nothing of the user's to keep
-        if MARKER not in now or MARKER in committed:
+        except (UnicodeDecodeError, OSError):
+            continue  # not text: nothing of the user's to keep
+        committed = committed_text(repo, path)
+        if committed is None or MARKER not in now or MARKER in committed:  # new with this update, or the user's
             continue
         if _is_helm_release(name) and not _restorable(now, committed):
             continue  # values not inline, or a conflict in them the user settles
@@ -105,7 +101,7 @@ def after(repo: Path, answers_file: str = "") -> None:
     for path in changed(repo):
         if _is_helm_release(posixpath.basename(path)):
             now = repo_files.read_text(repo, path)
-            committed = blob_text(repo, git(repo, "rev-parse", f"HEAD:./{path}").strip())
+            committed = committed_text(repo, path) or ""
             (start, end), (old_start, old_end) = _values_block(now), _values_block(committed)
             kept = now[:start] + committed[old_start:old_end] + now[end:]
             repo_files.write_text(repo, path, _without_placeholder(kept))
