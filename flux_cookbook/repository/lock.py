@@ -57,9 +57,7 @@ def require_no_operation(repo: Path) -> None:
     (its tree may be clean): update-all's own cherry-picks, or its clean-up, would end it.
     And one whose index git has locked (require_no_index_lock)."""
     for name, what in _IN_PROGRESS.items():
-        found = subprocess.run(["git", "rev-parse", "--git-path", name], cwd=repo, capture_output=True, text=True,
-                               check=False).stdout.strip()
-        if found and (Path(repo) / found).exists():
+        if _git_path_exists(repo, name):
             raise UserError(f"{repo} is in the middle of a {what} (git status says how to go on): finish or "
                             "abort it first; nothing was changed.")
     require_no_index_lock(repo)
@@ -69,11 +67,17 @@ def require_no_index_lock(repo: Path) -> None:
     """Refuse a repository whose index git has locked: a git killed while it wrote the index
     leaves its lock, and every git write fails then, the taking back of a stopped update's
     changes too."""
-    index_lock = subprocess.run(["git", "rev-parse", "--git-path", "index.lock"], cwd=repo, capture_output=True,
-                                text=True, check=False).stdout.strip()
-    if index_lock and (Path(repo) / index_lock).exists():
+    if index_lock := _git_path_exists(repo, "index.lock"):
         raise UserError(f"{repo} holds {index_lock}: a git command is running in it, or one was stopped before it "
                         "ended (then remove that file); nothing was changed.")
+
+
+def _git_path_exists(repo: Path, name: str) -> str:
+    """Where git keeps `name` in the repository's git folder, as git names it, when it
+    exists there; else ""."""
+    found = subprocess.run(["git", "rev-parse", "--git-path", name], cwd=repo, capture_output=True, text=True,
+                           check=False).stdout.strip()
+    return found if found and (Path(repo) / found).exists() else ""
 
 
 @contextlib.contextmanager
