@@ -257,17 +257,17 @@ class _Merger:
         """(the comment lines above the user's key are the user's own, its line differs from
         the old chart's line): both as the old chart's file has them, or the user wrote or
         changed them, and then they stay."""
-        start, _, column = self._span(ours, key, self.ours_lines, with_doc=True)
+        start = self._span(ours, key, self.ours_lines, with_doc=True)[0]
         line = ours.lc.key(key)[0]
         if not isinstance(base, CommentedMap) or key not in base or not self.base_lines:
             return start < line, False
         try:
-            base_start, _, base_column = self._span(base, key, self.base_lines, with_doc=True)
+            base_start = self._span(base, key, self.base_lines, with_doc=True)[0]
         except ValueError:
             return start < line, False
         base_line = base.lc.key(key)[0]
-        theirs_doc = [text.strip() for text in self.base_lines[base_start:base_line]]
-        return ([text.strip() for text in self.ours_lines[start:line]] != theirs_doc,
+        base_doc = [text.strip() for text in self.base_lines[base_start:base_line]]
+        return ([text.strip() for text in self.ours_lines[start:line]] != base_doc,
                 self.ours_lines[line].strip() != self.base_lines[base_line].strip())
 
     def _delete(self, ours: CommentedMap, key: Any, base: Any = None) -> None:
