@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from tests.support.controller_keys import make_certificate
+from tests.support.flux_objects import flux_ks
 from tests.support.flux_schema import kustomize_build, validate_object
 from tests.support.project import commit_all, init_repo, tree_state
 from tests.support.seal_repo import cert, repo  # noqa: F401 - fixtures
@@ -602,3 +603,27 @@ def test_a_second_sealed_secret_of_one_namespace_in_another_app_is_refused(repo,
     assert seal(repo, "web-2", "db-2", "--cert", str(cert), "--from-literal", "password=b").returncode == 0
     assert seal(repo, "web", "db", "--cert", str(cert), "--from-literal", "user=c").returncode == 0
     assert seal(repo, "api", "db", "--cert", str(cert), "--from-literal", "password=d").returncode == 0  # its own namespace
+
+
+
+@pytest.mark.parametrize("held", [
+    "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: db\n  namespace: web-prod\nspec:\n  encryptedData:\n    a: AgB=\n",
+    "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: web-prod\nstringData:\n  a: b\n",
+], ids=["sealed-secret", "secret"])
+def test_a_secret_of_that_name_in_any_file_flux_applies_is_refused(repo, cert, held):
+    """A file of the user's own naming, in a folder Flux applies (not an app's), holding
+    the Secret's namespace and name already: sealing db into web would make a second source
+    of one Secret. Refused, naming the file; another name goes on."""
+    (repo / "clusters/main/kustomizations").mkdir(parents=True)
+    (repo / "clusters/main/kustomizations/kustomization-shared.yaml").write_text(flux_ks("shared", "./shared"))
+    (repo / "shared").mkdir()
+    (repo / "shared/secrets.yaml").write_text("---\n" + held)
+    commit_all(repo, "Shared secrets")
+    before = tree_state(repo)
+    result = seal(repo, "web", "db", "--cert", str(cert), "--from-literal", "password=a")
+    assert result.returncode == 1
+    kind = "SealedSecret" if "SealedSecret" in held else "Secret"
+    assert f"shared/secrets.yaml:2 holds {kind} web-prod/db already, and Flux applies it" in result.stderr.decode()
+    assert tree_state(repo) == before
+    assert seal(repo, "web", "db-2", "--cert", str(cert), "--from-literal", "password=a").returncode == 0
+    assert seal(repo, "api", "db", "--cert", str(cert), "--from-literal", "password=a").returncode == 0  # another namespace

@@ -10,7 +10,7 @@ from typing import Any
 
 from flux_cookbook.commands import SUMMARIES
 from flux_cookbook.errors import UsageError, UserError
-from flux_cookbook.extensions import known_apps, layout, repo_files, repo_state
+from flux_cookbook.extensions import known_apps, repo_files, repo_state
 from flux_cookbook.repository.lock import one_writer
 from flux_cookbook.seal import controller_dependency, sealed_secrets, sealing, secret_values
 from flux_cookbook.template_runs import new_files_listed
@@ -112,9 +112,9 @@ def _seal(repo: Path, args: argparse.Namespace) -> int:
         _merge(secret_values.from_literals(args.from_literal), secret_values.from_files(args.from_file, _stdin())))
     # Everything that can refuse is checked before anyone types a secret.
     app = sealed_secrets.find_app(repo, args.app)
-    if not (app.folder / layout.sealed_secret_file_name(args.name)).is_file():  # a new one
-        sealed_secrets.refuse_a_second_of_one_namespace(repo, app, args.name)
     target = sealed_secrets.open_sealed_secret(app, args.name, args.scope, args.secret_type, labels, annotations)
+    if not target.exists:
+        sealed_secrets.refuse_a_second_of_one_namespace(repo, app, args.name)
     public_key = sealing.load_public_key(*sealed_secrets.certificate(repo, args.cert))
     dependency = controller_dependency.plan(repo, args.app)
     values = given or secret_values.require_one_secret_holds(_asked())

@@ -443,14 +443,17 @@ def normalized_path(path: object) -> str | None:
 def repository_files(root: Path) -> list[str]:
     """What Git would commit (tracked files and new ones it does not ignore); outside a Git
     work tree, every file but .git's."""
-    listed = subprocess.run(
-        ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        capture_output=True, text=True, check=False,
-    )
-    inside = subprocess.run(
-        ["git", "-C", str(root), "rev-parse", "--show-prefix"], capture_output=True, text=True, check=False
-    )
-    if listed.returncode == 0 and inside.returncode == 0 and inside.stdout.strip() == "":
+    try:
+        listed = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            capture_output=True, text=True, check=False,
+        )
+        inside = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--show-prefix"], capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError:  # no git installed: read the folder as one outside a work tree
+        listed = inside = None
+    if listed and inside and listed.returncode == 0 and inside.returncode == 0 and inside.stdout.strip() == "":
         names = {name for name in listed.stdout.split("\0") if name}
         return sorted(name for name in names if (root / name).is_file())
     found = []

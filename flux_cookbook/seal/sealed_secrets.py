@@ -41,7 +41,7 @@ from flux_cookbook.extensions import bounded_yaml, known_apps, layout, line_ends
 from flux_cookbook.extensions.input_checks import dns1123_label_error
 from flux_cookbook.extensions.kube_names import dns1123_subdomain_error, metadata_entry_error
 from flux_cookbook.extensions.yaml_quoting import retyped_when_plain
-from flux_cookbook.repository import apps
+from flux_cookbook.repository import apps, model
 from flux_cookbook.repository.root import run_from_root
 from flux_cookbook.seal import sealing
 
@@ -299,6 +299,17 @@ def refuse_a_second_of_one_namespace(repo: Path, app: App, name: str) -> None:
                 f"app '{other}' holds SealedSecret {app.namespace}/{name} already ({path.relative_to(repo)}): a "
                 f"second one in app '{app.name}', of the same namespace, would be the same Secret applied twice. "
                 f"Seal into app '{other}', or give this one another name."
+            )
+    # Any other file Flux applies, whatever its name: a SealedSecret or a Secret written by
+    # hand (the controller refuses to overwrite a Secret no SealedSecret of its own made).
+    own = sealed_secret_path(app, name).relative_to(repo).as_posix()
+    for held in model.read_repository(repo).manifests:
+        if (held.path != own and held.name == name and held.namespace == app.namespace
+                and (held.is_a(KIND, API_VERSION.partition("/")[0]) or held.is_a("Secret", ""))):
+            raise UserError(
+                f"{held.path}:{held.line} holds {held.kind} {app.namespace}/{name} already, and Flux applies it: "
+                f"a SealedSecret of that name in app '{app.name}' would be a second source of the same Secret. "
+                f"Give this one another name, or remove that one from {held.path} first."
             )
 
 

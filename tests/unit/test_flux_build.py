@@ -116,6 +116,19 @@ def test_a_folder_tree_deeper_than_pythons_recursion_is_refused_with_a_message(t
             deep = deep.parent
 
 
+def test_a_machine_without_git_reads_the_folder_as_it_is(tmp_path, monkeypatch):
+    """check and seal on a machine (a CI image) with no git on its PATH read every file
+    but .git's, as outside a work tree, instead of ending in a FileNotFoundError."""
+    from flux_cookbook.repository.model import repository_files
+
+    (tmp_path / "apps").mkdir()
+    (tmp_path / "apps/configmap.yaml").write_text(CM.format(name="x"))
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git/HEAD").write_text("ref: refs/heads/main\n")
+    monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
+    assert repository_files(tmp_path) == ["apps/configmap.yaml"]
+
+
 # --- finding the Flux Kustomizations --------------------------------------------------
 
 
