@@ -47,24 +47,36 @@ def notes(given: Mapping[str, object], dst: str | Path, answers_file: str | Path
 
 def message(given: Mapping[str, object], dst: str | Path, answers_file: str | Path) -> str:
     """The notes as copier.yml's message after a copy or an update prints them."""
-    return "\n".join(notes(given, dst, answers_file))
+    return "\n".join(notes(given, dst, answers_file) + kept_shared_file_notes(given, dst, answers_file))
 
 
 # Answers that go into the shared HelmRepository file, which an app writes only when it is
 # not there yet (copier.yml's `_skip_if_exists`).
-SHARED_REPOSITORY_ANSWERS = ("helmrepository_interval",)
+SHARED_REPOSITORY_ANSWERS = {"helmrepository_interval": "interval"}  # answer -> the spec field it sets
 
 
-def kept_shared_file_notes(given: Mapping[str, object], dst: str | Path, answers_file: str | Path,
-                           existed: set[str]) -> list[str]:
-    """A note for each `-d` answer of SHARED_REPOSITORY_ANSWERS recorded for an app whose
-    HelmRepository file was there before (`existed`, paths from the repository's root):
-    the file stays as it is, so the answer changes nothing in it."""
+def kept_shared_file_notes(given: Mapping[str, object], dst: str | Path, answers_file: str | Path) -> list[str]:
+    """A note for each `-d` answer of SHARED_REPOSITORY_ANSWERS that the app's HelmRepository
+    file does not hold: the file was there before, and shared, so copier kept it as it is
+    and the answer, though recorded, changes nothing in it."""
     wanted = [key for key in SHARED_REPOSITORY_ANSWERS if key in given]
-    if not wanted or (recorded := _recorded(dst, answers_file)) is None:
+    if not wanted or (recorded := _recorded(dst, answers_file)) is None or not recorded.get("helm_repo_name"):
         return []
-    path = layout.helm_repository_file(str(recorded.get("bootstrap_dir") or ""), str(recorded.get("helm_repo_name") or ""))
-    if path not in existed:
-        return []
-    return [f"Note: -d {key} is recorded, but {path} was there already and is shared, so it stays as it is; "
-            "edit it to change it for every app that uses it." for key in wanted]
+    path = layout.helm_repository_file(str(recorded.get("bootstrap_dir") or ""), str(recorded["helm_repo_name"]))
+    spec = _helm_repository_spec(Path(dst), path)
+    return [f"Note: -d {key} is recorded, but {path} was there already and is shared, so it stays as it is "
+            f"({SHARED_REPOSITORY_ANSWERS[key]}: {spec.get(SHARED_REPOSITORY_ANSWERS[key])}); edit it to change it "
+            "for every app that uses it." for key in wanted
+            if spec is not None and str(spec.get(SHARED_REPOSITORY_ANSWERS[key])) != str(recorded.get(key))]
+
+
+def _helm_repository_spec(dst: Path, path: str) -> dict | None:
+    """The spec of the HelmRepository in `path`, or None where there is none to read."""
+    try:
+        documents = bounded_yaml.load_all(repo_files.read_text(dst, path), path)
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+        return None
+    for document in documents:
+        if isinstance(document, dict) and document.get("kind") == "HelmRepository" and isinstance(document.get("spec"), dict):
+            return document["spec"]
+    return None

@@ -61,3 +61,29 @@ def test_add_says_an_interval_for_a_shared_helm_repository_changes_nothing(with_
                           "-d", "fetch_values=false", "-d", "helmrepository_interval=5m", cwd=repo)
     assert result.returncode == 0 and "was there already" not in result.stdout
     assert "interval: 5m" in (repo / "bootstrap/helmrepositories/helmrepository-tempo.yaml").read_text()
+
+
+def test_plain_copier_says_an_interval_for_a_shared_helm_repository_changes_nothing(template, with_grafana, tmp_path):
+    """The same note through copier's own command line (copier.yml's messages), on a copy
+    and on an update that gives the answer anew; an interval the file holds gets none."""
+    from tests.support.project import copier_cli
+
+    repo = own_copy(with_grafana, tmp_path / "repo")
+    file = repo / "bootstrap/helmrepositories/helmrepository-grafana.yaml"
+    before = file.read_text()
+    note = ("Note: -d helmrepository_interval is recorded, but bootstrap/helmrepositories/helmrepository-grafana.yaml "
+            "was there already and is shared, so it stays as it is (interval: 15m)")
+    copied = copier_cli("copy", "--trust", "--defaults", "-d", "kind=app", "-d", "app_name=loki", "-d", f"helm_repo_url={GRAFANA}",
+                        "-d", "fetch_values=false", "-d", "helmrepository_interval=5m", str(template.path), ".", cwd=repo)
+    assert copied.returncode == 0, copied.stderr
+    assert note in copied.stdout + copied.stderr
+    assert file.read_text() == before
+    commit_all(repo, "Loki")
+    updated = copier_cli("update", "--trust", "--defaults", "-a", ".copier-answers.app-loki.yml",
+                         "-d", "helmrepository_interval=7m", cwd=repo)
+    assert updated.returncode == 0, updated.stderr
+    assert note in updated.stdout + updated.stderr and file.read_text() == before
+    commit_all(repo, "Loki again")
+    same = copier_cli("update", "--trust", "--defaults", "-a", ".copier-answers.app-loki.yml",
+                      "-d", "helmrepository_interval=15m", cwd=repo)
+    assert same.returncode == 0 and "helmrepository_interval is recorded" not in same.stdout + same.stderr

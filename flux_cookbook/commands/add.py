@@ -76,9 +76,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.vcs_ref:
         trust.require_released_commits({layout.CLUSTER_ANSWERS: (str(template), str(cluster.get("_commit") or ""))})
     vcs_ref = args.vcs_ref or copier_run.release_of(str(template), cluster.get("_commit"))
-    helm_repositories = repo / layout.helm_repositories_dir(str(cluster.get("bootstrap_dir") or conventions.CURRENT.bootstrap_dir))
-    existed = {path.relative_to(repo).as_posix() for path in helm_repositories.glob("*.yaml")} \
-        if helm_repositories.is_dir() else set()
     with one_writer(repo, NAME):
         untracked = new_files_listed.untracked_files(repo)
         try:
@@ -94,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {note}")
     answers_file = layout.app_answers_file(args.app)
     for note in unused_answers.notes(extra, repo, answers_file) + unused_answers.kept_shared_file_notes(
-            {**extra, **given}, repo, answers_file, existed):
+            {**extra, **given}, repo, answers_file):
         print(note)
     print(f"Added app {args.app} ({answers_file}). Review with `git status`, then commit.")
     return 0
