@@ -277,3 +277,20 @@ def test_from_1_0_0_in_one_update(template, own_lived_in_1_0_0):
     update_all(repo, template)
     assert tree_state(repo) == before
 
+
+
+def test_an_oci_helm_repository_of_settings_of_its_own_moves_without_a_conflict(template, own_lived_in_1_0_0):
+    """The cluster's update writes pg's OCIRepository from the user's HelmRepository (its
+    interval and timeout); pg's own update adds the release's rendering of the same file.
+    The migration's is kept, in the app's update too, not left as a conflict."""
+    repo = own_lived_in_1_0_0
+    copy(template.path, repo, vcs_ref=template.tag("1.0.0"), kind="app", app_name="pg", chart="postgresql",
+         chart_version="16.x", helm_repo_name="bitnami-oci", helm_repo_url=BITNAMI)
+    edit(repo / "flux-system/helmrepositories/helmrepository-bitnami-oci.yaml", "  interval: 15m\n",
+         "  interval: 1h # a slow registry\n  timeout: 2m\n")
+    commit_all(repo, "Add pg")
+    result = update_all(repo, template)
+    assert "added by the migration and by the release; the migration's (from your files) kept" in result.stdout
+    assert_current_and_valid(repo)
+    oci = load(repo / "pg/ocirepository-pg.yaml")["spec"]
+    assert (oci["interval"], oci["timeout"], oci["ref"]) == ("1h", "2m", {"semver": "16.x"})

@@ -6,8 +6,10 @@ after:  it is put back under its apps folder; a SOPS-encrypted file the update c
         put back as committed (encrypted_files), and so is a values ConfigMap it gave the
         placeholder of values it could not read (values_kept); a Namespace or HelmRepository file the
         update wrote again, whose object the user declares elsewhere, is removed
-        (shared_files); a HelmRepository file it deleted that something still uses or
-        lists is put back (v3_0_0); then conflicts in which the user already has the release's
+        (shared_files); an app's OCIRepository file the cluster's update wrote from the
+        user's files is kept as written where the update added it too, and a
+        HelmRepository file it deleted that something still uses or lists is put back
+        (v3_0_0); then conflicts in which the user already has the release's
         changes are settled (settle_conflicts).
 """
 
@@ -27,7 +29,9 @@ def after(repo: Path, answers_file: str = "") -> None:
     encrypted_files.after(repo, answers_file)
     values_kept.after(repo, answers_file)
     shared_files.after(repo, answers_file)
-    # An app's update that moves it to an OCIRepository deletes its HelmRepository file,
-    # as 3.0.0's step does: kept where something still uses or lists it.
+    # An app's update that moves it to an OCIRepository adds the file the cluster's update
+    # wrote from the user's HelmRepository (kept as written), and deletes that HelmRepository's
+    # file, as 3.0.0's step does (kept where something still uses or lists it).
+    v3_0_0.keep_added_oci_repositories(repo)
     v3_0_0.restore_used_helm_repositories(repo)
     settle_conflicts.after(repo)

@@ -458,11 +458,15 @@ def apply(repo: Path, plan: Plan) -> None:
 
 
 def after(repo: Path, answers_file: str = "") -> None:
-    _keep_added_oci_repositories(repo)
+    keep_added_oci_repositories(repo)
     restore_used_helm_repositories(repo)
 
 
-def _keep_added_oci_repositories(repo: Path) -> None:
+def keep_added_oci_repositories(repo: Path) -> None:
+    """An app's OCIRepository file that this release's step wrote from the user's files and
+    the update added too (a conflict with nothing before it) is kept as the step wrote it.
+    Run after this release's step and after every update: an app updated after its
+    cluster meets the release's rendering of the file the cluster's update wrote."""
     # By name: an app adopted one folder down is merged at the root, and moved back later.
     oci_files = {posixpath.basename(layout.oci_repository_file(app)) for app in layout.apps(repo)}
     empty = git(repo, "hash-object", "--stdin", input="").strip()
