@@ -184,7 +184,7 @@ def make_plan(repo: Path, clean: bool = False) -> Plan:
         except MigrationError as error:
             errors.append(f"{path}: {error}")
             continue
-        text = _repoint_flux_sync(migration.text) if plan.moves else migration.text
+        text = _repoint_git_repository_ignore(_repoint_into_moved_folder(migration.text)) if plan.moves else migration.text
         if plan.moves and path in flux_own_config:
             text = _repoint_flux_own_config(text)
             if left := _flux_own_entries(text):
@@ -197,6 +197,10 @@ def make_plan(repo: Path, clean: bool = False) -> Plan:
             found.add(blob)
     if plan.moves:
         errors += _repoint_configs_outside(repo, plan)
+        if (repo / layout.SOURCEIGNORE).is_file():
+            ignore = repo_files.read_text(repo, layout.SOURCEIGNORE)
+            if (repointed := _repoint_ignore_lines(ignore)) != ignore:
+                plan.writes[layout.SOURCEIGNORE] = repointed
     if errors:
         raise MigrationAbort("these files cannot be migrated; fix them, commit, and update again:\n  " + "\n  ".join(errors))
     if plan.moves and (repo / "README.md").is_file():
@@ -422,23 +426,72 @@ def _plan_moves(repo: Path, plan: Plan) -> set[str]:
     return configs
 
 
-def _repoint_flux_sync(text: str) -> str:
-    """Point a Kustomization that syncs the old bootstrap folder at the new one.
+# A `path:` line naming the old folder or a folder in it, quoting and comment kept.
+PATH_LINE = re.compile(rf"(?m)^(\s+path:\s*)([\"']?)(\./)?{OLD_DIR}(/[^\s\"'#]*)?\2(\s*(?:#.*)?)$")
+# A line of an ignore list (`.sourceignore`, a GitRepository's `spec.ignore`) naming it.
+IGNORE_LINE = re.compile(rf"(?m)^(\s*!?/?){OLD_DIR}(/[^\s#]*)?(\s*)$")
 
-    flux bootstrap writes it in `<bootstrap>/flux-system/gotk-sync.yaml`; one line
-    changes, keeping its quoting and comment.
-    """
-    if not any(
-        isinstance(doc, dict) and doc.get("kind") == "Kustomization"
-        and str(doc.get("spec", {}).get("path", "")).strip("./") == OLD_DIR
-        for doc in _documents(text)
-    ):
+
+def _into_moved_folder(path: object) -> str | None:
+    """`path` (a Flux path: "./flux-system/x", "flux-system") without its "./" and trailing
+    "/" when it is the old bootstrap folder or in it; else None."""
+    text = str(path).strip().removeprefix("./").rstrip("/")
+    return text if text == OLD_DIR or text.startswith(OLD_DIR + "/") else None
+
+
+def _paths_into_moved_folder(text: str) -> set[str]:
+    """The paths into the old folder that Flux follows in `text`'s objects: a Flux
+    Kustomization's `spec.path` (flux bootstrap's own sync, another cluster's
+    Kustomizations) and an ImageUpdateAutomation's `spec.update.path` (where it writes)."""
+    found = set()
+    for doc in _documents(text):
+        spec = doc.get("spec") if isinstance(doc, dict) else None
+        if not isinstance(spec, dict):
+            continue
+        group = str(doc.get("apiVersion", "")).partition("/")[0]
+        if doc.get("kind") == "Kustomization" and group == flux_names.KUSTOMIZE_GROUP:
+            path = spec.get("path")
+        elif doc.get("kind") == "ImageUpdateAutomation" and group == flux_names.IMAGE_GROUP:
+            path = spec.get("update", {}).get("path") if isinstance(spec.get("update"), dict) else None
+        else:
+            continue
+        if isinstance(path, str) and (inside := _into_moved_folder(path)):
+            found.add(inside)
+    return found
+
+
+def _repoint_into_moved_folder(text: str) -> str:
+    """Point each path Flux follows into the old bootstrap folder at the same place in the
+    new one (`./flux-system` -> `./bootstrap`, `./flux-system/x` -> `./bootstrap/x`): one
+    line each, keeping its quoting and comment. flux bootstrap's own Kustomization, in
+    `<bootstrap>/flux-system/gotk-sync.yaml`, is one of them."""
+    if not (wanted := _paths_into_moved_folder(text)):
         return text
-    return re.sub(
-        rf"(?m)^(\s+path:\s*)([\"']?)(\./)?{OLD_DIR}/?\2(\s*(#.*)?)$",
-        lambda m: f"{m.group(1)}{m.group(2)}{m.group(3) or ''}{NEW_DIR}{m.group(2)}{m.group(4)}",
-        text,
-    )
+
+    def repointed(match: re.Match) -> str:
+        rest = (match.group(4) or "").rstrip("/")
+        if OLD_DIR + rest not in wanted:
+            return match.group(0)
+        quote = match.group(2)
+        return f"{match.group(1)}{quote}{match.group(3) or ''}{NEW_DIR}{rest}{quote}{match.group(5)}"
+
+    return PATH_LINE.sub(repointed, text)
+
+
+def _repoint_ignore_lines(text: str) -> str:
+    """An ignore list's patterns naming the old folder (`!/flux-system/`, `/flux-system/x`)
+    name the new one: a GitRepository that lets only some folders through would otherwise
+    leave the moved bootstrap folder out of Flux's artifact, and the cluster would sync nothing."""
+    return IGNORE_LINE.sub(lambda m: f"{m.group(1)}{NEW_DIR}{m.group(2) or ''}{m.group(3)}", text)
+
+
+def _repoint_git_repository_ignore(text: str) -> str:
+    """`_repoint_ignore_lines` in the `spec.ignore` of a GitRepository in `text`."""
+    for doc in _documents(text):
+        ignore = doc.get("spec", {}).get("ignore") if isinstance(doc, dict) and isinstance(doc.get("spec"), dict) else None
+        if doc.get("kind") == "GitRepository" and isinstance(ignore, str) and IGNORE_LINE.search(ignore):
+            return _repoint_ignore_lines(text)
+    return text
 
 
 def _documents(text: str) -> list:

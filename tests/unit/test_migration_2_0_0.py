@@ -8,6 +8,7 @@ import pytest
 
 from flux_cookbook.extensions.migrations import v2_0_0
 from flux_cookbook.extensions.migrations.git_repo import MigrationAbort, git
+from tests.support.flux_objects import flux_ks, git_repository
 from tests.support.flux_schema import kustomize_build
 from tests.support.project import repo_with
 
@@ -151,12 +152,55 @@ def test_after_puts_back_a_conflicted_or_deleted_moved_file(tmp_path):
 ])
 def test_flux_own_kustomization_is_repointed(line, expected):
     text = f"apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\nspec:\n{line}\n"
-    assert v2_0_0._repoint_flux_sync(text).splitlines()[-1] == expected
+    assert v2_0_0._repoint_into_moved_folder(text).splitlines()[-1] == expected
 
 
 def test_other_kinds_with_a_path_are_left_alone():
     text = "kind: Something\nspec:\n  path: ./flux-system\n"
-    assert v2_0_0._repoint_flux_sync(text) == text
+    assert v2_0_0._repoint_into_moved_folder(text) == text
+
+
+# flux bootstrap's own sync, its GitRepository letting only two folders through.
+SYNC_WITH_IGNORE = git_repository(extra="  ignore: |\n    /*\n    !/flux-system/\n    !/podinfo/\n") + "---\n" + \
+    flux_ks("flux-system", "./flux-system")
+IMAGE_UPDATE = """\
+apiVersion: image.toolkit.fluxcd.io/v1beta2
+kind: ImageUpdateAutomation
+metadata:
+  name: podinfo
+  namespace: flux-system
+spec:
+  interval: 30m
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  update:
+    path: ./flux-system # the markers are in the Kustomizations
+    strategy: Setters
+"""
+
+
+def test_every_path_flux_follows_into_the_moved_folder_follows_it(tmp_path, capsys):
+    """Not only flux bootstrap's own sync: another cluster's Kustomization applying a folder
+    in it, an ImageUpdateAutomation writing there, and the ignore lists that let it through
+    (a GitRepository's, .sourceignore) name the new folder; a path elsewhere stays."""
+    repo = make_repo(tmp_path, {
+        ".copier-answers.yml": ANSWERS,
+        ".sourceignore": "/flux-system/notes/\n*.md\n",
+        "flux-system/flux-system/gotk-sync.yaml": SYNC_WITH_IGNORE,
+        "flux-system/image-automation/podinfo.yaml": IMAGE_UPDATE,
+        "clusters/staging/shared.yaml": flux_ks("shared", '"./flux-system/helmrepositories/" # one list'),
+        "clusters/staging/apps.yaml": flux_ks("apps", "./flux-systems/apps"),
+    })
+    v2_0_0.before(repo)
+    sync = (repo / "bootstrap/flux-system/gotk-sync.yaml").read_text()
+    assert "    !/bootstrap/\n    !/podinfo/\n" in sync and "  path: ./bootstrap\n" in sync
+    assert "    path: ./bootstrap # the markers are in the Kustomizations\n" in \
+        (repo / "bootstrap/image-automation/podinfo.yaml").read_text()
+    assert '  path: "./bootstrap/helmrepositories" # one list\n' in (repo / "clusters/staging/shared.yaml").read_text()
+    assert "  path: ./flux-systems/apps\n" in (repo / "clusters/staging/apps.yaml").read_text()
+    assert (repo / ".sourceignore").read_text() == "/bootstrap/notes/\n*.md\n"
+    assert git(repo, "diff", "--name-only") == ""  # staged
 
 
 GOTK_COMPONENTS = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n"
