@@ -377,6 +377,10 @@ def flux_kustomizations(repo: Path) -> list[FluxKustomization]:
     return [f.kustomization for f in _discover(repo, artifact_files(repo))]
 
 
+def _identity(k: FluxKustomization) -> tuple[str, str]:
+    return k.namespace or _FLUX_NAMESPACE, k.name
+
+
 def _is_sync(k: FluxKustomization) -> bool:
     base = posixpath.basename(k.file)
     return base == _SYNC_FILE or (base == k.file and base.startswith(layout.ANSWERS_PREFIX))
@@ -970,20 +974,23 @@ def build_folder(folder: Path) -> BuildResult:
 
 
 def newly_broken(before: list[BuildResult], after: list[BuildResult]) -> list[BuildResult]:
-    """The builds that passed before and fail (or are gone) after, matched by path; the
-    sync Kustomization also by what it is, so a moved bootstrap folder is followed."""
+    """The builds that passed before and fail (or are gone) after, matched by path; where
+    the path is gone, by the Kustomization that built it (the sync, or one the repository
+    has once), so a folder moved with the Kustomizations applying it is followed."""
     after_by_path = {r.kustomization.path: r for r in after}
-    after_sync = {
-        (r.kustomization.namespace or _FLUX_NAMESPACE, r.kustomization.name): r
-        for r in after if _is_sync(r.kustomization)
-    }
+    after_sync = {_identity(r.kustomization): r for r in after if _is_sync(r.kustomization)}
+    after_by_identity: dict[tuple[str, str], list[BuildResult]] = {}
+    for result in after:
+        after_by_identity.setdefault(_identity(result.kustomization), []).append(result)
     broken = []
     for old in before:
         if not old.ok:
             continue
         new = after_by_path.get(old.kustomization.path)
         if new is None and _is_sync(old.kustomization):
-            new = after_sync.get((old.kustomization.namespace or _FLUX_NAMESPACE, old.kustomization.name))
+            new = after_sync.get(_identity(old.kustomization))
+        if new is None and len(same := after_by_identity.get(_identity(old.kustomization), [])) == 1:
+            new = same[0]
         if new is None or not new.ok:
             broken.append(old if new is None else new)
     return broken

@@ -52,6 +52,25 @@ def test_a_path_that_no_longer_builds_is_named_with_kustomizes_message(tmp_path)
     assert build_check.newly_broken(after, after) == []  # broken before: not this change's doing
 
 
+def test_a_folder_moved_with_the_kustomization_applying_it_still_builds(tmp_path):
+    """Another cluster's Kustomization applying a folder of the bootstrap folder, both moved
+    (the 2.0.0 step): matched by the Kustomization, not called gone."""
+    repo = init_repo(write(tmp_path, {"flux-system/gotk-sync.yaml": SYNC_ROOT.replace("path: ./", "path: ./flux-system"),
+                                      "flux-system/shared/web.yaml": NAMESPACE,
+                                      "clusters/staging/flux-system/gotk-sync.yaml": SYNC_ROOT.replace("path: ./", "path: ./clusters/staging"),
+                                      "clusters/staging/shared.yaml": flux_ks("shared", "./flux-system/shared")}))
+    before = build_check.build(repo)
+    git(repo, "mv", "flux-system", "bootstrap")
+    for path in ("bootstrap/gotk-sync.yaml", "clusters/staging/shared.yaml"):
+        (repo / path).write_text((repo / path).read_text().replace("./flux-system", "./bootstrap"))
+    after = build_check.build(repo)
+    assert sorted(r.kustomization.path for r in after.results if r.ok) == ["bootstrap", "bootstrap/shared", "clusters/staging"]
+    assert build_check.newly_broken(before, after) == []
+    (repo / "bootstrap/shared/web-again.yaml").write_text(NAMESPACE)
+    assert [line.split(" (")[0] for line in build_check.newly_broken(before, build_check.build(repo))] == [
+        "./bootstrap/shared"]
+
+
 def test_without_kubectl_the_check_is_skipped_and_says_so(tmp_path):
     repo = init_repo(write(tmp_path / "repo", {"flux-system/gotk-sync.yaml": SYNC_ROOT}))
     result = call_without_kubectl(tmp_path, "flux_cookbook.repository.build_check:build", repo)
