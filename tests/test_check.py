@@ -799,6 +799,24 @@ def test_one_mistake_one_problem(repo, cache, case):
 
 
 
+def test_values_are_checked_against_the_chart_the_range_installs_not_the_one_they_were_fetched_from(repo, cache, tmp_path):
+    """The values name podinfo 6.13.0 (cached, no schema), and the HelmRelease's range was
+    bumped by hand to 6.14.x: Flux installs 6.14.1, whose schema refuses them."""
+    older = tmp_path / "cache"
+    shutil.copytree(cache, older)
+    folder = next(older.iterdir())
+    source = PODINFO / "6.13.0"
+    (folder / "podinfo-6.13.0.tgz").write_bytes(pack_archive([
+        ("podinfo/Chart.yaml", (source / "Chart.yaml").read_bytes(), {}),
+        ("podinfo/values.yaml", (source / "values.yaml").read_bytes(), {})]))
+    apply(repo, {CM: Replace("  values.yaml: |\n", f"  values.yaml: |\n    # values.yaml of chart {PODINFO_REPO} podinfo 6.13.0 "
+                                                     "(chart_version: 6.x)\n")})
+    apply(repo, {CM: Replace("replicaCount: 1", "replicaCount: two")})
+    assert [p.rule for p in check_repository(repo, cache_dir=older).problems] == []  # 6.x: the values' own 6.13.0
+    apply(repo, {HR: Replace("version: 6.x", "version: 6.14.x")})
+    assert [(p.rule, p.path) for p in check_repository(repo, cache_dir=older).problems] == [("values.schema", CM)]
+
+
 def test_references_by_a_name_a_prefix_changes_in_the_build_are_errors(repo, cache):
     """A namePrefix renames the ConfigMap and the HelmRelease in the build; kustomize does not
     rewrite the HelmRelease's valuesFrom nor the Kustomization's health check, so helm-controller

@@ -144,12 +144,15 @@ def _cached_chart(release: Manifest, index: Index, sources: list[_Values], cache
     archives = chart_source.cached_archives(repo_url, chart, cache_dir)
     if not archives:
         return None
-    version = None
-    for source in sources:  # values fetched by the template name their exact version
-        header = _FETCHED_HEADER.match(source.header)
-        if header and header.group(2) == chart and header.group(3) in archives:
-            version = header.group(3)
     try:
+        version = None
+        for source in sources:  # values fetched by the template name their exact version
+            header = _FETCHED_HEADER.match(source.header)
+            # ... which Flux installs only while the range allows it (a range bumped by hand
+            # or by Renovate moves the chart on, and the values are checked against that one).
+            if header and header.group(2) == chart and header.group(3) in archives \
+                    and newest_matching([header.group(3)], constraint) is not None:
+                version = header.group(3)
         version = version or newest_matching(archives, constraint)
     except ValueError:
         return None
