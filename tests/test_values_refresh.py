@@ -4,6 +4,7 @@ charts, served as a Helm repository on loopback that gains releases as the test 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -466,6 +467,24 @@ def test_an_oci_chart_moves_to_a_new_range(template, cluster):
     assert yaml.safe_load((cluster / "podinfo/ocirepository-podinfo.yaml").read_text())["spec"]["ref"]["semver"] == "6.x"
     assert yaml.safe_load(values_text(cluster, "podinfo")) == {**yaml.safe_load(defaults("podinfo", "6.14.1")), "replicaCount": 2}
     assert validate_repo(cluster, CURRENT) == []
+
+
+def test_a_range_bumped_by_hand_in_the_oci_repository_is_the_one_outdated_and_refresh_read(template, cluster):
+    """renovate.json says an OCI app's range is bumped by hand, in its OCIRepository: Flux
+    then installs the newest 6.x, and the values are behind it until refreshed to it."""
+    from tests.support.helm_repo_server import chart_archive, serve_fake_registry
+
+    with serve_fake_registry({version: chart_archive(version) for version in PODINFO_VERSIONS}) as registry:
+        add_app(template, cluster, registry.oci_url, "podinfo", "6.0.3", {"replicaCount": 2})
+        edit(cluster / "podinfo/ocirepository-podinfo.yaml", "semver: 6.0.3", "semver: 6.x # bumped by hand")
+        commit_all(cluster, "A newer podinfo")
+        outdated = cookbook_cli("values", "outdated", str(cluster))
+        assert outdated.returncode == 1, outdated.stdout + outdated.stderr
+        assert re.search(r"podinfo +podinfo +6\.x +6\.0\.3 +6\.14\.1 ", outdated.stdout), outdated.stdout
+        result = cookbook_cli("values", "refresh", "podinfo", "-C", str(cluster))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert yaml.safe_load(values_text(cluster, "podinfo")) == {**yaml.safe_load(defaults("podinfo", "6.14.1")), "replicaCount": 2}
+    assert "semver: 6.x # bumped by hand" in (cluster / "podinfo/ocirepository-podinfo.yaml").read_text()
 
 
 @pytest.mark.parametrize("args", [["refresh", "-C", "{repo}"], ["refresh", "podinfo", "--all", "-C", "{repo}"],

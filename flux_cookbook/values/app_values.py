@@ -41,6 +41,7 @@ class App:
     values_text: str  # the values without the header line
     files: dict[str, str] = field(default_factory=dict)  # path -> text as read
     folder: str = ""  # the folder its Kustomization applies (repository.apps.App.folder)
+    written_range: str = ""  # the range its HelmRelease or OCIRepository names ("" if none is read)
 
     def file(self, rendered: str) -> str:
         """The app file the template renders at `rendered` (extensions/layout.py), in the
@@ -57,7 +58,9 @@ class App:
 
     @property
     def chart_version(self) -> str:
-        return str(self.answers.get("chart_version") or "*")
+        """The range Flux installs the chart by: as the app's files write it (a range bumped
+        by hand, or by Renovate, is the one Flux reads), else as the answers record it."""
+        return self.written_range or str(self.answers.get("chart_version") or "*")
 
     @property
     def overrides(self) -> dict:
@@ -89,6 +92,7 @@ def read_app(repo: Path, name: str) -> App:
     if error := apps.answers_name_error(model):
         raise UserError(error)
     app.folder = model.folder
+    app.written_range = _written_range(repo, app)
     configmap = app.file(layout.values_configmap_file(name))
     release = app.file(layout.helm_release_file(name))
     if repo_files.inside(repo, configmap).is_file():
@@ -117,6 +121,23 @@ def read_app(repo: Path, name: str) -> App:
     if parsed is not None and not isinstance(parsed, dict):
         raise UserError(f"the values of app '{name}' in {app.values_file} are not a mapping of values")
     return app
+
+
+def _written_range(repo: Path, app: App) -> str:
+    """The version range (or the OCI tag) the app's HelmRelease or OCIRepository names; ""
+    where its file cannot be read, pins a digest, or leaves the value to a substitution."""
+    (path, keys), = chart_version_files(repo, app)
+    try:
+        value: Any = _load(read_file(repo, path), path)
+    except UserError:
+        return ""
+    for key in keys[:-1]:
+        value = value.get(key) if isinstance(value, dict) else None
+    if not isinstance(value, dict):
+        return ""
+    written = value.get(keys[-1]) if keys[-1] in value else value.get("tag")  # an OCIRepository pinned to a tag
+    written = str(written).strip() if isinstance(written, (str, int, float)) and not isinstance(written, bool) else ""
+    return "" if "${" in written else written
 
 
 def read_file(repo: Path, name: str) -> str:
