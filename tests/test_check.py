@@ -960,6 +960,16 @@ def test_a_file_listed_only_by_a_kustomization_file_no_build_reads_is_named(repo
     assert report.problems[0].message.startswith("Flux does not apply this file: podinfo/kustomization.yaml lists")
 
 
+def test_a_file_no_build_reads_that_does_not_parse_hides_no_build_error(repo, cache):
+    """web's kustomization.yaml names a file that is not there; beside it a notes file that
+    is not YAML, which no build reads (a warning): the build error is still an error."""
+    apply(repo, {"web/kustomization.yaml": "resources:\n  - helmrelease-web.yaml\n  - missing.yaml\n",
+                 "web/notes.yaml": "foo: [\n"})
+    report = check_repository(repo, cache_dir=cache)
+    assert [(p.rule, p.path, p.severity) for p in report.problems] == [
+        ("build", WEB_KUST, ERROR), ("yaml.parse", "web/notes.yaml", WARNING)], "\n".join(map(str, report.problems))
+
+
 def test_a_file_its_folder_does_not_list_is_named_with_what_breaks(repo, cache):
     """A kustomization.yaml applies only what it lists: the values ConfigMap left out is not
     applied (the file's warning), and the HelmRelease then lacks its values (its error)."""

@@ -9,6 +9,7 @@ from typing import Any
 
 from flux_cookbook.check.object_index import applied_kustomization_spec, metadata_of, spec_of, substituted
 from flux_cookbook.check.problems import ERROR, WARNING, Problem
+from flux_cookbook.check.rules_yaml import read_by_flux
 from flux_cookbook.extensions.flux_names import HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP, kustomize_config_field
 from flux_cookbook.repository.model import (
     Repository,
@@ -215,8 +216,8 @@ def check_builds(repo: Repository, build: bool = True, built: list | None = None
 
     problems = []
     for built, error in results:
-        if any(is_under(path, built.path) for path in repo.parse_errors):
-            continue  # a file that is not YAML fails the build too; yaml.parse says where
+        if any(is_under(path, built.path) and read_by_flux(repo, path) for path in repo.parse_errors):
+            continue  # a file the build reads that is not YAML fails it too; yaml.parse's error says where
         if fetches_only(error):
             problems.append(Problem(built.file, built.line, "build.remote", WARNING,
                                     f"{built.label()} is not checked: {_one_line(error)}. Flux fetches remote "

@@ -17,7 +17,7 @@ def check_yaml(repo: Repository, lint: yamllint_run.LintConfig | None = None) ->
     chart's own values.yaml) that does not parse is a warning: Flux never reads it as YAML."""
     lint = lint or yamllint_run.read_config(repo.root)
     problems = [
-        Problem(path, error.line, "yaml.parse", ERROR if _read_by_flux(repo, path) else WARNING, error.message)
+        Problem(path, error.line, "yaml.parse", ERROR if read_by_flux(repo, path) else WARNING, error.message)
         for path, error in repo.parse_errors.items()
     ]
     if lint.config is None:
@@ -37,5 +37,6 @@ def check_yaml(repo: Repository, lint: yamllint_run.LintConfig | None = None) ->
     return problems
 
 
-def _read_by_flux(repo: Repository, path: str) -> bool:
+def read_by_flux(repo: Repository, path: str) -> bool:
+    """Whether a build reads `path` as YAML: a file of objects it applies, or a kustomization file."""
     return repo.holds_manifests(path) or (is_kustomize_config(path) and repo.folder_of(path) is not None)
