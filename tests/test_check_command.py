@@ -340,6 +340,22 @@ def test_base_reports_only_what_the_change_adds(cluster, tmp_path, capsys):
     assert [(c["kustomization"], c["path"]) for c in json.loads(capsys.readouterr().out)["changes"]] == [(None, "podinfo")]
 
 
+def test_a_base_before_the_cluster_was_added_counts_as_empty(cluster, tmp_path, capsys):
+    """The pull request that adds the cluster to a repository of only a README: everything is new."""
+    repo = tmp_path / "repo"
+    (repo / "README.md").parent.mkdir()
+    (repo / "README.md").write_text("# cluster\n")
+    init_repo(repo)
+    subprocess.run(["git", "archive", "-o", str(tmp_path / "cluster.tar"), "HEAD"], cwd=cluster, check=True)
+    subprocess.run(["tar", "-xf", str(tmp_path / "cluster.tar"), "-C", str(repo)], check=True)
+    (repo / "podinfo" / "secret-db.yaml").write_text(PLAIN_SECRET)
+    commit_all(repo, "the cluster")
+    assert main(["check", str(repo), "--base", "HEAD~1", "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert ("podinfo/secret-db.yaml", "convention.plain-secret") in [(p["path"], p["rule"]) for p in report["problems"]]
+    assert ("flux-system/podinfo", "podinfo") in [(c["kustomization"], c["path"]) for c in report["changes"]]
+
+
 def test_base_must_be_a_commit(cluster, capsys):
     assert main(["check", str(cluster), "--base", "no-such-ref"]) == 1
     assert "--base no-such-ref: not a commit" in capsys.readouterr().err

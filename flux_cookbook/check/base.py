@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from flux_cookbook.check.problems import ERROR, Problem
-from flux_cookbook.check.run import Report, check_repository
+from flux_cookbook.check.run import NotFluxRepository, Report, check_repository
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import bounded_yaml
 from flux_cookbook.repository.worktrees import detached_worktrees
@@ -133,8 +133,11 @@ def check_against(repo: Path, base: str, build: bool = True, start_dir: str | No
     after = check_repository(repo, build=build, start_dir=start_dir)
     with detached_worktrees(top, commit, prefix="flux-cookbook-base.") as (then,):
         folder = then / inside if inside != "." else then
-        before = check_repository(folder, build=build, start_dir=start_dir) if folder.is_dir() else None
-    if before is None:  # the folder is new since REF: everything is the change's
+        try:
+            before = check_repository(folder, build=build, start_dir=start_dir) if folder.is_dir() else None
+        except NotFluxRepository:
+            before = None  # the pull request that adds the cluster (REF held a README)
+    if before is None:  # the folder is new since REF, or held no Flux: everything is the change's
         return BaseReport(base, after, after.problems, tuple(changed_outputs(Report((), 0, 0.0), after)))
     return BaseReport(base, after, tuple(new_problems(before, after)), tuple(changed_outputs(before, after)))
 

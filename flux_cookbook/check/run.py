@@ -61,6 +61,10 @@ from flux_cookbook.repository.model import (
 )
 
 
+class NotFluxRepository(UserError):
+    """A folder holding nothing of Flux: no cluster answers, no sync file, no Flux object."""
+
+
 @dataclass(frozen=True)
 class Report:
     problems: tuple[Problem, ...]
@@ -111,7 +115,7 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
     followed = flux_build.follow(Path(root), start_dir=start_dir, build=build)
     repo = read_repository(Path(root), yaml_file=lint.is_yaml_file if lint.config else None, followed=followed)
     if not repo.kustomizations and not any(m.group.endswith(GROUP_SUFFIX) for m in repo.manifests):
-        raise UserError(
+        raise NotFluxRepository(
             f"{root} does not look like a Flux repository: no {layout.CLUSTER_ANSWERS}, no {FLUX_SYSTEM}/{SYNC_FILE} "
             "and no Flux object. Give the cluster repository's folder."
         )
