@@ -356,6 +356,19 @@ def test_a_base_before_the_cluster_was_added_counts_as_empty(cluster, tmp_path, 
     assert ("flux-system/podinfo", "podinfo") in [(c["kustomization"], c["path"]) for c in report["changes"]]
 
 
+def test_a_base_git_cannot_check_out_is_named_in_one_line(cluster, tmp_path, capsys):
+    """A post-checkout hook that fails (git-lfs's, without git-lfs installed) fails the worktree."""
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", str(cluster), str(repo)], check=True)
+    hook = repo / ".git" / "hooks" / "post-checkout"
+    hook.write_text("#!/bin/sh\necho 'git-lfs was not found on your path' >&2\nexit 2\n")
+    hook.chmod(0o755)
+    assert main(["check", str(repo), "--base", "HEAD"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("flux-cookbook: --base HEAD: git could not check it out") and err.count("\n") == 1, err
+    assert "git-lfs was not found on your path" in err
+
+
 def test_base_must_be_a_commit(cluster, capsys):
     assert main(["check", str(cluster), "--base", "no-such-ref"]) == 1
     assert "--base no-such-ref: not a commit" in capsys.readouterr().err

@@ -10,6 +10,7 @@ as `check` checks them; the change is answerable only for what it adds:
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 from collections import Counter
 from dataclasses import dataclass, field
@@ -131,7 +132,14 @@ def check_against(repo: Path, base: str, build: bool = True, start_dir: str | No
     # A path whose folder the change leaves as it was builds alike on both sides: built once
     # (flux_build.REMEMBERED).
     after = check_repository(repo, build=build, start_dir=start_dir)
-    with detached_worktrees(top, commit, prefix="flux-cookbook-base.") as (then,):
+    with contextlib.ExitStack() as stack:
+        try:
+            (then,) = stack.enter_context(detached_worktrees(top, commit, prefix="flux-cookbook-base."))
+        except subprocess.CalledProcessError as error:
+            # A checkout hook that fails (git-lfs's, without git-lfs) fails the worktree too.
+            said = "; ".join(line.strip() for line in (error.stderr or "").splitlines() if line.strip())
+            raise UserError(f"--base {base}: git could not check it out in a temporary worktree: "
+                            f"{said or f'git worktree add exited with {error.returncode}'}") from error
         folder = then / inside if inside != "." else then
         try:
             before = check_repository(folder, build=build, start_dir=start_dir) if folder.is_dir() else None
