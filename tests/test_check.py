@@ -486,6 +486,14 @@ CASES = [
     Case("namespace-flux-system", {"bootstrap/namespaces/namespace-flux-system.yaml": NAMESPACE.format("flux-system")},
          "convention.namespace-builtin", "bootstrap/namespaces/namespace-flux-system.yaml", 1),
     Case("plain-secret", {"podinfo/secret-db.yaml": PLAIN_SECRET}, "convention.plain-secret", "podinfo/secret-db.yaml", 1),
+    # A Secret whose only values postBuild fills in (substituteFrom) holds nothing secret in the
+    # repository; the object is not validated offline (the variables' warning) and not a plain secret.
+    Case("secret-of-substituted-values", {"podinfo/secret-db.yaml": PLAIN_SECRET.replace("hunter2", "${DB_PASSWORD}"),
+                                          KUST: Replace("  prune: true", SUBSTITUTE_FROM.format(optional="        optional: true\n"))},
+         "schema.substituted", "podinfo/secret-db.yaml", 1, WARNING),
+    # A variable's default is written in the repository, in plain text like any other value.
+    Case("plain-secret-as-a-variables-default", {"podinfo/secret-db.yaml": PLAIN_SECRET.replace("hunter2", "${DB_PASSWORD:=hunter2}")},
+         "convention.plain-secret", "podinfo/secret-db.yaml", 1),
     Case("sops-encrypted-secret-not-decrypted", {"podinfo/secret-db.yaml": SOPS_SECRET},
          "schema.sops-not-decrypted", "podinfo/secret-db.yaml", 1, message="has no spec.decryption"),
     Case("post-build-variable-name", {KUST: Replace("  prune: true", "  postBuild:\n    substitute:\n      my-var: x\n  prune: true")},
@@ -659,6 +667,17 @@ CLEAN = [
     Case("generated-configmap", {"podinfo/kustomization.yaml": CONFIGMAP_GENERATOR.format(label="team: platform")}, "", "", 0),
     Case("sops-encrypted-secret-generator-env", {"podinfo/kustomization.yaml": SECRET_GENERATOR.format(source="envs: [db.env]"),
                                                  "podinfo/db.env": SOPS_ENV, KUST: DECRYPTED}, "", "", 0),
+    # The token controller fills in a service account token Secret: nothing secret in the repository.
+    Case("service-account-token-secret", {"podinfo/secret-deployer-token.yaml": _object("""
+        apiVersion: v1
+        kind: Secret
+        metadata:
+          name: deployer-token
+          namespace: podinfo
+          annotations:
+            kubernetes.io/service-account.name: deployer
+        type: kubernetes.io/service-account-token
+        """)}, "", "", 0),
     Case("git-ignored-plain-secret", {"podinfo/db.secret.yaml": PLAIN_SECRET}, "", "", 0),
     # web's Kustomization depends on podinfo's, which applies the ConfigMap.
     Case("health-check-on-what-a-dependency-applies",

@@ -120,13 +120,28 @@ def _plain_secrets(repo: Repository) -> list[Problem]:
     found += _json_objects(repo)  # kustomize applies a .json resource as it applies YAML
     for path, first_line, document in found:
         for line, obj in _objects_in(document, first_line):
-            if obj.get("kind") == "Secret" and obj.get("apiVersion") == "v1" and "sops" not in obj:
+            if obj.get("kind") == "Secret" and obj.get("apiVersion") == "v1" and "sops" not in obj \
+                    and _holds_values(obj):
                 meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
                 problems.append(Problem(path, line, "convention.plain-secret", ERROR,
                                         f"Secret {meta.get('name', '')} is not encrypted: anyone who can read the "
                                         "repository can read it. Seal it (flux-cookbook seal / kubeseal) and commit "
                                         "the SealedSecret, or encrypt it with SOPS"))
     return problems
+
+
+# A whole ${VAR}, which postBuild fills in on the cluster; ${VAR:=default} writes its default here.
+_PLACEHOLDER = re.compile(r"\$\{[_A-Za-z][_A-Za-z0-9]*\}")
+
+
+def _holds_values(secret: dict) -> bool:
+    """Whether a Secret holds a value written in the repository: one with no data (a
+    service account token's, which the cluster fills in) or only ${VAR} placeholders holds none."""
+    values = []
+    for field in ("data", "stringData"):
+        written = secret.get(field)
+        values += written.values() if isinstance(written, dict) else [] if written is None else [written]
+    return any(not (isinstance(value, str) and _PLACEHOLDER.fullmatch(value.strip())) for value in values)
 
 
 def _json_objects(repo: Repository) -> list[tuple[str, int, object]]:
