@@ -418,6 +418,11 @@ CASES = [
     Case("kustomization-unknown-field", {"podinfo/kustomization.yaml": "resources:\n  - helmrelease-podinfo.yaml\n"
                                          "  - configmap-podinfo-helm-chart-value-overrides.yaml\nsomeUnknownField: true\n"},
          "build.unknown-field", "podinfo/kustomization.yaml", "someUnknownField", WARNING, message="Flux drops it"),
+    # The API server refuses a Kustomization whose path is no string: nothing of it is applied, nor built.
+    Case("kustomization-path-not-a-string", {WEB_KUST: Replace("  path: web", "  path: [web]")}, "schema", WEB_KUST,
+         "path: [web]", message="is not of type 'string'"),
+    Case("kustomization-path-a-number", {WEB_KUST: Replace("  path: web", "  path: 5")}, "schema", WEB_KUST,
+         "path: 5", message="value 5 must be a string"),
     Case("build-path-not-found", {WEB_KUST: Replace("  path: web", "  path: webb")}, "build", WEB_KUST, 1),
     # ref.*
     Case("source-missing", {HR: Replace("        name: podinfo\n", "        name: podinfo-charts\n")},

@@ -896,6 +896,8 @@ def follow(repo: Path, start_dir: str | None = None, build: bool = True, skip: I
     def admit(candidates: list[tuple[_Found, str]]) -> list[_Found]:
         admitted = []
         for found, cluster in candidates:
+            if found.spec.get("path") is not None and not isinstance(found.spec["path"], str):
+                continue  # the API server refuses a path that is no string (the schema check says so): nothing applied
             key = (cluster, *_key(found.kustomization))
             if key in seen:
                 continue

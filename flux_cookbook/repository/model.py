@@ -429,9 +429,12 @@ def is_hidden(path: str) -> bool:
 
 
 def normalized_path(path: object) -> str | None:
-    """A Kustomization's `spec.path` as a repository-relative folder ("" is the root), or
-    None if it leads out of the repository."""
-    text = posixpath.normpath(str(path or ".").strip().lstrip("/"))
+    """A Kustomization's `spec.path` as a repository-relative folder ("" is the root, as
+    when it has none), or None if it leads out of the repository or is no string (which the
+    API server refuses: no folder is applied)."""
+    if path is not None and not isinstance(path, str):
+        return None
+    text = posixpath.normpath((path or ".").strip().lstrip("/"))
     if text == ".":
         return ""
     return None if text == ".." or text.startswith("../") else text
