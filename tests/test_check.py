@@ -315,6 +315,13 @@ CASES = [
          "schema", KUST, "^spec:", message="'validation' was unexpected"),
     Case("chart-version-flux-cannot-read", {HR: Replace("      version: 6.x", "      version: 6.x.y")},
          "schema.chart-version", HR, "version: 6.x.y", message="improper constraint '6.x.y'"),
+    # A version postBuild fills in is read on the cluster: the HelmRelease is noted as not validated, no more.
+    Case("chart-version-substituted", {HR: Replace("      version: 6.x", "      version: ${PODINFO_VERSION}"),
+                                       KUST: Replace("  prune: true", "  postBuild:\n    substitute:\n      PODINFO_VERSION: 6.x\n  prune: true")},
+         "schema.substituted", HR, 1, WARNING),
+    # ... and without a postBuild, source-controller reads the ${...} itself.
+    Case("chart-version-variable-nothing-fills-in", {HR: Replace("      version: 6.x", "      version: ${PODINFO_VERSION}")},
+         "schema.chart-version", HR, "version: ${PODINFO_VERSION}", message="improper constraint"),
     Case("removed-field-valuesfile", {HR: Replace("      version: 6.x", "      version: 6.x\n      valuesFile: values.yaml")},
          "schema", HR, "    spec:", message="'valuesFile' was unexpected"),
     Case("bad-duration", {HR: Replace("  interval: 15m", "  interval: 15 minutes")}, "schema", HR, "interval: 15"),

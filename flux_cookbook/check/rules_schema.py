@@ -313,19 +313,23 @@ CHART_VERSION_FIELDS = {(HELM_GROUP, "HelmRelease"): ("spec", "chart", "spec", "
                         (SOURCE_GROUP, "OCIRepository"): ("spec", "ref", "semver")}
 
 
-def check_chart_versions(built: list) -> list[Problem]:
+def check_chart_versions(repo: Repository, built: list) -> list[Problem]:
     """Each chart version or range Flux reads is one it can parse: the CRDs take any
     string, and source-controller then fails the chart (`invalid version/constraint
-    format`) where the cluster, not the pull request, shows it."""
+    format`) where the cluster, not the pull request, shows it. A version postBuild fills
+    in is known on the cluster only (check_schemas notes its object as not validated)."""
     from flux_cookbook.extensions.semver_range import parse_constraint  # its patterns compile on import
 
     problems, seen = [], set()
+    substituting = dict(_substituting_kustomizations(repo))
     for item in built:
         keys = CHART_VERSION_FIELDS.get((api_group(item.obj), item.obj.get("kind")))
         value: Any = item.obj
         for key in keys or ():
             value = value.get(key) if isinstance(value, dict) else None
         if not isinstance(value, str) or not value.strip() or (item.source.path, item.source.line) in seen:
+            continue
+        if substituting.get(item.kustomization.path) and substituted(value) and _waits_for_substitution(item.obj):
             continue
         seen.add((item.source.path, item.source.line))
         try:
