@@ -102,6 +102,11 @@ UNSHIPPED_KINDS: dict[tuple[str, str], str] = {
     (SOURCE_GROUP, "ExternalArtifact"): "v1",  # since Flux 2.7
 }
 
+# Flux 2.7's source-watcher: an ArtifactGenerator makes, in its own namespace, one
+# ExternalArtifact per entry of its spec.artifacts, named by the entry's `name`.
+ARTIFACT_GENERATOR_GROUP = "source.extensions.fluxcd.io"
+ARTIFACT_GENERATOR = "ArtifactGenerator"
+
 # The versions the Geek Cookbook's Flux pages wrote (Flux 0.x): sources and Kustomizations
 # v1beta1, HelmReleases v2beta1. v1beta1 HelmRepositories have no `type`: OCI Helm
 # repositories arrived with v1beta2.

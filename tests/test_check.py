@@ -277,6 +277,26 @@ OCI_REPOSITORY = _object("""
       ref:
         tag: latest
     """)
+# Flux 2.7's source-watcher splits this repository into artifacts, each an ExternalArtifact
+# (flux2-kustomize-helm-example's clusters/<name>/artifacts.yaml).
+ARTIFACT_GENERATOR = _object("""
+    apiVersion: source.extensions.fluxcd.io/v1beta1
+    kind: ArtifactGenerator
+    metadata:
+      name: flux-system
+      namespace: flux-system
+    spec:
+      sources:
+        - alias: monorepo
+          kind: GitRepository
+          name: flux-system
+      artifacts:
+        - name: infra
+          originRevision: "@monorepo"
+          copy:
+            - from: "@monorepo/infra/**"
+              to: "@artifact/"
+    """)
 SLOW_COMPONENT = _object("""
     apiVersion: kustomize.config.k8s.io/v1alpha1
     kind: Component
@@ -438,6 +458,13 @@ CASES = [
          "ref.source", HR, "sourceRef"),
     Case("kustomization-source-missing", {KUST: Replace("    name: flux-system", "    name: cluster")},
          "ref.source", KUST, "sourceRef"),
+    # An ArtifactGenerator makes ExternalArtifacts of the names its spec.artifacts give, no other.
+    Case("external-artifact-no-generator-makes",
+         {"bootstrap/artifactgenerators/artifactgenerator-flux-system.yaml": ARTIFACT_GENERATOR,
+          "bootstrap/kustomizations/kustomization-infra.yaml": OCI_KUSTOMIZATION.replace(
+              "kind: OCIRepository\n    name: infra", "kind: ExternalArtifact\n    name: infrastructure")},
+         "ref.source", "bootstrap/kustomizations/kustomization-infra.yaml", "sourceRef",
+         message="names ExternalArtifact flux-system/infrastructure"),
     Case("chartref-missing", {OCI_HR: Replace("OCIRepository\n    name: oci", "OCIRepository\n    name: oci-chart")}, "ref.source", OCI_HR, "chartRef"),
     Case("values-configmap-missing", {HR: Replace("      name: podinfo-helm-chart-value-overrides", "      name: podinfo-values")},
          "ref.values", HR, "name: podinfo-values"),
@@ -721,6 +748,11 @@ CLEAN = [
               url: https://stefanprodan.github.io/podinfo
             """)},
         "", "", 0),
+    # The ExternalArtifact an ArtifactGenerator the cluster applies makes (Flux 2.7+), in its namespace.
+    Case("source-an-artifact-generator-makes",
+         {"bootstrap/artifactgenerators/artifactgenerator-flux-system.yaml": ARTIFACT_GENERATOR,
+          "bootstrap/kustomizations/kustomization-infra.yaml": OCI_KUSTOMIZATION.replace(
+              "kind: OCIRepository", "kind: ExternalArtifact")}, "", "", 0),
     Case("kustomization-flux-never-applies", {"paused/kustomization-old.yaml": PAUSED_KUSTOMIZATION}, "", "", 0),
     # An ObjectBucketClaim makes a ConfigMap and a Secret of its name when the bucket is ready.
     Case("values-from-what-an-object-bucket-claim-makes",

@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import Iterable
 
 from flux_cookbook.check.problems import SEALED_SECRETS_GROUP
-from flux_cookbook.extensions.flux_names import FLUX_SYSTEM
+from flux_cookbook.extensions.flux_names import ARTIFACT_GENERATOR, ARTIFACT_GENERATOR_GROUP, FLUX_SYSTEM
 from flux_cookbook.repository.model import (
     Generator,
     Manifest,
@@ -57,6 +57,9 @@ class Index:
         # Generated with a hash added to the name: a reference by the plain name misses it.
         self.renamed = {key: generator for key, generator in made.items() if generator.renamed}
         self.makers = [m for m in manifests if (m.group, m.kind) in RUN_TIME_MAKERS]
+        # The ExternalArtifacts these ArtifactGenerators make on the cluster: no file holds them.
+        self.artifacts = {("ExternalArtifact", m.namespace, name) for m in manifests
+                          if m.is_a(ARTIFACT_GENERATOR, ARTIFACT_GENERATOR_GROUP) for name in _artifact_names(m)}
         # Kinds of which an object is named by postBuild variables: any name may be one of them.
         self.substituted = {m.kind for m in manifests if substituted(m.name, m.namespace)}
         # An applied file that does not parse may define anything: while there is one,
@@ -77,6 +80,7 @@ class Index:
             or self.find(kind, namespace, name, group) is not None
             or (kind, namespace, name) in self.assumed
             or (kind, namespace, name) in self.generated
+            or (kind, namespace, name) in self.artifacts
         )
 
     def named(self, name: str) -> list[Manifest]:
@@ -104,6 +108,11 @@ def _generated_objects(repo: Repository) -> dict[tuple[str, str, str], Generator
                      or generator.entry.get("namespace") or "default")
         generated[generator.kind, str(namespace), generator.name] = generator
     return generated
+
+
+def _artifact_names(generator: Manifest) -> list[str]:
+    """The names of the ExternalArtifacts an ArtifactGenerator makes (its spec.artifacts)."""
+    return [str(entry["name"]) for entry, _ in entries(spec_of(generator), "artifacts") if entry.get("name")]
 
 
 def spec_of(manifest: Manifest) -> LineMap:
