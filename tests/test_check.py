@@ -730,6 +730,11 @@ CLEAN = [
                                    "clusters/staging/flux-system/gotk-sync.yaml": gotk_sync("./clusters/staging"),
                                    "clusters/staging/flux-system/gotk-components.yaml": GOTK_COMPONENTS,
                                    "clusters/staging/flux-system/kustomization.yaml": FLUX_SYSTEM_FILES}, "", "", 0),
+    # Clusters are bootstrapped one by one: staging is, the answers' bootstrap folder not yet, and
+    # its Kustomizations take the GitRepository `flux bootstrap` will make there.
+    Case("second-cluster-bootstrapped-first", {"clusters/staging/flux-system/gotk-sync.yaml": gotk_sync("./clusters/staging"),
+                                               "clusters/staging/flux-system/gotk-components.yaml": GOTK_COMPONENTS,
+                                               "clusters/staging/flux-system/kustomization.yaml": FLUX_SYSTEM_FILES}, "", "", 0),
     # Each cluster its own HelmRepository for a URL another cluster's serves too.
     Case("second-cluster-folder-with-its-own-helm-repository", {
         "bootstrap/flux-system/gotk-sync.yaml": GOTK_SYNC, "bootstrap/flux-system/gotk-components.yaml": GOTK_COMPONENTS,

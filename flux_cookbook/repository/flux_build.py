@@ -164,6 +164,13 @@ class Followed:
     def kustomizations(self) -> list[FluxKustomization]:
         return [result.kustomization for result in self.results]
 
+    @property
+    def to_bootstrap(self) -> frozenset[str]:
+        """The clusters `flux bootstrap` has not run for yet: each started from the sync
+        Kustomization it will write (`_bootstrap_to_come`), while another cluster of the
+        repository may be bootstrapped already."""
+        return frozenset(cluster for k, cluster in self.clusters.items() if _to_come(k))
+
 
 class KubectlNotFound(UserError, RuntimeError):
     """No kubectl to build with."""
@@ -382,8 +389,13 @@ def _identity(k: FluxKustomization) -> tuple[str, str]:
 
 
 def _is_sync(k: FluxKustomization) -> bool:
-    base = posixpath.basename(k.file)
-    return base == _SYNC_FILE or (base == k.file and base.startswith(layout.ANSWERS_PREFIX))
+    return posixpath.basename(k.file) == _SYNC_FILE or _to_come(k)
+
+
+def _to_come(k: FluxKustomization) -> bool:
+    """Whether it is the sync Kustomization `flux bootstrap` will write (`_bootstrap_to_come`):
+    no file holds it, the answers file recording its folder stands for it."""
+    return posixpath.basename(k.file) == k.file and k.file.startswith(layout.ANSWERS_PREFIX)
 
 
 # --- building -------------------------------------------------------------------------
