@@ -618,7 +618,8 @@ CASES = [
          {"podinfo/sealedsecret-db.yaml": SEALED_SECRET,
           "sealed-secrets/helmrelease-sealed-secrets.yaml": Replace("      chart: sealed-secrets\n", "      chart: kubeseal\n")},
          "convention.sealed-secrets-controller", "podinfo/sealedsecret-db.yaml", 1, WARNING,
-         message="installs no Sealed Secrets controller"),
+         message="installs no Sealed Secrets controller (no HelmRelease of chart sealed-secrets), so a cluster has no "
+                 "sealedsecrets.bitnami.com CRD to apply it against; install its chart sealed-secrets in the cluster"),
     # values.*
     Case("values-not-yaml", {CM: Replace("replicaCount: 1", "replicaCount: [1")}, "values.parse", CM, "logLevel: info"),
     Case("values-against-schema", {CM: Replace("replicaCount: 1", "replicaCount: two")}, "values.schema", CM, "replicaCount: two"),
@@ -1015,6 +1016,19 @@ def test_each_cluster_of_a_repository_needs_what_its_objects_name(repo, cache):
     warnings = [p for p in report.problems if p.severity == WARNING]
     assert [(p.rule, p.path) for p in warnings] == [("convention.sealed-secrets-controller", "podinfo/sealedsecret-db.yaml")]
     assert "the cluster clusters/staging/ applying it installs no Sealed Secrets controller" in warnings[0].message
+    # Not `flux-cookbook add`, which refuses an app the repository has (the other cluster's).
+    assert "install the controller there as bootstrap/kustomizations/kustomization-sealed-secrets.yaml does for another cluster" \
+        in warnings[0].message, warnings[0].message
+
+
+def test_a_sealed_secret_without_the_controller_app_is_advised_to_add_it(repo, cache):
+    """The cookbook cluster has no Sealed Secrets app: `flux-cookbook add` makes it there."""
+    shutil.rmtree(repo / "sealed-secrets")
+    apply(repo, {"podinfo/sealedsecret-db.yaml": SEALED_SECRET, ".copier-answers.app-sealed-secrets.yml": None,
+                 "bootstrap/kustomizations/kustomization-sealed-secrets.yaml": None})
+    report = check_repository(repo, cache_dir=cache)
+    assert [(p.rule, p.path) for p in report.problems] == [("convention.sealed-secrets-controller", "podinfo/sealedsecret-db.yaml")]
+    assert "add it with `flux-cookbook add sealed-secrets --defaults`" in report.problems[0].message
 
 
 def test_a_file_listed_only_by_a_kustomization_file_no_build_reads_is_named(repo, cache):
