@@ -110,6 +110,15 @@ def test_a_source_not_followed_offline_is_named(clusters, capsys):
     main(["check", str(clusters), "--path", f"{TESTDATA}/cluster2"])
     out = capsys.readouterr().out
     assert out.count("not followed: OCIRepository flux-system/flux-manifests") == 1
+    # In every format: a pull request's comment and a tool reading JSON learn it too.
+    assert [line for line in report["notes"] if "not followed: OCIRepository flux-system/flux-manifests" in line]
+    for base in ([], ["--base", "HEAD"]):
+        main(["check", str(clusters), "--path", f"{TESTDATA}/cluster2", "--format", "markdown", *base])
+        assert "> note: not followed: OCIRepository flux-system/flux-manifests" in capsys.readouterr().out, base
+    main(["check", str(clusters), "--path", f"{TESTDATA}/cluster2", "--base", "HEAD"])
+    assert "note: not followed: OCIRepository flux-system/flux-manifests" in capsys.readouterr().out
+    main(["check", str(clusters), "--path", f"{TESTDATA}/cluster2", "--base", "HEAD", "--format", "json"])
+    assert json.loads(capsys.readouterr().out)["notes"]
 
 
 def test_the_flux_version_recorded_picks_the_nearest_crds_shipped(clusters, capsys):

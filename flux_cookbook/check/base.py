@@ -167,6 +167,8 @@ def markdown(result: BaseReport) -> str:
         for sign, labels in (("+", change.added), ("-", change.removed), ("~", change.changed)):
             lines += [f"- {sign} {label}" for label in labels]
         lines.append("")
+    # What the check could not follow or assumed: a reviewer learns what went unchecked.
+    lines += [f"> {line}" for line in result.report.note_lines()]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -176,5 +178,6 @@ def text(result: BaseReport) -> str:
         lines.append(f"{change.label()} applies something else:")
         for sign, labels in (("+", change.added), ("-", change.removed), ("~", change.changed)):
             lines += [f"  {sign} {label}" for label in labels]
+    lines += result.report.note_lines()
     lines.append(result.summary())
     return "\n".join(lines) + "\n"

@@ -93,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
             "not_followed": [{"kind": s.kind, "namespace": s.namespace, "name": s.name,
                               "kustomization": None if s.kustomization.stand_in else s.kustomization.ref}
                              for s in report.not_followed],
+            "notes": report.note_lines(),
         }, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
@@ -118,6 +119,7 @@ def _run_against(repo: Path, args: argparse.Namespace) -> int:
             "warnings": result.warnings,
             "changes": [{"kustomization": c.kustomization or None, "path": c.path, "added": list(c.added),
                          "removed": list(c.removed), "changed": list(c.changed)} for c in result.changes],
+            "notes": result.report.note_lines(),
         }, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
