@@ -75,6 +75,13 @@ def since(repo: Path, commit: str) -> tuple[Builds, list[str]]:
     if after.skipped or not commit or head_commit(repo) == commit:
         return after, []  # nothing built, or nothing changed: nothing can be newly broken
     building = {result.kustomization.path for result in after.results if result.ok}
-    with detached_worktrees(repo, commit, prefix="flux-cookbook-before.") as (then,):
-        before = Builds(tuple(flux_build.build_all(then, skip=building)))
+    try:
+        with detached_worktrees(repo, commit, prefix="flux-cookbook-before.") as (then,):
+            before = Builds(tuple(flux_build.build_all(then, skip=building)))
+    except subprocess.CalledProcessError as error:
+        # A checkout hook that fails (git-lfs's, without git-lfs) fails the worktree too:
+        # nothing to compare with, and the change is made; say so rather than guess.
+        said = "; ".join(line.strip() for line in (error.stderr or "").splitlines() if line.strip())
+        return Builds(after.results, skipped=f"build check skipped: git could not check out {commit[:12]}, where the "
+                                             f"change began, in a temporary worktree ({said or f'exit {error.returncode}'})"), []
     return after, newly_broken(before, after)

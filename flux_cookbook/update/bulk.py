@@ -78,6 +78,10 @@ class NotARelease(ValueError):
     pass
 
 
+class WorktreeRefused(RuntimeError):
+    """git refused to add a worktree for the workers (a checkout hook that fails)."""
+
+
 class CommitRefused(ValueError):
     """git refused the update's commit (a hook, commit signing): the update was undone."""
 
@@ -255,7 +259,11 @@ class Run:
             for index, share in enumerate(shares):
                 path = self.scratch / f"worktree-{index}"
                 self.record.add("worktrees", path)  # first: git locks a worktree while it adds it
-                git(self.repo, "worktree", "add", "-q", "--detach", str(path), "HEAD")
+                try:
+                    git(self.repo, "worktree", "add", "-q", "--detach", str(path), "HEAD")
+                except subprocess.CalledProcessError as error:
+                    said = "; ".join(line.strip() for line in (error.stderr or "").splitlines() if line.strip())
+                    raise WorktreeRefused(f"git could not add a worktree ({said or f'exit {error.returncode}'})") from None
                 worktrees.append(path)
                 results.append(self.scratch / f"results-{index}.jsonl")
                 processes.append(self.start_worker(path, share, in_place=False, results=str(results[-1])))
@@ -293,8 +301,15 @@ def update_in_parallel(run: Run, tasks: list[tuple[str, str | None]], jobs: int)
     repo = run.repo
     try:
         outcomes = run.update_in_worktrees(tasks, max(1, min(jobs, len(tasks))))
+    except WorktreeRefused as refused:
+        # A checkout hook that fails (git-lfs's, without git-lfs): the updates need no worktree.
+        print(f"  {refused}: the apps are updated one after another in the repository itself")
+        outcomes = None
     finally:
         run.remove_worktrees()  # their commits stay in the object store, for the cherry-picks
+    if outcomes is None:
+        yield from run.update_in_place(tasks)
+        return
     refs = dict(tasks)
     touched = Counter(path for outcome in outcomes for path in outcome.paths)
     changed_here: set[str] = set()  # paths that updates redone in the repository changed
