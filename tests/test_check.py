@@ -23,7 +23,7 @@ import yaml
 from flux_cookbook.check.run import ERROR, WARNING, check_repository
 from flux_cookbook.extensions import known_apps
 from tests.support.build_repos import bootstrapped
-from tests.support.flux_objects import flux_ks, gotk_sync
+from tests.support.flux_objects import flux_ks, gotk_sync, image_update_automation
 from tests.support.helm_repo_server import PODINFO, pack_archive
 from tests.support.project import copy, init_repo
 
@@ -124,6 +124,29 @@ IMAGE_POLICY = _object("""
       policy:
         semver:
           range: 6.x
+    """)
+IMAGE_REPOSITORY = _object("""
+    apiVersion: image.toolkit.fluxcd.io/v1
+    kind: ImageRepository
+    metadata:
+      name: podinfo
+      namespace: podinfo
+    spec:
+      image: ghcr.io/stefanprodan/podinfo
+      interval: 5m
+    """)
+ALERT = _object("""
+    apiVersion: notification.toolkit.fluxcd.io/v1beta3
+    kind: Alert
+    metadata:
+      name: podinfo
+      namespace: podinfo
+    spec:
+      providerRef:
+        name: chat
+      eventSources:
+        - kind: HelmRelease
+          name: podinfo
     """)
 PROVIDER = _object("""
     apiVersion: notification.toolkit.fluxcd.io/v1beta3
@@ -408,11 +431,13 @@ CASES = [
     Case("cel-helmchart-verify", {"podinfo/helmchart-podinfo.yaml": HELMCHART_VERIFY},
          "schema", "podinfo/helmchart-podinfo.yaml", "spec:",
          message="spec.verify is only supported when spec.sourceRef.kind is 'HelmRepository'"),
-    Case("cel-imagepolicy-interval-without-always", {"podinfo/imagepolicy-podinfo.yaml": IMAGE_POLICY + "  interval: 5m\n"},
+    Case("cel-imagepolicy-interval-without-always", {"podinfo/imagepolicy-podinfo.yaml": IMAGE_POLICY + "  interval: 5m\n",
+                                                       "podinfo/imagerepository-podinfo.yaml": IMAGE_REPOSITORY},
          "schema", "podinfo/imagepolicy-podinfo.yaml", "spec:",
          message="spec.interval is only accepted when spec.digestReflectionPolicy is set to 'Always'"),
     Case("cel-imagepolicy-always-without-interval",
-         {"podinfo/imagepolicy-podinfo.yaml": IMAGE_POLICY + "  digestReflectionPolicy: Always\n"},
+         {"podinfo/imagepolicy-podinfo.yaml": IMAGE_POLICY + "  digestReflectionPolicy: Always\n",
+          "podinfo/imagerepository-podinfo.yaml": IMAGE_REPOSITORY},
          "schema", "podinfo/imagepolicy-podinfo.yaml", "spec:",
          message="spec.interval must be set when spec.digestReflectionPolicy is set to 'Always'"),
     Case("cel-provider-commit-status-expr", {"podinfo/provider-chat.yaml": PROVIDER + "  commitStatusExpr: \"'ok'\"\n"},
@@ -506,6 +531,13 @@ CASES = [
     Case("health-check-removed-version", {KUST: Replace("    - apiVersion: helm.toolkit.fluxcd.io/v2\n      kind: HelmRelease",
                                                         "    - apiVersion: helm.toolkit.fluxcd.io/v2beta1\n      kind: HelmRelease")},
          "ref.health-check-version", KUST, "apiVersion: helm", WARNING, message="name helm.toolkit.fluxcd.io/v2"),
+    # What an Alert, an ImagePolicy and an ImageUpdateAutomation wait on, missing.
+    Case("alert-provider-missing", {"podinfo/alert-podinfo.yaml": ALERT}, "ref.provider", "podinfo/alert-podinfo.yaml",
+         "providerRef:", message="providerRef names Provider podinfo/chat"),
+    Case("image-policy-repository-missing", {"podinfo/imagepolicy-podinfo.yaml": IMAGE_POLICY}, "ref.image-repository",
+         "podinfo/imagepolicy-podinfo.yaml", "imageRepositoryRef:", message="names ImageRepository podinfo/podinfo"),
+    Case("image-update-path-missing", {"podinfo/imageupdateautomation-podinfo.yaml": image_update_automation("./podnfo")},
+         "ref.update-path", "podinfo/imageupdateautomation-podinfo.yaml", "path: ./podnfo", message="is no folder"),
     # A webhook's resource at a removed version: notification-controller finds no such kind.
     Case("receiver-resource-removed-version",
          {"podinfo/receiver-podinfo.yaml": "apiVersion: notification.toolkit.fluxcd.io/v1\nkind: Receiver\n"
@@ -631,6 +663,11 @@ CASES = [
 
 # Variations that are fine: each must report nothing at all.
 CLEAN = [
+    # Image automation and an Alert whose objects are all there: the guards of the ref cases.
+    Case("image-automation-and-alert-complete",
+         {"podinfo/imagepolicy-podinfo.yaml": IMAGE_POLICY, "podinfo/imagerepository-podinfo.yaml": IMAGE_REPOSITORY,
+          "podinfo/imageupdateautomation-podinfo.yaml": image_update_automation("./podinfo"), "podinfo/alert-podinfo.yaml": ALERT,
+          "podinfo/provider-chat.yaml": PROVIDER}, "", "", 0),
     # Label keys are case-sensitive: two that differ in case are two labels, not a field twice.
     Case("labels-differing-in-case", {"podinfo/kustomization.yaml": "commonLabels:\n  tier: web\n  Tier: web\nresources:\n"
                                       "  - helmrelease-podinfo.yaml\n  - configmap-podinfo-helm-chart-value-overrides.yaml\n"},

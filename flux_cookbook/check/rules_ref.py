@@ -20,6 +20,7 @@ from flux_cookbook.extensions.flux_names import (
     FLUX_2_9,
     GROUP_SUFFIX,
     HELM_GROUP,
+    IMAGE_GROUP,
     KUSTOMIZE_GROUP,
     NOTIFICATION_GROUP,
     SOURCE_GROUP,
@@ -83,7 +84,45 @@ def _manifest_references(repo: Repository, manifest: Manifest, index: Index) -> 
         problems += _source_ref(manifest, spec, "sourceRef", CHART_SOURCES, index)
     elif manifest.kind == "ImageUpdateAutomation" and manifest.group.endswith(GROUP_SUFFIX):
         problems += _source_ref(manifest, spec, "sourceRef", ("GitRepository",), index)
+        problems += _update_path(repo, manifest, spec)
+    elif manifest.is_a("Alert", NOTIFICATION_GROUP):
+        problems += _named_ref(manifest, spec, "providerRef", "Provider", NOTIFICATION_GROUP, index, "ref.provider")
+    elif manifest.kind == "ImagePolicy" and manifest.group == IMAGE_GROUP:
+        problems += _named_ref(manifest, spec, "imageRepositoryRef", "ImageRepository", IMAGE_GROUP, index,
+                               "ref.image-repository")
     return problems
+
+
+def _named_ref(manifest: Manifest, spec: LineMap, key: str, kind: str, group: str, index: Index, rule: str) -> list[Problem]:
+    """`spec.<key>` names an object of `kind` (in the manifest's namespace, or the one it
+    gives) that the cluster must apply: the controller waits on it and does nothing else."""
+    ref = spec.get(key)
+    name = ref.get("name") if isinstance(ref, LineMap) else None
+    if not isinstance(name, str):
+        return []  # absent or malformed: the schema check says so
+    namespace = str(ref.get("namespace") or manifest.namespace)
+    if index.exists(kind, namespace, name, group):
+        return []
+    return [Problem(manifest.path, spec.line_of(key), rule, ERROR,
+                    f"{manifest.label()}: {key} names {kind} {namespace}/{name}, which {index.scope}"
+                    f"{_similar(index, name, kind)}")]
+
+
+def _update_path(repo: Repository, manifest: Manifest, spec: LineMap) -> list[Problem]:
+    """An ImageUpdateAutomation writing to this repository (its own GitRepository) names a
+    folder of it: image-automation-controller fails on a path that is not there."""
+    source, update = spec.get("sourceRef"), spec.get("update")
+    if not (isinstance(source, LineMap) and isinstance(update, LineMap) and isinstance(update.get("path"), str)):
+        return []
+    own = repo.followed.own_sources if repo.followed else frozenset()
+    if (str(source.get("namespace") or manifest.namespace), source.get("name")) not in own:
+        return []  # another repository's folders are not here to look at
+    folder = normalized_path(update["path"])
+    if folder is not None and (folder == "" or (repo.root / folder).is_dir()):
+        return []
+    return [Problem(manifest.path, update.line_of("path"), "ref.update-path", ERROR,
+                    f"{manifest.label()}: update.path {update['path']} is no folder of this repository, "
+                    "so image-automation-controller updates nothing")]
 
 
 def _source_ref(manifest: Manifest, parent: LineMap, key: str, kinds: tuple[str, ...], index: Index) -> list[Problem]:

@@ -56,3 +56,28 @@ spec:
     kind: GitRepository
     name: flux-system
 """
+
+
+def image_update_automation(path: str, version: str = "v1") -> str:
+    """An ImageUpdateAutomation of the cluster's own repository, writing to `path` (a line's
+    rest: a comment may follow)."""
+    return f"""\
+apiVersion: image.toolkit.fluxcd.io/{version}
+kind: ImageUpdateAutomation
+metadata:
+  name: podinfo
+  namespace: flux-system
+spec:
+  interval: 30m
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  git:
+    commit:
+      author:
+        email: fluxcdbot@users.noreply.github.com
+        name: fluxcdbot
+  update:
+    path: {path}
+    strategy: Setters
+"""

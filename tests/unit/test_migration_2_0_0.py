@@ -8,7 +8,7 @@ import pytest
 
 from flux_cookbook.extensions.migrations import v2_0_0
 from flux_cookbook.extensions.migrations.git_repo import MigrationAbort, git
-from tests.support.flux_objects import flux_ks, git_repository
+from tests.support.flux_objects import flux_ks, git_repository, image_update_automation
 from tests.support.flux_schema import kustomize_build
 from tests.support.project import repo_with
 
@@ -163,21 +163,6 @@ def test_other_kinds_with_a_path_are_left_alone():
 # flux bootstrap's own sync, its GitRepository letting only two folders through.
 SYNC_WITH_IGNORE = git_repository(extra="  ignore: |\n    /*\n    !/flux-system/\n    !/podinfo/\n") + "---\n" + \
     flux_ks("flux-system", "./flux-system")
-IMAGE_UPDATE = """\
-apiVersion: image.toolkit.fluxcd.io/v1beta2
-kind: ImageUpdateAutomation
-metadata:
-  name: podinfo
-  namespace: flux-system
-spec:
-  interval: 30m
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-  update:
-    path: ./flux-system # the markers are in the Kustomizations
-    strategy: Setters
-"""
 
 
 def test_every_path_flux_follows_into_the_moved_folder_follows_it(tmp_path, capsys):
@@ -188,7 +173,7 @@ def test_every_path_flux_follows_into_the_moved_folder_follows_it(tmp_path, caps
         ".copier-answers.yml": ANSWERS,
         ".sourceignore": "/flux-system/notes/\n*.md\n",
         "flux-system/flux-system/gotk-sync.yaml": SYNC_WITH_IGNORE,
-        "flux-system/image-automation/podinfo.yaml": IMAGE_UPDATE,
+        "flux-system/image-automation/podinfo.yaml": image_update_automation("./flux-system # the markers are in the Kustomizations", "v1beta2"),
         "clusters/staging/shared.yaml": flux_ks("shared", '"./flux-system/helmrepositories/" # one list'),
         "clusters/staging/apps.yaml": flux_ks("apps", "./flux-systems/apps"),
     })
