@@ -51,7 +51,9 @@ def _not_an_app_reason(kustomization: Object, hand: HandMade) -> str:
         return f"it applies {source[0]} '{source[1]}', not this repository"
     folder = applied_folder(kustomization)
     if folder is None:
-        return "it applies a folder outside this repository"
+        path = kustomization.get("spec", "path")
+        return "its spec.path is no text (the API server refuses it)" if path is not None and not isinstance(path, str) \
+            else "it applies a folder outside this repository"
     if not folder:
         return "it applies the whole repository"
     if folder == hand.bootstrap_dir or folder.startswith(f"{hand.bootstrap_dir}/"):

@@ -291,6 +291,23 @@ def test_apps_one_folder_down_are_adopted_where_they_are(tmp_path):
     ]
 
 
+def test_a_kustomization_whose_path_is_no_text_is_kept_for_what_it_is(tmp_path):
+    files = {**PODINFO, "flux-system/kustomizations/kustomization-other.yaml": """
+        apiVersion: kustomize.toolkit.fluxcd.io/v1
+        kind: Kustomization
+        metadata:
+          name: other
+          namespace: flux-system
+        spec:
+          path: [podinfo]
+          sourceRef:
+            kind: GitRepository
+            name: flux-system
+        """}
+    plan = plan_adoption(write(tmp_path, files), TEMPLATE, NO_GIT)
+    assert [reason.partition(": ")[2] for reason in plan.kept] == ["its spec.path is no text (the API server refuses it)"]
+
+
 def test_a_kustomization_named_otherwise_than_its_folder_keeps_its_name(tmp_path):
     files = {**PODINFO, **BITNAMI, **postgres_app("keycloak-postgres", "keycloak")}
     files["flux-system/kustomizations/kustomization-keycloak-postgres.yaml"] = files[
