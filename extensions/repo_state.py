@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from . import bounded_yaml, known_apps, layout
-from .flux_names import FLUX_SYSTEM
+from .flux_names import FLUX_SYSTEM, SYNC_FILE
 from .input_checks import dns1123_label_error, not_text_error
 from .kube_names import dns1123_subdomain_error
 
@@ -33,7 +33,26 @@ def cluster_exists_error(dst: str | Path) -> str:
             "flux-cookbook add APP (or copier copy --trust -d kind=app <template> .); to update it: "
             "flux-cookbook update-all (or copier update --trust); to replace it: copier copy --overwrite"
         )
+    if syncs := flux_syncs(dst):
+        # A repository flux bootstrap wrote into and the template did not: its README,
+        # .gitignore and .sourceignore are the user's, and copier would stop half-way on them.
+        return (
+            f"{dst} already holds a Flux cluster made by hand ({', '.join(syncs)}, written by flux bootstrap): "
+            "a new cluster repository is not made over it. To let the template update it: "
+            "flux-cookbook adopt; a new cluster goes into a new or empty folder."
+        )
     return ""
+
+
+def flux_syncs(dst: str | Path) -> list[str]:
+    """The gotk-sync.yaml files flux bootstrap wrote anywhere in `dst` (relative paths, sorted)."""
+    root = Path(dst)
+    found = []
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = [name for name in subfolders if name != ".git"]
+        if SYNC_FILE in names:
+            found.append(Path(folder, SYNC_FILE).relative_to(root).as_posix())
+    return sorted(found)
 
 
 def app_exists_error(dst: str | Path, app_name: str, bootstrap_dir: str, apps_dir: str = "") -> str:

@@ -12,7 +12,8 @@ import sys
 import copier
 import pytest
 
-from tests.support.project import PROJECT_ROOT, commit_all, copier_cli, copy, init_repo, own_copy, tree_state
+from tests.support.flux_objects import gotk_sync
+from tests.support.project import PROJECT_ROOT, commit_all, cookbook_cli, copier_cli, copy, init_repo, own_copy, repo_with, tree_state
 
 APP = ["-d", "kind=app", "-d", "chart_version=1.x", "-d", "helm_repo_url=https://charts.example.com", "-d", "fetch_values=false"]
 
@@ -166,6 +167,25 @@ def test_bad_cluster_answers_write_nothing(template, tmp_path, case):
     with pytest.raises(ValueError, match=re.escape(message)):
         copy(template.path, tmp_path / "new", **{key: value})
     assert not (tmp_path / "new").exists()
+
+
+def test_a_cluster_over_one_flux_bootstrap_wrote_is_refused(template, tmp_path):
+    """A hand-made Flux repository has no answers file but is a cluster: copier stopped
+    half-way on its .gitignore (its advice, --overwrite, replaces the user's files). Refused,
+    naming the sync file, before anything is written; adopt is what takes it over."""
+    repo = repo_with(tmp_path / "handmade", {
+        "clusters/home/flux-system/gotk-sync.yaml": gotk_sync("./clusters/home"),
+        ".gitignore": "*.tmp\n", ".sourceignore": "docs/\n", "README.md": "# Our cluster\n",
+    })
+    before = tree_state(repo)
+    named = "already holds a Flux cluster made by hand (clusters/home/flux-system/gotk-sync.yaml"
+    result = copier_cli("copy", "--trust", "--defaults", "-d", "kind=cluster", "-d", "bootstrap_dir=clusters/home",
+                        "-d", "apps_dir=apps", str(template.path), ".", cwd=repo)
+    assert result.returncode != 0 and named in result.stderr and "flux-cookbook adopt" in result.stderr, result.stderr
+    assert tree_state(repo) == before
+    result = cookbook_cli("new", str(repo), "--defaults", "--template", str(template.path))
+    assert result.returncode == 1 and named in result.stderr and "flux-cookbook adopt" in result.stderr, result.stderr
+    assert tree_state(repo) == before
 
 
 def test_catalogue_size():

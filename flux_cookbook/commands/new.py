@@ -10,7 +10,7 @@ from pathlib import Path
 from flux_cookbook import stops
 from flux_cookbook.commands import SUMMARIES, add_template_options
 from flux_cookbook.errors import UsageError, UserError
-from flux_cookbook.extensions import layout, unused_answers
+from flux_cookbook.extensions import layout, repo_state, unused_answers
 from flux_cookbook.template_runs import copier_run, trust
 
 NAME = "new"
@@ -65,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
             f"{dest} is already a cluster repository (it has {layout.CLUSTER_ANSWERS}). "
             "Add an app with `flux-cookbook add APP`; update it with `flux-cookbook update-all`."
         )
+    if dest.is_dir() and (error := repo_state.cluster_exists_error(dest)):
+        raise UserError(error)  # a repository flux bootstrap wrote: adopt it, rather than "not empty"
     if dest.exists() and any(p.name != ".git" for p in dest.iterdir()):
         raise UserError(f"{dest} is not empty; give a new or empty folder.")
     template = copier_run.default_template(args.template)
