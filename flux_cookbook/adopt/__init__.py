@@ -36,11 +36,12 @@ Every adoption is checked by building what Flux builds (build_check): a Flux
 Kustomization path that built before adoption and no longer does undoes the adoption.
 
 The modules, in the order adopting runs them: `adoption` the two steps a command calls
-(plan, then carry out with a build before and after); `git_state` the preconditions and
+(plan, then carry out with a build before and after, in the repository or, for a dry run,
+in a scratch worktree); `git_state` the preconditions and
 git's remote and branch; `reading` the repository's model seen from the bootstrap folder;
 `apps` the apps, by their Kustomizations; `answers` each app's and the cluster's answers;
 `placement` where each object goes, `yaml_split` the files taken apart as written;
 `housekeeping` and `template_files` the release's own files; `findings` every problem and
 note collected before writing; `plan` all of it put together; `carrying_out` the moves,
-the writes and the undo.
+the writes and the undo, and the kustomization files' entries they leave behind.
 """

@@ -1,19 +1,23 @@
 """Adopting a repository in the two steps the command shows the user between: the plan
 (every problem found before anything is written), then carrying it out, checked by
 building what Flux builds before and after (build_check): a Flux Kustomization path that
-built before adoption and no longer does undoes the adoption."""
+built before adoption and no longer does undoes the adoption. A dry run carries it out
+the same way in a scratch worktree, so that it refuses what the real run refuses."""
 
 from __future__ import annotations
 
+import dataclasses
+import subprocess
 from pathlib import Path
 
-from flux_cookbook.adopt.carrying_out import carry_out, undo
+from flux_cookbook.adopt.carrying_out import carry_out, renamed_listings, undo
 from flux_cookbook.adopt.findings import AdoptError
 from flux_cookbook.adopt.git_state import check_adoptable, read_git_info
 from flux_cookbook.adopt.plan import Plan, plan_adoption
 from flux_cookbook.adopt.template_files import TemplateUnreachable, template_files
 from flux_cookbook.extensions.template_source import absolute_src_path
 from flux_cookbook.repository import build_check
+from flux_cookbook.repository.worktrees import detached_worktrees
 
 
 def planned(repo: Path, template: str) -> Plan:
@@ -44,5 +48,16 @@ def carried_out(plan: Plan) -> str:
         raise
     if broken := build_check.newly_broken(before, after):
         undo(plan)
-        raise AdoptError(["these Flux Kustomization paths built before adoption and would no longer build:", *broken])
+        raise AdoptError(["these Flux Kustomization paths built before adoption and would no longer build:", *broken,
+                          *renamed_listings(plan)])
     return build_check.summary(before, after)
+
+
+def tried(plan: Plan) -> str:
+    """What `carried_out` finds for `plan`, carried out in a scratch worktree of the (clean)
+    repository at HEAD, which is left as it is; AdoptError as `carried_out` raises it."""
+    try:
+        with detached_worktrees(plan.repo, prefix="flux-cookbook-adopt.") as (scratch,):
+            return carried_out(dataclasses.replace(plan, repo=scratch))
+    except subprocess.CalledProcessError as error:
+        raise AdoptError([f"the dry run could not make a scratch worktree to carry it out in: {error.stderr.strip()}"]) from None

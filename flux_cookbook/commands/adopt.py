@@ -107,7 +107,8 @@ def describe_split(split: Split) -> str:
 
 
 def describe_dry_run(plan: Plan) -> str:
-    lines = ["Dry run: nothing moved, split or written. The answers files would be:"]
+    lines = ["Dry run: nothing moved, split or written (carried out and built in a scratch worktree only). "
+             "The answers files would be:"]
     for name, answers in plan.answers_files().items():
         lines += ["", f"--- {name}", answers_text(answers).rstrip("\n")]
     return "\n".join(lines)
@@ -144,13 +145,14 @@ def adopt(repo: Path, template: str, dry_run: bool, out: TextIO, err: TextIO) ->
     except AdoptError as error:
         return _refused(repo, error.problems, err)
     print(describe(plan), file=out)
-    if dry_run:
-        print(describe_dry_run(plan), file=out)
-        return 0
     try:
-        built = adoption.carried_out(plan)
+        # A dry run carries the plan out in a scratch worktree: it refuses what the real run would.
+        built = adoption.tried(plan) if dry_run else adoption.carried_out(plan)
     except AdoptError as error:
         return _refused(repo, error.problems, err)
     print(built, file=out)
+    if dry_run:
+        print(describe_dry_run(plan), file=out)
+        return 0
     print(next_steps(plan), file=out)
     return 0

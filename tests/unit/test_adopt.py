@@ -20,6 +20,7 @@ from flux_cookbook.commands import adopt as adopt_command
 from flux_cookbook.commands.adopt import adopt
 from flux_cookbook.repository import build_check
 from tests.support.build_repos import GOTK_SYNC as SYNC_AT
+from tests.support.flux_objects import flux_ks
 from tests.support.project import commit_all, init_repo, tree_state
 from tests.support.template_repo import git
 
@@ -721,6 +722,28 @@ def test_a_dry_run_shows_the_splits_and_changes_nothing(tmp_path):
     assert code == 0 and "Dry run: nothing moved, split or written" in out
     assert "split flux-system/namespaces/namespaces.yaml: Namespace 'podinfo' -> flux-system/namespaces/namespace-podinfo.yaml" in out
     assert tree_state(repo) == before
+
+
+def test_a_dry_run_refuses_what_adopting_refuses_naming_the_entry_to_change(tmp_path):
+    """Another cluster's folder lists the HelmRelease file by the name adopt changes, so its
+    build would break: the real run refuses, and so does the dry run (which carries the plan
+    out in a scratch worktree), each naming the entry to change and leaving all as it was."""
+    files = {
+        **renamed(PODINFO, {"podinfo/helmrelease-podinfo.yaml": "podinfo/helmrelease.yaml"}),
+        "flux-system/flux-system/gotk-sync.yaml": SYNC_AT.replace("{path}", "./flux-system"),
+        "clusters/staging/flux-system/gotk-sync.yaml": SYNC_AT.replace("{path}", "./clusters/staging"),
+        "clusters/staging/podinfo.yaml": flux_ks("podinfo", "./staging/podinfo"),
+        "staging/podinfo/kustomization.yaml": "resources:\n- ../../podinfo/helmrelease.yaml\n",
+    }
+    repo = git_repo(tmp_path, files)
+    before = tree_state(repo)
+    for dry_run in (True, False):
+        code, out, err = run(repo, dry_run=dry_run)
+        assert code == 1 and "./staging/podinfo (Kustomization 'podinfo', clusters/staging/podinfo.yaml)" in err, err
+        assert ("staging/podinfo/kustomization.yaml lists ../../podinfo/helmrelease.yaml, which adopt renames to "
+                "podinfo/helmrelease-podinfo.yaml: rename it so yourself (git mv podinfo/helmrelease.yaml "
+                "podinfo/helmrelease-podinfo.yaml), list the new name there, commit, and adopt again.") in err
+        assert tree_state(repo) == before and git(repo, "worktree", "list").count("\n") == 1
 
 
 def folders(repo: Path) -> set[str]:
