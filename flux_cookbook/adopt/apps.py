@@ -44,6 +44,12 @@ def applied_folder(kustomization: Object) -> str | None:
     return normalized_path(kustomization.get("spec", "path"))
 
 
+def applied_releases(hand: HandMade, folder: str) -> list[Object]:
+    """The HelmReleases the build of `folder` applies: one in a file its kustomization file
+    names only as a patch (a partial HelmRelease) is the app's own change, not a second app."""
+    return [found for found in hand.find("HelmRelease", HELM_GROUP, under=folder) if hand.repo.listed(found.path, top=folder)]
+
+
 def _not_an_app_reason(kustomization: Object, hand: HandMade) -> str:
     """Why a Kustomization is not one of the template's apps, or "" when it is."""
     source = (kustomization.get("spec", "sourceRef", "kind"), kustomization.get("spec", "sourceRef", "name"))
@@ -58,7 +64,7 @@ def _not_an_app_reason(kustomization: Object, hand: HandMade) -> str:
         return "it applies the whole repository"
     if folder == hand.bootstrap_dir or folder.startswith(f"{hand.bootstrap_dir}/"):
         return "it applies the bootstrap folder or a folder in it"
-    releases = hand.find("HelmRelease", HELM_GROUP, under=folder)
+    releases = applied_releases(hand, folder)
     if not releases:
         return f"no HelmRelease in {folder}/"
     if len(releases) > 1:
@@ -81,7 +87,7 @@ def find_apps(hand: HandMade, findings: Findings) -> dict[str, App]:
             findings.kept.append(f"{label(kustomization)}: {reason}")
             continue
         folder = applied_folder(kustomization) or ""
-        found.append((kustomization, folder, hand.find("HelmRelease", HELM_GROUP, under=folder)[0]))
+        found.append((kustomization, folder, applied_releases(hand, folder)[0]))
     folders = [folder for _, folder, _ in found]
     by_name: dict[str, App] = {}
     for kustomization, folder, release in found:

@@ -274,11 +274,12 @@ class Repository:
             and not is_kustomize_config(path) and not is_hidden(path) and self.listed(path)
         )
 
-    def listed(self, path: str) -> bool:
+    def listed(self, path: str, top: str | None = None) -> bool:
         """Whether a build applies `path` as a resource: the nearest kustomization file above
         it lists it (a values file of a configMapGenerator, or a patch, is no object), or no
-        kustomization file is there and Flux's generated one lists every YAML file."""
-        stop = self.folder_of(path) or ""
+        kustomization file is there and Flux's generated one lists every YAML file. The build
+        is that of the applied folder `path` lies in, or of the folder `top` above it."""
+        stop = (self.folder_of(path) or "") if top is None else top
         folder = posixpath.dirname(path)
         while True:
             if self.kustomize_config_file(folder) is not None:

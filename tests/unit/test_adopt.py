@@ -638,6 +638,31 @@ def test_dry_run_prints_answers_and_moves_and_changes_nothing(tmp_path):
     assert tree_state(repo) == before
 
 
+def test_a_patch_of_the_helm_release_is_no_second_one(tmp_path):
+    """A partial HelmRelease the app's kustomization file names as a patch is the user's change
+    to the app's one HelmRelease: the app is adopted, and the patch stays and still applies."""
+    patch = "apiVersion: helm.toolkit.fluxcd.io/v2beta1\nkind: HelmRelease\nmetadata:\n  name: podinfo\n" \
+            "  namespace: podinfo\nspec:\n  interval: 1h\n"
+    repo = git_repo(tmp_path, {
+        **PODINFO,
+        "flux-system/flux-system/gotk-sync.yaml": SYNC_AT.replace("{path}", "./flux-system"),
+        "podinfo/kustomization.yaml": """
+            resources:
+              - helmrelease-podinfo.yaml
+              - configmap-podinfo-helm-chart-value-overrides.yaml
+            patches:
+              - path: patch-interval.yaml # slower in this cluster
+            """,
+        "podinfo/patch-interval.yaml": patch,
+    })
+    code, out, err = run(repo)
+    assert code == 0, err
+    assert "Apps (each gets its own answers file):\n  podinfo: chart podinfo 6.x" in out
+    assert "build check: 2 of 2 Flux Kustomization path(s) build" in out
+    assert (repo / "podinfo/patch-interval.yaml").read_text() == patch
+    assert git(repo, "status", "--porcelain", "podinfo") == ""
+
+
 def test_an_object_that_cannot_move_stays_the_users_own(tmp_path):
     files = renamed(PODINFO, {"podinfo/helmrelease-podinfo.yaml": "podinfo/hr.yaml"})
     files["podinfo/helmrelease-podinfo.yaml"] = "# an old copy, no longer used\n"
