@@ -567,6 +567,12 @@ CASES = [
          "convention.plain-secret", "podinfo/secret-db.yaml", 1),
     Case("sops-encrypted-secret-not-decrypted", {"podinfo/secret-db.yaml": SOPS_SECRET},
          "schema.sops-not-decrypted", "podinfo/secret-db.yaml", 1, message="has no spec.decryption"),
+    # The sync Kustomization's postBuild fills in podinfo's path before Flux follows it: the
+    # folder it names builds (no `path not found`); the Kustomization is noted as not validated.
+    Case("child-path-the-parents-postbuild-fills-in", {
+        "bootstrap/flux-system/gotk-sync.yaml": GOTK_SYNC + "  postBuild:\n    substitute:\n      APP: podinfo\n",
+        "bootstrap/flux-system/kustomization.yaml": FLUX_KUSTOMIZATION,
+        KUST: Replace("  path: podinfo", "  path: ./${APP}")}, "schema.substituted", KUST, 1, WARNING),
     Case("post-build-variable-name", {KUST: Replace("  prune: true", "  postBuild:\n    substitute:\n      my-var: x\n  prune: true")},
          "schema.post-build", KUST, "my-var: x", message="postBuild variable 'my-var'"),
     # kustomize-controller leaves a namespaced object without a namespace as it is; the cluster refuses it.

@@ -316,8 +316,8 @@ def _health_checks(repo: Repository, manifest: Manifest, spec: LineMap, index: I
     applied = [m for m in repo.manifests if not clusters or repo.clusters_of(m) & clusters or not repo.clusters_of(m)]
     renderers = [m for m in applied if is_under(m.path, folder) and (
         m.is_a("HelmRelease", HELM_GROUP) or m.is_a("Kustomization", KUSTOMIZE_GROUP))]
-    # What a source that is not followed offline applies is unknown here.
-    unread = ", ".join(f"{n.label()} (Kustomization {n.kustomization.ref})"
+    # What a source (or a Kustomization) that is not followed offline applies is unknown here.
+    unread = ", ".join(n.label() if n.why else f"{n.label()} (Kustomization {n.kustomization.ref})"
                        for n in (repo.followed.not_followed if repo.followed else ())[:2])
     problems = []
     for entry, line in entries(spec, "healthChecks"):

@@ -94,6 +94,10 @@ class Report:
         lines = list(self.notes)
         for source in self.not_followed:
             k = source.kustomization
+            if source.why:  # a Kustomization
+                lines.append(f"note: not followed: {source.label()} ({k.file}:{k.line}): {source.why}, "
+                             "so what it applies is not checked")
+                continue
             lines.append(f"note: not followed: {source.label()}, the source of Kustomization "
                          f"{k.ref} ({k.file}:{k.line}): it cannot be read offline, "
                          "so what it applies is not checked")

@@ -28,7 +28,10 @@ as kustomize's Kustomization (field names in any case, `Resources:` as `resource
 drops every other field (`_write_kustomization`; check warns of each, build.unknown-field).
 Not reproduced: SOPS decryption and postBuild variable substitution (both run on objects
 after the build and need the cluster's secrets), and remote bases (named, never fetched:
-kustomize_reads.py, which also keeps every read inside the artifact).
+kustomize_reads.py, which also keeps every read inside the artifact). A Kustomization a
+build holds is followed as its parent's postBuild substitutes it, where the parent's
+inline values tell (post_build.py); where only the cluster knows its name or path, it is
+named in `not_followed`.
 
 The sources read for this: fluxcd/pkg `sourceignore/sourceignore.go` and
 `artifact/storage/archive.go` (SourceIgnoreFilter, Archive), source-controller
@@ -65,6 +68,7 @@ from ruamel.yaml.error import YAMLError as RuamelError
 
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import bounded_yaml, flux_names, layout, repo_files
+from flux_cookbook.repository import post_build
 from flux_cookbook.repository.kustomize_reads import refused_reads
 from flux_cookbook.repository.yaml_lines import YamlError, as_json, load_documents
 
@@ -135,12 +139,15 @@ class BuildResult:
 @dataclass(frozen=True)
 class NotFollowed:
     """A source a followed Kustomization applies that this repository cannot stand for
-    offline: an OCIRepository, a Bucket, an ExternalArtifact, another GitRepository."""
+    offline: an OCIRepository, a Bucket, an ExternalArtifact, another GitRepository; or a
+    Kustomization whose name or path its parent's postBuild fills in from values only the
+    cluster has (`why` says so)."""
 
     kind: str
     namespace: str
     name: str
-    kustomization: FluxKustomization  # the first Kustomization found applying it
+    kustomization: FluxKustomization  # the first Kustomization found applying it; such a Kustomization itself
+    why: str = ""  # why such a Kustomization is not followed; "" for a source
 
     def label(self) -> str:
         return f"{self.kind} {self.namespace}/{self.name}"
@@ -334,6 +341,7 @@ def _normal_path(path: Any) -> str:
 class _Found:
     kustomization: FluxKustomization
     spec: dict  # what the generator merges into the kustomization file
+    metadata: dict = field(default_factory=dict)  # as written or built: its parent's postBuild reads it
 
 
 def _discover(repo: Path, files: list[str]) -> list[_Found]:
@@ -736,8 +744,35 @@ def _found(rel: str, line: int, doc: dict) -> _Found:
     return _Found(
         FluxKustomization(file=rel, line=line, name=str(meta.get("name", "")),
                           namespace=str(meta.get("namespace") or ""), path=_normal_path(spec.get("path"))),
-        spec,
+        spec, meta,
     )
+
+
+# What following a Kustomization reads of it: its identity, path and source.
+_FOLLOWED_FIELDS = (("metadata", "name"), ("metadata", "namespace"), ("spec", "path"),
+                    ("spec", "sourceRef", "kind"), ("spec", "sourceRef", "name"), ("spec", "sourceRef", "namespace"))
+
+
+def _as_substituted(child: _Found, parent: _Found) -> _Found | str:
+    """The child Kustomization as Flux applies it: its parent's postBuild substitutes it as
+    every object the parent's build holds (post_build.py), before it is followed. A child
+    found at a file and line stays there. Where what following it reads is known on the
+    cluster only: which field, as it is written."""
+    substitutes = post_build.of(parent.spec)
+    doc = {"metadata": child.metadata, "spec": child.spec}
+    if substitutes is None or post_build.disabled(doc):
+        return child
+    for where in _FOLLOWED_FIELDS:
+        value = _field(doc, where)
+        if isinstance(value, str) and post_build.substitute(value, substitutes) is None:
+            return f"{'.'.join(where)} {value}"
+    return _found(child.kustomization.file, child.kustomization.line, post_build.substitute_strings(doc, substitutes))
+
+
+def _field(doc: dict, where: tuple[str, ...]) -> Any:
+    for key in where:
+        doc = doc.get(key) if isinstance(doc, dict) else None
+    return doc
 
 
 def _source(found: _Found) -> tuple[str, str, str] | None:
@@ -843,7 +878,7 @@ def _children(output: str, parent: _Found, every: list[_Found]) -> list[_Found]:
         ))
         if best:
             k = FluxKustomization(best[0].kustomization.file, best[0].kustomization.line, k.name, k.namespace, k.path)
-        children.append(_Found(k, child.spec))
+        children.append(_Found(k, child.spec, child.metadata))
     return children
 
 
@@ -925,6 +960,21 @@ def follow(repo: Path, start_dir: str | None = None, build: bool = True, skip: I
             admitted.append(found)
         return admitted
 
+    def applied(children: list[_Found], parent: _Found) -> list[tuple[_Found, str]]:
+        """The children as the parent's postBuild substitutes them, in the parent's cluster;
+        one whose name or path only the cluster knows is named, not followed."""
+        kept = []
+        for child in children:
+            substituted = _as_substituted(child, parent)
+            if isinstance(substituted, str):
+                k = child.kustomization
+                why = (f"its {substituted} holds variables the postBuild of Kustomization {parent.kustomization.ref} "
+                       "fills in with values known on the cluster only")
+                not_followed.setdefault(("Kustomization", *_key(k)), NotFollowed("Kustomization", *_key(k), k, why))
+            else:
+                kept.append((substituted, clusters[parent.kustomization]))
+        return kept
+
     with tempfile.TemporaryDirectory(prefix="flux-build-") as tmp:
         artifact = Path(tmp) / "artifact"
         if kubectl:  # not for a check without builds
@@ -960,15 +1010,13 @@ def follow(repo: Path, start_dir: str | None = None, build: bool = True, skip: I
                 built = list(pool.map(build_one, level))
             after = []
             for found, outcome in zip(level, built):
-                cluster = clusters[found.kustomization]
                 if outcome is None:
                     results.append(BuildResult(found.kustomization, True, "", ""))
-                    after += [(child, cluster) for child in _children_unbuilt(found, every)]
+                    after += applied(_children_unbuilt(found, every), found)
                     continue
                 ok, error, output = outcome
                 results.append(BuildResult(found.kustomization, ok, error, output))
-                children = _children(output, found, every) if ok else _children_unbuilt(found, every)
-                after += [(child, cluster) for child in children]
+                after += applied(_children(output, found, every) if ok else _children_unbuilt(found, every), found)
             level = admit(after)
     return Followed(tuple(results), tuple(not_followed.values()), own, clusters,
                     _normal_path(start_dir) if start_dir is not None else None)

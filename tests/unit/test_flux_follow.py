@@ -1,6 +1,6 @@
 """flux_build.follow: what Flux applies from a repository, reached as Flux reaches it."""
 
-from flux_cookbook.repository.flux_build import BuildMemory, follow
+from flux_cookbook.repository.flux_build import PATH_NOT_FOUND, BuildMemory, follow
 from tests.support.build_repos import CM, GOTK_SYNC, git_repo
 from tests.support.flux_objects import flux_ks
 
@@ -134,3 +134,66 @@ def test_a_root_sync_reaches_the_answers_bootstrap_folder_no_second_cluster_to_c
     followed = follow(repo)
     assert names(followed) == [("flux-system", ""), ("app", "app")]
     assert sorted(set(followed.clusters.values())) == [""]
+
+
+POST_BUILD = "  postBuild:\n    substitute:\n      CLUSTER: home\n"
+
+
+def test_a_child_is_followed_as_its_parents_postbuild_substitutes_it(tmp_path):
+    """kustomize-controller substitutes the parent's postBuild variables in every object the
+    parent's build holds, the Kustomizations in it too, before they are applied."""
+    repo = git_repo(tmp_path, {
+        "cluster/flux-system/gotk-sync.yaml": _sync("./cluster"),
+        "cluster/clusters.yaml": flux_ks("clusters", "./clusters", extra=POST_BUILD),
+        "clusters/apps.yaml": flux_ks("apps-${CLUSTER}", "./apps/${CLUSTER}"),
+        "clusters/defaulted.yaml": flux_ks("defaulted", "./apps/${ZONE:=home}"),
+        "apps/home/cm.yaml": CM.format(name="x"),
+    })
+    for build in (True, False):
+        followed = follow(repo, build=build)
+        assert names(followed)[2:] == [("apps-home", "apps/home"), ("defaulted", "apps/home")], build
+        assert all(result.ok for result in followed.results)
+        assert followed.kustomizations[2].file == "clusters/apps.yaml"
+        assert followed.not_followed == ()
+
+
+def test_a_child_path_wrong_once_substituted_is_still_not_found(tmp_path):
+    """Substituted to a folder that is not there; not substituted at all where the parent has
+    no postBuild, or the child opts out: the path as written, not there either."""
+    repo = git_repo(tmp_path, {
+        "cluster/flux-system/gotk-sync.yaml": _sync("./cluster"),
+        "cluster/clusters.yaml": flux_ks("clusters", "./clusters", extra=POST_BUILD.replace("home", "away")),
+        "cluster/plain.yaml": flux_ks("plain", "./plain"),
+        "clusters/apps.yaml": flux_ks("apps", "./apps/${CLUSTER}"),
+        "clusters/kept.yaml": flux_ks("kept", "./apps/${CLUSTER}").replace(
+            "namespace: flux-system\n", "namespace: flux-system\n  annotations:\n"
+                                        "    kustomize.toolkit.fluxcd.io/substitute: disabled\n", 1),
+        "plain/apps.yaml": flux_ks("plain-apps", "./apps/${CLUSTER}"),
+        "apps/home/cm.yaml": CM.format(name="x"),
+    })
+    failed = {(r.kustomization.name, r.kustomization.path, r.error) for r in follow(repo).results if not r.ok}
+    assert failed == {("apps", "apps/away", PATH_NOT_FOUND), ("kept", "apps/${CLUSTER}", PATH_NOT_FOUND),
+                      ("plain-apps", "apps/${CLUSTER}", PATH_NOT_FOUND)}
+
+
+def test_a_child_whose_path_only_the_cluster_knows_is_named_not_followed(tmp_path):
+    """A value substituteFrom reads on the cluster (it may set ZONE, or be absent and leave the
+    default unsubstituted), or none at all: the child's path is not known offline."""
+    substitute_from = "  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: vars\n        optional: true\n"
+    repo = git_repo(tmp_path, {
+        "cluster/flux-system/gotk-sync.yaml": _sync("./cluster"),
+        "cluster/from-cluster.yaml": flux_ks("from-cluster", "./from-cluster", extra=substitute_from),
+        "cluster/inline.yaml": flux_ks("inline", "./inline", extra=POST_BUILD),
+        "from-cluster/apps.yaml": flux_ks("zoned", "./apps/${ZONE:=home}"),
+        "inline/apps.yaml": flux_ks("unset", "./apps/${ZONE}"),
+        "apps/home/cm.yaml": CM.format(name="x"),
+    })
+    followed = follow(repo)
+    assert all(result.ok for result in followed.results)
+    assert sorted((s.label(), s.kustomization.file, s.why) for s in followed.not_followed) == [
+        ("Kustomization flux-system/unset", "inline/apps.yaml",
+         "its spec.path ./apps/${ZONE} holds variables the postBuild of Kustomization flux-system/inline fills in "
+         "with values known on the cluster only"),
+        ("Kustomization flux-system/zoned", "from-cluster/apps.yaml",
+         "its spec.path ./apps/${ZONE:=home} holds variables the postBuild of Kustomization flux-system/from-cluster "
+         "fills in with values known on the cluster only")]

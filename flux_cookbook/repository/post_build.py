@@ -1,0 +1,99 @@
+"""kustomize-controller's postBuild substitution, as far as it is known offline.
+
+After the build, kustomize-controller fills in `${VAR}`, `${VAR:=default}` and
+`${VAR:-default}` in each object it applies (drone/envsubst; `$${VAR}` is written as
+`${VAR}`), from `spec.postBuild.substituteFrom` (ConfigMaps and Secrets read on the
+cluster) and `spec.postBuild.substitute` (which wins), and leaves an object annotated or
+labelled `kustomize.toolkit.fluxcd.io/substitute: disabled` as built; with no value at
+all it substitutes nothing (fluxcd/pkg kustomize/kustomize_varsub.go, SubstituteVariables).
+
+Offline only the inline `substitute` values are known: `substitute` says None where the
+text depends on a value substituteFrom reads, or on a variable with no value and no
+default (the cluster makes it empty, or refuses it in strict mode: either way not what
+was meant), or on an expression not reproduced here (`${VAR^^}`, `${VAR/a/b}`, ...).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from flux_cookbook.extensions.flux_names import KUSTOMIZE_GROUP
+
+# kustomize-controller leaves an object with this annotation or label as it is built.
+SUBSTITUTE_KEY = f"{KUSTOMIZE_GROUP}/substitute"
+
+# `$$` (an escaped `$`), or a `${...}` expression: a bare variable or one with a default.
+_EXPRESSION = re.compile(r"\$\$|\$\{(?:([_A-Za-z][_A-Za-z0-9]*)(?::[-=]([^$}]*))?\})?")
+
+
+@dataclass(frozen=True)
+class PostBuild:
+    """What a Flux Kustomization's postBuild substitutes with."""
+
+    values: dict[str, str] = field(default_factory=dict)  # spec.postBuild.substitute
+    from_cluster: bool = False  # substituteFrom names ConfigMaps or Secrets: values read on the cluster only
+
+
+def of(spec: Any) -> PostBuild | None:
+    """The postBuild of a Flux Kustomization's spec; None when it has none (nothing is substituted)."""
+    post_build = spec.get("postBuild") if isinstance(spec, dict) else None
+    if not isinstance(post_build, dict):
+        return None
+    inline = post_build.get("substitute")
+    # As the controller reads them: strings, newlines dropped.
+    values = {str(k): str(v).replace("\n", "") for k, v in inline.items()} if isinstance(inline, dict) else {}
+    return PostBuild(values, bool(post_build.get("substituteFrom")))
+
+
+def disabled(obj: Any) -> bool:
+    """An object kustomize-controller leaves unsubstituted (its annotation or label says so)."""
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    if not isinstance(meta, dict):
+        return False
+    return any(isinstance(marks, dict) and marks.get(SUBSTITUTE_KEY) == "disabled"
+               for marks in (meta.get("annotations"), meta.get("labels")))
+
+
+def substitute(text: str, post_build: PostBuild | None) -> str | None:
+    """`text` as kustomize-controller substitutes it with `post_build`; None where that is
+    known on the cluster only."""
+    if post_build is None or "$" not in text:
+        return text
+    if not post_build.values:
+        # Substituted only if substituteFrom finds a value on the cluster; never without one.
+        return None if post_build.from_cluster and _EXPRESSION.search(text) else text
+    unknown = False
+
+    def value(match: re.Match) -> str:
+        nonlocal unknown
+        name, default = match.group(1), match.group(2)
+        if match.group(0) == "$$":
+            return "$"
+        if name is None:  # an expression not reproduced here
+            unknown = True
+            return ""
+        if name in post_build.values:  # inline values win over substituteFrom's
+            given = post_build.values[name]
+            return given if given or default is None else default
+        if post_build.from_cluster or default is None:
+            unknown = True  # substituteFrom may hold it; or none has it, and the cluster makes it empty
+            return ""
+        return default
+
+    substituted = _EXPRESSION.sub(value, text)
+    return None if unknown else substituted
+
+
+def substitute_strings(value: Any, post_build: PostBuild | None) -> Any:
+    """A copy of `value` (a mapping, list or scalar) with each string substituted where
+    that is known offline, kept as written where not."""
+    if isinstance(value, str):
+        substituted = substitute(value, post_build)
+        return value if substituted is None else substituted
+    if isinstance(value, dict):
+        return {key: substitute_strings(item, post_build) for key, item in value.items()}
+    if isinstance(value, list):
+        return [substitute_strings(item, post_build) for item in value]
+    return value
