@@ -237,6 +237,7 @@ SUBSTITUTE_FROM = "  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n 
 PATCHED_IN = ("  patches:\n    - target: {{group: kustomize.toolkit.fluxcd.io, kind: Kustomization, name: podinfo}}\n"
               "      patch: |\n        - {op}\n")
 NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {}\n"
+TENANT = "  postBuild:\n    substitute:\n      TENANT: {}\n"
 CONFIGMAP = _object("""
     apiVersion: v1
     kind: ConfigMap
@@ -378,6 +379,13 @@ CASES = [
     # The same object in two app folders: both Kustomizations apply it, the second is reported.
     Case("applied-twice", {"podinfo/configmap-extra.yaml": CONFIGMAP, "web/configmap-extra.yaml": CONFIGMAP},
          "build.applied-twice", "web/configmap-extra.yaml", 1, message="flux-system/podinfo (path podinfo)"),
+    # One folder applied by two Kustomizations with other postBuild values: each its own
+    # ConfigMap (tenant-a's a/settings-a, tenant-b's b/settings-b), not one applied twice.
+    Case("one-folder-applied-with-other-postbuild-values", {
+        **{f"bootstrap/kustomizations/kustomization-tenant-{t}.yaml": flux_ks(f"tenant-{t}", "./tenant", extra=TENANT.format(t))
+           for t in "ab"},
+        "tenant/configmap-settings-${TENANT}.yaml": CONFIGMAP.replace("name: extra", "name: settings-${TENANT}")},
+         "schema.substituted", "tenant/configmap-settings-${TENANT}.yaml", 1, WARNING),
     # An object no file holds is reported at the generator that makes it.
     Case("generated-label-value-with-a-space", {"podinfo/kustomization.yaml": CONFIGMAP_GENERATOR.format(label="team: platform team")},
          "schema", "podinfo/kustomization.yaml", "- name: settings", message="value 'platform team' is not valid"),
@@ -1036,6 +1044,22 @@ def test_two_kustomizations_of_one_cluster_applying_one_folder_apply_each_object
     assert sorted((p.rule, p.path) for p in report.problems) == [("build.applied-twice", CM), ("build.applied-twice", HR)], \
         "\n".join(map(str, report.problems))
     assert "flux-system/podinfo (path podinfo) and flux-system/podinfo-again (path podinfo)" in report.problems[0].message
+
+
+def test_one_folder_applied_with_the_same_postbuild_values_applies_each_object_twice(repo, cache):
+    """Substituted alike, tenant-a's and tenant-b's ConfigMap are one, as is the one without
+    variables; one substituteFrom fills in is known on the cluster only: not called the same."""
+    tenant = "bootstrap/kustomizations/kustomization-tenant-{}.yaml"
+    apply(repo, {**{tenant.format(t): flux_ks(f"tenant-{t}", "./tenant", extra=TENANT.format("a")) for t in "abc"},
+                 "tenant/configmap-settings-${TENANT}.yaml": CONFIGMAP.replace("name: extra", "name: settings-${TENANT}")})
+    apply(repo, {tenant.format("c"): Replace("    substitute:\n      TENANT: a\n",
+                                             "    substituteFrom:\n      - {kind: ConfigMap, name: vars, optional: true}\n")})
+    report = check_repository(repo, cache_dir=cache)
+    errors = [p for p in report.problems if p.severity == ERROR]
+    assert [(p.rule, p.path) for p in errors] == [("build.applied-twice", "tenant/configmap-settings-${TENANT}.yaml")], \
+        "\n".join(map(str, report.problems))
+    assert "ConfigMap podinfo/settings-a is applied by two Flux Kustomizations of one cluster: flux-system/tenant-a " \
+           "(path tenant) and flux-system/tenant-b (path tenant)" in errors[0].message
 
 
 def test_each_cluster_of_a_repository_needs_what_its_objects_name(repo, cache):

@@ -10,7 +10,8 @@ from typing import Any
 from flux_cookbook.check.object_index import applied_kustomization_spec, metadata_of, spec_of, substituted
 from flux_cookbook.check.problems import ERROR, WARNING, Problem
 from flux_cookbook.check.rules_yaml import read_by_flux
-from flux_cookbook.extensions.flux_names import HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP, kustomize_config_field
+from flux_cookbook.extensions.flux_names import HELM_GROUP, SOURCE_GROUP, kustomize_config_field
+from flux_cookbook.repository import post_build
 from flux_cookbook.repository.model import (
     Repository,
     api_group,
@@ -86,10 +87,6 @@ def _file_schema_problems(repo: Repository, path: str, substituting: dict[str, s
             for line, message in schemas.validate_file(repo.root / path, path, crd_dirs)]
 
 
-# kustomize-controller leaves an object with this annotation or label as it is built.
-SUBSTITUTE_KEY = f"{KUSTOMIZE_GROUP}/substitute"
-
-
 def _substituting_kustomizations(repo: Repository) -> list[tuple[str, str]]:
     """(applied folder, Kustomization name) of each Flux Kustomization with a postBuild:
     kustomize-controller substitutes ${...} variables in what it builds, after the build."""
@@ -142,13 +139,7 @@ def check_post_build(repo: Repository, built: list) -> list[Problem]:
 
 def _waits_for_substitution(obj: Any) -> bool:
     """An object holding ${...} that postBuild substitution does not skip."""
-    if not isinstance(obj, dict):
-        return False
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    for marks in (meta.get("annotations"), meta.get("labels")):
-        if isinstance(marks, dict) and marks.get(SUBSTITUTE_KEY) == "disabled":
-            return False
-    return _holds_variable(obj)
+    return isinstance(obj, dict) and not post_build.disabled(obj) and _holds_variable(obj)
 
 
 def _holds_variable(value: Any) -> bool:
@@ -262,11 +253,23 @@ def check_kustomization_fields(repo: Repository) -> list[Problem]:
 def check_applied_twice(repo: Repository, built: list) -> list[Problem]:
     """No object is applied by two Flux Kustomizations of one cluster (an overlay's and its
     base's, two folders holding a copy): each reconcile takes it from the other, and
-    pruning either deletes it. Namespaces are convention.namespace's."""
+    pruning either deletes it. Namespaces are convention.namespace's. Compared as each
+    Kustomization's postBuild names them: one folder applied with other values (a tenant's
+    name) is other objects; a name known on the cluster only is not known to be the same."""
+    specs: dict = {}
+
     def identity(item) -> tuple | None:
         meta = metadata_of(item.obj)
         kind, name = str(item.obj.get("kind", "")), str(meta.get("name", ""))
-        return None if kind == "Namespace" or not name else (api_group(item.obj), kind, str(meta.get("namespace") or ""), name)
+        if kind == "Namespace" or not name:
+            return None
+        if item.kustomization not in specs:
+            specs[item.kustomization] = post_build.of(applied_kustomization_spec(repo, item.kustomization))
+        substitutes = None if post_build.disabled(item.obj) else specs[item.kustomization]
+        namespace, name = (post_build.substitute(text, substitutes) for text in (str(meta.get("namespace") or ""), name))
+        if namespace is None or name is None:
+            return None
+        return api_group(item.obj), kind, namespace, name
 
     problems = []
     for other, item in _sharing(repo, built, identity):
