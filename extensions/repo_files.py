@@ -84,7 +84,9 @@ def inside(repo: Path, path: str | Path) -> Path:
     return target
 
 
-def _listed_links(root: Path) -> list[str]:
+def listed_files(root: Path) -> list[str]:
+    """What git would commit under `root` (tracked, and new files it does not ignore), paths
+    relative to it; outside a git work tree (or with no git), every file and link but .git's."""
     try:
         listed = subprocess.run(
             ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
@@ -93,13 +95,17 @@ def _listed_links(root: Path) -> list[str]:
     except FileNotFoundError:  # no git on this machine: every file counts
         listed = subprocess.CompletedProcess([], 1)
     if listed.returncode == 0:
-        return [name for name in listed.stdout.split("\0") if name and (root / name).is_symlink()]
+        return [name for name in listed.stdout.split("\0") if name]
     found = []
     for folder, dirs, names in walk(root):
         dirs[:] = [d for d in dirs if d != ".git"]
-        found += [os.path.relpath(os.path.join(folder, n), root) for n in dirs + names
-                  if os.path.islink(os.path.join(folder, n))]
+        found += [os.path.relpath(os.path.join(folder, n), root) for n in names]
+        found += [os.path.relpath(os.path.join(folder, d), root) for d in dirs if os.path.islink(os.path.join(folder, d))]
     return found
+
+
+def _listed_links(root: Path) -> list[str]:
+    return [name for name in listed_files(root) if (root / name).is_symlink()]
 
 
 def links_leaving(repo: Path) -> list[str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from . import bounded_yaml, known_apps, layout
+from . import bounded_yaml, known_apps, layout, repo_files
 from .flux_names import FLUX_SYSTEM, SYNC_FILE
 from .input_checks import dns1123_label_error, not_text_error
 from .kube_names import dns1123_subdomain_error
@@ -46,13 +46,10 @@ def cluster_exists_error(dst: str | Path) -> str:
 
 def flux_syncs(dst: str | Path) -> list[str]:
     """The gotk-sync.yaml files flux bootstrap wrote anywhere in `dst` (relative paths, sorted)."""
-    root = Path(dst)
-    found = []
-    for folder, subfolders, names in os.walk(root):
-        subfolders[:] = [name for name in subfolders if name != ".git"]
-        if SYNC_FILE in names:
-            found.append(Path(folder, SYNC_FILE).relative_to(root).as_posix())
-    return sorted(found)
+    # What git would commit: not .git, not what it ignores (a vendored example's sync), and
+    # a walk without recursion where there is no git work tree.
+    return sorted(Path(path).as_posix() for path in repo_files.listed_files(Path(dst))
+                  if Path(path).name == SYNC_FILE)
 
 
 def app_exists_error(dst: str | Path, app_name: str, bootstrap_dir: str, apps_dir: str = "") -> str:

@@ -65,10 +65,9 @@ def run(args: argparse.Namespace) -> int:
             f"{dest} is already a cluster repository (it has {layout.CLUSTER_ANSWERS}). "
             "Add an app with `flux-cookbook add APP`; update it with `flux-cookbook update-all`."
         )
-    if dest.is_dir() and (error := repo_state.cluster_exists_error(dest)):
-        raise UserError(error)  # a repository flux bootstrap wrote: adopt it, rather than "not empty"
     if dest.exists() and any(p.name != ".git" for p in dest.iterdir()):
-        raise UserError(f"{dest} is not empty; give a new or empty folder.")
+        # A repository flux bootstrap wrote is named as one: adopt it, rather than "not empty".
+        raise UserError(repo_state.cluster_exists_error(dest) or f"{dest} is not empty; give a new or empty folder.")
     template = copier_run.default_template(args.template)
     trust.require_trusted(template, "given with --template" if args.template else "installed from", args.trust)
     made, had_git = not dest.exists(), (dest / ".git").exists()

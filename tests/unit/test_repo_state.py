@@ -59,3 +59,32 @@ def test_an_app_with_files_but_no_answers_is_named_as_such(tmp_path):
     (tmp_path / "web").mkdir()
     said = app_exists_error(tmp_path, "web", "bootstrap")
     assert "no answers file (found web/)" in said and "copier update" not in said
+
+
+def test_flux_bootstrap_syncs_are_looked_for_in_what_git_would_commit_and_without_recursion(tmp_path):
+    """A sync of a vendored example git ignores is none of the destination's; a folder
+    1,100 deep (no git work tree) is walked without RecursionError."""
+    from flux_cookbook.extensions.repo_state import flux_syncs
+    from tests.support.project import init_repo
+
+    repo = tmp_path / "repo"
+    for path in ("clusters/home/flux-system/gotk-sync.yaml", "node_modules/example/gotk-sync.yaml", ".gitignore"):
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text("node_modules/\n" if path == ".gitignore" else "kind: Kustomization\n")
+    init_repo(repo)
+    assert flux_syncs(repo) == ["clusters/home/flux-system/gotk-sync.yaml"]
+
+    deep = tmp_path / "deep"
+    folder = deep
+    for _ in range(1100):
+        folder = folder / "a"
+        folder.mkdir(parents=True)
+    (folder / "gotk-sync.yaml").write_text("kind: Kustomization\n")
+    try:
+        assert flux_syncs(deep) == ["a/" * 1100 + "gotk-sync.yaml"]
+    finally:
+        while folder != tmp_path:  # pytest's clean-up recurses per level too
+            for entry in folder.iterdir():
+                entry.unlink()
+            folder.rmdir()
+            folder = folder.parent
