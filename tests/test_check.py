@@ -937,6 +937,15 @@ def test_values_are_checked_against_the_chart_the_range_installs_not_the_one_the
     assert [(p.rule, p.path) for p in check_repository(repo, cache_dir=older).problems] == [("values.schema", CM)]
 
 
+def test_a_secret_taking_a_value_a_kustomization_spells_out_holds_it_in_plain_text(repo, cache):
+    """${DB_PASSWORD} from the Kustomization's own postBuild.substitute is the password in
+    plain text in the repository: a plain Secret still. From substituteFrom it is none."""
+    apply(repo, {"podinfo/secret-db.yaml": PLAIN_SECRET.replace("hunter2", "${DB_PASSWORD}"),
+                 KUST: Replace("  prune: true", "  postBuild:\n    substitute:\n      DB_PASSWORD: hunter2\n  prune: true")})
+    errors = [(p.rule, p.path) for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR]
+    assert errors == [("convention.plain-secret", "podinfo/secret-db.yaml")]
+
+
 def test_references_by_a_name_a_prefix_changes_in_the_build_are_errors(repo, cache):
     """A namePrefix renames the ConfigMap and the HelmRelease in the build; kustomize does not
     rewrite the HelmRelease's valuesFrom nor the Kustomization's health check, so helm-controller

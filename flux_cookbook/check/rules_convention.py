@@ -12,7 +12,7 @@ from flux_cookbook.extensions import layout, repo_files
 from flux_cookbook.extensions.flux_names import COMPONENTS_FILE, FLUX_SYSTEM, HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP
 from flux_cookbook.extensions.input_checks import apps_dir_error, bootstrap_dir_error
 from flux_cookbook.extensions.repo_state import same_url
-from flux_cookbook.repository import apps
+from flux_cookbook.repository import apps, post_build
 from flux_cookbook.repository.model import (
     Manifest,
     Repository,
@@ -118,10 +118,11 @@ def _plain_secrets(repo: Repository) -> list[Problem]:
     found = [(path, document.line, document.obj) for path, docs in sorted(repo.documents.items())
              if not is_kustomize_config(path) for document in docs]
     found += _json_objects(repo)  # kustomize applies a .json resource as it applies YAML
+    written = _inline_variables(repo)
     for path, first_line, document in found:
         for line, obj in _objects_in(document, first_line):
             if obj.get("kind") == "Secret" and obj.get("apiVersion") == "v1" and "sops" not in obj \
-                    and _holds_values(obj):
+                    and _holds_values(obj, written):
                 meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
                 problems.append(Problem(path, line, "convention.plain-secret", ERROR,
                                         f"Secret {meta.get('name', '')} is not encrypted: anyone who can read the "
@@ -130,18 +131,26 @@ def _plain_secrets(repo: Repository) -> list[Problem]:
     return problems
 
 
-# A whole ${VAR}, which postBuild fills in on the cluster; ${VAR:=default} writes its default here.
-_PLACEHOLDER = re.compile(r"\$\{[_A-Za-z][_A-Za-z0-9]*\}")
+def _inline_variables(repo: Repository) -> set[str]:
+    """The variables a Flux Kustomization of the repository gives a value in plain text
+    (`spec.postBuild.substitute`): a Secret taking one of them holds it in plain text too."""
+    names: set[str] = set()
+    for kustomization in repo.find("Kustomization", KUSTOMIZE_GROUP):
+        if found := post_build.of(kustomization.get("spec")):
+            names.update(found.values)
+    return names
 
 
-def _holds_values(secret: dict) -> bool:
+def _holds_values(secret: dict, written: set[str]) -> bool:
     """Whether a Secret holds a value written in the repository: one with no data (a
-    service account token's, which the cluster fills in) or only ${VAR} placeholders holds none."""
+    service account token's, which the cluster fills in) holds none, nor one whose every
+    value is a whole ${VAR} postBuild reads on the cluster (substituteFrom), not from
+    `written`, the variables a Kustomization of the repository spells out."""
     values = []
     for field in ("data", "stringData"):
-        written = secret.get(field)
-        values += written.values() if isinstance(written, dict) else [] if written is None else [written]
-    return any(not (isinstance(value, str) and _PLACEHOLDER.fullmatch(value.strip())) for value in values)
+        given = secret.get(field)
+        values += given.values() if isinstance(given, dict) else [] if given is None else [given]
+    return any(not isinstance(value, str) or post_build.whole_variable(value) in (None, *written) for value in values)
 
 
 def _json_objects(repo: Repository) -> list[tuple[str, int, object]]:

@@ -86,6 +86,16 @@ def substitute(text: str, post_build: PostBuild | None) -> str | None:
     return None if unknown else substituted
 
 
+_WHOLE_VARIABLE = re.compile(r"\$\{([_A-Za-z][_A-Za-z0-9]*)\}")
+
+
+def whole_variable(text: str) -> str | None:
+    """The variable `text` is exactly (`${VAR}`: its value, all of it, comes from postBuild),
+    or None (text of its own, or a default written here: `${VAR:=value}`)."""
+    match = _WHOLE_VARIABLE.fullmatch(text.strip())
+    return match.group(1) if match else None
+
+
 def substitute_strings(value: Any, post_build: PostBuild | None) -> Any:
     """A copy of `value` (a mapping, list or scalar) with each string substituted where
     that is known offline, kept as written where not."""
