@@ -946,6 +946,15 @@ def test_a_secret_taking_a_value_a_kustomization_spells_out_holds_it_in_plain_te
     assert errors == [("convention.plain-secret", "podinfo/secret-db.yaml")]
 
 
+def test_a_chart_version_the_kustomization_spells_out_is_judged_as_filled_in(repo, cache):
+    """${PODINFO_VERSION} from the Kustomization's own substitute values is known here: a
+    value source-controller cannot read is an error (a substituteFrom one is not judged)."""
+    apply(repo, {HR: Replace("      version: 6.x", "      version: ${PODINFO_VERSION}"),
+                 KUST: Replace("  prune: true", "  postBuild:\n    substitute:\n      PODINFO_VERSION: 6.x.y\n  prune: true")})
+    errors = [(p.rule, p.path, p.message) for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR]
+    assert [(rule, path) for rule, path, _ in errors] == [("schema.chart-version", HR)] and "'6.x.y'" in errors[0][2]
+
+
 def test_references_by_a_name_a_prefix_changes_in_the_build_are_errors(repo, cache):
     """A namePrefix renames the ConfigMap and the HelmRelease in the build; kustomize does not
     rewrite the HelmRelease's valuesFrom nor the Kustomization's health check, so helm-controller

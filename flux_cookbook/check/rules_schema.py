@@ -324,7 +324,7 @@ def check_chart_versions(repo: Repository, built: list) -> list[Problem]:
     from flux_cookbook.extensions.semver_range import parse_constraint  # its patterns compile on import
 
     problems, seen = [], set()
-    substituting = dict(_substituting_kustomizations(repo))
+    post_builds: dict = {}
     for item in built:
         keys = CHART_VERSION_FIELDS.get((api_group(item.obj), item.obj.get("kind")))
         value: Any = item.obj
@@ -332,8 +332,13 @@ def check_chart_versions(repo: Repository, built: list) -> list[Problem]:
             value = value.get(key) if isinstance(value, dict) else None
         if not isinstance(value, str) or not value.strip() or (item.source.path, item.source.line) in seen:
             continue
-        if substituting.get(item.kustomization.path) and substituted(value) and _waits_for_substitution(item.obj):
-            continue
+        if substituted(value) and not post_build.disabled(item.obj):
+            # What the version is once its Kustomization's postBuild fills it in: known from
+            # the inline values, or on the cluster only (then not judged here).
+            if item.kustomization not in post_builds:
+                post_builds[item.kustomization] = post_build.of(applied_kustomization_spec(repo, item.kustomization))
+            if (value := post_build.substitute(value, post_builds[item.kustomization])) is None:
+                continue
         seen.add((item.source.path, item.source.line))
         try:
             parse_constraint(value)
