@@ -544,6 +544,9 @@ CASES = [
          "providerRef:", message="providerRef names Provider podinfo/chat"),
     Case("image-policy-repository-missing", {"podinfo/imagepolicy-podinfo.yaml": IMAGE_POLICY}, "ref.image-repository",
          "podinfo/imagepolicy-podinfo.yaml", "imageRepositoryRef:", message="names ImageRepository podinfo/podinfo"),
+    Case("image-update-path-substituted", {"podinfo/imageupdateautomation-podinfo.yaml": image_update_automation("./${APP_FOLDER}"),
+                                           KUST: Replace("  prune: true", "  postBuild:\n    substitute:\n      APP_FOLDER: podinfo\n  prune: true")},
+         "schema.substituted", "podinfo/imageupdateautomation-podinfo.yaml", 1, WARNING),
     Case("image-update-path-missing", {"podinfo/imageupdateautomation-podinfo.yaml": image_update_automation("./podnfo")},
          "ref.update-path", "podinfo/imageupdateautomation-podinfo.yaml", "path: ./podnfo", message="is no folder"),
     # A webhook's resource at a removed version: notification-controller finds no such kind.

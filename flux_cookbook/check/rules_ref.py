@@ -117,6 +117,8 @@ def _update_path(repo: Repository, manifest: Manifest, spec: LineMap) -> list[Pr
     own = repo.followed.own_sources if repo.followed else frozenset()
     if (str(source.get("namespace") or manifest.namespace), source.get("name")) not in own:
         return []  # another repository's folders are not here to look at
+    if substituted(update["path"]):
+        return []  # a folder postBuild names: known on the cluster (check_schemas notes the object)
     folder = normalized_path(update["path"])
     if folder is not None and (folder == "" or (repo.root / folder).is_dir()):
         return []
