@@ -449,6 +449,8 @@ def _paths_into_moved_folder(text: str) -> set[str]:
         if not isinstance(spec, dict):
             continue
         group = str(doc.get("apiVersion", "")).partition("/")[0]
+        if not _of_this_repository(spec.get("sourceRef")):
+            continue  # only this repository's folder moves
         if doc.get("kind") == "Kustomization" and group == flux_names.KUSTOMIZE_GROUP:
             path = spec.get("path")
         elif doc.get("kind") == "ImageUpdateAutomation" and group == flux_names.IMAGE_GROUP:
@@ -458,6 +460,12 @@ def _paths_into_moved_folder(text: str) -> set[str]:
         if isinstance(path, str) and (inside := _into_moved_folder(path)):
             found.add(inside)
     return found
+
+
+def _of_this_repository(source: object) -> bool:
+    """A sourceRef naming flux bootstrap's GitRepository of this repository (flux-system)."""
+    return isinstance(source, dict) and source.get("kind") == "GitRepository" \
+        and source.get("name") == flux_names.FLUX_SYSTEM and source.get("namespace") in (None, flux_names.FLUX_SYSTEM)
 
 
 def _repoint_into_moved_folder(text: str) -> str:
@@ -489,7 +497,9 @@ def _repoint_git_repository_ignore(text: str) -> str:
     """`_repoint_ignore_lines` in the `spec.ignore` of a GitRepository in `text`."""
     for doc in _documents(text):
         ignore = doc.get("spec", {}).get("ignore") if isinstance(doc, dict) and isinstance(doc.get("spec"), dict) else None
-        if doc.get("kind") == "GitRepository" and isinstance(ignore, str) and IGNORE_LINE.search(ignore):
+        meta = doc.get("metadata") if isinstance(doc, dict) and isinstance(doc.get("metadata"), dict) else {}
+        if doc.get("kind") == "GitRepository" and meta.get("name") == flux_names.FLUX_SYSTEM \
+                and isinstance(ignore, str) and IGNORE_LINE.search(ignore):
             return _repoint_ignore_lines(text)
     return text
 

@@ -152,7 +152,11 @@ def test_after_puts_back_a_conflicted_or_deleted_moved_file(tmp_path):
 ])
 def test_flux_own_kustomization_is_repointed(line, expected):
     text = f"apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\nspec:\n{line}\n"
-    assert v2_0_0._repoint_into_moved_folder(text).splitlines()[-1] == expected
+    own = text + "  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+    assert v2_0_0._repoint_into_moved_folder(own).splitlines()[-4] == expected
+    # Another repository's folder of that name does not move.
+    other = text + "  sourceRef:\n    kind: GitRepository\n    name: platform-team\n"
+    assert v2_0_0._repoint_into_moved_folder(other) == other
 
 
 def test_other_kinds_with_a_path_are_left_alone():
