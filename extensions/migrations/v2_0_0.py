@@ -198,9 +198,14 @@ def make_plan(repo: Path, clean: bool = False) -> Plan:
     if plan.moves:
         errors += _repoint_configs_outside(repo, plan)
         if (repo / layout.SOURCEIGNORE).is_file():
-            ignore = repo_files.read_text(repo, layout.SOURCEIGNORE)
-            if (repointed := _repoint_ignore_lines(ignore)) != ignore:
-                plan.writes[layout.SOURCEIGNORE] = repointed
+            try:
+                ignore = repo_files.read_text(repo, layout.SOURCEIGNORE)
+            except (UnicodeDecodeError, OSError):
+                plan.notes.append(f"{layout.SOURCEIGNORE}: cannot be read as text; left as it is (a pattern naming "
+                                  f"/{OLD_DIR}/ in it names /{NEW_DIR}/ now)")
+            else:
+                if (repointed := _repoint_ignore_lines(ignore)) != ignore:
+                    plan.writes[layout.SOURCEIGNORE] = repointed
     if errors:
         raise MigrationAbort("these files cannot be migrated; fix them, commit, and update again:\n  " + "\n  ".join(errors))
     if plan.moves and (repo / "README.md").is_file():

@@ -192,6 +192,17 @@ def test_every_path_flux_follows_into_the_moved_folder_follows_it(tmp_path, caps
     assert git(repo, "diff", "--name-only") == ""  # staged
 
 
+def test_a_sourceignore_that_is_no_text_is_left_as_it_is_with_a_note(tmp_path, capsys):
+    repo = make_repo(tmp_path, {".copier-answers.yml": ANSWERS, "flux-system/namespaces/mine.txt": "notes\n"})
+    (repo / ".sourceignore").write_bytes("# caf\xe9\n/flux-system/notes/\n".encode("latin-1"))
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-qm", "latin-1")
+    v2_0_0.before(repo)
+    assert ".sourceignore: cannot be read as text; left as it is" in capsys.readouterr().out
+    assert (repo / ".sourceignore").read_bytes() == "# caf\xe9\n/flux-system/notes/\n".encode("latin-1")
+    assert (repo / "bootstrap/namespaces/mine.txt").is_file()
+
+
 GOTK_COMPONENTS = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n"
 
 
