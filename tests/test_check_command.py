@@ -357,16 +357,20 @@ def test_a_base_before_the_cluster_was_added_counts_as_empty(cluster, tmp_path, 
 
 
 def test_a_base_git_cannot_check_out_is_named_in_one_line(cluster, tmp_path, capsys):
-    """A post-checkout hook that fails (git-lfs's, without git-lfs installed) fails the worktree."""
+    """The repository's checkout hook that fails (git-lfs's, without git-lfs installed) does
+    not run in the check's own worktree; a worktree git cannot add is one line, not a traceback."""
     repo = tmp_path / "repo"
     subprocess.run(["git", "clone", "-q", str(cluster), str(repo)], check=True)
     hook = repo / ".git" / "hooks" / "post-checkout"
     hook.write_text("#!/bin/sh\necho 'git-lfs was not found on your path' >&2\nexit 2\n")
     hook.chmod(0o755)
+    assert main(["check", str(repo), "--base", "HEAD"]) == 0
+    assert "git-lfs" not in capsys.readouterr().err
+    (repo / ".git" / "worktrees").write_text("")  # where git keeps its worktrees: no folder
     assert main(["check", str(repo), "--base", "HEAD"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("flux-cookbook: --base HEAD: git could not check it out") and err.count("\n") == 1, err
-    assert "git-lfs was not found on your path" in err
+    assert "could not create leading directories" in err
 
 
 def test_base_must_be_a_commit(cluster, capsys):

@@ -6,11 +6,16 @@ The build check builds the commit a command started from in one.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+# A scratch worktree is the command's own: the repository's checkout hooks (git-lfs's, which
+# fails where git-lfs is not installed) have nothing to do there, and do not run.
+NO_HOOKS = ("-c", f"core.hooksPath={os.devnull}")
 
 
 @contextlib.contextmanager
@@ -23,7 +28,7 @@ def detached_worktrees(repo: Path, commit: str = "HEAD", count: int = 1,
     try:
         for index in range(count):
             path = top / f"worktree-{index}"
-            subprocess.run(["git", "worktree", "add", "-q", "--detach", str(path), commit],
+            subprocess.run(["git", *NO_HOOKS, "worktree", "add", "-q", "--detach", str(path), commit],
                            cwd=repo, capture_output=True, text=True, check=True)
             made.append(path)
         yield made

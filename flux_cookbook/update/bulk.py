@@ -39,6 +39,7 @@ from pathlib import Path
 from flux_cookbook import stops
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import layout
+from flux_cookbook.repository.worktrees import NO_HOOKS
 from flux_cookbook.template_runs import copier_run
 from flux_cookbook.update import interruption
 
@@ -260,7 +261,7 @@ class Run:
                 path = self.scratch / f"worktree-{index}"
                 self.record.add("worktrees", path)  # first: git locks a worktree while it adds it
                 try:
-                    git(self.repo, "worktree", "add", "-q", "--detach", str(path), "HEAD")
+                    git(self.repo, *NO_HOOKS, "worktree", "add", "-q", "--detach", str(path), "HEAD")
                 except subprocess.CalledProcessError as error:
                     said = "; ".join(line.strip() for line in (error.stderr or "").splitlines() if line.strip())
                     raise WorktreeRefused(f"git could not add a worktree ({said or f'exit {error.returncode}'})") from None
