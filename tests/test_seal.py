@@ -627,3 +627,33 @@ def test_a_secret_of_that_name_in_any_file_flux_applies_is_refused(repo, cert, h
     assert tree_state(repo) == before
     assert seal(repo, "web", "db-2", "--cert", str(cert), "--from-literal", "password=a").returncode == 0
     assert seal(repo, "api", "db", "--cert", str(cert), "--from-literal", "password=a").returncode == 0  # another namespace
+
+
+def test_a_secret_of_that_name_another_cluster_applies_is_no_second_source(repo, cert):
+    """Another cluster of the repository applies its own SealedSecret web-prod/db (its own
+    controller, its own Secret): sealing db into web, which the main cluster applies, goes on."""
+    from tests.support.flux_objects import gotk_sync
+
+    held = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: db\n  namespace: web-prod\n" \
+           "spec:\n  encryptedData:\n    a: AgB=\n"
+    for path, text in {"clusters/main/flux-system/gotk-sync.yaml": gotk_sync("./clusters/main"),
+                       "clusters/main/kustomizations/kustomization-web.yaml": flux_ks("web", "./web"),
+                       "clusters/staging/flux-system/gotk-sync.yaml": gotk_sync("./clusters/staging"),
+                       "clusters/staging/web.yaml": flux_ks("web", "./staging/web"),
+                       "staging/web/sealedsecret-db.yaml": held}.items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(text)
+    commit_all(repo, "A second cluster")
+    result = seal(repo, "web", "db", "--cert", str(cert), "--from-literal", "password=a")
+    assert result.returncode == 0, result.stderr.decode()
+    # In the main cluster's own folders, the same name is refused still.
+    (repo / "clusters/main/kustomizations/kustomization-shared.yaml").write_text(flux_ks("shared", "./shared"))
+    (repo / "shared").mkdir()
+    (repo / "shared/sealedsecret-db.yaml").write_text(held)
+    commit_all(repo, "A shared folder")
+    result = seal(repo, "web", "db-2", "--cert", str(cert), "--from-literal", "password=a")
+    assert result.returncode == 0, result.stderr.decode()
+    (repo / "shared/sealedsecret-db.yaml").write_text(held.replace("name: db", "name: db-3"))
+    commit_all(repo, "db-3")
+    result = seal(repo, "web", "db-3", "--cert", str(cert), "--from-literal", "password=a")
+    assert result.returncode == 1 and "shared/sealedsecret-db.yaml:1 holds SealedSecret web-prod/db-3" in result.stderr.decode()

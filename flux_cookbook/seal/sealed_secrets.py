@@ -302,8 +302,13 @@ def refuse_a_second_of_one_namespace(repo: Path, app: App, name: str) -> None:
             )
     # Any other file Flux applies, whatever its name: a SealedSecret or a Secret written by
     # hand (the controller refuses to overwrite a Secret no SealedSecret of its own made).
+    # In a cluster that applies the app's folder: another cluster's is another controller's Secret.
     own = sealed_secret_path(app, name).relative_to(repo).as_posix()
-    for held in model.read_repository(repo).manifests:
+    read = model.read_repository(repo)
+    app_clusters = read.folder_clusters.get(app.folder.relative_to(repo).as_posix(), set())
+    for held in read.manifests:
+        if app_clusters and not app_clusters & read.clusters_of(held):
+            continue
         if (held.path != own and held.name == name and held.namespace == app.namespace
                 and (held.is_a(KIND, API_VERSION.partition("/")[0]) or held.is_a("Secret", ""))):
             raise UserError(
