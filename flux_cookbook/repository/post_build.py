@@ -8,9 +8,9 @@ labelled `kustomize.toolkit.fluxcd.io/substitute: disabled` as built; with no va
 all it substitutes nothing (fluxcd/pkg kustomize/kustomize_varsub.go, SubstituteVariables).
 
 Offline only the inline `substitute` values are known: `substitute` says None where the
-text depends on a value substituteFrom reads, or on a variable with no value and no
-default (the cluster makes it empty, or refuses it in strict mode: either way not what
-was meant), or on an expression not reproduced here (`${VAR^^}`, `${VAR/a/b}`, ...).
+text depends on a value substituteFrom reads, or on an expression not reproduced here
+(`${VAR^^}`, `${VAR/a/b}`, ...). A variable with no value and no default is made empty,
+as kustomize-controller does unless its strict substitution is turned on.
 """
 
 from __future__ import annotations
@@ -77,10 +77,10 @@ def substitute(text: str, post_build: PostBuild | None) -> str | None:
         if name in post_build.values:  # inline values win over substituteFrom's
             given = post_build.values[name]
             return given if given or default is None else default
-        if post_build.from_cluster or default is None:
-            unknown = True  # substituteFrom may hold it; or none has it, and the cluster makes it empty
+        if post_build.from_cluster:
+            unknown = True  # substituteFrom may hold it
             return ""
-        return default
+        return default or ""  # none has it: the default, or empty
 
     substituted = _EXPRESSION.sub(value, text)
     return None if unknown else substituted
