@@ -91,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
                                 "name": None if k.stand_in else k.name, "path": k.path or "."}
                                for k in report.kustomizations],
             "not_followed": [{"kind": s.kind, "namespace": s.namespace, "name": s.name,
-                              "kustomization": None if s.kustomization.stand_in else s.kustomization.ref}
+                              "kustomization": None if s.kustomization.stand_in else s.kustomization.ref,
+                              **({"why": s.why} if s.why else {})}
                              for s in report.not_followed],
             "notes": report.note_lines(),
         }, sys.stdout, indent=2)

@@ -176,6 +176,22 @@ def test_a_child_path_wrong_once_substituted_is_still_not_found(tmp_path):
                       ("plain-apps", "apps/${CLUSTER}", PATH_NOT_FOUND)}
 
 
+def test_check_json_says_why_a_kustomization_is_not_followed(tmp_path, capsys):
+    import json
+
+    from flux_cookbook.cli import main
+
+    substitute_from = "  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: vars\n"
+    repo = git_repo(tmp_path, {
+        "cluster/flux-system/gotk-sync.yaml": _sync("./cluster"),
+        "cluster/from-cluster.yaml": flux_ks("from-cluster", "./from-cluster", extra=substitute_from),
+        "from-cluster/apps.yaml": flux_ks("zoned", "./apps/${ZONE}"),
+    })
+    main(["check", str(repo), "--format", "json", "--no-build"])
+    [entry] = json.loads(capsys.readouterr().out)["not_followed"]
+    assert (entry["kind"], entry["name"]) == ("Kustomization", "zoned") and "known on the cluster only" in entry["why"]
+
+
 def test_a_child_whose_path_only_the_cluster_knows_is_named_not_followed(tmp_path):
     """A value substituteFrom reads on the cluster (it may set ZONE, or be absent and leave the
     default unsubstituted): the child's path is not known offline."""
