@@ -485,6 +485,9 @@ def test_a_range_bumped_by_hand_in_the_oci_repository_is_the_one_outdated_and_re
     assert result.returncode == 0, result.stdout + result.stderr
     assert yaml.safe_load(values_text(cluster, "podinfo")) == {**yaml.safe_load(defaults("podinfo", "6.14.1")), "replicaCount": 2}
     assert "semver: 6.x # bumped by hand" in (cluster / "podinfo/ocirepository-podinfo.yaml").read_text()
+    # The answers say the range Flux reads: a later copier update fetches the values' version from it.
+    answers = yaml.safe_load((cluster / ".copier-answers.app-podinfo.yml").read_text())
+    assert (answers["chart_version"], answers["values_chart_range"], answers["values_chart_version"]) == ("6.x", "6.x", "6.14.1")
 
 
 @pytest.mark.parametrize("args", [["refresh", "-C", "{repo}"], ["refresh", "podinfo", "--all", "-C", "{repo}"],

@@ -124,20 +124,23 @@ def read_app(repo: Path, name: str) -> App:
 
 
 def _written_range(repo: Path, app: App) -> str:
-    """The version range (or the OCI tag) the app's HelmRelease or OCIRepository names; ""
-    where its file cannot be read, pins a digest, or leaves the value to a substitution."""
+    """The version range the app's HelmRelease names, or its OCIRepository's `ref.semver`
+    (else its `ref.tag`), in the first document that has it; "" where the file cannot be
+    read, pins a digest, or leaves the value to a substitution (the answers' range then)."""
     (path, keys), = chart_version_files(repo, app)
+    candidates = [keys, (*keys[:-1], "tag")] if keys[-1] == "semver" else [keys]
     try:
-        value: Any = _load(read_file(repo, path), path)
-    except UserError:
+        text = read_file(repo, path)
+        if keys[-1] == "semver" and _node(text, (*keys[:-1], "digest")):
+            return ""
+        found = [node for wanted in candidates if (node := _node(text, wanted))]
+    except (UserError, yaml.YAMLError):
         return ""
-    for key in keys[:-1]:
-        value = value.get(key) if isinstance(value, dict) else None
-    if not isinstance(value, dict):
-        return ""
-    written = value.get(keys[-1]) if keys[-1] in value else value.get("tag")  # an OCIRepository pinned to a tag
-    written = str(written).strip() if isinstance(written, (str, int, float)) and not isinstance(written, bool) else ""
-    return "" if "${" in written else written
+    for _, value in found:
+        written = value.value.strip() if isinstance(value, yaml.ScalarNode) else ""
+        if written:
+            return "" if "${" in written else written
+    return ""
 
 
 def read_file(repo: Path, name: str) -> str:

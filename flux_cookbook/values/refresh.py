@@ -121,7 +121,12 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
     refresh.writes[app.values_file] = with_values(app, header + "\n" + merged.text, host)
     answers = with_answer(app.files[app.answers_file], "values_chart_version", target.version)
     answers = with_answer(answers, "values_chart_range", new_range or app.chart_version)
-    refresh.writes[app.answers_file] = with_answer(answers, "chart_version", new_range) if new_range else answers
+    # The range Flux reads, recorded as the app's answer: a range bumped by hand or by
+    # Renovate in the HelmRelease or OCIRepository, left in the answers as it was, would be
+    # the range each later copier update fetches the values' version from.
+    if (recorded := new_range or app.written_range) and recorded != str(app.answers.get("chart_version") or ""):
+        answers = with_answer(answers, "chart_version", recorded)
+    refresh.writes[app.answers_file] = answers
     if not merged.conflicts and target.schema is not None:
         refresh.schema_errors = schema_errors(target, values_schema.as_helm_reads(yaml.safe_load(merged.text)) or {})
     return refresh

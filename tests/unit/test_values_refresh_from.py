@@ -31,3 +31,25 @@ def test_nothing_outside_the_repository_is_read(tmp_path):
     (tmp_path / "repo").mkdir()
     assert refresh._local_chart_version(tmp_path / "repo", app("../outside")) is None
     assert refresh._local_chart_version(tmp_path / "repo", app("")) is None
+
+
+def test_the_range_is_read_where_flux_reads_it(tmp_path):
+    """The HelmRelease's range in a file of two documents, an OCIRepository's semver (else
+    its tag), and none where a digest pins it or postBuild fills it in."""
+    from flux_cookbook.values.app_values import App, _written_range
+
+    def written(path: str, text: str, name: str = "web") -> str:
+        (tmp_path / name).mkdir(exist_ok=True)
+        for old in (tmp_path / name).iterdir():
+            old.unlink()
+        (tmp_path / name / path).write_text(text)
+        return _written_range(tmp_path, App(name, f".copier-answers.app-{name}.yml", {}, "", False, "", "", folder=name))
+
+    release = "kind: HelmRelease\nspec:\n  chart:\n    spec:\n      chart: podinfo\n      version: {}\n"
+    assert written("helmrelease-web.yaml", release.format("6.x") + "---\nkind: ServiceAccount\n") == "6.x"
+    assert written("helmrelease-web.yaml", "kind: ServiceAccount\n---\n" + release.format("'>=6.0.0 <7.0.0'")) == ">=6.0.0 <7.0.0"
+    assert written("helmrelease-web.yaml", release.format("${PODINFO_VERSION}")) == ""
+    oci = "kind: OCIRepository\nspec:\n  ref:\n{}"
+    assert written("ocirepository-web.yaml", oci.format("    semver: 6.x\n    tag: 6.0.3\n")) == "6.x"
+    assert written("ocirepository-web.yaml", oci.format("    semver: ''\n    tag: 6.0.3\n")) == "6.0.3"
+    assert written("ocirepository-web.yaml", oci.format("    semver: 6.x\n    digest: sha256:00\n")) == ""
