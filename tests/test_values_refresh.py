@@ -335,7 +335,7 @@ ALIAS_BOMB = "".join(f"    l{n}: &l{n} [*l{n - 1}, *l{n - 1}]\n" if n else "    
 @pytest.mark.parametrize("problem", ["no such app", "no such version", "not cached offline", "not cached, FLUX_COOKBOOK_OFFLINE",
                                      "repository unreachable",
                                      "dirty", "values do not parse", "alias bomb", "helmrelease renamed",
-                                     "outside the repository", "answers of another app"])
+                                     "range postBuild fills in", "outside the repository", "answers of another app"])
 def test_bad_input_names_it_and_writes_nothing(template, cluster, charts, problem):
     folder, url = charts
     add_app(template, cluster, url, "podinfo", "6.x", {})
@@ -387,6 +387,11 @@ def test_bad_input_names_it_and_writes_nothing(template, cluster, charts, proble
         git(cluster, "mv", "podinfo/helmrelease-podinfo.yaml", "podinfo/release.yaml")
         commit_all(cluster, "Renamed")
         args, expected = [*args, "--to", "6.x"], "podinfo/helmrelease-podinfo.yaml does not exist"
+    elif problem == "range postBuild fills in":
+        # The value to change is the variable's: --to would write over the substitution.
+        edit(cluster / "podinfo/helmrelease-podinfo.yaml", "version: 6.x", "version: ${PODINFO_VERSION}")
+        commit_all(cluster, "A range postBuild fills in")
+        args, expected = [*args, "--to", "6.14.x"], "spec.chart.spec.version is ${PODINFO_VERSION}, which postBuild fills in"
     elif problem == "answers of another app":
         edit(cluster / ".copier-answers.app-podinfo.yml", "app_name: podinfo\n", "app_name: web\n")
         commit_all(cluster, "Answers naming another app")

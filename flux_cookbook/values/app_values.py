@@ -249,6 +249,13 @@ def with_values(app: App, values: str, text: str) -> str:
     return text[:node.start_mark.index] + yaml_literal(values, VALUES_INDENT) + "\n" + text[node.end_mark.index:]
 
 
+def scalar_at(text: str, keys: tuple[str, ...]) -> str | None:
+    """The scalar at `keys` in the first document of `text` that has them, as written; None
+    where there is none."""
+    found = _node(text, keys)
+    return found[1].value if found is not None and isinstance(found[1], yaml.ScalarNode) else None
+
+
 def with_scalar(text: str, keys: tuple[str, ...], value: str) -> str | None:
     """`text` with the scalar at `keys` set to `value`, or None if it has no such scalar."""
     found = _node(text, keys)

@@ -30,6 +30,7 @@ from flux_cookbook.values.app_values import (
     header_for,
     read_app,
     read_file,
+    scalar_at,
     with_answer,
     with_scalar,
     with_values,
@@ -110,9 +111,13 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
     for path, keys in chart_version_files(repo, app) if new_range else []:
         text = app.files.setdefault(path, read_file(repo, path))
         try:
-            changed = with_scalar(text, keys, new_range)
+            written, changed = scalar_at(text, keys), with_scalar(text, keys, new_range)
         except yaml.YAMLError as error:
             raise UserError(f"{path} does not parse as YAML: {str(error).splitlines()[0]}") from None
+        if written is not None and "${" in written:
+            # postBuild fills it in: the value to change is the variable's, where it is set.
+            raise UserError(f"{path}: {'.'.join(keys)} is {written}, which postBuild fills in on the cluster: set "
+                            f"the variable to {new_range} where its value is written, and run values refresh without --to")
         if changed is None:
             raise UserError(f"{path} has no {'.'.join(keys)} to set to {new_range}")
         refresh.writes[path] = changed
