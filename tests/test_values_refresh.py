@@ -467,6 +467,12 @@ def test_an_oci_chart_moves_to_a_new_range(template, cluster):
 
     with serve_fake_registry({version: chart_archive(version) for version in PODINFO_VERSIONS}) as registry:
         add_app(template, cluster, registry.oci_url, "podinfo", "6.0.3", {"replicaCount": 2})
+        # A digest pin: Flux pulls it whatever the range says; refused, naming it.
+        pinned = own_copy(cluster, cluster.parent / "pinned")
+        edit(pinned / "podinfo/ocirepository-podinfo.yaml", "semver: 6.0.3", "semver: 6.0.3\n    digest: sha256:" + "0" * 64)
+        commit_all(pinned, "A digest pin")
+        refused = cookbook_cli("values", "refresh", "podinfo", "--to", "6.x", "-C", str(pinned))
+        assert refused.returncode == 1 and "pins a digest (spec.ref.digest)" in refused.stderr, refused.stdout + refused.stderr
         result = cookbook_cli("values", "refresh", "podinfo", "--to", "6.x", "-C", str(cluster))
     assert result.returncode == 0, result.stdout + result.stderr
     assert yaml.safe_load((cluster / "podinfo/ocirepository-podinfo.yaml").read_text())["spec"]["ref"]["semver"] == "6.x"

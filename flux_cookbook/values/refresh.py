@@ -114,6 +114,10 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
             written, changed = scalar_at(text, keys), with_scalar(text, keys, new_range)
         except yaml.YAMLError as error:
             raise UserError(f"{path} does not parse as YAML: {str(error).splitlines()[0]}") from None
+        if keys[-1] == "semver" and scalar_at(text, (*keys[:-1], "digest")):
+            # Flux pulls the digest whatever the range says (digest > semver > tag).
+            raise UserError(f"{path} pins a digest (spec.ref.digest), which Flux pulls whatever the range says: "
+                            f"remove it to install by range, then run values refresh again")
         if written is not None and "${" in written:
             # postBuild fills it in: the value to change is the variable's, where it is set.
             raise UserError(f"{path}: {'.'.join(keys)} is {written}, which postBuild fills in on the cluster: set "
