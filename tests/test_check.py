@@ -947,6 +947,10 @@ def test_a_secret_taking_a_value_a_kustomization_spells_out_holds_it_in_plain_te
                  KUST: Replace("  prune: true", "  postBuild:\n    substitute:\n      DB_PASSWORD: hunter2\n  prune: true")})
     errors = [(p.rule, p.path) for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR]
     assert errors == [("convention.plain-secret", "podinfo/secret-db.yaml")]
+    # Spelt out by another Kustomization only (web's): podinfo's comes from the cluster.
+    apply(repo, {KUST: Replace("    substitute:\n      DB_PASSWORD: hunter2\n", "    substituteFrom:\n      - kind: Secret\n        name: db\n        optional: true\n"),
+                 WEB_KUST: Replace("  prune: true", "  postBuild:\n    substitute:\n      DB_PASSWORD: hunter2\n  prune: true")})
+    assert [p for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR] == []
 
 
 def test_a_chart_version_the_kustomization_spells_out_is_judged_as_filled_in(repo, cache):

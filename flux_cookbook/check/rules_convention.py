@@ -7,6 +7,7 @@ import json
 import posixpath
 import re
 
+from flux_cookbook.check.object_index import applied_kustomization_spec
 from flux_cookbook.check.problems import BUILTIN_NAMESPACES, ERROR, WARNING, Problem
 from flux_cookbook.extensions import layout, repo_files
 from flux_cookbook.extensions.flux_names import COMPONENTS_FILE, FLUX_SYSTEM, HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP
@@ -122,7 +123,7 @@ def _plain_secrets(repo: Repository) -> list[Problem]:
     for path, first_line, document in found:
         for line, obj in _objects_in(document, first_line):
             if obj.get("kind") == "Secret" and obj.get("apiVersion") == "v1" and "sops" not in obj \
-                    and _holds_values(obj, written):
+                    and _holds_values(obj, written.get(path, set())):
                 meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
                 problems.append(Problem(path, line, "convention.plain-secret", ERROR,
                                         f"Secret {meta.get('name', '')} is not encrypted: anyone who can read the "
@@ -131,14 +132,17 @@ def _plain_secrets(repo: Repository) -> list[Problem]:
     return problems
 
 
-def _inline_variables(repo: Repository) -> set[str]:
-    """The variables a Flux Kustomization of the repository gives a value in plain text
+def _inline_variables(repo: Repository) -> dict[str, set[str]]:
+    """File -> the variables the Flux Kustomizations applying it give a value in plain text
     (`spec.postBuild.substitute`): a Secret taking one of them holds it in plain text too."""
-    names: set[str] = set()
-    for kustomization in repo.find("Kustomization", KUSTOMIZE_GROUP):
-        if found := post_build.of(kustomization.get("spec")):
-            names.update(found.values)
-    return names
+    by_folder: dict[str, set[str]] = {}
+    for kustomization in repo.kustomizations:
+        if found := post_build.of(applied_kustomization_spec(repo, kustomization)):
+            by_folder.setdefault(kustomization.path, set()).update(found.values)
+    written: dict[str, set[str]] = {}
+    for manifest in repo.manifests:
+        written.setdefault(manifest.path, set()).update(by_folder.get(manifest.folder, set()))
+    return written
 
 
 def _holds_values(secret: dict, written: set[str]) -> bool:
