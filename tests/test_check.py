@@ -960,6 +960,9 @@ def test_a_chart_version_the_kustomization_spells_out_is_judged_as_filled_in(rep
                  KUST: Replace("  prune: true", "  postBuild:\n    substitute:\n      PODINFO_VERSION: 6.x.y\n  prune: true")})
     errors = [(p.rule, p.path, p.message) for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR]
     assert [(rule, path) for rule, path, _ in errors] == [("schema.chart-version", HR)] and "'6.x.y'" in errors[0][2]
+    # A variable the Kustomization leaves unset is made empty: the newest version, no error.
+    apply(repo, {KUST: Replace("      PODINFO_VERSION: 6.x.y", "      CLUSTER: home")})
+    assert [p for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR] == []
 
 
 def test_references_by_a_name_a_prefix_changes_in_the_build_are_errors(repo, cache):

@@ -337,8 +337,9 @@ def check_chart_versions(repo: Repository, built: list) -> list[Problem]:
             # the inline values, or on the cluster only (then not judged here).
             if item.kustomization not in post_builds:
                 post_builds[item.kustomization] = post_build.of(applied_kustomization_spec(repo, item.kustomization))
-            if (value := post_build.substitute(value, post_builds[item.kustomization])) is None:
-                continue
+            value = post_build.substitute(value, post_builds[item.kustomization])
+            if value is None or not value.strip():
+                continue  # on the cluster only; or empty, which source-controller takes for the newest
         seen.add((item.source.path, item.source.line))
         try:
             parse_constraint(value)
