@@ -965,6 +965,18 @@ def test_a_chart_version_the_kustomization_spells_out_is_judged_as_filled_in(rep
     assert [p for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR] == []
 
 
+def test_an_image_update_path_is_judged_as_postbuild_fills_it_in(repo, cache):
+    """./${APP_FOLDER}: a folder that is not there once the Kustomization's own values fill
+    it in, and, with no postBuild at all, the path taken as written."""
+    apply(repo, {"podinfo/imageupdateautomation-podinfo.yaml": image_update_automation("./${APP_FOLDER}"),
+                 KUST: Replace("  prune: true", "  postBuild:\n    substitute:\n      APP_FOLDER: podnfo\n  prune: true")})
+    errors = [(p.rule, p.line) for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR]
+    assert errors == [("ref.update-path", line_of(repo, "podinfo/imageupdateautomation-podinfo.yaml", "path: ./"))]
+    apply(repo, {KUST: Replace("  postBuild:\n    substitute:\n      APP_FOLDER: podnfo\n", "")})
+    errors = [p.rule for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR]
+    assert errors == ["ref.update-path"]
+
+
 def test_references_by_a_name_a_prefix_changes_in_the_build_are_errors(repo, cache):
     """A namePrefix renames the ConfigMap and the HelmRelease in the build; kustomize does not
     rewrite the HelmRelease's valuesFrom nor the Kustomization's health check, so helm-controller

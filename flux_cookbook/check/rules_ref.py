@@ -10,6 +10,7 @@ from flux_cookbook.check.object_index import (
     DEFAULT_VALUES_KEY,
     RUN_TIME_MAKERS,
     Index,
+    applied_kustomization_spec,
     entries,
     metadata_of,
     spec_of,
@@ -25,6 +26,7 @@ from flux_cookbook.extensions.flux_names import (
     NOTIFICATION_GROUP,
     SOURCE_GROUP,
 )
+from flux_cookbook.repository import post_build
 from flux_cookbook.repository.model import (
     Manifest,
     Repository,
@@ -117,9 +119,15 @@ def _update_path(repo: Repository, manifest: Manifest, spec: LineMap) -> list[Pr
     own = repo.followed.own_sources if repo.followed else frozenset()
     if (str(source.get("namespace") or manifest.namespace), source.get("name")) not in own:
         return []  # another repository's folders are not here to look at
-    if substituted(update["path"]):
-        return []  # a folder postBuild names: known on the cluster (check_schemas notes the object)
-    folder = normalized_path(update["path"])
+    path = update["path"]
+    if substituted(path) and not post_build.disabled(manifest.obj):
+        # The folder as the applying Kustomization's postBuild fills it in; a value only the
+        # cluster has is not judged here (check_schemas notes the object).
+        applying = next((k for k in repo.kustomizations if k.path == manifest.folder), None)
+        path = post_build.substitute(path, post_build.of(applied_kustomization_spec(repo, applying)) if applying else None)
+        if path is None:
+            return []
+    folder = normalized_path(path)
     if folder is not None and (folder == "" or (repo.root / folder).is_dir()):
         return []
     return [Problem(manifest.path, update.line_of("path"), "ref.update-path", ERROR,
