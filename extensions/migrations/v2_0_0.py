@@ -41,7 +41,7 @@ from pathlib import Path
 
 import yaml
 
-from .. import bounded_yaml, flux_names, kustomize_listing, layout, repo_files
+from .. import bounded_yaml, document_split, flux_names, kustomize_listing, layout, repo_files
 from ..conventions import COOKBOOK, FLUX_2_9
 from .blob_record import BlobRecord, tracked_blobs
 from .flux_api import MigrationError, current_api_version, migrate_text
@@ -445,39 +445,50 @@ def _into_moved_folder(path: object) -> str | None:
 
 
 def _paths_into_moved_folder(text: str) -> set[str]:
-    """The paths into the old folder that Flux follows in `text`'s objects: a Flux
-    Kustomization's `spec.path` (flux bootstrap's own sync, another cluster's
-    Kustomizations) and an ImageUpdateAutomation's `spec.update.path` (where it writes)."""
+    """The paths into the old folder that Flux follows in `text`'s objects of this
+    repository: a Flux Kustomization's `spec.path` (flux bootstrap's own sync, another
+    cluster's Kustomizations) and an ImageUpdateAutomation's `spec.update.path` (where it
+    writes)."""
     found = set()
     for doc in _documents(text):
         spec = doc.get("spec") if isinstance(doc, dict) else None
         if not isinstance(spec, dict):
             continue
         group = str(doc.get("apiVersion", "")).partition("/")[0]
-        if not _of_this_repository(spec.get("sourceRef")):
-            continue  # only this repository's folder moves
         if doc.get("kind") == "Kustomization" and group == flux_names.KUSTOMIZE_GROUP:
             path = spec.get("path")
         elif doc.get("kind") == "ImageUpdateAutomation" and group == flux_names.IMAGE_GROUP:
             path = spec.get("update", {}).get("path") if isinstance(spec.get("update"), dict) else None
         else:
             continue
+        if not _of_this_repository(doc, spec.get("sourceRef")):
+            continue  # only this repository's folder moves
         if isinstance(path, str) and (inside := _into_moved_folder(path)):
             found.add(inside)
     return found
 
 
-def _of_this_repository(source: object) -> bool:
-    """A sourceRef naming flux bootstrap's GitRepository of this repository (flux-system)."""
-    return isinstance(source, dict) and source.get("kind") == "GitRepository" \
-        and source.get("name") == flux_names.FLUX_SYSTEM and source.get("namespace") in (None, flux_names.FLUX_SYSTEM)
+def _of_this_repository(doc: dict, source: object) -> bool:
+    """A sourceRef naming flux bootstrap's GitRepository of this repository, flux-system/flux-system
+    (Flux's defaults: kind GitRepository, the object's own namespace)."""
+    if not isinstance(source, dict):
+        return False
+    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    namespace = source.get("namespace") or meta.get("namespace") or flux_names.FLUX_SYSTEM
+    return source.get("kind", "GitRepository") == "GitRepository" and source.get("name") == flux_names.FLUX_SYSTEM \
+        and namespace == flux_names.FLUX_SYSTEM
 
 
 def _repoint_into_moved_folder(text: str) -> str:
     """Point each path Flux follows into the old bootstrap folder at the same place in the
     new one (`./flux-system` -> `./bootstrap`, `./flux-system/x` -> `./bootstrap/x`): one
-    line each, keeping its quoting and comment. flux bootstrap's own Kustomization, in
+    line each, keeping its quoting and comment, document by document (a file may hold
+    another repository's Kustomization too). flux bootstrap's own Kustomization, in
     `<bootstrap>/flux-system/gotk-sync.yaml`, is one of them."""
+    return "".join(_repoint_document(piece) for piece in document_split.split_documents(text))
+
+
+def _repoint_document(text: str) -> str:
     if not (wanted := _paths_into_moved_folder(text)):
         return text
 
@@ -499,14 +510,21 @@ def _repoint_ignore_lines(text: str) -> str:
 
 
 def _repoint_git_repository_ignore(text: str) -> str:
-    """`_repoint_ignore_lines` in the `spec.ignore` of a GitRepository in `text`."""
+    """`_repoint_ignore_lines` in the `spec.ignore` of this repository's GitRepository
+    (flux-system/flux-system), document by document."""
+    return "".join(_repoint_ignore_lines(piece) if _own_ignore(piece) else piece
+                   for piece in document_split.split_documents(text))
+
+
+def _own_ignore(text: str) -> bool:
     for doc in _documents(text):
         ignore = doc.get("spec", {}).get("ignore") if isinstance(doc, dict) and isinstance(doc.get("spec"), dict) else None
         meta = doc.get("metadata") if isinstance(doc, dict) and isinstance(doc.get("metadata"), dict) else {}
         if doc.get("kind") == "GitRepository" and meta.get("name") == flux_names.FLUX_SYSTEM \
+                and meta.get("namespace", flux_names.FLUX_SYSTEM) == flux_names.FLUX_SYSTEM \
                 and isinstance(ignore, str) and IGNORE_LINE.search(ignore):
-            return _repoint_ignore_lines(text)
-    return text
+            return True
+    return False
 
 
 def _documents(text: str) -> list:

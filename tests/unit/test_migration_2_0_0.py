@@ -154,9 +154,11 @@ def test_flux_own_kustomization_is_repointed(line, expected):
     text = f"apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\nspec:\n{line}\n"
     own = text + "  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
     assert v2_0_0._repoint_into_moved_folder(own).splitlines()[-4] == expected
-    # Another repository's folder of that name does not move.
+    # Another repository's folder of that name does not move, in a file of both too.
     other = text + "  sourceRef:\n    kind: GitRepository\n    name: platform-team\n"
     assert v2_0_0._repoint_into_moved_folder(other) == other
+    both = v2_0_0._repoint_into_moved_folder(f"{other}---\n{own}")
+    assert both.startswith(other) and both.split("---\n")[1].splitlines()[-4] == expected
 
 
 def test_other_kinds_with_a_path_are_left_alone():
@@ -177,7 +179,8 @@ def test_every_path_flux_follows_into_the_moved_folder_follows_it(tmp_path, caps
         ".copier-answers.yml": ANSWERS,
         ".sourceignore": "/flux-system/notes/\n*.md\n",
         "flux-system/flux-system/gotk-sync.yaml": SYNC_WITH_IGNORE,
-        "flux-system/image-automation/podinfo.yaml": image_update_automation("./flux-system # the markers are in the Kustomizations", "v1beta2"),
+        "flux-system/image-automation/podinfo.yaml": image_update_automation(
+            "./flux-system # the markers are in the Kustomizations", "v1beta2").replace("    kind: GitRepository\n", "", 1),
         "clusters/staging/shared.yaml": flux_ks("shared", '"./flux-system/helmrepositories/" # one list'),
         "clusters/staging/apps.yaml": flux_ks("apps", "./flux-systems/apps"),
     })
