@@ -85,8 +85,9 @@ def inside(repo: Path, path: str | Path) -> Path:
 
 
 def listed_files(root: Path) -> list[str]:
-    """What git would commit under `root` (tracked, and new files it does not ignore), paths
-    relative to it; outside a git work tree (or with no git), every file and link but .git's."""
+    """What git would commit under `root` (tracked files still there, and new ones it does
+    not ignore), paths relative to it; where git lists nothing (no work tree, no git, or a
+    folder the repository around it ignores), every file and link but .git's."""
     try:
         listed = subprocess.run(
             ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
@@ -94,8 +95,8 @@ def listed_files(root: Path) -> list[str]:
         )
     except FileNotFoundError:  # no git on this machine: every file counts
         listed = subprocess.CompletedProcess([], 1)
-    if listed.returncode == 0:
-        return [name for name in listed.stdout.split("\0") if name]
+    if listed.returncode == 0 and (names := [name for name in listed.stdout.split("\0") if name]):
+        return [name for name in names if os.path.lexists(os.path.join(root, name))]
     found = []
     for folder, dirs, names in walk(root):
         dirs[:] = [d for d in dirs if d != ".git"]

@@ -220,33 +220,14 @@ def _candidate_files(repo: Path) -> list[str]:
     """The checkout's regular files: tracked and not-ignored untracked ones in a git work
     tree (what the next commit can hold), every file otherwise. Symlinks are left out as
     the artifact archiver leaves them out."""
-    listed = _git_files(repo)
-    if listed is None:
-        listed = []
-        for folder, dirs, names in repo_files.walk(repo):
-            rel_folder = Path(folder).relative_to(repo)
-            listed += [(rel_folder / name).as_posix() for name in sorted(names)]
     files = sorted(
-        rel for rel in set(listed)
+        rel for rel in set(Path(name).as_posix() for name in repo_files.listed_files(repo))
         if (repo / rel).is_file() and not (repo / rel).is_symlink()
     )
     if deep := next((rel for rel in files if rel.count("/") >= MAX_FOLDER_DEPTH), None):
         raise UserError(f"{deep.split('/')[0]}/...: a file {deep.count('/')} folders deep, over the limit of "
                         f"{MAX_FOLDER_DEPTH - 1}: refused (the builds copy and walk every folder)")
     return files
-
-
-def _git_files(repo: Path) -> list[str] | None:
-    try:
-        result = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=repo, capture_output=True, text=True,
-        )
-    except FileNotFoundError:  # no git on this machine
-        return None
-    if result.returncode != 0:  # not a git work tree
-        return None
-    return [p for p in result.stdout.split("\0") if p]
 
 
 # Each file is matched against each pattern: the work is their product. Real ignore files

@@ -71,8 +71,18 @@ def test_flux_bootstrap_syncs_are_looked_for_in_what_git_would_commit_and_withou
     for path in ("clusters/home/flux-system/gotk-sync.yaml", "node_modules/example/gotk-sync.yaml", ".gitignore"):
         (repo / path).parent.mkdir(parents=True, exist_ok=True)
         (repo / path).write_text("node_modules/\n" if path == ".gitignore" else "kind: Kustomization\n")
+    (repo / "vendor/fleet/clusters/flux-system").mkdir(parents=True)
+    (repo / "vendor/fleet/clusters/flux-system/gotk-sync.yaml").write_text("kind: Kustomization\n")
+    (repo / ".gitignore").write_text("node_modules/\nvendor/\n")
+    (repo / "gone/flux-system").mkdir(parents=True)
+    (repo / "gone/flux-system/gotk-sync.yaml").write_text("kind: Kustomization\n")
     init_repo(repo)
-    assert flux_syncs(repo) == ["clusters/home/flux-system/gotk-sync.yaml"]
+    assert flux_syncs(repo) == ["clusters/home/flux-system/gotk-sync.yaml", "gone/flux-system/gotk-sync.yaml"]
+    # A folder the repository around it ignores is copied into as the folder it is; a
+    # tracked file deleted since is no longer there.
+    assert flux_syncs(repo / "vendor/fleet") == ["clusters/flux-system/gotk-sync.yaml"]
+    (repo / "gone/flux-system/gotk-sync.yaml").unlink()
+    assert flux_syncs(repo / "gone") == [] and flux_syncs(repo) == ["clusters/home/flux-system/gotk-sync.yaml"]
 
     deep = tmp_path / "deep"
     folder = deep
