@@ -136,7 +136,7 @@ def check_against(repo: Path, base: str, build: bool = True, start_dir: str | No
         try:
             (then,) = stack.enter_context(detached_worktrees(top, commit, prefix="flux-cookbook-base."))
         except subprocess.CalledProcessError as error:
-            # A checkout hook that fails (git-lfs's, without git-lfs) fails the worktree too.
+            # git cannot add a worktree here (its worktrees folder cannot be written).
             said = "; ".join(line.strip() for line in (error.stderr or "").splitlines() if line.strip())
             raise UserError(f"--base {base}: git could not check it out in a temporary worktree: "
                             f"{said or f'git worktree add exited with {error.returncode}'}") from error

@@ -79,8 +79,8 @@ def since(repo: Path, commit: str) -> tuple[Builds, list[str]]:
         with detached_worktrees(repo, commit, prefix="flux-cookbook-before.") as (then,):
             before = Builds(tuple(flux_build.build_all(then, skip=building)))
     except subprocess.CalledProcessError as error:
-        # A checkout hook that fails (git-lfs's, without git-lfs) fails the worktree too:
-        # nothing to compare with, and the change is made; say so rather than guess.
+        # git cannot add a worktree here: nothing to compare with, and the change is made;
+        # say so rather than guess.
         said = "; ".join(line.strip() for line in (error.stderr or "").splitlines() if line.strip())
         return Builds(after.results, skipped=f"build check skipped: git could not check out {commit[:12]}, where the "
                                              f"change began, in a temporary worktree ({said or f'exit {error.returncode}'})"), []

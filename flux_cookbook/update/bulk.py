@@ -80,7 +80,7 @@ class NotARelease(ValueError):
 
 
 class WorktreeRefused(RuntimeError):
-    """git refused to add a worktree for the workers (a checkout hook that fails)."""
+    """git refused to add a worktree for the workers (its worktrees folder cannot be written)."""
 
 
 class CommitRefused(ValueError):
@@ -303,7 +303,7 @@ def update_in_parallel(run: Run, tasks: list[tuple[str, str | None]], jobs: int)
     try:
         outcomes = run.update_in_worktrees(tasks, max(1, min(jobs, len(tasks))))
     except WorktreeRefused as refused:
-        # A checkout hook that fails (git-lfs's, without git-lfs): the updates need no worktree.
+        # git cannot add a worktree here: the updates need none, only the parallel workers do.
         print(f"  {refused}: the apps are updated one after another in the repository itself")
         outcomes = None
     finally:
