@@ -201,8 +201,8 @@ def make_plan(repo: Path, clean: bool = False) -> Plan:
             try:
                 ignore = repo_files.read_text(repo, layout.SOURCEIGNORE)
             except (UnicodeDecodeError, OSError):
-                plan.notes.append(f"{layout.SOURCEIGNORE}: cannot be read as text; left as it is (a pattern naming "
-                                  f"/{OLD_DIR}/ in it names /{NEW_DIR}/ now)")
+                plan.notes.append(f"{layout.SOURCEIGNORE}: cannot be read as text; left as it is: make a pattern in "
+                                  f"it naming /{OLD_DIR}/ name /{NEW_DIR}/ yourself")
             else:
                 if (repointed := _repoint_ignore_lines(ignore)) != ignore:
                     plan.writes[layout.SOURCEIGNORE] = repointed
