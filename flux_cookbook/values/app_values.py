@@ -42,6 +42,7 @@ class App:
     files: dict[str, str] = field(default_factory=dict)  # path -> text as read
     folder: str = ""  # the folder its Kustomization applies (repository.apps.App.folder)
     written_range: str = ""  # the range its HelmRelease or OCIRepository names ("" if none is read)
+    pin: str = ""  # what its OCIRepository pins instead of a range ("digest sha256:…", "tag latest"), or ""
 
     def file(self, rendered: str) -> str:
         """The app file the template renders at `rendered` (extensions/layout.py), in the
@@ -92,7 +93,7 @@ def read_app(repo: Path, name: str) -> App:
     if error := apps.answers_name_error(model):
         raise UserError(error)
     app.folder = model.folder
-    app.written_range = _written_range(repo, app)
+    app.written_range, app.pin = _written_range(repo, app)
     configmap = app.file(layout.values_configmap_file(name))
     release = app.file(layout.helm_release_file(name))
     if repo_files.inside(repo, configmap).is_file():
@@ -123,24 +124,32 @@ def read_app(repo: Path, name: str) -> App:
     return app
 
 
-def _written_range(repo: Path, app: App) -> str:
-    """The version range the app's HelmRelease names, or its OCIRepository's `ref.semver`
-    (else its `ref.tag`), in the first document that has it; "" where the file cannot be
-    read, pins a digest, or leaves the value to a substitution (the answers' range then)."""
+def _written_range(repo: Path, app: App) -> tuple[str, str]:
+    """(range, pin): the version range the app's HelmRelease names, or its OCIRepository's
+    `ref.semver` (else a `ref.tag` that is a version); ("", pin) where the OCIRepository
+    pins a digest or a tag that is no version, which Flux pulls whatever a range says; ("",
+    "") where the file cannot be read or leaves the value to a substitution (the answers'
+    range then)."""
+    from flux_cookbook.extensions.semver_range import parse_version
+
     (path, keys), = chart_version_files(repo, app)
-    candidates = [keys, (*keys[:-1], "tag")] if keys[-1] == "semver" else [keys]
+    oci = keys[-1] == "semver"
     try:
         text = read_file(repo, path)
-        if keys[-1] == "semver" and _node(text, (*keys[:-1], "digest")):
-            return ""
-        found = [node for wanted in candidates if (node := _node(text, wanted))]
+        if oci and (digest := scalar_at(text, (*keys[:-1], "digest"))):
+            return "", f"digest {digest.strip()}"
+        written = [(scalar_at(text, wanted) or "").strip() for wanted in ([keys, (*keys[:-1], "tag")] if oci else [keys])]
     except (UserError, yaml.YAMLError):
-        return ""
-    for _, value in found:
-        written = value.value.strip() if isinstance(value, yaml.ScalarNode) else ""
-        if written:
-            return "" if "${" in written else written
-    return ""
+        return "", ""
+    value = next((found for found in written if found), "")
+    if "${" in value:
+        return "", ""
+    if oci and not written[0] and value:  # a tag: a version, or a pin
+        try:
+            parse_version(value)
+        except ValueError:
+            return "", f"tag {value}"
+    return value, ""
 
 
 def read_file(repo: Path, name: str) -> str:

@@ -38,6 +38,10 @@ def outdated(repo: Path, charts: Charts) -> list[Row]:
             app = read_app(repo, name)
             row.chart, row.chart_version = app.chart, app.chart_version
             row.values_from = app.recorded_version() or "unknown"  # shown even when the repository is out of reach
+            if app.pin:  # Flux pulls what it pins, which only the registry can say the version of
+                row.installs = app.pin
+                rows.append(row)
+                continue
             row.installs = charts.resolve(app.repo_url, app.chart, app.chart_version)
             row.newest_outside = charts.newest_outside(app.repo_url, app.chart, app.chart_version) or ""
             row.values_from = app.recorded_version() or charts.match(

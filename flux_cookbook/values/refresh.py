@@ -94,6 +94,9 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
     app = read_app(repo, name)
     if not app.repo_url:
         raise UserError(f"{app.answers_file} names no helm_repo_url for app '{name}'")
+    if app.pin:
+        raise UserError(f"app '{name}': its OCIRepository pins a {app.pin}, which Flux pulls whatever a range says: "
+                        "pin a tag that is a version or remove the pin, then run values refresh again")
     try:
         target, new_range = _target(app, to, charts)
         from_version = _from_version(repo, app, charts)
@@ -114,10 +117,6 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
             written, changed = scalar_at(text, keys), with_scalar(text, keys, new_range)
         except yaml.YAMLError as error:
             raise UserError(f"{path} does not parse as YAML: {str(error).splitlines()[0]}") from None
-        if keys[-1] == "semver" and scalar_at(text, (*keys[:-1], "digest")):
-            # Flux pulls the digest whatever the range says (digest > semver > tag).
-            raise UserError(f"{path} pins a digest (spec.ref.digest), which Flux pulls whatever the range says: "
-                            f"remove it to install by range, then run values refresh again")
         if written is not None and "${" in written:
             # postBuild fills it in: the value to change is the variable's, where it is set.
             raise UserError(f"{path}: {'.'.join(keys)} is {written}, which postBuild fills in on the cluster: set "

@@ -46,10 +46,13 @@ def test_the_range_is_read_where_flux_reads_it(tmp_path):
         return _written_range(tmp_path, App(name, f".copier-answers.app-{name}.yml", {}, "", False, "", "", folder=name))
 
     release = "kind: HelmRelease\nspec:\n  chart:\n    spec:\n      chart: podinfo\n      version: {}\n"
-    assert written("helmrelease-web.yaml", release.format("6.x") + "---\nkind: ServiceAccount\n") == "6.x"
-    assert written("helmrelease-web.yaml", "kind: ServiceAccount\n---\n" + release.format("'>=6.0.0 <7.0.0'")) == ">=6.0.0 <7.0.0"
-    assert written("helmrelease-web.yaml", release.format("${PODINFO_VERSION}")) == ""
+    assert written("helmrelease-web.yaml", release.format("6.x") + "---\nkind: ServiceAccount\n") == ("6.x", "")
+    assert written("helmrelease-web.yaml", "kind: ServiceAccount\n---\n" + release.format("'>=6.0.0 <7.0.0'")) == (
+        ">=6.0.0 <7.0.0", "")
+    assert written("helmrelease-web.yaml", release.format("${PODINFO_VERSION}")) == ("", "")
     oci = "kind: OCIRepository\nspec:\n  ref:\n{}"
-    assert written("ocirepository-web.yaml", oci.format("    semver: 6.x\n    tag: 6.0.3\n")) == "6.x"
-    assert written("ocirepository-web.yaml", oci.format("    semver: ''\n    tag: 6.0.3\n")) == "6.0.3"
-    assert written("ocirepository-web.yaml", oci.format("    semver: 6.x\n    digest: sha256:00\n")) == ""
+    assert written("ocirepository-web.yaml", oci.format("    semver: 6.x\n    tag: 6.0.3\n")) == ("6.x", "")
+    assert written("ocirepository-web.yaml", oci.format("    semver: ''\n    tag: 6.0.3\n")) == ("6.0.3", "")
+    # What Flux pulls whatever a range says: a digest, a tag that is no version.
+    assert written("ocirepository-web.yaml", oci.format("    semver: 6.x\n    digest: sha256:00\n")) == ("", "digest sha256:00")
+    assert written("ocirepository-web.yaml", oci.format("    tag: latest\n")) == ("", "tag latest")
