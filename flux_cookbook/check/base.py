@@ -22,7 +22,7 @@ from flux_cookbook.check.problems import ERROR, Problem
 from flux_cookbook.check.run import NotFluxRepository, Report, check_repository
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import bounded_yaml
-from flux_cookbook.repository.worktrees import detached_worktrees
+from flux_cookbook.repository.worktrees import detached_worktrees, git_said
 
 
 @dataclass(frozen=True)
@@ -137,9 +137,8 @@ def check_against(repo: Path, base: str, build: bool = True, start_dir: str | No
             (then,) = stack.enter_context(detached_worktrees(top, commit, prefix="flux-cookbook-base."))
         except subprocess.CalledProcessError as error:
             # git cannot add a worktree here (its worktrees folder cannot be written).
-            said = "; ".join(line.strip() for line in (error.stderr or "").splitlines() if line.strip())
             raise UserError(f"--base {base}: git could not check it out in a temporary worktree: "
-                            f"{said or f'git worktree add exited with {error.returncode}'}") from error
+                            f"{git_said(error)}") from error
         folder = then / inside if inside != "." else then
         try:
             before = check_repository(folder, build=build, start_dir=start_dir) if folder.is_dir() else None

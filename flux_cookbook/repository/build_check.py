@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flux_cookbook.repository import flux_build
-from flux_cookbook.repository.worktrees import detached_worktrees
+from flux_cookbook.repository.worktrees import detached_worktrees, git_said
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,6 @@ def since(repo: Path, commit: str) -> tuple[Builds, list[str]]:
     except subprocess.CalledProcessError as error:
         # git cannot add a worktree here: nothing to compare with, and the change is made;
         # say so rather than guess.
-        said = "; ".join(line.strip() for line in (error.stderr or "").splitlines() if line.strip())
         return Builds(after.results, skipped=f"build check skipped: git could not check out {commit[:12]}, where the "
-                                             f"change began, in a temporary worktree ({said or f'exit {error.returncode}'})"), []
+                                             f"change began, in a temporary worktree ({git_said(error)})"), []
     return after, newly_broken(before, after)

@@ -18,6 +18,12 @@ from pathlib import Path
 NO_HOOKS = ("-c", f"core.hooksPath={os.devnull}")
 
 
+def git_said(error: subprocess.CalledProcessError) -> str:
+    """What a failed git command said, on one line (its exit code where it said nothing)."""
+    said = "; ".join(line.strip() for line in (error.stderr or "").splitlines() if line.strip())
+    return said or f"exit {error.returncode}"
+
+
 @contextlib.contextmanager
 def detached_worktrees(repo: Path, commit: str = "HEAD", count: int = 1,
                        prefix: str = "flux-cookbook-worktrees.") -> Iterator[list[Path]]:

@@ -39,7 +39,7 @@ from pathlib import Path
 from flux_cookbook import stops
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import layout
-from flux_cookbook.repository.worktrees import NO_HOOKS
+from flux_cookbook.repository.worktrees import NO_HOOKS, git_said
 from flux_cookbook.template_runs import copier_run
 from flux_cookbook.update import interruption
 
@@ -263,8 +263,7 @@ class Run:
                 try:
                     git(self.repo, *NO_HOOKS, "worktree", "add", "-q", "--detach", str(path), "HEAD")
                 except subprocess.CalledProcessError as error:
-                    said = "; ".join(line.strip() for line in (error.stderr or "").splitlines() if line.strip())
-                    raise WorktreeRefused(f"git could not add a worktree ({said or f'exit {error.returncode}'})") from None
+                    raise WorktreeRefused(f"git could not add a worktree ({git_said(error)})") from None
                 worktrees.append(path)
                 results.append(self.scratch / f"results-{index}.jsonl")
                 processes.append(self.start_worker(path, share, in_place=False, results=str(results[-1])))
