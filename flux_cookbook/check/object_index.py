@@ -8,6 +8,7 @@ from typing import Iterable
 
 from flux_cookbook.check.problems import SEALED_SECRETS_GROUP
 from flux_cookbook.extensions.flux_names import ARTIFACT_GENERATOR, ARTIFACT_GENERATOR_GROUP, FLUX_SYSTEM
+from flux_cookbook.repository import post_build
 from flux_cookbook.repository.model import (
     Generator,
     Manifest,
@@ -136,6 +137,13 @@ def applied_kustomization_spec(repo: Repository, kustomization) -> dict | None:
     None for one no file defines. For the values; `kustomization_spec` has the lines."""
     built = repo.built_specs.get((kustomization.file, kustomization.line))
     return built if built is not None else kustomization_spec(repo, kustomization)
+
+
+def applied_post_builds(repo: Repository) -> dict:
+    """Each Flux Kustomization followed -> the postBuild it substitutes what it builds with,
+    as Flux applies its spec (None: it has none). Once per rule: a spec is found by a
+    search of the manifests."""
+    return {k: post_build.of(applied_kustomization_spec(repo, k)) for k in repo.kustomizations}
 
 
 def metadata_of(obj: dict) -> dict:

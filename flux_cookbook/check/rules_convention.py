@@ -7,7 +7,7 @@ import json
 import posixpath
 import re
 
-from flux_cookbook.check.object_index import applied_kustomization_spec
+from flux_cookbook.check.object_index import applied_post_builds
 from flux_cookbook.check.problems import BUILTIN_NAMESPACES, ERROR, WARNING, Problem
 from flux_cookbook.extensions import layout, repo_files
 from flux_cookbook.extensions.flux_names import COMPONENTS_FILE, FLUX_SYSTEM, HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP
@@ -136,8 +136,8 @@ def _inline_variables(repo: Repository) -> dict[str, set[str]]:
     """File -> the variables the Flux Kustomizations applying it give a value in plain text
     (`spec.postBuild.substitute`): a Secret taking one of them holds it in plain text too."""
     by_folder: dict[str, set[str]] = {}
-    for kustomization in repo.kustomizations:
-        if found := post_build.of(applied_kustomization_spec(repo, kustomization)):
+    for kustomization, found in applied_post_builds(repo).items():
+        if found:
             by_folder.setdefault(kustomization.path, set()).update(found.values)
     written: dict[str, set[str]] = {}
     for manifest in repo.manifests:

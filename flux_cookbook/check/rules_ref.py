@@ -10,7 +10,7 @@ from flux_cookbook.check.object_index import (
     DEFAULT_VALUES_KEY,
     RUN_TIME_MAKERS,
     Index,
-    applied_kustomization_spec,
+    applied_post_builds,
     entries,
     metadata_of,
     spec_of,
@@ -124,7 +124,7 @@ def _update_path(repo: Repository, manifest: Manifest, spec: LineMap) -> list[Pr
         # The folder as the applying Kustomization's postBuild fills it in; a value only the
         # cluster has is not judged here (check_schemas notes the object).
         applying = next((k for k in repo.kustomizations if k.path == manifest.folder), None)
-        path = post_build.substitute(path, post_build.of(applied_kustomization_spec(repo, applying)) if applying else None)
+        path = post_build.substitute(path, applied_post_builds(repo).get(applying))
         if path is None:
             return []
     folder = normalized_path(path)

@@ -7,7 +7,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from flux_cookbook.check.object_index import applied_kustomization_spec, metadata_of, spec_of, substituted
+from flux_cookbook.check.object_index import (
+    applied_kustomization_spec,
+    applied_post_builds,
+    metadata_of,
+    spec_of,
+    substituted,
+)
 from flux_cookbook.check.problems import ERROR, WARNING, Problem
 from flux_cookbook.check.rules_yaml import read_by_flux
 from flux_cookbook.extensions.flux_names import HELM_GROUP, SOURCE_GROUP, kustomize_config_field
@@ -256,16 +262,14 @@ def check_applied_twice(repo: Repository, built: list) -> list[Problem]:
     pruning either deletes it. Namespaces are convention.namespace's. Compared as each
     Kustomization's postBuild names them: one folder applied with other values (a tenant's
     name) is other objects; a name known on the cluster only is not known to be the same."""
-    specs: dict = {}
+    post_builds = applied_post_builds(repo)
 
     def identity(item) -> tuple | None:
         meta = metadata_of(item.obj)
         kind, name = str(item.obj.get("kind", "")), str(meta.get("name", ""))
         if kind == "Namespace" or not name:
             return None
-        if item.kustomization not in specs:
-            specs[item.kustomization] = post_build.of(applied_kustomization_spec(repo, item.kustomization))
-        substitutes = None if post_build.disabled(item.obj) else specs[item.kustomization]
+        substitutes = None if post_build.disabled(item.obj) else post_builds.get(item.kustomization)
         namespace, name = (post_build.substitute(text, substitutes) for text in (str(meta.get("namespace") or ""), name))
         if namespace is None or name is None:
             return None
@@ -324,7 +328,7 @@ def check_chart_versions(repo: Repository, built: list) -> list[Problem]:
     from flux_cookbook.extensions.semver_range import parse_constraint  # its patterns compile on import
 
     problems, seen = [], set()
-    post_builds: dict = {}
+    post_builds = applied_post_builds(repo)
     for item in built:
         keys = CHART_VERSION_FIELDS.get((api_group(item.obj), item.obj.get("kind")))
         value: Any = item.obj
@@ -335,9 +339,7 @@ def check_chart_versions(repo: Repository, built: list) -> list[Problem]:
         if substituted(value) and not post_build.disabled(item.obj):
             # What the version is once its Kustomization's postBuild fills it in: known from
             # the inline values, or on the cluster only (then not judged here).
-            if item.kustomization not in post_builds:
-                post_builds[item.kustomization] = post_build.of(applied_kustomization_spec(repo, item.kustomization))
-            value = post_build.substitute(value, post_builds[item.kustomization])
+            value = post_build.substitute(value, post_builds.get(item.kustomization))
             if value is None or not value.strip():
                 continue  # on the cluster only; or empty, which source-controller takes for the newest
         seen.add((item.source.path, item.source.line))
