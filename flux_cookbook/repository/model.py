@@ -14,7 +14,6 @@ template's .gitignore keeps `*.secret.yaml` out), so they are not read.
 from __future__ import annotations
 
 import posixpath
-import subprocess
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -446,25 +445,8 @@ def normalized_path(path: object) -> str | None:
 
 def repository_files(root: Path) -> list[str]:
     """What Git would commit (tracked files and new ones it does not ignore); outside a Git
-    work tree, every file but .git's."""
-    try:
-        listed = subprocess.run(
-            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True, text=True, check=False,
-        )
-        inside = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--show-prefix"], capture_output=True, text=True, check=False
-        )
-    except FileNotFoundError:  # no git installed: read the folder as one outside a work tree
-        listed = inside = None
-    if listed and inside and listed.returncode == 0 and inside.returncode == 0 and inside.stdout.strip() == "":
-        names = {name for name in listed.stdout.split("\0") if name}
-        return sorted(name for name in names if (root / name).is_file())
-    found = []
-    for folder, subfolders, names in repo_files.walk(root):
-        subfolders[:] = [name for name in subfolders if name != ".git"]
-        found += [Path(folder, name).relative_to(root).as_posix() for name in names]
-    return sorted(found)
+    work tree, every file but .git's (repo_files.listed_files): the regular files of it."""
+    return sorted({Path(name).as_posix() for name in repo_files.listed_files(root) if (root / name).is_file()})
 
 
 def read_repository(root: Path, yaml_file=None, followed: flux_build.Followed | None = None) -> Repository:
