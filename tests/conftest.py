@@ -108,3 +108,14 @@ def template(tmp_path_factory: pytest.TempPathFactory, copier_settings: Path) ->
     built = build_template_repo(tmp_path_factory.mktemp("template") / "repo")
     copier_settings.write_text(yaml.safe_dump({"trust": [str(built.path)]}))
     return built
+
+
+@pytest.fixture(scope="session")
+def whole_template(template: TemplateRepo, copier_settings: Path, tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
+    """The template repository as it is published, each release with all its files (the
+    tests, the command: what pre-commit installs the hook from); `template`'s releases
+    hold only the files copier reads. Trusted too."""
+    built = build_template_repo(tmp_path_factory.mktemp("whole-template") / "repo", whole=True)
+    trusted = yaml.safe_load(copier_settings.read_text())["trust"]
+    copier_settings.write_text(yaml.safe_dump({"trust": [*trusted, str(built.path)]}))
+    return built

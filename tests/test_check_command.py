@@ -144,12 +144,12 @@ def test_a_folder_that_is_not_there_is_a_usage_error(tmp_path, capsys):
 
 
 @pytest.fixture(scope="module")
-def published(template, tmp_path_factory) -> Path:
+def published(whole_template, tmp_path_factory) -> Path:
     """Where the template is published (here a bare repository on this machine, its release
     tags and all), and a repository made from a clone of it, as the README's first command
     makes one: its answers record the clone's folder, whose `origin` is the published one."""
     root = tmp_path_factory.mktemp("published")
-    git(root, "clone", "-q", "--bare", str(template.path), "template.git")
+    git(root, "clone", "-q", "--bare", str(whole_template.path), "template.git")
     git(root, "clone", "-q", str(root / "template.git"), "clone")
     return root / "template.git"
 
