@@ -25,7 +25,7 @@ import yaml
 from tests.support.controller_keys import make_certificate
 from tests.support.flux_objects import flux_ks
 from tests.support.flux_schema import kustomize_build, validate_object
-from tests.support.project import commit_all, init_repo, tree_state
+from tests.support.project import commit_all, cookbook_cli, init_repo, tree_state
 from tests.support.seal_repo import cert, repo  # noqa: F401 - fixtures
 from tests.support.template_repo import git
 
@@ -44,13 +44,8 @@ def seal(
     repo: Path, *args: str, stdin: bytes | None = None, path: str | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess:
     """`flux-cookbook seal ARGS` in `repo` (or `cwd`); no terminal, `stdin` piped in."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    if path is not None:
-        env["PATH"] = path
-    result = subprocess.run(
-        [sys.executable, "-m", "flux_cookbook", "seal", *args], cwd=cwd or repo, env=env, capture_output=True,
-        input=stdin if stdin is not None else b"", timeout=120,
-    )
+    result = cookbook_cli("seal", *args, cwd=cwd or repo, input=stdin if stdin is not None else b"",
+                          env={"PATH": path} if path is not None else None)
     output = result.stdout + result.stderr
     assert b"Traceback" not in output, output.decode()
     for secret in NOT_SEEN:

@@ -10,6 +10,7 @@ import atexit
 import contextlib
 import functools
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -19,7 +20,7 @@ import sys
 import tempfile
 import traceback
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import copier
@@ -99,21 +100,38 @@ def _ctrl_c_as_at_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def cookbook_cli(*args: str, cwd: Path | None = None, input: str | None = None) -> subprocess.CompletedProcess:
-    """The `flux-cookbook` command, as a user runs it, from this checkout: its `main` runs in
-    this test process (a process start and copier's import, about 0.4 s, saved per call),
-    and what it writes, through Python or through the processes it starts, is read from
-    file descriptors 1 and 2, as a shell reads it. A command given standard input, or told
-    to stop itself with a signal (FLUX_COOKBOOK_SIGNAL_AT), runs as a process of its own
-    (cookbook_process): the signal would reach the test run."""
-    if input is not None or os.environ.get(stops.HOOK):
+def cookbook_cli(*args: str, cwd: Path | None = None, input: str | bytes | None = None,
+                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The `flux-cookbook` command, as a user runs it, from this checkout, in this test
+    process (in_this_process). It runs as a process of its own (cookbook_process) when told
+    to stop itself with a signal (FLUX_COOKBOOK_SIGNAL_AT: the signal would reach the test
+    run), and when it may ask copier's questions on the `input` given (`new`, `add`:
+    copier's prompts keep the first standard input they read for the life of a process)."""
+    if stops.HOOK in os.environ or stops.HOOK in (env or {}) or (input is not None and command_asks(args)):
         return cookbook_process(*args, cwd=cwd, input=input)
-    with tempfile.TemporaryDirectory(prefix="cookbook-cli-") as folder:
+    return in_this_process(["flux-cookbook", *args], lambda: cli.main(list(args)), cwd=cwd, input=input, env=env)
+
+
+def command_asks(args: tuple[str, ...]) -> bool:
+    return cli.command_named(list(args)) in ("new", "add")
+
+
+def in_this_process(argv: list[str], main: Callable[[], int | None], cwd: Path | None = None,
+                    input: str | bytes | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """A command's `main` run as its process would run it, in this test process: a process
+    start and copier's import, about 0.4 s, saved per call. In `cwd`, with `env` over this
+    process' environment; standard input `input` (else this process' own); what it writes,
+    through Python or through the processes it starts, read from file descriptors 1 and 2,
+    as a shell reads it; its exit code as Python's would be (a traceback is 1). Given
+    `input` in bytes, the output is in bytes too."""
+    with tempfile.TemporaryDirectory(prefix="in-this-process-") as folder:
         out, err = Path(folder, "stdout"), Path(folder, "stderr")
-        with _working_in(cwd), _output_to(out, err), _warnings_as_a_process_shows_them():
-            code = _exit_code(list(args))
-        return subprocess.CompletedProcess(["flux-cookbook", *args], code, out.read_text(errors="replace"),
-                                           err.read_text(errors="replace"))
+        with _working_in(cwd), _environment(env), _input_from(input, Path(folder, "stdin")), _output_to(out, err), \
+                _warnings_as_a_process_shows_them():
+            code = _exit_code(main)
+        if isinstance(input, bytes):
+            return subprocess.CompletedProcess(argv, code, out.read_bytes(), err.read_bytes())
+        return subprocess.CompletedProcess(argv, code, out.read_text(errors="replace"), err.read_text(errors="replace"))
 
 
 def cookbook_process(*args: str, cwd: Path | None = None, input: str | None = None) -> subprocess.CompletedProcess:
@@ -125,11 +143,11 @@ def cookbook_process(*args: str, cwd: Path | None = None, input: str | None = No
     )
 
 
-def _exit_code(argv: list[str]) -> int:
-    """What `python -m flux_cookbook` exits with: main's code, argparse's exit (usage,
-    --help, --version), or 1 after a traceback."""
+def _exit_code(main: Callable[[], int | None]) -> int:
+    """What the process would exit with: main's code, a SystemExit's (argparse's usage
+    errors and --help, copier's), or 1 after a traceback."""
     try:
-        code = cli.main(argv)
+        code = main()
     except SystemExit as stop:
         if stop.code is None or isinstance(stop.code, int):
             return stop.code or 0
@@ -149,6 +167,40 @@ def _working_in(cwd: Path | None) -> Iterator[None]:
         yield
     finally:
         os.chdir(before)
+
+
+@contextlib.contextmanager
+def _environment(env: dict[str, str] | None) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in env or {}}
+    os.environ.update(env or {})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextlib.contextmanager
+def _input_from(input: str | bytes | None, path: Path) -> Iterator[None]:
+    """File descriptor 0 and sys.stdin reading `input` from `path` (nothing changed for None)."""
+    if input is None:
+        yield
+        return
+    path.write_bytes(input if isinstance(input, bytes) else input.encode())
+    saved = (sys.stdin, os.dup(0))
+    with open(path, "rb") as source:
+        try:
+            os.dup2(source.fileno(), 0)
+            sys.stdin = io.TextIOWrapper(open(path, "rb"), encoding="utf-8")
+            yield
+        finally:
+            sys.stdin.close()
+            sys.stdin = saved[0]
+            os.dup2(saved[1], 0)
+            os.close(saved[1])
 
 
 @contextlib.contextmanager
