@@ -1102,6 +1102,24 @@ def test_one_folder_applied_with_the_same_postbuild_values_applies_each_object_t
            "(path tenant) and flux-system/tenant-b (path tenant)" in errors[0].message
 
 
+def test_helm_releases_are_told_apart_as_postbuild_fills_in_their_names(repo, cache):
+    """tenant-a's web-a and tenant-b's web-b, made from one file, are two HelmReleases that
+    make one Helm release, `web` in podinfo: each upgrades the other's. Their names as written
+    are one, which once passed them as the same HelmRelease."""
+    tenant = "bootstrap/kustomizations/kustomization-tenant-{}.yaml"
+    release = (repo / HR).read_text().replace("name: podinfo\n  namespace: podinfo", "name: web-${TENANT}\n  namespace: podinfo", 1)
+    release = release.replace("releaseName: podinfo", "releaseName: web")
+    assert "web-${TENANT}" in release and "releaseName: web\n" in release
+    apply(repo, {**{tenant.format(t): flux_ks(f"tenant-{t}", "./tenant", extra=TENANT.format(t)) for t in "ab"},
+                 "tenant/helmrelease-web.yaml": release})
+    report = check_repository(repo, cache_dir=cache)
+    shared = [p for p in report.problems if p.rule == "build.helm-release-shared"]
+    assert [(p.path, p.severity) for p in shared] == [("tenant/helmrelease-web.yaml", ERROR)], \
+        "\n".join(map(str, report.problems))
+    assert "HelmRelease podinfo/web-b makes Helm release web in namespace podinfo, as HelmRelease podinfo/web-a" \
+        in shared[0].message
+
+
 def test_each_cluster_of_a_repository_needs_what_its_objects_name(repo, cache):
     """staging applies podinfo's folder too, but not the bootstrap folder holding its
     HelmRepository and namespace: the cluster that lacks them is named, not passed because

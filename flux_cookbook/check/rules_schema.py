@@ -262,15 +262,14 @@ def check_applied_twice(repo: Repository, built: list) -> list[Problem]:
     pruning either deletes it. Namespaces are convention.namespace's. Compared as each
     Kustomization's postBuild names them: one folder applied with other values (a tenant's
     name) is other objects; a name known on the cluster only is not known to be the same."""
-    post_builds = applied_post_builds(repo)
+    as_applied = _as_applied(repo)
 
     def identity(item) -> tuple | None:
         meta = metadata_of(item.obj)
         kind, name = str(item.obj.get("kind", "")), str(meta.get("name", ""))
         if kind == "Namespace" or not name:
             return None
-        substitutes = None if post_build.disabled(item.obj) else post_builds.get(item.kustomization)
-        namespace, name = (post_build.substitute(text, substitutes) for text in (str(meta.get("namespace") or ""), name))
+        namespace, name = as_applied(item, str(meta.get("namespace") or ""), name)
         if namespace is None or name is None:
             return None
         return api_group(item.obj), kind, namespace, name
@@ -291,27 +290,48 @@ def check_helm_release_names(repo: Repository, built: list) -> list[Problem]:
     """No two HelmReleases of one cluster make the same Helm release: helm-controller names
     it `spec.releaseName`, else `<targetNamespace>-<name>` or the HelmRelease's name, and
     keeps it in `spec.storageNamespace`, else the target namespace or its own. Two of them
-    upgrade and roll back each other's release, with each other's chart and values."""
-    def helm_release(item) -> tuple | None:
-        if (api_group(item.obj), item.obj.get("kind")) != (HELM_GROUP, "HelmRelease"):
-            return None
+    upgrade and roll back each other's release, with each other's chart and values.
+    Compared as each Kustomization's postBuild fills the names in (check_applied_twice)."""
+    as_applied = _as_applied(repo)
+
+    def names(item) -> tuple | None:
+        """(namespace, name, target namespace, storage namespace, release name), filled in."""
         meta, spec = metadata_of(item.obj), item.obj.get("spec") if isinstance(item.obj.get("spec"), dict) else {}
-        name, target = str(meta.get("name") or ""), str(spec.get("targetNamespace") or "")
-        return (str(spec.get("storageNamespace") or target or meta.get("namespace") or ""),
-                str(spec.get("releaseName") or (f"{target}-{name}" if target else name)))
+        found = as_applied(item, *(str(value or "") for value in (
+            meta.get("namespace"), meta.get("name"), spec.get("targetNamespace"), spec.get("storageNamespace"),
+            spec.get("releaseName"))))
+        return None if None in found else tuple(found)
+
+    def helm_release(item) -> tuple | None:
+        if (api_group(item.obj), item.obj.get("kind")) != (HELM_GROUP, "HelmRelease") or not (found := names(item)):
+            return None
+        namespace, name, target, storage, release = found
+        return storage or target or namespace, release or (f"{target}-{name}" if target else name)
 
     problems = []
     for other, item in _sharing(repo, built, helm_release):
-        mine, theirs = metadata_of(item.obj), metadata_of(other.obj)
-        if (mine.get("namespace"), mine.get("name")) == (theirs.get("namespace"), theirs.get("name")):
+        (namespace, name, *_), (their_namespace, their_name, *_) = names(item), names(other)
+        if (namespace, name) == (their_namespace, their_name):
             continue  # the same HelmRelease (applied twice is build.applied-twice's)
         storage, release = helm_release(item)
         problems.append(Problem(
             item.source.path, item.source.line, "build.helm-release-shared", ERROR,
-            f"HelmRelease {mine.get('namespace')}/{mine.get('name')} makes Helm release {release} in namespace "
-            f"{storage}, as HelmRelease {theirs.get('namespace')}/{theirs.get('name')} ({other.source.path}) does: "
+            f"HelmRelease {namespace}/{name} makes Helm release {release} in namespace "
+            f"{storage}, as HelmRelease {their_namespace}/{their_name} ({other.source.path}) does: "
             "each would upgrade and roll back the other's release. Give one of them another releaseName"))
     return problems
+
+
+def _as_applied(repo: Repository):
+    """(item, *texts) -> each text of a built object as the Flux Kustomization applying it
+    fills it in with its postBuild (None where that is known on the cluster only)."""
+    post_builds = applied_post_builds(repo)
+
+    def fill_in(item, *texts: str) -> list[str | None]:
+        substitutes = None if post_build.disabled(item.obj) else post_builds.get(item.kustomization)
+        return [post_build.substitute(text, substitutes) for text in texts]
+
+    return fill_in
 
 
 # Where Flux reads a chart version or range (Masterminds semver, as source-controller).
