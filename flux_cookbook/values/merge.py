@@ -5,6 +5,8 @@ version's. Ours: the app's values now. The result is *ours, edited*: every line 
 wrote or kept stays as it is, with its comments, and only the keys the chart changed are
 touched, each as a block of lines cut from the chart's own file (its comments come along):
 - a default the user did not touch takes the new default;
+- the chart's comments above a key (its documentation) follow the chart where the user
+  left them as the old chart had them, whether or not the key's value changed;
 - a new option is inserted after the key that precedes it in the chart's file;
 - an option the chart dropped goes, unless the user set it: then it stays and is named;
 - a key the user set whose default the chart also changed keeps the user's value (named),
@@ -216,13 +218,15 @@ class _Merger:
                 continue
             new = theirs[key]
             if _is_block_mapping(mine) and _is_block_mapping(new) and (default is _MISSING or isinstance(default, dict)):
+                self._refresh_doc(ours, key, theirs, base)
                 self.walk(here, default, new, ours=mine)
             elif same(new, default) or same(mine, new):
-                continue
+                self._refresh_doc(ours, key, theirs, base)
             elif same(mine, default) and not self._set_under(here):
                 self._replace(ours, key, theirs, base)
                 self.expected.append((here, new))
             elif (same(mine, default) or default is _MISSING) and _kind(mine) == _kind(new):
+                self._refresh_doc(ours, key, theirs, base)
                 self.result.touched.append(
                     f"{dotted(here)}: the chart's default changed from {_show(default)} to {_show(new)}; "
                     f"yours ({_show(mine)}) is kept"
@@ -269,6 +273,23 @@ class _Merger:
         base_doc = [text.strip() for text in self.base_lines[base_start:base_line]]
         return ([text.strip() for text in self.ours_lines[start:line]] != base_doc,
                 self.ours_lines[line].strip() != self.base_lines[base_line].strip())
+
+    def _refresh_doc(self, ours: CommentedMap, key: Any, theirs: CommentedMap, base: Any) -> None:
+        """The chart's new documentation above a key whose value stays: the comment lines
+        right above it, where they are still the old chart's (the user's own stay)."""
+        if not isinstance(base, CommentedMap) or key not in base:
+            return
+        try:
+            if self._own_comments(ours, key, base)[0]:
+                return
+            start, _, column = self._span(ours, key, self.ours_lines, with_doc=True)
+            their_start, _, their_column = self._span(theirs, key, self.theirs_lines, with_doc=True)
+        except ValueError:  # a key a YAML merge key brings: no lines of its own
+            return
+        line = ours.lc.key(key)[0]
+        doc = self.theirs_lines[their_start:theirs.lc.key(key)[0]]
+        if [text.strip() for text in doc] != [text.strip() for text in self.ours_lines[start:line]]:
+            self._edit(start, line, _reindent(doc, column - their_column))
 
     def _delete(self, ours: CommentedMap, key: Any, base: Any = None) -> None:
         own_doc, _ = self._own_comments(ours, key, base)
@@ -331,8 +352,10 @@ def merge_values(base_text: str, theirs_text: str, ours_text: str, user_set: set
     theirs = load_mapping(theirs_text, "the new chart version's values")
     ours = load_mapping(ours_text, "the app's values")
     merger = _Merger(theirs_text.split("\n"), ours_text.split("\n"), user_set, label, base_text.split("\n"))
-    if not ours:
-        return Merged(theirs_text)  # nothing kept yet (comments only): the chart's file as it is
+    if not ours or (ours_text.rstrip("\n") == base_text.rstrip("\n") and not user_set):
+        # Nothing kept yet (comments only), or the old chart's file untouched: the new
+        # chart's file as it is, every comment of it where the chart put it.
+        return Merged(theirs_text)
     merger.walk((), base, theirs, ours)
     merger.result.text = merger.text()
     if not merger.result.conflicts:

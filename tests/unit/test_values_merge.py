@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 import yaml
 
 from flux_cookbook.values.merge import flatten, merge_values
+
+CHARTS = Path(__file__).resolve().parents[3] / "shared" / "charts"
 
 BASE = """\
 # How many pods
@@ -97,6 +102,50 @@ def test_comments_you_wrote_stay_when_the_chart_changes_a_default_you_left():
                            "  pullPolicy: IfNotPresent\n# we never used this\n")
     assert merged.conflicts == merged.removed == merged.touched == []
     assert merge_values(base, theirs, base, set(), "podinfo 6.14.1").text == theirs  # untouched: the chart's file
+
+
+def test_the_charts_new_documentation_comes_above_keys_whose_values_stay():
+    """The chart rewrote the comments above keys it did not change (one a value, one a
+    mapping, one the user set): they follow it; the user's own comments stay."""
+    base = "# How many pods\nreplicaCount: 1\n# The image\nimage:\n  # Its tag\n  tag: 1\n# Colours\nui: blue\n# Yours\nport: 80\n"
+    theirs = ("# How many pods (2 or more for HA)\nreplicaCount: 1\n# The container image\n# and its pull policy\n"
+              "image:\n  # Its tag, a version\n  tag: 1\n# The UI's colour\nui: blue\n# The port\nport: 80\n")
+    assert merge_values(base, theirs, base, set(), "chart 2").text == theirs
+    ours = base.replace("ui: blue", "ui: red").replace("# Yours", "# ours: behind the proxy")
+    merged = merge_values(base, theirs, ours, set(), "chart 2")
+    assert merged.text == theirs.replace("ui: blue", "ui: red").replace("# The port", "# ours: behind the proxy")
+    assert merged.conflicts == merged.removed == [] and merged.touched == []
+
+
+def documented_keys(text: str) -> dict[str, list[str]]:
+    """Each top-level key's line -> the comment lines right above it (its documentation)."""
+    lines, found = text.splitlines(), {}
+    for index, line in enumerate(lines):
+        if re.match(r"[A-Za-z]\w*:", line):
+            start = index
+            while start > 0 and lines[start - 1].startswith("#"):
+                start -= 1
+            found[line] = lines[start:index]
+    return found
+
+
+@pytest.mark.parametrize("chart, old, new", [("podinfo", "6.0.3", "6.13.0"), ("traefik", "10.24.0", "20.8.0"),
+                                               ("traefik", "33.2.1", "41.3.0")])
+def test_real_values_follow_the_charts_comments(chart, old, new):
+    """A chart's values.yaml left as it was becomes the new one, every comment included;
+    one with a value of the user's takes the new documentation above every other key the
+    chart documents anew."""
+    base, theirs = ((CHARTS / chart / version / "values.yaml").read_text() for version in (old, new))
+    assert merge_values(base, theirs, base, set(), f"{chart} {new}").text == theirs
+    before, after = documented_keys(base), documented_keys(theirs)
+    mine = next(line for line in before if line in after and re.match(r"\w+: \S", line) and not line.endswith(("{}", "[]")))
+    ours = base.replace(f"\n{mine}\n", f"\n{mine.split(':')[0]}: 12345 # ours\n", 1)
+    merged = merge_values(base, theirs, ours, set(), f"{chart} {new}")
+    assert f"\n{mine.split(':')[0]}: 12345 # ours\n" in merged.text
+    redocumented = [line for line in after if line in before and line != mine and after[line] and after[line] != before[line]]
+    assert redocumented
+    for line in redocumented:
+        assert "\n".join([*after[line], line]) in merged.text, line
 
 
 @pytest.mark.parametrize("theirs_line, expected", [
