@@ -172,19 +172,27 @@ def test_pre_commit_config_names_the_published_hook_at_the_release(from_clone, p
 
 
 def test_pre_commit_hook_passes_a_good_repository_and_stops_a_broken_one(from_clone, tmp_path):
+    """The hook judges what is committed: a broken file git does not track is no part of
+    it, nor is a file a committed kustomization.yaml lists that is not committed."""
     repo = tmp_path / "repo"
     subprocess.run(["git", "clone", "-q", str(from_clone), str(repo)], check=True)
     home = tmp_path / "pre-commit-home"
+    (repo / BROKEN_YAML).write_text("a: [\n")
     good = _pre_commit(repo, home)
     assert good.returncode == 0, good.stdout + good.stderr
     assert "flux-cookbook check" in good.stdout and "Passed" in good.stdout
 
+    (repo / BROKEN_YAML).unlink()
     (repo / "podinfo" / "secret-db.yaml").write_text(PLAIN_SECRET)
     commit_all(repo, "A plain Secret")
+    _list_an_extra_configmap(repo, "secret-db.yaml")
+    git(repo, "add", "podinfo/kustomization.yaml")
+    git(repo, *AUTHOR, "commit", "-q", "-m", "A kustomization.yaml that lists a file not committed")
     broken = _pre_commit(repo, home)
     assert broken.returncode == 1, broken.stdout + broken.stderr
     assert "Failed" in broken.stdout
     assert "podinfo/secret-db.yaml:1: convention.plain-secret:" in broken.stdout
+    assert "open podinfo/configmap-extra.yaml: no such file or directory" in broken.stdout
 
 
 def test_an_update_moves_the_hook_to_the_new_release(template, tmp_path):
@@ -212,6 +220,8 @@ def test_a_template_folder_without_origin_gets_the_local_hook(cluster, tmp_path)
     text = render_template_file(PRE_COMMIT, str(source), "v3.1.0")
     assert "#   - repo: https://github.com/<owner>/<template>" in text
     assert yaml.safe_load(text)["repos"][0]["repo"] == "local"
+    # As the published hook: what the commit holds.
+    assert yaml.safe_load(text)["repos"][0]["hooks"][0]["entry"] == "flux-cookbook check --staged"
 
 
 def test_pre_commit_config_is_valid(cluster):
@@ -306,11 +316,61 @@ def test_the_action_and_the_hook_this_repository_ships_are_valid():
     hooks = subprocess.run([sys.executable, "-m", "pre_commit", "validate-manifest", ".pre-commit-hooks.yaml"],
                            cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
     assert hooks.returncode == 0, hooks.stdout + hooks.stderr
-    assert [hook["id"] for hook in yaml.safe_load((PROJECT_ROOT / ".pre-commit-hooks.yaml").read_text())] == [
-        "flux-cookbook-check"]
+    assert [(hook["id"], hook["entry"]) for hook in yaml.safe_load((PROJECT_ROOT / ".pre-commit-hooks.yaml").read_text())] == [
+        ("flux-cookbook-check", "flux-cookbook check --staged")]
 
 
 EXTRA_CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: podinfo\ndata:\n  answer: \"42\"\n"
+# A YAML file that does not parse, in a folder the sync Kustomization applies: an error.
+BROKEN_YAML = "bootstrap/namespaces/broken.yaml"
+
+
+def _list_an_extra_configmap(repo: Path, *more: str) -> None:
+    """podinfo/kustomization.yaml listing its files and configmap-extra.yaml, both written, neither staged."""
+    listed = ["configmap-podinfo-helm-chart-value-overrides.yaml", "helmrelease-podinfo.yaml", *more, "configmap-extra.yaml"]
+    (repo / "podinfo" / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
+        + "".join(f"  - {name}\n" for name in listed))
+    (repo / "podinfo" / "configmap-extra.yaml").write_text(EXTRA_CONFIGMAP)
+
+
+def test_staged_checks_what_the_next_commit_holds(cluster, tmp_path, capsys):
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", str(cluster), str(repo)], check=True)
+    (repo / BROKEN_YAML).write_text("a: [\n")
+    assert main(["check", str(repo)]) == 1
+    capsys.readouterr()
+    assert main(["check", str(repo), "--staged"]) == 0  # untracked: no part of the commit
+    assert BROKEN_YAML not in capsys.readouterr().out
+    (repo / BROKEN_YAML).unlink()
+    # The kustomization.yaml staged, the file it lists not: the commit would not build.
+    _list_an_extra_configmap(repo)
+    git(repo, "add", "podinfo/kustomization.yaml")
+    assert main(["check", str(repo)]) == 0
+    capsys.readouterr()
+    assert main(["check", str(repo), "--staged"]) == 1
+    out = capsys.readouterr().out
+    assert "build: Kustomization flux-system/podinfo (path podinfo) does not build" in out
+    assert "open podinfo/configmap-extra.yaml: no such file or directory" in out
+    # Staged, then broken in the working tree only: the commit holds the staged file.
+    git(repo, "add", "podinfo/configmap-extra.yaml")
+    (repo / "podinfo" / "configmap-extra.yaml").write_text("a: [\n")
+    assert main(["check", str(repo)]) == 1
+    assert main(["check", str(repo), "--staged"]) == 0
+
+
+def test_staged_needs_a_staged_cluster_and_no_base(cluster, tmp_path, capsys):
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", str(cluster), str(repo)], check=True)
+    assert main(["check", str(repo), "--staged", "--base", "HEAD"]) == 2
+    assert "--staged and --base: give one" in capsys.readouterr().err
+    git(repo, "rm", "-r", "-q", "--cached", ".")
+    git(repo, "add", "README.md")
+    assert main(["check", str(repo), "--staged"]) == 1
+    assert capsys.readouterr().err == f"flux-cookbook: the staged files of {repo} hold nothing of Flux: stage the cluster's files (git add)\n"
+    (tmp_path / "plain").mkdir()
+    assert main(["check", str(tmp_path / "plain"), "--staged"]) == 1
+    assert "--staged: git could not write out the staged files" in capsys.readouterr().err
 
 
 def test_base_reports_only_what_the_change_adds(cluster, tmp_path, capsys):

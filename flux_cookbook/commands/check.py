@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import subprocess
 import sys
 from pathlib import Path
 
-from flux_cookbook.check.run import check_repository
+from flux_cookbook.check.run import NotFluxRepository, check_repository
 from flux_cookbook.commands import SUMMARIES
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import repo_files
 from flux_cookbook.extensions.flux_names import FLUX_SYSTEM
 from flux_cookbook.repository.root import run_from_root
+from flux_cookbook.repository.worktrees import git_said, staged_files
 
 NAME = "check"
 # What --no-build leaves out, said on every run that leaves it out.
@@ -39,7 +42,8 @@ def register(subparsers) -> None:
         ),
         epilog="example: flux-cookbook check            (the repository in the current folder)\n"
                "         flux-cookbook check ../my-cluster --no-build --format json\n"
-               "         flux-cookbook check --base origin/main --format markdown   (a pull request)",
+               "         flux-cookbook check --base origin/main --format markdown   (a pull request)\n"
+               "         flux-cookbook check --staged           (the next commit, as the pre-commit hook does)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("repo", nargs="?", default=".", metavar="REPO",
@@ -53,6 +57,9 @@ def register(subparsers) -> None:
     parser.add_argument("--base", metavar="REF", default=None,
                         help="report only what the working tree adds compared with the git commit REF (a pull "
                              "request's base): new problems, and the objects each Flux Kustomization applies differently")
+    parser.add_argument("--staged", action="store_true",
+                        help="check what the next commit holds: the files git's index has, as staged, without "
+                             "untracked files or changes not staged (the pre-commit hook checks this way)")
     parser.add_argument("--format", choices=("text", "json", "markdown"), default="text",
                         help="text: a line per problem and a summary (default); json: one JSON object; "
                              "markdown: a pull request comment")
@@ -66,12 +73,40 @@ def run(args: argparse.Namespace) -> int:
     if hint := run_from_root(repo):
         raise UserError(f"{args.repo} is not the root of its git repository{hint}")
     repo_files.require_inside(repo)
+    if args.staged:
+        return _run_staged(repo, args)
+    return _check(repo, args)
+
+
+def _run_staged(repo: Path, args: argparse.Namespace) -> int:
+    """`check` of the files the next commit holds, written out of git's index into a scratch
+    folder: the pre-commit hook judges the commit, not untracked files beside it."""
+    if args.base is not None:
+        raise UsageError("--staged and --base: give one (--base checks the working tree against REF)")
+    with contextlib.ExitStack() as stack:
+        try:
+            folder = stack.enter_context(staged_files(repo))
+        except subprocess.CalledProcessError as error:
+            raise UserError(f"--staged: git could not write out the staged files of {args.repo}: {git_said(error)}") from error
+        # A link staged there may differ from the working tree's, which was checked.
+        repo_files.require_inside(folder)
+        try:
+            return _check(folder, args, f"the staged files of {args.repo}")
+        except NotFluxRepository as error:
+            # Its message names the scratch folder, gone by now.
+            raise UserError(f"the staged files of {args.repo} hold nothing of Flux: stage the cluster's "
+                            "files (git add)") from error
+
+
+def _check(repo: Path, args: argparse.Namespace, name: str | None = None) -> int:
+    """`check` of the folder `repo` (`name`: what to call it in a message, default REPO as given)."""
+    name = name or args.repo
     if args.start_dir is not None:
         start = (repo / args.start_dir).resolve()
         if not start.is_relative_to(repo.resolve()):
-            raise UsageError(f"--path {args.start_dir}: outside the repository {args.repo}; give a folder inside REPO, relative to it")
+            raise UsageError(f"--path {args.start_dir}: outside the repository {name}; give a folder inside REPO, relative to it")
         if not start.is_dir():
-            raise UsageError(f"--path {args.start_dir}: no such folder in {args.repo}; give a folder inside REPO, relative to it")
+            raise UsageError(f"--path {args.start_dir}: no such folder in {name}; give a folder inside REPO, relative to it")
     if args.base is not None:
         return _run_against(repo, args)
     report = check_repository(repo, build=args.build, start_dir=args.start_dir)

@@ -1,6 +1,7 @@
 """Temporary detached git worktrees of a repository: a commit checked out beside it, for a while.
 
-The build check builds the commit a command started from in one.
+The build check builds the commit a command started from in one. `check --staged` reads
+the index (what the next commit holds) written out into a scratch folder (`staged_files`).
 """
 
 from __future__ import annotations
@@ -43,3 +44,23 @@ def detached_worktrees(repo: Path, commit: str = "HEAD", count: int = 1,
             subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=repo, capture_output=True)
         shutil.rmtree(top, ignore_errors=True)
         subprocess.run(["git", "worktree", "prune"], cwd=repo, capture_output=True)
+
+
+@contextlib.contextmanager
+def staged_files(repo: Path) -> Iterator[Path]:
+    """A scratch folder holding the files of `repo`'s index, as staged; removed afterwards.
+    Raises subprocess.CalledProcessError when git cannot write them out.
+
+    The index, not the working tree: untracked files are no part of the commit, and a file
+    changed since it was staged is committed as staged. `git commit -a` and `git commit
+    PATH` stage into a temporary index named by GIT_INDEX_FILE, which the hooks they run
+    inherit, and so does git here: it is the index that commit will hold."""
+    top = Path(tempfile.mkdtemp(prefix="flux-cookbook-staged."))
+    try:
+        # --ignore-skip-worktree-bits: a sparse checkout's files left out of the working tree
+        # are still committed.
+        subprocess.run(["git", "checkout-index", "--all", "--ignore-skip-worktree-bits", f"--prefix={top}/"],
+                       cwd=repo, capture_output=True, text=True, check=True)
+        yield top
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
