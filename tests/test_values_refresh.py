@@ -42,6 +42,17 @@ def charts(tmp_path):
         yield folder, url
 
 
+@pytest.fixture(scope="module")
+def podinfo_exactly_6_0_3(template, empty_cluster, tmp_path_factory):
+    """(cluster, url): podinfo added at chart_version 6.0.3 from a Helm repository, served
+    for the module's tests, that has every release; copy the cluster with own_copy."""
+    folder = write_charts_repo(tmp_path_factory.mktemp("every-release"), {"podinfo": PODINFO_VERSIONS})
+    with serve_folder(folder) as url:
+        cluster = own_copy(empty_cluster, tmp_path_factory.mktemp("podinfo-6.0.3") / "cluster")
+        add_app(template, cluster, url, "podinfo", "6.0.3", {"replicaCount": 2})
+        yield cluster, url
+
+
 def release(folder: Path) -> None:
     write_charts_repo(folder, {"podinfo": PODINFO_VERSIONS, "traefik": TRAEFIK_VERSIONS})
 
@@ -270,6 +281,33 @@ def test_a_helmrelease_file_with_a_second_document_gets_its_new_range(template, 
     assert documents[0]["spec"]["chart"]["spec"]["version"] == "6.13.0"
     assert path.read_text().endswith(account)
     assert validate_repo(cluster, CURRENT) == []
+
+
+def test_a_helmrelease_that_names_no_version_installs_the_newest(template, podinfo_exactly_6_0_3, tmp_path):
+    """Flux's HelmChart defaults its version to "*": outdated and refresh read that, not the
+    answers' 6.0.3; the answers keep 6.0.3, so that a later copier update leaves the
+    HelmRelease without a version and the values as refresh wrote them."""
+    cluster, url = own_copy(podinfo_exactly_6_0_3[0], tmp_path / "cluster"), podinfo_exactly_6_0_3[1]
+    release_file = cluster / "podinfo/helmrelease-podinfo.yaml"
+    edit(release_file, "      version: 6.0.3\n", "")
+    commit_all(cluster, "Whatever podinfo is newest")
+    without_version = release_file.read_text()
+
+    shown = cookbook_cli("values", "outdated", str(cluster), "--format", "json")
+    [row] = json.loads(shown.stdout)
+    assert (row["chart_version"], row["values_from"], row["installs"], row["behind"]) == ("*", "6.0.3", "6.14.1", True), row
+    result = cookbook_cli("values", "refresh", "podinfo", "-C", str(cluster))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert yaml.safe_load(values_text(cluster, "podinfo")) == {**yaml.safe_load(defaults("podinfo", "6.14.1")), "replicaCount": 2}
+    assert values_text(cluster, "podinfo").startswith(f"# values.yaml of chart {url} podinfo 6.14.1 (chart_version: 6.0.3)\n")
+    answers = yaml.safe_load((cluster / ".copier-answers.app-podinfo.yml").read_text())
+    assert (answers["chart_version"], answers["values_chart_range"], answers["values_chart_version"]) == ("6.0.3", "6.0.3", "6.14.1")
+    assert release_file.read_text() == without_version
+
+    values = values_file(cluster, "podinfo").read_text()
+    update(cluster, ".copier-answers.app-podinfo.yml")
+    assert release_file.read_text() == without_version
+    assert values_file(cluster, "podinfo").read_text() == values
 
 
 @pytest.mark.parametrize("signal_name, code", [("SIGINT", 130), ("SIGTERM", 143)])

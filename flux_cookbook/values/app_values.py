@@ -28,6 +28,8 @@ from flux_cookbook.repository import apps
 # The first line of values the template fetched: "# values.yaml of chart <url> <chart> <version> (chart_version: <range>)".
 HEADER = re.compile(r"# values\.yaml of chart (?P<url>\S+) (?P<chart>\S+) (?P<version>\S+) \(chart_version: (?P<range>.*)\)\s*$")
 VALUES_INDENT = 4  # the values' lines in the ConfigMap's block, and under spec.values
+NEWEST = "*"  # the range Flux installs by where a HelmRelease names no version
+NULL_TAG = "tag:yaml.org,2002:null"
 
 
 @dataclass
@@ -43,6 +45,7 @@ class App:
     folder: str = ""  # the folder its Kustomization applies (repository.apps.App.folder)
     written_range: str = ""  # the range its HelmRelease or OCIRepository names ("" if none is read)
     pin: str = ""  # what its OCIRepository pins instead of a range ("digest sha256:…", "tag latest"), or ""
+    defaulted: bool = False  # its HelmRelease names no version: written_range is Flux's default, NEWEST
 
     def file(self, rendered: str) -> str:
         """The app file the template renders at `rendered` (extensions/layout.py), in the
@@ -61,7 +64,23 @@ class App:
     def chart_version(self) -> str:
         """The range Flux installs the chart by: as the app's files write it (a range bumped
         by hand, or by Renovate, is the one Flux reads), else as the answers record it."""
-        return self.written_range or str(self.answers.get("chart_version") or "*")
+        return self.written_range or self.answers_range
+
+    @property
+    def answers_range(self) -> str:
+        return str(self.answers.get("chart_version") or "*")
+
+    @property
+    def range_to_record(self) -> str:
+        """The range the app's files write, for refresh to record as the app's answer; ""
+        where they write none. Not the "*" Flux reads where the HelmRelease names no
+        version: that is Flux's default for a line the user removed, not a range anyone
+        chose, and the answers keep the one the user did. copier renders the old and the
+        new template from the same answers, so its update keeps the removal either way;
+        refresh then writes the answers' range as values_chart_range (and in the values'
+        header) too, equal to chart_version, so that the update renders the values at
+        values_chart_version: the ones refresh wrote."""
+        return "" if self.defaulted else self.written_range
 
     @property
     def overrides(self) -> dict:
@@ -93,7 +112,7 @@ def read_app(repo: Path, name: str) -> App:
     if error := apps.answers_name_error(model):
         raise UserError(error)
     app.folder = model.folder
-    app.written_range, app.pin = _written_range(repo, app)
+    app.written_range, app.pin, app.defaulted = _written_range(repo, app)
     configmap = app.file(layout.values_configmap_file(name))
     release = app.file(layout.helm_release_file(name))
     if repo_files.inside(repo, configmap).is_file():
@@ -124,32 +143,51 @@ def read_app(repo: Path, name: str) -> App:
     return app
 
 
-def _written_range(repo: Path, app: App) -> tuple[str, str]:
-    """(range, pin): the version range the app's HelmRelease names, or its OCIRepository's
-    `ref.semver` (else a `ref.tag` that is a version); ("", pin) where the OCIRepository
-    pins a digest or a tag that is no version, which Flux pulls whatever a range says; ("",
-    "") where the file cannot be read or leaves the value to a substitution (the answers'
-    range then)."""
-    from flux_cookbook.extensions.semver_range import parse_version
-
+def _written_range(repo: Path, app: App) -> tuple[str, str, bool]:
+    """(range, pin, defaulted) as Flux reads the app's files: the HelmRelease's version
+    (NEWEST where it names none: defaulted), or its OCIRepository's `ref` (_oci_ref); ("",
+    "", False) where the file cannot be read or leaves the value to a substitution (the
+    answers' range then)."""
     (path, keys), = chart_version_files(repo, app)
-    oci = keys[-1] == "semver"
     try:
         text = read_file(repo, path)
-        if oci and (digest := scalar_at(text, (*keys[:-1], "digest"))):
-            return "", f"digest {digest.strip()}"
-        written = [(scalar_at(text, wanted) or "").strip() for wanted in ([keys, (*keys[:-1], "tag")] if oci else [keys])]
+        found = _oci_ref(text, keys[:-1]) if keys[-1] == "semver" else _release_version(text, keys)
     except (UserError, yaml.YAMLError):
-        return "", ""
-    value = next((found for found in written if found), "")
-    if "${" in value:
-        return "", ""
-    if oci and not written[0] and value:  # a tag: a version, or a pin
-        try:
-            parse_version(value)
-        except ValueError:
-            return "", f"tag {value}"
-    return value, ""
+        return "", "", False
+    return ("", "", False) if "${" in found[0] else found
+
+
+def _blank(node: yaml.Node) -> bool:
+    """An empty or null scalar: Kubernetes drops the field, and its default applies."""
+    return isinstance(node, yaml.ScalarNode) and (not node.value.strip() or node.tag == NULL_TAG)
+
+
+def _release_version(text: str, keys: tuple[str, ...]) -> tuple[str, str, bool]:
+    """A chart.spec without a version installs the newest: the HelmChart Flux makes of it
+    defaults its version to "*" (helmcharts CRD)."""
+    chart_spec, version = _node(text, keys[:-1]), _node(text, keys)
+    if chart_spec is None or not isinstance(chart_spec[1], yaml.MappingNode):
+        return "", "", False
+    if version is None or _blank(version[1]):
+        return NEWEST, "", True
+    return (scalar_at(text, keys) or "").strip(), "", False
+
+
+def _oci_ref(text: str, ref_keys: tuple[str, ...]) -> tuple[str, str, bool]:
+    """The OCIRepository's ref as Flux reads it: a digest (a pin) over a semver range over
+    a tag (a version, else a pin)."""
+    from flux_cookbook.extensions.semver_range import parse_version
+
+    digest, semver, tag = ((scalar_at(text, (*ref_keys, key)) or "").strip() for key in ("digest", "semver", "tag"))
+    if digest:
+        return "", f"digest {digest}", False
+    if semver or not tag or "${" in tag:
+        return semver or tag, "", False
+    try:
+        parse_version(tag)
+    except ValueError:
+        return "", f"tag {tag}", False
+    return tag, "", False
 
 
 def read_file(repo: Path, name: str) -> str:

@@ -124,15 +124,16 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
         if changed is None:
             raise UserError(f"{path} has no {'.'.join(keys)} to set to {new_range}")
         refresh.writes[path] = changed
-    header = header_for(app, target.version, new_range or app.chart_version)
-    host = refresh.writes.get(app.values_file, app.files[app.values_file])
-    refresh.writes[app.values_file] = with_values(app, header + "\n" + merged.text, host)
-    answers = with_answer(app.files[app.answers_file], "values_chart_version", target.version)
-    answers = with_answer(answers, "values_chart_range", new_range or app.chart_version)
     # The range Flux reads, recorded as the app's answer: a range bumped by hand or by
     # Renovate in the HelmRelease or OCIRepository, left in the answers as it was, would be
     # the range each later copier update fetches the values' version from.
-    if (recorded := new_range or app.written_range) and recorded != str(app.answers.get("chart_version") or ""):
+    recorded = new_range or app.range_to_record
+    header = header_for(app, target.version, recorded or app.answers_range)
+    host = refresh.writes.get(app.values_file, app.files[app.values_file])
+    refresh.writes[app.values_file] = with_values(app, header + "\n" + merged.text, host)
+    answers = with_answer(app.files[app.answers_file], "values_chart_version", target.version)
+    answers = with_answer(answers, "values_chart_range", recorded or app.answers_range)
+    if recorded and recorded != str(app.answers.get("chart_version") or ""):
         answers = with_answer(answers, "chart_version", recorded)
     refresh.writes[app.answers_file] = answers
     if not merged.conflicts and target.schema is not None:

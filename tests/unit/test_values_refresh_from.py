@@ -34,11 +34,12 @@ def test_nothing_outside_the_repository_is_read(tmp_path):
 
 
 def test_the_range_is_read_where_flux_reads_it(tmp_path):
-    """The HelmRelease's range in a file of two documents, an OCIRepository's semver (else
-    its tag), and none where a digest pins it or postBuild fills it in."""
+    """The HelmRelease's range in a file of two documents (the newest, "*", where it names
+    none), an OCIRepository's semver (else its tag), and none where a digest pins it or
+    postBuild fills it in."""
     from flux_cookbook.values.app_values import App, _written_range
 
-    def written(path: str, text: str, name: str = "web") -> str:
+    def written(path: str, text: str, name: str = "web") -> tuple[str, str, bool]:
         (tmp_path / name).mkdir(exist_ok=True)
         for old in (tmp_path / name).iterdir():
             old.unlink()
@@ -46,13 +47,22 @@ def test_the_range_is_read_where_flux_reads_it(tmp_path):
         return _written_range(tmp_path, App(name, f".copier-answers.app-{name}.yml", {}, "", False, "", "", folder=name))
 
     release = "kind: HelmRelease\nspec:\n  chart:\n    spec:\n      chart: podinfo\n      version: {}\n"
-    assert written("helmrelease-web.yaml", release.format("6.x") + "---\nkind: ServiceAccount\n") == ("6.x", "")
+    assert written("helmrelease-web.yaml", release.format("6.x") + "---\nkind: ServiceAccount\n") == ("6.x", "", False)
     assert written("helmrelease-web.yaml", "kind: ServiceAccount\n---\n" + release.format("'>=6.0.0 <7.0.0'")) == (
-        ">=6.0.0 <7.0.0", "")
-    assert written("helmrelease-web.yaml", release.format("${PODINFO_VERSION}")) == ("", "")
+        ">=6.0.0 <7.0.0", "", False)
+    assert written("helmrelease-web.yaml", release.format("${PODINFO_VERSION}")) == ("", "", False)
+    # No version (or an empty one): the HelmChart Flux makes defaults it to "*", the newest.
+    no_version = "kind: HelmRelease\nspec:\n  chart:\n    spec:\n      chart: podinfo\n{}"
+    assert written("helmrelease-web.yaml", no_version.format("")) == ("*", "", True)
+    assert written("helmrelease-web.yaml", no_version.format("      version: ''\n")) == ("*", "", True)
+    assert written("helmrelease-web.yaml", no_version.format("      version:\n")) == ("*", "", True)
+    assert written("helmrelease-web.yaml", release.format("'*'")) == ("*", "", False)  # written: recorded as it is
+    # No chart.spec to read a version from, or no YAML: the answers' range.
+    assert written("helmrelease-web.yaml", "kind: HelmRelease\nspec:\n  chart: ${CHART}\n") == ("", "", False)
+    assert written("helmrelease-web.yaml", "kind: HelmRelease\nspec: [\n") == ("", "", False)
     oci = "kind: OCIRepository\nspec:\n  ref:\n{}"
-    assert written("ocirepository-web.yaml", oci.format("    semver: 6.x\n    tag: 6.0.3\n")) == ("6.x", "")
-    assert written("ocirepository-web.yaml", oci.format("    semver: ''\n    tag: 6.0.3\n")) == ("6.0.3", "")
+    assert written("ocirepository-web.yaml", oci.format("    semver: 6.x\n    tag: 6.0.3\n")) == ("6.x", "", False)
+    assert written("ocirepository-web.yaml", oci.format("    semver: ''\n    tag: 6.0.3\n")) == ("6.0.3", "", False)
     # What Flux pulls whatever a range says: a digest, a tag that is no version.
-    assert written("ocirepository-web.yaml", oci.format("    semver: 6.x\n    digest: sha256:00\n")) == ("", "digest sha256:00")
-    assert written("ocirepository-web.yaml", oci.format("    tag: latest\n")) == ("", "tag latest")
+    assert written("ocirepository-web.yaml", oci.format("    semver: 6.x\n    digest: sha256:00\n")) == ("", "digest sha256:00", False)
+    assert written("ocirepository-web.yaml", oci.format("    tag: latest\n")) == ("", "tag latest", False)
