@@ -53,6 +53,18 @@ def podinfo_exactly_6_0_3(template, empty_cluster, tmp_path_factory):
         yield cluster, url
 
 
+@pytest.fixture(scope="module")
+def oci_podinfo_6_0_3(template, empty_cluster, tmp_path_factory) -> Path:
+    """A cluster with podinfo added at chart_version 6.0.3 from an OCI registry, served for
+    the module's tests, that has every release; copy it with own_copy."""
+    from tests.support.helm_repo_server import chart_archive, serve_fake_registry
+
+    with serve_fake_registry({version: chart_archive(version) for version in PODINFO_VERSIONS}) as registry:
+        cluster = own_copy(empty_cluster, tmp_path_factory.mktemp("oci-podinfo-6.0.3") / "cluster")
+        add_app(template, cluster, registry.oci_url, "podinfo", "6.0.3", {"replicaCount": 2})
+        yield cluster
+
+
 def release(folder: Path) -> None:
     write_charts_repo(folder, {"podinfo": PODINFO_VERSIONS, "traefik": TRAEFIK_VERSIONS})
 
@@ -542,6 +554,22 @@ def test_a_range_bumped_by_hand_in_the_oci_repository_is_the_one_outdated_and_re
     # The answers say the range Flux reads: a later copier update fetches the values' version from it.
     answers = yaml.safe_load((cluster / ".copier-answers.app-podinfo.yml").read_text())
     assert (answers["chart_version"], answers["values_chart_range"], answers["values_chart_version"]) == ("6.x", "6.x", "6.14.1")
+
+
+def test_an_oci_repository_that_names_no_ref_pins_the_tag_latest(oci_podinfo_6_0_3, tmp_path):
+    """Flux pulls the tag latest where an OCIRepository's ref names nothing (the CRD's
+    default), whatever the answers' range: a pin, as `tag: latest` written is."""
+    cluster = own_copy(oci_podinfo_6_0_3, tmp_path / "cluster")
+    edit(cluster / "podinfo/ocirepository-podinfo.yaml", "  ref:\n    semver: 6.0.3\n", "")
+    commit_all(cluster, "Whatever podinfo is latest")
+    shown = cookbook_cli("values", "outdated", str(cluster), "--format", "json")
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    [row] = json.loads(shown.stdout)
+    assert (row["installs"], row["behind"], row["problem"]) == ("tag latest", False, "")
+    state = tree_state(cluster)
+    refused = cookbook_cli("values", "refresh", "podinfo", "-C", str(cluster))
+    assert refused.returncode == 1 and "its OCIRepository pins a tag latest" in refused.stderr, refused.stderr
+    assert tree_state(cluster) == state
 
 
 @pytest.mark.parametrize("args", [["refresh", "-C", "{repo}"], ["refresh", "podinfo", "--all", "-C", "{repo}"],

@@ -175,14 +175,21 @@ def _release_version(text: str, keys: tuple[str, ...]) -> tuple[str, str, bool]:
 
 def _oci_ref(text: str, ref_keys: tuple[str, ...]) -> tuple[str, str, bool]:
     """The OCIRepository's ref as Flux reads it: a digest (a pin) over a semver range over
-    a tag (a version, else a pin)."""
+    a tag (a version, else a pin). No ref, or one naming none of them, pulls the tag
+    `latest` (the CRD: ref "defaults to the latest tag", and tag to latest): a pin too."""
     from flux_cookbook.extensions.semver_range import parse_version
 
+    spec, ref = _node(text, ref_keys[:-1]), _node(text, ref_keys)
+    if spec is None or not isinstance(spec[1], yaml.MappingNode):
+        return "", "", False  # no OCIRepository spec to read
+    if ref is not None and not isinstance(ref[1], yaml.MappingNode) and not _blank(ref[1]):
+        return "", "", False  # ref: ${REF}, for postBuild to fill in
     digest, semver, tag = ((scalar_at(text, (*ref_keys, key)) or "").strip() for key in ("digest", "semver", "tag"))
     if digest:
         return "", f"digest {digest}", False
-    if semver or not tag or "${" in tag:
+    if semver or "${" in tag:
         return semver or tag, "", False
+    tag = tag or "latest"
     try:
         parse_version(tag)
     except ValueError:

@@ -96,7 +96,8 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
         raise UserError(f"{app.answers_file} names no helm_repo_url for app '{name}'")
     if app.pin:
         raise UserError(f"app '{name}': its OCIRepository pins a {app.pin}, which Flux pulls whatever a range says: "
-                        "pin a tag that is a version or remove the pin, then run values refresh again")
+                        "pin a tag that is a version, or remove the pin and give spec.ref.semver a range, "
+                        "then run values refresh again")
     try:
         target, new_range = _target(app, to, charts)
         from_version = _from_version(repo, app, charts)

@@ -66,3 +66,13 @@ def test_the_range_is_read_where_flux_reads_it(tmp_path):
     # What Flux pulls whatever a range says: a digest, a tag that is no version.
     assert written("ocirepository-web.yaml", oci.format("    semver: 6.x\n    digest: sha256:00\n")) == ("", "digest sha256:00", False)
     assert written("ocirepository-web.yaml", oci.format("    tag: latest\n")) == ("", "tag latest", False)
+    # No ref, or one that names no version: Flux pulls the tag latest (the CRD's default), a pin too.
+    no_ref = "kind: OCIRepository\nspec:\n  url: oci://ghcr.io/stefanprodan/charts/podinfo\n"
+    assert written("ocirepository-web.yaml", no_ref) == ("", "tag latest", False)
+    assert written("ocirepository-web.yaml", no_ref + "  ref: {}\n") == ("", "tag latest", False)
+    assert written("ocirepository-web.yaml", oci.format("    semver: ''\n    semverFilter: .*\n")) == ("", "tag latest", False)
+    # A ref postBuild fills in, no spec, or no YAML: the answers' range.
+    assert written("ocirepository-web.yaml", no_ref + "  ref: ${PODINFO_REF}\n") == ("", "", False)
+    assert written("ocirepository-web.yaml", oci.format("    tag: ${PODINFO_TAG}\n")) == ("", "", False)
+    assert written("ocirepository-web.yaml", "kind: OCIRepository\n") == ("", "", False)
+    assert written("ocirepository-web.yaml", "kind: OCIRepository\nspec: [\n") == ("", "", False)
