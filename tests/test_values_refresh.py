@@ -572,6 +572,28 @@ def test_an_oci_repository_that_names_no_ref_pins_the_tag_latest(oci_podinfo_6_0
     assert tree_state(cluster) == state
 
 
+def test_an_oci_repository_pinned_by_a_version_tag_moves_to_the_exact_version_asked(oci_podinfo_6_0_3, tmp_path):
+    """`tag: 6.0.3` is read as 6.0.3; --to an exact version sets the tag to it, as a
+    HelmRelease's version is set. A range is refused: a tag pulls one version."""
+    cluster = own_copy(oci_podinfo_6_0_3, tmp_path / "cluster")
+    source = cluster / "podinfo/ocirepository-podinfo.yaml"
+    edit(source, "semver: 6.0.3", "tag: 6.0.3 # pinned by hand")
+    commit_all(cluster, "podinfo pinned by its tag")
+    state = tree_state(cluster)
+    refused = cookbook_cli("values", "refresh", "podinfo", "--to", "6.x", "-C", str(cluster))
+    assert refused.returncode == 1 and "spec.ref.tag pulls one version, not the range 6.x" in refused.stderr, refused.stderr
+    assert tree_state(cluster) == state
+    result = cookbook_cli("values", "refresh", "podinfo", "--to", "6.14.1", "-C", str(cluster))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "tag: 6.14.1 # pinned by hand\n" in source.read_text()
+    assert yaml.safe_load(source.read_text())["spec"]["ref"] == {"tag": "6.14.1"}
+    assert yaml.safe_load(values_text(cluster, "podinfo")) == {**yaml.safe_load(defaults("podinfo", "6.14.1")), "replicaCount": 2}
+    answers = yaml.safe_load((cluster / ".copier-answers.app-podinfo.yml").read_text())
+    assert (answers["chart_version"], answers["values_chart_range"], answers["values_chart_version"]) == ("6.14.1", "6.14.1", "6.14.1")
+    assert git(cluster, "status", "--porcelain") == ""
+    assert validate_repo(cluster, CURRENT) == []
+
+
 @pytest.mark.parametrize("args", [["refresh", "-C", "{repo}"], ["refresh", "podinfo", "--all", "-C", "{repo}"],
                                   ["refresh", "podinfo", "--to", "six", "-C", "{repo}"], ["outdated", "{repo}/nowhere"]])
 def test_usage_errors_exit_2(empty_cluster, args):

@@ -115,13 +115,15 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
     for path, keys in chart_version_files(repo, app) if new_range else []:
         text = app.files.setdefault(path, read_file(repo, path))
         try:
-            written, changed = scalar_at(text, keys), with_scalar(text, keys, new_range)
+            keys = _version_tag(text, keys) or keys
+            written = scalar_at(text, keys)
         except yaml.YAMLError as error:
             raise UserError(f"{path} does not parse as YAML: {str(error).splitlines()[0]}") from None
         if written is not None and "${" in written:
             # postBuild fills it in: the value to change is the variable's, where it is set.
             raise UserError(f"{path}: {'.'.join(keys)} is {written}, which postBuild fills in on the cluster: set "
                             f"the variable to {new_range} where its value is written, and run values refresh without --to")
+        changed = with_scalar(text, keys, _one_version(path, new_range, target.version) if keys[-1] == "tag" else new_range)
         if changed is None:
             raise UserError(f"{path} has no {'.'.join(keys)} to set to {new_range}")
         refresh.writes[path] = changed
@@ -140,6 +142,29 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
     if not merged.conflicts and target.schema is not None:
         refresh.schema_errors = schema_errors(target, values_schema.as_helm_reads(yaml.safe_load(merged.text)) or {})
     return refresh
+
+
+def _version_tag(text: str, keys: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The OCIRepository's ref.tag where it names the version and no semver range does
+    (app_values._oci_ref reads it there; a tag that is no version is refused as a pin): the
+    key --to's version goes to, as a HelmRelease's version gets --to's range."""
+    tag = (*keys[:-1], "tag")
+    if keys[-1] == "semver" and not (scalar_at(text, keys) or "").strip() and (scalar_at(text, tag) or "").strip():
+        return tag
+    return None
+
+
+def _one_version(path: str, new_range: str, version: str) -> str:
+    """What a tag is set to: the version refresh resolved --to to, when --to names one
+    (a tag is no range: Flux pulls that tag as it is written)."""
+    try:
+        exact = parse_constraint(new_range).exact_version()
+    except ValueError:
+        exact = None
+    if exact is None:
+        raise UserError(f"{path}: spec.ref.tag pulls one version, not the range {new_range}: give --to an exact "
+                        "version, or replace the tag with a spec.ref.semver range")
+    return version
 
 
 def _is_path(to: str) -> bool:
