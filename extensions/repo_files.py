@@ -18,6 +18,7 @@ and a check would read one (and print parts of it in its messages). So:
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import subprocess
@@ -131,11 +132,19 @@ def read_bytes(repo: Path, path: str | Path, limit: int = MAX_FILE_BYTES) -> byt
     target = inside(repo, path)
     # Non-blocking: opening a FIFO to read would wait for a writer that never comes; it is
     # then refused as no regular file (for a regular file the flag changes nothing).
-    with open(os.open(target, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
+    descriptor = os.open(target, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        # Checked before open() takes the descriptor: open() refuses a folder's without
+        # closing it (IsADirectoryError, raised here as it was there).
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
+        if not stat.S_ISREG(mode):
             raise NotReadable(f"{path} is not a regular file: refused")
-        data = handle.read(limit + 1)
+        with open(descriptor, "rb", closefd=False) as handle:
+            data = handle.read(limit + 1)
+    finally:
+        os.close(descriptor)
     if len(data) > limit:
         raise NotReadable(f"{path} is over {limit:,} bytes: refused")
     return data

@@ -12,12 +12,12 @@ from __future__ import annotations
 import sys
 import types
 
-_SHARED = "flux_cookbook_told_once"  # no importable module has this name
+SHARED_NAME = "flux_cookbook_told_once"  # no importable module has this name
 
 
 def tell_once(key: object, message: str) -> None:
     """Print `message` to stderr unless a note with the same `key` was printed already."""
-    shared = sys.modules.setdefault(_SHARED, types.ModuleType(_SHARED))
+    shared = sys.modules.setdefault(SHARED_NAME, types.ModuleType(SHARED_NAME))
     told: set = shared.__dict__.setdefault("keys", set())
     if key not in told:
         told.add(key)

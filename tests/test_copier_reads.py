@@ -10,7 +10,7 @@ from flux_cookbook.extensions import layout
 from tests.support.project import commit_all, copy, init_repo, tree_state, update
 from tests.support.template_repo import TemplateRepo, git
 
-START = "2.1.1"  # before both migrations of the 3.x releases
+START = "1.0.0"  # before every migration
 
 
 def made_and_updated(template: TemplateRepo, dest: Path) -> dict[str, bytes]:

@@ -15,7 +15,7 @@ import pytest
 
 from flux_cookbook.extensions import migrations, repo_files
 from tests.support.file_size_limit import run_with_file_size_limit
-from tests.support.project import commit_all, cookbook_cli, copy, init_repo, own_copy, tree_state
+from tests.support.project import commit_all, cookbook_cli, cookbook_process, copy, init_repo, own_copy, tree_state
 
 LINKED = ("podinfo/helmrelease-podinfo.yaml", "flux-system/kustomizations/kustomization-podinfo.yaml")
 
@@ -116,8 +116,9 @@ def test_a_certificate_that_is_a_device_is_refused(tmp_path):
     (repo / "web").mkdir(parents=True)
     (repo / ".copier-answers.yml").write_text("_src_path: gh:example/template\nsealed_secrets_cert: /dev/zero\n")
     (repo / ".copier-answers.app-web.yml").write_text("_src_path: gh:example/template\napp_name: web\n")
-    result = cookbook_cli("seal", "web", "db", "--repo", str(repo), "--from-literal", "password=x")
+    # A process of its own: were the device read, it would fill that process's memory.
+    result = cookbook_process("seal", "web", "db", "--repo", str(repo), "--from-literal", "password=x")
     assert result.returncode == 1 and "sealed_secrets_cert" in result.stderr and "/dev/zero" in result.stderr
     assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr
-    given = cookbook_cli("seal", "web", "db", "--repo", str(repo), "--cert", "/dev/zero", "--from-literal", "password=x")
+    given = cookbook_process("seal", "web", "db", "--repo", str(repo), "--cert", "/dev/zero", "--from-literal", "password=x")
     assert given.returncode == 1 and "not a regular file" in given.stderr

@@ -193,7 +193,9 @@ class Run:
     def start_worker(self, repo: Path, tasks: list[tuple[str, str | None]], in_place: bool,
                      results: str | int) -> subprocess.Popen:
         """A worker (update_worker.py); `results`: a file's path, or a pipe's end to inherit."""
-        job = Path(tempfile.mkstemp(prefix="job.", suffix=".json", dir=self.scratch)[1])
+        descriptor, name = tempfile.mkstemp(prefix="job.", suffix=".json", dir=self.scratch)
+        os.close(descriptor)  # written below by name; left open, each worker's job kept one descriptor
+        job = Path(name)
         where = f"fd:{results}" if isinstance(results, int) else results
         job.write_text(json.dumps({"repo": str(repo), "tasks": tasks, "in_place": in_place, "results": where,
                                    "parent": os.getpid()}))

@@ -24,9 +24,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import copier
+import plumbum
 import yaml
 
 from flux_cookbook import cli, stops
+from flux_cookbook.extensions import told_once
 
 from .template_repo import PROJECT_ROOT, git
 
@@ -50,7 +52,8 @@ def copy(template: Path, dst: Path, vcs_ref: str | None = None, **data) -> Path:
     if fresh and key in _FRESH_COPIES:
         shutil.copytree(_FRESH_COPIES[key], dst, symlinks=True, dirs_exist_ok=True)
         return dst
-    copier.run_copy(str(template), dst, data=data, vcs_ref=vcs_ref, defaults=True, unsafe=True, quiet=True)
+    with copier_sees_this_environment():
+        copier.run_copy(str(template), dst, data=data, vcs_ref=vcs_ref, defaults=True, unsafe=True, quiet=True)
     if fresh:
         kept = Path(tempfile.mkdtemp(dir=_fresh_copies_folder())) / "copy"
         shutil.copytree(dst, kept, symlinks=True)
@@ -81,10 +84,23 @@ def _fresh_copies_folder() -> Path:
 
 
 def update(repo: Path, answers_file: str = ".copier-answers.yml", vcs_ref: str | None = None, **data) -> None:
-    copier.run_update(
-        repo, answers_file=answers_file, data=data, vcs_ref=vcs_ref, defaults=True, unsafe=True,
-        overwrite=True, quiet=True,
-    )
+    with copier_sees_this_environment():
+        copier.run_update(
+            repo, answers_file=answers_file, data=data, vcs_ref=vcs_ref, defaults=True, unsafe=True,
+            overwrite=True, quiet=True,
+        )
+
+
+@contextlib.contextmanager
+def copier_sees_this_environment() -> Iterator[None]:
+    """copier starts git, its tasks and the migrations with plumbum's copy of the
+    environment, taken when plumbum was imported (as this test process started): within,
+    that copy is this process's environment as it is now (the session's copier settings
+    and chart cache, a test's own variables), as a process started now would have it."""
+    with plumbum.local.env():
+        plumbum.local.env.clear()
+        plumbum.local.env.update(os.environ)
+        yield
 
 
 def copier_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -108,7 +124,7 @@ def cookbook_cli(*args: str, cwd: Path | None = None, input: str | bytes | None 
     run), and when it may ask copier's questions on the `input` given (`new`, `add`:
     copier's prompts keep the first standard input they read for the life of a process)."""
     if stops.HOOK in os.environ or stops.HOOK in (env or {}) or (input is not None and command_asks(args)):
-        return cookbook_process(*args, cwd=cwd, input=input)
+        return cookbook_process(*args, cwd=cwd, input=input, env=env)
     return in_this_process(["flux-cookbook", *args], lambda: cli.main(list(args)), cwd=cwd, input=input, env=env)
 
 
@@ -123,10 +139,15 @@ def in_this_process(argv: list[str], main: Callable[[], int | None], cwd: Path |
     process' environment; standard input `input` (else this process' own); what it writes,
     through Python or through the processes it starts, read from file descriptors 1 and 2,
     as a shell reads it; its exit code as Python's would be (a traceback is 1). Given
-    `input` in bytes, the output is in bytes too."""
+    `input` in bytes, the output is in bytes too. As at a process's start, no note has
+    been told yet (told_once); a file descriptor the command leaves open, which a process's
+    end would hide, fails the test. What lives on between calls: the chart values fetched
+    (extensions/chart_values.py keeps them per process), and what a command could do to
+    this process's memory (a test of a resource limit runs cookbook_process)."""
     with tempfile.TemporaryDirectory(prefix="in-this-process-") as folder:
         out, err = Path(folder, "stdout"), Path(folder, "stderr")
-        with _working_in(cwd), _environment(env), _input_from(input, Path(folder, "stdin")), _output_to(out, err), \
+        with _no_descriptor_left_open(argv), _working_in(cwd), _environment(env), copier_sees_this_environment(), \
+                _notes_not_yet_told(), _input_from(input, Path(folder, "stdin")), _output_to(out, err), \
                 _warnings_as_a_process_shows_them():
             code = _exit_code(main)
         if isinstance(input, bytes):
@@ -134,12 +155,15 @@ def in_this_process(argv: list[str], main: Callable[[], int | None], cwd: Path |
         return subprocess.CompletedProcess(argv, code, out.read_text(errors="replace"), err.read_text(errors="replace"))
 
 
-def cookbook_process(*args: str, cwd: Path | None = None, input: str | None = None) -> subprocess.CompletedProcess:
-    """The `flux-cookbook` command in a process of its own (`python -m flux_cookbook`)."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
+def cookbook_process(*args: str, cwd: Path | None = None, input: str | bytes | None = None,
+                     env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The `flux-cookbook` command in a process of its own (`python -m flux_cookbook`), with
+    `env` over this process's environment; given `input` in bytes, the output is in bytes."""
+    path = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
     return subprocess.run(
-        [sys.executable, "-m", "flux_cookbook", *args], cwd=cwd, env=env, capture_output=True, text=True,
-        input=input, check=False, preexec_fn=_ctrl_c_as_at_a_terminal,
+        [sys.executable, "-m", "flux_cookbook", *args], cwd=cwd, env={**os.environ, "PYTHONPATH": path, **(env or {})},
+        capture_output=True, text=not isinstance(input, bytes), input=input, check=False,
+        preexec_fn=_ctrl_c_as_at_a_terminal,
     )
 
 
@@ -153,10 +177,42 @@ def _exit_code(main: Callable[[], int | None]) -> int:
             return stop.code or 0
         print(stop.code, file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        traceback.print_exc()
+        return 130
     except Exception:
         traceback.print_exc()
         return 1
     return code or 0
+
+
+@contextlib.contextmanager
+def _notes_not_yet_told() -> Iterator[None]:
+    saved = sys.modules.pop(told_once.SHARED_NAME, None)
+    try:
+        yield
+    finally:
+        sys.modules.pop(told_once.SHARED_NAME, None)
+        if saved is not None:
+            sys.modules[told_once.SHARED_NAME] = saved
+
+
+@contextlib.contextmanager
+def _no_descriptor_left_open(argv: list[str]) -> Iterator[None]:
+    """The command's own descriptors are all closed when it returns (Linux's /proc). Sockets
+    are left out: the Helm repositories and registries the tests serve answer from threads
+    of this process, whose connections close in their own time."""
+    listed = Path("/proc/self/fd")
+    before = set(os.listdir(listed)) if listed.is_dir() else set()
+    yield
+    if not before:
+        return
+    left = {}
+    for fd in set(os.listdir(listed)) - before:
+        with contextlib.suppress(OSError):
+            left[fd] = os.readlink(listed / fd)
+    left = {fd: target for fd, target in left.items() if not target.startswith("socket:")}
+    assert not left, f"{' '.join(argv)} left file descriptors open: {left}"
 
 
 @contextlib.contextmanager
@@ -205,12 +261,13 @@ def _input_from(input: str | bytes | None, path: Path) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _output_to(out: Path, err: Path) -> Iterator[None]:
-    """File descriptors 1 and 2, and sys.stdout and sys.stderr, appending to `out` and
-    `err` (line by line, so Python's lines and a child's keep their order)."""
+    """File descriptors 1 and 2, and sys.stdout and sys.stderr, appending to `out` and `err`."""
     sys.stdout.flush()
     sys.stderr.flush()
     saved = (sys.stdout, sys.stderr, os.dup(1), os.dup(2))
-    files = (open(out, "a", encoding="utf-8", buffering=1), open(err, "a", encoding="utf-8", buffering=1))
+    # stdout in blocks, stderr by lines, as Python writes them to a pipe: a command must
+    # flush what it printed before a process it starts writes.
+    files = (open(out, "a", encoding="utf-8"), open(err, "a", encoding="utf-8", buffering=1))
     try:
         os.dup2(files[0].fileno(), 1)
         os.dup2(files[1].fileno(), 2)
