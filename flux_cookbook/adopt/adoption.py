@@ -10,9 +10,10 @@ import dataclasses
 import subprocess
 from pathlib import Path
 
-from flux_cookbook.adopt.carrying_out import carry_out, renamed_listings, undo
+from flux_cookbook.adopt.carrying_out import carry_out, undo
 from flux_cookbook.adopt.findings import AdoptError
 from flux_cookbook.adopt.git_state import check_adoptable, read_git_info
+from flux_cookbook.adopt.listings import unlisted
 from flux_cookbook.adopt.plan import Plan, plan_adoption
 from flux_cookbook.adopt.template_files import TemplateUnreachable, template_files
 from flux_cookbook.extensions.template_source import absolute_src_path
@@ -49,7 +50,7 @@ def carried_out(plan: Plan) -> str:
     if broken := build_check.newly_broken(before, after):
         undo(plan)
         raise AdoptError(["these Flux Kustomization paths built before adoption and would no longer build:", *broken,
-                          *renamed_listings(plan)])
+                          *unlisted(plan.repo, plan.renamed())])
     return build_check.summary(before, after)
 
 

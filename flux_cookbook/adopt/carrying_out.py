@@ -1,20 +1,15 @@
 """Carrying out a plan: objects moved (`git mv`) and split out, staged so that they show in
-`git status`, the answers and housekeeping files written; and the undo, which puts the
+`git status`, the kustomization entries naming them repointed (listings.py), the answers
+and housekeeping files written; and the undo, which puts the
 repository back as HEAD has it (adopt starts from a clean one)."""
 
 from __future__ import annotations
 
-import posixpath
 from pathlib import Path
-
-import yaml
 
 from flux_cookbook.adopt.answers import answers_text
 from flux_cookbook.adopt.git_state import git
 from flux_cookbook.adopt.plan import Plan
-from flux_cookbook.extensions import bounded_yaml, kustomize_listing
-from flux_cookbook.extensions.flux_names import kustomize_config_field
-from flux_cookbook.repository.model import is_kustomize_config, repository_files
 
 
 def staged(repo: Path, *args: str) -> None:
@@ -39,6 +34,11 @@ def carry_out(plan: Plan) -> None:
             (plan.repo / split.source).write_bytes(split.rest.encode("utf-8"))
         staged(plan.repo, "add", "--", *(move.target for move in split.moves),
                *([split.source] if split.rest is not None else []))
+    for name, text in plan.relisted.items():
+        # Bytes: written as text, Python would turn the user's CRLF line ends into others.
+        (plan.repo / name).write_bytes(text.encode("utf-8"))
+    if plan.relisted:
+        staged(plan.repo, "add", "--", *plan.relisted)
     for name, answers in plan.answers_files().items():
         (plan.repo / name).write_text(answers_text(answers), encoding="utf-8")
     for name, text in {**plan.added, **plan.extended}.items():
@@ -58,35 +58,3 @@ def undo(plan: Plan) -> None:
         while folder != plan.repo and folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
             folder = folder.parent
-
-
-def renamed_listings(plan: Plan) -> list[str]:
-    """What to change where a kustomization file names, by its old name, a file adopt renames
-    or takes apart (a folder's build that lists it breaks): one line per entry. Adopt
-    repoints no such entry; the user renames the file so, lists the new name, and adopts again."""
-    renamed = {move.source: (move.target,) for move in plan.moves}
-    renamed.update((split.source, tuple(move.target for move in split.moves))
-                   for split in plan.splits if split.rest is None)
-    found = []
-    for config in filter(is_kustomize_config, repository_files(plan.repo)):
-        try:
-            read = bounded_yaml.load((plan.repo / config).read_text(encoding="utf-8"), config)
-        except (yaml.YAMLError, OSError, UnicodeDecodeError, ValueError):
-            continue  # the build check names it
-        if not isinstance(read, dict):
-            continue
-        folder = posixpath.dirname(config)
-        fields = {kustomize_config_field(key) or key: value for key, value in read.items()}  # as kustomize reads it
-        for field, entry, _ in kustomize_listing.named_paths(fields):
-            source = posixpath.normpath(posixpath.join(folder, entry))
-            if source not in renamed:
-                continue
-            where = f"{config} lists {entry}" + ("" if field == "resources" else f" in its {field}")
-            targets = renamed[source]
-            if len(targets) == 1:
-                found.append(f"{where}, which adopt renames to {targets[0]}: rename it so yourself "
-                             f"(git mv {source} {targets[0]}), list the new name there, commit, and adopt again.")
-            else:
-                found.append(f"{where}, which adopt takes apart into {', '.join(targets)}: take it apart so yourself, "
-                             "list those files there instead, commit, and adopt again.")
-    return found

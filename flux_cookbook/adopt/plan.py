@@ -20,6 +20,7 @@ from flux_cookbook.adopt.apps import App, find_apps
 from flux_cookbook.adopt.findings import AdoptError, Findings, Move
 from flux_cookbook.adopt.git_state import GitInfo
 from flux_cookbook.adopt.housekeeping import housekeeping_files, template_error
+from flux_cookbook.adopt.listings import relisted
 from flux_cookbook.adopt.placement import Placer, Split
 from flux_cookbook.adopt.reading import read_hand_made
 from flux_cookbook.adopt.template_files import TemplateFiles
@@ -43,6 +44,15 @@ class Plan:
     added: dict[str, str] = field(default_factory=dict)  # housekeeping file -> its text
     extended: dict[str, str] = field(default_factory=dict)  # a file of the user's -> its new text
     splits: list[Split] = field(default_factory=list)
+    relisted: dict[str, str] = field(default_factory=dict)  # a kustomization file -> its entries repointed
+    relisted_entries: list[str] = field(default_factory=list)  # "file: old -> new", one per entry
+
+    def renamed(self) -> dict[str, tuple[str, ...]]:
+        """Each file adopt moves or takes apart (nothing left of it) -> where its objects go."""
+        renamed = {move.source: (move.target,) for move in self.moves}
+        renamed.update((split.source, tuple(move.target for move in split.moves))
+                       for split in self.splits if split.rest is None)
+        return renamed
 
     def answers_files(self) -> dict[str, dict]:
         files = {layout.CLUSTER_ANSWERS: self.cluster}
@@ -78,7 +88,7 @@ def plan_adoption(root: Path, template: str, git: GitInfo, files: TemplateFiles 
     if findings.problems:
         # Apps sharing a broken HelmRepository or Namespace would each report it.
         raise AdoptError(list(dict.fromkeys(findings.problems)))
-    return Plan(
+    plan = Plan(
         repo=root,
         bootstrap_dir=hand.bootstrap_dir,
         cluster=pinned(cluster, CLUSTER_KEYS, src_path),
@@ -91,6 +101,9 @@ def plan_adoption(root: Path, template: str, git: GitInfo, files: TemplateFiles 
         added=added,
         extended=extended,
     )
+    renamed = {source: targets[0] for source, targets in plan.renamed().items() if len(targets) == 1}
+    plan.relisted, plan.relisted_entries = relisted(root, renamed)
+    return plan
 
 
 def _apps_folder_problems(root: Path, apps: dict[str, App]) -> list[str]:

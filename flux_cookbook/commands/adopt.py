@@ -92,6 +92,9 @@ def describe(plan: Plan) -> str:
             "goes as you wrote it, comments included:"
         )
         lines += [describe_split(split) for split in plan.splits]
+    if plan.relisted_entries:
+        lines.append("Lists the new names where a kustomization file lists the old (staged):")
+        lines += [f"  {entry}" for entry in plan.relisted_entries]
     return "\n".join(lines)
 
 

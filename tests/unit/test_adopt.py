@@ -749,25 +749,53 @@ def test_a_dry_run_shows_the_splits_and_changes_nothing(tmp_path):
     assert tree_state(repo) == before
 
 
-def test_a_dry_run_refuses_what_adopting_refuses_naming_the_entry_to_change(tmp_path):
-    """Another cluster's folder lists the HelmRelease file by the name adopt changes, so its
-    build would break: the real run refuses, and so does the dry run (which carries the plan
-    out in a scratch worktree), each naming the entry to change and leaving all as it was."""
-    files = {
+def staging_listing(kustomization: str) -> dict[str, str]:
+    """podinfo's HelmRelease in a file of another name than the cookbook's, and a second
+    cluster whose folder lists it in `kustomization`."""
+    return {
         **renamed(PODINFO, {"podinfo/helmrelease-podinfo.yaml": "podinfo/helmrelease.yaml"}),
         "flux-system/flux-system/gotk-sync.yaml": SYNC_AT.replace("{path}", "./flux-system"),
         "clusters/staging/flux-system/gotk-sync.yaml": SYNC_AT.replace("{path}", "./clusters/staging"),
         "clusters/staging/podinfo.yaml": flux_ks("podinfo", "./staging/podinfo"),
-        "staging/podinfo/kustomization.yaml": "resources:\n- ../../podinfo/helmrelease.yaml\n",
+        "staging/podinfo/kustomization.yaml": kustomization,
     }
-    repo = git_repo(tmp_path, files)
+
+
+def test_a_kustomization_listing_a_file_adopt_renames_lists_the_new_name(tmp_path):
+    """Another cluster's folder lists the HelmRelease file by the name adopt changes (and a
+    patch of it): each entry is repointed, as written (quotes, `./`, line ends), and the
+    folder still builds. The dry run says so and changes nothing."""
+    listing = ('# staging\r\nresources:\r\n  - "../../podinfo/helmrelease.yaml"  # the release\r\n'
+               "patches:\r\n  - path: ./../../podinfo/helmrelease.yaml\r\n    target: {kind: HelmRelease}\r\n")
+    repo = git_repo(tmp_path, staging_listing(listing))
+    before = tree_state(repo)
+    code, out, err = run(repo, dry_run=True)
+    assert code == 0, err
+    assert "staging/podinfo/kustomization.yaml: ../../podinfo/helmrelease.yaml -> ../../podinfo/helmrelease-podinfo.yaml" in out
+    assert tree_state(repo) == before
+    code, out, err = run(repo)
+    assert code == 0, err
+    assert (repo / "staging/podinfo/kustomization.yaml").read_bytes().decode() == listing.replace(
+        "podinfo/helmrelease.yaml", "podinfo/helmrelease-podinfo.yaml")
+    assert "M  staging/podinfo/kustomization.yaml" in git(repo, "status", "--porcelain")
+    assert "build check:" in out and "no longer build" not in out + err
+
+
+def test_a_dry_run_refuses_what_adopting_refuses_naming_the_entry_to_change(tmp_path):
+    """Another cluster's folder makes a ConfigMap of the HelmRelease file, by the name adopt
+    changes, so its build would break: the real run refuses, and so does the dry run (which
+    carries the plan out in a scratch worktree), each naming the entry to change and leaving
+    all as it was."""
+    repo = git_repo(tmp_path, staging_listing(
+        "configMapGenerator:\n- name: release\n  files:\n  - ../../podinfo/helmrelease.yaml\n"))
     before = tree_state(repo)
     for dry_run in (True, False):
         code, out, err = run(repo, dry_run=dry_run)
         assert code == 1 and "./staging/podinfo (Kustomization 'podinfo', clusters/staging/podinfo.yaml)" in err, err
-        assert ("staging/podinfo/kustomization.yaml lists ../../podinfo/helmrelease.yaml, which adopt renames to "
-                "podinfo/helmrelease-podinfo.yaml: rename it so yourself (git mv podinfo/helmrelease.yaml "
-                "podinfo/helmrelease-podinfo.yaml), list the new name there, commit, and adopt again.") in err
+        assert ("staging/podinfo/kustomization.yaml lists ../../podinfo/helmrelease.yaml in its configMapGenerator "
+                "files, which adopt renames to podinfo/helmrelease-podinfo.yaml: rename it so yourself (git mv "
+                "podinfo/helmrelease.yaml podinfo/helmrelease-podinfo.yaml), list the new name there, commit, and "
+                "adopt again.") in err
         assert tree_state(repo) == before and git(repo, "worktree", "list").count("\n") == 1
 
 
