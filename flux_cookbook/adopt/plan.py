@@ -101,8 +101,10 @@ def plan_adoption(root: Path, template: str, git: GitInfo, files: TemplateFiles 
         added=added,
         extended=extended,
     )
-    renamed = {source: targets[0] for source, targets in plan.renamed().items() if len(targets) == 1}
-    plan.relisted, plan.relisted_entries = relisted(root, renamed)
+    parts = {source: (targets, False) for source, targets in plan.renamed().items()}
+    parts.update((split.source, (tuple(move.target for move in split.moves), True))
+                 for split in plan.splits if split.rest is not None)
+    plan.relisted, plan.relisted_entries = relisted(root, parts)
     return plan
 
 

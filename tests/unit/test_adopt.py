@@ -887,3 +887,43 @@ def test_a_build_that_fails_unexpectedly_after_writing_is_undone(tmp_path, monke
     assert code == 1 and "Traceback" not in err
     assert "carrying out the adoption failed, and it was undone: maximum recursion depth exceeded" in err
     assert tree_state(repo) == before and folders(repo) == dirs
+
+
+EXTRA_CONFIGMAP = "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: podinfo\ndata:\n  a: b\n"
+
+
+@pytest.mark.parametrize("listing, relisting", [
+    ("resources:\n  - ../../podinfo/podinfo.yaml # the app\n",
+     "resources:\n  - ../../podinfo/podinfo.yaml # the app\n  - ../../podinfo/helmrelease-podinfo.yaml\n"),
+    ("resources: ['../../podinfo/podinfo.yaml']\r\n",
+     "resources: ['../../podinfo/podinfo.yaml', '../../podinfo/helmrelease-podinfo.yaml']\r\n"),
+], ids=["block", "flow-crlf"])
+def test_a_kustomization_listing_a_file_adopt_takes_apart_lists_each_part(tmp_path, listing, relisting):
+    """podinfo's HelmRelease shares podinfo/podinfo.yaml with a ConfigMap of the user's, and
+    another cluster's folder lists that file: adopt moves the HelmRelease out, and the
+    listing names both files, so that the other cluster is applied what it was (its build
+    still built without it, and Flux would have pruned the HelmRelease there)."""
+    files = {name: text for name, text in PODINFO.items() if name != "podinfo/helmrelease-podinfo.yaml"}
+    files["podinfo/podinfo.yaml"] = yaml_text(PODINFO["podinfo/helmrelease-podinfo.yaml"]) + EXTRA_CONFIGMAP
+    files.update({
+        "flux-system/flux-system/gotk-sync.yaml": SYNC_AT.replace("{path}", "./flux-system"),
+        "clusters/staging/flux-system/gotk-sync.yaml": SYNC_AT.replace("{path}", "./clusters/staging"),
+        "clusters/staging/podinfo.yaml": flux_ks("podinfo", "./staging/podinfo"),
+    })
+    repo = git_repo(tmp_path, files)
+    (repo / "staging/podinfo").mkdir(parents=True)
+    (repo / "staging/podinfo/kustomization.yaml").write_bytes(listing.encode())
+    commit_all(repo, "staging")
+    before = build_check.build(repo)
+    code, out, err = run(repo)
+    assert code == 0, err
+    assert (repo / "staging/podinfo/kustomization.yaml").read_bytes().decode() == relisting
+    assert "staging/podinfo/kustomization.yaml: ../../podinfo/podinfo.yaml -> ../../podinfo/podinfo.yaml, " \
+           "../../podinfo/helmrelease-podinfo.yaml" in out
+    assert staging_objects(build_check.build(repo)) == staging_objects(before) == [
+        ("ConfigMap", "extra"), ("HelmRelease", "podinfo")]
+
+
+def staging_objects(builds: build_check.Builds) -> list[tuple[str, str]]:
+    (output,) = [result.output for result in builds.results if result.kustomization.path.strip("./") == "staging/podinfo"]
+    return sorted((doc["kind"], doc["metadata"]["name"]) for doc in yaml.safe_load_all(output) if doc)
