@@ -1,7 +1,8 @@
 """Adopting a repository in the two steps the command shows the user between: the plan
 (every problem found before anything is written), then carrying it out, checked by
 building what Flux builds before and after (build_check): a Flux Kustomization path that
-built before adoption and no longer does undoes the adoption. A dry run carries it out
+built before adoption and no longer does, or no longer applies an object it applied,
+undoes the adoption. A dry run carries it out
 the same way in a scratch worktree, so that it refuses what the real run refuses."""
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ def carried_out(plan: Plan) -> str:
         undo(plan)
         raise AdoptError(["these Flux Kustomization paths built before adoption and would no longer build:", *broken,
                           *unlisted(plan.repo, plan.renamed())])
+    if lost := build_check.objects_lost(before, after):
+        undo(plan)
+        raise AdoptError(["these Flux Kustomization paths would no longer apply objects they apply now (Flux would "
+                          "prune them):", *lost, *unlisted(plan.repo, plan.renamed())])
     return build_check.summary(before, after)
 
 

@@ -5,7 +5,8 @@ validate and Flux's sync still fail: a second declaration of one object in a fol
 answers file Flux tries to apply. So both build every Flux Kustomization path as
 kustomize-controller does (flux_build.build_all) before and after, and a path that built
 before and no longer does is a failure of the change, named with kustomize's message.
-Paths that did not build before are not the change's doing and are not reported.
+Paths that did not build before are not the change's doing and are not reported. adopt,
+which only moves files, also compares what each path applies (`objects_lost`).
 
 kubectl (with its kustomize) does the building; without it the check is skipped, and
 says so.
@@ -21,6 +22,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
+from flux_cookbook.extensions.bounded_yaml import SAFE_LOADER
 from flux_cookbook.repository import flux_build
 from flux_cookbook.repository.worktrees import detached_worktrees, git_said
 
@@ -51,6 +55,33 @@ def newly_broken(before: Builds, after: Builds) -> list[str]:
     if before.skipped or after.skipped:
         return []
     return [describe_result(result) for result in flux_build.newly_broken(list(before.results), list(after.results))]
+
+
+def objects_lost(before: Builds, after: Builds) -> list[str]:
+    """One line per path, built both times, that applied objects before that it does not
+    after (kind, namespace and name): a change that moves files (adopt) must leave each of
+    them where Flux applies it, or Flux prunes it there; [] when skipped."""
+    if before.skipped or after.skipped:
+        return []
+    after_by_path = {result.kustomization.path: result for result in after.results if result.ok}
+    lost = []
+    for old in before.results:
+        new = after_by_path.get(old.kustomization.path)
+        if old.ok and new is not None and (gone := sorted(_applied(old.output) - _applied(new.output))):
+            where = describe_result(new).removesuffix(": gone")
+            lost.append(f"{where}: would no longer apply {', '.join(gone)}")
+    return lost
+
+
+def _applied(output: str) -> set[str]:
+    """`Kind namespace/name` of each object of a build's output."""
+    found = set()
+    for document in yaml.load_all(output, Loader=SAFE_LOADER):
+        meta = document.get("metadata") if isinstance(document, dict) else None
+        if isinstance(meta, dict):
+            namespace = f"{meta['namespace']}/" if meta.get("namespace") else ""
+            found.add(f"{document.get('kind')} {namespace}{meta.get('name')}")
+    return found
 
 
 def summary(before: Builds, after: Builds) -> str:

@@ -903,6 +903,20 @@ def test_a_kustomization_listing_a_file_adopt_takes_apart_lists_each_part(tmp_pa
     another cluster's folder lists that file: adopt moves the HelmRelease out, and the
     listing names both files, so that the other cluster is applied what it was (its build
     still built without it, and Flux would have pruned the HelmRelease there)."""
+    repo = staging_lists_podinfo_yaml(tmp_path, listing)
+    before = build_check.build(repo)
+    code, out, err = run(repo)
+    assert code == 0, err
+    assert (repo / "staging/podinfo/kustomization.yaml").read_bytes().decode() == relisting
+    assert "staging/podinfo/kustomization.yaml: ../../podinfo/podinfo.yaml -> ../../podinfo/podinfo.yaml, " \
+           "../../podinfo/helmrelease-podinfo.yaml" in out
+    assert staging_objects(build_check.build(repo)) == staging_objects(before) == [
+        ("ConfigMap", "extra"), ("HelmRelease", "podinfo")]
+
+
+def staging_lists_podinfo_yaml(tmp_path: Path, listing: str) -> Path:
+    """podinfo's HelmRelease and a ConfigMap of the user's in podinfo/podinfo.yaml, which a
+    second cluster's folder lists (`listing`, its kustomization.yaml)."""
     files = {name: text for name, text in PODINFO.items() if name != "podinfo/helmrelease-podinfo.yaml"}
     files["podinfo/podinfo.yaml"] = yaml_text(PODINFO["podinfo/helmrelease-podinfo.yaml"]) + EXTRA_CONFIGMAP
     files.update({
@@ -914,14 +928,22 @@ def test_a_kustomization_listing_a_file_adopt_takes_apart_lists_each_part(tmp_pa
     (repo / "staging/podinfo").mkdir(parents=True)
     (repo / "staging/podinfo/kustomization.yaml").write_bytes(listing.encode())
     commit_all(repo, "staging")
-    before = build_check.build(repo)
+    return repo
+
+
+def test_an_adoption_that_would_leave_objects_out_of_a_build_is_undone(tmp_path, monkeypatch):
+    """Were the listing not repointed (as an entry no rule knows), the staging folder would
+    still build, without podinfo's HelmRelease: adopt refuses, naming it, and leaves all as
+    it was."""
+    repo = staging_lists_podinfo_yaml(tmp_path, "resources:\n  - ../../podinfo/podinfo.yaml\n")
+    monkeypatch.setattr("flux_cookbook.adopt.plan.relisted", lambda root, parts: ({}, []))
+    before = tree_state(repo)
     code, out, err = run(repo)
-    assert code == 0, err
-    assert (repo / "staging/podinfo/kustomization.yaml").read_bytes().decode() == relisting
-    assert "staging/podinfo/kustomization.yaml: ../../podinfo/podinfo.yaml -> ../../podinfo/podinfo.yaml, " \
-           "../../podinfo/helmrelease-podinfo.yaml" in out
-    assert staging_objects(build_check.build(repo)) == staging_objects(before) == [
-        ("ConfigMap", "extra"), ("HelmRelease", "podinfo")]
+    assert code == 1, out
+    assert "these Flux Kustomization paths would no longer apply objects they apply now (Flux would prune them)" in err
+    assert "./staging/podinfo (Kustomization 'podinfo', clusters/staging/podinfo.yaml): would no longer apply " \
+           "HelmRelease podinfo/podinfo" in err, err
+    assert tree_state(repo) == before
 
 
 def staging_objects(builds: build_check.Builds) -> list[tuple[str, str]]:
