@@ -359,6 +359,53 @@ def test_staged_checks_what_the_next_commit_holds(cluster, tmp_path, capsys):
     assert main(["check", str(repo), "--staged"]) == 0
 
 
+def test_staged_reads_what_git_commit_would_commit(cluster, tmp_path, capsys, monkeypatch):
+    """An untracked link out of the repository is no part of the commit; an intent-to-add
+    entry (`git add -N`) is none either, though git writes it out empty; a staged link out
+    of it is named in the user's repository; a merge's conflicts are named, as git commit
+    names them; and a git before 2.36, without checkout-index's
+    --ignore-skip-worktree-bits, writes the index out all the same."""
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", str(cluster), str(repo)], check=True)
+    (repo / "notes.txt").symlink_to("/etc/hostname")
+    assert main(["check", str(repo), "--staged"]) == 0, capsys.readouterr().err
+    _list_an_extra_configmap(repo)
+    git(repo, "add", "podinfo/kustomization.yaml")
+    git(repo, "add", "-N", "podinfo/configmap-extra.yaml")
+    capsys.readouterr()
+    assert main(["check", str(repo), "--staged"]) == 1
+    assert "open podinfo/configmap-extra.yaml: no such file or directory" in capsys.readouterr().out
+    git(repo, "reset", "-q", "--hard")
+    git(repo, "add", "notes.txt")
+    assert main(["check", str(repo), "--staged"]) == 1
+    assert capsys.readouterr().err == (f"flux-cookbook: the staged files of {repo} hold symbolic links that lead outside "
+                                       "the repository; refused, nothing was read through them: notes.txt\n")
+    git(repo, "rm", "-q", "--cached", "notes.txt")
+
+    values = "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml"
+    git(repo, "checkout", "-q", "-b", "other")
+    (repo / values).write_text("# two\n" + (repo / values).read_text())
+    git(repo, *AUTHOR, "commit", "-q", "-am", "two")
+    git(repo, "checkout", "-q", "-")
+    (repo / values).write_text("# three\n" + (repo / values).read_text())
+    git(repo, *AUTHOR, "commit", "-q", "-am", "three")
+    assert subprocess.run(["git", *AUTHOR, "merge", "-q", "other"], cwd=repo, capture_output=True).returncode == 1
+    assert main(["check", str(repo), "--staged"]) == 1
+    assert capsys.readouterr().err == (f"flux-cookbook: --staged: the index of {repo} has unmerged paths ({values}): "
+                                       "resolve them and stage the result (git add), as git commit asks\n")
+    git(repo, "merge", "--abort")
+
+    old_git = tmp_path / "old-git"
+    old_git.mkdir()
+    real_git = subprocess.run(["sh", "-c", "command -v git"], capture_output=True, text=True, check=True).stdout.strip()
+    (old_git / "git").write_text(f"#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = --ignore-skip-worktree-bits ] && "
+                                 f"{{ echo \"error: unknown option \\`ignore-skip-worktree-bits'\" >&2; exit 129; }}; done\n"
+                                 f"exec {real_git} \"$@\"\n")
+    (old_git / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{old_git}{os.pathsep}{os.environ['PATH']}")
+    assert main(["check", str(repo), "--staged"]) == 0, capsys.readouterr().err
+
+
 def test_staged_needs_a_staged_cluster_and_no_base(cluster, tmp_path, capsys):
     repo = tmp_path / "repo"
     subprocess.run(["git", "clone", "-q", str(cluster), str(repo)], check=True)

@@ -15,7 +15,7 @@ from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import repo_files
 from flux_cookbook.extensions.flux_names import FLUX_SYSTEM
 from flux_cookbook.repository.root import run_from_root
-from flux_cookbook.repository.worktrees import git_said, staged_files
+from flux_cookbook.repository.worktrees import UnmergedPaths, git_said, staged_files
 
 NAME = "check"
 # What --no-build leaves out, said on every run that leaves it out.
@@ -72,9 +72,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.repo} is not a folder; give the cluster repository's folder (default: .)")
     if hint := run_from_root(repo):
         raise UserError(f"{args.repo} is not the root of its git repository{hint}")
-    repo_files.require_inside(repo)
-    if args.staged:
+    if args.staged:  # the working tree's untracked links are no part of the commit
         return _run_staged(repo, args)
+    repo_files.require_inside(repo)
     return _check(repo, args)
 
 
@@ -88,8 +88,13 @@ def _run_staged(repo: Path, args: argparse.Namespace) -> int:
             folder = stack.enter_context(staged_files(repo))
         except subprocess.CalledProcessError as error:
             raise UserError(f"--staged: git could not write out the staged files of {args.repo}: {git_said(error)}") from error
-        # A link staged there may differ from the working tree's, which was checked.
-        repo_files.require_inside(folder)
+        except UnmergedPaths as unmerged:
+            raise UserError(f"--staged: the index of {args.repo} has unmerged paths ({unmerged}): resolve them "
+                            "and stage the result (git add), as git commit asks") from None
+        if leaving := repo_files.links_leaving(folder):
+            # Named as staged in the user's repository: the scratch folder is gone by now.
+            raise UserError(f"the staged files of {args.repo} hold symbolic links that lead outside the repository; "
+                            f"refused, nothing was read through them: {', '.join(leaving)}")
         try:
             return _check(folder, args, f"the staged files of {args.repo}")
         except NotFluxRepository as error:

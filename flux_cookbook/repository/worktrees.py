@@ -46,21 +46,46 @@ def detached_worktrees(repo: Path, commit: str = "HEAD", count: int = 1,
         subprocess.run(["git", "worktree", "prune"], cwd=repo, capture_output=True)
 
 
+class UnmergedPaths(Exception):
+    """The index holds a merge's conflicts: no commit can be made of it yet."""
+
+
 @contextlib.contextmanager
 def staged_files(repo: Path) -> Iterator[Path]:
     """A scratch folder holding the files of `repo`'s index, as staged; removed afterwards.
-    Raises subprocess.CalledProcessError when git cannot write them out.
+    Raises subprocess.CalledProcessError when git cannot write them out, UnmergedPaths
+    (naming them) when the index holds conflicts.
 
     The index, not the working tree: untracked files are no part of the commit, and a file
     changed since it was staged is committed as staged. `git commit -a` and `git commit
     PATH` stage into a temporary index named by GIT_INDEX_FILE, which the hooks they run
     inherit, and so does git here: it is the index that commit will hold."""
+    if unmerged := _git_lines(repo, "ls-files", "-u", "-z"):
+        raise UnmergedPaths(", ".join(sorted({line.split("\t", 1)[-1] for line in unmerged})))
     top = Path(tempfile.mkdtemp(prefix="flux-cookbook-staged."))
     try:
-        # --ignore-skip-worktree-bits: a sparse checkout's files left out of the working tree
-        # are still committed.
-        subprocess.run(["git", "checkout-index", "--all", "--ignore-skip-worktree-bits", f"--prefix={top}/"],
-                       cwd=repo, capture_output=True, text=True, check=True)
+        _checkout_index(repo, top)
+        # An intent-to-add entry (`git add -N`) is written out empty, yet the commit will not
+        # hold it: left out, as pre-commit leaves it out.
+        for name in _git_lines(repo, "diff", "--name-only", "--diff-filter=A", "-z"):
+            (top / name).unlink(missing_ok=True)
         yield top
     finally:
         shutil.rmtree(top, ignore_errors=True)
+
+
+def _checkout_index(repo: Path, top: Path) -> None:
+    """Every file of the index written under `top`. --ignore-skip-worktree-bits: a sparse
+    checkout's files left out of the working tree are still committed. git before 2.36
+    has no such option (exit 129), and writes those files out without it."""
+    command = ["git", "checkout-index", "--all", "--ignore-skip-worktree-bits", f"--prefix={top}/"]
+    done = subprocess.run(command, cwd=repo, capture_output=True, text=True)
+    if done.returncode == 129:
+        command.remove("--ignore-skip-worktree-bits")
+        done = subprocess.run(command, cwd=repo, capture_output=True, text=True)
+    done.check_returncode()
+
+
+def _git_lines(repo: Path, *args: str) -> list[str]:
+    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
+    return [line for line in done.stdout.split("\0") if line]

@@ -316,7 +316,10 @@ def with_scalar(text: str, keys: tuple[str, ...], value: str) -> str | None:
     if found is None or not isinstance(found[1], yaml.ScalarNode):
         return None
     node = found[1]
-    return text[:node.start_mark.index] + yaml_scalar(value) + text[node.end_mark.index:]
+    start = node.start_mark.index
+    # An empty value (`version:`) starts right after its colon: the new one needs a space.
+    gap = " " if not node.value and text[start - 1:start] == ":" else ""
+    return text[:start] + gap + yaml_scalar(value) + text[node.end_mark.index:]
 
 
 def with_answer(text: str, key: str, value: str) -> str:

@@ -4,9 +4,10 @@ copied from (values/refresh.py), as the template recorded it on copy."""
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from flux_cookbook.values import refresh
-from flux_cookbook.values.app_values import App
+from flux_cookbook.values.app_values import App, with_scalar
 
 
 def app(values_source: str) -> App:
@@ -76,3 +77,13 @@ def test_the_range_is_read_where_flux_reads_it(tmp_path):
     assert written("ocirepository-web.yaml", oci.format("    tag: ${PODINFO_TAG}\n")) == ("", "", False)
     assert written("ocirepository-web.yaml", "kind: OCIRepository\n") == ("", "", False)
     assert written("ocirepository-web.yaml", "kind: OCIRepository\nspec: [\n") == ("", "", False)
+
+
+@pytest.mark.parametrize("written", ["version:", "version: ", "version: ''", "version: 6.0.3 # pinned"])
+def test_a_version_is_set_as_valid_yaml_whatever_was_there(written):
+    """`version:` with nothing after it starts right at its colon: the new value is set
+    after a space (it was `version:6.13.0`, no YAML mapping)."""
+    text = f"spec:\n  chart:\n    spec:\n      {written}\n      chart: podinfo\n"
+    changed = with_scalar(text, ("spec", "chart", "spec", "version"), "6.13.0")
+    assert yaml.safe_load(changed)["spec"]["chart"]["spec"] == {"version": "6.13.0", "chart": "podinfo"}
+    assert changed.count("version: 6.13.0") == 1
