@@ -165,12 +165,13 @@ def _blank(node: yaml.Node) -> bool:
 def _release_version(text: str, keys: tuple[str, ...]) -> tuple[str, str, bool]:
     """A chart.spec without a version installs the newest: the HelmChart Flux makes of it
     defaults its version to "*" (helmcharts CRD)."""
-    chart_spec, version = _node(text, keys[:-1]), _node(text, keys)
-    if chart_spec is None or not isinstance(chart_spec[1], yaml.MappingNode):
+    document = _document_with(text, keys[:-1], "HelmRelease")
+    if document is None:
         return "", "", False
-    if version is None or _blank(version[1]):
+    version = _at(document, keys)
+    if version is None or _blank(version):
         return NEWEST, "", True
-    return (scalar_at(text, keys) or "").strip(), "", False
+    return (version.value if isinstance(version, yaml.ScalarNode) else "").strip(), "", False
 
 
 def _oci_ref(text: str, ref_keys: tuple[str, ...]) -> tuple[str, str, bool]:
@@ -179,12 +180,14 @@ def _oci_ref(text: str, ref_keys: tuple[str, ...]) -> tuple[str, str, bool]:
     `latest` (the CRD: ref "defaults to the latest tag", and tag to latest): a pin too."""
     from flux_cookbook.extensions.semver_range import parse_version
 
-    spec, ref = _node(text, ref_keys[:-1]), _node(text, ref_keys)
-    if spec is None or not isinstance(spec[1], yaml.MappingNode):
+    document = _document_with(text, ref_keys[:-1], "OCIRepository")
+    if document is None:
         return "", "", False  # no OCIRepository spec to read
-    if ref is not None and not isinstance(ref[1], yaml.MappingNode) and not _blank(ref[1]):
+    ref = _at(document, ref_keys)
+    if ref is not None and not isinstance(ref, yaml.MappingNode) and not _blank(ref):
         return "", "", False  # ref: ${REF}, for postBuild to fill in
-    digest, semver, tag = ((scalar_at(text, (*ref_keys, key)) or "").strip() for key in ("digest", "semver", "tag"))
+    digest, semver, tag = (node.value.strip() if isinstance(node := _at(document, (*ref_keys, key)), yaml.ScalarNode)
+                           else "" for key in ("digest", "semver", "tag"))
     if digest:
         return "", f"digest {digest}", False
     if semver or "${" in tag:
@@ -195,6 +198,22 @@ def _oci_ref(text: str, ref_keys: tuple[str, ...]) -> tuple[str, str, bool]:
     except ValueError:
         return "", f"tag {tag}", False
     return tag, "", False
+
+
+def _document_with(text: str, keys: tuple[str, ...], kind: str) -> yaml.Node | None:
+    """The first YAML document of `text` holding a mapping at `keys`, one of `kind` first:
+    every value is then read from that one object, not each from the first that has it."""
+    found = [document for document in yaml.compose_all(text) if isinstance(_at(document, keys), yaml.MappingNode)]
+    kinds = [node.value if isinstance(node := _at(document, ("kind",)), yaml.ScalarNode) else "" for document in found]
+    return next((document for document, named in zip(found, kinds) if named == kind), found[0] if found else None)
+
+
+def _at(node: yaml.Node | None, keys: tuple[str, ...]) -> yaml.Node | None:
+    for wanted in keys:
+        if not isinstance(node, yaml.MappingNode):
+            return None
+        node = next((value for key, value in node.value if isinstance(key, yaml.ScalarNode) and key.value == wanted), None)
+    return node
 
 
 def read_file(repo: Path, name: str) -> str:

@@ -77,6 +77,12 @@ def test_the_range_is_read_where_flux_reads_it(tmp_path):
     assert written("ocirepository-web.yaml", oci.format("    tag: ${PODINFO_TAG}\n")) == ("", "", False)
     assert written("ocirepository-web.yaml", "kind: OCIRepository\n") == ("", "", False)
     assert written("ocirepository-web.yaml", "kind: OCIRepository\nspec: [\n") == ("", "", False)
+    # Every value from one object: the file's HelmRelease or OCIRepository, not each from
+    # the first document that has it.
+    assert written("helmrelease-web.yaml", no_version.format("") + "---\n" + release.format("1.0.0")) == ("*", "", True)
+    other = "kind: Other\nspec:\n  ref:\n    semver: 9.x\n---\n"
+    assert written("ocirepository-web.yaml", other + oci.format("    tag: 6.0.3\n")) == ("6.0.3", "", False)
+    assert written("ocirepository-web.yaml", oci.format("    tag: latest\n") + "---\n" + other) == ("", "tag latest", False)
 
 
 @pytest.mark.parametrize("written", ["version:", "version: ", "version: ''", "version: 6.0.3 # pinned"])
