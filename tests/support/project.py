@@ -139,15 +139,14 @@ def in_this_process(argv: list[str], main: Callable[[], int | None], cwd: Path |
     process' environment; standard input `input` (else this process' own); what it writes,
     through Python or through the processes it starts, read from file descriptors 1 and 2,
     as a shell reads it; its exit code as Python's would be (a traceback is 1). Given
-    `input` in bytes, the output is in bytes too. As at a process's start, no note has
-    been told yet (told_once); a file descriptor the command leaves open, which a process's
-    end would hide, fails the test. What lives on between calls: the chart values fetched
-    (extensions/chart_values.py keeps them per process), and what a command could do to
-    this process's memory (a test of a resource limit runs cookbook_process)."""
+    `input` in bytes, the output is in bytes too. As at a process's start, nothing is
+    remembered yet (_nothing_remembered_yet); a file descriptor the command leaves open,
+    which a process's end would hide, fails the test. What a command could do to this
+    process's memory is a test run's (a test of a resource limit runs cookbook_process)."""
     with tempfile.TemporaryDirectory(prefix="in-this-process-") as folder:
         out, err = Path(folder, "stdout"), Path(folder, "stderr")
         with _no_descriptor_left_open(argv), _working_in(cwd), _environment(env), copier_sees_this_environment(), \
-                _notes_not_yet_told(), _input_from(input, Path(folder, "stdin")), _output_to(out, err), \
+                _nothing_remembered_yet(), _input_from(input, Path(folder, "stdin")), _output_to(out, err), \
                 _warnings_as_a_process_shows_them():
             code = _exit_code(main)
         if isinstance(input, bytes):
@@ -186,9 +185,22 @@ def _exit_code(main: Callable[[], int | None]) -> int:
     return code or 0
 
 
+# What the template's code remembers for the rest of its process (functools caches).
+REMEMBERED_PER_PROCESS = ("fetch_chart_values", "published_url")
+
+
 @contextlib.contextmanager
-def _notes_not_yet_told() -> Iterator[None]:
+def _nothing_remembered_yet() -> Iterator[None]:
+    """As at a process's start: no note told yet, and no chart values or template origin
+    remembered (the template's code keeps them per process, in each copy of it imported)."""
     saved = sys.modules.pop(told_once.SHARED_NAME, None)
+    # This checkout's code (flux_cookbook.extensions) and each release's the template
+    # imported (jinja_entry.py: flux_cookbook_<digest>).
+    for module_name, module in list(sys.modules.items()):
+        if module_name.startswith("flux_cookbook") and module_name.endswith((".chart_values", ".template_source")):
+            for name in REMEMBERED_PER_PROCESS:
+                if callable(getattr(getattr(module, name, None), "cache_clear", None)):
+                    getattr(module, name).cache_clear()
     try:
         yield
     finally:
