@@ -360,7 +360,8 @@ def test_staged_checks_what_the_next_commit_holds(cluster, tmp_path, capsys):
 
 
 def test_staged_reads_what_git_commit_would_commit(cluster, tmp_path, capsys, monkeypatch):
-    """An untracked link out of the repository is no part of the commit; an intent-to-add
+    """An untracked link out of the repository is no part of the commit, a staged one into it
+    by its absolute path is inside it; an intent-to-add
     entry (`git add -N`) is none either, though git writes it out empty; a staged link out
     of it is named in the user's repository; a merge's conflicts are named, as git commit
     names them; and a git before 2.36, without checkout-index's
@@ -381,6 +382,11 @@ def test_staged_reads_what_git_commit_would_commit(cluster, tmp_path, capsys, mo
     assert capsys.readouterr().err == (f"flux-cookbook: the staged files of {repo} hold symbolic links that lead outside "
                                        "the repository; refused, nothing was read through them: notes.txt\n")
     git(repo, "rm", "-q", "--cached", "notes.txt")
+    # A link naming a file of the repository by its absolute path is inside it, staged too.
+    (repo / "readme-link.md").symlink_to(repo.resolve() / "README.md")
+    git(repo, "add", "readme-link.md")
+    assert main(["check", str(repo), "--staged"]) == 0, capsys.readouterr().err
+    git(repo, "rm", "-q", "--cached", "readme-link.md")
 
     values = "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml"
     git(repo, "checkout", "-q", "-b", "other")

@@ -69,9 +69,26 @@ def staged_files(repo: Path) -> Iterator[Path]:
         # hold it: left out, as pre-commit leaves it out.
         for name in _git_lines(repo, "diff", "--name-only", "--diff-filter=A", "-z"):
             (top / name).unlink(missing_ok=True)
+        _links_into_the_copy(Path(repo), top)
         yield top
     finally:
         shutil.rmtree(top, ignore_errors=True)
+
+
+def _links_into_the_copy(repo: Path, top: Path) -> None:
+    """A staged link naming a file of the repository by its absolute path (inside it, as
+    check allows) names the staged copy of that file instead, as it does in the working
+    tree: left as it is, it would lead out of the scratch folder, into the working tree."""
+    roots = {Path(os.path.abspath(repo)), repo.resolve()}  # its path as given, and through links
+    for folder, folders, files in os.walk(top):
+        for name in files + folders:
+            link = Path(folder, name)
+            if not link.is_symlink() or not os.path.isabs(target := os.readlink(link)):
+                continue
+            target_path = Path(os.path.normpath(target))
+            if root := next((root for root in roots if target_path.is_relative_to(root)), None):
+                link.unlink()
+                link.symlink_to(os.path.relpath(top / target_path.relative_to(root), link.parent))
 
 
 def _checkout_index(repo: Path, top: Path) -> None:
