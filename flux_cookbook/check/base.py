@@ -16,12 +16,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from flux_cookbook.check.problems import ERROR, Problem
 from flux_cookbook.check.run import NotFluxRepository, Report, check_repository
 from flux_cookbook.errors import UserError
-from flux_cookbook.extensions import bounded_yaml
+from flux_cookbook.repository.flux_build import applied_by_identity
 from flux_cookbook.repository.worktrees import detached_worktrees, git_said
 
 
@@ -95,16 +93,6 @@ def new_problems(before: Report, after: Report) -> list[Problem]:
     return added
 
 
-def _objects(output: str) -> dict[str, dict]:
-    found = {}
-    for obj in yaml.load_all(output, Loader=bounded_yaml.SAFE_LOADER):
-        if isinstance(obj, dict):
-            meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-            where = f"{meta['namespace']}/" if meta.get("namespace") else ""
-            found[f"{obj.get('kind')} {where}{meta.get('name')}"] = obj
-    return found
-
-
 def _outputs(report: Report) -> dict[tuple[str, str], tuple[str, str]]:
     """(namespace/name, path) -> build output of each Kustomization followed."""
     return {("" if k.stand_in else k.ref, k.path): output
@@ -118,7 +106,7 @@ def changed_outputs(before: Report, after: Report) -> list[Changed]:
     for key in sorted(set(old) | set(new)):
         if old.get(key) == new.get(key):
             continue
-        was, now = _objects(old.get(key, "")), _objects(new.get(key, ""))
+        was, now = applied_by_identity(old.get(key, "")), applied_by_identity(new.get(key, ""))
         changes.append(Changed(key[0], key[1] or ".",
                                tuple(sorted(set(now) - set(was))), tuple(sorted(set(was) - set(now))),
                                tuple(sorted(label for label in set(was) & set(now) if was[label] != now[label]))))

@@ -22,9 +22,6 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from flux_cookbook.extensions.bounded_yaml import SAFE_LOADER
 from flux_cookbook.repository import flux_build
 from flux_cookbook.repository.worktrees import detached_worktrees, git_said
 
@@ -45,9 +42,14 @@ def build(repo: Path) -> Builds:
 
 
 def describe_result(result: flux_build.BuildResult) -> str:
+    return f"{_built_by(result)}: {result.error or 'gone'}"
+
+
+def _built_by(result: flux_build.BuildResult) -> str:
+    """The path built and the Flux Kustomization it was built for."""
     kustomization = result.kustomization
     where = f"./{kustomization.path}" if kustomization.path else "./ (the repository root)"
-    return f"{where} (Kustomization '{kustomization.name}', {kustomization.file}): {result.error or 'gone'}"
+    return f"{where} (Kustomization '{kustomization.name}', {kustomization.file})"
 
 
 def newly_broken(before: Builds, after: Builds) -> list[str]:
@@ -67,21 +69,10 @@ def objects_lost(before: Builds, after: Builds) -> list[str]:
     lost = []
     for old in before.results:
         new = after_by_path.get(old.kustomization.path)
-        if old.ok and new is not None and (gone := sorted(_applied(old.output) - _applied(new.output))):
-            where = describe_result(new).removesuffix(": gone")
-            lost.append(f"{where}: would no longer apply {', '.join(gone)}")
+        if old.ok and new is not None and (gone := sorted(
+                flux_build.applied_by_identity(old.output).keys() - flux_build.applied_by_identity(new.output).keys())):
+            lost.append(f"{_built_by(new)}: would no longer apply {', '.join(gone)}")
     return lost
-
-
-def _applied(output: str) -> set[str]:
-    """`Kind namespace/name` of each object of a build's output."""
-    found = set()
-    for document in yaml.load_all(output, Loader=SAFE_LOADER):
-        meta = document.get("metadata") if isinstance(document, dict) else None
-        if isinstance(meta, dict):
-            namespace = f"{meta['namespace']}/" if meta.get("namespace") else ""
-            found.add(f"{document.get('kind')} {namespace}{meta.get('name')}")
-    return found
 
 
 def summary(before: Builds, after: Builds) -> str:

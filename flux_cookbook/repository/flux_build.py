@@ -842,6 +842,17 @@ def _own_sources(repo: Path, files: list[str], starts: list[_Found]) -> frozense
     return frozenset(own | {key for key, url in defined.items() if url and url in urls})
 
 
+def applied_by_identity(output: str) -> dict[str, dict]:
+    """Each object of a build's output by `Kind namespace/name` (`Kind name` without one)."""
+    found = {}
+    for obj in yaml.load_all(output, Loader=bounded_yaml.SAFE_LOADER):
+        if isinstance(obj, dict):
+            meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+            where = f"{meta['namespace']}/" if meta.get("namespace") else ""
+            found[f"{obj.get('kind')} {where}{meta.get('name')}"] = obj
+    return found
+
+
 def _children(output: str, parent: _Found, every: list[_Found]) -> list[_Found]:
     """The Flux Kustomizations a build output holds, as built (patches applied), each at the
     file and line of the document it comes from (else its parent's)."""

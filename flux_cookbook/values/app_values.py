@@ -243,16 +243,10 @@ def _node(text: str, keys: tuple[str, ...]) -> tuple[yaml.Node, yaml.Node] | Non
     (a HelmRelease file may hold a ServiceAccount too), or None; yaml.YAMLError when `text`
     is no YAML."""
     for document in yaml.compose_all(text):
-        node, found = document, None
-        for wanted in keys:
-            if not isinstance(node, yaml.MappingNode):
-                found = None
-                break
-            found = next(((k, v) for k, v in node.value if k.value == wanted), None)
-            if found is None:
-                break
-            node = found[1]
-        if found is not None:
+        parent = _at(document, keys[:-1])
+        if isinstance(parent, yaml.MappingNode) and (found := next(
+                ((key, value) for key, value in parent.value if isinstance(key, yaml.ScalarNode) and key.value == keys[-1]),
+                None)):
             return found
     return None
 
