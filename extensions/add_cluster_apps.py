@@ -21,16 +21,15 @@ import sys
 from pathlib import Path
 
 import copier
-import yaml
 
 # copier runs this from the template's temporary clone: import that clone's own code.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from flux_cookbook.extensions import copier_support, known_apps, layout  # noqa: E402
+from flux_cookbook.extensions import bounded_yaml, copier_support, known_apps, layout  # noqa: E402
 
 
 def main(commit: str = "") -> None:
     with open(layout.CLUSTER_ANSWERS, encoding="utf-8") as file:
-        answers = yaml.safe_load(file)
+        answers = bounded_yaml.load(file.read(), layout.CLUSTER_ANSWERS)
     src_path = answers["_src_path"]
     if commit and Path(src_path).is_dir() and not _has_commit(src_path, commit):
         commit = "HEAD"

@@ -123,3 +123,9 @@ def load_all(text: str, name: str = "") -> list:
     """Every document of `text`, as yaml.safe_load_all reads them, within the caps."""
     check(text, name)
     return list(yaml.load_all(text, Loader=SAFE_LOADER))
+
+
+def compose_all(text: str, name: str = "") -> list:
+    """Every document of `text` as a node tree (what `yaml.compose_all` gives), within the caps."""
+    check(text, name)
+    return list(yaml.compose_all(text, Loader=SAFE_LOADER))

@@ -293,7 +293,7 @@ def owns_namespace_default(dst: str | Path, namespace: str, bootstrap_dir: str) 
 def applied_folder(dst: str | Path, kustomization_file: str) -> str:
     """The folder the Flux Kustomization in `kustomization_file` applies, normalised ("" when unreadable)."""
     try:
-        documents = list(yaml.safe_load_all((Path(dst) / kustomization_file).read_text(encoding="utf-8")))
+        documents = bounded_yaml.load_all((Path(dst) / kustomization_file).read_text(encoding="utf-8"), kustomization_file)
     except (OSError, yaml.YAMLError, UnicodeDecodeError):
         return ""
     for document in documents:

@@ -27,6 +27,7 @@ from ruamel.yaml.error import CommentMark, YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, ScalarString
 from ruamel.yaml.tokens import CommentToken
 
+from . import bounded_yaml
 from .yaml_quoting import retyped_when_plain
 
 # Wide enough that ruamel never folds a long chart value onto a second line.
@@ -64,7 +65,7 @@ def apply_overrides(values_text: str, overrides: dict) -> str:
 
 def _same_data(text: str, reference: str) -> bool:
     try:
-        return yaml.safe_load(text) == yaml.safe_load(reference)
+        return bounded_yaml.load(text) == bounded_yaml.load(reference)
     except yaml.YAMLError:
         return False
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import yaml
 from packaging.version import InvalidVersion, Version
 
-from .. import layout
+from .. import bounded_yaml, layout
 from ..repo_files import OutsideRepository, require_inside
 from . import apps_folder, encrypted_files, shared_files, v3_0_0, values_kept
 from .git_repo import MigrationAbort, git_dir_file, put_back, unmerged_entries
@@ -51,7 +51,7 @@ def crossed(version_from: str, version_to: str) -> list[str]:
 def cluster_release(repo: Path) -> Version | None:
     """The release the cluster's answers record (X.Y.Z of `_commit`), or None."""
     try:
-        answers = yaml.safe_load((Path(repo) / layout.CLUSTER_ANSWERS).read_text(encoding="utf-8"))
+        answers = bounded_yaml.load((Path(repo) / layout.CLUSTER_ANSWERS).read_text(encoding="utf-8"), layout.CLUSTER_ANSWERS)
     except (OSError, yaml.YAMLError, UnicodeDecodeError):
         return None
     found = re.match(r"^v?(\d+\.\d+\.\d+)", str((answers or {}).get("_commit", ""))) if isinstance(answers, dict) else None

@@ -33,7 +33,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString, ScalarString
 
-from .. import document_split, flux_names, line_ends, repo_files
+from .. import bounded_yaml, document_split, flux_names, line_ends, repo_files
 from ..flux_names import HELM_GROUP, IMAGE_GROUP, KUSTOMIZE_GROUP, NOTIFICATION_GROUP, SOURCE_GROUP
 
 __all__ = ["DELETE", "Migration", "MigrationError", "apply_changes", "current_api_version", "migrate_file", "migrate_text"]
@@ -255,7 +255,7 @@ def _patch_of_a_removed_version(doc: _Document, mapping: CommentedMap, path: str
     if not isinstance(body, str) or "apiVersion" not in body:
         return
     try:
-        patch = pyyaml.safe_load(body)
+        patch = bounded_yaml.load(str(body))  # a plain str: ruamel hands its own subclass, which libyaml refuses
     except pyyaml.YAMLError:
         return  # not ours to judge: kustomize says what is wrong with it
     if isinstance(patch, dict) and isinstance(patch.get("apiVersion"), str) and isinstance(patch.get("kind"), str):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flux_cookbook.extensions import repo_files
+from flux_cookbook.extensions import bounded_yaml, repo_files
 
 CONFIG_FILES = (".yamllint", ".yamllint.yaml", ".yamllint.yml")
 _DISABLE_FILE = re.compile(r"^#\s*yamllint disable-file\s*$")
@@ -58,7 +58,7 @@ def _explicit_errors(text: str) -> frozenset[str]:
     import yaml
 
     try:
-        config = yaml.safe_load(text)
+        config = bounded_yaml.load(text)
     except yaml.YAMLError:
         return frozenset()
     rules = config.get("rules") if isinstance(config, dict) else None

@@ -270,7 +270,7 @@ class SealedSecretFile:
 
     def _check_written(self, text: str) -> None:
         # Read back as the cluster will (YAML 1.1): a quoting slip must not reach the file.
-        back = yaml.safe_load(text)
+        back = bounded_yaml.load(text)
         meta = back.get("metadata") or {}
         expected = {str(k): str(v) for k, v in self.encrypted_data.items()}
         if (

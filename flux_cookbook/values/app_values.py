@@ -203,7 +203,7 @@ def _oci_ref(text: str, ref_keys: tuple[str, ...]) -> tuple[str, str, bool]:
 def _document_with(text: str, keys: tuple[str, ...], kind: str) -> yaml.Node | None:
     """The first YAML document of `text` holding a mapping at `keys`, one of `kind` first:
     every value is then read from that one object, not each from the first that has it."""
-    found = [document for document in yaml.compose_all(text) if isinstance(_at(document, keys), yaml.MappingNode)]
+    found = [document for document in bounded_yaml.compose_all(text) if isinstance(_at(document, keys), yaml.MappingNode)]
     kinds = [node.value if isinstance(node := _at(document, ("kind",)), yaml.ScalarNode) else "" for document in found]
     return next((document for document, named in zip(found, kinds) if named == kind), found[0] if found else None)
 

@@ -19,7 +19,7 @@ import yaml
 
 from flux_cookbook import stops
 from flux_cookbook.errors import UsageError, UserError
-from flux_cookbook.extensions import chart_values, repo_files
+from flux_cookbook.extensions import bounded_yaml, chart_values, repo_files
 from flux_cookbook.extensions.semver_range import parse_constraint, parse_version
 from flux_cookbook.repository import schema_messages
 from flux_cookbook.repository.lock import one_writer, require_branch, require_no_operation
@@ -140,7 +140,7 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
         answers = with_answer(answers, "chart_version", recorded)
     refresh.writes[app.answers_file] = answers
     if not merged.conflicts and target.schema is not None:
-        refresh.schema_errors = schema_errors(target, values_schema.as_helm_reads(yaml.safe_load(merged.text)) or {})
+        refresh.schema_errors = schema_errors(target, values_schema.as_helm_reads(bounded_yaml.load(merged.text)) or {})
     return refresh
 
 
@@ -197,7 +197,7 @@ def _target(app: App, to: str | None, charts: Charts) -> tuple[ChartVersion, str
 
 def _from_version(repo: Path, app: App, charts: Charts) -> str:
     recorded = (app.recorded_version() or _local_chart_version(repo, app)
-                or charts.match(app.repo_url, app.chart, app.chart_version, yaml.safe_load(app.values_text) or {}))
+                or charts.match(app.repo_url, app.chart, app.chart_version, bounded_yaml.load(app.values_text) or {}))
     if not recorded:
         raise UserError(
             f"app '{app.name}': the chart version its values came from is unknown (no values_chart_version "
@@ -234,7 +234,7 @@ def schema_errors(chart: ChartVersion, values: dict) -> list[str]:
     from jsonschema.exceptions import SchemaError
     from referencing.exceptions import Unresolvable
 
-    merged = coalesce(yaml.safe_load(chart.values) or {}, plain(values))
+    merged = coalesce(bounded_yaml.load(chart.values) or {}, plain(values))
     try:
         validator = values_schema.validator_class(chart.schema)
         validator.check_schema(chart.schema)

@@ -48,6 +48,16 @@ def test_an_apps_folder_is_the_one_its_kustomization_applies(tmp_path, answers, 
     assert app_folder(tmp_path, {**answers, "bootstrap_dir": "bootstrap"}) == expected
 
 
+def test_an_app_whose_kustomization_file_nests_past_the_cap_is_where_the_template_renders_it(tmp_path):
+    """An app's folder is read from its Kustomization file, a file of the repository: one
+    over the YAML caps (here nesting PyYAML's own loader dies of: RecursionError) reads as no
+    Kustomization at all, not as a crash of copier's render."""
+    hostile = "spec: " + "[" * 100_000 + "]" * 100_000
+    (tmp_path / "bootstrap/kustomizations").mkdir(parents=True)
+    (tmp_path / "bootstrap/kustomizations/kustomization-web.yaml").write_text("kind: Kustomization\n" + hostile + "\n")
+    assert app_folder(tmp_path, {"app_name": "web", "bootstrap_dir": "bootstrap"}) == "web"
+
+
 def test_an_app_name_flux_owns_or_above_a_nested_bootstrap_folder_is_refused(tmp_path):
     assert "Flux's own Kustomization" in app_exists_error(tmp_path, "flux-system", "bootstrap")
     # apps in clusters/, the bootstrap folder clusters/home: an app `home` would be that folder.
