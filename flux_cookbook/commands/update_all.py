@@ -111,14 +111,21 @@ def update_here(run: bulk_update.Run, tasks: list[tuple[str, str | None]]) -> bo
     return reported(run.update_in_place(tasks))
 
 
-def reported(outcomes) -> bool:
-    """Report each outcome as it comes; False once one stops the run."""
+def list_as_reported(outcomes) -> list[Outcome]:
+    """Report each outcome as it comes, up to the first that stops the run; those reported."""
+    seen = []
     for outcome in outcomes:
+        seen.append(outcome)
         go_on = report(outcome)
         sys.stdout.flush()  # before a worker prints what the next update says
         if not go_on:
-            return False
-    return True
+            break
+    return seen
+
+
+def reported(outcomes) -> bool:
+    """Report each outcome as it comes; False once one stops the run."""
+    return all(outcome.done for outcome in list_as_reported(outcomes))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -264,10 +271,17 @@ def update_all(repo: Path, recorded: dict[str, dict], args: argparse.Namespace) 
             report(Outcome(first, "unchanged", first_target))
         else:
             require_identity(repo)
-            if not update_here(run, [(first, first_target)]):
-                if rest:
+            # Apps that would be updated in place after it go in the same worker, one process
+            # instead of two; it passes over those the cluster's update brought to its release.
+            along = rest if first == CLUSTER_ANSWERS and (args.jobs <= 1 or len(rest) < PARALLEL_FROM) else []
+            tasks = [(first, first_target)] + [(name, targets[name]) for name in along]
+            outcomes = list_as_reported(run.update_in_place(tasks, after_cluster=bool(along)))
+            if not all(outcome.done for outcome in outcomes):
+                if rest and outcomes[-1].answers_file == first:
                     print(f"Not updated either, as each app is updated after {first}: {', '.join(rest)}", file=sys.stderr)
                 return False
+            if along:
+                return True
         stops.checkpoint("cluster-updated")
         # Apps already at the release the cluster just reached need no second look.
         reached = recorded_commit(repo, first) if first == CLUSTER_ANSWERS else None

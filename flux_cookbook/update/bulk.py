@@ -191,14 +191,15 @@ class Run:
     scratch: Path  # this run's temporary folder (job files, results, worktrees)
 
     def start_worker(self, repo: Path, tasks: list[tuple[str, str | None]], in_place: bool,
-                     results: str | int) -> subprocess.Popen:
-        """A worker (update_worker.py); `results`: a file's path, or a pipe's end to inherit."""
+                     results: str | int, after_cluster: bool = False) -> subprocess.Popen:
+        """A worker (update_worker.py); `results`: a file's path, or a pipe's end to inherit;
+        `after_cluster`: the first task is the cluster's (worker.py)."""
         descriptor, name = tempfile.mkstemp(prefix="job.", suffix=".json", dir=self.scratch)
         os.close(descriptor)  # written below by name; left open, each worker's job kept one descriptor
         job = Path(name)
         where = f"fd:{results}" if isinstance(results, int) else results
         job.write_text(json.dumps({"repo": str(repo), "tasks": tasks, "in_place": in_place, "results": where,
-                                   "parent": os.getpid()}))
+                                   "after_cluster": after_cluster, "parent": os.getpid()}))
         sys.stdout.flush()  # what this process printed comes before what the worker prints
         sys.stderr.flush()
         # copier's temporary clones and renders, and the migrations' files, go inside this
@@ -218,15 +219,16 @@ class Run:
             self.record.add("groups", process.pid)
         return process
 
-    def update_in_place(self, tasks: list[tuple[str, str | None]]) -> Iterator[Outcome]:
+    def update_in_place(self, tasks: list[tuple[str, str | None]], after_cluster: bool = False) -> Iterator[Outcome]:
         """Update in the repository itself, in order, yielding each outcome as it comes;
-        the worker stops after the first that is not done."""
+        the worker stops after the first that is not done. `after_cluster`: the first task
+        is the cluster's, and an app its update brought to its release is left unchanged."""
         if not tasks:
             return  # no worker to start: a scheduled run on an up-to-date repository
         self.record.set("in_place_from", git(self.repo, "rev-parse", "HEAD").strip())
         read_end, write_end = os.pipe()
         try:
-            process = self.start_worker(self.repo, tasks, in_place=True, results=write_end)
+            process = self.start_worker(self.repo, tasks, in_place=True, results=write_end, after_cluster=after_cluster)
         finally:
             os.close(write_end)
         try:
