@@ -940,6 +940,33 @@ def test_values_are_checked_against_the_chart_the_range_installs_not_the_one_the
     assert [(p.rule, p.path) for p in check_repository(repo, cache_dir=older).problems] == [("values.schema", CM)]
 
 
+OCI_CM = "oci/configmap-oci-helm-chart-value-overrides.yaml"
+OCI_SOURCE = "oci/ocirepository-oci.yaml"
+
+
+@pytest.mark.parametrize("ref, checked", [
+    ("  ref:\n    semver: '*'\n", True),  # the newest version: the newest cached
+    ("  ref:\n    tag: 6.14.1\n", True),
+    ("", False),  # no ref: Flux pulls the tag `latest`, whatever version it holds
+    ("  ref:\n    digest: sha256:" + "0" * 64 + "\n", False),  # one artifact, of a version nobody wrote down
+])
+def test_values_are_checked_against_the_chart_an_oci_repository_pulls_when_its_version_is_known(repo, cache, tmp_path, ref,
+                                                                                                checked):
+    """The oci app's chart (from oci://ghcr.io/stefanprodan/charts) in the cache at 6.14.1,
+    and a value it does not have: reported when the OCIRepository's ref names a version,
+    and not when it pins something else (no ref pulls `latest`, which once read as any
+    version and was checked against the newest cached)."""
+    cache = shutil.copytree(cache, tmp_path / "cache")
+    folder = cache / hashlib.sha256(b"oci://ghcr.io/stefanprodan/charts\npodinfo").hexdigest()[:32]
+    folder.mkdir()
+    shutil.copy2(next(cache.glob("*/podinfo-6.14.1.tgz")), folder / "podinfo-6.14.1.tgz")
+    apply(repo, {OCI_SOURCE: Replace("  ref:\n    semver: '*'\n", ref),
+                 OCI_CM: Replace("  values.yaml: |\n", "  values.yaml: |\n    replicas: 2\n")})
+    report = check_repository(repo, cache_dir=cache)
+    expected = [("values.unknown-override", OCI_CM)] if checked else []
+    assert [(p.rule, p.path) for p in report.problems] == expected, "\n".join(map(str, report.problems))
+
+
 def test_a_secret_taking_a_value_a_kustomization_spells_out_holds_it_in_plain_text(repo, cache):
     """${DB_PASSWORD} from the Kustomization's own postBuild.substitute is the password in
     plain text in the repository: a plain Secret still. From substituteFrom it is none."""

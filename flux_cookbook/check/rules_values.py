@@ -188,10 +188,14 @@ def _chart_location(release: Manifest, index: Index) -> tuple[str, str, str] | N
         source_spec = spec_of(source) if source else LineMap()
         url = source_spec.get("url")
         wanted = source_spec.get("ref") if isinstance(source_spec.get("ref"), dict) else {}
+        if wanted.get("digest"):
+            return None  # one artifact, of a version nothing here names
         if isinstance(url, str) and "/" in url.removeprefix("oci://"):
             # oci://registry/path/chart: the template caches it as (oci://registry/path, chart).
+            # Flux takes semver over tag, and a ref naming neither pulls the tag `latest`,
+            # a version no range matches (values.app_values reads the ref the same way).
             registry_path, _, name = url.rstrip("/").rpartition("/")
-            return registry_path, name, str(wanted.get("semver") or wanted.get("tag") or "*")
+            return registry_path, name, str(wanted.get("semver") or wanted.get("tag") or "latest")
     return None
 
 
