@@ -385,9 +385,10 @@ def _read_existing(path: Path, app: App, name: str, scope: str | None, secret_ty
     shown = path.relative_to(app.root) if app.root and path.is_relative_to(app.root) else path
     try:
         # A regular file within the caps (not a FIFO, not gigabytes, no alias bomb), read as
-        # bytes: its CRLF line ends are seen, and kept.
+        # bytes: its CRLF line ends are seen, and kept. It must read as the cluster reads it
+        # (libyaml refuses, as Go's YAML does, escapes of lone surrogates ruamel takes).
         text = repo_files.read_bytes(path.parent, path.name).decode("utf-8")
-        bounded_yaml.check(text, str(shown))
+        bounded_yaml.load_all(text, str(shown))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise UserError(f"cannot read {shown}: {error}") from None
     loader = _loader(_mapping_indent(text), explicit_start=text.lstrip().startswith("---"))

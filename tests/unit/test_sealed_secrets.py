@@ -95,6 +95,8 @@ HEAD = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name:
         f"    {k}: &{k} [{', '.join([f'*{p}'] * 10)}]\n" for p, k in zip("abcdefgh", "bcdefghi"))), "aliases expand to over"),
     (lambda path: os.mkfifo(path), "is not a regular file"),  # opened to read, it would wait for ever
     (lambda path: path.write_text(HEAD + "    123: AgAA\n    old:\n"), re.escape("entries that are no key and sealed text (123, old)")),
+    # An escape the cluster's YAML refuses (a lone surrogate), which ruamel reads and would write back.
+    (lambda path: path.write_text(HEAD + '    a: "\\ud83d\\ude00"\n'), "invalid Unicode character escape"),
 ])
 def test_a_hostile_existing_file_is_refused_before_any_value_is_asked(app, make, message):
     make(sealed_secrets.sealed_secret_path(app, "db"))
