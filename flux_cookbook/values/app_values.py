@@ -41,6 +41,7 @@ class App:
     inline: bool
     header: str  # the header comment line ("" if none)
     values_text: str  # the values without the header line
+    values: dict = field(default_factory=dict)  # values_text read (within bounded_yaml's caps), {} if empty
     files: dict[str, str] = field(default_factory=dict)  # path -> text as read
     folder: str = ""  # the folder its Kustomization applies (repository.apps.App.folder)
     written_range: str = ""  # the range its HelmRelease or OCIRepository names ("" if none is read)
@@ -140,6 +141,7 @@ def read_app(repo: Path, name: str) -> App:
                         f"{str(error).splitlines()[0]} ({_where(error)})") from None
     if parsed is not None and not isinstance(parsed, dict):
         raise UserError(f"the values of app '{name}' in {app.values_file} are not a mapping of values")
+    app.values = parsed or {}
     return app
 
 

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from flux_cookbook.errors import UserError
-from flux_cookbook.extensions import bounded_yaml, layout
+from flux_cookbook.extensions import layout
 from flux_cookbook.extensions.semver_range import parse_version
 from flux_cookbook.repository.apps import app_names
 from flux_cookbook.values.app_values import read_app
@@ -43,7 +43,7 @@ def outdated(repo: Path, charts: Charts) -> list[Row]:
             row.installs = charts.resolve(app.repo_url, app.chart, app.chart_version)
             row.newest_outside = charts.newest_outside(app.repo_url, app.chart, app.chart_version) or ""
             row.values_from = app.recorded_version() or charts.match(
-                app.repo_url, app.chart, app.chart_version, bounded_yaml.load(app.values_text) or {}) or "unknown"
+                app.repo_url, app.chart, app.chart_version, app.values) or "unknown"
             if row.values_from != "unknown" and row.installs != "?":
                 row.behind = parse_version(row.values_from) < parse_version(row.installs)
         except UserError as error:

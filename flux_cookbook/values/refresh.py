@@ -197,7 +197,7 @@ def _target(app: App, to: str | None, charts: Charts) -> tuple[ChartVersion, str
 
 def _from_version(repo: Path, app: App, charts: Charts) -> str:
     recorded = (app.recorded_version() or _local_chart_version(repo, app)
-                or charts.match(app.repo_url, app.chart, app.chart_version, bounded_yaml.load(app.values_text) or {}))
+                or charts.match(app.repo_url, app.chart, app.chart_version, app.values))
     if not recorded:
         raise UserError(
             f"app '{app.name}': the chart version its values came from is unknown (no values_chart_version "
