@@ -37,7 +37,7 @@ from flux_cookbook.template_runs import copier_run, template_clone, trust
 from flux_cookbook.update import bulk as bulk_update
 from flux_cookbook.update import interruption
 from flux_cookbook.update import scratch as update_scratch
-from flux_cookbook.update.bulk import CLUSTER_ANSWERS, Outcome, git, recorded_commit
+from flux_cookbook.update.bulk import CLUSTER_ANSWERS, Outcome, git
 
 NAME = "update-all"
 EXAMPLE = """example:
@@ -284,11 +284,9 @@ def update_all(repo: Path, recorded: dict[str, dict], args: argparse.Namespace) 
                 return True
         stops.checkpoint("cluster-updated")
         # Apps already at the release the cluster just reached need no second look.
-        reached = recorded_commit(repo, first) if first == CLUSTER_ANSWERS else None
-        current = {name for name in rest if reached and recorded_commit(repo, name) == reached}
-        for name in rest:
-            if name in current:
-                report(Outcome(name, "unchanged", reached))
+        current = {name: reached for name in rest if (reached := bulk_update.at_the_clusters_release(repo, first, name))}
+        for name, reached in current.items():
+            report(Outcome(name, "unchanged", reached))
         tasks = [(name, targets[name]) for name in rest if name not in current]
         if tasks and cluster_current:
             require_identity(repo)  # not asked yet: the cluster needed no update

@@ -71,6 +71,14 @@ def recorded_commit(repo: Path, answers_file: str) -> str:
     return str(recorded_answers(repo, answers_file).get("_commit", ""))
 
 
+def at_the_clusters_release(repo: Path, first: str, name: str) -> str:
+    """The release the cluster's answers file (`first`) records, where the app's answers
+    file `name` records it too, else "": after the cluster's update (whose migration may
+    bring an app there), such an app needs no copier."""
+    reached = recorded_commit(repo, first) if first == CLUSTER_ANSWERS else ""
+    return reached if reached and recorded_commit(repo, name) == reached else ""
+
+
 def conflicted_files(repo: Path) -> list[str]:
     return [name for name in git(repo, "diff", "--name-only", "--diff-filter=U").splitlines() if name]
 

@@ -116,16 +116,13 @@ def main(argv: list[str]) -> int:
         else open(where, "w", encoding="utf-8")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it ends this process group
     stops.checkpoint("in-place" if in_place else "worktree")
-    reached = ""  # the release the cluster's update reached, when the first task is the cluster's
     for index, (answers_file, vcs_ref) in enumerate(job["tasks"]):
-        if index and job.get("after_cluster"):
-            # The cluster's migration may have brought an app to its release already: no
-            # copier for it (update-all's own rule when the apps go in a worker of their own).
-            reached = reached or bulk_update.recorded_commit(repo, job["tasks"][0][0])
-            if reached and bulk_update.recorded_commit(repo, answers_file) == reached:
-                results.write(json.dumps(asdict(Outcome(answers_file, "unchanged", reached))) + "\n")
-                results.flush()
-                continue
+        # After the cluster's update, as update-all does when the apps go in a worker of their own.
+        if index and job.get("after_cluster") and (
+                reached := bulk_update.at_the_clusters_release(repo, job["tasks"][0][0], answers_file)):
+            results.write(json.dumps(asdict(Outcome(answers_file, "unchanged", reached))) + "\n")
+            results.flush()
+            continue
         if in_place:
             outcome, outcome.output = captured(lambda: update_safely(repo, answers_file, vcs_ref))
         else:
