@@ -1,7 +1,8 @@
 """Cluster repositories made by the template, driven as a user drives them.
 
 copier runs through its Python API (the same code the CLI runs, without a process start
-per call); the bad-input tests run the real CLI, since its message is what users read.
+per call); the bad-input tests run the real CLI (`python -m copier`, in this process too),
+since its message is what users read.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import runpy
 import shutil
 import signal
 import subprocess
@@ -104,10 +106,20 @@ def copier_sees_this_environment() -> Iterator[None]:
 
 
 def copier_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """The copier command line, as a user runs it (no terminal: --defaults)."""
-    return subprocess.run(
-        [sys.executable, "-m", "copier", *args], cwd=cwd, capture_output=True, text=True, check=False
-    )
+    """The copier command line, as a user runs it (no terminal: --defaults): `python -m
+    copier`, its module run as the interpreter runs it, in this test process
+    (in_this_process: no interpreter start and no import of copier, about 0.35 s a call)."""
+    return in_this_process(["copier", *args], lambda: _run_as_main("copier", ["copier", *args]), cwd=cwd)
+
+
+def _run_as_main(module: str, argv: list[str]) -> None:
+    """`python -m <module> <argv[1:]>`: the module's __main__ run with that command line."""
+    saved = sys.argv
+    sys.argv = argv
+    try:
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+    finally:
+        sys.argv = saved
 
 
 def _ctrl_c_as_at_a_terminal() -> None:
