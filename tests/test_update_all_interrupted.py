@@ -23,7 +23,11 @@ from tests.support.git_pause import PausingGit
 from tests.support.project import PROJECT_ROOT, commit_all, copy, own_copy
 from tests.support.template_repo import git
 
-APPS = ("api", "worker", "cache", "queue")
+# With the lived-in repository's podinfo and redis, four apps: the fewest that update-all
+# updates in parallel worktrees (update_all.PARALLEL_FROM), two in each of --jobs 2's, so a
+# worker stopped before its first app still has one after it. Each app more is one more
+# copier update in every run that goes on to the end.
+APPS = ("api", "worker")
 
 
 @pytest.fixture(scope="module")
