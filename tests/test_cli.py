@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -93,19 +94,22 @@ def test_every_command_module_is_listed_and_loads_only_when_it_runs():
 
 
 @pytest.fixture(scope="module")
-def cluster_made(template, tmp_path_factory):
+def cluster_made(template, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """`flux-cookbook new` without the example app, and what it said. Given also an answer
+    no cluster question takes (chart), which it names in a note and does not record: the
+    repository is the same as without it."""
     repo = tmp_path_factory.mktemp("new") / "cluster"
     result = cookbook_cli("new", str(repo), "--defaults", "--template", str(template.path), "--vcs-ref",
                           template.current, "-d", "include_example_app=false", "-d", "sealed_secrets=false",
-                          "-d", "repo_owner=acme")
+                          "-d", "repo_owner=acme", "-d", "chart=podinfo")
     assert result.returncode == 0, result.stderr
-    return repo
+    return repo, result
 
 
 @pytest.fixture
 def cluster(cluster_made, tmp_path):
     """`flux-cookbook new`, committed, without the example app: the test's own copy."""
-    return own_copy(cluster_made, tmp_path / "cluster")
+    return own_copy(cluster_made[0], tmp_path / "cluster")
 
 
 def test_new_makes_a_committed_cluster_repository(cluster, template):
@@ -154,13 +158,11 @@ def test_a_misspelt_answer_is_named_with_the_question_it_meant(cluster):
     assert "fetch_values" not in result.stdout
 
 
-def test_new_names_an_answer_no_cluster_question_took(template, tmp_path):
-    result = cookbook_cli("new", str(tmp_path / "c"), "--defaults", "--template", str(template.path), "--vcs-ref",
-                          template.current, "-d", "include_example_app=false", "-d", "sealed_secrets=false",
-                          "-d", "chart=podinfo")
+def test_new_names_an_answer_no_cluster_question_took(cluster_made):
+    made, result = cluster_made
     assert result.returncode == 0, result.stderr
     assert "-d chart was not used" in result.stdout and "not asked for this cluster" in result.stdout
-    assert "include_example_app" not in result.stdout and "chart" not in answers(tmp_path / "c")
+    assert "include_example_app" not in result.stdout and "chart" not in answers(made)
     assert "not a release tag" not in result.stdout
 
 
@@ -496,7 +498,16 @@ def test_update_all_where_a_checkout_hook_fails_or_no_worktree_can_be_added(temp
 
     published = tmp_path / "template"
     git(tmp_path, "clone", "-q", str(template.path), str(published))
-    repo = init_repo(copy(published, tmp_path / "repo", vcs_ref=template.current, include_example_app=False,
+    release_file = published / "template/app/{{ layout.app_dir(app_name, apps_dir) }}/helmrelease-{{ app_name }}.yaml.jinja"
+    release_file.write_text("# Managed by the flux cookbook template.\n" + release_file.read_text())
+    git(published, *AUTHOR, "commit", "-q", "-am", "A comment")
+    major, minor, patch = template.current.removeprefix("v").split(".")
+    release = f"v{major}.{minor}.{int(patch) + 1}"
+    git(published, "tag", release)
+    # The cluster is at the release already (as after an update-all stopped at an app): each
+    # run updates only the four apps, the fewest that update-all updates in worktrees
+    # (update_all.PARALLEL_FROM); a cluster's update to this release would change nothing.
+    repo = init_repo(copy(published, tmp_path / "repo", vcs_ref=release, include_example_app=False,
                           sealed_secrets=False))
     apps = ("web", "api", "queue", "cache")
     for app in apps:
@@ -508,12 +519,6 @@ def test_update_all_where_a_checkout_hook_fails_or_no_worktree_can_be_added(temp
     hook.chmod(0o755)
     other = own_copy(repo, tmp_path / "other")
     (other / ".git/worktrees").write_text("")  # where git keeps its worktrees: no folder
-    release_file = published / "template/app/{{ layout.app_dir(app_name, apps_dir) }}/helmrelease-{{ app_name }}.yaml.jinja"
-    release_file.write_text("# Managed by the flux cookbook template.\n" + release_file.read_text())
-    git(published, *AUTHOR, "commit", "-q", "-am", "A comment")
-    major, minor, patch = template.current.removeprefix("v").split(".")
-    release = f"v{major}.{minor}.{int(patch) + 1}"
-    git(published, "tag", release)
 
     for target, fallback in ((repo, False), (other, True)):
         result = cookbook_cli("update-all", str(target), "--vcs-ref", release, "--jobs", "2", "--trust")
