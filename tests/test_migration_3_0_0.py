@@ -8,6 +8,7 @@ tree's release with `flux-cookbook update-all`.
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -253,15 +254,26 @@ def test_an_app_updated_before_the_cluster(lived_in_2_1_1, template):
     assert {("mq", "OCIRepository", "mq"), ("mq", "HelmRelease", "mq")} <= built
 
 
-def test_from_1_0_0_in_one_update(template, own_lived_in_1_0_0):
-    """Both migrations, in order: bootstrap/ and current APIs, then the recommended settings."""
-    repo = own_lived_in_1_0_0
-    v1 = template.tag("1.0.0")
-    copy(template.path, repo, vcs_ref=v1, kind="app", app_name="pg", chart="postgresql", chart_version="16.x",
-         helm_repo_name="bitnami-oci", helm_repo_url=BITNAMI)
+@pytest.fixture(scope="module")
+def pg_from_1_0_0(template, lived_in_1_0_0, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """The lived-in 1.0.0 repository with pg added at 1.0.0 on the oci HelmRepository
+    bitnami-oci, pg's interval and that HelmRepository's interval and timeout set by hand,
+    then updated once; with what update-all printed, for the tests that only read it.
+    The two edits are in different files and different fields: what each test checks of
+    one stays what it would be without the other."""
+    repo = own_copy(lived_in_1_0_0, tmp_path_factory.mktemp("pg-from-1.0.0") / "cluster")
+    copy(template.path, repo, vcs_ref=template.tag("1.0.0"), kind="app", app_name="pg", chart="postgresql",
+         chart_version="16.x", helm_repo_name="bitnami-oci", helm_repo_url=BITNAMI)
     edit(repo / "pg/helmrelease-pg.yaml", "  interval: 15m\n", "  interval: 30m # nightly maintenance\n")
+    edit(repo / "flux-system/helmrepositories/helmrepository-bitnami-oci.yaml", "  interval: 15m\n",
+         "  interval: 1h # a slow registry\n  timeout: 2m\n")
     commit_all(repo, "Add pg")
-    update_all(repo, template)
+    return repo, update_all(repo, template)
+
+
+def test_from_1_0_0_in_one_update(pg_from_1_0_0, template, tmp_path):
+    """Both migrations, in order: bootstrap/ and current APIs, then the recommended settings."""
+    repo, _ = pg_from_1_0_0
     assert_current_and_valid(repo)
     # The 1.0.0 user's own install.remediation (lived_in_repo) stands, with nothing beside it.
     podinfo = spec(repo, "podinfo")
@@ -273,23 +285,17 @@ def test_from_1_0_0_in_one_update(template, own_lived_in_1_0_0):
     assert "bootstrap/helmrepositories/helmrepository-bitnami-oci.yaml" not in files(repo)
     assert {"bootstrap/helmrepositories/helmrepository-podinfo.yaml",
             "bootstrap/helmrepositories/helmrepository-bitnami.yaml", ".sourceignore"} <= files(repo)
+    repo = own_copy(repo, tmp_path / "cluster")
     before = tree_state(repo)
     update_all(repo, template)
     assert tree_state(repo) == before
 
 
-
-def test_an_oci_helm_repository_of_settings_of_its_own_moves_without_a_conflict(template, own_lived_in_1_0_0):
+def test_an_oci_helm_repository_of_settings_of_its_own_moves_without_a_conflict(pg_from_1_0_0):
     """The cluster's update writes pg's OCIRepository from the user's HelmRepository (its
     interval and timeout); pg's own update adds the release's rendering of the same file.
     The migration's is kept, in the app's update too, not left as a conflict."""
-    repo = own_lived_in_1_0_0
-    copy(template.path, repo, vcs_ref=template.tag("1.0.0"), kind="app", app_name="pg", chart="postgresql",
-         chart_version="16.x", helm_repo_name="bitnami-oci", helm_repo_url=BITNAMI)
-    edit(repo / "flux-system/helmrepositories/helmrepository-bitnami-oci.yaml", "  interval: 15m\n",
-         "  interval: 1h # a slow registry\n  timeout: 2m\n")
-    commit_all(repo, "Add pg")
-    result = update_all(repo, template)
+    repo, result = pg_from_1_0_0
     assert "added by the migration and by the release; the migration's (from your files) kept" in result.stdout
     assert_current_and_valid(repo)
     oci = load(repo / "pg/ocirepository-pg.yaml")["spec"]
