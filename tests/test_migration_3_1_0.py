@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from flux_cookbook.check import run as check
 from tests.support.project import answers, commit_all, cookbook_cli, copy, edit, init_repo, load, own_copy
@@ -89,27 +90,11 @@ def test_the_controller_is_there_so_sealed_secrets_stays_true(migrated):
     assert answers(repo)["_commit"] == "v3.1.0"
 
 
-def test_a_second_update_changes_nothing(migrated, template):
-    repo, _, _ = migrated
+def test_a_second_update_changes_nothing(migrated, template, tmp_path):
+    repo = own_copy(migrated[0], tmp_path / "cluster")
     head = git(repo, "rev-parse", "HEAD")
     update_all(repo, template)
     assert git(repo, "rev-parse", "HEAD") == head
-    assert git(repo, "status", "--porcelain") == ""
-
-
-def test_sealed_secrets_is_recorded_false_without_the_controller(template, tmp_path):
-    tag = template.tag("3.0.1")
-    repo = init_repo(copy(template.path, tmp_path / "cluster", vcs_ref=tag, include_example_app=False))
-    # The controller app removed by hand: the answers still say sealed_secrets: true.
-    git(repo, "rm", "-q", "-r", "sealed-secrets", ".copier-answers.app-sealed-secrets.yml",
-        "bootstrap/kustomizations/kustomization-sealed-secrets.yaml",
-        "bootstrap/helmrepositories/helmrepository-sealed-secrets.yaml",
-        "bootstrap/namespaces/namespace-sealed-secrets.yaml")
-    commit_all(repo, "No controller")
-    assert answers(repo)["sealed_secrets"] is True
-    output = update_all(repo, template)
-    assert answers(repo)["sealed_secrets"] is False
-    assert "sealed_secrets recorded false, as no app installs the controller" in output.stdout + output.stderr
     assert git(repo, "status", "--porcelain") == ""
 
 
@@ -139,20 +124,48 @@ def plain_3_0_1(template, tmp_path_factory) -> Path:
     return init_repo(copy(template.path, tmp_path_factory.mktemp("plain") / "cluster", vcs_ref=template.tag("3.0.1")))
 
 
-def test_the_raised_timeout_keeps_the_users_comments_on_and_above_its_line(plain_3_0_1, template, tmp_path):
-    """The line differs from the old render in its comment alone: copier's merge conflicts,
-    the update settles it to the release's value, and the user's comments stay."""
-    repo = own_copy(plain_3_0_1, tmp_path / "cluster")
+@pytest.fixture(scope="module")
+def notes_and_no_controller(plain_3_0_1, tmp_path_factory, template) -> tuple[Path, str, str]:
+    """plain_3_0_1 with the user's comments on podinfo's timeouts and the controller app
+    removed by hand, updated once: the repository, the commit before the update, and what
+    update-all said. The comments are in podinfo's files alone and the removal touches none
+    of them: podinfo's files come out as they do with the comments alone, the cluster's
+    answers as they do with the removal alone."""
+    repo = own_copy(plain_3_0_1, tmp_path_factory.mktemp("notes-and-no-controller") / "cluster")
     mine = "  # the chart installs in seconds\n  timeout: 2m # if not set, this defaults to interval duration, which is 1h\n"
     edit(repo / PODINFO_KUSTOMIZATION, TIMEOUT_AT_3_0_1, mine)
     edit(repo / "podinfo/helmrelease-podinfo.yaml", "  timeout: 5m\n", "  timeout: 5m # as long as the image pull takes\n")
     commit_all(repo, "Our notes")
-    update_all(repo, template)
+    # The controller app removed by hand: the answers still say sealed_secrets: true.
+    git(repo, "rm", "-q", "-r", "sealed-secrets", ".copier-answers.app-sealed-secrets.yml",
+        "bootstrap/kustomizations/kustomization-sealed-secrets.yaml",
+        "bootstrap/helmrepositories/helmrepository-sealed-secrets.yaml",
+        "bootstrap/namespaces/namespace-sealed-secrets.yaml")
+    commit_all(repo, "No controller")
+    before = git(repo, "rev-parse", "HEAD").strip()
+    result = update_all(repo, template)
+    return repo, before, result.stdout + result.stderr
+
+
+def test_the_raised_timeout_keeps_the_users_comments_on_and_above_its_line(notes_and_no_controller):
+    """The line differs from the old render in its comment alone: copier's merge conflicts,
+    the update settles it to the release's value, and the user's comments stay."""
+    repo, _, _ = notes_and_no_controller
     assert git(repo, "status", "--porcelain") == ""
     assert "  # the chart installs in seconds\n  timeout: 5m # if not set, this defaults to interval duration, which is 1h\n" \
         in (repo / PODINFO_KUSTOMIZATION).read_text()
     assert "  timeout: 5m # as long as the image pull takes\n" in (repo / "podinfo/helmrelease-podinfo.yaml").read_text()
     assert_current_and_valid(repo)
+
+
+def test_sealed_secrets_is_recorded_false_without_the_controller(notes_and_no_controller):
+    """The controller's app removed by hand, podinfo still there: no app installs the
+    controller, and the answers say so after the update."""
+    repo, before, output = notes_and_no_controller
+    assert yaml.safe_load(git(repo, "show", f"{before}:.copier-answers.yml"))["sealed_secrets"] is True
+    assert answers(repo)["sealed_secrets"] is False
+    assert "sealed_secrets recorded false, as no app installs the controller" in output
+    assert git(repo, "status", "--porcelain") == ""
 
 
 def test_a_timeout_the_user_chose_is_never_replaced(plain_3_0_1, template, tmp_path):
