@@ -1,11 +1,12 @@
 """`flux-cookbook values outdated` and `values refresh` on the real podinfo and traefik
-charts, served as a Helm repository on loopback that gains releases as the test goes on."""
+charts, served as a Helm repository on loopback that gains releases after the apps are added."""
 
 from __future__ import annotations
 
 import json
 import re
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,58 @@ def charts(tmp_path):
     folder = write_charts_repo(tmp_path / "charts", {"podinfo": ("6.0.3",), "traefik": ("10.24.0",)})
     with serve_folder(folder) as url:
         yield folder, url
+
+
+def added_then_released(empty_cluster, tmp_path_factory, add: Callable[[Path, str], None]) -> Iterator[tuple[Path, str]]:
+    """For a module's fixture: (cluster, url), a copy of empty_cluster that `add(cluster, url)`
+    added apps to from a Helm repository holding podinfo 6.0.3 and traefik 10.24.0 (as
+    `charts` has them), which then published every other version; served for the module's
+    tests, each of which works on its own copy of the cluster (`own`)."""
+    folder = tmp_path_factory.mktemp("added-then-released")
+    charts = write_charts_repo(folder / "charts", {"podinfo": ("6.0.3",), "traefik": ("10.24.0",)})
+    with serve_folder(charts) as url:
+        cluster = own_copy(empty_cluster, folder / "cluster")
+        add(cluster, url)
+        release(charts)
+        yield cluster, url
+
+
+def own(added: tuple[Path, str], tmp_path: Path) -> tuple[Path, str]:
+    """A test's own copy of a module's cluster, and the URL its apps were added from."""
+    cluster, url = added
+    return own_copy(cluster, tmp_path / "cluster"), url
+
+
+@pytest.fixture(scope="module")
+def podinfo_6x(template, empty_cluster, tmp_path_factory):
+    """(cluster, url): podinfo added with chart_version 6.x and no overrides (added_then_released)."""
+    yield from added_then_released(empty_cluster, tmp_path_factory,
+                                   lambda cluster, url: add_app(template, cluster, url, "podinfo", "6.x", {}))
+
+
+@pytest.fixture(scope="module")
+def podinfo_6x_two_replicas(template, empty_cluster, tmp_path_factory):
+    """(cluster, url): podinfo added with chart_version 6.x and replicaCount 2 (added_then_released)."""
+    yield from added_then_released(
+        empty_cluster, tmp_path_factory,
+        lambda cluster, url: add_app(template, cluster, url, "podinfo", "6.x", {"replicaCount": 2}))
+
+
+@pytest.fixture(scope="module")
+def podinfo_6x_inline(template, empty_cluster, tmp_path_factory):
+    """(cluster, url): podinfo added with chart_version 6.x and replicaCount 2, its values
+    inline in the HelmRelease (added_then_released)."""
+    yield from added_then_released(
+        empty_cluster, tmp_path_factory,
+        lambda cluster, url: add_app(template, cluster, url, "podinfo", "6.x", {"replicaCount": 2}, values_in="inline"))
+
+
+@pytest.fixture(scope="module")
+def podinfo_6x_commented(template, empty_cluster, tmp_path_factory):
+    """(cluster, url): podinfo with three overrides and the user's comments, as
+    podinfo_at_6_0_3 adds it (added_then_released)."""
+    yield from added_then_released(empty_cluster, tmp_path_factory,
+                                   lambda cluster, url: podinfo_at_6_0_3(template, cluster, url))
 
 
 @pytest.fixture(scope="module")
@@ -106,10 +159,8 @@ def podinfo_at_6_0_3(template, cluster: Path, url: str) -> None:
     commit_all(cluster, "Our comments")
 
 
-def test_podinfo_from_6_0_3_to_what_6_x_installs(template, cluster, charts):
-    folder, url = charts
-    podinfo_at_6_0_3(template, cluster, url)
-    release(folder)
+def test_podinfo_from_6_0_3_to_what_6_x_installs(podinfo_6x_commented, tmp_path):
+    cluster, url = own(podinfo_6x_commented, tmp_path)
 
     result = cookbook_cli("values", "outdated", str(cluster), "--format", "json")
     assert result.returncode == 1, result.stderr
@@ -139,10 +190,8 @@ def test_podinfo_from_6_0_3_to_what_6_x_installs(template, cluster, charts):
 
 
 @pytest.mark.parametrize("to", ["6.14.1", ">=6.0.0"])  # an exact version; a range that still allows 6.0.3
-def test_copier_update_with_a_chart_version_gives_the_same_values_as_refresh(template, cluster, charts, tmp_path, to):
-    folder, url = charts
-    podinfo_at_6_0_3(template, cluster, url)
-    release(folder)
+def test_copier_update_with_a_chart_version_gives_the_same_values_as_refresh(podinfo_6x_commented, tmp_path, to):
+    cluster, _ = own(podinfo_6x_commented, tmp_path)
     by_copier = own_copy(cluster, tmp_path / "by-copier")
     update(by_copier, ".copier-answers.app-podinfo.yml", chart_version=to)
     result = cookbook_cli("values", "refresh", "podinfo", "--to", to, "-C", str(cluster))
@@ -243,10 +292,8 @@ def test_values_that_name_no_version_match_the_release_they_equal(template, clus
     assert yaml.safe_load(values_text(cluster, "podinfo")) == yaml.safe_load(defaults("podinfo", "6.14.1"))
 
 
-def test_inline_values_and_dry_run(template, cluster, charts):
-    folder, url = charts
-    add_app(template, cluster, url, "podinfo", "6.x", {"replicaCount": 2}, values_in="inline")
-    release(folder)
+def test_inline_values_and_dry_run(podinfo_6x_inline, tmp_path):
+    cluster, _ = own(podinfo_6x_inline, tmp_path)
     state = tree_state(cluster)
     dry = cookbook_cli("values", "refresh", "--all", "--dry-run", "-C", str(cluster))
     assert dry.returncode == 0, dry.stderr
@@ -260,17 +307,15 @@ def test_inline_values_and_dry_run(template, cluster, charts):
 
 
 
-def test_inline_values_with_a_comment_at_the_left_edge_are_refreshed_whole(template, cluster, charts):
+def test_inline_values_with_a_comment_at_the_left_edge_are_refreshed_whole(podinfo_6x_inline, tmp_path):
     """A line commented out at column 0 inside spec.values is still inside them: the values
     after it are the chart's too, and move with it."""
-    folder, url = charts
-    add_app(template, cluster, url, "podinfo", "6.x", {"replicaCount": 2}, values_in="inline")
+    cluster, _ = own(podinfo_6x_inline, tmp_path)
     path = cluster / "podinfo/helmrelease-podinfo.yaml"
     text = path.read_text()
     indent = next(line for line in text.splitlines() if line.strip() == "replicaCount: 2").index("r")
     edit(path, f"{' ' * indent}replicaCount: 2\n", f"{' ' * indent}replicaCount: 2\n#{' ' * (indent - 1)}logLevel: debug\n")
     commit_all(cluster, "A value commented out")
-    release(folder)
     result = cookbook_cli("values", "refresh", "--all", "-C", str(cluster))
     assert result.returncode == 0, result.stdout + result.stderr
     text = path.read_text()
@@ -279,14 +324,12 @@ def test_inline_values_with_a_comment_at_the_left_edge_are_refreshed_whole(templ
     assert validate_repo(cluster, CURRENT) == []
 
 
-def test_a_helmrelease_file_with_a_second_document_gets_its_new_range(template, cluster, charts):
-    folder, url = charts
-    add_app(template, cluster, url, "podinfo", "6.x", {})
+def test_a_helmrelease_file_with_a_second_document_gets_its_new_range(podinfo_6x, tmp_path):
+    cluster, _ = own(podinfo_6x, tmp_path)
     path = cluster / "podinfo/helmrelease-podinfo.yaml"
     account = "---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: podinfo-extra\n  namespace: podinfo\n"
     path.write_text(path.read_text() + account)
     commit_all(cluster, "A ServiceAccount beside the HelmRelease")
-    release(folder)
     result = cookbook_cli("values", "refresh", "podinfo", "--to", "6.13.0", "-C", str(cluster))
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stdout + result.stderr
     documents = list(yaml.safe_load_all(path.read_text()))
@@ -323,14 +366,12 @@ def test_a_helmrelease_that_names_no_version_installs_the_newest(template, podin
 
 
 @pytest.mark.parametrize("signal_name, code", [("SIGINT", 130), ("SIGTERM", 143)])
-def test_a_refresh_stopped_before_its_commit_leaves_the_repository_clean(template, cluster, charts, monkeypatch,
+def test_a_refresh_stopped_before_its_commit_leaves_the_repository_clean(podinfo_6x_two_replicas, tmp_path, monkeypatch,
                                                                          signal_name, code):
     """Ctrl-C (or SIGTERM, a scheduled job ended) after the first file of an app is written:
     that app's files go back, so the next run is not refused for uncommitted changes, and it
     refreshes the app."""
-    folder, url = charts
-    add_app(template, cluster, url, "podinfo", "6.x", {"replicaCount": 2})
-    release(folder)
+    cluster, _ = own(podinfo_6x_two_replicas, tmp_path)
     before = tree_state(cluster)
     monkeypatch.setenv("FLUX_COOKBOOK_SIGNAL_AT", f"values-written:{signal_name}")
     stopped = cookbook_cli("values", "refresh", "--all", "-C", str(cluster))
@@ -341,13 +382,11 @@ def test_a_refresh_stopped_before_its_commit_leaves_the_repository_clean(templat
     assert again.returncode == 0, again.stdout + again.stderr
     assert yaml.safe_load(values_text(cluster, "podinfo"))["replicaCount"] == 2
 
-def test_a_signal_while_git_commits_waits_for_the_commit(template, cluster, charts):
+def test_a_signal_while_git_commits_waits_for_the_commit(podinfo_6x_two_replicas, tmp_path):
     """SIGINT to flux-cookbook alone (a scheduler's kill -INT) while git commits an app: git is
     not killed half-way, which left .git/index.lock and staged files; the commit is made,
     then the command stops, the repository clean."""
-    folder, url = charts
-    add_app(template, cluster, url, "podinfo", "6.x", {"replicaCount": 2})
-    release(folder)
+    cluster, _ = own(podinfo_6x_two_replicas, tmp_path)
     hook = cluster / ".git/hooks/pre-commit"
     hook.write_text("#!/bin/sh\nkill -INT \"$(ps -o ppid= -p $PPID)\"\nsleep 1\n")  # to git's parent: flux-cookbook
     hook.chmod(0o755)
@@ -386,10 +425,8 @@ ALIAS_BOMB = "".join(f"    l{n}: &l{n} [*l{n - 1}, *l{n - 1}]\n" if n else "    
                                      "repository unreachable",
                                      "dirty", "values do not parse", "alias bomb", "helmrelease renamed",
                                      "range postBuild fills in", "outside the repository", "answers of another app"])
-def test_bad_input_names_it_and_writes_nothing(template, cluster, charts, problem):
-    folder, url = charts
-    add_app(template, cluster, url, "podinfo", "6.x", {})
-    release(folder)
+def test_bad_input_names_it_and_writes_nothing(podinfo_6x, tmp_path, problem):
+    cluster, url = own(podinfo_6x, tmp_path)
     args, expected = ["values", "refresh", "podinfo", "-C", str(cluster)], ""
     if problem == "no such app":
         args[2], expected = "nginx", "no app 'nginx'"
@@ -485,14 +522,12 @@ def test_outdated_asks_each_repository_once_and_matches_values_that_record_no_ve
     assert result.returncode == 1 and rows["podinfo"]["behind"] and not rows["traefik"]["behind"]
 
 
-def test_an_app_kept_in_another_folder_is_found_where_its_kustomization_applies(template, cluster, charts):
-    folder, url = charts
-    add_app(template, cluster, url, "podinfo", "6.x", {})
+def test_an_app_kept_in_another_folder_is_found_where_its_kustomization_applies(podinfo_6x, tmp_path):
+    cluster, _ = own(podinfo_6x, tmp_path)
     (cluster / "web").mkdir()
     git(cluster, "mv", "podinfo", "web/podinfo")
     edit(cluster / "bootstrap/kustomizations/kustomization-podinfo.yaml", "  path: podinfo\n", "  path: web/podinfo\n")
     commit_all(cluster, "The app moves into web/")
-    release(folder)
     outdated = cookbook_cli("values", "outdated", str(cluster))
     assert outdated.returncode == 1 and "behind" in outdated.stdout, outdated.stdout + outdated.stderr  # 1: behind
     result = cookbook_cli("values", "refresh", "podinfo", "-C", str(cluster))
@@ -501,9 +536,8 @@ def test_an_app_kept_in_another_folder_is_found_where_its_kustomization_applies(
     assert "podinfo 6.14.1" in moved.read_text() and not (cluster / "podinfo").exists()
 
 
-def test_outdated_names_a_recorded_version_that_is_no_version(template, cluster, charts):
-    _, url = charts
-    add_app(template, cluster, url, "podinfo", "6.x", {})
+def test_outdated_names_a_recorded_version_that_is_no_version(podinfo_6x, tmp_path):
+    cluster, _ = own(podinfo_6x, tmp_path)
     answers = cluster / ".copier-answers.app-podinfo.yml"
     answers.write_text(answers.read_text().replace("values_chart_version: 6.0.3", "values_chart_version: latest"))
     commit_all(cluster, "A word for a version")
@@ -512,42 +546,36 @@ def test_outdated_names_a_recorded_version_that_is_no_version(template, cluster,
     assert "'latest' is not a semantic version" in result.stdout + result.stderr
 
 
-def test_an_oci_chart_moves_to_a_new_range(template, cluster):
-    from tests.support.helm_repo_server import chart_archive, serve_fake_registry
-
-    with serve_fake_registry({version: chart_archive(version) for version in PODINFO_VERSIONS}) as registry:
-        add_app(template, cluster, registry.oci_url, "podinfo", "6.0.3", {"replicaCount": 2})
-        # A digest pin: Flux pulls it whatever the range says; refused, naming it.
-        pinned = own_copy(cluster, cluster.parent / "pinned")
-        edit(pinned / "podinfo/ocirepository-podinfo.yaml", "semver: 6.0.3", "semver: 6.0.3\n    digest: sha256:" + "0" * 64)
-        commit_all(pinned, "A digest pin")
-        refused = cookbook_cli("values", "refresh", "podinfo", "--to", "6.x", "-C", str(pinned))
-        assert refused.returncode == 1 and "its OCIRepository pins a digest sha256:000" in refused.stderr, refused.stderr
-        # outdated names the pin as what Flux installs, not behind: the weekly job has nothing to do.
-        shown = cookbook_cli("values", "outdated", str(pinned), "--format", "json")
-        assert shown.returncode == 0, shown.stdout + shown.stderr
-        [row] = json.loads(shown.stdout)
-        assert (row["installs"], row["behind"], row["problem"]) == ("digest sha256:" + "0" * 64, False, "")
-        result = cookbook_cli("values", "refresh", "podinfo", "--to", "6.x", "-C", str(cluster))
+def test_an_oci_chart_moves_to_a_new_range(oci_podinfo_6_0_3, tmp_path):
+    cluster = own_copy(oci_podinfo_6_0_3, tmp_path / "cluster")
+    # A digest pin: Flux pulls it whatever the range says; refused, naming it.
+    pinned = own_copy(cluster, tmp_path / "pinned")
+    edit(pinned / "podinfo/ocirepository-podinfo.yaml", "semver: 6.0.3", "semver: 6.0.3\n    digest: sha256:" + "0" * 64)
+    commit_all(pinned, "A digest pin")
+    refused = cookbook_cli("values", "refresh", "podinfo", "--to", "6.x", "-C", str(pinned))
+    assert refused.returncode == 1 and "its OCIRepository pins a digest sha256:000" in refused.stderr, refused.stderr
+    # outdated names the pin as what Flux installs, not behind: the weekly job has nothing to do.
+    shown = cookbook_cli("values", "outdated", str(pinned), "--format", "json")
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    [row] = json.loads(shown.stdout)
+    assert (row["installs"], row["behind"], row["problem"]) == ("digest sha256:" + "0" * 64, False, "")
+    result = cookbook_cli("values", "refresh", "podinfo", "--to", "6.x", "-C", str(cluster))
     assert result.returncode == 0, result.stdout + result.stderr
     assert yaml.safe_load((cluster / "podinfo/ocirepository-podinfo.yaml").read_text())["spec"]["ref"]["semver"] == "6.x"
     assert yaml.safe_load(values_text(cluster, "podinfo")) == {**yaml.safe_load(defaults("podinfo", "6.14.1")), "replicaCount": 2}
     assert validate_repo(cluster, CURRENT) == []
 
 
-def test_a_range_bumped_by_hand_in_the_oci_repository_is_the_one_outdated_and_refresh_read(template, cluster):
+def test_a_range_bumped_by_hand_in_the_oci_repository_is_the_one_outdated_and_refresh_read(oci_podinfo_6_0_3, tmp_path):
     """renovate.json says an OCI app's range is bumped by hand, in its OCIRepository: Flux
     then installs the newest 6.x, and the values are behind it until refreshed to it."""
-    from tests.support.helm_repo_server import chart_archive, serve_fake_registry
-
-    with serve_fake_registry({version: chart_archive(version) for version in PODINFO_VERSIONS}) as registry:
-        add_app(template, cluster, registry.oci_url, "podinfo", "6.0.3", {"replicaCount": 2})
-        edit(cluster / "podinfo/ocirepository-podinfo.yaml", "semver: 6.0.3", "semver: 6.x # bumped by hand")
-        commit_all(cluster, "A newer podinfo")
-        outdated = cookbook_cli("values", "outdated", str(cluster))
-        assert outdated.returncode == 1, outdated.stdout + outdated.stderr
-        assert re.search(r"podinfo +podinfo +6\.x +6\.0\.3 +6\.14\.1 ", outdated.stdout), outdated.stdout
-        result = cookbook_cli("values", "refresh", "podinfo", "-C", str(cluster))
+    cluster = own_copy(oci_podinfo_6_0_3, tmp_path / "cluster")
+    edit(cluster / "podinfo/ocirepository-podinfo.yaml", "semver: 6.0.3", "semver: 6.x # bumped by hand")
+    commit_all(cluster, "A newer podinfo")
+    outdated = cookbook_cli("values", "outdated", str(cluster))
+    assert outdated.returncode == 1, outdated.stdout + outdated.stderr
+    assert re.search(r"podinfo +podinfo +6\.x +6\.0\.3 +6\.14\.1 ", outdated.stdout), outdated.stdout
+    result = cookbook_cli("values", "refresh", "podinfo", "-C", str(cluster))
     assert result.returncode == 0, result.stdout + result.stderr
     assert yaml.safe_load(values_text(cluster, "podinfo")) == {**yaml.safe_load(defaults("podinfo", "6.14.1")), "replicaCount": 2}
     assert "semver: 6.x # bumped by hand" in (cluster / "podinfo/ocirepository-podinfo.yaml").read_text()
@@ -622,9 +650,8 @@ def test_a_conflict_in_inline_values_is_marked_in_the_helmrelease(template, clus
     assert "<<<<<<< before refreshing" in text and "Traceback" not in result.stderr
 
 
-def test_outdated_shows_the_recorded_version_when_the_repository_is_out_of_reach(template, cluster, charts, monkeypatch):
-    _, url = charts
-    add_app(template, cluster, url, "podinfo", "6.x", {})
+def test_outdated_shows_the_recorded_version_when_the_repository_is_out_of_reach(podinfo_6x, tmp_path, monkeypatch):
+    cluster, url = own(podinfo_6x, tmp_path)
     answers = cluster / ".copier-answers.app-podinfo.yml"
     answers.write_text(answers.read_text().replace(url, "https://charts.invalid/podinfo"))
     commit_all(cluster, "The chart repository moved")
