@@ -18,7 +18,7 @@ from tests.support.helm_repo_server import (
     serve_helm_repo,
     write_helm_repo,
 )
-from tests.support.project import CRDS, commit_all, copier_cli, copy, init_repo, load, update
+from tests.support.project import CRDS, commit_all, copier_cli, copy, init_repo, load, own_copy, update
 
 CURRENT = [CRDS / "current", CRDS / "sealed-secrets"]
 CHARTS = CRDS.parent / "charts" / "podinfo"
@@ -40,6 +40,17 @@ def helm_repo(tmp_path):
         yield url
 
 
+@pytest.fixture(scope="module")
+def web_at_6_13(template, tmp_path_factory) -> tuple[Path, str]:
+    """(cluster, url): app `web` added with chart_version ~6.13 from a Helm repository served
+    for the module's tests; a test that changes the cluster works on its own copy."""
+    folder = tmp_path_factory.mktemp("web-at-6.13")
+    with serve_helm_repo(folder) as url:
+        cluster = init_repo(copy(template.path, folder / "cluster", include_example_app=False, sealed_secrets=False))
+        add_web(template, cluster, url, chart_version="~6.13")
+        yield cluster, url
+
+
 def add_web(template, cluster: Path, url: str, **data) -> None:
     copy(template.path, cluster, kind="app", app_name="web", chart="podinfo", helm_repo_name="podinfo",
          helm_repo_url=url, **{"chart_version": "6.x", **data})
@@ -58,8 +69,8 @@ def stored_values(cluster: Path) -> str:
     return load(cluster / CONFIGMAP)["data"]["values.yaml"]
 
 
-def test_the_range_resolves_to_the_newest_match_and_the_whole_values_arrive(template, cluster, helm_repo):
-    add_web(template, cluster, helm_repo, chart_version="~6.13")
+def test_the_range_resolves_to_the_newest_match_and_the_whole_values_arrive(web_at_6_13):
+    cluster, helm_repo = web_at_6_13
     text = stored_values(cluster)
     header, values = text.split("\n", 1)
     assert header == f"# values.yaml of chart {helm_repo} podinfo 6.13.0 (chart_version: ~6.13)"
@@ -143,9 +154,9 @@ def test_hostile_archives_are_never_unpacked(template, cluster, tmp_path, kind):
     assert not (cluster / "web" / "templates").exists()
 
 
-def test_an_update_out_of_reach_keeps_the_values_and_says_so_once(template, cluster, helm_repo, monkeypatch):
+def test_an_update_out_of_reach_keeps_the_values_and_says_so_once(web_at_6_13, tmp_path, monkeypatch):
     """An update renders the app three times (the old release once, the new one twice)."""
-    add_web(template, cluster, helm_repo, chart_version="6.13.x")
+    cluster, helm_repo = own_copy(web_at_6_13[0], tmp_path / "cluster"), web_at_6_13[1]
     before = stored_values(cluster)
     monkeypatch.setenv("FLUX_COOKBOOK_OFFLINE", "1")
     unreachable = helm_repo.replace("127.0.0.1", "localhost.invalid")
