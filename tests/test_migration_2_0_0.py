@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -175,55 +176,38 @@ def test_update_to_an_untagged_commit_is_refused(template, own_lived_in_1_0_0):
     assert tree_state(repo) == before
 
 
-def test_parallel_update_all_matches_one_at_a_time(template, own_lived_in_1_0_0, tmp_path):
-    """update_all's worker processes (one git worktree each) end exactly where one process does."""
-    repo = own_lived_in_1_0_0
+LEGACY_CHECK = {"apiVersion": "helm.toolkit.fluxcd.io/v2beta1", "kind": "HelmRelease", "name": "api", "namespace": "api"}
+SERVICE_CHECK = {"apiVersion": "v1", "kind": "Service", "name": "api", "namespace": "api"}
+
+
+@dataclass(frozen=True)
+class FourApps:
+    """One start updated by update-all with worker processes and, in a clone of it, in one process."""
+    parallel: Path  # --jobs 2: four apps, so each of two worker processes takes its share in a worktree
+    sequential: Path  # --jobs 1: the cluster and every app in one process, as update-all runs fewer than four
+    parallel_run: subprocess.CompletedProcess
+    sequential_run: subprocess.CompletedProcess
+    namespaces: list[str]  # the files of flux-system/namespaces/ the user's flow list names
+    before: build_check.Builds  # what Flux built from the start
+
+
+@pytest.fixture(scope="module")
+def four_apps(template, lived_in_1_0_0, tmp_path_factory) -> FourApps:
+    """The lived-in repository with two more apps and two quirks of its user's, updated by
+    update-all. The apps, api and worker, make four for two workers (update_all.PARALLEL_FROM);
+    api's health check names helm.toolkit.fluxcd.io/v2beta1, the HelmRelease API of 1.0.0's
+    day. A folder of the user's, applied by a Flux Kustomization of theirs, has a
+    kustomization file naming files of flux-system/ in a flow list on one line
+    (`resources: [a, b]`, as people write short lists). Neither quirk touches the other's
+    files or changes how many apps the workers take."""
+    folder = tmp_path_factory.mktemp("four-apps")
+    repo = own_copy(lived_in_1_0_0, folder / "cluster")
     v1 = template.tag("1.0.0")
-    for name in ("api", "worker"):  # with podinfo and redis: four apps for two workers
+    for name, checks in (("api", {"health_checks": [LEGACY_CHECK, SERVICE_CHECK]}), ("worker", {})):
         copy(template.path, repo, vcs_ref=v1, kind="app", app_name=name, chart="podinfo", chart_version="6.x",
-             helm_repo_name="podinfo", helm_repo_url="https://stefanprodan.github.io/podinfo")
-    commit_all(repo, "Two more apps")
-    sequential = tmp_path / "sequential"
-    git(tmp_path, "clone", "-q", str(repo), str(sequential))
-    for target, jobs in ((repo, "2"), (sequential, "1")):
-        result = run_update_all(target, "--vcs-ref", template.current, "--jobs", jobs)
-        assert result.returncode == 0, result.stdout + result.stderr
-    assert files(repo) == files(sequential)
-    assert all((repo / f).read_bytes() == (sequential / f).read_bytes() for f in files(repo) if not f.startswith(".copier-answers"))
-    assert git(repo, "log", "--format=%s", "-7") == git(sequential, "log", "--format=%s", "-7")
-    assert git(repo, "rev-parse", "HEAD^{tree}") == git(sequential, "rev-parse", "HEAD^{tree}")
-    assert git(repo, "status", "--porcelain") == "" and git(repo, "worktree", "list").count("\n") == 1
-
-
-def test_health_checks_naming_a_removed_api_name_the_served_one(template, own_lived_in_1_0_0):
-    """A health check written against helm.toolkit.fluxcd.io/v2beta1, the HelmRelease API of
-    1.0.0's day: Flux 2.7 no longer serves it, so the check would never pass. The update
-    names v2 in the Kustomization and in the app's answers, which render it."""
-    repo = own_lived_in_1_0_0
-    legacy = {"apiVersion": "helm.toolkit.fluxcd.io/v2beta1", "kind": "HelmRelease", "name": "api", "namespace": "api"}
-    service = {"apiVersion": "v1", "kind": "Service", "name": "api", "namespace": "api"}
-    copy(template.path, repo, vcs_ref=template.tag("1.0.0"), kind="app", app_name="api", chart="podinfo",
-         chart_version="6.x", helm_repo_name="podinfo", helm_repo_url="https://stefanprodan.github.io/podinfo",
-         health_checks=[legacy, service])
-    commit_all(repo, "The api app, waiting for its HelmRelease")
-    result = run_update_all(repo, "--vcs-ref", template.current)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "spec.healthChecks[0].apiVersion helm.toolkit.fluxcd.io/v2beta1 -> helm.toolkit.fluxcd.io/v2" in result.stdout
-    current = {**legacy, "apiVersion": "helm.toolkit.fluxcd.io/v2"}
-    assert load(repo / "bootstrap/kustomizations/kustomization-api.yaml")["spec"]["healthChecks"] == [current, service]
-    assert load(repo / ".copier-answers.app-api.yml")["health_checks"] == [current, service]
-    assert git(repo, "status", "--porcelain") == ""
-    assert_current_and_valid(repo)
-
-
-def test_a_flow_list_naming_the_bootstrap_folder_follows_it(template, own_lived_in_1_0_0):
-    """A folder of the user's, applied by a Flux Kustomization of theirs, whose kustomization
-    file names files of flux-system/ in a flow list on one line (`resources: [a, b]`, as
-    people write short lists): the entries name bootstrap/ after the move, in place, and
-    the path builds as it did."""
-    repo = own_lived_in_1_0_0
+             helm_repo_name="podinfo", helm_repo_url="https://stefanprodan.github.io/podinfo", **checks)
+    commit_all(repo, "Two more apps, api waiting for its HelmRelease")
     namespaces = sorted(p.name for p in (repo / "flux-system/namespaces").glob("*.yaml"))[:2]
-    assert len(namespaces) == 2
     listed = ", ".join(f"../flux-system/namespaces/{name}" for name in namespaces)
     (repo / "namespaces-only").mkdir()
     (repo / "namespaces-only/kustomization.yaml").write_text(
@@ -232,8 +216,48 @@ def test_a_flow_list_naming_the_bootstrap_folder_follows_it(template, own_lived_
         flux_ks("namespaces-only", "./namespaces-only"))
     commit_all(repo, "The namespaces alone")
     before = build_check.build(repo)
+    sequential = folder / "sequential"
+    git(folder, "clone", "-q", str(repo), str(sequential))
+    parallel_run = run_update_all(repo, "--vcs-ref", template.current, "--jobs", "2")
+    sequential_run = run_update_all(sequential, "--vcs-ref", template.current, "--jobs", "1")
+    return FourApps(repo, sequential, parallel_run, sequential_run, namespaces, before)
+
+
+def test_parallel_update_all_matches_one_at_a_time(four_apps):
+    """update_all's worker processes (one git worktree each) end exactly where one process does."""
+    repo, sequential = four_apps.parallel, four_apps.sequential
+    for result in (four_apps.parallel_run, four_apps.sequential_run):
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert files(repo) == files(sequential)
+    assert all((repo / f).read_bytes() == (sequential / f).read_bytes() for f in files(repo) if not f.startswith(".copier-answers"))
+    assert git(repo, "log", "--format=%s", "-7") == git(sequential, "log", "--format=%s", "-7")
+    assert git(repo, "rev-parse", "HEAD^{tree}") == git(sequential, "rev-parse", "HEAD^{tree}")
+    assert git(repo, "status", "--porcelain") == "" and git(repo, "worktree", "list").count("\n") == 1
+
+
+def test_health_checks_naming_a_removed_api_name_the_served_one(four_apps):
+    """A health check written against helm.toolkit.fluxcd.io/v2beta1, the HelmRelease API of
+    1.0.0's day: Flux 2.7 no longer serves it, so the check would never pass. The update
+    names v2 in the Kustomization and in the app's answers, which render it."""
+    repo, result = four_apps.sequential, four_apps.sequential_run
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "spec.healthChecks[0].apiVersion helm.toolkit.fluxcd.io/v2beta1 -> helm.toolkit.fluxcd.io/v2" in result.stdout
+    current = {**LEGACY_CHECK, "apiVersion": "helm.toolkit.fluxcd.io/v2"}
+    assert load(repo / "bootstrap/kustomizations/kustomization-api.yaml")["spec"]["healthChecks"] == [current, SERVICE_CHECK]
+    assert load(repo / ".copier-answers.app-api.yml")["health_checks"] == [current, SERVICE_CHECK]
+    assert git(repo, "status", "--porcelain") == ""
+    assert_current_and_valid(repo)
+
+
+def test_a_flow_list_naming_the_bootstrap_folder_follows_it(four_apps):
+    """A folder of the user's, applied by a Flux Kustomization of theirs, whose kustomization
+    file names files of flux-system/ in a flow list on one line (`resources: [a, b]`, as
+    people write short lists): the entries name bootstrap/ after the move, in place, and
+    the path builds as it did."""
+    repo, result = four_apps.sequential, four_apps.sequential_run
+    before, namespaces = four_apps.before, four_apps.namespaces
+    assert len(namespaces) == 2
     assert [r.ok for r in before.results if r.kustomization.path == "namespaces-only"] == [True]
-    result = run_update_all(repo, "--vcs-ref", template.current)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "namespaces-only/kustomization.yaml: now names bootstrap/ where it named flux-system/" in result.stdout
     assert (repo / "namespaces-only/kustomization.yaml").read_text() == (
@@ -246,33 +270,43 @@ def test_a_flow_list_naming_the_bootstrap_folder_follows_it(template, own_lived_
     assert git(repo, "status", "--porcelain") == ""
 
 
-def test_links_are_left_as_links_a_dangling_one_too(template, own_lived_in_1_0_0):
-    """A link is no file of its own: the file it names is migrated as itself, and a link
-    naming nothing stops nothing (it stopped the update with a traceback)."""
-    repo = own_lived_in_1_0_0
+LOGO = bytes(range(256)) * 4
+
+
+@pytest.fixture(scope="module")
+def links_and_binaries(template, lived_in_1_0_0, tmp_path_factory) -> Path:
+    """The lived-in repository with two links of its own (one naming nothing) and, in
+    flux-system/, a binary file, a link to a file, a link to a folder and a submodule,
+    updated by copier. Each once stopped the update with a traceback; none is another's
+    file, and each test asserts what the migration made of its own."""
+    repo = own_copy(lived_in_1_0_0, tmp_path_factory.mktemp("links-and-binaries") / "cluster")
     (repo / "extra-link.yaml").symlink_to("missing.yaml")
     (repo / "podinfo-release-link.yaml").symlink_to("podinfo/helmrelease-podinfo.yaml")
-    commit_all(repo, "Two links")
+    (repo / "flux-system/logo.png").write_bytes(LOGO)
+    (repo / "flux-system/ns-link.yaml").symlink_to("namespaces/namespace-podinfo.yaml")
+    (repo / "flux-system/app-link").symlink_to("../podinfo")
+    module = init_repo(repo_with(tmp_path_factory.mktemp("submodule") / "module", {"README": "a module\n"}))
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(module), "flux-system/vendor")
+    commit_all(repo, "Links, a logo and a submodule")
     update(repo, vcs_ref=template.current)
+    return repo
+
+
+def test_links_are_left_as_links_a_dangling_one_too(links_and_binaries):
+    """A link is no file of its own: the file it names is migrated as itself, and a link
+    naming nothing stops nothing (it stopped the update with a traceback)."""
+    repo = links_and_binaries
     assert (repo / "extra-link.yaml").is_symlink() and str((repo / "extra-link.yaml").readlink()) == "missing.yaml"
     assert (repo / "podinfo-release-link.yaml").is_symlink()
     assert "helm.toolkit.fluxcd.io/v2\n" in (repo / "podinfo/helmrelease-podinfo.yaml").read_text()
 
 
-def test_files_that_are_no_text_move_with_the_bootstrap_folder(template, own_lived_in_1_0_0, tmp_path):
+def test_files_that_are_no_text_move_with_the_bootstrap_folder(links_and_binaries):
     """A binary file, a link to a file, a link to a folder and a submodule in flux-system/ move
     to bootstrap/ as they are; they stopped the update half-way, with a traceback, the
     repository left staged and half moved."""
-    repo = own_lived_in_1_0_0
-    logo = bytes(range(256)) * 4
-    (repo / "flux-system/logo.png").write_bytes(logo)
-    (repo / "flux-system/ns-link.yaml").symlink_to("namespaces/namespace-podinfo.yaml")
-    (repo / "flux-system/app-link").symlink_to("../podinfo")
-    module = init_repo(repo_with(tmp_path / "module", {"README": "a module\n"}))
-    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(module), "flux-system/vendor")
-    commit_all(repo, "A logo, links and a submodule")
-    update(repo, vcs_ref=template.current)
-    assert (repo / "bootstrap/logo.png").read_bytes() == logo
+    repo = links_and_binaries
+    assert (repo / "bootstrap/logo.png").read_bytes() == LOGO
     assert str((repo / "bootstrap/ns-link.yaml").readlink()) == "namespaces/namespace-podinfo.yaml"
     assert (repo / "bootstrap/namespaces/namespace-podinfo.yaml").is_file()  # the file the link names stays
     assert str((repo / "bootstrap/app-link").readlink()) == "../podinfo"
@@ -297,43 +331,46 @@ def test_a_step_that_cannot_read_a_file_changes_nothing(template, own_lived_in_1
     assert (repo / "flux-system/notes.txt").is_file() and not (repo / "bootstrap").exists()
 
 
-def test_an_app_updated_first_keeps_what_the_later_releases_stage(template, tmp_path):
-    """An app's Kustomization moves with the bootstrap folder, so copier's merge of it has no
-    old render and conflicts: it is settled as the update's steps staged it, the 3.1.0
-    step's health check included (it reverted to 2.0.0's text, the guessed Deployment)."""
+@pytest.fixture(scope="module")
+def web_updated_first(template, tmp_path_factory) -> tuple[Path, str]:
+    """A 1.0.0 cluster with its example app and an app, web, added in a commit (returned with
+    the repository); then web updated to the working tree's release before the cluster, and
+    committed."""
     tag = template.tag("1.0.0")
-    repo = init_repo(copy(template.path, tmp_path / "cluster", vcs_ref=tag))
+    repo = init_repo(copy(template.path, tmp_path_factory.mktemp("web-first") / "cluster", vcs_ref=tag))
     copy(template.path, repo, vcs_ref=tag, kind="app", app_name="web", chart="podinfo",
          helm_repo_url="https://stefanprodan.github.io/podinfo")
     commit_all(repo, "Add web")
+    added = git(repo, "rev-parse", "HEAD").strip()
     update(repo, ".copier-answers.app-web.yml", vcs_ref=template.current)
     commit_all(repo, "web first")
+    return repo, added
+
+
+def test_an_app_updated_first_keeps_what_the_later_releases_stage(web_updated_first):
+    """An app's Kustomization moves with the bootstrap folder, so copier's merge of it has no
+    old render and conflicts: it is settled as the update's steps staged it, the 3.1.0
+    step's health check included (it reverted to 2.0.0's text, the guessed Deployment)."""
+    repo, _ = web_updated_first
     moved = [{"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "name": "web", "namespace": "web"}]
     assert load(repo / "bootstrap/kustomizations/kustomization-web.yaml")["spec"]["healthChecks"] == moved
     assert yaml.safe_load((repo / ".copier-answers.app-web.yml").read_text())["health_checks"] == moved
 
 
-def test_an_app_updated_first_gets_the_timeout_the_release_raises(template, tmp_path):
+def test_an_app_updated_first_gets_the_timeout_the_release_raises(web_updated_first):
     """Its Kustomization moves with the bootstrap folder, so copier's merge of it keeps what
     the before stage staged: the 3.1.0 step stages the raised timeout there too."""
-    tag = template.tag("1.0.0")
-    repo = init_repo(copy(template.path, tmp_path / "cluster", vcs_ref=tag, include_example_app=False))
-    copy(template.path, repo, vcs_ref=tag, kind="app", app_name="web", chart="podinfo",
-         helm_repo_url="https://stefanprodan.github.io/podinfo")
-    commit_all(repo, "Add web")
-    assert "  timeout: 2m # if not set" in (repo / "flux-system/kustomizations/kustomization-web.yaml").read_text()
-    update(repo, ".copier-answers.app-web.yml", vcs_ref=template.current)
+    repo, added = web_updated_first
+    assert "  timeout: 2m # if not set" in git(repo, "show", f"{added}:flux-system/kustomizations/kustomization-web.yaml")
     assert ("  timeout: 5m # at least the HelmRelease's timeout; if not set, this defaults to interval duration\n"
             in (repo / "bootstrap/kustomizations/kustomization-web.yaml").read_text())
     assert load(repo / "web/helmrelease-web.yaml")["spec"]["timeout"] == "5m"
 
 
-def test_the_readme_draws_the_layout_where_it_now_is(template, tmp_path):
+def test_the_readme_draws_the_layout_where_it_now_is(migrated):
     """The README is the user's (copier leaves it alone since 2.1.0): the step repoints the
     layout it draws, as well as the bootstrap command, when it moves the folder."""
-    repo = init_repo(copy(template.path, tmp_path / "cluster", vcs_ref=template.tag("1.0.0"), include_example_app=False))
-    update(repo, vcs_ref=template.current)
-    readme = (repo / "README.md").read_text()
+    readme = (migrated / "README.md").read_text()
     assert "--path=bootstrap" in readme and "--path=flux-system" not in readme
     assert "\nbootstrap/                    flux bootstrap --path points here\n  flux-system/ " in readme
     assert "Flux applies everything under `bootstrap/`" in readme and "under `flux-system/`" not in readme
