@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -55,16 +56,90 @@ def test_unresolved_conflicts_block_the_next_update(template, v1_repo):
     assert tree_state(v1_repo) == left
 
 
-def test_a_deleted_generated_file_stays_deleted(template, v1_repo):
-    (v1_repo / "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml").unlink()
-    release = v1_repo / "podinfo/helmrelease-podinfo.yaml"
+@dataclass(frozen=True)
+class Updated:
+    """A 1.0.0 repository of two apps, podinfo and web, each edited as a test of this module
+    edits it, committed, then brought to a release: the cluster's update, committed, then
+    each app's in turn, committed after it."""
+
+    repo: Path
+    committed: dict[str, bytes]  # every file as committed before the updates
+    cluster: subprocess.CompletedProcess
+    apps: dict[str, subprocess.CompletedProcess]  # app -> its update
+    status: dict[str, str]  # app -> `git status --porcelain` right after its update
+
+
+@pytest.fixture(scope="module")
+def v1_two_apps(template, v1_made, tmp_path_factory) -> Path:
+    """The committed 1.0.0 cluster with a second app, web (chart podinfo from a Helm
+    repository of its own), added at 1.0.0: two apps to edit each its own way and update
+    together."""
+    repo = own_copy(v1_made, tmp_path_factory.mktemp("v1-two-apps") / "cluster")
+    copy(template.path, repo, vcs_ref=template.tag("1.0.0"), kind="app", app_name="web", chart="podinfo",
+         helm_repo_name="charts", helm_repo_url="https://charts.example.com")
+    commit_all(repo, "Add web")
+    return repo
+
+
+def updated(repo: Path, vcs_ref: str) -> Updated:
+    """`repo`, committed, brought to `vcs_ref` as a user does it: `copier update`, commit,
+    then `copier update -a` of each app, commit (copier updates no repository with changes
+    not committed)."""
+    committed = tree_state(repo)[2]
+    to_release = ("update", "--trust", "--defaults", "--vcs-ref", vcs_ref)
+    cluster = copier_cli(*to_release, cwd=repo)
+    commit_all(repo, "Cluster update")
+    apps, status = {}, {}
+    for app in ("podinfo", "web"):
+        apps[app] = copier_cli(*to_release, "-a", f".copier-answers.app-{app}.yml", cwd=repo)
+        status[app] = git(repo, "status", "--porcelain")
+        commit_all(repo, f"Update {app}")
+    return Updated(repo, committed, cluster, apps, status)
+
+
+@pytest.fixture(scope="module")
+def updated_to_2_0_0(template, v1_two_apps, tmp_path_factory) -> Updated:
+    """podinfo without its values ConfigMap, web moved to apps/, updated to 2.0.0 (the
+    edits of test_a_deleted_generated_file_stays_deleted and
+    test_a_renamed_app_folder_is_not_recreated). Each edit is of one app's own files: the
+    migrations treat each app's files on their own, and an app's update renders only its
+    own, so each app's files and messages are those of a repository with its edit alone."""
+    repo = own_copy(v1_two_apps, tmp_path_factory.mktemp("to-2.0.0") / "cluster")
+    chart_defaults_for_podinfo(repo)
+    web_in_apps(repo)
+    return updated(repo, template.tag("2.0.0"))
+
+
+def chart_defaults_for_podinfo(repo: Path) -> None:
+    (repo / "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml").unlink()
+    release = repo / "podinfo/helmrelease-podinfo.yaml"
     release.write_text(release.read_text().split("  valuesFrom:")[0])
-    commit_all(v1_repo, "Chart defaults are fine")
-    assert cli_update(v1_repo, template).returncode == 0
-    commit_all(v1_repo, "Cluster update")
-    assert cli_update(v1_repo, template, "-a", ".copier-answers.app-podinfo.yml").returncode == 0
-    assert not (v1_repo / "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml").exists()
+    commit_all(repo, "Chart defaults are fine")
+
+
+def test_a_deleted_generated_file_stays_deleted(updated_to_2_0_0):
+    repo = updated_to_2_0_0.repo
+    assert updated_to_2_0_0.cluster.returncode == 0
+    assert updated_to_2_0_0.apps["podinfo"].returncode == 0
+    release = repo / "podinfo/helmrelease-podinfo.yaml"
+    assert not (repo / "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml").exists()
     assert "valuesFrom" not in release.read_text() and "helm.toolkit.fluxcd.io/v2\n" in release.read_text()
+
+
+def web_in_apps(repo: Path) -> None:
+    git(repo, "mv", "web", "apps")
+    kustomization = repo / "flux-system/kustomizations/kustomization-web.yaml"
+    kustomization.write_text(kustomization.read_text().replace("path: web", "path: apps"))
+    commit_all(repo, "Apps live in apps/")
+
+
+def test_a_renamed_app_folder_is_not_recreated(updated_to_2_0_0):
+    repo = updated_to_2_0_0.repo
+    assert updated_to_2_0_0.cluster.returncode == 0
+    assert updated_to_2_0_0.apps["web"].returncode == 0
+    assert not (repo / "web").exists()
+    assert load(repo / "apps/helmrelease-web.yaml")["apiVersion"] == "helm.toolkit.fluxcd.io/v2"
+    assert load(repo / "bootstrap/kustomizations/kustomization-web.yaml")["spec"]["path"] == "apps"
 
 
 SOPS_BLOCK = """sops:
@@ -81,57 +156,62 @@ SOPS_BLOCK = """sops:
 """
 
 
-def test_a_sops_encrypted_file_is_left_as_the_user_committed_it(template, v1_repo):
+@pytest.fixture(scope="module")
+def updated_to_current(template, v1_two_apps, tmp_path_factory) -> Updated:
+    """podinfo's HelmRelease SOPS-encrypted, web's recorded health check of the user's own,
+    updated to the working tree's release (the edits of
+    test_a_sops_encrypted_file_is_left_as_the_user_committed_it and
+    test_an_update_keeps_health_checks_a_new_app_would_be_refused). On two apps, not one:
+    3.1.0's step reads the HelmRelease of an app whose health check the template guessed
+    (the encrypted one here) and leaves alone an app whose health check is the user's own,
+    so both on podinfo would skip that read."""
+    repo = own_copy(v1_two_apps, tmp_path_factory.mktemp("to-current") / "cluster")
+    encrypt_podinfos_release(repo)
+    own_health_check_for_web(repo)
+    return updated(repo, template.current)
+
+
+def encrypt_podinfos_release(repo: Path) -> None:
+    release = repo / "podinfo/helmrelease-podinfo.yaml"
+    release.write_text(release.read_text() + SOPS_BLOCK)
+    commit_all(repo, "Encrypt the HelmRelease with SOPS")
+
+
+def test_a_sops_encrypted_file_is_left_as_the_user_committed_it(updated_to_current):
     """SOPS's MAC covers the whole file: what copier's merge would change in it (the new
     apiVersion, the release's keys) breaks its decryption in the cluster. It stays byte for
     byte as committed, and the output says what to do instead."""
-    release = v1_repo / "podinfo/helmrelease-podinfo.yaml"
-    release.write_text(release.read_text() + SOPS_BLOCK)
-    commit_all(v1_repo, "Encrypt the HelmRelease with SOPS")
-    encrypted = release.read_bytes()
-    to_current = ("update", "--trust", "--defaults", "--vcs-ref", template.current)
-    cluster = copier_cli(*to_current, cwd=v1_repo)
+    repo, cluster, app = updated_to_current.repo, updated_to_current.cluster, updated_to_current.apps["podinfo"]
+    encrypted = updated_to_current.committed["podinfo/helmrelease-podinfo.yaml"]
     assert cluster.returncode == 0, cluster.stderr
     assert "podinfo/helmrelease-podinfo.yaml: SOPS-encrypted; left as it is" in cluster.stdout  # the migration's step
-    commit_all(v1_repo, "Cluster update")
-    app = copier_cli(*to_current, "-a", ".copier-answers.app-podinfo.yml", cwd=v1_repo)
     assert app.returncode == 0, app.stderr
-    assert release.read_bytes() == encrypted
+    assert (repo / "podinfo/helmrelease-podinfo.yaml").read_bytes() == encrypted
     assert "podinfo/helmrelease-podinfo.yaml: SOPS-encrypted, so the update left it as it was" in app.stdout + app.stderr
-    assert "podinfo/helmrelease-podinfo.yaml" not in git(v1_repo, "status", "--porcelain")
+    assert "podinfo/helmrelease-podinfo.yaml" not in updated_to_current.status["podinfo"]
     # The rest of the app is updated as usual.
-    assert load(v1_repo / "bootstrap/kustomizations/kustomization-podinfo.yaml")["apiVersion"] == "kustomize.toolkit.fluxcd.io/v1"
+    assert load(repo / "bootstrap/kustomizations/kustomization-podinfo.yaml")["apiVersion"] == "kustomize.toolkit.fluxcd.io/v1"
 
 
-def test_an_update_keeps_health_checks_a_new_app_would_be_refused(template, v1_repo):
+def own_health_check_for_web(repo: Path) -> None:
+    answers = repo / ".copier-answers.app-web.yml"
+    recorded = yaml.safe_load(answers.read_text())
+    answers.write_text(answers.read_text().replace(yaml.safe_dump({"health_checks": recorded["health_checks"]}),
+                                                   "health_checks:\n- kind: deployment\n  name: web\n  namespace: web\n"))
+    commit_all(repo, "A health check of our own")
+
+
+def test_an_update_keeps_health_checks_a_new_app_would_be_refused(updated_to_current):
     """A new app's health checks must name objects Kubernetes could have; an update takes
     the recorded ones as they are (adopt records a hand-made repository's own), so a kind
     written in lower case does not stop it."""
-    answers = v1_repo / ".copier-answers.app-podinfo.yml"
-    recorded = yaml.safe_load(answers.read_text())
-    answers.write_text(answers.read_text().replace(yaml.safe_dump({"health_checks": recorded["health_checks"]}),
-                                                   "health_checks:\n- kind: deployment\n  name: podinfo\n  namespace: podinfo\n"))
-    assert yaml.safe_load(answers.read_text())["health_checks"] == [{"kind": "deployment", "name": "podinfo", "namespace": "podinfo"}]
-    commit_all(v1_repo, "A health check of our own")
-    to_current = ("update", "--trust", "--defaults", "--vcs-ref", template.current)
-    assert copier_cli(*to_current, cwd=v1_repo).returncode == 0
-    commit_all(v1_repo, "Cluster update")
-    app = copier_cli(*to_current, "-a", ".copier-answers.app-podinfo.yml", cwd=v1_repo)
+    answers = ".copier-answers.app-web.yml"
+    assert yaml.safe_load(updated_to_current.committed[answers])["health_checks"] == [
+        {"kind": "deployment", "name": "web", "namespace": "web"}]
+    assert updated_to_current.cluster.returncode == 0
+    app = updated_to_current.apps["web"]
     assert app.returncode == 0, app.stderr
-    assert yaml.safe_load(answers.read_text())["health_checks"][0]["kind"] == "deployment"
-
-
-def test_a_renamed_app_folder_is_not_recreated(template, v1_repo):
-    git(v1_repo, "mv", "podinfo", "apps")
-    kustomization = v1_repo / "flux-system/kustomizations/kustomization-podinfo.yaml"
-    kustomization.write_text(kustomization.read_text().replace("path: podinfo", "path: apps"))
-    commit_all(v1_repo, "Apps live in apps/")
-    assert cli_update(v1_repo, template).returncode == 0
-    commit_all(v1_repo, "Cluster update")
-    assert cli_update(v1_repo, template, "-a", ".copier-answers.app-podinfo.yml").returncode == 0
-    assert not (v1_repo / "podinfo").exists()
-    assert load(v1_repo / "apps/helmrelease-podinfo.yaml")["apiVersion"] == "helm.toolkit.fluxcd.io/v2"
-    assert load(v1_repo / "bootstrap/kustomizations/kustomization-podinfo.yaml")["spec"]["path"] == "apps"
+    assert yaml.safe_load((updated_to_current.repo / answers).read_text())["health_checks"][0]["kind"] == "deployment"
 
 
 @pytest.mark.parametrize("nonsense, message", [
