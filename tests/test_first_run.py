@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pexpect
@@ -36,8 +37,10 @@ def readme_section(repo: Path, heading: str) -> str:
 @pytest.fixture(scope="module")
 def nested(template, tmp_path_factory) -> Path:
     """`bootstrap_dir=clusters/home`, the example app (offline: its placeholder), an OCI
-    app with inline values and an HTTP app depending on it, committed."""
-    repo = copy(template.path, tmp_path_factory.mktemp("first-run") / "cluster", bootstrap_dir=NESTED)
+    app with inline values and an HTTP app depending on it, committed; on GitHub, as
+    acme/homelab (the README's bootstrap commands name them, test_the_readme_pushes_before_it_bootstraps)."""
+    repo = copy(template.path, tmp_path_factory.mktemp("first-run") / "cluster", bootstrap_dir=NESTED,
+                repo_owner="acme", repo_name="homelab")
     copy(template.path, repo, kind="app", app_name="web", chart="web", chart_version="1.x",
          helm_repo_url="oci://ghcr.io/acme/charts", values_in="inline", health_checks=[])
     copy(template.path, repo, kind="app", app_name="db", chart="postgresql", chart_version="16.x",
@@ -106,14 +109,33 @@ def test_an_app_cannot_take_the_folder_of_the_bootstrap_folder(template, nested)
 
 # --- the README's first steps ----------------------------------------------------------
 
+@pytest.fixture(scope="module")
+def made_by_new(template, tmp_path_factory) -> Callable[[str], tuple[Path, subprocess.CompletedProcess]]:
+    """repo_url -> a cluster `flux-cookbook new --defaults` made for a repository there,
+    without the example app, on branch live, and what the command said; made once per URL
+    for the module (the README tests of a Git host and the test of `new` read the same)."""
+    made: dict[str, tuple[Path, subprocess.CompletedProcess]] = {}
+
+    def new(repo_url: str) -> tuple[Path, subprocess.CompletedProcess]:
+        if repo_url not in made:
+            repo = tmp_path_factory.mktemp("new") / "cluster"
+            made[repo_url] = repo, cookbook_cli(
+                "new", str(repo), "--defaults", "--template", str(template.path), "-d", "include_example_app=false",
+                "-d", "branch=live", "-d", f"repo_url={repo_url}")
+        return made[repo_url]
+
+    return new
+
+
 @pytest.mark.parametrize(("repo_url", "command"), [
     ("git@gitlab.com:acme/infra.git", ["--url=ssh://git@gitlab.com/acme/infra.git", "--private-key-file=<path/to/private.key>"]),
     ("ssh://git@git.home.lan:2222/me/flux.git", ["--url=ssh://git@git.home.lan:2222/me/flux.git", "--private-key-file="]),
     ("https://gitea.home.lan/me/flux.git", ["--url=https://gitea.home.lan/me/flux.git", "--username=<user> --token-auth"]),
     ("http://git.lan/me/flux", ["--url=http://git.lan/me/flux", "--token-auth --allow-insecure-http"]),
 ])
-def test_another_git_host_gets_flux_bootstrap_git_for_its_url(template, tmp_path, repo_url, command):
-    repo = copy(template.path, tmp_path / "cluster", include_example_app=False, repo_url=repo_url, branch="live")
+def test_another_git_host_gets_flux_bootstrap_git_for_its_url(made_by_new, repo_url, command):
+    repo, made = made_by_new(repo_url)
+    assert made.returncode == 0, made.stderr
     bootstrap = readme_section(repo, "Push it, then bootstrap Flux onto a cluster")
     assert "flux bootstrap github" not in bootstrap
     [block] = re.findall(r"flux bootstrap git \\\n(.*?)\n```", bootstrap, re.DOTALL)
@@ -122,9 +144,8 @@ def test_another_git_host_gets_flux_bootstrap_git_for_its_url(template, tmp_path
     assert f"git remote add origin {repo_url}\ngit push -u origin live\n" in bootstrap
 
 
-def test_the_readme_pushes_before_it_bootstraps(template, tmp_path):
-    repo = copy(template.path, tmp_path / "cluster", include_example_app=False, repo_owner="acme", repo_name="homelab")
-    bootstrap = readme_section(repo, "Push it, then bootstrap Flux onto a cluster")
+def test_the_readme_pushes_before_it_bootstraps(nested):
+    bootstrap = readme_section(nested, "Push it, then bootstrap Flux onto a cluster")
     steps = ["git init -b main", "# `flux-cookbook new` did this for you", "git remote add origin https://github.com/acme/homelab",
              "git push -u origin main", "flux bootstrap github", "--owner=acme", "--repository=homelab", "--personal"]
     positions = [bootstrap.index(step) for step in steps]
@@ -132,13 +153,11 @@ def test_the_readme_pushes_before_it_bootstraps(template, tmp_path):
     # Another host's example names another host, never GitHub's URL.
     other_hosts = re.findall(r"--url=(\S+)", bootstrap)
     assert other_hosts == ["ssh://git@git.example.com/acme/homelab", "https://git.example.com/acme/homelab"]
-    assert "flux-cookbook check" in readme_section(repo, "Check before you push")
+    assert "flux-cookbook check" in readme_section(nested, "Check before you push")
 
 
-def test_flux_cookbook_new_did_what_the_readme_says_it_did(template, tmp_path):
-    repo = tmp_path / "cluster"
-    result = cookbook_cli("new", str(repo), "--defaults", "--template", str(template.path), "-d", "include_example_app=false",
-                          "-d", "branch=live")
+def test_flux_cookbook_new_did_what_the_readme_says_it_did(made_by_new):
+    repo, result = made_by_new("https://gitea.home.lan/me/flux.git")
     assert result.returncode == 0, result.stderr
     assert "git init -b live" in (repo / "README.md").read_text()
     git = ["git", "-C", str(repo)]
