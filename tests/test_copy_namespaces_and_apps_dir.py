@@ -50,6 +50,23 @@ def add_app(template, repo, app, **data):
     commit_all(repo, f"Add {app}")
 
 
+@pytest.fixture(scope="module")
+def web_cluster(template, plain_cluster, tmp_path_factory) -> tuple[Path, build_check.Builds]:
+    """The plain cluster with app web added (namespace web, Helm repository charts), made
+    once for the module, and what Flux built from the plain cluster before it."""
+    repo, built = plain_cluster
+    repo = own_copy(repo, tmp_path_factory.mktemp("web") / "repo")
+    add_app(template, repo, "web")
+    return repo, built
+
+
+@pytest.fixture
+def own_web_cluster(web_cluster, tmp_path) -> tuple[Path, build_check.Builds]:
+    """This test's copy of the cluster with app web, and what Flux built before web."""
+    repo, built = web_cluster
+    return own_copy(repo, tmp_path / "repo"), built
+
+
 @pytest.mark.parametrize("namespace", ["flux-system", "kube-system", "kube-public", "kube-node-lease", "default"])
 def test_no_namespace_file_for_a_namespace_flux_or_kubernetes_owns(template, own_cluster, namespace):
     repo, before = own_cluster
@@ -113,12 +130,11 @@ def test_an_apps_folder_outside_the_rules_is_refused(template, tmp_path, apps_di
         copy(template.path, tmp_path / "repo", include_example_app=False, apps_dir=apps_dir)
 
 
-def test_an_update_writes_no_namespace_or_helm_repository_file_the_user_moved_elsewhere(template, own_cluster):
+def test_an_update_writes_no_namespace_or_helm_repository_file_the_user_moved_elsewhere(template, own_web_cluster):
     """The user gathers the Namespaces in one file and renames the HelmRepository's: an
     app's update (here with a new answer) writes neither again, and the bootstrap folder
     keeps building (a second declaration of either object would stop it)."""
-    repo, before = own_cluster
-    add_app(template, repo, "web")
+    repo, before = own_web_cluster
     namespace_file, helm_repository_file = layout.namespace_file("bootstrap", "web"), layout.helm_repository_file("bootstrap", "charts")
     (repo / "bootstrap/namespaces/all.yaml").write_text((repo / namespace_file).read_text())
     (repo / namespace_file).unlink()
@@ -130,12 +146,11 @@ def test_an_update_writes_no_namespace_or_helm_repository_file_the_user_moved_el
     assert build_check.newly_broken(before, build_check.build(repo)) == []
 
 
-def test_an_update_writes_no_namespace_or_helm_repository_file_the_user_removed(template, own_cluster, capfd):
+def test_an_update_writes_no_namespace_or_helm_repository_file_the_user_removed(template, own_web_cluster, capfd):
     """The HelmRelease makes its own namespace (install.createNamespace), and the app takes
     its chart from another app's HelmRepository: the user removed both files, and an
     update writes neither again (a Namespace Flux manages, it prunes the day it goes)."""
-    repo, before = own_cluster
-    add_app(template, repo, "web")
+    repo, before = own_web_cluster
     namespace_file, helm_repository_file = layout.namespace_file("bootstrap", "web"), layout.helm_repository_file("bootstrap", "charts")
     git(repo, "rm", "-q", namespace_file, helm_repository_file)
     commit_all(repo, "No namespace file of our own, and the charts come from elsewhere")
