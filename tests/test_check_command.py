@@ -16,7 +16,7 @@ from packaging.requirements import Requirement
 
 from flux_cookbook.cli import main
 from tests.support.controller_keys import make_certificate
-from tests.support.project import AUTHOR, commit_all, copy, init_repo, update
+from tests.support.project import AUTHOR, commit_all, copy, init_repo, own_copy, update
 from tests.support.template_render import render_template_file
 from tests.support.template_repo import PROJECT_ROOT, git
 
@@ -195,20 +195,20 @@ def test_pre_commit_hook_passes_a_good_repository_and_stops_a_broken_one(from_cl
     assert "open podinfo/configmap-extra.yaml: no such file or directory" in broken.stdout
 
 
-def test_an_update_moves_the_hook_to_the_new_release(template, tmp_path):
-    # Its own published template, since a new release is tagged on it here.
-    git(tmp_path, "clone", "-q", "--bare", str(template.path), "template.git")
-    git(tmp_path, "clone", "-q", str(tmp_path / "template.git"), "clone")
-    repo = init_repo(copy(tmp_path / "clone", tmp_path / "repo", vcs_ref=template.current))
+def test_an_update_moves_the_hook_to_the_new_release(from_clone, published, template, tmp_path):
+    repo = own_copy(from_clone, tmp_path / "repo")
     assert yaml.safe_load((repo / ".pre-commit-config.yaml").read_text())["repos"][0]["rev"] == template.current
-    git(tmp_path, "clone", "-q", str(tmp_path / "template.git"), "work")
+    # A release after the one from_clone was made at (made before this test runs), published
+    # and fetched into the clone its answers name. What the other tests read of the published
+    # template, the hook at template.current, stays as it was.
+    git(tmp_path, "clone", "-q", str(published), "work")
     git(tmp_path / "work", *AUTHOR, "commit", "-q", "--allow-empty", "-m", "A release after this one")
     git(tmp_path / "work", "tag", "v99.0.0")
     git(tmp_path / "work", "push", "-q", "origin", "HEAD:refs/heads/next", "v99.0.0")
-    git(tmp_path / "clone", "fetch", "-q", "--tags")
+    git(published.parent / "clone", "fetch", "-q", "--tags")
     update(repo, vcs_ref="v99.0.0")
     config = yaml.safe_load((repo / ".pre-commit-config.yaml").read_text())
-    assert config["repos"][0]["repo"] == str(tmp_path / "template.git") and config["repos"][0]["rev"] == "v99.0.0"
+    assert config["repos"][0]["repo"] == str(published) and config["repos"][0]["rev"] == "v99.0.0"
     assert yaml.safe_load((repo / ".copier-answers.yml").read_text())["_commit"] == "v99.0.0"
 
 
