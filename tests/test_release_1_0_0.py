@@ -46,6 +46,15 @@ def add_app(template, v1, repo: Path, **data) -> None:
     commit_all(repo, f"Add {data['app_name']}")
 
 
+@pytest.fixture(scope="module")
+def with_keycloak_postgres(template, v1, cluster_made, tmp_path_factory) -> Path:
+    """The default cluster with keycloak-postgres (bitnami's postgresql) added, committed;
+    tests change their own copy."""
+    repo = own_copy(cluster_made, tmp_path_factory.mktemp("v1-keycloak") / "cluster")
+    add_app(template, v1, repo, app_name="keycloak-postgres", namespace="keycloak", **POSTGRES)
+    return repo
+
+
 def assert_valid(repo: Path) -> None:
     """yamllint with the repository's own config, strict CRD schemas, real kustomize builds."""
     lint = subprocess.run([sys.executable, "-m", "yamllint", "--strict", "."], cwd=repo, capture_output=True, text=True)
@@ -138,8 +147,8 @@ def test_cluster_without_example_app(template, v1, tmp_path):
     assert (repo / "flux-system/kustomizations/.gitkeep").exists()
 
 
-def test_same_chart_twice_shares_one_helm_repository(template, v1, cluster):
-    add_app(template, v1, cluster, app_name="keycloak-postgres", namespace="keycloak", **POSTGRES)
+def test_same_chart_twice_shares_one_helm_repository(template, v1, with_keycloak_postgres, tmp_path):
+    cluster = own_copy(with_keycloak_postgres, tmp_path / "cluster")
     shared = cluster / "flux-system/helmrepositories/helmrepository-bitnami.yaml"
     first = shared.read_bytes()
     add_app(template, v1, cluster, app_name="nextcloud-postgres", namespace="nextcloud", **POSTGRES,
@@ -166,8 +175,8 @@ def test_shared_helm_repository_keeps_user_edits(template, v1, cluster):
     assert "interval: 1h # slower" in shared.read_text()
 
 
-def test_updating_one_app_touches_no_other(template, v1, cluster):
-    add_app(template, v1, cluster, app_name="keycloak-postgres", namespace="keycloak", **POSTGRES)
+def test_updating_one_app_touches_no_other(v1, with_keycloak_postgres, tmp_path):
+    cluster = own_copy(with_keycloak_postgres, tmp_path / "cluster")
     update(cluster, ".copier-answers.app-keycloak-postgres.yml", vcs_ref=v1, chart_version="13.x")
     changed = set(git(cluster, "status", "--porcelain", "--untracked-files=all").split("\n")) - {""}
     assert changed == {" M .copier-answers.app-keycloak-postgres.yml", " M keycloak-postgres/helmrelease-keycloak-postgres.yaml"}
