@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from flux_cookbook.repository import flux_build
 from tests.support.flux_schema import validate_repo
-from tests.support.project import CRDS, answers, copy, init_repo, load
+from tests.support.project import CRDS, answers, copy, init_repo, load, own_copy
 
 CURRENT = [CRDS / "current", CRDS / "sealed-secrets"]
 RETRY = {"name": "RetryOnFailure", "retryInterval": "5m"}
@@ -16,18 +20,24 @@ def assert_valid_and_builds(repo) -> None:
     assert builds and all(build.ok for build in builds), [(b.path, b.error) for b in builds if not b.ok]
 
 
-def test_default_cluster_has_the_recommended_settings(template, tmp_path):
-    repo = init_repo(copy(template.path, tmp_path / "cluster", vcs_ref=template.current))
-    spec = load(repo / "podinfo/helmrelease-podinfo.yaml")["spec"]
+@pytest.fixture(scope="module")
+def cluster(template, tmp_path_factory) -> Path:
+    """A default cluster repository (with the podinfo example), committed; tests that add
+    apps to it work on their own copy."""
+    return init_repo(copy(template.path, tmp_path_factory.mktemp("v3") / "cluster", vcs_ref=template.current))
+
+
+def test_default_cluster_has_the_recommended_settings(cluster):
+    spec = load(cluster / "podinfo/helmrelease-podinfo.yaml")["spec"]
     assert spec["install"] == {"crds": "CreateReplace", "strategy": RETRY}
     assert spec["upgrade"] == {"crds": "CreateReplace", "strategy": RETRY}
     assert spec["driftDetection"] == {"mode": "enabled"}
-    text = (repo / "podinfo/helmrelease-podinfo.yaml").read_text()
+    text = (cluster / "podinfo/helmrelease-podinfo.yaml").read_text()
     assert "name: RetryOnFailure # a failed upgrade is tried again every retryInterval, never rolled back" in text
-    cluster = answers(repo)
-    assert (cluster["helm_strategy"], cluster["helm_retry_interval"], cluster["helm_crds"], cluster["drift_detection"]) == (
+    chosen = answers(cluster)
+    assert (chosen["helm_strategy"], chosen["helm_retry_interval"], chosen["helm_crds"], chosen["drift_detection"]) == (
         "RetryOnFailure", "5m", "CreateReplace", "enabled")
-    assert_valid_and_builds(repo)
+    assert_valid_and_builds(cluster)
 
 
 def test_apps_copy_the_clusters_choices(template, tmp_path):
@@ -43,8 +53,8 @@ def test_apps_copy_the_clusters_choices(template, tmp_path):
     assert_valid_and_builds(repo)
 
 
-def test_none_writes_nothing(template, tmp_path):
-    repo = copy(template.path, tmp_path / "cluster", vcs_ref=template.current, include_example_app=False)
+def test_none_writes_nothing(template, cluster, tmp_path):
+    repo = own_copy(cluster, tmp_path / "cluster")
     copy(template.path, repo, vcs_ref=template.current, kind="app", app_name="web", chart="podinfo",
          helm_repo_name="podinfo", helm_repo_url="https://stefanprodan.github.io/podinfo", fetch_values=False,
          helm_strategy="", helm_crds="", drift_detection="")
@@ -58,8 +68,8 @@ def test_none_writes_nothing(template, tmp_path):
     assert_valid_and_builds(repo)
 
 
-def test_oci_chart_through_an_oci_repository(template, tmp_path):
-    repo = copy(template.path, tmp_path / "cluster", vcs_ref=template.current, include_example_app=False)
+def test_oci_chart_through_an_oci_repository(template, cluster, tmp_path):
+    repo = own_copy(cluster, tmp_path / "cluster")
     copy(template.path, repo, vcs_ref=template.current, kind="app", app_name="pg", chart="postgresql",
          chart_version="16.x", helm_repo_name="bitnami", helm_repo_url="oci://registry-1.docker.io/bitnamicharts",
          fetch_values=False)
