@@ -15,6 +15,7 @@ newest release. Then:
 
 from __future__ import annotations
 
+import functools
 import re
 import subprocess
 from collections import Counter
@@ -184,6 +185,18 @@ class Adopted:
     staged: str  # `git status` then (no rename detection)
     update: subprocess.CompletedProcess
 
+    # The updated repository's build and check, made once for the tests that read them
+    # (when first asked for: after a test's own assertions on the update).
+    @functools.cached_property
+    def after(self) -> build_check.Builds:
+        """What Flux builds from the updated repository."""
+        return build_check.build(self.repo)
+
+    @functools.cached_property
+    def report(self) -> check.Report:
+        """`flux-cookbook check` of the updated repository."""
+        return check.check_repository(self.repo)
+
 
 @pytest.fixture(scope="module")
 def adopted(template, tmp_path_factory) -> Callable[[str], Adopted]:
@@ -220,17 +233,16 @@ def test_a_shape_is_adopted_and_updated_with_nothing_lost(shape, adopted, templa
 
     # No conflicts, nothing half-done.
     assert git(repo, "status", "--porcelain") == ""
-    now = tree_state(repo)[2]
+    state = tree_state(repo)
+    now = state[2]
     assert not [name for name, content in now.items() if b"<<<<<<<" in content or name.endswith(".rej")]
     # What built before still builds; every object validates.
-    after = build_check.build(repo)
-    assert build_check.newly_broken(before, after) == []
-    assert applied_object_errors(after) == []
+    assert build_check.newly_broken(before, run.after) == []
+    assert applied_object_errors(run.after) == []
     # And `flux-cookbook check` finds no error in it that the hand-made repository had not
     # (warnings, e.g. health checks it cannot verify offline, are allowed; D's root sync
     # applies the app folders as their own Kustomizations do, before and after).
-    report = check.check_repository(repo)
-    errors = [p for p in report.problems if p.severity == check.ERROR]
+    errors = [p for p in run.report.problems if p.severity == check.ERROR]
     assert Counter(p.rule for p in errors) - run.errors_before == Counter(), [str(p) for p in errors]
     # K declares its namespace twice, which check reports before and after alike.
     assert bool(run.errors_before) == (shape in ("D", "K-namespace-twice")), run.errors_before
@@ -284,9 +296,8 @@ def test_a_shape_is_adopted_and_updated_with_nothing_lost(shape, adopted, templa
         if how[0] == "inline":
             assert inline_block(new) == inline_block(old) != ""
 
-    # Updating again changes nothing.
+    # Updating again (a copy, byte for byte) changes nothing.
     repo = own_copy(repo, tmp_path / "again")
-    state = tree_state(repo)
     again = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
     assert again.returncode == 0, again.stdout + again.stderr
     assert tree_state(repo) == state
@@ -366,7 +377,7 @@ def test_shape_d_keeps_answers_files_out_of_the_root_sync(adopted):
     assert "Flux's sync applies the repository's root" in run.update.stdout
     assert sorted(p.name for p in (run.repo / "bootstrap/flux-system").iterdir() if p.name != ".gitkeep") == [
         "gotk-components.yaml", "gotk-sync.yaml"]
-    built = {r.kustomization.path: r for r in build_check.build(run.repo).results}
+    built = {r.kustomization.path: r for r in run.after.results}
     assert built[""].ok, built[""].error
 
 
@@ -376,15 +387,16 @@ def test_every_fixture_validates_as_written(shape):
     from flux_cookbook.check import schemas
 
     for name, text in SHAPES[shape].items():
-        if name.endswith((".yaml", ".yml")) and name not in SKIP_VALIDATION and documents(text) is not None \
-                and "/templates/" not in name and not name.endswith("kustomization.yaml") and not name.startswith("docs/"):
-            for doc in documents(text):
-                if not ("kind" in doc and "metadata" in doc):
-                    continue  # a chart's values.yaml or Chart.yaml: no object
-                if "toolkit.fluxcd.io" not in str(doc.get("apiVersion")):
-                    assert schemas.validate_object(doc) == [], name
-                else:
-                    assert schemas.validate_object(doc, [CRDS / "legacy"]) == [], name
+        if not name.endswith((".yaml", ".yml")) or name in SKIP_VALIDATION or "/templates/" in name \
+                or name.endswith("kustomization.yaml") or name.startswith("docs/"):
+            continue
+        for doc in documents(text) or []:  # None: not YAML, no object
+            if not ("kind" in doc and "metadata" in doc):
+                continue  # a chart's values.yaml or Chart.yaml: no object
+            if "toolkit.fluxcd.io" not in str(doc.get("apiVersion")):
+                assert schemas.validate_object(doc) == [], name
+            else:
+                assert schemas.validate_object(doc, [CRDS / "legacy"]) == [], name
 
 
 def test_shape_j_apps_are_known_by_their_kustomizations(adopted, template, tmp_path, key):
@@ -402,8 +414,7 @@ def test_shape_j_apps_are_known_by_their_kustomizations(adopted, template, tmp_p
         assert configmap["metadata"]["labels"] == {WATCH_LABEL: "Enabled"}  # templated where it lives
         kustomization = yaml.safe_load((repo / f"bootstrap/kustomizations/kustomization-{app}.yaml").read_text())
         assert (kustomization["metadata"]["name"], kustomization["spec"]["path"]) == (app, f"./{folder}")
-    report = check.check_repository(repo)
-    assert [str(p) for p in report.problems if p.severity == check.ERROR] == []
+    assert [str(p) for p in run.report.problems if p.severity == check.ERROR] == []
 
     cert = tmp_path / "controller.pem"
     cert.write_bytes(make_certificate(key))
