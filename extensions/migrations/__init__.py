@@ -18,7 +18,6 @@ something to do (an app adopted one folder down, conflicts to settle).
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 import sys
@@ -30,12 +29,13 @@ from packaging.version import InvalidVersion, Version
 
 from .. import bounded_yaml, layout
 from ..repo_files import OutsideRepository, require_inside
-from . import apps_folder, encrypted_files, shared_files, v3_0_0, values_kept
+from . import apps_folder, encrypted_files, every_update, shared_files, v2_0_0, v3_0_0, v3_1_0, values_kept
 from .git_repo import MigrationAbort, git_dir_file, put_back, unmerged_entries
 
-# Release -> its migration module, oldest first. Imported only when an update crosses it.
-RELEASES = {"2.0.0": "v2_0_0", "3.0.0": "v3_0_0", "3.1.0": "v3_1_0"}
-EVERY_UPDATE = "every_update"
+# Release -> its migration module, oldest first. All are imported with this package: copier
+# asks `due()` in its own process, where a module imported later would be looked for in a
+# clone of the template that copier has removed since.
+RELEASES = {"2.0.0": v2_0_0, "3.0.0": v3_0_0, "3.1.0": v3_1_0}
 STAGES = ("before", "after")
 
 
@@ -77,10 +77,16 @@ def every_update_due(stage: str, repo: Path, answers_file: str) -> bool:
 
 
 def due(stage: str, repo, answers_file, version_from, version_to) -> bool:
-    """Does this stage of this update need run.py? (copier.yml's `when:` of `_migrations`)."""
+    """Does this stage of this update need run.py? (copier.yml's `when:` of `_migrations`).
+
+    A release's `after` step only acts on what its `before` step or copier's merge left
+    (a record, conflicts, a deleted file), which copier renders this `when:` after: when a
+    release's `after_due` finds none of it, the step has nothing to do and starts no process."""
     repo = Path(str(repo))
-    return bool(releases_due(repo, str(answers_file), str(version_from), str(version_to))) \
-        or every_update_due(stage, repo, str(answers_file))
+    releases = releases_due(repo, str(answers_file), str(version_from), str(version_to))
+    if stage == "after":
+        releases = [release for release in releases if RELEASES[release].after_due(repo)]
+    return bool(releases) or every_update_due(stage, repo, str(answers_file))
 
 
 def main(argv: list[str]) -> int:
@@ -101,11 +107,11 @@ def main(argv: list[str]) -> int:
     repo = Path.cwd()
     steps = [(release, RELEASES[release]) for release in releases_due(repo, answers_file, version_from, version_to)]
     if every_update_due(stage, repo, answers_file):
-        steps.append(("", EVERY_UPDATE))
+        steps.append(("", every_update))
     for release, module in steps:
         what = f"Migration to {release}" if release else "The update"
         try:
-            getattr(importlib.import_module(f".{module}", __name__), stage)(repo, answers_file)
+            getattr(module, stage)(repo, answers_file)
         except (MigrationAbort, OutsideRepository) as abort:
             print(f"\n{what} stopped, {_stopped(repo)}:\n{abort}\n", file=sys.stderr)
             return 1
@@ -122,18 +128,15 @@ def _stopped(repo: Path) -> str:
     change there), before copier merges or after: the steps' staged work, copier's merge,
     and the steps' hand-over records to the after stage go; the ignored files the 2.0.0
     move took along on disk go back."""
-    from .v2_0_0 import RECORD as MOVES_RECORD  # loaded only when an update crosses 2.0.0, or here
-    from .v2_0_0 import move_ignored_back
-
     if failed := put_back(repo):
         return ("and its changes could not be taken back, so this folder holds a part of them. Once git works "
                 f"here again, run `git reset -q -- . && git checkout -- . && git clean -fd -- .` in {repo}, which "
                 f"puts back this folder alone ({failed})")
     try:
-        moves = git_dir_file(repo, MOVES_RECORD)
+        moves = git_dir_file(repo, v2_0_0.RECORD)
         if moves.exists():
-            move_ignored_back(repo, json.loads(moves.read_text(encoding="utf-8")).get("ignored_moves") or [])
-        for record in (MOVES_RECORD, apps_folder.RECORD):
+            v2_0_0.move_ignored_back(repo, json.loads(moves.read_text(encoding="utf-8")).get("ignored_moves") or [])
+        for record in (v2_0_0.RECORD, apps_folder.RECORD):
             git_dir_file(repo, record).unlink(missing_ok=True)
     except (MigrationAbort, OSError, ValueError):
         pass  # no git repository, or no record to read: nothing more to put back

@@ -87,6 +87,11 @@ def before(repo: Path, answers_file: str = "") -> None:
         print(f"  {note}")
 
 
+def after_due(repo: Path) -> bool:
+    """`after` puts back what `before` moved and recorded: nothing without the record."""
+    return git_dir_file(repo, RECORD).exists()
+
+
 def after(repo: Path, answers_file: str = "") -> None:
     record_file = git_dir_file(repo, RECORD)
     if not record_file.exists():

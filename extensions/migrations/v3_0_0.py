@@ -457,6 +457,12 @@ def apply(repo: Path, plan: Plan) -> None:
 # --- after -------------------------------------------------------------------------------
 
 
+def after_due(repo: Path) -> bool:
+    """`after` settles conflicts on OCIRepository files and puts back deleted HelmRepository
+    files: nothing when the update left neither."""
+    return bool(unmerged_entries(repo)) or bool(deleted_helm_repository_files(repo))
+
+
 def after(repo: Path, answers_file: str = "") -> None:
     keep_added_oci_repositories(repo)
     restore_used_helm_repositories(repo)

@@ -58,6 +58,10 @@ def before(repo: Path, answers_file: str = "") -> None:
         print(f"  {note}")
 
 
+def after_due(repo: Path) -> bool:
+    return False  # `after` does nothing
+
+
 def after(repo: Path, answers_file: str = "") -> None:
     """Nothing: copier's merge of the staged files is the whole change."""
 

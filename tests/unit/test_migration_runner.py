@@ -139,6 +139,20 @@ def test_an_app_update_with_nothing_to_do_starts_no_script(tmp_path):
     assert migrations.due("before", repo, ".copier-answers.yml", "1.0.0", "3.0.1")
 
 
+def test_a_releases_after_step_starts_a_process_only_with_something_to_act_on(tmp_path):
+    """3.1.0's `after` does nothing, 2.0.0's puts back what its `before` recorded, 3.0.0's
+    settles what copier's merge left: a clean update crossing them needs no `after` process."""
+    from flux_cookbook.extensions.migrations import v2_0_0
+
+    repo = _repo_with_cluster_at(tmp_path, "v3.0.1")
+    assert migrations.due("before", repo, ".copier-answers.yml", "3.0.1", "3.1.0")
+    assert not migrations.due("after", repo, ".copier-answers.yml", "3.0.1", "3.1.0")
+    assert not migrations.due("after", repo, ".copier-answers.yml", "1.0.0", "3.1.0")
+    migrations.git_dir_file(repo, v2_0_0.RECORD).write_text("{}")
+    assert migrations.due("after", repo, ".copier-answers.yml", "1.0.0", "3.1.0")
+    assert not migrations.due("after", repo, ".copier-answers.yml", "2.0.0", "3.1.0")
+
+
 def test_a_stop_that_cannot_be_taken_back_says_so(tmp_path, monkeypatch, capsys):
     """A git killed earlier left .git/index.lock: git cannot put the folder back, and the
     message says so and what to run, never "nothing was changed"."""
