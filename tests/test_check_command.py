@@ -199,17 +199,24 @@ def test_an_update_moves_the_hook_to_the_new_release(from_clone, published, temp
     repo = own_copy(from_clone, tmp_path / "repo")
     assert yaml.safe_load((repo / ".pre-commit-config.yaml").read_text())["repos"][0]["rev"] == template.current
     # A release after the one from_clone was made at (made before this test runs), published
-    # and fetched into the clone its answers name. What the other tests read of the published
-    # template, the hook at template.current, stays as it was.
+    # and fetched into the clone its answers name; taken back after, so that the module's
+    # published template and its clone hold the releases they were made with.
     git(tmp_path, "clone", "-q", str(published), "work")
     git(tmp_path / "work", *AUTHOR, "commit", "-q", "--allow-empty", "-m", "A release after this one")
     git(tmp_path / "work", "tag", "v99.0.0")
-    git(tmp_path / "work", "push", "-q", "origin", "HEAD:refs/heads/next", "v99.0.0")
-    git(published.parent / "clone", "fetch", "-q", "--tags")
-    update(repo, vcs_ref="v99.0.0")
+    try:
+        git(tmp_path / "work", "push", "-q", "origin", "HEAD:refs/heads/next", "v99.0.0")
+        git(published.parent / "clone", "fetch", "-q", "--tags")
+        update(repo, vcs_ref="v99.0.0")
+    finally:
+        # Each may be missing, when the push failed.
+        for where, args in ((published, ["tag", "-d", "v99.0.0"]), (published, ["branch", "-D", "next"]),
+                            (published.parent / "clone", ["tag", "-d", "v99.0.0"])):
+            subprocess.run(["git", *args], cwd=where, capture_output=True, check=False)
     config = yaml.safe_load((repo / ".pre-commit-config.yaml").read_text())
     assert config["repos"][0]["repo"] == str(published) and config["repos"][0]["rev"] == "v99.0.0"
     assert yaml.safe_load((repo / ".copier-answers.yml").read_text())["_commit"] == "v99.0.0"
+    assert "v99.0.0" not in git(published, "tag") + git(published.parent / "clone", "tag")
 
 
 def test_a_template_folder_without_origin_gets_the_local_hook(cluster, tmp_path):

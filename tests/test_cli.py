@@ -96,8 +96,7 @@ def test_every_command_module_is_listed_and_loads_only_when_it_runs():
 @pytest.fixture(scope="module")
 def cluster_made(template, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     """`flux-cookbook new` without the example app, and what it said. Given also an answer
-    no cluster question takes (chart), which it names in a note and does not record: the
-    repository is the same as without it."""
+    no cluster question takes (chart), which it names in a note and does not record."""
     repo = tmp_path_factory.mktemp("new") / "cluster"
     result = cookbook_cli("new", str(repo), "--defaults", "--template", str(template.path), "--vcs-ref",
                           template.current, "-d", "include_example_app=false", "-d", "sealed_secrets=false",

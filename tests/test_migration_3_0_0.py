@@ -258,12 +258,15 @@ def test_an_app_updated_before_the_cluster(lived_in_2_1_1, template):
 def pg_from_1_0_0(template, lived_in_1_0_0, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     """The lived-in 1.0.0 repository with pg added at 1.0.0 on the oci HelmRepository
     bitnami-oci, pg's interval and that HelmRepository's interval and timeout set by hand,
-    then updated once; with what update-all printed, for the tests that only read it.
-    The two edits are in different files and different fields: what each test checks of
-    one stays what it would be without the other."""
+    and mdb on an oci HelmRepository of its own left as 1.0.0 wrote it, then updated once;
+    with what update-all printed, for the tests that only read it. The two edits are in
+    different files and different fields: what each test checks of one stays what it would
+    be without the other; mdb takes the path of an untouched oci HelmRepository."""
     repo = own_copy(lived_in_1_0_0, tmp_path_factory.mktemp("pg-from-1.0.0") / "cluster")
     copy(template.path, repo, vcs_ref=template.tag("1.0.0"), kind="app", app_name="pg", chart="postgresql",
          chart_version="16.x", helm_repo_name="bitnami-oci", helm_repo_url=BITNAMI)
+    copy(template.path, repo, vcs_ref=template.tag("1.0.0"), kind="app", app_name="mdb", chart="mariadb",
+         chart_version="20.x", helm_repo_name="corp-oci", helm_repo_url="oci://corp.example.com/charts")
     edit(repo / "pg/helmrelease-pg.yaml", "  interval: 15m\n", "  interval: 30m # nightly maintenance\n")
     edit(repo / "flux-system/helmrepositories/helmrepository-bitnami-oci.yaml", "  interval: 15m\n",
          "  interval: 1h # a slow registry\n  timeout: 2m\n")
@@ -283,6 +286,12 @@ def test_from_1_0_0_in_one_update(pg_from_1_0_0, template, tmp_path):
     assert pg["chartRef"] == {"kind": "OCIRepository", "name": "pg"} and pg["interval"] == "30m"
     assert load(repo / "pg/ocirepository-pg.yaml")["spec"]["ref"] == {"semver": "16.x"}
     assert "bootstrap/helmrepositories/helmrepository-bitnami-oci.yaml" not in files(repo)
+    # An untouched oci HelmRepository: its app's OCIRepository is the release's, no conflict to settle.
+    assert spec(repo, "mdb")["chartRef"] == {"kind": "OCIRepository", "name": "mdb"}
+    mdb = load(repo / "mdb/ocirepository-mdb.yaml")["spec"]
+    assert (mdb["url"], mdb["ref"]) == ("oci://corp.example.com/charts/mariadb", {"semver": "20.x"})
+    assert "mdb/ocirepository-mdb.yaml: added by the migration" not in pg_from_1_0_0[1].stdout
+    assert "bootstrap/helmrepositories/helmrepository-corp-oci.yaml" not in files(repo)
     assert {"bootstrap/helmrepositories/helmrepository-podinfo.yaml",
             "bootstrap/helmrepositories/helmrepository-bitnami.yaml", ".sourceignore"} <= files(repo)
     repo = own_copy(repo, tmp_path / "cluster")

@@ -153,6 +153,26 @@ def test_a_releases_after_step_starts_a_process_only_with_something_to_act_on(tm
     assert not migrations.due("after", repo, ".copier-answers.yml", "2.0.0", "3.1.0")
 
 
+def test_3_0_0s_after_step_is_due_with_a_conflict_or_a_deleted_helm_repository_file(tmp_path):
+    """What 3.0.0's `after` acts on: conflicts (an OCIRepository file both sides added) and
+    HelmRepository files the update deleted (one still used is put back)."""
+    from flux_cookbook.extensions.migrations import v3_0_0
+
+    (tmp_path / "cluster").mkdir()
+    _git(tmp_path, "init", "-q")
+    _merged_by_copier(tmp_path / "cluster")  # c.yaml in conflict
+    assert v3_0_0.after_due(tmp_path)
+    _git(tmp_path, "reset", "-q", "--hard")
+    assert not v3_0_0.after_due(tmp_path)
+    helm_repository = tmp_path / "bootstrap/helmrepositories/helmrepository-x.yaml"
+    helm_repository.parent.mkdir(parents=True)
+    helm_repository.write_text("kind: HelmRepository\n")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-q", "-m", "x")
+    helm_repository.unlink()
+    assert v3_0_0.after_due(tmp_path)
+
+
 def test_a_stop_that_cannot_be_taken_back_says_so(tmp_path, monkeypatch, capsys):
     """A git killed earlier left .git/index.lock: git cannot put the folder back, and the
     message says so and what to run, never "nothing was changed"."""
