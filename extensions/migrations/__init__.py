@@ -30,7 +30,7 @@ from packaging.version import InvalidVersion, Version
 from .. import bounded_yaml, layout
 from ..repo_files import OutsideRepository, require_inside
 from . import apps_folder, encrypted_files, every_update, shared_files, v2_0_0, v3_0_0, v3_1_0, values_kept
-from .git_repo import MigrationAbort, git_dir_file, put_back, unmerged_entries
+from .git_repo import MigrationAbort, git_dir_file, put_back
 
 # Release -> its migration module, oldest first. All are imported with this package: copier
 # asks `due()` in its own process, where a module imported later would be looked for in a
@@ -71,8 +71,10 @@ def every_update_due(stage: str, repo: Path, answers_file: str) -> bool:
     """Has this stage of every_update anything to do here?"""
     if stage == "before":
         return apps_folder.folder_to_merge(repo, str(answers_file or "")) is not None
-    return (git_dir_file(repo, apps_folder.RECORD).exists() or bool(unmerged_entries(repo))
-            or bool(shared_files.rewritten(repo, answers_file)) or bool(v3_0_0.deleted_helm_repository_files(repo))
+    # every_update.after runs 3.0.0's after too (its due: conflicts, which settle_conflicts
+    # settles as well, or a deleted HelmRepository file).
+    return (git_dir_file(repo, apps_folder.RECORD).exists() or v3_0_0.after_due(repo)
+            or bool(shared_files.rewritten(repo, answers_file))
             or bool(encrypted_files.changed(repo)) or bool(values_kept.changed(repo)))
 
 
