@@ -14,7 +14,7 @@ from typing import Any, Iterable
 from flux_cookbook.check.object_index import DEFAULT_VALUES_KEY, Index, entries, spec_of
 from flux_cookbook.check.problems import ERROR, WARNING, Problem
 from flux_cookbook.extensions.flux_names import HELM_GROUP, SOURCE_GROUP
-from flux_cookbook.repository import schema_messages
+from flux_cookbook.repository import oci_ref, schema_messages
 from flux_cookbook.repository.model import (
     Manifest,
     Repository,
@@ -188,14 +188,13 @@ def _chart_location(release: Manifest, index: Index) -> tuple[str, str, str] | N
         source_spec = spec_of(source) if source else LineMap()
         url = source_spec.get("url")
         wanted = source_spec.get("ref") if isinstance(source_spec.get("ref"), dict) else {}
-        if wanted.get("digest"):
-            return None  # one artifact, of a version nothing here names
+        version_range, pin = oci_ref.pulled(*(str(wanted.get(key) or "") for key in ("digest", "semver", "tag")))
+        if pin:
+            return None  # one artifact (a digest, a tag that is no version): nothing here names its version
         if isinstance(url, str) and "/" in url.removeprefix("oci://"):
             # oci://registry/path/chart: the template caches it as (oci://registry/path, chart).
-            # Flux takes semver over tag, and a ref naming neither pulls the tag `latest`,
-            # a version no range matches (values.app_values reads the ref the same way).
             registry_path, _, name = url.rstrip("/").rpartition("/")
-            return registry_path, name, str(wanted.get("semver") or wanted.get("tag") or "latest")
+            return registry_path, name, version_range
     return None
 
 

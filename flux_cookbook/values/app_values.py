@@ -23,7 +23,7 @@ from flux_cookbook.extensions import bounded_yaml, layout, repo_files
 from flux_cookbook.extensions.chart_source import FetchedValues
 from flux_cookbook.extensions.chart_values import fetched_header
 from flux_cookbook.extensions.yaml_quoting import yaml_embedded, yaml_literal, yaml_scalar
-from flux_cookbook.repository import apps
+from flux_cookbook.repository import apps, oci_ref
 
 # The first line of values the template fetched: "# values.yaml of chart <url> <chart> <version> (chart_version: <range>)".
 HEADER = re.compile(r"# values\.yaml of chart (?P<url>\S+) (?P<chart>\S+) (?P<version>\S+) \(chart_version: (?P<range>.*)\)\s*$")
@@ -177,11 +177,8 @@ def _release_version(text: str, keys: tuple[str, ...]) -> tuple[str, str, bool]:
 
 
 def _oci_ref(text: str, ref_keys: tuple[str, ...]) -> tuple[str, str, bool]:
-    """The OCIRepository's ref as Flux reads it: a digest (a pin) over a semver range over
-    a tag (a version, else a pin). No ref, or one naming none of them, pulls the tag
-    `latest` (the CRD: ref "defaults to the latest tag", and tag to latest): a pin too."""
-    from flux_cookbook.extensions.semver_range import parse_version
-
+    """The OCIRepository's ref as Flux reads it (repository.oci_ref: a digest, a semver
+    range, a tag, or the tag `latest`)."""
     document = _document_with(text, ref_keys[:-1], "OCIRepository")
     if document is None:
         return "", "", False  # no OCIRepository spec to read
@@ -190,16 +187,7 @@ def _oci_ref(text: str, ref_keys: tuple[str, ...]) -> tuple[str, str, bool]:
         return "", "", False  # ref: ${REF}, for postBuild to fill in
     digest, semver, tag = (node.value.strip() if isinstance(node := _at(document, (*ref_keys, key)), yaml.ScalarNode)
                            else "" for key in ("digest", "semver", "tag"))
-    if digest:
-        return "", f"digest {digest}", False
-    if semver or "${" in tag:
-        return semver or tag, "", False
-    tag = tag or "latest"
-    try:
-        parse_version(tag)
-    except ValueError:
-        return "", f"tag {tag}", False
-    return tag, "", False
+    return (*oci_ref.pulled(digest, semver, tag), False)
 
 
 def _document_with(text: str, keys: tuple[str, ...], kind: str) -> yaml.Node | None:
