@@ -144,16 +144,26 @@ def test_another_git_host_gets_flux_bootstrap_git_for_its_url(made_by_new, repo_
     assert f"git remote add origin {repo_url}\ngit push -u origin live\n" in bootstrap
 
 
-def test_the_readme_pushes_before_it_bootstraps(nested):
-    bootstrap = readme_section(nested, "Push it, then bootstrap Flux onto a cluster")
-    steps = ["git init -b main", "# `flux-cookbook new` did this for you", "git remote add origin https://github.com/acme/homelab",
-             "git push -u origin main", "flux bootstrap github", "--owner=acme", "--repository=homelab", "--personal"]
+@pytest.fixture(scope="module")
+def default_layout(template, tmp_path_factory) -> Path:
+    """A cluster with every default answer but the example app: bootstrap/, on GitHub as
+    my-github-user/flux-cluster."""
+    return copy(template.path, tmp_path_factory.mktemp("default-layout") / "cluster", include_example_app=False)
+
+
+@pytest.mark.parametrize(("made", "owner", "name"), [("nested", "acme", "homelab"),
+                                                     ("default_layout", "my-github-user", "flux-cluster")])
+def test_the_readme_pushes_before_it_bootstraps(request, made, owner, name):
+    repo = request.getfixturevalue(made)
+    bootstrap = readme_section(repo, "Push it, then bootstrap Flux onto a cluster")
+    steps = ["git init -b main", "# `flux-cookbook new` did this for you", f"git remote add origin https://github.com/{owner}/{name}",
+             "git push -u origin main", "flux bootstrap github", f"--owner={owner}", f"--repository={name}", "--personal"]
     positions = [bootstrap.index(step) for step in steps]
     assert positions == sorted(positions)
     # Another host's example names another host, never GitHub's URL.
     other_hosts = re.findall(r"--url=(\S+)", bootstrap)
-    assert other_hosts == ["ssh://git@git.example.com/acme/homelab", "https://git.example.com/acme/homelab"]
-    assert "flux-cookbook check" in readme_section(nested, "Check before you push")
+    assert other_hosts == [f"ssh://git@git.example.com/{owner}/{name}", f"https://git.example.com/{owner}/{name}"]
+    assert "flux-cookbook check" in readme_section(repo, "Check before you push")
 
 
 def test_flux_cookbook_new_did_what_the_readme_says_it_did(made_by_new):
