@@ -38,7 +38,9 @@ PODINFO_SCHEMA = {
         "logLevel": {"enum": ["debug", "info", "warn", "error"]},
         "image": {
             "type": "object",
-            "properties": {"pullPolicy": {"enum": ["Always", "IfNotPresent", "Never"]}},
+            "properties": {"repository": {"type": "string"}, "tag": {"type": "string"},
+                           "pullPolicy": {"enum": ["Always", "IfNotPresent", "Never"]}, "pullSecrets": {"type": "array"}},
+            "additionalProperties": False,
         },
     },
 }
@@ -676,6 +678,9 @@ CASES = [
          "values.schema", WEB_HR, "logLevel"),
     Case("values-unknown-override", {CM: Replace("replicaCount: 1", "replicaCount: 1\n    replicas: 2")},
          "values.unknown-override", CM, "replicas: 2", WARNING),
+    # A key the schema's additionalProperties refuses: at its own line, not its mapping's.
+    Case("values-key-the-schema-refuses", {CM: Replace("  pullPolicy: IfNotPresent", "  pullPolicy: IfNotPresent\n      pullPolcy: Never")},
+         "values.schema", CM, "pullPolcy: Never", message="'pullPolcy' was unexpected"),
 ]
 
 # Variations that are fine: each must report nothing at all.

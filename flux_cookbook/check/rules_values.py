@@ -199,15 +199,17 @@ def _chart_location(release: Manifest, index: Index) -> tuple[str, str, str] | N
 
 
 def _against_chart(release: Manifest, sources: list[_Values], chart: _Chart) -> list[Problem]:
+    schema_errors = _schema_problems(release, sources, chart) if chart.schema is not None else []
+    refused = {(problem.path, problem.line) for problem in schema_errors}
     problems = []
     for source in sources:
         for keys in _unknown_keys(source.values, chart.defaults, []):
-            problems.append(Problem(source.path, source.line_of(keys), "values.unknown-override", WARNING,
+            if (source.path, line := source.line_of(keys)) in refused:
+                continue  # the schema refuses that key already: one problem, the error
+            problems.append(Problem(source.path, line, "values.unknown-override", WARNING,
                                     f"{release.label()}: value {_dotted(keys)} is not in the values.yaml of chart "
                                     f"{chart.label} (removed, renamed or misspelt?)"))
-    if chart.schema is not None:
-        problems += _schema_problems(release, sources, chart)
-    return problems
+    return problems + schema_errors
 
 
 def _unknown_keys(values: Any, defaults: Any, keys: list) -> Iterable[list]:
@@ -244,10 +246,14 @@ def _schema_problems(release: Manifest, sources: list[_Values], chart: _Chart) -
     problems = []
     for error in errors:
         keys = list(error.absolute_path)
-        # The source that sets the most of the offending path (the last one, of equals: it wins the merge).
-        source = max(reversed(sources), key=lambda s: s.depth(keys), default=None)
-        where = (source.path, source.line_of(keys)) if source and source.depth(keys) else (release.path, release.line)
         at = _dotted(keys) or "(the values)"
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict) and isinstance(error.schema, dict):
+            # The error is the mapping's; the line is that of the first key it does not allow.
+            keys += values_schema.extra_keys(error.schema, error.instance)[:1]
+        # The source that sets the most of the offending path (the last one, of equals: it
+        # wins the merge); of none, the last that gives values at all, at their first line.
+        source = max(reversed(sources), key=lambda s: s.depth(keys), default=None)
+        where = (source.path, source.line_of(keys)) if source else (release.path, release.line)
         problems.append(Problem(where[0], where[1], "values.schema", ERROR,
                                 f"{release.label()}: {at}: {schema_messages.message(error)} (values.schema.json of chart {chart.label})"))
     return problems

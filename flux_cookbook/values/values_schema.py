@@ -78,17 +78,24 @@ def _pattern_properties(validator, patterns: dict, instance: Any, schema: dict) 
             yield from validator.descend(instance[key], subschema, path=key, schema_path=pattern)
 
 
+def extra_keys(schema: dict, instance: dict) -> list:
+    """The keys of `instance` that `schema` neither names in `properties` nor matches by a
+    `patternProperties` pattern: those its `additionalProperties` governs, sorted."""
+    properties, patterns = schema.get("properties") or {}, list(schema.get("patternProperties") or {})
+
+    def matched(key: str) -> bool:
+        return any(_matches_if_valid(pattern, key) for pattern in patterns)
+
+    return sorted((key for key in instance if key not in properties and not matched(str(key))), key=str)
+
+
 def _additional_properties(validator, additional: Any, instance: Any, schema: dict) -> Iterator:
     from jsonschema.exceptions import ValidationError
 
     if not validator.is_type(instance, "object"):
         return
-    properties, patterns = schema.get("properties", {}), list(schema.get("patternProperties", {}))
-
-    def matched(key: str) -> bool:
-        return any(_matches_if_valid(pattern, key) for pattern in patterns)
-
-    extras = sorted((key for key in instance if key not in properties and not matched(key)), key=str)
+    patterns = list(schema.get("patternProperties", {}))
+    extras = extra_keys(schema, instance)
     if validator.is_type(additional, "object"):
         for extra in extras:
             yield from validator.descend(instance[extra], additional, path=extra)
