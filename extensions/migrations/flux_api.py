@@ -320,6 +320,26 @@ _REFERENCE_RULES: dict[tuple[str, str], tuple[tuple[str, Callable[..., None]], .
     (NOTIFICATION_GROUP, "Receiver"): (("spec.resources[]", _referenced_api_version),),
     (HELM_GROUP, "HelmRelease"): (("spec.postRenderers[].kustomize.patches[]", _patch_of_a_removed_version),),
 }
+# kustomize's own Kustomization (a folder's kustomization.yaml) patches the objects it
+# builds: a patch aimed at a Flux object by a removed version matches nothing once the
+# object is migrated (or, a strategic-merge body, breaks the build).
+_KUSTOMIZE_CONFIG_RULES: tuple[tuple[str, Callable[..., None]], ...] = (
+    ("patches[]", _patch_of_a_removed_version),
+    ("patchesJson6902[]", _patch_of_a_removed_version),
+)
+
+
+def _is_kustomize_config(tree: Any) -> bool:
+    """kustomize's Kustomization or Component: its apiVersion's group, or (kustomize takes a
+    kustomization.yaml without apiVersion and kind) no apiVersion, no kind, and only
+    kustomize's fields."""
+    if not isinstance(tree, dict) or not tree:
+        return False
+    if "apiVersion" in tree or "kind" in tree:
+        return str(tree.get("apiVersion", "")).partition("/")[0] == flux_names.KUSTOMIZE_CONFIG_GROUP
+    return all(flux_names.kustomize_config_field(key) for key in tree)
+
+
 _KINDS: dict[tuple[str, str], _Kind] = {
     key: _Kind(served.current, served.legacy, _RULES.get(key, ())) for key, served in flux_names.FLUX_2_9.items()
 }
@@ -840,19 +860,19 @@ def migrate_text(text: str) -> Migration:
     for chunk, tree in zip(chunks, parsed):
         api_version = tree.get("apiVersion") if isinstance(tree, dict) else None
         kind = tree.get("kind") if isinstance(tree, dict) else None
-        if not (isinstance(api_version, str) and isinstance(kind, str)):
+        if _is_kustomize_config(tree):
+            doc, rules = _Document(chunk, tree, style, ""), _KUSTOMIZE_CONFIG_RULES
+        elif not (isinstance(api_version, str) and isinstance(kind, str)) \
+                or (new_api := current_api_version(api_version, kind)) is None:
             out.append(chunk)
             continue
-        new_api = current_api_version(api_version, kind)
-        if new_api is None:
-            out.append(chunk)
-            continue
-        doc = _Document(chunk, tree, style, new_api)
-        group = api_version.rpartition("/")[0]
-        rules = _REFERENCE_RULES.get((group, kind), ())
-        if new_api != api_version:
-            doc.set_api_version(new_api)
-            rules = _KINDS[(group, kind)].rules + rules
+        else:
+            doc = _Document(chunk, tree, style, new_api)
+            group = api_version.rpartition("/")[0]
+            rules = _REFERENCE_RULES.get((group, kind), ())
+            if new_api != api_version:
+                doc.set_api_version(new_api)
+                rules = _KINDS[(group, kind)].rules + rules
         for path, rule in rules:
             for mapping, where in _mappings_at(tree, path, doc.label):
                 rule(doc, mapping, where)

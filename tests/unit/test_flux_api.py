@@ -358,6 +358,59 @@ def test_helmrelease_post_renderer_patches(version):
     ) in result.notes
 
 
+# --- kustomize's own Kustomization ---------------------------------------------------
+
+APP_KUSTOMIZATION = """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - helmrelease-podinfo.yaml
+patches:
+  # keep fewer releases
+  - target:
+      group: helm.toolkit.fluxcd.io
+      version: v2beta1
+      kind: HelmRelease
+    patch: |
+      - op: add
+        path: /spec/maxHistory
+        value: 3
+  - patch: |
+      apiVersion: helm.toolkit.fluxcd.io/v2beta1
+      kind: HelmRelease
+      metadata:
+        name: podinfo
+      spec:
+        timeout: 10m
+  - path: patch-service.yaml
+    target: {version: v1, kind: Service}
+patchesJson6902:
+  - target: {group: notification.toolkit.fluxcd.io, version: v1beta2, kind: Alert, name: on-call}
+    path: alert-patch.yaml
+"""
+
+
+@pytest.mark.parametrize("header", ["apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n", ""])
+def test_a_folders_kustomization_patches_flux_objects_at_the_served_version(header):
+    """kustomize matches a patch's target version exactly: once the HelmRelease is at v2, a
+    patch naming v2beta1 would match nothing, and a strategic-merge body at v2beta1 would
+    break the build. A kustomization.yaml needs no apiVersion and kind (kustomize's own)."""
+    text = APP_KUSTOMIZATION.replace("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n", header)
+    result = migrate_text(text)
+    expected = (text.replace("      version: v2beta1\n", "      version: v2\n")
+                .replace("      apiVersion: helm.toolkit.fluxcd.io/v2beta1\n", "      apiVersion: helm.toolkit.fluxcd.io/v2\n")
+                .replace("version: v1beta2, kind: Alert", "version: v1beta3, kind: Alert"))
+    assert expected != text
+    assert result.text == expected  # every other line, the comment and the Service's patch as they were
+
+
+def test_a_document_that_is_not_kustomizes_keeps_its_patches():
+    """A document with a `patches` key beside fields kustomize does not have (a chart's
+    values) is no kustomization: left as it is."""
+    text = "replicaCount: 1\npatches:\n  - target: {group: helm.toolkit.fluxcd.io, version: v2beta1, kind: HelmRelease}\n"
+    assert migrate_text(text).text == text
+
+
 # --- sources ------------------------------------------------------------------------
 
 
