@@ -74,6 +74,9 @@ def read_local_values(source: str, chart: str, dst: str | Path) -> str:
     path = _resolve(source, dst)
     if path.is_dir():
         text = _read_capped(path / "values.yaml")
+        if (named := _chart_folder_name(path)) not in (None, chart):
+            # A .tgz of another chart has no <chart>/values.yaml: refused alike.
+            raise ValueError(f"values_source '{source}' is chart '{named}' (its Chart.yaml), not '{chart}'.")
     elif path.name.endswith((".tgz", ".tar.gz")):
         text = _values_from_archive(path, chart)
     elif path.is_file():
@@ -83,11 +86,24 @@ def read_local_values(source: str, chart: str, dst: str | Path) -> str:
     try:
         values = bounded_yaml.load(text, f"values_source '{source}'")
     except yaml.YAMLError as error:
-        raise ValueError(f"values_source '{source}' is not valid YAML: {error}") from None
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ValueError(f"values_source '{source}' is not valid YAML{where}: {problem}.") from None
     if values is not None and not isinstance(values, dict):
         # Helm merges a chart's values as a mapping; a list or a scalar is no values.yaml.
         raise ValueError(f"values_source '{source}' holds a {type(values).__name__}, not a mapping of values.")
     return text
+
+
+def _chart_folder_name(folder: Path) -> str | None:
+    """The name a chart folder's Chart.yaml gives, or None (no Chart.yaml: a folder
+    holding a values.yaml alone, or one that cannot be read)."""
+    try:
+        meta = bounded_yaml.load(_read_capped(folder / "Chart.yaml"), "Chart.yaml")
+    except (ValueError, OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return str(meta["name"]) if isinstance(meta, dict) and meta.get("name") is not None else None
 
 
 def values_source_error(source: str, chart: str, dst: str | Path) -> str:

@@ -280,7 +280,10 @@ def _inline_span(text: str) -> tuple[int, int, int]:
 def _inline_values(text: str, where: str) -> str:
     try:
         first, end, _ = _inline_span(text)
-    except (ValueError, yaml.YAMLError):
+    except yaml.YAMLError as error:
+        raise UserError(f"{where} does not parse as YAML (conflict markers left?): {str(error).splitlines()[0]} "
+                        f"({_where(error).replace('values line', 'line')})") from None
+    except ValueError:
         raise UserError(f"{where} has neither a values ConfigMap beside it nor spec.values") from None
     lines = text[first:end].split("\n")
     head = lines[0].strip()  # `values: {}` keeps any value on its own line

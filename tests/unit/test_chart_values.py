@@ -49,9 +49,22 @@ def test_archive_without_the_chart_names_it(tmp_path):
     assert "has no podinfo/values.yaml" in values_source_error(str(archive), "podinfo", tmp_path)
 
 
-def test_values_that_are_not_yaml_are_refused(tmp_path):
-    (tmp_path / "values.yaml").write_text("a: [unclosed\n")
-    assert "is not valid YAML" in values_source_error("values.yaml", "x", tmp_path)
+def test_values_that_are_not_yaml_are_refused_in_one_line_naming_the_line(tmp_path):
+    (tmp_path / "values.yaml").write_text("a: 1\nb: [unclosed\nc: d: e\n")
+    error = values_source_error("values.yaml", "x", tmp_path)
+    assert error.startswith("values_source 'values.yaml' is not valid YAML (line ")
+    assert "\n" not in error and "<unicode string>" not in error
+
+
+def test_a_folder_of_another_chart_is_refused(tmp_path):
+    """Its values would be written as the app's chart's: check then finds every key unknown."""
+    traefik = CHART.parents[1] / "traefik" / "41.3.0"
+    assert values_source_error(str(traefik), "podinfo", tmp_path) == (
+        f"values_source '{traefik}' is chart 'traefik' (its Chart.yaml), not 'podinfo'.")
+    assert values_source_error(str(CHART), "podinfo", tmp_path) == ""
+    (tmp_path / "values-only").mkdir()
+    (tmp_path / "values-only" / "values.yaml").write_text("a: 1\n")  # no Chart.yaml: no name to compare
+    assert values_source_error("values-only", "podinfo", tmp_path) == ""
 
 
 def test_missing_source_at_update_falls_back_to_the_placeholder(tmp_path):

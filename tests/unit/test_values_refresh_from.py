@@ -93,3 +93,17 @@ def test_a_version_is_set_as_valid_yaml_whatever_was_there(written):
     changed = with_scalar(text, ("spec", "chart", "spec", "version"), "6.13.0")
     assert yaml.safe_load(changed)["spec"]["chart"]["spec"] == {"version": "6.13.0", "chart": "podinfo"}
     assert changed.count("version: 6.13.0") == 1
+
+
+def test_an_inline_release_that_does_not_parse_is_named_so():
+    """Conflict markers left in a HelmRelease holding its values: that it does not parse,
+    and where, as for a values ConfigMap (not that it has no values)."""
+    from flux_cookbook.errors import UserError
+    from flux_cookbook.values.app_values import _inline_values
+
+    text = ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nspec:\n  values:\n"
+            "<<<<<<< before updating\n    replicaCount: 1\n=======\n    replicaCount: 2\n>>>>>>> after updating\n")
+    with pytest.raises(UserError) as refused:
+        _inline_values(text, "web/helmrelease-web.yaml")
+    assert str(refused.value).startswith("web/helmrelease-web.yaml does not parse as YAML (conflict markers left?): ")
+    assert "(line " in str(refused.value) and "\n" not in str(refused.value)
