@@ -28,7 +28,7 @@ class Split:
     moves: tuple[Move, ...]
     texts: tuple[str, ...]  # each move's document, as the user wrote it, for its new file
     rest: str | None  # what the source keeps; None when no object stays and it is removed
-    dropped: str = ""  # when it is removed: its text of no moved document (comments)
+    carried: str = ""  # when it is removed: its text of no document (comments), atop the first move's file
 
 
 class Placer:
@@ -104,7 +104,7 @@ class Placer:
                 moves=tuple(move for _, move in taken),
                 texts=tuple(result.pieces[position] for position, _ in taken),
                 rest=result.rest,
-                dropped=result.dropped,
+                carried=result.carried,
             ))
         return whole, splits
 

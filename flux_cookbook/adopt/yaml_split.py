@@ -61,7 +61,7 @@ class Segment:
 class Taken:
     pieces: dict[int, str]  # position -> the document's own text, for its own file
     rest: str | None  # what the file keeps; None when no object stays and the file goes
-    dropped: str  # when the file goes: the text (comments) of no moved document that goes with it
+    carried: str  # when the file goes: its text (comments) of no document, now atop the first moved object's
 
 
 @dataclass(frozen=True)
@@ -90,8 +90,15 @@ class SplitFile:
         staying = [segment.obj for segment in kept if segment.obj is not None]
         kept_text = "".join(segment.text for segment in kept)
         if not staying:
+            # The file goes: its own comments (a header above every document) go atop the
+            # first object's file, the first thing a reader of the file met before.
             left = "".join(line for line in document_split.lines(kept_text)
                            if line.strip() and not BARE_SEPARATOR.fullmatch(line.rstrip("\r\n")))
+            if left and pieces:
+                first = min(pieces)
+                pieces[first] = left + pieces[first]
+                _check_loads_to(pieces[first], [self.positions()[first].obj],
+                                f"its document with the file's comments above it (object {first + 1})")
             return Taken(pieces, None, left)
         rest = _trim_blank_lines(kept_text, start=False)
         _check_loads_to(rest, staying, "what the file keeps")

@@ -103,9 +103,9 @@ def describe_split(split: Split) -> str:
     if split.rest is not None:
         lines.append(f"    {split.source} keeps its other documents, as they are")
     else:
-        count = len(split.dropped.splitlines())
-        dropped = f"; its {count} line(s) outside them (comments) go with it" if count else ""
-        lines.append(f"    {split.source} is removed (git rm): every object in it moved{dropped}")
+        count = len(split.carried.splitlines())
+        carried = f"; its {count} line(s) outside them (comments) go atop {split.moves[0].target}" if count else ""
+        lines.append(f"    {split.source} is removed (git rm): every object in it moved{carried}")
     return "\n".join(lines)
 
 

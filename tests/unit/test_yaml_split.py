@@ -90,12 +90,15 @@ def test_without_a_leading_separator_the_first_document_starts_the_file():
     assert (keep_first.pieces[1], keep_first.rest) == (source.split("---\n")[1], source.split("---\n")[0])
 
 
-def test_every_object_taken_out_removes_the_file_and_says_what_goes_with_it():
+def test_every_object_taken_out_removes_the_file_and_its_comments_go_atop_the_first():
     taken = split_file(REPOSITORIES).take({0, 1, 2})
     assert taken.rest is None
-    assert taken.dropped == "# Every Helm repository of the cluster.\n# (one file, as the cookbook's first pages had it)\n"
+    header = "# Every Helm repository of the cluster.\n# (one file, as the cookbook's first pages had it)\n"
+    assert taken.carried == header
+    assert taken.pieces[0] == header + split_file(REPOSITORIES).piece(0)
+    assert objects(taken.pieces[0]) == objects(REPOSITORIES)[:1]
     bare = split_file("---\na: 1\n---\nb: 2\n---\n").take({0, 1})
-    assert (bare.rest, bare.dropped) == (None, "")  # separators and empty documents are nothing to lose
+    assert (bare.rest, bare.carried, bare.pieces) == (None, "", {0: "a: 1\n", 1: "b: 2\n"})  # nothing to carry
 
 
 def test_a_trailing_separator_and_empty_documents_stay_with_the_file():
@@ -205,5 +208,6 @@ def test_every_split_reads_back_and_loses_no_line(source, data):
     # Every line of the file that is more than spacing is in exactly one of the outputs, as written.
     def lines(value: str) -> list[str]:
         return [line for line in value.splitlines(keepends=True) if line.strip() and line.strip() != "---"]
-    outputs = [*taken.pieces.values(), taken.rest if taken.rest is not None else taken.dropped]
+    # (The file's own comments, when it goes, are atop the first object's; with no object, nowhere to go.)
+    outputs = [*taken.pieces.values(), taken.rest if taken.rest is not None else "" if taken.pieces else taken.carried]
     assert sorted(line for output in outputs for line in lines(output)) == sorted(lines(source))
