@@ -224,13 +224,16 @@ def values_version_on_copy(source: str, fetch: bool, repo_url: str, chart: str, 
 
 
 def with_values_version(answers: dict, fetch: bool, repo_url: str, chart: str, version_range: str,
-                        source: str = "", dst: str | Path = "") -> dict:
+                        source: str = "", dst: str | Path = "", source_given: bool = True) -> dict:
     """The answers to record: when chart_version changed, the values were rendered at the
     new range's newest version, and `values_chart_version` and `values_chart_range` follow;
-    so they do when a local chart (`source`) of another version gave the values."""
+    so they do when a local chart (`source`) of another version, given in this update
+    (`source_given`), gave the values. A values_source the update does not give is the
+    one the app was made from: `values refresh` may have moved its values on since, and
+    what it recorded stands."""
     pinned, pinned_range = (str(answers.get(key) or "") for key in ("values_chart_version", "values_chart_range"))
     if source:
-        local = local_chart_version(source, chart, dst)
+        local = local_chart_version(source, chart, dst) if source_given else ""
         if not pinned or not local or local == pinned:
             return answers
         return {**answers, "values_chart_version": local, "values_chart_range": version_range}

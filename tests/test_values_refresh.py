@@ -277,6 +277,12 @@ def test_values_copied_from_a_chart_in_the_repository_refresh_from_its_version(t
     assert result.returncode == 0, result.stdout + result.stderr
     expected = yaml.safe_load(apply_overrides(defaults("podinfo", "6.14.1"), {"replicaCount": 2}))
     assert yaml.safe_load(values_text(cluster, "podinfo")) == expected
+    # A later update of the range alone keeps the version refresh recorded: the chart the
+    # app was made from (values_source, not given again) no longer says what the values are.
+    commit_all(cluster, "Refreshed")
+    update(cluster, ".copier-answers.app-podinfo.yml", chart_version="6.14.x")
+    assert yaml.safe_load(values_text(cluster, "podinfo")) == expected
+    assert yaml.safe_load((cluster / ".copier-answers.app-podinfo.yml").read_text())["values_chart_version"] == "6.14.1"
 
 
 def test_values_that_name_no_version_match_the_release_they_equal(template, cluster, charts):
