@@ -409,8 +409,19 @@ def _yaml(style: _Style | None = None) -> YAML:
     return yaml
 
 
+# A tab before a comment (`prune: true<tab># why`): YAML separates a comment by spaces or
+# tabs, and libyaml, kustomize and the API server read it, where ruamel refuses it. Read
+# again with those tabs as spaces, one character for one: every line and column stays.
+_TAB_BEFORE_COMMENT = re.compile(r"\t(?=[ \t]*#)")
+
+
 def _load(text: str) -> Any:
-    return _yaml().load(text)
+    try:
+        return _yaml().load(text)
+    except YAMLError:
+        if not _TAB_BEFORE_COMMENT.search(text):
+            raise
+        return _yaml().load(_TAB_BEFORE_COMMENT.sub(" ", text))
 
 
 def _detect_style(documents: list[tuple[Any, list[str]]]) -> _Style:

@@ -152,8 +152,19 @@ def message(error: BaseException) -> str:
     if isinstance(error, subprocess.CalledProcessError):
         detail = (error.stderr or error.stdout or "")
         detail = detail.decode(errors="replace") if isinstance(detail, bytes) else detail
+        if not detail.strip() and (script := _template_script(error.cmd)):
+            # A migration or task of the template's: it printed why itself, to the terminal.
+            return f"the template's {script} stopped (exit code {error.returncode}); what it said is above"
         return f"{text}\n{detail.strip()}".strip()
     return text or type(error).__name__
+
+
+def _template_script(command: object) -> str:
+    """'migration' or 'task' when `command` is one copier.yml runs (`python <template>/extensions/...`), else ""."""
+    args = [str(arg).replace("\\", "/") for arg in command] if isinstance(command, (list, tuple)) else []
+    if any(arg.endswith("/extensions/migrations/run.py") for arg in args):
+        return "migration"
+    return "task" if any("/extensions/" in arg and arg.endswith(".py") for arg in args) else ""
 
 
 def not_yaml_message(data: dict, error: BaseException) -> str:

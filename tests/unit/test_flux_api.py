@@ -1045,3 +1045,11 @@ def test_converted_patches_of_a_flux_object_name_the_served_version():
     patches = yaml.safe_load(migrate_text(text).text)["spec"]["patches"]
     assert [patch["target"]["version"] for patch in patches] == ["v2", "v2"]
     assert yaml.safe_load(patches[0]["patch"])["apiVersion"] == "helm.toolkit.fluxcd.io/v2"
+
+
+def test_a_tab_before_a_comment_is_read_as_libyaml_and_kustomize_read_it():
+    """check and adopt (libyaml) and Flux read it; the migration must too, and keep it."""
+    text = ("apiVersion: kustomize.toolkit.fluxcd.io/v1beta2\nkind: Kustomization\nmetadata:\n  name: podinfo\n"
+            "spec:\n  interval: 15m\n  prune: true\t# remove what is gone\n  validation: client\n")
+    result = migrate_text(text)
+    assert result.text == (text.replace("v1beta2", "v1").replace("  validation: client\n", ""))
