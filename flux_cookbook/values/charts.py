@@ -61,9 +61,14 @@ def _from_files(chart: str, version: str, files: dict[str, str], where: str) -> 
             raise UserError(f"{where}: values.schema.json nests too deep to read; refused") from None
     values = files.get("values.yaml", "")
     try:
-        bounded_yaml.check(values, f"{where}: values.yaml")  # every later reader walks it whole
-    except yaml.YAMLError as error:
+        bounded_yaml.load(values, f"{where}: values.yaml")  # every later reader walks it whole
+    except bounded_yaml.YamlTooLarge as error:
         raise UserError(str(error).strip()) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f" (line {mark.line + 1})" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise UserError(f"{where}: values.yaml is not valid YAML{line}: {problem}") from None
     return ChartVersion(chart, version, values, schema if isinstance(schema, dict) else None)
 
 

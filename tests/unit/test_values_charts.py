@@ -29,6 +29,8 @@ def chart_folder(tmp_path, **files: str):
     ({"values_yaml": "a:\n" + "".join(f"{'  ' * n}k{n}:\n" for n in range(1, 200)) + "  " * 200 + "x: 1\n"}, "nested over"),
     ({"values_schema_json": "[" * 200_000 + "]" * 200_000}, "values.schema.json nests too deep"),
     ({"values_yaml": "x" * (MAX_VALUES_BYTES + 1)}, f"over {MAX_VALUES_BYTES:,} bytes"),
+    # Named as the chart's, in one line with its line (refresh merged it and blamed the app's values).
+    ({"values_yaml": "replicaCount: 1\nimage: [unclosed\n"}, r"podinfo: values\.yaml is not valid YAML \(line \d+\): [^\n]+$"),
 ])
 def test_a_hostile_local_chart_is_refused_naming_it(tmp_path, files, message):
     with pytest.raises(UserError, match=message):
