@@ -26,6 +26,7 @@ MARKER = PLACEHOLDER.splitlines()[0]
 _PREFIX, _, _SUFFIX = posixpath.basename(layout.values_configmap_file("\0")).partition("\0")
 _RELEASE_PREFIX, _, _RELEASE_SUFFIX = posixpath.basename(layout.helm_release_file("\0")).partition("\0")
 _VALUES_KEY = re.compile(r"(?m)^  values:[^\n]*\n")  # a HelmRelease's spec.values, as the template writes it
+_DATA_KEY = re.compile(r"(?m)^data:[^\n]*\n")  # a values ConfigMap's data, below its metadata
 _CONFLICT = re.compile(r"(?m)^<<<<<<< ")
 
 
@@ -44,6 +45,16 @@ def _values_block(text: str) -> tuple[int, int] | None:
         if content or line.startswith("   "):
             kept = end  # blank lines and comments at the spec's column at its end go with what follows
     return found.start(), kept
+
+
+def _with_committed_data(now: str, committed: str) -> str | None:
+    """A values ConfigMap as the update made it above its `data:` (its metadata: the
+    release's watch label), HEAD's from there (the values, with the comments above them);
+    None when either has no `data:`, or the update left a conflict above it."""
+    here, there = _DATA_KEY.search(now), _DATA_KEY.search(committed)
+    if not (here and there) or _CONFLICT.search(now[:here.start()]):
+        return None
+    return now[:here.end()] + committed[there.end():]
 
 
 def _without_placeholder(text: str) -> str:
@@ -105,6 +116,11 @@ def after(repo: Path, answers_file: str = "") -> None:
             (start, end), (old_start, old_end) = _values_block(now), _values_block(committed)
             kept = now[:start] + committed[old_start:old_end] + now[end:]
             repo_files.write_text(repo, path, _without_placeholder(kept))
+        elif (kept := _with_committed_data(repo_files.read_text(repo, path), committed_text(repo, path) or "")) is not None:
+            # The release's other changes to the file (its watch label) stay; the index
+            # entry is HEAD's, so that a conflict in the values is gone.
+            repo_files.write_text(repo, path, kept)
+            git(repo, "reset", "-q", "--", path)
         else:
             git(repo, "checkout", "HEAD", "--", path)  # the index too: a conflict in it is gone
         print(f"  {path}: the chart's values could not be read for this update, so the values were kept as they "

@@ -48,3 +48,28 @@ def test_inline_values_go_back_whole_and_a_conflict_elsewhere_does_not_stop_it(t
     text = (repo / RELEASE).read_text()
     assert "    replicaCount: 3\n  # tuned for production\n    image:\n      tag: x\n  valuesFrom: []\n" in text
     assert "<<<<<<< before updating" in text and values_kept.MARKER not in text
+
+
+def test_the_release_keeps_its_change_above_the_values_and_a_conflict_in_them_goes(tmp_path):
+    """copier's merge set the watch label cleanly and left a conflict over the values (the
+    placeholder's text changed between releases): the values are HEAD's, conflict and all
+    gone from the file and the index, and the label stays. A conflict above `data:` is
+    not known to be whole: the file is then HEAD's."""
+    repo = repo_with(tmp_path / "repo", {CONFIGMAP: VALUES})
+    label = "  labels:\n    reconcile.fluxcd.io/watch: Enabled\n"
+    placeholder = "".join(f"    {line}\n" for line in placeholder_values("podinfo", "oci://x.invalid/charts").splitlines())
+    merged = VALUES.replace("  name: web\n", "  name: web\n" + label).replace(
+        "  values.yaml: |\n    replicaCount: 3\n",
+        "<<<<<<< before updating\n  values.yaml: |\n    replicaCount: 3\n=======\n  # the chart's values\n"
+        f"  values.yaml: |\n{placeholder}>>>>>>> after updating\n")
+    (repo / CONFIGMAP).write_text(merged)
+    git(repo, "update-index", "--add", "--cacheinfo", f"100644,{git(repo, 'hash-object', '-w', str(repo / CONFIGMAP)).strip()},{CONFIGMAP}")
+    assert values_kept.changed(repo) == [CONFIGMAP]
+    values_kept.after(repo)
+    assert (repo / CONFIGMAP).read_text() == VALUES.replace("  name: web\n", "  name: web\n" + label)
+    assert git(repo, "diff", "--cached", "--name-only") == ""  # the index entry is HEAD's
+    # A conflict above the data: HEAD's file.
+    (repo / CONFIGMAP).write_text(merged.replace("  name: web\n", "<<<<<<< before updating\n  name: web\n=======\n"
+                                                 "  name: webb\n>>>>>>> after updating\n", 1))
+    values_kept.after(repo)
+    assert (repo / CONFIGMAP).read_text() == VALUES
