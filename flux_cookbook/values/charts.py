@@ -87,6 +87,8 @@ def local_chart(path: Path, chart: str) -> ChartVersion:
         meta = bounded_yaml.load(files.get("Chart.yaml", ""), "Chart.yaml") or {}
     except (OSError, UnicodeDecodeError, tarfile.TarError, ChartFetchError, yaml.YAMLError) as error:
         raise UserError(f"cannot read the chart at {path}: {error}") from None
+    if "Chart.yaml" not in files:
+        raise UserError(f"{path} is no chart: it has no Chart.yaml (naming the chart and its version)")
     if not isinstance(meta, dict) or meta.get("name") != chart:
         raise UserError(f"{path} is not chart '{chart}' (its Chart.yaml names {meta.get('name') if isinstance(meta, dict) else None!r})")
     version = str(meta.get("version") or "")

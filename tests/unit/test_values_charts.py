@@ -37,6 +37,13 @@ def test_a_hostile_local_chart_is_refused_naming_it(tmp_path, files, message):
         local_chart(chart_folder(tmp_path, **files), "podinfo")
 
 
+def test_a_folder_without_chart_yaml_is_named_no_chart(tmp_path):
+    folder = chart_folder(tmp_path, values_yaml="a: 1\n")
+    (folder / "Chart.yaml").unlink()
+    with pytest.raises(UserError, match="is no chart: it has no Chart.yaml"):
+        local_chart(folder, "podinfo")
+
+
 def test_a_chart_version_with_an_alias_bomb_is_no_candidate_for_the_values(tmp_path):
     """Matching values copied by hand against each version's values.yaml walks it whole:
     a bomb is refused on fetch and skipped, the version whose values fit is found."""
