@@ -68,3 +68,12 @@ def test_a_date_like_value_is_a_string_as_helm_reads_it():
     schema = {"properties": {"image": {"properties": {"tag": {"type": ["string", "null"]}}}}}
     assert list(values_schema.validator_class(schema)(schema).iter_errors(values)) == []
     assert values_schema.as_helm_reads([datetime.date(2024, 1, 1)]) == ["2024-01-01"]
+
+
+@pytest.mark.parametrize(("value", "spelt"), [(False, "false"), (True, "true"), (None, "null")])
+def test_a_value_is_named_as_yaml_spells_it(value, spelt):
+    """`enabled: false` where the chart wants a mapping: the message says false, as written."""
+    from flux_cookbook.repository.schema_messages import message
+
+    [error] = jsonschema.Draft7Validator({"type": "object"}).iter_errors(value)
+    assert message(error) == f"{spelt} is not of type 'object'"
