@@ -326,6 +326,22 @@ def test_release_name_defaults_as_flux_does(tmp_path):
     assert plan_adoption(tmp_path, TEMPLATE, NO_GIT).apps["podinfo"]["release_name"] == "demo-podinfo"
 
 
+def test_a_release_without_a_namespace_is_where_its_kustomizations_target_namespace_puts_it(tmp_path):
+    """As Flux's docs write a HelmRelease: no metadata.namespace; kustomize-controller sets
+    the Kustomization's targetNamespace on it. Without either, adopt asks for one."""
+    write(tmp_path, PODINFO)
+    release = tmp_path / "podinfo/helmrelease-podinfo.yaml"
+    text = release.read_text()
+    head, sep, rest = text.partition("  namespace: podinfo\n")  # the release's own, under metadata
+    release.write_text(head + rest)
+    assert sep and "namespace: podinfo" not in head
+    kustomization = tmp_path / "flux-system/kustomizations/kustomization-podinfo.yaml"
+    kustomization.write_text(kustomization.read_text().replace("  interval: 10m", "  targetNamespace: demo\n  interval: 10m"))
+    assert plan_adoption(tmp_path, TEMPLATE, NO_GIT).apps["podinfo"]["namespace"] == "demo"
+    kustomization.write_text(kustomization.read_text().replace("  targetNamespace: demo\n", ""))
+    assert "has no metadata.namespace, nor does its Kustomization set a targetNamespace" in problems(tmp_path)
+
+
 def test_other_kinds_unreadable_yaml_and_dot_folders(tmp_path):
     write(tmp_path, {**PODINFO, "podinfo/notes.yaml": "this: [is not: yaml", ".github/workflows/x.yaml": "{ nope",
                      "podinfo/sealedsecret.yaml": "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\n"})
