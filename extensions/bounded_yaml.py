@@ -113,6 +113,15 @@ def _count(text: str, name: str) -> None:
             open_collections[-1][0] += count
 
 
+def parse_problem(error: yaml.YAMLError) -> str:
+    """A parse error in one line, to follow what did not parse: " (line N): what the parser
+    met" (no line where the error has no mark)."""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    line = f" (line {mark.line + 1})" if mark is not None else ""
+    problem = " ".join(part for part in (getattr(error, "context", None), getattr(error, "problem", None)) if part)
+    return f"{line}: {problem or str(error).splitlines()[0]}"
+
+
 def load(text: str, name: str = "") -> Any:
     """The one document of `text` (None when empty), as yaml.safe_load reads it, within the caps."""
     check(text, name)

@@ -86,10 +86,7 @@ def read_local_values(source: str, chart: str, dst: str | Path) -> str:
     try:
         values = bounded_yaml.load(text, f"values_source '{source}'")
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise ValueError(f"values_source '{source}' is not valid YAML{where}: {problem}.") from None
+        raise ValueError(f"values_source '{source}' is not valid YAML{bounded_yaml.parse_problem(error)}.") from None
     if values is not None and not isinstance(values, dict):
         # Helm merges a chart's values as a mapping; a list or a scalar is no values.yaml.
         raise ValueError(f"values_source '{source}' holds a {type(values).__name__}, not a mapping of values.")

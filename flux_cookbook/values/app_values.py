@@ -281,8 +281,7 @@ def _inline_values(text: str, where: str) -> str:
     try:
         first, end, _ = _inline_span(text)
     except yaml.YAMLError as error:
-        raise UserError(f"{where} does not parse as YAML (conflict markers left?): {str(error).splitlines()[0]} "
-                        f"({_where(error).replace('values line', 'line')})") from None
+        raise UserError(f"{where} does not parse as YAML{bounded_yaml.parse_problem(error)} (conflict markers left?)") from None
     except ValueError:
         raise UserError(f"{where} has neither a values ConfigMap beside it nor spec.values") from None
     lines = text[first:end].split("\n")

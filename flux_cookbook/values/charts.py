@@ -65,10 +65,7 @@ def _from_files(chart: str, version: str, files: dict[str, str], where: str) -> 
     except bounded_yaml.YamlTooLarge as error:
         raise UserError(str(error).strip()) from None
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f" (line {mark.line + 1})" if mark is not None else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise UserError(f"{where}: values.yaml is not valid YAML{line}: {problem}") from None
+        raise UserError(f"{where}: values.yaml is not valid YAML{bounded_yaml.parse_problem(error)}") from None
     return ChartVersion(chart, version, values, schema if isinstance(schema, dict) else None)
 
 
