@@ -147,6 +147,17 @@ def _block_end(lines: list[str], key_line: int, column: int) -> int:
     return end
 
 
+def _tail_end(lines: list[str], end: int) -> int:
+    """The end of the comment lines right below a key's value (`end`: _block_end's) when a
+    blank line (or the file's end) parts them from what follows: the key's own (a
+    commented-out example of it, as charts write them). `end` itself when there are none,
+    or they run into the next key (its documentation)."""
+    stop = end
+    while stop < len(lines) and _is_comment(lines[stop]):
+        stop += 1
+    return stop if stop > end and (stop == len(lines) or not lines[stop].strip()) else end
+
+
 def _doc_start(lines: list[str], key_line: int, column: int) -> int:
     """The first line of the comment right above a key, at its column (its documentation)."""
     start = key_line
@@ -253,8 +264,9 @@ class _Merger:
         start = _doc_start(lines, line, column) if with_doc else line
         return start, _block_end(lines, line, column), column
 
-    def _theirs_block(self, theirs: CommentedMap, key: Any, column: int, with_doc: bool) -> list[str]:
+    def _theirs_block(self, theirs: CommentedMap, key: Any, column: int, with_doc: bool, with_tail: bool = False) -> list[str]:
         start, end, their_column = self._span(theirs, key, self.theirs_lines, with_doc)
+        end = _tail_end(self.theirs_lines, end) if with_tail else end
         return _reindent(self.theirs_lines[start:end], column - their_column)
 
     def _own_comments(self, ours: CommentedMap, key: Any, base: Any) -> tuple[bool, bool]:
@@ -328,7 +340,7 @@ class _Merger:
             at = self._span(ours, first, self.ours_lines, with_doc=True)[0]
         else:
             at = self._span(ours, previous, self.ours_lines, with_doc=False)[1]
-        block = self._theirs_block(theirs, key, column, with_doc=True)
+        block = self._theirs_block(theirs, key, column, with_doc=True, with_tail=True)
         start = self._span(theirs, key, self.theirs_lines, with_doc=True)[0]
         gap = [""] if start > 0 and not self.theirs_lines[start - 1].strip() else []
         self._edit(at, at, gap + block + ([""] if previous is None and gap else []))

@@ -166,3 +166,15 @@ def test_a_hash_inside_quotes_is_no_comment_of_yours():
     ours = "msg: 'a # b'\n"
     merged = merge_values(base, "msg: \"c\"\n", ours, set(), "chart 2")
     assert merged.text == "msg: \"c\"\n"
+
+
+def test_a_new_key_comes_with_the_commented_out_example_below_it():
+    """podinfo 6.14.1 adds `extraEnvs: []` and `podDisruptionBudget: {}`, each followed by a
+    commented-out example of it: with one value of the user's, every line of the new
+    chart's file arrives (blank lines aside), the example below its key."""
+    base, theirs = ((CHARTS / "podinfo" / version / "values.yaml").read_text() for version in ("6.0.3", "6.14.1"))
+    ours = base.replace("replicaCount: 1\n", "replicaCount: 2\n", 1)
+    merged = merge_values(base, theirs, ours, set(), "podinfo 6.14.1")
+    expected = theirs.replace("replicaCount: 1\n", "replicaCount: 2\n", 1)
+    assert [line for line in merged.text.splitlines() if line.strip()] == [line for line in expected.splitlines() if line.strip()]
+    assert "extraEnvs: []\n# Example on how to configure extraEnvs\n" in merged.text
