@@ -673,6 +673,13 @@ CASES = [
                  "sealedsecrets.bitnami.com CRD to apply it against; install its chart sealed-secrets in the cluster"),
     # values.*
     Case("values-not-yaml", {CM: Replace("replicaCount: 1", "replicaCount: [1")}, "values.parse", CM, "logLevel: info"),
+    # A conflict an update or refresh left: said so, at its first marker, in the file and in the values.
+    Case("conflict-left-in-a-file", {KUST: Replace("  interval: 15m\n", "<<<<<<< before updating\n  interval: 15m\n"
+                                                 "=======\n  interval: 30m\n>>>>>>> after updating\n")},
+         "yaml.parse", KUST, "<<<<<<< before updating", message="a merge conflict is left unresolved"),
+    Case("conflict-left-in-the-values", {CM: Replace("    replicaCount: 1\n", "    <<<<<<< before updating\n    replicaCount: 1\n"
+                                                    "    =======\n    replicaCount: 2\n    >>>>>>> podinfo 6.14.1\n")},
+         "values.parse", CM, "<<<<<<< before updating", message="a merge conflict is left unresolved"),
     Case("values-against-schema", {CM: Replace("replicaCount: 1", "replicaCount: two")}, "values.schema", CM, "replicaCount: two"),
     Case("inline-values-against-schema", {WEB_HR: Replace("    logLevel: info", "    logLevel: verbose")},
          "values.schema", WEB_HR, "logLevel"),

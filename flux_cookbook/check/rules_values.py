@@ -13,6 +13,7 @@ from typing import Any, Iterable
 
 from flux_cookbook.check.object_index import DEFAULT_VALUES_KEY, Index, entries, spec_of
 from flux_cookbook.check.problems import ERROR, WARNING, Problem
+from flux_cookbook.check.rules_yaml import unresolved_conflict
 from flux_cookbook.extensions.flux_names import HELM_GROUP, SOURCE_GROUP
 from flux_cookbook.repository import oci_ref, schema_messages
 from flux_cookbook.repository.model import (
@@ -112,9 +113,10 @@ def _values_from_object(index: Index, kind: str, namespace: str, name: str, key:
     try:
         values = load(text)
     except YamlError as error:
-        line = key_line + error.line if block else key_line
+        line, message = (unresolved_conflict(text, key_line + error.line, error.message, key_line + 1) if block
+                         else (key_line, error.message))
         return None, [Problem(found.path, line, "values.parse", ERROR,
-                              f"{kind} {namespace}/{name} key {key!r} is not YAML: {error.message}")]
+                              f"{kind} {namespace}/{name} key {key!r} is not YAML: {message}")]
     if values is not None and not isinstance(values, dict):
         return None, [Problem(found.path, key_line, "values.parse", ERROR,
                               f"{kind} {namespace}/{name} key {key!r} holds {type(values).__name__}, "

@@ -11,14 +11,25 @@ from flux_cookbook.repository.model import (
 )
 
 
+def unresolved_conflict(text: str, line: int, message: str, first_line: int = 1) -> tuple[int, str]:
+    """(line, message) of a parse error; where `text` holds git's conflict markers (an
+    update or merge left unresolved), at the first marker's line, saying so. `first_line`:
+    the file's line of the text's first line."""
+    for number, text_line in enumerate(text.splitlines(), start=first_line):
+        if text_line.startswith("<<<<<<< "):
+            return number, f"a merge conflict is left unresolved (git's conflict markers from here): {message}"
+    return line, message
+
+
 def check_yaml(repo: Repository, lint: yamllint_run.LintConfig | None = None) -> list[Problem]:
     """Every YAML file parses, has no key twice in one mapping, and passes yamllint with the
     repository's own configuration. A file no build applies (a Helm chart's template, a
     chart's own values.yaml) that does not parse is a warning: Flux never reads it as YAML."""
     lint = lint or yamllint_run.read_config(repo.root)
     problems = [
-        Problem(path, error.line, "yaml.parse", ERROR if read_by_flux(repo, path) else WARNING, error.message)
+        Problem(path, line, "yaml.parse", ERROR if read_by_flux(repo, path) else WARNING, message)
         for path, error in repo.parse_errors.items()
+        for line, message in [unresolved_conflict(repo.texts.get(path, ""), error.line, error.message)]
     ]
     if lint.config is None:
         problems.append(Problem(lint.path, 1, "yaml.lint", ERROR, f"not a yamllint configuration: {lint.error}"))
