@@ -74,7 +74,8 @@ def read_local_values(source: str, chart: str, dst: str | Path) -> str:
     path = _resolve(source, dst)
     if path.is_dir():
         text = _read_capped(path / "values.yaml")
-        if (named := _chart_folder_name(path)) not in (None, chart):
+        named = (_chart_meta(path, chart) or {}).get("name")
+        if named is not None and str(named) != chart:
             # A .tgz of another chart has no <chart>/values.yaml: refused alike.
             raise ValueError(f"values_source '{source}' is chart '{named}' (its Chart.yaml), not '{chart}'.")
     elif path.name.endswith((".tgz", ".tar.gz")):
@@ -93,14 +94,20 @@ def read_local_values(source: str, chart: str, dst: str | Path) -> str:
     return text
 
 
-def _chart_folder_name(folder: Path) -> str | None:
-    """The name a chart folder's Chart.yaml gives, or None (no Chart.yaml: a folder
-    holding a values.yaml alone, or one that cannot be read)."""
+def _chart_meta(path: Path, chart: str) -> dict | None:
+    """A local chart's Chart.yaml (a folder's, or `chart`'s in a .tgz), or None: a values
+    file alone, a folder holding a values.yaml alone, or a Chart.yaml that cannot be read."""
     try:
-        meta = bounded_yaml.load(_read_capped(folder / "Chart.yaml"), "Chart.yaml")
-    except (ValueError, OSError, UnicodeDecodeError, yaml.YAMLError):
+        if path.is_dir():
+            text = _read_capped(path / "Chart.yaml")
+        elif path.name.endswith((".tgz", ".tar.gz")):
+            text = _archive_file(path, chart, "Chart.yaml")
+        else:
+            return None
+        meta = bounded_yaml.load(text, "Chart.yaml")
+    except (ValueError, OSError, UnicodeDecodeError, tarfile.TarError, yaml.YAMLError):
         return None
-    return str(meta["name"]) if isinstance(meta, dict) and meta.get("name") is not None else None
+    return meta if isinstance(meta, dict) else None
 
 
 def values_source_error(source: str, chart: str, dst: str | Path) -> str:
@@ -188,18 +195,8 @@ def values_version(pinned: str, pinned_range: str, version_range: str) -> str:
 def local_chart_version(source: str, chart: str, dst: str | Path) -> str:
     """The version a local chart (a folder or a .tgz of `chart`) says it is in its
     Chart.yaml; "" for a values file alone, another chart, or a Chart.yaml not read."""
-    path = _resolve(source, dst)
-    try:
-        if path.is_dir():
-            text = _read_capped(path / "Chart.yaml")
-        elif path.name.endswith((".tgz", ".tar.gz")):
-            text = _archive_file(path, chart, "Chart.yaml")
-        else:
-            return ""
-        meta = bounded_yaml.load(text, "Chart.yaml")
-    except (ValueError, OSError, UnicodeDecodeError, tarfile.TarError, yaml.YAMLError):
-        return ""
-    if not isinstance(meta, dict) or meta.get("name") != chart or not isinstance(meta.get("version"), str):
+    meta = _chart_meta(_resolve(source, dst), chart)
+    if meta is None or meta.get("name") != chart or not isinstance(meta.get("version"), str):
         return ""
     return meta["version"].strip()
 
