@@ -27,7 +27,7 @@ from ruamel.yaml.error import CommentMark, YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, ScalarString
 from ruamel.yaml.tokens import CommentToken
 
-from . import bounded_yaml
+from . import bounded_yaml, round_trip_yaml
 from .yaml_quoting import retyped_when_plain
 
 # Wide enough that ruamel never folds a long chart value onto a second line.
@@ -46,7 +46,7 @@ def apply_overrides(values_text: str, overrides: dict) -> str:
         raise ValueError(f"values_overrides must be a mapping of the values to change, not {overrides!r}.")
     loader = _round_trip(values_text)
     try:
-        document = loader.load(values_text)
+        document = round_trip_yaml.load(loader, values_text)
     except YAMLError as error:
         raise ValueError(f"the chart's values.yaml is not valid YAML: {error}") from None
     if document is None:

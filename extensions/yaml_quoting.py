@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from . import bounded_yaml
+
 # Go's YAML readers (yaml.v2 in Helm and helm-controller, yaml.v3 in kustomize) take a
 # plain scalar for a float when it looks like this, exponent without a dot included.
 _GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
@@ -166,7 +168,7 @@ def yaml_embedded(text: str, indent: int) -> str:
     top-level list) is re-dumped from its data, which the result is always checked
     against.
     """
-    data = yaml.safe_load(text) if text.strip() else None
+    data = _read(text) if text.strip() else None
     if data is not None and not isinstance(data, dict):
         raise ValueError(f"values must be a mapping, not {type(data).__name__}")
     pad = " " * (indent if data is not None else indent - 2)
@@ -174,8 +176,17 @@ def yaml_embedded(text: str, indent: int) -> str:
     embedded = (" {}\n" + lines) if data is None else ("\n" + lines)
     owner = " " * (indent - 2) + "values:"
     try:
-        if yaml.safe_load(owner + embedded + "\n") == {"values": data or {}}:
+        if _read(owner + embedded + "\n") == {"values": data or {}}:
             return embedded
     except yaml.YAMLError:
         pass
     return "\n" + yaml_block(data, indent) if data else " {}"
+
+
+def _read(text: str) -> Any:
+    """PyYAML's reading; where PyYAML's own reader refuses a text libyaml (and Helm) read,
+    such as a tab before a comment, libyaml's."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return bounded_yaml.load(text)

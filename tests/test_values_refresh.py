@@ -220,6 +220,12 @@ def test_traefik_through_three_majors(template, cluster, charts):
     path = values_file(cluster, "traefik")
 
     # 10.24.0 -> 28.0.0: `expose: true` became a mapping; a conflict, named, both versions kept.
+    # A dry run says so first (exit 1: a scheduled job's dry run fails), and writes nothing.
+    state = tree_state(cluster)
+    dry = cookbook_cli("values", "refresh", "traefik", "--to", "28.x", "--dry-run", "-C", str(cluster))
+    assert dry.returncode == 1 and "ports.web.expose" in dry.stdout, dry.stdout + dry.stderr
+    assert "would leave traefik written, not committed" in dry.stderr
+    assert tree_state(cluster) == state
     result = cookbook_cli("values", "refresh", "traefik", "--to", "28.x", "-C", str(cluster))
     assert result.returncode == 1, result.stdout + result.stderr
     assert "ports.web.expose" in result.stdout and path.name in result.stderr

@@ -33,7 +33,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString, ScalarString
 
-from .. import bounded_yaml, document_split, flux_names, line_ends, repo_files
+from .. import bounded_yaml, document_split, flux_names, line_ends, repo_files, round_trip_yaml
 from ..flux_names import HELM_GROUP, IMAGE_GROUP, KUSTOMIZE_GROUP, NOTIFICATION_GROUP, SOURCE_GROUP
 
 __all__ = ["DELETE", "Migration", "MigrationError", "apply_changes", "current_api_version", "migrate_file", "migrate_text"]
@@ -409,19 +409,8 @@ def _yaml(style: _Style | None = None) -> YAML:
     return yaml
 
 
-# A tab before a comment (`prune: true<tab># why`): YAML separates a comment by spaces or
-# tabs, and libyaml, kustomize and the API server read it, where ruamel refuses it. Read
-# again with those tabs as spaces, one character for one: every line and column stays.
-_TAB_BEFORE_COMMENT = re.compile(r"\t(?=[ \t]*#)")
-
-
 def _load(text: str) -> Any:
-    try:
-        return _yaml().load(text)
-    except YAMLError:
-        if not _TAB_BEFORE_COMMENT.search(text):
-            raise
-        return _yaml().load(_TAB_BEFORE_COMMENT.sub(" ", text))
+    return round_trip_yaml.load(_yaml(), text)
 
 
 def _detect_style(documents: list[tuple[Any, list[str]]]) -> _Style:

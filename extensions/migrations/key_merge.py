@@ -21,7 +21,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
-from .. import document_split, line_ends
+from .. import document_split, line_ends, round_trip_yaml
 
 _MISSING = object()
 
@@ -140,7 +140,7 @@ def _positions(node: CommentedMap) -> dict:
 
 def _load(text: str) -> Any:
     try:
-        documents = [d for d in YAML().load_all(text) if d is not None]
+        documents = [d for d in round_trip_yaml.load_all(YAML(), text) if d is not None]
     except YAMLError:
         return None
     return documents[0] if len(documents) == 1 else None

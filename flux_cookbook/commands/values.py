@@ -55,7 +55,8 @@ def register(subparsers) -> None:
     refresh.add_argument("--to", metavar="VERSION_OR_RANGE",
                          help="chart version, range (also set in the HelmRelease) or local chart folder/.tgz "
                          "(default: what the app's range resolves to)")
-    refresh.add_argument("--dry-run", action="store_true", help="print the changes at keys you set and the diff; write nothing")
+    refresh.add_argument("--dry-run", action="store_true",
+                         help="print the changes at keys you set and the diff; write nothing; exit 1 when a refresh would need you")
     refresh.add_argument("-C", "--repo", default=".", type=Path, help="the cluster repository (default: .)")
     refresh.set_defaults(run=run_refresh)
 
@@ -113,8 +114,16 @@ def run_refresh(args: argparse.Namespace) -> int:
         print(f"flux-cookbook: {problem}", file=sys.stderr)
     if problems and not args.dry_run:
         print("flux-cookbook: nothing was written; fix the app(s) above, or refresh the others by name.", file=sys.stderr)
-    if problems or args.dry_run:
-        return 1 if problems else 0
+    if args.dry_run:
+        # A bot's dry run answers "would a refresh go through by itself?": an app whose
+        # refresh would be left to the user fails it, as the real run would.
+        held = [plan.app.name for plan in plans if plan.needs_hands]
+        if held:
+            print(f"flux-cookbook: a refresh would leave {', '.join(held)} written, not committed, for you to "
+                  "resolve (see above)", file=sys.stderr)
+        return 1 if problems or held else 0
+    if problems:
+        return 1
     left = refreshing.write(repo, plans)
     for plan in left:
         print(f"\n{plan.app.name}: written, not committed; resolve and commit:\n  " + "\n  ".join(plan.changed),

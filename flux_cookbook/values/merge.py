@@ -30,7 +30,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
-from flux_cookbook.extensions import bounded_yaml
+from flux_cookbook.extensions import bounded_yaml, round_trip_yaml
 
 OURS_MARKER = "<<<<<<< before refreshing (your values)"
 MIDDLE_MARKER = "======="
@@ -58,7 +58,7 @@ def load_mapping(text: str, what: str) -> CommentedMap:
     except yaml.YAMLError as error:
         raise ValueError(f"{what} is not valid YAML: {error}") from None
     try:
-        document = _yaml().load(text)
+        document = round_trip_yaml.load(_yaml(), text)
     except YAMLError as error:
         raise ValueError(f"{what} is not valid YAML: {error}") from None
     if document is None:
@@ -387,7 +387,7 @@ def _check(merger: _Merger, expected: dict) -> None:
         else:
             parent[str(path[-1])] = plain(value)
     try:
-        result = plain(_yaml().load(merger.result.text)) or {}
+        result = plain(round_trip_yaml.load(_yaml(), merger.result.text)) or {}
     except YAMLError:
         result = None
     if result != expected:

@@ -85,3 +85,10 @@ def test_nothing_to_merge_when_the_release_added_nothing():
 def test_the_users_line_ends_are_kept():
     merged = merge_added_keys(BASE, MINE.replace("\n", "\r\n"), THEIRS)
     assert merged == merge_added_keys(BASE, MINE, THEIRS).replace("\n", "\r\n")
+
+
+def test_a_tab_before_a_comment_in_the_users_text_is_read_as_flux_reads_it():
+    mine = MINE.replace("  interval: 15m\n", "  interval: 15m\t# often\n")
+    merged = merge_added_keys(BASE, mine, THEIRS)
+    assert merged is not None and "  interval: 15m\t# often\n" in merged
+    assert yaml.load(merged, Loader=yaml.CSafeLoader)["spec"]["install"] == {"strategy": {"name": "RetryOnFailure"}}

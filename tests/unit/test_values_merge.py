@@ -178,3 +178,12 @@ def test_a_new_key_comes_with_the_commented_out_example_below_it():
     expected = theirs.replace("replicaCount: 1\n", "replicaCount: 2\n", 1)
     assert [line for line in merged.text.splitlines() if line.strip()] == [line for line in expected.splitlines() if line.strip()]
     assert "extraEnvs: []\n# Example on how to configure extraEnvs\n" in merged.text
+
+
+def test_a_tab_before_a_comment_is_read_as_helm_reads_it():
+    """`replicaCount: 3<tab># mine`: Helm (libyaml's rules) and check read it; refresh must
+    too, and keep the user's line as written."""
+    ours = BASE.replace("replicaCount: 1", "replicaCount: 3\t# three for HA")
+    merged = merge(ours)
+    assert "replicaCount: 3\t# three for HA\n" in merged.text
+    assert yaml.load(merged.text, Loader=yaml.CSafeLoader) == {**yaml.safe_load(THEIRS), "replicaCount": 3}

@@ -207,3 +207,9 @@ def _set_path(overrides: dict, path: tuple, value) -> None:
         if not isinstance(overrides, dict):
             return  # a shorter path already replaced this branch
     overrides[path[-1]] = value
+
+
+def test_a_tab_before_a_comment_in_the_charts_values_is_read_as_helm_reads_it():
+    values = "replicaCount: 1\t# how many\nimage:\n  tag: v1\t# pinned\n"
+    # The untouched line stays byte for byte; the changed one is written as ruamel writes it.
+    assert apply_overrides(values, {"image": {"tag": "v2"}}) == values.replace("tag: v1\t", "tag: v2 ")

@@ -179,3 +179,9 @@ def test_literal_says_its_indentation_when_the_first_lines_start_with_spaces(tex
 def test_comment_only_values_follow_an_empty_mapping_at_the_keys_indentation():
     """yamllint's comments-indentation wants a comment where the content around it is."""
     assert yaml_embedded("# paste here\n#   helm show values x\n", 4) == " {}\n  # paste here\n  #   helm show values x"
+
+
+def test_embedded_values_with_a_tab_before_a_comment_stay_as_the_chart_wrote_them():
+    """Helm reads a chart's `replicaCount: 1<tab># how many` (libyaml's rules); so does the
+    HelmRelease they are embedded in, line for line."""
+    assert yaml_embedded("replicaCount: 1\t# how many\n", 4) == "\n    replicaCount: 1\t# how many"
