@@ -17,6 +17,9 @@ touched, each as a block of lines cut from the chart's own file (its comments co
 name it (an override may equal the old default and still be a decision).
 Positions come from ruamel.yaml's round-trip loader; lists and flow mappings (`{}`) are
 compared and replaced whole, as Helm merges them.
+
+Comments between keys belong to no key; a clean three-way line merge that reads as the
+same data brings those too (`_every_chart_line`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import merge3
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
@@ -372,7 +376,49 @@ def merge_values(base_text: str, theirs_text: str, ours_text: str, user_set: set
     merger.result.text = merger.text()
     if not merger.result.conflicts:
         _check(merger, plain(ours))
+        merger.result.text = _every_chart_line(base_text, ours_text, theirs_text, merger.result.text)
     return merger.result
+
+
+def _every_chart_line(base_text: str, ours_text: str, theirs_text: str, merged_text: str) -> str:
+    """The key-by-key merge's text, or a line merge's where it holds the same data.
+
+    The key-by-key merge decides the values and moves the chart's comments that belong to
+    a key; comments between keys the chart rewrote (traefik's metrics documentation from
+    10.x to 20.x, hundreds of lines) are not any key's. A three-way line merge (diff3, as
+    git's) brings every line the chart changed and every line the user changed, where the
+    two are not the same lines. Taken only when it is clean and reads as the same data:
+    the key-by-key merge stays the judge of the values.
+    """
+    lines = _line_merge(base_text.splitlines(True), ours_text.splitlines(True), theirs_text.splitlines(True))
+    if lines is None:
+        return merged_text
+    text = "".join(lines)
+    try:
+        same_data = plain(round_trip_yaml.load(_yaml(), text)) == plain(round_trip_yaml.load(_yaml(), merged_text))
+    except YAMLError:  # a key twice, where the two sides each added it
+        return merged_text
+    return text if same_data else merged_text
+
+
+def _line_merge(base: list[str], ours: list[str], theirs: list[str]) -> list[str] | None:
+    """diff3's merge of the lines, or None where both sides changed a line. diff3 takes
+    changes on neighbouring lines as one conflict (the user's `replicas: 2` between two
+    comment lines the chart rewrote); where the three sides have as many lines there, each
+    line is merged on its own."""
+    merged: list[str] = []
+    for group in merge3.Merge3(base, ours, theirs).merge_groups():
+        if group[0] != "conflict":
+            merged.extend(group[1])
+            continue
+        _, base_part, ours_part, theirs_part = group
+        if not len(base_part) == len(ours_part) == len(theirs_part):
+            return None
+        for old, mine, new in zip(base_part, ours_part, theirs_part):
+            if mine != old and new != old and mine != new:
+                return None
+            merged.append(new if mine == old else mine)
+    return merged
 
 
 def _check(merger: _Merger, expected: dict) -> None:

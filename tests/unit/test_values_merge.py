@@ -187,3 +187,30 @@ def test_a_tab_before_a_comment_is_read_as_helm_reads_it():
     merged = merge(ours)
     assert "replicaCount: 3\t# three for HA\n" in merged.text
     assert yaml.load(merged.text, Loader=yaml.CSafeLoader) == {**yaml.safe_load(THEIRS), "replicaCount": 3}
+
+
+@pytest.mark.parametrize("chart, old, new, edit", [
+    ("podinfo", "6.0.3", "6.14.1", ("replicaCount: 1\n", "replicaCount: 2\n")),
+    ("traefik", "10.24.0", "20.8.0", ("  replicas: 1\n", "  replicas: 2\n")),
+    ("traefik", "20.8.0", "28.0.0", ("  replicas: 1\n", "  replicas: 2\n")),  # its comments rewritten around the edit
+    ("traefik", "28.0.0", "33.2.1", ("  replicas: 1\n", "  replicas: 2\n")),
+])
+def test_one_edit_keeps_every_line_of_the_new_chart(chart, old, new, edit):
+    """The user's one line, and every other line exactly as the new chart writes it: the
+    comments between keys the chart rewrote too (traefik 10 -> 20: its metrics
+    documentation, 272 lines the key-by-key merge alone left out)."""
+    base, theirs = ((CHARTS / chart / version / "values.yaml").read_text() for version in (old, new))
+    assert base.count(edit[0]) == 1 and theirs.count(edit[0]) == 1
+    merged = merge_values(base, theirs, base.replace(*edit), set(), f"{chart} {new}")
+    assert merged.text == theirs.replace(*edit)
+    assert merged.conflicts == merged.removed == []
+
+
+def test_where_the_chart_rewrote_the_users_own_line_the_key_by_key_merge_decides():
+    """traefik 41 puts a comment at the end of `replicas: 1`, the line the user changed: the
+    line merge cannot take both, so the values are the key-by-key merge's."""
+    base, theirs = ((CHARTS / "traefik" / version / "values.yaml").read_text() for version in ("33.2.1", "41.3.0"))
+    merged = merge_values(base, theirs, base.replace("  replicas: 1\n", "  replicas: 2\n"), set(), "traefik 41.3.0")
+    data = yaml.safe_load(merged.text)
+    assert data["deployment"]["replicas"] == 2
+    assert data == {**yaml.safe_load(theirs), "deployment": {**yaml.safe_load(theirs)["deployment"], "replicas": 2}}
