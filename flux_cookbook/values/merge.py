@@ -350,12 +350,21 @@ class _Merger:
         self._edit(at, at, gap + block + ([""] if previous is None and gap else []))
 
     def text(self) -> str:
-        lines = list(self.ours_lines)
+        return "\n".join(self.lines(0, len(self.ours_lines))).rstrip("\n") + "\n"
+
+    def lines(self, start: int, end: int) -> list[str] | None:
+        """The user's lines start..end with the edits inside them made; None when an edit
+        reaches across either end (an insertion at an end is left to what is beside it)."""
+        inside = [edit for edit in self.edits
+                  if start <= edit.start and edit.end <= end and (edit.start < edit.end or start < edit.start < end)]
+        if any(edit.start < end and edit.end > start and edit not in inside for edit in self.edits):
+            return None
+        lines = self.ours_lines[start:end]
         # Bottom up, so that every edit's line numbers still hold; at one line, a replaced
         # range before the insertions there, and insertions in reverse so they end in order.
-        for edit in sorted(self.edits, key=lambda e: (e.start, e.end > e.start, e.order), reverse=True):
-            lines[edit.start:edit.end] = edit.lines
-        return "\n".join(lines).rstrip("\n") + "\n"
+        for edit in sorted(inside, key=lambda e: (e.start, e.end > e.start, e.order), reverse=True):
+            lines[edit.start - start:edit.end - start] = edit.lines
+        return lines
 
 
 def merge_values(base_text: str, theirs_text: str, ours_text: str, user_set: set[tuple], label: str) -> Merged:
@@ -376,48 +385,60 @@ def merge_values(base_text: str, theirs_text: str, ours_text: str, user_set: set
     merger.result.text = merger.text()
     if not merger.result.conflicts:
         _check(merger, plain(ours))
-        merger.result.text = _every_chart_line(base_text, ours_text, theirs_text, merger.result.text)
+        merger.result.text = _every_chart_line(merger, base_text.split("\n"), merger.result.text)
     return merger.result
 
 
-def _every_chart_line(base_text: str, ours_text: str, theirs_text: str, merged_text: str) -> str:
+# The line merge's diff (difflib's) takes time quadratic in the lines on a hostile text
+# (a chart's values are whoever publishes it): 40,000 lines of comments crafted to match
+# everywhere take seconds. The biggest real values.yaml files (kube-prometheus-stack's)
+# are about 5,000 lines; past the cap the key-by-key merge alone writes the values.
+LINE_MERGE_MAX_LINES = 20_000
+
+
+def _every_chart_line(merger: _Merger, base_lines: list[str], merged_text: str) -> str:
     """The key-by-key merge's text, or a line merge's where it holds the same data.
 
     The key-by-key merge decides the values and moves the chart's comments that belong to
     a key; comments between keys the chart rewrote (traefik's metrics documentation from
     10.x to 20.x, hundreds of lines) are not any key's. A three-way line merge (diff3, as
-    git's) brings every line the chart changed and every line the user changed, where the
-    two are not the same lines. Taken only when it is clean and reads as the same data:
-    the key-by-key merge stays the judge of the values.
+    git's) brings every line the chart changed and every line the user changed. Where both
+    changed the same lines, those lines are merged one by one if they are as many on each
+    side, else they are the key-by-key merge's own there. The result is taken only when it
+    reads as the same data: the key-by-key merge stays the judge of the values.
     """
-    lines = _line_merge(base_text.splitlines(True), ours_text.splitlines(True), theirs_text.splitlines(True))
+    if max(len(base_lines), len(merger.ours_lines), len(merger.theirs_lines)) > LINE_MERGE_MAX_LINES:
+        return merged_text
+    lines = _line_merge(merger, base_lines)
     if lines is None:
         return merged_text
-    text = "".join(lines)
+    text = "\n".join(lines).rstrip("\n") + "\n"
     try:
         same_data = plain(round_trip_yaml.load(_yaml(), text)) == plain(round_trip_yaml.load(_yaml(), merged_text))
-    except YAMLError:  # a key twice, where the two sides each added it
+    except YAMLError:  # a key twice, where both sides brought it
         return merged_text
     return text if same_data else merged_text
 
 
-def _line_merge(base: list[str], ours: list[str], theirs: list[str]) -> list[str] | None:
-    """diff3's merge of the lines, or None where both sides changed a line. diff3 takes
-    changes on neighbouring lines as one conflict (the user's `replicas: 2` between two
-    comment lines the chart rewrote); where the three sides have as many lines there, each
-    line is merged on its own."""
+def _line_merge(merger: _Merger, base: list[str]) -> list[str] | None:
+    ours, theirs = merger.ours_lines, merger.theirs_lines
     merged: list[str] = []
-    for group in merge3.Merge3(base, ours, theirs).merge_groups():
-        if group[0] != "conflict":
-            merged.extend(group[1])
+    for region in merge3.Merge3(base, ours, theirs).merge_regions():
+        what, *at = region
+        if what != "conflict":
+            merged.extend({"unchanged": base, "a": ours, "same": ours, "b": theirs}[what][at[0]:at[1]])
             continue
-        _, base_part, ours_part, theirs_part = group
-        if not len(base_part) == len(ours_part) == len(theirs_part):
+        base_start, base_end, ours_start, ours_end, theirs_start, theirs_end = at
+        old, mine, new = base[base_start:base_end], ours[ours_start:ours_end], theirs[theirs_start:theirs_end]
+        # diff3 takes changes on neighbouring lines as one conflict (the user's
+        # `replicas: 2` between two comment lines the chart rewrote).
+        if len(old) == len(mine) == len(new) and all(m in (o, n) or n == o for o, m, n in zip(old, mine, new)):
+            merged.extend(n if m == o else m for o, m, n in zip(old, mine, new))
+            continue
+        own = merger.lines(ours_start, ours_end)
+        if own is None:
             return None
-        for old, mine, new in zip(base_part, ours_part, theirs_part):
-            if mine != old and new != old and mine != new:
-                return None
-            merged.append(new if mine == old else mine)
+        merged.extend(own)
     return merged
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flux_cookbook.values.merge import flatten, merge_values
+from flux_cookbook.values.merge import LINE_MERGE_MAX_LINES, flatten, merge_values
 
 CHARTS = Path(__file__).resolve().parents[3] / "shared" / "charts"
 
@@ -206,11 +206,25 @@ def test_one_edit_keeps_every_line_of_the_new_chart(chart, old, new, edit):
     assert merged.conflicts == merged.removed == []
 
 
-def test_where_the_chart_rewrote_the_users_own_line_the_key_by_key_merge_decides():
-    """traefik 41 puts a comment at the end of `replicas: 1`, the line the user changed: the
-    line merge cannot take both, so the values are the key-by-key merge's."""
+def test_where_the_chart_rewrote_the_users_own_line_the_key_by_key_merge_writes_it():
+    """traefik 41 rewrites the comments around `replicas: 1` and puts one at its end, the
+    line the user changed: the line merge cannot take both there, so that line is the
+    key-by-key merge's (the user's); every other line is the new chart's."""
     base, theirs = ((CHARTS / "traefik" / version / "values.yaml").read_text() for version in ("33.2.1", "41.3.0"))
     merged = merge_values(base, theirs, base.replace("  replicas: 1\n", "  replicas: 2\n"), set(), "traefik 41.3.0")
-    data = yaml.safe_load(merged.text)
-    assert data["deployment"]["replicas"] == 2
-    assert data == {**yaml.safe_load(theirs), "deployment": {**yaml.safe_load(theirs)["deployment"], "replicas": 2}}
+    chart_line = "  replicas: 1  # @schema type:[integer, null];minimum:0\n"
+    assert theirs.count(chart_line) == 1
+    assert merged.text == theirs.replace(chart_line, "  replicas: 2\n")
+    assert merged.conflicts == merged.removed == []
+
+
+def test_past_the_line_cap_the_key_by_key_merge_alone_writes_the_values():
+    """A hostile chart's values of many lines are not line-merged (difflib's diff takes time
+    quadratic in them): the chart's rewritten comments between keys do not come, its values do."""
+    filler = "".join(f"# note {index % 97}\n" for index in range(LINE_MERGE_MAX_LINES))
+    base = "a: 1\n\n# old words\n\nb: 1\n" + filler  # a comment of no key's
+    theirs = "a: 2\n\n# new words\n\nb: 1\n" + filler
+    merged = merge_values(base, theirs, base.replace("b: 1", "b: 5"), set(), "chart 2")
+    assert merged.text.startswith("a: 2\n\n# old words\n\nb: 5\n")
+    small = merge_values(base[:-len(filler)], theirs[:-len(filler)], base[:-len(filler)].replace("b: 1", "b: 5"), set(), "chart 2")
+    assert small.text == "a: 2\n\n# new words\n\nb: 5\n"
