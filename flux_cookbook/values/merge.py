@@ -24,6 +24,7 @@ same data brings those too (`_every_chart_line`).
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -350,21 +351,17 @@ class _Merger:
         self._edit(at, at, gap + block + ([""] if previous is None and gap else []))
 
     def text(self) -> str:
-        return "\n".join(self.lines(0, len(self.ours_lines))).rstrip("\n") + "\n"
+        return "\n".join(_applied(self.ours_lines, self.edits)).rstrip("\n") + "\n"
 
-    def lines(self, start: int, end: int) -> list[str] | None:
-        """The user's lines start..end with the edits inside them made; None when an edit
-        reaches across either end (an insertion at an end is left to what is beside it)."""
-        inside = [edit for edit in self.edits
-                  if start <= edit.start and edit.end <= end and (edit.start < edit.end or start < edit.start < end)]
-        if any(edit.start < end and edit.end > start and edit not in inside for edit in self.edits):
-            return None
-        lines = self.ours_lines[start:end]
-        # Bottom up, so that every edit's line numbers still hold; at one line, a replaced
-        # range before the insertions there, and insertions in reverse so they end in order.
-        for edit in sorted(inside, key=lambda e: (e.start, e.end > e.start, e.order), reverse=True):
-            lines[edit.start - start:edit.end - start] = edit.lines
-        return lines
+
+def _applied(lines: list[str], edits: list[_Edit]) -> list[str]:
+    """`lines` with `edits` made: bottom up, so that every edit's line numbers still hold; at
+    one line, a replaced range before the insertions there, and insertions in reverse so
+    they end in order."""
+    lines = list(lines)
+    for edit in sorted(edits, key=lambda e: (e.start, e.end > e.start, e.order), reverse=True):
+        lines[edit.start:edit.end] = edit.lines
+    return lines
 
 
 def merge_values(base_text: str, theirs_text: str, ours_text: str, user_set: set[tuple], label: str) -> Merged:
@@ -394,6 +391,8 @@ def merge_values(base_text: str, theirs_text: str, ours_text: str, user_set: set
 # everywhere take seconds. The biggest real values.yaml files (kube-prometheus-stack's)
 # are about 5,000 lines; past the cap the key-by-key merge alone writes the values.
 LINE_MERGE_MAX_LINES = 20_000
+LINE_MERGE_SLACKS = (0, 1, 2, 4, 8, 16)
+APART_MAX_LINES = 3_000
 
 
 def _every_chart_line(merger: _Merger, base_lines: list[str], merged_text: str) -> str:
@@ -402,44 +401,122 @@ def _every_chart_line(merger: _Merger, base_lines: list[str], merged_text: str) 
     The key-by-key merge decides the values and moves the chart's comments that belong to
     a key; comments between keys the chart rewrote (traefik's metrics documentation from
     10.x to 20.x, hundreds of lines) are not any key's. A three-way line merge (diff3, as
-    git's) brings every line the chart changed and every line the user changed. Where both
-    changed the same lines, those lines are merged one by one if they are as many on each
-    side, else they are the key-by-key merge's own there. The result is taken only when it
-    reads as the same data: the key-by-key merge stays the judge of the values.
+    git's) brings every line the chart changed and every line the user changed; where both
+    changed the same lines, those lines are the key-by-key merge's (`_line_merge`). The
+    result is taken only when it reads as the same data: the key-by-key merge stays the
+    judge of the values.
     """
     if max(len(base_lines), len(merger.ours_lines), len(merger.theirs_lines)) > LINE_MERGE_MAX_LINES:
         return merged_text
-    lines = _line_merge(merger, base_lines)
-    if lines is None:
-        return merged_text
-    text = "\n".join(lines).rstrip("\n") + "\n"
-    try:
-        same_data = plain(round_trip_yaml.load(_yaml(), text)) == plain(round_trip_yaml.load(_yaml(), merged_text))
-    except YAMLError:  # a key twice, where both sides brought it
-        return merged_text
-    return text if same_data else merged_text
+    expected = plain(round_trip_yaml.load(_yaml(), merged_text))
+    changes = _line_changes(merger, base_lines)
+    # A clash's key-by-key edits may reach past its lines (keys the chart moved out of the
+    # user's mapping into one next to it): each retry takes those within more lines of it.
+    for slack in LINE_MERGE_SLACKS:
+        text = "\n".join(_line_merge(merger.ours_lines, changes, slack)).rstrip("\n") + "\n"
+        try:
+            if plain(round_trip_yaml.load(_yaml(), text)) == expected:
+                return text
+        except YAMLError:  # a key twice, where both sides brought it
+            pass
+    return merged_text
 
 
-def _line_merge(merger: _Merger, base: list[str]) -> list[str] | None:
+@dataclass
+class _Change:
+    """A change to the user's lines start..end: the chart's (diff3's), the key-by-key
+    merge's (`edit`), or a clash of the chart's and the user's (`theirs`: the chart's lines)."""
+
+    start: int
+    end: int
+    kind: str  # "chart", "key" or "clash"
+    edit: _Edit | None = None
+    theirs: tuple[str, ...] = ()
+
+
+def _line_changes(merger: _Merger, base: list[str]) -> list[_Change]:
+    """The chart's changes to the user's lines (diff3's, between the lines all three
+    share), the clashes where the user changed the same lines, and the key-by-key merge's
+    edits. diff3 takes changes on neighbouring lines as one clash (the user's `replicas: 2`
+    between two comment lines the chart rewrote): those are made apart first (`_apart`)."""
     ours, theirs = merger.ours_lines, merger.theirs_lines
-    merged: list[str] = []
-    for region in merge3.Merge3(base, ours, theirs).merge_regions():
-        what, *at = region
-        if what != "conflict":
-            merged.extend({"unchanged": base, "a": ours, "same": ours, "b": theirs}[what][at[0]:at[1]])
-            continue
-        base_start, base_end, ours_start, ours_end, theirs_start, theirs_end = at
-        old, mine, new = base[base_start:base_end], ours[ours_start:ours_end], theirs[theirs_start:theirs_end]
-        # diff3 takes changes on neighbouring lines as one conflict (the user's
-        # `replicas: 2` between two comment lines the chart rewrote).
-        if len(old) == len(mine) == len(new) and all(m in (o, n) or n == o for o, m, n in zip(old, mine, new)):
-            merged.extend(n if m == o else m for o, m, n in zip(old, mine, new))
-            continue
-        own = merger.lines(ours_start, ours_end)
-        if own is None:
+    changes: list[_Change] = []
+    after = (0, 0, 0)
+    for base_start, base_end, ours_start, ours_end, theirs_start, theirs_end in merge3.Merge3(base, ours, theirs).find_sync_regions():
+        old, mine, new = base[after[0]:base_start], ours[after[1]:ours_start], theirs[after[2]:theirs_start]
+        if new != old and mine != new:
+            lines = new if mine == old else _apart(old, mine, new)
+            if lines is not None:
+                changes.append(_Change(after[1], ours_start, "chart", _Edit(after[1], ours_start, lines, len(changes))))
+            else:
+                changes.append(_Change(after[1], ours_start, "clash", theirs=tuple(new)))
+        after = (base_end, ours_end, theirs_end)
+    return changes + [_Change(edit.start, edit.end, "key", edit) for edit in merger.edits]
+
+
+def _line_merge(ours: list[str], changes: list[_Change], slack: int) -> list[str]:
+    """The user's lines with `changes` made: a group of changes on the same lines (or
+    within `slack` lines) with a clash takes the key-by-key merge's edits, any other the
+    chart's. A key-by-key edit of no clash is left out: the chart's change there is the
+    line merge's (the same key, maybe a line away), and the data check says whether the
+    result holds."""
+    chosen: list[_Edit] = []
+    for group in _groups(changes, slack):
+        take = "key" if any(change.kind == "clash" for change in group) else "chart"
+        chosen += [change.edit for change in group if change.kind == take and change.edit is not None]
+    return _applied(ours, chosen)
+
+
+def _apart(old: list[str], mine: list[str], new: list[str]) -> list[str] | None:
+    """`old` with the user's changes (to `mine`) and the chart's (to `new`) both made, when
+    no line of `old` is changed by both (an insertion between two changed lines goes
+    after the first); else None. A clash of thousands of lines stays one (difflib's diff
+    of them would take time quadratic in them)."""
+    if len(old) + len(mine) + len(new) > APART_MAX_LINES:
+        return None
+
+    def changes(to: list[str]) -> list[tuple[int, int, list[str]]]:
+        matcher = difflib.SequenceMatcher(None, old, to, autojunk=False)
+        return [(i1, i2, to[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
+
+    both = sorted([(start, end, 0, lines) for start, end, lines in changes(mine)]
+                  + [(start, end, 1, lines) for start, end, lines in changes(new)])
+    for (start, end, side, _), (next_start, next_end, next_side, _) in zip(both, both[1:]):
+        if side != next_side and (next_start < end or (start == end == next_start == next_end)):
             return None
-        merged.extend(own)
-    return merged
+    merged, at = [], 0
+    for start, end, _, lines in both:
+        merged += old[at:start] + lines
+        at = end
+    return merged + old[at:]
+
+
+def _groups(changes: list[_Change], slack: int) -> list[list[_Change]]:
+    """The changes that share a line (or are within `slack` lines), together. An insertion
+    joins the group it falls inside (or within `slack` lines of), or a clash it is at the
+    edge of when its lines are the chart's there (the documentation above the user's key);
+    else it stands alone."""
+    groups: list[list[_Change]] = []
+    reach = -1
+    for change in sorted((c for c in changes if c.end > c.start), key=lambda c: c.start):
+        if groups and change.start < reach + slack:
+            groups[-1].append(change)
+            reach = max(reach, change.end)
+        else:
+            groups.append([change])
+            reach = change.end
+    for insertion in (c for c in changes if c.end == c.start):
+        home = next((group for group in groups
+                     if min(c.start for c in group) - slack < insertion.start < max(c.end for c in group) + slack), None)
+        if home is None and insertion.edit is not None:
+            lines = {line.strip() for line in insertion.edit.lines}
+            home = next((group for group in groups for c in group if c.kind == "clash" and insertion.start in (c.start, c.end)
+                         and lines <= {line.strip() for line in c.theirs}), None)
+        if home is None:
+            groups.append([insertion])
+        else:
+            home.append(insertion)
+    return groups
 
 
 def _check(merger: _Merger, expected: dict) -> None:
