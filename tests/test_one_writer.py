@@ -4,6 +4,8 @@ itself, exactly as update-all holds it, so nothing depends on timing."""
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from flux_cookbook.repository.lock import one_writer
@@ -63,3 +65,19 @@ def test_update_all_refuses_a_detached_head(cluster):
     result = cookbook_cli("update-all", str(cluster))
     assert result.returncode == 1 and "detached HEAD" in result.stderr and "git switch" in result.stderr
     assert "Traceback" not in result.stderr and tree_state(cluster) == before
+
+
+def test_update_all_in_a_stopped_rebase_says_so_not_detached_head(cluster):
+    """A rebase stopped at a conflict detaches HEAD: the rebase is what to finish or abort."""
+    git(cluster, "checkout", "-q", "-b", "side")
+    (cluster / "README.md").write_text((cluster / "README.md").read_text() + "side\n")
+    git(cluster, "-c", "user.name=t", "-c", "user.email=t@invalid", "commit", "-qam", "side")
+    git(cluster, "checkout", "-q", "-")
+    (cluster / "README.md").write_text((cluster / "README.md").read_text() + "main\n")
+    git(cluster, "-c", "user.name=t", "-c", "user.email=t@invalid", "commit", "-qam", "main")
+    stopped = subprocess.run(["git", "rebase", "side"], cwd=cluster, capture_output=True, text=True, check=False)
+    assert stopped.returncode != 0  # stopped at the conflict
+    before = tree_state(cluster)
+    result = cookbook_cli("update-all", str(cluster))
+    assert result.returncode == 1 and "in the middle of a rebase" in result.stderr, result.stderr
+    assert "detached" not in result.stderr and tree_state(cluster) == before

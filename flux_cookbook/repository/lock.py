@@ -39,6 +39,7 @@ def require_branch(repo: Path) -> None:
     """Refuse a detached HEAD: commits made there belong to no branch and are easily lost."""
     on_branch = subprocess.run(["git", "symbolic-ref", "-q", "HEAD"], cwd=repo, capture_output=True, check=False)
     if on_branch.returncode:
+        require_no_operation(repo)  # a rebase detaches HEAD: that is what to tell
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True, text=True,
                               check=False).stdout.strip()
         raise UserError(
