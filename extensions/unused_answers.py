@@ -28,9 +28,11 @@ def _recorded(dst: str | Path, answers_file: str | Path) -> dict | None:
     return recorded if isinstance(recorded, dict) else None
 
 
-def notes(given: Mapping[str, object], dst: str | Path, answers_file: str | Path) -> list[str]:
+def notes(given: Mapping[str, object], dst: str | Path, answers_file: str | Path,
+          options: Mapping[str, str] | None = None) -> list[str]:
     """A note for each key of `given` the answers file does not record; none without `-d`
-    answers, or without a readable answers file (a template of another kind)."""
+    answers, or without a readable answers file (a template of another kind). `options`:
+    how a key was given when not as `-d KEY` (`add --values-in`)."""
     if not given or (recorded := _recorded(dst, answers_file)) is None:
         return []
     questions = [str(name) for name in recorded if not str(name).startswith("_")]
@@ -40,7 +42,8 @@ def notes(given: Mapping[str, object], dst: str | Path, answers_file: str | Path
             continue
         near = difflib.get_close_matches(str(key), questions, n=1)
         meant = f" Did you mean '{near[0]}'?" if near else ""
-        found.append(f"Note: -d {key} was not used: no question of the template took it here (misspelt, or not "
+        how = (options or {}).get(key) or f"-d {key}"
+        found.append(f"Note: {how} was not used: no question of the template took it here (misspelt, or not "
                      f"asked for this {recorded.get('kind') or 'repository'}), so {answers_file} does not record it.{meant}")
     return found
 

@@ -527,3 +527,16 @@ def test_update_all_where_a_checkout_hook_fails_or_no_worktree_can_be_added(temp
         assert ("build check skipped: git could not check out" in result.stdout) == fallback, result.stdout
         assert all(f"app {app} to {release}" in result.stdout for app in apps), result.stdout
         assert git(target, "status", "--porcelain") == ""
+
+
+def test_add_names_an_option_the_clusters_release_has_no_question_for(template, tmp_path):
+    """values_in came with 3.0.0: `add --values-in` at a 2.0.0 cluster is said to go unused."""
+    repo = tmp_path / "old"
+    made = cookbook_cli("new", str(repo), "--defaults", "--template", str(template.path), "--vcs-ref", template.tag("2.0.0"),
+                        "-d", "include_example_app=false", "-d", "sealed_secrets=false")
+    assert made.returncode == 0, made.stderr
+    result = cookbook_cli("add", "web", "--chart", "podinfo", "--helm-repo-url", "https://charts.example.invalid",
+                          "--chart-version", "6.x", "--values-in", "inline", "--defaults", "-d", "fetch_values=false", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert "Note: --values-in was not used" in result.stdout and "values_in" not in answers(repo, "web")
+    assert "--chart-version was not used" not in result.stdout

@@ -90,7 +90,9 @@ def run(args: argparse.Namespace) -> int:
     for note in listed + left:
         print(f"  {note}")
     answers_file = layout.app_answers_file(args.app)
-    for note in unused_answers.notes(extra, repo, answers_file) + unused_answers.kept_shared_file_notes(
+    # An option the app's release has no question for (values_in before 3.0.0) is named too.
+    options = {answer: f"--{answer.replace('_', '-')}" for answer in given}
+    for note in unused_answers.notes({**extra, **given}, repo, answers_file, options) + unused_answers.kept_shared_file_notes(
             {**extra, **given}, repo, answers_file):
         print(note)
     print(f"Added app {args.app} ({answers_file}). Review with `git status`, then commit.")

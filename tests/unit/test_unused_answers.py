@@ -28,3 +28,10 @@ def test_nothing_to_say_without_answers_given_or_a_readable_answers_file(tmp_pat
     for name in ("missing.yml", "list.yml", "broken.yml", "linked.yml"):
         assert unused_answers.notes({"x": 1}, tmp_path, name) == []
     assert unused_answers.message({}, tmp_path, "missing.yml") == ""
+
+
+def test_an_answer_given_by_an_option_is_named_by_it(tmp_path):
+    (tmp_path / ".copier-answers.app-web.yml").write_text(ANSWERS)
+    notes = unused_answers.notes({"values_in": "inline"}, tmp_path, ".copier-answers.app-web.yml", {"values_in": "--values-in"})
+    assert notes == ["Note: --values-in was not used: no question of the template took it here (misspelt, or not "
+                     "asked for this app), so .copier-answers.app-web.yml does not record it."]
