@@ -48,6 +48,10 @@ VALUES_KEY = "values.yaml"
 # source-controller's ignore file: what it leaves out of the artifact Flux applies.
 SOURCEIGNORE = ".sourceignore"
 
+# Where a repository keeps the Sealed Secrets controller's public certificate, unless its
+# answers name another place (sealed_secrets_cert, recorded since 3.1.0).
+SEALED_SECRETS_CERT = "sealed-secrets-cert.pem"
+
 # Namespaces the repository must never declare: Flux's own (flux bootstrap's
 # gotk-components.yaml declares it, and a second declaration breaks the bootstrap folder's
 # build), and Kubernetes' own (a Namespace object in git is one Flux prunes when the file

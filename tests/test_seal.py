@@ -335,6 +335,15 @@ def test_refusals_name_the_problem_show_no_value_and_write_nothing(repo, cert, k
 # --- the certificate's other sources ----------------------------------------------------------------------
 
 
+def test_certificate_at_the_default_place_of_answers_that_record_none(repo, cert, key):
+    """Releases before 3.1.0 record no sealed_secrets_cert: the certificate at its default
+    place, as the README says, is the one."""
+    (repo / "sealed-secrets-cert.pem").write_bytes(cert.read_bytes())
+    result = seal(repo, "web", "db", stdin=f"password={SECRET}\n".encode())
+    assert result.returncode == 0, result.stderr.decode()
+    assert unsealed(key, sealed_file(repo)) == {"password": SECRET.encode()}
+
+
 def test_certificate_recorded_in_the_cluster_answers(repo, cert, key):
     (repo / "sealed-secrets.pem").write_bytes(cert.read_bytes())
     answers = repo / ".copier-answers.yml"

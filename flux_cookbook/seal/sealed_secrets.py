@@ -155,17 +155,20 @@ def certificate(repo: Path, cert: Path | None) -> tuple[bytes, str]:
     answers_file = repo / CLUSTER_ANSWERS
     recorded = _read_answers(answers_file).get(CERT_ANSWER) if answers_file.is_file() else None
     kubeseal = shutil.which("kubeseal")
-    # The recorded path is where the certificate goes once fetched; until then, kubeseal.
+    # The recorded path (a repository from before the answer: the default one) is where the
+    # certificate goes once fetched; until then, kubeseal.
     if recorded and ((repo / str(recorded)).exists() or not kubeseal):
         # A path the repository records: read inside the repository only.
         return _read_certificate(repo, str(recorded), f"{CERT_ANSWER} in {CLUSTER_ANSWERS} ({recorded})")
+    if not recorded and (repo / layout.SEALED_SECRETS_CERT).exists():
+        return _read_certificate(repo, layout.SEALED_SECRETS_CERT, layout.SEALED_SECRETS_CERT)
     if kubeseal:
         return _fetch_certificate(kubeseal)
     raise UserError(
         "no certificate of the Sealed Secrets controller to seal with. Fetch it once from the cluster "
-        f"(kubeseal {' '.join(FETCH_CERT)} > sealed-secrets.pem), then pass --cert sealed-secrets.pem or "
-        f"record its path in the repository as {CERT_ANSWER} in {CLUSTER_ANSWERS}; the certificate is "
-        "public and may be committed. With kubeseal installed and the cluster reachable, it is fetched for you."
+        f"(kubeseal {' '.join(FETCH_CERT)} > {layout.SEALED_SECRETS_CERT}) and commit it (it is public), or pass "
+        f"--cert FILE, or record its path in the repository as {CERT_ANSWER} in {CLUSTER_ANSWERS}. With kubeseal "
+        "installed and the cluster reachable, it is fetched for you."
     )
 
 
