@@ -517,8 +517,13 @@ class _GenerateError(Exception):
 
 def _objects_without_identity(output: str) -> str:
     """kustomize-controller's check after the build: the first object lacking apiVersion,
-    kind or name, as its message says it."""
-    for doc in bounded_yaml.load_all(output, "kustomize's output"):
+    kind or name, as its message says it; or the cap its output goes over (a file nested
+    too deep: check names the file itself)."""
+    try:
+        docs = bounded_yaml.load_all(output, "kustomize's output")
+    except bounded_yaml.YamlTooLarge as error:
+        return f"{error.problem}: refused"
+    for doc in docs:
         if not isinstance(doc, dict):
             continue
         if not (doc.get("apiVersion") and doc.get("kind") and _meta(doc).get("name")):

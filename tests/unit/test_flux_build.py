@@ -254,6 +254,21 @@ def test_objects_without_api_version_fail_as_in_kustomize_controller(tmp_path):
     assert apps.error.startswith("failed to decode Kubernetes apiVersion, kind and name from:")
 
 
+def test_output_over_the_yaml_caps_fails_the_build_with_a_message(tmp_path):
+    """kustomize builds a file nested deeper than bounded_yaml reads: the build fails, named."""
+    deep = "[" * 150 + "]" * 150
+    repo = bootstrapped(tmp_path, {
+        "bootstrap/apps.yaml": flux_ks("apps", "apps"),
+        "apps/deep.yaml": f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\ndata:\n  x: '{deep}'\n",
+        "apps/kustomization.yaml": "resources: [deep.yaml]\n",
+    })
+    apps = by_path(build_all(repo))["apps"]
+    assert (apps.ok, apps.error) == (True, "")  # a string holding brackets is no nesting
+    write(repo, {"apps/deep.yaml": f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\ndata:\n  x: {deep}\n"})
+    apps = by_path(build_all(repo))["apps"]
+    assert not apps.ok and apps.error == "kustomize's output: collections nested over 100 deep: refused"
+
+
 def test_kustomization_spec_options_are_merged_and_never_leak_into_other_builds(tmp_path):
     repo = bootstrapped(tmp_path, {
         "bootstrap/apps.yaml": flux_ks("apps", "apps"),
