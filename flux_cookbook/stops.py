@@ -9,7 +9,8 @@ a library's error into a message must not turn a stop into one.
 Tests stop a command at a fixed point: FLUX_COOKBOOK_SIGNAL_AT=<point>:<SIGNAL> makes the
 command send itself SIGNAL when it reaches `checkpoint(<point>)` (update-all's points are
 listed in update/interruption.py; `add`, `new` and `values refresh` have "app-copied",
-"cluster-copied" and "values-written", right after they write).
+"cluster-copied" and "values-written", right after they write; `values refresh` also
+"values-planned", once it has planned every app and before it writes).
 """
 
 from __future__ import annotations

@@ -4,20 +4,26 @@ charts, served as a Helm repository on loopback that gains releases after the ap
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
+from flux_cookbook.errors import UserError
 from flux_cookbook.extensions.chart_source import default_cache_dir
 from flux_cookbook.extensions.values_overrides import apply_overrides
+from flux_cookbook.repository.lock import one_writer
 from tests.support.flux_schema import validate_repo
 from tests.support.helm_repo_server import CHARTS, PODINFO_VERSIONS, TRAEFIK_VERSIONS, serve_folder, write_charts_repo
 from tests.support.project import CRDS, commit_all, cookbook_cli, copy, init_repo, own_copy, tree_state, update
-from tests.support.template_repo import git
+from tests.support.template_repo import PROJECT_ROOT, git
 
 CURRENT = [CRDS / "current", CRDS / "sealed-secrets"]
 PODINFO_OVERRIDES = {"replicaCount": 2, "logLevel": "debug", "ui": {"message": "hello from the cookbook"}}
@@ -393,6 +399,28 @@ def test_a_refresh_stopped_before_its_commit_leaves_the_repository_clean(podinfo
     again = cookbook_cli("values", "refresh", "--all", "-C", str(cluster))
     assert again.returncode == 0, again.stdout + again.stderr
     assert yaml.safe_load(values_text(cluster, "podinfo"))["replicaCount"] == 2
+
+def test_a_refresh_holds_the_lock_from_its_reading_to_its_last_commit(podinfo_6x_two_replicas, tmp_path):
+    """The refresh writes whole files it read and merged: another writer (seal, update-all)
+    that changed them meanwhile would be undone. So the lock is the refresh's from its
+    clean-tree check on: stopped once it has planned (SIGSTOP to itself, waited for with
+    waitpid), it holds it, and another writer is refused."""
+    cluster, _ = own(podinfo_6x_two_replicas, tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "FLUX_COOKBOOK_SIGNAL_AT": "values-planned:SIGSTOP"}
+    process = subprocess.Popen([sys.executable, "-m", "flux_cookbook", "values", "refresh", "--all", "-C", str(cluster)],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _, status = os.waitpid(process.pid, os.WUNTRACED)
+        assert os.WIFSTOPPED(status), "the refresh ended before it planned"
+        with pytest.raises(UserError, match="flux-cookbook values refresh .*is changing"):
+            with one_writer(cluster, "seal"):
+                pass
+    finally:
+        process.send_signal(signal.SIGCONT)
+    out, err = process.communicate()
+    assert process.returncode == 0, out + err
+    assert yaml.safe_load(values_text(cluster, "podinfo"))["replicaCount"] == 2
+
 
 def test_a_signal_while_git_commits_waits_for_the_commit(podinfo_6x_two_replicas, tmp_path):
     """SIGINT to flux-cookbook alone (a scheduler's kill -INT) while git commits an app: git is

@@ -12,10 +12,12 @@ import json
 import sys
 from pathlib import Path
 
+from flux_cookbook import stops
 from flux_cookbook.commands import SUMMARIES
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import repo_files
 from flux_cookbook.repository.apps import app_names
+from flux_cookbook.repository.lock import one_writer
 from flux_cookbook.values import refresh as refreshing
 from flux_cookbook.values.charts import Charts
 from flux_cookbook.values.outdated import outdated, table
@@ -92,9 +94,17 @@ def run_refresh(args: argparse.Namespace) -> int:
     if not found:
         raise UserError(f"{repo} has no apps (no .copier-answers.app-*.yml files)")
     repo_files.require_inside(repo)
-    if not args.dry_run:
-        refreshing.require_clean(repo)
     names = found if args.all else list(dict.fromkeys(args.apps))
+    if args.dry_run:
+        return _refreshed(repo, names, args)
+    # From the clean-tree check to the last commit: the files are read, merged and written
+    # whole, so another writer's change made in between would be undone.
+    with one_writer(repo, "values refresh"):
+        refreshing.require_clean(repo)
+        return _refreshed(repo, names, args)
+
+
+def _refreshed(repo: Path, names: list[str], args: argparse.Namespace) -> int:
     charts = Charts()
     plans, problems = [], []
     for name in names:
@@ -104,6 +114,7 @@ def run_refresh(args: argparse.Namespace) -> int:
             plans.append(refreshing.plan(repo, name, args.to, charts))
         except (UserError, repo_files.NotReadable) as error:
             problems.append(str(error))
+    stops.checkpoint("values-planned")  # the tests' stand-in for a slow plan
     for plan in plans:
         print(plan.summary())
         if args.dry_run:

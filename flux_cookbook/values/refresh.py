@@ -22,7 +22,7 @@ from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import bounded_yaml, chart_values, repo_files
 from flux_cookbook.extensions.semver_range import parse_constraint, parse_version
 from flux_cookbook.repository import schema_messages
-from flux_cookbook.repository.lock import one_writer, require_branch, require_no_operation
+from flux_cookbook.repository.lock import require_branch, require_no_operation
 from flux_cookbook.values import values_schema
 from flux_cookbook.values.app_values import (
     App,
@@ -263,33 +263,33 @@ def require_clean(repo: Path) -> None:
 def write(repo: Path, refreshes: list[Refresh]) -> list[Refresh]:
     """Write every refresh; commit each that needs no hands, one commit per app. Returns
     those left for the user (written, not committed). Clean ones go first, so that each
-    commit holds its app's files only."""
+    commit holds its app's files only. The caller holds the repository's lock
+    (lock.one_writer) since it read what the refreshes were planned from."""
     left = []
-    with one_writer(repo, "values refresh"):
-        require_branch(repo)
-        for refresh in sorted(refreshes, key=lambda r: r.needs_hands):
-            paths = refresh.changed
-            try:
-                for path in paths:
-                    repo_files.write_text(repo, path, refresh.writes[path])
-                    stops.checkpoint("values-written")  # the tests' stand-in for a Ctrl-C here
-                if refresh.needs_hands:
-                    left.append(refresh)
-                elif paths:
-                    # git is not stopped half-way (that leaves its index.lock behind): a
-                    # signal now is raised once the commit is made.
-                    with stops.signals_deferred():
-                        git(repo, "add", "--", *paths)
-                        git(repo, "commit", "-q", "-m", commit_message(refresh), "--", *paths)
-            except BaseException:
-                # Stopped before this app's commit (Ctrl-C): its files go back to HEAD (where
-                # the commit was made already, they are HEAD's), each app before it is
-                # committed, and the next run starts from a clean repository.
-                undo = [["git", "reset", "-q", "--", *paths], ["git", "checkout", "-q", "HEAD", "--", *paths]]
-                if paths and [c for c in undo if subprocess.run(c, cwd=repo, capture_output=True, check=False).returncode]:
-                    print(f"flux-cookbook: could not put back {', '.join(paths)} as HEAD has them; see `git status`",
-                          file=sys.stderr)
-                raise
+    require_branch(repo)
+    for refresh in sorted(refreshes, key=lambda r: r.needs_hands):
+        paths = refresh.changed
+        try:
+            for path in paths:
+                repo_files.write_text(repo, path, refresh.writes[path])
+                stops.checkpoint("values-written")  # the tests' stand-in for a Ctrl-C here
+            if refresh.needs_hands:
+                left.append(refresh)
+            elif paths:
+                # git is not stopped half-way (that leaves its index.lock behind): a
+                # signal now is raised once the commit is made.
+                with stops.signals_deferred():
+                    git(repo, "add", "--", *paths)
+                    git(repo, "commit", "-q", "-m", commit_message(refresh), "--", *paths)
+        except BaseException:
+            # Stopped before this app's commit (Ctrl-C): its files go back to HEAD (where
+            # the commit was made already, they are HEAD's), each app before it is
+            # committed, and the next run starts from a clean repository.
+            undo = [["git", "reset", "-q", "--", *paths], ["git", "checkout", "-q", "HEAD", "--", *paths]]
+            if paths and [c for c in undo if subprocess.run(c, cwd=repo, capture_output=True, check=False).returncode]:
+                print(f"flux-cookbook: could not put back {', '.join(paths)} as HEAD has them; see `git status`",
+                      file=sys.stderr)
+            raise
     return left
 
 
