@@ -400,6 +400,25 @@ def test_a_refresh_stopped_before_its_commit_leaves_the_repository_clean(podinfo
     assert again.returncode == 0, again.stdout + again.stderr
     assert yaml.safe_load(values_text(cluster, "podinfo"))["replicaCount"] == 2
 
+def test_a_refresh_killed_outright_is_put_back_by_the_next(podinfo_6x_two_replicas, tmp_path, monkeypatch):
+    """SIGKILL (the OOM killer, a CI job's hard timeout) after an app's first file is
+    written: nothing of the run's cleans up. The next run puts that app's files back as
+    HEAD has them, says so, and refreshes it."""
+    cluster, _ = own(podinfo_6x_two_replicas, tmp_path)
+    before = tree_state(cluster)
+    monkeypatch.setenv("FLUX_COOKBOOK_SIGNAL_AT", "values-written:SIGKILL")
+    killed = cookbook_cli("values", "refresh", "--all", "-C", str(cluster))
+    assert killed.returncode == -9
+    assert tree_state(cluster) != before  # the app's first file, written, not committed
+    monkeypatch.delenv("FLUX_COOKBOOK_SIGNAL_AT")
+    again = cookbook_cli("values", "refresh", "--all", "-C", str(cluster))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "a values refresh killed before its commit had written" in again.stderr
+    assert yaml.safe_load(values_text(cluster, "podinfo"))["replicaCount"] == 2
+    assert git(cluster, "status", "--porcelain", "--ignored") == ""
+    assert not (cluster / ".git" / "flux-cookbook-values-refresh.json").exists()
+
+
 def test_a_refresh_holds_the_lock_from_its_reading_to_its_last_commit(podinfo_6x_two_replicas, tmp_path):
     """The refresh writes whole files it read and merged: another writer (seal, update-all)
     that changed them meanwhile would be undone. So the lock is the refresh's from its

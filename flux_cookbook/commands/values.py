@@ -100,6 +100,8 @@ def run_refresh(args: argparse.Namespace) -> int:
     # From the clean-tree check to the last commit: the files are read, merged and written
     # whole, so another writer's change made in between would be undone.
     with one_writer(repo, "values refresh"):
+        if note := refreshing.recover(repo):
+            print(note, file=sys.stderr)
         refreshing.require_clean(repo)
         return _refreshed(repo, names, args)
 

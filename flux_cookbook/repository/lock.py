@@ -73,11 +73,21 @@ def require_no_index_lock(repo: Path) -> None:
                         "ended (then remove that file); nothing was changed.")
 
 
+def _git_path_name(repo: Path, name: str) -> str:
+    return subprocess.run(["git", "rev-parse", "--git-path", name], cwd=repo, capture_output=True, text=True,
+                          check=False).stdout.strip()
+
+
+def git_path(repo: Path, name: str) -> Path:
+    """Where git keeps `name` in the repository's git folder (a worktree's own, or the
+    common one, as git decides), whether or not it exists."""
+    return Path(repo) / _git_path_name(repo, name)
+
+
 def _git_path_exists(repo: Path, name: str) -> str:
     """Where git keeps `name` in the repository's git folder, as git names it, when it
     exists there; else ""."""
-    found = subprocess.run(["git", "rev-parse", "--git-path", name], cwd=repo, capture_output=True, text=True,
-                           check=False).stdout.strip()
+    found = _git_path_name(repo, name)
     return found if found and (Path(repo) / found).exists() else ""
 
 

@@ -25,16 +25,14 @@ import subprocess
 import time
 from pathlib import Path
 
+from flux_cookbook.repository.lock import git_path
+
 RECORD = "flux-cookbook-update-all.json"
 WORKER_MODULE = "flux_cookbook.update.worker"
 
 
 def git(repo: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
-
-
-def git_path(repo: Path, name: str) -> Path:
-    return repo / git(repo, "rev-parse", "--git-path", name).stdout.strip()
 
 
 def abort_cherry_pick(repo: Path) -> None:

@@ -10,6 +10,7 @@ resolve, and named.
 from __future__ import annotations
 
 import difflib
+import json
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import bounded_yaml, chart_values, repo_files
 from flux_cookbook.extensions.semver_range import parse_constraint, parse_version
 from flux_cookbook.repository import schema_messages
-from flux_cookbook.repository.lock import require_branch, require_no_operation
+from flux_cookbook.repository.lock import git_path, require_branch, require_no_operation
 from flux_cookbook.values import values_schema
 from flux_cookbook.values.app_values import (
     App,
@@ -260,6 +261,10 @@ def require_clean(repo: Path) -> None:
         raise UserError(f"{repo} has uncommitted changes; commit or stash them first:\n{status.rstrip()}")
 
 
+# While an app's files are being written: its paths and the HEAD they were read at.
+RECORD = "flux-cookbook-values-refresh.json"
+
+
 def write(repo: Path, refreshes: list[Refresh]) -> list[Refresh]:
     """Write every refresh; commit each that needs no hands, one commit per app. Returns
     those left for the user (written, not committed). Clean ones go first, so that each
@@ -267,9 +272,15 @@ def write(repo: Path, refreshes: list[Refresh]) -> list[Refresh]:
     (lock.one_writer) since it read what the refreshes were planned from."""
     left = []
     require_branch(repo)
+    record = git_path(repo, RECORD)
     for refresh in sorted(refreshes, key=lambda r: r.needs_hands):
         paths = refresh.changed
         try:
+            if paths:
+                # A run killed outright (SIGKILL) from here to the commit leaves the app's
+                # files half-written: the next run puts them back (`recover`).
+                repo_files.replace_whole(record, json.dumps({"head": git(repo, "rev-parse", "HEAD").strip(),
+                                                             "paths": paths}).encode())
             for path in paths:
                 repo_files.write_text(repo, path, refresh.writes[path])
                 stops.checkpoint("values-written")  # the tests' stand-in for a Ctrl-C here
@@ -281,6 +292,7 @@ def write(repo: Path, refreshes: list[Refresh]) -> list[Refresh]:
                 with stops.signals_deferred():
                     git(repo, "add", "--", *paths)
                     git(repo, "commit", "-q", "-m", commit_message(refresh), "--", *paths)
+            record.unlink(missing_ok=True)
         except BaseException:
             # Stopped before this app's commit (Ctrl-C): its files go back to HEAD (where
             # the commit was made already, they are HEAD's), each app before it is
@@ -289,8 +301,38 @@ def write(repo: Path, refreshes: list[Refresh]) -> list[Refresh]:
             if paths and [c for c in undo if subprocess.run(c, cwd=repo, capture_output=True, check=False).returncode]:
                 print(f"flux-cookbook: could not put back {', '.join(paths)} as HEAD has them; see `git status`",
                       file=sys.stderr)
+            else:
+                record.unlink(missing_ok=True)
             raise
     return left
+
+
+def recover(repo: Path) -> str:
+    """What a refresh killed outright (SIGKILL: no clean-up ran) left of the app it was
+    writing, put back as HEAD has it, with the temporary files of its writes; a note saying
+    so, or "". Where HEAD moved since (it was killed after the commit), only the record
+    goes. Called with the repository's lock held."""
+    if not (repo / ".git").exists():
+        return ""  # no repository: require_clean says so
+    record = git_path(repo, RECORD)
+    try:
+        left = json.loads(record.read_text(encoding="utf-8"))
+        head, paths = str(left["head"]), [str(path) for path in left["paths"]]
+    except FileNotFoundError:
+        return ""
+    except (OSError, ValueError, KeyError, TypeError):
+        record.unlink(missing_ok=True)  # cut short while it was written: nothing was written after it
+        return ""
+    for path in paths:
+        for temporary in repo_files.inside(repo, path).parent.glob(f".{Path(path).name}.*.tmp"):
+            temporary.unlink()
+    committed = git(repo, "rev-parse", "HEAD").strip() != head
+    if not committed:
+        subprocess.run(["git", "reset", "-q", "--", *paths], cwd=repo, capture_output=True, check=False)
+        subprocess.run(["git", "checkout", "-q", "HEAD", "--", *paths], cwd=repo, capture_output=True, check=False)
+    record.unlink()
+    return "" if committed else (f"flux-cookbook: a values refresh killed before its commit had written "
+                                 f"{', '.join(paths)}: put back as HEAD has them")
 
 
 def commit_message(refresh: Refresh) -> str:

@@ -1,0 +1,38 @@
+"""What a values refresh killed outright left, put back by the next (values/refresh.py `recover`)."""
+
+from __future__ import annotations
+
+import json
+
+from flux_cookbook.values.refresh import RECORD, recover
+from tests.support.project import commit_all, repo_with
+from tests.support.template_repo import git
+
+
+def test_the_apps_files_go_back_to_head_with_the_temporary_files_of_their_writes(tmp_path):
+    repo = repo_with(tmp_path / "repo", {"web/values.yaml": "a: 1\n", "web/helmrelease.yaml": "b: 1\n", "other.yaml": "c: 1\n"})
+    head = git(repo, "rev-parse", "HEAD").strip()
+    (repo / ".git" / RECORD).write_text(json.dumps({"head": head, "paths": ["web/values.yaml", "web/helmrelease.yaml"]}))
+    (repo / "web/values.yaml").write_text("a: 2\n")  # written, not committed
+    git(repo, "add", "web/values.yaml")
+    (repo / "web/.helmrelease.yaml.x1y2.tmp").write_text("b: 2\n")  # killed while it was written
+    (repo / "other.yaml").write_text("c: 2\n")  # not the refresh's: stays
+    assert "killed before its commit had written web/values.yaml, web/helmrelease.yaml" in recover(repo)
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == " M other.yaml\n"
+    assert not (repo / ".git" / RECORD).exists() and recover(repo) == ""
+
+
+def test_after_the_commit_only_the_record_goes(tmp_path):
+    repo = repo_with(tmp_path / "repo", {"web/values.yaml": "a: 1\n"})
+    head = git(repo, "rev-parse", "HEAD").strip()
+    (repo / "web/values.yaml").write_text("a: 2\n")
+    commit_all(repo, "refreshed")  # killed between the commit and the record's removal
+    (repo / ".git" / RECORD).write_text(json.dumps({"head": head, "paths": ["web/values.yaml"]}))
+    assert recover(repo) == ""
+    assert (repo / "web/values.yaml").read_text() == "a: 2\n" and not (repo / ".git" / RECORD).exists()
+
+
+def test_a_record_cut_short_is_dropped(tmp_path):
+    repo = repo_with(tmp_path / "repo", {"a.yaml": "a: 1\n"})
+    (repo / ".git" / RECORD).write_text('{"head": ')
+    assert recover(repo) == "" and not (repo / ".git" / RECORD).exists()
