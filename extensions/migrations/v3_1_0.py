@@ -11,6 +11,8 @@ before (all of it planned first; on any problem nothing is changed):
   - the cluster's answers record `sealed_secrets: false` when no app installs the
     controller: an update from a release before the question recorded its default (true)
     though the repository never had the controller.
+  - a repository with an apps_dir (3.0.x) gets the README's layout drawing of this
+    release: the apps in that folder (the README is the user's file, never rendered again).
   - an app's Kustomization whose timeout line is still the one an earlier release wrote
     gets the line this release writes: the longer of kustomization_timeout and
     helmrelease_timeout (app_defaults). copier's merge would make that change by itself,
@@ -45,6 +47,7 @@ def before(repo: Path, answers_file: str = "") -> None:
                 _plan_health_checks(repo, name, writes, notes)
                 _plan_timeout(repo, name, writes, notes)
         _plan_sealed_secrets(repo, writes, notes)
+        _plan_readme(repo, writes)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         # As 3.0.0's step: what an earlier release's step staged in this update goes too
         # (copier refuses a dirty folder, so HEAD holds everything the user had there).
@@ -136,6 +139,26 @@ def _plan_sealed_secrets(repo: Path, writes: dict[str, str], notes: list[str]) -
     writes[layout.CLUSTER_ANSWERS] = with_answer(text, SEALED_SECRETS, False)
     notes.append(f"{layout.CLUSTER_ANSWERS}: sealed_secrets recorded false, as no app installs the controller "
                  "(flux-cookbook add sealed-secrets --defaults adds it)")
+
+
+# The layout 3.0.x's README drew: apps at the top of the repository, whatever apps_dir said.
+_README_APP_POINTER = "points Flux at <app>/\n"
+_README_APP_FOLDER = "\n<app>/\n"
+
+
+def _plan_readme(repo: Path, writes: dict[str, str]) -> None:
+    """A repository with an apps_dir made at 3.0.x: its README (the user's file, never
+    rendered again) draws the apps in that folder, as this release's does."""
+    path = repo / layout.CLUSTER_ANSWERS
+    answers = bounded_yaml.load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    apps_dir = str(answers.get("apps_dir") or "") if isinstance(answers, dict) else ""
+    if not apps_dir or not (repo / "README.md").is_file():
+        return
+    readme = repo_files.read_text(repo, "README.md")
+    folder = layout.app_dir("<app>", apps_dir)
+    if _README_APP_POINTER in readme and _README_APP_FOLDER in readme:
+        writes["README.md"] = readme.replace(_README_APP_POINTER, f"points Flux at {folder}/\n", 1).replace(
+            _README_APP_FOLDER, f"\n{folder}/\n", 1)
 
 
 def with_answer(text: str, key: str, value: object) -> str:

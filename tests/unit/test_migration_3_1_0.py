@@ -76,6 +76,25 @@ def test_sealed_secrets_is_recorded_false_without_the_controller(tmp_path):
     assert staged(repo) == [".copier-answers.yml"]
 
 
+README_3_0 = ("# c\n\n```\nclusters/home/                flux bootstrap --path points here\n"
+              "  kustomizations/             kustomization-<app>.yaml, one per app: points Flux at <app>/\n"
+              "<app>/\n  helmrelease-<app>.yaml      the chart\n```\n")
+
+
+@pytest.mark.parametrize("apps_dir, expected", [
+    ("apps", README_3_0.replace("points Flux at <app>/", "points Flux at apps/<app>/").replace("\n<app>/\n", "\napps/<app>/\n")),
+    ("", README_3_0),  # apps at the top: the drawing was right
+])
+def test_the_readme_draws_the_apps_in_the_apps_folder(tmp_path, apps_dir, expected):
+    repo = repo_with(tmp_path / "repo", {".copier-answers.yml": f"sealed_secrets: false\napps_dir: '{apps_dir}'\n",
+                                         "README.md": README_3_0})
+    v3_1_0.before(repo)
+    assert (repo / "README.md").read_text() == expected
+    assert ("README.md" in staged(repo)) == bool(apps_dir)
+    v3_1_0.before(repo)  # a second run: nothing more
+    assert (repo / "README.md").read_text() == expected
+
+
 def test_sealed_secrets_stays_true_with_the_controller_app_of_any_name(tmp_path):
     repo = repo_with(tmp_path / "repo", {".copier-answers.yml": "sealed_secrets: true\n",
                                          ".copier-answers.app-kubeseal.yml": "app_name: kubeseal\nchart: sealed-secrets\n"})
