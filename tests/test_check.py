@@ -485,7 +485,7 @@ CASES = [
          "path: [web]", message="is not of type 'string'"),
     Case("kustomization-path-a-number", {WEB_KUST: Replace("  path: web", "  path: 5")}, "schema", WEB_KUST,
          "path: 5", message="value 5 must be a string"),
-    Case("build-path-not-found", {WEB_KUST: Replace("  path: web", "  path: webb")}, "build", WEB_KUST, 1),
+    Case("build-path-not-found", {WEB_KUST: Replace("  path: web", "  path: webb")}, "build", WEB_KUST, "path: webb"),
     # ref.*
     Case("source-missing", {HR: Replace("        name: podinfo\n", "        name: podinfo-charts\n")},
          "ref.source", HR, "sourceRef"),

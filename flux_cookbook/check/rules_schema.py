@@ -10,6 +10,7 @@ from typing import Any
 from flux_cookbook.check.object_index import (
     applied_kustomization_spec,
     applied_post_builds,
+    kustomization_spec,
     metadata_of,
     spec_of,
     substituted,
@@ -221,9 +222,20 @@ def check_builds(repo: Repository, build: bool = True, built: list | None = None
                                     "resources (unless kustomize-controller runs with --no-remote-bases); this "
                                     "check works offline"))
             continue
-        problems.append(Problem(built.file, built.line, "build", ERROR,
+        problems.append(Problem(built.file, _error_line(repo, built, error), "build", ERROR,
                                 f"{built.label()} does not build: {_one_line(error)}"))
     return problems
+
+
+def _error_line(repo: Repository, kustomization, error: str) -> int:
+    """Where a build's error is told: a folder that is not there, at the `path:` line that
+    names it; anything else at the Kustomization's first line."""
+    from flux_cookbook.repository import flux_build
+
+    spec = kustomization_spec(repo, kustomization)
+    if error.startswith((flux_build.PATH_NOT_FOUND, flux_build.NOT_A_DIRECTORY)) and spec and "path" in spec:
+        return spec.line_of("path")
+    return kustomization.line
 
 
 def check_unlisted_files(repo: Repository) -> list[Problem]:

@@ -82,6 +82,7 @@ __all__ = [
 ]
 
 PATH_NOT_FOUND = "path not found"
+NOT_A_DIRECTORY = "kustomization path is not a directory"
 # What `flux bootstrap` names the repository's own GitRepository, its sync Kustomization
 # and the namespace both live in.
 _SYNC_NAME = flux_names.FLUX_SYSTEM
@@ -538,7 +539,7 @@ def _build_in(root: Path, path: str, spec: dict, kubectl: str, also: Path | None
     if not folder.exists():
         return False, PATH_NOT_FOUND, ""
     if not folder.is_dir():
-        return False, f"kustomization path is not a directory: {path}", ""
+        return False, f"{NOT_A_DIRECTORY}: {path}", ""
     try:
         _write_kustomization(folder, spec)
     except _GenerateError as exc:
