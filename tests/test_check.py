@@ -661,6 +661,12 @@ CASES = [
                                         "  - sealedsecret-db.yaml\npatches:\n  - target: {kind: SealedSecret, name: db}\n"
                                         "    patch: |\n      - {op: replace, path: /metadata/name, value: db-copy}\n"},
          "ref.sealed-secret-scope", "podinfo/sealedsecret-db.yaml", 1, message="applies it as podinfo/db-copy"),
+    # Sealed strict for podinfo/db (its template says so), renamed in its file since.
+    Case("sealed-secret-renamed-after-sealing",
+         {"podinfo/sealedsecret-database.yaml": SEALED_SECRET.replace("  name: db\n", "  name: database\n")
+          + "  template:\n    metadata:\n      name: db\n      namespace: podinfo\n"},
+         "ref.sealed-secret-scope", "podinfo/sealedsecret-database.yaml", "name: database",
+         message="is sealed strict for podinfo/db (its spec.template.metadata), and renamed since"),
     # The API server refuses a kubernetes.io/tls Secret without tls.key: the controller never makes it.
     Case("sealed-secret-missing-a-key-its-type-needs",
          {"podinfo/sealedsecret-db.yaml": SEALED_SECRET.replace("password:", "tls.crt:") + "  template:\n    type: kubernetes.io/tls\n"},

@@ -440,15 +440,26 @@ def check_sealed_secret_bindings(built: list) -> list[Problem]:
         written, applied = metadata_of(item.source.obj), metadata_of(item.obj)
         scope = sealing.scope_from_annotations(written.get("annotations") if isinstance(written.get("annotations"), dict) else None)
         bound = {sealing.STRICT: ("namespace", "name"), sealing.NAMESPACE_WIDE: ("namespace",)}.get(scope, ())
+        spec = item.obj.get("spec") if isinstance(item.obj.get("spec"), dict) else {}
+        template = spec.get("template") if isinstance(spec.get("template"), dict) else {}
+        # kubeseal and `seal` write the name and namespace sealed for in the template too:
+        # a file renamed by hand since still says there what its values are bound to.
+        sealed_for = metadata_of(template)
+        renamed = [key for key in bound if sealed_for.get(key) and written.get(key) and sealed_for[key] != written[key]]
         moved = [key for key in bound if written.get(key) and written.get(key) != applied.get(key)]
-        if moved:
+        if renamed:
+            problems.append(Problem(
+                item.source.path, item.source.line_at(("metadata", renamed[0])), "ref.sealed-secret-scope", ERROR,
+                f"SealedSecret {written.get('namespace')}/{written.get('name')} is sealed {scope} for "
+                f"{sealed_for.get('namespace', written.get('namespace'))}/{sealed_for.get('name', written.get('name'))} "
+                f"(its spec.template.metadata), and renamed since: the controller cannot open it. Seal its values "
+                "again under the new name (flux-cookbook seal), or give it back the name it was sealed for"))
+        elif moved:
             problems.append(Problem(
                 item.source.path, item.source.line, "ref.sealed-secret-scope", ERROR,
                 f"SealedSecret {written.get('namespace')}/{written.get('name')} is sealed {scope}, for its "
                 f"{' and '.join(moved)}, but the build applies it as {applied.get('namespace')}/{applied.get('name')}: "
                 "the controller cannot open it. Seal it for where it is applied, or apply it where it was sealed"))
-        spec = item.obj.get("spec") if isinstance(item.obj.get("spec"), dict) else {}
-        template = spec.get("template") if isinstance(spec.get("template"), dict) else {}
         have = {str(key) for part in (spec.get("encryptedData"), template.get("data")) if isinstance(part, dict) for key in part}
         if lacking := missing_keys(str(template.get("type") or "Opaque"), have):
             problems.append(Problem(item.source.path, item.source.line, "ref.sealed-secret-keys", ERROR,
