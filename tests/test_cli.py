@@ -12,6 +12,7 @@ import pytest
 
 from flux_cookbook.check.run import check_repository
 from flux_cookbook.commands import SUMMARIES
+from tests.support.helm_repo_server import CHARTS
 from tests.support.project import answers, commit_all, cookbook_cli, copier_cli, copy, files, init_repo, own_copy, tree_state
 from tests.support.template_repo import PROJECT_ROOT, git
 
@@ -95,12 +96,14 @@ def test_every_command_module_is_listed_and_loads_only_when_it_runs():
 
 @pytest.fixture(scope="module")
 def cluster_made(template, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
-    """`flux-cookbook new` without the example app, and what it said. Given also an answer
-    no cluster question takes (chart), which it names in a note and does not record."""
+    """`flux-cookbook new` without the example app, and what it said. Given also answers
+    no cluster question takes (chart; values_source, which an app's validator would judge
+    against its chart), which it names in notes and does not record."""
     repo = tmp_path_factory.mktemp("new") / "cluster"
     result = cookbook_cli("new", str(repo), "--defaults", "--template", str(template.path), "--vcs-ref",
                           template.current, "-d", "include_example_app=false", "-d", "sealed_secrets=false",
-                          "-d", "repo_owner=acme", "-d", "chart=podinfo")
+                          "-d", "repo_owner=acme", "-d", "chart=podinfo",
+                          "-d", f"values_source={CHARTS / 'traefik' / '10.24.0'}")
     assert result.returncode == 0, result.stderr
     return repo, result
 
@@ -161,6 +164,7 @@ def test_new_names_an_answer_no_cluster_question_took(cluster_made):
     made, result = cluster_made
     assert result.returncode == 0, result.stderr
     assert "-d chart was not used" in result.stdout and "not asked for this cluster" in result.stdout
+    assert "-d values_source was not used" in result.stdout and "values_source" not in answers(made)
     assert "include_example_app" not in result.stdout and "chart" not in answers(made)
     assert "not a release tag" not in result.stdout
 
