@@ -474,8 +474,12 @@ CASES = [
     # Flux fetches a remote resource (kustomize-controller's default); the check, offline, cannot: a warning.
     Case("build-remote-resource", {"podinfo/kustomization.yaml": "resources:\n  - helmrelease-podinfo.yaml\n"
                                    "  - configmap-podinfo-helm-chart-value-overrides.yaml\n"
-                                   "  - https://github.com/stefanprodan/podinfo//kustomize?ref=6.5.0\n"},
-         "build.remote", KUST, 1, WARNING, message="Flux fetches remote resources"),
+                                   "  - https://github.com/stefanprodan/podinfo//kustomize?ref=6.5.0\n"
+                                   "  - https://example.com/more.yaml\n"},
+         "build.remote", KUST, 1, WARNING,
+         message="?ref=6.5.0: not followed (a build here never fetches); podinfo/kustomization.yaml: resources names "
+                 "the remote https://example.com/more.yaml: not followed (a build here never fetches). Flux fetches "
+                 "remote resources"),
     # Flux's generator drops a field kustomize does not know (a plain kustomize build refuses the file).
     Case("kustomization-unknown-field", {"podinfo/kustomization.yaml": "resources:\n  - helmrelease-podinfo.yaml\n"
                                          "  - configmap-podinfo-helm-chart-value-overrides.yaml\nsomeUnknownField: true\n"},

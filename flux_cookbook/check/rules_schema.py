@@ -218,9 +218,9 @@ def check_builds(repo: Repository, build: bool = True, built: list | None = None
             continue  # a file the build reads that is not YAML fails it too; yaml.parse's error says where
         if fetches_only(error):
             problems.append(Problem(built.file, built.line, "build.remote", WARNING,
-                                    f"{built.label()} is not checked: {_one_line(error)}. Flux fetches remote "
-                                    "resources (unless kustomize-controller runs with --no-remote-bases); this "
-                                    "check works offline"))
+                                    f"{built.label()} is not checked: {'; '.join(map(_one_line, error.splitlines()))}. "
+                                    "Flux fetches remote resources (unless kustomize-controller runs with "
+                                    "--no-remote-bases); this check works offline"))
             continue
         problems.append(Problem(built.file, _error_line(repo, built, error), "build", ERROR,
                                 f"{built.label()} does not build: {_one_line(error)}"))
