@@ -24,7 +24,7 @@ from flux_cookbook.check.run import ERROR, WARNING, check_repository
 from flux_cookbook.extensions import known_apps
 from tests.support.build_repos import bootstrapped
 from tests.support.flux_objects import flux_ks, gotk_sync, image_update_automation
-from tests.support.helm_repo_server import PODINFO, pack_archive
+from tests.support.helm_repo_server import CHARTS, PODINFO, pack_archive
 from tests.support.project import copy, init_repo
 
 PODINFO_REPO = "https://stefanprodan.github.io/podinfo"
@@ -931,6 +931,20 @@ def test_the_base_reports_nothing(base, cache):
     assert report.problems == ()
     # The sync Kustomization and one per app: podinfo, web, oci and the Sealed Secrets controller.
     assert report.summary() == f"0 errors, 0 warnings in {report.files} files; followed 5 Flux Kustomizations"
+
+
+@pytest.mark.parametrize("chart, version", [("podinfo", "6.0.3"), ("traefik", "10.24.0")])
+def test_a_charts_own_values_inline_pass_the_repositorys_yamllint(template, tmp_path, cache, chart, version):
+    """Pasted inline, a chart's comments are YAML comments of the HelmRelease's file, spaced
+    the chart's way (podinfo's `host: #0.0.0.0`, traefik's comment lines at any column): the
+    template tells yamllint to leave them be, so a new app draws no warning."""
+    repo = tmp_path / "cluster"
+    copy(template.path, repo, include_example_app=False, sealed_secrets=False)
+    copy(template.path, repo, kind="app", app_name="web", chart=chart, helm_repo_url=PODINFO_REPO, chart_version="*",
+         values_in="inline", values_source=str(CHARTS / chart / version), health_checks=[])
+    report = check_repository(init_repo(repo), cache_dir=cache)
+    assert [problem for problem in report.problems if problem.rule == "yaml.lint"] == [], \
+        "\n".join(map(str, report.problems))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
