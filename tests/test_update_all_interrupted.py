@@ -217,3 +217,19 @@ def test_after_a_sigkill_in_the_repository_itself_the_next_run_keeps_what_was_wr
     assert (repo / "NOTES.md").read_text() == "mine\n" and (repo / "README.md").read_text() == readme
     assert git(repo, "rev-parse", "HEAD").strip() == start
     assert git(repo, "worktree", "list").count("\n") == 1
+
+
+def test_a_signal_in_the_build_check_says_what_is_committed(template, tmp_path, tmp):
+    """Stopped after the last update, in the check that every path still builds: the updates
+    are committed, and the line says so and that the check did not finish."""
+    repo = tmp_path / "small"
+    copy(template.path, repo, vcs_ref=template.tag(list(template.releases)[-2]), include_example_app=False,
+         sealed_secrets=False)
+    git(repo, "init", "-q", "-b", "main")
+    commit_all(repo, "Cluster")
+    returncode, _, err = update_all(repo, tmp, template.current, "build-check:SIGTERM")
+    assert returncode == 143 and "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (
+        "flux-cookbook update-all: stopped by SIGTERM: 1 update(s) committed (cluster); the build check did not "
+        "finish: `flux-cookbook check` runs it.")
+    assert_clean(repo, tmp)

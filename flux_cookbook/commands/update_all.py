@@ -164,26 +164,32 @@ def run_locked(repo: Path, args: argparse.Namespace) -> int:
     trust.require_released_commits({name: (str(answers.get("_src_path") or ""), str(answers.get("_commit") or ""))
                                     for name, answers in recorded.items()})
     started_at = build_check.head_commit(repo)
+    done = None
     try:
         with stops.signals_raise():
             done = update_all(repo, recorded, args)
+            builds = still_builds(repo, started_at)
     except stops.Interrupted as stop:
-        print(interrupted_line(repo, started_at, stop), file=sys.stderr)
+        print(interrupted_line(repo, started_at, stop, updated=done is not None), file=sys.stderr)
         return 128 + stop.signum
-    return 0 if still_builds(repo, started_at) and done else 1
+    return 0 if builds and done else 1
 
 
-def interrupted_line(repo: Path, started_at: str, stop: stops.Interrupted) -> str:
+def interrupted_line(repo: Path, started_at: str, stop: stops.Interrupted, updated: bool = False) -> str:
+    """What a stopped run says: what it committed, and what is left (`updated`: it was
+    stopped in the build check, after the last update)."""
     subjects = git(repo, "log", "--format=%s", f"{started_at}..HEAD").splitlines()[::-1]
     made = [subject.removeprefix("Update ").split(" to template ")[0] for subject in subjects]
     committed = f"{len(made)} update(s) committed ({', '.join(made)})" if made else "nothing committed"
-    return (f"flux-cookbook update-all: stopped by {signal.Signals(stop.signum).name}: {committed}; "
-            f"run `flux-cookbook update-all` again to update the rest.")
+    left = ("the build check did not finish: `flux-cookbook check` runs it" if updated
+            else "run `flux-cookbook update-all` again to update the rest")
+    return f"flux-cookbook update-all: stopped by {signal.Signals(stop.signum).name}: {committed}; {left}."
 
 
 def still_builds(repo: Path, started_at: str) -> bool:
     """Report what built at `started_at` (the commit before the updates) and no longer
     does; False when anything."""
+    stops.checkpoint("build-check")  # the tests' stand-in for a stop in it
     after, broken = build_check.since(repo, started_at)
     if broken:
         # A file holding conflict markers is no YAML: what it declares reads as gone.

@@ -9,8 +9,8 @@ cannot clean up, so the next one finds that record, its process gone, and remove
 lists (`recover`) before it starts.
 
 Tests stop a run at a fixed point (flux_cookbook/stops.py): update-all's points are
-"cluster-updated", "cherry-pick", "worker-started" (right after a worker's process is made)
-and "workers-started"; at a worker's points ("in-place", "worktree": before its first
+"cluster-updated", "cherry-pick", "worker-started" (right after a worker's process is made),
+"workers-started" and "build-check" (after the last update); at a worker's points ("in-place", "worktree": before its first
 update) the worker sends the signal to update-all and then waits to be ended.
 """
 
