@@ -394,6 +394,8 @@ def test_a_refresh_stopped_before_its_commit_leaves_the_repository_clean(podinfo
     monkeypatch.setenv("FLUX_COOKBOOK_SIGNAL_AT", f"values-written:{signal_name}")
     stopped = cookbook_cli("values", "refresh", "--all", "-C", str(cluster))
     assert stopped.returncode == code and "Traceback" not in stopped.stderr, stopped.stderr
+    assert ("values refresh: stopped: no app refreshed and committed; podinfo's files put back; run it again for "
+            "the rest.") in stopped.stderr
     assert tree_state(cluster) == before
     monkeypatch.delenv("FLUX_COOKBOOK_SIGNAL_AT")
     again = cookbook_cli("values", "refresh", "--all", "-C", str(cluster))
@@ -455,6 +457,7 @@ def test_a_signal_while_git_commits_waits_for_the_commit(podinfo_6x_two_replicas
     git_locks = [p.name for p in (cluster / ".git").rglob("*.lock") if p.name != "flux-cookbook.lock"]  # flock's, kept
     assert git(cluster, "status", "--porcelain") == "" and git_locks == []
     assert "chart values refreshed" in git(cluster, "log", "-1", "--format=%s")
+    assert "values refresh: stopped: podinfo refreshed and committed; run it again for the rest." in stopped.stderr
 
 
 def test_all_names_every_apps_problem_and_writes_nothing(template, cluster, charts):

@@ -270,7 +270,7 @@ def write(repo: Path, refreshes: list[Refresh]) -> list[Refresh]:
     those left for the user (written, not committed). Clean ones go first, so that each
     commit holds its app's files only. The caller holds the repository's lock
     (lock.one_writer) since it read what the refreshes were planned from."""
-    left = []
+    left, committed = [], []
     require_branch(repo)
     record = git_path(repo, RECORD)
     for refresh in sorted(refreshes, key=lambda r: r.needs_hands):
@@ -292,8 +292,9 @@ def write(repo: Path, refreshes: list[Refresh]) -> list[Refresh]:
                 with stops.signals_deferred():
                     git(repo, "add", "--", *paths)
                     git(repo, "commit", "-q", "-m", commit_message(refresh), "--", *paths)
+                    committed.append(refresh.app.name)
             record.unlink(missing_ok=True)
-        except BaseException:
+        except BaseException as stop:
             # Stopped before this app's commit (Ctrl-C): its files go back to HEAD (where
             # the commit was made already, they are HEAD's), each app before it is
             # committed, and the next run starts from a clean repository.
@@ -303,6 +304,10 @@ def write(repo: Path, refreshes: list[Refresh]) -> list[Refresh]:
                       file=sys.stderr)
             else:
                 record.unlink(missing_ok=True)
+            if isinstance(stop, stops.Interrupted):
+                back = f"; {refresh.app.name}'s files put back" if paths and refresh.app.name not in committed else ""
+                print(f"flux-cookbook values refresh: stopped: {', '.join(committed) or 'no app'} refreshed and "
+                      f"committed{back}; run it again for the rest.", file=sys.stderr)
             raise
     return left
 
