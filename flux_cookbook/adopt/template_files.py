@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from flux_cookbook.extensions.template_source import expand_shortcut, is_remote
+from flux_cookbook.repository import scratch_folders
 from flux_cookbook.template_runs.template_clone import newest_release
 
 
@@ -60,7 +60,7 @@ def template_files(src: str) -> Iterator[TemplateFiles]:
         return
     if not is_remote(src):
         raise TemplateUnreachable(f"the template {src} is neither a folder nor a git URL")
-    with tempfile.TemporaryDirectory(prefix="flux-cookbook-template-") as tmp:
+    with scratch_folders.folder("flux-cookbook-template-") as tmp:
         target = Path(tmp) / "template"
         url = expand_shortcut(src)
         attempts = (["--filter=blob:none"], [])  # servers without partial clone: all of it

@@ -53,7 +53,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -68,7 +67,7 @@ from ruamel.yaml.error import YAMLError as RuamelError
 
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import bounded_yaml, flux_names, layout, repo_files
-from flux_cookbook.repository import post_build
+from flux_cookbook.repository import post_build, scratch_folders
 from flux_cookbook.repository.kustomize_reads import refused_reads
 from flux_cookbook.repository.yaml_lines import YamlError, as_json, load_documents
 
@@ -973,7 +972,7 @@ def follow(repo: Path, start_dir: str | None = None, build: bool = True, skip: I
                 kept.append((substituted, clusters[parent.kustomization]))
         return kept
 
-    with tempfile.TemporaryDirectory(prefix="flux-build-") as tmp:
+    with scratch_folders.folder("flux-build-") as tmp:
         artifact = Path(tmp) / "artifact"
         if kubectl:  # not for a check without builds
             _copy_artifact(repo, files, artifact)
@@ -1026,7 +1025,7 @@ def build_folder(folder: Path) -> BuildResult:
     folder = Path(folder)
     kubectl = _kubectl()
     here = FluxKustomization(file="", line=0, name="", namespace="", path="")
-    with tempfile.TemporaryDirectory(prefix="flux-build-") as tmp:
+    with scratch_folders.folder("flux-build-") as tmp:
         artifact = Path(tmp) / "artifact"
         _copy_artifact(folder, artifact_files(folder), artifact)
         ok, error, output = _build_in(artifact, "", {}, kubectl)

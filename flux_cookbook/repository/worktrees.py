@@ -10,9 +10,10 @@ import contextlib
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from flux_cookbook.repository import scratch_folders
 
 # A scratch worktree is the command's own: the repository's checkout hooks (git-lfs's, which
 # fails where git-lfs is not installed) have nothing to do there, and do not run.
@@ -30,7 +31,7 @@ def detached_worktrees(repo: Path, commit: str = "HEAD", count: int = 1,
                        prefix: str = "flux-cookbook-worktrees.") -> Iterator[list[Path]]:
     """`count` worktrees of `repo` at `commit`; removed (and pruned) afterwards. Raises
     subprocess.CalledProcessError when git cannot add one."""
-    top = Path(tempfile.mkdtemp(prefix=prefix))
+    top = scratch_folders.make(prefix)
     made: list[Path] = []
     try:
         for index in range(count):
@@ -62,7 +63,7 @@ def staged_files(repo: Path) -> Iterator[Path]:
     inherit, and so does git here: it is the index that commit will hold."""
     if unmerged := _git_lines(repo, "ls-files", "-u", "-z"):
         raise UnmergedPaths(", ".join(sorted({line.split("\t", 1)[-1] for line in unmerged})))
-    top = Path(tempfile.mkdtemp(prefix="flux-cookbook-staged."))
+    top = scratch_folders.make("flux-cookbook-staged.")
     try:
         _checkout_index(repo, top)
         # An intent-to-add entry (`git add -N`) is written out empty, yet the commit will not
