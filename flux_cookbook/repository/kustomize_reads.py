@@ -47,7 +47,7 @@ def _kustomization_file(root: Path, folder: str) -> str | None:
 
 def refused_reads(root: Path, folder: str) -> list[str]:
     """Messages for what building `folder` (relative to `root`, the artifact's copy) would
-    read outside `root` or fetch; empty when nothing."""
+    read outside `root`, fetch, or read over bounded_yaml's size cap; empty when nothing."""
     problems: list[str] = []
     seen: set[str] = set()
     todo = [folder]
@@ -76,6 +76,9 @@ def refused_reads(root: Path, folder: str) -> list[str]:
                 problems.append(f"{file}: {field} names {path}, outside the repository: not read")
             elif may_be_folder and (root / target).is_dir():
                 todo.append("" if target == "." else target)
+            elif (root / target).is_file() and (root / target).stat().st_size > bounded_yaml.MAX_BYTES:
+                # kustomize would spend minutes and gigabytes on it; check names the file itself.
+                problems.append(f"{file}: {field} names {path}, over {bounded_yaml.MAX_BYTES:,} bytes: not read")
     return problems
 
 

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from flux_cookbook.errors import UserError
+from flux_cookbook.extensions.bounded_yaml import MAX_BYTES
 from flux_cookbook.repository.flux_build import (
     MAX_IGNORE_PATTERNS,
     PATH_NOT_FOUND,
@@ -267,6 +268,16 @@ def test_output_over_the_yaml_caps_fails_the_build_with_a_message(tmp_path):
     write(repo, {"apps/deep.yaml": f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\ndata:\n  x: {deep}\n"})
     apps = by_path(build_all(repo))["apps"]
     assert not apps.ok and apps.error == "kustomize's output: collections nested over 100 deep: refused"
+
+
+def test_a_file_over_the_size_cap_is_not_given_to_kustomize(tmp_path):
+    """kustomize spends minutes and gigabytes on a file of tens of megabytes: a build that
+    would read one over bounded_yaml's cap fails at once, naming it."""
+    big = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n" + "".join(
+        f"  k{index}: {'x' * 80}\n" for index in range(MAX_BYTES // 80))
+    repo = bootstrapped(tmp_path, {"bootstrap/apps.yaml": flux_ks("apps", "apps"), "apps/big.yaml": big})
+    apps = by_path(build_all(repo))["apps"]
+    assert not apps.ok and apps.error == f"apps/kustomization.yaml: resources names ./big.yaml, over {MAX_BYTES:,} bytes: not read"
 
 
 def test_kustomization_spec_options_are_merged_and_never_leak_into_other_builds(tmp_path):
