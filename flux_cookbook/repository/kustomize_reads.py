@@ -76,10 +76,25 @@ def refused_reads(root: Path, folder: str) -> list[str]:
                 problems.append(f"{file}: {field} names {path}, outside the repository: not read")
             elif may_be_folder and (root / target).is_dir():
                 todo.append("" if target == "." else target)
-            elif (root / target).is_file() and (root / target).stat().st_size > bounded_yaml.MAX_BYTES:
+            elif over := _over_caps(root / target):
                 # kustomize would spend minutes and gigabytes on it; check names the file itself.
-                problems.append(f"{file}: {field} names {path}, over {bounded_yaml.MAX_BYTES:,} bytes: not read")
+                problems.append(f"{file}: {field} names {path}, {over}: not read")
     return problems
+
+
+def _over_caps(path: Path) -> str:
+    """The cap of bounded_yaml's a YAML file goes over (its size, nesting, aliases), or ""."""
+    if path.suffix not in (".yaml", ".yml", ".json") or not path.is_file():
+        return ""
+    if path.stat().st_size > bounded_yaml.MAX_BYTES:
+        return f"over {bounded_yaml.MAX_BYTES:,} bytes"
+    try:
+        bounded_yaml.check(path.read_text(encoding="utf-8"))
+    except bounded_yaml.YamlTooLarge as error:
+        return str(error.problem)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return ""  # kustomize says what is wrong with it
+    return ""
 
 
 def _as_kustomize_reads(node):

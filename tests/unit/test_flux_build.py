@@ -256,7 +256,8 @@ def test_objects_without_api_version_fail_as_in_kustomize_controller(tmp_path):
 
 
 def test_output_over_the_yaml_caps_fails_the_build_with_a_message(tmp_path):
-    """kustomize builds a file nested deeper than bounded_yaml reads: the build fails, named."""
+    """A file nested deeper than bounded_yaml reads: the build fails, naming it, before
+    kustomize reads it (flux_build also refuses such output of kustomize's own)."""
     deep = "[" * 150 + "]" * 150
     repo = bootstrapped(tmp_path, {
         "bootstrap/apps.yaml": flux_ks("apps", "apps"),
@@ -267,7 +268,8 @@ def test_output_over_the_yaml_caps_fails_the_build_with_a_message(tmp_path):
     assert (apps.ok, apps.error) == (True, "")  # a string holding brackets is no nesting
     write(repo, {"apps/deep.yaml": f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\ndata:\n  x: {deep}\n"})
     apps = by_path(build_all(repo))["apps"]
-    assert not apps.ok and apps.error == "kustomize's output: collections nested over 100 deep: refused"
+    assert not apps.ok and apps.error == ("apps/kustomization.yaml: resources names deep.yaml, collections nested over "
+                                          "100 deep: not read")
 
 
 def test_a_file_over_the_size_cap_is_not_given_to_kustomize(tmp_path):
@@ -278,6 +280,19 @@ def test_a_file_over_the_size_cap_is_not_given_to_kustomize(tmp_path):
     repo = bootstrapped(tmp_path, {"bootstrap/apps.yaml": flux_ks("apps", "apps"), "apps/big.yaml": big})
     apps = by_path(build_all(repo))["apps"]
     assert not apps.ok and apps.error == f"apps/kustomization.yaml: resources names ./big.yaml, over {MAX_BYTES:,} bytes: not read"
+
+
+def test_a_file_whose_aliases_expand_over_the_cap_is_not_given_to_kustomize(tmp_path):
+    """Six levels of ten aliases each: a million nodes from a few hundred bytes, which
+    kustomize would expand (gigabytes) before the check's own reading refused it."""
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"] + [
+        f"a{level}: &a{level} [{', '.join([f'*a{level - 1}'] * 10)}]" for level in range(1, 6)]
+    bomb = "apiVersion: v1\nkind: List\nmetadata:\n  name: bomb\nitems: []\nextra:\n" + "".join(
+        f"  {line}\n" for line in levels)
+    repo = bootstrapped(tmp_path, {"bootstrap/apps.yaml": flux_ks("apps", "apps"), "apps/bomb.yaml": bomb})
+    apps = by_path(build_all(repo))["apps"]
+    assert not apps.ok and apps.error == ("apps/kustomization.yaml: resources names ./bomb.yaml, aliases expand to over "
+                                          "100,000 nodes (an alias bomb?): not read")
 
 
 def test_kustomization_spec_options_are_merged_and_never_leak_into_other_builds(tmp_path):
