@@ -933,6 +933,20 @@ def test_the_base_reports_nothing(base, cache):
     assert report.summary() == f"0 errors, 0 warnings in {report.files} files; followed 5 Flux Kustomizations"
 
 
+def test_an_object_declared_twice_is_named_with_both_files(repo, cache):
+    """A file copied to make a variant, its name left as it was: kustomize refuses the build
+    with "already registered id ... must build at directory ... file is not directory"."""
+    values = "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml"
+    shutil.copy(repo / values, repo / "podinfo/configmap-podinfo-staging.yaml")
+    report = check_repository(repo, cache_dir=cache)
+    built = [problem for problem in report.problems if problem.rule == "build"]
+    assert [(problem.path, problem.line) for problem in built] == [(KUST, 1)], "\n".join(map(str, report.problems))
+    assert built[0].message.endswith(
+        "does not build: ConfigMap podinfo/podinfo-helm-chart-value-overrides is declared twice "
+        f"({values}, podinfo/configmap-podinfo-staging.yaml): kustomize refuses a second object of one kind, "
+        "namespace and name")
+
+
 @pytest.mark.parametrize("chart, version", [("podinfo", "6.0.3"), ("traefik", "10.24.0")])
 def test_a_charts_own_values_inline_pass_the_repositorys_yamllint(template, tmp_path, cache, chart, version):
     """Pasted inline, a chart's comments are YAML comments of the HelmRelease's file, spaced

@@ -223,8 +223,31 @@ def check_builds(repo: Repository, build: bool = True, built: list | None = None
                                     "--no-remote-bases); this check works offline"))
             continue
         problems.append(Problem(built.file, _error_line(repo, built, error), "build", ERROR,
-                                f"{built.label()} does not build: {_one_line(error)}"))
+                                f"{built.label()} does not build: {_declared_twice(repo, built, error) or _one_line(error)}"))
     return problems
+
+
+# kustomize's words for a second object of one id (kind.version.[group]/name.namespace).
+_TWICE = re.compile(r"may not add resource with an already registered id: (?P<kind>[^.\s]+)\.[^/\s]*/(?P<id>[^'\s]+)")
+
+
+def _declared_twice(repo: Repository, kustomization, error: str) -> str:
+    """kustomize's "already registered id" error said as the mistake it is, with the files
+    that declare the object ("" for any other error, or an object not found among the
+    path's). Its own message ends in a misleading "must build at directory ... file is not
+    directory"."""
+    found = _TWICE.search(error)
+    if not found:
+        return ""
+    # The id is name.namespace (name alone for a kind without one); a name may hold dots.
+    same = [item for item in repo.manifests if item.kind == found["kind"] and is_under(item.path, kustomization.path)
+            and found["id"] in (item.name, f"{item.name}.{item.metadata.get('namespace') or ''}")]
+    if len(same) < 2:
+        return ""
+    namespace = str(same[0].metadata.get("namespace") or "")
+    return (f"{found['kind']} {namespace + '/' if namespace else ''}{same[0].name} is declared twice "
+            f"({', '.join(sorted({item.path for item in same}))}): kustomize refuses a second object of one kind, "
+            "namespace and name")
 
 
 def _error_line(repo: Repository, kustomization, error: str) -> int:
