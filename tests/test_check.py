@@ -933,6 +933,16 @@ def test_the_base_reports_nothing(base, cache):
     assert report.summary() == f"0 errors, 0 warnings in {report.files} files; followed 5 Flux Kustomizations"
 
 
+def test_values_a_chart_not_in_the_cache_cannot_check_are_named_in_a_note(base, cache, tmp_path):
+    """Offline, with no version of the chart cached, "0 errors" must not read as values
+    checked: a note names the releases (not the one whose values are the placeholder)."""
+    report = check_repository(base, cache_dir=tmp_path / "empty-cache")
+    assert report.problems == ()
+    [note] = [note for note in report.notes if "not checked against their charts" in note]
+    assert "the values of HelmRelease podinfo/podinfo, HelmRelease web/web;" in note
+    assert not [note for note in check_repository(base, cache_dir=cache).notes if "not checked against" in note]
+
+
 def test_an_object_declared_twice_is_named_with_both_files(repo, cache):
     """A file copied to make a variant, its name left as it was: kustomize refuses the build
     with "already registered id ... must build at directory ... file is not directory"."""

@@ -14,6 +14,7 @@ from typing import Any, Iterable
 from flux_cookbook.check.object_index import DEFAULT_VALUES_KEY, Index, entries, spec_of
 from flux_cookbook.check.problems import ERROR, WARNING, Problem
 from flux_cookbook.check.rules_yaml import unresolved_conflict
+from flux_cookbook.extensions import chart_values
 from flux_cookbook.extensions.flux_names import HELM_GROUP, SOURCE_GROUP
 from flux_cookbook.repository import oci_ref, schema_messages
 from flux_cookbook.repository.model import (
@@ -58,10 +59,11 @@ class _Values:
         return line + self.offset if self.offset >= 0 else self.line
 
 
-def check_values(repo: Repository, cache_dir: Path | None = None) -> list[Problem]:
+def check_values(repo: Repository, cache_dir: Path | None = None, not_cached: list[str] | None = None) -> list[Problem]:
     """Each HelmRelease's values parse as a YAML mapping; where its chart is in the chart
     cache, they fit the chart's values.schema.json and every key they set is one the
-    chart's values.yaml has. Offline: a chart that is not cached is not checked."""
+    chart's values.yaml has. Offline: a chart that is not cached is not checked, and the
+    release is added to `not_cached` (for a note: "0 errors" must not read as checked)."""
     index = Index(repo)
     problems: list[Problem] = []
     parsed: dict[tuple, tuple[_Values | None, list[Problem]]] = {}
@@ -82,8 +84,11 @@ def check_values(repo: Repository, cache_dir: Path | None = None) -> list[Proble
         if isinstance(spec.get("values"), LineMap):
             sources.append(_Values(release.path, spec["values"], spec.line_of("values"), 0))
         chart = _cached_chart(release, index, sources, cache_dir)
-        if chart is not None:
+        if isinstance(chart, _Chart):
             problems += _against_chart(release, sources, chart)
+        elif chart is _NOT_CACHED and not_cached is not None and any(
+                source.values and source.header != _PLACEHOLDER for source in sources):
+            not_cached.append(release.label())  # (a placeholder's few overrides are no chart's values)
     return problems
 
 
@@ -134,8 +139,13 @@ class _Chart:
 _FETCHED_HEADER = re.compile(r"^# values\.yaml of chart (\S+) (\S+) (\S+) \(chart_version:")
 
 
-def _cached_chart(release: Manifest, index: Index, sources: list[_Values], cache_dir: Path | None) -> _Chart | None:
-    """The chart `release` installs, from the chart cache, or None (not cached, not found)."""
+_NOT_CACHED = object()  # the chart is known, and not in the cache
+_PLACEHOLDER = chart_values.PLACEHOLDER.splitlines()[0]  # the first line of the values the template could not fetch
+
+
+def _cached_chart(release: Manifest, index: Index, sources: list[_Values], cache_dir: Path | None) -> _Chart | object | None:
+    """The chart `release` installs, from the chart cache; _NOT_CACHED when no version of
+    it is there; None when its chart cannot be told (no HelmRepository, a pinned artifact)."""
     from flux_cookbook.extensions import chart_source
     from flux_cookbook.extensions.semver_range import newest_matching
 
@@ -145,7 +155,7 @@ def _cached_chart(release: Manifest, index: Index, sources: list[_Values], cache
     repo_url, chart, constraint = located
     archives = chart_source.cached_archives(repo_url, chart, cache_dir)
     if not archives:
-        return None
+        return _NOT_CACHED
     try:
         version = None
         for source in sources:  # values fetched by the template name their exact version

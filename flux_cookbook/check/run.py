@@ -154,13 +154,21 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
     problems += check_conventions(repo)
 
     problems += check_helm_repository_urls(repo) + check_sealed_secrets_controller(repo)
-    problems += check_values(repo, cache_dir)
+    not_cached: list[str] = []
+    problems += check_values(repo, cache_dir, not_cached)
     unique = sorted(set(problems), key=lambda p: (p.path, p.line, p.rule, p.message))
     checked = len(set(repo.texts) | set(repo.parse_errors))
     return Report(tuple(unique), files=checked, seconds=time.perf_counter() - started,
                   kustomizations=tuple(followed.kustomizations), not_followed=followed.not_followed,
-                  notes=tuple(dict.fromkeys(note for version in (flux, *clusters.values()) if (note := version.note()))),
+                  notes=tuple(dict.fromkeys([*(note for version in (flux, *clusters.values()) if (note := version.note())),
+                                             *([_not_cached_note(not_cached)] if not_cached else [])])),
                   outputs=tuple((r.kustomization, r.output) for r in results or [] if r.ok))
+
+
+def _not_cached_note(releases: list[str]) -> str:
+    return (f"note: not checked against their charts, of which the chart cache holds no version (this check "
+            f"reads no network): the values of {', '.join(releases)}; `flux-cookbook values refresh --all --dry-run`, "
+            "run once online, caches the versions their ranges install")
 
 
 def seconds_per_100_files(root: Path, build: bool = True) -> float:
