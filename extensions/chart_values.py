@@ -44,6 +44,8 @@ PLACEHOLDER = """\
 #   {show_values} --version <the chart version you use>
 # or answer `values_source` with a chart folder, .tgz or values file when adding the app.
 """
+# How the placeholder is known wherever it stands: its first line, the same for every chart.
+PLACEHOLDER_MARKER = PLACEHOLDER.splitlines()[0]
 
 
 def placeholder_values(chart: str, repo_url: str) -> str:

@@ -19,10 +19,10 @@ import re
 from pathlib import Path
 
 from .. import layout, repo_files
-from ..chart_values import PLACEHOLDER
+from ..chart_values import PLACEHOLDER, PLACEHOLDER_MARKER
 from .git_repo import changed_since_head, committed_text, git
 
-MARKER = PLACEHOLDER.splitlines()[0]
+MARKER = PLACEHOLDER_MARKER
 _PREFIX, _, _SUFFIX = posixpath.basename(layout.values_configmap_file("\0")).partition("\0")
 _RELEASE_PREFIX, _, _RELEASE_SUFFIX = posixpath.basename(layout.helm_release_file("\0")).partition("\0")
 _VALUES_KEY = re.compile(r"(?m)^  values:[^\n]*\n")  # a HelmRelease's spec.values, as the template writes it

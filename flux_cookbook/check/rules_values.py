@@ -87,7 +87,7 @@ def check_values(repo: Repository, cache_dir: Path | None = None, not_cached: li
         if isinstance(chart, _Chart):
             problems += _against_chart(release, sources, chart)
         elif chart is _NOT_CACHED and not_cached is not None and any(
-                source.values and source.header != _PLACEHOLDER for source in sources):
+                source.values and source.header != chart_values.PLACEHOLDER_MARKER for source in sources):
             not_cached.append(release.label())  # (a placeholder's few overrides are no chart's values)
     return problems
 
@@ -140,7 +140,6 @@ _FETCHED_HEADER = re.compile(r"^# values\.yaml of chart (\S+) (\S+) (\S+) \(char
 
 
 _NOT_CACHED = object()  # the chart is known, and not in the cache
-_PLACEHOLDER = chart_values.PLACEHOLDER.splitlines()[0]  # the first line of the values the template could not fetch
 
 
 def _cached_chart(release: Manifest, index: Index, sources: list[_Values], cache_dir: Path | None) -> _Chart | object | None:
