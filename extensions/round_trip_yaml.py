@@ -11,7 +11,7 @@ column ruamel reports still points into the original text, which the callers edi
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
@@ -21,19 +21,18 @@ _TAB_BEFORE_COMMENT = re.compile(r"\t(?=[ \t]*#)")
 
 def load(yaml: YAML, text: str) -> Any:
     """`yaml.load(text)`; YAMLError as ruamel raises it for what libyaml refuses too."""
-    try:
-        return yaml.load(text)
-    except YAMLError:
-        if not _TAB_BEFORE_COMMENT.search(text):
-            raise
-        return yaml.load(_TAB_BEFORE_COMMENT.sub(" ", text))
+    return _read(yaml.load, text)
 
 
 def load_all(yaml: YAML, text: str) -> list[Any]:
     """Every document of `text`, as `load` reads one."""
+    return _read(lambda each: list(yaml.load_all(each)), text)
+
+
+def _read(read: Callable[[str], Any], text: str) -> Any:
     try:
-        return list(yaml.load_all(text))
+        return read(text)
     except YAMLError:
         if not _TAB_BEFORE_COMMENT.search(text):
             raise
-        return list(yaml.load_all(_TAB_BEFORE_COMMENT.sub(" ", text)))
+        return read(_TAB_BEFORE_COMMENT.sub(" ", text))

@@ -298,8 +298,7 @@ def write(repo: Path, refreshes: list[Refresh]) -> list[Refresh]:
             # Stopped before this app's commit (Ctrl-C): its files go back to HEAD (where
             # the commit was made already, they are HEAD's), each app before it is
             # committed, and the next run starts from a clean repository.
-            undo = [["git", "reset", "-q", "--", *paths], ["git", "checkout", "-q", "HEAD", "--", *paths]]
-            if paths and [c for c in undo if subprocess.run(c, cwd=repo, capture_output=True, check=False).returncode]:
+            if paths and not _put_back(repo, paths):
                 print(f"flux-cookbook: could not put back {', '.join(paths)} as HEAD has them; see `git status`",
                       file=sys.stderr)
             else:
@@ -333,11 +332,16 @@ def recover(repo: Path) -> str:
             temporary.unlink()
     committed = git(repo, "rev-parse", "HEAD").strip() != head
     if not committed:
-        subprocess.run(["git", "reset", "-q", "--", *paths], cwd=repo, capture_output=True, check=False)
-        subprocess.run(["git", "checkout", "-q", "HEAD", "--", *paths], cwd=repo, capture_output=True, check=False)
+        _put_back(repo, paths)
     record.unlink()
     return "" if committed else (f"flux-cookbook: a values refresh killed before its commit had written "
                                  f"{', '.join(paths)}: put back as HEAD has them")
+
+
+def _put_back(repo: Path, paths: list[str]) -> bool:
+    """`paths` as HEAD has them, in the index and the working tree; False where git could not."""
+    undo = [["git", "reset", "-q", "--", *paths], ["git", "checkout", "-q", "HEAD", "--", *paths]]
+    return not [command for command in undo if subprocess.run(command, cwd=repo, capture_output=True, check=False).returncode]
 
 
 def commit_message(refresh: Refresh) -> str:

@@ -5,7 +5,6 @@ comment line of the new chart is lost where it does not clash with the user's.""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import yaml
 from hypothesis import Phase, given, settings
@@ -13,8 +12,8 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from flux_cookbook.values.merge import merge_values
+from tests.support.helm_repo_server import CHARTS
 
-CHARTS = Path(__file__).resolve().parents[3] / "shared" / "charts"
 PAIRS = [("podinfo", "6.0.3", "6.14.1"), ("podinfo", "6.13.0", "6.14.1"), ("traefik", "10.24.0", "20.8.0"),
          ("traefik", "20.8.0", "28.0.0"), ("traefik", "28.0.0", "33.2.1"), ("traefik", "33.2.1", "41.3.0")]
 # A key with a plain value a user edits in place: `  replicas: 1`, `enabled: true # why`.
