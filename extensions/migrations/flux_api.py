@@ -251,7 +251,25 @@ def _patch_of_a_removed_version(doc: _Document, mapping: CommentedMap, path: str
         old = target["version"]
         doc.set_value(target, "version", served, f"{path}.target")
         doc.note(f"{path}.target.version {old} -> {served}")
-    body = mapping.get("patch")
+    if "patch" in mapping:
+        _body_at_the_served_version(doc, mapping, "patch", f"{path}.patch")
+
+
+def _inline_strategic_merge_patches(doc: _Document, mapping: CommentedMap, path: str) -> None:
+    """kustomize's `patchesStrategicMerge` (deprecated, still read by kustomize 5) lists
+    files or the patches themselves, inline: an inline one aimed at a Flux object by a
+    removed version breaks the build once the object is at the served version. (A file it
+    lists is a YAML file like any other, migrated on its own.)"""
+    items = mapping.get(_SM)
+    if isinstance(items, list):
+        for index in range(len(items)):
+            _body_at_the_served_version(doc, items, index, f"{path}{_SM}[{index}]")
+
+
+def _body_at_the_served_version(doc: _Document, container: Any, key: str | int, where: str) -> None:
+    """A strategic-merge patch written as a string (`patch: |`): the apiVersion of its body
+    names the served version when it named a removed one; nothing else of it changes."""
+    body = container[key]
     if not isinstance(body, str) or "apiVersion" not in body:
         return
     try:
@@ -262,8 +280,8 @@ def _patch_of_a_removed_version(doc: _Document, mapping: CommentedMap, path: str
         old = patch["apiVersion"]
         new = current_api_version(old, patch["kind"])
         if new is not None and new != old:
-            doc.set_block_line(mapping, "patch", rf"apiVersion:[ \t]*[\"']?{re.escape(old)}[\"']?", f"apiVersion: {new}", path)
-            doc.note(f"{path}.patch: apiVersion {old} -> {new}")
+            doc.set_block_line(container, key, rf"apiVersion:[ \t]*[\"']?{re.escape(old)}[\"']?", f"apiVersion: {new}", where)
+            doc.note(f"{where}: apiVersion {old} -> {new}")
 
 
 @dataclass(frozen=True)
@@ -326,6 +344,7 @@ _REFERENCE_RULES: dict[tuple[str, str], tuple[tuple[str, Callable[..., None]], .
 _KUSTOMIZE_CONFIG_RULES: tuple[tuple[str, Callable[..., None]], ...] = (
     ("patches[]", _patch_of_a_removed_version),
     ("patchesJson6902[]", _patch_of_a_removed_version),
+    ("", _inline_strategic_merge_patches),
 )
 
 
@@ -476,9 +495,10 @@ def _expect(value: Any, kind: type, what: str, label: str, path: str) -> None:
 
 
 def _mappings_at(tree: CommentedMap, path: str, label: str) -> list[tuple[CommentedMap, str]]:
-    """The mappings at a path like "spec.postRenderers[].kustomize", with concrete paths."""
+    """The mappings at a path like "spec.postRenderers[].kustomize" ("": the document's
+    own), with concrete paths."""
     found: list[tuple[Any, str]] = [(tree, "")]
-    for part in path.split("."):
+    for part in path.split(".") if path else ():
         key, many = part.removesuffix("[]"), part.endswith("[]")
         below: list[tuple[Any, str]] = []
         for node, where in found:
@@ -561,18 +581,24 @@ class _Document:
         self._edit(edit)
         self._tree_changes.append(change)
 
-    def set_block_line(self, mapping: CommentedMap, key: str, pattern: str, new: str, path: str) -> None:
-        """In a multi-line string value, the one line that is all `pattern` (indentation
-        aside) becomes `new`; every other line of it, and of the file, as it was."""
-        self._check_own(mapping, key, path)
-        old = mapping[key]
+    def set_block_line(self, container: CommentedMap | CommentedSeq, key: str | int, pattern: str, new: str,
+                       where: str) -> None:
+        """In a multi-line string value (a mapping's key or a sequence's item), the one line
+        that is all `pattern` (indentation aside) becomes `new`; every other line of it, and
+        of the file, as it was. `where` names the value in messages."""
+        if isinstance(container, dict):
+            self._check_own(container, key, where.rpartition(".")[0])
+        old = container[key]
         whole = re.compile(rf"(?m)^([ \t]*){pattern}[ \t]*$")
         replaced, count = whole.subn(lambda match: match.group(1) + new, old)
         if count != 1:
             return  # not one such line: left as it is
 
         def edit() -> list[tuple[int, int, str]]:
-            start, _, end = self._span(mapping, key)
+            if isinstance(container, dict):
+                start, _, end = self._span(container, key)
+            else:
+                start, end = self._item_span(container, key)
             edits = [(number, number + 1, whole.sub(lambda match: match.group(1) + new, self.lines[number]))
                      for number in range(start + 1, end) if whole.fullmatch(self.lines[number].rstrip("\r\n"))]
             if len(edits) != 1:
@@ -582,7 +608,7 @@ class _Document:
             return [(number, number + 1, text.rstrip("\r\n") + ending)]
 
         def change() -> None:
-            mapping[key] = type(old)(replaced) if isinstance(old, ScalarString) else replaced
+            container[key] = type(old)(replaced) if isinstance(old, ScalarString) else replaced
 
         self._edit(edit)
         self._tree_changes.append(change)
@@ -740,6 +766,23 @@ class _Document:
         while not keep_comments and start > 0 and _is_comment_at(self.lines[start - 1], col):
             start -= 1
         return start, col, end
+
+    def _item_span(self, sequence: CommentedSeq, index: int) -> tuple[int, int]:
+        """(first line, end line) of a block sequence's item: from its `- ` line to the
+        next line as far left as that dash, blank and comment lines at the end left out."""
+        if sequence.fa.flow_style():
+            raise _Unspliceable
+        line, _ = sequence.lc.item(index)
+        text = self.lines[line]
+        dash = _indent(text)
+        if not re.match(r"-(\s|$)", text[dash:]):  # the item does not start its line
+            raise _Unspliceable
+        end = line + 1
+        while end < len(self.lines) and (self.lines[end].strip() == "" or _indent(self.lines[end]) > dash):
+            end += 1
+        while end - 1 > line and document_split.is_blank_or_comment(self.lines[end - 1]):
+            end -= 1
+        return line, end
 
     def _inner_comments(self, value: Any, start: int, end: int) -> list[str]:
         """The comments of lines start..end, which hold `value`: whole-line ones and those

@@ -404,6 +404,47 @@ def test_a_folders_kustomization_patches_flux_objects_at_the_served_version(head
     assert result.text == expected  # every other line, the comment and the Service's patch as they were
 
 
+def test_a_folders_inline_strategic_merge_patches_name_the_served_version():
+    """kustomize's patchesStrategicMerge lists files or inline patches: an inline body at
+    v2beta1 would break the build once the HelmRelease is at v2 (kustomize: no matches for
+    Id HelmRelease.v2beta1...). Only that line changes; a file it lists is migrated as a file."""
+    text = """\
+resources:
+  - helmrelease-podinfo.yaml
+patchesStrategicMerge:
+  - patch-replicas.yaml
+  # two replicas
+  - |-
+    apiVersion: helm.toolkit.fluxcd.io/v2beta1
+    kind: HelmRelease
+    metadata:
+      name: podinfo   # the app
+    spec:
+      values:
+        replicaCount: 2
+  - |
+    apiVersion: "source.toolkit.fluxcd.io/v1beta2"
+    kind: HelmRepository
+    metadata:
+      name: podinfo
+    spec:
+      interval: 1h
+commonLabels:
+  team: web
+"""
+    result = migrate_text(text)
+    assert diff(text, result.text) == [
+        "-    apiVersion: helm.toolkit.fluxcd.io/v2beta1",
+        "+    apiVersion: helm.toolkit.fluxcd.io/v2",
+        '-    apiVersion: "source.toolkit.fluxcd.io/v1beta2"',
+        "+    apiVersion: source.toolkit.fluxcd.io/v1",
+    ]
+    assert result.notes == [
+        "document/<unnamed>: patchesStrategicMerge[1]: apiVersion helm.toolkit.fluxcd.io/v2beta1 -> helm.toolkit.fluxcd.io/v2",
+        "document/<unnamed>: patchesStrategicMerge[2]: apiVersion source.toolkit.fluxcd.io/v1beta2 -> source.toolkit.fluxcd.io/v1",
+    ]
+
+
 def test_a_document_that_is_not_kustomizes_keeps_its_patches():
     """A document with a `patches` key beside fields kustomize does not have (a chart's
     values) is no kustomization: left as it is."""
