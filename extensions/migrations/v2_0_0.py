@@ -523,8 +523,10 @@ def _repoint_git_repository_ignore(text: str) -> str:
 
 def _own_ignore(text: str) -> bool:
     for doc in _documents(text):
-        ignore = doc.get("spec", {}).get("ignore") if isinstance(doc, dict) and isinstance(doc.get("spec"), dict) else None
-        meta = doc.get("metadata") if isinstance(doc, dict) and isinstance(doc.get("metadata"), dict) else {}
+        if not isinstance(doc, dict):  # an empty document (a trailing `---`), a list of JSON 6902 operations
+            continue
+        ignore = doc["spec"].get("ignore") if isinstance(doc.get("spec"), dict) else None
+        meta = doc["metadata"] if isinstance(doc.get("metadata"), dict) else {}
         if doc.get("kind") == "GitRepository" and meta.get("name") == flux_names.FLUX_SYSTEM \
                 and meta.get("namespace", flux_names.FLUX_SYSTEM) == flux_names.FLUX_SYSTEM \
                 and isinstance(ignore, str) and IGNORE_LINE.search(ignore):

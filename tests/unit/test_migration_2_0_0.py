@@ -302,3 +302,18 @@ def test_files_that_are_no_flux_objects_and_do_not_parse_are_left_alone(tmp_path
     assert {name: (repo / name).read_text() for name in odd} == odd
     out = capsys.readouterr().out
     assert "docs/values.yaml: line 2: not valid YAML" in out and "left as it is" in out
+
+
+def test_documents_that_are_no_mapping_are_left_alone(tmp_path):
+    """A trailing `---` (an empty document) and a file of JSON 6902 operations (a list),
+    both common in hand-written repositories, are read past when the bootstrap folder
+    moves: the migration crashed on them ("'NoneType' object has no attribute 'get'")."""
+    odd = {
+        "podinfo/helmrelease-podinfo.yaml": "kind: HelmRelease\nmetadata:\n  name: podinfo\n---\n",
+        "podinfo/json-patch.yaml": "- op: add\n  path: /spec/maxHistory\n  value: 3\n",
+        "podinfo/replicas.yaml": "3\n",
+    }
+    repo = make_repo(tmp_path, {".copier-answers.yml": ANSWERS, "flux-system/flux-system/gotk-sync.yaml": SYNC_WITH_IGNORE, **odd})
+    v2_0_0.before(repo)
+    assert {name: (repo / name).read_text() for name in odd} == odd
+    assert "    !/bootstrap/\n" in (repo / "bootstrap/flux-system/gotk-sync.yaml").read_text()
