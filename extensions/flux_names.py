@@ -85,6 +85,8 @@ FLUX_2_9: dict[tuple[str, str], Served] = {
     (SOURCE_GROUP, "HelmChart"): Served("v1", BETAS),
     (SOURCE_GROUP, "HelmRepository"): Served("v1", BETAS),
     (SOURCE_GROUP, "OCIRepository"): Served("v1", frozenset({"v1beta2"})),
+    # No CRD of it is shipped (UNSHIPPED_KINDS); source-controller's v1 Bucket type.
+    (SOURCE_GROUP, "Bucket"): Served("v1", BETAS),
     # Image automation: v1 since Flux 2.7 (image-reflector/automation-controller v1.0).
     (IMAGE_GROUP, "ImageRepository"): Served("v1", BETAS),
     (IMAGE_GROUP, "ImagePolicy"): Served("v1", BETAS),

@@ -316,6 +316,9 @@ _RULES: dict[tuple[str, str], tuple[tuple[str, Callable[..., None]], ...]] = {
         # v1beta1 let verify go without secretRef; v1 requires it (schema diff).
         ("spec.verify", functools.partial(_require, "secretRef")),
     ),
+    # source-controller's v1 Bucket type has no accessFrom ("Not implemented", v1beta2's
+    # doc; no CRD of Bucket is shipped to diff).
+    (SOURCE_GROUP, "Bucket"): (("spec", functools.partial(_drop, "accessFrom")),),
     (SOURCE_GROUP, "HelmChart"): (
         ("spec", functools.partial(_drop, "accessFrom")),  # unused, as for GitRepository
         ("spec", _values_file_to_values_files),  # "Deprecated in favor of ValuesFiles" (CRD)
