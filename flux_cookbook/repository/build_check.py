@@ -89,12 +89,20 @@ def head_commit(repo: Path) -> str:
     return done.stdout.strip() if done.returncode == 0 else ""
 
 
+def _unchanged_since(repo: Path, commit: str) -> bool:
+    """Still at `commit` with nothing changed: an update that stopped at conflicts commits
+    nothing but changes files all the same."""
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=normal"], cwd=repo,
+                            capture_output=True, text=True)
+    return head_commit(repo) == commit and status.returncode == 0 and not status.stdout.strip()
+
+
 def since(repo: Path, commit: str) -> tuple[Builds, list[str]]:
     """Build the repository now; and, at `commit` (where the change began, with nothing
     uncommitted then), the paths that do not build now. What `build` before, `build`
     after and `newly_broken` report, building at the commit only what can have broken."""
     after = build(repo)
-    if after.skipped or not commit or head_commit(repo) == commit:
+    if after.skipped or not commit or _unchanged_since(repo, commit):
         return after, []  # nothing built, or nothing changed: nothing can be newly broken
     building = {result.kustomization.path for result in after.results if result.ok}
     try:

@@ -178,3 +178,17 @@ def test_since_a_commit_reports_what_building_before_and_after_reports(tmp_path,
     built_at_commit.clear()
     again, broken = build_check.since(repo, build_check.head_commit(repo))
     assert broken == [] and built_at_commit == [] and again.results == after.results
+
+
+def test_since_a_commit_with_the_change_not_committed_names_what_it_broke(tmp_path):
+    """An update that stopped at conflicts commits nothing, and HEAD is where the change
+    began: the files changed all the same, so what they broke is named (it said only
+    "0 of 1 ... build")."""
+    files = {"flux-system/gotk-sync.yaml": SYNC_ROOT.replace("path: ./", "path: ./flux-system"),
+             "flux-system/namespaces/web.yaml": NAMESPACE}
+    repo = init_repo(write(tmp_path, files))
+    started_at = build_check.head_commit(repo)
+    (repo / "flux-system/namespaces/again.yaml").write_text(NAMESPACE)  # not committed
+    after, broken = build_check.since(repo, started_at)
+    assert [r.ok for r in after.results] == [False]
+    assert len(broken) == 1 and broken[0].startswith("./flux-system (Kustomization 'flux-system'"), broken
