@@ -123,6 +123,27 @@ def values_source_error(source: str, chart: str, dst: str | Path) -> str:
     return ""
 
 
+def source_left_behind_error(chart_version: str, conf) -> str:
+    """Why an update may not move chart_version while the recorded values_source stays, or "".
+
+    The values come from values_source, a chart of one version (or a values file): an
+    update that changes chart_version and not the source would keep the old chart's
+    values, its image tag among them, under the new chart. The user says which they want.
+    (chart_version's validator, not values_source's: copier drops a recorded answer its
+    question's validator refuses, silently, where it refuses a `-d` answer.)"""
+    from .copier_support import recorded_answers
+
+    recorded = recorded_answers(conf)
+    before, source = (str(recorded.get(key) or "") for key in ("chart_version", "values_source"))
+    if not source or "values_source" in conf["data"] or not before or before == str(chart_version):
+        return ""
+    app = recorded.get("app_name") or "<app>"
+    return (f"values_source {source} gives this app's values, and this update changes chart_version from {before} "
+            f"to {chart_version}: the values would stay those of {source}. Give -d values_source= as well (empty: "
+            f"fetch the new chart's), -d values_source=<a chart of the new version>, or -d values_source={source} to "
+            f"keep them; `flux-cookbook values refresh {app} --to {chart_version}` does it with your edits kept.")
+
+
 def _read_capped(path: Path) -> str:
     if not path.is_file():
         raise ValueError(f"no values file at {path}.")

@@ -56,6 +56,18 @@ def updating_app(conf, app_name: object) -> bool:
     return bool(conf["overwrite"]) and app_recorded(conf["dst_path"], app_name)
 
 
+def recorded_answers(conf) -> dict:
+    """The answers this update's answers file records ({} on a copy, or when unreadable)."""
+    if not conf["overwrite"]:
+        return {}
+    try:
+        path = Path(str(conf["dst_path"])) / str(conf["answers_file"])
+        recorded = bounded_yaml.load(path.read_text(encoding="utf-8"), str(conf["answers_file"])) if path.is_file() else None
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
+
+
 def folder_moved_error(conf, key: str, value: object) -> str:
     """Why this operation may not take `value` for the folder answer `key` (bootstrap_dir,
     apps_dir), or "". The repository's files are where its answers file says: an update
@@ -63,14 +75,8 @@ def folder_moved_error(conf, key: str, value: object) -> str:
     files there and leave every app's where they are, one repository split in two, each
     half building. Asked in the repository itself only (its answers file records `key`);
     copier's renders in empty folders record none."""
-    if not conf["overwrite"]:
-        return ""
-    try:
-        path = Path(str(conf["dst_path"])) / str(conf["answers_file"])
-        recorded = bounded_yaml.load(path.read_text(encoding="utf-8"), str(conf["answers_file"])) if path.is_file() else None
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
-        return ""
-    if not isinstance(recorded, dict) or key not in recorded or str(recorded[key] or "") == str(value or ""):
+    recorded = recorded_answers(conf)
+    if key not in recorded or str(recorded[key] or "") == str(value or ""):
         return ""
     return (f"{key} is '{recorded[key] or ''}' in {conf['answers_file']}, where this repository's files are; an update "
             f"cannot move them to '{value or ''}' (the template's files would go there, every app's would stay). "

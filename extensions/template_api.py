@@ -65,6 +65,7 @@ GLOBALS = {
     "health_check_names_error": repo_state.health_check_names_error,
     "helm_repo_name_default": repo_state.helm_repo_name_default,
     "values_source_error": chart_values.values_source_error,
+    "source_left_behind_error": chart_values.source_left_behind_error,
     "fetch_by_default": chart_values.fetch_by_default,
     "values_version_on_copy": chart_values.values_version_on_copy,
     "values_overrides_error": chart_values.values_overrides_error,

@@ -104,6 +104,30 @@ def test_chart_upgrade_keeps_the_users_edits_and_brings_the_new_defaults(templat
     assert load(cluster / "web/helmrelease-web.yaml")["spec"]["chart"]["spec"]["version"] == "6.14.1"
 
 
+def test_a_chart_upgrade_names_the_values_source_that_would_keep_the_old_values(template, cluster, helm_repo):
+    """An app whose values came from a local chart (values_source): an update that moves
+    chart_version alone would keep the old chart's values (its image tag too) under the
+    new chart, silently. It is refused, naming the ways on; giving the source again keeps
+    the values, as asked."""
+    source = str(CHARTS / "6.0.3")
+    add_web(template, cluster, helm_repo, chart_version="6.0.3", values_source=source)
+    configmap = cluster / CONFIGMAP
+    configmap.write_text(configmap.read_text().replace("    replicaCount: 1\n", "    replicaCount: 2 # HA\n"))
+    commit_all(cluster, "Our values")
+    before = {path: path.read_text() for path in cluster.rglob("*") if path.is_file() and ".git" not in path.parts}
+    refused = copier_cli("update", "--trust", "--defaults", "-a", ".copier-answers.app-web.yml",
+                         "-d", "chart_version=6.13.0", cwd=cluster)
+    assert refused.returncode != 0
+    said = " ".join((refused.stdout + refused.stderr).split())
+    assert f"values_source {source} gives this app's values, and this update changes chart_version from 6.0.3 to 6.13.0" in said
+    assert "flux-cookbook values refresh web --to 6.13.0" in said  # (after copier's traceback: docs/copier.md)
+    assert {path: path.read_text() for path in cluster.rglob("*") if path.is_file() and ".git" not in path.parts} == before
+
+    update(cluster, ".copier-answers.app-web.yml", chart_version="6.13.0", values_source=source)
+    assert "replicaCount: 2 # HA\n" in stored_values(cluster) and "  tag: 6.0.3\n" in stored_values(cluster)
+    assert load(cluster / "web/helmrelease-web.yaml")["spec"]["chart"]["spec"]["version"] == "6.13.0"
+
+
 def test_values_inline_in_the_helmrelease(template, cluster, helm_repo):
     add_web(template, cluster, helm_repo, values_in="inline", values_overrides={"replicaCount": 2})
     assert not (cluster / CONFIGMAP).exists()
