@@ -41,6 +41,28 @@ def default_health_checks(app_name: str, namespace: str) -> str:
     return json.dumps(helm_release_health_checks(str(app_name), str(namespace)))
 
 
+def namespace_moved_error(namespace: str, conf) -> str:
+    """Why an update may not move the app to `namespace` with its health checks where they
+    are, or "". The recorded health checks (the default one on the app's HelmRelease among
+    them) name objects in the namespace the app leaves: Flux would wait for them forever.
+    A validator can only refuse (copier keeps a recorded answer until told), so the message
+    gives the answer to add, every check in the old namespace moved to the new one."""
+    from .copier_support import recorded_answers
+
+    recorded = recorded_answers(conf)
+    before, checks = str(recorded.get("namespace") or ""), recorded.get("health_checks")
+    if not before or before == str(namespace) or "health_checks" in conf["data"] or not isinstance(checks, list):
+        return ""
+    left = [check for check in checks if isinstance(check, dict) and check.get("namespace") == before]
+    if not left:
+        return ""
+    moved = [{**check, "namespace": str(namespace)} if check in left else check for check in checks]
+    named = ", ".join(f"{check.get('kind')} {before}/{check.get('name')}" for check in left)
+    return (f"namespace changes from {before} to {namespace}, and health_checks still name {named}, which the app "
+            f"leaves (Flux would wait for it forever). Give -d 'health_checks={json.dumps(moved, separators=(',', ':'))}' "
+            "as well, or the checks you want ([] for none).")
+
+
 def guessed_health_checks(answers: dict) -> list[list[dict]]:
     """The health checks releases before 3.1.0 wrote for this app when the user named none:
     a Deployment named after the release in the app's namespace, and for the Sealed Secrets

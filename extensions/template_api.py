@@ -63,6 +63,7 @@ GLOBALS = {
     "helm_release_clash_error": repo_state.helm_release_clash_error,
     "health_checks_error": repo_state.health_checks_error,
     "health_check_names_error": repo_state.health_check_names_error,
+    "namespace_moved_error": app_defaults.namespace_moved_error,
     "helm_repo_name_default": repo_state.helm_repo_name_default,
     "values_source_error": chart_values.values_source_error,
     "source_left_behind_error": chart_values.source_left_behind_error,

@@ -146,6 +146,26 @@ def test_an_update_writes_no_namespace_or_helm_repository_file_the_user_moved_el
     assert build_check.newly_broken(before, build_check.build(repo)) == []
 
 
+def test_an_app_moved_to_another_namespace_takes_its_health_checks_along(template, own_web_cluster):
+    """Its health check names the app's HelmRelease in the namespace it leaves: copier
+    keeps that recorded answer, and Flux would wait for web/web forever. The update is
+    refused with the answer to give, every check in the old namespace moved; given, the
+    app moves whole."""
+    repo, before = own_web_cluster
+    state = tree_state(repo)
+    with pytest.raises(ValueError) as refused:
+        update(repo, layout.app_answers_file("web"), vcs_ref=template.current, namespace="edge")
+    assert tree_state(repo) == state
+    message = str(refused.value)
+    assert "namespace changes from web to edge, and health_checks still name HelmRelease web/web," in message
+    given = re.search(r"-d 'health_checks=(.*?)'", message).group(1)
+    update(repo, layout.app_answers_file("web"), vcs_ref=template.current, namespace="edge", health_checks=given)
+    kustomization = yaml.safe_load((repo / "bootstrap/kustomizations/kustomization-web.yaml").read_text())
+    assert [(c["kind"], c["namespace"], c["name"]) for c in kustomization["spec"]["healthChecks"]] == [("HelmRelease", "edge", "web")]
+    assert yaml.safe_load((repo / "web/helmrelease-web.yaml").read_text())["metadata"]["namespace"] == "edge"
+    assert build_check.newly_broken(before, build_check.build(repo)) == []
+
+
 def test_an_update_writes_no_namespace_or_helm_repository_file_the_user_removed(template, own_web_cluster, capfd):
     """The HelmRelease makes its own namespace (install.createNamespace), and the app takes
     its chart from another app's HelmRepository: the user removed both files, and an
