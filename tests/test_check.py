@@ -1114,6 +1114,34 @@ def test_an_overlays_patch_does_not_hide_what_the_base_names(tmp_path, cache):
     assert errors == [("ref.source", "apps/base/release.yaml", 10), ("ref.values", "apps/base/release.yaml", 11)], errors
 
 
+def test_a_health_check_on_what_a_base_folders_helm_release_makes_is_a_warning(tmp_path, cache):
+    """The path builds the HelmRelease of a base folder (`resources: [../base]`): a health
+    check on the Deployment it makes cannot be verified offline, as for a HelmRelease in the
+    folder itself, and names that release (it was an error: "neither apps/prod/ nor any other
+    Kustomization of this repository applies"). One in another namespace is not its making."""
+    kustomization = flux_ks("apps", "./apps/prod") + (
+        "  healthChecks:\n    - {apiVersion: apps/v1, kind: Deployment, name: podinfo, namespace: podinfo}\n"
+        "    - {apiVersion: apps/v1, kind: Deployment, name: podinfo, namespace: other}\n")
+    repo = bootstrapped(tmp_path, {
+        "clusters/prod/apps.yaml": kustomization,
+        "apps/base/kustomization.yaml": "resources: [namespace.yaml, release.yaml, repository.yaml]\n",
+        "apps/base/namespace.yaml": NAMESPACE.format("podinfo"),
+        "apps/base/repository.yaml": ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n"
+                                      "  name: podinfo\n  namespace: podinfo\nspec:\n  interval: 1h\n"
+                                      "  url: https://stefanprodan.github.io/podinfo\n"),
+        "apps/base/release.yaml": (
+            "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\n  namespace: podinfo\n"
+            "spec:\n  interval: 50m\n  chart:\n    spec:\n      chart: podinfo\n"
+            "      sourceRef: {kind: HelmRepository, name: podinfo}\n"),
+        "apps/prod/kustomization.yaml": "resources: [../base]\n",
+    }, path="./clusters/prod")
+    init_repo(repo)
+    found = [(p.rule, p.severity, p.message.rpartition(";")[2].strip()) for p in check_repository(repo, cache_dir=cache).problems
+             if p.rule == "ref.health-check"]
+    assert found == [("ref.health-check", WARNING, "HelmRelease podinfo/podinfo may make it"),
+                     ("ref.health-check", WARNING, "no HelmRelease of apps/prod/ installs into other")], found
+
+
 def test_a_base_two_clusters_build_is_checked_in_each(tmp_path, cache):
     """Production's and staging's overlays both build apps/base; only production defines the
     ConfigMap the base HelmRelease takes values from: staging lacks it, whichever cluster

@@ -324,7 +324,8 @@ def _health_checks(repo: Repository, manifest: Manifest, spec: LineMap, index: I
         return []  # another source's folder, or none at all (the build says so): nothing to look in
     clusters = repo.folder_clusters.get(folder, set())
     applied = [m for m in repo.manifests if not clusters or repo.clusters_of(m) & clusters or not repo.clusters_of(m)]
-    renderers = [m for m in applied if is_under(m.path, folder) and (
+    # What the path applies: its files, and a base's its build reads (Manifest.folder).
+    renderers = [m for m in applied if (is_under(m.path, folder) or m.folder == folder) and (
         m.is_a("HelmRelease", HELM_GROUP) or m.is_a("Kustomization", KUSTOMIZE_GROUP))]
     # What a source (or a Kustomization) that is not followed offline applies is unknown here.
     unread = ", ".join(n.label() if n.why else f"{n.label()} (Kustomization {n.kustomization.ref})"
@@ -354,12 +355,26 @@ def _health_checks(repo: Repository, manifest: Manifest, spec: LineMap, index: I
             problems.append(Problem(manifest.path, line, "ref.health-check", ERROR,
                                     f"{manifest.label()}: health check {target} names an object neither {shown} "
                                     "nor any other Kustomization of this repository applies"))
-        else:
-            makers = ", ".join(m.label() for m in renderers[:3])
+        elif makers := [m for m in renderers if _installs_into(m) in ("", namespace)]:
             problems.append(Problem(manifest.path, line, "ref.health-check", WARNING,
                                     f"{manifest.label()}: health check {target} cannot be verified offline: "
-                                    f"no file of this repository defines it; {makers} may make it"))
+                                    f"no file of this repository defines it; "
+                                    f"{', '.join(m.label() for m in makers[:3])} may make it"))
+        else:  # a chart may write another namespace's objects, but the cookbook's do not
+            problems.append(Problem(manifest.path, line, "ref.health-check", WARNING,
+                                    f"{manifest.label()}: health check {target} cannot be verified offline: "
+                                    f"no file of this repository defines it; no HelmRelease of {shown} installs into "
+                                    f"{namespace}"))
     return problems
+
+
+def _installs_into(maker: Manifest) -> str:
+    """The namespace a HelmRelease installs its chart into (targetNamespace, else its own);
+    "" for a Kustomization, which may apply anything anywhere."""
+    if not maker.is_a("HelmRelease", HELM_GROUP):
+        return ""
+    spec = maker.obj.get("spec") if isinstance(maker.obj.get("spec"), dict) else {}
+    return str(spec.get("targetNamespace") or maker.namespace)
 
 
 def _made_name(maker: Manifest) -> str:
