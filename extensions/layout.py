@@ -3,7 +3,7 @@
 This module is the one place these names are spelled. copier.yml's answers-file name, the
 migrations, adopt, update-all and the tests all ask it; the template's own file tree
 (template/cluster, template/app) spells the same names as Jinja paths, and
-tests/unit/test_layout.py renders the template and checks that the two agree.
+tests/test_layout.py renders the template and checks that the two agree.
 
     <bootstrap>/namespaces/namespace-<namespace>.yaml
     <bootstrap>/helmrepositories/helmrepository-<helm repository>.yaml   (shared)
@@ -16,6 +16,7 @@ tests/unit/test_layout.py renders the template and checks that the two agree.
     .copier-answers.yml                           (the cluster's answers)
     .copier-answers.app-<app>.yml                 (one per app)
     .sourceignore                                 (what Flux leaves out of what it syncs)
+    README.md                                     (written on copy; the user's from then on)
 
 Namespaces Flux or Kubernetes own get no namespace file (`owns_namespace`).
 """
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from . import flux_names
 
+README = "README.md"
 CLUSTER_ANSWERS = ".copier-answers.yml"
 APP_ANSWERS_PREFIX = ".copier-answers.app-"
 APP_ANSWERS_SUFFIX = ".yml"

@@ -164,10 +164,12 @@ def updated_to_current(template, v1_two_apps, tmp_path_factory) -> Updated:
     test_an_update_keeps_health_checks_a_new_app_would_be_refused). On two apps, not one:
     3.1.0's step reads the HelmRelease of an app whose health check the template guessed
     (the encrypted one here) and leaves alone an app whose health check is the user's own,
-    so both on podinfo would skip that read."""
+    so both on podinfo would skip that read. The README removed too, a file of the cluster's."""
     repo = own_copy(v1_two_apps, tmp_path_factory.mktemp("to-current") / "cluster")
     encrypt_podinfos_release(repo)
     own_health_check_for_web(repo)
+    git(repo, "rm", "-q", "README.md")  # test_a_readme_the_user_removed_is_not_written_again
+    commit_all(repo, "Our notes live elsewhere")
     return updated(repo, template.current)
 
 
@@ -199,6 +201,15 @@ def own_health_check_for_web(repo: Path) -> None:
     answers.write_text(answers.read_text().replace(yaml.safe_dump({"health_checks": recorded["health_checks"]}),
                                                    "health_checks:\n- kind: deployment\n  name: web\n  namespace: web\n"))
     commit_all(repo, "A health check of our own")
+
+
+def test_a_readme_the_user_removed_is_not_written_again(updated_to_current):
+    """The README is written on copy only (copier.yml's _skip_if_exists), and copier writes
+    such a file again wherever it is missing: one the user removed came back on every update."""
+    cluster = updated_to_current.cluster
+    assert cluster.returncode == 0
+    assert not (updated_to_current.repo / "README.md").exists()
+    assert "README.md: not written again, as you removed it (commit " in cluster.stdout + cluster.stderr
 
 
 def test_an_update_keeps_health_checks_a_new_app_would_be_refused(updated_to_current):

@@ -12,6 +12,9 @@ declares the same object. So is one the user removed (a commit deleted it, here 
 bootstrap folder's place before 2.0.0): a Namespace written again would make Flux manage it,
 and prune it with everything in it the day it is deleted again. Not when that commit removed
 another app that named it too: it went with that app, and this one still uses it.
+
+The cluster's README.md is written once too (the user's from then on): one a commit removed
+is not written again by the cluster's update either.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ def _rewritten(repo: Path, answers_file: str) -> list[tuple[str, str]]:
 
 
 def after(repo: Path, answers_file: str = "") -> None:
+    _readme_after(repo, answers_file)
     for path, answer in _rewritten(repo, answers_file):
         if removed := removed_by_user(repo, path, answers_file, answer):
             (repo / path).unlink()
@@ -58,6 +62,20 @@ def after(repo: Path, answers_file: str = "") -> None:
         if wanted and elsewhere:
             (repo / path).unlink()
             print(f"  {path}: not written again, as {elsewhere[0]} declares its object")
+
+
+def readme_rewritten(repo: Path, answers_file: str) -> bool:
+    """Did the cluster's update write the README where git tracks none?"""
+    return not layout.app_of_answers_file(answers_file) and bool(
+        git(repo, "ls-files", "--others", "--exclude-standard", "--", layout.README).strip())
+
+
+def _readme_after(repo: Path, answers_file: str) -> None:
+    if not readme_rewritten(repo, answers_file):
+        return
+    if removed := git(repo, "log", "-1", "--format=%h", "--diff-filter=D", "HEAD", "--", layout.README).strip():
+        (repo / layout.README).unlink()
+        print(f"  {layout.README}: not written again, as you removed it (commit {removed})")
 
 
 def removed_by_user(repo: Path, path: str, answers_file: str, answer: str) -> str:

@@ -213,8 +213,8 @@ def make_plan(repo: Path, clean: bool = False) -> Plan:
                     plan.writes[layout.SOURCEIGNORE] = repointed
     if errors:
         raise MigrationAbort("these files cannot be migrated; fix them, commit, and update again:\n  " + "\n  ".join(errors))
-    if plan.moves and (repo / "README.md").is_file():
-        readme = (repo / "README.md").read_text(encoding="utf-8")
+    if plan.moves and (repo / layout.README).is_file():
+        readme = (repo / layout.README).read_text(encoding="utf-8")
         repointed = re.sub(rf"--path[= ]\.?/?{OLD_DIR}\b", f"--path={NEW_DIR}", readme)
         # The layout the template's README drew, and the sentence under it (the nested
         # `  flux-system/` line, Flux's own files, stays: that is where they now are).
@@ -223,7 +223,7 @@ def make_plan(repo: Path, clean: bool = False) -> Plan:
                            repointed)
         repointed = repointed.replace(f"Flux applies everything under `{OLD_DIR}/`", f"Flux applies everything under `{NEW_DIR}/`")
         if repointed != readme:
-            plan.writes["README.md"] = repointed
+            plan.writes[layout.README] = repointed
     for answers in (repo / name for name in layout.answers_files(repo)):
         blob = blobs.get(answers.name, "")
         if blob and ANSWERS_PREFIX + blob in known:

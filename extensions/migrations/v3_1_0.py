@@ -152,12 +152,12 @@ def _plan_readme(repo: Path, writes: dict[str, str]) -> None:
     path = repo / layout.CLUSTER_ANSWERS
     answers = bounded_yaml.load(path.read_text(encoding="utf-8")) if path.is_file() else None
     apps_dir = str(answers.get("apps_dir") or "") if isinstance(answers, dict) else ""
-    if not apps_dir or not (repo / "README.md").is_file():
+    if not apps_dir or not (repo / layout.README).is_file():
         return
-    readme = repo_files.read_text(repo, "README.md")
+    readme = repo_files.read_text(repo, layout.README)
     folder = layout.app_dir("<app>", apps_dir)
     if _README_APP_POINTER in readme and _README_APP_FOLDER in readme:
-        writes["README.md"] = readme.replace(_README_APP_POINTER, f"points Flux at {folder}/\n", 1).replace(
+        writes[layout.README] = readme.replace(_README_APP_POINTER, f"points Flux at {folder}/\n", 1).replace(
             _README_APP_FOLDER, f"\n{folder}/\n", 1)
 
 
