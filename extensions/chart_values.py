@@ -129,14 +129,18 @@ def source_left_behind_error(chart_version: str, conf) -> str:
     The values come from values_source, a chart of one version (or a values file): an
     update that changes chart_version and not the source would keep the old chart's
     values, its image tag among them, under the new chart. The user says which they want.
+    Values a refresh moved on from the source (another values_chart_version) are not its.
     (chart_version's validator, not values_source's: copier drops a recorded answer its
     question's validator refuses, silently, where it refuses a `-d` answer.)"""
     from .copier_support import recorded_answers
 
     recorded = recorded_answers(conf)
-    before, source = (str(recorded.get(key) or "") for key in ("chart_version", "values_source"))
+    before, source, pinned = (str(recorded.get(key) or "") for key in ("chart_version", "values_source",
+                                                                       "values_chart_version"))
     if not source or "values_source" in conf["data"] or not before or before == str(chart_version):
         return ""
+    if pinned and pinned != local_chart_version(source, str(recorded.get("chart") or ""), conf["dst_path"]):
+        return ""  # `values refresh` moved the values on from the source: they are its, and stay
     app = recorded.get("app_name") or "<app>"
     return (f"values_source {source} gives this app's values, and this update changes chart_version from {before} "
             f"to {chart_version}: the values would stay those of {source}. Give -d values_source= as well (empty: "
