@@ -181,7 +181,8 @@ def test_an_update_writes_no_namespace_or_helm_repository_file_the_user_removed(
     assert f"{namespace_file}: not written again, as you removed it" in said.out + said.err
     # A namespace file the user never removed (the app moves to another namespace) is written.
     commit_all(repo, "Updated")
-    update(repo, layout.app_answers_file("web"), vcs_ref=template.current, namespace="web-two")
+    update(repo, layout.app_answers_file("web"), vcs_ref=template.current, namespace="web-two",
+           health_checks='[{"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "name": "web", "namespace": "web-two"}]')
     assert (repo / layout.namespace_file("bootstrap", "web-two")).is_file()
 
 

@@ -10,8 +10,8 @@ in those CRDs and the controllers' changelogs (see `_KINDS`). Every change is re
 Copier later 3-way merges these files, so lines we need not touch must stay byte-identical.
 Documents that need no change are copied verbatim. A changed document is edited line by
 line: the apiVersion value is replaced in place, a removed key is cut out with its value
-and the comment lines directly above it, new keys are dumped in the file's own indentation
-style. Where that is impossible (flow style, a key sharing its line with `- `, an anchor
+(every comment of the user's staying, as a line of its own where the key was), new keys
+are dumped in the file's own indentation style. Where that is impossible (flow style, a key sharing its line with `- `, an anchor
 that is still referenced) the document is re-dumped whole by ruamel.yaml instead. Either
 way the result is parsed back and must equal the intended data before it is accepted.
 """
@@ -616,12 +616,21 @@ class _Document:
         self._edit(edit)
         self._tree_changes.append(change)
 
-    def remove(self, mapping: CommentedMap, key: str, path: str) -> None:
+    def remove(self, mapping: CommentedMap, key: str, path: str, keep_comments: bool = True) -> None:
+        """key and its value go. keep_comments: the user's comments stay, those above the key
+        where they are, the one ending its line and those inside its value as lines of their
+        own in its place (a migration drops a field, never what the user wrote about it);
+        else the comment lines directly above it go with it (a value the release removed,
+        the release's comment with it)."""
         self._check_own(mapping, key, path)
 
         def edit() -> list[tuple[int, int, str]]:
-            start, _, end = self._span(mapping, key)
-            return [(start, end, "")]
+            start, col, end = self._span(mapping, key, keep_comments=keep_comments)
+            if not keep_comments:
+                return [(start, end, "")]
+            own = _line_comment(self.lines[start]).strip()
+            kept = ([own] if own else []) + self._inner_comments(mapping[key], start + 1, end)
+            return [(start, end, "".join(" " * col + comment + "\n" for comment in kept))]
 
         def change() -> None:
             del mapping[key]
@@ -964,7 +973,7 @@ def apply_changes(text: str, changes: list[tuple[int, tuple, Any]]) -> str:
         where = ".".join(map(str, parents))
         if value is DELETE:
             if key in mapping:
-                doc.remove(mapping, key, where)
+                doc.remove(mapping, key, where, keep_comments=False)
         elif key in mapping:
             doc.replace(mapping, key, key, _detach(value), where)
         else:

@@ -473,12 +473,14 @@ GIT_REPOSITORY = git_repository("v1beta1", "ssh://git@github.com/example/fleet",
 
 
 def test_git_repository_drops_git_implementation_and_access_from():
+    """The fields go, the user's comments stay: the one above a field where it is, the one
+    ending its line as a line of its own."""
     result = migrated(GIT_REPOSITORY)
     assert diff(GIT_REPOSITORY, result.text) == [
         "-apiVersion: source.toolkit.fluxcd.io/v1beta1",
         "+apiVersion: source.toolkit.fluxcd.io/v1",
         "-  gitImplementation: libgit2 # only go-git is left",
-        "-  # Let the apps namespace use this source.",
+        "+  # only go-git is left",
         "-  accessFrom:",
         "-    namespaceSelectors:",
         "-      - matchLabels:",
@@ -519,7 +521,7 @@ spec:
     ]
 
 
-def test_removed_last_key_takes_only_its_own_nested_comments():
+def test_removed_last_key_keeps_its_nested_comments_and_leaves_the_next_ones():
     text = """\
 apiVersion: source.toolkit.fluxcd.io/v1beta2
 kind: GitRepository
@@ -541,6 +543,7 @@ spec:
         "-    namespaceSelectors:",
         "-    # - matchLabels: {team: b}",
         "-    - matchLabels: {team: a}",
+        "+  # - matchLabels: {team: b}",
     ]
 
 
@@ -1129,3 +1132,32 @@ spec:
         "-          team: web",
     ]
     assert schemas.validate_object(yaml.safe_load(migration.text), [_CRDS / "current"]) == []
+
+
+def test_a_comment_introducing_what_follows_a_removed_field_stays():
+    """A section comment written above `validation:` introduces the keys after it as much
+    as the field: migrating drops the field, never what the user wrote."""
+    text = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1beta2
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  # ---- health: wait for the release before dependants start ----
+  validation: server
+  healthChecks:
+    - {apiVersion: helm.toolkit.fluxcd.io/v2, kind: HelmRelease, name: web, namespace: web}
+"""
+    result = migrated(text)
+    assert diff(text, result.text) == [
+        "-apiVersion: kustomize.toolkit.fluxcd.io/v1beta2",
+        "+apiVersion: kustomize.toolkit.fluxcd.io/v1",
+        "-  validation: server",
+    ]
