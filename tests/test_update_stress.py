@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from tests.support.git_pause import PausingGit
-from tests.support.project import commit_all, copier_cli, copy, init_repo, load, own_copy, tree_state
+from tests.support.project import commit_all, cookbook_cli, copier_cli, copy, init_repo, load, own_copy, tree_state
 from tests.support.template_repo import git
 
 
@@ -124,6 +124,21 @@ def test_a_deleted_generated_file_stays_deleted(updated_to_2_0_0):
     release = repo / "podinfo/helmrelease-podinfo.yaml"
     assert not (repo / "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml").exists()
     assert "valuesFrom" not in release.read_text() and "helm.toolkit.fluxcd.io/v2\n" in release.read_text()
+
+
+def test_update_all_settles_what_an_older_release_left_as_a_conflict(template, v1_repo):
+    """A comment line above apiVersion: release 2.0.0's own step (fixed in its tag) leaves
+    the migrated line in conflict with its render, though the user's file has the release's
+    change already. update-all, one release at a time, settles it with this release's code."""
+    release = v1_repo / "podinfo/helmrelease-podinfo.yaml"
+    release.write_text("# our podinfo, pinned below\n" + release.read_text())
+    commit_all(v1_repo, "A note")
+    result = cookbook_cli("update-all", str(v1_repo), "--vcs-ref", template.tag("2.0.0"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "podinfo/helmrelease-podinfo.yaml: conflict settled, kept as it is" in result.stdout
+    text = release.read_text()
+    assert text.startswith("# our podinfo, pinned below\napiVersion: helm.toolkit.fluxcd.io/v2\n") and "<<<<<<<" not in text
+    assert git(v1_repo, "status", "--porcelain") == ""
 
 
 def web_in_apps(repo: Path) -> None:

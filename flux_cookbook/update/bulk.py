@@ -144,6 +144,13 @@ def update_one(repo: Path, answers_file: str, vcs_ref: str | None) -> Outcome:
             f"that reached {reached}, which is not a release tag, so copier would skip the "
             "migrations; nothing was changed. Update to a release: --vcs-ref vX.Y.Z"
         )
+    if conflicted_files(repo):
+        # The release's own after-step settled the conflicts it knew how to (a release
+        # before 3.0.0, none); this command's settles those where the user already has the
+        # release's change (a comment line above it), whatever release the update went to.
+        from flux_cookbook.extensions.migrations import settle_conflicts
+
+        settle_conflicts.after(repo, answers_file)
     if conflicted := conflicted_files(repo):
         return Outcome(answers_file, "conflicts", reached, conflicts=conflicted)
     # The repository was clean, so every file git does not track is one this update wrote:
