@@ -485,6 +485,28 @@ def test_an_app_holding_a_sealed_secret_depends_on_the_controller(template, tmp_
     assert again.returncode == 0 and answers(repo, "sealed-secrets")["depends_on"] == []
 
 
+def test_an_app_of_a_cluster_without_the_controller_gets_no_dependency_on_another_clusters(template, tmp_path, cert):
+    """Two clusters in one repository: the controller app is bootstrap/'s, podinfo is
+    clusters/staging/'s. A dependsOn on sealed-secrets there names a Kustomization that
+    cluster never applies, and podinfo would wait forever: none is added, and seal says why."""
+    from flux_cookbook.extensions import layout
+    from tests.support.project import answers, copy, edit
+
+    repo = init_repo(copy(template.path, tmp_path / "cluster"))
+    (repo / "clusters/staging/kustomizations").mkdir(parents=True)
+    git(repo, "mv", "bootstrap/kustomizations/kustomization-podinfo.yaml", "clusters/staging/kustomizations/")
+    edit(repo / layout.app_answers_file("podinfo"), "bootstrap_dir: bootstrap", "bootstrap_dir: clusters/staging")
+    commit_all(repo, "podinfo is staging's")
+    kustomization = repo / "clusters/staging/kustomizations/kustomization-podinfo.yaml"
+    kept = kustomization.read_text()
+    result = seal(repo, "podinfo", "auth", "--from-literal", "user=admin", "--cert", str(cert))
+    assert result.returncode == 0, result.stderr.decode()
+    assert kustomization.read_text() == kept and answers(repo, "podinfo")["depends_on"] == []
+    assert "controller this repository installs is another cluster's (sealed-secrets), not the one of app podinfo" in \
+        " ".join(result.stderr.decode().split())
+    assert sealed_file(repo, "podinfo", "auth").is_file()
+
+
 def test_a_folder_listing_its_files_by_hand_gets_the_new_file_listed(template, tmp_path, cert, key):
     """An app folder with its own kustomization.yaml builds only what it lists: a new
     SealedSecret file is listed there, as `add` lists an app's files, or Flux would never

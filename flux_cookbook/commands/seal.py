@@ -145,6 +145,10 @@ def _seal(repo: Path, args: argparse.Namespace) -> int:
               f"SealedSecret CRD to apply {shown} against, and nothing to unseal it. Add it with `flux-cookbook add "
               f"{known_apps.SEALED_SECRETS} --defaults` (apps that hold SealedSecrets then wait for it), unless the "
               "cluster gets it elsewhere.", file=sys.stderr)
+    elif not controller_dependency.controller_apps_of_its_cluster(repo, args.app):
+        print(f"flux-cookbook: warning: the Sealed Secrets controller this repository installs is another cluster's "
+              f"({', '.join(repo_state.sealed_secrets_controller_apps(repo))}), not the one of app {args.app}: that "
+              f"cluster has no SealedSecret CRD to apply {shown} against, unless it gets it elsewhere.", file=sys.stderr)
     if problem := target.missing_keys():
         print(f"flux-cookbook: warning: {problem} Seal them before the controller can make the Secret.", file=sys.stderr)
     return 0

@@ -20,7 +20,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from flux_cookbook.extensions import bounded_yaml, conventions, known_apps, layout, repo_files
+from flux_cookbook.extensions import bounded_yaml, conventions, known_apps, layout, repo_files, repo_state
 from flux_cookbook.repository import apps
 
 CONTROLLER = known_apps.SEALED_SECRETS
@@ -39,13 +39,31 @@ def plan(repo: Path, app: str) -> list[tuple[str, str | None]]:
         return [(answers_file, None)]  # the user adds it, as to any file this cannot read
     if not isinstance(answers, dict):
         return [(answers_file, None)]
+    kustomization_file = apps.App(repo, app, answers, conventions.CURRENT.bootstrap_dir).kustomization_file
+    repo_files.inside(repo, kustomization_file)  # answers leading outside are refused, whatever follows
+    if CONTROLLER not in controller_apps_of_its_cluster(repo, app):
+        return []  # the controller app is another cluster's: this one's Kustomization would wait forever
     depends_on = answers.get("depends_on") or []
     if isinstance(depends_on, list) and CONTROLLER in depends_on:
         return []
-    kustomization_file = apps.App(repo, app, answers, conventions.CURRENT.bootstrap_dir).kustomization_file
     # Answers files are written with lists at their key's column, manifests indented by 2.
     edits = ((answers_file, _add_to_answers, (2, 0)), (kustomization_file, _add_to_kustomization, (4, 2)))
     return [(name, _edited_file(repo, name, add, *lists)) for name, add, lists in edits]
+
+
+def controller_apps_of_its_cluster(repo: Path, app: str) -> list[str]:
+    """The apps installing the Sealed Secrets controller in the cluster of `app` (the same
+    bootstrap folder): a repository may hold several clusters, each with its own or none."""
+    def cluster(name: str) -> str:
+        answers_file = layout.app_answers_file(name)
+        try:
+            answers = bounded_yaml.load(repo_files.read_text(repo, answers_file), answers_file)
+        except (UnicodeDecodeError, repo_files.NotReadable, yaml.YAMLError):
+            answers = None
+        return apps.App(repo, name, answers if isinstance(answers, dict) else {},
+                        conventions.CURRENT.bootstrap_dir).bootstrap_dir
+
+    return [other for other in repo_state.sealed_secrets_controller_apps(repo) if cluster(other) == cluster(app)]
 
 
 def apply(repo: Path, edits: list[tuple[str, str | None]]) -> list[str]:
