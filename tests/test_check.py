@@ -1259,6 +1259,10 @@ def test_each_cluster_of_a_repository_needs_what_its_objects_name(repo, cache):
     # Not `flux-cookbook add`, which refuses an app the repository has (the other cluster's).
     assert "install the controller there as bootstrap/kustomizations/kustomization-sealed-secrets.yaml does for another cluster" \
         in warnings[0].message, warnings[0].message
+    # A path of the other cluster that does not build leaves staging judged all the same.
+    apply(repo, {"bootstrap/kustomizations/kustomization-broken.yaml": flux_ks("broken", "./does-not-exist")})
+    errors = {(p.rule, p.path) for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR}
+    assert ("ref.namespace", HR) in errors and ("build", "bootstrap/kustomizations/kustomization-broken.yaml") in errors, errors
 
 
 def test_a_sealed_secret_without_the_controller_app_is_advised_to_add_it(repo, cache):

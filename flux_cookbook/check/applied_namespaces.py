@@ -20,9 +20,9 @@ Declared elsewhere but in no such order is a race Flux settles by retrying (a wa
 declared nowhere never settles (an error). Cluster-scoped kinds have no namespace
 (kind_scopes, with the scopes of the CRDs the repository itself applies).
 
-Not checked while a build fails or an applied file does not parse (what it would declare
-is unknown; the build or yaml.parse problem names it), nor a namespace that postBuild
-substitution fills in (`${...}`), nor objects without a namespace.
+Not checked in a cluster while a path of it fails to build, nor while an applied file does
+not parse (what it would declare is unknown; the build or yaml.parse problem names it), nor
+a namespace that postBuild substitution fills in (`${...}`), nor objects without a namespace.
 """
 
 from __future__ import annotations
@@ -101,13 +101,15 @@ class _Order:
 def check_applied_namespaces(repo: Repository, results: list[BuildResult]) -> list[Problem]:
     """ref.namespace problems of the repository, given flux_build.build_all's results for it;
     one per line that puts objects into a namespace that is not there in time."""
-    if any(not result.ok for result in results) or any(repo.holds_manifests(path) for path in repo.parse_errors):
+    if any(repo.holds_manifests(path) for path in repo.parse_errors):
         return []
     # Several clusters in one repository: each applies its own Kustomizations, in its own order.
     clusters: dict[str, list[BuildResult]] = defaultdict(list)
     for result in results:
         clusters[repo.followed.clusters.get(result.kustomization, "") if repo.followed else ""].append(result)
-    return [problem for cluster, found in clusters.items()
+    # A cluster with a path that does not build is judged once it builds (what that path
+    # applies is unknown); the others are judged now.
+    return [problem for cluster, found in clusters.items() if all(result.ok for result in found)
             for problem in _check_cluster(repo, found, cluster if len(clusters) > 1 else None)]
 
 
