@@ -690,6 +690,10 @@ CASES = [
     Case("conflict-left-in-the-values", {CM: Replace("    replicaCount: 1\n", "    <<<<<<< before updating\n    replicaCount: 1\n"
                                                     "    =======\n    replicaCount: 2\n    >>>>>>> podinfo 6.14.1\n")},
          "values.parse", CM, "<<<<<<< before updating", message="a merge conflict is left unresolved"),
+    # In inline values refresh writes the markers at the values' indentation.
+    Case("conflict-left-in-inline-values", {WEB_HR: Replace("    logLevel: info\n", "    <<<<<<< before updating\n    logLevel: info\n"
+                                                           "    =======\n    logLevel: debug\n    >>>>>>> podinfo 6.14.1\n")},
+         "yaml.parse", WEB_HR, "<<<<<<< before updating", message="a merge conflict is left unresolved"),
     Case("values-against-schema", {CM: Replace("replicaCount: 1", "replicaCount: two")}, "values.schema", CM, "replicaCount: two"),
     Case("inline-values-against-schema", {WEB_HR: Replace("    logLevel: info", "    logLevel: verbose")},
          "values.schema", WEB_HR, "logLevel"),

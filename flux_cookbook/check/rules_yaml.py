@@ -16,7 +16,7 @@ def unresolved_conflict(text: str, line: int, message: str, first_line: int = 1)
     update or merge left unresolved), at the first marker's line, saying so. `first_line`:
     the file's line of the text's first line."""
     for number, text_line in enumerate(text.splitlines(), start=first_line):
-        if text_line.startswith("<<<<<<< "):
+        if text_line.lstrip(" ").startswith("<<<<<<< "):  # refresh indents them as the values
             return number, f"a merge conflict is left unresolved (git's conflict markers from here): {message}"
     return line, message
 
