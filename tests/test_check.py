@@ -961,11 +961,12 @@ def test_an_object_declared_twice_is_named_with_both_files(repo, cache):
         "namespace and name")
 
 
-@pytest.mark.parametrize("chart, version", [("podinfo", "6.0.3"), ("traefik", "10.24.0")])
+@pytest.mark.parametrize("chart, version", [("podinfo", "6.0.3"), ("podinfo", "6.14.1"), ("traefik", "10.24.0")])
 def test_a_charts_own_values_inline_pass_the_repositorys_yamllint(template, tmp_path, cache, chart, version):
-    """Pasted inline, a chart's comments are YAML comments of the HelmRelease's file, spaced
-    the chart's way (podinfo's `host: #0.0.0.0`, traefik's comment lines at any column): the
-    template tells yamllint to leave them be, so a new app draws no warning."""
+    """Pasted inline, a chart's values are YAML of the HelmRelease's file, spaced and
+    commented the chart's way (podinfo's `host: #0.0.0.0` and, at 6.14, `{ }`, traefik's
+    comment lines at any column): the template tells yamllint to leave them be, so a new
+    app draws no warning."""
     repo = tmp_path / "cluster"
     copy(template.path, repo, include_example_app=False, sealed_secrets=False)
     copy(template.path, repo, kind="app", app_name="web", chart=chart, helm_repo_url=PODINFO_REPO, chart_version="*",
