@@ -485,7 +485,7 @@ ALIAS_BOMB = "".join(f"    l{n}: &l{n} [*l{n - 1}, *l{n - 1}]\n" if n else "    
 
 @pytest.mark.parametrize("problem", ["no such app", "no such version", "not cached offline", "not cached, FLUX_COOKBOOK_OFFLINE",
                                      "repository unreachable",
-                                     "dirty", "values do not parse", "alias bomb", "helmrelease renamed",
+                                     "dirty", "values do not parse", "a key twice", "alias bomb", "helmrelease renamed",
                                      "range postBuild fills in", "outside the repository", "answers of another app"])
 def test_bad_input_names_it_and_writes_nothing(podinfo_6x, tmp_path, problem):
     cluster, url = own(podinfo_6x, tmp_path)
@@ -527,6 +527,14 @@ def test_bad_input_names_it_and_writes_nothing(podinfo_6x, tmp_path, problem):
         edit(values_file(cluster, "podinfo"), "    replicaCount: 1\n", "    replicaCount: [1\n")
         commit_all(cluster, "Broken values")
         expected = "the values of app 'podinfo' in podinfo/configmap-podinfo-helm-chart-value-overrides.yaml do not parse"
+    elif problem == "a key twice":
+        # PyYAML keeps the last, the merge refuses it: said in one line, before outdated calls it behind.
+        edit(values_file(cluster, "podinfo"), "    replicaCount: 1\n", "    replicaCount: 1\n    replicaCount: 2\n")
+        commit_all(cluster, "A key twice")
+        expected = ("the values of app 'podinfo' in podinfo/configmap-podinfo-helm-chart-value-overrides.yaml hold a key "
+                    "twice: duplicate key 'replicaCount' (first at line ")
+        outdated = cookbook_cli("values", "outdated", str(cluster))
+        assert outdated.returncode == 1 and expected in outdated.stderr, outdated.stdout + outdated.stderr
     elif problem == "alias bomb":
         # A few kilobytes that expand to a million nodes: refused as check refuses it.
         edit(values_file(cluster, "podinfo"), "    replicaCount: 1\n", "    replicaCount: 1\n" + ALIAS_BOMB)

@@ -23,7 +23,7 @@ from flux_cookbook.extensions import bounded_yaml, layout, repo_files
 from flux_cookbook.extensions.chart_source import FetchedValues
 from flux_cookbook.extensions.chart_values import fetched_header
 from flux_cookbook.extensions.yaml_quoting import yaml_embedded, yaml_literal, yaml_scalar
-from flux_cookbook.repository import apps, oci_ref
+from flux_cookbook.repository import apps, oci_ref, yaml_lines
 
 # The first line of values the template fetched: "# values.yaml of chart <url> <chart> <version> (chart_version: <range>)".
 HEADER = re.compile(r"# values\.yaml of chart (?P<url>\S+) (?P<chart>\S+) (?P<version>\S+) \(chart_version: (?P<range>.*)\)\s*$")
@@ -141,6 +141,11 @@ def read_app(repo: Path, name: str) -> App:
                         f"{str(error).splitlines()[0]} ({_where(error)})") from None
     if parsed is not None and not isinstance(parsed, dict):
         raise UserError(f"the values of app '{name}' in {app.values_file} are not a mapping of values")
+    try:  # a key twice: PyYAML keeps the last one, the merge's reader refuses the text
+        yaml_lines.load(app.values_text)
+    except yaml_lines.YamlError as error:
+        raise UserError(f"the values of app '{name}' in {app.values_file} hold a key twice: {error.message}, "
+                        f"values line {error.line}") from None
     app.values = parsed or {}
     return app
 
