@@ -195,6 +195,21 @@ def test_podinfo_from_6_0_3_to_what_6_x_installs(podinfo_6x_commented, tmp_path)
     assert cookbook_cli("values", "outdated", str(cluster)).returncode == 0
 
 
+@pytest.mark.parametrize("fixture", ["podinfo_6x_two_replicas", "podinfo_6x_inline"])
+def test_a_values_file_with_crlf_line_ends_keeps_them(request, fixture, tmp_path):
+    """A values file saved on Windows: the refreshed values go in with its CRLF line ends,
+    not as LF lines amid CRLF ones."""
+    cluster, _ = own(request.getfixturevalue(fixture), tmp_path)
+    path = cluster / "podinfo/helmrelease-podinfo.yaml" if fixture.endswith("inline") else values_file(cluster, "podinfo")
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    commit_all(cluster, "Edited on Windows")
+    result = cookbook_cli("values", "refresh", "podinfo", "-C", str(cluster))
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = path.read_bytes()
+    assert b"# values.yaml of chart " in data and b"podinfo 6.14.1" in data
+    assert data.count(b"\n") == data.count(b"\r\n") > 100
+
+
 @pytest.mark.parametrize("to", ["6.14.1", ">=6.0.0"])  # an exact version; a range that still allows 6.0.3
 def test_copier_update_with_a_chart_version_gives_the_same_values_as_refresh(podinfo_6x_commented, tmp_path, to):
     cluster, _ = own(podinfo_6x_commented, tmp_path)

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from flux_cookbook.errors import UserError
-from flux_cookbook.extensions import bounded_yaml, layout, repo_files
+from flux_cookbook.extensions import bounded_yaml, layout, line_ends, repo_files
 from flux_cookbook.extensions.chart_source import FetchedValues
 from flux_cookbook.extensions.chart_values import fetched_header
 from flux_cookbook.extensions.yaml_quoting import yaml_embedded, yaml_literal, yaml_scalar
@@ -301,16 +301,19 @@ def header_for(app: App, version: str, version_range: str) -> str:
 
 
 def with_values(app: App, values: str, text: str) -> str:
-    """The values file's `text` with its values replaced by `values` (header included)."""
+    """The values file's `text` with its values replaced by `values` (header included), in
+    the file's own line ends."""
+    newline = line_ends.of(text)
     if app.inline:
         first, end, _ = _inline_span(text)
         try:
             embedded = yaml_embedded(values, VALUES_INDENT)
         except yaml.YAMLError:  # conflict markers: the lines as they are, for the user to resolve
             embedded = "\n" + "\n".join(" " * VALUES_INDENT + line if line.strip() else "" for line in values.rstrip("\n").split("\n"))
-        return text[:first] + embedded + "\n" + text[end:]
+        return text[:first] + line_ends.converted(embedded + "\n", newline) + text[end:]
     _, node = _node(text, ("data", "values.yaml"))
-    return text[:node.start_mark.index] + yaml_literal(values, VALUES_INDENT) + "\n" + text[node.end_mark.index:]
+    block = yaml_literal(values, VALUES_INDENT) + "\n"
+    return text[:node.start_mark.index] + line_ends.converted(block, newline) + text[node.end_mark.index:]
 
 
 def scalar_at(text: str, keys: tuple[str, ...]) -> str | None:
@@ -337,7 +340,8 @@ def with_answer(text: str, key: str, value: str) -> str:
     changed = with_scalar(text, (key,), value)
     if changed is not None:
         return changed
-    return text.rstrip("\n") + f"\n{key}: {yaml_scalar(value)}\n"
+    newline = line_ends.of(text)
+    return text.rstrip("\r\n") + f"{newline}{key}: {yaml_scalar(value)}{newline}"
 
 
 def chart_version_files(repo: Path, app: App) -> list[tuple[str, tuple[str, ...]]]:
