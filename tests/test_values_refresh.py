@@ -18,6 +18,7 @@ import yaml
 
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions.chart_source import default_cache_dir
+from flux_cookbook.extensions.chart_values import PLACEHOLDER_MARKER
 from flux_cookbook.extensions.values_overrides import apply_overrides
 from flux_cookbook.repository.lock import one_writer
 from tests.support.flux_schema import validate_repo
@@ -192,6 +193,31 @@ def test_podinfo_from_6_0_3_to_what_6_x_installs(podinfo_6x_commented, tmp_path)
     again = cookbook_cli("values", "refresh", "podinfo", "-C", str(cluster))
     assert again.returncode == 0 and "nothing to change" in again.stdout, again.stdout + again.stderr
     assert tree_state(cluster) == state
+    assert cookbook_cli("values", "outdated", str(cluster)).returncode == 0
+
+
+def test_values_that_are_the_placeholder_are_filled_in(template, cluster, charts):
+    """An app added when its chart could not be fetched holds the placeholder, its
+    overrides below it: outdated calls it behind (a scheduled job then refreshes it), and
+    refresh writes the chart's values with every key set below the placeholder. It told the
+    user to name the version the placeholder came from, and a header that did so left it."""
+    folder, url = charts
+    add_app(template, cluster, url, "podinfo", "6.x", {"replicaCount": 2}, fetch_values=False)
+    edit(values_file(cluster, "podinfo"), "    replicaCount: 2\n", "    replicaCount: 2\n    ui:\n      message: ours\n")
+    commit_all(cluster, "Our message")
+    assert values_text(cluster, "podinfo").startswith(PLACEHOLDER_MARKER)
+    release(folder)
+    result = cookbook_cli("values", "outdated", str(cluster), "--format", "json")
+    (row,) = json.loads(result.stdout)
+    assert result.returncode == 1 and (row["values_from"], row["installs"], row["behind"]) == ("placeholder", "6.14.1", True)
+    result = cookbook_cli("values", "refresh", "podinfo", "-C", str(cluster))
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = values_text(cluster, "podinfo")
+    assert text.startswith(f"# values.yaml of chart {url} podinfo 6.14.1 (chart_version: 6.x)\n")
+    assert yaml.safe_load(text) == yaml.safe_load(apply_overrides(defaults("podinfo", "6.14.1"),
+                                                                  {"replicaCount": 2, "ui": {"message": "ours"}}))
+    assert yaml.safe_load((cluster / ".copier-answers.app-podinfo.yml").read_text())["values_chart_version"] == "6.14.1"
+    assert git(cluster, "status", "--porcelain") == ""
     assert cookbook_cli("values", "outdated", str(cluster)).returncode == 0
 
 

@@ -21,7 +21,7 @@ import yaml
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import bounded_yaml, layout, line_ends, repo_files
 from flux_cookbook.extensions.chart_source import FetchedValues
-from flux_cookbook.extensions.chart_values import fetched_header
+from flux_cookbook.extensions.chart_values import PLACEHOLDER_MARKER, fetched_header
 from flux_cookbook.extensions.yaml_quoting import yaml_embedded, yaml_literal, yaml_scalar
 from flux_cookbook.repository import apps, oci_ref, yaml_lines
 
@@ -87,6 +87,12 @@ class App:
     def overrides(self) -> dict:
         overrides = self.answers.get("values_overrides")
         return overrides if isinstance(overrides, dict) else {}
+
+    @property
+    def placeholder(self) -> bool:
+        """The values are the template's placeholder (the chart's could not be fetched when
+        the app was added), perhaps with keys set below it: no chart version's values."""
+        return not self.header and self.values_text.startswith(PLACEHOLDER_MARKER)
 
     def recorded_version(self) -> str | None:
         """The chart version the values came from, as the answers or the header record it."""

@@ -18,7 +18,7 @@ class Row:
     app: str
     chart: str
     chart_version: str  # the range the HelmRelease names
-    values_from: str  # the chart version the values came from, or "unknown"
+    values_from: str  # the chart version the values came from, "placeholder" (none yet), or "unknown"
     installs: str  # what the range resolves to now, or "?" (see problem)
     newest_outside: str  # the newest release beyond the range, or ""
     behind: bool
@@ -42,6 +42,10 @@ def outdated(repo: Path, charts: Charts) -> list[Row]:
                 continue
             row.installs = charts.resolve(app.repo_url, app.chart, app.chart_version)
             row.newest_outside = charts.newest_outside(app.repo_url, app.chart, app.chart_version) or ""
+            if app.placeholder:  # no chart's values yet: refresh fills them in
+                row.values_from, row.behind = "placeholder", row.installs != "?"
+                rows.append(row)
+                continue
             row.values_from = app.recorded_version() or charts.match(
                 app.repo_url, app.chart, app.chart_version, app.values) or "unknown"
             if row.values_from != "unknown" and row.installs != "?":

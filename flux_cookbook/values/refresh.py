@@ -22,6 +22,7 @@ from flux_cookbook import stops
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import bounded_yaml, chart_values, repo_files
 from flux_cookbook.extensions.semver_range import parse_constraint, parse_version
+from flux_cookbook.extensions.values_overrides import apply_overrides
 from flux_cookbook.repository import schema_messages
 from flux_cookbook.repository.lock import git_path, require_branch, require_no_operation
 from flux_cookbook.values import values_schema
@@ -38,7 +39,9 @@ from flux_cookbook.values.app_values import (
 )
 from flux_cookbook.values.charts import Charts, ChartVersion, Unreachable, local_chart
 from flux_cookbook.values.coalesce import coalesce
-from flux_cookbook.values.merge import flatten, merge_values, plain
+from flux_cookbook.values.merge import Merged, flatten, merge_values, plain
+
+PLACEHOLDER = "placeholder"  # where values that are the template's placeholder come from
 
 
 @dataclass
@@ -101,13 +104,19 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
                         "then run values refresh again")
     try:
         target, new_range = _target(app, to, charts)
-        from_version = _from_version(repo, app, charts)
-        base = charts.version(app.repo_url, app.chart, from_version, f"the version the values of '{name}' came from")
+        if app.placeholder:
+            from_version, base = PLACEHOLDER, None
+        else:
+            from_version = _from_version(repo, app, charts)
+            base = charts.version(app.repo_url, app.chart, from_version, f"the version the values of '{name}' came from")
     except UserError as error:  # a chart's repository or cache: said with the app it is for (--all)
         message = str(error)
         raise UserError(message if message.startswith(f"app '{name}'") else f"app '{name}': {message}") from None
     try:
-        merged = merge_values(base.values, target.values, app.values_text, flatten(app.overrides), target.label)
+        if base is None:  # the chart's values at last, with every key set below the placeholder
+            merged = Merged(apply_overrides(target.values, plain(app.values)))
+        else:
+            merged = merge_values(base.values, target.values, app.values_text, flatten(app.overrides), target.label)
     except ValueError as error:
         raise UserError(f"app '{name}' ({app.values_file}): {error}") from None
     refresh = Refresh(app, from_version, target, new_range, conflicts=merged.conflicts, removed=merged.removed,
