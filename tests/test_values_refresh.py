@@ -153,6 +153,13 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
+def moved(cluster: Path, url: str, new: str) -> None:
+    """podinfo's Helm repository at `new`: its HelmRepository, and the answer recording it."""
+    edit(cluster / ".copier-answers.app-podinfo.yml", url, new)
+    (repository,) = (cluster / "bootstrap/helmrepositories").glob("helmrepository-*.yaml")
+    edit(repository, url, new)
+
+
 def commits(repo: Path) -> int:
     return int(git(repo, "rev-list", "--count", "HEAD"))
 
@@ -194,6 +201,27 @@ def test_podinfo_from_6_0_3_to_what_6_x_installs(podinfo_6x_commented, tmp_path)
     assert again.returncode == 0 and "nothing to change" in again.stdout, again.stdout + again.stderr
     assert tree_state(cluster) == state
     assert cookbook_cli("values", "outdated", str(cluster)).returncode == 0
+
+
+def test_the_repository_flux_gets_the_chart_from_is_the_one_asked(template, cluster, charts, tmp_path):
+    """The HelmRepository moved to a mirror by hand, its answer left as it was: Flux installs
+    what the mirror has, so outdated and refresh ask the mirror (they asked the answer's
+    repository, and a scheduled job proposed values of a version Flux cannot install)."""
+    folder, url = charts
+    add_app(template, cluster, url, "podinfo", "6.x", {})
+    release(folder)  # the answers' repository has every version, the mirror 6.0.3 only
+    mirror_folder = write_charts_repo(tmp_path / "mirror", {"podinfo": ("6.0.3",)})
+    with serve_folder(mirror_folder) as mirror:
+        (repository,) = (cluster / "bootstrap/helmrepositories").glob("helmrepository-*.yaml")
+        edit(repository, f"url: {url}", f"url: {mirror}")
+        commit_all(cluster, "Charts from our mirror")
+        result = cookbook_cli("values", "outdated", str(cluster), "--format", "json")
+        (row,) = json.loads(result.stdout)
+        assert result.returncode == 0 and (row["installs"], row["behind"]) == ("6.0.3", False), result.stdout + result.stderr
+        state = tree_state(cluster)
+        again = cookbook_cli("values", "refresh", "podinfo", "-C", str(cluster))
+        assert again.returncode == 0 and "nothing to change" in again.stdout, again.stdout + again.stderr
+        assert tree_state(cluster) == state
 
 
 def test_values_that_are_the_placeholder_are_filled_in(template, cluster, charts):
@@ -536,8 +564,7 @@ def test_bad_input_names_it_and_writes_nothing(podinfo_6x, tmp_path, problem):
     elif problem == "no such version":
         args, expected = [*args, "--to", "6.99.0"], "has no version 6.99.0 of chart 'podinfo'"
     elif problem == "not cached offline":
-        answers = cluster / ".copier-answers.app-podinfo.yml"
-        edit(answers, url, "http://127.0.0.1:9")  # nothing listens on the discard port
+        moved(cluster, url, "http://127.0.0.1:9")  # nothing listens on the discard port
         commit_all(cluster, "Offline")
         # 6.0.3, the version the values came from, is in the cache since the app was added.
         args += ["--to", "6.14.1"]
@@ -546,14 +573,14 @@ def test_bad_input_names_it_and_writes_nothing(podinfo_6x, tmp_path, problem):
                     f"({default_cache_dir()}, every chart fetched on this machine)")
     elif problem == "not cached, FLUX_COOKBOOK_OFFLINE":
         # The tests run with FLUX_COOKBOOK_OFFLINE set: a repository not on loopback is not asked.
-        edit(cluster / ".copier-answers.app-podinfo.yml", url, "https://charts.invalid/podinfo")
+        moved(cluster, url, "https://charts.invalid/podinfo")
         commit_all(cluster, "Offline")
         args += ["--to", "6.14.1"]
         expected = ("FLUX_COOKBOOK_OFFLINE is set. Run it once where https://charts.invalid/podinfo is in reach "
                     "and FLUX_COOKBOOK_OFFLINE is not set, and it works offline from then on")
     elif problem == "repository unreachable":
         # With --all, which of the apps it was.
-        edit(cluster / ".copier-answers.app-podinfo.yml", url, "http://127.0.0.1:9")
+        moved(cluster, url, "http://127.0.0.1:9")
         commit_all(cluster, "Unreachable")
         args, expected = ["values", "refresh", "--all", "-C", str(cluster)], "app 'podinfo': cannot list the versions of chart podinfo"
         # outdated says the same, without refresh's hint at its --to.
@@ -763,8 +790,7 @@ def test_a_conflict_in_inline_values_is_marked_in_the_helmrelease(template, clus
 
 def test_outdated_shows_the_recorded_version_when_the_repository_is_out_of_reach(podinfo_6x, tmp_path, monkeypatch):
     cluster, url = own(podinfo_6x, tmp_path)
-    answers = cluster / ".copier-answers.app-podinfo.yml"
-    answers.write_text(answers.read_text().replace(url, "https://charts.invalid/podinfo"))
+    moved(cluster, url, "https://charts.invalid/podinfo")
     commit_all(cluster, "The chart repository moved")
     monkeypatch.setenv("FLUX_COOKBOOK_OFFLINE", "1")  # and is not contacted
     result = cookbook_cli("values", "outdated", str(cluster), "--format", "json")

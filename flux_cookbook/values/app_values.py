@@ -22,6 +22,7 @@ from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import bounded_yaml, layout, line_ends, repo_files
 from flux_cookbook.extensions.chart_source import FetchedValues
 from flux_cookbook.extensions.chart_values import PLACEHOLDER_MARKER, fetched_header
+from flux_cookbook.extensions.conventions import is_oci
 from flux_cookbook.extensions.yaml_quoting import yaml_embedded, yaml_literal, yaml_scalar
 from flux_cookbook.repository import apps, oci_ref, yaml_lines
 
@@ -47,6 +48,7 @@ class App:
     written_range: str = ""  # the range its HelmRelease or OCIRepository names ("" if none is read)
     pin: str = ""  # what its OCIRepository pins instead of a range ("digest sha256:…", "tag latest"), or ""
     defaulted: bool = False  # its HelmRelease names no version: written_range is Flux's default, NEWEST
+    written_url: str = ""  # the url of its HelmRepository file ("" if none is read)
 
     def file(self, rendered: str) -> str:
         """The app file the template renders at `rendered` (extensions/layout.py), in the
@@ -59,7 +61,9 @@ class App:
 
     @property
     def repo_url(self) -> str:
-        return str(self.answers.get("helm_repo_url") or "")
+        """Where Flux gets the chart: its HelmRepository's url as the file writes it (moved to
+        a mirror by hand), else as the answers record it."""
+        return self.written_url or str(self.answers.get("helm_repo_url") or "")
 
     @property
     def chart_version(self) -> str:
@@ -120,6 +124,7 @@ def read_app(repo: Path, name: str) -> App:
         raise UserError(error)
     app.folder = model.folder
     app.written_range, app.pin, app.defaulted = _written_range(repo, app)
+    app.written_url = _written_url(repo, model)
     configmap = app.file(layout.values_configmap_file(name))
     release = app.file(layout.helm_release_file(name))
     if repo_files.inside(repo, configmap).is_file():
@@ -168,6 +173,21 @@ def _written_range(repo: Path, app: App) -> tuple[str, str, bool]:
     except (UserError, yaml.YAMLError):
         return "", "", False
     return ("", "", False) if "${" in found[0] else found
+
+
+def _written_url(repo: Path, model: apps.App) -> str:
+    """The url of the app's HelmRepository in the file the template writes it to, or "" (an
+    OCI chart, whose OCIRepository names the chart itself; a file not there or not read)."""
+    name = str(model.answers.get("helm_repo_name") or "")
+    if not name or is_oci(str(model.answers.get("helm_repo_url") or "")):
+        return ""
+    try:
+        document = _document_with(read_file(repo, layout.helm_repository_file(model.bootstrap_dir, name)), ("spec",),
+                                  "HelmRepository")
+    except (UserError, yaml.YAMLError):
+        return ""
+    url = _at(document, ("spec", "url"))
+    return url.value.strip() if isinstance(url, yaml.ScalarNode) and "${" not in url.value else ""
 
 
 def _blank(node: yaml.Node) -> bool:

@@ -142,6 +142,8 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
     # the range each later copier update fetches the values' version from.
     recorded = new_range or app.range_to_record
     header = header_for(app, target.version, recorded or app.answers_range)
+    if app.header and target.version == from_version and not new_range:
+        header = app.header  # the same version: its line stays, whatever repository serves it now
     host = refresh.writes.get(app.values_file, app.files[app.values_file])
     refresh.writes[app.values_file] = with_values(app, header + "\n" + merged.text, host)
     answers = with_answer(app.files[app.answers_file], "values_chart_version", target.version)
