@@ -224,6 +224,55 @@ def test_the_repository_flux_gets_the_chart_from_is_the_one_asked(template, clus
         assert tree_state(cluster) == state
 
 
+SPLIT_KEY = """\
+  extra.yaml: |
+    redis:
+      tag: 7.2.4
+    linkerd:
+      profile:
+        enabled: true
+"""
+
+
+def test_what_the_helm_releases_other_value_sources_set_is_judged_too(podinfo_6x, tmp_path):
+    """The user keeps settings in a second key of the ConfigMap and takes a Secret too:
+    Helm merges them all. A default the chart changed under them is named, a key the chart
+    dropped leaves the refresh to the user (it was committed, "no chart default change
+    touches a key you set"), and what cannot be read is said not judged."""
+    cluster, _ = own(podinfo_6x, tmp_path)
+    path = values_file(cluster, "podinfo")
+    path.write_text(path.read_text() + SPLIT_KEY)
+    edit(cluster / "podinfo/helmrelease-podinfo.yaml", "      valuesKey: values.yaml # the default, but best to be explicit\n",
+         "      valuesKey: values.yaml # the default, but best to be explicit\n"
+         "    - kind: ConfigMap\n      name: podinfo-helm-chart-value-overrides\n      valuesKey: extra.yaml\n"
+         "    - kind: Secret\n      name: podinfo-credentials\n      valuesKey: values.yaml\n")
+    commit_all(cluster, "Settings of ours apart")
+    state = tree_state(cluster)
+    result = cookbook_cli("values", "refresh", "podinfo", "-C", str(cluster))
+    assert result.returncode == 1, result.stdout + result.stderr
+    said = " ".join(result.stdout.split())
+    assert ("redis.tag: the chart's default changed from 6.0.8 to 8.8.0; ConfigMap podinfo-helm-chart-value-overrides "
+            "key extra.yaml sets it (kept)") in said
+    assert "linkerd.profile.enabled (set by ConfigMap podinfo-helm-chart-value-overrides key extra.yaml)" in said
+    assert "Not judged (not read here): the values of Secret podinfo-credentials key values.yaml." in said
+    assert git(cluster, "rev-parse", "HEAD") == state[0]  # left for the user, not committed
+    assert "extra.yaml: |\n    redis:\n      tag: 7.2.4\n" in path.read_text()
+
+
+def test_values_under_a_key_of_the_users_naming_are_refreshed_there(podinfo_6x, tmp_path):
+    """The HelmRelease's valuesKey names the ConfigMap's key that holds the values: refresh
+    reads and writes that one (it refused: "has no data key values.yaml")."""
+    cluster, _ = own(podinfo_6x, tmp_path)
+    path = values_file(cluster, "podinfo")
+    edit(path, "  values.yaml: |\n", "  overrides.yaml: |\n")
+    edit(cluster / "podinfo/helmrelease-podinfo.yaml", "valuesKey: values.yaml", "valuesKey: overrides.yaml")
+    commit_all(cluster, "Our key name")
+    result = cookbook_cli("values", "refresh", "podinfo", "-C", str(cluster))
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = yaml.safe_load(path.read_text())["data"]
+    assert list(data) == ["overrides.yaml"] and "podinfo 6.14.1" in data["overrides.yaml"].splitlines()[0]
+
+
 def test_values_that_are_the_placeholder_are_filled_in(template, cluster, charts):
     """An app added when its chart could not be fetched holds the placeholder, its
     overrides below it: outdated calls it behind (a scheduled job then refreshes it), and

@@ -25,6 +25,7 @@ from flux_cookbook.extensions.chart_values import PLACEHOLDER_MARKER, fetched_he
 from flux_cookbook.extensions.conventions import is_oci
 from flux_cookbook.extensions.yaml_quoting import yaml_embedded, yaml_literal, yaml_scalar
 from flux_cookbook.repository import apps, oci_ref, yaml_lines
+from flux_cookbook.values import value_sources
 
 # The first line of values the template fetched: "# values.yaml of chart <url> <chart> <version> (chart_version: <range>)".
 HEADER = re.compile(r"# values\.yaml of chart (?P<url>\S+) (?P<chart>\S+) (?P<version>\S+) \(chart_version: (?P<range>.*)\)\s*$")
@@ -49,6 +50,7 @@ class App:
     pin: str = ""  # what its OCIRepository pins instead of a range ("digest sha256:…", "tag latest"), or ""
     defaulted: bool = False  # its HelmRelease names no version: written_range is Flux's default, NEWEST
     written_url: str = ""  # the url of its HelmRepository file ("" if none is read)
+    sources: value_sources.Sources = field(default_factory=value_sources.Sources)  # where else its values come from
 
     def file(self, rendered: str) -> str:
         """The app file the template renders at `rendered` (extensions/layout.py), in the
@@ -127,12 +129,14 @@ def read_app(repo: Path, name: str) -> App:
     app.written_url = _written_url(repo, model)
     configmap = app.file(layout.values_configmap_file(name))
     release = app.file(layout.helm_release_file(name))
-    if repo_files.inside(repo, configmap).is_file():
+    inline = not repo_files.inside(repo, configmap).is_file()
+    app.sources = value_sources.read(repo, name, app.folder, _helm_release(repo, release), inline)
+    if not inline:
         app.values_file, text = configmap, read_file(repo, configmap)
         document = _load(text, configmap)
-        values = (document.get("data") or {}).get("values.yaml") if isinstance(document, dict) else None
+        values = (document.get("data") or {}).get(app.sources.own_key) if isinstance(document, dict) else None
         if not isinstance(values, str):
-            raise UserError(f"{configmap} has no data key values.yaml holding the app's values")
+            raise UserError(f"{configmap} has no data key {app.sources.own_key} holding the app's values")
     elif repo_files.inside(repo, release).is_file():
         app.values_file, app.inline, text = release, True, read_file(repo, release)
         values = _inline_values(text, release)
@@ -173,6 +177,16 @@ def _written_range(repo: Path, app: App) -> tuple[str, str, bool]:
     except (UserError, yaml.YAMLError):
         return "", "", False
     return ("", "", False) if "${" in found[0] else found
+
+
+def _helm_release(repo: Path, path: str) -> Any:
+    """The app's HelmRelease as its file holds it, or None where it cannot be read (the
+    values are then read alone: what reads the file later says what is wrong with it)."""
+    try:
+        documents = bounded_yaml.load_all(read_file(repo, path), path)
+    except (UserError, yaml.YAMLError):
+        return None
+    return next((d for d in documents if isinstance(d, dict) and d.get("kind") == "HelmRelease"), None)
 
 
 def _written_url(repo: Path, model: apps.App) -> str:
@@ -337,7 +351,7 @@ def with_values(app: App, values: str, text: str) -> str:
         except yaml.YAMLError:  # conflict markers: the lines as they are, for the user to resolve
             embedded = "\n" + "\n".join(" " * VALUES_INDENT + line if line.strip() else "" for line in values.rstrip("\n").split("\n"))
         return text[:first] + line_ends.converted(embedded + "\n", newline) + text[end:]
-    _, node = _node(text, ("data", "values.yaml"))
+    _, node = _node(text, ("data", app.sources.own_key))
     block = yaml_literal(values, VALUES_INDENT) + "\n"
     return text[:node.start_mark.index] + line_ends.converted(block, newline) + text[node.end_mark.index:]
 

@@ -25,7 +25,7 @@ from flux_cookbook.extensions.semver_range import parse_constraint, parse_versio
 from flux_cookbook.extensions.values_overrides import apply_overrides
 from flux_cookbook.repository import schema_messages
 from flux_cookbook.repository.lock import git_path, require_branch, require_no_operation
-from flux_cookbook.values import values_schema
+from flux_cookbook.values import value_sources, values_schema
 from flux_cookbook.values.app_values import (
     App,
     chart_version_files,
@@ -57,6 +57,7 @@ class Refresh:
     removed: list[str] = field(default_factory=list)
     touched: list[str] = field(default_factory=list)
     schema_errors: list[str] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)  # value sources of the HelmRelease not read
 
     @property
     def changed(self) -> list[str]:
@@ -84,6 +85,8 @@ class Refresh:
                 lines += [f"  {title}:", *(f"    - {item}" for item in items)]
         if len(lines) == 1:
             lines.append("  No chart default change touches a key you set.")
+        if self.unread:
+            lines.append(f"  Not judged (not read here): the values of {', '.join(self.unread)}.")
         return "\n".join(lines)
 
     def diff(self) -> str:
@@ -120,7 +123,12 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
     except ValueError as error:
         raise UserError(f"app '{name}' ({app.values_file}): {error}") from None
     refresh = Refresh(app, from_version, target, new_range, conflicts=merged.conflicts, removed=merged.removed,
-                      touched=merged.touched)
+                      touched=merged.touched, unread=app.sources.unread)
+    if base is not None and app.sources.setters:  # what the HelmRelease's other value sources set
+        touched, removed = value_sources.judged(app.sources, bounded_yaml.load(base.values) or {},
+                                                bounded_yaml.load(target.values) or {})
+        refresh.touched += touched
+        refresh.removed += removed
     # The range first: a HelmRelease with inline values may get conflict markers next.
     for path, keys in chart_version_files(repo, app) if new_range else []:
         text = app.files.setdefault(path, read_file(repo, path))
@@ -151,8 +159,9 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
     if recorded and recorded != str(app.answers.get("chart_version") or ""):
         answers = with_answer(answers, "chart_version", recorded)
     refresh.writes[app.answers_file] = answers
-    if not merged.conflicts and target.schema is not None:
-        refresh.schema_errors = schema_errors(target, values_schema.as_helm_reads(bounded_yaml.load(merged.text)) or {})
+    if not merged.conflicts and target.schema is not None:  # what Helm gets: the other sources' values too
+        values = coalesce(bounded_yaml.load(merged.text) or {}, app.sources.values)
+        refresh.schema_errors = schema_errors(target, values_schema.as_helm_reads(values) or {})
     return refresh
 
 
