@@ -248,10 +248,11 @@ def namespace_declared_elsewhere(dst: str | Path, namespace: str, bootstrap_dir:
     """
     root = Path(dst)
     own = layout.namespace_file(bootstrap_dir, namespace)
+    others = _other_clusters(root, bootstrap_dir)
     for path in sorted(_manifest_files(root)):
         relative = path.relative_to(root).as_posix()
-        if relative == own:
-            continue
+        if relative == own or any(relative.startswith(f"{folder}/") for folder in others):
+            continue  # the template's own file; a file of another cluster's folder, not applied here
         try:
             text = path.read_text(encoding="utf-8")
             if "Namespace" not in text:
@@ -268,6 +269,15 @@ def namespace_declared_elsewhere(dst: str | Path, namespace: str, bootstrap_dir:
             ):
                 return relative
     return ""
+
+
+def _other_clusters(root: Path, bootstrap_dir: str) -> set[str]:
+    """The folders other clusters of the repository sync (each `flux bootstrap` sync's
+    path), but the repository's root: what they declare is no declaration in this one."""
+    synced = {applied_folder(root, path.relative_to(root).as_posix())
+              for path in _manifest_files(root) if path.name == SYNC_FILE}
+    own = os.path.normpath(str(bootstrap_dir)).strip("/")
+    return {folder for folder in synced if folder not in ("", ".", own) and not own.startswith(f"{folder}/")}
 
 
 def _manifest_files(root: Path):

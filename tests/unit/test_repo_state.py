@@ -108,3 +108,25 @@ def test_flux_bootstrap_syncs_are_looked_for_in_what_git_would_commit_and_withou
                 entry.unlink()
             folder.rmdir()
             folder = folder.parent
+
+
+NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n"
+
+
+def test_a_namespace_another_cluster_declares_is_no_declaration_in_this_one(tmp_path):
+    """Two clusters in one repository: staging declares namespace web in its own folder.
+    prod's new app must declare it too (it wrote none, and the app failed: namespaces "web"
+    not found); one a file outside every cluster's folder declares is declared."""
+    from flux_cookbook.extensions.repo_state import namespace_declared_elsewhere, owns_namespace_default
+    from tests.support.flux_objects import gotk_sync
+
+    for path, text in {"clusters/staging/flux-system/gotk-sync.yaml": gotk_sync("./clusters/staging"),
+                       "clusters/prod/flux-system/gotk-sync.yaml": gotk_sync("./clusters/prod"),
+                       "clusters/staging/namespace-web.yaml": NAMESPACE}.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    assert owns_namespace_default(tmp_path, "web", "clusters/prod")
+    assert not owns_namespace_default(tmp_path, "web", "clusters/staging")
+    (tmp_path / "shared/web").mkdir(parents=True)
+    (tmp_path / "shared/web/namespace.yaml").write_text(NAMESPACE)
+    assert namespace_declared_elsewhere(tmp_path, "web", "clusters/prod") == "shared/web/namespace.yaml"
