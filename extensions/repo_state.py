@@ -271,6 +271,27 @@ def namespace_declared_elsewhere(dst: str | Path, namespace: str, bootstrap_dir:
     return ""
 
 
+def app_cluster_error(dst: str | Path, bootstrap_dir: str) -> str:
+    """Why a new app may not go into `bootstrap_dir`, or "": it is the bootstrap folder the
+    cluster's answers record, or one another cluster's `flux bootstrap` sync applies (an app
+    of that cluster). Any other folder (a typo, flux bootstrap's own flux-system/) is
+    applied by no cluster: the app would be written, and never installed."""
+    root = Path(dst)
+    try:
+        recorded = bounded_yaml.load((root / layout.CLUSTER_ANSWERS).read_text(encoding="utf-8"), layout.CLUSTER_ANSWERS)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return ""  # no cluster of the template's here (or unreadable): nothing to judge against
+    if not isinstance(recorded, dict) or not recorded.get("bootstrap_dir"):
+        return ""
+    own, wanted = (os.path.normpath(str(folder)).strip("/") for folder in (recorded["bootstrap_dir"], bootstrap_dir))
+    others = _other_clusters(root, own)
+    if wanted == own or wanted in others:
+        return ""
+    clusters = ", ".join([f"{own} (this repository's cluster, {layout.CLUSTER_ANSWERS})", *sorted(others)])
+    return (f"bootstrap_dir {bootstrap_dir} is no cluster's bootstrap folder, so no cluster would install the app; "
+            f"the bootstrap folders here: {clusters}.")
+
+
 def _other_clusters(root: Path, bootstrap_dir: str) -> set[str]:
     """The folders other clusters of the repository sync (each `flux bootstrap` sync's
     path), but the repository's root: what they declare is no declaration in this one."""

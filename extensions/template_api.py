@@ -57,6 +57,7 @@ GLOBALS = {
     "bootstrap_dir_error": input_checks.bootstrap_dir_error,
     "branch_error": input_checks.branch_error,
     "app_exists_error": repo_state.app_exists_error,
+    "app_cluster_error": repo_state.app_cluster_error,
     "cluster_exists_error": repo_state.cluster_exists_error,
     "depends_on_error": repo_state.depends_on_error,
     "helm_repository_clash_error": repo_state.helm_repository_clash_error,

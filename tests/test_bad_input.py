@@ -48,6 +48,11 @@ CASES = {
     "missing values source": (APP + ["-d", "app_name=x", "-d", "values_source=nowhere/values.yaml"], "values_source 'nowhere/values.yaml' does not exist"),
     "bad interval": (APP + ["-d", "app_name=x", "-d", "helmrelease_interval=10 minutes"], "helmrelease_interval '10 minutes' is not a duration"),
     "second cluster over a cluster": ([], "is already a cluster repository"),
+    # A typo, or flux bootstrap's own folder: no cluster applies it, the app would never be installed.
+    "app in no cluster's bootstrap folder": (APP + ["-d", "app_name=x", "-d", "bootstrap_dir=clusters/stagnig"],
+                                             "bootstrap_dir clusters/stagnig is no cluster's bootstrap folder"),
+    "app in flux bootstrap's own folder": (APP + ["-d", "app_name=x", "-d", "bootstrap_dir=bootstrap/flux-system"],
+                                           "the bootstrap folders here: bootstrap (this repository's cluster"),
     "chart name with space": (APP + ["-d", "app_name=x", "-d", "chart=pod info"], "chart 'pod info' is not a valid chart name"),
     "chart name with capital": (APP + ["-d", "app_name=x", "-d", "chart=Podinfo"], "chart 'Podinfo' is not a valid chart name"),
     "namespace too long": (APP + ["-d", "app_name=x", "-d", "namespace=" + "n" * 64], "is 64 characters long"),

@@ -130,3 +130,19 @@ def test_a_namespace_another_cluster_declares_is_no_declaration_in_this_one(tmp_
     (tmp_path / "shared/web").mkdir(parents=True)
     (tmp_path / "shared/web/namespace.yaml").write_text(NAMESPACE)
     assert namespace_declared_elsewhere(tmp_path, "web", "clusters/prod") == "shared/web/namespace.yaml"
+
+
+def test_an_app_goes_into_a_bootstrap_folder_some_cluster_syncs(tmp_path):
+    """The cluster's recorded folder, or another cluster's (its flux bootstrap sync's path);
+    none else: no cluster would install the app."""
+    from flux_cookbook.extensions.repo_state import app_cluster_error
+    from tests.support.flux_objects import gotk_sync
+
+    assert app_cluster_error(tmp_path, "anywhere") == ""  # no cluster of the template's to judge by
+    (tmp_path / ".copier-answers.yml").write_text("bootstrap_dir: clusters/prod\n")
+    (tmp_path / "clusters/staging/flux-system").mkdir(parents=True)
+    (tmp_path / "clusters/staging/flux-system/gotk-sync.yaml").write_text(gotk_sync("./clusters/staging"))
+    assert app_cluster_error(tmp_path, "clusters/prod") == app_cluster_error(tmp_path, "clusters/staging/") == ""
+    assert app_cluster_error(tmp_path, "clusters/stagnig") == (
+        "bootstrap_dir clusters/stagnig is no cluster's bootstrap folder, so no cluster would install the app; "
+        "the bootstrap folders here: clusters/prod (this repository's cluster, .copier-answers.yml), clusters/staging.")
