@@ -302,15 +302,20 @@ def _plan_oci_move(repo: Path, app: _App, apps_dir: str, plan: Plan, blobs: dict
     oci_file = layout.oci_repository_file(app.name, apps_dir)
     if (repo / oci_file).exists():
         return refuse(f"{oci_file} exists already")
-    # A folder with a kustomization file of its own builds only what that file lists: the
-    # OCIRepository is listed where the HelmRelease is, or the app stays.
-    if config := _folder_config(app.release_file, blobs):
-        folder = posixpath.dirname(app.release_file)
-        listed = kustomize_listing.list_beside(repo_files.read_text(repo, config), folder, app.release_file, oci_file)
+    # A folder with a kustomization file of its own builds only what that file lists, and so
+    # does any other that lists the HelmRelease's file (another cluster's overlay): the
+    # OCIRepository is listed beside it in each, or the app stays.
+    own_config = _folder_config(app.release_file, blobs)
+    configs = sorted({*([own_config] if own_config else []), *_listings(repo, app.release_file)})
+    for config in configs:
+        listed = kustomize_listing.list_beside(plan.writes.get(config) or repo_files.read_text(repo, config),
+                                               posixpath.dirname(config), app.release_file, oci_file)
         if listed is None:
-            return refuse(f"{config} does not list {posixpath.basename(app.release_file)} as one entry of its "
-                          f"resources, one per line, beside which {posixpath.basename(oci_file)} could be listed")
+            return refuse(f"{config} does not list {posixpath.relpath(app.release_file, posixpath.dirname(config))} "
+                          f"as one entry of its resources, one per line, beside which "
+                          f"{posixpath.relpath(oci_file, posixpath.dirname(config))} could be listed")
         plan.writes[config] = listed
+    config = ", ".join(configs)
     namespace = (app.release.get("metadata") or {}).get("namespace") or answers.get("namespace")
     try:
         release_text, removed = replace_field(

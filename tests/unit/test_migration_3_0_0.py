@@ -156,6 +156,18 @@ def test_the_oci_repository_is_listed_where_the_app_folder_lists_its_files(tmp_p
     assert f"listed in pg/{config}" in capsys.readouterr().out
 
 
+def test_the_oci_repository_is_listed_wherever_the_helm_release_file_is(tmp_path, capsys):
+    """Another cluster's overlay lists the app's HelmRelease file by hand: it lists the new
+    OCIRepository too, or that cluster's HelmRelease would name one it never applies."""
+    overlay = "clusters/staging/pg/kustomization.yaml"
+    repo = oci_repo(tmp_path, more={overlay: LISTING + "  - ../../../pg/helmrelease-pg.yaml\n  - values.yaml\n"})
+    v3_0_0.before(repo)
+    assert (repo / overlay).read_text() == LISTING + (
+        "  - ../../../pg/helmrelease-pg.yaml\n  - ../../../pg/ocirepository-pg.yaml\n  - values.yaml\n")
+    assert overlay in staged(repo)
+    assert f"listed in {overlay}" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("entries", [
     "  [helmrelease-pg.yaml]\n",  # a flow list: no line of its own
     "  - all-of-pg/\n",  # the HelmRelease comes in through another entry
