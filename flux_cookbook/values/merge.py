@@ -265,7 +265,9 @@ class _Merger:
         try:
             line, column = mapping.lc.key(key)
         except KeyError:  # a key a YAML merge key (`<<: *anchor`) brings: no line of its own
-            raise ValueError(f"{key} comes from a YAML merge key (<<); refresh by hand (see --dry-run)") from None
+            raise ValueError(f"{key} comes from a YAML merge key (<<: *anchor), which has no lines of its own to "
+                             "change: write those values out where the merge key is, then refresh again (or "
+                             "refresh by hand)") from None
         start = _doc_start(lines, line, column) if with_doc else line
         return start, _block_end(lines, line, column), column
 
@@ -535,5 +537,7 @@ def _check(merger: _Merger, expected: dict) -> None:
     except YAMLError:
         result = None
     if result != expected:
-        raise ValueError("the merge could not be written into the values' layout without changing other values; "
-                         "refresh by hand (see --dry-run)")
+        raise ValueError("the merge could not be written into the values' layout without changing other values "
+                         "(YAML anchors and aliases, `&name`/`*name`, are the usual cause: a value changed at the "
+                         "anchor changes it at every alias); write the aliased values out in full, then refresh "
+                         "again (or refresh by hand)")

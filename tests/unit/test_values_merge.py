@@ -85,7 +85,7 @@ def test_values_a_yaml_merge_key_brings_are_refused_not_a_traceback():
     base = "redis:\n  enabled: false\n  repository: redis\n  tag: 6.0.8\n"
     theirs = base.replace("6.0.8", "7.0.0")
     ours = "rbase: &rb\n  repository: redis\n  tag: 6.0.8\nredis:\n  <<: *rb\n  enabled: true\n"
-    with pytest.raises(ValueError, match=r"tag comes from a YAML merge key \(<<\); refresh by hand"):
+    with pytest.raises(ValueError, match=r"tag comes from a YAML merge key \(<<: \*anchor\), which has no lines of its own .*write those values out"):
         merge_values(base, theirs, ours, set(), "podinfo 7")
 
 
@@ -228,3 +228,15 @@ def test_past_the_line_cap_the_key_by_key_merge_alone_writes_the_values():
     assert merged.text.startswith("a: 2\n\n# old words\n\nb: 5\n")
     small = merge_values(base[:-len(filler)], theirs[:-len(filler)], base[:-len(filler)].replace("b: 1", "b: 5"), set(), "chart 2")
     assert small.text == "a: 2\n\n# new words\n\nb: 5\n"
+
+
+def test_an_anchor_whose_alias_would_change_too_is_refused_naming_the_cause():
+    """The chart changes a default under an anchor the user aliased elsewhere: written at
+    the anchor, the change would reach the alias, which the merge did not decide. Refused,
+    naming anchors and aliases and what to do (it said "see --dry-run", which showed this
+    same refusal)."""
+    base = "redis:\n  tag: 6.0.8\n  enabled: false\n"
+    ours = "redis: &r\n  tag: 6.0.8\n  enabled: false\nextra: *r\n"
+    with pytest.raises(ValueError, match=r"YAML anchors and aliases, `&name`/`\*name`, are the usual cause.*write the "
+                                         r"aliased values out in full, then refresh again"):
+        merge_values(base, base.replace("6.0.8", "7.0.0"), ours, set(), "redis 7")
