@@ -1005,6 +1005,25 @@ def test_values_are_checked_against_the_chart_the_range_installs_not_the_one_the
     assert [(p.rule, p.path) for p in check_repository(repo, cache_dir=older).problems] == [("values.schema", CM)]
 
 
+def test_inline_values_are_checked_against_the_chart_their_header_names(repo, cache, tmp_path):
+    """Inline values carry the template's header comment too, on the line below `values:`:
+    they are checked against that version as ConfigMap values are (they were checked against
+    the newest cached one)."""
+    older = tmp_path / "cache"
+    shutil.copytree(cache, older)
+    folder = next(older.iterdir())
+    source = PODINFO / "6.13.0"
+    (folder / "podinfo-6.13.0.tgz").write_bytes(pack_archive([
+        ("podinfo/Chart.yaml", (source / "Chart.yaml").read_bytes(), {}),
+        ("podinfo/values.yaml", (source / "values.yaml").read_bytes(), {})]))
+    text = (repo / WEB_HR).read_text()
+    values_line = next(line for line in text.splitlines(True) if line.strip() == "values:")
+    header = values_line.replace("values:", f"  # values.yaml of chart {PODINFO_REPO} podinfo 6.13.0 (chart_version: *)")
+    apply(repo, {WEB_HR: Replace(values_line, values_line + header)})
+    apply(repo, {WEB_HR: Replace("    logLevel: info", "    logLevel: verbose")})
+    assert [(p.rule, p.path) for p in check_repository(repo, cache_dir=older).problems] == []  # 6.13.0 has no schema
+
+
 OCI_CM = "oci/configmap-oci-helm-chart-value-overrides.yaml"
 OCI_SOURCE = "oci/ocirepository-oci.yaml"
 

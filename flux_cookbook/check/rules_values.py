@@ -82,7 +82,10 @@ def check_values(repo: Repository, cache_dir: Path | None = None, not_cached: li
                 sources.append(parsed[key][0])
         spec = spec_of(release)
         if isinstance(spec.get("values"), LineMap):
-            sources.append(_Values(release.path, spec["values"], spec.line_of("values"), 0))
+            # The template's header comment is the line below `values:` (its line is 1-based).
+            line, lines = spec.line_of("values"), repo.texts.get(release.path, "").splitlines()
+            header = lines[line].strip() if line < len(lines) else ""
+            sources.append(_Values(release.path, spec["values"], line, 0, header))
         chart = _cached_chart(release, index, sources, cache_dir)
         if isinstance(chart, _Chart):
             problems += _against_chart(release, sources, chart)
