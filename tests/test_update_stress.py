@@ -141,6 +141,28 @@ def test_update_all_settles_what_an_older_release_left_as_a_conflict(template, v
     assert git(v1_repo, "status", "--porcelain") == ""
 
 
+def test_a_values_configmap_with_crlf_line_ends_gets_the_releases_label(template, v1_repo):
+    """Values pasted over the placeholder in an editor that writes CRLF: copier's line merge
+    conflicts on every line, though only the release's label is new (the values are the
+    placeholder in both renders). The label is set in the user's file, CRLF kept; it was put
+    back as HEAD had it, without the label, blamed on chart values that could not be read."""
+    configmap = v1_repo / "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml"
+    text = configmap.read_text()
+    assert "# Paste the chart's whole values.yaml here" in text  # the 1.0.0 app was made offline
+    head, _, _ = text.partition("  values.yaml: |\n")
+    configmap.write_bytes((head + "  values.yaml: |\n    replicaCount: 2 # ours\n    logLevel: debug\n")
+                          .replace("\n", "\r\n").encode())
+    commit_all(v1_repo, "Our values, saved on Windows")
+    result = cookbook_cli("update-all", str(v1_repo), "--vcs-ref", template.current)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "could not be read" not in result.stdout
+    data = configmap.read_bytes()
+    assert data.count(b"\n") == data.count(b"\r\n") and b"<<<<<<<" not in data
+    document = yaml.safe_load(data.decode())
+    assert document["metadata"]["labels"] == {"reconcile.fluxcd.io/watch": "Enabled"}
+    assert document["data"]["values.yaml"] == "replicaCount: 2 # ours\nlogLevel: debug\n"
+
+
 def web_in_apps(repo: Path) -> None:
     git(repo, "mv", "web", "apps")
     kustomization = repo / "flux-system/kustomizations/kustomization-web.yaml"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .. import layout, repo_files
 from ..chart_values import PLACEHOLDER, PLACEHOLDER_MARKER
-from .git_repo import changed_since_head, committed_text, git
+from .git_repo import MigrationAbort, blob_text, changed_since_head, committed_text, git, unmerged_entries
 
 MARKER = PLACEHOLDER_MARKER
 _PREFIX, _, _SUFFIX = posixpath.basename(layout.values_configmap_file("\0")).partition("\0")
@@ -90,7 +90,7 @@ def _is_helm_release(name: str) -> bool:
 
 def changed(repo: Path) -> list[str]:
     """The values ConfigMaps the update gave the placeholder that HEAD holds without it."""
-    found = []
+    found, unmerged = [], unmerged_entries(repo)
     for path in changed_since_head(repo):
         name = posixpath.basename(path)
         if not (_is_values_configmap(name) or _is_helm_release(name)) or not (repo / path).is_file():
@@ -102,10 +102,24 @@ def changed(repo: Path) -> list[str]:
         committed = committed_text(repo, path)
         if committed is None or MARKER not in now or MARKER in committed:  # new with this update, or the user's
             continue
+        if _old_render_had_it(repo, unmerged.get(path, {})):
+            # Not this update's doing: the merge conflicted for another reason (line ends
+            # other than the template's), and the release's own changes to the file (its
+            # watch label) are to be had; settle_conflicts judges the conflict by its data.
+            continue
         if _is_helm_release(name) and not _restorable(now, committed):
             continue  # values not inline, or a conflict in them the user settles
         found.append(path)
     return found
+
+
+def _old_render_had_it(repo: Path, stages: dict[int, str]) -> bool:
+    """The merge left the file in conflict, and its old render (stage 1) holds the
+    placeholder too: both renders had it, and the user had replaced it."""
+    try:
+        return 1 in stages and MARKER in blob_text(repo, stages[1])
+    except (MigrationAbort, UnicodeDecodeError):
+        return False
 
 
 def after(repo: Path, answers_file: str = "") -> None:
