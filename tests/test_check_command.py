@@ -66,10 +66,10 @@ def test_json_output(cluster, tmp_path, capsys):
     assert main(["check", str(repo), "--format", "json", "--no-build"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert (report["errors"], report["warnings"], report["files"]) == (1, 0, _yaml_files(cluster) + 1)
-    assert report["kustomizations"] == [
-        {"namespace": "flux-system", "name": "flux-system", "path": "bootstrap"},
-        {"namespace": "flux-system", "name": "podinfo", "path": "podinfo"},
-        {"namespace": "flux-system", "name": "sealed-secrets", "path": "sealed-secrets"},
+    assert report["kustomizations"] == [  # each with its cluster (a repository may hold several)
+        {"namespace": "flux-system", "name": "flux-system", "path": "bootstrap", "cluster": "bootstrap"},
+        {"namespace": "flux-system", "name": "podinfo", "path": "podinfo", "cluster": "bootstrap"},
+        {"namespace": "flux-system", "name": "sealed-secrets", "path": "sealed-secrets", "cluster": "bootstrap"},
     ]
     assert report["not_followed"] == []
     assert report["problems"][0] == {
@@ -124,7 +124,8 @@ def test_what_seal_writes_passes_the_check(cluster, tmp_path, capsys, key):
     assert 'declares: until it exists the apply fails with namespaces "podinfo" not found' in out
     # JSON names no Kustomization there either: none is defined, so no name and namespace.
     assert main(["check", str(repo), "--path", "podinfo", "--format", "json"]) == 1
-    assert json.loads(capsys.readouterr().out)["kustomizations"] == [{"namespace": None, "name": None, "path": "podinfo"}]
+    assert json.loads(capsys.readouterr().out)["kustomizations"] == [
+        {"namespace": None, "name": None, "path": "podinfo", "cluster": None}]
 
 
 def test_a_folder_without_flux_is_refused(tmp_path, capsys):

@@ -29,7 +29,7 @@ offline or what departs from the cookbook's convention without breaking anything
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -74,6 +74,7 @@ class Report:
     not_followed: tuple = ()  # flux_build.NotFollowed: sources that cannot be followed offline
     notes: tuple[str, ...] = ()  # said once, before the summary (the Flux version assumed, ...)
     outputs: tuple = ()  # (flux_build.FluxKustomization, its build output) of each one built
+    clusters: dict = field(default_factory=dict)  # a followed Kustomization -> its cluster's bootstrap folder
 
     @property
     def errors(self) -> int:
@@ -160,6 +161,7 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
     checked = len(set(repo.texts) | set(repo.parse_errors))
     return Report(tuple(unique), files=checked, seconds=time.perf_counter() - started,
                   kustomizations=tuple(followed.kustomizations), not_followed=followed.not_followed,
+                  clusters=dict(followed.clusters),
                   notes=tuple(dict.fromkeys([*(note for version in (flux, *clusters.values()) if (note := version.note())),
                                              *([_not_cached_note(not_cached)] if not_cached else [])])),
                   outputs=tuple((r.kustomization, r.output) for r in results or [] if r.ok))

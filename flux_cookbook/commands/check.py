@@ -127,8 +127,11 @@ def _check(repo: Path, args: argparse.Namespace, name: str | None = None) -> int
             "warnings": report.warnings,
             "files": report.files,
             # The stand-in of `--path DIR` (no file defines a Kustomization there) has no name.
+            # The cluster: the bootstrap folder whose sync the Kustomization is followed from
+            # (none for --path's stand-in).
             "kustomizations": [{"namespace": None if k.stand_in else k.namespace or FLUX_SYSTEM,
-                                "name": None if k.stand_in else k.name, "path": k.path or "."}
+                                "name": None if k.stand_in else k.name, "path": k.path or ".",
+                                "cluster": None if k.stand_in else report.clusters.get(k)}
                                for k in report.kustomizations],
             "not_followed": [{"kind": s.kind, "namespace": s.namespace, "name": s.name,
                               "kustomization": None if s.kustomization.stand_in else s.kustomization.ref,
