@@ -11,9 +11,10 @@ Copier later 3-way merges these files, so lines we need not touch must stay byte
 Documents that need no change are copied verbatim. A changed document is edited line by
 line: the apiVersion value is replaced in place, a removed key is cut out with its value
 (every comment of the user's staying, as a line of its own where the key was), new keys
-are dumped in the file's own indentation style. Where that is impossible (flow style, a key sharing its line with `- `, an anchor
-that is still referenced) the document is re-dumped whole by ruamel.yaml instead. Either
-way the result is parsed back and must equal the intended data before it is accepted.
+are dumped in the file's own indentation style. Where that is impossible (flow style, a
+key sharing its line with `- `, an anchor that is still referenced) the document is
+re-dumped whole by ruamel.yaml instead. Either way the result is parsed back and must
+equal the intended data before it is accepted.
 """
 
 from __future__ import annotations

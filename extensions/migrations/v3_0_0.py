@@ -315,7 +315,6 @@ def _plan_oci_move(repo: Path, app: _App, apps_dir: str, plan: Plan, blobs: dict
                           f"as one entry of its resources, one per line, beside which "
                           f"{posixpath.relpath(oci_file, posixpath.dirname(config))} could be listed")
         plan.writes[config] = listed
-    config = ", ".join(configs)
     namespace = (app.release.get("metadata") or {}).get("namespace") or answers.get("namespace")
     try:
         release_text, removed = replace_field(
@@ -332,7 +331,7 @@ def _plan_oci_move(repo: Path, app: _App, apps_dir: str, plan: Plan, blobs: dict
         apps_dir=apps_dir,
     )
     plan.notes.append(f"app {app.name}: chart now from {oci_file} (chartRef), no longer from HelmRepository {source['name']}"
-                      + (f"; listed in {config}" if config else ""))
+                      + (f"; listed in {', '.join(configs)}" if configs else ""))
     if "#" in removed:
         comments = [line.strip() for line in removed.splitlines() if "#" in line]
         plan.notes.append(f"{app.release_file}: the comments of spec.chart are kept with spec.chartRef: {' | '.join(comments)}")
