@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.helm_repo_server import serve_helm_repo
+from tests.support.helm_repo_server import CHARTS, serve_helm_repo
 from tests.support.project import commit_all, copy, init_repo, update
 from tests.support.template_render import render_template_file
 from tests.support.template_repo import PROJECT_ROOT, git
@@ -62,6 +62,9 @@ def test_the_workflow_of_a_template_with_no_url_is_valid_and_says_what_to_set(cl
     assert workflow["jobs"]["not-set-up"]["steps"][0]["run"].startswith('echo "::warning::')
 
 
+PODINFO = CHARTS / "podinfo"
+
+
 def _run_step(workflow: dict, job: str, name: str, repo: Path, tmp_path: Path, **env: str):
     """A step's `run` script, as a runner runs it (bash -eo pipefail), in `repo`, with this
     checkout's flux-cookbook on the PATH: (exit code, what it wrote to GITHUB_OUTPUT, stdout)."""
@@ -91,6 +94,20 @@ def test_a_repository_without_apps_has_nothing_to_refresh(published_workflow, cl
     empty list, not the empty text that fromJSON cannot read)."""
     code, outputs, _ = _run_step(published_workflow, "outdated", "Apps whose values are behind", cluster, tmp_path)
     assert (code, outputs) == (0, {"apps": "[]"})
+
+
+def test_apps_whose_values_are_current_pass_and_one_behind_is_listed(published_workflow, template, tmp_path):
+    """The weekly run on a repository whose apps are fine: the job passes with nothing to
+    refresh (every app's JSON row has `"problem": ""`, which jq counts as true: the step
+    failed every run, naming each app). One app behind is listed, and the job passes."""
+    repo = init_repo(copy(template.path, tmp_path / "repo", include_example_app=False, sealed_secrets=False))
+    with serve_helm_repo(tmp_path) as url:
+        copy(template.path, repo, kind="app", app_name="web", chart="podinfo", chart_version="6.x", helm_repo_url=url)
+        copy(template.path, repo, kind="app", app_name="old", chart="podinfo", chart_version="6.x", helm_repo_url=url,
+             helm_repo_name="podinfo", values_source=str(PODINFO / "6.0.3"))
+        commit_all(repo, "Add web and old")
+        code, outputs, stdout = _run_step(published_workflow, "outdated", "Apps whose values are behind", repo, tmp_path)
+    assert (code, outputs, stdout) == (0, {"apps": '["old"]'}, ""), stdout
 
 
 def test_a_chart_that_cannot_be_read_fails_the_job_and_a_failed_refresh_too(published_workflow, template, tmp_path):
