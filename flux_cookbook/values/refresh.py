@@ -351,8 +351,13 @@ def recover(repo: Path) -> str:
         for temporary in repo_files.inside(repo, path).parent.glob(f".{Path(path).name}.*.tmp"):
             temporary.unlink()
     committed = git(repo, "rev-parse", "HEAD").strip() != head
-    if not committed:
-        _put_back(repo, paths)
+    if not committed and not _put_back(repo, paths):
+        # The record stays: the next run puts the files back once git can.
+        lock = git_path(repo, "index.lock")
+        why = (f"{lock} is there (the killed run's git left it: remove it if no git command runs in {repo})"
+               if lock.exists() else "git refused to")
+        raise UserError(f"a values refresh killed before its commit had written {', '.join(paths)}, which could not "
+                        f"be put back as HEAD has them: {why}; then run it again")
     record.unlink()
     return "" if committed else (f"flux-cookbook: a values refresh killed before its commit had written "
                                  f"{', '.join(paths)}: put back as HEAD has them")

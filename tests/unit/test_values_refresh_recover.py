@@ -36,3 +36,25 @@ def test_a_record_cut_short_is_dropped(tmp_path):
     repo = repo_with(tmp_path / "repo", {"a.yaml": "a: 1\n"})
     (repo / ".git" / RECORD).write_text('{"head": ')
     assert recover(repo) == "" and not (repo / ".git" / RECORD).exists()
+
+
+def test_files_git_cannot_put_back_keep_the_record_and_say_why(tmp_path):
+    """Killed during its `git commit`: git's index.lock is left too, and nothing can be put
+    back. Said so, the record kept for the next run (it claimed the files put back, dropped
+    the record, and the next runs refused "uncommitted changes" for good)."""
+    import pytest
+
+    from flux_cookbook.errors import UserError
+
+    repo = repo_with(tmp_path / "repo", {"web/values.yaml": "a: 1\n"})
+    head = git(repo, "rev-parse", "HEAD").strip()
+    (repo / ".git" / RECORD).write_text(json.dumps({"head": head, "paths": ["web/values.yaml"]}))
+    (repo / "web/values.yaml").write_text("a: 2\n")
+    git(repo, "add", "web/values.yaml")
+    (repo / ".git" / "index.lock").write_text("")
+    with pytest.raises(UserError, match=r"could not be put back as HEAD has them: .*index\.lock is there"):
+        recover(repo)
+    assert (repo / ".git" / RECORD).exists() and (repo / "web/values.yaml").read_text() == "a: 2\n"
+    (repo / ".git" / "index.lock").unlink()  # as the message says
+    assert "put back as HEAD has them" in recover(repo)
+    assert git(repo, "status", "--porcelain") == "" and not (repo / ".git" / RECORD).exists()
