@@ -449,16 +449,30 @@ def test_base_reports_only_what_the_change_adds(cluster, tmp_path, capsys):
     assert main(["check", str(repo), "--base", "HEAD", "--format", "markdown"]) == 0
     comment = capsys.readouterr().out
     assert comment.startswith("### flux-cookbook check against `HEAD`")
-    assert "**Kustomization flux-system/podinfo** (`podinfo`)\n- + ConfigMap podinfo/extra\n" in comment
+    assert "**Kustomization flux-system/podinfo** (`podinfo`)\n- `+` ConfigMap podinfo/extra\n" in comment
     main(["check", str(repo), "--format", "json"])
     followed = len(json.loads(capsys.readouterr().out)["kustomizations"])
     assert f"against HEAD; 1 Flux Kustomization applies something else; followed {followed} Flux Kustomizations" in comment
     # The app's folder alone: named as the folder it is, not as a Kustomization.
     main(["check", str(repo), "--base", "HEAD", "--path", "podinfo", "--format", "markdown"])
     alone = capsys.readouterr().out
-    assert "**The folder `podinfo/`** (--path)\n- + ConfigMap podinfo/extra\n" in alone and "flux-system/flux-system" not in alone
+    assert "**The folder `podinfo/`** (--path)\n- `+` ConfigMap podinfo/extra\n" in alone and "flux-system/flux-system" not in alone
     main(["check", str(repo), "--base", "HEAD", "--path", "podinfo", "--format", "json"])
     assert [(c["kustomization"], c["path"]) for c in json.loads(capsys.readouterr().out)["changes"]] == [(None, "podinfo")]
+
+
+def test_a_path_that_builds_on_one_side_only_is_no_list_of_removed_objects(cluster, tmp_path, capsys):
+    """The change breaks podinfo's build (a file listed that is not there): the build error
+    is the change's problem, and what podinfo applies now is unknown, not nothing (every
+    object of it was reported removed)."""
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", str(cluster), str(repo)], check=True)
+    (repo / "podinfo" / "kustomization.yaml").write_text(
+        "resources:\n  - helmrelease-podinfo.yaml\n  - configmap-podinfo-helm-chart-value-overrides.yaml\n  - missing.yaml\n")
+    assert main(["check", str(repo), "--base", "HEAD", "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert [p["rule"] for p in report["problems"]] == ["build"], report["problems"]
+    assert report["changes"] == []
 
 
 def test_a_base_before_the_cluster_was_added_counts_as_empty(cluster, tmp_path, capsys):

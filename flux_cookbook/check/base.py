@@ -93,18 +93,29 @@ def new_problems(before: Report, after: Report) -> list[Problem]:
     return added
 
 
-def _outputs(report: Report) -> dict[tuple[str, str], tuple[str, str]]:
-    """(namespace/name, path) -> build output of each Kustomization followed."""
-    return {("" if k.stand_in else k.ref, k.path): output
-            for k, output in report.outputs}
+def _key(kustomization) -> tuple[str, str]:
+    return ("" if kustomization.stand_in else kustomization.ref, kustomization.path)
+
+
+def _outputs(report: Report) -> dict[tuple[str, str], str]:
+    """(namespace/name, path) -> build output of each Kustomization followed and built."""
+    return {_key(k): output for k, output in report.outputs}
+
+
+def _followed(report: Report) -> set[tuple[str, str]]:
+    return {_key(k) for k in report.kustomizations}
 
 
 def changed_outputs(before: Report, after: Report) -> list[Changed]:
-    """Each Kustomization whose build output differs, with the objects that differ."""
+    """Each Kustomization whose build output differs, with the objects that differ. One
+    followed on both sides but built on one only (its build failed, or was refused: that
+    is a problem of its own) applies what is unknown there, not nothing: not compared."""
     old, new = _outputs(before), _outputs(after)
+    followed_before, followed_after = _followed(before), _followed(after)
     changes = []
     for key in sorted(set(old) | set(new)):
-        if old.get(key) == new.get(key):
+        if old.get(key) == new.get(key) or (key in followed_before and key in followed_after
+                                            and (key not in old or key not in new)):
             continue
         was, now = applied_by_identity(old.get(key, "")), applied_by_identity(new.get(key, ""))
         changes.append(Changed(key[0], key[1] or ".",
@@ -151,8 +162,9 @@ def markdown(result: BaseReport) -> str:
     for change in result.changes:
         lines.append(f"**Kustomization {change.kustomization}** (`{change.path}`)" if change.kustomization
                      else f"**The folder `{change.path}/`** (--path)")
+        # The sign in a code span: `- + x` and `- - x` are nested list items in Markdown.
         for sign, labels in (("+", change.added), ("-", change.removed), ("~", change.changed)):
-            lines += [f"- {sign} {label}" for label in labels]
+            lines += [f"- `{sign}` {label}" for label in labels]
         lines.append("")
     # What the check could not follow or assumed: a reviewer learns what went unchecked.
     lines += [f"> {line}" for line in result.report.note_lines()]
