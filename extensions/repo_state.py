@@ -18,6 +18,7 @@ from . import bounded_yaml, known_apps, layout, repo_files
 from .flux_names import FLUX_SYSTEM, SYNC_FILE
 from .input_checks import dns1123_label_error, not_text_error
 from .kube_names import dns1123_subdomain_error
+from .told_once import tell_once
 
 
 def existing_apps(dst: str | Path) -> set[str]:
@@ -318,7 +319,14 @@ def owns_namespace_default(dst: str | Path, namespace: str, bootstrap_dir: str) 
     breaks the build of the folder holding both ("may not add resource with an already
     registered id").
     """
-    return layout.owns_namespace(str(namespace)) and not namespace_declared_elsewhere(dst, str(namespace), bootstrap_dir)
+    if not layout.owns_namespace(str(namespace)):
+        return False
+    if elsewhere := namespace_declared_elsewhere(dst, str(namespace), bootstrap_dir):
+        tell_once(("namespace declared", str(dst), str(namespace)),
+                  f"Note: namespace {namespace} is declared in {elsewhere}, so the app writes no namespace file of its "
+                  "own (give owns_namespace=true to write one).")
+        return False
+    return True
 
 
 def applied_folder(dst: str | Path, kustomization_file: str) -> str:

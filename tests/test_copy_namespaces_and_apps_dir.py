@@ -79,12 +79,15 @@ def test_no_namespace_file_for_a_namespace_flux_or_kubernetes_owns(template, own
     assert tree_state(repo)[2] == state[2]
 
 
-def test_no_second_namespace_for_one_another_file_declares(template, own_cluster):
+def test_no_second_namespace_for_one_another_file_declares(template, own_cluster, capfd):
+    """And the user is told why no namespace file came."""
     repo, _ = own_cluster
     (repo / "bootstrap/shop.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n")
     commit_all(repo, "The shop's namespace, the user's way")
+    capfd.readouterr()
     add_app(template, repo, "web", namespace="shop")
     assert not (repo / layout.namespace_file("bootstrap", "shop")).exists()
+    assert "Note: namespace shop is declared in bootstrap/shop.yaml, so the app writes no namespace file" in capfd.readouterr().err
     built = {r.kustomization.path: r for r in build_check.build(repo).results}
     assert built["bootstrap"].ok, built["bootstrap"].error
 
