@@ -354,7 +354,9 @@ def test_certificate_recorded_in_the_cluster_answers(repo, cert, key):
     (repo / "sealed-secrets.pem").unlink()
     result = seal(repo, "web", "db", stdin=f"password={SECRET}\n".encode())
     assert result.returncode == 1
-    assert "sealed_secrets_cert in .copier-answers.yml (sealed-secrets.pem): no such file." in result.stderr.decode()
+    said = " ".join(result.stderr.decode().split())
+    assert ("sealed_secrets_cert in .copier-answers.yml (sealed-secrets.pem): no such file, and kubeseal, which would "
+            "fetch it from the cluster, is not installed.") in said
 
 
 def fake_kubeseal(folder: Path, cert: Path, fail: bool = False) -> Path:

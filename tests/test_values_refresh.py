@@ -289,6 +289,7 @@ def test_values_that_are_the_placeholder_are_filled_in(template, cluster, charts
     assert result.returncode == 1 and (row["values_from"], row["installs"], row["behind"]) == ("placeholder", "6.14.1", True)
     result = cookbook_cli("values", "refresh", "podinfo", "-C", str(cluster))
     assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("podinfo: the placeholder filled in with chart podinfo 6.14.1\n")
     text = values_text(cluster, "podinfo")
     assert text.startswith(f"# values.yaml of chart {url} podinfo 6.14.1 (chart_version: 6.x)\n")
     assert yaml.safe_load(text) == yaml.safe_load(apply_overrides(defaults("podinfo", "6.14.1"),

@@ -126,7 +126,9 @@ def _refreshed(repo: Path, names: list[str], args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"flux-cookbook: {problem}", file=sys.stderr)
     if problems and not args.dry_run:
-        print("flux-cookbook: nothing was written; fix the app(s) above, or refresh the others by name.", file=sys.stderr)
+        others = " or refresh the others by name" if plans or len(problems) > 1 else ""
+        print(f"flux-cookbook: nothing was written; see the problem{'s' * (len(problems) > 1)} above{others}.",
+              file=sys.stderr)
     if args.dry_run:
         # A bot's dry run answers "would a refresh go through by itself?": an app whose
         # refresh would be left to the user fails it, as the real run would.

@@ -158,6 +158,11 @@ def certificate(repo: Path, cert: Path | None) -> tuple[bytes, str]:
     # The recorded path (a repository from before the answer: the default one) is where the
     # certificate goes once fetched; until then, kubeseal.
     if recorded and ((repo / str(recorded)).exists() or not kubeseal):
+        if not (repo / str(recorded)).exists():
+            raise UserError(
+                f"{CERT_ANSWER} in {CLUSTER_ANSWERS} ({recorded}): no such file, and kubeseal, which would fetch it "
+                f"from the cluster, is not installed. Fetch it once where kubeseal is (kubeseal {' '.join(FETCH_CERT)} "
+                f"> {recorded}) and commit it (it is public), or pass --cert FILE.")
         # A path the repository records: read inside the repository only.
         return _read_certificate(repo, str(recorded), f"{CERT_ANSWER} in {CLUSTER_ANSWERS} ({recorded})")
     if not recorded and (repo / layout.SEALED_SECRETS_CERT).exists():

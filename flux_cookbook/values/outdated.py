@@ -35,7 +35,8 @@ def outdated(repo: Path, charts: Charts) -> list[Row]:
         try:
             app = read_app(repo, name)
             row.chart, row.chart_version = app.chart, app.chart_version
-            row.values_from = app.recorded_version() or "unknown"  # shown even when the repository is out of reach
+            # Shown even when the repository is out of reach.
+            row.values_from = "placeholder" if app.placeholder else app.recorded_version() or "unknown"
             if app.pin:  # Flux pulls what it pins, which only the registry can say the version of
                 row.installs = app.pin
                 rows.append(row)
@@ -43,7 +44,7 @@ def outdated(repo: Path, charts: Charts) -> list[Row]:
             row.installs = charts.resolve(app.repo_url, app.chart, app.chart_version)
             row.newest_outside = charts.newest_outside(app.repo_url, app.chart, app.chart_version) or ""
             if app.placeholder:  # no chart's values yet: refresh fills them in
-                row.values_from, row.behind = "placeholder", row.installs != "?"
+                row.behind = row.installs != "?"
                 rows.append(row)
                 continue
             row.values_from = app.recorded_version() or charts.match(

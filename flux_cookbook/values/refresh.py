@@ -72,7 +72,9 @@ class Refresh:
 
     def summary(self) -> str:
         """What the cookbook's author compares by hand: the default changes at the keys set."""
-        lines = [f"{self.app.name}: values from chart {self.app.chart} {self.from_version} to {self.to.version}"
+        start = (f"the placeholder filled in with chart {self.app.chart} {self.to.version}" if self.from_version == PLACEHOLDER
+                 else f"values from chart {self.app.chart} {self.from_version} to {self.to.version}")
+        lines = [f"{self.app.name}: {start}"
                  + (f" (chart_version {self.app.chart_version} -> {self.new_range})" if self.new_range else "")]
         for title, items in (
             ("Chart default changes at keys you set (yours kept)", self.touched),
