@@ -141,8 +141,9 @@ def update_one(repo: Path, answers_file: str, vcs_ref: str | None) -> Outcome:
     if not copier_run.RELEASE_TAG.match(reached):
         undo(repo)
         raise NotARelease(
-            f"that reached {reached}, which is not a release tag, so copier would skip the "
-            "migrations; nothing was changed. Update to a release: --vcs-ref vX.Y.Z"
+            f"the update went to template commit {reached}, which is not a release tag (a template clone "
+            "without its tags has none), so copier would skip the migrations; nothing was changed. Update to a "
+            "release: --vcs-ref vX.Y.Z"
         )
     if conflicted_files(repo):
         # The release's own after-step settled the conflicts it knew how to (a release
