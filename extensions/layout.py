@@ -44,7 +44,8 @@ KUSTOMIZATIONS = "kustomizations"
 FLUX_SYSTEM = flux_names.FLUX_SYSTEM
 BOOTSTRAP_SUBDIRS = (FLUX_SYSTEM, HELM_REPOSITORIES, KUSTOMIZATIONS, NAMESPACES)
 
-# The values ConfigMap's key holding the chart's values.yaml.
+# The values ConfigMap's key holding the chart's values.yaml: helm-controller's default
+# valuesKey, the key a HelmRelease's valuesFrom reads when it names none.
 VALUES_KEY = "values.yaml"
 
 # source-controller's ignore file: what it leaves out of the artifact Flux applies.

@@ -8,6 +8,7 @@ from typing import Iterable
 
 from flux_cookbook.check.problems import SEALED_SECRETS_GROUP
 from flux_cookbook.extensions.flux_names import ARTIFACT_GENERATOR, ARTIFACT_GENERATOR_GROUP, FLUX_SYSTEM
+from flux_cookbook.extensions import layout
 from flux_cookbook.repository import post_build
 from flux_cookbook.repository.model import (
     Generator,
@@ -19,7 +20,7 @@ from flux_cookbook.repository.yaml_lines import LineList, LineMap
 # What each reference may name, as Flux 2.9's CRDs list it.
 
 # The key a HelmRelease's valuesFrom reads when it names none.
-DEFAULT_VALUES_KEY = "values.yaml"
+DEFAULT_VALUES_KEY = layout.VALUES_KEY
 
 
 # Objects that make a Secret or ConfigMap of their own name at run time: (group, kind) ->

@@ -24,7 +24,7 @@ from flux_cookbook.extensions import bounded_yaml, layout, repo_files
 from flux_cookbook.repository import model
 from flux_cookbook.values.merge import dotted, same
 
-DEFAULT_KEY = "values.yaml"  # helm-controller's default valuesKey
+DEFAULT_KEY = layout.VALUES_KEY  # helm-controller's default valuesKey
 
 
 @dataclass
