@@ -7,8 +7,8 @@ from collections import defaultdict
 from typing import Iterable
 
 from flux_cookbook.check.problems import SEALED_SECRETS_GROUP
-from flux_cookbook.extensions.flux_names import ARTIFACT_GENERATOR, ARTIFACT_GENERATOR_GROUP, FLUX_SYSTEM
 from flux_cookbook.extensions import layout
+from flux_cookbook.extensions.flux_names import ARTIFACT_GENERATOR, ARTIFACT_GENERATOR_GROUP, FLUX_SYSTEM
 from flux_cookbook.repository import post_build
 from flux_cookbook.repository.model import (
     Generator,
