@@ -987,16 +987,22 @@ def test_one_mistake_one_problem(repo, cache, case):
 
 
 
+def cache_with_podinfo_6_13_without_schema(cache: Path, tmp_path: Path) -> Path:
+    """A copy of the chart cache with podinfo 6.13.0 in it, packed without a values.schema.json
+    (6.14.1's has one): which version values are judged against shows in what is found."""
+    older = tmp_path / "cache"
+    shutil.copytree(cache, older)
+    source = PODINFO / "6.13.0"
+    (next(older.iterdir()) / "podinfo-6.13.0.tgz").write_bytes(pack_archive([
+        ("podinfo/Chart.yaml", (source / "Chart.yaml").read_bytes(), {}),
+        ("podinfo/values.yaml", (source / "values.yaml").read_bytes(), {})]))
+    return older
+
+
 def test_values_are_checked_against_the_chart_the_range_installs_not_the_one_they_were_fetched_from(repo, cache, tmp_path):
     """The values name podinfo 6.13.0 (cached, no schema), and the HelmRelease's range was
     bumped by hand to 6.14.x: Flux installs 6.14.1, whose schema refuses them."""
-    older = tmp_path / "cache"
-    shutil.copytree(cache, older)
-    folder = next(older.iterdir())
-    source = PODINFO / "6.13.0"
-    (folder / "podinfo-6.13.0.tgz").write_bytes(pack_archive([
-        ("podinfo/Chart.yaml", (source / "Chart.yaml").read_bytes(), {}),
-        ("podinfo/values.yaml", (source / "values.yaml").read_bytes(), {})]))
+    older = cache_with_podinfo_6_13_without_schema(cache, tmp_path)
     apply(repo, {CM: Replace("  values.yaml: |\n", f"  values.yaml: |\n    # values.yaml of chart {PODINFO_REPO} podinfo 6.13.0 "
                                                      "(chart_version: 6.x)\n")})
     apply(repo, {CM: Replace("replicaCount: 1", "replicaCount: two")})
@@ -1009,13 +1015,7 @@ def test_inline_values_are_checked_against_the_chart_their_header_names(repo, ca
     """Inline values carry the template's header comment too, on the line below `values:`:
     they are checked against that version as ConfigMap values are (they were checked against
     the newest cached one)."""
-    older = tmp_path / "cache"
-    shutil.copytree(cache, older)
-    folder = next(older.iterdir())
-    source = PODINFO / "6.13.0"
-    (folder / "podinfo-6.13.0.tgz").write_bytes(pack_archive([
-        ("podinfo/Chart.yaml", (source / "Chart.yaml").read_bytes(), {}),
-        ("podinfo/values.yaml", (source / "values.yaml").read_bytes(), {})]))
+    older = cache_with_podinfo_6_13_without_schema(cache, tmp_path)
     text = (repo / WEB_HR).read_text()
     values_line = next(line for line in text.splitlines(True) if line.strip() == "values:")
     header = values_line.replace("values:", f"  # values.yaml of chart {PODINFO_REPO} podinfo 6.13.0 (chart_version: *)")
