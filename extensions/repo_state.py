@@ -303,11 +303,17 @@ def _other_clusters(root: Path, bootstrap_dir: str) -> set[str]:
 
 
 def _manifest_files(root: Path):
+    """The YAML files of the repository, dot folders aside; a link leading out of it is
+    none of them (nothing outside the repository is read, and Flux's check refuses it)."""
     if not root.is_dir():
         return
     for path in root.rglob("*"):
         parts = path.relative_to(root).parts
         if path.suffix in (".yaml", ".yml") and path.is_file() and not any(p.startswith(".") for p in parts):
+            try:
+                repo_files.inside(root, path.relative_to(root))
+            except repo_files.OutsideRepository:
+                continue
             yield path
 
 

@@ -146,3 +146,21 @@ def test_an_app_goes_into_a_bootstrap_folder_some_cluster_syncs(tmp_path):
     assert app_cluster_error(tmp_path, "clusters/stagnig") == (
         "bootstrap_dir clusters/stagnig is no cluster's bootstrap folder, so no cluster would install the app; "
         "the bootstrap folders here: clusters/prod (this repository's cluster, .copier-answers.yml), clusters/staging.")
+
+
+def test_files_linked_from_outside_the_repository_are_not_read(tmp_path):
+    """A gotk-sync.yaml or a Namespace file that is a link out of the repository: not read
+    (the repository's content only), so no cluster and no declaration."""
+    from flux_cookbook.extensions.repo_state import app_cluster_error, namespace_declared_elsewhere
+    from tests.support.flux_objects import gotk_sync
+
+    outside, repo = tmp_path / "outside", tmp_path / "repo"
+    (outside / "flux-system").mkdir(parents=True)
+    (outside / "flux-system/gotk-sync.yaml").write_text(gotk_sync("./clusters/elsewhere"))
+    (outside / "namespace.yaml").write_text(NAMESPACE)
+    (repo / "clusters/elsewhere/flux-system").mkdir(parents=True)
+    (repo / "clusters/elsewhere/flux-system/gotk-sync.yaml").symlink_to(outside / "flux-system/gotk-sync.yaml")
+    (repo / "namespace-web.yaml").symlink_to(outside / "namespace.yaml")
+    (repo / ".copier-answers.yml").write_text("bootstrap_dir: bootstrap\n")
+    assert "no cluster's bootstrap folder" in app_cluster_error(repo, "clusters/elsewhere")
+    assert namespace_declared_elsewhere(repo, "web", "bootstrap") == ""
