@@ -68,7 +68,8 @@ def refused_reads(root: Path, folder: str) -> list[str]:
             problems.append(f"{file}: {clash}; kustomize reads field names whatever their case and keeps one "
                             "of the two, which this check cannot tell: not built")
             continue
-        for field, path, may_be_folder in named_paths(_as_kustomize_reads(kus)):
+        reads = [*named_paths(_as_kustomize_reads(kus)), *_plugin_config_reads(root, current, kus)]
+        for field, path, may_be_folder in reads:
             target = posixpath.normpath(posixpath.join(current, path))
             if _REMOTE.search(path) and not (root / target).exists():
                 problems.append(f"{file}: {field} names the remote {path}: {NOT_FETCHED}")
@@ -80,6 +81,69 @@ def refused_reads(root: Path, folder: str) -> list[str]:
                 # kustomize would spend minutes and gigabytes on it; check names the file itself.
                 problems.append(f"{file}: {field} names {path}, {over}: not read")
     return problems
+
+
+# Fields of kustomize's builtin generators and transformers that name a file to read
+# (ConfigMapGenerator/SecretGenerator files, envs, env; the patch transformers' path and
+# paths; ReplacementTransformer's replacements' path; HelmChartInflationGenerator's),
+# by their lower case: kustomize decodes a plugin's configuration whatever the case.
+_PLUGIN_PATH_FIELDS = frozenset({"files", "envs", "env", "path", "paths", "valuesfile", "additionalvaluesfiles",
+                                 "charthome"})
+_PLUGIN_FIELDS = ("generators", "transformers", "validators")
+
+
+def _plugin_config_reads(root: Path, folder: str, kus: dict) -> list[tuple[str, str, bool]]:
+    """(field, path, False) of every file the generators, transformers and validators of
+    the kustomization in `folder` would read: kustomize takes an entry that reads as YAML
+    objects for the plugin's configuration itself (inline), and any other for a file (or
+    folder) holding it, which it reads next; the paths in either are read through the
+    kustomization's loader, from its folder, as the kustomization's own are."""
+    found = []
+    for field in _PLUGIN_FIELDS:
+        entries = kus.get(field)
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, str):
+                continue
+            configs = _inline_configs(entry)
+            if configs is None:
+                configs = _config_file(root, folder, entry)
+            found += [(f"{field} {name}", path, False) for config in configs for name, path in _named_in(config)]
+    return found
+
+
+def _inline_configs(entry: str) -> list | None:
+    """The configurations an entry holds inline (YAML objects), or None where it is a path."""
+    try:
+        documents = [d for d in bounded_yaml.load_all(entry) if d is not None]
+    except yaml.YAMLError:  # over a cap too: then no configuration kustomize would take
+        return None
+    return documents if documents and all(isinstance(d, dict) for d in documents) else None
+
+
+def _config_file(root: Path, folder: str, entry: str) -> list:
+    """The configurations in the file `entry` names, inside `root`; [] for anything else
+    (a folder is followed as a kustomization, a path outside is named by named_paths)."""
+    target = posixpath.normpath(posixpath.join(folder, entry))
+    if posixpath.isabs(entry) or target == ".." or target.startswith("../") or not (root / target).is_file() \
+            or _over_caps(root / target):
+        return []
+    try:
+        return [d for d in bounded_yaml.load_all((root / target).read_text(encoding="utf-8")) if isinstance(d, dict)]
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []  # kustomize says what is wrong with it
+
+
+def _named_in(node, field: str = "") -> list[tuple[str, str]]:
+    """(field, path) of every path a plugin configuration names, at any depth."""
+    if isinstance(node, list):
+        return [found for item in node for found in _named_in(item, field)]
+    if isinstance(node, dict):
+        return [found for key, value in node.items()
+                for found in _named_in(value, str(key) if str(key).lower() in _PLUGIN_PATH_FIELDS else "")]
+    if field and isinstance(node, str) and node.strip():
+        # files: [key=path] names path; every other field names the path itself.
+        return [(field, node.partition("=")[2] or node if field.lower() == "files" else node)]
+    return []
 
 
 def _over_caps(path: Path) -> str:

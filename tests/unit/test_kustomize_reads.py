@@ -153,3 +153,73 @@ def test_kustomize_runs_under_memory_and_time_limits(tmp_path, monkeypatch):
     memory, seconds, proxy = result.stdout.split()
     assert int(memory) * 1024 == flux_build.KUSTOMIZE_MEMORY and int(seconds) == flux_build.KUSTOMIZE_SECONDS
     assert proxy.startswith("http://127.0.0.1:")  # offline: nowhere to connect to
+
+
+_GENERATOR = """apiVersion: builtin
+kind: ConfigMapGenerator
+metadata:
+  name: x
+files:
+  - k={path}
+"""
+_PATCHER = """apiVersion: builtin
+kind: PatchTransformer
+metadata:
+  name: p
+path: {path}
+target:
+  kind: ConfigMap
+"""
+
+
+def _indented(text: str) -> str:
+    return "".join(f"    {line}\n" for line in text.splitlines())
+
+
+@pytest.mark.parametrize(("kustomization", "config_file", "named"), [
+    # A configuration written inline (kustomize reads an entry that is YAML objects so).
+    ("generators:\n  - |\n{config}", False, "generators files"),
+    ("transformers:\n  - |\n{patcher}", False, "transformers path"),
+    # A configuration in a file of the repository, naming a file outside it.
+    ("generators:\n  - gen.yaml\n", True, "generators files"),
+], ids=["inline-generator", "inline-transformer", "generator-file"])
+@pytest.mark.parametrize("outside", ["absolute", "relative"])
+def test_a_generator_or_transformer_configuration_reads_nothing_outside(tmp_path, kustomization, config_file, named,
+                                                                         outside):
+    # kustomize's builtin plugins read what their configuration names through the
+    # kustomization's loader, which here has no restrictions (as in Flux): a pull request
+    # could otherwise have check print any file of the machine (/proc/self/environ).
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do-not-read\n")
+    path = str(secret) if outside == "absolute" else "../" * 12 + secret.relative_to("/").as_posix()
+    patch = tmp_path / "patch.yaml"
+    patch.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: do-not-read\n")
+    patch_path = str(patch) if outside == "absolute" else "../" * 12 + patch.relative_to("/").as_posix()
+    config = _GENERATOR.format(path=path)
+    files = {
+        "bootstrap/apps.yaml": flux_ks("apps", "apps"),
+        "apps/kustomization.yaml": "resources: [a.yaml]\n" + kustomization.format(
+            config=_indented(config), patcher=_indented(_PATCHER.format(path=patch_path))),
+        "apps/a.yaml": CM.format(name="a"),
+    }
+    if config_file:
+        files["apps/gen.yaml"] = config
+    repo = bootstrapped(tmp_path, files)
+    apps = by_path(build_all(repo))["apps"]
+    assert not apps.ok and "do-not-read" not in apps.error + apps.output
+    assert f"apps/kustomization.yaml: {named} names " in apps.error and "outside the repository: not read" in apps.error
+
+
+def test_a_generator_configuration_reading_inside_the_repository_builds(tmp_path):
+    repo = bootstrapped(tmp_path, {
+        "bootstrap/apps.yaml": flux_ks("apps", "apps"),
+        "apps/kustomization.yaml": ("resources: [a.yaml]\ngenerators:\n  - |\n" + _indented(_GENERATOR.format(path="../shared/k.txt"))
+                                    + "  - gen.yaml\n"),
+        "apps/gen.yaml": _GENERATOR.format(path="k2.txt").replace("name: x", "name: y"),
+        "apps/k2.txt": "second value\n",
+        "apps/a.yaml": CM.format(name="a"),
+        "shared/k.txt": "shared value\n",
+    })
+    apps = by_path(build_all(repo))["apps"]
+    assert apps.ok, apps.error
+    assert "shared value" in apps.output and "second value" in apps.output
