@@ -89,6 +89,37 @@ def test_update_all_refuses_an_answers_file_naming_another_template(cluster, hos
 
 
 
+@pytest.mark.parametrize("where", ["absolute", "home", "link"])
+def test_update_all_reads_no_values_source_outside_the_repository(cluster, tmp_path, monkeypatch, where):
+    """A pull request points an app's values_source at a file of the machine (a bot's
+    credentials) and makes the app due for an update: copier would render the app from it,
+    and the bot would commit and push what it read."""
+    secret = tmp_path / "home" / "credentials.yaml"
+    secret.parent.mkdir()
+    secret.write_text("token: do-not-read\n")
+    monkeypatch.setenv("HOME", str(secret.parent))
+    source = {"absolute": str(secret), "home": "~/credentials.yaml", "link": "charts/values.yaml"}[where]
+    if where == "link":  # a link to it, committed in the repository: require_inside names it first
+        (cluster / "charts").mkdir()
+        (cluster / "charts/values.yaml").symlink_to(secret)
+    path = cluster / ".copier-answers.app-web.yml"
+    recorded = yaml.safe_load(path.read_text())
+    recorded.update(values_source=source, values_in="inline", _commit="v1.0.0")
+    path.write_text(yaml.safe_dump(recorded))
+    commit_all(cluster, "A pull request changes two lines")
+    before = tree_state(cluster)
+    result = cookbook_cli("update-all", str(cluster))
+    assert result.returncode == 1, result.stdout
+    said = result.stdout + result.stderr
+    if where == "link":
+        assert "holds symbolic links" in said and "charts/values.yaml" in said
+    else:
+        assert f".copier-answers.app-web.yml: values_source {source}" in result.stderr, said
+        assert "reads nothing outside the repository" in result.stderr and "Nothing was changed" in result.stderr
+    assert "Traceback" not in said and "do-not-read" not in said
+    assert tree_state(cluster) == before
+
+
 def test_a_folder_named_like_the_trusted_one_with_git_added_is_another_template(cluster, hostile, template, tmp_path):
     """`<trusted>.git` beside the trusted folder is another repository, however a URL with
     and without `.git` names one: refused, and its task never runs."""

@@ -243,6 +243,15 @@ def update_all(repo: Path, recorded: dict[str, dict], args: argparse.Namespace) 
         for name in files:
             report(Outcome(name, "unchanged", targets[name]))
         return True
+    to_update = {name: answers for name, answers in recorded.items() if str(answers.get("_commit", "")) != targets[name]}
+    if outside := copier_run.values_sources_outside(repo, to_update):
+        raise UserError(
+            "update-all reads nothing outside the repository, and updating these would have the template read a "
+            "file outside it, the chart values each app was made from:\n  " + "\n  ".join(outside) + "\nNothing was "
+            "changed. Copy the chart or values file into the repository and record it there, by hand (copier then "
+            "reads what you give it): `copier update --trust --defaults -a <answers file> -d values_source=<its path "
+            "in the repository>`."
+        )
     scratch = update_scratch.folder(repo, args.jobs, prefix="flux-cookbook-update-all.")
     record = interruption.RunRecord(repo)
     record.add("folders", scratch)

@@ -99,6 +99,25 @@ def recorded_answers(repo: Path, answers_file: str = layout.CLUSTER_ANSWERS) -> 
     return answers
 
 
+def values_sources_outside(repo: Path, recorded: dict[str, dict]) -> list[str]:
+    """"<answers file>: values_source <path>" for each recorded values_source that an update
+    would have the template read outside the repository (a local chart or values file the
+    app was made from, rendered again on every update, by the old release's code too). One
+    not there (made on another machine) is not read: the update renders the placeholder and
+    keeps the app's values."""
+    outside = []
+    for name, answers in recorded.items():
+        source = str(answers.get("values_source") or "")
+        path = Path(source).expanduser()
+        if not source or not os.path.lexists(path if path.is_absolute() else Path(repo) / path):
+            continue
+        try:
+            repo_files.inside(repo, path)
+        except repo_files.OutsideRepository:
+            outside.append(f"{name}: values_source {source}")
+    return outside
+
+
 def release_of(template: str, commit: object) -> str | None:
     """The ref to copy an app at: the cluster's recorded commit, where the template has it.
 
