@@ -361,10 +361,25 @@ CASES = [
          "schema", KUST, "^spec:", message="'validation' was unexpected"),
     Case("chart-version-flux-cannot-read", {HR: Replace("      version: 6.x", "      version: 6.x.y")},
          "schema.chart-version", HR, "version: 6.x.y", message="improper constraint '6.x.y'"),
-    # A version postBuild fills in is read on the cluster: the HelmRelease is noted as not validated, no more.
+    # A version postBuild reads on the cluster (substituteFrom): the HelmRelease is noted as not validated, no more.
     Case("chart-version-substituted", {HR: Replace("      version: 6.x", "      version: ${PODINFO_VERSION}"),
-                                       KUST: Replace("  prune: true", "  postBuild:\n    substitute:\n      PODINFO_VERSION: 6.x\n  prune: true")},
+                                       KUST: Replace("  prune: true", SUBSTITUTE_FROM.format(optional="        optional: true\n"))},
          "schema.substituted", HR, 1, WARNING),
+    # Values the Kustomization spells out are known here: the object is validated as the
+    # cluster gets it, substituted (a value the schema refuses; a variable no value names,
+    # made empty; no variable at all, so nothing substituted and the default left as written).
+    Case("substituted-value-the-schema-refuses", {
+        HR: Replace("  interval: 15m", "  interval: ${HR_INTERVAL}"),
+        KUST: Replace("  prune: true", "  postBuild:\n    substitute:\n      HR_INTERVAL: 15 minutes\n  prune: true")},
+         "schema", HR, "interval: ${HR_INTERVAL}", message="once the postBuild of Kustomization podinfo substitutes"),
+    Case("substituted-variable-no-value-names", {
+        HR: Replace("  interval: 15m", "  interval: ${HR_INTERVALL}"),
+        KUST: Replace("  prune: true", "  postBuild:\n    substitute:\n      HR_INTERVAL: 15m\n  prune: true")},
+         "schema", HR, "^spec:", message="'interval' is a required property"),
+    Case("postbuild-without-a-variable-substitutes-nothing", {
+        HR: Replace("  interval: 15m", "  interval: ${HR_INTERVAL:=15m}"),
+        KUST: Replace("  prune: true", "  postBuild:\n    substitute: {}\n  prune: true")},
+         "schema", HR, "interval: ${HR_INTERVAL:=15m}", message="does not match"),
     # ... and without a postBuild, source-controller reads the ${...} itself.
     Case("chart-version-variable-nothing-fills-in", {HR: Replace("      version: 6.x", "      version: ${PODINFO_VERSION}")},
          "schema.chart-version", HR, "version: ${PODINFO_VERSION}", message="improper constraint"),
@@ -381,13 +396,6 @@ CASES = [
     # The same object in two app folders: both Kustomizations apply it, the second is reported.
     Case("applied-twice", {"podinfo/configmap-extra.yaml": CONFIGMAP, "web/configmap-extra.yaml": CONFIGMAP},
          "build.applied-twice", "web/configmap-extra.yaml", 1, message="flux-system/podinfo (path podinfo)"),
-    # One folder applied by two Kustomizations with other postBuild values: each its own
-    # ConfigMap (tenant-a's a/settings-a, tenant-b's b/settings-b), not one applied twice.
-    Case("one-folder-applied-with-other-postbuild-values", {
-        **{f"bootstrap/kustomizations/kustomization-tenant-{t}.yaml": flux_ks(f"tenant-{t}", "./tenant", extra=TENANT.format(t))
-           for t in "ab"},
-        "tenant/configmap-settings-${TENANT}.yaml": CONFIGMAP.replace("name: extra", "name: settings-${TENANT}")},
-         "schema.substituted", "tenant/configmap-settings-${TENANT}.yaml", 1, WARNING),
     # An object no file holds is reported at the generator that makes it.
     Case("generated-label-value-with-a-space", {"podinfo/kustomization.yaml": CONFIGMAP_GENERATOR.format(label="team: platform team")},
          "schema", "podinfo/kustomization.yaml", "- name: settings", message="value 'platform team' is not valid"),
@@ -550,9 +558,6 @@ CASES = [
          "providerRef:", message="providerRef names Provider podinfo/chat"),
     Case("image-policy-repository-missing", {"podinfo/imagepolicy-podinfo.yaml": IMAGE_POLICY}, "ref.image-repository",
          "podinfo/imagepolicy-podinfo.yaml", "imageRepositoryRef:", message="names ImageRepository podinfo/podinfo"),
-    Case("image-update-path-substituted", {"podinfo/imageupdateautomation-podinfo.yaml": image_update_automation("./${APP_FOLDER}"),
-                                           KUST: Replace("  prune: true", "  postBuild:\n    substitute:\n      APP_FOLDER: podinfo\n  prune: true")},
-         "schema.substituted", "podinfo/imageupdateautomation-podinfo.yaml", 1, WARNING),
     Case("image-update-path-missing", {"podinfo/imageupdateautomation-podinfo.yaml": image_update_automation("./podnfo")},
          "ref.update-path", "podinfo/imageupdateautomation-podinfo.yaml", "path: ./podnfo", message="is no folder"),
     # A webhook's resource at a removed version: notification-controller finds no such kind.
@@ -584,12 +589,6 @@ CASES = [
          "convention.plain-secret", "podinfo/secret-db.yaml", 1),
     Case("sops-encrypted-secret-not-decrypted", {"podinfo/secret-db.yaml": SOPS_SECRET},
          "schema.sops-not-decrypted", "podinfo/secret-db.yaml", 1, message="has no spec.decryption"),
-    # The sync Kustomization's postBuild fills in podinfo's path before Flux follows it: the
-    # folder it names builds (no `path not found`); the Kustomization is noted as not validated.
-    Case("child-path-the-parents-postbuild-fills-in", {
-        "bootstrap/flux-system/gotk-sync.yaml": GOTK_SYNC + "  postBuild:\n    substitute:\n      APP: podinfo\n",
-        "bootstrap/flux-system/kustomization.yaml": FLUX_KUSTOMIZATION,
-        KUST: Replace("  path: podinfo", "  path: ./${APP}")}, "schema.substituted", KUST, 1, WARNING),
     Case("post-build-variable-name", {KUST: Replace("  prune: true", "  postBuild:\n    substitute:\n      my-var: x\n  prune: true")},
          "schema.post-build", KUST, "my-var: x", message="postBuild variable 'my-var'"),
     # kustomize-controller leaves a namespaced object without a namespace as it is; the cluster refuses it.
@@ -706,6 +705,22 @@ CASES = [
 
 # Variations that are fine: each must report nothing at all.
 CLEAN = [
+    # Objects holding variables whose values the Kustomizations spell out, validated as substituted:
+    # one folder applied by two Kustomizations with other postBuild values (each its own
+    # ConfigMap: tenant-a's a/settings-a, tenant-b's b/settings-b, not one applied twice);
+    # an image update path; a child's path the sync Kustomization's postBuild fills in
+    # before Flux follows it (the folder it names builds: no `path not found`).
+    Case("one-folder-applied-with-other-postbuild-values", {
+        **{f"bootstrap/kustomizations/kustomization-tenant-{t}.yaml": flux_ks(f"tenant-{t}", "./tenant", extra=TENANT.format(t))
+           for t in "ab"},
+        "tenant/configmap-settings-${TENANT}.yaml": CONFIGMAP.replace("name: extra", "name: settings-${TENANT}")}, "", "", 0),
+    Case("image-update-path-substituted", {"podinfo/imageupdateautomation-podinfo.yaml": image_update_automation("./${APP_FOLDER}"),
+                                           KUST: Replace("  prune: true", "  postBuild:\n    substitute:\n      APP_FOLDER: podinfo\n  prune: true")},
+         "", "", 0),
+    Case("child-path-the-parents-postbuild-fills-in", {
+        "bootstrap/flux-system/gotk-sync.yaml": GOTK_SYNC + "  postBuild:\n    substitute:\n      APP: podinfo\n",
+        "bootstrap/flux-system/kustomization.yaml": FLUX_KUSTOMIZATION,
+        KUST: Replace("  path: podinfo", "  path: ./${APP}")}, "", "", 0),
     # Image automation and an Alert whose objects are all there: the guards of the ref cases.
     Case("image-automation-and-alert-complete",
          {"podinfo/imagepolicy-podinfo.yaml": IMAGE_POLICY, "podinfo/imagerepository-podinfo.yaml": IMAGE_REPOSITORY,
@@ -1105,7 +1120,7 @@ def test_references_by_a_name_a_prefix_changes_in_the_build_are_errors(repo, cac
 
 def test_a_post_build_the_parents_patch_gives_makes_variables_no_error(repo, cache):
     """A ${...} where the schema wants a number is kustomize-controller's to fill in when the
-    Kustomization has a postBuild, even one its parent's patch gives it."""
+    Kustomization has a postBuild, even one its parent's patch gives it: validated as filled in."""
     service = ("apiVersion: v1\nkind: Service\nmetadata:\n  name: extra\n  namespace: podinfo\n"
                "spec:\n  ports:\n    - port: ${PORT}\n")
     apply(repo, {"bootstrap/flux-system/kustomization.yaml": FLUX_KUSTOMIZATION, "podinfo/service-extra.yaml": service,
@@ -1113,7 +1128,7 @@ def test_a_post_build_the_parents_patch_gives_makes_variables_no_error(repo, cac
     assert {p.rule for p in check_repository(repo, cache_dir=cache).problems} == {"schema"}  # not an integer
     apply(repo, {"bootstrap/flux-system/gotk-sync.yaml": GOTK_SYNC + PATCHED_IN.format(
         op="{op: add, path: /spec/postBuild, value: {substitute: {PORT: '80'}}}")})
-    assert {(p.rule, p.severity) for p in check_repository(repo, cache_dir=cache).problems} == {("schema.substituted", WARNING)}
+    assert check_repository(repo, cache_dir=cache).problems == ()  # `port: 80` once substituted
 
 
 def test_an_overlays_patch_does_not_hide_what_the_base_names(tmp_path, cache):
@@ -1204,7 +1219,7 @@ def test_names_postbuild_fills_in_are_not_looked_up(repo, cache):
     apply(repo, {HR: Replace("      name: podinfo-helm-chart-value-overrides\n", "      name: ${APP}-helm-chart-value-overrides\n")})
     apply(repo, {HR: Replace("metadata:\n  name: podinfo\n  namespace: podinfo\n", "metadata:\n  name: podinfo\n  namespace: ${NS}\n")})
     report = check_repository(repo, cache_dir=cache)
-    assert {p.rule for p in report.problems} == {"schema.substituted"}, "\n".join(map(str, report.problems))
+    assert report.problems == (), "\n".join(map(str, report.problems))
 
 def test_a_bootstrap_dir_outside_the_repository_is_named_as_the_answer_it_is(repo, cache):
     """Beside the build of the folder it names (which fails), the answer itself."""

@@ -48,17 +48,24 @@ def check_schemas(repo: Repository, results: list | None = None, crd_dirs: list[
     substituting = dict(_substituting_kustomizations(repo))
     for item in built if built is not None else built_objects(repo, succeeded):
         obj = {key: value for key, value in item.obj.items() if key != "sops"}  # decrypted before applied
-        by = substituting.get(item.kustomization.path, "")
+        by, substitutes = substituting.get(item.kustomization.path, ("", None))
+        after = ""
         if by and _waits_for_substitution(obj):
-            meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-            problems.append(Problem(
-                item.source.path, item.source.line, "schema.substituted", WARNING,
-                f"{obj.get('kind')}/{meta.get('name')}: not validated here: it holds ${{...}} variables "
-                f"that the postBuild of Kustomization {by} fills in on the cluster"))
-            continue
+            # What the cluster gets: the postBuild's values filled in, when all are known here.
+            applied = post_build.substitute_document(item.text, substitutes)
+            if not isinstance(applied, dict):
+                meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+                problems.append(Problem(
+                    item.source.path, item.source.line, "schema.substituted", WARNING,
+                    f"{obj.get('kind')}/{meta.get('name')}: not validated here: it holds ${{...}} variables "
+                    f"that the postBuild of Kustomization {by} fills in on the cluster"))
+                continue
+            obj = {key: value for key, value in applied.items() if key != "sops"}
+            after = f" (once the postBuild of Kustomization {by} substitutes its variables)"
         for dirs in _crd_sets(repo, item.kustomization.path, crd_dirs, cluster_crds):
             for where, message in schemas.validate_object_fields(obj, dirs):
-                problems.append(Problem(item.source.path, item.source.line_at(tuple(where)), "schema", ERROR, message))
+                problems.append(Problem(item.source.path, item.source.line_at(tuple(where)), "schema", ERROR,
+                                        message + after))
     for path in repo.manifest_files():
         if (folder := repo.folder_of(path)) in covered:
             continue
@@ -79,7 +86,7 @@ def _crd_sets(repo: Repository, folder: str | None, crd_dirs: list[Path] | None,
     return sets or [crd_dirs]
 
 
-def _file_schema_problems(repo: Repository, path: str, substituting: dict[str, str],
+def _file_schema_problems(repo: Repository, path: str, substituting: dict[str, tuple],
                           crd_dirs: list[Path] | None) -> list[Problem]:
     """The objects of one file as written (its folder was not built)."""
     from flux_cookbook.check import schemas
@@ -87,21 +94,22 @@ def _file_schema_problems(repo: Repository, path: str, substituting: dict[str, s
     documents = repo.documents[path]
     if any(isinstance(d.obj, dict) and "sops" in d.obj for d in documents):
         return _sops_schema_problems(path, documents, crd_dirs)
-    by = substituting.get(repo.folder_of(path) or "", "")
+    by, _ = substituting.get(repo.folder_of(path) or "", ("", None))
     if by and any(_waits_for_substitution(d.obj) for d in documents):
         return _substituted_schema_problems(repo, path, documents, by, crd_dirs)
     return [Problem(path, line, "schema", ERROR, message)
             for line, message in schemas.validate_file(repo.root / path, path, crd_dirs)]
 
 
-def _substituting_kustomizations(repo: Repository) -> list[tuple[str, str]]:
-    """(applied folder, Kustomization name) of each Flux Kustomization with a postBuild:
-    kustomize-controller substitutes ${...} variables in what it builds, after the build."""
+def _substituting_kustomizations(repo: Repository) -> list[tuple[str, tuple[str, post_build.PostBuild | None]]]:
+    """(applied folder, (Kustomization name, its postBuild)) of each Flux Kustomization with
+    a postBuild: kustomize-controller substitutes ${...} variables in what it builds, after
+    the build."""
     found = []
     for kustomization in repo.kustomizations:
         spec = applied_kustomization_spec(repo, kustomization)
         if spec is not None and spec.get("postBuild"):
-            found.append((kustomization.path, kustomization.name))
+            found.append((kustomization.path, (kustomization.name, post_build.of(spec))))
     return found
 
 

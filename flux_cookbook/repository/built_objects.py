@@ -16,6 +16,7 @@ first), else at the Kustomization.
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -47,10 +48,23 @@ class Built:
     obj: dict
     kustomization: FluxKustomization
     source: Source
+    text: str = ""  # its document in the build output: what kustomize-controller's postBuild substitutes in
 
 
 def objects(output: str) -> list[dict]:
-    return [doc for doc in yaml.load_all(output, Loader=bounded_yaml.SAFE_LOADER) if isinstance(doc, dict)]
+    return [obj for obj, _ in output_documents(output)]
+
+
+def output_documents(output: str) -> list[tuple[dict, str]]:
+    """(object, its document's text) of each object of a build output (kustomize writes
+    one document per object, each after a `---` line but the first)."""
+    texts = re.split(r"(?m)^---[ \t]*\n", output)
+    found = []
+    for text in texts:
+        obj = yaml.load(text, Loader=bounded_yaml.SAFE_LOADER) if text.strip() else None
+        if isinstance(obj, dict):
+            found.append((obj, text))
+    return found
 
 
 class _Documents:
@@ -116,9 +130,9 @@ def _patch_files(repo: Repository) -> set[str]:
 
 def built_objects(repo: Repository, results: list[BuildResult]) -> Iterator[Built]:
     """Each object of each successful build, with the document it comes from."""
-    documents = _Documents(repo)
+    candidates = _Documents(repo)
     for result in results:
         if not result.ok or not result.output:
             continue
-        for obj in objects(result.output):
-            yield Built(obj, result.kustomization, documents.source_of(obj, result.kustomization))
+        for obj, text in output_documents(result.output):
+            yield Built(obj, result.kustomization, candidates.source_of(obj, result.kustomization), text)

@@ -5,7 +5,8 @@ After the build, kustomize-controller fills in `${VAR}`, `${VAR:=default}` and
 `${VAR}`), from `spec.postBuild.substituteFrom` (ConfigMaps and Secrets read on the
 cluster) and `spec.postBuild.substitute` (which wins), and leaves an object annotated or
 labelled `kustomize.toolkit.fluxcd.io/substitute: disabled` as built; with no value at
-all it substitutes nothing (fluxcd/pkg kustomize/kustomize_varsub.go, SubstituteVariables).
+all it substitutes nothing (fluxcd/pkg kustomize/kustomize_varsub.go, SubstituteVariables)
+unless `substituteStrategy: Always` (Flux 2.9) says to.
 
 Offline only the inline `substitute` values are known: `substitute` says None where the
 text depends on a value substituteFrom reads, or on an expression not reproduced here
@@ -19,6 +20,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
+from flux_cookbook.extensions import bounded_yaml
 from flux_cookbook.extensions.flux_names import KUSTOMIZE_GROUP
 
 # kustomize-controller leaves an object with this annotation or label as it is built.
@@ -34,6 +38,7 @@ class PostBuild:
 
     values: dict[str, str] = field(default_factory=dict)  # spec.postBuild.substitute
     from_cluster: bool = False  # substituteFrom names ConfigMaps or Secrets: values read on the cluster only
+    always: bool = False  # substituteStrategy Always (Flux 2.9): substituted even with no value at all
 
 
 def of(spec: Any) -> PostBuild | None:
@@ -44,7 +49,7 @@ def of(spec: Any) -> PostBuild | None:
     inline = post_build.get("substitute")
     # As the controller reads them: strings, newlines dropped.
     values = {str(k): str(v).replace("\n", "") for k, v in inline.items()} if isinstance(inline, dict) else {}
-    return PostBuild(values, bool(post_build.get("substituteFrom")))
+    return PostBuild(values, bool(post_build.get("substituteFrom")), post_build.get("substituteStrategy") == "Always")
 
 
 def disabled(obj: Any) -> bool:
@@ -61,7 +66,7 @@ def substitute(text: str, post_build: PostBuild | None) -> str | None:
     known on the cluster only."""
     if post_build is None or "$" not in text:
         return text
-    if not post_build.values:
+    if not post_build.values and not post_build.always:
         # Substituted only if substituteFrom finds a value on the cluster; never without one.
         return None if post_build.from_cluster and _EXPRESSION.search(text) else text
     unknown = False
@@ -84,6 +89,30 @@ def substitute(text: str, post_build: PostBuild | None) -> str | None:
 
     substituted = _EXPRESSION.sub(value, text)
     return None if unknown else substituted
+
+
+def substitute_document(text: str, post_build: PostBuild | None) -> Any:
+    """The object a document's `text` (one object of a build output) is once
+    kustomize-controller substitutes it as YAML text, as it does; None where that is known
+    on the cluster only, or where the substituted text is no YAML (the controller fails)."""
+    substituted = substitute(text, post_build)
+    if substituted is None:
+        return None
+    try:
+        return _without_nulls(bounded_yaml.load(substituted))
+    except yaml.YAMLError:
+        return None
+
+
+def _without_nulls(value: Any) -> Any:
+    """`value` with every null field left out, as the API server prunes a field that is
+    null (a variable made empty) before it validates an object: `interval: ${EMPTY}` is no
+    interval, and a required one is missing."""
+    if isinstance(value, dict):
+        return {key: _without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_without_nulls(item) for item in value]
+    return value
 
 
 _WHOLE_VARIABLE = re.compile(r"\$\{([_A-Za-z][_A-Za-z0-9]*)\}")
