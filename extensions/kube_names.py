@@ -57,16 +57,19 @@ def _name_error(text: str, what: str, longest: int, valid, rule: str) -> str:
     return ""
 
 
-def secret_key_error(key: str) -> str:
-    """Why `key` cannot be a key of a Secret's data, or ""."""
+def secret_key_error(key: str, named: str = "") -> str:
+    """Why `key` cannot be a key of a Secret's data, or "". `named`: how the message names
+    the key instead of quoting it (text that may be a secret is not shown)."""
     if not key:
         return "a secret key must not be empty."
+    name = named or f"'{key}'"
     if len(key) > DNS1123_SUBDOMAIN_MAX:
-        return f"secret key '{key}' is {len(key)} characters long; at most {DNS1123_SUBDOMAIN_MAX} are allowed."
+        length = "is longer" if named else f"is {len(key)} characters long"
+        return f"secret key {name} {length}; at most {DNS1123_SUBDOMAIN_MAX} characters are allowed."
     if not _SECRET_KEY.fullmatch(key):
-        return f"secret key '{key}' may only contain letters, digits, '-', '_' and '.'."
+        return f"secret key {name} may only contain letters, digits, '-', '_' and '.'."
     if key in (".", "..") or key.startswith(".."):
-        return f"secret key '{key}' must not be '.' or '..' nor start with '..'."
+        return f"secret key {name} must not be '.' or '..' nor start with '..'."
     return ""
 
 

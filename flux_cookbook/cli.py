@@ -63,6 +63,12 @@ def main(argv: list[str] | None = None) -> int:
         # devnull (the recipe of Python's signal docs). Exit as a shell reports SIGPIPE.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + signal.SIGPIPE
+    except OSError as error:
+        # The machine refused a read or write (a full disk, a quota, a read-only folder, a
+        # file size limit): said in one line, as any refusal (each file is written whole).
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"flux-cookbook: {error.strerror or error}{where}; the command stopped there.", file=sys.stderr)
+        return 1
     except stops.Interrupted as stop:
         said = "" if stop.signum == signal.SIGINT else f" by {signal.Signals(stop.signum).name}"
         print(f"\nflux-cookbook: interrupted{said}", file=sys.stderr)

@@ -14,6 +14,7 @@ import base64
 import difflib
 import os
 import pty
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -22,12 +23,13 @@ import kubesealpy
 import pytest
 import yaml
 
+from flux_cookbook import stops
 from tests.support.controller_keys import make_certificate
 from tests.support.flux_objects import flux_ks
 from tests.support.flux_schema import kustomize_build, validate_object
 from tests.support.project import commit_all, cookbook_cli, init_repo, tree_state
 from tests.support.seal_repo import cert, repo  # noqa: F401 - fixtures
-from tests.support.template_repo import git
+from tests.support.template_repo import PROJECT_ROOT, git
 
 ROOT = Path(__file__).resolve().parents[1]
 SEALED_SECRETS_CRDS = ROOT.parent / "shared" / "flux-crds" / "sealed-secrets"
@@ -482,9 +484,59 @@ def test_an_app_holding_a_sealed_secret_depends_on_the_controller(template, tmp_
     assert validate_repo(repo, [CRDS / "current", CRDS / "sealed-secrets"]) == []
     kustomize_build(repo / "podinfo")
     kustomize_build(repo / "bootstrap")
-    # The controller's own secrets add no dependency on itself.
+    # Not into the controller's own app: its Kustomization would apply the SealedSecret
+    # before the CRD its HelmRelease installs, and on a new cluster apply nothing at all.
+    state = tree_state(repo)
     again = seal(repo, "sealed-secrets", "x", "--from-literal", "k=v", "--cert", str(cert))
-    assert again.returncode == 0 and answers(repo, "sealed-secrets")["depends_on"] == []
+    assert again.returncode == 1 and "installs the Sealed Secrets controller" in again.stderr.decode()
+    assert tree_state(repo) == state
+
+
+def test_the_controller_app_under_another_name_is_waited_for_and_an_entry_there_is_not_doubled(template, tmp_path, cert):
+    """The controller installed by an app of another name (chart sealed-secrets) is the one
+    podinfo waits for; a dependsOn the Kustomization has already, written by hand, is not
+    added twice (only the answers gain it)."""
+    from tests.support.project import answers, copy, load
+
+    repo = copy(template.path, tmp_path / "cluster", sealed_secrets=False)
+    copy(template.path, repo, kind="app", app_name="ssc", chart="sealed-secrets", namespace="kube-system",
+         helm_repo_url="https://bitnami-labs.github.io/sealed-secrets", chart_version="2.x", fetch_values=False)
+    init_repo(repo)
+    kustomization = repo / "bootstrap/kustomizations/kustomization-podinfo.yaml"
+    kustomization.write_text(kustomization.read_text() + "  dependsOn:\n    - name: ssc\n")
+    commit_all(repo, "podinfo waits for the controller, written by hand")
+    result = seal(repo, "podinfo", "auth", "--from-literal", "user=admin", "--cert", str(cert))
+    assert result.returncode == 0, result.stderr.decode()
+    assert answers(repo, "podinfo")["depends_on"] == ["ssc"]
+    assert load(kustomization)["spec"]["dependsOn"] == [{"name": "ssc"}]
+    assert "kustomization-podinfo.yaml" not in result.stdout.decode()
+
+
+def test_a_seal_stopped_after_the_file_is_written_leaves_nothing(template, tmp_path, cert):
+    """Stopped between the SealedSecret and the dependsOn it needs (a CI job's timeout):
+    the file is taken back, so a second run starts again from the start."""
+    from tests.support.project import copy
+
+    repo = init_repo(copy(template.path, tmp_path / "cluster"))
+    state = tree_state(repo)
+    result = cookbook_cli("seal", "podinfo", "auth", "--from-literal", "user=admin", "--cert", str(cert), cwd=repo,
+                          env={stops.HOOK: "sealed-secret-written:SIGTERM"})
+    assert result.returncode == 128 + signal.SIGTERM, result.stderr
+    assert tree_state(repo) == state
+
+
+def test_a_write_the_machine_refuses_is_one_line_and_writes_nothing(repo, cert):
+    """A file size limit (as a full disk or a quota): no traceback, no file."""
+    state = tree_state(repo)
+    value = repo.parent / "value.bin"
+    value.write_bytes(b"x" * 64 * 1024)
+    limited = subprocess.run(
+        ["bash", "-c", f"ulimit -f 8; exec {sys.executable} -m flux_cookbook seal web db --from-file k={value} "
+                       f"--cert {cert}"], cwd=repo, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+    assert limited.returncode == 1 and "Traceback" not in limited.stderr, limited.stderr
+    assert "File too large" in limited.stderr
+    assert tree_state(repo) == state
 
 
 def test_an_app_of_a_cluster_without_the_controller_gets_no_dependency_on_another_clusters(template, tmp_path, cert):

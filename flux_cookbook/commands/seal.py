@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from flux_cookbook import stops
 from flux_cookbook.commands import SUMMARIES
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import known_apps, repo_files, repo_state
+from flux_cookbook.repository import put_back
 from flux_cookbook.repository.lock import one_writer
 from flux_cookbook.seal import controller_dependency, sealed_secrets, sealing, secret_values
 from flux_cookbook.template_runs import new_files_listed
@@ -112,6 +114,13 @@ def _seal(repo: Path, args: argparse.Namespace) -> int:
         _merge(secret_values.from_literals(args.from_literal), secret_values.from_files(args.from_file, _stdin())))
     # Everything that can refuse is checked before anyone types a secret.
     app = sealed_secrets.find_app(repo, args.app)
+    if args.app in repo_state.sealed_secrets_controller_apps(repo):
+        # Its Kustomization applies the HelmRelease that installs the SealedSecret CRD: on a
+        # new cluster the SealedSecret fails the dry run, and nothing of it is applied.
+        raise UserError(f"app {args.app} installs the Sealed Secrets controller: a SealedSecret in its folder is "
+                        "applied by its Kustomization before the controller's CRD exists, and on a new cluster that "
+                        "Kustomization then applies nothing, the controller included. Seal it into another app "
+                        "(which then waits for this one).")
     target = sealed_secrets.open_sealed_secret(app, args.name, args.scope, args.secret_type, labels, annotations)
     if not target.exists:
         sealed_secrets.refuse_a_second_of_one_namespace(repo, app, args.name)
@@ -119,23 +128,29 @@ def _seal(repo: Path, args: argparse.Namespace) -> int:
     dependency = controller_dependency.plan(repo, args.app)
     values = given or secret_values.require_one_secret_holds(_asked())
     target.seal(public_key, values)
-    target.save()
 
-    shown = target.path.relative_to(repo) if target.path.is_relative_to(repo) else target.path
+    inside = target.path.is_relative_to(repo)
+    shown = target.path.relative_to(repo) if inside else target.path
+    # All of it or none: stopped half-way (a signal, a full disk), a SealedSecret no
+    # Kustomization waits for or lists would stay.
+    written = [*([shown.as_posix()] if inside else []), *(name for name, *_ in dependency),
+               *put_back.kustomize_config_files(repo)]
+    with put_back.put_back_unless_done(repo, written):
+        target.save()
+        stops.checkpoint("sealed-secret-written")  # the tests' stand-in for a stop here
+        notes = controller_dependency.apply(repo, dependency)
+        # A new file in a folder whose kustomization.yaml lists its files by hand is listed
+        # there, as `add` lists an app's files: Flux would never apply it otherwise.
+        listed, left = new_files_listed.list_new_files(repo, {shown.as_posix()}) if not target.exists and inside \
+            else ([], [])
     verb = "added to" if target.exists else "written to"
     changes = [f"sealed {', '.join(target.added)}"] if target.added else []
     changes += [f"resealed {', '.join(target.replaced)}"] if target.replaced else []
     print(f"{'; '.join(changes)}: {verb} {shown} ({target.scope} scope, namespace {app.namespace}).")
-    for note in controller_dependency.apply(repo, dependency):
+    for note in [*notes, *listed]:
         print(note)
-    # A new file in a folder whose kustomization.yaml lists its files by hand is listed
-    # there, as `add` lists an app's files: Flux would never apply it otherwise.
-    if not target.exists and target.path.is_relative_to(repo):
-        listed, left = new_files_listed.list_new_files(repo, {target.path.relative_to(repo).as_posix()})
-        for note in listed:
-            print(note)
-        for note in left:
-            print(f"flux-cookbook: warning: {note}", file=sys.stderr)
+    for note in left:
+        print(f"flux-cookbook: warning: {note}", file=sys.stderr)
     for name in secret_values.files_git_would_commit(repo, args.from_file):
         print(f"flux-cookbook: warning: {name} holds a secret in plain text inside the repository, and git does not "
               "ignore it: `git add -A` would commit it. Delete it now that it is sealed, and keep such files "

@@ -26,29 +26,34 @@ from flux_cookbook.repository import apps
 CONTROLLER = known_apps.SEALED_SECRETS
 
 
-def plan(repo: Path, app: str) -> list[tuple[str, str | None]]:
+def plan(repo: Path, app: str) -> list[tuple[str, str | None, str]]:
     """The edits that make `app` depend on the controller app, worked out before anything
-    is written: (file, its new text), or (file, None) when the user must add it by hand.
-    Refuses (OutsideRepository) a file its answers place outside the repository."""
-    if app == CONTROLLER or CONTROLLER not in layout.apps(repo):
+    is written: (file, its new text, the controller app), or (file, None, the controller
+    app) when the user must add it by hand. Refuses (OutsideRepository) a file its answers
+    place outside the repository."""
+    installed = repo_state.sealed_secrets_controller_apps(repo)
+    if not installed or app in installed or app not in layout.apps(repo):
         return []
     answers_file = layout.app_answers_file(app)
     try:
         answers = bounded_yaml.load(repo_files.read_text(repo, answers_file), answers_file) or {}
     except (UnicodeDecodeError, repo_files.NotReadable, yaml.YAMLError):
-        return [(answers_file, None)]  # the user adds it, as to any file this cannot read
-    if not isinstance(answers, dict):
-        return [(answers_file, None)]
+        answers = None
+    if not isinstance(answers, dict):  # the user adds it, as to any file this cannot read
+        return [(answers_file, None, CONTROLLER if CONTROLLER in installed else installed[0])]
     kustomization_file = apps.App(repo, app, answers, conventions.CURRENT.bootstrap_dir).kustomization_file
     repo_files.inside(repo, kustomization_file)  # answers leading outside are refused, whatever follows
-    if CONTROLLER not in controller_apps_of_its_cluster(repo, app):
-        return []  # the controller app is another cluster's: this one's Kustomization would wait forever
-    depends_on = answers.get("depends_on") or []
-    if isinstance(depends_on, list) and CONTROLLER in depends_on:
-        return []
-    # Answers files are written with lists at their key's column, manifests indented by 2.
+    controllers = controller_apps_of_its_cluster(repo, app)
+    if not controllers:
+        return []  # another cluster's: this one's Kustomization would wait forever
+    # The app installing the controller, whatever its name (`add sealed-secrets` names it so).
+    controller = CONTROLLER if CONTROLLER in controllers else controllers[0]
+    # Answers files are written with lists at their key's column, manifests indented by 2;
+    # each file gets the entry it lacks (one may have it already, written by hand).
     edits = ((answers_file, _add_to_answers, (2, 0)), (kustomization_file, _add_to_kustomization, (4, 2)))
-    return [(name, _edited_file(repo, name, add, *lists)) for name, add, lists in edits]
+    planned = [(name, _edited_file(repo, name, lambda data, add=add: add(data, controller), *lists))
+               for name, add, lists in edits]
+    return [(name, edited, controller) for name, edited in planned if edited != _UNCHANGED]
 
 
 def controller_apps_of_its_cluster(repo: Path, app: str) -> list[str]:
@@ -66,15 +71,15 @@ def controller_apps_of_its_cluster(repo: Path, app: str) -> list[str]:
     return [other for other in repo_state.sealed_secrets_controller_apps(repo) if cluster(other) == cluster(app)]
 
 
-def apply(repo: Path, edits: list[tuple[str, str | None]]) -> list[str]:
+def apply(repo: Path, edits: list[tuple[str, str | None, str]]) -> list[str]:
     """Write what `plan` worked out; returns what was changed or what to do by hand."""
     notes = []
-    for name, edited in edits:
+    for name, edited, controller in edits:
         if edited is not None:
             repo_files.write_text(repo, name, edited)
-            notes.append(f"{name}: now depends on {CONTROLLER}")
+            notes.append(f"{name}: now depends on {controller}")
         else:
-            notes.append(f"{name}: add {CONTROLLER} to its dependsOn/depends_on yourself")
+            notes.append(f"{name}: add {controller} to its dependsOn/depends_on yourself")
     return notes
 
 
@@ -116,6 +121,8 @@ def _edited(text: str, add, sequence: int, offset: int) -> str | None:
     try:
         add(data)
         add(expected)
+    except _Already:
+        return _UNCHANGED
     except _NotAList:
         return None
     out = io.StringIO()
@@ -132,22 +139,33 @@ class _NotAList(ValueError):
     """The entry to add to holds something else than a list: the user's to sort out."""
 
 
-def _add_to_answers(data: dict) -> None:
+class _Already(ValueError):
+    """The list names the controller already: nothing to add."""
+
+
+_UNCHANGED = "\0unchanged"  # _edited_file's answer for a file that needs no entry
+
+
+def _add_to_answers(data: dict, controller: str) -> None:
     entries = data.get("depends_on")
     if entries is not None and not isinstance(entries, list):
         raise _NotAList("depends_on")
+    if entries is not None and controller in entries:
+        raise _Already("depends_on")
     if entries is None:
         data["depends_on"] = entries = CommentedSeq() if isinstance(data, CommentedMap) else []
-    entries.append(CONTROLLER)
+    entries.append(controller)
 
 
-def _add_to_kustomization(data: dict) -> None:
+def _add_to_kustomization(data: dict, controller: str) -> None:
     spec = data.setdefault("spec", {})
     if not isinstance(spec, dict):
         raise _NotAList("spec")
     entries = spec.get("dependsOn")
     if entries is not None and not isinstance(entries, list):
         raise _NotAList("spec.dependsOn")
+    if entries is not None and any(isinstance(e, dict) and e.get("name") == controller for e in entries):
+        raise _Already("spec.dependsOn")
     if entries is None:
         spec["dependsOn"] = entries = CommentedSeq() if isinstance(spec, CommentedMap) else []
-    entries.append(CommentedMap(name=CONTROLLER) if isinstance(entries, CommentedSeq) else {"name": CONTROLLER})
+    entries.append(CommentedMap(name=controller) if isinstance(entries, CommentedSeq) else {"name": controller})

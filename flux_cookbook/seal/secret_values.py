@@ -20,8 +20,8 @@ from flux_cookbook.extensions.kube_names import secret_key_error
 def _checked_key(key: str, where: str, shown: bool = True) -> str:
     """`key`, or UserError. Not `shown`: the text before the `=` of a literal or a piped line,
     which is a secret where one ends in `=` (a base64 token's padding) given without KEY=."""
-    if error := secret_key_error(key):
-        raise UserError(f"{where}: {error if shown else error.replace(repr(key), NOT_SHOWN)}")
+    if error := secret_key_error(key, "" if shown else NOT_SHOWN):
+        raise UserError(f"{where}: {error}")
     return key
 
 
@@ -158,6 +158,9 @@ def from_prompt(ask_key: Callable[[str], str], ask_secret: Callable[[str], str])
         return _prompted(ask_key, ask_secret)
     except EOFError:  # Ctrl-D at a prompt
         raise UserError("input ended at a prompt: nothing sealed.") from None
+    except UnicodeDecodeError:  # what was typed is not the terminal's encoding: never shown, not even a byte
+        raise UserError("what was typed at a prompt is not text in the terminal's encoding (UTF-8?): nothing "
+                        "sealed. Give such a value with --from-file KEY=PATH, which takes any bytes.") from None
 
 
 def _prompted(ask_key: Callable[[str], str], ask_secret: Callable[[str], str]) -> dict[str, bytes]:

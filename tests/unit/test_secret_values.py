@@ -38,6 +38,19 @@ def test_bad_lines_are_refused_without_their_value(text, message):
     assert message in str(refused.value) and VALUE not in str(refused.value)
 
 
+@pytest.mark.parametrize("secret", ["Pa$$w0rd'Xy9", "C:\\Users\\me\\hunter2", "tab\there", "..hidden", "k" * 254])
+def test_text_before_the_equals_sign_of_a_literal_or_line_is_never_shown(secret):
+    """The text before '=' is a secret where a token ending in '=' is given without KEY=:
+    a key refused for any reason is not quoted, whatever characters it holds."""
+    for refuse in (lambda: secret_values.from_literals([f"{secret}="]),
+                   lambda: secret_values.from_literals([f"{secret}=value"]),
+                   lambda: secret_values.from_lines(io.BytesIO(f"{secret}=value\n".encode()))):
+        with pytest.raises(UserError) as refused:
+            refuse()
+        message = str(refused.value)
+        assert secret not in message and secret[-5:] not in message, message
+
+
 def test_literals_keep_the_shells_bytes():
     assert secret_values.from_literals(["a=x=y", "c=\udcff"]) == {"a": b"x=y", "c": b"\xff"}
     for literals, message in [([VALUE], "--from-literal #1 has no '='"), (["a=1", f"a={VALUE}"], "--from-literal #2: key 'a' is given twice"),
@@ -97,6 +110,15 @@ def test_prompt_asks_again_after_a_bad_key_a_repeat_or_a_mismatch(capsys):
     assert "key 'password' is already given" in shown.err
     assert "The two values of token differ" in shown.err
     assert VALUE not in shown.out + shown.err
+
+
+def test_a_value_typed_in_another_encoding_is_refused_without_a_byte_of_it():
+    def ask_secret(prompt):
+        return b"P\xe4ss-word".decode("utf-8")  # what getpass raises on a Latin-1 terminal
+
+    with pytest.raises(UserError) as refused:
+        secret_values.from_prompt(lambda prompt: "pw", ask_secret)
+    assert "nothing sealed" in str(refused.value) and "xe4" not in str(refused.value)
 
 
 def test_prompt_with_no_key_or_ended_input_seals_nothing():

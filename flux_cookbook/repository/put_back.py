@@ -1,0 +1,44 @@
+"""Files put back as they were when a command that writes several of them does not finish.
+
+`seal` writes the SealedSecret, then the app's answers and Kustomization (dependsOn), then
+a kustomization file listing the new file: stopped half-way (a signal, a full disk), the
+repository would hold a SealedSecret no Kustomization waits for or lists. Within
+`put_back_unless_done`, an exception (Interrupted included) puts every file named back
+as it was, or removes it where it was not there, before it goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from flux_cookbook import stops
+from flux_cookbook.extensions import flux_names, repo_files
+
+
+def kustomize_config_files(repo: Path) -> list[str]:
+    """The repository's kustomization files: where a new file may be listed."""
+    return [name for name in repo_files.listed_files(repo)
+            if name.rpartition("/")[2] in flux_names.KUSTOMIZE_CONFIG_FILES]
+
+
+@contextlib.contextmanager
+def put_back_unless_done(repo: Path, paths: Iterable[str]) -> Iterator[None]:
+    before: dict[str, bytes | None] = {}
+    for path in paths:
+        before[path] = repo_files.read_bytes(repo, path) if repo_files.inside(repo, path).is_file() else None
+    try:
+        yield
+    except BaseException:
+        with stops.signals_deferred():  # a second Ctrl-C waits for the files to be back
+            for path, data in before.items():
+                target = repo_files.inside(repo, path)
+                now = target.read_bytes() if target.is_file() else None
+                if now == data:
+                    continue
+                if data is None:
+                    target.unlink()
+                else:
+                    repo_files.write_bytes(repo, path, data)
+        raise
