@@ -169,6 +169,25 @@ def test_an_app_moved_to_another_namespace_takes_its_health_checks_along(templat
     assert build_check.newly_broken(before, build_check.build(repo)) == []
 
 
+def test_a_namespace_another_app_still_uses_stays_when_an_app_moves_out(template, own_web_cluster, capfd):
+    """Two apps in one namespace; one moves to another: its update deletes the Namespace
+    file its old release wrote, which the other still goes into (with prune, Flux would
+    delete the namespace and the other app in it). It stays, and the update says why."""
+    repo, before = own_web_cluster
+    add_app(template, repo, "api", namespace="web")
+    commit_all(repo, "api shares web's namespace")
+    moved = [{"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "name": "web", "namespace": "edge"}]
+    update(repo, layout.app_answers_file("web"), vcs_ref=template.current, namespace="edge", health_checks=moved)
+    assert (repo / "bootstrap/namespaces/namespace-web.yaml").is_file()
+    assert (repo / "bootstrap/namespaces/namespace-edge.yaml").is_file()
+    assert "bootstrap/namespaces/namespace-web.yaml: kept, still used by .copier-answers.app-api.yml" in capfd.readouterr().out
+    # Moved out again, by the last app in it: nothing uses it, and it goes.
+    commit_all(repo, "web in edge")
+    update(repo, layout.app_answers_file("api"), vcs_ref=template.current, namespace="edge",
+           health_checks=[{**moved[0], "name": "api"}])
+    assert not (repo / "bootstrap/namespaces/namespace-web.yaml").exists()
+
+
 def test_an_update_writes_no_namespace_or_helm_repository_file_the_user_removed(template, own_web_cluster, capfd):
     """The HelmRelease makes its own namespace (install.createNamespace), and the app takes
     its chart from another app's HelmRepository: the user removed both files, and an

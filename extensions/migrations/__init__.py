@@ -75,6 +75,7 @@ def every_update_due(stage: str, repo: Path, answers_file: str) -> bool:
     # settles as well, or a deleted HelmRepository file).
     return (git_dir_file(repo, apps_folder.RECORD).exists() or v3_0_0.after_due(repo)
             or bool(shared_files.rewritten(repo, answers_file)) or shared_files.readme_rewritten(repo, answers_file)
+            or bool(shared_files.deleted_namespace_files(repo))
             or bool(encrypted_files.changed(repo)) or bool(values_kept.changed(repo)))
 
 

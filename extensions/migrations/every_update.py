@@ -5,7 +5,8 @@ before: an app adopted one folder down is put where its old release rendered it
 after:  it is put back under its apps folder; a SOPS-encrypted file the update changed is
         put back as committed (encrypted_files), and so is a values ConfigMap it gave the
         placeholder of values it could not read (values_kept); a Namespace or HelmRepository file the
-        update wrote again, whose object the user declares elsewhere, is removed
+        update wrote again, whose object the user declares elsewhere, is removed, and a
+        Namespace file it deleted that something still goes into is put back
         (shared_files); an app's OCIRepository file the cluster's update wrote from the
         user's files is kept as written where the update added it too, and a
         HelmRepository file it deleted that something still uses or lists is put back

@@ -47,8 +47,59 @@ def _rewritten(repo: Path, answers_file: str) -> list[tuple[str, str]]:
     return [(name, named[name]) for name in listed.split("\0") if name in named]
 
 
+def deleted_namespace_files(repo: Path) -> list[str]:
+    """Tracked files in a namespaces/ folder that the update deleted."""
+    deleted = [path for path in git(repo, "ls-files", "-z", "--deleted").split("\0") if path]
+    return [path for path in deleted if f"/{layout.NAMESPACES}/" in f"/{path}"]
+
+
+def restore_used_namespaces(repo: Path) -> None:
+    """Put back a Namespace file the update deleted (its app moved to another namespace,
+    or was renamed) that anything else still goes into: another app, an object of the
+    user's. Gone, Flux would prune the Namespace, and everything in it with it."""
+    for path in deleted_namespace_files(repo):
+        try:
+            documents = [d for d in bounded_yaml.load_all(git(repo, "show", f":{path}")) if isinstance(d, dict)]
+        except yaml.YAMLError:
+            continue
+        names = {str((d.get("metadata") or {}).get("name")) for d in documents if d.get("kind") == "Namespace"}
+        if users := _namespace_users(repo, names, skip=path):
+            git(repo, "checkout", "--", path)
+            print(f"  {path}: kept, still used by {', '.join(users)}")
+
+
+def _namespace_users(repo: Path, names: set[str], skip: str) -> list[str]:
+    """Files of the repository that put something into one of the namespaces `names` (an
+    object's metadata.namespace or spec.targetNamespace, an app's answers); one that cannot
+    be read counts (keeping a Namespace too many is harmless, pruning one in use is not)."""
+    users = []
+    for path in tracked_files(repo):
+        if path == skip or not path.endswith((".yaml", ".yml")) or not (repo / path).is_file():
+            continue
+        try:
+            text = repo_files.read_text(repo, path)
+        except (OSError, UnicodeDecodeError):
+            continue
+        if not any(name in text for name in names):
+            continue
+        try:
+            documents = [d for d in bounded_yaml.load_all(text) if isinstance(d, dict)]
+        except yaml.YAMLError:
+            users.append(path)
+            continue
+        for document in documents:
+            meta = document.get("metadata") if isinstance(document.get("metadata"), dict) else {}
+            spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
+            answers = document if posixpath.basename(path).startswith(layout.APP_ANSWERS_PREFIX) else {}
+            if {str(meta.get("namespace")), str(spec.get("targetNamespace")), str(answers.get("namespace"))} & names:
+                users.append(path)
+                break
+    return users
+
+
 def after(repo: Path, answers_file: str = "") -> None:
     _readme_after(repo, answers_file)
+    restore_used_namespaces(repo)
     for path, answer in _rewritten(repo, answers_file):
         if removed := removed_by_user(repo, path, answers_file, answer):
             (repo / path).unlink()
