@@ -68,6 +68,32 @@ def recorded_answers(conf) -> dict:
     return recorded if isinstance(recorded, dict) else {}
 
 
+# What an update that changed each answer would do: why it is refused.
+_FIXED = {
+    "kind": "an answers file is a cluster's or an app's for good (its name says which), and the update would "
+            "delete the files of the one it was made for.",
+    "app_name": "the app's folder, Kustomization and HelmRelease are named after it, and the update would delete "
+                "them, your edits with them. Add the app under the new name (flux-cookbook add) and remove this "
+                "one by hand.",
+    "values_in": "the update would remove the file holding your values and write the placeholder where they go. "
+                 "Move the values by hand (configmap: the ConfigMap's values.yaml key; inline: the HelmRelease's "
+                 "spec.values), then record values_in in the answers file.",
+}
+
+
+def answer_fixed_error(conf, key: str, value: object) -> str:
+    """Why an update may not change the answer `key` (kind, app_name, values_in) to
+    `value`, or "": only a new copy may give it. An app's answers file (by its name) is
+    an app's whatever it records (an edit may have lost its kind)."""
+    recorded = recorded_answers(conf)
+    if key == "kind" and layout.app_of_answers_file(str(conf["answers_file"])) and value != "app" and recorded:
+        return f"{conf['answers_file']} is an app's answers file: kind must be app, not {value!r}; {_FIXED['kind']}"
+    if key not in recorded or str(recorded[key] or "") == str(value or ""):
+        return ""
+    return (f"{key} is '{recorded[key] or ''}' in {conf['answers_file']}; an update cannot change it to "
+            f"'{value or ''}': {_FIXED[key]}")
+
+
 def folder_moved_error(conf, key: str, value: object) -> str:
     """Why this operation may not take `value` for the folder answer `key` (bootstrap_dir,
     apps_dir), or "". The repository's files are where its answers file says: an update

@@ -169,6 +169,36 @@ def test_an_app_moved_to_another_namespace_takes_its_health_checks_along(templat
     assert build_check.newly_broken(before, build_check.build(repo)) == []
 
 
+@pytest.mark.parametrize(("answer", "value", "message"), [
+    ("app_name", "site", "app_name is 'web' in .copier-answers.app-web.yml; an update cannot change it to 'site'"),
+    ("kind", "cluster", "is an app's answers file: kind must be app, not 'cluster'"),
+    ("values_in", "inline", "values_in is 'configmap' in .copier-answers.app-web.yml; an update cannot change it"),
+])
+def test_an_update_changing_what_the_apps_files_are_is_refused(template, own_web_cluster, answer, value, message):
+    """Another app_name or kind would delete the app's files with the user's edits in them;
+    another values_in, the file holding the values (the placeholder written instead)."""
+    repo, _ = own_web_cluster
+    state = tree_state(repo)
+    with pytest.raises(ValueError) as refused:
+        update(repo, layout.app_answers_file("web"), vcs_ref=template.current, **{answer: value})
+    assert message in str(refused.value)
+    assert tree_state(repo) == state
+
+
+def test_an_apps_answers_file_that_lost_its_kind_stays_an_apps(template, own_web_cluster):
+    """A hand edit removed `kind`: copier would take the default, cluster, and turn the app's
+    answers file into a cluster's."""
+    repo, _ = own_web_cluster
+    answers = repo / layout.app_answers_file("web")
+    answers.write_text(answers.read_text().replace("kind: app\n", ""))
+    commit_all(repo, "kind lost")
+    state = tree_state(repo)
+    with pytest.raises(ValueError) as refused:
+        update(repo, layout.app_answers_file("web"), vcs_ref=template.current)
+    assert "is an app's answers file: kind must be app" in str(refused.value)
+    assert tree_state(repo) == state
+
+
 def test_a_namespace_another_app_still_uses_stays_when_an_app_moves_out(template, own_web_cluster, capfd):
     """Two apps in one namespace; one moves to another: its update deletes the Namespace
     file its old release wrote, which the other still goes into (with prune, Flux would
