@@ -71,6 +71,10 @@ class RepositoryUnreachable(ChartFetchError):
     """The repository did not answer: no connection, no DNS name, time-out, TLS failure."""
 
 
+class NotInRepository(ChartFetchError):
+    """The repository answered: it has no such chart, or no version of it in the range."""
+
+
 @dataclass(frozen=True)
 class FetchedValues:
     text: str  # the chart's values.yaml, as in the chart (a UTF-8 BOM dropped)
@@ -136,7 +140,7 @@ def _newest(available: dict[str, Any], wanted: Constraint, repository: _Reposito
     if version is not None:
         return version
     newest = sorted(available, key=parse_version, reverse=True)[:NEWEST_LISTED]
-    raise ChartFetchError(
+    raise NotInRepository(
         f"{repository.where}: no version of chart '{repository.chart}' matches '{wanted.text}'; "
         f"the newest there: {', '.join(newest) or 'none'}."
     )
@@ -531,7 +535,7 @@ class _HttpRepository:
         entries = self._entries(body)
         if self.chart not in entries:
             known = ", ".join(sorted(map(str, entries))[:20]) or "none"
-            raise ChartFetchError(f"{self.where} has no chart '{self.chart}' (charts there: {known}).")
+            raise NotInRepository(f"{self.where} has no chart '{self.chart}' (charts there: {known}).")
         available: dict[str, dict] = {}
         for entry in entries[self.chart] or []:
             version = entry.get("version") if isinstance(entry, dict) else None

@@ -298,6 +298,29 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def chart_not_there_error(repo_url: str, chart: str, version: str, conf) -> str:
+    """Why a new app may not take `chart` at `version` from `repo_url`, or "": the
+    repository answered, and has no such chart or no version of it in the range (Flux could
+    never install it). Asked where the values are to be fetched anyway (no values_source,
+    no fetch_values=false given), on a copy only; a repository out of reach is no reason
+    (the placeholder, and fetch_values' note)."""
+    from .chart_source import ChartFetchError, NotInRepository
+    from .copier_support import checks_destination
+
+    data = conf["data"]
+    if not checks_destination(conf) or data.get("values_source") or str(data.get("fetch_values", "")).lower() in (
+            "false", "no", "n", "off", "0"):
+        return ""
+    try:
+        fetch_chart_values(repo_url, chart, version)
+    except NotInRepository as error:
+        return (f"{str(error).rstrip('.')}: Flux could never install it. Name a chart and a version the repository "
+                "has (chart, chart_version), or the repository that has it (helm_repo_url).")
+    except ChartFetchError:
+        return ""
+    return ""
+
+
 def fetch_by_default(repo_url: str, chart: str, version: str) -> bool:
     """The default of `fetch_values` when an app is added: yes, if the values can be fetched.
 

@@ -70,6 +70,7 @@ GLOBALS = {
     "values_source_error": chart_values.values_source_error,
     "source_left_behind_error": chart_values.source_left_behind_error,
     "fetch_by_default": chart_values.fetch_by_default,
+    "chart_not_there_error": chart_values.chart_not_there_error,
     "values_version_on_copy": chart_values.values_version_on_copy,
     "values_overrides_error": chart_values.values_overrides_error,
     "apps_dir_error": input_checks.apps_dir_error,

@@ -18,7 +18,7 @@ from tests.support.helm_repo_server import (
     serve_helm_repo,
     write_helm_repo,
 )
-from tests.support.project import CRDS, commit_all, copier_cli, copy, init_repo, load, own_copy, update
+from tests.support.project import CRDS, commit_all, copier_cli, copy, init_repo, load, own_copy, tree_state, update
 
 CURRENT = [CRDS / "current", CRDS / "sealed-secrets"]
 CHARTS = CRDS.parent / "charts" / "podinfo"
@@ -76,6 +76,21 @@ def test_the_range_resolves_to_the_newest_match_and_the_whole_values_arrive(web_
     assert header == f"# values.yaml of chart {helm_repo} podinfo 6.13.0 (chart_version: ~6.13)"
     assert values == values_of("6.13.0")
     assert validate_repo(cluster, CURRENT) == []
+
+
+@pytest.mark.parametrize(("answers", "said"), [
+    (("chart_version=9.9.9",), "no version of chart 'podinfo' matches '9.9.9'; the newest there: 6.14.1"),
+    (("chart=podinfoo",), "has no chart 'podinfoo' (charts there: podinfo)"),
+])
+def test_a_chart_or_version_the_repository_answers_it_lacks_is_refused(template, cluster, helm_repo, answers, said):
+    """The repository answered: Flux could never install that chart or version. Refused,
+    nothing written (a repository out of reach is no reason: the placeholder, with a note)."""
+    state = tree_state(cluster)
+    result = add_web_cli(template, cluster, helm_repo, *answers)
+    assert result.returncode != 0 and said in result.stderr and "Flux could never install it" in result.stderr
+    assert tree_state(cluster) == state
+    # Its values not wanted from there (fetch_values=false): not asked of the repository either.
+    assert add_web_cli(template, cluster, helm_repo, *answers, "fetch_values=false").returncode == 0
 
 
 def test_overrides_change_only_their_lines(template, cluster, helm_repo):
