@@ -584,6 +584,19 @@ def test_a_folder_listing_its_files_by_hand_gets_the_new_file_listed(template, t
     assert again.returncode == 0 and "lists" not in again.stdout.decode() and listing.read_text() == listed
 
 
+def test_a_hand_written_key_yaml_1_1_reads_as_a_boolean_is_named_not_a_traceback(repo, cert):
+    """kubeseal's own output, edited by hand: `on:` unquoted is `true` to the controller."""
+    assert seal(repo, "web", "db", "--cert", str(cert), "--from-literal", "a=1").returncode == 0
+    path = sealed_file(repo)
+    path.write_text(path.read_text().replace("    a: ", "    on: "))
+    commit_all(repo, "A key written by hand")
+    state = tree_state(repo)
+    result = seal(repo, "web", "db", "--cert", str(cert), "--from-literal", "b=2")
+    said = result.stderr.decode()
+    assert result.returncode == 1 and "Traceback" not in said, said
+    assert "its key(s) on are unquoted" in said and tree_state(repo) == state
+
+
 @pytest.mark.parametrize("secret_key", ["yes", "no", "on", "off", "y", "n", "true"])
 def test_a_key_go_would_read_as_a_boolean_is_written_quoted(repo, cert, key, secret_key):
     result = seal(repo, "web", "db", "--cert", str(cert), "--from-literal", f"{secret_key}=1")

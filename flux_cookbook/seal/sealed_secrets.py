@@ -287,7 +287,12 @@ class SealedSecretFile:
             or sealing.scope_from_annotations(meta.get("annotations")) != self.scope
             or back["spec"]["encryptedData"] != expected
         ):
-            raise RuntimeError(f"the SealedSecret written for {self.path} does not read back as built")
+            # A hand-written file can hold what YAML 1.1 reads otherwise (`on:` is true there).
+            unread = sorted(set(expected) - {k for k in back["spec"]["encryptedData"] if isinstance(k, str)})
+            raise UserError(
+                f"{self.path} would not read back as written: "
+                + (f"its key(s) {', '.join(unread)} are unquoted, and YAML 1.1 (the controller's, Flux's) reads them "
+                   "as no text; quote them in the file" if unread else "edit it by hand") + ". Nothing was written.")
 
 
 def refuse_a_second_of_one_namespace(repo: Path, app: App, name: str) -> None:

@@ -82,6 +82,9 @@ def from_files(specs: Iterable[str], stdin: BinaryIO | None = None) -> dict[str,
                 raise UserError(f"{where}: standard input is closed.")
             value = _bounded(stdin, where, "standard input")
             read_stdin = True
+            if not value:  # a producer that failed in a pipe: never a key emptied unseen
+                raise UserError(f"{where}: standard input gave nothing (did the command before the pipe fail?); "
+                                f"nothing sealed. To seal an empty value, give --from-file {key}=<an empty file>.")
         else:
             path = Path(path_text)
             if not path.is_file():

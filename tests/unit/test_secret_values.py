@@ -121,6 +121,13 @@ def test_a_value_typed_in_another_encoding_is_refused_without_a_byte_of_it():
     assert "nothing sealed" in str(refused.value) and "xe4" not in str(refused.value)
 
 
+def test_key_dash_with_nothing_on_standard_input_is_refused():
+    """`false | seal ... --from-file token=-`: the producer failed; the key is not emptied."""
+    with pytest.raises(UserError) as refused:
+        secret_values.from_files(["token=-"], io.BytesIO(b""))
+    assert "standard input gave nothing" in str(refused.value)
+
+
 def test_prompt_with_no_key_or_ended_input_seals_nothing():
     with pytest.raises(UserError, match="no secret key given"):
         secret_values.from_prompt(lambda prompt: "", lambda prompt: "")
