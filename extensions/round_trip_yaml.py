@@ -6,6 +6,7 @@ reader (the migrations, values overrides, values refresh) goes through `load` / 
 so a file check, adopt and Flux accept is never refused by an update or a refresh. Such a
 text is read again with those tabs as spaces, one character for one: every line and
 column ruamel reports still points into the original text, which the callers edit.
+A text over bounded_yaml's caps is refused as ruamel refuses YAML it cannot read.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
+import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
+
+from . import bounded_yaml
 
 _TAB_BEFORE_COMMENT = re.compile(r"\t(?=[ \t]*#)")
 
@@ -30,6 +34,12 @@ def load_all(yaml: YAML, text: str) -> list[Any]:
 
 
 def _read(read: Callable[[str], Any], text: str) -> Any:
+    # Within bounded_yaml's caps first (size, nesting, aliases): ruamel has none, and what
+    # reads these documents walks them with every alias expanded.
+    try:
+        bounded_yaml.check(text)
+    except yaml.YAMLError as error:  # over a cap, or past libyaml's own limits (flow depth)
+        raise YAMLError(str(error)) from None
     try:
         return read(text)
     except YAMLError:

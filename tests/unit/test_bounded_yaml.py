@@ -46,3 +46,33 @@ def test_aliases_count_per_document():
     assert len(bounded_yaml.load_all("---\n".join([document] * 3))) == 3
     with pytest.raises(YamlTooLarge):
         bounded_yaml.load_all(document + "c: [" + ", ".join(["*a"] * 20) + "]\n")  # 110 aliases of 1,001 nodes
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("a: &a [" + ", ".join(["x"] * 1000) + "]\nb: [" + ", ".join(["*a"] * 101) + "]\n", f"over {MAX_ALIAS_NODES:,} nodes"),
+    ("a: " + "[" * 50_000 + "]" * 50_000 + "\n", "nest"),
+    (nested(3_000), f"collections nested over {MAX_DEPTH} deep"),
+])
+def test_the_round_trip_reader_keeps_to_the_same_caps(text, problem):
+    """The migrations, values overrides and refresh read with ruamel, which has no caps: a
+    file of an app's update (its Kustomization, in a conflict the update settles) could
+    grow the migration without end, or end it in a RecursionError."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    from flux_cookbook.extensions import round_trip_yaml
+
+    for read in (round_trip_yaml.load, round_trip_yaml.load_all):
+        with pytest.raises(YAMLError) as refused:
+            read(YAML(), text)
+        assert problem in str(refused.value)
+
+
+def test_the_round_trip_reader_still_reads_what_libyaml_reads_differently():
+    """A tab before a comment (libyaml and kustomize read it, ruamel does not) and YAML
+    libyaml refuses are ruamel's to read or refuse, as before."""
+    from ruamel.yaml import YAML
+
+    from flux_cookbook.extensions import round_trip_yaml
+
+    assert round_trip_yaml.load(YAML(), "a: &x 1\nb: *x\t# why\n") == {"a": 1, "b": 1}
