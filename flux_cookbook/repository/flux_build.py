@@ -61,13 +61,12 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import yaml
-from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError as RuamelError
 
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import bounded_yaml, flux_names, layout, repo_files
-from flux_cookbook.repository import post_build, scratch_folders
+from flux_cookbook.repository import post_build, scratch_folders, source_ignore
 from flux_cookbook.repository.kustomize_reads import refused_reads
 from flux_cookbook.repository.yaml_lines import YamlError, as_json, load_documents
 
@@ -187,28 +186,16 @@ class KubectlNotFound(UserError, RuntimeError):
 
 
 class _IgnoreRules:
-    """source-controller's exclusion of files from the artifact (go-git gitignore matcher:
-    the last pattern that matches decides; a pattern read from `a/b/.sourceignore` only
-    applies below a/b)."""
+    """source-controller's exclusion of files from the artifact (source_ignore.py: go-git's
+    gitignore matcher; a pattern read from `a/b/.sourceignore` only applies below a/b)."""
 
     def __init__(self, own: list[tuple[tuple[str, ...], str]]):
         patterns = [((), p) for p in _VCS_PATTERNS]
         patterns += own if own else [((), p) for p in _DEFAULT_PATTERNS]
-        self._patterns = []
-        for domain, text in patterns:
-            try:
-                self._patterns.append((domain, GitIgnoreSpecPattern(text)))
-            except (ValueError, re.error):  # e.g. `!` or a range like [z-a]: git, too, skips such a line
-                continue
+        self._patterns = [source_ignore.Pattern.parse(text, domain) for domain, text in patterns]
 
     def excludes(self, rel: str) -> bool:
-        parts = tuple(rel.split("/"))
-        for domain, pattern in reversed(self._patterns):
-            if pattern.include is None or len(parts) <= len(domain) or parts[: len(domain)] != domain:
-                continue
-            if pattern.match_file("/".join(parts[len(domain):])) is not None:
-                return pattern.include
-        return False
+        return source_ignore.excluded(self._patterns, rel)
 
 
 def _read_patterns(text: str) -> list[str]:

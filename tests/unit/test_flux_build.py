@@ -401,3 +401,37 @@ def test_a_deep_path_reads_files_above_and_beside_it_and_errors_name_them_as_the
     broken = results["clusters/home/broken"]
     assert not broken.ok and "base/missing.yaml" in broken.error
     assert str(tmp_path) not in broken.error and "/tmp" not in broken.error and "flux-build-" not in broken.error
+
+
+def test_a_pattern_that_would_backtrack_costs_nothing(tmp_path):
+    """`*a*a*...*b` against a long name of a's: a regular expression of the whole path
+    backtracks for minutes per file (a pull request's two files stalled check); matched a
+    name at a time, as go-git does, it is over at once (12 stars backtracking would outlast
+    the test run), and still matches what it should."""
+    from flux_cookbook.repository import source_ignore
+
+    patterns = [source_ignore.Pattern.parse("*a" * 12 + "*b")]
+    assert not source_ignore.excluded(patterns, "web/" + "a" * 250)
+    assert source_ignore.excluded(patterns, "web/" + "a" * 250 + "b")
+
+
+@pytest.mark.parametrize(("lines", "path", "left_out"), [
+    # A folder left out is skipped whole: a later `!` cannot take a file below it back.
+    (["docs/", "!docs/keep.yaml"], "docs/keep.yaml", True),
+    (["*.yaml", "!keep.yaml"], "apps/keep.yaml", False),
+    # A name without `/` matches at any depth; with one, from the file's folder down.
+    (["secret.yaml"], "apps/web/secret.yaml", True),
+    (["web/secret.yaml"], "apps/web/secret.yaml", False),
+    (["/apps/web"], "apps/web/x.yaml", True),
+    (["**/web"], "a/b/web/x.yaml", True),
+    (["apps/**/x.yaml"], "apps/a/b/x.yaml", True),
+    # `name/` is a folder only; Go's class negation `[^...]`, and `\\*` a star.
+    (["x.yaml/"], "apps/x.yaml", False),
+    (["[^a]pps/"], "bpps/x.yaml", True),
+    (["\\*.yaml"], "*.yaml", True),
+    (["\\*.yaml"], "a.yaml", False),
+])
+def test_ignore_patterns_match_as_go_gits(lines, path, left_out):
+    from flux_cookbook.repository import source_ignore
+
+    assert source_ignore.excluded([source_ignore.Pattern.parse(line) for line in lines], path) is left_out
