@@ -17,7 +17,6 @@ from flux_cookbook.extensions import layout
 from flux_cookbook.repository import flux_build
 from tests.support.flux_schema import validate_repo
 from tests.support.project import CRDS, answers, commit_all, cookbook_cli, copy, files, init_repo, load, tree_state, update
-from tests.support.template_repo import git
 
 CURRENT = [CRDS / "current", CRDS / "sealed-secrets"]
 NESTED = "clusters/home"
@@ -89,17 +88,6 @@ def test_placeholders_pass_the_repositorys_own_yamllint(nested):
         nested / layout.values_configmap_file("db"))["data"]["values.yaml"]
     result = yamllint(nested)
     assert result.returncode == 0, result.stdout
-
-
-def test_what_copier_update_could_not_apply_is_not_hidden_from_git_status(nested):
-    """`copier update --conflict rej` puts the changes it cannot apply in *.rej files, and
-    the user's lines give way there: ignored, they were lost from sight."""
-    leftover = nested / "web/helmrelease-web.yaml.rej"
-    leftover.write_text("@@ a hunk copier could not apply\n")
-    try:
-        assert git(nested, "status", "--porcelain").splitlines() == ["?? web/helmrelease-web.yaml.rej"]
-    finally:
-        leftover.unlink()
 
 
 def test_a_nested_repository_updates_cleanly(template, nested):
