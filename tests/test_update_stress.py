@@ -377,3 +377,24 @@ def test_inline_values_that_cannot_be_read_on_update_are_kept_too(template, tmp_
     result = update_to_an_unreachable_url(repo)
     assert release.read_bytes() == before
     assert "web/helmrelease-web.yaml: the chart's values could not be read" in result.stdout + result.stderr
+
+
+def test_what_an_update_with_conflict_rej_could_not_apply_is_named(v1_repo, template):
+    """`copier update --conflict rej`: a change copier cannot apply goes into a .rej file,
+    which the template's .gitignore hides from `git status`, and the release's lines stand
+    in the file where the user's were. The update names each .rej file and what to do."""
+    configmap = v1_repo / "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml"
+    configmap.write_text(configmap.read_text().replace(
+        "  namespace: podinfo\n", "  namespace: podinfo\n  labels:\n    reconcile.fluxcd.io/watch: Disabled\n", 1))
+    commit_all(v1_repo, "Not watched")
+    newest = ("update", "--trust", "--defaults", "--vcs-ref", template.current)
+    assert copier_cli(*newest, cwd=v1_repo).returncode == 0
+    commit_all(v1_repo, "The cluster at the newest release")
+    result = copier_cli(*newest, "--conflict", "rej", "-a", ".copier-answers.app-podinfo.yml", cwd=v1_repo)
+    assert result.returncode == 0, result.stderr
+    rejected = [line[3:] for line in git(v1_repo, "status", "--porcelain", "--ignored").splitlines()
+                if line.endswith(".rej")]
+    assert rejected, git(v1_repo, "status", "--porcelain", "--ignored")
+    said = result.stdout + result.stderr
+    assert "copier could not apply some of the release's changes, and left them in" in said
+    assert all(name in said for name in rejected), said

@@ -11,7 +11,7 @@ after:  it is put back under its apps folder; a SOPS-encrypted file the update c
         user's files is kept as written where the update added it too, and a
         HelmRepository file it deleted that something still uses or lists is put back
         (v3_0_0); then conflicts in which the user already has the release's
-        changes are settled (settle_conflicts).
+        changes are settled, and the .rej files of `--conflict rej` named (settle_conflicts).
 """
 
 from __future__ import annotations
@@ -36,3 +36,4 @@ def after(repo: Path, answers_file: str = "") -> None:
     v3_0_0.keep_added_oci_repositories(repo)
     v3_0_0.restore_used_helm_repositories(repo)
     settle_conflicts.after(repo)
+    settle_conflicts.name_rejected(repo)

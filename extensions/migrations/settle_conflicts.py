@@ -39,6 +39,22 @@ class Clash(Exception):
     """The release and the user changed the same value, differently."""
 
 
+def rejected(repo: Path) -> list[str]:
+    """The `.rej` files git does not track (`copier update --conflict rej` writes one beside
+    each file holding changes it could not apply), ignored ones too."""
+    return sorted(path for path in git(repo, "ls-files", "-z", "--others", "--", "*.rej").split("\0") if path)
+
+
+def name_rejected(repo: Path) -> None:
+    """Say where the changes copier could not apply are: the template's .gitignore hides
+    `*.rej` from `git status`, and the user's lines there gave way to the release's."""
+    if found := rejected(repo):
+        print(f"  copier could not apply some of the release's changes, and left them in {', '.join(found)} "
+              "(git status does not list .rej files): in the file beside each, the release's lines stand where "
+              "yours were; apply each .rej's changes by hand, put your lines back, then delete it. Without "
+              "--conflict rej an update leaves such changes inline, between conflict markers.")
+
+
 def after(repo: Path, answers_file: str = "") -> None:
     for path, stages in unmerged_entries(repo).items():
         mine_blob, theirs_blob = stages.get(2), stages.get(3)
