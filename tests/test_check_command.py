@@ -461,6 +461,20 @@ def test_base_reports_only_what_the_change_adds(cluster, tmp_path, capsys):
     assert [(c["kustomization"], c["path"]) for c in json.loads(capsys.readouterr().out)["changes"]] == [(None, "podinfo")]
 
 
+def test_a_problem_the_base_has_moved_down_by_a_line_is_not_new(cluster, tmp_path, capsys):
+    """The base holds a duplicate key (its message names the first one's line); the change
+    adds a comment above it: the problem moved, it is not the change's."""
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", str(cluster), str(repo)], check=True)
+    release = repo / "podinfo/helmrelease-podinfo.yaml"
+    text = release.read_text()
+    release.write_text(text.replace("  interval: ", "  interval: 5m\n  interval: ", 1))
+    commit_all(repo, "A duplicate key")
+    release.write_text("# reviewed\n" + release.read_text())
+    assert main(["check", str(repo), "--base", "HEAD", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["problems"] == []
+
+
 def test_a_path_that_builds_on_one_side_only_is_no_list_of_removed_objects(cluster, tmp_path, capsys):
     """The change breaks podinfo's build (a file listed that is not there): the build error
     is the change's problem, and what podinfo applies now is unknown, not nothing (every

@@ -3,7 +3,8 @@
 Both the working tree and REF (checked out in a temporary detached worktree) are checked
 as `check` checks them; the change is answerable only for what it adds:
 - the problems the working tree has that REF has not (matched by file, rule and message,
-  not line: an edit above a problem moves it without making it new), and
+  not line, nor the line numbers a message names: an edit above a problem moves it
+  without making it new), and
 - for each Flux Kustomization (cluster, namespace, name) whose build output differs, the
   objects it applies that were added, removed or changed.
 """
@@ -11,6 +12,7 @@ as `check` checks them; the change is answerable only for what it adds:
 from __future__ import annotations
 
 import contextlib
+import re
 import subprocess
 from collections import Counter
 from dataclasses import dataclass, field
@@ -77,8 +79,13 @@ def _top(repo: Path) -> tuple[Path, str]:
     return top, Path(repo).resolve().relative_to(top.resolve()).as_posix()
 
 
+# A line number a message names ("duplicate key 'interval' (first at line 16)") moves with
+# an edit above it, as the problem's own line does: neither makes the problem new.
+_LINE_NUMBER = re.compile(r"\b(lines?) \d+(?:-\d+)?")
+
+
 def _unplaced(problem: Problem) -> tuple[str, str, str]:
-    return (problem.path, problem.rule, problem.message)
+    return (problem.path, problem.rule, _LINE_NUMBER.sub(r"\1 N", problem.message))
 
 
 def new_problems(before: Report, after: Report) -> list[Problem]:
