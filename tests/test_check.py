@@ -383,6 +383,13 @@ CASES = [
     # ... and without a postBuild, source-controller reads the ${...} itself.
     Case("chart-version-variable-nothing-fills-in", {HR: Replace("      version: 6.x", "      version: ${PODINFO_VERSION}")},
          "schema.chart-version", HR, "version: ${PODINFO_VERSION}", message="improper constraint"),
+    # Where Helm installs a release and keeps its record: namespaces that must exist.
+    Case("helm-release-target-namespace-nothing-declares",
+         {HR: Replace("  releaseName: podinfo", "  releaseName: podinfo\n  targetNamespace: web3")},
+         "ref.namespace", HR, "targetNamespace: web3", message="spec.targetNamespace web3 names a namespace nothing"),
+    Case("helm-release-storage-namespace-nothing-declares",
+         {HR: Replace("  releaseName: podinfo", "  releaseName: podinfo\n  storageNamespace: web4")},
+         "ref.namespace", HR, "storageNamespace: web4", message="spec.storageNamespace web4"),
     Case("removed-field-valuesfile", {HR: Replace("      version: 6.x", "      version: 6.x\n      valuesFile: values.yaml")},
          "schema", HR, "    spec:", message="'valuesFile' was unexpected"),
     Case("bad-duration", {HR: Replace("  interval: 15m", "  interval: 15 minutes")}, "schema", HR, "interval: 15"),
@@ -705,6 +712,11 @@ CASES = [
 
 # Variations that are fine: each must report nothing at all.
 CLEAN = [
+    # Helm makes the target namespace when told to; one the repository declares is there.
+    Case("helm-release-creates-its-target-namespace", {HR: Replace(
+        "  install:\n", "  targetNamespace: web3\n  install:\n    createNamespace: true\n")}, "", "", 0),
+    Case("helm-release-stores-in-a-declared-namespace",
+         {HR: Replace("  releaseName: podinfo", "  releaseName: podinfo\n  storageNamespace: podinfo")}, "", "", 0),
     # Objects holding variables whose values the Kustomizations spell out, validated as substituted:
     # one folder applied by two Kustomizations with other postBuild values (each its own
     # ConfigMap: tenant-a's a/settings-a, tenant-b's b/settings-b, not one applied twice);

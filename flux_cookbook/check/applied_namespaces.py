@@ -17,7 +17,8 @@ A namespace exists when:
   itself (the bootstrap folder applying both namespaces/ and kustomizations/), or either
   holds for a Kustomization before it, transitively.
 Declared elsewhere but in no such order is a race Flux settles by retrying (a warning);
-declared nowhere never settles (an error). Cluster-scoped kinds have no namespace
+declared nowhere never settles (an error). So is a HelmRelease's targetNamespace or
+storageNamespace nothing declares (unless install.createNamespace makes the target one). Cluster-scoped kinds have no namespace
 (kind_scopes, with the scopes of the CRDs the repository itself applies).
 
 Not checked in a cluster while a path of it fails to build, nor while an applied file does
@@ -34,11 +35,11 @@ from dataclasses import dataclass
 from flux_cookbook.check.object_index import applied_kustomization_spec, kustomization_spec, metadata_of, substituted
 from flux_cookbook.check.problems import BUILTIN_NAMESPACES, ERROR, WARNING, Problem
 from flux_cookbook.extensions import bounded_yaml, layout
-from flux_cookbook.extensions.flux_names import FLUX_SYSTEM, KUSTOMIZE_CONFIG_FILES, KUSTOMIZE_GROUP
+from flux_cookbook.extensions.flux_names import FLUX_SYSTEM, HELM_GROUP, KUSTOMIZE_CONFIG_FILES, KUSTOMIZE_GROUP
 from flux_cookbook.repository import kind_scopes
 from flux_cookbook.repository.flux_build import BuildResult, FluxKustomization
 from flux_cookbook.repository.model import Repository, is_kustomize_config, is_under
-from flux_cookbook.repository.yaml_lines import LineMap
+from flux_cookbook.repository.yaml_lines import LineMap, line_at
 
 RULE = "ref.namespace"
 
@@ -148,6 +149,38 @@ def _check_cluster(repo: Repository, results: list[BuildResult], cluster: str | 
     problems = list(dict.fromkeys(unplaced))  # a folder two Kustomizations apply: said once
     for (path, line, namespace), (applier, objects) in found.items():
         problems.append(_problem(repo, path, line, applier, objects, declared[namespace], order, cluster))
+    for result in results:
+        problems += [problem for obj in outputs[result.kustomization.path]
+                     for problem in _release_namespaces(repo, result.kustomization, obj, declared, cluster)]
+    return list(dict.fromkeys(problems))
+
+
+def _release_namespaces(repo: Repository, applier: FluxKustomization, obj: dict, declared: dict[str, set[str]],
+                        cluster: str | None) -> list[Problem]:
+    """A HelmRelease's targetNamespace (where Helm installs) and storageNamespace (where it
+    keeps the release) that nothing declares: helm-controller's install fails, namespace
+    not found, unless install.createNamespace makes the target one. Declared by any path
+    of the cluster is enough: helm-controller retries until it exists."""
+    if obj.get("kind") != "HelmRelease" or _group(obj) != HELM_GROUP:
+        return []
+    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    install = spec.get("install") if isinstance(spec.get("install"), dict) else {}
+    created = spec.get("targetNamespace") if install.get("createNamespace") is True else None
+    problems = []
+    for field in ("targetNamespace", "storageNamespace"):
+        namespace = spec.get(field)
+        if (not isinstance(namespace, str) or not namespace or substituted(namespace) or namespace == created
+                or namespace in BUILTIN_NAMESPACES or namespace == FLUX_SYSTEM or declared.get(namespace)):
+            continue
+        applied = _Applied(HELM_GROUP, "HelmRelease", str(metadata_of(obj).get("name", "")), str(metadata_of(obj).get("namespace", "")))
+        source = _source_document(repo, applier.path, applied)
+        path, line = (source[0], line_at(source[2], source[1], ("spec", field))) if source else (applier.file, applier.line)
+        file = layout.namespace_file(repo.bootstrap_dir if cluster is None else cluster, namespace).lstrip("/")
+        also = " (or set spec.install.createNamespace: true)" if field == "targetNamespace" else ""
+        problems.append(Problem(path, line, RULE, ERROR,
+                                f"HelmRelease {applied.namespace}/{applied.name}: spec.{field} {namespace} names a namespace "
+                                f"nothing in this repository declares: helm-controller's install fails until it exists "
+                                f"(namespaces \"{namespace}\" not found). Declare it in {file}{also}"))
     return problems
 
 
