@@ -712,6 +712,9 @@ CASES = [
 
 # Variations that are fine: each must report nothing at all.
 CLEAN = [
+    # Before `flux bootstrap`: the sync Kustomization it will write may be depended on.
+    Case("depends-on-flux-system-before-bootstrap",
+         {KUST: Replace("  prune: true", "  prune: true\n  dependsOn:\n    - name: flux-system")}, "", "", 0),
     # Helm makes the target namespace when told to; one the repository declares is there.
     Case("helm-release-creates-its-target-namespace", {HR: Replace(
         "  install:\n", "  targetNamespace: web3\n  install:\n    createNamespace: true\n")}, "", "", 0),

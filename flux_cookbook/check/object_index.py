@@ -52,10 +52,12 @@ class Index:
                      if cluster is None or not repo.clusters_of(m) or cluster in repo.clusters_of(m)]
         for manifest in manifests:
             self.by_id[manifest.kind, manifest.namespace, manifest.name].append(manifest)
-        # Not yet bootstrapped: `flux bootstrap` will make the GitRepository for this repository.
+        # Not yet bootstrapped: `flux bootstrap` will make the GitRepository for this repository,
+        # and the Kustomization syncing it (which another may depend on).
         # Clusters are bootstrapped one by one: this one may still be to come where another is not.
         to_come = not repo.bootstrapped or (repo.followed is not None and cluster in repo.followed.to_bootstrap)
-        self.assumed = {("GitRepository", FLUX_SYSTEM, FLUX_SYSTEM)} if to_come else set()
+        self.assumed = {("GitRepository", FLUX_SYSTEM, FLUX_SYSTEM), ("Kustomization", FLUX_SYSTEM, FLUX_SYSTEM)} \
+            if to_come else set()
         made = _generated_objects(repo)
         self.generated = {key for key, generator in made.items() if not generator.renamed}
         # Generated with a hash added to the name: a reference by the plain name misses it.
