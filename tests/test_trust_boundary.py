@@ -160,6 +160,16 @@ def test_add_refuses_an_untrusted_template_option_and_runs_it_with_trust(cluster
     marker.unlink()
 
 
+def test_a_template_folder_that_is_not_there_is_named_as_such(cluster, tmp_path):
+    """A typo in --template is no untrusted template: `--trust`, as that message advised,
+    only led to copier's bare "Local template must be a directory"."""
+    missing = tmp_path / "tlp"
+    for command in (["new", str(tmp_path / "new")], ["add", "api", "--repo", str(cluster)]):
+        result = cookbook_cli(*command, "--template", str(missing), "--defaults")
+        assert result.returncode == 1 and f"the template {missing} (given with --template) does not exist" in result.stderr
+        assert "not trusted" not in result.stderr
+
+
 @pytest.mark.parametrize(("entries", "source", "trusted"), [
     (["/srv/templates/"], "/srv/templates/flux", True),  # a prefix ending in / covers what is below it
     (["/srv/templates"], "/srv/templates/flux", False),  # without the / it is one source

@@ -23,6 +23,7 @@ import posixpath
 import re
 import subprocess
 from collections.abc import Iterable
+from pathlib import Path
 
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions.template_source import is_remote
@@ -116,7 +117,11 @@ def refusal(source: str, named_by: str) -> str:
 
 
 def require_trusted(source: str, named_by: str, given_trust: bool) -> None:
-    """Raise UserError unless `source` may run its tasks and migrations here."""
+    """Raise UserError unless `source` may run its tasks and migrations here (a folder that
+    is not there is named as such: it is no template to trust or not)."""
+    if not is_remote(source) and not Path(source).expanduser().exists():
+        raise UserError(f"the template {source} ({named_by}) does not exist: give the folder of a clone of the "
+                        "template, or its git URL.")
     if why_trusted(source, given_trust) is None:
         raise UserError(refusal(source, named_by))
 
