@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import datetime
 import os
+import re
 import struct
 
 from cryptography import x509
@@ -100,6 +101,14 @@ def load_public_key(pem: bytes, source: str, now: datetime.datetime | None = Non
     Like kubeseal's ParseKey: the first certificate of a PEM file, an RSA key, not
     expired. `source` names where the certificate came from, for the messages.
     """
+    if re.search(rb"-----BEGIN [A-Z ]*PRIVATE KEY-----", pem):
+        # The key that opens every SealedSecret of the cluster, in a file the repository (or
+        # the user) keeps as the public certificate: never used, and said loudly.
+        raise UserError(
+            f"{source} holds a private key: the Sealed Secrets controller's own key, which opens every secret "
+            "sealed for the cluster. Nothing was sealed. Keep only the certificate (kubeseal --fetch-cert prints "
+            "it); if that file was ever committed or shared, rotate the controller's key and seal again."
+        )
     try:
         certificates = x509.load_pem_x509_certificates(pem)
     except ValueError:

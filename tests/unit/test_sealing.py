@@ -215,13 +215,20 @@ def test_what_is_not_a_certificate_is_refused(pem, message):
         sealing.load_public_key(pem, "bad.pem")
 
 
-def test_a_private_key_or_public_key_is_not_a_certificate(key):
-    for pem in (
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
-        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
-    ):
-        with pytest.raises(UserError, match="is not a PEM certificate"):
-            sealing.load_public_key(pem, "key.pem")
+def test_a_public_key_is_not_a_certificate(key):
+    pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    with pytest.raises(UserError, match="is not a PEM certificate"):
+        sealing.load_public_key(pem, "key.pem")
+
+
+@pytest.mark.parametrize("form", [serialization.PrivateFormat.PKCS8, serialization.PrivateFormat.TraditionalOpenSSL])
+def test_a_file_holding_the_controllers_private_key_is_refused_loudly(key, form):
+    """The key that opens every secret, alone or before the certificate (`cat key.pem
+    cert.pem`), in the file the README says to commit: never used, and the user told."""
+    private = key.private_bytes(serialization.Encoding.PEM, form, serialization.NoEncryption())
+    for pem in (private, private + make_certificate(key), make_certificate(key) + private):
+        with pytest.raises(UserError, match="cert.pem holds a private key: .* rotate the controller's key"):
+            sealing.load_public_key(pem, "cert.pem")
 
 
 def test_a_certificate_without_an_rsa_key_is_refused():
