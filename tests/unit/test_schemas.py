@@ -436,3 +436,9 @@ def test_a_pattern_is_shown_as_the_crd_writes_it(tmp_path):
     problems = validate_object(widget(interval="5 minutes", labels={"team": "x"}), [crds])
     assert f"Widget/w: spec.interval: '5 minutes' does not match '{pattern}'" in problems
     assert any(r"does not match any of the regexes: '^app\.\w+$'" in problem for problem in problems), problems
+
+
+@pytest.mark.parametrize(("document", "said"), [(["a", "b"], "a list"), ("text", "a string"), (5, "a number")])
+def test_a_document_that_is_no_object_is_named_in_yamls_words(document, said):
+    [message] = validate_object(document)
+    assert message.endswith(f"but {said}") and "LineList" not in message and "but str" not in message
