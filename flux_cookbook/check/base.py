@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flux_cookbook.check.problems import ERROR, Problem
+from flux_cookbook.check.problems import ERROR, Problem, printable
 from flux_cookbook.check.run import NotFluxRepository, Report, check_repository
 from flux_cookbook.errors import UserError
 from flux_cookbook.repository.flux_build import applied_by_identity
@@ -163,8 +163,8 @@ def markdown(result: BaseReport) -> str:
         lines += ["| | file | rule | problem |", "|---|---|---|---|"]
         for problem in result.added:
             mark = ":x:" if problem.severity == ERROR else ":warning:"
-            message = problem.message.replace("|", "\\|")
-            lines.append(f"| {mark} | `{problem.path}:{problem.line}` | {problem.rule} | {message} |")
+            message, path = (printable(text).replace("|", "\\|") for text in (problem.message, problem.path))
+            lines.append(f"| {mark} | `{path}:{problem.line}` | {problem.rule} | {message} |")
         lines.append("")
     for change in result.changes:
         lines.append(f"**Kustomization {change.kustomization}** (`{change.path}`)" if change.kustomization

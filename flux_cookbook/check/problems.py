@@ -14,6 +14,13 @@ BUILTIN_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease"
 SEALED_SECRETS_GROUP = "bitnami.com"
 
 
+def printable(text: str) -> str:
+    """`text` on one line: a control character (a newline in a file name a pull request
+    added) written as an escape, so that no name can forge a line of the report."""
+    return "".join(char if char.isprintable() or char == " " else char.encode("unicode_escape").decode("ascii")
+                   for char in text)
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     path: str  # repository-relative, with `/`
@@ -24,7 +31,7 @@ class Problem:
 
     def __str__(self) -> str:
         marker = "warning: " if self.severity == WARNING else ""
-        return f"{self.path}:{self.line}: {marker}{self.rule}: {self.message}"
+        return f"{printable(self.path)}:{self.line}: {marker}{self.rule}: {printable(self.message)}"
 
     def as_dict(self) -> dict:
         return {"path": self.path, "line": self.line, "rule": self.rule, "severity": self.severity,
