@@ -459,6 +459,13 @@ def test_base_reports_only_what_the_change_adds(cluster, tmp_path, capsys):
     assert "**The folder `podinfo/`** (--path)\n- `+` ConfigMap podinfo/extra\n" in alone and "flux-system/flux-system" not in alone
     main(["check", str(repo), "--base", "HEAD", "--path", "podinfo", "--format", "json"])
     assert [(c["kustomization"], c["path"]) for c in json.loads(capsys.readouterr().out)["changes"]] == [(None, "podinfo")]
+    # With --base, the JSON says what it says without: the files, what is followed, what is not.
+    main(["check", str(repo), "--format", "json"])
+    alone = json.loads(capsys.readouterr().out)
+    main(["check", str(repo), "--base", "HEAD", "--format", "json"])
+    against = json.loads(capsys.readouterr().out)
+    assert {key: against[key] for key in ("files", "kustomizations", "not_followed", "notes")} == \
+        {key: alone[key] for key in ("files", "kustomizations", "not_followed", "notes")}
 
 
 def test_a_problem_the_base_has_moved_down_by_a_line_is_not_new(cluster, tmp_path, capsys):

@@ -125,19 +125,7 @@ def _check(repo: Path, args: argparse.Namespace, name: str | None = None) -> int
             "problems": [problem.as_dict() for problem in report.problems],
             "errors": report.errors,
             "warnings": report.warnings,
-            "files": report.files,
-            # The stand-in of `--path DIR` (no file defines a Kustomization there) has no name.
-            # The cluster: the bootstrap folder whose sync the Kustomization is followed from
-            # (none for --path's stand-in).
-            "kustomizations": [{"namespace": None if k.stand_in else k.namespace or FLUX_SYSTEM,
-                                "name": None if k.stand_in else k.name, "path": k.path or ".",
-                                "cluster": None if k.stand_in else report.clusters.get(k)}
-                               for k in report.kustomizations],
-            "not_followed": [{"kind": s.kind, "namespace": s.namespace, "name": s.name,
-                              "kustomization": None if s.kustomization.stand_in else s.kustomization.ref,
-                              **({"why": s.why} if s.why else {})}
-                             for s in report.not_followed],
-            "notes": report.note_lines(),
+            **_followed(report),
         }, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
@@ -149,6 +137,26 @@ def _check(repo: Path, args: argparse.Namespace, name: str | None = None) -> int
     if not args.build:
         print(f"flux-cookbook: {NO_BUILD_SKIPS}", file=sys.stderr)
     return 1 if report.errors else 0
+
+
+def _followed(report) -> dict:
+    """What the JSON report says of the working tree, with or without --base: the files,
+    the Kustomizations followed, the sources not followed, the notes."""
+    return {
+        "files": report.files,
+        # The stand-in of `--path DIR` (no file defines a Kustomization there) has no name.
+        # The cluster: the bootstrap folder whose sync the Kustomization is followed from
+        # (none for --path's stand-in).
+        "kustomizations": [{"namespace": None if k.stand_in else k.namespace or FLUX_SYSTEM,
+                            "name": None if k.stand_in else k.name, "path": k.path or ".",
+                            "cluster": None if k.stand_in else report.clusters.get(k)}
+                           for k in report.kustomizations],
+        "not_followed": [{"kind": s.kind, "namespace": s.namespace, "name": s.name,
+                          "kustomization": None if s.kustomization.stand_in else s.kustomization.ref,
+                          **({"why": s.why} if s.why else {})}
+                         for s in report.not_followed],
+        "notes": report.note_lines(),
+    }
 
 
 def _run_against(repo: Path, args: argparse.Namespace) -> int:
@@ -163,7 +171,7 @@ def _run_against(repo: Path, args: argparse.Namespace) -> int:
             "warnings": result.warnings,
             "changes": [{"kustomization": c.kustomization or None, "path": c.path, "added": list(c.added),
                          "removed": list(c.removed), "changed": list(c.changed)} for c in result.changes],
-            "notes": result.report.note_lines(),
+            **_followed(result.report),  # of the working tree, as without --base
         }, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
