@@ -14,13 +14,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from flux_cookbook import stops
-from flux_cookbook.extensions import flux_names, repo_files
+from flux_cookbook.extensions import repo_files
+from flux_cookbook.repository.model import is_kustomize_config
 
 
 def kustomize_config_files(repo: Path) -> list[str]:
     """The repository's kustomization files: where a new file may be listed."""
-    return [name for name in repo_files.listed_files(repo)
-            if name.rpartition("/")[2] in flux_names.KUSTOMIZE_CONFIG_FILES]
+    return [name for name in repo_files.listed_files(repo) if is_kustomize_config(name)]
 
 
 @contextlib.contextmanager
@@ -33,12 +33,11 @@ def put_back_unless_done(repo: Path, paths: Iterable[str]) -> Iterator[None]:
     except BaseException:
         with stops.signals_deferred():  # a second Ctrl-C waits for the files to be back
             for path, data in before.items():
-                target = repo_files.inside(repo, path)
-                now = target.read_bytes() if target.is_file() else None
+                now = repo_files.read_bytes(repo, path) if repo_files.inside(repo, path).is_file() else None
                 if now == data:
                     continue
                 if data is None:
-                    target.unlink()
+                    repo_files.remove(repo, [path])
                 else:
                     repo_files.write_bytes(repo, path, data)
         raise
