@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import (
+    answers_check,
     app_defaults,
     bootstrap_command,
     chart_values,
@@ -43,6 +44,8 @@ GLOBALS = {
     "updating_app": copier_support.updating_app,
     # copier.yml's messages after a copy or an update
     "unused_answers_message": unused_answers.message,
+    # copier.yml's messages before an update or a copy: stops one whose answers file copier would misread
+    "recorded_answers_error": answers_check.message,
     # copier.yml's _migrations: does this update need run.py?
     "migration_due": migration_due,
     # copier.yml validators

@@ -402,6 +402,23 @@ def test_update_all_names_an_answers_file_it_cannot_read(cluster, broken):
     assert ("cannot be read" if broken == "a folder" else "is not UTF-8 text") in result.stderr, result.stderr
 
 
+def test_update_all_names_answers_the_release_would_drop_and_changes_nothing(template, tmp_path):
+    """A misspelt key in an answers file: copier would drop it without a word and the
+    question it meant take its default. update-all asks every answers file it is about to
+    update, by the questions of the release it goes to, before any update runs."""
+    repo = init_repo(copy(template.path, tmp_path / "cluster", vcs_ref=template.tag("2.1.1"), include_example_app=False))
+    answers_file = repo / ".copier-answers.yml"
+    answers_file.write_text(answers_file.read_text().replace("git_interval:", "git_intervall:"))
+    commit_all(repo, "A hand edit")
+    state = tree_state(repo)
+    result = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert (".copier-answers.yml records answers this release of the template cannot use; copier would drop each "
+            "without a word and render its default instead:\n  git_intervall: no question of the template has this name "
+            "(did you mean git_interval?)\nNothing was changed.") in result.stderr, result.stderr
+    assert tree_state(repo) == state
+
+
 @pytest.mark.from_release_3_0  # the previous release, 3.0.1
 def test_an_update_git_refuses_to_commit_is_undone_and_named(template, tmp_path):
     """A commit hook or signing that fails: the update is not left staged for the user to find."""

@@ -17,7 +17,7 @@ import yaml
 
 from flux_cookbook.extensions import layout
 from flux_cookbook.repository import build_check
-from tests.support.project import answers, commit_all, copy, files, init_repo, own_copy, tree_state, update
+from tests.support.project import answers, commit_all, copier_cli, copy, files, init_repo, own_copy, tree_state, update
 from tests.support.template_repo import git
 
 GOTK_COMPONENTS = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n"
@@ -197,6 +197,32 @@ def test_an_apps_answers_file_that_lost_its_kind_stays_an_apps(template, own_web
         update(repo, layout.app_answers_file("web"), vcs_ref=template.current)
     assert "is an app's answers file: kind must be app" in str(refused.value)
     assert tree_state(repo) == state
+
+
+@pytest.mark.parametrize(("recorded", "edited", "named"), [
+    ("chart_version: '*'", "chart_verison: 6.x", "chart_verison: no question of the template has this name (did you "
+                                                 "mean chart_version?)"),
+    ("depends_on: []", "depends_on: api", "depends_on: must be a list of app names, e.g. [postgres], not 'api'"),
+    ("helm_strategy: RetryOnFailure", "helm_strategy: Retry", "helm_strategy: 'Retry' is none of the choices"),
+])
+def test_an_answers_file_edited_into_what_copier_would_drop_stops_plain_copier(template, own_web_cluster, recorded,
+                                                                               edited, named):
+    """copier drops an answer no question has (a misspelt key, while the question it meant
+    takes its default) and one its question refuses, without a word; a list answer that is
+    no list it renders letter by letter. `copier update` and `copier recopy` stop before
+    anything is written, naming it."""
+    repo, _ = own_web_cluster
+    answers_file = repo / layout.app_answers_file("web")
+    assert recorded in answers_file.read_text()
+    answers_file.write_text(answers_file.read_text().replace(recorded, edited))
+    commit_all(repo, "A hand edit")
+    state = tree_state(repo)
+    for command in (["update", "--vcs-ref", template.current], ["recopy", "--overwrite", "--vcs-ref", template.current]):
+        done = copier_cli(*command, "--trust", "--defaults", "-a", layout.app_answers_file("web"), cwd=repo)
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        assert ".copier-answers.app-web.yml records answers this release of the template cannot use" in done.stderr
+        assert f"\n  {named}" in done.stderr and "Nothing was changed." in done.stderr, done.stderr
+        assert tree_state(repo) == state
 
 
 def test_a_namespace_another_app_still_uses_stays_when_an_app_moves_out(template, own_web_cluster, capfd):

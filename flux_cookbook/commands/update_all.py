@@ -28,7 +28,7 @@ from pathlib import Path
 from flux_cookbook import stops
 from flux_cookbook.commands import SUMMARIES, add_trust_option
 from flux_cookbook.errors import UserError
-from flux_cookbook.extensions import layout, repo_files
+from flux_cookbook.extensions import answers_check, layout, repo_files
 from flux_cookbook.extensions.template_source import is_remote
 from flux_cookbook.repository import build_check
 from flux_cookbook.repository.lock import one_writer, require_branch, require_no_index_lock, require_no_operation
@@ -232,6 +232,24 @@ def require_identity(repo: Path) -> None:
             )
 
 
+def misread_answers(to_update: dict[str, dict], targets: dict[str, str | None], source_of: dict[str, str],
+                    clones: dict[str, Path]) -> dict[str, list[str]]:
+    """{answers file: its answers the release it is about to be updated to would drop without
+    a word (a misspelt key, a choice none of the choices)}, by that release's copier.yml,
+    asked before any update runs."""
+    misread, configs = {}, {}
+    for name, answers in to_update.items():
+        clone, target = clones.get(source_of[name]), targets[name]
+        if clone is None or not target:
+            continue  # copier reaches the template itself, and says what is wrong with it
+        if (clone, target) not in configs:
+            text = template_clone.file_at(clone, target, "copier.yml")
+            configs[clone, target] = answers_check.parsed_config(text) if text is not None else None
+        if configs[clone, target] is not None and (found := answers_check.problems(answers, configs[clone, target])):
+            misread[name] = found
+    return misread
+
+
 def update_all(repo: Path, recorded: dict[str, dict], args: argparse.Namespace) -> bool:
     """Update every answers file (`recorded`: their answers, the cluster's first)."""
     files = list(recorded)
@@ -265,6 +283,9 @@ def update_all(repo: Path, recorded: dict[str, dict], args: argparse.Namespace) 
         for name, target in targets.items():
             if target is None and source_of[name] in clones:
                 targets[name] = template_clone.newest_release(clones[source_of[name]])
+
+        if misread := misread_answers(to_update, targets, source_of, clones):
+            raise UserError(answers_check.refusal(misread))
 
         # Only the files copier reads, where every update goes from a release to a release.
         # One set of refs for every clone: git may send one spelling of a template to the

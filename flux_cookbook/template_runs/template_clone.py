@@ -113,6 +113,14 @@ def _git(clone_path: Path, *args: str, input: str | None = None, env: Mapping[st
                           env={**os.environ, **(env or {})}).stdout
 
 
+def file_at(clone_path: Path, ref: str, path: str) -> str | None:
+    """The text of `path` at `ref` in the clone, or None where it has no such file."""
+    try:
+        return _git(clone_path, "show", f"{ref}:{path}")
+    except subprocess.CalledProcessError:
+        return None
+
+
 def clone_all(sources: Iterable[str], root: Path) -> dict[str, Path]:
     """Each distinct source cloned once under `root`; sources git cannot clone are left out
     (copier then clones them itself, and reports what is wrong with them)."""

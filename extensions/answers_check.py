@@ -1,0 +1,114 @@
+"""An answers file checked against the questions of the release about to read it.
+
+copier drops, without a word, what an answers file records that it cannot use: a key no
+question has (a misspelt `chart_verison`, while the question it meant takes its default and
+the files render from that), and an answer its question refuses (a choice none of the
+choices, a `depends_on` that is no list): copier's `_ask` deletes it and takes the default.
+The template's messages sometimes ask for a hand edit of an answers file, and such an edit
+would be lost, or rendered letter by letter. So before an update or a recopy reads the
+file, each such answer is named and nothing runs: copier.yml's `_message_before_update`
+and `_message_before_copy` stop plain copier (copier prints them unless --quiet), and
+`flux-cookbook update-all` checks every answers file it is about to update.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import yaml
+
+from . import bounded_yaml, copier_support
+from .chart_values import values_overrides_error
+from .input_checks import dns1123_label_error
+from .repo_state import health_checks_error
+
+# A question a later release drops: an older answers file recording it holds no mistake.
+RETIRED_QUESTIONS: frozenset[str] = frozenset()
+
+
+def _depends_on_shape_error(depends_on: object) -> str:
+    """The part of repo_state.depends_on_error an update can check: the shape (which apps
+    exist is asked on a copy only: an update must not fail over an app removed since)."""
+    if not isinstance(depends_on, list):
+        return f"must be a list of app names, e.g. [postgres], not {depends_on!r}"
+    return next((error for name in depends_on if (error := dns1123_label_error(name, "depends_on entry"))), "")
+
+
+# The answers whose shape copier.yml's validators check (type yaml: any YAML parses).
+_SHAPES: dict[str, Callable[[object], str]] = {
+    "depends_on": _depends_on_shape_error,
+    "health_checks": health_checks_error,
+    "values_overrides": values_overrides_error,
+}
+
+
+def problems(answers: Mapping, config: Mapping) -> list[str]:
+    """'<key>: <what is wrong>' for each answer of `answers` (an answers file) that the
+    questions of `config` (a copier.yml) would drop, in the file's order."""
+    questions = {str(name): spec for name, spec in config.items() if not str(name).startswith("_")}
+    found = []
+    for key, value in answers.items():
+        key = str(key)
+        if key.startswith("_") or key in RETIRED_QUESTIONS:
+            continue
+        if key not in questions:
+            near = difflib.get_close_matches(key, list(questions), n=1)
+            found.append(f"{key}: no question of the template has this name" + (f" (did you mean {near[0]}?)" if near else ""))
+        elif error := _answer_error(key, value, questions[key]):
+            found.append(f"{key}: {error}")
+    return found
+
+
+def _answer_error(key: str, value: object, spec: object) -> str:
+    if not isinstance(spec, dict):
+        spec = {"default": spec}  # copier's short form, `name: default`
+    # (A bool is never dropped: copier reads any value as true or false.)
+    if choices := spec.get("choices"):
+        allowed = [str(choice) for choice in (choices.values() if isinstance(choices, dict) else choices)]
+        if str(value if value is not None else "") not in allowed:
+            return f"{value!r} is none of the choices ({', '.join(repr(choice) for choice in allowed)})"
+    if check := _SHAPES.get(key):
+        return check(value).removeprefix(f"{key} ").rstrip(".")
+    return ""
+
+
+def message(conf) -> str:
+    """copier.yml's message before an update or a copy: "" when the answers file the
+    operation reads (an update's, or what a recopy or `copy --overwrite` finds) has nothing
+    copier would drop; else copier is stopped with the list (UserMessageError, which copier
+    prints as its own refusal), before anything is written."""
+    recorded = copier_support.recorded_answers(conf)
+    config = _template_config(Path(str(conf["src_path"])))
+    if not recorded or config is None or not (found := problems(recorded, config)):
+        return ""
+    from copier.errors import UserMessageError  # copier's process: copier is there
+
+    raise UserMessageError(refusal({str(conf["answers_file"]): found}))
+
+
+def refusal(found: Mapping[str, list[str]]) -> str:
+    """The message naming, for each answers file of `found`, the answers copier would drop."""
+    return "".join(f"{answers_file} records answers this release of the template cannot use; copier would drop "
+                   "each without a word and render its default instead:\n  " + "\n  ".join(problems) + "\n"
+                   for answers_file, problems in found.items()) \
+        + ("Nothing was changed. Correct them in the answers file (or remove them to take the default), commit, "
+           "and run the update again.")
+
+
+def _template_config(template: Path) -> dict | None:
+    """The copier.yml of the template checked out in `template`, or None where it cannot be read."""
+    try:
+        return parsed_config((template / "copier.yml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def parsed_config(text: str) -> dict | None:
+    """A copier.yml's text as its mapping, or None where it is not one."""
+    try:
+        config = bounded_yaml.load(text, "copier.yml")
+    except (ValueError, yaml.YAMLError):
+        return None
+    return config if isinstance(config, dict) else None

@@ -1,0 +1,48 @@
+"""Answers copier would drop without a word, named before an update (extensions/answers_check.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flux_cookbook.extensions import answers_check
+from tests.support.template_repo import PROJECT_ROOT
+
+CONFIG = answers_check.parsed_config((PROJECT_ROOT / "copier.yml").read_text())
+APP = {"_commit": "v3.1.0", "_src_path": "gh:o/t", "kind": "app", "app_name": "web", "chart_version": "6.x",
+       "depends_on": ["db"], "health_checks": [], "values_overrides": {}, "helm_strategy": ""}
+
+
+def test_what_the_template_records_passes():
+    assert answers_check.problems(APP, CONFIG) == []
+
+
+def test_a_key_no_question_has_is_named_with_the_question_it_may_mean():
+    found = answers_check.problems({**APP, "chart_verison": "7.x", "zzz": 1}, CONFIG)
+    assert found == ["chart_verison: no question of the template has this name (did you mean chart_version?)",
+                     "zzz: no question of the template has this name"]
+
+
+def test_an_answer_its_question_refuses_is_named():
+    found = answers_check.problems({**APP, "helm_strategy": "Retry", "depends_on": "db", "kind": "apps",
+                                    "health_checks": [{"name": "x"}], "values_overrides": "a: 1"}, CONFIG)
+    assert found == [
+        "kind: 'apps' is none of the choices ('cluster', 'app')",
+        "depends_on: must be a list of app names, e.g. [postgres], not 'db'",
+        "health_checks: health check {'name': 'x'} needs at least kind and name (and usually apiVersion, namespace)",
+        "values_overrides: must be a YAML mapping such as {replicaCount: 2}, not 'a: 1'",
+        "helm_strategy: 'Retry' is none of the choices ('RetryOnFailure', 'RemediateOnFailure', '')",
+    ]
+
+
+def test_questions_in_copiers_short_form_and_choices_as_a_list():
+    config = {"_min_copier_version": "9", "name": "x", "size": {"type": "str", "choices": ["s", "m"]}}
+    assert answers_check.problems({"name": "y", "size": "m"}, config) == []
+    assert answers_check.problems({"size": "l"}, config) == ["size: 'l' is none of the choices ('s', 'm')"]
+
+
+def test_no_check_without_a_readable_copier_yml(tmp_path: Path):
+    (tmp_path / "copier.yml").write_text("- a list\n")
+    assert answers_check.parsed_config("- a list\n") is None and answers_check.parsed_config("a: [") is None
+    conf = {"overwrite": True, "dst_path": tmp_path, "answers_file": "answers.yml", "src_path": tmp_path}
+    (tmp_path / "answers.yml").write_text("zzz: 1\n")
+    assert answers_check.message(conf) == ""
