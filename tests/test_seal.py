@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import difflib
+import json
 import os
 import pty
 import signal
@@ -205,6 +206,25 @@ def test_a_file_with_crlf_line_ends_keeps_them_when_a_key_is_added(repo, cert, k
     assert result.returncode == 0, result.stderr.decode()
     after = path.read_bytes().decode()
     assert after.count("\n") == after.count("\r\n") == before.count("\n") + 1
+    # Every other line byte for byte (the comments' too: ruamel kept a comment's CR, and the
+    # CRLF written after it made it two).
+    changes = [d for d in difflib.ndiff(before.split("\r\n"), after.split("\r\n")) if d[:2] in ("- ", "+ ")]
+    assert len(changes) == 1 and changes[0][2:].strip().startswith("username: "), changes
+    assert unsealed(key, path) == {"password": SECRET.encode(), "username": b"web"}
+
+
+def test_a_sealed_secret_in_json_stays_json_when_a_key_is_added(repo, cert, key):
+    """kubeseal writes JSON unless told otherwise: a key added to such a file is one more
+    line of it, not the whole file rewritten as one line of YAML's flow style."""
+    assert seal(repo, "web", "db", "--cert", str(cert), stdin=f"password={SECRET}\n".encode()).returncode == 0
+    path = sealed_file(repo)
+    path.write_text(json.dumps(yaml.safe_load(path.read_text()), indent=2) + "\n")  # as kubeseal -o json writes it
+    before = path.read_text()
+    result = seal(repo, "web", "db", "--cert", str(cert), "--from-literal", "username=web")
+    assert result.returncode == 0, result.stderr.decode()
+    after = path.read_text()
+    assert after.count("\n") == before.count("\n") + 1
+    assert json.loads(after)["spec"]["encryptedData"].keys() == {"password", "username"}
     assert unsealed(key, path) == {"password": SECRET.encode(), "username": b"web"}
 
 

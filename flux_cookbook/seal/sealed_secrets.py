@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -247,6 +248,7 @@ class SealedSecretFile:
     added: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     newline: str = "\n"  # the file's line ends, kept when it is written again
+    json: bool = False  # the file is JSON (kubeseal's own output), and is written again as JSON
 
     @property
     def encrypted_data(self) -> CommentedMap:
@@ -266,6 +268,8 @@ class SealedSecretFile:
         return missing_keys(self.secret_type, set(self.encrypted_data))
 
     def text(self) -> str:
+        if self.json:  # as kubeseal writes it: indented by two, a key a line
+            return line_ends.converted(json.dumps(self.document, indent=2, ensure_ascii=False) + "\n", self.newline)
         stream = io.StringIO()
         self.loader.dump(self.document, stream)
         return stream.getvalue().replace("\n", self.newline)
@@ -406,7 +410,9 @@ def _read_existing(path: Path, app: App, name: str, scope: str | None, secret_ty
         raise UserError(f"cannot read {shown}: {error}") from None
     loader = _loader(_mapping_indent(text), explicit_start=text.lstrip().startswith("---"))
     try:
-        document = loader.load(text)
+        # Read in LF line ends (ruamel keeps a comment's CR, and writing CRLF would double it),
+        # written back in the file's own (text()).
+        document = loader.load(line_ends.converted(text, "\n"))
     except YAMLError as error:
         raise UserError(f"{shown} is not one valid YAML document: {error}") from None
 
@@ -449,7 +455,7 @@ def _read_existing(path: Path, app: App, name: str, scope: str | None, secret_ty
             f"Remove the file and seal every key again with --type {secret_type}."
         )
     return SealedSecretFile(path, app, name, current_scope, current_type, True, document, loader,
-                            newline=line_ends.of(text))
+                            newline=line_ends.of(text), json=text.lstrip().startswith("{"))
 
 
 # --- YAML -----------------------------------------------------------------------------
