@@ -532,6 +532,27 @@ def test_the_controller_app_under_another_name_is_waited_for_and_an_entry_there_
     assert "kustomization-podinfo.yaml" not in result.stdout.decode()
 
 
+def test_the_controller_added_after_sealing_is_waited_for_by_the_apps_holding_sealed_secrets(template, tmp_path, cert):
+    """seal warns that the repository has no controller and says to add it, "apps that hold
+    SealedSecrets then wait for it": `add sealed-secrets` makes them wait (dependsOn), and
+    an app holding none does not."""
+    from tests.support.project import answers, copy, load
+
+    repo = copy(template.path, tmp_path / "cluster", sealed_secrets=False)
+    copy(template.path, repo, kind="app", app_name="web", chart="podinfo", helm_repo_url="https://example.invalid/charts",
+         fetch_values=False)
+    init_repo(repo)
+    assert seal(repo, "podinfo", "auth", "--from-literal", "user=admin", "--cert", str(cert)).returncode == 0
+    commit_all(repo, "A sealed secret, no controller yet")
+    added = cookbook_cli("add", "sealed-secrets", "--defaults", "--template", str(template.path), cwd=repo)
+    assert added.returncode == 0, added.stderr
+    assert "bootstrap/kustomizations/kustomization-podinfo.yaml: now depends on sealed-secrets" in added.stdout
+    assert answers(repo, "podinfo")["depends_on"] == ["sealed-secrets"]
+    assert load(repo / "bootstrap/kustomizations/kustomization-podinfo.yaml")["spec"]["dependsOn"] == [{"name": "sealed-secrets"}]
+    assert answers(repo, "web")["depends_on"] == [] and "web" not in added.stdout
+    kustomize_build(repo / "bootstrap")
+
+
 def test_a_seal_stopped_after_the_file_is_written_leaves_nothing(template, tmp_path, cert):
     """Stopped between the SealedSecret and the dependsOn it needs (a CI job's timeout):
     the file is taken back, so a second run starts again from the start."""

@@ -13,7 +13,9 @@ from flux_cookbook import stops
 from flux_cookbook.commands import SUMMARIES, add_template_options
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import conventions, known_apps, layout, repo_files, repo_state, unused_answers
+from flux_cookbook.repository import put_back
 from flux_cookbook.repository.lock import one_writer, require_no_index_lock
+from flux_cookbook.seal import controller_dependency
 from flux_cookbook.template_runs import copier_run, new_files_listed, trust
 
 NAME = "add"
@@ -81,6 +83,10 @@ def run(args: argparse.Namespace) -> int:
         try:
             copier_run.run_copy(str(template), repo, data, vcs_ref, args.defaults)
             stops.checkpoint("app-copied")  # the tests' stand-in for a Ctrl-C here
+            # The controller added after `seal`: the apps holding SealedSecrets wait for it now.
+            waits = controller_dependency.plan_for_new_controller(repo, args.app)
+            with put_back.put_back_unless_done(repo, [name for name, _, _ in waits]):
+                waiting = controller_dependency.apply(repo, waits)
         except BaseException:
             # copier takes back what it wrote only when it made the folder: an app stopped
             # half-way (Ctrl-C, an error) would be files without answers, that add refuses.
@@ -95,5 +101,7 @@ def run(args: argparse.Namespace) -> int:
     for note in unused_answers.notes({**extra, **given}, repo, answers_file, options) + unused_answers.kept_shared_file_notes(
             {**extra, **given}, repo, answers_file):
         print(note)
+    for note in waiting:
+        print(f"  {note}")
     print(f"Added app {args.app} ({answers_file}). Review with `git status`, then commit.")
     return 0

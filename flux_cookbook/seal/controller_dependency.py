@@ -22,6 +22,7 @@ from ruamel.yaml.error import YAMLError
 
 from flux_cookbook.extensions import bounded_yaml, conventions, known_apps, layout, repo_files, repo_state
 from flux_cookbook.repository import apps
+from flux_cookbook.seal import sealed_secrets
 
 CONTROLLER = known_apps.SEALED_SECRETS
 
@@ -59,16 +60,40 @@ def plan(repo: Path, app: str) -> list[tuple[str, str | None, str]]:
 def controller_apps_of_its_cluster(repo: Path, app: str) -> list[str]:
     """The apps installing the Sealed Secrets controller in the cluster of `app` (the same
     bootstrap folder): a repository may hold several clusters, each with its own or none."""
-    def cluster(name: str) -> str:
-        answers_file = layout.app_answers_file(name)
-        try:
-            answers = bounded_yaml.load(repo_files.read_text(repo, answers_file), answers_file)
-        except (UnicodeDecodeError, repo_files.NotReadable, yaml.YAMLError):
-            answers = None
-        return apps.App(repo, name, answers if isinstance(answers, dict) else {},
-                        conventions.CURRENT.bootstrap_dir).bootstrap_dir
+    cluster = _app(repo, app).bootstrap_dir
+    return [other for other in repo_state.sealed_secrets_controller_apps(repo) if _app(repo, other).bootstrap_dir == cluster]
 
-    return [other for other in repo_state.sealed_secrets_controller_apps(repo) if cluster(other) == cluster(app)]
+
+def plan_for_new_controller(repo: Path, controller: str) -> list[tuple[str, str | None, str]]:
+    """`plan` for every app whose folder holds a SealedSecret, once `controller`, an app
+    installing the controller, has just been added (`add sealed-secrets` after `seal`):
+    they wait for it, as `seal` makes them when the controller is there first."""
+    if controller not in repo_state.sealed_secrets_controller_apps(repo):
+        return []
+    listed = [name for name in repo_files.listed_files(repo) if name.endswith((".yaml", ".yml", ".json"))]
+    holding = [app for app in sorted(layout.apps(repo) - {controller})
+               if any(_declares_sealed_secret(repo, name) for name in listed if name.startswith(_app(repo, app).folder + "/"))]
+    return [edit for app in holding for edit in plan(repo, app)]
+
+
+def _app(repo: Path, name: str) -> apps.App:
+    """App `name` as its answers file records it ({} where it cannot be read)."""
+    answers_file = layout.app_answers_file(name)
+    try:
+        answers = bounded_yaml.load(repo_files.read_text(repo, answers_file), answers_file)
+    except (UnicodeDecodeError, repo_files.NotReadable, yaml.YAMLError):
+        answers = None
+    return apps.App(repo, name, answers if isinstance(answers, dict) else {}, conventions.CURRENT.bootstrap_dir)
+
+
+def _declares_sealed_secret(repo: Path, name: str) -> bool:
+    try:
+        documents = bounded_yaml.load_all(repo_files.read_text(repo, name), name)
+    except (UnicodeDecodeError, repo_files.NotReadable, ValueError, yaml.YAMLError):
+        return False
+    group = sealed_secrets.API_VERSION.split("/")[0]
+    return any(isinstance(document, dict) and document.get("kind") == sealed_secrets.KIND
+               and str(document.get("apiVersion") or "").split("/")[0] == group for document in documents)
 
 
 def apply(repo: Path, edits: list[tuple[str, str | None, str]]) -> list[str]:
