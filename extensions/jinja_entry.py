@@ -41,11 +41,15 @@ def _import_own_package():
         spec.loader.exec_module(package)
     # The package (and any subpackage imported so far) may have come from an earlier clone
     # of the same code, which copier has removed since: what it imports later (a module
-    # imported only when a function needs it) is found in this clone.
+    # imported only when a function needs it) is found in this clone, or in another clone
+    # of the same code still there. An update renders the same release in two clones at
+    # once (the old render, removed first, and the repository's own, whose functions run
+    # after it): each stays on the path while it is there.
     for module_name, module in list(sys.modules.items()):
         if module_name == name or module_name.startswith(name + "."):
             if hasattr(module, "__path__"):
-                module.__path__ = [str(_PACKAGE_DIR.joinpath(*module_name.split(".")[1:]))]
+                here = str(_PACKAGE_DIR.joinpath(*module_name.split(".")[1:]))
+                module.__path__ = [here] + [path for path in module.__path__ if path != here and Path(path).is_dir()]
     return importlib.import_module(f"{name}.template_api")
 
 

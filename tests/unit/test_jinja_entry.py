@@ -41,6 +41,19 @@ def test_clones_of_the_same_code_share_one_import(tmp_path):
     assert Path(migrations.__file__).resolve().parent == (second / "migrations").resolve()
 
 
+def test_a_clone_removed_while_another_of_the_same_code_is_in_use_is_no_import_error(tmp_path):
+    """An update renders the same release twice at once: the repository's render starts
+    (its message before the update), the old render's starts and ends (its clone removed),
+    then the repository's imports what a function needs (migrations)."""
+    repository, old = clone(tmp_path, "repository"), clone(tmp_path, "old")
+    api = entry_of(repository)._import_own_package()
+    assert entry_of(old)._import_own_package() is api
+    shutil.rmtree(old)
+    package = sys.modules[api.__name__.rpartition(".")[0]]
+    migrations = importlib.import_module(f"{package.__name__}.migrations")
+    assert Path(migrations.__file__).resolve().parent == (repository / "migrations").resolve()
+
+
 def test_other_code_is_imported_on_its_own(tmp_path):
     # The old and the new release in one `copier update`: each runs its own code.
     old, new = clone(tmp_path, "old"), clone(tmp_path, "new")
