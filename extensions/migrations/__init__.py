@@ -102,12 +102,15 @@ def main(argv: list[str]) -> int:
     if stage not in STAGES:
         print(f"run.py: the stage is before or after, not {stage!r}", file=sys.stderr)
         return 2
-    try:
-        require_inside(Path.cwd())
-    except OutsideRepository as refused:
-        print(f"\nThe update stopped, nothing was changed: {refused}\n", file=sys.stderr)
-        return 1
     repo = Path.cwd()
+    try:
+        require_inside(repo)
+    except OutsideRepository as refused:
+        # The before stage meets the repository as the user has it; the after stage, with
+        # copier's merge (and what the before stage moved), which goes back too.
+        print(f"\nThe update stopped, {'nothing was changed' if stage == 'before' else _stopped(repo)}: {refused}\n",
+              file=sys.stderr)
+        return 1
     steps = [(release, RELEASES[release]) for release in releases_due(repo, answers_file, version_from, version_to)]
     if every_update_due(stage, repo, answers_file):
         steps.append(("", every_update))

@@ -77,9 +77,45 @@ def before(repo: Path, answers_file: str = "") -> None:
             f"merges the app at {app}/ (where its recorded release renders it) and moves it back. Rename {app}/ and "
             "update again."
         )
+    if unmovable := _unmovable(repo, folder, app):
+        raise MigrationAbort(
+            f"app {layout.app_of_answers_file(answers_file)} lives in {folder}/, and the update merges it at {app}/ "
+            f"(where its recorded release renders it) and moves it back; these cannot move there and back:\n  "
+            + "\n  ".join(unmovable) + f"\nMove them out of {folder}/ (or make each link a file), commit, and "
+            "update again."
+        )
     (repo / app).parent.mkdir(parents=True, exist_ok=True)
     git(repo, "mv", "--", folder, app)
     git_dir_file(repo, RECORD).write_text(json.dumps({"answers_file": answers_file, "app": app, "folder": folder}))
+
+
+def _unmovable(repo: Path, folder: str, app: str) -> list[str]:
+    """What in `folder` would not survive its move to `app` and back: a git submodule (git
+    mv rewrites its settings for the new place, and the move back cannot: git's own
+    commands in it would fail), and a symbolic link whose relative target leaves the
+    folder (at `app` it would lead elsewhere, out of the repository even)."""
+    found = []
+    for entry in git(repo, "ls-files", "-s", "-z", "--", folder).split("\0"):
+        if not entry:
+            continue
+        info, path = entry.split("\t", 1)
+        mode = info.split()[0]
+        if mode == "160000":
+            found.append(f"{path}: a git submodule")
+        elif mode == "120000" and _leaves_folder(repo, folder, path):
+            found.append(f"{path} -> {os.readlink(repo / path)}: a link leading out of {folder}/")
+    return found
+
+
+def _leaves_folder(repo: Path, folder: str, link: str) -> bool:
+    try:
+        target = os.readlink(repo / link)
+    except OSError:
+        return False  # not in the work tree (deleted): nothing to move
+    if os.path.isabs(target):
+        return False  # leads where it did: the repository's own check judges where that is
+    resolved = os.path.normpath(os.path.join(os.path.dirname(link), target))
+    return not (resolved + "/").startswith(folder.rstrip("/") + "/")
 
 
 def after(repo: Path, answers_file: str = "") -> None:

@@ -95,6 +95,26 @@ def test_a_folder_not_named_after_its_app_is_merged_on_every_update(tmp_path):
         git(repo, "commit", "-q", "--allow-empty", "-m", "update")
 
 
+def test_a_submodule_or_a_link_leading_out_of_the_folder_stops_the_update_before_anything_moves(tmp_path):
+    """git mv rewrites a submodule's settings for the folder's new place, which the move back
+    cannot (every git command in the repository then failed); a link's relative target
+    leads elsewhere from the other folder (out of the repository, which stopped the update
+    half-moved). A link within the folder moves with it."""
+    repo = make_repo(tmp_path, {**TREE, "common/policy.yaml": "kind: NetworkPolicy\n"})
+    (repo / "apps/web/policy.yaml").symlink_to("../../common/policy.yaml")
+    (repo / "apps/web/release.yaml").symlink_to("helmrelease-web.yaml")
+    git(repo, "add", "-A")
+    (repo / "apps/web/docs").mkdir()  # a submodule not checked out
+    git(repo, "update-index", "--add", "--cacheinfo", f"160000,{git(repo, 'rev-parse', 'HEAD').strip()},apps/web/docs")
+    git(repo, "commit", "-q", "-m", "A link out of the folder, one in it, a submodule")
+    with pytest.raises(MigrationAbort) as stopped:
+        apps_folder.before(repo, ".copier-answers.app-web.yml")
+    assert "\n  apps/web/docs: a git submodule\n  apps/web/policy.yaml -> ../../common/policy.yaml: a link leading out " \
+           "of apps/web/\n" in str(stopped.value)
+    assert "release.yaml" not in str(stopped.value)
+    assert git(repo, "status", "--porcelain") == "" and not (repo / "web").exists()
+
+
 def test_answers_naming_a_folder_outside_are_refused_before_anything_is_made(tmp_path):
     """A pull request's `apps_dir: ../escaped/deep`: nothing is made or moved outside."""
     from flux_cookbook.extensions.repo_files import OutsideRepository

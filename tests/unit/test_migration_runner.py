@@ -82,6 +82,20 @@ def test_a_step_that_stops_puts_the_folder_back_as_head_has_it(tmp_path, monkeyp
     assert (tmp_path / "a.yaml").read_text() == "a.yaml: 1\n"
 
 
+def test_a_link_out_of_the_repository_after_copiers_merge_is_refused_and_the_merge_taken_back(tmp_path, monkeypatch,
+                                                                                                capsys):
+    """The after stage meets copier's merge (and what the before stage moved): a link out of
+    the repository there stops the update, and "nothing was changed" holds."""
+    _git(tmp_path, "init", "-q")
+    _merged_by_copier(tmp_path)
+    (tmp_path / "new/out.yaml").symlink_to("../../elsewhere.yaml")
+    monkeypatch.chdir(tmp_path)
+    assert migrations.main(["after", ".copier-answers.yml", "1.0.0", "2.0.0"]) == 1
+    assert "The update stopped, nothing was changed:" in capsys.readouterr().err
+    assert _git(tmp_path, "status", "--porcelain", "--untracked-files=all") == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".git", "a.yaml", "b.yaml", "c.yaml"]
+
+
 def test_a_step_that_stops_leaves_the_rest_of_a_larger_repository_alone(tmp_path, monkeypatch, capsys):
     """The cluster in a folder of a larger repository: copier allowed uncommitted work
     outside that folder, and that work stays, staged or not."""
