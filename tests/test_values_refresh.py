@@ -416,6 +416,22 @@ def test_values_copied_from_a_chart_in_the_repository_refresh_from_its_version(t
     assert yaml.safe_load((cluster / ".copier-answers.app-podinfo.yml").read_text())["values_chart_version"] == "6.14.1"
 
 
+def test_refresh_to_a_chart_folder_records_it_as_the_apps_values_source(template, cluster, charts):
+    """An app made from a chart folder (values_source), refreshed to another: each later
+    copier update renders its merge's base from values_source, and the folder it was made
+    from would make every line the two charts differ in a conflict."""
+    _, url = charts
+    add_app(template, cluster, url, "traefik", "10.24.0", {}, values_source=str(CHARTS / "traefik" / "10.24.0"))
+    result = cookbook_cli("values", "refresh", "traefik", "--to", str(CHARTS / "traefik" / "20.8.0"), "-C", str(cluster))
+    assert result.returncode == 0, result.stdout + result.stderr
+    answers = yaml.safe_load((cluster / ".copier-answers.app-traefik.yml").read_text())
+    assert (answers["values_source"], answers["values_chart_version"]) == (str(CHARTS / "traefik" / "20.8.0"), "20.8.0")
+    commit_all(cluster, "Refreshed to 20.8.0")
+    update(cluster, ".copier-answers.app-traefik.yml", chart_version="28.0.0", values_source=str(CHARTS / "traefik" / "28.0.0"))
+    assert "<<<<<<<" not in values_file(cluster, "traefik").read_text()
+    assert yaml.safe_load(values_text(cluster, "traefik")) == yaml.safe_load(defaults("traefik", "28.0.0"))
+
+
 def test_values_that_name_no_version_match_the_release_they_equal(template, cluster, charts):
     # A values file pasted from 6.13.0: its keys are 6.14.1's too; its values are 6.13.0's.
     folder, url = charts

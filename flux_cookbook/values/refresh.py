@@ -160,6 +160,12 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
     answers = with_answer(answers, "values_chart_range", recorded or app.answers_range)
     if recorded and recorded != str(app.answers.get("chart_version") or ""):
         answers = with_answer(answers, "chart_version", recorded)
+    if app.answers.get("values_source"):
+        # Each later copier update renders the values from values_source as the base of its
+        # merge: the chart they came from before would make every line the two charts differ
+        # in a conflict. The chart given with --to, else the repository's (fetched).
+        answers = with_answer(answers, "values_source",
+                              str(Path(to).expanduser().resolve()) if to is not None and _is_path(to) else "")
     refresh.writes[app.answers_file] = answers
     if not merged.conflicts and target.schema is not None:  # what Helm gets: the other sources' values too
         values = coalesce(bounded_yaml.load(merged.text) or {}, app.sources.values)
