@@ -76,11 +76,17 @@ def objects_lost(before: Builds, after: Builds) -> list[str]:
 
 
 def summary(before: Builds, after: Builds) -> str:
-    """One line for the user: how many paths still build, or why nothing was checked."""
+    """For the user: how many paths still build, and each that does not with kustomize's
+    message (one that did not build before the change either said so); or why nothing was
+    checked."""
     if before.skipped or after.skipped:
         return before.skipped or after.skipped
     built = sum(result.ok for result in after.results)
-    return f"build check: {built} of {len(after.results)} Flux Kustomization path(s) build as Flux builds them"
+    line = f"build check: {built} of {len(after.results)} Flux Kustomization path(s) build as Flux builds them"
+    failed_before = {result.kustomization.path for result in before.results if not result.ok}
+    return "\n  ".join([line] + [describe_result(result) + (" (it did not build before either)"
+                                                            if result.kustomization.path in failed_before else "")
+                                  for result in after.results if not result.ok])
 
 
 def head_commit(repo: Path) -> str:

@@ -192,3 +192,22 @@ def test_since_a_commit_with_the_change_not_committed_names_what_it_broke(tmp_pa
     after, broken = build_check.since(repo, started_at)
     assert [r.ok for r in after.results] == [False]
     assert len(broken) == 1 and broken[0].startswith("./flux-system (Kustomization 'flux-system'"), broken
+
+
+def test_the_summary_names_each_path_that_does_not_build_and_whether_it_did_before():
+    def result(path: str, error: str = "") -> flux_build.BuildResult:
+        kustomization = flux_build.FluxKustomization(f"bootstrap/kustomizations/kustomization-{path}.yaml", 1, path,
+                                                     "flux-system", path)
+        return flux_build.BuildResult(kustomization, not error, error, "" if error else "kind: ConfigMap\n")
+
+    before = build_check.Builds((result("web", "web: no such file"), result("api"), result("db")))
+    after = build_check.Builds((result("web", "web: no such file"), result("api", "api: already registered id"),
+                                result("db")))
+    assert build_check.summary(before, after).splitlines() == [
+        "build check: 1 of 3 Flux Kustomization path(s) build as Flux builds them",
+        "  ./web (Kustomization 'web', bootstrap/kustomizations/kustomization-web.yaml): web: no such file (it did not "
+        "build before either)",
+        "  ./api (Kustomization 'api', bootstrap/kustomizations/kustomization-api.yaml): api: already registered id",
+    ]
+    assert build_check.summary(before, build_check.Builds((result("web"),))) == \
+        "build check: 1 of 1 Flux Kustomization path(s) build as Flux builds them"
