@@ -86,8 +86,11 @@ def app_answers(app: App, placer: Placer, findings: Findings) -> dict:
     bootstrap = placer.hand.bootstrap_dir
     kustomization, release = app.kustomization, app.release
     # A HelmRelease written without a namespace (as Flux's docs write one) is installed
-    # where its Kustomization's targetNamespace puts every object it applies.
-    namespace = _text(release.get("metadata", "namespace"), _text(kustomization.get("spec", "targetNamespace"), ""))
+    # where its Kustomization's targetNamespace puts every object it applies; a `namespace:`
+    # of its folder's kustomization file puts it there whatever it says itself.
+    folder_namespace = placer.hand.repo.kustomize_config(app.folder).get("namespace")
+    namespace = _text(folder_namespace, _text(release.get("metadata", "namespace"),
+                                              _text(kustomization.get("spec", "targetNamespace"), "")))
     helm_repo_name = _text(release.get("spec", "chart", "spec", "sourceRef", "name"), "")
     helm_repository = placer.helm_repository(app.name, helm_repo_name)
     kustomization_interval = _text(kustomization.get("spec", "interval"), INTERVAL_DEFAULTS["kustomization_interval"])
@@ -116,8 +119,9 @@ def app_answers(app: App, placer: Placer, findings: Findings) -> dict:
         "owns_namespace": bool(namespace) and placer.namespace(app.name, namespace),
     }
     if not namespace:
-        findings.problems.append(f"{label(release)} has no metadata.namespace, nor does its Kustomization set a "
-                                 "targetNamespace; set the namespace it is installed in.")
+        findings.problems.append(f"{label(release)} has no metadata.namespace, nor does its folder's kustomization "
+                                 "file set a namespace or its Kustomization a targetNamespace; set the namespace it "
+                                 "is installed in.")
     if release.name != app.name:
         findings.notes.append(
             f"{label(release)} is named '{release.name}', the template names it '{app.name}': "

@@ -339,7 +339,12 @@ def test_a_release_without_a_namespace_is_where_its_kustomizations_target_namesp
     kustomization.write_text(kustomization.read_text().replace("  interval: 10m", "  targetNamespace: demo\n  interval: 10m"))
     assert plan_adoption(tmp_path, TEMPLATE, NO_GIT).apps["podinfo"]["namespace"] == "demo"
     kustomization.write_text(kustomization.read_text().replace("  targetNamespace: demo\n", ""))
-    assert "has no metadata.namespace, nor does its Kustomization set a targetNamespace" in problems(tmp_path)
+    assert ("has no metadata.namespace, nor does its folder's kustomization file set a namespace or its "
+            "Kustomization a targetNamespace") in problems(tmp_path)
+    # Its folder's kustomization file sets it (kustomize's namespace: on every object it lists).
+    files = sorted(path.name for path in (tmp_path / "podinfo").iterdir())
+    (tmp_path / "podinfo/kustomization.yaml").write_text(f"namespace: demo\nresources: {files}\n")
+    assert plan_adoption(tmp_path, TEMPLATE, NO_GIT).apps["podinfo"]["namespace"] == "demo"
 
 
 def test_other_kinds_unreadable_yaml_and_dot_folders(tmp_path):
