@@ -457,6 +457,21 @@ def test_refusal_exits_2_and_writes_nothing(template, tmp_path):
     assert tree_state(repo) == before
 
 
+def test_files_the_repositorys_gitignore_would_hide_are_refused_before_anything_is_written(template, tmp_path):
+    """A .gitignore of `.*` (editor and system files): the answers files and the dotfiles
+    adopt writes would never be committed, and update-all, which commits each update, would
+    stop on git's own message. Named, with the rule, before anything is written."""
+    repo = make_handmade_repo(tmp_path / "homelab", "flux-system")
+    (repo / ".gitignore").write_text(".*\n!.gitignore\n")
+    commit_all(repo, "Hide dotfiles")
+    before = tree_state(repo)
+    result = run_adopt(repo, "--template", str(template.path))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "the repository's .gitignore ignores files adopt would write" in result.stderr
+    assert "  - .copier-answers.yml (.gitignore:1: .*)\n" in result.stderr, result.stderr
+    assert tree_state(repo) == before
+
+
 def test_adopted_repository_updates_to_the_current_release(adopted, template):
     """Adopt, then the ordinary update path: the user's values and files survive, Flux 2.9 accepts it."""
     from tests.support.flux_schema import kustomize_build, validate_repo

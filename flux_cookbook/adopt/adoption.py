@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flux_cookbook.adopt.carrying_out import carry_out, undo
 from flux_cookbook.adopt.findings import AdoptError
-from flux_cookbook.adopt.git_state import check_adoptable, read_git_info
+from flux_cookbook.adopt.git_state import check_adoptable, ignored, read_git_info
 from flux_cookbook.adopt.listings import unlisted
 from flux_cookbook.adopt.plan import Plan, plan_adoption
 from flux_cookbook.adopt.template_files import TemplateUnreachable, template_files
@@ -28,9 +28,16 @@ def planned(repo: Path, template: str) -> Plan:
     check_adoptable(repo)
     try:
         with template_files(absolute_src_path(template)) as files:
-            return plan_adoption(repo, template, read_git_info(repo), files)
+            plan = plan_adoption(repo, template, read_git_info(repo), files)
     except TemplateUnreachable as error:
         raise AdoptError([str(error)]) from None
+    written = [*plan.answers_files(), *plan.added, *(move.target for move in plan.moves),
+               *(move.target for split in plan.splits for move in split.moves)]
+    if hidden := ignored(repo, written):
+        raise AdoptError(["the repository's .gitignore ignores files adopt would write, so the adoption could never "
+                          "be committed (and update-all, which commits each update, would stop); let git see them "
+                          "(a `!` line, e.g. `!.copier-answers*.yml`, or a narrower rule):", *hidden])
+    return plan
 
 
 def carried_out(plan: Plan) -> str:

@@ -56,3 +56,16 @@ def read_git_info(root: Path) -> GitInfo:
         origin_url=origin.stdout.strip() if not origin.returncode else "",
         branch=branch.stdout.strip() if not branch.returncode else "",
     )
+
+
+def ignored(root: Path, paths: list[str]) -> list[str]:
+    """'<path> (<file>:<line>: <pattern>)' for each of `paths` git ignores, by the rule that
+    ignores it: a file adopt writes there would never be committed."""
+    if not paths:
+        return []
+    done = subprocess.run(["git", "-C", str(root), "check-ignore", "-v", "-z", "--stdin"], input="\0".join(paths) + "\0",
+                          capture_output=True, text=True, check=False)
+    fields = done.stdout.split("\0")
+    # -z -v: source, line, pattern, path, for each path ignored.
+    return [f"{fields[i + 3]} ({fields[i]}:{fields[i + 1]}: {fields[i + 2]})" for i in range(0, len(fields) - 3, 4)
+            if fields[i]]
