@@ -234,6 +234,11 @@ SOPS_ENV = ("password=ENC[AES256_GCM,data:Tr7o=,iv:1=,tag:2=,type:str]\nsops_ver
 # What `flux bootstrap --path=bootstrap` writes (gotk-components.yaml left out: no flux CLI here).
 GOTK_SYNC = gotk_sync("./bootstrap")
 FLUX_KUSTOMIZATION = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- gotk-sync.yaml\n"
+CLUSTER_SETTINGS = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\n  namespace: flux-system\ndata:\n  A: b\n"
+HELM_REPOSITORY_CHART = ("      chart: podinfo\n      version: 6.x\n      sourceRef:\n        kind: HelmRepository\n"
+                         "        name: podinfo\n        namespace: flux-system\n")
+CHART = "apiVersion: v2\nname: podinfo\nversion: 6.14.1\n"  # a chart folder of the repository's own
+GIT_CHART = "      chart: ./charts/podinfo\n      sourceRef:\n        kind: GitRepository\n        name: flux-system\n        namespace: flux-system\n"
 SUBSTITUTE_FROM = "  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: cluster-settings\n{optional}  prune: true"
 # The sync Kustomization's spec.patches, one JSON 6902 operation on podinfo's Kustomization.
 PATCHED_IN = ("  patches:\n    - target: {{group: kustomize.toolkit.fluxcd.io, kind: Kustomization, name: podinfo}}\n"
@@ -453,7 +458,7 @@ CASES = [
     Case("cel-gitrepository-service-account", {"podinfo/gitrepository-extra.yaml": SERVICE_ACCOUNT_GIT},
          "schema", "podinfo/gitrepository-extra.yaml", "spec:",
          message="serviceAccountName can only be set when provider is 'azure' or 'aws'"),
-    Case("cel-helmchart-verify", {"podinfo/helmchart-podinfo.yaml": HELMCHART_VERIFY},
+    Case("cel-helmchart-verify", {"podinfo/helmchart-podinfo.yaml": HELMCHART_VERIFY, "charts/podinfo/Chart.yaml": CHART},
          "schema", "podinfo/helmchart-podinfo.yaml", "spec:",
          message="spec.verify is only supported when spec.sourceRef.kind is 'HelmRepository'"),
     Case("cel-imagepolicy-interval-without-always", {"podinfo/imagepolicy-podinfo.yaml": IMAGE_POLICY + "  interval: 5m\n",
@@ -530,6 +535,13 @@ CASES = [
     # kustomize-controller fails the build when a substituteFrom object is not there.
     Case("substitute-from-missing", {KUST: Replace("  prune: true", SUBSTITUTE_FROM.format(optional=""))},
          "ref.substitute-from", KUST, "name: cluster-settings"),
+    # It reads it before it builds: one only this Kustomization applies never comes.
+    Case("substitute-from-applied-only-by-itself", {KUST: Replace("  prune: true", SUBSTITUTE_FROM.format(optional="")),
+                                                    "podinfo/configmap-cluster-settings.yaml": CLUSTER_SETTINGS},
+         "ref.substitute-from", KUST, "name: cluster-settings", message="only this Kustomization applies it"),
+    # A chart in this repository's own GitRepository: source-controller builds it from that path.
+    Case("chart-path-missing", {HR: Replace(HELM_REPOSITORY_CHART, GIT_CHART)}, "ref.chart-path", HR, "chart: ./charts",
+         message="is no chart of this repository"),
     # kustomize-controller impersonates it to apply (multi-tenancy); it may come from elsewhere.
     Case("service-account-missing", {KUST: Replace("  prune: true", "  serviceAccountName: deployer\n  prune: true")},
          "ref.service-account", KUST, "serviceAccountName", WARNING),
@@ -786,6 +798,12 @@ CLEAN = [
                                                    "      valuesKey: password\n")},
          "", "", 0),
     Case("substitute-from-optional", {KUST: Replace("  prune: true", SUBSTITUTE_FROM.format(optional="        optional: true\n"))},
+         "", "", 0),
+    Case("substitute-from-applied-by-the-parent", {KUST: Replace("  prune: true", SUBSTITUTE_FROM.format(optional="")),
+                                                   "bootstrap/configmap-cluster-settings.yaml": CLUSTER_SETTINGS},
+         "", "", 0),
+    Case("chart-path-in-this-repository", {HR: Replace(HELM_REPOSITORY_CHART, GIT_CHART),
+                                           "charts/podinfo/Chart.yaml": CHART},
          "", "", 0),
     Case("bootstrapped", {"bootstrap/flux-system/gotk-sync.yaml": GOTK_SYNC,
                           "bootstrap/flux-system/kustomization.yaml": FLUX_KUSTOMIZATION}, "", "", 0),

@@ -65,13 +65,14 @@ def _manifest_references(repo: Repository, manifest: Manifest, index: Index) -> 
         problems += _source_ref(manifest, spec, "sourceRef", KUSTOMIZATION_SOURCES, index)
         problems += _depends_on(manifest, spec, "Kustomization", KUSTOMIZE_GROUP, index)
         problems += _health_checks(repo, manifest, spec, index)
-        problems += _substitute_from(manifest, spec, index)
+        problems += _substitute_from(repo, manifest, spec, index)
         problems += _service_account(manifest, spec, index)
     elif manifest.is_a("HelmRelease", HELM_GROUP):
         chart = spec.get("chart")
         chart_spec = chart.get("spec") if isinstance(chart, LineMap) else None
         if isinstance(chart_spec, LineMap):
             problems += _source_ref(manifest, chart_spec, "sourceRef", CHART_SOURCES, index)
+            problems += _chart_path(repo, manifest, chart_spec)
         problems += _source_ref(manifest, spec, "chartRef", CHART_REF_KINDS, index)
         problems += _values_from(manifest, spec, index)
         problems += _depends_on(manifest, spec, "HelmRelease", HELM_GROUP, index)
@@ -84,6 +85,7 @@ def _manifest_references(repo: Repository, manifest: Manifest, index: Index) -> 
                                          "so there every call of this webhook fails")
     elif manifest.is_a("HelmChart", SOURCE_GROUP):
         problems += _source_ref(manifest, spec, "sourceRef", CHART_SOURCES, index)
+        problems += _chart_path(repo, manifest, spec)
     elif manifest.kind == "ImageUpdateAutomation" and manifest.group.endswith(GROUP_SUFFIX):
         problems += _source_ref(manifest, spec, "sourceRef", ("GitRepository",), index)
         problems += _update_path(repo, manifest, spec)
@@ -116,23 +118,50 @@ def _update_path(repo: Repository, manifest: Manifest, spec: LineMap) -> list[Pr
     source, update = spec.get("sourceRef"), spec.get("update")
     if not (isinstance(source, LineMap) and isinstance(update, LineMap) and isinstance(update.get("path"), str)):
         return []
-    own = repo.followed.own_sources if repo.followed else frozenset()
-    if (str(source.get("namespace") or manifest.namespace), source.get("name")) not in own:
-        return []  # another repository's folders are not here to look at
-    path = update["path"]
-    if substituted(path) and not post_build.disabled(manifest.obj):
-        # The folder as the applying Kustomization's postBuild fills it in; a value only the
-        # cluster has is not judged here (check_schemas notes the object).
-        applying = next((k for k in repo.kustomizations if k.path == manifest.folder), None)
-        path = post_build.substitute(path, applied_post_builds(repo).get(applying))
-        if path is None:
-            return []
+    path = _own_path(repo, manifest, source, update["path"])
+    if path is None:
+        return []
     folder = normalized_path(path)
     if folder is not None and (folder == "" or (repo.root / folder).is_dir()):
         return []
     return [Problem(manifest.path, update.line_of("path"), "ref.update-path", ERROR,
                     f"{manifest.label()}: update.path {update['path']} is no folder of this repository, "
                     "so image-automation-controller updates nothing")]
+
+
+def _chart_path(repo: Repository, manifest: Manifest, parent: LineMap) -> list[Problem]:
+    """A chart from this repository's own GitRepository (`chart` is then a path in it) is a
+    chart folder of it, or a packaged chart: source-controller fails the HelmChart, and the
+    HelmRelease never installs, on a path that is not there."""
+    source, chart = parent.get("sourceRef"), parent.get("chart")
+    if not (isinstance(source, LineMap) and source.get("kind") == "GitRepository" and isinstance(chart, str)):
+        return []
+    path = _own_path(repo, manifest, source, chart)
+    if path is None:
+        return []
+    folder = normalized_path(path)
+    if folder is not None and ((repo.root / folder / "Chart.yaml").is_file()
+                               or (folder.endswith(".tgz") and (repo.root / folder).is_file())):
+        return []
+    return [Problem(manifest.path, parent.line_of("chart"), "ref.chart-path", ERROR,
+                    f"{manifest.label()}: chart {chart} is no chart of this repository (a folder holding Chart.yaml, "
+                    "or a packaged .tgz), so source-controller cannot build it and the release is never installed")]
+
+
+def _own_path(repo: Repository, manifest: Manifest, source: LineMap, path: str) -> str | None:
+    """`path` in the GitRepository `source` names, where that is this repository (its own
+    GitRepository) and the path is known here: filled in by the applying Kustomization's
+    postBuild as kustomize-controller does; None for another repository's path, or one
+    only the cluster's values fill in."""
+    own = repo.followed.own_sources if repo.followed else frozenset()
+    if (str(source.get("namespace") or manifest.namespace), source.get("name")) not in own:
+        return None  # another repository's folders are not here to look at
+    if substituted(path) and not post_build.disabled(manifest.obj):
+        # The path as the applying Kustomization's postBuild fills it in; a value only the
+        # cluster has is not judged here (check_schemas notes the object).
+        applying = next((k for k in repo.kustomizations if k.path == manifest.folder), None)
+        return post_build.substitute(path, applied_post_builds(repo).get(applying))
+    return path
 
 
 def _source_ref(manifest: Manifest, parent: LineMap, key: str, kinds: tuple[str, ...], index: Index) -> list[Problem]:
@@ -187,10 +216,11 @@ def _values_from(manifest: Manifest, spec: LineMap, index: Index) -> list[Proble
     return problems
 
 
-def _substitute_from(manifest: Manifest, spec: LineMap, index: Index) -> list[Problem]:
+def _substitute_from(repo: Repository, manifest: Manifest, spec: LineMap, index: Index) -> list[Problem]:
     """Each postBuild.substituteFrom that is not `optional` names a ConfigMap or Secret of the
     Kustomization's namespace: kustomize-controller fails the whole build without it
-    (`substitute from 'ConfigMap/x' error: configmaps "x" not found`)."""
+    (`substitute from 'ConfigMap/x' error: configmaps "x" not found`). It reads it before it
+    builds: one only this Kustomization applies is never there for its first build."""
     post_build = spec.get("postBuild")
     if not isinstance(post_build, LineMap):
         return []
@@ -208,7 +238,28 @@ def _substitute_from(manifest: Manifest, spec: LineMap, index: Index) -> list[Pr
                                     f"{manifest.label()}: postBuild.substituteFrom {kind} {manifest.namespace}/{name}: "
                                     f"{index.scope} it, and kustomize-controller fails the build without it "
                                     f"(or mark it optional: true){_similar(index, name, kind)}"))
+        elif _applied_only_by(repo, index, kind, manifest.namespace, name) == {(manifest.path, manifest.line)}:
+            problems.append(Problem(manifest.path, entry.line_of("name"), "ref.substitute-from", ERROR,
+                                    f"{manifest.label()}: postBuild.substituteFrom {kind} {manifest.namespace}/{name}: "
+                                    "only this Kustomization applies it, and kustomize-controller reads it before it "
+                                    "builds: on a new cluster the first build fails and nothing ever applies it. Apply "
+                                    "it from a Kustomization this one dependsOn (or mark it optional: true)"))
     return problems
+
+
+def _applied_only_by(repo: Repository, index: Index, kind: str, namespace: str, name: str) -> set[tuple[str, int]]:
+    """(file, line) of each Kustomization applying a folder that defines the object; empty
+    when one it cannot name applies it (a stand-in for an unknown one)."""
+    appliers = set()
+    for found in index.named(name):
+        if found.kind != kind or found.namespace != namespace:
+            continue
+        for kustomization in repo.kustomizations:
+            if kustomization.path == found.folder:
+                if kustomization.stand_in:
+                    return set()
+                appliers.add((kustomization.file, kustomization.line))
+    return appliers
 
 
 def _service_account(manifest: Manifest, spec: LineMap, index: Index) -> list[Problem]:
