@@ -55,10 +55,16 @@ def problems(answers: Mapping, config: Mapping) -> list[str]:
             continue
         if key not in questions:
             near = difflib.get_close_matches(key, list(questions), n=1)
-            found.append(f"{key}: no question of the template has this name" + (f" (did you mean {near[0]}?)" if near else ""))
+            found.append(_shortened(f"{key}: no question of the template has this name"
+                                    + (f" (did you mean {near[0]}?)" if near else "")))
         elif error := _answer_error(key, value, questions[key]):
-            found.append(f"{key}: {error}")
+            found.append(_shortened(f"{key}: {error}"))
     return found
+
+
+def _shortened(problem: str, limit: int = 300) -> str:
+    """At most `limit` characters of it: an answer quoted in it may be a whole file's worth."""
+    return problem if len(problem) <= limit else problem[:limit] + "... (shortened)"
 
 
 def _answer_error(key: str, value: object, spec: object) -> str:

@@ -46,3 +46,9 @@ def test_no_check_without_a_readable_copier_yml(tmp_path: Path):
     conf = {"overwrite": True, "dst_path": tmp_path, "answers_file": "answers.yml", "src_path": tmp_path}
     (tmp_path / "answers.yml").write_text("zzz: 1\n")
     assert answers_check.message(conf) == ""
+
+
+def test_an_answer_quoted_in_a_problem_is_shortened():
+    (found,) = answers_check.problems({**APP, "depends_on": "x" * 100_000}, CONFIG)
+    assert found.startswith("depends_on: must be a list of app names") and found.endswith("... (shortened)")
+    assert len(found) < 400
