@@ -49,8 +49,9 @@ def register(subparsers) -> None:
     parser.add_argument("repo", nargs="?", default=".", metavar="REPO",
                         help="the cluster repository's folder (default: the current folder)")
     parser.add_argument("--path", dest="start_dir", metavar="DIR", default=None,
-                        help="where the starting Flux Kustomizations are (relative to REPO; default: the "
-                             "bootstrap folder the answers name, else every cluster's flux-system/ folder)")
+                        help="where the starting Flux Kustomizations are (relative to REPO; default: every "
+                             "cluster's bootstrap folder: the one the answers name and each other holding "
+                             "flux-system/)")
     parser.add_argument("--no-build", dest="build", action="store_false",
                         help="skip building each Kustomization's folder with kustomize (faster): only that the "
                              "folder exists is checked, and ref.namespace, which reads the builds, does not run")
