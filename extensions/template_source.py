@@ -48,16 +48,28 @@ def absolute_src_path(src_path: str) -> str:
 def with_absolute_paths(answers: dict, dst: str) -> dict:
     """`answers` (copier's `_copier_answers`) as the answers file records them.
 
-    `_src_path` is made absolute, and so is a local `values_source` (given relative to
-    the destination), so that later updates, which render in temporary folders, find both.
+    `_src_path` is made absolute, so that later updates, which render in temporary
+    folders, find it. A local `values_source` is recorded as `recorded_values_source` says.
     """
     recorded = dict(answers)
     if "_src_path" in recorded:
         recorded["_src_path"] = absolute_src_path(recorded["_src_path"])
-    source = recorded.get("values_source")
-    if source and not Path(source).expanduser().is_absolute() and (Path(dst) / source).exists():
-        recorded["values_source"] = str((Path(dst) / source).resolve())
+    if source := recorded.get("values_source"):
+        recorded["values_source"] = recorded_values_source(str(source), dst)
     return recorded
+
+
+def recorded_values_source(source: str, repo: str | Path) -> str:
+    """A local chart or values file as an answers file records it: one inside the repository
+    relative to it, so that every clone finds it there (an absolute path would name this
+    clone, outside any other, where update-all refuses to read); one outside it absolute.
+    One that is not there stays as given."""
+    path = Path(source).expanduser()
+    full = path if path.is_absolute() else Path(repo) / path
+    if not full.exists():
+        return source
+    resolved, root = full.resolve(), Path(repo).resolve()
+    return resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else str(resolved)
 
 
 _RELEASE_TAG = re.compile(r"^v?\d+\.\d+\.\d+([-+.][0-9A-Za-z.-]+)?$")

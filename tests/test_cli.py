@@ -402,6 +402,27 @@ def test_update_all_names_an_answers_file_it_cannot_read(cluster, broken):
     assert ("cannot be read" if broken == "a folder" else "is not UTF-8 text") in result.stderr, result.stderr
 
 
+def test_a_chart_kept_in_the_repository_is_recorded_relative_to_it_so_every_clone_reads_it(cluster, template, tmp_path):
+    """`add -d values_source=charts/podinfo`: an absolute path would name this clone, outside
+    every other one, where update-all refuses to read it (and renders without it)."""
+    from flux_cookbook.template_runs.copier_run import values_sources_outside
+
+    shutil.copytree(CHARTS / "podinfo" / "6.13.0", cluster / "charts" / "podinfo")
+    commit_all(cluster, "A chart kept in the repository")
+    added = cookbook_cli("add", "web", "--chart", "podinfo", "--helm-repo-url", "https://charts.example.invalid",
+                         "--defaults", "-d", "values_source=charts/podinfo", cwd=cluster)
+    assert added.returncode == 0, added.stderr
+    assert answers(cluster, "web")["values_source"] == "charts/podinfo"
+    commit_all(cluster, "Add web")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(cluster), str(clone))
+    assert values_sources_outside(clone, {".copier-answers.app-web.yml": answers(clone, "web")}) == []
+    state = tree_state(clone)
+    updated = copier_cli("update", "--trust", "--defaults", "-a", ".copier-answers.app-web.yml", cwd=clone)
+    assert updated.returncode == 0, updated.stderr
+    assert tree_state(clone) == state
+
+
 def test_update_all_names_answers_the_release_would_drop_and_changes_nothing(template, tmp_path):
     """A misspelt key in an answers file: copier would drop it without a word and the
     question it meant take its default. update-all asks every answers file it is about to

@@ -22,6 +22,7 @@ from flux_cookbook import stops
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import bounded_yaml, chart_values, repo_files
 from flux_cookbook.extensions.semver_range import parse_constraint, parse_version
+from flux_cookbook.extensions.template_source import recorded_values_source
 from flux_cookbook.extensions.values_overrides import apply_overrides
 from flux_cookbook.repository import schema_messages
 from flux_cookbook.repository.lock import git_path, require_branch, require_no_operation
@@ -164,8 +165,8 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
         # Each later copier update renders the values from values_source as the base of its
         # merge: the chart they came from before would make every line the two charts differ
         # in a conflict. The chart given with --to, else the repository's (fetched).
-        answers = with_answer(answers, "values_source",
-                              str(Path(to).expanduser().resolve()) if to is not None and _is_path(to) else "")
+        answers = with_answer(answers, "values_source", recorded_values_source(str(Path(to).expanduser().resolve()), repo)
+                              if to is not None and _is_path(to) else "")
     refresh.writes[app.answers_file] = answers
     if not merged.conflicts and target.schema is not None:  # what Helm gets: the other sources' values too
         values = coalesce(bounded_yaml.load(merged.text) or {}, app.sources.values)

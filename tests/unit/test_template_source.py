@@ -12,10 +12,17 @@ def test_urls_are_kept():
         assert absolute_src_path(url) == url
 
 
-def test_values_source_relative_to_destination(tmp_path):
-    (tmp_path / "charts").mkdir()
-    recorded = with_absolute_paths({"_src_path": "https://x/y", "values_source": "charts"}, str(tmp_path))
-    assert recorded == {"_src_path": "https://x/y", "values_source": str(tmp_path / "charts")}
+def test_values_source_inside_the_repository_is_recorded_relative_to_it_and_one_outside_absolute(tmp_path):
+    """Any clone of the repository finds a chart kept in it by a relative path; an absolute
+    one would name this clone, outside every other (where update-all refuses to read)."""
+    repo = tmp_path / "repo"
+    (repo / "charts/podinfo").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    for given, recorded in (("charts/podinfo", "charts/podinfo"), ("./charts/../charts/podinfo/", "charts/podinfo"),
+                            (str(repo / "charts/podinfo"), "charts/podinfo"), ("../elsewhere", str(tmp_path / "elsewhere")),
+                            ("not-there", "not-there")):
+        assert with_absolute_paths({"_src_path": "https://x/y", "values_source": given}, str(repo)) == \
+            {"_src_path": "https://x/y", "values_source": recorded}, given
 
 
 def test_pip_install_command_names_the_template_release():
