@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import posixpath
 import re
+from pathlib import Path
 from typing import Any, Iterator
 
 import yaml
 
-from . import bounded_yaml
+from . import bounded_yaml, flux_names, repo_files
 
 
 def resources(text: str) -> list | None:
@@ -29,6 +30,22 @@ def resources(text: str) -> list | None:
         return None
     found = data.get("resources", []) if isinstance(data, dict) else None
     return found if isinstance(found, list) else None
+
+
+def listed_by(repo: Path, path: str) -> list[str]:
+    """The repository's kustomization files whose `resources` list `path` (or that cannot be
+    read, and so may): kustomize fails on an entry whose file is gone."""
+    listing = []
+    for config in repo_files.listed_files(repo):
+        if posixpath.basename(config) not in flux_names.KUSTOMIZE_CONFIG_FILES:
+            continue
+        try:
+            found = resources(repo_files.read_text(repo, config))
+        except (OSError, UnicodeDecodeError):
+            found = None
+        if found is None or any(names(posixpath.dirname(config), entry, path) for entry in found):
+            listing.append(config)
+    return listing
 
 
 def names(folder: str, entry: Any, path: str) -> bool:

@@ -244,6 +244,21 @@ def test_a_namespace_another_app_still_uses_stays_when_an_app_moves_out(template
     assert not (repo / "bootstrap/namespaces/namespace-web.yaml").exists()
 
 
+def test_a_namespace_file_a_kustomization_file_lists_stays_when_its_app_moves_out(template, own_web_cluster, capfd):
+    """The bootstrap folder lists its files by hand: the Namespace file the update deletes,
+    still listed, would stop the folder's build, and Flux would apply nothing of it."""
+    repo, _ = own_web_cluster
+    (repo / "bootstrap/namespaces/kustomization.yaml").write_text("resources:\n  - namespace-web.yaml\n")
+    commit_all(repo, "The namespaces listed by hand")
+    before = build_check.build(repo)
+    moved = [{"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "name": "web", "namespace": "edge"}]
+    update(repo, layout.app_answers_file("web"), vcs_ref=template.current, namespace="edge", health_checks=moved)
+    assert (repo / "bootstrap/namespaces/namespace-web.yaml").is_file()
+    assert ("bootstrap/namespaces/namespace-web.yaml: kept, as bootstrap/namespaces/kustomization.yaml lists it"
+            in capfd.readouterr().out)
+    assert build_check.newly_broken(before, build_check.build(repo)) == []
+
+
 def test_an_update_writes_no_namespace_or_helm_repository_file_the_user_removed(template, own_web_cluster, capfd):
     """The HelmRelease makes its own namespace (install.createNamespace), and the app takes
     its chart from another app's HelmRepository: the user removed both files, and an

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from .. import bounded_yaml, layout, repo_files
+from .. import bounded_yaml, kustomize_listing, layout, repo_files
 from ..flux_names import COOKBOOK_BOOTSTRAP_DIRS
 from .git_repo import MigrationAbort, git, tracked_files
 
@@ -56,7 +56,8 @@ def deleted_namespace_files(repo: Path) -> list[str]:
 def restore_used_namespaces(repo: Path) -> None:
     """Put back a Namespace file the update deleted (its app moved to another namespace,
     or was renamed) that anything else still goes into: another app, an object of the
-    user's. Gone, Flux would prune the Namespace, and everything in it with it."""
+    user's. Gone, Flux would prune the Namespace, and everything in it with it. And one a
+    kustomization file lists: gone, the folder no longer builds, and Flux applies none of it."""
     for path in deleted_namespace_files(repo):
         try:
             documents = [d for d in bounded_yaml.load_all(git(repo, "show", f":{path}")) if isinstance(d, dict)]
@@ -66,6 +67,9 @@ def restore_used_namespaces(repo: Path) -> None:
         if users := _namespace_users(repo, names, skip=path):
             git(repo, "checkout", "--", path)
             print(f"  {path}: kept, still used by {', '.join(users)}")
+        elif listings := kustomize_listing.listed_by(repo, path):
+            git(repo, "checkout", "--", path)
+            print(f"  {path}: kept, as {', '.join(listings)} lists it (remove both when nothing goes into it)")
 
 
 def _namespace_users(repo: Path, names: set[str], skip: str) -> list[str]:

@@ -190,7 +190,7 @@ def make_plan(repo: Path) -> Plan:
         raise MigrationAbort("these files cannot be read; fix them, commit, and update again:\n  " + "\n  ".join(errors))
     for repo_file, apps in sorted(moved_from.items()):
         users = _references(repo, _helm_repository_name(repo, repo_file), plan.writes, skip=repo_file)
-        listings = _listings(repo, repo_file)
+        listings = kustomize_listing.listed_by(repo, repo_file)
         if users:
             plan.notes.append(f"{repo_file}: kept, still used by {', '.join(users)}")
         elif listings:
@@ -306,7 +306,7 @@ def _plan_oci_move(repo: Path, app: _App, apps_dir: str, plan: Plan, blobs: dict
     # does any other that lists the HelmRelease's file (another cluster's overlay): the
     # OCIRepository is listed beside it in each, or the app stays.
     own_config = _folder_config(app.release_file, blobs)
-    configs = sorted({*([own_config] if own_config else []), *_listings(repo, app.release_file)})
+    configs = sorted({*([own_config] if own_config else []), *kustomize_listing.listed_by(repo, app.release_file)})
     for config in configs:
         listed = kustomize_listing.list_beside(plan.writes.get(config) or repo_files.read_text(repo, config),
                                                posixpath.dirname(config), app.release_file, oci_file)
@@ -342,21 +342,6 @@ def _folder_config(path: str, blobs: dict[str, str]) -> str | None:
     """The kustomization file of the folder `path` is in, if it has one."""
     folder = posixpath.dirname(path)
     return next((c for c in (posixpath.join(folder, n) for n in flux_names.KUSTOMIZE_CONFIG_FILES) if c in blobs), None)
-
-
-def _listings(repo: Path, path: str) -> list[str]:
-    """The kustomization files in the repository whose `resources` list `path` (or cannot be
-    read, and so may): kustomize fails on an entry whose file is gone."""
-    configs = [p for p in git(repo, "ls-files", "-z").split("\0") if posixpath.basename(p) in flux_names.KUSTOMIZE_CONFIG_FILES]
-    listing = []
-    for config in configs:
-        try:
-            resources = kustomize_listing.resources((repo / config).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
-            resources = None
-        if resources is None or any(kustomize_listing.names(posixpath.dirname(config), entry, path) for entry in resources):
-            listing.append(config)
-    return listing
 
 
 def _single(repo: Path, path: str, kind: str) -> dict | None:
@@ -508,6 +493,6 @@ def restore_used_helm_repositories(repo: Path) -> None:
         if users := sorted({user for name in names for user in _references(repo, name, {}, skip=path)}):
             git(repo, "checkout", "--", path)
             print(f"  {path}: kept, still used by {', '.join(users)}")
-        elif listings := _listings(repo, path):
+        elif listings := kustomize_listing.listed_by(repo, path):
             git(repo, "checkout", "--", path)
             print(f"  {path}: kept, as {', '.join(listings)} lists it")
