@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from . import bounded_yaml, copier_support
+from . import bounded_yaml, copier_support, layout
 from .chart_values import values_overrides_error
 from .input_checks import dns1123_label_error
 from .repo_state import health_checks_error
@@ -62,6 +62,27 @@ def problems(answers: Mapping, config: Mapping) -> list[str]:
     return found
 
 
+def file_problems(answers_file: str, answers: Mapping) -> list[str]:
+    """What an answers file holds that contradicts its name, which says whose it is: an app's
+    (`.copier-answers.app-<app>.yml`) renders the app its app_name names, so another name
+    would render another app's files and leave this one's as they are, marked updated; the
+    cluster's renders the cluster. Empty, it records no release to update from."""
+    name = Path(answers_file).name
+    if not answers:
+        return ["the file records no answers (it is empty): take it back from git history"]
+    app = layout.app_of_answers_file(name)
+    if app is None and name != layout.CLUSTER_ANSWERS:
+        return ["the file's name names no app (an app's is .copier-answers.app-<app>.yml)"]
+    found = []
+    if app is not None and answers.get("app_name") != app:
+        found.append(_shortened(f"app_name: {answers.get('app_name')!r}, but the file is app {app!r}'s; an update "
+                                f"would render app {answers.get('app_name')!r} and leave {app!r} as it is"))
+    if answers.get("kind", "cluster") != ("app" if app is not None else "cluster"):
+        found.append(_shortened(f"kind: {answers.get('kind')!r}, but the file is "
+                                + (f"app {app!r}'s (kind: app)" if app is not None else "the cluster's (kind: cluster)")))
+    return found
+
+
 def _shortened(problem: str, limit: int = 300) -> str:
     """At most `limit` characters of it: an answer quoted in it may be a whole file's worth."""
     return problem if len(problem) <= limit else problem[:limit] + "... (shortened)"
@@ -87,7 +108,9 @@ def message(conf) -> str:
     prints as its own refusal), before anything is written."""
     recorded = copier_support.recorded_answers(conf)
     config = _template_config(Path(str(conf["src_path"])))
-    if not recorded or config is None or not (found := problems(recorded, config)):
+    if not recorded or config is None:
+        return ""
+    if not (found := file_problems(str(conf["answers_file"]), recorded) + problems(recorded, config)):
         return ""
     from copier.errors import UserMessageError  # copier's process: copier is there
 
@@ -95,12 +118,11 @@ def message(conf) -> str:
 
 
 def refusal(found: Mapping[str, list[str]]) -> str:
-    """The message naming, for each answers file of `found`, the answers copier would drop."""
-    return "".join(f"{answers_file} records answers this release of the template cannot use; copier would drop "
-                   "each without a word and render its default instead:\n  " + "\n  ".join(problems) + "\n"
-                   for answers_file, problems in found.items()) \
-        + ("Nothing was changed. Correct them in the answers file (or remove them to take the default), commit, "
-           "and run the update again.")
+    """The message naming, for each answers file of `found`, what an update cannot use."""
+    return "".join(f"{answers_file} records what an update cannot use as it is (copier would drop or misread it "
+                   "without a word):\n  " + "\n  ".join(problems) + "\n" for answers_file, problems in found.items()) \
+        + ("Nothing was changed. Correct the answers file (an answer removed takes its default), commit, and run the "
+           "update again.")
 
 
 def _template_config(template: Path) -> dict | None:

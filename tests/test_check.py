@@ -644,6 +644,11 @@ CASES = [
          message="HelmRepository podinfo serves https://stefanprodan.github.io/podinfo"),
     Case("answers-app-name", {".copier-answers.app-web.yml": Replace("app_name: web", "app_name: website")},
          "convention.answers", ".copier-answers.app-web.yml", "app_name"),
+    # What says whose an answers file is (update-all refuses all of these before it updates anything).
+    Case("answers-empty", {".copier-answers.app-web.yml": ""}, "convention.answers", ".copier-answers.app-web.yml", 1,
+         message="the file records no answers"),
+    Case("answers-kind", {".copier-answers.yml": Replace("kind: cluster", "kind: app")},
+         "convention.answers", ".copier-answers.yml", "kind:", message="but the file is the cluster's"),
     # Answers edited to place files outside the repository: copier update refuses them.
     Case("answers-apps-dir-outside", {".copier-answers.app-web.yml": Replace("apps_dir: ''", "apps_dir: ../outside")},
          "convention.answers", ".copier-answers.app-web.yml", "apps_dir", message="must be a folder inside the repository"),

@@ -434,10 +434,35 @@ def test_update_all_names_answers_the_release_would_drop_and_changes_nothing(tem
     state = tree_state(repo)
     result = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-    assert (".copier-answers.yml records answers this release of the template cannot use; copier would drop each "
-            "without a word and render its default instead:\n  git_intervall: no question of the template has this name "
-            "(did you mean git_interval?)\nNothing was changed.") in result.stderr, result.stderr
+    assert (".copier-answers.yml records what an update cannot use as it is (copier would drop or misread it without "
+            "a word):\n  git_intervall: no question of the template has this name (did you mean git_interval?)\n"
+            "Nothing was changed.") in result.stderr, result.stderr
     assert tree_state(repo) == state
+
+
+@pytest.mark.parametrize(("name", "edit", "named"), [
+    (".copier-answers.app-web.yml", ("app_name: web", "app_name: web-app"),
+     "app_name: 'web-app', but the file is app 'web''s; an update would render app 'web-app' and leave 'web' as it is"),
+    (".copier-answers.app-web.yml", (None, ""), "the file records no answers (it is empty)"),
+    (".copier-answers.yml", ("kind: cluster", "kind: app"), "kind: 'app', but the file is the cluster's (kind: cluster)"),
+    (".copier-answers.app-.yml", (None, "kind: app\n"), "the file's name names no app"),
+])
+def test_update_all_refuses_an_answers_file_that_contradicts_its_name(cluster, template, name, edit, named):
+    """An app's answers file renders the app its app_name names: another name rendered the
+    other app and left this one's files as they were, marked updated, the release's changes
+    lost for good; an empty one was a traceback; a nameless app's was updated as the cluster."""
+    copy(template.path, cluster, kind="app", app_name="web", chart="podinfo", helm_repo_url="https://charts.example.invalid",
+         fetch_values=False)
+    path = cluster / name
+    old, new = edit
+    path.write_text(new if old is None else path.read_text().replace(old, new))
+    commit_all(cluster, "A hand edit")
+    state = tree_state(cluster)
+    result = cookbook_cli("update-all", str(cluster))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert f"{name} records what an update cannot use as it is" in result.stderr and f"\n  {named}" in result.stderr, \
+        result.stderr
+    assert tree_state(cluster) == state
 
 
 @pytest.mark.from_release_3_0  # the previous release, 3.0.1

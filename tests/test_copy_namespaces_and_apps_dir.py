@@ -220,7 +220,7 @@ def test_an_answers_file_edited_into_what_copier_would_drop_stops_plain_copier(t
     for command in (["update", "--vcs-ref", template.current], ["recopy", "--overwrite", "--vcs-ref", template.current]):
         done = copier_cli(*command, "--trust", "--defaults", "-a", layout.app_answers_file("web"), cwd=repo)
         assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
-        assert ".copier-answers.app-web.yml records answers this release of the template cannot use" in done.stderr
+        assert ".copier-answers.app-web.yml records what an update cannot use as it is" in done.stderr
         assert f"\n  {named}" in done.stderr and "Nothing was changed." in done.stderr, done.stderr
         assert tree_state(repo) == state
 

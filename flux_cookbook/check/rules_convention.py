@@ -3,13 +3,14 @@ namespaces, no plain Secret, answers files against the files they made)."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import posixpath
 import re
 
 from flux_cookbook.check.object_index import applied_post_builds
 from flux_cookbook.check.problems import BUILTIN_NAMESPACES, ERROR, WARNING, Problem
-from flux_cookbook.extensions import layout, repo_files
+from flux_cookbook.extensions import answers_check, layout, repo_files
 from flux_cookbook.extensions.flux_names import COMPONENTS_FILE, FLUX_SYSTEM, HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP
 from flux_cookbook.extensions.input_checks import apps_dir_error, bootstrap_dir_error
 from flux_cookbook.extensions.repo_state import same_url
@@ -229,6 +230,13 @@ def _answers(repo: Repository) -> list[Problem]:
     problems = []
     for path in repo.documents:
         app = layout.app_of_answers_file(path) if "/" not in path else None
+        if "/" not in path and (path == layout.CLUSTER_ANSWERS or fnmatch.fnmatchcase(path, layout.APP_ANSWERS_GLOB)):
+            # What update-all refuses before it updates anything: the file says whose it is.
+            answers = _answers_document(repo, path)
+            problems += [Problem(path, answers.line_of("kind") if answers is not None and "kind" in answers else 1,
+                                 "convention.answers", ERROR, f"{problem}; update-all refuses to update the repository")
+                         for problem in answers_check.file_problems(path, answers or {})
+                         if not problem.startswith("app_name:")]  # named below, at its line
         answers = _answers_document(repo, path) if app or path == layout.CLUSTER_ANSWERS else None
         if answers is None:
             continue

@@ -158,6 +158,8 @@ def run_locked(repo: Path, args: argparse.Namespace) -> int:
     # runs. After the cluster's update only the releases recorded are read again (its
     # migration may rewrite the apps' answers).
     recorded = {name: copier_run.recorded_answers(repo, name) for name in files}
+    if misnamed := misnamed_answers(recorded):
+        raise UserError(answers_check.refusal(misnamed))
     sources = {name: str(answers["_src_path"]) for name, answers in recorded.items() if answers.get("_src_path")}
     for note in trust.require_trusted_answers(sources, args.trust):
         print(f"note: {note}", file=sys.stderr)
@@ -248,6 +250,11 @@ def misread_answers(to_update: dict[str, dict], targets: dict[str, str | None], 
         if configs[clone, target] is not None and (found := answers_check.problems(answers, configs[clone, target])):
             misread[name] = found
     return misread
+
+
+def misnamed_answers(recorded: dict[str, dict]) -> dict[str, list[str]]:
+    """{answers file: what it holds that contradicts its name (answers_check.file_problems)}."""
+    return {name: found for name, answers in recorded.items() if (found := answers_check.file_problems(name, answers))}
 
 
 def update_all(repo: Path, recorded: dict[str, dict], args: argparse.Namespace) -> bool:

@@ -52,3 +52,17 @@ def test_an_answer_quoted_in_a_problem_is_shortened():
     (found,) = answers_check.problems({**APP, "depends_on": "x" * 100_000}, CONFIG)
     assert found.startswith("depends_on: must be a list of app names") and found.endswith("... (shortened)")
     assert len(found) < 400
+
+
+def test_an_answers_file_is_checked_against_its_name():
+    assert answers_check.file_problems(".copier-answers.app-web.yml", APP) == []
+    assert answers_check.file_problems(".copier-answers.yml", {"kind": "cluster", "repo_owner": "me"}) == []
+    assert answers_check.file_problems(".copier-answers.yml", {"repo_owner": "me"}) == []  # 1.0.0's, kind by default
+    assert answers_check.file_problems(".copier-answers.app-api.yml", APP) == [
+        "app_name: 'web', but the file is app 'api''s; an update would render app 'web' and leave 'api' as it is"]
+    assert answers_check.file_problems(".copier-answers.app-web.yml", {**APP, "kind": "cluster"}) == [
+        "kind: 'cluster', but the file is app 'web''s (kind: app)"]
+    assert answers_check.file_problems(".copier-answers.app-.yml", APP) == [
+        "the file's name names no app (an app's is .copier-answers.app-<app>.yml)"]
+    assert answers_check.file_problems(".copier-answers.yml", {}) == [
+        "the file records no answers (it is empty): take it back from git history"]
