@@ -465,6 +465,18 @@ def test_update_all_refuses_an_answers_file_that_contradicts_its_name(cluster, t
     assert tree_state(cluster) == state
 
 
+def test_update_all_to_an_older_release_is_named_a_downgrade_and_changes_nothing(cluster, template):
+    """copier refuses a downgrade only once it runs, after the answers were judged by the
+    older release's questions (which named the newer answers as mistakes to remove)."""
+    state = tree_state(cluster)
+    result = cookbook_cli("update-all", str(cluster), "--vcs-ref", template.tag("2.1.1"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert (f"update-all goes forward only (copier does not downgrade), and --vcs-ref names a release older than these "
+            f"record:\n  .copier-answers.yml: {template.current} -> {template.tag('2.1.1')}\nNothing was changed.") \
+        in result.stderr, result.stderr
+    assert tree_state(cluster) == state
+
+
 @pytest.mark.from_release_3_0  # the previous release, 3.0.1
 def test_an_update_git_refuses_to_commit_is_undone_and_named(template, tmp_path):
     """A commit hook or signing that fails: the update is not left staged for the user to find."""

@@ -25,6 +25,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from packaging.version import Version
+
 from flux_cookbook import stops
 from flux_cookbook.commands import SUMMARIES, add_trust_option
 from flux_cookbook.errors import UserError
@@ -34,6 +36,7 @@ from flux_cookbook.repository import build_check
 from flux_cookbook.repository.lock import one_writer, require_branch, require_no_index_lock, require_no_operation
 from flux_cookbook.repository.root import run_from_root
 from flux_cookbook.template_runs import copier_run, template_clone, trust
+from flux_cookbook.template_runs.copier_run import RELEASE_TAG
 from flux_cookbook.update import bulk as bulk_update
 from flux_cookbook.update import interruption
 from flux_cookbook.update import scratch as update_scratch
@@ -252,6 +255,16 @@ def misread_answers(to_update: dict[str, dict], targets: dict[str, str | None], 
     return misread
 
 
+def downgrades(to_update: dict[str, dict], targets: dict[str, str | None]) -> list[str]:
+    """'<answers file>: <its release> -> <the older one>' for each the run would take back."""
+    found = []
+    for name, answers in to_update.items():
+        recorded, target = str(answers.get("_commit") or ""), str(targets[name] or "")
+        if RELEASE_TAG.match(recorded) and RELEASE_TAG.match(target) and Version(target.lstrip("v")) < Version(recorded.lstrip("v")):
+            found.append(f"{name}: {recorded} -> {target}")
+    return found
+
+
 def misnamed_answers(recorded: dict[str, dict]) -> dict[str, list[str]]:
     """{answers file: what it holds that contradicts its name (answers_check.file_problems)}."""
     return {name: found for name, answers in recorded.items() if (found := answers_check.file_problems(name, answers))}
@@ -269,6 +282,9 @@ def update_all(repo: Path, recorded: dict[str, dict], args: argparse.Namespace) 
             report(Outcome(name, "unchanged", targets[name]))
         return True
     to_update = {name: answers for name, answers in recorded.items() if str(answers.get("_commit", "")) != targets[name]}
+    if backwards := downgrades(to_update, targets):
+        raise UserError("update-all goes forward only (copier does not downgrade), and --vcs-ref names a release "
+                        "older than these record:\n  " + "\n  ".join(backwards) + "\nNothing was changed.")
     if outside := copier_run.values_sources_outside(repo, to_update):
         raise UserError(
             "update-all reads nothing outside the repository, and updating these would have the template read a "
