@@ -465,6 +465,22 @@ def test_update_all_refuses_an_answers_file_that_contradicts_its_name(cluster, t
     assert tree_state(cluster) == state
 
 
+def test_update_all_names_the_answers_files_after_the_update_that_stopped_it(template, tmp_path):
+    """README: it reports every answers file (updated, already current, or why it stopped)."""
+    repo = copy(template.path, tmp_path / "cluster", vcs_ref=template.tag("2.1.1"), include_example_app=False)
+    for app in ("aa", "bb", "cc"):
+        copy(template.path, repo, vcs_ref=template.tag("2.1.1"), kind="app", app_name=app, chart="podinfo",
+             helm_repo_url="https://charts.example.invalid", fetch_values=False)
+    answers_file = repo / ".copier-answers.app-bb.yml"
+    answers_file.write_text(answers_file.read_text().replace("chart_version: '*'", "chart_version: banana"))
+    init_repo(repo)
+    result = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert ".copier-answers.app-bb.yml: update failed: the answer to 'chart_version' is refused" in result.stderr
+    assert ("Not updated either, as update-all stops at the first update that does not finish: "
+            ".copier-answers.app-cc.yml") in result.stderr, result.stderr
+
+
 def test_update_all_to_an_older_release_is_named_a_downgrade_and_changes_nothing(cluster, template):
     """copier refuses a downgrade only once it runs, after the answers were judged by the
     older release's questions (which named the newer answers as mistakes to remove)."""

@@ -111,7 +111,7 @@ def print_output(outcome: Outcome, stream) -> None:
 
 def update_here(run: bulk_update.Run, tasks: list[tuple[str, str | None]]) -> bool:
     """Update in the repository itself, in order; False once one stops the run."""
-    return reported(run.update_in_place(tasks))
+    return reported(run.update_in_place(tasks), tasks)
 
 
 def list_as_reported(outcomes) -> list[Outcome]:
@@ -126,9 +126,23 @@ def list_as_reported(outcomes) -> list[Outcome]:
     return seen
 
 
-def reported(outcomes) -> bool:
-    """Report each outcome as it comes; False once one stops the run."""
-    return all(outcome.done for outcome in list_as_reported(outcomes))
+def reported(outcomes, tasks: list[tuple[str, str | None]]) -> bool:
+    """Report each outcome of `tasks` as it comes; False once one stops the run, whose
+    answers files not reached are named too (every answers file is reported)."""
+    seen = list_as_reported(outcomes)
+    if all(outcome.done for outcome in seen):
+        return True
+    name_not_reached(tasks, seen[-1].answers_file)
+    return False
+
+
+def name_not_reached(tasks: list[tuple[str, str | None]], stopped_at: str) -> None:
+    """Name the answers files of `tasks` after `stopped_at`, the update that stopped the run."""
+    names = [name for name, _ in tasks]
+    if stopped_at in names and (left := names[names.index(stopped_at) + 1:]):
+        why = f"each app is updated after {stopped_at}" if stopped_at == CLUSTER_ANSWERS else \
+            "update-all stops at the first update that does not finish"
+        print(f"Not updated either, as {why}: {', '.join(left)}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -336,8 +350,8 @@ def update_all(repo: Path, recorded: dict[str, dict], args: argparse.Namespace) 
             tasks = [(first, first_target)] + [(name, targets[name]) for name in along]
             outcomes = list_as_reported(run.update_in_place(tasks, after_cluster=bool(along)))
             if not all(outcome.done for outcome in outcomes):
-                if rest and outcomes[-1].answers_file == first:
-                    print(f"Not updated either, as each app is updated after {first}: {', '.join(rest)}", file=sys.stderr)
+                name_not_reached([(first, first_target)] + [(name, targets[name]) for name in rest],
+                                 outcomes[-1].answers_file)
                 return False
             if along:
                 return True
@@ -350,7 +364,7 @@ def update_all(repo: Path, recorded: dict[str, dict], args: argparse.Namespace) 
         if tasks and cluster_current:
             require_identity(repo)  # not asked yet: the cluster needed no update
         if args.jobs > 1 and len(tasks) >= PARALLEL_FROM:
-            return reported(bulk_update.update_in_parallel(run, tasks, args.jobs))
+            return reported(bulk_update.update_in_parallel(run, tasks, args.jobs), tasks)
         return update_here(run, tasks)
     finally:
         interruption.clean_up(repo, record.state)
