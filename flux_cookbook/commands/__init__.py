@@ -24,11 +24,14 @@ SUMMARIES = {
 }
 
 
-def add_template_options(parser: argparse.ArgumentParser) -> None:
+def add_template_options(parser: argparse.ArgumentParser, into_cluster: bool = False) -> None:
+    """copier's options; `into_cluster`: the defaults are what the cluster's answers record."""
     parser.add_argument("-d", "--data", action="append", metavar="KEY=VALUE", help="an answer, as copier's -d")
     parser.add_argument("--defaults", action="store_true", help="take the default of every answer not given with -d")
-    parser.add_argument("--template", help="template source, a git URL or a local clone (default: where flux-cookbook was installed from)")
-    parser.add_argument("--vcs-ref", help="template release to use (default: the newest tag)")
+    parser.add_argument("--template", help="template source, a git URL or a local clone (default: " + (
+        "the one the cluster's answers record)" if into_cluster else "where flux-cookbook was installed from)"))
+    parser.add_argument("--vcs-ref", help="template release to use (default: " + (
+        "the release the cluster's answers record)" if into_cluster else "the newest tag)"))
     add_trust_option(parser)
 
 

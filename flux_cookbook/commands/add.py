@@ -47,7 +47,7 @@ def register(subparsers) -> None:
     parser.add_argument("--repo", type=Path, default=Path("."), help="the cluster repository (default: .)")
     for answer, text in OPTIONS.items():
         parser.add_argument(f"--{answer.replace('_', '-')}", dest=answer, help=text)
-    add_template_options(parser)
+    add_template_options(parser, into_cluster=True)
     parser.set_defaults(run=run)
 
 
