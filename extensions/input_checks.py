@@ -79,6 +79,10 @@ def chart_version_error(value: object) -> str:
     return ""
 
 
+# A path component of an OCI repository name (the OCI distribution spec).
+_OCI_PATH_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*")
+
+
 def helm_repo_url_error(value: object) -> str:
     """Why `value` is not a Helm repository URL Flux can use, or ""."""
     text = str(value).strip()
@@ -89,6 +93,12 @@ def helm_repo_url_error(value: object) -> str:
         return f"helm_repo_url '{text}' must start with https://, http:// or oci://."
     if not parts.hostname or any(ch.isspace() for ch in text):
         return f"helm_repo_url '{text}' has no valid host name."
+    path = parts.path.strip("/")
+    if parts.scheme == "oci" and (parts.query or parts.fragment or path and not all(
+            _OCI_PATH_COMPONENT.fullmatch(component) for component in path.split("/"))):
+        # The distribution spec's repository name: Flux cannot pull from any other.
+        return (f"helm_repo_url '{text}': an OCI repository's path is lower-case letters and digits, with . _ - "
+                "between them, and no :tag or @digest (the chart's version is chart_version).")
     return url_safety_error(text, "helm_repo_url", "give the HelmRepository a secretRef to a Secret you seal (flux-cookbook seal)")
 
 

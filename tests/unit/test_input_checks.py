@@ -29,7 +29,9 @@ def test_chart_version_refuses(version):
     assert "chart_version" in checks.chart_version_error(version)
 
 
-@pytest.mark.parametrize("url", ["https://charts.bitnami.com/bitnami", "http://10.0.0.1:8080/charts", "oci://ghcr.io/org/charts"])
+@pytest.mark.parametrize("url", ["https://charts.bitnami.com/bitnami", "http://10.0.0.1:8080/charts", "oci://ghcr.io/org/charts",
+                                 "oci://registry-1.docker.io/bitnamicharts", "oci://localhost:5000/a.b/c__d/e-f",
+                                 "oci://ghcr.io", "https://Charts.example.com/MyOrg"])
 def test_helm_repo_url_accepts(url):
     assert checks.helm_repo_url_error(url) == ""
 
@@ -37,6 +39,13 @@ def test_helm_repo_url_accepts(url):
 @pytest.mark.parametrize("url", ["ftp://x.io", "charts.example.com", "https://", "https://a b.io", "oci:/x", ""])
 def test_helm_repo_url_refuses(url):
     assert "helm_repo_url" in checks.helm_repo_url_error(url)
+
+
+@pytest.mark.parametrize("url", ["oci://ghcr.io/MyOrg/charts", "oci://ghcr.io/org/podinfo:6.5.0", "oci://ghcr.io/org/x@sha256",
+                                 "oci://ghcr.io/org/-x", "oci://ghcr.io/org?x=1"])
+def test_an_oci_repository_path_flux_cannot_pull_from_is_refused(url):
+    """The distribution spec's repository names: lower case, no tag or digest in the URL."""
+    assert "an OCI repository's path is lower-case" in checks.helm_repo_url_error(url)
 
 
 @pytest.mark.parametrize(("value", "ok"), [("1m", True), ("1h30m", True), ("0.5s", True), ("15", False), ("1 m", False), ("1d", False)])
