@@ -120,6 +120,18 @@ def test_new_makes_a_committed_cluster_repository(cluster, template):
     assert git(cluster, "branch", "--show-current").strip() == "main"
 
 
+def test_new_in_a_repository_without_a_commit_commits_on_the_answers_branch(template, tmp_path):
+    """The clone of an empty GitHub repository (git's default branch, master here): the
+    README's `flux bootstrap --branch=main` would name a branch nothing was pushed to."""
+    repo = tmp_path / "cluster"
+    git(tmp_path, "-c", "init.defaultBranch=master", "init", "-q", str(repo))
+    result = cookbook_cli("new", str(repo), "--defaults", "--template", str(template.path), "--vcs-ref", template.current,
+                          "-d", "include_example_app=false", "-d", "sealed_secrets=false", "-d", "branch=main")
+    assert result.returncode == 0, result.stderr
+    assert git(repo, "branch", "--show-current").strip() == "main"
+    assert git(repo, "branch", "--list").split() == ["*", "main"]
+
+
 def test_new_names_a_half_made_repository_a_killed_new_left(cluster, template, tmp_path):
     """SIGKILL ends `new` before it takes anything back: answers and some files, no commit.
     The next `new` says what it is and what to do, not "add an app" to a broken copy."""

@@ -100,8 +100,13 @@ def first_commit(repo: Path) -> None:
     """A git repository with one commit: copier update and update-all need committed answers."""
     answers = copier_run.recorded_answers(repo)
     git = ["git", "-C", str(repo)]
+    branch = str(answers.get("branch") or "main")
     if not (repo / ".git").exists():
-        subprocess.run([*git, "init", "-q", "-b", str(answers.get("branch") or "main")], check=True)
+        subprocess.run([*git, "init", "-q", "-b", branch], check=True)
+    elif subprocess.run([*git, "rev-parse", "-q", "--verify", "HEAD"], capture_output=True, check=False).returncode:
+        # A repository without a commit (`git init`, the clone of an empty one): the first
+        # commit goes on the branch the README's bootstrap command names, not git's default.
+        subprocess.run([*git, "symbolic-ref", "HEAD", f"refs/heads/{branch}"], check=True)
     subprocess.run([*git, "add", "-A"], check=True)
     committed = subprocess.run(
         [*git, "commit", "-q", "-m", f"Cluster repository from the Flux cookbook template {answers.get('_commit', '')}".rstrip()],
