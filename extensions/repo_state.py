@@ -348,6 +348,12 @@ def applied_folder(dst: str | Path, kustomization_file: str) -> str:
     return ""
 
 
+def app_file(dst: str | Path, answers: dict, template_file: str) -> str:
+    """A file of the app (`template_file`, where layout puts it) in the app's folder as
+    app_folder finds it: a release's migration reads and writes the app's files there."""
+    return f"{app_folder(dst, answers)}/{os.path.basename(template_file)}"
+
+
 def app_folder(dst: str | Path, answers: dict) -> str:
     """The folder of the app whose answers are `answers`: the one its Kustomization (at the
     template's path) applies, when that folder is named after the app (`apps/<app>`), or

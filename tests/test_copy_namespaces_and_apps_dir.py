@@ -304,3 +304,30 @@ def test_an_app_folder_renamed_by_hand_gets_the_release_changes_where_it_is(temp
     renamed, kept = (repo / "website/helmrelease-web.yaml").read_text(), (repo / "api/helmrelease-api.yaml").read_text()
     assert renamed == re.sub(r"\bapi\b", "web", kept)  # the release's changes, as in the app that kept its name
     assert "path: ./website" in kustomization.read_text()
+    # The releases' own steps too (3.1.0: the guessed health check, Deployment web, which
+    # podinfo does not make, becomes the HelmRelease; waiting for it, Flux never got ready).
+    checks = yaml.safe_load(kustomization.read_text())["spec"]["healthChecks"]
+    assert checks == [{"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "name": "web", "namespace": "web"}]
+
+
+def test_an_oci_app_in_a_folder_renamed_by_hand_moves_to_an_oci_repository_where_it_is(template, tmp_path):
+    """3.0.0 moves an oci:// app off its HelmRepository of type oci: the app whose folder
+    was renamed by hand too, its OCIRepository beside its HelmRelease."""
+    from tests.support.project import cookbook_cli
+
+    old = template.tag("2.0.0")  # before chart_source: an oci:// app has a HelmRepository of type oci
+    repo = init_repo(copy(template.path, tmp_path / "repo", vcs_ref=old, include_example_app=False))
+    copy(template.path, repo, vcs_ref=old, kind="app", app_name="pg", chart="postgresql", helm_repo_name="bitnami",
+         helm_repo_url="oci://registry-1.docker.io/bitnamicharts", chart_version="16.x", fetch_values=False)
+    commit_all(repo, "pg")
+    git(repo, "mv", "pg", "database")
+    kustomization = repo / "bootstrap/kustomizations/kustomization-pg.yaml"
+    kustomization.write_text(re.sub(r"(?m)^  path: (\./)?pg$", "  path: ./database", kustomization.read_text()))
+    commit_all(repo, "pg lives in database/")
+    result = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "app pg: chart now from database/ocirepository-pg.yaml (chartRef)" in result.stdout
+    release = yaml.safe_load((repo / "database/helmrelease-pg.yaml").read_text())
+    assert release["spec"]["chartRef"] == {"kind": "OCIRepository", "name": "pg"} and "chart" not in release["spec"]
+    assert yaml.safe_load((repo / "database/ocirepository-pg.yaml").read_text())["kind"] == "OCIRepository"
+    assert not (repo / "pg").exists() and not (repo / "bootstrap/helmrepositories/helmrepository-bitnami.yaml").exists()

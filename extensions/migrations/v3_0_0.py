@@ -55,7 +55,7 @@ from typing import Any
 
 import yaml
 
-from .. import bounded_yaml, conventions, flux_names, kustomize_listing, layout, repo_files
+from .. import bounded_yaml, conventions, flux_names, kustomize_listing, layout, repo_files, repo_state
 from ..conventions import OWN_SETTINGS, is_oci
 from ..yaml_quoting import yaml_scalar
 from . import apps_folder
@@ -149,7 +149,10 @@ def make_plan(repo: Path) -> Plan:
         answers_text = (repo / answers_file).read_text(encoding="utf-8")
         answers = bounded_yaml.load(answers_text) or {}
         apps_dir = _apps_dir(repo, answers_file, answers)
-        release_file = layout.helm_release_file(app_name, apps_dir)
+        # Where the app is: one folder down without an apps_dir answer yet, or a folder
+        # renamed by hand (`website/` of the app `web`).
+        release_file = repo_state.app_file(repo, {**answers, "app_name": app_name, "apps_dir": apps_dir},
+                                           layout.helm_release_file(app_name))
 
         def remember(*paths: str) -> None:
             entry = [answers_blob]
@@ -299,7 +302,7 @@ def _plan_oci_move(repo: Path, app: _App, apps_dir: str, plan: Plan, blobs: dict
         )
     if extra := sorted(set(repo_spec) - KNOWN_FIELDS):
         return refuse(f"{repo_file}: spec.{extra[0]} has no counterpart on an OCIRepository")
-    oci_file = layout.oci_repository_file(app.name, apps_dir)
+    oci_file = posixpath.join(posixpath.dirname(app.release_file), posixpath.basename(layout.oci_repository_file(app.name)))
     if (repo / oci_file).exists():
         return refuse(f"{oci_file} exists already")
     # A folder with a kustomization file of its own builds only what that file lists, and so

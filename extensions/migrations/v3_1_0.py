@@ -77,7 +77,8 @@ def _plan_health_checks(repo: Path, answers_file: str, writes: dict[str, str], n
         return  # none, or the user's own
     app = layout.app_of_answers_file(answers_file)
     kustomization_file = layout.kustomization_file(str(answers.get("bootstrap_dir")), app)
-    release = _helm_release(repo, layout.helm_release_file(app, str(answers.get("apps_dir") or "")))
+    # Where the app is: a folder renamed by hand (`website/` of the app `web`) too.
+    release = _helm_release(repo, repo_state.app_file(repo, {**answers, "app_name": app}, layout.helm_release_file(app)))
     if not (repo / kustomization_file).is_file() or release is None:
         return  # not where the template writes them: nothing the template guessed to move
     kustomization = repo_files.read_text(repo, kustomization_file)  # as written: CRLF stays
