@@ -55,7 +55,7 @@ def message(given: Mapping[str, object], dst: str | Path, answers_file: str | Pa
 
 # Answers that go into the shared HelmRepository file, which an app writes only when it is
 # not there yet (copier.yml's `_skip_if_exists`).
-SHARED_REPOSITORY_ANSWERS = {"helmrepository_interval": "interval"}  # answer -> the spec field it sets
+SHARED_REPOSITORY_ANSWERS = {"helmrepository_interval": "interval", "helm_repo_url": "url"}  # answer -> its spec field
 
 
 def kept_shared_file_notes(given: Mapping[str, object], dst: str | Path, answers_file: str | Path) -> list[str]:

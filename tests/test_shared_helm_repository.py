@@ -78,6 +78,14 @@ def test_plain_copier_says_an_interval_for_a_shared_helm_repository_changes_noth
     assert copied.returncode == 0, copied.stderr
     assert note in copied.stdout + copied.stderr
     assert file.read_text() == before
+    # A new URL for an app whose HelmRepository is shared: recorded, and said to change nothing.
+    commit_all(repo, "loki")
+    updated = copier_cli("update", "--trust", "--defaults", "-a", ".copier-answers.app-loki.yml",
+                         "-d", "helm_repo_url=https://charts.example.com/grafana", cwd=repo)
+    assert updated.returncode == 0, updated.stderr
+    assert (f"Note: -d helm_repo_url is recorded, but bootstrap/helmrepositories/helmrepository-grafana.yaml was there "
+            f"already and is shared, so it stays as it is (url: {GRAFANA})") in updated.stdout + updated.stderr
+    assert file.read_text() == before
     commit_all(repo, "Loki")
     updated = copier_cli("update", "--trust", "--defaults", "-a", ".copier-answers.app-loki.yml",
                          "-d", "helmrepository_interval=7m", cwd=repo)
