@@ -101,10 +101,12 @@ def depends_on_error(dst: str | Path, depends_on: object, app_name: str) -> str:
     return ""
 
 
-def helm_release_clash_error(dst: str | Path, app_name: str, release_name: str, namespace: str) -> str:
+def helm_release_clash_error(dst: str | Path, app_name: str, release_name: str, namespace: str,
+                             bootstrap_dir: str = "") -> str:
     """Why an app installing Helm release `release_name` into `namespace` would share it with
-    an app the repository has (helm-controller keeps a release by name in the HelmRelease's
-    namespace, where the template puts it), or ""."""
+    an app of its cluster (helm-controller keeps a release by name in the HelmRelease's
+    namespace, where the template puts it), or "". Another cluster's app (another
+    bootstrap folder) installs into another cluster."""
     for answers_file in layout.answers_files(Path(dst)):
         other = layout.app_of_answers_file(answers_file)
         if not other or other == app_name:
@@ -113,7 +115,7 @@ def helm_release_clash_error(dst: str | Path, app_name: str, release_name: str, 
             answers = bounded_yaml.load((Path(dst) / answers_file).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             continue  # check names an answers file that cannot be read
-        if not isinstance(answers, dict):
+        if not isinstance(answers, dict) or bootstrap_dir and answers.get("bootstrap_dir") not in (None, "", bootstrap_dir):
             continue
         if (str(answers.get("release_name") or other), str(answers.get("namespace") or other)) == (release_name, namespace):
             return (f"app '{other}' installs Helm release '{release_name}' in namespace '{namespace}' already; two "
@@ -295,11 +297,26 @@ def app_cluster_error(dst: str | Path, bootstrap_dir: str) -> str:
 
 def _other_clusters(root: Path, bootstrap_dir: str) -> set[str]:
     """The folders other clusters of the repository sync (each `flux bootstrap` sync's
-    path), but the repository's root: what they declare is no declaration in this one."""
+    path, and each bootstrap folder an answers file records, bootstrapped or not yet), but
+    the repository's root: what they declare is no declaration in this one."""
     synced = {applied_folder(root, path.relative_to(root).as_posix())
               for path in _manifest_files(root) if path.name == SYNC_FILE}
+    synced |= {os.path.normpath(folder).strip("/") for folder in _recorded_bootstrap_dirs(root)}
     own = os.path.normpath(str(bootstrap_dir)).strip("/")
     return {folder for folder in synced if folder not in ("", ".", own) and not own.startswith(f"{folder}/")}
+
+
+def _recorded_bootstrap_dirs(root: Path) -> set[str]:
+    """The bootstrap folders the repository's answers files record."""
+    found = set()
+    for answers_file in layout.answers_files(root):
+        try:
+            answers = bounded_yaml.load(repo_files.read_text(root, answers_file), answers_file)
+        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+            continue
+        if isinstance(answers, dict) and isinstance(answers.get("bootstrap_dir"), str) and answers["bootstrap_dir"]:
+            found.add(answers["bootstrap_dir"])
+    return found
 
 
 def _manifest_files(root: Path):

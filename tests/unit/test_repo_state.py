@@ -164,3 +164,24 @@ def test_files_linked_from_outside_the_repository_are_not_read(tmp_path):
     (repo / ".copier-answers.yml").write_text("bootstrap_dir: bootstrap\n")
     assert "no cluster's bootstrap folder" in app_cluster_error(repo, "clusters/elsewhere")
     assert namespace_declared_elsewhere(repo, "web", "bootstrap") == ""
+
+
+def test_a_cluster_not_bootstrapped_yet_is_another_cluster_by_its_answers(tmp_path):
+    """The cookbook cluster (bootstrap/, no gotk-sync.yaml yet) declares namespace web; an
+    app of a second cluster (clusters/staging) writes its own, or nothing there makes it."""
+    from flux_cookbook.extensions.repo_state import namespace_declared_elsewhere, owns_namespace_default
+
+    (tmp_path / ".copier-answers.yml").write_text("kind: cluster\nbootstrap_dir: bootstrap\n")
+    (tmp_path / "bootstrap/namespaces").mkdir(parents=True)
+    (tmp_path / "bootstrap/namespaces/namespace-web.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n")
+    assert namespace_declared_elsewhere(tmp_path, "web", "clusters/staging") == ""
+    assert owns_namespace_default(tmp_path, "web", "clusters/staging")
+
+
+def test_one_release_name_in_one_namespace_clashes_in_one_cluster_only(tmp_path):
+    from flux_cookbook.extensions.repo_state import helm_release_clash_error
+
+    (tmp_path / ".copier-answers.app-web.yml").write_text("kind: app\napp_name: web\nnamespace: web\nbootstrap_dir: bootstrap\n")
+    assert "app 'web' installs Helm release 'web' in namespace 'web' already" in helm_release_clash_error(
+        tmp_path, "web2", "web", "web", "bootstrap")
+    assert helm_release_clash_error(tmp_path, "stage-web", "web", "web", "clusters/staging") == ""
