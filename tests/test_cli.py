@@ -132,6 +132,16 @@ def test_new_in_a_repository_without_a_commit_commits_on_the_answers_branch(temp
     assert git(repo, "branch", "--list").split() == ["*", "main"]
 
 
+def test_new_inside_another_git_repository_is_refused(cluster, template):
+    """`new clusters/staging` in a cluster repository made a repository of its own there,
+    which the outer one committed as a bare gitlink: none of its files were pushed."""
+    state = tree_state(cluster)
+    result = cookbook_cli("new", str(cluster / "clusters" / "staging"), "--defaults", "--template", str(template.path))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"is inside the git repository {cluster}" in result.stderr and "Traceback" not in result.stderr
+    assert tree_state(cluster) == state and not (cluster / "clusters").exists()
+
+
 def test_new_names_a_half_made_repository_a_killed_new_left(cluster, template, tmp_path):
     """SIGKILL ends `new` before it takes anything back: answers and some files, no commit.
     The next `new` says what it is and what to do, not "add an app" to a broken copy."""

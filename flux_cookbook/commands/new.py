@@ -68,6 +68,12 @@ def run(args: argparse.Namespace) -> int:
     if dest.exists() and any(p.name != ".git" for p in dest.iterdir()):
         # A repository flux bootstrap wrote is named as one: adopt it, rather than "not empty".
         raise UserError(repo_state.cluster_exists_error(dest) or f"{dest} is not empty; give a new or empty folder.")
+    if (around := _repository_around(dest)) is not None:
+        raise UserError(
+            f"{dest} is inside the git repository {around}: a new cluster repository is a git repository of its own, "
+            f"which {around} would hold as a bare gitlink (none of its files committed or pushed). Make it outside "
+            "any repository."
+        )
     template = copier_run.default_template(args.template)
     trust.require_trusted(template, "given with --template" if args.template else "installed from", args.trust)
     made, had_git = not dest.exists(), (dest / ".git").exists()
@@ -87,6 +93,19 @@ def run(args: argparse.Namespace) -> int:
     print(f"Made {dest}. Next: read its README.md, create the repository on your Git host, push, "
           "then run the `flux bootstrap` command the README gives.")
     return 0
+
+
+def _repository_around(dest: Path) -> Path | None:
+    """The git repository `dest` would be made inside of (not one it is the root of), or None."""
+    existing = dest
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    top = subprocess.run(["git", "-C", str(existing), "rev-parse", "--show-toplevel"], capture_output=True, text=True,
+                         check=False)
+    if top.returncode or not top.stdout.strip():
+        return None
+    around = Path(top.stdout.strip()).resolve()
+    return None if around == dest else around
 
 
 def _committed(repo: Path) -> bool:
