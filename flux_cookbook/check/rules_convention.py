@@ -312,8 +312,9 @@ def _app_files(repo: Repository, path: str, answers: LineMap, app: str) -> list[
     if not missing:
         return []
     return [Problem(path, line, "convention.answers", ERROR,
-                    f"app {app} has an answers file, but not {' nor '.join(missing)}; copier update -a {path} "
-                    "would write them again")]
+                    f"app {app} has an answers file, but not {' nor '.join(missing)}. An app removed by hand: remove "
+                    f"{path} too (no update writes the files again: copier takes their removal for your change, and "
+                    "would go on updating the answers alone); else take the files back from git history")]
 
 
 def _object_name(obj: dict) -> object:
