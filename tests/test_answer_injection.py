@@ -103,7 +103,10 @@ def test_hostile_answers_round_trip(template, cluster, tmp_path_factory, url_tai
                                     inline):
     n = next(counter)
     app = f"app{n}"
-    url = ("oci://" if oci else "https://") + f"charts{n}.example.com/" + url_tail
+    # An OCI repository's path is the distribution spec's (lower case, a few separators):
+    # any other is refused (tests/unit/test_input_checks.py), so the hostile tail goes into
+    # an https URL only.
+    url = f"oci://charts{n}.example.com/charts" if oci else f"https://charts{n}.example.com/{url_tail}"
     source = tmp_path_factory.mktemp("values") / "values.yaml"
     values_data = {"note": values, "list": [values]}
     values_text = values_file_text(values_data, comment=values)
