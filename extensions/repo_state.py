@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from . import bounded_yaml, known_apps, layout, repo_files
-from .flux_names import FLUX_SYSTEM, SYNC_FILE
+from .flux_names import FLUX_SYSTEM, KUSTOMIZE_GROUP, SYNC_FILE
 from .input_checks import dns1123_label_error, not_text_error
 from .kube_names import dns1123_subdomain_error
 from .told_once import tell_once
@@ -83,11 +83,13 @@ def app_exists_error(dst: str | Path, app_name: str, bootstrap_dir: str, apps_di
     return ""
 
 
-def depends_on_error(dst: str | Path, depends_on: object, app_name: str) -> str:
-    """Why `depends_on` is not a list of other apps present in `dst`, or ""."""
+def depends_on_error(dst: str | Path, depends_on: object, app_name: str, bootstrap_dir: str = "") -> str:
+    """Why `depends_on` is not a list of other apps (or Flux Kustomizations) of the cluster
+    whose bootstrap folder is `bootstrap_dir` in `dst`, or "": kustomize-controller looks a
+    dependency up in its own cluster, and waits for one that is not there for ever."""
     if not isinstance(depends_on, list):
         return f"depends_on must be a list of app names, e.g. [postgres], not {depends_on!r}."
-    known = existing_apps(dst)
+    known = _cluster_kustomizations(Path(dst), bootstrap_dir) if bootstrap_dir else existing_apps(dst)
     for name in depends_on:
         if error := dns1123_label_error(name, "depends_on entry"):
             return error
@@ -95,10 +97,37 @@ def depends_on_error(dst: str | Path, depends_on: object, app_name: str) -> str:
             return f"app '{app_name}' cannot depend on itself."
         if name not in known:
             listed = ", ".join(sorted(known)) or "none yet"
-            return f"depends_on names '{name}', which is not an app of this repository (apps: {listed})."
+            return (f"depends_on names '{name}', which is not an app of this "
+                    + (f"cluster ({bootstrap_dir}/; apps and Kustomizations: {listed})." if bootstrap_dir
+                       else f"repository (apps: {listed})."))
     if len(set(depends_on)) != len(depends_on):
         return "depends_on lists an app twice."
     return ""
+
+
+def _cluster_kustomizations(root: Path, bootstrap_dir: str) -> set[str]:
+    """What a dependsOn of an app of the cluster at `bootstrap_dir` may name: its apps (their
+    answers record that bootstrap folder, or none), and the Flux Kustomizations its
+    bootstrap folder's files define (the user's own among them)."""
+    names = set()
+    for app in layout.apps(root):
+        try:
+            answers = bounded_yaml.load(repo_files.read_text(root, layout.app_answers_file(app)))
+        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+            answers = None
+        if not isinstance(answers, dict) or answers.get("bootstrap_dir") in (None, "", bootstrap_dir):
+            names.add(app)
+    folder = root / bootstrap_dir
+    for path in _manifest_files(folder) if folder.is_dir() else ():
+        try:
+            text = repo_files.read_text(root, path.relative_to(root).as_posix())
+            documents = list(bounded_yaml.load_all(text)) if "Kustomization" in text else []
+        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+            continue
+        names |= {str(d["metadata"]["name"]) for d in documents if isinstance(d, dict) and d.get("kind") == "Kustomization"
+                  and str(d.get("apiVersion") or "").startswith(f"{KUSTOMIZE_GROUP}/")
+                  and isinstance(d.get("metadata"), dict) and d["metadata"].get("name")}
+    return names
 
 
 def helm_release_clash_error(dst: str | Path, app_name: str, release_name: str, namespace: str,

@@ -185,3 +185,16 @@ def test_one_release_name_in_one_namespace_clashes_in_one_cluster_only(tmp_path)
     assert "app 'web' installs Helm release 'web' in namespace 'web' already" in helm_release_clash_error(
         tmp_path, "web2", "web", "web", "bootstrap")
     assert helm_release_clash_error(tmp_path, "stage-web", "web", "web", "clusters/staging") == ""
+
+
+def test_depends_on_names_what_its_own_cluster_has(tmp_path):
+    """kustomize-controller looks a dependency up in its own cluster: another cluster's app
+    is waited for forever; a Kustomization of the user's in this one is there."""
+    (tmp_path / ".copier-answers.app-web.yml").write_text("kind: app\napp_name: web\nbootstrap_dir: bootstrap\n")
+    (tmp_path / ".copier-answers.app-stage-db.yml").write_text("kind: app\napp_name: stage-db\nbootstrap_dir: clusters/staging\n")
+    (tmp_path / "bootstrap/kustomizations").mkdir(parents=True)
+    (tmp_path / "bootstrap/kustomizations/kustomization-extras.yaml").write_text(flux_ks("extras", "./extras"))
+    assert depends_on_error(tmp_path, ["web", "extras"], "api", "bootstrap") == ""
+    assert "depends_on names 'stage-db', which is not an app of this cluster (bootstrap/; apps and Kustomizations: " \
+           "extras, web)." == depends_on_error(tmp_path, ["stage-db"], "api", "bootstrap")
+    assert depends_on_error(tmp_path, ["stage-db"], "stage-web", "clusters/staging") == ""
