@@ -466,6 +466,11 @@ def test_base_reports_only_what_the_change_adds(cluster, tmp_path, capsys):
     against = json.loads(capsys.readouterr().out)
     assert {key: against[key] for key in ("files", "kustomizations", "not_followed", "notes")} == \
         {key: alone[key] for key in ("files", "kustomizations", "not_followed", "notes")}
+    # --no-build compares no builds: it says so, not that nothing applies something else.
+    main(["check", str(repo), "--base", "HEAD", "--no-build"])
+    said = capsys.readouterr()
+    assert "against HEAD; what each Flux Kustomization applies was not compared (--no-build builds nothing)" in said.out
+    assert "something else" not in said.out and "--no-build: no Kustomization's folder was built" in said.err
 
 
 def test_a_problem_the_base_has_moved_down_by_a_line_is_not_new(cluster, tmp_path, capsys):

@@ -46,6 +46,7 @@ class BaseReport:
     report: Report  # the working tree's
     added: tuple[Problem, ...]  # its problems REF has not
     changes: tuple[Changed, ...] = field(default=())
+    built: bool = True  # False with --no-build: what each Kustomization applies was not compared
 
     @property
     def errors(self) -> int:
@@ -57,9 +58,10 @@ class BaseReport:
 
     def summary(self) -> str:
         changed, followed = len(self.changes), len(self.report.kustomizations)
+        applied = (f"{changed} Flux Kustomization{'s apply' if changed != 1 else ' applies'} something else" if self.built
+                   else "what each Flux Kustomization applies was not compared (--no-build builds nothing)")
         return (f"{self.errors} new error{'s' * (self.errors != 1)}, {self.warnings} new warning{'s' * (self.warnings != 1)} "
-                f"against {self.base}; {changed} Flux Kustomization{'s apply' if changed != 1 else ' applies'} "
-                f"something else; followed {followed} Flux Kustomization{'s' * (followed != 1)}")
+                f"against {self.base}; {applied}; followed {followed} Flux Kustomization{'s' * (followed != 1)}")
 
 
 def _commit(repo: Path, ref: str) -> str:
@@ -151,8 +153,8 @@ def check_against(repo: Path, base: str, build: bool = True, start_dir: str | No
         except NotFluxRepository:
             before = None  # the pull request that adds the cluster (REF held a README)
     if before is None:  # the folder is new since REF, or held no Flux: everything is the change's
-        return BaseReport(base, after, after.problems, tuple(changed_outputs(Report((), 0, 0.0), after)))
-    return BaseReport(base, after, tuple(new_problems(before, after)), tuple(changed_outputs(before, after)))
+        return BaseReport(base, after, after.problems, tuple(changed_outputs(Report((), 0, 0.0), after)), built=build)
+    return BaseReport(base, after, tuple(new_problems(before, after)), tuple(changed_outputs(before, after)), built=build)
 
 
 def markdown(result: BaseReport) -> str:

@@ -177,5 +177,7 @@ def _run_against(repo: Path, args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         sys.stdout.write(markdown(result) if args.format == "markdown" else text(result))
+    if not args.build:
+        print(f"flux-cookbook: {NO_BUILD_SKIPS}", file=sys.stderr)
     return 1 if result.errors else 0
 
