@@ -170,6 +170,20 @@ def test_a_template_folder_that_is_not_there_is_named_as_such(cluster, tmp_path)
         assert "not trusted" not in result.stderr
 
 
+def test_update_all_names_a_recorded_template_folder_that_is_not_there(cluster, tmp_path):
+    """The clone the answers name was moved: no untrusted template, nothing git-tracked."""
+    moved = tmp_path / "moved-away"
+    for name in (".copier-answers.yml", ".copier-answers.app-web.yml"):
+        point_at(cluster, name, moved)
+    commit_all(cluster, "The template's clone moved")
+    state = tree_state(cluster)
+    result = cookbook_cli("update-all", str(cluster))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert (f"the template {moved} (_src_path of .copier-answers.yml, .copier-answers.app-web.yml) is not there: its "
+            "clone was moved or removed") in result.stderr and "not trusted" not in result.stderr
+    assert tree_state(cluster) == state
+
+
 @pytest.mark.parametrize(("entries", "source", "trusted"), [
     (["/srv/templates/"], "/srv/templates/flux", True),  # a prefix ending in / covers what is below it
     (["/srv/templates"], "/srv/templates/flux", False),  # without the / it is one source
@@ -194,12 +208,14 @@ def test_a_source_in_copiers_settings_is_trusted(tmp_path, monkeypatch):
     assert trust.why_trusted("/srv/other", True) == "--trust"
 
 
-def test_a_trusted_answers_file_naming_another_template_is_named():
+def test_a_trusted_answers_file_naming_another_template_is_named(tmp_path):
+    tpl, other = tmp_path / "tpl", tmp_path / "other"
+    tpl.mkdir(), other.mkdir()
     notes = trust.require_trusted_answers(
-        {".copier-answers.yml": "/srv/tpl", ".copier-answers.app-a.yml": "/srv/tpl",
-         ".copier-answers.app-b.yml": "/srv/other"}, given_trust=True)
-    assert notes == [".copier-answers.app-b.yml names /srv/other, not /srv/tpl as the other answers files do"]
-    assert trust.require_trusted_answers({".copier-answers.yml": "/srv/tpl"}, given_trust=True) == []
+        {".copier-answers.yml": str(tpl), ".copier-answers.app-a.yml": str(tpl),
+         ".copier-answers.app-b.yml": str(other)}, given_trust=True)
+    assert notes == [f".copier-answers.app-b.yml names {other}, not {tpl} as the other answers files do"]
+    assert trust.require_trusted_answers({".copier-answers.yml": str(tpl)}, given_trust=True) == []
 
 
 @pytest.fixture

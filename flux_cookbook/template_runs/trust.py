@@ -145,6 +145,14 @@ def require_trusted_answers(sources: dict[str, str], given_trust: bool) -> list[
     # Each source as it is written, not only the first spelling of its group: the group is
     # for the notes, trust is for what copier will be given.
     group = {source: key for key, files in by_source.items() for source in (sources[f] for f in files)}
+    gone = [source for source in dict.fromkeys(sources.values())
+            if not is_remote(source) and not Path(source).expanduser().exists()]
+    if gone:
+        # A clone moved or removed since: no template to trust or not, nothing to update from.
+        raise UserError("\n".join(
+            f"the template {source} (_src_path of {', '.join(f for f, s in sources.items() if s == source)}) is not "
+            "there: its clone was moved or removed. Give the template's place (its git URL, or a clone) as _src_path "
+            "in those answers files, commit, and run again." for source in gone))
     refused = [
         refusal(source, odd.get(group[source]) or f"named by {', '.join(f for f, s in sources.items() if s == source)}")
         for source in dict.fromkeys(sources.values()) if why_trusted(source, given_trust) is None
