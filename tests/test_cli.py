@@ -48,6 +48,8 @@ def test_usage_errors_exit_2(tmp_path):
     (["check", ".", "--path", "{outside}"], "outside the repository .; give a folder inside REPO"),
     (["check", ".", "--path", "../.."], "--path ../..: outside the repository .; give a folder inside REPO"),
     (["check", ".", "--path", "nowhere"], "--path nowhere: no such folder in .; give a folder inside REPO"),
+    (["check", ".", "--path", ""], "--path is empty; give a folder inside REPO"),  # was the whole repository
+    (["values", "refresh", "--all", "--to", ""], "--to is empty; give a chart version, a range or a chart folder"),
 ])
 def test_paths_and_numbers_that_cannot_be_are_usage_errors(tmp_path, command, message):
     (tmp_path / "a-file").write_text("x\n")

@@ -108,6 +108,8 @@ def _check(repo: Path, args: argparse.Namespace, name: str | None = None) -> int
     """`check` of the folder `repo` (`name`: what to call it in a message, default REPO as given)."""
     name = name or args.repo
     if args.start_dir is not None:
+        if not args.start_dir.strip():
+            raise UsageError("--path is empty; give a folder inside REPO, relative to it (or leave --path out)")
         start = (repo / args.start_dir).resolve()
         if not start.is_relative_to(repo.resolve()):
             raise UsageError(f"--path {args.start_dir}: outside the repository {name}; give a folder inside REPO, relative to it")

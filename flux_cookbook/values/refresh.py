@@ -203,6 +203,8 @@ def _is_path(to: str) -> bool:
 
 def check_target(to: str | None) -> None:
     """UsageError unless `to` is None, a chart version, a range or a path."""
+    if to is not None and not to.strip():
+        raise UsageError("--to is empty; give a chart version, a range or a chart folder (or leave --to out)")
     if to is None or _is_path(to):
         return
     try:
