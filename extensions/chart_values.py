@@ -118,8 +118,12 @@ def values_source_error(source: str, chart: str, dst: str | Path) -> str:
         return ""
     try:
         read_local_values(source, chart, dst)
+    except UnicodeDecodeError as error:
+        return f"values_source '{source}' is not UTF-8 text ({error.reason} at byte {error.start})."
     except (ValueError, OSError, tarfile.TarError) as error:
-        return str(error)
+        # A broken archive says only "not a gzipped file": which file is named here.
+        message = str(error)
+        return message if message.startswith("values_source") else f"values_source '{source}' cannot be read: {message}."
     return ""
 
 

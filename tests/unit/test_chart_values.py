@@ -44,6 +44,14 @@ def test_archive_values_that_are_a_link_are_refused(tmp_path):
     assert "not a regular file" in values_source_error(str(archive), "podinfo", tmp_path)
 
 
+def test_a_broken_archive_and_values_not_utf8_are_named_in_one_line(tmp_path):
+    (tmp_path / "broken.tgz").write_bytes(b"not gzip at all")
+    (tmp_path / "latin1.yaml").write_bytes(b"a: \xff\n")
+    assert values_source_error("broken.tgz", "podinfo", tmp_path).startswith("values_source 'broken.tgz' cannot be read: ")
+    assert values_source_error("latin1.yaml", "podinfo", tmp_path) == (
+        "values_source 'latin1.yaml' is not UTF-8 text (invalid start byte at byte 3).")
+
+
 def test_archive_without_the_chart_names_it(tmp_path):
     archive = make_archive(tmp_path / "other.tgz", {"other/values.yaml": b"a: 1\n"})
     assert "has no podinfo/values.yaml" in values_source_error(str(archive), "podinfo", tmp_path)
