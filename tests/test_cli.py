@@ -38,6 +38,15 @@ def test_usage_errors_exit_2(tmp_path):
         assert (result.returncode, result.stderr) == (2, "flux-cookbook: -d takes KEY=VALUE, not 'chart'\n")
     assert not (tmp_path / "new").exists()
     assert cookbook_cli("check", str(tmp_path / "nowhere")).returncode == 2
+    # Answers the command would drop without a word, or copier's own names.
+    for command, said in ((["add", "web", "--namespace", "a", "-d", "namespace=b"], "--namespace a and -d namespace=b disagree"),
+                          (["add", "web", "-d", "app_name=api"], "-d app_name=api and APP web disagree"),
+                          (["add", " "], "APP is empty"),
+                          (["add", "web", "-d", "_copier_conf=x"], "-d _copier_conf: a name starting with _ is copier's own"),
+                          (["new", str(tmp_path / "new"), "-d", "kind=app"], "new makes a cluster repository")):
+        result = cookbook_cli(*command, cwd=tmp_path)
+        assert result.returncode == 2 and said in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert not (tmp_path / "new").exists()
 
 
 @pytest.mark.parametrize("command, message", [

@@ -53,6 +53,14 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     extra = copier_run.parse_data(args.data)  # a usage error before anything is read
+    if not args.app.strip():
+        raise UsageError("APP is empty; give the app's name (its folder, Kustomization and HelmRelease)")
+    given = {answer: getattr(args, answer) for answer in OPTIONS if getattr(args, answer) is not None}
+    if clash := [answer for answer in given if answer in extra and extra[answer] != given[answer]]:
+        raise UsageError(" and ".join(f"--{answer.replace('_', '-')} {given[answer]} and -d {answer}={extra[answer]}"
+                                      for answer in clash) + " disagree; give one")
+    if "app_name" in extra and extra["app_name"] != args.app:
+        raise UsageError(f"-d app_name={extra['app_name']} and APP {args.app} disagree; the app's name is APP")
     repo = args.repo.resolve()
     if not repo.is_dir():
         raise UsageError(f"--repo {args.repo} is not a folder; give the cluster repository's folder (default: .)")
@@ -60,7 +68,6 @@ def run(args: argparse.Namespace) -> int:
     repo_files.require_inside(repo)
     require_no_index_lock(repo)
     cluster = copier_run.recorded_answers(repo)
-    given = {answer: getattr(args, answer) for answer in OPTIONS if getattr(args, answer) is not None}
     # An app the template knows (the controller, the example) comes with its answers.
     known = known_apps.ANSWERS.get(args.app, {}) if "helm_repo_url" not in given else {}
     data = {**known, **extra, **given, "kind": "app", "app_name": args.app}

@@ -47,6 +47,9 @@ def _empty(dest: Path, remove_folder: bool, keep_git: bool) -> None:
 
 def run(args: argparse.Namespace) -> int:
     given = copier_run.parse_data(args.data)  # a usage error before anything is read
+    if given.get("kind", "cluster") != "cluster":
+        raise UsageError(f"-d kind={given['kind']}: new makes a cluster repository; add an app to one with "
+                         "`flux-cookbook add APP`")
     data = {**given, "kind": "cluster"}
     dest = args.dest.resolve()
     if dest.exists() and not dest.is_dir():

@@ -225,5 +225,8 @@ def parse_data(pairs: list[str] | None) -> dict[str, str]:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise UsageError(f"-d takes KEY=VALUE, not {pair!r}")
+        if key.strip().startswith("_"):
+            # copier's own context (_copier_conf, _src_path): no question's answer.
+            raise UsageError(f"-d {key.strip()}: a name starting with _ is copier's own, not an answer")
         data[key.strip()] = value
     return data
