@@ -44,6 +44,7 @@ GLOBALS = {
     "updating_app": copier_support.updating_app,
     # copier.yml's messages after a copy or an update
     "unused_answers_message": unused_answers.message,
+    "updated_answers_message": unused_answers.message_after_update,
     # copier.yml's messages before an update or a copy: stops one whose answers file copier would misread
     "recorded_answers_error": answers_check.message,
     # copier.yml's _migrations: does this update need run.py?

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from . import bounded_yaml, layout, repo_files
+from . import bounded_yaml, known_apps, layout, repo_files
 
 
 def _recorded(dst: str | Path, answers_file: str | Path) -> dict | None:
@@ -51,6 +51,32 @@ def notes(given: Mapping[str, object], dst: str | Path, answers_file: str | Path
 def message(given: Mapping[str, object], dst: str | Path, answers_file: str | Path) -> str:
     """The notes as copier.yml's message after a copy or an update prints them."""
     return "\n".join(notes(given, dst, answers_file) + kept_shared_file_notes(given, dst, answers_file))
+
+
+def message_after_update(given: Mapping[str, object], dst: str | Path, answers_file: str | Path) -> str:
+    """The notes after an update: message's, and what the answers a new repository's copy
+    acts on change on an update (nothing)."""
+    return "\n".join(filter(None, [message(given, dst, answers_file), *copy_only_notes(given, dst)]))
+
+
+# The apps a new repository gets from these answers (copier.yml's task on a copy).
+COPY_ONLY_APPS = {"include_example_app": known_apps.PODINFO, "sealed_secrets": known_apps.SEALED_SECRETS}
+
+
+def copy_only_notes(given: Mapping[str, object], dst: str | Path) -> list[str]:
+    """A note for each `-d` answer of COPY_ONLY_APPS an update was given: recorded, while the
+    app it stands for is added, or stays, as it was."""
+    notes = []
+    for key, app in COPY_ONLY_APPS.items():
+        if key not in given:
+            continue
+        wanted, there = str(given[key]).strip().lower() in ("true", "yes", "y", "on", "1"), app in layout.apps(Path(dst))
+        if wanted and not there:
+            notes.append(f"Note: -d {key} is recorded, but an update adds no app (a new repository's copy does): add it "
+                         f"with `flux-cookbook add {app} --defaults`.")
+        elif not wanted and there:
+            notes.append(f"Note: -d {key} is recorded, but the app {app} stays: remove its files and answers file by hand.")
+    return notes
 
 
 # Answers that go into the shared HelmRepository file, which an app writes only when it is

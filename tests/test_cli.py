@@ -220,6 +220,14 @@ def test_plain_copier_names_a_misspelt_answer_after_a_copy_and_an_update(cluster
     assert "-d releas_name was not used" in updated.stderr and "Did you mean 'release_name'?" in updated.stderr
 
 
+def test_plain_copier_update_says_an_answer_only_a_new_copy_acts_on_changes_nothing(cluster):
+    """`-d sealed_secrets=true` on an update was recorded, and no controller came."""
+    updated = copier_cli("update", "--trust", "--defaults", "-d", "sealed_secrets=true", cwd=cluster)
+    assert updated.returncode == 0, updated.stderr
+    assert ("Note: -d sealed_secrets is recorded, but an update adds no app (a new repository's copy does): add it with "
+            "`flux-cookbook add sealed-secrets --defaults`.") in updated.stdout + updated.stderr
+
+
 def test_no_terminal_and_no_defaults_names_this_commands_options(cluster, template, tmp_path):
     """Run from a job with no terminal, the questions cannot be asked: the message names
     --defaults and -d, not copier's own command line options."""
