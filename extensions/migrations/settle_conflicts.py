@@ -56,7 +56,9 @@ def name_rejected(repo: Path) -> None:
 
 
 def after(repo: Path, answers_file: str = "") -> None:
+    left = []
     for path, stages in unmerged_entries(repo).items():
+        left.append(path)
         mine_blob, theirs_blob = stages.get(2), stages.get(3)
         if not (mine_blob and theirs_blob):
             continue
@@ -70,8 +72,12 @@ def after(repo: Path, answers_file: str = "") -> None:
             continue
         repo_files.write_text(repo, path, settled)
         git(repo, "add", "--", path)
+        left.remove(path)
         how = "kept as it is" if settled == mine else "the release's changes set in your version, the rest as it was"
         print(f"  {path}: conflict settled, {how}")
+    for path in left:
+        # Named as the settled ones are: copier itself says nothing of a conflict it leaves.
+        print(f"  {path}: conflict left for you: keep your lines or the release's, then git add it")
 
 
 def settle(name: str, base: str, mine: str, theirs: str) -> str | None:

@@ -168,3 +168,23 @@ def test_a_list_the_release_replaced_keeps_the_comments_inside_it_above_its_key(
     mine = BASE_KS + "  dependsOn: # order matters\n    # the cluster's base\n    - name: infra # first\n"
     assert settle("kustomization-web.yaml", base, mine, theirs) == BASE_KS + (
         "  # the cluster's base\n  # first\n  dependsOn: # order matters\n    - name: infra\n    - name: crds\n")
+
+
+def test_after_names_each_conflict_it_leaves_as_it_names_each_it_settles(tmp_path, capsys):
+    """copier says nothing of a conflict it leaves (its update exits 0): the after stage
+    names it beside the ones it settles."""
+    from flux_cookbook.extensions.migrations import settle_conflicts
+    from flux_cookbook.extensions.migrations.git_repo import git
+    from tests.support.project import init_repo
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "c.yaml").write_text("c: 1\n")
+    init_repo(repo)
+    blobs = [git(repo, "hash-object", "-w", "--stdin", input=f"c: {n}\n").strip() for n in (1, 2, 3)]
+    git(repo, "update-index", "--index-info", input=f"0 {'0' * 40}\tc.yaml\n"
+        + "".join(f"100644 {blob} {stage}\tc.yaml\n" for stage, blob in enumerate(blobs, 1)))
+    (repo / "c.yaml").write_text("<<<<<<< before updating\nc: 2\n=======\nc: 3\n>>>>>>> after updating\n")
+    settle_conflicts.after(repo)
+    assert capsys.readouterr().out == "  c.yaml: conflict left for you: keep your lines or the release's, then git add it\n"
+    assert "UU c.yaml" in git(repo, "status", "--porcelain")
