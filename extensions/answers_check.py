@@ -8,7 +8,9 @@ The template's messages sometimes ask for a hand edit of an answers file, and su
 would be lost, or rendered letter by letter. So before an update or a recopy reads the
 file, each such answer is named and nothing runs: copier.yml's `_message_before_update`
 and `_message_before_copy` stop plain copier (copier prints them unless --quiet), and
-`flux-cookbook update-all` checks every answers file it is about to update.
+`flux-cookbook update-all` checks every answers file it is about to update. So is an
+answers file that contradicts its name, which says whose it is (`file_problems`);
+`check` reports those too.
 """
 
 from __future__ import annotations

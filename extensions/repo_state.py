@@ -26,6 +26,19 @@ def existing_apps(dst: str | Path) -> set[str]:
     return layout.apps(Path(dst))
 
 
+def recorded(dst: str | Path) -> dict[str, dict | None]:
+    """{answers file: what it records} for each of the repository's answers files, the
+    cluster's first; None for one that cannot be read or holds no mapping (check names it)."""
+    found: dict[str, dict | None] = {}
+    for answers_file in layout.answers_files(Path(dst)):
+        try:
+            answers = bounded_yaml.load(repo_files.read_text(Path(dst), answers_file), answers_file)
+        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+            answers = None
+        found[answers_file] = answers if isinstance(answers, dict) else None
+    return found
+
+
 def cluster_exists_error(dst: str | Path) -> str:
     """Why a new cluster repository cannot be made in `dst`, or ""."""
     if (Path(dst) / layout.CLUSTER_ANSWERS).exists():
@@ -109,14 +122,8 @@ def _cluster_kustomizations(root: Path, bootstrap_dir: str) -> set[str]:
     """What a dependsOn of an app of the cluster at `bootstrap_dir` may name: its apps (their
     answers record that bootstrap folder, or none), and the Flux Kustomizations its
     bootstrap folder's files define (the user's own among them)."""
-    names = set()
-    for app in layout.apps(root):
-        try:
-            answers = bounded_yaml.load(repo_files.read_text(root, layout.app_answers_file(app)))
-        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
-            answers = None
-        if not isinstance(answers, dict) or answers.get("bootstrap_dir") in (None, "", bootstrap_dir):
-            names.add(app)
+    names = {app for answers_file, answers in recorded(root).items() if (app := layout.app_of_answers_file(answers_file))
+             and (answers is None or answers.get("bootstrap_dir") in (None, "", bootstrap_dir))}
     folder = root / bootstrap_dir
     for path in _manifest_files(folder) if folder.is_dir() else ():
         try:
@@ -136,15 +143,11 @@ def helm_release_clash_error(dst: str | Path, app_name: str, release_name: str, 
     an app of its cluster (helm-controller keeps a release by name in the HelmRelease's
     namespace, where the template puts it), or "". Another cluster's app (another
     bootstrap folder) installs into another cluster."""
-    for answers_file in layout.answers_files(Path(dst)):
+    for answers_file, answers in recorded(dst).items():
         other = layout.app_of_answers_file(answers_file)
-        if not other or other == app_name:
+        if not other or other == app_name or answers is None:  # check names one that cannot be read
             continue
-        try:
-            answers = bounded_yaml.load((Path(dst) / answers_file).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            continue  # check names an answers file that cannot be read
-        if not isinstance(answers, dict) or bootstrap_dir and answers.get("bootstrap_dir") not in (None, "", bootstrap_dir):
+        if bootstrap_dir and answers.get("bootstrap_dir") not in (None, "", bootstrap_dir):
             continue
         if (str(answers.get("release_name") or other), str(answers.get("namespace") or other)) == (release_name, namespace):
             return (f"app '{other}' installs Helm release '{release_name}' in namespace '{namespace}' already; two "
@@ -215,16 +218,8 @@ def sealed_secrets_controller_apps(dst: str | Path) -> list[str]:
     """The apps of `dst` that install the Sealed Secrets controller (its chart, whatever the
     app's name), by their answers files."""
     chart = known_apps.ANSWERS[known_apps.SEALED_SECRETS]["chart"]
-    found = []
-    for name in layout.answers_files(Path(dst)):
-        app = layout.app_of_answers_file(name)
-        try:
-            answers = bounded_yaml.load(Path(dst, name).read_text(encoding="utf-8")) if app else None
-        except (yaml.YAMLError, UnicodeDecodeError, OSError):
-            answers = None
-        if isinstance(answers, dict) and answers.get("chart") == chart:
-            found.append(app)
-    return found
+    return [app for name, answers in recorded(dst).items()
+            if (app := layout.app_of_answers_file(name)) and answers is not None and answers.get("chart") == chart]
 
 
 def health_checks_error(health_checks: object) -> str:
@@ -337,15 +332,8 @@ def _other_clusters(root: Path, bootstrap_dir: str) -> set[str]:
 
 def _recorded_bootstrap_dirs(root: Path) -> set[str]:
     """The bootstrap folders the repository's answers files record."""
-    found = set()
-    for answers_file in layout.answers_files(root):
-        try:
-            answers = bounded_yaml.load(repo_files.read_text(root, answers_file), answers_file)
-        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
-            continue
-        if isinstance(answers, dict) and isinstance(answers.get("bootstrap_dir"), str) and answers["bootstrap_dir"]:
-            found.add(answers["bootstrap_dir"])
-    return found
+    return {answers["bootstrap_dir"] for answers in recorded(root).values()
+            if answers is not None and isinstance(answers.get("bootstrap_dir"), str) and answers["bootstrap_dir"]}
 
 
 def _manifest_files(root: Path):
