@@ -535,6 +535,9 @@ CASES = [
     # kustomize-controller fails the build when a substituteFrom object is not there.
     Case("substitute-from-missing", {KUST: Replace("  prune: true", SUBSTITUTE_FROM.format(optional=""))},
          "ref.substitute-from", KUST, "name: cluster-settings"),
+    # The API server refuses a ConfigMap of more than 1 MiB of data: a whole values.yaml can be.
+    Case("configmap-over-1-mib", {CM: Replace("  values.yaml: |\n", "  values.yaml: |\n" + ("    # " + "x" * 70 + "\n") * 15000)},
+         "schema.size", CM, "^apiVersion", message="more than the 1048576 (1 MiB) the API server takes"),
     # It reads it before it builds: one only this Kustomization applies never comes.
     Case("substitute-from-applied-only-by-itself", {KUST: Replace("  prune: true", SUBSTITUTE_FROM.format(optional="")),
                                                     "podinfo/configmap-cluster-settings.yaml": CLUSTER_SETTINGS},

@@ -329,6 +329,32 @@ def check_applied_twice(repo: Repository, built: list) -> list[Problem]:
     return problems
 
 
+# The API server refuses a ConfigMap or Secret whose data (keys and values) passes 1 MiB
+# (Kubernetes' validation, MaxSecretSize): a values.yaml pasted whole can.
+MAX_DATA_BYTES = 1024 * 1024
+
+
+def check_data_sizes(built: list) -> list[Problem]:
+    """Each ConfigMap and Secret Flux applies holds at most 1 MiB of data."""
+    problems, seen = [], set()
+    for item in built:
+        obj = item.obj
+        if obj.get("apiVersion") != "v1" or obj.get("kind") not in ("ConfigMap", "Secret"):
+            continue
+        size = sum(len(str(key).encode()) + len(str(value).encode())
+                   for field in ("data", "stringData", "binaryData") if isinstance(obj.get(field), dict)
+                   for key, value in obj[field].items())
+        where = (item.source.path, item.source.line)
+        if size > MAX_DATA_BYTES and where not in seen:
+            seen.add(where)
+            meta = metadata_of(obj)
+            problems.append(Problem(item.source.path, item.source.line, "schema.size", ERROR,
+                                    f"{obj['kind']} {meta.get('namespace') or ''}/{meta.get('name')} holds {size} bytes of "
+                                    f"data, more than the {MAX_DATA_BYTES} (1 MiB) the API server takes: Flux's apply "
+                                    "fails. Keep only what you change (the rest are the chart's defaults)"))
+    return problems
+
+
 def check_helm_release_names(repo: Repository, built: list) -> list[Problem]:
     """No two HelmReleases of one cluster make the same Helm release: helm-controller names
     it `spec.releaseName`, else `<targetNamespace>-<name>` or the HelmRelease's name, and

@@ -44,6 +44,7 @@ from flux_cookbook.check.rules_schema import (
     check_applied_twice,
     check_builds,
     check_chart_versions,
+    check_data_sizes,
     check_helm_release_names,
     check_kustomization_fields,
     check_post_build,
@@ -147,6 +148,7 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
                               {cluster: version.crd_dirs for cluster, version in clusters.items()})
     problems += check_builds(repo, build, results) + check_unlisted_files(repo) + check_kustomization_fields(repo)
     problems += check_applied_twice(repo, built or []) + check_helm_release_names(repo, built or [])
+    problems += check_data_sizes(built or [])
     problems += check_chart_versions(repo, built or []) + check_post_build(repo, built or [])
     problems += check_references(repo) + check_renamed_references(built or []) + check_sealed_secret_bindings(built or [])
     if results is not None:
