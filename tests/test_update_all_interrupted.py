@@ -40,7 +40,7 @@ def at_1_0_0(template, lived_in_1_0_0, tmp_path_factory) -> Path:
     return repo
 
 
-def update_all(repo: Path, tmp: Path, vcs_ref: str, stop_at: str = "", wait: bool = True):
+def update_all(repo: Path, tmp: Path, vcs_ref: str, stop_at: str = "", wait: bool = True, *options: str):
     """update-all as a process, its output in files (a worker left waiting keeps no pipe open)."""
     env = {**os.environ, "TMPDIR": str(tmp), "PYTHONPATH": str(PROJECT_ROOT)}
     env.pop("FLUX_COOKBOOK_SIGNAL_AT", None)
@@ -49,7 +49,7 @@ def update_all(repo: Path, tmp: Path, vcs_ref: str, stop_at: str = "", wait: boo
     out, err = tmp.parent / "out.txt", tmp.parent / "err.txt"
     with open(out, "w") as stdout, open(err, "w") as stderr:
         code = subprocess.run([sys.executable, "-m", "flux_cookbook", "update-all", str(repo), "--vcs-ref", vcs_ref,
-                               "--jobs", "2"], env=env, stdout=stdout, stderr=stderr, check=False).returncode
+                               "--jobs", "2", *options], env=env, stdout=stdout, stderr=stderr, check=False).returncode
     return code, out.read_text(), err.read_text()
 
 
@@ -217,6 +217,17 @@ def test_after_a_sigkill_in_the_repository_itself_the_next_run_keeps_what_was_wr
     assert (repo / "NOTES.md").read_text() == "mine\n" and (repo / "README.md").read_text() == readme
     assert git(repo, "rev-parse", "HEAD").strip() == start
     assert git(repo, "worktree", "list").count("\n") == 1
+    # Every next run says so (a scheduled job's log), and names the way on.
+    returncode, _, err = update_all(repo, tmp, template.current)
+    assert returncode == 1 and "It was updating the repository itself" in err and "--stash-interrupted" in err
+    # A scheduled job in a checkout it keeps: stashed, nothing lost, and the update goes on.
+    returncode, _, err = update_all(repo, tmp, template.current, "", True, "--stash-interrupted")
+    assert returncode == 0, err
+    assert "what it left there is stashed" in err
+    assert "flux-cookbook update-all: left by a run stopped" in git(repo, "stash", "list")
+    assert "+My own line." in git(repo, "stash", "show", "-p", "stash@{0}")
+    assert "NOTES.md" in git(repo, "show", "--name-only", "--format=", "stash@{0}^3")
+    assert git(repo, "status", "--porcelain") == "" and git(repo, "rev-parse", "HEAD").strip() != start
 
 
 def test_a_signal_in_the_build_check_says_what_is_committed(template, tmp_path, tmp):

@@ -74,6 +74,11 @@ def register(subparsers) -> None:
         "--jobs", type=positive_int, default=bulk_update.default_jobs(),
         help="apps updated at once, each in its own git worktree (default: the number of CPUs, at most 8)",
     )
+    parser.add_argument(
+        "--stash-interrupted", action="store_true",
+        help="after a run killed while it updated the repository itself (SIGKILL, a job's timeout), stash what it "
+             "left there (git stash) and go on, instead of refusing: for a scheduled job in a checkout it keeps",
+    )
     add_trust_option(parser)
     parser.set_defaults(run=run)
 
@@ -158,7 +163,7 @@ def run_locked(repo: Path, args: argparse.Namespace) -> int:
     repo_files.require_inside(repo)
     require_no_index_lock(repo)  # before the recovery of a killed run, which writes with git too
     try:
-        if note := interruption.recover(repo):
+        if note := interruption.recover(repo, stash=args.stash_interrupted):
             print(note, file=sys.stderr)
     except RuntimeError as error:
         raise UserError(str(error)) from None

@@ -174,9 +174,11 @@ def clean_up(repo: Path, state: dict, own_run: bool = True) -> None:
         git(repo, "clean", "-q", "-fd")
 
 
-def recover(repo: Path) -> str:
+def recover(repo: Path, stash: bool = False) -> str:
     """Remove what a killed run left; a message saying so, or "" when there was nothing.
-    Raises RuntimeError when another update-all is running in this repository."""
+    What it changed in the repository itself stays, and the record of where it started
+    with it (every next run says so), unless `stash`: then it goes into a git stash, and
+    the run goes on. Raises RuntimeError when another update-all is running here."""
     path = git_path(repo, RECORD)
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
@@ -188,12 +190,21 @@ def recover(repo: Path) -> str:
     # What the killed run changed in the repository itself stays: the user may have written
     # since, and the check for uncommitted changes that follows names every file.
     clean_up(repo, state, own_run=False)
-    path.unlink(missing_ok=True)
     path.with_name(path.name + ".partial").unlink(missing_ok=True)
     note = "An earlier update-all was stopped before it could clean up; its worktrees and temporary folders are removed."
     started = state.get("in_place_from")
     changed = git(repo, "status", "--porcelain", "--untracked-files=normal").stdout
-    if started and git(repo, "rev-parse", "HEAD").stdout.strip() == started and changed:
-        note += (f" It was updating the repository itself from {started[:12]}: the changes below may be that update's,"
-                 " cut short. Keep what is yours; `git reset --hard && git clean -fd` drops them all.")
-    return note
+    if not (started and git(repo, "rev-parse", "HEAD").stdout.strip() == started and changed):
+        path.unlink(missing_ok=True)
+        return note
+    message = f"flux-cookbook update-all: left by a run stopped while it updated {started[:12]}"
+    if stash and git(repo, "stash", "push", "--include-untracked", "-q", "-m", message).returncode == 0:
+        path.unlink(missing_ok=True)
+        return (note + f" It was updating the repository itself from {started[:12]}: what it left there is stashed "
+                f"(`git stash list`: \"{message}\"); `git stash pop` takes it back, `git stash drop` drops it.")
+    # Kept (only where it started) so that every next run says so, until HEAD moves on.
+    RunRecord(repo).path.write_text(json.dumps({"pid": 0, "folders": [], "worktrees": [], "groups": [],
+                                                "in_place_from": started}), encoding="utf-8")
+    return (note + f" It was updating the repository itself from {started[:12]}: the changes below may be that "
+            "update's, cut short. Keep what is yours; `git reset --hard && git clean -fd` drops them all, and "
+            "`flux-cookbook update-all --stash-interrupted` stashes them all and goes on.")
