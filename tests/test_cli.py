@@ -143,6 +143,16 @@ def test_new_in_a_repository_without_a_commit_commits_on_the_answers_branch(temp
     assert git(repo, "branch", "--list").split() == ["*", "main"]
 
 
+def test_check_of_the_folder_above_a_clone_names_the_clone(cluster, tmp_path):
+    """One folder too high: every file of the clone was linted as one repository's, and the
+    result (exit 0 with warnings) said nothing true of it."""
+    above = cluster.parent
+    result = cookbook_cli("check", str(above))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stdout + result.stderr
+    assert f"{above} is no git repository, and holds {cluster.name}/, which is one: give the cluster repository's " \
+        f"folder (`flux-cookbook check {above / cluster.name}`)" in result.stderr
+
+
 def test_new_inside_another_git_repository_is_refused(cluster, template):
     """`new clusters/staging` in a cluster repository made a repository of its own there,
     which the outer one committed as a bare gitlink: none of its files were pushed."""

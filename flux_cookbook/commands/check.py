@@ -12,7 +12,7 @@ from pathlib import Path
 from flux_cookbook.check.run import NotFluxRepository, check_repository
 from flux_cookbook.commands import SUMMARIES
 from flux_cookbook.errors import UsageError, UserError
-from flux_cookbook.extensions import repo_files
+from flux_cookbook.extensions import layout, repo_files
 from flux_cookbook.extensions.flux_names import FLUX_SYSTEM
 from flux_cookbook.repository.root import run_from_root
 from flux_cookbook.repository.worktrees import UnmergedPaths, git_said, staged_files
@@ -73,10 +73,27 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.repo} is not a folder; give the cluster repository's folder (default: .)")
     if hint := run_from_root(repo):
         raise UserError(f"{args.repo} is not the root of its git repository{hint}")
+    if below := repositories_below(repo):
+        raise UserError(f"{args.repo} is no git repository, and holds {', '.join(f'{name}/' for name in below)}, "
+                        f"which {'is one' if len(below) == 1 else 'are'}: give the cluster repository's folder "
+                        f"(`flux-cookbook check {Path(args.repo) / below[0]}`)")
     if args.staged:  # the working tree's untracked links are no part of the commit
         return _run_staged(repo, args)
     repo_files.require_inside(repo)
     return _check(repo, args)
+
+
+def repositories_below(folder: Path) -> list[str]:
+    """The git repositories directly in `folder`, when it is in none itself (the folder
+    above a clone): checked as one repository, its clones' files were all linted, and the
+    result said nothing true of any of them."""
+    if (folder / ".git").exists() or (folder / layout.CLUSTER_ANSWERS).exists():
+        return []
+    inside = subprocess.run(["git", "-C", str(folder), "rev-parse", "--is-inside-work-tree"], capture_output=True,
+                            text=True, check=False)
+    if inside.returncode == 0:
+        return []
+    return sorted(child.name for child in folder.iterdir() if child.is_dir() and (child / ".git").exists())
 
 
 def _run_staged(repo: Path, args: argparse.Namespace) -> int:
