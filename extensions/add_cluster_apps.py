@@ -9,7 +9,9 @@ checkout with uncommitted changes, copier copied from a draft commit that exists
 its temporary clone; `HEAD` then gives copier the same draft again.
 
 An app the repository records already (its answers file is there: `copier recopy
---overwrite` of the cluster) is left to its own answers.
+--overwrite` of the cluster) is left to its own answers; and over a repository that was
+there before (its cluster answers committed: a recopy), one it lacks is not added again:
+its apps are its own, and one removed by hand stays removed.
 
 Usage (a copier task, run in the new repository): python add_cluster_apps.py [<commit>]
 """
@@ -33,10 +35,20 @@ def main(commit: str = "") -> None:
     src_path = answers["_src_path"]
     if commit and Path(src_path).is_dir() and not _has_commit(src_path, commit):
         commit = "HEAD"
+    existing = _committed(layout.CLUSTER_ANSWERS)
     for app in known_apps.cluster_apps(answers.get("include_example_app", False), answers.get("sealed_secrets", False)):
         if copier_support.app_recorded(".", app["app_name"]):
             continue  # `copier recopy --overwrite` of the cluster: the app is there, with its own answers
+        if existing:
+            print(f"Note: app {app['app_name']} is not added: this copy went over an existing repository, whose apps "
+                  f"are its own (`flux-cookbook add {app['app_name']} --defaults` adds it).")
+            continue
         copier.run_copy(src_path, ".", data=app, vcs_ref=commit or None, defaults=True, unsafe=True, quiet=True)
+
+
+def _committed(path: str) -> bool:
+    """Does the git repository here (if any) have `path` committed?"""
+    return subprocess.run(["git", "cat-file", "-e", f"HEAD:{path}"], capture_output=True, check=False).returncode == 0
 
 
 def _has_commit(repo: str, commit: str) -> bool:

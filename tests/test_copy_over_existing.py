@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.project import commit_all, cookbook_cli, copier_cli, copy, init_repo, own_copy, tree_state, update
+from tests.support.template_repo import git
 
 WEB = ["-d", "kind=app", "-d", "app_name=web", "-d", "chart=podinfo", "-d", "chart_version=6.x",
        "-d", "helm_repo_url=https://charts.example.invalid", "-d", "fetch_values=false"]
@@ -82,6 +83,21 @@ def test_copier_recopy_with_overwrite_renders_the_cluster_and_each_app_again(tem
         assert result.returncode == 0, result.stderr
         assert "Traceback" not in result.stderr
         assert tree_state(repo) == before
+
+
+def test_the_clusters_recopy_brings_back_no_app_removed_by_hand(template, tmp_path):
+    """The example app removed by hand stays removed through the cluster's recopy (its task
+    added it again, as to a new repository), and the recopy says how to add it."""
+    repo = init_repo(copy(template.path, tmp_path / "repo"))  # with the example apps
+    git_rm = ["podinfo", ".copier-answers.app-podinfo.yml", "bootstrap/kustomizations/kustomization-podinfo.yaml",
+              "bootstrap/namespaces/namespace-podinfo.yaml", "bootstrap/helmrepositories/helmrepository-podinfo.yaml"]
+    git(repo, "rm", "-rq", *git_rm)
+    commit_all(repo, "No example app")
+    before = tree_state(repo)
+    result = copier_cli("recopy", "--trust", "--defaults", "--overwrite", cwd=repo)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "Note: app podinfo is not added: this copy went over an existing repository" in result.stdout + result.stderr
+    assert tree_state(repo) == before
 
 
 @pytest.mark.parametrize("answer", ["bootstrap_dir=clusters/home", "apps_dir=apps"])
