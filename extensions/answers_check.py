@@ -46,14 +46,17 @@ _SHAPES: dict[str, Callable[[object], str]] = {
 }
 
 
-def problems(answers: Mapping, config: Mapping) -> list[str]:
+def problems(answers: Mapping, config: Mapping, later: frozenset[str] = frozenset()) -> list[str]:
     """'<key>: <what is wrong>' for each answer of `answers` (an answers file) that the
-    questions of `config` (a copier.yml) would drop, in the file's order."""
+    questions of `config` (a copier.yml) would drop, in the file's order. `later`: the
+    questions of a later release, whose answers are no mistake (`values refresh` records
+    one in an app still at an older release); copier drops them, and the release that
+    asks them comes with the next update."""
     questions = {str(name): spec for name, spec in config.items() if not str(name).startswith("_")}
     found = []
     for key, value in answers.items():
         key = str(key)
-        if key.startswith("_") or key in RETIRED_QUESTIONS:
+        if key.startswith("_") or key in RETIRED_QUESTIONS or (key in later and key not in questions):
             continue
         if key not in questions:
             near = difflib.get_close_matches(key, list(questions), n=1)
@@ -64,12 +67,15 @@ def problems(answers: Mapping, config: Mapping) -> list[str]:
     return found
 
 
-def file_problems(answers_file: str, answers: Mapping) -> list[str]:
+def file_problems(answers_file: str, answers: Mapping | None) -> list[str]:
     """What an answers file holds that contradicts its name, which says whose it is: an app's
     (`.copier-answers.app-<app>.yml`) renders the app its app_name names, so another name
     would render another app's files and leave this one's as they are, marked updated; the
-    cluster's renders the cluster. Empty, it records no release to update from."""
+    cluster's renders the cluster. Empty, it records no release to update from. `answers`
+    None: the file holds YAML that is no mapping."""
     name = Path(answers_file).name
+    if answers is None:
+        return ["the file holds no answers (its YAML is no mapping): take it back from git history"]
     if not answers:
         return ["the file records no answers (it is empty): take it back from git history"]
     app = layout.app_of_answers_file(name)

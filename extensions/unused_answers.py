@@ -56,7 +56,8 @@ def message(given: Mapping[str, object], dst: str | Path, answers_file: str | Pa
 def message_after_update(given: Mapping[str, object], dst: str | Path, answers_file: str | Path) -> str:
     """The notes after an update: message's, and what the answers a new repository's copy
     acts on change on an update (nothing)."""
-    return "\n".join(filter(None, [message(given, dst, answers_file), *copy_only_notes(given, dst)]))
+    copy_only = copy_only_notes(given, dst) if not layout.app_of_answers_file(str(answers_file)) else []  # the cluster's
+    return "\n".join(filter(None, [message(given, dst, answers_file), *copy_only]))
 
 
 # The apps a new repository gets from these answers (copier.yml's task on a copy).

@@ -650,6 +650,8 @@ CASES = [
     # What says whose an answers file is (update-all refuses all of these before it updates anything).
     Case("answers-empty", {".copier-answers.app-web.yml": ""}, "convention.answers", ".copier-answers.app-web.yml", 1,
          message="the file records no answers"),
+    Case("answers-not-a-mapping", {".copier-answers.app-web.yml": "- a\n- b\n"}, "convention.answers",
+         ".copier-answers.app-web.yml", 1, message="the file holds no answers (its YAML is no mapping)"),
     Case("answers-kind", {".copier-answers.yml": Replace("kind: cluster", "kind: app")},
          "convention.answers", ".copier-answers.yml", "kind:", message="but the file is the cluster's"),
     # Answers edited to place files outside the repository: copier update refuses them.

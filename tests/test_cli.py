@@ -163,6 +163,31 @@ def test_new_inside_another_git_repository_is_refused(cluster, template):
     assert tree_state(cluster) == state and not (cluster / "clusters").exists()
 
 
+def test_new_in_a_folder_the_repository_around_it_ignores_is_made(template, tmp_path):
+    """A home folder's dotfiles repository ignoring `*` never adds the new one: no refusal."""
+    home = tmp_path / "home"
+    git(tmp_path, "init", "-q", str(home))
+    (home / ".gitignore").write_text("*\n!.bashrc\n")
+    result = cookbook_cli("new", str(home / "demo"), "--defaults", "--template", str(template.path), "--vcs-ref",
+                          template.current, "-d", "include_example_app=false", "-d", "sealed_secrets=false")
+    assert result.returncode == 0, result.stderr
+    assert (home / "demo" / ".copier-answers.yml").is_file()
+
+
+def test_check_without_git_on_the_machine_checks_a_folder_that_is_no_repository(tmp_path):
+    """No git (a container with Python alone): the folder is read as it is."""
+    from tests.support.project import cookbook_process
+
+    (tmp_path / "bootstrap").mkdir()
+    (tmp_path / "bootstrap/namespace-web.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n")
+    (tmp_path / "bootstrap/kustomization-web.yaml").write_text(
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: web\n  namespace: flux-system\n"
+        "spec:\n  interval: 10m\n  path: ./web\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n")
+    result = cookbook_process("check", str(tmp_path), "--no-build", env={"PATH": "/nonexistent"})
+    assert "Traceback" not in result.stderr and "(git)" not in result.stderr, result.stderr
+    assert "in 2 files" in result.stdout, result.stdout + result.stderr
+
+
 def test_new_names_a_half_made_repository_a_killed_new_left(cluster, template, tmp_path):
     """SIGKILL ends `new` before it takes anything back: answers and some files, no commit.
     The next `new` says what it is and what to do, not "add an app" to a broken copy."""

@@ -67,5 +67,6 @@ def ignored(root: Path, paths: list[str]) -> list[str]:
                           capture_output=True, text=True, check=False)
     fields = done.stdout.split("\0")
     # -z -v: source, line, pattern, path, for each path ignored.
+    # -v names the last matching rule, a `!` one too: a path it takes back is not ignored.
     return [f"{fields[i + 3]} ({fields[i]}:{fields[i + 1]}: {fields[i + 2]})" for i in range(0, len(fields) - 3, 4)
-            if fields[i]]
+            if fields[i] and not fields[i + 2].startswith("!")]

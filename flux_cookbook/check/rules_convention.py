@@ -233,9 +233,11 @@ def _answers(repo: Repository) -> list[Problem]:
         if "/" not in path and (path == layout.CLUSTER_ANSWERS or fnmatch.fnmatchcase(path, layout.APP_ANSWERS_GLOB)):
             # What update-all refuses before it updates anything: the file says whose it is.
             answers = _answers_document(repo, path)
+            docs = repo.documents.get(path) or []
+            empty = not docs or docs[0].obj is None
             problems += [Problem(path, answers.line_of("kind") if answers is not None and "kind" in answers else 1,
                                  "convention.answers", ERROR, f"{problem}; update-all refuses to update the repository")
-                         for problem in answers_check.file_problems(path, answers or {})
+                         for problem in answers_check.file_problems(path, {} if empty else answers)
                          if not problem.startswith("app_name:")]  # named below, at its line
         answers = _answers_document(repo, path) if app or path == layout.CLUSTER_ANSWERS else None
         if answers is None:

@@ -19,6 +19,7 @@ from flux_cookbook.check.object_index import (
 from flux_cookbook.check.problems import ERROR, SEALED_SECRETS_GROUP, WARNING, Problem
 from flux_cookbook.extensions.flux_names import (
     FLUX_2_9,
+    FLUX_SYSTEM,
     GROUP_SUFFIX,
     HELM_GROUP,
     IMAGE_GROUP,
@@ -136,6 +137,8 @@ def _chart_path(repo: Repository, manifest: Manifest, parent: LineMap) -> list[P
     source, chart = parent.get("sourceRef"), parent.get("chart")
     if not (isinstance(source, LineMap) and source.get("kind") == "GitRepository" and isinstance(chart, str)):
         return []
+    if (str(source.get("namespace") or manifest.namespace), source.get("name")) != (FLUX_SYSTEM, FLUX_SYSTEM):
+        return []  # another GitRepository of this URL may follow another branch, whose files are not here
     path = _own_path(repo, manifest, source, chart)
     if path is None:
         return []

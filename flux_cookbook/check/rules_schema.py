@@ -334,6 +334,12 @@ def check_applied_twice(repo: Repository, built: list) -> list[Problem]:
 MAX_DATA_BYTES = 1024 * 1024
 
 
+def _decoded_length(text: str) -> int:
+    """The bytes a base64 value stands for (as the API server counts them)."""
+    body = "".join(text.split())
+    return len(body) * 3 // 4 - len(body) + len(body.rstrip("="))
+
+
 def check_data_sizes(built: list) -> list[Problem]:
     """Each ConfigMap and Secret Flux applies holds at most 1 MiB of data."""
     problems, seen = [], set()
@@ -341,7 +347,8 @@ def check_data_sizes(built: list) -> list[Problem]:
         obj = item.obj
         if obj.get("apiVersion") != "v1" or obj.get("kind") not in ("ConfigMap", "Secret"):
             continue
-        size = sum(len(str(key).encode()) + len(str(value).encode())
+        encoded = {"binaryData", "data"} if obj["kind"] == "Secret" else {"binaryData"}  # base64: decoded bytes count
+        size = sum(len(str(key).encode()) + (_decoded_length(str(value)) if field in encoded else len(str(value).encode()))
                    for field in ("data", "stringData", "binaryData") if isinstance(obj.get(field), dict)
                    for key, value in obj[field].items())
         where = (item.source.path, item.source.line)

@@ -89,8 +89,11 @@ def repositories_below(folder: Path) -> list[str]:
     result said nothing true of any of them."""
     if (folder / ".git").exists() or (folder / layout.CLUSTER_ANSWERS).exists():
         return []
-    inside = subprocess.run(["git", "-C", str(folder), "rev-parse", "--is-inside-work-tree"], capture_output=True,
-                            text=True, check=False)
+    try:
+        inside = subprocess.run(["git", "-C", str(folder), "rev-parse", "--is-inside-work-tree"], capture_output=True,
+                                text=True, check=False)
+    except OSError:
+        return []  # no git on this machine: check reads the folder as it is
     if inside.returncode == 0:
         return []
     return sorted(child.name for child in folder.iterdir() if child.is_dir() and (child / ".git").exists())

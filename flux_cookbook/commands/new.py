@@ -108,7 +108,12 @@ def _repository_around(dest: Path) -> Path | None:
     if top.returncode or not top.stdout.strip():
         return None
     around = Path(top.stdout.strip()).resolve()
-    return None if around == dest else around
+    if around == dest:
+        return None
+    # One the outer repository ignores (a home folder's dotfiles repository ignoring `*`) is never added to it.
+    ignored = subprocess.run(["git", "-C", str(around), "check-ignore", "-q", "--", str(dest)], capture_output=True,
+                             check=False)
+    return None if ignored.returncode == 0 else around
 
 
 def _committed(repo: Path) -> bool:

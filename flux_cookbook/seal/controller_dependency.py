@@ -71,8 +71,9 @@ def plan_for_new_controller(repo: Path, controller: str) -> list[tuple[str, str 
     if controller not in repo_state.sealed_secrets_controller_apps(repo):
         return []
     listed = [name for name in repo_files.listed_files(repo) if name.endswith((".yaml", ".yml", ".json"))]
-    holding = [app for app in sorted(layout.apps(repo) - {controller})
-               if any(_declares_sealed_secret(repo, name) for name in listed if name.startswith(_app(repo, app).folder + "/"))]
+    folders = {app: _app(repo, app).folder + "/" for app in sorted(layout.apps(repo) - {controller})}
+    holding = [app for app, folder in folders.items()
+               if any(_declares_sealed_secret(repo, name) for name in listed if name.startswith(folder))]
     return [edit for app in holding for edit in plan(repo, app)]
 
 

@@ -198,6 +198,8 @@ def recover(repo: Path, stash: bool = False) -> str:
         path.unlink(missing_ok=True)
         return note
     message = f"flux-cookbook update-all: left by a run stopped while it updated {started[:12]}"
+    if stash:
+        git(repo, "reset", "-q")  # a conflict its merge left (unmerged entries) is one git stash refuses; the files stay
     if stash and git(repo, "stash", "push", "--include-untracked", "-q", "-m", message).returncode == 0:
         path.unlink(missing_ok=True)
         return (note + f" It was updating the repository itself from {started[:12]}: what it left there is stashed "

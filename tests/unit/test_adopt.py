@@ -970,3 +970,13 @@ def test_an_adoption_that_would_leave_objects_out_of_a_build_is_undone(tmp_path,
 def staging_objects(builds: build_check.Builds) -> list[tuple[str, str]]:
     (output,) = [result.output for result in builds.results if result.kustomization.path.strip("./") == "staging/podinfo"]
     return sorted((doc["kind"], doc["metadata"]["name"]) for doc in yaml.safe_load_all(output) if doc)
+
+
+def test_a_path_a_gitignore_takes_back_with_a_bang_is_not_ignored(tmp_path):
+    """`git check-ignore -v` names the last rule that matches, a `!` one too."""
+    from flux_cookbook.adopt.git_state import ignored
+    from tests.support.project import init_repo
+
+    (tmp_path / ".gitignore").write_text(".*\n!.gitignore\n!.copier-answers*.yml\n")
+    init_repo(tmp_path)
+    assert ignored(tmp_path, [".copier-answers.yml", ".yamllint"]) == [".yamllint (.gitignore:1: .*)"]

@@ -66,3 +66,14 @@ def test_an_answers_file_is_checked_against_its_name():
         "the file's name names no app (an app's is .copier-answers.app-<app>.yml)"]
     assert answers_check.file_problems(".copier-answers.yml", {}) == [
         "the file records no answers (it is empty): take it back from git history"]
+
+
+def test_an_answer_a_later_release_asks_is_no_mistake_in_an_update_to_an_older_one():
+    """values refresh records values_chart_version in an app still at 3.0.0, whose questions
+    do not have it: an update to 3.0.1 is no reason to refuse it."""
+    older = {key: value for key, value in CONFIG.items() if key not in ("values_chart_version", "values_chart_range")}
+    answers = {**APP, "values_chart_version": "6.14.1", "values_chart_range": "6.x"}
+    assert answers_check.problems(answers, older, later=frozenset(CONFIG)) == []
+    assert [p.split(":")[0] for p in answers_check.problems(answers, older)] == ["values_chart_version", "values_chart_range"]
+    assert answers_check.file_problems(".copier-answers.yml", None) == [
+        "the file holds no answers (its YAML is no mapping): take it back from git history"]

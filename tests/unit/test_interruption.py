@@ -93,3 +93,30 @@ def test_a_cherry_pick_killed_after_a_pick_is_ended_for_good(tmp_path):
     interruption.abort_cherry_pick(tmp_path)
     assert not (tmp_path / ".git/CHERRY_PICK_HEAD").exists() and not (tmp_path / ".git/sequencer").exists()
     require_no_operation(tmp_path)
+
+
+def test_stash_interrupted_stashes_a_conflict_a_killed_run_left(tmp_path):
+    """Killed after copier's merge: a conflict (unmerged entries) is one git stash refuses;
+    stashed all the same, and the run goes on."""
+    import json
+    import subprocess
+
+    from flux_cookbook.extensions.migrations.git_repo import git
+    from tests.support.project import init_repo
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "f").write_text("1\n")
+    init_repo(repo)
+    head = git(repo, "rev-parse", "HEAD").strip()
+    blobs = [git(repo, "hash-object", "-w", "--stdin", input=f"{n}\n").strip() for n in (1, 2, 3)]
+    git(repo, "update-index", "--index-info", input=f"0 {'0' * 40}\tf\n"
+        + "".join(f"100644 {blob} {stage}\tf\n" for stage, blob in enumerate(blobs, 1)))
+    (repo / "f").write_text("<<<<<<< before updating\n2\n=======\n3\n>>>>>>> after updating\n")
+    (repo / ".git" / interruption.RECORD).write_text(json.dumps(
+        {"pid": 0, "folders": [], "worktrees": [], "groups": [], "in_place_from": head}))
+    note = interruption.recover(repo, stash=True)
+    assert "what it left there is stashed" in note
+    assert subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True).stdout == ""
+    assert "<<<<<<< before updating" in git(repo, "stash", "show", "-p", "stash@{0}")
+    assert not (repo / ".git" / interruption.RECORD).exists()

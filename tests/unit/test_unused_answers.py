@@ -35,3 +35,15 @@ def test_an_answer_given_by_an_option_is_named_by_it(tmp_path):
     notes = unused_answers.notes({"values_in": "inline"}, tmp_path, ".copier-answers.app-web.yml", {"values_in": "--values-in"})
     assert notes == ["Note: --values-in was not used: no question of the template took it here (misspelt, or not "
                      "asked for this app), so .copier-answers.app-web.yml does not record it."]
+
+
+def test_an_apps_update_says_nothing_of_the_answers_only_a_new_clusters_copy_acts_on(tmp_path):
+    """include_example_app and sealed_secrets are the cluster's questions: given to an app's
+    update, the note that no question took them is the one."""
+    (tmp_path / ".copier-answers.app-web.yml").write_text(ANSWERS)
+    (tmp_path / ".copier-answers.app-podinfo.yml").write_text("kind: app\n")
+    said = unused_answers.message_after_update({"include_example_app": "false"}, tmp_path, ".copier-answers.app-web.yml")
+    assert "was not used" in said and "stays" not in said
+    (tmp_path / ".copier-answers.yml").write_text("kind: cluster\ninclude_example_app: false\n")
+    said = unused_answers.message_after_update({"include_example_app": "false"}, tmp_path, ".copier-answers.yml")
+    assert "Note: -d include_example_app is recorded, but the app podinfo stays" in said
