@@ -20,6 +20,7 @@ is not written again by the cluster's update either.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import yaml
@@ -74,30 +75,42 @@ def restore_used_namespaces(repo: Path) -> None:
 
 def _namespace_users(repo: Path, names: set[str], skip: str) -> list[str]:
     """Files of the repository that put something into one of the namespaces `names` (an
-    object's metadata.namespace or spec.targetNamespace, an app's answers); one that cannot
-    be read counts (keeping a Namespace too many is harmless, pruning one in use is not)."""
+    object's metadata.namespace or spec.targetNamespace, an app's answers)."""
+    def puts_into(document: dict, path: str) -> bool:
+        meta = document.get("metadata") if isinstance(document.get("metadata"), dict) else {}
+        spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
+        answers = document if posixpath.basename(path).startswith(layout.APP_ANSWERS_PREFIX) else {}
+        return bool({str(meta.get("namespace")), str(spec.get("targetNamespace")), str(answers.get("namespace"))} & names)
+
+    return files_using(repo, skip, lambda text: any(name in text for name in names), puts_into)
+
+
+def files_using(repo: Path, skip: str, mentions: Callable[[str], bool], uses: Callable[[dict, str], bool],
+                overrides: Mapping[str, str] | None = None, dotted: bool = True) -> list[str]:
+    """The tracked YAML files (but `skip`) in which `uses(document, path)` holds for a
+    document, `mentions(text)` tried first on the text. One that does not parse counts:
+    keeping a shared file too many is harmless, removing one in use is not. `overrides`:
+    texts to read instead of the files (a plan's writes); `dotted`: files whose name starts
+    with a dot too (the answers files)."""
     users = []
     for path in tracked_files(repo):
-        if path == skip or not path.endswith((".yaml", ".yml")) or not (repo / path).is_file():
+        if path == skip or not path.endswith((".yaml", ".yml")) or (not dotted and posixpath.basename(path).startswith(".")):
             continue
-        try:
-            text = repo_files.read_text(repo, path)
-        except (OSError, UnicodeDecodeError):
-            continue
-        if not any(name in text for name in names):
+        text = (overrides or {}).get(path)
+        if text is None:
+            try:
+                text = repo_files.read_text(repo, path)
+            except (OSError, UnicodeDecodeError, ValueError):
+                continue
+        if not mentions(text):
             continue
         try:
             documents = [d for d in bounded_yaml.load_all(text) if isinstance(d, dict)]
         except yaml.YAMLError:
             users.append(path)
             continue
-        for document in documents:
-            meta = document.get("metadata") if isinstance(document.get("metadata"), dict) else {}
-            spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
-            answers = document if posixpath.basename(path).startswith(layout.APP_ANSWERS_PREFIX) else {}
-            if {str(meta.get("namespace")), str(spec.get("targetNamespace")), str(answers.get("namespace"))} & names:
-                users.append(path)
-                break
+        if any(uses(document, path) for document in documents):
+            users.append(path)
     return users
 
 

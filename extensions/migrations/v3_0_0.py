@@ -58,7 +58,7 @@ import yaml
 from .. import bounded_yaml, conventions, flux_names, kustomize_listing, layout, repo_files, repo_state
 from ..conventions import OWN_SETTINGS, is_oci
 from ..yaml_quoting import yaml_scalar
-from . import apps_folder
+from . import apps_folder, shared_files
 from .blob_record import BlobRecord, tracked_blobs
 from .flux_api import MigrationError, replace_field
 from .git_repo import MigrationAbort, blob_text, git, put_back, unmerged_entries
@@ -401,26 +401,8 @@ def _references(repo: Path, name: str, overrides: dict[str, str], skip: str) -> 
     Any namespace counts: keeping a HelmRepository too many is harmless, removing one in use
     breaks a release.
     """
-    users = []
-    for path in git(repo, "ls-files", "-z").split("\0"):
-        if not path.endswith((".yaml", ".yml")) or path == skip or Path(path).name.startswith("."):
-            continue
-        text = overrides.get(path)
-        if text is None:
-            try:
-                text = (repo / path).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue
-        if name not in text or "HelmRepository" not in text:
-            continue
-        try:
-            documents = list(bounded_yaml.load_all(text))
-        except yaml.YAMLError:
-            users.append(path)  # unreadable, so possibly a user: keep
-            continue
-        if any(_names_helm_repository(doc, name) for doc in documents):
-            users.append(path)
-    return users
+    return shared_files.files_using(repo, skip, lambda text: name in text and "HelmRepository" in text,
+                                    lambda document, _: _names_helm_repository(document, name), overrides, dotted=False)
 
 
 def _names_helm_repository(document: Any, name: str) -> bool:
