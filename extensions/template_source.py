@@ -69,7 +69,9 @@ def recorded_values_source(source: str, repo: str | Path) -> str:
     if not full.exists():
         return source
     resolved, root = full.resolve(), Path(repo).resolve()
-    return resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else str(resolved)
+    if resolved.is_relative_to(root):
+        return resolved.relative_to(root).as_posix()
+    return source if path.is_absolute() else str(resolved)  # an absolute path as the user spelled it
 
 
 _RELEASE_TAG = re.compile(r"^v?\d+\.\d+\.\d+([-+.][0-9A-Za-z.-]+)?$")

@@ -165,7 +165,7 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
         # Each later copier update renders the values from values_source as the base of its
         # merge: the chart they came from before would make every line the two charts differ
         # in a conflict. The chart given with --to, else the repository's (fetched).
-        answers = with_answer(answers, "values_source", recorded_values_source(str(Path(to).expanduser().resolve()), repo)
+        answers = with_answer(answers, "values_source", recorded_values_source(str(Path(to).expanduser().absolute()), repo)
                               if to is not None and _is_path(to) else "")
     refresh.writes[app.answers_file] = answers
     if not merged.conflicts and target.schema is not None:  # what Helm gets: the other sources' values too
