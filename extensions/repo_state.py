@@ -26,17 +26,19 @@ def existing_apps(dst: str | Path) -> set[str]:
     return layout.apps(Path(dst))
 
 
+def answers_of(dst: str | Path, answers_file: str | Path) -> dict | None:
+    """What an answers file of `dst` records; None where it cannot be read or holds no
+    mapping (check names it). Only inside the repository: a link out of it is not followed."""
+    try:
+        answers = bounded_yaml.load(repo_files.read_text(Path(dst), answers_file), str(answers_file))
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+        return None
+    return answers if isinstance(answers, dict) else None
+
+
 def recorded(dst: str | Path) -> dict[str, dict | None]:
-    """{answers file: what it records} for each of the repository's answers files, the
-    cluster's first; None for one that cannot be read or holds no mapping (check names it)."""
-    found: dict[str, dict | None] = {}
-    for answers_file in layout.answers_files(Path(dst)):
-        try:
-            answers = bounded_yaml.load(repo_files.read_text(Path(dst), answers_file), answers_file)
-        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
-            answers = None
-        found[answers_file] = answers if isinstance(answers, dict) else None
-    return found
+    """{answers file: answers_of it} for each of the repository's answers files, the cluster's first."""
+    return {answers_file: answers_of(dst, answers_file) for answers_file in layout.answers_files(Path(dst))}
 
 
 def cluster_exists_error(dst: str | Path) -> str:

@@ -14,18 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from . import bounded_yaml, known_apps, layout, repo_files
-
-
-def _recorded(dst: str | Path, answers_file: str | Path) -> dict | None:
-    """The answers file copier just wrote, or None where it cannot be read (a template of
-    another kind). Only inside the repository: a link out of it is not followed (its keys
-    would be shown)."""
-    try:
-        recorded = bounded_yaml.load(repo_files.read_text(Path(dst), answers_file), str(answers_file))
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
-        return None
-    return recorded if isinstance(recorded, dict) else None
+from . import bounded_yaml, known_apps, layout, repo_files, repo_state
 
 
 def notes(given: Mapping[str, object], dst: str | Path, answers_file: str | Path,
@@ -33,7 +22,7 @@ def notes(given: Mapping[str, object], dst: str | Path, answers_file: str | Path
     """A note for each key of `given` the answers file does not record; none without `-d`
     answers, or without a readable answers file (a template of another kind). `options`:
     how a key was given when not as `-d KEY` (`add --values-in`)."""
-    if not given or (recorded := _recorded(dst, answers_file)) is None:
+    if not given or (recorded := repo_state.answers_of(dst, answers_file)) is None:
         return []
     questions = [str(name) for name in recorded if not str(name).startswith("_")]
     found = []
@@ -90,7 +79,7 @@ def kept_shared_file_notes(given: Mapping[str, object], dst: str | Path, answers
     file does not hold: the file was there before, and shared, so copier kept it as it is
     and the answer, though recorded, changes nothing in it."""
     wanted = [key for key in SHARED_REPOSITORY_ANSWERS if key in given]
-    if not wanted or (recorded := _recorded(dst, answers_file)) is None or not recorded.get("helm_repo_name"):
+    if not wanted or (recorded := repo_state.answers_of(dst, answers_file)) is None or not recorded.get("helm_repo_name"):
         return []
     path = layout.helm_repository_file(str(recorded.get("bootstrap_dir") or ""), str(recorded["helm_repo_name"]))
     spec = _helm_repository_spec(Path(dst), path)

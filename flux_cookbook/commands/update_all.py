@@ -261,23 +261,22 @@ def misread_answers(to_update: dict[str, dict], targets: dict[str, str | None], 
     """{answers file: its answers the release it is about to be updated to would drop without
     a word (a misspelt key, a choice none of the choices)}, by that release's copier.yml,
     asked before any update runs."""
-    misread, configs, newest_of = {}, {}, {}
-
     def config(clone: Path, ref: str | None) -> dict | None:
-        if (clone, ref) not in configs:
-            text = template_clone.file_at(clone, ref, "copier.yml") if ref else None
-            configs[clone, ref] = answers_check.parsed_config(text) if text is not None else None
-        return configs[clone, ref]
+        text = template_clone.file_at(clone, ref, "copier.yml") if ref else None
+        return answers_check.parsed_config(text) if text is not None else None
 
+    # What the newest release asks is no mistake in a file updated to an older one.
+    later = {clone: frozenset(map(str, config(clone, template_clone.newest_release(clone)) or {}))
+             for clone in clones.values()}
+    releases = {(clones[source_of[name]], targets[name]) for name in to_update
+                if source_of[name] in clones and targets[name]}
+    questions = {release: config(*release) for release in releases}  # each release's copier.yml read once
+    misread = {}
     for name, answers in to_update.items():
         clone, target = clones.get(source_of[name]), targets[name]
-        if clone is None or not target or (questions := config(clone, target)) is None:
+        if questions.get((clone, target)) is None:
             continue  # copier reaches the template itself, and says what is wrong with it
-        # What the newest release asks is no mistake in a file updated to an older one.
-        if clone not in newest_of:
-            newest_of[clone] = config(clone, template_clone.newest_release(clone)) or {}
-        newest = newest_of[clone]
-        if found := answers_check.problems(answers, questions, frozenset(str(key) for key in newest)):
+        if found := answers_check.problems(answers, questions[clone, target], later[clone]):
             misread[name] = found
     return misread
 

@@ -79,12 +79,8 @@ def plan_for_new_controller(repo: Path, controller: str) -> list[tuple[str, str 
 
 def _app(repo: Path, name: str) -> apps.App:
     """App `name` as its answers file records it ({} where it cannot be read)."""
-    answers_file = layout.app_answers_file(name)
-    try:
-        answers = bounded_yaml.load(repo_files.read_text(repo, answers_file), answers_file)
-    except (UnicodeDecodeError, repo_files.NotReadable, yaml.YAMLError):
-        answers = None
-    return apps.App(repo, name, answers if isinstance(answers, dict) else {}, conventions.CURRENT.bootstrap_dir)
+    answers = repo_state.answers_of(repo, layout.app_answers_file(name))
+    return apps.App(repo, name, answers or {}, conventions.CURRENT.bootstrap_dir)
 
 
 def _declares_sealed_secret(repo: Path, name: str) -> bool:

@@ -116,10 +116,15 @@ def refusal(source: str, named_by: str) -> str:
     )
 
 
+def _gone(source: str) -> bool:
+    """A template folder that is not there: no template to trust or not."""
+    return not is_remote(source) and not Path(source).expanduser().exists()
+
+
 def require_trusted(source: str, named_by: str, given_trust: bool) -> None:
     """Raise UserError unless `source` may run its tasks and migrations here (a folder that
     is not there is named as such: it is no template to trust or not)."""
-    if not is_remote(source) and not Path(source).expanduser().exists():
+    if _gone(source):
         raise UserError(f"the template {source} ({named_by}) does not exist: give the folder of a clone of the "
                         "template, or its git URL.")
     if why_trusted(source, given_trust) is None:
@@ -145,8 +150,7 @@ def require_trusted_answers(sources: dict[str, str], given_trust: bool) -> list[
     # Each source as it is written, not only the first spelling of its group: the group is
     # for the notes, trust is for what copier will be given.
     group = {source: key for key, files in by_source.items() for source in (sources[f] for f in files)}
-    gone = [source for source in dict.fromkeys(sources.values())
-            if not is_remote(source) and not Path(source).expanduser().exists()]
+    gone = [source for source in dict.fromkeys(sources.values()) if _gone(source)]
     if gone:
         # A clone moved or removed since: no template to trust or not, nothing to update from.
         raise UserError("\n".join(
