@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
@@ -126,14 +127,8 @@ def _cluster_kustomizations(root: Path, bootstrap_dir: str) -> set[str]:
     bootstrap folder's files define (the user's own among them)."""
     names = {app for answers_file, answers in recorded(root).items() if (app := layout.app_of_answers_file(answers_file))
              and (answers is None or answers.get("bootstrap_dir") in (None, "", bootstrap_dir))}
-    folder = root / bootstrap_dir
-    for path in _manifest_files(folder) if folder.is_dir() else ():
-        try:
-            text = repo_files.read_text(root, path.relative_to(root).as_posix())
-            documents = list(bounded_yaml.load_all(text)) if "Kustomization" in text else []
-        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
-            continue
-        names |= {str(d["metadata"]["name"]) for d in documents if isinstance(d, dict) and d.get("kind") == "Kustomization"
+    for _, documents in _documents_mentioning(root, "Kustomization", bootstrap_dir):
+        names |= {str(d["metadata"]["name"]) for d in documents if d.get("kind") == "Kustomization"
                   and str(d.get("apiVersion") or "").startswith(f"{KUSTOMIZE_GROUP}/")
                   and isinstance(d.get("metadata"), dict) and d["metadata"].get("name")}
     return names
@@ -278,25 +273,13 @@ def namespace_declared_elsewhere(dst: str | Path, namespace: str, bootstrap_dir:
     root = Path(dst)
     own = layout.namespace_file(bootstrap_dir, namespace)
     others = _other_clusters(root, bootstrap_dir)
-    for path in sorted(_manifest_files(root)):
-        relative = path.relative_to(root).as_posix()
+    for relative, documents in _documents_mentioning(root, "Namespace"):
         if relative == own or any(relative.startswith(f"{folder}/") for folder in others):
             continue  # the template's own file; a file of another cluster's folder, not applied here
-        try:
-            text = path.read_text(encoding="utf-8")
-            if "Namespace" not in text:
-                continue
-            documents = list(bounded_yaml.load_all(text))
-        except (yaml.YAMLError, UnicodeDecodeError, OSError):
-            continue  # not a file Flux could apply either
-        for document in documents:
-            if (
-                isinstance(document, dict) and document.get("apiVersion") == "v1"
-                and document.get("kind") == "Namespace"
-                and isinstance(document.get("metadata"), dict)
-                and document["metadata"].get("name") == namespace
-            ):
-                return relative
+        if any(document.get("apiVersion") == "v1" and document.get("kind") == "Namespace"
+               and isinstance(document.get("metadata"), dict) and document["metadata"].get("name") == namespace
+               for document in documents):
+            return relative
     return ""
 
 
@@ -336,6 +319,22 @@ def _recorded_bootstrap_dirs(root: Path) -> set[str]:
     """The bootstrap folders the repository's answers files record."""
     return {answers["bootstrap_dir"] for answers in recorded(root).values()
             if answers is not None and isinstance(answers.get("bootstrap_dir"), str) and answers["bootstrap_dir"]}
+
+
+def _documents_mentioning(root: Path, word: str, folder: str = "") -> Iterator[tuple[str, list[dict]]]:
+    """(path, its mappings) of each YAML file of the repository (below `folder`) whose text
+    holds `word`, in path order; a file that cannot be read is none (Flux could not apply it
+    either)."""
+    below = root / folder
+    for path in sorted(_manifest_files(below)) if below.is_dir() else ():
+        relative = path.relative_to(root).as_posix()
+        try:
+            text = repo_files.read_text(root, relative)
+            documents = list(bounded_yaml.load_all(text)) if word in text else []
+        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+            continue
+        if documents:
+            yield relative, [document for document in documents if isinstance(document, dict)]
 
 
 def _manifest_files(root: Path):
