@@ -229,33 +229,30 @@ def _answers(repo: Repository) -> list[Problem]:
     (The cluster's bootstrap_dir needs no rule here: the build of the folder it names fails.)"""
     problems = []
     for path in repo.documents:
-        app = layout.app_of_answers_file(path) if "/" not in path else None
-        if "/" not in path and (path == layout.CLUSTER_ANSWERS or fnmatch.fnmatchcase(path, layout.APP_ANSWERS_GLOB)):
-            # What update-all refuses before it updates anything: the file says whose it is.
-            answers = _answers_document(repo, path)
-            docs = repo.documents.get(path) or []
-            empty = not docs or docs[0].obj is None
-            problems += [Problem(path, answers.line_of("kind") if answers is not None and "kind" in answers else 1,
-                                 "convention.answers", ERROR, f"{problem}; update-all refuses to update the repository")
-                         for problem in answers_check.file_problems(path, {} if empty else answers)
-                         if not problem.startswith("app_name:")]  # named below, at its line
-        answers = _answers_document(repo, path) if app or path == layout.CLUSTER_ANSWERS else None
-        if answers is None:
+        if "/" in path or not (path == layout.CLUSTER_ANSWERS or fnmatch.fnmatchcase(path, layout.APP_ANSWERS_GLOB)):
             continue
+        docs = repo.documents[path]
+        answers = _answers_document(repo, path)
+        # What update-all refuses before it updates anything: the file says whose it is (an
+        # app's renders the app its app_name names), each problem at its key's line.
+        found = answers_check.file_problems(path, {} if not docs or docs[0].obj is None else answers)
+        problems += [Problem(path, _line_of_key(answers, problem.partition(":")[0]), "convention.answers", ERROR,
+                             f"{problem}; update-all refuses to update the repository") for problem in found]
+        app = layout.app_of_answers_file(path)
+        if answers is None or (app and answers.get("app_name") != app):
+            continue  # nothing to read, or another app's answers: named above
         if folder_problem := _folder_answers(path, answers):
             problems.append(folder_problem)
             continue
         if not app:
             continue
-        recorded = answers.get("app_name")
-        if recorded != app:
-            problems.append(Problem(path, answers.line_of("app_name"), "convention.answers", ERROR,
-                                    f"app_name is {recorded!r}, but the file is named for app {app!r}; "
-                                    f"copier update -a {path} would write app {recorded!r}"))
-            continue
         problems += _app_files(repo, path, answers, app)
         problems += _helm_repository_url(repo, path, answers)
     return problems
+
+
+def _line_of_key(answers: LineMap | None, key: str) -> int:
+    return answers.line_of(key) if answers is not None and key in answers else 1
 
 
 def _helm_repository_url(repo: Repository, path: str, answers: LineMap) -> list[Problem]:
