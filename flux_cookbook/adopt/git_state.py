@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flux_cookbook.adopt.findings import AdoptError
 from flux_cookbook.extensions import layout
-from flux_cookbook.repository.root import run_from_root
+from flux_cookbook.repository.root import git_root, run_from_root
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,8 @@ def git(root: Path, *args: str) -> subprocess.CompletedProcess:
 def toplevel(root: Path) -> str | None:
     """The root of the git repository `root` is in; None when it is in none (check_adoptable
     refuses such a folder with git alone, before a file of it is read)."""
-    top = git(root, "rev-parse", "--show-toplevel") if root.is_dir() else None
-    return top.stdout.strip() if top is not None and top.returncode == 0 else None
+    top = git_root(root) if root.is_dir() else None
+    return str(top) if top is not None else None
 
 
 def check_adoptable(root: Path) -> None:

@@ -14,7 +14,7 @@ from flux_cookbook.commands import SUMMARIES
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import layout, repo_files
 from flux_cookbook.extensions.flux_names import FLUX_SYSTEM
-from flux_cookbook.repository.root import run_from_root
+from flux_cookbook.repository.root import git_root, run_from_root
 from flux_cookbook.repository.worktrees import UnmergedPaths, git_said, staged_files
 
 NAME = "check"
@@ -87,14 +87,7 @@ def repositories_below(folder: Path) -> list[str]:
     """The git repositories directly in `folder`, when it is in none itself (the folder
     above a clone): checked as one repository, its clones' files were all linted, and the
     result said nothing true of any of them."""
-    if (folder / ".git").exists() or (folder / layout.CLUSTER_ANSWERS).exists():
-        return []
-    try:
-        inside = subprocess.run(["git", "-C", str(folder), "rev-parse", "--is-inside-work-tree"], capture_output=True,
-                                text=True, check=False)
-    except OSError:
-        return []  # no git on this machine: check reads the folder as it is
-    if inside.returncode == 0:
+    if (folder / ".git").exists() or (folder / layout.CLUSTER_ANSWERS).exists() or git_root(folder) is not None:
         return []
     return sorted(child.name for child in folder.iterdir() if child.is_dir() and (child / ".git").exists())
 

@@ -11,6 +11,7 @@ from flux_cookbook import stops
 from flux_cookbook.commands import SUMMARIES, add_template_options
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import layout, repo_state, unused_answers
+from flux_cookbook.repository.root import git_root
 from flux_cookbook.template_runs import copier_run, trust
 
 NAME = "new"
@@ -103,12 +104,8 @@ def _repository_around(dest: Path) -> Path | None:
     existing = dest
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
-    top = subprocess.run(["git", "-C", str(existing), "rev-parse", "--show-toplevel"], capture_output=True, text=True,
-                         check=False)
-    if top.returncode or not top.stdout.strip():
-        return None
-    around = Path(top.stdout.strip()).resolve()
-    if around == dest:
+    around = git_root(existing)
+    if around is None or around == dest:
         return None
     # One the outer repository ignores (a home folder's dotfiles repository ignoring `*`) is never added to it.
     ignored = subprocess.run(["git", "-C", str(around), "check-ignore", "-q", "--", str(dest)], capture_output=True,

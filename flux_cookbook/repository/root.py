@@ -6,17 +6,21 @@ import subprocess
 from pathlib import Path
 
 
-def enclosing_root(folder: Path) -> Path | None:
-    """The root of the git repository `folder` lies inside, when that is not `folder` itself."""
+def git_root(folder: Path) -> Path | None:
+    """The root of the git repository `folder` (an existing folder) is in, or None: in none,
+    or no git to ask."""
     try:
         found = subprocess.run(["git", "-C", str(folder), "rev-parse", "--show-toplevel"],
                                capture_output=True, text=True, check=False)
     except OSError:
-        return None  # no git to ask: nothing to tell
-    if found.returncode or not found.stdout.strip():
         return None
-    root = Path(found.stdout.strip()).resolve()
-    return None if root == Path(folder).resolve() else root
+    return Path(found.stdout.strip()).resolve() if found.returncode == 0 and found.stdout.strip() else None
+
+
+def enclosing_root(folder: Path) -> Path | None:
+    """The root of the git repository `folder` lies inside, when that is not `folder` itself."""
+    root = git_root(folder)
+    return None if root is None or root == Path(folder).resolve() else root
 
 
 def run_from_root(folder: Path) -> str:
