@@ -4,7 +4,6 @@ flux_build's kustomize process): real kustomize builds, a real server on loopbac
 from __future__ import annotations
 
 import http.server
-import threading
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from flux_cookbook.repository import flux_build
 from flux_cookbook.repository.flux_build import build_all
 from tests.support.build_repos import CM, bootstrapped, by_path
 from tests.support.flux_objects import flux_ks
+from tests.support.helm_repo_server import serving
 
 
 @pytest.fixture
@@ -32,12 +32,8 @@ def server():
         def log_message(self, *args):
             pass
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{httpd.server_address[1]}", requests
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(Handler) as httpd:
+        yield f"127.0.0.1:{httpd.server_address[1]}", requests
 
 
 @pytest.mark.parametrize("remote", [
