@@ -4,6 +4,8 @@ copier drops, without a word, what an answers file records that it cannot use: a
 question has (a misspelt `chart_verison`, while the question it meant takes its default and
 the files render from that), and an answer its question refuses (a choice none of the
 choices, a `depends_on` that is no list): copier's `_ask` deletes it and takes the default.
+A yes/no answer it misreads: any text but its yes/no words is true (`fals`, `nope`); the
+yes/no questions' validators name such a `-d` answer before copier writes anything.
 The template's messages sometimes ask for a hand edit of an answers file, and such an edit
 would be lost, or rendered letter by letter. So before an update or a recopy reads the
 file, each such answer is named and nothing runs: copier.yml's `_message_before_update`
@@ -96,10 +98,31 @@ def _shortened(problem: str, limit: int = 300) -> str:
     return problem if len(problem) <= limit else problem[:limit] + "... (shortened)"
 
 
+# What copier reads as a yes/no answer (its cast_to_bool) beside numbers (0 is false): any
+# other text is true, so `-d include_example_app=fals` added the example app.
+_YES_NO_WORDS = frozenset({"", "y", "yes", "t", "true", "on", "n", "no", "f", "false", "off", "~", "null", "none"})
+
+
+def yes_no_error(value: object) -> str:
+    """'' where copier reads `value` as the yes or no it says; else what is wrong with it."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return ""
+    if isinstance(value, str):
+        if value.strip().lower() in _YES_NO_WORDS:
+            return ""
+        try:
+            float(value)
+            return ""
+        except ValueError:
+            pass
+    return f"{value!r} is neither true nor false (copier would read it as {bool(value)})"
+
+
 def _answer_error(key: str, value: object, spec: object) -> str:
     if not isinstance(spec, dict):
         spec = {"default": spec}  # copier's short form, `name: default`
-    # (A bool is never dropped: copier reads any value as true or false.)
+    if spec.get("type") == "bool":
+        return yes_no_error(value)
     if choices := spec.get("choices"):
         allowed = [str(choice) for choice in (choices.values() if isinstance(choices, dict) else choices)]
         if str(value if value is not None else "") not in allowed:
@@ -110,19 +133,37 @@ def _answer_error(key: str, value: object, spec: object) -> str:
 
 
 def message(conf) -> str:
-    """copier.yml's message before an update or a copy: "" when the answers file the
-    operation reads (an update's, or what a recopy or `copy --overwrite` finds) has nothing
-    copier would drop; else copier is stopped with the list (UserMessageError, which copier
-    prints as its own refusal), before anything is written."""
-    recorded = copier_support.recorded_answers(conf)
+    """copier.yml's message before an update or a copy: "" when no `-d` yes/no answer is
+    one copier would misread and the answers file the operation reads (an update's, or
+    what a recopy or `copy --overwrite` finds) has nothing copier would drop; else copier
+    is stopped with the list (UserMessageError, which copier prints as its own refusal),
+    before anything is written."""
+    from copier.errors import UserMessageError  # copier's process: copier is there
+
     config = _template_config(Path(str(conf["src_path"])))
-    if not recorded or config is None:
+    if config is None:
+        return ""
+    # A -d yes/no answer copier would misread: its validator names it too, but copier shows
+    # a validator's refusal of a -d answer as a traceback; this message comes first.
+    if given := [error for key, spec in config.items() if isinstance(spec, dict) and spec.get("type") == "bool"
+                 and (error := given_yes_no_error(conf, str(key)))]:
+        raise UserMessageError("\n".join(given) + "\nNothing was changed.")
+    if not (recorded := copier_support.recorded_answers(conf)):
         return ""
     if not (found := file_problems(str(conf["answers_file"]), recorded) + problems(recorded, config)):
         return ""
-    from copier.errors import UserMessageError  # copier's process: copier is there
-
     raise UserMessageError(refusal({str(conf["answers_file"]): found}))
+
+
+def given_yes_no_error(conf, key: str) -> str:
+    """copier.yml's validator of a yes/no question: what is wrong with the text `-d KEY=...`
+    gave it, which copier would read as another answer than the one meant (a validator
+    sees the answer copier made of it, and copier runs validators on `-d` answers even
+    when quiet, as `flux-cookbook new` and `add` run it)."""
+    data = conf["data"] or {}
+    if key not in data or not (error := yes_no_error(data[key])):
+        return ""
+    return f"-d {key}={data[key]}: {error}; give true or false"
 
 
 def refusal(found: Mapping[str, list[str]]) -> str:

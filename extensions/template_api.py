@@ -47,6 +47,8 @@ GLOBALS = {
     "updated_answers_message": unused_answers.message_after_update,
     # copier.yml's messages before an update or a copy: stops one whose answers file copier would misread
     "recorded_answers_error": answers_check.message,
+    # copier.yml's validators of the yes/no questions: a -d answer copier would misread
+    "given_yes_no_error": answers_check.given_yes_no_error,
     # copier.yml's _migrations: does this update need run.py?
     "migration_due": migration_due,
     # copier.yml validators

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from copier.errors import UserMessageError
+
 from flux_cookbook.extensions import answers_check
 from tests.support.template_repo import PROJECT_ROOT
 
@@ -77,3 +80,40 @@ def test_an_answer_a_later_release_asks_is_no_mistake_in_an_update_to_an_older_o
     assert [p.split(":")[0] for p in answers_check.problems(answers, older)] == ["values_chart_version", "values_chart_range"]
     assert answers_check.file_problems(".copier-answers.yml", None) == [
         "the file holds no answers (its YAML is no mapping): take it back from git history"]
+
+
+def test_a_yes_no_answer_copier_would_read_as_true_whatever_it_says_is_named():
+    """copier reads any text but its yes/no words and numbers as true: `fals`, `nope`."""
+    for meant in (True, False, "true", "No", "off", " y ", "", "0", "1", 0, None):
+        assert answers_check.yes_no_error(meant) == "", meant
+    assert answers_check.yes_no_error("fals") == "'fals' is neither true nor false (copier would read it as True)"
+    assert answers_check.yes_no_error([]) == "[] is neither true nor false (copier would read it as False)"
+    cluster = {"_commit": "v3.1.0", "_src_path": "gh:o/t", "kind": "cluster", "sealed_secrets": "nope",
+               "include_example_app": True}
+    assert answers_check.problems(cluster, CONFIG) == [
+        "sealed_secrets: 'nope' is neither true nor false (copier would read it as True)"]
+
+
+def test_a_yes_no_answer_given_with_d_is_named_by_its_questions_validator():
+    """A validator sees the answer copier made of the text (true): it reads the text given."""
+    conf = {"data": {"sealed_secrets": "nope", "fetch_values": "no"}}
+    assert answers_check.given_yes_no_error(conf, "sealed_secrets") == (
+        "-d sealed_secrets=nope: 'nope' is neither true nor false (copier would read it as True); give true or false")
+    assert answers_check.given_yes_no_error(conf, "fetch_values") == ""
+    assert answers_check.given_yes_no_error(conf, "include_example_app") == ""
+    assert answers_check.given_yes_no_error({"data": {}}, "sealed_secrets") == ""
+
+
+def test_a_yes_no_answer_given_with_d_stops_copier_before_it_writes(tmp_path: Path):
+    """copier shows a validator's refusal of a -d answer as a traceback: the message before
+    a copy or an update names it first (copier prints it unless quiet)."""
+    (tmp_path / "copier.yml").write_text((PROJECT_ROOT / "copier.yml").read_text())
+    conf = {"overwrite": False, "dst_path": tmp_path / "new", "answers_file": ".copier-answers.yml", "src_path": tmp_path,
+            "data": {"sealed_secrets": "nope", "include_example_app": "fals", "repo_name": "yes"}}
+    with pytest.raises(UserMessageError) as refused:
+        answers_check.message(conf)
+    assert str(refused.value) == (
+        "-d include_example_app=fals: 'fals' is neither true nor false (copier would read it as True); give true or false\n"
+        "-d sealed_secrets=nope: 'nope' is neither true nor false (copier would read it as True); give true or false\n"
+        "Nothing was changed.")
+    assert answers_check.message({**conf, "data": {"sealed_secrets": "no", "repo_name": "nope"}}) == ""
