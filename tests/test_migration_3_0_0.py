@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from flux_cookbook.check import run as check
 from flux_cookbook.repository import flux_build
 from tests.support.project import CRDS, answers, commit_all, copy, edit, files, init_repo, load, own_copy, tree_state
 from tests.support.template_repo import git
@@ -309,3 +310,27 @@ def test_an_oci_helm_repository_of_settings_of_its_own_moves_without_a_conflict(
     assert_current_and_valid(repo)
     oci = load(repo / "pg/ocirepository-pg.yaml")["spec"]
     assert (oci["interval"], oci["timeout"], oci["ref"]) == ("1h", "2m", {"semver": "16.x"})
+
+
+def test_an_answer_changed_in_the_update_that_moves_an_oci_app_reaches_its_oci_repository(template, tmp_path):
+    """An oci app made before 2.1.0 (its render has no OCIRepository), its HelmRepository
+    edited, updated with new answers: the step writes the OCIRepository from the user's
+    files, which the update keeps; the fields the changed answers write are the release's
+    (the OCIRepository stayed in the old namespace, on the old chart version: chartRef
+    named no object, or the answers said 17.x while Flux pulled 16.x)."""
+    from tests.support.project import update
+
+    tag = template.tag("2.0.0")
+    repo = init_repo(copy(template.path, tmp_path / "cluster", vcs_ref=tag, include_example_app=False))
+    copy(template.path, repo, vcs_ref=tag, kind="app", app_name="pg", chart="postgresql", chart_version="16.x",
+         namespace="data", helm_repo_name="bitnami", helm_repo_url=BITNAMI, fetch_values=False)
+    edit(repo / "bootstrap/helmrepositories/helmrepository-bitnami.yaml", "  interval: 15m\n",
+         "  interval: 1h # a slow registry\n")
+    commit_all(repo, "Add pg")
+    update(repo, ".copier-answers.app-pg.yml", vcs_ref=template.current, chart_version="17.x", namespace="db",
+           health_checks=[{"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "name": "pg", "namespace": "db"}])
+    assert "<<<<<<<" not in (repo / "pg/ocirepository-pg.yaml").read_text()
+    oci = load(repo / "pg/ocirepository-pg.yaml")
+    assert (oci["metadata"]["namespace"], oci["spec"]["ref"], oci["spec"]["interval"]) == ("db", {"semver": "17.x"}, "1h")
+    assert load(repo / "pg/helmrelease-pg.yaml")["metadata"]["namespace"] == "db"
+    assert [str(p) for p in check.check_repository(repo).problems if p.severity == check.ERROR] == []

@@ -40,7 +40,8 @@ after:
   - an OCIRepository file both this step and the new release added (an update from a
     release older than 2.1.0, whose render has no such file) conflicts with no common
     base; the repository's version is the one this step wrote from the user's files, and
-    is kept.
+    is kept, but for the fields an answer the same update changed writes (namespace,
+    chart_version, ...: the release's).
   - a HelmRepository file copier removed (its old render had it, the new one has not) that
     something in the repository still references, or a kustomization file lists, is put back.
 """
@@ -438,23 +439,80 @@ def after_due(repo: Path) -> bool:
 
 
 def after(repo: Path, answers_file: str = "") -> None:
-    keep_added_oci_repositories(repo)
+    keep_added_oci_repositories(repo, answers_file)
     restore_used_helm_repositories(repo)
 
 
-def keep_added_oci_repositories(repo: Path) -> None:
+# The OCIRepository's fields the template writes from an answer: (mapping, key) -> answers.
+_ANSWERED_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("metadata", "namespace"): ("namespace",),
+    ("spec", "url"): ("helm_repo_url", "chart"),
+    ("spec.ref", "semver"): ("chart_version",),
+    ("spec", "interval"): ("helmrepository_interval",),
+}
+
+
+def keep_added_oci_repositories(repo: Path, answers_file: str = "") -> None:
     """An app's OCIRepository file that this release's step wrote from the user's files and
-    the update added too (a conflict with nothing before it) is kept as the step wrote it.
+    the update added too (a conflict with nothing before it) is kept as the step wrote it,
+    but for the fields an answer this update changed writes (`-d chart_version=...` in the
+    update crossing this release): those are the release's.
     Run after this release's step and after every update: an app updated after its
     cluster meets the release's rendering of the file the cluster's update wrote."""
     # By name: an app adopted one folder down is merged at the root, and moved back later.
-    oci_files = {posixpath.basename(layout.oci_repository_file(app)) for app in layout.apps(repo)}
+    oci_files = {posixpath.basename(layout.oci_repository_file(app)): app for app in layout.apps(repo)}
     empty = git(repo, "hash-object", "--stdin", input="").strip()
     for path, stages in unmerged_entries(repo).items():
         if posixpath.basename(path) in oci_files and 2 in stages and stages.get(1, empty) == empty:
-            repo_files.write_text(repo, path, blob_text(repo, stages[2]))
+            app = oci_files[posixpath.basename(path)]
+            changed = _changed_answers(repo, answers_file) if posixpath.basename(answers_file) == layout.app_answers_file(app) else set()
+            text, taken = _with_answered_fields(blob_text(repo, stages[2]), blob_text(repo, stages[3]), changed) \
+                if 3 in stages else (blob_text(repo, stages[2]), [])
+            repo_files.write_text(repo, path, text)
             git(repo, "add", "--", path)
-            print(f"  {path}: added by the migration and by the release; the migration's (from your files) kept")
+            print(f"  {path}: added by the migration and by the release; the migration's (from your files) kept"
+                  + (f", with the release's {', '.join(taken)} (answers this update changed)" if taken else ""))
+
+
+def _changed_answers(repo: Path, answers_file: str) -> set[str]:
+    """The answers `answers_file` recorded before this update and records otherwise now (an
+    answer a later release records for the first time is its default, no change)."""
+    now = repo_state.answers_of(repo, answers_file) or {}
+    try:
+        before = bounded_yaml.load(git(repo, "show", f"HEAD:{answers_file}"), answers_file)
+    except (MigrationAbort, ValueError, yaml.YAMLError):
+        before = None
+    before = before if isinstance(before, dict) else {}
+    return {str(key) for key in before if now.get(key) != before[key]}
+
+
+def _with_answered_fields(mine: str, release: str, changed: set[str]) -> tuple[str, list[str]]:
+    """`mine` with the value of each field an answer of `changed` writes taken from
+    `release`, where they differ; and those fields' names."""
+    taken = []
+    for (where, key), answers in _ANSWERED_FIELDS.items():
+        if not changed.intersection(answers):
+            continue
+        value = _field(release, where, key)
+        if value is None or value == _field(mine, where, key):
+            continue
+        try:
+            mine, _ = replace_field(mine, "OCIRepository", where, key, key, value)
+        except MigrationError:
+            continue  # not where the template writes it: the user's file stands
+        taken.append(f"{where}.{key}")
+    return mine, taken
+
+
+def _field(text: str, where: str, key: str) -> Any:
+    """The value at `where`.`key` of the text's OCIRepository, or None."""
+    try:
+        node = next((d for d in bounded_yaml.load_all(text) if isinstance(d, dict) and d.get("kind") == "OCIRepository"), None)
+    except (ValueError, yaml.YAMLError):
+        return None
+    for part in [*where.split("."), key]:
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
 
 
 def deleted_helm_repository_files(repo: Path) -> list[str]:
