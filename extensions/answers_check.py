@@ -22,6 +22,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import yaml
+from jinja2 import Environment, TemplateSyntaxError, meta, nodes, pass_context
+from jinja2.runtime import Context
 
 from . import bounded_yaml, copier_support, layout
 from .chart_values import values_overrides_error
@@ -100,7 +102,15 @@ def _shortened(problem: str, limit: int = 300) -> str:
 
 # What copier reads as a yes/no answer (its cast_to_bool) beside numbers (0 is false): any
 # other text is true, so `-d include_example_app=fals` added the example app.
-_YES_NO_WORDS = frozenset({"", "y", "yes", "t", "true", "on", "n", "no", "f", "false", "off", "~", "null", "none"})
+_NO_WORDS = frozenset({"", "n", "no", "f", "false", "off", "~", "null", "none"})
+_YES_NO_WORDS = _NO_WORDS | {"y", "yes", "t", "true", "on"}
+
+
+def _number_or_true(text: str) -> bool:
+    try:
+        return bool(float(text))
+    except ValueError:
+        return True
 
 
 def yes_no_error(value: object) -> str:
@@ -132,22 +142,20 @@ def _answer_error(key: str, value: object, spec: object) -> str:
     return ""
 
 
-def message(conf) -> str:
-    """copier.yml's message before an update or a copy: "" when no `-d` yes/no answer is
-    one copier would misread and the answers file the operation reads (an update's, or
-    what a recopy or `copy --overwrite` finds) has nothing copier would drop; else copier
-    is stopped with the list (UserMessageError, which copier prints as its own refusal),
+@pass_context
+def message(context: Context, conf) -> str:
+    """copier.yml's message before an update or a copy: "" when the questions' validators
+    take every `-d` answer and the answers file the operation reads (an update's, or what
+    a recopy or `copy --overwrite` finds) has nothing copier would drop; else copier is
+    stopped with the list (UserMessageError, which copier prints as its own refusal),
     before anything is written."""
     from copier.errors import UserMessageError  # copier's process: copier is there
 
     config = _template_config(Path(str(conf["src_path"])))
     if config is None:
         return ""
-    # A -d yes/no answer copier would misread: its validator names it too, but copier shows
-    # a validator's refusal of a -d answer as a traceback; this message comes first.
-    if given := [error for key, spec in config.items() if isinstance(spec, dict) and spec.get("type") == "bool"
-                 and (error := given_yes_no_error(conf, str(key)))]:
-        raise UserMessageError("\n".join(given) + "\nNothing was changed.")
+    if refused := given_refusals(context, config):
+        raise UserMessageError("\n".join(refused) + "\nNothing was changed.")
     if not (recorded := copier_support.recorded_answers(conf)):
         return ""
     if not (found := file_problems(str(conf["answers_file"]), recorded) + problems(recorded, config)):
@@ -155,15 +163,74 @@ def message(conf) -> str:
     raise UserMessageError(refusal({str(conf["answers_file"]): found}))
 
 
+# Validators' functions that read of copier's settings (_copier_conf) only the -d answers
+# and the answers file: what they say before copier runs is what they say when it asks.
+_READ_ANSWERS_ONLY = frozenset({"given_yes_no_error", "namespace_moved_error", "answer_fixed_error"})
+
+
+def given_refusals(context: Context, config: Mapping) -> list[str]:
+    """'-d <key>: <why>' for each `-d` answer its question's validator refuses, asked before
+    copier writes anything: copier asks them after an update's migrations have changed the
+    repository (a refusal left it half migrated), and shows a refusal of a `-d` answer as a
+    traceback. A validator is asked here only where it reads nothing but answers this
+    context holds and, of copier's settings, what _READ_ANSWERS_ONLY's functions read (the
+    repository's state before the migrations is not what copier's question sees); the
+    others are asked by copier as before."""
+    given = dict(context["_copier_conf"]["data"] or {})
+    values = {**context.get_all(), **{key: _as_copier_reads(value, config.get(key)) for key, value in given.items()}}
+    found = []
+    for key in given:
+        spec = config.get(key)
+        validator = spec.get("validator") if isinstance(spec, dict) else None
+        if not isinstance(validator, str) or not _askable_before(context.environment, validator, values):
+            continue
+        try:
+            said = context.environment.from_string(validator).render(values).strip()
+        except Exception:  # noqa: BLE001 - a validator that needs copier's own questions: copier asks it
+            continue
+        if said:
+            found.append(_shortened(f"-d {key}: {said}"))
+    return found
+
+
+def _askable_before(environment: Environment, validator: str, values: Mapping) -> bool:
+    try:
+        tree = environment.parse(validator)
+    except TemplateSyntaxError:
+        return False
+    if not meta.find_undeclared_variables(tree) <= set(values) | set(environment.globals):
+        return False
+    conf_uses = sum(1 for name in tree.find_all(nodes.Name) if name.name == "_copier_conf")
+    conf_args = sum(1 for call in tree.find_all(nodes.Call)
+                    if isinstance(call.node, nodes.Name) and call.node.name in _READ_ANSWERS_ONLY
+                    for arg in call.args if isinstance(arg, nodes.Name) and arg.name == "_copier_conf")
+    return conf_uses == conf_args
+
+
+def _as_copier_reads(value: object, spec: object) -> object:
+    """A `-d` answer as copier hands it to its question's validator (by the question's type)."""
+    kind = spec.get("type") if isinstance(spec, dict) else None
+    if not isinstance(value, str):
+        return value
+    if kind == "yaml":
+        try:
+            return bounded_yaml.load(value, "a -d answer")
+        except (ValueError, yaml.YAMLError):
+            return value
+    if kind == "bool":
+        return value.strip().lower() not in _NO_WORDS and _number_or_true(value)
+    return value
+
+
 def given_yes_no_error(conf, key: str) -> str:
     """copier.yml's validator of a yes/no question: what is wrong with the text `-d KEY=...`
-    gave it, which copier would read as another answer than the one meant (a validator
+    gave it (`key`), which copier would read as another answer than the one meant (a validator
     sees the answer copier made of it, and copier runs validators on `-d` answers even
     when quiet, as `flux-cookbook new` and `add` run it)."""
     data = conf["data"] or {}
     if key not in data or not (error := yes_no_error(data[key])):
         return ""
-    return f"-d {key}={data[key]}: {error}; give true or false"
+    return f"{error}; give true or false"
 
 
 def refusal(found: Mapping[str, list[str]]) -> str:

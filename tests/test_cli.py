@@ -234,17 +234,17 @@ def test_a_yes_no_answer_copier_would_misread_is_refused_before_anything_is_writ
     copied = copier_cli("copy", "--trust", "--defaults", "-d", "include_example_app=fals", str(template.path), "new",
                         cwd=tmp_path)
     assert copied.returncode == 1 and "Traceback" not in copied.stderr, copied.stderr
-    assert ("-d include_example_app=fals: 'fals' is neither true nor false (copier would read it as True); give true "
+    assert ("-d include_example_app: 'fals' is neither true nor false (copier would read it as True); give true "
             "or false\nNothing was changed.") in copied.stderr
     made = cookbook_cli("new", str(tmp_path / "new"), "--defaults", "--template", str(template.path),
                         "-d", "sealed_secrets=nope")
     assert made.returncode == 1 and "Traceback" not in made.stderr, made.stderr
-    assert "-d sealed_secrets=nope: 'nope' is neither true nor false" in made.stderr
+    assert "the answer to 'sealed_secrets' is refused: 'nope' is neither true nor false" in made.stderr
     assert not (tmp_path / "new").exists()
     before = tree_state(cluster)
     added = cookbook_cli("add", "web", "--chart", "podinfo", "--helm-repo-url", "https://charts.example.invalid",
                          "--defaults", "-d", "fetch_values=false", "-d", "owns_namespace=maybe", cwd=cluster)
-    assert added.returncode == 1 and "-d owns_namespace=maybe: 'maybe' is neither true nor false" in added.stderr, \
+    assert added.returncode == 1 and "the answer to 'owns_namespace' is refused: 'maybe' is neither" in added.stderr, \
         added.stderr
     assert tree_state(cluster) == before
 

@@ -16,7 +16,8 @@ import yaml
 
 from flux_cookbook.check import run as check
 from flux_cookbook.repository import flux_build
-from tests.support.project import CRDS, answers, commit_all, copy, edit, files, init_repo, load, own_copy, tree_state
+from tests.support.project import (CRDS, answers, commit_all, copier_cli, copy, edit, files, init_repo, load, own_copy,
+                                   tree_state)
 from tests.support.template_repo import git
 from tests.support.updated_repo import assert_current_and_valid, update_all
 
@@ -327,6 +328,15 @@ def test_an_answer_changed_in_the_update_that_moves_an_oci_app_reaches_its_oci_r
     edit(repo / "bootstrap/helmrepositories/helmrepository-bitnami.yaml", "  interval: 15m\n",
          "  interval: 1h # a slow registry\n")
     commit_all(repo, "Add pg")
+    # Without the health checks the new namespace needs, the namespace's validator refuses the
+    # update before its migrations change anything (copier asks it after them, then stops
+    # with a traceback: the repository was left half migrated).
+    before = tree_state(repo)
+    refused = copier_cli("update", "--trust", "--defaults", "--vcs-ref", template.current, "-a", ".copier-answers.app-pg.yml",
+                         "-d", "chart_version=17.x", "-d", "namespace=db", cwd=repo)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+    assert "-d namespace: namespace changes from data to db, and health_checks still name" in refused.stderr
+    assert tree_state(repo) == before
     update(repo, ".copier-answers.app-pg.yml", vcs_ref=template.current, chart_version="17.x", namespace="db",
            health_checks=[{"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "name": "pg", "namespace": "db"}])
     assert "<<<<<<<" not in (repo / "pg/ocirepository-pg.yaml").read_text()

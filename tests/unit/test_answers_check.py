@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 from copier.errors import UserMessageError
 
-from flux_cookbook.extensions import answers_check
+from jinja2.sandbox import SandboxedEnvironment
+
+from flux_cookbook.extensions import answers_check, template_api
 from tests.support.template_repo import PROJECT_ROOT
 
 CONFIG = answers_check.parsed_config((PROJECT_ROOT / "copier.yml").read_text())
@@ -48,7 +50,7 @@ def test_no_check_without_a_readable_copier_yml(tmp_path: Path):
     assert answers_check.parsed_config("- a list\n") is None and answers_check.parsed_config("a: [") is None
     conf = {"overwrite": True, "dst_path": tmp_path, "answers_file": "answers.yml", "src_path": tmp_path}
     (tmp_path / "answers.yml").write_text("zzz: 1\n")
-    assert answers_check.message(conf) == ""
+    assert before_message(conf) == ""
 
 
 def test_an_answer_quoted_in_a_problem_is_shortened():
@@ -98,22 +100,51 @@ def test_a_yes_no_answer_given_with_d_is_named_by_its_questions_validator():
     """A validator sees the answer copier made of the text (true): it reads the text given."""
     conf = {"data": {"sealed_secrets": "nope", "fetch_values": "no"}}
     assert answers_check.given_yes_no_error(conf, "sealed_secrets") == (
-        "-d sealed_secrets=nope: 'nope' is neither true nor false (copier would read it as True); give true or false")
+        "'nope' is neither true nor false (copier would read it as True); give true or false")
     assert answers_check.given_yes_no_error(conf, "fetch_values") == ""
     assert answers_check.given_yes_no_error(conf, "include_example_app") == ""
     assert answers_check.given_yes_no_error({"data": {}}, "sealed_secrets") == ""
 
 
-def test_a_yes_no_answer_given_with_d_stops_copier_before_it_writes(tmp_path: Path):
-    """copier shows a validator's refusal of a -d answer as a traceback: the message before
-    a copy or an update names it first (copier prints it unless quiet)."""
+def before_message(conf: dict, **answers) -> str:
+    """copier.yml's message before a copy or an update, rendered as copier renders it: with
+    the template's functions, the answers copier holds then and its settings (_copier_conf)."""
+    environment = SandboxedEnvironment()
+    environment.globals.update(template_api.GLOBALS)
+    environment.filters.update(template_api.FILTERS)
+    return environment.from_string("{{ recorded_answers_error(_copier_conf) }}").render(
+        **answers, **conf.get("data", {}), _copier_conf=conf)
+
+
+def test_an_answer_given_with_d_its_validator_refuses_stops_copier_before_it_writes(tmp_path: Path):
+    """copier asks its validators after an update's migrations have changed the repository
+    (a refusal left it half migrated) and shows a refusal of a -d answer as a traceback:
+    the message before a copy or an update names it first (copier prints it unless quiet)."""
     (tmp_path / "copier.yml").write_text((PROJECT_ROOT / "copier.yml").read_text())
     conf = {"overwrite": False, "dst_path": tmp_path / "new", "answers_file": ".copier-answers.yml", "src_path": tmp_path,
-            "data": {"sealed_secrets": "nope", "include_example_app": "fals", "repo_name": "yes"}}
+            "data": {"include_example_app": "fals", "sealed_secrets": "nope", "repo_name": "yes", "git_interval": "5 min"}}
     with pytest.raises(UserMessageError) as refused:
-        answers_check.message(conf)
+        before_message(conf)
     assert str(refused.value) == (
-        "-d include_example_app=fals: 'fals' is neither true nor false (copier would read it as True); give true or false\n"
-        "-d sealed_secrets=nope: 'nope' is neither true nor false (copier would read it as True); give true or false\n"
+        "-d include_example_app: 'fals' is neither true nor false (copier would read it as True); give true or false\n"
+        "-d sealed_secrets: 'nope' is neither true nor false (copier would read it as True); give true or false\n"
+        "-d git_interval: git_interval '5 min' is not a duration such as 30s, 15m or 1h.\n"
         "Nothing was changed.")
-    assert answers_check.message({**conf, "data": {"sealed_secrets": "no", "repo_name": "nope"}}) == ""
+    assert before_message({**conf, "data": {"sealed_secrets": "no", "repo_name": "nope", "git_interval": "5m"}}) == ""
+
+
+def test_a_validator_is_asked_before_copier_only_where_it_reads_what_copier_will_hold(tmp_path: Path):
+    """Where a validator reads an answer the message's context lacks, or copier's settings
+    through a function that looks at the repository (its state before the migrations is not
+    what copier's question sees), copier asks it, as before."""
+    (tmp_path / "copier.yml").write_text(
+        "size:\n  type: int\n  validator: \"{{ 'over the limit' if size | int > limit else '' }}\"\n"
+        "dir:\n  type: str\n  validator: \"{{ folder_moved_error(_copier_conf, 'apps_dir', dir) or 'refused' }}\"\n"
+        "ns:\n  type: str\n  validator: \"{{ dns1123_label_error(ns, 'ns') or namespace_moved_error(ns, _copier_conf) }}\"\n")
+    conf = {"overwrite": False, "dst_path": tmp_path / "new", "answers_file": ".copier-answers.yml", "src_path": tmp_path,
+            "data": {"size": "9", "dir": "apps"}}
+    assert before_message(conf) == ""  # size's reads limit, which no answer holds; dir's the repository
+    with pytest.raises(UserMessageError, match="^-d size: over the limit\nNothing was changed.$"):
+        before_message(conf, limit=5)
+    with pytest.raises(UserMessageError, match="^-d ns: ns 'Bad_NS' "):
+        before_message({**conf, "data": {"ns": "Bad_NS"}})
