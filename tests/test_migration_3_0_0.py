@@ -16,8 +16,7 @@ import yaml
 
 from flux_cookbook.check import run as check
 from flux_cookbook.repository import flux_build
-from tests.support.project import (CRDS, answers, commit_all, copier_cli, copy, edit, files, init_repo, load, own_copy,
-                                   tree_state)
+from tests.support.project import CRDS, answers, commit_all, copier_cli, copy, edit, files, init_repo, load, own_copy, tree_state
 from tests.support.template_repo import git
 from tests.support.updated_repo import assert_current_and_valid, update_all
 

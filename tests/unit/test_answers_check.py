@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from copier.errors import UserMessageError
-
 from jinja2.sandbox import SandboxedEnvironment
 
 from flux_cookbook.extensions import answers_check, template_api
