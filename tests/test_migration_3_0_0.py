@@ -312,6 +312,40 @@ def test_an_oci_helm_repository_of_settings_of_its_own_moves_without_a_conflict(
     assert (oci["interval"], oci["timeout"], oci["ref"]) == ("1h", "2m", {"semver": "16.x"})
 
 
+def oci_app_made_at_2_0_0(template, tmp_path: Path) -> Path:
+    """A 2.0.0 cluster with pg on the oci HelmRepository bitnami, whose interval the user set."""
+    tag = template.tag("2.0.0")
+    repo = init_repo(copy(template.path, tmp_path / "cluster", vcs_ref=tag, include_example_app=False))
+    copy(template.path, repo, vcs_ref=tag, kind="app", app_name="pg", chart="postgresql", chart_version="16.x",
+         namespace="data", helm_repo_name="bitnami", helm_repo_url=BITNAMI, fetch_values=False)
+    edit(repo / "bootstrap/helmrepositories/helmrepository-bitnami.yaml", "  interval: 15m\n",
+         "  interval: 1h # a slow registry\n")
+    commit_all(repo, "Add pg")
+    return repo
+
+
+def test_an_answer_changed_in_the_app_update_after_the_clusters_reaches_its_oci_repository(template, tmp_path, capfd):
+    """The order update-all keeps: the cluster's update writes pg's OCIRepository (the
+    3.0.0 step), then pg's own update, with new answers, adds the release's rendering of
+    it. The fields the answers write are the release's, and the Namespace pg left goes
+    (the conflicted file, read before it was settled, kept it, named three times)."""
+    from tests.support.project import update
+
+    repo = oci_app_made_at_2_0_0(template, tmp_path)
+    update(repo, vcs_ref=template.current)
+    commit_all(repo, "The cluster")
+    health = [{"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "name": "pg", "namespace": "db"}]
+    capfd.readouterr()
+    update(repo, ".copier-answers.app-pg.yml", vcs_ref=template.current, chart_version="17.x", namespace="db",
+           health_checks=health)
+    said = capfd.readouterr().out
+    oci = load(repo / "pg/ocirepository-pg.yaml")
+    assert (oci["metadata"]["namespace"], oci["spec"]["ref"], oci["spec"]["interval"]) == ("db", {"semver": "17.x"}, "1h")
+    assert "with the release's metadata.namespace, spec.ref.semver (answers this update changed)" in said
+    assert "bootstrap/namespaces/namespace-data.yaml" not in files(repo) and "still used by" not in said
+    assert [str(p) for p in check.check_repository(repo).problems if p.severity == check.ERROR] == []
+
+
 def test_an_answer_changed_in_the_update_that_moves_an_oci_app_reaches_its_oci_repository(template, tmp_path):
     """An oci app made before 2.1.0 (its render has no OCIRepository), its HelmRepository
     edited, updated with new answers: the step writes the OCIRepository from the user's
@@ -320,13 +354,7 @@ def test_an_answer_changed_in_the_update_that_moves_an_oci_app_reaches_its_oci_r
     named no object, or the answers said 17.x while Flux pulled 16.x)."""
     from tests.support.project import update
 
-    tag = template.tag("2.0.0")
-    repo = init_repo(copy(template.path, tmp_path / "cluster", vcs_ref=tag, include_example_app=False))
-    copy(template.path, repo, vcs_ref=tag, kind="app", app_name="pg", chart="postgresql", chart_version="16.x",
-         namespace="data", helm_repo_name="bitnami", helm_repo_url=BITNAMI, fetch_values=False)
-    edit(repo / "bootstrap/helmrepositories/helmrepository-bitnami.yaml", "  interval: 15m\n",
-         "  interval: 1h # a slow registry\n")
-    commit_all(repo, "Add pg")
+    repo = oci_app_made_at_2_0_0(template, tmp_path)
     # Without the health checks the new namespace needs, the namespace's validator refuses the
     # update before its migrations change anything (copier asks it after them, then stops
     # with a traceback: the repository was left half migrated).

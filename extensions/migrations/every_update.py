@@ -29,11 +29,13 @@ def after(repo: Path, answers_file: str = "") -> None:
     apps_folder.after(repo, answers_file)
     encrypted_files.after(repo, answers_file)
     values_kept.after(repo, answers_file)
-    shared_files.after(repo, answers_file)
     # An app's update that moves it to an OCIRepository adds the file the cluster's update
-    # wrote from the user's HelmRepository (kept as written), and deletes that HelmRepository's
-    # file, as 3.0.0's step does (kept where something still uses or lists it).
-    v3_0_0.keep_added_oci_repositories(repo)
+    # wrote from the user's HelmRepository (kept as written, with what the answers this
+    # update changed write: before the Namespace files are judged by who uses them), and
+    # deletes that HelmRepository's file, as 3.0.0's step does (kept where something still
+    # uses or lists it).
+    v3_0_0.keep_added_oci_repositories(repo, answers_file)
+    shared_files.after(repo, answers_file)
     v3_0_0.restore_used_helm_repositories(repo)
     settle_conflicts.after(repo)
     settle_conflicts.name_rejected(repo)

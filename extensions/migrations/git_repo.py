@@ -54,7 +54,8 @@ def require_clean(repo: Path) -> None:
 
 
 def tracked_files(repo: Path, under: str = ".") -> list[str]:
-    return [name for name in git(repo, "ls-files", "-z", "--", under).split("\0") if name]
+    """The index's paths under `under`, each once (git lists a conflicted one per stage)."""
+    return list(dict.fromkeys(name for name in git(repo, "ls-files", "-z", "--", under).split("\0") if name))
 
 
 def ignored_files(repo: Path, under: str) -> list[str]:
