@@ -18,11 +18,11 @@ answers file that contradicts its name, which says whose it is (`file_problems`)
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import yaml
-from jinja2 import Environment, TemplateSyntaxError, meta, nodes, pass_context
+from jinja2 import Environment, StrictUndefined, TemplateSyntaxError, nodes, pass_context
 from jinja2.runtime import Context
 
 from . import bounded_yaml, copier_support, layout
@@ -143,7 +143,7 @@ def _answer_error(key: str, value: object, spec: object) -> str:
 
 
 @pass_context
-def message(context: Context, conf) -> str:
+def message(context: Context, conf, operation: str = "copy") -> str:
     """copier.yml's message before an update or a copy: "" when the questions' validators
     take every `-d` answer and the answers file the operation reads (an update's, or what
     a recopy or `copy --overwrite` finds) has nothing copier would drop; else copier is
@@ -154,7 +154,7 @@ def message(context: Context, conf) -> str:
     config = _template_config(Path(str(conf["src_path"])))
     if config is None:
         return ""
-    if refused := given_refusals(context, config):
+    if refused := given_refusals(context, config, _READ_ANSWERS_ONLY if operation == "update" else _READ_ON_COPY):
         raise UserMessageError("\n".join(refused) + "\nNothing was changed.")
     if not (recorded := copier_support.recorded_answers(conf)):
         return ""
@@ -163,48 +163,81 @@ def message(context: Context, conf) -> str:
     raise UserMessageError(refusal({str(conf["answers_file"]): found}))
 
 
-# Validators' functions that read of copier's settings (_copier_conf) only the -d answers
-# and the answers file: what they say before copier runs is what they say when it asks.
-_READ_ANSWERS_ONLY = frozenset({"given_yes_no_error", "namespace_moved_error", "answer_fixed_error"})
+# Validators' functions that read of copier's settings (_copier_conf) only the operation,
+# the -d answers and answers the update's migrations leave as they are: what they say
+# before copier runs is what they say when it asks. (folder_moved_error of bootstrap_dir is
+# not: the 2.0.0 step moves the folder and records it.)
+_READ_ANSWERS_ONLY = frozenset({"checks_destination", "given_yes_no_error", "namespace_moved_error",
+                                "answer_fixed_error", "apps_dir_moved_error", "source_left_behind_error",
+                                "chart_not_there_error"})
+# Before a copy, copier's settings do not yet name the answers file the answers given make
+# (`copy --overwrite -d kind=app` still names the cluster's): what reads it is asked by copier.
+_READ_ON_COPY = frozenset({"checks_destination", "given_yes_no_error", "chart_not_there_error"})
+# The guard of what a validator reads in the destination on a copy only: an update skips
+# it, and a copy runs no migration.
+_COPY_ONLY = "checks_destination"
 
 
-def given_refusals(context: Context, config: Mapping) -> list[str]:
+# A refusal names the answer to give instead (health checks moved to the new namespace):
+# kept whole up to this length, which only a hostile -d answer quoted in it passes.
+_MESSAGE_LIMIT = 2000
+
+
+def given_refusals(context: Context, config: Mapping, readers: frozenset[str] = _READ_ANSWERS_ONLY) -> list[str]:
     """'-d <key>: <why>' for each `-d` answer its question's validator refuses, asked before
     copier writes anything: copier asks them after an update's migrations have changed the
     repository (a refusal left it half migrated), and shows a refusal of a `-d` answer as a
-    traceback. A validator is asked here only where it reads nothing but answers this
-    context holds and, of copier's settings, what _READ_ANSWERS_ONLY's functions read (the
-    repository's state before the migrations is not what copier's question sees); the
-    others are asked by copier as before."""
+    traceback. A validator is asked here only where it reads, of copier's settings, what
+    `readers` read (the repository's state before the migrations is not what copier's
+    question sees), and refuses before it reads an answer this context
+    lacks; the others are asked by copier as before."""
+    # An answer this context lacks (a default copier computes when it asks) stops the render
+    # where the validator reads it: copier's own environment would pass it on as "".
+    strict = context.environment.overlay(undefined=StrictUndefined)
     given = dict(context["_copier_conf"]["data"] or {})
     values = {**context.get_all(), **{key: _as_copier_reads(value, config.get(key)) for key, value in given.items()}}
     found = []
     for key in given:
         spec = config.get(key)
+        if spec is not None and (error := _answer_error(str(key), values[key], spec)):
+            found.append(_shortened(f"-d {key}: {error}", _MESSAGE_LIMIT))
+            continue
         validator = spec.get("validator") if isinstance(spec, dict) else None
-        if not isinstance(validator, str) or not _askable_before(context.environment, validator, values):
+        if not isinstance(validator, str) or not _askable_before(strict, validator, readers):
             continue
         try:
-            said = context.environment.from_string(validator).render(values).strip()
-        except Exception:  # noqa: BLE001 - a validator that needs copier's own questions: copier asks it
+            said = strict.from_string(validator).render(values).strip()
+        except Exception:  # noqa: BLE001 - one that reads an answer not given yet (copier computes it), or fails: copier asks it
             continue
         if said:
-            found.append(_shortened(f"-d {key}: {said}"))
+            found.append(_shortened(f"-d {key}: {said}", _MESSAGE_LIMIT))
     return found
 
 
-def _askable_before(environment: Environment, validator: str, values: Mapping) -> bool:
+def _askable_before(environment: Environment, validator: str, readers: frozenset[str]) -> bool:
+    """Does the validator read copier's settings only as `readers` do, or behind
+    _COPY_ONLY's guard?"""
     try:
         tree = environment.parse(validator)
     except TemplateSyntaxError:
         return False
-    if not meta.find_undeclared_variables(tree) <= set(values) | set(environment.globals):
-        return False
-    conf_uses = sum(1 for name in tree.find_all(nodes.Name) if name.name == "_copier_conf")
-    conf_args = sum(1 for call in tree.find_all(nodes.Call)
-                    if isinstance(call.node, nodes.Name) and call.node.name in _READ_ANSWERS_ONLY
-                    for arg in call.args if isinstance(arg, nodes.Name) and arg.name == "_copier_conf")
-    return conf_uses == conf_args
+    uses = {id(name) for name in tree.find_all(nodes.Name) if name.name == "_copier_conf"}
+    allowed = {id(arg) for call in tree.find_all(nodes.Call) if _calls(call, readers)
+               for arg in call.args if isinstance(arg, nodes.Name) and arg.name == "_copier_conf"}
+    allowed |= {id(name) for guard in tree.find_all(nodes.And) if _calls(_leftmost(guard), {_COPY_ONLY})
+                for name in guard.right.find_all(nodes.Name) if name.name == "_copier_conf"}
+    return uses <= allowed
+
+
+def _calls(node: nodes.Node, names: Iterable[str]) -> bool:
+    return isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name in names
+
+
+def _leftmost(node: nodes.Node) -> nodes.Node:
+    """The first operand of `a and b and c` (Jinja reads it as ((a and b) and c))."""
+    while isinstance(node, nodes.And):
+        node = node.left
+    return node
 
 
 def _as_copier_reads(value: object, spec: object) -> object:

@@ -81,17 +81,31 @@ _FIXED = {
 }
 
 
+# What an app's answers file of a release before the question (values_in: 2.1.0; apps_dir:
+# 3.0.0) stands for: where that release put the files.
+_ANSWERED_BEFORE = {"values_in": "configmap", "apps_dir": ""}
+
+
+def _recorded_or_before(recorded: dict, key: str) -> str | None:
+    """The answer `key` an answers file (non-empty) stands for, or None where it has none."""
+    if key in recorded:
+        return str(recorded[key] or "")
+    return _ANSWERED_BEFORE.get(key) if recorded else None
+
+
 def answer_fixed_error(conf, key: str, value: object) -> str:
     """Why an update may not change the answer `key` (kind, app_name, values_in) to
     `value`, or "": only a new copy may give it. An app's answers file (by its name) is
-    an app's whatever it records (an edit may have lost its kind)."""
+    an app's whatever it records (an edit may have lost its kind); one of a release before
+    the question stands for what that release wrote (_ANSWERED_BEFORE)."""
     recorded = recorded_answers(conf)
     if key == "kind" and layout.app_of_answers_file(str(conf["answers_file"])) and value != "app" and recorded:
         return f"{conf['answers_file']} is an app's answers file: kind must be app, not {value!r}; {_FIXED['kind']}"
-    if key not in recorded or str(recorded[key] or "") == str(value or ""):
+    before = _recorded_or_before(recorded, key)
+    if before is None or before == str(value or ""):
         return ""
-    return (f"{key} is '{recorded[key] or ''}' in {conf['answers_file']}; an update cannot change it to "
-            f"'{value or ''}': {_FIXED[key]}")
+    return (f"{key} is '{before}' in {conf['answers_file']}{'' if key in recorded else ' (its release asked none)'}; "
+            f"an update cannot change it to '{value or ''}': {_FIXED[key]}")
 
 
 def folder_moved_error(conf, key: str, value: object) -> str:
@@ -99,11 +113,20 @@ def folder_moved_error(conf, key: str, value: object) -> str:
     apps_dir), or "". The repository's files are where its answers file says: an update
     given another folder (`copier update -d bootstrap_dir=...`) would render the template's
     files there and leave every app's where they are, one repository split in two, each
-    half building. Asked in the repository itself only (its answers file records `key`);
-    copier's renders in empty folders record none."""
+    half building. Asked in the repository itself only (it has an answers file); copier's
+    renders in empty folders have none. One of a release before the question stands for
+    where that release put the files (_ANSWERED_BEFORE)."""
     recorded = recorded_answers(conf)
-    if key not in recorded or str(recorded[key] or "") == str(value or ""):
+    before = _recorded_or_before(recorded, key)
+    if before is None or before == str(value or ""):
         return ""
-    return (f"{key} is '{recorded[key] or ''}' in {conf['answers_file']}, where this repository's files are; an update "
-            f"cannot move them to '{value or ''}' (the template's files would go there, every app's would stay). "
-            "Move the folder with git mv, change its paths, and record it in the answers files by hand.")
+    where = f"{key} is '{before}' in {conf['answers_file']}{'' if key in recorded else ' (its release asked none)'}"
+    return (f"{where}, where this repository's files are; an update cannot move them to '{value or ''}' (the "
+            "template's files would go there, every app's would stay). Move the folder with git mv, change its "
+            "paths, and record it in the answers files by hand.")
+
+
+def apps_dir_moved_error(conf, value: object) -> str:
+    """folder_moved_error of apps_dir, which no migration records otherwise: its verdict
+    before an update's migrations is its verdict after them (answers_check asks it first)."""
+    return folder_moved_error(conf, "apps_dir", value)

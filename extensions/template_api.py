@@ -40,6 +40,7 @@ GLOBALS = {
     # copy or update, from copier's public context (copier_support's docstring)
     "checks_destination": copier_support.checks_destination,
     "folder_moved_error": copier_support.folder_moved_error,
+    "apps_dir_moved_error": copier_support.apps_dir_moved_error,
     "answer_fixed_error": copier_support.answer_fixed_error,
     "updating_app": copier_support.updating_app,
     # copier.yml's messages after a copy or an update

@@ -110,3 +110,29 @@ def test_an_update_cannot_move_the_repositorys_folders(template, tmp_path, answe
     assert result.returncode != 0
     assert f"{answer.split('=')[0]} is '" in result.stderr and "an update cannot move them" in result.stderr
     assert tree_state(repo) == before
+
+
+@pytest.mark.parametrize(("release", "answer", "said"), [
+    ("2.1.1", "apps_dir=apps", "-d apps_dir: apps_dir is '' in .copier-answers.app-web.yml (its release asked none)"),
+    ("2.0.0", "values_in=inline", "-d values_in: values_in is 'configmap' in .copier-answers.app-web.yml (its release "
+                                  "asked none)"),
+    ("2.0.0", "helm_strategy=Bogus", "-d helm_strategy: 'Bogus' is none of the choices"),
+    ("2.0.0", "release_name=Bad_Name", "-d release_name: release_name 'Bad_Name'"),
+])
+def test_an_update_across_releases_refuses_an_answer_before_its_migrations_change_anything(template, tmp_path, release,
+                                                                                              answer, said):
+    """copier asks its questions after the migrations of the releases an update crosses: a
+    -d answer it refused left the repository half migrated, with a traceback. An answers file
+    of a release before a question stands for what that release wrote: `apps_dir=apps` or
+    `values_in=inline` deleted the app's edited files and wrote them afresh."""
+    tag = template.tag(release)
+    repo = init_repo(copy(template.path, tmp_path / "repo", vcs_ref=tag, include_example_app=False))
+    copy(template.path, repo, vcs_ref=tag, kind="app", app_name="web", chart="podinfo",
+         helm_repo_url="https://charts.example.invalid", fetch_values=False)
+    commit_all(repo, "web")
+    before = tree_state(repo)
+    result = copier_cli("update", "--trust", "--defaults", "--vcs-ref", template.current, "-a", ".copier-answers.app-web.yml",
+                        "-d", answer, cwd=repo)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert said in result.stderr and "Nothing was changed." in result.stderr, result.stderr
+    assert tree_state(repo) == before

@@ -105,14 +105,14 @@ def test_a_yes_no_answer_given_with_d_is_named_by_its_questions_validator():
     assert answers_check.given_yes_no_error({"data": {}}, "sealed_secrets") == ""
 
 
-def before_message(conf: dict, **answers) -> str:
+def before_message(conf: dict, operation: str = "copy", **answers) -> str:
     """copier.yml's message before a copy or an update, rendered as copier renders it: with
     the template's functions, the answers copier holds then and its settings (_copier_conf)."""
     environment = SandboxedEnvironment()
     environment.globals.update(template_api.GLOBALS)
     environment.filters.update(template_api.FILTERS)
-    return environment.from_string("{{ recorded_answers_error(_copier_conf) }}").render(
-        **answers, **conf.get("data", {}), _copier_conf=conf)
+    return environment.from_string("{{ recorded_answers_error(_copier_conf, operation) }}").render(
+        **answers, **conf.get("data", {}), _copier_conf=conf, operation=operation)
 
 
 def test_an_answer_given_with_d_its_validator_refuses_stops_copier_before_it_writes(tmp_path: Path):
@@ -139,11 +139,22 @@ def test_a_validator_is_asked_before_copier_only_where_it_reads_what_copier_will
     (tmp_path / "copier.yml").write_text(
         "size:\n  type: int\n  validator: \"{{ 'over the limit' if size | int > limit else '' }}\"\n"
         "dir:\n  type: str\n  validator: \"{{ folder_moved_error(_copier_conf, 'apps_dir', dir) or 'refused' }}\"\n"
-        "ns:\n  type: str\n  validator: \"{{ dns1123_label_error(ns, 'ns') or namespace_moved_error(ns, _copier_conf) }}\"\n")
+        "ns:\n  type: str\n  validator: \"{{ dns1123_label_error(ns, 'ns') or namespace_moved_error(ns, _copier_conf) }}\"\n"
+        "copied:\n  type: str\n  validator: \"{{ (checks_destination(_copier_conf) and _copier_conf.dst_path | string)"
+        " or '' }}\"\n"
+        "read:\n  type: str\n  validator: \"{{ _copier_conf.dst_path | string }}\"\n")
     conf = {"overwrite": False, "dst_path": tmp_path / "new", "answers_file": ".copier-answers.yml", "src_path": tmp_path,
             "data": {"size": "9", "dir": "apps"}}
     assert before_message(conf) == ""  # size's reads limit, which no answer holds; dir's the repository
     with pytest.raises(UserMessageError, match="^-d size: over the limit\nNothing was changed.$"):
         before_message(conf, limit=5)
     with pytest.raises(UserMessageError, match="^-d ns: ns 'Bad_NS' "):
-        before_message({**conf, "data": {"ns": "Bad_NS"}})
+        before_message({**conf, "data": {"ns": "Bad_NS"}}, "update")
+    # Before a copy copier's settings name the answers file of the answers copier had then
+    # (`copy --overwrite -d kind=app` names the cluster's): what reads it, copier asks.
+    assert before_message({**conf, "data": {"ns": "Bad_NS"}}) == ""
+    # What a validator reads of the destination behind checks_destination (a copy's, which
+    # runs no migration) is read as copier will; unguarded, copier asks it.
+    with pytest.raises(UserMessageError, match=f"^-d copied: {tmp_path / 'new'}\n"):
+        before_message({**conf, "data": {"copied": "x"}})
+    assert before_message({**conf, "data": {"read": "x"}}) == ""
