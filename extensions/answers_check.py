@@ -154,9 +154,12 @@ def message(context: Context, conf, operation: str = "copy") -> str:
     config = _template_config(Path(str(conf["src_path"])))
     if config is None:
         return ""
-    if refused := given_refusals(context, config, _READ_ANSWERS_ONLY if operation == "update" else _READ_ON_COPY):
+    recorded = copier_support.recorded_answers(conf)
+    # Before an update, copier holds the -d answers alone; the answers file has the others.
+    if refused := (given_refusals(context, config, _READ_ANSWERS_ONLY, recorded) if operation == "update"
+                   else given_refusals(context, config, _READ_ON_COPY)):
         raise UserMessageError("\n".join(refused) + "\nNothing was changed.")
-    if not (recorded := copier_support.recorded_answers(conf)):
+    if not recorded:
         return ""
     if not (found := file_problems(str(conf["answers_file"]), recorded) + problems(recorded, config)):
         return ""
@@ -167,15 +170,16 @@ def message(context: Context, conf, operation: str = "copy") -> str:
 # the -d answers and answers the update's migrations leave as they are: what they say
 # before copier runs is what they say when it asks. (folder_moved_error of bootstrap_dir is
 # not: the 2.0.0 step moves the folder and records it.)
-_READ_ANSWERS_ONLY = frozenset({"checks_destination", "given_yes_no_error", "namespace_moved_error",
+_READ_ANSWERS_ONLY = frozenset({"checks_destination", "checks_given", "given_yes_no_error", "namespace_moved_error",
                                 "answer_fixed_error", "apps_dir_moved_error", "source_left_behind_error",
                                 "chart_not_there_error"})
 # Before a copy, copier's settings do not yet name the answers file the answers given make
 # (`copy --overwrite -d kind=app` still names the cluster's): what reads it is asked by copier.
 _READ_ON_COPY = frozenset({"checks_destination", "given_yes_no_error", "chart_not_there_error"})
-# The guard of what a validator reads in the destination on a copy only: an update skips
-# it, and a copy runs no migration.
-_COPY_ONLY = "checks_destination"
+# The guards of what a validator reads in the destination on a copy, which runs no
+# migration, or on an update given that answer (what it reads there, the apps and their
+# Kustomizations, a migration moves with the answers that say where they are).
+_GUARDS = frozenset({"checks_destination", "checks_given"})
 
 
 # A refusal names the answer to give instead (health checks moved to the new namespace):
@@ -183,19 +187,22 @@ _COPY_ONLY = "checks_destination"
 _MESSAGE_LIMIT = 2000
 
 
-def given_refusals(context: Context, config: Mapping, readers: frozenset[str] = _READ_ANSWERS_ONLY) -> list[str]:
+def given_refusals(context: Context, config: Mapping, readers: frozenset[str] = _READ_ANSWERS_ONLY,
+                   recorded: Mapping | None = None) -> list[str]:
     """'-d <key>: <why>' for each `-d` answer its question's validator refuses, asked before
     copier writes anything: copier asks them after an update's migrations have changed the
     repository (a refusal left it half migrated), and shows a refusal of a `-d` answer as a
     traceback. A validator is asked here only where it reads, of copier's settings, what
     `readers` read (the repository's state before the migrations is not what copier's
     question sees), and refuses before it reads an answer this context
-    lacks; the others are asked by copier as before."""
+    lacks (`recorded`: the answers file an update reads, under copier's); the others are
+    asked by copier as before."""
     # An answer this context lacks (a default copier computes when it asks) stops the render
     # where the validator reads it: copier's own environment would pass it on as "".
     strict = context.environment.overlay(undefined=StrictUndefined)
     given = dict(context["_copier_conf"]["data"] or {})
-    values = {**context.get_all(), **{key: _as_copier_reads(value, config.get(key)) for key, value in given.items()}}
+    values = {**(recorded or {}), **context.get_all(),
+              **{key: _as_copier_reads(value, config.get(key)) for key, value in given.items()}}
     found = []
     for key in given:
         spec = config.get(key)
@@ -215,8 +222,8 @@ def given_refusals(context: Context, config: Mapping, readers: frozenset[str] = 
 
 
 def _askable_before(environment: Environment, validator: str, readers: frozenset[str]) -> bool:
-    """Does the validator read copier's settings only as `readers` do, or behind
-    _COPY_ONLY's guard?"""
+    """Does the validator read copier's settings only as `readers` do, or behind one of
+    _GUARDS?"""
     try:
         tree = environment.parse(validator)
     except TemplateSyntaxError:
@@ -224,7 +231,7 @@ def _askable_before(environment: Environment, validator: str, readers: frozenset
     uses = {id(name) for name in tree.find_all(nodes.Name) if name.name == "_copier_conf"}
     allowed = {id(arg) for call in tree.find_all(nodes.Call) if _calls(call, readers)
                for arg in call.args if isinstance(arg, nodes.Name) and arg.name == "_copier_conf"}
-    allowed |= {id(name) for guard in tree.find_all(nodes.And) if _calls(_leftmost(guard), {_COPY_ONLY})
+    allowed |= {id(name) for guard in tree.find_all(nodes.And) if _calls(_leftmost(guard), _GUARDS)
                 for name in guard.right.find_all(nodes.Name) if name.name == "_copier_conf"}
     return uses <= allowed
 

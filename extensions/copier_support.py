@@ -46,6 +46,13 @@ def checks_destination(conf) -> bool:
     return not conf["overwrite"]
 
 
+def checks_given(conf, key: str) -> bool:
+    """checks_destination, and also on an update of the repository itself given `key` with
+    `-d` (the user names what is there now: an app the list names must exist). copier's
+    renders in empty folders, given every answer, have no answers file."""
+    return checks_destination(conf) or (key in (conf["data"] or {}) and bool(recorded_answers(conf)))
+
+
 def app_recorded(dst: str | Path, app_name: object) -> bool:
     """Does the destination record an app named `app_name` (its answers file)?"""
     return bool(app_name) and isinstance(app_name, str) and (Path(dst) / layout.app_answers_file(app_name)).is_file()

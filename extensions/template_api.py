@@ -39,6 +39,7 @@ FILTERS = {
 GLOBALS = {
     # copy or update, from copier's public context (copier_support's docstring)
     "checks_destination": copier_support.checks_destination,
+    "checks_given": copier_support.checks_given,
     "folder_moved_error": copier_support.folder_moved_error,
     "apps_dir_moved_error": copier_support.apps_dir_moved_error,
     "answer_fixed_error": copier_support.answer_fixed_error,

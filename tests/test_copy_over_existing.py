@@ -136,3 +136,19 @@ def test_an_update_across_releases_refuses_an_answer_before_its_migrations_chang
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert said in result.stderr and "Nothing was changed." in result.stderr, result.stderr
     assert tree_state(repo) == before
+
+
+def test_an_update_given_depends_on_names_apps_that_exist(repo, template):
+    """An update is not refused for an app removed since it recorded depends_on, but one given
+    `-d depends_on` names what is there now: `[nope]` was recorded, and the Kustomization
+    waited for ever."""
+    before = tree_state(repo)
+    refused = copier_cli("update", "--trust", "--defaults", "-a", ".copier-answers.app-web.yml", "-d", "depends_on=[nope]",
+                         cwd=repo)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+    assert "-d depends_on: " in refused.stderr and "nope" in refused.stderr and "Nothing was changed." in refused.stderr
+    assert tree_state(repo) == before
+    taken = copier_cli("update", "--trust", "--defaults", "-a", ".copier-answers.app-web.yml",
+                       "-d", "depends_on=[sealed-secrets]", cwd=repo)
+    assert taken.returncode == 0, taken.stderr
+    assert "dependsOn:\n    - name: sealed-secrets" in (repo / "bootstrap/kustomizations/kustomization-web.yaml").read_text()
