@@ -152,3 +152,14 @@ def test_an_update_given_depends_on_names_apps_that_exist(repo, template):
                        "-d", "depends_on=[sealed-secrets]", cwd=repo)
     assert taken.returncode == 0, taken.stderr
     assert "dependsOn:\n    - name: sealed-secrets" in (repo / "bootstrap/kustomizations/kustomization-web.yaml").read_text()
+
+
+def test_an_update_given_helm_repo_name_takes_no_helm_repository_of_another_url(repo, template):
+    """`-d helm_repo_name=sealed-secrets` on web's update pointed web's HelmRelease at the
+    controller's HelmRepository, which serves no podinfo: refused, as `add` refuses it."""
+    before = tree_state(repo)
+    refused = copier_cli("update", "--trust", "--defaults", "-a", ".copier-answers.app-web.yml",
+                         "-d", "helm_repo_name=sealed-secrets", cwd=repo)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+    assert "-d helm_repo_name: " in refused.stderr and "Nothing was changed." in refused.stderr, refused.stderr
+    assert tree_state(repo) == before
