@@ -48,8 +48,9 @@ def checks_destination(conf) -> bool:
 
 def checks_given(conf, key: str) -> bool:
     """checks_destination, and also on an update of the repository itself given `key` with
-    `-d` (the user names what is there now: an app the list names must exist). copier's
-    renders in empty folders, given every answer, have no answers file."""
+    `-d`: a new answer names what is there now (the apps depends_on lists, the
+    HelmRepository helm_repo_name shares), while a recorded one may name what was removed
+    since. copier's renders in empty folders, given every answer, have no answers file."""
     return checks_destination(conf) or (key in (conf["data"] or {}) and bool(recorded_answers(conf)))
 
 
