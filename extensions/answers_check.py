@@ -156,7 +156,8 @@ def message(context: Context, conf, operation: str = "copy") -> str:
         return ""
     recorded = copier_support.recorded_answers(conf)
     # Before an update, copier holds the -d answers alone; the answers file has the others.
-    if refused := (given_refusals(context, config, _READ_ANSWERS_ONLY, recorded) if operation == "update"
+    readers = _READ_ANSWERS_ONLY | ({"bootstrap_dir_moved_error"} if copier_support.bootstrap_dir_stays(recorded) else set())
+    if refused := (given_refusals(context, config, readers, recorded) if operation == "update"
                    else given_refusals(context, config, _READ_ON_COPY)):
         raise UserMessageError("\n".join(refused) + "\nNothing was changed.")
     if not recorded:
@@ -168,8 +169,8 @@ def message(context: Context, conf, operation: str = "copy") -> str:
 
 # Validators' functions that read of copier's settings (_copier_conf) only the operation,
 # the -d answers and answers the update's migrations leave as they are: what they say
-# before copier runs is what they say when it asks. (folder_moved_error of bootstrap_dir is
-# not: the 2.0.0 step moves the folder and records it.)
+# before copier runs is what they say when it asks. (bootstrap_dir_moved_error too, where
+# the answers file's folder is not the one the 2.0.0 step moves: bootstrap_dir_stays.)
 _READ_ANSWERS_ONLY = frozenset({"checks_destination", "checks_given", "given_yes_no_error", "namespace_moved_error",
                                 "answer_fixed_error", "apps_dir_moved_error", "source_left_behind_error",
                                 "chart_not_there_error"})

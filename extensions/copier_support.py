@@ -38,7 +38,7 @@ from pathlib import Path
 
 import yaml
 
-from . import bounded_yaml, layout
+from . import bounded_yaml, conventions, layout
 
 
 def checks_destination(conf) -> bool:
@@ -132,6 +132,18 @@ def folder_moved_error(conf, key: str, value: object) -> str:
     return (f"{where}, where this repository's files are; an update cannot move them to '{value or ''}' (the "
             "template's files would go there, every app's would stay). Move the folder with git mv, change its "
             "paths, and record it in the answers files by hand.")
+
+
+def bootstrap_dir_moved_error(conf, value: object) -> str:
+    """folder_moved_error of bootstrap_dir (answers_check asks it before an update's
+    migrations only where none moves the folder: bootstrap_dir_stays)."""
+    return folder_moved_error(conf, "bootstrap_dir", value)
+
+
+def bootstrap_dir_stays(recorded: dict) -> bool:
+    """Does no migration move the bootstrap folder an answers file records? The 2.0.0 step
+    moves the cookbook's (flux-system) to Flux's and rewrites the answer."""
+    return str(recorded.get("bootstrap_dir") or "") not in ("", conventions.COOKBOOK.bootstrap_dir)
 
 
 def apps_dir_moved_error(conf, value: object) -> str:

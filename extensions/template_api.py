@@ -42,6 +42,7 @@ GLOBALS = {
     "checks_given": copier_support.checks_given,
     "folder_moved_error": copier_support.folder_moved_error,
     "apps_dir_moved_error": copier_support.apps_dir_moved_error,
+    "bootstrap_dir_moved_error": copier_support.bootstrap_dir_moved_error,
     "answer_fixed_error": copier_support.answer_fixed_error,
     "updating_app": copier_support.updating_app,
     # copier.yml's messages after a copy or an update

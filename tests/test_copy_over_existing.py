@@ -118,6 +118,7 @@ def test_an_update_cannot_move_the_repositorys_folders(template, tmp_path, answe
                                   "asked none)"),
     ("2.0.0", "helm_strategy=Bogus", "-d helm_strategy: 'Bogus' is none of the choices"),
     ("2.0.0", "release_name=Bad_Name", "-d release_name: release_name 'Bad_Name'"),
+    ("2.1.1", "bootstrap_dir=clusters/home", "-d bootstrap_dir: bootstrap_dir is 'bootstrap' in .copier-answers.app-web.yml"),
 ])
 def test_an_update_across_releases_refuses_an_answer_before_its_migrations_change_anything(template, tmp_path, release,
                                                                                               answer, said):

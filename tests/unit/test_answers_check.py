@@ -158,3 +158,20 @@ def test_a_validator_is_asked_before_copier_only_where_it_reads_what_copier_will
     with pytest.raises(UserMessageError, match=f"^-d copied: {tmp_path / 'new'}\n"):
         before_message({**conf, "data": {"copied": "x"}})
     assert before_message({**conf, "data": {"read": "x"}}) == ""
+
+
+def test_bootstrap_dir_is_asked_before_an_update_only_where_no_migration_moves_the_folder(tmp_path: Path):
+    """The 2.0.0 step moves the cookbook's flux-system/ to bootstrap/ and rewrites the answer:
+    before it, the recorded folder is not the one copier's question will see."""
+    (tmp_path / "copier.yml").write_text((PROJECT_ROOT / "copier.yml").read_text())
+    (tmp_path / "repo").mkdir()
+    conf = {"overwrite": True, "dst_path": tmp_path / "repo", "answers_file": ".copier-answers.yml",
+            "src_path": tmp_path, "data": {"bootstrap_dir": "clusters/home"}}
+    for recorded, refused in (("bootstrap", True), ("flux-system", False)):
+        (tmp_path / "repo/.copier-answers.yml").write_text(
+            f"_commit: v2.1.1\n_src_path: gh:o/t\nkind: cluster\nbootstrap_dir: {recorded}\n")
+        if refused:
+            with pytest.raises(UserMessageError, match=f"^-d bootstrap_dir: bootstrap_dir is '{recorded}'"):
+                before_message(conf, "update")
+        else:
+            assert before_message(conf, "update") == ""
