@@ -62,7 +62,7 @@ from ..yaml_quoting import yaml_scalar
 from . import apps_folder, shared_files
 from .blob_record import BlobRecord, tracked_blobs
 from .flux_api import MigrationError, replace_field
-from .git_repo import MigrationAbort, blob_text, git, put_back, unmerged_entries
+from .git_repo import MigrationAbort, blob_text, committed_text, git, put_back, unmerged_entries
 
 CURRENT_RECORD = "flux-cookbook-3.0.0-current"
 # The answers this release adds that an app's own HelmRelease settings can stand in for.
@@ -479,8 +479,8 @@ def _changed_answers(repo: Path, answers_file: str) -> set[str]:
     answer a later release records for the first time is its default, no change)."""
     now = repo_state.answers_of(repo, answers_file) or {}
     try:
-        before = bounded_yaml.load(git(repo, "show", f"HEAD:{answers_file}"), answers_file)
-    except (MigrationAbort, ValueError, yaml.YAMLError):
+        before = bounded_yaml.load(committed_text(repo, answers_file) or "", answers_file)
+    except (ValueError, yaml.YAMLError):
         before = None
     before = before if isinstance(before, dict) else {}
     return {str(key) for key in before if now.get(key) != before[key]}
