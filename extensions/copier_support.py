@@ -94,11 +94,13 @@ _FIXED = {
 _ANSWERED_BEFORE = {"values_in": "configmap", "apps_dir": ""}
 
 
-def _recorded_or_before(recorded: dict, key: str) -> str | None:
-    """The answer `key` an answers file (non-empty) stands for, or None where it has none."""
-    if key in recorded:
-        return str(recorded[key] or "")
-    return _ANSWERED_BEFORE.get(key) if recorded else None
+def _changed_from(conf, recorded: dict, key: str, value: object) -> str:
+    """"<key> is '<answer>' in <answers file>" where `value` changes the answer `key` the
+    answers file (non-empty) stands for; "" where it changes nothing or the file has none."""
+    before = str(recorded[key] or "") if key in recorded else _ANSWERED_BEFORE.get(key) if recorded else None
+    if before is None or before == str(value or ""):
+        return ""
+    return f"{key} is '{before}' in {conf['answers_file']}{'' if key in recorded else ' (its release asked none)'}"
 
 
 def answer_fixed_error(conf, key: str, value: object) -> str:
@@ -109,11 +111,9 @@ def answer_fixed_error(conf, key: str, value: object) -> str:
     recorded = recorded_answers(conf)
     if key == "kind" and layout.app_of_answers_file(str(conf["answers_file"])) and value != "app" and recorded:
         return f"{conf['answers_file']} is an app's answers file: kind must be app, not {value!r}; {_FIXED['kind']}"
-    before = _recorded_or_before(recorded, key)
-    if before is None or before == str(value or ""):
+    if not (changed := _changed_from(conf, recorded, key, value)):
         return ""
-    return (f"{key} is '{before}' in {conf['answers_file']}{'' if key in recorded else ' (its release asked none)'}; "
-            f"an update cannot change it to '{value or ''}': {_FIXED[key]}")
+    return f"{changed}; an update cannot change it to '{value or ''}': {_FIXED[key]}"
 
 
 def folder_moved_error(conf, key: str, value: object) -> str:
@@ -124,11 +124,8 @@ def folder_moved_error(conf, key: str, value: object) -> str:
     half building. Asked in the repository itself only (it has an answers file); copier's
     renders in empty folders have none. One of a release before the question stands for
     where that release put the files (_ANSWERED_BEFORE)."""
-    recorded = recorded_answers(conf)
-    before = _recorded_or_before(recorded, key)
-    if before is None or before == str(value or ""):
+    if not (where := _changed_from(conf, recorded_answers(conf), key, value)):
         return ""
-    where = f"{key} is '{before}' in {conf['answers_file']}{'' if key in recorded else ' (its release asked none)'}"
     return (f"{where}, where this repository's files are; an update cannot move them to '{value or ''}' (the "
             "template's files would go there, every app's would stay). Move the folder with git mv, change its "
             "paths, and record it in the answers files by hand.")
