@@ -106,25 +106,19 @@ _NO_WORDS = frozenset({"", "n", "no", "f", "false", "off", "~", "null", "none"})
 _YES_NO_WORDS = _NO_WORDS | {"y", "yes", "t", "true", "on"}
 
 
-def _number_or_true(text: str) -> bool:
+def _number(text: str) -> float | None:
     try:
-        return bool(float(text))
+        return float(text)
     except ValueError:
-        return True
+        return None
 
 
 def yes_no_error(value: object) -> str:
     """'' where copier reads `value` as the yes or no it says; else what is wrong with it."""
     if value is None or isinstance(value, (bool, int, float)):
         return ""
-    if isinstance(value, str):
-        if value.strip().lower() in _YES_NO_WORDS:
-            return ""
-        try:
-            float(value)
-            return ""
-        except ValueError:
-            pass
+    if isinstance(value, str) and (value.strip().lower() in _YES_NO_WORDS or _number(value) is not None):
+        return ""
     return f"{value!r} is neither true nor false (copier would read it as {bool(value)})"
 
 
@@ -259,7 +253,7 @@ def _as_copier_reads(value: object, spec: object) -> object:
         except (ValueError, yaml.YAMLError):
             return value
     if kind == "bool":
-        return value.strip().lower() not in _NO_WORDS and _number_or_true(value)
+        return value.strip().lower() not in _NO_WORDS and ((number := _number(value)) is None or bool(number))
     return value
 
 
