@@ -489,12 +489,13 @@ def _changed_answers(repo: Path, answers_file: str) -> set[str]:
 def _with_answered_fields(mine: str, release: str, changed: set[str]) -> tuple[str, list[str]]:
     """`mine` with the value of each field an answer of `changed` writes taken from
     `release`, where they differ; and those fields' names."""
+    mine_source, release_source = _oci_repository(mine), _oci_repository(release)
     taken = []
     for (where, key), answers in _ANSWERED_FIELDS.items():
         if not changed.intersection(answers):
             continue
-        value = _field(release, where, key)
-        if value is None or value == _field(mine, where, key):
+        value = _field(release_source, where, key)
+        if value is None or value == _field(mine_source, where, key):
             continue
         try:
             mine, _ = replace_field(mine, "OCIRepository", where, key, key, value)
@@ -504,12 +505,16 @@ def _with_answered_fields(mine: str, release: str, changed: set[str]) -> tuple[s
     return mine, taken
 
 
-def _field(text: str, where: str, key: str) -> Any:
-    """The value at `where`.`key` of the text's OCIRepository, or None."""
+def _oci_repository(text: str) -> dict | None:
+    """The text's OCIRepository, or None."""
     try:
-        node = next((d for d in bounded_yaml.load_all(text) if isinstance(d, dict) and d.get("kind") == "OCIRepository"), None)
+        return next((d for d in bounded_yaml.load_all(text) if isinstance(d, dict) and d.get("kind") == "OCIRepository"), None)
     except (ValueError, yaml.YAMLError):
         return None
+
+
+def _field(node: Any, where: str, key: str) -> Any:
+    """The value at `where`.`key` of `node`, or None."""
     for part in [*where.split("."), key]:
         node = node.get(part) if isinstance(node, dict) else None
     return node
