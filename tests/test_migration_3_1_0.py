@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from flux_cookbook.check import run as check
-from tests.support.project import answers, commit_all, cookbook_cli, copy, edit, init_repo, load, own_copy
+from tests.support.project import answers, commit_all, cookbook_cli, copier_cli, copy, edit, init_repo, load, own_copy
 from tests.support.template_repo import git
 from tests.support.updated_repo import assert_current_and_valid, update_all
 
@@ -195,3 +195,45 @@ def test_a_guessed_health_check_in_a_kustomization_with_crlf_line_ends_moves_too
     assert kustomization(repo, "podinfo")["spec"]["healthChecks"] == [{**HELM_RELEASE_CHECK, "name": "podinfo", "namespace": "podinfo"}]
     assert path.read_bytes().count(b"\n") == path.read_bytes().count(b"\r\n")
     assert_current_and_valid(repo)
+
+
+FRONTEND_CHECK = [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo-frontend", "namespace": "podinfo"}]
+
+
+@pytest.mark.parametrize(("order", "given", "expected"), [
+    ("cluster first", "helmrelease_timeout=10m", {"timeout": "10m"}),
+    ("app first", "helmrelease_timeout=10m", {"timeout": "10m"}),
+    ("app first", f"health_checks={FRONTEND_CHECK}", {"healthChecks": FRONTEND_CHECK}),
+])
+def test_an_app_update_from_3_0_1_takes_new_answers_for_what_the_step_rewrote(plain_3_0_1, template, tmp_path,
+                                                                               order, given, expected):
+    """`copier update -a <app> -d ...` from 3.0.1, the cluster updated first or not: the
+    step has rewritten the app's timeout line or health checks, and the update's answers
+    change them again. copier merges from the old render, which has neither the step's
+    line nor the new one: a conflict, settled from the old render as the step leaves it."""
+    repo = own_copy(plain_3_0_1, tmp_path / "cluster")
+    if order == "cluster first":
+        assert copier_cli("update", "--trust", "--defaults", "--vcs-ref", template.current, cwd=repo).returncode == 0
+        commit_all(repo, "Update the cluster")
+    result = copier_cli("update", "--trust", "--defaults", "-a", ".copier-answers.app-podinfo.yml", "-d", given,
+                        "--vcs-ref", template.current, cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert "conflict left for you" not in result.stdout + result.stderr
+    assert expected.items() <= kustomization(repo, "podinfo")["spec"].items()
+    key, value = given.split("=", 1)
+    assert answers(repo, "podinfo")[key] == yaml.safe_load(value)
+    commit_all(repo, "Update podinfo")
+    assert_current_and_valid(repo)
+
+
+def test_a_conflict_in_the_helm_release_leaves_the_kustomizations_timeout_settled(plain_3_0_1, template, tmp_path):
+    """The user's own HelmRelease timeout against `-d helmrelease_timeout=10m`: a conflict
+    the user settles; the Kustomization's timeout line, the step's, takes the new answer."""
+    repo = own_copy(plain_3_0_1, tmp_path / "cluster")
+    edit(repo / "podinfo/helmrelease-podinfo.yaml", "  timeout: 5m\n", "  timeout: 7m\n")
+    commit_all(repo, "Seven minutes")
+    result = copier_cli("update", "--trust", "--defaults", "-a", ".copier-answers.app-podinfo.yml",
+                        "-d", "helmrelease_timeout=10m", "--vcs-ref", template.current, cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert git(repo, "diff", "--name-only", "--diff-filter=U") == "podinfo/helmrelease-podinfo.yaml\n"
+    assert "  timeout: 10m # at least the HelmRelease's timeout" in (repo / PODINFO_KUSTOMIZATION).read_text()

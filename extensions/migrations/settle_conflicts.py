@@ -21,6 +21,7 @@ old render) is settled when the user's holds every pattern of the release's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,9 @@ def name_rejected(repo: Path) -> None:
               "--conflict rej an update leaves such changes inline, between conflict markers.")
 
 
-def after(repo: Path, answers_file: str = "") -> None:
+def after(repo: Path, as_stepped: Callable[[str, str, str], str] = lambda path, base, mine: base) -> None:
+    """Settle what can be; name each conflict left. `as_stepped(path, base, mine)`: the old
+    render of `path` as the releases' steps leave it where they rewrote the user's side."""
     left = []
     for path, stages in unmerged_entries(repo).items():
         left.append(path)
@@ -64,7 +67,7 @@ def after(repo: Path, answers_file: str = "") -> None:
             continue
         try:
             mine, theirs = (blob_text(repo, blob) for blob in (mine_blob, theirs_blob))
-            base = blob_text(repo, stages[1]) if 1 in stages else ""
+            base = as_stepped(path, blob_text(repo, stages[1]), mine) if 1 in stages else ""
         except UnicodeDecodeError:
             continue  # not text: the user settles it
         settled = settle(Path(path).name, base, mine, theirs)

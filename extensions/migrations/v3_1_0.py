@@ -26,13 +26,14 @@ updated, and is idempotent: a second run finds nothing to do.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
 
 from .. import app_defaults, bounded_yaml, layout, line_ends, repo_files, repo_state
 from ..yaml_quoting import yaml_block, yaml_document, yaml_scalar
-from .git_repo import MigrationAbort, git, put_back
+from .git_repo import MigrationAbort, committed_text, git, put_back
 
 HEALTH_CHECKS = "health_checks"
 SEALED_SECRETS = "sealed_secrets"
@@ -72,28 +73,41 @@ def after(repo: Path, answers_file: str = "") -> None:
 def _plan_health_checks(repo: Path, answers_file: str, writes: dict[str, str], notes: list[str]) -> None:
     text = (repo / answers_file).read_text(encoding="utf-8")
     answers = bounded_yaml.load(text)
-    checks = answers.get(HEALTH_CHECKS) if isinstance(answers, dict) else None
-    if not checks or checks not in app_defaults.guessed_health_checks(answers):
-        return  # none, or the user's own
     app = layout.app_of_answers_file(answers_file)
+    if not isinstance(answers, dict) or not (new := _release_health_checks(repo, answers, app)):
+        return  # none, the user's own, or no HelmRelease where the template writes it
     kustomization_file = layout.kustomization_file(str(answers.get("bootstrap_dir")), app)
-    # Where the app is: a folder renamed by hand (`website/` of the app `web`) too.
-    release = _helm_release(repo, repo_state.app_file(repo, {**answers, "app_name": app}, layout.helm_release_file(app)))
-    if not (repo / kustomization_file).is_file() or release is None:
-        return  # not where the template writes them: nothing the template guessed to move
+    if not (repo / kustomization_file).is_file():
+        return  # not where the template writes it: nothing the template guessed to move
     kustomization = repo_files.read_text(repo, kustomization_file)  # as written: CRLF stays
-    newline = line_ends.of(kustomization)  # the block is matched and written in the file's line ends
-    written = line_ends.converted(f"  healthChecks:\n{yaml_block(checks, 4)}\n", newline)
-    at = kustomization.find(written)
-    # The whole block as the template wrote it: no second occurrence, no entry of the user's after it.
-    if at < 0 or kustomization.count(written) != 1 or kustomization[at + len(written):].startswith("    "):
+    if (moved := _replaced(kustomization, _health_check_blocks(answers[HEALTH_CHECKS], new))) is None:
         notes.append(f"{kustomization_file}: its healthChecks are your own; kept")
         return
-    metadata = release.get("metadata") or {}
-    new = app_defaults.helm_release_health_checks(str(metadata.get("name")), str(metadata.get("namespace") or answers.get("namespace")))
-    writes[kustomization_file] = kustomization.replace(written, line_ends.converted(f"  healthChecks:\n{yaml_block(new, 4)}\n", newline))
+    writes[kustomization_file] = moved
     writes[answers_file] = with_answer(text, HEALTH_CHECKS, new)
+    checks = answers[HEALTH_CHECKS]
     notes.append(f"app {app}: health check now its HelmRelease (was {checks[0]['kind']} {checks[0]['name']}, a guess)")
+
+
+def _release_health_checks(repo: Path, answers: dict, app: str) -> list[dict] | None:
+    """The health check on the app's HelmRelease that replaces an earlier release's guess,
+    or None: the answers' health checks are not exactly the guess (none, or the user's
+    own), or the app has no one HelmRelease where it is (a folder renamed by hand,
+    `website/` of the app `web`, too)."""
+    checks = answers.get(HEALTH_CHECKS)
+    if not checks or checks not in app_defaults.guessed_health_checks(answers):
+        return None
+    release = _helm_release(repo, repo_state.app_file(repo, {**answers, "app_name": app}, layout.helm_release_file(app)))
+    if release is None:
+        return None
+    metadata = release.get("metadata") or {}
+    return app_defaults.helm_release_health_checks(str(metadata.get("name")),
+                                                   str(metadata.get("namespace") or answers.get("namespace")))
+
+
+def _health_check_blocks(checks: list, new: list) -> tuple[str, str]:
+    """The Kustomization's healthChecks block as the template writes `checks`, and `new`."""
+    return f"  healthChecks:\n{yaml_block(checks, 4)}\n", f"  healthChecks:\n{yaml_block(new, 4)}\n"
 
 
 # The Kustomization's timeout line as releases before 3.1.0 wrote it, and as 3.1.0 does.
@@ -103,21 +117,85 @@ TIMEOUT_LINE = "  timeout: {} # at least the HelmRelease's timeout; if not set, 
 
 def _plan_timeout(repo: Path, answers_file: str, writes: dict[str, str], notes: list[str]) -> None:
     answers = bounded_yaml.load((repo / answers_file).read_text(encoding="utf-8"))
-    if not isinstance(answers, dict):
+    if not isinstance(answers, dict) or not (lines := _timeout_lines(answers)):
         return
-    own, helm = (str(answers.get(key) or "") for key in ("kustomization_timeout", "helmrelease_timeout"))
-    longer = app_defaults.kustomization_timeout_for(own, helm)
-    app = layout.app_of_answers_file(answers_file)
-    path = layout.kustomization_file(str(answers.get("bootstrap_dir")), app)
-    if not own or longer == own or not (path in writes or (repo / path).is_file()):
+    path = layout.kustomization_file(str(answers.get("bootstrap_dir")), layout.app_of_answers_file(answers_file))
+    if not (path in writes or (repo / path).is_file()):
         return
     text = writes.get(path) or repo_files.read_text(repo, path)  # the health checks' step may have written it
+    if (raised := _replaced(text, lines)) is not None:  # a line the user changed stands
+        writes[path] = raised
+        own, longer = _timeouts(answers)
+        notes.append(f"{path}: timeout {own} -> {longer}, the HelmRelease's (the Kustomization waits for Helm)")
+
+
+def _timeouts(answers: dict) -> tuple[str, str]:
+    """(kustomization_timeout, the Kustomization's timeout this release writes: the longer
+    of it and helmrelease_timeout)."""
+    own, helm = (str(answers.get(key) or "") for key in ("kustomization_timeout", "helmrelease_timeout"))
+    return own, app_defaults.kustomization_timeout_for(own, helm)
+
+
+def _timeout_lines(answers: dict) -> tuple[str, str] | None:
+    """(the Kustomization's timeout line as an earlier release wrote it, as this release
+    writes it), or None where the timeouts are the same."""
+    own, longer = _timeouts(answers)
+    if not own or longer == own:
+        return None
+    return OLD_TIMEOUT_LINE.format(yaml_scalar(own)), TIMEOUT_LINE.format(yaml_scalar(longer))
+
+
+def _replaced(text: str, lines: tuple[str, str]) -> str | None:
+    """`text` with lines[1] in place of lines[0], both in `text`'s line ends, or None
+    unless `text` holds lines[0] exactly once with no deeper-indented line of the user's
+    right after it (an entry added to a block)."""
     newline = line_ends.of(text)
-    old = line_ends.converted(OLD_TIMEOUT_LINE.format(yaml_scalar(own)), newline)
-    if text.count(old) != 1:
-        return  # the user's own line: it stands
-    writes[path] = text.replace(old, line_ends.converted(TIMEOUT_LINE.format(yaml_scalar(longer)), newline))
-    notes.append(f"{path}: timeout {own} -> {longer}, the HelmRelease's (the Kustomization waits for Helm)")
+    old, new = (line_ends.converted(line, newline) for line in lines)
+    at = text.find(old)
+    if at < 0 or text.count(old) != 1 or text[at + len(old):].startswith("    "):
+        return None
+    return text.replace(old, new)
+
+
+def as_stepped(repo: Path, answers_file: str) -> Callable[[str, str, str], str]:
+    """(path, base, mine) -> `base`, the old release's render of `path`, as this release's
+    step leaves it where it rewrote the user's side `mine`: for an app's Kustomization,
+    from the answers `answers_file` recorded before this update (HEAD's); any other file,
+    or a line the step left as the user's own, as it is.
+
+    copier merges an app's update from the old release's render of its files. The step
+    has rewritten the user's side already (in this update's before stage, or in the
+    cluster's update over the whole repository), so a line it rewrote that this update's
+    answers change again (`-d helmrelease_timeout=10m`, `-d health_checks=...`) differs
+    from that base on both sides, a conflict; from the render as the step leaves it, it is
+    the release's change alone (settle_conflicts)."""
+    app = layout.app_of_answers_file(answers_file)
+    text = committed_text(repo, answers_file) if app else None
+    try:
+        answers = bounded_yaml.load(text) if text is not None else None
+    except yaml.YAMLError:
+        answers = None
+    if not isinstance(answers, dict):
+        return lambda path, base, mine: base
+    try:
+        new = _release_health_checks(repo, answers, app)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        # The HelmRelease as the merge left it: one with conflicts is no YAML, and the
+        # Kustomization's health checks are then the user's to settle as well.
+        new = None
+    kustomization_file = layout.kustomization_file(str(answers.get("bootstrap_dir")), app)
+    rewrites = [lines for lines in (new and _health_check_blocks(answers[HEALTH_CHECKS], new), _timeout_lines(answers))
+                if lines]
+
+    def stepped(path: str, base: str, mine: str) -> str:
+        if path != kustomization_file:
+            return base
+        for lines in rewrites:
+            if line_ends.converted(lines[1], line_ends.of(mine)) in mine:  # the step's line, on the user's side
+                base = _replaced(base, lines) or base
+        return base
+
+    return stepped
 
 
 def _helm_release(repo: Path, path: str) -> dict | None:
