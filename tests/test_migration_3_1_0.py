@@ -177,6 +177,8 @@ def test_a_timeout_the_user_chose_is_never_replaced(plain_3_0_1, template, tmp_p
     result = cookbook_cli("update-all", str(repo), "--vcs-ref", template.current)
     assert result.returncode == 1
     assert f"the update left conflicts in:\n  {PODINFO_KUSTOMIZATION}" in result.stdout + result.stderr
+    # Named once by the release's step, which the run prints; not again by update-all's own settling.
+    assert (result.stdout + result.stderr).count(f"  {PODINFO_KUSTOMIZATION}: conflict left for you") == 1
     # The app's path reads as gone while its Kustomization holds conflict markers: said why.
     assert ("Files left with conflicts are not YAML until you resolve them, so what they declare cannot build: "
             f"{PODINFO_KUSTOMIZATION}.") in result.stderr, result.stderr

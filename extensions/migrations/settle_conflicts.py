@@ -56,9 +56,11 @@ def name_rejected(repo: Path) -> None:
               "--conflict rej an update leaves such changes inline, between conflict markers.")
 
 
-def after(repo: Path, as_stepped: Callable[[str, str, str], str] = lambda path, base, mine: base) -> None:
-    """Settle what can be; name each conflict left. `as_stepped(path, base, mine)`: the old
-    render of `path` as the releases' steps leave it where they rewrote the user's side."""
+def after(repo: Path, as_stepped: Callable[[str, str, str], str] = lambda path, base, mine: base,
+          name_left: bool = True) -> None:
+    """Settle what can be; name each conflict left, unless not `name_left` (the caller
+    names them). `as_stepped(path, base, mine)`: the old render of `path` as the releases'
+    steps leave it where they rewrote the user's side."""
     left = []
     for path, stages in unmerged_entries(repo).items():
         left.append(path)
@@ -78,7 +80,7 @@ def after(repo: Path, as_stepped: Callable[[str, str, str], str] = lambda path, 
         left.remove(path)
         how = "kept as it is" if settled == mine else "the release's changes set in your version, the rest as it was"
         print(f"  {path}: conflict settled, {how}")
-    for path in left:
+    for path in left if name_left else ():
         # Named as the settled ones are: copier itself says nothing of a conflict it leaves.
         print(f"  {path}: conflict left for you: keep your lines or the release's, then git add it")
 

@@ -149,9 +149,10 @@ def update_one(repo: Path, answers_file: str, vcs_ref: str | None) -> Outcome:
         # The release's own after-step settled the conflicts it knew how to (a release
         # before 3.0.0, none); this command's settles those where the user already has the
         # release's change (a comment line above it), whatever release the update went to.
+        # Those left are named with the outcome, once (the release's step named them too).
         from flux_cookbook.extensions.migrations import settle_conflicts, v3_1_0
 
-        settle_conflicts.after(repo, v3_1_0.as_stepped(repo, answers_file))
+        settle_conflicts.after(repo, v3_1_0.as_stepped(repo, answers_file), name_left=False)
     if conflicted := conflicted_files(repo):
         return Outcome(answers_file, "conflicts", reached, conflicts=conflicted)
     # The repository was clean, so every file git does not track is one this update wrote:
