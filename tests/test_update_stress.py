@@ -398,3 +398,46 @@ def test_what_an_update_with_conflict_rej_could_not_apply_is_named(v1_repo, temp
     said = result.stdout + result.stderr
     assert "copier could not apply some of the release's changes, and left them in" in said
     assert all(name in said for name in rejected), said
+
+
+HELM_RELEASE_TEMPLATE = "template/app/{{ layout.app_dir(app_name, apps_dir) }}/helmrelease-{{ app_name }}.yaml.jinja"
+
+
+def test_a_key_a_release_adds_that_the_user_set_elsewhere_is_left_as_a_conflict(template, tmp_path):
+    """A later release adds `maxHistory: 5` after releaseName; the user had set it at the end
+    of the spec. copier merges that without a conflict, into a HelmRelease holding the key
+    twice, which Flux refuses: update-all leaves it uncommitted, as a conflict, and says
+    which key; plain copier's update names it too."""
+    later = tmp_path / "template"
+    git(tmp_path, "clone", "-q", str(template.path), str(later))
+    release_line = "  releaseName: {{ release_name | yaml_scalar }}\n"
+    text = (later / HELM_RELEASE_TEMPLATE).read_text()
+    assert release_line in text
+    (later / HELM_RELEASE_TEMPLATE).write_text(text.replace(release_line, release_line + "  maxHistory: 5\n"))
+    major, minor, patch = template.current.lstrip("v").split(".")
+    next_tag = f"v{major}.{minor}.{int(patch) + 1}"
+    git(later, "-c", "user.name=tests", "-c", "user.email=tests@invalid", "commit", "-q", "-am", "maxHistory")
+    git(later, "tag", next_tag)
+
+    repo = init_repo(copy(later, tmp_path / "cluster", vcs_ref=template.current, include_example_app=False,
+                          sealed_secrets=False))
+    copy(later, repo, vcs_ref=template.current, kind="app", app_name="web", chart="podinfo",
+         helm_repo_url="https://charts.example.invalid", fetch_values=False)
+    release = repo / "web/helmrelease-web.yaml"
+    release.write_text(release.read_text() + "  maxHistory: 3 # ours\n")
+    commit_all(repo, "web, with a history of 3")
+    plain = own_copy(repo, tmp_path / "plain")
+
+    result = cookbook_cli("update-all", str(repo), "--vcs-ref", next_tag, "--trust")
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = release.read_text().splitlines()
+    first, second = lines.index("  maxHistory: 5") + 1, lines.index("  maxHistory: 3 # ours") + 1
+    assert (f".copier-answers.app-web.yml: the update left conflicts in:\n  web/helmrelease-web.yaml: maxHistory "
+            f"(lines {first} and {second}) twice in one mapping\n") in result.stderr, result.stderr
+    assert git(repo, "status", "--porcelain") == " M .copier-answers.app-web.yml\n M web/helmrelease-web.yaml\n"
+
+    result = copier_cli("update", "--trust", "--defaults", "-a", ".copier-answers.app-web.yml", "--vcs-ref", next_tag,
+                        cwd=plain)
+    assert result.returncode == 0, result.stderr
+    assert (f"  web/helmrelease-web.yaml: the merge left maxHistory (lines {first} and {second}) twice in one "
+            "mapping, your line and the release's: keep one, then git add it") in result.stdout + result.stderr

@@ -12,14 +12,15 @@ after:  it is put back under its apps folder; a SOPS-encrypted file the update c
         HelmRepository file it deleted that something still uses or lists is put back
         (v3_0_0); then conflicts in which the user already has the release's
         changes are settled (from the old render as 3.1.0's step leaves it: v3_1_0.as_stepped),
-        and the .rej files of `--conflict rej` named (settle_conflicts).
+        and the .rej files of `--conflict rej` named (settle_conflicts); so is a key the merge
+        left twice in one mapping (doubled_keys).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from . import apps_folder, encrypted_files, settle_conflicts, shared_files, v3_0_0, v3_1_0, values_kept
+from . import apps_folder, doubled_keys, encrypted_files, settle_conflicts, shared_files, v3_0_0, v3_1_0, values_kept
 
 
 def before(repo: Path, answers_file: str = "") -> None:
@@ -40,3 +41,4 @@ def after(repo: Path, answers_file: str = "") -> None:
     v3_0_0.restore_used_helm_repositories(repo)
     settle_conflicts.after(repo, v3_1_0.as_stepped(repo, answers_file))
     settle_conflicts.name_rejected(repo)
+    doubled_keys.after(repo)

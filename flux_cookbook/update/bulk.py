@@ -155,6 +155,12 @@ def update_one(repo: Path, answers_file: str, vcs_ref: str | None) -> Outcome:
         settle_conflicts.after(repo, v3_1_0.as_stepped(repo, answers_file), name_left=False)
     if conflicted := conflicted_files(repo):
         return Outcome(answers_file, "conflicts", reached, conflicts=conflicted)
+    from flux_cookbook.extensions.migrations import doubled_keys
+
+    if doubled := doubled_keys.doubled(repo):
+        # A conflict in all but name (doubled_keys.py): left for the user, as one is.
+        return Outcome(answers_file, "conflicts", reached,
+                       conflicts=[f"{path}: {', '.join(keys)} twice in one mapping" for path, keys in doubled.items()])
     # The repository was clean, so every file git does not track is one this update wrote:
     # a folder that lists its files by hand gets it listed, as `add` does, or Flux would
     # never apply it (the builds still pass, so the build check would not tell).

@@ -1,0 +1,83 @@
+"""After every update: a key the merge put twice in one mapping is named.
+
+copier merges line by line. A key a release adds to a file (`maxHistory: 5` after a
+HelmRelease's releaseName) that the user had already set further down the same mapping
+merges without a conflict, into a mapping holding the key twice: kustomize and Flux
+refuse the file ("mapping key already defined"), and which value the user meant is theirs
+to say. So it is a conflict in all but name: named here after `copier update`, and
+update-all leaves it uncommitted, as it leaves a conflict (flux_cookbook/update/bulk.py).
+A key the user's own file already held twice before the update is not the update's doing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+from .. import bounded_yaml, repo_files
+from .git_repo import committed_text, git
+
+
+def doubled(repo: Path) -> dict[str, list[str]]:
+    """{YAML file the update changed or added: each key the update left twice in one of its
+    mappings, as "<key> (lines <a> and <b>)"}, for those it left any in."""
+    staged = git(repo, "diff", "-z", "--name-only", "--cached").split("\0")  # from HEAD, or from nothing before a commit
+    changed = git(repo, "ls-files", "-z", "--modified", "--others", "--exclude-standard").split("\0")
+    found = {}
+    for path in sorted({name for name in staged + changed if name.endswith((".yaml", ".yml"))}):
+        try:
+            now = _doubled_keys(repo_files.read_text(repo, path))
+        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+            continue  # gone, not text, or no YAML (conflict markers): named otherwise
+        if not now:
+            continue
+        before = Counter(key for key, _, _ in _doubled_keys_or_none(committed_text(repo, path)))
+        new = []
+        for key, first, second in now:
+            if before[key]:
+                before[key] -= 1  # the user's file held it twice before the update
+            else:
+                new.append(f"{key} (lines {first} and {second})")
+        if new:
+            found[path] = new
+    return found
+
+
+def after(repo: Path) -> None:
+    for path, keys in doubled(repo).items():
+        print(f"  {path}: the merge left {', '.join(keys)} twice in one mapping, your line and the release's: "
+              "keep one, then git add it")
+
+
+def _doubled_keys_or_none(text: str | None) -> list[tuple[str, int, int]]:
+    try:
+        return _doubled_keys(text) if text is not None else []
+    except (ValueError, yaml.YAMLError):
+        return []
+
+
+def _doubled_keys(text: str) -> list[tuple[str, int, int]]:
+    """(key, line of its first, line of its second) for each key a mapping of `text` holds twice."""
+    found = []
+    nodes = [node for node in bounded_yaml.compose_all(text) if node is not None]
+    walked = set()  # an alias is the node it names: each is walked once, a recursive one too
+    while nodes:
+        node = nodes.pop()
+        if id(node) in walked:
+            continue
+        walked.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[tuple[str, str], int] = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    line = key.start_mark.line + 1
+                    if (key.tag, key.value) in seen:
+                        found.append((key.value, seen[key.tag, key.value], line))
+                    else:
+                        seen[key.tag, key.value] = line
+                nodes.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            nodes.extend(node.value)
+    return sorted(found, key=lambda item: item[1])

@@ -1,0 +1,26 @@
+"""A key an update left twice in one mapping, named; one the user's file had twice before, not."""
+
+from flux_cookbook.extensions.migrations.doubled_keys import doubled
+from tests.support.project import init_repo, repo_with
+
+
+def test_only_the_keys_the_update_doubled_are_named(tmp_path):
+    repo = repo_with(tmp_path / "repo", {
+        "a.yaml": "spec:\n  x: 1\n  x: 2\n",  # the user's own double: check names it, not the update
+        "b.yaml": "spec:\n  x: 1\n",
+        "notes.txt": "x: 1\nx: 2\n",
+    })
+    (repo / "a.yaml").write_text("spec:\n  x: 1\n  x: 2\n  y: 1\n  y: 2\n")
+    (repo / "b.yaml").write_text("spec:\n  x: 1\n  list:\n    - {k: 1, k: 2}\n---\nspec: {x: 1}\n")
+    (repo / "new.yml").write_text("a: 1\nb: &base {c: 1}\nd:\n  <<: *base\n  <<: *base\n")  # merge keys: YAML's own
+    (repo / "notes.txt").write_text("x: 1\nx: 2\nx: 3\n")  # no YAML file
+    assert doubled(repo) == {"a.yaml": ["y (lines 4 and 5)"], "b.yaml": ["k (lines 4 and 4)"]}
+
+
+def test_a_file_with_conflict_markers_or_a_recursive_alias_is_passed_over(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    init_repo(repo)
+    (repo / "c.yaml").write_text("<<<<<<< before updating\na: 1\n=======\na: 2\n>>>>>>> after updating\n")
+    (repo / "d.yaml").write_text("&loop [*loop, {e: 1, e: 2}]\n")
+    assert doubled(repo) == {"d.yaml": ["e (lines 1 and 1)"]}
