@@ -1351,10 +1351,30 @@ def test_a_sealed_secret_without_the_controller_app_is_advised_to_add_it(repo, c
     """The cookbook cluster has no Sealed Secrets app: `flux-cookbook add` makes it there."""
     shutil.rmtree(repo / "sealed-secrets")
     apply(repo, {"podinfo/sealedsecret-db.yaml": SEALED_SECRET, ".copier-answers.app-sealed-secrets.yml": None,
-                 "bootstrap/kustomizations/kustomization-sealed-secrets.yaml": None})
+                 "bootstrap/kustomizations/kustomization-sealed-secrets.yaml": None,
+                 "bootstrap/namespaces/namespace-sealed-secrets.yaml": None,
+                 "bootstrap/helmrepositories/helmrepository-sealed-secrets.yaml": None})
     report = check_repository(repo, cache_dir=cache)
     assert [(p.rule, p.path) for p in report.problems] == [("convention.sealed-secrets-controller", "podinfo/sealedsecret-db.yaml")]
     assert "add it with `flux-cookbook add sealed-secrets --defaults`" in report.problems[0].message
+
+
+def test_what_an_app_removed_by_hand_leaves_behind_is_named(repo, cache):
+    """README: to remove an app, delete its folder, its Kustomization and its answers file,
+    and its Namespace and HelmRepository files when no other app uses them; `check` names
+    those left. A Namespace something else still goes into is used."""
+    shutil.rmtree(repo / "sealed-secrets")
+    apply(repo, {".copier-answers.app-sealed-secrets.yml": None,
+                 "bootstrap/kustomizations/kustomization-sealed-secrets.yaml": None,
+                 "podinfo/configmap-extra.yaml": CONFIGMAP.replace("namespace: podinfo", "namespace: kube-system")})
+    report = check_repository(repo, cache_dir=cache)
+    assert [(p.rule, p.path, p.severity) for p in report.problems] == [
+        ("ref.unused-source", "bootstrap/helmrepositories/helmrepository-sealed-secrets.yaml", "warning"),
+        ("ref.unused-namespace", "bootstrap/namespaces/namespace-sealed-secrets.yaml", "warning"),
+    ], report.problems
+    apply(repo, {"podinfo/configmap-extra.yaml": CONFIGMAP.replace("namespace: podinfo", "namespace: sealed-secrets")})
+    report = check_repository(repo, cache_dir=cache)
+    assert [p.rule for p in report.problems] == ["ref.unused-source"]
 
 
 def test_a_file_listed_only_by_a_kustomization_file_no_build_reads_is_named(repo, cache):

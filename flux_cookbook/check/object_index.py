@@ -126,6 +126,12 @@ def spec_of(manifest: Manifest) -> LineMap:
     return spec if isinstance(spec, LineMap) else LineMap()
 
 
+def answers_document(repo: Repository, path: str) -> LineMap | None:
+    """The answers an answers file of the repository records, or None where it holds none."""
+    docs = repo.documents.get(path) or []
+    return docs[0].obj if docs and isinstance(docs[0].obj, LineMap) else None
+
+
 def kustomization_spec(repo: Repository, kustomization) -> LineMap | None:
     """The spec of a flux_build.FluxKustomization as its file writes it; None for one no
     file defines (check --path's stand-in)."""

@@ -8,7 +8,7 @@ import json
 import posixpath
 import re
 
-from flux_cookbook.check.object_index import applied_post_builds
+from flux_cookbook.check.object_index import answers_document, applied_post_builds
 from flux_cookbook.check.problems import BUILTIN_NAMESPACES, ERROR, WARNING, Problem
 from flux_cookbook.extensions import answers_check, layout, repo_files
 from flux_cookbook.extensions.flux_names import COMPONENTS_FILE, FLUX_SYSTEM, HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP
@@ -72,7 +72,7 @@ def _template_paths(repo: Repository) -> set[str]:
     (`ingress-nginx` in helmrelease-nginx.yaml), and copier update renders that file."""
     paths = set()
     for app_name in apps.app_names(repo.root):
-        answers = _answers_document(repo, layout.app_answers_file(app_name))
+        answers = answers_document(repo, layout.app_answers_file(app_name))
         if answers is None:
             continue
         app = apps.App(repo.root, app_name, answers, default_bootstrap_dir=repo.bootstrap_dir)
@@ -232,7 +232,7 @@ def _answers(repo: Repository) -> list[Problem]:
         if "/" in path or not (path == layout.CLUSTER_ANSWERS or fnmatch.fnmatchcase(path, layout.APP_ANSWERS_GLOB)):
             continue
         docs = repo.documents[path]
-        answers = _answers_document(repo, path)
+        answers = answers_document(repo, path)
         # What update-all refuses before it updates anything: the file says whose it is (an
         # app's renders the app its app_name names), each problem at its key's line.
         found = answers_check.file_problems(path, {} if not docs or docs[0].obj is None else answers)
@@ -285,11 +285,6 @@ def _folder_answers(path: str, answers: LineMap) -> Problem | None:
             return Problem(path, answers.line_of(key), "convention.answers", ERROR,
                            f"{error} copier update -a {path} refuses it; fix the answer")
     return None
-
-
-def _answers_document(repo: Repository, path: str) -> LineMap | None:
-    docs = repo.documents.get(path) or []
-    return docs[0].obj if docs and isinstance(docs[0].obj, LineMap) else None
 
 
 def _app_files(repo: Repository, path: str, answers: LineMap, app: str) -> list[Problem]:

@@ -10,13 +10,15 @@ from flux_cookbook.check.object_index import (
     DEFAULT_VALUES_KEY,
     RUN_TIME_MAKERS,
     Index,
+    answers_document,
     applied_post_builds,
     entries,
     metadata_of,
     spec_of,
     substituted,
 )
-from flux_cookbook.check.problems import ERROR, SEALED_SECRETS_GROUP, WARNING, Problem
+from flux_cookbook.check.problems import BUILTIN_NAMESPACES, ERROR, SEALED_SECRETS_GROUP, WARNING, Problem
+from flux_cookbook.extensions import layout
 from flux_cookbook.extensions.flux_names import (
     FLUX_2_9,
     FLUX_SYSTEM,
@@ -27,11 +29,13 @@ from flux_cookbook.extensions.flux_names import (
     NOTIFICATION_GROUP,
     SOURCE_GROUP,
 )
-from flux_cookbook.repository import post_build
+from flux_cookbook.extensions.repo_state import same_url
+from flux_cookbook.repository import apps, post_build
 from flux_cookbook.repository.model import (
     Manifest,
     Repository,
     api_group,
+    is_kustomize_config,
     is_under,
     normalized_path,
 )
@@ -55,6 +59,49 @@ def check_references(repo: Repository) -> list[Problem]:
             problems += [p for p in _manifest_references(repo, manifest, indexes[cluster]) if p not in problems]
     problems += _depends_on_cycles(repo, "Kustomization", KUSTOMIZE_GROUP)
     problems += _depends_on_cycles(repo, "HelmRelease", HELM_GROUP)
+    problems += _unused(repo)
+    return problems
+
+
+def _unused(repo: Repository) -> list[Problem]:
+    """Warnings: a HelmRepository no HelmRelease or HelmChart of the repository uses, and a
+    Namespace nothing of it goes into; what an app removed by hand leaves behind when its
+    files were the only ones to use them (Flux still applies both, and fetches the
+    repository's index every interval). Warnings only: something outside the repository
+    may use them."""
+    used_sources: set[tuple[str, str]] = set()
+    used_namespaces = {str(config.get("namespace")) for path, documents in repo.documents.items()
+                       if is_kustomize_config(path) for config in (d.obj for d in documents) if isinstance(config, dict)}
+    # What each app's answers name is used, whether or not its files can be read now (a
+    # Kustomization with a mistake of its own applies nothing: that mistake is the problem).
+    for app_name in apps.app_names(repo.root):
+        answers = answers_document(repo, layout.app_answers_file(app_name)) or {}
+        used_namespaces.add(str(answers.get("namespace") or ""))
+        used_sources.add((FLUX_SYSTEM, str(answers.get("helm_repo_name") or "")))
+    for manifest in repo.manifests:
+        used_namespaces.add(manifest.namespace)
+        spec = spec_of(manifest)
+        if manifest.is_a("HelmRelease", HELM_GROUP):
+            used_namespaces |= {_installs_into(manifest), str(spec.get("storageNamespace") or "")}
+            chart = spec.get("chart")
+            spec = chart.get("spec") if isinstance(chart, LineMap) else None
+        elif not manifest.is_a("HelmChart", SOURCE_GROUP):
+            continue
+        ref = spec.get("sourceRef") if isinstance(spec, LineMap) else None
+        if isinstance(ref, LineMap) and ref.get("kind") == "HelmRepository":
+            used_sources.add((str(ref.get("namespace") or manifest.namespace), str(ref.get("name"))))
+    problems = []
+    for manifest in repo.manifests:
+        if manifest.is_a("HelmRepository", SOURCE_GROUP) and (manifest.namespace, manifest.name) not in used_sources \
+                and not _url_served_twice(repo, manifest):  # convention.helm-repository-url says which to keep
+            problems.append(Problem(manifest.path, manifest.line, "ref.unused-source", WARNING,
+                                    f"{manifest.label()}: no HelmRelease or HelmChart of this repository uses it "
+                                    "(Flux still fetches its index every interval); delete its file if no app needs "
+                                    "it any more"))
+        elif manifest.is_a("Namespace", "") and manifest.name not in used_namespaces | {FLUX_SYSTEM, *BUILTIN_NAMESPACES}:
+            problems.append(Problem(manifest.path, manifest.line, "ref.unused-namespace", WARNING,
+                                    f"{manifest.label()}: nothing in this repository goes into it; delete its file "
+                                    "if no app needs it any more"))
     return problems
 
 
@@ -324,6 +371,17 @@ def _depends_on(manifest: Manifest, spec: LineMap, kind: str, group: str, index:
                                     f"{manifest.label()}: dependsOn names {kind} {namespace}/{name}, which "
                                     f"{index.scope}{_similar(index, name, kind)}"))
     return problems
+
+
+def _url_served_twice(repo: Repository, manifest: Manifest) -> bool:
+    """Does another HelmRepository of the repository serve this one's URL?"""
+    def url(source: Manifest) -> object:
+        spec = source.obj.get("spec")
+        return spec.get("url") if isinstance(spec, dict) else None
+
+    return isinstance(url(manifest), str) and any(
+        other is not manifest and other.is_a("HelmRepository", SOURCE_GROUP) and isinstance(url(other), str)
+        and same_url(url(other), url(manifest)) for other in repo.manifests)
 
 
 def _depends_on_cycles(repo: Repository, kind: str, group: str) -> list[Problem]:
