@@ -380,6 +380,16 @@ def test_add_outside_a_cluster_repository_says_so(tmp_path):
     assert "has no .copier-answers.yml" in result.stderr and "symbolic links" not in result.stderr, result.stderr
 
 
+def test_add_judges_the_name_before_the_files_a_folder_of_that_name_holds(cluster):
+    """`add .github`: the name no app may have, as the template's validator says it, not
+    "remove its files, or choose another app_name" of a folder that is no app's."""
+    assert (cluster / ".github/workflows").is_dir()  # the cluster's own CI
+    result = cookbook_cli("add", ".github", "--chart", "podinfo", "--helm-repo-url", "https://charts.example.invalid",
+                          "--defaults", cwd=cluster)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "app_name '.github'" in result.stderr and "no answers file" not in result.stderr, result.stderr
+
+
 def test_adopt_outside_a_git_repository_says_so(tmp_path, template):
     """As add: a folder that is no git repository is refused before anything walks it."""
     (tmp_path / "projects").mkdir()

@@ -12,7 +12,7 @@ from pathlib import Path
 from flux_cookbook import stops
 from flux_cookbook.commands import SUMMARIES, add_template_options
 from flux_cookbook.errors import UsageError, UserError
-from flux_cookbook.extensions import conventions, known_apps, layout, repo_files, repo_state, unused_answers
+from flux_cookbook.extensions import conventions, known_apps, kube_names, layout, repo_files, repo_state, unused_answers
 from flux_cookbook.repository import put_back
 from flux_cookbook.repository.lock import one_writer, require_no_index_lock
 from flux_cookbook.seal import controller_dependency
@@ -72,7 +72,11 @@ def run(args: argparse.Namespace) -> int:
     known = known_apps.ANSWERS.get(args.app, {}) if "helm_repo_url" not in given else {}
     data = {**known, **extra, **given, "kind": "app", "app_name": args.app}
     # A copy never replaces an app (copier would ask file by file, or overwrite with
-    # --defaults): refuse before copier runs, with the template's own message.
+    # --defaults): refuse before copier runs, with the template's own message; a name no
+    # app may have first, as the template's validator judges it (`add .github` is no app
+    # whose files to remove).
+    if bad_name := kube_names.dns1123_label_error(args.app, "app_name"):
+        raise UserError(bad_name)
     if exists := repo_state.app_exists_error(repo, args.app, str(cluster.get("bootstrap_dir") or conventions.CURRENT.bootstrap_dir),
                                              str(cluster.get("apps_dir") or "")):
         raise UserError(exists)
