@@ -530,6 +530,23 @@ def test_a_chart_kept_in_the_repository_is_recorded_relative_to_it_so_every_clon
     assert tree_state(clone) == state
 
 
+def test_add_says_what_a_values_source_of_another_version_or_outside_the_repository_means(cluster):
+    """Taken, as copier takes it, and said: values of a version the range does not match
+    (values outdated lists the app as behind), a path update-all refuses to read."""
+    older = CHARTS / "podinfo" / "6.0.3"
+    added = cookbook_cli("add", "web", "--chart", "podinfo", "--chart-version", "6.14.x", "--helm-repo-url",
+                         "https://charts.example.invalid", "--defaults", "-d", f"values_source={older}", cwd=cluster)
+    assert added.returncode == 0, added.stderr
+    assert (f"  values_source {older} is podinfo 6.0.3, which chart_version 6.14.x does not match: the app's values "
+            "are 6.0.3's") in added.stdout, added.stdout
+    assert f"  values_source {older} is outside the repository, recorded as this machine's path" in added.stdout
+    shutil.copytree(CHARTS / "podinfo" / "6.14.1", cluster / "charts" / "podinfo")
+    added = cookbook_cli("add", "api", "--chart", "podinfo", "--chart-version", "6.x", "--helm-repo-url",
+                         "https://charts.example.invalid", "--defaults", "-d", "values_source=charts/podinfo", cwd=cluster)
+    assert added.returncode == 0, added.stderr
+    assert "values_source" not in added.stdout, added.stdout
+
+
 def test_update_all_names_answers_the_release_would_drop_and_changes_nothing(template, tmp_path):
     """A misspelt key in an answers file: copier would drop it without a word and the
     question it meant take its default. update-all asks every answers file it is about to

@@ -17,6 +17,7 @@ from flux_cookbook.repository import put_back
 from flux_cookbook.repository.lock import one_writer, require_no_index_lock
 from flux_cookbook.seal import controller_dependency
 from flux_cookbook.template_runs import copier_run, new_files_listed, trust
+from flux_cookbook.values import source_notes
 
 NAME = "add"
 EXAMPLE = """examples:
@@ -112,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     for note in unused_answers.notes({**extra, **given}, repo, answers_file, options) + unused_answers.kept_shared_file_notes(
             {**extra, **given}, repo, answers_file):
         print(note)
-    for note in waiting:
+    for note in waiting + source_notes.notes(repo, answers_file, copier_run.recorded_answers(repo, answers_file)):
         print(f"  {note}")
     print(f"Added app {args.app} ({answers_file}). Review with `git status`, then commit.")
     return 0

@@ -1,0 +1,35 @@
+"""What a new app's values_source means for it later, said when the app is added.
+
+copier takes any chart or values file it can read as the app's values: one of a version
+the app's chart_version does not match, or one outside the repository, is a fine answer
+today and a surprise later (values outdated lists the app as behind; update-all, and so a
+scheduled run, refuses to read outside the repository).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flux_cookbook.extensions.semver_range import parse_constraint
+from flux_cookbook.template_runs.copier_run import values_sources_outside
+
+
+def notes(repo: Path, answers_file: str, answers: dict) -> list[str]:
+    source = str(answers.get("values_source") or "")
+    if not source:
+        return []
+    found = []
+    version, version_range = (str(answers.get(key) or "") for key in ("values_chart_version", "chart_version"))
+    try:
+        outside_range = bool(version and version_range) and not parse_constraint(version_range).allows(version)
+    except ValueError:
+        outside_range = False  # a range copier's validator took; not one to judge here
+    if outside_range:
+        found.append(f"values_source {source} is {answers.get('chart')} {version}, which chart_version {version_range} "
+                     f"does not match: the app's values are {version}'s, not those of the version Flux installs "
+                     f"(`flux-cookbook values refresh {answers.get('app_name')}` brings them there, your edits kept)")
+    if values_sources_outside(repo, {answers_file: answers}):
+        found.append(f"values_source {source} is outside the repository, recorded as this machine's path: "
+                     "update-all, and so a scheduled run, refuses to read it; keep the chart or values file in the "
+                     "repository and give that path")
+    return found
