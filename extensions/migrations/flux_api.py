@@ -904,7 +904,8 @@ def migrate_text(text: str) -> Migration:
             if _names_flux_api(chunk):
                 raise MigrationError(f"line {line}: a Flux object that is not valid YAML ({problem})") from None
             parsed.append(_UNREADABLE)
-            skipped.append(f"line {line}: not valid YAML ({problem}) and no Flux object; left as it is")
+            skipped.append(f"line {line}: a document that is not valid YAML ({problem}) and no Flux object; that "
+                           "document left as it is")
         line_no += len(document_split.lines(chunk))
     if any(is_sops_document(tree) for tree in parsed):
         return Migration(text=text, changed=False, skipped=["SOPS-encrypted; left as it is (decrypt it to migrate "

@@ -17,7 +17,7 @@ from flux_cookbook.adopt.findings import Findings
 from flux_cookbook.adopt.reading import HandMade, label
 from flux_cookbook.extensions import input_checks
 from flux_cookbook.repository import apps
-from flux_cookbook.repository.model import HELM_GROUP, KUSTOMIZE_GROUP, Object, normalized_path
+from flux_cookbook.repository.model import HELM_GROUP, KUSTOMIZE_GROUP, Object, is_under, normalized_path
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,9 @@ def _not_an_app_reason(kustomization: Object, hand: HandMade) -> str:
         return "it applies the bootstrap folder or a folder in it"
     releases = applied_releases(hand, folder)
     if not releases:
-        return f"no HelmRelease in {folder}/"
+        # A file that cannot be read may hold one: said, as the note on each such file says why.
+        unread = sorted(path for path in hand.repo.parse_errors if is_under(path, folder))
+        return f"no HelmRelease in {folder}/" + (f" that can be read ({', '.join(unread)} cannot)" if unread else "")
     if len(releases) > 1:
         return f"{len(releases)} HelmReleases in {folder}/, and a template app has one"
     chart_source = releases[0].get("spec", "chart", "spec", "sourceRef", "kind")

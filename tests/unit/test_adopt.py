@@ -267,6 +267,13 @@ def test_a_kustomization_of_plain_manifests_is_kept_as_the_users_own(tmp_path):
     ]
 
 
+def test_a_folder_whose_helm_release_file_cannot_be_read_is_kept_saying_so(tmp_path):
+    files = {**PODINFO, **PLAIN_MANIFESTS, "infra/helmrelease-infra.yaml": "metadata:\n  labels: *undefined\n"}
+    plan = plan_adoption(write(tmp_path, files), TEMPLATE, NO_GIT)
+    assert plan.kept == ["Kustomization 'infra' (flux-system/kustomizations/kustomization-infra.yaml): no HelmRelease "
+                         "in infra/ that can be read (infra/helmrelease-infra.yaml cannot)"]
+
+
 def test_apps_one_folder_down_are_adopted_where_they_are(tmp_path):
     files = {name.replace("podinfo/", "apps/podinfo/", 1): text for name, text in PODINFO.items()}
     files["flux-system/kustomizations/kustomization-podinfo.yaml"] = PODINFO[

@@ -818,7 +818,7 @@ def test_migrate_file_writes_only_when_changed(tmp_path):
 def test_documents_that_are_no_readable_flux_object_are_left_as_they_are(text):
     migration = migrate_text(text)
     assert (migration.text, migration.changed) == (text, False)
-    assert migration.skipped and "left as it is" in migration.skipped[0]
+    assert migration.skipped and "that document left as it is" in migration.skipped[0]
 
 
 def test_a_sops_encrypted_file_is_left_whole():
