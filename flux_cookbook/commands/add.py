@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     for note in unused_answers.notes({**extra, **given}, repo, answers_file, options) + unused_answers.kept_shared_file_notes(
             {**extra, **given}, repo, answers_file):
         print(note)
-    for note in waiting + source_notes.notes(repo, answers_file, copier_run.recorded_answers(repo, answers_file)):
+    for note in waiting + source_notes.notes(repo, answers_file):
         print(f"  {note}")
     print(f"Added app {args.app} ({answers_file}). Review with `git status`, then commit.")
     return 0

@@ -10,11 +10,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flux_cookbook.errors import UserError
 from flux_cookbook.extensions.semver_range import parse_constraint
-from flux_cookbook.template_runs.copier_run import values_sources_outside
+from flux_cookbook.template_runs import copier_run
 
 
-def notes(repo: Path, answers_file: str, answers: dict) -> list[str]:
+def notes(repo: Path, answers_file: str) -> list[str]:
+    """The notes on the values_source the answers file records (none where it records none,
+    or where the template wrote no answers file: a template of another's)."""
+    try:
+        answers = copier_run.recorded_answers(repo, answers_file)
+    except UserError:
+        return []
     source = str(answers.get("values_source") or "")
     if not source:
         return []
@@ -28,7 +35,7 @@ def notes(repo: Path, answers_file: str, answers: dict) -> list[str]:
         found.append(f"values_source {source} is {answers.get('chart')} {version}, which chart_version {version_range} "
                      f"does not match: the app's values are {version}'s, not those of the version Flux installs "
                      f"(`flux-cookbook values refresh {answers.get('app_name')}` brings them there, your edits kept)")
-    if values_sources_outside(repo, {answers_file: answers}):
+    if copier_run.values_sources_outside(repo, {answers_file: answers}):
         found.append(f"values_source {source} is outside the repository, recorded as this machine's path: "
                      "update-all, and so a scheduled run, refuses to read it; keep the chart or values file in the "
                      "repository and give that path")

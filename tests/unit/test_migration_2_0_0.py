@@ -301,7 +301,7 @@ def test_files_that_are_no_flux_objects_and_do_not_parse_are_left_alone(tmp_path
     v2_0_0.before(repo)
     assert {name: (repo / name).read_text() for name in odd} == odd
     out = capsys.readouterr().out
-    assert "docs/values.yaml: line 2: not valid YAML" in out and "left as it is" in out
+    assert "docs/values.yaml: line 2: a document that is not valid YAML" in out and "left as it is" in out
 
 
 def test_documents_that_are_no_mapping_are_left_alone(tmp_path):
