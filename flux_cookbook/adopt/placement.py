@@ -15,6 +15,7 @@ from flux_cookbook.adopt.findings import Findings, Move
 from flux_cookbook.adopt.reading import HandMade, label
 from flux_cookbook.adopt.yaml_split import SplitFile, SplitRefused, split_file
 from flux_cookbook.extensions import layout
+from flux_cookbook.extensions.flux_names import FLUX_SYSTEM
 from flux_cookbook.repository.model import SOURCE_GROUP, Object
 
 CORE_GROUP = ""
@@ -145,10 +146,16 @@ class Placer:
                 f"HelmRepository '{name}' is declared {len(found)} times ({', '.join(m.path for m in found)}); keep one."
             )
         elif elsewhere := hand.find("HelmRepository", SOURCE_GROUP, name=name):
+            namespace = elsewhere[0].get("metadata", "namespace")
+            # The template's HelmRepositories are in flux-system, and its HelmReleases name them there.
+            renamespace = "" if namespace == FLUX_SYSTEM else (
+                f" It is in namespace {namespace or 'default'}: as you move it, set its metadata.namespace and the "
+                f"HelmRelease's spec.chart.spec.sourceRef.namespace to {FLUX_SYSTEM}.")
             findings.problems.append(
                 f"app {app}: its chart's HelmRepository '{name}' is in {elsewhere[0].path}, not in {bootstrap}/; "
                 f"copier update would add {target}, a second copy. Moving it yourself means one Kustomization handing "
                 "it to another: annotate it kustomize.toolkit.fluxcd.io/prune: disabled for one reconciliation first."
+                + renamespace
             )
         else:
             findings.problems.append(

@@ -274,6 +274,19 @@ def test_a_folder_whose_helm_release_file_cannot_be_read_is_kept_saying_so(tmp_p
                          "in infra/ that can be read (infra/helmrelease-infra.yaml cannot)"]
 
 
+def test_a_helm_repository_in_the_apps_folder_and_namespace_is_refused_with_what_moving_it_takes(tmp_path):
+    repository = PODINFO["flux-system/helmrepositories/helmrepository-podinfo.yaml"]
+    files = {name: text for name, text in PODINFO.items() if "helmrepositories" not in name}
+    files["podinfo/helmrepository-podinfo.yaml"] = repository.replace("namespace: flux-system", "namespace: podinfo")
+    files["podinfo/helmrelease-podinfo.yaml"] = files["podinfo/helmrelease-podinfo.yaml"].replace(
+        "            namespace: flux-system", "            namespace: podinfo")
+    found = problems(write(tmp_path, files))
+    assert ("app podinfo: its chart's HelmRepository 'podinfo' is in podinfo/helmrepository-podinfo.yaml, not in "
+            "flux-system/") in found
+    assert ("It is in namespace podinfo: as you move it, set its metadata.namespace and the HelmRelease's "
+            "spec.chart.spec.sourceRef.namespace to flux-system.") in found
+
+
 def test_apps_one_folder_down_are_adopted_where_they_are(tmp_path):
     files = {name.replace("podinfo/", "apps/podinfo/", 1): text for name, text in PODINFO.items()}
     files["flux-system/kustomizations/kustomization-podinfo.yaml"] = PODINFO[
