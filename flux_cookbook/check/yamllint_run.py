@@ -169,6 +169,9 @@ def lint(text: str, path: str, config: LintConfig, cache_dir: Path | None = None
     errors are the caller's, found once by its own parser."""
     import yamllint
 
+    # A byte order mark (editors on Windows write one) is no column: yamllint counts it as
+    # one, and finds the first line's comment "not indented like content".
+    text = text.removeprefix("\ufeff")
     key = hashlib.sha256("\0".join((yamllint.__version__, config.text, config.named, path, text)).encode()).hexdigest()
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     remembered = _read(cache / key[:2] / key)

@@ -55,6 +55,13 @@ def test_disable_file_is_honoured(tmp_path):
     assert lint("# yamllint disable-file\na: 1   \n", "x.yaml", config, tmp_path / "cache") == []
 
 
+def test_a_byte_order_mark_is_no_column(tmp_path):
+    """A file an editor began with a BOM: its first line's comment is where the content is."""
+    config = read_config(_repo(tmp_path))
+    assert lint("\ufeff# the app's values\na: 1\n", "x.yaml", config, tmp_path / "cache") == \
+        lint("# the app's values\na: 1\n", "x.yaml", config, tmp_path / "cache")
+
+
 def test_findings_are_remembered_by_content_and_configuration(tmp_path, monkeypatch):
     config = read_config(_repo(tmp_path))
     cache = tmp_path / "cache"
