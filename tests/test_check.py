@@ -1359,6 +1359,34 @@ def test_a_sealed_secret_without_the_controller_app_is_advised_to_add_it(repo, c
     assert "add it with `flux-cookbook add sealed-secrets --defaults`" in report.problems[0].message
 
 
+TENANT = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: tenant
+  namespace: flux-system
+spec:
+  interval: 1h
+  url: https://git.example.invalid/tenant.git
+  ref:
+    branch: main
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: tenant
+  namespace: flux-system
+spec:
+  interval: 1h
+  path: ./deploy
+  prune: true
+  targetNamespace: sealed-secrets
+  sourceRef:
+    kind: GitRepository
+    name: tenant
+"""
+
+
 def test_what_an_app_removed_by_hand_leaves_behind_is_named(repo, cache):
     """README: to remove an app, delete its folder, its Kustomization and its answers file,
     and its Namespace and HelmRepository files when no other app uses them; `check` names
@@ -1375,6 +1403,10 @@ def test_what_an_app_removed_by_hand_leaves_behind_is_named(repo, cache):
     apply(repo, {"podinfo/configmap-extra.yaml": CONFIGMAP.replace("namespace: podinfo", "namespace: sealed-secrets")})
     report = check_repository(repo, cache_dir=cache)
     assert [p.rule for p in report.problems] == ["ref.unused-source"]
+    # A tenant's Kustomization applies its own repository into the namespace: used too.
+    apply(repo, {"podinfo/configmap-extra.yaml": None, "bootstrap/kustomizations/kustomization-tenant.yaml": TENANT})
+    report = check_repository(repo, cache_dir=cache)
+    assert [p.rule for p in report.problems if p.rule.startswith("ref.unused")] == ["ref.unused-source"]
 
 
 def test_a_file_listed_only_by_a_kustomization_file_no_build_reads_is_named(repo, cache):

@@ -89,7 +89,7 @@ def test_no_build_still_finds_a_missing_folder(cluster, tmp_path, capsys):
            "build: path not found" in out
     # What it left out, said on stderr (standard output stays the problems and the summary).
     assert err == ("flux-cookbook: --no-build: no Kustomization's folder was built (only that each exists was "
-                   "checked), and ref.namespace, which reads the builds, did not run\n")
+                   "checked), and ref.namespace and ref.unused-*, which read the builds, did not run\n")
 
 
 def test_a_path_alone_says_that_what_it_misses_may_be_applied_elsewhere(cluster, capsys):

@@ -435,6 +435,9 @@ def test_a_key_a_release_adds_that_the_user_set_elsewhere_is_left_as_a_conflict(
     assert (f".copier-answers.app-web.yml: the update left conflicts in:\n  web/helmrelease-web.yaml: maxHistory "
             f"(lines {first} and {second}) twice in one mapping\n") in result.stderr, result.stderr
     assert git(repo, "status", "--porcelain") == " M .copier-answers.app-web.yml\n M web/helmrelease-web.yaml\n"
+    # The build check after it says why ./web no longer builds, and that this update is not committed.
+    assert ("(Files left with a key twice in one mapping do not build until you keep one: web/helmrelease-web.yaml.)"
+            in result.stderr and "that one is not" in result.stderr), result.stderr
 
     result = copier_cli("update", "--trust", "--defaults", "-a", ".copier-answers.app-web.yml", "--vcs-ref", next_tag,
                         cwd=plain)

@@ -23,6 +23,7 @@ from .git_repo import committed_text, git
 def doubled(repo: Path) -> dict[str, list[str]]:
     """{YAML file the update changed or added: each key the update left twice in one of its
     mappings, as "<key> (lines <a> and <b>)"}, for those it left any in."""
+    moved_from = _staged_moves(repo)
     staged = git(repo, "diff", "-z", "--name-only", "--cached").split("\0")  # from HEAD, or from nothing before a commit
     changed = git(repo, "ls-files", "-z", "--modified", "--others", "--exclude-standard").split("\0")
     found = {}
@@ -33,7 +34,11 @@ def doubled(repo: Path) -> dict[str, list[str]]:
             continue  # gone, not text, or no YAML (conflict markers): named otherwise
         if not now:
             continue
-        before = Counter(key for key, _, _ in _doubled_keys_or_none(committed_text(repo, path)))
+        # As the file was before the update: where a release's step moved it from, too.
+        try:
+            before = Counter(key for key, _, _ in _doubled_keys(committed_text(repo, moved_from.get(path, path)) or ""))
+        except (ValueError, yaml.YAMLError):
+            continue  # no YAML before the update: what it holds is the user's to mend, as check says
         new = []
         for key, first, second in now:
             if before[key]:
@@ -51,11 +56,18 @@ def after(repo: Path) -> None:
               "keep one, then git add it")
 
 
-def _doubled_keys_or_none(text: str | None) -> list[tuple[str, int, int]]:
-    try:
-        return _doubled_keys(text) if text is not None else []
-    except (ValueError, yaml.YAMLError):
-        return []
+def _staged_moves(repo: Path) -> dict[str, str]:
+    """{path: the path HEAD had it at} for each file the index holds moved (git's rename
+    detection: a release's step moves files with `git mv`)."""
+    fields = git(repo, "diff", "-z", "--cached", "-M", "--name-status").split("\0")
+    moves, at = {}, 0
+    while at < len(fields) and fields[at]:
+        if fields[at].startswith(("R", "C")):
+            moves[fields[at + 2]] = fields[at + 1]
+            at += 3
+        else:
+            at += 2
+    return moves
 
 
 def _doubled_keys(text: str) -> list[tuple[str, int, int]]:

@@ -100,7 +100,7 @@ def _release_health_checks(repo: Path, answers: dict, app: str) -> list[dict] | 
     release = _helm_release(repo, repo_state.app_file(repo, {**answers, "app_name": app}, layout.helm_release_file(app)))
     if release is None:
         return None
-    metadata = release.get("metadata") or {}
+    metadata = release.get("metadata") if isinstance(release.get("metadata"), dict) else {}
     return app_defaults.helm_release_health_checks(str(metadata.get("name")),
                                                    str(metadata.get("namespace") or answers.get("namespace")))
 
@@ -177,19 +177,20 @@ def as_stepped(repo: Path, answers_file: str) -> Callable[[str, str, str], str]:
         answers = None
     if not isinstance(answers, dict):
         return lambda path, base, mine: base
-    try:
-        new = _release_health_checks(repo, answers, app)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        # The HelmRelease as the merge left it: one with conflicts is no YAML, and the
-        # Kustomization's health checks are then the user's to settle as well.
-        new = None
     kustomization_file = layout.kustomization_file(str(answers.get("bootstrap_dir")), app)
-    rewrites = [lines for lines in (new and _health_check_blocks(answers[HEALTH_CHECKS], new), _timeout_lines(answers))
-                if lines]
 
     def stepped(path: str, base: str, mine: str) -> str:
         if path != kustomization_file:
             return base
+        try:
+            new = _release_health_checks(repo, answers, app)
+        except (OSError, UnicodeDecodeError, ValueError, TypeError, yaml.YAMLError):
+            # The HelmRelease as the merge left it: one with conflicts is no YAML (and odd
+            # answers find no app file), and the Kustomization's health checks are then the
+            # user's to settle as well.
+            new = None
+        rewrites = [lines for lines in (new and _health_check_blocks(answers[HEALTH_CHECKS], new),
+                                        _timeout_lines(answers)) if lines]
         for lines in rewrites:
             if line_ends.converted(lines[1], line_ends.of(mine)) in mine:  # the step's line, on the user's side
                 base = _replaced(base, lines) or base

@@ -146,10 +146,13 @@ class Placer:
                 f"HelmRepository '{name}' is declared {len(found)} times ({', '.join(m.path for m in found)}); keep one."
             )
         elif elsewhere := hand.find("HelmRepository", SOURCE_GROUP, name=name):
-            namespace = elsewhere[0].get("metadata", "namespace")
-            # The template's HelmRepositories are in flux-system, and its HelmReleases name them there.
+            # Where Flux applies it (a Kustomization's targetNamespace wins). The template's
+            # HelmRepositories are in flux-system, and its HelmReleases name them there.
+            applied = next((m for m in hand.repo.manifests if (m.path, m.line) == (elsewhere[0].path, elsewhere[0].line)),
+                           None)
+            namespace = applied.namespace if applied else str(elsewhere[0].get("metadata", "namespace") or "default")
             renamespace = "" if namespace == FLUX_SYSTEM else (
-                f" It is in namespace {namespace or 'default'}: as you move it, set its metadata.namespace and the "
+                f" It is in namespace {namespace}: as you move it, set its metadata.namespace and the "
                 f"HelmRelease's spec.chart.spec.sourceRef.namespace to {FLUX_SYSTEM}.")
             findings.problems.append(
                 f"app {app}: its chart's HelmRepository '{name}' is in {elsewhere[0].path}, not in {bootstrap}/; "

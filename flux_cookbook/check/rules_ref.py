@@ -35,7 +35,6 @@ from flux_cookbook.repository.model import (
     Manifest,
     Repository,
     api_group,
-    is_kustomize_config,
     is_under,
     normalized_path,
 )
@@ -59,37 +58,42 @@ def check_references(repo: Repository) -> list[Problem]:
             problems += [p for p in _manifest_references(repo, manifest, indexes[cluster]) if p not in problems]
     problems += _depends_on_cycles(repo, "Kustomization", KUSTOMIZE_GROUP)
     problems += _depends_on_cycles(repo, "HelmRelease", HELM_GROUP)
-    problems += _unused(repo)
     return problems
 
 
-def _unused(repo: Repository) -> list[Problem]:
+def check_unused(repo: Repository, built: list) -> list[Problem]:
     """Warnings: a HelmRepository no HelmRelease or HelmChart of the repository uses, and a
     Namespace nothing of it goes into; what an app removed by hand leaves behind when its
     files were the only ones to use them (Flux still applies both, and fetches the
-    repository's index every interval). Warnings only: something outside the repository
-    may use them."""
+    repository's index every interval). Judged on what Flux applies, `built` (the objects
+    as the builds give them: an overlay's patches and kustomize's `namespace:` applied),
+    and the files as written (a folder that does not build); run only with the builds.
+    Warnings only: something outside the repository may use them."""
     used_sources: set[tuple[str, str]] = set()
-    used_namespaces = {str(config.get("namespace")) for path, documents in repo.documents.items()
-                       if is_kustomize_config(path) for config in (d.obj for d in documents) if isinstance(config, dict)}
+    used_namespaces: set[str] = set()
     # What each app's answers name is used, whether or not its files can be read now (a
     # Kustomization with a mistake of its own applies nothing: that mistake is the problem).
     for app_name in apps.app_names(repo.root):
         answers = answers_document(repo, layout.app_answers_file(app_name)) or {}
         used_namespaces.add(str(answers.get("namespace") or ""))
         used_sources.add((FLUX_SYSTEM, str(answers.get("helm_repo_name") or "")))
-    for manifest in repo.manifests:
-        used_namespaces.add(manifest.namespace)
-        spec = spec_of(manifest)
-        if manifest.is_a("HelmRelease", HELM_GROUP):
-            used_namespaces |= {_installs_into(manifest), str(spec.get("storageNamespace") or "")}
+    applied = [(m.obj, m.namespace) for m in repo.manifests]
+    applied += [(item.obj, str(metadata_of(item.obj).get("namespace") or "")) for item in built]
+    for obj, namespace in applied:
+        used_namespaces.add(namespace)
+        spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+        kind, group = obj.get("kind"), api_group(obj)
+        if (kind, group) in (("Kustomization", KUSTOMIZE_GROUP), ("HelmRelease", HELM_GROUP)):
+            # What a Flux Kustomization or a HelmRelease applies or installs goes there.
+            used_namespaces |= {str(spec.get("targetNamespace") or ""), str(spec.get("storageNamespace") or "")}
+        if (kind, group) == ("HelmRelease", HELM_GROUP):
             chart = spec.get("chart")
-            spec = chart.get("spec") if isinstance(chart, LineMap) else None
-        elif not manifest.is_a("HelmChart", SOURCE_GROUP):
+            spec = chart.get("spec") if isinstance(chart, dict) else None
+        elif (kind, group) != ("HelmChart", SOURCE_GROUP):
             continue
-        ref = spec.get("sourceRef") if isinstance(spec, LineMap) else None
-        if isinstance(ref, LineMap) and ref.get("kind") == "HelmRepository":
-            used_sources.add((str(ref.get("namespace") or manifest.namespace), str(ref.get("name"))))
+        ref = spec.get("sourceRef") if isinstance(spec, dict) else None
+        if isinstance(ref, dict) and ref.get("kind") == "HelmRepository":
+            used_sources.add((str(ref.get("namespace") or namespace), str(ref.get("name"))))
     problems = []
     for manifest in repo.manifests:
         if manifest.is_a("HelmRepository", SOURCE_GROUP) and (manifest.namespace, manifest.name) not in used_sources \

@@ -39,7 +39,12 @@ from flux_cookbook.check.applied_namespaces import check_applied_namespaces
 from flux_cookbook.check.helm_repository_urls import check_helm_repository_urls
 from flux_cookbook.check.problems import ERROR, WARNING, Problem
 from flux_cookbook.check.rules_convention import check_conventions
-from flux_cookbook.check.rules_ref import check_references, check_renamed_references, check_sealed_secret_bindings
+from flux_cookbook.check.rules_ref import (
+    check_references,
+    check_renamed_references,
+    check_sealed_secret_bindings,
+    check_unused,
+)
 from flux_cookbook.check.rules_schema import (
     check_applied_twice,
     check_builds,
@@ -152,8 +157,9 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
     problems += check_chart_versions(repo, built or []) + check_post_build(repo, built or [])
     problems += check_references(repo) + check_renamed_references(built or []) + check_sealed_secret_bindings(built or [])
     if results is not None:
-
-        problems += check_applied_namespaces(repo, results)
+        # Both judge what the builds apply: without them, what an overlay takes from its base
+        # is not known.
+        problems += check_applied_namespaces(repo, results) + check_unused(repo, built)
     problems += check_conventions(repo)
 
     problems += check_helm_repository_urls(repo) + check_sealed_secrets_controller(repo)

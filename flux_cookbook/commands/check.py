@@ -20,7 +20,7 @@ from flux_cookbook.repository.worktrees import UnmergedPaths, git_said, staged_f
 NAME = "check"
 # What --no-build leaves out, said on every run that leaves it out.
 NO_BUILD_SKIPS = ("--no-build: no Kustomization's folder was built (only that each exists was checked), "
-                  "and ref.namespace, which reads the builds, did not run")
+                  "and ref.namespace and ref.unused-*, which read the builds, did not run")
 
 
 def register(subparsers) -> None:
@@ -54,7 +54,8 @@ def register(subparsers) -> None:
                              "flux-system/)")
     parser.add_argument("--no-build", dest="build", action="store_false",
                         help="skip building each Kustomization's folder with kustomize (faster): only that the "
-                             "folder exists is checked, and ref.namespace, which reads the builds, does not run")
+                             "folder exists is checked, and ref.namespace and ref.unused-*, which read the builds, "
+                             "do not run")
     parser.add_argument("--base", metavar="REF", default=None,
                         help="report only what the working tree adds compared with the git commit REF (a pull "
                              "request's base): new problems, and the objects each Flux Kustomization applies differently")

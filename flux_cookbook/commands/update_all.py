@@ -216,15 +216,20 @@ def still_builds(repo: Path, started_at: str) -> bool:
     stops.checkpoint("build-check")  # the tests' stand-in for a stop in it
     after, broken = build_check.since(repo, started_at)
     if broken:
-        # A file holding conflict markers is no YAML: what it declares reads as gone.
+        # A file holding conflict markers is no YAML: what it declares reads as gone. One
+        # holding a key twice (doubled_keys.py), kustomize refuses. Either is the update
+        # update-all stopped at, left uncommitted.
         conflicted = bulk_update.conflicted_files(repo)
-        cause = (f"\n(Files left with conflicts are not YAML until you resolve them, so what they declare cannot "
-                 f"build: {', '.join(conflicted)}.)") if conflicted else ""
+        doubled = bulk_update.doubled_key_files(repo)
+        cause = "".join(f"\n({why}: {', '.join(paths)}.)" for why, paths in (
+            ("Files left with conflicts are not YAML until you resolve them, so what they declare cannot build",
+             conflicted),
+            ("Files left with a key twice in one mapping do not build until you keep one", doubled)) if paths)
         print(
             "\nThese Flux Kustomization paths built before the update and no longer build as Flux builds them:\n  "
             + "\n  ".join(broken) + cause
             + "\nFix them before you push (" + ("the updates before the one with conflicts are committed, one per "
-                                                   "answers file; that one is not" if conflicted else
+                                                   "answers file; that one is not" if conflicted or doubled else
                                                    "the updates are committed, one per answers file") + ").",
             file=sys.stderr,
         )

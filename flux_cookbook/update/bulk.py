@@ -83,6 +83,13 @@ def conflicted_files(repo: Path) -> list[str]:
     return [name for name in git(repo, "diff", "--name-only", "--diff-filter=U").splitlines() if name]
 
 
+def doubled_key_files(repo: Path) -> list[str]:
+    """The files the update left with a key twice in one mapping (doubled_keys.py)."""
+    from flux_cookbook.extensions.migrations import doubled_keys
+
+    return list(doubled_keys.doubled(repo))
+
+
 class NotARelease(ValueError):
     pass
 

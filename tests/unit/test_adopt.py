@@ -274,10 +274,15 @@ def test_a_folder_whose_helm_release_file_cannot_be_read_is_kept_saying_so(tmp_p
                          "in infra/ that can be read (infra/helmrelease-infra.yaml cannot)"]
 
 
-def test_a_helm_repository_in_the_apps_folder_and_namespace_is_refused_with_what_moving_it_takes(tmp_path):
+@pytest.mark.parametrize("placed_by", ["metadata", "targetNamespace"])
+def test_a_helm_repository_in_the_apps_folder_and_namespace_is_refused_with_what_moving_it_takes(tmp_path, placed_by):
     repository = PODINFO["flux-system/helmrepositories/helmrepository-podinfo.yaml"]
     files = {name: text for name, text in PODINFO.items() if "helmrepositories" not in name}
-    files["podinfo/helmrepository-podinfo.yaml"] = repository.replace("namespace: flux-system", "namespace: podinfo")
+    files["podinfo/helmrepository-podinfo.yaml"] = repository.replace(
+        "namespace: flux-system", "namespace: podinfo" if placed_by == "metadata" else "labels: {}")
+    if placed_by == "targetNamespace":  # no namespace of its own: the app's Kustomization puts it in podinfo
+        name = "flux-system/kustomizations/kustomization-podinfo.yaml"
+        files[name] = files[name].replace("prune: true\n", "prune: true\n          targetNamespace: podinfo\n")
     files["podinfo/helmrelease-podinfo.yaml"] = files["podinfo/helmrelease-podinfo.yaml"].replace(
         "            namespace: flux-system", "            namespace: podinfo")
     found = problems(write(tmp_path, files))

@@ -24,3 +24,15 @@ def test_a_file_with_conflict_markers_or_a_recursive_alias_is_passed_over(tmp_pa
     (repo / "c.yaml").write_text("<<<<<<< before updating\na: 1\n=======\na: 2\n>>>>>>> after updating\n")
     (repo / "d.yaml").write_text("&loop [*loop, {e: 1, e: 2}]\n")
     assert doubled(repo) == {"d.yaml": ["e (lines 1 and 1)"]}
+
+
+def test_a_file_a_step_moved_or_one_that_was_no_yaml_before_is_judged_by_what_it_was(tmp_path):
+    """A key the user's file held twice before a release's step moved it (`git mv`) is not
+    the update's doing; nor is any in a file that was no YAML before the update."""
+    from flux_cookbook.extensions.migrations.git_repo import git
+
+    repo = repo_with(tmp_path / "repo", {"flux-system/a.yaml": "spec:\n  x: 1\n  x: 2\n", "b.yaml": "a: [\n"})
+    (repo / "bootstrap").mkdir()
+    git(repo, "mv", "flux-system/a.yaml", "bootstrap/a.yaml")
+    (repo / "b.yaml").write_text("a: 1\na: 2\n")
+    assert doubled(repo) == {}

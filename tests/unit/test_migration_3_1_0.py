@@ -125,3 +125,23 @@ def test_a_stop_in_a_folder_of_a_larger_repository_leaves_the_rest_alone(tmp_pat
     with pytest.raises(MigrationAbort, match="cannot be read"):
         v3_1_0.before(top / "cluster")
     assert git(top, "status", "--porcelain") == " M notes.txt\n"
+
+
+ON_RELEASE_BLOCK = GUESS_BLOCK.replace("apps/v1", "helm.toolkit.fluxcd.io/v2").replace("Deployment", "HelmRelease")
+
+
+@pytest.mark.parametrize(("release", "mine", "stepped"), [
+    # The step moved the guess on the user's side: the old render as the step leaves it.
+    (RELEASE, kustomization(ON_RELEASE_BLOCK), kustomization(ON_RELEASE_BLOCK)),
+    # The user's side kept the guess (the step left it as the user's own): the old render stands.
+    (RELEASE, kustomization(GUESS_BLOCK), kustomization(GUESS_BLOCK)),
+    # A HelmRelease Flux would refuse (metadata no mapping), or one with conflicts: no base of the step's.
+    (RELEASE.replace("metadata:\n  name: web\n  namespace: shop\n", "metadata: web\n"), kustomization(ON_RELEASE_BLOCK),
+     kustomization(GUESS_BLOCK)),
+    ("<<<<<<< before updating\n" + RELEASE, kustomization(ON_RELEASE_BLOCK), kustomization(GUESS_BLOCK)),
+])
+def test_the_old_render_as_the_step_leaves_it(tmp_path, release, mine, stepped):
+    repo = app_repo(tmp_path, GUESS, GUESS_BLOCK, **{"web/helmrelease-web.yaml": release})
+    as_stepped = v3_1_0.as_stepped(repo, ".copier-answers.app-web.yml")
+    assert as_stepped("bootstrap/kustomizations/kustomization-web.yaml", kustomization(GUESS_BLOCK), mine) == stepped
+    assert as_stepped("web/helmrelease-web.yaml", RELEASE, RELEASE) == RELEASE
