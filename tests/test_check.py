@@ -1359,7 +1359,7 @@ def test_a_sealed_secret_without_the_controller_app_is_advised_to_add_it(repo, c
     assert "add it with `flux-cookbook add sealed-secrets --defaults`" in report.problems[0].message
 
 
-TENANT = """\
+OUTSIDE_TENANT = """\
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata:
@@ -1404,7 +1404,7 @@ def test_what_an_app_removed_by_hand_leaves_behind_is_named(repo, cache):
     report = check_repository(repo, cache_dir=cache)
     assert [p.rule for p in report.problems] == ["ref.unused-source"]
     # A tenant's Kustomization applies its own repository into the namespace: used too.
-    apply(repo, {"podinfo/configmap-extra.yaml": None, "bootstrap/kustomizations/kustomization-tenant.yaml": TENANT})
+    apply(repo, {"podinfo/configmap-extra.yaml": None, "bootstrap/kustomizations/kustomization-tenant.yaml": OUTSIDE_TENANT})
     report = check_repository(repo, cache_dir=cache)
     assert [p.rule for p in report.problems if p.rule.startswith("ref.unused")] == ["ref.unused-source"]
 
