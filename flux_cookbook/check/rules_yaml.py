@@ -39,9 +39,7 @@ def check_yaml(repo: Repository, lint: yamllint_run.LintConfig | None = None) ->
         # Flux's own files are `flux bootstrap`'s to write, not the user's to restyle.
         if lint.is_ignored(path) or path in repo.parse_errors or repo.is_flux_own(path):
             continue
-        for found in yamllint_run.lint(text, path, lint):
-            if found.rule == "key-duplicates":
-                continue  # yaml.parse has said so, at the same line
+        for found in yamllint_run.lint(text, path, lint):  # key-duplicates is yaml.parse's (yamllint_run)
             # Style is a warning: an error only where the repository's .yamllint says so.
             severity = ERROR if found.level == "error" and lint.raises(found.rule) else WARNING
             problems.append(Problem(path, found.line, "yaml.lint", severity, f"{found.description} ({found.rule})"))

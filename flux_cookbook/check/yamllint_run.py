@@ -78,7 +78,7 @@ def read_config(root: Path) -> LintConfig:
     /dev/zero. Each is read first through repo_files (inside the repository, bounded); one
     that is not makes the configuration unusable, with a message. yamllint then reads them
     from the repository's root, as `yamllint .` there does."""
-    from yamllint.config import YamlLintConfig, YamlLintConfigError
+    from yamllint.config import YamlLintConfigError
 
     for name in CONFIG_FILES:
         if (root / name).is_file():
@@ -93,7 +93,7 @@ def read_config(root: Path) -> LintConfig:
             except (YamlLintConfigError, OSError, UnicodeDecodeError, ValueError) as error:
                 return LintConfig(None, name, "", str(error))
     # No configuration of its own: yamllint's `relaxed` preset, cosmetic rules at warning level.
-    return LintConfig(YamlLintConfig("extends: relaxed"), "", "extends: relaxed", "")
+    return LintConfig(_config("extends: relaxed"), "", "extends: relaxed", "")
 
 
 # Lines of a configuration and the files it names (each `ignore` pattern is one): yamllint
@@ -107,11 +107,19 @@ def _config(text: str):
     from yamllint.config import YamlLintConfig, YamlLintConfigError
 
     try:
-        return YamlLintConfig(text)
+        config = YamlLintConfig(text)
     except YamlLintConfigError:
         raise
     except Exception as error:  # noqa: BLE001 - yamllint's and its matchers' errors: a message, not a traceback
         raise ValueError(f"yamllint cannot use it: {error}") from None
+    # A key twice in one mapping is check's own parser's to find (yaml.parse, an error, in
+    # linear time); yamllint's key-duplicates rule compares each key with every key before
+    # it, hours for one hostile mapping under the 16 MiB a file may hold.
+    config.rules[PARSER_RULE] = False
+    return config
+
+
+PARSER_RULE = "key-duplicates"
 
 
 def _from_root(root: Path, make):
@@ -172,7 +180,7 @@ def lint(text: str, path: str, config: LintConfig, cache_dir: Path | None = None
     # A byte order mark (editors on Windows write one) is no column: yamllint counts it as
     # one, and finds the first line's comment "not indented like content".
     text = text.removeprefix("\ufeff")
-    key = hashlib.sha256("\0".join((yamllint.__version__, config.text, config.named, path, text)).encode()).hexdigest()
+    key = hashlib.sha256("\0".join((yamllint.__version__, PARSER_RULE, config.text, config.named, path, text)).encode()).hexdigest()
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     remembered = _read(cache / key[:2] / key)
     if remembered is not None:

@@ -62,6 +62,13 @@ def test_a_byte_order_mark_is_no_column(tmp_path):
         lint("# the app's values\na: 1\n", "x.yaml", config, tmp_path / "cache")
 
 
+def test_a_key_twice_is_left_to_checks_own_parser(tmp_path):
+    """yamllint's key-duplicates compares each key with every one before it (quadratic in a
+    hostile mapping); check's parser reports a key twice as yaml.parse, in linear time."""
+    config = read_config(_repo(tmp_path, CONFIG + "  key-duplicates: enable\n"))
+    assert [found.rule for found in lint("---\na: 1\na: 2\n", "x.yaml", config, tmp_path / "cache")] == []
+
+
 def test_findings_are_remembered_by_content_and_configuration(tmp_path, monkeypatch):
     config = read_config(_repo(tmp_path))
     cache = tmp_path / "cache"
