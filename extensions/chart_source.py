@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import http.client
 import io
+import ipaddress
 import json
 import os
 import re
@@ -394,7 +395,31 @@ class _HttpRedirects(urllib.request.HTTPRedirectHandler):
         target = urljoin(req.full_url, newurl)
         if urlsplit(target).scheme not in ("http", "https"):
             raise ChartFetchError(f"{req.full_url} redirects to {target}, which is not an http(s) URL.")
+        if refused := link_local_refusal(target):
+            raise ChartFetchError(f"{req.full_url} redirects to {refused}")
         return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def link_local_refusal(url: str) -> str:
+    """Why `url` is not fetched, or "": a host at a link-local address (169.254.0.0/16,
+    fe80::/10), where a cloud machine's metadata service answers with its credentials. No
+    chart repository is there, and a URL is one line of a pull request away."""
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {host} if _is_address(host) else {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError):
+        return ""  # not resolved: the request says it cannot reach it
+    if any(ipaddress.ip_address(address.split("%")[0]).is_link_local for address in addresses):
+        return f"{url}: {host} is a link-local address (a cloud's metadata service); no chart repository is there."
+    return ""
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _opener() -> urllib.request.OpenerDirector:
@@ -420,6 +445,8 @@ def _http_get(url: str, limit: int, accept: str | None = None, token: str | None
     # Every request of every command goes through here: FLUX_COOKBOOK_OFFLINE holds for all.
     if chart_values.offline_refuses(urlsplit(url).hostname or ""):
         raise RepositoryUnreachable(f"{url} not contacted: {chart_values.OFFLINE_VARIABLE} is set.")
+    if refused := link_local_refusal(url):
+        raise ChartFetchError(refused)
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
     if accept:
         request.add_header("Accept", accept)

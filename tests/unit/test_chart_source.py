@@ -181,6 +181,21 @@ def test_redirects_are_bounded_and_only_to_http(tmp_path, cache):
         assert fetch_values(url, "podinfo", "6.x", cache).version == "6.14.1"
 
 
+def test_a_link_local_address_is_never_contacted(tmp_path, cache, monkeypatch):
+    """A cloud's metadata service (169.254.169.254) named by an answers file or a
+    HelmRepository, or reached by a redirect: refused before any request is made."""
+    monkeypatch.delenv("FLUX_COOKBOOK_OFFLINE", raising=False)  # online: the refusal is no offline one
+    metadata = "http://169.254.169.254/latest/meta-data"
+    with pytest.raises(ChartFetchError, match=r"169\.254\.169\.254 is a link-local address"):
+        fetch_values(metadata, "podinfo", "6.x", cache)
+    with pytest.raises(ChartFetchError, match=r"fe80::1 is a link-local address"):
+        fetch_values("http://[fe80::1]:8080/charts", "podinfo", "6.x", cache)
+    archives = {"6.14.1": chart_archive("6.14.1")}
+    to_metadata = {"/index.yaml": (302, {"Location": f"{metadata}/index.yaml"}, b"")}
+    with serve_archives(tmp_path, archives, routes=to_metadata) as url, pytest.raises(ChartFetchError):
+        fetch_values(url, "podinfo", "6.x", cache)
+
+
 def test_an_index_pointing_at_a_local_file_is_refused(tmp_path, cache):
     folder = write_helm_repo(tmp_path / "helm-repo", {"6.14.1": chart_archive("6.14.1")})
     index = folder / "index.yaml"
