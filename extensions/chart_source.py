@@ -405,13 +405,22 @@ def link_local_refusal(url: str) -> str:
     fe80::/10), where a cloud machine's metadata service answers with its credentials. No
     chart repository is there, and a URL is one line of a pull request away."""
     host = urlsplit(url).hostname or ""
+    if not _is_address(host) and (urllib.request.getproxies().get(urlsplit(url).scheme) and
+                                   not urllib.request.proxy_bypass(host)):
+        return ""  # the proxy resolves the name and connects, not this machine
     try:
         addresses = {host} if _is_address(host) else {info[4][0] for info in socket.getaddrinfo(host, None)}
     except (OSError, UnicodeError):
         return ""  # not resolved: the request says it cannot reach it
-    if any(ipaddress.ip_address(address.split("%")[0]).is_link_local for address in addresses):
+    if any(_link_local(ipaddress.ip_address(address.split("%")[0])) for address in addresses):
         return f"{url}: {host} is a link-local address (a cloud's metadata service); no chart repository is there."
     return ""
+
+
+def _link_local(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Link-local, an IPv4 one written as IPv6 (::ffff:169.254.169.254) too."""
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_link_local
 
 
 def _is_address(host: str) -> bool:

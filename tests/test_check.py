@@ -1407,6 +1407,13 @@ def test_what_an_app_removed_by_hand_leaves_behind_is_named(repo, cache):
     apply(repo, {"podinfo/configmap-extra.yaml": None, "bootstrap/kustomizations/kustomization-tenant.yaml": OUTSIDE_TENANT})
     report = check_repository(repo, cache_dir=cache)
     assert [p.rule for p in report.problems if p.rule.startswith("ref.unused")] == ["ref.unused-source"]
+    # A HelmRepository postBuild names (${REPO}) may be any: none is judged unused.
+    release = (repo / "podinfo/helmrelease-podinfo.yaml").read_text()
+    apply(repo, {"podinfo/helmrelease-podinfo.yaml": release.replace("name: podinfo\n        namespace: flux-system",
+                                                                      "name: ${REPO:=podinfo}\n        namespace: flux-system")})
+    assert "${REPO:=podinfo}" in (repo / "podinfo/helmrelease-podinfo.yaml").read_text()
+    report = check_repository(repo, cache_dir=cache)
+    assert [p.rule for p in report.problems if p.rule.startswith("ref.unused")] == []
 
 
 def test_a_file_listed_only_by_a_kustomization_file_no_build_reads_is_named(repo, cache):

@@ -24,7 +24,8 @@ def doubled(repo: Path) -> dict[str, list[str]]:
     """{YAML file the update changed or added: each key the update left twice in one of its
     mappings, as "<key> (lines <a> and <b>)"}, for those it left any in."""
     moved_from = _staged_moves(repo)
-    staged = git(repo, "diff", "-z", "--name-only", "--cached").split("\0")  # from HEAD, or from nothing before a commit
+    # Paths relative to the folder copier updates (a cluster may be a folder of a larger repository).
+    staged = git(repo, "diff", "-z", "--relative", "--name-only", "--cached").split("\0")  # from HEAD, or nothing
     changed = git(repo, "ls-files", "-z", "--modified", "--others", "--exclude-standard").split("\0")
     found = {}
     for path in sorted({name for name in staged + changed if name.endswith((".yaml", ".yml"))}):
@@ -59,7 +60,7 @@ def after(repo: Path) -> None:
 def _staged_moves(repo: Path) -> dict[str, str]:
     """{path: the path HEAD had it at} for each file the index holds moved (git's rename
     detection: a release's step moves files with `git mv`)."""
-    fields = git(repo, "diff", "-z", "--cached", "-M", "--name-status").split("\0")
+    fields = git(repo, "diff", "-z", "--relative", "--cached", "-M", "--name-status").split("\0")
     moves, at = {}, 0
     while at < len(fields) and fields[at]:
         if fields[at].startswith(("R", "C")):

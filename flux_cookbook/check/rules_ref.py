@@ -67,8 +67,9 @@ def check_unused(repo: Repository, built: list) -> list[Problem]:
     files were the only ones to use them (Flux still applies both, and fetches the
     repository's index every interval). Judged on what Flux applies, `built` (the objects
     as the builds give them: an overlay's patches and kustomize's `namespace:` applied),
-    and the files as written (a folder that does not build); run only with the builds.
-    Warnings only: something outside the repository may use them."""
+    with the files of the folders Flux applies as written; run only where every path
+    builds (what a path that does not build takes from elsewhere is not known: its error
+    is the problem). Warnings only: something outside the repository may use them."""
     used_sources: set[tuple[str, str]] = set()
     used_namespaces: set[str] = set()
     # What each app's answers name is used, whether or not its files can be read now (a
@@ -94,15 +95,20 @@ def check_unused(repo: Repository, built: list) -> list[Problem]:
         ref = spec.get("sourceRef") if isinstance(spec, dict) else None
         if isinstance(ref, dict) and ref.get("kind") == "HelmRepository":
             used_sources.add((str(ref.get("namespace") or namespace), str(ref.get("name"))))
+    # A name postBuild fills in (${REPO}) may be any: nothing is judged unused against it.
+    sources_known = not any(substituted(part) for used in used_sources for part in used)
+    namespaces_known = not any(substituted(namespace) for namespace in used_namespaces)
     problems = []
     for manifest in repo.manifests:
-        if manifest.is_a("HelmRepository", SOURCE_GROUP) and (manifest.namespace, manifest.name) not in used_sources \
+        if manifest.is_a("HelmRepository", SOURCE_GROUP) and sources_known \
+                and (manifest.namespace, manifest.name) not in used_sources \
                 and not _url_served_twice(repo, manifest):  # convention.helm-repository-url says which to keep
             problems.append(Problem(manifest.path, manifest.line, "ref.unused-source", WARNING,
                                     f"{manifest.label()}: no HelmRelease or HelmChart of this repository uses it "
                                     "(Flux still fetches its index every interval); delete its file if no app needs "
                                     "it any more"))
-        elif manifest.is_a("Namespace", "") and manifest.name not in used_namespaces | {FLUX_SYSTEM, *BUILTIN_NAMESPACES}:
+        elif manifest.is_a("Namespace", "") and namespaces_known \
+                and manifest.name not in used_namespaces | {FLUX_SYSTEM, *BUILTIN_NAMESPACES}:
             problems.append(Problem(manifest.path, manifest.line, "ref.unused-namespace", WARNING,
                                     f"{manifest.label()}: nothing in this repository goes into it; delete its file "
                                     "if no app needs it any more"))

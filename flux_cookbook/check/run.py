@@ -159,7 +159,8 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
     if results is not None:
         # Both judge what the builds apply: without them, what an overlay takes from its base
         # is not known.
-        problems += check_applied_namespaces(repo, results) + check_unused(repo, built)
+        problems += check_applied_namespaces(repo, results)
+        problems += check_unused(repo, built) if all(result.ok for result in results) else []
     problems += check_conventions(repo)
 
     problems += check_helm_repository_urls(repo) + check_sealed_secrets_controller(repo)

@@ -190,6 +190,8 @@ def test_a_link_local_address_is_never_contacted(tmp_path, cache, monkeypatch):
         fetch_values(metadata, "podinfo", "6.x", cache)
     with pytest.raises(ChartFetchError, match=r"fe80::1 is a link-local address"):
         fetch_values("http://[fe80::1]:8080/charts", "podinfo", "6.x", cache)
+    with pytest.raises(ChartFetchError, match=r"::ffff:169\.254\.169\.254 is a link-local address"):
+        fetch_values("http://[::ffff:169.254.169.254]/", "podinfo", "6.x", cache)  # IPv4, written as IPv6
     archives = {"6.14.1": chart_archive("6.14.1")}
     to_metadata = {"/index.yaml": (302, {"Location": f"{metadata}/index.yaml"}, b"")}
     with serve_archives(tmp_path, archives, routes=to_metadata) as url, pytest.raises(ChartFetchError):

@@ -36,3 +36,18 @@ def test_a_file_a_step_moved_or_one_that_was_no_yaml_before_is_judged_by_what_it
     git(repo, "mv", "flux-system/a.yaml", "bootstrap/a.yaml")
     (repo / "b.yaml").write_text("a: 1\na: 2\n")
     assert doubled(repo) == {}
+
+
+def test_a_cluster_in_a_folder_of_a_larger_repository_is_judged_by_its_own_paths(tmp_path):
+    """copier updates the folder: the moves git stages, and the files, are named from there."""
+    from flux_cookbook.extensions.migrations.git_repo import git
+
+    repo = repo_with(tmp_path / "repo", {"cluster/flux-system/a.yaml": "spec:\n  x: 1\n  x: 2\n",
+                                         "cluster/b.yaml": "spec:\n  y: 1\n"})
+    cluster = repo / "cluster"
+    (cluster / "bootstrap").mkdir()
+    git(cluster, "mv", "flux-system/a.yaml", "bootstrap/a.yaml")
+    (cluster / "bootstrap/a.yaml").write_text("spec:\n  x: 1\n  x: 2\n  z: 1\n")
+    (cluster / "b.yaml").write_text("spec:\n  y: 1\n  y: 2\n")
+    git(cluster, "add", "b.yaml")  # staged only
+    assert doubled(cluster) == {"b.yaml": ["y (lines 2 and 3)"]}
