@@ -1,4 +1,5 @@
-"""check's ref.*: sources, values, dependencies and health checks name objects that exist."""
+"""check's ref.*: sources, values, dependencies and health checks name objects that exist, and
+the HelmRepositories and Namespaces nothing names (ref.unused-*)."""
 
 from __future__ import annotations
 
