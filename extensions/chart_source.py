@@ -405,11 +405,11 @@ def link_local_refusal(url: str) -> str:
     fe80::/10), where a cloud machine's metadata service answers with its credentials. No
     chart repository is there, and a URL is one line of a pull request away."""
     host = urlsplit(url).hostname or ""
-    if not _is_address(host) and (urllib.request.getproxies().get(urlsplit(url).scheme) and
-                                   not urllib.request.proxy_bypass(host)):
+    literal = _is_address(host)
+    if not literal and urllib.request.getproxies().get(urlsplit(url).scheme) and not urllib.request.proxy_bypass(host):
         return ""  # the proxy resolves the name and connects, not this machine
     try:
-        addresses = {host} if _is_address(host) else {info[4][0] for info in socket.getaddrinfo(host, None)}
+        addresses = {host} if literal else {info[4][0] for info in socket.getaddrinfo(host, None)}
     except (OSError, UnicodeError):
         return ""  # not resolved: the request says it cannot reach it
     if any(_link_local(ipaddress.ip_address(address.split("%")[0])) for address in addresses):
