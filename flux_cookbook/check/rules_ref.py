@@ -30,7 +30,6 @@ from flux_cookbook.extensions.flux_names import (
     NOTIFICATION_GROUP,
     SOURCE_GROUP,
 )
-from flux_cookbook.extensions.repo_state import same_url
 from flux_cookbook.repository import apps, post_build
 from flux_cookbook.repository.model import (
     Manifest,
@@ -62,7 +61,7 @@ def check_references(repo: Repository) -> list[Problem]:
     return problems
 
 
-def check_unused(repo: Repository, built: list) -> list[Problem]:
+def check_unused(repo: Repository, built: list, duplicate_urls: Iterable[Problem] = ()) -> list[Problem]:
     """Warnings: a HelmRepository no HelmRelease or HelmChart of the repository uses, and a
     Namespace nothing of it goes into; what an app removed by hand leaves behind when its
     files were the only ones to use them (Flux still applies both, and fetches the
@@ -70,7 +69,9 @@ def check_unused(repo: Repository, built: list) -> list[Problem]:
     as the builds give them: an overlay's patches and kustomize's `namespace:` applied),
     with the files of the folders Flux applies as written; run only where every path
     builds (what a path that does not build takes from elsewhere is not known: its error
-    is the problem). Warnings only: something outside the repository may use them."""
+    is the problem). Warnings only: something outside the repository may use them.
+    `duplicate_urls`: convention.helm-repository-url's findings, which say which of two
+    HelmRepositories of one URL to keep: that one is not named again."""
     used_sources: set[tuple[str, str]] = set()
     used_namespaces: set[str] = set()
     # What each app's answers name is used, whether or not its files can be read now (a
@@ -99,11 +100,12 @@ def check_unused(repo: Repository, built: list) -> list[Problem]:
     # A name postBuild fills in (${REPO}) may be any: nothing is judged unused against it.
     sources_known = not any(substituted(part) for used in used_sources for part in used)
     namespaces_known = not any(substituted(namespace) for namespace in used_namespaces)
+    served_twice = {(problem.path, problem.line) for problem in duplicate_urls}
     problems = []
     for manifest in repo.manifests:
         if manifest.is_a("HelmRepository", SOURCE_GROUP) and sources_known \
                 and (manifest.namespace, manifest.name) not in used_sources \
-                and not _url_served_twice(repo, manifest):  # convention.helm-repository-url says which to keep
+                and (manifest.path, manifest.line) not in served_twice:
             problems.append(Problem(manifest.path, manifest.line, "ref.unused-source", WARNING,
                                     f"{manifest.label()}: no HelmRelease or HelmChart of this repository uses it "
                                     "(Flux still fetches its index every interval); delete its file if no app needs "
@@ -382,17 +384,6 @@ def _depends_on(manifest: Manifest, spec: LineMap, kind: str, group: str, index:
                                     f"{manifest.label()}: dependsOn names {kind} {namespace}/{name}, which "
                                     f"{index.scope}{_similar(index, name, kind)}"))
     return problems
-
-
-def _url_served_twice(repo: Repository, manifest: Manifest) -> bool:
-    """Does another HelmRepository of the repository serve this one's URL?"""
-    def url(source: Manifest) -> object:
-        spec = source.obj.get("spec")
-        return spec.get("url") if isinstance(spec, dict) else None
-
-    return isinstance(url(manifest), str) and any(
-        other is not manifest and other.is_a("HelmRepository", SOURCE_GROUP) and isinstance(url(other), str)
-        and same_url(url(other), url(manifest)) for other in repo.manifests)
 
 
 def _depends_on_cycles(repo: Repository, kind: str, group: str) -> list[Problem]:

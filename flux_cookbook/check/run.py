@@ -148,6 +148,7 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
         built = list(built_objects(repo, results))
         repo.add_built(built)
     problems: list[Problem] = []
+    duplicate_urls = check_helm_repository_urls(repo)
     problems += check_yaml(repo, lint)
     problems += check_schemas(repo, results, flux.crd_dirs, built,
                               {cluster: version.crd_dirs for cluster, version in clusters.items()})
@@ -160,10 +161,10 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
         # Both judge what the builds apply: without them, what an overlay takes from its base
         # is not known.
         problems += check_applied_namespaces(repo, results)
-        problems += check_unused(repo, built) if all(result.ok for result in results) else []
+        problems += check_unused(repo, built, duplicate_urls) if all(result.ok for result in results) else []
     problems += check_conventions(repo)
 
-    problems += check_helm_repository_urls(repo) + check_sealed_secrets_controller(repo)
+    problems += duplicate_urls + check_sealed_secrets_controller(repo)
     not_cached: list[str] = []
     problems += check_values(repo, cache_dir, not_cached)
     unique = sorted(set(problems), key=lambda p: (p.path, p.line, p.rule, p.message))
