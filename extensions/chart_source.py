@@ -19,7 +19,6 @@ import contextlib
 import hashlib
 import http.client
 import io
-import ipaddress
 import json
 import os
 import re
@@ -39,7 +38,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import yaml
 
-from . import bounded_yaml, chart_values, repo_files
+from . import bounded_yaml, chart_values, http_guard, repo_files
 from .input_checks import chart_name_error
 from .semver_range import Constraint, newest_matching, parse_constraint, parse_version
 
@@ -386,67 +385,6 @@ class _HttpStatusError(ChartFetchError):
         self.headers = headers
 
 
-class _HttpRedirects(urllib.request.HTTPRedirectHandler):
-    """At most MAX_REDIRECTS, and only to http(s) URLs (never file:, ftp: or data:)."""
-
-    max_redirections = MAX_REDIRECTS
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        target = urljoin(req.full_url, newurl)
-        if urlsplit(target).scheme not in ("http", "https"):
-            raise ChartFetchError(f"{req.full_url} redirects to {target}, which is not an http(s) URL.")
-        if refused := link_local_refusal(target):
-            raise ChartFetchError(f"{req.full_url} redirects to {refused}")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
-def link_local_refusal(url: str) -> str:
-    """Why `url` is not fetched, or "": a host at a link-local address (169.254.0.0/16,
-    fe80::/10), where a cloud machine's metadata service answers with its credentials. No
-    chart repository is there, and a URL is one line of a pull request away."""
-    host = urlsplit(url).hostname or ""
-    literal = _is_address(host)
-    if not literal and urllib.request.getproxies().get(urlsplit(url).scheme) and not urllib.request.proxy_bypass(host):
-        return ""  # the proxy resolves the name and connects, not this machine
-    try:
-        addresses = {host} if literal else {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except (OSError, UnicodeError):
-        return ""  # not resolved: the request says it cannot reach it
-    if any(_link_local(ipaddress.ip_address(address.split("%")[0])) for address in addresses):
-        return f"{url}: {host} is a link-local address (a cloud's metadata service); no chart repository is there."
-    return ""
-
-
-def _link_local(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Link-local, an IPv4 one written as IPv6 (::ffff:169.254.169.254) too."""
-    mapped = getattr(address, "ipv4_mapped", None)
-    return (mapped or address).is_link_local
-
-
-def _is_address(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-def _opener() -> urllib.request.OpenerDirector:
-    # Built by hand rather than with build_opener, which would add file:, ftp: and data:
-    # handlers: an index may name any URL, and only http(s) may be followed.
-    opener = urllib.request.OpenerDirector()
-    for handler in (
-        urllib.request.ProxyHandler(),
-        urllib.request.HTTPHandler(),
-        urllib.request.HTTPSHandler(),
-        _HttpRedirects(),
-        urllib.request.HTTPDefaultErrorHandler(),
-        urllib.request.HTTPErrorProcessor(),
-    ):
-        opener.add_handler(handler)
-    return opener
-
-
 def _http_get(url: str, limit: int, accept: str | None = None, token: str | None = None) -> _Response:
     """GET `url` into memory, at most `limit` bytes within TIMEOUT_SECONDS."""
     if urlsplit(url).scheme not in ("http", "https"):
@@ -454,7 +392,7 @@ def _http_get(url: str, limit: int, accept: str | None = None, token: str | None
     # Every request of every command goes through here: FLUX_COOKBOOK_OFFLINE holds for all.
     if chart_values.offline_refuses(urlsplit(url).hostname or ""):
         raise RepositoryUnreachable(f"{url} not contacted: {chart_values.OFFLINE_VARIABLE} is set.")
-    if refused := link_local_refusal(url):
+    if refused := http_guard.refusal(url):
         raise ChartFetchError(refused)
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
     if accept:
@@ -465,7 +403,7 @@ def _http_get(url: str, limit: int, accept: str | None = None, token: str | None
         request.add_unredirected_header("Authorization", f"Bearer {token}")
     deadline = time.monotonic() + TIMEOUT_SECONDS
     try:
-        with _opener().open(request, timeout=TIMEOUT_SECONDS) as response:
+        with http_guard.opener(http_guard.Redirects(MAX_REDIRECTS, ChartFetchError)).open(request, timeout=TIMEOUT_SECONDS) as response:
             return _Response(response.geturl(), response.headers, _read_capped(response, url, limit, deadline))
     except urllib.error.HTTPError as error:
         error.close()
@@ -475,6 +413,8 @@ def _http_get(url: str, limit: int, accept: str | None = None, token: str | None
             ) from None
         raise _HttpStatusError(f"{url}: the server answered HTTP {error.code} {error.reason}.", error.code, error.headers) from None
     except urllib.error.URLError as error:
+        if isinstance(error.reason, http_guard.RefusedAddress):  # resolved differently on connecting
+            raise ChartFetchError(f"{url}: {error.reason}") from None
         raise RepositoryUnreachable(f"cannot reach {url}: {_network_cause(error.reason)}.") from None
     except (OSError, http.client.HTTPException) as error:
         raise RepositoryUnreachable(f"cannot reach {url}: {_network_cause(error)}.") from None

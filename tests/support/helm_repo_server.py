@@ -14,9 +14,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import ipaddress
 import json
 import shutil
 import socket
+import ssl
 import subprocess
 import tarfile
 import threading
@@ -25,7 +27,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -130,11 +132,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[ThreadingHTTPServer]:
-    """A server on a free port of 127.0.0.1 with `handler`, in a thread of its own; it
-    looks for its end every 0.05 s (http.server's default, 0.5 s, is half a second of
-    every test's end)."""
+def serving(handler: type[BaseHTTPRequestHandler], tls: ssl.SSLContext | None = None) -> Iterator[ThreadingHTTPServer]:
+    """A server on a free port of 127.0.0.1 with `handler`, in a thread of its own, over
+    TLS with `tls` (a server context); it looks for its end every 0.05 s (http.server's
+    default, 0.5 s, is half a second of every test's end)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if tls:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
@@ -146,8 +150,10 @@ def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[ThreadingHTTPServ
 
 
 @contextmanager
-def serve_folder(folder: Path, routes: dict | None = None, log: list | None = None) -> Iterator[str]:
-    """Serve `folder` on 127.0.0.1; yields its base URL (no trailing slash).
+def serve_folder(folder: Path, routes: dict | None = None, log: list | None = None,
+                 tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    """Serve `folder` on 127.0.0.1 (over https with `tls`, a server context); yields its
+    base URL (no trailing slash).
 
     `routes` maps a path to (status, headers, body) served instead of a file (redirects,
     errors; a header set to None is left out); `log` collects the paths requested.
@@ -179,8 +185,36 @@ def serve_folder(folder: Path, routes: dict | None = None, log: list | None = No
         def log_message(self, *args):
             pass
 
-    with serving(Handler) as server:
-        yield f"http://127.0.0.1:{server.server_port}"
+    with serving(Handler, tls) as server:
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{server.server_port}"
+
+
+def loopback_tls(folder: Path) -> tuple[ssl.SSLContext, Path]:
+    """A server context with a new self-signed certificate for 127.0.0.1, and the
+    certificate's file (for a client to trust: SSL_CERT_FILE)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(timezone.utc)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    cert_file, key_file = folder / "loopback.crt", folder / "loopback.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return context, cert_file
 
 
 @contextmanager

@@ -1,5 +1,6 @@
 """Fetching a chart's values over real HTTP on loopback: Helm repositories and OCI registries."""
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from tests.support.helm_repo_server import (
     dripping_server,
     free_port,
     hostile_archive,
+    loopback_tls,
     pack_archive,
     serve_fake_registry,
     serve_folder,
@@ -196,6 +198,51 @@ def test_a_link_local_address_is_never_contacted(tmp_path, cache, monkeypatch):
     to_metadata = {"/index.yaml": (302, {"Location": f"{metadata}/index.yaml"}, b"")}
     with serve_archives(tmp_path, archives, routes=to_metadata) as url, pytest.raises(ChartFetchError):
         fetch_values(url, "podinfo", "6.x", cache)
+
+
+@pytest.mark.parametrize(("host", "message"), [
+    ("[fd00:ec2::254]", r"fd00:ec2::254 is a cloud's metadata service address"),  # AWS, IPv6
+    ("100.100.100.200", r"100\.100\.100\.200 is a cloud's metadata service address"),  # Alibaba Cloud
+])
+def test_a_metadata_service_at_a_fixed_address_is_never_contacted(cache, monkeypatch, host, message):
+    monkeypatch.delenv("FLUX_COOKBOOK_OFFLINE", raising=False)
+    with pytest.raises(ChartFetchError, match=message):
+        fetch_values(f"http://{host}/latest", "podinfo", "6.x", cache)
+
+
+def test_a_name_that_resolves_elsewhere_on_connecting_is_refused_there(tmp_path, cache, monkeypatch):
+    """DNS rebinding: a name that first resolves to a harmless address (the check before
+    the request passes) and then to the metadata service's (the connection's own lookup)."""
+    monkeypatch.delenv("FLUX_COOKBOOK_OFFLINE", raising=False)
+    real_lookup, lookups = socket.getaddrinfo, []
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "charts.rebind.test":
+            return real_lookup(host, port, *args, **kwargs)
+        lookups.append(host)
+        address = "127.0.0.1" if len(lookups) == 1 else "169.254.169.254"
+        return real_lookup(address, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    log: list[str] = []
+    with serve_helm_repo(tmp_path, log=log) as url:
+        port = url.rsplit(":", 1)[1]
+        with pytest.raises(ChartFetchError, match=r"charts\.rebind\.test is a link-local address"):
+            fetch_values(f"http://charts.rebind.test:{port}", "podinfo", "6.x", cache)
+    assert len(lookups) == 2 and log == []  # refused on the second lookup, nothing was asked
+
+
+def test_https_connections_are_checked_and_verify_the_name(tmp_path, cache, monkeypatch):
+    """The checked connection still speaks TLS to the host's name: a certificate the
+    machine trusts is taken, an untrusted one is refused."""
+    monkeypatch.delenv("FLUX_COOKBOOK_OFFLINE", raising=False)
+    tls, certificate = loopback_tls(tmp_path / "tls")
+    folder = write_helm_repo(tmp_path / "helm-repo", {"6.14.1": chart_archive("6.14.1")})
+    with serve_folder(folder, tls=tls) as url:
+        with pytest.raises(RepositoryUnreachable, match="certificate"):
+            fetch_values(url, "podinfo", "6.x", cache)
+        monkeypatch.setenv("SSL_CERT_FILE", str(certificate))
+        assert fetch_values(url, "podinfo", "6.x", cache).version == "6.14.1"
 
 
 def test_an_index_pointing_at_a_local_file_is_refused(tmp_path, cache):
