@@ -6,7 +6,7 @@ another checkout. Following one, a migration would rewrite a file outside the re
 and a check would read one (and print parts of it in its messages). So:
 
 - `links_leaving(repo)` lists the links (tracked or not) that resolve outside the
-  repository, and `require_inside(repo)` refuses such a repository, naming each link;
+  repository or into its .git folder, and `require_inside(repo)` refuses such a repository, naming each link;
   every command that reads or writes a repository calls it first;
 - `inside(repo, path)` is the path, refused if it resolves outside the repository;
 - `read_bytes` / `read_text` read a regular file inside the repository, at most
@@ -63,9 +63,13 @@ def walk(top: str | Path):
 
 
 def _leaves(root: Path, path: Path) -> bool:
+    """Outside `root`, or into a .git folder in it: git's own files (a remote's URL with
+    its token, hooks) are no part of the repository, and Flux's artifact leaves .git out,
+    so there such a link leads nowhere."""
     # realpath, not Path.resolve: a link that loops resolves as far as it goes instead of
     # raising (it leads nowhere, so not out; reading it then fails as any unreadable file).
-    return not Path(os.path.realpath(path)).is_relative_to(root)
+    real = Path(os.path.realpath(path))
+    return not real.is_relative_to(root) or ".git" in real.relative_to(root).parts
 
 
 def inside(repo: Path, path: str | Path) -> Path:
@@ -79,7 +83,8 @@ def inside(repo: Path, path: str | Path) -> Path:
         step = step / part
         if step.is_symlink() and _leaves(root, step):
             raise OutsideRepository(
-                f"{step.relative_to(base)} is a symbolic link to {os.readlink(step)}, outside the repository: "
+                f"{step.relative_to(base)} is a symbolic link to {os.readlink(step)}, outside the repository "
+                "(or into its .git folder): "
                 "refused (replace the link with the file itself)"
             )
     return target
@@ -122,7 +127,7 @@ def require_inside(repo: Path) -> None:
     if leaving := links_leaving(root):
         shown = "\n  ".join(f"{name} -> {os.readlink(root / name)}" for name in leaving)
         raise OutsideRepository(
-            f"{root} holds symbolic links that lead outside it; refused, nothing was read or written "
+            f"{root} holds symbolic links that lead outside it (or into its .git folder); refused, nothing was read or written "
             f"through them:\n  {shown}\nReplace each link with the file it points to (or remove it)."
         )
 

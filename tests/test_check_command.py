@@ -388,7 +388,7 @@ def test_staged_reads_what_git_commit_would_commit(cluster, tmp_path, capsys, mo
     git(repo, "add", "notes.txt")
     assert main(["check", str(repo), "--staged"]) == 1
     assert capsys.readouterr().err == (f"flux-cookbook: the staged files of {repo} hold symbolic links that lead outside "
-                                       "the repository; refused, nothing was read through them: notes.txt\n")
+                                       "the repository (or into its .git folder); refused, nothing was read through them: notes.txt\n")
     git(repo, "rm", "-q", "--cached", "notes.txt")
     # A link naming a file of the repository by its absolute path is inside it, staged too.
     (repo / "readme-link.md").symlink_to(repo.resolve() / "README.md")

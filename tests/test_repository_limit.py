@@ -61,6 +61,23 @@ def test_every_command_refuses_links_out_of_the_repository(linked_out, command):
     assert all(target.read_bytes() == data for target, data in outside.items())
 
 
+@pytest.mark.parametrize("command", [["check", "{repo}", "--no-build"], ["update-all", "{repo}"]])
+def test_a_link_into_git_s_own_files_is_refused_too(v1_made, tmp_path, command):
+    """git's files are no part of the repository (Flux's artifact leaves .git out): a
+    committed link to .git/config, where a remote's URL may carry a token, is never read."""
+    repo = own_copy(v1_made, tmp_path / "cluster")
+    git_config = repo / ".git/config"
+    git_config.write_text(git_config.read_text() + '[remote "origin"]\n\turl = https://bot:s3cret-token@git.invalid/x.git\n')
+    (repo / "podinfo/remote.yaml").symlink_to("../.git/config")
+    commit_all(repo, "A link into git's files")
+    before = tree_state(repo)
+    result = cookbook_cli(*(part.format(repo=repo) for part in command))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "podinfo/remote.yaml -> ../.git/config" in result.stderr and "into its .git folder" in result.stderr
+    assert "s3cret" not in result.stdout + result.stderr and "Traceback" not in result.stderr
+    assert tree_state(repo) == before
+
+
 def test_the_migrations_refuse_links_out_when_copier_runs_them(linked_out, monkeypatch, capsys):
     repo, outside = linked_out
     monkeypatch.chdir(repo)

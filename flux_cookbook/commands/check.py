@@ -108,7 +108,8 @@ def _run_staged(repo: Path, args: argparse.Namespace) -> int:
                             "and stage the result (git add), as git commit asks") from None
         if leaving := repo_files.links_leaving(folder):
             # Named as staged in the user's repository: the scratch folder is gone by now.
-            raise UserError(f"the staged files of {args.repo} hold symbolic links that lead outside the repository; "
+            raise UserError(f"the staged files of {args.repo} hold symbolic links that lead outside the repository "
+                            "(or into its .git folder); "
                             f"refused, nothing was read through them: {', '.join(leaving)}")
         try:
             return _check(folder, args, f"the staged files of {args.repo}")
