@@ -490,7 +490,10 @@ CASES = [
     # (Every file of the folder listed, as it must be: a kustomization.yaml applies only what it lists.)
     Case("build-fails", {"podinfo/kustomization.yaml": "resources:\n  - helmrelease-podinfo.yaml\n"
                          "  - configmap-podinfo-helm-chart-value-overrides.yaml\n  - missing.yaml\n"},
-         "build", KUST, 1),
+         "build", "podinfo/kustomization.yaml", "missing.yaml"),  # told at the entry that does not build
+    # In a folder of the bootstrap path (whose Kustomization flux bootstrap writes later): told at the entry too.
+    Case("build-fails-below-the-bootstrap-folder", {"bootstrap/extra/kustomization.yaml": "resources:\n  - missing.yaml\n"},
+         "build", "bootstrap/extra/kustomization.yaml", "missing.yaml"),
     # Flux fetches a remote resource (kustomize-controller's default); the check, offline, cannot: a warning.
     Case("build-remote-resource", {"podinfo/kustomization.yaml": "resources:\n  - helmrelease-podinfo.yaml\n"
                                    "  - configmap-podinfo-helm-chart-value-overrides.yaml\n"
@@ -1434,7 +1437,7 @@ def test_a_file_no_build_reads_that_does_not_parse_hides_no_build_error(repo, ca
                  "web/notes.yaml": "foo: [\n"})
     report = check_repository(repo, cache_dir=cache)
     assert [(p.rule, p.path, p.severity) for p in report.problems] == [
-        ("build", WEB_KUST, ERROR), ("yaml.parse", "web/notes.yaml", WARNING)], "\n".join(map(str, report.problems))
+        ("build", "web/kustomization.yaml", ERROR), ("yaml.parse", "web/notes.yaml", WARNING)], "\n".join(map(str, report.problems))
 
 
 def test_a_file_its_folder_does_not_list_is_named_with_what_breaks(repo, cache):

@@ -3,6 +3,7 @@ the CRDs of the repository's Flux release, and every Flux Kustomization Flux rea
 
 from __future__ import annotations
 
+import posixpath
 import re
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from flux_cookbook.repository.model import (
     is_kustomize_config,
     is_under,
 )
-from flux_cookbook.repository.yaml_lines import LineMap, line_at
+from flux_cookbook.repository.yaml_lines import LineList, LineMap, line_at
 
 
 def check_schemas(repo: Repository, results: list | None = None, crd_dirs: list[Path] | None = None,
@@ -230,7 +231,7 @@ def check_builds(repo: Repository, build: bool = True, built: list | None = None
                                     "Flux fetches remote resources (unless kustomize-controller runs with "
                                     "--no-remote-bases); this check works offline"))
             continue
-        problems.append(Problem(built.file, _error_line(repo, built, error), "build", ERROR,
+        problems.append(Problem(*_error_place(repo, built, error), "build", ERROR,
                                 f"{built.label()} does not build: {_declared_twice(repo, built, error) or _one_line(error)}"))
     return problems
 
@@ -258,15 +259,43 @@ def _declared_twice(repo: Repository, kustomization, error: str) -> str:
             "namespace and name")
 
 
-def _error_line(repo: Repository, kustomization, error: str) -> int:
+# kustomize's words as it goes down a build: into a folder, and to an entry of a folder's
+# kustomization file ("accumulating resources from 'missing.yaml': open ...").
+_INTO_FOLDER = re.compile(r"recursed accumulation of path '(?P<folder>[^']+)'")
+_FROM_ENTRY = re.compile(r"accumulating resources from '(?P<entry>[^']+)'")
+
+
+def _error_place(repo: Repository, kustomization, error: str) -> tuple[str, int]:
     """Where a build's error is told: a folder that is not there, at the `path:` line that
-    names it; anything else at the Kustomization's first line."""
+    names it; an entry of a kustomization file that does not build, at that entry in the
+    deepest folder kustomize names (the flux-system path's own Kustomization is not in the
+    repository before `flux bootstrap` writes it; an app's names only the folder);
+    anything else at the Kustomization's first line."""
     from flux_cookbook.repository import flux_build
 
     spec = kustomization_spec(repo, kustomization)
     if error.startswith((flux_build.PATH_NOT_FOUND, flux_build.NOT_A_DIRECTORY)) and spec and "path" in spec:
-        return spec.line_of("path")
-    return kustomization.line
+        return kustomization.file, spec.line_of("path")
+    folder, after = kustomization.path, 0
+    for into in _INTO_FOLDER.finditer(error):
+        folder, after = into["folder"], into.end()
+    entry, folder = _FROM_ENTRY.search(error, after), posixpath.normpath(folder)
+    inside = folder != ".." and not folder.startswith(("/", "../"))
+    config = repo.kustomize_config_file("" if folder == "." else folder) if entry and inside else None
+    if config is None:
+        return kustomization.file, kustomization.line
+    return config, _entry_line(repo, config, entry["entry"])
+
+
+def _entry_line(repo: Repository, config: str, entry: str) -> int:
+    """The line of `entry` among the kustomization file's resources (its first line if not found)."""
+    for document in repo.documents.get(config, ()):
+        listed = document.obj.get("resources") if isinstance(document.obj, LineMap) else None
+        if isinstance(listed, LineList):
+            for index, item in enumerate(listed):
+                if isinstance(item, str) and posixpath.normpath(item) == posixpath.normpath(entry):
+                    return listed.line_of(index)
+    return 1
 
 
 def check_unlisted_files(repo: Repository) -> list[Problem]:
