@@ -1419,6 +1419,29 @@ def test_what_an_app_removed_by_hand_leaves_behind_is_named(repo, cache):
     assert [p.rule for p in report.problems if p.rule.startswith("ref.unused")] == []
 
 
+def test_what_one_cluster_applies_and_only_another_uses_is_named(repo, cache):
+    """staging has its own HelmRepository and Namespace for podinfo but no podinfo app:
+    the other cluster's HelmRelease uses its own, so staging's are named, and a file both
+    clusters apply, used by one of them, is not."""
+    podinfo_repository = (repo / "bootstrap/helmrepositories/helmrepository-podinfo.yaml").read_text()
+    apply(repo, {"bootstrap/flux-system/gotk-sync.yaml": GOTK_SYNC, "bootstrap/flux-system/gotk-components.yaml": GOTK_COMPONENTS,
+                 "bootstrap/flux-system/kustomization.yaml": FLUX_SYSTEM_FILES,
+                 "clusters/staging/flux-system/gotk-sync.yaml": gotk_sync("./clusters/staging"),
+                 "clusters/staging/flux-system/gotk-components.yaml": GOTK_COMPONENTS,
+                 "clusters/staging/flux-system/kustomization.yaml": FLUX_SYSTEM_FILES,
+                 "clusters/staging/helmrepository-podinfo.yaml": podinfo_repository,
+                 "clusters/staging/namespace-podinfo.yaml": NAMESPACE.format("podinfo")})
+    report = check_repository(repo, cache_dir=cache)
+    unused = [(p.rule, p.path) for p in report.problems if p.rule.startswith("ref.unused")]
+    assert unused == [("ref.unused-source", "clusters/staging/helmrepository-podinfo.yaml"),
+                      ("ref.unused-namespace", "clusters/staging/namespace-podinfo.yaml")], report.problems
+    assert "no HelmRelease or HelmChart of the clusters that apply it uses it" in report.problems[0].message
+    # Both clusters apply podinfo's folder now: what it uses in either is used.
+    apply(repo, {"clusters/staging/kustomization-podinfo.yaml": (repo / KUST).read_text()})
+    report = check_repository(repo, cache_dir=cache)
+    assert [p.rule for p in report.problems if p.rule.startswith("ref.unused")] == [], report.problems
+
+
 def test_a_file_listed_only_by_a_kustomization_file_no_build_reads_is_named(repo, cache):
     """podinfo/extra/ has a kustomization file of its own, but podinfo's names no folder
     extra: that file is never read, and what it lists is never applied."""

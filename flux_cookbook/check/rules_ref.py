@@ -72,23 +72,34 @@ def check_unused(repo: Repository, built: list, duplicate_urls: Iterable[Problem
     is the problem). Warnings only: something outside the repository may use them.
     `duplicate_urls`: convention.helm-repository-url's findings, which say which of two
     HelmRepositories of one URL to keep: that one is not named again."""
-    used_sources: set[tuple[str, str]] = set()
-    used_namespaces: set[str] = set()
+    # What is used, and in which clusters (their bootstrap folders; "" a repository's one
+    # cluster): a HelmRepository one cluster applies serves no HelmRelease of another.
+    used_sources: dict[tuple[str, str], set[str]] = {}
+    used_namespaces: dict[str, set[str]] = {}
+
+    def use(where: dict, key, clusters: set[str]) -> None:
+        where.setdefault(key, set()).update(clusters)
+
     # What each app's answers name is used, whether or not its files can be read now (a
-    # Kustomization with a mistake of its own applies nothing: that mistake is the problem).
+    # Kustomization with a mistake of its own applies nothing: that mistake is the problem),
+    # in the cluster the answers files make (whose bootstrap folder the repository's answers name).
+    answered = {repo.bootstrap_dir, ""}
     for app_name in apps.app_names(repo.root):
         answers = answers_document(repo, layout.app_answers_file(app_name)) or {}
-        used_namespaces.add(str(answers.get("namespace") or ""))
-        used_sources.add((FLUX_SYSTEM, str(answers.get("helm_repo_name") or "")))
-    applied = [(m.obj, m.namespace) for m in repo.manifests]
-    applied += [(item.obj, str(metadata_of(item.obj).get("namespace") or "")) for item in built]
-    for obj, namespace in applied:
-        used_namespaces.add(namespace)
+        use(used_namespaces, str(answers.get("namespace") or ""), answered)
+        use(used_sources, (FLUX_SYSTEM, str(answers.get("helm_repo_name") or "")), answered)
+    applied = [(m.obj, m.namespace, repo.clusters_of(m)) for m in repo.manifests]
+    applied += [(item.obj, str(metadata_of(item.obj).get("namespace") or ""), repo.folder_clusters.get(item.kustomization.path))
+                for item in built]
+    for obj, namespace, clusters in applied:
+        clusters = clusters or {""}
+        use(used_namespaces, namespace, clusters)
         spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
         kind, group = obj.get("kind"), api_group(obj)
         if (kind, group) in (("Kustomization", KUSTOMIZE_GROUP), ("HelmRelease", HELM_GROUP)):
             # What a Flux Kustomization or a HelmRelease applies or installs goes there.
-            used_namespaces |= {str(spec.get("targetNamespace") or ""), str(spec.get("storageNamespace") or "")}
+            for field in ("targetNamespace", "storageNamespace"):
+                use(used_namespaces, str(spec.get(field) or ""), clusters)
         if (kind, group) == ("HelmRelease", HELM_GROUP):
             chart = spec.get("chart")
             spec = chart.get("spec") if isinstance(chart, dict) else None
@@ -96,26 +107,45 @@ def check_unused(repo: Repository, built: list, duplicate_urls: Iterable[Problem
             continue
         ref = spec.get("sourceRef") if isinstance(spec, dict) else None
         if isinstance(ref, dict) and ref.get("kind") == "HelmRepository":
-            used_sources.add((str(ref.get("namespace") or namespace), str(ref.get("name"))))
+            use(used_sources, (str(ref.get("namespace") or namespace), str(ref.get("name"))), clusters)
     # A name postBuild fills in (${REPO}) may be any: nothing is judged unused against it.
     sources_known = not any(substituted(part) for used in used_sources for part in used)
     namespaces_known = not any(substituted(namespace) for namespace in used_namespaces)
     served_twice = {(problem.path, problem.line) for problem in duplicate_urls}
+
+    def unused(where: dict, key, manifest: Manifest) -> bool:
+        """Used in none of the clusters that apply `manifest` (a file two clusters share and
+        one of them uses is needed)."""
+        return not where.get(key, set()) & (repo.clusters_of(manifest) or {""})
+
     problems = []
     for manifest in repo.manifests:
         if manifest.is_a("HelmRepository", SOURCE_GROUP) and sources_known \
-                and (manifest.namespace, manifest.name) not in used_sources \
+                and unused(used_sources, (manifest.namespace, manifest.name), manifest) \
                 and (manifest.path, manifest.line) not in served_twice:
             problems.append(Problem(manifest.path, manifest.line, "ref.unused-source", WARNING,
-                                    f"{manifest.label()}: no HelmRelease or HelmChart of this repository uses it "
+                                    f"{manifest.label()}: no HelmRelease or HelmChart {_of_its_cluster(repo)} uses it "
                                     "(Flux still fetches its index every interval); delete its file if no app needs "
                                     "it any more"))
         elif manifest.is_a("Namespace", "") and namespaces_known \
-                and manifest.name not in used_namespaces | {FLUX_SYSTEM, *BUILTIN_NAMESPACES}:
+                and manifest.name not in {FLUX_SYSTEM, *BUILTIN_NAMESPACES} \
+                and unused(used_namespaces, manifest.name, manifest):
             problems.append(Problem(manifest.path, manifest.line, "ref.unused-namespace", WARNING,
-                                    f"{manifest.label()}: nothing in this repository goes into it; delete its file "
-                                    "if no app needs it any more"))
+                                    f"{manifest.label()}: nothing {_in_its_cluster(repo)} goes into it; delete its "
+                                    "file if no app needs it any more"))
     return problems
+
+
+def _several_clusters(repo: Repository) -> bool:
+    return len({cluster for clusters in repo.folder_clusters.values() for cluster in clusters}) > 1
+
+
+def _of_its_cluster(repo: Repository) -> str:
+    return "of the clusters that apply it" if _several_clusters(repo) else "of this repository"
+
+
+def _in_its_cluster(repo: Repository) -> str:
+    return "in the clusters that apply it" if _several_clusters(repo) else "in this repository"
 
 
 def _manifest_references(repo: Repository, manifest: Manifest, index: Index) -> list[Problem]:
