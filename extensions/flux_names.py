@@ -97,6 +97,25 @@ FLUX_2_9: dict[tuple[str, str], Served] = {
     (NOTIFICATION_GROUP, "Receiver"): Served("v1", BETAS),
 }
 
+# The apiVersions each Flux release stopped serving (the controllers' changelogs: 2.7 the
+# v1beta1/v2beta1 of source, kustomize and helm, 2.8 their v1beta2/v2beta2, 2.9 image
+# automation's and notifications' v1beta2). Those two groups' v1beta1 is dated nowhere
+# there: taken as served until 2.9, which serves neither.
+REMOVED_IN: dict[tuple[int, int], frozenset[str]] = {
+    (2, 7): frozenset({api_version(SOURCE_GROUP, "v1beta1"), api_version(KUSTOMIZE_GROUP, "v1beta1"),
+                       api_version(HELM_GROUP, "v2beta1")}),
+    (2, 8): frozenset({api_version(SOURCE_GROUP, "v1beta2"), api_version(KUSTOMIZE_GROUP, "v1beta2"),
+                       api_version(HELM_GROUP, "v2beta2")}),
+    (2, 9): frozenset({api_version(group, version) for group in (IMAGE_GROUP, NOTIFICATION_GROUP)
+                       for version in ("v1beta1", "v1beta2")}),
+}
+
+
+def removed_by(release: tuple[int, int]) -> frozenset[str]:
+    """The apiVersions (group/version) Flux `release` no longer serves."""
+    return frozenset().union(*(versions for removed, versions in REMOVED_IN.items() if removed <= release))
+
+
 # Kinds Flux 2.9 serves whose CRDs flux_cookbook/crds/ does not hold, with the version it
 # serves: an object of one gets the metadata check only, as a kind of an unknown group does.
 UNSHIPPED_KINDS: dict[tuple[str, str], str] = {

@@ -39,6 +39,8 @@ from jsonschema.protocols import Validator
 from flux_cookbook.check import cel_rules, kubernetes_schemas
 from flux_cookbook.extensions import bounded_yaml, flux_names, kube_names
 from flux_cookbook.repository import kind_scopes, schema_messages
+from flux_cookbook.repository.flux_versions import ServedCrds
+from flux_cookbook.repository.flux_versions import label as crd_label
 from flux_cookbook.repository.model import api_group
 from flux_cookbook.repository.yaml_lines import YamlError, as_json, load_documents
 
@@ -118,7 +120,13 @@ def _load(crd_dir: str) -> tuple[dict[tuple[str, str], _ServedKind], frozenset[s
     return kinds, frozenset(groups)
 
 
-def _crd_set(crd_dir: Path) -> tuple[dict[tuple[str, str], _ServedKind], frozenset[str]]:
+@functools.cache
+def _crd_set(crd_dir: Path | ServedCrds) -> tuple[dict[tuple[str, str], _ServedKind], frozenset[str]]:
+    """The kinds a CRD folder serves by (apiVersion, kind), and its groups; of a ServedCrds,
+    those the release serves (its groups all: their other versions stay installed)."""
+    if isinstance(crd_dir, ServedCrds):
+        kinds, groups = _crd_set(crd_dir.folder)
+        return {key: kind for key, kind in kinds.items() if key[0] not in crd_dir.unserved}, groups
     return _load(str(Path(crd_dir).resolve()))
 
 
@@ -266,8 +274,8 @@ def _check(obj: Any, crd_dirs: list[Path]) -> tuple[str, list[_Problem]]:
     served = None
     for crd_dir in crd_dirs:
         kinds, groups = _crd_set(crd_dir)
-        if group in groups:
-            owners.append(_crd_label(crd_dir))
+        if group in groups and crd_label(crd_dir) not in owners:
+            owners.append(crd_label(crd_dir))
         served = served or kinds.get((api_version, kind))
     if served is not None:
         defaulted = copy.deepcopy(obj)
@@ -283,8 +291,8 @@ def _check(obj: Any, crd_dirs: list[Path]) -> tuple[str, list[_Problem]]:
     elif owners:
         # The group is installed but this version/kind is not: a cluster answers
         # "no matches for kind", e.g. for a beta API removed by a Flux upgrade.
-        served_versions = sorted(served_api for crd_dir in crd_dirs for served_api, served_kind in _crd_set(crd_dir)[0]
-                                 if served_kind == kind and served_api.rpartition("/")[0] == group)
+        served_versions = sorted({served_api for crd_dir in crd_dirs for served_api, served_kind in _crd_set(crd_dir)[0]
+                                  if served_kind == kind and served_api.rpartition("/")[0] == group})
         if unshipped := flux_names.UNSHIPPED_KINDS.get((group, kind)):
             served_versions = [flux_names.api_version(group, unshipped)]
         problems.append((("apiVersion",), f"apiVersion: {api_version} {kind} is not served by {'+'.join(owners)}"
@@ -308,12 +316,6 @@ def _unshipped_versions(group: str, kind: str, crd_dirs: list[Path]) -> set[str]
     return {flux_names.UNSHIPPED_KINDS[group, kind]} | {
         served_api.rpartition("/")[2] for crd_dir in crd_dirs for served_api, _ in _crd_set(crd_dir)[0]
         if served_api.rpartition("/")[0] == group}
-
-
-def _crd_label(crd_dir: Path) -> str:
-    from flux_cookbook.repository.flux_versions import label
-
-    return label(crd_dir)
 
 
 def _use(api_versions: list[str]) -> str:

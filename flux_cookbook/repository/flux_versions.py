@@ -25,10 +25,9 @@ from flux_cookbook.repository.kind_scopes import CRDS
 # Shipped CRD folders by (major, minor), newest last; `current` is the newest release's.
 SHIPPED = {(2, 6): CRDS / "flux-2.6", (2, 9): CRDS / "current"}
 NEWEST = max(SHIPPED)
-# Flux 2.8 removed the v1beta2/v2beta2 betas (flux_names.Served). A release between 2.6 and
-# 2.8 (2.7) serves what 2.9 serves (image automation v1, new fields) and those betas too:
-# its objects are validated against 2.9's CRDs, and 2.6's for the versions 2.9 no longer serves.
-BETAS_REMOVED = (2, 8)
+# A release between 2.6 and 2.9 (2.7, 2.8) serves what 2.9 serves (image automation v1, new
+# fields) and some of 2.6's betas still (flux_names.REMOVED_IN): its objects are validated
+# against 2.9's CRDs, and 2.6's for the versions it has not removed.
 SEALED_SECRETS = CRDS / "sealed-secrets"
 COMPONENTS_FILE = flux_names.COMPONENTS_FILE
 _HEADER = re.compile(r"^#\s*Flux Version:\s*v?(\d+)\.(\d+)(\.\d+)?", re.MULTILINE)
@@ -40,8 +39,19 @@ _HEADER_LINES = 10
 _LABELS = {"current": "Flux 2.9", "flux-2.6": "Flux 2.6", "legacy": "Flux 2.6", "sealed-secrets": "Sealed Secrets"}
 
 
-def label(crd_dir: Path) -> str:
+@dataclass(frozen=True)
+class ServedCrds:
+    """A shipped CRD folder as a release between two shipped ones serves it: less the
+    apiVersions (group/version) it no longer serves, and named as that release."""
+    folder: Path
+    unserved: frozenset[str]
+    label: str
+
+
+def label(crd_dir: Path | ServedCrds) -> str:
     """How a message names a CRD folder: "Flux 2.9", "Sealed Secrets"; else its name."""
+    if isinstance(crd_dir, ServedCrds):
+        return crd_dir.label
     return _LABELS.get(Path(crd_dir).name, Path(crd_dir).name)
 
 
@@ -60,11 +70,16 @@ class FluxVersion:
             return None
         recorded = _minor(self.recorded)
         below = [release for release in SHIPPED if release < recorded]
-        return max(below) if below and recorded < BETAS_REMOVED <= self.shipped else None
+        return max(below) if below and recorded < self.shipped else None
 
     @property
-    def crd_dirs(self) -> list[Path]:
-        return [SHIPPED[self.shipped], *([SHIPPED[self.older]] if self.older else []), SEALED_SECRETS]
+    def crd_dirs(self) -> list[Path | ServedCrds]:
+        if not self.older:
+            return [SHIPPED[self.shipped], SEALED_SECRETS]
+        release = _minor(self.recorded)
+        named = f"Flux {release[0]}.{release[1]}"
+        return [ServedCrds(SHIPPED[self.shipped], frozenset(), named),
+                ServedCrds(SHIPPED[self.older], flux_names.removed_by(release), named), SEALED_SECRETS]
 
     @property
     def name(self) -> str:

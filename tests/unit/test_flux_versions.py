@@ -23,13 +23,14 @@ def test_the_nearest_shipped_release():
         (2, 6), (2, 6), (2, 9), (2, 9), (2, 9), (2, 9)]
 
 
-def test_flux_2_7_is_checked_against_2_9_and_the_betas_it_still_serves(tmp_path):
-    """2.7 serves image automation v1, as 2.9 does (2.6 did not), and the v1beta2 betas
-    2.8 removed, as 2.6 does: both sets count, 2.9's first."""
+def test_flux_2_7_and_2_8_are_checked_against_2_9_and_the_betas_each_still_serves(tmp_path):
+    """2.7 and 2.8 serve image automation v1, as 2.9 does (2.6 did not), and some of 2.6's
+    betas still: 2.7 removed source/kustomize v1beta1 and helm v2beta1, 2.8 their
+    v1beta2/v2beta2, 2.9 image automation's and notifications' v1beta2."""
     (tmp_path / "flux-system").mkdir()
     (tmp_path / "flux-system/gotk-components.yaml").write_text(HEADER.format("2.7.2"))
     version = of_repository(tmp_path, ["flux-system/gotk-components.yaml"])
-    assert version.crd_dirs == [SHIPPED[2, 9], SHIPPED[2, 6], flux_versions.SEALED_SECRETS]
+    assert [label(crds) for crds in version.crd_dirs] == ["Flux 2.7", "Flux 2.7", "Sealed Secrets"]
     assert version.note() == (
         "note: flux-system/gotk-components.yaml records Flux 2.7.2, whose CRDs flux-cookbook does not ship; "
         "objects are validated against Flux 2.9's, and Flux 2.6's for the beta versions Flux 2.7.2 still serves")
@@ -37,11 +38,22 @@ def test_flux_2_7_is_checked_against_2_9_and_the_betas_it_still_serves(tmp_path)
              "spec": {"image": "ghcr.io/acme/app", "interval": "5m"}}
     beta = {"apiVersion": "source.toolkit.fluxcd.io/v1beta2", "kind": "HelmRepository", "metadata": {"name": "a"},
             "spec": {"url": "https://charts.example.com", "interval": "5m"}}
-    assert [validate_object(obj, version.crd_dirs) for obj in (image, beta)] == [[], []]
+    first_beta = {**beta, "apiVersion": "source.toolkit.fluxcd.io/v1beta1"}
+    image_beta = {**image, "apiVersion": "image.toolkit.fluxcd.io/v1beta2"}
+    assert [validate_object(obj, version.crd_dirs) for obj in (image, beta, image_beta)] == [[], [], []]
+    assert validate_object(first_beta, version.crd_dirs) == [
+        "HelmRepository/a: apiVersion: source.toolkit.fluxcd.io/v1beta1 HelmRepository is not served by Flux 2.7; "
+        "use source.toolkit.fluxcd.io/v1 or source.toolkit.fluxcd.io/v1beta2"]
     (tmp_path / "flux-system/gotk-components.yaml").write_text(HEADER.format("2.8.1"))
     later = of_repository(tmp_path, ["flux-system/gotk-components.yaml"])
-    assert later.crd_dirs == [SHIPPED[2, 9], flux_versions.SEALED_SECRETS]
-    assert validate_object(beta, later.crd_dirs) != []
+    assert [validate_object(obj, later.crd_dirs) for obj in (image, image_beta)] == [[], []]
+    assert validate_object(beta, later.crd_dirs) == [
+        "HelmRepository/a: apiVersion: source.toolkit.fluxcd.io/v1beta2 HelmRepository is not served by Flux 2.8; "
+        "use source.toolkit.fluxcd.io/v1"]
+    (tmp_path / "flux-system/gotk-components.yaml").write_text(HEADER.format("2.9.0"))
+    newest = of_repository(tmp_path, ["flux-system/gotk-components.yaml"])
+    assert newest.crd_dirs == [SHIPPED[2, 9], flux_versions.SEALED_SECRETS]
+    assert validate_object(image_beta, newest.crd_dirs) != []
 
 
 def test_messages_name_releases_not_folders():
