@@ -199,6 +199,12 @@ def _check_metadata(obj: dict) -> list[_Problem]:
         problems.append((("metadata", "name"), f"metadata.name: {name!r} is not a DNS-1123 subdomain"))
     elif obj.get("apiVersion") == "v1" and obj.get("kind") == "Namespace" and not kube_names.is_dns1123_label(name):
         problems.append((("metadata", "name"), f"metadata.name: {name!r} is not a DNS-1123 label"))
+    elif (api_group(obj), obj.get("kind")) in _COMMON_METADATA_KINDS and len(name) > kube_names.DNS1123_LABEL_MAX:
+        # kustomize-controller labels each object it applies kustomize.toolkit.fluxcd.io/name:
+        # <name>, helm-controller each object of the release helm.toolkit.fluxcd.io/name.
+        problems.append((("metadata", "name"), f"metadata.name: {len(name)} characters; the controller labels every "
+                                               f"object it applies with it, and a label value holds at most "
+                                               f"{kube_names.DNS1123_LABEL_MAX}"))
     if "namespace" in meta:
         ns = meta["namespace"]
         if not isinstance(ns, str) or len(ns) > kube_names.DNS1123_LABEL_MAX or not kube_names.is_dns1123_label(ns):
@@ -285,6 +291,7 @@ def _check(obj: Any, crd_dirs: list[Path]) -> tuple[str, list[_Problem]]:
         if not schema_problems:  # CEL rules assume the schema's types, as the API server does
             problems += [(v.path, f"{_dotted(v.path)}: {v.message}")
                          for v in cel_rules.violations(served.schema, defaulted)]
+            problems += _helm_repository_url_problems(group, kind, defaulted)
     elif (group, kind) in flux_names.UNSHIPPED_KINDS and api_version.rpartition("/")[2] in _unshipped_versions(
             group, kind, crd_dirs):
         pass  # served, but no CRD of it is shipped: the metadata check only
@@ -307,6 +314,23 @@ def _check(obj: Any, crd_dirs: list[Path]) -> tuple[str, list[_Problem]]:
             problems += _schema_problems(validator, obj)
     unique = list(dict.fromkeys(problems))  # the metadata check and a schema may agree
     return label, unique
+
+
+def _helm_repository_url_problems(group: str, kind: str, obj: dict) -> list[_Problem]:
+    """A HelmRepository's URL scheme and its type agree: the CRD takes http(s):// and oci://
+    for either, and source-controller then fails the object on the cluster (an oci:// URL
+    read as an index over HTTP: "scheme not supported"; an OCI one at http(s)://)."""
+    if (group, kind) != (flux_names.SOURCE_GROUP, "HelmRepository"):
+        return []
+    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    url, oci = str(spec.get("url") or ""), spec.get("type") == "oci"
+    if url.startswith("oci://") and not oci:
+        return [(("spec", "url"), f"spec.url: {url!r} is an OCI registry's: set spec.type: oci (without it "
+                                  "source-controller reads an index over http(s))")]
+    if oci and not url.startswith("oci://"):
+        return [(("spec", "url"), f"spec.url: {url!r}: a HelmRepository of type oci names its registry as "
+                                  "oci://<host>/<path>")]
+    return []
 
 
 def _unshipped_versions(group: str, kind: str, crd_dirs: list[Path]) -> set[str]:

@@ -144,6 +144,37 @@ def test_metadata_and_core_kinds():
     ]
 
 
+def test_a_flux_kustomization_or_helm_release_name_is_a_label_value_too():
+    """Each object a Kustomization applies, or a HelmRelease's chart makes, is labelled with
+    its name: 64 characters pass the API server's subdomain rule and fail every object's."""
+    for obj in (KUSTOMIZATION, HELMRELEASE):
+        long = copy.deepcopy(obj)
+        long["metadata"]["name"] = "a" * 64
+        assert validate_object(long, CURRENT) == [
+            f"{obj['kind']}/{'a' * 64}: metadata.name: 64 characters; the controller labels every object it "
+            "applies with it, and a label value holds at most 63"]
+        long["metadata"]["name"] = "a" * 63
+        assert validate_object(long, CURRENT) == []
+    config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a" * 64}, "data": {}}
+    assert validate_object(config_map, CURRENT) == []  # a name only, labels nothing
+
+
+@pytest.mark.parametrize(("url", "type_", "message"), [
+    ("oci://ghcr.io/acme/charts", None, "spec.url: 'oci://ghcr.io/acme/charts' is an OCI registry's: set spec.type: oci"),
+    ("https://charts.example.com", "oci", "spec.url: 'https://charts.example.com': a HelmRepository of type oci names "
+                                          "its registry as oci://<host>/<path>"),
+    ("https://charts.example.com", "default", ""),
+    ("oci://ghcr.io/acme/charts", "oci", ""),
+])
+def test_a_helm_repository_s_url_scheme_agrees_with_its_type(url, type_, message):
+    """The CRD takes either scheme for either type; source-controller fails the mismatch."""
+    repository = {"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository",
+                  "metadata": {"name": "charts", "namespace": "flux-system"},
+                  "spec": {"url": url, "interval": "1h", **({"type": type_} if type_ else {})}}
+    problems = validate_object(repository, CURRENT)
+    assert [problem.startswith(f"HelmRepository/charts: {message}") for problem in problems] == ([True] if message else [])
+
+
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
