@@ -714,6 +714,9 @@ CASES = [
                  "sealedsecrets.bitnami.com CRD to apply it against; install its chart sealed-secrets in the cluster"),
     # values.*
     Case("values-not-yaml", {CM: Replace("replicaCount: 1", "replicaCount: [1")}, "values.parse", CM, "logLevel: info"),
+    Case("values-a-list", {CM: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: podinfo-helm-chart-value-overrides\n"
+                                "  namespace: podinfo\ndata:\n  values.yaml: |\n    - replicaCount\n"},
+         "values.parse", CM, "values.yaml:", message="key 'values.yaml' holds a list, not a mapping of values"),
     # A conflict an update or refresh left: said so, at its first marker, in the file and in the values.
     Case("conflict-left-in-a-file", {KUST: Replace("  interval: 15m\n", "<<<<<<< before updating\n  interval: 15m\n"
                                                  "=======\n  interval: 30m\n>>>>>>> after updating\n")},

@@ -21,7 +21,7 @@ from flux_cookbook.repository.model import (
     Manifest,
     Repository,
 )
-from flux_cookbook.repository.yaml_lines import LineList, LineMap, YamlError, load
+from flux_cookbook.repository.yaml_lines import LineList, LineMap, YamlError, load, yaml_kind
 from flux_cookbook.values import values_schema
 from flux_cookbook.values.coalesce import coalesce
 
@@ -127,7 +127,7 @@ def _values_from_object(index: Index, kind: str, namespace: str, name: str, key:
                               f"{kind} {namespace}/{name} key {key!r} is not YAML: {message}")]
     if values is not None and not isinstance(values, dict):
         return None, [Problem(found.path, key_line, "values.parse", ERROR,
-                              f"{kind} {namespace}/{name} key {key!r} holds {type(values).__name__}, "
+                              f"{kind} {namespace}/{name} key {key!r} holds {yaml_kind(values)}, "
                               "not a mapping of values")]
     return _Values(found.path, values if values is not None else LineMap(), key_line, offset, text.partition("\n")[0]), []
 

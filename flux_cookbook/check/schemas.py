@@ -42,7 +42,7 @@ from flux_cookbook.repository import kind_scopes, schema_messages
 from flux_cookbook.repository.flux_versions import ServedCrds
 from flux_cookbook.repository.flux_versions import label as crd_label
 from flux_cookbook.repository.model import api_group
-from flux_cookbook.repository.yaml_lines import YamlError, as_json, load_documents
+from flux_cookbook.repository.yaml_lines import YamlError, as_json, load_documents, yaml_kind
 
 __all__ = ["CRDS", "DEFAULT_CRD_DIRS", "load_validators", "validate_file", "validate_object", "validate_object_fields"]
 
@@ -255,7 +255,7 @@ def _schema_problems(validator: Validator, obj: dict) -> list[_Problem]:
 def _check(obj: Any, crd_dirs: list[Path]) -> tuple[str, list[_Problem]]:
     """(the object's label, its problems)."""
     if not isinstance(obj, dict):
-        return "document", [((), f"document is not a mapping (an object: apiVersion, kind, metadata) but {_yaml_kind(obj)}")]
+        return "document", [((), f"document is not a mapping (an object: apiVersion, kind, metadata) but {yaml_kind(obj)}")]
     api_version, kind = obj.get("apiVersion"), obj.get("kind")
     if not isinstance(api_version, str) or not isinstance(kind, str):
         return "document", [((), "apiVersion and kind: required strings")]
@@ -382,16 +382,3 @@ def validate_file(path: Path, rel: str, crd_dirs: list[Path] | None = None) -> l
         label, problems = _check(document.obj, dirs)
         found += [(document.line_of(where), f"{label}: {text}") for where, text in problems]
     return found
-
-
-def _yaml_kind(value: object) -> str:
-    """What a YAML value is, in YAML's words (a list, a string), not Python's."""
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    return "null" if value is None else "a scalar"

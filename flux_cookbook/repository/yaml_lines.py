@@ -194,3 +194,16 @@ def as_json(value: Any) -> Any:
     if isinstance(value, bytes):  # !!binary
         return base64.b64encode(value).decode()
     return value
+
+
+def yaml_kind(value: object) -> str:
+    """What a YAML value is, in YAML's words (a list, a string), not Python's."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "null" if value is None else "a scalar"
