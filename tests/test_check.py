@@ -590,9 +590,19 @@ CASES = [
          {"podinfo/receiver-podinfo.yaml": "apiVersion: notification.toolkit.fluxcd.io/v1\nkind: Receiver\n"
           "metadata:\n  name: podinfo\n  namespace: podinfo\nspec:\n  type: generic\n"
           "  secretRef:\n    name: webhook-token\n  resources:\n"
-          "    - apiVersion: source.toolkit.fluxcd.io/v1beta2\n      kind: HelmRepository\n      name: podinfo\n"},
+          "    - apiVersion: source.toolkit.fluxcd.io/v1beta2\n      kind: HelmRepository\n      name: podinfo\n"
+          "      namespace: flux-system\n"},
          "ref.receiver-version", "podinfo/receiver-podinfo.yaml", "apiVersion: source", WARNING,
          message="name source.toolkit.fluxcd.io/v1"),
+    # A webhook's resource no cluster object is: a call finds nothing to reconcile.
+    Case("receiver-resource-missing",
+         {"podinfo/receiver-podinfo.yaml": "apiVersion: notification.toolkit.fluxcd.io/v1\nkind: Receiver\n"
+          "metadata:\n  name: podinfo\n  namespace: podinfo\nspec:\n  type: generic\n"
+          "  secretRef:\n    name: webhook-token\n  resources:\n"
+          "    - kind: HelmRepository\n      name: podinfo\n"},
+         "ref.receiver", "podinfo/receiver-podinfo.yaml", "kind: HelmRepository",
+         message="resource HelmRepository podinfo/podinfo, which this repository does not define "
+                 "(defined: HelmRepository flux-system/podinfo)"),
     # convention.*
     Case("two-objects-in-one-file", {HR: MoveInto(CM)}, "convention.one-object-per-file", HR,
          "apiVersion: helm.toolkit", WARNING),

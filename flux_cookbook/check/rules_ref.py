@@ -174,6 +174,7 @@ def _manifest_references(repo: Repository, manifest: Manifest, index: Index) -> 
             problems += _removed_version(manifest, entry, line, "ref.receiver-version",
                                          f"resource {entry.get('kind')} {entry.get('name')}",
                                          "so there every call of this webhook fails")
+            problems += _receiver_resource(manifest, entry, line, index)
     elif manifest.is_a("HelmChart", SOURCE_GROUP):
         problems += _source_ref(manifest, spec, "sourceRef", CHART_SOURCES, index)
         problems += _chart_path(repo, manifest, spec)
@@ -186,6 +187,23 @@ def _manifest_references(repo: Repository, manifest: Manifest, index: Index) -> 
         problems += _named_ref(manifest, spec, "imageRepositoryRef", "ImageRepository", IMAGE_GROUP, index,
                                "ref.image-repository")
     return problems
+
+
+def _receiver_resource(manifest: Manifest, entry: LineMap, line: int, index: Index) -> list[Problem]:
+    """A Receiver's resource names an object the cluster applies (`*` with matchLabels
+    names those labelled so, not judged): notification-controller looks it up on each call
+    of the webhook, and a call finding nothing reconciles nothing."""
+    kind, name = entry.get("kind"), entry.get("name")
+    if not isinstance(kind, str) or not isinstance(name, str) or name == "*":
+        return []
+    namespace = str(entry.get("namespace") or manifest.namespace)
+    api_version = entry.get("apiVersion")
+    group = api_version.rpartition("/")[0] if isinstance(api_version, str) else None
+    if index.exists(kind, namespace, name, group):
+        return []
+    return [Problem(manifest.path, line, "ref.receiver", ERROR,
+                    f"{manifest.label()}: resource {kind} {namespace}/{name}, which {index.scope}"
+                    f"{_similar(index, name, kind)}: a call of this webhook finds nothing to reconcile")]
 
 
 def _named_ref(manifest: Manifest, spec: LineMap, key: str, kind: str, group: str, index: Index, rule: str) -> list[Problem]:
