@@ -906,7 +906,10 @@ CLEAN = [
             spec:
               interval: 1h
               url: https://stefanprodan.github.io/podinfo
-            """)},
+            """),
+        # ... which staging's podinfo uses (one no app of staging used would be unused there).
+        "clusters/staging/kustomization-podinfo.yaml": flux_ks("podinfo", "./podinfo"),
+        "clusters/staging/namespace-podinfo.yaml": NAMESPACE.format("podinfo")},
         "", "", 0),
     # The ExternalArtifact an ArtifactGenerator the cluster applies makes (Flux 2.7+), in its namespace.
     Case("source-an-artifact-generator-makes",
