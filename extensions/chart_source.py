@@ -389,11 +389,12 @@ def _http_get(url: str, limit: int, accept: str | None = None, token: str | None
     """GET `url` into memory, at most `limit` bytes within TIMEOUT_SECONDS."""
     if urlsplit(url).scheme not in ("http", "https"):
         raise ChartFetchError(f"{url}: only http(s) URLs are fetched.")
-    # Every request of every command goes through here: FLUX_COOKBOOK_OFFLINE holds for all.
-    if chart_values.offline_refuses(urlsplit(url).hostname or ""):
-        raise RepositoryUnreachable(f"{url} not contacted: {chart_values.OFFLINE_VARIABLE} is set.")
+    # Every request of every command goes through here, redirects too: FLUX_COOKBOOK_OFFLINE
+    # holds for all.
+    _stay_offline(url)
     if refused := http_guard.refusal(url):
         raise ChartFetchError(refused)
+    redirects = http_guard.Redirects(MAX_REDIRECTS, ChartFetchError, lambda source, target: _stay_offline(target, source))
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
     if accept:
         request.add_header("Accept", accept)
@@ -403,7 +404,7 @@ def _http_get(url: str, limit: int, accept: str | None = None, token: str | None
         request.add_unredirected_header("Authorization", f"Bearer {token}")
     deadline = time.monotonic() + TIMEOUT_SECONDS
     try:
-        with http_guard.opener(http_guard.Redirects(MAX_REDIRECTS, ChartFetchError)).open(request, timeout=TIMEOUT_SECONDS) as response:
+        with http_guard.opener(redirects).open(request, timeout=TIMEOUT_SECONDS) as response:
             return _Response(response.geturl(), response.headers, _read_capped(response, url, limit, deadline))
     except urllib.error.HTTPError as error:
         error.close()
@@ -414,10 +415,22 @@ def _http_get(url: str, limit: int, accept: str | None = None, token: str | None
         raise _HttpStatusError(f"{url}: the server answered HTTP {error.code} {error.reason}.", error.code, error.headers) from None
     except urllib.error.URLError as error:
         if isinstance(error.reason, http_guard.RefusedAddress):  # resolved differently on connecting
-            raise ChartFetchError(f"{url}: {error.reason}") from None
-        raise RepositoryUnreachable(f"cannot reach {url}: {_network_cause(error.reason)}.") from None
+            raise ChartFetchError(f"{_reached(url, redirects)}: {error.reason}") from None
+        raise RepositoryUnreachable(f"cannot reach {_reached(url, redirects)}: {_network_cause(error.reason)}.") from None
     except (OSError, http.client.HTTPException) as error:
-        raise RepositoryUnreachable(f"cannot reach {url}: {_network_cause(error)}.") from None
+        raise RepositoryUnreachable(f"cannot reach {_reached(url, redirects)}: {_network_cause(error)}.") from None
+
+
+def _stay_offline(url: str, redirected_from: str = "") -> None:
+    """Refuse `url` while FLUX_COOKBOOK_OFFLINE is set, unless it is on this machine's loopback."""
+    if chart_values.offline_refuses(urlsplit(url).hostname or ""):
+        by = f" (redirected to from {redirected_from})" if redirected_from else ""
+        raise RepositoryUnreachable(f"{url}{by} not contacted: {chart_values.OFFLINE_VARIABLE} is set.")
+
+
+def _reached(url: str, redirects: http_guard.Redirects) -> str:
+    """The URL a failure is at: `url`, or the last redirect's target named with it."""
+    return f"{redirects.followed[-1]} (redirected to from {url})" if redirects.followed else url
 
 
 def _read_capped(response: http.client.HTTPResponse, url: str, limit: int, deadline: float) -> bytes:

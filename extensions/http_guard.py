@@ -115,20 +115,27 @@ class _CheckedHTTPSHandler(urllib.request.HTTPSHandler):
 
 
 class Redirects(urllib.request.HTTPRedirectHandler):
-    """At most `max_redirections`, only to http(s) URLs (never file:, ftp: or data:), and
-    never to an address `refusal` refuses. `error` makes the exception raised."""
+    """At most `max_redirections`, only to http(s) URLs (never file:, ftp: or data:), to
+    no URL `before(from_url, target)` refuses (it raises; asked first: the caller's own
+    rules, such as staying offline), and never to an address `refusal` refuses. `error`
+    makes the exception raised. `followed` lists the targets, in order."""
 
-    def __init__(self, max_redirections: int, error: type[Exception]):
+    def __init__(self, max_redirections: int, error: type[Exception], before=None):
         super().__init__()
         self.max_redirections = max_redirections
         self.error = error
+        self.before = before
+        self.followed: list[str] = []
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         target = urljoin(req.full_url, newurl)
         if urlsplit(target).scheme not in ("http", "https"):
             raise self.error(f"{req.full_url} redirects to {target}, which is not an http(s) URL.")
+        if self.before:
+            self.before(req.full_url, target)
         if refused := refusal(target):
             raise self.error(f"{req.full_url} redirects to {refused}")
+        self.followed.append(target)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 

@@ -1,5 +1,6 @@
 """Fetching a chart's values over real HTTP on loopback: Helm repositories and OCI registries."""
 
+import re
 import socket
 from pathlib import Path
 
@@ -197,6 +198,29 @@ def test_a_link_local_address_is_never_contacted(tmp_path, cache, monkeypatch):
     archives = {"6.14.1": chart_archive("6.14.1")}
     to_metadata = {"/index.yaml": (302, {"Location": f"{metadata}/index.yaml"}, b"")}
     with serve_archives(tmp_path, archives, routes=to_metadata) as url, pytest.raises(ChartFetchError):
+        fetch_values(url, "podinfo", "6.x", cache)
+
+
+def test_offline_a_redirect_off_this_machine_is_not_followed(tmp_path, cache, monkeypatch):
+    """FLUX_COOKBOOK_OFFLINE (set for every test) holds for a redirect's target too: not
+    contacted, not even looked up by name."""
+    lookups = []
+    real_lookup = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *args, **kwargs: lookups.append(host) or real_lookup(host, *args, **kwargs))
+    archives = {"6.14.1": chart_archive("6.14.1")}
+    for target in ("http://192.0.2.1/index.yaml", "https://charts.example.invalid/index.yaml"):
+        away = {"/index.yaml": (302, {"Location": target}, b"")}
+        with serve_archives(tmp_path, archives, routes=away) as url, \
+                pytest.raises(RepositoryUnreachable, match=rf"{re.escape(target)} \(redirected to from {url}/index.yaml\) not contacted"):
+            fetch_values(url, "podinfo", "6.x", cache)
+    assert [host for host in lookups if host not in ("127.0.0.1", "localhost")] == []
+
+
+def test_a_failure_after_a_redirect_names_where_it_was_redirected(tmp_path, cache):
+    nowhere = f"http://127.0.0.1:{free_port()}/index.yaml"
+    away = {"/index.yaml": (302, {"Location": nowhere}, b"")}
+    with serve_archives(tmp_path, {"6.14.1": chart_archive("6.14.1")}, routes=away) as url, \
+            pytest.raises(RepositoryUnreachable, match=rf"cannot reach {re.escape(nowhere)} \(redirected to from {url}/index.yaml\): connection refused"):
         fetch_values(url, "podinfo", "6.x", cache)
 
 
