@@ -556,6 +556,40 @@ def test_a_refresh_killed_outright_is_put_back_by_the_next(podinfo_6x_two_replic
     assert not (cluster / ".git" / "flux-cookbook-values-refresh.json").exists()
 
 
+def test_update_all_after_a_killed_refresh_puts_its_files_back_and_goes_on(podinfo_6x_two_replicas, tmp_path, monkeypatch):
+    """A scheduled job's refresh step killed, its update-all step next: not refused for
+    the killed run's uncommitted file, which goes back as the refresh's next run would."""
+    cluster, _ = own(podinfo_6x_two_replicas, tmp_path)
+    monkeypatch.setenv("FLUX_COOKBOOK_SIGNAL_AT", "values-written:SIGKILL")
+    assert cookbook_cli("values", "refresh", "--all", "-C", str(cluster)).returncode == -9
+    monkeypatch.delenv("FLUX_COOKBOOK_SIGNAL_AT")
+    updated = cookbook_cli("update-all", str(cluster))
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    assert "a values refresh killed before its commit had written" in updated.stderr
+    assert git(cluster, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize("next_run", [("values", "refresh", "--all", "-C", "{cluster}"), ("update-all", "{cluster}")])
+def test_what_the_user_changed_after_a_killed_refresh_is_kept(podinfo_6x_two_replicas, tmp_path, monkeypatch, next_run):
+    """After the kill the user edits the file the killed run had written, then the next
+    refresh (or update-all, the job's next step) runs: that edit is kept, said so, and the
+    run stops for it as for any uncommitted change; what the killed run alone wrote goes."""
+    cluster, _ = own(podinfo_6x_two_replicas, tmp_path)
+    monkeypatch.setenv("FLUX_COOKBOOK_SIGNAL_AT", "values-written:SIGKILL")
+    assert cookbook_cli("values", "refresh", "--all", "-C", str(cluster)).returncode == -9
+    monkeypatch.delenv("FLUX_COOKBOOK_SIGNAL_AT")
+    written = git(cluster, "diff", "--name-only").split()
+    assert len(written) == 1
+    edited = cluster / written[0]
+    edited.write_text(edited.read_text() + "# mine, written after the kill\n")
+    again = cookbook_cli(*(part.format(cluster=cluster) for part in next_run))
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert f"was writing {written[0]}, changed since: kept as it is" in again.stderr
+    assert "uncommitted changes" in again.stderr and "Traceback" not in again.stderr
+    assert edited.read_text().endswith("# mine, written after the kill\n")
+    assert not (cluster / ".git" / "flux-cookbook-values-refresh.json").exists()
+
+
 def test_a_refresh_holds_the_lock_from_its_reading_to_its_last_commit(podinfo_6x_two_replicas, tmp_path):
     """The refresh writes whole files it read and merged: another writer (seal, update-all)
     that changed them meanwhile would be undone. So the lock is the refresh's from its

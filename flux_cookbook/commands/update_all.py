@@ -41,6 +41,7 @@ from flux_cookbook.update import bulk as bulk_update
 from flux_cookbook.update import interruption
 from flux_cookbook.update import scratch as update_scratch
 from flux_cookbook.update.bulk import CLUSTER_ANSWERS, Outcome, git
+from flux_cookbook.values import refresh as values_refresh
 
 NAME = "update-all"
 EXAMPLE = """example:
@@ -167,6 +168,10 @@ def run_locked(repo: Path, args: argparse.Namespace) -> int:
             print(note, file=sys.stderr)
     except RuntimeError as error:
         raise UserError(str(error)) from None
+    # A values refresh killed outright (the same job's previous step) left an app's files
+    # written: put back as that refresh's next run would, the user's changes since kept.
+    if note := values_refresh.recover(repo):
+        print(note, file=sys.stderr)
     require_no_operation(repo)
     if status := git(repo, "status", "--porcelain", "--untracked-files=normal"):
         raise UserError(f"{repo} has uncommitted changes; commit or stash them first:\n{status.rstrip()}")

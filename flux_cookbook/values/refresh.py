@@ -10,6 +10,7 @@ resolve, and named.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import subprocess
 import sys
@@ -310,8 +311,12 @@ def write(repo: Path, refreshes: list[Refresh]) -> list[Refresh]:
             if paths:
                 # A run killed outright (SIGKILL) from here to the commit leaves the app's
                 # files half-written: the next run puts them back (`recover`).
+                # With what each file is to hold: a file found holding something else then is
+                # the user's (written since), not this run's, and is kept.
                 repo_files.replace_whole(record, json.dumps({"head": git(repo, "rev-parse", "HEAD").strip(),
-                                                             "paths": paths}).encode())
+                                                             "paths": paths,
+                                                             "written": {path: _digest(refresh.writes[path].encode())
+                                                                         for path in paths}}).encode())
             for path in paths:
                 repo_files.write_text(repo, path, refresh.writes[path])
                 stops.checkpoint("values-written")  # the tests' stand-in for a Ctrl-C here
@@ -345,23 +350,30 @@ def write(repo: Path, refreshes: list[Refresh]) -> list[Refresh]:
 def recover(repo: Path) -> str:
     """What a refresh killed outright (SIGKILL: no clean-up ran) left of the app it was
     writing, put back as HEAD has it, with the temporary files of its writes; a note saying
-    so, or "". Where HEAD moved since (it was killed after the commit), only the record
-    goes. Called with the repository's lock held."""
+    so, or "". A file holding neither HEAD's text nor what the run wrote is the user's,
+    changed since: kept. Where HEAD moved since (it was killed after the commit), only the
+    record goes. Called with the repository's lock held."""
     if not (repo / ".git").exists():
         return ""  # no repository: require_clean says so
     record = git_path(repo, RECORD)
     try:
         left = json.loads(record.read_text(encoding="utf-8"))
         head, paths = str(left["head"]), [str(path) for path in left["paths"]]
+        written = {str(path): str(digest) for path, digest in left.get("written", {}).items()}
     except FileNotFoundError:
         return ""
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         record.unlink(missing_ok=True)  # cut short while it was written: nothing was written after it
         return ""
     for path in paths:
         for temporary in repo_files.inside(repo, path).parent.glob(f".{Path(path).name}.*.tmp"):
             temporary.unlink()
     committed = git(repo, "rev-parse", "HEAD").strip() != head
+    kept = [path for path in paths if written and _changed_since(repo, path, written.get(path))]
+    paths = [path for path in paths if path not in kept]
+    if not paths:
+        record.unlink()
+        return "" if committed or not kept else _kept_note(kept)
     if not committed and not _put_back(repo, paths):
         # The record stays: the next run puts the files back once git can.
         lock = git_path(repo, "index.lock")
@@ -370,8 +382,30 @@ def recover(repo: Path) -> str:
         raise UserError(f"a values refresh killed before its commit had written {', '.join(paths)}, which could not "
                         f"be put back as HEAD has them: {why}; then run it again")
     record.unlink()
-    return "" if committed else (f"flux-cookbook: a values refresh killed before its commit had written "
-                                 f"{', '.join(paths)}: put back as HEAD has them")
+    if committed:
+        return ""
+    return "\n".join(filter(None, (f"flux-cookbook: a values refresh killed before its commit had written "
+                                   f"{', '.join(paths)}: put back as HEAD has them", kept and _kept_note(kept))))
+
+
+def _changed_since(repo: Path, path: str, digest: str | None) -> bool:
+    """Whether `path` holds neither HEAD's text nor the killed run's (`digest`): the user's."""
+    try:
+        now = repo_files.read_bytes(repo, path)
+    except FileNotFoundError:
+        return False
+    if _digest(now) == digest:
+        return False
+    return subprocess.run(["git", "diff", "--quiet", "HEAD", "--", path], cwd=repo, check=False).returncode != 0
+
+
+def _kept_note(kept: list[str]) -> str:
+    return (f"flux-cookbook: a values refresh killed before its commit was writing {', '.join(kept)}, changed "
+            "since: kept as it is (commit or discard that change)")
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _put_back(repo: Path, paths: list[str]) -> bool:
