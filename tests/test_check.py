@@ -1270,6 +1270,34 @@ def test_a_base_two_clusters_build_is_checked_in_each(tmp_path, cache):
     assert errors == [("ref.values", "apps/base/release.yaml", 14, "the cluster clusters/staging/ does not apply it")], errors
 
 
+def test_values_are_judged_as_the_overlay_gives_them_to_helm(repo, cache):
+    """production/ builds podinfo/ and patches the HelmRelease's values: what Helm gets is
+    the patched release, its values merged over the ConfigMap's. A value only the patch
+    breaks is refused; one the base breaks and the patch mends is not."""
+    def overlay(replicas: str) -> dict:
+        return {
+            "podinfo/kustomization.yaml": PODINFO_KUSTOMIZATION,
+            "production/kustomization.yaml": (
+                "resources: [../podinfo]\npatches:\n  - patch: |\n      apiVersion: helm.toolkit.fluxcd.io/v2\n"
+                "      kind: HelmRelease\n      metadata: {name: podinfo, namespace: podinfo}\n"
+                f"      spec:\n        values:\n          replicaCount: {replicas}\n"),
+        }
+    apply(repo, {KUST: Replace("  path: podinfo", "  path: ./production"), **overlay("two")})
+    schema = [(p.path, p.line, p.message) for p in check_repository(repo, cache_dir=cache).problems if p.rule == "values.schema"]
+    assert [(path, line) for path, line, _ in schema] == [(HR, 1)], schema  # the patch is no document: the release's
+    assert "replicaCount: 'two' is not of type 'integer'" in schema[0][2]
+    apply(repo, {CM: Replace("replicaCount: 1", "replicaCount: two"), **overlay("2")})
+    report = check_repository(repo, cache_dir=cache)
+    assert [p for p in report.problems if p.rule.startswith("values")] == [], "\n".join(map(str, report.problems))
+    # The overlay's patch of the values ConfigMap: judged too, told at the ConfigMap's key.
+    apply(repo, {CM: Replace("replicaCount: two", "replicaCount: 1"), "production/kustomization.yaml": (
+        "resources: [../podinfo]\npatches:\n  - patch: |\n      apiVersion: v1\n      kind: ConfigMap\n"
+        "      metadata: {name: podinfo-helm-chart-value-overrides, namespace: podinfo}\n"
+        "      data:\n        values.yaml: |\n          replicaCount: three\n")})
+    schema = [(p.path, p.line) for p in check_repository(repo, cache_dir=cache).problems if p.rule == "values.schema"]
+    assert schema == [(CM, line_of(repo, CM, "^  values.yaml:"))], schema
+
+
 def test_names_postbuild_fills_in_are_not_looked_up(repo, cache):
     """A reference or an object named by ${...} variables is known on the cluster only:
     neither the references nor the health check that meet them are errors."""

@@ -20,8 +20,9 @@ from flux_cookbook.repository import oci_ref, schema_messages
 from flux_cookbook.repository.model import (
     Manifest,
     Repository,
+    api_group,
 )
-from flux_cookbook.repository.yaml_lines import LineList, LineMap, YamlError, load, yaml_kind
+from flux_cookbook.repository.yaml_lines import LineList, LineMap, YamlError, line_mapped, load, yaml_kind
 from flux_cookbook.values import values_schema
 from flux_cookbook.values.coalesce import coalesce
 
@@ -59,40 +60,124 @@ class _Values:
         return line + self.offset if self.offset >= 0 else self.line
 
 
-def check_values(repo: Repository, cache_dir: Path | None = None, not_cached: list[str] | None = None) -> list[Problem]:
+def check_values(repo: Repository, cache_dir: Path | None = None, not_cached: list[str] | None = None,
+                 built: list | None = None) -> list[Problem]:
     """Each HelmRelease's values parse as a YAML mapping; where its chart is in the chart
     cache, they fit the chart's values.schema.json and every key they set is one the
-    chart's values.yaml has. Offline: a chart that is not cached is not checked, and the
-    release is added to `not_cached` (for a note: "0 errors" must not read as checked)."""
+    chart's values.yaml has. Judged as Flux applies the HelmRelease, `built` (each build's
+    objects: an overlay's patch of its values or chart, its own values ConfigMap), at the
+    files' lines where the build left them as written; a HelmRelease no build gave, as
+    written. Offline: a chart that is not cached is not checked, and the release is added
+    to `not_cached` (for a note: "0 errors" must not read as checked)."""
     index = Index(repo)
     problems: list[Problem] = []
     parsed: dict[tuple, tuple[_Values | None, list[Problem]]] = {}
+
+    def from_object(key: tuple) -> _Values | None:
+        if key not in parsed:
+            parsed[key] = _values_from_object(index, *key)
+            problems.extend(parsed[key][1])
+        return parsed[key][0]
+
     for release in repo.manifests:
         if not release.is_a("HelmRelease", HELM_GROUP):
             continue
-        sources: list[_Values] = []
-        for entry, _ in entries(spec_of(release), "valuesFrom"):
-            if entry.get("targetPath"):
-                continue  # the key holds one value, set at that path: not a mapping of values
-            key = (entry.get("kind"), release.namespace, entry.get("name"), str(entry.get("valuesKey") or DEFAULT_VALUES_KEY))
-            if key not in parsed:
-                parsed[key] = _values_from_object(index, *key)
-                problems += parsed[key][1]
-            if parsed[key][0] is not None:
-                sources.append(parsed[key][0])
-        spec = spec_of(release)
-        if isinstance(spec.get("values"), LineMap):
-            # The template's header comment is the line below `values:` (its line is 1-based).
-            line, lines = spec.line_of("values"), repo.texts.get(release.path, "").splitlines()
-            header = lines[line].strip() if line < len(lines) else ""
-            sources.append(_Values(release.path, spec["values"], line, 0, header))
-        chart = _cached_chart(release, index, sources, cache_dir)
-        if isinstance(chart, _Chart):
-            problems += _against_chart(release, sources, chart)
-        elif chart is _NOT_CACHED and not_cached is not None and any(
-                source.values and source.header != chart_values.PLACEHOLDER_MARKER for source in sources):
-            not_cached.append(release.label())  # (a placeholder's few overrides are no chart's values)
+        from_objects, inline = _written_sources(repo, release, from_object)
+        as_written = [*from_objects, *([inline] if inline else [])]
+        for applied, sources in _as_built(release, inline, built or [], from_object) or [(release, as_written)]:
+            chart = _cached_chart(applied, index, sources, cache_dir)
+            if isinstance(chart, _Chart):
+                problems += _against_chart(applied, sources, chart)
+            elif chart is _NOT_CACHED and not_cached is not None and any(
+                    source.values and source.header != chart_values.PLACEHOLDER_MARKER for source in sources):
+                not_cached.append(applied.label())  # (a placeholder's few overrides are no chart's values)
     return problems
+
+
+def _written_sources(repo: Repository, release: Manifest, from_object) -> tuple[list[_Values], _Values | None]:
+    """The values of `release` as its files hold them: valuesFrom's in order, and spec.values."""
+    sources: list[_Values] = []
+    for entry, _ in entries(spec_of(release), "valuesFrom"):
+        if entry.get("targetPath"):
+            continue  # the key holds one value, set at that path: not a mapping of values
+        if found := from_object(_values_key(entry, release.namespace)):
+            sources.append(found)
+    spec = spec_of(release)
+    if isinstance(spec.get("values"), LineMap):
+        # The template's header comment is the line below `values:` (its line is 1-based).
+        line, lines = spec.line_of("values"), repo.texts.get(release.path, "").splitlines()
+        header = lines[line].strip() if line < len(lines) else ""
+        return sources, _Values(release.path, spec["values"], line, 0, header)
+    return sources, None
+
+
+def _values_key(entry: dict, namespace: str) -> tuple:
+    return entry.get("kind"), namespace, entry.get("name"), str(entry.get("valuesKey") or DEFAULT_VALUES_KEY)
+
+
+def _as_built(release: Manifest, inline: _Values | None, built: list, from_object) -> list[tuple[Manifest, list[_Values]]]:
+    """(the HelmRelease as a build gives it, its values) for each build of `release`'s
+    document, once per different result; [] where no build gave it. A source the build left
+    as written is the written one (its lines); one it changed (a patch, an overlay's own
+    ConfigMap) is told at the line of the document it comes from."""
+    views: dict[str, tuple[Manifest, list[_Values]]] = {}
+    for item in built:
+        if (item.source.path, item.source.line) != (release.path, release.line) \
+                or (api_group(item.obj), item.obj.get("kind")) != (HELM_GROUP, "HelmRelease"):
+            continue
+        applied = Manifest(release.path, release.line, line_mapped(item.obj, release.line), release.folder, "")
+        spec = spec_of(applied)
+        sources = []
+        for entry, _ in entries(spec, "valuesFrom"):
+            if entry.get("targetPath"):
+                continue
+            key = _values_key(entry, applied.namespace)
+            same = from_object(key)
+            text, maker = _built_values_text(built, item.kustomization, *key)
+            if text is None or maker is None:
+                if same is not None:
+                    sources.append(same)  # not among the build's objects: as the repository holds it
+                continue
+            try:
+                values = load(text)
+            except YamlError:
+                continue  # values.parse of the written object, or of the build: the build's error says
+            if same is not None and values == same.values:
+                sources.append(same)
+            elif isinstance(values, dict):
+                sources.append(_Values(maker.path, line_mapped(values, maker.line), maker.line_at(("data", key[3])), -1))
+        values = spec.get("values")
+        if inline is not None and values == inline.values:
+            sources.append(inline)
+        elif isinstance(values, LineMap):
+            line = spec_of(release).line_of("values") if "values" in spec_of(release) else release.line
+            sources.append(_Values(release.path, values, line, -1, inline.header if inline else ""))
+        views.setdefault(json.dumps([item.obj, [s.values for s in sources]], sort_keys=True, default=str),
+                         (applied, sources))
+    return list(views.values())
+
+
+def _built_values_text(built: list, kustomization, kind: str, namespace: str, name: str, key: str) -> tuple[str | None, Any]:
+    """The text of `key` in the ConfigMap or Secret a build (of `kustomization`) gives, and
+    the document it comes from; (None, None) where the build has none."""
+    for item in built:
+        meta = item.obj.get("metadata") if isinstance(item.obj.get("metadata"), dict) else {}
+        if item.kustomization != kustomization or item.obj.get("kind") != kind or kind not in ("ConfigMap", "Secret") \
+                or meta.get("name") != name or str(meta.get("namespace") or "") != namespace or "sops" in item.obj:
+            continue
+        data = item.obj.get("data") if isinstance(item.obj.get("data"), dict) else {}
+        text = data.get(key)
+        if kind == "Secret":
+            string_data = item.obj.get("stringData") if isinstance(item.obj.get("stringData"), dict) else {}
+            if key in string_data:
+                text = string_data[key]
+            elif isinstance(text, str):
+                try:
+                    text = base64.b64decode(text, validate=True).decode("utf-8")
+                except (binascii.Error, UnicodeDecodeError):
+                    return None, None
+        return (text, item.source) if isinstance(text, str) and item.source.obj is not None else (None, None)
+    return None, None
 
 
 def _values_from_object(index: Index, kind: str, namespace: str, name: str, key: str) -> tuple[_Values | None, list[Problem]]:

@@ -166,7 +166,7 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
 
     problems += duplicate_urls + check_sealed_secrets_controller(repo)
     not_cached: list[str] = []
-    problems += check_values(repo, cache_dir, not_cached)
+    problems += check_values(repo, cache_dir, not_cached, built)
     unique = sorted(set(problems), key=lambda p: (p.path, p.line, p.rule, p.message))
     checked = len(set(repo.texts) | set(repo.parse_errors))
     return Report(tuple(unique), files=checked, seconds=time.perf_counter() - started,

@@ -182,6 +182,20 @@ def load(text: str) -> Any:
     return documents[0].obj if documents else None
 
 
+def line_mapped(value: Any, line: int = 1) -> Any:
+    """`value` (a build's output, which has no lines) as LineMaps and LineLists whose every
+    line is `line`: what the readers of documents take."""
+    if isinstance(value, dict):
+        mapped = LineMap({key: line_mapped(item, line) for key, item in value.items()})
+        mapped.line = line
+        return mapped
+    if isinstance(value, list):
+        listed = LineList([line_mapped(item, line) for item in value])
+        listed.line = line
+        return listed
+    return value
+
+
 def as_json(value: Any) -> Any:
     """value as the API server's decoder sees it (sigs.k8s.io/yaml turns YAML into JSON):
     timestamps PyYAML made dates of stay strings, mapping keys are strings."""
