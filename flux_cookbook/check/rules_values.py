@@ -165,19 +165,26 @@ def _built_values_text(built: list, kustomization, kind: str, namespace: str, na
         if item.kustomization != kustomization or item.obj.get("kind") != kind or kind not in ("ConfigMap", "Secret") \
                 or meta.get("name") != name or str(meta.get("namespace") or "") != namespace or "sops" in item.obj:
             continue
-        data = item.obj.get("data") if isinstance(item.obj.get("data"), dict) else {}
-        text = data.get(key)
-        if kind == "Secret":
-            string_data = item.obj.get("stringData") if isinstance(item.obj.get("stringData"), dict) else {}
-            if key in string_data:
-                text = string_data[key]
-            elif isinstance(text, str):
-                try:
-                    text = base64.b64decode(text, validate=True).decode("utf-8")
-                except (binascii.Error, UnicodeDecodeError):
-                    return None, None
-        return (text, item.source) if isinstance(text, str) and item.source.obj is not None else (None, None)
+        text, _ = _key_text(kind, item.obj, key)
+        return (text, item.source) if text is not None and item.source.obj is not None else (None, None)
     return None, None
+
+
+def _key_text(kind: str, obj: dict, key: str) -> tuple[str | None, dict]:
+    """The text a ConfigMap's `key` holds (a Secret's: in stringData, else its data's base64
+    decoded), and the mapping it is in ({} for decoded base64); None where there is no text."""
+    data = obj.get("data") if isinstance(obj.get("data"), dict) else {}
+    text = data.get(key)
+    if kind == "Secret":
+        string_data = obj.get("stringData") if isinstance(obj.get("stringData"), dict) else {}
+        if key in string_data:
+            data, text = string_data, string_data[key]
+        elif isinstance(text, str):
+            try:
+                return base64.b64decode(text, validate=True).decode("utf-8"), {}
+            except (binascii.Error, UnicodeDecodeError):
+                return None, {}
+    return (text if isinstance(text, str) else None), data
 
 
 def _values_from_object(index: Index, kind: str, namespace: str, name: str, key: str) -> tuple[_Values | None, list[Problem]]:
@@ -185,20 +192,11 @@ def _values_from_object(index: Index, kind: str, namespace: str, name: str, key:
     found = index.find(kind, namespace, name, "") if kind in ("ConfigMap", "Secret") else None
     if found is None or "sops" in found.obj:
         return None, []
-    data = found.obj.get("data") if isinstance(found.obj.get("data"), LineMap) else LineMap()
-    text = data.get(key)
-    if kind == "Secret":
-        string_data = found.obj.get("stringData") if isinstance(found.obj.get("stringData"), LineMap) else LineMap()
-        if key in string_data:
-            data, text = string_data, string_data[key]
-        elif isinstance(text, str):
-            try:
-                text = base64.b64decode(text, validate=True).decode("utf-8")
-            except (binascii.Error, UnicodeDecodeError):
-                return None, []  # the schema check's business
-            data = LineMap({key: text})  # no line mapping into base64
-    if not isinstance(text, str):
-        return None, []
+    text, data = _key_text(kind, found.obj, key)
+    if text is None:
+        return None, []  # no such key, or data that is not base64 of UTF-8: the schema check's business
+    if not isinstance(data, LineMap):
+        data = LineMap({key: text})  # no line mapping into base64
     key_line = data.line_of(key)
     # A block scalar (`|`) starts on the line after its key: its line n is the file's key_line + n.
     block = data.value_styles.get(key) in ("|", ">") and data.value_lines.get(key) == key_line
