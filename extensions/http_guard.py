@@ -22,10 +22,9 @@ import ssl
 import urllib.request
 from urllib.parse import urljoin, urlsplit
 
-_Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-# Metadata services outside the link-local ranges.
-METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in ("fd00:ec2::254", "100.100.100.200"))
+# Metadata services outside the link-local ranges (and Azure's platform endpoint, its
+# WireServer, which answers a machine's own agent).
+METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in ("fd00:ec2::254", "100.100.100.200", "168.63.129.16"))
 
 
 class RefusedAddress(OSError):
@@ -48,7 +47,7 @@ def refusal(url: str) -> str:
     refuses. Asked before a request, so the message names the URL."""
     host = urlsplit(url).hostname or ""
     literal = _is_address(host)
-    if not literal and urllib.request.getproxies().get(urlsplit(url).scheme) and not urllib.request.proxy_bypass(host):
+    if not literal and through_proxy(url):
         return ""  # the proxy resolves the name and connects, not this machine
     try:
         addresses = {host} if literal else {info[4][0] for info in socket.getaddrinfo(host, None)}
@@ -56,6 +55,13 @@ def refusal(url: str) -> str:
         return ""  # not resolved: the request says it cannot reach it
     refused = sorted(filter(None, (address_refusal(host, address) for address in addresses)))
     return f"{url}: {refused[0]}" if refused else ""
+
+
+def through_proxy(url: str) -> bool:
+    """Whether a request for `url` goes through a proxy: one set for its scheme (http_proxy,
+    https_proxy), its host not in no_proxy."""
+    return bool(urllib.request.getproxies().get(urlsplit(url).scheme)) \
+        and not urllib.request.proxy_bypass(urlsplit(url).hostname or "")
 
 
 def _is_address(host: str) -> bool:
@@ -77,7 +83,7 @@ def _connect(host: str, port: int, timeout: float | None, source_address: tuple 
     for family, kind, proto, _, sockaddr in found:
         sock = socket.socket(family, kind, proto)
         try:
-            if timeout is not None:
+            if isinstance(timeout, (int, float)):  # else socket's default (http.client's marker for none given)
                 sock.settimeout(timeout)
             if source_address:
                 sock.bind(source_address)
@@ -108,6 +114,7 @@ class _CheckedHTTPHandler(urllib.request.HTTPHandler):
 class _CheckedHTTPSHandler(urllib.request.HTTPSHandler):
     def __init__(self) -> None:
         self.tls = ssl.create_default_context()
+        self.tls.set_alpn_protocols(["http/1.1"])  # as http.client's own context says
         super().__init__(context=self.tls)
 
     def https_open(self, req):
@@ -139,11 +146,13 @@ class Redirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def opener(redirects: Redirects) -> urllib.request.OpenerDirector:
-    """http(s) only (build_opener would add file:, ftp: and data: handlers, and an index
-    may name any URL). With no proxy set, each connection checks its addresses as it
-    connects; through a proxy, the standard connections (the proxy connects onwards)."""
-    proxied = bool(urllib.request.getproxies())
+def opener(url: str, redirects: Redirects) -> urllib.request.OpenerDirector:
+    """An opener for `url`: http(s) only (build_opener would add file:, ftp: and data:
+    handlers, and an index may name any URL). Where this machine connects to `url`'s host
+    itself, each connection checks its addresses as it connects (a redirect's target too,
+    directly); where a proxy does (one set for its scheme, the host not in no_proxy), the
+    standard connections through the proxy, which resolves and connects onwards."""
+    proxied = through_proxy(url)
     built = urllib.request.OpenerDirector()
     handlers = (
         (urllib.request.ProxyHandler(), urllib.request.HTTPHandler(), urllib.request.HTTPSHandler())

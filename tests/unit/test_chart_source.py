@@ -234,10 +234,17 @@ def test_a_metadata_service_at_a_fixed_address_is_never_contacted(cache, monkeyp
         fetch_values(f"http://{host}/latest", "podinfo", "6.x", cache)
 
 
-def test_a_name_that_resolves_elsewhere_on_connecting_is_refused_there(tmp_path, cache, monkeypatch):
+@pytest.mark.parametrize("proxy_settings", [{}, {"no_proxy": "localhost"}, {"https_proxy": "http://127.0.0.1:9"}])
+def test_a_name_that_resolves_elsewhere_on_connecting_is_refused_there(tmp_path, cache, monkeypatch, proxy_settings):
     """DNS rebinding: a name that first resolves to a harmless address (the check before
-    the request passes) and then to the metadata service's (the connection's own lookup)."""
+    the request passes) and then to the metadata service's (the connection's own lookup).
+    Checked wherever this machine connects itself: proxy settings for other hosts or
+    schemes change nothing."""
     monkeypatch.delenv("FLUX_COOKBOOK_OFFLINE", raising=False)
+    for name in ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in proxy_settings.items():
+        monkeypatch.setenv(name, value)
     real_lookup, lookups = socket.getaddrinfo, []
 
     def rebinding(host, port, *args, **kwargs):
