@@ -1024,6 +1024,33 @@ def test_values_a_chart_not_in_the_cache_cannot_check_are_named_in_a_note(base, 
     assert not [note for note in check_repository(base, cache_dir=cache).notes if "not checked against" in note]
 
 
+
+def test_a_release_two_clusters_build_is_named_once_in_the_note(repo, tmp_path):
+    """staging builds podinfo's folder too, its values patched: two builds of one
+    HelmRelease, judged each, named once."""
+    apply(repo, {"bootstrap/flux-system/gotk-sync.yaml": GOTK_SYNC, "bootstrap/flux-system/gotk-components.yaml": GOTK_COMPONENTS,
+                 "bootstrap/flux-system/kustomization.yaml": FLUX_SYSTEM_FILES,
+                 "clusters/staging/flux-system/gotk-sync.yaml": gotk_sync("./clusters/staging"),
+                 "clusters/staging/flux-system/gotk-components.yaml": GOTK_COMPONENTS,
+                 "clusters/staging/flux-system/kustomization.yaml": FLUX_SYSTEM_FILES,
+                 "clusters/staging/kustomization-podinfo.yaml": flux_ks("podinfo", "./staging"),
+                 "podinfo/kustomization.yaml": PODINFO_KUSTOMIZATION,
+                 "staging/kustomization.yaml": (
+                     "resources: [../podinfo]\npatches:\n  - patch: |\n      apiVersion: helm.toolkit.fluxcd.io/v2\n"
+                     "      kind: HelmRelease\n      metadata: {name: podinfo, namespace: podinfo}\n"
+                     "      spec:\n        values:\n          replicaCount: 3\n")})
+    report = check_repository(repo, cache_dir=tmp_path / "empty-cache")
+    [note] = [note for note in report.notes if "not checked against their charts" in note]
+    assert note.count("HelmRelease podinfo/podinfo") == 1, note
+
+
+def test_values_keys_of_several_types_in_one_mapping_are_judged(repo, cache):
+    """ingress-nginx's tcp: a port number and a quoted one side by side (YAML keys 22 and "8080")."""
+    apply(repo, {CM: Replace("replicaCount: 1", 'replicaCount: 1\n    tcp: {22: gitlab/shell:22, "8080": default/web:80}')})
+    report = check_repository(repo, cache_dir=cache)
+    assert [(p.rule, p.path) for p in report.problems] == [("values.unknown-override", CM)], report.problems
+
+
 def test_an_object_declared_twice_is_named_with_both_files(repo, cache):
     """A file copied to make a variant, its name left as it was: kustomize refuses the build
     with "already registered id ... must build at directory ... file is not directory"."""

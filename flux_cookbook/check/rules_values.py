@@ -90,7 +90,8 @@ def check_values(repo: Repository, cache_dir: Path | None = None, not_cached: li
                 problems += _against_chart(applied, sources, chart)
             elif chart is _NOT_CACHED and not_cached is not None and any(
                     source.values and source.header != chart_values.PLACEHOLDER_MARKER for source in sources):
-                not_cached.append(applied.label())  # (a placeholder's few overrides are no chart's values)
+                if applied.label() not in not_cached:  # (a placeholder's few overrides are no chart's values)
+                    not_cached.append(applied.label())
     return problems
 
 
@@ -152,8 +153,8 @@ def _as_built(release: Manifest, inline: _Values | None, built: list, from_objec
         elif isinstance(values, LineMap):
             line = spec_of(release).line_of("values") if "values" in spec_of(release) else release.line
             sources.append(_Values(release.path, values, line, -1, inline.header if inline else ""))
-        views.setdefault(json.dumps([item.obj, [s.values for s in sources]], sort_keys=True, default=str),
-                         (applied, sources))
+        # Keys of any type (22: and "8080": in one mapping, on:): repr, not sorted JSON.
+        views.setdefault(repr([item.obj, [s.values for s in sources]]), (applied, sources))
     return list(views.values())
 
 
