@@ -1325,6 +1325,26 @@ def test_values_are_judged_as_the_overlay_gives_them_to_helm(repo, cache):
     assert schema == [(CM, line_of(repo, CM, "^  values.yaml:"))], schema
 
 
+def test_a_receiver_may_name_what_the_build_or_helm_controller_names(repo, cache):
+    """An overlay's namePrefix renames the HelmRelease: a Receiver names it as built. The
+    HelmChart helm-controller makes for a HelmRelease (<namespace>-<name>) no file holds."""
+    receiver = ("apiVersion: notification.toolkit.fluxcd.io/v1\nkind: Receiver\nmetadata:\n  name: podinfo\n"
+                "  namespace: podinfo\nspec:\n  type: generic\n  secretRef:\n    name: webhook-token\n  resources:\n"
+                "    - kind: HelmRelease\n      name: prod-podinfo\n"
+                "    - kind: HelmChart\n      name: podinfo-podinfo\n      namespace: flux-system\n")
+    apply(repo, {KUST: Replace("  path: podinfo", "  path: ./production"),
+                 "podinfo/kustomization.yaml": PODINFO_KUSTOMIZATION,
+                 "production/kustomization.yaml": "namePrefix: prod-\nresources: [../podinfo, receiver-podinfo.yaml]\n",
+                 "production/receiver-podinfo.yaml": receiver})
+    report = check_repository(repo, cache_dir=cache)
+    assert [p for p in report.problems if p.rule == "ref.receiver"] == [], "\n".join(map(str, report.problems))
+    apply(repo, {"production/receiver-podinfo.yaml": Replace("name: prod-podinfo", "name: podinfo-prod")})
+    report = check_repository(repo, cache_dir=cache)
+    assert [p.message.split(": ", 1)[1] for p in report.problems if p.rule == "ref.receiver"] == [
+        "resource HelmRelease podinfo/podinfo-prod, which this repository does not define: a call of this webhook "
+        "finds nothing to reconcile"], report.problems
+
+
 def test_names_postbuild_fills_in_are_not_looked_up(repo, cache):
     """A reference or an object named by ${...} variables is known on the cluster only:
     neither the references nor the health check that meet them are errors."""

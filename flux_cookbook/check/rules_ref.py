@@ -45,8 +45,9 @@ CHART_SOURCES = ("HelmRepository", "GitRepository", "Bucket")
 CHART_REF_KINDS = ("OCIRepository", "HelmChart", "ExternalArtifact")
 
 
-def check_references(repo: Repository) -> list[Problem]:
-    """sourceRef/chartRef, valuesFrom, dependsOn and healthChecks name what exists."""
+def check_references(repo: Repository, built: list = ()) -> list[Problem]:
+    """sourceRef/chartRef, valuesFrom, dependsOn and healthChecks name what exists. `built`:
+    the builds' objects, whose names (a namePrefix applied) a Receiver may name."""
     indexes: dict[str | None, Index] = {}
     problems: list[Problem] = []
     for manifest in repo.manifests:
@@ -55,6 +56,10 @@ def check_references(repo: Repository) -> list[Problem]:
         for cluster in sorted(repo.clusters_of(manifest)) or [None]:
             if cluster not in indexes:
                 indexes[cluster] = Index(repo, cluster)
+                indexes[cluster].built_names = {
+                    (str(item.obj.get("kind")), str(metadata_of(item.obj).get("namespace") or ""),
+                     str(metadata_of(item.obj).get("name"))) for item in built
+                    if cluster is None or cluster in repo.folder_clusters.get(item.kustomization.path, {cluster})}
             problems += [p for p in _manifest_references(repo, manifest, indexes[cluster]) if p not in problems]
     problems += _depends_on_cycles(repo, "Kustomization", KUSTOMIZE_GROUP)
     problems += _depends_on_cycles(repo, "HelmRelease", HELM_GROUP)
@@ -190,16 +195,17 @@ def _manifest_references(repo: Repository, manifest: Manifest, index: Index) -> 
 
 
 def _receiver_resource(manifest: Manifest, entry: LineMap, line: int, index: Index) -> list[Problem]:
-    """A Receiver's resource names an object the cluster applies (`*` with matchLabels
-    names those labelled so, not judged): notification-controller looks it up on each call
+    """A Receiver's resource names an object the cluster applies, as its build names it (`*`
+    with matchLabels names those labelled so, and a HelmChart is made on the cluster: not
+    judged): notification-controller looks it up on each call
     of the webhook, and a call finding nothing reconciles nothing."""
     kind, name = entry.get("kind"), entry.get("name")
-    if not isinstance(kind, str) or not isinstance(name, str) or name == "*":
-        return []
+    if not isinstance(kind, str) or not isinstance(name, str) or name == "*" or kind == "HelmChart":
+        return []  # (helm-controller makes a HelmRelease's HelmChart on the cluster)
     namespace = str(entry.get("namespace") or manifest.namespace)
     api_version = entry.get("apiVersion")
     group = api_version.rpartition("/")[0] if isinstance(api_version, str) else None
-    if index.exists(kind, namespace, name, group):
+    if index.exists(kind, namespace, name, group) or index.built_as(kind, namespace, name):
         return []
     return [Problem(manifest.path, line, "ref.receiver", ERROR,
                     f"{manifest.label()}: resource {kind} {namespace}/{name}, which {index.scope}"

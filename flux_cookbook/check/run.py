@@ -156,7 +156,7 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
     problems += check_applied_twice(repo, built or []) + check_helm_release_names(repo, built or [])
     problems += check_data_sizes(built or [])
     problems += check_chart_versions(repo, built or []) + check_post_build(repo, built or [])
-    problems += check_references(repo) + check_renamed_references(built or []) + check_sealed_secret_bindings(built or [])
+    problems += check_references(repo, built or []) + check_renamed_references(built or []) + check_sealed_secret_bindings(built or [])
     if results is not None:
         # Both judge what the builds apply: without them, what an overlay takes from its base
         # is not known.
