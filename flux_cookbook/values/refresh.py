@@ -369,7 +369,8 @@ def recover(repo: Path) -> str:
         for temporary in repo_files.inside(repo, path).parent.glob(f".{Path(path).name}.*.tmp"):
             temporary.unlink()
     committed = git(repo, "rev-parse", "HEAD").strip() != head
-    kept = [path for path in paths if written and _changed_since(repo, path, written.get(path))]
+    left_by = {path: _left_by(repo, path, written.get(path) if written else None) for path in paths}
+    kept = [path for path, who in left_by.items() if who == "user"]
     paths = [path for path in paths if path not in kept]
     if not paths:
         record.unlink()
@@ -388,15 +389,21 @@ def recover(repo: Path) -> str:
                                    f"{', '.join(paths)}: put back as HEAD has them", kept and _kept_note(kept))))
 
 
-def _changed_since(repo: Path, path: str, digest: str | None) -> bool:
-    """Whether `path` holds neither HEAD's text nor the killed run's (`digest`): the user's."""
+def _left_by(repo: Path, path: str, digest: str | None) -> str:
+    """Whose `path` is now: "head" (HEAD's text; absent where HEAD has none), "run" (what
+    the killed run wrote, `digest`; with no digest recorded, any other text), or "user"
+    (neither: changed, or deleted, since the kill)."""
+    in_head = subprocess.run(["git", "cat-file", "-e", f"HEAD:./{path}"], cwd=repo, capture_output=True,
+                             check=False).returncode == 0
     try:
         now = repo_files.read_bytes(repo, path)
     except FileNotFoundError:
-        return False
-    if _digest(now) == digest:
-        return False
-    return subprocess.run(["git", "diff", "--quiet", "HEAD", "--", path], cwd=repo, check=False).returncode != 0
+        return "user" if in_head else "head"
+    if digest is not None and _digest(now) == digest:
+        return "run"
+    if in_head and subprocess.run(["git", "diff", "--quiet", "HEAD", "--", path], cwd=repo, check=False).returncode == 0:
+        return "head"
+    return "run" if digest is None else "user"
 
 
 def _kept_note(kept: list[str]) -> str:
@@ -409,9 +416,17 @@ def _digest(data: bytes) -> str:
 
 
 def _put_back(repo: Path, paths: list[str]) -> bool:
-    """`paths` as HEAD has them, in the index and the working tree; False where git could not."""
-    undo = [["git", "reset", "-q", "--", *paths], ["git", "checkout", "-q", "HEAD", "--", *paths]]
-    return not [command for command in undo if subprocess.run(command, cwd=repo, capture_output=True, check=False).returncode]
+    """`paths` as HEAD has them, in the index and the working tree (one HEAD has not:
+    removed); False where git could not."""
+    new = [path for path in paths if subprocess.run(["git", "cat-file", "-e", f"HEAD:./{path}"], cwd=repo,
+                                                     capture_output=True, check=False).returncode]
+    undo = [["git", "reset", "-q", "--", *paths]]
+    if tracked := [path for path in paths if path not in new]:
+        undo.append(["git", "checkout", "-q", "HEAD", "--", *tracked])
+    if [command for command in undo if subprocess.run(command, cwd=repo, capture_output=True, check=False).returncode]:
+        return False
+    repo_files.remove(repo, new)
+    return True
 
 
 def commit_message(refresh: Refresh) -> str:

@@ -58,3 +58,25 @@ def test_files_git_cannot_put_back_keep_the_record_and_say_why(tmp_path):
     (repo / ".git" / "index.lock").unlink()  # as the message says
     assert "put back as HEAD has them" in recover(repo)
     assert git(repo, "status", "--porcelain") == "" and not (repo / ".git" / RECORD).exists()
+
+
+def test_what_the_user_changed_or_deleted_since_is_kept(tmp_path):
+    """With what each file was to hold recorded: a file holding it goes back to HEAD; one
+    holding anything else, or deleted, is the user's since the kill, and stays so."""
+    import hashlib
+
+    repo = repo_with(tmp_path / "repo", {"web/values.yaml": "a: 1\n", "web/release.yaml": "b: 1\n", "web/kept.yaml": "c: 1\n"})
+    head = git(repo, "rev-parse", "HEAD").strip()
+    meant = {"web/values.yaml": "a: 2\n", "web/release.yaml": "b: 2\n", "web/kept.yaml": "c: 2\n"}
+    (repo / ".git" / RECORD).write_text(json.dumps({
+        "head": head, "paths": list(meant),
+        "written": {path: hashlib.sha256(text.encode()).hexdigest() for path, text in meant.items()}}))
+    (repo / "web/values.yaml").write_text("a: 2\n")  # the run's
+    (repo / "web/release.yaml").unlink()  # deleted by the user since (the run had not written it yet)
+    (repo / "web/kept.yaml").write_text("c: 2\nmine: 1\n")  # the run's, then edited by the user
+    note = recover(repo)
+    assert "had written web/values.yaml: put back" in note
+    assert "was writing web/release.yaml, web/kept.yaml, changed since: kept as it is" in note
+    assert git(repo, "status", "--porcelain") == " M web/kept.yaml\n D web/release.yaml\n"
+    assert not (repo / ".git" / RECORD).exists()
+
