@@ -1024,6 +1024,17 @@ def test_values_a_chart_not_in_the_cache_cannot_check_are_named_in_a_note(base, 
     assert not [note for note in check_repository(base, cache_dir=cache).notes if "not checked against" in note]
 
 
+def test_the_note_says_how_to_cache_charts_only_where_the_values_commands_work(repo, tmp_path):
+    """`values refresh` works on the template's apps: a repository without their answers
+    files (made by hand) is not sent to it."""
+    [note] = [note for note in check_repository(repo, cache_dir=tmp_path / "empty").notes if "not checked against" in note]
+    assert "`flux-cookbook values refresh --all --dry-run`, run once online" in note
+    for answers in repo.glob(".copier-answers*.yml"):
+        answers.unlink()
+    [note] = [note for note in check_repository(repo, cache_dir=tmp_path / "empty").notes if "not checked against" in note]
+    assert "values refresh" not in note and note.startswith("note: not checked against their charts"), note
+
+
 
 def test_a_release_two_clusters_build_is_named_once_in_the_note(repo, tmp_path):
     """staging builds podinfo's folder too, its values patched: two builds of one

@@ -102,9 +102,17 @@ def find_bootstrap_dir(root: Path) -> str:
             "each app to it." + (" The template keeps one cluster per repository." if len(synced) > 1 else "")
         ])
     if not found:
+        synced = flux_build.synced_dirs(root)
+        # Flux's own layouts (flux2-kustomize-helm-example: clusters/<name>/ synced, apps in
+        # base/ and overlay folders) are no cookbook repository to take over: say what is.
+        theirs = (f" Flux syncs {', '.join((d or '.') + '/' for d in synced)} (flux bootstrap --path; "
+                  f"{'each' if len(synced) > 1 else 'its'} flux-system/gotk-sync.yaml): a layout of this repository's own, "
+                  "which the template does not write (it keeps one cluster per repository, each app in a folder of its "
+                  "own, no overlays). `flux-cookbook check` checks the repository as it is; to take up the cookbook's "
+                  "layout, make a new repository (flux-cookbook new DEST) and add each app to it.") if synced else ""
         raise AdoptError([
             f"no cookbook layout in {root}: neither {' nor '.join(d + '/' for d in model.BOOTSTRAP_DIRS)} holds "
-            "kustomizations/ or helmrepositories/."
+            f"kustomizations/ or helmrepositories/.{theirs}"
         ])
     if len(found) > 1:
         raise AdoptError([

@@ -62,6 +62,7 @@ from flux_cookbook.check.sealed_secrets_controller import check_sealed_secrets_c
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import bounded_yaml, conventions, layout
 from flux_cookbook.extensions.flux_names import FLUX_SYSTEM, GROUP_SUFFIX, SYNC_FILE
+from flux_cookbook.repository import apps
 from flux_cookbook.repository.model import (
     read_repository,
 )
@@ -173,14 +174,18 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
                   kustomizations=tuple(followed.kustomizations), not_followed=followed.not_followed,
                   clusters=dict(followed.clusters),
                   notes=tuple(dict.fromkeys([*(note for version in (flux, *clusters.values()) if (note := version.note())),
-                                             *([_not_cached_note(not_cached)] if not_cached else [])])),
+                                             *([_not_cached_note(not_cached, apps.app_names(repo.root))]
+                                               if not_cached else [])])),
                   outputs=tuple((r.kustomization, r.output) for r in results or [] if r.ok))
 
 
-def _not_cached_note(releases: list[str]) -> str:
+def _not_cached_note(releases: list[str], app_names: list[str]) -> str:
+    """Which values were not checked, and (where the repository has the template's apps,
+    which the values commands work on) how to cache their charts."""
+    how = ("; `flux-cookbook values refresh --all --dry-run`, run once online, caches the versions their ranges "
+           "install") if app_names else ""
     return (f"note: not checked against their charts, of which the chart cache holds no version (this check "
-            f"reads no network): the values of {', '.join(releases)}; `flux-cookbook values refresh --all --dry-run`, "
-            "run once online, caches the versions their ranges install")
+            f"reads no network): the values of {', '.join(releases)}{how}")
 
 
 def seconds_per_100_files(root: Path, build: bool = True) -> float:

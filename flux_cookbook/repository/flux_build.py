@@ -801,13 +801,18 @@ def cookbook_bootstrap_dirs(root: Path) -> list[str]:
             if (root / name / layout.KUSTOMIZATIONS).is_dir() or (root / name / layout.HELM_REPOSITORIES).is_dir()]
 
 
+def synced_dirs(root: Path) -> list[str]:
+    """The folders `flux bootstrap --path` syncs: the paths of the gotk-sync.yaml
+    Kustomizations ("" for the root), one per cluster."""
+    return sorted({k.path for k in flux_kustomizations(root) if posixpath.basename(k.file) == _SYNC_FILE})
+
+
 def synced_cookbook_dirs(root: Path) -> list[str]:
-    """The folders that `flux bootstrap --path` syncs (the paths of the gotk-sync.yaml
-    Kustomizations) and that hold the cookbook's kustomizations/ or helmrepositories/:
-    how a repository bootstrapped at clusters/<name> shows its bootstrap folder."""
-    synced = sorted({k.path for k in flux_kustomizations(root) if posixpath.basename(k.file) == _SYNC_FILE})
-    return [path for path in synced if path and ((root / path / layout.KUSTOMIZATIONS).is_dir()
-                                                 or (root / path / layout.HELM_REPOSITORIES).is_dir())]
+    """The synced folders (synced_dirs) that hold the cookbook's kustomizations/ or
+    helmrepositories/: how a repository bootstrapped at clusters/<name> shows its
+    bootstrap folder."""
+    return [path for path in synced_dirs(root) if path and ((root / path / layout.KUSTOMIZATIONS).is_dir()
+                                                            or (root / path / layout.HELM_REPOSITORIES).is_dir())]
 
 
 def _cookbook_bootstrap(repo: Path) -> list[_Found]:

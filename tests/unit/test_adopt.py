@@ -468,6 +468,21 @@ def test_the_bootstrap_folder_is_the_one_with_the_cookbook_folders(tmp_path):
         find_bootstrap_dir(tmp_path)
 
 
+def test_flux_s_own_layout_of_several_clusters_is_named_with_what_can_be_done(tmp_path):
+    """flux2-kustomize-helm-example's layout: clusters/production and clusters/staging
+    synced, apps in base and overlay folders. No cookbook repository: said so, and that
+    check works on it as it is."""
+    files = {f"clusters/{name}/flux-system/gotk-sync.yaml": SYNC_AT.replace("{path}", f"./clusters/{name}")
+             for name in ("production", "staging")}
+    files["apps/base/podinfo/namespace.yaml"] = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: podinfo\n"
+    with pytest.raises(AdoptError) as refused:
+        find_bootstrap_dir(write(tmp_path, files))
+    message = str(refused.value)
+    assert "Flux syncs clusters/production/, clusters/staging/ (flux bootstrap --path; each flux-system/gotk-sync.yaml)" \
+        in message
+    assert "`flux-cookbook check` checks the repository as it is" in message and "flux-cookbook new DEST" in message
+
+
 def test_a_bootstrap_folder_flux_syncs_further_down_is_named_with_the_way_forward(tmp_path):
     """`flux bootstrap --path=clusters/home`: nested bootstrap folders came with 3.0.0, and
     adopt starts at 1.0.0, whose answers refuse one; the message names the folder and what to do."""
