@@ -124,6 +124,23 @@ def test_second_update_changes_nothing(migrated, template, tmp_path):
     assert tree_state(repo) == before
 
 
+def test_a_cluster_on_an_older_flux_and_a_readme_of_the_user_s_are_told_as_they_are(template, own_lived_in_1_0_0):
+    """flux bootstrap recorded Flux 2.2.3, and the README is the user's own (no bootstrap
+    command in it): update-all says Flux is to be upgraded before pushing, and points at
+    no README command that is not there."""
+    repo = own_lived_in_1_0_0
+    components = repo / "flux-system/flux-system/gotk-components.yaml"
+    components.write_text("---\n# Flux Version: v2.2.3\n" + components.read_text().removeprefix("---\n"))
+    (repo / "README.md").write_text("# My cluster\n")
+    commit_all(repo, "Flux 2.2.3 bootstrapped; my own README")
+    result = run_update_all(repo, "--vcs-ref", template.current)
+    assert result.returncode == 0, result.stdout + result.stderr
+    said = result.stdout + result.stderr
+    assert ("note: bootstrap/flux-system/gotk-components.yaml records Flux 2.2.3; what the updates wrote is for "
+            "Flux 2.9 (its APIs and fields): upgrade Flux on that cluster") in said
+    assert "flux bootstrap github ... --path=bootstrap\n" in said and "(the command in README.md)" not in said
+
+
 def test_app_updated_before_the_cluster(template, own_lived_in_1_0_0):
     """The migration is repository-wide, so starting with an app works the same."""
     repo = own_lived_in_1_0_0

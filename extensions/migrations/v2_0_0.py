@@ -112,7 +112,13 @@ def after(repo: Path, answers_file: str = "") -> None:
     record_file.unlink()
     if moved:
         _remove_empty_folders(repo / OLD_DIR)
-        print(ROOT_SYNCED if record.get("sync_path") == "" else BOOTSTRAP_PATH_CHANGED)
+        if record.get("sync_path") == "":
+            print(ROOT_SYNCED)
+        else:
+            # The README of a repository the template made shows the command; a hand-made one's may not.
+            readme = repo / layout.README
+            shown = readme.is_file() and f"--path={NEW_DIR}" in readme.read_text(encoding="utf-8", errors="replace")
+            print(BOOTSTRAP_PATH_CHANGED.replace(README_POINTER, README_POINTER if shown else ""))
 
 
 def _remove_empty_folders(top: Path) -> None:
@@ -124,11 +130,12 @@ def _remove_empty_folders(top: Path) -> None:
         top.rmdir()
 
 
+README_POINTER = "      (the command in README.md)"
 BOOTSTRAP_PATH_CHANGED = f"""
 The bootstrap folder moved from {OLD_DIR}/ to {NEW_DIR}/. Flux in the cluster still syncs
 ./{OLD_DIR}, which no longer exists once you push: it then stops with "path not found"
 and changes nothing until you point it at ./{NEW_DIR}. Right after pushing, run
-  flux bootstrap github ... --path={NEW_DIR}      (the command in README.md)
+  flux bootstrap github ... --path={NEW_DIR}{README_POINTER}
 or
   kubectl -n flux-system patch kustomization flux-system --type merge -p '{{"spec":{{"path":"./{NEW_DIR}"}}}}'
 """

@@ -20,6 +20,7 @@ committed and what to run next (interruption.py).
 from __future__ import annotations
 
 import argparse
+import posixpath
 import signal
 import subprocess
 import sys
@@ -32,7 +33,7 @@ from flux_cookbook.commands import SUMMARIES, add_trust_option
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import answers_check, layout, repo_files
 from flux_cookbook.extensions.template_source import is_remote
-from flux_cookbook.repository import build_check
+from flux_cookbook.repository import build_check, flux_versions
 from flux_cookbook.repository.lock import one_writer, require_branch, require_no_index_lock, require_no_operation
 from flux_cookbook.repository.root import run_from_root
 from flux_cookbook.template_runs import copier_run, template_clone, trust
@@ -201,7 +202,24 @@ def run_locked(repo: Path, args: argparse.Namespace) -> int:
     except stops.Interrupted as stop:
         print(interrupted_line(repo, started_at, stop, updated=done is not None), file=sys.stderr)
         return 128 + stop.signum
+    if build_check.head_commit(repo) != started_at:
+        for note in older_flux_notes(repo):
+            print(note, file=sys.stderr)
     return 0 if builds and done else 1
+
+
+def older_flux_notes(repo: Path) -> list[str]:
+    """A note for each cluster whose gotk-components.yaml records an older Flux than the
+    template writes for: what the updates wrote (current APIs, new fields) it refuses."""
+    components = [path for path in repo_files.listed_files(repo) if posixpath.basename(path) == flux_versions.COMPONENTS_FILE]
+    notes = []
+    for path in sorted(components):
+        version = flux_versions.of_repository(repo, [path], templated=True)
+        if version.templated:  # (only when it records an older release)
+            notes.append(f"note: {version.where} records Flux {version.recorded}; what the updates wrote is for "
+                         f"{version.name} (its APIs and fields): upgrade Flux on that cluster (flux bootstrap again, "
+                         "with a current flux CLI) before you push, or it refuses them.")
+    return notes
 
 
 def interrupted_line(repo: Path, started_at: str, stop: stops.Interrupted, updated: bool = False) -> str:
