@@ -1334,6 +1334,11 @@ def test_values_are_judged_as_the_overlay_gives_them_to_helm(repo, cache):
         "      data:\n        values.yaml: |\n          replicaCount: three\n")})
     schema = [(p.path, p.line) for p in check_repository(repo, cache_dir=cache).problems if p.rule == "values.schema"]
     assert schema == [(CM, line_of(repo, CM, "^  values.yaml:"))], schema
+    # ... and one that makes them unreadable: told there too.
+    apply(repo, {"production/kustomization.yaml": Replace("replicaCount: three", "replicaCount: [three")})
+    parse = [(p.path, p.line, p.message) for p in check_repository(repo, cache_dir=cache).problems if p.rule == "values.parse"]
+    assert [(path, line) for path, line, _ in parse] == [(CM, line_of(repo, CM, "^  values.yaml:"))], parse
+    assert "key 'values.yaml' as the build of production gives it is not YAML" in parse[0][2]
 
 
 def test_a_receiver_may_name_what_the_build_or_helm_controller_names(repo, cache):

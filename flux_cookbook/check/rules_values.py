@@ -79,12 +79,15 @@ def check_values(repo: Repository, cache_dir: Path | None = None, not_cached: li
             problems.extend(parsed[key][1])
         return parsed[key][0]
 
+    builds = _Builds(built or [])
     for release in repo.manifests:
         if not release.is_a("HelmRelease", HELM_GROUP):
             continue
         from_objects, inline = _written_sources(repo, release, from_object)
         as_written = [*from_objects, *([inline] if inline else [])]
-        for applied, sources in _as_built(release, inline, built or [], from_object) or [(release, as_written)]:
+        views, unreadable = _as_built(release, inline, builds, from_object)
+        problems += unreadable
+        for applied, sources in views or [(release, as_written)]:
             chart = _cached_chart(applied, index, sources, cache_dir)
             if isinstance(chart, _Chart):
                 problems += _against_chart(applied, sources, chart)
@@ -116,16 +119,40 @@ def _values_key(entry: dict, namespace: str) -> tuple:
     return entry.get("kind"), namespace, entry.get("name"), str(entry.get("valuesKey") or DEFAULT_VALUES_KEY)
 
 
-def _as_built(release: Manifest, inline: _Values | None, built: list, from_object) -> list[tuple[Manifest, list[_Values]]]:
+class _Builds:
+    """The builds' objects, found by what _as_built asks: the HelmReleases of a document,
+    and a build's ConfigMaps and Secrets by kind, namespace and name."""
+
+    def __init__(self, built: list):
+        self.releases: dict[tuple[str, int], list] = {}
+        self.data_objects: dict[tuple, Any] = {}
+        for item in built:
+            kind = item.obj.get("kind")
+            if (api_group(item.obj), kind) == (HELM_GROUP, "HelmRelease"):
+                self.releases.setdefault((item.source.path, item.source.line), []).append(item)
+            elif kind in ("ConfigMap", "Secret") and "sops" not in item.obj:
+                meta = item.obj.get("metadata") if isinstance(item.obj.get("metadata"), dict) else {}
+                self.data_objects.setdefault((item.kustomization, kind, str(meta.get("namespace") or ""),
+                                              meta.get("name")), item)
+
+    def values_text(self, kustomization, kind: str, namespace: str, name: str, key: str) -> tuple[str | None, Any]:
+        """The text of `key` in the ConfigMap or Secret the build (of `kustomization`) gives,
+        and the document it comes from; (None, None) where the build has none."""
+        item = self.data_objects.get((kustomization, kind, namespace, name))
+        text = _key_text(kind, item.obj, key)[0] if item is not None else None
+        return (text, item.source) if text is not None and item.source.obj is not None else (None, None)
+
+
+def _as_built(release: Manifest, inline: _Values | None, builds: _Builds,
+              from_object) -> tuple[list[tuple[Manifest, list[_Values]]], list[Problem]]:
     """(the HelmRelease as a build gives it, its values) for each build of `release`'s
-    document, once per different result; [] where no build gave it. A source the build left
-    as written is the written one (its lines); one it changed (a patch, an overlay's own
-    ConfigMap) is told at the line of the document it comes from."""
+    document, once per different result ([] where no build gave it); and the problems of
+    values a build made unreadable. A source the build left as written is the written one
+    (its lines); one it changed (a patch, an overlay's own ConfigMap) is told at the line
+    of the document it comes from."""
     views: dict[str, tuple[Manifest, list[_Values]]] = {}
-    for item in built:
-        if (item.source.path, item.source.line) != (release.path, release.line) \
-                or (api_group(item.obj), item.obj.get("kind")) != (HELM_GROUP, "HelmRelease"):
-            continue
+    unreadable: list[Problem] = []
+    for item in builds.releases.get((release.path, release.line), []):
         applied = Manifest(release.path, release.line, line_mapped(item.obj, release.line), release.folder, "")
         spec = spec_of(applied)
         sources = []
@@ -134,15 +161,19 @@ def _as_built(release: Manifest, inline: _Values | None, built: list, from_objec
                 continue
             key = _values_key(entry, applied.namespace)
             same = from_object(key)
-            text, maker = _built_values_text(built, item.kustomization, *key)
+            text, maker = builds.values_text(item.kustomization, *key)
             if text is None or maker is None:
                 if same is not None:
                     sources.append(same)  # not among the build's objects: as the repository holds it
                 continue
             try:
                 values = load(text)
-            except YamlError:
-                continue  # values.parse of the written object, or of the build: the build's error says
+            except YamlError as error:
+                if same is not None:  # (one written so is values.parse's of the written object)
+                    unreadable.append(Problem(maker.path, maker.line_at(("data", key[3])), "values.parse", ERROR,
+                                              f"{key[0]} {key[1]}/{key[2]} key {key[3]!r} as the build of "
+                                              f"{item.kustomization.path} gives it is not YAML: {error.message}"))
+                continue
             if same is not None and values == same.values:
                 sources.append(same)
             elif isinstance(values, dict):
@@ -155,20 +186,7 @@ def _as_built(release: Manifest, inline: _Values | None, built: list, from_objec
             sources.append(_Values(release.path, values, line, -1, inline.header if inline else ""))
         # Keys of any type (22: and "8080": in one mapping, on:): repr, not sorted JSON.
         views.setdefault(repr([item.obj, [s.values for s in sources]]), (applied, sources))
-    return list(views.values())
-
-
-def _built_values_text(built: list, kustomization, kind: str, namespace: str, name: str, key: str) -> tuple[str | None, Any]:
-    """The text of `key` in the ConfigMap or Secret a build (of `kustomization`) gives, and
-    the document it comes from; (None, None) where the build has none."""
-    for item in built:
-        meta = item.obj.get("metadata") if isinstance(item.obj.get("metadata"), dict) else {}
-        if item.kustomization != kustomization or item.obj.get("kind") != kind or kind not in ("ConfigMap", "Secret") \
-                or meta.get("name") != name or str(meta.get("namespace") or "") != namespace or "sops" in item.obj:
-            continue
-        text, _ = _key_text(kind, item.obj, key)
-        return (text, item.source) if text is not None and item.source.obj is not None else (None, None)
-    return None, None
+    return list(views.values()), unreadable
 
 
 def _key_text(kind: str, obj: dict, key: str) -> tuple[str | None, dict]:
