@@ -404,7 +404,7 @@ def _http_get(url: str, limit: int, accept: str | None = None, token: str | None
         request.add_unredirected_header("Authorization", f"Bearer {token}")
     deadline = time.monotonic() + TIMEOUT_SECONDS
     try:
-        with http_guard.opener(url, redirects).open(request, timeout=TIMEOUT_SECONDS) as response:
+        with http_guard.opener(redirects).open(request, timeout=TIMEOUT_SECONDS) as response:
             return _Response(response.geturl(), response.headers, _read_capped(response, url, limit, deadline))
     except urllib.error.HTTPError as error:
         error.close()

@@ -97,8 +97,20 @@ def _connect(host: str, port: int, timeout: float | None, source_address: tuple 
 
 
 class _CheckedHTTPConnection(http.client.HTTPConnection):
+    """Connects to its host's judged addresses; through a proxy's tunnel (https), as
+    http.client does: the proxy resolves the name and connects onwards."""
+
+    tunnelled = False
+
+    def set_tunnel(self, host, port=None, headers=None) -> None:
+        self.tunnelled = True
+        super().set_tunnel(host, port, headers)
+
     def connect(self) -> None:
-        self.sock = _connect(self.host, self.port, self.timeout, self.source_address)
+        if self.tunnelled:
+            super().connect()
+        else:
+            self.sock = _connect(self.host, self.port, self.timeout, self.source_address)
 
 
 class _CheckedHTTPSConnection(http.client.HTTPSConnection, _CheckedHTTPConnection):
@@ -146,18 +158,14 @@ class Redirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def opener(url: str, redirects: Redirects) -> urllib.request.OpenerDirector:
-    """An opener for `url`: http(s) only (build_opener would add file:, ftp: and data:
-    handlers, and an index may name any URL). Where this machine connects to `url`'s host
-    itself, each connection checks its addresses as it connects (a redirect's target too,
-    directly); where a proxy does (one set for its scheme, the host not in no_proxy), the
-    standard connections through the proxy, which resolves and connects onwards."""
-    proxied = through_proxy(url)
+def opener(redirects: Redirects) -> urllib.request.OpenerDirector:
+    """http(s) only (build_opener would add file:, ftp: and data: handlers, and an index
+    may name any URL), through the proxies the environment sets (and no_proxy spares); each
+    connection this machine makes to a host checks its addresses as it connects, a
+    redirect's target's too (a proxy's own address included; through a proxy's https
+    tunnel the proxy connects onwards)."""
     built = urllib.request.OpenerDirector()
-    handlers = (
-        (urllib.request.ProxyHandler(), urllib.request.HTTPHandler(), urllib.request.HTTPSHandler())
-        if proxied else (_CheckedHTTPHandler(), _CheckedHTTPSHandler())
-    )
-    for handler in (*handlers, redirects, urllib.request.HTTPDefaultErrorHandler(), urllib.request.HTTPErrorProcessor()):
+    for handler in (urllib.request.ProxyHandler(), _CheckedHTTPHandler(), _CheckedHTTPSHandler(), redirects,
+                    urllib.request.HTTPDefaultErrorHandler(), urllib.request.HTTPErrorProcessor()):
         built.add_handler(handler)
     return built

@@ -16,6 +16,7 @@ import hashlib
 import io
 import ipaddress
 import json
+import select
 import shutil
 import socket
 import ssl
@@ -187,6 +188,35 @@ def serve_folder(folder: Path, routes: dict | None = None, log: list | None = No
 
     with serving(Handler, tls) as server:
         yield f"{'https' if tls else 'http'}://127.0.0.1:{server.server_port}"
+
+
+@contextmanager
+def connect_proxy(log: list) -> Iterator[str]:
+    """An HTTP proxy on loopback that only tunnels (CONNECT, as https through a proxy goes),
+    logging each host:port asked for; yields its URL."""
+    class Tunnel(BaseHTTPRequestHandler):
+        def do_CONNECT(self):
+            log.append(self.path)
+            host, _, port = self.path.rpartition(":")
+            with socket.create_connection((host, int(port)), timeout=10) as upstream:
+                self.send_response(200, "Connection established")
+                self.end_headers()
+                streams = [self.connection, upstream]
+                while True:
+                    readable, _, _ = select.select(streams, [], [], 10)
+                    if not readable:
+                        return
+                    for stream in readable:
+                        data = stream.recv(65536)
+                        if not data:
+                            return
+                        (upstream if stream is self.connection else self.connection).sendall(data)
+
+        def log_message(self, *args):
+            pass
+
+    with serving(Tunnel) as server:
+        yield f"http://127.0.0.1:{server.server_port}"
 
 
 def loopback_tls(folder: Path) -> tuple[ssl.SSLContext, Path]:

@@ -18,6 +18,7 @@ from tests.support.helm_repo_server import (
     HOSTILE_KINDS,
     PODINFO,
     chart_archive,
+    connect_proxy,
     dripping_server,
     free_port,
     hostile_archive,
@@ -274,6 +275,23 @@ def test_https_connections_are_checked_and_verify_the_name(tmp_path, cache, monk
             fetch_values(url, "podinfo", "6.x", cache)
         monkeypatch.setenv("SSL_CERT_FILE", str(certificate))
         assert fetch_values(url, "podinfo", "6.x", cache).version == "6.14.1"
+
+
+
+def test_https_through_a_proxy_goes_through_its_tunnel(tmp_path, cache, monkeypatch):
+    """https_proxy set: the connection is the proxy's CONNECT tunnel, TLS to the host's
+    name inside it (the proxy resolves the name and connects onwards)."""
+    monkeypatch.delenv("FLUX_COOKBOOK_OFFLINE", raising=False)
+    for name in ("no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    tls, certificate = loopback_tls(tmp_path / "tls")
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate))
+    folder = write_helm_repo(tmp_path / "helm-repo", {"6.14.1": chart_archive("6.14.1")})
+    tunnels: list[str] = []
+    with serve_folder(folder, tls=tls) as url, connect_proxy(tunnels) as proxy:
+        monkeypatch.setenv("https_proxy", proxy)
+        assert fetch_values(url, "podinfo", "6.x", cache).version == "6.14.1"
+    assert tunnels and set(tunnels) == {url.removeprefix("https://")}
 
 
 def test_an_index_pointing_at_a_local_file_is_refused(tmp_path, cache):
