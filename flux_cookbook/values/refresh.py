@@ -399,6 +399,8 @@ def _left_by(repo: Path, path: str, digest: str | None) -> str:
         now = repo_files.read_bytes(repo, path)
     except FileNotFoundError:
         return "user" if in_head else "head"
+    except OSError:  # (NotReadable too)
+        return "user"  # a folder or a FIFO there now: no file the run wrote
     if digest is not None and _digest(now) == digest:
         return "run"
     if in_head and subprocess.run(["git", "diff", "--quiet", "HEAD", "--", path], cwd=repo, check=False).returncode == 0:

@@ -80,3 +80,16 @@ def test_what_the_user_changed_or_deleted_since_is_kept(tmp_path):
     assert git(repo, "status", "--porcelain") == " M web/kept.yaml\n D web/release.yaml\n"
     assert not (repo / ".git" / RECORD).exists()
 
+
+def test_a_folder_where_the_run_wrote_a_file_is_the_user_s(tmp_path):
+    """Since the kill the user made a folder of that name: kept, and the next runs are not
+    stopped by it for good (the record is dropped)."""
+    repo = repo_with(tmp_path / "repo", {"web/values.yaml": "a: 1\n"})
+    head = git(repo, "rev-parse", "HEAD").strip()
+    (repo / ".git" / RECORD).write_text(json.dumps({"head": head, "paths": ["web/values.yaml"], "written": {"web/values.yaml": "0" * 64}}))
+    (repo / "web/values.yaml").unlink()
+    (repo / "web/values.yaml").mkdir()
+    (repo / "web/values.yaml/mine.yaml").write_text("b: 1\n")
+    assert "was writing web/values.yaml, changed since: kept as it is" in recover(repo)
+    assert (repo / "web/values.yaml/mine.yaml").read_text() == "b: 1\n" and not (repo / ".git" / RECORD).exists()
+
