@@ -136,8 +136,8 @@ def test_a_cluster_on_an_older_flux_and_a_readme_of_the_user_s_are_told_as_they_
     result = run_update_all(repo, "--vcs-ref", template.current)
     assert result.returncode == 0, result.stdout + result.stderr
     said = result.stdout + result.stderr
-    assert ("note: bootstrap/flux-system/gotk-components.yaml records Flux 2.2.3; what the updates wrote is for "
-            "Flux 2.9 (its APIs and fields): upgrade Flux on that cluster") in said
+    assert ("note: bootstrap/flux-system/gotk-components.yaml records Flux 2.2.3, but the template this repository's "
+            "answers files come from writes Flux 2.9's APIs") in said and "upgrade Flux on the cluster" in said
     assert "flux bootstrap github ... --path=bootstrap\n" in said and "(the command in README.md)" not in said
 
 

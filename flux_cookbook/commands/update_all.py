@@ -20,7 +20,6 @@ committed and what to run next (interruption.py).
 from __future__ import annotations
 
 import argparse
-import posixpath
 import signal
 import subprocess
 import sys
@@ -33,7 +32,7 @@ from flux_cookbook.commands import SUMMARIES, add_trust_option
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import answers_check, layout, repo_files
 from flux_cookbook.extensions.template_source import is_remote
-from flux_cookbook.repository import build_check, flux_versions
+from flux_cookbook.repository import build_check, flux_build, flux_versions
 from flux_cookbook.repository.lock import one_writer, require_branch, require_no_index_lock, require_no_operation
 from flux_cookbook.repository.root import run_from_root
 from flux_cookbook.template_runs import copier_run, template_clone, trust
@@ -209,17 +208,14 @@ def run_locked(repo: Path, args: argparse.Namespace) -> int:
 
 
 def older_flux_notes(repo: Path) -> list[str]:
-    """A note for each cluster whose gotk-components.yaml records an older Flux than the
-    template writes for: what the updates wrote (current APIs, new fields) it refuses."""
-    components = [path for path in repo_files.listed_files(repo) if posixpath.basename(path) == flux_versions.COMPONENTS_FILE]
-    notes = []
-    for path in sorted(components):
-        version = flux_versions.of_repository(repo, [path], templated=True)
-        if version.templated:  # (only when it records an older release)
-            notes.append(f"note: {version.where} records Flux {version.recorded}; what the updates wrote is for "
-                         f"{version.name} (its APIs and fields): upgrade Flux on that cluster (flux bootstrap again, "
-                         "with a current flux CLI) before you push, or it refuses them.")
-    return notes
+    """check's note for each cluster (a folder flux bootstrap syncs) whose
+    gotk-components.yaml records an older Flux than the template writes for: what the
+    updates wrote (current APIs, new fields) it refuses until Flux is upgraded there."""
+    files = repo_files.listed_files(repo)
+    clusters = set(flux_build.synced_dirs(repo))
+    newest = flux_versions.FluxVersion("", "", flux_versions.NEWEST)
+    versions = flux_versions.of_clusters(repo, files, clusters, newest, templated=True).values()
+    return sorted({version.note() for version in versions if version.templated})
 
 
 def interrupted_line(repo: Path, started_at: str, stop: stops.Interrupted, updated: bool = False) -> str:

@@ -97,3 +97,20 @@ def test_each_cluster_records_its_own_release(tmp_path):
     # A repository of the template: its answers say its release, whatever a cluster records.
     templated = of_clusters(tmp_path, files, {"clusters/production"}, repository, templated=True)
     assert templated["clusters/production"].shipped == max(SHIPPED) and templated["clusters/production"].templated
+
+
+def test_update_all_names_only_clusters_flux_syncs_on_an_older_flux(tmp_path):
+    """A copy of gotk-components.yaml kept under docs/ is no cluster: update-all's note is
+    for the folders flux bootstrap syncs."""
+    from flux_cookbook.commands.update_all import older_flux_notes
+    from tests.support.flux_objects import gotk_sync
+
+    (tmp_path / "bootstrap/flux-system").mkdir(parents=True)
+    (tmp_path / "docs/old/flux-system").mkdir(parents=True)
+    (tmp_path / "bootstrap/flux-system/gotk-sync.yaml").write_text(gotk_sync("./bootstrap"))
+    (tmp_path / "bootstrap/flux-system/gotk-components.yaml").write_text(HEADER.format("2.9.1"))
+    (tmp_path / "docs/old/flux-system/gotk-components.yaml").write_text(HEADER.format("2.3.0"))
+    assert older_flux_notes(tmp_path) == []
+    (tmp_path / "bootstrap/flux-system/gotk-components.yaml").write_text(HEADER.format("2.3.0"))
+    [note] = older_flux_notes(tmp_path)
+    assert note.startswith("note: bootstrap/flux-system/gotk-components.yaml records Flux 2.3.0, but the template")
