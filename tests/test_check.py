@@ -1354,6 +1354,16 @@ def test_a_receiver_may_name_what_the_build_or_helm_controller_names(repo, cache
                  "production/receiver-podinfo.yaml": receiver})
     report = check_repository(repo, cache_dir=cache)
     assert [p for p in report.problems if p.rule == "ref.receiver"] == [], "\n".join(map(str, report.problems))
+    # An object built with no namespace is applied in `default`, where the Receiver looks.
+    apply(repo, {"bootstrap/kustomizations/kustomization-extra.yaml": flux_ks("extra", "./extra"),
+                 "extra/kustomization.yaml": "namePrefix: prod-\nresources: [release.yaml, receiver.yaml]\n",
+                 "extra/release.yaml": (repo / HR).read_text().replace("  namespace: podinfo\n", "", 1),
+                 "extra/receiver.yaml": receiver.replace("  namespace: podinfo\n", "", 1).replace(
+                     "    - kind: HelmChart\n      name: podinfo-podinfo\n      namespace: flux-system\n", "")})
+    report = check_repository(repo, cache_dir=cache)
+    assert [p for p in report.problems if p.rule == "ref.receiver"] == [], "\n".join(map(str, report.problems))
+    apply(repo, {"bootstrap/kustomizations/kustomization-extra.yaml": None, "extra/kustomization.yaml": None,
+                 "extra/release.yaml": None, "extra/receiver.yaml": None})
     apply(repo, {"production/receiver-podinfo.yaml": Replace("name: prod-podinfo", "name: podinfo-prod")})
     report = check_repository(repo, cache_dir=cache)
     assert [p.message.split(": ", 1)[1] for p in report.problems if p.rule == "ref.receiver"] == [

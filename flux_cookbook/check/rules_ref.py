@@ -30,7 +30,7 @@ from flux_cookbook.extensions.flux_names import (
     NOTIFICATION_GROUP,
     SOURCE_GROUP,
 )
-from flux_cookbook.repository import apps, post_build
+from flux_cookbook.repository import apps, kind_scopes, post_build
 from flux_cookbook.repository.model import (
     Manifest,
     Repository,
@@ -57,13 +57,21 @@ def check_references(repo: Repository, built: list = ()) -> list[Problem]:
             if cluster not in indexes:
                 indexes[cluster] = Index(repo, cluster)
                 indexes[cluster].built_names = {
-                    (str(item.obj.get("kind")), str(metadata_of(item.obj).get("namespace") or ""),
-                     str(metadata_of(item.obj).get("name"))) for item in built
+                    (str(item.obj.get("kind")), _applied_namespace(item.obj), str(metadata_of(item.obj).get("name")))
+                    for item in built
                     if cluster is None or cluster in repo.folder_clusters.get(item.kustomization.path, {cluster})}
             problems += [p for p in _manifest_references(repo, manifest, indexes[cluster]) if p not in problems]
     problems += _depends_on_cycles(repo, "Kustomization", KUSTOMIZE_GROUP)
     problems += _depends_on_cycles(repo, "HelmRelease", HELM_GROUP)
     return problems
+
+
+def _applied_namespace(obj: dict) -> str:
+    """The namespace a built object is applied in, as Manifest.namespace says it: unset,
+    `default` for a namespaced kind; "" for one that has none."""
+    if not kind_scopes.is_namespaced(api_group(obj), str(obj.get("kind"))):
+        return ""
+    return str(metadata_of(obj).get("namespace") or "default")
 
 
 def check_unused(repo: Repository, built: list, duplicate_urls: Iterable[Problem] = ()) -> list[Problem]:
