@@ -393,8 +393,7 @@ def _left_by(repo: Path, path: str, digest: str | None) -> str:
     """Whose `path` is now: "head" (HEAD's text; absent where HEAD has none), "run" (what
     the killed run wrote, `digest`; with no digest recorded, any other text), or "user"
     (neither: changed, or deleted, since the kill)."""
-    in_head = subprocess.run(["git", "cat-file", "-e", f"HEAD:./{path}"], cwd=repo, capture_output=True,
-                             check=False).returncode == 0
+    in_head = _in_head(repo, path)
     try:
         now = repo_files.read_bytes(repo, path)
     except FileNotFoundError:
@@ -406,6 +405,11 @@ def _left_by(repo: Path, path: str, digest: str | None) -> str:
     if in_head and subprocess.run(["git", "diff", "--quiet", "HEAD", "--", path], cwd=repo, check=False).returncode == 0:
         return "head"
     return "run" if digest is None else "user"
+
+
+def _in_head(repo: Path, path: str) -> bool:
+    return subprocess.run(["git", "cat-file", "-e", f"HEAD:./{path}"], cwd=repo, capture_output=True,
+                          check=False).returncode == 0
 
 
 def _kept_note(kept: list[str]) -> str:
@@ -420,8 +424,7 @@ def _digest(data: bytes) -> str:
 def _put_back(repo: Path, paths: list[str]) -> bool:
     """`paths` as HEAD has them, in the index and the working tree (one HEAD has not:
     removed); False where git could not."""
-    new = [path for path in paths if subprocess.run(["git", "cat-file", "-e", f"HEAD:./{path}"], cwd=repo,
-                                                     capture_output=True, check=False).returncode]
+    new = [path for path in paths if not _in_head(repo, path)]
     undo = [["git", "reset", "-q", "--", *paths]]
     if tracked := [path for path in paths if path not in new]:
         undo.append(["git", "checkout", "-q", "HEAD", "--", *tracked])
