@@ -1559,6 +1559,20 @@ def test_what_one_cluster_applies_and_only_another_uses_is_named(repo, cache):
     assert [p.rule for p in report.problems if p.rule.startswith("ref.unused")] == [], report.problems
 
 
+def test_a_helm_repository_a_release_uses_in_the_default_namespace_is_used(repo, cache):
+    """Neither names a namespace: both are applied in `default`, where the release's
+    sourceRef (no namespace: its own) finds the repository."""
+    apply(repo, {"bootstrap/kustomizations/kustomization-extra.yaml": flux_ks("extra", "./extra"),
+                 "extra/helmrepository-charts.yaml": ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\n"
+                                                      "metadata:\n  name: charts\nspec:\n  interval: 1h\n"
+                                                      "  url: https://charts.example.com\n"),
+                 "extra/helmrelease-web.yaml": ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n"
+                                                "  name: web\nspec:\n  interval: 1h\n  chart:\n    spec:\n"
+                                                "      chart: web\n      sourceRef: {kind: HelmRepository, name: charts}\n")})
+    report = check_repository(repo, cache_dir=cache)
+    assert [p for p in report.problems if p.rule == "ref.unused-source"] == [], "\n".join(map(str, report.problems))
+
+
 def test_a_file_listed_only_by_a_kustomization_file_no_build_reads_is_named(repo, cache):
     """podinfo/extra/ has a kustomization file of its own, but podinfo's names no folder
     extra: that file is never read, and what it lists is never applied."""

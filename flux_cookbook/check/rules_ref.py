@@ -102,8 +102,7 @@ def check_unused(repo: Repository, built: list, duplicate_urls: Iterable[Problem
         use(used_namespaces, str(answers.get("namespace") or ""), answered)
         use(used_sources, (FLUX_SYSTEM, str(answers.get("helm_repo_name") or "")), answered)
     applied = [(m.obj, m.namespace, repo.clusters_of(m)) for m in repo.manifests]
-    applied += [(item.obj, str(metadata_of(item.obj).get("namespace") or ""), repo.folder_clusters.get(item.kustomization.path))
-                for item in built]
+    applied += [(item.obj, _applied_namespace(item.obj), repo.folder_clusters.get(item.kustomization.path)) for item in built]
     for obj, namespace, clusters in applied:
         clusters = clusters or {""}
         use(used_namespaces, namespace, clusters)
