@@ -62,6 +62,10 @@ HELM_CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 _DIGEST = re.compile(r"(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})")
 _USER_AGENT = "flux-cookbook-template (chart values fetcher)"
+# Servers (scheme://host:port) that let a request run out of time in this process, and how:
+# asked again, each chart and app on them would wait out TIMEOUT_SECONDS once more (a bot's
+# `values refresh --all` against a repository that hangs, one wait per chart).
+SILENT_SERVERS: dict[str, str] = {}
 
 class ChartFetchError(Exception):
     """The chart's values could not be fetched; the message says where and why."""
@@ -402,10 +406,15 @@ def _http_get(url: str, limit: int, accept: str | None = None, token: str | None
         # Unredirected: a registry redirecting a blob to storage elsewhere must not
         # hand that host the registry token.
         request.add_unredirected_header("Authorization", f"Bearer {token}")
+    if silent := SILENT_SERVERS.get(_server(url)):
+        raise RepositoryUnreachable(f"cannot reach {url}: {silent} earlier in this run (not asked again).")
     deadline = time.monotonic() + TIMEOUT_SECONDS
     try:
         with http_guard.opener(redirects).open(request, timeout=TIMEOUT_SECONDS) as response:
             return _Response(response.geturl(), response.headers, _read_capped(response, url, limit, deadline))
+    except _OutOfTime as error:
+        SILENT_SERVERS[_server(redirects.followed[-1] if redirects.followed else url)] = error.cause
+        raise RepositoryUnreachable(f"cannot reach {url}: {error.cause}.") from None
     except urllib.error.HTTPError as error:
         error.close()
         if error.code in (301, 302, 303, 307, 308):
@@ -416,9 +425,9 @@ def _http_get(url: str, limit: int, accept: str | None = None, token: str | None
     except urllib.error.URLError as error:
         if isinstance(error.reason, http_guard.RefusedAddress):  # resolved differently on connecting
             raise ChartFetchError(f"{_reached(url, redirects)}: {error.reason}") from None
-        raise RepositoryUnreachable(f"cannot reach {_reached(url, redirects)}: {_network_cause(error.reason)}.") from None
+        raise _unreachable(_reached(url, redirects), error.reason, redirects) from None
     except (OSError, http.client.HTTPException) as error:
-        raise RepositoryUnreachable(f"cannot reach {_reached(url, redirects)}: {_network_cause(error)}.") from None
+        raise _unreachable(_reached(url, redirects), error, redirects) from None
 
 
 def _stay_offline(url: str, redirected_from: str = "") -> None:
@@ -426,6 +435,28 @@ def _stay_offline(url: str, redirected_from: str = "") -> None:
     if chart_values.offline_refuses(urlsplit(url).hostname or ""):
         by = f" (redirected to from {redirected_from})" if redirected_from else ""
         raise RepositoryUnreachable(f"{url}{by} not contacted: {chart_values.OFFLINE_VARIABLE} is set.")
+
+
+class _OutOfTime(Exception):
+    """The answer did not come in whole within TIMEOUT_SECONDS."""
+
+    def __init__(self, cause: str):
+        super().__init__(cause)
+        self.cause = cause
+
+
+def _server(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
+def _unreachable(reached: str, reason: object, redirects: http_guard.Redirects) -> RepositoryUnreachable:
+    """The failure to reach `reached`; a server that gave no answer in time is not asked
+    again in this run."""
+    cause = _network_cause(reason)
+    if isinstance(reason, TimeoutError):
+        SILENT_SERVERS[_server(redirects.followed[-1] if redirects.followed else reached)] = cause
+    return RepositoryUnreachable(f"cannot reach {reached}: {cause}.")
 
 
 def _reached(url: str, redirects: http_guard.Redirects) -> str:
@@ -445,7 +476,7 @@ def _read_capped(response: http.client.HTTPResponse, url: str, limit: int, deadl
         if total > limit:
             raise ChartFetchError(f"{url}: the answer is over the {_size(limit)} limit.")
         if time.monotonic() > deadline:
-            raise RepositoryUnreachable(f"cannot reach {url}: the answer took over {TIMEOUT_SECONDS:g} s.")
+            raise _OutOfTime(f"the answer took over {TIMEOUT_SECONDS:g} s")
         chunks.append(chunk)
     return b"".join(chunks)
 

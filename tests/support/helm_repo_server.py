@@ -11,6 +11,7 @@ starts the real registry (Debian's docker-registry) when it is installed.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import io
@@ -25,7 +26,7 @@ import tarfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -256,12 +257,24 @@ def serve_helm_repo(tmp_path: Path, versions=PODINFO_VERSIONS, log: list | None 
 
 
 @contextmanager
-def silent_server() -> Iterator[str]:
-    """A port that accepts connections and never answers (for time-outs); yields its URL."""
+def silent_server() -> Iterator[tuple[str, Callable[[], int]]]:
+    """A port that accepts connections and never answers (for time-outs); yields its URL and
+    a function telling how many connections were made to it so far."""
+    made = 0
+
+    def connections() -> int:
+        nonlocal made
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                listener.accept()[0].close()
+                made += 1
+        return made
+
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen(8)
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+        listener.setblocking(False)  # the kernel completes connections; accept only counts them
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", connections
 
 
 @contextmanager

@@ -80,10 +80,37 @@ def test_an_unreachable_repository_says_so(cache):
         fetch_values(url, "podinfo", "6.x", cache)
 
 
+@pytest.fixture(autouse=True)
+def no_silent_servers_kept():
+    """A server that timed out is not asked again in the process: a later test's server on
+    the same port is another one."""
+    yield
+    chart_source.SILENT_SERVERS.clear()
+
+
 def test_a_repository_that_does_not_answer_times_out(cache, monkeypatch):
     monkeypatch.setattr(chart_source, "TIMEOUT_SECONDS", 0.5)
-    with silent_server() as url, pytest.raises(RepositoryUnreachable, match=r"index.yaml: no answer within 0.5 s"):
+    with silent_server() as (url, _), pytest.raises(RepositoryUnreachable, match=r"index.yaml: no answer within 0.5 s"):
         fetch_values(url, "podinfo", "6.x", cache)
+
+
+@pytest.mark.parametrize("server", ["silent", "dripping"])
+def test_a_server_that_ran_out_of_time_is_not_asked_again_in_the_run(cache, monkeypatch, server):
+    """A bot refreshing every chart of a repository that hangs waits for it once, not once
+    per chart; another server is still asked."""
+    monkeypatch.setattr(chart_source, "TIMEOUT_SECONDS", 0.5)
+    with (silent_server() if server == "silent" else dripping_server(seconds=30)) as (url, probe):
+        with pytest.raises(RepositoryUnreachable, match=r"index.yaml: (no answer within|the answer took over) 0.5 s\.$"):
+            fetch_values(url, "podinfo", "6.x", cache)
+        asked = probe() if server == "silent" else None
+        with pytest.raises(RepositoryUnreachable) as again:
+            fetch_values(url, "traefik", "30.x", cache)
+        assert re.fullmatch(rf"cannot reach {url}/index.yaml: (no answer within|the answer took over) 0.5 s "
+                            r"earlier in this run \(not asked again\)\.", str(again.value))
+        if asked is not None:
+            assert (asked, probe()) == (1, 1)
+    with serve_helm_repo(cache.parent / "other") as other:
+        assert fetch_values(other, "podinfo", "6.x", cache).version == "6.14.1"
 
 
 def test_an_answer_that_drips_in_ends_at_the_deadline(cache, monkeypatch):
