@@ -1253,6 +1253,43 @@ def test_an_overlays_patch_does_not_hide_what_the_base_names(tmp_path, cache):
     assert errors == [("ref.source", "apps/base/release.yaml", 10), ("ref.values", "apps/base/release.yaml", 11)], errors
 
 
+def test_references_are_looked_up_in_the_namespace_the_build_gives(tmp_path, cache):
+    """A folder's kustomization.yaml `namespace:` puts the files that give none in it (the
+    HelmRelease here): what it names is looked up there, as helm-controller does, and a
+    Kustomization so placed is named by the namespace it is applied in. Where the build
+    gives no namespace, the lookup is in `default`, as before."""
+    files = {
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps/podinfo"),
+        "apps/podinfo/kustomization.yaml": "namespace: podinfo\nresources: [namespace.yaml, repository.yaml, release.yaml, values.yaml]\n",
+        "apps/podinfo/namespace.yaml": NAMESPACE.format("podinfo"),
+        "apps/podinfo/repository.yaml": ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n"
+                                         "  name: podinfo\n  namespace: podinfo\nspec:\n  interval: 1h\n"
+                                         "  url: https://stefanprodan.github.io/podinfo\n"),
+        "apps/podinfo/release.yaml": (
+            "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\n"
+            "spec:\n  interval: 50m\n  chart:\n    spec:\n      chart: podinfo\n"
+            "      sourceRef: {kind: HelmRepository, name: podinfo}\n"
+            "  valuesFrom: [{kind: ConfigMap, name: podinfo-values}]\n"),
+        "apps/podinfo/values.yaml": ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: podinfo-values\n"
+                                     "  namespace: podinfo\ndata:\n  values.yaml: 'replicaCount: 2'\n"),
+        # A Kustomization the tenants folder's `namespace:` places: its sourceRef, which gives
+        # no namespace, is looked for in tenants.
+        "clusters/prod/tenants/kustomization.yaml": "namespace: tenants\nresources: [web.yaml]\n",
+        "clusters/prod/tenants/web.yaml": flux_ks("web", "./apps/podinfo").replace("  namespace: flux-system\n", "", 1),
+        "clusters/prod/namespace-tenants.yaml": NAMESPACE.format("tenants"),
+    }
+    repo = bootstrapped(tmp_path, files, path="./clusters/prod")
+    init_repo(repo)
+    errors = [p for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR]
+    assert [(p.rule, p.path) for p in errors] == [("ref.source", "clusters/prod/tenants/web.yaml")], errors
+    assert errors[0].message.startswith("Kustomization tenants/web: sourceRef names GitRepository tenants/flux-system, ")
+    # Without the folder's namespace the release is in default, where nothing it names is.
+    apply(repo, {"apps/podinfo/kustomization.yaml": "resources: [namespace.yaml, repository.yaml, release.yaml, values.yaml]\n"})
+    errors = [(p.rule, p.message.partition(":")[0]) for p in check_repository(repo, cache_dir=cache).problems
+              if p.rule in ("ref.source", "ref.values") and p.path == "apps/podinfo/release.yaml"]
+    assert errors == [("ref.source", "HelmRelease default/podinfo"), ("ref.values", "HelmRelease default/podinfo")], errors
+
+
 def test_a_health_check_on_what_a_base_folders_helm_release_makes_is_a_warning(tmp_path, cache):
     """The path builds the HelmRelease of a base folder (`resources: [../base]`): a health
     check on the Deployment it makes cannot be verified offline, as for a HelmRelease in the

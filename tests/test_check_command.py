@@ -102,6 +102,17 @@ def test_a_path_alone_says_that_what_it_misses_may_be_applied_elsewhere(cluster,
     assert "this repository does not define" not in out and "namespaces/namespace-podinfo.yaml" not in out
 
 
+def test_the_bootstrap_folder_as_path_is_what_check_starts_from_anyway(cluster, capsys):
+    """--path bootstrap, before `flux bootstrap` has written its sync: the folder's own files
+    (the namespaces and HelmRepositories the apps use) are applied, as without --path."""
+    assert not (cluster / "bootstrap/flux-system/gotk-sync.yaml").exists()
+    assert main(["check", str(cluster)]) == 0
+    whole = capsys.readouterr().out.splitlines()[-1]
+    assert main(["check", str(cluster), "--path", "bootstrap"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == whole
+    assert whole.startswith("0 errors, 0 warnings") and whole.endswith("followed 3 Flux Kustomizations")
+
+
 def test_what_seal_writes_passes_the_check(cluster, tmp_path, capsys, key):
     """flux-cookbook seal's SealedSecret (and the controller dependency it adds) is clean."""
     repo = tmp_path / "repo"

@@ -769,9 +769,13 @@ def _starts(repo: Path, every: list[_Found], start_dir: str | None) -> list[_Fou
     if start_dir is not None:
         folder = _normal_path(start_dir)
         below = [f for f in every if not folder or f.kustomization.file.startswith(folder + "/")]
+        # The folder a cluster syncs (the bootstrap folder, before `flux bootstrap` has written
+        # the sync too) is applied as it is without --path: its own files count.
+        synced = [f for f in _starts(repo, every, None)
+                  if f.kustomization.path == folder and not any(b.kustomization.path == folder for b in below)]
         # A folder that defines no Flux Kustomization is one a Kustomization would apply:
         # built and checked as its path, as `flux build kustomization --path` builds it.
-        return below or [_applying(folder, stand_in=True)]
+        return below + synced or [_applying(folder, stand_in=True)]
     syncs = [f for f in every if posixpath.basename(f.kustomization.file) == _SYNC_FILE]
     synced = {f.kustomization.path for f in syncs}
     # A sync already applying the answers' bootstrap folder, or a folder holding it (flux

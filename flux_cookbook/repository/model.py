@@ -13,6 +13,7 @@ template's .gitignore keeps `*.secret.yaml` out), so they are not read.
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -86,11 +87,13 @@ class Manifest(Object):
     """One object in one file of an applied folder."""
 
     folder: str  # the applied folder it belongs to ("" is the repository root)
-    target_namespace: str  # the folder's Kustomization `spec.targetNamespace`, or ""
+    # The namespace the build puts it in where that is not its own: the folder's
+    # Kustomization `spec.targetNamespace`, a kustomization.yaml's `namespace:`; else "".
+    target_namespace: str
 
     @property
     def namespace(self) -> str:
-        """The namespace Flux applies it in (targetNamespace wins, as in Flux; unset: default);
+        """The namespace Flux applies it in (the build's wins, as in Flux; unset: default);
         "" for a kind that has none."""
         if not kind_scopes.is_namespaced(self.group, self.kind):
             return ""
@@ -166,8 +169,14 @@ class Repository:
         known: dict[tuple[str, int], set[str]] = {}
         for m in self.manifests:
             known.setdefault((m.path, m.line), set()).update(self.clusters_of(m) or {""})
+        # A document -> the namespaces its builds put it in (a kustomization.yaml's
+        # `namespace:` sets one its file does not give).
+        built_into: dict[tuple[str, int], set[str]] = {}
         for item in built:
             source = item.source
+            meta = item.obj.get("metadata") if isinstance(item.obj.get("metadata"), dict) else {}
+            if source.obj is not None and meta.get("namespace"):
+                built_into.setdefault((source.path, source.line), set()).add(str(meta["namespace"]))
             if (item.obj.get("kind") == "Kustomization" and api_group(item.obj) == KUSTOMIZE_GROUP
                     and isinstance(item.obj.get("spec"), dict)):
                 self.built_specs.setdefault((source.path, source.line), item.obj["spec"])
@@ -178,6 +187,12 @@ class Repository:
             meta = item.obj.get("metadata") if isinstance(item.obj.get("metadata"), dict) else {}
             self.manifests.append(Manifest(source.path, source.line, source.obj, item.kustomization.path,
                                            str(meta.get("namespace") or "")))
+        # A document of an applied folder every build puts in one namespace, not the one its
+        # file gives: references to it and from it are looked up there, as on the cluster.
+        for position, m in enumerate(self.manifests):
+            into = built_into.get((m.path, m.line), set())
+            if len(into) == 1 and m.namespace and (namespace := next(iter(into))) != m.namespace:
+                self.manifests[position] = dataclasses.replace(m, target_namespace=namespace)
 
     @cached_property
     def objects(self) -> list[Object]:
