@@ -532,6 +532,11 @@ def _build_in(root: Path, path: str, spec: dict, kubectl: str, also: Path | None
         return False, str(exc), ""
     except (yaml.YAMLError, RuamelError, UnicodeDecodeError) as exc:
         return False, f"kustomization file: {exc}", ""
+    except OSError as exc:
+        # The file the generator writes cannot be (a folder named kustomization.yaml): Flux's
+        # generator fails this Kustomization's build, as here, and no other.
+        where = posixpath.join(path, flux_names.KUSTOMIZE_CONFIG_FILES[0]) if path else flux_names.KUSTOMIZE_CONFIG_FILES[0]
+        return False, f"kustomization file {where}: {exc.strerror or exc}", ""
     if refused := refused_reads(root, path):
         return False, "\n".join(refused), ""
     try:

@@ -209,6 +209,20 @@ def test_a_duplicate_object_id_fails_the_build(tmp_path):
     assert str(tmp_path) not in apps.error  # files are named as in the repository
 
 
+def test_a_folder_named_kustomization_yaml_fails_that_build_only(tmp_path):
+    """Flux's generator cannot write the kustomization file where a folder has its name: that
+    Kustomization's build fails, the others build (it stopped the whole command)."""
+    repo = bootstrapped(tmp_path, {
+        "bootstrap/apps.yaml": flux_ks("apps", "apps") + "---\n" + flux_ks("other", "other"),
+        "apps/a.yaml": CM.format(name="a"),
+        "apps/kustomization.yaml/b.yaml": CM.format(name="b"),
+        "other/c.yaml": CM.format(name="c"),
+    })
+    built = by_path(build_all(repo))
+    assert (built["apps"].ok, built["apps"].error) == (False, "kustomization file apps/kustomization.yaml: Is a directory")
+    assert built["other"].ok and "name: c" in built["other"].output
+
+
 def test_a_missing_path_is_a_failed_build(tmp_path):
     repo = bootstrapped(tmp_path, {"bootstrap/apps.yaml": flux_ks("apps", "./gone")})
     assert by_path(build_all(repo))["gone"] == BuildResult(
