@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from . import bounded_yaml
+from . import bounded_yaml, layout
 from .conventions import is_oci, oci_chart_url
 from .input_checks import not_text_error
 from .told_once import tell_once
@@ -63,8 +63,21 @@ def helm_show_values(chart: str, repo_url: str) -> str:
 
 
 def _resolve(source: str, dst: str | Path) -> Path:
+    """A relative `source` is the destination repository's. copier update renders the old
+    and the new release in empty temporary folders, which its context names as the
+    destination: there a source in the repository is read from the folder the update was
+    started in, where that is a cluster repository (`copier update` run in it, as the README
+    has it, and update-all's runs); else it names nothing, and the placeholder is rendered."""
     path = Path(source).expanduser()
-    return path if path.is_absolute() else Path(dst) / path
+    if path.is_absolute():
+        return path
+    here = Path(dst) / path
+    if here.exists() or (Path(dst) / ".git").exists():
+        return here
+    started = Path.cwd()
+    if (started / layout.CLUSTER_ANSWERS).is_file() and (started / ".git").exists() and (started / path).exists():
+        return started / path
+    return here
 
 
 def read_local_values(source: str, chart: str, dst: str | Path) -> str:

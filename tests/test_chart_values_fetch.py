@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import difflib
+import shutil
 from pathlib import Path
 
 import pytest
@@ -141,6 +142,28 @@ def test_a_chart_upgrade_names_the_values_source_that_would_keep_the_old_values(
     update(cluster, ".copier-answers.app-web.yml", chart_version="6.13.0", values_source=source)
     assert "replicaCount: 2 # HA\n" in stored_values(cluster) and "  tag: 6.0.3\n" in stored_values(cluster)
     assert load(cluster / "web/helmrelease-web.yaml")["spec"]["chart"]["spec"]["version"] == "6.13.0"
+
+
+def test_a_chart_upgrade_to_a_chart_in_the_repository_brings_its_values(template, cluster, helm_repo):
+    """values_source in the repository, recorded relative to it: copier renders the old and
+    the new release in empty folders, where that path names nothing, and reads it from the
+    repository the update is run in. The values move to the new chart's, the user's edit
+    kept, and the version recorded is theirs (the values stayed the old chart's while the
+    answers named the new one)."""
+    for version in ("6.0.3", "6.13.0"):
+        shutil.copytree(CHARTS / version, cluster / "charts" / "podinfo" / version)
+    commit_all(cluster, "The charts, in the repository")
+    add_web(template, cluster, helm_repo, chart_version="6.0.3", values_source="charts/podinfo/6.0.3")
+    configmap = cluster / CONFIGMAP
+    configmap.write_text(configmap.read_text().replace("    replicaCount: 1\n", "    replicaCount: 2 # HA\n"))
+    commit_all(cluster, "Our values")
+    updated = copier_cli("update", "--trust", "--defaults", "-a", ".copier-answers.app-web.yml", "-d", "chart_version=6.13.0",
+                         "-d", "values_source=charts/podinfo/6.13.0", cwd=cluster)
+    assert updated.returncode == 0, updated.stderr
+    values = stored_values(cluster)
+    assert "replicaCount: 2 # HA\n" in values and "  tag: 6.13.0\n" in values and "  tag: 6.0.3\n" not in values
+    answers = yaml.safe_load((cluster / ".copier-answers.app-web.yml").read_text())
+    assert (answers["values_source"], answers["values_chart_version"]) == ("charts/podinfo/6.13.0", "6.13.0")
 
 
 def test_values_inline_in_the_helmrelease(template, cluster, helm_repo):

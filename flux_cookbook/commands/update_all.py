@@ -341,7 +341,7 @@ def update_all(repo: Path, recorded: dict[str, dict], args: argparse.Namespace) 
             "file outside it, the chart values each app was made from:\n  " + "\n  ".join(outside) + "\nNothing was "
             "changed. Copy the chart or values file into the repository and record it there, by hand (copier then "
             "reads what you give it): `copier update --trust --defaults -a <answers file> -d values_source=<its path "
-            "in the repository>`."
+            "in the repository>`, committing after each (copier updates a repository with nothing uncommitted only)."
         )
     scratch = update_scratch.folder(repo, args.jobs, prefix="flux-cookbook-update-all.")
     record = interruption.RunRecord(repo)

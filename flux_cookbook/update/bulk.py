@@ -141,9 +141,17 @@ def update_one(repo: Path, answers_file: str, vcs_ref: str | None) -> Outcome:
     """
     import copier
 
-    copier.run_update(
-        repo, answers_file=answers_file, vcs_ref=vcs_ref, defaults=True, unsafe=True, overwrite=True, quiet=True
-    )
+    # Started in the repository, as a user runs `copier update`: the template reads a
+    # values_source in the repository from there where copier renders in empty folders
+    # (extensions/chart_values.py).
+    started = os.getcwd()
+    os.chdir(repo)
+    try:
+        copier.run_update(
+            repo, answers_file=answers_file, vcs_ref=vcs_ref, defaults=True, unsafe=True, overwrite=True, quiet=True
+        )
+    finally:
+        os.chdir(started)
     reached = recorded_commit(repo, answers_file)
     if not copier_run.RELEASE_TAG.match(reached):
         undo(repo)
