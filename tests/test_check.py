@@ -1290,6 +1290,73 @@ def test_references_are_looked_up_in_the_namespace_the_build_gives(tmp_path, cac
     assert errors == [("ref.source", "HelmRelease default/podinfo"), ("ref.values", "HelmRelease default/podinfo")], errors
 
 
+PREFIXED_APP = {
+    "apps/podinfo/namespace.yaml": NAMESPACE.format("podinfo"),
+    "apps/podinfo/repository.yaml": ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n"
+                                     "  name: podinfo\n  namespace: podinfo\nspec:\n  interval: 1h\n"
+                                     "  url: https://stefanprodan.github.io/podinfo\n"),
+    "apps/podinfo/release.yaml": (
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\n  namespace: podinfo\n"
+        "spec:\n  interval: 50m\n  chart:\n    spec:\n      chart: podinfo\n"
+        "      sourceRef: {kind: HelmRepository, name: home-podinfo}\n"
+        "  valuesFrom: [{kind: ConfigMap, name: home-values, valuesKey: values.yaml}]\n"),
+    "apps/podinfo/values.yaml": ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: values\n"
+                                 "  namespace: podinfo\ndata:\n  values.yaml: 'replicaCount: 2'\n"),
+}
+
+
+def test_names_a_prefix_gives_in_the_build_are_what_references_name(tmp_path, cache):
+    """A namePrefix (the folder's, or the Kustomization's spec.namePrefix) renames what the
+    build applies: a sourceRef, valuesFrom or health check naming the built name finds it
+    (they were errors, and the HelmRepository unused), its keys are those of the built
+    object; one naming the file's name is ref.renamed, as before."""
+    kustomization = flux_ks("apps", "./apps/podinfo") + (
+        "  healthChecks:\n    - {apiVersion: helm.toolkit.fluxcd.io/v2, kind: HelmRelease, name: home-podinfo, namespace: podinfo}\n")
+    repo = bootstrapped(tmp_path, {
+        **PREFIXED_APP, "clusters/prod/apps.yaml": kustomization,
+        "apps/podinfo/kustomization.yaml": "namePrefix: home-\nresources: [namespace.yaml, repository.yaml, release.yaml, values.yaml]\n",
+    }, path="./clusters/prod")
+    init_repo(repo)
+
+    def references() -> list:
+        return [p for p in check_repository(repo, cache_dir=cache).problems if p.rule.startswith("ref.") or p.severity == ERROR]
+
+    assert references() == []
+    # The same prefix from the Flux Kustomization's spec instead of the folder's file.
+    apply(repo, {"apps/podinfo/kustomization.yaml": "resources: [namespace.yaml, repository.yaml, release.yaml, values.yaml]\n",
+                 "clusters/prod/apps.yaml": kustomization.replace("  healthChecks:", "  namePrefix: home-\n  healthChecks:")})
+    assert references() == []
+    apply(repo, {"apps/podinfo/release.yaml": PREFIXED_APP["apps/podinfo/release.yaml"].replace("values.yaml}", "other.yaml}")})
+    problems = references()
+    assert [p.rule for p in problems] == ["ref.values"], problems
+    assert problems[0].message.endswith("valuesFrom ConfigMap podinfo/home-values has no key 'other.yaml' (it has: values.yaml)")
+
+
+def test_a_components_generator_makes_what_a_helm_release_names(tmp_path, cache):
+    """A ConfigMap a component's configMapGenerator makes (no applied folder holds the
+    generator) exists once built: its keys are checked; one made with the hash kustomize
+    adds is named as built."""
+    files = {key: value for key, value in PREFIXED_APP.items() if key != "apps/podinfo/values.yaml"}
+    files["apps/podinfo/release.yaml"] = files["apps/podinfo/release.yaml"].replace("home-", "")
+    component = ("apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nconfigMapGenerator:\n"
+                 "  - name: values\n    namespace: podinfo\n    files: [values.yaml=podinfo-values.yaml]\n"
+                 "    options: {disableNameSuffixHash: true}\n")
+    repo = bootstrapped(tmp_path, {
+        **files, "clusters/prod/apps.yaml": flux_ks("apps", "./apps/podinfo", extra="  components: [../../components/values]\n"),
+        "apps/podinfo/kustomization.yaml": "resources: [namespace.yaml, repository.yaml, release.yaml]\n",
+        "components/values/kustomization.yaml": component,
+        "components/values/podinfo-values.yaml": "replicaCount: 2\n",
+    }, path="./clusters/prod")
+    init_repo(repo)
+    assert [p for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR] == []
+    apply(repo, {"components/values/kustomization.yaml": component.replace("values.yaml=podinfo-values.yaml", "podinfo-values.yaml")})
+    errors = [p.message for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR]
+    assert len(errors) == 1 and errors[0].endswith("has no key 'values.yaml' (it has: podinfo-values.yaml)"), errors
+    apply(repo, {"components/values/kustomization.yaml": component.replace("    options: {disableNameSuffixHash: true}\n", "")})
+    errors = [p.message for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR]
+    assert len(errors) == 1 and "a generator the build runs (a component's) makes it as values-" in errors[0], errors
+
+
 def test_a_health_check_on_what_a_base_folders_helm_release_makes_is_a_warning(tmp_path, cache):
     """The path builds the HelmRelease of a base folder (`resources: [../base]`): a health
     check on the Deployment it makes cannot be verified offline, as for a HelmRelease in the

@@ -63,9 +63,9 @@ class Index:
         # Generated with a hash added to the name: a reference by the plain name misses it.
         self.renamed = {key: generator for key, generator in made.items() if generator.renamed}
         self.makers = [m for m in manifests if (m.group, m.kind) in RUN_TIME_MAKERS]
-        # (kind, namespace, name) of each object as the builds give it (an overlay's
-        # namePrefix applied), where the caller has the builds: see `built_as`.
-        self.built_names: set[tuple[str, str, str]] = set()
+        # (kind, namespace, name) -> each object as the builds give it (a namePrefix applied,
+        # a component's generator run), where the caller has the builds: see `built_as`.
+        self.built: dict[tuple[str, str, str], dict] = {}
         # The ExternalArtifacts these ArtifactGenerators make on the cluster: no file holds them.
         self.artifacts = {("ExternalArtifact", m.namespace, name) for m in manifests
                           if m.is_a(ARTIFACT_GENERATOR, ARTIFACT_GENERATOR_GROUP) for name in _artifact_names(m)}
@@ -94,8 +94,8 @@ class Index:
 
     def built_as(self, kind: str, namespace: str, name: str) -> bool:
         """Whether a build of the cluster gives an object of that name (not in by_id when a
-        namePrefix or nameSuffix made it)."""
-        return (kind, namespace, name) in self.built_names
+        namePrefix or nameSuffix made it, or a generator no applied folder holds)."""
+        return (kind, namespace, name) in self.built
 
     def named(self, name: str) -> list[Manifest]:
         return [m for (kind, namespace, n), found in self.by_id.items() if n == name for m in found]

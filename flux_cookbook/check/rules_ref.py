@@ -4,6 +4,7 @@ the HelmRepositories and Namespaces nothing names (ref.unused-*)."""
 from __future__ import annotations
 
 import graphlib
+import re
 from typing import Iterable
 
 # What each reference may name, as Flux 2.9's CRDs list it.
@@ -56,8 +57,8 @@ def check_references(repo: Repository, built: list = ()) -> list[Problem]:
         for cluster in sorted(repo.clusters_of(manifest)) or [None]:
             if cluster not in indexes:
                 indexes[cluster] = Index(repo, cluster)
-                indexes[cluster].built_names = {
-                    (str(item.obj.get("kind")), _applied_namespace(item.obj), str(metadata_of(item.obj).get("name")))
+                indexes[cluster].built = {
+                    (str(item.obj.get("kind")), _applied_namespace(item.obj), str(metadata_of(item.obj).get("name"))): item.obj
                     for item in built
                     if cluster is None or cluster in repo.folder_clusters.get(item.kustomization.path, {cluster})}
             problems += [p for p in _manifest_references(repo, manifest, indexes[cluster]) if p not in problems]
@@ -130,10 +131,14 @@ def check_unused(repo: Repository, built: list, duplicate_urls: Iterable[Problem
         one of them uses is needed)."""
         return not where.get(key, set()) & (repo.clusters_of(manifest) or {""})
 
+    # The name each document's object is built as (a namePrefix): what uses it names that.
+    built_name = {(item.source.path, item.source.line): str(metadata_of(item.obj).get("name"))
+                  for item in built if item.source.obj is not None}
     problems = []
     for manifest in repo.manifests:
         if manifest.is_a("HelmRepository", SOURCE_GROUP) and sources_known \
                 and unused(used_sources, (manifest.namespace, manifest.name), manifest) \
+                and unused(used_sources, (manifest.namespace, built_name.get((manifest.path, manifest.line))), manifest) \
                 and (manifest.path, manifest.line) not in served_twice:
             problems.append(Problem(manifest.path, manifest.line, "ref.unused-source", WARNING,
                                     f"{manifest.label()}: no HelmRelease or HelmChart {_of_its_cluster(repo)} uses it "
@@ -296,7 +301,8 @@ def _source_ref(manifest: Manifest, parent: LineMap, key: str, kinds: tuple[str,
     if kind not in kinds or not isinstance(name, str):
         return []  # the schema check names a kind the CRD does not allow
     namespace = str(ref.get("namespace") or manifest.namespace)
-    if index.exists(kind, namespace, name, SOURCE_GROUP if kind != "ExternalArtifact" else None):
+    if index.exists(kind, namespace, name, SOURCE_GROUP if kind != "ExternalArtifact" else None) \
+            or index.built_as(kind, namespace, name):
         return []
     return [Problem(manifest.path, parent.line_of(key), "ref.source", ERROR,
                     f"{manifest.label()}: {key} names {kind} {namespace}/{name}, which {index.scope}"
@@ -317,9 +323,12 @@ def _values_from(manifest: Manifest, spec: LineMap, index: Index) -> list[Proble
             continue
         key = str(entry.get("valuesKey") or DEFAULT_VALUES_KEY)
         where = f"{manifest.label()}: valuesFrom {kind} {manifest.namespace}/{name}"
-        if (kind, manifest.namespace, name) in index.generated:
+        # As a build makes it (a generator's data, a component's too), where one does.
+        built = index.built.get((kind, manifest.namespace, name))
+        if built is None and (kind, manifest.namespace, name) in index.generated:
             continue  # made by a kustomize generator: its keys are known only once built
-        if (maker := index.renamed.get((kind, manifest.namespace, name))) and not index.find(kind, manifest.namespace, name):
+        if (maker := index.renamed.get((kind, manifest.namespace, name))) and not index.find(kind, manifest.namespace, name) \
+                and built is None:
             problems.append(Problem(manifest.path, entry.line_of("name"), "ref.values", ERROR,
                                     f"{where}: the generator in {maker.path} makes it as {name}-<hash of its content>, "
                                     "and kustomize does not rewrite a HelmRelease's valuesFrom, so helm-controller "
@@ -327,10 +336,15 @@ def _values_from(manifest: Manifest, spec: LineMap, index: Index) -> list[Proble
             continue
         if substituted(manifest.namespace, name) or kind in index.substituted:
             continue  # named by postBuild variables: known on the cluster only
-        keys = _data_keys(index, kind, manifest.namespace, name)
+        keys = _object_keys(kind, built) if built is not None else _data_keys(index, kind, manifest.namespace, name)
         if keys is None and index.incomplete:
             continue
-        if keys is None:
+        if keys is None and (hashed := _built_with_hash(index, kind, manifest.namespace, name)):
+            problems.append(Problem(manifest.path, entry.line_of("name"), "ref.values", ERROR,
+                                    f"{where}: a generator the build runs (a component's) makes it as {hashed}, and "
+                                    "kustomize does not rewrite a HelmRelease's valuesFrom, so helm-controller never "
+                                    "finds it: give the generator `options: {disableNameSuffixHash: true}`"))
+        elif keys is None:
             problems.append(Problem(manifest.path, entry.line_of("name"), "ref.values", ERROR,
                                     f"{where}: {index.scope} it{_similar(index, name, kind)}"))
         elif key not in keys:
@@ -400,13 +414,25 @@ def _service_account(manifest: Manifest, spec: LineMap, index: Index) -> list[Pr
                     f"cluster has it from elsewhere, the apply fails{_similar(index, name, 'ServiceAccount')}")]
 
 
+def _built_with_hash(index: Index, kind: str, namespace: str, name: str) -> str:
+    """The name a build gives a generated object of `name` with the hash of its content
+    kustomize adds (`-` and ten characters), or ""."""
+    return next((built for (k, n, built) in index.built
+                 if (k, n) == (kind, namespace) and re.fullmatch(re.escape(name) + r"-[a-z0-9]{10}", built)), "")
+
+
+def _object_keys(kind: str, obj: dict) -> set[str]:
+    """The data keys a ConfigMap or Secret object holds."""
+    fields = ("data", "binaryData") if kind == "ConfigMap" else ("data", "stringData")
+    return {str(key) for field in fields if isinstance(obj.get(field), dict) for key in obj[field]}
+
+
 def _data_keys(index: Index, kind: str, namespace: str, name: str) -> set[str] | None:
     """The data keys of the ConfigMap or Secret, or None if nothing defines it. A Secret may
     come from a SealedSecret of the same name."""
     found = index.find(kind, namespace, name, "")
     if found is not None:
-        fields = ("data", "binaryData") if kind == "ConfigMap" else ("data", "stringData")
-        return {str(key) for field in fields if isinstance(found.obj.get(field), dict) for key in found.obj[field]}
+        return _object_keys(kind, found.obj)
     if kind == "Secret":
         sealed = index.find("SealedSecret", namespace, name, SEALED_SECRETS_GROUP)
         if sealed is not None:
@@ -440,7 +466,7 @@ def _depends_on(manifest: Manifest, spec: LineMap, kind: str, group: str, index:
         if not isinstance(name, str):
             continue
         namespace = str(entry.get("namespace") or manifest.namespace)
-        if not index.exists(kind, namespace, name, group):
+        if not index.exists(kind, namespace, name, group) and not index.built_as(kind, namespace, name):
             problems.append(Problem(manifest.path, line, "ref.depends-on", ERROR,
                                     f"{manifest.label()}: dependsOn names {kind} {namespace}/{name}, which "
                                     f"{index.scope}{_similar(index, name, kind)}"))
@@ -519,7 +545,7 @@ def _health_checks(repo: Repository, manifest: Manifest, spec: LineMap, index: I
         # served, the lookup fails and the health check never passes.
         problems += _removed_version(manifest, entry, line, "ref.health-check-version", f"health check {target}",
                                      "so there it never passes")
-        if index.incomplete or _defines(applied, kind, namespace, name, group):
+        if index.incomplete or _defines(applied, kind, namespace, name, group) or index.built_as(kind, namespace, name):
             continue
         shown = folder + "/" if folder else "the repository root"
         if unread:
