@@ -1203,6 +1203,21 @@ def test_an_image_update_path_is_judged_as_postbuild_fills_it_in(repo, cache):
     assert errors == ["ref.update-path"]
 
 
+def test_an_object_postbuild_names_excuses_only_the_references_it_may_be(repo, cache):
+    """A ConfigMap named `web-${CLUSTER}` may be web-anything of its namespace, nothing else:
+    a substituteFrom naming another ConfigMap nothing defines is still an error (any such
+    name excused every reference to its kind)."""
+    kustomization = (repo / KUST).read_text()
+    apply(repo, {KUST: kustomization.replace("  prune: true", SUBSTITUTE_FROM.format(optional=""), 1),
+                 "podinfo/configmap-web.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-${CLUSTER}\n"
+                                               "  namespace: flux-system\ndata:\n  a: b\n"})
+    errors = [p.rule for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR]
+    assert errors == ["ref.substitute-from"]
+    apply(repo, {KUST: kustomization.replace("  prune: true", SUBSTITUTE_FROM.format(optional="").replace(
+        "cluster-settings", "web-settings"), 1)})
+    assert [p.rule for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR] == []
+
+
 def test_references_by_a_name_a_prefix_changes_in_the_build_are_errors(repo, cache):
     """A namePrefix renames the ConfigMap and the HelmRelease in the build; kustomize does not
     rewrite the HelmRelease's valuesFrom nor the Kustomization's health check, so helm-controller

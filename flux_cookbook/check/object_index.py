@@ -3,6 +3,7 @@ namespace and name, with those generated at run time (a Kustomization's generato
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Iterable
 
@@ -70,7 +71,7 @@ class Index:
         self.artifacts = {("ExternalArtifact", m.namespace, name) for m in manifests
                           if m.is_a(ARTIFACT_GENERATOR, ARTIFACT_GENERATOR_GROUP) for name in _artifact_names(m)}
         # Kinds of which an object is named by postBuild variables: any name may be one of them.
-        self.substituted = {m.kind for m in manifests if substituted(m.name, m.namespace)}
+        self.substituted = [m for m in manifests if substituted(m.name, m.namespace)]
         # An applied file that does not parse may define anything: while there is one,
         # "not defined here" is not said (yaml.parse names the file).
         self.incomplete = any(repo.holds_manifests(path) for path in repo.parse_errors)
@@ -85,12 +86,18 @@ class Index:
         return (
             self.incomplete
             or substituted(namespace, name)
-            or kind in self.substituted
+            or self.may_be_substituted(kind, namespace, name)
             or self.find(kind, namespace, name, group) is not None
             or (kind, namespace, name) in self.assumed
             or (kind, namespace, name) in self.generated
             or (kind, namespace, name) in self.artifacts
         )
+
+    def may_be_substituted(self, kind: str, namespace: str, name: str) -> bool:
+        """Whether an object of `kind` whose name or namespace postBuild variables fill in
+        (`web-${CLUSTER}`) may be that one: its name and namespace match with any text for
+        each variable."""
+        return any(m.kind == kind and may_become(m.namespace, namespace) and may_become(m.name, name) for m in self.substituted)
 
     def built_as(self, kind: str, namespace: str, name: str) -> bool:
         """Whether a build of the cluster gives an object of that name (not in by_id when a
@@ -99,6 +106,12 @@ class Index:
 
     def named(self, name: str) -> list[Manifest]:
         return [m for (kind, namespace, n), found in self.by_id.items() if n == name for m in found]
+
+
+def may_become(pattern: str, text: str) -> bool:
+    """Whether `text` may be what postBuild makes of `pattern` (each ${...} any text)."""
+    parts = re.split(r"\$\{[^}]*\}", pattern)
+    return re.fullmatch(".*".join(map(re.escape, parts)), text, re.DOTALL) is not None
 
 
 def substituted(*texts: str) -> bool:

@@ -15,6 +15,7 @@ from flux_cookbook.check.object_index import (
     answers_document,
     applied_post_builds,
     entries,
+    may_become,
     metadata_of,
     spec_of,
     substituted,
@@ -334,7 +335,7 @@ def _values_from(manifest: Manifest, spec: LineMap, index: Index) -> list[Proble
                                     "and kustomize does not rewrite a HelmRelease's valuesFrom, so helm-controller "
                                     "never finds it: give the generator `options: {disableNameSuffixHash: true}`"))
             continue
-        if substituted(manifest.namespace, name) or kind in index.substituted:
+        if substituted(manifest.namespace, name) or index.may_be_substituted(kind, manifest.namespace, name):
             continue  # named by postBuild variables: known on the cluster only
         keys = _object_keys(kind, built) if built is not None else _data_keys(index, kind, manifest.namespace, name)
         if keys is None and index.incomplete:
@@ -367,7 +368,8 @@ def _substitute_from(repo: Repository, manifest: Manifest, spec: LineMap, index:
         kind, name = entry.get("kind"), entry.get("name")
         if kind not in ("ConfigMap", "Secret") or not isinstance(name, str) or entry.get("optional") is True:
             continue
-        if substituted(manifest.namespace, name) or kind in index.substituted or index.incomplete:
+        if substituted(manifest.namespace, name) or index.may_be_substituted(kind, manifest.namespace, name) \
+                or index.incomplete:
             continue
         if _data_keys(index, kind, manifest.namespace, name) is None \
                 and (kind, manifest.namespace, name) not in index.generated | set(index.renamed) \
@@ -598,7 +600,8 @@ def _made_at_run_time(manifests: Iterable[Manifest], kind: str, namespace: str, 
 
 def _defines(defined: list[Manifest], kind: str, namespace: str, name: str, group: str) -> bool:
     for m in defined:
-        if m.kind == kind and substituted(m.name, m.namespace):
+        if m.kind == kind and substituted(m.name, m.namespace) and may_become(m.name, name) \
+                and (kind == "Namespace" or may_become(m.namespace, namespace)):
             return True  # named on the cluster, by postBuild variables: it may be this one
         if m.name != name or (m.namespace != namespace and kind != "Namespace"):
             continue
