@@ -113,6 +113,24 @@ def test_the_bootstrap_folder_as_path_is_what_check_starts_from_anyway(cluster, 
     assert whole.startswith("0 errors, 0 warnings") and whole.endswith("followed 3 Flux Kustomizations")
 
 
+def test_a_rej_file_an_update_left_fails_check_and_the_commit(cluster, tmp_path, capsys):
+    """`copier update --conflict rej` leaves what it could not apply in a .rej file, which
+    the repository's .gitignore hides: check names it, and the pre-commit hook's --staged
+    refuses the commit, as for unmerged paths."""
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", str(cluster), str(repo)], check=True)
+    (repo / "podinfo/helmrelease-podinfo.yaml.rej").write_text("@@ -1 +1 @@\n-a\n+b\n")
+    assert subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True).stdout == ""
+    assert main(["check", str(repo)]) == 1
+    out = capsys.readouterr().out
+    assert ("podinfo/helmrelease-podinfo.yaml.rej:1: update.rejected: changes copier update could not apply "
+            "(--conflict rej) to podinfo/helmrelease-podinfo.yaml") in out
+    assert main(["check", str(repo), "--staged"]) == 1
+    assert "left changes it could not apply in podinfo/helmrelease-podinfo.yaml.rej" in capsys.readouterr().err
+    (repo / "podinfo/helmrelease-podinfo.yaml.rej").unlink()
+    assert main(["check", str(repo), "--staged"]) == 0
+
+
 def test_what_seal_writes_passes_the_check(cluster, tmp_path, capsys, key):
     """flux-cookbook seal's SealedSecret (and the controller dependency it adds) is clean."""
     repo = tmp_path / "repo"

@@ -56,6 +56,7 @@ from flux_cookbook.check.rules_schema import (
     check_schemas,
     check_unlisted_files,
 )
+from flux_cookbook.check.rules_update import check_rejected_updates
 from flux_cookbook.check.rules_values import check_values
 from flux_cookbook.check.rules_yaml import check_yaml
 from flux_cookbook.check.sealed_secrets_controller import check_sealed_secrets_controller
@@ -150,7 +151,7 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
         repo.add_built(built)
     problems: list[Problem] = []
     duplicate_urls = check_helm_repository_urls(repo)
-    problems += check_yaml(repo, lint)
+    problems += check_yaml(repo, lint) + check_rejected_updates(Path(root))
     problems += check_schemas(repo, results, flux.crd_dirs, built,
                               {cluster: version.crd_dirs for cluster, version in clusters.items()})
     problems += check_builds(repo, build, results) + check_unlisted_files(repo) + check_kustomization_fields(repo)
