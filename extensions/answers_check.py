@@ -156,9 +156,35 @@ def message(context: Context, conf, operation: str = "copy") -> str:
         raise UserMessageError("\n".join(refused) + "\nNothing was changed.")
     if not recorded:
         return ""
+    if operation == "copy" and (skipped := _migrations_skipped(recorded, conf["vcs_ref"])):
+        raise UserMessageError(
+            f"{conf['answers_file']} records release {recorded.get('_commit')}: a recopy (or `copy --overwrite`) renders "
+            f"the new release over it without the migrations of the releases in between ({', '.join(skipped)}), and "
+            "records the new release, so no later update makes their changes (the bootstrap folder's move, Flux's "
+            "new APIs). Update first (`copier update --trust`, or `flux-cookbook update-all`), then recopy. Nothing "
+            "was changed.")
     if not (found := file_problems(str(conf["answers_file"]), recorded) + problems(recorded, config)):
         return ""
     raise UserMessageError(refusal({str(conf["answers_file"]): found}))
+
+
+def _migrations_skipped(recorded: Mapping, vcs_ref: object) -> list[str]:
+    """The releases with migrations after the one `recorded` names, up to `vcs_ref` (a
+    release tag; else any): what a render over it at that ref leaves undone."""
+    from packaging.version import InvalidVersion, Version
+
+    from .migrations import RELEASES
+
+    def version(text: object) -> Version | None:
+        try:
+            return Version(str(text).removeprefix("v").partition("-")[0])
+        except InvalidVersion:
+            return None
+
+    if (start := version(recorded.get("_commit"))) is None:
+        return []  # a bare commit: which release it is, is not known
+    end = version(vcs_ref) if vcs_ref else None
+    return [release for release in RELEASES if start < Version(release) and (end is None or Version(release) <= end)]
 
 
 # Validators' functions that read of copier's settings (_copier_conf) only the operation,

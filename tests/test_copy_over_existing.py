@@ -100,6 +100,24 @@ def test_the_clusters_recopy_brings_back_no_app_removed_by_hand(template, tmp_pa
     assert tree_state(repo) == before
 
 
+def test_a_recopy_over_an_older_release_is_refused_naming_the_migrations_it_would_skip(own_lived_in_1_0_0, template):
+    """copier runs no migration on a recopy: over a 1.0.0 repository it would record the
+    newest release, with the bootstrap folder and Flux's APIs left as 1.0.0 had them, and no
+    later update would move them. Refused, saying to update first; nothing written."""
+    repo = own_lived_in_1_0_0
+    before = tree_state(repo)
+    result = copier_cli("recopy", "--trust", "--defaults", "--overwrite", cwd=repo)
+    assert result.returncode != 0
+    said = " ".join(result.stderr.split())
+    assert ".copier-answers.yml records release v1.0.0: a recopy (or `copy --overwrite`) renders the new release " \
+           "over it without the migrations of the releases in between (2.0.0, 3.0.0, 3.1.0)" in said
+    assert "Update first" in said and "Nothing was changed." in said
+    assert tree_state(repo) == before
+    # At the release it records, a recopy crosses no migration: it renders as before.
+    at_own = copier_cli("recopy", "--trust", "--defaults", "--overwrite", "--vcs-ref", template.tag("1.0.0"), cwd=repo)
+    assert "without the migrations" not in at_own.stderr, at_own.stderr
+
+
 @pytest.mark.parametrize("answer", ["bootstrap_dir=clusters/home", "apps_dir=apps"])
 def test_an_update_cannot_move_the_repositorys_folders(template, tmp_path, answer):
     """`copier update -d bootstrap_dir=...`: the template's files would go to the new folder
