@@ -12,12 +12,15 @@ from flux_cookbook.extensions.migrations.settle_conflicts import rejected
 from flux_cookbook.repository.root import git_root
 
 
+def rejected_files(root: Path) -> list[str]:
+    """The `.rej` files git does not track in the work tree at `root`; none where `root` is
+    no git work tree's root (a folder of staged files, say)."""
+    return rejected(root) if git_root(root) == Path(root).resolve() else []
+
+
 def check_rejected_updates(root: Path) -> list[Problem]:
-    """One error per `.rej` file git does not track in the work tree at `root` (none where
-    `root` is no git work tree's root: a folder of staged files, say)."""
-    if git_root(root) != root.resolve():
-        return []
+    """One error per `.rej` file (rejected_files)."""
     return [Problem(path, 1, "update.rejected", ERROR,
                     f"changes copier update could not apply (--conflict rej) to {path.removesuffix('.rej')}, "
                     "which holds the release's lines where yours were: apply them by hand, then delete this file")
-            for path in rejected(root)]
+            for path in rejected_files(root)]

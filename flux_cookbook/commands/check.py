@@ -9,12 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from flux_cookbook.check.rules_update import rejected_files
 from flux_cookbook.check.run import NotFluxRepository, check_repository
 from flux_cookbook.commands import SUMMARIES
 from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import layout, repo_files
 from flux_cookbook.extensions.flux_names import FLUX_SYSTEM
-from flux_cookbook.extensions.migrations.settle_conflicts import rejected
 from flux_cookbook.repository.root import git_root, run_from_root
 from flux_cookbook.repository.worktrees import UnmergedPaths, git_said, staged_files
 
@@ -99,7 +99,7 @@ def _run_staged(repo: Path, args: argparse.Namespace) -> int:
     folder: the pre-commit hook judges the commit, not untracked files beside it."""
     if args.base is not None:
         raise UsageError("--staged and --base: give one (--base checks the working tree against REF)")
-    if left := rejected(repo):
+    if left := rejected_files(repo):
         # As unmerged paths: the commit would hold the release's lines where the user's were.
         raise UserError(f"--staged: copier update left changes it could not apply in {', '.join(left)} (--conflict "
                         "rej): apply each by hand to the file beside it, then delete it")
