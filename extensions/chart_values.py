@@ -271,8 +271,10 @@ def with_values_version(answers: dict, fetch: bool, repo_url: str, chart: str, v
     what it recorded stands."""
     pinned, pinned_range = (str(answers.get(key) or "") for key in ("values_chart_version", "values_chart_range"))
     if source:
+        # (An app from before the answer, with none recorded, records it too: its values are
+        # this chart's now.)
         local = local_chart_version(source, chart, dst) if source_given else ""
-        if not pinned or not local or local == pinned:
+        if not local or local == pinned:
             return answers
         return {**answers, "values_chart_version": local, "values_chart_range": version_range}
     if not pinned or not fetch or values_version(pinned, pinned_range, version_range) == pinned:

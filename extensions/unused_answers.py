@@ -45,8 +45,34 @@ def message(given: Mapping[str, object], dst: str | Path, answers_file: str | Pa
 def message_after_update(given: Mapping[str, object], dst: str | Path, answers_file: str | Path) -> str:
     """The notes after an update: message's, and what the answers a new repository's copy
     acts on change on an update (nothing)."""
-    copy_only = copy_only_notes(given, dst) if not layout.app_of_answers_file(str(answers_file)) else []  # the cluster's
+    copy_only = [*copy_only_notes(given, dst), *app_settings_notes(given, dst)] \
+        if not layout.app_of_answers_file(str(answers_file)) else []  # the cluster's
     return "\n".join(filter(None, [message(given, dst, answers_file), *copy_only]))
+
+
+# The cluster's answers an app copies when it is added (copier.yml's `_external_data`
+# defaults): on the cluster's update they change what later apps get, not the apps there.
+APP_SETTINGS = ("kustomization_interval", "kustomization_timeout", "helmrelease_interval", "helmrelease_timeout",
+                "helmrepository_interval", "helm_strategy", "helm_retry_interval", "helm_crds", "drift_detection")
+# The cluster's answers only its README uses: the README is the user's once written.
+README_ANSWERS = ("repo_owner", "repo_name", "repo_url", "personal_account")
+
+
+def app_settings_notes(given: Mapping[str, object], dst: str | Path) -> list[str]:
+    """Notes for the cluster's `-d` answers an update records without changing a file:
+    the apps' settings, which each app copied when added, and what the README shows."""
+    notes = []
+    if settings := [key for key in APP_SETTINGS if key in given]:
+        apps = sorted(layout.apps(Path(dst)))
+        how = (f"`copier update --trust --defaults -a {layout.app_answers_file(apps[0])} -d {settings[0]}=...` "
+               "and so on for each app" if apps else "")
+        notes.append(f"Note: -d {', -d '.join(settings)} {'is' if len(settings) == 1 else 'are'} recorded for the apps "
+                     f"added from now on; each app there keeps its own (it copied them when added)"
+                     f"{': to change one, ' + how if how else ''}.")
+    if shown := [key for key in README_ANSWERS if key in given]:
+        notes.append(f"Note: -d {', -d '.join(shown)} {'is' if len(shown) == 1 else 'are'} recorded, but README.md, "
+                     "yours once written, keeps its bootstrap command: edit it there.")
+    return notes
 
 
 # The apps a new repository gets from these answers (copier.yml's task on a copy).

@@ -137,3 +137,9 @@ def test_values_from_a_local_chart_of_another_version_record_its_version(tmp_pat
     values_file = tmp_path / "values.yaml"
     values_file.write_text("replicaCount: 1\n")  # a values file alone says no version: the answers stand
     assert with_values_version(recorded, False, "", "podinfo", "6.14.x", str(values_file), tmp_path) == recorded
+    # An app from before these answers (release 1.0.0 recorded none) records them from now on.
+    unknown = {"values_chart_version": "", "values_chart_range": "", "chart": "podinfo"}
+    assert with_values_version(unknown, False, "", "podinfo", "6.14.x", str(CHART), tmp_path) == {
+        **unknown, "values_chart_version": "6.14.1", "values_chart_range": "6.14.x"}
+    # A source the update was not given (the one recorded): what is recorded stands, unknown too.
+    assert with_values_version(unknown, False, "", "podinfo", "6.14.x", str(CHART), tmp_path, source_given=False) == unknown

@@ -47,3 +47,19 @@ def test_an_apps_update_says_nothing_of_the_answers_only_a_new_clusters_copy_act
     (tmp_path / ".copier-answers.yml").write_text("kind: cluster\ninclude_example_app: false\n")
     said = unused_answers.message_after_update({"include_example_app": "false"}, tmp_path, ".copier-answers.yml")
     assert "Note: -d include_example_app is recorded, but the app podinfo stays" in said
+
+
+def test_a_clusters_update_says_which_answers_change_no_file(tmp_path):
+    """The apps' settings an app copies when added, and what only the README shows: the
+    cluster's update records them and changes nothing of the apps there or the README."""
+    (tmp_path / ".copier-answers.yml").write_text("kind: cluster\nhelmrelease_interval: 30m\nrepo_owner: other\n")
+    (tmp_path / ".copier-answers.app-web.yml").write_text(ANSWERS)
+    said = unused_answers.message_after_update({"helmrelease_interval": "30m", "drift_detection": "warn",
+                                                "repo_owner": "other"}, tmp_path, ".copier-answers.yml")
+    assert ("Note: -d helmrelease_interval, -d drift_detection are recorded for the apps added from now on; each app "
+            "there keeps its own (it copied them when added): to change one, `copier update --trust --defaults -a "
+            ".copier-answers.app-web.yml -d helmrelease_interval=...` and so on for each app.") in said
+    assert "Note: -d repo_owner is recorded, but README.md, yours once written, keeps its bootstrap command" in said
+    # An app's update given its own setting changes its files: nothing to say.
+    (tmp_path / ".copier-answers.app-web.yml").write_text(ANSWERS + "helmrelease_interval: 30m\n")
+    assert unused_answers.message_after_update({"helmrelease_interval": "30m"}, tmp_path, ".copier-answers.app-web.yml") == ""
