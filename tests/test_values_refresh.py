@@ -416,6 +416,21 @@ def test_values_copied_from_a_chart_in_the_repository_refresh_from_its_version(t
     assert yaml.safe_load((cluster / ".copier-answers.app-podinfo.yml").read_text())["values_chart_version"] == "6.14.1"
 
 
+def test_values_from_a_chart_in_the_repository_refresh_with_no_chart_cache(template, cluster):
+    """The chart the values came from is in the repository (values_source) at the version
+    they came from: refresh merges from it, offline and with nothing cached (it asked the
+    chart cache, or the chart's repository, and refused)."""
+    for version in ("6.13.0", "6.14.1"):
+        shutil.copytree(CHARTS / "podinfo" / version, cluster / "charts" / "podinfo" / version)
+    commit_all(cluster, "Our copies of the podinfo chart")
+    add_app(template, cluster, "https://charts.example.invalid", "podinfo", "6.13.x", {"replicaCount": 2},
+            values_source="charts/podinfo/6.13.0")
+    result = cookbook_cli("values", "refresh", "podinfo", "--to", "charts/podinfo/6.14.1", "-C", str(cluster), cwd=cluster)
+    assert result.returncode == 0, result.stdout + result.stderr
+    expected = yaml.safe_load(apply_overrides(defaults("podinfo", "6.14.1"), {"replicaCount": 2}))
+    assert yaml.safe_load(values_text(cluster, "podinfo")) == expected
+
+
 def test_refresh_to_a_chart_folder_records_it_as_the_apps_values_source(template, cluster, charts):
     """An app made from a chart folder (values_source), refreshed to another: each later
     copier update renders its merge's base from values_source, and the folder it was made

@@ -115,7 +115,8 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
             from_version, base = PLACEHOLDER, None
         else:
             from_version = _from_version(repo, app, charts)
-            base = charts.version(app.repo_url, app.chart, from_version, f"the version the values of '{name}' came from")
+            base = _source_chart(repo, app, from_version) \
+                or charts.version(app.repo_url, app.chart, from_version, f"the version the values of '{name}' came from")
     except UserError as error:  # a chart's repository or cache: said with the app it is for (--all)
         message = str(error)
         raise UserError(message if message.startswith(f"app '{name}'") else f"app '{name}': {message}") from None
@@ -241,16 +242,35 @@ def _from_version(repo: Path, app: App, charts: Charts) -> str:
     return recorded
 
 
-def _local_chart_version(repo: Path, app: App) -> str | None:
-    """The version the chart folder or archive the app's values were copied from names
-    (its answer `values_source`), when that chart is in the repository: nothing outside
-    the repository is read."""
+def _source_in_repository(repo: Path, app: App) -> Path | None:
+    """The chart folder, archive or values file the app's values were copied from (its
+    answer `values_source`), when it is in the repository: nothing outside it is read."""
     source = str(app.answers.get("values_source") or "")
     if not source:
         return None
     try:
-        inside = repo_files.inside(repo, Path(source).expanduser())
+        return repo_files.inside(repo, Path(source).expanduser())
     except OSError:
+        return None
+
+
+def _source_chart(repo: Path, app: App, version: str) -> ChartVersion | None:
+    """The chart the values came from at `version`, where it is the app's values_source in
+    the repository (offline too, with no chart cache); None where it is not."""
+    if (inside := _source_in_repository(repo, app)) is None:
+        return None
+    try:
+        chart = local_chart(inside, app.chart)
+    except UserError:
+        return None  # a values file alone, or no chart of that name: from the cache or the repository
+    return chart if chart.version == version else None
+
+
+def _local_chart_version(repo: Path, app: App) -> str | None:
+    """The version the chart folder or archive the app's values were copied from names
+    (its answer `values_source`), when that chart is in the repository: nothing outside
+    the repository is read."""
+    if (inside := _source_in_repository(repo, app)) is None:
         return None
     # What the template recorded on copy reads the same (values_version_on_copy); a
     # version that is no semantic version is none (the values are matched instead).
