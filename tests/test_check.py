@@ -1007,6 +1007,16 @@ def repo(base, tmp_path) -> Path:
     return target
 
 
+def test_a_chart_kept_in_the_repository_is_not_linted(repo, cache):
+    """A chart copied in for values_source (as update-all asks) holds its authors' YAML style:
+    yamllint's warnings on it were noise; a file of the user's with the same style is linted."""
+    shutil.copytree(CHARTS / "traefik" / "33.2.1", repo / "charts" / "traefik")
+    (repo / "notes.yaml").write_text((CHARTS / "traefik" / "33.2.1" / "values.yaml").read_text())
+    apply(repo, {})
+    linted = {p.path for p in check_repository(repo, cache_dir=cache).problems if p.rule == "yaml.lint"}
+    assert linted == {"notes.yaml"}, linted
+
+
 def test_the_base_reports_nothing(base, cache):
     report = check_repository(base, cache_dir=cache)
     assert report.problems == ()

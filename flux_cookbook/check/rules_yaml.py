@@ -3,6 +3,8 @@ passes yamllint with the repository's own .yamllint (else `relaxed`)."""
 
 from __future__ import annotations
 
+import posixpath
+
 from flux_cookbook.check import yamllint_run
 from flux_cookbook.check.problems import ERROR, WARNING, Problem
 from flux_cookbook.repository.model import (
@@ -34,10 +36,13 @@ def check_yaml(repo: Repository, lint: yamllint_run.LintConfig | None = None) ->
     if lint.config is None:
         problems.append(Problem(lint.path, 1, "yaml.lint", ERROR, f"not a yamllint configuration: {lint.error}"))
         return problems
+    # A Helm chart's files (below a Chart.yaml) are its authors', in their style: a chart
+    # kept in the repository for values_source or a GitRepository's chart is linted by no one here.
+    charts = tuple(f"{posixpath.dirname(path)}/" for path in repo.files if posixpath.basename(path) == "Chart.yaml")
     for path, text in repo.texts.items():
         # Past a syntax error yamllint's cosmetic findings are noise: the file comes first.
         # Flux's own files are `flux bootstrap`'s to write, not the user's to restyle.
-        if lint.is_ignored(path) or path in repo.parse_errors or repo.is_flux_own(path):
+        if lint.is_ignored(path) or path in repo.parse_errors or repo.is_flux_own(path) or path.startswith(charts):
             continue
         for found in yamllint_run.lint(text, path, lint):  # key-duplicates is yaml.parse's (yamllint_run)
             # Style is a warning: an error only where the repository's .yamllint says so.
