@@ -172,6 +172,15 @@ def _dotted(parts: Iterable) -> str:
     return ".".join(str(p) for p in parts) or "(root)"
 
 
+def _not_a_string(value: object) -> str:
+    """What to say of a value YAML read as no string where a string is wanted."""
+    if isinstance(value, float):
+        # Quoting what it reads as would be wrong where YAML dropped a zero (`newTag: 1.10`).
+        return (f"value {value!r} must be a string: quote it as you wrote it (YAML reads an unquoted number as a "
+                "number, 1.10 as 1.1)")
+    return f"value {value!r} must be a string (quote it)"
+
+
 def _string_map(parent: dict, field: str, prefix: tuple = ()) -> list[_Problem]:
     """Problems if parent[field] is present but not a map of string to string."""
     value = parent.get(field)
@@ -180,7 +189,7 @@ def _string_map(parent: dict, field: str, prefix: tuple = ()) -> list[_Problem]:
     if not isinstance(value, dict):
         return [(prefix + (field,), f"{_dotted(prefix + (field,))}: must be a mapping")]
     return [
-        (prefix + (field, k), f"{_dotted(prefix + (field, k))}: value {v!r} must be a string (quote it)")
+        (prefix + (field, k), f"{_dotted(prefix + (field, k))}: {_not_a_string(v)}")
         for k, v in value.items()
         if not isinstance(k, str) or not isinstance(v, str)
     ]
@@ -247,7 +256,7 @@ def _schema_problems(validator: Validator, obj: dict) -> list[_Problem]:
         expected = [expected] if isinstance(expected, str) else expected or []
         if "string" in expected and isinstance(err.instance, (bool, int, float)):
             # The YAML trap behind most of these: `version: 1.10`, `enabled: yes`.
-            message = f"value {err.instance!r} must be a string (quote it)"
+            message = _not_a_string(err.instance)
         problems.append((path, f"{_dotted(path)}: {message}"))
     return problems
 

@@ -461,7 +461,8 @@ def _write_kustomization(folder: Path, spec: dict) -> None:
         if isinstance(patch, dict):
             kus.setdefault("patches", []).append({k: patch[k] for k in ("patch", "target") if k in patch})
             changed = True
-    for component in spec.get("components") or []:
+    # A spec the API server refuses (components as a string) is the schema check's to name.
+    for component in spec.get("components") if isinstance(spec.get("components"), list) else []:
         if not _is_local_relative(str(component)):
             raise _GenerateError(f"component path '{component}' must be local and relative")
         if spec.get("ignoreMissingComponents") and not (folder / str(component)).exists():

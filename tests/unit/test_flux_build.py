@@ -331,6 +331,10 @@ def test_missing_components_fail_unless_ignored(tmp_path):
     assert not apps.ok and "gone" in apps.error
     write(repo, {"bootstrap/apps.yaml": flux_ks("apps", "apps", extra="  components: [../gone]\n  ignoreMissingComponents: true\n")})
     assert by_path(build_all(repo))["apps"].ok
+    # Components as a string the API server refuses (the schema check says so): not read a
+    # character at a time as component paths ("component path '/' must be local").
+    write(repo, {"bootstrap/apps.yaml": flux_ks("apps", "apps", extra="  components: /abs\n")})
+    assert by_path(build_all(repo))["apps"].ok
 
 
 def test_without_kubectl_the_message_says_how_to_install_it(tmp_path):

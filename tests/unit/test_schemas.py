@@ -280,9 +280,14 @@ def test_unknown_fields_and_unserved_versions():
 
 
 def test_a_number_where_a_string_belongs_says_quote_it():
+    """`version: 1.10` reads as the number 1.1: quoting what YAML made of it ("1.1") would
+    name another version, so a decimal is to be quoted as written."""
     hr = obj("HelmRelease")
     hr["spec"]["chart"]["spec"]["version"] = 1.10
-    assert validate_object(hr) == ["HelmRelease/x: spec.chart.spec.version: value 1.1 must be a string (quote it)"]
+    assert validate_object(hr) == ["HelmRelease/x: spec.chart.spec.version: value 1.1 must be a string: quote it as "
+                                   "you wrote it (YAML reads an unquoted number as a number, 1.10 as 1.1)"]
+    hr["spec"]["chart"]["spec"]["version"] = 6
+    assert validate_object(hr) == ["HelmRelease/x: spec.chart.spec.version: value 6 must be a string (quote it)"]
 
 
 # --- Kubernetes' own kinds ------------------------------------------------------------
