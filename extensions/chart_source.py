@@ -431,10 +431,13 @@ def _http_get(url: str, limit: int, accept: str | None = None, token: str | None
 
 
 def _stay_offline(url: str, redirected_from: str = "") -> None:
-    """Refuse `url` while FLUX_COOKBOOK_OFFLINE is set, unless it is on this machine's loopback."""
+    """Refuse `url` while FLUX_COOKBOOK_OFFLINE is set, unless it is on this machine's
+    loopback; and a redirect to a server that gave no answer earlier in this run."""
+    by = f" (redirected to from {redirected_from})" if redirected_from else ""
     if chart_values.offline_refuses(urlsplit(url).hostname or ""):
-        by = f" (redirected to from {redirected_from})" if redirected_from else ""
         raise RepositoryUnreachable(f"{url}{by} not contacted: {chart_values.OFFLINE_VARIABLE} is set.")
+    if redirected_from and (silent := SILENT_SERVERS.get(_server(url))):
+        raise RepositoryUnreachable(f"cannot reach {url}{by}: {silent} earlier in this run (not asked again).")
 
 
 class _OutOfTime(Exception):

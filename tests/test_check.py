@@ -1315,6 +1315,72 @@ def test_references_are_looked_up_in_the_namespace_the_build_gives(tmp_path, cac
     assert errors == [("ref.source", "HelmRelease default/podinfo"), ("ref.values", "HelmRelease default/podinfo")], errors
 
 
+def test_a_folder_another_clusters_overlay_moves_keeps_its_namespace_where_its_build_fails(tmp_path, cache):
+    """prod applies apps/podinfo as written (namespace podinfo), staging's overlay moves the
+    same files to podinfo-staging, and prod's build fails: prod's copy is not judged in
+    podinfo-staging (a health check on podinfo/podinfo was an error), the build error alone."""
+    release = ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\n  namespace: podinfo\n"
+               "spec:\n  interval: 50m\n  chart:\n    spec:\n      chart: podinfo\n"
+               "      sourceRef: {kind: HelmRepository, name: podinfo, namespace: flux-system}\n")
+    repository = ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: podinfo\n"
+                  "  namespace: flux-system\nspec:\n  interval: 1h\n  url: https://stefanprodan.github.io/podinfo\n")
+    repo = bootstrapped(tmp_path, {
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps/podinfo", extra="  components: [../gone]\n") + (
+            "  healthChecks:\n    - {apiVersion: helm.toolkit.fluxcd.io/v2, kind: HelmRelease, name: podinfo, namespace: podinfo}\n"),
+        "clusters/prod/repo.yaml": repository,
+        "clusters/staging/flux-system/gotk-sync.yaml": gotk_sync("./clusters/staging"),
+        "clusters/staging/flux-system/kustomization.yaml": "resources: [gotk-sync.yaml]\n",
+        "clusters/staging/apps.yaml": flux_ks("apps", "./overlays/staging"),
+        "clusters/staging/repo.yaml": repository,
+        "overlays/staging/kustomization.yaml": "namespace: podinfo-staging\nresources: [../../apps/podinfo]\n",
+        "apps/podinfo/kustomization.yaml": "resources: [namespace.yaml, release.yaml]\n",
+        "apps/podinfo/namespace.yaml": NAMESPACE.format("podinfo"),
+        "apps/podinfo/release.yaml": release,
+    }, path="./clusters/prod")
+    init_repo(repo)
+    errors = [p.rule for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR]
+    assert errors == ["build"], errors
+
+
+def test_a_base_helm_repository_each_clusters_overlay_renames_is_used_in_both(tmp_path, cache):
+    """Each cluster's overlay gives the base's HelmRepository its own namePrefix, and its
+    HelmRelease names it so: used in both clusters (it was "unused" by one build's name)."""
+    repository = ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: podinfo\n"
+                  "  namespace: podinfo\nspec:\n  interval: 1h\n  url: https://stefanprodan.github.io/podinfo\n")
+    files = {"apps/base/kustomization.yaml": "resources: [repository.yaml]\n", "apps/base/repository.yaml": repository}
+    for cluster in ("prod", "stage"):
+        files.update({
+            f"clusters/{cluster}/apps.yaml": flux_ks("apps", f"./overlays/{cluster}"),
+            f"clusters/{cluster}/namespace.yaml": NAMESPACE.format("podinfo"),
+            f"overlays/{cluster}/kustomization.yaml": f"namePrefix: {cluster}-\nresources: [../../apps/base, release.yaml]\n",
+            f"overlays/{cluster}/release.yaml": (
+                "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\n  namespace: podinfo\n"
+                "spec:\n  interval: 50m\n  chart:\n    spec:\n      chart: podinfo\n"
+                f"      sourceRef: {{kind: HelmRepository, name: {cluster}-podinfo}}\n"),
+        })
+    files["clusters/stage/flux-system/gotk-sync.yaml"] = gotk_sync("./clusters/stage")
+    files["clusters/stage/flux-system/kustomization.yaml"] = "resources: [gotk-sync.yaml]\n"
+    repo = bootstrapped(tmp_path, files, path="./clusters/prod")
+    init_repo(repo)
+    found = [(p.rule, p.path) for p in check_repository(repo, cache_dir=cache).problems if p.rule.startswith("ref.")]
+    assert found == [], found
+
+
+@pytest.mark.parametrize("name", ["reader-prod", "reader-${CLUSTER}"])
+def test_a_health_check_on_a_cluster_scoped_object_finds_it(tmp_path, cache, name):
+    """A ClusterRole has no namespace; the health check's namespace defaults to the
+    Kustomization's: it was "not applied", named plainly or by postBuild variables."""
+    repo = bootstrapped(tmp_path, {
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps/rbac") + (
+            "  postBuild:\n    substitute:\n      CLUSTER: prod\n"
+            "  healthChecks:\n    - {apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, name: reader-prod}\n"),
+        "apps/rbac/clusterrole.yaml": ("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n"
+                                       f"  name: {name}\nrules: []\n"),
+    }, path="./clusters/prod")
+    init_repo(repo)
+    assert [p for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR] == []
+
+
 PREFIXED_APP = {
     "apps/podinfo/namespace.yaml": NAMESPACE.format("podinfo"),
     "apps/podinfo/repository.yaml": ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n"
@@ -1380,6 +1446,13 @@ def test_a_components_generator_makes_what_a_helm_release_names(tmp_path, cache)
     apply(repo, {"components/values/kustomization.yaml": component.replace("    options: {disableNameSuffixHash: true}\n", "")})
     errors = [p.message for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR]
     assert len(errors) == 1 and "a generator the build runs (a component's) makes it as values-" in errors[0], errors
+    # A ConfigMap of a file whose name looks so (values-production) is no generator's.
+    apply(repo, {"components/values/kustomization.yaml": component.replace("  - name: values\n", "  - name: other\n"),
+                 "apps/podinfo/kustomization.yaml": "resources: [namespace.yaml, repository.yaml, release.yaml, cm.yaml]\n",
+                 "apps/podinfo/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: values-production\n"
+                                         "  namespace: podinfo\ndata:\n  values.yaml: 'a: 1'\n"})
+    errors = [p.message for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR]
+    assert len(errors) == 1 and errors[0].endswith("valuesFrom ConfigMap podinfo/values: this repository does not define it"), errors
 
 
 def test_a_health_check_on_what_a_base_folders_helm_release_makes_is_a_warning(tmp_path, cache):

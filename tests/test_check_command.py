@@ -111,6 +111,10 @@ def test_the_bootstrap_folder_as_path_is_what_check_starts_from_anyway(cluster, 
     assert main(["check", str(cluster), "--path", "bootstrap"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == whole
     assert whole.startswith("0 errors, 0 warnings") and whole.endswith("followed 3 Flux Kustomizations")
+    # The root, which holds the bootstrap folder, and the folder named as an absolute path.
+    for path in (".", str(cluster / "bootstrap"), "./bootstrap/"):
+        assert main(["check", str(cluster), "--path", path]) == 0, path
+        assert capsys.readouterr().out.splitlines()[-1] == whole, path
 
 
 def test_a_rej_file_an_update_left_fails_check_and_the_commit(cluster, tmp_path, capsys):

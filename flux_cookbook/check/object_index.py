@@ -67,6 +67,7 @@ class Index:
         # (kind, namespace, name) -> each object as the builds give it (a namePrefix applied,
         # a component's generator run), where the caller has the builds: see `built_as`.
         self.built: dict[tuple[str, str, str], dict] = {}
+        self.built_by_generator: set[tuple[str, str, str]] = set()  # of `built`, those no document holds
         # The ExternalArtifacts these ArtifactGenerators make on the cluster: no file holds them.
         self.artifacts = {("ExternalArtifact", m.namespace, name) for m in manifests
                           if m.is_a(ARTIFACT_GENERATOR, ARTIFACT_GENERATOR_GROUP) for name in _artifact_names(m)}

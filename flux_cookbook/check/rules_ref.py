@@ -58,10 +58,13 @@ def check_references(repo: Repository, built: list = ()) -> list[Problem]:
         for cluster in sorted(repo.clusters_of(manifest)) or [None]:
             if cluster not in indexes:
                 indexes[cluster] = Index(repo, cluster)
-                indexes[cluster].built = {
-                    (str(item.obj.get("kind")), _applied_namespace(item.obj), str(metadata_of(item.obj).get("name"))): item.obj
-                    for item in built
-                    if cluster is None or cluster in repo.folder_clusters.get(item.kustomization.path, {cluster})}
+                index = indexes[cluster]
+                for item in built:
+                    if cluster is None or cluster in repo.folder_clusters.get(item.kustomization.path, {cluster}):
+                        key = (str(item.obj.get("kind")), _applied_namespace(item.obj), str(metadata_of(item.obj).get("name")))
+                        index.built[key] = item.obj
+                        if item.source.obj is None:
+                            index.built_by_generator.add(key)
             problems += [p for p in _manifest_references(repo, manifest, indexes[cluster]) if p not in problems]
     problems += _depends_on_cycles(repo, "Kustomization", KUSTOMIZE_GROUP)
     problems += _depends_on_cycles(repo, "HelmRelease", HELM_GROUP)
@@ -132,14 +135,17 @@ def check_unused(repo: Repository, built: list, duplicate_urls: Iterable[Problem
         one of them uses is needed)."""
         return not where.get(key, set()) & (repo.clusters_of(manifest) or {""})
 
-    # The name each document's object is built as (a namePrefix): what uses it names that.
-    built_name = {(item.source.path, item.source.line): str(metadata_of(item.obj).get("name"))
-                  for item in built if item.source.obj is not None}
+    # The names each document's object is built as (a namePrefix, each overlay's its own):
+    # what uses it names one of those, in the clusters that apply it.
+    built_names: dict[tuple[str, int], set[str]] = {}
+    for item in built:
+        if item.source.obj is not None:
+            built_names.setdefault((item.source.path, item.source.line), set()).add(str(metadata_of(item.obj).get("name")))
     problems = []
     for manifest in repo.manifests:
+        names = {manifest.name, *built_names.get((manifest.path, manifest.line), ())}
         if manifest.is_a("HelmRepository", SOURCE_GROUP) and sources_known \
-                and unused(used_sources, (manifest.namespace, manifest.name), manifest) \
-                and unused(used_sources, (manifest.namespace, built_name.get((manifest.path, manifest.line))), manifest) \
+                and all(unused(used_sources, (manifest.namespace, name), manifest) for name in names) \
                 and (manifest.path, manifest.line) not in served_twice:
             problems.append(Problem(manifest.path, manifest.line, "ref.unused-source", WARNING,
                                     f"{manifest.label()}: no HelmRelease or HelmChart {_of_its_cluster(repo)} uses it "
@@ -417,9 +423,10 @@ def _service_account(manifest: Manifest, spec: LineMap, index: Index) -> list[Pr
 
 
 def _built_with_hash(index: Index, kind: str, namespace: str, name: str) -> str:
-    """The name a build gives a generated object of `name` with the hash of its content
-    kustomize adds (`-` and ten characters), or ""."""
-    return next((built for (k, n, built) in index.built
+    """The name a build gives an object a generator makes of `name` with the hash of its
+    content kustomize adds (`-` and ten characters), or "" (an object of a file named so
+    is none)."""
+    return next((built for (k, n, built) in index.built_by_generator
                  if (k, n) == (kind, namespace) and re.fullmatch(re.escape(name) + r"-[a-z0-9]{10}", built)), "")
 
 
@@ -600,10 +607,12 @@ def _made_at_run_time(manifests: Iterable[Manifest], kind: str, namespace: str, 
 
 def _defines(defined: list[Manifest], kind: str, namespace: str, name: str, group: str) -> bool:
     for m in defined:
+        # A cluster-scoped object (its namespace "") is found whatever namespace the health
+        # check gives (it defaults to the Kustomization's).
         if m.kind == kind and substituted(m.name, m.namespace) and may_become(m.name, name) \
-                and (kind == "Namespace" or may_become(m.namespace, namespace)):
+                and (not m.namespace or may_become(m.namespace, namespace)):
             return True  # named on the cluster, by postBuild variables: it may be this one
-        if m.name != name or (m.namespace != namespace and kind != "Namespace"):
+        if m.name != name or (m.namespace and m.namespace != namespace):
             continue
         if m.kind == kind and (not group or m.group == group):
             return True

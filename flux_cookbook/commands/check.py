@@ -135,6 +135,9 @@ def _check(repo: Path, args: argparse.Namespace, name: str | None = None) -> int
             raise UsageError(f"--path {args.start_dir}: outside the repository {name}; give a folder inside REPO, relative to it")
         if not start.is_dir():
             raise UsageError(f"--path {args.start_dir}: no such folder in {name}; give a folder inside REPO, relative to it")
+        # As the repository names it (an absolute path to a folder inside it, `./x/`, `.`).
+        relative = start.relative_to(repo.resolve()).as_posix()
+        args.start_dir = "" if relative == "." else relative
     if args.base is not None:
         return _run_against(repo, args)
     report = check_repository(repo, build=args.build, start_dir=args.start_dir)

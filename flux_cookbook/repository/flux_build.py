@@ -778,7 +778,8 @@ def _starts(repo: Path, every: list[_Found], start_dir: str | None) -> list[_Fou
         # The folder a cluster syncs (the bootstrap folder, before `flux bootstrap` has written
         # the sync too) is applied as it is without --path: its own files count.
         synced = [f for f in _starts(repo, every, None)
-                  if f.kustomization.path == folder and not any(b.kustomization.path == folder for b in below)]
+                  if (not folder or f.kustomization.path == folder or f.kustomization.path.startswith(folder + "/"))
+                  and not any(b.kustomization.path == f.kustomization.path for b in below)]
         # A folder that defines no Flux Kustomization is one a Kustomization would apply:
         # built and checked as its path, as `flux build kustomization --path` builds it.
         return below + synced or [_applying(folder, stand_in=True)]

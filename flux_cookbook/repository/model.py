@@ -169,14 +169,14 @@ class Repository:
         known: dict[tuple[str, int], set[str]] = {}
         for m in self.manifests:
             known.setdefault((m.path, m.line), set()).update(self.clusters_of(m) or {""})
-        # A document -> the namespaces its builds put it in (a kustomization.yaml's
-        # `namespace:` sets one its file does not give).
-        built_into: dict[tuple[str, int], set[str]] = {}
+        # (a document, the path of a build) -> the namespaces that build puts it in (a
+        # kustomization.yaml's `namespace:` sets one its file does not give).
+        built_into: dict[tuple[str, int, str], set[str]] = {}
         for item in built:
             source = item.source
             meta = item.obj.get("metadata") if isinstance(item.obj.get("metadata"), dict) else {}
             if source.obj is not None and meta.get("namespace"):
-                built_into.setdefault((source.path, source.line), set()).add(str(meta["namespace"]))
+                built_into.setdefault((source.path, source.line, item.kustomization.path), set()).add(str(meta["namespace"]))
             if (item.obj.get("kind") == "Kustomization" and api_group(item.obj) == KUSTOMIZE_GROUP
                     and isinstance(item.obj.get("spec"), dict)):
                 self.built_specs.setdefault((source.path, source.line), item.obj["spec"])
@@ -187,10 +187,12 @@ class Repository:
             meta = item.obj.get("metadata") if isinstance(item.obj.get("metadata"), dict) else {}
             self.manifests.append(Manifest(source.path, source.line, source.obj, item.kustomization.path,
                                            str(meta.get("namespace") or "")))
-        # A document of an applied folder every build puts in one namespace, not the one its
-        # file gives: references to it and from it are looked up there, as on the cluster.
+        # A document the builds of its own folder put in one namespace, not the one its file
+        # gives: references to it and from it are looked up there, as on the cluster. (Another
+        # folder's build of it, an overlay's, is a manifest of that folder's; a build that
+        # failed says nothing.)
         for position, m in enumerate(self.manifests):
-            into = built_into.get((m.path, m.line), set())
+            into = built_into.get((m.path, m.line, m.folder), set())
             if len(into) == 1 and m.namespace and (namespace := next(iter(into))) != m.namespace:
                 self.manifests[position] = dataclasses.replace(m, target_namespace=namespace)
 

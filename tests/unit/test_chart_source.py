@@ -252,6 +252,21 @@ def test_a_failure_after_a_redirect_names_where_it_was_redirected(tmp_path, cach
         fetch_values(url, "podinfo", "6.x", cache)
 
 
+def test_a_redirect_to_a_server_that_ran_out_of_time_is_not_followed_again(tmp_path, cache, monkeypatch):
+    """A repository that redirects every chart to storage that hangs: the storage is waited
+    for once in the run; later redirects to it fail at once."""
+    monkeypatch.setattr(chart_source, "TIMEOUT_SECONDS", 0.5)
+    with silent_server() as (storage, connections):
+        away = {"/index.yaml": (302, {"Location": f"{storage}/index.yaml"}, b"")}
+        with serve_archives(tmp_path, {"6.14.1": chart_archive("6.14.1")}, routes=away) as url:
+            with pytest.raises(RepositoryUnreachable, match="no answer within 0.5 s"):
+                fetch_values(url, "podinfo", "6.x", cache)
+            with pytest.raises(RepositoryUnreachable, match=rf"cannot reach {re.escape(storage)}/index.yaml \(redirected "
+                               rf"to from {re.escape(url)}/index.yaml\): no answer within 0.5 s earlier in this run"):
+                fetch_values(url, "traefik", "30.x", cache)
+        assert connections() == 1
+
+
 @pytest.mark.parametrize(("host", "message"), [
     ("[fd00:ec2::254]", r"fd00:ec2::254 is a cloud's metadata service address"),  # AWS, IPv6
     ("100.100.100.200", r"100\.100\.100\.200 is a cloud's metadata service address"),  # Alibaba Cloud
