@@ -1455,6 +1455,30 @@ def test_a_components_generator_makes_what_a_helm_release_names(tmp_path, cache)
     assert len(errors) == 1 and errors[0].endswith("valuesFrom ConfigMap podinfo/values: this repository does not define it"), errors
 
 
+@pytest.mark.parametrize(("values", "said"), [
+    ("- replicaCount: 2\n", "holds a list, not a mapping of values"),
+    ("replicaCount: [2\n", "is not YAML"),
+])
+def test_values_a_generator_makes_are_read_as_helm_reads_them(tmp_path, cache, values, said):
+    """Values from a configMapGenerator's file (flux2-kustomize-helm-example's and home-ops'
+    way): helm-controller fails on a list or broken YAML there; check said nothing (no
+    document holds the ConfigMap). Told at the generator's entry."""
+    files = {key: value for key, value in PREFIXED_APP.items() if key != "apps/podinfo/values.yaml"}
+    files["apps/podinfo/release.yaml"] = files["apps/podinfo/release.yaml"].replace("home-", "")
+    repo = bootstrapped(tmp_path, {
+        **files, "clusters/prod/apps.yaml": flux_ks("apps", "./apps/podinfo"),
+        "apps/podinfo/kustomization.yaml": ("resources: [namespace.yaml, repository.yaml, release.yaml]\n"
+                                            "configMapGenerator:\n  - name: values\n    namespace: podinfo\n"
+                                            "    files: [values.yaml=podinfo-values.yaml]\n"
+                                            "    options: {disableNameSuffixHash: true}\n"),
+        "apps/podinfo/podinfo-values.yaml": values,
+    }, path="./clusters/prod")
+    init_repo(repo)
+    errors = [p for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR]
+    assert [(p.rule, p.path, p.line) for p in errors] == [("values.parse", "apps/podinfo/kustomization.yaml", 3)], errors
+    assert f"ConfigMap podinfo/values key 'values.yaml' as the build of apps/podinfo gives it {said}" in errors[0].message
+
+
 def test_a_health_check_on_what_a_base_folders_helm_release_makes_is_a_warning(tmp_path, cache):
     """The path builds the HelmRelease of a base folder (`resources: [../base]`): a health
     check on the Deployment it makes cannot be verified offline, as for a HelmRelease in the

@@ -137,10 +137,11 @@ class _Builds:
 
     def values_text(self, kustomization, kind: str, namespace: str, name: str, key: str) -> tuple[str | None, Any]:
         """The text of `key` in the ConfigMap or Secret the build (of `kustomization`) gives,
-        and the document it comes from; (None, None) where the build has none."""
+        and where it comes from (a document, or the generator entry that makes it: its
+        Source holds no document); (None, None) where the build has none."""
         item = self.data_objects.get((kustomization, kind, namespace, name))
         text = _key_text(kind, item.obj, key)[0] if item is not None else None
-        return (text, item.source) if text is not None and item.source.obj is not None else (None, None)
+        return (text, item.source) if text is not None else (None, None)
 
 
 def _as_built(release: Manifest, inline: _Values | None, builds: _Builds,
@@ -166,10 +167,13 @@ def _as_built(release: Manifest, inline: _Values | None, builds: _Builds,
                 if same is not None:
                     sources.append(same)  # not among the build's objects: as the repository holds it
                 continue
+            # A generator's object (no document holds it) is judged here alone; one written so
+            # is values.parse's of the written object.
+            generated = maker.obj is None
             try:
                 values = load(text)
             except YamlError as error:
-                if same is not None:  # (one written so is values.parse's of the written object)
+                if same is not None or generated:
                     unreadable.append(Problem(maker.path, maker.line_at(("data", key[3])), "values.parse", ERROR,
                                               f"{key[0]} {key[1]}/{key[2]} key {key[3]!r} as the build of "
                                               f"{item.kustomization.path} gives it is not YAML: {error.message}"))
@@ -178,6 +182,11 @@ def _as_built(release: Manifest, inline: _Values | None, builds: _Builds,
                 sources.append(same)
             elif isinstance(values, dict):
                 sources.append(_Values(maker.path, line_mapped(values, maker.line), maker.line_at(("data", key[3])), -1))
+            elif values is not None and (same is not None or generated):
+                unreadable.append(Problem(maker.path, maker.line_at(("data", key[3])), "values.parse", ERROR,
+                                          f"{key[0]} {key[1]}/{key[2]} key {key[3]!r} as the build of "
+                                          f"{item.kustomization.path} gives it holds {yaml_kind(values)}, not a "
+                                          "mapping of values"))
         values = spec.get("values")
         if inline is not None and values == inline.values:
             sources.append(inline)
