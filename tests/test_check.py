@@ -1381,30 +1381,6 @@ def test_a_health_check_on_a_cluster_scoped_object_finds_it(tmp_path, cache, nam
     assert [p for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR] == []
 
 
-@pytest.mark.parametrize(("checked", "errors"), [("web", []), ("webb", ["ref.depends-on", "ref.health-check"])])
-def test_a_name_postbuild_fills_in_with_values_given_inline_is_that_name(tmp_path, cache, checked, errors):
-    """home-ops' `name: ${APP}` with `postBuild.substitute: {APP: web}` on the Kustomization
-    applying it: the HelmRelease is web, and a health check or dependsOn naming webb was
-    taken as possibly it (any name was)."""
-    release = ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: ${APP}\n  namespace: podinfo\n"
-               "spec:\n  interval: 50m\n  chart:\n    spec:\n      chart: podinfo\n"
-               "      sourceRef: {kind: HelmRepository, name: podinfo}\n")
-    other = release.replace("${APP}", "other") + f"  dependsOn: [{{name: {checked}}}]\n"
-    repo = bootstrapped(tmp_path, {
-        "clusters/prod/apps.yaml": flux_ks("web", "./apps/web") + "  postBuild:\n    substitute:\n      APP: web\n"
-                                   + "---\n" + flux_ks("other", "./apps/other") + (
-            "  healthChecks:\n"
-            f"    - {{apiVersion: helm.toolkit.fluxcd.io/v2, kind: HelmRelease, name: {checked}, namespace: podinfo}}\n"),
-        "apps/web/release.yaml": release,
-        "apps/other/release.yaml": other,
-        "apps/other/namespace.yaml": NAMESPACE.format("podinfo"),
-        "apps/other/repository.yaml": PREFIXED_APP["apps/podinfo/repository.yaml"],
-    }, path="./clusters/prod")
-    init_repo(repo)
-    found = [p.rule for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR]
-    assert found == errors, found
-
-
 PREFIXED_APP = {
     "apps/podinfo/namespace.yaml": NAMESPACE.format("podinfo"),
     "apps/podinfo/repository.yaml": ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n"

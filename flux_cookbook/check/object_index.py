@@ -51,11 +51,8 @@ class Index:
             self.scope = f"nothing applied from --path {started or '.'} defines"
         manifests = [m for m in repo.manifests
                      if cluster is None or not repo.clusters_of(m) or cluster in repo.clusters_of(m)]
-        # (file, line) -> (namespace, name) of an object named by postBuild variables whose
-        # values the applying Kustomization gives inline: the object is known by those.
-        self.filled_in = _filled_in_names(repo, manifests)
         for manifest in manifests:
-            self.by_id[(manifest.kind, *self.identity(manifest))].append(manifest)
+            self.by_id[manifest.kind, manifest.namespace, manifest.name].append(manifest)
         # Not yet bootstrapped: `flux bootstrap` will make the GitRepository for this repository,
         # and the Kustomization syncing it (which another may depend on).
         # Clusters are bootstrapped one by one: this one may still be to come where another is not.
@@ -75,14 +72,10 @@ class Index:
         self.artifacts = {("ExternalArtifact", m.namespace, name) for m in manifests
                           if m.is_a(ARTIFACT_GENERATOR, ARTIFACT_GENERATOR_GROUP) for name in _artifact_names(m)}
         # Kinds of which an object is named by postBuild variables: any name may be one of them.
-        self.substituted = [m for m in manifests if substituted(*self.identity(m))]
+        self.substituted = [m for m in manifests if substituted(m.name, m.namespace)]
         # An applied file that does not parse may define anything: while there is one,
         # "not defined here" is not said (yaml.parse names the file).
         self.incomplete = any(repo.holds_manifests(path) for path in repo.parse_errors)
-
-    def identity(self, manifest: Manifest) -> tuple[str, str]:
-        """(namespace, name) of `manifest` as Flux applies it, its variables filled in where known."""
-        return self.filled_in.get((manifest.path, manifest.line), (manifest.namespace, manifest.name))
 
     def find(self, kind: str, namespace: str, name: str, group: str | None = None) -> Manifest | None:
         for manifest in self.by_id.get((kind, namespace, name), []):
@@ -114,28 +107,6 @@ class Index:
 
     def named(self, name: str) -> list[Manifest]:
         return [m for (kind, namespace, n), found in self.by_id.items() if n == name for m in found]
-
-
-def _filled_in_names(repo: Repository, manifests: list[Manifest]) -> dict[tuple[str, int], tuple[str, str]]:
-    """(file, line) -> (namespace, name) of each object whose name or namespace holds postBuild
-    variables that every Kustomization applying its folder fills in with values it gives
-    inline (`substitute: {APP: whoami}`), or leaves as written (no postBuild, or the object
-    says substitution is disabled). One whose values come from the cluster is not here."""
-    post_builds = None
-    found = {}
-    for m in manifests:
-        if not substituted(m.name, m.namespace):
-            continue
-        if post_build.disabled(m.obj):
-            found[m.path, m.line] = (m.namespace, m.name)
-            continue
-        if post_builds is None:
-            post_builds = applied_post_builds(repo)
-        made = {(post_build.substitute(m.namespace, given), post_build.substitute(m.name, given))
-                for kustomization, given in post_builds.items() if kustomization.path == m.folder}
-        if len(made) == 1 and None not in (names := next(iter(made))):
-            found[m.path, m.line] = names
-    return found
 
 
 def may_become(pattern: str, text: str) -> bool:

@@ -554,7 +554,7 @@ def _health_checks(repo: Repository, manifest: Manifest, spec: LineMap, index: I
         # served, the lookup fails and the health check never passes.
         problems += _removed_version(manifest, entry, line, "ref.health-check-version", f"health check {target}",
                                      "so there it never passes")
-        if index.incomplete or _defines(applied, kind, namespace, name, group, index) or index.built_as(kind, namespace, name):
+        if index.incomplete or _defines(applied, kind, namespace, name, group) or index.built_as(kind, namespace, name):
             continue
         shown = folder + "/" if folder else "the repository root"
         if unread:
@@ -605,16 +605,14 @@ def _made_at_run_time(manifests: Iterable[Manifest], kind: str, namespace: str, 
     return False, None
 
 
-def _defines(defined: list[Manifest], kind: str, namespace: str, name: str, group: str, index: Index) -> bool:
+def _defines(defined: list[Manifest], kind: str, namespace: str, name: str, group: str) -> bool:
     for m in defined:
-        # Its variables filled in where the applying Kustomization gives their values.
-        m_namespace, m_name = index.identity(m)
         # A cluster-scoped object (its namespace "") is found whatever namespace the health
         # check gives (it defaults to the Kustomization's).
-        if m.kind == kind and substituted(m_name, m_namespace) and may_become(m_name, name) \
-                and (not m_namespace or may_become(m_namespace, namespace)):
+        if m.kind == kind and substituted(m.name, m.namespace) and may_become(m.name, name) \
+                and (not m.namespace or may_become(m.namespace, namespace)):
             return True  # named on the cluster, by postBuild variables: it may be this one
-        if m_name != name or (m_namespace and m_namespace != namespace):
+        if m.name != name or (m.namespace and m.namespace != namespace):
             continue
         if m.kind == kind and (not group or m.group == group):
             return True
