@@ -1479,6 +1479,25 @@ def test_values_a_generator_makes_are_read_as_helm_reads_them(tmp_path, cache, v
     assert f"ConfigMap podinfo/values key 'values.yaml' as the build of apps/podinfo gives it {said}" in errors[0].message
 
 
+@pytest.mark.parametrize(("replicas", "errors"), [("3", []), ("abc", ["values.schema"])])
+def test_values_a_generator_makes_are_judged_as_postbuild_fills_them_in(tmp_path, cache, replicas, errors):
+    """kustomize-controller substitutes a generated values ConfigMap after the build:
+    `replicaCount: ${REPLICAS}` is judged with the Kustomization's inline value."""
+    files = {key: value for key, value in PREFIXED_APP.items() if key != "apps/podinfo/values.yaml"}
+    files["apps/podinfo/release.yaml"] = files["apps/podinfo/release.yaml"].replace("home-", "")
+    repo = bootstrapped(tmp_path, {
+        **files,
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps/podinfo") + f"  postBuild:\n    substitute:\n      REPLICAS: '{replicas}'\n",
+        "apps/podinfo/kustomization.yaml": ("resources: [namespace.yaml, repository.yaml, release.yaml]\n"
+                                            "configMapGenerator:\n  - name: values\n    namespace: podinfo\n"
+                                            "    files: [values.yaml=podinfo-values.yaml]\n"
+                                            "    options: {disableNameSuffixHash: true}\n"),
+        "apps/podinfo/podinfo-values.yaml": "replicaCount: ${REPLICAS}\n",
+    }, path="./clusters/prod")
+    init_repo(repo)
+    assert [p.rule for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR] == errors
+
+
 def test_a_health_check_on_what_a_base_folders_helm_release_makes_is_a_warning(tmp_path, cache):
     """The path builds the HelmRelease of a base folder (`resources: [../base]`): a health
     check on the Deployment it makes cannot be verified offline, as for a HelmRelease in the

@@ -115,6 +115,9 @@ def test_the_bootstrap_folder_as_path_is_what_check_starts_from_anyway(cluster, 
     for path in (".", str(cluster / "bootstrap"), "./bootstrap/"):
         assert main(["check", str(cluster), "--path", path]) == 0, path
         assert capsys.readouterr().out.splitlines()[-1] == whole, path
+    # --staged checks a copy of the staged files: an absolute --path names the repository's folder.
+    assert main(["check", str(cluster), "--staged", "--path", str(cluster / "bootstrap")]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == whole
 
 
 def test_a_rej_file_an_update_left_fails_check_and_the_commit(cluster, tmp_path, capsys):

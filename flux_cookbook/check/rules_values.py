@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from flux_cookbook.check.object_index import DEFAULT_VALUES_KEY, Index, entries, spec_of
+from flux_cookbook.check.object_index import DEFAULT_VALUES_KEY, Index, applied_post_builds, entries, spec_of
 from flux_cookbook.check.problems import ERROR, WARNING, Problem
 from flux_cookbook.check.rules_yaml import unresolved_conflict
 from flux_cookbook.extensions import chart_values
 from flux_cookbook.extensions.flux_names import HELM_GROUP, SOURCE_GROUP
-from flux_cookbook.repository import oci_ref, schema_messages
+from flux_cookbook.repository import oci_ref, post_build, schema_messages
 from flux_cookbook.repository.model import (
     Manifest,
     Repository,
@@ -79,7 +79,7 @@ def check_values(repo: Repository, cache_dir: Path | None = None, not_cached: li
             problems.extend(parsed[key][1])
         return parsed[key][0]
 
-    builds = _Builds(built or [])
+    builds = _Builds(built or [], applied_post_builds(repo) if built else {})
     for release in repo.manifests:
         if not release.is_a("HelmRelease", HELM_GROUP):
             continue
@@ -123,7 +123,8 @@ class _Builds:
     """The builds' objects, found by what _as_built asks: the HelmReleases of a document,
     and a build's ConfigMaps and Secrets by kind, namespace and name."""
 
-    def __init__(self, built: list):
+    def __init__(self, built: list, post_builds: dict):
+        self.post_builds = post_builds  # each Kustomization -> the postBuild it substitutes with
         self.releases: dict[tuple[str, int], list] = {}
         self.data_objects: dict[tuple, Any] = {}
         for item in built:
@@ -141,6 +142,10 @@ class _Builds:
         Source holds no document); (None, None) where the build has none."""
         item = self.data_objects.get((kustomization, kind, namespace, name))
         text = _key_text(kind, item.obj, key)[0] if item is not None else None
+        if text is not None and item.source.obj is None and not post_build.disabled(item.obj):
+            # A generator's values as kustomize-controller substitutes them after the build
+            # (a document's are judged as written); None where the cluster's values do it.
+            text = post_build.substitute(text, self.post_builds.get(kustomization))
         return (text, item.source) if text is not None else (None, None)
 
 

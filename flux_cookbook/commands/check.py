@@ -79,6 +79,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{args.repo} is no git repository, and holds {', '.join(f'{name}/' for name in below)}, "
                         f"which {'is one' if len(below) == 1 else 'are'}: give the cluster repository's folder "
                         f"(`flux-cookbook check {Path(args.repo) / below[0]}`)")
+    if args.start_dir and Path(args.start_dir).is_absolute() and Path(args.start_dir).resolve().is_relative_to(repo.resolve()):
+        # A folder of the repository named by its absolute path: as the repository names it
+        # (--staged checks a copy of the staged files elsewhere).
+        args.start_dir = Path(args.start_dir).resolve().relative_to(repo.resolve()).as_posix()
     if args.staged:  # the working tree's untracked links are no part of the commit
         return _run_staged(repo, args)
     repo_files.require_inside(repo)
