@@ -1498,6 +1498,27 @@ def test_values_a_generator_makes_are_judged_as_postbuild_fills_them_in(tmp_path
     assert [p.rule for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR] == errors
 
 
+def test_a_secret_generated_from_a_sops_encrypted_dotenv_needs_decryption(tmp_path, cache):
+    """kustomize-controller decrypts a generator's SOPS-encrypted source only with
+    spec.decryption; without, the Secret holds the encrypted text (the API server takes it)."""
+    dotenv = ("password=ENC[AES256_GCM,data:pV3r3w==,iv:ZmFrZWl2ZmFrZWl2ZmFrZQ==,tag:ZmFrZXRhZ2Zha2V0YWcxMg==,type:str]\n"
+              "sops_lastmodified=2024-01-01T00:00:00Z\n"
+              "sops_mac=ENC[AES256_GCM,data:ZmFrZQ==,iv:ZmFrZWl2ZmFrZWl2ZmFrZQ==,tag:ZmFrZXRhZ2Zha2V0YWcxMg==,type:str]\n"
+              "sops_version=3.8.1\n")
+    kustomization = flux_ks("sec", "./apps/sec")
+    repo = bootstrapped(tmp_path, {
+        "clusters/prod/sec.yaml": kustomization,
+        "apps/sec/creds.enc.env": dotenv,
+        "apps/sec/kustomization.yaml": "namespace: default\nsecretGenerator:\n  - name: creds\n    envs: [creds.enc.env]\n",
+    }, path="./clusters/prod")
+    init_repo(repo)
+    errors = [p for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR]
+    assert [(p.rule, p.path, p.line) for p in errors] == [("schema.sops-not-decrypted", "apps/sec/kustomization.yaml", 3)], errors
+    assert "is generated from a SOPS-encrypted file" in errors[0].message
+    apply(repo, {"clusters/prod/sec.yaml": kustomization + "  decryption:\n    provider: sops\n    secretRef:\n      name: sops-age\n"})
+    assert [p for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR] == []
+
+
 def test_a_health_check_on_what_a_base_folders_helm_release_makes_is_a_warning(tmp_path, cache):
     """The path builds the HelmRelease of a base folder (`resources: [../base]`): a health
     check on the Deployment it makes cannot be verified offline, as for a HelmRelease in the

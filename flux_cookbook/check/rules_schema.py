@@ -3,6 +3,8 @@ the CRDs of the repository's Flux release, and every Flux Kustomization Flux rea
 
 from __future__ import annotations
 
+import base64
+import binascii
 import posixpath
 import re
 from pathlib import Path
@@ -138,19 +140,45 @@ def check_post_build(repo: Repository, built: list) -> list[Problem]:
                     "takes only letters, digits and _ (not first a digit), and fails the whole build"))
     reported = set()
     for item in built:
-        if "sops" not in item.obj or (item.source.path, item.source.line) in reported:
+        if ("sops" not in item.obj and not _generated_from_sops(item)) or (item.source.path, item.source.line) in reported:
             continue
         spec = applied_kustomization_spec(repo, item.kustomization)
         if spec is None or spec.get("decryption"):
             continue  # decrypted, or applied by no Kustomization of this repository (--path)
         reported.add((item.source.path, item.source.line))
         meta = metadata_of(item.obj)
+        encrypted, outcome = (("is SOPS-encrypted", "Flux would apply it encrypted, which the cluster refuses")
+                              if "sops" in item.obj else
+                              ("is generated from a SOPS-encrypted file", "the cluster would get the encrypted text as "
+                               "its values"))
         problems.append(Problem(
             item.source.path, item.source.line, "schema.sops-not-decrypted", ERROR,
-            f"{item.obj.get('kind')}/{meta.get('name')} is SOPS-encrypted, but Kustomization "
-            f"{item.kustomization.ref} has no spec.decryption: Flux would apply it encrypted, which the "
-            "cluster refuses. Give that Kustomization spec.decryption (provider: sops, and the key's secretRef)"))
+            f"{item.obj.get('kind')}/{meta.get('name')} {encrypted}, but Kustomization "
+            f"{item.kustomization.ref} has no spec.decryption: {outcome}. Give that Kustomization "
+            "spec.decryption (provider: sops, and the key's secretRef)"))
     return problems
+
+
+def _generated_from_sops(item) -> bool:
+    """Whether a generator (no document holds the object) made this ConfigMap or Secret of a
+    SOPS-encrypted file: a dotenv's keys (sops_mac), or a file's encrypted values
+    (ENC[AES256_GCM,...]). kustomize-controller decrypts such sources only with
+    spec.decryption; else the cluster gets the encrypted text as the values."""
+    if item.source.obj is not None or item.obj.get("kind") not in ("ConfigMap", "Secret"):
+        return False
+    data = item.obj.get("data") if isinstance(item.obj.get("data"), dict) else {}
+    if "sops_mac" in data:
+        return True
+    for value in data.values():
+        text = str(value)
+        if item.obj.get("kind") == "Secret":
+            try:
+                text = base64.b64decode(text, validate=True).decode("utf-8", "replace")
+            except (binascii.Error, ValueError):
+                continue
+        if "ENC[AES256_GCM," in text:
+            return True
+    return False
 
 
 def _waits_for_substitution(obj: Any) -> bool:
