@@ -727,6 +727,9 @@ CASES = [
     Case("values-a-list", {CM: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: podinfo-helm-chart-value-overrides\n"
                                 "  namespace: podinfo\ndata:\n  values.yaml: |\n    - replicaCount\n"},
          "values.parse", CM, "values.yaml:", message="key 'values.yaml' holds a list, not a mapping of values"),
+    # The CRD takes any JSON as spec.values; helm-controller drops what is no mapping.
+    Case("inline-values-a-list", {HR: Replace("  valuesFrom:", "  values:\n    - replicaCount: 2\n  valuesFrom:")},
+         "values.parse", HR, "^  values:", message="spec.values holds a list, not a mapping of values"),
     # A conflict an update or refresh left: said so, at its first marker, in the file and in the values.
     Case("conflict-left-in-a-file", {KUST: Replace("  interval: 15m\n", "<<<<<<< before updating\n  interval: 15m\n"
                                                  "=======\n  interval: 30m\n>>>>>>> after updating\n")},

@@ -84,6 +84,12 @@ def check_values(repo: Repository, cache_dir: Path | None = None, not_cached: li
         if not release.is_a("HelmRelease", HELM_GROUP):
             continue
         from_objects, inline = _written_sources(repo, release, from_object)
+        written = spec_of(release).get("values")
+        if written is not None and not isinstance(written, dict):
+            # The CRD takes any JSON there; helm-controller reads a mapping and drops the rest.
+            problems.append(Problem(release.path, spec_of(release).line_of("values"), "values.parse", ERROR,
+                                    f"{release.label()}: spec.values holds {yaml_kind(written)}, not a mapping of "
+                                    "values: helm-controller drops it and installs the chart's defaults"))
         as_written = [*from_objects, *([inline] if inline else [])]
         views, unreadable = _as_built(release, inline, builds, from_object)
         problems += unreadable
