@@ -1216,6 +1216,20 @@ def test_an_image_update_path_is_judged_as_postbuild_fills_it_in(repo, cache):
     assert errors == ["ref.update-path"]
 
 
+def test_a_substitute_from_the_parents_patch_gives_names_what_must_be_there(repo, cache):
+    """home-ops' way: the parent's spec.patches gives each child postBuild.substituteFrom;
+    kustomize-controller fails the child's build when that ConfigMap is not there (it passed:
+    only what the child's file writes was read). Told at the child's Kustomization."""
+    apply(repo, {"bootstrap/flux-system/kustomization.yaml": FLUX_KUSTOMIZATION,
+                 "bootstrap/flux-system/gotk-sync.yaml": GOTK_SYNC + PATCHED_IN.format(
+                     op="{op: add, path: /spec/postBuild, value: {substituteFrom: [{kind: ConfigMap, name: cluster-settings}]}}")})
+    errors = [(p.rule, p.path, p.line) for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR]
+    assert errors == [("ref.substitute-from", KUST, 1)], errors
+    # Applied from the bootstrap folder, which the podinfo Kustomization depends on through flux-system: there.
+    apply(repo, {"bootstrap/configmap-cluster-settings.yaml": CLUSTER_SETTINGS})
+    assert [p for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR] == []
+
+
 def test_an_object_postbuild_names_excuses_only_the_references_it_may_be(repo, cache):
     """A ConfigMap named `web-${CLUSTER}` may be web-anything of its namespace, nothing else:
     a substituteFrom naming another ConfigMap nothing defines is still an error (any such

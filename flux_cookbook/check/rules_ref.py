@@ -366,31 +366,46 @@ def _substitute_from(repo: Repository, manifest: Manifest, spec: LineMap, index:
     Kustomization's namespace: kustomize-controller fails the whole build without it
     (`substitute from 'ConfigMap/x' error: configmaps "x" not found`). It reads it before it
     builds: one only this Kustomization applies is never there for its first build."""
-    post_build = spec.get("postBuild")
-    if not isinstance(post_build, LineMap):
-        return []
     problems = []
-    for entry, _ in entries(post_build, "substituteFrom"):
+    for entry, line in _substitute_from_entries(repo, manifest, spec):
         kind, name = entry.get("kind"), entry.get("name")
         if kind not in ("ConfigMap", "Secret") or not isinstance(name, str) or entry.get("optional") is True:
             continue
         if substituted(manifest.namespace, name) or index.may_be_substituted(kind, manifest.namespace, name) \
                 or index.incomplete:
             continue
-        if _data_keys(index, kind, manifest.namespace, name) is None \
+        if _data_keys(index, kind, manifest.namespace, name) is None and not index.built_as(kind, manifest.namespace, name) \
                 and (kind, manifest.namespace, name) not in index.generated | set(index.renamed) \
                 and not _made_at_run_time(index.makers, kind, manifest.namespace, name)[0]:
-            problems.append(Problem(manifest.path, entry.line_of("name"), "ref.substitute-from", ERROR,
+            problems.append(Problem(manifest.path, line, "ref.substitute-from", ERROR,
                                     f"{manifest.label()}: postBuild.substituteFrom {kind} {manifest.namespace}/{name}: "
                                     f"{index.scope} it, and kustomize-controller fails the build without it "
                                     f"(or mark it optional: true){_similar(index, name, kind)}"))
         elif _applied_only_by(repo, index, kind, manifest.namespace, name) == {(manifest.path, manifest.line)}:
-            problems.append(Problem(manifest.path, entry.line_of("name"), "ref.substitute-from", ERROR,
+            problems.append(Problem(manifest.path, line, "ref.substitute-from", ERROR,
                                     f"{manifest.label()}: postBuild.substituteFrom {kind} {manifest.namespace}/{name}: "
                                     "only this Kustomization applies it, and kustomize-controller reads it before it "
                                     "builds: on a new cluster the first build fails and nothing ever applies it. Apply "
                                     "it from a Kustomization this one dependsOn (or mark it optional: true)"))
     return problems
+
+
+def _substitute_from_entries(repo: Repository, manifest: Manifest, spec: LineMap) -> list[tuple[dict, int]]:
+    """(entry, line) of each postBuild.substituteFrom of the Kustomization as Flux applies it:
+    as its parent's build gives it (a parent's patch adds substituteFrom to its children,
+    home-ops' way), else as written. An entry its file writes is told at its name's line;
+    one a patch added, at the Kustomization's first line."""
+    post_build = spec.get("postBuild")
+    written = [(entry, entry.line_of("name")) for entry, _ in entries(post_build, "substituteFrom")] \
+        if isinstance(post_build, LineMap) else []
+    applied = repo.built_specs.get((manifest.path, manifest.line))
+    applied = applied.get("postBuild") if isinstance(applied, dict) else None
+    listed = applied.get("substituteFrom") if isinstance(applied, dict) else None
+    if not isinstance(listed, list):
+        return written
+    lines = {(entry.get("kind"), entry.get("name")): line for entry, line in written}
+    return [(entry, lines.get((entry.get("kind"), entry.get("name")), manifest.line))
+            for entry in listed if isinstance(entry, dict)]
 
 
 def _applied_only_by(repo: Repository, index: Index, kind: str, namespace: str, name: str) -> set[tuple[str, int]]:
