@@ -1398,6 +1398,26 @@ def test_a_health_check_on_a_cluster_scoped_object_finds_it(tmp_path, cache, nam
     assert [p for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR] == []
 
 
+def test_a_source_nothing_defines_is_not_said_to_be_out_of_reach(tmp_path, cache):
+    """A Kustomization whose sourceRef names a GitRepository nothing defines: the note says
+    so (it said "cannot be read offline", as of a remote one, beside the ref.source error);
+    an OCIRepository the repository defines is one offline cannot read."""
+    repo = bootstrapped(tmp_path, {
+        "clusters/prod/web.yaml": flux_ks("web", "./apps/web", source="missing"),
+        "clusters/prod/oci.yaml": flux_ks("oci", "./").replace("kind: GitRepository\n    name: flux-system",
+                                                               "kind: OCIRepository\n    name: manifests") + "---\n"
+                                  "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n"
+                                  "  name: manifests\n  namespace: flux-system\nspec:\n  interval: 1h\n"
+                                  "  url: oci://ghcr.io/example/manifests\n  ref: {tag: latest}\n",
+    }, path="./clusters/prod")
+    init_repo(repo)
+    notes = [line for line in check_repository(repo, cache_dir=cache).note_lines() if "not followed" in line]
+    assert any(line.startswith("note: not followed: GitRepository flux-system/missing, ") and
+               "no file of this repository defines it" in line for line in notes), notes
+    assert any(line.startswith("note: not followed: OCIRepository flux-system/manifests, ") and
+               "it cannot be read offline" in line for line in notes), notes
+
+
 PREFIXED_APP = {
     "apps/podinfo/namespace.yaml": NAMESPACE.format("podinfo"),
     "apps/podinfo/repository.yaml": ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n"

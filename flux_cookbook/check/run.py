@@ -83,6 +83,7 @@ class Report:
     notes: tuple[str, ...] = ()  # said once, before the summary (the Flux version assumed, ...)
     outputs: tuple = ()  # (flux_build.FluxKustomization, its build output) of each one built
     clusters: dict = field(default_factory=dict)  # a followed Kustomization -> its cluster's bootstrap folder
+    undefined: frozenset = frozenset()  # (kind, namespace, name) of the sources not followed that nothing defines
 
     @property
     def errors(self) -> int:
@@ -107,9 +108,10 @@ class Report:
                 lines.append(f"note: not followed: {source.label()} ({k.file}:{k.line}): {source.why}, "
                              "so what it applies is not checked")
                 continue
+            why = ("no file of this repository defines it" if (source.kind, source.namespace, source.name) in self.undefined
+                   else "it cannot be read offline")
             lines.append(f"note: not followed: {source.label()}, the source of Kustomization "
-                         f"{k.ref} ({k.file}:{k.line}): it cannot be read offline, "
-                         "so what it applies is not checked")
+                         f"{k.ref} ({k.file}:{k.line}): {why}, so what it applies is not checked")
         return lines
 
 
@@ -173,11 +175,22 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
     checked = len(set(repo.texts) | set(repo.parse_errors))
     return Report(tuple(unique), files=checked, seconds=time.perf_counter() - started,
                   kustomizations=tuple(followed.kustomizations), not_followed=followed.not_followed,
+                  undefined=_undefined_sources(repo, followed.not_followed),
                   clusters=dict(followed.clusters),
                   notes=tuple(dict.fromkeys([*(note for version in (flux, *clusters.values()) if (note := version.note())),
                                              *([_not_cached_note(not_cached, apps.app_names(repo.root))]
                                                if not_cached else [])])),
                   outputs=tuple((r.kustomization, r.output) for r in results or [] if r.ok))
+
+
+def _undefined_sources(repo, not_followed) -> frozenset:
+    """(kind, namespace, name) of each source not followed that nothing of the repository
+    defines or makes (a ref.source error says so): its note is not "cannot be read offline"."""
+    from flux_cookbook.check.object_index import Index
+
+    index = Index(repo)
+    return frozenset((s.kind, s.namespace, s.name) for s in not_followed
+                     if not s.why and not index.exists(s.kind, s.namespace, s.name))
 
 
 def _not_cached_note(releases: list[str], app_names: list[str]) -> str:
