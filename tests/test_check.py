@@ -1887,6 +1887,21 @@ def test_a_file_listed_only_by_a_kustomization_file_no_build_reads_is_named(repo
     assert report.problems[0].message.startswith("Flux does not apply this file: podinfo/kustomization.yaml lists")
 
 
+@pytest.mark.parametrize("empty", ["", "---\n", "{}\n"])
+def test_an_empty_kustomization_file_applies_none_of_the_files_beside_it(repo, cache, empty):
+    """Flux's generator builds nothing of a Kustomization's path whose kustomization file is
+    empty: the files beside it are named (they were taken as read, as beside a file that
+    does not parse). Below the path, kustomize refuses an empty one: the build error alone."""
+    apply(repo, {"podinfo/kustomization.yaml": empty, "podinfo/configmap-extra.yaml": CONFIGMAP})
+    report = check_repository(repo, cache_dir=cache)
+    named = {(p.rule, p.path) for p in report.problems}
+    assert ("build.not-listed", "podinfo/configmap-extra.yaml") in named and "build" not in {rule for rule, _ in named}, \
+        "\n".join(map(str, report.problems))
+    apply(repo, {"podinfo/kustomization.yaml": None, "podinfo/extra/kustomization.yaml": empty,
+                 "podinfo/configmap-extra.yaml": None, "podinfo/extra/configmap-extra.yaml": CONFIGMAP})
+    assert [p.rule for p in check_repository(repo, cache_dir=cache).problems] == ["build"]
+
+
 def test_a_file_no_build_reads_that_does_not_parse_hides_no_build_error(repo, cache):
     """web's kustomization.yaml names a file that is not there; beside it a notes file that
     is not YAML, which no build reads (a warning): the build error is still an error."""

@@ -369,8 +369,12 @@ class Repository:
             configs.add(folder)
             config = self.kustomize_config(folder)
             if not config:
-                whole.add(folder)
+                # An empty one at a Kustomization's path: Flux's generator makes it build
+                # nothing. Anywhere else, or one not read as one, fails the build (which says so).
+                if folder not in self.folders or not self._empty_config(folder):
+                    whole.add(folder)
                 continue
+
             for _, name, may_be_folder in kustomize_listing.named_paths(config):
                 target = posixpath.normpath(posixpath.join(folder, name))
                 target = "" if target == "." else target
@@ -382,6 +386,18 @@ class Repository:
                 else:
                     files.add(target)
         return files, whole, configs
+
+    def _empty_config(self, folder: str) -> bool:
+        """Whether the folder's kustomization file parses and holds nothing (no document, or
+        an empty mapping)."""
+        config = self.kustomize_config_file(folder)
+        if config is None or config in self.parse_errors:
+            return False
+        try:
+            documents = load_documents((self.root / config).read_text(encoding="utf-8"))
+        except (YamlError, OSError, UnicodeDecodeError, ValueError):
+            return False
+        return all(document.obj in (None, {}) for document in documents)
 
     def _outermost_config_folder(self, path: str, top: str) -> str | None:
         """The folder nearest `top`, below it and above `path`, with a kustomization file:
