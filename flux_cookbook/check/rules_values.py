@@ -180,24 +180,25 @@ def _as_built(release: Manifest, inline: _Values | None, builds: _Builds,
                 continue
             # A generator's object (no document holds it) is judged here alone; one written so
             # is values.parse's of the written object.
-            generated = maker.obj is None
+            judged = same is not None or maker.obj is None
+
+            def unreadable_as(what: str) -> Problem:
+                return Problem(maker.path, maker.line_at(("data", key[3])), "values.parse", ERROR,
+                               f"{key[0]} {key[1]}/{key[2]} key {key[3]!r} as the build of "
+                               f"{item.kustomization.path} gives it {what}")
+
             try:
                 values = load(text)
             except YamlError as error:
-                if same is not None or generated:
-                    unreadable.append(Problem(maker.path, maker.line_at(("data", key[3])), "values.parse", ERROR,
-                                              f"{key[0]} {key[1]}/{key[2]} key {key[3]!r} as the build of "
-                                              f"{item.kustomization.path} gives it is not YAML: {error.message}"))
+                if judged:
+                    unreadable.append(unreadable_as(f"is not YAML: {error.message}"))
                 continue
             if same is not None and values == same.values:
                 sources.append(same)
             elif isinstance(values, dict):
                 sources.append(_Values(maker.path, line_mapped(values, maker.line), maker.line_at(("data", key[3])), -1))
-            elif values is not None and (same is not None or generated):
-                unreadable.append(Problem(maker.path, maker.line_at(("data", key[3])), "values.parse", ERROR,
-                                          f"{key[0]} {key[1]}/{key[2]} key {key[3]!r} as the build of "
-                                          f"{item.kustomization.path} gives it holds {yaml_kind(values)}, not a "
-                                          "mapping of values"))
+            elif values is not None and judged:
+                unreadable.append(unreadable_as(f"holds {yaml_kind(values)}, not a mapping of values"))
         values = spec.get("values")
         if inline is not None and values == inline.values:
             sources.append(inline)

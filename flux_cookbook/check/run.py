@@ -186,11 +186,13 @@ def check_repository(root: Path, build: bool = True, cache_dir: Path | None = No
 def _undefined_sources(repo, not_followed) -> frozenset:
     """(kind, namespace, name) of each source not followed that nothing of the repository
     defines or makes (a ref.source error says so): its note is not "cannot be read offline"."""
+    sources = [s for s in not_followed if not s.why]
+    if not sources:
+        return frozenset()  # most repositories: no index to build
     from flux_cookbook.check.object_index import Index
 
     index = Index(repo)
-    return frozenset((s.kind, s.namespace, s.name) for s in not_followed
-                     if not s.why and not index.exists(s.kind, s.namespace, s.name))
+    return frozenset((s.kind, s.namespace, s.name) for s in sources if not index.exists(s.kind, s.namespace, s.name))
 
 
 def _not_cached_note(releases: list[str], app_names: list[str]) -> str:

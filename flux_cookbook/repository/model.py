@@ -184,7 +184,6 @@ class Repository:
             if source.obj is None or clusters <= known.get((source.path, source.line), set()):
                 continue
             known.setdefault((source.path, source.line), set()).update(clusters)
-            meta = item.obj.get("metadata") if isinstance(item.obj.get("metadata"), dict) else {}
             self.manifests.append(Manifest(source.path, source.line, source.obj, item.kustomization.path,
                                            str(meta.get("namespace") or "")))
         # A document the builds of its own folder put in one namespace, not the one its file
@@ -374,7 +373,6 @@ class Repository:
                 if folder not in self.folders or not self._empty_config(folder):
                     whole.add(folder)
                 continue
-
             for _, name, may_be_folder in kustomize_listing.named_paths(config):
                 target = posixpath.normpath(posixpath.join(folder, name))
                 target = "" if target == "." else target
