@@ -1460,6 +1460,38 @@ def test_names_a_prefix_gives_in_the_build_are_what_references_name(tmp_path, ca
     assert problems[0].message.endswith("valuesFrom ConfigMap podinfo/home-values has no key 'other.yaml' (it has: values.yaml)")
 
 
+def test_a_provider_a_prefix_renames_is_found_by_its_built_name(tmp_path, cache):
+    """An Alert's providerRef naming the Provider as the folder's namePrefix builds it finds
+    it (it was ref.provider); one naming the file's name, like a sourceRef naming the
+    HelmRepository's, is ref.renamed: kustomize does not rewrite references inside Flux's
+    own kinds (the rule covered valuesFrom and healthChecks only)."""
+    alert = ALERT.replace("name: chat", "name: home-chat")
+    repo = bootstrapped(tmp_path, {
+        **PREFIXED_APP, "clusters/prod/apps.yaml": flux_ks("apps", "./apps/podinfo"),
+        "apps/podinfo/alert.yaml": alert, "apps/podinfo/provider.yaml": PROVIDER,
+        "apps/podinfo/kustomization.yaml": "namePrefix: home-\nresources: [namespace.yaml, repository.yaml, release.yaml, "
+                                           "values.yaml, alert.yaml, provider.yaml]\n",
+    }, path="./clusters/prod")
+    init_repo(repo)
+
+    def references() -> list:
+        return [(p.rule, p.path, p.line, p.message) for p in check_repository(repo, cache_dir=cache).problems
+                if p.rule.startswith("ref.")]
+
+    assert references() == []
+    # The names the files give: nothing the cluster applies has them.
+    release = PREFIXED_APP["apps/podinfo/release.yaml"]
+    apply(repo, {"apps/podinfo/alert.yaml": ALERT, "apps/podinfo/release.yaml": release.replace("name: home-podinfo}", "name: podinfo}")})
+    assert references() == [
+        ("ref.renamed", "apps/podinfo/alert.yaml", line_of(repo, "apps/podinfo/alert.yaml", "name: chat"), "Alert podinfo/home-podinfo: providerRef names Provider podinfo/chat, which the "
+         "build names home-chat (a namePrefix or nameSuffix); kustomize does not rewrite it, so it is never found: name it as "
+         "built, or drop the prefix or suffix"),
+        ("ref.renamed", "apps/podinfo/release.yaml", line_of(repo, "apps/podinfo/release.yaml", "sourceRef"), "HelmRelease podinfo/home-podinfo: chart.spec.sourceRef names "
+         "HelmRepository podinfo/podinfo, which the build names home-podinfo (a namePrefix or nameSuffix); kustomize does not "
+         "rewrite it, so it is never found: name it as built, or drop the prefix or suffix"),
+    ]
+
+
 def test_a_components_generator_makes_what_a_helm_release_names(tmp_path, cache):
     """A ConfigMap a component's configMapGenerator makes (no applied folder holds the
     generator) exists once built: its keys are checked; one made with the hash kustomize

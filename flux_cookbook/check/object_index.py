@@ -3,6 +3,8 @@ namespace and name, with those generated at run time (a Kustomization's generato
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections import defaultdict
 from typing import Iterable
@@ -92,6 +94,7 @@ class Index:
             or (kind, namespace, name) in self.assumed
             or (kind, namespace, name) in self.generated
             or (kind, namespace, name) in self.artifacts
+            or self.built_as(kind, namespace, name)
         )
 
     def may_be_substituted(self, kind: str, namespace: str, name: str) -> bool:
@@ -180,6 +183,14 @@ def applied_post_builds(repo: Repository) -> dict:
 def metadata_of(obj: dict) -> dict:
     """An object's metadata ({} when it has none, or none that is a mapping)."""
     return obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+
+
+def secret_text(value: object) -> str | None:
+    """A Secret's data value as the text it stands for (base64 of UTF-8); None otherwise."""
+    try:
+        return base64.b64decode(str(value), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):  # (UnicodeDecodeError is a ValueError)
+        return None
 
 
 def entries(parent: LineMap, key: str) -> Iterable[tuple[LineMap, int]]:

@@ -32,11 +32,12 @@ from flux_cookbook.extensions.flux_names import (
     NOTIFICATION_GROUP,
     SOURCE_GROUP,
 )
-from flux_cookbook.repository import apps, kind_scopes, post_build
+from flux_cookbook.repository import apps, post_build
 from flux_cookbook.repository.model import (
     Manifest,
     Repository,
     api_group,
+    applied_namespace,
     is_under,
     normalized_path,
 )
@@ -72,11 +73,8 @@ def check_references(repo: Repository, built: list = ()) -> list[Problem]:
 
 
 def _applied_namespace(obj: dict) -> str:
-    """The namespace a built object is applied in, as Manifest.namespace says it: unset,
-    `default` for a namespaced kind; "" for one that has none."""
-    if not kind_scopes.is_namespaced(api_group(obj), str(obj.get("kind"))):
-        return ""
-    return str(metadata_of(obj).get("namespace") or "default")
+    """The namespace a built object is applied in (its build already gave it the target's)."""
+    return applied_namespace(api_group(obj), str(obj.get("kind")), metadata_of(obj).get("namespace"))
 
 
 def check_unused(repo: Repository, built: list, duplicate_urls: Iterable[Problem] = ()) -> list[Problem]:
@@ -224,7 +222,7 @@ def _receiver_resource(manifest: Manifest, entry: LineMap, line: int, index: Ind
     namespace = str(entry.get("namespace") or manifest.namespace)
     api_version = entry.get("apiVersion")
     group = api_version.rpartition("/")[0] if isinstance(api_version, str) else None
-    if index.exists(kind, namespace, name, group) or index.built_as(kind, namespace, name):
+    if index.exists(kind, namespace, name, group):
         return []
     return [Problem(manifest.path, line, "ref.receiver", ERROR,
                     f"{manifest.label()}: resource {kind} {namespace}/{name}, which {index.scope}"
@@ -308,8 +306,7 @@ def _source_ref(manifest: Manifest, parent: LineMap, key: str, kinds: tuple[str,
     if kind not in kinds or not isinstance(name, str):
         return []  # the schema check names a kind the CRD does not allow
     namespace = str(ref.get("namespace") or manifest.namespace)
-    if index.exists(kind, namespace, name, SOURCE_GROUP if kind != "ExternalArtifact" else None) \
-            or index.built_as(kind, namespace, name):
+    if index.exists(kind, namespace, name, SOURCE_GROUP if kind != "ExternalArtifact" else None):
         return []
     return [Problem(manifest.path, parent.line_of(key), "ref.source", ERROR,
                     f"{manifest.label()}: {key} names {kind} {namespace}/{name}, which {index.scope}"
@@ -490,7 +487,7 @@ def _depends_on(manifest: Manifest, spec: LineMap, kind: str, group: str, index:
         if not isinstance(name, str):
             continue
         namespace = str(entry.get("namespace") or manifest.namespace)
-        if not index.exists(kind, namespace, name, group) and not index.built_as(kind, namespace, name):
+        if not index.exists(kind, namespace, name, group):
             problems.append(Problem(manifest.path, line, "ref.depends-on", ERROR,
                                     f"{manifest.label()}: dependsOn names {kind} {namespace}/{name}, which "
                                     f"{index.scope}{_similar(index, name, kind)}"))
@@ -634,11 +631,37 @@ def _defines(defined: list[Manifest], kind: str, namespace: str, name: str, grou
     return kind in ("Secret", "ConfigMap") and _made_at_run_time(defined, kind, namespace, name)[0]
 
 
+# Where Flux's kinds name another object: (group, kind) -> (the field's path under spec,
+# whether it holds a list, the kind it names where the entry does not say). kustomize
+# renames references in the fields of Kubernetes' own kinds it knows, never in these.
+_FLUX_REFERENCES = {
+    (HELM_GROUP, "HelmRelease"): ((("valuesFrom",), True, None), (("chart", "spec", "sourceRef"), False, None),
+                                  (("dependsOn",), True, "HelmRelease")),
+    (KUSTOMIZE_GROUP, "Kustomization"): ((("healthChecks",), True, None), (("sourceRef",), False, None),
+                                         (("dependsOn",), True, "Kustomization")),
+    (NOTIFICATION_GROUP, "Alert"): ((("providerRef",), False, "Provider"),),
+}
+
+
+def _flux_references(obj: dict) -> Iterable[tuple[tuple, dict, str | None]]:
+    """(the path of the reference's name, the reference, the kind it names) of each
+    reference `_FLUX_REFERENCES` lists in `obj`."""
+    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    for path, listed, kind in _FLUX_REFERENCES.get((api_group(obj), obj.get("kind")), ()):
+        value = spec
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        for position, entry in enumerate(value if listed and isinstance(value, list) else [value] if not listed else []):
+            if isinstance(entry, dict):
+                yield ("spec", *path, *([position] if listed else []), "name"), entry, kind
+
+
 def check_renamed_references(built: list) -> list[Problem]:
     """A reference by the name an object's file gives it, where the build renames that
     object (a namePrefix or nameSuffix): kustomize rewrites references only in fields it
-    knows, not a HelmRelease's valuesFrom or a Kustomization's healthChecks, so the
-    controller looks for a name nothing has. `built`: built_objects of each build."""
+    knows, not a HelmRelease's valuesFrom or sourceRef, a Kustomization's healthChecks or an
+    Alert's providerRef, so the controller looks for a name nothing has. `built`:
+    built_objects of each build."""
     names = {(item.obj.get("kind"), metadata_of(item.obj).get("namespace"), metadata_of(item.obj).get("name")) for item in built}
     renamed = {}  # (kind, namespace, the name its document gives) -> the name it is built as
     for item in built:
@@ -647,23 +670,19 @@ def check_renamed_references(built: list) -> list[Problem]:
             renamed[item.obj.get("kind"), meta.get("namespace"), written] = meta.get("name")
     problems = []
     for item in built:
-        group, kind = api_group(item.obj), item.obj.get("kind")
-        field = {(HELM_GROUP, "HelmRelease"): "valuesFrom", (KUSTOMIZE_GROUP, "Kustomization"): "healthChecks"}.get((group, kind))
-        spec = item.obj.get("spec") if isinstance(item.obj.get("spec"), dict) else {}
-        listed = spec.get(field) if field and isinstance(spec.get(field), list) else []
         own = metadata_of(item.obj)
-        for position, entry in enumerate(listed):
-            if not isinstance(entry, dict) or entry.get("optional") is True:
+        for path, entry, kind in _flux_references(item.obj):
+            if entry.get("optional") is True:
                 continue
-            key = (entry.get("kind"), entry.get("namespace") if field == "healthChecks" and entry.get("namespace")
-                   else own.get("namespace"), entry.get("name"))
+            key = (entry.get("kind") or kind, entry.get("namespace") or own.get("namespace"), entry.get("name"))
             if key in names or key not in renamed:
                 continue
+            field = ".".join(part for part in path[1:-1] if isinstance(part, str))
             problems.append(Problem(
-                item.source.path, item.source.line_at(("spec", field, position, "name")), "ref.renamed", ERROR,
-                f"{kind} {own.get('namespace')}/{own.get('name')}: {field} names {key[0]} {key[1]}/{key[2]}, which "
-                f"the build names {renamed[key]} (a namePrefix or nameSuffix); kustomize does not rewrite a "
-                f"{kind}'s {field}, so it is never found: name it as built, or drop the prefix or suffix"))
+                item.source.path, item.source.line_at(path), "ref.renamed", ERROR,
+                f"{item.obj.get('kind')} {own.get('namespace')}/{own.get('name')}: {field} names "
+                f"{key[0]} {key[1]}/{key[2]}, which the build names {renamed[key]} (a namePrefix or nameSuffix); kustomize "
+                f"does not rewrite it, so it is never found: name it as built, or drop the prefix or suffix"))
     return problems
 
 

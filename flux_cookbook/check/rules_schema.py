@@ -3,8 +3,6 @@ the CRDs of the repository's Flux release, and every Flux Kustomization Flux rea
 
 from __future__ import annotations
 
-import base64
-import binascii
 import posixpath
 import re
 from pathlib import Path
@@ -15,6 +13,7 @@ from flux_cookbook.check.object_index import (
     applied_post_builds,
     kustomization_spec,
     metadata_of,
+    secret_text,
     spec_of,
     substituted,
 )
@@ -169,16 +168,8 @@ def _generated_from_sops(item) -> bool:
     data = item.obj.get("data") if isinstance(item.obj.get("data"), dict) else {}
     if "sops_mac" in data:
         return True
-    for value in data.values():
-        text = str(value)
-        if item.obj.get("kind") == "Secret":
-            try:
-                text = base64.b64decode(text, validate=True).decode("utf-8", "replace")
-            except (binascii.Error, ValueError):
-                continue
-        if "ENC[AES256_GCM," in text:
-            return True
-    return False
+    secret = item.obj.get("kind") == "Secret"
+    return any("ENC[AES256_GCM," in (secret_text(value) if secret else str(value)) or "" for value in data.values())
 
 
 def _waits_for_substitution(obj: Any) -> bool:

@@ -3,15 +3,13 @@ local chart cache."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from flux_cookbook.check.object_index import DEFAULT_VALUES_KEY, Index, applied_post_builds, entries, spec_of
+from flux_cookbook.check.object_index import DEFAULT_VALUES_KEY, Index, applied_post_builds, entries, secret_text, spec_of
 from flux_cookbook.check.problems import ERROR, WARNING, Problem
 from flux_cookbook.check.rules_yaml import unresolved_conflict
 from flux_cookbook.extensions import chart_values
@@ -220,10 +218,7 @@ def _key_text(kind: str, obj: dict, key: str) -> tuple[str | None, dict]:
         if key in string_data:
             data, text = string_data, string_data[key]
         elif isinstance(text, str):
-            try:
-                return base64.b64decode(text, validate=True).decode("utf-8"), {}
-            except (binascii.Error, UnicodeDecodeError):
-                return None, {}
+            return secret_text(text), {}
     return (text if isinstance(text, str) else None), data
 
 

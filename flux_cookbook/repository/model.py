@@ -95,9 +95,7 @@ class Manifest(Object):
     def namespace(self) -> str:
         """The namespace Flux applies it in (the build's wins, as in Flux; unset: default);
         "" for a kind that has none."""
-        if not kind_scopes.is_namespaced(self.group, self.kind):
-            return ""
-        return self.target_namespace or str(self.metadata.get("namespace") or "default")
+        return applied_namespace(self.group, self.kind, self.metadata.get("namespace"), self.target_namespace)
 
     def label(self) -> str:
         return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
@@ -440,6 +438,14 @@ class Repository:
         return name in KUSTOMIZE_CONFIG_FILES and any(
             posixpath.join(folder, own) in self.documents for own in FLUX_OWN_FILES
         )
+
+
+def applied_namespace(group: str, kind: str, namespace: object, target_namespace: str = "") -> str:
+    """The namespace Flux applies an object in: the build's target namespace wins, as in
+    Flux; unset, `default` for a namespaced kind; "" for a kind that has none."""
+    if not kind_scopes.is_namespaced(group, kind):
+        return ""
+    return target_namespace or str(namespace or "default")
 
 
 def api_group(obj: dict) -> str:
