@@ -79,14 +79,25 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{args.repo} is no git repository, and holds {', '.join(f'{name}/' for name in below)}, "
                         f"which {'is one' if len(below) == 1 else 'are'}: give the cluster repository's folder "
                         f"(`flux-cookbook check {Path(args.repo) / below[0]}`)")
-    if args.start_dir and Path(args.start_dir).is_absolute() and Path(args.start_dir).resolve().is_relative_to(repo.resolve()):
-        # A folder of the repository named by its absolute path: as the repository names it
-        # (--staged checks a copy of the staged files elsewhere).
-        args.start_dir = Path(args.start_dir).resolve().relative_to(repo.resolve()).as_posix()
+    if args.start_dir is not None:
+        # As the repository names it, before --staged copies the staged files elsewhere.
+        args.start_dir = _folder_of(repo, args.start_dir, args.repo)
     if args.staged:  # the working tree's untracked links are no part of the commit
         return _run_staged(repo, args)
     repo_files.require_inside(repo)
     return _check(repo, args)
+
+
+def _folder_of(repo: Path, start_dir: str, name: str) -> str:
+    """--path as the repository names its folder ("" for the root): given relative to REPO
+    (`./x/`, `.`) or as an absolute path inside it."""
+    if not start_dir.strip():
+        raise UsageError("--path is empty; give a folder inside REPO, relative to it (or leave --path out)")
+    start = (repo / start_dir).resolve()
+    if not start.is_relative_to(repo.resolve()):
+        raise UsageError(f"--path {start_dir}: outside the repository {name}; give a folder inside REPO, relative to it")
+    relative = start.relative_to(repo.resolve()).as_posix()
+    return "" if relative == "." else relative
 
 
 def repositories_below(folder: Path) -> list[str]:
@@ -131,17 +142,8 @@ def _run_staged(repo: Path, args: argparse.Namespace) -> int:
 def _check(repo: Path, args: argparse.Namespace, name: str | None = None) -> int:
     """`check` of the folder `repo` (`name`: what to call it in a message, default REPO as given)."""
     name = name or args.repo
-    if args.start_dir is not None:
-        if not args.start_dir.strip():
-            raise UsageError("--path is empty; give a folder inside REPO, relative to it (or leave --path out)")
-        start = (repo / args.start_dir).resolve()
-        if not start.is_relative_to(repo.resolve()):
-            raise UsageError(f"--path {args.start_dir}: outside the repository {name}; give a folder inside REPO, relative to it")
-        if not start.is_dir():
-            raise UsageError(f"--path {args.start_dir}: no such folder in {name}; give a folder inside REPO, relative to it")
-        # As the repository names it (an absolute path to a folder inside it, `./x/`, `.`).
-        relative = start.relative_to(repo.resolve()).as_posix()
-        args.start_dir = "" if relative == "." else relative
+    if args.start_dir is not None and not (repo / args.start_dir).is_dir():
+        raise UsageError(f"--path {args.start_dir or '.'}: no such folder in {name}; give a folder inside REPO, relative to it")
     if args.base is not None:
         return _run_against(repo, args)
     report = check_repository(repo, build=args.build, start_dir=args.start_dir)
