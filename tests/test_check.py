@@ -1230,6 +1230,22 @@ def test_a_substitute_from_the_parents_patch_gives_names_what_must_be_there(repo
     assert [p for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR] == []
 
 
+def test_a_file_named_after_what_postbuild_makes_of_the_name_is_well_named(repo, cache):
+    """`web-${CLUSTER}` in configmap-web-prod.yaml is named as the cookbook names it once
+    postBuild fills the name in (the file-name warning asked for configmap-web-${CLUSTER}.yaml);
+    a file whose name it can never be is still told."""
+    configmap = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-${CLUSTER}\n"
+                 "  namespace: podinfo\ndata:\n  a: b\n")
+
+    def misnamed() -> list:
+        return [p.path for p in check_repository(repo, cache_dir=cache).problems if p.rule == "convention.file-name"]
+
+    apply(repo, {"podinfo/configmap-web-prod.yaml": configmap})
+    assert misnamed() == []
+    (repo / "podinfo/configmap-web-prod.yaml").rename(repo / "podinfo/settings.yaml")
+    assert misnamed() == ["podinfo/settings.yaml"]
+
+
 def test_an_object_postbuild_names_excuses_only_the_references_it_may_be(repo, cache):
     """A ConfigMap named `web-${CLUSTER}` may be web-anything of its namespace, nothing else:
     a substituteFrom naming another ConfigMap nothing defines is still an error (any such

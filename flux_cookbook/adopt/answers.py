@@ -232,6 +232,14 @@ def app_answer_errors(answers: dict) -> list[str]:
         *(input_checks.dns1123_label_error(name, "dependsOn name") for name in answers["depends_on"]),
         *(input_checks.interval_error(answers[key], key) for key in INTERVAL_DEFAULTS),
     ]
+    # A value postBuild fills in on the cluster (`name: ${APP}`): the rule's advice on
+    # letters and digits would not fit it.
+    variables = [f"{key} '{value}' is a postBuild variable Flux fills in on the cluster, which an answer "
+                 "cannot record: write the value itself in the app's files, then adopt again"
+                 for key, value in answers.items()
+                 if "${" in (value if isinstance(value, str) else " ".join(map(str, value)) if isinstance(value, list) else "")]
+    if variables:
+        return [f"app {answers['app_name']}: {error}" for error in variables]
     return [f"app {answers['app_name']}: {error}" for error in errors if error]
 
 

@@ -8,7 +8,7 @@ import json
 import posixpath
 import re
 
-from flux_cookbook.check.object_index import answers_document, applied_post_builds
+from flux_cookbook.check.object_index import answers_document, applied_post_builds, may_become, substituted
 from flux_cookbook.check.problems import BUILTIN_NAMESPACES, ERROR, WARNING, Problem
 from flux_cookbook.extensions import answers_check, layout, repo_files
 from flux_cookbook.extensions.flux_names import COMPONENTS_FILE, FLUX_SYSTEM, HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP
@@ -59,7 +59,8 @@ def _file_layout(repo: Repository) -> list[Problem]:
             continue
         expected = f"{kind.lower()}-{name}"
         stem, suffix = posixpath.splitext(posixpath.basename(path))
-        if stem != expected and path not in templated:
+        # A name postBuild fills in (`${APP}`) is judged by what it may become.
+        if stem != expected and path not in templated and not (substituted(name) and may_become(expected, stem)):
             problems.append(Problem(path, objects[0].line, "convention.file-name", WARNING,
                                     f"{kind} {name} belongs in a file named {expected}{suffix} "
                                     "(the cookbook's <kind>-<name>.yaml)"))
