@@ -1230,6 +1230,30 @@ def test_a_substitute_from_the_parents_patch_gives_names_what_must_be_there(repo
     assert [p for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR] == []
 
 
+def test_an_object_postbuild_names_from_its_own_values_is_known_by_that_name(repo, cache):
+    """`name: ${APP}-extra`, which the Kustomization's own postBuild.substitute fills in
+    (APP: podinfo), is podinfo-extra and nothing else: a valuesFrom naming it finds it, one
+    with a typo is an error (prod-extra, which its pattern could become, passed). Filled in
+    from the cluster (substituteFrom), it may still be any that pattern may become."""
+    kustomization, release = (repo / KUST).read_text(), (repo / HR).read_text()
+    extra = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${APP}-extra\n  namespace: podinfo\n"
+             "data:\n  values.yaml: 'replicaCount: 2'\n")
+    values_from = "  valuesFrom:\n    - {kind: ConfigMap, name: %s}\n"
+
+    def errors() -> list:
+        return [(p.rule, p.path) for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR]
+
+    apply(repo, {KUST: kustomization.replace("  prune: true", "  postBuild:\n    substitute:\n      APP: podinfo\n  prune: true", 1),
+                 "podinfo/configmap-extra.yaml": extra,
+                 HR: release.replace("  valuesFrom:\n", values_from % "podinfo-extra", 1)})
+    assert errors() == []
+    for typo in ("podinfo-extar", "prod-extra"):
+        apply(repo, {HR: release.replace("  valuesFrom:\n", values_from % typo, 1)})
+        assert errors() == [("ref.values", HR)], typo
+    apply(repo, {KUST: kustomization.replace("  prune: true", SUBSTITUTE_FROM.format(optional="        optional: true\n"), 1)})
+    assert errors() == []
+
+
 def test_a_file_named_after_what_postbuild_makes_of_the_name_is_well_named(repo, cache):
     """`web-${CLUSTER}` in configmap-web-prod.yaml is named as the cookbook names it once
     postBuild fills the name in (the file-name warning asked for configmap-web-${CLUSTER}.yaml);

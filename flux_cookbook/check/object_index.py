@@ -17,6 +17,8 @@ from flux_cookbook.repository.model import (
     Generator,
     Manifest,
     Repository,
+    api_group,
+    applied_namespace,
 )
 from flux_cookbook.repository.yaml_lines import LineList, LineMap
 
@@ -70,6 +72,10 @@ class Index:
         # a component's generator run), where the caller has the builds: see `built_as`.
         self.built: dict[tuple[str, str, str], dict] = {}
         self.built_by_generator: set[tuple[str, str, str]] = set()  # of `built`, those no document holds
+        # (path, line) of a document whose name or namespace holds ${...} -> whether every
+        # build of it had postBuild fill them in (then `built` has its names, and it is
+        # not any name its pattern may become: a reference's typo is not excused).
+        self.filled_in: dict[tuple[str, int], bool] = {}
         # The ExternalArtifacts these ArtifactGenerators make on the cluster: no file holds them.
         self.artifacts = {("ExternalArtifact", m.namespace, name) for m in manifests
                           if m.is_a(ARTIFACT_GENERATOR, ARTIFACT_GENERATOR_GROUP) for name in _artifact_names(m)}
@@ -97,11 +103,30 @@ class Index:
             or self.built_as(kind, namespace, name)
         )
 
+    def add_built(self, item, fill_in) -> None:
+        """One object as a build gives it (`fill_in`: `as_applied(repo)`), by the name it is
+        applied with: a namePrefix applied, postBuild's values filled in where the
+        Kustomization's own spec has them."""
+        kind, name = str(item.obj.get("kind")), str(metadata_of(item.obj).get("name"))
+        namespace = applied_namespace(api_group(item.obj), kind, metadata_of(item.obj).get("namespace"))
+        if substituted(namespace, name):
+            filled = fill_in(item, namespace, name)
+            known = None not in filled
+            where = (item.source.path, item.source.line)
+            self.filled_in[where] = self.filled_in.get(where, True) and known
+            if known:
+                namespace, name = filled
+        key = (kind, namespace, name)
+        self.built[key] = item.obj
+        if item.source.obj is None:
+            self.built_by_generator.add(key)
+
     def may_be_substituted(self, kind: str, namespace: str, name: str) -> bool:
         """Whether an object of `kind` whose name or namespace postBuild variables fill in
         (`web-${CLUSTER}`) may be that one: its name and namespace match with any text for
-        each variable."""
-        return any(m.kind == kind and may_become(m.namespace, namespace) and may_become(m.name, name) for m in self.substituted)
+        each variable. One every build filled in is known by its names (`add_built`)."""
+        return any(m.kind == kind and may_become(m.namespace, namespace) and may_become(m.name, name)
+                   for m in self.substituted if not self.filled_in.get((m.path, m.line)))
 
     def built_as(self, kind: str, namespace: str, name: str) -> bool:
         """Whether a build of the cluster gives an object of that name (not in by_id when a
@@ -178,6 +203,18 @@ def applied_post_builds(repo: Repository) -> dict:
     as Flux applies its spec (None: it has none). Once per rule: a spec is found by a
     search of the manifests."""
     return {k: post_build.of(applied_kustomization_spec(repo, k)) for k in repo.kustomizations}
+
+
+def as_applied(repo: Repository):
+    """(item, *texts) -> each text of a built object as the Flux Kustomization applying it
+    fills it in with its postBuild (None where that is known on the cluster only)."""
+    post_builds = applied_post_builds(repo)
+
+    def fill_in(item, *texts: str) -> list[str | None]:
+        substitutes = None if post_build.disabled(item.obj) else post_builds.get(item.kustomization)
+        return [post_build.substitute(text, substitutes) for text in texts]
+
+    return fill_in
 
 
 def metadata_of(obj: dict) -> dict:

@@ -14,6 +14,7 @@ from flux_cookbook.check.object_index import (
     Index,
     answers_document,
     applied_post_builds,
+    as_applied,
     entries,
     may_become,
     metadata_of,
@@ -53,6 +54,7 @@ def check_references(repo: Repository, built: list = ()) -> list[Problem]:
     the builds' objects, whose names (a namePrefix applied) a Receiver may name."""
     indexes: dict[str | None, Index] = {}
     problems: list[Problem] = []
+    fill_in = as_applied(repo)
     for manifest in repo.manifests:
         # Looked up in each cluster that applies it: a folder two clusters apply needs what
         # it names in both.
@@ -62,10 +64,7 @@ def check_references(repo: Repository, built: list = ()) -> list[Problem]:
                 index = indexes[cluster]
                 for item in built:
                     if cluster is None or cluster in repo.folder_clusters.get(item.kustomization.path, {cluster}):
-                        key = (str(item.obj.get("kind")), _applied_namespace(item.obj), str(metadata_of(item.obj).get("name")))
-                        index.built[key] = item.obj
-                        if item.source.obj is None:
-                            index.built_by_generator.add(key)
+                        index.add_built(item, fill_in)
             problems += [p for p in _manifest_references(repo, manifest, indexes[cluster]) if p not in problems]
     problems += _depends_on_cycles(repo, "Kustomization", KUSTOMIZE_GROUP)
     problems += _depends_on_cycles(repo, "HelmRelease", HELM_GROUP)

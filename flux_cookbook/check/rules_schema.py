@@ -11,6 +11,7 @@ from typing import Any
 from flux_cookbook.check.object_index import (
     applied_kustomization_spec,
     applied_post_builds,
+    as_applied,
     kustomization_spec,
     metadata_of,
     secret_text,
@@ -353,14 +354,14 @@ def check_applied_twice(repo: Repository, built: list) -> list[Problem]:
     pruning either deletes it. Namespaces are convention.namespace's. Compared as each
     Kustomization's postBuild names them: one folder applied with other values (a tenant's
     name) is other objects; a name known on the cluster only is not known to be the same."""
-    as_applied = _as_applied(repo)
+    fill_in = as_applied(repo)
 
     def identity(item) -> tuple | None:
         meta = metadata_of(item.obj)
         kind, name = str(item.obj.get("kind", "")), str(meta.get("name", ""))
         if kind == "Namespace" or not name:
             return None
-        namespace, name = as_applied(item, str(meta.get("namespace") or ""), name)
+        namespace, name = fill_in(item, str(meta.get("namespace") or ""), name)
         if namespace is None or name is None:
             return None
         return api_group(item.obj), kind, namespace, name
@@ -416,12 +417,12 @@ def check_helm_release_names(repo: Repository, built: list) -> list[Problem]:
     keeps it in `spec.storageNamespace`, else the target namespace or its own. Two of them
     upgrade and roll back each other's release, with each other's chart and values.
     Compared as each Kustomization's postBuild fills the names in (check_applied_twice)."""
-    as_applied = _as_applied(repo)
+    fill_in = as_applied(repo)
 
     def names(item) -> tuple | None:
         """(namespace, name, target namespace, storage namespace, release name), filled in."""
         meta, spec = metadata_of(item.obj), item.obj.get("spec") if isinstance(item.obj.get("spec"), dict) else {}
-        found = as_applied(item, *(str(value or "") for value in (
+        found = fill_in(item, *(str(value or "") for value in (
             meta.get("namespace"), meta.get("name"), spec.get("targetNamespace"), spec.get("storageNamespace"),
             spec.get("releaseName"))))
         return None if None in found else tuple(found)
@@ -444,18 +445,6 @@ def check_helm_release_names(repo: Repository, built: list) -> list[Problem]:
             f"{storage}, as HelmRelease {their_namespace}/{their_name} ({other.source.path}) does: "
             "each would upgrade and roll back the other's release. Give one of them another releaseName"))
     return problems
-
-
-def _as_applied(repo: Repository):
-    """(item, *texts) -> each text of a built object as the Flux Kustomization applying it
-    fills it in with its postBuild (None where that is known on the cluster only)."""
-    post_builds = applied_post_builds(repo)
-
-    def fill_in(item, *texts: str) -> list[str | None]:
-        substitutes = None if post_build.disabled(item.obj) else post_builds.get(item.kustomization)
-        return [post_build.substitute(text, substitutes) for text in texts]
-
-    return fill_in
 
 
 # Where Flux reads a chart version or range (Masterminds semver, as source-controller).
