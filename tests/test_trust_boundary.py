@@ -120,6 +120,30 @@ def test_update_all_reads_no_values_source_outside_the_repository(cluster, tmp_p
     assert tree_state(cluster) == before
 
 
+def test_a_relative_template_path_is_refused_as_copier_would_read_it_elsewhere(cluster, hostile, template):
+    """A pull request commits a template (a git bundle: one file) into the repository and
+    names it by a relative path, the name the trusted template has where the job runs
+    (the folder beside the repository). Read from there it was trusted; copier, running in
+    the repository, ran the committed one: its migration ran. Refused, with the path copier
+    reads."""
+    hostile_template, marker = hostile
+    name = template.path.name
+    git(hostile_template, "bundle", "create", str(cluster / name), "--all")
+    for answers_file in (".copier-answers.yml", ".copier-answers.app-web.yml"):
+        point_at(cluster, answers_file, Path(name))
+    before = tree_state(cluster)
+    result = cookbook_cli("update-all", str(cluster), "--vcs-ref", "v2.0.0", cwd=template.path.parent)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert (f".copier-answers.yml names its template by a relative path (_src_path: {name}), which copier reads "
+            f"from the folder it runs in ({cluster / name} in the repository)") in result.stderr, result.stderr
+    assert not marker.exists()
+    assert tree_state(cluster) == before
+    # add, taking the cluster's template, refuses it too.
+    result = cookbook_cli("add", "api", *APP, "--repo", str(cluster), cwd=template.path.parent)
+    assert result.returncode == 1 and "names its template by a relative path" in result.stderr, result.stderr
+    assert not marker.exists() and tree_state(cluster) == before
+
+
 def test_a_folder_named_like_the_trusted_one_with_git_added_is_another_template(cluster, hostile, template, tmp_path):
     """`<trusted>.git` beside the trusted folder is another repository, however a URL with
     and without `.git` names one: refused, and its task never runs."""

@@ -131,6 +131,23 @@ def require_trusted(source: str, named_by: str, given_trust: bool) -> None:
         raise UserError(refusal(source, named_by))
 
 
+def require_absolute(repo: Path, sources: dict[str, str]) -> None:
+    """Raise UserError naming each answers file that names a template in a local folder by
+    a relative path (`{answers file: _src_path}`). copier reads it from the folder it runs
+    in (the repository, or a worktree of it), and this module from where flux-cookbook
+    runs: trusted here, it could be a template the repository itself holds, committed by
+    anyone who can change one line of it, that copier runs. The template records absolute
+    paths; a relative one was written by hand."""
+    relative = {name: source for name, source in sources.items()
+                if source and not is_remote(source) and not os.path.isabs(os.path.expanduser(source))}
+    if relative:
+        raise UserError("\n".join(
+            f"{name} names its template by a relative path (_src_path: {source}), which copier reads from the "
+            f"folder it runs in ({os.path.normpath(Path(repo).absolute() / source)} in the repository), not from "
+            "where this check reads it, so it is refused: record the template's absolute path or its git URL as "
+            "_src_path, commit, and run again." for name, source in relative.items()))
+
+
 def require_trusted_answers(sources: dict[str, str], given_trust: bool) -> list[str]:
     """Check the template each answers file names (`{answers file: _src_path}`).
 
