@@ -1254,10 +1254,48 @@ def test_an_object_postbuild_names_from_its_own_values_is_known_by_that_name(rep
     assert errors() == []
 
 
+SUBSTITUTED_REPOSITORY = ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: repo-${CLUSTER}\n"
+                          "  namespace: podinfo\nspec:\n  interval: 1h\n  url: https://stefanprodan.github.io/podinfo\n")
+
+
+def test_names_postbuild_fills_in_only_where_its_values_are_known(tmp_path, cache):
+    """HelmRepository repo-${CLUSTER}, CLUSTER: prod in the applying Kustomization: a
+    sourceRef naming repo-prod finds it. Under `check --path apps` the applying Kustomization
+    is not known, nor where a parent fills the value in (`CLUSTER: ${CLUSTER_NAME}`, from its
+    own values or from the cluster's): there repo-prod may be it, as before."""
+    release = ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\n  namespace: podinfo\n"
+               "spec:\n  interval: 50m\n  chart:\n    spec:\n      chart: podinfo\n"
+               "      sourceRef: {kind: HelmRepository, name: repo-prod}\n")
+    apps = {"apps/namespace.yaml": NAMESPACE.format("podinfo"), "apps/helmrepository.yaml": SUBSTITUTED_REPOSITORY,
+            "apps/helmrelease.yaml": release}
+
+    def sources(repo: Path, **given) -> list:
+        return [p.rule for p in check_repository(repo, cache_dir=cache, **given).problems if p.rule == "ref.source"]
+
+    (tmp_path / "own").mkdir()
+    repo = bootstrapped(tmp_path / "own", {
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps", extra="  postBuild:\n    substitute:\n      CLUSTER: prod\n"), **apps},
+        path="./clusters/prod")
+    init_repo(repo)
+    assert sources(repo) == [] and sources(repo, start_dir="apps") == []
+    # Used, by the name it is applied with (it was ref.unused-source beside the reference).
+    assert [p.rule for p in check_repository(repo, cache_dir=cache).problems if p.rule.startswith("ref.unused")] == []
+    for parent in ("  postBuild:\n    substitute:\n      CLUSTER_NAME: prod\n",
+                   "  postBuild:\n    substituteFrom:\n      - {kind: ConfigMap, name: cluster-vars, optional: true}\n"):
+        (tmp_path / str(len(parent))).mkdir()
+        repo = bootstrapped(tmp_path / str(len(parent)), {
+            "clusters/prod/infra.yaml": flux_ks("infra", "./infra", extra=parent),
+            "infra/apps.yaml": flux_ks("apps", "./apps", extra="  postBuild:\n    substitute:\n      CLUSTER: ${CLUSTER_NAME}\n"),
+            **apps}, path="./clusters/prod")
+        init_repo(repo)
+        assert sources(repo) == [], parent
+
+
 def test_a_file_named_after_what_postbuild_makes_of_the_name_is_well_named(repo, cache):
     """`web-${CLUSTER}` in configmap-web-prod.yaml is named as the cookbook names it once
-    postBuild fills the name in (the file-name warning asked for configmap-web-${CLUSTER}.yaml);
-    a file whose name it can never be is still told."""
+    postBuild fills the name in (the file-name warning asked for configmap-web-${CLUSTER}.yaml),
+    as the applying Kustomization's own values fill it in where it has them; a file whose
+    name it can never be is still told."""
     configmap = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-${CLUSTER}\n"
                  "  namespace: podinfo\ndata:\n  a: b\n")
 
@@ -1266,6 +1304,14 @@ def test_a_file_named_after_what_postbuild_makes_of_the_name_is_well_named(repo,
 
     apply(repo, {"podinfo/configmap-web-prod.yaml": configmap})
     assert misnamed() == []
+    # The applying Kustomization's own values say what it becomes: that name, no other.
+    kustomization = (repo / KUST).read_text()
+    for cluster, expected in (("prod", []), ("staging", ["web-staging belongs in a file named configmap-web-staging.yaml"])):
+        apply(repo, {KUST: kustomization.replace("  prune: true", f"  postBuild:\n    substitute:\n      CLUSTER: {cluster}\n"
+                                                                  "  prune: true", 1)})
+        assert [p.message.partition("ConfigMap ")[2].partition(" (")[0] for p in check_repository(repo, cache_dir=cache).problems
+                if p.rule == "convention.file-name"] == expected
+    apply(repo, {KUST: kustomization})
     (repo / "podinfo/configmap-web-prod.yaml").rename(repo / "podinfo/settings.yaml")
     assert misnamed() == ["podinfo/settings.yaml"]
 
@@ -1502,10 +1548,12 @@ def test_names_a_prefix_gives_in_the_build_are_what_references_name(tmp_path, ca
 
 def test_a_provider_a_prefix_renames_is_found_by_its_built_name(tmp_path, cache):
     """An Alert's providerRef naming the Provider as the folder's namePrefix builds it finds
-    it (it was ref.provider); one naming the file's name, like a sourceRef naming the
-    HelmRepository's, is ref.renamed: kustomize does not rewrite references inside Flux's
-    own kinds (the rule covered valuesFrom and healthChecks only)."""
-    alert = ALERT.replace("name: chat", "name: home-chat")
+    it (it was ref.provider); one naming the file's name, like its eventSources, a sourceRef
+    or a chartRef naming the file's, is ref.renamed: kustomize does not rewrite references
+    inside Flux's own kinds (the rule covered valuesFrom and healthChecks only)."""
+    alert = ALERT.replace("name: chat", "name: home-chat").replace("kind: HelmRelease\n      name: podinfo",
+                                                                    "kind: HelmRelease\n      name: home-podinfo")
+    assert "name: home-podinfo" in alert
     repo = bootstrapped(tmp_path, {
         **PREFIXED_APP, "clusters/prod/apps.yaml": flux_ks("apps", "./apps/podinfo"),
         "apps/podinfo/alert.yaml": alert, "apps/podinfo/provider.yaml": PROVIDER,
@@ -1524,12 +1572,26 @@ def test_a_provider_a_prefix_renames_is_found_by_its_built_name(tmp_path, cache)
     apply(repo, {"apps/podinfo/alert.yaml": ALERT, "apps/podinfo/release.yaml": release.replace("name: home-podinfo}", "name: podinfo}")})
     assert references() == [
         ("ref.renamed", "apps/podinfo/alert.yaml", line_of(repo, "apps/podinfo/alert.yaml", "name: chat"), "Alert podinfo/home-podinfo: providerRef names Provider podinfo/chat, which the "
-         "build names home-chat (a namePrefix or nameSuffix); kustomize does not rewrite it, so it is never found: name it as "
-         "built, or drop the prefix or suffix"),
+         "build names home-chat (a namePrefix or nameSuffix); nothing is applied under the name it gives (kustomize renames no "
+         "reference inside Flux's kinds): name it as built, or drop the prefix or suffix"),
+        ("ref.renamed", "apps/podinfo/alert.yaml", line_of(repo, "apps/podinfo/alert.yaml", "^      name: podinfo"), "Alert "
+         "podinfo/home-podinfo: eventSources names HelmRelease podinfo/podinfo, which the build names home-podinfo (a "
+         "namePrefix or nameSuffix); nothing is applied under the name it gives (kustomize renames no reference inside "
+         "Flux's kinds): name it as built, or drop the prefix or suffix"),
         ("ref.renamed", "apps/podinfo/release.yaml", line_of(repo, "apps/podinfo/release.yaml", "sourceRef"), "HelmRelease podinfo/home-podinfo: chart.spec.sourceRef names "
-         "HelmRepository podinfo/podinfo, which the build names home-podinfo (a namePrefix or nameSuffix); kustomize does not "
-         "rewrite it, so it is never found: name it as built, or drop the prefix or suffix"),
+         "HelmRepository podinfo/podinfo, which the build names home-podinfo (a namePrefix or nameSuffix); nothing is applied "
+         "under the name it gives (kustomize renames no reference inside Flux's kinds): name it as built, or drop the prefix "
+         "or suffix"),
     ]
+    # A chartRef (an OCIRepository of the folder), the same.
+    apply(repo, {"apps/podinfo/alert.yaml": alert, "apps/podinfo/release.yaml": release.replace(
+        "  chart:\n    spec:\n      chart: podinfo\n      sourceRef: {kind: HelmRepository, name: home-podinfo}\n",
+        "  chartRef: {kind: OCIRepository, name: podinfo}\n"),
+        "apps/podinfo/repository.yaml": ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n"
+                                         "  name: podinfo\n  namespace: podinfo\nspec:\n  interval: 1h\n"
+                                         "  url: oci://ghcr.io/stefanprodan/charts/podinfo\n  ref: {tag: 6.5.0}\n")})
+    assert [(rule, path, message.partition(", which")[0]) for rule, path, _, message in references()] == [
+        ("ref.renamed", "apps/podinfo/release.yaml", "HelmRelease podinfo/home-podinfo: chartRef names OCIRepository podinfo/podinfo")]
 
 
 def test_a_components_generator_makes_what_a_helm_release_names(tmp_path, cache):
@@ -1625,6 +1687,18 @@ def test_a_secret_generated_from_a_sops_encrypted_dotenv_needs_decryption(tmp_pa
     assert [(p.rule, p.path, p.line) for p in errors] == [("schema.sops-not-decrypted", "apps/sec/kustomization.yaml", 3)], errors
     assert "is generated from a SOPS-encrypted file" in errors[0].message
     apply(repo, {"clusters/prod/sec.yaml": kustomization + "  decryption:\n    provider: sops\n    secretRef:\n      name: sops-age\n"})
+    assert [p for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR] == []
+
+
+def test_a_secret_generated_from_a_binary_file_is_no_sops_file(tmp_path, cache):
+    """A secretGenerator of a keystore's bytes (no UTF-8): nothing to decrypt, nothing said
+    (the SOPS check once stopped the whole check with a traceback on it)."""
+    repo = bootstrapped(tmp_path, {
+        "clusters/prod/sec.yaml": flux_ks("sec", "./apps/sec"),
+        "apps/sec/kustomization.yaml": "namespace: default\nsecretGenerator:\n  - name: keystore\n    files: [keystore.p12]\n",
+    }, path="./clusters/prod")
+    (repo / "apps/sec/keystore.p12").write_bytes(bytes.fromhex("fe ed fe ed 00 00 00 02 ff 80"))
+    init_repo(repo)
     assert [p for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR] == []
 
 

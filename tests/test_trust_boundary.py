@@ -63,7 +63,7 @@ def cluster(cluster_with_app, tmp_path) -> Path:
     return own_copy(cluster_with_app, tmp_path / "cluster")
 
 
-def point_at(repo: Path, answers_file: str, template: Path) -> None:
+def point_at(repo: Path, answers_file: str, template: Path | str) -> None:
     path = repo / answers_file
     recorded = yaml.safe_load(path.read_text())
     recorded.update(_src_path=str(template), _commit="v1.0.0")
@@ -120,28 +120,30 @@ def test_update_all_reads_no_values_source_outside_the_repository(cluster, tmp_p
     assert tree_state(cluster) == before
 
 
-def test_a_relative_template_path_is_refused_as_copier_would_read_it_elsewhere(cluster, hostile, template):
+def test_a_template_the_repository_may_hold_is_refused(cluster, hostile, template):
     """A pull request commits a template (a git bundle: one file) into the repository and
     names it by a relative path, the name the trusted template has where the job runs
-    (the folder beside the repository). Read from there it was trusted; copier, running in
-    the repository, ran the committed one: its migration ran. Refused, with the path copier
-    reads."""
+    (the folder beside the repository). Read from there it was trusted; copier, updating
+    the repository, ran the committed one: its migration ran. Refused, naming the path
+    copier reads; so is any spelling copier reads there (`file://`), and an absolute path
+    into the repository."""
     hostile_template, marker = hostile
     name = template.path.name
     git(hostile_template, "bundle", "create", str(cluster / name), "--all")
-    for answers_file in (".copier-answers.yml", ".copier-answers.app-web.yml"):
-        point_at(cluster, answers_file, Path(name))
-    before = tree_state(cluster)
-    result = cookbook_cli("update-all", str(cluster), "--vcs-ref", "v2.0.0", cwd=template.path.parent)
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert (f".copier-answers.yml names its template by a relative path (_src_path: {name}), which copier reads "
-            f"from the folder it runs in ({cluster / name} in the repository)") in result.stderr, result.stderr
-    assert not marker.exists()
-    assert tree_state(cluster) == before
-    # add, taking the cluster's template, refuses it too.
-    result = cookbook_cli("add", "api", *APP, "--repo", str(cluster), cwd=template.path.parent)
-    assert result.returncode == 1 and "names its template by a relative path" in result.stderr, result.stderr
-    assert not marker.exists() and tree_state(cluster) == before
+    (cluster / "file:").mkdir()
+    git(hostile_template, "bundle", "create", str(cluster / "file:" / name), "--all")
+    for source, said in ((name, f"names its template by a relative path (_src_path: {name}), which copier, updating the "
+                                f"repository, reads from it ({cluster / name})"),
+                         (f"file://{name}", "names its template by a relative path"),
+                         (str(cluster / name), f"names a template inside the repository (_src_path: {cluster / name})")):
+        for answers_file in (".copier-answers.yml", ".copier-answers.app-web.yml"):
+            point_at(cluster, answers_file, source)
+        before = tree_state(cluster)
+        result = cookbook_cli("update-all", str(cluster), "--vcs-ref", "v2.0.0", cwd=template.path.parent)
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert f".copier-answers.yml {said}" in result.stderr, result.stderr
+        assert not marker.exists()
+        assert tree_state(cluster) == before
 
 
 def test_a_folder_named_like_the_trusted_one_with_git_added_is_another_template(cluster, hostile, template, tmp_path):

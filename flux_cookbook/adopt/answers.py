@@ -218,29 +218,36 @@ def _most_common(values: list[str], default: str) -> str:
     return default if default in tied else tied[0]
 
 
+# A postBuild variable (`${APP}`, `${APP:=web}`); `$${APP}` is the text `${APP}`.
+_VARIABLE = re.compile(r"(?<!\$)\$\{")
+
+
 def app_answer_errors(answers: dict) -> list[str]:
-    """The template's own checks on an app's answers; copier would refuse what fails them."""
-    errors = [
-        input_checks.dns1123_label_error(answers["app_name"], "app_name (the folder name)"),
-        input_checks.dns1123_label_error(answers["namespace"], "namespace") if answers["namespace"] else "",
-        input_checks.chart_name_error(answers["chart"]),
-        input_checks.chart_version_error(answers["chart_version"]),
-        input_checks.dns1123_label_error(answers["helm_repo_name"], "helm_repo_name"),
-        input_checks.helm_repo_url_error(answers["helm_repo_url"]) if answers["helm_repo_url"] else "",
-        input_checks.release_name_error(answers["release_name"]),
-        health_checks_error(answers["health_checks"]),
-        *(input_checks.dns1123_label_error(name, "dependsOn name") for name in answers["depends_on"]),
-        *(input_checks.interval_error(answers[key], key) for key in INTERVAL_DEFAULTS),
+    """The template's own checks on an app's answers; copier would refuse what fails them.
+    An answer holding a postBuild variable, which Flux fills in on the cluster (`name:
+    ${APP}`), is named as such: the rule's advice on letters and digits would not fit it."""
+    checks = [
+        ("app_name", lambda value: input_checks.dns1123_label_error(value, "app_name (the folder name)")),
+        ("namespace", lambda value: input_checks.dns1123_label_error(value, "namespace") if value else ""),
+        ("chart", input_checks.chart_name_error),
+        ("chart_version", input_checks.chart_version_error),
+        ("helm_repo_name", lambda value: input_checks.dns1123_label_error(value, "helm_repo_name")),
+        ("helm_repo_url", lambda value: input_checks.helm_repo_url_error(value) if value else ""),
+        ("release_name", input_checks.release_name_error),
+        ("health_checks", health_checks_error),
+        ("depends_on", lambda names: "; ".join(filter(None, (input_checks.dns1123_label_error(name, "dependsOn name")
+                                                             for name in names)))),
+        *((key, lambda value, key=key: input_checks.interval_error(value, key)) for key in INTERVAL_DEFAULTS),
     ]
-    # A value postBuild fills in on the cluster (`name: ${APP}`): the rule's advice on
-    # letters and digits would not fit it.
-    variables = [f"{key} '{value}' is a postBuild variable Flux fills in on the cluster, which an answer "
-                 "cannot record: write the value itself in the app's files, then adopt again"
-                 for key, value in answers.items()
-                 if "${" in (value if isinstance(value, str) else " ".join(map(str, value)) if isinstance(value, list) else "")]
-    if variables:
-        return [f"app {answers['app_name']}: {error}" for error in variables]
-    return [f"app {answers['app_name']}: {error}" for error in errors if error]
+    errors = []
+    for key, check in checks:
+        value = answers[key]
+        if any(isinstance(text, str) and _VARIABLE.search(text) for text in (value if isinstance(value, list) else [value])):
+            errors.append(f"{key} '{value}' holds a postBuild variable, which Flux fills in on the cluster and an "
+                          "answer cannot record: write the value itself in the app's files, then adopt again")
+        elif error := check(value):
+            errors.append(error)
+    return [f"app {answers['app_name']}: {error}" for error in errors]
 
 
 def cluster_answer_errors(answers: dict) -> list[str]:

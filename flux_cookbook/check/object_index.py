@@ -107,8 +107,7 @@ class Index:
         """One object as a build gives it (`fill_in`: `as_applied(repo)`), by the name it is
         applied with: a namePrefix applied, postBuild's values filled in where the
         Kustomization's own spec has them."""
-        kind, name = str(item.obj.get("kind")), str(metadata_of(item.obj).get("name"))
-        namespace = applied_namespace(api_group(item.obj), kind, metadata_of(item.obj).get("namespace"))
+        kind, name, namespace = str(item.obj.get("kind")), str(metadata_of(item.obj).get("name")), built_namespace(item.obj)
         if substituted(namespace, name):
             filled = fill_in(item, namespace, name)
             known = None not in filled
@@ -211,10 +210,20 @@ def as_applied(repo: Repository):
     post_builds = applied_post_builds(repo)
 
     def fill_in(item, *texts: str) -> list[str | None]:
+        if item.kustomization.stand_in:
+            # `check --path`'s stand-in for the Kustomization applying the folder, whose
+            # postBuild is not known: what it would fill in is not either.
+            return [None if substituted(text) else text for text in texts]
         substitutes = None if post_build.disabled(item.obj) else post_builds.get(item.kustomization)
         return [post_build.substitute(text, substitutes) for text in texts]
 
     return fill_in
+
+
+def built_namespace(obj: dict) -> str:
+    """The namespace a built object is applied in (its build already gave it the target's):
+    unset, `default` for a namespaced kind; "" for a kind that has none."""
+    return applied_namespace(api_group(obj), str(obj.get("kind")), metadata_of(obj).get("namespace"))
 
 
 def metadata_of(obj: dict) -> dict:

@@ -40,6 +40,7 @@ def _file_layout(repo: Repository) -> list[Problem]:
     # cookbook's names are what its templates and `adopt` expect.
     problems = []
     templated = _template_paths(repo)
+    post_builds = applied_post_builds(repo)
     for path in repo.manifest_files():
         if repo.is_flux_own(path):
             continue
@@ -59,11 +60,24 @@ def _file_layout(repo: Repository) -> list[Problem]:
             continue
         expected = f"{kind.lower()}-{name}"
         stem, suffix = posixpath.splitext(posixpath.basename(path))
-        # A name postBuild fills in (`${APP}`) is judged by what it may become.
-        if stem != expected and path not in templated and not (substituted(name) and may_become(expected, stem)):
-            problems.append(Problem(path, objects[0].line, "convention.file-name", WARNING,
-                                    f"{kind} {name} belongs in a file named {expected}{suffix} "
-                                    "(the cookbook's <kind>-<name>.yaml)"))
+        if stem == expected or path in templated:
+            continue
+        if substituted(name):
+            # A name postBuild fills in (`${APP}`): as the Kustomizations applying the folder
+            # fill it in, each with its own values; where one is known on the cluster
+            # only, by what it may become.
+            filled = [post_build.substitute(name, found) if found else None
+                      for k, found in post_builds.items() if k.path == repo.folder_of(path)]
+            if not filled or None in filled:
+                if may_become(expected, stem):
+                    continue
+            elif stem in {f"{kind.lower()}-{each}" for each in filled}:
+                continue
+            else:
+                name = filled[0]
+        problems.append(Problem(path, objects[0].line, "convention.file-name", WARNING,
+                                f"{kind} {name} belongs in a file named {kind.lower()}-{name}{suffix} "
+                                "(the cookbook's <kind>-<name>.yaml)"))
     return problems
 
 

@@ -15,6 +15,7 @@ from flux_cookbook.check.object_index import (
     answers_document,
     applied_post_builds,
     as_applied,
+    built_namespace,
     entries,
     may_become,
     metadata_of,
@@ -38,7 +39,6 @@ from flux_cookbook.repository.model import (
     Manifest,
     Repository,
     api_group,
-    applied_namespace,
     is_under,
     normalized_path,
 )
@@ -71,11 +71,6 @@ def check_references(repo: Repository, built: list = ()) -> list[Problem]:
     return problems
 
 
-def _applied_namespace(obj: dict) -> str:
-    """The namespace a built object is applied in (its build already gave it the target's)."""
-    return applied_namespace(api_group(obj), str(obj.get("kind")), metadata_of(obj).get("namespace"))
-
-
 def check_unused(repo: Repository, built: list, duplicate_urls: Iterable[Problem] = ()) -> list[Problem]:
     """Warnings: a HelmRepository no HelmRelease or HelmChart of the repository uses, and a
     Namespace nothing of it goes into; what an app removed by hand leaves behind when its
@@ -104,7 +99,7 @@ def check_unused(repo: Repository, built: list, duplicate_urls: Iterable[Problem
         use(used_namespaces, str(answers.get("namespace") or ""), answered)
         use(used_sources, (FLUX_SYSTEM, str(answers.get("helm_repo_name") or "")), answered)
     applied = [(m.obj, m.namespace, repo.clusters_of(m)) for m in repo.manifests]
-    applied += [(item.obj, _applied_namespace(item.obj), repo.folder_clusters.get(item.kustomization.path)) for item in built]
+    applied += [(item.obj, built_namespace(item.obj), repo.folder_clusters.get(item.kustomization.path)) for item in built]
     for obj, namespace, clusters in applied:
         clusters = clusters or {""}
         use(used_namespaces, namespace, clusters)
@@ -134,13 +129,21 @@ def check_unused(repo: Repository, built: list, duplicate_urls: Iterable[Problem
 
     # The names each document's object is built as (a namePrefix, each overlay's its own):
     # what uses it names one of those, in the clusters that apply it.
+    # A name postBuild fills in is the one the applying Kustomization's own values give;
+    # one known on the cluster only may be any (not judged).
+    fill_in = as_applied(repo)
     built_names: dict[tuple[str, int], set[str]] = {}
     for item in built:
         if item.source.obj is not None:
-            built_names.setdefault((item.source.path, item.source.line), set()).add(str(metadata_of(item.obj).get("name")))
+            name = str(metadata_of(item.obj).get("name"))
+            built_names.setdefault((item.source.path, item.source.line), set()).add(
+                (fill_in(item, name)[0] or name) if substituted(name) else name)
     problems = []
     for manifest in repo.manifests:
-        names = {manifest.name, *built_names.get((manifest.path, manifest.line), ())}
+        names = built_names.get((manifest.path, manifest.line), set())
+        names = names if substituted(manifest.name) and names else {manifest.name, *names}
+        if any(substituted(name) for name in names):
+            continue
         if manifest.is_a("HelmRepository", SOURCE_GROUP) and sources_known \
                 and all(unused(used_sources, (manifest.namespace, name), manifest) for name in names) \
                 and (manifest.path, manifest.line) not in served_twice:
@@ -149,8 +152,8 @@ def check_unused(repo: Repository, built: list, duplicate_urls: Iterable[Problem
                                     "(Flux still fetches its index every interval); delete its file if no app needs "
                                     "it any more"))
         elif manifest.is_a("Namespace", "") and namespaces_known \
-                and manifest.name not in {FLUX_SYSTEM, *BUILTIN_NAMESPACES} \
-                and unused(used_namespaces, manifest.name, manifest):
+                and not names & {FLUX_SYSTEM, *BUILTIN_NAMESPACES} \
+                and all(unused(used_namespaces, name, manifest) for name in names):
             problems.append(Problem(manifest.path, manifest.line, "ref.unused-namespace", WARNING,
                                     f"{manifest.label()}: nothing {_in_its_cluster(repo)} goes into it; delete its "
                                     "file if no app needs it any more"))
@@ -635,10 +638,14 @@ def _defines(defined: list[Manifest], kind: str, namespace: str, name: str, grou
 # renames references in the fields of Kubernetes' own kinds it knows, never in these.
 _FLUX_REFERENCES = {
     (HELM_GROUP, "HelmRelease"): ((("valuesFrom",), True, None), (("chart", "spec", "sourceRef"), False, None),
-                                  (("dependsOn",), True, "HelmRelease")),
+                                  (("chartRef",), False, None), (("dependsOn",), True, "HelmRelease")),
     (KUSTOMIZE_GROUP, "Kustomization"): ((("healthChecks",), True, None), (("sourceRef",), False, None),
                                          (("dependsOn",), True, "Kustomization")),
-    (NOTIFICATION_GROUP, "Alert"): ((("providerRef",), False, "Provider"),),
+    (SOURCE_GROUP, "HelmChart"): ((("sourceRef",), False, None),),
+    (NOTIFICATION_GROUP, "Alert"): ((("providerRef",), False, "Provider"), (("eventSources",), True, None)),
+    (NOTIFICATION_GROUP, "Receiver"): ((("resources",), True, None),),
+    (IMAGE_GROUP, "ImagePolicy"): ((("imageRepositoryRef",), False, "ImageRepository"),),
+    (IMAGE_GROUP, "ImageUpdateAutomation"): ((("sourceRef",), False, "GitRepository"),),
 }
 
 
@@ -661,27 +668,28 @@ def check_renamed_references(built: list) -> list[Problem]:
     knows, not a HelmRelease's valuesFrom or sourceRef, a Kustomization's healthChecks or an
     Alert's providerRef, so the controller looks for a name nothing has. `built`:
     built_objects of each build."""
-    names = {(item.obj.get("kind"), metadata_of(item.obj).get("namespace"), metadata_of(item.obj).get("name")) for item in built}
+    names = {(item.obj.get("kind"), built_namespace(item.obj), metadata_of(item.obj).get("name")) for item in built}
     renamed = {}  # (kind, namespace, the name its document gives) -> the name it is built as
     for item in built:
         written, meta = metadata_of(item.source.obj).get("name") if item.source.obj is not None else None, metadata_of(item.obj)
         if written and written != meta.get("name"):
-            renamed[item.obj.get("kind"), meta.get("namespace"), written] = meta.get("name")
+            renamed[item.obj.get("kind"), built_namespace(item.obj), written] = meta.get("name")
     problems = []
     for item in built:
         own = metadata_of(item.obj)
         for path, entry, kind in _flux_references(item.obj):
-            if entry.get("optional") is True:
-                continue
-            key = (entry.get("kind") or kind, entry.get("namespace") or own.get("namespace"), entry.get("name"))
+            if entry.get("optional") is True or entry.get("name") == "*":
+                continue  # (`*`: every object of the kind, or those matchLabels picks)
+            key = (entry.get("kind") or kind, entry.get("namespace") or built_namespace(item.obj), entry.get("name"))
             if key in names or key not in renamed:
                 continue
             field = ".".join(part for part in path[1:-1] if isinstance(part, str))
             problems.append(Problem(
                 item.source.path, item.source.line_at(path), "ref.renamed", ERROR,
                 f"{item.obj.get('kind')} {own.get('namespace')}/{own.get('name')}: {field} names "
-                f"{key[0]} {key[1]}/{key[2]}, which the build names {renamed[key]} (a namePrefix or nameSuffix); kustomize "
-                f"does not rewrite it, so it is never found: name it as built, or drop the prefix or suffix"))
+                f"{key[0]} {key[1]}/{key[2]}, which the build names {renamed[key]} (a namePrefix or nameSuffix); nothing is "
+                "applied under the name it gives (kustomize renames no reference inside Flux's kinds): name it as "
+                "built, or drop the prefix or suffix"))
     return problems
 
 

@@ -170,7 +170,8 @@ def _generated_from_sops(item) -> bool:
     if "sops_mac" in data:
         return True
     secret = item.obj.get("kind") == "Secret"
-    return any("ENC[AES256_GCM," in (secret_text(value) if secret else str(value)) or "" for value in data.values())
+    # (A Secret's value that is no text, a keystore's bytes: no SOPS file.)
+    return any("ENC[AES256_GCM," in ((secret_text(value) if secret else str(value)) or "") for value in data.values())
 
 
 def _waits_for_substitution(obj: Any) -> bool:

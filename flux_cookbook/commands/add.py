@@ -84,8 +84,6 @@ def run(args: argparse.Namespace) -> int:
     template = args.template or cluster.get("_src_path")
     if not template:
         raise UserError(f"{repo / layout.CLUSTER_ANSWERS} records no _src_path; pass --template.")
-    if not args.template:
-        trust.require_absolute(repo, {layout.CLUSTER_ANSWERS: str(template)})
     trust.require_trusted(
         str(template), "given with --template" if args.template else f"_src_path of {layout.CLUSTER_ANSWERS}", args.trust
     )

@@ -188,7 +188,7 @@ def run_locked(repo: Path, args: argparse.Namespace) -> int:
     if misnamed := misnamed_answers(recorded):
         raise UserError(answers_check.refusal(misnamed))
     sources = {name: str(answers["_src_path"]) for name, answers in recorded.items() if answers.get("_src_path")}
-    trust.require_absolute(repo, sources)
+    trust.require_outside_repository(repo, sources)
     for note in trust.require_trusted_answers(sources, args.trust):
         print(f"note: {note}", file=sys.stderr)
     trust.require_released_commits({name: (str(answers.get("_src_path") or ""), str(answers.get("_commit") or ""))

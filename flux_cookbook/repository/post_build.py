@@ -81,6 +81,11 @@ def substitute(text: str, post_build: PostBuild | None) -> str | None:
             return ""
         if name in post_build.values:  # inline values win over substituteFrom's
             given = post_build.values[name]
+            if "${" in given.replace("$$", ""):
+                # A value holding a variable (`CLUSTER: ${CLUSTER_NAME}`) is one a parent's
+                # postBuild fills in first, as it applies this Kustomization: not known here.
+                unknown = True
+                return ""
             return given if given or default is None else default
         if post_build.from_cluster:
             unknown = True  # substituteFrom may hold it

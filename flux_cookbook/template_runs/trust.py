@@ -131,21 +131,30 @@ def require_trusted(source: str, named_by: str, given_trust: bool) -> None:
         raise UserError(refusal(source, named_by))
 
 
-def require_absolute(repo: Path, sources: dict[str, str]) -> None:
-    """Raise UserError naming each answers file that names a template in a local folder by
-    a relative path (`{answers file: _src_path}`). copier reads it from the folder it runs
-    in (the repository, or a worktree of it), and this module from where flux-cookbook
-    runs: trusted here, it could be a template the repository itself holds, committed by
-    anyone who can change one line of it, that copier runs. The template records absolute
-    paths; a relative one was written by hand."""
-    relative = {name: source for name, source in sources.items()
-                if source and not is_remote(source) and not os.path.isabs(os.path.expanduser(source))}
-    if relative:
-        raise UserError("\n".join(
-            f"{name} names its template by a relative path (_src_path: {source}), which copier reads from the "
-            f"folder it runs in ({os.path.normpath(Path(repo).absolute() / source)} in the repository), not from "
-            "where this check reads it, so it is refused: record the template's absolute path or its git URL as "
-            "_src_path, commit, and run again." for name, source in relative.items()))
+def require_outside_repository(repo: Path, sources: dict[str, str]) -> None:
+    """Raise UserError naming each answers file (`{answers file: _src_path}`) whose template
+    the repository itself may hold, which anyone who can change one line of it can commit
+    (a git bundle is one file): a relative path, which copier, running in the repository,
+    reads there (whatever it looks like: `file:x`, `host:x` name a file there if one is
+    there), and this module would read from where flux-cookbook runs; or a path into the
+    repository. The template records absolute paths; a relative one was written by hand."""
+    root = Path(os.path.realpath(repo))
+    refused = []
+    for name, source in sources.items():
+        expanded = os.path.expanduser(source)
+        if not os.path.isabs(expanded):
+            there = [Path(repo) / candidate for candidate in (source, source.removeprefix("git+"))]
+            if not is_remote(source) or any(os.path.lexists(path) for path in there):
+                refused.append(f"{name} names its template by a relative path (_src_path: {source}), which copier, "
+                               f"updating the repository, reads from it ({os.path.normpath(Path(repo).absolute() / source)}), "
+                               "not from where this check reads it, so it is refused: record the template's absolute "
+                               "path or its git URL as _src_path, commit, and run again.")
+        elif Path(os.path.realpath(expanded)).is_relative_to(root):
+            refused.append(f"{name} names a template inside the repository (_src_path: {source}), which a pull request "
+                           "can change, so it is refused: keep the template outside the repository, record its place "
+                           "as _src_path, commit, and run again.")
+    if refused:
+        raise UserError("\n".join(refused))
 
 
 def require_trusted_answers(sources: dict[str, str], given_trust: bool) -> list[str]:

@@ -353,13 +353,16 @@ def test_release_name_defaults_as_flux_does(tmp_path):
 
 def test_a_name_postbuild_fills_in_is_refused_as_a_variable(tmp_path):
     """`releaseName: ${APP}` (the Kustomization's postBuild fills it in): named as a
-    variable, not as a name of the wrong letters, whose advice does not fit."""
+    variable, not as a name of the wrong letters, whose advice does not fit; beside the
+    other answers' problems, all said at once."""
     write(tmp_path, PODINFO)
     release = tmp_path / "podinfo/helmrelease-podinfo.yaml"
-    release.write_text(release.read_text().replace("  releaseName: podinfo\n", "  releaseName: ${APP}\n"))
-    assert problems(tmp_path) == ("app podinfo: release_name '${APP}' is a postBuild variable Flux fills in on the "
-                                  "cluster, which an answer cannot record: write the value itself in the app's "
-                                  "files, then adopt again")
+    release.write_text(release.read_text().replace("  releaseName: podinfo\n", "  releaseName: ${APP}\n")
+                       .replace("chart: podinfo", "chart: Pod_Info"))
+    assert problems(tmp_path) == (
+        "app podinfo: chart 'Pod_Info' is not a valid chart name: use lower case letters, digits, '-', '.' and '_'.\n"
+        "app podinfo: release_name '${APP}' holds a postBuild variable, which Flux fills in on the cluster and an "
+        "answer cannot record: write the value itself in the app's files, then adopt again")
 
 
 def test_a_release_without_a_namespace_is_where_its_kustomizations_target_namespace_puts_it(tmp_path):
