@@ -86,7 +86,7 @@ def test_no_build_still_finds_a_missing_folder(cluster, tmp_path, capsys):
     assert main(["check", str(repo), "--no-build"]) == 1
     out, err = capsys.readouterr()
     assert "kustomization-podinfo.yaml:8: build: Kustomization flux-system/podinfo (path podinfoo) does not " \
-           "build: path not found" in out
+           "build: path not found; podinfo/ is there (a typo?)\n" in out
     # What it left out, said on stderr (standard output stays the problems and the summary).
     assert err == ("flux-cookbook: --no-build: no Kustomization's folder was built (only that each exists was "
                    "checked), and ref.namespace and ref.unused-*, which read the builds, did not run\n")

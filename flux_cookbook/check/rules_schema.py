@@ -3,10 +3,11 @@ the CRDs of the repository's Flux release, and every Flux Kustomization Flux rea
 
 from __future__ import annotations
 
+import difflib
 import posixpath
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from flux_cookbook.check.object_index import (
     applied_kustomization_spec,
@@ -253,8 +254,23 @@ def check_builds(repo: Repository, build: bool = True, built: list | None = None
                                     "--no-remote-bases); this check works offline"))
             continue
         problems.append(Problem(*_error_place(repo, built, error), "build", ERROR,
-                                f"{built.label()} does not build: {_declared_twice(repo, built, error) or _one_line(error)}"))
+                                f"{built.label()} does not build: {_declared_twice(repo, built, error) or _one_line(error)}"
+                                f"{_nearest_folder(repo, built.path) if error == flux_build.PATH_NOT_FOUND else ''}"))
     return problems
+
+
+def _nearest_folder(repo: Repository, path: str) -> str:
+    """A hint naming the repository's folder a path that is not there may be a typo of."""
+    folders = {parent for file in repo.files for parent in _parents(file)}
+    close = difflib.get_close_matches(posixpath.normpath(path), sorted(folders), n=1, cutoff=0.8)
+    return f"; {close[0]}/ is there (a typo?)" if close else ""
+
+
+def _parents(file: str) -> Iterable[str]:
+    folder = posixpath.dirname(file)
+    while folder:
+        yield folder
+        folder = posixpath.dirname(folder)
 
 
 # kustomize's words for a second object of one id (kind.version.[group]/name.namespace).
