@@ -1690,6 +1690,28 @@ def test_a_secret_generated_from_a_sops_encrypted_dotenv_needs_decryption(tmp_pa
     assert [p for p in check_repository(repo, cache_dir=cache).problems if p.severity == ERROR] == []
 
 
+def test_a_sealed_secret_whose_values_pass_what_a_secret_may_hold_is_an_error(repo, cache, public_key):
+    """Two values of 600 kB: the controller could never make the Secret (1 MiB at most),
+    which the sealed form's lengths tell offline."""
+    from flux_cookbook.seal import sealing
+
+    def sealed(*values: bytes) -> str:
+        entries = "".join(f"    {key}: {sealing.seal_value(public_key, value, 'podinfo', 'big', sealing.STRICT)}\n"
+                          for key, value in zip("ab", values))
+        return (f"apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: big\n  namespace: podinfo\n"
+                f"spec:\n  encryptedData:\n{entries}")
+
+    def sizes() -> list:
+        return [(p.path, p.message) for p in check_repository(repo, cache_dir=cache).problems if p.rule == "schema.size"]
+
+    apply(repo, {"podinfo/sealedsecret-big.yaml": sealed(b"x" * 600_000, b"y" * 400_000)})
+    assert sizes() == []
+    apply(repo, {"podinfo/sealedsecret-big.yaml": sealed(b"x" * 600_000, b"y" * 600_000)})
+    assert sizes() == [("podinfo/sealedsecret-big.yaml", "SealedSecret podinfo/big holds 1200000 bytes of values, more than "
+                        "the 1048576 (1 MiB) a Secret may hold: the controller can never make its Secret. Seal them "
+                        "into several SealedSecrets")]
+
+
 def test_a_secret_generated_from_a_binary_file_is_no_sops_file(tmp_path, cache):
     """A secretGenerator of a keystore's bytes (no UTF-8): nothing to decrypt, nothing said
     (the SOPS check once stopped the whole check with a traceback on it)."""

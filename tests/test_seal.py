@@ -197,6 +197,25 @@ def test_adding_a_key_leaves_the_other_ciphertexts_byte_for_byte(repo, cert, key
     assert unsealed(key, path) == {"password": SECRET.encode(), "username": b"web", "token": OTHER_SECRET.encode()}
 
 
+def test_values_added_over_runs_are_held_to_what_one_secret_may_hold(repo, cert, key, tmp_path):
+    """Two values of 600 kB in one run are refused (over 1 MiB together); given in two runs
+    the second was taken, and the controller could never make the Secret. A value the run
+    replaces counts as it is given."""
+    big = tmp_path / "big"
+    big.write_bytes(b"x" * 600_000)
+    assert seal(repo, "web", "db", "--cert", str(cert), "--from-file", f"a={big}").returncode == 0
+    before = tree_state(repo)
+    result = seal(repo, "web", "db", "--cert", str(cert), "--from-file", f"b={big}")
+    assert result.returncode == 1
+    assert result.stderr.decode() == (
+        "flux-cookbook: the values hold 1,200,000 bytes together with the 1 web/sealedsecret-db.yaml holds already, more "
+        "than a Kubernetes Secret may hold (1,048,576); seal them into several SealedSecrets.\n")
+    assert tree_state(repo) == before
+    result = seal(repo, "web", "db", "--cert", str(cert), "--from-file", f"b={big}", "--from-literal", "a=small")
+    assert result.returncode == 0, result.stderr.decode()
+    assert unsealed(key, sealed_file(repo)) == {"a": b"small", "b": big.read_bytes()}
+
+
 def test_a_file_with_crlf_line_ends_keeps_them_when_a_key_is_added(repo, cert, key):
     assert seal(repo, "web", "db", "--cert", str(cert), stdin=f"password={SECRET}\n".encode()).returncode == 0
     path = sealed_file(repo)
@@ -322,7 +341,9 @@ REFUSALS = {
     "empty stdin": (["web", "db", "--cert", "{cert}"], "", None, 1, "standard input has no KEY=VALUE line"),
     "garbage certificate": (["web", "db", "--cert", "{garbage}", *LITERAL], None, None, 1, "garbage.pem is not a PEM certificate"),
     "expired certificate": (["web", "db", "--cert", "{expired}", *LITERAL], None, None, 1, "the certificate expired on"),
-    "missing certificate": (["web", "db", "--cert", "nowhere.pem", *LITERAL], None, None, 1, "--cert nowhere.pem: no such file."),
+    "missing certificate": (["web", "db", "--cert", "nowhere.pem", *LITERAL], None, None, 1, "--cert nowhere.pem: no such file. Give the file the controller's public certificate is saved in "
+                            "(kubeseal --fetch-cert --controller-name sealed-secrets-controller --controller-namespace "
+                            "sealed-secrets > nowhere.pem saves it there)."),
     "no certificate at all": (["web", "db", *LITERAL], None, None, 1, "no certificate of the Sealed Secrets controller"),
     "scope change": (["web", "db", "--cert", "{cert}", "--scope", "cluster-wide", *LITERAL], None, strict_file, 1, "is sealed strict; its values are bound to that scope"),
     "type change": (["web", "db", "--cert", "{cert}", "--type", "kubernetes.io/tls", *LITERAL], None, strict_file, 1, "Kubernetes cannot change a Secret's type"),

@@ -19,7 +19,7 @@ from flux_cookbook.check.object_index import (
     spec_of,
     substituted,
 )
-from flux_cookbook.check.problems import ERROR, WARNING, Problem
+from flux_cookbook.check.problems import ERROR, SEALED_SECRETS_GROUP, WARNING, Problem
 from flux_cookbook.check.rules_yaml import read_by_flux
 from flux_cookbook.extensions.flux_names import HELM_GROUP, SOURCE_GROUP, kustomize_config_field
 from flux_cookbook.repository import post_build
@@ -411,6 +411,9 @@ def check_data_sizes(built: list) -> list[Problem]:
     problems, seen = [], set()
     for item in built:
         obj = item.obj
+        if (api_group(obj), obj.get("kind")) == (SEALED_SECRETS_GROUP, "SealedSecret"):
+            problems += _unsealed_size(item, seen)
+            continue
         if obj.get("apiVersion") != "v1" or obj.get("kind") not in ("ConfigMap", "Secret"):
             continue
         encoded = {"binaryData", "data"} if obj["kind"] == "Secret" else {"binaryData"}  # base64: decoded bytes count
@@ -426,6 +429,26 @@ def check_data_sizes(built: list) -> list[Problem]:
                                     f"data, more than the {MAX_DATA_BYTES} (1 MiB) the API server takes: Flux's apply "
                                     "fails. Keep only what you change (the rest are the chart's defaults)"))
     return problems
+
+
+def _unsealed_size(item, seen: set) -> list[Problem]:
+    """A SealedSecret's values, read off their sealed form (sealing.sealed_length), hold at
+    most what the Secret the controller makes of them may: it could never make a larger one
+    (and such a SealedSecret passes etcd's limit on an object too)."""
+    from flux_cookbook.seal.sealing import sealed_length
+
+    spec = item.obj.get("spec") if isinstance(item.obj.get("spec"), dict) else {}
+    data = spec.get("encryptedData") if isinstance(spec.get("encryptedData"), dict) else {}
+    size = sum(sealed_length(entry) or 0 for entry in data.values())
+    where = (item.source.path, item.source.line)
+    if size <= MAX_DATA_BYTES or where in seen:
+        return []
+    seen.add(where)
+    meta = metadata_of(item.obj)
+    return [Problem(item.source.path, item.source.line, "schema.size", ERROR,
+                    f"SealedSecret {meta.get('namespace') or ''}/{meta.get('name')} holds {size} bytes of values, more "
+                    f"than the {MAX_DATA_BYTES} (1 MiB) a Secret may hold: the controller can never make its Secret. "
+                    "Seal them into several SealedSecrets")]
 
 
 def check_helm_release_names(repo: Repository, built: list) -> list[Problem]:

@@ -124,9 +124,13 @@ def _seal(repo: Path, args: argparse.Namespace) -> int:
     target = sealed_secrets.open_sealed_secret(app, args.name, args.scope, args.secret_type, labels, annotations)
     if not target.exists:
         sealed_secrets.refuse_a_second_of_one_namespace(repo, app, args.name)
+    # With the values the file holds already, the Secret is to hold at most 1 MiB too.
+    kept = {str(key): sealing.sealed_length(entry) or 0 for key, entry in target.encrypted_data.items()}
+    where = target.path.relative_to(repo).as_posix() if target.path.is_relative_to(repo) else str(target.path)
+    secret_values.require_one_secret_holds(given, kept, where)
     public_key = sealing.load_public_key(*sealed_secrets.certificate(repo, args.cert))
     dependency = controller_dependency.plan(repo, args.app)
-    values = given or secret_values.require_one_secret_holds(_asked())
+    values = given or secret_values.require_one_secret_holds(_asked(), kept, where)
     target.seal(public_key, values)
 
     inside = target.path.is_relative_to(repo)

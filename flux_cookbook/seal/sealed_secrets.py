@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -152,6 +153,9 @@ def _read_answers(path: Path) -> dict:
 def certificate(repo: Path, cert: Path | None) -> tuple[bytes, str]:
     """The controller's certificate (PEM) and where it came from, for messages."""
     if cert is not None:
+        if not os.path.lexists(cert):
+            raise UserError(f"--cert {cert}: no such file. Give the file the controller's public certificate is saved "
+                            f"in (kubeseal {' '.join(FETCH_CERT)} > {cert} saves it there).")
         return _read_certificate(cert.absolute().parent, cert.name, f"--cert {cert}")
     answers_file = repo / CLUSTER_ANSWERS
     recorded = _read_answers(answers_file).get(CERT_ANSWER) if answers_file.is_file() else None

@@ -45,6 +45,7 @@ SCOPE_ANNOTATIONS = {
 
 SESSION_KEY_BYTES = 32
 _GCM_NONCE = bytes(12)  # AES-GCM's standard nonce size, all zero as in the controller
+_GCM_TAG_BYTES = 16  # the authentication tag AES-GCM appends
 
 
 def encryption_label(namespace: str, name: str, scope: str) -> bytes:
@@ -87,6 +88,20 @@ def hybrid_encrypt(public_key: rsa.RSAPublicKey, plaintext: bytes, label: bytes)
     rsa_ciphertext = public_key.encrypt(session_key, _oaep(label))
     aes_ciphertext = AESGCM(session_key).encrypt(_GCM_NONCE, plaintext, None)
     return struct.pack(">H", len(rsa_ciphertext)) + rsa_ciphertext + aes_ciphertext
+
+
+def sealed_length(entry: object) -> int | None:
+    """The length of the value one `spec.encryptedData` entry holds, read off its form
+    (`hybrid_encrypt`'s: the length, the RSA ciphertext, AES-GCM's ciphertext and tag),
+    without its key; None for an entry of no such form."""
+    try:
+        sealed = base64.b64decode(str(entry), validate=True)
+    except ValueError:  # (binascii.Error is one)
+        return None
+    if len(sealed) < 2:
+        return None
+    length = len(sealed) - 2 - struct.unpack(">H", sealed[:2])[0] - _GCM_TAG_BYTES
+    return length if length >= 0 else None
 
 
 def seal_value(public_key: rsa.RSAPublicKey, value: bytes, namespace: str, name: str, scope: str) -> str:

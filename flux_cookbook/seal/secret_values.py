@@ -124,11 +124,15 @@ def _bounded(stream: BinaryIO, where: str, name: str) -> bytes:
     return value
 
 
-def require_one_secret_holds(values: dict[str, bytes]) -> dict[str, bytes]:
+def require_one_secret_holds(values: dict[str, bytes], kept: dict[str, int] | None = None, where: str = "") -> dict[str, bytes]:
     """`values`, or UserError when together they are over what one Secret may hold (1 MiB:
-    the controller could never make it, and the SealedSecret would pass etcd's limit)."""
-    if (total := sum(len(value) for value in values.values())) > MAX_VALUE_BYTES:
-        raise UserError(f"the values hold {total:,} bytes together, more than a Kubernetes Secret may hold "
+    the controller could never make it, and the SealedSecret would pass etcd's limit), with
+    `kept`: the lengths of the values `where` (a SealedSecret) holds already, those `values`
+    do not replace."""
+    kept = {key: length for key, length in (kept or {}).items() if key not in values}
+    if (total := sum(len(value) for value in values.values()) + sum(kept.values())) > MAX_VALUE_BYTES:
+        beside = f" with the {len(kept)} {where} holds already" if kept else ""
+        raise UserError(f"the values hold {total:,} bytes together{beside}, more than a Kubernetes Secret may hold "
                         f"({MAX_VALUE_BYTES:,}); seal them into several SealedSecrets.")
     return values
 

@@ -135,6 +135,13 @@ def test_layout_is_length_prefix_rsa_part_then_gcm_with_tag(key_size):
     assert len(sealed) == 2 + key_size // 8 + len(value) + 16  # GCM adds its 16-byte tag only
     assert hybrid_decrypt(key, sealed, b"web/db") == value
     assert kubesealpy.Unsealer.from_private_key(key).unseal_value(sealed, "web", "db") == value
+    # What the size of a Secret counts, read back off the sealed form.
+    assert sealing.sealed_length(base64.b64encode(sealed).decode()) == len(value)
+
+
+@pytest.mark.parametrize("entry", ["", "AA==", "not base64!", base64.b64encode(b"\x01\x00" + b"x" * 10).decode()])
+def test_an_entry_of_no_sealed_form_has_no_length(entry):
+    assert sealing.sealed_length(entry) is None
 
 
 def test_every_seal_takes_a_new_session_key(key, public_key):
