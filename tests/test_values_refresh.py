@@ -22,7 +22,7 @@ from flux_cookbook.extensions.chart_values import PLACEHOLDER_MARKER
 from flux_cookbook.extensions.values_overrides import apply_overrides
 from flux_cookbook.repository.lock import one_writer
 from tests.support.flux_schema import validate_repo
-from tests.support.helm_repo_server import CHARTS, PODINFO_VERSIONS, TRAEFIK_VERSIONS, serve_folder, write_charts_repo
+from tests.support.helm_repo_server import CHARTS, PODINFO_VERSIONS, TRAEFIK_VERSIONS, chart_archive, serve_folder, write_charts_repo
 from tests.support.project import CRDS, commit_all, cookbook_cli, copy, init_repo, own_copy, tree_state, update
 from tests.support.template_repo import PROJECT_ROOT, git
 
@@ -750,6 +750,33 @@ def test_bad_input_names_it_and_writes_nothing(podinfo_6x, tmp_path, problem):
     assert result.returncode == 1, result.stdout + result.stderr
     assert expected in result.stderr and "Traceback" not in result.stderr, result.stderr
     assert tree_state(cluster) == state
+
+
+def test_values_whose_chart_version_left_the_repository_say_how_to_give_it(podinfo_6x, tmp_path, monkeypatch):
+    """The version the values came from (6.0.3) is neither in the chart cache nor in the
+    repository's index any more: refused, saying how to give that chart; given as the
+    advice says (its archive in the repository, recorded as values_source), it refreshes."""
+    cluster, url = own(podinfo_6x, tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
+    with serve_folder(write_charts_repo(tmp_path / "newest-only", {"podinfo": ("6.14.1",)})) as newest:
+        moved(cluster, url, newest)
+        commit_all(cluster, "Moved")
+        state = tree_state(cluster)
+        refused = cookbook_cli("values", "refresh", "podinfo", "-C", str(cluster), "--to", "6.14.1")
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert "chart podinfo 6.0.3 (the version the values of 'podinfo' came from) cannot be fetched" in refused.stderr
+        assert ("; the newest there: 6.14.1. With that chart's archive or folder at hand, keep it in the repository and set "
+                "values_source in .copier-answers.app-podinfo.yml to its path there (values refresh reads it from there, "
+                "offline too), commit, and refresh again\n") in refused.stderr, refused.stderr
+        assert tree_state(cluster) == state
+        (cluster / "charts").mkdir()
+        (cluster / "charts/podinfo-6.0.3.tgz").write_bytes(chart_archive("6.0.3"))
+        answers = cluster / ".copier-answers.app-podinfo.yml"
+        answers.write_text(re.sub(r"(?m)^values_source:.*\n", "", answers.read_text()) + "values_source: charts/podinfo-6.0.3.tgz\n")
+        commit_all(cluster, "The chart the values came from")
+        done = cookbook_cli("values", "refresh", "podinfo", "-C", str(cluster), "--to", "6.14.1")
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "podinfo: values from chart podinfo 6.0.3 to 6.14.1" in done.stdout
 
 
 def test_outdated_asks_each_repository_once_and_matches_values_that_record_no_version(template, cluster, tmp_path):

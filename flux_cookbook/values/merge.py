@@ -4,11 +4,13 @@ Base: the chart's values.yaml of the version the app's values came from. Theirs:
 version's. Ours: the app's values now. The result is *ours, edited*: every line the user
 wrote or kept stays as it is, with its comments, and only the keys the chart changed are
 touched, each as a block of lines cut from the chart's own file (its comments come along):
-- a default the user did not touch takes the new default;
+- a default the user did not touch takes the new default (named where the user wrote a
+  comment at it: `tag: 6.0.3 # pinned` may have been a decision);
 - the chart's comments above a key (its documentation) follow the chart where the user
   left them as the old chart had them, whether or not the key's value changed;
 - a new option is inserted after the key that precedes it in the chart's file;
-- an option the chart dropped goes, unless the user set it: then it stays and is named;
+- an option the chart dropped goes, unless the user set it: then it stays and is named
+  (under a mapping it dropped, each key the user set, and only those);
 - a key the user set whose default the chart also changed keeps the user's value (named),
   unless the two cannot both hold (the user changed it, or the chart changed its type):
   then both versions are written between conflict markers, as git and copier do.
@@ -50,6 +52,9 @@ class Merged:
     conflicts: list[str] = field(default_factory=list)  # "path: why"
     removed: list[str] = field(default_factory=list)  # paths the user set that the new chart has no more
     touched: list[str] = field(default_factory=list)  # default changes at keys the user set, kept as the user's
+    # Default changes taken at keys the user left as they were but commented (`tag: 6.0.3 #
+    # pinned`): the comment stays beside the new value, which it may no longer fit.
+    commented: list[str] = field(default_factory=list)
 
 
 def load_mapping(text: str, what: str) -> CommentedMap:
@@ -226,11 +231,13 @@ class _Merger:
             if key not in theirs:
                 if default is _MISSING:
                     continue  # a key of the user's own, never in the chart
-                if paths := self._user_paths(here, default, mine):
-                    self.result.removed.extend(paths)
-                else:
+                if not self._user_paths(here, default, mine):
                     self._delete(ours, key, base)
                     self.expected.append((here, _MISSING))
+                elif _is_block_mapping(mine) and isinstance(default, dict):
+                    self._drop(here, default, mine)  # what the user set under it stays, the rest goes
+                else:
+                    self.result.removed.extend(self._user_paths(here, default, mine))
                 continue
             new = theirs[key]
             if _is_block_mapping(mine) and _is_block_mapping(new) and (default is _MISSING or isinstance(default, dict)):
@@ -241,6 +248,9 @@ class _Merger:
             elif same(mine, default) and not self._set_under(here):
                 self._replace(ours, key, theirs, base)
                 self.expected.append((here, new))
+                if self._commented(ours, key, base):
+                    self.result.commented.append(f"{dotted(here)}: the chart's default changed from {_show(default)} to "
+                                                 f"{_show(new)}, which your comment there may not fit")
             elif (same(mine, default) or default is _MISSING) and _kind(mine) == _kind(new):
                 self._refresh_doc(ours, key, theirs, base)
                 self.result.touched.append(
@@ -260,6 +270,26 @@ class _Merger:
             elif key not in base:
                 self._insert(ours, previous, theirs, key)
                 self.expected.append(((*path, key), theirs[key]))
+
+    def _drop(self, path: tuple, base: dict, ours: CommentedMap) -> None:
+        """A mapping the chart dropped, under which the user set something: each key under
+        it the user did not set goes (the old chart's defaults, which the new one no longer
+        reads), each the user set stays and is named by its own path."""
+        for key in list(ours):
+            here, mine, default = (*path, key), ours[key], base.get(key, _MISSING)
+            if default is not _MISSING and not self._user_paths(here, default, mine):
+                self._delete(ours, key, base)
+                self.expected.append((here, _MISSING))
+            elif default is not _MISSING and _is_block_mapping(mine) and isinstance(default, dict):
+                self._drop(here, default, mine)
+            else:
+                self.result.removed.extend([dotted(here)] if default is _MISSING else self._user_paths(here, default, mine))
+
+    def _commented(self, ours: CommentedMap, key: Any, base: Any) -> bool:
+        """Whether the user wrote a comment of their own above `key` or at its line's end."""
+        own_doc, own_line = self._own_comments(ours, key, base)
+        base_comment = _end_of_line_comment(base, key) if isinstance(base, CommentedMap) else ""
+        return own_doc or (own_line and _end_of_line_comment(ours, key) not in ("", base_comment))
 
     def _span(self, mapping: CommentedMap, key: Any, lines: list[str], with_doc: bool) -> tuple[int, int, int]:
         try:

@@ -58,6 +58,7 @@ class Refresh:
     conflicts: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     touched: list[str] = field(default_factory=list)
+    commented: list[str] = field(default_factory=list)  # default changes taken at keys the user commented
     schema_errors: list[str] = field(default_factory=list)
     unread: list[str] = field(default_factory=list)  # value sources of the HelmRelease not read
 
@@ -80,6 +81,8 @@ class Refresh:
                  + (f" (chart_version {self.app.chart_version} -> {self.new_range})" if self.new_range else "")]
         for title, items in (
             ("Chart default changes at keys you set (yours kept)", self.touched),
+            ("Chart default changes taken at keys you left as they were but commented (your comment kept)",
+             self.commented),
             (f"Keys you set that chart {self.to.label} no longer has (kept, not committed: move each where the "
              "chart now reads it, or remove it)", self.removed),
             ("Conflicts (both versions written between <<<<<<< and >>>>>>> markers)", self.conflicts),
@@ -115,8 +118,7 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
             from_version, base = PLACEHOLDER, None
         else:
             from_version = _from_version(repo, app, charts)
-            base = _source_chart(repo, app, from_version) \
-                or charts.version(app.repo_url, app.chart, from_version, f"the version the values of '{name}' came from")
+            base = _source_chart(repo, app, from_version) or _origin_chart(charts, app, from_version)
     except UserError as error:  # a chart's repository or cache: said with the app it is for (--all)
         message = str(error)
         raise UserError(message if message.startswith(f"app '{name}'") else f"app '{name}': {message}") from None
@@ -128,7 +130,7 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
     except ValueError as error:
         raise UserError(f"app '{name}' ({app.values_file}): {error}") from None
     refresh = Refresh(app, from_version, target, new_range, conflicts=merged.conflicts, removed=merged.removed,
-                      touched=merged.touched, unread=app.sources.unread)
+                      touched=merged.touched, commented=merged.commented, unread=app.sources.unread)
     if base is not None and app.sources.setters:  # what the HelmRelease's other value sources set
         touched, removed = value_sources.judged(app.sources, bounded_yaml.load(base.values) or {},
                                                 bounded_yaml.load(target.values) or {})
@@ -252,6 +254,17 @@ def _source_in_repository(repo: Path, app: App) -> Path | None:
         return repo_files.inside(repo, Path(source).expanduser())
     except OSError:
         return None
+
+
+def _origin_chart(charts: Charts, app: App, version: str) -> ChartVersion:
+    """The chart at the version the app's values came from, from the chart cache or its
+    repository; UserError saying how to give it where neither has it."""
+    try:
+        return charts.version(app.repo_url, app.chart, version, f"the version the values of '{app.name}' came from")
+    except UserError as error:
+        raise UserError(f"{str(error).rstrip('.')}. With that chart's archive or folder at hand, keep it in the "
+                        f"repository and set values_source in {app.answers_file} to its path there (values refresh "
+                        "reads it from there, offline too), commit, and refresh again") from None
 
 
 def _source_chart(repo: Path, app: App, version: str) -> ChartVersion | None:

@@ -58,6 +58,21 @@ def test_a_removed_key_the_user_set_is_kept_and_named_one_untouched_goes():
     assert merged.removed == ["legacy"] and "legacy: true" in merged.text
 
 
+def test_under_a_mapping_the_chart_dropped_what_you_set_stays_named_and_its_old_defaults_go():
+    """traefik 41 dropped `logs:`; the user had set logs.general.level alone: that leaf is
+    named and kept, the old chart's defaults around it (which the new chart never reads,
+    and its schema refuses) go."""
+    base = "logs:\n  general:\n    level: ERROR\n    format: common\n  access:\n    enabled: false\nother: 1\n"
+    theirs = "other: 2\n"
+    merged = merge_values(base, theirs, base.replace("level: ERROR", "level: WARN"), set(), "traefik 41")
+    assert merged.text == "logs:\n  general:\n    level: WARN\nother: 2\n"
+    assert merged.removed == ["logs.general.level"] and merged.conflicts == []
+    # A key of the user's own under it (never the chart's) is theirs too.
+    merged = merge_values(base, theirs, base.replace("    format: common\n", "    format: common\n    color: true\n"),
+                          set(), "traefik 41")
+    assert merged.text == "logs:\n  general:\n    color: true\nother: 2\n" and merged.removed == ["logs.general.color"]
+
+
 def test_an_override_equal_to_the_old_default_is_kept_and_reported():
     merged = merge(BASE, {"image": {"tag": "1.0"}})
     assert yaml.safe_load(merged.text)["image"]["tag"] == "1.0"
@@ -101,6 +116,10 @@ def test_comments_you_wrote_stay_when_the_chart_changes_a_default_you_left():
     assert merged.text == ("image:\n  # pinned by us: see ticket 12\n  tag: 6.14.1 # keep in step with the chart\n"
                            "  pullPolicy: IfNotPresent\n# we never used this\n")
     assert merged.conflicts == merged.removed == merged.touched == []
+    # Taken, and named: the comment may have been a pin (`# pinned: 6.1+ breaks our probes`).
+    assert merged.commented == ['image.tag: the chart\'s default changed from "6.0.3" to "6.14.1", which your comment '
+                                'there may not fit']
+    assert merge_values(base, theirs, base, set(), "podinfo 6.14.1").commented == []
     assert merge_values(base, theirs, base, set(), "podinfo 6.14.1").text == theirs  # untouched: the chart's file
 
 
