@@ -1712,6 +1712,18 @@ def test_a_sealed_secret_whose_values_pass_what_a_secret_may_hold_is_an_error(re
                         "into several SealedSecrets")]
 
 
+def test_a_path_sourceignore_leaves_out_says_so_not_that_it_is_a_typo_of_itself(tmp_path, cache):
+    repo = bootstrapped(tmp_path, {
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps/podinfo"),
+        "apps/podinfo/namespace.yaml": NAMESPACE.format("podinfo"),
+        ".sourceignore": "apps/podinfo/\n",
+    }, path="./clusters/prod")
+    init_repo(repo)
+    builds = [p.message for p in check_repository(repo, cache_dir=cache).problems if p.rule == "build"]
+    assert builds == ["Kustomization flux-system/apps (path apps/podinfo) does not build: path not found; the repository "
+                      "has it, but .sourceignore leaves it out of what Flux fetches"]
+
+
 def test_a_secret_generated_from_a_binary_file_is_no_sops_file(tmp_path, cache):
     """A secretGenerator of a keystore's bytes (no UTF-8): nothing to decrypt, nothing said
     (the SOPS check once stopped the whole check with a traceback on it)."""

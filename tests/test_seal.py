@@ -208,7 +208,7 @@ def test_values_added_over_runs_are_held_to_what_one_secret_may_hold(repo, cert,
     result = seal(repo, "web", "db", "--cert", str(cert), "--from-file", f"b={big}")
     assert result.returncode == 1
     assert result.stderr.decode() == (
-        "flux-cookbook: the values hold 1,200,000 bytes together with the 1 web/sealedsecret-db.yaml holds already, more "
+        "flux-cookbook: the values hold 1,200,000 bytes together with the 1 value web/sealedsecret-db.yaml holds already, more "
         "than a Kubernetes Secret may hold (1,048,576); seal them into several SealedSecrets.\n")
     assert tree_state(repo) == before
     result = seal(repo, "web", "db", "--cert", str(cert), "--from-file", f"b={big}", "--from-literal", "a=small")

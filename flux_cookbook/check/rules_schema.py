@@ -260,9 +260,15 @@ def check_builds(repo: Repository, build: bool = True, built: list | None = None
 
 
 def _nearest_folder(repo: Repository, path: str) -> str:
-    """A hint naming the repository's folder a path that is not there may be a typo of."""
-    folders = {parent for file in repo.files for parent in _parents(file)}
-    close = difflib.get_close_matches(posixpath.normpath(path), sorted(folders), n=1, cutoff=0.8)
+    """A hint on a path that is not in what Flux fetches: the folder it may be a typo of,
+    or the .sourceignore that leaves it out."""
+    from flux_cookbook.repository.flux_build import artifact_files
+
+    path = posixpath.normpath(path)
+    if path in {parent for file in repo.files for parent in _parents(file)}:
+        return "; the repository has it, but .sourceignore leaves it out of what Flux fetches"
+    folders = {parent for file in artifact_files(repo.root) for parent in _parents(file)}
+    close = difflib.get_close_matches(path, sorted(folders), n=1, cutoff=0.8)
     return f"; {close[0]}/ is there (a typo?)" if close else ""
 
 
@@ -400,14 +406,10 @@ def check_applied_twice(repo: Repository, built: list) -> list[Problem]:
 MAX_DATA_BYTES = 1024 * 1024
 
 
-def _decoded_length(text: str) -> int:
-    """The bytes a base64 value stands for (as the API server counts them)."""
-    body = "".join(text.split())
-    return len(body) * 3 // 4 - len(body) + len(body.rstrip("="))
-
-
 def check_data_sizes(built: list) -> list[Problem]:
     """Each ConfigMap and Secret Flux applies holds at most 1 MiB of data."""
+    from flux_cookbook.seal.sealing import decoded_length  # (the sealing module's imports are heavy)
+
     problems, seen = [], set()
     for item in built:
         obj = item.obj
@@ -417,7 +419,7 @@ def check_data_sizes(built: list) -> list[Problem]:
         if obj.get("apiVersion") != "v1" or obj.get("kind") not in ("ConfigMap", "Secret"):
             continue
         encoded = {"binaryData", "data"} if obj["kind"] == "Secret" else {"binaryData"}  # base64: decoded bytes count
-        size = sum(len(str(key).encode()) + (_decoded_length(str(value)) if field in encoded else len(str(value).encode()))
+        size = sum(len(str(key).encode()) + (decoded_length(str(value)) if field in encoded else len(str(value).encode()))
                    for field in ("data", "stringData", "binaryData") if isinstance(obj.get(field), dict)
                    for key, value in obj[field].items())
         where = (item.source.path, item.source.line)

@@ -90,17 +90,24 @@ def hybrid_encrypt(public_key: rsa.RSAPublicKey, plaintext: bytes, label: bytes)
     return struct.pack(">H", len(rsa_ciphertext)) + rsa_ciphertext + aes_ciphertext
 
 
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+
+
+def decoded_length(text: str) -> int:
+    """The bytes a base64 value stands for, its line breaks and spaces ignored (as Go's
+    decoder and the API server ignore them, and a YAML block scalar wraps it)."""
+    body = "".join(text.split())
+    return len(body) * 3 // 4 - len(body) + len(body.rstrip("="))
+
+
 def sealed_length(entry: object) -> int | None:
     """The length of the value one `spec.encryptedData` entry holds, read off its form
-    (`hybrid_encrypt`'s: the length, the RSA ciphertext, AES-GCM's ciphertext and tag),
-    without its key; None for an entry of no such form."""
-    try:
-        sealed = base64.b64decode(str(entry), validate=True)
-    except ValueError:  # (binascii.Error is one)
+    (`hybrid_encrypt`'s: the length, the RSA ciphertext, AES-GCM's ciphertext and tag)
+    without decoding it, its key not counted; None for an entry of no such form."""
+    body = "".join(str(entry).split())
+    if len(body) % 4 or not _BASE64.fullmatch(body) or decoded_length(body) < 2:
         return None
-    if len(sealed) < 2:
-        return None
-    length = len(sealed) - 2 - struct.unpack(">H", sealed[:2])[0] - _GCM_TAG_BYTES
+    length = decoded_length(body) - 2 - struct.unpack(">H", base64.b64decode(body[:4])[:2])[0] - _GCM_TAG_BYTES
     return length if length >= 0 else None
 
 

@@ -131,7 +131,7 @@ def require_one_secret_holds(values: dict[str, bytes], kept: dict[str, int] | No
     do not replace."""
     kept = {key: length for key, length in (kept or {}).items() if key not in values}
     if (total := sum(len(value) for value in values.values()) + sum(kept.values())) > MAX_VALUE_BYTES:
-        beside = f" with the {len(kept)} {where} holds already" if kept else ""
+        beside = f" with the {len(kept)} value{'s' if len(kept) > 1 else ''} {where} holds already" if kept else ""
         raise UserError(f"the values hold {total:,} bytes together{beside}, more than a Kubernetes Secret may hold "
                         f"({MAX_VALUE_BYTES:,}); seal them into several SealedSecrets.")
     return values

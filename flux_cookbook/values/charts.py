@@ -38,6 +38,10 @@ class Unreachable(UserError):
     versions in the chart cache can be read."""
 
 
+class VersionNotFetched(UserError):
+    """The chart's repository answered, and gave no such version (or a broken one)."""
+
+
 @dataclass(frozen=True)
 class ChartVersion:
     chart: str
@@ -158,7 +162,7 @@ class Charts:
                     f"{f' and {chart_values.OFFLINE_VARIABLE} is not set' if offline else ''}, "
                     "and it works offline from then on") from None
             except ChartFetchError as error:
-                raise UserError(f"chart {chart} {version} ({why}) cannot be fetched: {error}") from None
+                raise VersionNotFetched(f"chart {chart} {version} ({why}) cannot be fetched: {error}") from None
             self.fetched[key] = _from_files(chart, version, files, f"{repo_url} {chart} {version}")
         return self.fetched[key]
 

@@ -231,13 +231,13 @@ class _Merger:
             if key not in theirs:
                 if default is _MISSING:
                     continue  # a key of the user's own, never in the chart
-                if not self._user_paths(here, default, mine):
+                if not self._keeps(here, mine, default):
                     self._delete(ours, key, base)
                     self.expected.append((here, _MISSING))
                 elif _is_block_mapping(mine) and isinstance(default, dict):
                     self._drop(here, default, mine)  # what the user set under it stays, the rest goes
                 else:
-                    self.result.removed.extend(self._user_paths(here, default, mine))
+                    self.result.removed.extend(self._user_paths(here, default, mine) or [dotted(here)])
                 continue
             new = theirs[key]
             if _is_block_mapping(mine) and _is_block_mapping(new) and (default is _MISSING or isinstance(default, dict)):
@@ -271,25 +271,42 @@ class _Merger:
                 self._insert(ours, previous, theirs, key)
                 self.expected.append(((*path, key), theirs[key]))
 
+    def _keeps(self, path: tuple, mine: Any, default: Any) -> bool:
+        """Whether the user set anything at or under `path` of a mapping the chart dropped: a
+        key of their own, a value unlike the old chart's, an override. A mapping differing
+        only by keys the user deleted holds nothing of theirs (the chart drops them too)."""
+        if default is _MISSING:
+            return True
+        if _is_block_mapping(mine) and isinstance(default, dict):
+            return any(self._keeps((*path, key), value, default.get(key, _MISSING)) for key, value in mine.items())
+        return not same(mine, default) or bool(self._set_under(path))
+
     def _drop(self, path: tuple, base: dict, ours: CommentedMap) -> None:
         """A mapping the chart dropped, under which the user set something: each key under
         it the user did not set goes (the old chart's defaults, which the new one no longer
         reads), each the user set stays and is named by its own path."""
         for key in list(ours):
             here, mine, default = (*path, key), ours[key], base.get(key, _MISSING)
-            if default is not _MISSING and not self._user_paths(here, default, mine):
+            if not self._keeps(here, mine, default):
                 self._delete(ours, key, base)
                 self.expected.append((here, _MISSING))
             elif default is not _MISSING and _is_block_mapping(mine) and isinstance(default, dict):
                 self._drop(here, default, mine)
             else:
-                self.result.removed.extend([dotted(here)] if default is _MISSING else self._user_paths(here, default, mine))
+                self.result.removed.append(dotted(here))
 
     def _commented(self, ours: CommentedMap, key: Any, base: Any) -> bool:
-        """Whether the user wrote a comment of their own above `key` or at its line's end."""
-        own_doc, own_line = self._own_comments(ours, key, base)
+        """Whether the user wrote a comment of their own at `key`: a comment line above it
+        the old chart's file does not have there, or one at its line's end unlike the
+        chart's (a chart comment the user deleted is no comment of theirs)."""
+        start, line = self._span(ours, key, self.ours_lines, with_doc=True)[0], ours.lc.key(key)[0]
+        base_doc: list[str] = []
+        if isinstance(base, CommentedMap) and key in base and self.base_lines:
+            base_start, base_line = self._span(base, key, self.base_lines, with_doc=True)[0], base.lc.key(key)[0]
+            base_doc = [text.strip() for text in self.base_lines[base_start:base_line]]
         base_comment = _end_of_line_comment(base, key) if isinstance(base, CommentedMap) else ""
-        return own_doc or (own_line and _end_of_line_comment(ours, key) not in ("", base_comment))
+        return any(text.strip() not in base_doc for text in self.ours_lines[start:line]) \
+            or _end_of_line_comment(ours, key) not in ("", base_comment)
 
     def _span(self, mapping: CommentedMap, key: Any, lines: list[str], with_doc: bool) -> tuple[int, int, int]:
         try:

@@ -39,7 +39,7 @@ from flux_cookbook.values.app_values import (
     with_scalar,
     with_values,
 )
-from flux_cookbook.values.charts import Charts, ChartVersion, Unreachable, local_chart
+from flux_cookbook.values.charts import Charts, ChartVersion, Unreachable, VersionNotFetched, local_chart
 from flux_cookbook.values.coalesce import coalesce
 from flux_cookbook.values.merge import Merged, flatten, merge_values, plain
 
@@ -261,7 +261,7 @@ def _origin_chart(charts: Charts, app: App, version: str) -> ChartVersion:
     repository; UserError saying how to give it where neither has it."""
     try:
         return charts.version(app.repo_url, app.chart, version, f"the version the values of '{app.name}' came from")
-    except UserError as error:
+    except VersionNotFetched as error:  # (out of reach, the message says where to run it)
         raise UserError(f"{str(error).rstrip('.')}. With that chart's archive or folder at hand, keep it in the "
                         f"repository and set values_source in {app.answers_file} to its path there (values refresh "
                         "reads it from there, offline too), commit, and refresh again") from None

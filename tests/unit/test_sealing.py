@@ -137,6 +137,8 @@ def test_layout_is_length_prefix_rsa_part_then_gcm_with_tag(key_size):
     assert kubesealpy.Unsealer.from_private_key(key).unseal_value(sealed, "web", "db") == value
     # What the size of a Secret counts, read back off the sealed form.
     assert sealing.sealed_length(base64.b64encode(sealed).decode()) == len(value)
+    # Wrapped over lines (a YAML block scalar), as Go's decoder reads it.
+    assert sealing.sealed_length(base64.encodebytes(sealed).decode()) == len(value)
 
 
 @pytest.mark.parametrize("entry", ["", "AA==", "not base64!", base64.b64encode(b"\x01\x00" + b"x" * 10).decode()])

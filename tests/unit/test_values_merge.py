@@ -73,6 +73,29 @@ def test_under_a_mapping_the_chart_dropped_what_you_set_stays_named_and_its_old_
     assert merged.text == "logs:\n  general:\n    color: true\nother: 2\n" and merged.removed == ["logs.general.color"]
 
 
+@pytest.mark.parametrize("edit, text, removed", [
+    # Keys the user deleted: nothing of theirs is left under it, and it goes whole (the
+    # chart drops those keys too); it was refused as values that could not be written.
+    (("    e: 2\n", ""), "other: 2\n", []),
+    (("  c:\n    d: 1\n    e: 2\n", ""), "other: 2\n", []),
+    # A mapping the user emptied (`{}`) is a value of theirs: kept, named.
+    (("  c:\n    d: 1\n    e: 2\n", "  c: {}\n"), "a:\n  c: {}\nother: 2\n", ["a.c"]),
+])
+def test_under_a_dropped_mapping_a_deletion_is_no_setting_and_an_emptied_one_is(edit, text, removed):
+    base = "a:\n  b: 1\n  c:\n    d: 1\n    e: 2\nother: 1\n"
+    merged = merge_values(base, "other: 2\n", base.replace(*edit), set(), "x")
+    assert (merged.text, merged.removed, merged.conflicts) == (text, removed, [])
+
+
+@pytest.mark.parametrize("ours", [
+    "image:\n  tag: 6.0.3\n  pullPolicy: IfNotPresent\n",  # the chart's comment deleted
+    "image:\n  tag: 6.0.3\n",  # a trimmed values file
+])
+def test_a_chart_comment_the_user_deleted_is_no_comment_of_theirs(ours):
+    base = "image:\n  # the image tag\n  tag: 6.0.3\n  pullPolicy: IfNotPresent\n"
+    assert merge_values(base, base.replace("6.0.3", "6.14.1"), ours, set(), "x").commented == []
+
+
 def test_an_override_equal_to_the_old_default_is_kept_and_reported():
     merged = merge(BASE, {"image": {"tag": "1.0"}})
     assert yaml.safe_load(merged.text)["image"]["tag"] == "1.0"
