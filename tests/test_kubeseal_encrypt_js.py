@@ -70,7 +70,7 @@ def test_what_kubeseal_encrypt_js_seals_opens_with_our_namespace_wide_label(js_s
     label = sealing.encryption_label("web", "any-name", sealing.NAMESPACE_WIDE)
     assert hybrid_decrypt(key, sealed, label) == value.encode()
     assert unsealer.unseal_value(sealed, "web", None, SealingScope.NAMESPACE_WIDE) == value.encode()
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError, match="Decryption failed"):  # the label is another namespace's
         hybrid_decrypt(key, sealed, sealing.encryption_label("prod", "any-name", sealing.NAMESPACE_WIDE))
     # And the layout is the one we write.
     ours = base64.b64decode(sealing.seal_value(public_key, value.encode(), "web", "x", sealing.NAMESPACE_WIDE))

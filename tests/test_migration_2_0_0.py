@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from copier.errors import UserMessageError
 
 from flux_cookbook.repository import build_check
 from tests.fixtures.lived_in_repo import EXTRA_CONFIGMAP, INGRESS, SEALED_SECRET, VALUES_6_13
@@ -160,7 +161,7 @@ def test_dirty_repository_is_refused_untouched(template, own_lived_in_1_0_0):
     result = run_update_all(repo, "--vcs-ref", template.current)
     assert result.returncode != 0 and "uncommitted changes" in result.stderr
     assert tree_state(repo) == before
-    with pytest.raises(Exception, match="(?i)dirty|uncommitted"):
+    with pytest.raises(UserMessageError, match="(?i)dirty|uncommitted"):
         update(repo, vcs_ref=template.current)
     assert tree_state(repo) == before
 

@@ -278,9 +278,9 @@ def silent_server() -> Iterator[tuple[str, Callable[[], int]]]:
 
 
 @contextmanager
-def dripping_server(seconds: float = 30.0) -> Iterator[tuple[str, threading.Event]]:
-    """A server that answers at once, then sends its body a byte at a time, a byte every
-    tenth of a second, for `seconds` (for the deadline of a whole answer); yields its URL
+def dripping_server(seconds: float = 30.0, every: float = 0.1) -> Iterator[tuple[str, threading.Event]]:
+    """A server that answers at once, then sends its body a byte at a time, a byte `every`
+    so many seconds, for `seconds` (for the deadline of a whole answer); yields its URL
     and an event set when the client hangs up before the body ends."""
     stop, hung_up = threading.Event(), threading.Event()
 
@@ -293,7 +293,7 @@ def dripping_server(seconds: float = 30.0) -> Iterator[tuple[str, threading.Even
                 while not stop.is_set() and time.monotonic() < ends:
                     self.wfile.write(b"#")
                     self.wfile.flush()
-                    stop.wait(0.1)
+                    stop.wait(every)
             except OSError:
                 hung_up.set()
 

@@ -145,18 +145,21 @@ def test_newest_matching_refuses_a_bad_range():
         newest_matching(PODINFO, ">= six")
 
 
-@pytest.mark.parametrize(("text", "strict", "ok"), [
-    ("1.2.3", True, True), ("v1.2.3", True, True), ("1.2", True, False), ("01.2.3", True, False),
-    ("1.2.3-rc.1+build.5", True, True), ("1.2", False, True), ("01.2.3", False, True),
-    ("1.2.3-01", False, False), ("18446744073709551616.0.0", False, False), ("1.2.3\n", False, False),
-    ("V1.2.3", False, False),
+@pytest.mark.parametrize(("text", "strict", "parsed"), [
+    ("1.2.3", True, (1, 2, 3, "", "")), ("v1.2.3", True, (1, 2, 3, "", "")), ("1.2", True, None), ("01.2.3", True, None),
+    ("1.2.3-rc.1+build.5", True, (1, 2, 3, "rc.1", "build.5")), ("1.2", False, (1, 2, 0, "", "")),
+    ("01.2.3", False, (1, 2, 3, "", "")), ("1.2.3-01", False, None), ("18446744073709551616.0.0", False, None),
+    ("1.2.3\n", False, None), ("V1.2.3", False, None),
 ])
-def test_parse_version(text, strict, ok):
-    if ok:
-        parse_version(text, strict=strict)
-    else:
+def test_parse_version(text, strict, parsed):
+    """As Masterminds reads each: its parts (a missing one 0, a `v` and leading zeros dropped), or refused."""
+    if parsed is None:
         with pytest.raises(ValueError):
             parse_version(text, strict=strict)
+        return
+    version = parse_version(text, strict=strict)
+    assert (version.major, version.minor, version.patch, version.prerelease, version.metadata) == parsed
+    assert version.original == text
 
 
 def test_precedence_follows_semver():
