@@ -447,6 +447,21 @@ def test_refresh_to_a_chart_folder_records_it_as_the_apps_values_source(template
     assert yaml.safe_load(values_text(cluster, "traefik")) == yaml.safe_load(defaults("traefik", "28.0.0"))
 
 
+def test_refresh_to_a_chart_folder_in_the_repository_records_it_for_the_next_refresh(podinfo_6x, tmp_path, monkeypatch):
+    """An app whose values came from its chart repository, refreshed to a chart folder kept
+    in the repository: that folder is its values_source from then on, and the next refresh
+    reads the version its values came from there (offline, no chart cache: it was refused)."""
+    cluster, _ = own(podinfo_6x, tmp_path)
+    shutil.copytree(CHARTS / "podinfo" / "6.14.1", cluster / "charts" / "podinfo")
+    commit_all(cluster, "The chart, kept in the repository")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
+    result = cookbook_cli("values", "refresh", "podinfo", "--to", str(cluster / "charts" / "podinfo"), "-C", str(cluster))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert yaml.safe_load((cluster / ".copier-answers.app-podinfo.yml").read_text())["values_source"] == "charts/podinfo"
+    again = cookbook_cli("values", "refresh", "podinfo", "--to", str(cluster / "charts" / "podinfo"), "-C", str(cluster))
+    assert again.returncode == 0 and "already current" in again.stdout + again.stderr, again.stdout + again.stderr
+
+
 def test_values_that_name_no_version_match_the_release_they_equal(template, cluster, charts):
     # A values file pasted from 6.13.0: its keys are 6.14.1's too; its values are 6.13.0's.
     folder, url = charts

@@ -165,12 +165,14 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
     answers = with_answer(answers, "values_chart_range", recorded or app.answers_range)
     if recorded and recorded != str(app.answers.get("chart_version") or ""):
         answers = with_answer(answers, "chart_version", recorded)
-    if app.answers.get("values_source"):
+    given = Path(to).expanduser().absolute() if to is not None and _is_path(to) else None
+    if app.answers.get("values_source") or (given is not None and given.resolve().is_relative_to(Path(repo).resolve())):
         # Each later copier update renders the values from values_source as the base of its
         # merge: the chart they came from before would make every line the two charts differ
-        # in a conflict. The chart given with --to, else the repository's (fetched).
-        answers = with_answer(answers, "values_source", recorded_values_source(str(Path(to).expanduser().absolute()), repo)
-                              if to is not None and _is_path(to) else "")
+        # in a conflict. The chart given with --to, else the repository's (fetched). One in
+        # the repository is recorded for an app that had none too: the next refresh reads
+        # the version its values came from there, offline and with no chart cache.
+        answers = with_answer(answers, "values_source", recorded_values_source(str(given), repo) if given else "")
     refresh.writes[app.answers_file] = answers
     if not merged.conflicts and target.schema is not None:  # what Helm gets: the other sources' values too
         values = coalesce(bounded_yaml.load(merged.text) or {}, app.sources.values)
@@ -227,7 +229,8 @@ def _target(app: App, to: str | None, charts: Charts) -> tuple[ChartVersion, str
     try:
         version = version or charts.resolve(app.repo_url, app.chart, to or app.chart_version)
     except Unreachable as error:
-        raise UserError(f"{error} (offline, --to an exact version uses the chart cache)") from None
+        raise UserError(f"{error} (offline, --to an exact version uses the chart cache, and --to a chart folder in "
+                        "the repository reads that chart)") from None
     return charts.version(app.repo_url, app.chart, version, why), to
 
 
