@@ -1020,6 +1020,24 @@ def test_a_chart_kept_in_the_repository_is_not_linted(repo, cache):
     assert linted == {"notes.yaml"}, linted
 
 
+def test_values_are_checked_against_a_chart_the_repository_keeps(repo, tmp_path):
+    """No chart cache (offline, a fresh machine): the chart kept in the repository (what a
+    values_source or a values refresh --to reads) at the version the values came from is
+    what they are checked against; without it, a note says they were not."""
+    (tmp_path / "empty-cache").mkdir()
+    apply(repo, {CM: Replace("replicaCount: 1", "replicaCount: 1\n    replicas: 2")})
+
+    def judged() -> tuple[list, bool]:
+        report = check_repository(repo, cache_dir=tmp_path / "empty-cache")
+        return ([(p.rule, p.path) for p in report.problems if p.rule.startswith("values.")],
+                any("not checked against their charts" in note for note in report.notes))
+
+    assert judged() == ([], True)
+    shutil.copytree(CHARTS / "podinfo" / "6.14.1", repo / "charts" / "podinfo")
+    apply(repo, {})
+    assert judged() == ([("values.unknown-override", CM)], False)
+
+
 def test_the_base_reports_nothing(base, cache):
     report = check_repository(base, cache_dir=cache)
     assert report.problems == ()

@@ -4,14 +4,16 @@ local chart cache."""
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from flux_cookbook.check.object_index import DEFAULT_VALUES_KEY, Index, applied_post_builds, entries, secret_text, spec_of
 from flux_cookbook.check.problems import ERROR, WARNING, Problem
 from flux_cookbook.check.rules_yaml import unresolved_conflict
+from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import chart_values
 from flux_cookbook.extensions.flux_names import HELM_GROUP, SOURCE_GROUP
 from flux_cookbook.repository import oci_ref, post_build, schema_messages
@@ -78,6 +80,13 @@ def check_values(repo: Repository, cache_dir: Path | None = None, not_cached: li
         return parsed[key][0]
 
     builds = _Builds(built or [], applied_post_builds(repo) if built else {})
+    kept_charts: list[dict] = []
+
+    def kept() -> dict[str, dict[str, Any]]:
+        if not kept_charts:  # read once, when a release's chart is first looked up
+            kept_charts.append(_kept_charts(repo))
+        return kept_charts[0]
+
     for release in repo.manifests:
         if not release.is_a("HelmRelease", HELM_GROUP):
             continue
@@ -92,7 +101,7 @@ def check_values(repo: Repository, cache_dir: Path | None = None, not_cached: li
         views, unreadable = _as_built(release, inline, builds, from_object)
         problems += unreadable
         for applied, sources in views or [(release, as_written)]:
-            chart = _cached_chart(applied, index, sources, cache_dir)
+            chart = _cached_chart(applied, index, sources, cache_dir, kept)
             if isinstance(chart, _Chart):
                 problems += _against_chart(applied, sources, chart)
             elif chart is _NOT_CACHED and not_cached is not None and any(
@@ -263,9 +272,43 @@ _FETCHED_HEADER = re.compile(r"^# values\.yaml of chart (\S+) (\S+) (\S+) \(char
 _NOT_CACHED = object()  # the chart is known, and not in the cache
 
 
-def _cached_chart(release: Manifest, index: Index, sources: list[_Values], cache_dir: Path | None) -> _Chart | object | None:
-    """The chart `release` installs, from the chart cache; _NOT_CACHED when no version of
-    it is there; None when its chart cannot be told (no HelmRepository, a pinned artifact)."""
+# A chart packaged as `helm package` names its archive: <name>-<version>.tgz.
+_ARCHIVE_NAME = re.compile(r"(?P<name>.+?)-(?P<version>\d+\.\d+\.\d+[^/]*)\.tgz")
+
+
+def _kept_charts(repo: Repository) -> dict[str, dict[str, Any]]:
+    """The charts the repository keeps (a folder holding Chart.yaml, an archive named as
+    `helm package` names it: what `values_source` and a values refresh `--to` read), by
+    name and version; read only when a HelmRelease's chart is looked up."""
+    from flux_cookbook.values.charts import local_chart
+
+    found: dict[str, dict[str, Any]] = {}
+    for path in repo.files:
+        if posixpath.basename(path) == "Chart.yaml":
+            folder = repo.root / posixpath.dirname(path)
+            try:
+                meta = load((folder / "Chart.yaml").read_text(encoding="utf-8")) or {}
+            except (OSError, UnicodeDecodeError, YamlError):
+                continue
+            name = meta.get("name") if isinstance(meta, dict) else None
+        elif match := _ARCHIVE_NAME.fullmatch(posixpath.basename(path)):
+            folder, name = repo.root / path, match["name"]
+        else:
+            continue
+        if isinstance(name, str):
+            try:
+                chart = local_chart(folder, name)
+            except UserError:
+                continue  # no chart as Helm reads one: nothing to judge values by
+            found.setdefault(name, {})[chart.version] = chart
+    return found
+
+
+def _cached_chart(release: Manifest, index: Index, sources: list[_Values], cache_dir: Path | None,
+                  kept: Callable[[], dict[str, dict[str, Any]]] | None = None) -> _Chart | object | None:
+    """The chart `release` installs, from the chart cache or a chart the repository keeps
+    (`_kept_charts`, taken by its name and version); _NOT_CACHED when no version of it is
+    in either; None when its chart cannot be told (no HelmRepository, a pinned artifact)."""
     from flux_cookbook.extensions import chart_source
     from flux_cookbook.extensions.semver_range import newest_matching
 
@@ -273,7 +316,7 @@ def _cached_chart(release: Manifest, index: Index, sources: list[_Values], cache
     if located is None:
         return None
     repo_url, chart, constraint = located
-    archives = chart_source.cached_archives(repo_url, chart, cache_dir)
+    archives: dict[str, Any] = {**(kept() if kept else {}).get(chart, {}), **chart_source.cached_archives(repo_url, chart, cache_dir)}
     if not archives:
         return _NOT_CACHED
     try:
@@ -290,6 +333,12 @@ def _cached_chart(release: Manifest, index: Index, sources: list[_Values], cache
         return None
     if version is None:
         return None
+    if not isinstance(archives[version], Path):  # one the repository keeps, read already
+        kept_chart = archives[version]
+        try:
+            return _Chart(f"{chart} {version}", load(kept_chart.values) or {}, kept_chart.schema)
+        except YamlError:
+            return None
     try:
         files = chart_source.safe_archive_files(archives[version], chart, ("values.yaml", "values.schema.json"))
         defaults = load(files.get("values.yaml", "")) or {}
