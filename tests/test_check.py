@@ -1020,7 +1020,7 @@ def test_a_chart_kept_in_the_repository_is_not_linted(repo, cache):
     assert linted == {"notes.yaml"}, linted
 
 
-def test_values_are_checked_against_a_chart_the_repository_keeps(repo, tmp_path):
+def test_values_are_checked_against_a_chart_the_repository_keeps(repo, tmp_path, cache):
     """No chart cache (offline, a fresh machine): the chart kept in the repository (what a
     values_source or a values refresh --to reads) at the version the values came from is
     what they are checked against; without it, a note says they were not."""
@@ -1033,9 +1033,18 @@ def test_values_are_checked_against_a_chart_the_repository_keeps(repo, tmp_path)
                 any("not checked against their charts" in note for note in report.notes))
 
     assert judged() == ([], True)
-    shutil.copytree(CHARTS / "podinfo" / "6.14.1", repo / "charts" / "podinfo")
+    kept = repo / "charts" / "podinfo"
+    shutil.copytree(CHARTS / "podinfo" / "6.14.1", kept)
     apply(repo, {})
     assert judged() == ([("values.unknown-override", CM)], False)
+    # One the range does not allow (6.x) is not it: not checked, and said so.
+    apply(repo, {"charts/podinfo/Chart.yaml": (kept / "Chart.yaml").read_text().replace("version: 6.14.1", "version: 7.0.0")})
+    assert judged() == ([], True)
+    # A chart of that name the cache does not key by the repository's URL (a fork): where
+    # the cache has the chart, the cache's is the one.
+    apply(repo, {"charts/podinfo/Chart.yaml": (kept / "Chart.yaml").read_text().replace("version: 7.0.0", "version: 6.15.0"),
+                 "charts/podinfo/values.yaml": "replicaCount: 1\n", CM: Replace("    replicas: 2", "")})
+    assert [p.rule for p in check_repository(repo, cache_dir=cache).problems if p.rule.startswith("values.")] == []
 
 
 def test_the_base_reports_nothing(base, cache):

@@ -14,7 +14,7 @@ from flux_cookbook.check.object_index import DEFAULT_VALUES_KEY, Index, applied_
 from flux_cookbook.check.problems import ERROR, WARNING, Problem
 from flux_cookbook.check.rules_yaml import unresolved_conflict
 from flux_cookbook.errors import UserError
-from flux_cookbook.extensions import chart_values
+from flux_cookbook.extensions import chart_values, repo_files
 from flux_cookbook.extensions.flux_names import HELM_GROUP, SOURCE_GROUP
 from flux_cookbook.repository import oci_ref, post_build, schema_messages
 from flux_cookbook.repository.model import (
@@ -273,7 +273,7 @@ _NOT_CACHED = object()  # the chart is known, and not in the cache
 
 
 # A chart packaged as `helm package` names its archive: <name>-<version>.tgz.
-_ARCHIVE_NAME = re.compile(r"(?P<name>.+?)-(?P<version>\d+\.\d+\.\d+[^/]*)\.tgz")
+_ARCHIVE_NAME = re.compile(r"(?P<name>.+?)-(?P<version>v?\d+\.\d+\.\d+[^/]*)\.(?:tgz|tar\.gz)")
 
 
 def _kept_charts(repo: Repository) -> dict[str, dict[str, Any]]:
@@ -287,8 +287,8 @@ def _kept_charts(repo: Repository) -> dict[str, dict[str, Any]]:
         if posixpath.basename(path) == "Chart.yaml":
             folder = repo.root / posixpath.dirname(path)
             try:
-                meta = load((folder / "Chart.yaml").read_text(encoding="utf-8")) or {}
-            except (OSError, UnicodeDecodeError, YamlError):
+                meta = load(repo_files.read_text(folder, "Chart.yaml", chart_values.MAX_VALUES_BYTES)) or {}
+            except (OSError, UnicodeDecodeError, YamlError, repo_files.OutsideRepository, repo_files.NotReadable):
                 continue
             name = meta.get("name") if isinstance(meta, dict) else None
         elif match := _ARCHIVE_NAME.fullmatch(posixpath.basename(path)):
@@ -316,7 +316,10 @@ def _cached_chart(release: Manifest, index: Index, sources: list[_Values], cache
     if located is None:
         return None
     repo_url, chart, constraint = located
-    archives: dict[str, Any] = {**(kept() if kept else {}).get(chart, {}), **chart_source.cached_archives(repo_url, chart, cache_dir)}
+    # The cache is keyed by the chart's repository; a chart the repository keeps, by its
+    # name alone (a fork may share it): taken only where the cache has none of that chart.
+    archives: dict[str, Any] = chart_source.cached_archives(repo_url, chart, cache_dir) \
+        or (kept() if kept else {}).get(chart, {})
     if not archives:
         return _NOT_CACHED
     try:
@@ -332,7 +335,7 @@ def _cached_chart(release: Manifest, index: Index, sources: list[_Values], cache
     except ValueError:
         return None
     if version is None:
-        return None
+        return _NOT_CACHED  # none of those the range allows: not checked, and said so
     if not isinstance(archives[version], Path):  # one the repository keeps, read already
         kept_chart = archives[version]
         try:

@@ -200,8 +200,8 @@ def _not_cached_note(releases: list[str], app_names: list[str]) -> str:
     which the values commands work on) how to cache their charts."""
     how = ("; `flux-cookbook values refresh --all --dry-run`, run once online, caches the versions their ranges "
            "install") if app_names else ""
-    return (f"note: not checked against their charts, of which the chart cache holds no version (this check "
-            f"reads no network): the values of {', '.join(releases)}{how}")
+    return (f"note: not checked against their charts, of which neither the chart cache nor the repository holds "
+            f"a version their range allows (this check reads no network): the values of {', '.join(releases)}{how}")
 
 
 def seconds_per_100_files(root: Path, build: bool = True) -> float:

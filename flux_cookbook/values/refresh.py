@@ -229,8 +229,7 @@ def _target(app: App, to: str | None, charts: Charts) -> tuple[ChartVersion, str
     try:
         version = version or charts.resolve(app.repo_url, app.chart, to or app.chart_version)
     except Unreachable as error:
-        raise UserError(f"{error} (offline, --to an exact version uses the chart cache, and --to a chart folder in "
-                        "the repository reads that chart)") from None
+        raise UserError(f"{error} (offline, --to an exact version uses the chart cache)") from None
     return charts.version(app.repo_url, app.chart, version, why), to
 
 
