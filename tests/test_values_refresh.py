@@ -954,6 +954,10 @@ def test_outdated_shows_the_recorded_version_when_the_repository_is_out_of_reach
     assert "Traceback" not in result.stderr, result.stderr
     [row] = [row for row in json.loads(result.stdout) if row["app"] == "podinfo"]
     assert row["values_from"] == "6.0.3" and row["installs"] == "?" and "FLUX_COOKBOOK_OFFLINE" in row["problem"]
+    # In the table, what is newer outside the range is not known either: "?", not "-" (none).
+    table = cookbook_cli("values", "outdated", str(cluster))
+    [line] = [line for line in table.stdout.splitlines() if line.startswith("podinfo ")]
+    assert line.split()[-1] == "?" and line.split()[-2] == "?", line
 
 
 def test_a_key_you_set_that_the_chart_moved_is_left_for_you_not_committed(template, cluster, charts):

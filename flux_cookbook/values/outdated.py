@@ -61,7 +61,8 @@ def outdated(repo: Path, charts: Charts) -> list[Row]:
 
 def table(rows: list[Row]) -> str:
     head = ("APP", "CHART", "RANGE", "VALUES FROM", "FLUX INSTALLS", "NEWEST OUTSIDE RANGE", "")
-    body = [(r.app, r.chart, r.chart_version, r.values_from, r.installs, r.newest_outside or "-",
+    # "?": not known (the row's problem, told on standard error, says why); "-": there is none.
+    body = [(r.app, r.chart, r.chart_version, r.values_from, r.installs, r.newest_outside or ("?" if r.problem else "-"),
              "behind" if r.behind else "") for r in rows]
     widths = [max(len(line[i]) for line in (head, *body)) for i in range(len(head))]
     return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in (head, *body))
