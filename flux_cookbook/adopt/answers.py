@@ -19,6 +19,7 @@ from flux_cookbook.adopt.reading import HandMade, label
 from flux_cookbook.extensions import input_checks, layout
 from flux_cookbook.extensions.repo_state import health_checks_error
 from flux_cookbook.extensions.yaml_quoting import yaml_document
+from flux_cookbook.repository import post_build
 from flux_cookbook.repository.model import SOURCE_GROUP, Object
 
 # Adopted repositories are pinned to the release that writes the cookbook's own layout.
@@ -218,10 +219,6 @@ def _most_common(values: list[str], default: str) -> str:
     return default if default in tied else tied[0]
 
 
-# A postBuild variable (`${APP}`, `${APP:=web}`); `$${APP}` is the text `${APP}`.
-_VARIABLE = re.compile(r"(?<!\$)\$\{")
-
-
 def app_answer_errors(answers: dict) -> list[str]:
     """The template's own checks on an app's answers; copier would refuse what fails them.
     An answer holding a postBuild variable, which Flux fills in on the cluster (`name:
@@ -242,7 +239,7 @@ def app_answer_errors(answers: dict) -> list[str]:
     errors = []
     for key, check in checks:
         value = answers[key]
-        if any(isinstance(text, str) and _VARIABLE.search(text) for text in (value if isinstance(value, list) else [value])):
+        if any(isinstance(text, str) and post_build.holds_variable(text) for text in (value if isinstance(value, list) else [value])):
             errors.append(f"{key} '{value}' holds a postBuild variable, which Flux fills in on the cluster and an "
                           "answer cannot record: write the value itself in the app's files, then adopt again")
         elif error := check(value):

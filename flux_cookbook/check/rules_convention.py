@@ -66,8 +66,9 @@ def _file_layout(repo: Repository) -> list[Problem]:
             # A name postBuild fills in (`${APP}`): as the Kustomizations applying the folder
             # fill it in, each with its own values; where one is known on the cluster
             # only, by what it may become.
+            folder = repo.folder_of(path)
             filled = [post_build.substitute(name, found) if found else None
-                      for k, found in post_builds.items() if k.path == repo.folder_of(path)]
+                      for k, found in post_builds.items() if k.path == folder]
             if not filled or None in filled:
                 if may_become(expected, stem):
                     continue

@@ -3,6 +3,7 @@ local chart cache."""
 
 from __future__ import annotations
 
+import functools
 import json
 import posixpath
 import re
@@ -80,12 +81,8 @@ def check_values(repo: Repository, cache_dir: Path | None = None, not_cached: li
         return parsed[key][0]
 
     builds = _Builds(built or [], applied_post_builds(repo) if built else {})
-    kept_charts: list[dict] = []
-
-    def kept() -> dict[str, dict[str, Any]]:
-        if not kept_charts:  # read once, when a release's chart is first looked up
-            kept_charts.append(_kept_charts(repo))
-        return kept_charts[0]
+    # Read once, when a release's chart is first looked up.
+    kept = functools.cache(lambda: _kept_charts(repo))
 
     for release in repo.manifests:
         if not release.is_a("HelmRelease", HELM_GROUP):

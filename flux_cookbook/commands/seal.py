@@ -125,16 +125,15 @@ def _seal(repo: Path, args: argparse.Namespace) -> int:
     if not target.exists:
         sealed_secrets.refuse_a_second_of_one_namespace(repo, app, args.name)
     # With the values the file holds already, the Secret is to hold at most 1 MiB too.
-    kept = {str(key): sealing.sealed_length(entry) or 0 for key, entry in target.encrypted_data.items()}
-    where = target.path.relative_to(repo).as_posix() if target.path.is_relative_to(repo) else str(target.path)
-    secret_values.require_one_secret_holds(given, kept, where)
-    public_key = sealing.load_public_key(*sealed_secrets.certificate(repo, args.cert))
-    dependency = controller_dependency.plan(repo, args.app)
-    values = given or secret_values.require_one_secret_holds(_asked(), kept, where)
-    target.seal(public_key, values)
-
     inside = target.path.is_relative_to(repo)
     shown = target.path.relative_to(repo) if inside else target.path
+    kept = {str(key): sealing.sealed_length(entry) or 0 for key, entry in target.encrypted_data.items()}
+    secret_values.require_one_secret_holds(given, kept, shown.as_posix())
+    public_key = sealing.load_public_key(*sealed_secrets.certificate(repo, args.cert))
+    dependency = controller_dependency.plan(repo, args.app)
+    values = given or secret_values.require_one_secret_holds(_asked(), kept, shown.as_posix())
+    target.seal(public_key, values)
+
     # All of it or none: stopped half-way (a signal, a full disk), a SealedSecret no
     # Kustomization waits for or lists would stay.
     written = [*([shown.as_posix()] if inside else []), *(name for name, *_ in dependency),

@@ -61,6 +61,12 @@ def disabled(obj: Any) -> bool:
                for marks in (meta.get("annotations"), meta.get("labels")))
 
 
+def holds_variable(text: str) -> bool:
+    """Whether `text` holds a ${...} expression kustomize-controller fills in (`$${X}` is
+    the text `${X}`)."""
+    return "${" in text.replace("$$", "")
+
+
 def substitute(text: str, post_build: PostBuild | None) -> str | None:
     """`text` as kustomize-controller substitutes it with `post_build`; None where that is
     known on the cluster only."""
@@ -81,7 +87,7 @@ def substitute(text: str, post_build: PostBuild | None) -> str | None:
             return ""
         if name in post_build.values:  # inline values win over substituteFrom's
             given = post_build.values[name]
-            if "${" in given.replace("$$", ""):
+            if holds_variable(given):
                 # A value holding a variable (`CLUSTER: ${CLUSTER_NAME}`) is one a parent's
                 # postBuild fills in first, as it applies this Kustomization: not known here.
                 unknown = True

@@ -231,13 +231,7 @@ class _Merger:
             if key not in theirs:
                 if default is _MISSING:
                     continue  # a key of the user's own, never in the chart
-                if not self._keeps(here, mine, default):
-                    self._delete(ours, key, base)
-                    self.expected.append((here, _MISSING))
-                elif _is_block_mapping(mine) and isinstance(default, dict):
-                    self._drop(here, default, mine)  # what the user set under it stays, the rest goes
-                else:
-                    self.result.removed.extend(self._user_paths(here, default, mine) or [dotted(here)])
+                self._drop_key(here, ours, key, base)
                 continue
             new = theirs[key]
             if _is_block_mapping(mine) and _is_block_mapping(new) and (default is _MISSING or isinstance(default, dict)):
@@ -281,19 +275,20 @@ class _Merger:
             return any(self._keeps((*path, key), value, default.get(key, _MISSING)) for key, value in mine.items())
         return not same(mine, default) or bool(self._set_under(path))
 
-    def _drop(self, path: tuple, base: dict, ours: CommentedMap) -> None:
-        """A mapping the chart dropped, under which the user set something: each key under
-        it the user did not set goes (the old chart's defaults, which the new one no longer
-        reads), each the user set stays and is named by its own path."""
-        for key in list(ours):
-            here, mine, default = (*path, key), ours[key], base.get(key, _MISSING)
-            if not self._keeps(here, mine, default):
-                self._delete(ours, key, base)
-                self.expected.append((here, _MISSING))
-            elif default is not _MISSING and _is_block_mapping(mine) and isinstance(default, dict):
-                self._drop(here, default, mine)
-            else:
-                self.result.removed.append(dotted(here))
+    def _drop_key(self, here: tuple, ours: CommentedMap, key: Any, base: dict) -> None:
+        """A key the chart dropped (or one under a mapping it dropped): it goes where the user
+        set nothing at or under it (the old chart's defaults, which the new one no longer
+        reads); a mapping keeps what the user set under it, the rest goes; anything else the
+        user set stays and is named by its own path."""
+        mine, default = ours[key], base.get(key, _MISSING)
+        if not self._keeps(here, mine, default):
+            self._delete(ours, key, base)
+            self.expected.append((here, _MISSING))
+        elif _is_block_mapping(mine) and isinstance(default, dict):
+            for inner in list(mine):
+                self._drop_key((*here, inner), mine, inner, default)
+        else:
+            self.result.removed.extend(self._user_paths(here, default, mine) or [dotted(here)])
 
     def _commented(self, ours: CommentedMap, key: Any, base: Any) -> bool:
         """Whether the user wrote a comment of their own at `key`: a comment line above it

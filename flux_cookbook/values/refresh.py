@@ -166,7 +166,7 @@ def plan(repo: Path, name: str, to: str | None, charts: Charts) -> Refresh:
     if recorded and recorded != str(app.answers.get("chart_version") or ""):
         answers = with_answer(answers, "chart_version", recorded)
     given = Path(to).expanduser().absolute() if to is not None and _is_path(to) else None
-    if app.answers.get("values_source") or (given is not None and given.resolve().is_relative_to(Path(repo).resolve())):
+    if app.answers.get("values_source") or (given is not None and _in_repository(repo, given) is not None):
         # Each later copier update renders the values from values_source as the base of its
         # merge: the chart they came from before would make every line the two charts differ
         # in a conflict. The chart given with --to, else the repository's (fetched). One in
@@ -250,10 +250,14 @@ def _source_in_repository(repo: Path, app: App) -> Path | None:
     """The chart folder, archive or values file the app's values were copied from (its
     answer `values_source`), when it is in the repository: nothing outside it is read."""
     source = str(app.answers.get("values_source") or "")
-    if not source:
-        return None
+    return _in_repository(repo, Path(source).expanduser()) if source else None
+
+
+def _in_repository(repo: Path, path: Path) -> Path | None:
+    """`path` (relative to the repository, or absolute) where it is in the repository, no
+    link on the way leading out; None otherwise."""
     try:
-        return repo_files.inside(repo, Path(source).expanduser())
+        return repo_files.inside(repo, path)
     except OSError:
         return None
 
