@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from flux_cookbook.extensions import layout
-from tests.support.project import AUTHOR, commit_all, cookbook_cli, copier_cli, copy, edit, own_copy, tree_state
+from tests.support.project import commit_all, cookbook_cli, copy, edit, own_copy, tree_state
 from tests.support.template_repo import git
+from tests.support.updated_repo import history, plain_copier
 
 APPS = ("api", "worker", "queue")  # with podinfo and redis: apps before the conflicting one and after it
 
@@ -38,25 +38,6 @@ def starting_point(template, lived_in_1_0_0, tmp_path_factory) -> Path:
     return repo
 
 
-def plain_copier(repo: Path, vcs_ref: str) -> tuple[int, str]:
-    """`copier update` of each answers file in turn, committed, as the README says; stops at conflicts."""
-    import yaml
-
-    said = ""
-    for name in layout.answers_files(repo):
-        result = copier_cli("update", "--trust", "--defaults", "--vcs-ref", vcs_ref, "-a", name, cwd=repo)
-        said += result.stdout + result.stderr
-        assert result.returncode == 0, said
-        if git(repo, "ls-files", "-u"):
-            return 1, said + "left conflicts"
-        git(repo, "add", "-A")
-        if git(repo, "status", "--porcelain"):
-            reached = yaml.safe_load((repo / name).read_text())["_commit"]
-            what = f"app {layout.app_of_answers_file(name)}" if layout.app_of_answers_file(name) else "cluster"
-            git(repo, *AUTHOR, "commit", "-q", "-m", f"Update {what} to template {reached}")
-    return 0, said
-
-
 def run_both(template, starting_point: Path, tmp_path: Path) -> tuple[Path, Path, str, str]:
     fast, plain = tmp_path / "fast", tmp_path / "plain"
     for clone in (fast, plain):
@@ -65,11 +46,6 @@ def run_both(template, starting_point: Path, tmp_path: Path) -> tuple[Path, Path
     plain_code, plain_said = plain_copier(plain, template.current)
     assert fast_run.returncode == plain_code, fast_run.stderr
     return fast, plain, fast_run.stdout + fast_run.stderr, plain_said
-
-
-def history(repo: Path) -> list[tuple[str, str]]:
-    """(subject, tree) of every commit: the same changes in the same order."""
-    return [tuple(line.split(" ", 1)[::-1]) for line in git(repo, "log", "--format=%T %s").splitlines()]
 
 
 def take_the_release_side(text: str) -> str:

@@ -157,13 +157,13 @@ def test_renovate_json_passes_renovates_own_validator(cluster, tmp_path):
     assert validate(tmp_path).returncode != 0
 
 
-@pytest.mark.from_release_3_0  # the previous release, 3.0.1
-def test_an_update_from_the_previous_release_adds_them_and_keeps_the_apps_values(template, tmp_path):
-    previous = list(template.releases.values())[-2]
-    repo = init_repo(copy(template.path, tmp_path / "repo", vcs_ref=previous,
+@pytest.mark.from_release_3_0  # made at 3.0.1
+def test_an_update_from_3_0_1_adds_them_and_keeps_the_apps_values(template, tmp_path):
+    made_at = template.tag("3.0.1")
+    repo = init_repo(copy(template.path, tmp_path / "repo", vcs_ref=made_at,
                           include_example_app=False, sealed_secrets=False))
     with serve_helm_repo(tmp_path) as url:
-        copy(template.path, repo, vcs_ref=previous, kind="app", app_name="podinfo", helm_repo_url=url,
+        copy(template.path, repo, vcs_ref=made_at, kind="app", app_name="podinfo", helm_repo_url=url,
              chart_version="6.x", values_overrides={"replicaCount": 2})
         commit_all(repo, "Add podinfo")
         configmap = repo / "podinfo/configmap-podinfo-helm-chart-value-overrides.yaml"
