@@ -1,1 +1,1 @@
-VERSION = "3.1.0"
+VERSION = "3.2.0"

@@ -619,10 +619,9 @@ def test_update_all_to_an_older_release_is_named_a_downgrade_and_changes_nothing
     assert tree_state(cluster) == state
 
 
-@pytest.mark.from_release_3_0  # the previous release, 3.0.1
 def test_an_update_git_refuses_to_commit_is_undone_and_named(template, tmp_path):
     """A commit hook or signing that fails: the update is not left staged for the user to find."""
-    repo = init_repo(copy(template.path, tmp_path / "cluster", vcs_ref=template.tag("3.0.1"),
+    repo = init_repo(copy(template.path, tmp_path / "cluster", vcs_ref=template.tag("3.1.0"),
                           include_example_app=False, sealed_secrets=False))
     git(repo, "config", "commit.gpgsign", "true")
     git(repo, "config", "gpg.program", "false")
