@@ -458,8 +458,21 @@ def test_refresh_to_a_chart_folder_in_the_repository_records_it_for_the_next_ref
     result = cookbook_cli("values", "refresh", "podinfo", "--to", str(cluster / "charts" / "podinfo"), "-C", str(cluster))
     assert result.returncode == 0, result.stdout + result.stderr
     assert yaml.safe_load((cluster / ".copier-answers.app-podinfo.yml").read_text())["values_source"] == "charts/podinfo"
+    assert "git ignores" not in result.stdout + result.stderr
     again = cookbook_cli("values", "refresh", "podinfo", "--to", str(cluster / "charts" / "podinfo"), "-C", str(cluster))
     assert again.returncode == 0 and "already current" in again.stdout + again.stderr, again.stdout + again.stderr
+
+
+def test_refresh_to_a_chart_folder_git_ignores_says_no_other_clone_has_it(podinfo_6x, tmp_path):
+    cluster, _ = own(podinfo_6x, tmp_path)
+    with (cluster / ".gitignore").open("a") as ignore:
+        ignore.write("charts/\n")
+    commit_all(cluster, "Charts stay on this machine")
+    shutil.copytree(CHARTS / "podinfo" / "6.14.1", cluster / "charts" / "podinfo")
+    result = cookbook_cli("values", "refresh", "podinfo", "--to", str(cluster / "charts" / "podinfo"), "-C", str(cluster))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ("values_source charts/podinfo is in the repository, but git ignores charts/podinfo/" in result.stdout
+            and "commit it (`git add -f charts/podinfo`)" in result.stdout), result.stdout
 
 
 def test_values_that_name_no_version_match_the_release_they_equal(template, cluster, charts):

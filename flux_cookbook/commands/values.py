@@ -19,6 +19,7 @@ from flux_cookbook.extensions import repo_files
 from flux_cookbook.repository.apps import app_names
 from flux_cookbook.repository.lock import one_writer
 from flux_cookbook.values import refresh as refreshing
+from flux_cookbook.values import source_notes
 from flux_cookbook.values.charts import Charts
 from flux_cookbook.values.outdated import outdated, table
 
@@ -140,6 +141,10 @@ def _refreshed(repo: Path, names: list[str], args: argparse.Namespace) -> int:
     if problems:
         return 1
     left = refreshing.write(repo, plans)
+    if args.to is not None:  # a chart given by path is recorded as values_source: said as `add` says it
+        for plan in plans:
+            for note in source_notes.notes(repo, plan.app.answers_file):
+                print(f"  {note}")
     for plan in left:
         print(f"\n{plan.app.name}: written, not committed; resolve and commit:\n  " + "\n  ".join(plan.changed),
               file=sys.stderr)

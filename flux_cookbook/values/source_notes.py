@@ -3,7 +3,8 @@
 copier takes any chart or values file it can read as the app's values: one of a version
 the app's chart_version does not match, or one outside the repository, is a fine answer
 today and a surprise later (values outdated lists the app as behind; update-all, and so a
-scheduled run, refuses to read outside the repository).
+scheduled run, refuses to read outside the repository; a folder git ignores is in no other
+clone).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flux_cookbook.errors import UserError
+from flux_cookbook.extensions.migrations import git_repo
 from flux_cookbook.extensions.semver_range import parse_constraint
 from flux_cookbook.template_runs import copier_run
 
@@ -39,4 +41,20 @@ def notes(repo: Path, answers_file: str) -> list[str]:
         found.append(f"values_source {source} is outside the repository, recorded as this machine's path: "
                      "update-all, and so a scheduled run, refuses to read it; keep the chart or values file in the "
                      "repository and give that path")
+    elif ignored := _ignored_by_git(repo, source):
+        found.append(f"values_source {source} is in the repository, but git ignores {ignored}: other clones (a "
+                     f"scheduled run's too) will not have it, and their updates keep the app's values without reading "
+                     f"it; commit it (`git add -f {source}`) or stop ignoring it")
     return found
+
+
+def _ignored_by_git(repo: Path, source: str) -> str:
+    """The first file of `source` (inside the repository) that git ignores, or "": a chart
+    kept in a folder the repository ignores (a `charts/` line in .gitignore) is on this
+    machine only."""
+    if not (Path(repo) / source).exists():
+        return ""
+    try:
+        return next(iter(git_repo.ignored_files(repo, source)), "")
+    except git_repo.MigrationAbort:  # no git repository (copier copies into a plain folder too)
+        return ""
