@@ -294,14 +294,23 @@ class _Merger:
         """Whether the user wrote a comment of their own at `key`: a comment line above it
         the old chart's file does not have there, or one at its line's end unlike the
         chart's (a chart comment the user deleted is no comment of theirs)."""
-        start, line = self._span(ours, key, self.ours_lines, with_doc=True)[0], ours.lc.key(key)[0]
-        base_doc: list[str] = []
-        if isinstance(base, CommentedMap) and key in base and self.base_lines:
-            base_start, base_line = self._span(base, key, self.base_lines, with_doc=True)[0], base.lc.key(key)[0]
-            base_doc = [text.strip() for text in self.base_lines[base_start:base_line]]
+        own, base_doc = self._docs(ours, key, base)
         base_comment = _end_of_line_comment(base, key) if isinstance(base, CommentedMap) else ""
-        return any(text.strip() not in base_doc for text in self.ours_lines[start:line]) \
+        return any(text not in (base_doc or []) for text in own) \
             or _end_of_line_comment(ours, key) not in ("", base_comment)
+
+    def _docs(self, ours: CommentedMap, key: Any, base: Any) -> tuple[list[str], list[str] | None]:
+        """The comment lines right above `key`, stripped: in the user's file, and in the old
+        chart's (None where it has no such key, or the key has no lines of its own there)."""
+        start = self._span(ours, key, self.ours_lines, with_doc=True)[0]
+        own = [text.strip() for text in self.ours_lines[start:ours.lc.key(key)[0]]]
+        if not isinstance(base, CommentedMap) or key not in base or not self.base_lines:
+            return own, None
+        try:
+            base_start = self._span(base, key, self.base_lines, with_doc=True)[0]
+        except ValueError:  # a key a YAML merge key brings
+            return own, None
+        return own, [text.strip() for text in self.base_lines[base_start:base.lc.key(key)[0]]]
 
     def _span(self, mapping: CommentedMap, key: Any, lines: list[str], with_doc: bool) -> tuple[int, int, int]:
         try:
@@ -322,18 +331,10 @@ class _Merger:
         """(the comment lines above the user's key are the user's own, its line differs from
         the old chart's line): both as the old chart's file has them, or the user wrote or
         changed them, and then they stay."""
-        start = self._span(ours, key, self.ours_lines, with_doc=True)[0]
-        line = ours.lc.key(key)[0]
-        if not isinstance(base, CommentedMap) or key not in base or not self.base_lines:
-            return start < line, False
-        try:
-            base_start = self._span(base, key, self.base_lines, with_doc=True)[0]
-        except ValueError:
-            return start < line, False
-        base_line = base.lc.key(key)[0]
-        base_doc = [text.strip() for text in self.base_lines[base_start:base_line]]
-        return ([text.strip() for text in self.ours_lines[start:line]] != base_doc,
-                self.ours_lines[line].strip() != self.base_lines[base_line].strip())
+        own, base_doc = self._docs(ours, key, base)
+        if base_doc is None:
+            return bool(own), False
+        return own != base_doc, self.ours_lines[ours.lc.key(key)[0]].strip() != self.base_lines[base.lc.key(key)[0]].strip()
 
     def _refresh_doc(self, ours: CommentedMap, key: Any, theirs: CommentedMap, base: Any) -> None:
         """The chart's new documentation above a key whose value stays: the comment lines
