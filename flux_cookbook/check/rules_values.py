@@ -15,7 +15,7 @@ from flux_cookbook.check.object_index import DEFAULT_VALUES_KEY, Index, applied_
 from flux_cookbook.check.problems import ERROR, WARNING, Problem
 from flux_cookbook.check.rules_yaml import unresolved_conflict
 from flux_cookbook.errors import UserError
-from flux_cookbook.extensions import chart_values, repo_files
+from flux_cookbook.extensions import chart_values
 from flux_cookbook.extensions.flux_names import HELM_GROUP, SOURCE_GROUP
 from flux_cookbook.repository import oci_ref, post_build, schema_messages
 from flux_cookbook.repository.model import (
@@ -282,22 +282,16 @@ def _kept_charts(repo: Repository) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for path in repo.files:
         if posixpath.basename(path) == "Chart.yaml":
-            folder = repo.root / posixpath.dirname(path)
-            try:
-                meta = load(repo_files.read_text(folder, "Chart.yaml", chart_values.MAX_VALUES_BYTES)) or {}
-            except (OSError, UnicodeDecodeError, YamlError, repo_files.OutsideRepository, repo_files.NotReadable):
-                continue
-            name = meta.get("name") if isinstance(meta, dict) else None
+            folder, name = repo.root / posixpath.dirname(path), None  # the chart its Chart.yaml names
         elif match := _ARCHIVE_NAME.fullmatch(posixpath.basename(path)):
             folder, name = repo.root / path, match["name"]
         else:
             continue
-        if isinstance(name, str):
-            try:
-                chart = local_chart(folder, name)
-            except UserError:
-                continue  # no chart as Helm reads one: nothing to judge values by
-            found.setdefault(name, {})[chart.version] = chart
+        try:
+            chart = local_chart(folder, name)
+        except UserError:
+            continue  # no chart as Helm reads one: nothing to judge values by
+        found.setdefault(chart.chart, {})[chart.version] = chart
     return found
 
 

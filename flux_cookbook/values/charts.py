@@ -73,15 +73,16 @@ def _from_files(chart: str, version: str, files: dict[str, str], where: str) -> 
     return ChartVersion(chart, version, values, schema if isinstance(schema, dict) else None)
 
 
-def local_chart(path: Path, chart: str) -> ChartVersion:
-    """A chart folder or .tgz on disk, at the version its Chart.yaml names."""
+def local_chart(path: Path, chart: str | None) -> ChartVersion:
+    """A chart folder or .tgz on disk, at the version its Chart.yaml names: chart `chart`,
+    or (None, a folder only) whichever chart its Chart.yaml names."""
     try:
         if path.is_dir():
             # Each file at most MAX_VALUES_BYTES, as a chart archive's members; read as
             # repo_files reads a repository's (a regular file, inside the folder).
             files = {name: repo_files.read_text(path, name, MAX_VALUES_BYTES) for name in CHART_FILES
                      if (path / name).is_file()}
-        elif path.is_file() and path.name.endswith((".tgz", ".tar.gz")):
+        elif chart is not None and path.is_file() and path.name.endswith((".tgz", ".tar.gz")):
             files = safe_archive_files(path, chart, CHART_FILES)
         else:
             raise UserError(f"{path} is neither a chart folder nor a chart archive (.tgz)")
@@ -90,14 +91,15 @@ def local_chart(path: Path, chart: str) -> ChartVersion:
         raise UserError(f"cannot read the chart at {path}: {error}") from None
     if "Chart.yaml" not in files:
         raise UserError(f"{path} is no chart: it has no Chart.yaml (naming the chart and its version)")
-    if not isinstance(meta, dict) or meta.get("name") != chart:
-        raise UserError(f"{path} is not chart '{chart}' (its Chart.yaml names {meta.get('name') if isinstance(meta, dict) else None!r})")
+    named = meta.get("name") if isinstance(meta, dict) else None
+    if not isinstance(named, str) or named != (named if chart is None else chart):
+        raise UserError(f"{path} is not chart '{chart}' (its Chart.yaml names {named!r})")
     version = str(meta.get("version") or "")
     try:
         parse_version(version)
     except ValueError:
         raise UserError(f"{path}: Chart.yaml names no chart version ({version!r})") from None
-    return _from_files(chart, version, files, str(path))
+    return _from_files(named, version, files, str(path))
 
 
 @dataclass
