@@ -3,9 +3,10 @@
 copier merges line by line. A key a release adds to a file (`maxHistory: 5` after a
 HelmRelease's releaseName) that the user had already set further down the same mapping
 merges without a conflict, into a mapping holding the key twice: kustomize and Flux
-refuse the file ("mapping key already defined"), and which value the user meant is theirs
-to say. So it is a conflict in all but name: named here after `copier update`, and
-update-all leaves it uncommitted, as it leaves a conflict (flux_cookbook/update/bulk.py).
+refuse the file ("mapping key already defined"), as Renovate refuses a renovate.json
+holding a key twice, and which value the user meant is theirs to say. So it is a
+conflict in all but name: named here after `copier update`, and update-all leaves it
+uncommitted, as it leaves a conflict (flux_cookbook/update/bulk.py).
 A key the user's own file already held twice before the update is not the update's doing.
 """
 
@@ -19,16 +20,19 @@ import yaml
 from .. import bounded_yaml, repo_files
 from .git_repo import committed_text, git
 
+# JSON is YAML's flow style: renovate.json too (Renovate refuses a file with a key twice).
+_SUFFIXES = (".yaml", ".yml", ".json")
+
 
 def doubled(repo: Path) -> dict[str, list[str]]:
-    """{YAML file the update changed or added: each key the update left twice in one of its
+    """{YAML or JSON file the update changed or added: each key the update left twice in one of its
     mappings, as "<key> (lines <a> and <b>)"}, for those it left any in."""
     moved_from = _staged_moves(repo)
     # Paths relative to the folder copier updates (a cluster may be a folder of a larger repository).
     staged = git(repo, "diff", "-z", "--relative", "--name-only", "--cached").split("\0")  # from HEAD, or nothing
     changed = git(repo, "ls-files", "-z", "--modified", "--others", "--exclude-standard").split("\0")
     found = {}
-    for path in sorted({name for name in staged + changed if name.endswith((".yaml", ".yml"))}):
+    for path in sorted({name for name in staged + changed if name.endswith(_SUFFIXES)}):
         try:
             now = _doubled_keys(repo_files.read_text(repo, path))
         except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):

@@ -9,12 +9,17 @@ def test_only_the_keys_the_update_doubled_are_named(tmp_path):
         "a.yaml": "spec:\n  x: 1\n  x: 2\n",  # the user's own double: check names it, not the update
         "b.yaml": "spec:\n  x: 1\n",
         "notes.txt": "x: 1\nx: 2\n",
+        "renovate.json": '{\n  "extends": ["config:recommended"],\n  "schedule": ["weekly"]\n}\n',
     })
     (repo / "a.yaml").write_text("spec:\n  x: 1\n  x: 2\n  y: 1\n  y: 2\n")
     (repo / "b.yaml").write_text("spec:\n  x: 1\n  list:\n    - {k: 1, k: 2}\n---\nspec: {x: 1}\n")
     (repo / "new.yml").write_text("a: 1\nb: &base {c: 1}\nd:\n  <<: *base\n  <<: *base\n")  # merge keys: YAML's own
     (repo / "notes.txt").write_text("x: 1\nx: 2\nx: 3\n")  # no YAML file
-    assert doubled(repo) == {"a.yaml": ["y (lines 4 and 5)"], "b.yaml": ["k (lines 4 and 4)"]}
+    # A release's line merged above the user's own of the same key.
+    (repo / "renovate.json").write_text('{\n  "extends": ["config:recommended"],\n  "enabledManagers": ["flux"],\n'
+                                        '  "schedule": ["weekly"],\n  "enabledManagers": ["flux", "regex"]\n}\n')
+    assert doubled(repo) == {"a.yaml": ["y (lines 4 and 5)"], "b.yaml": ["k (lines 4 and 4)"],
+                             "renovate.json": ["enabledManagers (lines 3 and 5)"]}
 
 
 def test_a_file_with_conflict_markers_or_a_recursive_alias_is_passed_over(tmp_path):
