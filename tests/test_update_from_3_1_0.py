@@ -101,6 +101,22 @@ def test_every_other_file_is_what_the_release_writes(made_at_3_1_0, updated, tem
     assert "conflict" not in output.lower()
 
 
+def test_files_saved_with_crlf_line_ends_get_the_release_in_those(made_at_3_1_0, updated, template, tmp_path):
+    """A checkout that commits CRLF (Windows, no autocrlf): the files differ from the old
+    render only in their line ends, which is no conflict; the release comes, in CRLF."""
+    fast, _, _ = updated
+    repo = tmp_path / "crlf"
+    git(tmp_path, "clone", "-q", str(made_at_3_1_0), str(repo))
+    names = [".sourceignore", "renovate.json", ".pre-commit-config.yaml", "web/helmrelease-web.yaml"]
+    for name in names:
+        (repo / name).write_bytes((repo / name).read_bytes().replace(b"\n", b"\r\n"))
+    commit_all(repo, "Saved on Windows")
+    update_all(repo, template)
+    for name in names:
+        assert (repo / name).read_bytes() == (fast / name).read_bytes().replace(b"\n", b"\r\n"), name
+    assert git(repo, "status", "--porcelain") == ""
+
+
 def test_update_all_and_plain_copier_agree(updated):
     fast, plain, _ = updated
     assert history(fast) == history(plain)

@@ -16,18 +16,22 @@ writes them, with the comment lines above them and after the key the release put
 after (key_merge). A value both changed, differently, is a real conflict, left for the user.
 
 An ignore file (.sourceignore, .gitignore) added by both the user and the release (no
-old render) is settled when the user's holds every pattern of the release's.
+old render) is settled when the user's holds every pattern of the release's. Any file the
+user saved in other line ends than the template's (CRLF) is merged line by line as copier
+would have merged it in the template's, and written in the user's.
 """
 
 from __future__ import annotations
 
+import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .. import bounded_yaml, repo_files
+from .. import bounded_yaml, line_ends, repo_files
 from .flux_api import DELETE, MigrationError, apply_changes
 from .git_repo import blob_text, git, unmerged_entries
 from .key_merge import merge_added_keys
@@ -72,7 +76,11 @@ def after(repo: Path, as_stepped: Callable[[str, str, str], str] = lambda path, 
             base = as_stepped(path, blob_text(repo, stages[1]), mine) if 1 in stages else ""
         except UnicodeDecodeError:
             continue  # not text: the user settles it
-        settled = settle(Path(path).name, base, mine, theirs)
+        # A file in other line ends than the template's conflicts whole: merged first as
+        # copier would have merged it (the release's comments come too), then on its data.
+        settled = line_merged(base, mine, theirs) if base and line_ends.of(mine) != line_ends.of(base) else None
+        if settled is None:
+            settled = settle(Path(path).name, base, mine, theirs)
         if settled is None:
             continue
         repo_files.write_text(repo, path, settled)
@@ -85,8 +93,31 @@ def after(repo: Path, as_stepped: Callable[[str, str, str], str] = lambda path, 
         print(f"  {path}: conflict left for you: keep your lines or the release's, then git add it")
 
 
+def line_merged(base: str, mine: str, theirs: str) -> str | None:
+    """copier's line merge as it would have gone had the user's file kept the template's
+    line ends (every line of a CRLF file differs from the LF render, so it conflicts whole):
+    `git merge-file` of the three in LF, the result in the user's line ends; None where
+    lines still conflict."""
+    newline = line_ends.of(mine)
+    with tempfile.TemporaryDirectory(prefix="flux-cookbook-merge-") as folder:
+        paths = []
+        for name, text in (("mine", mine), ("base", base), ("theirs", theirs)):
+            path = Path(folder) / name
+            path.write_bytes(line_ends.converted(text, "\n").encode())
+            paths.append(str(path))
+        merged = subprocess.run(["git", "merge-file", "-p", "--quiet", *paths], capture_output=True, check=False)
+    if merged.returncode:  # the number of conflicts, or an error
+        return None
+    return line_ends.converted(merged.stdout.decode(), newline)
+
+
 def settle(name: str, base: str, mine: str, theirs: str) -> str | None:
     """The merged text of a conflicted file, or None when it is a real conflict."""
+    newline = line_ends.of(mine)
+    if base and mine != base and line_ends.converted(mine, newline) == line_ends.converted(base, newline):
+        # The user changed nothing but the line ends (a checkout that commits CRLF): the
+        # release's text, in theirs. Any file: .sourceignore and renovate.json as well.
+        return line_ends.converted(theirs, newline)
     if name in IGNORE_FILES and not base.strip():
         patterns = {line.strip() for line in mine.splitlines()}
         wanted = [line.strip() for line in theirs.splitlines() if line.strip() and not line.startswith("#")]

@@ -5,7 +5,7 @@ import textwrap
 import pytest
 import yaml
 
-from flux_cookbook.extensions.migrations.settle_conflicts import Clash, release_changes, settle
+from flux_cookbook.extensions.migrations.settle_conflicts import Clash, line_merged, release_changes, settle
 
 
 def text(s: str) -> str:
@@ -111,6 +111,24 @@ def test_an_ignore_file_both_added_settles_when_mine_has_every_pattern():
     theirs = "# comment\n/.copier-answers*.yml\n*.md\n"
     assert settle(".sourceignore", "", "secret/\n/.copier-answers*.yml\n*.md\n", theirs) == "secret/\n/.copier-answers*.yml\n*.md\n"
     assert settle(".sourceignore", "", "secret/\n", theirs) is None
+
+
+@pytest.mark.parametrize("name", [".sourceignore", "renovate.json", "helmrelease-web.yaml"])
+def test_a_file_the_user_changed_only_in_its_line_ends_takes_the_release_in_those(name):
+    base, theirs = "# what stays out\n*.md\n/.github/\n", "# what stays out, as written\n*.md\n.github/\n"
+    crlf = base.replace("\n", "\r\n")
+    assert settle(name, base, crlf, theirs) == theirs.replace("\n", "\r\n")
+    # A line of the user's own besides: no longer only the line ends.
+    assert settle(name, base, crlf + "/docs/\r\n", theirs) is None
+
+
+def test_a_crlf_file_with_the_users_lines_is_merged_as_copier_merges_lf():
+    base = "# head\n*.md\n/.github/\n*.rej\n*.orig\n*.jpg\n*.zip\n"
+    theirs = "# head\n*.md\n*.rej\n*.orig\n*.jpg\n*.zip\n.github/\n"
+    mine = "# head\r\n/docs/\r\n*.md\r\n/.github/\r\n*.rej\r\n*.orig\r\n*.jpg\r\n*.zip\r\n"
+    assert line_merged(base, mine, theirs) == "# head\r\n/docs/\r\n*.md\r\n*.rej\r\n*.orig\r\n*.jpg\r\n*.zip\r\n.github/\r\n"
+    # The user's line where the release changed one: a conflict still.
+    assert line_merged(base, mine.replace("/.github/", "/.github/ci/"), theirs) is None
 
 
 def configmap(values_text: str) -> str:
