@@ -454,6 +454,7 @@ def test_refresh_to_a_chart_folder_in_the_repository_records_it_for_the_next_ref
     cluster, _ = own(podinfo_6x, tmp_path)
     shutil.copytree(CHARTS / "podinfo" / "6.14.1", cluster / "charts" / "podinfo")
     commit_all(cluster, "The chart, kept in the repository")
+    (cluster / "charts" / "podinfo" / "values.yaml.orig").write_text("a: 1\n")  # a merge's leftover, git-ignored
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
     result = cookbook_cli("values", "refresh", "podinfo", "--to", str(cluster / "charts" / "podinfo"), "-C", str(cluster))
     assert result.returncode == 0, result.stdout + result.stderr

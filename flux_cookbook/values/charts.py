@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from flux_cookbook.errors import UserError
-from flux_cookbook.extensions import bounded_yaml, chart_values, repo_files
+from flux_cookbook.extensions import bounded_yaml, chart_values, line_ends, repo_files
 from flux_cookbook.extensions.chart_source import (
     MAX_VALUES_BYTES,
     ChartFetchError,
@@ -63,7 +63,9 @@ def _from_files(chart: str, version: str, files: dict[str, str], where: str) -> 
             raise UserError(f"{where}: values.schema.json is not JSON: {error}") from None
         except RecursionError:  # Python's JSON reader recurses per bracket
             raise UserError(f"{where}: values.schema.json nests too deep to read; refused") from None
-    values = files.get("values.yaml", "")
+    # In LF, as every chart from a repository comes: a chart kept in a checkout that
+    # commits CRLF would carry a CR into each line, and no YAML block holds one.
+    values = line_ends.converted(files.get("values.yaml", ""), "\n")
     try:
         bounded_yaml.load(values, f"{where}: values.yaml")  # every later reader walks it whole
     except bounded_yaml.YamlTooLarge as error:
@@ -85,7 +87,8 @@ def local_chart(path: Path, chart: str | None) -> ChartVersion:
         elif chart is not None and path.is_file() and path.name.endswith((".tgz", ".tar.gz")):
             files = safe_archive_files(path, chart, CHART_FILES)
         else:
-            raise UserError(f"{path} is neither a chart folder nor a chart archive (.tgz)")
+            raise UserError(f"{path} is neither a chart folder nor a chart archive (.tgz)" if chart is not None
+                            else f"{path} is no chart folder")
         meta = bounded_yaml.load(files.get("Chart.yaml", ""), "Chart.yaml") or {}
     except (OSError, UnicodeDecodeError, tarfile.TarError, ChartFetchError, yaml.YAMLError) as error:
         raise UserError(f"cannot read the chart at {path}: {error}") from None
@@ -93,7 +96,8 @@ def local_chart(path: Path, chart: str | None) -> ChartVersion:
         raise UserError(f"{path} is no chart: it has no Chart.yaml (naming the chart and its version)")
     named = meta.get("name") if isinstance(meta, dict) else None
     if not isinstance(named, str) or named != (named if chart is None else chart):
-        raise UserError(f"{path} is not chart '{chart}' (its Chart.yaml names {named!r})")
+        raise UserError(f"{path} is not chart '{chart}' (its Chart.yaml names {named!r})" if chart is not None
+                        else f"{path}: its Chart.yaml names no chart ({named!r})")
     version = str(meta.get("version") or "")
     try:
         parse_version(version)

@@ -9,12 +9,14 @@ clone).
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from flux_cookbook.errors import UserError
 from flux_cookbook.extensions.migrations import git_repo
 from flux_cookbook.extensions.semver_range import parse_constraint
 from flux_cookbook.template_runs import copier_run
+from flux_cookbook.values.charts import CHART_FILES
 
 
 def notes(repo: Path, answers_file: str) -> list[str]:
@@ -44,17 +46,23 @@ def notes(repo: Path, answers_file: str) -> list[str]:
     elif ignored := _ignored_by_git(repo, source):
         found.append(f"values_source {source} is in the repository, but git ignores {ignored}: other clones (a "
                      f"scheduled run's too) will not have it, and their updates keep the app's values without reading "
-                     f"it; commit it (`git add -f {source}`) or stop ignoring it")
+                     f"it; commit it (`git add -f {shlex.quote(source)}`) or stop ignoring it")
     return found
 
 
 def _ignored_by_git(repo: Path, source: str) -> str:
-    """The first file of `source` (inside the repository) that git ignores, or "": a chart
-    kept in a folder the repository ignores (a `charts/` line in .gitignore) is on this
-    machine only."""
-    if not (Path(repo) / source).exists():
+    """The first file of `source` (inside the repository) that values are read from and git
+    ignores, or "": a chart kept in a folder the repository ignores (a `charts/` line in
+    .gitignore) is on this machine only. Other files in a chart folder (an editor's swap
+    file, a merge's .orig) are no part of it."""
+    path = Path(source).expanduser()
+    full = path if path.is_absolute() else Path(repo).absolute() / path
+    read = [full / name for name in CHART_FILES] if full.is_dir() else [full]
+    names = [str(file) for file in read if file.is_file()]  # git takes a path inside its work tree as it is
+    if not names:
         return ""
     try:
-        return next(iter(git_repo.ignored_files(repo, source)), "")
+        return next(iter(git_repo.git(repo, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--",
+                                      *names).split("\0")), "")
     except git_repo.MigrationAbort:  # no git repository (copier copies into a plain folder too)
         return ""

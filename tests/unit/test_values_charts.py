@@ -44,6 +44,15 @@ def test_a_folder_without_chart_yaml_is_named_no_chart(tmp_path):
         local_chart(folder, "podinfo")
 
 
+def test_a_chart_kept_in_crlf_gives_its_values_in_lf(tmp_path):
+    """A checkout that commits CRLF: a CR in each line would leave the values ConfigMap no
+    block to write them in."""
+    folder = chart_folder(tmp_path)
+    (folder / "values.yaml").write_bytes(b"# the image\r\nimage:\r\n  tag: 6.14.1\r\n")
+    assert local_chart(folder, "podinfo").values == "# the image\nimage:\n  tag: 6.14.1\n"
+    assert local_chart(folder, None).chart == "podinfo"
+
+
 def test_a_chart_version_with_an_alias_bomb_is_no_candidate_for_the_values(tmp_path):
     """Matching values copied by hand against each version's values.yaml walks it whole:
     a bomb is refused on fetch and skipped, the version whose values fit is found."""
