@@ -1,8 +1,8 @@
 """`copier update` from 3.1.0, the release before this one, of a repository a user lived in.
 
 The repository is made at the 3.1.0 release tag of this repository's own history (the
-example app, the Sealed Secrets controller, podinfo installed a second time under another
-name and namespace, a chart from an OCI registry), committed, edited as a user would,
+example app, the Sealed Secrets controller, podinfo installed twice more under other names
+and namespaces, once with its values inline, a chart from an OCI registry), committed, edited as a user would,
 committed, then brought to the working tree's release twice: by `flux-cookbook update-all`
 and by plain copier, one answers file after another, as the README says. 3.2.0 has no
 step of its own (extensions/migrations/): copier's own update must keep every edit and
@@ -25,6 +25,9 @@ PODINFO_REPO = {"helm_repo_name": "podinfo", "helm_repo_url": "https://stefanpro
 # tree's release make the repository the update must reach.
 APPS = {
     "web": {"chart": "podinfo", "namespace": "web", "chart_version": "6.x", "fetch_values": False, **PODINFO_REPO},
+    # Values inline: 3.2.0 adds two comment lines above them.
+    "api": {"chart": "podinfo", "namespace": "api", "chart_version": "6.x", "values_in": "inline", "fetch_values": False,
+            **PODINFO_REPO},
     "pg": {"chart": "postgresql", "chart_version": "16.x", "helm_repo_name": "bitnami",
            "helm_repo_url": "oci://registry-1.docker.io/bitnamicharts", "fetch_values": False},
 }
@@ -107,7 +110,8 @@ def test_files_saved_with_crlf_line_ends_get_the_release_in_those(made_at_3_1_0,
     fast, _, _ = updated
     repo = tmp_path / "crlf"
     git(tmp_path, "clone", "-q", str(made_at_3_1_0), str(repo))
-    names = [".sourceignore", "renovate.json", ".pre-commit-config.yaml", "web/helmrelease-web.yaml"]
+    names = [".sourceignore", "renovate.json", ".pre-commit-config.yaml", "api/helmrelease-api.yaml",
+             "web/configmap-web-helm-chart-value-overrides.yaml"]
     for name in names:
         (repo / name).write_bytes((repo / name).read_bytes().replace(b"\n", b"\r\n"))
     commit_all(repo, "Saved on Windows")

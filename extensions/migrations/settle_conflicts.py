@@ -76,12 +76,13 @@ def after(repo: Path, as_stepped: Callable[[str, str, str], str] = lambda path, 
             base = as_stepped(path, blob_text(repo, stages[1]), mine) if 1 in stages else ""
         except UnicodeDecodeError:
             continue  # not text: the user settles it
-        # A file in other line ends than the template's conflicts whole: merged first as
-        # copier would have merged it (the release's comments come too), then on its data.
-        settled = line_merged(base, mine, theirs) if base and line_ends.of(mine) != line_ends.of(base) else None
+        # A file saved in CRLF conflicts whole against the template's LF: merged first as
+        # copier would have merged it in LF (the release's comments come too), then on its data.
+        merged = line_merged(base, mine, theirs) if _all_crlf(mine) and not _all_crlf(base) else None
+        settled = merged[0] if merged and not merged[1] else settle(Path(path).name, base, mine, theirs)
         if settled is None:
-            settled = settle(Path(path).name, base, mine, theirs)
-        if settled is None:
+            if merged:  # the conflict, marked line by line in the user's line ends, not as the whole file
+                repo_files.write_text(repo, path, merged[0])
             continue
         repo_files.write_text(repo, path, settled)
         git(repo, "add", "--", path)
@@ -93,31 +94,31 @@ def after(repo: Path, as_stepped: Callable[[str, str, str], str] = lambda path, 
         print(f"  {path}: conflict left for you: keep your lines or the release's, then git add it")
 
 
-def line_merged(base: str, mine: str, theirs: str) -> str | None:
-    """copier's line merge as it would have gone had the user's file kept the template's
-    line ends (every line of a CRLF file differs from the LF render, so it conflicts whole):
-    `git merge-file` of the three in LF, the result in the user's line ends; None where
-    lines still conflict."""
-    newline = line_ends.of(mine)
+def _all_crlf(text: str) -> bool:
+    """Every line ended by CRLF (a file of mixed line ends is not: its LF lines stay LF)."""
+    return "\r\n" in text and text.count("\r\n") == text.count("\n")
+
+
+def line_merged(base: str, mine: str, theirs: str) -> tuple[str, bool] | None:
+    """copier's line merge as it would have gone had the user's CRLF file kept the
+    template's LF (every line differs, so copier conflicts on the whole file): `git
+    merge-file` of the three in LF, the result in CRLF, and whether lines still conflict
+    (marked as copier marks them); None where git cannot merge them."""
     with tempfile.TemporaryDirectory(prefix="flux-cookbook-merge-") as folder:
         paths = []
         for name, text in (("mine", mine), ("base", base), ("theirs", theirs)):
             path = Path(folder) / name
             path.write_bytes(line_ends.converted(text, "\n").encode())
             paths.append(str(path))
-        merged = subprocess.run(["git", "merge-file", "-p", "--quiet", *paths], capture_output=True, check=False)
-    if merged.returncode:  # the number of conflicts, or an error
+        merged = subprocess.run(["git", "merge-file", "-p", "--quiet", "-L", "before updating", "-L", "last update",
+                                 "-L", "after updating", *paths], capture_output=True, check=False)
+    if not 0 <= merged.returncode <= 127:  # the number of conflicts (at most 127), else an error
         return None
-    return line_ends.converted(merged.stdout.decode(), newline)
+    return line_ends.converted(merged.stdout.decode(), "\r\n"), merged.returncode > 0
 
 
 def settle(name: str, base: str, mine: str, theirs: str) -> str | None:
     """The merged text of a conflicted file, or None when it is a real conflict."""
-    newline = line_ends.of(mine)
-    if base and mine != base and line_ends.converted(mine, newline) == line_ends.converted(base, newline):
-        # The user changed nothing but the line ends (a checkout that commits CRLF): the
-        # release's text, in theirs. Any file: .sourceignore and renovate.json as well.
-        return line_ends.converted(theirs, newline)
     if name in IGNORE_FILES and not base.strip():
         patterns = {line.strip() for line in mine.splitlines()}
         wanted = [line.strip() for line in theirs.splitlines() if line.strip() and not line.startswith("#")]

@@ -113,22 +113,25 @@ def test_an_ignore_file_both_added_settles_when_mine_has_every_pattern():
     assert settle(".sourceignore", "", "secret/\n", theirs) is None
 
 
-@pytest.mark.parametrize("name", [".sourceignore", "renovate.json", "helmrelease-web.yaml"])
-def test_a_file_the_user_changed_only_in_its_line_ends_takes_the_release_in_those(name):
+def test_a_crlf_file_the_user_changed_only_in_its_line_ends_takes_the_release_in_those():
     base, theirs = "# what stays out\n*.md\n/.github/\n", "# what stays out, as written\n*.md\n.github/\n"
-    crlf = base.replace("\n", "\r\n")
-    assert settle(name, base, crlf, theirs) == theirs.replace("\n", "\r\n")
-    # A line of the user's own besides: no longer only the line ends.
-    assert settle(name, base, crlf + "/docs/\r\n", theirs) is None
+    assert line_merged(base, base.replace("\n", "\r\n"), theirs) == (theirs.replace("\n", "\r\n"), False)
+    # Both added it (no old render), the user's in CRLF.
+    assert line_merged("", theirs.replace("\n", "\r\n"), theirs) == (theirs.replace("\n", "\r\n"), False)
 
 
 def test_a_crlf_file_with_the_users_lines_is_merged_as_copier_merges_lf():
     base = "# head\n*.md\n/.github/\n*.rej\n*.orig\n*.jpg\n*.zip\n"
     theirs = "# head\n*.md\n*.rej\n*.orig\n*.jpg\n*.zip\n.github/\n"
     mine = "# head\r\n/docs/\r\n*.md\r\n/.github/\r\n*.rej\r\n*.orig\r\n*.jpg\r\n*.zip\r\n"
-    assert line_merged(base, mine, theirs) == "# head\r\n/docs/\r\n*.md\r\n*.rej\r\n*.orig\r\n*.jpg\r\n*.zip\r\n.github/\r\n"
-    # The user's line where the release changed one: a conflict still.
-    assert line_merged(base, mine.replace("/.github/", "/.github/ci/"), theirs) is None
+    assert line_merged(base, mine, theirs) == (
+        "# head\r\n/docs/\r\n*.md\r\n*.rej\r\n*.orig\r\n*.jpg\r\n*.zip\r\n.github/\r\n", False)
+    # The user's line where the release changed one: that line conflicts, marked as copier
+    # marks a conflict, in the user's line ends; the rest is merged.
+    text, conflicts = line_merged(base, mine.replace("/.github/", "/.github/ci/"), theirs)
+    assert conflicts and text.startswith("# head\r\n/docs/\r\n*.md\r\n<<<<<<< before updating\r\n/.github/ci/\r\n")
+    assert "=======\r\n>>>>>>> after updating\r\n*.rej\r\n" in text and text.endswith("*.zip\r\n.github/\r\n")
+    assert "\n" not in text.replace("\r\n", "")
 
 
 def configmap(values_text: str) -> str:
@@ -206,3 +209,30 @@ def test_after_names_each_conflict_it_leaves_as_it_names_each_it_settles(tmp_pat
     settle_conflicts.after(repo)
     assert capsys.readouterr().out == "  c.yaml: conflict left for you: keep your lines or the release's, then git add it\n"
     assert "UU c.yaml" in git(repo, "status", "--porcelain")
+
+
+@pytest.mark.parametrize("mine, left", [
+    # CRLF throughout: merged as LF would have been, in CRLF, and staged.
+    ("# head\r\n*.md\r\n/.github/\r\n*.rej\r\n", "# head\r\n*.md\r\n.github/\r\n*.rej\r\n"),
+    # CRLF on one line only: no line merge (its LF lines would turn CRLF); the conflict stays.
+    ("# head\n*.md\r\n/.github/\n*.rej\n", None),
+])
+def test_after_merges_a_crlf_file_line_by_line_and_leaves_a_mixed_one(tmp_path, capsys, mine, left):
+    from flux_cookbook.extensions.migrations import settle_conflicts
+    from flux_cookbook.extensions.migrations.git_repo import git
+    from tests.support.project import init_repo
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / ".sourceignore").write_text("x\n")
+    init_repo(repo)
+    texts = ("# head\n*.md\n/.github/\n*.rej\n", mine, "# head\n*.md\n.github/\n*.rej\n")
+    blobs = [git(repo, "hash-object", "-w", "--stdin", input=text).strip() for text in texts]
+    git(repo, "update-index", "--index-info", input=f"0 {'0' * 40}\t.sourceignore\n"
+        + "".join(f"100644 {blob} {stage}\t.sourceignore\n" for stage, blob in enumerate(blobs, 1)))
+    conflicted = "<<<<<<< before updating\n" + mine + "=======\n" + texts[2] + ">>>>>>> after updating\n"
+    (repo / ".sourceignore").write_bytes(conflicted.encode())
+    settle_conflicts.after(repo)
+    status = git(repo, "status", "--porcelain")
+    assert (repo / ".sourceignore").read_bytes().decode() == (left or conflicted)
+    assert ("UU .sourceignore" in status) == (left is None)
