@@ -221,7 +221,10 @@ def make_plan(repo: Path, clean: bool = False) -> Plan:
     if errors:
         raise MigrationAbort("these files cannot be migrated; fix them, commit, and update again:\n  " + "\n  ".join(errors))
     if plan.moves and (repo / layout.README).is_file():
-        readme = (repo / layout.README).read_text(encoding="utf-8")
+        try:
+            readme = repo_files.read_text(repo, layout.README)  # as written: CRLF stays
+        except (UnicodeDecodeError, OSError):
+            readme = ""  # not text, or not a file to read: the user's to repoint
         repointed = re.sub(rf"--path[= ]\.?/?{OLD_DIR}\b", f"--path={NEW_DIR}", readme)
         # The layout the template's README drew, and the sentence under it (the nested
         # `  flux-system/` line, Flux's own files, stays: that is where they now are).

@@ -234,11 +234,12 @@ def _plan_readme(repo: Path, writes: dict[str, str]) -> None:
     apps_dir = str(answers.get("apps_dir") or "") if isinstance(answers, dict) else ""
     if not apps_dir or not (repo / layout.README).is_file():
         return
-    readme = repo_files.read_text(repo, layout.README)
+    readme = repo_files.read_text(repo, layout.README)  # as written: CRLF stays
     folder = layout.app_dir("<app>", apps_dir)
-    if _README_APP_POINTER in readme and _README_APP_FOLDER in readme:
-        writes[layout.README] = readme.replace(_README_APP_POINTER, f"points Flux at {folder}/\n", 1).replace(
-            _README_APP_FOLDER, f"\n{folder}/\n", 1)
+    pointer, drawn = (line_ends.converted(text, line_ends.of(readme)) for text in (_README_APP_POINTER, _README_APP_FOLDER))
+    if pointer in readme and drawn in readme:
+        writes[layout.README] = readme.replace(pointer, pointer.replace("<app>/", f"{folder}/"), 1).replace(
+            drawn, drawn.replace("<app>/", f"{folder}/"), 1)
 
 
 def with_answer(text: str, key: str, value: object) -> str:

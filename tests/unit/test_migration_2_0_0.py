@@ -58,6 +58,14 @@ def test_moves_rewrites_and_stages(tmp_path):
     assert "R  flux-system/namespaces/mine.txt -> bootstrap/namespaces/mine.txt" in git(repo, "status", "--porcelain")
 
 
+def test_a_readme_saved_in_crlf_is_repointed_in_crlf(tmp_path):
+    readme = "# Our cluster\r\n\r\nflux bootstrap github --path=flux-system\r\nNotes.\r\n"
+    repo = make_repo(tmp_path, {".copier-answers.yml": ANSWERS, "flux-system/namespaces/mine.txt": "notes\n",
+                                "README.md": readme})
+    v2_0_0.before(repo)
+    assert (repo / "README.md").read_bytes().decode() == readme.replace("--path=flux-system", "--path=bootstrap")
+
+
 def test_second_run_plans_nothing(tmp_path):
     repo = make_repo(tmp_path, {".copier-answers.yml": ANSWERS,
                                 "flux-system/kustomizations/kustomization-app.yaml": KUSTOMIZATION_V1BETA1})

@@ -9,7 +9,7 @@ import yaml
 
 from flux_cookbook.extensions.migrations import v3_1_0
 from flux_cookbook.extensions.migrations.git_repo import MigrationAbort, git
-from tests.support.project import repo_with, tree_state
+from tests.support.project import commit_all, repo_with, tree_state
 
 GUESS = [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "namespace": "shop"}]
 ON_RELEASE = [{"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "name": "web", "namespace": "shop"}]
@@ -81,18 +81,20 @@ README_3_0 = ("# c\n\n```\nclusters/home/                flux bootstrap --path p
               "<app>/\n  helmrelease-<app>.yaml      the chart\n```\n")
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
 @pytest.mark.parametrize("apps_dir, expected", [
     ("apps", README_3_0.replace("points Flux at <app>/", "points Flux at apps/<app>/").replace("\n<app>/\n", "\napps/<app>/\n")),
     ("", README_3_0),  # apps at the top: the drawing was right
 ])
-def test_the_readme_draws_the_apps_in_the_apps_folder(tmp_path, apps_dir, expected):
-    repo = repo_with(tmp_path / "repo", {".copier-answers.yml": f"sealed_secrets: false\napps_dir: '{apps_dir}'\n",
-                                         "README.md": README_3_0})
+def test_the_readme_draws_the_apps_in_the_apps_folder(tmp_path, apps_dir, expected, newline):
+    repo = repo_with(tmp_path / "repo", {".copier-answers.yml": f"sealed_secrets: false\napps_dir: '{apps_dir}'\n"})
+    (repo / "README.md").write_bytes(README_3_0.replace("\n", newline).encode())  # CRLF: saved on Windows
+    commit_all(repo, "README")
     v3_1_0.before(repo)
-    assert (repo / "README.md").read_text() == expected
+    assert (repo / "README.md").read_bytes().decode() == expected.replace("\n", newline)
     assert ("README.md" in staged(repo)) == bool(apps_dir)
     v3_1_0.before(repo)  # a second run: nothing more
-    assert (repo / "README.md").read_text() == expected
+    assert (repo / "README.md").read_bytes().decode() == expected.replace("\n", newline)
 
 
 def test_sealed_secrets_stays_true_with_the_controller_app_of_any_name(tmp_path):
