@@ -127,6 +127,17 @@ def test_values_a_yaml_merge_key_brings_are_refused_not_a_traceback():
         merge_values(base, theirs, ours, set(), "podinfo 7")
 
 
+def test_a_merge_key_in_the_old_charts_values_is_no_refusal_of_yours():
+    """The old chart's values bring `tag` by a merge key; the user's file has its own line
+    and comment there: the new default comes, the comment is named, nothing is refused."""
+    base = "defaults: &d\n  tag: 1.0\nimage:\n  <<: *d\n  repo: x\n"
+    theirs = "image:\n  # the tag\n  tag: 2.0\n  repo: x\n"
+    ours = "image:\n  # our pin, keep at 1.0 for the db\n  tag: 1.0\n  repo: x\n"
+    merged = merge_values(base, theirs, ours, set(), "t 2")
+    assert merged.text == ours.replace("tag: 1.0", "tag: 2.0")
+    assert merged.commented == ["image.tag: the chart's default changed from 1.0 to 2.0, which your comment there may not fit"]
+
+
 def test_comments_you_wrote_stay_when_the_chart_changes_a_default_you_left():
     """Your comment above a key and at the end of its line stay as the new default comes
     in; comments as the chart wrote them come from the new chart. A key the chart dropped
