@@ -177,6 +177,7 @@ def _add_to_answers(data: dict, controller: str) -> None:
     if entries is None:
         data["depends_on"] = entries = CommentedSeq() if isinstance(data, CommentedMap) else []
     entries.append(controller)
+    _block_style(entries)
 
 
 def _add_to_kustomization(data: dict, controller: str) -> None:
@@ -191,3 +192,15 @@ def _add_to_kustomization(data: dict, controller: str) -> None:
     if entries is None:
         spec["dependsOn"] = entries = CommentedSeq() if isinstance(spec, CommentedMap) else []
     entries.append(CommentedMap(name=controller) if isinstance(entries, CommentedSeq) else {"name": controller})
+    _block_style(entries)
+
+
+def _block_style(entries: list) -> None:
+    """A list written in flow style (`dependsOn: [{name: db}]`) goes to block style with the
+    entry added: ruamel writes a flow list of mappings as `[name: db, name: x]`, which few
+    readers (and no person) take for what it is."""
+    if isinstance(entries, CommentedSeq) and entries.fa.flow_style():
+        entries.fa.set_block_style()
+        for entry in entries:
+            if isinstance(entry, CommentedMap):
+                entry.fa.set_block_style()
