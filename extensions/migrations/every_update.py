@@ -11,7 +11,8 @@ after:  it is put back under its apps folder; a SOPS-encrypted file the update c
         user's files is kept as written where the update added it too, and a
         HelmRepository file it deleted that something still uses or lists is put back
         (v3_0_0); then conflicts in which the user already has the release's
-        changes are settled (from the old render as 3.1.0's step leaves it: v3_1_0.as_stepped),
+        changes are settled (from the old render as 3.1.0's step leaves it: v3_1_0.as_stepped;
+        values_kept again after them, for a file they merged line by line),
         and the .rej files of `--conflict rej` named (settle_conflicts); so is a key the merge
         left twice in one mapping (doubled_keys).
 """
@@ -40,5 +41,8 @@ def after(repo: Path, answers_file: str = "") -> None:
     shared_files.after(repo, answers_file)
     v3_0_0.restore_used_helm_repositories(repo)
     settle_conflicts.after(repo, v3_1_0.as_stepped(repo, answers_file))
+    # A file saved in CRLF conflicted whole, so its values were judged above in a conflict;
+    # settled line by line from the renders, it holds the placeholder the new one had.
+    values_kept.after(repo, answers_file)
     settle_conflicts.name_rejected(repo)
     doubled_keys.after(repo)

@@ -44,9 +44,10 @@ def notes(repo: Path, answers_file: str) -> list[str]:
                      "update-all, and so a scheduled run, refuses to read it; keep the chart or values file in the "
                      "repository and give that path")
     elif ignored := _ignored_by_git(repo, source):
+        literal = "--literal-pathspecs " if set(source) & set("*?[:") else ""  # git reads those as a pattern's
         found.append(f"values_source {source} is in the repository, but git ignores {ignored}: other clones (a "
                      f"scheduled run's too) will not have it, and their updates keep the app's values without reading "
-                     f"it; commit it (`git add -f {shlex.quote(source)}`) or stop ignoring it")
+                     f"it; commit it (`git {literal}add -f {shlex.quote(source)}`) or stop ignoring it")
     return found
 
 
@@ -62,7 +63,8 @@ def _ignored_by_git(repo: Path, source: str) -> str:
     if not names:
         return ""
     try:
-        return next(iter(git_repo.git(repo, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--",
-                                      *names).split("\0")), "")
+        # Paths, not patterns: a folder named `charts/[a]` names no `charts/a`.
+        return next(iter(git_repo.git(repo, "--literal-pathspecs", "ls-files", "-z", "--others", "--ignored",
+                                      "--exclude-standard", "--", *names).split("\0")), "")
     except git_repo.MigrationAbort:  # no git repository (copier copies into a plain folder too)
         return ""

@@ -81,20 +81,23 @@ README_3_0 = ("# c\n\n```\nclusters/home/                flux bootstrap --path p
               "<app>/\n  helmrelease-<app>.yaml      the chart\n```\n")
 
 
-@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "mixed"])
 @pytest.mark.parametrize("apps_dir, expected", [
     ("apps", README_3_0.replace("points Flux at <app>/", "points Flux at apps/<app>/").replace("\n<app>/\n", "\napps/<app>/\n")),
     ("", README_3_0),  # apps at the top: the drawing was right
 ])
 def test_the_readme_draws_the_apps_in_the_apps_folder(tmp_path, apps_dir, expected, newline):
     repo = repo_with(tmp_path / "repo", {".copier-answers.yml": f"sealed_secrets: false\napps_dir: '{apps_dir}'\n"})
-    (repo / "README.md").write_bytes(README_3_0.replace("\n", newline).encode())  # CRLF: saved on Windows
+    def saved(text: str) -> str:  # CRLF: saved on Windows; mixed: its title line only
+        return text.replace("# c\n", "# c\r\n", 1) if newline == "mixed" else text.replace("\n", newline)
+
+    (repo / "README.md").write_bytes(saved(README_3_0).encode())
     commit_all(repo, "README")
     v3_1_0.before(repo)
-    assert (repo / "README.md").read_bytes().decode() == expected.replace("\n", newline)
+    assert (repo / "README.md").read_bytes().decode() == saved(expected)
     assert ("README.md" in staged(repo)) == bool(apps_dir)
     v3_1_0.before(repo)  # a second run: nothing more
-    assert (repo / "README.md").read_bytes().decode() == expected.replace("\n", newline)
+    assert (repo / "README.md").read_bytes().decode() == saved(expected)
 
 
 def test_sealed_secrets_stays_true_with_the_controller_app_of_any_name(tmp_path):
