@@ -78,7 +78,7 @@ def after(repo: Path, as_stepped: Callable[[str, str, str], str] = lambda path, 
             continue  # not text: the user settles it
         # A file saved in CRLF conflicts whole against the template's LF: merged first as
         # copier would have merged it in LF (the release's comments come too), then on its data.
-        merged = line_merged(base, mine, theirs) if _all_crlf(mine) and not _all_crlf(base) else None
+        merged = line_merged(base, mine, theirs, repo) if _all_crlf(mine) and not _all_crlf(base) else None
         settled = merged[0] if merged and not merged[1] else settle(Path(path).name, base, mine, theirs)
         if settled is None:
             if merged:  # the conflict, marked line by line in the user's line ends, not as the whole file
@@ -99,11 +99,12 @@ def _all_crlf(text: str) -> bool:
     return "\r\n" in text and text.count("\r\n") == text.count("\n")
 
 
-def line_merged(base: str, mine: str, theirs: str) -> tuple[str, bool] | None:
+def line_merged(base: str, mine: str, theirs: str, repo: Path | None = None) -> tuple[str, bool] | None:
     """copier's line merge as it would have gone had the user's CRLF file kept the
     template's LF (every line differs, so copier conflicts on the whole file): `git
     merge-file` of the three in LF, the result in CRLF, and whether lines still conflict
-    (marked as copier marks them); None where git cannot merge them."""
+    (marked as copier marks them, in the conflict style `repo`'s git configuration names);
+    None where git cannot merge them."""
     with tempfile.TemporaryDirectory(prefix="flux-cookbook-merge-") as folder:
         paths = []
         for name, text in (("mine", mine), ("base", base), ("theirs", theirs)):
@@ -111,7 +112,7 @@ def line_merged(base: str, mine: str, theirs: str) -> tuple[str, bool] | None:
             path.write_bytes(line_ends.converted(text, "\n").encode())
             paths.append(str(path))
         merged = subprocess.run(["git", "merge-file", "-p", "--quiet", "-L", "before updating", "-L", "last update",
-                                 "-L", "after updating", *paths], capture_output=True, check=False)
+                                 "-L", "after updating", *paths], cwd=repo, capture_output=True, check=False)
     if not 0 <= merged.returncode <= 127:  # the number of conflicts (at most 127), else an error
         return None
     return line_ends.converted(merged.stdout.decode(), "\r\n"), merged.returncode > 0
