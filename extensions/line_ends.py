@@ -13,3 +13,8 @@ def of(text: str) -> str:
 def converted(text: str, newline: str) -> str:
     """`text` (in either line ends) with every line ended by `newline`."""
     return text.replace("\r\n", "\n").replace("\n", newline)
+
+
+def all_crlf(text: str) -> bool:
+    """Every line ended by CRLF (the last may have no end): a file of mixed line ends is not."""
+    return "\r\n" in text and text.count("\r\n") == text.count("\n")

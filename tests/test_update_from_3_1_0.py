@@ -111,7 +111,7 @@ def test_files_saved_with_crlf_line_ends_get_the_release_in_those(made_at_3_1_0,
     repo = tmp_path / "crlf"
     git(tmp_path, "clone", "-q", str(made_at_3_1_0), str(repo))
     names = [".sourceignore", "renovate.json", ".pre-commit-config.yaml", "api/helmrelease-api.yaml",
-             "web/configmap-web-helm-chart-value-overrides.yaml"]
+             "web/configmap-web-helm-chart-value-overrides.yaml", ".copier-answers.yml", ".copier-answers.app-api.yml"]
     for name in names:
         (repo / name).write_bytes((repo / name).read_bytes().replace(b"\n", b"\r\n"))
     commit_all(repo, "Saved on Windows")

@@ -29,7 +29,19 @@ from packaging.version import InvalidVersion, Version
 
 from .. import bounded_yaml, layout
 from ..repo_files import OutsideRepository, require_inside
-from . import apps_folder, doubled_keys, encrypted_files, every_update, settle_conflicts, shared_files, v2_0_0, v3_0_0, v3_1_0, values_kept
+from . import (
+    apps_folder,
+    doubled_keys,
+    encrypted_files,
+    every_update,
+    line_ends_kept,
+    settle_conflicts,
+    shared_files,
+    v2_0_0,
+    v3_0_0,
+    v3_1_0,
+    values_kept,
+)
 from .git_repo import MigrationAbort, git_dir_file, put_back
 
 # Release -> its migration module, oldest first. All are imported with this package: copier
@@ -76,7 +88,8 @@ def every_update_due(stage: str, repo: Path, answers_file: str) -> bool:
     return (git_dir_file(repo, apps_folder.RECORD).exists() or v3_0_0.after_due(repo)
             or bool(shared_files.rewritten(repo, answers_file)) or shared_files.readme_rewritten(repo, answers_file)
             or bool(shared_files.deleted_namespace_files(repo)) or bool(settle_conflicts.rejected(repo))
-            or bool(encrypted_files.changed(repo)) or bool(values_kept.changed(repo)) or bool(doubled_keys.doubled(repo)))
+            or bool(encrypted_files.changed(repo)) or bool(values_kept.changed(repo)) or bool(doubled_keys.doubled(repo))
+            or bool(line_ends_kept.changed(repo)))
 
 
 def due(stage: str, repo, answers_file, version_from, version_to) -> bool:

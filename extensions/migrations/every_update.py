@@ -13,15 +13,16 @@ after:  it is put back under its apps folder; a SOPS-encrypted file the update c
         (v3_0_0); then conflicts in which the user already has the release's
         changes are settled (from the old render as 3.1.0's step leaves it: v3_1_0.as_stepped;
         values_kept again after them, for a file they merged line by line),
-        and the .rej files of `--conflict rej` named (settle_conflicts); so is a key the merge
-        left twice in one mapping (doubled_keys).
+        and the .rej files of `--conflict rej` named (settle_conflicts); a file committed in
+        CRLF is written in CRLF again (line_ends_kept); a key the merge left twice in one
+        mapping is named (doubled_keys).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from . import apps_folder, doubled_keys, encrypted_files, settle_conflicts, shared_files, v3_0_0, v3_1_0, values_kept
+from . import apps_folder, doubled_keys, encrypted_files, line_ends_kept, settle_conflicts, shared_files, v3_0_0, v3_1_0, values_kept
 
 
 def before(repo: Path, answers_file: str = "") -> None:
@@ -45,4 +46,5 @@ def after(repo: Path, answers_file: str = "") -> None:
     # settled line by line from the renders, it holds the placeholder the new one had.
     values_kept.after(repo, answers_file)
     settle_conflicts.name_rejected(repo)
+    line_ends_kept.after(repo)
     doubled_keys.after(repo)

@@ -78,7 +78,7 @@ def after(repo: Path, as_stepped: Callable[[str, str, str], str] = lambda path, 
             continue  # not text: the user settles it
         # A file saved in CRLF conflicts whole against the template's LF: merged first as
         # copier would have merged it in LF (the release's comments come too), then on its data.
-        merged = line_merged(base, mine, theirs, repo) if _all_crlf(mine) and not _all_crlf(base) else None
+        merged = line_merged(base, mine, theirs, repo) if line_ends.all_crlf(mine) and not line_ends.all_crlf(base) else None
         settled = merged[0] if merged and not merged[1] else settle(Path(path).name, base, mine, theirs)
         if settled is None:
             if merged:  # the conflict, marked line by line in the user's line ends, not as the whole file
@@ -92,11 +92,6 @@ def after(repo: Path, as_stepped: Callable[[str, str, str], str] = lambda path, 
     for path in left if name_left else ():
         # Named as the settled ones are: copier itself says nothing of a conflict it leaves.
         print(f"  {path}: conflict left for you: keep your lines or the release's, then git add it")
-
-
-def _all_crlf(text: str) -> bool:
-    """Every line ended by CRLF (a file of mixed line ends is not: its LF lines stay LF)."""
-    return "\r\n" in text and text.count("\r\n") == text.count("\n")
 
 
 def line_merged(base: str, mine: str, theirs: str, repo: Path | None = None) -> tuple[str, bool] | None:

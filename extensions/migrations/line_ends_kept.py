@@ -1,0 +1,39 @@
+"""After every update: a file committed in CRLF throughout stays in CRLF.
+
+copier writes its answers file anew, and a release's step writes what it changes, in LF:
+in a checkout that commits CRLF (Windows, an editor's setting) every line of such a file
+would change. Each file the update changed whose committed text is CRLF throughout is
+written in CRLF again; a file left in conflict is the user's to resolve, markers and all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import line_ends, repo_files
+from .git_repo import changed_since_head, committed_text, git, unmerged_entries
+
+
+def changed(repo: Path) -> list[str]:
+    """The files the update changed, committed in CRLF throughout, that now hold an LF line."""
+    found, unmerged = [], unmerged_entries(repo)
+    for path in changed_since_head(repo):
+        if path in unmerged or not (repo / path).is_file() or (repo / path).is_symlink():
+            continue
+        committed = committed_text(repo, path)
+        if committed is None or not line_ends.all_crlf(committed):
+            continue
+        try:
+            now = repo_files.read_text(repo, path)
+        except (UnicodeDecodeError, OSError):
+            continue
+        if line_ends.converted(now, "\r\n") != now:
+            found.append(path)
+    return found
+
+
+def after(repo: Path) -> None:
+    for path in changed(repo):
+        repo_files.write_text(repo, path, line_ends.converted(repo_files.read_text(repo, path), "\r\n"))
+        if git(repo, "diff", "--cached", "--name-only", "--relative", "--", path).strip():
+            git(repo, "add", "--", path)  # staged by the update (a release's step): staged as written now
