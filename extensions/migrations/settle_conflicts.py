@@ -23,8 +23,8 @@ would have merged it in the template's, and written in the user's.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ import yaml
 
 from .. import bounded_yaml, line_ends, repo_files
 from .flux_api import DELETE, MigrationError, apply_changes
-from .git_repo import blob_text, git, unmerged_entries
+from .git_repo import blob_text, git, git_dir_file, unmerged_entries
 from .key_merge import merge_added_keys
 
 MISSING = object()
@@ -78,7 +78,7 @@ def after(repo: Path, as_stepped: Callable[[str, str, str], str] = lambda path, 
             continue  # not text: the user settles it
         # A file saved in CRLF conflicts whole against the template's LF: merged first as
         # copier would have merged it in LF (the release's comments come too), then on its data.
-        merged = line_merged(base, mine, theirs, repo) if line_ends.all_crlf(mine) and not line_ends.all_crlf(base) else None
+        merged = line_merged(repo, base, mine, theirs) if line_ends.all_crlf(mine) and not line_ends.all_crlf(base) else None
         settled = merged[0] if merged and not merged[1] else settle(Path(path).name, base, mine, theirs)
         if settled is None:
             if merged:  # the conflict, marked line by line in the user's line ends, not as the whole file
@@ -94,20 +94,27 @@ def after(repo: Path, as_stepped: Callable[[str, str, str], str] = lambda path, 
         print(f"  {path}: conflict left for you: keep your lines or the release's, then git add it")
 
 
-def line_merged(base: str, mine: str, theirs: str, repo: Path | None = None) -> tuple[str, bool] | None:
+def line_merged(repo: Path, base: str, mine: str, theirs: str) -> tuple[str, bool] | None:
     """copier's line merge as it would have gone had the user's CRLF file kept the
     template's LF (every line differs, so copier conflicts on the whole file): `git
     merge-file` of the three in LF, the result in CRLF, and whether lines still conflict
-    (marked as copier marks them, in the conflict style `repo`'s git configuration names);
-    None where git cannot merge them."""
-    with tempfile.TemporaryDirectory(prefix="flux-cookbook-merge-") as folder:
+    (marked as copier marks them, in the conflict style of `repo`'s git configuration);
+    None where git cannot merge them. The three files are written in a folder of the
+    repository's git directory, which a run killed before it removes them leaves for the
+    next run to replace, nothing outside the repository."""
+    folder = git_dir_file(repo, "flux-cookbook-merge")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    try:
         paths = []
         for name, text in (("mine", mine), ("base", base), ("theirs", theirs)):
-            path = Path(folder) / name
+            path = folder / name
             path.write_bytes(line_ends.converted(text, "\n").encode())
             paths.append(str(path))
         merged = subprocess.run(["git", "merge-file", "-p", "--quiet", "-L", "before updating", "-L", "last update",
                                  "-L", "after updating", *paths], cwd=repo, capture_output=True, check=False)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     if not 0 <= merged.returncode <= 127:  # the number of conflicts (at most 127), else an error
         return None
     return line_ends.converted(merged.stdout.decode(), "\r\n"), merged.returncode > 0

@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from flux_cookbook.extensions.migrations.settle_conflicts import Clash, line_merged, release_changes, settle
+from tests.support.project import init_repo
 
 
 def text(s: str) -> str:
@@ -113,22 +114,25 @@ def test_an_ignore_file_both_added_settles_when_mine_has_every_pattern():
     assert settle(".sourceignore", "", "secret/\n", theirs) is None
 
 
-def test_a_crlf_file_the_user_changed_only_in_its_line_ends_takes_the_release_in_those():
+def test_a_crlf_file_the_user_changed_only_in_its_line_ends_takes_the_release_in_those(tmp_path):
+    repo = init_repo(tmp_path)
     base, theirs = "# what stays out\n*.md\n/.github/\n", "# what stays out, as written\n*.md\n.github/\n"
-    assert line_merged(base, base.replace("\n", "\r\n"), theirs) == (theirs.replace("\n", "\r\n"), False)
+    assert line_merged(repo, base, base.replace("\n", "\r\n"), theirs) == (theirs.replace("\n", "\r\n"), False)
     # Both added it (no old render), the user's in CRLF.
-    assert line_merged("", theirs.replace("\n", "\r\n"), theirs) == (theirs.replace("\n", "\r\n"), False)
+    assert line_merged(repo, "", theirs.replace("\n", "\r\n"), theirs) == (theirs.replace("\n", "\r\n"), False)
+    assert not (repo / ".git" / "flux-cookbook-merge").exists()  # its files written in the repository, then gone
 
 
-def test_a_crlf_file_with_the_users_lines_is_merged_as_copier_merges_lf():
+def test_a_crlf_file_with_the_users_lines_is_merged_as_copier_merges_lf(tmp_path):
+    repo = init_repo(tmp_path)
     base = "# head\n*.md\n/.github/\n*.rej\n*.orig\n*.jpg\n*.zip\n"
     theirs = "# head\n*.md\n*.rej\n*.orig\n*.jpg\n*.zip\n.github/\n"
     mine = "# head\r\n/docs/\r\n*.md\r\n/.github/\r\n*.rej\r\n*.orig\r\n*.jpg\r\n*.zip\r\n"
-    assert line_merged(base, mine, theirs) == (
+    assert line_merged(repo, base, mine, theirs) == (
         "# head\r\n/docs/\r\n*.md\r\n*.rej\r\n*.orig\r\n*.jpg\r\n*.zip\r\n.github/\r\n", False)
     # The user's line where the release changed one: that line conflicts, marked as copier
     # marks a conflict, in the user's line ends; the rest is merged.
-    text, conflicts = line_merged(base, mine.replace("/.github/", "/.github/ci/"), theirs)
+    text, conflicts = line_merged(repo, base, mine.replace("/.github/", "/.github/ci/"), theirs)
     assert conflicts and text.startswith("# head\r\n/docs/\r\n*.md\r\n<<<<<<< before updating\r\n/.github/ci/\r\n")
     assert "=======\r\n>>>>>>> after updating\r\n*.rej\r\n" in text and text.endswith("*.zip\r\n.github/\r\n")
     assert "\n" not in text.replace("\r\n", "")
