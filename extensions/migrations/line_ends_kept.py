@@ -35,5 +35,5 @@ def changed(repo: Path) -> list[str]:
 def after(repo: Path) -> None:
     for path in changed(repo):
         repo_files.write_text(repo, path, line_ends.converted(repo_files.read_text(repo, path), "\r\n"))
-        if git(repo, "diff", "--cached", "--name-only", "--relative", "--", path).strip():
-            git(repo, "add", "--", path)  # staged by the update (a release's step): staged as written now
+        if git(repo, "--literal-pathspecs", "diff", "--cached", "--name-only", "--relative", "--", path).strip():
+            git(repo, "--literal-pathspecs", "add", "--", path)  # staged by the update (a step): staged as written now

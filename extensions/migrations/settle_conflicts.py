@@ -102,7 +102,7 @@ def line_merged(repo: Path, base: str, mine: str, theirs: str) -> tuple[str, boo
     None where git cannot merge them. The three files are written in a folder of the
     repository's git directory, which a run killed before it removes them leaves for the
     next run to replace, nothing outside the repository."""
-    folder = git_dir_file(repo, "flux-cookbook-merge")
+    folder = git_dir_file(repo, "flux-cookbook-merge").resolve()  # git runs in `repo`: a path from anywhere
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     try:

@@ -18,7 +18,7 @@ import posixpath
 import re
 from pathlib import Path
 
-from .. import layout, repo_files
+from .. import layout, line_ends, repo_files
 from ..chart_values import PLACEHOLDER, PLACEHOLDER_MARKER
 from .git_repo import MigrationAbort, blob_text, changed_since_head, committed_text, git, unmerged_entries
 
@@ -102,6 +102,8 @@ def changed(repo: Path) -> list[str]:
         committed = committed_text(repo, path)
         if committed is None or MARKER not in now or MARKER in committed:  # new with this update, or the user's
             continue
+        if _line_merged_later(repo, unmerged.get(path, {})):
+            continue  # settle_conflicts merges it from the renders: judged after that (every_update)
         if _old_render_had_it(repo, unmerged.get(path, {})):
             # Not this update's doing: the merge conflicted for another reason (line ends
             # other than the template's), and the release's own changes to the file (its
@@ -111,6 +113,16 @@ def changed(repo: Path) -> list[str]:
             continue  # values not inline, or a conflict in them the user settles
         found.append(path)
     return found
+
+
+def _line_merged_later(repo: Path, stages: dict[int, str]) -> bool:
+    """The merge left the file in conflict because the user's is CRLF throughout: settle_conflicts
+    merges it line by line from the index's three versions, whatever is written here now."""
+    try:
+        return 2 in stages and line_ends.all_crlf(blob_text(repo, stages[2])) \
+            and not line_ends.all_crlf(blob_text(repo, stages[1]) if 1 in stages else "")
+    except (MigrationAbort, UnicodeDecodeError):
+        return False
 
 
 def _old_render_had_it(repo: Path, stages: dict[int, str]) -> bool:
@@ -130,6 +142,8 @@ def after(repo: Path, answers_file: str = "") -> None:
             (start, end), (old_start, old_end) = _values_block(now), _values_block(committed)
             kept = now[:start] + committed[old_start:old_end] + now[end:]
             repo_files.write_text(repo, path, _without_placeholder(kept))
+            if git(repo, "--literal-pathspecs", "diff", "--cached", "--name-only", "--relative", "--", path).strip():
+                git(repo, "--literal-pathspecs", "add", "--", path)  # settled and staged: staged as kept
         elif (kept := _with_committed_data(repo_files.read_text(repo, path), committed_text(repo, path) or "")) is not None:
             # The release's other changes to the file (its watch label) stay; the index
             # entry is HEAD's, so that a conflict in the values is gone.

@@ -165,9 +165,13 @@ def update_one(repo: Path, answers_file: str, vcs_ref: str | None) -> Outcome:
         # before 3.0.0, none); this command's settles those where the user already has the
         # release's change (a comment line above it), whatever release the update went to.
         # Those left are named with the outcome, once (the release's step named them too).
-        from flux_cookbook.extensions.migrations import settle_conflicts, v3_1_0
+        from flux_cookbook.extensions.migrations import line_ends_kept, settle_conflicts, v3_1_0, values_kept
 
         settle_conflicts.after(repo, v3_1_0.as_stepped(repo, answers_file), name_left=False)
+        # As every update's after stage does after it: values a CRLF file's line merge gave
+        # the placeholder are put back, and CRLF files stay CRLF.
+        values_kept.after(repo, answers_file)
+        line_ends_kept.after(repo)
     if conflicted := conflicted_files(repo):
         return Outcome(answers_file, "conflicts", reached, conflicts=conflicted)
     from flux_cookbook.extensions.migrations import doubled_keys

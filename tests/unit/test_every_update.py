@@ -12,7 +12,7 @@ HEAD = ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  
         "  values:\n    replicaCount: 1\n    image:\n      tag: 6.0.0\n")
 
 
-def test_values_a_crlf_file_holds_stay_when_the_new_render_has_the_placeholder(tmp_path):
+def test_values_a_crlf_file_holds_stay_when_the_new_render_has_the_placeholder(tmp_path, capsys):
     """The chart's values could not be read for the update: the new render has the
     placeholder (and a release change elsewhere). In CRLF the merge conflicts whole; the
     file merged line by line keeps the release's change and the user's values."""
@@ -26,3 +26,6 @@ def test_values_a_crlf_file_holds_stay_when_the_new_render_has_the_placeholder(t
     (repo / PATH).write_bytes(f"<<<<<<< before updating\r\n{mine}=======\n{theirs}>>>>>>> after updating\n".encode())
     every_update.after(repo)
     assert (repo / PATH).read_bytes().decode() == mine.replace("interval: 15m", "interval: 30m")
+    # Staged as written (plain copier's user commits what is staged), and said once.
+    assert git(repo, "status", "--porcelain") == f"M  {PATH}\n"
+    assert capsys.readouterr().out.count("the values were kept") == 1

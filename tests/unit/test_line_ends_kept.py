@@ -23,3 +23,13 @@ def test_a_crlf_file_the_update_wrote_in_lf_is_crlf_again_and_a_mixed_one_is_lef
     assert set(git(repo, "diff", "--name-only").split()) == {".copier-answers.yml", "mixed.yaml", "lf.yaml"}
     assert (repo / "mixed.yaml").read_bytes() == b"a: 1\nb: 2\n" and (repo / "lf.yaml").read_bytes() == b"a: 2\n"
     assert line_ends_kept.changed(repo) == []
+
+
+def test_a_file_name_is_a_path_not_a_pattern(tmp_path):
+    repo = repo_with(tmp_path / "repo", {"a[1].yaml": "a: 1\r\n", "a1.yaml": "a: 1\n"})
+    (repo / "a[1].yaml").write_bytes(b"a: 1\r\nb: 2\n")
+    git(repo, "add", "--", ":(literal)a[1].yaml")
+    (repo / "a1.yaml").write_bytes(b"a: 2\n")
+    line_ends_kept.after(repo)
+    assert (repo / "a[1].yaml").read_bytes() == b"a: 1\r\nb: 2\r\n"
+    assert sorted(git(repo, "status", "--porcelain").splitlines()) == [" M a1.yaml", "M  a[1].yaml"]
