@@ -176,8 +176,8 @@ def _add_to_answers(data: dict, controller: str) -> None:
         raise _Already("depends_on")
     if entries is None:
         data["depends_on"] = entries = CommentedSeq() if isinstance(data, CommentedMap) else []
+    _block_style(entries, data, "depends_on")
     entries.append(controller)
-    _block_style(entries)
 
 
 def _add_to_kustomization(data: dict, controller: str) -> None:
@@ -191,15 +191,18 @@ def _add_to_kustomization(data: dict, controller: str) -> None:
         raise _Already("spec.dependsOn")
     if entries is None:
         spec["dependsOn"] = entries = CommentedSeq() if isinstance(spec, CommentedMap) else []
+    _block_style(entries, spec, "dependsOn")
     entries.append(CommentedMap(name=controller) if isinstance(entries, CommentedSeq) else {"name": controller})
-    _block_style(entries)
 
 
-def _block_style(entries: list) -> None:
+def _block_style(entries: list, holder: dict, key: str) -> None:
     """A list written in flow style (`dependsOn: [{name: db}]`) goes to block style with the
     entry added: ruamel writes a flow list of mappings as `[name: db, name: x]`, which few
-    readers (and no person) take for what it is."""
+    readers (and no person) take for what it is. One with a comment after it is left for
+    the user: ruamel would put the comment lines that follow it above its entries."""
     if isinstance(entries, CommentedSeq) and entries.fa.flow_style():
+        if entries.ca.comment or (isinstance(holder, CommentedMap) and any(holder.ca.items.get(key) or ())):
+            raise _NotAList(key)
         entries.fa.set_block_style()
         for entry in entries:
             if isinstance(entry, CommentedMap):
