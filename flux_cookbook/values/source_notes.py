@@ -44,7 +44,7 @@ def notes(repo: Path, answers_file: str) -> list[str]:
                      "update-all, and so a scheduled run, refuses to read it; keep the chart or values file in the "
                      "repository and give that path")
     elif ignored := _ignored_by_git(repo, source):
-        literal = "--literal-pathspecs " if set(source) & set("*?[:") else ""  # git reads those as a pattern's
+        literal = "--literal-pathspecs " if set(source) & set("*?[\\:") else ""  # git reads those as a pattern's
         found.append(f"values_source {source} is in the repository, but git ignores {ignored}: other clones (a "
                      f"scheduled run's too) will not have it, and their updates keep the app's values without reading "
                      f"it; commit it (`git {literal}add -f {shlex.quote(source)}`) or stop ignoring it")
