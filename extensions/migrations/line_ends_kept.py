@@ -15,10 +15,13 @@ from .git_repo import changed_since_head, committed_text, git, unmerged_entries
 
 
 def changed(repo: Path) -> list[str]:
-    """The files the update changed, committed in CRLF throughout, that now hold an LF line."""
+    """The files the update changed, committed in CRLF throughout, that now hold an LF line
+    (a file .gitattributes marks `-text` or `binary` aside: its bytes are not lines)."""
     found, unmerged = [], unmerged_entries(repo)
-    for path in changed_since_head(repo):
-        if path in unmerged or not (repo / path).is_file() or (repo / path).is_symlink():
+    paths = changed_since_head(repo)
+    not_text = _not_text(repo, paths)
+    for path in paths:
+        if path in unmerged or path in not_text or not (repo / path).is_file() or (repo / path).is_symlink():
             continue
         committed = committed_text(repo, path)
         if committed is None or not line_ends.all_crlf(committed):
@@ -30,6 +33,14 @@ def changed(repo: Path) -> list[str]:
         if line_ends.converted(now, "\r\n") != now:
             found.append(path)
     return found
+
+
+def _not_text(repo: Path, paths: list[str]) -> set[str]:
+    if not paths:
+        return set()
+    fields = git(repo, "--literal-pathspecs", "check-attr", "-z", "text", "--", *paths).split("\0")
+    # -z: path, attribute, value, for each path.
+    return {fields[i] for i in range(0, len(fields) - 2, 3) if fields[i + 2] == "unset"}
 
 
 def after(repo: Path) -> None:

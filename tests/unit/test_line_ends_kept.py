@@ -33,3 +33,10 @@ def test_a_file_name_is_a_path_not_a_pattern(tmp_path):
     line_ends_kept.after(repo)
     assert (repo / "a[1].yaml").read_bytes() == b"a: 1\r\nb: 2\r\n"
     assert sorted(git(repo, "status", "--porcelain").splitlines()) == [" M a1.yaml", "M  a[1].yaml"]
+
+
+def test_a_file_gitattributes_marks_as_no_text_is_left_as_the_update_wrote_it(tmp_path):
+    repo = repo_with(tmp_path / "repo", {".gitattributes": "*.dat -text\n", "x.dat": "a\r\nb\r\n", "y.txt": "a\r\n"})
+    (repo / "x.dat").write_bytes(b"a\r\nb\n")
+    (repo / "y.txt").write_bytes(b"a\nb\n")
+    assert line_ends_kept.changed(repo) == ["y.txt"]
