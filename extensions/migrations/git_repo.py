@@ -58,9 +58,18 @@ def tracked_files(repo: Path, under: str = ".") -> list[str]:
     return list(dict.fromkeys(name for name in git(repo, "ls-files", "-z", "--", under).split("\0") if name))
 
 
-def ignored_files(repo: Path, under: str) -> list[str]:
-    listed = git(repo, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--", under)
+def ignored_files(repo: Path, *paths: str) -> list[str]:
+    """The files git ignores at or under `paths` (paths, not patterns: `charts/[a]` names
+    no `charts/a`)."""
+    listed = git(repo, "--literal-pathspecs", "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--", *paths)
     return [name for name in listed.split("\0") if name]
+
+
+def restage(repo: Path, path: str) -> None:
+    """`path` staged as written now, where the index holds a change of it (a step staged
+    it, or a settled conflict): a file rewritten after that is committed as rewritten."""
+    if git(repo, "--literal-pathspecs", "diff", "--cached", "--name-only", "--relative", "--", path).strip():
+        git(repo, "--literal-pathspecs", "add", "--", path)
 
 
 def git_dir_file(repo: Path, name: str) -> Path:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import line_ends, repo_files
-from .git_repo import changed_since_head, committed_text, git, unmerged_entries
+from .git_repo import changed_since_head, committed_text, git, restage, unmerged_entries
 
 
 def changed(repo: Path) -> list[str]:
@@ -46,5 +46,4 @@ def _not_text(repo: Path, paths: list[str]) -> set[str]:
 def after(repo: Path) -> None:
     for path in changed(repo):
         repo_files.write_text(repo, path, line_ends.converted(repo_files.read_text(repo, path), "\r\n"))
-        if git(repo, "--literal-pathspecs", "diff", "--cached", "--name-only", "--relative", "--", path).strip():
-            git(repo, "--literal-pathspecs", "add", "--", path)  # staged by the update (a step): staged as written now
+        restage(repo, path)

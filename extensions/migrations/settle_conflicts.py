@@ -78,7 +78,7 @@ def after(repo: Path, as_stepped: Callable[[str, str, str], str] = lambda path, 
             continue  # not text: the user settles it
         # A file saved in CRLF conflicts whole against the template's LF: merged first as
         # copier would have merged it in LF (the release's comments come too), then on its data.
-        merged = line_merged(repo, base, mine, theirs) if line_ends.all_crlf(mine) and not line_ends.all_crlf(base) else None
+        merged = line_merged(repo, base, mine, theirs) if merges_line_by_line(base, mine) else None
         settled = merged[0] if merged and not merged[1] else settle(Path(path).name, base, mine, theirs)
         if settled is None:
             if merged:  # the conflict, marked line by line in the user's line ends, not as the whole file
@@ -92,6 +92,13 @@ def after(repo: Path, as_stepped: Callable[[str, str, str], str] = lambda path, 
     for path in left if name_left else ():
         # Named as the settled ones are: copier itself says nothing of a conflict it leaves.
         print(f"  {path}: conflict left for you: keep your lines or the release's, then git add it")
+
+
+def merges_line_by_line(base: str, mine: str) -> bool:
+    """Whether a conflicted file is merged by `line_merged`: the user's is CRLF throughout,
+    the old render is not (a file of mixed line ends is left to copier: its LF lines would
+    turn CRLF)."""
+    return line_ends.all_crlf(mine) and not line_ends.all_crlf(base)
 
 
 def line_merged(repo: Path, base: str, mine: str, theirs: str) -> tuple[str, bool] | None:

@@ -18,9 +18,10 @@ import posixpath
 import re
 from pathlib import Path
 
-from .. import layout, line_ends, repo_files
+from .. import layout, repo_files
 from ..chart_values import PLACEHOLDER, PLACEHOLDER_MARKER
-from .git_repo import MigrationAbort, blob_text, changed_since_head, committed_text, git, unmerged_entries
+from . import settle_conflicts
+from .git_repo import MigrationAbort, blob_text, changed_since_head, committed_text, git, restage, unmerged_entries
 
 MARKER = PLACEHOLDER_MARKER
 _PREFIX, _, _SUFFIX = posixpath.basename(layout.values_configmap_file("\0")).partition("\0")
@@ -116,11 +117,11 @@ def changed(repo: Path) -> list[str]:
 
 
 def _line_merged_later(repo: Path, stages: dict[int, str]) -> bool:
-    """The merge left the file in conflict because the user's is CRLF throughout: settle_conflicts
-    merges it line by line from the index's three versions, whatever is written here now."""
+    """The merge left the file in conflict, and settle_conflicts merges it line by line from
+    the index's three versions (its line ends), whatever is written here now."""
     try:
-        return 2 in stages and line_ends.all_crlf(blob_text(repo, stages[2])) \
-            and not line_ends.all_crlf(blob_text(repo, stages[1]) if 1 in stages else "")
+        return 2 in stages and settle_conflicts.merges_line_by_line(
+            blob_text(repo, stages[1]) if 1 in stages else "", blob_text(repo, stages[2]))
     except (MigrationAbort, UnicodeDecodeError):
         return False
 
@@ -142,8 +143,7 @@ def after(repo: Path, answers_file: str = "") -> None:
             (start, end), (old_start, old_end) = _values_block(now), _values_block(committed)
             kept = now[:start] + committed[old_start:old_end] + now[end:]
             repo_files.write_text(repo, path, _without_placeholder(kept))
-            if git(repo, "--literal-pathspecs", "diff", "--cached", "--name-only", "--relative", "--", path).strip():
-                git(repo, "--literal-pathspecs", "add", "--", path)  # settled and staged: staged as kept
+            restage(repo, path)  # settled and staged by settle_conflicts: staged as kept
         elif (kept := _with_committed_data(repo_files.read_text(repo, path), committed_text(repo, path) or "")) is not None:
             # The release's other changes to the file (its watch label) stay; the index
             # entry is HEAD's, so that a conflict in the values is gone.

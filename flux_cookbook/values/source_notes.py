@@ -63,8 +63,6 @@ def _ignored_by_git(repo: Path, source: str) -> str:
     if not names:
         return ""
     try:
-        # Paths, not patterns: a folder named `charts/[a]` names no `charts/a`.
-        return next(iter(git_repo.git(repo, "--literal-pathspecs", "ls-files", "-z", "--others", "--ignored",
-                                      "--exclude-standard", "--", *names).split("\0")), "")
+        return next(iter(git_repo.ignored_files(repo, *names)), "")
     except git_repo.MigrationAbort:  # no git repository (copier copies into a plain folder too)
         return ""
