@@ -105,8 +105,9 @@ def test_every_other_file_is_what_the_release_writes(made_at_3_1_0, updated, tem
 
 
 def test_files_saved_with_crlf_line_ends_get_the_release_in_those(made_at_3_1_0, updated, template, tmp_path):
-    """A checkout that commits CRLF (Windows, no autocrlf): the files differ from the old
-    render only in their line ends, which is no conflict; the release comes, in CRLF."""
+    """A checkout that commits CRLF (Windows, no autocrlf): the files, some with the user's
+    edits, are what they were in LF but for their line ends, which is no conflict; the
+    release comes and the edits stay, as in LF, in CRLF."""
     fast, _, _ = updated
     repo = tmp_path / "crlf"
     git(tmp_path, "clone", "-q", str(made_at_3_1_0), str(repo))
