@@ -90,6 +90,17 @@ def inside(repo: Path, path: str | Path) -> Path:
     return target
 
 
+def followed(repo: Path, path: str) -> str:
+    """The repository path of the file `path` names: where a link inside the repository
+    (inside() refuses one that leaves it) points, so that a step rewriting the file writes
+    what the user reads through the link and leaves the link a link; `path` itself when
+    it is no link."""
+    target = inside(repo, path)
+    if not target.is_symlink():
+        return str(path)
+    return Path(os.path.relpath(target.resolve(), Path(repo).resolve())).as_posix()
+
+
 def listed_files(root: Path) -> list[str]:
     """What git would commit under `root` (tracked files still there, and new ones it does
     not ignore), paths relative to it; where git lists nothing (no work tree, no git, or a

@@ -221,8 +221,9 @@ def make_plan(repo: Path, clean: bool = False) -> Plan:
     if errors:
         raise MigrationAbort("these files cannot be migrated; fix them, commit, and update again:\n  " + "\n  ".join(errors))
     if plan.moves and (repo / layout.README).is_file():
+        readme_file = repo_files.followed(repo, layout.README)  # a linked README: its target
         try:
-            readme = repo_files.read_text(repo, layout.README)  # as written: CRLF stays
+            readme = repo_files.read_text(repo, readme_file)  # as written: CRLF stays
         except (UnicodeDecodeError, OSError):
             readme = ""  # not text, or not a file to read: the user's to repoint
         repointed = re.sub(rf"--path[= ]\.?/?{OLD_DIR}\b", f"--path={NEW_DIR}", readme)
@@ -233,7 +234,7 @@ def make_plan(repo: Path, clean: bool = False) -> Plan:
                            repointed)
         repointed = repointed.replace(f"Flux applies everything under `{OLD_DIR}/`", f"Flux applies everything under `{NEW_DIR}/`")
         if repointed != readme:
-            plan.writes[layout.README] = repointed
+            plan.writes[readme_file] = repointed
     for answers in (repo / name for name in layout.answers_files(repo)):
         blob = blobs.get(answers.name, "")
         if blob and ANSWERS_PREFIX + blob in known:

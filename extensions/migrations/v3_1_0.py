@@ -234,15 +234,16 @@ def _plan_readme(repo: Path, writes: dict[str, str]) -> None:
     apps_dir = str(answers.get("apps_dir") or "") if isinstance(answers, dict) else ""
     if not apps_dir or not (repo / layout.README).is_file():
         return
+    readme_file = repo_files.followed(repo, layout.README)  # a linked README: its target
     try:
-        readme = repo_files.read_text(repo, layout.README)  # as written: CRLF stays
+        readme = repo_files.read_text(repo, readme_file)  # as written: CRLF stays
     except (UnicodeDecodeError, OSError):
         return  # no UTF-8 text: not the README the template wrote, nothing of its drawing to find
     folder = layout.app_dir("<app>", apps_dir)
     for newline in ("\n", "\r\n"):  # a README of mixed line ends: its drawing's lines in either
         pointer, drawn = (line_ends.converted(text, newline) for text in (_README_APP_POINTER, _README_APP_FOLDER))
         if pointer in readme and drawn in readme:
-            writes[layout.README] = readme.replace(pointer, pointer.replace("<app>/", f"{folder}/"), 1).replace(
+            writes[readme_file] = readme.replace(pointer, pointer.replace("<app>/", f"{folder}/"), 1).replace(
                 drawn, drawn.replace("<app>/", f"{folder}/"), 1)
             return
 

@@ -10,7 +10,7 @@ from flux_cookbook.extensions.migrations import v2_0_0
 from flux_cookbook.extensions.migrations.git_repo import MigrationAbort, git
 from tests.support.flux_objects import flux_ks, git_repository, image_update_automation
 from tests.support.flux_schema import kustomize_build
-from tests.support.project import repo_with
+from tests.support.project import commit_all, repo_with
 
 
 def make_repo(tmp_path: Path, tree: dict[str, str], gitignore: str = "") -> Path:
@@ -64,6 +64,18 @@ def test_a_readme_saved_in_crlf_is_repointed_in_crlf(tmp_path):
                                 "README.md": readme})
     v2_0_0.before(repo)
     assert (repo / "README.md").read_bytes().decode() == readme.replace("--path=flux-system", "--path=bootstrap")
+
+
+def test_a_linked_readme_stays_a_link_and_its_file_is_repointed(tmp_path):
+    readme = "# Our cluster\n\nflux bootstrap github --path=flux-system\n"
+    repo = make_repo(tmp_path, {".copier-answers.yml": ANSWERS, "flux-system/namespaces/mine.txt": "notes\n",
+                                "docs/cluster.md": readme})
+    (repo / "README.md").symlink_to("docs/cluster.md")
+    commit_all(repo, "README")
+    v2_0_0.before(repo)
+    assert (repo / "README.md").is_symlink() and str((repo / "README.md").readlink()) == "docs/cluster.md"
+    assert (repo / "docs/cluster.md").read_text() == readme.replace("--path=flux-system", "--path=bootstrap")
+    assert git(repo, "diff", "--name-only") == ""  # staged, as every write of the step
 
 
 def test_second_run_plans_nothing(tmp_path):

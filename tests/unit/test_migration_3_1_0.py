@@ -100,6 +100,19 @@ def test_the_readme_draws_the_apps_in_the_apps_folder(tmp_path, apps_dir, expect
     assert (repo / "README.md").read_bytes().decode() == saved(expected)
 
 
+def test_a_linked_readme_stays_a_link_and_its_file_is_redrawn(tmp_path):
+    """README.md a link to the user's docs/cluster.md: the drawing is redrawn in that file,
+    and README.md stays the link (it was replaced by a file of the same text)."""
+    repo = repo_with(tmp_path / "repo", {".copier-answers.yml": "sealed_secrets: false\napps_dir: apps\n",
+                                         "docs/cluster.md": README_3_0})
+    (repo / "README.md").symlink_to("docs/cluster.md")
+    commit_all(repo, "README")
+    v3_1_0.before(repo)
+    assert (repo / "README.md").is_symlink() and str((repo / "README.md").readlink()) == "docs/cluster.md"
+    assert "points Flux at apps/<app>/" in (repo / "docs/cluster.md").read_text()
+    assert staged(repo) == ["docs/cluster.md"]
+
+
 def test_sealed_secrets_stays_true_with_the_controller_app_of_any_name(tmp_path):
     repo = repo_with(tmp_path / "repo", {".copier-answers.yml": "sealed_secrets: true\n",
                                          ".copier-answers.app-kubeseal.yml": "app_name: kubeseal\nchart: sealed-secrets\n"})
