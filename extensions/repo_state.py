@@ -48,7 +48,8 @@ def cluster_exists_error(dst: str | Path) -> str:
         return (
             f"{dst} is already a cluster repository (it has {layout.CLUSTER_ANSWERS}). To add an app: "
             "flux-cookbook add APP (or copier copy --trust -d kind=app <template> .); to update it: "
-            "flux-cookbook update-all (or copier update --trust); to replace it: copier copy --overwrite"
+            "flux-cookbook update-all (or copier update --trust); to render its files anew over your edits: "
+            "copier recopy --trust --overwrite"
         )
     if syncs := flux_syncs(dst):
         # A repository flux bootstrap wrote into and the template did not: its README,
@@ -94,7 +95,8 @@ def app_exists_error(dst: str | Path, app_name: str, bootstrap_dir: str, apps_di
         return (
             f"app '{app_name}' already exists in this repository (found {', '.join(found)}). "
             f"Choose another app_name; update it with `copier update --trust -a {layout.app_answers_file(app_name)}` "
-            "(or flux-cookbook update-all); or replace it: copier copy --overwrite"
+            "(or flux-cookbook update-all); or render its files anew over your edits: "
+            f"`copier recopy --trust --overwrite -a {layout.app_answers_file(app_name)}`"
         )
     return ""
 

@@ -382,6 +382,16 @@ def test_add_outside_a_cluster_repository_says_so(tmp_path):
     assert "has no .copier-answers.yml" in result.stderr and "symbolic links" not in result.stderr, result.stderr
 
 
+def test_add_without_the_helm_repository_names_its_option(cluster):
+    """An app the template does not know, --defaults and no URL: the option to give, not
+    copier's "Question ... is required"; nothing written."""
+    before = git(cluster, "status", "--porcelain", "--untracked-files=all")
+    result = cookbook_cli("add", "web", "--defaults", cwd=cluster)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "'helm_repo_url' has no default to take: give its answer (--helm-repo-url VALUE)" in result.stderr, result.stderr
+    assert git(cluster, "status", "--porcelain", "--untracked-files=all") == before
+
+
 def test_add_judges_the_name_before_the_files_a_folder_of_that_name_holds(cluster):
     """`add .github`: the name no app may have, as the template's validator says it, not
     "remove its files, or choose another app_name" of a folder that is no app's."""

@@ -438,6 +438,14 @@ def test_a_key_a_release_adds_that_the_user_set_elsewhere_is_left_as_a_conflict(
     # The build check after it says why ./web no longer builds, and that this update is not committed.
     assert ("(Files left with a key twice in one mapping do not build until you keep one: web/helmrelease-web.yaml.)"
             in result.stderr and "that one is not" in result.stderr), result.stderr
+    # Done as the message says (keep one line, commit the whole update, run it again), the run goes on.
+    assert "commit the whole update, its other changes too (`git add -A && git commit`)" in result.stderr, result.stderr
+    settled = own_copy(repo, tmp_path / "settled")
+    (settled / "web/helmrelease-web.yaml").write_text(release.read_text().replace("  maxHistory: 5\n", ""))
+    git(settled, "add", "-A")
+    git(settled, "commit", "-q", "-m", "Update web, keeping our history")
+    result = cookbook_cli("update-all", str(settled), "--vcs-ref", next_tag, "--trust")
+    assert result.returncode == 0 and git(settled, "status", "--porcelain") == "", result.stdout + result.stderr
 
     result = copier_cli("update", "--trust", "--defaults", "-a", ".copier-answers.app-web.yml", "--vcs-ref", next_tag,
                         cwd=plain)

@@ -93,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
     with one_writer(repo, NAME):
         untracked = new_files_listed.untracked_files(repo)
         try:
-            copier_run.run_copy(str(template), repo, data, vcs_ref, args.defaults)
+            copier_run.run_copy(str(template), repo, data, vcs_ref, args.defaults,
+                                {answer: f"--{answer.replace('_', '-')}" for answer in OPTIONS})
             stops.checkpoint("app-copied")  # the tests' stand-in for a Ctrl-C here
             # The controller added after `seal`: the apps holding SealedSecrets wait for it now.
             waits = controller_dependency.plan_for_new_controller(repo, args.app)

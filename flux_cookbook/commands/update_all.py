@@ -93,8 +93,8 @@ def report(outcome: Outcome) -> bool:
     if outcome.status == "conflicts":
         print(
             f"\n{outcome.answers_file}: the update left conflicts in:\n  " + "\n  ".join(outcome.conflicts)
-            + "\nResolve them (keep your lines or the template's), `git add` them, commit, and run"
-            " flux-cookbook update-all again to update the rest.",
+            + "\nResolve them (keep your lines or the template's), then commit the whole update, its other"
+            " changes too (`git add -A && git commit`), and run flux-cookbook update-all again to update the rest.",
             file=sys.stderr,
         )
         return False

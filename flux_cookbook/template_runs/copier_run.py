@@ -21,6 +21,8 @@ from flux_cookbook.errors import UsageError, UserError
 from flux_cookbook.extensions import bounded_yaml, layout, repo_files
 from flux_cookbook.repository.root import run_from_root
 
+# copier's ValueError for a question --defaults leaves unanswered (no default, no -d).
+_REQUIRED = re.compile(r'Question "(?P<question>\w+)" is required')
 _VALIDATION = re.compile(r"^Validation error for question '(?P<question>[^']+)': (?P<message>.*)$", re.DOTALL)
 DISTRIBUTION = "flux-cookbook"
 # What update-all updates to: a release tag (v1.2.3). copier reads a template's versions
@@ -157,8 +159,9 @@ def is_copier_error(error: BaseException) -> bool:
     return isinstance(error, errors.CopierError) or bool(_VALIDATION.match(str(error)))
 
 
-def message(error: BaseException) -> str:
-    """What copier (or a validator) said, as one message without a traceback."""
+def message(error: BaseException, options: dict[str, str] | None = None) -> str:
+    """What copier (or a validator) said, as one message without a traceback; a question
+    --defaults has no answer for says how to give one (its option in `options`, else -d)."""
     from copier import errors
 
     if isinstance(error, errors.InteractiveSessionError):
@@ -168,6 +171,11 @@ def message(error: BaseException) -> str:
     text = str(error).strip()
     if found := _VALIDATION.match(text):
         return f"the answer to '{found['question']}' is refused: {found['message'].strip()}"
+    if found := _REQUIRED.fullmatch(text):
+        question = found["question"]
+        given = (options or {}).get(question, f"-d {question}=")
+        return (f"the question '{question}' has no default to take: give its answer "
+                f"({given}{' ' if given.startswith('--') else ''}VALUE); nothing was written.")
     if isinstance(error, subprocess.CalledProcessError):
         detail = (error.stderr or error.stdout or "")
         detail = detail.decode(errors="replace") if isinstance(detail, bytes) else detail
@@ -204,18 +212,21 @@ def not_yaml_message(data: dict, error: BaseException) -> str:
     return ""
 
 
-def run_copy(src: str, dst: Path, data: dict, vcs_ref: str | None, defaults: bool) -> None:
-    """`copier copy --trust`, refused answers and copier's errors as UserError."""
+def run_copy(src: str, dst: Path, data: dict, vcs_ref: str | None, defaults: bool,
+             options: dict[str, str] | None = None) -> None:
+    """`copier copy --trust`, refused answers and copier's errors as UserError. `options`:
+    the command's option for an answer (helm_repo_url: --helm-repo-url), named where an
+    answer is missing."""
     import copier
 
     try:
         copier.run_copy(src, dst, data=data, vcs_ref=vcs_ref, defaults=defaults, unsafe=True, quiet=True)
     except (ValueError, subprocess.CalledProcessError) as error:
-        raise UserError(not_yaml_message(data, error) or message(error)) from None
+        raise UserError(not_yaml_message(data, error) or message(error, options)) from None
     except Exception as error:  # noqa: BLE001 - copier's own errors become messages
         if not is_copier_error(error):
             raise
-        raise UserError(message(error)) from None
+        raise UserError(message(error, options)) from None
 
 
 def parse_data(pairs: list[str] | None) -> dict[str, str]:

@@ -19,3 +19,14 @@ def test_a_migration_that_stopped_is_named_not_its_command_line():
 def test_another_command_keeps_its_command_line_and_what_it_said():
     error = subprocess.CalledProcessError(128, ["git", "commit"], stderr=b"fatal: no identity\n")
     assert message(error) == "Command '['git', 'commit']' returned non-zero exit status 128.\nfatal: no identity"
+
+
+def test_a_question_without_an_answer_names_how_to_give_one():
+    """copier's ValueError under --defaults for a question with no default: the command's
+    own option where it has one, else -d."""
+    error = ValueError('Question "helm_repo_url" is required')
+    assert message(error, {"helm_repo_url": "--helm-repo-url"}) == (
+        "the question 'helm_repo_url' has no default to take: give its answer (--helm-repo-url VALUE); "
+        "nothing was written.")
+    assert message(error) == ("the question 'helm_repo_url' has no default to take: give its answer "
+                              "(-d helm_repo_url=VALUE); nothing was written.")
