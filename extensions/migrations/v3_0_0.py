@@ -167,7 +167,7 @@ def make_plan(repo: Path) -> Plan:
         except MigrationError as error:
             errors.append(f"{release_file}: {error}")
             continue
-        additions = _own_settings_answers(app)
+        additions = _own_settings_answers(app, (repo / release_file).exists())
         moved_repo, refusal = _plan_oci_move(repo, app, apps_dir, plan, blobs)
         if moved_repo:
             moved_from.setdefault(moved_repo, []).append(app.name)
@@ -176,12 +176,17 @@ def make_plan(repo: Path) -> Plan:
             plan.notes.append(refusal)
         if additions:
             plan.writes[answers_file] = _with_answers(answers_text, additions)
-            if set(additions) & set(FAILURE_ANSWERS):
+            if not (repo / release_file).exists():
+                plan.notes.append(
+                    f"{release_file}: not there (the app's HelmRelease is a file of your own): helm_strategy, "
+                    "helm_crds and drift_detection recorded as '' in its answers, as no render of it carries them"
+                )
+            elif set(additions) & set(FAILURE_ANSWERS):
                 plan.notes.append(
                     f"{release_file}: has its own install/upgrade settings; they stand as they are "
                     "(helm_strategy and helm_crds recorded as '' in its answers)"
                 )
-            if DRIFT_ANSWER in additions:
+            if DRIFT_ANSWER in additions and (repo / release_file).exists():
                 plan.notes.append(f"{release_file}: has its own driftDetection; it stands as it is")
         elif not refusal:
             # Nothing to do; next time too, while these files stay as they are.
@@ -235,8 +240,13 @@ def _spec(document: dict | None) -> dict:
     return spec if isinstance(spec, dict) else {}
 
 
-def _own_settings_answers(app: _App) -> dict[str, str]:
-    """The answers that keep the new render from adding settings the HelmRelease has its own of."""
+def _own_settings_answers(app: _App, rendered: bool) -> dict[str, str]:
+    """The answers that keep the new render from adding settings the HelmRelease has its own
+    of; all of them '' where the template's HelmRelease file is not there (`rendered`
+    False: the user's own file elsewhere, which adopt keeps and no update renders), so that
+    the answers say what the app's HelmRelease has."""
+    if not rendered:
+        return {key: OWN_SETTINGS for key in (*FAILURE_ANSWERS, DRIFT_ANSWER) if key not in app.answers}
     spec = _spec(app.release)
     additions = {}
     if ("install" in spec or "upgrade" in spec) and not any(key in app.answers for key in FAILURE_ANSWERS):

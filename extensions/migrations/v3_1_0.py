@@ -151,10 +151,14 @@ def _replaced(text: str, lines: tuple[str, str]) -> str | None:
     right after it (an entry added to a block)."""
     newline = line_ends.of(text)
     old, new = (line_ends.converted(line, newline) for line in lines)
+    # A file whose last line has no line end (saved so by an editor): that line counts.
+    unended = bool(text) and not text.endswith(("\n", "\r"))
+    text += newline if unended else ""
     at = text.find(old)
     if at < 0 or text.count(old) != 1 or text[at + len(old):].startswith("    "):
         return None
-    return text.replace(old, new)
+    replaced = text.replace(old, new)
+    return replaced[:-len(newline)] if unended and replaced.endswith(newline) else replaced
 
 
 def as_stepped(repo: Path, answers_file: str) -> Callable[[str, str, str], str]:

@@ -85,6 +85,21 @@ def test_own_settings_are_recorded_in_the_answers_only(tmp_path, extra, recorded
     assert (repo / "web/helmrelease-web.yaml").read_text() == helm_release("web", extra=extra)
 
 
+def test_an_app_whose_helm_release_is_a_file_of_its_own_records_no_settings(tmp_path, capsys):
+    """No helmrelease-web.yaml (adopt kept the user's web/helmrelease.yaml, which its folder's
+    kustomization.yaml lists): no render carries the release's settings, so the answers say
+    '' for them rather than the defaults copier would add."""
+    repo = make_repo(tmp_path, {".copier-answers.app-web.yml": answers("web"),
+                                "web/helmrelease.yaml": helm_release("web"),
+                                "web/kustomization.yaml": "resources:\n  - helmrelease.yaml\n"})
+    v3_0_0.before(repo)
+    written = yaml.safe_load((repo / ".copier-answers.app-web.yml").read_text())
+    assert {k: written.get(k) for k in ("helm_strategy", "helm_crds", "drift_detection")} == dict.fromkeys(
+        ("helm_strategy", "helm_crds", "drift_detection"), "")
+    assert "web/helmrelease-web.yaml: not there" in capsys.readouterr().out
+    assert (repo / "web/helmrelease.yaml").read_text() == helm_release("web")
+
+
 def test_an_answer_already_given_is_left_alone(tmp_path):
     """An app at 3.0.0 (or one a previous run marked) has its answer: nothing is added."""
     own = "  install:\n    remediation:\n      retries: 3\n"

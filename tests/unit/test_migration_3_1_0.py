@@ -56,6 +56,15 @@ def test_the_guess_moves_in_both_files_and_is_staged(tmp_path, capsys):
     assert tree_state(repo) == state
 
 
+
+def test_the_guess_on_the_files_last_line_without_a_line_end_moves_too(tmp_path, capsys):
+    """An editor that saves no final newline: the guess is the last line of the file."""
+    repo = app_repo(tmp_path, GUESS, GUESS_BLOCK.removesuffix("\n"))
+    v3_1_0.before(repo)
+    text = (repo / "bootstrap/kustomizations/kustomization-web.yaml").read_text()
+    assert yaml.safe_load(text)["spec"]["healthChecks"] == ON_RELEASE and not text.endswith("\n")
+    assert "app web: health check now its HelmRelease (was Deployment web, a guess)" in capsys.readouterr().out
+
 @pytest.mark.parametrize(("checks", "block"), [
     (GUESS, GUESS_BLOCK.replace("name: web\n", "name: web # the chart's\n")),  # a comment of the user's
     (GUESS, GUESS_BLOCK + "    - apiVersion: v1\n      kind: Service\n      name: web\n      namespace: shop\n"),
