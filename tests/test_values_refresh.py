@@ -704,6 +704,8 @@ def test_bad_input_names_it_and_writes_nothing(podinfo_6x, tmp_path, problem):
     cluster, url = own(podinfo_6x, tmp_path)
     args, expected = ["values", "refresh", "podinfo", "-C", str(cluster)], ""
     if problem == "no such app":
+        # Named as such also where the working tree is not clean (it said "uncommitted changes").
+        (cluster / "notes.txt").write_text("wip")
         args[2], expected = "nginx", "no app 'nginx'"
     elif problem == "no such version":
         args, expected = [*args, "--to", "6.99.0"], "has no version 6.99.0 of chart 'podinfo'"

@@ -20,6 +20,7 @@ from flux_cookbook.repository.apps import app_names
 from flux_cookbook.repository.lock import one_writer
 from flux_cookbook.values import refresh as refreshing
 from flux_cookbook.values import source_notes
+from flux_cookbook.values.app_values import no_app
 from flux_cookbook.values.charts import Charts
 from flux_cookbook.values.outdated import outdated, table
 
@@ -96,6 +97,9 @@ def run_refresh(args: argparse.Namespace) -> int:
         raise UserError(f"{repo} has no apps (no .copier-answers.app-*.yml files)")
     repo_files.require_inside(repo)
     names = found if args.all else list(dict.fromkeys(args.apps))
+    if unknown := [name for name in names if name not in found]:
+        # A name mistyped is told as such, before the state of the working tree is.
+        raise no_app(repo, unknown[0])
     if args.dry_run:
         return _refreshed(repo, names, args)
     # From the clean-tree check to the last commit: the files are read, merged and written

@@ -108,14 +108,18 @@ class App:
         return match.group("version") if match and match.group("chart") == self.chart else None
 
 
+def no_app(repo: Path, name: str) -> UserError:
+    known = ", ".join(apps.app_names(repo)) or "none"
+    return UserError(f"no app '{name}' in {repo} (no {layout.app_answers_file(name)}); its apps: {known}")
+
+
 def read_app(repo: Path, name: str) -> App:
     """The app `name` of the repository at `repo`; UserError naming what is missing or broken.
     Its files are read in the folder its Kustomization applies, inside the repository only."""
     answers_file = layout.app_answers_file(name)
     model = apps.find(repo, name)
     if model is None:
-        known = ", ".join(apps.app_names(repo)) or "none"
-        raise UserError(f"no app '{name}' in {repo} (no {answers_file}); its apps: {known}")
+        raise no_app(repo, name)
     app = App(name, answers_file, {}, "", False, "", "")
     app.files[answers_file] = read_file(repo, answers_file)
     app.answers = _load(app.files[answers_file], answers_file)
