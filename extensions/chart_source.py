@@ -20,7 +20,6 @@ import hashlib
 import http.client
 import io
 import json
-import os
 import re
 import socket
 import ssl
@@ -38,7 +37,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import yaml
 
-from . import bounded_yaml, chart_values, http_guard, repo_files
+from . import bounded_yaml, http_guard, offline, repo_files, user_cache
 from .input_checks import chart_name_error
 from .semver_range import Constraint, newest_matching, parse_constraint, parse_version
 
@@ -87,9 +86,7 @@ class FetchedValues:
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
-    return root / "flux-cookbook" / "charts"
+    return user_cache.folder("charts")
 
 
 def fetch_values(repo_url: str, chart: str, constraint: str, cache_dir: Path | None = None) -> FetchedValues:
@@ -434,8 +431,8 @@ def _stay_offline(url: str, redirected_from: str = "") -> None:
     """Refuse `url` while FLUX_COOKBOOK_OFFLINE is set, unless it is on this machine's
     loopback; and a redirect to a server that gave no answer earlier in this run."""
     by = f" (redirected to from {redirected_from})" if redirected_from else ""
-    if chart_values.offline_refuses(urlsplit(url).hostname or ""):
-        raise RepositoryUnreachable(f"{url}{by} not contacted: {chart_values.OFFLINE_VARIABLE} is set.")
+    if offline.refuses(urlsplit(url).hostname or ""):
+        raise RepositoryUnreachable(f"{url}{by} not contacted: {offline.VARIABLE} is set.")
     if redirected_from and (silent := SILENT_SERVERS.get(_server(url))):
         raise RepositoryUnreachable(f"cannot reach {url}{by}: {silent} earlier in this run (not asked again).")
 

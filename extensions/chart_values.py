@@ -10,8 +10,6 @@ then changes values in place.
 from __future__ import annotations
 
 import functools
-import ipaddress
-import os
 import tarfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +17,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from . import bounded_yaml, layout
+from . import bounded_yaml, layout, offline
 from .conventions import is_oci, oci_chart_url
 from .input_checks import not_text_error
 from .told_once import tell_once
@@ -30,10 +28,6 @@ if TYPE_CHECKING:
 # chart_source (HTTP, TLS, archives) and values_overrides (ruamel.yaml) are imported where
 # they are used: copier imports this module once per template clone, and a cluster, or
 # an app whose values need neither, would otherwise pay for their import on every run.
-
-# Set (to anything) to keep the template off the network: fetching then fails at once,
-# except from loopback addresses, and the placeholder is written. The tests set it.
-OFFLINE_VARIABLE = "FLUX_COOKBOOK_OFFLINE"
 
 # A values.yaml larger than this is not a chart's values file.
 MAX_VALUES_BYTES = 2 * 1024 * 1024
@@ -299,22 +293,9 @@ def fetch_chart_values(repo_url: str, chart: str, version: str) -> FetchedValues
     from .chart_source import ChartFetchError, fetch_values
 
     host = urlsplit(repo_url).hostname or ""
-    if offline_refuses(host):
-        raise ChartFetchError(f"{repo_url} not contacted: {OFFLINE_VARIABLE} is set")
+    if offline.refuses(host):
+        raise ChartFetchError(f"{repo_url} not contacted: {offline.VARIABLE} is set")
     return fetch_values(repo_url, chart, version)
-
-
-def offline_refuses(host: str) -> bool:
-    """Whether FLUX_COOKBOOK_OFFLINE keeps every request to `host` from being made (this
-    machine's own loopback, where tests serve charts, stays reachable)."""
-    return bool(os.environ.get(OFFLINE_VARIABLE)) and not _is_loopback(host)
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def chart_not_there_error(repo_url: str, chart: str, version: str, conf) -> str:

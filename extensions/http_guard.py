@@ -15,16 +15,37 @@ and connects, not this machine: only the proxy's own address is this machine's t
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import http.client
 import ipaddress
 import socket
 import ssl
 import urllib.request
+from collections.abc import Callable, Iterator
 from urllib.parse import urljoin, urlsplit
 
 # Metadata services outside the link-local ranges (and Azure's platform endpoint, its
 # WireServer, which answers a machine's own agent).
 METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in ("fd00:ec2::254", "100.100.100.200", "168.63.129.16"))
+
+
+# How a host name becomes addresses (socket.getaddrinfo's arguments and answer): the
+# system's resolver. `resolved_by` sets another for a block, so that a test can make a
+# name resolve as an attacker's DNS would (a harmless address first, a metadata address
+# next) or count the lookups.
+_RESOLVER: contextvars.ContextVar[Callable[..., list]] = contextvars.ContextVar("resolver", default=socket.getaddrinfo)
+
+
+@contextlib.contextmanager
+def resolved_by(resolver: Callable[..., list]) -> Iterator[None]:
+    """Within the block, every lookup of this module (the check before a request, and each
+    connection's own) asks `resolver`, called as socket.getaddrinfo is."""
+    token = _RESOLVER.set(resolver)
+    try:
+        yield
+    finally:
+        _RESOLVER.reset(token)
 
 
 class RefusedAddress(OSError):
@@ -50,7 +71,7 @@ def refusal(url: str) -> str:
     if not literal and through_proxy(url):
         return ""  # the proxy resolves the name and connects, not this machine
     try:
-        addresses = {host} if literal else {info[4][0] for info in socket.getaddrinfo(host, None)}
+        addresses = {host} if literal else {info[4][0] for info in _RESOLVER.get()(host, None)}
     except (OSError, UnicodeError):
         return ""  # not resolved: the request says it cannot reach it
     refused = sorted(filter(None, (address_refusal(host, address) for address in addresses)))
@@ -75,7 +96,7 @@ def _is_address(host: str) -> bool:
 def _connect(host: str, port: int, timeout: float | None, source_address: tuple | None) -> socket.socket:
     """socket.create_connection, but every address the name resolves to is judged first,
     and the socket connects to one of those judged addresses, not to a second lookup's."""
-    found = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+    found = _RESOLVER.get()(host, port, 0, socket.SOCK_STREAM)
     for *_, sockaddr in found:
         if refused := address_refusal(host, sockaddr[0]):
             raise RefusedAddress(refused)

@@ -1193,8 +1193,8 @@ def test_values_are_checked_against_the_chart_an_oci_repository_pulls_when_its_v
                                                                                                 checked):
     """The oci app's chart (from oci://ghcr.io/stefanprodan/charts) in the cache at 6.14.1,
     and a value it does not have: reported when the OCIRepository's ref names a version,
-    and not when it pins something else (no ref pulls `latest`, which once read as any
-    version and was checked against the newest cached)."""
+    and not when it pins something else (no ref pulls `latest`, which names no version:
+    checking it against the newest chart cached would blame values for a chart not pulled)."""
     cache = shutil.copytree(cache, tmp_path / "cache")
     folder = cache / hashlib.sha256(b"oci://ghcr.io/stefanprodan/charts\npodinfo").hexdigest()[:32]
     folder.mkdir()
@@ -1752,8 +1752,8 @@ def test_a_path_sourceignore_leaves_out_says_so_not_that_it_is_a_typo_of_itself(
 
 
 def test_a_secret_generated_from_a_binary_file_is_no_sops_file(tmp_path, cache):
-    """A secretGenerator of a keystore's bytes (no UTF-8): nothing to decrypt, nothing said
-    (the SOPS check once stopped the whole check with a traceback on it)."""
+    """A secretGenerator of a keystore's bytes (no UTF-8): nothing to decrypt, nothing said,
+    and the rest of the check goes on (the SOPS check reads generated files as text)."""
     repo = bootstrapped(tmp_path, {
         "clusters/prod/sec.yaml": flux_ks("sec", "./apps/sec"),
         "apps/sec/kustomization.yaml": "namespace: default\nsecretGenerator:\n  - name: keystore\n    files: [keystore.p12]\n",
@@ -1932,7 +1932,7 @@ def test_one_folder_applied_with_the_same_postbuild_values_applies_each_object_t
 def test_helm_releases_are_told_apart_as_postbuild_fills_in_their_names(repo, cache):
     """tenant-a's web-a and tenant-b's web-b, made from one file, are two HelmReleases that
     make one Helm release, `web` in podinfo: each upgrades the other's. Their names as written
-    are one, which once passed them as the same HelmRelease."""
+    are one, so they are told apart by the names postBuild gives them."""
     tenant = "bootstrap/kustomizations/kustomization-tenant-{}.yaml"
     release = (repo / HR).read_text().replace("name: podinfo\n  namespace: podinfo", "name: web-${TENANT}\n  namespace: podinfo", 1)
     release = release.replace("releaseName: podinfo", "releaseName: web")

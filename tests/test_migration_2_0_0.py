@@ -295,8 +295,8 @@ LOGO = bytes(range(256)) * 4
 def links_and_binaries(template, lived_in_1_0_0, tmp_path_factory) -> Path:
     """The lived-in repository with two links of its own (one naming nothing) and, in
     flux-system/, a binary file, a link to a file, a link to a folder and a submodule,
-    updated by copier. Each once stopped the update with a traceback; none is another's
-    file, and each test asserts what the migration made of its own."""
+    updated by copier. None is a file the migration may read as YAML text, and none is
+    another's file: each test asserts what the migration made of its own."""
     repo = own_copy(lived_in_1_0_0, tmp_path_factory.mktemp("links-and-binaries") / "cluster")
     (repo / "extra-link.yaml").symlink_to("missing.yaml")
     (repo / "podinfo-release-link.yaml").symlink_to("podinfo/helmrelease-podinfo.yaml")

@@ -31,13 +31,13 @@ from typing import Any
 
 import yaml
 
-from .. import bounded_yaml, line_ends, repo_files
+from .. import bounded_yaml, layout, line_ends, repo_files
 from .flux_api import DELETE, MigrationError, apply_changes
 from .git_repo import blob_text, git, git_dir_file, unmerged_entries
 from .key_merge import merge_added_keys
 
 MISSING = object()
-IGNORE_FILES = (".sourceignore", ".gitignore")
+IGNORE_FILES = (layout.SOURCEIGNORE, ".gitignore")
 
 
 class Clash(Exception):

@@ -45,3 +45,7 @@ git's remote and branch; `reading` the repository's model seen from the bootstra
 note collected before writing; `plan` all of it put together; `carrying_out` the moves,
 the writes and the undo, and the kustomization files' entries they leave behind.
 """
+
+# Adopted repositories are pinned to the release that writes the cookbook's own layout.
+RELEASE = "1.0.0"
+RELEASE_TAG = f"v{RELEASE}"

@@ -11,6 +11,7 @@ import posixpath
 import re
 from collections import Counter
 
+from flux_cookbook.adopt import RELEASE_TAG
 from flux_cookbook.adopt.apps import App
 from flux_cookbook.adopt.findings import Findings
 from flux_cookbook.adopt.git_state import GitInfo
@@ -22,9 +23,6 @@ from flux_cookbook.extensions.yaml_quoting import yaml_document
 from flux_cookbook.repository import post_build
 from flux_cookbook.repository.model import SOURCE_GROUP, Object
 
-# Adopted repositories are pinned to the release that writes the cookbook's own layout.
-RELEASE = "1.0.0"
-RELEASE_TAG = f"v{RELEASE}"
 # The first line of every answers file release 1.0.0 writes.
 ANSWERS_HEADER = "# Answers of the last copier copy/update. Change them with copier update, not by hand.\n"
 

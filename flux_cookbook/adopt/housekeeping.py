@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flux_cookbook.adopt.answers import RELEASE_TAG
+from flux_cookbook.adopt import RELEASE_TAG
 from flux_cookbook.adopt.findings import Findings
 from flux_cookbook.adopt.template_files import TemplateFiles
 from flux_cookbook.extensions import layout, line_ends, repo_files

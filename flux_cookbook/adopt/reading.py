@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from flux_cookbook.adopt import RELEASE
 from flux_cookbook.adopt.findings import AdoptError
 from flux_cookbook.repository import flux_build, model
 from flux_cookbook.repository.model import Object, Repository, is_hidden
@@ -88,8 +89,6 @@ def find_bootstrap_dir(root: Path) -> str:
     """The folder flux bootstrap points at: the one holding kustomizations/ or helmrepositories/."""
     found = flux_build.cookbook_bootstrap_dirs(root)  # in BOOTSTRAP_DIRS' order
     if not found and (synced := flux_build.synced_cookbook_dirs(root)):
-        from flux_cookbook.adopt.answers import RELEASE  # answers.py reads through this module
-
         # `flux bootstrap --path=clusters/home`: nested bootstrap folders came with release
         # 3.0.0, and adopt starts every repository at 1.0.0, which takes flux-system/ or bootstrap/.
         raise AdoptError([

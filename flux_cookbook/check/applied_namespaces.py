@@ -38,7 +38,7 @@ from flux_cookbook.extensions import bounded_yaml, layout
 from flux_cookbook.extensions.flux_names import FLUX_SYSTEM, HELM_GROUP, KUSTOMIZE_CONFIG_FILES, KUSTOMIZE_GROUP
 from flux_cookbook.repository import kind_scopes
 from flux_cookbook.repository.flux_build import BuildResult, FluxKustomization
-from flux_cookbook.repository.model import Repository, is_kustomize_config, is_under
+from flux_cookbook.repository.model import Repository, api_group, is_kustomize_config, is_under
 from flux_cookbook.repository.yaml_lines import LineMap, line_at
 
 RULE = "ref.namespace"
@@ -55,10 +55,6 @@ class _Applied:
 
     def label(self) -> str:
         return f"{self.kind} {self.name}"
-
-
-def _group(obj: dict) -> str:
-    return str(obj.get("apiVersion", "")).rpartition("/")[0]
 
 
 def _objects(output: str) -> list[dict]:
@@ -78,7 +74,7 @@ class _Order:
         applied_by: dict[tuple[str, str], set[str]] = defaultdict(set)  # Kustomization -> paths whose output holds it
         for path, objects in outputs.items():
             for obj in objects:
-                if obj.get("kind") == "Kustomization" and _group(obj) == KUSTOMIZE_GROUP:
+                if obj.get("kind") == "Kustomization" and api_group(obj) == KUSTOMIZE_GROUP:
                     applied_by[str(metadata_of(obj).get("namespace") or FLUX_SYSTEM), str(metadata_of(obj).get("name"))].add(path)
         self.before: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
         for key, k in self.kustomizations.items():
@@ -121,7 +117,7 @@ def _check_cluster(repo: Repository, results: list[BuildResult], cluster: str | 
     declared: dict[str, set[str]] = defaultdict(set)  # namespace -> paths whose output declares it
     for path, objects in outputs.items():
         for obj in objects:
-            if obj.get("kind") == "Namespace" and _group(obj) == "" and isinstance(metadata_of(obj).get("name"), str):
+            if obj.get("kind") == "Namespace" and api_group(obj) == "" and isinstance(metadata_of(obj).get("name"), str):
                 declared[metadata_of(obj)["name"]].add(path)
     order = _Order(repo, outputs, [result.kustomization for result in results])
     # (file, line, namespace) -> [the applying Kustomization, the objects that line puts there]
@@ -134,16 +130,16 @@ def _check_cluster(repo: Repository, results: list[BuildResult], cluster: str | 
         exists = {*BUILTIN_NAMESPACES, FLUX_SYSTEM, applier.namespace or FLUX_SYSTEM}
         for obj in outputs[applier.path]:
             namespace = metadata_of(obj).get("namespace")
-            if not namespace and kind_scopes.surely_namespaced(_group(obj), str(obj.get("kind", "")), crds):
+            if not namespace and kind_scopes.surely_namespaced(api_group(obj), str(obj.get("kind", "")), crds):
                 unplaced.append(_unplaced(repo, applier, obj))
                 continue
             if not isinstance(namespace, str) or not namespace or substituted(namespace):
                 continue
             if namespace in exists or applier.path in declared[namespace] or declared[namespace] & earlier_paths:
                 continue
-            if not kind_scopes.is_namespaced(_group(obj), str(obj.get("kind", "")), crds):
+            if not kind_scopes.is_namespaced(api_group(obj), str(obj.get("kind", "")), crds):
                 continue
-            applied = _Applied(_group(obj), str(obj.get("kind", "")), str(metadata_of(obj).get("name", "")), namespace)
+            applied = _Applied(api_group(obj), str(obj.get("kind", "")), str(metadata_of(obj).get("name", "")), namespace)
             where = _where(repo, applier, applied)
             found.setdefault((*where, namespace), [applier, []])[1].append(applied)
     problems = list(dict.fromkeys(unplaced))  # a folder two Kustomizations apply: said once
@@ -161,7 +157,7 @@ def _release_namespaces(repo: Repository, applier: FluxKustomization, obj: dict,
     keeps the release) that nothing declares: helm-controller's install fails, namespace
     not found, unless install.createNamespace makes the target one. Declared by any path
     of the cluster is enough: helm-controller retries until it exists."""
-    if obj.get("kind") != "HelmRelease" or _group(obj) != HELM_GROUP:
+    if obj.get("kind") != "HelmRelease" or api_group(obj) != HELM_GROUP:
         return []
     spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
     install = spec.get("install") if isinstance(spec.get("install"), dict) else {}
@@ -187,7 +183,7 @@ def _release_namespaces(repo: Repository, applier: FluxKustomization, obj: dict,
 def _unplaced(repo: Repository, applier: FluxKustomization, obj: dict) -> Problem:
     """A namespaced object the build leaves without a namespace: kustomize-controller does
     not default it, and the cluster refuses to apply it (`namespace not specified`)."""
-    applied = _Applied(_group(obj), str(obj.get("kind", "")), str(metadata_of(obj).get("name", "")), "")
+    applied = _Applied(api_group(obj), str(obj.get("kind", "")), str(metadata_of(obj).get("name", "")), "")
     source = _source_document(repo, applier.path, applied)
     made_by = [(g.path, g.line) for g in repo.generators  # a generator's name gains a hash
                if g.kind == applied.kind and applied.name.startswith(g.name) and is_under(g.path, applier.path)]
@@ -253,7 +249,7 @@ def _source_document(repo: Repository, folder: str, applied: _Applied) -> tuple[
             continue
         for document in documents:
             obj = document.obj
-            if (isinstance(obj, LineMap) and obj.get("kind") == applied.kind and _group(obj) == applied.group
+            if (isinstance(obj, LineMap) and obj.get("kind") == applied.kind and api_group(obj) == applied.group
                     and metadata_of(obj).get("name") == applied.name):
                 rank = (not is_under(path, folder), metadata_of(obj).get("namespace") != applied.namespace, path, document.line)
                 candidates.append((rank, path, document.line, obj))

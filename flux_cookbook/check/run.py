@@ -32,8 +32,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from flux_cookbook.check import yamllint_run
 from flux_cookbook.check.applied_namespaces import check_applied_namespaces
 from flux_cookbook.check.helm_repository_urls import check_helm_repository_urls
@@ -61,7 +59,7 @@ from flux_cookbook.check.rules_values import check_values
 from flux_cookbook.check.rules_yaml import check_yaml
 from flux_cookbook.check.sealed_secrets_controller import check_sealed_secrets_controller
 from flux_cookbook.errors import UserError
-from flux_cookbook.extensions import bounded_yaml, conventions, layout
+from flux_cookbook.extensions import conventions, layout, repo_state
 from flux_cookbook.extensions.flux_names import FLUX_SYSTEM, GROUP_SUFFIX, SYNC_FILE
 from flux_cookbook.repository import apps
 from flux_cookbook.repository.model import (
@@ -212,8 +210,4 @@ def seconds_per_100_files(root: Path, build: bool = True) -> float:
 
 def _recorded_commit(root: Path) -> str:
     """The template release the cluster's answers record ("" when they record none)."""
-    try:
-        answers = bounded_yaml.load((root / layout.CLUSTER_ANSWERS).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return ""
-    return str(answers.get("_commit") or "") if isinstance(answers, dict) else ""
+    return str((repo_state.answers_of(root, layout.CLUSTER_ANSWERS) or {}).get("_commit") or "")

@@ -14,15 +14,16 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flux_cookbook.extensions import bounded_yaml, repo_files
+from flux_cookbook.extensions import bounded_yaml, repo_files, user_cache
 
 CONFIG_FILES = (".yamllint", ".yamllint.yaml", ".yamllint.yml")
-_DISABLE_FILE = re.compile(r"^#\s*yamllint disable-file\s*$")
+# The configurations yamllint ships, which `extends:` names without a path (its documented
+# presets); any other `extends:` is a file.
+PRESETS = ("default", "relaxed")
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,6 @@ def _named_files(root: Path, name: str, text: str, depth: int = 0) -> list[str]:
     than a preset, `ignore-from-file`), and of those theirs name; ValueError (OutsideRepository,
     NotReadable: OSErrors) for one outside the repository, too large, or past MAX_EXTENDS."""
     import yaml
-    from yamllint.config import get_extended_config_file
 
     from flux_cookbook.extensions import bounded_yaml
 
@@ -154,7 +154,7 @@ def _named_files(root: Path, name: str, text: str, depth: int = 0) -> list[str]:
         return []
     texts = []
     extends = conf.get("extends")
-    if isinstance(extends, str) and Path(get_extended_config_file(extends)).parent != _presets():
+    if isinstance(extends, str) and extends not in PRESETS:
         if depth >= MAX_EXTENDS:
             raise ValueError(f"{name}: extends goes more than {MAX_EXTENDS} files deep")
         inner = repo_files.read_text(root, extends)
@@ -164,12 +164,6 @@ def _named_files(root: Path, name: str, text: str, depth: int = 0) -> list[str]:
         if isinstance(listed, str):
             texts.append(repo_files.read_text(root, listed))
     return texts
-
-
-def _presets() -> Path:
-    import yamllint.config
-
-    return Path(yamllint.config.__file__).resolve().parent / "conf"
 
 
 def lint(text: str, path: str, config: LintConfig, cache_dir: Path | None = None) -> list[Finding]:
@@ -197,21 +191,11 @@ def lint(text: str, path: str, config: LintConfig, cache_dir: Path | None = None
 def _cosmetic_problems(text: str, config, path: str):
     from yamllint import linter
 
-    # linter.run would parse the text once more (pure Python, a third of its time) only to
-    # find no syntax error; its cosmetic pass is called directly where there is one, with
-    # the `# yamllint disable-file` first line honoured as run honours it.
-    cosmetic = getattr(linter, "get_cosmetic_problems", None)
-    if cosmetic is None:
-        return linter.run(text, config, path)
-    if _DISABLE_FILE.match(text.partition("\n")[0]):
-        return []
-    return cosmetic(text, config, path)
+    return linter.run(text, config, path)  # yamllint's documented entry point
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
-    return root / "flux-cookbook" / "yamllint"
+    return user_cache.folder("yamllint")
 
 
 def _read(path: Path) -> list[Finding] | None:

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from flux_cookbook.adopt import adoption, git_state
-from flux_cookbook.adopt.answers import RELEASE, answers_text
+from flux_cookbook.adopt import RELEASE, adoption, git_state
+from flux_cookbook.adopt.answers import answers_text
 from flux_cookbook.adopt.findings import AdoptError
 from flux_cookbook.adopt.placement import Split
 from flux_cookbook.adopt.plan import Plan

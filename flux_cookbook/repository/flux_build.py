@@ -101,7 +101,6 @@ _DEFAULT_PATTERNS = (
     "cloudbuild.yaml", "codeship-services.yml", "codeship-steps.yml",
     "**/.goreleaser.yml", "**/.sops.yaml", "**/.flux.yaml",
 )
-_SOURCEIGNORE = ".sourceignore"
 
 
 @dataclass(frozen=True)
@@ -227,7 +226,7 @@ def _ignore_rules(repo: Path, candidates: list[str]) -> _IgnoreRules:
     first, a folder's file before its sub-folders'), then the own GitRepository's
     spec.ignore, which source-controller appends. UserError past MAX_IGNORE_PATTERNS."""
     own = []
-    ignore_files = [c for c in candidates if posixpath.basename(c) == _SOURCEIGNORE]
+    ignore_files = [c for c in candidates if posixpath.basename(c) == layout.SOURCEIGNORE]
     for rel in sorted(ignore_files, key=lambda c: tuple(c.split("/")[:-1])):
         domain = tuple(rel.split("/")[:-1])
         own += [(domain, p) for p in _read_patterns(repo_files.read_bytes(repo, rel).decode(errors="replace"))]

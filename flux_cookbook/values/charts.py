@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from flux_cookbook.errors import UserError
-from flux_cookbook.extensions import bounded_yaml, chart_values, line_ends, repo_files
+from flux_cookbook.extensions import bounded_yaml, line_ends, offline, repo_files
 from flux_cookbook.extensions.chart_source import (
     MAX_VALUES_BYTES,
     ChartFetchError,
@@ -161,11 +161,11 @@ class Charts:
                 files = fetch_chart_files(repo_url, chart, version, CHART_FILES,
                                           listing if isinstance(listing, ChartListing) else None)
             except RepositoryUnreachable as error:
-                offline = chart_values.offline_refuses(urlsplit(repo_url).hostname or "")
+                kept_off = offline.refuses(urlsplit(repo_url).hostname or "")
                 raise UserError(
                     f"chart {chart} {version} ({why}) is not in the chart cache ({default_cache_dir()}, every chart "
                     f"fetched on this machine), and {str(error).rstrip('.')}. Run it once where {repo_url} is in reach"
-                    f"{f' and {chart_values.OFFLINE_VARIABLE} is not set' if offline else ''}, "
+                    f"{f' and {offline.VARIABLE} is not set' if kept_off else ''}, "
                     "and it works offline from then on") from None
             except ChartFetchError as error:
                 raise VersionNotFetched(f"chart {chart} {version} ({why}) cannot be fetched: {error}") from None

@@ -40,8 +40,9 @@ def test_a_record_cut_short_is_dropped(tmp_path):
 
 def test_files_git_cannot_put_back_keep_the_record_and_say_why(tmp_path):
     """Killed during its `git commit`: git's index.lock is left too, and nothing can be put
-    back. Said so, the record kept for the next run (it claimed the files put back, dropped
-    the record, and the next runs refused "uncommitted changes" for good)."""
+    back. Said so, and the record kept for the next run, which puts them back once the lock
+    is gone (without it, the files would stay and every later run refuse "uncommitted
+    changes")."""
     import pytest
 
     from flux_cookbook.errors import UserError
