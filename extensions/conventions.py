@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from . import flux_names
+from . import flux_names, layout
 from .flux_names import HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP, api_version, current_api_version
 
 
@@ -47,7 +47,7 @@ FLUX_2_9 = Convention(
     oci_helm_repository_api=current_api_version(SOURCE_GROUP, "HelmRepository"),
     kustomize_api=current_api_version(KUSTOMIZE_GROUP, "Kustomization"),
     helm_api=current_api_version(HELM_GROUP, "HelmRelease"),
-    bootstrap_dir="bootstrap",
+    bootstrap_dir=layout.DEFAULT_BOOTSTRAP_DIR,
     kustomization_validation=False,
     values_watch_label=True,
 )

@@ -55,10 +55,6 @@ def kustomize_config_field(key: object) -> str | None:
 
 _FIELDS_BY_LOWER_CASE = {field.lower(): field for field in KUSTOMIZE_CONFIG_FIELDS}
 
-# Where a cookbook repository keeps its bootstrap folder (the one holding kustomizations/
-# and helmrepositories/), in the order they are looked for: the Geek Cookbook's pages
-# (and release 1.0.0 of the template) put it in flux-system/, later releases in bootstrap/.
-COOKBOOK_BOOTSTRAP_DIRS = (FLUX_SYSTEM, "bootstrap")
 
 
 def api_version(group: str, version: str) -> str:

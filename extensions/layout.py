@@ -44,6 +44,12 @@ KUSTOMIZATIONS = "kustomizations"
 FLUX_SYSTEM = flux_names.FLUX_SYSTEM
 BOOTSTRAP_SUBDIRS = (FLUX_SYSTEM, HELM_REPOSITORIES, KUSTOMIZATIONS, NAMESPACES)
 
+# Where a cookbook repository keeps its bootstrap folder (the one holding kustomizations/
+# and helmrepositories/), in the order they are looked for: the Geek Cookbook's pages
+# (and release 1.0.0 of the template) put it in flux-system/, later releases in bootstrap/.
+DEFAULT_BOOTSTRAP_DIR = "bootstrap"
+BOOTSTRAP_DIRS = (FLUX_SYSTEM, DEFAULT_BOOTSTRAP_DIR)
+
 # The values ConfigMap's key holding the chart's values.yaml: helm-controller's default
 # valuesKey, the key a HelmRelease's valuesFrom reads when it names none.
 VALUES_KEY = "values.yaml"

@@ -26,7 +26,6 @@ from pathlib import Path
 import yaml
 
 from .. import bounded_yaml, kustomize_listing, layout, repo_files
-from ..flux_names import COOKBOOK_BOOTSTRAP_DIRS
 from .git_repo import MigrationAbort, git, tracked_files
 
 
@@ -154,8 +153,8 @@ def removed_by_user(repo: Path, path: str, answers_file: str, answer: str) -> st
     another answer, is no file the user removed from this app."""
     spellings = {path}
     bootstrap, rest = posixpath.dirname(posixpath.dirname(path)), posixpath.basename(posixpath.dirname(path))
-    if bootstrap == COOKBOOK_BOOTSTRAP_DIRS[-1]:  # bootstrap/, which flux-system/ became
-        spellings.add(f"{COOKBOOK_BOOTSTRAP_DIRS[0]}/{rest}/{posixpath.basename(path)}")
+    if bootstrap == layout.BOOTSTRAP_DIRS[-1]:  # bootstrap/, which flux-system/ became
+        spellings.add(f"{layout.BOOTSTRAP_DIRS[0]}/{rest}/{posixpath.basename(path)}")
     commit = git(repo, "log", "-1", "--format=%h", "--diff-filter=D", "HEAD", "--", *sorted(spellings)).strip()
     if not commit:
         return ""

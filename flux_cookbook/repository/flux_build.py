@@ -87,7 +87,6 @@ _SYNC_NAME = flux_names.FLUX_SYSTEM
 _FLUX_NAMESPACE = flux_names.FLUX_SYSTEM
 _SYNC_FILE = flux_names.SYNC_FILE
 _ANSWERS_GLOB = layout.ANY_ANSWERS_GLOB
-_DEFAULT_BOOTSTRAP_DIR = "bootstrap"
 _BUILD_WORKERS = 2
 
 # fluxcd/pkg sourceignore.go: ExcludeVCS, and ExcludeExt + ExcludeCI + ExcludeExtra. The
@@ -338,7 +337,7 @@ def _bootstrap_to_come(repo: Path) -> list[_Found]:
             documents = [d for d in load_documents(answers.read_text(), unique_keys=False) if isinstance(d.obj, dict)]
         except (YamlError, UnicodeDecodeError, ValueError):
             continue  # not answers copier could have written
-        folder, line = _DEFAULT_BOOTSTRAP_DIR, 1
+        folder, line = layout.DEFAULT_BOOTSTRAP_DIR, 1
         if documents and documents[0].obj.get("bootstrap_dir"):
             folder = str(documents[0].obj["bootstrap_dir"])
             line = documents[0].line_of(("bootstrap_dir",))
@@ -803,11 +802,11 @@ def _applying(folder: str, stand_in: bool = False) -> _Found:
 
 
 def cookbook_bootstrap_dirs(root: Path) -> list[str]:
-    """The cookbook's bootstrap folder candidates (flux_names.COOKBOOK_BOOTSTRAP_DIRS) that
+    """The cookbook's bootstrap folder candidates (layout.BOOTSTRAP_DIRS) that
     `root` lays out as the cookbook's pages do (a kustomizations/ or helmrepositories/
     folder in it), in that order: how a hand-made repository with neither gotk-sync.yaml nor
     answers shows where its bootstrap folder is."""
-    return [name for name in flux_names.COOKBOOK_BOOTSTRAP_DIRS
+    return [name for name in layout.BOOTSTRAP_DIRS
             if (root / name / layout.KUSTOMIZATIONS).is_dir() or (root / name / layout.HELM_REPOSITORIES).is_dir()]
 
 

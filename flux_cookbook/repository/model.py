@@ -36,7 +36,7 @@ FLUX_OWN_FILES = flux_names.FLUX_OWN_FILES
 FLUX_SYSTEM = flux_names.FLUX_SYSTEM
 CLUSTER_ANSWERS = layout.CLUSTER_ANSWERS
 # Where the cookbook's pages and this template put the bootstrap folder, in the order looked for.
-BOOTSTRAP_DIRS = flux_names.COOKBOOK_BOOTSTRAP_DIRS
+BOOTSTRAP_DIRS = layout.BOOTSTRAP_DIRS
 YAML_SUFFIXES = (".yaml", ".yml")
 # kustomize's generators, by the kind each makes.
 GENERATORS = {"configMapGenerator": "ConfigMap", "secretGenerator": "Secret"}

@@ -40,8 +40,8 @@ def run_from_root(folder: Path) -> str:
 
 
 def _looks_like_a_cluster(folder: Path) -> bool:
-    from flux_cookbook.extensions import flux_names, layout
+    from flux_cookbook.extensions import layout
 
     return (folder / layout.CLUSTER_ANSWERS).is_file() or any(
         (folder / name / layout.KUSTOMIZATIONS).is_dir() or (folder / name / layout.HELM_REPOSITORIES).is_dir()
-        for name in flux_names.COOKBOOK_BOOTSTRAP_DIRS)
+        for name in layout.BOOTSTRAP_DIRS)
