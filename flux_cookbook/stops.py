@@ -6,8 +6,9 @@ exits 128 + the signal's number (130, 143), as a shell reports a signal.
 `Interrupted` is a BaseException, as KeyboardInterrupt is: an `except Exception` that turns
 a library's error into a message must not turn a stop into one.
 
-Tests stop a command at a fixed point: FLUX_COOKBOOK_SIGNAL_AT=<point>:<SIGNAL> makes the
-command send itself SIGNAL when it reaches `checkpoint(<point>)` (update-all's points are
+Tests stop a command at a fixed point: FLUX_COOKBOOK_SIGNAL_AT=<point>:<SIGNAL>[:<N>] makes
+the command send itself SIGNAL when it reaches `checkpoint(<point>)` (the Nth time it does,
+1 unless given) (update-all's points are
 listed in update/interruption.py; `add`, `new` and `values refresh` have "app-copied",
 "cluster-copied" and "values-written", right after they write; `values refresh` also
 "values-planned", once it has planned every app and before it writes).
@@ -31,10 +32,17 @@ class Interrupted(BaseException):
         self.signum = signum
 
 
+_reached: dict[str, int] = {}  # checkpoint -> times reached in this process
+
+
 def checkpoint(point: str) -> None:
     """The test hook (module docstring); nothing unless FLUX_COOKBOOK_SIGNAL_AT names `point`."""
-    wanted, _, name = os.environ.get(HOOK, "").partition(":")
+    wanted, _, rest = os.environ.get(HOOK, "").partition(":")
     if wanted != point:
+        return
+    name, _, nth = rest.partition(":")
+    _reached[point] = _reached.get(point, 0) + 1
+    if _reached[point] != int(nth or 1):
         return
     signum = signal.Signals[name or "SIGINT"]
     if point in WORKER_POINTS:
@@ -59,14 +67,18 @@ def _stop(signum: int) -> None:
 
 @contextlib.contextmanager
 def signals_raise() -> Iterator[None]:
-    """Within, SIGINT and SIGTERM raise Interrupted (or wait, see `signals_deferred`)."""
+    """Within, SIGINT and SIGTERM raise Interrupted (or wait, see `signals_deferred`). One
+    this process was started ignoring stays ignored, as Python leaves SIGINT and as any
+    command does: a shell starts a script's background job ignoring SIGINT, and that job
+    then runs to its end whenever the signal comes, never half of it."""
     def handler(signum, frame):
         if _deferring["depth"]:
             _deferring["pending"] = _deferring["pending"] or signum
             return
         _stop(signum)
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)
+                if signal.getsignal(sig) is not signal.SIG_IGN}
     try:
         yield
     finally:

@@ -15,8 +15,8 @@ from flux_cookbook.update import scratch as update_scratch
 from tests.support.template_repo import TemplateRepo, build_template_repo
 
 # Fixture modules every test may use: the Sealed Secrets controller's key pair, the
-# 1.0.0 repository a user lived in.
-pytest_plugins = ["tests.support.controller_keys", "tests.fixtures.lived_in_repo"]
+# 1.0.0 repository a user lived in, a 1.0.0 repository as made.
+pytest_plugins = ["tests.support.controller_keys", "tests.fixtures.lived_in_repo", "tests.fixtures.made_at_1_0_0"]
 
 
 # copier commits in temporary repositories during updates: give git an identity even on a

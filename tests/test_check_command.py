@@ -16,6 +16,7 @@ from packaging.requirements import Requirement
 
 from flux_cookbook.cli import main
 from tests.support.controller_keys import make_certificate
+from tests.support.github_workflow import validate_workflow
 from tests.support.project import AUTHOR, commit_all, copy, init_repo, own_copy, update
 from tests.support.template_render import render_template_file
 from tests.support.template_repo import PROJECT_ROOT, git
@@ -277,15 +278,8 @@ def test_pre_commit_config_is_valid(cluster):
 # --- the GitHub Actions workflow ---------------------------------------------------------
 
 
-def _valid_workflow(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(path)],
-        capture_output=True, text=True, check=False,
-    )
-
-
 def _steps(workflow: Path) -> list[dict]:
-    result = _valid_workflow(workflow)
+    result = validate_workflow(workflow)
     assert result.returncode == 0, result.stdout + result.stderr
     return yaml.safe_load(workflow.read_text())["jobs"]["check"]["steps"]
 
@@ -346,7 +340,7 @@ def test_an_invalid_workflow_is_refused(tmp_path):
     """The schema check can fail: a step with both `uses` and `run` is no workflow."""
     workflow = tmp_path / "check.yaml"
     workflow.write_text(render_template_file(WORKFLOW, "gh:me/x", "v1.0.0") + "        run: flux-cookbook check\n")
-    assert _valid_workflow(workflow).returncode == 1
+    assert validate_workflow(workflow).returncode == 1
 
 
 def test_the_action_and_the_hook_this_repository_ships_are_valid():

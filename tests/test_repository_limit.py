@@ -15,14 +15,9 @@ import pytest
 
 from flux_cookbook.extensions import migrations, repo_files
 from tests.support.file_size_limit import run_with_file_size_limit
-from tests.support.project import commit_all, cookbook_cli, cookbook_process, copy, init_repo, own_copy, tree_state
+from tests.support.project import commit_all, cookbook_cli, cookbook_process, own_copy, tree_state
 
 LINKED = ("podinfo/helmrelease-podinfo.yaml", "flux-system/kustomizations/kustomization-podinfo.yaml")
-
-
-@pytest.fixture(scope="module")
-def v1_made(template, tmp_path_factory) -> Path:
-    return init_repo(copy(template.path, tmp_path_factory.mktemp("limit") / "cluster", vcs_ref=template.tag("1.0.0")))
 
 
 @pytest.fixture

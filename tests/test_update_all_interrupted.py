@@ -20,7 +20,7 @@ import pytest
 
 from flux_cookbook.extensions import layout
 from tests.support.git_pause import PausingGit
-from tests.support.project import PROJECT_ROOT, commit_all, copy, own_copy
+from tests.support.project import PROJECT_ROOT, commit_all, copy, ctrl_c_as_at_a_terminal, own_copy
 from tests.support.template_repo import git
 
 # With the lived-in repository's podinfo and redis, four apps: the fewest that update-all
@@ -49,7 +49,8 @@ def update_all(repo: Path, tmp: Path, vcs_ref: str, stop_at: str = "", wait: boo
     out, err = tmp.parent / "out.txt", tmp.parent / "err.txt"
     with open(out, "w") as stdout, open(err, "w") as stderr:
         code = subprocess.run([sys.executable, "-m", "flux_cookbook", "update-all", str(repo), "--vcs-ref", vcs_ref,
-                               "--jobs", "2", *options], env=env, stdout=stdout, stderr=stderr, check=False).returncode
+                               "--jobs", "2", *options], env=env, stdout=stdout, stderr=stderr, check=False,
+                              preexec_fn=ctrl_c_as_at_a_terminal).returncode
     return code, out.read_text(), err.read_text()
 
 

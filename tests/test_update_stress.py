@@ -18,11 +18,6 @@ from tests.support.project import commit_all, cookbook_cli, copier_cli, copy, in
 from tests.support.template_repo import git
 
 
-@pytest.fixture(scope="module")
-def v1_made(template, tmp_path_factory) -> Path:
-    return init_repo(copy(template.path, tmp_path_factory.mktemp("v1") / "cluster", vcs_ref=template.tag("1.0.0")))
-
-
 @pytest.fixture
 def v1_repo(v1_made, tmp_path) -> Path:
     """A committed 1.0.0 cluster repository of the test's own."""

@@ -573,13 +573,40 @@ def test_a_refresh_stopped_before_its_commit_leaves_the_repository_clean(podinfo
     monkeypatch.setenv("FLUX_COOKBOOK_SIGNAL_AT", f"values-written:{signal_name}")
     stopped = cookbook_cli("values", "refresh", "--all", "-C", str(cluster))
     assert stopped.returncode == code and "Traceback" not in stopped.stderr, stopped.stderr
-    assert ("values refresh: stopped: no app refreshed and committed; podinfo's files put back; run it again for "
-            "the rest.") in stopped.stderr
+    assert ("values refresh: stopped: no app refreshed and committed; the files of podinfo put back; run it "
+            "again for the rest.") in stopped.stderr
     assert tree_state(cluster) == before
     monkeypatch.delenv("FLUX_COOKBOOK_SIGNAL_AT")
     again = cookbook_cli("values", "refresh", "--all", "-C", str(cluster))
     assert again.returncode == 0, again.stdout + again.stderr
     assert yaml.safe_load(values_text(cluster, "podinfo"))["replicaCount"] == 2
+
+def test_a_stop_in_the_second_app_left_for_you_puts_back_the_first_too(template, cluster, charts, monkeypatch):
+    """Two apps whose refresh needs hands (traefik 10 -> 28: `expose` became a mapping):
+    stopped while the second one's files are written, the run takes back the first one's
+    as well (written, not committed), so the next run is not refused for them."""
+    folder, url = charts
+    for app in ("traefik", "traefik-b"):
+        copy(template.path, cluster, kind="app", app_name=app, chart="traefik", helm_repo_url=url,
+             chart_version="10.x", values_overrides=TRAEFIK_OVERRIDES, health_checks=[])
+    commit_all(cluster, "Add two traefiks")
+    release(folder)
+    args = ("values", "refresh", "traefik", "traefik-b", "--to", "28.x", "-C", str(cluster))
+    dry = cookbook_cli(*args, "--dry-run")
+    first_plan = dry.stdout.split("\ntraefik-b: values from")[0]
+    assert "would leave traefik, traefik-b written" in dry.stderr, dry.stdout + dry.stderr
+    before = tree_state(cluster)
+    # The second app's first file: one past every file of the first.
+    monkeypatch.setenv("FLUX_COOKBOOK_SIGNAL_AT", f"values-written:SIGINT:{first_plan.count('+++ b/') + 1}")
+    stopped = cookbook_cli(*args)
+    assert stopped.returncode == 130 and "Traceback" not in stopped.stderr, stopped.stderr
+    assert "the files of traefik and traefik-b put back" in stopped.stderr, stopped.stderr
+    assert tree_state(cluster) == before
+    monkeypatch.delenv("FLUX_COOKBOOK_SIGNAL_AT")
+    again = cookbook_cli(*args)
+    assert again.returncode == 1 and "uncommitted changes" not in again.stderr, again.stdout + again.stderr
+    assert "traefik-b: written, not committed" in again.stderr, again.stderr
+
 
 def test_a_refresh_killed_outright_is_put_back_by_the_next(podinfo_6x_two_replicas, tmp_path, monkeypatch):
     """SIGKILL (the OOM killer, a CI job's hard timeout) after an app's first file is

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.github_workflow import validate_workflow
 from tests.support.helm_repo_server import CHARTS, serve_helm_repo
 from tests.support.project import commit_all, copy, init_repo, update
 from tests.support.template_render import render_template_file
@@ -36,10 +37,7 @@ def cluster(template, tmp_path_factory) -> Path:
 def _valid_workflow(text: str, tmp_path: Path) -> dict:
     path = tmp_path / "chart-values.yaml"
     path.write_text(text)
-    result = subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(path)],
-        capture_output=True, text=True, check=False,
-    )
+    result = validate_workflow(path)
     assert result.returncode == 0, result.stdout + result.stderr
     return yaml.safe_load(text)
 

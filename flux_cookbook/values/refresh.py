@@ -339,23 +339,26 @@ RECORD = "flux-cookbook-values-refresh.json"
 def write(repo: Path, refreshes: list[Refresh]) -> list[Refresh]:
     """Write every refresh; commit each that needs no hands, one commit per app. Returns
     those left for the user (written, not committed). Clean ones go first, so that each
-    commit holds its app's files only. The caller holds the repository's lock
-    (lock.one_writer) since it read what the refreshes were planned from."""
+    commit holds its app's files only, and HEAD does not move once the first app left for
+    the user is written. The caller holds the repository's lock (lock.one_writer) since it
+    read what the refreshes were planned from."""
     left, committed = [], []
+    # What this run wrote and has not committed (path -> digest): the apps left for the
+    # user so far, and the app being written. A stop takes all of it back.
+    uncommitted: dict[str, str] = {}
     require_branch(repo)
     record = git_path(repo, RECORD)
     for refresh in sorted(refreshes, key=lambda r: r.needs_hands):
         paths = refresh.changed
         try:
             if paths:
-                # A run killed outright (SIGKILL) from here to the commit leaves the app's
-                # files half-written: the next run puts them back (`recover`).
-                # With what each file is to hold: a file found holding something else then is
-                # the user's (written since), not this run's, and is kept.
+                # A run killed outright (SIGKILL) from here on leaves files half-written: the
+                # next run puts them back (`recover`), with what each file was to hold, so
+                # that a file found holding something else then is the user's, and is kept.
+                uncommitted.update({path: _digest(refresh.writes[path].encode()) for path in paths})
                 repo_files.replace_whole(record, json.dumps({"head": git(repo, "rev-parse", "HEAD").strip(),
-                                                             "paths": paths,
-                                                             "written": {path: _digest(refresh.writes[path].encode())
-                                                                         for path in paths}}).encode())
+                                                             "paths": list(uncommitted),
+                                                             "written": uncommitted}).encode())
             for path in paths:
                 repo_files.write_text(repo, path, refresh.writes[path])
                 stops.checkpoint("values-written")  # the tests' stand-in for a Ctrl-C here
@@ -368,21 +371,28 @@ def write(repo: Path, refreshes: list[Refresh]) -> list[Refresh]:
                     git(repo, "add", "--", *paths)
                     git(repo, "commit", "-q", "-m", commit_message(refresh), "--", *paths)
                     committed.append(refresh.app.name)
-            record.unlink(missing_ok=True)
+                    for path in paths:
+                        uncommitted.pop(path)
+                record.unlink(missing_ok=True)
         except BaseException as stop:
-            # Stopped before this app's commit (Ctrl-C): its files go back to HEAD (where
-            # the commit was made already, they are HEAD's), each app before it is
-            # committed, and the next run starts from a clean repository.
-            if paths and not _put_back(repo, paths):
-                print(f"flux-cookbook: could not put back {', '.join(paths)} as HEAD has them; see `git status`",
+            # Stopped before the run's end (Ctrl-C): what it wrote and did not commit goes
+            # back to HEAD, the apps left for the user before this one included; each app
+            # committed stays so, and the next run starts from a clean repository.
+            if uncommitted and not _put_back(repo, list(uncommitted)):
+                print(f"flux-cookbook: could not put back {', '.join(uncommitted)} as HEAD has them; see `git status`",
                       file=sys.stderr)
             else:
                 record.unlink(missing_ok=True)
             if isinstance(stop, stops.Interrupted):
-                back = f"; {refresh.app.name}'s files put back" if paths and refresh.app.name not in committed else ""
+                back = [r.app.name for r in left]
+                if paths and refresh.app.name not in committed + back:
+                    back.append(refresh.app.name)
+                said = f"; the files of {' and '.join(back)} put back" if back else ""
                 print(f"flux-cookbook values refresh: stopped: {', '.join(committed) or 'no app'} refreshed and "
-                      f"committed{back}; run it again for the rest.", file=sys.stderr)
+                      f"committed{said}; run it again for the rest.", file=sys.stderr)
             raise
+    # The apps left for the user stay written: the record of them goes.
+    record.unlink(missing_ok=True)
     return left
 
 

@@ -122,7 +122,18 @@ def _run_as_main(module: str, argv: list[str]) -> None:
         sys.argv = saved
 
 
-def _ctrl_c_as_at_a_terminal() -> None:
+@contextlib.contextmanager
+def _signals_as_at_a_terminal() -> Iterator[None]:
+    """SIGINT as a command started at a terminal has it (Python's KeyboardInterrupt), not as
+    pytest-xdist's worker has it (ignored, which a command keeps: stops.signals_raise)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def ctrl_c_as_at_a_terminal() -> None:
     # pytest-xdist's workers ignore SIGINT, and a child inherits that: Python then turns no
     # SIGINT into KeyboardInterrupt. A command started at a terminal has the default.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -159,7 +170,7 @@ def in_this_process(argv: list[str], main: Callable[[], int | None], cwd: Path |
         out, err = Path(folder, "stdout"), Path(folder, "stderr")
         with _no_descriptor_left_open(argv), _working_in(cwd), _environment(env), copier_sees_this_environment(), \
                 _nothing_remembered_yet(), _input_from(input, Path(folder, "stdin")), _output_to(out, err), \
-                _warnings_as_a_process_shows_them():
+                _warnings_as_a_process_shows_them(), _signals_as_at_a_terminal():
             code = _exit_code(main)
         if isinstance(input, bytes):
             return subprocess.CompletedProcess(argv, code, out.read_bytes(), err.read_bytes())
@@ -174,7 +185,7 @@ def cookbook_process(*args: str, cwd: Path | None = None, input: str | bytes | N
     return subprocess.run(
         [sys.executable, "-m", "flux_cookbook", *args], cwd=cwd, env={**os.environ, "PYTHONPATH": path, **(env or {})},
         capture_output=True, text=not isinstance(input, bytes), input=input, check=False,
-        preexec_fn=_ctrl_c_as_at_a_terminal,
+        preexec_fn=ctrl_c_as_at_a_terminal,
     )
 
 

@@ -12,6 +12,28 @@ from flux_cookbook import stops
 from flux_cookbook.update import interruption
 
 
+@pytest.fixture(autouse=True)
+def signals_as_at_a_terminal():
+    """SIGINT and SIGTERM as a command started at a terminal has them (pytest-xdist's
+    workers ignore SIGINT, and a command keeps a signal it was started ignoring)."""
+    previous = {sig: signal.signal(sig, signal.SIG_DFL) for sig in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for sig, action in previous.items():
+        signal.signal(sig, action)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_the_command_was_started_ignoring_stays_ignored(signum):
+    """A script's background job (started ignoring SIGINT) runs to its end whenever the
+    signal comes: never stopped half-way for a signal it ignored before it began."""
+    signal.signal(signum, signal.SIG_IGN)
+    reached = []
+    with stops.signals_raise():
+        os.kill(os.getpid(), signum)
+        reached.append("after the signal")
+    assert reached == ["after the signal"] and signal.getsignal(signum) is signal.SIG_IGN
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_raises_interrupted_where_it_lands(signum):
     reached = []
