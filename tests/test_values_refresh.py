@@ -597,14 +597,19 @@ def test_a_stop_in_the_second_app_left_for_you_puts_back_the_first_too(template,
     assert "would leave traefik, traefik-b written" in dry.stderr, dry.stdout + dry.stderr
     before = tree_state(cluster)
     # The second app's first file: one past every file of the first.
-    monkeypatch.setenv("FLUX_COOKBOOK_SIGNAL_AT", f"values-written:SIGINT:{first_plan.count('+++ b/') + 1}")
+    second_app_written = f"values-written:{{}}:{first_plan.count('+++ b/') + 1}"
+    monkeypatch.setenv("FLUX_COOKBOOK_SIGNAL_AT", second_app_written.format("SIGINT"))
     stopped = cookbook_cli(*args)
     assert stopped.returncode == 130 and "Traceback" not in stopped.stderr, stopped.stderr
     assert "the files of traefik and traefik-b put back" in stopped.stderr, stopped.stderr
     assert tree_state(cluster) == before
+    # Killed outright there: the next run puts back both apps' files, then refreshes them.
+    monkeypatch.setenv("FLUX_COOKBOOK_SIGNAL_AT", second_app_written.format("SIGKILL"))
+    assert cookbook_cli(*args).returncode == -9
     monkeypatch.delenv("FLUX_COOKBOOK_SIGNAL_AT")
     again = cookbook_cli(*args)
     assert again.returncode == 1 and "uncommitted changes" not in again.stderr, again.stdout + again.stderr
+    assert "a values refresh killed before its commit had written" in again.stderr, again.stderr
     assert "traefik-b: written, not committed" in again.stderr, again.stderr
 
 
