@@ -1166,6 +1166,26 @@ def test_values_are_checked_against_the_chart_the_range_installs_not_the_one_the
     assert [(p.rule, p.path) for p in check_repository(repo, cache_dir=older).problems] == [("values.schema", CM)]
 
 
+def test_a_key_the_chart_the_range_installs_lacks_says_how_to_bring_the_values_to_it(repo, cache, tmp_path):
+    """The values are podinfo 6.13.0's and the range moved on to 6.14.x (Renovate, by hand):
+    a key 6.14.1 does not have is named with the refresh that brings the values to it; one
+    the values' own version lacks is named without."""
+    older = cache_with_podinfo_6_13_without_schema(cache, tmp_path)
+    apply(repo, {CM: Replace("  values.yaml: |\n", f"  values.yaml: |\n    # values.yaml of chart {PODINFO_REPO} podinfo 6.13.0 "
+                                                     "(chart_version: 6.x)\n")})
+    apply(repo, {CM: Replace("replicaCount: 1", "replicaCount: 1\n    replicas: 2")})
+
+    def said() -> list[str]:
+        return [p.message for p in check_repository(repo, cache_dir=older).problems if p.rule == "values.unknown-override"]
+
+    (own_version,) = said()
+    assert own_version.endswith("(removed, renamed or misspelt?)"), own_version
+    apply(repo, {HR: Replace("version: 6.x", "version: 6.14.x")})
+    (moved_on,) = said()
+    assert moved_on.endswith("(removed, renamed or misspelt?); these values are chart podinfo 6.13.0's: "
+                             "`flux-cookbook values refresh podinfo` brings them to 6.14.1"), moved_on
+
+
 def test_inline_values_are_checked_against_the_chart_their_header_names(repo, cache, tmp_path):
     """Inline values carry the template's header comment too, on the line below `values:`:
     they are checked against that version as ConfigMap values are (they were checked against

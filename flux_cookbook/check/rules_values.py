@@ -378,13 +378,25 @@ def _against_chart(release: Manifest, sources: list[_Values], chart: _Chart) -> 
     refused = {(problem.path, problem.line) for problem in schema_errors}
     problems = []
     for source in sources:
+        stale = _older_values(source, chart, str(release.obj.get("metadata", {}).get("name") or "APP"))
         for keys in _unknown_keys(source.values, chart.defaults, []):
             if (source.path, line := source.line_of(keys)) in refused:
                 continue  # the schema refuses that key already: one problem, the error
             problems.append(Problem(source.path, line, "values.unknown-override", WARNING,
                                     f"{release.label()}: value {_dotted(keys)} is not in the values.yaml of chart "
-                                    f"{chart.label} (removed, renamed or misspelt?)"))
+                                    f"{chart.label} (removed, renamed or misspelt?){stale}"))
     return problems + schema_errors
+
+
+def _older_values(source: _Values, chart: _Chart, app: str) -> str:
+    """What to do where the values are another version's of the chart checked (its range
+    moved on, by hand or by Renovate): a values refresh brings them to it; else ""."""
+    header = _FETCHED_HEADER.match(source.header)
+    name, _, version = chart.label.partition(" ")
+    if not header or header.group(2) != name or header.group(3) == version:
+        return ""
+    return (f"; these values are chart {name} {header.group(3)}'s: `flux-cookbook values refresh {app}` "
+            f"brings them to {version}")
 
 
 def _unknown_keys(values: Any, defaults: Any, keys: list) -> Iterable[list]:
