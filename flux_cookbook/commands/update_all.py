@@ -33,7 +33,7 @@ from flux_cookbook.errors import UserError
 from flux_cookbook.extensions import answers_check, layout, repo_files
 from flux_cookbook.extensions.template_source import is_remote
 from flux_cookbook.repository import build_check, flux_build, flux_versions
-from flux_cookbook.repository.lock import one_writer, require_branch, require_no_index_lock, require_no_operation
+from flux_cookbook.repository.lock import one_writer, require_branch, require_committed, require_no_index_lock
 from flux_cookbook.repository.root import run_from_root
 from flux_cookbook.template_runs import copier_run, template_clone, trust
 from flux_cookbook.template_runs.copier_run import RELEASE_TAG
@@ -172,9 +172,7 @@ def run_locked(repo: Path, args: argparse.Namespace) -> int:
     # written: put back as that refresh's next run would, the user's changes since kept.
     if note := values_refresh.recover(repo):
         print(note, file=sys.stderr)
-    require_no_operation(repo)
-    if status := git(repo, "status", "--porcelain", "--untracked-files=normal"):
-        raise UserError(f"{repo} has uncommitted changes; commit or stash them first:\n{status.rstrip()}")
+    require_committed(repo)
     files = layout.answers_files(repo)
     if not files:
         raise UserError(

@@ -64,6 +64,19 @@ def require_no_operation(repo: Path) -> None:
     require_no_index_lock(repo)
 
 
+def require_committed(repo: Path) -> None:
+    """Refuse a repository with work not committed (untracked files git does not ignore
+    count), or in the middle of an operation (require_no_operation): what a command commits
+    must be its own changes alone, and what it takes back on a stop must be its own."""
+    require_no_operation(repo)
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=normal"], cwd=repo,
+                            capture_output=True, text=True, check=False)
+    if status.returncode:
+        raise UserError(f"git status failed in {repo}: {status.stderr.strip()}")
+    if status.stdout:
+        raise UserError(f"{repo} has uncommitted changes; commit or stash them first:\n{status.stdout.rstrip()}")
+
+
 def require_no_index_lock(repo: Path) -> None:
     """Refuse a repository whose index git has locked: a git killed while it wrote the index
     leaves its lock, and every git write fails then, the taking back of a stopped update's

@@ -26,7 +26,7 @@ from flux_cookbook.extensions.semver_range import parse_constraint, parse_versio
 from flux_cookbook.extensions.template_source import recorded_values_source
 from flux_cookbook.extensions.values_overrides import apply_overrides
 from flux_cookbook.repository import schema_messages
-from flux_cookbook.repository.lock import git_path, require_branch, require_no_operation
+from flux_cookbook.repository.lock import git_path, require_branch, require_committed
 from flux_cookbook.values import value_sources, values_schema
 from flux_cookbook.values.app_values import (
     App,
@@ -327,9 +327,7 @@ def git(repo: Path, *args: str) -> str:
 def require_clean(repo: Path) -> None:
     if not (repo / ".git").exists():
         raise UserError(f"{repo} is not the root of a git repository")
-    require_no_operation(repo)
-    if status := git(repo, "status", "--porcelain", "--untracked-files=normal"):
-        raise UserError(f"{repo} has uncommitted changes; commit or stash them first:\n{status.rstrip()}")
+    require_committed(repo)
 
 
 # While an app's files are being written: its paths and the HEAD they were read at.
