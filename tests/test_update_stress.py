@@ -446,4 +446,4 @@ def test_a_key_a_release_adds_that_the_user_set_elsewhere_is_left_as_a_conflict(
                         cwd=plain)
     assert result.returncode == 0, result.stderr
     assert (f"  web/helmrelease-web.yaml: the merge left maxHistory (lines {first} and {second}) twice in one "
-            "mapping, your line and the release's: keep one, then git add it") in result.stdout + result.stderr
+            "mapping, your line and the release's: keep one, then commit it with the rest of the update") in result.stdout + result.stderr

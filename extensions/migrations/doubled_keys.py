@@ -58,7 +58,7 @@ def doubled(repo: Path) -> dict[str, list[str]]:
 def after(repo: Path) -> None:
     for path, keys in doubled(repo).items():
         print(f"  {path}: the merge left {', '.join(keys)} twice in one mapping, your line and the release's: "
-              "keep one, then git add it")
+              "keep one, then commit it with the rest of the update")
 
 
 def _staged_moves(repo: Path) -> dict[str, str]:

@@ -91,7 +91,7 @@ def after(repo: Path, as_stepped: Callable[[str, str, str], str] = lambda path, 
         print(f"  {path}: conflict settled, {how}")
     for path in left if name_left else ():
         # Named as the settled ones are: copier itself says nothing of a conflict it leaves.
-        print(f"  {path}: conflict left for you: keep your lines or the release's, then git add it")
+        print(f"  {path}: conflict left for you: keep your lines or the release's, then commit it with the rest of the update")
 
 
 def merges_line_by_line(base: str, mine: str) -> bool:

@@ -221,11 +221,11 @@ def make_plan(repo: Path, clean: bool = False) -> Plan:
     if errors:
         raise MigrationAbort("these files cannot be migrated; fix them, commit, and update again:\n  " + "\n  ".join(errors))
     if plan.moves and (repo / layout.README).is_file():
-        readme_file = repo_files.followed(repo, layout.README)  # a linked README: its target
         try:
+            readme_file = repo_files.followed(repo, layout.README)  # a linked README: its target
             readme = repo_files.read_text(repo, readme_file)  # as written: CRLF stays
         except (UnicodeDecodeError, OSError):
-            readme = ""  # not text, or not a file to read: the user's to repoint
+            readme = ""  # not text, or not a file to read (a link out of the repository): the user's to repoint
         repointed = re.sub(rf"--path[= ]\.?/?{OLD_DIR}\b", f"--path={NEW_DIR}", readme)
         # The layout the template's README drew, and the sentence under it (the nested
         # `  flux-system/` line, Flux's own files, stays: that is where they now are).

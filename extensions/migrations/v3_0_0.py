@@ -178,7 +178,7 @@ def make_plan(repo: Path) -> Plan:
             plan.writes[answers_file] = _with_answers(answers_text, additions)
             if not (repo / release_file).exists():
                 plan.notes.append(
-                    f"{release_file}: not there (the app's HelmRelease is a file of your own): helm_strategy, "
+                    f"{release_file}: not there (the app's HelmRelease is a file of your own, or gone): helm_strategy, "
                     "helm_crds and drift_detection recorded as '' in its answers, as no render of it carries them"
                 )
             elif set(additions) & set(FAILURE_ANSWERS):

@@ -238,10 +238,10 @@ def _plan_readme(repo: Path, writes: dict[str, str]) -> None:
     apps_dir = str(answers.get("apps_dir") or "") if isinstance(answers, dict) else ""
     if not apps_dir or not (repo / layout.README).is_file():
         return
-    readme_file = repo_files.followed(repo, layout.README)  # a linked README: its target
     try:
+        readme_file = repo_files.followed(repo, layout.README)  # a linked README: its target
         readme = repo_files.read_text(repo, readme_file)  # as written: CRLF stays
-    except (UnicodeDecodeError, OSError):
+    except (UnicodeDecodeError, OSError):  # a link out of the repository too
         return  # no UTF-8 text: not the README the template wrote, nothing of its drawing to find
     folder = layout.app_dir("<app>", apps_dir)
     for newline in ("\n", "\r\n"):  # a README of mixed line ends: its drawing's lines in either

@@ -168,7 +168,9 @@ def _named_files(root: Path, name: str, text: str, depth: int = 0) -> list[str]:
 
 def lint(text: str, path: str, config: LintConfig, cache_dir: Path | None = None) -> list[Finding]:
     """yamllint's cosmetic findings in `text` (the file at `path`), which must parse: syntax
-    errors are the caller's, found once by its own parser."""
+    errors are the caller's, found once by its own parser. (yamllint parses again, with
+    PyYAML's pure-Python parser; where that one alone finds a syntax error, which it
+    reports in place of the cosmetic finding at that spot, the finding is not given.)"""
     import yamllint
 
     # A byte order mark (editors on Windows write one) is no column: yamllint counts it as

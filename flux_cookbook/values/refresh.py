@@ -376,16 +376,17 @@ def write(repo: Path, refreshes: list[Refresh]) -> list[Refresh]:
             # Stopped before the run's end (Ctrl-C): what it wrote and did not commit goes
             # back to HEAD, the apps left for the user before this one included; each app
             # committed stays so, and the next run starts from a clean repository.
-            if uncommitted and not _put_back(repo, list(uncommitted)):
+            put_back = not uncommitted or _put_back(repo, list(uncommitted))
+            if put_back:
+                record.unlink(missing_ok=True)
+            else:
                 print(f"flux-cookbook: could not put back {', '.join(uncommitted)} as HEAD has them; see `git status`",
                       file=sys.stderr)
-            else:
-                record.unlink(missing_ok=True)
             if isinstance(stop, stops.Interrupted):
                 back = [r.app.name for r in left]
                 if paths and refresh.app.name not in committed + back:
                     back.append(refresh.app.name)
-                said = f"; the files of {' and '.join(back)} put back" if back else ""
+                said = f"; the files of {' and '.join(back)} {'put back' if put_back else 'left written'}" if back else ""
                 print(f"flux-cookbook values refresh: stopped: {', '.join(committed) or 'no app'} refreshed and "
                       f"committed{said}; run it again for the rest.", file=sys.stderr)
             raise

@@ -122,6 +122,17 @@ def test_a_linked_readme_stays_a_link_and_its_file_is_redrawn(tmp_path):
     assert staged(repo) == ["docs/cluster.md"]
 
 
+def test_a_readme_linking_out_of_the_repository_is_left_alone(tmp_path):
+    """Not followed, not read (the update refuses such a repository before its steps run;
+    a step alone leaves it too)."""
+    repo = repo_with(tmp_path / "repo", {".copier-answers.yml": "sealed_secrets: false\napps_dir: apps\n"})
+    (tmp_path / "elsewhere.md").write_text(README_3_0)
+    (repo / "README.md").symlink_to(tmp_path / "elsewhere.md")
+    commit_all(repo, "README")
+    v3_1_0.before(repo)
+    assert (tmp_path / "elsewhere.md").read_text() == README_3_0 and staged(repo) == []
+
+
 def test_sealed_secrets_stays_true_with_the_controller_app_of_any_name(tmp_path):
     repo = repo_with(tmp_path / "repo", {".copier-answers.yml": "sealed_secrets: true\n",
                                          ".copier-answers.app-kubeseal.yml": "app_name: kubeseal\nchart: sealed-secrets\n"})

@@ -211,7 +211,7 @@ def test_after_names_each_conflict_it_leaves_as_it_names_each_it_settles(tmp_pat
         + "".join(f"100644 {blob} {stage}\tc.yaml\n" for stage, blob in enumerate(blobs, 1)))
     (repo / "c.yaml").write_text("<<<<<<< before updating\nc: 2\n=======\nc: 3\n>>>>>>> after updating\n")
     settle_conflicts.after(repo)
-    assert capsys.readouterr().out == "  c.yaml: conflict left for you: keep your lines or the release's, then git add it\n"
+    assert capsys.readouterr().out == "  c.yaml: conflict left for you: keep your lines or the release's, then commit it with the rest of the update\n"
     assert "UU c.yaml" in git(repo, "status", "--porcelain")
 
 
