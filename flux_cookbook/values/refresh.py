@@ -344,6 +344,7 @@ def write(repo: Path, refreshes: list[Refresh]) -> list[Refresh]:
     # What this run wrote and has not committed (path -> digest): the apps left for the
     # user so far, and the app being written. A stop takes all of it back.
     uncommitted: dict[str, str] = {}
+    by_app: list[list[str]] = []  # the same paths, app by app (recover keeps or puts back an app whole)
     require_branch(repo)
     record = git_path(repo, RECORD)
     for refresh in sorted(refreshes, key=lambda r: r.needs_hands):
@@ -354,8 +355,9 @@ def write(repo: Path, refreshes: list[Refresh]) -> list[Refresh]:
                 # next run puts them back (`recover`), with what each file was to hold, so
                 # that a file found holding something else then is the user's, and is kept.
                 uncommitted.update({path: _digest(refresh.writes[path].encode()) for path in paths})
+                by_app.append(list(paths))
                 repo_files.replace_whole(record, json.dumps({"head": git(repo, "rev-parse", "HEAD").strip(),
-                                                             "paths": list(uncommitted),
+                                                             "paths": list(uncommitted), "apps": by_app,
                                                              "written": uncommitted}).encode())
             for path in paths:
                 repo_files.write_text(repo, path, refresh.writes[path])
@@ -371,6 +373,7 @@ def write(repo: Path, refreshes: list[Refresh]) -> list[Refresh]:
                     committed.append(refresh.app.name)
                     for path in paths:
                         uncommitted.pop(path)
+                    by_app.pop()
                 record.unlink(missing_ok=True)
         except BaseException as stop:
             # Stopped before the run's end (Ctrl-C): what it wrote and did not commit goes
@@ -396,11 +399,12 @@ def write(repo: Path, refreshes: list[Refresh]) -> list[Refresh]:
 
 
 def recover(repo: Path) -> str:
-    """What a refresh killed outright (SIGKILL: no clean-up ran) left of the app it was
-    writing, put back as HEAD has it, with the temporary files of its writes; a note saying
-    so, or "". A file holding neither HEAD's text nor what the run wrote is the user's,
-    changed since: kept. Where HEAD moved since (it was killed after the commit), only the
-    record goes. Called with the repository's lock held."""
+    """What a refresh killed outright (SIGKILL: no clean-up ran) left of the apps it had
+    written and not committed, put back as HEAD has it, with the temporary files of its
+    writes; a note saying so, or "". A file holding neither HEAD's text nor what the run
+    wrote is the user's, changed since: kept, and with it the rest of that app's files (the
+    values and the version its answers record go together). Where HEAD moved since (it was
+    killed after the commit), only the record goes. Called with the repository's lock held."""
     if not (repo / ".git").exists():
         return ""  # no repository: require_clean says so
     record = git_path(repo, RECORD)
@@ -408,6 +412,7 @@ def recover(repo: Path) -> str:
         left = json.loads(record.read_text(encoding="utf-8"))
         head, paths = str(left["head"]), [str(path) for path in left["paths"]]
         written = {str(path): str(digest) for path, digest in left.get("written", {}).items()}
+        apps = [[str(path) for path in app] for app in left.get("apps", [])] or [paths]
     except FileNotFoundError:
         return ""
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -418,11 +423,13 @@ def recover(repo: Path) -> str:
             temporary.unlink()
     committed = git(repo, "rev-parse", "HEAD").strip() != head
     left_by = {path: _left_by(repo, path, written.get(path) if written else None) for path in paths}
-    kept = [path for path, who in left_by.items() if who == "user"]
+    changed = [path for path, who in left_by.items() if who == "user"]
+    kept = [path for app in apps if set(app) & set(changed) for path in app if left_by.get(path) in ("user", "run")]
+    kept += [path for path in changed if path not in kept]
     paths = [path for path in paths if path not in kept]
     if not paths:
         record.unlink()
-        return "" if committed or not kept else _kept_note(kept)
+        return "" if committed or not kept else _kept_note(changed, kept)
     if not committed and not _put_back(repo, paths):
         # The record stays: the next run puts the files back once git can.
         lock = git_path(repo, "index.lock")
@@ -434,7 +441,7 @@ def recover(repo: Path) -> str:
     if committed:
         return ""
     return "\n".join(filter(None, (f"flux-cookbook: a values refresh killed before its commit had written "
-                                   f"{', '.join(paths)}: put back as HEAD has them", kept and _kept_note(kept))))
+                                   f"{', '.join(paths)}: put back as HEAD has them", kept and _kept_note(changed, kept))))
 
 
 def _left_by(repo: Path, path: str, digest: str | None) -> str:
@@ -460,9 +467,11 @@ def _in_head(repo: Path, path: str) -> bool:
                           check=False).returncode == 0
 
 
-def _kept_note(kept: list[str]) -> str:
-    return (f"flux-cookbook: a values refresh killed before its commit was writing {', '.join(kept)}, changed "
-            "since: kept as it is (commit or discard that change)")
+def _kept_note(changed: list[str], kept: list[str]) -> str:
+    rest = [path for path in kept if path not in changed]
+    with_it = f", and the rest of that app's files it wrote with it ({', '.join(rest)})" if rest else ""
+    return (f"flux-cookbook: a values refresh killed before its commit was writing {', '.join(changed)}, changed "
+            f"since: kept as it is{with_it} (commit or discard that change)")
 
 
 def _digest(data: bytes) -> str:

@@ -63,14 +63,15 @@ def test_files_git_cannot_put_back_keep_the_record_and_say_why(tmp_path):
 
 def test_what_the_user_changed_or_deleted_since_is_kept(tmp_path):
     """With what each file was to hold recorded: a file holding it goes back to HEAD; one
-    holding anything else, or deleted, is the user's since the kill, and stays so."""
+    holding anything else, or deleted, is the user's since the kill, and stays so, with the
+    rest of its app's files (here the app api's; web's go back)."""
     import hashlib
 
     repo = repo_with(tmp_path / "repo", {"web/values.yaml": "a: 1\n", "web/release.yaml": "b: 1\n", "web/kept.yaml": "c: 1\n"})
     head = git(repo, "rev-parse", "HEAD").strip()
     meant = {"web/values.yaml": "a: 2\n", "web/release.yaml": "b: 2\n", "web/kept.yaml": "c: 2\n"}
     (repo / ".git" / RECORD).write_text(json.dumps({
-        "head": head, "paths": list(meant),
+        "head": head, "paths": list(meant), "apps": [["web/values.yaml"], ["web/release.yaml", "web/kept.yaml"]],
         "written": {path: hashlib.sha256(text.encode()).hexdigest() for path, text in meant.items()}}))
     (repo / "web/values.yaml").write_text("a: 2\n")  # the run's
     (repo / "web/release.yaml").unlink()  # deleted by the user since (the run had not written it yet)
@@ -79,6 +80,28 @@ def test_what_the_user_changed_or_deleted_since_is_kept(tmp_path):
     assert "had written web/values.yaml: put back" in note
     assert "was writing web/release.yaml, web/kept.yaml, changed since: kept as it is" in note
     assert git(repo, "status", "--porcelain") == " M web/kept.yaml\n D web/release.yaml\n"
+    assert not (repo / ".git" / RECORD).exists()
+
+
+def test_an_app_with_a_file_the_user_changed_since_is_kept_whole(tmp_path):
+    """The user edited the values the killed run wrote: the app's answers the run wrote
+    with them (the chart version the values are now from) stay too, not HEAD's, which
+    would have the next refresh merge from the wrong version."""
+    import hashlib
+
+    repo = repo_with(tmp_path / "repo", {"web/values.yaml": "a: 1\n", ".copier-answers.app-web.yml": "values_chart_version: 1\n"})
+    head = git(repo, "rev-parse", "HEAD").strip()
+    meant = {"web/values.yaml": "a: 2\n", ".copier-answers.app-web.yml": "values_chart_version: 2\n"}
+    (repo / ".git" / RECORD).write_text(json.dumps({
+        "head": head, "paths": list(meant), "apps": [list(meant)],
+        "written": {path: hashlib.sha256(text.encode()).hexdigest() for path, text in meant.items()}}))
+    for path, text in meant.items():
+        (repo / path).write_text(text)
+    (repo / "web/values.yaml").write_text("a: 2\nmine: 1\n")
+    note = recover(repo)
+    assert ("was writing web/values.yaml, changed since: kept as it is, and the rest of that app's files it wrote "
+            "with it (.copier-answers.app-web.yml)") in note, note
+    assert (repo / ".copier-answers.app-web.yml").read_text() == "values_chart_version: 2\n"
     assert not (repo / ".git" / RECORD).exists()
 
 
