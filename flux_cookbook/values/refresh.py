@@ -386,10 +386,11 @@ def write(repo: Path, refreshes: list[Refresh]) -> list[Refresh]:
                 print(f"flux-cookbook: could not put back {', '.join(uncommitted)} as HEAD has them; see `git status`",
                       file=sys.stderr)
             if isinstance(stop, stops.Interrupted):
-                back = [r.app.name for r in left]
+                back = [r.app.name for r in left if r.changed]
                 if paths and refresh.app.name not in committed + back:
                     back.append(refresh.app.name)
-                said = f"; the files of {' and '.join(back)} {'put back' if put_back else 'left written'}" if back else ""
+                what = "put back" if put_back else "left written until the next run puts them back"
+                said = f"; the files of {' and '.join(back)} {what}" if back else ""
                 print(f"flux-cookbook values refresh: stopped: {', '.join(committed) or 'no app'} refreshed and "
                       f"committed{said}; run it again for the rest.", file=sys.stderr)
             raise
@@ -412,24 +413,29 @@ def recover(repo: Path) -> str:
         left = json.loads(record.read_text(encoding="utf-8"))
         head, paths = str(left["head"]), [str(path) for path in left["paths"]]
         written = {str(path): str(digest) for path, digest in left.get("written", {}).items()}
-        apps = [[str(path) for path in app] for app in left.get("apps", [])] or [paths]
+        apps = left.get("apps")
     except FileNotFoundError:
         return ""
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         record.unlink(missing_ok=True)  # cut short while it was written: nothing was written after it
         return ""
+    # The paths app by app; a record of release 3.2.0 (one app's) or one not as written: one app.
+    if not (isinstance(apps, list) and apps and all(isinstance(app, list) and app and set(app) <= set(paths)
+                                                    for app in apps)):
+        apps = [paths]
     for path in paths:
         for temporary in repo_files.inside(repo, path).parent.glob(f".{Path(path).name}.*.tmp"):
             temporary.unlink()
     committed = git(repo, "rev-parse", "HEAD").strip() != head
     left_by = {path: _left_by(repo, path, written.get(path) if written else None) for path in paths}
     changed = [path for path, who in left_by.items() if who == "user"]
-    kept = [path for app in apps if set(app) & set(changed) for path in app if left_by.get(path) in ("user", "run")]
+    touched = [app for app in apps if set(app) & set(changed)]
+    kept = [path for app in touched for path in app if left_by.get(path) in ("user", "run")]
     kept += [path for path in changed if path not in kept]
     paths = [path for path in paths if path not in kept]
     if not paths:
         record.unlink()
-        return "" if committed or not kept else _kept_note(changed, kept)
+        return "" if committed or not kept else _kept_note(changed, kept, len(touched))
     if not committed and not _put_back(repo, paths):
         # The record stays: the next run puts the files back once git can.
         lock = git_path(repo, "index.lock")
@@ -441,7 +447,7 @@ def recover(repo: Path) -> str:
     if committed:
         return ""
     return "\n".join(filter(None, (f"flux-cookbook: a values refresh killed before its commit had written "
-                                   f"{', '.join(paths)}: put back as HEAD has them", kept and _kept_note(changed, kept))))
+                                   f"{', '.join(paths)}: put back as HEAD has them", kept and _kept_note(changed, kept, len(touched)))))
 
 
 def _left_by(repo: Path, path: str, digest: str | None) -> str:
@@ -467,9 +473,10 @@ def _in_head(repo: Path, path: str) -> bool:
                           check=False).returncode == 0
 
 
-def _kept_note(changed: list[str], kept: list[str]) -> str:
+def _kept_note(changed: list[str], kept: list[str], apps: int = 1) -> str:
     rest = [path for path in kept if path not in changed]
-    with_it = f", and the rest of that app's files it wrote with it ({', '.join(rest)})" if rest else ""
+    whose = "that app's" if apps == 1 else "those apps'"
+    with_it = f", and the rest of {whose} files it wrote with it ({', '.join(rest)})" if rest else ""
     return (f"flux-cookbook: a values refresh killed before its commit was writing {', '.join(changed)}, changed "
             f"since: kept as it is{with_it} (commit or discard that change)")
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from flux_cookbook.errors import UserError
 from flux_cookbook.values.refresh import RECORD, recover
 from tests.support.project import commit_all, repo_with
 from tests.support.template_repo import git
@@ -43,10 +46,6 @@ def test_files_git_cannot_put_back_keep_the_record_and_say_why(tmp_path):
     back. Said so, and the record kept for the next run, which puts them back once the lock
     is gone (without it, the files would stay and every later run refuse "uncommitted
     changes")."""
-    import pytest
-
-    from flux_cookbook.errors import UserError
-
     repo = repo_with(tmp_path / "repo", {"web/values.yaml": "a: 1\n"})
     head = git(repo, "rev-parse", "HEAD").strip()
     (repo / ".git" / RECORD).write_text(json.dumps({"head": head, "paths": ["web/values.yaml"]}))
@@ -103,6 +102,23 @@ def test_an_app_with_a_file_the_user_changed_since_is_kept_whole(tmp_path):
             "with it (.copier-answers.app-web.yml)") in note, note
     assert (repo / ".copier-answers.app-web.yml").read_text() == "values_chart_version: 2\n"
     assert not (repo / ".git" / RECORD).exists()
+
+
+@pytest.mark.parametrize("apps", [5, None, [None], "web/values.yaml", [["elsewhere.yaml"]], [[]]])
+def test_a_record_whose_apps_are_not_as_written_takes_its_paths_as_one_app(tmp_path, apps):
+    """A record of release 3.2.0 has no "apps"; one whose "apps" is not lists of its paths
+    is read so too, not dropped (which left the files written and said nothing)."""
+    import hashlib
+
+    repo = repo_with(tmp_path / "repo", {"web/values.yaml": "a: 1\n", ".copier-answers.app-web.yml": "v: 1\n"})
+    meant = {"web/values.yaml": "a: 2\n", ".copier-answers.app-web.yml": "v: 2\n"}
+    (repo / ".git" / RECORD).write_text(json.dumps({
+        "head": git(repo, "rev-parse", "HEAD").strip(), "paths": list(meant), "apps": apps,
+        "written": {path: hashlib.sha256(text.encode()).hexdigest() for path, text in meant.items()}}))
+    for path, text in meant.items():
+        (repo / path).write_text(text)
+    assert "put back as HEAD has them" in recover(repo)
+    assert git(repo, "status", "--porcelain") == "" and not (repo / ".git" / RECORD).exists()
 
 
 def test_a_folder_where_the_run_wrote_a_file_is_the_user_s(tmp_path):
