@@ -445,7 +445,11 @@ def recover(repo: Path) -> str:
                         f"be put back as HEAD has them: {why}; then run it again")
     record.unlink()
     if committed:
-        return ""
+        # Killed after its commit, or HEAD moved since for another reason (a commit of the
+        # user's): what still differs from HEAD cannot be told the run's from the user's.
+        differs = [path for path in paths if left_by[path] == "run" and not _as_in_head(repo, path)]
+        return (f"flux-cookbook: a values refresh killed before its commit had written {', '.join(differs)}; "
+                "HEAD has moved since, so they are left as they are (commit or discard them)") if differs else ""
     return "\n".join(filter(None, (f"flux-cookbook: a values refresh killed before its commit had written "
                                    f"{', '.join(paths)}: put back as HEAD has them", kept and _kept_note(changed, kept, len(touched)))))
 
@@ -466,6 +470,12 @@ def _left_by(repo: Path, path: str, digest: str | None) -> str:
     if in_head and subprocess.run(["git", "diff", "--quiet", "HEAD", "--", path], cwd=repo, check=False).returncode == 0:
         return "head"
     return "run" if digest is None else "user"
+
+
+def _as_in_head(repo: Path, path: str) -> bool:
+    """Whether `path` holds what HEAD has there (absent from both counts)."""
+    return subprocess.run(["git", "diff", "--quiet", "HEAD", "--", path], cwd=repo, capture_output=True,
+                          check=False).returncode == 0
 
 
 def _in_head(repo: Path, path: str) -> bool:

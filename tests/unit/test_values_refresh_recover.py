@@ -121,6 +121,24 @@ def test_a_record_whose_apps_are_not_as_written_takes_its_paths_as_one_app(tmp_p
     assert git(repo, "status", "--porcelain") == "" and not (repo / ".git" / RECORD).exists()
 
 
+def test_files_left_written_when_head_moved_since_are_named(tmp_path):
+    """Killed before its commit, then the user committed something else: what the run wrote
+    can no longer be told from the user's, and stays; said so, not silently."""
+    import hashlib
+
+    repo = repo_with(tmp_path / "repo", {"web/values.yaml": "a: 1\n", "notes.txt": "n\n"})
+    (repo / ".git" / RECORD).write_text(json.dumps({
+        "head": git(repo, "rev-parse", "HEAD").strip(), "paths": ["web/values.yaml"],
+        "written": {"web/values.yaml": hashlib.sha256(b"a: 2\n").hexdigest()}}))
+    (repo / "web/values.yaml").write_text("a: 2\n")
+    (repo / "notes.txt").write_text("more\n")
+    git(repo, "add", "notes.txt")
+    git(repo, "-c", "user.name=u", "-c", "user.email=u@invalid", "commit", "-q", "-m", "Notes")
+    note = recover(repo)
+    assert "had written web/values.yaml; HEAD has moved since, so they are left as they are" in note, note
+    assert (repo / "web/values.yaml").read_text() == "a: 2\n" and not (repo / ".git" / RECORD).exists()
+
+
 def test_a_folder_where_the_run_wrote_a_file_is_the_user_s(tmp_path):
     """Since the kill the user made a folder of that name: kept, and the next runs are not
     stopped by it for good (the record is dropped)."""
