@@ -45,7 +45,7 @@ def register(subparsers) -> None:
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("app", help="the app's name: its folder, Kustomization and HelmRelease")
-    parser.add_argument("--repo", type=Path, default=Path("."), help="the cluster repository (default: .)")
+    parser.add_argument("-C", "--repo", type=Path, default=Path("."), help="the cluster repository (default: .)")
     for answer, text in OPTIONS.items():
         parser.add_argument(f"--{answer.replace('_', '-')}", dest=answer, help=text)
     add_template_options(parser, into_cluster=True)

@@ -77,7 +77,7 @@ def register(subparsers: Any) -> None:
     parser.__class__ = _SecretSafeParser
     parser.add_argument("app", metavar="APP", help="the app, as added to the repository (.copier-answers.app-APP.yml)")
     parser.add_argument("name", metavar="NAME", help="the SealedSecret's name, which is also the Secret's")
-    parser.add_argument("--repo", default=".", type=Path, metavar="DIR", help="the cluster repository (default: .)")
+    parser.add_argument("-C", "--repo", default=".", type=Path, metavar="DIR", help="the cluster repository (default: .)")
     parser.add_argument(
         "--from-literal", action="append", default=[], metavar="KEY=VALUE",
         help="a value on the command line (seen in the process list: prefer stdin or the prompt)",
