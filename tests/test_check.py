@@ -1871,6 +1871,16 @@ def test_values_are_judged_as_the_overlay_gives_them_to_helm(repo, cache):
     assert "key 'values.yaml' as the build of production gives it is not YAML" in parse[0][2]
 
 
+def test_a_key_twice_in_a_values_configmap_names_both_lines_of_the_file(repo, cache):
+    """The values' text is a block in the ConfigMap: the line of its first time is the
+    file's line too, not the line inside the values' text."""
+    apply(repo, {CM: Replace("    replicaCount: 1\n", "    replicaCount: 1\n    logLevel: info\n    replicaCount: 2\n")})
+    parse = [(p.line, p.message) for p in check_repository(repo, cache_dir=cache).problems if p.rule == "values.parse"]
+    first, second = line_of(repo, CM, "^    replicaCount: 1"), line_of(repo, CM, "^    replicaCount: 2")
+    assert [line for line, _ in parse] == [second], parse
+    assert f"duplicate key 'replicaCount' (first at line {first})" in parse[0][1], parse
+
+
 def test_a_receiver_may_name_what_the_build_or_helm_controller_names(repo, cache):
     """An overlay's namePrefix renames the HelmRelease: a Receiver names it as built. The
     HelmChart helm-controller makes for a HelmRelease (<namespace>-<name>) no file holds."""

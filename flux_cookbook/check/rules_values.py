@@ -245,8 +245,8 @@ def _values_from_object(index: Index, kind: str, namespace: str, name: str, key:
     try:
         values = load(text)
     except YamlError as error:
-        line, message = (unresolved_conflict(text, key_line + error.line, error.message, key_line + 1) if block
-                         else (key_line, error.message))
+        line, message = (unresolved_conflict(text, key_line + error.line, error.message_from(key_line), key_line + 1)
+                         if block else (key_line, error.message))
         return None, [Problem(found.path, line, "values.parse", ERROR,
                               f"{kind} {namespace}/{name} key {key!r} is not YAML: {message}")]
     if values is not None and not isinstance(values, dict):

@@ -58,11 +58,19 @@ class YamlError(Exception):
     """Text that is not YAML, or a mapping with a key written twice; `line` is 1-based.
     `message` says it in a few words, `detail` as PyYAML does (with the text around it)."""
 
-    def __init__(self, line: int, message: str, detail: str = ""):
+    def __init__(self, line: int, message: str, detail: str = "", first_line: int | None = None):
         super().__init__(message)
         self.line = line
         self.message = message
         self.detail = detail or message
+        self.first_line = first_line  # a key written twice: the line of its first time
+
+    def message_from(self, line: int) -> str:
+        """The message for the text placed in a file from its `line` + 1 on (a block
+        scalar's text): a line it names is the file's too."""
+        if self.first_line is None:
+            return self.message
+        return self.message.replace(f"(first at line {self.first_line})", f"(first at line {line + self.first_line})")
 
 
 _MISSING = object()
@@ -103,9 +111,10 @@ class _LastKeyWinsLoader(_Loader):
     unique_keys = False
 
 
-def _mapping_error(node: yaml.MappingNode, key_node: yaml.Node, message: str, problem: str) -> YamlError:
+def _mapping_error(node: yaml.MappingNode, key_node: yaml.Node, message: str, problem: str,
+                   first_line: int | None = None) -> YamlError:
     detail = yaml.constructor.ConstructorError("while constructing a mapping", node.start_mark, problem, key_node.start_mark)
-    return YamlError(key_node.start_mark.line + 1, message, str(detail))
+    return YamlError(key_node.start_mark.line + 1, message, str(detail), first_line)
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineMap:
@@ -119,7 +128,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineMap:
             # The type too: Python holds 1 == True, YAML does not.
             if (type(key), key) in seen and loader.unique_keys:
                 raise _mapping_error(node, key_node, f"duplicate key {key!r} (first at line {seen[type(key), key]})",
-                                     f"found duplicate key {key!r}")
+                                     f"found duplicate key {key!r}", seen[type(key), key])
             seen[type(key), key] = line
         except TypeError:
             raise _mapping_error(node, key_node, "a mapping key must be a plain value, not a list or mapping",
