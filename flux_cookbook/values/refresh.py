@@ -467,7 +467,7 @@ def _left_by(repo: Path, path: str, digest: str | None) -> str:
         return "user"  # a folder or a FIFO there now: no file the run wrote
     if digest is not None and _digest(now) == digest:
         return "run"
-    if in_head and subprocess.run(["git", "diff", "--quiet", "HEAD", "--", path], cwd=repo, check=False).returncode == 0:
+    if in_head and _as_in_head(repo, path):
         return "head"
     return "run" if digest is None else "user"
 
